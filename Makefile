@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each creates .venv and installs on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run demo test lint bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(INSTALLED)
+
+run: $(INSTALLED)  ## start the service (embedded PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/jixiao serve
+
+demo: $(INSTALLED)  ## load the fiscal-year 2021 scenario into the ledger (idempotent)
+	$(BIN)/jixiao demo
+
+test: $(INSTALLED)  ## the whole suite (embedded PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)  ## ruff, mypy --strict, import layers
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(INSTALLED)  ## benchmarks, printed as ratios to raw PostgreSQL in the same run
+	$(BIN)/python -m bench.bench_write
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The edges: HTTP API, command line, scheduler, relays. The composition root lives here."""

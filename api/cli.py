@@ -1,0 +1,252 @@
+"""The ``jixiao`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from uuid import UUID
+
+from api.database import database_url, display_url, stop_embedded_server
+from api.integrity import open_log, signing_key
+from api.settings import Settings, load_settings
+from ledger.application import Ledger
+from ledger.audit import BundleError, dumps_bundle, export_bundle, verify_bundle
+from ledger.checkpoint import CheckpointError, VerifierKey
+from ledger.errors import DomainError
+from ledger.project import project_id
+from ledger.tlog import ProofUnavailable, TransparencyLog, verify_log
+from projections.catalog import read_model, read_models
+from projections.runner import Runner
+
+
+def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    url = database_url(settings)  # start the embedded database before announcing anything
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Jixiao Ledger on {base}  —  OpenAPI docs: {base}/docs", flush=True)
+    print(f"Database: {display_url(url)}", flush=True)
+    print(f"Checkpoints signed by: {signing_key(settings).verifier.to_string()}", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def _demo(settings: Settings, _: argparse.Namespace) -> int:
+    from api.demo import format_summary, run_demo
+
+    ledger = Ledger(database_url(settings), holidays=settings.holidays, create_schema=settings.create_schema)
+    try:
+        ledger.bootstrap()
+        print(format_summary(run_demo(ledger)))
+    finally:
+        ledger.close()
+    return 0
+
+
+def _db_url(settings: Settings, _: argparse.Namespace) -> int:
+    print(display_url(database_url(settings)))
+    return 0
+
+
+def _db_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    """Create or update the schema (run as the database owner), then record ruleset version 1."""
+    url = database_url(settings)
+    ledger = Ledger(url, create_schema=True)
+    try:
+        ledger.bootstrap()
+    finally:
+        ledger.close()
+    log = TransparencyLog(url, origin=settings.log_origin)
+    try:
+        log.create_tables()
+    finally:
+        log.close()
+    print(f"schema ready in {display_url(url)}")
+    return 0
+
+
+def _db_stop(settings: Settings, _: argparse.Namespace) -> int:
+    if settings.database_url:
+        print("DATABASE_URL is set: that server is not ours to stop.", file=sys.stderr)
+        return 1
+    print("stopped" if stop_embedded_server(settings.data_dir) else "not running")
+    return 0
+
+
+def _key_show(settings: Settings, _: argparse.Namespace) -> int:
+    """Print the verifier key auditors pin (publish it where they can find it)."""
+    print(signing_key(settings).verifier.to_string())
+    return 0
+
+
+def _checkpoint(settings: Settings, _: argparse.Namespace) -> int:
+    log = open_log(settings, database_url(settings))
+    try:
+        signed = log.sign_checkpoint()
+        print(signed.note if signed else "the log has not grown since the last checkpoint", end="" if signed else "\n")
+    finally:
+        log.close()
+    return 0
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    pinned = _pinned_key(args.key)
+    if args.bundle:
+        return _verify_bundle(Path(args.bundle), pinned)
+    url = database_url(settings)
+    key = pinned or signing_key(settings).verifier
+    print(f"Verifying {display_url(url)} against {key.name}+{key.key_id.hex()} …", flush=True)
+    report = verify_log(url, key, origin=settings.log_origin, workers=args.workers,
+                        progress=lambda n: print(f"  {n:,} leaves", flush=True))
+    if not report.ok:
+        for failure in report.failures:
+            print(f"FAILED: {failure}", file=sys.stderr)
+        return 1
+    print(f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints — every leaf hash, the chain, "
+          f"every checkpoint's root and signature ({report.rate:,.0f} events/s)")
+    return 0
+
+
+def _verify_bundle(path: Path, pinned: VerifierKey | None) -> int:
+    report = verify_bundle(path.read_bytes(), pinned)
+    if not report.ok:
+        for failure in report.failures:
+            print(f"FAILED: {failure}", file=sys.stderr)
+        return 1
+    what = ", ".join(f"{k}={v}" for k, v in report.summary.items())
+    print(f"OK: {report.events} events of {report.object_id} ({what}) are in the log signed by {report.key_name} "
+          f"at tree size {report.checkpoint_size}, unaltered and in order")
+    if not report.key_pinned:
+        print("NOTE: checked with the key inside the bundle; pin the published key with --key to rule out a forgery",
+              file=sys.stderr)
+    return 0
+
+
+def _pinned_key(value: str | None) -> VerifierKey | None:
+    if value is None:
+        return None
+    text = Path(value).read_text().strip() if Path(value).is_file() else value
+    return VerifierKey.from_string(text)
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    url = database_url(settings)
+    log = open_log(settings, url)
+    try:
+        ledger = Ledger(url)
+        try:
+            object_id = _object_id(ledger, args.project)
+        finally:
+            ledger.close()
+        bundle = export_bundle(log, signing_key(settings).verifier, object_id)
+    finally:
+        log.close()
+    Path(args.out).write_text(dumps_bundle(bundle), encoding="utf-8")
+    print(f"wrote {args.out}: {len(bundle['events'])} events proved against tree size "
+          f"{bundle['checkpoint'].splitlines()[1]}")
+    return 0
+
+
+def _object_id(ledger: Ledger, given: str) -> UUID:
+    """A project id, or ``YEAR/CODE`` (e.g. 2021/NY-01)."""
+    if "/" in given:
+        year, code = given.split("/", 1)
+        return project_id(int(year), code)
+    return UUID(given)
+
+
+def _runner(settings: Settings) -> Runner:
+    runner = Runner(database_url(settings), read_models(), page=settings.projection_page)
+    runner.setup()
+    return runner
+
+
+def _worker(settings: Settings, _: argparse.Namespace) -> int:
+    """Follow the log with every read model until interrupted."""
+    runner = _runner(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("following the log (Ctrl-C to stop) …", flush=True)
+    try:
+        runner.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def _projections(settings: Settings, args: argparse.Namespace) -> int:
+    runner = _runner(settings)
+    if args.projections_command == "status":
+        print(f"{'projection':<24} {'position':>10} {'head':>10} {'lag':>8}  digest")
+        for status in runner.status():
+            digest = runner.digest(read_model(status.name))[:16]
+            print(f"{status.name:<24} {status.position:>10,} {status.head:>10,} {status.lag:>8,}  {digest}")
+        return 0
+    names = [model.name for model in read_models()] if args.all else [args.name]
+    if not names or names == [None]:
+        print("name a projection or use --all", file=sys.stderr)
+        return 2
+    for name in names:
+        started = time.perf_counter()
+        digest = runner.rebuild(read_model(name))
+        print(f"rebuilt {name} in {time.perf_counter() - started:.1f}s, digest {digest[:16]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jixiao", description="Jixiao Ledger 绩效账本")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP service").set_defaults(handler=_serve)
+    commands.add_parser("demo", help="load the fiscal-year 2021 scenario (idempotent)").set_defaults(handler=_demo)
+    db = commands.add_parser("db", help="the database in use").add_subparsers(dest="db_command", required=True)
+    db.add_parser("url", help="print the connection URL (for psql)").set_defaults(handler=_db_url)
+    db.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(handler=_db_stop)
+    db.add_parser("migrate", help="create the schema (as the database owner)").set_defaults(handler=_db_migrate)
+    key = commands.add_parser("key", help="the checkpoint signing key").add_subparsers(dest="key_command",
+                                                                                        required=True)
+    key.add_parser("show", help="print the verifier (public) key").set_defaults(handler=_key_show)
+    commands.add_parser("checkpoint", help="sign a checkpoint of the log now").set_defaults(handler=_checkpoint)
+    verify = commands.add_parser("verify", help="verify the live ledger, or an audit bundle offline")
+    verify.add_argument("--bundle", help="an audit bundle file: checked offline, no database needed")
+    verify.add_argument("--key", help="the published verifier key (or a file holding it) to pin")
+    verify.add_argument("--workers", type=int, default=1, help="processes recomputing leaf hashes (default 1)")
+    verify.set_defaults(handler=_verify)
+    commands.add_parser("worker", help="keep the read models following the log").set_defaults(handler=_worker)
+    projections = commands.add_parser("projections", help="the read models").add_subparsers(
+        dest="projections_command", required=True)
+    projections.add_parser("status", help="each read model's position, the log head, lag, digest").set_defaults(
+        handler=_projections)
+    rebuild = projections.add_parser("rebuild", help="rebuild from zero into a fresh table, then swap it in")
+    rebuild.add_argument("name", nargs="?", help="the read model to rebuild")
+    rebuild.add_argument("--all", action="store_true", help="rebuild every read model")
+    rebuild.set_defaults(handler=_projections)
+    export = commands.add_parser("export", help="write an audit bundle for one project")
+    export.add_argument("--project", required=True, help="project id, or YEAR/CODE such as 2021/NY-01")
+    export.add_argument("--out", required=True, help="the bundle file to write")
+    export.set_defaults(handler=_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(load_settings(), args))
+    except DomainError as error:
+        print(f"refused ({error.code}): {error.detail}", file=sys.stderr)
+        return 2
+    except (BundleError, CheckpointError, ProofUnavailable, OSError, ValueError, KeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

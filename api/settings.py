@@ -1,0 +1,85 @@
+"""Typed settings, read from the environment (and ``.env``) by a factory, never at import time."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="An external PostgreSQL (>= 14). Unset: an embedded PostgreSQL runs in data_dir.",
+    )
+    data_dir: Path = Field(default=Path("var"), description="Embedded PostgreSQL data, signing key, local state.")
+    log_origin: str = Field(
+        default="jixiao-ledger.localhost/log",
+        description="The log's name in signed checkpoints (C2SP origin): a stable, unique name such as "
+        "'czj.example.gov.cn/jixiao'. Changing it starts a new log identity.",
+    )
+    signing_key: str | None = Field(
+        default=None, description="The checkpoint signing key (PRIVATE+KEY+... string). Overrides the key file.")
+    signing_key_file: Path | None = Field(
+        default=None, description="Where the signing key lives; default data_dir/signing.key, created on first start.")
+    create_schema: bool = Field(
+        default=True,
+        description="Create the schema on start. Set false when the service connects as a role that may only "
+        "INSERT and SELECT (deploy/sql/service-role.sql); the owner then runs `jixiao db migrate`.",
+    )
+    checkpoint_interval: float = Field(
+        default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never).")
+    run_projections: bool = Field(
+        default=True, description="Follow the log with the read models inside the service (false: run "
+        "`jixiao worker` as its own process).")
+    projection_page: int = Field(default=2000, ge=1, le=100_000,
+                                 description="Events applied to the read models per transaction.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    holidays: Annotated[list[date], NoDecode] = Field(
+        default_factory=list, description="Public holidays (comma-separated ISO dates) skipped in working-day counts."
+    )
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _split_holidays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL: the ledger runs on PostgreSQL only")
+        try:
+            conninfo_to_dict(value)
+        except psycopg.ProgrammingError as error:
+            raise ValueError(f"DATABASE_URL is not a PostgreSQL connection string: {error}") from None
+        return value
+
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin_is_one_line(cls, value: str) -> str:
+        if not value.strip() or any(ch.isspace() for ch in value):
+            raise ValueError("the log origin is one word without spaces, e.g. czj.example.gov.cn/jixiao")
+        return value
+
+    @property
+    def key_file(self) -> Path:
+        return self.signing_key_file or self.data_dir / "signing.key"
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,684 @@
+"""The integrity log at scale: full verification, Merkle proofs and the append cost of the hash chain, beside raw
+PostgreSQL measured in the same run.
+
+    python -m bench.bench_integrity [--events N] [--batch N] [--workers 0,1,2] [--verify-rounds N] [--proofs N]
+                                    [--singles N] [--batches N] [--batch-size N] [--rounds N] [--seed N]
+
+Measures, on one fresh database:
+
+1. build: an N-event log (default 1,000,000) appended through ``LedgerRecorder.insert_events`` in batches ("bulk
+   append": leaf hashes in Python, the chain in SQL), with a raw INSERT … unnest of the same rows beside one batch
+   in ten; the tree nodes built by ``TransparencyLog.extend()`` and checkpoints signed at N/2 and N;
+2. full verification: ``verify_log`` for each worker count, beside a raw binary COPY of the same rows doing nothing
+   else, and the pure-Python leaf+chain hashing ceiling over rows held in memory;
+3. proofs at N leaves: inclusion and consistency proofs from random positions (every one verified against the
+   signed root), beside one indexed SELECT by primary key through a pooled connection;
+4. append cost of the chain: the same events appended through ``LedgerRecorder`` (chain) and eventsourcing's
+   ``PostgresApplicationRecorder`` (no chain) into fresh tables, one event per transaction and in batches,
+   interleaved in rounds with raw INSERTs.
+
+The stored events are real: one project's first 20 events recorded through ``Ledger`` (declared … supervision
+notes), reused byte for byte under fresh originator ids, 20 events per originator. Nothing is asserted: the
+targets are printed beside the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from importlib.metadata import version as package_version
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from bench.bench_write import (
+    CLOCK_NOW,
+    DEPARTMENT,
+    EFFECTIVE_ON,
+    FINANCE,
+    SETUP_EVENTS,
+    Row,
+    add_batch,
+    build_project,
+    verdict,
+)
+from bench.common import (
+    BenchDatabase,
+    RawEvents,
+    Series,
+    Timing,
+    bench_database,
+    checkpoint,
+    describe_server,
+    fmt_ms,
+    fmt_rate,
+    fmt_ratio,
+    print_table,
+    server_settings,
+)
+from ledger import merkle
+from ledger.application import Act, Ledger, environment_for
+from ledger.checkpoint import SigningKey, VerifierKey, verify_checkpoint
+from ledger.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
+from ledger.recorder import LedgerRecorder
+from ledger.tlog import StoredCheckpoint, TransparencyLog, verify_log
+
+T = TypeVar("T")
+
+ORIGIN = "bench.example/jixiao-integrity"
+KEY_NAME = "bench-integrity"
+EVENTS_PER_ORIGINATOR = 20  # the sample project's events: 6 to commission an evaluation, then 14 supervision notes
+RAW_BULK_EVERY = 10  # the raw bulk baseline inserts the same rows as one bulk batch in this many
+MAX_BATCH = 500  # larger bulk batches can hang: see the --batch help
+CEILING_ROWS = 100_000
+WARMUP_CALLS = 20
+PROGRESS_EVERY = 100_000
+
+TARGET_VERIFY_RATE = 250_000.0  # events/s, full verification of 1,000,000 events
+TARGET_PROOF_P95_MS = 5.0  # inclusion and consistency proofs at 1,000,000 leaves
+TARGET_CHAIN_RATIO = 0.9  # append rate with the chain ÷ without it
+
+RAW_COPY = ("COPY (SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, chain_hash, "
+            "recorded_at FROM ledger_events ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
+RAW_COPY_TYPES = ["int8", "uuid", "int8", "text", "bytea", "bytea", "bytea", "timestamptz"]
+RAW_SELECT = "SELECT leaf_hash FROM ledger_events WHERE leaf_index = %s"
+
+
+# ------------------------------------------------------------------------------------------------ plumbing
+
+
+@dataclass
+class Clock:
+    """Wall time of the run's phases, and progress lines on stderr (the report goes to stdout)."""
+
+    started: float = field(default_factory=time.perf_counter)
+    phases: list[tuple[str, float]] = field(default_factory=list)
+
+    def say(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self.say(f"{name} …")
+        before = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - before
+            self.phases.append((name, seconds))
+            self.say(f"{name}: {seconds:.1f} s")
+
+
+def one_call(seconds: float, units: int) -> Timing:
+    """A measurement made of a single call doing ``units`` units of work."""
+    return Timing(durations=[seconds], elapsed=seconds, units_per_call=units)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    """Seconds one call of ``fn`` takes (after a garbage collection), and what it returns."""
+    gc.collect()
+    before = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - before, result
+
+
+class EventSource:
+    """Stored events shaped like the ledger's: the sample project's events byte for byte, under fresh ids.
+
+    Originator ids come from a seeded generator, so two runs with the same seed append the same events.
+    """
+
+    def __init__(self, templates: Sequence[StoredEvent], seed: int) -> None:
+        self.templates = list(templates)
+        self.random = random.Random(seed)
+        self._id = self._new_id()
+        self._next = 0  # index into templates of the current originator's next event
+
+    def _new_id(self) -> UUID:
+        return UUID(int=self.random.getrandbits(128), version=4)
+
+    def take(self, count: int) -> list[StoredEvent]:
+        events = []
+        for _ in range(count):
+            if self._next == len(self.templates):
+                self._id, self._next = self._new_id(), 0
+            template = self.templates[self._next]
+            self._next += 1
+            events.append(StoredEvent(originator_id=self._id, originator_version=template.originator_version,
+                                      topic=template.topic, state=template.state))
+        return events
+
+
+def rows_of(events: Sequence[StoredEvent]) -> list[tuple[UUID, int, str, bytes]]:
+    rows = []
+    for event in events:
+        assert isinstance(event.originator_id, UUID)
+        rows.append((event.originator_id, event.originator_version, event.topic, event.state))
+    return rows
+
+
+def datastore_for(url: str) -> PostgresDatastore:
+    """A datastore configured as the ledger's (see ``environment_for``): same pool, lock and idle timeouts."""
+    env = environment_for(url)
+    return PostgresDatastore(
+        env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_USER"],
+        env["POSTGRES_PASSWORD"], pool_size=int(env["POSTGRES_POOL_SIZE"]),
+        max_overflow=int(env["POSTGRES_MAX_OVERFLOW"]), lock_timeout=int(env["POSTGRES_LOCK_TIMEOUT"]),
+        idle_in_transaction_session_timeout=float(env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"]),
+    )
+
+
+# ------------------------------------------------------------------------------------------------- 1. build
+
+
+def sample_events(ledger: Ledger) -> list[StoredEvent]:
+    """One project's first events, recorded through the ledger's commands: the shapes every row will take."""
+    ledger.bootstrap()
+    ledger.register_department(Act(FINANCE, EFFECTIVE_ON, reason="基准测试"), DEPARTMENT)
+    project = build_project(ledger, "BENCH-INTEGRITY")
+    add_batch(ledger, project, EVENTS_PER_ORIGINATOR - SETUP_EVENTS, 0)
+    events = list(ledger.recorder.select_events(project.id))
+    if len(events) != EVENTS_PER_ORIGINATOR:
+        raise RuntimeError(f"the sample project has {len(events)} events, expected {EVENTS_PER_ORIGINATOR}")
+    return events
+
+
+@dataclass
+class BulkTimings:
+    ours: list[float] = field(default_factory=list)  # seconds per full batch through LedgerRecorder
+    raw: list[float] = field(default_factory=list)  # seconds per raw INSERT … unnest of the same rows
+    events: int = 0
+
+
+def bulk_append(recorder: LedgerRecorder, raw: RawEvents, source: EventSource, count: int, batch: int,
+                timings: BulkTimings, clock: Clock) -> None:
+    """Append ``count`` events in batches of ``batch``; every ``RAW_BULK_EVERY``-th batch also goes to ``raw``."""
+    perf = time.perf_counter
+    done = 0
+    while done < count:
+        events = source.take(min(batch, count - done))
+        before = perf()
+        recorder.insert_events(events)
+        elapsed = perf() - before
+        if len(events) == batch:  # a partial last batch is appended but not timed
+            timings.ours.append(elapsed)
+            if len(timings.ours) % RAW_BULK_EVERY == 1:
+                rows = rows_of(events)
+                before = perf()
+                raw.insert_rows(rows)
+                timings.raw.append(perf() - before)
+        previous, done = timings.events, done + len(events)
+        timings.events += len(events)
+        if timings.events // PROGRESS_EVERY > previous // PROGRESS_EVERY:
+            rate = len(timings.ours) * batch / sum(timings.ours)
+            clock.say(f"  bulk append: {timings.events:,} events ({rate:,.0f} events/s)")
+
+
+# ------------------------------------------------------------------------------------------ 2. verification
+
+
+def raw_copy(url: str, *, parse: bool = True) -> int:
+    """Read every row of the log with a binary COPY, doing nothing with them; return how many rows (parsed) or
+    bytes (``parse=False``: the data blocks as the server streams them, no row parsing)."""
+    count = 0
+    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(RAW_COPY) as copy:
+        if parse:
+            copy.set_types(RAW_COPY_TYPES)
+            for _ in copy.rows():
+                count += 1
+        else:
+            for block in copy:
+                count += len(block)
+    return count
+
+
+def interleave_alternating(series: Sequence[Series], calls: int, *, rounds: int,
+                           before_round: Callable[[], None] | None = None) -> list[Timing]:
+    """As :func:`bench.common.interleave`, the order of the series reversed every other round, so none always
+    runs right after the same other one."""
+    for r in range(rounds):
+        chunk = calls // rounds + (1 if r < calls % rounds else 0)
+        if before_round is not None:
+            before_round()
+        for item in (series if r % 2 == 0 else list(reversed(series))):
+            item.run(chunk)
+    return [item.timing() for item in series]
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    rows: int
+    hash_seconds: float  # leaf hash + chain hash of every row
+    tree_seconds: float  # merkle.TreeBuilder.append of every leaf hash (what verify_log also does per row)
+
+
+def hashing_ceiling(url: str, rows: int) -> Ceiling:
+    """Pure-Python leaf+chain hashing on one core over the log's first ``rows`` rows, held in memory."""
+    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(
+        "COPY (SELECT originator_id, originator_version, topic, state, leaf_hash, chain_hash FROM ledger_events "
+        f"WHERE leaf_index < {int(rows)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["uuid", "int8", "text", "bytea", "bytea", "bytea"])
+        data = [tuple(row) for row in copy.rows()]
+    perf = time.perf_counter
+    gc.collect()
+    previous = GENESIS_CHAIN_HASH
+    before = perf()
+    for originator_id, version, topic, state, _leaf, _chained in data:
+        previous = chain_hash(previous, leaf_hash(originator_id, version, topic, state))
+    hash_seconds = perf() - before
+    if previous != data[-1][5]:
+        raise RuntimeError("the recomputed chain does not match the stored chain_hash")
+    builder = merkle.TreeBuilder(0, {})
+    gc.collect()
+    before = perf()
+    for row in data:
+        builder.append(row[4])
+    tree_seconds = perf() - before
+    return Ceiling(len(data), hash_seconds, tree_seconds)
+
+
+# ------------------------------------------------------------------------------------------------- 3. proofs
+
+
+@dataclass
+class ProofRun:
+    timings: list[Timing]  # raw SELECT, inclusion, consistency
+    checked: int  # proofs verified against signed or recomputed roots
+    failed: int
+
+
+def measure_proofs(url: str, size: int, proofs: int, rounds: int, signed: Sequence[StoredCheckpoint],
+                   verifier: VerifierKey, seed: int) -> ProofRun:
+    rng = random.Random(seed)
+    calls = WARMUP_CALLS + proofs
+    indexes = [rng.randrange(size) for _ in range(calls)]
+    olds = [rng.randrange(1, size) for _ in range(calls)]
+    log = TransparencyLog(url, origin=ORIGIN)
+    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+        url, min_size=1, max_size=4, open=True, name="bench-raw")
+    inclusions: dict[int, list[bytes]] = {}
+    consistencies: dict[int, list[bytes]] = {}
+    try:
+        def raw_select(i: int) -> None:
+            with pool.connection() as conn:
+                conn.execute(RAW_SELECT, (indexes[i],), prepare=True).fetchone()
+
+        def inclusion(i: int) -> None:
+            inclusions[i] = log.inclusion_proof(indexes[i], size)
+
+        def consistency(i: int) -> None:
+            consistencies[i] = log.consistency_proof(olds[i], size)
+
+        series = [Series(raw_select), Series(inclusion), Series(consistency)]
+        for item in series:
+            item.warm(WARMUP_CALLS)
+        timings = interleave_alternating(series, proofs, rounds=rounds)
+
+        # Every proof checked: inclusion of the leaf hash recomputed from the row's own bytes under the signed root
+        # of size N; consistency from the tree at the old size (its root from the stored nodes) to the signed root.
+        roots = {item.column_size: verify_checkpoint(item.note, verifier, ORIGIN).root_hash for item in signed}
+        root = roots[size]
+        with psycopg.connect(url) as conn:
+            contents = {
+                int(index): leaf_hash(originator_id, version, topic, bytes(state))
+                for index, originator_id, version, topic, state in conn.execute(
+                    "SELECT leaf_index, originator_id, originator_version, topic, state FROM ledger_events "
+                    "WHERE leaf_index = ANY(%s)", (sorted(set(indexes)),))
+            }
+        checked = failed = 0
+        for i, proof in inclusions.items():
+            checked += 1
+            failed += not merkle.verify_inclusion(contents[indexes[i]], indexes[i], size, proof, root)
+        for i, proof in consistencies.items():
+            old = olds[i]
+            old_root = roots[old] if old in roots else log.root(old)
+            checked += 1
+            failed += not merkle.verify_consistency(old, size, old_root, root, proof)
+        for old, old_root in roots.items():  # between the signed checkpoints themselves
+            if old < size:
+                checked += 1
+                failed += not merkle.verify_consistency(old, size, old_root, root, log.consistency_proof(old, size))
+    finally:
+        pool.close()
+        log.close()
+    return ProofRun(timings, checked, failed)
+
+
+# -------------------------------------------------------------------------------------------- 4. append cost
+
+
+def measure_append_cost(url: str, source: EventSource, singles: int, batches: int, batch_size: int,
+                        rounds: int) -> tuple[list[Timing], list[Timing]]:
+    """Raw, plain and chain appends of the same events into fresh tables: one per transaction, then in batches."""
+    datastore = datastore_for(url)
+    chain = LedgerRecorder(datastore, events_table_name="bench_chain_events")
+    plain = PostgresApplicationRecorder(datastore, events_table_name="bench_plain_events")
+    raw_single = RawEvents(url, "bench_raw_single")
+    raw_batched = RawEvents(url, "bench_raw_batched")
+    try:
+        chain.create_table()
+        plain.create_table()
+        one = source.take(WARMUP_CALLS + singles)
+        one_rows = rows_of(one)
+        many = [source.take(batch_size) for _ in range(2 + batches)]
+        many_rows = [rows_of(events) for events in many]
+
+        single_series = [
+            Series(lambda i: raw_single.insert_one(*one_rows[i])),
+            Series(lambda i: plain.insert_events([one[i]])),
+            Series(lambda i: chain.insert_events([one[i]])),
+        ]
+        for item in single_series:
+            item.warm(WARMUP_CALLS)
+        single = interleave_alternating(single_series, singles, rounds=rounds, before_round=lambda: checkpoint(url))
+
+        batch_series = [
+            Series(lambda i: raw_batched.insert_rows(many_rows[i]), units_per_call=batch_size),
+            Series(lambda i: plain.insert_events(many[i]), units_per_call=batch_size),
+            Series(lambda i: chain.insert_events(many[i]), units_per_call=batch_size),
+        ]
+        for item in batch_series:
+            item.warm(2)
+        batched = interleave_alternating(batch_series, batches, rounds=rounds,
+                                         before_round=lambda: checkpoint(url))
+    finally:
+        raw_single.close()
+        raw_batched.close()
+        datastore.close()
+    return single, batched
+
+
+# -------------------------------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int
+    batch: int
+    workers: list[int]
+    proofs: int
+    singles: int
+    batches: int
+    batch_size: int
+    rounds: int
+    verify_rounds: int
+    seed: int
+
+
+def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
+    url = db.url
+    settings = server_settings(url)
+    size = options.events
+    half = size // 2
+    key = SigningKey.generate(KEY_NAME)
+
+    # ------------------------------------------------------------------------------------ 1. build
+    with clock.phase("sample events through Ledger"):
+        ledger = Ledger(url, clock=lambda: CLOCK_NOW)
+        templates = sample_events(ledger)
+        source = EventSource(templates, options.seed)
+        head = ledger.head()
+        log = TransparencyLog(url, origin=ORIGIN, signing_key=key)
+        log.create_tables()
+        raw_bulk = RawEvents(url, "bench_raw_bulk")
+    if head > half:
+        raise RuntimeError(f"--events {size} is too few: the sample alone wrote {head} events")
+
+    bulk = BulkTimings(events=head)
+    extends: list[tuple[str, Timing]] = []
+    signs: list[tuple[str, Timing]] = []
+    try:
+        for target in (half, size):
+            start = bulk.events
+            with clock.phase(f"bulk append to {target:,} events"):
+                bulk_append(ledger.log_recorder, raw_bulk, source, target - bulk.events, options.batch, bulk, clock)
+            with clock.phase(f"extend() {start:,} → {target:,}"):
+                seconds, built = timed(log.extend)
+            if built != target:
+                raise RuntimeError(f"extend() built a tree of {built} leaves, expected {target}")
+            extends.append((f"ours: extend() {start:,} → {target:,} (tree nodes)", one_call(seconds, target - start)))
+            with clock.phase(f"sign_checkpoint() at {target:,}"):
+                seconds, _ = timed(log.sign_checkpoint)
+            signs.append((f"ours: sign_checkpoint() at {target:,} (tree built)", one_call(seconds, 1)))
+        signed = log.checkpoints()
+    finally:
+        raw_bulk.close()
+        log.close()
+        ledger.close()
+    if [item.column_size for item in signed] != [half, size]:
+        raise RuntimeError(f"checkpoints at {[item.column_size for item in signed]}, expected {[half, size]}")
+    with clock.phase("VACUUM ANALYZE + CHECKPOINT"):  # hint bits and statistics set before anything reads
+        with psycopg.connect(url, autocommit=True) as conn:
+            for name in ("ledger_events", "ledger_tree_nodes"):
+                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(name)))
+        checkpoint(url)
+
+    # ------------------------------------------------------------------------------ 2. verification
+    with clock.phase("full verification"):
+        raw_bytes_s: list[float] = []
+        raw_copy_s: list[float] = []
+        verify_s: dict[int, list[float]] = {workers: [] for workers in options.workers}
+        raw_copy(url, parse=False)  # untimed: the first read after the build pays for whatever the cache lost
+        for r in range(options.verify_rounds):  # interleaved, the order reversed every other round
+            def copy_bytes() -> None:
+                seconds, copied = timed(lambda: raw_copy(url, parse=False))
+                raw_bytes_s.append(seconds)
+                clock.say(f"  raw COPY, bytes only: {size / seconds:,.0f} rows/s ({copied / seconds / 2**20:,.0f} "
+                          "MiB/s)")
+
+            def copy_rows() -> None:
+                seconds, rows = timed(lambda: raw_copy(url))
+                if rows != size:
+                    raise RuntimeError(f"raw COPY read {rows} rows, expected {size}")
+                raw_copy_s.append(seconds)
+                clock.say(f"  raw COPY, rows(): {size / seconds:,.0f} rows/s")
+
+            def verify(workers: int) -> None:
+                gc.collect()
+                report = verify_log(url, key.verifier, origin=ORIGIN, workers=workers)
+                if not report.ok or report.events != size or report.checkpoints != len(signed):
+                    raise RuntimeError(f"verification with {workers} workers failed: {report}")
+                verify_s[workers].append(report.seconds)
+                clock.say(f"  verify_log workers={workers}: {report.rate:,.0f} events/s")
+
+            steps: list[Callable[[], None]] = [copy_bytes, copy_rows,
+                                               *(partial(verify, workers) for workers in options.workers)]
+            for step in (steps if r % 2 == 0 else reversed(steps)):
+                step()
+        raw_bytes_t = Timing(durations=raw_bytes_s, elapsed=sum(raw_bytes_s), units_per_call=size)
+        raw_copy_t = Timing(durations=raw_copy_s, elapsed=sum(raw_copy_s), units_per_call=size)
+        verifications = [(workers, Timing(durations=seconds, elapsed=sum(seconds), units_per_call=size))
+                         for workers, seconds in verify_s.items()]
+        ceiling = hashing_ceiling(url, min(CEILING_ROWS, size))
+
+    # ------------------------------------------------------------------------------------ 3. proofs
+    with clock.phase("proofs"):
+        proof_run = measure_proofs(url, size, options.proofs, options.rounds, signed, key.verifier, options.seed)
+    raw_select_t, inclusion_t, consistency_t = proof_run.timings
+
+    # ------------------------------------------------------------------------------- 4. append cost
+    with clock.phase("append cost of the chain"):
+        single, batched = measure_append_cost(url, source, options.singles, options.batches, options.batch_size,
+                                              options.rounds)
+    raw_single_t, plain_single_t, chain_single_t = single
+    raw_batched_t, plain_batched_t, chain_batched_t = batched
+
+    # ------------------------------------------------------------------------------------ report
+    bulk_t = Timing(durations=bulk.ours, elapsed=sum(bulk.ours), units_per_call=options.batch)
+    raw_bulk_t = Timing(durations=bulk.raw, elapsed=sum(bulk.raw), units_per_call=options.batch)
+    best_workers, best_verify_t = max(verifications, key=lambda item: item[1].rate)
+    payload = sum(len(event.state) for event in templates) / len(templates)
+    header = [
+        ("server", describe_server(db)),
+        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
+                       f"synchronous_commit={settings['synchronous_commit']}, "
+                       f"wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']})"),
+        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+                    f"eventsourcing {package_version('eventsourcing')}, psycopg {package_version('psycopg')}"),
+        ("parameters", f"--events {size} --batch {options.batch} --workers {','.join(map(str, options.workers))} "
+                       f"--proofs {options.proofs} --singles {options.singles} --batches {options.batches} "
+                       f"--batch-size {options.batch_size} --rounds {options.rounds} "
+                       f"--verify-rounds {options.verify_rounds} --seed {options.seed}"),
+        ("events", f"{size:,} leaves: {head} from the sample run through Ledger, then its {len(templates)} stored "
+                   f"events byte for byte under fresh ids ({payload:,.0f}-byte JSON states on average), "
+                   "appended through LedgerRecorder.insert_events"),
+        ("checkpoints", f"signed (Ed25519) at {half:,} and {size:,}; verification checks both"),
+    ]
+    print()
+    print("bench_integrity — verification, proofs and the chain's append cost beside raw PostgreSQL (same run)")
+    for name, value in header:
+        print(f"  {name + ':':<13}{value}")
+    print()
+
+    rows_by_section: list[tuple[str, Sequence[Row]]] = [
+        (f"Build: {size:,} events, {options.batch} per transaction (latency per transaction)", [
+            Row(f"raw INSERT … unnest, {options.batch} rows/txn (same rows, 1 batch in {RAW_BULK_EVERY})",
+                raw_bulk_t, "rows", raw_bulk_t),
+            Row("ours: bulk append, LedgerRecorder.insert_events", bulk_t, "events", raw_bulk_t),
+            *(Row(name, timing, "leaves") for name, timing in extends),
+            *(Row(name, timing, "signs") for name, timing in signs),
+        ]),
+        (f"Full verification of {size:,} events (one call each: latency = its duration)", [
+            Row("raw COPY … TO STDOUT (FORMAT BINARY), 8 columns, rows() only", raw_copy_t, "rows", raw_copy_t),
+            Row("raw COPY, same, data blocks only (no row parsing)", raw_bytes_t, "rows", raw_copy_t),
+            Row(f"pure Python leaf+chain hashes, {ceiling.rows:,} rows in memory, 1 core",
+                one_call(ceiling.hash_seconds, ceiling.rows), "events"),
+            Row(f"pure Python TreeBuilder.append, same {ceiling.rows:,} leaves, 1 core",
+                one_call(ceiling.tree_seconds, ceiling.rows), "leaves"),
+            *(Row(f"ours: verify_log(workers={workers})", timing, "events", raw_copy_t)
+              for workers, timing in verifications),
+        ]),
+        (f"Proofs at {size:,} leaves (fresh TransparencyLog, pooled connections; random positions)", [
+            Row("raw SELECT leaf_hash WHERE leaf_index = %s (pool)", raw_select_t, "reads", raw_select_t, True),
+            Row(f"ours: inclusion_proof(random index, {size:,})", inclusion_t, "proofs", raw_select_t, True),
+            Row(f"ours: consistency_proof(random old, {size:,})", consistency_t, "proofs", raw_select_t, True),
+        ]),
+        ("Append cost of the chain: fresh tables, 1 event per transaction", [
+            Row("raw INSERT, 1 row/txn (autocommit)", raw_single_t, "rows", raw_single_t),
+            Row("plain: PostgresApplicationRecorder.insert_events (no chain)", plain_single_t, "events",
+                raw_single_t),
+            Row("chain: LedgerRecorder.insert_events", chain_single_t, "events", raw_single_t),
+        ]),
+        (f"Append cost of the chain: fresh tables, {options.batch_size} events per transaction", [
+            Row(f"raw INSERT … unnest, {options.batch_size} rows/txn", raw_batched_t, "rows", raw_batched_t),
+            Row("plain: PostgresApplicationRecorder.insert_events (no chain)", plain_batched_t, "events",
+                raw_batched_t),
+            Row("chain: LedgerRecorder.insert_events", chain_batched_t, "events", raw_batched_t),
+        ]),
+    ]
+    headers = ["measurement", "rate", "median ms", "p95 ms", "n", "vs raw PG"]
+    table: list[list[str]] = []
+    for title, section in rows_by_section:
+        table.append([f"[{title}]", "", "", "", "", ""])
+        table.extend(row.cells() for row in section)
+    print_table(headers, table, right=(1, 2, 3, 4))
+    print()
+    for note in (
+        "vs raw PG: for writes and reads of the whole log our rate ÷ the raw rate; for proofs our median ÷ the "
+        "raw median.",
+        f"bulk append: leaf hashes in Python, the chain folded in SQL; batches stay at {MAX_BATCH} events or fewer "
+        "because larger ones hang in psycopg's pipeline mode (see --batch).",
+        "verify_log recomputes every leaf hash (in `workers` processes; 0 = in process), the chain, the Merkle "
+        "root at each checkpoint, both signatures and the consistency between them.",
+        f"proofs: every one of the {proof_run.checked:,} proofs checked (inclusion of the leaf hash recomputed from "
+        f"the row, against the signed root of size {size:,}; consistency to that root): {proof_run.failed} failed.",
+        f"append cost: plain, chain and raw take the same events, interleaved in {options.rounds} rounds with a "
+        "CHECKPOINT before each; plain and chain share one datastore configured as the ledger's.",
+    ):
+        print(textwrap.fill(note, width=118, initial_indent="  ", subsequent_indent="    "))
+    print()
+
+    single_ratio = chain_single_t.rate / plain_single_t.rate
+    batched_ratio = chain_batched_t.rate / plain_batched_t.rate
+    targets: list[list[str]] = [
+        [f"full verification of {size:,} events (best: workers={best_workers})",
+         fmt_rate(best_verify_t.rate, "events"), f"≥ {TARGET_VERIFY_RATE:,.0f} events/s",
+         verdict(best_verify_t.rate >= TARGET_VERIFY_RATE)],
+        [f"inclusion proof at {size:,} leaves, p95", f"{fmt_ms(inclusion_t.p95_ms)} ms",
+         f"< {TARGET_PROOF_P95_MS:.0f} ms", verdict(inclusion_t.p95_ms < TARGET_PROOF_P95_MS)],
+        [f"consistency proof at {size:,} leaves, p95", f"{fmt_ms(consistency_t.p95_ms)} ms",
+         f"< {TARGET_PROOF_P95_MS:.0f} ms", verdict(consistency_t.p95_ms < TARGET_PROOF_P95_MS)],
+        ["append rate with chain ÷ without, 1 event/txn", fmt_ratio(single_ratio),
+         f"≥ {TARGET_CHAIN_RATIO:.2f}×", verdict(single_ratio >= TARGET_CHAIN_RATIO)],
+        [f"append rate with chain ÷ without, {options.batch_size} events/txn", fmt_ratio(batched_ratio),
+         f"≥ {TARGET_CHAIN_RATIO:.2f}×", verdict(batched_ratio >= TARGET_CHAIN_RATIO)],
+        ["proofs verified against the signed root", f"{proof_run.checked - proof_run.failed:,}/{proof_run.checked:,}",
+         "all", verdict(proof_run.failed == 0)],
+    ]
+    info: list[list[str]] = [
+        ["best verification rate ÷ raw COPY rate", fmt_ratio(best_verify_t.rate / raw_copy_t.rate), "", ""],
+        ["best verification rate ÷ pure-Python leaf+chain ceiling",
+         fmt_ratio(best_verify_t.rate * ceiling.hash_seconds / ceiling.rows), "", ""],
+        ["bulk append rate ÷ raw INSERT … unnest rate", fmt_ratio(bulk_t.rate / raw_bulk_t.rate), "", ""],
+    ]
+    print_table(["check", "measured", "target", "verdict"], [*targets, *info], right=(1,))
+    print()
+    total = time.perf_counter() - clock.started
+    print_table(["phase", "seconds"], [[name, f"{seconds:,.1f}"] for name, seconds in clock.phases]
+                + [["total (server start to report, drop not included)", f"{total:,.1f}"]], right=(1,))
+    print()
+
+
+def parse_workers(text: str) -> list[int]:
+    try:
+        workers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of worker counts: {text!r}") from None
+    if not workers or any(w < 0 for w in workers):
+        raise argparse.ArgumentTypeError("worker counts must be 0 or more")
+    return workers
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_integrity", description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="events in the log (leaves)")
+    parser.add_argument("--batch", type=int, default=400,
+                        help=f"events per bulk-append transaction, at most {MAX_BATCH}: a larger one (over about "
+                             "1 MB of parameters) hangs for ever in psycopg's pipeline mode, which "
+                             "eventsourcing's insert_events uses (psycopg issue #685)")
+    parser.add_argument("--workers", type=parse_workers, default=[0, 1, 2],
+                        help="verify_log worker counts to measure, comma-separated")
+    parser.add_argument("--proofs", type=int, default=1000, help="timed proofs of each kind")
+    parser.add_argument("--singles", type=int, default=2000, help="one-event transactions per append series")
+    parser.add_argument("--batches", type=int, default=100, help="batched transactions per append series")
+    parser.add_argument("--batch-size", type=int, default=100, help="events per batched append transaction")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds the interleaved series are split into")
+    parser.add_argument("--verify-rounds", type=int, default=2,
+                        help="rounds of the verification measurements (each reads the whole log once per series)")
+    parser.add_argument("--seed", type=int, default=20210601, help="seed of originator ids and proof positions")
+    args = parser.parse_args(argv)
+    for name in ("events", "batch", "proofs", "singles", "batches", "batch_size", "rounds", "verify_rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("batch", "batch_size"):
+        if getattr(args, name) > MAX_BATCH:
+            parser.error(f"--{name.replace('_', '-')} must be at most {MAX_BATCH} (see --batch in --help)")
+    if args.events < 1000:
+        parser.error("--events must be at least 1000")
+    options = Options(events=args.events, batch=args.batch, workers=args.workers, proofs=args.proofs,
+                      singles=args.singles, batches=args.batches, batch_size=args.batch_size, rounds=args.rounds,
+                      verify_rounds=args.verify_rounds, seed=args.seed)
+    clock = Clock()
+    with bench_database() as db:
+        clock.say(f"database ready on {describe_server(db)}")
+        run(db, options, clock)
+
+
+if __name__ == "__main__":
+    main()

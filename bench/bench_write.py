@@ -1,0 +1,345 @@
+"""Write and replay throughput of the ledger, beside raw PostgreSQL and bare eventsourcing measured in the same run.
+
+    python -m bench.bench_write [--commands N] [--batch N] [--replays N] [--rounds N]
+
+Measures, on one fresh database:
+
+1. one command per transaction: raw single-row INSERTs (autocommit), bare eventsourcing get-and-save of a
+   one-field aggregate, and the ledger's ``note_key_evaluation_supervision`` (get, decide, save) on one
+   project and round-robin over several;
+2. batched: raw INSERTs of B rows per statement, and B events triggered on one project saved at once;
+3. replay of a 1,000-event project: with snapshots, without, from the cache, and a raw read of 1,000 rows.
+
+The write series are interleaved in rounds so drift hits them alike. Nothing is asserted: the targets are
+printed beside the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from importlib.metadata import version as package_version
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import Repository
+
+from bench.common import (
+    BenchDatabase,
+    Counter,
+    RawEvents,
+    Series,
+    Timing,
+    bare_application,
+    bench_database,
+    checkpoint,
+    describe_server,
+    fmt_ms,
+    fmt_rate,
+    fmt_ratio,
+    interleave,
+    print_table,
+    server_settings,
+    time_calls,
+)
+from ledger.application import Act, Ledger
+from ledger.project import Project
+from ledger.values import Indicator, Principal
+
+FINANCE = Principal("fin-01", "finance", "市财政局")
+EDUCATION = Principal("edu-01", "department", "教育局")
+DEPARTMENT = "教育局"
+EFFECTIVE_ON = date(2021, 6, 1)
+CLOCK_NOW = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
+
+REPLAY_EVENTS = 1000
+SETUP_EVENTS = 6  # declared, admitted, goals submitted, goals reviewed, budget approved, evaluation commissioned
+MAX_PROJECT_EVENTS = 1000  # write series move on to a fresh project here, so aggregate size stays realistic
+ROUND_ROBIN_PROJECTS = 10
+WARMUP_CALLS = 20
+TARGET_COMMAND_RATIO = 0.8  # ours ÷ bare eventsourcing get-and-save
+TARGET_REPLAY_P95_MS = 20.0  # 1,000-event project, with snapshots
+
+
+def notes(i: int) -> str:
+    """Supervision notes of a realistic length."""
+    return (f"第{i}次督导：现场核查重点评价工作方案执行情况，抽查访谈记录、问卷与工作底稿，"
+            "评价机构按计划推进，数据采集完整，未发现违规情形，要求按期提交评价报告初稿。")
+
+
+def goals() -> list[Indicator]:
+    """义务教育学生营养改善计划: output 50 (cost included), effect 30, satisfaction 10 — ruleset 1's split."""
+
+    def indicator(key: str, level1: str, level2: str, operator: str, target: int, weight: int, name: str,
+                  unit: str) -> Indicator:
+        return Indicator(key=key, level1=level1, level2=level2, name=name, operator=operator,
+                         target=Decimal(target), unit=unit, weight=Decimal(weight))
+
+    return [
+        indicator("students", "output", "quantity", ">=", 5000, 30, "受益学生人数", "人"),
+        indicator("days", "output", "timeliness", ">=", 200, 10, "供餐天数", "天"),
+        indicator("cost", "cost", "economic", "<=", 5, 10, "生均每餐成本", "元"),
+        indicator("health", "effect", "social", ">=", 92, 30, "学生体质健康达标率", "%"),
+        indicator("parents", "satisfaction", "service_users", ">=", 90, 10, "家长满意度", "%"),
+    ]
+
+
+@dataclass(frozen=True)
+class BenchProject:
+    id: UUID
+    evaluation_id: str
+
+
+def build_project(ledger: Ledger, code: str) -> BenchProject:
+    """Declared, admitted, goals approved (优), budget approved, key evaluation commissioned to finance itself."""
+    finance = Act(FINANCE, EFFECTIVE_ON, reason="基准测试")
+    education = Act(EDUCATION, EFFECTIVE_ON, reason="基准测试")
+    pid = ledger.declare_project(
+        education, code=code, name="义务教育学生营养改善计划", kind="project", department=DEPARTMENT,
+        fiscal_year_=2021, budget_book="general_public", special_category=None, requested="1000000.00",
+        new_major=False,
+    ).aggregate_id
+    ledger.admit_project(finance, pid)
+    ledger.submit_goals(education, pid, goals())
+    ledger.review_goals(finance, pid, "优")
+    ledger.approve_budget(finance, pid, "1000000.00")
+    ledger.commission_key_evaluation(finance, pid, agency_name=None)
+    (evaluation_id,) = ledger.project(pid).key_evaluations
+    return BenchProject(pid, evaluation_id)
+
+
+def add_batch(ledger: Ledger, project: BenchProject, size: int, first: int) -> None:
+    """Load the project, trigger ``size`` supervision events, save them in one transaction."""
+    aggregate = ledger.project(project.id)
+    for k in range(size):
+        aggregate.note_key_evaluation_supervision(project.evaluation_id, notes(first + k), FINANCE, EFFECTIVE_ON, [])
+    ledger.save(aggregate)
+
+
+def build_projects(ledger: Ledger, prefix: str, count: int) -> list[BenchProject]:
+    return [build_project(ledger, f"{prefix}-{n:03d}") for n in range(count)]
+
+
+def fill_to(ledger: Ledger, project: BenchProject, version: int, batch: int) -> None:
+    current = ledger.project(project.id).version
+    while current < version:
+        size = min(batch, version - current)
+        add_batch(ledger, project, size, current)
+        current += size
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    timing: Timing
+    unit: str
+    baseline: Timing | None = None  # the raw-PostgreSQL measurement it is compared with
+    by_latency: bool = False  # compare median latency (reads) rather than rate (writes)
+
+    def cells(self) -> list[str]:
+        if self.baseline is None:
+            ratio = "—"
+        elif self.by_latency:
+            ratio = f"{fmt_ratio(self.timing.median_ms / self.baseline.median_ms)} time"
+        else:
+            ratio = f"{fmt_ratio(self.timing.rate / self.baseline.rate)} rate"
+        return [self.name, fmt_rate(self.timing.rate, self.unit), fmt_ms(self.timing.median_ms),
+                fmt_ms(self.timing.p95_ms), str(self.timing.calls), ratio]
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int) -> None:
+    url = db.url
+    settings = server_settings(url)
+    ledger = Ledger(url, clock=lambda: CLOCK_NOW)
+    bare = bare_application(url)
+    raw = RawEvents(url)
+    try:
+        ledger.bootstrap()
+        ledger.register_department(Act(FINANCE, EFFECTIVE_ON, reason="基准测试"), DEPARTMENT)
+        per_project = MAX_PROJECT_EVENTS - SETUP_EVENTS  # commands before moving on to the next project
+        singles = build_projects(ledger, "BENCH-SINGLE", -(-(WARMUP_CALLS + commands) // per_project))
+        batches = max(20, commands // batch)
+        batches_per_project = max(1, per_project // batch)
+        batched = build_projects(ledger, "BENCH-BATCH", -(-(2 + batches) // batches_per_project))
+        spread = build_projects(ledger, "BENCH-RR", ROUND_ROBIN_PROJECTS)
+        replayed = build_project(ledger, "BENCH-REPLAY")
+        finance = Act(FINANCE, EFFECTIVE_ON, reason="督导")
+
+        # ----------------------------------------------------- one command per transaction
+        def ours_single(i: int) -> None:
+            project = singles[i // per_project]
+            ledger.note_key_evaluation_supervision(finance, project.id, project.evaluation_id, notes(i))
+
+        def ours_spread(i: int) -> None:
+            project = spread[i % len(spread)]
+            ledger.note_key_evaluation_supervision(finance, project.id, project.evaluation_id, notes(i))
+
+        ours_series = Series(ours_single)
+        ours_series.warm(WARMUP_CALLS)
+        # The raw rows carry a real stored event: the last supervision note, byte for byte.
+        (stored,) = ledger.recorder.select_events(singles[0].id, desc=True, limit=1)
+        topic, payload = stored.topic, stored.state
+
+        raw_id = uuid4()
+        counter = Counter()
+        bare.save(counter)
+
+        def raw_single(i: int) -> None:
+            raw.insert_one(raw_id, i + 1, topic, payload)
+
+        def bare_get_and_save(_: int) -> None:
+            aggregate: Counter = bare.repository.get(counter.id)
+            aggregate.increment()
+            bare.save(aggregate)
+
+        raw_series, bare_series, spread_series = Series(raw_single), Series(bare_get_and_save), Series(ours_spread)
+        for series in (raw_series, bare_series, spread_series):
+            series.warm(WARMUP_CALLS)  # ours_series is warm already
+        raw_t, bare_t, ours_t, spread_t = interleave([raw_series, bare_series, ours_series, spread_series], commands,
+                                                     rounds=rounds, before_round=lambda: checkpoint(url))
+
+        # ----------------------------------------------------------------------- batched
+        raw_batch_id = uuid4()
+
+        def raw_batched(i: int) -> None:
+            raw.insert_many(raw_batch_id, i * batch + 1, batch, topic, payload)
+
+        def ours_batched(i: int) -> None:
+            add_batch(ledger, batched[i // batches_per_project], batch, i * batch)
+
+        batch_series = [Series(raw_batched, units_per_call=batch), Series(ours_batched, units_per_call=batch)]
+        for series in batch_series:
+            series.warm(2)
+        raw_batch_t, ours_batch_t = interleave(batch_series, batches, rounds=rounds,
+                                               before_round=lambda: checkpoint(url))
+
+        # ------------------------------------------------------------------------ replay
+        fill_to(ledger, replayed, REPLAY_EVENTS, 50)
+        raw_replay_id = uuid4()
+        raw.insert_many(raw_replay_id, 1, REPLAY_EVENTS, topic, payload)
+        assert ledger.snapshots is not None
+        with_snapshots: Repository[UUID] = Repository(ledger.events, snapshot_store=ledger.snapshots)  # no cache
+        without_snapshots: Repository[UUID] = Repository(ledger.events)  # no cache, no snapshots
+        (snapshot,) = ledger.snapshots.recorder.select_events(replayed.id, desc=True, limit=1)
+        snapshot_bytes = len(snapshot.state)
+        for repository in (with_snapshots, without_snapshots, ledger.repository):
+            project: Project = repository.get(replayed.id)
+            if project.version != REPLAY_EVENTS:
+                raise RuntimeError(f"replayed version {project.version}, expected {REPLAY_EVENTS}")
+        if len(raw.read(raw_replay_id)) != REPLAY_EVENTS:
+            raise RuntimeError("the raw replay rows are missing")
+
+        checkpoint(url)
+        warm = 5
+        raw_read_t = time_calls(lambda _: raw.read(raw_replay_id), replays, warmup=warm)
+        snap_t = time_calls(lambda _: with_snapshots.get(replayed.id), replays, warmup=warm)
+        snap_worst_t = time_calls(lambda _: with_snapshots.get(replayed.id, version=REPLAY_EVENTS - 1), replays,
+                                  warmup=warm)
+        full_t = time_calls(lambda _: without_snapshots.get(replayed.id), replays, warmup=warm)
+        cached_t = time_calls(lambda _: ledger.repository.get(replayed.id), replays, warmup=warm)
+    finally:
+        raw.close()
+        bare.close()
+        ledger.close()
+
+    # -------------------------------------------------------------------------- report
+    header = [
+        ("server", describe_server(db)),
+        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
+                       f"synchronous_commit={settings['synchronous_commit']}, "
+                       f"wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']})"),
+        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+                    f"eventsourcing {package_version('eventsourcing')}, psycopg {package_version('psycopg')}"),
+        ("parameters", f"--commands {commands} --batch {batch} --replays {replays} --rounds {rounds} "
+                       f"({batches} batches; write series interleaved in {rounds} rounds)"),
+        ("payload", f"{len(payload)} bytes per raw row: the stored {topic.rsplit('.', 1)[-1]} event, byte for byte"),
+        ("snapshot", f"every 50 events; the replay project's latest is {snapshot_bytes:,} bytes"),
+    ]
+    print()
+    print("bench_write — ledger writes and replay beside raw PostgreSQL and bare eventsourcing (same run)")
+    for key, value in header:
+        print(f"  {key + ':':<12}{value}")
+    print()
+
+    rows_by_section: list[tuple[str, Sequence[Row]]] = [
+        ("One command per transaction", [
+            Row("raw INSERT, 1 row/txn (autocommit)", raw_t, "rows", raw_t),
+            Row("bare eventsourcing get+save (1-field Counter)", bare_t, "cmd", raw_t),
+            Row("ours: note_key_evaluation_supervision, 1 project", ours_t, "cmd", raw_t),
+            Row(f"ours: same, round-robin over {ROUND_ROBIN_PROJECTS} projects", spread_t, "cmd", raw_t),
+        ]),
+        (f"Batched ({batch} events per transaction; latency per transaction)", [
+            Row(f"raw INSERT … unnest, {batch} rows/txn", raw_batch_t, "rows", raw_batch_t),
+            Row(f"ours: get + {batch} events + save", ours_batch_t, "events", raw_batch_t),
+        ]),
+        (f"Replay of a {REPLAY_EVENTS:,}-event project (no aggregate cache unless stated)", [
+            Row(f"raw SELECT {REPLAY_EVENTS:,} rows of one originator", raw_read_t, "reads", raw_read_t, True),
+            Row(f"ours: snapshot v{REPLAY_EVENTS} + 0 events", snap_t, "replays", raw_read_t, True),
+            Row(f"ours: snapshot v{REPLAY_EVENTS - 50} + 49 events (v{REPLAY_EVENTS - 1})", snap_worst_t, "replays",
+                raw_read_t, True),
+            Row(f"ours: no snapshots, {REPLAY_EVENTS:,} events", full_t, "replays", raw_read_t, True),
+            Row("ours: cache hit + fast-forward + deepcopy", cached_t, "gets", raw_read_t, True),
+        ]),
+    ]
+    headers = ["measurement", "rate", "median ms", "p95 ms", "n", "vs raw PG"]
+    table: list[list[str]] = []
+    for title, rows in rows_by_section:
+        table.append([f"[{title}]", "", "", "", "", ""])
+        table.extend(row.cells() for row in rows)
+    print_table(headers, table, right=(1, 2, 3, 4))
+    print()
+    for note in (
+        "vs raw PG: for writes our rate ÷ the raw rate; for reads our median ÷ the raw median.",
+        "latency columns are per call: one command, one batch transaction, or one replay.",
+        f"1 project: one project at a time, moving to a fresh one after {per_project} commands "
+        f"(each grows from {SETUP_EVENTS} to {MAX_PROJECT_EVENTS:,} events); batched likewise.",
+        "bare and ours share the environment (pool, aggregate cache of 2000): a get is a cache hit, a "
+        "fast-forward query and a deepcopy; ours also writes a snapshot every 50 events inside the timed commands.",
+    ):
+        print(textwrap.fill(note, width=118, initial_indent="  ", subsequent_indent="    "))
+    print()
+
+    command_ratio = ours_t.rate / bare_t.rate
+    targets: list[list[Any]] = [
+        ["ours 1-cmd rate ÷ bare eventsourcing get+save rate", fmt_ratio(command_ratio),
+         f"≥ {TARGET_COMMAND_RATIO:.2f}×", verdict(command_ratio >= TARGET_COMMAND_RATIO)],
+        [f"replay {REPLAY_EVENTS:,}-event project with snapshots, p95", f"{fmt_ms(snap_t.p95_ms)} ms",
+         f"< {TARGET_REPLAY_P95_MS:.0f} ms", verdict(snap_t.p95_ms < TARGET_REPLAY_P95_MS)],
+        ["  same, worst case (49 events after the snapshot), p95", f"{fmt_ms(snap_worst_t.p95_ms)} ms",
+         f"< {TARGET_REPLAY_P95_MS:.0f} ms", verdict(snap_worst_t.p95_ms < TARGET_REPLAY_P95_MS)],
+    ]
+    info: list[list[Any]] = [
+        ["ours round-robin rate ÷ bare get+save rate", fmt_ratio(spread_t.rate / bare_t.rate), "", ""],
+        ["bare get+save rate ÷ raw INSERT rate", fmt_ratio(bare_t.rate / raw_t.rate), "", ""],
+        ["ours batched events/s ÷ ours 1-cmd events/s", fmt_ratio(ours_batch_t.rate / ours_t.rate), "", ""],
+    ]
+    print_table(["check", "measured", "target", "verdict"], [*targets, *info], right=(1,))
+    print()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_write", description=__doc__.split("\n")[0])
+    parser.add_argument("--commands", type=int, default=4000, help="commands per one-command-per-transaction series")
+    parser.add_argument("--batch", type=int, default=50, help="events per batched transaction")
+    parser.add_argument("--replays", type=int, default=300, help="timed replays per replay measurement")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds the write series are interleaved in")
+    args = parser.parse_args(argv)
+    for name in ("commands", "batch", "replays", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    with bench_database() as db:
+        run(db, args.commands, args.batch, args.replays, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

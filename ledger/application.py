@@ -1,0 +1,787 @@
+"""The ledger application: one method per use case — check the caller, load, decide, save.
+
+One eventsourcing ``Application`` holds every aggregate, so there is one
+events table, one global order and one integrity log. Each command returns a
+:class:`Written` with the aggregate's new version and the log positions
+(leaf indexes) it wrote, for read-your-writes and for proofs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, RecordConflictError, StoredEvent
+from psycopg.conninfo import conninfo_to_dict
+
+from ledger import rules
+from ledger.base import LedgerAggregate
+from ledger.catalogue import INDICATOR_LIBRARY_ID, RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
+from ledger.errors import Forbidden, InvalidInput, NotFound, RuleViolation, VersionConflict
+from ledger.organisations import Agency, Department, Misconduct, agency_id, department_id
+from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id
+from ledger.recorder import LedgerRecorder
+from ledger.transcodings import register_ledger_transcodings
+from ledger.values import (
+    SYSTEM,
+    BudgetBook,
+    Grade,
+    Indicator,
+    Principal,
+    ProjectKind,
+    Qualitative,
+    Role,
+    SpecialCategory,
+    enum_value,
+    evidence,
+    fiscal_year,
+    money,
+    number,
+    reason,
+    text,
+)
+
+A = TypeVar("A", bound=LedgerAggregate)
+
+SNAPSHOT_INTERVAL = 50
+_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "principal",
+                       "effective_on", "reason", "evidence"})
+
+
+@dataclass(frozen=True)
+class Act:
+    """Who acts, when it takes effect, why, on what evidence, and (optionally) on which version."""
+
+    principal: Principal
+    effective_on: date
+    reason: str = ""
+    evidence: list[str] = field(default_factory=list)
+    expected_version: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", reason(self.reason))
+        object.__setattr__(self, "evidence", evidence(self.evidence))
+
+
+@dataclass(frozen=True)
+class Written:
+    aggregate_id: UUID
+    version: int
+    positions: list[int]
+
+    @property
+    def position(self) -> int:
+        """The last log position written (the one to wait for when reading your writes)."""
+        return self.positions[-1]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an object's history, as the log holds it: position, hashes, both times, who and why."""
+
+    leaf_index: int
+    version: int
+    event_type: str
+    leaf_hash: str
+    chain_hash: str
+    recorded_at: datetime
+    effective_on: date | None
+    principal: Principal
+    reason: str
+    evidence: list[str]
+    payload: dict[str, Any]
+
+
+def environment_for(database_url: str) -> dict[str, str]:
+    """The eventsourcing environment for a PostgreSQL connection URL."""
+    params = conninfo_to_dict(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "localhost"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "12",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+    }
+
+
+class Ledger(Application[UUID]):
+    name = "Ledger"  # tables ledger_events and ledger_snapshots
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = dict.fromkeys(
+        (Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample), SNAPSHOT_INTERVAL
+    )
+
+    def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
+                 holidays: list[date] | None = None, create_schema: bool = True) -> None:
+        """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
+        schema beforehand (``jixiao db migrate``)."""
+        self.create_schema = create_schema
+        self.database_url = database_url
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.holidays = sorted(holidays or [])
+        self._command_locks = [threading.Lock() for _ in range(64)]
+        super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
+
+    # ------------------------------------------------------------ plumbing
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_ledger_transcodings(transcoder)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        datastore = self.factory.datastore  # type: ignore[attr-defined]
+        recorder = LedgerRecorder(datastore, events_table_name="ledger_events")
+        if self.create_schema:
+            recorder.create_table()
+        return recorder
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot the aggregate already in memory, instead of the library's re-read and replay of it."""
+        assert self.snapshots is not None
+        snapshots = []
+        for aggregate in processing_event.aggregates.values():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is None or not isinstance(aggregate, LedgerAggregate):
+                continue
+            saved = [e.originator_version for e in processing_event.events if e.originator_id == aggregate.id]
+            if any(version % interval == 0 for version in saved) and aggregate.version == max(saved):
+                snapshots.append(Snapshot.take(aggregate))
+        if snapshots:
+            self.snapshots.put(snapshots)
+
+    @property
+    def log_recorder(self) -> LedgerRecorder:
+        assert isinstance(self.recorder, LedgerRecorder)
+        return self.recorder
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def act(self, principal: Principal, *, effective_on: date | None = None, reason: str = "",
+            evidence: list[str] | None = None, expected_version: int | None = None) -> Act:
+        return Act(principal, effective_on or self.today(), reason, list(evidence or []), expected_version)
+
+    def bootstrap(self) -> None:
+        """Record ruleset version 1 and open the indicator library, once per ledger."""
+        today = self.today()
+        if not self.exists(RULESET_ID):
+            self._save_new(Ruleset.establish(SYSTEM, today), ignore_existing=True)
+        if not self.exists(INDICATOR_LIBRARY_ID):
+            self._save_new(IndicatorLibrary.open(SYSTEM, today), ignore_existing=True)
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *,
+             copy: bool = True) -> A:
+        try:
+            aggregate: object = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
+        except AggregateNotFoundError:
+            raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found", code=code) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{aggregate_id} is not a {cls.__name__.lower()}", code=code)
+        return aggregate
+
+    def _lock_for(self, aggregate_id: UUID) -> threading.Lock:
+        return self._command_locks[aggregate_id.int % len(self._command_locks)]
+
+    def _read(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None) -> A:
+        """A private copy of an aggregate, safe to keep or change without touching the cache."""
+        with self._lock_for(aggregate_id):
+            return self._get(cls, aggregate_id, code, version)
+
+    def _evict(self, *aggregate_ids: UUID) -> None:
+        if self.repository.cache is not None:
+            for aggregate_id in aggregate_ids:
+                with contextlib.suppress(KeyError):
+                    self.repository.cache.get(aggregate_id, evict=True)
+
+    def _save(self, *aggregates: LedgerAggregate) -> Written:
+        try:
+            self.save(*aggregates)
+        except BaseException as error:
+            self._evict(*(aggregate.id for aggregate in aggregates))  # the cache must not keep unsaved changes
+            if not isinstance(error, RecordConflictError):
+                raise
+            raise VersionConflict("another change to the same object was recorded first; reload and retry",
+                                  code="version-conflict") from None
+        positions = self.log_recorder.take_written_positions()
+        first = aggregates[0]
+        return Written(first.id, first.version, positions)
+
+    def _save_new(self, aggregate: LedgerAggregate, *, ignore_existing: bool = False) -> Written:
+        try:
+            return self._save(aggregate)
+        except VersionConflict:
+            if ignore_existing:
+                return Written(aggregate.id, aggregate.version, [])
+            raise RuleViolation(f"{type(aggregate).__name__.lower()} {aggregate.id} already exists",
+                                code="already-exists") from None
+
+    @contextmanager
+    def _changing(self, cls: type[A], aggregate_id: UUID, code: str, act: Act) -> Iterator[A]:
+        """The aggregate a command changes: the cached object itself, not a copy (copying a large project
+        costs more than the rest of the command). Commands on one aggregate are serialised in this process;
+        if anything fails after the aggregate changed, it is dropped from the cache and reloaded next time.
+        """
+        with self._lock_for(aggregate_id):
+            aggregate = self._get(cls, aggregate_id, code, copy=False)
+            if act.expected_version is not None and act.expected_version != aggregate.version:
+                raise VersionConflict(f"expected version {act.expected_version}, current is {aggregate.version}",
+                                      code="stale-version")
+            before = aggregate.version
+            try:
+                yield aggregate
+            except BaseException:
+                if aggregate.version != before or aggregate.pending_events:
+                    self._evict(aggregate_id)
+                raise
+
+    def ruleset(self) -> Ruleset:
+        return self._read(Ruleset, RULESET_ID, "ruleset-not-found")
+
+    def _rules(self) -> tuple[rules.RuleParameters, int]:
+        ruleset = self.ruleset()
+        return ruleset.parameters(), ruleset.current_version
+
+    # --------------------------------------------------------------- roles
+
+    @staticmethod
+    def _require_role(act: Act, *roles: Role) -> None:
+        if act.principal.role not in roles:
+            allowed = ", ".join(role.value for role in roles)
+            raise Forbidden(f"role {act.principal.role} may not do this (allowed: {allowed})", code="role-not-allowed")
+
+    def _require_own_department(self, act: Act, project: Project, *, finance_too: bool = False) -> None:
+        allowed = (Role.DEPARTMENT, Role.FINANCE) if finance_too else (Role.DEPARTMENT,)
+        self._require_role(act, *allowed)
+        if act.principal.role == Role.DEPARTMENT and act.principal.organisation != project.department:
+            raise Forbidden(f"{act.principal.organisation} may not act on a project of {project.department}",
+                            code="not-own-department")
+
+    # ------------------------------------------------------------ projects
+
+    def project(self, pid: UUID, version: int | None = None) -> Project:
+        return self._read(Project, pid, "project-not-found", version)
+
+    def declare_project(self, act: Act, *, code: str, name: str, kind: str, department: str, fiscal_year_: int,
+                        budget_book: str, special_category: str | None, requested: object,
+                        new_major: bool) -> Written:
+        """申报: a department declares its own project (finance may declare on its behalf)."""
+        self._require_role(act, Role.DEPARTMENT, Role.FINANCE)
+        department = text(department, "department")
+        if act.principal.role == Role.DEPARTMENT and act.principal.organisation != department:
+            raise Forbidden(f"{act.principal.organisation} may not declare for {department}", code="not-own-department")
+        self._read(Department, department_id(department), "department-not-found")
+        if not isinstance(new_major, bool):
+            raise InvalidInput("new_major must be true or false", field="new_major")
+        project = Project.declare(
+            principal=act.principal, effective_on=act.effective_on, reason=act.reason, evidence=act.evidence,
+            code=text(code, "code", max_length=64), name=text(name, "name"),
+            kind=enum_value(ProjectKind, kind, "kind").value, department=department,
+            fiscal_year=fiscal_year(fiscal_year_), budget_book=enum_value(BudgetBook, budget_book, "budget_book").value,
+            special_category=None if special_category is None
+            else enum_value(SpecialCategory, special_category, "special_category").value,
+            requested=money(requested, "requested", allow_zero=False), new_major=new_major,
+        )
+        return self._save_new(project)
+
+    def assess_ex_ante(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
+        """事前绩效评估 by finance."""
+        self._require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.assess_ex_ante(_scores(scores), params, version, act.principal, act.effective_on, act.reason,
+                                   act.evidence)
+            return self._save(project)
+
+    def admit_project(self, act: Act, pid: UUID) -> Written:
+        """入库 by finance."""
+        self._require_role(act, Role.FINANCE)
+        params, _ = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.admit(params, act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def submit_goals(self, act: Act, pid: UUID, indicators: list[Indicator]) -> Written:
+        """绩效目标申报 by the project's department."""
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            self._require_own_department(act, project)
+            project.submit_goals(indicators, params, version, act.principal, act.effective_on, act.reason,
+                                 act.evidence)
+            return self._save(project)
+
+    def review_goals(self, act: Act, pid: UUID, rating: str, required_fixes: str = "") -> Written:
+        """目标审核 by finance: 优/良/中/差."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.review_goals(enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"),
+                                 act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def approve_budget(self, act: Act, pid: UUID, amount: object) -> Written:
+        """预算批复 by finance — refused unless the goals are rated 优/良."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.approve_budget(money(amount, "amount", allow_zero=False), act.principal, act.effective_on,
+                                   act.reason, act.evidence)
+            return self._save(project)
+
+    def request_goal_adjustment(self, act: Act, pid: UUID, indicators: list[Indicator]) -> Written:
+        """目标调整申请 by the project's department, with a reason."""
+        params, _ = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            self._require_own_department(act, project)
+            project.request_goal_adjustment(indicators, params, act.principal, act.effective_on, act.reason,
+                                            act.evidence)
+            return self._save(project)
+
+    def decide_goal_adjustment(self, act: Act, pid: UUID, adjustment_no: int, approve: bool) -> Written:
+        """Finance approves (the goals change) or rejects (nothing changes) a goal adjustment."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.decide_goal_adjustment(adjustment_no, approve, act.principal, act.effective_on, act.reason,
+                                           act.evidence)
+            return self._save(project)
+
+    def report_monitoring(self, act: Act, pid: UUID, *, month: int, executed: object,
+                          indicator_progress: Mapping[str, object], forecast: Mapping[str, object] | None = None,
+                          shortfall_reasons: str = "", measures: str = "") -> Written:
+        """绩效运行监控: the department reports execution and indicator progress through a month."""
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            self._require_own_department(act, project)
+            project.report_monitoring(
+                _month(month), money(executed, "executed"), _percentages(indicator_progress, "indicator_progress"),
+                _percentages(forecast or {}, "forecast"), reason(shortfall_reasons, "shortfall_reasons"),
+                reason(measures, "measures"), act.principal, act.effective_on, act.reason, act.evidence,
+            )
+            return self._save(project)
+
+    def review_monitoring(self, act: Act, pid: UUID, month: int, opinion: str) -> Written:
+        """Finance reviews a monitoring report; any deviation the rules find is recorded with it."""
+        self._require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.review_monitoring(_month(month), reason(opinion, "opinion"), act.principal, act.effective_on,
+                                      act.reason, act.evidence)
+            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on)
+            return self._save(project)
+
+    def detect_deviation(self, pid: UUID, today: date | None = None, principal: Principal = SYSTEM) -> Written | None:
+        """Evaluate the latest monitoring against the rules; record a deviation once per period."""
+        if principal.role not in (Role.SYSTEM, Role.FINANCE):
+            raise Forbidden("only finance or the scheduler detect deviations", code="role-not-allowed")
+        params, version = self._rules()
+        project = self.project(pid)
+        if not project.detect_deviation(params, version, self.holidays, principal, today or self.today()):
+            return None
+        return self._save(project)
+
+    def order_corrective_action(self, act: Act, pid: UUID, decision: str, amount: object | None = None,
+                                deviation_month: int | None = None) -> Written:
+        """纠偏 by finance: continue, reallocate, suspend funding, cancel or reduce the budget."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.order_corrective_action(
+                enum_value(CorrectiveDecision, decision, "decision").value,
+                None if amount is None else money(amount, "amount", allow_zero=False),
+                None if deviation_month is None else _month(deviation_month), act.principal, act.effective_on,
+                act.reason, act.evidence,
+            )
+            return self._save(project)
+
+    def suspend_unanswered_funding(self, pid: UUID, today: date | None = None) -> Written | None:
+        """暂缓拨款 raised by the scheduler when a deviation's answer is overdue."""
+        project = self.project(pid)
+        if not project.suspend_funding_if_unanswered(today or self.today(), SYSTEM):
+            return None
+        return self._save(project)
+
+    def self_evaluate(self, act: Act, pid: UUID, actuals: Mapping[str, object], executed: object) -> Written:
+        """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset."""
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            self._require_own_department(act, project)
+            project.self_evaluate(_actuals(actuals), money(executed, "executed"), params, version, act.principal,
+                                  act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def draw_re_evaluation_sample(self, act: Act, year: int, *, seed: str | None = None,
+                                  size: int | None = None) -> Written:
+        """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects."""
+        self._require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        year = fiscal_year(year)
+        if self.exists(sample_id(year)):
+            raise RuleViolation(f"the {year} sample has already been drawn", code="already-exists")
+        population = self._self_evaluated_projects(year)
+        if not population:
+            raise RuleViolation(f"no self-evaluated projects in {year} to sample", code="self-evaluation-missing")
+        chosen_seed = text(seed, "seed", max_length=128) if seed else secrets.token_hex(16)
+        sample = ReEvaluationSample.draw(year, [str(p) for p in population], chosen_seed, size, params, version,
+                                         act.principal, act.effective_on, act.reason)
+        projects = []
+        for selected in sample.selected:
+            project = self.project(UUID(selected))
+            project.select_for_re_evaluation(str(sample.id), act.principal, act.effective_on)
+            projects.append(project)
+        return self._save(sample, *projects)
+
+    def _self_evaluated_projects(self, year: int) -> list[UUID]:
+        """Projects of ``year`` with a self-evaluation, read from the log's own columns."""
+        topic = f"{Project.__module__}:{Project.SelfEvaluated.__qualname__}"
+        declared = f"{Project.__module__}:{Project.Declared.__qualname__}"
+        table = self.log_recorder.events_table_name
+        with self.log_recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT DISTINCT e.originator_id FROM {table} e JOIN {table} d "  # noqa: S608 - table name is ours
+                "ON d.originator_id = e.originator_id AND d.topic = %s AND d.originator_version = 1 "
+                "WHERE e.topic = %s AND convert_from(d.state, 'UTF8')::jsonb ->> 'fiscal_year' = %s",
+                (declared, topic, str(year)),
+            )
+            return [row["originator_id"] for row in curs.fetchall()]
+
+    def re_evaluation_sample(self, year: int) -> ReEvaluationSample:
+        return self._read(ReEvaluationSample, sample_id(year), "sample-not-found")
+
+    def re_evaluate(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
+        """财政再评价 by finance of a project drawn in the sample."""
+        self._require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.re_evaluate(_scores(scores), params, version, act.principal, act.effective_on, act.reason,
+                                act.evidence)
+            return self._save(project)
+
+    def commission_key_evaluation(self, act: Act, pid: UUID, agency_name: str | None) -> Written:
+        """重点评价 commissioned by finance — never to a blacklisted agency or one tied to the department."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            agency = None
+            if agency_name is not None:
+                agency = self._read(Agency, agency_id(agency_name), "agency-not-found")
+                if agency.is_blacklisted(act.effective_on):
+                    raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
+                if project.department in (agency.name, agency.affiliation):
+                    raise RuleViolation(f"{agency.name} is tied to {project.department} and must recuse (回避)",
+                                        code="conflict-of-interest")
+            evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
+            project.commission_key_evaluation(evaluation, None if agency is None else str(agency.id),
+                                              None if agency is None else agency.name, act.principal,
+                                              act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def review_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, what: str, approved: bool) -> Written:
+        """两审: finance reviews the agency's plan or its report."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            if what == "plan":
+                project.review_key_evaluation_plan(evaluation_id, approved, act.principal, act.effective_on,
+                                                   act.reason, act.evidence)
+            elif what == "report":
+                project.review_key_evaluation_report(evaluation_id, approved, act.principal, act.effective_on,
+                                                     act.reason, act.evidence)
+            else:
+                raise InvalidInput("review what: plan or report", field="what")
+            return self._save(project)
+
+    def note_key_evaluation_supervision(self, act: Act, pid: UUID, evaluation_id: str, notes: str) -> Written:
+        """一督导: finance records its supervision of the evaluation."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.note_key_evaluation_supervision(evaluation_id, reason(notes, "notes"), act.principal,
+                                                    act.effective_on, act.evidence)
+            return self._save(project)
+
+    def score_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, scores: Mapping[str, object]) -> Written:
+        """The commissioned agency (or finance, when it evaluates itself) records the score."""
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            evaluation = project.key_evaluation(evaluation_id)
+            if evaluation["agency_name"] is None:
+                self._require_role(act, Role.FINANCE)
+            else:
+                self._require_role(act, Role.AGENCY)
+                if act.principal.organisation != evaluation["agency_name"]:
+                    raise Forbidden(f"{act.principal.organisation} was not commissioned for {evaluation_id}",
+                                    code="not-commissioned")
+            project.score_key_evaluation(evaluation_id, _scores(scores), params, version, act.principal,
+                                         act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def apply_results(self, act: Act, pid: UUID, decision: str | None = None) -> Written:
+        """结果应用 by finance, by default from the grade."""
+        self._require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            if decision is not None:
+                enum_value(rules.ResultApplication, decision, "decision")
+            project.apply_results(decision, params, version, act.principal, act.effective_on, act.reason,
+                                  act.evidence)
+            return self._save(project)
+
+    def require_rectification(self, act: Act, pid: UUID, issues: list[str], source: str, deadline: date) -> Written:
+        """整改 required by finance, with issues, source and deadline."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.require_rectification(
+                [reason(issue, f"issues[{i}]", required=True) for i, issue in enumerate(issues)],
+                enum_value(RectificationSource, source, "source").value, deadline, act.principal, act.effective_on,
+                act.reason, act.evidence,
+            )
+            return self._save(project)
+
+    def report_rectification(self, act: Act, pid: UUID, rectification_no: int, measures: str) -> Written:
+        """The department reports its rectification measures and evidence."""
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            self._require_own_department(act, project)
+            project.report_rectification(rectification_no, reason(measures, "measures"), act.principal,
+                                         act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def decide_rectification(self, act: Act, pid: UUID, rectification_no: int, accept: bool) -> Written:
+        """Finance accepts or rejects a rectification report."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.decide_rectification(rectification_no, accept, act.principal, act.effective_on, act.reason,
+                                         act.evidence)
+            return self._save(project)
+
+    def mark_rectifications_overdue(self, pid: UUID, today: date | None = None) -> Written | None:
+        """Past its deadline an open rectification is recorded overdue, once (scheduler)."""
+        project = self.project(pid)
+        if not project.mark_rectifications_overdue(today or self.today(), SYSTEM):
+            return None
+        return self._save(project)
+
+    def disclose(self, act: Act, pid: UUID, what: str) -> Written:
+        """信息公开 by finance: goals with the budget draft, results with the final accounts."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.disclose(what, act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    def close_project(self, act: Act, pid: UUID) -> Written:
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.close(act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(project)
+
+    # --------------------------------------------------------- departments
+
+    def department(self, name: str) -> Department:
+        return self._read(Department, department_id(name), "department-not-found")
+
+    def register_department(self, act: Act, name: str) -> Written:
+        self._require_role(act, Role.FINANCE, Role.ADMIN)
+        return self._save_new(Department.register(text(name, "name"), act.principal, act.effective_on, act.reason))
+
+    def set_overall_goals(self, act: Act, name: str, year: int, goals: list[str]) -> Written:
+        """部门整体绩效目标, by the department itself or finance."""
+        self._require_role(act, Role.DEPARTMENT, Role.FINANCE)
+        if act.principal.role == Role.DEPARTMENT and act.principal.organisation != name:
+            raise Forbidden(f"{act.principal.organisation} may not set goals for {name}", code="not-own-department")
+        with self._changing(Department, department_id(name), "department-not-found", act) as department:
+            department.set_overall_goals(fiscal_year(year), [reason(g, f"goals[{i}]", required=True)
+                                                             for i, g in enumerate(goals)],
+                                         act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(department)
+
+    def assess_department(self, act: Act, name: str, year: int, scores: Mapping[str, object]) -> Written:
+        """综合绩效考评 by finance."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Department, department_id(name), "department-not-found", act) as department:
+            department.assess(fiscal_year(year), _scores(scores), act.principal, act.effective_on, act.reason,
+                              act.evidence)
+            return self._save(department)
+
+    # ------------------------------------------------------------ agencies
+
+    def agency(self, name: str) -> Agency:
+        return self._read(Agency, agency_id(name), "agency-not-found")
+
+    def register_agency(self, act: Act, name: str, credentials: str, affiliation: str | None = None) -> Written:
+        self._require_role(act, Role.FINANCE)
+        agency = Agency.register(text(name, "name"), reason(credentials, "credentials"),
+                                 None if affiliation is None else text(affiliation, "affiliation"), act.principal,
+                                 act.effective_on, act.reason, act.evidence)
+        return self._save_new(agency)
+
+    def review_agency_quality(self, act: Act, name: str, engagement: str, rating: str, notes: str) -> Written:
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+            agency.review_quality(text(engagement, "engagement"), text(rating, "rating", max_length=32),
+                                  reason(notes, "notes"), act.principal, act.effective_on, act.evidence)
+            return self._save(agency)
+
+    def record_misconduct(self, act: Act, name: str, kind: str, description: str) -> Written:
+        """失信行为 recorded by finance, with evidence."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+            agency.record_misconduct(enum_value(Misconduct, kind, "kind").value, reason(description, "description"),
+                                     act.principal, act.effective_on, act.evidence)
+            return self._save(agency)
+
+    def blacklist_agency(self, act: Act, name: str, misconduct_nos: list[int] | None = None,
+                         public: bool = True) -> Written:
+        """列入失信黑名单 for the ruleset's period; requires recorded misconduct."""
+        self._require_role(act, Role.FINANCE)
+        params, _ = self._rules()
+        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+            until = rules.blacklist_until(act.effective_on, params)
+            agency.blacklist(list(misconduct_nos or []), until, public, act.principal, act.effective_on, act.reason,
+                             act.evidence)
+            return self._save(agency)
+
+    def lift_blacklisting(self, act: Act, name: str) -> Written:
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+            agency.lift_blacklisting(act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(agency)
+
+    def expire_blacklistings(self, name: str, today: date | None = None) -> Written | None:
+        agency = self.agency(name)
+        if not agency.expire_blacklistings(today or self.today(), SYSTEM):
+            return None
+        return self._save(agency)
+
+    # ------------------------------------------- indicator library, rules
+
+    def indicator_library(self) -> IndicatorLibrary:
+        return self._read(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found")
+
+    def define_indicator(self, act: Act, code: str, definition: dict[str, str]) -> Written:
+        self._require_role(act, Role.FINANCE)
+        with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
+            library.define(text(code, "code", max_length=64), _definition(definition), act.principal,
+                           act.effective_on, act.reason, act.evidence)
+            return self._save(library)
+
+    def revise_indicator(self, act: Act, code: str, definition: dict[str, str]) -> Written:
+        self._require_role(act, Role.FINANCE)
+        with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
+            library.revise(code, _definition(definition), act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(library)
+
+    def retire_indicator(self, act: Act, code: str) -> Written:
+        self._require_role(act, Role.FINANCE)
+        with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
+            library.retire(code, act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(library)
+
+    def adopt_ruleset(self, act: Act, version: int, parameters: dict[str, Any]) -> Written:
+        """Finance adopts a new ruleset; what was decided under the old one stays as it was."""
+        self._require_role(act, Role.FINANCE)
+        with self._changing(Ruleset, RULESET_ID, "ruleset-not-found", act) as ruleset:
+            ruleset.adopt(version, parameters, act.principal, act.effective_on, act.reason, act.evidence)
+            return self._save(ruleset)
+
+    # -------------------------------------------------------------- reads
+
+    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+        """Every event of one object, in order, with its log position and hashes (for auditors)."""
+        table = self.log_recorder.events_table_name
+        with self.log_recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT leaf_index, originator_version, topic, state, leaf_hash, chain_hash, recorded_at "  # noqa: S608
+                f"FROM {table} WHERE originator_id = %s ORDER BY originator_version", (aggregate_id,))
+            rows = curs.fetchall()
+        entries = []
+        for row in rows:
+            event: Any = self.mapper.to_domain_event(StoredEvent(aggregate_id, row["originator_version"],
+                                                                 row["topic"], bytes(row["state"])))
+            payload = {key: value for key, value in vars(event).items() if key not in _ENVELOPE}
+            entries.append(HistoryEntry(
+                leaf_index=row["leaf_index"], version=row["originator_version"],
+                event_type=type(event).__qualname__, leaf_hash=bytes(row["leaf_hash"]).hex(),
+                chain_hash=bytes(row["chain_hash"]).hex(), recorded_at=row["recorded_at"],
+                effective_on=event.effective_on, principal=event.principal, reason=event.reason,
+                evidence=list(event.evidence), payload=payload,
+            ))
+        if not entries:
+            raise NotFound(f"nothing recorded for {aggregate_id}", code="project-not-found")
+        return entries
+
+    def version_as_of(self, aggregate_id: UUID, instant: datetime) -> int:
+        """The object's version as recorded at ``instant`` (transaction time); 0 if it did not exist yet."""
+        table = self.log_recorder.events_table_name
+        with self.log_recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT coalesce(max(originator_version), 0) AS version FROM {table} "  # noqa: S608
+                         "WHERE originator_id = %s AND recorded_at <= %s", (aggregate_id, instant))
+            row = curs.fetchone()
+        return int(row["version"]) if row else 0
+
+    def project_ids(self) -> list[UUID]:
+        """Every project's id, in declaration order (for the demo and tools; queries use projections)."""
+        topic = f"{Project.__module__}:{Project.Declared.__qualname__}"
+        table = self.log_recorder.events_table_name
+        with self.log_recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT originator_id FROM {table} WHERE topic = %s ORDER BY leaf_index",  # noqa: S608
+                         (topic,))
+            return [row["originator_id"] for row in curs.fetchall()]
+
+    def head(self) -> int:
+        """The number of events in the log (the next leaf index)."""
+        table = self.log_recorder.events_table_name
+        with self.log_recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {table}")  # noqa: S608
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["size"])
+
+
+def _scores(scores: Mapping[str, object]) -> dict[str, Decimal]:
+    if not isinstance(scores, Mapping):
+        raise InvalidInput("scores must be an object of dimension: score", field="scores")
+    return {text(k, "scores", max_length=64): number(v, f"scores.{k}") for k, v in scores.items()}
+
+
+def _percentages(values: Mapping[str, object], field_name: str) -> dict[str, Decimal]:
+    result = {}
+    for key, value in values.items():
+        pct = number(value, f"{field_name}.{key}")
+        if not Decimal(0) <= pct <= Decimal(1000):
+            raise InvalidInput(f"{field_name}.{key} must be a percentage 0-1000", field=f"{field_name}.{key}")
+        result[text(key, field_name, max_length=64)] = pct
+    return result
+
+
+def _actuals(actuals: Mapping[str, object]) -> dict[str, Decimal | str]:
+    result: dict[str, Decimal | str] = {}
+    for key, value in actuals.items():
+        if isinstance(value, str) and value in {q.value for q in Qualitative}:
+            result[key] = value
+        else:
+            result[key] = number(value, f"actuals.{key}")
+    return result
+
+
+def _month(month: object) -> int:
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise InvalidInput("month must be 1 to 12", field="month")
+    return month
+
+
+def _definition(definition: dict[str, str]) -> dict[str, str]:
+    return {key: text(value, f"definition.{key}", max_length=400, required=key in {"name", "level1", "level2",
+                                                                                  "operator"})
+            for key, value in definition.items()}
+
+
+__all__ = ["Act", "Ledger", "Stage", "Written", "project_id"]

@@ -1,0 +1,149 @@
+"""Offline audit bundles: one project's events, each with its inclusion proof, against a signed checkpoint.
+
+``export_bundle`` reads the live log; ``verify_bundle`` needs nothing but the file, SHA-256 and Ed25519. An
+auditor should pin the bureau's published verifier key (``key``) rather than trust the one inside the bundle.
+
+What a bundle proves: each event in it is in the signed log, unaltered, at the stated position; the events are
+versions 1..N of one object with none missing and in log order. Events recorded after the checkpoint are, by
+construction, not covered: a later bundle (or a consistency proof between checkpoints) extends the proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from ledger import merkle
+from ledger.checkpoint import Checkpoint, CheckpointError, VerifierKey, verify_checkpoint
+from ledger.integrity import leaf_hash
+from ledger.tlog import EVENTS, TransparencyLog
+
+BUNDLE_FORMAT = "jixiao-audit-bundle/1"
+
+
+class BundleError(Exception):
+    """A bundle that cannot be read at all."""
+
+
+@dataclass
+class BundleReport:
+    object_id: str = ""
+    events: int = 0
+    checkpoint_size: int = 0
+    key_name: str = ""
+    key_pinned: bool = False
+    failures: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def export_bundle(log: TransparencyLog, verifier: VerifierKey, object_id: UUID) -> dict[str, Any]:
+    """The bundle for one aggregate (a project, an agency, …), proved against a checkpoint covering all its events."""
+    with psycopg.connect(log.database_url) as conn:
+        rows = conn.execute(
+            f"SELECT leaf_index, originator_version, topic, state, leaf_hash, recorded_at, effective_on, "  # noqa: S608
+            f"principal_id, principal_role, principal_org FROM {EVENTS} WHERE originator_id = %s "
+            "ORDER BY originator_version", (object_id,)).fetchall()
+    if not rows:
+        raise BundleError(f"no events for {object_id}")
+    last_leaf = max(int(row[0]) for row in rows)
+    latest = log.latest_checkpoint()
+    if latest is None or latest.checkpoint.size <= last_leaf:
+        latest = log.sign_checkpoint() or log.latest_checkpoint()
+    if latest is None or latest.checkpoint.size <= last_leaf:
+        raise BundleError("no signed checkpoint covers this object's events yet")
+    size = latest.checkpoint.size
+    events = []
+    for index, version, topic, state, digest, recorded_at, effective_on, pid, role, org in rows:
+        events.append({
+            "leaf_index": index,
+            "originator_version": version,
+            "topic": topic,
+            "state": base64.b64encode(bytes(state)).decode("ascii"),
+            "leaf_hash": bytes(digest).hex(),
+            "recorded_at": recorded_at.isoformat(),
+            "effective_on": None if effective_on is None else effective_on.isoformat(),
+            "principal": {"id": pid, "role": role, "organisation": org},
+            "inclusion_proof": [node.hex() for node in log.inclusion_proof(int(index), size)],
+        })
+    return {
+        "format": BUNDLE_FORMAT,
+        "origin": log.origin,
+        "object_id": str(object_id),
+        "verifier_key": verifier.to_string(),
+        "checkpoint": latest.note,
+        "events": events,
+    }
+
+
+def dumps_bundle(bundle: dict[str, Any]) -> str:
+    return json.dumps(bundle, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def verify_bundle(text: str | bytes, key: VerifierKey | None = None) -> BundleReport:
+    """Check a bundle offline. ``key``: the published verifier key to pin (recommended)."""
+    report = BundleReport()
+    try:
+        bundle = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        report.failures.append(f"the bundle is not valid JSON ({error})")
+        return report
+    try:
+        _verify(bundle, key, report)
+    except (KeyError, TypeError, ValueError, binascii.Error) as error:
+        report.failures.append(f"the bundle is malformed: {type(error).__name__}: {error}")
+    return report
+
+
+def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, report: BundleReport) -> None:
+    if bundle.get("format") != BUNDLE_FORMAT:
+        report.failures.append(f"unknown bundle format {bundle.get('format')!r}")
+        return
+    embedded = VerifierKey.from_string(bundle["verifier_key"])
+    key = pinned or embedded
+    report.key_pinned = pinned is not None
+    report.key_name = key.name
+    if pinned is not None and embedded.to_string() != pinned.to_string():
+        report.failures.append("the bundle names a different verifier key than the one pinned")
+    try:
+        checkpoint: Checkpoint = verify_checkpoint(bundle["checkpoint"], key, bundle["origin"])
+    except CheckpointError as error:
+        report.failures.append(f"checkpoint: {error}")
+        return
+    report.checkpoint_size = checkpoint.size
+    object_id = UUID(bundle["object_id"])
+    report.object_id = str(object_id)
+    previous_leaf = -1
+    for position, event in enumerate(bundle["events"]):
+        version = event["originator_version"]
+        where = f"event {position} (version {version}, leaf {event['leaf_index']})"
+        if version != position + 1:
+            report.failures.append(f"{where}: versions must run 1..N without gaps; expected {position + 1}")
+            return
+        index = int(event["leaf_index"])
+        if index <= previous_leaf:
+            report.failures.append(f"{where}: not in log order")
+            return
+        previous_leaf = index
+        state = base64.b64decode(event["state"], validate=True)
+        digest = leaf_hash(object_id, version, event["topic"], state)
+        if digest.hex() != event["leaf_hash"]:
+            report.failures.append(f"{where}: the leaf hash does not match the event's contents (altered)")
+            return
+        proof = [bytes.fromhex(node) for node in event["inclusion_proof"]]
+        if not merkle.verify_inclusion(digest, index, checkpoint.size, proof, checkpoint.root_hash):
+            report.failures.append(f"{where}: the inclusion proof does not lead to the signed root")
+            return
+        report.events += 1
+    if report.events and bundle["events"]:
+        first = json.loads(base64.b64decode(bundle["events"][0]["state"]))
+        report.summary = {key_: first[key_] for key_ in ("code", "name", "department", "fiscal_year") if key_ in first}

@@ -1,0 +1,352 @@
+"""Signed checkpoints of the log, in the C2SP formats.
+
+A checkpoint (c2sp.org/tlog-checkpoint) commits to the log's Merkle tree at a
+given size. Its note text is::
+
+    <origin>\\n<decimal tree size>\\n<base64 root hash>\\n[<extension line>\\n ...]
+
+It is signed as a note (c2sp.org/signed-note): the text, a blank line, then
+one line per signature::
+
+    — <key name> <base64(key ID(4) || Ed25519 signature(64))>\\n
+
+with the Ed25519 key ID ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``.
+Keys are written as golang.org/x/mod/sumdb/note writes them::
+
+    verifier: <name>+<hex key ID>+<base64(0x01 || public key)>
+    signer:   PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || seed)>
+
+A note verified with one of these keys opens with the Go ``note.Open`` too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+ALG_ED25519 = 0x01
+SIGNATURE_PREFIX = "\u2014 "  # EM DASH, SPACE
+MAX_SIGNATURES = 100
+MAX_TREE_SIZE = 2**64 - 1
+
+_HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
+_TREE_SIZE = re.compile(r"0|[1-9][0-9]*")
+
+
+class CheckpointError(Exception):
+    """A note, checkpoint or key is malformed, or a signature does not verify."""
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    """Decode standard base64 strictly: padded, alphabet only, canonical."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CheckpointError(f"{what} is not valid base64: {text!r}") from exc
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise CheckpointError(f"{what} is not canonical base64: {text!r}")
+    return raw
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _bad_char(text: str) -> str | None:
+    """Return the first character a note may not hold (control other than newline, lone surrogate)."""
+    for char in text:
+        code = ord(char)
+        if (code < 0x20 and char != "\n") or 0xD800 <= code <= 0xDFFF:
+            return char
+    return None
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise CheckpointError("a key name must be a non-empty string")
+    if "+" in name or any(char.isspace() for char in name) or _bad_char(name) is not None:
+        raise CheckpointError(f"key name {name!r} must not contain whitespace, '+' or control characters")
+
+
+def _check_line(line: str, what: str) -> None:
+    if not isinstance(line, str) or not line:
+        raise CheckpointError(f"{what} must be a non-empty string")
+    if "\n" in line:
+        raise CheckpointError(f"{what} must not contain a newline: {line!r}")
+    bad = _bad_char(line)
+    if bad is not None:
+        raise CheckpointError(f"{what} must not contain the character {bad!r}: {line!r}")
+
+
+def ed25519_key_id(name: str, public_key: bytes) -> bytes:
+    """The 4-byte key ID of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A commitment to the log's Merkle tree at one size (c2sp.org/tlog-checkpoint)."""
+
+    origin: str
+    size: int
+    root_hash: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_line(self.origin, "checkpoint origin")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 0 <= self.size <= MAX_TREE_SIZE:
+            raise CheckpointError(f"tree size must be an integer from 0 to 2**64-1, not {self.size!r}")
+        if not isinstance(self.root_hash, bytes) or len(self.root_hash) != 32:
+            raise CheckpointError("root hash must be 32 bytes")
+        if not isinstance(self.extensions, tuple):
+            raise CheckpointError("extensions must be a tuple of lines")
+        for number, line in enumerate(self.extensions, start=1):
+            _check_line(line, f"extension line {number}")
+
+    def body(self) -> str:
+        """The note text to sign."""
+        lines = (self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions)
+        return "".join(line + "\n" for line in lines)
+
+    @classmethod
+    def parse_body(cls, text: str) -> Checkpoint:
+        """Parse a note text strictly; raise CheckpointError naming the fault."""
+        if not text.endswith("\n"):
+            raise CheckpointError("checkpoint text must end with a newline")
+        lines = text[:-1].split("\n")
+        if len(lines) < 3:
+            raise CheckpointError("checkpoint text needs at least three lines: origin, tree size, root hash")
+        origin, size_text, root_text, *extensions = lines
+        if _TREE_SIZE.fullmatch(size_text) is None:
+            raise CheckpointError(f"tree size {size_text!r} is not a decimal number without leading zeros")
+        root = _b64decode(root_text, "root hash")
+        if len(root) != 32:
+            raise CheckpointError(f"root hash is {len(root)} bytes, not 32")
+        return cls(origin, int(size_text), root, tuple(extensions))
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    """A public Ed25519 note key."""
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if not isinstance(self.public_key, bytes) or len(self.public_key) != 32:
+            raise CheckpointError("an Ed25519 public key must be 32 bytes")
+        if not isinstance(self.key_id, bytes) or len(self.key_id) != 4:
+            raise CheckpointError("a key ID must be 4 bytes")
+        expected = ed25519_key_id(self.name, self.public_key)
+        if self.key_id != expected:
+            raise CheckpointError(
+                f"key ID {self.key_id.hex()} does not match key {self.name!r}, whose ID is {expected.hex()}"
+            )
+
+    @classmethod
+    def from_string(cls, text: str) -> VerifierKey:
+        """Parse ``<name>+<hex key ID>+<base64(0x01 || public key)>``."""
+        parts = text.split("+", 2)
+        if len(parts) != 3:
+            raise CheckpointError("a verifier key must read <name>+<hex key ID>+<base64 key>")
+        name, hex_id, key64 = parts
+        _check_name(name)
+        if _HEX_KEY_ID.fullmatch(hex_id) is None:
+            raise CheckpointError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
+        key = _b64decode(key64, "verifier key")
+        if not key or key[0] != ALG_ED25519:
+            raise CheckpointError("verifier key is not an Ed25519 key (algorithm byte 0x01)")
+        if len(key) != 33:
+            raise CheckpointError(f"Ed25519 public key is {len(key) - 1} bytes, not 32")
+        return cls(name, bytes.fromhex(hex_id), key[1:])
+
+    def to_string(self) -> str:
+        """Encode as ``<name>+<hex key ID>+<base64(0x01 || public key)>``."""
+        return f"{self.name}+{self.key_id.hex()}+{_b64encode(bytes([ALG_ED25519]) + self.public_key)}"
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private Ed25519 note key (the seed is kept out of repr)."""
+
+    name: str
+    seed: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if not isinstance(self.seed, bytes) or len(self.seed) != 32:
+            raise CheckpointError("an Ed25519 seed must be 32 bytes")
+
+    @classmethod
+    def generate(cls, name: str) -> SigningKey:
+        """A fresh random key."""
+        return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
+
+    @classmethod
+    def from_string(cls, text: str) -> SigningKey:
+        """Parse ``PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || seed)>``, checking the key ID."""
+        parts = text.split("+", 4)
+        if len(parts) != 5 or parts[0] != "PRIVATE" or parts[1] != "KEY":
+            raise CheckpointError("a signing key must read PRIVATE+KEY+<name>+<hex key ID>+<base64 key>")
+        _, _, name, hex_id, key64 = parts
+        _check_name(name)
+        if _HEX_KEY_ID.fullmatch(hex_id) is None:
+            raise CheckpointError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
+        key = _b64decode(key64, "signing key")
+        if not key or key[0] != ALG_ED25519:
+            raise CheckpointError("signing key is not an Ed25519 key (algorithm byte 0x01)")
+        if len(key) != 33:
+            raise CheckpointError(f"Ed25519 seed is {len(key) - 1} bytes, not 32")
+        signing_key = cls(name, key[1:])
+        if signing_key.verifier.key_id != bytes.fromhex(hex_id):
+            raise CheckpointError(f"key ID {hex_id} does not match the key {name!r} derived from the seed")
+        return signing_key
+
+    def to_string(self) -> str:
+        """Encode as ``PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || seed)>``."""
+        return f"PRIVATE+KEY+{self.name}+{self.verifier.key_id.hex()}+{_b64encode(bytes([ALG_ED25519]) + self.seed)}"
+
+    @property
+    def verifier(self) -> VerifierKey:
+        """The matching public key."""
+        public_key = Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
+        return VerifierKey(self.name, ed25519_key_id(self.name, public_key), public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        """The raw 64-byte Ed25519 signature of ``message``."""
+        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+
+
+def sign_note(text: str, key: SigningKey) -> str:
+    """Sign a note text; return the text, a blank line and the signature line."""
+    if not text.endswith("\n"):
+        raise CheckpointError("note text must end with a newline")
+    bad = _bad_char(text)
+    if bad is not None:
+        raise CheckpointError(f"note text must not contain the character {bad!r}")
+    signature = key.verifier.key_id + key.sign(text.encode("utf-8"))
+    return f"{text}\n{SIGNATURE_PREFIX}{key.name} {_b64encode(signature)}\n"
+
+
+def open_note(note: str, key: VerifierKey) -> str:
+    """Verify a signed note against ``key`` and return its text.
+
+    Signatures by other keys are ignored; every signature by ``key`` must verify
+    and at least one must be present.
+    """
+    bad = _bad_char(note)
+    if bad is not None:
+        raise CheckpointError(f"malformed note: it holds the character {bad!r}")
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise CheckpointError("malformed note: no blank line between the text and the signatures")
+    text, block = note[: split + 1], note[split + 2 :]
+    if not block or not block.endswith("\n"):
+        raise CheckpointError("malformed note: the signature lines must end with a newline")
+    lines = block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise CheckpointError(f"malformed note: more than {MAX_SIGNATURES} signature lines")
+    message = text.encode("utf-8")
+    verified = 0
+    same_name = False
+    for number, line in enumerate(lines, start=1):
+        if not line.startswith(SIGNATURE_PREFIX):
+            raise CheckpointError(f"malformed note: signature line {number} does not start with an em dash and space")
+        name, _, sig64 = line[len(SIGNATURE_PREFIX) :].partition(" ")
+        try:
+            _check_name(name)
+        except CheckpointError as exc:
+            raise CheckpointError(f"malformed note: signature line {number}: {exc}") from exc
+        raw = _b64decode(sig64, f"signature on line {number}")
+        if len(raw) < 5:
+            raise CheckpointError(f"malformed note: signature on line {number} is too short")
+        if name != key.name:
+            continue
+        same_name = True
+        if raw[:4] != key.key_id:
+            continue
+        if not key.verify(message, raw[4:]):
+            raise CheckpointError(f"invalid signature for key {key.name}+{key.key_id.hex()}")
+        verified += 1
+    if not verified:
+        hint = " (a signature by another key with that name is present)" if same_name else ""
+        raise CheckpointError(f"note has no signature by key {key.name}+{key.key_id.hex()}{hint}")
+    return text
+
+
+def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> str:
+    """The signed note of a checkpoint."""
+    return sign_note(checkpoint.body(), key)
+
+
+def verify_checkpoint(note: str, key: VerifierKey, origin: str | None = None) -> Checkpoint:
+    """Verify a signed checkpoint, parse it and, if given, check its origin."""
+    checkpoint = Checkpoint.parse_body(open_note(note, key))
+    if origin is not None and checkpoint.origin != origin:
+        raise CheckpointError(f"checkpoint origin {checkpoint.origin!r} is not the expected {origin!r}")
+    return checkpoint
+
+
+def load_or_create_signing_key(path: Path, name: str) -> SigningKey:
+    """Read the signing key at ``path``, or create it there (mode 0600) if there is none."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return _create_signing_key(path, name)
+    return _read_signing_key(path, name, mode)
+
+
+def _read_signing_key(path: Path, name: str, mode: int) -> SigningKey:
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise CheckpointError(
+            f"signing key file {path} is open to group or others (mode {stat.S_IMODE(mode):04o}); "
+            f"restrict it with `chmod 600 {path}`"
+        )
+    key = SigningKey.from_string(path.read_text(encoding="utf-8").strip())
+    if key.name != name:
+        raise CheckpointError(f"signing key file {path} holds a key named {key.name!r}, not {name!r}")
+    return key
+
+
+def _create_signing_key(path: Path, name: str) -> SigningKey:
+    key = SigningKey.generate(name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(key.to_string() + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.link(temporary, path)  # atomic and never overwrites a key another process just wrote
+        except FileExistsError:
+            return _read_signing_key(path, name, path.stat().st_mode)
+    finally:
+        os.unlink(temporary)
+    if os.name == "posix":
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    return key

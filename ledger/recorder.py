@@ -1,0 +1,212 @@
+"""The PostgreSQL recorder: eventsourcing's, extended with the integrity log.
+
+Every row of ``ledger_events`` carries, written in the same transaction as the
+event and under the library's EXCLUSIVE table lock:
+
+- ``leaf_index``: dense, 0-based, in commit order. It is computed from the
+  head read *after* the lock is taken (inside the INSERT itself), never from a
+  sequence, so a rolled-back transaction leaves no gap (unlike
+  ``notification_id``, which stays internal).
+- ``leaf_hash`` and ``chain_hash`` (see :mod:`ledger.integrity`).
+- ``recorded_at``: the database clock when the row was inserted.
+- ``effective_on`` and the principal columns, copied from the event so the
+  log can be read (and indexed) without decoding every payload.
+
+Triggers refuse UPDATE, DELETE and TRUNCATE on the table: the log only grows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash
+
+PIPELINE_BYTES = 256 * 1024  # above this, insert without psycopg's pipeline mode (see insert_events)
+
+
+class LedgerRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "ledger_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        table = Identifier(self.events_table_name)
+        self.sql_create_statements[self.create_table_statement_index] = SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+            "originator_id uuid NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text NOT NULL, "
+            "state bytea NOT NULL, "
+            "notification_id bigserial, "
+            "leaf_index bigint NOT NULL, "
+            "leaf_hash bytea NOT NULL, "
+            "chain_hash bytea NOT NULL, "
+            "recorded_at timestamptz NOT NULL, "
+            "effective_on date, "
+            "principal_id text, "
+            "principal_role text, "
+            "principal_org text, "
+            "PRIMARY KEY (originator_id, originator_version), "
+            "CONSTRAINT {leaf_index_unique} UNIQUE (leaf_index), "
+            "CONSTRAINT {hash_lengths} CHECK (length(leaf_hash) = 32 AND length(chain_hash) = 32))"
+        ).format(
+            schema=schema,
+            table=table,
+            leaf_index_unique=Identifier(f"{self.events_table_name}_leaf_index_key"),
+            hash_lengths=Identifier(f"{self.events_table_name}_hash_lengths"),
+        )
+        self.sql_create_statements.extend(self._immutability_statements())
+        # The library's EXCLUSIVE table lock (insert order = commit order, so tailing readers never skip a row)
+        # needs UPDATE/DELETE/TRUNCATE privilege. A service role that may only INSERT and SELECT takes it through
+        # this function, which runs as the table's owner and does nothing else.
+        lock_function = Identifier(f"{self.events_table_name}_lock")
+        self.sql_create_statements.extend([
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+                "SET search_path = pg_catalog, pg_temp AS $$ BEGIN "
+                "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; END $$"
+            ).format(schema=schema, function=lock_function, table=table),
+            SQL("REVOKE ALL ON FUNCTION {schema}.{function}() FROM PUBLIC").format(schema=schema,
+                                                                                  function=lock_function),
+        ])
+        self._lock_through_function: list[Any] = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("SELECT {schema}.{function}()").format(schema=schema, function=lock_function),
+        ]
+        self._lock_checked = False
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (recorded_at)"
+            ).format(index=Identifier(f"{self.events_table_name}_recorded_at_idx"), schema=schema, table=table)
+        )
+        # One statement, so a command costs the library's single round trip: the head is read and the
+        # chain extended inside the INSERT, after the table lock taken earlier in the same transaction.
+        # Python computes the leaf hashes (they depend on nothing else); SQL folds them into the chain.
+        self.insert_log_statement = SQL(
+            "WITH RECURSIVE head AS ("
+            "  SELECT leaf_index, chain_hash FROM {schema}.{table} ORDER BY leaf_index DESC LIMIT 1"
+            "), chain(position, chain_hash) AS ("
+            "  SELECT 0::bigint, coalesce((SELECT chain_hash FROM head), %(genesis)s::bytea)"
+            "  UNION ALL"
+            "  SELECT c.position + 1, sha256(c.chain_hash || (%(leaf_hashes)s::bytea[])[c.position + 1])"
+            "  FROM chain c WHERE c.position < cardinality(%(leaf_hashes)s::bytea[])"
+            ") "
+            "INSERT INTO {schema}.{table} ("
+            "originator_id, originator_version, topic, state, leaf_index, leaf_hash, chain_hash, "
+            "effective_on, principal_id, principal_role, principal_org, recorded_at) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
+            "coalesce((SELECT leaf_index FROM head), -1) + e.position, e.leaf_hash, c.chain_hash, "
+            "(p.j #>> '{{effective_on,_data_}}')::date, p.j #>> '{{principal,_data_,id}}', "
+            "p.j #>> '{{principal,_data_,role}}', p.j #>> '{{principal,_data_,organisation}}', clock_timestamp() "
+            "FROM unnest(%(ids)s::uuid[], %(versions)s::bigint[], %(topics)s::text[], %(states)s::bytea[], "
+            "%(leaf_hashes)s::bytea[]) WITH ORDINALITY AS e("
+            "originator_id, originator_version, topic, state, leaf_hash, position) "
+            "CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::jsonb AS j) AS p "
+            "JOIN chain c ON c.position = e.position "
+            "ORDER BY e.position "
+            "RETURNING notification_id, leaf_index"
+        ).format(schema=schema, table=table)
+        self._written = threading.local()
+
+    def _immutability_statements(self) -> list[Any]:
+        schema = Identifier(self.datastore.schema)
+        table = Identifier(self.events_table_name)
+        function = Identifier(f"{self.events_table_name}_refuse_change")
+        return [
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
+                "USING ERRCODE = 'insufficient_privilege'; END $$"
+            ).format(schema=schema, function=function),
+            SQL(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
+                "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()"
+            ).format(
+                trigger=Identifier(f"{self.events_table_name}_no_change"),
+                schema=schema,
+                table=table,
+                function=function,
+            ),
+            SQL(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
+            ).format(
+                trigger=Identifier(f"{self.events_table_name}_no_truncate"),
+                schema=schema,
+                table=table,
+                function=function,
+            ),
+        ]
+
+    def _choose_lock(self) -> None:
+        """The library's own LOCK TABLE when this role may take it (it saves a function call per append);
+        the SECURITY DEFINER function when the role may only INSERT and SELECT."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute("SELECT has_table_privilege(%s, 'UPDATE') AS may", (f"{self.datastore.schema}."
+                                                                              f"{self.events_table_name}",))
+            row = curs.fetchone()
+        if not (row and row["may"]):
+            self.lock_table_statements = self._lock_through_function
+        self._lock_checked = True
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The library's pipelined insert for ordinary commands; a plain transaction for large batches.
+
+        psycopg's pipeline mode stalls for ever once one statement carries about 1 MB of parameters (client and
+        server each wait for the other to read), so a bulk save of several hundred events would hang. Large
+        batches pay two more round trips instead.
+        """
+        if not self._lock_checked:
+            self._choose_lock()
+        if sum(len(stored.state) for stored in stored_events) <= PIPELINE_BYTES:
+            notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return notification_ids
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        # effective_on and the principal are read from the stored JSON by PostgreSQL, in the same INSERT.
+        columns: dict[str, list[Any]] = {"ids": [], "versions": [], "topics": [], "states": [], "leaf_hashes": []}
+        for stored in stored_events:
+            assert not isinstance(stored.originator_id, str)
+            columns["ids"].append(stored.originator_id)
+            columns["versions"].append(stored.originator_version)
+            columns["topics"].append(stored.topic)
+            columns["states"].append(stored.state)
+            columns["leaf_hashes"].append(
+                leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state))
+        curs.execute(self.insert_log_statement, {"genesis": GENESIS_CHAIN_HASH, **columns}, prepare=True)
+
+    def _fetch_ids_after_insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        rows = curs.fetchall()
+        if len(rows) != len(stored_events):
+            raise ProgrammingError(f"inserted {len(rows)} of {len(stored_events)} events")
+        self._written.positions = [row["leaf_index"] for row in rows]
+        return [row["notification_id"] for row in rows]
+
+    def take_written_positions(self) -> list[int]:
+        """Leaf indexes written by this thread's last insert (and forget them)."""
+        positions: list[int] = getattr(self._written, "positions", [])
+        self._written.positions = []
+        return positions
+

@@ -1,0 +1,469 @@
+"""The transparency log over the events table: Merkle tree, signed checkpoints, proofs, verification.
+
+- ``ledger_tree_nodes`` stores every complete (perfect, aligned) subtree of level >= 1 as it fills; level 0 is
+  the events' own ``leaf_hash``. A root or a proof for any tree size then needs O(log n) nodes, fetched in one
+  query (see :mod:`ledger.merkle`). The nodes are derived data: verification recomputes them from the leaves.
+- ``ledger_checkpoints`` holds signed checkpoints (C2SP tlog-checkpoint notes, Ed25519), append-only.
+- :func:`verify_log` checks the live database end to end without trusting it: every leaf hash from the row's
+  bytes, the hash chain, the Merkle root of every stored checkpoint, every signature, and consistency between
+  consecutive checkpoints; it names the first leaf or checkpoint that fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ledger import merkle
+from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, VerifierKey, sign_checkpoint, verify_checkpoint
+from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash_raw
+
+EVENTS = "ledger_events"
+NODES = "ledger_tree_nodes"
+CHECKPOINTS = "ledger_checkpoints"
+TREE_LOCK = 0x6A78_7472  # pg advisory lock id: one tree builder at a time ("jxtr")
+CHECKPOINT_LOCK = 0x6A78_6370  # one checkpoint signer at a time ("jxcp")
+TIME_EXTENSION = "time "  # checkpoint extension line: the database time it was signed (ISO 8601)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {NODES} (
+    level smallint NOT NULL CHECK (level >= 1),
+    idx bigint NOT NULL CHECK (idx >= 0),
+    hash bytea NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
+    tree_size bigint PRIMARY KEY CHECK (tree_size >= 0),
+    root_hash bytea NOT NULL CHECK (length(root_hash) = 32),
+    origin text NOT NULL,
+    key_name text NOT NULL,
+    note text NOT NULL,
+    signed_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE OR REPLACE FUNCTION {CHECKPOINTS}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+USING ERRCODE = 'insufficient_privilege'; END $$;
+CREATE OR REPLACE TRIGGER {CHECKPOINTS}_no_change BEFORE UPDATE OR DELETE ON {CHECKPOINTS}
+FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+CREATE OR REPLACE TRIGGER {CHECKPOINTS}_no_truncate BEFORE TRUNCATE ON {CHECKPOINTS}
+FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+CREATE OR REPLACE TRIGGER {NODES}_no_change BEFORE UPDATE OR DELETE ON {NODES}
+FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+CREATE OR REPLACE TRIGGER {NODES}_no_truncate BEFORE TRUNCATE ON {NODES}
+FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+"""
+
+
+class ProofUnavailable(Exception):
+    """A proof was asked for a leaf or tree size the log does not have."""
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A row of the checkpoints table: the signed note and the columns stored beside it (which must agree)."""
+
+    checkpoint: Checkpoint  # parsed from the note's body (not yet verified)
+    key_name: str
+    note: str
+    signed_at: datetime
+    column_size: int
+    column_root: bytes
+
+
+class TransparencyLog:
+    """The Merkle tree and checkpoints of one ledger database."""
+
+    def __init__(self, database_url: str, *, origin: str, signing_key: SigningKey | None = None) -> None:
+        self.database_url = database_url
+        self.origin = origin
+        self.signing_key = signing_key
+        self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            database_url, min_size=1, max_size=4, open=False, name="jixiao-tlog")
+
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        if self._pool.closed:  # opened on first use; open(wait=True) again would wait for idle connections
+            self._pool.open(wait=True)
+        with self._pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def create_tables(self) -> None:
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (TREE_LOCK,))  # concurrent starts create once
+            conn.execute(SCHEMA)  # our own constant DDL
+
+    # ------------------------------------------------------------ tree
+
+    def log_size(self, conn: psycopg.Connection[tuple[Any, ...]] | None = None) -> int:
+        """Leaves in the events table (its head)."""
+        def size(c: psycopg.Connection[tuple[Any, ...]]) -> int:
+            row = c.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {EVENTS}").fetchone()  # noqa: S608
+            return int(row[0]) if row else 0
+
+        if conn is not None:
+            return size(conn)
+        with self._connect() as own:
+            return size(own)
+
+    def extend(self) -> int:
+        """Store the perfect nodes of every leaf appended since the last run; return the tree size."""
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (TREE_LOCK,))
+            size = self._built_size(conn)
+            target = self.log_size(conn)
+            if target == size:
+                return size
+            builder = merkle.TreeBuilder(size, self._fetch_nodes(conn, merkle.TreeBuilder.frontier_nodes(size)))
+            new_nodes: list[tuple[int, int, bytes]] = []
+            with conn.cursor() as cur:
+                cur.execute(
+                    f"SELECT leaf_hash FROM {EVENTS} WHERE leaf_index >= %s AND leaf_index < %s "  # noqa: S608
+                    "ORDER BY leaf_index", (size, target))
+                for (leaf,) in cur:
+                    for (level, index), digest in builder.append(bytes(leaf)):
+                        if level >= 1:
+                            new_nodes.append((level, index, digest))
+            if new_nodes:
+                with conn.cursor().copy(f"COPY {NODES} (level, idx, hash) FROM STDIN") as copy:
+                    for node in new_nodes:
+                        copy.write_row(node)
+            return builder.size
+
+    def _built_size(self, conn: psycopg.Connection[tuple[Any, ...]]) -> int:
+        """The tree size the stored nodes are complete for.
+
+        Level-1 nodes cover leaf pairs, and every higher node implies the level-1 nodes beneath it, so the last
+        level-1 node (an index lookup) gives the covered prefix. A leaf at the next (even) index completes no
+        node by itself, so it counts as built as soon as it exists.
+        """
+        row = conn.execute(f"SELECT max(idx) FROM {NODES} WHERE level = 1").fetchone()  # noqa: S608
+        covered = 0 if row is None or row[0] is None else (int(row[0]) + 1) * 2
+        return covered + 1 if self.log_size(conn) > covered else covered
+
+    def _fetch_nodes(self, conn: psycopg.Connection[tuple[Any, ...]],
+                     wanted: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
+        """Fetch perfect nodes in one round trip per table: level 0 from the events, the rest from the nodes."""
+        leaves = sorted({index for level, index in wanted if level == 0})
+        inner = sorted({(level, index) for level, index in wanted if level >= 1})
+        found: dict[merkle.Node, bytes] = {}
+        if leaves:
+            for index, digest in conn.execute(
+                f"SELECT leaf_index, leaf_hash FROM {EVENTS} WHERE leaf_index = ANY(%s)", (leaves,)  # noqa: S608
+            ):
+                found[(0, int(index))] = bytes(digest)
+        if inner:
+            for level, index, digest in conn.execute(
+                f"SELECT n.level, n.idx, n.hash FROM {NODES} n JOIN unnest(%s::smallint[], %s::bigint[]) "  # noqa: S608
+                "AS w(level, idx) USING (level, idx)",
+                ([level for level, _ in inner], [index for _, index in inner]),
+            ):
+                found[(int(level), int(index))] = bytes(digest)
+        return found
+
+    def _nodes_for(self, conn: psycopg.Connection[tuple[Any, ...]], size: int,
+                   wanted: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
+        if size > self._built_size(conn):
+            conn.commit()
+            self.extend()
+        return self._fetch_nodes(conn, wanted)
+
+    def root(self, size: int) -> bytes:
+        with self._connect() as conn:
+            self._check_size(conn, size)
+            return merkle.root_hash(size, self._nodes_for(conn, size, merkle.root_nodes(size)))
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        with self._connect() as conn:
+            self._check_size(conn, size)
+            if not 0 <= index < size:
+                raise ProofUnavailable(f"leaf {index} is not in a tree of size {size}")
+            nodes = self._nodes_for(conn, size, merkle.inclusion_proof_nodes(index, size))
+            return merkle.inclusion_proof(index, size, nodes)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        with self._connect() as conn:
+            self._check_size(conn, new_size)
+            if not 0 <= old_size <= new_size:
+                raise ProofUnavailable(f"no consistency proof from size {old_size} to {new_size}")
+            nodes = self._nodes_for(conn, new_size, merkle.consistency_proof_nodes(old_size, new_size))
+            return merkle.consistency_proof(old_size, new_size, nodes)
+
+    def _check_size(self, conn: psycopg.Connection[tuple[Any, ...]], size: int) -> None:
+        log_size = self.log_size(conn)
+        if not 0 <= size <= log_size:
+            raise ProofUnavailable(f"the log has {log_size} leaves; no tree of size {size}")
+
+    # ----------------------------------------------------- checkpoints
+
+    def sign_checkpoint(self) -> StoredCheckpoint | None:
+        """Sign a checkpoint of the whole log if it has grown since the last one; return it (or None).
+
+        Signers are serialised (advisory lock), so checkpoints grow in size and in time together, even with
+        several service replicas signing.
+        """
+        if self.signing_key is None:
+            raise CheckpointError("no signing key configured")
+        self.extend()
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHECKPOINT_LOCK,))
+            latest = conn.execute(f"SELECT max(tree_size) FROM {CHECKPOINTS}").fetchone()  # noqa: S608
+            size = self._built_size(conn)
+            if latest is not None and latest[0] is not None and latest[0] >= size:
+                return None
+            root = merkle.root_hash(size, self._fetch_nodes(conn, merkle.root_nodes(size)))
+            # The database's clock, as for recorded_at: every leaf below `size` was recorded before this time,
+            # so the signed time bounds each event's recorded_at (which the leaf hash itself does not cover).
+            now = conn.execute("SELECT clock_timestamp()").fetchone()
+            assert now is not None
+            signed_at: datetime = now[0]
+            checkpoint = Checkpoint(self.origin, size, root, (f"{TIME_EXTENSION}{signed_at.isoformat()}",))
+            note = sign_checkpoint(checkpoint, self.signing_key)
+            conn.execute(
+                f"INSERT INTO {CHECKPOINTS} (tree_size, root_hash, origin, key_name, note, signed_at) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (size, root, self.origin, self.signing_key.name, note, signed_at),
+            )
+        return StoredCheckpoint(checkpoint, self.signing_key.name, note, signed_at, size, root)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT note, key_name, signed_at, tree_size, root_hash, origin FROM {CHECKPOINTS} "  # noqa: S608
+                "ORDER BY tree_size").fetchall()
+        return [_stored(row) for row in rows]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT note, key_name, signed_at, tree_size, root_hash, origin FROM {CHECKPOINTS} "  # noqa: S608
+                "ORDER BY tree_size DESC LIMIT 1").fetchone()
+        return None if row is None else _stored(row)
+
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT note, key_name, signed_at, tree_size, root_hash, origin FROM {CHECKPOINTS} "  # noqa: S608
+                "WHERE tree_size = %s", (size,)).fetchone()
+        return None if row is None else _stored(row)
+
+
+def _stored(row: tuple[Any, ...]) -> StoredCheckpoint:
+    note, key_name, signed_at, size, root, _origin = row
+    try:
+        checkpoint = Checkpoint.parse_body(str(note).split("\n\n", 1)[0] + "\n")
+    except CheckpointError:  # a damaged note still gets a row to report on
+        checkpoint = Checkpoint(str(_origin), int(size), bytes(root))
+    return StoredCheckpoint(checkpoint, str(key_name), str(note), signed_at,
+                            int(size), bytes(root))
+
+
+def signed_time(checkpoint: Checkpoint) -> datetime | None:
+    """The signing time a checkpoint carries in its ``time`` extension line, if any."""
+    for line in checkpoint.extensions:
+        if line.startswith(TIME_EXTENSION):
+            return datetime.fromisoformat(line.removeprefix(TIME_EXTENSION))
+    return None
+
+
+def check_consistency(log: TransparencyLog, old_note: str, key: VerifierKey) -> tuple[Checkpoint, Checkpoint]:
+    """An auditor holding an old checkpoint asks: is today's log an extension of the one I was shown?
+
+    Verifies the old note's signature, the latest checkpoint's signature, and the consistency proof between them
+    (RFC 9162 §2.1.4.2). Returns both checkpoints; raises CheckpointError naming what does not hold.
+    """
+    old = verify_checkpoint(old_note, key, log.origin)
+    latest = log.latest_checkpoint()
+    if latest is None:
+        raise CheckpointError("the log has no checkpoint")
+    new = verify_checkpoint(latest.note, key, log.origin)
+    if new.size < old.size:
+        raise CheckpointError(f"the latest checkpoint ({new.size}) is older than the one held ({old.size})")
+    proof = log.consistency_proof(old.size, new.size)
+    if not merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash, proof):
+        raise CheckpointError(
+            f"the log at size {new.size} is not an extension of the checkpoint held at size {old.size}: "
+            "the consistency proof does not hold (history was rewritten)")
+    return old, new
+
+
+# ---------------------------------------------------------------------------------------------- verification
+
+
+@dataclass
+class VerificationReport:
+    events: int = 0
+    checkpoints: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def _check_range(database_url: str, start: int, end: int) -> tuple[int, str] | None:
+    """Fully check leaves [start, end): dense positions, every leaf hash recomputed from the row's own bytes,
+    every chain link (from the stored chain hash just before ``start``), and recorded_at never running backwards.
+
+    Runs in a worker process. Rows stream by COPY as raw bytes (the id as its 16 bytes, the topic as UTF-8), so
+    nothing is decoded that the hashes do not need.
+    """
+    with psycopg.connect(database_url) as conn:
+        previous, last_time = GENESIS_CHAIN_HASH, None
+        if start > 0:
+            row = conn.execute(
+                f"SELECT chain_hash, (extract(epoch FROM recorded_at) * 1000000)::int8 FROM {EVENTS} "  # noqa: S608
+                "WHERE leaf_index = %s", (start - 1,)).fetchone()
+            if row is None:
+                return None  # the range before this one reports the missing leaf
+            previous, last_time = bytes(row[0]), row[1]
+        sha256 = hashlib.sha256
+        expected = start
+        with conn.cursor() as cur, cur.copy(
+            f"COPY (SELECT leaf_index, uuid_send(originator_id), originator_version, convert_to(topic, 'UTF8'), "  # noqa: S608
+            f"state, leaf_hash, chain_hash, (extract(epoch FROM recorded_at) * 1000000)::int8 FROM {EVENTS} "
+            f"WHERE leaf_index >= {int(start)} AND leaf_index < {int(end)} ORDER BY leaf_index) "
+            "TO STDOUT (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int8", "bytea", "int8", "bytea", "bytea", "bytea", "bytea", "int8"])
+            rows = copy.rows()
+            for index, oid, version, topic, state, leaf, chained, recorded in rows:
+                failure = None
+                if index != expected:
+                    failure = (expected, f"missing — the next stored leaf is {index} (a row was deleted)"
+                               if index > expected else "duplicated or out of order")
+                elif leaf_hash_raw(oid, version, topic, state) != leaf:
+                    failure = (index, "its stored leaf_hash does not match its contents (the event was altered)")
+                else:
+                    previous = sha256(previous + leaf).digest()
+                    if previous != chained:
+                        failure = (index, "chain_hash does not follow from the leaves before it")
+                    elif last_time is not None and recorded < last_time:
+                        failure = (index, "recorded_at runs backwards (its time was altered)")
+                if failure is not None:
+                    for _ in rows:  # drain: a COPY left half-read cannot be closed cleanly
+                        pass
+                    return failure
+                last_time = recorded
+                expected += 1
+    if expected < end:
+        return expected, "missing — the log has no such row (rows were deleted)"
+    return None
+
+
+def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
+               progress: Callable[[int], None] | None = None) -> VerificationReport:
+    """Check the live log end to end. Trusts nothing in the database but reads its rows.
+
+    ``workers`` processes (default: one per core; 0 = all in this process) each fully check a contiguous range
+    of leaves, while this process rebuilds the Merkle tree from the leaf hashes and checks every checkpoint.
+    """
+    report = VerificationReport()
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as conn:
+        stored = [_stored(row) for row in conn.execute(
+            f"SELECT note, key_name, signed_at, tree_size, root_hash, origin FROM {CHECKPOINTS} "  # noqa: S608
+            "ORDER BY tree_size").fetchall()]
+        head = conn.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {EVENTS}").fetchone()  # noqa: S608
+        size = int(head[0]) if head else 0
+        sizes = [item.column_size for item in stored if 0 < item.column_size <= size]
+        recorded_by = {int(index) + 1: when for index, when in conn.execute(
+            f"SELECT leaf_index, recorded_at FROM {EVENTS} WHERE leaf_index = ANY(%s)",  # noqa: S608
+            ([s - 1 for s in sizes],))}
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    step = max(1, -(-size // max(count, 1)))
+    ranges = [(lo, min(lo + step, size)) for lo in range(0, size, step)]
+    pool = ProcessPoolExecutor(max_workers=count) if count > 0 else None
+    try:
+        futures: list[Future[tuple[int, str] | None]] = (
+            [pool.submit(_check_range, database_url, lo, hi) for lo, hi in ranges] if pool is not None else [])
+        roots = _tree_roots(database_url, sizes, progress)
+        results = ([future.result() for future in futures] if pool is not None
+                   else [_check_range(database_url, lo, hi) for lo, hi in ranges])
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    failures = sorted(result for result in results if result is not None)
+    if failures:
+        index, message = failures[0]
+        report.failures.append(f"leaf {index}: {message}")
+    if 0 in {item.column_size for item in stored}:
+        roots[0] = merkle.EMPTY_ROOT
+    _check_checkpoints(stored, roots, recorded_by, key, origin, report)
+    report.events = size
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _tree_roots(database_url: str, sizes: Sequence[int], progress: Callable[[int], None] | None) -> dict[int, bytes]:
+    """The Merkle root at each of ``sizes``, rebuilt from the stored leaf hashes (each checked by a worker)."""
+    wanted = iter(sorted(set(sizes)))
+    target = next(wanted, None)
+    roots: dict[int, bytes] = {}
+    builder = merkle.TreeBuilder(0, {})
+    add = builder.add
+    count = 0
+    with psycopg.connect(database_url) as conn, conn.cursor() as cur, cur.copy(
+        f"COPY (SELECT leaf_hash FROM {EVENTS} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"  # noqa: S608
+    ) as copy:
+        copy.set_types(["bytea"])
+        for (leaf,) in copy.rows():
+            add(leaf)
+            count += 1
+            if count == target:
+                roots[count] = builder.root()
+                target = next(wanted, None)
+            if progress is not None and count % 250_000 == 0:
+                progress(count)
+    return roots
+
+
+def _check_checkpoints(stored: list[StoredCheckpoint], roots: dict[int, bytes], recorded_by: dict[int, datetime],
+                       key: VerifierKey, origin: str | None, report: VerificationReport) -> None:
+    previous_time: datetime | None = None
+    for item in stored:
+        size = item.column_size
+        try:
+            signed = verify_checkpoint(item.note, key, origin)
+        except CheckpointError as error:
+            report.failures.append(f"checkpoint {size}: {error}")
+            return
+        if (signed.size, signed.root_hash) != (size, item.column_root):
+            report.failures.append(f"checkpoint {size}: the stored columns disagree with the signed note")
+            return
+        if size not in roots:
+            if not report.failures:
+                report.failures.append(f"checkpoint {size}: signs a tree larger than the log (leaves were removed)")
+            return
+        if roots[size] != signed.root_hash:
+            report.failures.append(
+                f"checkpoint {size}: its signed root does not match the leaves (the log was rewritten before "
+                f"leaf {size})")
+            return
+        when = signed_time(signed)
+        if when is not None and size in recorded_by and recorded_by[size] > when:
+            report.failures.append(f"checkpoint {size}: signed at {when.isoformat()}, before leaf {size - 1} was "
+                                   "recorded (recorded_at was altered)")
+            return
+        if when is not None and previous_time is not None and when < previous_time:
+            report.failures.append(f"checkpoint {size}: signed before the checkpoint preceding it")
+            return
+        previous_time = when or previous_time
+        report.checkpoints += 1

@@ -1,0 +1,63 @@
+"""How event values are written as JSON in the log.
+
+The stored bytes are what the leaf hashes commit to, so these encodings are
+part of the ledger's format: change one only with a new ``_type_`` name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    Transcoding,
+    UUIDAsHex,
+)
+
+from ledger.values import Indicator, Principal
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class DataclassAsDict(Transcoding):
+    """A frozen dataclass of plain fields, written as an object of its fields."""
+
+    def __init__(self, cls: type[Any], name: str) -> None:
+        self.type = cls
+        self.name = name
+        self._fields = [field.name for field in dataclasses.fields(cls)]
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
+
+
+def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    transcoder.register(DataclassAsDict(Principal, "principal"))
+    transcoder.register(DataclassAsDict(Indicator, "indicator"))
+
+
+def ledger_mapper() -> Mapper[Any]:
+    """Decodes stored events exactly as the application does (for readers that are not the application)."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_ledger_transcodings(transcoder)
+    return Mapper(transcoder)

@@ -1,0 +1,1 @@
+"""The read side: projections of the ledger's log into query tables."""

@@ -1,0 +1,109 @@
+"""``blacklist``: every blacklisting of a third-party agency (失信黑名单), current and past.
+
+``<table>_agencies`` keeps each agency's name and misconduct records, which a blacklisting cites.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+
+from projections.base import Conn, LogEvent, ReadModel
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {agencies} (
+    agency_id uuid PRIMARY KEY,
+    name text NOT NULL,
+    misconduct jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {table} (
+    agency_id uuid NOT NULL,
+    blacklisting_no integer NOT NULL,
+    agency_name text NOT NULL,
+    misconduct jsonb NOT NULL,
+    start_on date NOT NULL,
+    until date NOT NULL,
+    ended_on date,
+    ended_how text,
+    public boolean NOT NULL,
+    reason text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (agency_id, blacklisting_no)
+);
+"""
+
+
+class Blacklist(ReadModel):
+    name = "blacklist"
+
+    def tables(self, table: str) -> list[str]:
+        return [table, f"{table}_agencies"]
+
+    def create(self, conn: Conn, table: str) -> None:
+        conn.execute(sql.SQL(DDL).format(table=sql.Identifier(table),
+                                         agencies=sql.Identifier(f"{table}_agencies")))
+
+    def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
+        relevant = [item for item in events if item.kind.startswith("Agency.")]
+        if not relevant:
+            return
+        agencies_table = f"{table}_agencies"
+        ids = sorted({item.originator_id for item in relevant})
+        agencies: dict[UUID, dict[str, Any]] = {
+            agency_id: {"name": name, "misconduct": misconduct}
+            for agency_id, name, misconduct in conn.execute(
+                sql.SQL("SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
+                    sql.Identifier(agencies_table)), (ids,))
+        }
+        entries: dict[tuple[UUID, int], dict[str, Any]] = {}
+        for item in relevant:
+            e, agency_id = item.event, item.originator_id
+            name = item.kind.removeprefix("Agency.")
+            if name == "Registered":
+                agencies[agency_id] = {"name": e.name, "misconduct": []}
+            elif name == "MisconductRecorded":
+                agencies[agency_id]["misconduct"].append(
+                    {"no": e.misconduct_no, "kind": e.kind, "description": e.description, "on": str(e.effective_on)})
+            elif name == "Blacklisted":
+                cited = [m for m in agencies[agency_id]["misconduct"] if m["no"] in e.misconduct_nos]
+                entries[(agency_id, e.blacklisting_no)] = {
+                    "agency_id": agency_id, "blacklisting_no": e.blacklisting_no,
+                    "agency_name": agencies[agency_id]["name"], "misconduct": cited, "start_on": e.start,
+                    "until": e.until, "ended_on": None, "ended_how": None, "public": e.public, "reason": e.reason,
+                    "position": item.leaf_index,
+                }
+            elif name in ("BlacklistLifted", "BlacklistExpired"):
+                key = (agency_id, e.blacklisting_no)
+                entry = entries.get(key) or self._load_entry(conn, table, key)
+                entry.update(ended_on=e.effective_on, ended_how="lifted" if name == "BlacklistLifted" else "expired",
+                             position=item.leaf_index)
+                entries[key] = entry
+        with conn.cursor() as cur:
+            cur.executemany(
+                sql.SQL("INSERT INTO {} (agency_id, name, misconduct) VALUES (%s, %s, %s) ON CONFLICT (agency_id) "
+                        "DO UPDATE SET name = EXCLUDED.name, misconduct = EXCLUDED.misconduct").format(
+                    sql.Identifier(agencies_table)),
+                [(agency_id, info["name"], json.dumps(info["misconduct"], ensure_ascii=False))
+                 for agency_id, info in agencies.items()])
+            columns = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
+                       "ended_how", "public", "reason", "position"]
+            cur.executemany(
+                sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (agency_id, blacklisting_no) DO UPDATE SET {}"
+                        ).format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
+                                 sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+                                 sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                                    for c in columns[2:])),
+                [[json.dumps(entry[c], ensure_ascii=False) if c == "misconduct" else entry[c] for c in columns]
+                 for entry in entries.values()])
+
+    def _load_entry(self, conn: Conn, table: str, key: tuple[UUID, int]) -> dict[str, Any]:
+        columns = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
+                   "ended_how", "public", "reason", "position"]
+        row = conn.execute(sql.SQL("SELECT {} FROM {} WHERE agency_id = %s AND blacklisting_no = %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)), key).fetchone()
+        assert row is not None, f"blacklisting {key} ended before it began"
+        return dict(zip(columns, row, strict=True))

@@ -1,0 +1,23 @@
+"""Every read model the ledger maintains, in the order a page is applied to them."""
+
+from __future__ import annotations
+
+from projections.base import ReadModel
+from projections.blacklist import Blacklist
+from projections.coverage import Coverage
+from projections.deadlines import Deadlines
+from projections.project_status import ProjectStatus
+from projections.ranking import DepartmentRanking
+from projections.trail import AccountabilityTrail
+
+
+def read_models() -> list[ReadModel]:
+    return [ProjectStatus(), AccountabilityTrail(), Blacklist(), DepartmentRanking(), Coverage(), Deadlines()]
+
+
+def read_model(name: str) -> ReadModel:
+    for model in read_models():
+        if model.name == name:
+            return model
+    known = ", ".join(model.name for model in read_models())
+    raise KeyError(f"no read model {name!r} (known: {known})")

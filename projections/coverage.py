@@ -1,0 +1,107 @@
+"""``coverage``: per fiscal year — how completely the cycle ran (the source plan's targets: overall goals for
+at least 60% of departments in 2021 and 100% after; self-evaluation of every approved project; re-evaluation
+of at least 10%), projects per budget book, and disclosure rates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg import sql
+
+from projections import keyed
+from projections.base import Conn, LogEvent, ReadModel
+from projections.facts import FACT_COLUMNS
+from projections.ranking import apply_project_facts
+
+COLUMNS: dict[str, str] = {
+    "fiscal_year": "integer NOT NULL",
+    "departments": "integer NOT NULL",
+    "departments_with_goals": "integer NOT NULL",
+    "goals_coverage": "numeric(5,2)",
+    "goals_coverage_target": "numeric(5,2) NOT NULL",
+    "declared_projects": "integer NOT NULL",
+    "approved_projects": "integer NOT NULL",
+    "self_evaluated": "integer NOT NULL",
+    "self_evaluation_coverage": "numeric(5,2)",
+    "re_evaluated": "integer NOT NULL",
+    "re_evaluation_rate": "numeric(5,2)",
+    "general_public": "integer NOT NULL",
+    "government_fund": "integer NOT NULL",
+    "state_capital": "integer NOT NULL",
+    "social_insurance": "integer NOT NULL",
+    "goals_disclosure_rate": "numeric(5,2)",
+    "results_disclosure_rate": "numeric(5,2)",
+}
+
+FORGET = "DELETE FROM {table} WHERE fiscal_year = ANY(%(years)s)"
+RECOMPUTE = """
+INSERT INTO {table}
+WITH years AS (SELECT unnest(%(years)s::integer[]) AS fiscal_year),
+departments AS (SELECT count(*) AS n FROM {departments}),
+goals AS (SELECT fiscal_year, count(DISTINCT department) AS n FROM {goals} GROUP BY fiscal_year),
+p AS (
+    SELECT fiscal_year, count(*) AS declared, count(*) FILTER (WHERE approved) AS approved,
+           count(*) FILTER (WHERE approved AND self_evaluated) AS self_evaluated,
+           count(*) FILTER (WHERE re_evaluated) AS re_evaluated,
+           count(*) FILTER (WHERE budget_book = 'general_public') AS general_public,
+           count(*) FILTER (WHERE budget_book = 'government_fund') AS government_fund,
+           count(*) FILTER (WHERE budget_book = 'state_capital') AS state_capital,
+           count(*) FILTER (WHERE budget_book = 'social_insurance') AS social_insurance,
+           count(*) FILTER (WHERE approved AND goals_disclosed) AS goals_disclosed,
+           count(*) FILTER (WHERE self_evaluated AND results_disclosed) AS results_disclosed
+    FROM {projects} GROUP BY fiscal_year
+)
+SELECT y.fiscal_year, d.n, coalesce(g.n, 0),
+       CASE WHEN d.n > 0 THEN round(100.0 * coalesce(g.n, 0) / d.n, 2) END,
+       CASE WHEN y.fiscal_year <= 2021 THEN 60 ELSE 100 END,
+       coalesce(p.declared, 0), coalesce(p.approved, 0), coalesce(p.self_evaluated, 0),
+       CASE WHEN p.approved > 0 THEN round(100.0 * p.self_evaluated / p.approved, 2) END,
+       coalesce(p.re_evaluated, 0),
+       CASE WHEN p.self_evaluated > 0 THEN round(100.0 * p.re_evaluated / p.self_evaluated, 2) END,
+       coalesce(p.general_public, 0), coalesce(p.government_fund, 0), coalesce(p.state_capital, 0),
+       coalesce(p.social_insurance, 0),
+       CASE WHEN p.approved > 0 THEN round(100.0 * p.goals_disclosed / p.approved, 2) END,
+       CASE WHEN p.self_evaluated > 0 THEN round(100.0 * p.results_disclosed / p.self_evaluated, 2) END
+FROM years y CROSS JOIN departments d LEFT JOIN goals g USING (fiscal_year) LEFT JOIN p USING (fiscal_year);
+"""
+
+
+class Coverage(ReadModel):
+    name = "coverage"
+
+    def tables(self, table: str) -> list[str]:
+        return [table, f"{table}_projects", f"{table}_departments", f"{table}_goals"]
+
+    def create(self, conn: Conn, table: str) -> None:
+        keyed.create_table(conn, table, COLUMNS, ["fiscal_year"])
+        keyed.create_table(conn, f"{table}_projects", FACT_COLUMNS, ["project_id"], [["fiscal_year"]])
+        keyed.create_table(conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"},
+                           ["department_id"])
+        keyed.create_table(conn, f"{table}_goals", {"department": "text NOT NULL", "fiscal_year": "integer NOT NULL"},
+                           ["department", "fiscal_year"])
+
+    def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
+        years = apply_project_facts(conn, f"{table}_projects", events)
+        departments = keyed.load(conn, f"{table}_departments", ["department_id", "name"], ["department_id"],
+                                 [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
+        goals = []
+        new_department = False
+        for item in events:
+            if item.kind == "Department.Registered":
+                departments[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name}
+                new_department = True
+            elif item.kind == "Department.OverallGoalsSet":
+                goals.append({"department": departments[(item.originator_id,)]["name"],
+                              "fiscal_year": item.event.fiscal_year})
+                years.add(item.event.fiscal_year)
+        keyed.store(conn, f"{table}_departments", ["department_id", "name"], ["department_id"], departments.values())
+        keyed.store(conn, f"{table}_goals", ["department", "fiscal_year"], ["department", "fiscal_year"], goals)
+        if new_department:  # the denominator of every year changes
+            years |= {row[0] for row in conn.execute(sql.SQL("SELECT fiscal_year FROM {}").format(
+                sql.Identifier(table))).fetchall()}
+        if years:
+            conn.execute(sql.SQL(FORGET).format(table=sql.Identifier(table)), {"years": sorted(years)})
+            conn.execute(sql.SQL(RECOMPUTE).format(
+                table=sql.Identifier(table), projects=sql.Identifier(f"{table}_projects"),
+                departments=sql.Identifier(f"{table}_departments"), goals=sql.Identifier(f"{table}_goals")),
+                {"years": sorted(years)})

@@ -1,0 +1,78 @@
+"""Bulk load and store of keyed rows: how read models fold a page of events in memory.
+
+A page touches some keys; their rows are read in one query, changed in Python, and written back with one
+UPSERT — three round trips per page and table, whatever the page size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg import sql
+
+from projections.base import Conn
+
+Row = dict[str, Any]
+
+
+def create_table(conn: Conn, table: str, columns: dict[str, str], key: Sequence[str],
+                 indexes: Iterable[Sequence[str]] = ()) -> None:
+    definition = sql.SQL(", ").join(
+        [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in columns.items()]
+        + [sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(sql.Identifier, key)))])
+    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(sql.Identifier(table), definition))
+    for columns_ in indexes:
+        name = f"{table}_{'_'.join(columns_)}_idx"
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+            sql.Identifier(name), sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns_))))
+
+
+def load(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str],
+         keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
+    wanted = sorted(set(keys), key=repr)
+    if not wanted:
+        return {}
+    arrays = [list(values) for values in zip(*wanted, strict=True)]
+    # unnest needs typed arrays: let PostgreSQL infer them from the table's own columns.
+    typed = sql.SQL(", ").join(
+        sql.SQL("%s::{}[]").format(sql.SQL(_column_type(conn, table, k))) for k in key)
+    query = sql.SQL("SELECT {} FROM {} t JOIN unnest({}) AS k({}) USING ({})").format(
+        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns),
+        sql.Identifier(table), typed, sql.SQL(", ").join(map(sql.Identifier, key)),
+        sql.SQL(", ").join(map(sql.Identifier, key)))
+    rows = {}
+    for values in conn.execute(query, arrays).fetchall():
+        row = dict(zip(columns, values, strict=True))
+        rows[tuple(row[k] for k in key)] = row
+    return rows
+
+
+def store(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str], rows: Iterable[Row]) -> None:
+    data = [[json.dumps(row[c], ensure_ascii=False, default=str) if isinstance(row[c], dict | list) else row[c]
+             for c in columns] for row in rows]
+    if not data:
+        return
+    updates = [c for c in columns if c not in key]
+    action = sql.SQL("DO UPDATE SET {}").format(
+        sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
+    ) if updates else sql.SQL("DO NOTHING")
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {}").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)), sql.SQL(", ").join(map(sql.Identifier, key)), action)
+    with conn.cursor() as cur:
+        cur.executemany(query, data)
+
+
+_TYPES: dict[tuple[str, str], str] = {}
+
+
+def _column_type(conn: Conn, table: str, column: str) -> str:
+    cached = _TYPES.get((table, column))
+    if cached is None:
+        row = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                           "WHERE attrelid = %s::regclass AND attname = %s", (table, column)).fetchone()
+        assert row is not None, f"{table}.{column} does not exist"
+        cached = _TYPES[(table, column)] = str(row[0])
+    return cached

@@ -1,0 +1,109 @@
+"""``accountability_trail``: who did what, when, under which role — one row per event.
+
+Queryable by principal, organisation, object and time range (indexed). Rows arrive by COPY: a page of
+events is one bulk load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg import sql
+
+from projections.base import Conn, LogEvent, ReadModel
+
+EVENT_NAMES_ZH: dict[str, str] = {
+    "Project.Declared": "项目申报",
+    "Project.ExAnteAssessed": "事前绩效评估",
+    "Project.Admitted": "纳入项目库",
+    "Project.GoalsSubmitted": "绩效目标申报",
+    "Project.GoalsReviewed": "绩效目标审核",
+    "Project.BudgetApproved": "预算与绩效目标批复",
+    "Project.GoalAdjustmentRequested": "绩效目标调整申请",
+    "Project.GoalAdjustmentApproved": "绩效目标调整批准",
+    "Project.GoalAdjustmentRejected": "绩效目标调整驳回",
+    "Project.MonitoringReported": "绩效运行监控报告",
+    "Project.MonitoringReviewed": "绩效运行监控审核",
+    "Project.DeviationDetected": "发现绩效偏差",
+    "Project.CorrectiveActionOrdered": "纠偏措施",
+    "Project.FundingSuspended": "暂缓拨款",
+    "Project.SelfEvaluated": "单位自评",
+    "Project.SelectedForReEvaluation": "抽中财政再评价",
+    "Project.ReEvaluated": "财政再评价",
+    "Project.KeyEvaluationCommissioned": "委托重点评价",
+    "Project.KeyEvaluationPlanReviewed": "评价方案审核",
+    "Project.KeyEvaluationReportReviewed": "评价报告审核",
+    "Project.KeyEvaluationSupervisionNoted": "评价督导",
+    "Project.KeyEvaluationScored": "重点评价评分",
+    "Project.ResultsApplied": "评价结果应用",
+    "Project.RectificationRequired": "责令整改",
+    "Project.RectificationReported": "整改情况报告",
+    "Project.RectificationAccepted": "整改验收通过",
+    "Project.RectificationRejected": "整改验收不通过",
+    "Project.RectificationOverdue": "整改逾期",
+    "Project.Disclosed": "信息公开",
+    "Project.Closed": "项目关闭",
+    "Department.Registered": "部门登记",
+    "Department.OverallGoalsSet": "部门整体绩效目标",
+    "Department.ComprehensivelyAssessed": "部门综合绩效考评",
+    "Agency.Registered": "第三方机构登记",
+    "Agency.QualityReviewed": "第三方机构质量评价",
+    "Agency.MisconductRecorded": "记录失信行为",
+    "Agency.Blacklisted": "列入失信黑名单",
+    "Agency.BlacklistLifted": "移出失信黑名单（申诉）",
+    "Agency.BlacklistExpired": "失信黑名单期满",
+    "IndicatorLibrary.Opened": "指标库建立",
+    "IndicatorLibrary.IndicatorDefined": "新增指标",
+    "IndicatorLibrary.IndicatorRevised": "修订指标",
+    "IndicatorLibrary.IndicatorRetired": "停用指标",
+    "Ruleset.Established": "规则集第1版",
+    "Ruleset.Adopted": "采用新规则集",
+    "ReEvaluationSample.Drawn": "财政再评价抽样",
+}
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
+    leaf_index bigint PRIMARY KEY,
+    recorded_at timestamptz NOT NULL,
+    effective_on date,
+    principal_id text NOT NULL,
+    principal_role text NOT NULL,
+    organisation text NOT NULL,
+    object_type text NOT NULL,
+    object_id uuid NOT NULL,
+    object_version integer NOT NULL,
+    event_type text NOT NULL,
+    event_type_zh text NOT NULL,
+    reason text NOT NULL,
+    evidence text[] NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {principal_idx} ON {table} (principal_id, leaf_index);
+CREATE INDEX IF NOT EXISTS {organisation_idx} ON {table} (organisation, leaf_index);
+CREATE INDEX IF NOT EXISTS {object_idx} ON {table} (object_id, leaf_index);
+CREATE INDEX IF NOT EXISTS {recorded_idx} ON {table} (recorded_at);
+"""
+
+
+class AccountabilityTrail(ReadModel):
+    name = "accountability_trail"
+
+    def create(self, conn: Conn, table: str) -> None:
+        conn.execute(sql.SQL(DDL).format(
+            table=sql.Identifier(table), principal_idx=sql.Identifier(f"{table}_principal_idx"),
+            organisation_idx=sql.Identifier(f"{table}_organisation_idx"),
+            object_idx=sql.Identifier(f"{table}_object_idx"), recorded_idx=sql.Identifier(f"{table}_recorded_idx")))
+
+    def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
+        copy_sql = sql.SQL(
+            "COPY {} (leaf_index, recorded_at, effective_on, principal_id, principal_role, organisation, object_type, "
+            "object_id, object_version, event_type, event_type_zh, reason, evidence) FROM STDIN").format(
+            sql.Identifier(table))
+        with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for item in events:
+                event = item.event
+                principal = event.principal
+                copy.write_row((
+                    item.leaf_index, item.recorded_at, event.effective_on, principal.id, principal.role,
+                    principal.organisation, item.kind.split(".", 1)[0], item.originator_id, item.version,
+                    item.kind, EVENT_NAMES_ZH.get(item.kind, item.kind), event.reason, list(event.evidence),
+                ))

@@ -1,0 +1,87 @@
+"""Fixtures shared by every test.
+
+Integration tests run on a real PostgreSQL: the embedded one (started in a
+temporary folder for this run) unless ``DATABASE_URL`` names another. Each
+test gets a database of its own, created fresh and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from api.database import drop_database, embedded_server_url, ensure_database
+from ledger.application import Act, Ledger
+from ledger.values import Principal
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    folder = Path(tempfile.mkdtemp(prefix="jixiao-test-pg-"))
+    try:
+        yield embedded_server_url(folder, cleanup_mode="stop")
+    finally:
+        from api.database import stop_embedded_server
+
+        stop_embedded_server(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str) -> Iterator[str]:
+    name = f"jixiao_test_{uuid.uuid4().hex[:12]}"
+    url = ensure_database(pg_admin_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(pg_admin_url, name)
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, day: date) -> None:
+        self.now = datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2021, 1, 4, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ledger(database_url: str, clock: FakeClock) -> Iterator[Ledger]:
+    app = Ledger(database_url, clock=clock, holidays=[date(2021, 10, 1), date(2021, 10, 4)])
+    app.bootstrap()
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+FINANCE = Principal("fin-01", "finance", "市财政局")
+EDUCATION = Principal("edu-01", "department", "教育局")
+HEALTH = Principal("hw-01", "department", "卫生健康委员会")
+AUDITOR = Principal("aud-01", "auditor", "市审计局")
+AGENCY = Principal("ag-01", "agency", "某咨询评估有限公司")
+
+
+def act(principal: Principal, on: date, reason: str = "", **kwargs: object) -> Act:
+    return Act(principal, on, reason, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,88 @@
+"""``jixiao demo``: the whole cycle on realistic data, idempotent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from api.demo import BAD_AGENCY, PROJECTS, format_summary, run_demo
+from ledger.application import Ledger
+from tests.integration.test_log import assert_log_is_intact
+
+pytestmark = pytest.mark.db
+
+
+def topics(url: str) -> Counter[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT split_part(topic, ':', 2), count(*) FROM ledger_events GROUP BY 1").fetchall()
+    return Counter(dict(rows))
+
+
+def payload_values(url: str, topic: str, key: str) -> Counter[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT convert_from(state, 'UTF8')::jsonb ->> %s FROM ledger_events WHERE topic LIKE %s",
+            (key, f"%:{topic}"),
+        ).fetchall()
+    return Counter(str(value) for (value,) in rows)
+
+
+def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> None:
+    summary = run_demo(ledger)
+    assert summary.projects == len(PROJECTS) >= 30
+    books = {project.book for project in PROJECTS}
+    assert books == {"general_public", "government_fund", "state_capital", "social_insurance"}
+    assert len({project.department for project in PROJECTS}) >= 4
+
+    seen = topics(database_url)
+    assert seen["Project.ExAnteAssessed"] >= 1
+    assert payload_values(database_url, "Project.ExAnteAssessed", "conclusion")["reject"] == 1
+    assert payload_values(database_url, "Project.GoalsReviewed", "rating")["中"] == 1
+    assert seen["Project.GoalAdjustmentApproved"] == 1
+    assert seen["Project.GoalAdjustmentRejected"] == 1
+    levels = payload_values(database_url, "Project.DeviationDetected", "level")
+    assert levels["yellow"] >= 1
+    assert levels["red"] >= 1
+    assert seen["Project.FundingSuspended"] == 1
+    assert seen["ReEvaluationSample.Drawn"] == 1
+    assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
+    assert seen["Project.KeyEvaluationScored"] == 2
+    assert payload_values(database_url, "Agency.MisconductRecorded", "kind")["falsification"] == 1
+    assert seen["Agency.Blacklisted"] == 1
+    assert seen["Project.RectificationRejected"] == 1
+    assert seen["Project.RectificationOverdue"] == 1
+    assert payload_values(database_url, "Project.Disclosed", "what").keys() == {"goals", "results"}
+    assert seen["Project.Closed"] >= 1
+    assert [entry["agency"] for entry in summary.blacklist] == [BAD_AGENCY]
+    assert any("agency-blacklisted" in refusal for refusal in summary.refusals)
+    assert "青海某会计师事务所" in format_summary(summary)
+
+    again = run_demo(ledger)
+    assert again.events == summary.events, "running the demo twice recorded something twice"
+    assert topics(database_url) == seen
+    assert assert_log_is_intact(database_url) == summary.events
+
+
+def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_url: str) -> None:
+    """What a new user runs: ``jixiao demo`` then ``jixiao db url``, in a fresh data folder."""
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("exercises the embedded PostgreSQL; DATABASE_URL is set for this run")
+    env = {**os.environ, "JIXIAO_DATA_DIR": str(tmp_path / "var")}
+    jixiao = [sys.executable, "-m", "api.cli"]
+    try:
+        demo = subprocess.run([*jixiao, "demo"], env=env, capture_output=True, text=True, timeout=300, check=True)
+        assert f"{len(PROJECTS)} projects" in demo.stdout
+        url = subprocess.run([*jixiao, "db", "url"], env=env, capture_output=True, text=True, timeout=60,
+                             check=True).stdout.strip()
+        with psycopg.connect(url) as conn:
+            count = conn.execute("SELECT count(*) FROM ledger_events").fetchone()
+        assert count is not None
+        assert count[0] > 400
+    finally:
+        subprocess.run([*jixiao, "db", "stop"], env=env, capture_output=True, timeout=60, check=False)

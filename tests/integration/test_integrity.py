@@ -1,0 +1,293 @@
+"""Tamper evidence end to end: proofs from the live log, and every kind of tampering caught.
+
+Each tampering is done the way an attacker with database superuser rights would: triggers bypassed with
+``session_replication_role = replica``. ``jixiao verify`` must name the first leaf or checkpoint that fails
+and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger import merkle
+from ledger.application import Ledger
+from ledger.audit import dumps_bundle, export_bundle, verify_bundle
+from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint, verify_checkpoint
+from ledger.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
+from ledger.organisations import department_id
+from ledger.tlog import TransparencyLog, check_consistency, verify_log
+from tests.conftest import FINANCE, act
+
+pytestmark = pytest.mark.db
+
+ORIGIN = "czj.example.gov.cn/jixiao-test"
+
+
+@dataclass
+class SignedLedger:
+    url: str
+    ledger: Ledger
+    log: TransparencyLog
+    key: SigningKey
+    first_checkpoint: str  # the note an auditor kept from earlier
+
+    def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": self.url, "JIXIAO_SIGNING_KEY": self.key.to_string(),
+               "JIXIAO_LOG_ORIGIN": ORIGIN}
+        return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+
+@pytest.fixture
+def signed(ledger: Ledger, database_url: str) -> Iterator[SignedLedger]:
+    key = SigningKey.generate("czj.example.gov.cn-jixiao-test")
+    log = TransparencyLog(database_url, origin=ORIGIN, signing_key=key)
+    log.create_tables()
+    for i in range(20):
+        ledger.register_department(act(FINANCE, date(2020, 8, 1)), f"部门{i:02}")
+    first = log.sign_checkpoint()
+    assert first is not None
+    for i in range(20, 37):
+        ledger.register_department(act(FINANCE, date(2020, 8, 2)), f"部门{i:02}")
+    assert log.sign_checkpoint() is not None
+    try:
+        yield SignedLedger(database_url, ledger, log, key, first.note)
+    finally:
+        log.close()
+
+
+def tamper(url: str, *statements: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("SET session_replication_role = replica")  # what a superuser can do: bypass the triggers
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]
+
+
+def assert_caught(signed: SignedLedger, expected: str) -> None:
+    result = signed.run_cli("verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert expected in result.stderr, result.stderr
+
+
+def test_an_intact_log_verifies(signed: SignedLedger) -> None:
+    result = signed.run_cli("verify")
+    assert result.returncode == 0, result.stderr
+    assert "OK: 39 events, 2 signed checkpoints" in result.stdout
+
+
+def test_every_inclusion_and_consistency_proof_from_the_database_verifies(signed: SignedLedger) -> None:
+    latest = signed.log.latest_checkpoint()
+    assert latest is not None
+    size, root = latest.checkpoint.size, latest.checkpoint.root_hash
+    with psycopg.connect(signed.url) as conn:
+        leaves = [bytes(row[0]) for row in conn.execute("SELECT leaf_hash FROM ledger_events ORDER BY leaf_index")]
+    for index, leaf in enumerate(leaves):
+        assert merkle.verify_inclusion(leaf, index, size, signed.log.inclusion_proof(index, size), root)
+    for old in range(size + 1):
+        proof = signed.log.consistency_proof(old, size)
+        assert merkle.verify_consistency(old, size, signed.log.root(old), root, proof)
+
+
+def test_an_auditor_holding_an_old_checkpoint_gets_a_consistency_proof(signed: SignedLedger) -> None:
+    old, new = check_consistency(signed.log, signed.first_checkpoint, signed.key.verifier)
+    assert (old.size, new.size) == (22, 39)
+
+
+def test_a_rewritten_history_fails_the_consistency_proof(signed: SignedLedger) -> None:
+    """The operator rewrites history and re-signs it with the real key: the old checkpoint exposes it."""
+    forged = TransparencyLog(signed.url, origin=ORIGIN, signing_key=signed.key)
+    try:
+        with psycopg.connect(signed.url) as conn:
+            rows = conn.execute("SELECT leaf_hash FROM ledger_events ORDER BY leaf_index").fetchall()
+        leaves = [bytes(row[0]) for row in rows]
+        leaves[3] = bytes(32)  # a different history under the same size
+        builder = merkle.TreeBuilder(0, {})
+        for leaf in leaves:
+            builder.append(leaf)
+        forged_note = sign_checkpoint(
+            Checkpoint(ORIGIN, len(leaves), builder.root()),
+            signed.key)
+        old = verify_checkpoint(
+            signed.first_checkpoint, signed.key.verifier, ORIGIN)
+        proof = signed.log.consistency_proof(old.size, len(leaves))
+        new_root = verify_checkpoint(
+            forged_note, signed.key.verifier, ORIGIN).root_hash
+        assert not merkle.verify_consistency(old.size, len(leaves), old.root_hash, new_root, proof)
+    finally:
+        forged.close()
+
+
+def test_a_rewritten_event_is_caught(signed: SignedLedger) -> None:
+    tamper(signed.url, "UPDATE ledger_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+                       "'部门07', '部门77'), 'UTF8') WHERE leaf_index = 9")
+    assert_caught(signed, "leaf 9: its stored leaf_hash does not match its contents")
+
+
+def test_a_deleted_event_is_caught(signed: SignedLedger) -> None:
+    tamper(signed.url, "DELETE FROM ledger_events WHERE leaf_index = 30")
+    assert_caught(signed, "leaf 30: missing")
+
+
+def test_two_swapped_rows_are_caught(signed: SignedLedger) -> None:
+    tamper(signed.url,
+           "UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 12",
+           "UPDATE ledger_events SET leaf_index = 12 WHERE leaf_index = 13",
+           "UPDATE ledger_events SET leaf_index = 13 WHERE leaf_index = -1")
+    assert_caught(signed, "leaf 12: chain_hash does not follow")
+
+
+def test_a_rewritten_tail_with_a_recomputed_chain_is_caught_by_the_signed_checkpoint(signed: SignedLedger) -> None:
+    """The attacker rewrites events 25.. and recomputes every leaf and chain hash: only the signature stands."""
+    with psycopg.connect(signed.url) as conn:
+        conn.execute("SET session_replication_role = replica")
+        rows = conn.execute("SELECT leaf_index, originator_id, originator_version, topic, state "
+                            "FROM ledger_events ORDER BY leaf_index").fetchall()
+        previous = GENESIS_CHAIN_HASH
+        for index, oid, version, topic, state in rows:
+            state = bytes(state)
+            if index >= 25:
+                state = state.replace("部门".encode(), "部分".encode())
+            leaf = leaf_hash(oid, version, topic, state)
+            previous = chain_hash(previous, leaf)
+            conn.execute("UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s "
+                         "WHERE leaf_index = %s", (state, leaf, previous, index))
+    assert_caught(signed, "checkpoint 39: its signed root does not match the leaves")
+
+
+def test_a_forged_checkpoint_signature_is_caught(signed: SignedLedger) -> None:
+    latest = signed.log.latest_checkpoint()
+    assert latest is not None
+    body, signature_line = latest.note.split("\n\n")
+    prefix, encoded = signature_line.rsplit(" ", 1)
+    forged = encoded[:10] + ("A" if encoded[10] != "A" else "B") + encoded[11:]
+    note = f"{body}\n\n{prefix} {forged}"
+    tamper(signed.url, f"UPDATE ledger_checkpoints SET note = '{note}' WHERE tree_size = 39")
+    assert_caught(signed, "checkpoint 39:")
+
+
+def test_a_checkpoint_signed_by_another_key_is_caught(signed: SignedLedger) -> None:
+    impostor = SigningKey.generate(signed.key.name)  # same name, different key
+    latest = signed.log.latest_checkpoint()
+    assert latest is not None
+    note = sign_checkpoint(latest.checkpoint, impostor)
+    tamper(signed.url, f"UPDATE ledger_checkpoints SET note = '{note}' WHERE tree_size = 39")
+    assert_caught(signed, "checkpoint 39:")
+
+
+def test_an_altered_recording_time_is_caught(signed: SignedLedger) -> None:
+    tamper(signed.url, "UPDATE ledger_events SET recorded_at = recorded_at + interval '1 day' WHERE leaf_index = 38")
+    assert_caught(signed, "checkpoint 39: signed at")
+
+
+def test_the_log_tables_refuse_changes_without_superuser_tricks(signed: SignedLedger) -> None:
+    with psycopg.connect(signed.url) as conn:
+        for statement in ("UPDATE ledger_checkpoints SET note = note", "DELETE FROM ledger_tree_nodes",
+                          "TRUNCATE ledger_checkpoints"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(statement)  # type: ignore[arg-type]
+            conn.rollback()
+
+
+def test_a_bundle_verifies_offline_and_one_changed_byte_fails(signed: SignedLedger, tmp_path: Path) -> None:
+    bundle_path = tmp_path / "bundle.json"
+    result = signed.run_cli("export", "--project", str(department_id("部门05")), "--out", str(bundle_path))
+    assert result.returncode == 0, result.stderr
+    pinned = signed.key.verifier.to_string()
+    good = signed.run_cli("verify", "--bundle", str(bundle_path), "--key", pinned)
+    assert good.returncode == 0, good.stderr
+    assert "OK: 1 events" in good.stdout
+    original = bundle_path.read_bytes()
+    bundle = json.loads(original)
+    # Every byte of every event's state and proof matters: flip one character in each kind of field.
+    targets = [original.index(bundle["events"][0]["state"][:12].encode()),
+               original.index(bundle["events"][0]["inclusion_proof"][0].encode()),
+               original.index(bundle["checkpoint"].split("\n")[2][:8].encode())]
+    for position in targets:
+        edited = bytearray(original)
+        edited[position + 3] = ord("A") if edited[position + 3] != ord("A") else ord("B")
+        bundle_path.write_bytes(bytes(edited))
+        bad = signed.run_cli("verify", "--bundle", str(bundle_path), "--key", pinned)
+        assert bad.returncode == 1, bad.stdout
+        assert "FAILED" in bad.stderr
+
+
+def test_a_bundle_with_its_own_forged_key_fails_against_the_pinned_key(signed: SignedLedger) -> None:
+    bundle = export_bundle(signed.log, signed.key.verifier, department_id("部门05"))
+    impostor = SigningKey.generate(signed.key.name)
+    checkpoint = verify_checkpoint(
+        bundle["checkpoint"], signed.key.verifier, ORIGIN)
+    bundle["checkpoint"] = sign_checkpoint(checkpoint, impostor)
+    bundle["verifier_key"] = impostor.verifier.to_string()
+    assert verify_bundle(dumps_bundle(bundle)).ok  # consistent with itself …
+    report = verify_bundle(dumps_bundle(bundle), signed.key.verifier)  # … but not with the published key
+    assert not report.ok
+
+
+def test_verification_in_parallel_finds_the_same_first_failure(signed: SignedLedger) -> None:
+    tamper(signed.url, "UPDATE ledger_events SET topic = topic || ' ' WHERE leaf_index IN (5, 33)")
+    for workers in (0, 1, 2):
+        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers)
+        assert report.failures[0].startswith("leaf 5:"), report.failures
+
+
+def test_signing_is_idempotent_when_the_log_has_not_grown(signed: SignedLedger) -> None:
+    assert signed.log.sign_checkpoint() is None
+    with pytest.raises(CheckpointError):
+        TransparencyLog(signed.url, origin=ORIGIN).sign_checkpoint()
+
+
+def test_history_gives_every_event_with_its_position_and_hashes(signed: SignedLedger) -> None:
+    department = department_id("部门05")
+    signed.ledger.set_overall_goals(act(FINANCE, date(2020, 10, 1), "年度目标"), "部门05", 2021, ["目标一"])
+    history = signed.ledger.history(department)
+    assert [entry.version for entry in history] == [1, 2]
+    assert [entry.event_type for entry in history] == ["Department.Registered", "Department.OverallGoalsSet"]
+    assert history[1].reason == "年度目标"
+    assert history[1].payload == {"fiscal_year": 2021, "goals": ["目标一"]}
+    assert history[1].principal == FINANCE
+    checkpoint = signed.log.sign_checkpoint()
+    assert checkpoint is not None
+    with psycopg.connect(signed.url) as conn:
+        for entry in history:
+            row = conn.execute("SELECT leaf_hash, chain_hash FROM ledger_events WHERE leaf_index = %s",
+                               (entry.leaf_index,)).fetchone()
+            assert row is not None
+            assert (bytes(row[0]).hex(), bytes(row[1]).hex()) == (entry.leaf_hash, entry.chain_hash)
+            proof = signed.log.inclusion_proof(entry.leaf_index, checkpoint.checkpoint.size)
+            assert merkle.verify_inclusion(bytes.fromhex(entry.leaf_hash), entry.leaf_index,
+                                           checkpoint.checkpoint.size, proof, checkpoint.checkpoint.root_hash)
+    assert signed.ledger.version_as_of(department, history[0].recorded_at) == 1
+    assert signed.ledger.version_as_of(department, history[1].recorded_at) == 2
+
+
+def test_concurrent_signers_keep_checkpoints_growing_in_size_and_time(signed: SignedLedger) -> None:
+    import threading
+
+    logs = [TransparencyLog(signed.url, origin=ORIGIN, signing_key=signed.key) for _ in range(3)]
+    try:
+        def work(log: TransparencyLog, n: int) -> None:
+            for i in range(6):
+                signed.ledger.register_department(act(FINANCE, date(2020, 8, 3)), f"并发{n}-{i}")
+                log.sign_checkpoint()
+
+        threads = [threading.Thread(target=work, args=(log, n)) for n, log in enumerate(logs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for log in logs:
+            log.close()
+    report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN)
+    assert report.ok, report.failures
+    assert report.checkpoints >= 3

@@ -1,0 +1,375 @@
+"""A hypothesis state machine that throws random commands at one project.
+
+Most draws are refused; that is the point. After every step the invariants
+hold, a refused command has changed nothing and recorded nothing, and at the
+end the stored events replay to exactly the live aggregate.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.domain import Snapshot
+from hypothesis import event
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from ledger import rules
+from ledger.application import Ledger
+from ledger.errors import DomainError
+from ledger.project import Project, Stage
+from ledger.transcodings import ledger_mapper
+from ledger.values import Grade, Indicator, Principal
+
+PARAMS = rules.DEFAULT_PARAMETERS
+FINANCE = Principal("fin", "finance", "市财政局")
+DEPT = Principal("dep", "department", "教育局")
+AGENCY = Principal("ag", "agency", "某咨询评估有限公司")
+START = date(2021, 1, 10)
+
+scores_0_20 = st.integers(min_value=0, max_value=20).map(Decimal)
+shares = st.sampled_from([Decimal(x) for x in ("0", "0.1", "0.2", "0.35", "0.5", "0.8", "1", "1.2")])
+ratings = st.sampled_from([grade.value for grade in Grade])
+months = st.integers(min_value=0, max_value=13)
+days = st.integers(min_value=-5, max_value=400)
+
+
+def goals(target: int = 100, weight_skew: Decimal = Decimal(0)) -> list[Indicator]:
+    return [
+        Indicator("I1", "output", "quantity", "受益人数", ">=", Decimal(target), "人", Decimal(30) + weight_skew),
+        Indicator("I2", "cost", "economic", "单位成本", "<=", Decimal(50), "元", Decimal(20)),
+        Indicator("I3", "effect", "social", "达标率", ">=", Decimal(90), "%", Decimal(30)),
+        Indicator("I4", "satisfaction", "service_users", "满意度", "qualitative", "好", "", Decimal(10)),
+    ]
+
+
+class ProjectMachine(RuleBasedStateMachine):
+    ledger: Ledger | None = None  # set by the PostgreSQL-backed subclass
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Any] = []
+        self.today = START
+        self.refusals = 0
+
+    @initialize(new_major=st.booleans())
+    def declare(self, new_major: bool) -> None:
+        self.project = Project.declare(
+            principal=DEPT, effective_on=date(2020, 9, 1), code=f"P-{uuid4().hex[:10]}", name="测试项目",
+            kind="project", department="教育局", fiscal_year=2021, budget_book="general_public",
+            special_category=None, requested=Decimal("4000000.00"), new_major=new_major,
+        )
+        self._collect()
+
+    # ----------------------------------------------------------- harness
+
+    def _collect(self) -> None:
+        new = list(self.project.pending_events)
+        for item in new:
+            assert item.principal.role in ("finance", "department", "agency", "system")
+            assert isinstance(item.effective_on, date)
+        self.events.extend(new)
+        if self.ledger is not None:
+            self.ledger.save(self.project)  # stores the events and snapshots every 50
+        else:
+            self.project.collect_events()
+
+    def attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
+        before = copy.deepcopy({k: v for k, v in vars(self.project).items() if k != "_pending_events"})
+        try:
+            command(*args, **kwargs)
+        except DomainError:
+            self.refusals += 1
+            after = {k: v for k, v in vars(self.project).items() if k != "_pending_events"}
+            assert after == before, "a refused command changed the project"
+            assert not self.project.pending_events, "a refused command recorded an event"
+            return
+        self._collect()
+
+    def at(self) -> date:
+        return self.today
+
+    # ------------------------------------------------------------- rules
+
+    @rule(step=st.integers(min_value=0, max_value=60))
+    def time_passes(self, step: int) -> None:
+        self.today += timedelta(days=step)
+
+    @rule(scores=st.lists(scores_0_20, min_size=5, max_size=5))
+    def assess_ex_ante(self, scores: list[Decimal]) -> None:
+        self.attempt(self.project.assess_ex_ante, dict(zip(rules.EX_ANTE_DIMENSIONS, scores, strict=True)), PARAMS,
+                     1, FINANCE, date(2020, 9, 20), "专家评审", [])
+
+    @rule(reason=st.sampled_from(["", "已按意见修改"]))
+    def admit(self, reason: str) -> None:
+        self.attempt(self.project.admit, PARAMS, FINANCE, date(2020, 9, 25), reason, [])
+
+    @rule(skew=st.sampled_from([Decimal(0), Decimal(0), Decimal("0.01"), Decimal(-5)]),
+          aim=st.integers(min_value=1, max_value=1000))
+    def submit_goals(self, skew: Decimal, aim: int) -> None:
+        self.attempt(self.project.submit_goals, goals(aim, skew), PARAMS, 1, DEPT, date(2020, 10, 10), "", [])
+
+    @rule(rating=ratings, reason=st.sampled_from(["", "指标不够细化"]))
+    def review_goals(self, rating: str, reason: str) -> None:
+        self.attempt(self.project.review_goals, rating, "", FINANCE, date(2020, 11, 1), reason, [])
+
+    @rule(amount=st.sampled_from([Decimal("0.00"), Decimal("1000000.00"), Decimal("4000000.00")]),
+          offset=st.sampled_from([0, 400]))
+    def approve_budget(self, amount: Decimal, offset: int) -> None:
+        self.attempt(self.project.approve_budget, amount, FINANCE, date(2021, 1, 5) + timedelta(days=offset), "", [])
+
+    @rule(aim=st.integers(min_value=1, max_value=1000), reason=st.sampled_from(["", "实施条件变化"]))
+    def request_adjustment(self, aim: int, reason: str) -> None:
+        self.attempt(self.project.request_goal_adjustment, goals(aim), PARAMS, DEPT, self.at(), reason, [])
+
+    @rule(number=st.integers(min_value=1, max_value=3), approve=st.booleans(), reason=st.sampled_from(["", "理由"]))
+    def decide_adjustment(self, number: int, approve: bool, reason: str) -> None:
+        self.attempt(self.project.decide_goal_adjustment, number, approve, FINANCE, self.at(), reason, [])
+
+    @rule(month=months, share=shares, progress=st.integers(min_value=0, max_value=120))
+    def report_monitoring(self, month: int, share: Decimal, progress: int) -> None:
+        approved = self.project.approved_amount or Decimal("1000000.00")
+        executed = (approved * share).quantize(Decimal("0.01"))
+        progress_map = {"I1": Decimal(progress), "I3": Decimal(progress)}
+        self.attempt(self.project.report_monitoring, month, executed, progress_map, {}, "", "", DEPT,
+                     date(2021, 6, 1), "", [])
+
+    @rule(month=months)
+    def review_monitoring(self, month: int) -> None:
+        self.attempt(self.project.review_monitoring, month, "已审核", FINANCE, self.at(), "", [])
+
+    @rule()
+    def detect_deviation(self) -> None:
+        self.attempt(self.project.detect_deviation, PARAMS, 1, [date(2021, 10, 1)], FINANCE, self.at())
+
+    @rule(decision=st.sampled_from(["continue", "reallocate", "suspend_funding", "cancel", "reduce_budget"]),
+          amount=st.sampled_from([None, Decimal("100000.00"), Decimal("9000000.00")]),
+          reason=st.sampled_from(["", "纠偏"]))
+    def corrective_action(self, decision: str, amount: Decimal | None, reason: str) -> None:
+        self.attempt(self.project.order_corrective_action, decision, amount, None, FINANCE, self.at(), reason, [])
+
+    @rule()
+    def suspend_if_unanswered(self) -> None:
+        self.attempt(self.project.suspend_funding_if_unanswered, self.at(), FINANCE)
+
+    @rule(share=shares)
+    def self_evaluate(self, share: Decimal) -> None:
+        approved = self.project.approved_amount or Decimal("1000000.00")
+        actual = {"I1": Decimal(100) * share, "I2": Decimal(50), "I3": Decimal(90) * share, "I4": "较好"}
+        executed = max((approved * min(share, Decimal(1))).quantize(Decimal("0.01")), self.project.executed)
+        self.attempt(self.project.self_evaluate, actual, executed, PARAMS, 1, DEPT, date(2022, 2, 1), "", [])
+
+    @rule()
+    def select(self) -> None:
+        self.attempt(self.project.select_for_re_evaluation, "sample-2021", FINANCE, self.at())
+
+    @rule(scores=st.tuples(st.integers(0, 15), st.integers(0, 20), st.integers(0, 35), st.integers(0, 30)))
+    def re_evaluate(self, scores: tuple[int, int, int, int]) -> None:
+        named = dict(zip(("decision", "process", "output", "effect"), map(Decimal, scores), strict=True))
+        self.attempt(self.project.re_evaluate, named, PARAMS, 1, FINANCE, self.at(), "", [])
+
+    @rule(with_agency=st.booleans())
+    def commission_key_evaluation(self, with_agency: bool) -> None:
+        number = len(self.project.key_evaluations) + 1
+        self.attempt(self.project.commission_key_evaluation, f"KE-{number}", "a1" if with_agency else None,
+                     AGENCY.organisation if with_agency else None, FINANCE, self.at(), "", [])
+
+    @rule(number=st.integers(1, 2), what=st.sampled_from(["plan", "report"]), approved=st.booleans())
+    def review_key_evaluation(self, number: int, what: str, approved: bool) -> None:
+        method = (self.project.review_key_evaluation_plan if what == "plan"
+                  else self.project.review_key_evaluation_report)
+        self.attempt(method, f"KE-{number}", approved, FINANCE, self.at(), "", [])
+
+    @rule(number=st.integers(1, 2), scores=st.tuples(st.integers(0, 15), st.integers(0, 20), st.integers(0, 35),
+                                                      st.integers(0, 30)))
+    def score_key_evaluation(self, number: int, scores: tuple[int, int, int, int]) -> None:
+        named = dict(zip(("decision", "process", "output", "effect"), map(Decimal, scores), strict=True))
+        self.attempt(self.project.score_key_evaluation, f"KE-{number}", named, PARAMS, 1, AGENCY, self.at(), "",
+                     [])
+
+    @rule(decision=st.sampled_from([None, "prioritise", "maintain", "reduce", "cancel"]),
+          reason=st.sampled_from(["", "统筹考虑"]))
+    def apply_results(self, decision: str | None, reason: str) -> None:
+        self.attempt(self.project.apply_results, decision, PARAMS, 1, FINANCE, self.at(), reason, [])
+
+    @rule(source=st.sampled_from(["monitoring", "audit", "nonsense"]), deadline_days=days)
+    def require_rectification(self, source: str, deadline_days: int) -> None:
+        self.attempt(self.project.require_rectification, ["问题"], source, self.at() + timedelta(days=deadline_days),
+                     FINANCE, self.at(), "", [])
+
+    @rule(number=st.integers(1, 3), measures=st.sampled_from(["", "已整改"]))
+    def report_rectification(self, number: int, measures: str) -> None:
+        self.attempt(self.project.report_rectification, number, measures, DEPT, self.at(), "", [])
+
+    @rule(number=st.integers(1, 3), accept=st.booleans(), reason=st.sampled_from(["", "不到位"]))
+    def decide_rectification(self, number: int, accept: bool, reason: str) -> None:
+        self.attempt(self.project.decide_rectification, number, accept, FINANCE, self.at(), reason, [])
+
+    @rule()
+    def mark_overdue(self) -> None:
+        self.attempt(self.project.mark_rectifications_overdue, self.at(), FINANCE)
+
+    @rule(what=st.sampled_from(["goals", "results"]))
+    def disclose(self, what: str) -> None:
+        self.attempt(self.project.disclose, what, FINANCE, self.at(), "", [])
+
+    @rule()
+    def close(self) -> None:
+        self.attempt(self.project.close, FINANCE, self.at(), "", [])
+
+    @rule(steps=st.integers(min_value=1, max_value=8), choice=st.integers(min_value=0, max_value=5))
+    def advance(self, steps: int, choice: int) -> None:
+        """Take the next valid step of the cycle, so random runs reach every stage."""
+        for _ in range(steps):
+            self.next_step(choice)
+
+    def next_step(self, choice: int) -> None:
+        project = self.project
+        stage = Stage(project.stage)
+        if stage is Stage.DECLARED:
+            if project.ex_ante_required(PARAMS) and project.ex_ante is None:
+                points = Decimal(10) if choice == 5 else Decimal(17)
+                self.assess_ex_ante([points] * 5)
+            else:
+                self.admit("已按意见修改")
+        elif stage in (Stage.ADMITTED, Stage.GOALS_RETURNED):
+            self.submit_goals(Decimal(0), 100)
+        elif stage is Stage.GOALS_SUBMITTED:
+            self.review_goals(["优", "良", "中", "优", "良", "差"][choice], "理由")
+        elif stage is Stage.GOALS_APPROVED:
+            self.approve_budget(Decimal("4000000.00"), 0)
+        elif stage is Stage.BUDGET_APPROVED:
+            self.implement((choice + len(self.events)) % 6)  # rotate: one advance mixes every kind of step
+        elif stage is Stage.SELF_EVALUATED:
+            if choice in (0, 1) and project.selected_in_sample is None:
+                self.select()
+            elif choice in (0, 1, 2) and project.selected_in_sample and project.re_evaluation is None:
+                self.re_evaluate((5 + choice, 10, 20, 15))
+            else:
+                self.apply_results(None, "")
+        elif stage in (Stage.RESULTS_APPLIED, Stage.CANCELLED):
+            self.wrap_up(choice)
+
+    def implement(self, choice: int) -> None:
+        project = self.project
+        latest = project.latest_monitoring["month"] if project.monitoring else 0
+        if choice in (0, 1) and latest < 12:
+            share = [Decimal("0.1"), Decimal("0.3"), Decimal("0.5"), Decimal("0.9")][(latest // 3) % 4]
+            self.report_monitoring(min(latest + 2 + choice, 12), share, 40 if choice else 5)
+            self.detect_deviation()
+        elif choice == 2:
+            # Cycle through every decision, so sequences like suspend-then-reduce happen often.
+            cycle = ["continue", "suspend_funding", "reduce_budget", "reallocate", "suspend_funding", "reduce_budget",
+                     "continue", "cancel"]
+            decision = cycle[len(project.corrective_actions) % len(cycle)]
+            self.corrective_action(decision, Decimal("100000.00") if decision == "reduce_budget" else None, "纠偏")
+            self.today += timedelta(days=20)
+            self.suspend_if_unanswered()
+        elif choice == 3:
+            evaluation = project.key_evaluations.get(f"KE-{len(project.key_evaluations)}")
+            if evaluation is None or evaluation["score"] is not None:
+                self.commission_key_evaluation(bool(len(project.key_evaluations) % 2))
+            elif evaluation["plan_approved"] is not True:
+                self.review_key_evaluation(len(project.key_evaluations), "plan", True)
+            elif evaluation["report_approved"] is not True:
+                self.review_key_evaluation(len(project.key_evaluations), "report", True)
+            else:
+                self.score_key_evaluation(len(project.key_evaluations), (12, 15, 30, 25))
+        elif choice == 4:
+            self.request_adjustment(120, "实施条件变化")
+            self.decide_adjustment(len(project.adjustments), bool(len(project.adjustments) % 2), "理由")
+        else:
+            self.self_evaluate(Decimal("0.8"))
+
+    def wrap_up(self, choice: int) -> None:
+        open_items = self.project.open_rectifications
+        if choice == 0 and len(self.project.rectifications) < 3:
+            self.require_rectification("audit", 30)
+        elif open_items and open_items[0]["status"] == "open":
+            self.report_rectification(open_items[0]["no"], "已整改")
+        elif open_items:
+            self.decide_rectification(open_items[0]["no"], choice != 1, "不到位")
+        elif choice == 2:
+            self.disclose(["goals", "results"][len(self.project.disclosed) % 2])
+        else:
+            self.close()
+
+    # -------------------------------------------------------- invariants
+
+    @invariant()
+    def version_counts_events(self) -> None:
+        assert self.project.version == len(self.events)
+        assert [event.originator_version for event in self.events] == list(range(1, len(self.events) + 1))
+
+    @invariant()
+    def money_is_consistent(self) -> None:
+        project = self.project
+        assert project.executed >= 0
+        assert project.executed == project.executed.quantize(Decimal("0.01"))
+        if project.approved_amount is None:
+            assert project.stage in {Stage.DECLARED, Stage.REJECTED, Stage.ADMITTED, Stage.GOALS_SUBMITTED,
+                                     Stage.GOALS_RETURNED, Stage.GOALS_APPROVED, Stage.GOALS_REFUSED, Stage.CLOSED}
+            assert project.executed == 0
+        else:
+            assert project.approved_amount > 0
+            assert project.executed <= project.approved_amount, "executed beyond the approved budget"
+
+    @invariant()
+    def no_budget_without_approved_goals(self) -> None:
+        if self.project.approved_amount is not None:
+            assert self.project.goals_rating in (Grade.EXCELLENT, Grade.GOOD)
+
+    @invariant()
+    def goals_are_weighted_as_the_rules_say(self) -> None:
+        if self.project.goals:
+            total = sum((indicator.weight for indicator in self.project.goals), Decimal(0))
+            assert total == 100 - PARAMS.execution_rate_weight
+
+    @invariant()
+    def periods_and_adjustments_are_orderly(self) -> None:
+        months_reported = [item["month"] for item in self.project.monitoring]
+        assert months_reported == sorted(set(months_reported))
+        assert sum(1 for item in self.project.adjustments if item["status"] == "pending") <= 1
+        assert len({d["month"] for d in self.project.deviations}) == len(self.project.deviations)
+
+    @invariant()
+    def scores_are_within_range(self) -> None:
+        for result in (self.project.self_evaluation, self.project.re_evaluation):
+            if result is not None:
+                assert 0 <= result["total"] <= 100
+        if self.project.self_evaluation is not None:
+            assert self.project.self_evaluation["grade"] == rules.grade(self.project.self_evaluation["total"], PARAMS)
+
+    @invariant()
+    def key_evaluation_scored_only_after_both_reviews(self) -> None:
+        for evaluation in self.project.key_evaluations.values():
+            if evaluation["score"] is not None:
+                assert evaluation["plan_approved"] is True
+                assert evaluation["report_approved"] is True
+
+    @invariant()
+    def closed_means_nothing_open(self) -> None:
+        if self.project.stage == Stage.CLOSED:
+            assert not self.project.open_rectifications
+
+    # -------------------------------------------------------------- replay
+
+    def teardown(self) -> None:
+        if not hasattr(self, "project"):
+            return
+        event(f"final stage: {self.project.stage}")  # hypothesis statistics show how deep the runs reach
+        to_stored = ledger_mapper()
+        stored = [to_stored.to_stored_event(event) for event in self.events]
+        replayed: Any = None
+        for item in stored:
+            replayed = to_stored.to_domain_event(item).mutate(replayed)
+        assert replayed == self.project, "replaying the stored events did not rebuild the live project"
+        snapshot = to_stored.to_domain_event(to_stored.to_stored_event(Snapshot.take(self.project)))
+        assert snapshot.mutate(None) == self.project, "a snapshot did not restore the live project"
+        if self.ledger is not None:
+            self.ledger.repository.cache = None  # read from the database, not from memory
+            assert self.ledger.repository.get(self.project.id) == self.project

@@ -1,0 +1,463 @@
+"""Unit tests for departments, agencies and the blacklist, the indicator library, rulesets and samples.
+
+No database: the aggregates are driven directly and their pending events inspected.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ledger.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
+from ledger.errors import DomainError
+from ledger.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
+from ledger.rules import DEFAULT_PARAMETERS, RuleParameters, draw_sample
+from ledger.values import SYSTEM, Principal
+
+D = Decimal
+P = DEFAULT_PARAMETERS
+FINANCE = Principal("fin-01", "finance", "市财政局")
+DEPT = Principal("edu-01", "department", "教育局")
+
+
+def digest(n: int) -> str:
+    return f"{n:064x}"
+
+
+def refused(aggregate: Any, code: str, call: Callable[[], object]) -> DomainError:
+    """``call`` is refused with ``code`` and records nothing."""
+    before = len(aggregate.pending_events)
+    with pytest.raises(DomainError) as excinfo:
+        call()
+    assert excinfo.value.code == code, excinfo.value
+    assert len(aggregate.pending_events) == before
+    return excinfo.value
+
+
+def last_event(aggregate: Any) -> Any:
+    return aggregate.pending_events[-1]
+
+
+def assert_attributed(event: Any, principal: Principal, on: date, reason: str, evidence: list[str]) -> None:
+    assert (event.principal, event.effective_on, event.reason, event.evidence) == (principal, on, reason, evidence)
+
+
+# ---------------------------------------------------------------------------
+# Department 部门
+# ---------------------------------------------------------------------------
+
+
+def department() -> Department:
+    return Department.register("教育局", FINANCE, date(2021, 1, 4), "登记")
+
+
+def six(**overrides: Decimal) -> dict[str, Decimal]:
+    return {**dict.fromkeys(ASSESSMENT_DIMENSIONS, D(80)), **overrides}
+
+
+def test_department_registration_is_idempotent_by_name() -> None:
+    dept = department()
+    assert dept.id == department_id("教育局")
+    assert dept.name == "教育局"
+    assert dept.overall_goals == {}
+    assert dept.assessments == {}
+
+
+def test_department_name_stored_exactly_as_given() -> None:
+    assert Department.register("衛生健康委員會", FINANCE, date(2021, 1, 4)).name == "衛生健康委員會"
+
+
+def test_overall_goals_per_year() -> None:
+    dept = department()
+    dept.set_overall_goals(2021, ["义务教育均衡发展", "学生营养改善"], FINANCE, date(2021, 1, 10), "年度目标",
+                           [digest(1)])
+    assert dept.overall_goals == {"2021": ["义务教育均衡发展", "学生营养改善"]}
+    assert_attributed(last_event(dept), FINANCE, date(2021, 1, 10), "年度目标", [digest(1)])
+    refused(dept, "invalid-value", lambda: dept.set_overall_goals(2022, [], FINANCE, date(2022, 1, 10), "", []))
+
+
+def test_assessment_total_is_the_mean_of_six_dimensions() -> None:
+    dept = department()
+    scores = dict(zip(ASSESSMENT_DIMENSIONS, [D(80), D(85), D(90), D(70), D(75), D(95)], strict=True))
+    total = dept.assess(2021, scores, FINANCE, date(2022, 3, 1), "综合考评", [digest(2)])
+    assert total == D("82.50")
+    assert dept.assessments["2021"] == {"scores": scores, "total": D("82.50")}
+    event = last_event(dept)
+    assert isinstance(event, Department.ComprehensivelyAssessed)
+    assert event.total == D("82.50")
+    assert_attributed(event, FINANCE, date(2022, 3, 1), "综合考评", [digest(2)])
+
+
+def test_assessment_mean_is_quantized_to_two_places() -> None:
+    dept = department()
+    total = dept.assess(2021, six(running_cost=D(81)), FINANCE, date(2022, 3, 1), "", [])
+    assert total == D("80.17")  # 481 / 6 = 80.1666…
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        pytest.param({name: D(80) for name in ASSESSMENT_DIMENSIONS[:5]}, id="missing-one"),
+        pytest.param({**six(), "innovation": D(80)}, id="extra-one"),
+        pytest.param({}, id="empty"),
+    ],
+)
+def test_assessment_requires_exactly_the_six_dimensions(scores: dict[str, Decimal]) -> None:
+    dept = department()
+    refused(dept, "invalid-value", lambda: dept.assess(2021, scores, FINANCE, date(2022, 3, 1), "", []))
+
+
+@pytest.mark.parametrize("bad", [D("100.01"), D(-1), "NaN"])
+def test_assessment_scores_are_0_to_100(bad: object) -> None:
+    dept = department()
+    refused(dept, "invalid-score",
+            lambda: dept.assess(2021, six(satisfaction=bad), FINANCE, date(2022, 3, 1), "", []))
+
+
+def test_assessment_once_per_year() -> None:
+    dept = department()
+    dept.assess(2021, six(), FINANCE, date(2022, 3, 1), "", [])
+    refused(dept, "already-decided", lambda: dept.assess(2021, six(), FINANCE, date(2022, 3, 2), "", []))
+    dept.assess(2022, six(), FINANCE, date(2023, 3, 1), "", [])
+    assert set(dept.assessments) == {"2021", "2022"}
+
+
+# ---------------------------------------------------------------------------
+# Agency 第三方机构 and the blacklist 失信黑名单
+# ---------------------------------------------------------------------------
+
+START = date(2021, 7, 1)
+UNTIL = date(2024, 7, 1)
+
+
+def agency() -> Agency:
+    return Agency.register("青海某会计师事务所", "证书 QH-001", None, FINANCE, date(2021, 1, 4))
+
+
+def with_misconduct() -> Agency:
+    firm = agency()
+    assert firm.record_misconduct("untrue_results", "评价结果不实", FINANCE, date(2021, 6, 20), [digest(3)]) == 1
+    return firm
+
+
+def blacklist(firm: Agency, on: date = START, until: date = UNTIL, reason: str = "评价结果不实") -> int:
+    return firm.blacklist([], until, True, FINANCE, on, reason, [digest(4)])
+
+
+def test_agency_registration() -> None:
+    firm = Agency.register("某咨询评估有限公司", "证书", "教育局", FINANCE, date(2021, 1, 4))
+    assert firm.id == agency_id("某咨询评估有限公司")
+    assert firm.affiliation == "教育局"
+    assert firm.blacklistings == []
+    assert not firm.is_blacklisted(date(2021, 1, 4))
+
+
+def test_quality_review_and_misconduct_are_recorded_with_evidence() -> None:
+    firm = agency()
+    firm.review_quality("KE-2021-1", "良", "报告规范", FINANCE, date(2021, 5, 1), [digest(5)])
+    assert firm.quality_reviews == [{"engagement": "KE-2021-1", "rating": "良", "notes": "报告规范"}]
+    assert_attributed(last_event(firm), FINANCE, date(2021, 5, 1), "", [digest(5)])
+    number = firm.record_misconduct("falsification", "弄虚作假", FINANCE, date(2021, 6, 1), [digest(6)])
+    assert firm.misconduct == [{"no": number, "kind": "falsification", "description": "弄虚作假",
+                                "evidence": [digest(6)]}]
+    refused(firm, "invalid-value", lambda: firm.record_misconduct("other", " ", FINANCE, date(2021, 6, 1), []))
+
+
+def test_blacklist_requires_recorded_misconduct() -> None:
+    firm = agency()
+    refused(firm, "no-misconduct-recorded", lambda: blacklist(firm))
+    assert not firm.is_blacklisted(START)
+
+
+def test_blacklist_cites_known_misconduct_only() -> None:
+    firm = with_misconduct()
+    refused(firm, "invalid-value", lambda: firm.blacklist([1, 2], UNTIL, True, FINANCE, START, "", []))
+
+
+def test_blacklist_must_end_after_it_starts() -> None:
+    firm = with_misconduct()
+    refused(firm, "invalid-date", lambda: blacklist(firm, until=START))
+
+
+def test_blacklisting_records_start_until_and_cited_misconduct() -> None:
+    firm = with_misconduct()
+    assert blacklist(firm) == 1
+    event = last_event(firm)
+    assert isinstance(event, Agency.Blacklisted)
+    assert (event.start, event.until, event.misconduct_nos, event.public) == (START, UNTIL, [1], True)
+    assert_attributed(event, FINANCE, START, "评价结果不实", [digest(4)])
+
+
+@pytest.mark.parametrize(
+    ("on", "expected"),
+    [
+        (date(2021, 6, 30), False),
+        (START, True),
+        (date(2023, 1, 1), True),
+        (date(2024, 6, 30), True),
+        (UNTIL, False),
+        (date(2025, 1, 1), False),
+    ],
+)
+def test_is_blacklisted_within_start_inclusive_until_exclusive(on: date, expected: bool) -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    assert firm.is_blacklisted(on) is expected
+
+
+def test_cannot_blacklist_twice_while_active() -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    refused(firm, "agency-blacklisted", lambda: blacklist(firm, on=date(2022, 1, 1), until=date(2025, 1, 1)))
+
+
+def test_lifting_needs_a_reason_and_ends_the_blacklisting() -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    lifted_on = date(2022, 3, 1)
+    refused(firm, "reason-required", lambda: firm.lift_blacklisting(FINANCE, lifted_on, "  ", []))
+    firm.lift_blacklisting(FINANCE, lifted_on, "申诉成立", [digest(8)])
+    assert_attributed(last_event(firm), FINANCE, lifted_on, "申诉成立", [digest(8)])
+    assert firm.blacklistings[0]["ended"] == lifted_on
+    assert firm.blacklistings[0]["ended_how"] == "lifted"
+    assert not firm.is_blacklisted(lifted_on)
+    assert not firm.is_blacklisted(date(2023, 1, 1))
+    refused(firm, "not-blacklisted", lambda: firm.lift_blacklisting(FINANCE, date(2022, 4, 1), "再次", []))
+    # After the lift it may be blacklisted again for new facts.
+    assert blacklist(firm, on=date(2022, 6, 1), until=date(2025, 6, 1)) == 2
+
+
+def test_lifting_when_not_blacklisted_is_refused() -> None:
+    firm = with_misconduct()
+    refused(firm, "not-blacklisted", lambda: firm.lift_blacklisting(FINANCE, START, "申诉", []))
+
+
+def test_expire_blacklistings_records_once_when_the_period_ends() -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    assert firm.expire_blacklistings(date(2024, 6, 30), SYSTEM) == []
+    assert firm.expire_blacklistings(UNTIL, SYSTEM) == [1]
+    assert firm.expire_blacklistings(date(2024, 7, 2), SYSTEM) == []
+    expired = [event for event in firm.pending_events if isinstance(event, Agency.BlacklistExpired)]
+    assert len(expired) == 1
+    assert (expired[0].principal, expired[0].effective_on) == (SYSTEM, UNTIL)
+    assert firm.blacklistings[0]["ended_how"] == "expired"
+    assert not firm.is_blacklisted(UNTIL)
+
+
+def test_expiry_records_the_end_date_even_when_the_job_runs_late() -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    assert firm.expire_blacklistings(date(2024, 9, 1), SYSTEM) == [1]
+    assert firm.blacklistings[0]["ended"] == UNTIL
+
+
+def test_lifted_blacklisting_never_expires() -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    firm.lift_blacklisting(FINANCE, date(2022, 3, 1), "申诉成立", [])
+    assert firm.expire_blacklistings(date(2025, 1, 1), SYSTEM) == []
+
+
+def test_is_blacklisted_for_a_past_date_survives_expiry() -> None:
+    firm = with_misconduct()
+    blacklist(firm)
+    assert firm.is_blacklisted(date(2023, 1, 1))
+    firm.expire_blacklistings(UNTIL, SYSTEM)
+    assert firm.is_blacklisted(date(2023, 1, 1))
+
+
+# ---------------------------------------------------------------------------
+# Indicator library 指标库
+# ---------------------------------------------------------------------------
+
+
+def definition(**overrides: str) -> dict[str, str]:
+    base = {"name": "受益学生人数", "level1": "output", "level2": "quantity", "operator": ">=",
+            "standard": "按在校生人数", "unit": "人", "industry": "教育"}
+    return {**base, **overrides}
+
+
+def library() -> IndicatorLibrary:
+    lib = IndicatorLibrary.open(FINANCE, date(2021, 1, 4))
+    lib.define("EDU-001", definition(), FINANCE, date(2021, 1, 5), "行业核心指标", [digest(9)])
+    return lib
+
+
+def test_indicator_defined_at_version_one() -> None:
+    lib = library()
+    assert lib.indicators["EDU-001"] == {**definition(), "version": 1, "retired": False}
+    assert_attributed(last_event(lib), FINANCE, date(2021, 1, 5), "行业核心指标", [digest(9)])
+
+
+def test_indicator_defined_twice_is_refused() -> None:
+    lib = library()
+    refused(lib, "already-exists", lambda: lib.define("EDU-001", definition(), FINANCE, date(2021, 1, 6), "", []))
+
+
+def test_indicator_revision_increments_the_version() -> None:
+    lib = library()
+    lib.revise("EDU-001", definition(standard="按学籍人数"), FINANCE, date(2021, 6, 1), "口径调整", [])
+    assert lib.indicators["EDU-001"]["version"] == 2
+    assert lib.indicators["EDU-001"]["standard"] == "按学籍人数"
+    lib.revise("EDU-001", definition(unit="名"), FINANCE, date(2021, 7, 1), "单位调整", [])
+    assert lib.indicators["EDU-001"]["version"] == 3
+    revised = [event for event in lib.pending_events if isinstance(event, IndicatorLibrary.IndicatorRevised)]
+    assert [event.definition["standard"] for event in revised] == ["按学籍人数", "按在校生人数"]
+
+
+def test_unknown_indicator_cannot_be_revised_or_retired() -> None:
+    lib = library()
+    refused(lib, "indicator-not-found", lambda: lib.revise("X", definition(), FINANCE, date(2021, 6, 1), "", []))
+    refused(lib, "indicator-not-found", lambda: lib.retire("X", FINANCE, date(2021, 6, 1), "", []))
+
+
+def test_indicator_retired_once() -> None:
+    lib = library()
+    lib.retire("EDU-001", FINANCE, date(2021, 12, 1), "不再适用", [])
+    assert lib.indicators["EDU-001"]["retired"] is True
+    refused(lib, "already-decided", lambda: lib.retire("EDU-001", FINANCE, date(2021, 12, 2), "", []))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        pytest.param({"level2": "economic"}, "invalid-indicator", id="level2-not-under-output"),
+        pytest.param({"level1": "satisfaction", "level2": "quantity"}, "invalid-indicator", id="level2-wrong-tree"),
+        pytest.param({"level1": "impact"}, "invalid-value", id="unknown-level1"),
+        pytest.param({"operator": "~"}, "invalid-value", id="unknown-operator"),
+    ],
+)
+def test_indicator_definition_is_validated(overrides: dict[str, str], code: str) -> None:
+    lib = library()
+    refused(lib, code, lambda: lib.define("EDU-002", definition(**overrides), FINANCE, date(2021, 1, 6), "", []))
+    refused(lib, code, lambda: lib.revise("EDU-001", definition(**overrides), FINANCE, date(2021, 1, 6), "", []))
+
+
+@pytest.mark.parametrize("shape", ["missing", "extra"])
+def test_indicator_definition_has_exactly_the_expected_fields(shape: str) -> None:
+    lib = library()
+    bad = definition()
+    if shape == "missing":
+        del bad["standard"]
+    else:
+        bad["weight"] = "10"
+    refused(lib, "invalid-indicator", lambda: lib.define("EDU-002", bad, FINANCE, date(2021, 1, 6), "", []))
+
+
+# ---------------------------------------------------------------------------
+# Ruleset 规则集
+# ---------------------------------------------------------------------------
+
+
+def ruleset() -> Ruleset:
+    return Ruleset.establish(SYSTEM, date(2021, 1, 1))
+
+
+def test_ruleset_version_one_holds_the_defaults() -> None:
+    rs = ruleset()
+    assert rs.current_version == 1
+    assert rs.parameters() == P
+    assert rs.parameters(1) == P
+
+
+@pytest.mark.parametrize("version", [1, 3, 0])
+def test_ruleset_version_must_be_the_next(version: int) -> None:
+    rs = ruleset()
+    refused(rs, "ruleset-version",
+            lambda: rs.adopt(version, {"reduce_rate": "0.20"}, FINANCE, date(2022, 1, 1), "调整", []))
+
+
+def test_ruleset_adoption_needs_a_reason() -> None:
+    rs = ruleset()
+    refused(rs, "reason-required", lambda: rs.adopt(2, {"reduce_rate": "0.20"}, FINANCE, date(2022, 1, 1), " ", []))
+
+
+@pytest.mark.parametrize(
+    ("parameters", "code"),
+    [
+        pytest.param({"output_weight": "60"}, "invalid-weights", id="weights-not-100"),
+        pytest.param({"reduce_rate": "0"}, "invalid-value", id="reduce-rate-zero"),
+        pytest.param({"grade_good_min": "95"}, "invalid-value", id="grades-not-descending"),
+        pytest.param({"no_such_rule": "1"}, "invalid-value", id="unknown-key"),
+        pytest.param({"blacklist_years": "3"}, "invalid-value", id="int-as-text"),
+    ],
+)
+def test_ruleset_parameters_are_validated(parameters: dict[str, Any], code: str) -> None:
+    rs = ruleset()
+    refused(rs, code, lambda: rs.adopt(2, parameters, FINANCE, date(2022, 1, 1), "调整", []))
+    assert rs.current_version == 1
+
+
+def test_adopted_ruleset_keeps_old_versions_retrievable() -> None:
+    rs = ruleset()
+    rs.adopt(2, {"reduce_rate": "0.20", "blacklist_years": 5}, FINANCE, date(2022, 1, 1), "财预〔2022〕调整",
+             [digest(10)])
+    assert rs.current_version == 2
+    assert rs.parameters().reduce_rate == D("0.20")
+    assert rs.parameters(2).blacklist_years == 5
+    assert rs.parameters(1) == P
+    assert isinstance(rs.parameters(2), RuleParameters)
+    event = last_event(rs)
+    assert event.ruleset_version == 2
+    assert event.parameters == rs.versions["2"]
+    assert_attributed(event, FINANCE, date(2022, 1, 1), "财预〔2022〕调整", [digest(10)])
+    refused(rs, "ruleset-not-found", lambda: rs.parameters(3))
+
+
+# ---------------------------------------------------------------------------
+# Re-evaluation sample 再评价抽查
+# ---------------------------------------------------------------------------
+
+POPULATION = [f"2021-P{n:03d}" for n in range(1, 24)]
+
+
+def draw(population: list[str], seed: str = "2022-04-01 公开摇号", size: int | None = None) -> ReEvaluationSample:
+    return ReEvaluationSample.draw(2021, population, seed, size, P, 1, FINANCE, date(2022, 4, 1), "年度再评价抽查")
+
+
+def test_sample_records_sorted_population_seed_and_selection() -> None:
+    shuffled = list(POPULATION)
+    random.Random(7).shuffle(shuffled)
+    assert shuffled != POPULATION
+    sample = draw(shuffled)
+    assert sample.id == sample_id(2021)
+    assert sample.population == sorted(POPULATION)
+    assert sample.seed == "2022-04-01 公开摇号"
+    assert sample.rate == "0.10"
+    assert sample.ruleset_version == 1
+    assert len(sample.selected) == 3  # ⌈10% × 23⌉
+    assert sample.selected == sorted(sample.selected)
+    assert set(sample.selected) <= set(POPULATION)
+    event = last_event(sample)
+    assert isinstance(event, ReEvaluationSample.Drawn)
+    assert_attributed(event, FINANCE, date(2022, 4, 1), "年度再评价抽查", [])
+
+
+def test_sample_is_reproducible_from_the_recorded_seed_and_population() -> None:
+    sample = draw(list(reversed(POPULATION)))
+    assert sample.selected == draw_sample(sample.population, sample.seed, P)
+    assert draw(POPULATION).selected == sample.selected
+    other = draw(POPULATION, seed="another seed")
+    assert other.selected == draw_sample(sorted(POPULATION), "another seed", P)
+    assert other.seed == "another seed"
+
+
+def test_sample_may_be_larger_than_the_minimum() -> None:
+    assert len(draw(POPULATION, size=5).selected) == 5
+
+
+def test_sample_below_the_rate_is_refused() -> None:
+    with pytest.raises(DomainError) as excinfo:
+        draw(POPULATION, size=2)
+    assert excinfo.value.code == "sample-too-small"
+
+
+def test_unknown_misconduct_kind_is_refused() -> None:
+    firm = agency()
+    refused(firm, "invalid-value", lambda: firm.record_misconduct("rudeness", "态度差", FINANCE, START, []))
