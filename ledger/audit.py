@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,9 +24,10 @@ import psycopg
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, CheckpointError, VerifierKey, verify_checkpoint
 from ledger.integrity import leaf_hash
-from ledger.tlog import EVENTS, TransparencyLog
+from ledger.tlog import EVENTS, TransparencyLog, signed_time
 
 BUNDLE_FORMAT = "jixiao-audit-bundle/1"
+_DIGEST_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class BundleError(Exception):
@@ -123,6 +126,8 @@ def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, report: BundleRe
     object_id = UUID(bundle["object_id"])
     report.object_id = str(object_id)
     previous_leaf = -1
+    signed_at = signed_time(checkpoint)
+    previous_time: datetime | None = None
     for position, event in enumerate(bundle["events"]):
         version = event["originator_version"]
         where = f"event {position} (version {version}, leaf {event['leaf_index']})"
@@ -134,16 +139,59 @@ def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, report: BundleRe
             report.failures.append(f"{where}: not in log order")
             return
         previous_leaf = index
-        state = base64.b64decode(event["state"], validate=True)
+        state = _canonical_base64(event["state"])
         digest = leaf_hash(object_id, version, event["topic"], state)
-        if digest.hex() != event["leaf_hash"]:
+        if _digest(event["leaf_hash"]) != digest:
             report.failures.append(f"{where}: the leaf hash does not match the event's contents (altered)")
             return
-        proof = [bytes.fromhex(node) for node in event["inclusion_proof"]]
+        proof = [_digest(node) for node in event["inclusion_proof"]]
         if not merkle.verify_inclusion(digest, index, checkpoint.size, proof, checkpoint.root_hash):
             report.failures.append(f"{where}: the inclusion proof does not lead to the signed root")
             return
+        shown = _shown_fields_disagree(event, json.loads(state), signed_at, previous_time)
+        if shown:
+            report.failures.append(f"{where}: {shown}")
+            return
+        previous_time = datetime.fromisoformat(event["recorded_at"])
         report.events += 1
     if report.events and bundle["events"]:
         first = json.loads(base64.b64decode(bundle["events"][0]["state"]))
         report.summary = {key_: first[key_] for key_ in ("code", "name", "department", "fiscal_year") if key_ in first}
+
+
+def _digest(value: str) -> bytes:
+    """A SHA-256 digest as the bundle writes it: exactly 64 lower-case hex digits (one spelling per value)."""
+    if not isinstance(value, str) or not _DIGEST_HEX.fullmatch(value):
+        raise ValueError(f"not a lower-case hex SHA-256 digest: {value!r}")
+    return bytes.fromhex(value)
+
+
+def _canonical_base64(value: str) -> bytes:
+    """Base64 as the bundle writes it; any other spelling of the same bytes is refused, so no byte is slack."""
+    data = base64.b64decode(value, validate=True)
+    if base64.b64encode(data).decode("ascii") != value:
+        raise ValueError("the event state is not canonical base64")
+    return data
+
+
+def _shown_fields_disagree(event: dict[str, Any], state: dict[str, Any], signed_at: datetime | None,
+                           previous_time: datetime | None) -> str | None:
+    """The fields a reader sees beside the state must say what the hashed state says.
+
+    ``effective_on`` and the principal are copies of the hashed state; ``recorded_at`` is not hashed, but it
+    cannot be later than the signed checkpoint nor run backwards in log order.
+    """
+    effective_on = (state.get("effective_on") or {}).get("_data_")
+    if event["effective_on"] != effective_on:
+        return f"effective_on {event['effective_on']!r} is not the event's own ({effective_on!r})"
+    principal = (state.get("principal") or {}).get("_data_") or {}
+    shown = event["principal"]
+    if (shown["id"], shown["role"], shown["organisation"]) != (
+            principal.get("id"), principal.get("role"), principal.get("organisation")):
+        return "the principal shown is not the one recorded in the event"
+    recorded_at = datetime.fromisoformat(event["recorded_at"])
+    if signed_at is not None and recorded_at > signed_at:
+        return f"recorded_at {recorded_at.isoformat()} is after the checkpoint was signed"
+    if previous_time is not None and recorded_at < previous_time:
+        return "recorded_at runs backwards in log order"
+    return None

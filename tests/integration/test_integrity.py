@@ -212,13 +212,33 @@ def test_a_bundle_verifies_offline_and_one_changed_byte_fails(signed: SignedLedg
     targets = [original.index(bundle["events"][0]["state"][:12].encode()),
                original.index(bundle["events"][0]["inclusion_proof"][0].encode()),
                original.index(bundle["checkpoint"].split("\n")[2][:8].encode())]
-    for position in targets:
+    # Each edit changes one byte; upper-casing a hex digit is among them (same value, another spelling).
+    edits = [(position + 3, ord("0") if original[position + 3] != ord("0") else ord("1")) for position in targets]
+    node = bundle["events"][0]["inclusion_proof"][0]
+    letter = next(i for i, ch in enumerate(node) if ch in "abcdef")  # a 64-digit hash has one, but for 2^-32
+    edits.append((targets[1] + letter, ord(node[letter].upper())))
+    for position, replacement in edits:
         edited = bytearray(original)
-        edited[position + 3] = ord("A") if edited[position + 3] != ord("A") else ord("B")
+        assert edited[position] != replacement
+        edited[position] = replacement
         bundle_path.write_bytes(bytes(edited))
         bad = signed.run_cli("verify", "--bundle", str(bundle_path), "--key", pinned)
         assert bad.returncode == 1, bad.stdout
         assert "FAILED" in bad.stderr
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("principal", {"id": "someone-else", "role": "finance", "organisation": "市财政局"}, "principal shown"),
+    ("effective_on", "2020-01-01", "effective_on"),
+    ("recorded_at", "2999-01-01T00:00:00+00:00", "after the checkpoint was signed"),
+])
+def test_a_bundle_whose_shown_fields_disagree_with_the_hashed_event_fails(
+        signed: SignedLedger, field: str, value: object, message: str) -> None:
+    bundle = export_bundle(signed.log, signed.key.verifier, department_id("部门05"))
+    bundle["events"][0][field] = value
+    report = verify_bundle(dumps_bundle(bundle), signed.key.verifier)
+    assert not report.ok
+    assert message in report.failures[0]
 
 
 def test_a_bundle_with_its_own_forged_key_fails_against_the_pinned_key(signed: SignedLedger) -> None:
