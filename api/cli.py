@@ -217,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="verify the live ledger, or an audit bundle offline")
     verify.add_argument("--bundle", help="an audit bundle file: checked offline, no database needed")
     verify.add_argument("--key", help="the published verifier key (or a file holding it) to pin")
-    verify.add_argument("--workers", type=int, default=1, help="processes recomputing leaf hashes (default 1)")
+    verify.add_argument("--workers", type=int, default=None,
+                        help="processes each checking chunks of the log and hashing their part of the tree "
+                             "(default: one per core; 0: all in this process)")
     verify.set_defaults(handler=_verify)
     commands.add_parser("worker", help="keep the read models following the log").set_defaults(handler=_worker)
     projections = commands.add_parser("projections", help="the read models").add_subparsers(

@@ -23,6 +23,7 @@ from uuid import UUID
 
 CANONICAL_MAGIC = b"JXL1"
 GENESIS_CHAIN_HASH = bytes(32)
+LEAF_HASH_PREFIX = b"\x00" + CANONICAL_MAGIC  # what every leaf hash's input starts with
 
 
 def canonical_bytes(originator_id: UUID, originator_version: int, topic: str, state: bytes) -> bytes:
@@ -48,9 +49,9 @@ _VERSION_AND_TOPIC_LENGTH = struct.Struct(">qI").pack
 
 
 def leaf_hash_raw(originator_id: bytes, originator_version: int, topic: bytes, state: bytes) -> bytes:
-    """The same hash from raw bytes (16-byte id, UTF-8 topic): what the verifier streams, without decoding."""
+    """The same hash from raw bytes (16-byte id, UTF-8 topic), without decoding."""
     return hashlib.sha256(b"".join((
-        b"\x00", CANONICAL_MAGIC, originator_id, _VERSION_AND_TOPIC_LENGTH(originator_version, len(topic)), topic,
+        LEAF_HASH_PREFIX, originator_id, _VERSION_AND_TOPIC_LENGTH(originator_version, len(topic)), topic,
         len(state).to_bytes(4, "big"), state,
     ))).digest()
 

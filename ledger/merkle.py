@@ -37,6 +37,7 @@ __all__ = [
     "inclusion_proof_nodes",
     "left_siblings_needed",
     "new_nodes_for_leaf",
+    "perfect_levels",
     "perfect_nodes",
     "root_hash",
     "root_nodes",
@@ -370,16 +371,6 @@ class TreeBuilder:
         self._size += 1
         return created
 
-    def add(self, leaf: bytes) -> None:
-        """Append one leaf hash when the new nodes are not wanted (verification): the same, without the list."""
-        stack = self._stack
-        stack.append((0, self._size, leaf))
-        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
-            level, _, right = stack.pop()
-            _, left_index, left = stack.pop()
-            stack.append((level + 1, left_index >> 1, hash_children(left, right)))
-        self._size += 1
-
     @property
     def size(self) -> int:
         """Leaves in the tree so far."""
@@ -393,3 +384,29 @@ class TreeBuilder:
         for _, _, left in reversed(self._stack[:-1]):
             digest = hash_children(left, digest)
         return digest
+
+
+def perfect_levels(hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every perfect subtree over consecutive equal-level nodes, level by level, in one pass per level.
+
+    ``levels[0]`` is ``hashes``; ``levels[L][j]`` is the hash of the perfect subtree over ``hashes[j * 2**L :
+    (j + 1) * 2**L]`` (a trailing incomplete subtree is left out). When ``hashes`` are the nodes ``(l, i0 + k)``
+    with ``i0`` a multiple of ``2**L``, ``levels[L][j]`` is the stored node ``(l + L, (i0 >> L) + j)``. About one
+    hash per input, without the per-leaf bookkeeping of :class:`TreeBuilder` (verification rebuilds whole
+    chunks of the tree this way).
+    """
+    levels = [list(hashes)]
+    interior = hashlib.sha256(b"\x01")
+    level = levels[0]
+    while len(level) > 1:
+        pairs = iter(level)
+        above: list[bytes] = []
+        push = above.append
+        for left, right in zip(pairs, pairs, strict=False):  # an odd last node has no pair yet
+            node = interior.copy()
+            node.update(left)
+            node.update(right)
+            push(node.digest())
+        levels.append(above)
+        level = above
+    return levels

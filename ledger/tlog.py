@@ -11,22 +11,26 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import os
+import struct
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.abc import Buffer
 from psycopg_pool import ConnectionPool
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, VerifierKey, sign_checkpoint, verify_checkpoint
-from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash_raw
+from ledger.integrity import GENESIS_CHAIN_HASH, LEAF_HASH_PREFIX
 
 EVENTS = "ledger_events"
 NODES = "ledger_tree_nodes"
@@ -318,63 +322,158 @@ class VerificationReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def _check_range(database_url: str, start: int, end: int) -> tuple[int, str] | None:
-    """Fully check leaves [start, end): dense positions, every leaf hash recomputed from the row's own bytes,
-    every chain link (from the stored chain hash just before ``start``), and recorded_at never running backwards.
+# Verification reads the log in chunks of CHUNK leaves starting at multiples of CHUNK, so each complete chunk is a
+# perfect subtree of the Merkle tree: the process that checks a chunk's rows also hashes its part of the tree, and
+# this process only combines one root per chunk (and, for a checkpoint inside a chunk, that chunk's few nodes).
+CHUNK = 1 << 16
 
-    Runs in a worker process. Rows stream by COPY as raw bytes (the id as its 16 bytes, the topic as UTF-8), so
-    nothing is decoded that the hashes do not need.
+# A row of the verification COPY, in PostgreSQL's binary format: a 16-bit field count, then each field as a 32-bit
+# length and its bytes. The fixed-size fields come first, so one struct reads them and their lengths (checked: a
+# row of any other shape is reported, never misread). The leaf's canonical bytes are then two slices of the row —
+# the id, and everything from the version on: int64 version, 32-bit topic length, topic, 32-bit state length,
+# state, which is exactly the encoding of ledger.integrity, length words included.
+_VERIFY_COLUMNS = "leaf_index, recorded_at, leaf_hash, chain_hash, originator_id, originator_version, topic, state"
+_ROW = struct.Struct(">hiqiqi32xi32xi16xi8xi")  # the count, lengths and values up to the topic's length
+_ROW_SHAPE = (8, 8, 8, 32, 32, 16, 8)  # the field count and the lengths of the fixed-size fields
+_LENGTH = struct.Struct(">i")
+_LEAF_HASH, _CHAIN_HASH, _ORIGINATOR_ID = slice(30, 62), slice(66, 98), slice(102, 118)
+_FROM_VERSION = 122
+_TOPIC = 134
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_TRAILER = b"\xff\xff"
+_EARLIEST = -(1 << 63)  # below every timestamptz in the binary format (microseconds since 2000, -infinity's value)
+_MALFORMED = "its row does not have the shape of the events table (a column was altered)"
+
+
+@dataclass(frozen=True)
+class _ChunkResult:
+    failure: tuple[int, str] | None  # the first leaf that fails, and why
+    nodes: dict[merkle.Node, bytes]  # the chunk's own nodes and those of every checkpoint inside it (if it passed)
+
+
+def _verifier_connection(database_url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    # The topic's UTF-8 bytes are hashed as the server sends them: ask for UTF-8 whatever the server's default.
+    return psycopg.connect(database_url, autocommit=True, client_encoding="UTF8")
+
+
+def _copy_rows(blocks: Iterator[Buffer]) -> Iterator[Buffer]:
+    """The rows of a binary COPY: PostgreSQL sends each row as one CopyData message, the file header with the
+    first one; the trailer stays in (a row of two bytes)."""
+    head = next(blocks, None)
+    if head is None:
+        return iter(())
+    if bytes(head[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
+        raise psycopg.DataError("the server's COPY output is not in PostgreSQL's binary format")
+    body = head[19 + _LENGTH.unpack_from(head, 15)[0]:]
+    return itertools.chain((body,) if len(body) else (), blocks)
+
+
+def _fixed_fields(row: Buffer) -> tuple[int, int, bytes] | None:
+    """Leaf index, recorded_at (binary) and chain hash of a well-shaped row; None for any other row."""
+    try:
+        count, l1, index, l2, recorded, l3, l4, l5, l6, _ = _ROW.unpack_from(row)
+    except struct.error:
+        return None
+    if (count, l1, l2, l3, l4, l5, l6) != _ROW_SHAPE:
+        return None
+    return index, recorded, bytes(row[_CHAIN_HASH])
+
+
+def _check_chunk(conn: psycopg.Connection[tuple[Any, ...]], start: int, end: int,
+                 sizes: Sequence[int]) -> _ChunkResult:
+    """Fully check leaves [start, end): dense positions, every leaf hash recomputed from the row's own bytes,
+    every chain link (from the stored chain hash of leaf ``start - 1``, which the chunk before checks), and
+    recorded_at never running backwards. If all hold, also return the perfect nodes above these leaves that the
+    roots at ``sizes`` (each in ``(start, end]``) need, and the chunk's own nodes.
+
+    The rows stream by binary COPY and are read in place: one struct for the fixed fields, two memoryview slices
+    hashed, two compared. Nothing the database computed is used; only the stored bytes.
     """
-    with psycopg.connect(database_url) as conn:
-        previous, last_time = GENESIS_CHAIN_HASH, None
+    sha256 = hashlib.sha256
+    read_row = _ROW.unpack_from
+    read_length = _LENGTH.unpack_from
+    prefix = sha256(LEAF_HASH_PREFIX)
+    shape = _ROW_SHAPE
+    leaves: list[bytes] = []
+    keep = leaves.append
+    failure: tuple[int, str] | None = None
+    query = (f"COPY (SELECT {_VERIFY_COLUMNS} FROM {EVENTS} WHERE leaf_index >= {int(max(start - 1, 0))} "  # noqa: S608
+             f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
+    with conn.cursor() as cur, cur.copy(query) as copy:
+        rows = _copy_rows(iter(copy))
+        previous, last_time = GENESIS_CHAIN_HASH, _EARLIEST
         if start > 0:
-            row = conn.execute(
-                f"SELECT chain_hash, (extract(epoch FROM recorded_at) * 1000000)::int8 FROM {EVENTS} "  # noqa: S608
-                "WHERE leaf_index = %s", (start - 1,)).fetchone()
-            if row is None:
-                return None  # the range before this one reports the missing leaf
-            previous, last_time = bytes(row[0]), row[1]
-        sha256 = hashlib.sha256
+            anchor = _fixed_fields(next(rows, _COPY_TRAILER))
+            if anchor is None or anchor[0] != start - 1:
+                for _ in rows:  # drain: a COPY left half-read cannot be closed cleanly
+                    pass
+                return _ChunkResult(None, {})  # the chunk before reports leaf start - 1
+            _, last_time, previous = anchor
         expected = start
-        with conn.cursor() as cur, cur.copy(
-            f"COPY (SELECT leaf_index, uuid_send(originator_id), originator_version, convert_to(topic, 'UTF8'), "  # noqa: S608
-            f"state, leaf_hash, chain_hash, (extract(epoch FROM recorded_at) * 1000000)::int8 FROM {EVENTS} "
-            f"WHERE leaf_index >= {int(start)} AND leaf_index < {int(end)} ORDER BY leaf_index) "
-            "TO STDOUT (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["int8", "bytea", "int8", "bytea", "bytea", "bytea", "bytea", "int8"])
-            rows = copy.rows()
-            for index, oid, version, topic, state, leaf, chained, recorded in rows:
-                failure = None
-                if index != expected:
-                    failure = (expected, f"missing — the next stored leaf is {index} (a row was deleted)"
-                               if index > expected else "duplicated or out of order")
-                elif leaf_hash_raw(oid, version, topic, state) != leaf:
-                    failure = (index, "its stored leaf_hash does not match its contents (the event was altered)")
-                else:
-                    previous = sha256(previous + leaf).digest()
-                    if previous != chained:
-                        failure = (index, "chain_hash does not follow from the leaves before it")
-                    elif last_time is not None and recorded < last_time:
-                        failure = (index, "recorded_at runs backwards (its time was altered)")
-                if failure is not None:
-                    for _ in rows:  # drain: a COPY left half-read cannot be closed cleanly
-                        pass
-                    return failure
-                last_time = recorded
-                expected += 1
-    if expected < end:
-        return expected, "missing — the log has no such row (rows were deleted)"
-    return None
+        for row in rows:
+            try:
+                count, l1, index, l2, recorded, l3, l4, l5, l6, topic_length = read_row(row)
+                state_length = read_length(row, _TOPIC + topic_length)[0]
+            except struct.error:
+                if row == _COPY_TRAILER:
+                    continue
+                failure = (expected, _MALFORMED)
+                break
+            if ((count, l1, l2, l3, l4, l5, l6) != shape or topic_length < 0
+                    or state_length != len(row) - _TOPIC - 4 - topic_length):
+                failure = (expected, _MALFORMED)
+                break
+            if index != expected:
+                failure = (expected, f"missing — the next stored leaf is {index} (a row was deleted)"
+                           if index > expected else "duplicated or out of order")
+                break
+            hasher = prefix.copy()
+            hasher.update(row[_ORIGINATOR_ID])
+            hasher.update(row[_FROM_VERSION:])
+            leaf = hasher.digest()
+            if leaf != row[_LEAF_HASH]:
+                failure = (index, "its stored leaf_hash does not match its contents (the event was altered)")
+                break
+            previous = sha256(previous + leaf).digest()
+            if previous != row[_CHAIN_HASH]:
+                failure = (index, "chain_hash does not follow from the leaves before it")
+                break
+            if recorded < last_time:
+                failure = (index, "recorded_at runs backwards (its time was altered)")
+                break
+            last_time = recorded
+            keep(leaf)
+            expected += 1
+        for _ in rows:  # drain after a failure (a COPY left half-read cannot be closed cleanly)
+            pass
+    if failure is None and expected < end:
+        failure = (expected, "missing — the log has no such row (rows were deleted)")
+    if failure is not None:
+        return _ChunkResult(failure, {})
+    levels = merkle.perfect_levels(leaves)
+    nodes: dict[merkle.Node, bytes] = {}
+    for size in (*sizes, end):
+        for level, index in merkle.perfect_nodes(start, size):
+            nodes[(level, index)] = levels[level][index - (start >> level)]
+    return _ChunkResult(None, nodes)
+
+
+def _check_chunk_alone(database_url: str, start: int, end: int, sizes: Sequence[int]) -> _ChunkResult:
+    """:func:`_check_chunk` in a worker process, on a connection of its own."""
+    with _verifier_connection(database_url) as conn:
+        return _check_chunk(conn, start, end, sizes)
 
 
 def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
-               progress: Callable[[int], None] | None = None) -> VerificationReport:
+               progress: Callable[[int], None] | None = None, chunk: int = CHUNK) -> VerificationReport:
     """Check the live log end to end. Trusts nothing in the database but reads its rows.
 
-    ``workers`` processes (default: one per core; 0 = all in this process) each fully check a contiguous range
-    of leaves, while this process rebuilds the Merkle tree from the leaf hashes and checks every checkpoint.
+    ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
+    leaves (a power of two) and hash the Merkle tree above them; this process combines the chunks' roots into the
+    root at every stored checkpoint and checks the checkpoints.
     """
+    if chunk < 1 or chunk & (chunk - 1):
+        raise ValueError(f"chunk must be a power of two, not {chunk}")
     report = VerificationReport()
     started = time.perf_counter()
     with psycopg.connect(database_url) as conn:
@@ -383,27 +482,41 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
             "ORDER BY tree_size").fetchall()]
         head = conn.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {EVENTS}").fetchone()  # noqa: S608
         size = int(head[0]) if head else 0
-        sizes = [item.column_size for item in stored if 0 < item.column_size <= size]
+        sizes = sorted({item.column_size for item in stored if 0 < item.column_size <= size})
         recorded_by = {int(index) + 1: when for index, when in conn.execute(
             f"SELECT leaf_index, recorded_at FROM {EVENTS} WHERE leaf_index = ANY(%s)",  # noqa: S608
             ([s - 1 for s in sizes],))}
+    chunks = [(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
+    inside = {lo: sizes[bisect.bisect_right(sizes, lo):bisect.bisect_right(sizes, hi)] for lo, hi in chunks}
+    results: dict[int, _ChunkResult] = {}
+    done = 0
+
+    def finished(lo: int, hi: int, result: _ChunkResult) -> None:
+        nonlocal done
+        results[lo] = result
+        before, done = done, done + hi - lo
+        if progress is not None and done // 250_000 > before // 250_000:
+            progress(done)
+
     count = workers if workers is not None else (os.cpu_count() or 1)
-    step = max(1, -(-size // max(count, 1)))
-    ranges = [(lo, min(lo + step, size)) for lo in range(0, size, step)]
-    pool = ProcessPoolExecutor(max_workers=count) if count > 0 else None
-    try:
-        futures: list[Future[tuple[int, str] | None]] = (
-            [pool.submit(_check_range, database_url, lo, hi) for lo, hi in ranges] if pool is not None else [])
-        roots = _tree_roots(database_url, sizes, progress)
-        results = ([future.result() for future in futures] if pool is not None
-                   else [_check_range(database_url, lo, hi) for lo, hi in ranges])
-    finally:
-        if pool is not None:
+    if count > 0 and chunks:
+        pool = ProcessPoolExecutor(max_workers=min(count, len(chunks)))
+        try:
+            futures = {pool.submit(_check_chunk_alone, database_url, lo, hi, inside[lo]): (lo, hi)
+                       for lo, hi in chunks}
+            for future in as_completed(futures):
+                finished(*futures[future], future.result())
+        finally:
             pool.shutdown(cancel_futures=True)
-    failures = sorted(result for result in results if result is not None)
+    elif chunks:
+        with _verifier_connection(database_url) as conn:
+            for lo, hi in chunks:
+                finished(lo, hi, _check_chunk(conn, lo, hi, inside[lo]))
+    failures = sorted(result.failure for result in results.values() if result.failure is not None)
     if failures:
         index, message = failures[0]
         report.failures.append(f"leaf {index}: {message}")
+    roots = _roots(sizes, chunk, results.values())
     if 0 in {item.column_size for item in stored}:
         roots[0] = merkle.EMPTY_ROOT
     _check_checkpoints(stored, roots, recorded_by, key, origin, report)
@@ -412,26 +525,25 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     return report
 
 
-def _tree_roots(database_url: str, sizes: Sequence[int], progress: Callable[[int], None] | None) -> dict[int, bytes]:
-    """The Merkle root at each of ``sizes``, rebuilt from the stored leaf hashes (each checked by a worker)."""
-    wanted = iter(sorted(set(sizes)))
-    target = next(wanted, None)
+def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult]) -> dict[int, bytes]:
+    """The Merkle root at each of ``sizes`` from the chunks' nodes; a size whose leaves include a failed chunk is
+    left out (its failure is reported)."""
+    nodes: dict[merkle.Node, bytes] = {}
+    for result in results:
+        nodes.update(result.nodes)
+    level = chunk.bit_length() - 1
+    complete: list[bytes] = []  # the roots of the complete chunks that passed, from the first one on
+    while (level, len(complete)) in nodes:
+        complete.append(nodes[(level, len(complete))])
+    for above, hashes in enumerate(merkle.perfect_levels(complete)[1:], 1):
+        for index, digest in enumerate(hashes):
+            nodes[(level + above, index)] = digest
     roots: dict[int, bytes] = {}
-    builder = merkle.TreeBuilder(0, {})
-    add = builder.add
-    count = 0
-    with psycopg.connect(database_url) as conn, conn.cursor() as cur, cur.copy(
-        f"COPY (SELECT leaf_hash FROM {EVENTS} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"  # noqa: S608
-    ) as copy:
-        copy.set_types(["bytea"])
-        for (leaf,) in copy.rows():
-            add(leaf)
-            count += 1
-            if count == target:
-                roots[count] = builder.root()
-                target = next(wanted, None)
-            if progress is not None and count % 250_000 == 0:
-                progress(count)
+    for size in sizes:
+        try:
+            roots[size] = merkle.root_hash(size, nodes)
+        except KeyError:
+            continue
     return roots
 
 

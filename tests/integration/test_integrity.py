@@ -260,6 +260,81 @@ def test_verification_in_parallel_finds_the_same_first_failure(signed: SignedLed
         assert report.failures[0].startswith("leaf 5:"), report.failures
 
 
+
+def rewrite_with_recomputed_hashes(url: str, first: int, last: int) -> None:
+    """What an attacker who cannot sign does: rewrite leaves ``first..last`` and recompute every hash after them."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET session_replication_role = replica")
+        rows = conn.execute("SELECT leaf_index, originator_id, originator_version, topic, state "
+                            "FROM ledger_events ORDER BY leaf_index").fetchall()
+        previous = GENESIS_CHAIN_HASH
+        for index, oid, version, topic, state in rows:
+            state = bytes(state) + (b" " if first <= index <= last else b"")
+            leaf = leaf_hash(oid, version, topic, state)
+            previous = chain_hash(previous, leaf)
+            if index >= first:
+                conn.execute("UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s "
+                             "WHERE leaf_index = %s", (state, leaf, previous, index))
+
+
+# Leaves 15 and 16 straddle a chunk boundary for every chunk size below; checkpoints sign sizes 22 and 39.
+APPEND_A_BYTE = "UPDATE ledger_events SET state = state || '\\x20'::bytea WHERE leaf_index = "
+CHUNK_BOUNDARY_TAMPERING = {
+    "altered first leaf of a chunk": ([APPEND_A_BYTE + "16"], "leaf 16: its stored leaf_hash does not match"),
+    "altered last leaf of a chunk": ([APPEND_A_BYTE + "15"], "leaf 15: its stored leaf_hash does not match"),
+    "deleted first leaf of a chunk": (["DELETE FROM ledger_events WHERE leaf_index = 16"], "leaf 16: missing"),
+    "deleted last leaf of a chunk": (["DELETE FROM ledger_events WHERE leaf_index = 15"], "leaf 15: missing"),
+    "rows swapped across chunks": (["UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 15",
+                                    "UPDATE ledger_events SET leaf_index = 15 WHERE leaf_index = 16",
+                                    "UPDATE ledger_events SET leaf_index = 16 WHERE leaf_index = -1"],
+                                   "leaf 15: chain_hash does not follow"),
+    "chain hash of a chunk's last leaf": (["UPDATE ledger_events SET chain_hash = leaf_hash WHERE leaf_index = 15"],
+                                          "leaf 15: chain_hash does not follow"),
+    "time running backwards into a chunk": (["UPDATE ledger_events SET recorded_at = recorded_at - interval '1 day' "
+                                             "WHERE leaf_index = 16"], "leaf 16: recorded_at runs backwards"),
+    "a row of another shape": (["ALTER TABLE ledger_events ALTER COLUMN originator_version TYPE integer"],
+                               "leaf 0: its row does not have the shape"),
+}
+
+
+@pytest.mark.parametrize("chunk", [1, 8, 16, 1 << 16])
+@pytest.mark.parametrize("case", list(CHUNK_BOUNDARY_TAMPERING))
+def test_verification_in_chunks_names_the_first_failure_at_chunk_boundaries(
+        signed: SignedLedger, chunk: int, case: str) -> None:
+    statements, expected = CHUNK_BOUNDARY_TAMPERING[case]
+    tamper(signed.url, *statements)
+    for workers in (0, 2):
+        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk)
+        assert report.failures, (workers, chunk)
+        assert report.failures[0].startswith(expected), report.failures
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 8, 16, 1 << 16])
+@pytest.mark.parametrize(("first", "last", "expected"), [
+    (None, None, None),
+    (38, 38, "checkpoint 39: its signed root does not match"),  # the last leaf: only the later checkpoint fails
+    (22, 22, "checkpoint 39: its signed root does not match"),  # the first leaf after the earlier checkpoint
+    (21, 21, "checkpoint 22: its signed root does not match"),  # the last leaf the earlier checkpoint covers
+    (0, 0, "checkpoint 22: its signed root does not match"),
+])
+def test_verification_in_chunks_rebuilds_the_root_of_every_checkpoint(
+        signed: SignedLedger, chunk: int, first: int | None, last: int | None, expected: str | None) -> None:
+    if first is not None and last is not None:
+        rewrite_with_recomputed_hashes(signed.url, first, last)
+    for workers in (0, 2):
+        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk)
+        if expected is None:
+            assert report.ok, report.failures
+            assert (report.events, report.checkpoints) == (39, 2)
+        else:
+            assert report.failures == [expected + " the leaves (the log was rewritten before leaf "
+                                       + expected.split()[1].rstrip(":") + ")"], report.failures
+
+
+def test_verification_chunks_must_be_powers_of_two(signed: SignedLedger) -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        verify_log(signed.url, signed.key.verifier, origin=ORIGIN, chunk=12)
+
 def test_signing_is_idempotent_when_the_log_has_not_grown(signed: SignedLedger) -> None:
     assert signed.log.sign_checkpoint() is None
     with pytest.raises(CheckpointError):

@@ -24,6 +24,7 @@ from ledger.merkle import (
     inclusion_proof_nodes,
     left_siblings_needed,
     new_nodes_for_leaf,
+    perfect_levels,
     perfect_nodes,
     root_hash,
     root_nodes,
@@ -709,6 +710,31 @@ def test_tree_builder_matches_the_naive_mth(tree: Tree, data: st.DataObject) -> 
         assert all(tree.store[node] == digest for node, digest in resumed.append(tree.leaves[index]))
     assert resumed.root() == builder.root()
 
+
+
+@PROPERTY_SETTINGS
+@given(tree=trees(), data=st.data())
+def test_perfect_levels_are_the_stored_nodes_of_any_aligned_stretch(tree: Tree, data: st.DataObject) -> None:
+    """What verification relies on: the levels over leaves ``[start, end)``, ``start`` a multiple of ``2**k``, are
+    the stored nodes ``(L, (start >> L) + j)`` for every ``L <= k`` — and over whole levels, of any level above."""
+    k = data.draw(st.integers(min_value=0, max_value=tree.size.bit_length()), label="k")
+    start = data.draw(st.integers(min_value=0, max_value=(tree.size - 1) >> k), label="chunk") << k
+    end = data.draw(st.integers(min_value=start, max_value=min(tree.size, start + (1 << k))), label="end")
+    levels = perfect_levels(tree.leaves[start:end])
+    assert levels[0] == tree.leaves[start:end]
+    for level, hashes in enumerate(levels):
+        assert len(hashes) == (end - start) >> level
+        for j, digest in enumerate(hashes):
+            assert digest == tree.store[(level, (start >> level) + j)]
+    chunk_roots = [tree.store[(k, j)] for j in range(tree.size >> k)]
+    for above, hashes in enumerate(perfect_levels(chunk_roots)):
+        assert hashes == [tree.store[(k + above, j)] for j in range(tree.size >> (k + above))]
+
+
+def test_perfect_levels_of_nothing_and_of_one() -> None:
+    assert perfect_levels([]) == [[]]
+    assert perfect_levels([SOME_HASH]) == [[SOME_HASH]]
+    assert perfect_levels([SOME_HASH] * 3) == [[SOME_HASH] * 3, [hash_children(SOME_HASH, SOME_HASH)]]
 
 @PROPERTY_SETTINGS
 @given(tree=trees(), data=st.data())
