@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 from decimal import Decimal
@@ -100,6 +101,40 @@ def test_every_row_names_who_and_when(ledger: Ledger, database_url: str) -> None
     assert last[8:] == (date(2020, 9, 1), EDUCATION.id, "department", "教育局")
     assert last[3] == "ledger.project:Project.Declared"
 
+
+
+def test_the_readable_columns_are_what_the_stored_json_says(ledger: Ledger, database_url: str) -> None:
+    """effective_on and the principal are copied by the recorder in Python; PostgreSQL reading the same stored
+    bytes as jsonb must find the same values in every row (including rows with no principal)."""
+    from api.demo import run_demo
+
+    run_demo(ledger)
+    with psycopg.connect(database_url) as conn:
+        differing = conn.execute(
+            "SELECT leaf_index, topic FROM ledger_events, LATERAL (SELECT convert_from(state, 'UTF8')::jsonb AS j) p "
+            "WHERE (effective_on, principal_id, principal_role, principal_org) IS DISTINCT FROM "
+            "((j #>> '{effective_on,_data_}')::date, j #>> '{principal,_data_,id}', j #>> '{principal,_data_,role}', "
+            "j #>> '{principal,_data_,organisation}')").fetchall()
+        counts = conn.execute("SELECT count(*), count(effective_on), count(principal_id) FROM ledger_events").fetchone()
+    assert differing == []
+    assert counts is not None
+    total, with_effective_on, with_principal = counts
+    assert total > 500
+    assert with_effective_on > 0
+    assert with_principal > 0
+
+
+def test_readable_columns_of_unusual_states() -> None:
+    from ledger.recorder import readable_columns
+
+    assert readable_columns(b"{}") == (None, None, None, None)
+    assert readable_columns(b'{"effective_on": null, "principal": {"_data_": {"role": "finance"}}}') == (
+        None, None, "finance", None)
+    assert readable_columns('{"effective_on": {"_type_": "date_iso", "_data_": "2021-03-31"}, "principal": '
+                            '{"_type_": "principal", "_data_": {"id": "a", "role": "b", "organisation": "教育局"}}}'
+                            .encode()) == (date(2021, 3, 31), "a", "b", "教育局")
+    with pytest.raises(json.JSONDecodeError):  # the same as PostgreSQL refusing a state that is not JSON
+        readable_columns(b"not json")
 
 @pytest.mark.parametrize("statement", [
     "UPDATE ledger_events SET topic = topic",
