@@ -116,6 +116,22 @@ class LedgerRecorder(PostgresApplicationRecorder):
             "ORDER BY e.position "
             "RETURNING notification_id, leaf_index"
         ).format(schema=schema, table=table)
+        # Most commands append one event: then the chain is one hash, with no recursion, join or arrays (in the
+        # bench's measurements this halves the statement's extra server time over the bare library's INSERT).
+        self.insert_one_statement = SQL(
+            "WITH head AS ("
+            "  SELECT leaf_index, chain_hash FROM {schema}.{table} ORDER BY leaf_index DESC LIMIT 1"
+            ") "
+            "INSERT INTO {schema}.{table} ("
+            "originator_id, originator_version, topic, state, leaf_index, leaf_hash, chain_hash, "
+            "effective_on, principal_id, principal_role, principal_org, recorded_at) "
+            "SELECT %(id)b::uuid, %(version)b::bigint, %(topic)b::text, %(state)b::bytea, "
+            "coalesce((SELECT leaf_index FROM head), -1) + 1, %(leaf_hash)b::bytea, "
+            "sha256(coalesce((SELECT chain_hash FROM head), %(genesis)b::bytea) || %(leaf_hash)b::bytea), "
+            "%(effective_on)b::date, %(principal_id)b::text, %(principal_role)b::text, %(principal_org)b::text, "
+            "clock_timestamp() "
+            "RETURNING notification_id, leaf_index"
+        ).format(schema=schema, table=table)
         self._written = threading.local()
 
     def _immutability_statements(self) -> list[Any]:
@@ -184,6 +200,17 @@ class LedgerRecorder(PostgresApplicationRecorder):
     ) -> None:
         self._lock_table(curs)
         self._notify_channel(curs)
+        if len(stored_events) == 1:
+            (stored,) = stored_events
+            assert not isinstance(stored.originator_id, str)
+            effective_on, principal_id, role, organisation = readable_columns(stored.state)
+            curs.execute(self.insert_one_statement, {
+                "id": stored.originator_id, "version": stored.originator_version, "topic": stored.topic,
+                "state": stored.state, "genesis": GENESIS_CHAIN_HASH,
+                "leaf_hash": leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state),
+                "effective_on": effective_on, "principal_id": principal_id, "principal_role": role,
+                "principal_org": organisation}, prepare=True)
+            return
         columns: dict[str, list[Any]] = {name: [] for name in (
             "ids", "versions", "topics", "states", "leaf_hashes", "effective_on", "principal_ids", "principal_roles",
             "principal_orgs")}
