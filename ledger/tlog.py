@@ -322,10 +322,12 @@ class VerificationReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-# Verification reads the log in chunks of CHUNK leaves starting at multiples of CHUNK, so each complete chunk is a
-# perfect subtree of the Merkle tree: the process that checks a chunk's rows also hashes its part of the tree, and
-# this process only combines one root per chunk (and, for a checkpoint inside a chunk, that chunk's few nodes).
+# Verification reads the log in chunks of a power of two leaves starting at multiples of it, so each complete chunk
+# is a perfect subtree of the Merkle tree: the process that checks a chunk's rows also hashes its part of the tree,
+# and this process only combines one root per chunk (and, for a checkpoint inside a chunk, that chunk's few nodes).
+# CHUNK at most (longer COPY streams measured faster), smaller when that leaves each worker fewer than four chunks.
 CHUNK = 1 << 16
+MIN_CHUNK = 1 << 12
 
 # A row of the verification COPY, in PostgreSQL's binary format: a 16-bit field count, then each field as a 32-bit
 # length and its bytes. The fixed-size fields come first, so one struct reads them and their lengths (checked: a
@@ -458,21 +460,30 @@ def _check_chunk(conn: psycopg.Connection[tuple[Any, ...]], start: int, end: int
     return _ChunkResult(None, nodes)
 
 
-def _check_chunk_alone(database_url: str, start: int, end: int, sizes: Sequence[int]) -> _ChunkResult:
-    """:func:`_check_chunk` in a worker process, on a connection of its own."""
-    with _verifier_connection(database_url) as conn:
-        return _check_chunk(conn, start, end, sizes)
+# A verification worker process's connection, opened once by the pool's initializer and used for every chunk the
+# process checks; it closes with the process.
+_worker_connection: psycopg.Connection[tuple[Any, ...]] | None = None
+
+
+def _connect_worker(database_url: str) -> None:
+    global _worker_connection  # one per worker process, by design
+    _worker_connection = _verifier_connection(database_url)
+
+
+def _check_chunk_in_worker(start: int, end: int, sizes: Sequence[int]) -> _ChunkResult:
+    assert _worker_connection is not None, "the pool's initializer opens it"
+    return _check_chunk(_worker_connection, start, end, sizes)
 
 
 def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
-               progress: Callable[[int], None] | None = None, chunk: int = CHUNK) -> VerificationReport:
+               progress: Callable[[int], None] | None = None, chunk: int | None = None) -> VerificationReport:
     """Check the live log end to end. Trusts nothing in the database but reads its rows.
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
-    leaves (a power of two) and hash the Merkle tree above them; this process combines the chunks' roots into the
-    root at every stored checkpoint and checks the checkpoints.
+    leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them; this
+    process combines the chunks' roots into the root at every stored checkpoint and checks the checkpoints.
     """
-    if chunk < 1 or chunk & (chunk - 1):
+    if chunk is not None and (chunk < 1 or chunk & (chunk - 1)):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
     report = VerificationReport()
     started = time.perf_counter()
@@ -486,6 +497,9 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
         recorded_by = {int(index) + 1: when for index, when in conn.execute(
             f"SELECT leaf_index, recorded_at FROM {EVENTS} WHERE leaf_index = ANY(%s)",  # noqa: S608
             ([s - 1 for s in sizes],))}
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if chunk is None:
+        chunk = chunk_size(size, count)
     chunks = [(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
     inside = {lo: sizes[bisect.bisect_right(sizes, lo):bisect.bisect_right(sizes, hi)] for lo, hi in chunks}
     results: dict[int, _ChunkResult] = {}
@@ -498,12 +512,11 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
         if progress is not None and done // 250_000 > before // 250_000:
             progress(done)
 
-    count = workers if workers is not None else (os.cpu_count() or 1)
     if count > 0 and chunks:
-        pool = ProcessPoolExecutor(max_workers=min(count, len(chunks)))
+        pool = ProcessPoolExecutor(max_workers=min(count, len(chunks)), initializer=_connect_worker,
+                                   initargs=(database_url,))
         try:
-            futures = {pool.submit(_check_chunk_alone, database_url, lo, hi, inside[lo]): (lo, hi)
-                       for lo, hi in chunks}
+            futures = {pool.submit(_check_chunk_in_worker, lo, hi, inside[lo]): (lo, hi) for lo, hi in chunks}
             for future in as_completed(futures):
                 finished(*futures[future], future.result())
         finally:
@@ -523,6 +536,12 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     report.events = size
     report.seconds = time.perf_counter() - started
     return report
+
+
+def chunk_size(size: int, workers: int) -> int:
+    """The chunk verify_log reads a log of ``size`` leaves in, with ``workers`` processes."""
+    share = size // (4 * max(workers, 1))
+    return min(CHUNK, max(MIN_CHUNK, 1 << max(share.bit_length() - 1, 0)))
 
 
 def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult]) -> dict[int, bytes]:
