@@ -54,10 +54,15 @@ def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DataclassAsDict(Indicator, "indicator"))
 
 
-def ledger_mapper() -> Mapper[Any]:
-    """Decodes stored events exactly as the application does (for readers that are not the application)."""
+def ledger_transcoder() -> JSONTranscoder:
+    """The application's transcoder: the library's default transcodings and the ledger's."""
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
         transcoder.register(transcoding)
     register_ledger_transcodings(transcoder)
-    return Mapper(transcoder)
+    return transcoder
+
+
+def ledger_mapper() -> Mapper[Any]:
+    """Decodes stored events exactly as the application does (for readers that are not the application)."""
+    return Mapper(ledger_transcoder())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 
@@ -59,71 +60,75 @@ class Deadlines(ReadModel):
             return
         ids = sorted({item.originator_id for item in project_events})
         projects = keyed.load(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"], [(i,) for i in ids])
-        obligations: dict[tuple[Any, ...], dict[str, Any]] = {}
+        owed: dict[UUID, Obligations] = {pid: {} for pid in ids}  # each project's obligations by (kind, ref)
         columns = list(COLUMNS)
         for values in conn.execute(sql.SQL("SELECT {} FROM {} WHERE project_id = ANY(%s)").format(
                 sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)), (ids,)).fetchall():
             row = dict(zip(columns, values, strict=True))
-            obligations[tuple(row[k] for k in KEY)] = row
+            owed[row["project_id"]][(row["kind"], row["ref"])] = row
         for item in project_events:
-            self._fold(item, projects, obligations)
+            _fold(item, projects, owed[item.originator_id])
         keyed.store(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"], projects.values())
-        keyed.store(conn, table, columns, KEY, obligations.values())
+        keyed.store(conn, table, columns, KEY, (row for rows in owed.values() for row in rows.values()))
 
-    def _fold(self, item: LogEvent, projects: dict[tuple[Any, ...], dict[str, Any]],
-              obligations: dict[tuple[Any, ...], dict[str, Any]]) -> None:
-        e, pid = item.event, item.originator_id
-        name = item.kind.removeprefix("Project.")
-        if name == "Declared":
-            projects[(pid,)] = {"project_id": pid, "code": e.code, "department": e.department,
-                                "fiscal_year": e.fiscal_year}
-        project = projects.get((pid,))
-        if project is None:
-            return
 
-        def owe(kind: str, ref: int, due: date) -> None:
-            obligations[(pid, kind, ref)] = {
-                "project_id": pid, "kind": kind, "ref": ref, "project_code": project["code"],
-                "department": project["department"], "fiscal_year": project["fiscal_year"], "due_on": due,
-                "status": "open", "settled_on": None, "position": item.leaf_index}
+Obligations = dict[tuple[str, int], dict[str, Any]]
 
-        def settle(kind: str, ref: int, status: str = "met") -> None:
-            row = obligations.get((pid, kind, ref))
-            if row is not None and row["status"] == "open":
-                row.update(status=status, settled_on=e.effective_on, position=item.leaf_index)
 
-        def void_all() -> None:
-            for owner, kind, ref in list(obligations):
-                if owner == pid:
-                    settle(kind, ref, "void")
+def _fold(item: LogEvent, projects: dict[tuple[Any, ...], dict[str, Any]], owed: Obligations) -> None:
+    """One project event applied to that project's obligations."""
+    e, pid = item.event, item.originator_id
+    name = item.kind.removeprefix("Project.")
+    if name == "Declared":
+        projects[(pid,)] = {"project_id": pid, "code": e.code, "department": e.department,
+                            "fiscal_year": e.fiscal_year}
+    project = projects.get((pid,))
+    if project is None:
+        return
+    year = project["fiscal_year"]
+    if name == "Declared":
+        _owe(owed, item, project, "goal_submission", 0, rules.goal_submission_due(year))
+    elif name == "GoalsSubmitted":
+        _settle(owed, item, "goal_submission", 0)
+    elif name == "BudgetApproved":
+        _owe(owed, item, project, "monitoring_report", 0, rules.monitoring_report_due(year))
+        _owe(owed, item, project, "self_evaluation", 0, rules.self_evaluation_due(year))
+    elif name == "MonitoringReported" and e.month >= 7:
+        _settle(owed, item, "monitoring_report", 0)
+    elif name == "SelfEvaluated":
+        _settle(owed, item, "self_evaluation", 0)
+    elif name == "DeviationDetected":
+        _owe(owed, item, project, "deviation_answer", e.month, e.respond_by)
+    elif name == "CorrectiveActionOrdered":
+        for kind, ref in list(owed):
+            if kind == "deviation_answer" and (e.deviation_month in (None, ref)):
+                _settle(owed, item, kind, ref)
+        if e.decision == "cancel":
+            _void_all(owed, item)
+    elif name == "FundingSuspended":
+        _settle(owed, item, "deviation_answer", e.deviation_month, "lapsed")
+    elif name == "RectificationRequired":
+        _owe(owed, item, project, "rectification", e.rectification_no, e.deadline)
+    elif name == "RectificationAccepted":
+        _settle(owed, item, "rectification", e.rectification_no)
+    elif name == "Closed" or (name == "ExAnteAssessed" and e.conclusion == "reject") or (
+            name == "GoalsReviewed" and e.rating == "差"):
+        _void_all(owed, item)
 
-        year = project["fiscal_year"]
-        if name == "Declared":
-            owe("goal_submission", 0, rules.goal_submission_due(year))
-        elif name == "GoalsSubmitted":
-            settle("goal_submission", 0)
-        elif name == "BudgetApproved":
-            owe("monitoring_report", 0, rules.monitoring_report_due(year))
-            owe("self_evaluation", 0, rules.self_evaluation_due(year))
-        elif name == "MonitoringReported" and e.month >= 7:
-            settle("monitoring_report", 0)
-        elif name == "SelfEvaluated":
-            settle("self_evaluation", 0)
-        elif name == "DeviationDetected":
-            owe("deviation_answer", e.month, e.respond_by)
-        elif name == "CorrectiveActionOrdered":
-            for owner, kind, ref in list(obligations):
-                if owner == pid and kind == "deviation_answer" and (e.deviation_month in (None, ref)):
-                    settle(kind, ref)
-            if e.decision == "cancel":
-                void_all()
-        elif name == "FundingSuspended":
-            settle("deviation_answer", e.deviation_month, "lapsed")
-        elif name == "RectificationRequired":
-            owe("rectification", e.rectification_no, e.deadline)
-        elif name == "RectificationAccepted":
-            settle("rectification", e.rectification_no)
-        elif name == "Closed" or (name == "ExAnteAssessed" and e.conclusion == "reject") or (
-                name == "GoalsReviewed" and e.rating == "差"):
-            void_all()
 
+def _owe(owed: Obligations, item: LogEvent, project: dict[str, Any], kind: str, ref: int, due: date) -> None:
+    owed[(kind, ref)] = {
+        "project_id": item.originator_id, "kind": kind, "ref": ref, "project_code": project["code"],
+        "department": project["department"], "fiscal_year": project["fiscal_year"], "due_on": due,
+        "status": "open", "settled_on": None, "position": item.leaf_index}
+
+
+def _settle(owed: Obligations, item: LogEvent, kind: str, ref: int, status: str = "met") -> None:
+    row = owed.get((kind, ref))
+    if row is not None and row["status"] == "open":
+        row.update(status=status, settled_on=item.event.effective_on, position=item.leaf_index)
+
+
+def _void_all(owed: Obligations, item: LogEvent) -> None:
+    for kind, ref in list(owed):
+        _settle(owed, item, kind, ref, "void")

@@ -1,7 +1,7 @@
 """Bulk load and store of keyed rows: how read models fold a page of events in memory.
 
 A page touches some keys; their rows are read in one query, changed in Python, and written back with one
-UPSERT — three round trips per page and table, whatever the page size.
+UPSERT of column arrays — two statements per page and table, whatever the page size.
 """
 
 from __future__ import annotations
@@ -50,19 +50,22 @@ def load(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str],
 
 
 def store(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str], rows: Iterable[Row]) -> None:
-    data = [[json.dumps(row[c], ensure_ascii=False, default=str) if isinstance(row[c], dict | list) else row[c]
-             for c in columns] for row in rows]
-    if not data:
+    """Upsert ``rows`` in one statement: each column travels as one binary array (psycopg's executemany sent a
+    statement per row). Rows with the same key: the last one wins, as one upsert after another would leave it."""
+    latest = {tuple(row[k] for k in key): row for row in rows}
+    if not latest:
         return
+    arrays = [[json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else value
+               for value in (row[c] for row in latest.values())] for c in columns]
     updates = [c for c in columns if c not in key]
     action = sql.SQL("DO UPDATE SET {}").format(
         sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
     ) if updates else sql.SQL("DO NOTHING")
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {}").format(
+    query = sql.SQL("INSERT INTO {} ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) {}").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.Placeholder() * len(columns)), sql.SQL(", ").join(map(sql.Identifier, key)), action)
-    with conn.cursor() as cur:
-        cur.executemany(query, data)
+        sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in columns),
+        sql.SQL(", ").join(map(sql.Identifier, key)), action)
+    conn.execute(query, arrays, prepare=True)
 
 
 _TYPES: dict[tuple[str, str], str] = {}
