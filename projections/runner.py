@@ -61,6 +61,8 @@ class Runner:
                 "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, "
                 "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())").format(sql.Identifier(POSITIONS)))
             for model in self.models:
+                for live in model.tables(model.name):  # indexes left under a rebuild's name by earlier versions
+                    _adopt_indexes(conn, live, _building(model), model.name)
                 model.create(conn, model.name)
                 conn.execute(sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING").format(
                     sql.Identifier(POSITIONS)), (model.name,))
@@ -163,7 +165,7 @@ class Runner:
         model's position row, so the live runner waits for a moment and then carries on from the new position.
         Queries see the old table until the swap commits, then the new one: never a half-built table.
         """
-        building = f"{model.name}__rebuild"
+        building = _building(model)
         with self._connect() as conn:
             with conn.transaction():
                 for name in model.tables(building):
@@ -193,6 +195,9 @@ class Runner:
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(live)))
                     conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(new),
                                                                               sql.Identifier(live)))
+                    # The indexes keep the names they were built under: give them the live table's, or the next
+                    # rebuild's CREATE INDEX IF NOT EXISTS would find its names taken and build no index at all.
+                    _adopt_indexes(conn, live, building, model.name)
                 conn.execute(sql.SQL("UPDATE {} SET position = %s, updated_at = clock_timestamp() "
                                      "WHERE name = %s").format(sql.Identifier(POSITIONS)), (position, model.name))
             return model.digest(conn, model.name)
@@ -200,6 +205,32 @@ class Runner:
     def digest(self, model: ReadModel) -> str:
         with self._connect() as conn:
             return model.digest(conn, model.name)
+
+
+def _building(model: ReadModel) -> str:
+    """The name a rebuild builds ``model``'s table under, before swapping it in."""
+    return f"{model.name}__rebuild"
+
+
+def _adopt_indexes(conn: Conn, table: str, built_as: str, name: str) -> None:
+    """Rename ``table``'s indexes (its primary key's too) from ``built_as…`` to ``name…``.
+
+    An index whose new name the table already has is a duplicate (``create`` made it since, under the live name)
+    and is dropped; one whose new name another relation holds is left as it is.
+    """
+    indexes = {str(row[0]) for row in conn.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", (table,))}
+    for index in sorted(indexes):
+        if not index.startswith(built_as):
+            continue
+        renamed = name + index[len(built_as):]
+        if renamed in indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
+            continue
+        elsewhere = conn.execute("SELECT to_regclass(quote_ident(%s))", (renamed,)).fetchone()
+        if elsewhere is None or elsewhere[0] is None:
+            conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(sql.Identifier(index),
+                                                                     sql.Identifier(renamed)))
 
 
 @contextmanager
