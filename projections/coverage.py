@@ -5,6 +5,7 @@ of at least 10%), projects per budget book, and disclosure rates."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from psycopg import sql
 
@@ -33,24 +34,30 @@ COLUMNS: dict[str, str] = {
     "results_disclosure_rate": "numeric(5,2)",
 }
 
+# Counters per fiscal year, kept as the page's difference (keyed.add_counts): the year's totals without reading
+# every project of the year again on every page.
+COUNT_COLUMNS: dict[str, str] = {
+    "fiscal_year": "integer NOT NULL",
+    "declared": "integer NOT NULL",
+    "approved": "integer NOT NULL",
+    "self_evaluated": "integer NOT NULL",  # approved and self-evaluated
+    "re_evaluated": "integer NOT NULL",
+    "general_public": "integer NOT NULL",
+    "government_fund": "integer NOT NULL",
+    "state_capital": "integer NOT NULL",
+    "social_insurance": "integer NOT NULL",
+    "goals_disclosed": "integer NOT NULL",  # approved, goals disclosed
+    "results_disclosed": "integer NOT NULL",  # self-evaluated, results disclosed
+}
+COUNTED = [name for name in COUNT_COLUMNS if name != "fiscal_year"]
+BOOKS = ("general_public", "government_fund", "state_capital", "social_insurance")
+
 FORGET = "DELETE FROM {table} WHERE fiscal_year = ANY(%(years)s)"
 RECOMPUTE = """
 INSERT INTO {table}
 WITH years AS (SELECT unnest(%(years)s::integer[]) AS fiscal_year),
 departments AS (SELECT count(*) AS n FROM {departments}),
-goals AS (SELECT fiscal_year, count(DISTINCT department) AS n FROM {goals} GROUP BY fiscal_year),
-p AS (
-    SELECT fiscal_year, count(*) AS declared, count(*) FILTER (WHERE approved) AS approved,
-           count(*) FILTER (WHERE approved AND self_evaluated) AS self_evaluated,
-           count(*) FILTER (WHERE re_evaluated) AS re_evaluated,
-           count(*) FILTER (WHERE budget_book = 'general_public') AS general_public,
-           count(*) FILTER (WHERE budget_book = 'government_fund') AS government_fund,
-           count(*) FILTER (WHERE budget_book = 'state_capital') AS state_capital,
-           count(*) FILTER (WHERE budget_book = 'social_insurance') AS social_insurance,
-           count(*) FILTER (WHERE approved AND goals_disclosed) AS goals_disclosed,
-           count(*) FILTER (WHERE self_evaluated AND results_disclosed) AS results_disclosed
-    FROM {projects} GROUP BY fiscal_year
-)
+goals AS (SELECT fiscal_year, count(DISTINCT department) AS n FROM {goals} GROUP BY fiscal_year)
 SELECT y.fiscal_year, d.n, coalesce(g.n, 0),
        CASE WHEN d.n > 0 THEN round(100.0 * coalesce(g.n, 0) / d.n, 2) END,
        CASE WHEN y.fiscal_year <= 2021 THEN 60 ELSE 100 END,
@@ -62,15 +69,24 @@ SELECT y.fiscal_year, d.n, coalesce(g.n, 0),
        coalesce(p.social_insurance, 0),
        CASE WHEN p.approved > 0 THEN round(100.0 * p.goals_disclosed / p.approved, 2) END,
        CASE WHEN p.self_evaluated > 0 THEN round(100.0 * p.results_disclosed / p.self_evaluated, 2) END
-FROM years y CROSS JOIN departments d LEFT JOIN goals g USING (fiscal_year) LEFT JOIN p USING (fiscal_year);
+FROM years y CROSS JOIN departments d LEFT JOIN goals g USING (fiscal_year)
+LEFT JOIN {counts} p ON p.fiscal_year = y.fiscal_year AND p.declared > 0;
 """
+
+
+def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    approved, self_evaluated = row["approved"], row["self_evaluated"]
+    return (row["fiscal_year"],), (
+        1, int(approved), int(approved and self_evaluated), int(row["re_evaluated"]),
+        *(int(row["budget_book"] == book) for book in BOOKS),
+        int(approved and row["goals_disclosed"]), int(self_evaluated and row["results_disclosed"]))
 
 
 class Coverage(ReadModel):
     name = "coverage"
 
     def tables(self, table: str) -> list[str]:
-        return [table, f"{table}_projects", f"{table}_departments", f"{table}_goals"]
+        return [table, f"{table}_projects", f"{table}_departments", f"{table}_goals", f"{table}_counts"]
 
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["fiscal_year"])
@@ -79,9 +95,12 @@ class Coverage(ReadModel):
                            ["department_id"])
         keyed.create_table(conn, f"{table}_goals", {"department": "text NOT NULL", "fiscal_year": "integer NOT NULL"},
                            ["department", "fiscal_year"])
+        keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["fiscal_year"])
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        years = apply_project_facts(conn, f"{table}_projects", events)
+        changes = apply_project_facts(conn, f"{table}_projects", events)
+        keyed.add_counts(conn, f"{table}_counts", ["fiscal_year"], COUNTED, changes, year_counts)
+        years = {after["fiscal_year"] for _, after in changes}
         departments = keyed.load(conn, f"{table}_departments", ["department_id", "name"], ["department_id"],
                                  [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
         goals = []
@@ -102,6 +121,6 @@ class Coverage(ReadModel):
         if years:
             conn.execute(sql.SQL(FORGET).format(table=sql.Identifier(table)), {"years": sorted(years)})
             conn.execute(sql.SQL(RECOMPUTE).format(
-                table=sql.Identifier(table), projects=sql.Identifier(f"{table}_projects"),
+                table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
                 departments=sql.Identifier(f"{table}_departments"), goals=sql.Identifier(f"{table}_goals")),
                 {"years": sorted(years)})

@@ -7,7 +7,7 @@ UPSERT of column arrays — two statements per page and table, whatever the page
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from psycopg import sql
@@ -65,6 +65,39 @@ def store(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str], ro
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
         sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in columns),
         sql.SQL(", ").join(map(sql.Identifier, key)), action)
+    conn.execute(query, arrays, prepare=True)
+
+
+def add_counts(conn: Conn, table: str, key: Sequence[str], columns: Sequence[str],
+               changes: Iterable[tuple[Row | None, Row | None]],
+               counts: Callable[[Row], tuple[tuple[Any, ...], Sequence[int]]]) -> None:
+    """Keep counters in ``table`` (one row per ``key``, integer ``columns``) as sums over rows of another table.
+
+    ``changes`` are rows before and after a page (None: absent); ``counts(row)`` gives the key a row counts under
+    and what it adds to each column. The page's difference is added to the counters in one statement, so an
+    aggregate over a fiscal year costs what the page touched, not what the year holds.
+    """
+    deltas: dict[tuple[Any, ...], list[int]] = {}
+    for before, after in changes:
+        for row, sign in ((before, -1), (after, 1)):
+            if row is None:
+                continue
+            group, values = counts(row)
+            total = deltas.setdefault(group, [0] * len(columns))
+            for i, value in enumerate(values):
+                total[i] += sign * value
+    changed = [(group, total) for group, total in deltas.items() if any(total)]
+    if not changed:
+        return
+    arrays = [[group[i] for group, _ in changed] for i in range(len(key))]
+    arrays += [[total[i] for _, total in changed] for i in range(len(columns))]
+    names = [*key, *columns]
+    query = sql.SQL("INSERT INTO {t} AS t ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) DO UPDATE SET {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in names),
+        sql.SQL(", ").join(map(sql.Identifier, key)),
+        sql.SQL(", ").join(sql.SQL("{0} = t.{0} + EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns),
+        t=sql.Identifier(table))
     conn.execute(query, arrays, prepare=True)
 
 

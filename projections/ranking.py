@@ -4,12 +4,14 @@ self-evaluation coverage, and who is commended (表彰, first) or summoned to in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from psycopg import sql
 
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel
-from projections.facts import FACT_COLUMNS, fold_facts
+from projections.facts import FACT_COLUMNS, GRADE_POINTS, fold_facts
+from projections.keyed import Row
 
 COLUMNS: dict[str, str] = {
     "department": "text NOT NULL",
@@ -24,27 +26,35 @@ COLUMNS: dict[str, str] = {
     "standing": "text",
 }
 
+# Counters per department and year, kept as the page's difference (keyed.add_counts): what the ranking needs of
+# its projects without reading them all again on every page.
+COUNT_COLUMNS: dict[str, str] = {
+    "department": "text NOT NULL",
+    "fiscal_year": "integer NOT NULL",
+    "projects": "integer NOT NULL",
+    "approved": "integer NOT NULL",
+    "self_evaluated": "integer NOT NULL",  # approved and self-evaluated
+    "graded": "integer NOT NULL",
+    "grade_points": "integer NOT NULL",  # 优 4, 良 3, 中 2, 差 1, summed over the graded
+}
+COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
+
 FORGET = "DELETE FROM {table} WHERE fiscal_year = ANY(%(years)s)"
 RECOMPUTE = """
 INSERT INTO {table} (department, fiscal_year, assessment_total, rank, ranked, average_grade_points,
                      approved_projects, self_evaluated, self_evaluation_coverage, standing)
 WITH keys AS (
     SELECT department, fiscal_year FROM {assessments} WHERE fiscal_year = ANY(%(years)s)
-    UNION SELECT department, fiscal_year FROM {projects} WHERE fiscal_year = ANY(%(years)s)
-), projects AS (
-    SELECT department, fiscal_year, count(*) FILTER (WHERE approved) AS approved,
-           count(*) FILTER (WHERE approved AND self_evaluated) AS self_evaluated,
-           avg(CASE grade WHEN '优' THEN 4 WHEN '良' THEN 3 WHEN '中' THEN 2 WHEN '差' THEN 1 END) AS points
-    FROM {projects} WHERE fiscal_year = ANY(%(years)s) GROUP BY department, fiscal_year
+    UNION SELECT department, fiscal_year FROM {counts} WHERE fiscal_year = ANY(%(years)s) AND projects > 0
 ), ranked AS (
     SELECT k.department, k.fiscal_year, a.total,
            CASE WHEN a.total IS NOT NULL THEN rank() OVER (PARTITION BY k.fiscal_year, a.total IS NULL
                                                            ORDER BY a.total DESC) END AS rank,
            count(a.total) OVER (PARTITION BY k.fiscal_year) AS ranked,
-           round(p.points, 2) AS points, coalesce(p.approved, 0) AS approved,
-           coalesce(p.self_evaluated, 0) AS self_evaluated
+           round(c.grade_points::numeric / nullif(c.graded, 0), 2) AS points, coalesce(c.approved, 0) AS approved,
+           coalesce(c.self_evaluated, 0) AS self_evaluated
     FROM keys k LEFT JOIN {assessments} a USING (department, fiscal_year)
-    LEFT JOIN projects p USING (department, fiscal_year)
+    LEFT JOIN {counts} c USING (department, fiscal_year)
 )
 SELECT department, fiscal_year, total, rank, ranked, points, approved, self_evaluated,
        CASE WHEN approved > 0 THEN round(100.0 * self_evaluated / approved, 2) END,
@@ -53,11 +63,18 @@ FROM ranked;
 """
 
 
+def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    grade = row["grade"]
+    return (row["department"], row["fiscal_year"]), (
+        1, int(row["approved"]), int(row["approved"] and row["self_evaluated"]), int(grade in GRADE_POINTS),
+        GRADE_POINTS.get(grade, 0))
+
+
 class DepartmentRanking(ReadModel):
     name = "department_ranking"
 
     def tables(self, table: str) -> list[str]:
-        return [table, f"{table}_projects", f"{table}_assessments", f"{table}_departments"]
+        return [table, f"{table}_projects", f"{table}_assessments", f"{table}_departments", f"{table}_counts"]
 
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["department", "fiscal_year"], [["fiscal_year", "rank"]])
@@ -66,9 +83,13 @@ class DepartmentRanking(ReadModel):
                            "integer NOT NULL", "total": "numeric(5,2) NOT NULL"}, ["department", "fiscal_year"])
         keyed.create_table(conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"},
                            ["department_id"])
+        keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department", "fiscal_year"])
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        years = apply_project_facts(conn, f"{table}_projects", events)
+        changes = apply_project_facts(conn, f"{table}_projects", events)
+        keyed.add_counts(conn, f"{table}_counts", ["department", "fiscal_year"], COUNTED, changes,
+                         department_counts)
+        years = {after["fiscal_year"] for _, after in changes}
         names = keyed.load(conn, f"{table}_departments", ["department_id", "name"], ["department_id"],
                            [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
         assessments = []
@@ -86,21 +107,22 @@ class DepartmentRanking(ReadModel):
         if years:
             conn.execute(sql.SQL(FORGET).format(table=sql.Identifier(table)), {"years": sorted(years)})
             conn.execute(sql.SQL(RECOMPUTE).format(
-                table=sql.Identifier(table), projects=sql.Identifier(f"{table}_projects"),
+                table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
                 assessments=sql.Identifier(f"{table}_assessments")), {"years": sorted(years)})
 
 
-def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> set[int]:
-    """Fold project events into a facts side table; return the fiscal years touched."""
+def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> list[tuple[Row | None, Row]]:
+    """Fold project events into a facts side table; return each touched project's facts before and after."""
     project_events = [item for item in events if item.kind.startswith("Project.")]
     if not project_events:
-        return set()
+        return []
     columns = list(FACT_COLUMNS)
     rows = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
+    before = {key: dict(row) for key, row in rows.items()}
     for item in project_events:
         key = (item.originator_id,)
         folded = fold_facts(rows.get(key), item)
         if folded is not None:
             rows[key] = folded
     keyed.store(conn, table, columns, ["project_id"], rows.values())
-    return {row["fiscal_year"] for row in rows.values()}
+    return [(before.get(key), row) for key, row in rows.items()]
