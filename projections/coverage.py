@@ -10,7 +10,7 @@ from typing import Any
 from psycopg import sql
 
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel
+from projections.base import Conn, LogEvent, ReadModel, composed
 from projections.facts import FACT_COLUMNS
 from projections.ranking import apply_project_facts
 
@@ -52,7 +52,7 @@ COUNT_COLUMNS: dict[str, str] = {
 COUNTED = [name for name in COUNT_COLUMNS if name != "fiscal_year"]
 BOOKS = ("general_public", "government_fund", "state_capital", "social_insurance")
 
-FORGET = "DELETE FROM {table} WHERE fiscal_year = ANY(%(years)s)"
+# The rows of the years a page touched, recomputed in place.
 RECOMPUTE = """
 INSERT INTO {table}
 WITH years AS (SELECT unnest(%(years)s::integer[]) AS fiscal_year),
@@ -70,7 +70,8 @@ SELECT y.fiscal_year, d.n, coalesce(g.n, 0),
        CASE WHEN p.approved > 0 THEN round(100.0 * p.goals_disclosed / p.approved, 2) END,
        CASE WHEN p.self_evaluated > 0 THEN round(100.0 * p.results_disclosed / p.self_evaluated, 2) END
 FROM years y CROSS JOIN departments d LEFT JOIN goals g USING (fiscal_year)
-LEFT JOIN {counts} p ON p.fiscal_year = y.fiscal_year AND p.declared > 0;
+LEFT JOIN {counts} p ON p.fiscal_year = y.fiscal_year AND p.declared > 0
+ON CONFLICT (fiscal_year) DO UPDATE SET {updates};
 """
 
 
@@ -119,8 +120,9 @@ class Coverage(ReadModel):
             years |= {row[0] for row in conn.execute(sql.SQL("SELECT fiscal_year FROM {}").format(
                 sql.Identifier(table))).fetchall()}
         if years:
-            conn.execute(sql.SQL(FORGET).format(table=sql.Identifier(table)), {"years": sorted(years)})
-            conn.execute(sql.SQL(RECOMPUTE).format(
+            recompute = composed(conn, ("coverage.recompute", table), lambda: sql.SQL(RECOMPUTE).format(
                 table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
-                departments=sql.Identifier(f"{table}_departments"), goals=sql.Identifier(f"{table}_goals")),
-                {"years": sorted(years)})
+                departments=sql.Identifier(f"{table}_departments"), goals=sql.Identifier(f"{table}_goals"),
+                updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                           for c in COLUMNS if c != "fiscal_year")))
+            conn.execute(recompute, {"years": sorted(years)}, prepare=True)

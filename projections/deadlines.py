@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from psycopg import sql
 
 from ledger import rules
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel
+from projections.base import Conn, LogEvent, ReadModel, composed
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid NOT NULL",
@@ -58,31 +57,48 @@ class Deadlines(ReadModel):
         project_events = [item for item in events if item.kind.startswith("Project.")]
         if not project_events:
             return
-        ids = sorted({item.originator_id for item in project_events})
-        projects = keyed.load(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"], [(i,) for i in ids])
-        owed: dict[UUID, Obligations] = {pid: {} for pid in ids}  # each project's obligations by (kind, ref)
-        columns = list(COLUMNS)
-        for values in conn.execute(sql.SQL("SELECT {} FROM {} WHERE project_id = ANY(%s)").format(
-                sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)), (ids,)).fetchall():
-            row = dict(zip(columns, values, strict=True))
-            owed[row["project_id"]][(row["kind"], row["ref"])] = row
+        ids = list({item.originator_id for item in project_events})
+        columns, project_columns = list(COLUMNS), list(PROJECT_COLUMNS)
+        projects: dict[int, dict[str, Any]] = {}  # by the id's int: UUID hashes in Python
+        owed: dict[int, Obligations] = {pid.int: {} for pid in ids}  # each project's obligations by (kind, ref)
+        loaded_owed: dict[tuple[int, str, int], dict[str, Any]] = {}
+        # The page's projects and their obligations in one query (obligations exist only for known projects).
+        select = composed(conn, ("deadlines.select", table), lambda: sql.SQL(
+            "SELECT {}, {} FROM {} p LEFT JOIN {} o USING (project_id) WHERE p.project_id = ANY(%b)").format(
+            sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in project_columns),
+            sql.SQL(", ").join(sql.SQL("o.{}").format(sql.Identifier(c)) for c in columns),
+            sql.Identifier(f"{table}_projects"), sql.Identifier(table)))
+        split = len(project_columns)
+        for values in conn.execute(select, (ids,), prepare=True).fetchall():
+            pid = values[0].int
+            if pid not in projects:
+                projects[pid] = dict(zip(project_columns, values[:split], strict=True))
+            if values[split] is not None:
+                row = dict(zip(columns, values[split:], strict=True))
+                owed[pid][(row["kind"], row["ref"])] = row
+                loaded_owed[(pid, row["kind"], row["ref"])] = dict(row)
+        before = {pid: dict(row) for pid, row in projects.items()}
         for item in project_events:
-            _fold(item, projects, owed[item.originator_id])
-        keyed.store(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"], projects.values())
-        keyed.store(conn, table, columns, KEY, (row for rows in owed.values() for row in rows.values()))
+            pid = item.originator_id.int
+            _fold(item, projects, owed[pid], pid)
+        # Only what changed is written back: most of a page's events leave most obligations as they were.
+        keyed.store(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"],
+                    (row for pid, row in projects.items() if before.get(pid) != row))
+        keyed.store(conn, table, columns, KEY, (row for pid, rows in owed.items() for (kind, ref), row in rows.items()
+                                                if loaded_owed.get((pid, kind, ref)) != row))
 
 
 Obligations = dict[tuple[str, int], dict[str, Any]]
 
 
-def _fold(item: LogEvent, projects: dict[tuple[Any, ...], dict[str, Any]], owed: Obligations) -> None:
-    """One project event applied to that project's obligations."""
-    e, pid = item.event, item.originator_id
+def _fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:
+    """One project event applied to that project's obligations (``pid``: the project id's int)."""
+    e = item.event
     name = item.kind.removeprefix("Project.")
     if name == "Declared":
-        projects[(pid,)] = {"project_id": pid, "code": e.code, "department": e.department,
-                            "fiscal_year": e.fiscal_year}
-    project = projects.get((pid,))
+        projects[pid] = {"project_id": item.originator_id, "code": e.code, "department": e.department,
+                         "fiscal_year": e.fiscal_year}
+    project = projects.get(pid)
     if project is None:
         return
     year = project["fiscal_year"]

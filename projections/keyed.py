@@ -1,7 +1,7 @@
 """Bulk load and store of keyed rows: how read models fold a page of events in memory.
 
 A page touches some keys; their rows are read in one query, changed in Python, and written back with one
-UPSERT of column arrays — two statements per page and table, whatever the page size.
+UPSERT of a JSON document — two statements per page and table, whatever the page size.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import sql
 
-from projections.base import Conn
+from projections.base import Conn, composed
 
 Row = dict[str, Any]
 
@@ -31,41 +31,55 @@ def create_table(conn: Conn, table: str, columns: dict[str, str], key: Sequence[
 
 def load(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str],
          keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
-    wanted = sorted(set(keys), key=repr)
+    wanted = list(set(keys))
     if not wanted:
         return {}
     arrays = [list(values) for values in zip(*wanted, strict=True)]
-    # unnest needs typed arrays: let PostgreSQL infer them from the table's own columns.
-    typed = sql.SQL(", ").join(
-        sql.SQL("%s::{}[]").format(sql.SQL(_column_type(conn, table, k))) for k in key)
-    query = sql.SQL("SELECT {} FROM {} t JOIN unnest({}) AS k({}) USING ({})").format(
-        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns),
-        sql.Identifier(table), typed, sql.SQL(", ").join(map(sql.Identifier, key)),
-        sql.SQL(", ").join(map(sql.Identifier, key)))
+
+    def build() -> sql.Composable:
+        # unnest needs typed arrays: let PostgreSQL infer them from the table's own columns.
+        typed = sql.SQL(", ").join(
+            sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, k))) for k in key)
+        return sql.SQL("SELECT {} FROM {} t JOIN unnest({}) AS k({}) USING ({})").format(
+            sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns),
+            sql.Identifier(table), typed, sql.SQL(", ").join(map(sql.Identifier, key)),
+            sql.SQL(", ").join(map(sql.Identifier, key)))
+
+    query = composed(conn, ("keyed.load", table, tuple(columns), tuple(key)), build)
     rows = {}
-    for values in conn.execute(query, arrays).fetchall():
+    for values in conn.execute(query, arrays, prepare=True).fetchall():
         row = dict(zip(columns, values, strict=True))
         rows[tuple(row[k] for k in key)] = row
     return rows
 
 
 def store(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str], rows: Iterable[Row]) -> None:
-    """Upsert ``rows`` in one statement: each column travels as one binary array (psycopg's executemany sent a
-    statement per row). Rows with the same key: the last one wins, as one upsert after another would leave it."""
+    """Upsert ``rows`` in one statement. Rows with the same key: the last one wins, as one upsert after another
+    would leave it.
+
+    The rows travel as one JSON document that PostgreSQL turns back into the table's row type
+    (``json_populate_recordset``, each value through its column type's input function): the stdlib json encoder
+    writes it in C, where psycopg's executemany sent a statement per row and its array dumpers cost a Python call
+    per value. Decimals, UUIDs and times go as their text, which their input functions read exactly.
+    """
     latest = {tuple(row[k] for k in key): row for row in rows}
     if not latest:
         return
-    arrays = [[json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else value
-               for value in (row[c] for row in latest.values())] for c in columns]
-    updates = [c for c in columns if c not in key]
-    action = sql.SQL("DO UPDATE SET {}").format(
-        sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
-    ) if updates else sql.SQL("DO NOTHING")
-    query = sql.SQL("INSERT INTO {} ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) {}").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in columns),
-        sql.SQL(", ").join(map(sql.Identifier, key)), action)
-    conn.execute(query, arrays, prepare=True)
+    # Keys that are not columns are ignored by json_populate_recordset; every column is in every row.
+    document = json.dumps(list(latest.values()), ensure_ascii=False, default=str, separators=(",", ":"))
+
+    def build() -> sql.Composable:
+        updates = [c for c in columns if c not in key]
+        action = sql.SQL("DO UPDATE SET {}").format(
+            sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
+        ) if updates else sql.SQL("DO NOTHING")
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM json_populate_recordset(NULL::{t}, %s::json) "
+                       "ON CONFLICT ({k}) {a}").format(t=sql.Identifier(table), c=names,
+                                                      k=sql.SQL(", ").join(map(sql.Identifier, key)), a=action)
+
+    query = composed(conn, ("keyed.store", table, tuple(columns), tuple(key)), build)
+    conn.execute(query, (document,), prepare=True)
 
 
 def add_counts(conn: Conn, table: str, key: Sequence[str], columns: Sequence[str],
@@ -92,12 +106,16 @@ def add_counts(conn: Conn, table: str, key: Sequence[str], columns: Sequence[str
     arrays = [[group[i] for group, _ in changed] for i in range(len(key))]
     arrays += [[total[i] for _, total in changed] for i in range(len(columns))]
     names = [*key, *columns]
-    query = sql.SQL("INSERT INTO {t} AS t ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) DO UPDATE SET {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, names)),
-        sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in names),
-        sql.SQL(", ").join(map(sql.Identifier, key)),
-        sql.SQL(", ").join(sql.SQL("{0} = t.{0} + EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns),
-        t=sql.Identifier(table))
+
+    def build() -> sql.Composable:
+        return sql.SQL("INSERT INTO {t} AS t ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) DO UPDATE SET {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, names)),
+            sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in names),
+            sql.SQL(", ").join(map(sql.Identifier, key)),
+            sql.SQL(", ").join(sql.SQL("{0} = t.{0} + EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns),
+            t=sql.Identifier(table))
+
+    query = composed(conn, ("keyed.add_counts", table, tuple(key), tuple(columns)), build)
     conn.execute(query, arrays, prepare=True)
 
 

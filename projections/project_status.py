@@ -56,6 +56,12 @@ INDEXES = ("department", "fiscal_year", "budget_book", "stage", "grade", "latest
 STAGE_AFTER_RATING = {"优": "goals_approved", "良": "goals_approved", "中": "goals_returned", "差": "goals_refused"}
 
 
+_CHANGE_AMOUNTS = frozenset(("BudgetApproved", "MonitoringReported", "CorrectiveActionOrdered", "SelfEvaluated"))
+_CHANGE_GRADES = frozenset(("SelfEvaluated", "ReEvaluated", "KeyEvaluationScored"))
+_CHANGE_RECTIFICATIONS = frozenset(("RectificationRequired", "RectificationReported", "RectificationAccepted",
+                                    "RectificationRejected", "RectificationOverdue"))
+
+
 def _rate(executed: Decimal, approved: Decimal | None) -> Decimal | None:
     if not approved:
         return None
@@ -140,9 +146,13 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
         row["goals_disclosed" if e.what == "goals" else "results_disclosed"] = True
     elif name == "Closed":
         row["stage"] = "closed"
-    row["execution_rate"] = _rate(row["executed"], row["approved"])
-    row["grade"] = row["key_grade"] or row["re_grade"] or row["self_grade"]
-    _counts(row)
+    # Derived columns, recomputed only after the events that change what they derive from.
+    if name in _CHANGE_AMOUNTS:
+        row["execution_rate"] = _rate(row["executed"], row["approved"])
+    if name in _CHANGE_GRADES:
+        row["grade"] = row["key_grade"] or row["re_grade"] or row["self_grade"]
+    if name in _CHANGE_RECTIFICATIONS:
+        _counts(row)
     row["last_changed_at"] = item.recorded_at
     row["version"] = item.version
     row["position"] = item.leaf_index
@@ -169,9 +179,11 @@ class ProjectStatus(ReadModel):
         if not project_events:
             return
         columns = list(COLUMNS)
-        rows = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
+        loaded = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
+        rows = {key[0].int: row for key, row in loaded.items()}  # by the id's int: UUID hashes in Python
         for item in project_events:
-            folded = fold(rows.get((item.originator_id,)), item)
+            pid = item.originator_id.int
+            folded = fold(rows.get(pid), item)
             assert folded is not None
-            rows[(item.originator_id,)] = folded
+            rows[pid] = folded
         keyed.store(conn, table, columns, ["project_id"], rows.values())

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel
+from projections.base import Conn, LogEvent, ReadModel, composed
 from projections.facts import FACT_COLUMNS, GRADE_POINTS, fold_facts
 from projections.keyed import Row
 
@@ -39,7 +39,7 @@ COUNT_COLUMNS: dict[str, str] = {
 }
 COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
 
-FORGET = "DELETE FROM {table} WHERE fiscal_year = ANY(%(years)s)"
+# The rows of the years a page touched, recomputed in place (a year's departments only ever grow in number).
 RECOMPUTE = """
 INSERT INTO {table} (department, fiscal_year, assessment_total, rank, ranked, average_grade_points,
                      approved_projects, self_evaluated, self_evaluation_coverage, standing)
@@ -59,7 +59,12 @@ WITH keys AS (
 SELECT department, fiscal_year, total, rank, ranked, points, approved, self_evaluated,
        CASE WHEN approved > 0 THEN round(100.0 * self_evaluated / approved, 2) END,
        CASE WHEN rank = 1 THEN 'commended' WHEN ranked > 1 AND rank = ranked THEN 'interview' END
-FROM ranked;
+FROM ranked
+ON CONFLICT (department, fiscal_year) DO UPDATE SET
+    assessment_total = EXCLUDED.assessment_total, rank = EXCLUDED.rank, ranked = EXCLUDED.ranked,
+    average_grade_points = EXCLUDED.average_grade_points, approved_projects = EXCLUDED.approved_projects,
+    self_evaluated = EXCLUDED.self_evaluated, self_evaluation_coverage = EXCLUDED.self_evaluation_coverage,
+    standing = EXCLUDED.standing;
 """
 
 
@@ -105,24 +110,27 @@ class DepartmentRanking(ReadModel):
         keyed.store(conn, f"{table}_assessments", ["department", "fiscal_year", "total"],
                     ["department", "fiscal_year"], assessments)
         if years:
-            conn.execute(sql.SQL(FORGET).format(table=sql.Identifier(table)), {"years": sorted(years)})
-            conn.execute(sql.SQL(RECOMPUTE).format(
+            recompute = composed(conn, ("ranking.recompute", table), lambda: sql.SQL(RECOMPUTE).format(
                 table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
-                assessments=sql.Identifier(f"{table}_assessments")), {"years": sorted(years)})
+                assessments=sql.Identifier(f"{table}_assessments")))
+            conn.execute(recompute, {"years": sorted(years)}, prepare=True)
 
 
 def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> list[tuple[Row | None, Row]]:
-    """Fold project events into a facts side table; return each touched project's facts before and after."""
+    """Fold project events into a facts side table; return the facts of each project they changed, before (None
+    for a project new in the page) and after."""
     project_events = [item for item in events if item.kind.startswith("Project.")]
     if not project_events:
         return []
     columns = list(FACT_COLUMNS)
-    rows = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
-    before = {key: dict(row) for key, row in rows.items()}
+    loaded = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
+    rows = {key[0].int: row for key, row in loaded.items()}  # by the id's int: UUID hashes in Python
+    before = {pid: dict(row) for pid, row in rows.items()}
     for item in project_events:
-        key = (item.originator_id,)
-        folded = fold_facts(rows.get(key), item)
+        pid = item.originator_id.int
+        folded = fold_facts(rows.get(pid), item)
         if folded is not None:
-            rows[key] = folded
-    keyed.store(conn, table, columns, ["project_id"], rows.values())
-    return [(before.get(key), row) for key, row in rows.items()]
+            rows[pid] = folded
+    changes = [(before.get(pid), row) for pid, row in rows.items() if before.get(pid) != row]
+    keyed.store(conn, table, columns, ["project_id"], (row for _, row in changes))  # only the facts that changed
+    return changes
