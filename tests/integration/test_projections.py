@@ -156,6 +156,49 @@ def test_setup_adopts_indexes_an_earlier_rebuild_left_under_its_building_name(da
     with psycopg.connect(database_url) as conn:
         assert indexes_of(conn, tables) == created
 
+
+@pytest.mark.parametrize("filters", [
+    {},
+    {"department": "农业农村和科技局", "fiscal_year": 2021},
+    {"department": "教育局", "fiscal_year": 2021, "stage": "closed"},
+    {"fiscal_year": 2021, "stage": "closed", "budget_book": "general_public"},
+    {"grade": "优"},
+    {"grade": "中", "latest_deviation": "red"},
+    {"overdue": True},
+    {"overdue": False, "fiscal_year": 2021},
+])
+def test_a_filtered_project_list_pages_by_project_id(ledger: Ledger, database_url: str,
+                                                      filters: dict[str, object]) -> None:
+    from projections.project_status import list_query
+
+    runner = Runner(database_url, read_models())
+    runner.setup()
+    run_demo(ledger)
+    runner.catch_up()
+    clauses = [("overdue_rectifications > 0" if value else "overdue_rectifications = 0") if name == "overdue"
+               else f"{name} = %({name})s" for name, value in filters.items()]
+    with psycopg.connect(database_url) as conn:
+        expected = [row[0] for row in conn.execute(  # type: ignore[call-overload]
+            "SELECT project_id FROM project_status" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + " ORDER BY project_id", {k: v for k, v in filters.items() if k != "overdue"})]
+        seen, after = [], None
+        while True:
+            query, params = list_query(filters, after=after, limit=3)
+            page = conn.execute(query, params).fetchall()
+            seen += [row[0] for row in page]
+            if len(page) < 3:
+                break
+            after = page[-1][0]
+    assert seen == expected
+    assert expected or filters == {"grade": "中", "latest_deviation": "red"}
+
+
+def test_an_unknown_project_filter_is_refused() -> None:
+    from projections.project_status import list_query
+
+    with pytest.raises(ValueError, match="no project filter colour"):
+        list_query({"colour": "red"})
+
 def test_unknown_projection_is_refused() -> None:
     with pytest.raises(KeyError, match="no read model"):
         read_model("nonsense")
