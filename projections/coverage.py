@@ -52,6 +52,16 @@ COUNT_COLUMNS: dict[str, str] = {
 COUNTED = [name for name in COUNT_COLUMNS if name != "fiscal_year"]
 BOOKS = ("general_public", "government_fund", "state_capital", "social_insurance")
 
+BACKFILL = """
+INSERT INTO {counts}
+SELECT fiscal_year, count(*), count(*) FILTER (WHERE approved), count(*) FILTER (WHERE approved AND self_evaluated),
+       count(*) FILTER (WHERE re_evaluated), count(*) FILTER (WHERE budget_book = 'general_public'),
+       count(*) FILTER (WHERE budget_book = 'government_fund'), count(*) FILTER (WHERE budget_book = 'state_capital'),
+       count(*) FILTER (WHERE budget_book = 'social_insurance'), count(*) FILTER (WHERE approved AND goals_disclosed),
+       count(*) FILTER (WHERE self_evaluated AND results_disclosed)
+FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY fiscal_year
+"""
+
 # The rows of the years a page touched, recomputed in place.
 RECOMPUTE = """
 INSERT INTO {table}
@@ -97,6 +107,9 @@ class Coverage(ReadModel):
         keyed.create_table(conn, f"{table}_goals", {"department": "text NOT NULL", "fiscal_year": "integer NOT NULL"},
                            ["department", "fiscal_year"])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["fiscal_year"])
+        # A table built before the counters existed: count what its facts already hold, once.
+        conn.execute(sql.SQL(BACKFILL).format(counts=sql.Identifier(f"{table}_counts"),
+                                             projects=sql.Identifier(f"{table}_projects")))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         changes = apply_project_facts(conn, f"{table}_projects", events)

@@ -39,6 +39,14 @@ COUNT_COLUMNS: dict[str, str] = {
 }
 COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
 
+BACKFILL = """
+INSERT INTO {counts} (department, fiscal_year, projects, approved, self_evaluated, graded, grade_points)
+SELECT department, fiscal_year, count(*), count(*) FILTER (WHERE approved),
+       count(*) FILTER (WHERE approved AND self_evaluated), count(*) FILTER (WHERE grade IN ('优', '良', '中', '差')),
+       coalesce(sum(CASE grade WHEN '优' THEN 4 WHEN '良' THEN 3 WHEN '中' THEN 2 WHEN '差' THEN 1 END), 0)
+FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY department, fiscal_year
+"""
+
 # The rows of the years a page touched, recomputed in place (a year's departments only ever grow in number).
 RECOMPUTE = """
 INSERT INTO {table} (department, fiscal_year, assessment_total, rank, ranked, average_grade_points,
@@ -89,6 +97,9 @@ class DepartmentRanking(ReadModel):
         keyed.create_table(conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"},
                            ["department_id"])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department", "fiscal_year"])
+        # A table built before the counters existed: count what its facts already hold, once.
+        conn.execute(sql.SQL(BACKFILL).format(counts=sql.Identifier(f"{table}_counts"),
+                                             projects=sql.Identifier(f"{table}_projects")))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         changes = apply_project_facts(conn, f"{table}_projects", events)
