@@ -71,6 +71,7 @@ CATALOGUE: dict[str, tuple[ErrorKind, str, str]] = {
     "open-rectifications": (ErrorKind.RULE, "Rectifications still open", "尚有未完成的整改事项"),
     "ruleset-version": (ErrorKind.RULE, "Ruleset versions must increase", "规则集版本须递增"),
     "stale-version": (ErrorKind.CONFLICT, "The expected version is not the current one", "版本号不是最新"),
+    "idempotency-key-reused": (ErrorKind.INVALID, "The idempotency key was used for a different request", "幂等键已用于其他请求"),
     "version-conflict": (ErrorKind.CONFLICT, "The object changed meanwhile; reload and retry", "数据已被他人修改，请刷新后重试"),
 }
 

@@ -19,5 +19,8 @@ GRANT USAGE ON SEQUENCE ledger_events_notification_id_seq TO :app_role;
 -- (owned by the owner, SECURITY DEFINER) takes that lock and nothing else.
 GRANT EXECUTE ON FUNCTION ledger_events_lock() TO :app_role;
 
+-- Which idempotency key recorded which events (written in the same transaction as the events): append and read.
+GRANT SELECT, INSERT ON ledger_commands TO :app_role;
+
 -- Snapshots are a cache of replayed state, checked against the events on every load: append and read.
 GRANT SELECT, INSERT ON ledger_snapshots TO :app_role;

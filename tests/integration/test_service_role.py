@@ -12,7 +12,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.database import as_url
-from ledger.application import Ledger
+from ledger.application import CommandKey, Ledger
 from ledger.checkpoint import SigningKey
 from ledger.tlog import TransparencyLog
 from tests.conftest import FINANCE, act
@@ -45,7 +45,9 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     app = Ledger(service_url, create_schema=False)
     try:
         app.bootstrap()
-        written = app.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
+        written = app.register_department(
+            act(FINANCE, date(2020, 8, 1), command=CommandKey("register-education", bytes(32))), "教育局")
+        assert app.recorded_command(FINANCE.id, "register-education") is not None
         assert app.department("教育局").name == "教育局"
         assert written.position == app.head() - 1
     finally:
@@ -65,6 +67,7 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     "SET session_replication_role = replica",
     "UPDATE ledger_checkpoints SET note = note",
     "DROP TABLE ledger_events",
+    "DELETE FROM ledger_commands",
 ])
 def test_the_service_role_cannot_change_or_remove_anything(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
