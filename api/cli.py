@@ -163,6 +163,35 @@ def _object_id(ledger: Ledger, given: str) -> UUID:
     return UUID(given)
 
 
+def _tokens(settings: Settings, args: argparse.Namespace) -> int:
+    """Issue, list or revoke the bearer tokens principals use (only their SHA-256 is stored)."""
+    from psycopg_pool import ConnectionPool
+
+    from api.auth import TokenStore
+
+    with ConnectionPool(database_url(settings), min_size=1, max_size=1, kwargs={"autocommit": True},
+                        name="jixiao-cli") as pool:
+        store = TokenStore(pool)
+        if settings.create_schema:
+            store.create_table()
+        if args.what == "create":
+            token, record = store.issue(args.name, args.role, args.org, created_by=args.by)
+            print(token)
+            print(f"{record.token_id}: {record.name} ({record.role}, {record.organisation or '-'}) — shown once, "
+                  "keep it secret", file=sys.stderr)
+        elif args.what == "list":
+            for item in store.list():
+                state = f"revoked {item.revoked_at:%Y-%m-%d %H:%M}" if item.revoked_at else "live"
+                print(f"{item.token_id}  {item.role:<10} {item.name:<24} {item.organisation:<20} {state}")
+        else:
+            revoked = store.revoke(args.token_id)
+            if revoked is None:
+                print(f"no token {args.token_id}", file=sys.stderr)
+                return 1
+            print(f"revoked {revoked.token_id} ({revoked.name})")
+    return 0
+
+
 def _runner(settings: Settings) -> Runner:
     runner = Runner(database_url(settings), read_models(), page=settings.projection_page)
     runner.setup()
@@ -228,6 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("name", nargs="?", help="the read model to rebuild")
     rebuild.add_argument("--all", action="store_true", help="rebuild every read model")
     rebuild.set_defaults(handler=_projections)
+    token = commands.add_parser("token", help="bearer tokens for principals").add_subparsers(
+        dest="what", required=True)
+    create = token.add_parser("create", help="issue a token and print it (once)")
+    create.add_argument("--role", required=True, help="finance, department, agency, auditor or admin")
+    create.add_argument("--org", default="", help="the organisation it acts for (a department's exact name)")
+    create.add_argument("--name", required=True, help="the principal's id, recorded on every event it causes")
+    create.add_argument("--by", default="cli", help="who issued it (recorded)")
+    create.set_defaults(handler=_tokens)
+    token.add_parser("list", help="every token issued, live or revoked").set_defaults(handler=_tokens)
+    revoke = token.add_parser("revoke", help="revoke a token by its id (tok_…)")
+    revoke.add_argument("token_id")
+    revoke.set_defaults(handler=_tokens)
     export = commands.add_parser("export", help="write an audit bundle for one project")
     export.add_argument("--project", required=True, help="project id, or YEAR/CODE such as 2021/NY-01")
     export.add_argument("--out", required=True, help="the bundle file to write")

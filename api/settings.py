@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -13,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(
         default=None,
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
         "`jixiao worker` as its own process).")
     projection_page: int = Field(default=2000, ge=1, le=100_000,
                                  description="Events applied to the read models per transaction.")
+    timezone: str = Field(default="Asia/Shanghai", description="Where business dates are reckoned: the default "
+                          "effective_on of a command and the scheduler's 'today'.")
+    read_pool_size: int = Field(default=8, ge=1, le=200, description="Connections for queries (per process).")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(
@@ -75,6 +79,19 @@ class Settings(BaseSettings):
         if not value.strip() or any(ch.isspace() for ch in value):
             raise ValueError("the log origin is one word without spaces, e.g. czj.example.gov.cn/jixiao")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def key_file(self) -> Path:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -168,11 +168,13 @@ class Ledger(Application[UUID]):
     )
 
     def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
-                 holidays: list[date] | None = None, create_schema: bool = True) -> None:
+                 holidays: list[date] | None = None, create_schema: bool = True,
+                 timezone: tzinfo = UTC) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
-        schema beforehand (``jixiao db migrate``)."""
+        schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today")."""
         self.create_schema = create_schema
         self.database_url = database_url
+        self.timezone = timezone
         self.clock = clock or (lambda: datetime.now(UTC))
         self.holidays = sorted(holidays or [])
         self._command_locks = [threading.Lock() for _ in range(64)]
@@ -211,7 +213,8 @@ class Ledger(Application[UUID]):
         return self.recorder
 
     def today(self) -> date:
-        return self.clock().date()
+        """The business date now, in the ledger's time zone."""
+        return self.clock().astimezone(self.timezone).date()
 
     def act(self, principal: Principal, *, effective_on: date | None = None, reason: str = "",
             evidence: list[str] | None = None, expected_version: int | None = None) -> Act:
@@ -760,7 +763,7 @@ class Ledger(Application[UUID]):
 
     # -------------------------------------------------------------- reads
 
-    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+    def history(self, aggregate_id: UUID, *, missing: str = "object-not-found") -> list[HistoryEntry]:
         """Every event of one object, in order, with its log position and hashes (for auditors)."""
         table = self.log_recorder.events_table_name
         with self.log_recorder.datastore.transaction(commit=False) as curs:
@@ -781,8 +784,12 @@ class Ledger(Application[UUID]):
                 evidence=list(event.evidence), payload=payload,
             ))
         if not entries:
-            raise NotFound(f"nothing recorded for {aggregate_id}", code="project-not-found")
+            raise NotFound(f"nothing recorded for {aggregate_id}", code=missing)
         return entries
+
+    def object(self, aggregate_id: UUID, version: int | None = None) -> LedgerAggregate:
+        """Any object of the ledger (a project, department, agency, …) as of ``version`` (default: now)."""
+        return self._read(LedgerAggregate, aggregate_id, "object-not-found", version)
 
     def version_as_of(self, aggregate_id: UUID, instant: datetime) -> int:
         """The object's version as recorded at ``instant`` (transaction time); 0 if it did not exist yet."""

@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[ErrorKind, str, str]] = {
     "text-too-long": (ErrorKind.INVALID, "Text too long", "文本过长"),
     "reason-required": (ErrorKind.INVALID, "A reason is required", "须说明理由"),
     "project-not-found": (ErrorKind.NOT_FOUND, "Project not found", "项目不存在"),
+    "object-not-found": (ErrorKind.NOT_FOUND, "Nothing is recorded under this id", "该编号下无任何记录"),
     "department-not-found": (ErrorKind.NOT_FOUND, "Department not found", "部门不存在"),
     "agency-not-found": (ErrorKind.NOT_FOUND, "Agency not found", "第三方机构不存在"),
     "indicator-not-found": (ErrorKind.NOT_FOUND, "Indicator not found", "指标不存在"),
