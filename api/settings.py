@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", description="Where business dates are reckoned: the default "
                           "effective_on of a command and the scheduler's 'today'.")
     read_pool_size: int = Field(default=8, ge=1, le=200, description="Connections for queries (per process).")
+    workers: int = Field(default=1, ge=1, le=64, description="HTTP worker processes (uvicorn); each follows the "
+                         "log too, but only one applies a page at a time.")
+    log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$",
+                           description="uvicorn's log level (info logs every request)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(
