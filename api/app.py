@@ -22,8 +22,9 @@ from api.database import database_url
 from api.integrity import open_log
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
-from api.routers import admin, catalogue, history, log, operations, organisations, projects, reads
+from api.routers import admin, catalogue, events, history, log, operations, organisations, projects, reads
 from api.settings import Settings
+from api.watch import LogWatcher
 from ledger.application import Ledger
 from ledger.tlog import TransparencyLog
 from projections.catalog import read_models
@@ -102,6 +103,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.projections = Runner(url, read_models(), page=settings.projection_page)
         app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))
+        app.state.watcher = LogWatcher(url)
+        app.state.watcher.start()
         checkpointer = Checkpointer(app.state.log, settings.checkpoint_interval)
         if settings.checkpoint_interval > 0:
             checkpointer.start()
@@ -113,6 +116,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.watcher.stop()
             stop_projections.set()
             if settings.run_projections:
                 follower.join(timeout=10)
@@ -135,7 +139,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     install(app)
     for router in (projects.router, organisations.departments, organisations.agencies,
                    organisations.blacklist_router, catalogue.indicators, catalogue.rulesets, catalogue.samples,
-                   reads.router, history.router, log.router, log.bundles, admin.router, operations.router):
+                   reads.router, history.router, log.router, log.bundles, events.router, admin.router,
+                   operations.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -638,3 +638,27 @@ class ProblemType(BaseModel):
     status: int
     title: str
     title_zh: str
+
+
+class EventOut(BaseModel):
+    """One event of the feed, with what a subscriber needs to verify it (its position and leaf hash)."""
+
+    position: int = Field(description="Its leaf index: dense, from 0, in commit order")
+    type: str = Field(examples=["Project.BudgetApproved"])
+    aggregate_id: UUID
+    version: int
+    recorded_at: datetime
+    effective_on: date | None
+    principal: dict[str, str | None]
+    reason: str
+    evidence: list[str]
+    payload: dict[str, Any] = Field(description="The event's own fields; amounts and scores as exact strings")
+    leaf_hash: str = Field(description="hex SHA-256(0x00 ‖ canonical bytes); prove it with /log/proofs/inclusion")
+
+
+class EventPageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"events": [], "next": 516, "head": 517}]})
+
+    events: list[EventOut]
+    next: int = Field(description="Pass as ?after= for what follows (-1: nothing yet); persist it as your cursor")
+    head: int = Field(description="Events in the log when this page was read")

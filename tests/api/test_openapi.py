@@ -83,6 +83,8 @@ def test_the_live_service_keeps_its_own_openapi_document(live: tuple[str, dict[s
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/events/stream":
+            continue  # a response that never ends, by design: test_events.py follows it
         operations += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
