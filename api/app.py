@@ -22,9 +22,21 @@ from api.database import database_url
 from api.integrity import open_log
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
-from api.routers import admin, catalogue, events, history, log, operations, organisations, projects, reads
+from api.routers import (
+    admin,
+    catalogue,
+    events,
+    history,
+    log,
+    operations,
+    organisations,
+    projects,
+    reads,
+    subscriptions,
+)
 from api.settings import Settings
 from api.watch import LogWatcher
+from api.webhooks import Dispatcher, WebhookStore
 from ledger.application import Ledger
 from ledger.tlog import TransparencyLog
 from projections.catalog import read_models
@@ -83,6 +95,11 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
             "checkpoint_size": checkpoint[0] if checkpoint else 0}
 
 
+def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
+    return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
+                      timeout=settings.webhook_timeout)
+
+
 def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     metrics = Metrics()
 
@@ -105,6 +122,12 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         metrics.gauges(lambda: _gauges(app.state.read_pool))
         app.state.watcher = LogWatcher(url)
         app.state.watcher.start()
+        app.state.webhooks = WebhookStore(url)
+        if settings.create_schema:
+            app.state.webhooks.create_tables()
+        dispatcher = dispatcher_for(settings, url)
+        if settings.run_dispatcher:
+            dispatcher.start()
         checkpointer = Checkpointer(app.state.log, settings.checkpoint_interval)
         if settings.checkpoint_interval > 0:
             checkpointer.start()
@@ -116,6 +139,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if settings.run_dispatcher:
+                dispatcher.stop()
             await app.state.watcher.stop()
             stop_projections.set()
             if settings.run_projections:
@@ -139,8 +164,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     install(app)
     for router in (projects.router, organisations.departments, organisations.agencies,
                    organisations.blacklist_router, catalogue.indicators, catalogue.rulesets, catalogue.samples,
-                   reads.router, history.router, log.router, log.bundles, events.router, admin.router,
-                   operations.router):
+                   reads.router, history.router, log.router, log.bundles, events.router, subscriptions.router,
+                   admin.router, operations.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -215,6 +215,28 @@ def _worker(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _dispatcher(settings: Settings, _: argparse.Namespace) -> int:
+    """Deliver webhooks until interrupted (run beside services started with JIXIAO_RUN_DISPATCHER=false)."""
+    from api.app import dispatcher_for
+    from api.webhooks import WebhookStore
+
+    url = database_url(settings)
+    if settings.create_schema:
+        WebhookStore(url).create_tables()
+    dispatcher = dispatcher_for(settings, url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    dispatcher.start()
+    print("delivering webhooks (Ctrl-C to stop) …", flush=True)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        dispatcher.stop()
+    return 0
+
+
 def _projections(settings: Settings, args: argparse.Namespace) -> int:
     runner = _runner(settings)
     if args.projections_command == "status":
@@ -253,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--workers", type=int, default=1, help="processes recomputing leaf hashes (default 1)")
     verify.set_defaults(handler=_verify)
     commands.add_parser("worker", help="keep the read models following the log").set_defaults(handler=_worker)
+    commands.add_parser("dispatcher", help="deliver webhooks to subscribers").set_defaults(handler=_dispatcher)
     projections = commands.add_parser("projections", help="the read models").add_subparsers(
         dest="projections_command", required=True)
     projections.add_parser("status", help="each read model's position, the log head, lag, digest").set_defaults(

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
                          "log too, but only one applies a page at a time.")
     log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$",
                            description="uvicorn's log level (info logs every request)")
+    run_dispatcher: bool = Field(default=True, description="Deliver webhooks inside the service (false: run "
+                                 "`jixiao dispatcher` as its own process).")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="Failed attempts at one event before "
+                                      "a subscription is dead-lettered.")
+    webhook_backoff: float = Field(default=1.0, gt=0, le=3600, description="Seconds before the first retry; "
+                                   "doubling each time (with jitter), at most an hour.")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds a receiver has to answer.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(

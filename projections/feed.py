@@ -19,6 +19,8 @@ from uuid import UUID
 
 from psycopg import sql
 
+from ledger.values import Principal, Role
+from projections import queries
 from projections.base import Conn
 
 EVENTS = "ledger_events"
@@ -120,3 +122,13 @@ def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilt
     # was read may lie beyond it, hence the max.
     scanned = last if len(rows) == limit else max(min(window_end, head - 1), last)
     return FeedPage(events, max(scanned, start), head)
+
+
+def visible_to(conn: Conn, principal: Principal, types: tuple[str, ...] = ()) -> FeedFilter:
+    """What ``principal`` may follow: finance and auditors everything, a department its own projects and record,
+    anyone else the public events."""
+    if principal.role in (Role.FINANCE, Role.AUDITOR):
+        return FeedFilter(types)
+    if principal.role == Role.DEPARTMENT:
+        return FeedFilter(types, objects=queries.department_objects(conn, principal.organisation))
+    return FeedFilter(types, public_only=True)

@@ -25,9 +25,7 @@ from api.problems import QUERY_PROBLEMS, documented
 from api.schemas import EventPageOut
 from api.watch import LogWatcher
 from ledger.errors import InvalidInput
-from ledger.values import Principal, Role
-from projections import feed, queries
-from projections.base import Conn
+from projections import feed
 
 router = APIRouter(prefix="/events", tags=["subscriptions"], route_class=LedgerRoute)
 
@@ -40,7 +38,7 @@ Types = Annotated[str | None, Query(max_length=2000, description="Comma-separate
                                     examples=["Project.*,Agency.Blacklisted"])]
 
 
-def _types(topics: str | None) -> tuple[str, ...]:
+def parse_types(topics: str | None) -> tuple[str, ...]:
     if not topics:
         return ()
     items = tuple(item.strip() for item in topics.split(",") if item.strip())
@@ -50,20 +48,11 @@ def _types(topics: str | None) -> tuple[str, ...]:
     return items
 
 
-def visible(conn: Conn, principal: Principal, types: tuple[str, ...]) -> feed.FeedFilter:
-    """What this principal may follow."""
-    if principal.role in (Role.FINANCE, Role.AUDITOR):
-        return feed.FeedFilter(types)
-    if principal.role == Role.DEPARTMENT:
-        return feed.FeedFilter(types, objects=queries.department_objects(conn, principal.organisation))
-    return feed.FeedFilter(types, public_only=True)
-
-
 @router.get("", response_model=EventPageOut, responses=QUERY_PROBLEMS)
 def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topics: Types = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
     """The log in position order after a cursor, each event with its type, payload, principal, times and hash."""
-    page = feed.read(conn, after, limit, visible(conn, principal, _types(topics)))
+    page = feed.read(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)))
     body = json.dumps({"events": page.events, "next": page.next, "head": page.head}, ensure_ascii=False,
                       separators=(",", ":"))
     return Response(body, media_type="application/json")
@@ -85,7 +74,7 @@ async def stream(request: Request, principal: PrincipalDep, after: After = None,
                                                    "comments while nothing happens")] = HEARTBEAT_SECONDS,
                  ) -> StreamingResponse:
     """Live events as Server-Sent Events: catch up from a position, then follow as they are recorded."""
-    types = _types(topics)
+    types = parse_types(topics)
     if last_event_id is not None and last_event_id.strip():
         if not last_event_id.strip().lstrip("-").isdigit():
             raise InvalidInput("Last-Event-ID must be a log position", field="Last-Event-ID")
@@ -95,7 +84,7 @@ async def stream(request: Request, principal: PrincipalDep, after: After = None,
 
     def page(cursor: int | None) -> feed.FeedPage:
         with pool.connection() as conn:
-            return feed.read(conn, cursor, STREAM_PAGE, visible(conn, principal, types))
+            return feed.read(conn, cursor, STREAM_PAGE, feed.visible_to(conn, principal, types))
 
     async def events() -> AsyncIterator[str]:
         cursor = after

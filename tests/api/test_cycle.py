@@ -227,6 +227,15 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert issued["token"] not in json.dumps(ok(s.get("admin", "/admin/tokens")))
     assert ok(s.client.delete(f"/admin/tokens/{issued['token_id']}", headers=s.headers("admin")))["revoked_at"]
 
+    hook = ok(s.post("auditor", "/subscriptions", {"url": "http://127.0.0.1:9/nowhere", "topics": ["Project.*"]}),
+              201)
+    assert len(hook["secret"]) >= 16
+    assert [item["id"] for item in ok(s.get("auditor", "/subscriptions"))] == [hook["id"]]
+    assert ok(s.post("auditor", f"/subscriptions/{hook['id']}/disable"))["status"] == "disabled"
+    assert ok(s.post("auditor", f"/subscriptions/{hook['id']}/enable"))["status"] == "active"
+    assert ok(s.get("auditor", f"/subscriptions/{hook['id']}"))["topics"] == ["Project.*"]
+    assert isinstance(ok(s.get("auditor", f"/subscriptions/{hook['id']}/deliveries")), list)
+    assert s.client.delete(f"/subscriptions/{hook['id']}", headers=s.headers("auditor")).status_code == 204
     feed = ok(s.get("auditor", "/events", after=-1, limit=1000))
     assert [event["position"] for event in feed["events"]] == list(range(feed["head"]))
 

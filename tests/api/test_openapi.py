@@ -36,7 +36,8 @@ def live(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     name = "jixiao_fuzz_" + SigningKey.generate("x").verifier.key_id.hex()
     url = ensure_database(pg_admin_url, name)
     key = SigningKey.generate(ORIGIN.replace("/", "-"))
-    app = create_app(settings_for(url, tmp_path_factory.mktemp("fuzz"), key))
+    # No dispatcher: the fuzzer's subscriptions name random hosts, and nothing here is about delivering to them.
+    app = create_app(settings_for(url, tmp_path_factory.mktemp("fuzz"), key, run_dispatcher=False))
     try:
         with LiveServer(app) as base:
             tokens = {who: app.state.tokens.issue(*principal, created_by="test")[0] for who, principal in {
