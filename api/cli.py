@@ -237,6 +237,28 @@ def _dispatcher(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _relay(settings: Settings, _: argparse.Namespace) -> int:
+    """Publish every event to NATS JetStream, resuming where it stopped, until interrupted."""
+    import asyncio
+
+    from api.relay import NatsRelay
+
+    relay = NatsRelay(database_url(settings), settings.nats_url, stream=settings.nats_stream,
+                      prefix=settings.nats_subject_prefix)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"relaying the log to {settings.nats_url}, stream {settings.nats_stream} (Ctrl-C to stop) …",
+              flush=True)
+        await relay.run(stop)
+
+    asyncio.run(main())
+    return 0
+
+
 def _projections(settings: Settings, args: argparse.Namespace) -> int:
     runner = _runner(settings)
     if args.projections_command == "status":
@@ -276,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
     commands.add_parser("worker", help="keep the read models following the log").set_defaults(handler=_worker)
     commands.add_parser("dispatcher", help="deliver webhooks to subscribers").set_defaults(handler=_dispatcher)
+    relay = commands.add_parser("relay", help="publish the log to other systems").add_subparsers(
+        dest="relay_target", required=True)
+    relay.add_parser("nats", help="to NATS JetStream (JIXIAO_NATS_URL, JIXIAO_NATS_STREAM)").set_defaults(
+        handler=_relay)
     projections = commands.add_parser("projections", help="the read models").add_subparsers(
         dest="projections_command", required=True)
     projections.add_parser("status", help="each read model's position, the log head, lag, digest").set_defaults(

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     webhook_backoff: float = Field(default=1.0, gt=0, le=3600, description="Seconds before the first retry; "
                                    "doubling each time (with jitter), at most an hour.")
     webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds a receiver has to answer.")
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="The NATS server(s) the relay publishes to "
+                          "(comma-separated).")
+    nats_stream: str = Field(default="JIXIAO", pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                             description="The JetStream stream (created if missing).")
+    nats_subject_prefix: str = Field(default="jixiao.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+                                     description="Subjects are <prefix>.<Aggregate>.<Event>.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(
