@@ -654,6 +654,8 @@ class EventOut(BaseModel):
     evidence: list[str]
     payload: dict[str, Any] = Field(description="The event's own fields; amounts and scores as exact strings")
     leaf_hash: str = Field(description="hex SHA-256(0x00 ‖ canonical bytes); prove it with /log/proofs/inclusion")
+    topic: str | None = Field(default=None, description="With with_state: the stored topic")
+    state: str | None = Field(default=None, description="With with_state: the stored bytes, base64")
 
 
 class EventPageOut(BaseModel):

@@ -11,6 +11,7 @@ undone (decimals stay exact strings, dates ISO), plus its position, leaf hash an
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,12 +54,16 @@ def _unwrap(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def event_json(row: Sequence[Any]) -> dict[str, Any]:
-    """One feed event from a row of (leaf_index, originator_id, version, topic, state, leaf_hash, recorded_at)."""
+def event_json(row: Sequence[Any], *, with_state: bool = False) -> dict[str, Any]:
+    """One feed event from a row of (leaf_index, originator_id, version, topic, state, leaf_hash, recorded_at).
+
+    ``with_state``: add the topic and the stored bytes (base64) the leaf hash commits to, so a subscriber can
+    recompute the hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log.
+    """
     position, originator_id, version, topic, state, leaf_hash, recorded_at = row
     stored: dict[str, Any] = json.loads(bytes(state), object_hook=_unwrap)
     principal = stored.get("principal") or {}
-    return {
+    event = {
         "position": position,
         "type": topic.rsplit(":", 1)[-1],
         "aggregate_id": str(originator_id),
@@ -72,6 +77,10 @@ def event_json(row: Sequence[Any]) -> dict[str, Any]:
         "payload": {key: value for key, value in stored.items() if key not in ENVELOPE},
         "leaf_hash": bytes(leaf_hash).hex(),
     }
+    if with_state:
+        event["topic"] = topic
+        event["state"] = base64.b64encode(bytes(state)).decode("ascii")
+    return event
 
 
 def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
@@ -88,7 +97,8 @@ def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
     return sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")"), params
 
 
-def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter()) -> FeedPage:
+def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter(), *,
+         with_state: bool = False) -> FeedPage:
     """Up to ``limit`` events after position ``after`` (None: from the start) that ``where`` admits."""
     head_row = conn.execute(sql.SQL("SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(
         sql.Identifier(EVENTS))).fetchone()
@@ -115,7 +125,7 @@ def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilt
         "SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, recorded_at FROM {} "
         "WHERE {} ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS), sql.SQL(" AND ").join(conditions))
     rows = conn.execute(query, [*params, limit]).fetchall()
-    events = [event_json(row) for row in rows]
+    events = [event_json(row, with_state=with_state) for row in rows]
     last = int(rows[-1][0]) if rows else start
     # A short page saw every position up to the window's end or the head: each position below the head (read
     # before the rows) was committed by then, as appends commit in position order. Rows committed since the head

@@ -50,9 +50,11 @@ def parse_types(topics: str | None) -> tuple[str, ...]:
 
 @router.get("", response_model=EventPageOut, responses=QUERY_PROBLEMS)
 def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topics: Types = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              with_state: Annotated[bool, Query(description="Also the topic and stored bytes (base64) the leaf "
+                                                "hash commits to, to recompute it")] = False) -> Response:
     """The log in position order after a cursor, each event with its type, payload, principal, times and hash."""
-    page = feed.read(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)))
+    page = feed.read(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)), with_state=with_state)
     body = json.dumps({"events": page.events, "next": page.next, "head": page.head}, ensure_ascii=False,
                       separators=(",", ":"))
     return Response(body, media_type="application/json")

@@ -92,11 +92,12 @@ def shared_service(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
 class LiveServer:
     """The app served by uvicorn on a free loopback port, in a thread: real HTTP, as clients see it."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, *, started: bool = False) -> None:
+        """``started``: the app's lifespan already runs (a TestClient holds it); serve it as it is."""
         import uvicorn
 
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="on"))
+                                                    lifespan="off" if started else "on"))
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
 
     def __enter__(self) -> str:
