@@ -10,7 +10,6 @@ stream — so a crash between publishing and recording costs nothing. Subscriber
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -86,10 +85,9 @@ class NatsRelay:
     async def _publish_page(self, db: psycopg.AsyncConnection[Any], js: Any, position: int) -> int:
         page = await asyncio.to_thread(self._read, position)
         for event in page.events:
-            payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-            await js.publish(subject_of(self.prefix, event["type"]), payload, stream=self.stream,
-                             headers={"Nats-Msg-Id": str(event["position"])})
-            position = event["position"]
+            await js.publish(subject_of(self.prefix, event.type), event.json.encode(), stream=self.stream,
+                             headers={"Nats-Msg-Id": str(event.position)})
+            position = event.position
         if page.events:
             await db.execute(f"UPDATE {POSITIONS} SET position = %s WHERE name = %s",  # noqa: S608
                              (position, self.name))

@@ -650,9 +650,10 @@ class EventOut(BaseModel):
     recorded_at: datetime
     effective_on: date | None
     principal: dict[str, str | None]
-    reason: str
-    evidence: list[str]
-    payload: dict[str, Any] = Field(description="The event's own fields; amounts and scores as exact strings")
+    payload: dict[str, Any] = Field(description=(
+        "The event exactly as stored (the JSON its leaf hash commits to): its fields with principal, effective_on, "
+        "reason and evidence; exact values typed as {\"_type_\": \"decimal_str\", \"_data_\": \"4800000.00\"} "
+        "(also date_iso, datetime_iso, uuid_hex, principal, indicator) — ledger.transcodings.untyped() reads them"))
     leaf_hash: str = Field(description="hex SHA-256(0x00 ‖ canonical bytes); prove it with /log/proofs/inclusion")
     topic: str | None = Field(default=None, description="With with_state: the stored topic")
     state: str | None = Field(default=None, description="With with_state: the stored bytes, base64")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import random
 import secrets
@@ -280,7 +279,7 @@ class Dispatcher:
             for event in page.events:
                 if not self._attempt(conn, subscription, event, row["secret"]):
                     return
-                subscription = _subscription({**row, "position": event["position"], "attempts": 0})
+                subscription = _subscription({**row, "position": event.position, "attempts": 0})
             if page.next > subscription.position:  # filtered out: move the cursor over what was scanned
                 conn.execute(f"UPDATE {SUBSCRIPTIONS} SET position = %s, updated_at = clock_timestamp() "  # noqa: S608
                              "WHERE id = %s AND position < %s", (page.next, subscription_id, page.next))
@@ -288,12 +287,12 @@ class Dispatcher:
                 return
 
     def _attempt(self, conn: psycopg.Connection[tuple[Any, ...]], subscription: Subscription,
-                 event: dict[str, Any], secret: str) -> bool:
-        body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+                 event: feed.FeedEvent, secret: str) -> bool:
+        body = event.json.encode()
         timestamp = str(int(time.time()))
         delivery = uuid4()
         headers = {"Content-Type": "application/json", "User-Agent": "jixiao-ledger-webhooks/1",
-                   "X-Jixiao-Position": str(event["position"]), "X-Jixiao-Event-Type": event["type"],
+                   "X-Jixiao-Position": str(event.position), "X-Jixiao-Event-Type": event.type,
                    "X-Jixiao-Delivery": str(delivery), "X-Jixiao-Subscription": str(subscription.id),
                    "X-Jixiao-Timestamp": timestamp, "X-Jixiao-Signature": sign(secret, timestamp, body)}
         started = time.perf_counter()
@@ -310,10 +309,10 @@ class Dispatcher:
         with conn.transaction():
             conn.execute(f"INSERT INTO {DELIVERIES} (subscription_id, position, attempt, delivery_id, status_code, "  # noqa: S608
                          "error, duration_ms) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                         (subscription.id, event["position"], attempt, delivery, status, error, round(duration, 2)))
+                         (subscription.id, event.position, attempt, delivery, status, error, round(duration, 2)))
             if error is None:
                 conn.execute(f"UPDATE {SUBSCRIPTIONS} SET position = %s, attempts = 0, last_error = NULL, "  # noqa: S608
-                             "updated_at = clock_timestamp() WHERE id = %s", (event["position"], subscription.id))
+                             "updated_at = clock_timestamp() WHERE id = %s", (event.position, subscription.id))
                 return True
             dead = attempt >= self.max_attempts
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)  # noqa: S311
@@ -323,7 +322,7 @@ class Dispatcher:
                 "WHERE id = %s", (attempt, error, "dead" if dead else "active", delay, subscription.id))
         if dead:
             logger.warning("webhook subscription %s dead-lettered at position %s after %s attempts: %s",
-                           subscription.id, event["position"], attempt, error)
+                           subscription.id, event.position, attempt, error)
         return False
 
 

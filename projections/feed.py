@@ -5,14 +5,15 @@ there: nothing missed, nothing twice. A filtered view (by type, by what a role m
 over everything it scanned, and a page scans a bounded window of the log, so a rare filter costs the same as a
 common one.
 
-Each event is given as plain JSON: the stored state with the transcoder's ``{"_type_", "_data_"}`` wrappers
-undone (decimals stay exact strings, dates ISO), plus its position, leaf hash and both times.
+Each event is rendered as JSON by PostgreSQL itself: the indexed columns (position, type, aggregate, version,
+both times, principal, leaf hash) and, as ``payload``, the stored event **verbatim** — the very JSON the leaf hash
+commits to, in which exact values are typed: ``{"_type_": "decimal_str", "_data_": "4800000.00"}`` (also
+``date_iso``, ``datetime_iso``, ``uuid_hex``, ``principal``, ``indicator``; see :mod:`ledger.transcodings`).
+Nothing is decoded and re-encoded in Python, so the feed streams at the speed of reading the rows.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +27,21 @@ from projections.base import Conn
 
 EVENTS = "ledger_events"
 SCAN_WINDOW = 10_000  # log positions one page looks at, at most, when a filter skips most of them
-ENVELOPE = ("originator_id", "originator_version", "timestamp", "originator_topic", "principal", "effective_on",
-            "reason", "evidence")
 # What the public may follow: disclosures, and the blacklist (a blacklisting only if it was published).
 PUBLIC_TYPES = ("Project.Disclosed", "Agency.Blacklisted", "Agency.BlacklistLifted", "Agency.BlacklistExpired")
+
+# One event as JSON text, assembled by PostgreSQL: no decoding in Python, the stored state spliced in as it is.
+EVENT_JSON = (
+    "'{\"position\":' || leaf_index || ',\"type\":' || to_json(split_part(topic, ':', 2)) || "
+    "',\"aggregate_id\":\"' || originator_id || '\",\"version\":' || originator_version || "
+    "',\"recorded_at\":' || to_json(recorded_at) || ',\"effective_on\":' || coalesce(to_json(effective_on)::text, "
+    "'null') || ',\"principal\":{\"id\":' || coalesce(to_json(principal_id)::text, 'null') || ',\"role\":' || "
+    "coalesce(to_json(principal_role)::text, 'null') || ',\"organisation\":' || "
+    "coalesce(to_json(principal_org)::text, 'null') || '},\"leaf_hash\":\"' || encode(leaf_hash, 'hex') || "
+    "'\",\"payload\":' || convert_from(state, 'UTF8')"
+)
+WITH_STATE = (" || ',\"topic\":' || to_json(topic) || ',\"state\":\"' || "
+              "translate(encode(state, 'base64'), E'\\n', '') || '\"'")
 
 
 @dataclass(frozen=True)
@@ -40,47 +52,20 @@ class FeedFilter:
 
 
 @dataclass(frozen=True)
+class FeedEvent:
+    position: int
+    type: str  # "Project.BudgetApproved"
+    json: str  # the whole event as JSON text
+
+
+@dataclass(frozen=True)
 class FeedPage:
-    events: list[dict[str, Any]]
+    events: list[FeedEvent]
     next: int  # the position to ask `after=` next: the last position this page scanned
     head: int  # the log's size when read
 
-
-def _unwrap(obj: dict[str, Any]) -> Any:
-    """The transcoder's ``{"_type_": …, "_data_": …}`` as the plain value (uuids in their usual form)."""
-    if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-        data = obj["_data_"]
-        return str(UUID(data)) if obj["_type_"] == "uuid_hex" else data
-    return obj
-
-
-def event_json(row: Sequence[Any], *, with_state: bool = False) -> dict[str, Any]:
-    """One feed event from a row of (leaf_index, originator_id, version, topic, state, leaf_hash, recorded_at).
-
-    ``with_state``: add the topic and the stored bytes (base64) the leaf hash commits to, so a subscriber can
-    recompute the hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log.
-    """
-    position, originator_id, version, topic, state, leaf_hash, recorded_at = row
-    stored: dict[str, Any] = json.loads(bytes(state), object_hook=_unwrap)
-    principal = stored.get("principal") or {}
-    event = {
-        "position": position,
-        "type": topic.rsplit(":", 1)[-1],
-        "aggregate_id": str(originator_id),
-        "version": version,
-        "recorded_at": recorded_at.isoformat(),
-        "effective_on": stored.get("effective_on"),
-        "principal": {"id": principal.get("id"), "role": principal.get("role"),
-                      "organisation": principal.get("organisation")},
-        "reason": stored.get("reason", ""),
-        "evidence": stored.get("evidence", []),
-        "payload": {key: value for key, value in stored.items() if key not in ENVELOPE},
-        "leaf_hash": bytes(leaf_hash).hex(),
-    }
-    if with_state:
-        event["topic"] = topic
-        event["state"] = base64.b64encode(bytes(state)).decode("ascii")
-    return event
+    def json(self) -> str:
+        return f'{{"events":[{",".join(event.json for event in self.events)}],"next":{self.next},"head":{self.head}}}'
 
 
 def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
@@ -99,7 +84,11 @@ def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
 
 def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter(), *,
          with_state: bool = False) -> FeedPage:
-    """Up to ``limit`` events after position ``after`` (None: from the start) that ``where`` admits."""
+    """Up to ``limit`` events after position ``after`` (None: from the start) that ``where`` admits.
+
+    ``with_state``: each event also carries its topic and stored bytes (base64), so a subscriber can recompute the
+    leaf hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log.
+    """
     head_row = conn.execute(sql.SQL("SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(
         sql.Identifier(EVENTS))).fetchone()
     head = int(head_row[0]) if head_row else 0
@@ -121,12 +110,12 @@ def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilt
     if where.objects is not None:
         conditions.append(sql.SQL("originator_id = ANY(%s)"))
         params.append(list(where.objects))
-    query = sql.SQL(
-        "SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, recorded_at FROM {} "
-        "WHERE {} ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS), sql.SQL(" AND ").join(conditions))
+    rendered = EVENT_JSON + (WITH_STATE if with_state else "") + " || '}'"
+    query = sql.SQL("SELECT leaf_index, split_part(topic, ':', 2), {} FROM {} WHERE {} ORDER BY leaf_index LIMIT %s"
+                    ).format(sql.SQL(rendered), sql.Identifier(EVENTS), sql.SQL(" AND ").join(conditions))
     rows = conn.execute(query, [*params, limit]).fetchall()
-    events = [event_json(row, with_state=with_state) for row in rows]
-    last = int(rows[-1][0]) if rows else start
+    events = [FeedEvent(int(position), kind, text) for position, kind, text in rows]
+    last = events[-1].position if events else start
     # A short page saw every position up to the window's end or the head: each position below the head (read
     # before the rows) was committed by then, as appends commit in position order. Rows committed since the head
     # was read may lie beyond it, hence the max.

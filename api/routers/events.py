@@ -8,7 +8,6 @@ the published blacklist).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -55,14 +54,11 @@ def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topi
                                                 "hash commits to, to recompute it")] = False) -> Response:
     """The log in position order after a cursor, each event with its type, payload, principal, times and hash."""
     page = feed.read(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)), with_state=with_state)
-    body = json.dumps({"events": page.events, "next": page.next, "head": page.head}, ensure_ascii=False,
-                      separators=(",", ":"))
-    return Response(body, media_type="application/json")
+    return Response(page.json(), media_type="application/json")
 
 
-def _sse(event: dict[str, Any]) -> str:
-    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event['position']}\nevent: {event['type']}\ndata: {data}\n\n"
+def _sse(event: feed.FeedEvent) -> str:
+    return f"id: {event.position}\nevent: {event.type}\ndata: {event.json}\n\n"
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={

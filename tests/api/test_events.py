@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from api.app import create_app
 from ledger import merkle
+from ledger.transcodings import untyped
 from tests.api.conftest import ROLES, LiveServer, Service, settings_for
 from tests.api.world import World, build, expect
 
@@ -40,7 +42,8 @@ def test_the_feed_is_the_whole_log_in_order_with_no_gaps_across_pages(service: S
     history = expect(service.get("auditor", f"/projects/{events[-1]['aggregate_id']}/history"), 200)
     assert history[-1]["leaf_hash"] == events[-1]["leaf_hash"]
     approved = next(event for event in events if event["type"] == "Project.BudgetApproved")
-    assert approved["payload"] == {"amount": "1000000.00"}
+    assert approved["payload"]["amount"] == {"_type_": "decimal_str", "_data_": "1000000.00"}  # as stored: exact
+    assert untyped(approved["payload"])["amount"] == Decimal("1000000.00")
     assert approved["principal"] == {"id": "fin-wang", "role": "finance", "organisation": "市财政局"}
     assert approved["effective_on"] == "2021-01-15"
     proof = expect(service.get(None, "/log/proofs/inclusion", leaf_index=approved["position"]), 200)
@@ -60,7 +63,7 @@ def test_the_feed_filters_by_type_and_by_what_the_role_may_see(service: Service)
     declared, _ = feed_all(service, "finance", limit=50, topics="Project.Declared,Agency.Registered")
     assert [event["type"] for event in declared] == ["Agency.Registered"] * 2 + ["Project.Declared"] * 2
     public, _ = feed_all(service, None, limit=50)
-    assert [(event["type"], event["payload"]) for event in public] == [("Project.Disclosed", {"what": "goals"})]
+    assert [(event["type"], event["payload"]["what"]) for event in public] == [("Project.Disclosed", "goals")]
     health, _ = feed_all(service, "health", limit=50)
     assert {event["aggregate_id"] for event in health} == {world.declared, world.health}
     refused = service.get("finance", "/events", topics="Project;DROP")
