@@ -1,6 +1,6 @@
 """Subscribers' view: commit-to-delivery latency of SSE and webhooks, and feed throughput beside raw reads.
 
-    python -m bench.bench_subscriptions [--rate R] [--seconds S] [--feed-events N] [--page P]
+    python -m bench.bench_subscriptions [--rate R] [--seconds S] [--feed-events N] [--page P] [--writers W]
 
 The service runs as its own process (``jixiao serve``, loopback). This process:
 
@@ -90,10 +90,10 @@ def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
     return server
 
 
-def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int) -> None:
+def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int) -> None:
     url = db.url
     settings = server_settings(url)
-    token, projects, _, _, _ = prepare(url, 1)
+    token, projects, _, _, _ = prepare(url, writers)
     ledger = Ledger(url)
     written: list[int] = []
     try:
@@ -116,17 +116,27 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                                         daemon=True)
             follower.start()
             time.sleep(1.0)
-            project = projects[0]
             act = Act(FINANCE, EFFECTIVE_ON, reason="督导")
-            interval = 1 / rate
+            interval = writers / rate  # each writer's share of the rate, on a project of its own
             began = time.perf_counter()
-            for n in range(int(rate * seconds)):
-                due = began + n * interval
-                pause = due - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
-                written.append(ledger.note_key_evaluation_supervision(act, project.id, project.evaluation_id,
-                                                                      notes(n)).position)
+            lock = threading.Lock()
+
+            def write(k: int) -> None:
+                project = projects[k]
+                for n in range(int(rate * seconds / writers)):
+                    pause = began + (n + k / writers) * interval - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    position = ledger.note_key_evaluation_supervision(act, project.id, project.evaluation_id,
+                                                                      notes(n)).position
+                    with lock:
+                        written.append(position)
+
+            threads = [threading.Thread(target=write, args=(k,)) for k in range(writers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
             achieved = len(written) / (time.perf_counter() - began)
             deadline = time.monotonic() + 30
             wanted = set(written)
@@ -175,7 +185,7 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                        f"synchronous_commit={settings['synchronous_commit']})"),
         ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}"),
         ("parameters", f"--rate {rate} --seconds {seconds} --feed-events {feed_events} --page {page} "
-                       f"(commands recorded at {achieved:,.0f}/s)"),
+                       f"--writers {writers} (commands recorded at {achieved:,.0f}/s)"),
     ):
         print(f"  {key + ':':<12}{value}")
     print()
@@ -213,11 +223,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of recording")
     parser.add_argument("--feed-events", type=int, default=50_000, help="events in the log the feed pages through")
     parser.add_argument("--page", type=int, default=1000, help="events per feed page")
+    parser.add_argument("--writers", type=int, default=4, help="threads recording, each on a project of its own")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or args.feed_events < 1 or not 1 <= args.page <= 1000:
         parser.error("rate, seconds and feed-events must be positive; page 1..1000")
     with bench_database("jixiao_bench_subs") as db:
-        run(db, args.rate, args.seconds, args.feed_events, args.page)
+        run(db, args.rate, args.seconds, args.feed_events, args.page, args.writers)
 
 
 if __name__ == "__main__":
