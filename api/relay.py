@@ -4,12 +4,14 @@ PostgreSQL stays the source of truth; JetStream fans out. Each event goes to ``<
 (e.g. ``jixiao.events.Project.BudgetApproved``) with ``Nats-Msg-Id`` = its position, so JetStream drops a
 repeat within its duplicate window. Beyond that window the relay itself never repeats: it resumes after
 whichever is later, its own tracking position (``relay_positions``) or the position of the last message in the
-stream — so a crash between publishing and recording costs nothing. Subscribers use durable JetStream consumers.
+stream — so a crash between publishing and recording costs nothing. One relay per stream runs at a time (an
+advisory lock): extra replicas wait and take over when it dies. Subscribers use durable JetStream consumers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -49,6 +51,10 @@ class NatsRelay:
             js = connection.jetstream()
             await self._ensure_stream(js)
             async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as db:
+                # One relay per stream at a time: a second replica waits here and takes over if the first dies.
+                await self._lead(db, stop)
+                if stop.is_set():
+                    return
                 await db.execute(SCHEMA)
                 await db.execute(f"INSERT INTO {POSITIONS} (name, position) VALUES (%s, -1) "  # noqa: S608
                                  "ON CONFLICT (name) DO NOTHING", (self.name,))
@@ -61,6 +67,15 @@ class NatsRelay:
                             await self._wait(listener, stop)
         finally:
             await connection.drain()
+
+    async def _lead(self, db: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            cursor = await db.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self.name,))
+            row = await cursor.fetchone()
+            if row and row[0]:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=2.0)
 
     async def _ensure_stream(self, js: Any) -> None:
         try:
