@@ -366,7 +366,7 @@ class DemoRun:
             project = self.project(spec)
             if not any(item["month"] >= month for item in project.monitoring):
                 executed = max((approved * share).quantize(Decimal("0.01")), project.executed)
-                if month == 4 and spec.code in (RED_DEVIATION, YELLOW_DEVIATION, UNANSWERED_DEVIATION):
+                if month == 4 and spec.code in (RED_DEVIATION, YELLOW_DEVIATION):
                     executed = (approved * Decimal("0.15")).quantize(Decimal("0.01"))
                 shortfall = "征地协调滞后，工程进度慢于计划" if executed < approved * Decimal("0.4") else ""
                 ledger.report_monitoring(self.dept(spec, on), pid, month=month, executed=executed,
