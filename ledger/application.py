@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from ledger.errors import Forbidden, InvalidInput, NotFound, RuleViolation, Vers
 from ledger.organisations import Agency, Department, Misconduct, agency_id, department_id
 from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id
 from ledger.recorder import CommandAlreadyRecorded, CommandRecord, LedgerRecorder, is_command_conflict
+from ledger.sweeps import Sweep, SweepContext, SweepReport, SweepWatch, sweep_named
 from ledger.transcodings import register_ledger_transcodings
 from ledger.values import (
     SYSTEM,
@@ -52,8 +54,10 @@ from ledger.values import (
 )
 
 A = TypeVar("A", bound=LedgerAggregate)
+T = TypeVar("T")
 
 SNAPSHOT_INTERVAL = 50
+SCHEDULED_ATTEMPTS = 5  # a time-driven rule that keeps losing races on one object gives up (and is retried next run)
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "principal",
                        "effective_on", "reason", "evidence"})
 
@@ -168,17 +172,22 @@ class Ledger(Application[UUID]):
     )
 
     def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
-                 holidays: list[date] | None = None, create_schema: bool = True,
-                 timezone: tzinfo = UTC) -> None:
+                 holidays: list[date] | None = None, working_weekends: list[date] | None = None,
+                 create_schema: bool = True, timezone: tzinfo = UTC) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
-        schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today")."""
+        schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
+        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar."""
         self.create_schema = create_schema
         self.database_url = database_url
         self.timezone = timezone
         self.clock = clock or (lambda: datetime.now(UTC))
         self.holidays = sorted(holidays or [])
+        self.working_weekends = sorted(working_weekends or [])
         self._command_locks = [threading.Lock() for _ in range(64)]
         super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
+        self.sweep_watch = SweepWatch(self.log_recorder.datastore, self.log_recorder.events_table_name)
+        if create_schema:
+            self.sweep_watch.create_tables()
 
     # ------------------------------------------------------------ plumbing
 
@@ -320,6 +329,75 @@ class Ledger(Application[UUID]):
                     self._evict(aggregate_id)
                 raise
 
+    def _decide(self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object],
+                after: Callable[[A], T]) -> tuple[Written | None, list[str], T, int, int]:
+        """A time-driven rule applied to one object: load, let the aggregate decide, save what it recorded.
+
+        Returns what was written, the event types raised, ``after`` of the object as saved, its version, and how
+        many races were lost. A lost race (another writer — another scheduler, say — saved first) is a version
+        conflict: the object is reloaded and the rule decides again on what is now recorded, so what the other
+        writer raised is never raised twice.
+        """
+        conflicts = 0
+        for _ in range(SCHEDULED_ATTEMPTS):
+            with self._lock_for(aggregate_id):
+                aggregate = self._get(cls, aggregate_id, code, copy=False)
+                try:
+                    decide(aggregate)
+                    raised = [type(event).__qualname__ for event in aggregate.pending_events]
+                    written = self._save(aggregate) if raised else None
+                except VersionConflict:
+                    conflicts += 1  # _save dropped the object from the cache: the next attempt reloads it
+                    continue
+                except BaseException:
+                    if aggregate.pending_events:
+                        self._evict(aggregate_id)
+                    raise
+                return written, raised, after(aggregate), aggregate.version, conflicts
+        raise VersionConflict(f"{aggregate_id} kept changing while a scheduled rule applied to it; it is tried again "
+                              "on the next run", code="version-conflict")
+
+    def _sweep_context(self, today: date | None) -> SweepContext:
+        params, version = self._rules()
+        return SweepContext(today or self.today(), params, version, tuple(self.holidays),
+                            tuple(self.working_weekends))
+
+    def _apply_sweep(self, sweep: Sweep[Any], object_id: UUID, today: date | None) -> Written | None:
+        context = self._sweep_context(today)
+        written, _, _, _, _ = self._decide(sweep.aggregate, object_id, sweep.not_found_code,
+                                           lambda aggregate: sweep.decide(aggregate, context), lambda _: None)
+        return written
+
+    def sweep(self, name: str, today: date | None = None) -> SweepReport:
+        """Run one time-driven rule (``ledger.sweeps.SWEEPS``) for ``today`` over every object it may apply to —
+        which the log's indexed columns and the watch list find without replaying the others. Idempotent."""
+        sweep = sweep_named(name)
+        day = today or self.today()
+        covered = self.sweep_watch.refresh(sweep, day)
+        context = self._sweep_context(day)  # read after the refresh, so a ruleset it saw adopted is the one used
+        raised: Counter[str] = Counter()
+        positions: list[int] = []
+        visits: list[tuple[UUID, int, date | None]] = []
+        conflicts = 0
+        candidates = self.sweep_watch.due(sweep, day)
+        try:
+            for object_id in candidates:
+                written, names, check_on, version, lost = self._decide(
+                    sweep.aggregate, object_id, sweep.not_found_code,
+                    lambda aggregate: sweep.decide(aggregate, context),
+                    lambda aggregate: sweep.next_check(aggregate, context))
+                raised.update(names)
+                positions += written.positions if written else []
+                visits.append((object_id, version, check_on))
+                conflicts += lost
+        finally:
+            self.sweep_watch.checked(sweep, covered, visits)  # what was visited stays visited if a later one fails
+        return SweepReport(name, day, len(candidates), dict(raised), positions, conflicts)
+
+    def next_sweep_check(self, after: date) -> date | None:
+        """The earliest day after ``after`` on which some sweep has an object due (simulations skip to it)."""
+        return self.sweep_watch.next_check(after)
+
     def ruleset(self) -> Ruleset:
         return self._read(Ruleset, RULESET_ID, "ruleset-not-found")
 
@@ -448,18 +526,21 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.review_monitoring(_month(month), reason(opinion, "opinion"), act.principal, act.effective_on,
                                       act.reason, act.evidence)
-            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on)
+            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on,
+                                     self.working_weekends)
             return self._save(project, act=act)
 
     def detect_deviation(self, pid: UUID, today: date | None = None, principal: Principal = SYSTEM) -> Written | None:
         """Evaluate the latest monitoring against the rules; record a deviation once per period."""
         if principal.role not in (Role.SYSTEM, Role.FINANCE):
             raise Forbidden("only finance or the scheduler detect deviations", code="role-not-allowed")
-        params, version = self._rules()
-        project = self.project(pid)
-        if not project.detect_deviation(params, version, self.holidays, principal, today or self.today()):
-            return None
-        return self._save(project)
+        context = self._sweep_context(today)
+        written, _, _, _, _ = self._decide(
+            Project, pid, "project-not-found",
+            lambda project: project.detect_deviation(context.params, context.ruleset_version, context.holidays,
+                                                     principal, context.today, context.working_weekends),
+            lambda _: None)
+        return written
 
     def order_corrective_action(self, act: Act, pid: UUID, decision: str, amount: object | None = None,
                                 deviation_month: int | None = None) -> Written:
@@ -476,10 +557,7 @@ class Ledger(Application[UUID]):
 
     def suspend_unanswered_funding(self, pid: UUID, today: date | None = None) -> Written | None:
         """暂缓拨款 raised by the scheduler when a deviation's answer is overdue."""
-        project = self.project(pid)
-        if not project.suspend_funding_if_unanswered(today or self.today(), SYSTEM):
-            return None
-        return self._save(project)
+        return self._apply_sweep(sweep_named("funding-suspension"), pid, today)
 
     def self_evaluate(self, act: Act, pid: UUID, actuals: Mapping[str, object], executed: object) -> Written:
         """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset."""
@@ -633,10 +711,14 @@ class Ledger(Application[UUID]):
 
     def mark_rectifications_overdue(self, pid: UUID, today: date | None = None) -> Written | None:
         """Past its deadline an open rectification is recorded overdue, once (scheduler)."""
-        project = self.project(pid)
-        if not project.mark_rectifications_overdue(today or self.today(), SYSTEM):
-            return None
-        return self._save(project)
+        return self._apply_sweep(sweep_named("rectifications-overdue"), pid, today)
+
+    def raise_deadline_notices(self, pid: UUID, today: date | None = None,
+                               principal: Principal = SYSTEM) -> Written | None:
+        """临期提醒 / 逾期: each open obligation's approaching and missed notices, once each (scheduler only)."""
+        if not principal.is_system:
+            raise Forbidden("deadline notices are raised by the scheduler", code="role-not-allowed")
+        return self._apply_sweep(sweep_named("deadlines"), pid, today)
 
     def disclose(self, act: Act, pid: UUID, what: str) -> Written:
         """信息公开 by finance: goals with the budget draft, results with the final accounts."""
@@ -725,10 +807,8 @@ class Ledger(Application[UUID]):
             return self._save(agency, act=act)
 
     def expire_blacklistings(self, name: str, today: date | None = None) -> Written | None:
-        agency = self.agency(name)
-        if not agency.expire_blacklistings(today or self.today(), SYSTEM):
-            return None
-        return self._save(agency)
+        """失信黑名单期满: a blacklisting whose period has ended is recorded expired, once (scheduler)."""
+        return self._apply_sweep(sweep_named("blacklist-expiry"), agency_id(name), today)
 
     # ------------------------------------------- indicator library, rules
 

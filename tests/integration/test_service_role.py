@@ -16,6 +16,7 @@ from ledger.application import CommandKey, Ledger
 from ledger.checkpoint import SigningKey
 from ledger.tlog import TransparencyLog
 from tests.conftest import FINANCE, act
+from tests.integration.test_application import approved_project
 
 pytestmark = pytest.mark.db
 
@@ -52,6 +53,13 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
         assert written.position == app.head() - 1
     finally:
         app.close()
+    app = Ledger(service_url, create_schema=False)
+    try:
+        approved_project(app)
+        report = app.sweep("deadlines", date(2021, 8, 8))  # the scheduler's bookkeeping is writable too
+        assert report.raised == {"Project.DeadlineApproaching": 1}
+    finally:
+        app.close()
     log = TransparencyLog(service_url, origin="test/log", signing_key=SigningKey.generate("test-log"))
     try:
         assert log.sign_checkpoint() is not None
@@ -66,6 +74,7 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     "ALTER TABLE ledger_events DISABLE TRIGGER ALL",
     "SET session_replication_role = replica",
     "UPDATE ledger_checkpoints SET note = note",
+    "DELETE FROM ledger_sweep_watch",
     "DROP TABLE ledger_events",
     "DELETE FROM ledger_commands",
 ])
