@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from api.auth import TokenStore
 from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
-from api.database import database_url
+from api.database import database_url, open_ledger
 from api.integrity import open_log
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
@@ -34,11 +34,11 @@ from api.routers import (
     reads,
     subscriptions,
 )
+from api.scheduler import Scheduler
 from api.settings import Settings
 from api.watch import LogWatcher
 from api.webhooks import Dispatcher, WebhookStore
 from ledger.application import Ledger
-from ledger.tlog import TransparencyLog
 from projections.catalog import read_models
 from projections.runner import Runner
 
@@ -58,32 +58,6 @@ An **event-sourced, tamper-evident audit ledger** for comprehensive budget perfo
 Authenticate with `Authorization: Bearer <token>` (`jixiao token create`); without a token you are `public` and
 see what was disclosed and the public blacklist.
 """
-
-
-class Checkpointer:
-    """Signs a checkpoint every ``interval`` seconds when the log has grown (and once at start)."""
-
-    def __init__(self, log: TransparencyLog, interval: float) -> None:
-        self.log = log
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="jixiao-checkpointer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.log.sign_checkpoint()
-            except Exception:  # a failed signing must not stop the next one
-                logger.exception("signing a checkpoint failed")
-            if self._stop.wait(self.interval):
-                return
 
 
 def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
@@ -108,8 +82,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         own = ledger is None
         url = database_url(settings)
         app.state.settings = settings
-        app.state.ledger = ledger or Ledger(url, holidays=settings.holidays, create_schema=settings.create_schema,
-                                            timezone=settings.zone)
+        app.state.ledger = ledger or open_ledger(settings, url)
         app.state.ledger.bootstrap()
         app.state.log = open_log(settings, url)
         app.state.read_pool = ConnectionPool(url, min_size=1, max_size=settings.read_pool_size,
@@ -128,9 +101,9 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         dispatcher = dispatcher_for(settings, url)
         if settings.run_dispatcher:
             dispatcher.start()
-        checkpointer = Checkpointer(app.state.log, settings.checkpoint_interval)
-        if settings.checkpoint_interval > 0:
-            checkpointer.start()
+        app.state.scheduler = Scheduler.for_service(settings, app.state.ledger, app.state.log, url)
+        if settings.run_scheduler:
+            app.state.scheduler.start()
         stop_projections = threading.Event()
         follower = threading.Thread(target=app.state.projections.run, args=(stop_projections,),
                                     name="jixiao-projections", daemon=True)
@@ -145,8 +118,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
             stop_projections.set()
             if settings.run_projections:
                 follower.join(timeout=10)
-            if settings.checkpoint_interval > 0:
-                checkpointer.stop()
+            if settings.run_scheduler:
+                app.state.scheduler.stop()
             app.state.read_pool.close()
             app.state.log.close()
             if own:

@@ -8,18 +8,22 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from uuid import UUID
 
-from api.database import database_url, display_url, stop_embedded_server
+from api.database import database_url, display_url, open_ledger, stop_embedded_server
 from api.integrity import open_log, signing_key
+from api.scheduler import JobBook, Jobs, Scheduler, build_jobs, current_leader
 from api.settings import Settings, load_settings
 from ledger.application import Ledger
 from ledger.audit import BundleError, dumps_bundle, export_bundle, verify_bundle
 from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.errors import DomainError
 from ledger.project import project_id
+from ledger.sweeps import SWEEPS
 from ledger.tlog import ProofUnavailable, TransparencyLog, verify_log
 from projections.catalog import read_model, read_models
 from projections.runner import Runner
@@ -46,7 +50,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
 def _demo(settings: Settings, _: argparse.Namespace) -> int:
     from api.demo import format_summary, run_demo
 
-    ledger = Ledger(database_url(settings), holidays=settings.holidays, create_schema=settings.create_schema)
+    ledger = open_ledger(settings, database_url(settings))
     try:
         ledger.bootstrap()
         print(format_summary(run_demo(ledger)))
@@ -73,6 +77,7 @@ def _db_migrate(settings: Settings, _: argparse.Namespace) -> int:
         log.create_tables()
     finally:
         log.close()
+    JobBook(url).create_table()
     print(f"schema ready in {display_url(url)}")
     return 0
 
@@ -278,6 +283,87 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _service_parts(settings: Settings) -> Iterator[tuple[str, Ledger, TransparencyLog]]:
+    url = database_url(settings)
+    ledger = open_ledger(settings, url)
+    try:
+        ledger.bootstrap()
+        log = open_log(settings, url)
+        try:
+            yield url, ledger, log
+        finally:
+            log.close()
+    finally:
+        ledger.close()
+
+
+def _scheduler(settings: Settings, _: argparse.Namespace) -> int:
+    """Stand for the scheduler's leadership and run its jobs while leading, until interrupted."""
+    with _service_parts(settings) as (url, ledger, log):
+        scheduler = Scheduler.for_service(settings, ledger, log, url)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        scheduler.start()
+        print(f"scheduler {scheduler.jobs.runner} standing for leadership on {display_url(url)} (Ctrl-C to stop)",
+              flush=True)
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            scheduler.stop()
+    return 0
+
+
+def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    with _service_parts(settings) as (url, ledger, log):
+        jobs = Jobs(build_jobs(settings, ledger, log), JobBook(url), clock=ledger.clock, zone=settings.zone)
+        if settings.create_schema:
+            jobs.book.create_table()
+        if args.jobs_command == "list":
+            print(_jobs_table(jobs, url, settings))
+            return 0
+        today = jobs.today()
+        day = date.fromisoformat(args.today) if args.today else today
+        if day > today:
+            # A notice recorded for a day that has not come would be a false, permanent entry in the log.
+            print(f"refused: {day} is after today ({today} in {settings.timezone})", file=sys.stderr)
+            return 2
+        outcome = jobs.run(args.name, today=day, trigger="manual")
+        raised = ", ".join(f"{name} ×{count}" for name, count in sorted(outcome.raised.items())) or "nothing"
+        print(f"{args.name} for {day}: raised {raised} ({outcome.detail})")
+    return 0
+
+
+def _jobs_table(jobs: Jobs, url: str, settings: Settings) -> str:
+    zone = settings.zone
+    leader = current_leader(url)
+    lines = [f"leader: {leader[0]} (since {leader[1].astimezone(zone):%Y-%m-%d %H:%M:%S %Z})" if leader
+             else "leader: none (no scheduler is running)", ""]
+    book = jobs.book.runs()
+    lines.append(f"{'job':<24} {'every':>8}  {'last run':<19} {'for day':<10}  {'trigger':<9} {'status':<6} "
+                 f"{'runs':>6}  raised by the last run / last raised anything")
+    for job in jobs:
+        run = book.get(job.name)
+        every = f"{job.every.total_seconds():g}s"
+        if run is None:
+            lines.append(f"{job.name:<24} {every:>8}  never")
+            continue
+        last = ", ".join(f"{k} ×{v}" for k, v in sorted(run.last_raised.items())) or "nothing"
+        if run.last_status != "ok":
+            last = f"FAILED: {run.last_error}"
+        ever = ""
+        if run.raised and run.raised_at and run.raised != run.last_raised:
+            what = ", ".join(f"{k} ×{v}" for k, v in sorted(run.raised.items()))
+            ever = f" / {run.raised_at.astimezone(zone):%Y-%m-%d %H:%M}: {what}"
+        lines.append(f"{job.name:<24} {every:>8}  {run.last_started_at.astimezone(zone):%Y-%m-%d %H:%M:%S} "
+                     f"{run.last_today.isoformat():<10}  {run.last_trigger:<9} {run.last_status:<6} {run.runs:>6}  "
+                     f"{last}{ever}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jixiao", description="Jixiao Ledger 绩效账本")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -322,6 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token.add_parser("revoke", help="revoke a token by its id (tok_…)")
     revoke.add_argument("token_id")
     revoke.set_defaults(handler=_tokens)
+    commands.add_parser("scheduler", help="run the scheduler alone (one leader across all processes)").set_defaults(
+        handler=_scheduler)
+    jobs = commands.add_parser("jobs", help="the scheduler's jobs").add_subparsers(dest="jobs_command", required=True)
+    jobs.add_parser("list", help="each job's schedule, last run and what it raised").set_defaults(handler=_jobs)
+    run = jobs.add_parser("run", help="run one job now (idempotent), for today or a given past day")
+    run.add_argument("name", help="the job: " + ", ".join([*SWEEPS, "checkpoints"]))
+    run.add_argument("--today", help="the business day to run it for (YYYY-MM-DD, not after today)")
+    run.set_defaults(handler=_jobs)
     export = commands.add_parser("export", help="write an audit bundle for one project")
     export.add_argument("--project", required=True, help="project id, or YEAR/CODE such as 2021/NY-01")
     export.add_argument("--out", required=True, help="the bundle file to write")

@@ -18,6 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.settings import Settings
+from ledger.application import Ledger
 
 EMBEDDED_DATABASE = "jixiao"
 
@@ -103,3 +104,9 @@ def display_url(url: str) -> str:
     if params.get("password"):
         params["password"] = "****"  # noqa: S105 - a mask, not a secret
     return as_url(make_conninfo(**params))  # type: ignore[arg-type]
+
+
+def open_ledger(settings: Settings, url: str, *, create_schema: bool | None = None) -> Ledger:
+    """The ledger on ``url`` with the deployment's calendar: its timezone, holidays and worked weekend days."""
+    return Ledger(url, holidays=settings.holidays, working_weekends=settings.working_weekends, timezone=settings.zone,
+                  create_schema=settings.create_schema if create_schema is None else create_schema)

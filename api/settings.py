@@ -68,12 +68,32 @@ class Settings(BaseSettings):
     holidays: Annotated[list[date], NoDecode] = Field(
         default_factory=list, description="Public holidays (comma-separated ISO dates) skipped in working-day counts."
     )
+    working_weekends: Annotated[list[date], NoDecode] = Field(
+        default_factory=list, description="Saturdays and Sundays that are worked (调休上班, comma-separated ISO "
+        "dates): they count as working days.")
+    run_scheduler: bool = Field(
+        default=True, description="Stand for the scheduler's leadership inside the service (false: run `jixiao "
+        "scheduler` as its own process, or nowhere).")
+    sweep_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between runs of each time-driven job (deadlines, deviations, "
+        "suspension, overdue rectifications, blacklist expiry).")
+    scheduler_poll: float = Field(
+        default=2.0, gt=0, le=60, description="Seconds between a follower's tries for the scheduler's leadership "
+        "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.")
 
-    @field_validator("holidays", mode="before")
+    @field_validator("holidays", "working_weekends", mode="before")
     @classmethod
-    def _split_holidays(cls, value: object) -> object:
+    def _split_dates(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("working_weekends")
+    @classmethod
+    def _weekends_only(cls, value: list[date]) -> list[date]:
+        weekdays = [day.isoformat() for day in value if day.weekday() < 5]
+        if weekdays:
+            raise ValueError(f"working weekend days must be Saturdays or Sundays: {', '.join(weekdays)}")
         return value
 
     @field_validator("database_url")

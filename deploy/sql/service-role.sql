@@ -25,6 +25,7 @@ GRANT SELECT, INSERT ON ledger_commands TO :app_role;
 -- Snapshots are a cache of replayed state, checked against the events on every load: append and read.
 GRANT SELECT, INSERT ON ledger_snapshots TO :app_role;
 
--- The scheduler's bookkeeping beside the log: how far each time-driven rule has read the log and which objects it
--- must look at again when. Derived data (rebuilt by reading the log), so it is rewritten as work is done.
-GRANT SELECT, INSERT, UPDATE ON ledger_sweep_positions, ledger_sweep_watch TO :app_role;
+-- The scheduler's bookkeeping beside the log: how far each time-driven rule has read the log, which objects it must
+-- look at again when, and each job's last run. Not evidence of anything (the log is), so it is rewritten as work is
+-- done. `jixiao db migrate` creates these tables.
+GRANT SELECT, INSERT, UPDATE ON ledger_sweep_positions, ledger_sweep_watch, scheduler_jobs TO :app_role;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -12,6 +12,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.database import as_url
+from api.scheduler import JobBook
 from ledger.application import CommandKey, Ledger
 from ledger.checkpoint import SigningKey
 from ledger.tlog import TransparencyLog
@@ -27,6 +28,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "sql" / "service-role.
 def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
     """Schema created by the owner (the ledger fixture), then the role script applied as the owner."""
     TransparencyLog(database_url, origin="test/log").create_tables()
+    JobBook(database_url).create_table()  # as `jixiao db migrate` does
     role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
     script = SCRIPT.read_text().replace(":app_password", "'not-used-with-trust-auth'").replace(":app_role", role)
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -58,6 +60,11 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
         approved_project(app)
         report = app.sweep("deadlines", date(2021, 8, 8))  # the scheduler's bookkeeping is writable too
         assert report.raised == {"Project.DeadlineApproaching": 1}
+        book = JobBook(service_url)
+        for _ in range(2):
+            book.record("deadlines", started_at=datetime.now(UTC), today=date(2021, 8, 8), trigger="manual",
+                        runner="test:1", status="ok", error=None, raised=report.raised)
+        assert book.runs()["deadlines"].runs == 2
     finally:
         app.close()
     log = TransparencyLog(service_url, origin="test/log", signing_key=SigningKey.generate("test-log"))
