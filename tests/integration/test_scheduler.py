@@ -51,7 +51,7 @@ def scheduler_for(settings: Settings, ledger: Ledger, log: TransparencyLog, runn
     return Scheduler(jobs, settings.database_url, poll=settings.scheduler_poll)
 
 
-def wait_for(condition: object, timeout: float = 10.0) -> bool:
+def wait_for(condition: object, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if callable(condition) and condition():
@@ -74,10 +74,10 @@ def test_one_scheduler_leads_and_another_takes_over_when_it_stops(ledger: Ledger
         leader = current_leader(database_url)
         assert leader is not None
         assert leader[0] == "jixiao-scheduler first:1"
-        stopped = time.monotonic()
-        first.stop()
-        assert second.wait_until_leader(5)
-        assert time.monotonic() - stopped < 2
+        first.stop()  # waits for any job it is running, then lets go of the lock
+        released = time.monotonic()
+        assert second.wait_until_leader(10)
+        assert time.monotonic() - released < 3  # a few of the follower's 0.2 s polls, on a busy machine
         assert wait_for(lambda: (current_leader(database_url) or ("",))[0] == "jixiao-scheduler second:2")
         # The new leader keeps the schedule: what the first ran at its start is not due again for ten minutes.
         time.sleep(1.0)
@@ -105,7 +105,8 @@ def test_a_job_missed_while_no_scheduler_ran_is_made_once_on_start(ledger: Ledge
     scheduler.start()
     try:
         assert scheduler.wait_until_leader(5)
-        assert wait_for(lambda: book.runs()["deadlines"].runs == 2)
+        never_run = ("deviations", "funding-suspension", "rectifications-overdue", "blacklist-expiry")
+        assert wait_for(lambda: book.runs()["deadlines"].runs == 2 and set(never_run) <= set(book.runs()), 30)
         time.sleep(1.0)  # were the missed runs made one by one, they would be here by now
         runs = book.runs()
     finally:
@@ -114,8 +115,7 @@ def test_a_job_missed_while_no_scheduler_ran_is_made_once_on_start(ledger: Ledge
     assert (runs["deadlines"].last_runner, runs["deadlines"].last_today) == ("new:2", date(2021, 8, 8))
     assert runs["deadlines"].last_raised == {"Project.DeadlineApproaching": 1}
     assert runs["checkpoints"].runs == 1  # not due: its last run was ten minutes ago
-    assert {name: run.runs for name, run in runs.items() if name not in ("deadlines", "checkpoints")} == dict.fromkeys(
-        ("deviations", "funding-suspension", "rectifications-overdue", "blacklist-expiry"), 1)  # never run: at once
+    assert {name: runs[name].runs for name in never_run} == dict.fromkeys(never_run, 1)  # never run before: at once
 
 
 def test_the_job_book_keeps_the_last_run_and_the_last_thing_raised(database_url: str) -> None:

@@ -66,6 +66,11 @@ def leader_pid(url: str) -> int | None:
     return int(leader[0].rsplit(":", 1)[1]) if leader else None
 
 
+def ran_deadlines(url: str, pid: int) -> bool:
+    run = JobBook(url).runs().get("deadlines")
+    return run is not None and run.last_runner.endswith(f":{pid}")
+
+
 def wait_until(condition: object, timeout: float) -> float:
     """Seconds until ``condition()`` held (fails the test if it never did)."""
     started = time.monotonic()
@@ -125,7 +130,7 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
         wait_until(lambda: len(work_done) >= PROJECTS // 3, 30)
         leader = processes[leader_pid(database_url)]  # type: ignore[index]
         follower = next(process for process in processes.values() if process is not leader)
-        assert JobBook(database_url).runs()["deadlines"].last_runner.endswith(f":{leader.pid}")
+        wait_until(lambda: ran_deadlines(database_url, leader.pid), 30)
         leader.send_signal(signal.SIGKILL)
         killed = time.monotonic()
         handover = wait_until(lambda: leader_pid(database_url) == follower.pid, 20)
