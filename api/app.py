@@ -91,7 +91,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         if settings.create_schema:
             app.state.tokens.create_table()
         app.state.projections = Runner(url, read_models(), page=settings.projection_page)
-        app.state.projections.setup()
+        if settings.create_schema:
+            app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))
         app.state.watcher = LogWatcher(url)
         app.state.watcher.start()

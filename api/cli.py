@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -65,20 +66,25 @@ def _db_url(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _db_migrate(settings: Settings, _: argparse.Namespace) -> int:
-    """Create or update the schema (run as the database owner), then record ruleset version 1."""
+    """Create or upgrade the whole schema (run as the database owner), then record ruleset version 1."""
+    from api.schema import migrate
+
     url = database_url(settings)
-    ledger = Ledger(url, create_schema=True)
-    try:
-        ledger.bootstrap()
-    finally:
-        ledger.close()
-    log = TransparencyLog(url, origin=settings.log_origin)
-    try:
-        log.create_tables()
-    finally:
-        log.close()
-    JobBook(url).create_table()
+    migrate(url, settings)
     print(f"schema ready in {display_url(url)}")
+    return 0
+
+
+def _db_service_role(settings: Settings, args: argparse.Namespace) -> int:
+    """Create or update the role the services run as: append to the log and read it, nothing more."""
+    from api.schema import grant_service_role, service_role_sql
+
+    url = database_url(settings)
+    if args.print:
+        print(service_role_sql(args.role, url), end="")
+        return 0
+    grant_service_role(url, args.role, args.password or os.environ.get("JIXIAO_SERVICE_PASSWORD"))
+    print(f"role {args.role} may append to and read the ledger in {display_url(url)}")
     return 0
 
 
@@ -373,6 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("url", help="print the connection URL (for psql)").set_defaults(handler=_db_url)
     db.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(handler=_db_stop)
     db.add_parser("migrate", help="create the schema (as the database owner)").set_defaults(handler=_db_migrate)
+    role = db.add_parser("service-role", help="create or update the role the services run as (as the owner)")
+    role.add_argument("--role", required=True, help="its name, e.g. jixiao_app")
+    role.add_argument("--password", help="its password (or JIXIAO_SERVICE_PASSWORD); omitted: left as it is")
+    role.add_argument("--print", action="store_true", help="print the SQL instead of running it")
+    role.set_defaults(handler=_db_service_role)
     key = commands.add_parser("key", help="the checkpoint signing key").add_subparsers(dest="key_command",
                                                                                         required=True)
     key.add_parser("show", help="print the verifier (public) key").set_defaults(handler=_key_show)
