@@ -27,6 +27,7 @@ lint: $(INSTALLED)  ## ruff, mypy --strict, import layers
 
 bench: $(INSTALLED)  ## benchmarks, printed as ratios to raw PostgreSQL in the same run
 	$(BIN)/python -m bench.bench_write
+	$(BIN)/python -m bench.bench_http
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

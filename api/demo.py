@@ -1,28 +1,38 @@
-"""``jixiao demo``: a county-level city's fiscal year 2021, taken through the whole cycle.
+"""``jixiao demo``: a county-level city's fiscal year 2021, taken through the whole cycle day by day.
 
-Eight departments, 32 projects across the four budget books, two agencies.
-Every step is guarded by the state already recorded, so running the demo
-again (or after an interruption) records nothing twice.
+Eight departments, 32 projects across the four budget books, two agencies. The story is an agenda of dated steps,
+run in date order; each simulated morning the scheduler's time-driven rules (``ledger.sweeps``) run first, as the
+service's scheduler would, so deadlines, deviations, automatic suspension and overdue rectifications are raised by
+the ``system`` principal on the day they fall due. Every step is guarded by the state already recorded and every
+sweep is idempotent, so running the demo again (or after an interruption) records nothing twice.
 
 The story, beside the ordinary projects that run cleanly:
 - 智慧文旅平台建设 is rejected at the ex-ante assessment (不予支持);
-- 基本公共卫生服务项目's goals are rated 中, revised, then rated 良;
+- 基本公共卫生服务项目's goals are rated 中, revised, then rated 良; 旅游发展专项资金's goals come in three days
+  late (warned of on 24 October, missed on 1 November);
 - 老旧小区改造 PPP 项目 has a goal adjustment approved, 城乡低保资金 one rejected;
-- 高标准农田建设 shows a red deviation at June (budget reduced), 老旧小区改造 a yellow one;
-  农村饮水安全巩固提升 a yellow one nobody answers, so funding is suspended automatically;
+- every project is warned on 8 August that its January–July monitoring report is due; 国有资本收益上缴调入 files
+  it late;
+- the scheduler finds deviations the morning after a report: 高标准农田建设 and 老旧小区改造 are yellow in April
+  (answered in time: continue), then 高标准农田建设 red in July (budget reduced) and 老旧小区改造 yellow
+  (continue); 农村饮水安全巩固提升 is yellow in July and nobody answers, so its funding is suspended automatically
+  and a rectification required;
+- 国有企业改革成本支出 self-evaluates two days late;
 - finance draws the re-evaluation sample; one self-evaluation is caught as inflated (自评虚高);
-- 青海某会计师事务所 does the key evaluation of 高标准农田建设, is then found to have
-  falsified it and is blacklisted; 某咨询评估有限公司 re-does it;
-- rectifications follow: one accepted, one rejected then accepted, one overdue;
+- 青海某会计师事务所 does the key evaluation of 高标准农田建设, is then found to have falsified it and is
+  blacklisted; 某咨询评估有限公司 re-does it;
+- rectifications follow: one accepted, one rejected then accepted, one left overdue;
 - goals are disclosed with the budget, results with the final accounts.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +42,7 @@ from ledger.catalogue import sample_id
 from ledger.errors import DomainError
 from ledger.organisations import ASSESSMENT_DIMENSIONS, department_id
 from ledger.project import Disclosure, Project, Stage, project_id
+from ledger.sweeps import SWEEPS
 from ledger.values import Indicator, Principal
 
 YEAR = 2021
@@ -174,6 +185,10 @@ ADJUSTMENT_REJECTED = "MZ-01"
 RED_DEVIATION = "NY-01"
 YELLOW_DEVIATION = "ZJ-01"
 UNANSWERED_DEVIATION = "NY-02"
+LATE_GOALS = "WT-04"  # submitted 2020-11-03, after the 2020-10-31 deadline
+LATE_MONITORING = "GZ-04"  # the January–July report filed 2021-08-18, after 2021-08-15
+LATE_SELF_EVALUATION = "GZ-02"  # 2022-04-02, after 2022-03-31
+CLOSING_DAY = date(2022, 9, 30)
 WEAK = {"JY-04": Decimal("0.80"), "NY-02": Decimal("0.70"), "ZJ-04": Decimal("0.65"), "GZ-02": Decimal("0.50")}
 KEY_EVALUATED = "NY-01"
 LIBRARY = {
@@ -196,6 +211,16 @@ class DemoSummary:
     by_grade: dict[str, int]
     blacklist: list[dict[str, Any]]
     refusals: list[str] = field(default_factory=list)
+    scheduled: dict[str, int] = field(default_factory=dict)  # what the scheduler's sweeps raised, by event type
+    scheduled_on: dict[int, date] = field(default_factory=dict)  # log position -> the simulated day it was raised
+
+
+@dataclass(frozen=True)
+class Step:
+    """One dated step of the story; it does nothing if the ledger shows it was done."""
+
+    on: date
+    run: Callable[[], None]
 
 
 def department_principal(name: str) -> Principal:
@@ -244,10 +269,21 @@ def actuals_for(indicators: list[Indicator], share: Decimal) -> dict[str, object
 
 
 class DemoRun:
-    def __init__(self, ledger: Ledger) -> None:
+    """The agenda, run in date order; each simulated morning the sweeps run first.
+
+    ``every_day`` simulates every calendar day; otherwise only the days something can happen (a step's day, the
+    morning after anything was recorded, the next day a sweep has an object due). ``on_day`` is called at the
+    start of each simulated day (tests move their clock with it).
+    """
+
+    def __init__(self, ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None):
         self.ledger = ledger
         self.params = ledger.ruleset().parameters()
+        self.every_day = every_day
+        self.on_day = on_day
         self.refusals: list[str] = []
+        self.scheduled: Counter[str] = Counter()
+        self.scheduled_on: dict[int, date] = {}
 
     def finance(self, on: date, reason: str = "") -> Act:
         return Act(FINANCE, on, reason)
@@ -255,26 +291,64 @@ class DemoRun:
     def dept(self, spec: DemoProject, on: date, reason: str = "") -> Act:
         return Act(department_principal(spec.department), on, reason)
 
+    def project(self, spec: DemoProject) -> Project:
+        return self.ledger.project(project_id(YEAR, spec.code))
+
     def run(self) -> DemoSummary:
-        self.setup()
+        by_day: dict[date, list[Step]] = defaultdict(list)
+        for step in self.agenda():
+            by_day[step.on].append(step)  # within a day, in the story's order
+        step_days = sorted(by_day)
+        day, last = step_days[0], step_days[-1]
+        while day <= last:
+            head = self.ledger.head()
+            if self.on_day is not None:
+                self.on_day(day)
+            self.sweep(day)
+            for step in by_day.get(day, []):
+                step.run()
+            if self.every_day:
+                day += timedelta(days=1)
+                continue
+            following = [d for d in step_days if d > day][:1]
+            due = self.ledger.next_sweep_check(day)
+            following += [due] if due is not None else []
+            following += [day + timedelta(days=1)] if self.ledger.head() != head else []
+            day = min(following, default=last + timedelta(days=1))
+        summary = summarise(self.ledger, self.refusals)
+        summary.scheduled = dict(self.scheduled)
+        summary.scheduled_on = dict(self.scheduled_on)
+        return summary
+
+    def sweep(self, day: date) -> None:
+        """The scheduler's morning: every time-driven rule, in dependency order."""
+        for name in SWEEPS:
+            report = self.ledger.sweep(name, day)
+            self.scheduled.update(report.raised)
+            self.scheduled_on.update(dict.fromkeys(report.positions, day))
+
+    def agenda(self) -> list[Step]:
+        steps = self.setup_steps()
         for spec in PROJECTS:
-            self.plan_and_approve(spec)
+            steps += self.planning_steps(spec)
         for spec in PROJECTS:
-            self.implement(spec)
-        self.key_evaluation()
+            steps += self.implementation_steps(spec)
+        steps += self.key_evaluation_steps()
         for spec in PROJECTS:
-            self.self_evaluate(spec)
-        self.sample_and_re_evaluate()
-        self.blacklist_bad_agency()
-        for spec in PROJECTS:
-            self.apply_and_rectify(spec)
-        self.assess_departments()
-        self.overdue_and_close()
-        return summarise(self.ledger, self.refusals)
+            steps += self.evaluation_steps(spec)
+        steps += self.sample_steps()
+        steps += self.blacklist_steps()
+        steps += self.rectification_steps()
+        steps.append(Step(date(2022, 6, 30), self.assess_departments))
+        steps += [Step(CLOSING_DAY, partial(self.close, spec)) for spec in PROJECTS]
+        return steps
 
     # ------------------------------------------------------------- set-up
 
-    def setup(self) -> None:
+    def setup_steps(self) -> list[Step]:
+        return [Step(date(2020, 8, 3), self.register), Step(date(2020, 10, 15), self.set_overall_goals)]
+
+    def register(self) -> None:
         ledger = self.ledger
         on = date(2020, 8, 3)
         for name in DEPARTMENTS:
@@ -290,210 +364,356 @@ class DemoRun:
         for code, definition in LIBRARY.items():
             if code not in library.indicators:
                 ledger.define_indicator(self.finance(on, "共性指标库"), code, definition)
+
+    def set_overall_goals(self) -> None:
         for name in WITH_OVERALL_GOALS:
-            department = ledger.department(name)
+            department = self.ledger.department(name)
             if str(YEAR) not in department.overall_goals:
                 goals = [f"{name}{YEAR}年度重点工作任务完成率达到95%以上", "部门预算执行率不低于90%"]
-                ledger.set_overall_goals(Act(department_principal(name), date(2020, 10, 15)), name, YEAR, goals)
+                self.ledger.set_overall_goals(Act(department_principal(name), date(2020, 10, 15)), name, YEAR, goals)
 
     # ------------------------------------------------- declare .. approve
 
-    def project(self, spec: DemoProject) -> Project:
-        return self.ledger.project(project_id(YEAR, spec.code))
+    def planning_steps(self, spec: DemoProject) -> list[Step]:
+        submitted_on = date(2020, 11, 3) if spec.code == LATE_GOALS else date(2020, 10, 20)
+        return [
+            Step(date(2020, 9, 10), partial(self.declare, spec)),
+            Step(date(2020, 9, 25), partial(self.assess_ex_ante, spec)),
+            Step(date(2020, 9, 30), partial(self.admit, spec)),
+            Step(submitted_on, partial(self.submit_goals, spec, submitted_on)),
+            Step(date(2020, 11, 5), partial(self.review_goals, spec)),
+            Step(date(2020, 11, 12), partial(self.revise_goals, spec)),
+            Step(date(2020, 11, 20), partial(self.review_revised_goals, spec)),
+            Step(date(2021, 1, 15), partial(self.approve_budget, spec)),
+            Step(date(2021, 1, 25), partial(self.disclose, spec, Disclosure.GOALS, date(2021, 1, 25),
+                                            "随部门预算公开")),
+        ]
 
-    def plan_and_approve(self, spec: DemoProject) -> None:
-        ledger, pid = self.ledger, project_id(YEAR, spec.code)
-        if not ledger.exists(pid):
-            ledger.declare_project(self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"), code=spec.code,
-                                   name=spec.name, kind=spec.kind, department=spec.department, fiscal_year_=YEAR,
-                                   budget_book=spec.book, special_category=spec.special, requested=spec.requested,
-                                   new_major=spec.new_major)
+    def declare(self, spec: DemoProject) -> None:
+        if not self.ledger.exists(project_id(YEAR, spec.code)):
+            self.ledger.declare_project(
+                self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"), code=spec.code, name=spec.name,
+                kind=spec.kind, department=spec.department, fiscal_year_=YEAR, budget_book=spec.book,
+                special_category=spec.special, requested=spec.requested, new_major=spec.new_major)
+
+    def assess_ex_ante(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None:
-            weak = spec.code == REJECTED_EX_ANTE
-            scores = dict.fromkeys(rules.EX_ANTE_DIMENSIONS, "11" if weak else "17")
-            ledger.assess_ex_ante(self.finance(date(2020, 9, 25), "事前绩效评估专家论证"), pid, scores)
-            project = self.project(spec)
+            points = "11" if spec.code == REJECTED_EX_ANTE else "17"
+            self.ledger.assess_ex_ante(self.finance(date(2020, 9, 25), "事前绩效评估专家论证"), project.id,
+                                       dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points))
+
+    def admit(self, spec: DemoProject) -> None:
+        project = self.project(spec)
         if project.stage == Stage.DECLARED:
-            ledger.admit_project(self.finance(date(2020, 9, 30), "纳入项目库"), pid)
-            project = self.project(spec)
+            self.ledger.admit_project(self.finance(date(2020, 9, 30), "纳入项目库"), project.id)
+
+    def submit_goals(self, spec: DemoProject, on: date) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.ADMITTED:
+            return
         goals = indicators_for(spec, self.params)
-        if project.stage == Stage.ADMITTED:
-            draft = goals
-            if spec.code == GOALS_RETURNED:  # the first draft leaves out the quality indicator's ambition
-                draft = [g if g.key != "I2" else Indicator(**{**vars(g), "target": Decimal(60)}) for g in goals]
-            ledger.submit_goals(self.dept(spec, date(2020, 10, 20)), pid, draft)
-            project = self.project(spec)
-        if project.stage == Stage.GOALS_SUBMITTED:
-            returned = spec.code == GOALS_RETURNED and project.goals_revisions == 0
-            rating = "中" if returned else ("良" if spec.code in WEAK else "优")
-            fixes = "电子健康档案建档率目标偏低，应不低于国家基本公共卫生服务规范要求" if returned else ""
-            ledger.review_goals(self.finance(date(2020, 11, 5), "绩效目标审核"), pid, rating, fixes)
-            project = self.project(spec)
+        if spec.code == GOALS_RETURNED:  # the first draft leaves out the quality indicator's ambition
+            goals = [g if g.key != "I2" else Indicator(**{**vars(g), "target": Decimal(60)}) for g in goals]
+        self.ledger.submit_goals(self.dept(spec, on), project.id, goals)
+
+    def review_goals(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.GOALS_SUBMITTED or project.goals_revisions:
+            return
+        returned = spec.code == GOALS_RETURNED
+        rating = "中" if returned else ("良" if spec.code in WEAK else "优")
+        fixes = "电子健康档案建档率目标偏低，应不低于国家基本公共卫生服务规范要求" if returned else ""
+        self.ledger.review_goals(self.finance(date(2020, 11, 5), "绩效目标审核"), project.id, rating, fixes)
+
+    def revise_goals(self, spec: DemoProject) -> None:
+        project = self.project(spec)
         if project.stage == Stage.GOALS_RETURNED:
-            ledger.submit_goals(self.dept(spec, date(2020, 11, 12), "按审核意见修改"), pid, goals)
-            ledger.review_goals(self.finance(date(2020, 11, 20), "复审"), pid, "良", "")
-            project = self.project(spec)
+            self.ledger.submit_goals(self.dept(spec, date(2020, 11, 12), "按审核意见修改"), project.id,
+                                     indicators_for(spec, self.params))
+
+    def review_revised_goals(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.GOALS_SUBMITTED and project.goals_revisions:
+            self.ledger.review_goals(self.finance(date(2020, 11, 20), "复审"), project.id, "良", "")
+
+    def approve_budget(self, spec: DemoProject) -> None:
+        project = self.project(spec)
         if project.stage == Stage.GOALS_APPROVED:
-            ledger.approve_budget(self.finance(date(2021, 1, 15), "市人大批准2021年预算"), pid, spec.requested)
-            project = self.project(spec)
-        if project.stage == Stage.BUDGET_APPROVED and Disclosure.GOALS not in project.disclosed:
-            ledger.disclose(self.finance(date(2021, 1, 25), "随部门预算公开"), pid, Disclosure.GOALS)
+            self.ledger.approve_budget(self.finance(date(2021, 1, 15), "市人大批准2021年预算"), project.id,
+                                       spec.requested)
+
+    def disclose(self, spec: DemoProject, what: Disclosure, on: date, reason: str) -> None:
+        project = self.project(spec)
+        ready = Stage.BUDGET_APPROVED if what is Disclosure.GOALS else Stage.RESULTS_APPLIED
+        if project.stage == ready and what not in project.disclosed:
+            self.ledger.disclose(self.finance(on, reason), project.id, what)
 
     # ------------------------------------------------------ implementation
 
-    def implement(self, spec: DemoProject) -> None:
-        ledger, pid = self.ledger, project_id(YEAR, spec.code)
-        project = self.project(spec)
-        if project.stage != Stage.BUDGET_APPROVED or project.approved_amount is None:
-            return
-        approved = project.approved_amount
-        if spec.code == ADJUSTED and not project.adjustments:
-            goals = [g if g.key != "I1" else Indicator(**{**vars(g), "target": Decimal(10)}) for g in project.goals]
-            why = "两个小区纳入棚户区改造，改造数量调整为10个"
-            ledger.request_goal_adjustment(self.dept(spec, date(2021, 4, 12), why), pid, goals)
-            ledger.decide_goal_adjustment(self.finance(date(2021, 4, 20), "调整理由充分"), pid, 1, True)
-        if spec.code == ADJUSTMENT_REJECTED and not project.adjustments:
-            goals = [g if g.key != "I1" else Indicator(**{**vars(g), "target": Decimal(3800)}) for g in project.goals]
-            ledger.request_goal_adjustment(self.dept(spec, date(2021, 5, 6), "保障对象动态调整"), pid, goals)
-            ledger.decide_goal_adjustment(self.finance(date(2021, 5, 14), "保障人数下调缺乏依据，不予同意"), pid, 1,
-                                          False)
-        execution = {RED_DEVIATION: Decimal("0.18"), YELLOW_DEVIATION: Decimal("0.33"),
-                     UNANSWERED_DEVIATION: Decimal("0.35")}.get(spec.code, Decimal("0.52"))
-        progress = {g.key: Decimal(50) for g in self.project(spec).goals}
-        reports = [(4, date(2021, 5, 10), Decimal("0.30")), (7, date(2021, 8, 10), execution)]
-        for month, on, share in reports:
-            project = self.project(spec)
-            if not any(item["month"] >= month for item in project.monitoring):
-                executed = max((approved * share).quantize(Decimal("0.01")), project.executed)
-                if month == 4 and spec.code in (RED_DEVIATION, YELLOW_DEVIATION, UNANSWERED_DEVIATION):
-                    executed = (approved * Decimal("0.15")).quantize(Decimal("0.01"))
-                shortfall = "征地协调滞后，工程进度慢于计划" if executed < approved * Decimal("0.4") else ""
-                ledger.report_monitoring(self.dept(spec, on), pid, month=month, executed=executed,
-                                         indicator_progress=progress, shortfall_reasons=shortfall,
-                                         measures="加快施工进度" if shortfall else "")
-            for report in self.project(spec).monitoring:
-                if report["review"] is None:
-                    reviewed_on = date(YEAR, report["month"] + 1, 20)
-                    ledger.review_monitoring(self.finance(reviewed_on, "双监控审核"), pid, report["month"], "已审核")
-        project = self.project(spec)
-        unanswered = [d for d in project.deviations if not d["answered"]]
-        for deviation in unanswered:
-            if spec.code == RED_DEVIATION:
-                cut = (approved * Decimal("0.25")).quantize(Decimal("0.01"))
-                ledger.order_corrective_action(self.finance(date(2021, 8, 27), "执行严重滞后，收回部分资金统筹使用"),
-                                               pid, "reduce_budget", cut, deviation["month"])
-            elif spec.code == YELLOW_DEVIATION:
-                ledger.order_corrective_action(self.finance(date(2021, 8, 27), "已制定赶工计划，继续执行"), pid,
-                                               "continue", None, deviation["month"])
+    def implementation_steps(self, spec: DemoProject) -> list[Step]:
+        steps = []
+        if spec.code == ADJUSTED:
+            steps += [Step(date(2021, 4, 12), partial(self.request_adjustment, spec, date(2021, 4, 12), Decimal(10),
+                                                      "两个小区纳入棚户区改造，改造数量调整为10个")),
+                      Step(date(2021, 4, 20), partial(self.decide_adjustment, spec, date(2021, 4, 20), True,
+                                                      "调整理由充分"))]
+        if spec.code == ADJUSTMENT_REJECTED:
+            steps += [Step(date(2021, 5, 6), partial(self.request_adjustment, spec, date(2021, 5, 6), Decimal(3800),
+                                                     "保障对象动态调整")),
+                      Step(date(2021, 5, 14), partial(self.decide_adjustment, spec, date(2021, 5, 14), False,
+                                                      "保障人数下调缺乏依据，不予同意"))]
+        july_report = date(2021, 8, 18) if spec.code == LATE_MONITORING else date(2021, 8, 10)
+        steps += [
+            Step(date(2021, 5, 10), partial(self.report_monitoring, spec, 4, date(2021, 5, 10))),
+            Step(date(2021, 5, 20), partial(self.review_monitoring, spec, 4, date(2021, 5, 20))),
+            Step(date(2021, 5, 20), partial(self.answer_deviation, spec, 4, date(2021, 5, 20))),
+            Step(july_report, partial(self.report_monitoring, spec, 7, july_report)),
+            Step(date(2021, 8, 20), partial(self.review_monitoring, spec, 7, date(2021, 8, 20))),
+            Step(date(2021, 8, 20), partial(self.answer_deviation, spec, 7, date(2021, 8, 20))),
+        ]
         if spec.code == UNANSWERED_DEVIATION:
-            ledger.suspend_unanswered_funding(pid, date(2021, 9, 20))
-            if not self.project(spec).rectifications:
-                ledger.require_rectification(self.finance(date(2021, 9, 22), "偏差未按期纠正"), pid,
-                                             ["监控偏差未在规定时限内说明原因并纠偏"], "monitoring", date(2021, 11, 30))
+            steps.append(Step(date(2021, 8, 30), partial(self.rectify_unanswered, spec)))
+        return steps
 
-    def key_evaluation(self) -> None:
-        ledger, pid = self.ledger, project_id(YEAR, KEY_EVALUATED)
-        project = ledger.project(pid)
-        if project.key_evaluations:
+    def request_adjustment(self, spec: DemoProject, on: date, target: Decimal, reason: str) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.BUDGET_APPROVED and not project.adjustments:
+            goals = [g if g.key != "I1" else Indicator(**{**vars(g), "target": target}) for g in project.goals]
+            self.ledger.request_goal_adjustment(self.dept(spec, on, reason), project.id, goals)
+
+    def decide_adjustment(self, spec: DemoProject, on: date, approve: bool, reason: str) -> None:
+        project = self.project(spec)
+        if project.pending_adjustment is not None:
+            self.ledger.decide_goal_adjustment(self.finance(on, reason), project.id, 1, approve)
+
+    def report_monitoring(self, spec: DemoProject, month: int, on: date) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.BUDGET_APPROVED or any(item["month"] >= month for item in project.monitoring):
             return
-        ledger.commission_key_evaluation(self.finance(date(2021, 9, 6), "重点评价委托"), pid, BAD_AGENCY)
-        evaluation = next(iter(ledger.project(pid).key_evaluations))
-        ledger.review_key_evaluation(self.finance(date(2021, 9, 20), "评价方案审核"), pid, evaluation, "plan", True)
-        ledger.note_key_evaluation_supervision(self.finance(date(2021, 11, 3)), pid, evaluation,
-                                               "现场督导：抽查农田地块12处，问卷样本量不足")
-        ledger.review_key_evaluation(self.finance(date(2021, 12, 15), "评价报告审核"), pid, evaluation, "report",
-                                     True)
-        evaluator = Principal("qh-kjs-01", "agency", BAD_AGENCY)
-        ledger.score_key_evaluation(Act(evaluator, date(2021, 12, 20), "重点评价报告"), pid, evaluation,
-                                    {"decision": "15", "process": "19", "output": "34", "effect": "29"})
+        assert project.approved_amount is not None
+        approved = project.approved_amount
+        share = {RED_DEVIATION: Decimal("0.18"), YELLOW_DEVIATION: Decimal("0.33"),
+                 UNANSWERED_DEVIATION: Decimal("0.35")}.get(spec.code, Decimal("0.52"))
+        if month == 4:
+            share = Decimal("0.15") if spec.code in (RED_DEVIATION, YELLOW_DEVIATION) else Decimal("0.30")
+        executed = max((approved * share).quantize(Decimal("0.01")), project.executed)
+        shortfall = "征地协调滞后，工程进度慢于计划" if executed < approved * Decimal("0.4") else ""
+        self.ledger.report_monitoring(self.dept(spec, on), project.id, month=month, executed=executed,
+                                      indicator_progress={g.key: Decimal(50) for g in project.goals},
+                                      shortfall_reasons=shortfall, measures="加快施工进度" if shortfall else "")
 
-    def self_evaluate(self, spec: DemoProject) -> None:
+    def review_monitoring(self, spec: DemoProject, month: int, on: date) -> None:
+        project = self.project(spec)
+        if any(item["month"] == month and item["review"] is None for item in project.monitoring):
+            self.ledger.review_monitoring(self.finance(on, "双监控审核"), project.id, month, "已审核")
+
+    def answer_deviation(self, spec: DemoProject, month: int, on: date) -> None:
+        """Finance answers the deviations found in the red and yellow projects, within the working days allowed."""
+        project = self.project(spec)
+        if not any(d["month"] == month and not d["answered"] for d in project.deviations):
+            return
+        if spec.code == RED_DEVIATION and month == 7:
+            assert project.approved_amount is not None
+            cut = (project.approved_amount * Decimal("0.25")).quantize(Decimal("0.01"))
+            self.ledger.order_corrective_action(self.finance(on, "执行严重滞后，收回部分资金统筹使用"), project.id,
+                                                "reduce_budget", cut, month)
+        elif spec.code == RED_DEVIATION:
+            self.ledger.order_corrective_action(self.finance(on, "已约谈项目单位，督促加快执行进度"), project.id,
+                                                "continue", None, month)
+        elif spec.code == YELLOW_DEVIATION:
+            self.ledger.order_corrective_action(self.finance(on, "已制定赶工计划，继续执行"), project.id, "continue",
+                                                None, month)
+
+    def rectify_unanswered(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.funding_suspended and not project.rectifications:
+            self.ledger.require_rectification(self.finance(date(2021, 8, 30), "偏差未按期纠正，已暂缓拨款"),
+                                              project.id, ["监控偏差未在规定时限内说明原因并纠偏"], "monitoring",
+                                              date(2021, 11, 30))
+
+    # -------------------------------------------------- key evaluation
+
+    def key_evaluation_steps(self) -> list[Step]:
+        spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+        return [
+            Step(date(2021, 9, 6), partial(self.commission, spec, BAD_AGENCY, date(2021, 9, 6), "重点评价委托")),
+            Step(date(2021, 9, 20), partial(self.review_plan, spec, 1, date(2021, 9, 20))),
+            Step(date(2021, 11, 3), partial(self.supervise, spec, 1, date(2021, 11, 3),
+                                            "现场督导：抽查农田地块12处，问卷样本量不足")),
+            Step(date(2021, 12, 15), partial(self.review_report, spec, 1, date(2021, 12, 15))),
+            Step(date(2021, 12, 20), partial(self.score, spec, 1, Principal("qh-kjs-01", "agency", BAD_AGENCY),
+                                             date(2021, 12, 20),
+                                             {"decision": "15", "process": "19", "output": "34", "effect": "29"})),
+        ]
+
+    def evaluation(self, spec: DemoProject, number: int) -> tuple[str, dict[str, Any]] | None:
+        evaluations = list(self.project(spec).key_evaluations.items())
+        return evaluations[number - 1] if len(evaluations) >= number else None
+
+    def commission(self, spec: DemoProject, agency: str, on: date, reason: str, number: int = 1) -> None:
+        if len(self.project(spec).key_evaluations) == number - 1:
+            self.ledger.commission_key_evaluation(self.finance(on, reason), project_id(YEAR, spec.code), agency)
+
+    def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["plan_approved"] is None:
+            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), project_id(YEAR, spec.code), found[0],
+                                              "plan", True)
+
+    def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and not found[1]["supervision"]:
+            self.ledger.note_key_evaluation_supervision(self.finance(on), project_id(YEAR, spec.code), found[0], notes)
+
+    def review_report(self, spec: DemoProject, number: int, on: date) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["plan_approved"] and found[1]["report_approved"] is None:
+            self.ledger.review_key_evaluation(self.finance(on, "评价报告审核"), project_id(YEAR, spec.code), found[0],
+                                              "report", True)
+
+    def score(self, spec: DemoProject, number: int, evaluator: Principal, on: date, scores: dict[str, str]) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["report_approved"] and found[1]["score"] is None:
+            self.ledger.score_key_evaluation(Act(evaluator, on, "重点评价报告"), project_id(YEAR, spec.code), found[0],
+                                             scores)
+
+    # ------------------------------------------------ after the year
+
+    def evaluation_steps(self, spec: DemoProject) -> list[Step]:
+        evaluated_on = date(2022, 4, 2) if spec.code == LATE_SELF_EVALUATION else date(2022, 2, 25)
+        return [
+            Step(evaluated_on, partial(self.self_evaluate, spec, evaluated_on)),
+            Step(date(2022, 6, 10), partial(self.apply_results, spec)),
+            Step(date(2022, 7, 15), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 7, 15),
+                                            "随部门决算公开")),
+        ]
+
+    def self_evaluate(self, spec: DemoProject, on: date) -> None:
         project = self.project(spec)
         if project.stage != Stage.BUDGET_APPROVED or project.approved_amount is None:
             return
         share = WEAK.get(spec.code, Decimal(1))
         executed = (project.approved_amount * (Decimal("0.97") if share >= 1 else share)).quantize(Decimal("0.01"))
-        self.ledger.self_evaluate(self.dept(spec, date(2022, 2, 25), "2021年度单位自评"), project.id,
+        self.ledger.self_evaluate(self.dept(spec, on, "2021年度单位自评"), project.id,
                                   actuals_for(project.goals, share), max(executed, project.executed))
 
-    def sample_and_re_evaluate(self) -> None:
-        ledger = self.ledger
-        if not ledger.exists(sample_id(YEAR)):
-            ledger.draw_re_evaluation_sample(self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR, seed=SAMPLE_SEED)
-        drawn = [ledger.project(UUID(selected)) for selected in ledger.re_evaluation_sample(YEAR).selected]
-        # The drawn project with the highest self-evaluation does not survive scrutiny: 自评虚高.
-        boldest = max(drawn, key=lambda p: p.self_evaluation["total"] if p.self_evaluation else Decimal(0))
-        for project in drawn:
-            if project.re_evaluation is not None:
-                continue
-            inflated = project.id == boldest.id
-            scores = ({"decision": "11", "process": "14", "output": "26", "effect": "21"} if inflated
-                      else {"decision": "14", "process": "19", "output": "33", "effect": "28"})
-            ledger.re_evaluate(self.finance(date(2022, 5, 16), "财政再评价"), project.id, scores)
-            if inflated:
-                ledger.require_rectification(self.finance(date(2022, 5, 20), "自评虚高"), project.id,
-                                             ["自评结果与再评价差距较大，自评依据不充分"], "re_evaluation",
-                                             date(2022, 7, 31))
-
-    def blacklist_bad_agency(self) -> None:
-        ledger = self.ledger
-        agency = ledger.agency(BAD_AGENCY)
-        if not agency.misconduct:
-            ledger.record_misconduct(Act(FINANCE, date(2022, 3, 10), "", ["9" * 64]), BAD_AGENCY, "falsification",
-                                     "高标准农田建设重点评价中伪造现场勘查记录，评价结果不实")
-        if not ledger.agency(BAD_AGENCY).blacklistings:
-            basis = "依据《第三方机构预算绩效评价业务监督管理暂行办法》"
-            ledger.blacklist_agency(self.finance(date(2022, 3, 18), basis), BAD_AGENCY)
-        pid = project_id(YEAR, KEY_EVALUATED)
-        project = ledger.project(pid)
-        if len(project.key_evaluations) == 1:
-            try:
-                ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), pid, BAD_AGENCY)
-            except DomainError as refused:
-                self.refusals.append(f"{refused.code}: {refused.detail}")
-            ledger.commission_key_evaluation(self.finance(date(2022, 3, 22), "重新委托重点评价"), pid, OK_AGENCY)
-            evaluation = list(ledger.project(pid).key_evaluations)[-1]
-            ledger.review_key_evaluation(self.finance(date(2022, 3, 28)), pid, evaluation, "plan", True)
-            ledger.note_key_evaluation_supervision(self.finance(date(2022, 4, 15)), pid, evaluation,
-                                                   "现场督导：全面核查农田地块，样本覆盖率30%")
-            ledger.review_key_evaluation(self.finance(date(2022, 5, 6)), pid, evaluation, "report", True)
-            evaluator = Principal("zx-pg-01", "agency", OK_AGENCY)
-            ledger.score_key_evaluation(Act(evaluator, date(2022, 5, 10), "重点评价报告"), pid, evaluation,
-                                        {"decision": "13", "process": "15", "output": "27", "effect": "22"})
-            ledger.require_rectification(self.finance(date(2022, 5, 18), "重点评价发现问题"), pid,
-                                         ["部分地块灌排设施未达设计标准", "项目档案不完整"], "key_evaluation",
-                                         date(2022, 8, 31))
-
-    def apply_and_rectify(self, spec: DemoProject) -> None:
-        ledger = self.ledger
+    def apply_results(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.SELF_EVALUATED:
-            ledger.apply_results(self.finance(date(2022, 6, 10), "编制2023年预算时应用评价结果"), project.id)
-            project = self.project(spec)
-        if project.stage == Stage.RESULTS_APPLIED and Disclosure.RESULTS not in project.disclosed:
-            ledger.disclose(self.finance(date(2022, 7, 15), "随部门决算公开"), project.id, Disclosure.RESULTS)
-        for item in self.project(spec).rectifications:
-            if item["source"] == "key_evaluation":
-                continue  # left open: it will be recorded overdue
-            self.rectify(spec, item["no"], item["deadline"], first_report_rejected=item["source"] == "monitoring")
+            self.ledger.apply_results(self.finance(date(2022, 6, 10), "编制2023年预算时应用评价结果"), project.id)
 
-    def rectify(self, spec: DemoProject, number: int, deadline: date, *, first_report_rejected: bool) -> None:
-        ledger, pid = self.ledger, project_id(YEAR, spec.code)
+    def sample_steps(self) -> list[Step]:
+        return [Step(date(2022, 4, 8), self.draw_sample), Step(date(2022, 5, 16), self.re_evaluate),
+                Step(date(2022, 5, 20), self.rectify_inflated)]
 
-        def current() -> dict[str, Any]:
-            return self.project(spec).rectification(number)
+    def draw_sample(self) -> None:
+        if not self.ledger.exists(sample_id(YEAR)):
+            self.ledger.draw_re_evaluation_sample(self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR,
+                                                  seed=SAMPLE_SEED)
 
-        if current()["status"] == "open" and not current()["reports"]:
-            ledger.report_rectification(self.dept(spec, deadline - timedelta(days=20)), pid, number,
-                                        "补充完善佐证材料，逐项落实整改措施")
-        if current()["status"] == "reported" and first_report_rejected and len(current()["reports"]) == 1:
-            ledger.decide_rectification(self.finance(deadline - timedelta(days=14), "整改措施不具体，请细化"), pid,
-                                        number, False)
-            ledger.report_rectification(self.dept(spec, deadline - timedelta(days=7)), pid, number,
-                                        "制定分月用款计划，责任落实到人")
-        if current()["status"] == "reported":
-            ledger.decide_rectification(self.finance(deadline - timedelta(days=2), "整改到位"), pid, number, True)
+    def drawn(self) -> list[Project]:
+        return [self.ledger.project(UUID(selected)) for selected in self.ledger.re_evaluation_sample(YEAR).selected]
+
+    def boldest(self) -> Project:
+        """The drawn project with the highest self-evaluation: it does not survive scrutiny (自评虚高)."""
+        return max(self.drawn(), key=lambda p: p.self_evaluation["total"] if p.self_evaluation else Decimal(0))
+
+    def re_evaluate(self) -> None:
+        boldest = self.boldest()
+        for project in self.drawn():
+            if project.re_evaluation is not None:
+                continue
+            scores = ({"decision": "11", "process": "14", "output": "26", "effect": "21"} if project.id == boldest.id
+                      else {"decision": "14", "process": "19", "output": "33", "effect": "28"})
+            self.ledger.re_evaluate(self.finance(date(2022, 5, 16), "财政再评价"), project.id, scores)
+
+    def rectify_inflated(self) -> None:
+        project = self.boldest()
+        if project.re_evaluation and project.re_evaluation["inflated"] and not any(
+                item["source"] == "re_evaluation" for item in project.rectifications):
+            self.ledger.require_rectification(self.finance(date(2022, 5, 20), "自评虚高"), project.id,
+                                              ["自评结果与再评价差距较大，自评依据不充分"], "re_evaluation",
+                                              date(2022, 7, 31))
+
+    def blacklist_steps(self) -> list[Step]:
+        spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+        return [
+            Step(date(2022, 3, 10), self.record_misconduct),
+            Step(date(2022, 3, 18), self.blacklist),
+            Step(date(2022, 3, 21), partial(self.commission_blacklisted, spec)),
+            Step(date(2022, 3, 22), partial(self.commission, spec, OK_AGENCY, date(2022, 3, 22),
+                                            "重新委托重点评价", 2)),
+            Step(date(2022, 3, 28), partial(self.review_plan, spec, 2, date(2022, 3, 28))),
+            Step(date(2022, 4, 15), partial(self.supervise, spec, 2, date(2022, 4, 15),
+                                            "现场督导：全面核查农田地块，样本覆盖率30%")),
+            Step(date(2022, 5, 6), partial(self.review_report, spec, 2, date(2022, 5, 6))),
+            Step(date(2022, 5, 10), partial(self.score, spec, 2, Principal("zx-pg-01", "agency", OK_AGENCY),
+                                            date(2022, 5, 10),
+                                            {"decision": "13", "process": "15", "output": "27", "effect": "22"})),
+            Step(date(2022, 5, 18), partial(self.rectify_key_evaluation, spec)),
+        ]
+
+    def record_misconduct(self) -> None:
+        if not self.ledger.agency(BAD_AGENCY).misconduct:
+            self.ledger.record_misconduct(Act(FINANCE, date(2022, 3, 10), "", ["9" * 64]), BAD_AGENCY, "falsification",
+                                          "高标准农田建设重点评价中伪造现场勘查记录，评价结果不实")
+
+    def blacklist(self) -> None:
+        if not self.ledger.agency(BAD_AGENCY).blacklistings:
+            basis = "依据《第三方机构预算绩效评价业务监督管理暂行办法》"
+            self.ledger.blacklist_agency(self.finance(date(2022, 3, 18), basis), BAD_AGENCY)
+
+    def commission_blacklisted(self, spec: DemoProject) -> None:
+        if len(self.project(spec).key_evaluations) == 1:
+            try:
+                self.ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), project_id(YEAR, spec.code),
+                                                      BAD_AGENCY)
+            except DomainError as refused:
+                self.refusals.append(f"{refused.code}: {refused.detail}")
+
+    def rectify_key_evaluation(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if len(project.key_evaluations) == 2 and not any(
+                item["source"] == "key_evaluation" for item in project.rectifications):
+            self.ledger.require_rectification(self.finance(date(2022, 5, 18), "重点评价发现问题"), project.id,
+                                              ["部分地块灌排设施未达设计标准", "项目档案不完整"], "key_evaluation",
+                                              date(2022, 8, 31))
+
+    def rectification_steps(self) -> list[Step]:
+        """The unanswered deviation's rectification is rejected once, then accepted; the inflated self-evaluation's
+        is accepted; the key evaluation's is left open, so the scheduler records it overdue."""
+        steps = []
+        for deadline, source, rejected_first in ((date(2021, 11, 30), "monitoring", True),
+                                                 (date(2022, 7, 31), "re_evaluation", False)):
+            steps.append(Step(deadline - timedelta(days=20), partial(
+                self.rectify, deadline, source, "report", "补充完善佐证材料，逐项落实整改措施")))
+            if rejected_first:
+                steps += [Step(deadline - timedelta(days=14), partial(self.rectify, deadline, source, "reject",
+                                                                      "整改措施不具体，请细化")),
+                          Step(deadline - timedelta(days=7), partial(self.rectify, deadline, source, "report again",
+                                                                     "制定分月用款计划，责任落实到人"))]
+            steps.append(Step(deadline - timedelta(days=2), partial(self.rectify, deadline, source, "accept",
+                                                                    "整改到位")))
+        return steps
+
+    def rectify(self, deadline: date, source: str, action: str, text: str) -> None:
+        on = {"report": deadline - timedelta(days=20), "reject": deadline - timedelta(days=14),
+              "report again": deadline - timedelta(days=7), "accept": deadline - timedelta(days=2)}[action]
+        for pid in self.ledger.project_ids():
+            project = self.ledger.project(pid)
+            for item in project.rectifications:
+                if item["deadline"] != deadline or item["source"] != source:
+                    continue
+                department = Act(department_principal(project.department), on)
+                if action == "report" and item["status"] == "open" and not item["reports"]:
+                    self.ledger.report_rectification(department, pid, item["no"], text)
+                elif action == "reject" and item["status"] == "reported" and len(item["reports"]) == 1:
+                    self.ledger.decide_rectification(self.finance(on, text), pid, item["no"], False)
+                elif action == "report again" and item["status"] == "open" and len(item["reports"]) == 1:
+                    self.ledger.report_rectification(department, pid, item["no"], text)
+                elif action == "accept" and item["status"] == "reported":
+                    self.ledger.decide_rectification(self.finance(on, text), pid, item["no"], True)
 
     def assess_departments(self) -> None:
         for rank, name in enumerate(DEPARTMENTS):
@@ -503,15 +723,10 @@ class DemoRun:
             self.ledger.assess_department(self.finance(date(2022, 6, 30), "2021年度部门综合绩效考评"), name, YEAR,
                                           scores)
 
-    def overdue_and_close(self) -> None:
-        ledger = self.ledger
-        for spec in PROJECTS:
-            pid = project_id(YEAR, spec.code)
-            ledger.mark_rectifications_overdue(pid, date(2022, 9, 1))
-            project = ledger.project(pid)
-            closable = {Stage.RESULTS_APPLIED, Stage.REJECTED}
-            if Stage(project.stage) in closable and not project.open_rectifications:
-                ledger.close_project(self.finance(date(2022, 9, 30), "年度绩效管理工作完成"), pid)
+    def close(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if Stage(project.stage) in (Stage.RESULTS_APPLIED, Stage.REJECTED) and not project.open_rectifications:
+            self.ledger.close_project(self.finance(CLOSING_DAY, "年度绩效管理工作完成"), project.id)
 
 
 def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
@@ -531,8 +746,8 @@ def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
                        by_grade=dict(grades), blacklist=blacklist, refusals=list(refusals or []))
 
 
-def run_demo(ledger: Ledger) -> DemoSummary:
-    return DemoRun(ledger).run()
+def run_demo(ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None) -> DemoSummary:
+    return DemoRun(ledger, every_day=every_day, on_day=on_day).run()
 
 
 def format_summary(summary: DemoSummary) -> str:
@@ -544,6 +759,9 @@ def format_summary(summary: DemoSummary) -> str:
     for entry in summary.blacklist:
         ended = f", ended {entry['ended']} ({entry['ended_how']})" if entry["ended"] else ""
         lines.append(f"  {entry['agency']}: {entry['start']} to {entry['until']}{ended}")
+    if summary.scheduled:
+        lines += ["", "Raised by the scheduler (system), each on the day it fell due:"]
+        lines += [f"  {name:<32} {count:>3}" for name, count in sorted(summary.scheduled.items())]
     if summary.refusals:
         lines += ["", "Refused, as the rules require:"] + [f"  {item}" for item in summary.refusals]
     return "\n".join(lines)

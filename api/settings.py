@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -13,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(
         default=None,
@@ -42,17 +43,57 @@ class Settings(BaseSettings):
         "`jixiao worker` as its own process).")
     projection_page: int = Field(default=2000, ge=1, le=100_000,
                                  description="Events applied to the read models per transaction.")
+    timezone: str = Field(default="Asia/Shanghai", description="Where business dates are reckoned: the default "
+                          "effective_on of a command and the scheduler's 'today'.")
+    read_pool_size: int = Field(default=8, ge=1, le=200, description="Connections for queries (per process).")
+    workers: int = Field(default=1, ge=1, le=64, description="HTTP worker processes (uvicorn); each follows the "
+                         "log too, but only one applies a page at a time.")
+    log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$",
+                           description="uvicorn's log level (info logs every request)")
+    run_dispatcher: bool = Field(default=True, description="Deliver webhooks inside the service (false: run "
+                                 "`jixiao dispatcher` as its own process).")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="Failed attempts at one event before "
+                                      "a subscription is dead-lettered.")
+    webhook_backoff: float = Field(default=1.0, gt=0, le=3600, description="Seconds before the first retry; "
+                                   "doubling each time (with jitter), at most an hour.")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds a receiver has to answer.")
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="The NATS server(s) the relay publishes to "
+                          "(comma-separated).")
+    nats_stream: str = Field(default="JIXIAO", pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                             description="The JetStream stream (created if missing).")
+    nats_subject_prefix: str = Field(default="jixiao.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+                                     description="Subjects are <prefix>.<Aggregate>.<Event>.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(
         default_factory=list, description="Public holidays (comma-separated ISO dates) skipped in working-day counts."
     )
+    working_weekends: Annotated[list[date], NoDecode] = Field(
+        default_factory=list, description="Saturdays and Sundays that are worked (调休上班, comma-separated ISO "
+        "dates): they count as working days.")
+    run_scheduler: bool = Field(
+        default=True, description="Stand for the scheduler's leadership inside the service (false: run `jixiao "
+        "scheduler` as its own process, or nowhere).")
+    sweep_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between runs of each time-driven job (deadlines, deviations, "
+        "suspension, overdue rectifications, blacklist expiry).")
+    scheduler_poll: float = Field(
+        default=2.0, gt=0, le=60, description="Seconds between a follower's tries for the scheduler's leadership "
+        "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.")
 
-    @field_validator("holidays", mode="before")
+    @field_validator("holidays", "working_weekends", mode="before")
     @classmethod
-    def _split_holidays(cls, value: object) -> object:
+    def _split_dates(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("working_weekends")
+    @classmethod
+    def _weekends_only(cls, value: list[date]) -> list[date]:
+        weekdays = [day.isoformat() for day in value if day.weekday() < 5]
+        if weekdays:
+            raise ValueError(f"working weekend days must be Saturdays or Sundays: {', '.join(weekdays)}")
         return value
 
     @field_validator("database_url")
@@ -75,6 +116,19 @@ class Settings(BaseSettings):
         if not value.strip() or any(ch.isspace() for ch in value):
             raise ValueError("the log origin is one word without spaces, e.g. czj.example.gov.cn/jixiao")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def key_file(self) -> Path:

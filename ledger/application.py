@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -30,7 +31,8 @@ from ledger.catalogue import INDICATOR_LIBRARY_ID, RULESET_ID, IndicatorLibrary,
 from ledger.errors import Forbidden, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.organisations import Agency, Department, Misconduct, agency_id, department_id
 from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id
-from ledger.recorder import LedgerRecorder
+from ledger.recorder import CommandAlreadyRecorded, CommandRecord, LedgerRecorder, is_command_conflict
+from ledger.sweeps import Sweep, SweepContext, SweepReport, SweepWatch, sweep_named
 from ledger.transcodings import register_ledger_transcodings
 from ledger.values import (
     SYSTEM,
@@ -52,32 +54,75 @@ from ledger.values import (
 )
 
 A = TypeVar("A", bound=LedgerAggregate)
+T = TypeVar("T")
 
 SNAPSHOT_INTERVAL = 50
+SCHEDULED_ATTEMPTS = 5  # a time-driven rule that keeps losing races on one object gives up (and is retried next run)
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "principal",
                        "effective_on", "reason", "evidence"})
 
 
 @dataclass(frozen=True)
+class CommandKey:
+    """A client's idempotency key for one command, and the fingerprint of the request it came with.
+
+    Recorded in the same transaction as the command's events (``ledger_commands``), so a command retried under
+    the same key is recorded once however the first attempt ended — even if the response was lost.
+    """
+
+    key: str
+    fingerprint: bytes
+
+    def __post_init__(self) -> None:
+        text(self.key, "Idempotency-Key", max_length=255)
+        if len(self.fingerprint) != 32:
+            raise InvalidInput("a command fingerprint is a SHA-256 digest", field="Idempotency-Key")
+
+
+@dataclass(frozen=True)
 class Act:
-    """Who acts, when it takes effect, why, on what evidence, and (optionally) on which version."""
+    """Who acts, when it takes effect, why, on what evidence, (optionally) on which version, under which key."""
 
     principal: Principal
     effective_on: date
     reason: str = ""
     evidence: list[str] = field(default_factory=list)
     expected_version: int | None = None
+    command: CommandKey | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", reason(self.reason))
         object.__setattr__(self, "evidence", evidence(self.evidence))
 
 
+# Payload fields that name what a command created, so a client can address it (e.g. rectification 2).
+REFERENCE_FIELDS = ("adjustment_no", "rectification_no", "evaluation_id", "misconduct_no", "blacklisting_no",
+                    "month", "code", "ruleset_version", "fiscal_year")
+
+
+@dataclass(frozen=True)
+class WrittenEvent:
+    position: int
+    aggregate_id: UUID
+    version: int
+    type: str  # e.g. "Project.RectificationRequired"
+    references: dict[str, Any]
+
+    @classmethod
+    def of(cls, position: int, event: Any) -> WrittenEvent:
+        return cls(position, event.originator_id, event.originator_version, type(event).__qualname__,
+                   {name: getattr(event, name) for name in REFERENCE_FIELDS if hasattr(event, name)})
+
+
 @dataclass(frozen=True)
 class Written:
+    """What a command recorded: the (first) aggregate's new version and every event with its log position."""
+
     aggregate_id: UUID
     version: int
     positions: list[int]
+    events: list[WrittenEvent] = field(default_factory=list)
+    replayed: bool = False  # an earlier command under the same idempotency key recorded this
 
     @property
     def position(self) -> int:
@@ -127,15 +172,22 @@ class Ledger(Application[UUID]):
     )
 
     def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
-                 holidays: list[date] | None = None, create_schema: bool = True) -> None:
+                 holidays: list[date] | None = None, working_weekends: list[date] | None = None,
+                 create_schema: bool = True, timezone: tzinfo = UTC) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
-        schema beforehand (``jixiao db migrate``)."""
+        schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
+        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar."""
         self.create_schema = create_schema
         self.database_url = database_url
+        self.timezone = timezone
         self.clock = clock or (lambda: datetime.now(UTC))
         self.holidays = sorted(holidays or [])
+        self.working_weekends = sorted(working_weekends or [])
         self._command_locks = [threading.Lock() for _ in range(64)]
         super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
+        self.sweep_watch = SweepWatch(self.log_recorder.datastore, self.log_recorder.events_table_name)
+        if create_schema:
+            self.sweep_watch.create_tables()
 
     # ------------------------------------------------------------ plumbing
 
@@ -170,7 +222,8 @@ class Ledger(Application[UUID]):
         return self.recorder
 
     def today(self) -> date:
-        return self.clock().date()
+        """The business date now, in the ledger's time zone."""
+        return self.clock().astimezone(self.timezone).date()
 
     def act(self, principal: Principal, *, effective_on: date | None = None, reason: str = "",
             evidence: list[str] | None = None, expected_version: int | None = None) -> Act:
@@ -211,22 +264,46 @@ class Ledger(Application[UUID]):
                 with contextlib.suppress(KeyError):
                     self.repository.cache.get(aggregate_id, evict=True)
 
-    def _save(self, *aggregates: LedgerAggregate) -> Written:
+    def _save(self, *aggregates: LedgerAggregate, act: Act | None = None) -> Written:
+        first = aggregates[0]
+        command = None
+        if act is not None and act.command is not None:
+            command = CommandRecord(act.principal.id, act.command.key, act.command.fingerprint, first.id,
+                                    first.version)
         try:
-            self.save(*aggregates)
+            recordings = self.save(*aggregates, command=command)
         except BaseException as error:
             self._evict(*(aggregate.id for aggregate in aggregates))  # the cache must not keep unsaved changes
             if not isinstance(error, RecordConflictError):
                 raise
+            if command is not None and is_command_conflict(error):
+                raise CommandAlreadyRecorded(command.principal_id, command.key) from None
             raise VersionConflict("another change to the same object was recorded first; reload and retry",
                                   code="version-conflict") from None
         positions = self.log_recorder.take_written_positions()
-        first = aggregates[0]
-        return Written(first.id, first.version, positions)
+        events = [WrittenEvent.of(position, recording.domain_event)
+                  for position, recording in zip(positions, recordings, strict=True)]
+        return Written(first.id, first.version, positions, events)
 
-    def _save_new(self, aggregate: LedgerAggregate, *, ignore_existing: bool = False) -> Written:
+    def recorded_command(self, principal_id: str, key: str) -> tuple[bytes, Written] | None:
+        """The command an idempotency key already recorded (its request fingerprint and what it wrote), or None."""
+        found = self.log_recorder.select_command(principal_id, key)
+        if found is None:
+            return None
+        fingerprint, aggregate_id, version, positions = found
+        table = self.log_recorder.events_table_name
+        with self.log_recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT leaf_index, originator_id, originator_version, topic, state FROM {table} "  # noqa: S608
+                         "WHERE leaf_index = ANY(%s) ORDER BY leaf_index", (positions,))
+            rows = curs.fetchall()
+        events = [WrittenEvent.of(row["leaf_index"], self.mapper.to_domain_event(StoredEvent(
+            row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])))) for row in rows]
+        return fingerprint, Written(aggregate_id, version, positions, events, replayed=True)
+
+    def _save_new(self, aggregate: LedgerAggregate, *, ignore_existing: bool = False,
+                  act: Act | None = None) -> Written:
         try:
-            return self._save(aggregate)
+            return self._save(aggregate, act=act)
         except VersionConflict:
             if ignore_existing:
                 return Written(aggregate.id, aggregate.version, [])
@@ -251,6 +328,75 @@ class Ledger(Application[UUID]):
                 if aggregate.version != before or aggregate.pending_events:
                     self._evict(aggregate_id)
                 raise
+
+    def _decide(self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object],
+                after: Callable[[A], T]) -> tuple[Written | None, list[str], T, int, int]:
+        """A time-driven rule applied to one object: load, let the aggregate decide, save what it recorded.
+
+        Returns what was written, the event types raised, ``after`` of the object as saved, its version, and how
+        many races were lost. A lost race (another writer — another scheduler, say — saved first) is a version
+        conflict: the object is reloaded and the rule decides again on what is now recorded, so what the other
+        writer raised is never raised twice.
+        """
+        conflicts = 0
+        for _ in range(SCHEDULED_ATTEMPTS):
+            with self._lock_for(aggregate_id):
+                aggregate = self._get(cls, aggregate_id, code, copy=False)
+                try:
+                    decide(aggregate)
+                    raised = [type(event).__qualname__ for event in aggregate.pending_events]
+                    written = self._save(aggregate) if raised else None
+                except VersionConflict:
+                    conflicts += 1  # _save dropped the object from the cache: the next attempt reloads it
+                    continue
+                except BaseException:
+                    if aggregate.pending_events:
+                        self._evict(aggregate_id)
+                    raise
+                return written, raised, after(aggregate), aggregate.version, conflicts
+        raise VersionConflict(f"{aggregate_id} kept changing while a scheduled rule applied to it; it is tried again "
+                              "on the next run", code="version-conflict")
+
+    def _sweep_context(self, today: date | None) -> SweepContext:
+        params, version = self._rules()
+        return SweepContext(today or self.today(), params, version, tuple(self.holidays),
+                            tuple(self.working_weekends))
+
+    def _apply_sweep(self, sweep: Sweep[Any], object_id: UUID, today: date | None) -> Written | None:
+        context = self._sweep_context(today)
+        written, _, _, _, _ = self._decide(sweep.aggregate, object_id, sweep.not_found_code,
+                                           lambda aggregate: sweep.decide(aggregate, context), lambda _: None)
+        return written
+
+    def sweep(self, name: str, today: date | None = None) -> SweepReport:
+        """Run one time-driven rule (``ledger.sweeps.SWEEPS``) for ``today`` over every object it may apply to —
+        which the log's indexed columns and the watch list find without replaying the others. Idempotent."""
+        sweep = sweep_named(name)
+        day = today or self.today()
+        covered = self.sweep_watch.refresh(sweep, day)
+        context = self._sweep_context(day)  # read after the refresh, so a ruleset it saw adopted is the one used
+        raised: Counter[str] = Counter()
+        positions: list[int] = []
+        visits: list[tuple[UUID, int, date | None]] = []
+        conflicts = 0
+        candidates = self.sweep_watch.due(sweep, day)
+        try:
+            for object_id in candidates:
+                written, names, check_on, version, lost = self._decide(
+                    sweep.aggregate, object_id, sweep.not_found_code,
+                    lambda aggregate: sweep.decide(aggregate, context),
+                    lambda aggregate: sweep.next_check(aggregate, context))
+                raised.update(names)
+                positions += written.positions if written else []
+                visits.append((object_id, version, check_on))
+                conflicts += lost
+        finally:
+            self.sweep_watch.checked(sweep, covered, visits)  # what was visited stays visited if a later one fails
+        return SweepReport(name, day, len(candidates), dict(raised), positions, conflicts)
+
+    def next_sweep_check(self, after: date) -> date | None:
+        """The earliest day after ``after`` on which some sweep has an object due (simulations skip to it)."""
+        return self.sweep_watch.next_check(after)
 
     def ruleset(self) -> Ruleset:
         return self._read(Ruleset, RULESET_ID, "ruleset-not-found")
@@ -299,7 +445,7 @@ class Ledger(Application[UUID]):
             else enum_value(SpecialCategory, special_category, "special_category").value,
             requested=money(requested, "requested", allow_zero=False), new_major=new_major,
         )
-        return self._save_new(project)
+        return self._save_new(project, act=act)
 
     def assess_ex_ante(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
         """事前绩效评估 by finance."""
@@ -308,7 +454,7 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.assess_ex_ante(_scores(scores), params, version, act.principal, act.effective_on, act.reason,
                                    act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def admit_project(self, act: Act, pid: UUID) -> Written:
         """入库 by finance."""
@@ -316,7 +462,7 @@ class Ledger(Application[UUID]):
         params, _ = self._rules()
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.admit(params, act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def submit_goals(self, act: Act, pid: UUID, indicators: list[Indicator]) -> Written:
         """绩效目标申报 by the project's department."""
@@ -325,7 +471,7 @@ class Ledger(Application[UUID]):
             self._require_own_department(act, project)
             project.submit_goals(indicators, params, version, act.principal, act.effective_on, act.reason,
                                  act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def review_goals(self, act: Act, pid: UUID, rating: str, required_fixes: str = "") -> Written:
         """目标审核 by finance: 优/良/中/差."""
@@ -333,7 +479,7 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.review_goals(enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"),
                                  act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def approve_budget(self, act: Act, pid: UUID, amount: object) -> Written:
         """预算批复 by finance — refused unless the goals are rated 优/良."""
@@ -341,7 +487,7 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.approve_budget(money(amount, "amount", allow_zero=False), act.principal, act.effective_on,
                                    act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def request_goal_adjustment(self, act: Act, pid: UUID, indicators: list[Indicator]) -> Written:
         """目标调整申请 by the project's department, with a reason."""
@@ -350,7 +496,7 @@ class Ledger(Application[UUID]):
             self._require_own_department(act, project)
             project.request_goal_adjustment(indicators, params, act.principal, act.effective_on, act.reason,
                                             act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def decide_goal_adjustment(self, act: Act, pid: UUID, adjustment_no: int, approve: bool) -> Written:
         """Finance approves (the goals change) or rejects (nothing changes) a goal adjustment."""
@@ -358,7 +504,7 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.decide_goal_adjustment(adjustment_no, approve, act.principal, act.effective_on, act.reason,
                                            act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def report_monitoring(self, act: Act, pid: UUID, *, month: int, executed: object,
                           indicator_progress: Mapping[str, object], forecast: Mapping[str, object] | None = None,
@@ -371,7 +517,7 @@ class Ledger(Application[UUID]):
                 _percentages(forecast or {}, "forecast"), reason(shortfall_reasons, "shortfall_reasons"),
                 reason(measures, "measures"), act.principal, act.effective_on, act.reason, act.evidence,
             )
-            return self._save(project)
+            return self._save(project, act=act)
 
     def review_monitoring(self, act: Act, pid: UUID, month: int, opinion: str) -> Written:
         """Finance reviews a monitoring report; any deviation the rules find is recorded with it."""
@@ -380,18 +526,21 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.review_monitoring(_month(month), reason(opinion, "opinion"), act.principal, act.effective_on,
                                       act.reason, act.evidence)
-            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on)
-            return self._save(project)
+            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on,
+                                     self.working_weekends)
+            return self._save(project, act=act)
 
     def detect_deviation(self, pid: UUID, today: date | None = None, principal: Principal = SYSTEM) -> Written | None:
         """Evaluate the latest monitoring against the rules; record a deviation once per period."""
         if principal.role not in (Role.SYSTEM, Role.FINANCE):
             raise Forbidden("only finance or the scheduler detect deviations", code="role-not-allowed")
-        params, version = self._rules()
-        project = self.project(pid)
-        if not project.detect_deviation(params, version, self.holidays, principal, today or self.today()):
-            return None
-        return self._save(project)
+        context = self._sweep_context(today)
+        written, _, _, _, _ = self._decide(
+            Project, pid, "project-not-found",
+            lambda project: project.detect_deviation(context.params, context.ruleset_version, context.holidays,
+                                                     principal, context.today, context.working_weekends),
+            lambda _: None)
+        return written
 
     def order_corrective_action(self, act: Act, pid: UUID, decision: str, amount: object | None = None,
                                 deviation_month: int | None = None) -> Written:
@@ -404,14 +553,11 @@ class Ledger(Application[UUID]):
                 None if deviation_month is None else _month(deviation_month), act.principal, act.effective_on,
                 act.reason, act.evidence,
             )
-            return self._save(project)
+            return self._save(project, act=act)
 
     def suspend_unanswered_funding(self, pid: UUID, today: date | None = None) -> Written | None:
         """暂缓拨款 raised by the scheduler when a deviation's answer is overdue."""
-        project = self.project(pid)
-        if not project.suspend_funding_if_unanswered(today or self.today(), SYSTEM):
-            return None
-        return self._save(project)
+        return self._apply_sweep(sweep_named("funding-suspension"), pid, today)
 
     def self_evaluate(self, act: Act, pid: UUID, actuals: Mapping[str, object], executed: object) -> Written:
         """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset."""
@@ -420,7 +566,7 @@ class Ledger(Application[UUID]):
             self._require_own_department(act, project)
             project.self_evaluate(_actuals(actuals), money(executed, "executed"), params, version, act.principal,
                                   act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def draw_re_evaluation_sample(self, act: Act, year: int, *, seed: str | None = None,
                                   size: int | None = None) -> Written:
@@ -441,7 +587,7 @@ class Ledger(Application[UUID]):
             project = self.project(UUID(selected))
             project.select_for_re_evaluation(str(sample.id), act.principal, act.effective_on)
             projects.append(project)
-        return self._save(sample, *projects)
+        return self._save(sample, *projects, act=act)
 
     def _self_evaluated_projects(self, year: int) -> list[UUID]:
         """Projects of ``year`` with a self-evaluation, read from the log's own columns."""
@@ -467,7 +613,7 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.re_evaluate(_scores(scores), params, version, act.principal, act.effective_on, act.reason,
                                 act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def commission_key_evaluation(self, act: Act, pid: UUID, agency_name: str | None) -> Written:
         """重点评价 commissioned by finance — never to a blacklisted agency or one tied to the department."""
@@ -485,7 +631,7 @@ class Ledger(Application[UUID]):
             project.commission_key_evaluation(evaluation, None if agency is None else str(agency.id),
                                               None if agency is None else agency.name, act.principal,
                                               act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def review_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, what: str, approved: bool) -> Written:
         """两审: finance reviews the agency's plan or its report."""
@@ -499,7 +645,7 @@ class Ledger(Application[UUID]):
                                                      act.reason, act.evidence)
             else:
                 raise InvalidInput("review what: plan or report", field="what")
-            return self._save(project)
+            return self._save(project, act=act)
 
     def note_key_evaluation_supervision(self, act: Act, pid: UUID, evaluation_id: str, notes: str) -> Written:
         """一督导: finance records its supervision of the evaluation."""
@@ -507,7 +653,7 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.note_key_evaluation_supervision(evaluation_id, reason(notes, "notes"), act.principal,
                                                     act.effective_on, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def score_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, scores: Mapping[str, object]) -> Written:
         """The commissioned agency (or finance, when it evaluates itself) records the score."""
@@ -523,7 +669,7 @@ class Ledger(Application[UUID]):
                                     code="not-commissioned")
             project.score_key_evaluation(evaluation_id, _scores(scores), params, version, act.principal,
                                          act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def apply_results(self, act: Act, pid: UUID, decision: str | None = None) -> Written:
         """结果应用 by finance, by default from the grade."""
@@ -534,7 +680,7 @@ class Ledger(Application[UUID]):
                 enum_value(rules.ResultApplication, decision, "decision")
             project.apply_results(decision, params, version, act.principal, act.effective_on, act.reason,
                                   act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def require_rectification(self, act: Act, pid: UUID, issues: list[str], source: str, deadline: date) -> Written:
         """整改 required by finance, with issues, source and deadline."""
@@ -545,7 +691,7 @@ class Ledger(Application[UUID]):
                 enum_value(RectificationSource, source, "source").value, deadline, act.principal, act.effective_on,
                 act.reason, act.evidence,
             )
-            return self._save(project)
+            return self._save(project, act=act)
 
     def report_rectification(self, act: Act, pid: UUID, rectification_no: int, measures: str) -> Written:
         """The department reports its rectification measures and evidence."""
@@ -553,7 +699,7 @@ class Ledger(Application[UUID]):
             self._require_own_department(act, project)
             project.report_rectification(rectification_no, reason(measures, "measures"), act.principal,
                                          act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def decide_rectification(self, act: Act, pid: UUID, rectification_no: int, accept: bool) -> Written:
         """Finance accepts or rejects a rectification report."""
@@ -561,27 +707,31 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.decide_rectification(rectification_no, accept, act.principal, act.effective_on, act.reason,
                                          act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def mark_rectifications_overdue(self, pid: UUID, today: date | None = None) -> Written | None:
         """Past its deadline an open rectification is recorded overdue, once (scheduler)."""
-        project = self.project(pid)
-        if not project.mark_rectifications_overdue(today or self.today(), SYSTEM):
-            return None
-        return self._save(project)
+        return self._apply_sweep(sweep_named("rectifications-overdue"), pid, today)
+
+    def raise_deadline_notices(self, pid: UUID, today: date | None = None,
+                               principal: Principal = SYSTEM) -> Written | None:
+        """临期提醒 / 逾期: each open obligation's approaching and missed notices, once each (scheduler only)."""
+        if not principal.is_system:
+            raise Forbidden("deadline notices are raised by the scheduler", code="role-not-allowed")
+        return self._apply_sweep(sweep_named("deadlines"), pid, today)
 
     def disclose(self, act: Act, pid: UUID, what: str) -> Written:
         """信息公开 by finance: goals with the budget draft, results with the final accounts."""
         self._require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.disclose(what, act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     def close_project(self, act: Act, pid: UUID) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.close(act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(project)
+            return self._save(project, act=act)
 
     # --------------------------------------------------------- departments
 
@@ -590,7 +740,8 @@ class Ledger(Application[UUID]):
 
     def register_department(self, act: Act, name: str) -> Written:
         self._require_role(act, Role.FINANCE, Role.ADMIN)
-        return self._save_new(Department.register(text(name, "name"), act.principal, act.effective_on, act.reason))
+        department = Department.register(text(name, "name"), act.principal, act.effective_on, act.reason)
+        return self._save_new(department, act=act)
 
     def set_overall_goals(self, act: Act, name: str, year: int, goals: list[str]) -> Written:
         """部门整体绩效目标, by the department itself or finance."""
@@ -601,7 +752,7 @@ class Ledger(Application[UUID]):
             department.set_overall_goals(fiscal_year(year), [reason(g, f"goals[{i}]", required=True)
                                                              for i, g in enumerate(goals)],
                                          act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(department)
+            return self._save(department, act=act)
 
     def assess_department(self, act: Act, name: str, year: int, scores: Mapping[str, object]) -> Written:
         """综合绩效考评 by finance."""
@@ -609,7 +760,7 @@ class Ledger(Application[UUID]):
         with self._changing(Department, department_id(name), "department-not-found", act) as department:
             department.assess(fiscal_year(year), _scores(scores), act.principal, act.effective_on, act.reason,
                               act.evidence)
-            return self._save(department)
+            return self._save(department, act=act)
 
     # ------------------------------------------------------------ agencies
 
@@ -621,14 +772,14 @@ class Ledger(Application[UUID]):
         agency = Agency.register(text(name, "name"), reason(credentials, "credentials"),
                                  None if affiliation is None else text(affiliation, "affiliation"), act.principal,
                                  act.effective_on, act.reason, act.evidence)
-        return self._save_new(agency)
+        return self._save_new(agency, act=act)
 
     def review_agency_quality(self, act: Act, name: str, engagement: str, rating: str, notes: str) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
             agency.review_quality(text(engagement, "engagement"), text(rating, "rating", max_length=32),
                                   reason(notes, "notes"), act.principal, act.effective_on, act.evidence)
-            return self._save(agency)
+            return self._save(agency, act=act)
 
     def record_misconduct(self, act: Act, name: str, kind: str, description: str) -> Written:
         """失信行为 recorded by finance, with evidence."""
@@ -636,7 +787,7 @@ class Ledger(Application[UUID]):
         with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
             agency.record_misconduct(enum_value(Misconduct, kind, "kind").value, reason(description, "description"),
                                      act.principal, act.effective_on, act.evidence)
-            return self._save(agency)
+            return self._save(agency, act=act)
 
     def blacklist_agency(self, act: Act, name: str, misconduct_nos: list[int] | None = None,
                          public: bool = True) -> Written:
@@ -647,19 +798,17 @@ class Ledger(Application[UUID]):
             until = rules.blacklist_until(act.effective_on, params)
             agency.blacklist(list(misconduct_nos or []), until, public, act.principal, act.effective_on, act.reason,
                              act.evidence)
-            return self._save(agency)
+            return self._save(agency, act=act)
 
     def lift_blacklisting(self, act: Act, name: str) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
             agency.lift_blacklisting(act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(agency)
+            return self._save(agency, act=act)
 
     def expire_blacklistings(self, name: str, today: date | None = None) -> Written | None:
-        agency = self.agency(name)
-        if not agency.expire_blacklistings(today or self.today(), SYSTEM):
-            return None
-        return self._save(agency)
+        """失信黑名单期满: a blacklisting whose period has ended is recorded expired, once (scheduler)."""
+        return self._apply_sweep(sweep_named("blacklist-expiry"), agency_id(name), today)
 
     # ------------------------------------------- indicator library, rules
 
@@ -671,30 +820,30 @@ class Ledger(Application[UUID]):
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
             library.define(text(code, "code", max_length=64), _definition(definition), act.principal,
                            act.effective_on, act.reason, act.evidence)
-            return self._save(library)
+            return self._save(library, act=act)
 
     def revise_indicator(self, act: Act, code: str, definition: dict[str, str]) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
             library.revise(code, _definition(definition), act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(library)
+            return self._save(library, act=act)
 
     def retire_indicator(self, act: Act, code: str) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
             library.retire(code, act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(library)
+            return self._save(library, act=act)
 
     def adopt_ruleset(self, act: Act, version: int, parameters: dict[str, Any]) -> Written:
         """Finance adopts a new ruleset; what was decided under the old one stays as it was."""
         self._require_role(act, Role.FINANCE)
         with self._changing(Ruleset, RULESET_ID, "ruleset-not-found", act) as ruleset:
             ruleset.adopt(version, parameters, act.principal, act.effective_on, act.reason, act.evidence)
-            return self._save(ruleset)
+            return self._save(ruleset, act=act)
 
     # -------------------------------------------------------------- reads
 
-    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+    def history(self, aggregate_id: UUID, *, missing: str = "object-not-found") -> list[HistoryEntry]:
         """Every event of one object, in order, with its log position and hashes (for auditors)."""
         table = self.log_recorder.events_table_name
         with self.log_recorder.datastore.transaction(commit=False) as curs:
@@ -715,8 +864,12 @@ class Ledger(Application[UUID]):
                 evidence=list(event.evidence), payload=payload,
             ))
         if not entries:
-            raise NotFound(f"nothing recorded for {aggregate_id}", code="project-not-found")
+            raise NotFound(f"nothing recorded for {aggregate_id}", code=missing)
         return entries
+
+    def object(self, aggregate_id: UUID, version: int | None = None) -> LedgerAggregate:
+        """Any object of the ledger (a project, department, agency, …) as of ``version`` (default: now)."""
+        return self._read(LedgerAggregate, aggregate_id, "object-not-found", version)
 
     def version_as_of(self, aggregate_id: UUID, instant: datetime) -> int:
         """The object's version as recorded at ``instant`` (transaction time); 0 if it did not exist yet."""
@@ -784,4 +937,4 @@ def _definition(definition: dict[str, str]) -> dict[str, str]:
             for key, value in definition.items()}
 
 
-__all__ = ["Act", "Ledger", "Stage", "Written", "project_id"]
+__all__ = ["Act", "CommandAlreadyRecorded", "CommandKey", "Ledger", "Stage", "Written", "WrittenEvent", "project_id"]

@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[ErrorKind, str, str]] = {
     "text-too-long": (ErrorKind.INVALID, "Text too long", "文本过长"),
     "reason-required": (ErrorKind.INVALID, "A reason is required", "须说明理由"),
     "project-not-found": (ErrorKind.NOT_FOUND, "Project not found", "项目不存在"),
+    "object-not-found": (ErrorKind.NOT_FOUND, "Nothing is recorded under this id", "该编号下无任何记录"),
     "department-not-found": (ErrorKind.NOT_FOUND, "Department not found", "部门不存在"),
     "agency-not-found": (ErrorKind.NOT_FOUND, "Agency not found", "第三方机构不存在"),
     "indicator-not-found": (ErrorKind.NOT_FOUND, "Indicator not found", "指标不存在"),
@@ -71,6 +72,7 @@ CATALOGUE: dict[str, tuple[ErrorKind, str, str]] = {
     "open-rectifications": (ErrorKind.RULE, "Rectifications still open", "尚有未完成的整改事项"),
     "ruleset-version": (ErrorKind.RULE, "Ruleset versions must increase", "规则集版本须递增"),
     "stale-version": (ErrorKind.CONFLICT, "The expected version is not the current one", "版本号不是最新"),
+    "idempotency-key-reused": (ErrorKind.INVALID, "The idempotency key was used for a different request", "幂等键已用于其他请求"),
     "version-conflict": (ErrorKind.CONFLICT, "The object changed meanwhile; reload and retry", "数据已被他人修改，请刷新后重试"),
 }
 

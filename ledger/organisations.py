@@ -241,3 +241,7 @@ class Agency(LedgerAggregate):
                             f"blacklisting period ended on {entry['until']}", [], blacklisting_no=entry["no"])
                 expired.append(entry["no"])
         return expired
+
+    def next_expiry_check(self) -> date | None:
+        """The first day a blacklisting could expire, unless something is recorded before."""
+        return min((entry["until"] for entry in self.blacklistings if entry["ended"] is None), default=None)

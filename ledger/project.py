@@ -8,7 +8,9 @@ Role and organisation checks live in the application, which knows the caller.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,32 @@ class Disclosure(StrEnum):
     RESULTS = "results"  # 随决算公开
 
 
+class DeadlineKind(StrEnum):
+    """The deadlines the scheduler watches (DOMAIN.md), each raising approaching and missed notices once."""
+
+    GOAL_SUBMISSION = "goal_submission"  # 绩效目标申报, before budget preparation: (Y−1)-10-31
+    MONITORING_REPORT = "monitoring_report"  # 1–7月绩效监控报告: Y-08-15
+    SELF_EVALUATION = "self_evaluation"  # 单位自评: (Y+1)-03-31
+    RECTIFICATION = "rectification"  # 整改: the deadline set when it was required
+    DEVIATION_ANSWER = "deviation_answer"  # 偏差纠正: the working days allowed after detection
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An obligation of the project falling due on ``due_on``: its identity is (kind, ref, due_on).
+
+    ``ref`` is the rectification number or the deviation's month, 0 for the once-a-year deadlines.
+    """
+
+    kind: str
+    ref: int
+    due_on: date
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.ref}:{self.due_on.isoformat()}"
+
+
 IMPLEMENTING = frozenset({Stage.BUDGET_APPROVED})
 EVALUATED = frozenset({Stage.SELF_EVALUATED, Stage.RESULTS_APPLIED})
 TERMINAL = frozenset({Stage.REJECTED, Stage.GOALS_REFUSED, Stage.CLOSED})
@@ -98,6 +126,14 @@ class Project(LedgerAggregate):
         results: dict[str, Any] | None
         rectifications: list[dict[str, Any]]
         disclosed: list[str]
+        deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
+
+    # Version 2 added deadline_notices; older snapshots are upcast (their events replay unchanged).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["deadline_notices"] = {}
 
     # ------------------------------------------------------------------ events
 
@@ -142,6 +178,7 @@ class Project(LedgerAggregate):
             project.results = None
             project.rectifications = []
             project.disclosed = []
+            project.deadline_notices = {}
 
     class ExAnteAssessed(LedgerAggregate.Event):
         """事前绩效评估."""
@@ -463,7 +500,36 @@ class Project(LedgerAggregate):
         def apply(self, project: Project) -> None:
             project.stage = Stage.CLOSED.value
 
+    class DeadlineApproaching(LedgerAggregate.Event):
+        """临期提醒: an open obligation falls due within the ruleset's warning days (raised by the scheduler)."""
+
+        deadline: str
+        ref: int
+        due_on: date
+
+        def apply(self, project: Project) -> None:
+            project._notice(Deadline(self.deadline, self.ref, self.due_on))["approaching"] = self.effective_on
+
+    class DeadlineMissed(LedgerAggregate.Event):
+        """逾期: an obligation was not met by its due date (raised by the scheduler); in effect from the day after."""
+
+        deadline: str
+        ref: int
+        due_on: date
+
+        def apply(self, project: Project) -> None:
+            project._notice(Deadline(self.deadline, self.ref, self.due_on))["missed"] = self.effective_on
+
     # ---------------------------------------------------------------- helpers
+
+    def _notice(self, deadline: Deadline) -> dict[str, Any]:
+        return self.deadline_notices.setdefault(deadline.key, {
+            "kind": deadline.kind, "ref": deadline.ref, "due_on": deadline.due_on, "approaching": None,
+            "missed": None})
+
+    def notices_for(self, deadline: Deadline) -> dict[str, Any] | None:
+        """What was raised for ``deadline`` so far: the days of its approaching and missed notices."""
+        return self.deadline_notices.get(deadline.key)
 
     def adjustment(self, number: int) -> dict[str, Any]:
         for item in self.adjustments:
@@ -653,9 +719,10 @@ class Project(LedgerAggregate):
                                            latest["indicator_progress"], params)
         return assessment if assessment.level is not None else None
 
-    def detect_deviation(self, params: rules.RuleParameters, ruleset_version: int, holidays: list[date],
-                         principal: Principal, effective_on: date) -> bool:
-        """Record the latest period's deviation once; return whether one was recorded."""
+    def detect_deviation(self, params: rules.RuleParameters, ruleset_version: int, holidays: Collection[date],
+                         principal: Principal, effective_on: date, working_weekends: Collection[date] = ()) -> bool:
+        """Record the latest period's deviation once, with the working day its answer is due; return whether one
+        was recorded."""
         if self.stage not in IMPLEMENTING:
             return False
         assessment = self.assess_deviation(params)
@@ -664,7 +731,8 @@ class Project(LedgerAggregate):
         latest = self.latest_monitoring
         assert latest is not None
         assert assessment.level is not None
-        respond_by = rules.add_working_days(effective_on, params.deviation_response_working_days, holidays)
+        respond_by = rules.add_working_days(effective_on, params.deviation_response_working_days, holidays,
+                                            working_weekends)
         self.record(self.DeviationDetected, principal, effective_on, "; ".join(assessment.reasons), [],
                     month=latest["month"], level=str(assessment.level), findings=list(assessment.reasons),
                     execution_rate=assessment.execution_rate, time_progress=assessment.time_progress,
@@ -691,18 +759,27 @@ class Project(LedgerAggregate):
         self.record(self.CorrectiveActionOrdered, principal, effective_on, reason, evidence, decision=choice.value,
                     amount=amount, deviation_month=deviation_month)
 
+    def _unanswered_deviations(self) -> list[dict[str, Any]]:
+        """Deviations neither answered by a corrective action nor yet followed by an automatic suspension."""
+        automatic = {item["deviation_month"] for item in self.corrective_actions if item["automatic"]}
+        return [d for d in self.deviations if not d["answered"] and d["month"] not in automatic]
+
     def suspend_funding_if_unanswered(self, today: date, principal: Principal) -> bool:
-        """暂缓拨款 when a deviation's answer is overdue; recorded once per deviation."""
+        """暂缓拨款 for every deviation whose answer is overdue; recorded once per deviation."""
         if self.stage not in IMPLEMENTING:
             return False
-        automatic = {item["deviation_month"] for item in self.corrective_actions if item["automatic"]}
-        for deviation in self.deviations:
-            if not deviation["answered"] and today > deviation["respond_by"] and deviation["month"] not in automatic:
-                self.record(self.FundingSuspended, principal, today,
-                            f"deviation of month {deviation['month']} not answered by {deviation['respond_by']}", [],
-                            deviation_month=deviation["month"])
-                return True
-        return False
+        overdue = [d for d in self._unanswered_deviations() if today > d["respond_by"]]
+        for deviation in overdue:
+            self.record(self.FundingSuspended, principal, today,
+                        f"deviation of month {deviation['month']} not answered by {deviation['respond_by']}", [],
+                        deviation_month=deviation["month"])
+        return bool(overdue)
+
+    def next_suspension_check(self) -> date | None:
+        """The first day funding could be suspended automatically, unless something is recorded before."""
+        if self.stage not in IMPLEMENTING:
+            return None
+        return min((d["respond_by"] + timedelta(days=1) for d in self._unanswered_deviations()), default=None)
 
     def self_evaluate(self, actuals: dict[str, Decimal | str], executed: Decimal, params: rules.RuleParameters,
                       ruleset_version: int, principal: Principal, effective_on: date, reason: str,
@@ -865,6 +942,70 @@ class Project(LedgerAggregate):
                             rectification_no=item["no"])
                 marked.append(item["no"])
         return marked
+
+    def next_overdue_check(self) -> date | None:
+        """The first day a rectification could be recorded overdue, unless something is recorded before."""
+        return min((item["deadline"] + timedelta(days=1) for item in self.rectifications
+                    if item["status"] != "accepted" and not item["overdue"]), default=None)
+
+    def open_deadlines(self) -> list[Deadline]:
+        """The obligations not yet met (时限), earliest first: what deadline notices are raised for.
+
+        Goals are owed until first submitted (a revision after a 中 rating is finance's request, not the deadline);
+        the January–July monitoring report, the self-evaluation and deviation answers while the budget is being
+        implemented; a rectification until it is accepted.
+        """
+        stage, year = Stage(self.stage), self.fiscal_year
+        found = []
+        if stage in (Stage.DECLARED, Stage.ADMITTED):
+            found.append(Deadline(DeadlineKind.GOAL_SUBMISSION.value, 0, rules.goal_submission_due(year)))
+        if stage in IMPLEMENTING:
+            if not any(item["month"] >= 7 for item in self.monitoring):
+                found.append(Deadline(DeadlineKind.MONITORING_REPORT.value, 0, rules.monitoring_report_due(year)))
+            found.append(Deadline(DeadlineKind.SELF_EVALUATION.value, 0, rules.self_evaluation_due(year)))
+            found += [Deadline(DeadlineKind.DEVIATION_ANSWER.value, d["month"], d["respond_by"])
+                      for d in self.deviations if not d["answered"]]
+        if stage is not Stage.CLOSED:
+            found += [Deadline(DeadlineKind.RECTIFICATION.value, item["no"], item["deadline"])
+                      for item in self.rectifications if item["status"] != "accepted"]
+        return sorted(found, key=lambda d: (d.due_on, d.kind, d.ref))
+
+    def raise_deadline_notices(self, today: date, params: rules.RuleParameters,
+                               principal: Principal) -> list[Deadline]:
+        """Record, once each, an open obligation's approaching notice (from ``deadline_warning_days`` before its
+        due date) and its missed notice (after it); return the deadlines noticed.
+
+        A missed notice takes effect the day after the due date, whenever the scheduler gets to it; an approaching
+        notice the day it is given, and none is given once the date has passed.
+        """
+        warning = timedelta(days=params.deadline_warning_days)
+        noticed = []
+        for deadline in self.open_deadlines():
+            notices = self.notices_for(deadline) or {}
+            what = deadline.kind if deadline.ref == 0 else f"{deadline.kind} {deadline.ref}"
+            if today > deadline.due_on:
+                if notices.get("missed") is None:
+                    self.record(self.DeadlineMissed, principal, deadline.due_on + timedelta(days=1),
+                                f"{what} was due on {deadline.due_on}", [], deadline=deadline.kind,
+                                ref=deadline.ref, due_on=deadline.due_on)
+                    noticed.append(deadline)
+            elif today >= deadline.due_on - warning and notices.get("approaching") is None:
+                self.record(self.DeadlineApproaching, principal, today, f"{what} is due on {deadline.due_on}", [],
+                            deadline=deadline.kind, ref=deadline.ref, due_on=deadline.due_on)
+                noticed.append(deadline)
+        return noticed
+
+    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
+        """The first day a deadline notice could fall due, unless something is recorded before."""
+        warning = timedelta(days=params.deadline_warning_days)
+        days = []
+        for deadline in self.open_deadlines():
+            notices = self.notices_for(deadline) or {}
+            if notices.get("missed") is not None:
+                continue
+            days.append(deadline.due_on - warning if notices.get("approaching") is None
+                        else deadline.due_on + timedelta(days=1))
+        return min(days, default=None)
 
     def disclose(self, what: str, principal: Principal, effective_on: date, reason: str,
                  evidence: list[str]) -> None:

@@ -20,9 +20,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
+import psycopg.errors
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
@@ -32,6 +35,33 @@ from psycopg.sql import SQL, Identifier
 from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash
 
 PIPELINE_BYTES = 256 * 1024  # above this, insert without psycopg's pipeline mode (see insert_events)
+COMMANDS = "ledger_commands"
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """An idempotency key's record, written in the same transaction as the command's events."""
+
+    principal_id: str
+    key: str
+    fingerprint: bytes
+    aggregate_id: UUID
+    version: int
+
+
+class CommandAlreadyRecorded(Exception):
+    """Another command under the same principal and idempotency key was recorded first; nothing was written."""
+
+    def __init__(self, principal_id: str, key: str) -> None:
+        super().__init__(f"command {key!r} of {principal_id} is already recorded")
+        self.principal_id = principal_id
+        self.key = key
+
+
+def is_command_conflict(error: BaseException) -> bool:
+    """Whether a failed insert lost the race for an idempotency key (rather than for an aggregate version)."""
+    cause = error.__cause__
+    return isinstance(cause, psycopg.errors.UniqueViolation) and cause.diag.constraint_name == f"{COMMANDS}_pkey"
 
 
 class LedgerRecorder(PostgresApplicationRecorder):
@@ -64,6 +94,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
             hash_lengths=Identifier(f"{self.events_table_name}_hash_lengths"),
         )
         self.sql_create_statements.extend(self._immutability_statements())
+        self.sql_create_statements.extend(self._command_statements())
         # The library's EXCLUSIVE table lock (insert order = commit order, so tailing readers never skip a row)
         # needs UPDATE/DELETE/TRUNCATE privilege. A service role that may only INSERT and SELECT takes it through
         # this function, which runs as the table's owner and does nothing else.
@@ -164,6 +195,45 @@ class LedgerRecorder(PostgresApplicationRecorder):
             ),
         ]
 
+    def _command_statements(self) -> list[Any]:
+        """``ledger_commands``: which idempotency key recorded which events. Append-only like the log: a key
+        once used stays bound to its request and its events, so a retry can never record a second time."""
+        schema = Identifier(self.datastore.schema)
+        table = Identifier(COMMANDS)
+        refuse = Identifier(f"{self.events_table_name}_refuse_change")
+        return [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "principal_id text NOT NULL, "
+                "idempotency_key text NOT NULL, "
+                "fingerprint bytea NOT NULL CHECK (length(fingerprint) = 32), "
+                "aggregate_id uuid NOT NULL, "
+                "version bigint NOT NULL, "
+                "positions bigint[] NOT NULL, "
+                "recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(), "
+                "CONSTRAINT {pkey} PRIMARY KEY (principal_id, idempotency_key))"
+            ).format(schema=schema, table=table, pkey=Identifier(f"{COMMANDS}_pkey")),
+            SQL(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
+                "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()"
+            ).format(trigger=Identifier(f"{COMMANDS}_no_change"), schema=schema, table=table, function=refuse),
+            SQL(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
+            ).format(trigger=Identifier(f"{COMMANDS}_no_truncate"), schema=schema, table=table, function=refuse),
+        ]
+
+    def select_command(self, principal_id: str, key: str) -> tuple[bytes, UUID, int, list[int]] | None:
+        """The fingerprint, aggregate, version and positions an idempotency key recorded, if any."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT fingerprint, aggregate_id, version, positions FROM {}.{} "
+                             "WHERE principal_id = %s AND idempotency_key = %s").format(
+                Identifier(self.datastore.schema), Identifier(COMMANDS)), (principal_id, key))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return bytes(row["fingerprint"]), row["aggregate_id"], int(row["version"]), list(row["positions"])
+
     def _choose_lock(self) -> None:
         """The library's own LOCK TABLE when this role may take it (it saves a function call per append);
         the SECURITY DEFINER function when the role may only INSERT and SELECT."""
@@ -239,6 +309,15 @@ class LedgerRecorder(PostgresApplicationRecorder):
         if len(rows) != len(stored_events):
             raise ProgrammingError(f"inserted {len(rows)} of {len(stored_events)} events")
         self._written.positions = [row["leaf_index"] for row in rows]
+        command: CommandRecord | None = kwargs.get("command")
+        if command is not None:
+            # In the same transaction: a second command under this key fails on the primary key and rolls back
+            # with all its events (see Ledger._save).
+            curs.execute(SQL("INSERT INTO {}.{} (principal_id, idempotency_key, fingerprint, aggregate_id, version, "
+                             "positions) VALUES (%s, %s, %s, %s, %s, %s)").format(
+                Identifier(self.datastore.schema), Identifier(COMMANDS)),
+                (command.principal_id, command.key, command.fingerprint, command.aggregate_id, command.version,
+                 self._written.positions))
         return [row["notification_id"] for row in rows]
 
     def take_written_positions(self) -> list[int]:

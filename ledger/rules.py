@@ -786,16 +786,22 @@ def self_evaluation_due(year: int) -> date:
     return date(fiscal_year(year) + 1, 3, 31)
 
 
-def add_working_days(start: date, days: int, holidays: Collection[date] = ()) -> date:
-    """The date ``days`` working days (工作日) after ``start``; weekends and ``holidays`` skipped."""
+def add_working_days(start: date, days: int, holidays: Collection[date] = (),
+                     working_weekends: Collection[date] = ()) -> date:
+    """The date ``days`` working days (工作日) after ``start``.
+
+    Weekends and ``holidays`` are skipped; a weekend day in ``working_weekends`` is worked (调休上班, as the State
+    Council's holiday notice moves days around each public holiday), so it counts.
+    """
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise InvalidInput(f"days must be a non-negative whole number: {days!r}", field="days")
     off = set(holidays)
+    worked = set(working_weekends)
     current = start
     remaining = days
     while remaining:
         current += timedelta(days=1)
-        if current.weekday() < 5 and current not in off:
+        if current not in off and (current.weekday() < 5 or current in worked):
             remaining -= 1
     return current
 

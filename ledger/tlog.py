@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import bisect
 import hashlib
 import itertools
@@ -262,6 +263,26 @@ class TransparencyLog:
                 f"SELECT note, key_name, signed_at, tree_size, root_hash, origin FROM {CHECKPOINTS} "  # noqa: S608
                 "WHERE tree_size = %s", (size,)).fetchone()
         return None if row is None else _stored(row)
+
+    def leaf_hash(self, index: int) -> bytes:
+        with self._connect() as conn:
+            row = conn.execute(f"SELECT leaf_hash FROM {EVENTS} WHERE leaf_index = %s", (index,)).fetchone()  # noqa: S608
+        if row is None:
+            raise ProofUnavailable(f"the log has no leaf {index}")
+        return bytes(row[0])
+
+    def leaf(self, index: int) -> dict[str, Any] | None:
+        """One leaf exactly as hashed (what ``ledger.integrity.leaf_hash`` takes), with its stored hashes."""
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT originator_id, originator_version, topic, state, leaf_hash, chain_hash, recorded_at "  # noqa: S608
+                f"FROM {EVENTS} WHERE leaf_index = %s", (index,)).fetchone()
+        if row is None:
+            return None
+        originator_id, version, topic, state, leaf, chain, recorded_at = row
+        return {"leaf_index": index, "originator_id": str(originator_id), "originator_version": version,
+                "topic": topic, "state": base64.b64encode(bytes(state)).decode("ascii"), "leaf_hash": bytes(leaf).hex(),
+                "chain_hash": bytes(chain).hex(), "recorded_at": recorded_at.isoformat()}
 
 
 def _stored(row: tuple[Any, ...]) -> StoredCheckpoint:

@@ -7,8 +7,10 @@ part of the ledger's format: change one only with a new ``_type_`` name.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     DatetimeAsISO,
@@ -66,3 +68,27 @@ def ledger_transcoder() -> JSONTranscoder:
 def ledger_mapper() -> Mapper[Any]:
     """Decodes stored events exactly as the application does (for readers that are not the application)."""
     return Mapper(ledger_transcoder())
+
+
+def untyped(value: Any) -> Any:
+    """A stored event's JSON (as the feed's ``payload`` gives it) with its typed values as Python values.
+
+    ``{"_type_": "decimal_str", "_data_": "4800000.00"}`` becomes ``Decimal("4800000.00")``, dates and datetimes
+    become ``date`` and ``datetime``, a ``uuid_hex`` a ``UUID``; a principal or indicator becomes a plain dict.
+    """
+    if isinstance(value, list):
+        return [untyped(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"_type_", "_data_"}:
+        kind, data = value["_type_"], value["_data_"]
+        if kind == "decimal_str":
+            return Decimal(data)
+        if kind == "date_iso":
+            return date.fromisoformat(data)
+        if kind == "datetime_iso":
+            return datetime.fromisoformat(data)
+        if kind == "uuid_hex":
+            return UUID(data)
+        return untyped(data)
+    return {key: untyped(item) for key, item in value.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,7 @@ import psycopg
 import pytest
 
 from ledger import rules
-from ledger.application import Ledger
+from ledger.application import CommandAlreadyRecorded, CommandKey, Ledger
 from ledger.errors import DomainError
 from ledger.organisations import department_id
 from ledger.project import Stage, project_id
@@ -221,3 +222,45 @@ def test_unknown_objects_are_not_found(ledger: Ledger) -> None:
     refused(ledger, "department-not-found", lambda: ledger.declare_project(
         act(FINANCE, date(2020, 9, 1)), code="N", name="n", kind="project", department="不存在局",
         fiscal_year_=2021, budget_book="general_public", special_category=None, requested="1.00", new_major=False))
+
+
+def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, database_url: str) -> None:
+    pid = approved_project(ledger)
+    key = CommandKey("report-2021-04", hashlib.sha256(b"the request").digest())
+    first = ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10), command=key), pid, month=4,
+                                     executed="100.00", indicator_progress={})
+    assert [event.type for event in first.events] == ["Project.MonitoringReported"]
+    assert first.events[0].references == {"month": 4}
+    recorded = ledger.recorded_command(EDUCATION.id, key.key)
+    assert recorded is not None
+    fingerprint, replay = recorded
+    assert fingerprint == key.fingerprint
+    assert (replay.aggregate_id, replay.version, replay.positions, replay.events) == (
+        first.aggregate_id, first.version, first.positions, first.events)
+    assert replay.replayed
+    assert not first.replayed
+    assert ledger.recorded_command(FINANCE.id, key.key) is None  # keys are per principal
+
+    # Another process that did not see the first attempt records nothing under the same key: the events roll back.
+    other = Ledger(database_url)
+    try:
+        head = ledger.head()
+        with pytest.raises(CommandAlreadyRecorded):
+            other.report_monitoring(act(EDUCATION, date(2021, 6, 10), command=key), pid, month=5,
+                                    executed="200.00", indicator_progress={})
+        assert ledger.head() == head
+        assert other.project(pid).latest_monitoring["month"] == 4  # the cache kept nothing of the lost attempt
+    finally:
+        other.close()
+
+
+def test_the_command_records_are_append_only(ledger: Ledger, database_url: str) -> None:
+    pid = approved_project(ledger)
+    ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10), command=CommandKey("k", bytes(32))), pid, month=4,
+                             executed="1.00", indicator_progress={})
+    with psycopg.connect(database_url) as conn:
+        for statement in ("UPDATE ledger_commands SET version = 1", "DELETE FROM ledger_commands",
+                          "TRUNCATE ledger_commands"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(statement)  # type: ignore[arg-type]
+            conn.rollback()

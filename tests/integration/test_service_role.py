@@ -1,10 +1,10 @@
-"""The service's own role (deploy/sql/service-role.sql) may add to the ledger and read it — nothing more."""
+"""The service's own role (``jixiao db service-role``) may add to the ledger and read it — nothing more."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -12,24 +12,23 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.database import as_url
-from ledger.application import Ledger
+from api.scheduler import JobBook
+from api.schema import grant_service_role, migrate
+from api.settings import Settings
+from ledger.application import CommandKey, Ledger
 from ledger.checkpoint import SigningKey
 from ledger.tlog import TransparencyLog
 from tests.conftest import FINANCE, act
+from tests.integration.test_application import approved_project
 
 pytestmark = pytest.mark.db
 
-SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "sql" / "service-role.sql"
-
-
 @pytest.fixture
 def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
-    """Schema created by the owner (the ledger fixture), then the role script applied as the owner."""
-    TransparencyLog(database_url, origin="test/log").create_tables()
+    """The schema migrated by the owner, then the service role granted by the owner, as a deployment does it."""
+    migrate(database_url, Settings(database_url=database_url, log_origin="test/log"))
     role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
-    script = SCRIPT.read_text().replace(":app_password", "'not-used-with-trust-auth'").replace(":app_role", role)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(script)  # type: ignore[arg-type]  # our own file
+    grant_service_role(database_url, role, None)
     params = conninfo_to_dict(database_url)
     params["user"] = role
     params.pop("password", None)
@@ -45,9 +44,23 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     app = Ledger(service_url, create_schema=False)
     try:
         app.bootstrap()
-        written = app.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
+        written = app.register_department(
+            act(FINANCE, date(2020, 8, 1), command=CommandKey("register-education", bytes(32))), "教育局")
+        assert app.recorded_command(FINANCE.id, "register-education") is not None
         assert app.department("教育局").name == "教育局"
         assert written.position == app.head() - 1
+    finally:
+        app.close()
+    app = Ledger(service_url, create_schema=False)
+    try:
+        approved_project(app)
+        report = app.sweep("deadlines", date(2021, 8, 8))  # the scheduler's bookkeeping is writable too
+        assert report.raised == {"Project.DeadlineApproaching": 1}
+        book = JobBook(service_url)
+        for _ in range(2):
+            book.record("deadlines", started_at=datetime.now(UTC), today=date(2021, 8, 8), trigger="manual",
+                        runner="test:1", status="ok", error=None, raised=report.raised)
+        assert book.runs()["deadlines"].runs == 2
     finally:
         app.close()
     log = TransparencyLog(service_url, origin="test/log", signing_key=SigningKey.generate("test-log"))
@@ -64,8 +77,34 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     "ALTER TABLE ledger_events DISABLE TRIGGER ALL",
     "SET session_replication_role = replica",
     "UPDATE ledger_checkpoints SET note = note",
+    "DELETE FROM ledger_sweep_watch",
     "DROP TABLE ledger_events",
+    "DELETE FROM ledger_commands",
 ])
 def test_the_service_role_cannot_change_or_remove_anything(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(statement)  # type: ignore[arg-type]
+
+
+def test_the_service_runs_as_the_service_role(service_url: str, tmp_path: Path) -> None:
+    """The HTTP service, connected as that role with no DDL rights, records, reads, signs and subscribes."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.schema import service_role_statements
+
+    assert service_role_statements("x", None)  # the statements exist without a database
+    settings = Settings(database_url=service_url, data_dir=tmp_path, create_schema=False, run_projections=False,
+                        run_dispatcher=False, run_scheduler=False, checkpoint_interval=0, log_origin="test/log",
+                        signing_key=SigningKey.generate("test-log").to_string())
+    with TestClient(create_app(settings)) as client:
+        token, _ = client.app.state.tokens.issue("fin", "finance", "市财政局", "test")  # type: ignore[attr-defined]
+        headers = {"Authorization": f"Bearer {token}"}
+        created = client.post("/departments", json={"name": "教育局", "effective_on": "2020-08-01"}, headers=headers,
+                              params={})
+        assert created.status_code == 201, created.text
+        assert client.get("/projects", headers=headers).status_code == 200
+        assert client.get("/log/checkpoint").status_code == 200
+        hook = client.post("/subscriptions", json={"url": "http://127.0.0.1:9/"}, headers=headers)
+        assert hook.status_code == 201, hook.text
+        assert client.delete(f"/admin/tokens/{'tok_x'}", headers=headers).status_code == 403

@@ -23,9 +23,10 @@ from ledger.application import Ledger
 from ledger.errors import DomainError
 from ledger.project import Project, Stage
 from ledger.transcodings import ledger_mapper
-from ledger.values import Grade, Indicator, Principal
+from ledger.values import SYSTEM, Grade, Indicator, Principal
 
 PARAMS = rules.DEFAULT_PARAMETERS
+HOLIDAYS = [date(2021, 10, 1)]
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPT = Principal("dep", "department", "教育局")
 AGENCY = Principal("ag", "agency", "某咨询评估有限公司")
@@ -144,7 +145,7 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @rule()
     def detect_deviation(self) -> None:
-        self.attempt(self.project.detect_deviation, PARAMS, 1, [date(2021, 10, 1)], FINANCE, self.at())
+        self.attempt(self.project.detect_deviation, PARAMS, 1, HOLIDAYS, FINANCE, self.at())
 
     @rule(decision=st.sampled_from(["continue", "reallocate", "suspend_funding", "cancel", "reduce_budget"]),
           amount=st.sampled_from([None, Decimal("100000.00"), Decimal("9000000.00")]),
@@ -212,6 +213,11 @@ class ProjectMachine(RuleBasedStateMachine):
     @rule()
     def mark_overdue(self) -> None:
         self.attempt(self.project.mark_rectifications_overdue, self.at(), FINANCE)
+
+    @rule(step=st.integers(min_value=0, max_value=30))
+    def raise_deadline_notices(self, step: int) -> None:
+        self.today += timedelta(days=step)
+        self.attempt(self.project.raise_deadline_notices, self.at(), PARAMS, SYSTEM)
 
     @rule(what=st.sampled_from(["goals", "results"]))
     def disclose(self, what: str) -> None:
@@ -350,6 +356,44 @@ class ProjectMachine(RuleBasedStateMachine):
             if evaluation["score"] is not None:
                 assert evaluation["plan_approved"] is True
                 assert evaluation["report_approved"] is True
+
+    @invariant()
+    def deadline_notices_are_raised_once_and_dated_by_the_rule(self) -> None:
+        seen: set[tuple[str, str, int, date]] = set()
+        warning = timedelta(days=PARAMS.deadline_warning_days)
+        for item in self.events:
+            if isinstance(item, Project.DeadlineApproaching | Project.DeadlineMissed):
+                identity = (type(item).__name__, item.deadline, item.ref, item.due_on)
+                assert identity not in seen, f"{identity} raised twice"
+                seen.add(identity)
+                if isinstance(item, Project.DeadlineMissed):
+                    assert item.effective_on == item.due_on + timedelta(days=1)
+                else:
+                    assert item.due_on - warning <= item.effective_on <= item.due_on
+
+    @invariant()
+    def scheduled_work_waits_for_its_next_check(self) -> None:
+        """What lets the scheduler skip an object until its next check: after the time-driven rules have run
+        today, none of them records anything on any day before the earliest next check (absent new commands)."""
+        probe = copy.deepcopy(self.project)
+        today = self.today
+        probe.detect_deviation(PARAMS, 1, HOLIDAYS, SYSTEM, today)
+        self._time_driven(probe, today)
+        checks = [probe.next_deadline_notice(PARAMS), probe.next_suspension_check(), probe.next_overdue_check()]
+        assert all(check is None or check > today for check in checks), (today, checks)
+        earliest = min((check for check in checks if check is not None), default=today + timedelta(days=400))
+        recorded = len(probe.pending_events)
+        for day in {today + timedelta(days=1), earliest - timedelta(days=1)}:
+            if today < day < earliest:
+                assert not probe.detect_deviation(PARAMS, 1, HOLIDAYS, SYSTEM, day)
+                self._time_driven(probe, day)
+                assert len(probe.pending_events) == recorded, f"recorded on {day}, before the next check {earliest}"
+
+    @staticmethod
+    def _time_driven(project: Project, day: date) -> None:
+        project.raise_deadline_notices(day, PARAMS, SYSTEM)
+        project.suspend_funding_if_unanswered(day, SYSTEM)
+        project.mark_rectifications_overdue(day, SYSTEM)
 
     @invariant()
     def closed_means_nothing_open(self) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import itertools
 import json
 import math
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -882,6 +882,50 @@ def test_zero_working_days_is_the_start() -> None:
 def test_working_days_refuse_negative() -> None:
     with pytest.raises(InvalidInput):
         add_working_days(date(2021, 9, 3), -1)
+
+
+# 2021 National Day as the State Council set it: 1-7 October off, Sunday 26 September and Saturday 9 October worked.
+NATIONAL_DAY_2021 = [date(2021, 10, d) for d in range(1, 8)]
+WORKED_WEEKENDS_2021 = [date(2021, 9, 26), date(2021, 10, 9)]
+
+
+def test_working_days_count_a_worked_weekend_day() -> None:
+    # Friday 24 Sep: the next working day is the worked Sunday 26 Sep, not Monday 27.
+    assert add_working_days(date(2021, 9, 24), 1, NATIONAL_DAY_2021, WORKED_WEEKENDS_2021) == date(2021, 9, 26)
+    # Thursday 30 Sep + 1: 1-7 Oct off -> Friday 8; + 2 -> the worked Saturday 9 Oct.
+    assert add_working_days(date(2021, 9, 30), 1, NATIONAL_DAY_2021, WORKED_WEEKENDS_2021) == date(2021, 10, 8)
+    assert add_working_days(date(2021, 9, 30), 2, NATIONAL_DAY_2021, WORKED_WEEKENDS_2021) == date(2021, 10, 9)
+    # The ten working days a deviation allows, detected on 24 Sep: 26, 27, 28, 29, 30 Sep, 8, 9, 11, 12, 13 Oct.
+    assert add_working_days(date(2021, 9, 24), 10, NATIONAL_DAY_2021, WORKED_WEEKENDS_2021) == date(2021, 10, 13)
+    assert add_working_days(date(2021, 9, 24), 10, NATIONAL_DAY_2021) == date(2021, 10, 15)
+
+
+def test_a_holiday_on_a_weekend_is_skipped_once() -> None:
+    # Saturday 2 and Sunday 3 Oct are both weekend and holiday: the count is the same as with weekdays alone.
+    assert add_working_days(date(2021, 10, 1), 1, [date(2021, 10, 2), date(2021, 10, 3)]) == date(2021, 10, 4)
+    assert add_working_days(date(2021, 10, 1), 1) == date(2021, 10, 4)
+
+
+def test_working_days_from_a_holiday_start_on_the_next_working_day() -> None:
+    assert add_working_days(date(2021, 10, 1), 1, NATIONAL_DAY_2021) == date(2021, 10, 8)
+    assert add_working_days(date(2021, 10, 1), 0, NATIONAL_DAY_2021) == date(2021, 10, 1)
+
+
+def _is_working(day: date, holidays: set[date], worked: set[date]) -> bool:
+    return day not in holidays and (day.weekday() < 5 or day in worked)
+
+
+@given(start=st.dates(min_value=date(2020, 1, 1), max_value=date(2022, 12, 31)),
+       days=st.integers(min_value=0, max_value=40),
+       holidays=st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2023, 3, 31)), max_size=30),
+       worked=st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2023, 3, 31)), max_size=10))
+@settings(max_examples=300)
+def test_working_days_land_on_the_nth_working_day_after_the_start(start: date, days: int, holidays: set[date],
+                                                                   worked: set[date]) -> None:
+    end = add_working_days(start, days, holidays, worked)
+    between = [start + timedelta(days=n) for n in range(1, (end - start).days + 1)]
+    assert sum(_is_working(day, holidays, worked) for day in between) == days
+    assert days == 0 or _is_working(end, holidays, worked)
 
 
 def test_blacklist_until() -> None:

@@ -1,0 +1,57 @@
+"""The dependencies routes share: the ledger, the transparency log, a read-model connection, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, Query, Request
+from psycopg_pool import ConnectionPool
+
+from api.problems import EdgeProblem
+from api.settings import Settings
+from ledger.application import Ledger
+from ledger.errors import InvalidInput
+from ledger.tlog import TransparencyLog
+from projections import queries
+from projections.base import Conn
+from projections.catalog import read_models
+
+READ_MODELS = tuple(model.name for model in read_models())
+MIN_POSITION_WAIT = 2.0  # seconds a query waits for the read models to reach min_position
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+def get_log(request: Request) -> TransparencyLog:
+    log: TransparencyLog = request.app.state.log
+    return log
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def read_connection(request: Request, min_position: Annotated[int | None, Query(
+        ge=0, le=2**62, description="Read your writes: wait (up to 2 s) until the read models include this log "
+        "position (a command's `position`); 503 projection-lagging if they do not")] = None) -> Iterator[Conn]:
+    pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
+    with pool.connection() as conn:
+        if min_position is not None and min_position >= queries.log_size(conn):
+            raise InvalidInput(f"the log has no position {min_position} yet; pass a position a command returned",
+                               field="min_position")
+        if min_position is not None and not queries.wait_for(conn, READ_MODELS, min_position, MIN_POSITION_WAIT):
+            raise EdgeProblem("projection-lagging", f"the read models have not reached position {min_position}",
+                              headers={"Retry-After": "1"})
+        yield conn
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+LogDep = Annotated[TransparencyLog, Depends(get_log)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReadConn = Annotated[Conn, Depends(read_connection)]

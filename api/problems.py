@@ -1,0 +1,159 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), each with a stable ``type``.
+
+The ``type`` is ``urn:jixiao:problem:<code>``: the ledger's domain error codes (``goals-not-approved``,
+``agency-blacklisted``, …) and a few of the HTTP edge's own (``malformed-body``, ``unauthenticated``, …).
+Clients branch on ``type`` (or the same ``code``); ``title`` is English, ``title_zh`` Chinese; ``field`` names
+the offending input where there is one, and ``errors`` lists every field a request failed validation on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import CATALOGUE, DomainError, ErrorKind
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:jixiao:problem:"
+
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.RULE: 409,  # well-formed and allowed, but the project's current state refuses it
+    ErrorKind.CONFLICT: 409,
+}
+STATUS_BY_CODE: dict[str, int] = {"stale-version": 412}  # If-Match named a version that is not the current one
+
+# The HTTP edge's own problems: code -> (status, English title, Chinese title).
+EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "malformed-body": (400, "The request body is not valid JSON", "请求体不是有效的JSON"),
+    "validation-failed": (422, "The request does not match the schema", "请求不符合接口格式"),
+    "unauthenticated": (401, "A valid bearer token is required", "需要有效的访问令牌"),
+    "not-found": (404, "No such resource", "资源不存在"),
+    "method-not-allowed": (405, "Method not allowed on this resource", "该资源不支持此方法"),
+    "not-acceptable": (406, "Cannot produce the requested media type", "无法提供所请求的格式"),
+    "body-too-large": (413, "The request body is too large", "请求体过大"),
+    "unsupported-media-type": (415, "Send JSON (Content-Type: application/json)", "请以JSON格式提交"),
+    "precondition-malformed": (400, "If-Match must be a quoted version, e.g. \"7\"", "If-Match格式应为版本号"),
+    "projection-lagging": (503, "The read models have not reached the requested position yet",
+                           "查询数据尚未更新到所需位置"),
+    "idempotency-key-in-flight": (409, "A request with this idempotency key is still being processed",
+                                  "相同幂等键的请求正在处理中"),
+    "internal-error": (500, "Internal error", "内部错误"),
+}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where in the request: a dotted path such as body.indicators.0.weight")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "urn:jixiao:problem:goals-not-approved", "title": "No approved goals, no budget",
+        "status": 409, "detail": "goals of JY-01 are not rated 优/良 (rating: 中): no approved goals, no budget",
+        "instance": "/projects/5c1e…/budget-approval", "code": "goals-not-approved",
+        "title_zh": "未审核通过绩效目标不得批复预算", "field": None, "errors": []}]})
+
+    type: str = Field(description="Stable URI naming the kind of problem: urn:jixiao:problem:<code>")
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = Field(default="", description="The request path")
+    code: str = Field(description="The same as the end of type: what clients branch on")
+    title_zh: str = ""
+    field: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+def problem_codes() -> dict[str, tuple[int, str, str]]:
+    """Every problem this service can answer with: code -> (status, title, title_zh)."""
+    domain = {code: (STATUS_BY_CODE.get(code, STATUS_BY_KIND[kind]), title, title_zh)
+              for code, (kind, title, title_zh) in CATALOGUE.items()}
+    return {**domain, **EDGE_PROBLEMS}
+
+
+def problem_response(request: Request | None, code: str, detail: str = "", *, status: int | None = None,
+                     field: str | None = None, errors: list[FieldError] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    known_status, title, title_zh = problem_codes()[code]
+    problem = Problem(type=f"{TYPE_PREFIX}{code}", title=title, status=status or known_status, detail=detail,
+                      instance=request.url.path if request is not None else "", code=code, title_zh=title_zh,
+                      field=field, errors=errors or [])
+    return JSONResponse(problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=headers)
+
+
+class EdgeProblem(Exception):
+    """Raised by the HTTP edge for one of EDGE_PROBLEMS."""
+
+    def __init__(self, code: str, detail: str = "", *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail
+        self.headers = headers
+
+
+def domain_status(error: DomainError) -> int:
+    return STATUS_BY_CODE.get(error.code, STATUS_BY_KIND[error.kind])
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error, the framework's included, as problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def on_domain_error(request: Request, error: DomainError) -> JSONResponse:
+        return problem_response(request, error.code, error.detail, status=domain_status(error), field=error.field)
+
+    @app.exception_handler(EdgeProblem)
+    async def on_edge_problem(request: Request, error: EdgeProblem) -> JSONResponse:
+        return problem_response(request, error.code, error.detail, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        issues = list(error.errors())
+        if any(issue.get("type") == "json_invalid" for issue in issues):
+            reasons = "; ".join(str((issue.get("ctx") or {}).get("error", issue.get("msg"))) for issue in issues)
+            return problem_response(request, "malformed-body", reasons)
+        errors = [FieldError(field=_location(issue.get("loc", ())), message=str(issue.get("msg", "")))
+                  for issue in issues]
+        first = errors[0] if errors else None
+        detail = "; ".join(f"{item.field}: {item.message}" for item in errors)
+        return problem_response(request, "validation-failed", detail, field=first.field if first else None,
+                                errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {400: "malformed-body", 401: "unauthenticated", 404: "not-found", 405: "method-not-allowed",
+                406: "not-acceptable", 413: "body-too-large", 415: "unsupported-media-type"}.get(error.status_code,
+                                                                                                  "internal-error")
+        return problem_response(request, code, str(error.detail), status=error.status_code,
+                                headers=dict(error.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        return problem_response(request, "internal-error", "see the service log")
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app)."""
+    described = {400: "Malformed request", 401: "No valid token", 403: "This principal may not", 404: "Not found",
+                 409: "Refused by the rules, or a concurrent change", 412: "If-Match names an older version",
+                 413: "Body too large", 415: "Not JSON", 422: "Invalid input", 503: "Read models lagging"}
+    return {status: {"model": Problem, "description": described.get(status, "Problem")} for status in statuses}
+
+
+COMMAND_PROBLEMS = documented(400, 401, 403, 404, 409, 412, 413, 415, 422)
+QUERY_PROBLEMS = documented(401, 403, 422, 503)

@@ -1,0 +1,47 @@
+"""Principals and their tokens (系统管理员): issue, list, revoke. Administrators make no domain writes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from api.auth import Admin, TokenRecord, TokenStore
+from api.body import LedgerRoute
+from api.problems import COMMAND_PROBLEMS, documented
+from api.schemas import TokenCreate, TokenIssued, TokenOut
+from ledger.errors import NotFound
+
+router = APIRouter(prefix="/admin/tokens", tags=["admin"], route_class=LedgerRoute)
+
+
+def _store(request: Request) -> TokenStore:
+    store: TokenStore = request.app.state.tokens
+    return store
+
+
+def _out(record: TokenRecord) -> TokenOut:
+    return TokenOut(token_id=record.token_id, name=record.name, role=record.role, organisation=record.organisation,
+                    created_at=record.created_at, created_by=record.created_by, revoked_at=record.revoked_at)
+
+
+@router.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def issue_token(body: TokenCreate, admin: Admin, request: Request) -> TokenIssued:
+    """Issue a token for a principal; the token is shown once, only its SHA-256 is kept."""
+    token, record = _store(request).issue(body.name, body.role.value, body.organisation, created_by=admin.id)
+    return TokenIssued(token=token, **_out(record).model_dump())
+
+
+@router.get("", responses=documented(401, 403))
+def list_tokens(admin: Admin, request: Request) -> list[TokenOut]:
+    """Every token issued, live or revoked (never the token itself)."""
+    return [_out(record) for record in _store(request).list()]
+
+
+@router.delete("/{token_id}", responses=documented(401, 403, 404))
+def revoke_token(token_id: Annotated[str, Path(max_length=64)], admin: Admin, request: Request) -> TokenOut:
+    """Revoke a token: refused within seconds everywhere (lookups are cached briefly)."""
+    record = _store(request).revoke(token_id)
+    if record is None:
+        raise NotFound(f"no token {token_id}", code="object-not-found")
+    return _out(record)

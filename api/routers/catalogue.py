@@ -1,0 +1,101 @@
+"""The indicator library (指标库), the rulesets (规则集) and the re-evaluation samples (再评价抽样).
+
+Each is one small aggregate (the library, the ruleset) or an immutable record (a sample), so reading the
+aggregate itself is the read model: it is cached in memory and carries its version as ETag.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from api.auth import Reader
+from api.body import LedgerRoute
+from api.commands import CommandDep, run
+from api.deps import LedgerDep
+from api.problems import COMMAND_PROBLEMS, documented
+from api.routers.history import plain
+from api.schemas import (
+    CommandResult,
+    IndicatorCreate,
+    IndicatorRetirement,
+    IndicatorRevision,
+    RulesetAdoption,
+    SampleDraw,
+)
+
+indicators = APIRouter(prefix="/indicators", tags=["indicators"], route_class=LedgerRoute)
+rulesets = APIRouter(prefix="/rulesets", tags=["rulesets"], route_class=LedgerRoute)
+samples = APIRouter(prefix="/re-evaluation-samples", tags=["re-evaluation"], route_class=LedgerRoute)
+
+IndicatorCode = Annotated[str, Path(min_length=1, max_length=64, examples=["EDU-001"])]
+
+
+@indicators.get("", responses=documented(401, 403))
+def list_indicators(ledger: LedgerDep, principal: Reader, response: Response) -> dict[str, dict[str, Any]]:
+    """The library: every indicator's current definition, version and whether it is retired."""
+    library = ledger.indicator_library()
+    response.headers["ETag"] = f'"{library.version}"'
+    return {code: plain(definition) for code, definition in sorted(library.indicators.items())}
+
+
+@indicators.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandResult:
+    """新增指标 by finance: a common or industry core indicator with its standard."""
+    return run(ctx, body, lambda act: ctx.ledger.define_indicator(act, body.code, _definition(body.definition)),
+               location=lambda w: f"/indicators/{body.code}")
+
+
+@indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS)
+def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: CommandDep) -> CommandResult:
+    """修订指标 by finance: a new version of the definition (goals that cite the old one keep it)."""
+    return run(ctx, body, lambda act: ctx.ledger.revise_indicator(act, code, _definition(body.definition)),
+               location=lambda w: f"/indicators/{code}")
+
+
+@indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS)
+def retire_indicator(code: IndicatorCode, body: IndicatorRetirement, ctx: CommandDep) -> CommandResult:
+    """停用指标 by finance."""
+    return run(ctx, body, lambda act: ctx.ledger.retire_indicator(act, code))
+
+
+def _definition(definition: Any) -> dict[str, str]:
+    return {key: str(value.value if hasattr(value, "value") else value)
+            for key, value in definition.model_dump().items()}
+
+
+@rulesets.get("", responses=documented(401, 403))
+def list_rulesets(ledger: LedgerDep, principal: Reader, response: Response) -> dict[str, Any]:
+    """Every ruleset version's parameters and which is current (version 1: the defaults of the source plan)."""
+    ruleset = ledger.ruleset()
+    response.headers["ETag"] = f'"{ruleset.version}"'
+    return {"current_version": ruleset.current_version, "versions": plain(ruleset.versions)}
+
+
+@rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult:
+    """采用新规则集 by finance: the next version, from the defaults plus the given changes, with a reason."""
+    return run(ctx, body, lambda act: ctx.ledger.adopt_ruleset(act, body.version, body.parameters),
+               location=lambda w: "/rulesets")
+
+
+@samples.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
+    """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects, reproducibly."""
+    return run(ctx, body, lambda act: ctx.ledger.draw_re_evaluation_sample(act, body.fiscal_year, seed=body.seed,
+                                                                           size=body.size),
+               location=lambda w: f"/re-evaluation-samples/{body.fiscal_year}")
+
+
+@samples.get("/{fiscal_year}", responses=documented(401, 403, 404, 422))
+def get_sample(fiscal_year: Annotated[int, Path(ge=2000, le=2100)], ledger: LedgerDep,
+               principal: Reader) -> dict[str, Any]:
+    """The draw as recorded: seed, sorted population, selected projects, rate and ruleset version."""
+    sample = ledger.re_evaluation_sample(fiscal_year)
+    return {"id": str(sample.id), "fiscal_year": sample.fiscal_year, "seed": sample.seed,
+            "population": sample.population, "selected": sample.selected, "rate": sample.rate,
+            "ruleset_version": sample.ruleset_version,
+            "how_to_reproduce": "rank each population member by hex SHA-256(seed UTF-8 || 0x00 || member UTF-8); "
+                                "the lowest ranks, as many as selected, sorted, are the sample "
+                                "(ledger.rules.draw_sample)"}

@@ -1,0 +1,136 @@
+"""The transparency log (RFC 9162 + C2SP checkpoints): what an auditor needs to check the ledger without us.
+
+Checkpoints, the verifier key and proofs are public — they reveal hashes, not contents — as a transparency log's
+are. Leaf contents and audit bundles are for finance, auditors and the project's own department.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
+
+from api.auth import Overseer, Reader
+from api.body import LedgerRoute
+from api.deps import LedgerDep, LogDep
+from api.problems import EdgeProblem, documented
+from api.schemas import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
+from ledger.audit import BundleError, dumps_bundle, export_bundle
+from ledger.errors import Forbidden, InvalidInput, NotFound
+from ledger.tlog import ProofUnavailable, StoredCheckpoint, TransparencyLog
+from ledger.values import Role
+
+router = APIRouter(prefix="/log", tags=["log"], route_class=LedgerRoute)
+bundles = APIRouter(tags=["audit"], route_class=LedgerRoute)
+
+Size = Annotated[int, Query(ge=0, le=2**62)]
+
+
+def _verifier(log: TransparencyLog) -> str:
+    if log.signing_key is None:
+        raise EdgeProblem("internal-error", "no signing key configured")
+    return log.signing_key.verifier.to_string()
+
+
+def _out(stored: StoredCheckpoint) -> CheckpointOut:
+    return CheckpointOut(origin=stored.checkpoint.origin, tree_size=stored.column_size,
+                         root_hash=base64.b64encode(stored.column_root).decode("ascii"), signed_at=stored.signed_at,
+                         note=stored.note)
+
+
+def _latest(log: TransparencyLog) -> StoredCheckpoint:
+    latest = log.latest_checkpoint()
+    if latest is None:
+        latest = log.sign_checkpoint() or log.latest_checkpoint()
+    if latest is None:
+        raise NotFound("no checkpoint has been signed yet", code="object-not-found")
+    return latest
+
+
+@router.get("/key")
+def verifier_key(log: LogDep) -> KeyOut:
+    """The verifier key to pin: publish it where auditors can find it; every check below uses it."""
+    return KeyOut(verifier_key=_verifier(log), origin=log.origin)
+
+
+@router.get("/checkpoint", responses=documented(404))
+def latest_checkpoint(log: LogDep) -> CheckpointOut:
+    """The latest signed checkpoint: origin, tree size, root hash, signing time and the signed note."""
+    return _out(_latest(log))
+
+
+@router.get("/checkpoint/note", response_class=PlainTextResponse, responses={
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A C2SP signed note"},
+    **documented(404)})
+def latest_checkpoint_note(log: LogDep) -> PlainTextResponse:
+    """The latest checkpoint as a C2SP signed note (text/plain), as tlog clients fetch it."""
+    return PlainTextResponse(_latest(log).note)
+
+
+@router.get("/checkpoints", responses=documented(422))
+def checkpoints(log: LogDep, after: Size = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                ) -> list[CheckpointOut]:
+    """Every signed checkpoint above a tree size, oldest first (hold one, ask for consistency with a later one)."""
+    return [_out(item) for item in log.checkpoints() if item.column_size > after][:limit]
+
+
+@router.get("/proofs/inclusion", responses=documented(404, 422))
+def inclusion_proof(log: LogDep, leaf_index: Size, tree_size: Annotated[int | None, Query(
+        ge=1, le=2**62, description="Default: the latest checkpoint's size")] = None) -> InclusionProofOut:
+    """RFC 9162 inclusion proof of a leaf in the tree of a given size (verify against a signed root)."""
+    size = tree_size if tree_size is not None else _latest(log).column_size
+    try:
+        proof = log.inclusion_proof(leaf_index, size)
+        root = log.root(size)
+    except ProofUnavailable as error:
+        raise InvalidInput(str(error), field="leaf_index") from None
+    leaf = log.leaf_hash(leaf_index)
+    return InclusionProofOut(leaf_index=leaf_index, tree_size=size, leaf_hash=leaf.hex(),
+                             proof=[node.hex() for node in proof], root_hash=root.hex())
+
+
+@router.get("/proofs/consistency", responses=documented(404, 422))
+def consistency_proof(log: LogDep, first: Size, second: Annotated[int | None, Query(
+        ge=0, le=2**62, description="Default: the latest checkpoint's size")] = None) -> ConsistencyProofOut:
+    """RFC 9162 consistency proof: the tree of size ``second`` extends the tree of size ``first``."""
+    size = second if second is not None else _latest(log).column_size
+    try:
+        proof = log.consistency_proof(first, size)
+        roots = log.root(first), log.root(size)
+    except ProofUnavailable as error:
+        raise InvalidInput(str(error), field="first") from None
+    return ConsistencyProofOut(first=first, second=size, proof=[node.hex() for node in proof],
+                               first_root=roots[0].hex(), second_root=roots[1].hex())
+
+
+@router.get("/leaves/{leaf_index}", responses=documented(401, 403, 404, 422))
+def leaf(leaf_index: int, log: LogDep, principal: Overseer) -> dict[str, Any]:
+    """One stored event exactly as hashed: id, version, topic, state (base64) and its leaf and chain hashes."""
+    row = log.leaf(leaf_index)
+    if row is None:
+        raise NotFound(f"the log has no leaf {leaf_index}", code="object-not-found")
+    return row
+
+
+@bundles.get("/projects/{project_id}/bundle", responses={
+    200: {"content": {"application/json": {}},
+          "description": "An audit bundle; check it with `jixiao verify --bundle`"},
+    **documented(401, 403, 404, 422)})
+def audit_bundle(project_id: UUID, principal: Reader, ledger: LedgerDep, log: LogDep) -> Response:
+    """离线审计包: the project's events with inclusion proofs, a signed checkpoint and the verifier key."""
+    own_department = principal.role == Role.DEPARTMENT and (
+        ledger.project(project_id).department == principal.organisation)
+    if principal.role not in (Role.FINANCE, Role.AUDITOR) and not own_department:
+        raise Forbidden("audit bundles are for finance, auditors and the project's department",
+                        code="role-not-allowed")
+    if log.signing_key is None:
+        raise EdgeProblem("internal-error", "no signing key configured")
+    try:
+        bundle = export_bundle(log, log.signing_key.verifier, project_id)
+    except BundleError as error:
+        raise NotFound(str(error), code="project-not-found") from None
+    return Response(dumps_bundle(bundle), media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="bundle-{project_id}.json"'})

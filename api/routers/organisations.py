@@ -1,0 +1,147 @@
+"""Departments (部门) and third-party agencies (第三方机构), with the blacklist (失信黑名单)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.auth import PrincipalDep, Reader
+from api.body import LedgerRoute
+from api.commands import CommandDep, run
+from api.deps import LedgerDep, ReadConn
+from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS
+from api.schemas import (
+    AgencyCreate,
+    BlacklistEntry,
+    Blacklisting,
+    BlacklistLift,
+    CommandResult,
+    DepartmentAssessment,
+    DepartmentCreate,
+    Directory,
+    MisconductRecord,
+    OverallGoals,
+    QualityReview,
+    RankingRow,
+)
+from ledger.application import Ledger
+from ledger.errors import NotFound
+from ledger.organisations import Agency, Department
+from ledger.values import Role
+from projections import queries
+
+departments = APIRouter(prefix="/departments", tags=["departments"], route_class=LedgerRoute)
+agencies = APIRouter(prefix="/agencies", tags=["agencies"], route_class=LedgerRoute)
+blacklist_router = APIRouter(prefix="/blacklist", tags=["agencies"], route_class=LedgerRoute)
+
+
+def _department_name(ledger: Ledger, department_id: UUID) -> str:
+    department = ledger.object(department_id)
+    if not isinstance(department, Department):
+        raise NotFound(f"{department_id} is not a department", code="department-not-found")
+    return department.name
+
+
+def _agency_name(ledger: Ledger, agency_id: UUID) -> str:
+    agency = ledger.object(agency_id)
+    if not isinstance(agency, Agency):
+        raise NotFound(f"{agency_id} is not an agency", code="agency-not-found")
+    return agency.name
+
+
+# ------------------------------------------------------------------------------------------------ departments
+
+
+@departments.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def register_department(body: DepartmentCreate, ctx: CommandDep) -> CommandResult:
+    """部门登记 by finance (or an administrator): the name is stored exactly as given."""
+    return run(ctx, body, lambda act: ctx.ledger.register_department(act, body.name),
+               location=lambda w: f"/departments/{w.aggregate_id}")
+
+
+@departments.get("", responses=QUERY_PROBLEMS)
+def list_departments(conn: ReadConn, principal: Reader) -> list[Directory]:
+    """Every registered department with its id."""
+    return [Directory.model_validate(row) for row in queries.departments(conn)]
+
+
+@departments.get("/ranking", responses=QUERY_PROBLEMS)
+def department_ranking(conn: ReadConn, principal: Reader,
+                       fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> list[RankingRow]:
+    """综合绩效考评排名: assessment score and rank, average project grade, coverage, commended / interview."""
+    return [RankingRow.model_validate(row) for row in queries.ranking(conn, fiscal_year)]
+
+
+@departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS)
+def set_overall_goals(department_id: UUID, body: OverallGoals, ctx: CommandDep) -> CommandResult:
+    """部门整体绩效目标 for a year, by the department itself or finance."""
+    name = _department_name(ctx.ledger, department_id)
+    return run(ctx, body, lambda act: ctx.ledger.set_overall_goals(act, name, body.fiscal_year, list(body.goals)))
+
+
+@departments.post("/{department_id}/assessments", responses=COMMAND_PROBLEMS)
+def assess_department(department_id: UUID, body: DepartmentAssessment, ctx: CommandDep) -> CommandResult:
+    """综合绩效考评 by finance: six dimensions, the total is their mean."""
+    name = _department_name(ctx.ledger, department_id)
+    return run(ctx, body, lambda act: ctx.ledger.assess_department(act, name, body.fiscal_year, body.scores))
+
+
+# --------------------------------------------------------------------------------------------------- agencies
+
+
+@agencies.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
+    """第三方机构登记 by finance, with credentials and any affiliation to a department."""
+    return run(ctx, body, lambda act: ctx.ledger.register_agency(act, body.name, body.credentials,
+                                                                 body.affiliation),
+               location=lambda w: f"/agencies/{w.aggregate_id}")
+
+
+@agencies.get("", responses=QUERY_PROBLEMS)
+def list_agencies(conn: ReadConn, principal: Reader) -> list[Directory]:
+    """Every registered agency with its id."""
+    return [Directory.model_validate(row) for row in queries.agencies(conn)]
+
+
+@agencies.post("/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS)
+def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: CommandDep) -> CommandResult:
+    """质量评价 of one engagement, by finance."""
+    name = _agency_name(ctx.ledger, agency_id)
+    return run(ctx, body, lambda act: ctx.ledger.review_agency_quality(act, name, body.engagement, body.rating,
+                                                                       body.notes),
+               location=lambda w: f"/objects/{agency_id}/history")
+
+
+@agencies.post("/{agency_id}/misconduct", status_code=201, responses=COMMAND_PROBLEMS)
+def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: CommandDep) -> CommandResult:
+    """失信行为 recorded by finance, with its evidence: falsification, untrue results, other."""
+    name = _agency_name(ctx.ledger, agency_id)
+    return run(ctx, body, lambda act: ctx.ledger.record_misconduct(act, name, body.kind, body.description),
+               location=lambda w: f"/objects/{agency_id}/history")
+
+
+@agencies.post("/{agency_id}/blacklisting", status_code=201, responses=COMMAND_PROBLEMS)
+def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep) -> CommandResult:
+    """列入失信黑名单 for the ruleset's period; requires recorded misconduct; bars commissioning until it ends."""
+    name = _agency_name(ctx.ledger, agency_id)
+    return run(ctx, body, lambda act: ctx.ledger.blacklist_agency(act, name, list(body.misconduct_nos), body.public),
+               location=lambda w: "/blacklist")
+
+
+@agencies.post("/{agency_id}/blacklisting/lift", responses=COMMAND_PROBLEMS)
+def lift_blacklisting(agency_id: UUID, body: BlacklistLift, ctx: CommandDep) -> CommandResult:
+    """Lifted on appeal (申诉), with the reason."""
+    name = _agency_name(ctx.ledger, agency_id)
+    return run(ctx, body, lambda act: ctx.ledger.lift_blacklisting(act, name))
+
+
+@blacklist_router.get("", responses=QUERY_PROBLEMS)
+def get_blacklist(conn: ReadConn, principal: PrincipalDep, ledger: LedgerDep,
+                  current: Annotated[bool, Query(description="Only entries in force today")] = False,
+                  ) -> list[BlacklistEntry]:
+    """失信黑名单, current and past. Public: no token needed, public entries only."""
+    public_only = principal.role not in (Role.FINANCE, Role.AUDITOR)
+    rows = queries.blacklist(conn, today=ledger.today(), public_only=public_only, current_only=current)
+    return [BlacklistEntry.model_validate(row) for row in rows]

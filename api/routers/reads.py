@@ -1,0 +1,79 @@
+"""The finance bureau's cross-cutting queries: accountability trail, coverage, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.auth import Overseer, Reader
+from api.body import LedgerRoute
+from api.deps import LedgerDep, ReadConn
+from api.problems import QUERY_PROBLEMS
+from api.schemas import CoverageRow, DeadlineRow, Page, TrailEntry
+from ledger.errors import Forbidden
+from ledger.values import Role
+from projections import queries
+
+router = APIRouter(tags=["queries"], route_class=LedgerRoute)
+
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+@router.get("/trail", responses=QUERY_PROBLEMS)
+def accountability_trail(
+    conn: ReadConn, principal: Reader,
+    principal_id: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+    object_id: Annotated[UUID | None, Query(alias="object")] = None,
+    event_type: Annotated[str | None, Query(max_length=100, examples=["Project.BudgetApproved"])] = None,
+    recorded_from: Annotated[datetime | None, Query(alias="from", description="recorded at or after")] = None,
+    recorded_to: Annotated[datetime | None, Query(alias="to", description="recorded before")] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Page[TrailEntry]:
+    """问责记录: who did what to which object, when, under which role — by principal, organisation, object, time."""
+    objects = None
+    if principal.role == Role.DEPARTMENT:
+        objects = queries.department_objects(conn, principal.organisation)
+    elif principal.role == Role.AGENCY:
+        if organisation not in (None, principal.organisation):
+            raise Forbidden("an agency reads only its own trail", code="role-not-allowed")
+        organisation = principal.organisation
+    rows = queries.trail(conn, queries.TrailFilter(principal_id, organisation, object_id, event_type, recorded_from,
+                                                   recorded_to, objects), after=cursor, limit=limit)
+    return Page[TrailEntry](items=[TrailEntry.model_validate(row) for row in rows],
+                            next_cursor=str(rows[-1]["leaf_index"]) if len(rows) == limit else None,
+                            position=queries.positions(conn, ["accountability_trail"]))
+
+
+@router.get("/coverage", responses=QUERY_PROBLEMS)
+def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> list[CoverageRow]:
+    """覆盖率: departments with overall goals (target 60% in 2021, 100% after), self-evaluation coverage,
+    re-evaluation rate, projects per budget book, disclosure rates."""
+    return [CoverageRow.model_validate(row) for row in queries.coverage(conn, fiscal_year)]
+
+
+@router.get("/deadlines", responses=QUERY_PROBLEMS)
+def deadlines(
+    conn: ReadConn, principal: Reader, ledger: LedgerDep,
+    on: Annotated[date | None, Query(description="The day to judge approaching / missed by; default today")] = None,
+    department: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Annotated[str | None, Query(pattern="^(goal_submission|monitoring_report|self_evaluation|"
+                             "rectification|deviation_answer)$")] = None,
+    fiscal_year: Year = None,
+    missed: bool | None = None,
+    approaching: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[DeadlineRow]:
+    """时限: open obligations with due dates, approaching (within the ruleset's warning days) or missed."""
+    if principal.role == Role.DEPARTMENT:
+        if department not in (None, principal.organisation):
+            raise Forbidden(f"{principal.organisation} reads only its own deadlines", code="not-own-department")
+        department = principal.organisation
+    warning = ledger.ruleset().parameters().deadline_warning_days
+    rows = queries.deadlines(conn, queries.DeadlineFilter(on or ledger.today(), warning, department, kind,
+                                                          fiscal_year, missed, approaching), limit=limit)
+    return [DeadlineRow.model_validate(row) for row in rows]

@@ -1,0 +1,99 @@
+"""Webhook subscriptions (see :mod:`api.webhooks`): other systems receive events as they are recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.auth import require
+from api.body import LedgerRoute
+from api.problems import COMMAND_PROBLEMS, documented
+from api.routers.events import parse_types
+from api.schemas import DeliveryOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
+from api.webhooks import Subscription, WebhookStore
+from ledger.errors import Forbidden, NotFound
+from ledger.values import Principal, Role
+
+router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=LedgerRoute)
+
+Subscriber = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY,
+                                                  Role.ADMIN))]
+
+
+def _store(request: Request) -> WebhookStore:
+    store: WebhookStore = request.app.state.webhooks
+    return store
+
+
+def _out(item: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(id=item.id, url=item.url, topics=item.topics, principal={
+        "id": item.principal.id, "role": item.principal.role, "organisation": item.principal.organisation},
+        status=item.status, position=item.position, attempts=item.attempts, next_attempt_at=item.next_attempt_at,
+        last_error=item.last_error, created_at=item.created_at)
+
+
+def _own(request: Request, subscription_id: UUID, principal: Principal) -> Subscription:
+    found = _store(request).get(subscription_id)
+    if found is None:
+        raise NotFound(f"no subscription {subscription_id}", code="object-not-found")
+    if principal.role != Role.ADMIN and found.principal.id != principal.id:
+        raise Forbidden("a subscription is managed by the principal that made it (or an administrator)",
+                        code="role-not-allowed")
+    return found
+
+
+@router.post("", status_code=201, responses=COMMAND_PROBLEMS)
+def subscribe(body: SubscriptionCreate, principal: Subscriber, request: Request) -> SubscriptionCreated:
+    """Receive, at ``url``, every event of ``topics`` this principal may see: in order, signed, retried."""
+    types = list(parse_types(",".join(body.topics)))
+    created, secret = _store(request).create(body.url, types, body.secret, principal, body.after)
+    return SubscriptionCreated(secret=secret, **_out(created).model_dump())
+
+
+@router.get("", responses=documented(401, 403))
+def list_subscriptions(principal: Subscriber, request: Request) -> list[SubscriptionOut]:
+    """Your subscriptions (an administrator sees everyone's)."""
+    who = None if principal.role == Role.ADMIN else principal.id
+    return [_out(item) for item in _store(request).subscriptions(who)]
+
+
+@router.get("/{subscription_id}", responses=documented(401, 403, 404, 422))
+def get_subscription(subscription_id: UUID, principal: Subscriber, request: Request) -> SubscriptionOut:
+    """A subscription's status and cursor: where delivery stands, and why it is stuck if it is."""
+    return _out(_own(request, subscription_id, principal))
+
+
+@router.post("/{subscription_id}/enable", responses=documented(401, 403, 404, 422))
+def enable_subscription(subscription_id: UUID, principal: Subscriber, request: Request) -> SubscriptionOut:
+    """Resume delivery (after a dead letter: the stuck event is retried now, then everything after it)."""
+    _own(request, subscription_id, principal)
+    enabled = _store(request).set_status(subscription_id, "active")
+    assert enabled is not None
+    return _out(enabled)
+
+
+@router.post("/{subscription_id}/disable", responses=documented(401, 403, 404, 422))
+def disable_subscription(subscription_id: UUID, principal: Subscriber, request: Request) -> SubscriptionOut:
+    """Pause delivery; the cursor stays, so enabling it later misses nothing."""
+    _own(request, subscription_id, principal)
+    disabled = _store(request).set_status(subscription_id, "disabled")
+    assert disabled is not None
+    return _out(disabled)
+
+
+@router.delete("/{subscription_id}", status_code=204, responses=documented(401, 403, 404, 422))
+def unsubscribe(subscription_id: UUID, principal: Subscriber, request: Request) -> None:
+    """Delete the subscription and its delivery log."""
+    _own(request, subscription_id, principal)
+    _store(request).delete(subscription_id)
+
+
+@router.get("/{subscription_id}/deliveries", responses=documented(401, 403, 404, 422))
+def deliveries(subscription_id: UUID, principal: Subscriber, request: Request,
+               after: Annotated[int | None, Query(ge=0, le=2**62, description="The last delivery id you have")] = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:
+    """The delivery log: every attempt with its position, HTTP status or error, and duration."""
+    _own(request, subscription_id, principal)
+    return [DeliveryOut.model_validate(row) for row in _store(request).deliveries(subscription_id, after, limit)]

@@ -1,0 +1,96 @@
+"""The whole schema in one place: what ``jixiao db migrate`` creates, and what the service role may do with it.
+
+Two roles, as a serious deployment separates them:
+
+- the **owner** creates and upgrades the schema (``jixiao db migrate``, idempotent) and runs the read-model
+  worker (a rebuild swaps tables);
+- the **service role** (``jixiao db service-role``) may append to the log and read it — never update, delete or
+  truncate it, nor disable its triggers — plus keep its own bookkeeping (tokens, webhook cursors, the scheduler's
+  book, the relay's position). It reads the read models, including tables a rebuild creates later.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from api.auth import TokenStore
+from api.relay import SCHEMA as RELAY_SCHEMA
+from api.scheduler import JobBook
+from api.settings import Settings
+from api.webhooks import WebhookStore
+from ledger.application import Ledger
+from ledger.tlog import TransparencyLog
+from projections.catalog import read_models
+from projections.runner import Runner
+
+# (privileges, tables) the service role is granted beyond SELECT on everything.
+APPEND_ONLY = ("ledger_events", "ledger_tree_nodes", "ledger_checkpoints", "ledger_commands", "ledger_snapshots")
+BOOKKEEPING: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("INSERT", APPEND_ONLY),
+    ("INSERT, UPDATE", ("api_tokens", "relay_positions", "ledger_sweep_positions", "ledger_sweep_watch",
+                        "scheduler_jobs")),
+    ("INSERT, UPDATE, DELETE", ("webhook_subscriptions", "webhook_deliveries")),
+)
+SEQUENCES = ("ledger_events_notification_id_seq", "webhook_deliveries_id_seq")
+
+
+def migrate(url: str, settings: Settings) -> None:
+    """Create or upgrade every table, function and trigger (as the owner), then record ruleset version 1."""
+    ledger = Ledger(url, create_schema=True)
+    try:
+        ledger.bootstrap()
+    finally:
+        ledger.close()
+    log = TransparencyLog(url, origin=settings.log_origin)
+    try:
+        log.create_tables()
+    finally:
+        log.close()
+    Runner(url, read_models()).setup()
+    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}, name="jixiao-migrate") as pool:
+        TokenStore(pool).create_table()
+    WebhookStore(url).create_tables()
+    JobBook(url).create_table()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(RELAY_SCHEMA)
+
+
+def service_role_statements(role: str, password: str | None) -> list[sql.Composed]:
+    """The statements that make (or update) the service role; run them as the owner, after ``migrate``."""
+    who = sql.Identifier(role)
+    statements = [
+        sql.SQL("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN CREATE ROLE {who} "
+                "LOGIN; END IF; END $$").format(name=sql.Literal(role), who=who),
+    ]
+    if password is not None:
+        statements.append(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(who, sql.Literal(password)))
+    statements += [
+        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(who),
+        # Reads: everything, and the tables a projection rebuild creates later (they replace the read models).
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(who),
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(who),
+    ]
+    for privileges, tables in BOOKKEEPING:
+        statements.append(sql.SQL("GRANT {} ON {} TO {}").format(
+            sql.SQL(privileges), sql.SQL(", ").join(map(sql.Identifier, tables)), who))
+    statements += [
+        sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(", ").join(map(sql.Identifier, SEQUENCES)), who),
+        # Appends serialise on an EXCLUSIVE lock of the events table, which PostgreSQL grants only with
+        # UPDATE/DELETE/TRUNCATE rights; this owner's SECURITY DEFINER function takes it and does nothing else.
+        sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_lock() TO {}").format(who),
+    ]
+    return statements
+
+
+def grant_service_role(url: str, role: str, password: str | None) -> None:
+    with psycopg.connect(url) as conn, conn.transaction():
+        for statement in service_role_statements(role, password):
+            conn.execute(statement)
+
+
+def service_role_sql(role: str, url: str) -> str:
+    """The same statements as text, for a DBA who applies them by hand (the password left to ALTER ROLE)."""
+    with psycopg.connect(url) as conn:
+        return "".join(statement.as_string(conn) + ";\n" for statement in service_role_statements(role, None))

@@ -1,0 +1,341 @@
+"""Webhooks: each subscription receives the events it may see, in position order, signed, retried, dead-lettered.
+
+- **Order**: one event at a time per subscription; the next only after the previous was accepted (2xx). A
+  subscription is served by one dispatcher at a time (a PostgreSQL advisory lock), whichever process runs it.
+- **Signature**: ``X-Jixiao-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`` with
+  ``X-Jixiao-Timestamp`` (Unix seconds), so a receiver can check both origin and freshness.
+- **Retries**: a failed attempt (non-2xx, timeout, refused) is retried after ``backoff × 2^(attempt-1)`` seconds
+  (capped, with jitter); after ``max_attempts`` the subscription is dead-lettered: it stops, the event it is stuck
+  on is kept, and re-enabling it (after the receiver is fixed) resumes exactly there.
+- **Exactly once, by position**: every delivery carries ``X-Jixiao-Position``; the cursor moves only after a 2xx,
+  so a receiver that drops a position it has already seen (a crash between its 2xx and our record of it is the
+  only way to see one twice) processes each event exactly once.
+- Every attempt is logged (``webhook_deliveries``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import random
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from ledger.errors import InvalidInput
+from ledger.values import Principal
+from projections import feed, queries
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTIONS = "webhook_subscriptions"
+DELIVERIES = "webhook_deliveries"
+LOCK_NAMESPACE = 0x6A78_7768  # advisory locks: one dispatcher per subscription ("jxwh")
+CHANNEL = "ledger_events"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {SUBSCRIPTIONS} (
+    id uuid PRIMARY KEY,
+    url text NOT NULL,
+    topics text[] NOT NULL,
+    secret text NOT NULL,
+    principal_id text NOT NULL,
+    principal_role text NOT NULL,
+    principal_org text NOT NULL,
+    status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'dead', 'disabled')),
+    position bigint NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    last_error text,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS {SUBSCRIPTIONS}_due_idx ON {SUBSCRIPTIONS} (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS {DELIVERIES} (
+    id bigserial PRIMARY KEY,
+    subscription_id uuid NOT NULL REFERENCES {SUBSCRIPTIONS} (id) ON DELETE CASCADE,
+    position bigint NOT NULL,
+    attempt integer NOT NULL,
+    delivery_id uuid NOT NULL,
+    status_code integer,
+    error text,
+    duration_ms numeric(10, 2) NOT NULL,
+    delivered_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS {DELIVERIES}_subscription_idx ON {DELIVERIES} (subscription_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: UUID
+    url: str
+    topics: list[str]
+    principal: Principal
+    status: str
+    position: int
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+
+
+def _subscription(row: dict[str, Any]) -> Subscription:
+    return Subscription(row["id"], row["url"], list(row["topics"]),
+                        Principal(row["principal_id"], row["principal_role"], row["principal_org"]), row["status"],
+                        int(row["position"]), int(row["attempts"]), row["next_attempt_at"], row["last_error"],
+                        row["created_at"])
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def check_url(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as error:
+        raise InvalidInput(f"not a URL: {error}", field="url") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInput("a webhook URL is http(s)://host/…", field="url")
+    return str(parsed)
+
+
+class WebhookStore:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            yield conn
+
+    def create_tables(self) -> None:
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('jixiao-webhooks-schema'))")
+            conn.execute(SCHEMA)
+
+    def create(self, url: str, topics: list[str], secret: str | None, principal: Principal,
+               after: int | None) -> tuple[Subscription, str]:
+        """A new subscription (from ``after``, default: from now on); returns it and its secret."""
+        chosen = secret or secrets.token_urlsafe(32)
+        if len(chosen) < 16:
+            raise InvalidInput("a webhook secret has at least 16 characters", field="secret")
+        with self._connect() as conn:
+            start = after if after is not None else queries.log_size(conn) - 1
+            row = conn.cursor(row_factory=dict_row).execute(
+                f"INSERT INTO {SUBSCRIPTIONS} (id, url, topics, secret, principal_id, principal_role, "  # noqa: S608
+                "principal_org, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                (uuid4(), check_url(url), topics, chosen, principal.id, principal.role, principal.organisation,
+                 start)).fetchone()
+            conn.execute(f"NOTIFY {CHANNEL}")  # wake the dispatchers: it may have a backlog already
+        assert row is not None
+        return _subscription(row), chosen
+
+    def get(self, subscription_id: UUID) -> Subscription | None:
+        with self._connect() as conn:
+            row = conn.cursor(row_factory=dict_row).execute(
+                f"SELECT * FROM {SUBSCRIPTIONS} WHERE id = %s", (subscription_id,)).fetchone()  # noqa: S608
+        return None if row is None else _subscription(row)
+
+    def subscriptions(self, principal_id: str | None) -> list[Subscription]:
+        with self._connect() as conn:
+            rows = conn.cursor(row_factory=dict_row).execute(
+                f"SELECT * FROM {SUBSCRIPTIONS} WHERE %(who)s::text IS NULL OR "  # noqa: S608
+                                "principal_id = %(who)s ORDER BY created_at", {"who": principal_id}).fetchall()
+        return [_subscription(row) for row in rows]
+
+    def set_status(self, subscription_id: UUID, status: str) -> Subscription | None:
+        """Enable (also after a dead letter: retry the stuck event now, attempts reset) or disable."""
+        with self._connect() as conn:
+            row = conn.cursor(row_factory=dict_row).execute(
+                f"UPDATE {SUBSCRIPTIONS} SET status = %s, attempts = CASE WHEN %s = 'active' THEN 0 "  # noqa: S608
+                "ELSE attempts END, next_attempt_at = clock_timestamp(), updated_at = clock_timestamp() "
+                "WHERE id = %s RETURNING *", (status, status, subscription_id)).fetchone()
+            conn.execute(f"NOTIFY {CHANNEL}")
+        return None if row is None else _subscription(row)
+
+    def delete(self, subscription_id: UUID) -> bool:
+        with self._connect() as conn:
+            return conn.execute(f"DELETE FROM {SUBSCRIPTIONS} WHERE id = %s",  # noqa: S608
+                                (subscription_id,)).rowcount == 1
+
+    def deliveries(self, subscription_id: UUID, after: int | None, limit: int) -> list[dict[str, Any]]:
+        with self._connect() as conn:
+            return conn.cursor(row_factory=dict_row).execute(
+                f"SELECT id, position, attempt, delivery_id, status_code, error, duration_ms, delivered_at "  # noqa: S608
+                f"FROM {DELIVERIES} WHERE subscription_id = %s AND id > %s ORDER BY id LIMIT %s",
+                (subscription_id, after or 0, limit)).fetchall()
+
+
+class Dispatcher:
+    """Delivers every active subscription's due events; wakes on each append (LISTEN) and when retries fall due."""
+
+    def __init__(self, database_url: str, *, max_attempts: int = 8, backoff: float = 1.0, max_backoff: float = 3600,
+                 timeout: float = 10.0, workers: int = 4, batch: int = 200) -> None:
+        self.database_url = database_url
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.timeout = timeout
+        self.batch = batch
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jixiao-webhook")
+        self._busy: set[UUID] = set()
+        self._busy_lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._listen, name="jixiao-webhook-listen", daemon=True),
+                         threading.Thread(target=self._loop, name="jixiao-webhook-loop", daemon=True)]
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        # Reused connections (a new one per wake-up cost more than the deliveries). Bookkeeping, not the ledger:
+        # if a crash loses the last cursor moves, those events are delivered again (receivers drop repeats by
+        # position), so these sessions do not wait for the WAL flush of each delivery.
+        self._db: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            database_url, min_size=1, max_size=workers + 1, kwargs={"autocommit": True}, open=False,
+            configure=_no_flush_wait, name="jixiao-webhooks")
+
+    def start(self) -> None:
+        self._db.open()
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._http.close()
+        self._db.close()
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.database_url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._wake.set()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error:
+                logger.warning("webhook listener lost its connection; reconnecting", exc_info=True)
+                self._stop.wait(1.0)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)  # also the clock for retries that fall due
+            self._wake.clear()
+            try:
+                for subscription in self._due():
+                    with self._busy_lock:
+                        if subscription in self._busy:
+                            continue
+                        self._busy.add(subscription)
+                    self._pool.submit(self._serve, subscription)
+            except psycopg.Error:
+                logger.warning("webhook dispatcher could not read its subscriptions", exc_info=True)
+                self._stop.wait(1.0)
+
+    def _due(self) -> list[UUID]:
+        with self._db.connection() as conn:
+            rows = conn.execute(
+                f"SELECT s.id FROM {SUBSCRIPTIONS} s WHERE s.status = 'active' AND "  # noqa: S608
+                "s.next_attempt_at <= clock_timestamp() AND s.position < "
+                "(SELECT coalesce(max(leaf_index), -1) FROM ledger_events) ORDER BY s.next_attempt_at").fetchall()
+        return [row[0] for row in rows]
+
+    def _serve(self, subscription_id: UUID) -> None:
+        try:
+            with self._db.connection() as conn:
+                locked = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                                      (LOCK_NAMESPACE, str(subscription_id))).fetchone()
+                if not locked or not locked[0]:
+                    return  # another process serves it
+                try:
+                    self._deliver_due(conn, subscription_id)
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_NAMESPACE,
+                                                                                 str(subscription_id)))
+        except Exception:
+            logger.exception("webhook subscription %s failed to dispatch", subscription_id)
+        finally:
+            with self._busy_lock:
+                self._busy.discard(subscription_id)
+
+    def _deliver_due(self, conn: psycopg.Connection[tuple[Any, ...]], subscription_id: UUID) -> None:
+        while not self._stop.is_set():
+            row = conn.cursor(row_factory=dict_row).execute(
+                f"SELECT *, next_attempt_at <= clock_timestamp() AS due FROM {SUBSCRIPTIONS} "  # noqa: S608
+                "WHERE id = %s", (subscription_id,)).fetchone()
+            if row is None or row["status"] != "active" or not row["due"]:
+                return
+            subscription = _subscription(row)
+            page = feed.read(conn, subscription.position, self.batch,
+                             feed.visible_to(conn, subscription.principal, tuple(subscription.topics)))
+            for event in page.events:
+                if not self._attempt(conn, subscription, event, row["secret"]):
+                    return
+                subscription = _subscription({**row, "position": event.position, "attempts": 0})
+            if page.next > subscription.position:  # filtered out: move the cursor over what was scanned
+                conn.execute(f"UPDATE {SUBSCRIPTIONS} SET position = %s, updated_at = clock_timestamp() "  # noqa: S608
+                             "WHERE id = %s AND position < %s", (page.next, subscription_id, page.next))
+            if not page.events and page.next >= page.head - 1:
+                return
+
+    def _attempt(self, conn: psycopg.Connection[tuple[Any, ...]], subscription: Subscription,
+                 event: feed.FeedEvent, secret: str) -> bool:
+        body = event.json.encode()
+        timestamp = str(int(time.time()))
+        delivery = uuid4()
+        headers = {"Content-Type": "application/json", "User-Agent": "jixiao-ledger-webhooks/1",
+                   "X-Jixiao-Position": str(event.position), "X-Jixiao-Event-Type": event.type,
+                   "X-Jixiao-Delivery": str(delivery), "X-Jixiao-Subscription": str(subscription.id),
+                   "X-Jixiao-Timestamp": timestamp, "X-Jixiao-Signature": sign(secret, timestamp, body)}
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        try:
+            status = self._http.post(subscription.url, content=body, headers=headers).status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__}: {failure}"[:500]
+        duration = (time.perf_counter() - started) * 1000
+        attempt = subscription.attempts + 1
+        with conn.transaction():
+            conn.execute(f"INSERT INTO {DELIVERIES} (subscription_id, position, attempt, delivery_id, status_code, "  # noqa: S608
+                         "error, duration_ms) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                         (subscription.id, event.position, attempt, delivery, status, error, round(duration, 2)))
+            if error is None:
+                conn.execute(f"UPDATE {SUBSCRIPTIONS} SET position = %s, attempts = 0, last_error = NULL, "  # noqa: S608
+                             "updated_at = clock_timestamp() WHERE id = %s", (event.position, subscription.id))
+                return True
+            dead = attempt >= self.max_attempts
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)  # noqa: S311
+            conn.execute(
+                f"UPDATE {SUBSCRIPTIONS} SET attempts = %s, last_error = %s, status = %s, "  # noqa: S608
+                "next_attempt_at = clock_timestamp() + make_interval(secs => %s), updated_at = clock_timestamp() "
+                "WHERE id = %s", (attempt, error, "dead" if dead else "active", delay, subscription.id))
+        if dead:
+            logger.warning("webhook subscription %s dead-lettered at position %s after %s attempts: %s",
+                           subscription.id, event.position, attempt, error)
+        return False
+
+
+
+
+def _no_flush_wait(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+    conn.execute("SET synchronous_commit TO off")

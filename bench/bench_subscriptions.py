@@ -1,0 +1,235 @@
+"""Subscribers' view: commit-to-delivery latency of SSE and webhooks, and feed throughput beside raw reads.
+
+    python -m bench.bench_subscriptions [--rate R] [--seconds S] [--feed-events N] [--page P] [--writers W]
+
+The service runs as its own process (``jixiao serve``, loopback). This process:
+
+1. records commands at ``--rate`` per second for ``--seconds`` (key-evaluation supervision notes, each its own
+   transaction) while an SSE client follows ``/events/stream`` and a local HTTP receiver takes the webhook
+   deliveries of a subscription; latency = arrival time − the event's ``recorded_at`` (both this machine's clock);
+2. pages through ``--feed-events`` events with ``GET /events?after=…&limit=P``, beside a raw SELECT of the same
+   columns in the same pages through psycopg (no decoding, no HTTP) — the ratio is feed ÷ raw events/s.
+
+Nothing is asserted: the targets are printed beside the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench.bench_http import Server, prepare
+from bench.bench_write import EFFECTIVE_ON, FINANCE, build_project, fill_to, notes
+from bench.common import (
+    BenchDatabase,
+    bench_database,
+    describe_server,
+    fmt_ms,
+    fmt_rate,
+    fmt_ratio,
+    percentile,
+    print_table,
+    server_settings,
+)
+from ledger.application import Act, Ledger
+
+TARGET_SSE_P95_MS = 50.0
+TARGET_WEBHOOK_P95_MS = 200.0
+TARGET_FEED_RATIO = 0.5
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.latencies: dict[int, float] = {}
+        self.lock = threading.Lock()
+
+    def arrived(self, event: dict[str, Any]) -> None:
+        now = time.time()
+        recorded = datetime.fromisoformat(event["recorded_at"]).timestamp()
+        with self.lock:
+            self.latencies.setdefault(int(event["position"]), now - recorded)
+
+    def among(self, positions: set[int]) -> list[float]:
+        with self.lock:
+            return [latency for position, latency in self.latencies.items() if position in positions]
+
+
+def follow_sse(base: str, token: str, after: int, arrivals: Arrivals, stop: threading.Event) -> None:
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=None) as http, \
+            http.stream("GET", "/events/stream", params={"after": after, "heartbeat": 1}) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                arrivals.arrived(json.loads(line[6:]))
+            if stop.is_set():
+                return
+
+
+def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            arrivals.arrived(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int) -> None:
+    url = db.url
+    settings = server_settings(url)
+    token, projects, _, _, _ = prepare(url, writers)
+    ledger = Ledger(url)
+    written: list[int] = []
+    try:
+        filled = 0
+        while ledger.head() < feed_events:  # the feed's material: projects of 1,000 events, 50 per transaction
+            fill_to(ledger, build_project(ledger, f"SUB-BULK-{filled}"), 1000, 50)
+            filled += 1
+        server = Server(url, 1)
+        sse_arrivals, hook_arrivals = Arrivals(), Arrivals()
+        hooks = receiver(hook_arrivals)
+        stop = threading.Event()
+        try:
+            server.wait()
+            start = ledger.head() - 1
+            http = httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            created = http.post("/subscriptions", json={"url": f"http://127.0.0.1:{hooks.server_address[1]}/",
+                                                        "topics": ["Project.KeyEvaluationSupervisionNoted"]})
+            created.raise_for_status()
+            follower = threading.Thread(target=follow_sse, args=(server.base, token, start, sse_arrivals, stop),
+                                        daemon=True)
+            follower.start()
+            time.sleep(1.0)
+            act = Act(FINANCE, EFFECTIVE_ON, reason="督导")
+            interval = writers / rate  # each writer's share of the rate, on a project of its own
+            began = time.perf_counter()
+            lock = threading.Lock()
+
+            def write(k: int) -> None:
+                project = projects[k]
+                for n in range(int(rate * seconds / writers)):
+                    pause = began + (n + k / writers) * interval - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    position = ledger.note_key_evaluation_supervision(act, project.id, project.evaluation_id,
+                                                                      notes(n)).position
+                    with lock:
+                        written.append(position)
+
+            threads = [threading.Thread(target=write, args=(k,)) for k in range(writers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            achieved = len(written) / (time.perf_counter() - began)
+            deadline = time.monotonic() + 30
+            wanted = set(written)
+            while time.monotonic() < deadline and (len(sse_arrivals.among(wanted)) < len(wanted)
+                                                   or len(hook_arrivals.among(wanted)) < len(wanted)):
+                time.sleep(0.1)
+            sse = sse_arrivals.among(wanted)
+            hook = hook_arrivals.among(wanted)
+
+            # Feed throughput: the same pages through HTTP and through raw psycopg, alternating.
+            size = ledger.head()
+            feed_seconds = raw_seconds = 0.0
+            with psycopg.connect(url) as conn:
+                for _ in range(2):
+                    started = time.perf_counter()
+                    after, got = -1, 0
+                    while got < size:
+                        body = http.get("/events", params={"after": after, "limit": page}).json()
+                        got += len(body["events"])
+                        after = body["next"]
+                    feed_seconds += time.perf_counter() - started
+                    started = time.perf_counter()
+                    after, got = -1, 0
+                    while got < size:
+                        rows = conn.execute(
+                            "SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, "
+                            "recorded_at FROM ledger_events WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
+                            (after, page)).fetchall()
+                        got += len(rows)
+                        after = rows[-1][0]
+                    raw_seconds += time.perf_counter() - started
+            http.close()
+        finally:
+            stop.set()
+            server.stop()
+            hooks.shutdown()
+    finally:
+        ledger.close()
+    feed_rate, raw_rate = 2 * size / feed_seconds, 2 * size / raw_seconds
+
+    print()
+    print("bench_subscriptions — SSE and webhook delivery latency, feed throughput beside raw reads (same run)")
+    for key, value in (
+        ("server", describe_server(db)),
+        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
+                       f"synchronous_commit={settings['synchronous_commit']})"),
+        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}"),
+        ("parameters", f"--rate {rate} --seconds {seconds} --feed-events {feed_events} --page {page} "
+                       f"--writers {writers} (commands recorded at {achieved:,.0f}/s)"),
+    ):
+        print(f"  {key + ':':<12}{value}")
+    print()
+    rows = []
+    for name, latencies in (("SSE /events/stream", sse), ("webhook (local receiver)", hook)):
+        if latencies:
+            rows.append([f"{name}: commit → delivery", f"{len(latencies)}/{len(written)}",
+                         fmt_ms(percentile(latencies, 50) * 1000), fmt_ms(percentile(latencies, 95) * 1000),
+                         fmt_ms(max(latencies) * 1000)])
+        else:
+            rows.append([f"{name}: commit → delivery", f"0/{len(written)}", "—", "—", "—"])
+    print_table(["measurement", "delivered", "median ms", "p95 ms", "max ms"], rows, right=(1, 2, 3, 4))
+    print()
+    print_table(["feed read", "rate", "vs raw"], [
+        [f"raw SELECT, pages of {page}", fmt_rate(raw_rate, "events"), "—"],
+        [f"GET /events, pages of {page} (HTTP, JSON)", fmt_rate(feed_rate, "events"), fmt_ratio(feed_rate / raw_rate)],
+    ], right=(1, 2))
+    print()
+    sse_p95 = percentile(sse, 95) * 1000 if sse else float("inf")
+    hook_p95 = percentile(hook, 95) * 1000 if hook else float("inf")
+    print_table(["check", "measured", "target", "verdict"], [
+        [f"SSE p95 at {rate:.0f} events/s", f"{fmt_ms(sse_p95)} ms", f"< {TARGET_SSE_P95_MS:.0f} ms",
+         "met" if sse_p95 < TARGET_SSE_P95_MS and len(sse) == len(written) else "NOT met"],
+        [f"webhook p95 at {rate:.0f} events/s", f"{fmt_ms(hook_p95)} ms", f"< {TARGET_WEBHOOK_P95_MS:.0f} ms",
+         "met" if hook_p95 < TARGET_WEBHOOK_P95_MS and len(hook) == len(written) else "NOT met"],
+        ["feed ÷ raw reads", fmt_ratio(feed_rate / raw_rate), f"≥ {TARGET_FEED_RATIO:.1f}×",
+         "met" if feed_rate / raw_rate >= TARGET_FEED_RATIO else "NOT met"],
+    ], right=(1,))
+    print()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_subscriptions", description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="commands recorded per second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of recording")
+    parser.add_argument("--feed-events", type=int, default=50_000, help="events in the log the feed pages through")
+    parser.add_argument("--page", type=int, default=1000, help="events per feed page")
+    parser.add_argument("--writers", type=int, default=4, help="threads recording, each on a project of its own")
+    args = parser.parse_args(argv)
+    if args.rate <= 0 or args.seconds <= 0 or args.feed_events < 1 or not 1 <= args.page <= 1000:
+        parser.error("rate, seconds and feed-events must be positive; page 1..1000")
+    with bench_database("jixiao_bench_subs") as db:
+        run(db, args.rate, args.seconds, args.feed_events, args.page, args.writers)
+
+
+if __name__ == "__main__":
+    main()
