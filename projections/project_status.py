@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from psycopg import sql
 
@@ -54,13 +53,12 @@ COLUMNS: dict[str, str] = {
 }
 INDEXES = ("department", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation")
 
-# The filters a project list offers (GET /projects), each an equality; pages are ordered by project_id and continue
-# after the last one seen (keyset pagination: a stable key, no OFFSET). ``overdue`` means an open rectification past
-# its deadline.
-FILTERS = ("department", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation", "overdue")
-# An index per usual filter shape, its equality columns first and project_id last, so a page of any size reads only
-# the rows it returns, however many projects match (flat from 10,000 to 100,000 projects: bench_projections); the
-# single-column indexes above serve one filter alone, and the planner combines them for rarer shapes.
+# The project list (GET /projects, projections.queries.projects) filters by equality on department, fiscal year,
+# budget book, stage, grade, deviation level and overdue, in project_id order after the last one seen (keyset
+# pagination). An index per usual filter shape, its equality columns first and project_id last, lets a page of any
+# size read only the rows it returns, however many projects match (flat from 10,000 to 100,000 projects:
+# bench_projections); the single-column indexes above serve one filter alone, and the planner combines them for
+# rarer shapes.
 SHAPE_INDEXES: dict[str, tuple[str, ...]] = {
     "department_year_stage": ("department", "fiscal_year", "stage"),  # a department's projects of a year at a stage
     "year_stage": ("fiscal_year", "stage"),
@@ -204,25 +202,3 @@ class ProjectStatus(ReadModel):
             rows[pid] = folded
         keyed.store(conn, table, columns, ["project_id"], rows.values())
 
-
-def list_query(filters: dict[str, Any], *, after: UUID | None = None, limit: int = 50,
-               table: str = "project_status") -> tuple[sql.Composed, dict[str, Any]]:
-    """The query for one page of a filtered project list and its parameters: ``filters`` by name (see FILTERS;
-    ``overdue`` a bool), the page after project ``after`` (None: the first), at most ``limit`` rows."""
-    unknown = set(filters) - set(FILTERS)
-    if unknown:
-        raise ValueError(f"no project filter {', '.join(sorted(unknown))} (known: {', '.join(FILTERS)})")
-    conditions: list[sql.Composable] = []
-    params: dict[str, Any] = {"limit": limit}
-    for name, value in filters.items():
-        if name == "overdue":
-            conditions.append(sql.SQL("overdue_rectifications > 0" if value else "overdue_rectifications = 0"))
-        else:
-            conditions.append(sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)))
-            params[name] = value
-    if after is not None:
-        conditions.append(sql.SQL("project_id > %(after)s"))
-        params["after"] = after
-    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
-    query = sql.SQL("SELECT * FROM {}{} ORDER BY project_id LIMIT %(limit)s").format(sql.Identifier(table), where)
-    return query, params
