@@ -428,6 +428,10 @@ class ProjectStatusOut(BaseModel):
     result_decision: str | None
     open_rectifications: int
     overdue_rectifications: int
+    overdue: dict[str, date] = Field(description="Obligations missed and not yet met, \"kind:ref\" → due date "
+                                     "(kind: goal_submission, monitoring_report, self_evaluation, "
+                                     "deviation_answer, rectification)")
+    overdue_deadlines: int
     goals_disclosed: bool
     results_disclosed: bool
     last_changed_at: datetime
@@ -535,10 +539,12 @@ class DeadlineRow(BaseModel):
     department: str
     fiscal_year: int
     due_on: date
-    status: str = Field(description="open, met, lapsed or void")
+    status: str = Field(description="open, met or void (no longer owed)")
     settled_on: date | None
-    approaching: bool
-    missed: bool
+    approaching_on: date | None = Field(description="When the scheduler gave the approaching notice, if it has")
+    missed_on: date | None = Field(description="When the scheduler recorded it missed, if it has")
+    approaching: bool = Field(description="Open and due within the ruleset's warning days of the day asked")
+    missed: bool = Field(description="Open and past due on the day asked")
 
 
 class Directory(BaseModel):

@@ -103,6 +103,9 @@ class ReadModel(ABC):
     """A table (or a few) maintained from the log. ``table`` names the live table; rebuilds use another name."""
 
     name: str
+    # The shape of its tables and what they mean. Raise it when either changes: the runner then drops the old
+    # tables and rebuilds them from the log on its next start (a read model is always a function of the log).
+    version: int = 1
 
     @abstractmethod
     def create(self, conn: Conn, table: str) -> None:

@@ -1,9 +1,10 @@
 """``deadlines``: every obligation with a due date, open or settled (时限).
 
 Goal submission ((Y−1)-10-31), the January–July monitoring report (Y-08-15), the self-evaluation
-((Y+1)-03-31), each rectification (its deadline) and each deviation answer (10 working days). Whether an open
-one is *approaching* or *missed* depends on the day you ask, so it is computed by the query
-(:func:`flags_query`), not stored.
+((Y+1)-03-31), each rectification (its deadline) and each deviation answer (10 working days), owed as
+``Project.open_deadlines`` says. Whether an open one is *approaching* or *missed* depends on the day you ask, so
+the query computes it (:func:`flags_query`); beside that, each row keeps when the scheduler actually gave its
+notices (``approaching_on``, ``missed_on``: ``DeadlineApproaching`` / ``DeadlineMissed``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ COLUMNS: dict[str, str] = {
     "department": "text NOT NULL",
     "fiscal_year": "integer NOT NULL",
     "due_on": "date NOT NULL",
-    "status": "text NOT NULL",  # open, met, lapsed (consequence applied), void (no longer applies)
+    "status": "text NOT NULL",  # open, met, void (no longer owed)
     "settled_on": "date",
+    "approaching_on": "date",  # the DeadlineApproaching notice for this obligation and due date
+    "missed_on": "date",  # the DeadlineMissed notice
     "position": "bigint NOT NULL",
 }
 KEY = ["project_id", "kind", "ref"]
@@ -45,6 +48,7 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 
 class Deadlines(ReadModel):
     name = "deadlines"
+    version = 2  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects"]
@@ -111,18 +115,24 @@ def _fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations
         _owe(owed, item, project, "self_evaluation", 0, rules.self_evaluation_due(year))
     elif name == "MonitoringReported" and e.month >= 7:
         _settle(owed, item, "monitoring_report", 0)
-    elif name == "SelfEvaluated":
+    elif name == "SelfEvaluated":  # implementation is over: what it still owed is no longer owed
         _settle(owed, item, "self_evaluation", 0)
+        for kind, ref in list(owed):
+            if kind in ("monitoring_report", "deviation_answer"):
+                _settle(owed, item, kind, ref, "void")
     elif name == "DeviationDetected":
         _owe(owed, item, project, "deviation_answer", e.month, e.respond_by)
     elif name == "CorrectiveActionOrdered":
         for kind, ref in list(owed):
             if kind == "deviation_answer" and (e.deviation_month in (None, ref)):
                 _settle(owed, item, kind, ref)
-        if e.decision == "cancel":
-            _void_all(owed, item)
-    elif name == "FundingSuspended":
-        _settle(owed, item, "deviation_answer", e.deviation_month, "lapsed")
+        if e.decision == "cancel":  # implementation ends; rectifications stay owed
+            _void_all(owed, item, keep=("rectification",))
+    elif name in ("DeadlineApproaching", "DeadlineMissed"):
+        row = owed.get((e.deadline, e.ref))
+        if row is not None and row["due_on"] == e.due_on:
+            row["approaching_on" if name == "DeadlineApproaching" else "missed_on"] = e.effective_on
+            row["position"] = item.leaf_index
     elif name == "RectificationRequired":
         _owe(owed, item, project, "rectification", e.rectification_no, e.deadline)
     elif name == "RectificationAccepted":
@@ -136,7 +146,8 @@ def _owe(owed: Obligations, item: LogEvent, project: dict[str, Any], kind: str, 
     owed[(kind, ref)] = {
         "project_id": item.originator_id, "kind": kind, "ref": ref, "project_code": project["code"],
         "department": project["department"], "fiscal_year": project["fiscal_year"], "due_on": due,
-        "status": "open", "settled_on": None, "position": item.leaf_index}
+        "status": "open", "settled_on": None, "approaching_on": None, "missed_on": None,
+        "position": item.leaf_index}
 
 
 def _settle(owed: Obligations, item: LogEvent, kind: str, ref: int, status: str = "met") -> None:
@@ -145,6 +156,7 @@ def _settle(owed: Obligations, item: LogEvent, kind: str, ref: int, status: str 
         row.update(status=status, settled_on=item.event.effective_on, position=item.leaf_index)
 
 
-def _void_all(owed: Obligations, item: LogEvent) -> None:
+def _void_all(owed: Obligations, item: LogEvent, keep: tuple[str, ...] = ()) -> None:
     for kind, ref in list(owed):
-        _settle(owed, item, kind, ref, "void")
+        if kind not in keep:
+            _settle(owed, item, kind, ref, "void")

@@ -47,6 +47,8 @@ COLUMNS: dict[str, str] = {
     "goals_disclosed": "boolean NOT NULL",
     "results_disclosed": "boolean NOT NULL",
     "rectifications": "jsonb NOT NULL",  # number -> {status, overdue}: what the counts are computed from
+    "overdue": "jsonb NOT NULL",  # "kind:ref" -> due date of each obligation missed and not yet met (DeadlineMissed)
+    "overdue_deadlines": "integer NOT NULL",
     "last_changed_at": "timestamptz NOT NULL",
     "version": "integer NOT NULL",
     "position": "bigint NOT NULL",
@@ -86,6 +88,38 @@ def _counts(row: dict[str, Any]) -> None:
     row["overdue_rectifications"] = sum(1 for item in items if item["status"] != "accepted" and item["overdue"])
 
 
+# The events that meet (or end) an obligation a DeadlineMissed may have flagged as overdue.
+_MEET_DEADLINES = frozenset({"DeadlineMissed", "GoalsSubmitted", "MonitoringReported", "SelfEvaluated",
+                             "CorrectiveActionOrdered", "RectificationAccepted", "Closed", "ExAnteAssessed",
+                             "GoalsReviewed"})
+
+
+def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
+    """Clear what ``e`` met: the late goals, the January–July report, the self-evaluation, a deviation's answer
+    (its month, or all of them), a rectification; a closure or cancellation ends what it ends."""
+    def clear(kind: str, ref: object = None) -> None:
+        for key in [key for key in overdue if key.split(":")[0] == kind and ref in (None, key.split(":")[1])]:
+            del overdue[key]
+
+    if name == "GoalsSubmitted":
+        clear("goal_submission")
+    elif name == "MonitoringReported" and e.month >= 7:
+        clear("monitoring_report")
+    elif name == "SelfEvaluated":  # implementation is over: what was owed during it is no longer owed
+        for kind in ("self_evaluation", "monitoring_report", "deviation_answer"):
+            clear(kind)
+    elif name == "CorrectiveActionOrdered":
+        clear("deviation_answer", None if e.deviation_month is None else str(e.deviation_month))
+        if e.decision == "cancel":  # implementation ends; rectifications stay owed
+            for kind in ("monitoring_report", "self_evaluation", "deviation_answer"):
+                clear(kind)
+    elif name == "RectificationAccepted":
+        clear("rectification", str(e.rectification_no))
+    elif name == "Closed" or (name == "ExAnteAssessed" and e.conclusion == "reject") or (
+            name == "GoalsReviewed" and e.rating == "差"):
+        overdue.clear()  # nothing is owed any more (a rejected project has no rectifications yet)
+
+
 def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     """The row after one event (``row`` is None before the project is declared)."""
     kind = item.kind
@@ -103,7 +137,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "self_grade": None, "re_score": None, "re_grade": None, "inflated": False, "key_score": None,
             "key_grade": None, "grade": None, "result_decision": None, "open_rectifications": 0,
             "overdue_rectifications": 0, "goals_disclosed": False, "results_disclosed": False,
-            "rectifications": {},
+            "rectifications": {}, "overdue": {}, "overdue_deadlines": 0,
         }
     assert row is not None, f"{kind} before Project.Declared at leaf {item.leaf_index}"
     if name == "ExAnteAssessed" and e.conclusion == "reject":
@@ -158,6 +192,11 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
         row["goals_disclosed" if e.what == "goals" else "results_disclosed"] = True
     elif name == "Closed":
         row["stage"] = "closed"
+    elif name == "DeadlineMissed":
+        row["overdue"][f"{e.deadline}:{e.ref}"] = str(e.due_on)
+    if name in _MEET_DEADLINES:
+        _meet(row["overdue"], name, e)
+        row["overdue_deadlines"] = len(row["overdue"])
     # Derived columns, recomputed only after the events that change what they derive from.
     if name in _CHANGE_AMOUNTS:
         row["execution_rate"] = _rate(row["executed"], row["approved"])
@@ -173,6 +212,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
 
 class ProjectStatus(ReadModel):
     name = "project_status"
+    version = 2  # 2: overdue deadlines (DeadlineMissed)
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
@@ -185,7 +225,8 @@ class ProjectStatus(ReadModel):
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, project_id)").format(
                 sql.Identifier(f"{table}_{name}_idx"), sql.Identifier(table),
                 sql.SQL(", ").join(map(sql.Identifier, shape))))
-        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (project_id) WHERE overdue_rectifications > 0")
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (project_id) "
+                             "WHERE overdue_deadlines > 0 OR overdue_rectifications > 0")
                      .format(sql.Identifier(f"{table}_overdue_idx"), sql.Identifier(table)))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:

@@ -26,7 +26,8 @@ STATUS_COLUMNS = (
     "project_id", "code", "name", "kind", "department", "fiscal_year", "budget_book", "special_category", "new_major",
     "stage", "requested", "approved", "executed", "execution_rate", "latest_month", "latest_deviation",
     "funding_suspended", "self_score", "self_grade", "re_score", "re_grade", "inflated", "key_score", "key_grade",
-    "grade", "result_decision", "open_rectifications", "overdue_rectifications", "goals_disclosed",
+    "grade", "result_decision", "open_rectifications", "overdue_rectifications", "overdue", "overdue_deadlines",
+    "goals_disclosed",
     "results_disclosed", "last_changed_at", "version", "position",
 )
 
@@ -85,7 +86,8 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
             params.append(value)
     if where.overdue is not None:
-        conditions.append(sql.SQL("overdue_rectifications > 0" if where.overdue else "overdue_rectifications = 0"))
+        any_overdue = "(overdue_deadlines > 0 OR overdue_rectifications > 0)"
+        conditions.append(sql.SQL(any_overdue if where.overdue else f"NOT {any_overdue}"))
     if where.disclosed_only:
         conditions.append(sql.SQL("(goals_disclosed OR results_disclosed)"))
     if after is not None:

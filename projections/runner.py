@@ -61,12 +61,25 @@ class Runner:
             conn.execute(sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, "
                 "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())").format(sql.Identifier(POSITIONS)))
+            conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1").format(
+                sql.Identifier(POSITIONS)))
+            recorded: dict[str, int] = dict(conn.execute(sql.SQL("SELECT name, version FROM {}").format(
+                sql.Identifier(POSITIONS))).fetchall())
             for model in self.models:
+                if model.name in recorded and recorded[model.name] != model.version:
+                    # Its tables have another shape or meaning now: start them again from the log's beginning.
+                    logger.warning("read model %s is version %s, its tables version %s: rebuilding from the log",
+                                   model.name, model.version, recorded[model.name])
+                    for name in model.tables(model.name):
+                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+                    conn.execute(sql.SQL("UPDATE {} SET position = 0, version = %s, updated_at = clock_timestamp() "
+                                         "WHERE name = %s").format(sql.Identifier(POSITIONS)),
+                                 (model.version, model.name))
                 for live in model.tables(model.name):  # indexes left under a rebuild's name by earlier versions
                     _adopt_indexes(conn, live, _building(model), model.name)
                 model.create(conn, model.name)
-                conn.execute(sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING").format(
-                    sql.Identifier(POSITIONS)), (model.name,))
+                conn.execute(sql.SQL("INSERT INTO {} (name, version) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
+                                     ).format(sql.Identifier(POSITIONS)), (model.name, model.version))
 
     # --------------------------------------------------------- following
 

@@ -44,6 +44,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Project.RectificationOverdue": "整改逾期",
     "Project.Disclosed": "信息公开",
     "Project.Closed": "项目关闭",
+    "Project.DeadlineApproaching": "临期提醒",
+    "Project.DeadlineMissed": "逾期未完成",
     "Department.Registered": "部门登记",
     "Department.OverallGoalsSet": "部门整体绩效目标",
     "Department.ComprehensivelyAssessed": "部门综合绩效考评",
@@ -101,6 +103,7 @@ JOIN {events} e ON e.leaf_index = p.i AND e.leaf_index BETWEEN %(first)s AND %(l
 
 class AccountabilityTrail(ReadModel):
     name = "accountability_trail"
+    version = 2  # 2: names of the deadline notices
 
     def create(self, conn: Conn, table: str) -> None:
         conn.execute(sql.SQL(DDL).format(

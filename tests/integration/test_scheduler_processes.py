@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -71,13 +72,24 @@ def ran_deadlines(url: str, pid: int) -> bool:
     return run is not None and run.last_runner.endswith(f":{pid}")
 
 
-def wait_until(condition: object, timeout: float) -> float:
-    """Seconds until ``condition()`` held (fails the test if it never did)."""
+def wait_until(condition: object, timeout: float, explain: Callable[[], str] = lambda: "") -> float:
+    """Seconds until ``condition()`` held (fails the test if it never did, with ``explain()``)."""
     started = time.monotonic()
     while not (callable(condition) and condition()):
-        assert time.monotonic() - started < timeout, "timed out"
+        assert time.monotonic() - started < timeout, f"timed out\n{explain()}"
         time.sleep(0.05)
     return time.monotonic() - started
+
+
+def sessions(url: str, tmp_path: Path) -> str:
+    """What the database and the schedulers were doing: for a failure message."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT a.pid, a.application_name, a.state, a.wait_event_type, a.wait_event, left(a.query, 80), "
+            "l.locktype, l.granted FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND "
+            "l.locktype = 'advisory' WHERE a.datname = current_database()").fetchall()
+    logs = "\n".join(f"--- {path.name}\n{path.read_text()[-3000:]}" for path in sorted(tmp_path.glob("*.out")))
+    return "\n".join(map(str, rows)) + "\n" + logs
 
 
 def scheduler_identities(url: str) -> list[tuple[object, ...]]:
@@ -133,7 +145,8 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
         wait_until(lambda: ran_deadlines(database_url, leader.pid), 30)
         leader.send_signal(signal.SIGKILL)
         killed = time.monotonic()
-        handover = wait_until(lambda: leader_pid(database_url) == follower.pid, 20)
+        handover = wait_until(lambda: leader_pid(database_url) == follower.pid, 20,
+                              lambda: sessions(database_url, tmp_path))
         assert leader.wait(timeout=10) == -signal.SIGKILL
         producer.join(timeout=60)
         assert len(work_done) == PROJECTS

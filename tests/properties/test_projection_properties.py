@@ -49,6 +49,8 @@ def expected_status(project: Project) -> dict[str, Any]:
         "result_decision": project.results["decision"] if project.results else None,
         "open_rectifications": len(open_items),
         "overdue_rectifications": sum(1 for item in open_items if item["overdue"]),
+        "overdue": {f"{deadline.kind}:{deadline.ref}": str(deadline.due_on) for deadline in project.open_deadlines()
+                    if (project.notices_for(deadline) or {}).get("missed") is not None},
         "goals_disclosed": "goals" in project.disclosed,
         "results_disclosed": "results" in project.disclosed,
         "version": project.version,
@@ -104,9 +106,15 @@ class ProjectedMachine(ProjectMachine):
                                (self.project.id,)).fetchone()
             trail = conn.execute("SELECT object_version, event_type FROM accountability_trail WHERE object_id = %s "
                                  "ORDER BY leaf_index", (self.project.id,)).fetchall()
+            owed = conn.execute("SELECT kind, ref, due_on, approaching_on, missed_on FROM deadlines "
+                                "WHERE project_id = %s AND status = 'open' ORDER BY due_on, kind, ref",
+                                (self.project.id,)).fetchall()
         assert row is not None
         assert dict(zip(columns, row, strict=True)) == expected_status(self.project)
         assert trail == [(event.originator_version, type(event).__qualname__) for event in self.events]
+        notices = [self.project.notices_for(deadline) or {} for deadline in self.project.open_deadlines()]
+        assert owed == [(deadline.kind, deadline.ref, deadline.due_on, notice.get("approaching"), notice.get("missed"))
+                        for deadline, notice in zip(self.project.open_deadlines(), notices, strict=True)]
 
 
 @pytest.mark.db

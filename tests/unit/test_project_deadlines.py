@@ -261,3 +261,18 @@ def test_deadline_kinds_are_the_five_the_scheduler_watches() -> None:
     assert {kind.value for kind in DeadlineKind} == {
         "goal_submission", "monitoring_report", "self_evaluation", "rectification", "deviation_answer"}
     assert DETECTED_ON < RESPOND_BY
+
+
+def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> None:
+    from eventsourcing.domain import DomainEvent
+
+    from ledger.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+    from ledger.organisations import Agency, Department
+    from ledger.project import Project
+    from projections.trail import EVENT_NAMES_ZH
+
+    recorded = {f"{aggregate.__name__}.{name}" for aggregate in (Project, Department, Agency, IndicatorLibrary,
+                                                                  Ruleset, ReEvaluationSample)
+                for name, member in vars(aggregate).items()
+                if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")}
+    assert recorded - set(EVENT_NAMES_ZH) == set()
