@@ -65,7 +65,7 @@ class CommandContext:
                    body.reason if body else "", list(body.evidence) if body else [], self.expected_version(), key)
 
 
-def command_context(request: Request, response: Response, principal: Actor,
+async def command_context(request: Request, response: Response, principal: Actor,
                     idempotency_key: Annotated[str | None, Header(
                         max_length=255, description="Makes a retry safe: the same key and request return the "
                         "original result and record nothing")] = None,

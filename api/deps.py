@@ -22,17 +22,17 @@ READ_MODELS = tuple(model.name for model in read_models())
 MIN_POSITION_WAIT = 2.0  # seconds a query waits for the read models to reach min_position
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_log(request: Request) -> TransparencyLog:
+async def get_log(request: Request) -> TransparencyLog:
     log: TransparencyLog = request.app.state.log
     return log
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -4,8 +4,9 @@ Two roles, as a serious deployment separates them:
 
 - the **owner** creates and upgrades the schema (``jixiao db migrate``, idempotent) and runs the read-model
   worker (a rebuild swaps tables);
-- the **service role** (``jixiao db service-role``) may append to the log and read it — never update, delete or
-  truncate it, nor disable its triggers — plus keep its own bookkeeping (tokens, webhook cursors, the scheduler's
+- the **service role** (``jixiao db service-role``) may append to the log — only through ``ledger_events_append``,
+  which assigns positions and folds the chain itself — and read it; never update, delete or truncate it, nor
+  disable its triggers; plus keep its own bookkeeping (tokens, webhook cursors, the scheduler's
   book, the relay's position). It reads the read models, including tables a rebuild creates later.
 """
 
@@ -26,14 +27,16 @@ from projections.catalog import read_models
 from projections.runner import Runner
 
 # (privileges, tables) the service role is granted beyond SELECT on everything.
-APPEND_ONLY = ("ledger_events", "ledger_tree_nodes", "ledger_checkpoints", "ledger_commands", "ledger_snapshots")
+# The log itself (ledger_events, ledger_commands) is appended only through ledger_events_append (below), which
+# computes positions and the chain itself: the service role cannot insert a row of its own making.
+APPEND_ONLY = ("ledger_tree_nodes", "ledger_checkpoints", "ledger_snapshots")
 BOOKKEEPING: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("INSERT", APPEND_ONLY),
     ("INSERT, UPDATE", ("api_tokens", "relay_positions", "ledger_sweep_positions", "ledger_sweep_watch",
                         "scheduler_jobs")),
     ("INSERT, UPDATE, DELETE", ("webhook_subscriptions", "webhook_deliveries")),
 )
-SEQUENCES = ("ledger_events_notification_id_seq", "webhook_deliveries_id_seq")
+SEQUENCES = ("webhook_deliveries_id_seq",)
 
 
 def migrate(url: str, settings: Settings) -> None:
@@ -77,9 +80,10 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
             sql.SQL(privileges), sql.SQL(", ").join(map(sql.Identifier, tables)), who))
     statements += [
         sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(", ").join(map(sql.Identifier, SEQUENCES)), who),
-        # Appends serialise on an EXCLUSIVE lock of the events table, which PostgreSQL grants only with
-        # UPDATE/DELETE/TRUNCATE rights; this owner's SECURITY DEFINER function takes it and does nothing else.
-        sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_lock() TO {}").format(who),
+        # Appends: the owner's SECURITY DEFINER function takes the EXCLUSIVE lock (PostgreSQL grants it only with
+        # UPDATE/DELETE/TRUNCATE rights), reads the head, folds the chain and inserts — and nothing else.
+        sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_append(uuid[], bigint[], text[], bytea[], bytea[], date[], "
+                "text[], text[], text[], text, text, bytea, uuid, bigint, text) TO {}").format(who),
     ]
     return statements
 

@@ -399,27 +399,11 @@ def measure_proofs(url: str, size: int, proofs: int, rounds: int, signed: Sequen
 
 class UnchainedRecorder(LedgerRecorder):
     """``LedgerRecorder`` with only the chain left out: the same table, columns, indexes, Python work (leaf hashes,
-    readable columns) and INSERT, except that chain_hash is not folded by the recursive CTE (the leaf hash is
-    stored in its place, so rows keep their size). What it costs beside ``LedgerRecorder`` is the chain's own
-    cost; what the bare library's recorder saves beside it is the rest of the integrity log."""
+    readable columns) and append function, except that it does not fold the chain (the leaf hash is stored in its
+    place, so rows keep their size). What it costs beside ``LedgerRecorder`` is the chain's own cost; what the bare
+    library's recorder saves beside it is the rest of the integrity log."""
 
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str) -> None:
-        super().__init__(datastore, events_table_name=events_table_name)
-        self.insert_log_statement = unchain(self.insert_log_statement, (
-            ("JOIN chain c ON c.position = e.position ", ""),  # the recursive CTE is then never evaluated
-            (", c.chain_hash, ", ", e.leaf_hash, ")))
-        self.insert_one_statement = unchain(self.insert_one_statement, (
-            ("sha256(coalesce((SELECT chain_hash FROM head), %(genesis)b::bytea) || %(leaf_hash)b::bytea)",
-             "%(leaf_hash)b::bytea"),))
-
-
-def unchain(statement: sql.Composable, edits: Sequence[tuple[str, str]]) -> sql.SQL:
-    text = statement.as_string(None)
-    for chained, unchained in edits:
-        if chained not in text:
-            raise RuntimeError("LedgerRecorder's INSERT changed: update UnchainedRecorder to match")
-        text = text.replace(chained, unchained)
-    return sql.SQL(text)  # type: ignore[arg-type]
+    chain_step = "leaf_hashes[i]"
 
 
 def measure_append_cost(url: str, source: EventSource, singles: int, batches: int, batch_size: int,

@@ -1,12 +1,15 @@
 """The PostgreSQL recorder: eventsourcing's, extended with the integrity log.
 
-Every row of ``ledger_events`` carries, written in the same transaction as the
-event and under the library's EXCLUSIVE table lock:
+Every append is one call of ``ledger_events_append(…)``, a function owned by the schema's owner, in a transaction
+of its own: it takes the library's EXCLUSIVE table lock (so insert order is commit order, and readers tailing the
+log never pass a row that commits later), notifies ``ledger_events``, reads the head, folds the chain and inserts
+the rows — and the idempotency key's record, if any — then commits. One round trip, and the lock is held only
+while PostgreSQL works: never while this process waits for its GIL, which under concurrent commands had made
+the lock (and so every append) wait for Python. Every row of ``ledger_events`` carries:
 
 - ``leaf_index``: dense, 0-based, in commit order. It is computed from the
-  head read *after* the lock is taken (inside the INSERT itself), never from a
-  sequence, so a rolled-back transaction leaves no gap (unlike
-  ``notification_id``, which stays internal).
+  head read *after* the lock is taken, never from a sequence, so a rolled-back
+  transaction leaves no gap (unlike ``notification_id``, which stays internal).
 - ``leaf_hash`` and ``chain_hash`` (see :mod:`ledger.integrity`).
 - ``recorded_at``: the database clock when the row was inserted.
 - ``effective_on`` and the principal columns, copied from the event's stored
@@ -28,13 +31,10 @@ from uuid import UUID
 import psycopg.errors
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash
 
-PIPELINE_BYTES = 256 * 1024  # above this, insert without psycopg's pipeline mode (see insert_events)
 COMMANDS = "ledger_commands"
 
 
@@ -95,74 +95,28 @@ class LedgerRecorder(PostgresApplicationRecorder):
         )
         self.sql_create_statements.extend(self._immutability_statements())
         self.sql_create_statements.extend(self._command_statements())
-        # The library's EXCLUSIVE table lock (insert order = commit order, so tailing readers never skip a row)
-        # needs UPDATE/DELETE/TRUNCATE privilege. A service role that may only INSERT and SELECT takes it through
-        # this function, which runs as the table's owner and does nothing else.
-        lock_function = Identifier(f"{self.events_table_name}_lock")
-        self.sql_create_statements.extend([
-            SQL(
-                "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
-                "SET search_path = pg_catalog, pg_temp AS $$ BEGIN "
-                "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; END $$"
-            ).format(schema=schema, function=lock_function, table=table),
-            SQL("REVOKE ALL ON FUNCTION {schema}.{function}() FROM PUBLIC").format(schema=schema,
-                                                                                  function=lock_function),
-        ])
-        self._lock_through_function: list[Any] = [
-            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
-            SQL("SELECT {schema}.{function}()").format(schema=schema, function=lock_function),
-        ]
-        self._lock_checked = False
         self.sql_create_statements.append(
             SQL(
                 "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (recorded_at)"
             ).format(index=Identifier(f"{self.events_table_name}_recorded_at_idx"), schema=schema, table=table)
         )
-        # One statement, so a command costs the library's single round trip: the head is read and the
-        # chain extended inside the INSERT, after the table lock taken earlier in the same transaction.
+        append = Identifier(f"{self.events_table_name}_append")
+        self.sql_create_statements.extend([
+            self._append_function(append),
+            SQL("REVOKE ALL ON FUNCTION {schema}.{function}(uuid[], bigint[], text[], bytea[], bytea[], date[], "
+                "text[], text[], text[], text, text, bytea, uuid, bigint, text) FROM PUBLIC").format(
+                schema=schema, function=append),
+        ])
         # Python computes the leaf hashes and reads effective_on and the principal from the JSON it is storing
-        # (they depend on nothing else); SQL folds the leaf hashes into the chain. The arrays go in binary (%b):
-        # as text, psycopg escapes every element with a regex and a bytea travels as hex, twice its size.
-        self.insert_log_statement = SQL(
-            "WITH RECURSIVE head AS ("
-            "  SELECT leaf_index, chain_hash FROM {schema}.{table} ORDER BY leaf_index DESC LIMIT 1"
-            "), chain(position, chain_hash) AS ("
-            "  SELECT 0::bigint, coalesce((SELECT chain_hash FROM head), %(genesis)b::bytea)"
-            "  UNION ALL"
-            "  SELECT c.position + 1, sha256(c.chain_hash || (%(leaf_hashes)b::bytea[])[c.position + 1])"
-            "  FROM chain c WHERE c.position < cardinality(%(leaf_hashes)b::bytea[])"
-            ") "
-            "INSERT INTO {schema}.{table} ("
-            "originator_id, originator_version, topic, state, leaf_index, leaf_hash, chain_hash, "
-            "effective_on, principal_id, principal_role, principal_org, recorded_at) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
-            "coalesce((SELECT leaf_index FROM head), -1) + e.position, e.leaf_hash, c.chain_hash, "
-            "e.effective_on, e.principal_id, e.principal_role, e.principal_org, clock_timestamp() "
-            "FROM unnest(%(ids)b::uuid[], %(versions)b::bigint[], %(topics)b::text[], %(states)b::bytea[], "
-            "%(leaf_hashes)b::bytea[], %(effective_on)b::date[], %(principal_ids)b::text[], "
-            "%(principal_roles)b::text[], %(principal_orgs)b::text[]) WITH ORDINALITY AS e("
-            "originator_id, originator_version, topic, state, leaf_hash, effective_on, principal_id, "
-            "principal_role, principal_org, position) "
-            "JOIN chain c ON c.position = e.position "
-            "ORDER BY e.position "
-            "RETURNING notification_id, leaf_index"
-        ).format(schema=schema, table=table)
-        # Most commands append one event: then the chain is one hash, with no recursion, join or arrays (in the
-        # bench's measurements this halves the statement's extra server time over the bare library's INSERT).
-        self.insert_one_statement = SQL(
-            "WITH head AS ("
-            "  SELECT leaf_index, chain_hash FROM {schema}.{table} ORDER BY leaf_index DESC LIMIT 1"
-            ") "
-            "INSERT INTO {schema}.{table} ("
-            "originator_id, originator_version, topic, state, leaf_index, leaf_hash, chain_hash, "
-            "effective_on, principal_id, principal_role, principal_org, recorded_at) "
-            "SELECT %(id)b::uuid, %(version)b::bigint, %(topic)b::text, %(state)b::bytea, "
-            "coalesce((SELECT leaf_index FROM head), -1) + 1, %(leaf_hash)b::bytea, "
-            "sha256(coalesce((SELECT chain_hash FROM head), %(genesis)b::bytea) || %(leaf_hash)b::bytea), "
-            "%(effective_on)b::date, %(principal_id)b::text, %(principal_role)b::text, %(principal_org)b::text, "
-            "clock_timestamp() "
-            "RETURNING notification_id, leaf_index"
-        ).format(schema=schema, table=table)
+        # (they depend on nothing else, and are done before the lock); the function folds the chain. The arrays
+        # go in binary (%b): as text, psycopg escapes every element and a bytea travels as hex, twice its size.
+        self.append_statement = SQL(
+            "SELECT notification_id, leaf_index FROM {schema}.{function}(%(ids)b::uuid[], %(versions)b::bigint[], "
+            "%(topics)b::text[], %(states)b::bytea[], %(leaf_hashes)b::bytea[], %(effective_on)b::date[], "
+            "%(principal_ids)b::text[], %(principal_roles)b::text[], %(principal_orgs)b::text[], "
+            "%(command_principal)s, %(command_key)s, %(command_fingerprint)s, %(command_aggregate)s, "
+            "%(command_version)s, %(lock_timeout)s)"
+        ).format(schema=schema, function=append)
         self._written = threading.local()
 
     def _immutability_statements(self) -> list[Any]:
@@ -234,54 +188,53 @@ class LedgerRecorder(PostgresApplicationRecorder):
             return None
         return bytes(row["fingerprint"]), row["aggregate_id"], int(row["version"]), list(row["positions"])
 
-    def _choose_lock(self) -> None:
-        """The library's own LOCK TABLE when this role may take it (it saves a function call per append);
-        the SECURITY DEFINER function when the role may only INSERT and SELECT."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute("SELECT has_table_privilege(%s, 'UPDATE') AS may", (f"{self.datastore.schema}."
-                                                                              f"{self.events_table_name}",))
-            row = curs.fetchone()
-        if not (row and row["may"]):
-            self.lock_table_statements = self._lock_through_function
-        self._lock_checked = True
+    # The chain's step, as SQL over ``chain`` (the previous chain hash) and ``leaf_hashes[i]``.
+    chain_step = "sha256(chain || leaf_hashes[i])"
+
+    def _append_function(self, name: Identifier) -> Any:
+        """The append, server-side (see the module docstring). SECURITY DEFINER: a service role that may not take
+        the EXCLUSIVE lock itself (it needs UPDATE rights PostgreSQL grants with it) appends through this."""
+        return SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{function}(ids uuid[], versions bigint[], topics text[], "
+            "states bytea[], leaf_hashes bytea[], effective_ons date[], principal_ids text[], principal_roles text[], "
+            "principal_orgs text[], command_principal text, command_key text, command_fingerprint bytea, "
+            "command_aggregate uuid, command_version bigint, wait text) "
+            "RETURNS TABLE (notification_id bigint, leaf_index bigint) LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp AS $$ "
+            "#variable_conflict use_column\n"
+            "DECLARE head bigint; chain bytea; chains bytea[] := '{{}}'; n integer := cardinality(ids); "
+            "BEGIN "
+            "PERFORM set_config('lock_timeout', wait, true); "
+            "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+            "PERFORM pg_notify({channel}, ''); "
+            "SELECT e.leaf_index, e.chain_hash INTO head, chain FROM {schema}.{table} e "
+            "ORDER BY e.leaf_index DESC LIMIT 1; "
+            "IF head IS NULL THEN head := -1; chain := {genesis}; END IF; "
+            "FOR i IN 1 .. n LOOP chain := {step}; chains := chains || chain; END LOOP; "
+            "RETURN QUERY INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state, "
+            "leaf_index, leaf_hash, chain_hash, effective_on, principal_id, principal_role, principal_org, "
+            "recorded_at) "
+            "SELECT u.id, u.version, u.topic, u.state, head + u.position, u.leaf, chains[u.position], u.effective, "
+            "u.pid, u.prole, u.porg, clock_timestamp() "
+            "FROM unnest(ids, versions, topics, states, leaf_hashes, effective_ons, principal_ids, principal_roles, "
+            "principal_orgs) WITH ORDINALITY AS u(id, version, topic, state, leaf, effective, pid, prole, porg, "
+            "position) ORDER BY u.position "
+            "RETURNING t.notification_id, t.leaf_index; "
+            "IF command_key IS NOT NULL THEN "
+            "INSERT INTO {schema}.{commands} (principal_id, idempotency_key, fingerprint, aggregate_id, version, "
+            "positions) VALUES (command_principal, command_key, command_fingerprint, command_aggregate, "
+            "command_version, ARRAY(SELECT head + g FROM generate_series(1, n) AS g)); "
+            "END IF; "
+            "END $$"
+        ).format(schema=Identifier(self.datastore.schema), function=name, table=Identifier(self.events_table_name),
+                 channel=Literal(self.channel_name), genesis=Literal(GENESIS_CHAIN_HASH), step=SQL(self.chain_step),
+                 commands=Identifier(COMMANDS))
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """The library's pipelined insert for ordinary commands; a plain transaction for large batches.
-
-        psycopg's pipeline mode stalls for ever once one statement carries about 1 MB of parameters (client and
-        server each wait for the other to read), so a bulk save of several hundred events would hang. Large
-        batches pay two more round trips instead.
-        """
-        if not self._lock_checked:
-            self._choose_lock()
-        if sum(len(stored.state) for stored in stored_events) <= PIPELINE_BYTES:
-            notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return notification_ids
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-
-    def _insert_stored_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        if len(stored_events) == 1:
-            (stored,) = stored_events
-            assert not isinstance(stored.originator_id, str)
-            effective_on, principal_id, role, organisation = readable_columns(stored.state)
-            curs.execute(self.insert_one_statement, {
-                "id": stored.originator_id, "version": stored.originator_version, "topic": stored.topic,
-                "state": stored.state, "genesis": GENESIS_CHAIN_HASH,
-                "leaf_hash": leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state),
-                "effective_on": effective_on, "principal_id": principal_id, "principal_role": role,
-                "principal_org": organisation}, prepare=True)
-            return
-        columns: dict[str, list[Any]] = {name: [] for name in (
+        """Append in one statement and one transaction of its own (autocommit): see the module docstring."""
+        if not stored_events:
+            return None
+        columns: dict[str, Any] = {name: [] for name in (
             "ids", "versions", "topics", "states", "leaf_hashes", "effective_on", "principal_ids", "principal_roles",
             "principal_orgs")}
         for stored in stored_events:
@@ -297,27 +250,21 @@ class LedgerRecorder(PostgresApplicationRecorder):
             columns["principal_ids"].append(principal_id)
             columns["principal_roles"].append(role)
             columns["principal_orgs"].append(organisation)
-        curs.execute(self.insert_log_statement, {"genesis": GENESIS_CHAIN_HASH, **columns}, prepare=True)
-
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        rows = curs.fetchall()
+        command: CommandRecord | None = kwargs.get("command")
+        columns.update(
+            command_principal=None if command is None else command.principal_id,
+            command_key=None if command is None else command.key,
+            command_fingerprint=None if command is None else command.fingerprint,
+            command_aggregate=None if command is None else command.aggregate_id,
+            command_version=None if command is None else command.version,
+            lock_timeout=f"{self.datastore.lock_timeout}s")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            assert conn.autocommit  # the statement is its own transaction: the lock ends with it
+            curs.execute(self.append_statement, columns, prepare=True)
+            rows = curs.fetchall()
         if len(rows) != len(stored_events):
             raise ProgrammingError(f"inserted {len(rows)} of {len(stored_events)} events")
         self._written.positions = [row["leaf_index"] for row in rows]
-        command: CommandRecord | None = kwargs.get("command")
-        if command is not None:
-            # In the same transaction: a second command under this key fails on the primary key and rolls back
-            # with all its events (see Ledger._save).
-            curs.execute(SQL("INSERT INTO {}.{} (principal_id, idempotency_key, fingerprint, aggregate_id, version, "
-                             "positions) VALUES (%s, %s, %s, %s, %s, %s)").format(
-                Identifier(self.datastore.schema), Identifier(COMMANDS)),
-                (command.principal_id, command.key, command.fingerprint, command.aggregate_id, command.version,
-                 self._written.positions))
         return [row["notification_id"] for row in rows]
 
     def take_written_positions(self) -> list[int]:

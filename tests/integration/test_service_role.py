@@ -79,6 +79,11 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     "UPDATE ledger_checkpoints SET note = note",
     "DELETE FROM ledger_sweep_watch",
     "DROP TABLE ledger_events",
+    # Not even an append of its own making: positions and the chain are the append function's to assign.
+    "INSERT INTO ledger_events (originator_id, originator_version, topic, state, leaf_index, leaf_hash, chain_hash, "
+    "recorded_at) VALUES (gen_random_uuid(), 1, 't', '', 999, sha256(''), sha256(''), now())",
+    "INSERT INTO ledger_commands (principal_id, idempotency_key, fingerprint, aggregate_id, version, positions) "
+    "VALUES ('x', 'y', sha256(''), gen_random_uuid(), 1, '{}')",
     "DELETE FROM ledger_commands",
 ])
 def test_the_service_role_cannot_change_or_remove_anything(service_url: str, statement: str) -> None:
