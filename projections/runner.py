@@ -140,29 +140,45 @@ class Runner:
             conn.execute(advance, (end, names), prepare=True)
             return len(events)
 
-    def catch_up(self) -> int:
+    def catch_up(self, conn: Conn | None = None) -> int:
         """Apply pages until the read models reach the log's head; return the events applied."""
+        if conn is None:
+            with self._connect() as own:
+                return self.catch_up(own)
         total = 0
-        with self._connect() as conn:
-            while True:
-                applied = self.apply_page(conn)
-                total += applied
-                if applied < self.page:
-                    return total
+        while True:
+            applied = self.apply_page(conn)
+            total += applied
+            if applied < self.page:
+                return total
 
     def run(self, stop: threading.Event, *, idle_timeout: float = 1.0) -> None:
-        """Follow the log until ``stop`` is set: catch up, then sleep until the recorder notifies."""
+        """Follow the log until ``stop`` is set: catch up, then sleep until the recorder notifies.
+
+        One connection for all the catching up: a new one per notification (one per append, when busy) cost
+        PostgreSQL a backend each, and the appends waited for the CPU that took.
+        """
         with psycopg.connect(self.database_url, autocommit=True) as listener:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-            while not stop.is_set():
-                try:
-                    self.catch_up()
-                except psycopg.OperationalError:
-                    logger.exception("projection page failed; retrying")
-                    stop.wait(1.0)
-                    continue
-                for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
-                    pass
+            conn: Conn | None = None
+            try:
+                while not stop.is_set():
+                    try:
+                        if conn is None or conn.closed:
+                            conn = self._connect()
+                        self.catch_up(conn)
+                    except psycopg.OperationalError:
+                        logger.exception("projection page failed; retrying")
+                        if conn is not None:
+                            conn.close()
+                        conn = None
+                        stop.wait(1.0)
+                        continue
+                    for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
+                        pass
+            finally:
+                if conn is not None:
+                    conn.close()
 
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until every read model has applied leaf ``position``."""
