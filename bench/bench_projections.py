@@ -236,6 +236,7 @@ class TimedModel(ReadModel):
     def __init__(self, inner: ReadModel) -> None:
         self.inner = inner
         self.name = inner.name
+        self.version = inner.version  # else the next runner of the real model finds "another version" and rebuilds
         self.seconds = 0.0
 
     def create(self, conn: Conn, table: str) -> None:
@@ -294,7 +295,9 @@ class SubsetRunner(Runner):
         rows = conn.execute(sql.SQL(
             "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state FROM {} "
             "WHERE leaf_index >= %s AND originator_id = ANY(%s) ORDER BY leaf_index LIMIT %s").format(
-            sql.Identifier(EVENTS)), (start, self.ids, limit), binary=True).fetchall()
+            sql.Identifier(EVENTS)), (start, self.ids, limit), binary=True, prepare=False).fetchall()
+        # prepare=False: a prepared statement soon gets a generic plan, in which the 10,000 ids are a parameter, not
+        # a constant — PostgreSQL then tests each row against the array one element at a time instead of hashing it.
         return [LogEvent(index, recorded, oid, version, topic, Fields.of(state))
                 for index, recorded, oid, version, topic, state in rows]
 
