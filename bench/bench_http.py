@@ -88,15 +88,15 @@ def free_port() -> int:
 class Server:
     """``jixiao serve`` in its own process on the bench database."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, command: str = "serve", **settings: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "JIXIAO_PORT": str(self.port),
                "JIXIAO_SIGNING_KEY": SigningKey.generate("bench.localhost-log").to_string(),
                "JIXIAO_LOG_ORIGIN": "bench.localhost/log", "JIXIAO_WORKERS": str(workers),
-               "JIXIAO_LOG_LEVEL": "warning"}
+               "JIXIAO_LOG_LEVEL": "warning", **settings}
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(); a pipe nobody reads could stall it
-        self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "api.cli", command], env=env,
                                         stdout=subprocess.DEVNULL, stderr=self.log)
 
     def wait(self) -> None:

@@ -6,7 +6,9 @@ The service runs as its own process (``jixiao serve``, loopback). This process:
 
 1. records commands at ``--rate`` per second for ``--seconds`` (key-evaluation supervision notes, each its own
    transaction) while an SSE client follows ``/events/stream`` and a local HTTP receiver takes the webhook
-   deliveries of a subscription; latency = arrival time − the event's ``recorded_at`` (both this machine's clock);
+   deliveries of a subscription — each subscriber a process of its own, as another system would be, so that
+   neither waits for this process's GIL; latency = arrival time − the event's ``recorded_at`` (one machine's
+   clock);
 2. pages through ``--feed-events`` events with ``GET /events?after=…&limit=P``, beside a raw SELECT of the same
    columns in the same pages through psycopg (no decoding, no HTTP) — the ratio is feed ÷ raw events/s.
 
@@ -17,13 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import socket
 import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from typing import Any
 
 import httpx
@@ -50,47 +56,65 @@ TARGET_FEED_RATIO = 0.5
 
 
 class Arrivals:
-    def __init__(self) -> None:
+    """Latencies reported by a subscriber process, by position (the first arrival of each)."""
+
+    def __init__(self, queue: Queue[tuple[int, float]]) -> None:
         self.latencies: dict[int, float] = {}
         self.lock = threading.Lock()
+        self.queue = queue
+        threading.Thread(target=self._drain, daemon=True).start()
 
-    def arrived(self, event: dict[str, Any]) -> None:
-        now = time.time()
-        recorded = datetime.fromisoformat(event["recorded_at"]).timestamp()
-        with self.lock:
-            self.latencies.setdefault(int(event["position"]), now - recorded)
+    def _drain(self) -> None:
+        while True:
+            position, latency = self.queue.get()
+            with self.lock:
+                self.latencies.setdefault(position, latency)
 
     def among(self, positions: set[int]) -> list[float]:
         with self.lock:
             return [latency for position, latency in self.latencies.items() if position in positions]
 
 
-def follow_sse(base: str, token: str, after: int, arrivals: Arrivals, stop: threading.Event) -> None:
+def arrived(queue: Queue[tuple[int, float]], event: dict[str, Any]) -> None:
+    """Report one arrival: its position and the time from its commit (``recorded_at``) to now."""
+    queue.put((int(event["position"]), time.time() - datetime.fromisoformat(event["recorded_at"]).timestamp()))
+
+
+def follow_sse(base: str, token: str, after: int, queue: Queue[tuple[int, float]]) -> None:
+    """An SSE subscriber (its own process, as another system would be)."""
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=None) as http, \
             http.stream("GET", "/events/stream", params={"after": after, "heartbeat": 1}) as response:
         for line in response.iter_lines():
             if line.startswith("data: "):
-                arrivals.arrived(json.loads(line[6:]))
-            if stop.is_set():
-                return
+                arrived(queue, json.loads(line[6:]))
 
 
-def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
+def receive_webhooks(port: int, queue: Queue[tuple[int, float]]) -> None:
+    """A webhook receiver (its own process, keep-alive as a real one)."""
+
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:
-            arrivals.arrived(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            arrived(queue, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(204)
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
-def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int) -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int,
+        dispatcher: str) -> None:
     url = db.url
     settings = server_settings(url)
     token, projects, _, _, _ = prepare(url, writers)
@@ -101,21 +125,27 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
         while ledger.head() < feed_events:  # the feed's material: projects of 1,000 events, 50 per transaction
             fill_to(ledger, build_project(ledger, f"SUB-BULK-{filled}"), 1000, 50)
             filled += 1
-        server = Server(url, 1)
-        sse_arrivals, hook_arrivals = Arrivals(), Arrivals()
-        hooks = receiver(hook_arrivals)
-        stop = threading.Event()
+        alone = dispatcher == "process"
+        server = Server(url, 1, JIXIAO_RUN_DISPATCHER=str(not alone).lower())
+        delivering = Server(url, 1, "dispatcher") if alone else None  # as deploy/ runs it: a process of its own
+        spawn = multiprocessing.get_context("spawn")
+        sse_queue: Queue[tuple[int, float]] = spawn.Queue()
+        hook_queue: Queue[tuple[int, float]] = spawn.Queue()
+        sse_arrivals, hook_arrivals = Arrivals(sse_queue), Arrivals(hook_queue)
+        port = free_port()
+        subscribers: list[BaseProcess] = [spawn.Process(target=receive_webhooks, args=(port, hook_queue), daemon=True)]
+        subscribers[0].start()
         try:
             server.wait()
             start = ledger.head() - 1
             http = httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-            created = http.post("/subscriptions", json={"url": f"http://127.0.0.1:{hooks.server_address[1]}/",
+            created = http.post("/subscriptions", json={"url": f"http://127.0.0.1:{port}/",
                                                         "topics": ["Project.KeyEvaluationSupervisionNoted"]})
             created.raise_for_status()
-            follower = threading.Thread(target=follow_sse, args=(server.base, token, start, sse_arrivals, stop),
-                                        daemon=True)
-            follower.start()
-            time.sleep(1.0)
+            subscribers.append(spawn.Process(target=follow_sse, args=(server.base, token, start, sse_queue),
+                                             daemon=True))
+            subscribers[1].start()
+            time.sleep(2.0)
             act = Act(FINANCE, EFFECTIVE_ON, reason="督导")
             interval = writers / rate  # each writer's share of the rate, on a project of its own
             began = time.perf_counter()
@@ -170,9 +200,11 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                     raw_seconds += time.perf_counter() - started
             http.close()
         finally:
-            stop.set()
+            for subscriber in subscribers:
+                subscriber.kill()
             server.stop()
-            hooks.shutdown()
+            if delivering is not None:
+                delivering.stop()
     finally:
         ledger.close()
     feed_rate, raw_rate = 2 * size / feed_seconds, 2 * size / raw_seconds
@@ -185,12 +217,13 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                        f"synchronous_commit={settings['synchronous_commit']})"),
         ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}"),
         ("parameters", f"--rate {rate} --seconds {seconds} --feed-events {feed_events} --page {page} "
-                       f"--writers {writers} (commands recorded at {achieved:,.0f}/s)"),
+                       f"--writers {writers} --dispatcher {dispatcher} (commands recorded at {achieved:,.0f}/s)"),
     ):
         print(f"  {key + ':':<12}{value}")
     print()
     rows = []
-    for name, latencies in (("SSE /events/stream", sse), ("webhook (local receiver)", hook)):
+    hooks = f"webhook ({'jixiao dispatcher' if alone else 'inside jixiao serve'})"
+    for name, latencies in (("SSE /events/stream", sse), (hooks, hook)):
         if latencies:
             rows.append([f"{name}: commit → delivery", f"{len(latencies)}/{len(written)}",
                          fmt_ms(percentile(latencies, 50) * 1000), fmt_ms(percentile(latencies, 95) * 1000),
@@ -224,11 +257,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--feed-events", type=int, default=50_000, help="events in the log the feed pages through")
     parser.add_argument("--page", type=int, default=1000, help="events per feed page")
     parser.add_argument("--writers", type=int, default=4, help="threads recording, each on a project of its own")
+    parser.add_argument("--dispatcher", choices=["process", "service"], default="process",
+                        help="webhooks delivered by `jixiao dispatcher` in its own process, as deploy/ runs it, or "
+                             "inside `jixiao serve` (JIXIAO_RUN_DISPATCHER, the one-machine default)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or args.feed_events < 1 or not 1 <= args.page <= 1000:
         parser.error("rate, seconds and feed-events must be positive; page 1..1000")
     with bench_database("jixiao_bench_subs") as db:
-        run(db, args.rate, args.seconds, args.feed_events, args.page, args.writers)
+        run(db, args.rate, args.seconds, args.feed_events, args.page, args.writers, args.dispatcher)
 
 
 if __name__ == "__main__":
