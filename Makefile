@@ -29,7 +29,7 @@ bench: $(INSTALLED)  ## benchmarks, printed as ratios to raw PostgreSQL in the s
 	$(BIN)/python -m bench.bench_write
 	$(BIN)/python -m bench.bench_http
 
-bench-all: bench  ## every benchmark, at the sizes the issues ask for (1,000,000 events: about an hour)
+bench-all: bench  ## every benchmark at full size (1,000,000 events: under half an hour)
 	$(BIN)/python -m bench.bench_subscriptions
 	$(BIN)/python -m bench.bench_integrity
 	$(BIN)/python -m bench.bench_projections
