@@ -109,12 +109,14 @@ def test_a_receiver_that_fails_goes_down_and_recovers_gets_every_event_once_in_o
     with serving(receiver, port):
         positions += record(fast, range(25, 30))
         wait_until(lambda: len(receiver.accepted) == 30)
-        assert expect(fast.get("finance", f"/subscriptions/{created['id']}"), 200)["position"] == positions[-1]
+        # The cursor is recorded just after the receiver's 2xx (a batch at a time): it arrives at the last one.
+        wait_until(lambda: expect(fast.get("finance", f"/subscriptions/{created['id']}"), 200)["position"]
+                   == positions[-1], timeout=5)
     assert receiver.accepted == positions  # every event once, in position order
     assert receiver.bad_signatures == 0
     log = expect(fast.get("finance", f"/subscriptions/{created['id']}/deliveries", limit=1000), 200)
     assert [item["status_code"] for item in log[:4]] == [500, 500, 500, 200]
-    assert {item["position"] for item in log if item["status_code"] == 200} == set(positions)
+    assert [item["position"] for item in log if item["status_code"] == 200] == positions  # logged once, in order
 
 
 def test_a_dead_letter_stops_delivery_until_the_subscription_is_enabled_again(database_url: str,
@@ -140,3 +142,22 @@ def test_a_dead_letter_stops_delivery_until_the_subscription_is_enabled_again(da
         other = service.get("finance", f"/subscriptions/{created['id']}")
         assert expect(other, 403)["code"] == "role-not-allowed"
         assert service.post("auditor", "/subscriptions", {"url": "file:///etc/passwd"}).status_code == 422
+
+
+def test_deliveries_before_a_failure_are_recorded_before_it(fast: Service) -> None:
+    """Successes are recorded a batch at a time: a failure in mid-page first records those before it."""
+    secret = "a-third-shared-secret-value"
+    receiver = Receiver(secret, lambda attempt: 503 if attempt == 5 else 200)  # the 5th attempt fails, once
+    with serving(receiver) as port:
+        before = fast.ledger.head() - 1
+        positions = record(fast, range(8))  # recorded before the subscription exists: one page, from `after`
+        created = expect(fast.post("finance", "/subscriptions", {
+            "url": f"http://127.0.0.1:{port}/", "topics": ["Department.*"], "secret": secret, "after": before}), 201)
+        wait_until(lambda: expect(fast.get("finance", f"/subscriptions/{created['id']}"), 200)["position"]
+                   == positions[-1])
+    assert receiver.accepted == positions
+    log = expect(fast.get("finance", f"/subscriptions/{created['id']}/deliveries", limit=100), 200)
+    assert [(item["position"], item["status_code"]) for item in log] == [
+        *[(position, 200) for position in positions[:4]], (positions[4], 503),
+        *[(position, 200) for position in positions[4:]]]
+    assert [item["attempt"] for item in log][4:6] == [1, 2]
