@@ -9,8 +9,9 @@ The service runs as its own process (``jixiao serve``, loopback). This process:
    deliveries of a subscription — each subscriber a process of its own, as another system would be, so that
    neither waits for this process's GIL; latency = arrival time − the event's ``recorded_at`` (one machine's
    clock);
-2. pages through ``--feed-events`` events with ``GET /events?after=…&limit=P``, beside a raw SELECT of the same
-   columns in the same pages through psycopg (no decoding, no HTTP) — the ratio is feed ÷ raw events/s.
+2. pages through ``--feed-events`` events with ``GET /events?after=…&limit=P``, beside the route's own work without
+   HTTP (``feed.read`` and the page's text) and a raw SELECT of the same columns in the same pages through psycopg
+   (no decoding, no HTTP) — the ratio is feed ÷ raw events/s.
 
 Nothing is asserted: the targets are printed beside the measurements.
 """
@@ -22,10 +23,9 @@ import json
 import multiprocessing
 import os
 import platform
-import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.process import BaseProcess
@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.bench_http import Server, prepare
+from bench.bench_http import Server, free_port, prepare
 from bench.bench_write import EFFECTIVE_ON, FINANCE, build_project, fill_to, notes
 from bench.common import (
     BenchDatabase,
@@ -49,6 +49,7 @@ from bench.common import (
     server_settings,
 )
 from ledger.application import Act, Ledger
+from projections import feed
 
 TARGET_SSE_P95_MS = 50.0
 TARGET_WEBHOOK_P95_MS = 200.0
@@ -107,10 +108,14 @@ def receive_webhooks(port: int, queue: Queue[tuple[int, float]]) -> None:
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def page_through(size: int, read: Callable[[int], tuple[int, int]]) -> float:
+    """Seconds to read ``size`` events a page at a time; ``read(after)`` gives (events read, next cursor)."""
+    started = time.perf_counter()
+    after, got = -1, 0
+    while got < size:
+        count, after = read(after)
+        got += count
+    return time.perf_counter() - started
 
 
 def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int,
@@ -176,28 +181,30 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
             sse = sse_arrivals.among(wanted)
             hook = hook_arrivals.among(wanted)
 
-            # Feed throughput: the same pages through HTTP and through raw psycopg, alternating.
+            # Feed throughput: the same pages through HTTP, through the feed's SQL alone, and raw, alternating.
             size = ledger.head()
-            feed_seconds = raw_seconds = 0.0
+            seconds = {"http": 0.0, "sql": 0.0, "raw": 0.0}
             with psycopg.connect(url) as conn:
+
+                def through_http(after: int) -> tuple[int, int]:
+                    body = http.get("/events", params={"after": after, "limit": page}).json()
+                    return len(body["events"]), int(body["next"])
+
+                def through_sql(after: int) -> tuple[int, int]:  # what the route does, without HTTP
+                    rendered = feed.read(conn, after, page)
+                    rendered.json()
+                    return len(rendered.events), rendered.next
+
+                def raw(after: int) -> tuple[int, int]:
+                    rows = conn.execute(
+                        "SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, "
+                        "recorded_at FROM ledger_events WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
+                        (after, page)).fetchall()
+                    return len(rows), int(rows[-1][0])
+
                 for _ in range(2):
-                    started = time.perf_counter()
-                    after, got = -1, 0
-                    while got < size:
-                        body = http.get("/events", params={"after": after, "limit": page}).json()
-                        got += len(body["events"])
-                        after = body["next"]
-                    feed_seconds += time.perf_counter() - started
-                    started = time.perf_counter()
-                    after, got = -1, 0
-                    while got < size:
-                        rows = conn.execute(
-                            "SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, "
-                            "recorded_at FROM ledger_events WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
-                            (after, page)).fetchall()
-                        got += len(rows)
-                        after = rows[-1][0]
-                    raw_seconds += time.perf_counter() - started
+                    for name, read in (("http", through_http), ("sql", through_sql), ("raw", raw)):
+                        seconds[name] += page_through(size, read)
             http.close()
         finally:
             for subscriber in subscribers:
@@ -207,7 +214,7 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                 delivering.stop()
     finally:
         ledger.close()
-    feed_rate, raw_rate = 2 * size / feed_seconds, 2 * size / raw_seconds
+    feed_rate, sql_rate, raw_rate = (2 * size / seconds[name] for name in ("http", "sql", "raw"))
 
     print()
     print("bench_subscriptions — SSE and webhook delivery latency, feed throughput beside raw reads (same run)")
@@ -234,6 +241,8 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
     print()
     print_table(["feed read", "rate", "vs raw"], [
         [f"raw SELECT, pages of {page}", fmt_rate(raw_rate, "events"), "—"],
+        [f"feed.read + page text, pages of {page} (the route without HTTP)", fmt_rate(sql_rate, "events"),
+         fmt_ratio(sql_rate / raw_rate)],
         [f"GET /events, pages of {page} (HTTP, JSON)", fmt_rate(feed_rate, "events"), fmt_ratio(feed_rate / raw_rate)],
     ], right=(1, 2))
     print()
