@@ -141,7 +141,12 @@ bearer = HTTPBearer(auto_error=False, description="A token from `jixiao token cr
 
 async def current_principal(request: Request,
                             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """The caller: the token's principal, or ``public`` without a token. A bad token is refused, not downgraded.
+    """The caller: the token's principal, or ``public`` without a token. A bad token is refused, not downgraded."""
+    return await authenticate(request, credentials)
+
+
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The principal of a request's bearer token (see :func:`current_principal`).
 
     Async, with the database asked (in a worker thread) only on a cache miss: a sync dependency costs every
     request a hand-off to the thread pool and back, which on a small machine is most of a cheap request.
@@ -167,23 +172,28 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency admitting only ``roles``; anyone else gets 403 (or 401 when they sent no token)."""
-    allowed = ", ".join(role.value for role in roles)
-
     async def check(principal: PrincipalDep) -> Principal:
-        if principal.role not in roles:
-            if principal.role == Role.PUBLIC:
-                raise EdgeProblem("unauthenticated", f"this needs a token of role {allowed}",
-                                  headers={"WWW-Authenticate": "Bearer"})
-            raise Forbidden(f"role {principal.role} may not do this (allowed: {allowed})", code="role-not-allowed")
-        return principal
+        return admit(principal, roles)
 
     return check
+
+
+def admit(principal: Principal, roles: tuple[Role, ...]) -> Principal:
+    """``principal`` if its role is one of ``roles``; else 403 (or 401 when it sent no token)."""
+    if principal.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        if principal.role == Role.PUBLIC:
+            raise EdgeProblem("unauthenticated", f"this needs a token of role {allowed}",
+                              headers={"WWW-Authenticate": "Bearer"})
+        raise Forbidden(f"role {principal.role} may not do this (allowed: {allowed})", code="role-not-allowed")
+    return principal
 
 
 Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY))]
 Overseer = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-Actor = Annotated[Principal, Depends(require(Role.FINANCE, Role.DEPARTMENT, Role.AGENCY, Role.ADMIN))]
+ACTORS = (Role.FINANCE, Role.DEPARTMENT, Role.AGENCY, Role.ADMIN)  # who may send commands at all
+Actor = Annotated[Principal, Depends(require(*ACTORS))]
 
 
 def role_of(principal: Principal) -> Role:

@@ -22,6 +22,7 @@ from api.scheduler import JobBook
 from api.settings import Settings
 from api.webhooks import WebhookStore
 from ledger.application import Ledger
+from ledger.recorder import APPEND_SIGNATURE
 from ledger.tlog import TransparencyLog
 from projections.catalog import read_models
 from projections.runner import Runner
@@ -82,8 +83,7 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
         sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(", ").join(map(sql.Identifier, SEQUENCES)), who),
         # Appends: the owner's SECURITY DEFINER function takes the EXCLUSIVE lock (PostgreSQL grants it only with
         # UPDATE/DELETE/TRUNCATE rights), reads the head, folds the chain and inserts — and nothing else.
-        sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_append(uuid[], bigint[], text[], bytea[], bytea[], date[], "
-                "text[], text[], text[], text, text, bytea, uuid, bigint, text) TO {}").format(who),
+        sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_append({}) TO {}").format(sql.SQL(APPEND_SIGNATURE), who),
     ]
     return statements
 

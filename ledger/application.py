@@ -9,15 +9,16 @@ events table, one global order and one integrity log. Each command returns a
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -55,6 +56,7 @@ from ledger.values import (
 
 A = TypeVar("A", bound=LedgerAggregate)
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL = 50
 SCHEDULED_ATTEMPTS = 5  # a time-driven rule that keeps losing races on one object gives up (and is retried next run)
@@ -116,7 +118,11 @@ class WrittenEvent:
 
 @dataclass(frozen=True)
 class Written:
-    """What a command recorded: the (first) aggregate's new version and every event with its log position."""
+    """What a command recorded: the (first) aggregate's new version and every event with its log position.
+
+    A command run in a group (:meth:`Ledger.run_together`) gets its positions and events when the group is
+    recorded, before its outcome is handed back.
+    """
 
     aggregate_id: UUID
     version: int
@@ -147,6 +153,45 @@ class HistoryEntry:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What running a command came to: its result, or the exception it raised."""
+
+    value: T | None = None
+    error: BaseException | None = None
+
+    @classmethod
+    def of(cls, command: Callable[[], T]) -> Outcome[T]:
+        try:
+            return cls(value=command())
+        except _Alone:
+            raise
+        except Exception as error:  # the command's own failure, handed to whoever ran it
+            return cls(error=error)
+
+
+class _Alone(Exception):
+    """Raised in a group with writes pending by a command that reads the log itself: it must run in a new group."""
+
+
+@dataclass
+class _GroupedWrite:
+    processing_event: ProcessingEvent[UUID]
+    stored: list[StoredEvent]
+    command: CommandRecord | None
+    written: Written
+
+
+@dataclass
+class _Group:
+    """Commands decided one after another and recorded together: their writes, the objects they changed (cached
+    with the changes, so each command sees the ones before it), and the per-object locks held until recorded."""
+
+    writes: list[_GroupedWrite] = field(default_factory=list)
+    aggregates: dict[UUID, LedgerAggregate] = field(default_factory=dict)
+    locks: list[threading.RLock] = field(default_factory=list)
+
+
 def environment_for(database_url: str) -> dict[str, str]:
     """The eventsourcing environment for a PostgreSQL connection URL."""
     params = conninfo_to_dict(database_url)
@@ -162,6 +207,9 @@ def environment_for(database_url: str) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
         "AGGREGATE_CACHE_MAXSIZE": "2000",
+        # Not the library's fast-forward (one read of the log per object per command): the ledger refreshes its
+        # cache from the log's tail instead, once per command or per group of commands (Ledger._refresh_cache).
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
 
 
@@ -183,7 +231,12 @@ class Ledger(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.holidays = sorted(holidays or [])
         self.working_weekends = sorted(working_weekends or [])
-        self._command_locks = [threading.Lock() for _ in range(64)]
+        # Commands on one object are serialised in this process (stripes of reentrant locks: a command may read
+        # another object while it changes one, and a group holds the locks of everything it changed).
+        self._command_locks = [threading.RLock() for _ in range(64)]
+        self._local = threading.local()  # .group: the _Group this thread is deciding, if any
+        self._refresh_lock = threading.Lock()
+        self._seen: int | None = None  # every log position below this is reflected in the cache
         super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
         self.sweep_watch = SweepWatch(self.log_recorder.datastore, self.log_recorder.events_table_name)
         if create_schema:
@@ -242,6 +295,8 @@ class Ledger(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *,
              copy: bool = True) -> A:
+        if version is None and self._group() is None:  # a group refreshed when it began
+            self._refresh_cache()
         try:
             aggregate: object = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
@@ -250,8 +305,42 @@ class Ledger(Application[UUID]):
             raise NotFound(f"{aggregate_id} is not a {cls.__name__.lower()}", code=code)
         return aggregate
 
-    def _lock_for(self, aggregate_id: UUID) -> threading.Lock:
+    def _lock_for(self, aggregate_id: UUID) -> threading.RLock:
         return self._command_locks[aggregate_id.int % len(self._command_locks)]
+
+    def _group(self) -> _Group | None:
+        group: _Group | None = getattr(self._local, "group", None)
+        return group
+
+    def _refresh_cache(self) -> None:
+        """Forget the cached objects that changed in the log since this process last looked (another process or
+        replica wrote them): one indexed read of the log's tail covers every object, where the library's
+        fast-forward read each object's new events on every use. Every event recorded before the call is then
+        reflected in what the cache holds or is read afresh."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        table = self.log_recorder.events_table_name
+        with self._refresh_lock:
+            with self.log_recorder.datastore.transaction(commit=False) as curs:
+                if self._seen is None:
+                    curs.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {table}")  # noqa: S608
+                    row = curs.fetchone()
+                    self._seen = int(row["size"]) if row else 0
+                    rows = []
+                else:
+                    curs.execute(f"SELECT leaf_index, originator_id, originator_version FROM {table} "  # noqa: S608
+                                 "WHERE leaf_index >= %s ORDER BY leaf_index", (self._seen,), prepare=True)
+                    rows = curs.fetchall()
+            for row in rows:
+                try:
+                    cached = cache.get(row["originator_id"])
+                except KeyError:
+                    continue
+                if cached.version < row["originator_version"]:
+                    self._evict(row["originator_id"])
+            if rows:
+                self._seen = int(rows[-1]["leaf_index"]) + 1
 
     def _read(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None) -> A:
         """A private copy of an aggregate, safe to keep or change without touching the cache."""
@@ -270,6 +359,9 @@ class Ledger(Application[UUID]):
         if act is not None and act.command is not None:
             command = CommandRecord(act.principal.id, act.command.key, act.command.fingerprint, first.id,
                                     first.version)
+        group = self._group()
+        if group is not None:
+            return self._save_in_group(group, aggregates, command)
         try:
             recordings = self.save(*aggregates, command=command)
         except BaseException as error:
@@ -287,6 +379,13 @@ class Ledger(Application[UUID]):
 
     def recorded_command(self, principal_id: str, key: str) -> tuple[bytes, Written] | None:
         """The command an idempotency key already recorded (its request fingerprint and what it wrote), or None."""
+        group = self._group()
+        for write in group.writes if group is not None else ():
+            if write.command is not None and (write.command.principal_id, write.command.key) == (principal_id, key):
+                # decided earlier in this group: its positions arrive with the group's (the lists are shared)
+                mine = write.written
+                return write.command.fingerprint, Written(mine.aggregate_id, mine.version, mine.positions,
+                                                          mine.events, replayed=True)
         found = self.log_recorder.select_command(principal_id, key)
         if found is None:
             return None
@@ -310,13 +409,116 @@ class Ledger(Application[UUID]):
             raise RuleViolation(f"{type(aggregate).__name__.lower()} {aggregate.id} already exists",
                                 code="already-exists") from None
 
+    # ------------------------------------------------------- group commit
+
+    def run_together(self, commands: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
+        """Run ``commands`` one after another, as if each ran alone, and record what they decide in one append.
+
+        Group commit: each command decides on the objects as the ones before it left them (the changed objects
+        stay cached and locked until recorded), then every event of the group is appended in one transaction —
+        one round trip, one commit, one turn of the log's lock for all of them. If that append fails on a
+        conflict (another process wrote one of the objects, or an idempotency key was used twice), nothing was
+        recorded: the group's objects are reloaded and its commands run again one at a time, each recorded on
+        its own, so each gets the outcome it would have had alone. A command that reads the log itself (the
+        re-evaluation sample) starts a new group, so it sees everything before it recorded.
+        """
+        if len(commands) == 1:  # nothing to group: recorded as it is decided
+            return [Outcome.of(commands[0])]
+        outcomes: list[Outcome[T]] = []
+        start = 0
+        while start < len(commands):
+            self._refresh_cache()
+            group = _Group()
+            self._local.group = group
+            decided: list[Outcome[T]] = []
+            try:
+                for command in commands[start:]:
+                    try:
+                        decided.append(Outcome.of(command))
+                    except _Alone:
+                        break
+            finally:
+                self._local.group = None
+            if not decided:  # cannot happen: a group's first command has nothing before it to wait for
+                raise RuntimeError("a command asked to run alone in a group of its own")
+            end = start + len(decided)
+            try:
+                self._record_group(group)
+            except RecordConflictError:
+                outcomes.extend(Outcome.of(command) for command in commands[start:end])
+            except Exception as error:  # nothing to tell apart: every command of the group failed with it
+                outcomes.extend(Outcome(error=error) for _ in decided)
+            else:
+                outcomes.extend(decided)
+            start = end
+        return outcomes
+
+    def _alone(self) -> None:
+        """For a command that reads the log with SQL: it may not run after unrecorded changes of its group."""
+        group = self._group()
+        if group is not None and group.writes:
+            raise _Alone
+
+    def _save_in_group(self, group: _Group, aggregates: Sequence[LedgerAggregate],
+                       command: CommandRecord | None) -> Written:
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.collect_events(*aggregates)
+        stored = [self.mapper.to_stored_event(event) for event in processing_event.events]
+        first = aggregates[0]
+        written = Written(first.id, first.version, [], [])
+        group.writes.append(_GroupedWrite(processing_event, stored, command, written))
+        cache = self.repository.cache
+        for aggregate in aggregates:
+            group.aggregates[aggregate.id] = aggregate
+            if cache is not None:
+                cache.put(aggregate.id, aggregate)  # the next command of the group builds on it
+        return written
+
+    def _record_group(self, group: _Group) -> None:
+        """Append the group's events in one transaction and complete its commands' Written; release its locks.
+
+        On any failure nothing was recorded (one statement, one transaction): the objects the group changed are
+        dropped from the cache, to be read again as recorded."""
+        try:
+            stored: list[StoredEvent] = []
+            keys: list[tuple[CommandRecord, int, int]] = []
+            for write in group.writes:
+                begin = len(stored)
+                stored.extend(write.stored)
+                if write.command is not None:
+                    keys.append((write.command, begin, len(stored)))
+            if not stored:
+                return
+            try:
+                self.log_recorder.insert_events(stored, commands=keys)
+            except BaseException:
+                self._evict(*group.aggregates)
+                raise
+            positions = self.log_recorder.take_written_positions()
+            offset = 0
+            for write in group.writes:
+                mine = positions[offset:offset + len(write.stored)]
+                offset += len(write.stored)
+                write.written.positions.extend(mine)
+                write.written.events.extend(WrittenEvent.of(position, event) for position, event in
+                                            zip(mine, write.processing_event.events, strict=True))
+                try:
+                    self._take_snapshots(write.processing_event)
+                except Exception:  # recorded all the same; a snapshot only makes the next load faster
+                    logger.exception("snapshot after a group commit failed")
+        finally:
+            for lock in group.locks:
+                lock.release()
+
     @contextmanager
     def _changing(self, cls: type[A], aggregate_id: UUID, code: str, act: Act) -> Iterator[A]:
         """The aggregate a command changes: the cached object itself, not a copy (copying a large project
         costs more than the rest of the command). Commands on one aggregate are serialised in this process;
         if anything fails after the aggregate changed, it is dropped from the cache and reloaded next time.
         """
-        with self._lock_for(aggregate_id):
+        lock = self._lock_for(aggregate_id)
+        group = self._group()
+        with lock:
             aggregate = self._get(cls, aggregate_id, code, copy=False)
             if act.expected_version is not None and act.expected_version != aggregate.version:
                 raise VersionConflict(f"expected version {act.expected_version}, current is {aggregate.version}",
@@ -328,6 +530,9 @@ class Ledger(Application[UUID]):
                 if aggregate.version != before or aggregate.pending_events:
                     self._evict(aggregate_id)
                 raise
+            if group is not None and aggregate.version != before:
+                lock.acquire()  # held until the group is recorded: nobody builds on changes not yet recorded
+                group.locks.append(lock)
 
     def _decide(self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object],
                 after: Callable[[A], T]) -> tuple[Written | None, list[str], T, int, int]:
@@ -571,6 +776,7 @@ class Ledger(Application[UUID]):
     def draw_re_evaluation_sample(self, act: Act, year: int, *, seed: str | None = None,
                                   size: int | None = None) -> Written:
         """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects."""
+        self._alone()  # the population is read from the log
         self._require_role(act, Role.FINANCE)
         params, version = self._rules()
         year = fiscal_year(year)

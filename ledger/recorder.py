@@ -3,7 +3,7 @@
 Every append is one call of ``ledger_events_append(…)``, a function owned by the schema's owner, in a transaction
 of its own: it takes the library's EXCLUSIVE table lock (so insert order is commit order, and readers tailing the
 log never pass a row that commits later), notifies ``ledger_events``, reads the head, folds the chain and inserts
-the rows — and the idempotency key's record, if any — then commits. One round trip, and the lock is held only
+the rows — and the records of the idempotency keys, if any — then commits. One round trip, and the lock is held only
 while PostgreSQL works: never while this process waits for its GIL, which under concurrent commands had made
 the lock (and so every append) wait for Python. Every row of ``ledger_events`` carries:
 
@@ -36,6 +36,11 @@ from psycopg.sql import SQL, Identifier, Literal
 from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash
 
 COMMANDS = "ledger_commands"
+# The append function's parameters (for grants), and those of the version before, which a migration drops.
+APPEND_SIGNATURE = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text[], text[], "
+                    "bytea[], uuid[], bigint[], integer[], integer[], text")
+APPEND_SIGNATURE_V1 = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text, text, "
+                       "bytea, uuid, bigint, text")
 
 
 @dataclass(frozen=True)
@@ -102,10 +107,12 @@ class LedgerRecorder(PostgresApplicationRecorder):
         )
         append = Identifier(f"{self.events_table_name}_append")
         self.sql_create_statements.extend([
+            # The function of earlier versions recorded at most one idempotency key per append.
+            SQL("DROP FUNCTION IF EXISTS {schema}.{function}({signature})").format(
+                schema=schema, function=append, signature=SQL(APPEND_SIGNATURE_V1)),
             self._append_function(append),
-            SQL("REVOKE ALL ON FUNCTION {schema}.{function}(uuid[], bigint[], text[], bytea[], bytea[], date[], "
-                "text[], text[], text[], text, text, bytea, uuid, bigint, text) FROM PUBLIC").format(
-                schema=schema, function=append),
+            SQL("REVOKE ALL ON FUNCTION {schema}.{function}({signature}) FROM PUBLIC").format(
+                schema=schema, function=append, signature=SQL(APPEND_SIGNATURE)),
         ])
         # Python computes the leaf hashes and reads effective_on and the principal from the JSON it is storing
         # (they depend on nothing else, and are done before the lock); the function folds the chain. The arrays
@@ -114,8 +121,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, leaf_index FROM {schema}.{function}(%(ids)b::uuid[], %(versions)b::bigint[], "
             "%(topics)b::text[], %(states)b::bytea[], %(leaf_hashes)b::bytea[], %(effective_on)b::date[], "
             "%(principal_ids)b::text[], %(principal_roles)b::text[], %(principal_orgs)b::text[], "
-            "%(command_principal)s, %(command_key)s, %(command_fingerprint)s, %(command_aggregate)s, "
-            "%(command_version)s, %(lock_timeout)s)"
+            "%(command_principals)s::text[], %(command_keys)s::text[], %(command_fingerprints)s::bytea[], "
+            "%(command_aggregates)s::uuid[], %(command_versions)s::bigint[], %(command_firsts)s::int[], "
+            "%(command_lasts)s::int[], %(lock_timeout)s)"
         ).format(schema=schema, function=append)
         self._written = threading.local()
 
@@ -197,8 +205,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
         return SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}(ids uuid[], versions bigint[], topics text[], "
             "states bytea[], leaf_hashes bytea[], effective_ons date[], principal_ids text[], principal_roles text[], "
-            "principal_orgs text[], command_principal text, command_key text, command_fingerprint bytea, "
-            "command_aggregate uuid, command_version bigint, wait text) "
+            "principal_orgs text[], command_principals text[], command_keys text[], command_fingerprints bytea[], "
+            "command_aggregates uuid[], command_versions bigint[], command_firsts int[], command_lasts int[], "
+            "wait text) "
             "RETURNS TABLE (notification_id bigint, leaf_index bigint) LANGUAGE plpgsql SECURITY DEFINER "
             "SET search_path = pg_catalog, pg_temp AS $$ "
             "#variable_conflict use_column\n"
@@ -220,10 +229,13 @@ class LedgerRecorder(PostgresApplicationRecorder):
             "principal_orgs) WITH ORDINALITY AS u(id, version, topic, state, leaf, effective, pid, prole, porg, "
             "position) ORDER BY u.position "
             "RETURNING t.notification_id, t.leaf_index; "
-            "IF command_key IS NOT NULL THEN "
+            "IF cardinality(command_keys) > 0 THEN "
             "INSERT INTO {schema}.{commands} (principal_id, idempotency_key, fingerprint, aggregate_id, version, "
-            "positions) VALUES (command_principal, command_key, command_fingerprint, command_aggregate, "
-            "command_version, ARRAY(SELECT head + g FROM generate_series(1, n) AS g)); "
+            "positions) SELECT c.principal, c.key, c.fingerprint, c.aggregate, c.version, "
+            "ARRAY(SELECT head + g FROM generate_series(c.first, c.last) AS g) "
+            "FROM unnest(command_principals, command_keys, command_fingerprints, command_aggregates, "
+            "command_versions, command_firsts, command_lasts) AS c(principal, key, fingerprint, aggregate, version, "
+            "first, last); "
             "END IF; "
             "END $$"
         ).format(schema=Identifier(self.datastore.schema), function=name, table=Identifier(self.events_table_name),
@@ -250,13 +262,17 @@ class LedgerRecorder(PostgresApplicationRecorder):
             columns["principal_ids"].append(principal_id)
             columns["principal_roles"].append(role)
             columns["principal_orgs"].append(organisation)
-        command: CommandRecord | None = kwargs.get("command")
+        # Idempotency keys, each with the events its command wrote: ``command`` (eventsourcing's save passes it)
+        # wrote them all; ``commands`` are several commands recorded together, each with its slice of the events.
+        single: CommandRecord | None = kwargs.get("command")
+        commands: Sequence[tuple[CommandRecord, int, int]] = kwargs.get("commands") or (
+            [(single, 0, len(stored_events))] if single is not None else [])
         columns.update(
-            command_principal=None if command is None else command.principal_id,
-            command_key=None if command is None else command.key,
-            command_fingerprint=None if command is None else command.fingerprint,
-            command_aggregate=None if command is None else command.aggregate_id,
-            command_version=None if command is None else command.version,
+            command_principals=[c.principal_id for c, _, _ in commands], command_keys=[c.key for c, _, _ in commands],
+            command_fingerprints=[c.fingerprint for c, _, _ in commands],
+            command_aggregates=[c.aggregate_id for c, _, _ in commands],
+            command_versions=[c.version for c, _, _ in commands],
+            command_firsts=[start + 1 for _, start, _ in commands], command_lasts=[stop for _, _, stop in commands],
             lock_timeout=f"{self.datastore.lock_timeout}s")
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the statement is its own transaction: the lock ends with it

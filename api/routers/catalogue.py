@@ -41,23 +41,23 @@ def list_indicators(ledger: LedgerDep, principal: Reader, response: Response) ->
 
 
 @indicators.post("", status_code=201, responses=COMMAND_PROBLEMS)
-def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandResult:
+async def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandResult:
     """新增指标 by finance: a common or industry core indicator with its standard."""
-    return run(ctx, body, lambda act: ctx.ledger.define_indicator(act, body.code, _definition(body.definition)),
-               location=lambda w: f"/indicators/{body.code}")
+    return await run(ctx, body, lambda act: ctx.ledger.define_indicator(act, body.code, _definition(body.definition)),
+                     location=lambda w: f"/indicators/{body.code}")
 
 
 @indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS)
-def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: CommandDep) -> CommandResult:
+async def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: CommandDep) -> CommandResult:
     """修订指标 by finance: a new version of the definition (goals that cite the old one keep it)."""
-    return run(ctx, body, lambda act: ctx.ledger.revise_indicator(act, code, _definition(body.definition)),
-               location=lambda w: f"/indicators/{code}")
+    return await run(ctx, body, lambda act: ctx.ledger.revise_indicator(act, code, _definition(body.definition)),
+                     location=lambda w: f"/indicators/{code}")
 
 
 @indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS)
-def retire_indicator(code: IndicatorCode, body: IndicatorRetirement, ctx: CommandDep) -> CommandResult:
+async def retire_indicator(code: IndicatorCode, body: IndicatorRetirement, ctx: CommandDep) -> CommandResult:
     """停用指标 by finance."""
-    return run(ctx, body, lambda act: ctx.ledger.retire_indicator(act, code))
+    return await run(ctx, body, lambda act: ctx.ledger.retire_indicator(act, code))
 
 
 def _definition(definition: Any) -> dict[str, str]:
@@ -74,18 +74,18 @@ def list_rulesets(ledger: LedgerDep, principal: Reader, response: Response) -> d
 
 
 @rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS)
-def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult:
+async def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult:
     """采用新规则集 by finance: the next version, from the defaults plus the given changes, with a reason."""
-    return run(ctx, body, lambda act: ctx.ledger.adopt_ruleset(act, body.version, body.parameters),
-               location=lambda w: "/rulesets")
+    return await run(ctx, body, lambda act: ctx.ledger.adopt_ruleset(act, body.version, body.parameters),
+                     location=lambda w: "/rulesets")
 
 
 @samples.post("", status_code=201, responses=COMMAND_PROBLEMS)
-def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
+async def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
     """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects, reproducibly."""
-    return run(ctx, body, lambda act: ctx.ledger.draw_re_evaluation_sample(act, body.fiscal_year, seed=body.seed,
-                                                                           size=body.size),
-               location=lambda w: f"/re-evaluation-samples/{body.fiscal_year}")
+    return await run(ctx, body, lambda act: ctx.ledger.draw_re_evaluation_sample(act, body.fiscal_year, seed=body.seed,
+                                                                                 size=body.size),
+                     location=lambda w: f"/re-evaluation-samples/{body.fiscal_year}")
 
 
 @samples.get("/{fiscal_year}", responses=documented(401, 403, 404, 422))

@@ -46,6 +46,7 @@ from api.schemas import (
     StateOut,
     SupervisionNote,
 )
+from ledger.application import Written
 from ledger.errors import Forbidden, NotFound
 from ledger.project import project_id as project_uuid
 from ledger.values import BudgetBook, Grade, Indicator, Principal, Role
@@ -68,13 +69,18 @@ def _at(project: UUID) -> str:
     return f"/projects/{project}"
 
 
+def _ref(written: Written, name: str) -> object:
+    """What the command's last event named the thing it created (its number or id)."""
+    return written.events[-1].references[name]
+
+
 # ------------------------------------------------------------------------------------------------- commands
 
 
 @router.post("", status_code=201, responses=COMMAND_PROBLEMS)
-def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult:
+async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult:
     """申报: a department declares a project of its own (finance may declare on its behalf)."""
-    return run(ctx, body, lambda act: ctx.ledger.declare_project(
+    return await run(ctx, body, lambda act: ctx.ledger.declare_project(
         act, code=body.code, name=body.name, kind=body.kind.value, department=body.department,
         fiscal_year_=body.fiscal_year, budget_book=body.budget_book.value,
         special_category=None if body.special_category is None else body.special_category.value,
@@ -82,167 +88,169 @@ def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult:
 
 
 @router.post("/{project_id}/ex-ante-assessment", responses=COMMAND_PROBLEMS)
-def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
+async def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
     """事前绩效评估 by finance: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
-    return run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
+    return await run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
 
 
 @router.post("/{project_id}/admission", responses=COMMAND_PROBLEMS)
-def admit_project(project_id: UUID, body: Admission, ctx: CommandDep) -> CommandResult:
+async def admit_project(project_id: UUID, body: Admission, ctx: CommandDep) -> CommandResult:
     """入库: finance admits the project to the project library (after a supporting ex-ante assessment if required)."""
-    return run(ctx, body, lambda act: ctx.ledger.admit_project(act, project_id))
+    return await run(ctx, body, lambda act: ctx.ledger.admit_project(act, project_id))
 
 
 @router.post("/{project_id}/goals", responses=COMMAND_PROBLEMS)
-def submit_goals(project_id: UUID, body: GoalsSubmit, ctx: CommandDep) -> CommandResult:
+async def submit_goals(project_id: UUID, body: GoalsSubmit, ctx: CommandDep) -> CommandResult:
     """绩效目标申报: the department submits (or revises) the indicator tree."""
-    return run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, _indicators(body.indicators)))
+    return await run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, _indicators(body.indicators)))
 
 
 @router.post("/{project_id}/goals/review", responses=COMMAND_PROBLEMS)
-def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> CommandResult:
+async def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> CommandResult:
     """目标审核 by finance: 优/良 approved, 中 returned for revision, 差 not funded this year."""
-    return run(ctx, body, lambda act: ctx.ledger.review_goals(act, project_id, body.rating.value,
-                                                              body.required_fixes))
+    return await run(ctx, body, lambda act: ctx.ledger.review_goals(act, project_id, body.rating.value,
+                                                                    body.required_fixes))
 
 
 @router.post("/{project_id}/budget-approval", responses=COMMAND_PROBLEMS)
-def approve_budget(project_id: UUID, body: BudgetApproval, ctx: CommandDep) -> CommandResult:
+async def approve_budget(project_id: UUID, body: BudgetApproval, ctx: CommandDep) -> CommandResult:
     """预算与绩效目标同步批复: refused unless the goals are rated 优/良 (no approved goals, no budget)."""
-    return run(ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount))
+    return await run(ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount))
 
 
 @router.post("/{project_id}/goal-adjustments", status_code=201, responses=COMMAND_PROBLEMS)
-def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest, ctx: CommandDep) -> CommandResult:
+async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest, ctx: CommandDep) -> CommandResult:
     """目标调整申请 by the department, with its reason; nothing changes until finance approves."""
-    return run(ctx, body, lambda act: ctx.ledger.request_goal_adjustment(act, project_id,
-                                                                         _indicators(body.indicators)),
-               location=lambda w: f"{_at(project_id)}/goal-adjustments/{w.events[-1].references['adjustment_no']}")
+    return await run(ctx, body, lambda act: ctx.ledger.request_goal_adjustment(act, project_id,
+                                                                               _indicators(body.indicators)),
+                     location=lambda w: f"{_at(project_id)}/goal-adjustments/{_ref(w, 'adjustment_no')}")
 
 
 @router.post("/{project_id}/goal-adjustments/{adjustment_no}/decision", responses=COMMAND_PROBLEMS)
-def decide_goal_adjustment(project_id: UUID, adjustment_no: Number,
+async def decide_goal_adjustment(project_id: UUID, adjustment_no: Number,
                            body: Decision, ctx: CommandDep) -> CommandResult:
     """Finance approves (the goals change) or rejects (nothing changes, with a reason) a goal adjustment."""
-    return run(ctx, body, lambda act: ctx.ledger.decide_goal_adjustment(act, project_id, adjustment_no,
-                                                                        body.approve))
+    return await run(ctx, body, lambda act: ctx.ledger.decide_goal_adjustment(act, project_id, adjustment_no,
+                                                                              body.approve))
 
 
 @router.post("/{project_id}/monitoring-reports", status_code=201, responses=COMMAND_PROBLEMS)
-def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: CommandDep) -> CommandResult:
+async def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: CommandDep) -> CommandResult:
     """绩效运行监控 (双监控): execution and indicator progress through a month, by the department."""
-    return run(ctx, body, lambda act: ctx.ledger.report_monitoring(
+    return await run(ctx, body, lambda act: ctx.ledger.report_monitoring(
         act, project_id, month=body.month, executed=body.executed, indicator_progress=body.indicator_progress,
         forecast=body.forecast, shortfall_reasons=body.shortfall_reasons, measures=body.measures),
         location=lambda w: f"{_at(project_id)}/monitoring-reports/{body.month}")
 
 
 @router.post("/{project_id}/monitoring-reports/{month}/review", responses=COMMAND_PROBLEMS)
-def review_monitoring(project_id: UUID, month: Annotated[int, Path(ge=1, le=12)], body: MonitoringReview,
+async def review_monitoring(project_id: UUID, month: Annotated[int, Path(ge=1, le=12)], body: MonitoringReview,
                       ctx: CommandDep) -> CommandResult:
     """Finance reviews a monitoring report; a deviation the ruleset finds is recorded with the review."""
-    return run(ctx, body, lambda act: ctx.ledger.review_monitoring(act, project_id, month, body.opinion))
+    return await run(ctx, body, lambda act: ctx.ledger.review_monitoring(act, project_id, month, body.opinion))
 
 
 @router.post("/{project_id}/corrective-actions", status_code=201, responses=COMMAND_PROBLEMS)
-def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx: CommandDep) -> CommandResult:
+async def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx: CommandDep) -> CommandResult:
     """纠偏 by finance: continue, reallocate, suspend funding, cancel, or reduce the budget by an amount."""
-    return run(ctx, body, lambda act: ctx.ledger.order_corrective_action(
+    return await run(ctx, body, lambda act: ctx.ledger.order_corrective_action(
         act, project_id, body.decision, body.amount, body.deviation_month),
         location=lambda w: f"{_at(project_id)}/history")
 
 
 @router.post("/{project_id}/self-evaluation", responses=COMMAND_PROBLEMS)
-def self_evaluate(project_id: UUID, body: SelfEvaluation, ctx: CommandDep) -> CommandResult:
+async def self_evaluate(project_id: UUID, body: SelfEvaluation, ctx: CommandDep) -> CommandResult:
     """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset version."""
     actuals = {key: value if isinstance(value, Decimal) else str(value) for key, value in body.actuals.items()}
-    return run(ctx, body, lambda act: ctx.ledger.self_evaluate(act, project_id, actuals, body.executed))
+    return await run(ctx, body, lambda act: ctx.ledger.self_evaluate(act, project_id, actuals, body.executed))
 
 
 @router.post("/{project_id}/re-evaluation", responses=COMMAND_PROBLEMS)
-def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> CommandResult:
+async def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> CommandResult:
     """财政再评价 by finance of a project drawn in the sample; flags an inflated self-evaluation (自评虚高)."""
-    return run(ctx, body, lambda act: ctx.ledger.re_evaluate(act, project_id, body.scores))
+    return await run(ctx, body, lambda act: ctx.ledger.re_evaluate(act, project_id, body.scores))
 
 
 @router.post("/{project_id}/key-evaluations", status_code=201, responses=COMMAND_PROBLEMS)
-def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommission, ctx: CommandDep) -> CommandResult:
+async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommission, ctx: CommandDep) -> CommandResult:
     """重点评价 commissioned by finance — refused for a blacklisted agency or one tied to the department (回避)."""
-    return run(ctx, body, lambda act: ctx.ledger.commission_key_evaluation(act, project_id, body.agency),
-               location=lambda w: f"{_at(project_id)}/key-evaluations/{w.events[-1].references['evaluation_id']}")
+    return await run(ctx, body, lambda act: ctx.ledger.commission_key_evaluation(act, project_id, body.agency),
+                     location=lambda w: f"{_at(project_id)}/key-evaluations/{_ref(w, 'evaluation_id')}")
 
 
 @router.post("/{project_id}/key-evaluations/{evaluation_id}/plan-review", responses=COMMAND_PROBLEMS)
-def review_key_evaluation_plan(project_id: UUID, evaluation_id: EvaluationId, body: Review,
+async def review_key_evaluation_plan(project_id: UUID, evaluation_id: EvaluationId, body: Review,
                                ctx: CommandDep) -> CommandResult:
     """两审一督导, the first review: finance approves or returns the agency's evaluation plan."""
-    return run(ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "plan",
-                                                                       body.approved))
+    return await run(ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "plan",
+                                                                             body.approved))
 
 
 @router.post("/{project_id}/key-evaluations/{evaluation_id}/report-review", responses=COMMAND_PROBLEMS)
-def review_key_evaluation_report(project_id: UUID, evaluation_id: EvaluationId, body: Review,
+async def review_key_evaluation_report(project_id: UUID, evaluation_id: EvaluationId, body: Review,
                                  ctx: CommandDep) -> CommandResult:
     """两审一督导, the second review: a score is accepted only after the report is approved."""
-    return run(ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "report",
-                                                                       body.approved))
+    return await run(ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "report",
+                                                                             body.approved))
 
 
 @router.post("/{project_id}/key-evaluations/{evaluation_id}/supervision", responses=COMMAND_PROBLEMS)
-def note_key_evaluation_supervision(project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote,
+async def note_key_evaluation_supervision(project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote,
                                     ctx: CommandDep) -> CommandResult:
     """两审一督导, the supervision: finance records its notes."""
-    return run(ctx, body, lambda act: ctx.ledger.note_key_evaluation_supervision(act, project_id, evaluation_id,
-                                                                                 body.notes))
+    return await run(ctx, body, lambda act: ctx.ledger.note_key_evaluation_supervision(act, project_id, evaluation_id,
+                                                                                       body.notes))
 
 
 @router.post("/{project_id}/key-evaluations/{evaluation_id}/score", responses=COMMAND_PROBLEMS)
-def score_key_evaluation(project_id: UUID, evaluation_id: EvaluationId, body: Scores, ctx: CommandDep) -> CommandResult:
+async def score_key_evaluation(project_id: UUID, evaluation_id: EvaluationId, body: Scores,
+                               ctx: CommandDep) -> CommandResult:
     """The commissioned agency (or finance, evaluating itself) scores decision, process, output and effect."""
-    return run(ctx, body, lambda act: ctx.ledger.score_key_evaluation(act, project_id, evaluation_id, body.scores))
+    return await run(ctx, body, lambda act: ctx.ledger.score_key_evaluation(act, project_id, evaluation_id,
+                                                                            body.scores))
 
 
 @router.post("/{project_id}/result-application", responses=COMMAND_PROBLEMS)
-def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
+async def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
     """结果应用 by finance: by default from the grade; departing from the default needs a reason."""
-    return run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
+    return await run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
 
 
 @router.post("/{project_id}/rectifications", status_code=201, responses=COMMAND_PROBLEMS)
-def require_rectification(project_id: UUID, body: RectificationRequirement, ctx: CommandDep) -> CommandResult:
+async def require_rectification(project_id: UUID, body: RectificationRequirement, ctx: CommandDep) -> CommandResult:
     """整改 required by finance: the issues, their source and a deadline."""
-    return run(ctx, body, lambda act: ctx.ledger.require_rectification(act, project_id, list(body.issues),
-                                                                       body.source, body.deadline),
-               location=lambda w: f"{_at(project_id)}/rectifications/{w.events[-1].references['rectification_no']}")
+    return await run(ctx, body, lambda act: ctx.ledger.require_rectification(act, project_id, list(body.issues),
+                                                                             body.source, body.deadline),
+                     location=lambda w: f"{_at(project_id)}/rectifications/{_ref(w, 'rectification_no')}")
 
 
 @router.post("/{project_id}/rectifications/{rectification_no}/report", responses=COMMAND_PROBLEMS)
-def report_rectification(project_id: UUID, rectification_no: Number, body: RectificationReport,
+async def report_rectification(project_id: UUID, rectification_no: Number, body: RectificationReport,
                          ctx: CommandDep) -> CommandResult:
     """The department reports the measures taken and their evidence."""
-    return run(ctx, body, lambda act: ctx.ledger.report_rectification(act, project_id, rectification_no,
-                                                                      body.measures))
+    return await run(ctx, body, lambda act: ctx.ledger.report_rectification(act, project_id, rectification_no,
+                                                                            body.measures))
 
 
 @router.post("/{project_id}/rectifications/{rectification_no}/decision", responses=COMMAND_PROBLEMS)
-def decide_rectification(project_id: UUID, rectification_no: Number, body: RectificationDecision,
+async def decide_rectification(project_id: UUID, rectification_no: Number, body: RectificationDecision,
                          ctx: CommandDep) -> CommandResult:
     """Finance accepts the rectification, or rejects it (with a reason) and it stays open."""
-    return run(ctx, body, lambda act: ctx.ledger.decide_rectification(act, project_id, rectification_no,
-                                                                      body.accept))
+    return await run(ctx, body, lambda act: ctx.ledger.decide_rectification(act, project_id, rectification_no,
+                                                                            body.accept))
 
 
 @router.post("/{project_id}/disclosures", status_code=201, responses=COMMAND_PROBLEMS)
-def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -> CommandResult:
+async def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -> CommandResult:
     """信息公开 by finance: goals with the budget draft, results with the final accounts."""
-    return run(ctx, body, lambda act: ctx.ledger.disclose(act, project_id, body.what),
-               location=lambda w: _at(project_id))
+    return await run(ctx, body, lambda act: ctx.ledger.disclose(act, project_id, body.what),
+                     location=lambda w: _at(project_id))
 
 
 @router.post("/{project_id}/closure", responses=COMMAND_PROBLEMS)
-def close_project(project_id: UUID, body: Closure, ctx: CommandDep) -> CommandResult:
+async def close_project(project_id: UUID, body: Closure, ctx: CommandDep) -> CommandResult:
     """Closed by finance once results are applied, rectifications accepted and key evaluations scored."""
-    return run(ctx, body, lambda act: ctx.ledger.close_project(act, project_id))
+    return await run(ctx, body, lambda act: ctx.ledger.close_project(act, project_id))
 
 
 # -------------------------------------------------------------------------------------------------- queries

@@ -1,0 +1,282 @@
+"""Group commit (``Ledger.run_together``): commands decided one after another, recorded in one append.
+
+What must hold: a group records exactly what its commands would have recorded one at a time, in the same order;
+a refused command in a group records nothing and changes nothing for the others; a conflict with another writer
+records nothing of the group and every command then gets the outcome it would have had alone; an object another
+process changed is read afresh before a group decides on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+
+from api.commands import once
+from api.database import drop_database, ensure_database
+from ledger.application import Act, CommandKey, Ledger, Outcome, Written
+from ledger.errors import DomainError
+from ledger.project import project_id
+from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act
+from tests.integration.test_application import GOALS, approved_project
+
+pytestmark = pytest.mark.db
+
+Command = Callable[[], Written]
+
+
+@pytest.fixture
+def second_database(pg_admin_url: str) -> Iterator[str]:
+    name = f"jixiao_test_{uuid.uuid4().hex[:12]}"
+    url = ensure_database(pg_admin_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(pg_admin_url, name)
+
+
+def a_year_of_commands(ledger: Ledger) -> list[Command]:
+    """Two departments' projects through declaration, goals, budget, monitoring and evaluation, interleaved, with
+    commands the rules refuse among them (a department acting for another, a budget before approved goals, a
+    second declaration of the same code, a stale If-Match)."""
+    edu, health = project_id(2021, "G-EDU"), project_id(2021, "G-HW")
+
+    def declare(principal: Any, code: str, department: str) -> Command:
+        return lambda: ledger.declare_project(act(principal, date(2020, 9, 1)), code=code, name="项目", kind="project",
+                                              department=department, fiscal_year_=2021, budget_book="general_public",
+                                              special_category=None, requested="1000000.00", new_major=False)
+
+    commands: list[Command] = [
+        lambda: ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局"),
+        lambda: ledger.register_department(act(FINANCE, date(2020, 8, 1)), "卫生健康委员会"),
+        declare(EDUCATION, "G-EDU", "教育局"),
+        declare(HEALTH, "G-EDU-2", "教育局"),  # refused: not its own department
+        declare(HEALTH, "G-HW", "卫生健康委员会"),
+        declare(EDUCATION, "G-EDU", "教育局"),  # refused: already exists
+    ]
+    for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
+        commands += [
+            lambda pid=pid: ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid),
+            lambda pid=pid, principal=principal: ledger.submit_goals(act(principal, date(2020, 10, 20)), pid, GOALS),
+            lambda pid=pid: ledger.approve_budget(act(FINANCE, date(2020, 11, 1)), pid, "1000000.00"),  # refused
+            lambda pid=pid: ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优"),
+            lambda pid=pid: ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "1000000.00"),
+        ]
+    for month, executed in ((4, "100000.00"), (6, "450000.00")):
+        for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
+            commands += [
+                lambda pid=pid, principal=principal, month=month, executed=executed: ledger.report_monitoring(
+                    act(principal, date(2021, month + 1, 5)), pid, month=month, executed=executed,
+                    indicator_progress={"I1": Decimal(month * 8)}),
+                lambda pid=pid, month=month: ledger.review_monitoring(act(FINANCE, date(2021, month + 1, 9)), pid,
+                                                                      month, "已审核"),
+            ]
+    commands += [
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 8, 5), expected_version=3), edu, month=7,
+                                         executed="1.00", indicator_progress={}),  # refused: stale version
+        lambda: ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), edu,
+                                     {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"),
+        lambda: ledger.self_evaluate(act(HEALTH, date(2022, 2, 21)), health,
+                                     {"I1": "4000", "I2": "180", "I3": "90", "I4": "88"}, "900000.00"),
+        # reads the log itself: the two self-evaluations just before it must be in its population
+        lambda: ledger.draw_re_evaluation_sample(act(FINANCE, date(2022, 4, 8)), 2021, seed="公开抽签"),
+        lambda: ledger.apply_results(act(FINANCE, date(2022, 6, 10)), edu, None),
+    ]
+    return commands
+
+
+def recorded(url: str) -> list[tuple[Any, ...]]:
+    """The log as (aggregate, version, event type, stored state without its timestamp), in log order."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
+                            "ORDER BY leaf_index").fetchall()
+    result = []
+    for originator, version, topic, state in rows:
+        document = json.loads(bytes(state))
+        document.pop("timestamp", None)
+        result.append((originator, version, topic, json.dumps(document, sort_keys=True)))
+    return result
+
+
+def described(outcomes: list[Outcome[Written]]) -> list[tuple[str, Any]]:
+    return [("refused", outcome.error.code) if isinstance(outcome.error, DomainError)
+            else ("error", repr(outcome.error)) if outcome.error is not None
+            else ("recorded", (outcome.value.aggregate_id, outcome.value.version,  # type: ignore[union-attr]
+                               [event.type for event in outcome.value.events]))  # type: ignore[union-attr]
+            for outcome in outcomes]
+
+
+def alone(commands: list[Command]) -> list[Outcome[Written]]:
+    return [Outcome.of(command) for command in commands]
+
+
+@pytest.mark.parametrize("group_size", [2, 5, 100])
+def test_a_group_records_what_its_commands_would_alone(database_url: str, second_database: str, clock: FakeClock,
+                                                        group_size: int) -> None:
+    together, one_by_one = Ledger(database_url, clock=clock), Ledger(second_database, clock=clock)
+    try:
+        together.bootstrap()
+        one_by_one.bootstrap()
+        grouped_commands = a_year_of_commands(together)
+        outcomes = []
+        for start in range(0, len(grouped_commands), group_size):
+            outcomes += together.run_together(grouped_commands[start:start + group_size])
+        expected = alone(a_year_of_commands(one_by_one))
+        assert described(outcomes) == described(expected)
+        assert sum(1 for outcome in expected if isinstance(outcome.error, DomainError)) == 5
+        assert recorded(database_url) == recorded(second_database)
+        for outcome in outcomes:  # every Written is complete once the group is recorded
+            if outcome.value is not None and outcome.value.events:
+                assert outcome.value.positions == [event.position for event in outcome.value.events]
+        sample = together.re_evaluation_sample(2021)
+        assert len(sample.population) == 2
+    finally:
+        together.close()
+        one_by_one.close()
+
+
+def test_a_group_is_one_transaction(ledger: Ledger, database_url: str) -> None:
+    pid = approved_project(ledger)
+    evaluation = ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
+    key = evaluation.events[0].references["evaluation_id"]
+    outcomes = ledger.run_together([
+        lambda i=i: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
+        for i in range(10)])
+    positions = [position for outcome in outcomes for position in outcome.value.positions]  # type: ignore[union-attr]
+    assert positions == list(range(positions[0], positions[0] + 10))
+    assert [outcome.value.version for outcome in outcomes] == list(range(evaluation.version + 1,  # type: ignore[union-attr]
+                                                                         evaluation.version + 11))
+    with psycopg.connect(database_url) as conn:
+        transactions = conn.execute("SELECT count(DISTINCT xmin::text) FROM ledger_events WHERE leaf_index = ANY(%s)",
+                                    (positions,)).fetchone()
+    assert transactions == (1,)
+
+
+def test_a_conflict_with_another_writer_records_nothing_of_the_group_then_each_command_alone(
+        ledger: Ledger, database_url: str) -> None:
+    pid = approved_project(ledger)
+    other = Ledger(database_url)
+    try:
+        ledger.project(pid)  # cached here at its current version
+        wrote: list[Written] = []
+
+        def the_other_process_writes() -> Written:
+            # Between this group's look at the log and its append, another process records a report.
+            if not wrote:
+                wrote.append(other.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4,
+                                                     executed="300000.00", indicator_progress={}))
+            return wrote[0]
+
+        head = ledger.head()
+        outcomes = ledger.run_together([
+            the_other_process_writes,
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 9)), pid, 4, "已审核"),
+            lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="450000.00",
+                                             indicator_progress={}),
+        ])
+        # Decided on the stale copy, the review would have been refused (no report for month 4 yet) and the report
+        # would have conflicted; alone, after the other writer, both are recorded on top of its report.
+        assert described(outcomes)[1:] == [
+            ("recorded", (pid, wrote[0].version + 1, ["Project.MonitoringReviewed"])),
+            ("recorded", (pid, wrote[0].version + 2, ["Project.MonitoringReported"])),
+        ]
+        assert ledger.head() == head + 3
+        assert ledger.project(pid).latest_monitoring["month"] == 6
+    finally:
+        other.close()
+
+
+def test_one_idempotency_key_twice_in_a_group_is_recorded_once(ledger: Ledger) -> None:
+    pid = approved_project(ledger)
+    key = CommandKey("report-04", hashlib.sha256(b"the request").digest())
+    head = ledger.head()
+
+    def report(command: Act) -> Written:
+        return ledger.report_monitoring(command, pid, month=4, executed="100.00", indicator_progress={})
+
+    retried = act(EDUCATION, date(2021, 5, 10), command=key)
+    first, second = ledger.run_together([lambda: once(ledger, retried, report),
+                                         lambda: once(ledger, retried, report)])
+    assert first.value is not None
+    assert second.value is not None
+    assert first.value.positions == second.value.positions == [head]
+    assert (first.value.replayed, second.value.replayed) == (False, True)
+    assert ledger.head() == head + 1
+
+
+def test_a_refused_command_leaves_the_rest_of_its_group_as_it_was(ledger: Ledger) -> None:
+    pid = approved_project(ledger)
+    before = ledger.project(pid).version
+    outcomes = ledger.run_together([
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
+                                         indicator_progress={}),
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 11)), pid, month=13, executed="1.00",
+                                         indicator_progress={}),  # refused: no such month
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+    ])
+    assert [kind for kind, _ in described(outcomes)] == ["recorded", "refused", "recorded"]
+    assert ledger.project(pid).version == before + 2
+
+
+def test_what_another_process_recorded_is_seen_before_deciding(ledger: Ledger, database_url: str) -> None:
+    pid = approved_project(ledger)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某咨询评估有限公司", "执业证书")
+    for name in ("青海某会计师事务所", "某咨询评估有限公司"):
+        ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, name)  # both agencies cached here
+    other = Ledger(database_url)
+    try:
+        for name in ("青海某会计师事务所", "某咨询评估有限公司"):
+            other.record_misconduct(act(FINANCE, date(2021, 4, 1)), name, "falsification", "伪造记录")
+            other.blacklist_agency(act(FINANCE, date(2021, 4, 5), "评价结果不实"), name)
+    finally:
+        other.close()
+    with pytest.raises(DomainError) as alone_refused:
+        ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, "青海某会计师事务所")
+    assert alone_refused.value.code == "agency-blacklisted"
+    in_group = ledger.run_together([
+        lambda: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 1)), pid,
+                                                       f"KE-2021-{ledger.project(pid).code}-1", "督导"),
+        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, "某咨询评估有限公司"),
+    ])
+    assert described(in_group)[1] == ("refused", "agency-blacklisted")
+
+
+def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, database_url: str) -> None:
+    pid = approved_project(ledger)
+    elsewhere: list[Written] = []
+
+    def another_thread_reports() -> None:  # as the scheduler's thread would, in the same process
+        elsewhere.append(ledger.report_monitoring(act(EDUCATION, date(2021, 7, 5)), pid, month=6,
+                                                  executed="450000.00", indicator_progress={}))
+
+    thread = threading.Thread(target=another_thread_reports)
+
+    def start_it_and_give_it_time() -> Written:
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "another thread changed an object whose change is not recorded yet"
+        return ledger.review_monitoring(act(FINANCE, date(2021, 5, 9)), pid, 4, "已审核")
+
+    first, second = ledger.run_together([
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="300000.00",
+                                         indicator_progress={}),
+        start_it_and_give_it_time,
+    ])
+    thread.join(10)
+    assert first.error is None, first
+    assert second.error is None, second
+    assert elsewhere
+    assert elsewhere[0].version == second.value.version + 1
+    with psycopg.connect(database_url) as conn:
+        versions = [row[0] for row in conn.execute(
+            "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,))]
+    assert versions == sorted(versions)
