@@ -23,7 +23,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, RecordConflictError, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    JSONTranscoder,
+    RecordConflictError,
+    StoredEvent,
+)
 from psycopg.conninfo import conninfo_to_dict
 
 from ledger import rules
@@ -32,7 +38,13 @@ from ledger.catalogue import INDICATOR_LIBRARY_ID, RULESET_ID, IndicatorLibrary,
 from ledger.errors import Forbidden, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.organisations import Agency, Department, Misconduct, agency_id, department_id
 from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id
-from ledger.recorder import CommandAlreadyRecorded, CommandRecord, LedgerRecorder, is_command_conflict
+from ledger.recorder import (
+    CommandAlreadyRecorded,
+    CommandRecord,
+    LedgerRecorder,
+    SnapshotRecorder,
+    is_command_conflict,
+)
 from ledger.sweeps import Sweep, SweepContext, SweepReport, SweepWatch, sweep_named
 from ledger.transcodings import register_ledger_transcodings
 from ledger.values import (
@@ -254,6 +266,13 @@ class Ledger(Application[UUID]):
         if self.create_schema:
             recorder.create_table()
         return recorder
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        datastore = self.factory.datastore  # type: ignore[attr-defined]
+        recorder = SnapshotRecorder(datastore, events_table_name="ledger_snapshots")
+        if self.create_schema:
+            recorder.create_table()
+        return EventStore(self.mapper, recorder)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot the aggregate already in memory, instead of the library's re-read and replay of it."""
