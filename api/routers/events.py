@@ -53,8 +53,8 @@ def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topi
               with_state: Annotated[bool, Query(description="Also the topic and stored bytes (base64) the leaf "
                                                 "hash commits to, to recompute it")] = False) -> Response:
     """The log in position order after a cursor, each event with its type, payload, principal, times and hash."""
-    page = feed.read(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)), with_state=with_state)
-    return Response(page.json(), media_type="application/json")
+    return Response(feed.read_json(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)),
+                                   with_state=with_state), media_type="application/json")
 
 
 def _sse(event: feed.FeedEvent) -> str:

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from api.app import create_app
 from ledger import merkle
 from ledger.transcodings import untyped
+from ledger.values import Principal
+from projections import feed
 from tests.api.conftest import ROLES, LiveServer, Service, settings_for
 from tests.api.world import World, build, expect
 
@@ -129,3 +132,18 @@ def test_the_stream_catches_up_goes_live_and_resumes_after_a_dropped_connection(
             thread.join()
             writer.close()
     assert received == list(range(80)), received  # in order, nothing lost, nothing twice across the reconnect
+
+
+def test_the_feed_page_is_the_events_as_each_is_rendered(service: Service) -> None:
+    """The route's page (one value joined by PostgreSQL, as bytes) is byte for byte the events rendered one by one."""
+    world: World = build(service)
+    with psycopg.connect(service.ledger.database_url) as conn:
+        department = feed.visible_to(conn, Principal("edu", "department", "教育局"))
+        for where in (feed.FeedFilter(), feed.FeedFilter(("Project.*", "Agency.Blacklisted")), department,
+                      feed.FeedFilter(public_only=True), feed.FeedFilter(objects=(world.implementing,))):
+            for after, limit in ((None, 1000), (-1, 3), (5, 7), (service.ledger.head(), 10)):
+                for with_state in (False, True):
+                    one_by_one = feed.read(conn, after, limit, where, with_state=with_state)
+                    page = feed.read_json(conn, after, limit, where, with_state=with_state)
+                    assert page == one_by_one.json().encode(), (where, after, limit, with_state)
+                    json.loads(page)
