@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import logging
 import random
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import httpx
@@ -241,7 +244,7 @@ class Dispatcher:
         self._busy_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._listen, name="jixiao-webhook-listen", daemon=True),
                          threading.Thread(target=self._loop, name="jixiao-webhook-loop", daemon=True)]
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = Sender(timeout)
         # Reused connections (a new one per wake-up cost more than the deliveries). Bookkeeping, not the ledger:
         # if a crash loses the last cursor moves, those events are delivered again (receivers drop repeats by
         # position), so these sessions do not wait for the WAL flush of each delivery.
@@ -356,10 +359,10 @@ class Dispatcher:
         status: int | None = None
         error: str | None = None
         try:
-            status = self._http.post(subscription.url, content=body, headers=headers).status_code
+            status = self._http.post(subscription.url, body, headers)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.HTTPError as failure:
+        except (OSError, http.client.HTTPException) as failure:
             error = f"{type(failure).__name__}: {failure}"[:500]
         duration = (time.perf_counter() - started) * 1000
         attempt = subscription.attempts + 1
@@ -383,6 +386,66 @@ class Dispatcher:
         return False
 
 
+
+
+class Sender:
+    """POSTs deliveries over keep-alive connections: one per receiver (scheme, host, port) and thread.
+
+    The standard library's client: httpx cost about 0.6 ms of CPU per delivery on these machines, http.client about
+    0.1 ms, and a dispatcher that is mostly waiting for its CPU delivers late. Redirects are not followed. A
+    connection the receiver closed while idle is replaced and the request sent once more — the receiver may then
+    see a delivery twice, which it drops by ``X-Jixiao-Position`` (as after any retry).
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._local = threading.local()
+        self._tls = ssl.create_default_context()
+        self._all: list[http.client.HTTPConnection] = []
+        self._all_lock = threading.Lock()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """The receiver's status code; raises OSError or http.client.HTTPException if there is none."""
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        for reused in (True, False):
+            conn, fresh = self._connection(parts.scheme, parts.hostname or "", parts.port)
+            try:
+                conn.request("POST", target, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.will_close:
+                    conn.close()
+                return response.status
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                if fresh or not reused:
+                    raise
+            except BaseException:
+                conn.close()
+                raise
+        raise AssertionError("unreachable")
+
+    def _connection(self, scheme: str, host: str, port: int | None) -> tuple[http.client.HTTPConnection, bool]:
+        cache: dict[tuple[str, str, int | None], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "connections", {})
+        conn = cache.get((scheme, host, port))
+        if conn is not None and conn.sock is not None:
+            return conn, False
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        cache[(scheme, host, port)] = conn
+        with self._all_lock:
+            self._all.append(conn)
+        return conn, True
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
 
 
 def _no_flush_wait(conn: psycopg.Connection[tuple[Any, ...]]) -> None:

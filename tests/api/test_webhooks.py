@@ -105,7 +105,7 @@ def test_a_receiver_that_fails_goes_down_and_recovers_gets_every_event_once_in_o
     time.sleep(1.0)
     status = expect(fast.get("finance", f"/subscriptions/{created['id']}"), 200)
     assert status["attempts"] > 0
-    assert "ConnectError" in status["last_error"]
+    assert "ConnectionRefusedError" in status["last_error"]
     with serving(receiver, port):
         positions += record(fast, range(25, 30))
         wait_until(lambda: len(receiver.accepted) == 30)
