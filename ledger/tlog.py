@@ -29,7 +29,7 @@ import psycopg
 from psycopg.abc import Buffer
 from psycopg_pool import ConnectionPool
 
-from ledger import merkle
+from ledger import merkle, speedups
 from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, VerifierKey, sign_checkpoint, verify_checkpoint
 from ledger.integrity import GENESIS_CHAIN_HASH, LEAF_HASH_PREFIX
 
@@ -333,6 +333,7 @@ class VerificationReport:
     checkpoints: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    implementation: str = ""  # which one checked the rows and hashed the tree (ledger.speedups.describe)
 
     @property
     def ok(self) -> bool:
@@ -402,23 +403,28 @@ def _fixed_fields(row: Buffer) -> tuple[int, int, bytes] | None:
     return index, recorded, bytes(row[_CHAIN_HASH])
 
 
+_ALTERED = "its stored leaf_hash does not match its contents (the event was altered)"
+_BROKEN_CHAIN = "chain_hash does not follow from the leaves before it"
+_OUT_OF_ORDER = "duplicated or out of order"
+_BACKWARDS = "recorded_at runs backwards (its time was altered)"
+_NATIVE_BATCH = 1024  # rows handed to the C accelerator at a time, as they stream in
+
+
+def _missing(stored: int) -> str:
+    return f"missing — the next stored leaf is {stored} (a row was deleted)"
+
+
 def _check_chunk(conn: psycopg.Connection[tuple[Any, ...]], start: int, end: int,
-                 sizes: Sequence[int]) -> _ChunkResult:
+                 sizes: Sequence[int], native: bool = False) -> _ChunkResult:
     """Fully check leaves [start, end): dense positions, every leaf hash recomputed from the row's own bytes,
     every chain link (from the stored chain hash of leaf ``start - 1``, which the chunk before checks), and
     recorded_at never running backwards. If all hold, also return the perfect nodes above these leaves that the
     roots at ``sizes`` (each in ``(start, end]``) need, and the chunk's own nodes.
 
-    The rows stream by binary COPY and are read in place: one struct for the fixed fields, two memoryview slices
-    hashed, two compared. Nothing the database computed is used; only the stored bytes.
+    The rows stream by binary COPY and are read in place (see :func:`_check_rows_python`), by the pure-Python
+    reference or, with ``native``, by the C accelerator (:mod:`ledger.speedups`), which gives the same results.
+    Nothing the database computed is used; only the stored bytes.
     """
-    sha256 = hashlib.sha256
-    read_row = _ROW.unpack_from
-    read_length = _LENGTH.unpack_from
-    prefix = sha256(LEAF_HASH_PREFIX)
-    shape = _ROW_SHAPE
-    leaves: list[bytes] = []
-    keep = leaves.append
     failure: tuple[int, str] | None = None
     query = (f"COPY (SELECT {_VERIFY_COLUMNS} FROM {EVENTS} WHERE leaf_index >= {int(max(start - 1, 0))} "  # noqa: S608
              f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
@@ -432,53 +438,104 @@ def _check_chunk(conn: psycopg.Connection[tuple[Any, ...]], start: int, end: int
                     pass
                 return _ChunkResult(None, {})  # the chunk before reports leaf start - 1
             _, last_time, previous = anchor
-        expected = start
-        for row in rows:
-            try:
-                count, l1, index, l2, recorded, l3, l4, l5, l6, topic_length = read_row(row)
-                state_length = read_length(row, _TOPIC + topic_length)[0]
-            except struct.error:
-                if row == _COPY_TRAILER:
-                    continue
-                failure = (expected, _MALFORMED)
-                break
-            if ((count, l1, l2, l3, l4, l5, l6) != shape or topic_length < 0
-                    or state_length != len(row) - _TOPIC - 4 - topic_length):
-                failure = (expected, _MALFORMED)
-                break
-            if index != expected:
-                failure = (expected, f"missing — the next stored leaf is {index} (a row was deleted)"
-                           if index > expected else "duplicated or out of order")
-                break
-            hasher = prefix.copy()
-            hasher.update(row[_ORIGINATOR_ID])
-            hasher.update(row[_FROM_VERSION:])
-            leaf = hasher.digest()
-            if leaf != row[_LEAF_HASH]:
-                failure = (index, "its stored leaf_hash does not match its contents (the event was altered)")
-                break
-            previous = sha256(previous + leaf).digest()
-            if previous != row[_CHAIN_HASH]:
-                failure = (index, "chain_hash does not follow from the leaves before it")
-                break
-            if recorded < last_time:
-                failure = (index, "recorded_at runs backwards (its time was altered)")
-                break
-            last_time = recorded
-            keep(leaf)
-            expected += 1
+        if native:
+            failure, expected, packed = _check_rows_native(rows, start, previous, last_time)
+        else:
+            failure, expected, leaves = _check_rows_python(rows, start, previous, last_time)
         for _ in rows:  # drain after a failure (a COPY left half-read cannot be closed cleanly)
             pass
     if failure is None and expected < end:
         failure = (expected, "missing — the log has no such row (rows were deleted)")
     if failure is not None:
         return _ChunkResult(failure, {})
-    levels = merkle.perfect_levels(leaves)
     nodes: dict[merkle.Node, bytes] = {}
-    for size in (*sizes, end):
-        for level, index in merkle.perfect_nodes(start, size):
+    wanted = [node for size in (*sizes, end) for node in merkle.perfect_nodes(start, size)]
+    if native:
+        packed_levels = merkle.perfect_levels_packed(packed, accelerator=True)
+        for level, index in wanted:
+            at = (index - (start >> level)) * 32
+            nodes[(level, index)] = packed_levels[level][at:at + 32]
+    else:
+        levels = merkle.perfect_levels(leaves, accelerator=False)
+        for level, index in wanted:
             nodes[(level, index)] = levels[level][index - (start >> level)]
     return _ChunkResult(None, nodes)
+
+
+def _check_rows_python(rows: Iterable[Buffer], expected: int, previous: bytes,
+                       last_time: int) -> tuple[tuple[int, str] | None, int, list[bytes]]:
+    """Check verification COPY rows in order, the first being leaf ``expected``, after chain hash ``previous``
+    and recorded_at ``last_time``: the reference implementation (the C accelerator must agree with it).
+
+    Returns the first failure (leaf index, why) or None, the leaf index after the last row that passed, and the
+    leaf hashes of the rows that passed. Stops at the first failure, leaving the rest of ``rows`` unread. Each row
+    is read in place: one struct for the fixed fields, two memoryview slices hashed, two compared; the COPY's
+    trailer is skipped.
+    """
+    sha256 = hashlib.sha256
+    read_row = _ROW.unpack_from
+    read_length = _LENGTH.unpack_from
+    prefix = sha256(LEAF_HASH_PREFIX)
+    shape = _ROW_SHAPE
+    leaves: list[bytes] = []
+    keep = leaves.append
+    failure: tuple[int, str] | None = None
+    for row in rows:
+        try:
+            count, l1, index, l2, recorded, l3, l4, l5, l6, topic_length = read_row(row)
+            state_length = read_length(row, _TOPIC + topic_length)[0]
+        except struct.error:
+            if row == _COPY_TRAILER:
+                continue
+            failure = (expected, _MALFORMED)
+            break
+        if ((count, l1, l2, l3, l4, l5, l6) != shape or topic_length < 0
+                or state_length != len(row) - _TOPIC - 4 - topic_length):
+            failure = (expected, _MALFORMED)
+            break
+        if index != expected:
+            failure = (expected, _missing(index) if index > expected else _OUT_OF_ORDER)
+            break
+        hasher = prefix.copy()
+        hasher.update(row[_ORIGINATOR_ID])
+        hasher.update(row[_FROM_VERSION:])
+        leaf = hasher.digest()
+        if leaf != row[_LEAF_HASH]:
+            failure = (index, _ALTERED)
+            break
+        previous = sha256(previous + leaf).digest()
+        if previous != row[_CHAIN_HASH]:
+            failure = (index, _BROKEN_CHAIN)
+            break
+        if recorded < last_time:
+            failure = (index, _BACKWARDS)
+            break
+        last_time = recorded
+        keep(leaf)
+        expected += 1
+    return failure, expected, leaves
+
+
+def _check_rows_native(rows: Iterable[Buffer], expected: int, previous: bytes,
+                       last_time: int) -> tuple[tuple[int, str] | None, int, bytes]:
+    """:func:`_check_rows_python` in C (``ledger._speedups.check_rows``), the rows handed over in batches as
+    they stream in; the leaf hashes come back concatenated (32 bytes each)."""
+    from ledger import _speedups  # built: the caller checked with ledger.speedups.use_native
+
+    messages = {_speedups.FAILURE_MALFORMED: _MALFORMED, _speedups.FAILURE_LEAF: _ALTERED,
+                _speedups.FAILURE_CHAIN: _BROKEN_CHAIN, _speedups.FAILURE_TIME: _BACKWARDS}
+    check = _speedups.check_rows
+    rows = iter(rows)
+    parts: list[bytes] = []
+    while batch := list(itertools.islice(rows, _NATIVE_BATCH)):
+        expected, previous, last_time, leaves, failed = check(batch, expected, previous, last_time)
+        parts.append(leaves)
+        if failed is not None:
+            index, kind, stored = failed
+            if kind == _speedups.FAILURE_INDEX:
+                return (index, _missing(stored) if stored > index else _OUT_OF_ORDER), expected, b"".join(parts)
+            return (index, messages[kind]), expected, b"".join(parts)
+    return None, expected, b"".join(parts)
 
 
 # A verification worker process's connection, opened once by the pool's initializer and used for every chunk the
@@ -491,22 +548,27 @@ def _connect_worker(database_url: str) -> None:
     _worker_connection = _verifier_connection(database_url)
 
 
-def _check_chunk_in_worker(start: int, end: int, sizes: Sequence[int]) -> _ChunkResult:
+def _check_chunk_in_worker(start: int, end: int, sizes: Sequence[int], native: bool) -> _ChunkResult:
     assert _worker_connection is not None, "the pool's initializer opens it"
-    return _check_chunk(_worker_connection, start, end, sizes)
+    return _check_chunk(_worker_connection, start, end, sizes, native)
 
 
 def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
-               progress: Callable[[int], None] | None = None, chunk: int | None = None) -> VerificationReport:
+               progress: Callable[[int], None] | None = None, chunk: int | None = None,
+               accelerator: bool | None = None) -> VerificationReport:
     """Check the live log end to end. Trusts nothing in the database but reads its rows.
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
     leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them; this
     process combines the chunks' roots into the root at every stored checkpoint and checks the checkpoints.
+    ``accelerator`` chooses the implementation of the rows' checks and the tree's hashing, as in
+    :mod:`ledger.speedups` (None: the C accelerator when built, unless ``JIXIAO_PURE_PYTHON=1``); the report
+    names the one that ran.
     """
     if chunk is not None and (chunk < 1 or chunk & (chunk - 1)):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
-    report = VerificationReport()
+    native = speedups.use_native(accelerator)
+    report = VerificationReport(implementation=speedups.describe(native))
     started = time.perf_counter()
     with psycopg.connect(database_url) as conn:
         stored = [_stored(row) for row in conn.execute(
@@ -537,7 +599,7 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
         pool = ProcessPoolExecutor(max_workers=min(count, len(chunks)), initializer=_connect_worker,
                                    initargs=(database_url,))
         try:
-            futures = {pool.submit(_check_chunk_in_worker, lo, hi, inside[lo]): (lo, hi) for lo, hi in chunks}
+            futures = {pool.submit(_check_chunk_in_worker, lo, hi, inside[lo], native): (lo, hi) for lo, hi in chunks}
             for future in as_completed(futures):
                 finished(*futures[future], future.result())
         finally:
@@ -545,12 +607,12 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     elif chunks:
         with _verifier_connection(database_url) as conn:
             for lo, hi in chunks:
-                finished(lo, hi, _check_chunk(conn, lo, hi, inside[lo]))
+                finished(lo, hi, _check_chunk(conn, lo, hi, inside[lo], native))
     failures = sorted(result.failure for result in results.values() if result.failure is not None)
     if failures:
         index, message = failures[0]
         report.failures.append(f"leaf {index}: {message}")
-    roots = _roots(sizes, chunk, results.values())
+    roots = _roots(sizes, chunk, results.values(), native)
     if 0 in {item.column_size for item in stored}:
         roots[0] = merkle.EMPTY_ROOT
     _check_checkpoints(stored, roots, recorded_by, key, origin, report)
@@ -565,7 +627,7 @@ def chunk_size(size: int, workers: int) -> int:
     return min(CHUNK, max(MIN_CHUNK, 1 << max(share.bit_length() - 1, 0)))
 
 
-def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult]) -> dict[int, bytes]:
+def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult], native: bool = False) -> dict[int, bytes]:
     """The Merkle root at each of ``sizes`` from the chunks' nodes; a size whose leaves include a failed chunk is
     left out (its failure is reported)."""
     nodes: dict[merkle.Node, bytes] = {}
@@ -575,7 +637,7 @@ def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult]) ->
     complete: list[bytes] = []  # the roots of the complete chunks that passed, from the first one on
     while (level, len(complete)) in nodes:
         complete.append(nodes[(level, len(complete))])
-    for above, hashes in enumerate(merkle.perfect_levels(complete)[1:], 1):
+    for above, hashes in enumerate(merkle.perfect_levels(complete, accelerator=native)[1:], 1):
         for index, digest in enumerate(hashes):
             nodes[(level + above, index)] = digest
     roots: dict[int, bytes] = {}
