@@ -49,5 +49,5 @@ def use_native(accelerator: bool | None = None) -> bool:
 def describe(native: bool) -> str:
     """The implementation, as a report names it."""
     if native:
-        return f"C accelerator (ledger._speedups, {_speedups.OPENSSL_VERSION})"
-    return "pure Python"
+        return f"C accelerator, {_speedups.OPENSSL_VERSION}"
+    return "pure-Python reference"
