@@ -23,8 +23,8 @@ from ledger import merkle, speedups, tlog
 from ledger.integrity import chain_hash, leaf_hash_raw
 from tests.implementations import ACCELERATORS, REQUIRED
 
-pytestmark = pytest.mark.skipif(not speedups.AVAILABLE and not REQUIRED,
-                                reason="the C accelerator ledger._speedups is not built in this installation")
+needs_c = pytest.mark.skipif(not speedups.AVAILABLE and not REQUIRED,
+                             reason="the C accelerator ledger._speedups is not built in this installation")
 
 Field = bytes | None  # None: SQL NULL (length -1, no bytes)
 TRAILER = b"\xff\xff"
@@ -179,6 +179,7 @@ def check_c(log: Log, rows: Sequence[bytes | memoryview], batch: int = 1024) -> 
     return tlog._check_rows_native(batched(rows, batch), log.start, log.previous, log.last_time)
 
 
+@needs_c
 @settings(max_examples=1500, deadline=None)
 @given(log=logs(), data=st.data())
 def test_c_and_python_agree_on_random_and_tampered_rows(log: Log, data: st.DataObject) -> None:
@@ -190,6 +191,7 @@ def test_c_and_python_agree_on_random_and_tampered_rows(log: Log, data: st.DataO
     assert check_c(log, rows, batch) == expected
 
 
+@needs_c
 @settings(max_examples=300, deadline=None)
 @given(log=logs())
 def test_intact_rows_pass_with_their_leaf_hashes(log: Log) -> None:
@@ -250,6 +252,7 @@ def test_each_kind_of_tampering_names_the_same_leaf_and_reason(case: str, accele
     assert checked[0] == failure
 
 
+@needs_c
 def test_the_c_functions_refuse_what_they_cannot_read() -> None:
     from ledger import _speedups
 
@@ -265,6 +268,7 @@ def test_the_c_functions_refuse_what_they_cannot_read() -> None:
     assert _speedups.merkle_level(bytes(32)) == b""
 
 
+@needs_c
 def test_a_leaf_index_past_the_largest_bigint_is_refused_not_wrapped() -> None:
     from ledger import _speedups
 
@@ -285,6 +289,7 @@ def python_level(hashes: bytes) -> bytes:
     return b"".join(hashlib.sha256(b"\x01" + hashes[i:i + 64]).digest() for i in pairs)
 
 
+@needs_c
 @settings(max_examples=300, deadline=None)
 @given(hashes=st.lists(st.binary(min_size=32, max_size=32), max_size=70))
 def test_merkle_levels_agree(hashes: list[bytes]) -> None:
@@ -300,11 +305,13 @@ def test_merkle_levels_agree(hashes: list[bytes]) -> None:
     assert merkle.perfect_levels_packed(joined, accelerator=False) == packed
 
 
+@needs_c
 def test_hashes_of_other_lengths_take_the_reference_path() -> None:
     odd = [b"a" * 31, b"b" * 33]
     assert merkle.perfect_levels(odd, accelerator=True) == merkle.perfect_levels(odd, accelerator=False)
 
 
+@needs_c
 def test_which_implementation_runs() -> None:
     assert speedups.use_native(True) is True
     assert speedups.use_native(False) is False
@@ -312,6 +319,7 @@ def test_which_implementation_runs() -> None:
     assert speedups.describe(False) == "pure-Python reference"
 
 
+@needs_c
 def test_the_environment_forces_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(speedups.PURE_PYTHON, raising=False)
     assert speedups.use_native() is True
@@ -320,3 +328,12 @@ def test_the_environment_forces_the_reference(monkeypatch: pytest.MonkeyPatch) -
     assert speedups.use_native(True) is True  # an explicit choice wins
     monkeypatch.setenv(speedups.PURE_PYTHON, "0")
     assert speedups.use_native() is True
+
+
+def test_without_the_extension_the_reference_runs_and_c_cannot_be_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(speedups, "AVAILABLE", False)
+    monkeypatch.delenv(speedups.PURE_PYTHON, raising=False)
+    assert speedups.use_native() is False
+    assert speedups.use_native(False) is False
+    with pytest.raises(speedups.AcceleratorUnavailable, match="not built"):
+        speedups.use_native(True)
