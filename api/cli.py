@@ -19,6 +19,7 @@ from api.database import database_url, display_url, open_ledger, stop_embedded_s
 from api.integrity import open_log, signing_key
 from api.scheduler import JobBook, Jobs, Scheduler, build_jobs, current_leader
 from api.settings import Settings, load_settings
+from ledger import speedups
 from ledger.application import Ledger
 from ledger.audit import BundleError, dumps_bundle, export_bundle, verify_bundle
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -118,15 +119,17 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
         return _verify_bundle(Path(args.bundle), pinned)
     url = database_url(settings)
     key = pinned or signing_key(settings).verifier
-    print(f"Verifying {display_url(url)} against {key.name}+{key.key_id.hex()} …", flush=True)
+    native = speedups.use_native(False if args.pure_python else None)
+    print(f"Verifying {display_url(url)} against {key.name}+{key.key_id.hex()} ({speedups.describe(native)}) …",
+          flush=True)
     report = verify_log(url, key, origin=settings.log_origin, workers=args.workers,
-                        progress=lambda n: print(f"  {n:,} leaves", flush=True))
+                        progress=lambda n: print(f"  {n:,} leaves", flush=True), accelerator=native)
     if not report.ok:
         for failure in report.failures:
             print(f"FAILED: {failure}", file=sys.stderr)
         return 1
     print(f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints — every leaf hash, the chain, "
-          f"every checkpoint's root and signature ({report.rate:,.0f} events/s)")
+          f"every checkpoint's root and signature ({report.rate:,.0f} events/s; {report.implementation})")
     return 0
 
 
@@ -394,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--workers", type=int, default=None,
                         help="processes each checking chunks of the log and hashing their part of the tree "
                              "(default: one per core; 0: all in this process)")
+    verify.add_argument("--pure-python", action="store_true",
+                        help="check with the pure-Python reference implementation, not the C accelerator (as "
+                             "JIXIAO_PURE_PYTHON=1 does); both give the same results")
     verify.set_defaults(handler=_verify)
     commands.add_parser("worker", help="keep the read models following the log").set_defaults(handler=_worker)
     commands.add_parser("dispatcher", help="deliver webhooks to subscribers").set_defaults(handler=_dispatcher)

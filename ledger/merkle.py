@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeAlias
+
+from ledger import speedups
 
 __all__ = [
     "EMPTY_ROOT",
@@ -38,6 +40,7 @@ __all__ = [
     "left_siblings_needed",
     "new_nodes_for_leaf",
     "perfect_levels",
+    "perfect_levels_packed",
     "perfect_nodes",
     "root_hash",
     "root_nodes",
@@ -386,7 +389,7 @@ class TreeBuilder:
         return digest
 
 
-def perfect_levels(hashes: Sequence[bytes]) -> list[list[bytes]]:
+def perfect_levels(hashes: Sequence[bytes], *, accelerator: bool | None = None) -> list[list[bytes]]:
     """Every perfect subtree over consecutive equal-level nodes, level by level, in one pass per level.
 
     ``levels[0]`` is ``hashes``; ``levels[L][j]`` is the hash of the perfect subtree over ``hashes[j * 2**L :
@@ -394,7 +397,15 @@ def perfect_levels(hashes: Sequence[bytes]) -> list[list[bytes]]:
     with ``i0`` a multiple of ``2**L``, ``levels[L][j]`` is the stored node ``(l + L, (i0 >> L) + j)``. About one
     hash per input, without the per-leaf bookkeeping of :class:`TreeBuilder` (verification rebuilds whole
     chunks of the tree this way).
+
+    ``accelerator``: as in :mod:`ledger.speedups` (None: the C accelerator when built, else this pure-Python
+    code, the reference). Both give the same levels; hashes of other lengths than 32 bytes always take the
+    reference path.
     """
+    if speedups.use_native(accelerator) and all(len(item) == _HASH_SIZE for item in hashes):
+        packed = perfect_levels_packed(b"".join(hashes), accelerator=True)
+        return [list(hashes), *([level[i:i + _HASH_SIZE] for i in range(0, len(level), _HASH_SIZE)]
+                                for level in packed[1:])]
     levels = [list(hashes)]
     interior = hashlib.sha256(b"\x01")
     level = levels[0]
@@ -410,3 +421,30 @@ def perfect_levels(hashes: Sequence[bytes]) -> list[list[bytes]]:
         levels.append(above)
         level = above
     return levels
+
+
+def perfect_levels_packed(hashes: bytes, *, accelerator: bool | None = None) -> list[bytes]:
+    """:func:`perfect_levels` with each level's 32-byte hashes concatenated: ``levels[L][32 * j : 32 * (j + 1)]``
+    is ``perfect_levels(...)[L][j]``. What verification uses with the C accelerator (no object per node)."""
+    if len(hashes) % _HASH_SIZE:
+        raise ValueError("hashes must be concatenated 32-byte hashes")
+    parents_of: Callable[[bytes], bytes] = _merkle_level
+    if speedups.use_native(accelerator):
+        from ledger import _speedups  # built: use_native says so
+
+        parents_of = _speedups.merkle_level
+    levels = [bytes(hashes)]
+    while len(levels[-1]) > _HASH_SIZE:
+        levels.append(parents_of(levels[-1]))
+    return levels
+
+
+def _merkle_level(hashes: bytes) -> bytes:
+    """The parents of consecutive pairs of concatenated 32-byte hashes (an odd last one has none yet)."""
+    interior = hashlib.sha256(b"\x01")
+    parents = []
+    for i in range(0, len(hashes) - _HASH_SIZE, 2 * _HASH_SIZE):
+        node = interior.copy()
+        node.update(hashes[i:i + 2 * _HASH_SIZE])
+        parents.append(node.digest())
+    return b"".join(parents)

@@ -16,6 +16,7 @@ import bisect
 import hashlib
 import itertools
 import os
+import selectors
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,10 +27,11 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.abc import Buffer
 from psycopg_pool import ConnectionPool
 
-from ledger import merkle
+from ledger import merkle, speedups
 from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, VerifierKey, sign_checkpoint, verify_checkpoint
 from ledger.integrity import GENESIS_CHAIN_HASH, LEAF_HASH_PREFIX
 
@@ -333,6 +335,7 @@ class VerificationReport:
     checkpoints: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    implementation: str = ""  # which one checked the rows and hashed the tree (ledger.speedups.describe)
 
     @property
     def ok(self) -> bool:
@@ -364,6 +367,7 @@ _FROM_VERSION = 122
 _TOPIC = 134
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _COPY_TRAILER = b"\xff\xff"
+_COPY_BATCH = 1024  # rows read before they are checked (fewer when no more have arrived yet)
 _EARLIEST = -(1 << 63)  # below every timestamptz in the binary format (microseconds since 2000, -infinity's value)
 _MALFORMED = "its row does not have the shape of the events table (a column was altered)"
 
@@ -379,16 +383,87 @@ def _verifier_connection(database_url: str) -> psycopg.Connection[tuple[Any, ...
     return psycopg.connect(database_url, autocommit=True, client_encoding="UTF8")
 
 
-def _copy_rows(blocks: Iterator[Buffer]) -> Iterator[Buffer]:
-    """The rows of a binary COPY: PostgreSQL sends each row as one CopyData message, the file header with the
-    first one; the trailer stays in (a row of two bytes)."""
-    head = next(blocks, None)
-    if head is None:
-        return iter(())
-    if bytes(head[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
-        raise psycopg.DataError("the server's COPY output is not in PostgreSQL's binary format")
-    body = head[19 + _LENGTH.unpack_from(head, 15)[0]:]
-    return itertools.chain((body,) if len(body) else (), blocks)
+def _copy_out(conn: psycopg.Connection[tuple[Any, ...]], query: str) -> Iterator[list[Buffer]]:
+    """The rows of a binary ``COPY … TO STDOUT`` in batches as they arrive: PostgreSQL sends each row as one
+    CopyData message, the file header with the first one (cut off here); the trailer stays in (a row of two bytes).
+
+    Read straight from libpq through psycopg's low-level interface (``Connection.pgconn``, :mod:`psycopg.pq`):
+    psycopg's ``Copy.read()`` runs a generator and a wait per row, about a microsecond of Python each — as much as
+    the C accelerator's whole check of a row. A batch is handed over when it is full or when no more rows have
+    arrived yet (checked while the server sends more). ``conn`` must be an idle autocommit connection; if the
+    reader is left before the end, it closes ``conn`` (a COPY left half-read cannot be closed cleanly).
+    """
+    if not conn.autocommit or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        raise psycopg.ProgrammingError("the verifier's COPY needs an idle autocommit connection")
+    pgconn = conn.pgconn
+    selector = selectors.DefaultSelector()
+    done = False
+    try:
+        selector.register(pgconn.socket, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        pgconn.send_query(query.encode())
+        while pgconn.flush():  # not all sent yet: wait until the socket takes more (or answers)
+            selector.select()
+            pgconn.consume_input()
+        selector.modify(pgconn.socket, selectors.EVENT_READ)
+        result = _next_result(pgconn, selector)
+        if result is None or result.status != pq.ExecStatus.COPY_OUT:
+            raise _copy_error(pgconn, result)
+        get = pgconn.get_copy_data
+        batch: list[Buffer] = []
+        head = True
+        while True:
+            size, data = get(1)  # a row already received, without waiting
+            if size > 0:
+                if head:  # the file header: signature, flags, header extension
+                    if bytes(data[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
+                        raise psycopg.DataError("the server's COPY output is not in PostgreSQL's binary format")
+                    data = data[19 + _LENGTH.unpack_from(data, 15)[0]:]
+                    head = False
+                    if not len(data):
+                        continue
+                batch.append(data)
+                if len(batch) == _COPY_BATCH:
+                    yield batch
+                    batch = []
+            elif size == 0:  # none received yet
+                if batch:
+                    yield batch
+                    batch = []
+                selector.select()
+                pgconn.consume_input()
+            else:  # -1: the end of the data (psycopg raises on -2, an error)
+                break
+        if batch:
+            yield batch
+        result = _next_result(pgconn, selector)
+        if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+            raise _copy_error(pgconn, result)
+        if _next_result(pgconn, selector) is not None:
+            raise psycopg.ProgrammingError("the verifier's COPY returned more than one result")
+        done = True
+    finally:
+        selector.close()
+        if not done:
+            conn.close()
+
+
+def _next_result(pgconn: pq.abc.PGconn, selector: selectors.BaseSelector) -> pq.abc.PGresult | None:
+    """libpq's next result, waiting for it without blocking in libpq."""
+    while pgconn.is_busy():
+        selector.select()
+        pgconn.consume_input()
+    return pgconn.get_result()
+
+
+def _copy_error(pgconn: pq.abc.PGconn, result: pq.abc.PGresult | None) -> psycopg.Error:
+    if result is None:
+        return psycopg.OperationalError(pgconn.error_message.decode(errors="replace"))
+    sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
+    try:
+        error = psycopg.errors.lookup(sqlstate.decode()) if sqlstate else psycopg.DatabaseError
+    except KeyError:
+        error = psycopg.DatabaseError
+    return error(result.error_message.decode(errors="replace") or f"unexpected result {result.status!r}")
 
 
 def _fixed_fields(row: Buffer) -> tuple[int, int, bytes] | None:
@@ -402,15 +477,76 @@ def _fixed_fields(row: Buffer) -> tuple[int, int, bytes] | None:
     return index, recorded, bytes(row[_CHAIN_HASH])
 
 
+_ALTERED = "its stored leaf_hash does not match its contents (the event was altered)"
+_BROKEN_CHAIN = "chain_hash does not follow from the leaves before it"
+_OUT_OF_ORDER = "duplicated or out of order"
+_BACKWARDS = "recorded_at runs backwards (its time was altered)"
+
+
+def _missing(stored: int) -> str:
+    return f"missing — the next stored leaf is {stored} (a row was deleted)"
+
+
 def _check_chunk(conn: psycopg.Connection[tuple[Any, ...]], start: int, end: int,
-                 sizes: Sequence[int]) -> _ChunkResult:
+                 sizes: Sequence[int], native: bool = False) -> _ChunkResult:
     """Fully check leaves [start, end): dense positions, every leaf hash recomputed from the row's own bytes,
     every chain link (from the stored chain hash of leaf ``start - 1``, which the chunk before checks), and
     recorded_at never running backwards. If all hold, also return the perfect nodes above these leaves that the
     roots at ``sizes`` (each in ``(start, end]``) need, and the chunk's own nodes.
 
-    The rows stream by binary COPY and are read in place: one struct for the fixed fields, two memoryview slices
-    hashed, two compared. Nothing the database computed is used; only the stored bytes.
+    The rows stream by binary COPY and are read in place (see :func:`_check_rows_python`), by the pure-Python
+    reference or, with ``native``, by the C accelerator (:mod:`ledger.speedups`), which gives the same results.
+    Nothing the database computed is used; only the stored bytes.
+    """
+    failure: tuple[int, str] | None = None
+    query = (f"COPY (SELECT {_VERIFY_COLUMNS} FROM {EVENTS} WHERE leaf_index >= {int(max(start - 1, 0))} "  # noqa: S608
+             f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
+    batches = _copy_out(conn, query)
+    first = next(batches, [])
+    previous, last_time = GENESIS_CHAIN_HASH, _EARLIEST
+    if start > 0:
+        anchor = _fixed_fields(first[0]) if first else None
+        if anchor is None or anchor[0] != start - 1:
+            for _ in batches:  # drain: a COPY left half-read cannot be closed cleanly
+                pass
+            return _ChunkResult(None, {})  # the chunk before reports leaf start - 1
+        _, last_time, previous = anchor
+        first = first[1:]
+    if native:
+        failure, expected, packed = _check_rows_native(itertools.chain((first,), batches), start, previous,
+                                                       last_time)
+    else:
+        rows = itertools.chain(first, itertools.chain.from_iterable(batches))
+        failure, expected, leaves = _check_rows_python(rows, start, previous, last_time)
+    for _ in batches:  # drain after a failure (a COPY left half-read cannot be closed cleanly)
+        pass
+    if failure is None and expected < end:
+        failure = (expected, "missing — the log has no such row (rows were deleted)")
+    if failure is not None:
+        return _ChunkResult(failure, {})
+    nodes: dict[merkle.Node, bytes] = {}
+    wanted = [node for size in (*sizes, end) for node in merkle.perfect_nodes(start, size)]
+    if native:
+        packed_levels = merkle.perfect_levels_packed(packed, accelerator=True)
+        for level, index in wanted:
+            at = (index - (start >> level)) * 32
+            nodes[(level, index)] = packed_levels[level][at:at + 32]
+    else:
+        levels = merkle.perfect_levels(leaves, accelerator=False)
+        for level, index in wanted:
+            nodes[(level, index)] = levels[level][index - (start >> level)]
+    return _ChunkResult(None, nodes)
+
+
+def _check_rows_python(rows: Iterable[Buffer], expected: int, previous: bytes,
+                       last_time: int) -> tuple[tuple[int, str] | None, int, list[bytes]]:
+    """Check verification COPY rows in order, the first being leaf ``expected``, after chain hash ``previous``
+    and recorded_at ``last_time``: the reference implementation (the C accelerator must agree with it).
+
+    Returns the first failure (leaf index, why) or None, the leaf index after the last row that passed, and the
+    leaf hashes of the rows that passed. Stops at the first failure, leaving the rest of ``rows`` unread. Each row
+    is read in place: one struct for the fixed fields, two memoryview slices hashed, two compared; the COPY's
+    trailer is skipped.
     """
     sha256 = hashlib.sha256
     read_row = _ROW.unpack_from
@@ -420,65 +556,61 @@ def _check_chunk(conn: psycopg.Connection[tuple[Any, ...]], start: int, end: int
     leaves: list[bytes] = []
     keep = leaves.append
     failure: tuple[int, str] | None = None
-    query = (f"COPY (SELECT {_VERIFY_COLUMNS} FROM {EVENTS} WHERE leaf_index >= {int(max(start - 1, 0))} "  # noqa: S608
-             f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
-    with conn.cursor() as cur, cur.copy(query) as copy:
-        rows = _copy_rows(iter(copy))
-        previous, last_time = GENESIS_CHAIN_HASH, _EARLIEST
-        if start > 0:
-            anchor = _fixed_fields(next(rows, _COPY_TRAILER))
-            if anchor is None or anchor[0] != start - 1:
-                for _ in rows:  # drain: a COPY left half-read cannot be closed cleanly
-                    pass
-                return _ChunkResult(None, {})  # the chunk before reports leaf start - 1
-            _, last_time, previous = anchor
-        expected = start
-        for row in rows:
-            try:
-                count, l1, index, l2, recorded, l3, l4, l5, l6, topic_length = read_row(row)
-                state_length = read_length(row, _TOPIC + topic_length)[0]
-            except struct.error:
-                if row == _COPY_TRAILER:
-                    continue
-                failure = (expected, _MALFORMED)
-                break
-            if ((count, l1, l2, l3, l4, l5, l6) != shape or topic_length < 0
-                    or state_length != len(row) - _TOPIC - 4 - topic_length):
-                failure = (expected, _MALFORMED)
-                break
-            if index != expected:
-                failure = (expected, f"missing — the next stored leaf is {index} (a row was deleted)"
-                           if index > expected else "duplicated or out of order")
-                break
-            hasher = prefix.copy()
-            hasher.update(row[_ORIGINATOR_ID])
-            hasher.update(row[_FROM_VERSION:])
-            leaf = hasher.digest()
-            if leaf != row[_LEAF_HASH]:
-                failure = (index, "its stored leaf_hash does not match its contents (the event was altered)")
-                break
-            previous = sha256(previous + leaf).digest()
-            if previous != row[_CHAIN_HASH]:
-                failure = (index, "chain_hash does not follow from the leaves before it")
-                break
-            if recorded < last_time:
-                failure = (index, "recorded_at runs backwards (its time was altered)")
-                break
-            last_time = recorded
-            keep(leaf)
-            expected += 1
-        for _ in rows:  # drain after a failure (a COPY left half-read cannot be closed cleanly)
-            pass
-    if failure is None and expected < end:
-        failure = (expected, "missing — the log has no such row (rows were deleted)")
-    if failure is not None:
-        return _ChunkResult(failure, {})
-    levels = merkle.perfect_levels(leaves)
-    nodes: dict[merkle.Node, bytes] = {}
-    for size in (*sizes, end):
-        for level, index in merkle.perfect_nodes(start, size):
-            nodes[(level, index)] = levels[level][index - (start >> level)]
-    return _ChunkResult(None, nodes)
+    for row in rows:
+        try:
+            count, l1, index, l2, recorded, l3, l4, l5, l6, topic_length = read_row(row)
+            state_length = read_length(row, _TOPIC + topic_length)[0]
+        except struct.error:
+            if row == _COPY_TRAILER:
+                continue
+            failure = (expected, _MALFORMED)
+            break
+        if ((count, l1, l2, l3, l4, l5, l6) != shape or topic_length < 0
+                or state_length != len(row) - _TOPIC - 4 - topic_length):
+            failure = (expected, _MALFORMED)
+            break
+        if index != expected:
+            failure = (expected, _missing(index) if index > expected else _OUT_OF_ORDER)
+            break
+        hasher = prefix.copy()
+        hasher.update(row[_ORIGINATOR_ID])
+        hasher.update(row[_FROM_VERSION:])
+        leaf = hasher.digest()
+        if leaf != row[_LEAF_HASH]:
+            failure = (index, _ALTERED)
+            break
+        previous = sha256(previous + leaf).digest()
+        if previous != row[_CHAIN_HASH]:
+            failure = (index, _BROKEN_CHAIN)
+            break
+        if recorded < last_time:
+            failure = (index, _BACKWARDS)
+            break
+        last_time = recorded
+        keep(leaf)
+        expected += 1
+    return failure, expected, leaves
+
+
+def _check_rows_native(batches: Iterable[Sequence[Buffer]], expected: int, previous: bytes,
+                       last_time: int) -> tuple[tuple[int, str] | None, int, bytes]:
+    """:func:`_check_rows_python` in C (``ledger._speedups.check_rows``), over the rows in batches as they stream
+    in; the leaf hashes come back concatenated (32 bytes each). Stops after the batch with the first failure."""
+    from ledger import _speedups  # built: the caller checked with ledger.speedups.use_native
+
+    messages = {_speedups.FAILURE_MALFORMED: _MALFORMED, _speedups.FAILURE_LEAF: _ALTERED,
+                _speedups.FAILURE_CHAIN: _BROKEN_CHAIN, _speedups.FAILURE_TIME: _BACKWARDS}
+    check = _speedups.check_rows
+    parts: list[bytes] = []
+    for batch in batches:
+        expected, previous, last_time, leaves, failed = check(batch, expected, previous, last_time)
+        parts.append(leaves)
+        if failed is not None:
+            index, kind, stored = failed
+            if kind == _speedups.FAILURE_INDEX:
+                return (index, _missing(stored) if stored > index else _OUT_OF_ORDER), expected, b"".join(parts)
+            return (index, messages[kind]), expected, b"".join(parts)
+    return None, expected, b"".join(parts)
 
 
 # A verification worker process's connection, opened once by the pool's initializer and used for every chunk the
@@ -491,22 +623,27 @@ def _connect_worker(database_url: str) -> None:
     _worker_connection = _verifier_connection(database_url)
 
 
-def _check_chunk_in_worker(start: int, end: int, sizes: Sequence[int]) -> _ChunkResult:
+def _check_chunk_in_worker(start: int, end: int, sizes: Sequence[int], native: bool) -> _ChunkResult:
     assert _worker_connection is not None, "the pool's initializer opens it"
-    return _check_chunk(_worker_connection, start, end, sizes)
+    return _check_chunk(_worker_connection, start, end, sizes, native)
 
 
 def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
-               progress: Callable[[int], None] | None = None, chunk: int | None = None) -> VerificationReport:
+               progress: Callable[[int], None] | None = None, chunk: int | None = None,
+               accelerator: bool | None = None) -> VerificationReport:
     """Check the live log end to end. Trusts nothing in the database but reads its rows.
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
     leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them; this
     process combines the chunks' roots into the root at every stored checkpoint and checks the checkpoints.
+    ``accelerator`` chooses the implementation of the rows' checks and the tree's hashing, as in
+    :mod:`ledger.speedups` (None: the C accelerator when built, unless ``JIXIAO_PURE_PYTHON=1``); the report
+    names the one that ran.
     """
     if chunk is not None and (chunk < 1 or chunk & (chunk - 1)):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
-    report = VerificationReport()
+    native = speedups.use_native(accelerator)
+    report = VerificationReport(implementation=speedups.describe(native))
     started = time.perf_counter()
     with psycopg.connect(database_url) as conn:
         stored = [_stored(row) for row in conn.execute(
@@ -537,7 +674,7 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
         pool = ProcessPoolExecutor(max_workers=min(count, len(chunks)), initializer=_connect_worker,
                                    initargs=(database_url,))
         try:
-            futures = {pool.submit(_check_chunk_in_worker, lo, hi, inside[lo]): (lo, hi) for lo, hi in chunks}
+            futures = {pool.submit(_check_chunk_in_worker, lo, hi, inside[lo], native): (lo, hi) for lo, hi in chunks}
             for future in as_completed(futures):
                 finished(*futures[future], future.result())
         finally:
@@ -545,12 +682,12 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     elif chunks:
         with _verifier_connection(database_url) as conn:
             for lo, hi in chunks:
-                finished(lo, hi, _check_chunk(conn, lo, hi, inside[lo]))
+                finished(lo, hi, _check_chunk(conn, lo, hi, inside[lo], native))
     failures = sorted(result.failure for result in results.values() if result.failure is not None)
     if failures:
         index, message = failures[0]
         report.failures.append(f"leaf {index}: {message}")
-    roots = _roots(sizes, chunk, results.values())
+    roots = _roots(sizes, chunk, results.values(), native)
     if 0 in {item.column_size for item in stored}:
         roots[0] = merkle.EMPTY_ROOT
     _check_checkpoints(stored, roots, recorded_by, key, origin, report)
@@ -565,7 +702,7 @@ def chunk_size(size: int, workers: int) -> int:
     return min(CHUNK, max(MIN_CHUNK, 1 << max(share.bit_length() - 1, 0)))
 
 
-def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult]) -> dict[int, bytes]:
+def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult], native: bool = False) -> dict[int, bytes]:
     """The Merkle root at each of ``sizes`` from the chunks' nodes; a size whose leaves include a failed chunk is
     left out (its failure is reported)."""
     nodes: dict[merkle.Node, bytes] = {}
@@ -575,7 +712,7 @@ def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult]) ->
     complete: list[bytes] = []  # the roots of the complete chunks that passed, from the first one on
     while (level, len(complete)) in nodes:
         complete.append(nodes[(level, len(complete))])
-    for above, hashes in enumerate(merkle.perfect_levels(complete)[1:], 1):
+    for above, hashes in enumerate(merkle.perfect_levels(complete, accelerator=native)[1:], 1):
         for index, digest in enumerate(hashes):
             nodes[(level + above, index)] = digest
     roots: dict[int, bytes] = {}

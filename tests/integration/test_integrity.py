@@ -7,6 +7,7 @@ and exit non-zero.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger import merkle
+from ledger import merkle, speedups
 from ledger.application import Ledger
 from ledger.audit import dumps_bundle, export_bundle, verify_bundle
 from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint, verify_checkpoint
@@ -27,6 +28,7 @@ from ledger.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
 from ledger.organisations import department_id
 from ledger.tlog import TransparencyLog, check_consistency, verify_log
 from tests.conftest import FINANCE, act
+from tests.implementations import ACCELERATORS, IMPLEMENTED
 
 pytestmark = pytest.mark.db
 
@@ -41,9 +43,9 @@ class SignedLedger:
     key: SigningKey
     first_checkpoint: str  # the note an auditor kept from earlier
 
-    def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run_cli(self, *args: str, accelerator: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "DATABASE_URL": self.url, "JIXIAO_SIGNING_KEY": self.key.to_string(),
-               "JIXIAO_LOG_ORIGIN": ORIGIN}
+               "JIXIAO_LOG_ORIGIN": ORIGIN, "JIXIAO_PURE_PYTHON": "0" if accelerator else "1"}
         return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
                               timeout=120, check=False)
 
@@ -73,16 +75,31 @@ def tamper(url: str, *statements: str) -> None:
             conn.execute(statement)  # type: ignore[arg-type]
 
 
-def assert_caught(signed: SignedLedger, expected: str) -> None:
-    result = signed.run_cli("verify")
+def ran(result: subprocess.CompletedProcess[str], accelerator: bool) -> None:
+    """``jixiao verify`` names the implementation that checks the log: the one asked for."""
+    assert f"({speedups.describe(accelerator)}) …\n" in result.stdout, result.stdout
+
+
+def assert_caught(signed: SignedLedger, expected: str, accelerator: bool) -> None:
+    result = signed.run_cli("verify", accelerator=accelerator)
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stderr, result.stderr
+    ran(result, accelerator)
 
 
-def test_an_intact_log_verifies(signed: SignedLedger) -> None:
-    result = signed.run_cli("verify")
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_an_intact_log_verifies(signed: SignedLedger, accelerator: bool) -> None:
+    result = signed.run_cli("verify", accelerator=accelerator)
     assert result.returncode == 0, result.stderr
     assert "OK: 39 events, 2 signed checkpoints" in result.stdout
+    ran(result, accelerator)
+    assert result.stdout.endswith(f" events/s; {speedups.describe(accelerator)})\n"), result.stdout
+
+
+def test_the_pure_python_flag_asks_for_the_reference(signed: SignedLedger) -> None:
+    result = signed.run_cli("verify", "--pure-python", accelerator=True)
+    assert result.returncode == 0, result.stderr
+    ran(result, accelerator=False)
 
 
 def test_every_inclusion_and_consistency_proof_from_the_database_verifies(signed: SignedLedger) -> None:
@@ -127,26 +144,31 @@ def test_a_rewritten_history_fails_the_consistency_proof(signed: SignedLedger) -
         forged.close()
 
 
-def test_a_rewritten_event_is_caught(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_a_rewritten_event_is_caught(signed: SignedLedger, accelerator: bool) -> None:
     tamper(signed.url, "UPDATE ledger_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
                        "'部门07', '部门77'), 'UTF8') WHERE leaf_index = 9")
-    assert_caught(signed, "leaf 9: its stored leaf_hash does not match its contents")
+    assert_caught(signed, "leaf 9: its stored leaf_hash does not match its contents", accelerator)
 
 
-def test_a_deleted_event_is_caught(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_a_deleted_event_is_caught(signed: SignedLedger, accelerator: bool) -> None:
     tamper(signed.url, "DELETE FROM ledger_events WHERE leaf_index = 30")
-    assert_caught(signed, "leaf 30: missing")
+    assert_caught(signed, "leaf 30: missing", accelerator)
 
 
-def test_two_swapped_rows_are_caught(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_two_swapped_rows_are_caught(signed: SignedLedger, accelerator: bool) -> None:
     tamper(signed.url,
            "UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 12",
            "UPDATE ledger_events SET leaf_index = 12 WHERE leaf_index = 13",
            "UPDATE ledger_events SET leaf_index = 13 WHERE leaf_index = -1")
-    assert_caught(signed, "leaf 12: chain_hash does not follow")
+    assert_caught(signed, "leaf 12: chain_hash does not follow", accelerator)
 
 
-def test_a_rewritten_tail_with_a_recomputed_chain_is_caught_by_the_signed_checkpoint(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_a_rewritten_tail_with_a_recomputed_chain_is_caught_by_the_signed_checkpoint(
+        signed: SignedLedger, accelerator: bool) -> None:
     """The attacker rewrites events 25.. and recomputes every leaf and chain hash: only the signature stands."""
     with psycopg.connect(signed.url) as conn:
         conn.execute("SET session_replication_role = replica")
@@ -161,10 +183,11 @@ def test_a_rewritten_tail_with_a_recomputed_chain_is_caught_by_the_signed_checkp
             previous = chain_hash(previous, leaf)
             conn.execute("UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s "
                          "WHERE leaf_index = %s", (state, leaf, previous, index))
-    assert_caught(signed, "checkpoint 39: its signed root does not match the leaves")
+    assert_caught(signed, "checkpoint 39: its signed root does not match the leaves", accelerator)
 
 
-def test_a_forged_checkpoint_signature_is_caught(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_a_forged_checkpoint_signature_is_caught(signed: SignedLedger, accelerator: bool) -> None:
     latest = signed.log.latest_checkpoint()
     assert latest is not None
     body, signature_line = latest.note.split("\n\n")
@@ -172,21 +195,23 @@ def test_a_forged_checkpoint_signature_is_caught(signed: SignedLedger) -> None:
     forged = encoded[:10] + ("A" if encoded[10] != "A" else "B") + encoded[11:]
     note = f"{body}\n\n{prefix} {forged}"
     tamper(signed.url, f"UPDATE ledger_checkpoints SET note = '{note}' WHERE tree_size = 39")
-    assert_caught(signed, "checkpoint 39:")
+    assert_caught(signed, "checkpoint 39:", accelerator)
 
 
-def test_a_checkpoint_signed_by_another_key_is_caught(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_a_checkpoint_signed_by_another_key_is_caught(signed: SignedLedger, accelerator: bool) -> None:
     impostor = SigningKey.generate(signed.key.name)  # same name, different key
     latest = signed.log.latest_checkpoint()
     assert latest is not None
     note = sign_checkpoint(latest.checkpoint, impostor)
     tamper(signed.url, f"UPDATE ledger_checkpoints SET note = '{note}' WHERE tree_size = 39")
-    assert_caught(signed, "checkpoint 39:")
+    assert_caught(signed, "checkpoint 39:", accelerator)
 
 
-def test_an_altered_recording_time_is_caught(signed: SignedLedger) -> None:
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_an_altered_recording_time_is_caught(signed: SignedLedger, accelerator: bool) -> None:
     tamper(signed.url, "UPDATE ledger_events SET recorded_at = recorded_at + interval '1 day' WHERE leaf_index = 38")
-    assert_caught(signed, "checkpoint 39: signed at")
+    assert_caught(signed, "checkpoint 39: signed at", accelerator)
 
 
 def test_the_log_tables_refuse_changes_without_superuser_tricks(signed: SignedLedger) -> None:
@@ -255,8 +280,9 @@ def test_a_bundle_with_its_own_forged_key_fails_against_the_pinned_key(signed: S
 
 def test_verification_in_parallel_finds_the_same_first_failure(signed: SignedLedger) -> None:
     tamper(signed.url, "UPDATE ledger_events SET topic = topic || ' ' WHERE leaf_index IN (5, 33)")
-    for workers in (0, 1, 2):
-        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers)
+    for workers, accelerator in itertools.product((0, 1, 2), IMPLEMENTED):
+        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, accelerator=accelerator)
+        assert report.implementation == speedups.describe(accelerator)
         assert report.failures[0].startswith("leaf 5:"), report.failures
 
 
@@ -303,9 +329,11 @@ def test_verification_in_chunks_names_the_first_failure_at_chunk_boundaries(
         signed: SignedLedger, chunk: int, case: str) -> None:
     statements, expected = CHUNK_BOUNDARY_TAMPERING[case]
     tamper(signed.url, *statements)
-    for workers in (0, 2):
-        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk)
-        assert report.failures, (workers, chunk)
+    for workers, accelerator in itertools.product((0, 2), IMPLEMENTED):
+        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk,
+                            accelerator=accelerator)
+        assert report.implementation == speedups.describe(accelerator)
+        assert report.failures, (workers, chunk, accelerator)
         assert report.failures[0].startswith(expected), report.failures
 
 
@@ -321,8 +349,10 @@ def test_verification_in_chunks_rebuilds_the_root_of_every_checkpoint(
         signed: SignedLedger, chunk: int, first: int | None, last: int | None, expected: str | None) -> None:
     if first is not None and last is not None:
         rewrite_with_recomputed_hashes(signed.url, first, last)
-    for workers in (0, 2):
-        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk)
+    for workers, accelerator in itertools.product((0, 2), IMPLEMENTED):
+        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk,
+                            accelerator=accelerator)
+        assert report.implementation == speedups.describe(accelerator)
         if expected is None:
             assert report.ok, report.failures
             assert (report.events, report.checkpoints) == (39, 2)

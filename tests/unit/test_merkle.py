@@ -25,6 +25,7 @@ from ledger.merkle import (
     left_siblings_needed,
     new_nodes_for_leaf,
     perfect_levels,
+    perfect_levels_packed,
     perfect_nodes,
     root_hash,
     root_nodes,
@@ -32,6 +33,7 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.implementations import ACCELERATORS
 
 
 def h(hex_digest: str) -> bytes:
@@ -311,6 +313,16 @@ def test_hash_primitives() -> None:
 def test_tree_builder_stores_exactly_the_published_node_hashes() -> None:
     expected = {(level, index): digest for level, row in enumerate(NODE_HASHES) for index, digest in enumerate(row)}
     assert expected == VECTOR_STORE
+
+
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_perfect_levels_give_exactly_the_published_node_hashes(accelerator: bool) -> None:
+    """What verification hashes, in pure Python and in C: every published node of the 8-leaf tree, and its root."""
+    leaves = [hash_leaf(data) for data in LEAF_INPUTS]
+    assert perfect_levels(leaves, accelerator=accelerator) == NODE_HASHES
+    assert perfect_levels_packed(b"".join(leaves), accelerator=accelerator) == [b"".join(row) for row in NODE_HASHES]
+    for size in (1, 2, 4, 8):
+        assert perfect_levels(leaves[:size], accelerator=accelerator)[-1] == [ROOT_HASHES[size]]
 
 
 @pytest.mark.parametrize("size", range(9))
@@ -712,29 +724,34 @@ def test_tree_builder_matches_the_naive_mth(tree: Tree, data: st.DataObject) -> 
 
 
 
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
 @PROPERTY_SETTINGS
 @given(tree=trees(), data=st.data())
-def test_perfect_levels_are_the_stored_nodes_of_any_aligned_stretch(tree: Tree, data: st.DataObject) -> None:
+def test_perfect_levels_are_the_stored_nodes_of_any_aligned_stretch(tree: Tree, data: st.DataObject,
+                                                                    accelerator: bool) -> None:
     """What verification relies on: the levels over leaves ``[start, end)``, ``start`` a multiple of ``2**k``, are
     the stored nodes ``(L, (start >> L) + j)`` for every ``L <= k`` — and over whole levels, of any level above."""
     k = data.draw(st.integers(min_value=0, max_value=tree.size.bit_length()), label="k")
     start = data.draw(st.integers(min_value=0, max_value=(tree.size - 1) >> k), label="chunk") << k
     end = data.draw(st.integers(min_value=start, max_value=min(tree.size, start + (1 << k))), label="end")
-    levels = perfect_levels(tree.leaves[start:end])
+    levels = perfect_levels(tree.leaves[start:end], accelerator=accelerator)
     assert levels[0] == tree.leaves[start:end]
     for level, hashes in enumerate(levels):
         assert len(hashes) == (end - start) >> level
         for j, digest in enumerate(hashes):
             assert digest == tree.store[(level, (start >> level) + j)]
     chunk_roots = [tree.store[(k, j)] for j in range(tree.size >> k)]
-    for above, hashes in enumerate(perfect_levels(chunk_roots)):
+    for above, hashes in enumerate(perfect_levels(chunk_roots, accelerator=accelerator)):
         assert hashes == [tree.store[(k + above, j)] for j in range(tree.size >> (k + above))]
 
 
-def test_perfect_levels_of_nothing_and_of_one() -> None:
-    assert perfect_levels([]) == [[]]
-    assert perfect_levels([SOME_HASH]) == [[SOME_HASH]]
-    assert perfect_levels([SOME_HASH] * 3) == [[SOME_HASH] * 3, [hash_children(SOME_HASH, SOME_HASH)]]
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_perfect_levels_of_nothing_and_of_one(accelerator: bool) -> None:
+    assert perfect_levels([], accelerator=accelerator) == [[]]
+    assert perfect_levels([SOME_HASH], accelerator=accelerator) == [[SOME_HASH]]
+    assert perfect_levels([SOME_HASH] * 3, accelerator=accelerator) == [[SOME_HASH] * 3,
+                                                                        [hash_children(SOME_HASH, SOME_HASH)]]
+    assert perfect_levels_packed(b"", accelerator=accelerator) == [b""]
 
 @PROPERTY_SETTINGS
 @given(tree=trees(), data=st.data())
