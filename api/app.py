@@ -93,7 +93,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.tokens = TokenStore(app.state.read_pool)
         if settings.create_schema:
             app.state.tokens.create_table()
-        app.state.projections = Runner(url, read_models(), page=settings.projection_page)
+        app.state.projections = Runner(url, read_models(), page=settings.projection_page,
+                                             interval=settings.projection_interval)
         if settings.create_schema:
             app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))

@@ -211,7 +211,8 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runner(settings: Settings) -> Runner:
-    runner = Runner(database_url(settings), read_models(), page=settings.projection_page)
+    runner = Runner(database_url(settings), read_models(), page=settings.projection_page,
+                    interval=settings.projection_interval)
     runner.setup()
     return runner
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         "`jixiao worker` as its own process).")
     projection_page: int = Field(default=2000, ge=1, le=100_000,
                                  description="Events applied to the read models per transaction.")
+    projection_interval: float = Field(
+        default=0.05, ge=0, le=10, description="Seconds between the starts of two pages while the read models "
+        "follow the log: under load, what is appended meanwhile is applied together (a bound on their lag).")
     timezone: str = Field(default="Asia/Shanghai", description="Where business dates are reckoned: the default "
                           "effective_on of a command and the scheduler's 'today'.")
     read_pool_size: int = Field(default=8, ge=1, le=200, description="Connections for queries (per process).")

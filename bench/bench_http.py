@@ -1,6 +1,7 @@
 """Commands over HTTP and as-of queries, beside raw PostgreSQL at the same concurrency, measured in the same run.
 
     python -m bench.bench_http [--seconds S] [--clients 1,16] [--rounds N] [--asof N] [--workers N]
+                               [--topology service|deploy]
 
 The service runs as its own process (``jixiao serve`` on a fresh database, loopback); this process is the load:
 
@@ -221,7 +222,7 @@ def prepare(url: str, clients: int) -> tuple[str, list[BenchProject], BenchProje
 
 
 def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds: int, asof: int,
-        workers: int) -> None:
+        workers: int, topology: str) -> None:
     url = db.url
     settings = server_settings(url)
     token, projects, replayed, topic, state = prepare(url, max(client_counts))
@@ -231,7 +232,11 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
                             "originator_version = %s", (replayed.id, ASOF_EVENTS // 2)).fetchone()
         assert half is not None
         instant = half[0].isoformat()
-    server = Server(url, workers)
+    # "service": everything in the one `jixiao serve` (as `make run`); "deploy": the API without the read models,
+    # which follow in a `jixiao worker` process of their own (as deploy/ runs them).
+    deployed = topology == "deploy"
+    server = Server(url, workers, **({"JIXIAO_RUN_PROJECTIONS": "false"} if deployed else {}))
+    worker = Server(url, 1, "worker") if deployed else None
     results: dict[int, tuple[Load, Load]] = {}
     try:
         server.wait()
@@ -257,6 +262,8 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
         raw_read_t = time_calls(lambda _: raw.read(raw_id), asof, warmup=10)
     finally:
         server.stop()
+        if worker is not None:
+            worker.stop()
         raw.close()
 
     print()
@@ -267,6 +274,8 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
                        f"synchronous_commit={settings['synchronous_commit']})"),
         ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, fastapi "
                     f"{package_version('fastapi')}, uvicorn {package_version('uvicorn')}, {workers} worker(s)"),
+        ("topology", "the API and the read models in one `jixiao serve` process" if topology == "service" else
+                     "`jixiao serve` without the read models, which a `jixiao worker` process keeps (deploy/)"),
         ("parameters", f"--seconds {seconds} --clients {','.join(map(str, client_counts))} --rounds {rounds} "
                        f"--asof {asof}"),
     ):
@@ -307,12 +316,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternations of raw and ours per level")
     parser.add_argument("--asof", type=int, default=300, help="timed as-of queries")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
+    parser.add_argument("--topology", choices=["service", "deploy"], default="service",
+                        help="service: one `jixiao serve` does everything (make run); deploy: the read models in a "
+                        "`jixiao worker` process of their own, as deploy/ runs them")
     args = parser.parse_args(argv)
     counts = [int(item) for item in args.clients.split(",") if item.strip()]
     if not counts or min(counts) < 1 or args.rounds < 1 or args.asof < 1 or args.seconds <= 0:
         parser.error("clients, rounds and asof must be positive")
     with bench_database("jixiao_bench_http") as db:
-        run(db, args.seconds, counts, args.rounds, args.asof, args.workers)
+        run(db, args.seconds, counts, args.rounds, args.asof, args.workers, args.topology)
 
 
 if __name__ == "__main__":

@@ -481,7 +481,9 @@ class Ledger(Application[UUID]):
     def _save_in_group(self, group: _Group, aggregates: Sequence[LedgerAggregate],
                        command: CommandRecord | None) -> Written:
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        processing_event.collect_events(*aggregates)
+        for aggregate in aggregates:  # as ProcessingEvent.collect_events, without its checks against protocols
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
         stored = [self.mapper.to_stored_event(event) for event in processing_event.events]
         first = aggregates[0]
         written = Written(first.id, first.version, [], [])

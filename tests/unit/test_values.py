@@ -9,9 +9,11 @@ import pytest
 
 from ledger.errors import InvalidInput
 from ledger.values import (
+    CONTROL_CHARACTER,
     LONG_TEXT,
     MAX_MONEY,
     SHORT_TEXT,
+    SURROGATE,
     SYSTEM,
     BudgetBook,
     Principal,
@@ -297,3 +299,10 @@ def test_fiscal_year_refuses_out_of_range_or_non_int(year: object) -> None:
     with pytest.raises(InvalidInput) as excinfo:
         fiscal_year(year)
     assert excinfo.value.field == "fiscal_year"
+
+
+def test_the_control_and_surrogate_classes_are_exactly_unicodes_categories() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    assert set(CONTROL_CHARACTER.findall(every)) == {
+        ch for ch in every if unicodedata.category(ch) == "Cc" and ch not in "\n\t"}
+    assert set(SURROGATE.findall(every)) == {ch for ch in every if unicodedata.category(ch) == "Cs"}
