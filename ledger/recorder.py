@@ -125,6 +125,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
             "%(command_aggregates)s::uuid[], %(command_versions)s::bigint[], %(command_firsts)s::int[], "
             "%(command_lasts)s::int[], %(lock_timeout)s)"
         ).format(schema=schema, function=append)
+        self._append_query: bytes | None = None
         self._written = threading.local()
 
     def _immutability_statements(self) -> list[Any]:
@@ -276,7 +277,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
             lock_timeout=f"{self.datastore.lock_timeout}s")
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the statement is its own transaction: the lock ends with it
-            curs.execute(self.append_statement, columns, prepare=True)
+            if self._append_query is None:  # composed once: quoting its identifiers on every append cost time
+                self._append_query = self.append_statement.as_bytes(conn)
+            curs.execute(self._append_query, columns, prepare=True)
             rows = curs.fetchall()
         if len(rows) != len(stored_events):
             raise ProgrammingError(f"inserted {len(rows)} of {len(stored_events)} events")
