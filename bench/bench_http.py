@@ -232,10 +232,12 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
                             "originator_version = %s", (replayed.id, ASOF_EVENTS // 2)).fetchone()
         assert half is not None
         instant = half[0].isoformat()
-    # "service": everything in the one `jixiao serve` (as `make run`); "deploy": the API without the read models,
-    # which follow in a `jixiao worker` process of their own (as deploy/ runs them).
+    # "service": everything in the one `jixiao serve` (as `make run`); "deploy": the API alone, as deploy/compose.yaml
+    # runs it — the read models follow in a `jixiao worker` process of their own (the webhook dispatcher and the
+    # scheduler, which have nothing to do here, run in theirs).
     deployed = topology == "deploy"
-    server = Server(url, workers, **({"JIXIAO_RUN_PROJECTIONS": "false"} if deployed else {}))
+    alone = {"JIXIAO_RUN_PROJECTIONS": "false", "JIXIAO_RUN_DISPATCHER": "false", "JIXIAO_RUN_SCHEDULER": "false"}
+    server = Server(url, workers, **(alone if deployed else {}))
     worker = Server(url, 1, "worker") if deployed else None
     results: dict[int, tuple[Load, Load]] = {}
     try:
@@ -274,8 +276,9 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
                        f"synchronous_commit={settings['synchronous_commit']})"),
         ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, fastapi "
                     f"{package_version('fastapi')}, uvicorn {package_version('uvicorn')}, {workers} worker(s)"),
-        ("topology", "the API and the read models in one `jixiao serve` process" if topology == "service" else
-                     "`jixiao serve` without the read models, which a `jixiao worker` process keeps (deploy/)"),
+        ("topology", "the API, the read models, webhooks and the scheduler in one `jixiao serve` process"
+                     if topology == "service" else "as deploy/: `jixiao serve` (the API alone) and a `jixiao worker` "
+                     "process keeping the read models"),
         ("parameters", f"--seconds {seconds} --clients {','.join(map(str, client_counts))} --rounds {rounds} "
                        f"--asof {asof}"),
     ):
