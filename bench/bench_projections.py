@@ -66,7 +66,7 @@ from bench.common import (
 )
 from ledger.application import Ledger
 from ledger.transcodings import ledger_mapper
-from projections.base import Conn, Fields, LogEvent, ReadModel
+from projections.base import Conn, LogEvent, ReadModel, log_events
 from projections.catalog import read_models
 from projections.project_status import ProjectStatus
 from projections.runner import EVENTS, PAGE, POSITIONS, Runner
@@ -293,13 +293,12 @@ class SubsetRunner(Runner):
 
     def read_events(self, conn: Conn, start: int, limit: int) -> list[LogEvent]:
         rows = conn.execute(sql.SQL(
-            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state FROM {} "
+            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
             "WHERE leaf_index >= %s AND originator_id = ANY(%s) ORDER BY leaf_index LIMIT %s").format(
             sql.Identifier(EVENTS)), (start, self.ids, limit), binary=True, prepare=False).fetchall()
         # prepare=False: a prepared statement soon gets a generic plan, in which the 10,000 ids are a parameter, not
         # a constant — PostgreSQL then tests each row against the array one element at a time instead of hashing it.
-        return [LogEvent(index, recorded, oid, version, topic, Fields.of(state))
-                for index, recorded, oid, version, topic, state in rows]
+        return log_events(rows)
 
 
 def reset_read_models(url: str, models: Sequence[ReadModel]) -> None:
@@ -363,8 +362,8 @@ class CatchUp:
         return done / seconds if seconds else 0.0
 
 
-READ_SQL = sql.SQL("SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state FROM {} "
-                   "WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS))
+READ_SQL = sql.SQL("SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on "
+                   "FROM {} WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS))
 
 
 def raw_read(url: str, page: int) -> Pass:
@@ -417,7 +416,7 @@ def mapper_read(url: str, page: int, events: int) -> Pass:
             to_event = mapper.to_domain_event
             held = [LogEvent(index, recorded, oid, version, topic,
                              to_event(StoredEvent(oid, version, topic, bytes(state))))
-                    for index, recorded, oid, version, topic, state in rows]  # a page held, as the runner does
+                    for index, recorded, oid, version, topic, state, _ in rows]  # a page held, as the runner does
             total += len(held)
             if not rows:
                 break
@@ -814,7 +813,7 @@ def report(db: BenchDatabase, settings: dict[str, str], args: argparse.Namespace
         table.append([f"raw read: the runner's SELECT, {c.page:,}/page, not decoded", fmt_rate(c.raw.rate, "events"),
                       fmt_s(c.raw.seconds), "", "", fmt_ratio(1.0)])
         if c.decoded is not None:
-            table.append(["read + decode: Runner.read_events (stdlib json into Fields), no writes",
+            table.append(["read + decode: Runner.read_events (msgspec into EventFields), no writes",
                           fmt_rate(c.decoded.rate, "events"), fmt_s(c.decoded.seconds), "", "",
                           fmt_ratio(c.decoded.rate / c.raw.rate)])
         if c.mapped is not None:

@@ -12,7 +12,6 @@ the ``ledger_events`` channel on every append).
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 import time
@@ -24,7 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from projections.base import EVENTS, Conn, Fields, LogEvent, ReadModel, composed
+from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed, log_events
 
 logger = logging.getLogger(__name__)
 
@@ -102,15 +101,13 @@ class Runner:
         return [ProjectionStatus(model.name, int(rows.get(model.name, 0)), head) for model in self.models]
 
     def read_events(self, conn: Conn, start: int, limit: int) -> list[LogEvent]:
-        """The next ``limit`` events from leaf ``start``, each decoded once into light :class:`Fields`."""
+        """The next ``limit`` events from leaf ``start``, each with the :class:`EventFields` the read models read."""
         query = composed(conn, ("runner.read",), lambda: sql.SQL(
-            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state FROM {} "
+            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
             "WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS)))
         # binary: no hex to decode, no timestamps to parse from text
         rows = conn.execute(query, (start, limit), binary=True, prepare=True).fetchall()
-        loads = json.loads
-        return [LogEvent(index, recorded, oid, version, topic, Fields(loads(state)))
-                for index, recorded, oid, version, topic, state in rows]
+        return log_events(rows)
 
     def apply_page(self, conn: Conn) -> int:
         """Apply the next page to every read model behind the log; return how many events were read."""

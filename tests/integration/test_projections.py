@@ -12,12 +12,17 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 
-from api.demo import run_demo
+from api.demo import LIBRARY, run_demo
 from ledger.application import Ledger
+from ledger.rules import DEFAULT_PARAMETERS
+from ledger.transcodings import ledger_mapper
+from projections.base import EventFields
 from projections.catalog import read_model, read_models
 from projections.deadlines import flags_query
 from projections.runner import Runner
+from projections.trail import EVENT_NAMES_ZH
 from tests.conftest import FINANCE, act
 
 pytestmark = pytest.mark.db
@@ -49,6 +54,78 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
     assert coverage == (8, 6, Decimal("75.00"), Decimal("60.00"), 31, Decimal("100.00"), 4, Decimal("12.90"))
     assert standings == {"commended": "教育局", "interview": "文体旅游广电局"}
     assert [(row[1], row[3]) for row in missed] == [("rectification", "NY-01")]
+
+
+TRICKY_REASON = "评价结果不实：\"引号\"、\\反斜杠\\\n换行\t制表 🚩 \\u0041 {\"_type_\": 1}"
+
+
+def every_kind_of_event(ledger: Ledger) -> None:
+    """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
+    revised and retired, a new ruleset."""
+    run_demo(ledger)
+    ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
+    agency = "某咨询评估有限公司"
+    ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")
+    ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", "伪造问卷 \"样本\"\n\\ 🚩")
+    ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
+    ledger.lift_blacklisting(act(FINANCE, date(2022, 7, 1), "申诉成立"), agency)
+    code, definition = next(iter(LIBRARY.items()))
+    ledger.revise_indicator(act(FINANCE, date(2022, 7, 2)), code, {**definition, "standard": "修订后的标准"})
+    ledger.retire_indicator(act(FINANCE, date(2022, 7, 3)), code)
+    ledger.adopt_ruleset(act(FINANCE, date(2022, 7, 4), "提前提醒"), 2,
+                         {**DEFAULT_PARAMETERS.to_dict(), "deadline_warning_days": 10})
+
+
+def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger,
+                                                                          database_url: str) -> None:
+    """The runner decodes only the fields the read models read (``EventFields``, with msgspec); each equals the
+    domain event's own attribute as the application decodes it (eventsourcing's Mapper), for every kind of event."""
+    every_kind_of_event(ledger)
+    mapper = ledger_mapper()
+    fields = [name.removesuffix("_") for name in EventFields.__struct_fields__]  # transcoded ones: their property
+    with psycopg.connect(database_url) as conn:
+        events = Runner(database_url, []).read_events(conn, 0, ledger.head())  # type: ignore[arg-type]
+        stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
+                              "ORDER BY leaf_index").fetchall()
+    assert len(events) == len(stored) == ledger.head()
+    kinds: set[str] = set()
+    compared = 0
+    for item, (oid, version, topic, state) in zip(events, stored, strict=True):
+        domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+        kinds.add(item.kind)
+        for name in fields:
+            expected = getattr(domain, name, None)
+            value = getattr(item.event, name)
+            assert value == expected, (item.leaf_index, item.kind, name, value, expected)
+            assert type(value) is type(expected), (item.leaf_index, item.kind, name, value, expected)
+            compared += expected is not None
+    assert kinds == set(EVENT_NAMES_ZH)  # every kind of event the ledger records
+    assert compared > 3 * len(events)
+
+
+def test_the_trail_holds_each_events_reason_and_evidence_as_recorded(ledger: Ledger, database_url: str) -> None:
+    """PostgreSQL reads the trail's reason and evidence out of the stored JSON itself: escapes, quotes, newlines,
+    backslashes and characters outside the BMP come out as the application recorded them."""
+    every_kind_of_event(ledger)
+    runner = Runner(database_url, read_models(), page=50)
+    runner.setup()
+    runner.catch_up()
+    mapper = ledger_mapper()
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
+                              "ORDER BY leaf_index").fetchall()
+        trail = conn.execute("SELECT object_type, event_type, event_type_zh, reason, evidence, effective_on, "
+                             "principal_id, principal_role, organisation FROM accountability_trail "
+                             "ORDER BY leaf_index").fetchall()
+    expected = []
+    for oid, version, topic, state in stored:
+        domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+        kind = topic.rsplit(":", 1)[-1]
+        principal = domain.principal
+        expected.append((kind.split(".")[0], kind, EVENT_NAMES_ZH[kind], domain.reason, list(domain.evidence),
+                         domain.effective_on, principal.id, principal.role, principal.organisation))
+    assert trail == expected
+    assert ("Agency.Blacklisted", TRICKY_REASON, ["ab" * 32, "cd" * 32]) in [(row[1], *row[3:5]) for row in trail]
 
 
 def test_read_your_writes(ledger: Ledger, database_url: str) -> None:
