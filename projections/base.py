@@ -193,6 +193,10 @@ class ReadModel(ABC):
     # The shape of its tables and what they mean. Raise it when either changes: the runner then drops the old
     # tables and rebuilds them from the log on its next start (a read model is always a function of the log).
     version: int = 1
+    # Whether ``apply`` reads the events' fields. A read model that PostgreSQL builds from the log's own rows (the
+    # trail) says False and implements ``apply_range``: the runner then reads and decodes nothing for it, and
+    # applies it in a transaction of its own, on a connection of its own, while Python folds the others.
+    reads_events: bool = True
 
     @abstractmethod
     def create(self, conn: Conn, table: str) -> None:
@@ -201,6 +205,11 @@ class ReadModel(ABC):
     @abstractmethod
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         """Apply a page of events, in log order, inside the caller's transaction."""
+
+    def apply_range(self, conn: Conn, table: str, first: int, last: int) -> None:
+        """Apply the events from leaf ``first`` to leaf ``last`` (both included) from the log's rows alone, inside the
+        caller's transaction: for read models that do not read the events' fields (``reads_events = False``)."""
+        raise NotImplementedError(f"{self.name} reads the events' fields: apply it with apply()")
 
     def tables(self, table: str) -> list[str]:
         """Every table this read model owns (swapped together on rebuild)."""

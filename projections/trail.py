@@ -107,6 +107,7 @@ WHERE e.leaf_index BETWEEN %(first)s AND %(last)s
 class AccountabilityTrail(ReadModel):
     name = "accountability_trail"
     version = 2  # 2: names of the deadline notices
+    reads_events = False  # built by PostgreSQL from the log's rows: apply_range
 
     def create(self, conn: Conn, table: str) -> None:
         conn.execute(sql.SQL(DDL).format(
@@ -115,9 +116,11 @@ class AccountabilityTrail(ReadModel):
             object_idx=sql.Identifier(f"{table}_object_idx"), recorded_idx=sql.Identifier(f"{table}_recorded_idx")))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        if not events:
-            return
+        if events:
+            self.apply_range(conn, table, events[0].leaf_index, events[-1].leaf_index)
+
+    def apply_range(self, conn: Conn, table: str, first: int, last: int) -> None:
         query = composed(conn, ("trail.insert", table), lambda: sql.SQL(INSERT).format(
             table=sql.Identifier(table), events=sql.Identifier(EVENTS),
             names=sql.Literal(json.dumps(EVENT_NAMES_ZH, ensure_ascii=False))))
-        conn.execute(query, {"first": events[0].leaf_index, "last": events[-1].leaf_index}, prepare=True)
+        conn.execute(query, {"first": first, "last": last}, prepare=True)
