@@ -159,13 +159,20 @@ decode_fields = msgspec.json.Decoder(EventFields).decode
 """An event's :class:`EventFields` from its stored JSON (bytes)."""
 
 
+_KINDS: dict[str, str] = {}  # topic -> kind: a few dozen topics, millions of events
+
+
 def log_events(rows: Sequence[tuple[Any, ...]]) -> list[LogEvent]:
     """Log rows (leaf index, recorded at, originator id and version, topic, state, effective_on) as events."""
     events = []
+    kinds = _KINDS
     for index, recorded, oid, version, topic, state, effective_on in rows:
         fields = decode_fields(state)
         fields.effective_on = effective_on
-        events.append(LogEvent(index, recorded, oid, version, topic, fields))
+        kind = kinds.get(topic)
+        if kind is None:
+            kind = kinds[topic] = topic.rsplit(":", 1)[-1]
+        events.append(LogEvent(index, recorded, oid, version, topic, fields, kind))
     return events
 
 

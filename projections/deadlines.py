@@ -61,10 +61,10 @@ class Deadlines(ReadModel):
         project_events = [item for item in events if item.kind.startswith("Project.")]
         if not project_events:
             return
-        ids = list({item.originator_id for item in project_events})
+        ids = {item.originator_id.int: item.originator_id for item in project_events}  # UUIDs hash in Python
         columns, project_columns = list(COLUMNS), list(PROJECT_COLUMNS)
-        projects: dict[int, dict[str, Any]] = {}  # by the id's int: UUID hashes in Python
-        owed: dict[int, Obligations] = {pid.int: {} for pid in ids}  # each project's obligations by (kind, ref)
+        projects: dict[int, dict[str, Any]] = {}  # by the id's int
+        owed: dict[int, Obligations] = {pid: {} for pid in ids}  # each project's obligations by (kind, ref)
         loaded_owed: dict[tuple[int, str, int], dict[str, Any]] = {}
         # The page's projects and their obligations in one query (obligations exist only for known projects).
         select = composed(conn, ("deadlines.select", table), lambda: sql.SQL(
@@ -73,7 +73,7 @@ class Deadlines(ReadModel):
             sql.SQL(", ").join(sql.SQL("o.{}").format(sql.Identifier(c)) for c in columns),
             sql.Identifier(f"{table}_projects"), sql.Identifier(table)))
         split = len(project_columns)
-        for values in conn.execute(select, (ids,), prepare=True).fetchall():
+        for values in conn.execute(select, (list(ids.values()),), prepare=True).fetchall():
             pid = values[0].int
             if pid not in projects:
                 projects[pid] = dict(zip(project_columns, values[:split], strict=True))

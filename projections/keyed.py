@@ -32,7 +32,8 @@ def create_table(conn: Conn, table: str, columns: dict[str, str], key: Sequence[
 
 def load(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str],
          keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
-    wanted = list(set(keys))
+    """The rows of ``keys`` (best distinct: a key given twice is read twice), by key."""
+    wanted = list(keys)
     if not wanted:
         return {}
     arrays = [list(values) for values in zip(*wanted, strict=True)]
