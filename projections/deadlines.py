@@ -58,7 +58,7 @@ class Deadlines(ReadModel):
         keyed.create_table(conn, f"{table}_projects", PROJECT_COLUMNS, ["project_id"])
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        project_events = [item for item in events if item.kind.startswith("Project.")]
+        project_events = [item for item in events if item.kind in FOLDED]  # the others change no obligation
         if not project_events:
             return
         ids = {item.originator_id.int: item.originator_id for item in project_events}  # UUIDs hash in Python
@@ -93,6 +93,12 @@ class Deadlines(ReadModel):
 
 
 Obligations = dict[tuple[str, int], dict[str, Any]]
+
+# The project events _fold reads (every other kind leaves every obligation as it was).
+FOLDED = frozenset(f"Project.{name}" for name in (
+    "Declared", "GoalsSubmitted", "BudgetApproved", "MonitoringReported", "SelfEvaluated", "DeviationDetected",
+    "CorrectiveActionOrdered", "DeadlineApproaching", "DeadlineMissed", "RectificationRequired",
+    "RectificationAccepted", "Closed", "ExAnteAssessed", "GoalsReviewed"))
 
 
 def _fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:

@@ -11,7 +11,7 @@ from psycopg import sql
 
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, composed
-from projections.facts import FACT_COLUMNS, GRADE_POINTS, fold_facts
+from projections.facts import FACT_COLUMNS, FOLDED, GRADE_POINTS, fold_facts
 from projections.keyed import Row
 
 COLUMNS: dict[str, str] = {
@@ -131,7 +131,7 @@ class DepartmentRanking(ReadModel):
 def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> list[tuple[Row | None, Row]]:
     """Fold project events into a facts side table; return the facts of each project they changed, before (None
     for a project new in the page) and after."""
-    project_events = [item for item in events if item.kind.startswith("Project.")]
+    project_events = [item for item in events if item.kind in FOLDED]  # the others change no fact
     if not project_events:
         return []
     columns = list(FACT_COLUMNS)

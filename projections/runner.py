@@ -21,6 +21,7 @@ import gc
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -155,13 +156,13 @@ class Runner:
             events, count = self._read_page(conn, models, start)
             if not count:
                 return 0
-            end = start + count
+            end = events[-1].leaf_index + 1 if events else start + count
             for model in models:
                 position = int(positions.get(model.name, 0))
                 if position >= end:
                     continue  # ahead of this page (rebuilt meanwhile): nothing in it is new to this one
                 if events is not None and model.reads_events:
-                    model.apply(conn, model.name, events[position - start:])
+                    model.apply(conn, model.name, events[bisect_left(events, position, key=_leaf_index):])
                 else:
                     model.apply_range(conn, model.name, position, end - 1)
             # Every model now stands at the page's end, except one that was already beyond it.
@@ -175,8 +176,6 @@ class Runner:
         """The page from ``start``: its events if one of ``models`` reads them (else None), and how many it holds."""
         if any(model.reads_events for model in models):
             events = self.read_events(conn, start, self.page)
-            if events and events[-1].leaf_index != start + len(events) - 1:
-                raise RuntimeError(f"the log's leaf indexes from {start} are not dense")
             return events, len(events)
         return None, self.count_events(conn, start, self.page)
 
@@ -283,13 +282,18 @@ class Runner:
             events, count = self._read_page(conn, [model], position)
             if events:
                 model.apply(conn, building, events)
-            elif events is None and count:
+                return count, events[-1].leaf_index + 1
+            if count:
                 model.apply_range(conn, building, position, position + count - 1)
         return count, position + count
 
     def digest(self, model: ReadModel) -> str:
         with self._connect() as conn:
             return model.digest(conn, model.name)
+
+
+def _leaf_index(item: LogEvent) -> int:
+    return item.leaf_index
 
 
 def _building(model: ReadModel) -> str:
