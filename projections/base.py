@@ -2,23 +2,29 @@
 
 A read model is a PostgreSQL table kept as a function of the log. It applies a whole page of events in one
 transaction together with its tracking position (exactly-once: the rows and the position commit or roll back
-together), so catching up runs at the speed of SQL batches, not one transaction per event.
+together), so catching up runs at the speed of SQL batches, not one transaction per event. It is also an
+eventsourcing ``Projection`` (one event per transaction, :mod:`projections.tracking`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 import psycopg
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
 from psycopg import sql
 
 from ledger.transcodings import ledger_transcoder
+
+if TYPE_CHECKING:
+    from projections.tracking import LeafTracking
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 EVENTS = "ledger_events"  # the log (see ledger.recorder)
@@ -193,8 +199,13 @@ def decoded(value: Any) -> Any:
     return value
 
 
-class ReadModel(ABC):
-    """A table (or a few) maintained from the log. ``table`` names the live table; rebuilds use another name."""
+class ReadModel(Projection["LeafTracking"]):
+    """A table (or a few) maintained from the log. ``table`` names the live table; rebuilds use another name.
+
+    Also an eventsourcing ``Projection``: with a :class:`~projections.tracking.LeafTracking` as its view,
+    ``process_event(domain_event, tracking)`` applies one event in one transaction with its position. The
+    :class:`~projections.runner.Runner` drives it the fast way: ``apply``, a page of events per transaction.
+    """
 
     name: str
     # The shape of its tables and what they mean. Raise it when either changes: the runner then drops the old
@@ -212,6 +223,23 @@ class ReadModel(ABC):
     @abstractmethod
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         """Apply a page of events, in log order, inside the caller's transaction."""
+
+    def __init__(self, view: LeafTracking | None = None) -> None:
+        if view is not None:
+            super().__init__(view)
+
+    @property
+    def view(self) -> LeafTracking:
+        """The tracking recorder ``process_event`` records this read model's position with."""
+        view: LeafTracking | None = self.__dict__.get("_view")
+        if view is None:
+            raise RuntimeError(f"{self.name} has no view: construct it with a LeafTracking to process single events")
+        return view
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """eventsourcing's Projection: apply one domain event, the log's leaf ``tracking.notification_id``, in one
+        transaction with this read model's position; an event already applied is skipped (exactly once)."""
+        self.view.process(self, domain_event, tracking)
 
     def apply_range(self, conn: Conn, table: str, first: int, last: int) -> None:
         """Apply the events from leaf ``first`` to leaf ``last`` (both included) from the log's rows alone, inside the

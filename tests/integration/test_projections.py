@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.projection import Projection
 
 from api.demo import LIBRARY, run_demo
 from ledger.application import Ledger
@@ -22,6 +23,7 @@ from projections.base import EventFields
 from projections.catalog import read_model, read_models
 from projections.deadlines import flags_query
 from projections.runner import Runner
+from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
 from tests.conftest import FINANCE, act
 
@@ -126,6 +128,39 @@ def test_the_trail_holds_each_events_reason_and_evidence_as_recorded(ledger: Led
                          domain.effective_on, principal.id, principal.role, principal.organisation))
     assert trail == expected
     assert ("Agency.Blacklisted", TRICKY_REASON, ["ab" * 32, "cd" * 32]) in [(row[1], *row[3:5]) for row in trail]
+
+
+def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transaction(ledger: Ledger,
+                                                                                    database_url: str) -> None:
+    """``process_event(domain_event, tracking)``, the library's Projection interface, applies one event in a transaction
+    with the read model's position (tracked by leaf index in projection_positions): event by event it builds the same
+    tables as the runner's pages; an event delivered again is skipped, one beyond the next leaf refused."""
+    every_kind_of_event(ledger)
+    runner = Runner(database_url, read_models())
+    runner.setup()
+    models = [type(model)(LeafTracking(database_url, model.name)) for model in read_models()]
+    assert all(isinstance(model, Projection) for model in models)
+    delivered = list(tracked_events(database_url))
+    assert [tracking.notification_id for _, tracking in delivered] == list(range(ledger.head()))
+    for domain_event, tracking in delivered:
+        for model in models:
+            model.process_event(domain_event, tracking)
+    assert all(model.view.max_tracking_id(APPLICATION) == ledger.head() - 1 for model in models)
+    digests = {model.name: runner.digest(model) for model in models}
+    for model in models:
+        model.process_event(*delivered[100])  # again: skipped
+        assert runner.digest(model) == digests[model.name]
+        assert runner.rebuild(model) == digests[model.name], model.name  # the runner's pages, from zero
+    written = ledger.register_department(act(FINANCE, date(2022, 8, 1)), "新设部门")
+    (domain_event, tracking), = tracked_events(database_url, written.position)
+    with pytest.raises(ValueError, match="would skip"):
+        models[0].process_event(domain_event, Tracking(APPLICATION, written.position + 1))
+    with pytest.raises(IntegrityError):
+        models[0].view.insert_tracking(Tracking(APPLICATION, written.position - 1))
+    models[0].process_event(domain_event, tracking)
+    assert models[0].view.max_tracking_id(APPLICATION) == written.position
+    for model in models:
+        model.view.close()
 
 
 def test_read_your_writes(ledger: Ledger, database_url: str) -> None:
