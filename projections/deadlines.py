@@ -66,9 +66,13 @@ class Deadlines(ReadModel):
         projects: dict[int, dict[str, Any]] = {}  # by the id's int
         owed: dict[int, Obligations] = {pid: {} for pid in ids}  # each project's obligations by (kind, ref)
         loaded_owed: dict[tuple[int, str, int], dict[str, Any]] = {}
-        # The page's projects and their obligations in one query (obligations exist only for known projects).
+        # The page's projects and their obligations in one query (obligations exist only for known projects). Each
+        # project's obligations are looked up by the primary key's first column (LATERAL): a join the planner was
+        # free to choose read the whole table once per page (a hash join on a sequential scan), a cost growing with
+        # every project the log holds.
         select = composed(conn, ("deadlines.select", table), lambda: sql.SQL(
-            "SELECT {}, {} FROM {} p LEFT JOIN {} o USING (project_id) WHERE p.project_id = ANY(%b)").format(
+            "SELECT {}, {} FROM {} p LEFT JOIN LATERAL (SELECT * FROM {} o WHERE o.project_id = p.project_id) o "
+            "ON TRUE WHERE p.project_id = ANY(%b)").format(
             sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in project_columns),
             sql.SQL(", ").join(sql.SQL("o.{}").format(sql.Identifier(c)) for c in columns),
             sql.Identifier(f"{table}_projects"), sql.Identifier(table)))
