@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     run_projections: bool = Field(
         default=True, description="Follow the log with the read models inside the service (false: run "
         "`jixiao worker` as its own process).")
-    projection_page: int = Field(default=2000, ge=1, le=100_000,
+    projection_page: int = Field(default=10_000, ge=1, le=100_000,
                                  description="Events applied to the read models per transaction.")
     projection_interval: float = Field(
         default=0.05, ge=0, le=10, description="Seconds between the starts of two pages while the read models "

@@ -5,14 +5,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from psycopg import sql
 
-from projections.base import Conn, LogEvent, ReadModel
+from projections import keyed
+from projections.base import Conn, LogEvent, ReadModel, composed
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {agencies} (
@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS {table} (
 """
 
 
+ENTRY_COLUMNS = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
+                 "ended_how", "public", "reason", "position"]
+
+
 class Blacklist(ReadModel):
     name = "blacklist"
 
@@ -53,11 +57,12 @@ class Blacklist(ReadModel):
             return
         agencies_table = f"{table}_agencies"
         ids = sorted({item.originator_id for item in relevant})
+        select = composed(conn, ("blacklist.agencies", table), lambda: sql.SQL(
+            "SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
+            sql.Identifier(agencies_table)))
         agencies: dict[UUID, dict[str, Any]] = {
             agency_id: {"name": name, "misconduct": misconduct}
-            for agency_id, name, misconduct in conn.execute(
-                sql.SQL("SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
-                    sql.Identifier(agencies_table)), (ids,))
+            for agency_id, name, misconduct in conn.execute(select, (ids,), prepare=True)
         }
         entries: dict[tuple[UUID, int], dict[str, Any]] = {}
         for item in relevant:
@@ -82,27 +87,13 @@ class Blacklist(ReadModel):
                 entry.update(ended_on=e.effective_on, ended_how="lifted" if name == "BlacklistLifted" else "expired",
                              position=item.leaf_index)
                 entries[key] = entry
-        with conn.cursor() as cur:
-            cur.executemany(
-                sql.SQL("INSERT INTO {} (agency_id, name, misconduct) VALUES (%s, %s, %s) ON CONFLICT (agency_id) "
-                        "DO UPDATE SET name = EXCLUDED.name, misconduct = EXCLUDED.misconduct").format(
-                    sql.Identifier(agencies_table)),
-                [(agency_id, info["name"], json.dumps(info["misconduct"], ensure_ascii=False))
-                 for agency_id, info in agencies.items()])
-            columns = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
-                       "ended_how", "public", "reason", "position"]
-            cur.executemany(
-                sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (agency_id, blacklisting_no) DO UPDATE SET {}"
-                        ).format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
-                                 sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-                                 sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                                                    for c in columns[2:])),
-                [[json.dumps(entry[c], ensure_ascii=False) if c == "misconduct" else entry[c] for c in columns]
-                 for entry in entries.values()])
+        # The agencies this page touched, and the blacklistings it began or ended: a statement each, as JSON.
+        keyed.store(conn, agencies_table, ["agency_id", "name", "misconduct"], ["agency_id"],
+                    [{"agency_id": agency_id, **info} for agency_id, info in agencies.items()])
+        keyed.store(conn, table, ENTRY_COLUMNS, ["agency_id", "blacklisting_no"], entries.values())
 
     def _load_entry(self, conn: Conn, table: str, key: tuple[UUID, int]) -> dict[str, Any]:
-        columns = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
-                   "ended_how", "public", "reason", "position"]
+        columns = ENTRY_COLUMNS
         row = conn.execute(sql.SQL("SELECT {} FROM {} WHERE agency_id = %s AND blacklisting_no = %s").format(
             sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)), key).fetchone()
         assert row is not None, f"blacklisting {key} ended before it began"

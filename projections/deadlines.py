@@ -58,22 +58,26 @@ class Deadlines(ReadModel):
         keyed.create_table(conn, f"{table}_projects", PROJECT_COLUMNS, ["project_id"])
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        project_events = [item for item in events if item.kind.startswith("Project.")]
+        project_events = [item for item in events if item.kind in FOLDED]  # the others change no obligation
         if not project_events:
             return
-        ids = list({item.originator_id for item in project_events})
+        ids = {item.originator_id.int: item.originator_id for item in project_events}  # UUIDs hash in Python
         columns, project_columns = list(COLUMNS), list(PROJECT_COLUMNS)
-        projects: dict[int, dict[str, Any]] = {}  # by the id's int: UUID hashes in Python
-        owed: dict[int, Obligations] = {pid.int: {} for pid in ids}  # each project's obligations by (kind, ref)
+        projects: dict[int, dict[str, Any]] = {}  # by the id's int
+        owed: dict[int, Obligations] = {pid: {} for pid in ids}  # each project's obligations by (kind, ref)
         loaded_owed: dict[tuple[int, str, int], dict[str, Any]] = {}
-        # The page's projects and their obligations in one query (obligations exist only for known projects).
+        # The page's projects and their obligations in one query (obligations exist only for known projects). Each
+        # project's obligations are looked up by the primary key's first column (LATERAL): a join the planner was
+        # free to choose read the whole table once per page (a hash join on a sequential scan), a cost growing with
+        # every project the log holds.
         select = composed(conn, ("deadlines.select", table), lambda: sql.SQL(
-            "SELECT {}, {} FROM {} p LEFT JOIN {} o USING (project_id) WHERE p.project_id = ANY(%b)").format(
+            "SELECT {}, {} FROM {} p LEFT JOIN LATERAL (SELECT * FROM {} o WHERE o.project_id = p.project_id) o "
+            "ON TRUE WHERE p.project_id = ANY(%b)").format(
             sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in project_columns),
             sql.SQL(", ").join(sql.SQL("o.{}").format(sql.Identifier(c)) for c in columns),
             sql.Identifier(f"{table}_projects"), sql.Identifier(table)))
         split = len(project_columns)
-        for values in conn.execute(select, (ids,), prepare=True).fetchall():
+        for values in conn.execute(select, (list(ids.values()),), prepare=True).fetchall():
             pid = values[0].int
             if pid not in projects:
                 projects[pid] = dict(zip(project_columns, values[:split], strict=True))
@@ -93,6 +97,12 @@ class Deadlines(ReadModel):
 
 
 Obligations = dict[tuple[str, int], dict[str, Any]]
+
+# The project events _fold reads (every other kind leaves every obligation as it was).
+FOLDED = frozenset(f"Project.{name}" for name in (
+    "Declared", "GoalsSubmitted", "BudgetApproved", "MonitoringReported", "SelfEvaluated", "DeviationDetected",
+    "CorrectiveActionOrdered", "DeadlineApproaching", "DeadlineMissed", "RectificationRequired",
+    "RectificationAccepted", "Closed", "ExAnteAssessed", "GoalsReviewed"))
 
 
 def _fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:

@@ -31,6 +31,12 @@ FACT_COLUMNS: dict[str, str] = {
 }
 
 
+# The project events fold_facts reads (every other kind leaves the facts as they were).
+FOLDED = frozenset(f"Project.{name}" for name in (
+    "Declared", "BudgetApproved", "SelfEvaluated", "ReEvaluated", "KeyEvaluationScored", "Disclosed", "Closed",
+    "ResultsApplied", "Admitted", "GoalsSubmitted", "ExAnteAssessed", "CorrectiveActionOrdered"))
+
+
 def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     name = item.kind.removeprefix("Project.")
     e = item.event

@@ -234,7 +234,8 @@ class ProjectStatus(ReadModel):
         if not project_events:
             return
         columns = list(COLUMNS)
-        loaded = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
+        ids = {item.originator_id.int: (item.originator_id,) for item in project_events}  # UUIDs hash in Python
+        loaded = keyed.load(conn, table, columns, ["project_id"], ids.values())
         rows = {key[0].int: row for key, row in loaded.items()}  # by the id's int: UUID hashes in Python
         for item in project_events:
             pid = item.originator_id.int

@@ -3,6 +3,7 @@ self-evaluation coverage, and who is commended (表彰, first) or summoned to in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from psycopg import sql
 
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, composed
-from projections.facts import FACT_COLUMNS, GRADE_POINTS, fold_facts
+from projections.facts import FACT_COLUMNS, FOLDED, GRADE_POINTS, fold_facts
 from projections.keyed import Row
 
 COLUMNS: dict[str, str] = {
@@ -130,18 +131,35 @@ class DepartmentRanking(ReadModel):
 def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> list[tuple[Row | None, Row]]:
     """Fold project events into a facts side table; return the facts of each project they changed, before (None
     for a project new in the page) and after."""
-    project_events = [item for item in events if item.kind.startswith("Project.")]
+    project_events = [item for item in events if item.kind in FOLDED]  # the others change no fact
     if not project_events:
         return []
     columns = list(FACT_COLUMNS)
-    loaded = keyed.load(conn, table, columns, ["project_id"], [(item.originator_id,) for item in project_events])
-    rows = {key[0].int: row for key, row in loaded.items()}  # by the id's int: UUID hashes in Python
-    before = {pid: dict(row) for pid, row in rows.items()}
+    ids = {item.originator_id.int: (item.originator_id,) for item in project_events}  # UUIDs hash in Python
+    loaded = keyed.load(conn, table, columns, ["project_id"], ids.values())
+    changes = _folded_facts(project_events, {key[0].int: row for key, row in loaded.items()})
+    keyed.store(conn, table, columns, ["project_id"], (row for _, row in changes))  # only the facts that changed
+    return changes
+
+
+# department_ranking and coverage keep the same facts, each in a table of its own (facts.py); in a page the runner
+# applies both to the same events, from the same rows when both stand at the same position: the second takes the
+# first's result instead of folding the events again (the rows are compared; the changes are only read).
+_last_folded = threading.local()
+
+
+def _folded_facts(project_events: Sequence[LogEvent], before: dict[int, Row]) -> list[tuple[Row | None, Row]]:
+    """The facts ``project_events`` change, from ``before`` (by the project id's int): (before or None, after)."""
+    span = (project_events[0].leaf_index, project_events[-1].leaf_index, len(project_events))
+    last = getattr(_last_folded, "value", None)
+    if last is not None and last[0] == span and last[1] == before:
+        return last[2]  # type: ignore[no-any-return]
+    rows = {pid: dict(row) for pid, row in before.items()}
     for item in project_events:
         pid = item.originator_id.int
         folded = fold_facts(rows.get(pid), item)
         if folded is not None:
             rows[pid] = folded
     changes = [(before.get(pid), row) for pid, row in rows.items() if before.get(pid) != row]
-    keyed.store(conn, table, columns, ["project_id"], (row for _, row in changes))  # only the facts that changed
+    _last_folded.value = (span, before, changes)
     return changes

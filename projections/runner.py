@@ -2,35 +2,45 @@
 
 Why not eventsourcing's ``ProjectionRunner``: it applies one event per transaction (about 1,000 events/s on
 these machines) and tracks the library's ``notification_id``, which may have gaps; the ledger's public position
-is the dense ``leaf_index``. This runner applies a page of events (default 2,000) to every read model in one
+is the dense ``leaf_index``. This runner applies a page of events (default 10,000) to its read models in one
 transaction, together with their positions in ``projection_positions``, so a crash at any instant loses or
 repeats nothing: the rows and the position commit together. The positions are row-locked for the page, so two
 workers never apply the same page. New events wake it through PostgreSQL LISTEN/NOTIFY (the recorder notifies
 the ``ledger_events`` channel on every append).
+
+The read models go in lanes, each with a connection of its own and a transaction per page: those that read the
+events' fields (decoded once per page, shared), and those PostgreSQL builds from the log's rows alone (the trail,
+``reads_events = False``), which follow in a thread of their own. The server then builds the trail while Python
+folds the others: on two cores the two overlap. Each read model keeps its own position, so the lanes need not
+be at the same one; exactly-once holds per read model, as it always did.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import TracebackType
 
+import msgspec
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
+from psycopg.types.json import set_json_loads
 
-from projections.base import EVENTS, Conn, Fields, LogEvent, ReadModel, composed
+from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed, log_events
 
 logger = logging.getLogger(__name__)
 
 POSITIONS = "projection_positions"
 CHANNEL = "ledger_events"
-PAGE = 2_000
+PAGE = 10_000  # events per transaction when catching up: see the README, Performance
 INTERVAL = 0.05  # seconds between the starts of two pages while following (see Runner.run)
 
 
@@ -52,9 +62,19 @@ class Runner:
         self.models = list(models)
         self.page = page
         self.interval = interval
+        # Read models applied together, a page per transaction, each lane on its own connection (see above).
+        self.lanes = [lane for lane in ([model for model in self.models if model.reads_events],
+                                        [model for model in self.models if not model.reads_events]) if lane]
 
     def _connect(self) -> Conn:
-        return psycopg.connect(self.database_url, row_factory=tuple_row)
+        """A connection whose session time zone is UTC: psycopg then builds each row's recorded_at without a time zone
+        database lookup (a third of the time reading a page took). Instants are the same in any zone; the digests'
+        text of them becomes the same whatever the server's TimeZone. JSON columns are decoded by msgspec."""
+        conn = psycopg.connect(self.database_url, row_factory=tuple_row, autocommit=True)
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.autocommit = False
+        set_json_loads(msgspec.json.decode, conn)  # the jsonb columns read back (project_status' rectifications…)
+        return conn
 
     # ------------------------------------------------------------ set-up
 
@@ -105,52 +125,77 @@ class Runner:
         return [ProjectionStatus(model.name, int(rows.get(model.name, 0)), head) for model in self.models]
 
     def read_events(self, conn: Conn, start: int, limit: int) -> list[LogEvent]:
-        """The next ``limit`` events from leaf ``start``, each decoded once into light :class:`Fields`."""
+        """The next ``limit`` events from leaf ``start``, each with the :class:`EventFields` the read models read."""
         query = composed(conn, ("runner.read",), lambda: sql.SQL(
-            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state FROM {} "
+            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
             "WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS)))
         # binary: no hex to decode, no timestamps to parse from text
         rows = conn.execute(query, (start, limit), binary=True, prepare=True).fetchall()
-        loads = json.loads
-        return [LogEvent(index, recorded, oid, version, topic, Fields(loads(state)))
-                for index, recorded, oid, version, topic, state in rows]
+        return log_events(rows)
 
-    def apply_page(self, conn: Conn) -> int:
-        """Apply the next page to every read model behind the log; return how many events were read."""
-        with _cyclic_gc_paused():  # until the page's objects are freed, when _apply_next_page returns
-            return self._apply_next_page(conn)
+    def count_events(self, conn: Conn, start: int, limit: int) -> int:
+        """How many of the ``limit`` leaves from ``start`` the log holds: a page for read models that read no fields.
+        Leaf indexes are dense and committed in order (assigned under the log's lock), so the last one tells."""
+        query = composed(conn, ("runner.count",), lambda: sql.SQL(
+            "SELECT max(leaf_index) FROM {} WHERE leaf_index >= %s AND leaf_index < %s").format(
+            sql.Identifier(EVENTS)))
+        row = conn.execute(query, (start, start + limit), prepare=True).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0]) - start + 1
 
-    def _apply_next_page(self, conn: Conn) -> int:
-        names = [model.name for model in self.models]
+    def apply_page(self, conn: Conn, models: Sequence[ReadModel] | None = None) -> int:
+        """Apply the next page to ``models`` (default: every read model) in one transaction on ``conn``, from the
+        lowest of their positions; return how many events the page held."""
+        models = self.models if models is None else models
+        if any(model.reads_events for model in models):
+            with _cyclic_gc_paused():  # until the page's objects are freed, when _apply_next_page returns
+                return self._apply_next_page(conn, models)
+        return self._apply_next_page(conn, models)
+
+    def _apply_next_page(self, conn: Conn, models: Sequence[ReadModel]) -> int:
+        names = [model.name for model in models]
         with conn.transaction():
             lock = composed(conn, ("runner.lock",), lambda: sql.SQL(
                 "SELECT name, position FROM {} WHERE name = ANY(%s) ORDER BY name FOR UPDATE").format(
                 sql.Identifier(POSITIONS)))
             positions: dict[str, int] = dict(conn.execute(lock, (names,), prepare=True).fetchall())
             start = min(int(positions.get(name, 0)) for name in names)
-            events = self.read_events(conn, start, self.page)
-            if not events:
+            events, count = self._read_page(conn, models, start)
+            if not count:
                 return 0
-            end = events[-1].leaf_index + 1
-            for model in self.models:
+            end = events[-1].leaf_index + 1 if events else start + count
+            for model in models:
                 position = int(positions.get(model.name, 0))
-                todo = events[position - start:] if position > start else events
-                if todo:
-                    model.apply(conn, model.name, todo)
+                if position >= end:
+                    continue  # ahead of this page (rebuilt meanwhile): nothing in it is new to this one
+                if events is not None and model.reads_events:
+                    model.apply(conn, model.name, events[bisect_left(events, position, key=_leaf_index):])
+                else:
+                    model.apply_range(conn, model.name, position, end - 1)
+            # Every model now stands at the page's end, except one that was already beyond it.
             advance = composed(conn, ("runner.advance",), lambda: sql.SQL(
-                "UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = ANY(%s)").format(
-                sql.Identifier(POSITIONS)))
-            conn.execute(advance, (end, names), prepare=True)
-            return len(events)
+                "UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = ANY(%s) AND position < %s"
+            ).format(sql.Identifier(POSITIONS)))
+            conn.execute(advance, (end, names, end), prepare=True)
+            return count
+
+    def _read_page(self, conn: Conn, models: Sequence[ReadModel], start: int) -> tuple[list[LogEvent] | None, int]:
+        """The page from ``start``: its events if one of ``models`` reads them (else None), and how many it holds."""
+        if any(model.reads_events for model in models):
+            events = self.read_events(conn, start, self.page)
+            return events, len(events)
+        return None, self.count_events(conn, start, self.page)
 
     def catch_up(self, conn: Conn | None = None) -> int:
-        """Apply pages until the read models reach the log's head; return the events applied."""
-        if conn is None:
-            with self._connect() as own:
-                return self.catch_up(own)
+        """Apply pages until every read model reaches the log's head; return the events read by the lane that read
+        the most. Each lane catches up on a connection of its own, beside the others (``conn``: the first lane's)."""
+        with Lanes(self, conn) as lanes:
+            return lanes.catch_up()
+
+    def catch_up_models(self, conn: Conn, models: Sequence[ReadModel]) -> int:
+        """Apply pages to ``models``, together, until they reach the log's head; return the events applied."""
         total = 0
         while True:
-            applied = self.apply_page(conn)
+            applied = self.apply_page(conn, models)
             total += applied
             if applied < self.page:
                 return total
@@ -158,7 +203,7 @@ class Runner:
     def run(self, stop: threading.Event, *, idle_timeout: float = 1.0) -> None:
         """Follow the log until ``stop`` is set: catch up, then sleep until the recorder notifies.
 
-        One connection for all the catching up: a new one per notification (one per append, when busy) cost
+        The same connections for all the catching up: a new one per notification (one per append, when busy) cost
         PostgreSQL a backend each, and the appends waited for the CPU that took. Pages start at most every
         ``interval`` seconds: what is appended meanwhile waits for the next page, so under load each page carries
         many events (a page of one event cost about as much as a page of a hundred), while an event alone is
@@ -166,27 +211,27 @@ class Runner:
         """
         with psycopg.connect(self.database_url, autocommit=True) as listener:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-            conn: Conn | None = None
+            lanes: Lanes | None = None
             try:
                 while not stop.is_set():
                     began = time.monotonic()
                     try:
-                        if conn is None or conn.closed:
-                            conn = self._connect()
-                        self.catch_up(conn)
+                        if lanes is None:
+                            lanes = Lanes(self, None)
+                        lanes.catch_up()
                     except psycopg.OperationalError:
                         logger.exception("projection page failed; retrying")
-                        if conn is not None:
-                            conn.close()
-                        conn = None
+                        if lanes is not None:
+                            lanes.close()
+                        lanes = None
                         stop.wait(1.0)
                         continue
                     for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
                         pass
                     stop.wait(self.interval - (time.monotonic() - began))
             finally:
-                if conn is not None:
-                    conn.close()
+                if lanes is not None:
+                    lanes.close()
 
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until every read model has applied leaf ``position``."""
@@ -219,19 +264,16 @@ class Runner:
                 model.create(conn, building)
             position = 0
             while True:  # the bulk of the rebuild, without blocking the live runner
-                with _cyclic_gc_paused():
-                    applied, position = self._rebuild_page(conn, model, building, position)
+                applied, position = self._rebuild_page(conn, model, building, position)
                 if applied < self.page:
                     break
             with conn.transaction():
                 conn.execute(sql.SQL("SELECT position FROM {} WHERE name = %s FOR UPDATE").format(
                     sql.Identifier(POSITIONS)), (model.name,))
                 while True:
-                    events = self.read_events(conn, position, self.page)
-                    if not events:
+                    applied, position = self._rebuild_page(conn, model, building, position, transaction=False)
+                    if not applied:
                         break
-                    model.apply(conn, building, events)
-                    position = events[-1].leaf_index + 1
                 for live, new in zip(model.tables(model.name), model.tables(building), strict=True):
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(live)))
                     conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(new),
@@ -243,17 +285,26 @@ class Runner:
                                      "WHERE name = %s").format(sql.Identifier(POSITIONS)), (position, model.name))
             return model.digest(conn, model.name)
 
-    def _rebuild_page(self, conn: Conn, model: ReadModel, building: str, position: int) -> tuple[int, int]:
-        """Apply the page from ``position`` to the table being built; return the events and the next position."""
-        with conn.transaction():
-            events = self.read_events(conn, position, self.page)
+    def _rebuild_page(self, conn: Conn, model: ReadModel, building: str, position: int, *,
+                      transaction: bool = True) -> tuple[int, int]:
+        """Apply the page from ``position`` to the table being built (in a transaction of its own unless told
+        otherwise); return the events and the next position."""
+        with conn.transaction() if transaction else _nothing(), _cyclic_gc_paused():
+            events, count = self._read_page(conn, [model], position)
             if events:
                 model.apply(conn, building, events)
-        return len(events), (events[-1].leaf_index + 1 if events else position)
+                return count, events[-1].leaf_index + 1
+            if count:
+                model.apply_range(conn, building, position, position + count - 1)
+        return count, position + count
 
     def digest(self, model: ReadModel) -> str:
         with self._connect() as conn:
             return model.digest(conn, model.name)
+
+
+def _leaf_index(item: LogEvent) -> int:
+    return item.leaf_index
 
 
 def _building(model: ReadModel) -> str:
@@ -282,19 +333,88 @@ def _adopt_indexes(conn: Conn, table: str, built_as: str, name: str) -> None:
                                                                      sql.Identifier(renamed)))
 
 
+class Lanes:
+    """The runner's lanes, each with a connection: the first on the caller's connection (if it gives one), the others
+    on connections of their own, each caught up by a thread of its own. Kept for one catch-up, or for as long as a
+    follower runs (the connections and the thread are reused)."""
+
+    def __init__(self, runner: Runner, conn: Conn | None) -> None:
+        self.runner = runner
+        self.conns: list[Conn | None] = [conn, *(None for _ in runner.lanes[1:])]
+        self.owned = [conn is None, *(True for _ in runner.lanes[1:])]
+        self.pool = ThreadPoolExecutor(len(runner.lanes) - 1, "projection-lane") if len(runner.lanes) > 1 else None
+
+    def __enter__(self) -> Lanes:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def _catch_up(self, lane: int) -> int:
+        conn = self.conns[lane]
+        if conn is None or conn.closed:
+            conn = self.conns[lane] = self.runner._connect()
+        return self.runner.catch_up_models(conn, self.runner.lanes[lane])
+
+    def catch_up(self) -> int:
+        """Every lane caught up, the first in this thread; the events read by the lane that read the most."""
+        if not self.runner.lanes:
+            return 0
+        futures = [self.pool.submit(self._catch_up, lane) for lane in range(1, len(self.conns))] if self.pool else []
+        applied: list[int] = []
+        errors: list[BaseException] = []
+        try:
+            applied.append(self._catch_up(0))
+        except BaseException as error:
+            errors.append(error)
+        for future in futures:  # wait for each, whatever happened to the others
+            try:
+                applied.append(future.result())
+            except BaseException as error:
+                errors.append(error)
+        if errors:
+            raise errors[0]
+        return max(applied)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        for conn, owned in zip(self.conns, self.owned, strict=True):
+            if owned and conn is not None:
+                conn.close()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+_gc_pauses = 0  # pages being read or applied now, in any thread
+_gc_was_enabled = False
+_gc_lock = threading.Lock()
+
+
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a page is applied, and resume it after (if it was on).
+    """Pause Python's cyclic garbage collector while a page is read and applied, and resume it (if it was on) once
+    no thread is reading or applying one (a rebuild and a follower may share a process).
 
-    A page decodes thousands of JSON objects; the collections they triggered cost about 12 µs of CPU per event
+    A page decodes thousands of objects; the collections they triggered cost about 12 µs of CPU per event
     (a fifth of the catch-up, bench_projections). They form no cycles: reference counting frees them as soon as
     the page is done, so nothing accumulates while the collector waits. Resume only once they are freed, or the
     first allocation after would make the collector walk them all.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()

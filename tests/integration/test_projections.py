@@ -12,12 +12,19 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.projection import Projection
 
-from api.demo import run_demo
+from api.demo import LIBRARY, run_demo
 from ledger.application import Ledger
+from ledger.rules import DEFAULT_PARAMETERS
+from ledger.transcodings import ledger_mapper
+from projections.base import EventFields
 from projections.catalog import read_model, read_models
 from projections.deadlines import flags_query
 from projections.runner import Runner
+from projections.tracking import APPLICATION, LeafTracking, tracked_events
+from projections.trail import EVENT_NAMES_ZH
 from tests.conftest import FINANCE, act
 
 pytestmark = pytest.mark.db
@@ -49,6 +56,111 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
     assert coverage == (8, 6, Decimal("75.00"), Decimal("60.00"), 31, Decimal("100.00"), 4, Decimal("12.90"))
     assert standings == {"commended": "教育局", "interview": "文体旅游广电局"}
     assert [(row[1], row[3]) for row in missed] == [("rectification", "NY-01")]
+
+
+TRICKY_REASON = "评价结果不实：\"引号\"、\\反斜杠\\\n换行\t制表 🚩 \\u0041 {\"_type_\": 1}"
+
+
+def every_kind_of_event(ledger: Ledger) -> None:
+    """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
+    revised and retired, a new ruleset."""
+    run_demo(ledger)
+    ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
+    agency = "某咨询评估有限公司"
+    ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")
+    ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", "伪造问卷 \"样本\"\n\\ 🚩")
+    ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
+    ledger.lift_blacklisting(act(FINANCE, date(2022, 7, 1), "申诉成立"), agency)
+    code, definition = next(iter(LIBRARY.items()))
+    ledger.revise_indicator(act(FINANCE, date(2022, 7, 2)), code, {**definition, "standard": "修订后的标准"})
+    ledger.retire_indicator(act(FINANCE, date(2022, 7, 3)), code)
+    ledger.adopt_ruleset(act(FINANCE, date(2022, 7, 4), "提前提醒"), 2,
+                         {**DEFAULT_PARAMETERS.to_dict(), "deadline_warning_days": 10})
+
+
+def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger,
+                                                                          database_url: str) -> None:
+    """The runner decodes only the fields the read models read (``EventFields``, with msgspec); each equals the
+    domain event's own attribute as the application decodes it (eventsourcing's Mapper), for every kind of event."""
+    every_kind_of_event(ledger)
+    mapper = ledger_mapper()
+    fields = [name.removesuffix("_") for name in EventFields.__struct_fields__]  # transcoded ones: their property
+    with psycopg.connect(database_url) as conn:
+        events = Runner(database_url, []).read_events(conn, 0, ledger.head())  # type: ignore[arg-type]
+        stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
+                              "ORDER BY leaf_index").fetchall()
+    assert len(events) == len(stored) == ledger.head()
+    kinds: set[str] = set()
+    compared = 0
+    for item, (oid, version, topic, state) in zip(events, stored, strict=True):
+        domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+        kinds.add(item.kind)
+        for name in fields:
+            expected = getattr(domain, name, None)
+            value = getattr(item.event, name)
+            assert value == expected, (item.leaf_index, item.kind, name, value, expected)
+            assert type(value) is type(expected), (item.leaf_index, item.kind, name, value, expected)
+            compared += expected is not None
+    assert kinds == set(EVENT_NAMES_ZH)  # every kind of event the ledger records
+    assert compared > 3 * len(events)
+
+
+def test_the_trail_holds_each_events_reason_and_evidence_as_recorded(ledger: Ledger, database_url: str) -> None:
+    """PostgreSQL reads the trail's reason and evidence out of the stored JSON itself: escapes, quotes, newlines,
+    backslashes and characters outside the BMP come out as the application recorded them."""
+    every_kind_of_event(ledger)
+    runner = Runner(database_url, read_models(), page=50)
+    runner.setup()
+    runner.catch_up()
+    mapper = ledger_mapper()
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
+                              "ORDER BY leaf_index").fetchall()
+        trail = conn.execute("SELECT object_type, event_type, event_type_zh, reason, evidence, effective_on, "
+                             "principal_id, principal_role, organisation FROM accountability_trail "
+                             "ORDER BY leaf_index").fetchall()
+    expected = []
+    for oid, version, topic, state in stored:
+        domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+        kind = topic.rsplit(":", 1)[-1]
+        principal = domain.principal
+        expected.append((kind.split(".")[0], kind, EVENT_NAMES_ZH[kind], domain.reason, list(domain.evidence),
+                         domain.effective_on, principal.id, principal.role, principal.organisation))
+    assert trail == expected
+    assert ("Agency.Blacklisted", TRICKY_REASON, ["ab" * 32, "cd" * 32]) in [(row[1], *row[3:5]) for row in trail]
+
+
+def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transaction(ledger: Ledger,
+                                                                                    database_url: str) -> None:
+    """``process_event(domain_event, tracking)``, the library's Projection interface, applies one event in a transaction
+    with the read model's position (tracked by leaf index in projection_positions): event by event it builds the same
+    tables as the runner's pages; an event delivered again is skipped, one beyond the next leaf refused."""
+    every_kind_of_event(ledger)
+    runner = Runner(database_url, read_models())
+    runner.setup()
+    models = [type(model)(LeafTracking(database_url, model.name)) for model in read_models()]
+    assert all(isinstance(model, Projection) for model in models)
+    delivered = list(tracked_events(database_url))
+    assert [tracking.notification_id for _, tracking in delivered] == list(range(ledger.head()))
+    for domain_event, tracking in delivered:
+        for model in models:
+            model.process_event(domain_event, tracking)
+    assert all(model.view.max_tracking_id(APPLICATION) == ledger.head() - 1 for model in models)
+    digests = {model.name: runner.digest(model) for model in models}
+    for model in models:
+        model.process_event(*delivered[100])  # again: skipped
+        assert runner.digest(model) == digests[model.name]
+        assert runner.rebuild(model) == digests[model.name], model.name  # the runner's pages, from zero
+    written = ledger.register_department(act(FINANCE, date(2022, 8, 1)), "新设部门")
+    (domain_event, tracking), = tracked_events(database_url, written.position)
+    with pytest.raises(ValueError, match="would skip"):
+        models[0].process_event(domain_event, Tracking(APPLICATION, written.position + 1))
+    with pytest.raises(IntegrityError):
+        models[0].view.insert_tracking(Tracking(APPLICATION, written.position - 1))
+    models[0].process_event(domain_event, tracking)
+    assert models[0].view.max_tracking_id(APPLICATION) == written.position
+    for model in models:
+        model.view.close()
 
 
 def test_read_your_writes(ledger: Ledger, database_url: str) -> None:
@@ -209,6 +321,32 @@ def test_counters_are_backfilled_for_tables_built_before_them(ledger: Ledger, da
         model = read_model(name)
         incremental = runner.digest(model)
         assert runner.rebuild(model) == incremental, name
+
+@pytest.mark.parametrize("together", [False, True], ids=["lanes", "one-transaction"])
+@pytest.mark.parametrize("rebuilt", ["accountability_trail", "department_ranking"])
+def test_a_read_model_rebuilt_ahead_of_the_others_is_not_applied_again(ledger: Ledger, database_url: str,
+                                                                      rebuilt: str, together: bool) -> None:
+    """A rebuild leaves its read model at the log's head while the others may be pages behind (the worker was down):
+    catching them up must leave it where it is, not move it back to the end of their page and apply it again (the
+    trail then failed on its primary key for ever). Whether each lane has its transaction or all models share one."""
+    runner = Runner(database_url, read_models(), page=7)
+    runner.setup()
+    ledger.register_department(act(FINANCE, date(2020, 8, 1)), "先登记的部门")
+    runner.catch_up()
+    run_demo(ledger)  # hundreds of events the read models have not applied
+    runner.rebuild(read_model(rebuilt))
+    positions = {status.name: status.position for status in runner.status()}
+    assert positions[rebuilt] == ledger.head() > max(p for name, p in positions.items() if name != rebuilt) + 7
+    if together:
+        with psycopg.connect(database_url) as conn:
+            runner.catch_up_models(conn, runner.models)  # type: ignore[arg-type]
+    else:
+        runner.catch_up()
+    assert all(status.lag == 0 for status in runner.status())
+    for model in read_models():
+        incremental = runner.digest(model)
+        assert runner.rebuild(model) == incremental, model.name
+
 
 def test_unknown_projection_is_refused() -> None:
     with pytest.raises(KeyError, match="no read model"):
