@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import tuple_row
 
 from ledger import rules
 from ledger.base import LedgerAggregate
@@ -341,25 +342,25 @@ class Ledger(Application[UUID]):
             return
         table = self.log_recorder.events_table_name
         with self._refresh_lock:
-            with self.log_recorder.datastore.transaction(commit=False) as curs:
+            # One statement on an autocommit connection: a round trip, where a transaction took three.
+            with self.log_recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
                 if self._seen is None:
-                    curs.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {table}")  # noqa: S608
-                    row = curs.fetchone()
-                    self._seen = int(row["size"]) if row else 0
-                    rows = []
+                    row = curs.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {table}").fetchone()  # noqa: S608
+                    self._seen = int(row[0]) if row else 0
+                    rows: list[tuple[Any, ...]] = []
                 else:
-                    curs.execute(f"SELECT leaf_index, originator_id, originator_version FROM {table} "  # noqa: S608
-                                 "WHERE leaf_index >= %s ORDER BY leaf_index", (self._seen,), prepare=True)
-                    rows = curs.fetchall()
-            for row in rows:
+                    rows = curs.execute(f"SELECT leaf_index, originator_id, originator_version FROM {table} "  # noqa: S608
+                                        "WHERE leaf_index >= %s ORDER BY leaf_index", (self._seen,), prepare=True,
+                                        binary=True).fetchall()
+            for _, originator_id, version in rows:
                 try:
-                    cached = cache.get(row["originator_id"])
+                    cached = cache.get(originator_id)
                 except KeyError:
                     continue
-                if cached.version < row["originator_version"]:
-                    self._evict(row["originator_id"])
+                if cached.version < version:
+                    self._evict(originator_id)
             if rows:
-                self._seen = int(rows[-1]["leaf_index"]) + 1
+                self._seen = int(rows[-1][0]) + 1
 
     def _read(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None) -> A:
         """A private copy of an aggregate, safe to keep or change without touching the cache."""
