@@ -132,6 +132,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
                 app.state.ledger.close()
 
     app = FastAPI(
+        telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
         title="Jixiao Ledger 绩效账本",
         summary="Event-sourced, tamper-evident audit ledger for budget performance management.",
         description=DESCRIPTION,

@@ -41,11 +41,14 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     print(f"Jixiao Ledger on {base}  —  OpenAPI docs: {base}/docs", flush=True)
     print(f"Database: {display_url(url)}", flush=True)
     print(f"Checkpoints signed by: {signing_key(settings).verifier.to_string()}", flush=True)
+    # The access log only at info or debug: uvicorn builds each line's arguments before its logger looks at the level.
+    access_log = settings.log_level in ("info", "debug")
     if settings.workers > 1:  # each worker process builds its own app from the same environment
         uvicorn.run("api.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level=settings.log_level)
+                    workers=settings.workers, log_level=settings.log_level, access_log=access_log)
     else:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                    access_log=access_log)
     return 0
 
 

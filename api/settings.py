@@ -53,6 +53,9 @@ class Settings(BaseSettings):
                          "log too, but only one applies a page at a time.")
     log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$",
                            description="uvicorn's log level (info logs every request)")
+    otel: bool = Field(default=False, description="FastAPI's native OpenTelemetry: request spans, metrics and logs "
+                       "to the process's globally configured providers (off: not even looked for on each request; "
+                       "/metrics serves Prometheus either way).")
     run_dispatcher: bool = Field(default=True, description="Deliver webhooks inside the service (false: run "
                                  "`jixiao dispatcher` as its own process).")
     webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="Failed attempts at one event before "
