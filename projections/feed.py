@@ -87,12 +87,15 @@ def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
     return sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")"), params
 
 
-def _page_query(after: int | None, where: FeedFilter, with_state: bool, *,
+def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bool, *,
                 as_bytes: bool = False) -> tuple[sql.Composed, list[Any], int, int]:
     """The page's SELECT (position, type, the event as JSON text — or UTF-8 bytes; LIMIT left as the last
     parameter), its parameters, and the window it scans: positions after ``start`` up to ``window_end``."""
     start = -1 if after is None else after
-    window_end = start + SCAN_WINDOW
+    # Positions are dense, so an unfiltered page is exactly the next ``limit`` positions: the range says so, and no
+    # plan — whatever the table's statistics — reads more rows than the page holds. A filtered page scans a window.
+    filtered = bool(where.types) or where.public_only or where.objects is not None
+    window_end = start + (SCAN_WINDOW if filtered else limit)
     conditions: list[sql.Composable] = [sql.SQL("leaf_index > %s"), sql.SQL("leaf_index <= %s")]
     params: list[Any] = [start, window_end]
     if where.types:
@@ -146,7 +149,7 @@ def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilt
     leaf hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log.
     """
     head = _head(conn)
-    query, params, start, window_end = _page_query(after, where, with_state)
+    query, params, start, window_end = _page_query(after, limit, where, with_state)
     rows = conn.execute(query, [*params, limit]).fetchall()
     events = [FeedEvent(int(position), kind, text) for position, kind, text in rows]
     return FeedPage(events, _scanned(start, window_end, head, len(rows), events[-1].position if events else None,
@@ -162,7 +165,7 @@ def read_json(conn: Conn, after: int | None, limit: int, where: FeedFilter = Fee
     in Python — not even decoding text and encoding it again (about half of a page's time when each event was a
     row of its own text, bench_subscriptions).
     """
-    query, params, start, window_end = _page_query(after, where, with_state, as_bytes=True)
+    query, params, start, window_end = _page_query(after, limit, where, with_state, as_bytes=True)
     # The head in the same statement, so in the same snapshot as the rows: every position below it is visible.
     joined = sql.SQL("SELECT (SELECT coalesce(max(leaf_index) + 1, 0) FROM {}), count(*), max(leaf_index), "
                      "coalesce(string_agg(json, '\\x2c'::bytea ORDER BY leaf_index), ''::bytea) FROM ({}) AS page"
