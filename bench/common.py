@@ -301,5 +301,6 @@ class BareApplication(Application[UUID]):
 
 
 def bare_application(url: str) -> BareApplication:
-    """On the same database and with the same environment (pool, cache) as the ledger."""
-    return BareApplication(env=environment_for(url))
+    """On the same database and with the same pool and cache as the ledger; its cache fast-forwards, as the library's
+    does unless told otherwise (the ledger reads the log's tail instead)."""
+    return BareApplication(env={**environment_for(url), "AGGREGATE_CACHE_FASTFORWARD": "y"})
