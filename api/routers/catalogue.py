@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 
 from api.auth import Reader
 from api.body import LedgerRoute
-from api.commands import CommandDep, run
+from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep
 from api.problems import COMMAND_PROBLEMS, documented
 from api.routers.history import plain
@@ -40,21 +40,24 @@ def list_indicators(ledger: LedgerDep, principal: Reader, response: Response) ->
     return {code: plain(definition) for code, definition in sorted(library.indicators.items())}
 
 
-@indicators.post("", status_code=201, responses=COMMAND_PROBLEMS)
+@indicators.post("", status_code=201, responses=COMMAND_PROBLEMS,
+                 openapi_extra=COMMAND_OPENAPI)
 async def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandResult:
     """新增指标 by finance: a common or industry core indicator with its standard."""
     return await run(ctx, body, lambda act: ctx.ledger.define_indicator(act, body.code, _definition(body.definition)),
                      location=lambda w: f"/indicators/{body.code}")
 
 
-@indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS)
+@indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS,
+                 openapi_extra=COMMAND_OPENAPI)
 async def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: CommandDep) -> CommandResult:
     """修订指标 by finance: a new version of the definition (goals that cite the old one keep it)."""
     return await run(ctx, body, lambda act: ctx.ledger.revise_indicator(act, code, _definition(body.definition)),
                      location=lambda w: f"/indicators/{code}")
 
 
-@indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS)
+@indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS,
+                 openapi_extra=COMMAND_OPENAPI)
 async def retire_indicator(code: IndicatorCode, body: IndicatorRetirement, ctx: CommandDep) -> CommandResult:
     """停用指标 by finance."""
     return await run(ctx, body, lambda act: ctx.ledger.retire_indicator(act, code))
@@ -73,14 +76,16 @@ def list_rulesets(ledger: LedgerDep, principal: Reader, response: Response) -> d
     return {"current_version": ruleset.current_version, "versions": plain(ruleset.versions)}
 
 
-@rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS)
+@rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS,
+               openapi_extra=COMMAND_OPENAPI)
 async def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult:
     """采用新规则集 by finance: the next version, from the defaults plus the given changes, with a reason."""
     return await run(ctx, body, lambda act: ctx.ledger.adopt_ruleset(act, body.version, body.parameters),
                      location=lambda w: "/rulesets")
 
 
-@samples.post("", status_code=201, responses=COMMAND_PROBLEMS)
+@samples.post("", status_code=201, responses=COMMAND_PROBLEMS,
+              openapi_extra=COMMAND_OPENAPI)
 async def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
     """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects, reproducibly."""
     return await run(ctx, body, lambda act: ctx.ledger.draw_re_evaluation_sample(act, body.fiscal_year, seed=body.seed,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import PrincipalDep, Reader
 from api.body import LedgerRoute
-from api.commands import CommandDep, run
+from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep, ReadConn
 from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS
 from api.schemas import (
@@ -54,7 +54,8 @@ def _agency_name(ledger: Ledger, agency_id: UUID) -> str:
 # ------------------------------------------------------------------------------------------------ departments
 
 
-@departments.post("", status_code=201, responses=COMMAND_PROBLEMS)
+@departments.post("", status_code=201, responses=COMMAND_PROBLEMS,
+                  openapi_extra=COMMAND_OPENAPI)
 async def register_department(body: DepartmentCreate, ctx: CommandDep) -> CommandResult:
     """部门登记 by finance (or an administrator): the name is stored exactly as given."""
     return await run(ctx, body, lambda act: ctx.ledger.register_department(act, body.name),
@@ -74,14 +75,16 @@ def department_ranking(conn: ReadConn, principal: Reader,
     return [RankingRow.model_validate(row) for row in queries.ranking(conn, fiscal_year)]
 
 
-@departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS)
+@departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS,
+                  openapi_extra=COMMAND_OPENAPI)
 async def set_overall_goals(department_id: UUID, body: OverallGoals, ctx: CommandDep) -> CommandResult:
     """部门整体绩效目标 for a year, by the department itself or finance."""
     return await run(ctx, body, lambda act: ctx.ledger.set_overall_goals(
         act, _department_name(ctx.ledger, department_id), body.fiscal_year, list(body.goals)))
 
 
-@departments.post("/{department_id}/assessments", responses=COMMAND_PROBLEMS)
+@departments.post("/{department_id}/assessments", responses=COMMAND_PROBLEMS,
+                  openapi_extra=COMMAND_OPENAPI)
 async def assess_department(department_id: UUID, body: DepartmentAssessment, ctx: CommandDep) -> CommandResult:
     """综合绩效考评 by finance: six dimensions, the total is their mean."""
     return await run(ctx, body, lambda act: ctx.ledger.assess_department(
@@ -91,7 +94,8 @@ async def assess_department(department_id: UUID, body: DepartmentAssessment, ctx
 # --------------------------------------------------------------------------------------------------- agencies
 
 
-@agencies.post("", status_code=201, responses=COMMAND_PROBLEMS)
+@agencies.post("", status_code=201, responses=COMMAND_PROBLEMS,
+               openapi_extra=COMMAND_OPENAPI)
 async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
     """第三方机构登记 by finance, with credentials and any affiliation to a department."""
     return await run(ctx, body, lambda act: ctx.ledger.register_agency(act, body.name, body.credentials,
@@ -105,7 +109,8 @@ def list_agencies(conn: ReadConn, principal: Reader) -> list[Directory]:
     return [Directory.model_validate(row) for row in queries.agencies(conn)]
 
 
-@agencies.post("/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS)
+@agencies.post("/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS,
+               openapi_extra=COMMAND_OPENAPI)
 async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: CommandDep) -> CommandResult:
     """质量评价 of one engagement, by finance."""
     return await run(ctx, body, lambda act: ctx.ledger.review_agency_quality(
@@ -113,7 +118,8 @@ async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: Comma
                      location=lambda w: f"/objects/{agency_id}/history")
 
 
-@agencies.post("/{agency_id}/misconduct", status_code=201, responses=COMMAND_PROBLEMS)
+@agencies.post("/{agency_id}/misconduct", status_code=201, responses=COMMAND_PROBLEMS,
+               openapi_extra=COMMAND_OPENAPI)
 async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: CommandDep) -> CommandResult:
     """失信行为 recorded by finance, with its evidence: falsification, untrue results, other."""
     return await run(ctx, body, lambda act: ctx.ledger.record_misconduct(
@@ -121,7 +127,8 @@ async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: Comman
                      location=lambda w: f"/objects/{agency_id}/history")
 
 
-@agencies.post("/{agency_id}/blacklisting", status_code=201, responses=COMMAND_PROBLEMS)
+@agencies.post("/{agency_id}/blacklisting", status_code=201, responses=COMMAND_PROBLEMS,
+               openapi_extra=COMMAND_OPENAPI)
 async def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep) -> CommandResult:
     """列入失信黑名单 for the ruleset's period; requires recorded misconduct; bars commissioning until it ends."""
     return await run(ctx, body, lambda act: ctx.ledger.blacklist_agency(
@@ -129,7 +136,8 @@ async def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep)
                      location=lambda w: "/blacklist")
 
 
-@agencies.post("/{agency_id}/blacklisting/lift", responses=COMMAND_PROBLEMS)
+@agencies.post("/{agency_id}/blacklisting/lift", responses=COMMAND_PROBLEMS,
+               openapi_extra=COMMAND_OPENAPI)
 async def lift_blacklisting(agency_id: UUID, body: BlacklistLift, ctx: CommandDep) -> CommandResult:
     """Lifted on appeal (申诉), with the reason."""
     return await run(ctx, body, lambda act: ctx.ledger.lift_blacklisting(act, _agency_name(ctx.ledger, agency_id)))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import PrincipalDep, Reader
 from api.body import LedgerRoute
-from api.commands import CommandDep, run
+from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep, ReadConn
 from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS, documented
 from api.routers.history import history_of, state_of
@@ -77,7 +77,8 @@ def _ref(written: Written, name: str) -> object:
 # ------------------------------------------------------------------------------------------------- commands
 
 
-@router.post("", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult:
     """申报: a department declares a project of its own (finance may declare on its behalf)."""
     return await run(ctx, body, lambda act: ctx.ledger.declare_project(
@@ -87,38 +88,44 @@ async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult
         requested=body.requested, new_major=body.new_major), location=lambda w: _at(w.aggregate_id))
 
 
-@router.post("/{project_id}/ex-ante-assessment", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/ex-ante-assessment", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
     """事前绩效评估 by finance: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
     return await run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
 
 
-@router.post("/{project_id}/admission", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/admission", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def admit_project(project_id: UUID, body: Admission, ctx: CommandDep) -> CommandResult:
     """入库: finance admits the project to the project library (after a supporting ex-ante assessment if required)."""
     return await run(ctx, body, lambda act: ctx.ledger.admit_project(act, project_id))
 
 
-@router.post("/{project_id}/goals", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/goals", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def submit_goals(project_id: UUID, body: GoalsSubmit, ctx: CommandDep) -> CommandResult:
     """绩效目标申报: the department submits (or revises) the indicator tree."""
     return await run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, _indicators(body.indicators)))
 
 
-@router.post("/{project_id}/goals/review", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/goals/review", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> CommandResult:
     """目标审核 by finance: 优/良 approved, 中 returned for revision, 差 not funded this year."""
     return await run(ctx, body, lambda act: ctx.ledger.review_goals(act, project_id, body.rating.value,
                                                                     body.required_fixes))
 
 
-@router.post("/{project_id}/budget-approval", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/budget-approval", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def approve_budget(project_id: UUID, body: BudgetApproval, ctx: CommandDep) -> CommandResult:
     """预算与绩效目标同步批复: refused unless the goals are rated 优/良 (no approved goals, no budget)."""
     return await run(ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount))
 
 
-@router.post("/{project_id}/goal-adjustments", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/goal-adjustments", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest, ctx: CommandDep) -> CommandResult:
     """目标调整申请 by the department, with its reason; nothing changes until finance approves."""
     return await run(ctx, body, lambda act: ctx.ledger.request_goal_adjustment(act, project_id,
@@ -126,7 +133,8 @@ async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest,
                      location=lambda w: f"{_at(project_id)}/goal-adjustments/{_ref(w, 'adjustment_no')}")
 
 
-@router.post("/{project_id}/goal-adjustments/{adjustment_no}/decision", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/goal-adjustments/{adjustment_no}/decision", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def decide_goal_adjustment(project_id: UUID, adjustment_no: Number,
                            body: Decision, ctx: CommandDep) -> CommandResult:
     """Finance approves (the goals change) or rejects (nothing changes, with a reason) a goal adjustment."""
@@ -134,7 +142,8 @@ async def decide_goal_adjustment(project_id: UUID, adjustment_no: Number,
                                                                               body.approve))
 
 
-@router.post("/{project_id}/monitoring-reports", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/monitoring-reports", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: CommandDep) -> CommandResult:
     """绩效运行监控 (双监控): execution and indicator progress through a month, by the department."""
     return await run(ctx, body, lambda act: ctx.ledger.report_monitoring(
@@ -143,14 +152,16 @@ async def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: Comma
         location=lambda w: f"{_at(project_id)}/monitoring-reports/{body.month}")
 
 
-@router.post("/{project_id}/monitoring-reports/{month}/review", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/monitoring-reports/{month}/review", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def review_monitoring(project_id: UUID, month: Annotated[int, Path(ge=1, le=12)], body: MonitoringReview,
                       ctx: CommandDep) -> CommandResult:
     """Finance reviews a monitoring report; a deviation the ruleset finds is recorded with the review."""
     return await run(ctx, body, lambda act: ctx.ledger.review_monitoring(act, project_id, month, body.opinion))
 
 
-@router.post("/{project_id}/corrective-actions", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/corrective-actions", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx: CommandDep) -> CommandResult:
     """纠偏 by finance: continue, reallocate, suspend funding, cancel, or reduce the budget by an amount."""
     return await run(ctx, body, lambda act: ctx.ledger.order_corrective_action(
@@ -158,27 +169,31 @@ async def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx:
         location=lambda w: f"{_at(project_id)}/history")
 
 
-@router.post("/{project_id}/self-evaluation", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/self-evaluation", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def self_evaluate(project_id: UUID, body: SelfEvaluation, ctx: CommandDep) -> CommandResult:
     """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset version."""
     actuals = {key: value if isinstance(value, Decimal) else str(value) for key, value in body.actuals.items()}
     return await run(ctx, body, lambda act: ctx.ledger.self_evaluate(act, project_id, actuals, body.executed))
 
 
-@router.post("/{project_id}/re-evaluation", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/re-evaluation", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> CommandResult:
     """财政再评价 by finance of a project drawn in the sample; flags an inflated self-evaluation (自评虚高)."""
     return await run(ctx, body, lambda act: ctx.ledger.re_evaluate(act, project_id, body.scores))
 
 
-@router.post("/{project_id}/key-evaluations", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/key-evaluations", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommission, ctx: CommandDep) -> CommandResult:
     """重点评价 commissioned by finance — refused for a blacklisted agency or one tied to the department (回避)."""
     return await run(ctx, body, lambda act: ctx.ledger.commission_key_evaluation(act, project_id, body.agency),
                      location=lambda w: f"{_at(project_id)}/key-evaluations/{_ref(w, 'evaluation_id')}")
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/plan-review", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/key-evaluations/{evaluation_id}/plan-review", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def review_key_evaluation_plan(project_id: UUID, evaluation_id: EvaluationId, body: Review,
                                ctx: CommandDep) -> CommandResult:
     """两审一督导, the first review: finance approves or returns the agency's evaluation plan."""
@@ -186,7 +201,8 @@ async def review_key_evaluation_plan(project_id: UUID, evaluation_id: Evaluation
                                                                              body.approved))
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/report-review", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/key-evaluations/{evaluation_id}/report-review", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def review_key_evaluation_report(project_id: UUID, evaluation_id: EvaluationId, body: Review,
                                  ctx: CommandDep) -> CommandResult:
     """两审一督导, the second review: a score is accepted only after the report is approved."""
@@ -194,7 +210,8 @@ async def review_key_evaluation_report(project_id: UUID, evaluation_id: Evaluati
                                                                              body.approved))
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/supervision", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/key-evaluations/{evaluation_id}/supervision", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def note_key_evaluation_supervision(project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote,
                                     ctx: CommandDep) -> CommandResult:
     """两审一督导, the supervision: finance records its notes."""
@@ -202,7 +219,8 @@ async def note_key_evaluation_supervision(project_id: UUID, evaluation_id: Evalu
                                                                                        body.notes))
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/score", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/key-evaluations/{evaluation_id}/score", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def score_key_evaluation(project_id: UUID, evaluation_id: EvaluationId, body: Scores,
                                ctx: CommandDep) -> CommandResult:
     """The commissioned agency (or finance, evaluating itself) scores decision, process, output and effect."""
@@ -210,13 +228,15 @@ async def score_key_evaluation(project_id: UUID, evaluation_id: EvaluationId, bo
                                                                             body.scores))
 
 
-@router.post("/{project_id}/result-application", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/result-application", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
     """结果应用 by finance: by default from the grade; departing from the default needs a reason."""
     return await run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
 
 
-@router.post("/{project_id}/rectifications", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/rectifications", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def require_rectification(project_id: UUID, body: RectificationRequirement, ctx: CommandDep) -> CommandResult:
     """整改 required by finance: the issues, their source and a deadline."""
     return await run(ctx, body, lambda act: ctx.ledger.require_rectification(act, project_id, list(body.issues),
@@ -224,7 +244,8 @@ async def require_rectification(project_id: UUID, body: RectificationRequirement
                      location=lambda w: f"{_at(project_id)}/rectifications/{_ref(w, 'rectification_no')}")
 
 
-@router.post("/{project_id}/rectifications/{rectification_no}/report", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/rectifications/{rectification_no}/report", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def report_rectification(project_id: UUID, rectification_no: Number, body: RectificationReport,
                          ctx: CommandDep) -> CommandResult:
     """The department reports the measures taken and their evidence."""
@@ -232,7 +253,8 @@ async def report_rectification(project_id: UUID, rectification_no: Number, body:
                                                                             body.measures))
 
 
-@router.post("/{project_id}/rectifications/{rectification_no}/decision", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/rectifications/{rectification_no}/decision", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def decide_rectification(project_id: UUID, rectification_no: Number, body: RectificationDecision,
                          ctx: CommandDep) -> CommandResult:
     """Finance accepts the rectification, or rejects it (with a reason) and it stays open."""
@@ -240,14 +262,16 @@ async def decide_rectification(project_id: UUID, rectification_no: Number, body:
                                                                             body.accept))
 
 
-@router.post("/{project_id}/disclosures", status_code=201, responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/disclosures", status_code=201, responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -> CommandResult:
     """信息公开 by finance: goals with the budget draft, results with the final accounts."""
     return await run(ctx, body, lambda act: ctx.ledger.disclose(act, project_id, body.what),
                      location=lambda w: _at(project_id))
 
 
-@router.post("/{project_id}/closure", responses=COMMAND_PROBLEMS)
+@router.post("/{project_id}/closure", responses=COMMAND_PROBLEMS,
+             openapi_extra=COMMAND_OPENAPI)
 async def close_project(project_id: UUID, body: Closure, ctx: CommandDep) -> CommandResult:
     """Closed by finance once results are applied, rectifications accepted and key evaluations scored."""
     return await run(ctx, body, lambda act: ctx.ledger.close_project(act, project_id))
