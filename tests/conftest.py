@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -38,14 +39,21 @@ def pg_admin_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def database_url(pg_admin_url: str) -> Iterator[str]:
+@contextmanager
+def fresh_database(pg_admin_url: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards."""
     name = f"jixiao_test_{uuid.uuid4().hex[:12]}"
     url = ensure_database(pg_admin_url, name)
     try:
         yield url
     finally:
         drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str) -> Iterator[str]:
+    with fresh_database(pg_admin_url) as url:
+        yield url
 
 
 class FakeClock:

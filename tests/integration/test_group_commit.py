@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -21,11 +20,10 @@ import psycopg
 import pytest
 
 from api.commands import once
-from api.database import drop_database, ensure_database
 from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.errors import DomainError
 from ledger.project import project_id
-from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act
+from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database
 from tests.integration.test_application import GOALS, approved_project
 
 pytestmark = pytest.mark.db
@@ -35,12 +33,8 @@ Command = Callable[[], Written]
 
 @pytest.fixture
 def second_database(pg_admin_url: str) -> Iterator[str]:
-    name = f"jixiao_test_{uuid.uuid4().hex[:12]}"
-    url = ensure_database(pg_admin_url, name)
-    try:
+    with fresh_database(pg_admin_url) as url:
         yield url
-    finally:
-        drop_database(pg_admin_url, name)
 
 
 def a_year_of_commands(ledger: Ledger) -> list[Command]:
