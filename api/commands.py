@@ -74,7 +74,7 @@ class CommandWriter:
 
     async def submit(self, command: Callable[[], T]) -> T:
         """Run ``command`` on the writer thread; its result, or its exception raised here."""
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             raise RuntimeError("the command writer is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -119,12 +119,18 @@ class _Job:
 
 def _hand_back(results: list[tuple[asyncio.Future[Any], Outcome[Any]]]) -> None:
     for future, outcome in results:
-        if future.cancelled():  # the client went away; the command ran (a retry under its key is safe)
+        if future.done():  # cancelled: the client went away; the command ran (a retry under its key is safe)
             continue
-        if outcome.error is not None:
-            future.set_exception(outcome.error)
-        else:
-            future.set_result(outcome.value)
+        error = outcome.error
+        if isinstance(error, StopIteration):  # a future refuses it (it would end the coroutine awaiting it)
+            error = RuntimeError(f"a command raised StopIteration: {error!r}")
+        try:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(outcome.value)
+        except Exception:  # one future's trouble must not keep the others waiting
+            logger.exception("handing a command's outcome back failed")
 
 
 @dataclass

@@ -18,22 +18,25 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import logging
 import random
 import secrets
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from uuid import UUID, uuid4
 
 import httpx
@@ -389,16 +392,22 @@ class Dispatcher:
 
 
 class Sender:
-    """POSTs deliveries over keep-alive connections: one per receiver (scheme, host, port) and thread.
+    """POSTs deliveries over keep-alive connections: one per receiver (scheme, host, port, credentials) and thread.
 
     The standard library's client: httpx cost about 0.6 ms of CPU per delivery on these machines, http.client about
     0.1 ms, and a dispatcher that is mostly waiting for its CPU delivers late. Redirects are not followed. A
-    connection the receiver closed while idle is replaced and the request sent once more — the receiver may then
+    connection the receiver closed while idle is reopened and the request sent once more — the receiver may then
     see a delivery twice, which it drops by ``X-Jixiao-Position`` (as after any retry).
+
+    Credentials in the URL (``https://user:password@host/…``) are sent as HTTP Basic authentication. The usual
+    proxy variables are honoured (``https_proxy``, ``http_proxy``, ``no_proxy``, as :mod:`urllib.request` reads
+    them): plain HTTP is sent through the proxy, HTTPS is tunnelled with CONNECT; credentials in the proxy's URL
+    become ``Proxy-Authorization``.
     """
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, *, proxies: dict[str, str] | None = None) -> None:
         self.timeout = timeout
+        self._proxies = urllib.request.getproxies() if proxies is None else proxies
         self._local = threading.local()
         self._tls = ssl.create_default_context()
         self._all: list[http.client.HTTPConnection] = []
@@ -406,12 +415,13 @@ class Sender:
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         """The receiver's status code; raises OSError or http.client.HTTPException if there is none."""
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        for reused in (True, False):
-            conn, fresh = self._connection(parts.scheme, parts.hostname or "", parts.port)
+        route = self._route(url)
+        headers = {**headers, **dict(route.headers)}
+        conn = self._connection(route)
+        for attempt in (1, 2):
+            fresh = conn.sock is None  # http.client opens it on request
             try:
-                conn.request("POST", target, body=body, headers=headers)
+                conn.request("POST", route.target, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.will_close:
@@ -419,33 +429,95 @@ class Sender:
                 return response.status
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 conn.close()
-                if fresh or not reused:
+                if fresh or attempt == 2:
                     raise
             except BaseException:
                 conn.close()
                 raise
         raise AssertionError("unreachable")
 
-    def _connection(self, scheme: str, host: str, port: int | None) -> tuple[http.client.HTTPConnection, bool]:
-        cache: dict[tuple[str, str, int | None], http.client.HTTPConnection] = self._local.__dict__.setdefault(
-            "connections", {})
-        conn = cache.get((scheme, host, port))
-        if conn is not None and conn.sock is not None:
-            return conn, False
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls)
+    def _route(self, url: str) -> _Route:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme, parts.hostname or "", parts.port
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        auth = () if parts.username is None else (("Authorization", _basic(parts.username, parts.password)),)
+        proxy = self._proxies.get(scheme)
+        if not proxy or _bypassed(host, self._proxies.get("no", "")):
+            return _Route(scheme, host, port, target, auth)
+        proxied = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        proxy_host, proxy_port = proxied.hostname or "", proxied.port or 80
+        proxy_auth = () if proxied.username is None else (
+            ("Proxy-Authorization", _basic(proxied.username, proxied.password)),)
+        if scheme == "http":  # sent to the proxy, addressed with the whole URL
+            netloc = host if port is None else f"{host}:{port}"
+            return _Route("http", proxy_host, proxy_port, f"http://{netloc}{target}", auth + proxy_auth)
+        return _Route(scheme, host, port, target, auth, (proxy_host, proxy_port), proxy_auth)
+
+    def _connection(self, route: _Route) -> http.client.HTTPConnection:
+        cache: dict[_Route, http.client.HTTPConnection] = self._local.__dict__.setdefault("connections", {})
+        key = replace(route, target="", headers=())
+        conn = cache.get(key)
+        if conn is not None:
+            return conn  # reopened by http.client if the receiver or we closed it
+        if route.tunnel is not None:  # HTTPS through a proxy: connect to it, CONNECT to the receiver
+            proxy_host, proxy_port = route.tunnel
+            conn = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=self.timeout, context=self._tls)
+            conn.set_tunnel(route.host, route.port, headers=dict(route.tunnel_headers))
+        elif route.scheme == "https":
+            conn = http.client.HTTPSConnection(route.host, route.port, timeout=self.timeout, context=self._tls)
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
-        cache[(scheme, host, port)] = conn
+            conn = http.client.HTTPConnection(route.host, route.port, timeout=self.timeout)
+        cache[key] = conn
         with self._all_lock:
             self._all.append(conn)
-        return conn, True
+        return conn
 
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where a delivery goes: the server connected to (or tunnelled through), the request target, and the headers
+    the URL or the proxy imply."""
+
+    scheme: str
+    host: str
+    port: int | None
+    target: str
+    headers: tuple[tuple[str, str], ...] = ()
+    tunnel: tuple[str, int] | None = None
+    tunnel_headers: tuple[tuple[str, str], ...] = ()
+
+
+def _basic(user: str, password: str | None) -> str:
+    credentials = f"{unquote(user)}:{unquote(password or '')}".encode()
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """Whether ``host`` is reached directly: a loopback address, or one ``no_proxy`` (comma-separated hosts and
+    domain suffixes, or ``*``) covers."""
+    host = host.lower()
+    if host == "localhost" or _loopback(host):  # as Go's ProxyFromEnvironment: a proxy's loopback is not ours
+        return True
+    for entry in (part.strip().lower() for part in no_proxy.split(",")):
+        if entry == "*":
+            return True
+        name = (entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry).lstrip(".")  # "host:port": the host
+        if name and (host == name or host.endswith("." + name)):
+            return True
+    return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _no_flush_wait(conn: psycopg.Connection[tuple[Any, ...]]) -> None:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import secrets
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    DataError,
     EventStore,
     JSONTranscoder,
     RecordConflictError,
@@ -73,6 +74,8 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL = 50
 REFRESH_PAGE = 1000  # log positions read at a time when the cache catches up with the log
+REFRESH_PAGES = 5  # further behind than this many pages (a long idle), the cache is dropped instead
+NEWEST_KEPT = 4096  # objects whose latest recorded version the cache refresh remembers (see Ledger._get)
 SCHEDULED_ATTEMPTS = 5  # a time-driven rule that keeps losing races on one object gives up (and is retried next run)
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "principal",
                        "effective_on", "reason", "evidence"})
@@ -251,6 +254,10 @@ class Ledger(Application[UUID]):
         self._local = threading.local()  # .group: the _Group this thread is deciding, if any
         self._refresh_lock = threading.Lock()
         self._seen: int | None = None  # every log position below this is reflected in the cache
+        # The latest version the refresh saw recorded, for recently changed objects: a load that began before
+        # the refresh read the log, and put its object in the cache after, is caught by it (Ledger._get).
+        self._newest: OrderedDict[UUID, int] = OrderedDict()
+        self._jumps = 0  # how many times the refresh went straight to the log's head
         super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
         self.sweep_watch = SweepWatch(self.log_recorder.datastore, self.log_recorder.events_table_name)
         if create_schema:
@@ -319,7 +326,14 @@ class Ledger(Application[UUID]):
         if version is None and self._group() is None:  # a group refreshed when it began
             self._refresh_cache()
         try:
-            aggregate: object = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
+            for _ in range(3):
+                jumps, missed = self._jumps, not self._cached(aggregate_id)
+                aggregate: object = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
+                if version is not None or not missed or not isinstance(aggregate, LedgerAggregate) \
+                        or not self._is_stale(aggregate, jumps):
+                    break
+                # read before another process's change and cached after the refresh that saw it: read it again
+                self._evict(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found", code=code) from None
         if not isinstance(aggregate, cls):
@@ -337,40 +351,70 @@ class Ledger(Application[UUID]):
         """Forget the cached objects that changed in the log since this process last looked (another process or
         replica wrote them): one indexed read of the log's tail covers every object, where the library's
         fast-forward read each object's new events on every use. Every event recorded before the call is then
-        reflected in what the cache holds or is read afresh."""
+        reflected in what the cache holds or is read afresh.
+
+        The first call, and a call more than :data:`REFRESH_PAGES` pages behind (after a long idle while others
+        wrote), ask instead for the latest version of each cached object (by primary key) and go on from the
+        log's head. Objects a group has changed and not yet recorded are ahead of the log and stay cached."""
         cache = self.repository.cache
         if cache is None:
             return
         table = self.log_recorder.events_table_name
         with self._refresh_lock:
-            # One statement on an autocommit connection: a round trip, where a transaction took three.
+            # One statement per page on an autocommit connection: a round trip, where a transaction took three.
             with self.log_recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-                if self._seen is None:
-                    row = curs.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {table}").fetchone()  # noqa: S608
-                    self._seen = int(row[0]) if row else 0
-                    rows: list[tuple[Any, ...]] = []
-                else:
+                rows: list[tuple[Any, ...]] = []
+                seen = self._seen
+                while seen is not None:
                     # A bounded range, a page at a time: a prepared statement soon runs on a generic plan, and for
                     # "leaf_index >= $1" alone PostgreSQL expects a third of the table and scans and sorts it all.
-                    rows = []
-                    while True:
-                        page = curs.execute(
-                            f"SELECT leaf_index, originator_id, originator_version FROM {table} "  # noqa: S608
-                            "WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index",
-                            (self._seen + len(rows), self._seen + len(rows) + REFRESH_PAGE), prepare=True,
-                            binary=True).fetchall()
-                        rows += page
-                        if len(page) < REFRESH_PAGE:
-                            break
+                    page = curs.execute(
+                        f"SELECT leaf_index, originator_id, originator_version FROM {table} "  # noqa: S608
+                        "WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index",
+                        (seen + len(rows), seen + len(rows) + REFRESH_PAGE), prepare=True, binary=True).fetchall()
+                    rows += page
+                    if len(page) < REFRESH_PAGE:
+                        seen = int(rows[-1][0]) + 1 if rows else seen
+                        break
+                    if len(rows) >= REFRESH_PAGES * REFRESH_PAGE:
+                        seen = None
+                if seen is None:
+                    row = curs.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {table}").fetchone()  # noqa: S608
+                    seen = int(row[0]) if row else 0
+                    cached = list(cache.cache.copy())  # a copy in one step: other threads may be using the cache
+                    rows = curs.execute(
+                        f"SELECT NULL, originator_id, max(originator_version) FROM {table} "  # noqa: S608
+                        "WHERE originator_id = ANY(%s) GROUP BY originator_id", (cached,)).fetchall() if cached else []
+                    self._jumps += 1  # a load that began before this cannot be checked against _newest: Ledger._get
             for _, originator_id, version in rows:
+                self._remember_newest(originator_id, version)
                 try:
-                    cached = cache.get(originator_id)
+                    aggregate = cache.get(originator_id)
                 except KeyError:
                     continue
-                if cached.version < version:
+                if aggregate.version < version:
                     self._evict(originator_id)
-            if rows:
-                self._seen = int(rows[-1][0]) + 1
+            self._seen = seen
+
+    def _cached(self, aggregate_id: UUID) -> bool:
+        cache = self.repository.cache
+        if cache is None:
+            return True  # nothing cached, nothing stale
+        return aggregate_id in cache.cache
+
+    def _remember_newest(self, aggregate_id: UUID, version: int) -> None:
+        newest = self._newest
+        if newest.get(aggregate_id, -1) < version:
+            newest[aggregate_id] = version
+            newest.move_to_end(aggregate_id)
+            while len(newest) > NEWEST_KEPT:
+                newest.popitem(last=False)
+
+    def _is_stale(self, aggregate: LedgerAggregate, jumps: int) -> bool:
+        """Whether a refresh since the load began saw a later version of ``aggregate`` than it has (or could not
+        tell: it jumped to the log's head)."""
+        with self._refresh_lock:
+            return self._jumps != jumps or self._newest.get(aggregate.id, -1) > aggregate.version
 
     def _read(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None) -> A:
         """A private copy of an aggregate, safe to keep or change without touching the cache."""
@@ -457,7 +501,11 @@ class Ledger(Application[UUID]):
         outcomes: list[Outcome[T]] = []
         start = 0
         while start < len(commands):
-            self._refresh_cache()
+            try:
+                self._refresh_cache()
+            except Exception as error:  # the database is unreachable: the rest fail, what was recorded stands
+                outcomes.extend(Outcome(error=error) for _ in commands[start:])
+                break
             group = _Group()
             self._local.group = group
             decided: list[Outcome[T]] = []
@@ -467,14 +515,20 @@ class Ledger(Application[UUID]):
                         decided.append(Outcome.of(command))
                     except _Alone:
                         break
+            except BaseException:  # not a command's failure (an interrupt, say): record nothing, hold nothing
+                self._abandon(group)
+                raise
             finally:
                 self._local.group = None
             if not decided:  # cannot happen: a group's first command has nothing before it to wait for
+                self._abandon(group)
                 raise RuntimeError("a command asked to run alone in a group of its own")
             end = start + len(decided)
             try:
                 self._record_group(group)
-            except RecordConflictError:
+            except (RecordConflictError, DataError):
+                # The append was refused (a conflict, or a value the database would not store): nothing of the
+                # group was recorded. Alone, each command meets only its own conflict or error.
                 outcomes.extend(Outcome.of(command) for command in commands[start:end])
             except Exception as error:  # nothing to tell apart: every command of the group failed with it
                 outcomes.extend(Outcome(error=error) for _ in decided)
@@ -482,6 +536,13 @@ class Ledger(Application[UUID]):
                 outcomes.extend(decided)
             start = end
         return outcomes
+
+    def _abandon(self, group: _Group) -> None:
+        """Drop a group that will not be recorded: its changed objects leave the cache, its locks are released."""
+        self._evict(*group.aggregates)
+        for lock in group.locks:
+            lock.release()
+        group.locks.clear()
 
     def _alone(self) -> None:
         """For a command that reads the log with SQL: it may not run after unrecorded changes of its group."""
@@ -501,6 +562,10 @@ class Ledger(Application[UUID]):
         group.writes.append(_GroupedWrite(processing_event, stored, command, written))
         cache = self.repository.cache
         for aggregate in aggregates:
+            # Held until the group is recorded: no other thread builds on, or reads, changes not yet recorded.
+            lock = self._lock_for(aggregate.id)
+            lock.acquire()
+            group.locks.append(lock)
             group.aggregates[aggregate.id] = aggregate
             if cache is not None:
                 cache.put(aggregate.id, aggregate)  # the next command of the group builds on it
@@ -524,7 +589,7 @@ class Ledger(Application[UUID]):
             try:
                 self.log_recorder.insert_events(stored, commands=keys)
             except BaseException:
-                self._evict(*group.aggregates)
+                self._evict(*group.aggregates)  # under the group's locks: nobody has read them meanwhile
                 raise
             positions = self.log_recorder.take_written_positions()
             offset = 0
@@ -541,6 +606,7 @@ class Ledger(Application[UUID]):
         finally:
             for lock in group.locks:
                 lock.release()
+            group.locks.clear()
 
     @contextmanager
     def _changing(self, cls: type[A], aggregate_id: UUID, code: str, act: Act) -> Iterator[A]:
@@ -548,9 +614,7 @@ class Ledger(Application[UUID]):
         costs more than the rest of the command). Commands on one aggregate are serialised in this process;
         if anything fails after the aggregate changed, it is dropped from the cache and reloaded next time.
         """
-        lock = self._lock_for(aggregate_id)
-        group = self._group()
-        with lock:
+        with self._lock_for(aggregate_id):
             aggregate = self._get(cls, aggregate_id, code, copy=False)
             if act.expected_version is not None and act.expected_version != aggregate.version:
                 raise VersionConflict(f"expected version {act.expected_version}, current is {aggregate.version}",
@@ -562,9 +626,6 @@ class Ledger(Application[UUID]):
                 if aggregate.version != before or aggregate.pending_events:
                     self._evict(aggregate_id)
                 raise
-            if group is not None and aggregate.version != before:
-                lock.acquire()  # held until the group is recorded: nobody builds on changes not yet recorded
-                group.locks.append(lock)
 
     def _decide(self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object],
                 after: Callable[[A], T]) -> tuple[Written | None, list[str], T, int, int]:

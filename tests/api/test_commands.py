@@ -50,6 +50,18 @@ def test_the_same_key_with_a_different_request_is_refused(service: Service) -> N
     assert service.ledger.head() == head
 
 
+@pytest.mark.parametrize("key", ["k" * 256, "", "key\x01"])
+def test_an_idempotency_key_too_long_empty_or_with_control_characters_is_refused(service: Service, key: str) -> None:
+    world = build(service)
+    head = service.ledger.head()
+    refused = service.post("education", f"/projects/{world.implementing}/monitoring-reports", REPORT,
+                           **{"Idempotency-Key": key})
+    problem = expect(refused, 422)
+    assert problem["field"] == "Idempotency-Key", problem
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert service.ledger.head() == head
+
+
 def test_a_retry_after_the_rules_changed_still_gets_the_original_answer(service: Service) -> None:
     """The first attempt succeeded but its response was lost; the retry would now be refused (already reviewed)."""
     world = build(service)

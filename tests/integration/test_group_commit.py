@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import DataError, StoredEvent
 
 from api.commands import once
 from ledger.application import Act, CommandKey, Ledger, Outcome, Written
@@ -222,26 +223,30 @@ def test_a_refused_command_leaves_the_rest_of_its_group_as_it_was(ledger: Ledger
 
 def test_what_another_process_recorded_is_seen_before_deciding(ledger: Ledger, database_url: str) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书")
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某咨询评估有限公司", "执业证书")
-    for name in ("青海某会计师事务所", "某咨询评估有限公司"):
+    agencies = ("青海某会计师事务所", "某咨询评估有限公司")
+    for name in agencies:
+        ledger.register_agency(act(FINANCE, date(2020, 8, 1)), name, "执业证书")
         ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, name)  # both agencies cached here
     other = Ledger(database_url)
+
+    def blacklisted_elsewhere(name: str) -> None:
+        other.record_misconduct(act(FINANCE, date(2021, 4, 1)), name, "falsification", "伪造记录")
+        other.blacklist_agency(act(FINANCE, date(2021, 4, 5), "评价结果不实"), name)
+
     try:
-        for name in ("青海某会计师事务所", "某咨询评估有限公司"):
-            other.record_misconduct(act(FINANCE, date(2021, 4, 1)), name, "falsification", "伪造记录")
-            other.blacklist_agency(act(FINANCE, date(2021, 4, 5), "评价结果不实"), name)
+        blacklisted_elsewhere(agencies[0])  # a group is the first to look at the log after it
+        in_group = ledger.run_together([
+            lambda: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 1)), pid,
+                                                           f"KE-2021-{ledger.project(pid).code}-1", "督导"),
+            lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, agencies[0]),
+        ])
+        assert described(in_group)[1] == ("refused", "agency-blacklisted")
+        blacklisted_elsewhere(agencies[1])  # and now a command alone
+        with pytest.raises(DomainError) as alone_refused:
+            ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, agencies[1])
+        assert alone_refused.value.code == "agency-blacklisted"
     finally:
         other.close()
-    with pytest.raises(DomainError) as alone_refused:
-        ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, "青海某会计师事务所")
-    assert alone_refused.value.code == "agency-blacklisted"
-    in_group = ledger.run_together([
-        lambda: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 1)), pid,
-                                                       f"KE-2021-{ledger.project(pid).code}-1", "督导"),
-        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, "某咨询评估有限公司"),
-    ])
-    assert described(in_group)[1] == ("refused", "agency-blacklisted")
 
 
 def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, database_url: str) -> None:
@@ -274,3 +279,137 @@ def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, 
         versions = [row[0] for row in conn.execute(
             "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,))]
     assert versions == sorted(versions)
+
+
+def test_a_new_object_is_not_read_before_its_group_is_recorded(ledger: Ledger) -> None:
+    ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
+    pid = project_id(2021, "G-NEW")
+    seen: list[Any] = []
+
+    def another_thread_reads() -> None:  # as a query or the scheduler's thread would, in the same process
+        try:
+            seen.append(ledger.project(pid).version)
+        except DomainError as error:
+            seen.append(error.code)
+
+    thread = threading.Thread(target=another_thread_reads)
+
+    def start_it_and_give_it_time() -> Written:
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "another thread read an object not recorded yet"
+        return ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid)
+
+    declared, admitted = ledger.run_together([
+        lambda: ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), code="G-NEW", name="新项目", kind="project",
+                                       department="教育局", fiscal_year_=2021, budget_book="general_public",
+                                       special_category=None, requested="1000.00", new_major=False),
+        start_it_and_give_it_time,
+    ])
+    thread.join(10)
+    assert declared.error is None, declared
+    assert admitted.error is None, admitted
+    assert seen == [admitted.value.version]  # type: ignore[union-attr]
+
+
+def test_a_group_interrupted_while_deciding_records_nothing_and_holds_no_lock(ledger: Ledger) -> None:
+    pid = approved_project(ledger)
+    before = ledger.project(pid).version
+    head = ledger.head()
+
+    def interrupted() -> Written:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ledger.run_together([
+            lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
+                                             indicator_progress={}),
+            interrupted,
+        ])
+    assert ledger.head() == head
+    assert ledger.project(pid).version == before  # the unrecorded change left the cache
+    elsewhere: list[int] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(ledger.project(pid).version))
+    thread.start()
+    thread.join(5)
+    assert elsewhere == [before], "the interrupted group still holds the object's lock"
+
+
+def test_a_value_the_database_refuses_fails_only_its_own_command(ledger: Ledger,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = approved_project(ledger)
+    head = ledger.head()
+    insert_events = ledger.log_recorder.insert_events
+
+    def refusing(stored: list[StoredEvent], **kwargs: Any) -> Any:
+        # as PostgreSQL refuses a value out of a column's range: the statement fails, nothing is recorded
+        if any(b"OUT-OF-RANGE" in event.state for event in stored):
+            raise DataError("value out of range")
+        return insert_events(stored, **kwargs)
+
+    monkeypatch.setattr(ledger.log_recorder, "insert_events", refusing)
+    outcomes = ledger.run_together([
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
+                                         indicator_progress={}),
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "OUT-OF-RANGE"),
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+    ])
+    assert [kind for kind, _ in described(outcomes)] == ["recorded", "error", "recorded"]
+    assert isinstance(outcomes[1].error, DataError)
+    assert ledger.head() == head + 2
+
+
+def test_an_object_read_before_another_process_changed_it_is_not_kept(ledger: Ledger, database_url: str) -> None:
+    """A load racing the cache's refresh: read before another process records a change, cached after the refresh
+    that saw the change. It must be read again, not kept until the object next changes."""
+    pid = approved_project(ledger)
+    ledger._evict(pid)  # the next read of it loads it
+    read, go_on = threading.Event(), threading.Event()
+    reconstruct = ledger.repository._reconstruct_aggregate
+
+    def slow_reconstruct(*args: Any, **kwargs: Any) -> Any:
+        aggregate = reconstruct(*args, **kwargs)
+        if not read.is_set():
+            read.set()
+            go_on.wait(10)
+        return aggregate
+
+    ledger.repository._reconstruct_aggregate = slow_reconstruct  # type: ignore[method-assign]
+    versions: list[int] = []
+    reader = threading.Thread(target=lambda: versions.append(ledger.project(pid).version))
+    reader.start()
+    other = Ledger(database_url)
+    try:
+        assert read.wait(10)
+        changed = other.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="1.00",
+                                          indicator_progress={})
+        ledger._refresh_cache()  # another thread's command looks at the log meanwhile
+        go_on.set()
+        reader.join(10)
+    finally:
+        other.close()
+    assert versions == [changed.version]
+    assert ledger.project(pid).version == changed.version
+
+
+@pytest.mark.parametrize("changes", [4, 12])
+def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
+        ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch, changes: int) -> None:
+    """4 changes elsewhere: read back in pages of 3. 12: more than 2 pages behind, the cache asks for its objects'
+    latest versions instead, and goes on from the log's head."""
+    monkeypatch.setattr("ledger.application.REFRESH_PAGE", 3)
+    monkeypatch.setattr("ledger.application.REFRESH_PAGES", 2)
+    pid = approved_project(ledger)
+    ledger.project(pid)  # cached
+    other = Ledger(database_url)
+    try:
+        evaluation = other.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
+        key = evaluation.events[0].references["evaluation_id"]
+        for n in range(changes - 1):
+            latest = other.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{n}")
+    finally:
+        other.close()
+    assert ledger.project(pid).version == latest.version
+    assert ledger._seen == ledger.head()
+    after = ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 3)), pid, key, "再督导")
+    assert after.version == latest.version + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.webhooks import Sender
+from api.webhooks import Sender, _bypassed
 
 
 class Receiver(ThreadingHTTPServer):
@@ -20,12 +21,20 @@ class Receiver(ThreadingHTTPServer):
 
     def __init__(self, *, keep_alive: bool, close_after: bool = False) -> None:
         self.bodies: list[tuple[int, bytes]] = []
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, target, headers
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
 
+            def do_CONNECT(self) -> None:
+                receiver.requests.append(("CONNECT", self.path, dict(self.headers)))
+                self.send_response(403)  # a proxy that refuses the tunnel: what it was asked is what is tested
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
+                receiver.requests.append(("POST", self.path, dict(self.headers)))
                 receiver.bodies.append((self.client_address[1], self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
@@ -82,6 +91,7 @@ def test_a_connection_the_receiver_closed_is_replaced(sender: Sender, keep_alive
         receiver.server_close()
     assert statuses == [202] * 4
     assert [body for _, body in receiver.bodies] == [f"event {n}".encode() for n in range(4)]  # once each, in order
+    assert len(sender._all) == 1  # one connection object, reopened: nothing accumulates per delivery
 
 
 def test_no_receiver_is_an_error_not_a_status(sender: Sender) -> None:
@@ -90,3 +100,65 @@ def test_no_receiver_is_an_error_not_a_status(sender: Sender) -> None:
         port = placeholder.getsockname()[1]
     with pytest.raises(ConnectionRefusedError):
         sender.post(f"http://127.0.0.1:{port}/", b"{}", {})
+
+
+def test_credentials_in_the_url_are_sent_as_basic_authentication(sender: Sender) -> None:
+    receiver = serving(Receiver(keep_alive=True))
+    port = receiver.server_address[1]
+    try:
+        status = sender.post(f"http://hook%40user:s%3Acret@127.0.0.1:{port}/in", b"{}", {})
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert status == 202
+    _, target, headers = receiver.requests[0]
+    assert target == "/in"
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"hook@user:s:cret").decode()
+
+
+def test_plain_http_goes_through_the_proxy_addressed_with_the_whole_url() -> None:
+    proxy = serving(Receiver(keep_alive=True))
+    proxy_port = proxy.server_address[1]
+    sender = Sender(timeout=5, proxies={"http": f"http://relay:pw@127.0.0.1:{proxy_port}", "no": "internal.example"})
+    try:
+        status = sender.post("http://receiver.example:8080/hooks?x=1", b"{}", {"X-Jixiao-Position": "7"})
+        with pytest.raises(socket.gaierror):  # not through the proxy: straight to a host no DNS knows
+            sender.post("http://hooks.internal.example/", b"{}", {})
+    finally:
+        sender.close()
+        proxy.shutdown()
+        proxy.server_close()
+    assert status == 202
+    [(method, target, headers)] = proxy.requests
+    assert (method, target) == ("POST", "http://receiver.example:8080/hooks?x=1")
+    assert headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"relay:pw").decode()
+    assert headers["X-Jixiao-Position"] == "7"
+
+
+def test_https_is_tunnelled_through_the_proxy() -> None:
+    proxy = serving(Receiver(keep_alive=True))
+    sender = Sender(timeout=5, proxies={"https": f"127.0.0.1:{proxy.server_address[1]}"})
+    try:
+        with pytest.raises(OSError, match="403"):
+            sender.post("https://receiver.example/hooks", b"{}", {})
+    finally:
+        sender.close()
+        proxy.shutdown()
+        proxy.server_close()
+    [(method, target, _)] = proxy.requests
+    assert (method, target) == ("CONNECT", "receiver.example:443")
+
+
+@pytest.mark.parametrize(("host", "no_proxy", "bypassed"), [
+    ("hooks.internal.example", "internal.example", True),
+    ("internal.example", ".internal.example", True),
+    ("notinternal.example", "internal.example", False),
+    ("receiver.example", "*", True),
+    ("Receiver.Example", "receiver.example:8443, other", True),
+    ("receiver.example", "", False),
+    ("127.0.0.1", "", True),
+    ("localhost", "", True),
+    ("::1", "", True),
+])
+def test_no_proxy_names_hosts_and_domains(host: str, no_proxy: str, bypassed: bool) -> None:
+    assert _bypassed(host, no_proxy) is bypassed
