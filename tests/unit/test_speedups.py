@@ -108,7 +108,8 @@ def row_edits(rows: list[Row], data: st.DataObject) -> list[Row]:
             position = data.draw(st.integers(min_value=0, max_value=len(row.fields) - 1))
             rows[i] = row.with_field(position, data.draw(st.binary(max_size=40)))
         elif kind == "backwards":
-            time = struct.unpack(">q", row.fields[1] or int8(0))[0]
+            recorded_at = row.fields[1]  # an earlier edit may have left it NULL or of another length
+            time = struct.unpack(">q", recorded_at)[0] if recorded_at is not None and len(recorded_at) == 8 else 0
             earlier = max(time - data.draw(st.integers(min_value=1, max_value=10**12)), -(1 << 63))
             rows[i] = row.with_field(1, int8(earlier))
         elif kind == "index":
