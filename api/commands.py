@@ -82,6 +82,18 @@ class CommandWriter:
         return await future
 
     def _work(self) -> None:
+        try:
+            self._serve()
+        finally:  # stopped, or died: whoever is still queued hears so rather than waiting for ever
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    _answer([item], [Outcome(error=RuntimeError("the command writer stopped before running this"))])
+
+    def _serve(self) -> None:
         running = True
         while running:
             jobs: list[_Job] = []
@@ -102,12 +114,21 @@ class CommandWriter:
             except Exception as error:  # run_together hands each command its own failure; this is a bug's
                 logger.exception("a group of commands failed")
                 outcomes = [Outcome(error=error) for _ in jobs]
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome[Any]]]] = {}
-            for job, outcome in zip(jobs, outcomes, strict=True):
-                by_loop.setdefault(job.loop, []).append((job.future, outcome))
-            for loop, results in by_loop.items():
-                with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
-                    loop.call_soon_threadsafe(_hand_back, results)
+            except BaseException:  # the thread is going down: the group's callers are told, then it goes
+                stopped = Outcome[Any](error=RuntimeError("the command writer stopped while running this"))
+                _answer(jobs, [stopped] * len(jobs))
+                raise
+            _answer(jobs, outcomes)
+
+
+def _answer(jobs: list[_Job], outcomes: list[Outcome[Any]]) -> None:
+    """Hand the outcomes back to the jobs' event loops, one hand-off per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome[Any]]]] = {}
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        by_loop.setdefault(job.loop, []).append((job.future, outcome))
+    for loop, results in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_hand_back, results)
 
 
 @dataclass(frozen=True)

@@ -402,7 +402,9 @@ class Sender:
     Credentials in the URL (``https://user:password@host/…``) are sent as HTTP Basic authentication. The usual
     proxy variables are honoured (``https_proxy``, ``http_proxy``, ``no_proxy``, as :mod:`urllib.request` reads
     them): plain HTTP is sent through the proxy, HTTPS is tunnelled with CONNECT; credentials in the proxy's URL
-    become ``Proxy-Authorization``.
+    become ``Proxy-Authorization``. The proxy itself is spoken to in plain HTTP (``http://``; other schemes fail
+    the attempt). A ``no_proxy`` entry names a host or a domain suffix (a ``:port`` in it is ignored: the host is
+    reached directly on every port); address ranges (CIDR) are not understood.
     """
 
     def __init__(self, timeout: float, *, proxies: dict[str, str] | None = None) -> None:
@@ -445,11 +447,14 @@ class Sender:
         if not proxy or _bypassed(host, self._proxies.get("no", "")):
             return _Route(scheme, host, port, target, auth)
         proxied = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        if proxied.scheme != "http":  # an attempt that fails, in the delivery log, rather than a silent bypass
+            raise OSError(f"{scheme}_proxy {proxied.scheme}:// is not supported: an http:// proxy only")
         proxy_host, proxy_port = proxied.hostname or "", proxied.port or 80
         proxy_auth = () if proxied.username is None else (
             ("Proxy-Authorization", _basic(proxied.username, proxied.password)),)
         if scheme == "http":  # sent to the proxy, addressed with the whole URL
-            netloc = host if port is None else f"{host}:{port}"
+            name = f"[{host}]" if ":" in host else host  # an IPv6 address
+            netloc = name if port is None else f"{name}:{port}"
             return _Route("http", proxy_host, proxy_port, f"http://{netloc}{target}", auth + proxy_auth)
         return _Route(scheme, host, port, target, auth, (proxy_host, proxy_port), proxy_auth)
 

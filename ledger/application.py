@@ -15,6 +15,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -74,8 +75,8 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL = 50
 REFRESH_PAGE = 1000  # log positions read at a time when the cache catches up with the log
-REFRESH_PAGES = 5  # further behind than this many pages (a long idle), the cache is dropped instead
-NEWEST_KEPT = 4096  # objects whose latest recorded version the cache refresh remembers (see Ledger._get)
+REFRESH_PAGES = 5  # further behind than this many pages (a long idle), the cached objects are checked instead
+NEWEST_KEPT = 8192  # latest versions the cache refresh remembers (Ledger._get); more than one refresh reads
 SCHEDULED_ATTEMPTS = 5  # a time-driven rule that keeps losing races on one object gives up (and is retried next run)
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "principal",
                        "effective_on", "reason", "evidence"})
@@ -207,6 +208,7 @@ class _Group:
     writes: list[_GroupedWrite] = field(default_factory=list)
     aggregates: dict[UUID, LedgerAggregate] = field(default_factory=dict)
     locks: list[threading.RLock] = field(default_factory=list)
+    broken: bool = False  # a command failed part-way through changing one of them: the group cannot be recorded
 
 
 def environment_for(database_url: str) -> dict[str, str]:
@@ -323,17 +325,24 @@ class Ledger(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *,
              copy: bool = True) -> A:
-        if version is None and self._group() is None:  # a group refreshed when it began
+        group = self._group()
+        if version is None and group is None:  # a group refreshed when it began
             self._refresh_cache()
+        pinned = group.aggregates.get(aggregate_id) if group is not None and version is None else None
         try:
-            for _ in range(3):
+            if pinned is not None:  # changed earlier in the group: as that left it, whatever the cache did since
+                aggregate: object = deepcopy(pinned) if copy else pinned
+            for _ in range(0 if pinned is not None else 3):
                 jumps, missed = self._jumps, not self._cached(aggregate_id)
-                aggregate: object = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
+                aggregate = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
                 if version is not None or not missed or not isinstance(aggregate, LedgerAggregate) \
                         or not self._is_stale(aggregate, jumps):
                     break
                 # read before another process's change and cached after the refresh that saw it: read it again
                 self._evict(aggregate_id)
+            else:
+                if pinned is None:  # stale three times over: use it (a save would conflict), but do not keep it
+                    self._evict(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found", code=code) from None
         if not isinstance(aggregate, cls):
@@ -515,6 +524,8 @@ class Ledger(Application[UUID]):
                         decided.append(Outcome.of(command))
                     except _Alone:
                         break
+                    if group.broken:
+                        break
             except BaseException:  # not a command's failure (an interrupt, say): record nothing, hold nothing
                 self._abandon(group)
                 raise
@@ -524,6 +535,11 @@ class Ledger(Application[UUID]):
                 self._abandon(group)
                 raise RuntimeError("a command asked to run alone in a group of its own")
             end = start + len(decided)
+            if group.broken:  # its objects may hold a failed command's changes: nothing of it is recorded
+                self._abandon(group)
+                outcomes.extend(Outcome.of(command) for command in commands[start:end])
+                start = end
+                continue
             try:
                 self._record_group(group)
             except (RecordConflictError, DataError):
@@ -625,6 +641,9 @@ class Ledger(Application[UUID]):
             except BaseException:
                 if aggregate.version != before or aggregate.pending_events:
                     self._evict(aggregate_id)
+                    group = self._group()
+                    if group is not None and aggregate_id in group.aggregates:
+                        group.broken = True  # the group's own copy holds the failed change
                 raise
 
     def _decide(self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object],

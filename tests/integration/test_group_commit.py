@@ -23,6 +23,7 @@ from eventsourcing.persistence import DataError, StoredEvent
 from api.commands import once
 from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.errors import DomainError
+from ledger.organisations import agency_id
 from ledger.project import project_id
 from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database
 from tests.integration.test_application import GOALS, approved_project
@@ -409,7 +410,55 @@ def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
             latest = other.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{n}")
     finally:
         other.close()
+    jumps = ledger._jumps
     assert ledger.project(pid).version == latest.version
     assert ledger._seen == ledger.head()
+    assert ledger._jumps == jumps + (1 if changes > 2 * 3 else 0)  # read page by page, or checked by primary key
     after = ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 3)), pid, key, "再督导")
     assert after.version == latest.version + 1
+
+
+def test_a_group_reads_its_own_changes_even_after_the_cache_let_them_go(ledger: Ledger) -> None:
+    pid = approved_project(ledger)
+    name = "某咨询评估有限公司"
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), name, "执业证书")
+    ledger.record_misconduct(act(FINANCE, date(2021, 4, 1)), name, "falsification", "伪造记录")
+
+    def the_cache_is_full() -> Any:  # as other readers filling the cache would push it out
+        ledger._evict(agency_id(name))
+        return None
+
+    outcomes = ledger.run_together([
+        lambda: ledger.blacklist_agency(act(FINANCE, date(2021, 4, 5), "评价结果不实"), name),
+        the_cache_is_full,
+        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 4, 6)), pid, name),
+    ])
+    assert described([outcomes[0], outcomes[2]])[1] == ("refused", "agency-blacklisted")
+
+
+def test_a_command_failing_after_it_changed_an_object_of_its_group_leaves_no_trace(
+        ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = approved_project(ledger)
+    to_stored_event = ledger.mapper.to_stored_event
+
+    def failing(event: Any) -> StoredEvent:
+        if getattr(event, "opinion", None) == "FAILS-WHEN-STORED":
+            raise ValueError("cannot store this event")
+        return to_stored_event(event)
+
+    monkeypatch.setattr(ledger.mapper, "to_stored_event", failing)
+    reported, failed, reviewed = ledger.run_together([
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
+                                         indicator_progress={}),
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 11)), pid, 4, "FAILS-WHEN-STORED"),
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+    ])
+    assert isinstance(failed.error, ValueError)
+    assert reported.value is not None
+    assert reviewed.value is not None
+    assert reviewed.value.version == reported.value.version + 1
+    with psycopg.connect(database_url) as conn:
+        versions = [row[0] for row in conn.execute(
+            "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,))]
+    assert versions == list(range(1, len(versions) + 1))
+    assert ledger.project(pid).monitoring_for(4)["review"] == "已审核"

@@ -42,17 +42,19 @@ def test_commands_run_in_arrival_order_and_queued_ones_together() -> None:
     runner = Runner()
     writer = writer_for(runner, group_size=4)
     order: list[int] = []
-    gate = threading.Event()
+    started, gate = threading.Event(), threading.Event()
 
     def command(n: int) -> int:
         if n == 0:
+            started.set()
             gate.wait(5)
         order.append(n)
         return n
 
     async def main() -> list[int]:
         first = asyncio.ensure_future(writer.submit(lambda: command(0)))
-        await asyncio.sleep(0.05)  # the first group (of one) is running; the rest queue up behind it
+        # the first group (of one) is running; the rest queue up behind it
+        assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
         rest = [asyncio.ensure_future(writer.submit(lambda n=n: command(n))) for n in range(1, 10)]
         gate.set()
         return [await first, *[await job for job in rest]]
@@ -152,3 +154,33 @@ def test_stop_finishes_what_is_queued_then_refuses_more() -> None:
 
     with pytest.raises(RuntimeError, match="not running"):
         asyncio.run(after())
+
+
+def test_a_command_submitted_while_the_writer_stops_is_told_so() -> None:
+    writer = writer_for(Runner())
+    started, gate = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        gate.wait(5)
+
+    async def main() -> BaseException | None:
+        loop = asyncio.get_running_loop()
+        running = asyncio.ensure_future(writer.submit(slow))
+        assert await loop.run_in_executor(None, started.wait, 5)
+        stopping = loop.run_in_executor(None, writer.stop)
+        await asyncio.sleep(0.05)  # stop has queued its marker and waits for the thread
+        late = asyncio.ensure_future(writer.submit(lambda: 1))
+        await asyncio.sleep(0.01)
+        gate.set()
+        await stopping
+        await running
+        try:
+            await asyncio.wait_for(late, 5)
+        except RuntimeError as error:
+            return error
+        return None
+
+    error = asyncio.run(main())
+    assert isinstance(error, RuntimeError)
+    assert "stopped" in str(error)

@@ -162,3 +162,18 @@ def test_https_is_tunnelled_through_the_proxy() -> None:
 ])
 def test_no_proxy_names_hosts_and_domains(host: str, no_proxy: str, bypassed: bool) -> None:
     assert _bypassed(host, no_proxy) is bypassed
+
+
+def test_a_proxy_of_another_scheme_fails_the_attempt_rather_than_being_bypassed() -> None:
+    sender = Sender(timeout=5, proxies={"https": "socks5://127.0.0.1:1080"})
+    try:
+        with pytest.raises(OSError, match="socks5"):
+            sender.post("https://receiver.example/hooks", b"{}", {})
+    finally:
+        sender.close()
+
+
+def test_an_ipv6_receiver_is_addressed_in_brackets_through_the_proxy() -> None:
+    sender = Sender(timeout=5, proxies={"http": "http://127.0.0.1:3128"})
+    route = sender._route("http://[2001:db8::1]:8080/hooks")
+    assert (route.host, route.port, route.target) == ("127.0.0.1", 3128, "http://[2001:db8::1]:8080/hooks")
