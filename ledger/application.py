@@ -332,17 +332,8 @@ class Ledger(Application[UUID]):
         try:
             if pinned is not None:  # changed earlier in the group: as that left it, whatever the cache did since
                 aggregate: object = deepcopy(pinned) if copy else pinned
-            for _ in range(0 if pinned is not None else 3):
-                jumps, missed = self._jumps, not self._cached(aggregate_id)
-                aggregate = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
-                if version is not None or not missed or not isinstance(aggregate, LedgerAggregate) \
-                        or not self._is_stale(aggregate, jumps):
-                    break
-                # read before another process's change and cached after the refresh that saw it: read it again
-                self._evict(aggregate_id)
             else:
-                if pinned is None:  # stale three times over: use it (a save would conflict), but do not keep it
-                    self._evict(aggregate_id)
+                aggregate = self._load(aggregate_id, version, copy)
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found", code=code) from None
         if not isinstance(aggregate, cls):
@@ -404,6 +395,19 @@ class Ledger(Application[UUID]):
                 if aggregate.version < version:
                     self._evict(originator_id)
             self._seen = seen
+
+    def _load(self, aggregate_id: UUID, version: int | None, copy: bool) -> object:
+        """The aggregate from the cache or the log; one read before another process's change, and cached after the
+        refresh that saw it, is read again (stale three times over, it is used — a save would conflict — but not
+        kept)."""
+        for _ in range(3):
+            jumps, missed = self._jumps, not self._cached(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
+            if version is not None or not missed or not isinstance(aggregate, LedgerAggregate) \
+                    or not self._is_stale(aggregate, jumps):
+                return aggregate
+            self._evict(aggregate_id)
+        return aggregate
 
     def _cached(self, aggregate_id: UUID) -> bool:
         cache = self.repository.cache
@@ -556,6 +560,10 @@ class Ledger(Application[UUID]):
     def _abandon(self, group: _Group) -> None:
         """Drop a group that will not be recorded: its changed objects leave the cache, its locks are released."""
         self._evict(*group.aggregates)
+        self._release(group)
+
+    @staticmethod
+    def _release(group: _Group) -> None:
         for lock in group.locks:
             lock.release()
         group.locks.clear()
@@ -620,9 +628,7 @@ class Ledger(Application[UUID]):
                 except Exception:  # recorded all the same; a snapshot only makes the next load faster
                     logger.exception("snapshot after a group commit failed")
         finally:
-            for lock in group.locks:
-                lock.release()
-            group.locks.clear()
+            self._release(group)
 
     @contextmanager
     def _changing(self, cls: type[A], aggregate_id: UUID, code: str, act: Act) -> Iterator[A]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.persistence import DataError, StoredEvent
+from eventsourcing.persistence import DataError, OperationalError, StoredEvent
 
 from api.commands import once
 from ledger.application import Act, CommandKey, Ledger, Outcome, Written
@@ -462,3 +462,35 @@ def test_a_command_failing_after_it_changed_an_object_of_its_group_leaves_no_tra
             "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,))]
     assert versions == list(range(1, len(versions) + 1))
     assert ledger.project(pid).monitoring_for(4)["review"] == "已审核"
+
+
+def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(ledger: Ledger,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = approved_project(ledger)
+    head = ledger.head()
+    refresh = ledger._refresh_cache
+    calls: list[int] = []
+
+    def unreachable_the_second_time() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("the database went away")
+        refresh()
+
+    def reads_the_log_itself() -> int:  # as the re-evaluation sample does: it starts a new group
+        ledger._alone()
+        return ledger.head()
+
+    monkeypatch.setattr(ledger, "_refresh_cache", unreachable_the_second_time)
+    reported, read, reviewed = ledger.run_together([
+        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
+                                         indicator_progress={}),
+        reads_the_log_itself,
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+    ])
+    assert reported.error is None, reported
+    assert reported.value is not None
+    assert reported.value.positions == [head]
+    assert isinstance(read.error, OperationalError)
+    assert isinstance(reviewed.error, OperationalError)
+    assert ledger.head() == head + 1

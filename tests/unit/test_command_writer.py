@@ -184,3 +184,24 @@ def test_a_command_submitted_while_the_writer_stops_is_told_so() -> None:
     error = asyncio.run(main())
     assert isinstance(error, RuntimeError)
     assert "stopped" in str(error)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the death is the point
+def test_a_writer_that_died_answers_its_group_and_refuses_more() -> None:
+    runner = Runner()
+    runner.fail_group = SystemExit()  # not a command's failure: the thread goes down
+    writer = writer_for(runner)
+
+    async def main() -> Any:
+        return (await asyncio.gather(writer.submit(lambda: 1), return_exceptions=True))[0]
+
+    died = asyncio.run(main())
+    assert isinstance(died, RuntimeError)
+    assert writer._thread is not None
+    writer._thread.join(5)
+
+    async def after() -> None:
+        await writer.submit(lambda: 2)
+
+    with pytest.raises(RuntimeError, match="not running"):
+        asyncio.run(after())
