@@ -74,7 +74,8 @@ class TokenStore:
         self._lock = threading.Lock()
 
     def create_table(self) -> None:
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('jixiao-tokens-schema'))")  # concurrent starts
             conn.execute(SCHEMA)
 
     def issue(self, name: str, role: str, organisation: str, created_by: str) -> tuple[str, TokenRecord]:

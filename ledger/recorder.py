@@ -41,6 +41,14 @@ APPEND_SIGNATURE = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[],
                     "bytea[], uuid[], bigint[], integer[], integer[], text")
 APPEND_SIGNATURE_V1 = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text, text, "
                        "bytea, uuid, bigint, text")
+# pg advisory lock id: processes starting together create the log's tables one at a time ("jxlg"). Without it, two
+# that replace the same trigger function and triggers at once can deadlock (a scheduler and its standby did, in CI).
+SCHEMA_LOCK = 0x6A78_6C67
+
+
+def lock_schema(curs: Any) -> None:
+    """Serialise schema creation across processes, for the rest of the transaction."""
+    curs.execute(SQL("SELECT pg_advisory_xact_lock({lock})").format(lock=Literal(SCHEMA_LOCK)), prepare=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, function=append)
         self._append_query: bytes | None = None
         self._written = threading.local()
+
+    def _create_table(self, curs: Any) -> None:
+        lock_schema(curs)
+        super()._create_table(curs)
 
     def _immutability_statements(self) -> list[Any]:
         schema = Identifier(self.datastore.schema)
@@ -311,6 +323,10 @@ class SnapshotRecorder(PostgresAggregateRecorder):
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def _create_table(self, curs: Any) -> None:
+        lock_schema(curs)
+        super()._create_table(curs)
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any) -> None:
         curs.execute(self.insert_snapshots_statement, (

@@ -180,3 +180,27 @@ def test_a_large_batch_commits_in_one_transaction(ledger: Ledger, database_url: 
     written = ledger._save(project)
     assert len(written.positions) == 3000
     assert assert_log_is_intact(database_url) == ledger.head()
+
+
+def test_processes_starting_together_create_the_schema_without_deadlock(ledger: Ledger, database_url: str) -> None:
+    """A service, its scheduler and a standby start at once on one database, each creating the schema if it is
+    missing: replacing the same trigger functions and triggers concurrently deadlocked without the schema lock."""
+    starters = 6
+    barrier = threading.Barrier(starters)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            Ledger(database_url).close()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=start) for _ in range(starters)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+    ledger.register_department(act(FINANCE, date(2021, 1, 4)), "教育局")  # the log still takes writes
