@@ -17,8 +17,12 @@ run: $(INSTALLED)  ## start the service (embedded PostgreSQL unless DATABASE_URL
 demo: $(INSTALLED)  ## load the fiscal-year 2021 scenario into the ledger (idempotent)
 	$(BIN)/jixiao demo
 
+# Two processes, one test file each at a time (module fixtures stay whole); each has its own embedded PostgreSQL,
+# or its own fresh databases on DATABASE_URL's server. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
+
 test: $(INSTALLED)  ## the whole suite (embedded PostgreSQL unless DATABASE_URL is set)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(INSTALLED)  ## ruff, mypy --strict, import layers
 	$(BIN)/ruff check .
