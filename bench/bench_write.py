@@ -225,6 +225,7 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
 
         # ------------------------------------------------------------------------ replay
         fill_to(ledger, replayed, REPLAY_EVENTS, 50)
+        ledger.wait_for_snapshots()  # stored in the background
         raw_replay_id = uuid4()
         raw.insert_many(raw_replay_id, 1, REPLAY_EVENTS, topic, payload)
         assert ledger.snapshots is not None

@@ -48,6 +48,7 @@ from ledger.recorder import (
     SnapshotRecorder,
     is_command_conflict,
 )
+from ledger.snapshots import SnapshotWriter
 from ledger.sweeps import Sweep, SweepContext, SweepReport, SweepWatch, sweep_named
 from ledger.transcodings import register_ledger_transcodings
 from ledger.values import (
@@ -283,10 +284,13 @@ class Ledger(Application[UUID]):
         recorder = SnapshotRecorder(datastore, events_table_name="ledger_snapshots")
         if self.create_schema:
             recorder.create_table()
+        self._snapshot_writer = SnapshotWriter(recorder)
         return EventStore(self.mapper, recorder)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """Snapshot the aggregate already in memory, instead of the library's re-read and replay of it."""
+        """Snapshot the aggregate already in memory, instead of the library's re-read and replay of it; encoded
+        here, while the aggregate is at the version it records, and stored by a thread of its own
+        (:mod:`ledger.snapshots`)."""
         assert self.snapshots is not None
         snapshots = []
         for aggregate in processing_event.aggregates.values():
@@ -297,7 +301,15 @@ class Ledger(Application[UUID]):
             if any(version % interval == 0 for version in saved) and aggregate.version == max(saved):
                 snapshots.append(Snapshot.take(aggregate))
         if snapshots:
-            self.snapshots.put(snapshots)
+            self._snapshot_writer.put([self.snapshots.mapper.to_stored_event(snapshot) for snapshot in snapshots])
+
+    def wait_for_snapshots(self) -> None:
+        """Return when every snapshot taken so far is stored (they are stored in the background)."""
+        self._snapshot_writer.wait()
+
+    def close(self) -> None:
+        self._snapshot_writer.close()  # what is queued is stored before the connections go
+        super().close()
 
     @property
     def log_recorder(self) -> LedgerRecorder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -204,6 +205,7 @@ def test_snapshots_every_fifty_events_and_history_by_version(ledger: Ledger, dat
     evaluation = next(iter(ledger.project(pid).key_evaluations))
     for i in range(95):
         ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, evaluation, f"督导记录{i}")
+    ledger.wait_for_snapshots()
     with psycopg.connect(database_url) as conn:
         versions = [row[0] for row in conn.execute(
             "SELECT originator_version FROM ledger_snapshots WHERE originator_id = %s ORDER BY 1", (pid,))]
@@ -214,6 +216,35 @@ def test_snapshots_every_fifty_events_and_history_by_version(ledger: Ledger, dat
     assert len(latest.key_evaluations[evaluation]["supervision"]) == 95
     as_approved = ledger.project(pid, version=5)  # declared, admitted, goals, reviewed, budget approved
     assert (as_approved.stage, as_approved.key_evaluations) == (Stage.BUDGET_APPROVED, {})
+
+
+def test_commands_do_not_wait_for_their_snapshots(ledger: Ledger, database_url: str) -> None:
+    """Snapshots are stored in the background: with their table locked, a command that reaches the interval is
+    answered all the same, and its snapshot is stored once the table is free — the one a cold load then uses."""
+    pid = approved_project(ledger)
+    ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
+    evaluation = next(iter(ledger.project(pid).key_evaluations))
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE ledger_snapshots IN ACCESS EXCLUSIVE MODE")
+        answered = threading.Event()
+
+        def command() -> None:
+            for i in range(ledger.project(pid).version, 50):
+                ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, evaluation, f"督导{i}")
+            answered.set()
+
+        writer = threading.Thread(target=command)
+        writer.start()
+        assert answered.wait(5), "a command waited for the snapshot table"
+        assert ledger.project(pid).version == 50
+        blocker.rollback()
+    writer.join()
+    ledger.wait_for_snapshots()
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT array_agg(originator_version) FROM ledger_snapshots WHERE originator_id = %s",
+                            (pid,)).fetchone() == ([50],)
+    ledger.repository.cache = None
+    assert ledger.project(pid).version == 50
 
 
 def test_unknown_objects_are_not_found(ledger: Ledger) -> None:

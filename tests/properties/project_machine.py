@@ -415,5 +415,6 @@ class ProjectMachine(RuleBasedStateMachine):
         snapshot = to_stored.to_domain_event(to_stored.to_stored_event(Snapshot.take(self.project)))
         assert snapshot.mutate(None) == self.project, "a snapshot did not restore the live project"
         if self.ledger is not None:
+            self.ledger.wait_for_snapshots()  # stored in the background: the load below starts from the newest
             self.ledger.repository.cache = None  # read from the database, not from memory
             assert self.ledger.repository.get(self.project.id) == self.project

@@ -1,0 +1,67 @@
+"""Snapshots stored on a thread of their own, so that no command waits for one.
+
+A snapshot holds a whole aggregate: for a project with a thousand supervision notes that is hundreds of KB, which
+PostgreSQL compresses as it stores it — several milliseconds, against a fraction of one for the command's events.
+Stored on the committing thread, that time was added to every command of the group that happened to reach a
+multiple of the interval (and clients writing at one pace reach it together): bench_http's p99 with 16 clients
+was 30–33 ms without snapshots and 36–37 ms with them.
+
+The snapshot is encoded on the committing thread, while its aggregate is still locked and at the version it
+records: the aggregate's lists and dicts are shared with the live object, which the next command changes. Only the
+encoded bytes cross to this thread. A snapshot that fails to store is logged and dropped — it only makes a later
+load faster; loads replay from the previous snapshot, or from the first event, until the next one is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+
+from eventsourcing.persistence import AggregateRecorder, StoredEvent
+
+logger = logging.getLogger(__name__)
+
+
+class SnapshotWriter:
+    def __init__(self, recorder: AggregateRecorder, *, name: str = "jixiao-snapshots") -> None:
+        self._recorder = recorder
+        self._name = name
+        self._queue: queue.Queue[list[StoredEvent] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def put(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store these encoded snapshots soon, in one transaction."""
+        if not snapshots:
+            return
+        with self._start_lock:
+            if self._thread is None:  # started by the first snapshot: most ledgers (a CLI call, a test) never need it
+                self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
+                self._thread.start()
+        self._queue.put(list(snapshots))
+
+    def wait(self) -> None:
+        """Return when every snapshot put so far has been stored (or has failed and been logged)."""
+        self._queue.join()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Store what is queued, then stop the thread."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                self._recorder.insert_events(item)
+            except Exception:
+                logger.exception("storing %d snapshot(s) failed; loads replay from the one before", len(item or []))
+            finally:
+                self._queue.task_done()
