@@ -307,7 +307,8 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         f"(each grows from {SETUP_EVENTS} to {MAX_PROJECT_EVENTS:,} events); batched likewise.",
         "bare and ours share the pool and an aggregate cache of 2000. bare is the library as it comes: a get is a "
         "cache hit, its fast-forward query and a deepcopy; ours reads the log's tail once per command instead of "
-        "fast-forwarding, and also writes a snapshot every 50 events inside the timed commands.",
+        "fast-forwarding, and also takes a snapshot every 50 events (encoded inside the timed command, stored by a "
+        "thread of its own).",
     ):
         print(textwrap.fill(note, width=118, initial_indent="  ", subsequent_indent="    "))
     print()
