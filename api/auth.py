@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.problems import EdgeProblem
 from ledger.errors import Forbidden, InvalidInput
+from ledger.recorder import lock_schema
 from ledger.values import Principal, Role, enum_value, text
 
 TOKENS = "api_tokens"
@@ -75,7 +76,7 @@ class TokenStore:
 
     def create_table(self) -> None:
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('jixiao-tokens-schema'))")  # concurrent starts
+            lock_schema(conn)
             conn.execute(SCHEMA)
 
     def issue(self, name: str, role: str, organisation: str, created_by: str) -> tuple[str, TokenRecord]:

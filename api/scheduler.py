@@ -36,13 +36,13 @@ from psycopg.conninfo import make_conninfo
 
 from api.settings import Settings
 from ledger.application import Ledger
+from ledger.recorder import lock_schema
 from ledger.sweeps import SWEEPS
 from ledger.tlog import TransparencyLog
 
 logger = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x6A78_7363  # pg advisory lock id held by the scheduler's leader ("jxsc")
-SCHEMA_LOCK = 0x6A78_736A  # concurrent starts create the jobs table once ("jxsj")
 JOBS = "scheduler_jobs"
 JOBS_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {JOBS} (
@@ -143,7 +143,7 @@ class JobBook:
 
     def create_table(self) -> None:
         with self._connect() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            lock_schema(conn)
             conn.execute(JOBS_SCHEMA)  # our own constant DDL
 
     def record(self, job: str, *, started_at: datetime, today: date, trigger: str, runner: str, status: str,

@@ -45,6 +45,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ledger.errors import InvalidInput
+from ledger.recorder import lock_schema
 from ledger.values import Principal
 from projections import feed, queries
 
@@ -173,7 +174,7 @@ class WebhookStore:
 
     def create_tables(self) -> None:
         with self._connect() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('jixiao-webhooks-schema'))")
+            lock_schema(conn)
             conn.execute(SCHEMA)
 
     def create(self, url: str, topics: list[str], secret: str | None, principal: Principal,

@@ -41,14 +41,15 @@ APPEND_SIGNATURE = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[],
                     "bytea[], uuid[], bigint[], integer[], integer[], text")
 APPEND_SIGNATURE_V1 = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text, text, "
                        "bytea, uuid, bigint, text")
-# pg advisory lock id: processes starting together create the log's tables one at a time ("jxlg"). Without it, two
-# that replace the same trigger function and triggers at once can deadlock (a scheduler and its standby did, in CI).
+# pg advisory lock id held while any of the ledger's tables is created or migrated ("jxlg"): processes starting
+# together create them one at a time. Without it, two that replace the same trigger function and triggers at once
+# can deadlock (a scheduler and its standby did, in CI), and two CREATE TABLE IF NOT EXISTS can both try to create.
 SCHEMA_LOCK = 0x6A78_6C67
 
 
-def lock_schema(curs: Any) -> None:
-    """Serialise schema creation across processes, for the rest of the transaction."""
-    curs.execute(SQL("SELECT pg_advisory_xact_lock({lock})").format(lock=Literal(SCHEMA_LOCK)), prepare=False)
+def lock_schema(conn: Any) -> None:
+    """Serialise schema creation across processes until the transaction of ``conn`` (or cursor) ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,), prepare=False)
 
 
 @dataclass(frozen=True)

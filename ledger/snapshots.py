@@ -4,7 +4,7 @@ A snapshot holds a whole aggregate: for a project with a thousand supervision no
 PostgreSQL compresses as it stores it — several milliseconds, against a fraction of one for the command's events.
 Stored on the committing thread, that time was added to every command of the group that happened to reach a
 multiple of the interval (and clients writing at one pace reach it together): bench_http's p99 with 16 clients
-was 30–33 ms without snapshots and 36–37 ms with them.
+was 29–33 ms without snapshots and 36–37 ms with them.
 
 The snapshot is encoded on the committing thread, while its aggregate is still locked and at the version it
 records: the aggregate's lists and dicts are shared with the live object, which the next command changes. Only the

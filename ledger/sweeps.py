@@ -33,13 +33,13 @@ from ledger.catalogue import Ruleset
 from ledger.errors import InvalidInput
 from ledger.organisations import Agency
 from ledger.project import Project
+from ledger.recorder import lock_schema
 from ledger.values import SYSTEM
 
 A = TypeVar("A", bound=LedgerAggregate)
 
 WATCH = "ledger_sweep_watch"
 POSITIONS = "ledger_sweep_positions"
-SCHEMA_LOCK = 0x6A78_7377  # pg advisory lock id: concurrent starts create the tables once ("jxsw")
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {POSITIONS} (
@@ -149,7 +149,7 @@ class SweepWatch:
 
     def create_tables(self) -> None:
         with self._transaction() as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            lock_schema(curs)
             curs.execute(SCHEMA)  # our own constant DDL
 
     def refresh(self, sweep: Sweep[Any], today: date) -> int:

@@ -34,6 +34,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 from psycopg.types.json import set_json_loads
 
+from ledger.recorder import lock_schema
 from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed, log_events
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class Runner:
 
     def setup(self) -> None:
         with self._connect() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('jixiao-projections-setup'))")
+            lock_schema(conn)
             conn.execute(sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, "
                 "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())").format(sql.Identifier(POSITIONS)))
