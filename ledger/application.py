@@ -38,6 +38,7 @@ from psycopg.rows import tuple_row
 from ledger import rules
 from ledger.base import LedgerAggregate
 from ledger.catalogue import INDICATOR_LIBRARY_ID, RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
+from ledger.checkpoint import SigningKey, VerifierKey
 from ledger.errors import Forbidden, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.organisations import Agency, Department, Misconduct, agency_id, department_id
 from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id
@@ -48,7 +49,7 @@ from ledger.recorder import (
     SnapshotRecorder,
     is_command_conflict,
 )
-from ledger.snapshots import SnapshotWriter
+from ledger.snapshots import SnapshotAuthenticator, SnapshotWriter
 from ledger.sweeps import Sweep, SweepContext, SweepReport, SweepWatch, sweep_named
 from ledger.transcodings import register_ledger_transcodings
 from ledger.values import (
@@ -241,10 +242,16 @@ class Ledger(Application[UUID]):
 
     def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
                  holidays: list[date] | None = None, working_weekends: list[date] | None = None,
-                 create_schema: bool = True, timezone: tzinfo = UTC) -> None:
+                 create_schema: bool = True, timezone: tzinfo = UTC, signing_key: SigningKey | None = None,
+                 trusted_keys: Sequence[VerifierKey] = ()) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
         schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
-        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar."""
+        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar.
+
+        ``signing_key``: the log's key, which authenticates the snapshots this ledger takes; snapshots are loaded
+        only when they verify under it or one of ``trusted_keys`` (keys the log signed with before). Without a key
+        no snapshot is taken and none is trusted: every load replays the aggregate's events."""
+        self.snapshot_authenticator = SnapshotAuthenticator(signing_key, trusted_keys)
         self.create_schema = create_schema
         self.database_url = database_url
         self.timezone = timezone
@@ -281,7 +288,9 @@ class Ledger(Application[UUID]):
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         datastore = self.factory.datastore  # type: ignore[attr-defined]
-        recorder = SnapshotRecorder(datastore, events_table_name="ledger_snapshots")
+        recorder = SnapshotRecorder(datastore, events_table_name="ledger_snapshots",
+                                    log_table_name=self.log_recorder.events_table_name,
+                                    authenticator=self.snapshot_authenticator)
         if self.create_schema:
             recorder.create_table()
         self._snapshot_writer = SnapshotWriter(recorder)
@@ -292,6 +301,8 @@ class Ledger(Application[UUID]):
         here, while the aggregate is at the version it records, and stored by a thread of its own
         (:mod:`ledger.snapshots`)."""
         assert self.snapshots is not None
+        if self.snapshot_authenticator.key is None:
+            return  # an unauthenticated snapshot would never be loaded
         snapshots = []
         for aggregate in processing_event.aggregates.values():
             interval = self.snapshotting_intervals.get(type(aggregate))

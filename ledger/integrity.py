@@ -58,3 +58,20 @@ def leaf_hash_raw(originator_id: bytes, originator_version: int, topic: bytes, s
 
 def chain_hash(previous: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(previous + leaf).digest()
+
+
+# A snapshot's authenticator signs this message with the log's Ed25519 key. It opens with the byte 0xFF, which no
+# UTF-8 text contains: a note (checkpoint) or a cosignature signs UTF-8 text, so no signature over one of these can
+# ever be presented as a signature over the other. The state enters as its SHA-256; the chain hash of the leaf at
+# which the snapshot's version was recorded binds it to that exact history of the whole log.
+SNAPSHOT_LABEL = b"\xffjixiao-snapshot/v1\n"
+
+
+def snapshot_message(originator_id: UUID, originator_version: int, topic: str, state: bytes,
+                     chain_hash_at_version: bytes) -> bytes:
+    """The bytes a snapshot's authenticator signs (see ``SNAPSHOT_LABEL``)."""
+    topic_bytes = topic.encode("utf-8")
+    if len(chain_hash_at_version) != 32:
+        raise ValueError("a chain hash is 32 bytes")
+    return b"".join((SNAPSHOT_LABEL, originator_id.bytes, struct.pack(">qI", originator_version, len(topic_bytes)),
+                     topic_bytes, hashlib.sha256(state).digest(), chain_hash_at_version))

@@ -20,6 +20,7 @@ import pytest
 
 from api.database import drop_database, embedded_server_url, ensure_database
 from ledger.application import Act, Ledger
+from ledger.checkpoint import SigningKey
 from ledger.values import Principal
 
 
@@ -74,9 +75,13 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2021, 1, 4, 9, 0, tzinfo=UTC))
 
 
+# The log's signing key in tests: it also authenticates the snapshots the ledger takes (without one, none is taken).
+TEST_KEY = SigningKey.generate("test.example-jixiao")
+
+
 @pytest.fixture
 def ledger(database_url: str, clock: FakeClock) -> Iterator[Ledger]:
-    app = Ledger(database_url, clock=clock, holidays=[date(2021, 10, 1), date(2021, 10, 4)])
+    app = Ledger(database_url, clock=clock, holidays=[date(2021, 10, 1), date(2021, 10, 4)], signing_key=TEST_KEY)
     app.bootstrap()
     try:
         yield app
