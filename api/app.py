@@ -66,8 +66,10 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
         size = conn.execute("SELECT coalesce(max(leaf_index) + 1, 0) FROM ledger_events").fetchone()
         positions = dict(conn.execute("SELECT name, position FROM projection_positions").fetchall())
         checkpoint = conn.execute("SELECT coalesce(max(tree_size), 0) FROM ledger_checkpoints").fetchone()
+        witnessed = dict(conn.execute("SELECT witness, max(tree_size) FROM ledger_cosignatures GROUP BY witness"
+                                      ).fetchall())
     return {"log_size": size[0] if size else 0, "positions": positions,
-            "checkpoint_size": checkpoint[0] if checkpoint else 0}
+            "checkpoint_size": checkpoint[0] if checkpoint else 0, "witnessed": witnessed}
 
 
 def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
@@ -98,6 +100,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         if settings.create_schema:
             app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))
+        metrics.integrity(lambda: {"snapshot": dict(app.state.ledger.snapshot_authenticator.rejected),
+                                   "witness": dict(app.state.log.witness_failures)})
         app.state.watcher = LogWatcher(url)
         app.state.watcher.start()
         app.state.webhooks = WebhookStore(url)

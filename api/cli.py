@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -21,12 +21,15 @@ from api.scheduler import JobBook, Jobs, Scheduler, build_jobs, current_leader
 from api.settings import Settings, load_settings
 from ledger import speedups
 from ledger.application import Ledger
-from ledger.audit import BundleError, dumps_bundle, export_bundle, verify_bundle
+from ledger.audit import BundleError, dumps_bundle, verify_bundle
 from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.errors import DomainError
+from ledger.monitor import AuditError, CheckpointKeeper, LogClient, Misbehaviour, audit
 from ledger.project import project_id
+from ledger.replay import replay_all
 from ledger.sweeps import SWEEPS
-from ledger.tlog import ProofUnavailable, TransparencyLog, verify_log
+from ledger.tlog import BundleUnavailable, ProofUnavailable, TransparencyLog, VerifyPolicy, verify_log
+from ledger.witness import TrustPolicy, WitnessError, WitnessKey
 from projections.catalog import read_model, read_models
 from projections.runner import Runner
 
@@ -55,12 +58,19 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
 def _demo(settings: Settings, _: argparse.Namespace) -> int:
     from api.demo import format_summary, run_demo
 
-    ledger = open_ledger(settings, database_url(settings))
+    url = database_url(settings)
+    ledger = open_ledger(settings, url)
     try:
         ledger.bootstrap()
         print(format_summary(run_demo(ledger)))
     finally:
         ledger.close()
+    log = open_log(settings, url)
+    try:  # what the demo recorded is covered by a signed checkpoint at once, as the scheduler would within a minute
+        log.sign_checkpoint()
+        log.cosign()
+    finally:
+        log.close()
     return 0
 
 
@@ -107,55 +117,188 @@ def _key_show(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _checkpoint(settings: Settings, _: argparse.Namespace) -> int:
+    """Sign a checkpoint now (if the log grew), ask the witnesses to cosign, print the note with cosignatures."""
     log = open_log(settings, database_url(settings))
     try:
         signed = log.sign_checkpoint()
-        print(signed.note if signed else "the log has not grown since the last checkpoint", end="" if signed else "\n")
+        outcomes = log.cosign()
+        latest = log.latest_checkpoint()
+        if latest is None:
+            print("the log is empty: nothing to sign")
+            return 0
+        if signed is None:
+            print(f"the log has not grown since the checkpoint at size {latest.column_size}", file=sys.stderr)
+        print(log.cosigned_note(latest), end="")
+        for name, outcome in sorted(outcomes.items()):
+            print(f"witness {name}: {outcome}", file=sys.stderr)
     finally:
         log.close()
     return 0
 
 
+def _policy_parts(args: argparse.Namespace) -> tuple[list[WitnessKey], int]:
+    witnesses = [WitnessKey.from_string(_read_or_value(value)) for value in args.witness or []]
+    return witnesses, args.min_witnesses if args.min_witnesses is not None else len(witnesses)
+
+
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
     pinned = _pinned_key(args.key)
+    witnesses, min_witnesses = _policy_parts(args)
     if args.bundle:
-        return _verify_bundle(Path(args.bundle), pinned)
+        key = pinned
+        policy = TrustPolicy(key or _bundle_key(Path(args.bundle)), tuple(witnesses), min_witnesses)
+        return _verify_bundle(Path(args.bundle), pinned, policy)
     url = database_url(settings)
     key = pinned or signing_key(settings).verifier
+    TrustPolicy(key, tuple(witnesses), min_witnesses)  # refuses a policy no checkpoint could meet
+    kept = tuple((path, Path(path).read_text(encoding="utf-8")) for path in args.checkpoint or [])
+    age = args.max_unsigned_age if args.max_unsigned_age is not None else settings.verify_max_unsigned_age
+    policy_ = VerifyPolicy(kept=kept, witnesses=tuple(witnesses), min_witnesses=min_witnesses,
+                           max_unanchored_leaves=args.max_unsigned if args.max_unsigned is not None
+                           else settings.verify_max_unsigned_leaves,
+                           max_unanchored_age=timedelta(seconds=age) if age else None)
     native = speedups.use_native(False if args.pure_python else None)
     print(f"Verifying {display_url(url)} against {key.name}+{key.key_id.hex()} ({speedups.describe(native)}) …",
           flush=True)
     report = verify_log(url, key, origin=settings.log_origin, workers=args.workers,
-                        progress=lambda n: print(f"  {n:,} leaves", flush=True), accelerator=native)
-    if not report.ok:
-        for failure in report.failures:
+                        progress=lambda n: print(f"  {n:,} leaves", flush=True), accelerator=native,
+                        policy=policy_)
+    deep = None
+    if args.deep and report.ok:
+        print("Replaying every aggregate and comparing every snapshot with the replay …", flush=True)
+        deep = replay_all(url, workers=args.workers)
+    failures = report.failures + (deep.failures if deep else [])
+    if failures:
+        for failure in failures[:50]:
             print(f"FAILED: {failure}", file=sys.stderr)
+        if len(failures) > 50:
+            print(f"FAILED: … and {len(failures) - 50} more", file=sys.stderr)
         return 1
-    print(f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints — every leaf hash, the chain, "
-          f"every checkpoint's root and signature ({report.rate:,.0f} events/s; {report.implementation})")
+    anchored = f"checkpoint {report.anchored:,}"
+    if report.anchored_by:
+        anchored += f" cosigned by {', '.join(report.anchored_by)}"
+    tail = (f"; {report.unanchored:,} leaves at the head not yet covered (since "
+            f"{report.unanchored_since:%Y-%m-%d %H:%M:%S %Z})" if report.unanchored and report.unanchored_since
+            else "")
+    print(f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints (newest meeting the policy: "
+          f"{anchored}{tail}), {report.snapshots:,} snapshots authenticated, {report.kept} kept checkpoints held — "
+          f"every leaf hash, the chain, every checkpoint's root and signature ({report.rate:,.0f} events/s; "
+          f"{report.implementation})")
+    if deep is not None:
+        print(f"OK: {deep.aggregates:,} aggregates replayed from {deep.events:,} events; {deep.snapshots:,} snapshots "
+              f"equal their replay ({deep.rate:,.0f} events/s)")
     return 0
 
 
-def _verify_bundle(path: Path, pinned: VerifierKey | None) -> int:
-    report = verify_bundle(path.read_bytes(), pinned)
+def _bundle_key(path: Path) -> VerifierKey:
+    import json
+
+    try:
+        return VerifierKey.from_string(json.loads(path.read_bytes())["verifier_key"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"the bundle names no verifier key: {error}") from None
+
+
+def _verify_bundle(path: Path, pinned: VerifierKey | None, policy: TrustPolicy) -> int:
+    report = verify_bundle(path.read_bytes(), pinned, policy)
     if not report.ok:
         for failure in report.failures:
             print(f"FAILED: {failure}", file=sys.stderr)
         return 1
     what = ", ".join(f"{k}={v}" for k, v in report.summary.items())
+    witnessed = f", cosigned by {', '.join(report.witnesses)}" if report.witnesses else ""
     print(f"OK: {report.events} events of {report.object_id} ({what}) are in the log signed by {report.key_name} "
-          f"at tree size {report.checkpoint_size}, unaltered and in order")
+          f"at tree size {report.checkpoint_size}{witnessed}, unaltered and in order")
     if not report.key_pinned:
         print("NOTE: checked with the key inside the bundle; pin the published key with --key to rule out a forgery",
               file=sys.stderr)
     return 0
 
 
+def _read_or_value(value: str) -> str:
+    """A key given as itself, or as the path of a file holding it."""
+    path = Path(value)
+    return path.read_text(encoding="utf-8").strip() if "+" not in value and path.is_file() else value.strip()
+
+
 def _pinned_key(value: str | None) -> VerifierKey | None:
     if value is None:
         return None
-    text = Path(value).read_text().strip() if Path(value).is_file() else value
-    return VerifierKey.from_string(text)
+    return VerifierKey.from_string(_read_or_value(value))
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    """Fetch the service's checkpoint, prove it extends the one kept last time, keep it (see ledger.monitor)."""
+    key = _pinned_key(args.key)
+    assert key is not None
+    witnesses, min_witnesses = _policy_parts(args)
+    policy = TrustPolicy(key, tuple(witnesses), min_witnesses, origin=args.origin)
+    keeper = CheckpointKeeper(Path(args.dir))
+    try:
+        report = audit(LogClient(args.url), keeper, policy)
+    except Misbehaviour as error:
+        print(f"MISBEHAVIOUR: {error}", file=sys.stderr)
+        return 1
+    except (CheckpointError, WitnessError) as error:
+        print(f"FAILED: the service's checkpoint does not meet the policy: {error}", file=sys.stderr)
+        return 1
+    except AuditError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    checkpoint = report.checkpoint
+    witnessed = f", cosigned by {', '.join(report.witnesses)}" if report.witnesses else ""
+    if report.first:
+        print(f"kept the first checkpoint of {checkpoint.origin}: size {checkpoint.size}{witnessed} (trusted on first "
+              f"use; every later run must extend it) in {args.dir}")
+    elif report.previous is not None and report.previous.size == checkpoint.size:
+        print(f"OK: {checkpoint.origin} is still at size {checkpoint.size}, the tree kept before{witnessed}")
+    else:
+        assert report.previous is not None
+        print(f"OK: {checkpoint.origin} at size {checkpoint.size}{witnessed} extends the checkpoint kept at size "
+              f"{report.previous.size} (RFC 9162 consistency proof verified); kept in {args.dir}")
+    return 0
+
+
+def _witness(settings: Settings, args: argparse.Namespace) -> int:
+    """Run an independent witness (c2sp.org/tlog-witness): see api.witness."""
+    from api.witness import WitnessHome, WitnessServer
+
+    home = WitnessHome(Path(args.data))
+    if args.witness_command == "init":
+        key = home.init(args.name)
+        for entry in args.log or []:
+            origin, _, vkey = entry.partition("=")
+            home.add_log(origin, VerifierKey.from_string(_read_or_value(vkey)))
+        print(key.verifier.to_string())
+        print(f"witness {args.name} made in {args.data}; give the verifier key above to the logs' auditors, and "
+              "watch a log with `jixiao witness add-log`", file=sys.stderr)
+        return 0
+    if args.witness_command == "add-log":
+        home.add_log(args.origin, VerifierKey.from_string(_read_or_value(args.key)))
+        print(f"watching {args.origin} (signed by {args.key.split('+')[0]})")
+        return 0
+    if args.witness_command == "show":
+        print(home.key().verifier.to_string())
+        for entry in home.logs():
+            seen = home.witness().state.get(entry.origin)
+            print(f"  {entry.origin}: {', '.join(k.to_string() for k in entry.keys)}; "
+                  f"cosigned up to size {seen.size if seen else 0}")
+        return 0
+    witness = home.witness()
+    if not witness.logs:
+        print(f"error: the witness in {args.data} watches no log yet (jixiao witness add-log)", file=sys.stderr)
+        return 2
+    server = WitnessServer((args.host, args.port), witness)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    print(f"witness {witness.key.name} on http://{args.host}:{server.server_address[1]}/add-checkpoint, watching "
+          f"{', '.join(witness.logs)} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
@@ -167,7 +310,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
             object_id = _object_id(ledger, args.project)
         finally:
             ledger.close()
-        bundle = export_bundle(log, signing_key(settings).verifier, object_id)
+        bundle = log.export_bundle(signing_key(settings).verifier, object_id)
     finally:
         log.close()
     Path(args.out).write_text(dumps_bundle(bundle), encoding="utf-8")
@@ -377,6 +520,13 @@ def _jobs_table(jobs: Jobs, url: str, settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def _add_witness_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--witness", action="append", metavar="VKEY",
+                        help="a witness's verifier key (or a file holding it) to pin (repeatable)")
+    parser.add_argument("--min-witnesses", type=int, default=None, metavar="N",
+                        help="how many pinned witnesses must have cosigned (default: all pinned)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jixiao", description="Jixiao Ledger 绩效账本")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -401,10 +551,50 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--workers", type=int, default=None,
                         help="processes each checking chunks of the log and hashing their part of the tree "
                              "(default: one per core; 0: all in this process)")
+    _add_witness_options(verify)
+    verify.add_argument("--checkpoint", action="append", metavar="FILE",
+                        help="a checkpoint kept outside the operator's reach (e.g. by `jixiao audit`); the live log "
+                             "must still have its tree at its size, and the checkpoint table must hold it (repeatable)")
+    verify.add_argument("--max-unsigned", type=int, default=None, metavar="LEAVES",
+                        help="fail when more leaves at the head are not covered by a signed (or witnessed) checkpoint "
+                             "(default: JIXIAO_VERIFY_MAX_UNSIGNED_LEAVES, no limit)")
+    verify.add_argument("--max-unsigned-age", type=float, default=None, metavar="SECONDS",
+                        help="fail when the first leaf not covered by a signed (or witnessed) checkpoint was recorded "
+                             "longer ago (default: JIXIAO_VERIFY_MAX_UNSIGNED_AGE, 600; 0: no limit)")
+    verify.add_argument("--deep", action="store_true",
+                        help="also replay every aggregate from its events and compare every snapshot with the replay")
     verify.add_argument("--pure-python", action="store_true",
                         help="check with the pure-Python reference implementation, not the C accelerator (as "
                              "JIXIAO_PURE_PYTHON=1 does); both give the same results")
     verify.set_defaults(handler=_verify)
+    auditing = commands.add_parser("audit", help="as an auditor, from any machine: keep the service's checkpoints "
+                                   "and prove each new one extends the last one kept")
+    auditing.add_argument("--url", required=True, help="the service, e.g. http://ledger.example:8000")
+    auditing.add_argument("--key", required=True, help="the log's published verifier key (or a file holding it)")
+    auditing.add_argument("--dir", required=True, help="the folder where this auditor keeps checkpoints (its own)")
+    auditing.add_argument("--origin", help="the log's origin to insist on (default: whatever the key signs)")
+    _add_witness_options(auditing)
+    auditing.set_defaults(handler=_audit)
+    witness = commands.add_parser("witness", help="run an independent witness that cosigns checkpoints "
+                                  "(c2sp.org/tlog-witness)").add_subparsers(dest="witness_command", required=True)
+    init = witness.add_parser("init", help="make a witness key in a data folder and print its verifier key")
+    init.add_argument("--name", required=True, help="the witness's name, e.g. sjj.example.gov.cn/witness")
+    init.add_argument("--data", required=True, help="its data folder (key, watched logs, state)")
+    init.add_argument("--log", action="append", metavar="ORIGIN=VKEY", help="a log to watch (repeatable)")
+    init.set_defaults(handler=_witness)
+    add_log = witness.add_parser("add-log", help="watch a log: its origin and verifier key")
+    add_log.add_argument("--data", required=True)
+    add_log.add_argument("--origin", required=True, help="the log's origin (first line of its checkpoints)")
+    add_log.add_argument("--key", required=True, help="the log's verifier key (or a file holding it)")
+    add_log.set_defaults(handler=_witness)
+    show = witness.add_parser("show", help="the witness's verifier key and what it has cosigned")
+    show.add_argument("--data", required=True)
+    show.set_defaults(handler=_witness)
+    serve_witness = witness.add_parser("serve", help="serve POST /add-checkpoint")
+    serve_witness.add_argument("--data", required=True)
+    serve_witness.add_argument("--host", default="127.0.0.1")
+    serve_witness.add_argument("--port", type=int, default=7380)
+    serve_witness.set_defaults(handler=_witness)
     commands.add_parser("worker", help="keep the read models following the log").set_defaults(handler=_worker)
     commands.add_parser("dispatcher", help="deliver webhooks to subscribers").set_defaults(handler=_dispatcher)
     relay = commands.add_parser("relay", help="publish the log to other systems").add_subparsers(
@@ -454,7 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         print(f"refused ({error.code}): {error.detail}", file=sys.stderr)
         return 2
-    except (BundleError, CheckpointError, ProofUnavailable, OSError, ValueError, KeyError) as error:
+    except (BundleError, BundleUnavailable, CheckpointError, WitnessError, ProofUnavailable, OSError, ValueError,
+            KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +40,33 @@ class LedgerGauges(Collector):
         yield lag
         yield GaugeMetricFamily("jixiao_checkpoint_size", "Tree size of the latest signed checkpoint",
                                 facts["checkpoint_size"])
+        witnessed = GaugeMetricFamily("jixiao_witnessed_size", "Tree size of the latest checkpoint each witness "
+                                      "cosigned", labels=["witness"])
+        for name, size in facts.get("witnessed", {}).items():
+            witnessed.add_metric([name], size)
+        yield witnessed
+
+
+class IntegrityCounters(Collector):
+    """What this process refused to trust, and witnesses that did not answer: counted where it happened (in the
+    ledger and the log, which import no metrics library) and read when scraped."""
+
+    def __init__(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        facts = self.read()
+        rejected = CounterMetricFamily("jixiao_rejected_records", "Stored records this process refused to trust "
+                                       "(a snapshot that failed its authenticator is replayed from events instead)",
+                                       labels=["kind", "reason"])
+        for reason, count in facts.get("snapshot", {}).items():
+            rejected.add_metric(["snapshot", reason], count)
+        yield rejected
+        failures = CounterMetricFamily("jixiao_witness_failures", "Requests for a cosignature a witness did not "
+                                       "answer with one", labels=["witness"])
+        for name, count in facts.get("witness", {}).items():
+            failures.add_metric([name], count)
+        yield failures
 
 
 class Metrics:
@@ -65,6 +92,9 @@ class Metrics:
 
     def gauges(self, read: Callable[[], dict[str, Any]]) -> None:
         self.registry.register(LedgerGauges(read))
+
+    def integrity(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
+        self.registry.register(IntegrityCounters(read))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

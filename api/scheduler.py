@@ -114,10 +114,14 @@ def _sweep(ledger: Ledger, name: str, day: date) -> JobOutcome:
 
 
 def _checkpoint(log: TransparencyLog, day: date) -> JobOutcome:
+    """Sign a checkpoint if the log has grown, then ask the witnesses that have not cosigned the latest one (a
+    witness that was down is asked again on the next run, with a proof from the size it last cosigned)."""
     signed = log.sign_checkpoint()
+    witnesses = log.cosign()
+    asked = "; ".join(f"{name}: {outcome}" for name, outcome in sorted(witnesses.items()))
     if signed is None:
-        return JobOutcome({}, "the log has not grown")
-    return JobOutcome({"Checkpoint": 1}, f"signed at tree size {signed.column_size}")
+        return JobOutcome({}, "the log has not grown" + (f" ({asked})" if asked else ""))
+    return JobOutcome({"Checkpoint": 1}, f"signed at tree size {signed.column_size}" + (f"; {asked}" if asked else ""))
 
 
 def build_jobs(settings: Settings, ledger: Ledger, log: TransparencyLog) -> list[Job]:

@@ -30,7 +30,7 @@ from projections.runner import Runner
 # (privileges, tables) the service role is granted beyond SELECT on everything.
 # The log itself (ledger_events, ledger_commands) is appended only through ledger_events_append (below), which
 # computes positions and the chain itself: the service role cannot insert a row of its own making.
-APPEND_ONLY = ("ledger_tree_nodes", "ledger_checkpoints", "ledger_snapshots")
+APPEND_ONLY = ("ledger_tree_nodes", "ledger_checkpoints", "ledger_cosignatures", "ledger_snapshots")
 BOOKKEEPING: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("INSERT", APPEND_ONLY),
     ("INSERT, UPDATE", ("api_tokens", "relay_positions", "ledger_sweep_positions", "ledger_sweep_watch",

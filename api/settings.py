@@ -12,6 +12,8 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ledger.witness import WitnessEndpoint, WitnessError, parse_endpoints
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore", populate_by_name=True)
@@ -36,6 +38,17 @@ class Settings(BaseSettings):
         description="Create the schema on start. Set false when the service connects as a role that may only "
         "INSERT and SELECT (deploy/sql/service-role.sql); the owner then runs `jixiao db migrate`.",
     )
+    witnesses: str = Field(
+        default="", description="Witnesses asked to cosign every checkpoint (c2sp.org/tlog-witness): entries "
+        "'<URL> <witness verifier key>' separated by ';' or newlines. A witness that is down delays only its own "
+        "cosignature.")
+    witness_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds a witness has to answer.")
+    verify_max_unsigned_age: float = Field(
+        default=600.0, ge=0, description="`jixiao verify` fails when the first leaf no signed (or, with --witness, "
+        "witnessed) checkpoint covers was recorded longer ago than this many seconds (0: no limit).")
+    verify_max_unsigned_leaves: int | None = Field(
+        default=None, ge=0, description="`jixiao verify` fails when more leaves than this at the head are not covered "
+        "by a signed (or witnessed) checkpoint (unset: no limit).")
     checkpoint_interval: float = Field(
         default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never).")
     run_projections: bool = Field(
@@ -131,6 +144,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
         return value
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witnesses_parse(cls, value: str) -> str:
+        try:
+            parse_endpoints(value)
+        except WitnessError as error:
+            raise ValueError(f"JIXIAO_WITNESSES: {error}") from None
+        return value
+
+    @property
+    def witness_endpoints(self) -> list[WitnessEndpoint]:
+        return parse_endpoints(self.witnesses)
 
     @property
     def zone(self) -> ZoneInfo:

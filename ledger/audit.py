@@ -1,7 +1,11 @@
-"""Offline audit bundles: one project's events, each with its inclusion proof, against a signed checkpoint.
+"""The offline verifier of audit bundles: one project's events, each with its inclusion proof, against a signed
+(and, where witnesses are pinned, cosigned) checkpoint.
 
-``export_bundle`` reads the live log; ``verify_bundle`` needs nothing but the file, SHA-256 and Ed25519. An
-auditor should pin the bureau's published verifier key (``key``) rather than trust the one inside the bundle.
+``TransparencyLog.export_bundle`` writes a bundle from the live log; ``verify_bundle`` needs nothing but the file,
+SHA-256 and Ed25519. An auditor pins the bureau's published verifier key (``key``) rather than trust the one inside
+the bundle, and the witnesses it trusts (``policy``). This module, like everything it imports (:mod:`ledger.merkle`,
+:mod:`ledger.checkpoint`, :mod:`ledger.integrity`, :mod:`ledger.witness`), needs only the standard library and
+``cryptography``: no database driver, no web framework (a test runs it with those refused).
 
 What a bundle proves: each event in it is in the signed log, unaltered, at the stated position; the events are
 versions 1..N of one object with none missing and in log order. Events recorded after the checkpoint are, by
@@ -19,12 +23,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
 from ledger import merkle
-from ledger.checkpoint import Checkpoint, CheckpointError, VerifierKey, verify_checkpoint
+from ledger.checkpoint import Checkpoint, CheckpointError, VerifierKey, signed_time
 from ledger.integrity import leaf_hash
-from ledger.tlog import EVENTS, TransparencyLog, signed_time
+from ledger.witness import TrustPolicy, WitnessError
 
 BUNDLE_FORMAT = "jixiao-audit-bundle/1"
 _DIGEST_HEX = re.compile(r"[0-9a-f]{64}")
@@ -41,6 +43,7 @@ class BundleReport:
     checkpoint_size: int = 0
     key_name: str = ""
     key_pinned: bool = False
+    witnesses: list[str] = field(default_factory=list)  # the pinned witnesses that cosigned its checkpoint
     failures: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -49,51 +52,14 @@ class BundleReport:
         return not self.failures
 
 
-def export_bundle(log: TransparencyLog, verifier: VerifierKey, object_id: UUID) -> dict[str, Any]:
-    """The bundle for one aggregate (a project, an agency, …), proved against a checkpoint covering all its events."""
-    with psycopg.connect(log.database_url) as conn:
-        rows = conn.execute(
-            f"SELECT leaf_index, originator_version, topic, state, leaf_hash, recorded_at, effective_on, "  # noqa: S608
-            f"principal_id, principal_role, principal_org FROM {EVENTS} WHERE originator_id = %s "
-            "ORDER BY originator_version", (object_id,)).fetchall()
-    if not rows:
-        raise BundleError(f"no events for {object_id}")
-    last_leaf = max(int(row[0]) for row in rows)
-    latest = log.latest_checkpoint()
-    if latest is None or latest.checkpoint.size <= last_leaf:
-        latest = log.sign_checkpoint() or log.latest_checkpoint()
-    if latest is None or latest.checkpoint.size <= last_leaf:
-        raise BundleError("no signed checkpoint covers this object's events yet")
-    size = latest.checkpoint.size
-    events = []
-    for index, version, topic, state, digest, recorded_at, effective_on, pid, role, org in rows:
-        events.append({
-            "leaf_index": index,
-            "originator_version": version,
-            "topic": topic,
-            "state": base64.b64encode(bytes(state)).decode("ascii"),
-            "leaf_hash": bytes(digest).hex(),
-            "recorded_at": recorded_at.isoformat(),
-            "effective_on": None if effective_on is None else effective_on.isoformat(),
-            "principal": {"id": pid, "role": role, "organisation": org},
-            "inclusion_proof": [node.hex() for node in log.inclusion_proof(int(index), size)],
-        })
-    return {
-        "format": BUNDLE_FORMAT,
-        "origin": log.origin,
-        "object_id": str(object_id),
-        "verifier_key": verifier.to_string(),
-        "checkpoint": latest.note,
-        "events": events,
-    }
-
-
 def dumps_bundle(bundle: dict[str, Any]) -> str:
     return json.dumps(bundle, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def verify_bundle(text: str | bytes, key: VerifierKey | None = None) -> BundleReport:
-    """Check a bundle offline. ``key``: the published verifier key to pin (recommended)."""
+def verify_bundle(text: str | bytes, key: VerifierKey | None = None, policy: TrustPolicy | None = None
+                  ) -> BundleReport:
+    """Check a bundle offline. ``key``: the published verifier key to pin (recommended); ``policy``: the pinned
+    witnesses and how many of them must have cosigned the bundle's checkpoint (its log key is ``key``'s)."""
     report = BundleReport()
     try:
         bundle = json.loads(text)
@@ -101,13 +67,14 @@ def verify_bundle(text: str | bytes, key: VerifierKey | None = None) -> BundleRe
         report.failures.append(f"the bundle is not valid JSON ({error})")
         return report
     try:
-        _verify(bundle, key, report)
+        _verify(bundle, key, policy, report)
     except (KeyError, TypeError, ValueError, binascii.Error) as error:
         report.failures.append(f"the bundle is malformed: {type(error).__name__}: {error}")
     return report
 
 
-def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, report: BundleReport) -> None:
+def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, policy: TrustPolicy | None,
+            report: BundleReport) -> None:
     if bundle.get("format") != BUNDLE_FORMAT:
         report.failures.append(f"unknown bundle format {bundle.get('format')!r}")
         return
@@ -117,11 +84,15 @@ def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, report: BundleRe
     report.key_name = key.name
     if pinned is not None and embedded.to_string() != pinned.to_string():
         report.failures.append("the bundle names a different verifier key than the one pinned")
+    trust = TrustPolicy(key, policy.witnesses if policy else (), policy.min_witnesses if policy else 0,
+                        origin=bundle["origin"])
     try:
-        checkpoint: Checkpoint = verify_checkpoint(bundle["checkpoint"], key, bundle["origin"])
-    except CheckpointError as error:
+        checkpoint: Checkpoint
+        checkpoint, cosigned = trust.check(bundle["checkpoint"])
+    except (CheckpointError, WitnessError) as error:
         report.failures.append(f"checkpoint: {error}")
         return
+    report.witnesses = sorted(c.witness.name for c in cosigned)
     report.checkpoint_size = checkpoint.size
     object_id = UUID(bundle["object_id"])
     report.object_id = str(object_id)

@@ -29,12 +29,14 @@ import re
 import stat
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 ALG_ED25519 = 0x01
+TIME_EXTENSION = "time "  # the ledger's checkpoint extension line: the database time it was signed (ISO 8601)
 SIGNATURE_PREFIX = "\u2014 "  # EM DASH, SPACE
 MAX_SIGNATURES = 100
 MAX_TREE_SIZE = 2**64 - 1
@@ -305,6 +307,17 @@ def verify_checkpoint(note: str, key: VerifierKey, origin: str | None = None) ->
     if origin is not None and checkpoint.origin != origin:
         raise CheckpointError(f"checkpoint origin {checkpoint.origin!r} is not the expected {origin!r}")
     return checkpoint
+
+
+def signed_time(checkpoint: Checkpoint) -> datetime | None:
+    """The signing time a checkpoint carries in its ``time`` extension line, if any."""
+    for line in checkpoint.extensions:
+        if line.startswith(TIME_EXTENSION):
+            try:
+                return datetime.fromisoformat(line.removeprefix(TIME_EXTENSION))
+            except ValueError:
+                raise CheckpointError(f"the extension line {line!r} is not an ISO 8601 time") from None
+    return None
 
 
 def load_or_create_signing_key(path: Path, name: str) -> SigningKey:

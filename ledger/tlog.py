@@ -15,32 +15,56 @@ import base64
 import bisect
 import hashlib
 import itertools
+import logging
 import os
 import selectors
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg import pq
 from psycopg.abc import Buffer
+from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
 from ledger import merkle, speedups
-from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, VerifierKey, sign_checkpoint, verify_checkpoint
-from ledger.integrity import GENESIS_CHAIN_HASH, LEAF_HASH_PREFIX
+from ledger.audit import BUNDLE_FORMAT
+from ledger.checkpoint import (
+    TIME_EXTENSION,
+    Checkpoint,
+    CheckpointError,
+    SigningKey,
+    VerifierKey,
+    sign_checkpoint,
+    signed_time,
+    verify_checkpoint,
+)
+from ledger.integrity import GENESIS_CHAIN_HASH, LEAF_HASH_PREFIX, snapshot_message
+from ledger.witness import (
+    Conflict,
+    WitnessEndpoint,
+    WitnessError,
+    WitnessKey,
+    add_signatures,
+    cosignatures,
+    submit,
+)
+
+logger = logging.getLogger(__name__)
 
 EVENTS = "ledger_events"
 NODES = "ledger_tree_nodes"
 CHECKPOINTS = "ledger_checkpoints"
+COSIGNATURES = "ledger_cosignatures"
 TREE_LOCK = 0x6A78_7472  # pg advisory lock id: one tree builder at a time ("jxtr")
 CHECKPOINT_LOCK = 0x6A78_6370  # one checkpoint signer at a time ("jxcp")
-TIME_EXTENSION = "time "  # checkpoint extension line: the database time it was signed (ISO 8601)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {NODES} (
@@ -64,11 +88,27 @@ CREATE OR REPLACE TRIGGER {CHECKPOINTS}_no_change BEFORE UPDATE OR DELETE ON {CH
 FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 CREATE OR REPLACE TRIGGER {CHECKPOINTS}_no_truncate BEFORE TRUNCATE ON {CHECKPOINTS}
 FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+CREATE TABLE IF NOT EXISTS {COSIGNATURES} (
+    tree_size bigint NOT NULL CHECK (tree_size >= 0),
+    witness text NOT NULL,
+    key_id bytea NOT NULL CHECK (length(key_id) = 4),
+    line text NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (tree_size, witness, key_id)
+);
+CREATE OR REPLACE TRIGGER {COSIGNATURES}_no_change BEFORE UPDATE OR DELETE ON {COSIGNATURES}
+FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+CREATE OR REPLACE TRIGGER {COSIGNATURES}_no_truncate BEFORE TRUNCATE ON {COSIGNATURES}
+FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 CREATE OR REPLACE TRIGGER {NODES}_no_change BEFORE UPDATE OR DELETE ON {NODES}
 FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 CREATE OR REPLACE TRIGGER {NODES}_no_truncate BEFORE TRUNCATE ON {NODES}
 FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 """
+
+
+class BundleUnavailable(Exception):
+    """No bundle can be written for the object asked (no events, or no checkpoint covers them)."""
 
 
 class ProofUnavailable(Exception):
@@ -90,10 +130,14 @@ class StoredCheckpoint:
 class TransparencyLog:
     """The Merkle tree and checkpoints of one ledger database."""
 
-    def __init__(self, database_url: str, *, origin: str, signing_key: SigningKey | None = None) -> None:
+    def __init__(self, database_url: str, *, origin: str, signing_key: SigningKey | None = None,
+                 witnesses: Sequence[WitnessEndpoint] = (), witness_timeout: float = 5.0) -> None:
         self.database_url = database_url
         self.origin = origin
         self.signing_key = signing_key
+        self.witnesses = tuple(witnesses)
+        self.witness_timeout = witness_timeout
+        self.witness_failures: dict[str, int] = {}  # per witness name, since start (for /metrics)
         self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             database_url, min_size=1, max_size=4, open=False, name="jixiao-tlog")
 
@@ -273,6 +317,141 @@ class TransparencyLog:
             raise ProofUnavailable(f"the log has no leaf {index}")
         return bytes(row[0])
 
+    # ------------------------------------------------------------------------------------------ witnesses
+
+    def cosign(self) -> dict[str, str]:
+        """Ask every configured witness that has not cosigned the latest checkpoint to cosign it; store what they
+        answer. Witnesses are asked in parallel, each bounded by ``witness_timeout``: one that is down or slow
+        delays only its own cosignature (it is asked again on the next run). Returns each witness's outcome."""
+        latest = self.latest_checkpoint()
+        if latest is None or not self.witnesses:
+            return {}
+        have = {name for name, _ in self.cosigners(latest.column_size)}
+        wanted = [endpoint for endpoint in self.witnesses if endpoint.key.name not in have]
+        outcomes = {endpoint.key.name: "cosigned already" for endpoint in self.witnesses if endpoint.key.name in have}
+        if not wanted:
+            return outcomes
+        with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="jixiao-witness") as pool:
+            futures = {pool.submit(self._ask, endpoint, latest): endpoint for endpoint in wanted}
+            for future, endpoint in futures.items():
+                try:
+                    outcomes[endpoint.key.name] = future.result()
+                except Exception as error:  # the witness's failure is its own: logged, counted, asked again later
+                    self.witness_failures[endpoint.key.name] = self.witness_failures.get(endpoint.key.name, 0) + 1
+                    logger.warning("witness %s did not cosign checkpoint %d: %s", endpoint.key.name,
+                                   latest.column_size, error)
+                    outcomes[endpoint.key.name] = f"failed: {error}"
+        return outcomes
+
+    def _ask(self, endpoint: WitnessEndpoint, latest: StoredCheckpoint) -> str:
+        size = latest.column_size
+        old = self._last_cosigned_size(endpoint.key.name, size)
+        for _ in range(2):  # a first try from what we last saw it cosign; after a 409, from the size it names
+            proof = self.consistency_proof(old, size) if old else []
+            try:
+                cosignature = submit(endpoint, old, proof, latest.note, timeout=self.witness_timeout)
+            except Conflict as conflict:
+                if conflict.size is None or conflict.size == old:
+                    raise
+                if conflict.size > size:
+                    raise WitnessError(f"witness {endpoint.key.name} has cosigned size {conflict.size}, larger than "
+                                       f"this log's latest checkpoint ({size}): was the log rolled back?") from None
+                old = conflict.size
+                continue
+            with self._connect() as conn:
+                conn.execute(self._insert_cosignature, (size, cosignature.witness.name, cosignature.witness.key_id,
+                                                        cosignature.line))
+            return "cosigned"
+        raise WitnessError(f"witness {endpoint.key.name} keeps answering 409")
+
+    _insert_cosignature = SQL("INSERT INTO {} (tree_size, witness, key_id, line) VALUES (%s, %s, %s, %s) "
+                              "ON CONFLICT DO NOTHING").format(Identifier(COSIGNATURES))
+
+    def _last_cosigned_size(self, witness: str, at_most: int) -> int:
+        with self._connect() as conn:
+            row = conn.execute(SQL("SELECT max(tree_size) FROM {} WHERE witness = %s AND tree_size <= %s").format(
+                Identifier(COSIGNATURES)), (witness, at_most)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def cosigners(self, size: int) -> list[tuple[str, str]]:
+        """(witness name, cosignature line) stored for the checkpoint of ``size``, oldest first: as received, not
+        verified — a verifier checks the lines of the witnesses it pins."""
+        with self._connect() as conn:
+            rows = conn.execute(SQL("SELECT witness, line FROM {} WHERE tree_size = %s ORDER BY received_at").format(
+                Identifier(COSIGNATURES)), (size,)).fetchall()
+        return [(str(name), str(line)) for name, line in rows]
+
+    def cosigned_note(self, stored: StoredCheckpoint) -> str:
+        """The checkpoint's signed note with every cosignature stored for it (as C2SP clients read it). Lines are
+        appended as stored: a verifier checks those of the witnesses it pins and ignores the rest."""
+        lines = [line for _, line in self.cosigners(stored.column_size)]
+        if not lines:
+            return stored.note
+        try:
+            return add_signatures(stored.note, lines)
+        except WitnessError:  # a damaged row: serve the log's own note; verifiers will say what is missing
+            logger.warning("cosignatures of checkpoint %d could not be added to its note", stored.column_size)
+            return stored.note
+
+    def latest_witnessed(self, witnesses: int) -> StoredCheckpoint | None:
+        """The newest checkpoint with cosignatures of at least ``witnesses`` distinct witnesses (stored rows: a
+        verifier still checks each)."""
+        if witnesses <= 0:
+            return self.latest_checkpoint()
+        with self._connect() as conn:
+            row = conn.execute(SQL(
+                "SELECT c.note, c.key_name, c.signed_at, c.tree_size, c.root_hash, c.origin FROM {checkpoints} c "
+                "WHERE (SELECT count(DISTINCT w.witness) FROM {cosignatures} w WHERE w.tree_size = c.tree_size) >= %s "
+                "ORDER BY c.tree_size DESC LIMIT 1").format(checkpoints=Identifier(CHECKPOINTS),
+                                                             cosignatures=Identifier(COSIGNATURES)),
+                (witnesses,)).fetchone()
+        return None if row is None else _stored(row)
+
+    def export_bundle(self, verifier: VerifierKey, object_id: UUID) -> dict[str, Any]:
+        """The audit bundle of one aggregate (a project, an agency, …) for :func:`ledger.audit.verify_bundle`: its
+        events, each with an inclusion proof against a checkpoint covering them all — signed now if none does yet,
+        and cosigned by the configured witnesses that answer (their cosignatures travel in the note)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT leaf_index, originator_version, topic, state, leaf_hash, recorded_at, effective_on, "  # noqa: S608
+                f"principal_id, principal_role, principal_org FROM {EVENTS} WHERE originator_id = %s "
+                "ORDER BY originator_version", (object_id,)).fetchall()
+        if not rows:
+            raise BundleUnavailable(f"no events for {object_id}")
+        last_leaf = max(int(row[0]) for row in rows)
+        latest = self.latest_checkpoint()
+        if latest is None or latest.checkpoint.size <= last_leaf:
+            latest = self.sign_checkpoint() or self.latest_checkpoint()
+        if latest is None or latest.checkpoint.size <= last_leaf:
+            raise BundleUnavailable("no signed checkpoint covers this object's events yet")
+        if self.witnesses:
+            self.cosign()
+            witnessed = self.latest_witnessed(len(self.witnesses))
+            if witnessed is not None and witnessed.column_size > last_leaf:
+                latest = witnessed
+        size = latest.column_size
+        events = []
+        for index, version, topic, state, digest, recorded_at, effective_on, pid, role, org in rows:
+            events.append({
+                "leaf_index": index,
+                "originator_version": version,
+                "topic": topic,
+                "state": base64.b64encode(bytes(state)).decode("ascii"),
+                "leaf_hash": bytes(digest).hex(),
+                "recorded_at": recorded_at.isoformat(),
+                "effective_on": None if effective_on is None else effective_on.isoformat(),
+                "principal": {"id": pid, "role": role, "organisation": org},
+                "inclusion_proof": [node.hex() for node in self.inclusion_proof(int(index), size)],
+            })
+        return {
+            "format": BUNDLE_FORMAT,
+            "origin": self.origin,
+            "object_id": str(object_id),
+            "verifier_key": verifier.to_string(),
+            "checkpoint": self.cosigned_note(latest),
+            "events": events,
+        }
+
     def leaf(self, index: int) -> dict[str, Any] | None:
         """One leaf exactly as hashed (what ``ledger.integrity.leaf_hash`` takes), with its stored hashes."""
         with self._connect() as conn:
@@ -295,14 +474,6 @@ def _stored(row: tuple[Any, ...]) -> StoredCheckpoint:
         checkpoint = Checkpoint(str(_origin), int(size), bytes(root))
     return StoredCheckpoint(checkpoint, str(key_name), str(note), signed_at,
                             int(size), bytes(root))
-
-
-def signed_time(checkpoint: Checkpoint) -> datetime | None:
-    """The signing time a checkpoint carries in its ``time`` extension line, if any."""
-    for line in checkpoint.extensions:
-        if line.startswith(TIME_EXTENSION):
-            return datetime.fromisoformat(line.removeprefix(TIME_EXTENSION))
-    return None
 
 
 def check_consistency(log: TransparencyLog, old_note: str, key: VerifierKey) -> tuple[Checkpoint, Checkpoint]:
@@ -336,6 +507,16 @@ class VerificationReport:
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
     implementation: str = ""  # which one checked the rows and hashed the tree (ledger.speedups.describe)
+    anchored: int = 0  # the size of the newest checkpoint that meets the policy (signed, witnessed as required)
+    anchored_by: list[str] = field(default_factory=list)  # the witnesses that cosigned it
+    unanchored_since: datetime | None = None  # when the first leaf after it was recorded
+    snapshots: int = 0  # snapshots whose authenticator was checked
+    kept: int = 0  # checkpoints kept outside the database that the log was checked against
+
+    @property
+    def unanchored(self) -> int:
+        """Leaves at the head that no checkpoint meeting the policy covers yet."""
+        return self.events - self.anchored
 
     @property
     def ok(self) -> bool:
@@ -344,6 +525,29 @@ class VerificationReport:
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class VerifyPolicy:
+    """What ``verify_log`` requires beyond the log's own consistency.
+
+    - ``kept``: checkpoints held outside the operator's reach (an auditor's, ``jixiao audit``), as (name, note):
+      the live log must still have, at each one's size, exactly the tree it signed.
+    - ``witnesses`` / ``min_witnesses``: a checkpoint anchors the log only with that many pinned cosignatures.
+    - ``max_unanchored_leaves`` / ``max_unanchored_age``: how large, or how old, the tail no anchoring checkpoint
+      covers may be before verification fails (checkpoints are signed every minute; a tail older than that means
+      the signer stopped, or checkpoints were removed).
+    - ``snapshots``: check every snapshot's authenticator (signed by the log's key, bound to its version's leaf).
+    - ``trusted_keys``: keys the log signed with before ``key`` (after a rotation).
+    """
+
+    kept: tuple[tuple[str, str], ...] = ()
+    witnesses: tuple[WitnessKey, ...] = ()
+    min_witnesses: int = 0
+    max_unanchored_leaves: int | None = None
+    max_unanchored_age: timedelta | None = None
+    snapshots: bool = True
+    trusted_keys: tuple[VerifierKey, ...] = ()
 
 
 # Verification reads the log in chunks of a power of two leaves starting at multiples of it, so each complete chunk
@@ -630,37 +834,45 @@ def _check_chunk_in_worker(start: int, end: int, sizes: Sequence[int], native: b
 
 def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
                progress: Callable[[int], None] | None = None, chunk: int | None = None,
-               accelerator: bool | None = None) -> VerificationReport:
+               accelerator: bool | None = None, policy: VerifyPolicy | None = None) -> VerificationReport:
     """Check the live log end to end. Trusts nothing in the database but reads its rows.
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
-    leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them; this
-    process combines the chunks' roots into the root at every stored checkpoint and checks the checkpoints.
-    ``accelerator`` chooses the implementation of the rows' checks and the tree's hashing, as in
-    :mod:`ledger.speedups` (None: the C accelerator when built, unless ``JIXIAO_PURE_PYTHON=1``); the report
-    names the one that ran.
+    leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them, and check
+    the authenticators of a share of the snapshots; this process combines the chunks' roots into the root at every
+    stored (and kept) checkpoint and checks the checkpoints against ``policy``. ``accelerator`` chooses the
+    implementation of the rows' checks and the tree's hashing, as in :mod:`ledger.speedups` (None: the C
+    accelerator when built, unless ``JIXIAO_PURE_PYTHON=1``); the report names the one that ran.
     """
     if chunk is not None and (chunk < 1 or chunk & (chunk - 1)):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
+    policy = policy or VerifyPolicy()
+    keys = (key, *policy.trusted_keys)
     native = speedups.use_native(accelerator)
     report = VerificationReport(implementation=speedups.describe(native))
     started = time.perf_counter()
+    kept = _parse_kept(policy.kept, keys, origin, report)
     with psycopg.connect(database_url) as conn:
         stored = [_stored(row) for row in conn.execute(
             f"SELECT note, key_name, signed_at, tree_size, root_hash, origin FROM {CHECKPOINTS} "  # noqa: S608
-            "ORDER BY tree_size").fetchall()]
-        head = conn.execute(f"SELECT coalesce(max(leaf_index) + 1, 0) FROM {EVENTS}").fetchone()  # noqa: S608
-        size = int(head[0]) if head else 0
-        sizes = sorted({item.column_size for item in stored if 0 < item.column_size <= size})
+            "ORDER BY tree_size").fetchall()] if _exists(conn, CHECKPOINTS) else []
+        cosigned = _stored_cosignatures(conn) if _exists(conn, COSIGNATURES) else {}
+        head = conn.execute(f"SELECT coalesce(max(leaf_index) + 1, 0), clock_timestamp() FROM {EVENTS}").fetchone()  # noqa: S608
+        assert head is not None
+        size, now = int(head[0]), head[1]
+        sizes = sorted({item.column_size for item in stored if 0 < item.column_size <= size}
+                       | {checkpoint.size for _, checkpoint in kept if 0 < checkpoint.size <= size})
         recorded_by = {int(index) + 1: when for index, when in conn.execute(
             f"SELECT leaf_index, recorded_at FROM {EVENTS} WHERE leaf_index = ANY(%s)",  # noqa: S608
             ([s - 1 for s in sizes],))}
+        snapshot_ranges = _snapshot_ranges(conn, workers) if policy.snapshots and _exists(conn, SNAPSHOTS) else []
     count = workers if workers is not None else (os.cpu_count() or 1)
     if chunk is None:
         chunk = chunk_size(size, count)
     chunks = [(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
     inside = {lo: sizes[bisect.bisect_right(sizes, lo):bisect.bisect_right(sizes, hi)] for lo, hi in chunks}
     results: dict[int, _ChunkResult] = {}
+    snapshot_results: list[tuple[int, list[str]]] = []
     done = 0
 
     def finished(lo: int, hi: int, result: _ChunkResult) -> None:
@@ -670,19 +882,27 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
         if progress is not None and done // 250_000 > before // 250_000:
             progress(done)
 
-    if count > 0 and chunks:
-        pool = ProcessPoolExecutor(max_workers=min(count, len(chunks)), initializer=_connect_worker,
-                                   initargs=(database_url,))
+    if count > 0 and (chunks or snapshot_ranges):
+        pool = ProcessPoolExecutor(max_workers=max(1, min(count, len(chunks) + len(snapshot_ranges))),
+                                   initializer=_connect_worker, initargs=(database_url,))
         try:
-            futures = {pool.submit(_check_chunk_in_worker, lo, hi, inside[lo], native): (lo, hi) for lo, hi in chunks}
+            futures: dict[Any, tuple[int, int] | None] = {
+                pool.submit(_check_chunk_in_worker, lo, hi, inside[lo], native): (lo, hi) for lo, hi in chunks}
+            futures.update({pool.submit(_check_snapshots_in_worker, lo, hi, keys): None
+                            for lo, hi in snapshot_ranges})
             for future in as_completed(futures):
-                finished(*futures[future], future.result())
+                where = futures[future]
+                if where is None:
+                    snapshot_results.append(future.result())
+                else:
+                    finished(*where, future.result())
         finally:
             pool.shutdown(cancel_futures=True)
-    elif chunks:
+    elif chunks or snapshot_ranges:
         with _verifier_connection(database_url) as conn:
             for lo, hi in chunks:
                 finished(lo, hi, _check_chunk(conn, lo, hi, inside[lo], native))
+            snapshot_results = [_check_snapshots(conn, lo, hi, keys) for lo, hi in snapshot_ranges]
     failures = sorted(result.failure for result in results.values() if result.failure is not None)
     if failures:
         index, message = failures[0]
@@ -690,7 +910,12 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     roots = _roots(sizes, chunk, results.values(), native)
     if 0 in {item.column_size for item in stored}:
         roots[0] = merkle.EMPTY_ROOT
-    _check_checkpoints(stored, roots, recorded_by, key, origin, report)
+    verified = _check_checkpoints(stored, roots, recorded_by, keys, origin, report)
+    _check_kept(kept, verified, roots, size, report)
+    _check_anchor(verified, cosigned, policy, size, now, report, database_url)
+    for checked, snapshot_failures in snapshot_results:
+        report.snapshots += checked
+        report.failures.extend(snapshot_failures[:10])
     report.events = size
     report.seconds = time.perf_counter() - started
     return report
@@ -725,34 +950,214 @@ def _roots(sizes: Sequence[int], chunk: int, results: Iterable[_ChunkResult], na
 
 
 def _check_checkpoints(stored: list[StoredCheckpoint], roots: dict[int, bytes], recorded_by: dict[int, datetime],
-                       key: VerifierKey, origin: str | None, report: VerificationReport) -> None:
+                       keys: Sequence[VerifierKey], origin: str | None,
+                       report: VerificationReport) -> dict[int, StoredCheckpoint]:
+    """Check every stored checkpoint (signature, columns, root, signing time); return those that hold, by size."""
     previous_time: datetime | None = None
+    verified: dict[int, StoredCheckpoint] = {}
     for item in stored:
         size = item.column_size
         try:
-            signed = verify_checkpoint(item.note, key, origin)
+            signed = _verify_with_any(item.note, keys, origin)
         except CheckpointError as error:
             report.failures.append(f"checkpoint {size}: {error}")
-            return
+            return verified
         if (signed.size, signed.root_hash) != (size, item.column_root):
             report.failures.append(f"checkpoint {size}: the stored columns disagree with the signed note")
-            return
+            return verified
         if size not in roots:
             if not report.failures:
                 report.failures.append(f"checkpoint {size}: signs a tree larger than the log (leaves were removed)")
-            return
+            return verified
         if roots[size] != signed.root_hash:
             report.failures.append(
                 f"checkpoint {size}: its signed root does not match the leaves (the log was rewritten before "
                 f"leaf {size})")
-            return
+            return verified
         when = signed_time(signed)
         if when is not None and size in recorded_by and recorded_by[size] > when:
             report.failures.append(f"checkpoint {size}: signed at {when.isoformat()}, before leaf {size - 1} was "
                                    "recorded (recorded_at was altered)")
-            return
+            return verified
         if when is not None and previous_time is not None and when < previous_time:
             report.failures.append(f"checkpoint {size}: signed before the checkpoint preceding it")
-            return
+            return verified
         previous_time = when or previous_time
+        verified[size] = item
         report.checkpoints += 1
+    return verified
+
+
+def _verify_with_any(note: str, keys: Sequence[VerifierKey], origin: str | None) -> Checkpoint:
+    """The checkpoint, if any of ``keys`` signed it (the first key's error otherwise)."""
+    first: CheckpointError | None = None
+    for key in keys:
+        try:
+            return verify_checkpoint(note, key, origin)
+        except CheckpointError as error:
+            first = first or error
+    assert first is not None
+    raise first
+
+
+def _parse_kept(kept: Sequence[tuple[str, str]], keys: Sequence[VerifierKey], origin: str | None,
+                report: VerificationReport) -> list[tuple[str, Checkpoint]]:
+    parsed = []
+    for name, note in kept:
+        try:
+            parsed.append((name, _verify_with_any(note, keys, origin)))
+        except CheckpointError as error:
+            report.failures.append(f"kept checkpoint {name}: {error}")
+    return parsed
+
+
+def _check_kept(kept: Sequence[tuple[str, Checkpoint]], verified: dict[int, StoredCheckpoint],
+                roots: dict[int, bytes], size: int, report: VerificationReport) -> None:
+    """Checkpoints kept outside the database must still describe the live log: a rewrite, a removal or a rolled
+    back checkpoint table shows against them even when every stored checkpoint was re-signed or deleted."""
+    largest = max(verified, default=0)
+    for name, checkpoint in kept:
+        where = f"kept checkpoint {name} (size {checkpoint.size})"
+        if checkpoint.size > size:
+            report.failures.append(f"{where}: the log now has {size} leaves: leaves were removed or the log was "
+                                   "replaced")
+            continue
+        root = roots.get(checkpoint.size, merkle.EMPTY_ROOT if checkpoint.size == 0 else None)
+        if root is None:
+            continue  # its leaves failed their own check, reported above
+        if root != checkpoint.root_hash:
+            report.failures.append(f"{where}: the log's tree at that size is not the one signed: history was "
+                                   "rewritten")
+            continue
+        if checkpoint.size > largest:
+            report.failures.append(f"{where}: the checkpoint table holds none this large (largest {largest}): "
+                                   "checkpoints were removed or the table rolled back")
+            continue
+        report.kept += 1
+
+
+def _check_anchor(verified: dict[int, StoredCheckpoint], cosigned: dict[int, list[str]], policy: VerifyPolicy,
+                  size: int, now: datetime, report: VerificationReport, database_url: str) -> None:
+    """Find the newest checkpoint that meets the policy; the leaves after it must be few and recent enough."""
+    anchor: StoredCheckpoint | None = None
+    for tree_size in sorted(verified, reverse=True):
+        item = verified[tree_size]
+        if policy.min_witnesses == 0:
+            anchor = item
+            break
+        lines = cosigned.get(tree_size, [])
+        try:
+            found = cosignatures(add_signatures(item.note, lines), policy.witnesses) if lines else []
+        except WitnessError as error:
+            report.failures.append(f"checkpoint {tree_size}: {error}")
+            return
+        if len(found) >= policy.min_witnesses:
+            anchor = item
+            report.anchored_by = sorted(c.witness.name for c in found)
+            break
+    if size == 0:
+        return
+    if anchor is None:
+        if policy.min_witnesses and verified:
+            report.failures.append(f"no checkpoint is cosigned by {policy.min_witnesses} of the pinned witnesses: "
+                                   f"none of the log's {size:,} leaves is witnessed")
+        elif not report.failures:
+            report.failures.append(f"no checkpoint signed by the key exists: none of the log's {size:,} leaves is "
+                                   "covered by a signature (sign one with `jixiao checkpoint`)")
+        return
+    report.anchored = anchor.column_size
+    tail = size - anchor.column_size
+    if tail <= 0:
+        return
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(f"SELECT recorded_at FROM {EVENTS} WHERE leaf_index = %s",  # noqa: S608
+                           (anchor.column_size,)).fetchone()
+    report.unanchored_since = row[0] if row else None
+    what = "witnessed" if policy.min_witnesses else "signed"
+    if policy.max_unanchored_leaves is not None and tail > policy.max_unanchored_leaves:
+        report.failures.append(f"{tail:,} leaves at the head are not covered by a {what} checkpoint (the policy "
+                               f"allows {policy.max_unanchored_leaves:,})")
+    elif (policy.max_unanchored_age is not None and report.unanchored_since is not None
+          and now - report.unanchored_since > policy.max_unanchored_age):
+        report.failures.append(f"{tail:,} leaves at the head are not covered by a {what} checkpoint, the first "
+                               f"recorded {report.unanchored_since.isoformat(timespec='seconds')} (the policy "
+                               f"allows {_duration(policy.max_unanchored_age)}): checkpoints stopped or were removed")
+
+
+def _duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    return f"{seconds // 60} min" if seconds % 60 == 0 and seconds >= 60 else f"{seconds} s"
+
+
+def _exists(conn: psycopg.Connection[tuple[Any, ...]], table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+    return bool(row and row[0])
+
+
+def _stored_cosignatures(conn: psycopg.Connection[tuple[Any, ...]]) -> dict[int, list[str]]:
+    lines: dict[int, list[str]] = {}
+    for size, line in conn.execute(f"SELECT tree_size, line FROM {COSIGNATURES} ORDER BY received_at"):  # noqa: S608
+        lines.setdefault(int(size), []).append(str(line))
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------- snapshots
+
+SNAPSHOTS = "ledger_snapshots"
+
+
+def _snapshot_ranges(conn: psycopg.Connection[tuple[Any, ...]], workers: int | None) -> list[tuple[int, int]]:
+    """The snapshots split by aggregate id into ranges of about equal count (as 128-bit integers, [lo, hi))."""
+    row = conn.execute(f"SELECT count(*) FROM {SNAPSHOTS}").fetchone()  # noqa: S608
+    total = int(row[0]) if row else 0
+    if total == 0:
+        return []
+    parts = max(1, min(4 * max(workers or os.cpu_count() or 1, 1), total // 256 or 1))
+    step = (1 << 128) // parts
+    return [(i * step, (i + 1) * step if i < parts - 1 else 1 << 128) for i in range(parts)]
+
+
+def _check_snapshots(conn: psycopg.Connection[tuple[Any, ...]], lo: int, hi: int,
+                     keys: Sequence[VerifierKey]) -> tuple[int, list[str]]:
+    """Check the authenticator of every snapshot whose aggregate id falls in [lo, hi): the log key's signature over
+    the snapshot and the chain hash of the leaf its version was recorded at. Returns (checked, failures)."""
+    trusted = {key.key_id: key for key in keys}
+    bounds: list[Any] = [UUID(int=lo)]
+    condition = "s.originator_id >= %s"
+    if hi < 1 << 128:
+        condition += " AND s.originator_id < %s"
+        bounds.append(UUID(int=hi))
+    failures: list[str] = []
+    checked = 0
+    # A server-side cursor: snapshots hold whole aggregates, and a range of them must not be held in memory at once.
+    with conn.transaction(), conn.cursor("jixiao-verify-snapshots", binary=True) as cur:
+        cur.execute(
+            f"SELECT s.originator_id, s.originator_version, s.topic, s.state, s.authenticator, e.chain_hash "  # noqa: S608
+            f"FROM {SNAPSHOTS} s LEFT JOIN {EVENTS} e ON e.originator_id = s.originator_id "
+            f"AND e.originator_version = s.originator_version WHERE {condition}", bounds)
+        while rows := cur.fetchmany(64):
+            for originator_id, version, topic, state, authenticator, chain in rows:
+                checked += 1
+                where = f"snapshot of {originator_id} at version {version}"
+                if authenticator is None:
+                    failures.append(f"{where}: it carries no authenticator (not written by the ledger; ignored "
+                                    "when loading)")
+                    continue
+                if chain is None:
+                    failures.append(f"{where}: the log holds no event at that version (forged)")
+                    continue
+                auth = bytes(authenticator)
+                key = trusted.get(auth[:4])
+                if key is None:
+                    failures.append(f"{where}: signed by key {auth[:4].hex()}, which is not pinned")
+                    continue
+                message = snapshot_message(originator_id, int(version), topic, bytes(state), bytes(chain))
+                if len(auth) != 68 or not key.verify(message, auth[4:]):
+                    failures.append(f"{where}: its authenticator does not verify (the snapshot was forged or "
+                                    "altered; ignored when loading)")
+    return checked, failures
+
+
+def _check_snapshots_in_worker(lo: int, hi: int, keys: Sequence[VerifierKey]) -> tuple[int, list[str]]:
+    assert _worker_connection is not None, "the pool's initializer opens it"
+    return _check_snapshots(_worker_connection, lo, hi, keys)

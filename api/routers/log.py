@@ -18,9 +18,9 @@ from api.body import LedgerRoute
 from api.deps import LedgerDep, LogDep
 from api.problems import EdgeProblem, documented
 from api.schemas import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
-from ledger.audit import BundleError, dumps_bundle, export_bundle
+from ledger.audit import dumps_bundle
 from ledger.errors import Forbidden, InvalidInput, NotFound
-from ledger.tlog import ProofUnavailable, StoredCheckpoint, TransparencyLog
+from ledger.tlog import BundleUnavailable, ProofUnavailable, StoredCheckpoint, TransparencyLog
 from ledger.values import Role
 
 router = APIRouter(prefix="/log", tags=["log"], route_class=LedgerRoute)
@@ -35,13 +35,23 @@ def _verifier(log: TransparencyLog) -> str:
     return log.signing_key.verifier.to_string()
 
 
-def _out(stored: StoredCheckpoint) -> CheckpointOut:
+def _out(log: TransparencyLog, stored: StoredCheckpoint) -> CheckpointOut:
     return CheckpointOut(origin=stored.checkpoint.origin, tree_size=stored.column_size,
                          root_hash=base64.b64encode(stored.column_root).decode("ascii"), signed_at=stored.signed_at,
-                         note=stored.note)
+                         note=log.cosigned_note(stored),
+                         witnesses=sorted({name for name, _ in log.cosigners(stored.column_size)}))
 
 
-def _latest(log: TransparencyLog) -> StoredCheckpoint:
+Witnesses = Annotated[int, Query(ge=0, le=100, description="The newest checkpoint cosigned by at least this many "
+                                 "witnesses (0: the newest checkpoint)")]
+
+
+def _latest(log: TransparencyLog, witnesses: int = 0) -> StoredCheckpoint:
+    if witnesses:
+        witnessed = log.latest_witnessed(witnesses)
+        if witnessed is None:
+            raise NotFound(f"no checkpoint is cosigned by {witnesses} witnesses yet", code="object-not-found")
+        return witnessed
     latest = log.latest_checkpoint()
     if latest is None:
         latest = log.sign_checkpoint() or log.latest_checkpoint()
@@ -57,24 +67,25 @@ def verifier_key(log: LogDep) -> KeyOut:
 
 
 @router.get("/checkpoint", responses=documented(404))
-def latest_checkpoint(log: LogDep) -> CheckpointOut:
+def latest_checkpoint(log: LogDep, witnesses: Witnesses = 0) -> CheckpointOut:
     """The latest signed checkpoint: origin, tree size, root hash, signing time and the signed note."""
-    return _out(_latest(log))
+    return _out(log, _latest(log, witnesses))
 
 
 @router.get("/checkpoint/note", response_class=PlainTextResponse, responses={
     200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A C2SP signed note"},
     **documented(404)})
-def latest_checkpoint_note(log: LogDep) -> PlainTextResponse:
-    """The latest checkpoint as a C2SP signed note (text/plain), as tlog clients fetch it."""
-    return PlainTextResponse(_latest(log).note)
+def latest_checkpoint_note(log: LogDep, witnesses: Witnesses = 0) -> PlainTextResponse:
+    """The latest checkpoint as a C2SP signed note (text/plain), with its witnesses' cosignatures, as tlog clients
+    fetch it."""
+    return PlainTextResponse(log.cosigned_note(_latest(log, witnesses)))
 
 
 @router.get("/checkpoints", responses=documented(422))
 def checkpoints(log: LogDep, after: Size = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 ) -> list[CheckpointOut]:
     """Every signed checkpoint above a tree size, oldest first (hold one, ask for consistency with a later one)."""
-    return [_out(item) for item in log.checkpoints() if item.column_size > after][:limit]
+    return [_out(log, item) for item in log.checkpoints() if item.column_size > after][:limit]
 
 
 @router.get("/proofs/inclusion", responses=documented(404, 422))
@@ -129,8 +140,8 @@ def audit_bundle(project_id: UUID, principal: Reader, ledger: LedgerDep, log: Lo
     if log.signing_key is None:
         raise EdgeProblem("internal-error", "no signing key configured")
     try:
-        bundle = export_bundle(log, log.signing_key.verifier, project_id)
-    except BundleError as error:
+        bundle = log.export_bundle(log.signing_key.verifier, project_id)
+    except BundleUnavailable as error:
         raise NotFound(str(error), code="project-not-found") from None
     return Response(dumps_bundle(bundle), media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="bundle-{project_id}.json"'})

@@ -13,6 +13,7 @@ import pytest
 from api.app import create_app
 from ledger.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, LiveServer, Service, settings_for
+from tests.standalone import standalone
 
 pytestmark = pytest.mark.db
 
@@ -51,6 +52,8 @@ def client_example() -> str:
 
 def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(service: Service,
                                                                                 tmp_path: Path) -> None:
+    """Run as written, in a process that refuses psycopg, eventsourcing, FastAPI and pydantic: the verifier it
+    imports stands alone."""
     for n in range(12):
         service.post("finance", "/departments", {"name": f"部门{n:02}", "effective_on": "2020-08-01"})
     signed = service.app.state.log.sign_checkpoint()
@@ -59,8 +62,8 @@ def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(
     with LiveServer(service.app, started=True) as base:
         env = {**os.environ, "API": base, "TOKEN": service.tokens["auditor"], "LEDGER_KEY": key,
                "PYTHONPATH": str(ROOT)}
-        first = subprocess.run([sys.executable, "-c", client_example()], cwd=tmp_path, env=env, capture_output=True,
-                               text=True, timeout=120, check=False)
+        first = subprocess.run([sys.executable, "-c", standalone(client_example())], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=120, check=False)
         assert first.returncode == 0, first.stderr
         handled = [int(line.split()[0]) for line in first.stdout.splitlines()]
         assert handled == list(range(signed.column_size))
@@ -68,7 +71,7 @@ def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(
         for n in range(12, 15):
             service.post("finance", "/departments", {"name": f"部门{n:02}", "effective_on": "2020-08-01"})
         later = service.app.state.log.sign_checkpoint()
-        second = subprocess.run([sys.executable, "-c", client_example()], cwd=tmp_path, env=env,
+        second = subprocess.run([sys.executable, "-c", standalone(client_example())], cwd=tmp_path, env=env,
                                 capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == 0, second.stderr
     resumed = [int(line.split()[0]) for line in second.stdout.splitlines()]

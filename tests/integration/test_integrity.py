@@ -22,7 +22,7 @@ import pytest
 
 from ledger import merkle, speedups
 from ledger.application import Ledger
-from ledger.audit import dumps_bundle, export_bundle, verify_bundle
+from ledger.audit import dumps_bundle, verify_bundle
 from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint, verify_checkpoint
 from ledger.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
 from ledger.organisations import department_id
@@ -259,7 +259,7 @@ def test_a_bundle_verifies_offline_and_one_changed_byte_fails(signed: SignedLedg
 ])
 def test_a_bundle_whose_shown_fields_disagree_with_the_hashed_event_fails(
         signed: SignedLedger, field: str, value: object, message: str) -> None:
-    bundle = export_bundle(signed.log, signed.key.verifier, department_id("部门05"))
+    bundle = signed.log.export_bundle(signed.key.verifier, department_id("部门05"))
     bundle["events"][0][field] = value
     report = verify_bundle(dumps_bundle(bundle), signed.key.verifier)
     assert not report.ok
@@ -267,7 +267,7 @@ def test_a_bundle_whose_shown_fields_disagree_with_the_hashed_event_fails(
 
 
 def test_a_bundle_with_its_own_forged_key_fails_against_the_pinned_key(signed: SignedLedger) -> None:
-    bundle = export_bundle(signed.log, signed.key.verifier, department_id("部门05"))
+    bundle = signed.log.export_bundle(signed.key.verifier, department_id("部门05"))
     impostor = SigningKey.generate(signed.key.name)
     checkpoint = verify_checkpoint(
         bundle["checkpoint"], signed.key.verifier, ORIGIN)
