@@ -110,7 +110,9 @@ class JobRun:
 def _sweep(ledger: Ledger, name: str, day: date) -> JobOutcome:
     report = ledger.sweep(name, day)
     lost = f", {report.conflicts} lost races re-checked" if report.conflicts else ""
-    return JobOutcome(report.raised, f"visited {report.visited}{lost}")
+    rechecked = f", {report.rechecked} more in the full pass" if report.rechecked else ""
+    missed = f" ({report.missed} due that the watch list did not name)" if report.missed else ""
+    return JobOutcome(report.raised, f"visited {report.visited}{lost}{rechecked}{missed}")
 
 
 def _checkpoint(log: TransparencyLog, day: date) -> JobOutcome:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -243,14 +244,17 @@ class Ledger(Application[UUID]):
     def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
                  holidays: list[date] | None = None, working_weekends: list[date] | None = None,
                  create_schema: bool = True, timezone: tzinfo = UTC, signing_key: SigningKey | None = None,
-                 trusted_keys: Sequence[VerifierKey] = ()) -> None:
+                 trusted_keys: Sequence[VerifierKey] = (), recheck_interval: float = 86_400.0) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
         schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
         bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar.
 
         ``signing_key``: the log's key, which authenticates the snapshots this ledger takes; snapshots are loaded
         only when they verify under it or one of ``trusted_keys`` (keys the log signed with before). Without a key
-        no snapshot is taken and none is trusted: every load replays the aggregate's events."""
+        no snapshot is taken and none is trusted: every load replays the aggregate's events.
+
+        ``recheck_interval``: seconds between a sweep's full passes over every object of its kind in this process
+        (see :mod:`ledger.sweeps`); the first run of each sweep is one."""
         self.snapshot_authenticator = SnapshotAuthenticator(signing_key, trusted_keys)
         self.create_schema = create_schema
         self.database_url = database_url
@@ -268,6 +272,8 @@ class Ledger(Application[UUID]):
         # the refresh read the log, and put its object in the cache after, is caught by it (Ledger._get).
         self._newest: OrderedDict[UUID, int] = OrderedDict()
         self._jumps = 0  # how many times the refresh went straight to the log's head
+        self.recheck_interval = recheck_interval
+        self._rechecked: dict[str, float] = {}  # sweep -> monotonic time of this process's last full pass
         super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
         self.sweep_watch = SweepWatch(self.log_recorder.datastore, self.log_recorder.events_table_name)
         if create_schema:
@@ -726,19 +732,33 @@ class Ledger(Application[UUID]):
         visits: list[tuple[UUID, int, date | None]] = []
         conflicts = 0
         candidates = self.sweep_watch.due(sweep, day)
+        started = time.monotonic()
+        last = self._rechecked.get(name)
+        extra: list[UUID] = []
+        if last is None or started - last >= self.recheck_interval:
+            listed = set(candidates)
+            extra = [object_id for object_id in self.sweep_watch.all_objects(sweep) if object_id not in listed]
+        missed = 0
         try:
-            for object_id in candidates:
+            for index, object_id in enumerate([*candidates, *extra]):
                 written, names, check_on, version, lost = self._decide(
                     sweep.aggregate, object_id, sweep.not_found_code,
                     lambda aggregate: sweep.decide(aggregate, context),
                     lambda aggregate: sweep.next_check(aggregate, context))
+                if names and index >= len(candidates):
+                    missed += 1
+                    logger.warning("sweep %s found %s due on %s though its watch list did not: the list in "
+                                   "ledger_sweep_watch was wrong (if this repeats, it is being altered)", name,
+                                   object_id, day)
                 raised.update(names)
                 positions += written.positions if written else []
                 visits.append((object_id, version, check_on))
                 conflicts += lost
         finally:
             self.sweep_watch.checked(sweep, covered, visits)  # what was visited stays visited if a later one fails
-        return SweepReport(name, day, len(candidates), dict(raised), positions, conflicts)
+        if last is None or started - last >= self.recheck_interval:
+            self._rechecked[name] = started
+        return SweepReport(name, day, len(candidates), dict(raised), positions, conflicts, len(extra), missed)
 
     def next_sweep_check(self, after: date) -> date | None:
         """The earliest day after ``after`` on which some sweep has an object due (simulations skip to it)."""

@@ -12,6 +12,11 @@ NULL when only a new event could change anything). A run first reads the log's t
 only the indexed ``leaf_index`` range and the ``originator_id``, ``originator_version`` and ``topic`` columns, no
 payloads — and marks every object changed since as due today; then it visits only the objects due. A quiet run
 costs a few indexed queries however many projects there are, and a busy one a visit per object with work to do.
+
+The watch list and positions are bookkeeping the service's database role can write, so they must not be able to
+hide anything: each ledger process also visits every object of a sweep's kind at its first run and then every
+``recheck_interval`` (a day by default), whatever the list says. An altered list can delay a notice by at most
+that long, and every object the full pass finds due that the list did not name is logged as a warning.
 """
 
 from __future__ import annotations
@@ -96,6 +101,8 @@ class SweepReport:
     raised: dict[str, int] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
     conflicts: int = 0  # lost races with another writer, each re-checked on the reloaded object
+    rechecked: int = 0  # objects the watch list did not name, visited by the periodic full pass
+    missed: int = 0  # of those, the ones that had something due: the watch list was wrong (altered?)
 
 
 def _detect(project: Project, context: SweepContext) -> bool:
@@ -200,6 +207,14 @@ class SweepWatch:
             curs.execute(f"UPDATE {POSITIONS} SET position = %s WHERE sweep = %s",  # noqa: S608
                          (head, sweep.name))
             return head
+
+    def all_objects(self, sweep: Sweep[Any]) -> list[UUID]:
+        """Every object of the sweep's kind, from the log itself (each one's first event)."""
+        with self._transaction() as curs:
+            curs.execute(f"SELECT originator_id FROM {self.events_table} "  # noqa: S608 - our table names
+                         "WHERE originator_version = 1 AND starts_with(topic, %s) ORDER BY originator_id",
+                         (sweep.topic_prefix,))
+            return [row["originator_id"] for row in curs.fetchall()]
 
     def due(self, sweep: Sweep[Any], today: date) -> list[UUID]:
         with self._transaction() as curs:

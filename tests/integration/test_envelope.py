@@ -565,3 +565,25 @@ print("verified", report.events)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("verified ")
+
+
+def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_url: str) -> None:
+    """The sweeps' bookkeeping is the service role's to write; the full pass each process makes at its first run
+    (and daily) finds what the list hides, and says so."""
+    from ledger.sweeps import WATCH
+
+    pid = approved_project(ledger)
+    assert ledger.sweep("deadlines", date(2021, 8, 1)).raised == {}
+    with psycopg.connect(service_url) as conn:  # the attacker: nothing is due before the year 9999
+        conn.execute(f"UPDATE {WATCH} SET check_on = '9999-12-31'")  # type: ignore[arg-type]
+    assert ledger.sweep("deadlines", date(2021, 8, 8)).raised == {}  # this process trusts its list today…
+    scheduler = Ledger(service_url, create_schema=False, signing_key=TEST_KEY)  # …a fresh one checks every object
+    try:
+        report = scheduler.sweep("deadlines", date(2021, 8, 8))
+        assert report.raised == {"Project.DeadlineApproaching": 1}
+        assert report.rechecked >= 1
+        assert report.missed == 1
+        assert scheduler.sweep("deadlines", date(2021, 8, 8)).rechecked == 0  # a day between full passes
+    finally:
+        scheduler.close()
+    assert ledger.project(pid).version > 0
