@@ -30,7 +30,10 @@ from projections.runner import Runner
 # (privileges, tables) the service role is granted beyond SELECT on everything.
 # The log itself (ledger_events, ledger_commands) is appended only through ledger_events_append (below), which
 # computes positions and the chain itself: the service role cannot insert a row of its own making.
-APPEND_ONLY = ("ledger_tree_nodes", "ledger_checkpoints", "ledger_cosignatures", "ledger_snapshots")
+APPEND_ONLY = ("ledger_checkpoints", "ledger_cosignatures", "ledger_snapshots")
+# Written only by functions of the owner's that compute what they write: granted EXECUTE, never INSERT. (Revoked
+# explicitly too: a role granted by an earlier version could insert tree nodes of its own making.)
+OWNER_WRITTEN = ("ledger_tree_nodes",)
 BOOKKEEPING: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("INSERT", APPEND_ONLY),
     ("INSERT, UPDATE", ("api_tokens", "relay_positions", "ledger_sweep_positions", "ledger_sweep_watch",
@@ -84,6 +87,10 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
         # Appends: the owner's SECURITY DEFINER function takes the EXCLUSIVE lock (PostgreSQL grants it only with
         # UPDATE/DELETE/TRUNCATE rights), reads the head, folds the chain and inserts — and nothing else.
         sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_append({}) TO {}").format(sql.SQL(APPEND_SIGNATURE), who),
+        # The Merkle tree's nodes: hashed by the owner's function from the leaves the log holds.
+        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {} FROM {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, OWNER_WRITTEN)), who),
+        sql.SQL("GRANT EXECUTE ON FUNCTION ledger_tree_nodes_extend() TO {}").format(who),
     ]
     return statements
 

@@ -100,6 +100,29 @@ CREATE OR REPLACE TRIGGER {COSIGNATURES}_no_change BEFORE UPDATE OR DELETE ON {C
 FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 CREATE OR REPLACE TRIGGER {COSIGNATURES}_no_truncate BEFORE TRUNCATE ON {COSIGNATURES}
 FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
+CREATE OR REPLACE FUNCTION {NODES}_extend() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE built bigint; target bigint; lvl integer := 1;
+BEGIN
+    PERFORM pg_advisory_xact_lock({TREE_LOCK});
+    SELECT coalesce(max(idx) + 1, 0) * 2 INTO built FROM {NODES} WHERE level = 1;
+    SELECT coalesce(max(leaf_index) + 1, 0) INTO target FROM {EVENTS};
+    IF target <= built + 1 THEN RETURN target; END IF;
+    INSERT INTO {NODES} (level, idx, hash)
+        SELECT 1, l.leaf_index / 2, sha256('\x01'::bytea || l.leaf_hash || r.leaf_hash)
+        FROM {EVENTS} l JOIN {EVENTS} r ON r.leaf_index = l.leaf_index + 1
+        WHERE l.leaf_index >= built AND r.leaf_index < target AND l.leaf_index % 2 = 0;
+    LOOP
+        lvl := lvl + 1;
+        EXIT WHEN (target >> lvl) = 0;
+        INSERT INTO {NODES} (level, idx, hash)
+            SELECT lvl, a.idx / 2, sha256('\x01'::bytea || a.hash || b.hash)
+            FROM {NODES} a JOIN {NODES} b ON b.level = a.level AND b.idx = a.idx + 1
+            WHERE a.level = lvl - 1 AND a.idx % 2 = 0 AND a.idx >= 2 * (built >> lvl) AND a.idx < 2 * (target >> lvl);
+    END LOOP;
+    RETURN target;
+END $$;
+REVOKE ALL ON FUNCTION {NODES}_extend() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER {NODES}_no_change BEFORE UPDATE OR DELETE ON {NODES}
 FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 CREATE OR REPLACE TRIGGER {NODES}_no_truncate BEFORE TRUNCATE ON {NODES}
@@ -170,7 +193,19 @@ class TransparencyLog:
             return size(own)
 
     def extend(self) -> int:
-        """Store the perfect nodes of every leaf appended since the last run; return the tree size."""
+        """Store the perfect nodes of every leaf appended since the last run; return the tree size.
+
+        PostgreSQL hashes them, in ``ledger_tree_nodes_extend()``, a function of the schema's owner that reads only
+        the leaf hashes the log holds: the service role calls it and cannot insert a node of its own making (a
+        forged node ahead of the builder would otherwise be signed into the next checkpoint's root). Without the
+        function (a database whose owner has not migrated yet), the nodes are built here."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", (f"{NODES}_extend()",)).fetchone()
+            if row and row[0]:
+                size = conn.execute(SQL("SELECT {}()").format(Identifier(f"{NODES}_extend"))).fetchone()
+                conn.commit()
+                assert size is not None
+                return int(size[0])
         with self._connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (TREE_LOCK,))
             size = self._built_size(conn)

@@ -587,3 +587,21 @@ def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_ur
     finally:
         scheduler.close()
     assert ledger.project(pid).version > 0
+
+
+def test_the_tree_the_database_hashes_is_the_reference_tree(logged: Logged) -> None:
+    """``ledger_tree_nodes_extend()`` (the owner's function the service role calls instead of inserting nodes) builds
+    exactly the nodes the reference implementation does, extended by steps of every parity."""
+    from tests.unit.test_merkle import build_store
+
+    for step in (1, 1, 2, 3, 5, 8, 13, 1, 21, 2):
+        grow(logged, step)
+        size = logged.log.extend()
+        with psycopg.connect(logged.url) as conn:
+            leaves = [bytes(row[0]) for row in conn.execute(
+                "SELECT leaf_hash FROM ledger_events ORDER BY leaf_index")]
+            stored = {(int(level), int(idx)): bytes(digest) for level, idx, digest in conn.execute(
+                "SELECT level, idx, hash FROM ledger_tree_nodes")}
+        assert size == len(leaves)
+        expected = {node: digest for node, digest in build_store(leaves).items() if node[0] >= 1}
+        assert stored == expected

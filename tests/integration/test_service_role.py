@@ -85,6 +85,11 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     "INSERT INTO ledger_commands (principal_id, idempotency_key, fingerprint, aggregate_id, version, positions) "
     "VALUES ('x', 'y', sha256(''), gen_random_uuid(), 1, '{}')",
     "DELETE FROM ledger_commands",
+    # Nor a tree node: the owner's function hashes them from the leaves (a forged one would be signed into a root).
+    "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (1, 999999, sha256(''))",
+    "UPDATE ledger_snapshots SET state = state",
+    "DELETE FROM ledger_snapshots",
+    "UPDATE ledger_cosignatures SET line = line",
 ])
 def test_the_service_role_cannot_change_or_remove_anything(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
