@@ -127,7 +127,7 @@ CREATE OR REPLACE TRIGGER {NODES}_no_change BEFORE UPDATE OR DELETE ON {NODES}
 FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
 CREATE OR REPLACE TRIGGER {NODES}_no_truncate BEFORE TRUNCATE ON {NODES}
 FOR EACH STATEMENT EXECUTE FUNCTION {CHECKPOINTS}_refuse_change();
-"""
+"""  # noqa: S608 - our own constant names
 
 
 class BundleUnavailable(Exception):
