@@ -202,10 +202,10 @@ class TransparencyLog:
         with self._connect() as conn:
             row = conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", (f"{NODES}_extend()",)).fetchone()
             if row and row[0]:
-                size = conn.execute(SQL("SELECT {}()").format(Identifier(f"{NODES}_extend"))).fetchone()
+                built = conn.execute(SQL("SELECT {}()").format(Identifier(f"{NODES}_extend"))).fetchone()
                 conn.commit()
-                assert size is not None
-                return int(size[0])
+                assert built is not None
+                return int(built[0])
         with self._connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (TREE_LOCK,))
             size = self._built_size(conn)
