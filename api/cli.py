@@ -275,7 +275,7 @@ def _witness(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if args.witness_command == "add-log":
         home.add_log(args.origin, VerifierKey.from_string(_read_or_value(args.key)))
-        print(f"watching {args.origin} (signed by {args.key.split('+')[0]})")
+        print(f"watching {args.origin} (signed by {VerifierKey.from_string(_read_or_value(args.key)).name})")
         return 0
     if args.witness_command == "show":
         print(home.key().verifier.to_string())
