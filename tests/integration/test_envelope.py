@@ -20,10 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from eventsourcing.domain import Snapshot
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.database import as_url
-from api.schema import grant_service_role, migrate
 from api.settings import Settings
 from api.witness import WitnessHome, WitnessServer
 from ledger.application import Ledger
@@ -50,23 +47,6 @@ def blacklisted_agency(ledger: Ledger) -> uuid.UUID:
                              "伪造现场勘查记录")
     ledger.blacklist_agency(act(FINANCE, date(2021, 3, 5), "评价结果不实"), AGENCY)
     return agency_id(AGENCY)
-
-
-@pytest.fixture
-def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
-    """The schema migrated by the owner and the service role granted, as a deployment does it."""
-    migrate(database_url, Settings(database_url=database_url, log_origin=ORIGIN))
-    role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
-    grant_service_role(database_url, role, None)
-    params = conninfo_to_dict(database_url)
-    params["user"] = role
-    params.pop("password", None)
-    try:
-        yield as_url(make_conninfo(**params))  # type: ignore[arg-type]
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
-            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
 
 
 def forge_unblacklisted_snapshot(ledger: Ledger, agency: uuid.UUID) -> tuple[int, str, bytes]:

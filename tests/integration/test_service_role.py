@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.database import as_url
 from api.scheduler import JobBook
-from api.schema import grant_service_role, migrate
 from api.settings import Settings
 from ledger.application import CommandKey, Ledger
 from ledger.checkpoint import SigningKey
@@ -22,23 +17,6 @@ from tests.conftest import FINANCE, act
 from tests.integration.test_application import approved_project
 
 pytestmark = pytest.mark.db
-
-@pytest.fixture
-def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
-    """The schema migrated by the owner, then the service role granted by the owner, as a deployment does it."""
-    migrate(database_url, Settings(database_url=database_url, log_origin="test/log"))
-    role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
-    grant_service_role(database_url, role, None)
-    params = conninfo_to_dict(database_url)
-    params["user"] = role
-    params.pop("password", None)
-    try:
-        yield as_url(make_conninfo(**params))  # type: ignore[arg-type]
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
-            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
-
 
 def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     app = Ledger(service_url, create_schema=False)
