@@ -6,12 +6,13 @@ PostgreSQL when scraped, so they are true whichever replica is asked.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,9 +43,36 @@ class LedgerGauges(Collector):
                                 facts["checkpoint_size"])
 
 
+class Rejections(Collector):
+    """Stored records refused because they failed authentication (a row forged or altered in the database), by
+    kind: ``jixiao_rejected_records_total{kind="token"}``. Any of them means someone wrote to the database."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, kind: str) -> None:
+        with self._lock:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+
+    def count(self, kind: str) -> int:
+        with self._lock:
+            return self._counts.get(kind, 0)
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("jixiao_rejected_records", "Stored records refused because they failed "
+                                     "authentication (forged or altered in the database)", labels=["kind"])
+        with self._lock:
+            for kind, count in sorted(self._counts.items()):
+                family.add_metric([kind], count)
+        yield family
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.rejections = Rejections()
+        self.registry.register(self.rejections)
         self.requests = Counter("jixiao_http_requests", "HTTP requests", ["method", "route", "status"],
                                 registry=self.registry)
         self.latency = Histogram("jixiao_http_request_seconds", "HTTP request latency", ["method", "route"],
