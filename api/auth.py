@@ -175,13 +175,14 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
-def token_message(token_id: str, token_hash: bytes, principal_id: str, role: str, organisation: str,
+def token_message(origin: str, token_id: str, token_hash: bytes, principal_id: str, role: str, organisation: str,
                   created_by: str, created_at: datetime) -> bytes:
     """What a token record's signature covers: ``DOMAIN`` then each field with its length (uint32, big-endian);
-    the time as microseconds since 1970 (int64, big-endian), exactly as PostgreSQL stores it."""
+    the time as microseconds since 1970 (int64, big-endian), exactly as PostgreSQL stores it. The log's origin
+    binds the record to this ledger: another signed with the same key is no token here."""
     micros = (created_at - EPOCH) // timedelta(microseconds=1)
-    fields = (token_id.encode(), token_hash, principal_id.encode(), role.encode(), organisation.encode(),
-              created_by.encode(), struct.pack(">q", micros))
+    fields = (origin.encode(), token_id.encode(), token_hash, principal_id.encode(), role.encode(),
+              organisation.encode(), created_by.encode(), struct.pack(">q", micros))
     return DOMAIN + b"".join(struct.pack(">I", len(field)) + field for field in fields)
 
 
@@ -216,18 +217,24 @@ UNKNOWN = Lookup(None, "the token is unknown or revoked")
 class TokenKeys:
     """The key that signs token records, and the verifier keys whose signatures are honoured (each verdict kept)."""
 
-    def __init__(self, signer: SigningKey | None, trusted: Iterable[VerifierKey] = ()) -> None:
+    def __init__(self, signer: SigningKey | None, trusted: Iterable[VerifierKey] = (), *, origin: str) -> None:
         self.signer = signer
+        self.origin = origin
         keys = [*trusted, *([signer.verifier] if signer is not None else [])]
         self.trusted = {key.key_id: key for key in keys}
         self._verdicts: dict[tuple[bytes, bytes], bool] = {}
         self._lock = threading.Lock()
 
-    def sign(self, message: bytes) -> tuple[bytes, bytes]:
-        """(key id, signature) of ``message``."""
+    def message(self, row: dict[str, Any]) -> bytes:
+        """The signed message of a stored record (or of one about to be)."""
+        return token_message(self.origin, row["token_id"], bytes(row["token_hash"]), row["principal_id"],
+                             row["role"], row["organisation"], row["created_by"], row["created_at"])
+
+    def sign(self, row: dict[str, Any]) -> tuple[bytes, bytes]:
+        """(key id, signature) of a record."""
         if self.signer is None:
             raise InvalidInput("issuing a token needs the signing key (JIXIAO_SIGNING_KEY or its file)")
-        return self.signer.verifier.key_id, self.signer.sign(message)
+        return self.signer.verifier.key_id, self.signer.sign(self.message(row))
 
     def problem(self, row: dict[str, Any]) -> str | None:
         """Why a stored record is not to be honoured, or None."""
@@ -236,8 +243,7 @@ class TokenKeys:
         key = self.trusted.get(bytes(row["key_id"] or b""))
         if key is None:
             return f"signed by an unknown key {bytes(row['key_id'] or b'').hex() or '-'}"
-        message = token_message(row["token_id"], bytes(row["token_hash"]), row["principal_id"], row["role"],
-                                row["organisation"], row["created_by"], row["created_at"])
+        message = self.message(row)
         signature = bytes(row["signature"])
         with self._lock:
             verdict = self._verdicts.get((message, signature))
@@ -252,7 +258,8 @@ class TokenKeys:
 
 def keys_for(settings: Settings) -> TokenKeys:
     """The service's token keys: its signing key, and the earlier keys ``JIXIAO_TOKEN_KEYS`` still trusts."""
-    return TokenKeys(signing_key(settings), [VerifierKey.from_string(key) for key in settings.token_keys])
+    return TokenKeys(signing_key(settings), [VerifierKey.from_string(key) for key in settings.token_keys],
+                     origin=settings.log_origin)
 
 
 def _record(row: dict[str, Any], refused: str | None = None) -> TokenRecord:
@@ -294,7 +301,7 @@ class TokenStore:
     def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]], keys: TokenKeys | None = None, *,
                  rejections: Rejections | None = None) -> None:
         self.pool = pool
-        self.keys = keys or TokenKeys(None)
+        self.keys = keys or TokenKeys(None, origin="")  # enough to create the tables
         self.rejections = rejections or Rejections()
         self._cache: dict[bytes, _Cached] = {}
         self._lock = threading.Lock()
@@ -348,8 +355,9 @@ class TokenStore:
             now = conn.execute("SELECT clock_timestamp()").fetchone()
             assert now is not None
             created_at: datetime = now[0]
-            key_id, signature = self.keys.sign(token_message(token_id, digest, principal.id, principal.role,
-                                                             principal.organisation, created_by, created_at))
+            key_id, signature = self.keys.sign({
+                "token_id": token_id, "token_hash": digest, "principal_id": principal.id, "role": principal.role,
+                "organisation": principal.organisation, "created_by": created_by, "created_at": created_at})
             conn.execute(INSERT, (token_id, digest, principal.id, principal.role, principal.organisation, created_at,
                                   created_by, key_id, signature))
         return token, TokenRecord(token_id, principal.id, principal.role, principal.organisation, created_at,
@@ -398,10 +406,7 @@ class TokenStore:
             if confirm and rows:
                 with conn.transaction():
                     for row in rows:
-                        message = token_message(row["token_id"], bytes(row["token_hash"]), row["principal_id"],
-                                                row["role"], row["organisation"], row["created_by"],
-                                                row["created_at"])
-                        key_id, signature = self.keys.sign(message)
+                        key_id, signature = self.keys.sign(row)
                         conn.execute(RESIGN, (key_id, signature, row["token_id"]))
                     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, "resigned"))
         return [_record(row) for row in rows]

@@ -216,7 +216,8 @@ def prepare(url: str, clients: int) -> tuple[str, list[BenchProject], BenchProje
     finally:
         ledger.close()
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        store = TokenStore(pool, TokenKeys(KEY))  # the servers' key: they honour only records it signed
+        # The servers' key and origin: they honour only the token records signed with them.
+        store = TokenStore(pool, TokenKeys(KEY, origin="bench.localhost/log"))
         store.create_table()
         token, _ = store.issue("fin-bench", "finance", "市财政局", created_by="bench")
     return token, projects, replayed, stored.topic, stored.state

@@ -227,7 +227,8 @@ def test_a_principal_id_is_one_identity_over_http_and_on_the_command_line(fast: 
     rotated = expect(fast.post("admin", "/admin/tokens", {"name": "fin-wang", "role": "finance",
                                                           "organisation": "市财政局"}), 201)
     assert expect(fast.client.get("/trail", headers={"Authorization": f"Bearer {rotated['token']}"}), 200)
-    env = {**os.environ, "DATABASE_URL": fast.ledger.database_url, "JIXIAO_SIGNING_KEY": fast.key.to_string()}
+    env = {**os.environ, "DATABASE_URL": fast.ledger.database_url, "JIXIAO_SIGNING_KEY": fast.key.to_string(),
+           "JIXIAO_LOG_ORIGIN": ORIGIN}
     created = cli(env, "token", "create", "--role", "department", "--org", "教育局", "--name", "aud-zhao")
     assert created.returncode == 2
     assert "refused (principal-conflict): principal id aud-zhao is already auditor" in created.stderr

@@ -28,6 +28,7 @@ from ledger.checkpoint import SigningKey
 pytestmark = pytest.mark.db
 
 KEY = SigningKey.generate("test-log")
+ORIGIN = "test/log"
 FORGED = "jxl_" + "A" * 43  # a token of the attacker's choosing
 
 
@@ -37,7 +38,7 @@ def digest(token: str) -> bytes:
 
 @pytest.fixture
 def owner_url(database_url: str) -> str:
-    migrate(database_url, Settings(database_url=database_url, log_origin="test/log"))
+    migrate(database_url, Settings(database_url=database_url, log_origin=ORIGIN))
     return database_url
 
 
@@ -60,14 +61,14 @@ def service_url(owner_url: str) -> Iterator[str]:
 @contextmanager
 def store(url: str, key: SigningKey | None = KEY) -> Iterator[TokenStore]:
     with ConnectionPool(url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
-        yield TokenStore(pool, TokenKeys(key))
+        yield TokenStore(pool, TokenKeys(key, origin=ORIGIN))
 
 
 @contextmanager
 def service(url: str, tmp_path: Path) -> Iterator[TestClient]:
     """The HTTP service connected as ``url``'s role, signing with KEY."""
     settings = Settings(database_url=url, data_dir=tmp_path, create_schema=False, run_projections=False,
-                        run_dispatcher=False, run_scheduler=False, checkpoint_interval=0, log_origin="test/log",
+                        run_dispatcher=False, run_scheduler=False, checkpoint_interval=0, log_origin=ORIGIN,
                         signing_key=KEY.to_string())
     with TestClient(create_app(settings)) as client:
         yield client
@@ -84,28 +85,31 @@ def test_a_row_the_service_role_inserts_is_not_a_token(service_url: str, tmp_pat
             conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
                          "created_by) VALUES ('tok_forged', %s, 'fin-wang', 'finance', '市财政局', now(), 'admin')",
                          (digest(FORGED),))
-        # Signed, but not by the log's key: one row claims its key id, one names the attacker's own key.
+        # Signed, but not by the log's key: one row claims its key id, one names the attacker's own key; and one
+        # signed by the log's key itself, but for another ledger (a staging copy sharing the key, say).
         mine = SigningKey.generate("attacker")
         now = datetime.now(UTC)
-        for token_id, token, key_id in (("tok_forged1", FORGED, KEY.verifier.key_id),
-                                        ("tok_forged2", FORGED + "B", mine.verifier.key_id)):
-            signature = mine.sign(token_message(token_id, digest(token), "fin-wang", "finance", "市财政局", "admin",
-                                                now))
+        for token_id, token, key, origin in (("tok_forged1", FORGED, mine, ORIGIN),
+                                             ("tok_forged2", FORGED + "B", mine, ORIGIN),
+                                             ("tok_staging", FORGED + "C", KEY, "staging/log")):
+            key_id = mine.verifier.key_id if token_id == "tok_forged2" else KEY.verifier.key_id
+            signature = key.sign(token_message(origin, token_id, digest(token), "fin-wang", "finance", "市财政局",
+                                               "admin", now))
             conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
                          "created_by, key_id, signature) VALUES (%s, %s, 'fin-wang', 'finance', '市财政局', %s, "
                          "'admin', %s, %s)", (token_id, digest(token), now, key_id, signature))
     with service(service_url, tmp_path) as client:
-        for token in (FORGED, FORGED + "B"):
+        for token in (FORGED, FORGED + "B", FORGED + "C"):
             refused = client.get("/trail", headers={"Authorization": f"Bearer {token}"})
             assert refused.status_code == 401, refused.text
             assert refused.json()["code"] == "unauthenticated"
-        assert client.app.state.tokens.rejections.count("token") == 2  # type: ignore[attr-defined]
-        assert 'jixiao_rejected_records_total{kind="token"} 2.0' in client.get("/metrics").text
+        assert client.app.state.tokens.rejections.count("token") == 3  # type: ignore[attr-defined]
+        assert 'jixiao_rejected_records_total{kind="token"} 3.0' in client.get("/metrics").text
         issued, _ = client.app.state.tokens.issue("fin-wang", "finance", "市财政局", "test")  # type: ignore[attr-defined]
         assert status(client, issued) == 200  # the real finance principal is not locked out by the forgeries
     with store(service_url) as tokens:
         refused = {record.token_id: record.refused for record in tokens.list()}
-    assert refused["tok_forged1"] == "its signature does not verify: forged or altered"
+    assert refused["tok_forged1"] == refused["tok_staging"] == "its signature does not verify: forged or altered"
     assert "unknown key" in (refused["tok_forged2"] or "")
 
 
@@ -173,7 +177,7 @@ def signed_row(token: str, principal: tuple[str, str, str], token_id: str) -> di
     """A record as an earlier version could have left it: signed (after `resign`), but clashing."""
     now = datetime.now(UTC)
     name, role, organisation = principal
-    signature = KEY.sign(token_message(token_id, digest(token), name, role, organisation, "old", now))
+    signature = KEY.sign(token_message(ORIGIN, token_id, digest(token), name, role, organisation, "old", now))
     return {"token_id": token_id, "token_hash": digest(token), "principal_id": name, "role": role,
             "organisation": organisation, "created_at": now, "created_by": "old", "key_id": KEY.verifier.key_id,
             "signature": signature}
@@ -225,7 +229,7 @@ def test_an_upgraded_ledger_honours_its_tokens_only_once_the_operator_has_signed
             conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_by, "
                          "revoked_at) VALUES (%s, %s, 'aud-zhao', 'auditor', '市审计局', 'cli', %s)",
                          (token_id, digest(token), revoked))
-    migrate(database_url, Settings(database_url=database_url, log_origin="test/log"))
+    migrate(database_url, Settings(database_url=database_url, log_origin=ORIGIN))
     role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
     grant_service_role(database_url, role, None)
     try:
