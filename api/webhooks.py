@@ -390,13 +390,13 @@ class Dispatcher:
 
     def _deliver_due(self, conn: psycopg.Connection[tuple[Any, ...]], subscription_id: UUID) -> None:
         while not self._stop.is_set():
+            revision = self._revisions  # before reading the row: a revocation committed after it is heard of
             row = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT *, next_attempt_at <= clock_timestamp() AS due FROM {SUBSCRIPTIONS} "  # noqa: S608
                 "WHERE id = %s", (subscription_id,)).fetchone()
             if row is None or row["status"] != "active" or not row["due"]:
                 return
             subscription = _subscription(row)
-            revision = self._revisions
             refusal = self.guard.refusal(conn, subscription.principal) if self.guard is not None else None
             if refusal is not None:  # checked at delivery time too: a revocation may have come meanwhile
                 conn.execute(DISABLE, (refusal, [subscription_id]))
