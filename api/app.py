@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
+from api.auth import TokenGuard, TokenStore, keys_for
 from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
 from api.commands import CommandWriter
 from api.database import database_url, open_ledger
@@ -74,7 +74,7 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
 
 def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
     return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
-                      timeout=settings.webhook_timeout)
+                      timeout=settings.webhook_timeout, guard=TokenGuard())
 
 
 def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
@@ -92,16 +92,18 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.log = open_log(settings, url)
         app.state.read_pool = ConnectionPool(url, min_size=1, max_size=settings.read_pool_size,
                                              kwargs={"autocommit": True}, name="jixiao-read", open=True)
-        app.state.tokens = TokenStore(app.state.read_pool)
+        app.state.tokens = TokenStore(app.state.read_pool, keys_for(settings), rejections=metrics.rejections)
         if settings.create_schema:
             app.state.tokens.create_table()
+        app.state.tokens.start()
         app.state.projections = Runner(url, read_models(), page=settings.projection_page,
                                              interval=settings.projection_interval)
         if settings.create_schema:
             app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))
-        metrics.integrity(lambda: {"snapshot": dict(app.state.ledger.snapshot_authenticator.rejected),
-                                   "witness": dict(app.state.log.witness_failures)})
+        metrics.rejections.source(lambda: {("snapshot", reason): count for reason, count
+                                           in app.state.ledger.snapshot_authenticator.rejected.items()})
+        metrics.witnesses(lambda: {"witness": dict(app.state.log.witness_failures)})
         app.state.watcher = LogWatcher(url)
         app.state.watcher.start()
         app.state.webhooks = WebhookStore(url)
@@ -130,6 +132,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
                 follower.join(timeout=10)
             if settings.run_scheduler:
                 app.state.scheduler.stop()
+            app.state.tokens.stop()
             app.state.read_pool.close()
             app.state.log.close()
             if own:

@@ -328,14 +328,15 @@ def _object_id(ledger: Ledger, given: str) -> UUID:
 
 
 def _tokens(settings: Settings, args: argparse.Namespace) -> int:
-    """Issue, list or revoke the bearer tokens principals use (only their SHA-256 is stored)."""
+    """Issue, list, revoke or re-sign the bearer tokens principals use (only their SHA-256 is stored)."""
+    import psycopg
     from psycopg_pool import ConnectionPool
 
-    from api.auth import TokenStore
+    from api.auth import TokenStore, keys_for
 
     with ConnectionPool(database_url(settings), min_size=1, max_size=1, kwargs={"autocommit": True},
                         name="jixiao-cli") as pool:
-        store = TokenStore(pool)
+        store = TokenStore(pool, keys_for(settings))
         if settings.create_schema:
             store.create_table()
         if args.what == "create":
@@ -346,13 +347,37 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
         elif args.what == "list":
             for item in store.list():
                 state = f"revoked {item.revoked_at:%Y-%m-%d %H:%M}" if item.revoked_at else "live"
-                print(f"{item.token_id}  {item.role:<10} {item.name:<24} {item.organisation:<20} {state}")
+                refused = f"  REFUSED: {item.refused}" if item.refused else ""
+                print(f"{item.token_id}  {item.role:<10} {item.name:<24} {item.organisation:<20} {state}{refused}")
+        elif args.what == "resign":
+            try:
+                records = store.resign(confirm=args.yes)
+            except psycopg.errors.InsufficientPrivilege as error:
+                print(f"error: {error}; run it as the schema owner", file=sys.stderr)
+                return 2
+            for item in records:
+                print(f"{item.token_id}  {item.role:<10} {item.name:<24} {item.organisation:<20} "
+                      f"created {item.created_at:%Y-%m-%d %H:%M} by {item.created_by}")
+            if not records:
+                print("no unsigned token records")
+            elif args.yes:
+                print(f"signed {len(records)} token records with {store.keys.signer.verifier.key_id.hex()}"
+                      if store.keys.signer else "")
+            else:
+                print(f"{len(records)} unsigned token records from before the upgrade (above); check each is one "
+                      "you issued, then run again with --yes to sign them", file=sys.stderr)
+                return 1
         else:
-            revoked = store.revoke(args.token_id)
+            revoked = store.revoke(args.token_id, revoked_by=args.by)
             if revoked is None:
                 print(f"no token {args.token_id}", file=sys.stderr)
                 return 1
-            print(f"revoked {revoked.token_id} ({revoked.name})")
+            print(f"revoked {revoked.record.token_id} ({revoked.record.name})"
+                  + (f"; {len(revoked.subscriptions)} webhook subscriptions disabled" if revoked.subscriptions
+                     else ""))
+            if revoked.unconfirmed or revoked.busy:
+                print(f"warning: {revoked.unconfirmed} service processes did not confirm and {len(revoked.busy)} "
+                      "subscriptions were still being delivered; they stop within seconds", file=sys.stderr)
     return 0
 
 
@@ -617,10 +642,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="the principal's id, recorded on every event it causes")
     create.add_argument("--by", default="cli", help="who issued it (recorded)")
     create.set_defaults(handler=_tokens)
-    token.add_parser("list", help="every token issued, live or revoked").set_defaults(handler=_tokens)
-    revoke = token.add_parser("revoke", help="revoke a token by its id (tok_…)")
+    token.add_parser("list", help="every token issued, live or revoked, and any the service refuses (and why)"
+                     ).set_defaults(handler=_tokens)
+    revoke = token.add_parser("revoke", help="revoke a token by its id (tok_…): refused everywhere once this returns")
     revoke.add_argument("token_id")
+    revoke.add_argument("--by", default="cli", help="who revoked it (recorded)")
     revoke.set_defaults(handler=_tokens)
+    resign = token.add_parser("resign", help="once, after upgrading: sign the token records of earlier versions "
+                              "(as the schema owner, with the signing key)")
+    resign.add_argument("--yes", action="store_true", help="sign them (without it: only list them)")
+    resign.set_defaults(handler=_tokens)
     commands.add_parser("scheduler", help="run the scheduler alone (one leader across all processes)").set_defaults(
         handler=_scheduler)
     jobs = commands.add_parser("jobs", help="the scheduler's jobs").add_subparsers(dest="jobs_command", required=True)

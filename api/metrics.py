@@ -6,6 +6,7 @@ PostgreSQL when scraped, so they are true whichever replica is asked.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -48,20 +49,13 @@ class LedgerGauges(Collector):
 
 
 class IntegrityCounters(Collector):
-    """What this process refused to trust, and witnesses that did not answer: counted where it happened (in the
-    ledger and the log, which import no metrics library) and read when scraped."""
+    """Witnesses that did not answer: counted by the log (which imports no metrics library), read when scraped."""
 
     def __init__(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         self.read = read
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         facts = self.read()
-        rejected = CounterMetricFamily("jixiao_rejected_records", "Stored records this process refused to trust "
-                                       "(a snapshot that failed its authenticator is replayed from events instead)",
-                                       labels=["kind", "reason"])
-        for reason, count in facts.get("snapshot", {}).items():
-            rejected.add_metric(["snapshot", reason], count)
-        yield rejected
         failures = CounterMetricFamily("jixiao_witness_failures", "Requests for a cosignature a witness did not "
                                        "answer with one", labels=["witness"])
         for name, count in facts.get("witness", {}).items():
@@ -69,9 +63,47 @@ class IntegrityCounters(Collector):
         yield failures
 
 
+class Rejections(Collector):
+    """Stored records refused because they failed authentication (a row forged or altered in the database), by kind
+    and reason: ``jixiao_rejected_records_total{kind="token",reason="invalid"}``. Counted here (tokens) or where the
+    check happens and read when scraped (snapshots, in the ledger, which imports no metrics library). Any of them
+    means someone wrote to the database."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self._sources: list[Callable[[], dict[tuple[str, str], int]]] = []
+
+    def add(self, kind: str, reason: str) -> None:
+        with self._lock:
+            self._counts[kind, reason] = self._counts.get((kind, reason), 0) + 1
+
+    def count(self, kind: str, reason: str | None = None) -> int:
+        with self._lock:
+            return sum(n for (k, r), n in self._counts.items() if k == kind and reason in (None, r))
+
+    def source(self, read: Callable[[], dict[tuple[str, str], int]]) -> None:
+        """Also report the counts ``read`` returns, by (kind, reason)."""
+        self._sources.append(read)
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("jixiao_rejected_records", "Stored records refused because they failed "
+                                     "authentication (forged or altered in the database)", labels=["kind", "reason"])
+        with self._lock:
+            counts = dict(self._counts)
+        for read in self._sources:
+            for key, count in read().items():
+                counts[key] = counts.get(key, 0) + count
+        for (kind, reason), count in sorted(counts.items()):
+            family.add_metric([kind, reason], count)
+        yield family
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.rejections = Rejections()
+        self.registry.register(self.rejections)
         self.requests = Counter("jixiao_http_requests", "HTTP requests", ["method", "route", "status"],
                                 registry=self.registry)
         self.latency = Histogram("jixiao_http_request_seconds", "HTTP request latency", ["method", "route"],
@@ -93,7 +125,7 @@ class Metrics:
     def gauges(self, read: Callable[[], dict[str, Any]]) -> None:
         self.registry.register(LedgerGauges(read))
 
-    def integrity(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
+    def witnesses(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         self.registry.register(IntegrityCounters(read))
 
     def exposition(self) -> bytes:

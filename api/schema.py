@@ -6,8 +6,9 @@ Two roles, as a serious deployment separates them:
   worker (a rebuild swaps tables);
 - the **service role** (``jixiao db service-role``) may append to the log — only through ``ledger_events_append``,
   which assigns positions and folds the chain itself — and read it; never update, delete or truncate it, nor
-  disable its triggers; plus keep its own bookkeeping (tokens, webhook cursors, the scheduler's
-  book, the relay's position). It reads the read models, including tables a rebuild creates later.
+  disable its triggers; plus keep its own bookkeeping (webhook cursors, the scheduler's book, the relay's
+  position) and add tokens and revocations, which it can neither change nor remove (signed records, triggers).
+  It reads the read models, including tables a rebuild creates later.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ from projections.runner import Runner
 # (privileges, tables) the service role is granted beyond SELECT on everything.
 # The log itself (ledger_events, ledger_commands) is appended only through ledger_events_append (below), which
 # computes positions and the chain itself: the service role cannot insert a row of its own making.
-APPEND_ONLY = ("ledger_checkpoints", "ledger_cosignatures", "ledger_snapshots")
+# Tokens and revocations are INSERT only too: a token record counts only if signed with the log's key (which the
+# database does not hold), and triggers refuse UPDATE, DELETE and TRUNCATE (api/auth.py).
+APPEND_ONLY = ("ledger_checkpoints", "ledger_cosignatures", "ledger_snapshots", "api_tokens", "api_token_revocations")
 # Written only by functions of the owner's that compute what they write: granted EXECUTE, never INSERT. (Revoked
 # explicitly too: a role granted by an earlier version could insert tree nodes of its own making.)
 OWNER_WRITTEN = ("ledger_tree_nodes",)
 BOOKKEEPING: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("INSERT", APPEND_ONLY),
-    ("INSERT, UPDATE", ("api_tokens", "relay_positions", "ledger_sweep_positions", "ledger_sweep_watch",
-                        "scheduler_jobs")),
+    ("INSERT, UPDATE", ("relay_positions", "ledger_sweep_positions", "ledger_sweep_watch", "scheduler_jobs")),
     ("INSERT, UPDATE, DELETE", ("webhook_subscriptions", "webhook_deliveries")),
 )
 SEQUENCES = ("webhook_deliveries_id_seq",)
@@ -82,6 +84,9 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
     for privileges, tables in BOOKKEEPING:
         statements.append(sql.SQL("GRANT {} ON {} TO {}").format(
             sql.SQL(privileges), sql.SQL(", ").join(map(sql.Identifier, tables)), who))
+    # What earlier versions granted beyond that goes (api_tokens was INSERT, UPDATE: revived by an UPDATE).
+    statements.append(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, APPEND_ONLY)), who))
     statements += [
         sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(", ").join(map(sql.Identifier, SEQUENCES)), who),
         # Appends: the owner's SECURITY DEFINER function takes the EXCLUSIVE lock (PostgreSQL grants it only with

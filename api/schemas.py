@@ -625,6 +625,9 @@ class TokenOut(BaseModel):
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
+    refused: str | None = Field(default=None, description="Why the service does not honour this record (unsigned "
+                                "from an earlier version, a signature that does not verify, a principal id held "
+                                "by another role or organisation too); null when it does")
 
 
 class TokenIssued(TokenOut):

@@ -12,6 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.witness import WitnessEndpoint, WitnessError, parse_endpoints
 
 
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     verify_max_unsigned_leaves: int | None = Field(
         default=None, ge=0, description="`jixiao verify` fails when more leaves than this at the head are not covered "
         "by a signed (or witnessed) checkpoint (unset: no limit).")
+    token_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Earlier verifier keys (comma-separated) whose signatures on token "
+        "records are still honoured after the signing key was rotated.")
     checkpoint_interval: float = Field(
         default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never).")
     run_projections: bool = Field(
@@ -100,11 +104,21 @@ class Settings(BaseSettings):
         default=2.0, gt=0, le=60, description="Seconds between a follower's tries for the scheduler's leadership "
         "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.")
 
-    @field_validator("holidays", "working_weekends", mode="before")
+    @field_validator("holidays", "working_weekends", "token_keys", mode="before")
     @classmethod
-    def _split_dates(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("token_keys")
+    @classmethod
+    def _verifier_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            try:
+                VerifierKey.from_string(key)
+            except CheckpointError as error:
+                raise ValueError(f"JIXIAO_TOKEN_KEYS: {error}") from None
         return value
 
     @field_validator("working_weekends")

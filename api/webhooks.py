@@ -35,12 +35,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from uuid import UUID, uuid4
 
 import httpx
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -230,12 +231,70 @@ class WebhookStore:
                 (subscription_id, after or 0, limit)).fetchall()
 
 
+class Guard(Protocol):
+    """Whether a subscription's principal may still receive events (api.auth answers: while it holds a live
+    token), and the channel on which a change to that is announced."""
+
+    channel: str
+
+    def refusal(self, conn: psycopg.Connection[tuple[Any, ...]], principal: Principal) -> str | None: ...
+
+
+PRINCIPAL_SUBSCRIPTIONS = sql.SQL("SELECT id, principal_role, principal_org FROM {} WHERE principal_id = %s "
+                                  "AND status <> 'disabled' FOR UPDATE").format(sql.Identifier(SUBSCRIPTIONS))
+DISABLE = sql.SQL("UPDATE {} SET status = 'disabled', last_error = %s, updated_at = clock_timestamp() "
+                  "WHERE id = ANY(%s)").format(sql.Identifier(SUBSCRIPTIONS))
+TRY_LOCK = sql.SQL("SELECT pg_try_advisory_lock({ns}, hashtext(%s))").format(ns=sql.Literal(LOCK_NAMESPACE))
+UNLOCK = sql.SQL("SELECT pg_advisory_unlock({ns}, hashtext(%s))").format(ns=sql.Literal(LOCK_NAMESPACE))
+
+
+def disable_subscriptions(conn: psycopg.Connection[Any], principal_id: str, keep: set[tuple[str, str]],
+                          reason: str) -> list[UUID]:
+    """Disable (in ``conn``'s transaction) the principal's subscriptions made as a (role, organisation) not in
+    ``keep``: those it no longer holds a live token as. Returns their ids."""
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SUBSCRIPTIONS,)).fetchone()
+    if not exists or not exists[0]:
+        return []
+    rows = conn.execute(PRINCIPAL_SUBSCRIPTIONS, (principal_id,)).fetchall()
+    ids = [row[0] for row in rows if (row[1], row[2]) not in keep]
+    if ids:
+        conn.execute(DISABLE, (reason, ids))
+    return ids
+
+
+def wait_for_dispatchers(conn: psycopg.Connection[Any], ids: list[UUID], reason: str, timeout: float) -> list[UUID]:
+    """Wait until no dispatcher is serving these disabled subscriptions (each is served under its advisory lock,
+    and read again before each page and after a revocation): once this returns, nothing more is delivered to them.
+    Then record ``reason`` again (a dispatcher's last flush of deliveries clears the error). Returns those still
+    being served when ``timeout`` ran out."""
+    deadline = time.monotonic() + timeout
+    pending = list(ids)
+    while pending:
+        busy = []
+        for subscription_id in pending:
+            locked = conn.execute(TRY_LOCK, (str(subscription_id),)).fetchone()
+            if locked and locked[0]:
+                conn.execute(UNLOCK, (str(subscription_id),))
+            else:
+                busy.append(subscription_id)
+        pending = busy
+        if pending and time.monotonic() >= deadline:
+            break
+        if pending:
+            time.sleep(0.02)
+    if ids:
+        conn.execute(DISABLE, (reason, ids))
+    return pending
+
+
 class Dispatcher:
     """Delivers every active subscription's due events; wakes on each append (LISTEN) and when retries fall due."""
 
     def __init__(self, database_url: str, *, max_attempts: int = 8, backoff: float = 1.0, max_backoff: float = 3600,
-                 timeout: float = 10.0, workers: int = 4, batch: int = 200) -> None:
+                 timeout: float = 10.0, workers: int = 4, batch: int = 200, guard: Guard | None = None) -> None:
         self.database_url = database_url
+        self.guard = guard
+        self._revisions = 0  # the guard's announcements seen: a delivery in progress looks at its row again
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -275,9 +334,14 @@ class Dispatcher:
             try:
                 with psycopg.connect(self.database_url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    if self.guard is not None:
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.guard.channel)))
+                    self._revisions += 1
                     self._wake.set()
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        for notify in conn.notifies(timeout=1.0, stop_after=1):
+                            if self.guard is not None and notify.channel == self.guard.channel:
+                                self._revisions += 1
                             self._wake.set()
             except psycopg.Error:
                 logger.warning("webhook listener lost its connection; reconnecting", exc_info=True)
@@ -326,17 +390,26 @@ class Dispatcher:
 
     def _deliver_due(self, conn: psycopg.Connection[tuple[Any, ...]], subscription_id: UUID) -> None:
         while not self._stop.is_set():
+            revision = self._revisions  # before reading the row: a revocation committed after it is heard of
             row = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT *, next_attempt_at <= clock_timestamp() AS due FROM {SUBSCRIPTIONS} "  # noqa: S608
                 "WHERE id = %s", (subscription_id,)).fetchone()
             if row is None or row["status"] != "active" or not row["due"]:
                 return
             subscription = _subscription(row)
+            refusal = self.guard.refusal(conn, subscription.principal) if self.guard is not None else None
+            if refusal is not None:  # checked at delivery time too: a revocation may have come meanwhile
+                conn.execute(DISABLE, (refusal, [subscription_id]))
+                return
             page = feed.read(conn, subscription.position, self.batch,
                              feed.visible_to(conn, subscription.principal, tuple(subscription.topics)))
             delivered = Delivered(subscription_id)
+            revoked = False
             try:
                 for event in page.events:
+                    if self._revisions != revision:  # a principal lost its token: read the row again first
+                        revoked = True
+                        break
                     if not self._attempt(conn, subscription, event, row["secret"], delivered):
                         return
                     subscription = replace(subscription, position=event.position, attempts=0)
@@ -344,6 +417,8 @@ class Dispatcher:
                         delivered.flush(conn)
             finally:
                 delivered.flush(conn)
+            if revoked:
+                continue
             if page.next > subscription.position:  # filtered out: move the cursor over what was scanned
                 conn.execute(f"UPDATE {SUBSCRIPTIONS} SET position = %s, updated_at = clock_timestamp() "  # noqa: S608
                              "WHERE id = %s AND position < %s", (page.next, subscription_id, page.next))

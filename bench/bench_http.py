@@ -36,7 +36,7 @@ import httpx
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
+from api.auth import TokenKeys, TokenStore
 from bench.bench_write import EFFECTIVE_ON, FINANCE, BenchProject, build_project, fill_to, notes
 from bench.common import (
     BenchDatabase,
@@ -58,6 +58,7 @@ TARGET_RATE = 1000.0  # commands/s with 16 clients
 TARGET_P99_MS = 50.0
 TARGET_ASOF_P95_MS = 20.0
 ASOF_EVENTS = 1000
+KEY = SigningKey.generate("bench.localhost-log")  # the servers' signing key, which signs the bench's token too
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "JIXIAO_PORT": str(self.port),
-               "JIXIAO_SIGNING_KEY": SigningKey.generate("bench.localhost-log").to_string(),
+               "JIXIAO_SIGNING_KEY": KEY.to_string(),
                "JIXIAO_LOG_ORIGIN": "bench.localhost/log", "JIXIAO_WORKERS": str(workers),
                "JIXIAO_LOG_LEVEL": "warning", **settings}
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(); a pipe nobody reads could stall it
@@ -215,7 +216,8 @@ def prepare(url: str, clients: int) -> tuple[str, list[BenchProject], BenchProje
     finally:
         ledger.close()
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        store = TokenStore(pool)
+        # The servers' key and origin: they honour only the token records signed with them.
+        store = TokenStore(pool, TokenKeys(KEY, origin="bench.localhost/log"))
         store.create_table()
         token, _ = store.issue("fin-bench", "finance", "市财政局", created_by="bench")
     return token, projects, replayed, stored.topic, stored.state

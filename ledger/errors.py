@@ -64,6 +64,8 @@ CATALOGUE: dict[str, tuple[ErrorKind, str, str]] = {
     "no-misconduct-recorded": (ErrorKind.RULE, "Blacklisting requires recorded misconduct", "列入黑名单须有失信记录"),
     "not-blacklisted": (ErrorKind.RULE, "Agency is not blacklisted", "该机构未列入黑名单"),
     "already-exists": (ErrorKind.CONFLICT, "Already exists", "已存在"),
+    "principal-conflict": (ErrorKind.CONFLICT, "The principal id is held by another role or organisation",
+                           "主体编号已被其他角色或单位使用"),
     "sample-too-small": (ErrorKind.RULE, "Sample below the re-evaluation rate", "抽样比例低于规定"),
     "no-results": (ErrorKind.RULE, "No evaluation result to apply", "尚无可应用的评价结果"),
     "project-closed": (ErrorKind.RULE, "Project is closed", "项目已关闭"),

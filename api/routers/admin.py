@@ -22,26 +22,27 @@ def _store(request: Request) -> TokenStore:
 
 def _out(record: TokenRecord) -> TokenOut:
     return TokenOut(token_id=record.token_id, name=record.name, role=record.role, organisation=record.organisation,
-                    created_at=record.created_at, created_by=record.created_by, revoked_at=record.revoked_at)
+                    created_at=record.created_at, created_by=record.created_by, revoked_at=record.revoked_at,
+                    refused=record.refused)
 
 
 @router.post("", status_code=201, responses=COMMAND_PROBLEMS)
 def issue_token(body: TokenCreate, admin: Admin, request: Request) -> TokenIssued:
-    """Issue a token for a principal; the token is shown once, only its SHA-256 is kept."""
+    """Issue a token for a principal (one id, one role and organisation); shown once, only its SHA-256 is kept."""
     token, record = _store(request).issue(body.name, body.role.value, body.organisation, created_by=admin.id)
     return TokenIssued(token=token, **_out(record).model_dump())
 
 
 @router.get("", responses=documented(401, 403))
 def list_tokens(admin: Admin, request: Request) -> list[TokenOut]:
-    """Every token issued, live or revoked (never the token itself)."""
+    """Every token issued, live or revoked, and why the service refuses one (never the token itself)."""
     return [_out(record) for record in _store(request).list()]
 
 
 @router.delete("/{token_id}", responses=documented(401, 403, 404))
 def revoke_token(token_id: Annotated[str, Path(max_length=64)], admin: Admin, request: Request) -> TokenOut:
-    """Revoke a token: refused within seconds everywhere (lookups are cached briefly)."""
-    record = _store(request).revoke(token_id)
-    if record is None:
+    """Revoke a token: refused everywhere once this returns; with the principal's last token, its subscriptions stop."""
+    revoked = _store(request).revoke(token_id, revoked_by=admin.id)
+    if revoked is None:
         raise NotFound(f"no token {token_id}", code="object-not-found")
-    return _out(record)
+    return _out(revoked.record)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Service
+from tests.api.conftest import ORIGIN, Service
 from tests.api.world import GOALS, World, build, expect
 
 pytestmark = pytest.mark.db
@@ -141,7 +141,9 @@ def test_a_bad_or_revoked_token_is_refused_not_downgraded_to_public(service: Ser
 
 def test_the_command_line_issues_a_token_the_service_accepts(service: Service, world: World,
                                                              database_url_of_service: str) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url_of_service}
+    # The service's key and origin: it honours only token records signed with them.
+    env = {**os.environ, "DATABASE_URL": database_url_of_service, "JIXIAO_SIGNING_KEY": service.key.to_string(),
+           "JIXIAO_LOG_ORIGIN": ORIGIN}
     created = subprocess.run([sys.executable, "-m", "api.cli", "token", "create", "--role", "department", "--org",
                               "卫生健康委员会", "--name", "hw-wu"], env=env, capture_output=True, text=True,
                              check=False, timeout=60)
