@@ -20,6 +20,7 @@ from api.auth import TokenStore
 from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
 from api.commands import CommandWriter
 from api.database import database_url, open_ledger
+from api.destinations import Destinations
 from api.integrity import open_log
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
@@ -72,7 +73,7 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
 
 def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
     return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
-                      timeout=settings.webhook_timeout)
+                      timeout=settings.webhook_timeout, destinations=Destinations(settings.webhook_allow))
 
 
 def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
@@ -100,10 +101,10 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         metrics.gauges(lambda: _gauges(app.state.read_pool))
         app.state.watcher = LogWatcher(url)
         app.state.watcher.start()
-        app.state.webhooks = WebhookStore(url)
+        app.state.webhooks = WebhookStore(url, Destinations(settings.webhook_allow))
         if settings.create_schema:
             app.state.webhooks.create_tables()
-        dispatcher = dispatcher_for(settings, url)
+        app.state.dispatcher = dispatcher = dispatcher_for(settings, url)
         if settings.run_dispatcher:
             dispatcher.start()
         app.state.scheduler = Scheduler.for_service(settings, app.state.ledger, app.state.log, url)
