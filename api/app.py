@@ -20,6 +20,7 @@ from api.auth import TokenGuard, TokenStore, keys_for
 from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
 from api.commands import CommandWriter
 from api.database import database_url, open_ledger
+from api.destinations import Destinations
 from api.integrity import open_log
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
@@ -74,7 +75,8 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
 
 def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
     return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
-                      timeout=settings.webhook_timeout, guard=TokenGuard())
+                      timeout=settings.webhook_timeout, guard=TokenGuard(),
+                      destinations=Destinations(settings.webhook_allow))
 
 
 def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
@@ -106,10 +108,10 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         metrics.witnesses(lambda: {"witness": dict(app.state.log.witness_failures)})
         app.state.watcher = LogWatcher(url)
         app.state.watcher.start()
-        app.state.webhooks = WebhookStore(url)
+        app.state.webhooks = WebhookStore(url, Destinations(settings.webhook_allow))
         if settings.create_schema:
             app.state.webhooks.create_tables()
-        dispatcher = dispatcher_for(settings, url)
+        app.state.dispatcher = dispatcher = dispatcher_for(settings, url)
         if settings.run_dispatcher:
             dispatcher.start()
         app.state.scheduler = Scheduler.for_service(settings, app.state.ledger, app.state.log, url)

@@ -45,6 +45,8 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
                            "查询数据尚未更新到所需位置"),
     "idempotency-key-in-flight": (409, "A request with this idempotency key is still being processed",
                                   "相同幂等键的请求正在处理中"),
+    "webhook-destination-refused": (422, "The webhook's destination is refused by policy",
+                                    "回调地址被策略拒绝（环回、内网、链路本地、组播等地址）"),
     "internal-error": (500, "Internal error", "内部错误"),
 }
 

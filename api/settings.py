@@ -12,6 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.destinations import allow_entry
 from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.witness import WitnessEndpoint, WitnessError, parse_endpoints
 
@@ -80,6 +81,9 @@ class Settings(BaseSettings):
     webhook_backoff: float = Field(default=1.0, gt=0, le=3600, description="Seconds before the first retry; "
                                    "doubling each time (with jitter), at most an hour.")
     webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds a receiver has to answer.")
+    webhook_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Webhook destinations allowed beside public addresses (comma-separated "
+        "networks and host names, e.g. 10.1.2.3/32,hooks.intranet.example; .domain: every name under it).")
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="The NATS server(s) the relay publishes to "
                           "(comma-separated).")
     nats_stream: str = Field(default="JIXIAO", pattern=r"^[A-Za-z0-9_-]{1,64}$",
@@ -103,6 +107,18 @@ class Settings(BaseSettings):
     scheduler_poll: float = Field(
         default=2.0, gt=0, le=60, description="Seconds between a follower's tries for the scheduler's leadership "
         "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.")
+
+    @field_validator("webhook_allow", mode="before")
+    @classmethod
+    def _split_destinations(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        return [allow_entry(item) for item in value]
 
     @field_validator("holidays", "working_weekends", "token_keys", mode="before")
     @classmethod

@@ -2,11 +2,17 @@
 
 - **Order**: one event at a time per subscription; the next only after the previous was accepted (2xx). A
   subscription is served by one dispatcher at a time (a PostgreSQL advisory lock), whichever process runs it.
-- **Signature**: ``X-Jixiao-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`` with
-  ``X-Jixiao-Timestamp`` (Unix seconds), so a receiver can check both origin and freshness.
-- **Retries**: a failed attempt (non-2xx, timeout, refused) is retried after ``backoff × 2^(attempt-1)`` seconds
-  (capped, with jitter); after ``max_attempts`` the subscription is dead-lettered: it stops, the event it is stuck
-  on is kept, and re-enabling it (after the receiver is fixed) resumes exactly there.
+- **Signature**: ``X-Jixiao-Signature: v2=<hex HMAC-SHA256(secret, "<timestamp>.<position>.<body>")>`` with
+  ``X-Jixiao-Timestamp`` (Unix seconds) and ``X-Jixiao-Position``: a receiver checks origin, freshness (within 5
+  minutes of its clock, as the README says; every attempt is signed anew) and that the position it dedupes by is
+  the one signed. ``v2`` names the construction, so a receiver can tell it from another.
+- **Destinations**: only public addresses, unless the operator allows more (:mod:`api.destinations`), checked when
+  a subscription is made or enabled and at every connection; a refusal is logged as ``refused by policy`` and no
+  more, so the delivery log tells nothing about what answers inside the network.
+- **Retries**: any failed attempt (non-2xx, timeout, refused, a URL that cannot be delivered to, anything raised on
+  the way) is retried after ``backoff × 2^(attempt-1)`` seconds (capped, with jitter); after ``max_attempts`` the
+  subscription is dead-lettered: it stops, the event it is stuck on is kept, and re-enabling it (after the receiver
+  is fixed) resumes exactly there.
 - **Exactly once, by position**: every delivery carries ``X-Jixiao-Position``; the cursor moves only after a 2xx,
   so a receiver that drops a position it has already seen (a crash between its 2xx and our record of it is the
   only way to see one twice) processes each event exactly once.
@@ -14,7 +20,8 @@
   move, in one statement — every ``FLUSH_EVENTS`` deliveries or ``FLUSH_SECONDS``, at the end of a page and before
   any failure is: one round trip per batch, not per event. A crash in between repeats those deliveries, which the
   receiver drops by position as above.
-"""
+- **Outages**: the dispatcher's loops outlive the database: while it is unreachable (a restart, a failover) they
+  retry with back-off, logging once, and resume by themselves; ``healthy`` and ``lag`` say how it is doing."""
 
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ import ipaddress
 import logging
 import random
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -39,12 +47,12 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from uuid import UUID, uuid4
 
-import httpx
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from api.destinations import BadURL, DestinationRefused, Destinations, Receiver, parse
 from ledger.errors import InvalidInput
 from ledger.recorder import lock_schema
 from ledger.values import Principal
@@ -56,6 +64,7 @@ SUBSCRIPTIONS = "webhook_subscriptions"
 DELIVERIES = "webhook_deliveries"
 LOCK_NAMESPACE = 0x6A78_7768  # advisory locks: one dispatcher per subscription ("jxwh")
 CHANNEL = "ledger_events"
+OUTAGE_PAUSE = (0.5, 10.0)  # seconds between tries while the database is unreachable: first, at most
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {SUBSCRIPTIONS} (
@@ -98,6 +107,13 @@ DELIVERED = (
     f"UPDATE {SUBSCRIPTIONS} SET position = %(last)s, attempts = 0, last_error = NULL, "
     "updated_at = clock_timestamp() WHERE id = %(id)s"
 )
+# The subscriptions due now, and how far behind the log's head the furthest-behind active one is.
+DUE = sql.SQL(
+    "WITH head AS (SELECT coalesce(max(leaf_index), -1) AS last FROM ledger_events), "
+    "active AS (SELECT id, position, next_attempt_at FROM {subscriptions} WHERE status = 'active') "
+    "SELECT ARRAY(SELECT a.id FROM active a WHERE a.next_attempt_at <= clock_timestamp() AND a.position < head.last "
+    "ORDER BY a.next_attempt_at), (SELECT coalesce(max(head.last - a.position), 0) FROM active a) FROM head"
+).format(subscriptions=sql.Identifier(SUBSCRIPTIONS))
 FLUSH_EVENTS = 100
 FLUSH_SECONDS = 0.1
 
@@ -150,23 +166,28 @@ def _subscription(row: dict[str, Any]) -> Subscription:
                         row["created_at"])
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, position: int, body: bytes) -> str:
+    """``v2=<hex HMAC-SHA256(secret, "<timestamp>.<position>.<body>")>``: neither number has a dot, so the three
+    parts cannot be told apart any other way."""
+    message = f"{timestamp}.{position}.".encode() + body
+    return "v2=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def check_url(url: str) -> str:
+def check_url(url: str) -> Receiver:
+    """A webhook URL read as the dispatcher will read it; raises InvalidInput."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError) as error:
-        raise InvalidInput(f"not a URL: {error}", field="url") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidInput("a webhook URL is http(s)://host/…", field="url")
-    return str(parsed)
+        return parse(url)
+    except BadURL as error:
+        raise InvalidInput(f"not a webhook URL: {error}", field="url") from None
 
 
 class WebhookStore:
-    def __init__(self, database_url: str) -> None:
+    """Subscriptions and their delivery logs. Receivers are checked against ``destinations`` when a subscription is
+    made or enabled (raising :class:`~api.destinations.DestinationRefused`), and again at every delivery."""
+
+    def __init__(self, database_url: str, destinations: Destinations | None = None) -> None:
         self.database_url = database_url
+        self.destinations = destinations or Destinations()
 
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
@@ -184,12 +205,14 @@ class WebhookStore:
         chosen = secret or secrets.token_urlsafe(32)
         if len(chosen) < 16:
             raise InvalidInput("a webhook secret has at least 16 characters", field="secret")
+        receiver = check_url(url)
+        self.destinations.check(receiver)
         with self._connect() as conn:
             start = after if after is not None else queries.log_size(conn) - 1
             row = conn.cursor(row_factory=dict_row).execute(
                 f"INSERT INTO {SUBSCRIPTIONS} (id, url, topics, secret, principal_id, principal_role, "  # noqa: S608
                 "principal_org, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
-                (uuid4(), check_url(url), topics, chosen, principal.id, principal.role, principal.organisation,
+                (uuid4(), receiver.url, topics, chosen, principal.id, principal.role, principal.organisation,
                  start)).fetchone()
             conn.execute(f"NOTIFY {CHANNEL}")  # wake the dispatchers: it may have a backlog already
         assert row is not None
@@ -209,7 +232,12 @@ class WebhookStore:
         return [_subscription(row) for row in rows]
 
     def set_status(self, subscription_id: UUID, status: str) -> Subscription | None:
-        """Enable (also after a dead letter: retry the stuck event now, attempts reset) or disable."""
+        """Enable (also after a dead letter: retry the stuck event now, attempts reset) or disable. Enabling checks
+        the receiver again: the allowed destinations, or what its name resolves to, may have changed."""
+        if status == "active":
+            found = self.get(subscription_id)
+            if found is not None:
+                self.destinations.check(check_url(found.url))
         with self._connect() as conn:
             row = conn.cursor(row_factory=dict_row).execute(
                 f"UPDATE {SUBSCRIPTIONS} SET status = %s, attempts = CASE WHEN %s = 'active' THEN 0 "  # noqa: S608
@@ -291,7 +319,8 @@ class Dispatcher:
     """Delivers every active subscription's due events; wakes on each append (LISTEN) and when retries fall due."""
 
     def __init__(self, database_url: str, *, max_attempts: int = 8, backoff: float = 1.0, max_backoff: float = 3600,
-                 timeout: float = 10.0, workers: int = 4, batch: int = 200, guard: Guard | None = None) -> None:
+                 timeout: float = 10.0, workers: int = 4, batch: int = 200, guard: Guard | None = None,
+                 destinations: Destinations | None = None) -> None:
         self.database_url = database_url
         self.guard = guard
         self._revisions = 0  # the guard's announcements seen: a delivery in progress looks at its row again
@@ -307,13 +336,29 @@ class Dispatcher:
         self._busy_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._listen, name="jixiao-webhook-listen", daemon=True),
                          threading.Thread(target=self._loop, name="jixiao-webhook-loop", daemon=True)]
-        self._http = Sender(timeout)
+        self._http = Sender(timeout, destinations=destinations)
+        self._listening = False  # the LISTEN connection is up
+        self._polled = False  # the last look for due subscriptions reached the database
+        self._lag: int | None = None
         # Reused connections (a new one per wake-up cost more than the deliveries). Bookkeeping, not the ledger:
         # if a crash loses the last cursor moves, those events are delivered again (receivers drop repeats by
         # position), so these sessions do not wait for the WAL flush of each delivery.
         self._db: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             database_url, min_size=1, max_size=workers + 1, kwargs={"autocommit": True}, open=False,
-            configure=_no_flush_wait, name="jixiao-webhooks")
+            configure=_no_flush_wait, name="jixiao-webhooks", timeout=OUTAGE_PAUSE[1])
+
+    @property
+    def healthy(self) -> bool:
+        """Running, listening for appends, and its last look at the subscriptions reached the database."""
+        return (not self._stop.is_set() and all(thread.is_alive() for thread in self._threads) and self._listening
+                and self._polled)
+
+    @property
+    def lag(self) -> int | None:
+        """Positions between the log's head and the cursor of the furthest-behind active subscription, at the last
+        look (about every second, and at each append); None before the first. A receiver that is down keeps it
+        up until the subscription is dead-lettered."""
+        return self._lag
 
     def start(self) -> None:
         self._db.open()
@@ -330,45 +375,52 @@ class Dispatcher:
         self._db.close()
 
     def _listen(self) -> None:
+        outage = _Outage("webhook listener")
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.database_url, autocommit=True) as conn:
+                with psycopg.connect(self.database_url, autocommit=True, connect_timeout=10) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     if self.guard is not None:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.guard.channel)))
                     self._revisions += 1
+                    self._listening = True
+                    outage.over()
                     self._wake.set()
                     while not self._stop.is_set():
                         for notify in conn.notifies(timeout=1.0, stop_after=1):
                             if self.guard is not None and notify.channel == self.guard.channel:
                                 self._revisions += 1
                             self._wake.set()
-            except psycopg.Error:
-                logger.warning("webhook listener lost its connection; reconnecting", exc_info=True)
-                self._stop.wait(1.0)
+            except psycopg.Error as error:
+                self._listening = False
+                self._stop.wait(outage.pause(error))
 
     def _loop(self) -> None:
+        outage = _Outage("webhook dispatcher")
         while not self._stop.is_set():
             self._wake.wait(timeout=1.0)  # also the clock for retries that fall due
             self._wake.clear()
             try:
-                for subscription in self._due():
-                    with self._busy_lock:
-                        if subscription in self._busy:
-                            continue
-                        self._busy.add(subscription)
-                    self._pool.submit(self._serve, subscription)
-            except psycopg.Error:
-                logger.warning("webhook dispatcher could not read its subscriptions", exc_info=True)
-                self._stop.wait(1.0)
+                due = self._due()
+            except Exception as error:  # unreachable database (or anything else): try again, less often
+                self._polled = False
+                self._stop.wait(outage.pause(error))
+                continue
+            self._polled = True
+            outage.over()
+            for subscription in due:
+                with self._busy_lock:
+                    if subscription in self._busy:
+                        continue
+                    self._busy.add(subscription)
+                self._pool.submit(self._serve, subscription)
 
     def _due(self) -> list[UUID]:
         with self._db.connection() as conn:
-            rows = conn.execute(
-                f"SELECT s.id FROM {SUBSCRIPTIONS} s WHERE s.status = 'active' AND "  # noqa: S608
-                "s.next_attempt_at <= clock_timestamp() AND s.position < "
-                "(SELECT coalesce(max(leaf_index), -1) FROM ledger_events) ORDER BY s.next_attempt_at").fetchall()
-        return [row[0] for row in rows]
+            row = conn.execute(DUE).fetchone()
+        assert row is not None
+        self._lag = int(row[1])
+        return list(row[0])
 
     def _serve(self, subscription_id: UUID) -> None:
         try:
@@ -382,6 +434,8 @@ class Dispatcher:
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_NAMESPACE,
                                                                                  str(subscription_id)))
+        except (psycopg.OperationalError, psycopg.InterfaceError) as error:  # the database went: the loop waits
+            logger.info("webhook subscription %s paused: %s", subscription_id, error)
         except Exception:
             logger.exception("webhook subscription %s failed to dispatch", subscription_id)
         finally:
@@ -430,10 +484,11 @@ class Dispatcher:
         body = event.json.encode()
         timestamp = str(int(time.time()))
         delivery = uuid4()
-        headers = {"Content-Type": "application/json", "User-Agent": "jixiao-ledger-webhooks/1",
+        headers = {"Content-Type": "application/json", "User-Agent": "jixiao-ledger-webhooks/2",
                    "X-Jixiao-Position": str(event.position), "X-Jixiao-Event-Type": event.type,
                    "X-Jixiao-Delivery": str(delivery), "X-Jixiao-Subscription": str(subscription.id),
-                   "X-Jixiao-Timestamp": timestamp, "X-Jixiao-Signature": sign(secret, timestamp, body)}
+                   "X-Jixiao-Timestamp": timestamp,
+                   "X-Jixiao-Signature": sign(secret, timestamp, event.position, body)}
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
@@ -441,7 +496,9 @@ class Dispatcher:
             status = self._http.post(subscription.url, body, headers)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except (OSError, http.client.HTTPException) as failure:
+        except DestinationRefused as refused:  # the same words whatever was refused, and nothing about why
+            error = str(refused)
+        except Exception as failure:  # whatever it is, this attempt failed: record it, retry, dead-letter
             error = f"{type(failure).__name__}: {failure}"[:500]
         duration = (time.perf_counter() - started) * 1000
         attempt = subscription.attempts + 1
@@ -465,6 +522,29 @@ class Dispatcher:
         return False
 
 
+class _Outage:
+    """A loop's view of the database being away: a pause that doubles while it lasts, and one log line for it (not
+    a traceback per try), and one when it is over."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.next = OUTAGE_PAUSE[0]
+        self.since: float | None = None
+
+    def pause(self, error: Exception) -> float:
+        if self.since is None:
+            self.since = time.monotonic()
+            reason = (str(error).strip().splitlines() or [""])[0]
+            logger.warning("%s cannot reach the database (%s: %s); retrying with back-off", self.role,
+                           type(error).__name__, reason)
+        pause, self.next = self.next, min(OUTAGE_PAUSE[1], self.next * 2)
+        return pause
+
+    def over(self) -> None:
+        if self.since is not None:
+            logger.warning("%s reached the database again after %.1f s", self.role, time.monotonic() - self.since)
+        self.since = None
+        self.next = OUTAGE_PAUSE[0]
 
 
 class Sender:
@@ -475,24 +555,33 @@ class Sender:
     connection the receiver closed while idle is reopened and the request sent once more — the receiver may then
     see a delivery twice, which it drops by ``X-Jixiao-Position`` (as after any retry).
 
+    Every connection is opened where ``destinations`` allows (:mod:`api.destinations`): the receiver's host is
+    resolved here and checked, and the socket opened to a checked address, with the URL's host in ``Host`` and, for
+    HTTPS, in SNI and the certificate check.
+
     Credentials in the URL (``https://user:password@host/…``) are sent as HTTP Basic authentication. The usual
     proxy variables are honoured (``https_proxy``, ``http_proxy``, ``no_proxy``, as :mod:`urllib.request` reads
     them): plain HTTP is sent through the proxy, HTTPS is tunnelled with CONNECT; credentials in the proxy's URL
     become ``Proxy-Authorization``. The proxy itself is spoken to in plain HTTP (``http://``; other schemes fail
     the attempt). A ``no_proxy`` entry names a host or a domain suffix (a ``:port`` in it is ignored: the host is
-    reached directly on every port); address ranges (CIDR) are not understood.
+    reached directly on every port); address ranges (CIDR) are not understood. Through a proxy, the receiver's name
+    is checked as it resolves here before each connection to the proxy (so it must resolve here too), and the proxy
+    is asked for the name: it resolves it again, so it should refuse internal destinations itself.
     """
 
-    def __init__(self, timeout: float, *, proxies: dict[str, str] | None = None) -> None:
+    def __init__(self, timeout: float, *, proxies: dict[str, str] | None = None,
+                 destinations: Destinations | None = None, context: ssl.SSLContext | None = None) -> None:
         self.timeout = timeout
+        self.destinations = destinations or Destinations()
         self._proxies = urllib.request.getproxies() if proxies is None else proxies
         self._local = threading.local()
-        self._tls = ssl.create_default_context()
+        self._tls = context or ssl.create_default_context()
         self._all: list[http.client.HTTPConnection] = []
         self._all_lock = threading.Lock()
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        """The receiver's status code; raises OSError or http.client.HTTPException if there is none."""
+        """The receiver's status code; raises if there is none (DestinationRefused, BadURL, OSError,
+        http.client.HTTPException, …)."""
         route = self._route(url)
         headers = {**headers, **dict(route.headers)}
         conn = self._connection(route)
@@ -515,24 +604,24 @@ class Sender:
         raise AssertionError("unreachable")
 
     def _route(self, url: str) -> _Route:
-        parts = urlsplit(url)
-        scheme, host, port = parts.scheme, parts.hostname or "", parts.port
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        auth = () if parts.username is None else (("Authorization", _basic(parts.username, parts.password)),)
+        receiver = parse(url)
+        scheme, host, port = receiver.scheme, receiver.host, receiver.port
+        auth = () if receiver.userinfo is None else (("Authorization", _basic(receiver.userinfo)),)
         proxy = self._proxies.get(scheme)
         if not proxy or _bypassed(host, self._proxies.get("no", "")):
-            return _Route(scheme, host, port, target, auth)
+            return _Route(scheme, host, port, receiver.target, auth)
         proxied = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         if proxied.scheme != "http":  # an attempt that fails, in the delivery log, rather than a silent bypass
             raise OSError(f"{scheme}_proxy {proxied.scheme}:// is not supported: an http:// proxy only")
         proxy_host, proxy_port = proxied.hostname or "", proxied.port or 80
         proxy_auth = () if proxied.username is None else (
-            ("Proxy-Authorization", _basic(proxied.username, proxied.password)),)
+            ("Proxy-Authorization", _basic(f"{proxied.username}:{proxied.password or ''}")),)
         if scheme == "http":  # sent to the proxy, addressed with the whole URL
-            name = f"[{host}]" if ":" in host else host  # an IPv6 address
-            netloc = name if port is None else f"{name}:{port}"
-            return _Route("http", proxy_host, proxy_port, f"http://{netloc}{target}", auth + proxy_auth)
-        return _Route(scheme, host, port, target, auth, (proxy_host, proxy_port), proxy_auth)
+            netloc = receiver.netloc_host + (f":{port}" if receiver.explicit_port else "")
+            return _Route("http", proxy_host, proxy_port, f"http://{netloc}{receiver.target}", auth + proxy_auth,
+                          behind=(host, port))
+        return _Route(scheme, host, port, receiver.target, auth, (proxy_host, proxy_port), proxy_auth,
+                      behind=(host, port))
 
     def _connection(self, route: _Route) -> http.client.HTTPConnection:
         cache: dict[_Route, http.client.HTTPConnection] = self._local.__dict__.setdefault("connections", {})
@@ -542,12 +631,12 @@ class Sender:
             return conn  # reopened by http.client if the receiver or we closed it
         if route.tunnel is not None:  # HTTPS through a proxy: connect to it, CONNECT to the receiver
             proxy_host, proxy_port = route.tunnel
-            conn = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=self.timeout, context=self._tls)
+            conn = _TLSConnection(proxy_host, proxy_port, self.timeout, self._tls, self.destinations, route.behind)
             conn.set_tunnel(route.host, route.port, headers=dict(route.tunnel_headers))
         elif route.scheme == "https":
-            conn = http.client.HTTPSConnection(route.host, route.port, timeout=self.timeout, context=self._tls)
+            conn = _TLSConnection(route.host, route.port, self.timeout, self._tls, self.destinations, None)
         else:
-            conn = http.client.HTTPConnection(route.host, route.port, timeout=self.timeout)
+            conn = _Connection(route.host, route.port, self.timeout, self.destinations, route.behind)
         cache[key] = conn
         with self._all_lock:
             self._all.append(conn)
@@ -562,20 +651,62 @@ class Sender:
 
 @dataclass(frozen=True)
 class _Route:
-    """Where a delivery goes: the server connected to (or tunnelled through), the request target, and the headers
-    the URL or the proxy imply."""
+    """Where a delivery goes: the server connected to (or tunnelled through), the request target, the headers
+    the URL or the proxy imply, and — through a proxy — the receiver behind it."""
 
     scheme: str
     host: str
-    port: int | None
+    port: int
     target: str
     headers: tuple[tuple[str, str], ...] = ()
     tunnel: tuple[str, int] | None = None
     tunnel_headers: tuple[tuple[str, str], ...] = ()
+    behind: tuple[str, int] | None = None
 
 
-def _basic(user: str, password: str | None) -> str:
-    credentials = f"{unquote(user)}:{unquote(password or '')}".encode()
+class _Connection(http.client.HTTPConnection):
+    """Plain HTTP, connected only where the destinations allow: to a checked address of the receiver's, or, through
+    a proxy (``behind``: the receiver), to the proxy once the receiver was checked."""
+
+    def __init__(self, host: str, port: int, timeout: float, destinations: Destinations,
+                 behind: tuple[str, int] | None) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.destinations = destinations
+        self.behind = behind
+
+    def connect(self) -> None:
+        if self.behind is not None:
+            self.destinations.addresses(*self.behind)
+            super().connect()
+            return
+        self.sock = self.destinations.connect(self.host, self.port, self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    """HTTPS, connected as :class:`_Connection` is; the TLS session is with the receiver's name (SNI, certificate),
+    whatever address it was reached at."""
+
+    def __init__(self, host: str, port: int, timeout: float, context: ssl.SSLContext, destinations: Destinations,
+                 behind: tuple[str, int] | None) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.tls = context
+        self.destinations = destinations
+        self.behind = behind
+
+    def connect(self) -> None:
+        if self.behind is not None:  # http.client connects to the proxy, CONNECTs, then TLS with the receiver's name
+            self.destinations.addresses(*self.behind)
+            super().connect()
+            return
+        sock = self.destinations.connect(self.host, self.port, self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+
+
+def _basic(userinfo: str) -> str:
+    user, _, password = userinfo.partition(":")
+    credentials = f"{unquote(user)}:{unquote(password)}".encode()
     return "Basic " + base64.b64encode(credentials).decode("ascii")
 
 

@@ -136,8 +136,10 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
             fill_to(ledger, build_project(ledger, f"SUB-BULK-{filled}"), 1000, 50)
             filled += 1
         alone = dispatcher == "process"
-        server = Server(url, 1, JIXIAO_RUN_DISPATCHER=str(not alone).lower())
-        delivering = Server(url, 1, "dispatcher") if alone else None  # as deploy/ runs it: a process of its own
+        loopback = "127.0.0.1/32"  # the receiver below listens on loopback, which webhooks reach only if allowed
+        server = Server(url, 1, JIXIAO_RUN_DISPATCHER=str(not alone).lower(), JIXIAO_WEBHOOK_ALLOW=loopback)
+        # As deploy/ runs it: the dispatcher a process of its own.
+        delivering = Server(url, 1, "dispatcher", JIXIAO_WEBHOOK_ALLOW=loopback) if alone else None
         spawn = multiprocessing.get_context("spawn")
         sse_queue: Queue[tuple[int, float]] = spawn.Queue()
         hook_queue: Queue[tuple[int, float]] = spawn.Queue()

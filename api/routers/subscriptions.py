@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import require
 from api.body import LedgerRoute
-from api.problems import COMMAND_PROBLEMS, documented
+from api.destinations import DestinationRefused
+from api.problems import COMMAND_PROBLEMS, EdgeProblem, documented
 from api.routers.events import parse_types
 from api.schemas import DeliveryOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
 from api.webhooks import Subscription, WebhookStore
@@ -34,6 +35,13 @@ def _out(item: Subscription) -> SubscriptionOut:
         last_error=item.last_error, created_at=item.created_at)
 
 
+def _refused() -> EdgeProblem:
+    return EdgeProblem("webhook-destination-refused",
+                       "loopback, private, link-local, multicast and unspecified addresses receive no webhooks "
+                       "unless the operator allows them (JIXIAO_WEBHOOK_ALLOW) "
+                       "环回、内网、链路本地、组播和未指定地址不接收回调，除非运维方允许")
+
+
 def _own(request: Request, subscription_id: UUID, principal: Principal) -> Subscription:
     found = _store(request).get(subscription_id)
     if found is None:
@@ -48,7 +56,10 @@ def _own(request: Request, subscription_id: UUID, principal: Principal) -> Subsc
 def subscribe(body: SubscriptionCreate, principal: Subscriber, request: Request) -> SubscriptionCreated:
     """Receive, at ``url``, every event of ``topics`` this principal may see: in order, signed, retried."""
     types = list(parse_types(",".join(body.topics)))
-    created, secret = _store(request).create(body.url, types, body.secret, principal, body.after)
+    try:
+        created, secret = _store(request).create(body.url, types, body.secret, principal, body.after)
+    except DestinationRefused:
+        raise _refused() from None
     return SubscriptionCreated(secret=secret, **_out(created).model_dump())
 
 
@@ -69,7 +80,10 @@ def get_subscription(subscription_id: UUID, principal: Subscriber, request: Requ
 def enable_subscription(subscription_id: UUID, principal: Subscriber, request: Request) -> SubscriptionOut:
     """Resume delivery (after a dead letter: the stuck event is retried now, then everything after it)."""
     _own(request, subscription_id, principal)
-    enabled = _store(request).set_status(subscription_id, "active")
+    try:
+        enabled = _store(request).set_status(subscription_id, "active")
+    except DestinationRefused:
+        raise _refused() from None
     assert enabled is not None
     return _out(enabled)
 

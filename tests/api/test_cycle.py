@@ -227,7 +227,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert issued["token"] not in json.dumps(ok(s.get("admin", "/admin/tokens")))
     assert ok(s.client.delete(f"/admin/tokens/{issued['token_id']}", headers=s.headers("admin")))["revoked_at"]
 
-    hook = ok(s.post("auditor", "/subscriptions", {"url": "http://127.0.0.1:9/nowhere", "topics": ["Project.*"]}),
+    hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}),
               201)
     assert len(hook["secret"]) >= 16
     assert [item["id"] for item in ok(s.get("auditor", "/subscriptions"))] == [hook["id"]]

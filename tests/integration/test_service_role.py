@@ -93,6 +93,6 @@ def test_the_service_runs_as_the_service_role(service_url: str, tmp_path: Path) 
         assert created.status_code == 201, created.text
         assert client.get("/projects", headers=headers).status_code == 200
         assert client.get("/log/checkpoint").status_code == 200
-        hook = client.post("/subscriptions", json={"url": "http://127.0.0.1:9/"}, headers=headers)
+        hook = client.post("/subscriptions", json={"url": "http://hooks.test:9/"}, headers=headers)
         assert hook.status_code == 201, hook.text
         assert client.delete(f"/admin/tokens/{'tok_x'}", headers=headers).status_code == 403
