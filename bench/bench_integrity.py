@@ -1,9 +1,10 @@
-"""The integrity log at scale: full verification, Merkle proofs and the append cost of the hash chain, beside raw
-PostgreSQL measured in the same run.
+"""The integrity log at scale: full verification (with and without the snapshots' authenticators, and deep), Merkle
+proofs and the append cost of the hash chain, beside raw PostgreSQL and the bare library measured in the same run.
 
     python -m bench.bench_integrity [--events N] [--batch N] [--workers 0,1,2] [--implementations c,python]
-                                    [--verify-rounds N] [--proofs N] [--singles N] [--batches N] [--batch-size N]
-                                    [--rounds N] [--seed N]
+                                    [--verify-rounds N] [--snapshots-per-1000 X] [--snapshot-rounds N]
+                                    [--deep-workers N] [--deep-rounds N] [--proofs N] [--singles N] [--batches N]
+                                    [--batch-size N] [--rounds N] [--seed N]
 
 Measures, on one fresh database:
 
@@ -15,6 +16,15 @@ Measures, on one fresh database:
    (parsed by psycopg's ``rows()``; data blocks only, in one process; data blocks only, in as many processes as the
    most workers measured, over the same chunks, read by psycopg's ``Copy`` and by verify_log's own libpq reader),
    and both implementations' row checks and tree hashing over rows held in memory, on one core;
+2b. verification with snapshot authentication: snapshots stored as the ledger stores them (a real snapshot of the
+   sample project encoded by the ledger's mapper under a random aggregate's id; ``SnapshotRecorder`` signs it with
+   the log's key over the chain hash of its leaf), at a realistic density (``--snapshots-per-1000``) and then the
+   worst case (one per 50 events: every aggregate past its 50th event); at each, ``verify_log`` with
+   ``VerifyPolicy(snapshots=False)`` (today's verify) and ``snapshots=True``, alternating, with the most workers
+   measured and the first implementation; and the Ed25519 work per snapshot on one core;
+2c. ``jixiao verify --deep``: ``replay_all`` over the whole log (every aggregate replayed, every snapshot compared),
+   beside the bare library's ``Repository.get`` of the same aggregates (no snapshots, no cache), each in
+   ``--deep-workers`` processes;
 3. proofs at N leaves: inclusion and consistency proofs from random positions (every one verified against the
    signed root), beside one indexed SELECT by primary key through a pooled connection;
 4. append cost of the chain: the same events appended through ``LedgerRecorder`` (chain), the same recorder with
@@ -40,14 +50,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib.metadata import version as package_version
 from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.application import Repository
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -74,15 +87,19 @@ from bench.common import (
     fmt_ms,
     fmt_rate,
     fmt_ratio,
+    interleave_alternating,
     print_table,
     server_settings,
+    time_calls,
 )
 from ledger import merkle, speedups, tlog
 from ledger.application import Act, Ledger, environment_for
 from ledger.checkpoint import SigningKey, VerifierKey, verify_checkpoint
-from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash
-from ledger.recorder import LedgerRecorder
-from ledger.tlog import StoredCheckpoint, TransparencyLog, verify_log
+from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash, snapshot_message
+from ledger.recorder import LedgerRecorder, SnapshotRecorder
+from ledger.replay import replay_all
+from ledger.snapshots import SnapshotAuthenticator
+from ledger.tlog import StoredCheckpoint, TransparencyLog, VerifyPolicy, verify_log
 
 T = TypeVar("T")
 
@@ -100,6 +117,10 @@ IMPLEMENTATION_NAMES = {True: "C", False: "pure Python"}  # verify_log's acceler
 TARGET_VERIFY_RATE = 250_000.0  # events/s, full verification of 1,000,000 events
 TARGET_PROOF_P95_MS = 5.0  # inclusion and consistency proofs at 1,000,000 leaves
 TARGET_CHAIN_RATIO = 0.9  # append rate with the chain ÷ without it
+TARGET_SNAPSHOT_VERIFY_RATIO = 0.8  # verify rate with the snapshots' authenticators checked ÷ without
+WORST_SNAPSHOT_EVERY = 50  # the worst case: a snapshot per 50 events (the ledger's interval) for every aggregate
+SNAPSHOT_BATCH = 500  # snapshots stored per transaction while building
+SIGNATURE_CALLS = 2000  # timed calls of each Ed25519 measurement
 
 # The columns verify_log streams, in its order.
 RAW_COLUMNS = "leaf_index, recorded_at, leaf_hash, chain_hash, originator_id, originator_version, topic, state"
@@ -296,19 +317,6 @@ def raw_copy_parallel(url: str, size: int, processes: int, *, libpq: bool = Fals
         return sum(pool.map(raw_copy_range_libpq if libpq else raw_copy_range, *zip(*chunks, strict=True)))
 
 
-def interleave_alternating(series: Sequence[Series], calls: int, *, rounds: int,
-                           before_round: Callable[[], None] | None = None) -> list[Timing]:
-    """As :func:`bench.common.interleave`, the order of the series reversed every other round, so none always
-    runs right after the same other one."""
-    for r in range(rounds):
-        chunk = calls // rounds + (1 if r < calls % rounds else 0)
-        if before_round is not None:
-            before_round()
-        for item in (series if r % 2 == 0 else list(reversed(series))):
-            item.run(chunk)
-    return [item.timing() for item in series]
-
-
 @dataclass(frozen=True)
 class Ceiling:
     """One implementation's work on one core over rows held in memory: verify_log's work less reading them."""
@@ -345,6 +353,188 @@ def hashing_ceilings(url: str, rows: int, accelerators: Sequence[bool]) -> dict[
             merkle.perfect_levels(leaves, accelerator=False)
         ceilings[accelerator] = Ceiling(rows, check_seconds, perf() - before)
     return ceilings
+
+
+# ---------------------------------------------------------------------------- 2b. snapshot authentication
+
+
+def template_snapshot(ledger: Ledger, templates: Sequence[StoredEvent]) -> Snapshot:
+    """A real snapshot of the sample project at its last template event, as the ledger takes one."""
+    assert isinstance(templates[0].originator_id, UUID)
+    aggregate = ledger.project(templates[0].originator_id)
+    if aggregate.version != len(templates):
+        raise RuntimeError(f"the sample project is at version {aggregate.version}, expected {len(templates)}")
+    return Snapshot.take(aggregate)
+
+
+def full_aggregates(url: str, seed: int) -> list[UUID]:
+    """Every aggregate of the log with all the sample's events, in a seeded random order: the first n of the
+    list get snapshots, so each density's aggregates include the smaller one's."""
+    with psycopg.connect(url) as conn:
+        ids: list[UUID] = [row[0] for row in conn.execute(
+            "SELECT originator_id FROM ledger_events WHERE originator_version = %s ORDER BY leaf_index",
+            (EVENTS_PER_ORIGINATOR,))]
+    random.Random(seed).shuffle(ids)
+    return ids
+
+
+def store_snapshots(url: str, key: SigningKey, mapper: Mapper[UUID], template: Snapshot,
+                    ids: Sequence[UUID]) -> list[tuple[float, int]]:
+    """Store a snapshot of each aggregate as the ledger stores one: the template's state under the aggregate's id,
+    encoded by the ledger's mapper (untimed: the ledger encodes on the committing thread), then ``SnapshotRecorder``
+    (timed: the chain hash of each snapshot's leaf looked up, each signed, all inserted in one transaction), in
+    batches; returns the seconds and snapshots of each batch."""
+    datastore = datastore_for(url)
+    recorder = SnapshotRecorder(datastore, events_table_name="ledger_snapshots", log_table_name="ledger_events",
+                                authenticator=SnapshotAuthenticator(key))
+    batches: list[tuple[float, int]] = []
+    try:
+        for start in range(0, len(ids), SNAPSHOT_BATCH):
+            stored = [mapper.to_stored_event(replace(template, originator_id=originator_id,
+                                                     timestamp=Snapshot.create_timestamp()))
+                      for originator_id in ids[start:start + SNAPSHOT_BATCH]]
+            before = time.perf_counter()
+            recorder.insert_events(stored)
+            batches.append((time.perf_counter() - before, len(stored)))
+    finally:
+        datastore.close()
+    return batches
+
+
+def measure_snapshot_verify(url: str, key: SigningKey, size: int, snapshots: int, workers: int, accelerator: bool,
+                            rounds: int, clock: Clock) -> tuple[Timing, Timing]:
+    """verify_log without the snapshots' check (today's verify) and with it, alternating, same workers and
+    implementation; returns (without, with)."""
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    for r in range(rounds):
+        for check in ((False, True) if r % 2 == 0 else (True, False)):
+            gc.collect()
+            report = verify_log(url, key.verifier, origin=ORIGIN, workers=workers, accelerator=accelerator,
+                                policy=VerifyPolicy(snapshots=check))
+            expected = snapshots if check else 0
+            if not report.ok or report.events != size or report.snapshots != expected:
+                raise RuntimeError(f"verification with snapshots={check} failed or checked {report.snapshots} "
+                                   f"snapshots, expected {expected}: {report.failures[:3]}")
+            seconds[check].append(report.seconds)
+            clock.say(f"  verify_log snapshots={check}, {snapshots:,} stored: {report.rate:,.0f} events/s")
+    without, with_check = (Timing(durations=seconds[check], elapsed=sum(seconds[check]), units_per_call=size)
+                           for check in (False, True))
+    return without, with_check
+
+
+@dataclass(frozen=True)
+class SignatureCosts:
+    """The Ed25519 work on one snapshot, on one core: as the ledger does it, and the bare primitives beside."""
+
+    state_bytes: int
+    sign: Timing  # SnapshotAuthenticator.sign: what the snapshot thread does per snapshot
+    check: Timing  # SnapshotAuthenticator.check: what a load does per snapshot
+    verify: Timing  # snapshot_message + VerifierKey.verify: what verify_log's workers do per snapshot
+    message: Timing  # snapshot_message alone (the SHA-256 of the state)
+    bare_sign: Timing  # cryptography's Ed25519PrivateKey.sign, the key object made once
+    bare_verify: Timing  # cryptography's Ed25519PublicKey.verify, the key object made once
+
+
+def signature_costs(url: str, key: SigningKey, calls: int) -> SignatureCosts:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT s.originator_id, s.originator_version, s.topic, s.state, s.authenticator, "
+                           "e.chain_hash FROM ledger_snapshots s JOIN ledger_events e ON e.originator_id = "
+                           "s.originator_id AND e.originator_version = s.originator_version LIMIT 1").fetchone()
+    assert row is not None
+    stored = StoredEvent(row[0], int(row[1]), row[2], bytes(row[3]))
+    authenticator, chain = bytes(row[4]), bytes(row[5])
+    signer = SnapshotAuthenticator(key)
+    checker = SnapshotAuthenticator(None, [key.verifier])
+    verifier = key.verifier
+    message = snapshot_message(row[0], int(row[1]), row[2], stored.state, chain)
+    private, public = Ed25519PrivateKey.from_private_bytes(key.seed), Ed25519PublicKey.from_public_bytes(
+        verifier.public_key)
+    signature = authenticator[4:]
+    if checker.check(stored, chain, authenticator) is not None or not verifier.verify(message, signature):
+        raise RuntimeError("the stored snapshot's authenticator does not verify")
+
+    def as_verify_log(_: int) -> bool:
+        return verifier.verify(snapshot_message(row[0], int(row[1]), row[2], stored.state, chain), signature)
+
+    def bare_verify(_: int) -> None:
+        public.verify(signature, message)
+
+    warmup = WARMUP_CALLS
+    return SignatureCosts(
+        state_bytes=len(stored.state),
+        sign=time_calls(lambda _: signer.sign(stored, chain), calls, warmup=warmup),
+        check=time_calls(lambda _: checker.check(stored, chain, authenticator), calls, warmup=warmup),
+        verify=time_calls(as_verify_log, calls, warmup=warmup),
+        message=time_calls(lambda _: snapshot_message(row[0], int(row[1]), row[2], stored.state, chain), calls,
+                           warmup=warmup),
+        bare_sign=time_calls(lambda _: private.sign(message), calls, warmup=warmup),
+        bare_verify=time_calls(bare_verify, calls, warmup=warmup),
+    )
+
+
+def extra_per_snapshot(without: Timing, with_check: Timing, snapshots: int, workers: int) -> float:
+    """Seconds the snapshots' check added per snapshot, times the processes that shared it (≈ CPU per snapshot)."""
+    extra = with_check.elapsed / with_check.calls - without.elapsed / without.calls
+    return extra * max(workers, 1) / snapshots
+
+
+# --------------------------------------------------------------------------------------- 2c. verify --deep
+
+# A bare-replay process's repository: eventsourcing's own, over the ledger's event store (its mapper and recorder),
+# with no snapshot store and no cache.
+_bare_ledger: Ledger | None = None
+_bare_repository: Repository[UUID] | None = None
+
+
+def bare_connect(url: str) -> None:
+    global _bare_ledger, _bare_repository
+    _bare_ledger = Ledger(url, create_schema=False)  # without a key: it trusts no snapshot
+    _bare_repository = Repository(_bare_ledger.events)
+
+
+def bare_replay(ids: Sequence[UUID]) -> int:
+    """Replay each aggregate from its events with the library's ``Repository.get``; return the events replayed."""
+    assert _bare_repository is not None
+    return sum(_bare_repository.get(originator_id).version for originator_id in ids)
+
+
+def bare_replay_all(url: str, ids: Sequence[UUID], processes: int) -> int:
+    """Every aggregate in ``ids`` replayed by the bare library in ``processes`` processes (process start-up
+    included, as in replay_all), over as many parts as replay_all splits the log into."""
+    parts = max(1, 4 * processes)
+    chunks = [list(ids[i::parts]) for i in range(parts)]
+    if processes == 0:
+        bare_connect(url)
+        return sum(bare_replay(chunk) for chunk in chunks)
+    with ProcessPoolExecutor(max_workers=processes, initializer=bare_connect, initargs=(url,)) as pool:
+        return sum(pool.map(bare_replay, chunks))
+
+
+def measure_deep(url: str, size: int, snapshots: int, workers: int, rounds: int,
+                 clock: Clock) -> tuple[Timing, Timing, int]:
+    """``replay_all`` and the bare library's replay of the same aggregates, alternating; returns (deep, bare,
+    aggregates)."""
+    with psycopg.connect(url) as conn:
+        ids: list[UUID] = [row[0] for row in conn.execute("SELECT DISTINCT originator_id FROM ledger_events")]
+    seconds: dict[str, list[float]] = {"deep": [], "bare": []}
+    for r in range(rounds):
+        for name in (("deep", "bare") if r % 2 == 0 else ("bare", "deep")):
+            if name == "deep":
+                elapsed, report = timed(lambda: replay_all(url, workers=workers))
+                if not report.ok or report.events != size or report.snapshots != snapshots:
+                    raise RuntimeError(f"verify --deep: {report.events} events, {report.snapshots} snapshots "
+                                       f"compared (expected {size}, {snapshots}): {report.failures[:3]}")
+                if report.aggregates != len(ids):
+                    raise RuntimeError(f"verify --deep replayed {report.aggregates} aggregates, expected {len(ids)}")
+            else:
+                elapsed, events = timed(lambda: bare_replay_all(url, ids, workers))
+                if events != size:
+                    raise RuntimeError(f"the bare replay read {events} events, expected {size}")
+            seconds[name].append(elapsed)
+            clock.say(f"  {name} replay, {workers} processes: {size / elapsed:,.0f} events/s")
+    deep_t, bare_t = (Timing(durations=seconds[name], elapsed=sum(seconds[name]), units_per_call=size)
+                      for name in ("deep", "bare"))
+    return deep_t, bare_t, len(ids)
 
 
 # ------------------------------------------------------------------------------------------------- 3. proofs
@@ -487,6 +677,10 @@ class Options:
     batch_size: int
     rounds: int
     verify_rounds: int
+    snapshots_per_1000: float  # the realistic density of snapshots (the worst case is one per 50 events)
+    snapshot_rounds: int
+    deep_workers: int
+    deep_rounds: int
     seed: int
 
 
@@ -501,6 +695,8 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
     with clock.phase("sample events through Ledger"):
         ledger = Ledger(url, clock=lambda: CLOCK_NOW)
         templates = sample_events(ledger)
+        template = template_snapshot(ledger, templates)
+        mapper = ledger.mapper
         source = EventSource(templates, options.seed)
         head = ledger.head()
         log = TransparencyLog(url, origin=ORIGIN, signing_key=key)
@@ -596,6 +792,38 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
                          for (workers, accelerator), seconds in verify_s.items()]
         ceilings = hashing_ceilings(url, min(CEILING_ROWS, size), options.accelerators)
 
+    # --------------------------------------------------------------------- 2b. snapshot authentication
+    verify_workers = max(options.workers)
+    verify_accelerator = options.accelerators[0]
+    realistic = max(1, round(size * options.snapshots_per_1000 / 1000))
+    worst = size // WORST_SNAPSHOT_EVERY
+    snapshot_batches: list[tuple[float, int]] = []
+    snapshot_verifies: list[tuple[int, Timing, Timing]] = []  # (snapshots stored, without their check, with it)
+    with clock.phase("verification with snapshot authentication"):
+        aggregates = full_aggregates(url, options.seed)
+        if len(aggregates) < worst:
+            raise RuntimeError(f"{len(aggregates)} aggregates cannot hold {worst} snapshots")
+        stored_count = 0
+        for count in (realistic, worst):
+            clock.say(f"  storing snapshots {stored_count:,} → {count:,}")
+            snapshot_batches += store_snapshots(url, key, mapper, template, aggregates[stored_count:count])
+            stored_count = count
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM (ANALYZE) ledger_snapshots")
+            checkpoint(url)
+            without, with_check = measure_snapshot_verify(url, key, size, count, verify_workers, verify_accelerator,
+                                                          options.snapshot_rounds, clock)
+            snapshot_verifies.append((count, without, with_check))
+        costs = signature_costs(url, key, SIGNATURE_CALLS)
+    full_batches = [seconds for seconds, count in snapshot_batches if count == SNAPSHOT_BATCH]
+    snapshot_store_t = (Timing(durations=full_batches, elapsed=sum(full_batches), units_per_call=SNAPSHOT_BATCH)
+                        if full_batches else one_call(sum(seconds for seconds, _ in snapshot_batches), worst))
+
+    # ---------------------------------------------------------------------------- 2c. verify --deep
+    with clock.phase("verify --deep"):
+        deep_t, bare_replay_t, aggregate_count = measure_deep(url, size, worst, options.deep_workers,
+                                                              options.deep_rounds, clock)
+
     # ------------------------------------------------------------------------------------ 3. proofs
     with clock.phase("proofs"):
         proof_run = measure_proofs(url, size, options.proofs, options.rounds, signed, key.verifier, options.seed)
@@ -626,11 +854,17 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
                        f"--implementations {','.join('c' if a else 'python' for a in options.accelerators)} "
                        f"--proofs {options.proofs} --singles {options.singles} --batches {options.batches} "
                        f"--batch-size {options.batch_size} --rounds {options.rounds} "
-                       f"--verify-rounds {options.verify_rounds} --seed {options.seed}"),
+                       f"--verify-rounds {options.verify_rounds} --snapshots-per-1000 {options.snapshots_per_1000:g} "
+                       f"--snapshot-rounds {options.snapshot_rounds} --deep-workers {options.deep_workers} "
+                       f"--deep-rounds {options.deep_rounds} --seed {options.seed}"),
         ("events", f"{size:,} leaves: {head} from the sample run through Ledger, then its {len(templates)} stored "
                    f"events byte for byte under fresh ids ({payload:,.0f}-byte JSON states on average), "
                    "appended through LedgerRecorder.insert_events"),
         ("checkpoints", f"signed (Ed25519) at {half:,} and {size:,}; verification checks both"),
+        ("snapshots", f"added after the first verification: {realistic:,} ({options.snapshots_per_1000:g} per 1,000 "
+                      f"events), then {worst:,} (one per {WORST_SNAPSHOT_EVERY} events), each a {costs.state_bytes:,}-"
+                      f"byte snapshot of the sample project at version {EVENTS_PER_ORIGINATOR} under a random "
+                      "aggregate's id, signed with the log's key"),
         ("verifier", "; ".join(f"{IMPLEMENTATION_NAMES[a]} = {speedups.describe(a)}" for a in options.accelerators)),
     ]
     print()
@@ -646,6 +880,8 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
             Row("ours: bulk append, LedgerRecorder.insert_events", bulk_t, "events", raw_bulk_t),
             *(Row(name, timing, "leaves") for name, timing in extends),
             *(Row(name, timing, "signs") for name, timing in signs),
+            Row(f"ours: snapshots stored by SnapshotRecorder (chain hash looked up, signed), {SNAPSHOT_BATCH}/txn",
+                snapshot_store_t, "snapshots"),
         ]),
         (f"Full verification of {size:,} events (one call each: latency = its duration)", [
             Row("raw COPY … TO STDOUT (FORMAT BINARY), 8 columns, rows() only", raw_copy_t, "rows", raw_copy_t),
@@ -661,6 +897,31 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
                     one_call(ceiling.tree_seconds, ceiling.rows), "leaves"))),
             *(Row(f"ours: verify_log(workers={workers}), {IMPLEMENTATION_NAMES[accelerator]}", timing, "events",
                   raw_copy_t) for workers, accelerator, timing in verifications),
+        ]),
+        (f"Verification with snapshot authentication: verify_log(workers={verify_workers}, "
+         f"{IMPLEMENTATION_NAMES[verify_accelerator]}), the two alternating", [
+            row for count, without, with_check in snapshot_verifies for row in (
+                Row(f"today's verify: VerifyPolicy(snapshots=False), {count:,} snapshots stored", without, "events",
+                    raw_copy_t),
+                Row(f"ours: VerifyPolicy(snapshots=True), {count:,} authenticators checked", with_check, "events",
+                    raw_copy_t))
+        ]),
+        (f"Snapshot authentication on one core (a {costs.state_bytes:,}-byte snapshot; latency = one call)", [
+            Row("SnapshotAuthenticator.sign (what storing a snapshot adds)", costs.sign, "signs"),
+            Row("  cryptography's Ed25519PrivateKey.sign alone, key object made once", costs.bare_sign, "signs"),
+            Row("snapshot_message + VerifierKey.verify (what verify_log does per snapshot)", costs.verify,
+                "checks"),
+            Row("SnapshotAuthenticator.check (what loading a snapshot adds)", costs.check, "checks"),
+            Row("  snapshot_message alone (SHA-256 of the state)", costs.message, "messages"),
+            Row("  cryptography's Ed25519PublicKey.verify alone, key object made once", costs.bare_verify,
+                "verifies"),
+        ]),
+        (f"Deep verification: {size:,} events of {aggregate_count:,} aggregates replayed, "
+         f"{options.deep_workers} processes each", [
+            Row("bare eventsourcing: Repository(ledger.events).get(id) of each (no snapshots, no cache)",
+                bare_replay_t, "events"),
+            Row(f"ours: replay_all (jixiao verify --deep), {worst:,} snapshots compared with the replay", deep_t,
+                "events"),
         ]),
         (f"Proofs at {size:,} leaves (fresh TransparencyLog, pooled connections; random positions)", [
             Row("raw SELECT leaf_hash WHERE leaf_index = %s (pool)", raw_select_t, "reads", raw_select_t, True),
@@ -711,6 +972,21 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
         "round trip per transaction; the library sends its rows as a text-format composite array, ours as binary "
         "arrays, which is why a batch can be cheaper through ours. One event per transaction is dominated by the "
         "commit's fsync, so its rate ratio moves with the disk; the median ratio is shown beside it.",
+        f"snapshot authentication: snapshots are stored after the first verification, as the ledger stores them "
+        f"(SnapshotRecorder.insert_events: the chain hash of each snapshot's leaf read from the log, an Ed25519 "
+        f"signature by the log's key), first {realistic:,}, then up to {worst:,} — the worst case, one per "
+        f"{WORST_SNAPSHOT_EVERY} events, as if every aggregate had grown past its {WORST_SNAPSHOT_EVERY}th. At each "
+        f"density verify_log runs {options.snapshot_rounds} times without the snapshots' check (today's verify) and "
+        "with it, alternating, same workers and implementation; the check reads each snapshot joined to its leaf "
+        "and verifies its authenticator, in the same worker processes, after the chunks. A real snapshot at "
+        f"version 50 or beyond is larger than these (version {EVENTS_PER_ORIGINATOR}): the SHA-256 of its state "
+        "costs more, the signature the same.",
+        f"verify --deep: replay_all and the bare library, {options.deep_rounds} time(s) each (alternating), each in "
+        f"{options.deep_workers} processes (start-up included) over the same {aggregate_count:,} aggregates; "
+        "replay_all reads every aggregate's events and snapshots in two ordered passes and compares each snapshot "
+        "with the replay; the bare library reads each aggregate with one SELECT (Repository.get of the Ledger "
+        "application built without a key: the ledger's mapper and recorder, no snapshot store, no cache). The ids "
+        "are listed before the bare replay's clock starts.",
     ):
         print(textwrap.fill(note, width=118, initial_indent="  ", subsequent_indent="    "))
     print()
@@ -719,7 +995,12 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
     batched_ratio = chain_batched_t.rate / plain_batched_t.rate
     single_own = chain_single_t.rate / unchained_single_t.rate
     batched_own = chain_batched_t.rate / unchained_batched_t.rate
+    snapshot_ratios = [(count, with_check.rate / without.rate) for count, without, with_check in snapshot_verifies]
     targets: list[list[str]] = [
+        *([f"verify rate with snapshot authentication ÷ today's verify, {count:,} snapshots "
+           f"({'realistic' if count == realistic else 'worst case'})", fmt_ratio(ratio),
+           f"≥ {TARGET_SNAPSHOT_VERIFY_RATIO:.2f}×", verdict(ratio >= TARGET_SNAPSHOT_VERIFY_RATIO)]
+          for count, ratio in snapshot_ratios),
         [f"full verification of {size:,} events (best: workers={best_workers}, "
          f"{IMPLEMENTATION_NAMES[best_accelerator]})",
          fmt_rate(best_verify_t.rate, "events"), f"≥ {TARGET_VERIFY_RATE:,.0f} events/s",
@@ -755,6 +1036,14 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
            fmt_ratio(best_verify_t.rate * ceiling.check_seconds / ceiling.rows), "", ""]
           for accelerator, ceiling in ceilings.items()),
         ["bulk append rate ÷ raw INSERT … unnest rate", fmt_ratio(bulk_t.rate / raw_bulk_t.rate), "", ""],
+        *([f"  verify_log's extra wall time per snapshot × {verify_workers} workers ({count:,} snapshots)",
+           f"{extra_per_snapshot(without, with_check, count, verify_workers) * 1e6:,.0f} µs", "", ""]
+          for count, without, with_check in snapshot_verifies),
+        ["  Ed25519 sign, verify per snapshot as the ledger does them (medians, 1 core)",
+         f"{costs.sign.median_ms * 1000:,.0f} µs, {costs.verify.median_ms * 1000:,.0f} µs", "", ""],
+        ["verify --deep rate (events/s)", fmt_rate(deep_t.rate, "events"), "", ""],
+        ["verify --deep rate ÷ the bare library's replay of the same aggregates",
+         fmt_ratio(deep_t.rate / bare_replay_t.rate), "", ""],
         ["median latency, bare library ÷ chain, 1 event/txn",
          fmt_ratio(plain_single_t.median_ms / chain_single_t.median_ms), "", ""],
         [f"median latency, bare library ÷ chain, {options.batch_size} events/txn",
@@ -806,9 +1095,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=8, help="rounds the interleaved series are split into")
     parser.add_argument("--verify-rounds", type=int, default=2,
                         help="rounds of the verification measurements (each reads the whole log once per series)")
+    parser.add_argument("--snapshots-per-1000", type=float, default=2.0,
+                        help="the realistic density of snapshots, per 1,000 events (the worst case measured after it "
+                             f"is one per {WORST_SNAPSHOT_EVERY} events)")
+    parser.add_argument("--snapshot-rounds", type=int, default=2,
+                        help="rounds of verification without and with the snapshots' check, at each density")
+    parser.add_argument("--deep-workers", type=int, default=2,
+                        help="processes of verify --deep and of the bare replay beside it (0 = in this process)")
+    parser.add_argument("--deep-rounds", type=int, default=1,
+                        help="replays of the whole log by verify --deep and by the bare library, alternating")
     parser.add_argument("--seed", type=int, default=20210601, help="seed of originator ids and proof positions")
     args = parser.parse_args(argv)
-    for name in ("events", "batch", "proofs", "singles", "batches", "batch_size", "rounds", "verify_rounds"):
+    for name in ("events", "batch", "proofs", "singles", "batches", "batch_size", "rounds", "verify_rounds",
+                 "snapshot_rounds", "deep_rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     for name in ("batch", "batch_size"):
@@ -816,12 +1115,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.error(f"--{name.replace('_', '-')} must be at most {MAX_BATCH} (see --batch in --help)")
     if args.events < 1000:
         parser.error("--events must be at least 1000")
+    if not 0 < args.snapshots_per_1000 < 1000 / WORST_SNAPSHOT_EVERY:
+        parser.error(f"--snapshots-per-1000 must be above 0 and below the worst case's {1000 / WORST_SNAPSHOT_EVERY:g}")
+    if args.deep_workers < 0:
+        parser.error("--deep-workers must be 0 or more")
     if True in args.implementations and not speedups.AVAILABLE:
         parser.error("--implementations c: the C accelerator ledger._speedups is not built in this installation")
     options = Options(events=args.events, batch=args.batch, workers=args.workers,
                       accelerators=args.implementations, proofs=args.proofs,
                       singles=args.singles, batches=args.batches, batch_size=args.batch_size, rounds=args.rounds,
-                      verify_rounds=args.verify_rounds, seed=args.seed)
+                      verify_rounds=args.verify_rounds, snapshots_per_1000=args.snapshots_per_1000,
+                      snapshot_rounds=args.snapshot_rounds, deep_workers=args.deep_workers,
+                      deep_rounds=args.deep_rounds, seed=args.seed)
     clock = Clock()
     with bench_database() as db:
         clock.say(f"database ready on {describe_server(db)}")

@@ -138,11 +138,18 @@ class Timing:
 
 
 class Series:
-    """One measurement, run in chunks so several can be interleaved: ``fn(i)`` with ``i`` counting on across chunks."""
+    """One measurement, run in chunks so several can be interleaved: ``fn(i)`` with ``i`` counting on across chunks.
 
-    def __init__(self, fn: Callable[[int], object], *, units_per_call: int = 1) -> None:
+    ``settle``, if given, is called at the end of every timed chunk, inside its elapsed time (not in any call's
+    duration): it waits for work the calls left to background threads, which would otherwise be done — and
+    counted — in the next series' chunk.
+    """
+
+    def __init__(self, fn: Callable[[int], object], *, units_per_call: int = 1,
+                 settle: Callable[[], object] | None = None) -> None:
         self.fn = fn
         self.units_per_call = units_per_call
+        self.settle = settle
         self.next_index = 0
         self.durations: list[float] = []
         self.elapsed = 0.0
@@ -152,6 +159,8 @@ class Series:
         for _ in range(calls):
             self.fn(self.next_index)
             self.next_index += 1
+        if self.settle is not None:
+            self.settle()
 
     def run(self, calls: int) -> None:
         gc.collect()
@@ -162,6 +171,8 @@ class Series:
             before = clock()
             fn(i)
             self.durations.append(clock() - before)
+        if self.settle is not None:
+            self.settle()
         self.elapsed += clock() - started
         self.next_index += calls
 
@@ -181,6 +192,19 @@ def interleave(series: Sequence[Series], calls: int, *, rounds: int,
         if before_round is not None:
             before_round()
         for item in series:
+            item.run(chunk)
+    return [item.timing() for item in series]
+
+
+def interleave_alternating(series: Sequence[Series], calls: int, *, rounds: int,
+                           before_round: Callable[[], None] | None = None) -> list[Timing]:
+    """As :func:`interleave`, the order of the series reversed every other round, so none always runs right after
+    the same other one."""
+    for r in range(rounds):
+        chunk = calls // rounds + (1 if r < calls % rounds else 0)
+        if before_round is not None:
+            before_round()
+        for item in (series if r % 2 == 0 else list(reversed(series))):
             item.run(chunk)
     return [item.timing() for item in series]
 
