@@ -67,8 +67,7 @@ def _demo(settings: Settings, _: argparse.Namespace) -> int:
         ledger.close()
     log = open_log(settings, url)
     try:  # what the demo recorded is covered by a signed checkpoint at once, as the scheduler would within a minute
-        log.sign_checkpoint()
-        log.cosign()
+        log.cosign(log.sign_checkpoint())
     finally:
         log.close()
     return 0
@@ -121,7 +120,7 @@ def _checkpoint(settings: Settings, _: argparse.Namespace) -> int:
     log = open_log(settings, database_url(settings))
     try:
         signed = log.sign_checkpoint()
-        outcomes = log.cosign()
+        outcomes = log.cosign(signed)
         latest = log.latest_checkpoint()
         if latest is None:
             print("the log is empty: nothing to sign")

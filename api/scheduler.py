@@ -119,7 +119,7 @@ def _checkpoint(log: TransparencyLog, day: date) -> JobOutcome:
     """Sign a checkpoint if the log has grown, then ask the witnesses that have not cosigned the latest one (a
     witness that was down is asked again on the next run, with a proof from the size it last cosigned)."""
     signed = log.sign_checkpoint()
-    witnesses = log.cosign()
+    witnesses = log.cosign(signed)
     asked = "; ".join(f"{name}: {outcome}" for name, outcome in sorted(witnesses.items()))
     if signed is None:
         return JobOutcome({}, "the log has not grown" + (f" ({asked})" if asked else ""))

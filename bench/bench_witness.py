@@ -206,7 +206,7 @@ def measure_cosign(url: str, key: SigningKey, origin: str, witnesses: Sequence[W
             stored = log.sign_checkpoint()
             signed = perf()
             with timed_submits(submits):
-                outcomes = log.cosign()
+                outcomes = log.cosign(stored)
             cosigned = perf()
             note = log.cosigned_note(stored) if stored is not None else ""
             done = perf()

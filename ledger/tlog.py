@@ -19,6 +19,7 @@ import logging
 import os
 import selectors
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -354,37 +355,52 @@ class TransparencyLog:
 
     # ------------------------------------------------------------------------------------------ witnesses
 
-    def cosign(self) -> dict[str, str]:
-        """Ask every configured witness that has not cosigned the latest checkpoint to cosign it; store what they
-        answer. Witnesses are asked in parallel, each bounded by ``witness_timeout``: one that is down or slow
-        delays only its own cosignature (it is asked again on the next run). Returns each witness's outcome."""
-        latest = self.latest_checkpoint()
-        if latest is None or not self.witnesses:
+    def cosign(self, latest: StoredCheckpoint | None = None) -> dict[str, str]:
+        """Ask every configured witness that has not cosigned the latest checkpoint (``latest``, if the caller just
+        signed it) to cosign it; store what they answer. Witnesses are asked in parallel, each bounded by
+        ``witness_timeout``: one that is down or slow delays only its own cosignature (it is asked again on the next
+        run, with a proof from the size it last cosigned). Returns each witness's outcome."""
+        if not self.witnesses:
             return {}
-        have = {name for name, _ in self.cosigners(latest.column_size)}
-        wanted = [endpoint for endpoint in self.witnesses if endpoint.key.name not in have]
-        outcomes = {endpoint.key.name: "cosigned already" for endpoint in self.witnesses if endpoint.key.name in have}
+        latest = latest or self.latest_checkpoint()
+        if latest is None:
+            return {}
+        size = latest.column_size
+        with self._connect() as conn:  # each witness's latest cosigned size, in one read
+            last = {str(name): int(top) for name, top in conn.execute(SQL(
+                "SELECT witness, max(tree_size) FROM {} WHERE tree_size <= %s GROUP BY witness").format(
+                Identifier(COSIGNATURES)), (size,))}
+        outcomes = {e.key.name: "cosigned already" for e in self.witnesses if last.get(e.key.name) == size}
+        wanted = [endpoint for endpoint in self.witnesses if endpoint.key.name not in outcomes]
         if not wanted:
             return outcomes
+        proofs: dict[int, list[bytes]] = {}
+        proofs_lock = threading.Lock()
+
+        def proof(old: int) -> list[bytes]:
+            with proofs_lock:  # witnesses at the same size share one proof
+                if old not in proofs:
+                    proofs[old] = self.consistency_proof(old, size) if old else []
+                return proofs[old]
+
         with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="jixiao-witness") as pool:
-            futures = {pool.submit(self._ask, endpoint, latest): endpoint for endpoint in wanted}
+            futures = {pool.submit(self._ask, endpoint, latest, last.get(endpoint.key.name, 0), proof): endpoint
+                       for endpoint in wanted}
             for future, endpoint in futures.items():
                 try:
                     outcomes[endpoint.key.name] = future.result()
                 except Exception as error:  # the witness's failure is its own: logged, counted, asked again later
                     self.witness_failures[endpoint.key.name] = self.witness_failures.get(endpoint.key.name, 0) + 1
-                    logger.warning("witness %s did not cosign checkpoint %d: %s", endpoint.key.name,
-                                   latest.column_size, error)
+                    logger.warning("witness %s did not cosign checkpoint %d: %s", endpoint.key.name, size, error)
                     outcomes[endpoint.key.name] = f"failed: {error}"
         return outcomes
 
-    def _ask(self, endpoint: WitnessEndpoint, latest: StoredCheckpoint) -> str:
+    def _ask(self, endpoint: WitnessEndpoint, latest: StoredCheckpoint, old: int,
+             proof: Callable[[int], list[bytes]]) -> str:
         size = latest.column_size
-        old = self._last_cosigned_size(endpoint.key.name, size)
         for _ in range(2):  # a first try from what we last saw it cosign; after a 409, from the size it names
-            proof = self.consistency_proof(old, size) if old else []
             try:
-                cosignature = submit(endpoint, old, proof, latest.note, timeout=self.witness_timeout)
+                cosignature = submit(endpoint, old, proof(old), latest.note, timeout=self.witness_timeout)
             except Conflict as conflict:
                 if conflict.size is None or conflict.size == old:
                     raise
@@ -401,12 +417,6 @@ class TransparencyLog:
 
     _insert_cosignature = SQL("INSERT INTO {} (tree_size, witness, key_id, line) VALUES (%s, %s, %s, %s) "
                               "ON CONFLICT DO NOTHING").format(Identifier(COSIGNATURES))
-
-    def _last_cosigned_size(self, witness: str, at_most: int) -> int:
-        with self._connect() as conn:
-            row = conn.execute(SQL("SELECT max(tree_size) FROM {} WHERE witness = %s AND tree_size <= %s").format(
-                Identifier(COSIGNATURES)), (witness, at_most)).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     def cosigners(self, size: int) -> list[tuple[str, str]]:
         """(witness name, cosignature line) stored for the checkpoint of ``size``, oldest first: as received, not

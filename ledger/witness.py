@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import merkle
 from ledger.checkpoint import (
@@ -50,6 +50,9 @@ from ledger.checkpoint import (
     Checkpoint,
     CheckpointError,
     VerifierKey,
+    ed25519_private,
+    ed25519_public,
+    ed25519_public_of,
     verify_checkpoint,
 )
 
@@ -128,7 +131,7 @@ class WitnessKey:
 
     def verify(self, checkpoint_body: str, timestamp: int, signature: bytes) -> bool:
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(
+            ed25519_public(self.public_key).verify(
                 signature, cosignature_message(checkpoint_body, timestamp))
         except (InvalidSignature, ValueError):
             return False
@@ -170,14 +173,14 @@ class WitnessSigningKey:
 
     @property
     def verifier(self) -> WitnessKey:
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
+        public = ed25519_public_of(self.seed)
         return WitnessKey(self.name, cosigner_key_id(self.name, public), public)
 
     def cosign(self, checkpoint_body: str, timestamp: int) -> str:
         """The cosignature line (``— name base64(...)\\n``) on a checkpoint body, at ``timestamp``."""
         if not 0 <= timestamp <= _MAX_TIMESTAMP:
             raise WitnessError("a cosignature's timestamp is a POSIX time below 2**63")
-        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(
+        signature = ed25519_private(self.seed).sign(
             cosignature_message(checkpoint_body, timestamp))
         raw = self.verifier.key_id + timestamp.to_bytes(8, "big") + signature
         return f"{SIGNATURE_PREFIX}{self.name} {base64.b64encode(raw).decode('ascii')}\n"

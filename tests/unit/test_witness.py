@@ -82,7 +82,7 @@ def test_keys_round_trip_and_their_ids_follow_the_spec() -> None:
     assert verifier == key.verifier
     expected = hashlib.sha256(b"sjj.example.gov.cn/witness\n\x04" + verifier.public_key).digest()[:4]
     assert verifier.key_id == expected
-    encoded = key.verifier.to_string().split("+")[2]
+    encoded = key.verifier.to_string().split("+", 2)[2]
     assert base64.b64decode(encoded)[0] == 0x04  # a C2SP vkey of signature type 0x04
 
 
