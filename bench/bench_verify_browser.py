@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -155,8 +156,9 @@ def run(events: int, noise: int, rounds: int) -> None:
     browser_ms = [result["ms"] for result in browser]
 
     node_version = subprocess.run([node_binary(), "--version"], capture_output=True, text=True, check=True).stdout
-    print(f"In-browser verifier, {platform.node()} ({platform.machine()}), Chromium {version}, "
-          f"Node {node_version.strip()}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"In-browser verifier, {platform.node()} ({platform.machine()}, {os.cpu_count()} cores, load average "
+          f"{load}), Chromium {version}, Node {node_version.strip()}")
     print(f"bundle: {len(bundle['events'])} events of one project, {len(text.encode()):,} bytes, tree size "
           f"{bundle['checkpoint'].split(chr(10))[1]}, {min(proof_nodes)}–{max(proof_nodes)} proof nodes per event, "
           f"cosigned by {len(witnesses)} witnesses (built in {built:.0f} s)")
