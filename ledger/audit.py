@@ -68,7 +68,7 @@ def verify_bundle(text: str | bytes, key: VerifierKey | None = None, policy: Tru
         return report
     try:
         _verify(bundle, key, policy, report)
-    except (KeyError, TypeError, ValueError, binascii.Error) as error:
+    except (KeyError, TypeError, ValueError, binascii.Error, CheckpointError, WitnessError) as error:
         report.failures.append(f"the bundle is malformed: {type(error).__name__}: {error}")
     return report
 
@@ -100,12 +100,12 @@ def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, policy: TrustPol
     signed_at = signed_time(checkpoint)
     previous_time: datetime | None = None
     for position, event in enumerate(bundle["events"]):
-        version = event["originator_version"]
+        version = _integer(event["originator_version"], "originator_version")
         where = f"event {position} (version {version}, leaf {event['leaf_index']})"
         if version != position + 1:
             report.failures.append(f"{where}: versions must run 1..N without gaps; expected {position + 1}")
             return
-        index = int(event["leaf_index"])
+        index = _integer(event["leaf_index"], "leaf_index")
         if index <= previous_leaf:
             report.failures.append(f"{where}: not in log order")
             return
@@ -128,6 +128,13 @@ def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, policy: TrustPol
     if report.events and bundle["events"]:
         first = json.loads(base64.b64decode(bundle["events"][0]["state"]))
         report.summary = {key_: first[key_] for key_ in ("code", "name", "department", "fiscal_year") if key_ in first}
+
+
+def _integer(value: object, what: str) -> int:
+    """A JSON integer exactly (one spelling per value: not "5", 5.0 or true)."""
+    if type(value) is not int:
+        raise ValueError(f"{what} must be a JSON integer, not {value!r}")
+    return value
 
 
 def _digest(value: str) -> bytes:
