@@ -104,6 +104,7 @@ class Recovery:
     fault: str
     seconds: float | None  # None: not recovered within the interval
     detail: str = ""
+    paths: dict[str, float] = field(default_factory=dict)  # seconds until each path had the probe (those that did)
 
 
 @dataclass
@@ -517,20 +518,26 @@ class Soak:
             waiting.append("database")
         return waiting
 
-    async def probe(self, n: int, token: str, deadline: float) -> tuple[float | None, str]:
-        """Record a command (retried until acknowledged) and wait until every path has it: seconds, or None."""
-        started = time.monotonic()
+    async def probe(self, n: int, token: str, since: float, deadline: float) -> Recovery:
+        """Record a command (retried until acknowledged) and wait until every path has it: the seconds from
+        ``since`` until each path had it, and until all had (None if that was not before ``deadline``)."""
         result = await self.command(self.probe_http, 1000, n, token, "/departments",
                                     {"name": f"探针{n}", "effective_on": "2021-01-04"})
         if result is None:
-            return None, "the probe command was not acknowledged"
+            return Recovery("", None, "the probe command was not acknowledged")
+        paths = {"commands": time.monotonic() - since}
         waiting = ["everything"]
         while time.monotonic() < deadline:
             waiting = await asyncio.to_thread(self.reached, int(result["position"]))
+            behind = {name.split("-")[0] if name[-1].isdigit() else name for name in waiting}
+            for path in ("read-models", "webhook", "sse", "feed", "nats"):
+                if path not in behind and path not in paths:
+                    paths[path] = time.monotonic() - since
             if not waiting:
-                return time.monotonic() - started, ""
+                return Recovery("", time.monotonic() - since, "", paths)
             await asyncio.sleep(0.05)
-        return None, "still waiting: " + ", ".join(waiting)
+        return Recovery("", None, "still waiting: " + ", ".join(waiting[:3]) + (" …" if len(waiting) > 3 else ""),
+                        paths)
 
     async def inject(self, fault: str) -> None:
         if fault == "api-worker":
@@ -565,7 +572,7 @@ class Soak:
         n = 0
         while time.monotonic() - began < options.baseline:  # without faults: the same probes, for comparison
             tick = time.monotonic()
-            seconds, _ = await self.probe(n, tokens["finance"], tick + options.fault_interval)
+            seconds = (await self.probe(n, tokens["finance"], tick, tick + options.fault_interval)).seconds
             n += 1
             if seconds is not None:
                 probes.append(seconds)
@@ -584,9 +591,10 @@ class Soak:
             if fault == "relay" and not self.nats:
                 continue
             await self.inject(fault)
-            seconds, detail = await self.probe(n, tokens["finance"], tick + max(options.fault_interval, RECOVERY_BOUND))
+            recovery = await self.probe(n, tokens["finance"], tick, tick + max(options.fault_interval, RECOVERY_BOUND))
             n += 1
-            recoveries.append(Recovery(fault, seconds, detail))
+            recovery.fault = fault
+            recoveries.append(recovery)
             await asyncio.sleep(max(0.0, options.fault_interval - (time.monotonic() - tick)))
         faults, fault_seconds = self.tally, time.monotonic() - began
 
@@ -750,18 +758,21 @@ def describe(report: Report) -> str:
               ", ".join(f"{role} ×{count}" for role, count in sorted(report.kills.items())) + ")", ""]
     probe = (f"{percentile(report.probes_baseline, 50):.2f} s median, {max(report.probes_baseline):.2f} s max"
              if report.probes_baseline else "—")
-    lines.append(f"  time to recover (a command recorded after the fault, until every path has it; without "
-                 f"faults: {probe})")
+    lines.append(f"  time to recover (from the fault until a command recorded after it reached every path; "
+                 f"without faults: {probe}), medians per path:")
     for fault in FAULTS:
         times = [r for r in report.recoveries if r.fault == fault]
         if not times:
             continue
         done = [r.seconds for r in times if r.seconds is not None]
         failed = [r.detail for r in times if r.seconds is None]
-        text = (f"median {percentile(done, 50):.2f} s, max {max(done):.2f} s over {len(done)}" if done else "")
+        text = f"all {percentile(done, 50):.1f} s (max {max(done):.1f}) over {len(done)}" if done else ""
         if failed:
-            text += f"; NOT recovered ×{len(failed)}: {failed[0]}"
-        lines.append(f"    {fault:<14}{text}")
+            text += f"{'; ' if text else ''}NOT recovered ×{len(failed)} ({failed[0]})"
+        each = " · ".join(f"{path} {percentile(seconds, 50):.1f}" for path in ("commands", "read-models", "webhook",
+                                                                               "feed", "sse", "nats")
+                          if (seconds := [r.paths[path] for r in times if path in r.paths]))
+        lines.append(f"    {fault:<13} {text}\n    {'':<13} {each}")
     lines += ["", f"  verdict: {'PASSED' if report.passed else 'FAILED'}", ""]
     return "\n".join(lines)
 
