@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run demo test lint bench bench-all clean
+.PHONY: run demo test lint bench bench-all soak clean
 
 $(INSTALLED): pyproject.toml setup.py ledger/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench-all: bench  ## every benchmark at full size (1,000,000 events: under half 
 	$(BIN)/python -m bench.bench_integrity
 	$(BIN)/python -m bench.bench_witness
 	$(BIN)/python -m bench.bench_projections
+
+# SOAK_ARGS: e.g. --duration 120 (seconds under faults; 600 by default), --rate 0, --nats none (see bench/soak.py)
+SOAK_ARGS ?=
+
+soak: $(INSTALLED)  ## ten minutes under load while processes are killed and PostgreSQL restarts; prints the figures
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -21,6 +22,7 @@ from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
 from api.commands import CommandWriter
 from api.database import database_url, open_ledger
 from api.destinations import Destinations
+from api.health import RoleHealth, Roles
 from api.integrity import open_log
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
@@ -41,10 +43,13 @@ from api.settings import Settings
 from api.watch import LogWatcher
 from api.webhooks import Dispatcher, WebhookStore
 from ledger.application import Ledger
+from ledger.recorder import check_on_checkout
 from projections.catalog import read_models
-from projections.runner import Runner
+from projections.runner import FollowerState, Runner
 
 logger = logging.getLogger(__name__)
+
+READ_WAIT = 5.0  # seconds a query waits for a connection (all busy, or the database restarting): then 503
 
 DESCRIPTION = """
 An **event-sourced, tamper-evident audit ledger** for comprehensive budget performance management
@@ -73,6 +78,12 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
             "checkpoint_size": checkpoint[0] if checkpoint else 0, "witnessed": witnessed}
 
 
+def _follower_health(state: FollowerState, thread: threading.Thread) -> RoleHealth:
+    if not thread.is_alive():
+        return RoleHealth(alive=False, up=False, detail="stopped")
+    return RoleHealth(up=state.up, detail=state.error or ("" if state.up else "starting"))
+
+
 def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
     return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
                       timeout=settings.webhook_timeout, guard=TokenGuard(),
@@ -92,8 +103,10 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.commands = CommandWriter(app.state.ledger)
         app.state.commands.start()
         app.state.log = open_log(settings, url)
-        app.state.read_pool = ConnectionPool(url, min_size=1, max_size=settings.read_pool_size,
+        app.state.read_pool = ConnectionPool(url, min_size=1, max_size=settings.read_pool_size, timeout=READ_WAIT,
                                              kwargs={"autocommit": True}, name="jixiao-read", open=True)
+        check_on_checkout(app.state.read_pool)  # sessions ended by a restart are replaced, never used
+        app.state.roles = roles = Roles()
         app.state.tokens = TokenStore(app.state.read_pool, keys_for(settings), rejections=metrics.rejections)
         if settings.create_schema:
             app.state.tokens.create_table()
@@ -114,14 +127,19 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.dispatcher = dispatcher = dispatcher_for(settings, url)
         if settings.run_dispatcher:
             dispatcher.start()
+            roles.add("dispatcher", lambda: RoleHealth(
+                alive=dispatcher.alive, up=dispatcher.healthy,
+                detail="" if dispatcher.healthy else "reconnecting to the database"))
         app.state.scheduler = Scheduler.for_service(settings, app.state.ledger, app.state.log, url)
         if settings.run_scheduler:
             app.state.scheduler.start()
+            roles.add("scheduler", app.state.scheduler.state.probe)
         stop_projections = threading.Event()
         follower = threading.Thread(target=app.state.projections.run, args=(stop_projections,),
                                     name="jixiao-projections", daemon=True)
         if settings.run_projections:
             follower.start()
+            roles.add("read-models", partial(_follower_health, app.state.projections.state, follower))
         try:
             yield
         finally:

@@ -33,6 +33,8 @@ from ledger.witness import TrustPolicy, WitnessError, WitnessKey
 from projections.catalog import read_model, read_models
 from projections.runner import Runner
 
+WORKER_HEALTHCHECK = 30  # seconds an API worker process may take to answer uvicorn's health check
+
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
@@ -47,8 +49,11 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     # The access log only at info or debug: uvicorn builds each line's arguments before its logger looks at the level.
     access_log = settings.log_level in ("info", "debug")
     if settings.workers > 1:  # each worker process builds its own app from the same environment
+        # A worker answers uvicorn's health check only once it has imported the app: on a busy machine that took
+        # longer than uvicorn's 5 s, and each worker was killed and started again, for ever.
         uvicorn.run("api.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level=settings.log_level, access_log=access_log)
+                    workers=settings.workers, log_level=settings.log_level, access_log=access_log,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK)
     else:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                     access_log=access_log)

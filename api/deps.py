@@ -42,13 +42,19 @@ def read_connection(request: Request, min_position: Annotated[int | None, Query(
         "position (a command's `position`); 503 projection-lagging if they do not")] = None) -> Iterator[Conn]:
     pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
     with pool.connection() as conn:
-        if min_position is not None and min_position >= queries.log_size(conn):
-            raise InvalidInput(f"the log has no position {min_position} yet; pass a position a command returned",
-                               field="min_position")
-        if min_position is not None and not queries.wait_for(conn, READ_MODELS, min_position, MIN_POSITION_WAIT):
-            raise EdgeProblem("projection-lagging", f"the read models have not reached position {min_position}",
-                              headers={"Retry-After": "1"})
+        if min_position is not None:
+            wait_for_position(conn, min_position)
         yield conn
+
+
+def wait_for_position(conn: Conn, min_position: int) -> None:
+    """Read your writes: return once the read models include ``min_position`` (waiting up to 2 s), else refuse."""
+    if min_position >= queries.log_size(conn):
+        raise InvalidInput(f"the log has no position {min_position} yet; pass a position a command returned",
+                           field="min_position")
+    if not queries.wait_for(conn, READ_MODELS, min_position, MIN_POSITION_WAIT):
+        raise EdgeProblem("projection-lagging", f"the read models have not reached position {min_position}",
+                          headers={"Retry-After": "1"})
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]

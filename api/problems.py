@@ -8,8 +8,11 @@ the offending input where there is one, and ``errors`` lists every field a reque
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import CATALOGUE, DomainError, ErrorKind
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:jixiao:problem:"
@@ -47,8 +52,18 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
                                   "相同幂等键的请求正在处理中"),
     "webhook-destination-refused": (422, "The webhook's destination is refused by policy",
                                     "回调地址被策略拒绝（环回、内网、链路本地、组播等地址）"),
+    "database-unavailable": (503, "The database is unavailable for a moment; retry shortly",
+                             "数据库暂不可用，请稍后重试"),
+    "not-ready": (503, "Not ready: a role this process runs is down or behind", "服务未就绪：后台任务中断或滞后"),
+    "role-stopped": (503, "A role this process runs has stopped: restart the process", "后台任务已停止，请重启进程"),
     "internal-error": (500, "Internal error", "内部错误"),
 }
+# Failures of the database itself (restarting, a session ended, no connection to be had in time), as the driver and
+# the event-sourcing library raise them: worth a retry, never a 500. A command that failed so recorded nothing,
+# or was settled as recorded (ledger.recorder.LedgerRecorder.insert_events).
+UNAVAILABLE: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError,
+                                            persistence.OperationalError, persistence.InterfaceError)
+RETRY_AFTER = "1"  # seconds, in every 503
 
 
 class FieldError(BaseModel):
@@ -144,6 +159,15 @@ def install(app: FastAPI) -> None:
         return problem_response(request, code, str(error.detail), status=error.status_code,
                                 headers=dict(error.headers or {}))
 
+    async def on_unavailable(request: Request, error: Exception) -> JSONResponse:
+        logger.warning("%s %s: the database is unavailable (%s: %s)", request.method, request.url.path,
+                       type(error).__name__, error)
+        return problem_response(request, "database-unavailable", "retry shortly",
+                                headers={"Retry-After": RETRY_AFTER})
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, on_unavailable)
+
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         return problem_response(request, "internal-error", "see the service log")
@@ -153,7 +177,8 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app)."""
     described = {400: "Malformed request", 401: "No valid token", 403: "This principal may not", 404: "Not found",
                  409: "Refused by the rules, or a concurrent change", 412: "If-Match names an older version",
-                 413: "Body too large", 415: "Not JSON", 422: "Invalid input", 503: "Read models lagging"}
+                 413: "Body too large", 415: "Not JSON", 422: "Invalid input",
+                 503: "Read models lagging, or the database unavailable for a moment (Retry-After)"}
     return {status: {"model": Problem, "description": described.get(status, "Problem")} for status in statuses}
 
 

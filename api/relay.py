@@ -20,6 +20,7 @@ import psycopg
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
+from api.health import RoleState
 from projections import feed
 
 logger = logging.getLogger(__name__)
@@ -43,14 +44,34 @@ class NatsRelay:
         self.page = page
         self.duplicate_window = duplicate_window
         self.name = f"nats:{stream}"
+        self.state = RoleState("relay")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until ``stop`` is set: catch up, then follow the log (LISTEN), one page at a time."""
-        connection = await nats.connect(self.servers, name="jixiao-relay", max_reconnect_attempts=-1)
+        """Publish until ``stop`` is set: catch up, then follow the log (LISTEN), one page at a time.
+
+        Nothing but ``stop`` ends it. A failure — the database restarting, NATS away, a session killed — closes
+        both connections, waits (half a second, doubling up to five), and starts again: under the advisory lock,
+        after whichever is later, its tracking position or the stream's last message. :attr:`state` says meanwhile
+        that it is down, and why.
+        """
+        while not stop.is_set():
+            try:
+                await self._relay(stop)
+            except Exception as error:  # a cancellation is not one: it ends the relay
+                wait = self.state.lost(error)
+                logger.warning("the relay failed (%s: %s); starting again in %.1f s", type(error).__name__, error,
+                               wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        # No reconnecting inside the client: a connection lost is a failure of this run, started again whole.
+        connection = await nats.connect(self.servers, name="jixiao-relay", connect_timeout=5, allow_reconnect=False)
         try:
             js = connection.jetstream()
             await self._ensure_stream(js)
-            async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as db:
+            async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
+                                                             connect_timeout=5) as db:
                 # One relay per stream at a time: a second replica waits here and takes over if the first dies.
                 await self._lead(db, stop)
                 if stop.is_set():
@@ -59,14 +80,19 @@ class NatsRelay:
                 await db.execute(f"INSERT INTO {POSITIONS} (name, position) VALUES (%s, -1) "  # noqa: S608
                                  "ON CONFLICT (name) DO NOTHING", (self.name,))
                 position = max(await self._tracked(db), await self._last_published(js))
-                async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as listener:
+                async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
+                                                                 connect_timeout=5) as listener:
                     await listener.execute(f"LISTEN {CHANNEL}")
                     while not stop.is_set():
                         position = await self._publish_page(db, js, position)
+                        self.state.connected()
                         if await self._caught_up(db, position):
                             await self._wait(listener, stop)
         finally:
-            await connection.drain()
+            try:
+                await connection.drain()
+            except Exception:  # already broken: closing is all there is left to do
+                await connection.close()
 
     async def _lead(self, db: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -74,6 +100,7 @@ class NatsRelay:
             row = await cursor.fetchone()
             if row and row[0]:
                 return
+            self.state.connected()  # standing by: another relay publishes
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=2.0)
 

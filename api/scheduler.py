@@ -34,6 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from psycopg.conninfo import make_conninfo
 
+from api.health import RoleState
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.recorder import lock_schema
@@ -239,12 +240,12 @@ class LeaderLock:
         return self._conn
 
     def acquire(self) -> bool:
-        """Take the lock if nobody holds it (never waits)."""
+        """Take the lock if nobody holds it (never waits); raises if the database does not answer."""
         try:
             row = self._session().execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
         except psycopg.Error:
-            self.close()
-            return False
+            self.close()  # a session of its own again at the next try
+            raise
         return bool(row and row[0])
 
     def holding(self) -> bool:
@@ -297,6 +298,8 @@ class Scheduler:
             # A run missed (down, paused, slow) is made once however many were missed, however late.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self._thread = threading.Thread(target=self._elect, name="jixiao-scheduler-election", daemon=True)
+        self.state = RoleState("scheduler")  # up while its polls reach the database, leading or standing by
+        self.state.thread = self._thread
 
     @classmethod
     def for_service(cls, settings: Settings, ledger: Ledger, log: TransparencyLog, database_url: str,
@@ -322,22 +325,34 @@ class Scheduler:
         self._stopping.set()
         self._thread.join(timeout=30)
         self._leading.clear()  # a run already queued does nothing
-        self._aps.shutdown(wait=True)  # lets a running job finish before the lock goes
+        if self._aps.running:  # stopping twice stops once
+            self._aps.shutdown(wait=True)  # lets a running job finish before the lock goes
         self.lock.release()
         self.lock.close()
 
     def _elect(self) -> None:
+        """Poll for the leadership (or, leading, check it is still held) until stopped. Nothing else ends it: with
+        the database away (restarting, say) it stands down, and stands again at each poll until it answers."""
         while not self._stopping.is_set():
             try:
                 if self._leading.is_set():
-                    if not self.lock.holding():
+                    if self.lock.holding():
+                        self.state.connected()
+                    else:
                         logger.warning("the scheduler's leadership was lost (its database session ended)")
                         self._step_down()
                 elif self.lock.acquire():
                     logger.info("%s leads the scheduler", self.jobs.runner)
                     self._take_over()
-            except Exception:  # the database may be away: stand down, stand again at the next poll
-                logger.exception("the scheduler's election failed; trying again")
+                    self.state.connected()
+                else:
+                    self.state.connected()  # another process leads: this one stands by
+            except Exception as error:  # the database may be away: stand down, stand again at the next poll
+                self.state.lost(error)
+                if isinstance(error, psycopg.OperationalError):
+                    logger.warning("the scheduler's election failed (%s); trying again", error)
+                else:
+                    logger.exception("the scheduler's election failed; trying again")
                 self._step_down()
             self._stopping.wait(self.poll)
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     projection_interval: float = Field(
         default=0.05, ge=0, le=10, description="Seconds between the starts of two pages while the read models "
         "follow the log: under load, what is appended meanwhile is applied together (a bound on their lag).")
+    ready_max_lag: float = Field(
+        default=30.0, gt=0, le=86_400, description="Seconds the read models this process runs may fall behind the "
+        "log (the age of the oldest event they have not applied) before /readyz answers 503.")
     timezone: str = Field(default="Asia/Shanghai", description="Where business dates are reckoned: the default "
                           "effective_on of a command and the scheduler's 'today'.")
     read_pool_size: int = Field(default=8, ge=1, le=200, description="Connections for queries (per process).")

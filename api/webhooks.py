@@ -54,7 +54,7 @@ from psycopg_pool import ConnectionPool
 
 from api.destinations import BadURL, DestinationRefused, Destinations, Receiver, parse
 from ledger.errors import InvalidInput
-from ledger.recorder import lock_schema
+from ledger.recorder import check_on_checkout, lock_schema
 from ledger.values import Principal
 from projections import feed, queries
 
@@ -346,6 +346,12 @@ class Dispatcher:
         self._db: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             database_url, min_size=1, max_size=workers + 1, kwargs={"autocommit": True}, open=False,
             configure=_no_flush_wait, name="jixiao-webhooks", timeout=OUTAGE_PAUSE[1])
+        check_on_checkout(self._db)  # sessions a database restart ended are replaced before use, not found by failing
+
+    @property
+    def alive(self) -> bool:
+        """Its threads run (False once stopped, or if one died: only a restart of the process brings it back)."""
+        return not self._stop.is_set() and all(thread.is_alive() for thread in self._threads)
 
     @property
     def healthy(self) -> bool:

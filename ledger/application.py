@@ -29,10 +29,12 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     DataError,
     EventStore,
+    InfrastructureFactory,
     JSONTranscoder,
     RecordConflictError,
     StoredEvent,
 )
+from eventsourcing.utils import Environment, EnvType
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import tuple_row
 
@@ -48,6 +50,7 @@ from ledger.recorder import (
     CommandRecord,
     LedgerRecorder,
     SnapshotRecorder,
+    check_on_checkout,
     is_command_conflict,
 )
 from ledger.snapshots import SnapshotAuthenticator, SnapshotWriter
@@ -215,10 +218,27 @@ class _Group:
 
 
 def environment_for(database_url: str) -> dict[str, str]:
-    """The eventsourcing environment for a PostgreSQL connection URL."""
+    """The eventsourcing environment for a PostgreSQL connection URL: every library setting the ledger depends on,
+    pinned (the ledger reads none from the process environment: :meth:`Ledger.construct_env`)."""
     params = conninfo_to_dict(database_url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # The stored bytes are what every leaf hash commits to and what the read models decode: plain JSON.
+        "TRANSCODER_TOPIC": "",
+        "MAPPER_TOPIC": "",
+        "COMPRESSOR_TOPIC": "",
+        "CIPHER_TOPIC": "",
+        "CIPHER_KEY": "",
+        "POSTGRES_SCHEMA": "",
+        "ORIGINATOR_ID_TYPE": "uuid",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # the ledger's own append function, not the library's
+        "POSTGRES_GET_PASSWORD_TOPIC": "",
+        # Connections are checked on checkout without a round trip (ledger.recorder.check_on_checkout), not pinged.
+        "POSTGRES_PRE_PING": "n",
+        # Seconds to wait for a connection (the database restarting): then a command fails, and is answered 503.
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_MAX_WAITING": "0",
+        "POSTGRES_CONN_MAX_AGE": "3600",
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "localhost"),
         "POSTGRES_PORT": str(params.get("port") or "5432"),
@@ -232,6 +252,8 @@ def environment_for(database_url: str) -> dict[str, str]:
         # Not the library's fast-forward (one read of the log per object per command): the ledger refreshes its
         # cache from the log's tail instead, once per command or per group of commands (Ledger._refresh_cache).
         "AGGREGATE_CACHE_FASTFORWARD": "n",
+        "AGGREGATE_CACHE_FASTFORWARD_SKIPPING": "n",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
     }
 
 
@@ -280,6 +302,22 @@ class Ledger(Application[UUID]):
             self.sweep_watch.create_tables()
 
     # ------------------------------------------------------------ plumbing
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The library's settings as given (:func:`environment_for`), never the process environment's.
+
+        The library would read any of them from ``os.environ``, its name-prefixed spelling (``LEDGER_…``) first: a
+        ``COMPRESSOR_TOPIC`` or ``CIPHER_KEY`` there changed the stored bytes (start-up failed reading them back),
+        a ``LEDGER_PERSISTENCE_MODULE`` put the log in another store.
+        """
+        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})})
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        """The library's factory, its pool checking each connection as it hands it out (after a database restart
+        the idle ones are dead; see :func:`ledger.recorder.check_on_checkout`)."""
+        factory = super().construct_factory(env)
+        check_on_checkout(factory.datastore.pool)  # type: ignore[attr-defined]
+        return factory
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

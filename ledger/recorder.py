@@ -22,18 +22,23 @@ from __future__ import annotations
 
 import json
 import logging
+import select
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import psycopg.errors
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
+from psycopg_pool import ConnectionPool
 
 from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash
 from ledger.snapshots import SnapshotAuthenticator
@@ -50,6 +55,53 @@ APPEND_SIGNATURE_V1 = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text
 # together create them one at a time. Without it, two that replace the same trigger function and triggers at once
 # can deadlock (a scheduler and its standby did, in CI), and two CREATE TABLE IF NOT EXISTS can both try to create.
 SCHEMA_LOCK = 0x6A78_6C67
+
+
+APPEND_PATIENCE = 10.0  # seconds an append waits for the database (restarting, say) before it fails
+RETRY_WAIT = 0.1  # seconds between two tries
+
+
+def check_on_checkout(pool: ConnectionPool[Any]) -> None:
+    """Have ``pool`` check each connection as it hands it out, at no round trip for a live one.
+
+    After a database restart, or once idle sessions were terminated, the pool holds connections whose server is
+    gone: used, each failed its statement (and an append failed with it). A healthy idle connection has nothing to
+    read, while a server that ended the session has said so (its last error, or end of file): a poll of the socket
+    tells them apart without asking the server anything. Where something is to be read, the connection is asked
+    (psycopg_pool's own check); a dead one makes the pool check all its idle connections at once, replacing the
+    dead ones, instead of finding them one by one with a back-off of seconds between each.
+    """
+    def check(conn: psycopg.Connection[Any]) -> None:
+        if not _server_spoke(conn):
+            return
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            pool.check()
+            raise
+
+    pool._check = check  # psycopg_pool's check on checkout; the library builds its pool without one
+
+
+def _server_spoke(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server sent anything to an idle connection (or closed it): a session that was ended does."""
+    if conn.closed:
+        return True
+    poller = select.poll()
+    try:
+        poller.register(conn.fileno(), select.POLLIN)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(poller.poll(0))
+
+
+class _LostAppend(Exception):
+    """The connection broke while an append was under way: it may or may not have committed."""
+
+    def __init__(self, backend_pid: int, error: BaseException) -> None:
+        super().__init__(f"connection to backend {backend_pid} lost during an append: {error}")
+        self.backend_pid = backend_pid
+        self.error = error
 
 
 def lock_schema(conn: Any) -> None:
@@ -141,6 +193,14 @@ class LedgerRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, function=append)
         self._append_query: bytes | None = None
         self._written = threading.local()
+        self.patience = APPEND_PATIENCE
+        self._session_alive_statement = SQL("SELECT 1 FROM pg_catalog.pg_stat_activity WHERE pid = %s")
+        # From the append's first event on, as many leaves as it had: one statement inserted them, in order.
+        self._find_statement = SQL(
+            "SELECT e.originator_id, e.originator_version, e.leaf_hash, e.notification_id, e.leaf_index "
+            "FROM {schema}.{table} e, (SELECT leaf_index FROM {schema}.{table} WHERE originator_id = %s "
+            "AND originator_version = %s) f WHERE e.leaf_index >= f.leaf_index ORDER BY e.leaf_index LIMIT %s"
+        ).format(schema=schema, table=table)
 
     def _create_table(self, curs: Any) -> None:
         lock_schema(curs)
@@ -262,9 +322,43 @@ class LedgerRecorder(PostgresApplicationRecorder):
                  commands=Identifier(COMMANDS))
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Append in one statement and one transaction of its own (autocommit): see the module docstring."""
+        """Append in one statement and one transaction of its own (autocommit): see the module docstring.
+
+        Sent again only where that is provably safe, since an append repeated after it committed would come back as
+        a conflict with itself. A connection found dead as the pool hands it out (the database restarted, idle
+        sessions were killed) is replaced before anything is sent (:func:`check_on_checkout`), and no connection at
+        all (the database is starting) is waited for, up to :attr:`patience` seconds. A connection lost while the
+        statement was under way is settled first (:meth:`settle`): once the session that ran it is gone, the log
+        shows whether it committed — if it did, its positions are the answer; if not, it is sent again.
+        """
         if not stored_events:
             return None
+        arguments = self._append_arguments(stored_events, kwargs)
+        deadline = time.monotonic() + self.patience
+        while True:
+            sent: list[bool] = []
+            try:
+                rows = self._append_once(arguments, sent)
+            except _LostAppend as lost:
+                settled = self.settle(stored_events, lost.backend_pid, deadline, lost.error)
+                if settled is None:  # it did not commit, and the session that ran it is gone: nothing can commit it
+                    if time.monotonic() >= deadline:
+                        raise OperationalError("the connection broke during an append, which was not recorded"
+                                               ) from lost.error
+                    continue
+                rows = settled
+            except (OperationalError, InterfaceError):
+                if sent or time.monotonic() >= deadline:
+                    raise  # the server's answer (a lock timeout, say): nothing was recorded, and that is the outcome
+                time.sleep(RETRY_WAIT)  # no connection to be had: nothing was sent
+                continue
+            break
+        if len(rows) != len(stored_events):
+            raise ProgrammingError(f"inserted {len(rows)} of {len(stored_events)} events")
+        self._written.positions = [row["leaf_index"] for row in rows]
+        return [row["notification_id"] for row in rows]
+
+    def _append_arguments(self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> dict[str, Any]:
         columns: dict[str, Any] = {name: [] for name in (
             "ids", "versions", "topics", "states", "leaf_hashes", "effective_on", "principal_ids", "principal_roles",
             "principal_orgs")}
@@ -296,16 +390,58 @@ class LedgerRecorder(PostgresApplicationRecorder):
             command_firsts=[start + 1 for _, start, _ in commands] or None,
             command_lasts=[stop for _, _, stop in commands] or None,
             lock_timeout=f"{self.datastore.lock_timeout}s")
+        return columns
+
+    def _append_once(self, arguments: dict[str, Any], sent: list[bool]) -> list[Any]:
+        """One try: the rows the append returned. Raises :class:`_LostAppend` if the connection broke with the
+        statement sent (its outcome unknown); an error the server answered with means nothing was recorded.
+        ``sent`` is appended to once the statement goes to the server."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the statement is its own transaction: the lock ends with it
             if self._append_query is None:  # composed once: quoting its identifiers on every append cost time
                 self._append_query = self.append_statement.as_bytes(conn)
-            curs.execute(self._append_query, columns, prepare=True)
-            rows = curs.fetchall()
-        if len(rows) != len(stored_events):
-            raise ProgrammingError(f"inserted {len(rows)} of {len(stored_events)} events")
-        self._written.positions = [row["leaf_index"] for row in rows]
-        return [row["notification_id"] for row in rows]
+            backend_pid = conn.info.backend_pid
+            sent.append(True)
+            try:
+                curs.execute(self._append_query, arguments, prepare=True)
+                return curs.fetchall()
+            except psycopg.Error as error:
+                if not conn.broken:
+                    raise
+                raise _LostAppend(backend_pid, error) from error
+
+    def settle(self, stored_events: Sequence[StoredEvent], backend_pid: int, deadline: float,
+               error: BaseException | None = None) -> list[Any] | None:
+        """Whether an append whose connection broke under way committed: its rows if it did, None if it did not.
+
+        Asked only once the session that ran it (``backend_pid``) has ended, so that nothing can still commit it:
+        then the log holds the events, each with the leaf hash this append computed, or it does not hold them
+        (another writer's event at one of their versions means this append lost, and sending it again meets that
+        conflict). Until ``deadline``; past it, the outcome is unknown and :class:`OperationalError` says so.
+        """
+        first = stored_events[0]
+        assert not isinstance(first.originator_id, str)
+        mine = [(stored.originator_id, stored.originator_version,
+                 leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state))  # type: ignore[arg-type]
+                for stored in stored_events]
+        while True:
+            try:
+                with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                    if curs.execute(self._session_alive_statement, (backend_pid,)).fetchone() is None:
+                        found = curs.execute(self._find_statement, (first.originator_id, first.originator_version,
+                                                                    len(stored_events))).fetchall()
+                        if not found or bytes(found[0][2]) != mine[0][2]:
+                            return None
+                        if [(row[0], row[1], bytes(row[2])) for row in found] != mine:
+                            raise ProgrammingError("an append committed only in part")  # one statement: cannot be
+                        return [{"notification_id": row[3], "leaf_index": row[4]} for row in found]
+            except (OperationalError, InterfaceError):
+                pass  # the database is still away
+            if time.monotonic() >= deadline:
+                raise OperationalError("the connection broke during an append, and whether it was recorded is not "
+                                       "known yet (the database is away, or the session that ran it lives on)"
+                                       ) from error
+            time.sleep(RETRY_WAIT)
 
     def take_written_positions(self) -> list[int]:
         """Leaf indexes written by this thread's last insert (and forget them)."""

@@ -43,6 +43,9 @@ POSITIONS = "projection_positions"
 CHANNEL = "ledger_events"
 PAGE = 10_000  # events per transaction when catching up: see the README, Performance
 INTERVAL = 0.05  # seconds between the starts of two pages while following (see Runner.run)
+RECONNECT_FIRST = 0.5  # seconds before the follower connects again after a failure, doubling each time …
+RECONNECT_MAX = 5.0  # … up to this
+CONNECT_TIMEOUT = 5  # seconds a connection attempt may take (a database unreachable, rather than refusing)
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,32 @@ class ProjectionStatus:
         return self.head - self.position
 
 
+class FollowerState:
+    """What :meth:`Runner.run` is doing now, for health checks: running or not, following the log or reconnecting
+    (and why). Written by the follower's thread, read by others: each field is replaced whole."""
+
+    def __init__(self) -> None:
+        self.running = False  # inside Runner.run
+        self.up = False  # caught up at least once since it last (re)connected
+        self.error = ""  # the last failure, while not up
+        self.failures = 0  # in a row, since it was last up
+
+    def following(self) -> None:
+        self.up, self.error, self.failures = True, "", 0
+
+    def failed(self, error: BaseException) -> float:
+        """Record ``error``; return how long to wait before connecting again."""
+        self.up = False
+        self.error = f"{type(error).__name__}: {error}".strip()
+        self.failures += 1
+        return float(min(RECONNECT_FIRST * 2 ** (self.failures - 1), RECONNECT_MAX))
+
+
 class Runner:
     def __init__(self, database_url: str, models: Sequence[ReadModel], *, page: int = PAGE,
                  interval: float = INTERVAL) -> None:
         self.database_url = database_url
+        self.state = FollowerState()
         self.models = list(models)
         self.page = page
         self.interval = interval
@@ -71,7 +96,8 @@ class Runner:
         """A connection whose session time zone is UTC: psycopg then builds each row's recorded_at without a time zone
         database lookup (a third of the time reading a page took). Instants are the same in any zone; the digests'
         text of them becomes the same whatever the server's TimeZone. JSON columns are decoded by msgspec."""
-        conn = psycopg.connect(self.database_url, row_factory=tuple_row, autocommit=True)
+        conn = psycopg.connect(self.database_url, row_factory=tuple_row, autocommit=True,
+                               connect_timeout=CONNECT_TIMEOUT)
         conn.execute("SET TimeZone = 'UTC'")
         conn.autocommit = False
         set_json_loads(msgspec.json.decode, conn)  # the jsonb columns read back (project_status' rectifications…)
@@ -209,30 +235,39 @@ class Runner:
         ``interval`` seconds: what is appended meanwhile waits for the next page, so under load each page carries
         many events (a page of one event cost about as much as a page of a hundred), while an event alone is
         applied as soon as it is notified.
+
+        Nothing but ``stop`` ends it. A failure — the database restarting, a session killed, a page that fails —
+        closes every connection, waits (:data:`RECONNECT_FIRST` seconds, doubling up to :data:`RECONNECT_MAX`),
+        connects again and resumes from the positions the database holds (a page commits with its positions, or
+        not at all). :attr:`state` says meanwhile that the read models are down, and why.
         """
-        with psycopg.connect(self.database_url, autocommit=True) as listener:
+        self.state.running = True
+        try:
+            while not stop.is_set():
+                try:
+                    self._follow(stop, idle_timeout)
+                except Exception as error:
+                    wait = self.state.failed(error)
+                    if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):
+                        logger.warning("read models lost the database (%s); reconnecting in %.1f s", error, wait)
+                    else:
+                        logger.exception("read models failed; starting again in %.1f s", wait)
+                    stop.wait(wait)
+        finally:
+            self.state.running = False
+
+    def _follow(self, stop: threading.Event, idle_timeout: float) -> None:
+        """Connect (a LISTEN session and the lanes' connections), then follow until ``stop`` or a failure."""
+        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as listener, \
+                Lanes(self, None) as lanes:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-            lanes: Lanes | None = None
-            try:
-                while not stop.is_set():
-                    began = time.monotonic()
-                    try:
-                        if lanes is None:
-                            lanes = Lanes(self, None)
-                        lanes.catch_up()
-                    except psycopg.OperationalError:
-                        logger.exception("projection page failed; retrying")
-                        if lanes is not None:
-                            lanes.close()
-                        lanes = None
-                        stop.wait(1.0)
-                        continue
-                    for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
-                        pass
-                    stop.wait(self.interval - (time.monotonic() - began))
-            finally:
-                if lanes is not None:
-                    lanes.close()
+            while not stop.is_set():
+                began = time.monotonic()
+                lanes.catch_up()
+                self.state.following()
+                for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
+                    pass
+                stop.wait(self.interval - (time.monotonic() - began))
 
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until every read model has applied leaf ``position``."""
@@ -419,3 +454,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+def lag_seconds(conn: Conn, names: Sequence[str]) -> float:
+    """How long ago the oldest event that one of the read models ``names`` has not applied yet was recorded: 0 when
+    every one of them has applied the whole log. One lookup by leaf index."""
+    query = composed(conn, ("runner.lag",), lambda: sql.SQL(
+        "SELECT extract(epoch FROM clock_timestamp() - e.recorded_at) FROM {} e "
+        "WHERE e.leaf_index = (SELECT min(position) FROM {} WHERE name = ANY(%s))").format(
+        sql.Identifier(EVENTS), sql.Identifier(POSITIONS)))
+    row = conn.execute(query, (list(names),)).fetchone()
+    return max(0.0, float(row[0])) if row is not None and row[0] is not None else 0.0

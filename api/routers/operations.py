@@ -2,28 +2,65 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Query, Request, Response
+from psycopg_pool import ConnectionPool
 
 from api.body import LedgerRoute
-from api.deps import READ_MODELS, LedgerDep, ReadConn
+from api.deps import READ_MODELS, wait_for_position
+from api.health import Roles
 from api.metrics import CONTENT_TYPE, Metrics
-from api.problems import TYPE_PREFIX, problem_codes
+from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
 from api.schemas import Health, ProblemType, Readiness
+from api.settings import Settings
 from projections import queries
+from projections.runner import lag_seconds
 
 router = APIRouter(tags=["operations"], route_class=LedgerRoute)
 
+READY_WAIT = 2.0  # seconds /readyz waits for a connection: a probe answers quickly, whatever the database does
 
-@router.get("/healthz")
-def healthz() -> Health:
-    """Liveness: the process is up."""
+
+@router.get("/healthz", responses=documented(503))
+def healthz(request: Request) -> Health:
+    """Liveness: the process is up, and no role it runs has stopped for good (503 role-stopped: restart it)."""
+    roles: Roles | None = getattr(request.app.state, "roles", None)
+    stopped = [name for name, health in (roles.report() if roles else {}).items() if not health.alive]
+    if stopped:
+        raise EdgeProblem("role-stopped", f"stopped: {', '.join(stopped)}")
     return Health(status="ok")
 
 
-@router.get("/readyz")
-def readyz(ledger: LedgerDep, conn: ReadConn) -> Readiness:
-    """Readiness: the database answers; reports the log size and how far the read models have come."""
-    return Readiness(status="ready", log_size=ledger.head(), projections_position=queries.positions(conn, READ_MODELS))
+@router.get("/readyz", responses=documented(422, 503))
+def readyz(request: Request, min_position: Annotated[int | None, Query(
+        ge=0, le=2**62, description="Also wait (up to 2 s) until the read models include this log position; "
+        "503 projection-lagging if they do not")] = None) -> Readiness:
+    """Readiness: the database answers, every role this process runs is up, and the read models it runs are
+    within JIXIAO_READY_MAX_LAG seconds of the log (503 not-ready otherwise, saying why)."""
+    state = request.app.state
+    settings: Settings = state.settings
+    pool: ConnectionPool[psycopg.Connection[Any]] = state.read_pool
+    try:
+        with pool.connection(timeout=READY_WAIT) as conn:
+            if min_position is not None:
+                wait_for_position(conn, min_position)
+            log_size = queries.log_size(conn)
+            position = queries.positions(conn, READ_MODELS)
+            lag = lag_seconds(conn, READ_MODELS)
+    except UNAVAILABLE as error:
+        raise EdgeProblem("not-ready", f"the database does not answer ({type(error).__name__}: {error})".strip(),
+                          headers={"Retry-After": RETRY_AFTER}) from None
+    roles: Roles = state.roles
+    report = roles.report()
+    reasons = [f"{name}: {health.detail or 'down'}" for name, health in report.items() if not health.up]
+    if settings.run_projections and lag > settings.ready_max_lag:
+        reasons.append(f"read-models: {lag:.1f} s behind the log (at most {settings.ready_max_lag:g} s)")
+    if reasons:
+        raise EdgeProblem("not-ready", "; ".join(reasons), headers={"Retry-After": RETRY_AFTER})
+    return Readiness(status="ready", log_size=log_size, projections_position=position, lag_seconds=round(lag, 3),
+                     roles=dict.fromkeys(report, "up"))
 
 
 @router.get("/metrics", response_class=Response, responses={
