@@ -54,7 +54,7 @@ import psutil
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
+from api.auth import TokenKeys, TokenStore
 from api.database import ensure_database
 from bench.bench_http import free_port
 from bench.cluster import Cluster
@@ -293,6 +293,7 @@ class Soak:
                "JIXIAO_RUN_PROJECTIONS": "false", "JIXIAO_RUN_DISPATCHER": "false", "JIXIAO_RUN_SCHEDULER": "false",
                "JIXIAO_CHECKPOINT_INTERVAL": "10", "JIXIAO_SWEEP_INTERVAL": "30", "JIXIAO_SCHEDULER_POLL": "1",
                "JIXIAO_WEBHOOK_BACKOFF": "0.2", "JIXIAO_WEBHOOK_MAX_ATTEMPTS": "100",
+               "JIXIAO_WEBHOOK_ALLOW": "127.0.0.1/32",  # the receivers listen on loopback
                "JIXIAO_NATS_URL": self.nats or "nats://127.0.0.1:1", "JIXIAO_NATS_STREAM": self.stream,
                "JIXIAO_NATS_SUBJECT_PREFIX": f"jixiao-soak.{self.stream.lower()}"}
         (folder / "logs").mkdir()
@@ -309,14 +310,14 @@ class Soak:
     # ------------------------------------------------------------------ set-up
 
     def prepare(self) -> dict[str, str]:
-        ledger = Ledger(self.url)
+        ledger = Ledger(self.url, signing_key=self.key)
         try:
             ledger.bootstrap()
             ledger.register_department(Act(FINANCE, ledger.today(), reason="压力测试"), "教育局")
         finally:
             ledger.close()
         with ConnectionPool(self.url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-            store = TokenStore(pool)
+            store = TokenStore(pool, TokenKeys(self.key, origin="soak.localhost/log"))
             store.create_table()
             finance, _ = store.issue("fin-soak", "finance", "市财政局", created_by="soak")
             education, _ = store.issue("edu-soak", "department", "教育局", created_by="soak")

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
+from api.auth import TokenKeys, TokenStore
 from bench.cluster import Cluster
 from ledger.application import Ledger
 from ledger.checkpoint import SigningKey
@@ -102,7 +102,8 @@ def test_jixiao_serve_goes_not_ready_then_ready_when_postgres_restarts(cluster: 
         wait_until(lambda: ready() == 200 or serve.poll() is not None, what="the service to be ready")
         assert serve.poll() is None, log.read_text()
         with ConnectionPool(own_database, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-            token, _ = TokenStore(pool).issue("fin-wang", "finance", "市财政局", created_by="test")
+            keys = TokenKeys(KEY, origin="restart.example/log")  # signed as the service will check it
+            token, _ = TokenStore(pool, keys).issue("fin-wang", "finance", "市财政局", created_by="test")
         headers = {"Authorization": f"Bearer {token}"}
         assert http.post("/departments", json={"name": "教育局", "effective_on": "2021-01-04"},
                          headers=headers).status_code == 201
