@@ -24,7 +24,6 @@ from ledger.application import Ledger
 from ledger.audit import BundleError, dumps_bundle, export_bundle, verify_bundle
 from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.errors import DomainError
-from ledger.project import project_id
 from ledger.sweeps import SWEEPS
 from ledger.tlog import ProofUnavailable, TransparencyLog, verify_log
 from projections.catalog import read_model, read_models
@@ -180,7 +179,7 @@ def _object_id(ledger: Ledger, given: str) -> UUID:
     """A project id, or ``YEAR/CODE`` (e.g. 2021/NY-01)."""
     if "/" in given:
         year, code = given.split("/", 1)
-        return project_id(int(year), code)
+        return ledger.project_id_of(int(year), code)
     return UUID(given)
 
 
