@@ -17,6 +17,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.params import check_parameters
 from api.problems import problem_response
 
 MAX_BODY_BYTES = 1_048_576  # a goal tree of a few hundred indicators is well under 100 KB
@@ -76,6 +77,7 @@ class LedgerRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            check_parameters(request)
             if request.method in ("POST", "PUT", "PATCH") and _has_body(request) and not _is_json(request):
                 raise HTTPException(415, "send the body as JSON with Content-Type: application/json")
             return await handler(LedgerRequest(request.scope, request.receive))

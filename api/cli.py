@@ -25,7 +25,6 @@ from ledger.audit import BundleError, dumps_bundle, verify_bundle
 from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.errors import DomainError
 from ledger.monitor import AuditError, CheckpointKeeper, LogClient, Misbehaviour, audit
-from ledger.project import project_id
 from ledger.replay import replay_all
 from ledger.sweeps import SWEEPS
 from ledger.tlog import BundleUnavailable, ProofUnavailable, TransparencyLog, VerifyPolicy, verify_log
@@ -327,7 +326,7 @@ def _object_id(ledger: Ledger, given: str) -> UUID:
     """A project id, or ``YEAR/CODE`` (e.g. 2021/NY-01)."""
     if "/" in given:
         year, code = given.split("/", 1)
-        return project_id(int(year), code)
+        return ledger.project_id_of(int(year), code)
     return UUID(given)
 
 

@@ -41,7 +41,7 @@ from ledger.application import Act, Ledger
 from ledger.catalogue import sample_id
 from ledger.errors import DomainError
 from ledger.organisations import ASSESSMENT_DIMENSIONS, department_id
-from ledger.project import Disclosure, Project, Stage, project_id
+from ledger.project import Disclosure, Project, Stage
 from ledger.sweeps import SWEEPS
 from ledger.values import Indicator, Principal
 
@@ -291,8 +291,12 @@ class DemoRun:
     def dept(self, spec: DemoProject, on: date, reason: str = "") -> Act:
         return Act(department_principal(spec.department), on, reason)
 
+    def pid(self, spec: DemoProject) -> UUID:
+        """The project's id (as a ledger of any version recorded it)."""
+        return self.ledger.project_id_of(YEAR, spec.code)
+
     def project(self, spec: DemoProject) -> Project:
-        return self.ledger.project(project_id(YEAR, spec.code))
+        return self.ledger.project(self.pid(spec))
 
     def run(self) -> DemoSummary:
         by_day: dict[date, list[Step]] = defaultdict(list)
@@ -352,7 +356,9 @@ class DemoRun:
         ledger = self.ledger
         on = date(2020, 8, 3)
         for name in DEPARTMENTS:
-            if not ledger.exists(department_id(name)):
+            try:
+                ledger.department(name)
+            except DomainError:
                 ledger.register_department(self.finance(on), name)
         for name, credentials in ((OK_AGENCY, "工程咨询甲级资信；预算绩效评价业务十二年"),
                                   (BAD_AGENCY, "会计师事务所执业证书；预算绩效评价业务五年")):
@@ -390,7 +396,7 @@ class DemoRun:
         ]
 
     def declare(self, spec: DemoProject) -> None:
-        if not self.ledger.exists(project_id(YEAR, spec.code)):
+        if not self.ledger.exists(self.pid(spec)):
             self.ledger.declare_project(
                 self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"), code=spec.code, name=spec.name,
                 kind=spec.kind, department=spec.department, fiscal_year_=YEAR, budget_book=spec.book,
@@ -553,29 +559,29 @@ class DemoRun:
 
     def commission(self, spec: DemoProject, agency: str, on: date, reason: str, number: int = 1) -> None:
         if len(self.project(spec).key_evaluations) == number - 1:
-            self.ledger.commission_key_evaluation(self.finance(on, reason), project_id(YEAR, spec.code), agency)
+            self.ledger.commission_key_evaluation(self.finance(on, reason), self.pid(spec), agency)
 
     def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_approved"] is None:
-            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), project_id(YEAR, spec.code), found[0],
+            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0],
                                               "plan", True)
 
     def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
         found = self.evaluation(spec, number)
         if found is not None and not found[1]["supervision"]:
-            self.ledger.note_key_evaluation_supervision(self.finance(on), project_id(YEAR, spec.code), found[0], notes)
+            self.ledger.note_key_evaluation_supervision(self.finance(on), self.pid(spec), found[0], notes)
 
     def review_report(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_approved"] and found[1]["report_approved"] is None:
-            self.ledger.review_key_evaluation(self.finance(on, "评价报告审核"), project_id(YEAR, spec.code), found[0],
+            self.ledger.review_key_evaluation(self.finance(on, "评价报告审核"), self.pid(spec), found[0],
                                               "report", True)
 
     def score(self, spec: DemoProject, number: int, evaluator: Principal, on: date, scores: dict[str, str]) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["report_approved"] and found[1]["score"] is None:
-            self.ledger.score_key_evaluation(Act(evaluator, on, "重点评价报告"), project_id(YEAR, spec.code), found[0],
+            self.ledger.score_key_evaluation(Act(evaluator, on, "重点评价报告"), self.pid(spec), found[0],
                                              scores)
 
     # ------------------------------------------------ after the year
@@ -667,7 +673,7 @@ class DemoRun:
     def commission_blacklisted(self, spec: DemoProject) -> None:
         if len(self.project(spec).key_evaluations) == 1:
             try:
-                self.ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), project_id(YEAR, spec.code),
+                self.ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), self.pid(spec),
                                                       BAD_AGENCY)
             except DomainError as refused:
                 self.refusals.append(f"{refused.code}: {refused.detail}")

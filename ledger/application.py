@@ -39,12 +39,12 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import tuple_row
 
 from ledger import rules
-from ledger.base import LedgerAggregate
+from ledger.base import EARLIEST_EFFECTIVE_ON, LedgerAggregate, require_not_before
 from ledger.catalogue import INDICATOR_LIBRARY_ID, RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
 from ledger.checkpoint import SigningKey, VerifierKey
 from ledger.errors import Forbidden, InvalidInput, NotFound, RuleViolation, VersionConflict
-from ledger.organisations import Agency, Department, Misconduct, agency_id, department_id
-from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id
+from ledger.organisations import Agency, Department, Misconduct, agency_ids, department_ids
+from ledger.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id, project_ids
 from ledger.recorder import (
     CommandAlreadyRecorded,
     CommandRecord,
@@ -69,6 +69,7 @@ from ledger.values import (
     enum_value,
     evidence,
     fiscal_year,
+    key,
     money,
     number,
     reason,
@@ -390,6 +391,30 @@ class Ledger(Application[UUID]):
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
+    def recorded_id(self, candidates: tuple[UUID, ...]) -> UUID:
+        """Of the ids a name may give an object (its key's, then an older version's), the one it is recorded under;
+        the first when none is (yet)."""
+        if len(candidates) > 1:
+            for candidate in candidates:
+                if self.exists(candidate):
+                    return candidate
+        return candidates[0]
+
+    def _refuse_existing(self, candidates: tuple[UUID, ...], what: str) -> None:
+        """A new object named as one already recorded under any of its ids is a duplicate."""
+        for candidate in candidates:
+            if self.exists(candidate):
+                raise RuleViolation(f"{what} already exists (under another spelling, perhaps)", code="already-exists")
+
+    def _check_date(self, act: Act) -> None:
+        """Every command's business date: not after today where the ledger is (it records no future), nor before the
+        first fiscal year's preparation; the object it concerns bounds it further from below."""
+        today = self.today()
+        if act.effective_on > today:
+            raise InvalidInput(f"effective_on {act.effective_on} is after today ({today}, {self.timezone})",
+                               code="effective-date-in-future", field="effective_on")
+        require_not_before(act.effective_on, EARLIEST_EFFECTIVE_ON, "the first fiscal year's preparation opened")
+
     def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *,
              copy: bool = True) -> A:
         group = self._group()
@@ -703,6 +728,7 @@ class Ledger(Application[UUID]):
         costs more than the rest of the command). Commands on one aggregate are serialised in this process;
         if anything fails after the aggregate changed, it is dropped from the cache and reloaded next time.
         """
+        self._check_date(act)
         with self._lock_for(aggregate_id):
             aggregate = self._get(cls, aggregate_id, code, copy=False)
             if act.expected_version is not None and act.expected_version != aggregate.version:
@@ -820,7 +846,7 @@ class Ledger(Application[UUID]):
     def _require_own_department(self, act: Act, project: Project, *, finance_too: bool = False) -> None:
         allowed = (Role.DEPARTMENT, Role.FINANCE) if finance_too else (Role.DEPARTMENT,)
         self._require_role(act, *allowed)
-        if act.principal.role == Role.DEPARTMENT and act.principal.organisation != project.department:
+        if act.principal.role == Role.DEPARTMENT and not act.principal.acts_for(project.department):
             raise Forbidden(f"{act.principal.organisation} may not act on a project of {project.department}",
                             code="not-own-department")
 
@@ -829,20 +855,28 @@ class Ledger(Application[UUID]):
     def project(self, pid: UUID, version: int | None = None) -> Project:
         return self._read(Project, pid, "project-not-found", version)
 
+    def project_id_of(self, year: int, code: str) -> UUID:
+        """The id of the project of ``year`` declared under ``code`` (however spelled)."""
+        return self.recorded_id(project_ids(fiscal_year(year), code))
+
     def declare_project(self, act: Act, *, code: str, name: str, kind: str, department: str, fiscal_year_: int,
                         budget_book: str, special_category: str | None, requested: object,
                         new_major: bool) -> Written:
         """申报: a department declares its own project (finance may declare on its behalf)."""
         self._require_role(act, Role.DEPARTMENT, Role.FINANCE)
+        self._check_date(act)
         department = text(department, "department")
-        if act.principal.role == Role.DEPARTMENT and act.principal.organisation != department:
+        if act.principal.role == Role.DEPARTMENT and not act.principal.acts_for(department):
             raise Forbidden(f"{act.principal.organisation} may not declare for {department}", code="not-own-department")
-        self._read(Department, department_id(department), "department-not-found")
+        registered = self.department(department)
+        require_not_before(act.effective_on, registered.registered_on, f"{registered.name} was registered")
         if not isinstance(new_major, bool):
             raise InvalidInput("new_major must be true or false", field="new_major")
+        code = text(code, "code", max_length=64)
+        self._refuse_existing(project_ids(fiscal_year(fiscal_year_), code), f"project {code} of {fiscal_year_}")
         project = Project.declare(
             principal=act.principal, effective_on=act.effective_on, reason=act.reason, evidence=act.evidence,
-            code=text(code, "code", max_length=64), name=text(name, "name"),
+            code=code, name=text(name, "name"),
             kind=enum_value(ProjectKind, kind, "kind").value, department=department,
             fiscal_year=fiscal_year(fiscal_year_), budget_book=enum_value(BudgetBook, budget_book, "budget_book").value,
             special_category=None if special_category is None
@@ -977,6 +1011,7 @@ class Ledger(Application[UUID]):
         """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects."""
         self._alone()  # the population is read from the log
         self._require_role(act, Role.FINANCE)
+        self._check_date(act)
         params, version = self._rules()
         year = fiscal_year(year)
         if self.exists(sample_id(year)):
@@ -1026,10 +1061,13 @@ class Ledger(Application[UUID]):
         with self._changing(Project, pid, "project-not-found", act) as project:
             agency = None
             if agency_name is not None:
-                agency = self._read(Agency, agency_id(agency_name), "agency-not-found")
-                if agency.is_blacklisted(act.effective_on):
+                agency = self.agency(agency_name)
+                # A blacklisting in force when the command is recorded bars it whatever date it states, and so does
+                # one in force on the date it states (a commissioning backdated into a blacklisting since ended).
+                if agency.is_blacklisted(self.today()) or agency.is_blacklisted(act.effective_on):
                     raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
-                if project.department in (agency.name, agency.affiliation):
+                require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
+                if key(project.department) in {key(agency.name), key(agency.affiliation or agency.name)}:
                     raise RuleViolation(f"{agency.name} is tied to {project.department} and must recuse (回避)",
                                         code="conflict-of-interest")
             evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
@@ -1069,7 +1107,7 @@ class Ledger(Application[UUID]):
                 self._require_role(act, Role.FINANCE)
             else:
                 self._require_role(act, Role.AGENCY)
-                if act.principal.organisation != evaluation["agency_name"]:
+                if not act.principal.acts_for(evaluation["agency_name"]):
                     raise Forbidden(f"{act.principal.organisation} was not commissioned for {evaluation_id}",
                                     code="not-commissioned")
             project.score_key_evaluation(evaluation_id, _scores(scores), params, version, act.principal,
@@ -1141,19 +1179,24 @@ class Ledger(Application[UUID]):
     # --------------------------------------------------------- departments
 
     def department(self, name: str) -> Department:
-        return self._read(Department, department_id(name), "department-not-found")
+        return self._read(Department, self.recorded_id(department_ids(name)), "department-not-found")
 
     def register_department(self, act: Act, name: str) -> Written:
-        self._require_role(act, Role.FINANCE, Role.ADMIN)
-        department = Department.register(text(name, "name"), act.principal, act.effective_on, act.reason)
+        """部门登记 by finance (an administrator manages tokens, and records nothing of the domain)."""
+        self._require_role(act, Role.FINANCE)
+        self._check_date(act)
+        name = text(name, "name")
+        self._refuse_existing(department_ids(name), f"department {name}")
+        department = Department.register(name, act.principal, act.effective_on, act.reason)
         return self._save_new(department, act=act)
 
     def set_overall_goals(self, act: Act, name: str, year: int, goals: list[str]) -> Written:
         """部门整体绩效目标, by the department itself or finance."""
         self._require_role(act, Role.DEPARTMENT, Role.FINANCE)
-        if act.principal.role == Role.DEPARTMENT and act.principal.organisation != name:
+        if act.principal.role == Role.DEPARTMENT and not act.principal.acts_for(name):
             raise Forbidden(f"{act.principal.organisation} may not set goals for {name}", code="not-own-department")
-        with self._changing(Department, department_id(name), "department-not-found", act) as department:
+        with self._changing(Department, self.recorded_id(department_ids(name)), "department-not-found",
+                            act) as department:
             department.set_overall_goals(fiscal_year(year), [reason(g, f"goals[{i}]", required=True)
                                                              for i, g in enumerate(goals)],
                                          act.principal, act.effective_on, act.reason, act.evidence)
@@ -1162,7 +1205,8 @@ class Ledger(Application[UUID]):
     def assess_department(self, act: Act, name: str, year: int, scores: Mapping[str, object]) -> Written:
         """综合绩效考评 by finance."""
         self._require_role(act, Role.FINANCE)
-        with self._changing(Department, department_id(name), "department-not-found", act) as department:
+        with self._changing(Department, self.recorded_id(department_ids(name)), "department-not-found",
+                            act) as department:
             department.assess(fiscal_year(year), _scores(scores), act.principal, act.effective_on, act.reason,
                               act.evidence)
             return self._save(department, act=act)
@@ -1170,18 +1214,24 @@ class Ledger(Application[UUID]):
     # ------------------------------------------------------------ agencies
 
     def agency(self, name: str) -> Agency:
-        return self._read(Agency, agency_id(name), "agency-not-found")
+        return self._read(Agency, self._agency_id(name), "agency-not-found")
+
+    def _agency_id(self, name: str) -> UUID:
+        return self.recorded_id(agency_ids(name))
 
     def register_agency(self, act: Act, name: str, credentials: str, affiliation: str | None = None) -> Written:
         self._require_role(act, Role.FINANCE)
-        agency = Agency.register(text(name, "name"), reason(credentials, "credentials"),
+        self._check_date(act)
+        name = text(name, "name")
+        self._refuse_existing(agency_ids(name), f"agency {name}")
+        agency = Agency.register(name, reason(credentials, "credentials"),
                                  None if affiliation is None else text(affiliation, "affiliation"), act.principal,
                                  act.effective_on, act.reason, act.evidence)
         return self._save_new(agency, act=act)
 
     def review_agency_quality(self, act: Act, name: str, engagement: str, rating: str, notes: str) -> Written:
         self._require_role(act, Role.FINANCE)
-        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             agency.review_quality(text(engagement, "engagement"), text(rating, "rating", max_length=32),
                                   reason(notes, "notes"), act.principal, act.effective_on, act.evidence)
             return self._save(agency, act=act)
@@ -1189,7 +1239,7 @@ class Ledger(Application[UUID]):
     def record_misconduct(self, act: Act, name: str, kind: str, description: str) -> Written:
         """失信行为 recorded by finance, with evidence."""
         self._require_role(act, Role.FINANCE)
-        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             agency.record_misconduct(enum_value(Misconduct, kind, "kind").value, reason(description, "description"),
                                      act.principal, act.effective_on, act.evidence)
             return self._save(agency, act=act)
@@ -1199,7 +1249,7 @@ class Ledger(Application[UUID]):
         """列入失信黑名单 for the ruleset's period; requires recorded misconduct."""
         self._require_role(act, Role.FINANCE)
         params, _ = self._rules()
-        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             until = rules.blacklist_until(act.effective_on, params)
             agency.blacklist(list(misconduct_nos or []), until, public, act.principal, act.effective_on, act.reason,
                              act.evidence)
@@ -1207,13 +1257,13 @@ class Ledger(Application[UUID]):
 
     def lift_blacklisting(self, act: Act, name: str) -> Written:
         self._require_role(act, Role.FINANCE)
-        with self._changing(Agency, agency_id(name), "agency-not-found", act) as agency:
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             agency.lift_blacklisting(act.principal, act.effective_on, act.reason, act.evidence)
             return self._save(agency, act=act)
 
     def expire_blacklistings(self, name: str, today: date | None = None) -> Written | None:
         """失信黑名单期满: a blacklisting whose period has ended is recorded expired, once (scheduler)."""
-        return self._apply_sweep(sweep_named("blacklist-expiry"), agency_id(name), today)
+        return self._apply_sweep(sweep_named("blacklist-expiry"), self._agency_id(name), today)
 
     # ------------------------------------------- indicator library, rules
 
@@ -1223,20 +1273,21 @@ class Ledger(Application[UUID]):
     def define_indicator(self, act: Act, code: str, definition: dict[str, str]) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
-            library.define(text(code, "code", max_length=64), _definition(definition), act.principal,
-                           act.effective_on, act.reason, act.evidence)
+            library.define(_library_code(library, text(code, "code", max_length=64)), _definition(definition),
+                           act.principal, act.effective_on, act.reason, act.evidence)
             return self._save(library, act=act)
 
     def revise_indicator(self, act: Act, code: str, definition: dict[str, str]) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
-            library.revise(code, _definition(definition), act.principal, act.effective_on, act.reason, act.evidence)
+            library.revise(_library_code(library, code), _definition(definition), act.principal, act.effective_on,
+                           act.reason, act.evidence)
             return self._save(library, act=act)
 
     def retire_indicator(self, act: Act, code: str) -> Written:
         self._require_role(act, Role.FINANCE)
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
-            library.retire(code, act.principal, act.effective_on, act.reason, act.evidence)
+            library.retire(_library_code(library, code), act.principal, act.effective_on, act.reason, act.evidence)
             return self._save(library, act=act)
 
     def adopt_ruleset(self, act: Act, version: int, parameters: dict[str, Any]) -> Written:
@@ -1304,6 +1355,12 @@ class Ledger(Application[UUID]):
             return int(row["size"])
 
 
+def _library_code(library: IndicatorLibrary, code: str) -> str:
+    """The code as the indicator library recorded it, for any spelling of it (as given if it has none)."""
+    wanted = key(code)
+    return next((known for known in library.indicators if key(known) == wanted), code)
+
+
 def _scores(scores: Mapping[str, object]) -> dict[str, Decimal]:
     if not isinstance(scores, Mapping):
         raise InvalidInput("scores must be an object of dimension: score", field="scores")
@@ -1312,21 +1369,21 @@ def _scores(scores: Mapping[str, object]) -> dict[str, Decimal]:
 
 def _percentages(values: Mapping[str, object], field_name: str) -> dict[str, Decimal]:
     result = {}
-    for key, value in values.items():
-        pct = number(value, f"{field_name}.{key}")
+    for name, value in values.items():
+        pct = number(value, f"{field_name}.{name}")
         if not Decimal(0) <= pct <= Decimal(1000):
-            raise InvalidInput(f"{field_name}.{key} must be a percentage 0-1000", field=f"{field_name}.{key}")
-        result[text(key, field_name, max_length=64)] = pct
+            raise InvalidInput(f"{field_name}.{name} must be a percentage 0-1000", field=f"{field_name}.{name}")
+        result[text(name, field_name, max_length=64)] = pct
     return result
 
 
 def _actuals(actuals: Mapping[str, object]) -> dict[str, Decimal | str]:
     result: dict[str, Decimal | str] = {}
-    for key, value in actuals.items():
+    for name, value in actuals.items():
         if isinstance(value, str) and value in {q.value for q in Qualitative}:
-            result[key] = value
+            result[name] = value
         else:
-            result[key] = number(value, f"actuals.{key}")
+            result[name] = number(value, f"actuals.{name}")
     return result
 
 

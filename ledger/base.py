@@ -13,7 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from ledger.values import Principal
+from ledger.errors import InvalidInput
+from ledger.values import Principal, key, nfc
 
 # Deterministic ids make creation idempotent: declaring the same project twice
 # finds the first one instead of recording a duplicate.
@@ -22,6 +23,38 @@ LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:jixiao-ledger")
 
 def ledger_id(kind: str, *parts: object) -> UUID:
     return uuid5(LEDGER_NAMESPACE, ":".join([kind, *(str(part) for part in parts)]))
+
+
+def keyed_id(kind: str, *parts: object) -> UUID:
+    """The id of an object named by text, from the text's key (:func:`ledger.values.key`): every spelling of one
+    name is one object, so a second spelling is refused as a duplicate."""
+    return ledger_id(kind, *(key(part) if isinstance(part, str) else part for part in parts))
+
+
+def recorded_ids(kind: str, *parts: object) -> tuple[UUID, ...]:
+    """The ids an object named by text may be recorded under: its key's, then — where it differs — its NFC text's,
+    from which the ledger derived ids before it had keys (its older objects keep those ids)."""
+    keyed = keyed_id(kind, *parts)
+    legacy = ledger_id(kind, *(nfc(part) if isinstance(part, str) else part for part in parts))
+    return (keyed,) if legacy == keyed else (keyed, legacy)
+
+
+# Business dates (effective_on). Nothing is dated before budget preparation for the first fiscal year the ledger
+# records (2000) opened, nor after today (the application's clock); each object bounds its own events from below.
+EARLIEST_EFFECTIVE_ON = date(1999, 1, 1)
+
+
+def preparation_opens(fiscal_year: int) -> date:
+    """The first day business of ``fiscal_year`` can be dated: budget preparation for year Y runs through Y−1 (goals
+    are due before it, by (Y−1)-10-31), so 1 January of Y−1 — whatever the ruleset says about deadlines."""
+    return date(fiscal_year - 1, 1, 1)
+
+
+def require_not_before(effective_on: date, bound: date | None, what: str) -> None:
+    """Refuse a business date before ``bound`` (what it concerns did not exist yet); None: no bound known."""
+    if bound is not None and effective_on < bound:
+        raise InvalidInput(f"effective_on {effective_on} is before {what} ({bound})", code="effective-date-too-early",
+                           field="effective_on")
 
 
 class LedgerAggregate(Aggregate):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.base import LedgerAggregate, ledger_id
+from ledger.base import LedgerAggregate, keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.values import Principal, enum_value, score
 
@@ -23,18 +23,43 @@ ASSESSMENT_DIMENSIONS: tuple[str, ...] = (
 
 
 def department_id(name: str) -> UUID:
-    return ledger_id("department", name)
+    """The id a department registered as ``name`` gets (from the name's key: one department however spelled)."""
+    return keyed_id("department", name)
+
+
+def department_ids(name: str) -> tuple[UUID, ...]:
+    """Every id a department of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    return recorded_ids("department", name)
 
 
 def agency_id(name: str) -> UUID:
-    return ledger_id("agency", name)
+    """The id an agency registered as ``name`` gets (from the name's key: one agency however spelled)."""
+    return keyed_id("agency", name)
 
 
-class Department(LedgerAggregate):
+def agency_ids(name: str) -> tuple[UUID, ...]:
+    """Every id an agency of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    return recorded_ids("agency", name)
+
+
+class _Registered(LedgerAggregate):
+    """An organisation dates nothing of its own before its registration took effect (registered_on)."""
+
+    if TYPE_CHECKING:
+        name: str
+        registered_on: date | None  # None: restored from a snapshot taken before it was kept
+
+    def record(self, event_class: type[Any], principal: Principal, effective_on: date, reason: str = "",
+               evidence: list[str] | None = None, **kwargs: Any) -> None:
+        if not principal.is_system:  # the scheduler dates by its own day (an expiry by the period's end)
+            require_not_before(effective_on, self.registered_on, f"{self.name} was registered")
+        super().record(event_class, principal, effective_on, reason, evidence, **kwargs)
+
+
+class Department(_Registered):
     """A budget department: its overall goals per year and its comprehensive assessment."""
 
     if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
-        name: str
         overall_goals: dict[str, list[str]]  # fiscal year (as text) -> goals
         assessments: dict[str, dict[str, Any]]  # fiscal year (as text) -> assessment
 
@@ -43,6 +68,7 @@ class Department(LedgerAggregate):
 
         def apply(self, department: Department) -> None:
             department.name = self.name
+            department.registered_on = self.effective_on
             department.overall_goals = {}
             department.assessments = {}
 
@@ -65,6 +91,13 @@ class Department(LedgerAggregate):
         def apply(self, department: Department) -> None:
             department.assessments[str(self.fiscal_year)] = {"scores": dict(self.scores), "total": self.total}
 
+    # Version 2 added registered_on; older snapshots are upcast without it (None: no lower bound known).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["registered_on"] = None
+
     @classmethod
     def register(cls, name: str, principal: Principal, effective_on: date, reason: str = "") -> Department:
         return cls._create(cls.Registered, id=department_id(name), principal=principal, effective_on=effective_on,
@@ -74,6 +107,7 @@ class Department(LedgerAggregate):
                           reason: str, evidence: list[str]) -> None:
         if not goals:
             raise InvalidInput("state at least one overall goal", field="goals")
+        require_not_before(effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
         self.record(self.OverallGoalsSet, principal, effective_on, reason, evidence, fiscal_year=fiscal_year,
                     goals=list(goals))
 
@@ -84,6 +118,7 @@ class Department(LedgerAggregate):
         if unknown or missing:
             raise InvalidInput(f"scores must cover exactly {', '.join(ASSESSMENT_DIMENSIONS)}", field="scores")
         checked = {name: score(scores[name], f"scores.{name}") for name in ASSESSMENT_DIMENSIONS}
+        require_not_before(effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
         if str(fiscal_year) in self.assessments:
             raise RuleViolation(f"the {fiscal_year} assessment is already recorded", code="already-decided")
         total = (sum(checked.values(), Decimal(0)) / len(checked)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -98,11 +133,10 @@ class Misconduct(StrEnum):
     OTHER = "other"
 
 
-class Agency(LedgerAggregate):
+class Agency(_Registered):
     """A third-party evaluator (第三方机构) and its credit record."""
 
     if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
-        name: str
         credentials: str
         affiliation: str | None  # a department it belongs to, if any (回避)
         quality_reviews: list[dict[str, Any]]
@@ -116,6 +150,7 @@ class Agency(LedgerAggregate):
 
         def apply(self, agency: Agency) -> None:
             agency.name = self.name
+            agency.registered_on = self.effective_on
             agency.credentials = self.credentials
             agency.affiliation = self.affiliation
             agency.quality_reviews = []
@@ -139,7 +174,7 @@ class Agency(LedgerAggregate):
 
         def apply(self, agency: Agency) -> None:
             agency.misconduct.append({"no": self.misconduct_no, "kind": self.kind, "description": self.description,
-                                      "evidence": list(self.evidence)})
+                                      "evidence": list(self.evidence), "recorded_on": self.effective_on})
 
     class Blacklisted(LedgerAggregate.Event):
         """列入失信黑名单, published."""
@@ -174,6 +209,13 @@ class Agency(LedgerAggregate):
             entry = agency.blacklistings[self.blacklisting_no - 1]
             entry["ended"] = self.effective_on
             entry["ended_how"] = "expired"
+
+    # Version 2 added registered_on; older snapshots are upcast without it (None: no lower bound known).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["registered_on"] = None
 
     @classmethod
     def register(cls, name: str, credentials: str, affiliation: str | None, principal: Principal,
@@ -216,6 +258,9 @@ class Agency(LedgerAggregate):
         cited = misconduct_nos or sorted(known)
         if not set(cited) <= known:
             raise InvalidInput(f"unknown misconduct records: {sorted(set(cited) - known)}", field="misconduct")
+        for item in self.misconduct:
+            if item["no"] in cited:
+                require_not_before(effective_on, item.get("recorded_on"), f"misconduct {item['no']} was recorded")
         if self.is_blacklisted(effective_on):
             raise RuleViolation(f"{self.name} is already blacklisted", code="agency-blacklisted")
         if until <= effective_on:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger import rules
-from ledger.base import LedgerAggregate, ledger_id
+from ledger.base import LedgerAggregate, keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.errors import InvalidInput, NotFound, RuleViolation
 from ledger.values import Grade, Indicator, Principal, enum_value
 
@@ -90,7 +90,14 @@ TERMINAL = frozenset({Stage.REJECTED, Stage.GOALS_REFUSED, Stage.CLOSED})
 
 
 def project_id(fiscal_year: int, code: str) -> UUID:
-    return ledger_id("project", fiscal_year, code)
+    """The id a project of ``fiscal_year`` declared under ``code`` gets (from the code's key: one project however
+    the code is spelled)."""
+    return keyed_id("project", fiscal_year, code)
+
+
+def project_ids(fiscal_year: int, code: str) -> tuple[UUID, ...]:
+    """Every id a project of this year and code may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    return recorded_ids("project", fiscal_year, code)
 
 
 class Project(LedgerAggregate):
@@ -106,6 +113,7 @@ class Project(LedgerAggregate):
         special_category: str | None
         requested: Decimal
         new_major: bool
+        declared_on: date | None  # None: restored from a snapshot taken before it was kept
         stage: str
         ex_ante: dict[str, Any] | None
         goals: list[Indicator]
@@ -128,12 +136,17 @@ class Project(LedgerAggregate):
         disclosed: list[str]
         deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
 
-    # Version 2 added deadline_notices; older snapshots are upcast (their events replay unchanged).
-    class_version = 2
+    # Version 2 added deadline_notices, version 3 declared_on; older snapshots are upcast (their events replay
+    # unchanged; without declared_on the project's dates are bounded by its fiscal year's preparation instead).
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["deadline_notices"] = {}
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["declared_on"] = None
 
     # ------------------------------------------------------------------ events
 
@@ -158,6 +171,7 @@ class Project(LedgerAggregate):
             project.special_category = self.special_category
             project.requested = self.requested
             project.new_major = self.new_major
+            project.declared_on = self.effective_on
             project.stage = Stage.DECLARED.value
             project.ex_ante = None
             project.goals = []
@@ -246,7 +260,7 @@ class Project(LedgerAggregate):
 
         def apply(self, project: Project) -> None:
             project.adjustments.append({"no": self.adjustment_no, "indicators": list(self.indicators),
-                                        "reason": self.reason, "status": "pending"})
+                                        "reason": self.reason, "status": "pending", "requested_on": self.effective_on})
 
     class GoalAdjustmentApproved(LedgerAggregate.Event):
         adjustment_no: int
@@ -277,7 +291,7 @@ class Project(LedgerAggregate):
             project.monitoring.append({"month": self.month, "executed": self.executed,
                                        "indicator_progress": dict(self.indicator_progress),
                                        "forecast": dict(self.forecast), "shortfall_reasons": self.shortfall_reasons,
-                                       "measures": self.measures, "review": None})
+                                       "measures": self.measures, "review": None, "reported_on": self.effective_on})
 
     class MonitoringReviewed(LedgerAggregate.Event):
         month: int
@@ -390,7 +404,7 @@ class Project(LedgerAggregate):
         def apply(self, project: Project) -> None:
             project.key_evaluations[self.evaluation_id] = {
                 "agency_id": self.agency_id, "agency_name": self.agency_name, "plan_approved": None,
-                "report_approved": None, "supervision": [], "score": None,
+                "report_approved": None, "supervision": [], "score": None, "commissioned_on": self.effective_on,
             }
 
     class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
@@ -459,7 +473,7 @@ class Project(LedgerAggregate):
         def apply(self, project: Project) -> None:
             project.rectifications.append({"no": self.rectification_no, "issues": list(self.issues),
                                            "source": self.source, "deadline": self.deadline, "status": "open",
-                                           "overdue": False, "reports": []})
+                                           "overdue": False, "reports": [], "required_on": self.effective_on})
 
     class RectificationReported(LedgerAggregate.Event):
         rectification_no: int
@@ -578,6 +592,25 @@ class Project(LedgerAggregate):
         if self.stage == Stage.CLOSED:
             raise RuleViolation(f"project {self.code} is closed", code="project-closed")
 
+    @property
+    def opened_on(self) -> date:
+        """The first day the project's business can be dated: its declaration's (or, restored from an old snapshot,
+        its fiscal year's preparation opening)."""
+        return self.declared_on or preparation_opens(self.fiscal_year)
+
+    def record(self, event_class: type[Any], principal: Principal, effective_on: date, reason: str = "",
+               evidence: list[str] | None = None, **kwargs: Any) -> None:
+        """Nothing a principal does to the project is dated before it was declared (the scheduler dates its notices
+        by its own day)."""
+        if not principal.is_system:
+            require_not_before(effective_on, self.opened_on, f"project {self.code} was declared")
+        super().record(event_class, principal, effective_on, reason, evidence, **kwargs)
+
+    @staticmethod
+    def _require_since(effective_on: date, item: dict[str, Any], field: str, what: str) -> None:
+        """Not before the sub-object ``item`` came to be (its ``field``; absent in entries of old snapshots)."""
+        require_not_before(effective_on, item.get(field), what)
+
     def _require_in_year(self, when: date, first: date, last: date, field: str = "effective_on") -> None:
         if not first <= when <= last:
             raise InvalidInput(f"{field} {when} is outside {first} to {last} for fiscal year {self.fiscal_year}",
@@ -589,6 +622,8 @@ class Project(LedgerAggregate):
     def declare(cls, *, principal: Principal, effective_on: date, code: str, name: str, kind: str, department: str,
                 fiscal_year: int, budget_book: str, special_category: str | None, requested: Decimal,
                 new_major: bool, reason: str = "", evidence: list[str] | None = None) -> Project:
+        require_not_before(effective_on, preparation_opens(fiscal_year),
+                           f"the budget preparation of fiscal year {fiscal_year} opened")
         return cls._create(
             cls.Declared, id=project_id(fiscal_year, code), principal=principal, effective_on=effective_on,
             reason=reason, evidence=list(evidence or []), code=code, name=name, kind=kind, department=department,
@@ -668,7 +703,9 @@ class Project(LedgerAggregate):
     def decide_goal_adjustment(self, number: int, approve: bool, principal: Principal, effective_on: date,
                                reason: str, evidence: list[str]) -> None:
         self._require_stage(IMPLEMENTING, "decide a goal adjustment")
-        if self.adjustment(number)["status"] != "pending":
+        adjustment = self.adjustment(number)
+        self._require_since(effective_on, adjustment, "requested_on", f"goal adjustment {number} was requested")
+        if adjustment["status"] != "pending":
             raise RuleViolation(f"goal adjustment {number} is already decided", code="already-decided")
         if not approve and not reason.strip():
             raise InvalidInput("a rejection must give its reason", code="reason-required", field="reason")
@@ -704,7 +741,9 @@ class Project(LedgerAggregate):
     def review_monitoring(self, month: int, opinion: str, principal: Principal, effective_on: date, reason: str,
                           evidence: list[str]) -> None:
         self._require_stage(IMPLEMENTING | EVALUATED | {Stage.CANCELLED}, "review monitoring")
-        if self.monitoring_for(month)["review"] is not None:
+        report = self.monitoring_for(month)
+        self._require_since(effective_on, report, "reported_on", f"the report for month {month} was filed")
+        if report["review"] is not None:
             raise RuleViolation(f"the report for month {month} is already reviewed", code="already-decided")
         self.record(self.MonitoringReviewed, principal, effective_on, reason, evidence, month=month, opinion=opinion)
 
@@ -830,6 +869,8 @@ class Project(LedgerAggregate):
                                    effective_on: date, reason: str, evidence: list[str]) -> None:
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
+        self._require_since(effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
+                            "commissioned")
         if evaluation["report_approved"] is not None:
             raise RuleViolation("the report is already reviewed; the plan review is closed", code="already-decided")
         self.record(self.KeyEvaluationPlanReviewed, principal, effective_on, reason, evidence,
@@ -839,6 +880,8 @@ class Project(LedgerAggregate):
                                      effective_on: date, reason: str, evidence: list[str]) -> None:
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
+        self._require_since(effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
+                            "commissioned")
         if evaluation["plan_approved"] is not True:
             raise RuleViolation("the evaluation plan must be approved before the report is reviewed",
                                 code="plan-not-reviewed")
@@ -850,7 +893,9 @@ class Project(LedgerAggregate):
     def note_key_evaluation_supervision(self, evaluation_id: str, notes: str, principal: Principal,
                                         effective_on: date, evidence: list[str]) -> None:
         self._require_open()
-        self.key_evaluation(evaluation_id)
+        evaluation = self.key_evaluation(evaluation_id)
+        self._require_since(effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
+                            "commissioned")
         if not notes.strip():
             raise InvalidInput("supervision notes are required", field="notes")
         self.record(self.KeyEvaluationSupervisionNoted, principal, effective_on, "", evidence,
@@ -861,6 +906,8 @@ class Project(LedgerAggregate):
                              evidence: list[str]) -> None:
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
+        self._require_since(effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
+                            "commissioned")
         if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
             raise RuleViolation("a key-evaluation score is accepted only after the plan and report reviews "
                                 "(两审)", code="report-not-reviewed")
@@ -916,7 +963,9 @@ class Project(LedgerAggregate):
     def report_rectification(self, number: int, measures: str, principal: Principal, effective_on: date,
                              reason: str, evidence: list[str]) -> None:
         self._require_open()
-        if self.rectification(number)["status"] != "open":
+        rectification = self.rectification(number)
+        self._require_since(effective_on, rectification, "required_on", f"rectification {number} was required")
+        if rectification["status"] != "open":
             raise RuleViolation(f"rectification {number} is not open", code="already-decided")
         if not measures.strip():
             raise InvalidInput("describe the measures taken", field="measures")
@@ -926,7 +975,9 @@ class Project(LedgerAggregate):
     def decide_rectification(self, number: int, accept: bool, principal: Principal, effective_on: date,
                              reason: str, evidence: list[str]) -> None:
         self._require_open()
-        if self.rectification(number)["status"] != "reported":
+        rectification = self.rectification(number)
+        self._require_since(effective_on, rectification, "required_on", f"rectification {number} was required")
+        if rectification["status"] != "reported":
             raise RuleViolation(f"rectification {number} has no report awaiting a decision", code="already-decided")
         if not accept and not reason.strip():
             raise InvalidInput("a rejection must give its reason", code="reason-required", field="reason")

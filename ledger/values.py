@@ -1,14 +1,16 @@
 """Value objects and validators shared by every aggregate.
 
 Money is ``Decimal`` with two places (fen), scores are ``Decimal`` 0-100, dates
-are ``datetime.date``, text is stored exactly as given after NFC normalisation.
-Every validator raises :class:`~ledger.errors.InvalidInput` naming the field.
+are ``datetime.date``, text is stored exactly as given and compared by its
+:func:`key`. Every validator raises :class:`~ledger.errors.InvalidInput`
+naming the field.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import string
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,6 +115,9 @@ class Principal:
     def is_system(self) -> bool:
         return self.role == Role.SYSTEM
 
+    def acts_for(self, organisation: str | None) -> bool:
+        """Whether this principal's organisation is ``organisation``, however either is spelled."""
+        return organisation is not None and key(self.organisation) == key(organisation)
 
 
 @dataclass(frozen=True)
@@ -194,21 +199,53 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def text(value: object, field: str, *, max_length: int = SHORT_TEXT, required: bool = True) -> str:
-    """Text stored as given (NFC-normalised), bounded, without control characters."""
+    """Text stored exactly as given (an audit ledger keeps what it was told), bounded, without control characters.
+
+    Nothing is normalised: spellings of one name are recognised as one by their :func:`key`. The length is counted
+    as a reader counts it (in NFC), so a decomposed spelling is not refused for its combining marks.
+    """
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text", field=field)
-    normalised = unicodedata.normalize("NFC", value)
-    if required and not normalised.strip():
+    if required and not value.strip():
         raise InvalidInput(f"{field} is required", field=field)
-    if len(normalised) > max_length:
+    if len(value) > max_length and len(nfc(value)) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", code="text-too-long", field=field)
-    if CONTROL_CHARACTER.search(normalised):
+    if CONTROL_CHARACTER.search(value):
         raise InvalidInput(f"{field} contains control characters", field=field)
-    if SURROGATE.search(normalised):
+    if SURROGATE.search(value):
         raise InvalidInput(f"{field} contains unpaired surrogates", field=field)
-    return normalised
+    return value
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_SPACE_RUN = re.compile("[ \t\n\r\f\v]+")
+
+
+def key(value: str) -> str:
+    """The comparison key of a name or code: what the ledger compares, filters and refuses duplicates on.
+
+    After the comparison of PRECIS's Nickname profile (RFC 8266): compatibility forms are unified (NFKC: CJK
+    compatibility ideographs such as U+F900, full-width Latin, digits and brackets as Chinese input methods type
+    them, the ideographic space), letters are case-folded, and white space is one space between words and none
+    around them. NFKC runs again after the folding, so the key is itself normalised. Only ASCII letters are
+    folded (the Latin letters of codes, and of names once NFKC has mapped the full-width ones), so that PostgreSQL
+    computes the very same key in SQL (:data:`KEY_SQL`) whatever the database's locale.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).translate(_ASCII_LOWER))
+    return _SPACE_RUN.sub(" ", folded).strip(" ")
+
+
+# key() in PostgreSQL, for read models built by SQL from the log's rows; ``{}`` is the text. lower() under the "C"
+# collation folds ASCII letters only, in any locale.
+KEY_SQL = ("btrim(regexp_replace(normalize(lower(normalize({}, NFKC) COLLATE \"C\"), NFKC), "
+           "'[ \\t\\n\\r\\f\\v]+', ' ', 'g'), ' ')")
+
+
+def nfc(value: str) -> str:
+    """How this ledger's versions before keys stored text (NFC): the identity an object was recorded under then."""
+    return unicodedata.normalize("NFC", value)
 
 
 def reason(value: object, field: str = "reason", *, required: bool = False) -> str:

@@ -108,6 +108,7 @@ class EventFields(msgspec.Struct, gc=False):
     what: Any = None
     ref: Any = None
     # agencies and the blacklist
+    agency_name: Any = None  # Project.KeyEvaluationCommissioned
     misconduct_no: Any = None
     description: Any = None
     misconduct_nos: Any = None

@@ -16,6 +16,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger import rules
+from ledger.values import key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, composed
 
@@ -24,7 +25,8 @@ COLUMNS: dict[str, str] = {
     "kind": "text NOT NULL",  # goal_submission, monitoring_report, self_evaluation, rectification, deviation_answer
     "ref": "integer NOT NULL",  # rectification number or deviation month; 0 otherwise
     "project_code": "text NOT NULL",
-    "department": "text NOT NULL",
+    "department": "text NOT NULL",  # as the project was declared
+    "department_key": "text NOT NULL",  # what the department filter compares (ledger.values.key)
     "fiscal_year": "integer NOT NULL",
     "due_on": "date NOT NULL",
     "status": "text NOT NULL",  # open, met, void (no longer owed)
@@ -48,13 +50,14 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 
 class Deadlines(ReadModel):
     name = "deadlines"
-    version = 2  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer
+    version = 3  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    # 3: the department's key
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects"]
 
     def create(self, conn: Conn, table: str) -> None:
-        keyed.create_table(conn, table, COLUMNS, KEY, [["status", "due_on"]])
+        keyed.create_table(conn, table, COLUMNS, KEY, [["status", "due_on"], ["department_key", "status"]])
         keyed.create_table(conn, f"{table}_projects", PROJECT_COLUMNS, ["project_id"])
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
@@ -155,7 +158,8 @@ def _fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations
 def _owe(owed: Obligations, item: LogEvent, project: dict[str, Any], kind: str, ref: int, due: date) -> None:
     owed[(kind, ref)] = {
         "project_id": item.originator_id, "kind": kind, "ref": ref, "project_code": project["code"],
-        "department": project["department"], "fiscal_year": project["fiscal_year"], "due_on": due,
+        "department": project["department"], "department_key": key(project["department"]),
+        "fiscal_year": project["fiscal_year"], "due_on": due,
         "status": "open", "settled_on": None, "approaching_on": None, "missed_on": None,
         "position": item.leaf_index}
 

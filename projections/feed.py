@@ -10,6 +10,11 @@ both times, principal, leaf hash) and, as ``payload``, the stored event **verbat
 commits to, in which exact values are typed: ``{"_type_": "decimal_str", "_data_": "4800000.00"}`` (also
 ``date_iso``, ``datetime_iso``, ``uuid_hex``, ``principal``, ``indicator``; see :mod:`ledger.transcodings`).
 Nothing is decoded and re-encoded in Python, so the feed streams at the speed of reading the rows.
+
+What the public follows (and an agency: it reads what the public reads) names who acted by role and organisation
+only: the principal's id — a member of staff — is left out of the envelope (``"id": null``) and out of the payload,
+which for them is the stored event without it (not the bytes the leaf hash commits to; the stored bytes themselves,
+``with_state``, are not for them).
 """
 
 from __future__ import annotations
@@ -31,16 +36,22 @@ SCAN_WINDOW = 10_000  # log positions one page looks at, at most, when a filter 
 PUBLIC_TYPES = ("Project.Disclosed", "Agency.Blacklisted", "Agency.BlacklistLifted", "Agency.BlacklistExpired")
 
 # One event as JSON text, assembled by PostgreSQL: no decoding in Python, the stored state spliced in as it is.
-EVENT_ENVELOPE = (
-    "'{\"position\":' || leaf_index || ',\"type\":' || to_json(split_part(topic, ':', 2)) || "
+# ``{id}`` is the principal's id as JSON: the column's, or null for the public.
+_ENVELOPE = (
+    "'{{\"position\":' || leaf_index || ',\"type\":' || to_json(split_part(topic, ':', 2)) || "
     "',\"aggregate_id\":\"' || originator_id || '\",\"version\":' || originator_version || "
     "',\"recorded_at\":' || to_json(recorded_at) || ',\"effective_on\":' || coalesce(to_json(effective_on)::text, "
-    "'null') || ',\"principal\":{\"id\":' || coalesce(to_json(principal_id)::text, 'null') || ',\"role\":' || "
+    "'null') || ',\"principal\":{{\"id\":' || {id} || ',\"role\":' || "
     "coalesce(to_json(principal_role)::text, 'null') || ',\"organisation\":' || "
-    "coalesce(to_json(principal_org)::text, 'null') || '},\"leaf_hash\":\"' || encode(leaf_hash, 'hex') || "
+    "coalesce(to_json(principal_org)::text, 'null') || '}},\"leaf_hash\":\"' || encode(leaf_hash, 'hex') || "
     "'\",\"payload\":'"
 )
+EVENT_ENVELOPE = _ENVELOPE.format(id="coalesce(to_json(principal_id)::text, 'null')")
 EVENT_JSON = EVENT_ENVELOPE + " || convert_from(state, 'UTF8')"
+# For the public: no staff id in the envelope, nor in the payload's principal (ledger.transcodings: "principal").
+PUBLIC_ENVELOPE = _ENVELOPE.format(id="'null'")
+PUBLIC_PAYLOAD = "(convert_from(state, 'UTF8')::jsonb #- '{principal,_data_,id}')::text"
+PUBLIC_JSON = PUBLIC_ENVELOPE + " || " + PUBLIC_PAYLOAD
 # The same as UTF-8 bytes, with the stored state spliced in as the bytes it is: converting each state to text
 # (which checks it is UTF-8) cost PostgreSQL as much as rendering the rest of the event. The state was written as
 # UTF-8 JSON by the ledger's transcoder, the log's triggers keep it as written, and verification checks its bytes.
@@ -112,7 +123,11 @@ def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bo
     if where.objects is not None:
         conditions.append(sql.SQL("originator_id = ANY(%s)"))
         params.append(list(where.objects))
-    if as_bytes:
+    if where.public_only:  # never with the stored state: it names the staff who acted
+        rendered = PUBLIC_JSON + " || '}'"
+        if as_bytes:
+            rendered = f"convert_to({rendered}, 'UTF8')"
+    elif as_bytes:
         rendered = EVENT_JSON_BYTES + (f" || convert_to(''{WITH_STATE}, 'UTF8')" if with_state else "") + \
             " || '\\x7d'::bytea"
     else:

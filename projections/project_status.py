@@ -12,15 +12,18 @@ from typing import Any
 
 from psycopg import sql
 
+from ledger.values import key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid PRIMARY KEY",
-    "code": "text NOT NULL",
+    "code": "text NOT NULL",  # as declared; code_key is what filters compare (ledger.values.key)
+    "code_key": "text NOT NULL",
     "name": "text NOT NULL",
     "kind": "text NOT NULL",
-    "department": "text NOT NULL",
+    "department": "text NOT NULL",  # as declared; department_key is what filters and scopes compare
+    "department_key": "text NOT NULL",
     "fiscal_year": "integer NOT NULL",
     "budget_book": "text NOT NULL",
     "special_category": "text",
@@ -49,11 +52,12 @@ COLUMNS: dict[str, str] = {
     "rectifications": "jsonb NOT NULL",  # number -> {status, overdue}: what the counts are computed from
     "overdue": "jsonb NOT NULL",  # "kind:ref" -> due date of each obligation missed and not yet met (DeadlineMissed)
     "overdue_deadlines": "integer NOT NULL",
+    "evaluators": "text[] NOT NULL",  # keys of the agencies commissioned for its key evaluations (what they may read)
     "last_changed_at": "timestamptz NOT NULL",
     "version": "integer NOT NULL",
     "position": "bigint NOT NULL",
 }
-INDEXES = ("department", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation")
+INDEXES = ("department_key", "code_key", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation")
 
 # The project list (GET /projects, projections.queries.projects) filters by equality on department, fiscal year,
 # budget book, stage, grade, deviation level and overdue, in project_id order after the last one seen (keyset
@@ -62,7 +66,7 @@ INDEXES = ("department", "fiscal_year", "budget_book", "stage", "grade", "latest
 # bench_projections); the single-column indexes above serve one filter alone, and the planner combines them for
 # rarer shapes.
 SHAPE_INDEXES: dict[str, tuple[str, ...]] = {
-    "department_year_stage": ("department", "fiscal_year", "stage"),  # a department's projects of a year at a stage
+    "department_year_stage": ("department_key", "fiscal_year", "stage"),  # a department's projects of a year, a stage
     "year_stage": ("fiscal_year", "stage"),
     "grade_deviation": ("grade", "latest_deviation"),  # e.g. well graded yet deviating
 }
@@ -98,8 +102,8 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
     """Clear what ``e`` met: the late goals, the January–July report, the self-evaluation, a deviation's answer
     (its month, or all of them), a rectification; a closure or cancellation ends what it ends."""
     def clear(kind: str, ref: object = None) -> None:
-        for key in [key for key in overdue if key.split(":")[0] == kind and ref in (None, key.split(":")[1])]:
-            del overdue[key]
+        for notice in [item for item in overdue if item.split(":")[0] == kind and ref in (None, item.split(":")[1])]:
+            del overdue[notice]
 
     if name == "GoalsSubmitted":
         clear("goal_submission")
@@ -129,15 +133,16 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     name = kind.removeprefix("Project.")
     if name == "Declared":
         row = {
-            "project_id": item.originator_id, "code": e.code, "name": e.name, "kind": e.kind,
-            "department": e.department, "fiscal_year": e.fiscal_year, "budget_book": e.budget_book,
+            "project_id": item.originator_id, "code": e.code, "code_key": key(e.code), "name": e.name, "kind": e.kind,
+            "department": e.department, "department_key": key(e.department), "fiscal_year": e.fiscal_year,
+            "budget_book": e.budget_book,
             "special_category": e.special_category, "new_major": e.new_major, "stage": "declared",
             "requested": e.requested, "approved": None, "executed": Decimal("0.00"), "execution_rate": None,
             "latest_month": None, "latest_deviation": None, "funding_suspended": False, "self_score": None,
             "self_grade": None, "re_score": None, "re_grade": None, "inflated": False, "key_score": None,
             "key_grade": None, "grade": None, "result_decision": None, "open_rectifications": 0,
             "overdue_rectifications": 0, "goals_disclosed": False, "results_disclosed": False,
-            "rectifications": {}, "overdue": {}, "overdue_deadlines": 0,
+            "rectifications": {}, "overdue": {}, "overdue_deadlines": 0, "evaluators": [],
         }
     assert row is not None, f"{kind} before Project.Declared at leaf {item.leaf_index}"
     if name == "ExAnteAssessed" and e.conclusion == "reject":
@@ -174,6 +179,9 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     elif name == "ReEvaluated":
         row["re_score"], row["re_grade"] = e.total, e.grade
         row["inflated"] = row["inflated"] or e.inflated
+    elif name == "KeyEvaluationCommissioned" and e.agency_name is not None:
+        if key(e.agency_name) not in row["evaluators"]:
+            row["evaluators"] = [*row["evaluators"], key(e.agency_name)]
     elif name == "KeyEvaluationScored":
         row["key_score"], row["key_grade"] = e.total, e.grade
         row["inflated"] = row["inflated"] or e.inflated
@@ -212,7 +220,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
 
 class ProjectStatus(ReadModel):
     name = "project_status"
-    version = 2  # 2: overdue deadlines (DeadlineMissed)
+    version = 3  # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
@@ -228,6 +236,8 @@ class ProjectStatus(ReadModel):
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (project_id) "
                              "WHERE overdue_deadlines > 0 OR overdue_rectifications > 0")
                      .format(sql.Identifier(f"{table}_overdue_idx"), sql.Identifier(table)))
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (evaluators)").format(
+            sql.Identifier(f"{table}_evaluators_idx"), sql.Identifier(table)))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         project_events = [item for item in events if item.kind.startswith("Project.")]

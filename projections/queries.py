@@ -1,5 +1,8 @@
 """Queries over the read models: what the API answers with. Every query is one indexed SELECT.
 
+Names and codes are filtered by their key (:func:`ledger.values.key`), kept beside the text as recorded: a filter
+finds every spelling of what it names, and shows each as it was given.
+
 Pages are keyset-paginated on a stable key (a project's id, a trail entry's leaf index), so a page costs the
 same at the millionth row as at the first, and rows written meanwhile never shift a page.
 """
@@ -16,7 +19,8 @@ from uuid import UUID
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ledger.organisations import department_id
+from ledger.organisations import department_ids
+from ledger.values import key
 from projections.base import Conn
 from projections.deadlines import flags_query
 from projections.runner import POSITIONS
@@ -42,7 +46,8 @@ class ProjectFilter:
     deviation: str | None = None
     overdue: bool | None = None
     code: str | None = None
-    disclosed_only: bool = False  # what the public may see: projects with goals or results disclosed
+    # What the public may see: projects with goals or results disclosed, and a grade only with the results.
+    disclosed_only: bool = False
 
 
 def _rows(conn: Conn, query: sql.Composed | sql.SQL, params: Sequence[Any] | dict[str, Any]) -> list[Row]:
@@ -79,9 +84,10 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
     """``project_status`` rows matching ``where``, in project-id order, after the cursor."""
     conditions: list[sql.Composable] = []
     params: list[Any] = []
-    for column, value in (("department", where.department), ("fiscal_year", where.fiscal_year),
-                          ("budget_book", where.budget_book), ("stage", where.stage), ("grade", where.grade),
-                          ("latest_deviation", where.deviation), ("code", where.code)):
+    for column, value in (("department_key", None if where.department is None else key(where.department)),
+                          ("fiscal_year", where.fiscal_year), ("budget_book", where.budget_book),
+                          ("stage", where.stage), ("grade", where.grade), ("latest_deviation", where.deviation),
+                          ("code_key", None if where.code is None else key(where.code))):
         if value is not None:
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
             params.append(value)
@@ -90,6 +96,8 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
         conditions.append(sql.SQL(any_overdue if where.overdue else f"NOT {any_overdue}"))
     if where.disclosed_only:
         conditions.append(sql.SQL("(goals_disclosed OR results_disclosed)"))
+        if where.grade is not None:
+            conditions.append(sql.SQL("results_disclosed"))
     if after is not None:
         conditions.append(sql.SQL("project_id > %s"))
         params.append(after)
@@ -119,7 +127,8 @@ class TrailFilter:
 def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> list[Row]:
     conditions: list[sql.Composable] = []
     params: list[Any] = []
-    for column, value in (("principal_id", where.principal), ("organisation", where.organisation),
+    for column, value in (("principal_key", None if where.principal is None else key(where.principal)),
+                          ("organisation_key", None if where.organisation is None else key(where.organisation)),
                           ("object_id", where.object_id), ("event_type", where.event_type)):
         if value is not None:
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
@@ -144,9 +153,17 @@ def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> l
 
 
 def department_objects(conn: Conn, department: str) -> tuple[UUID, ...]:
-    """The objects a department owns: its projects and its own record."""
-    rows = conn.execute("SELECT project_id FROM project_status WHERE department = %s", (department,)).fetchall()
-    return (department_id(department), *(row[0] for row in rows))
+    """The objects a department owns: its projects and its own record (however its name is spelled)."""
+    rows = conn.execute("SELECT project_id FROM project_status WHERE department_key = %s",
+                        (key(department),)).fetchall()
+    return (*department_ids(department), *(row[0] for row in rows))
+
+
+def commissioned_projects(conn: Conn, agency: str) -> tuple[UUID, ...]:
+    """The projects with a key evaluation commissioned to ``agency`` (however its name is spelled)."""
+    rows = conn.execute("SELECT project_id FROM project_status WHERE evaluators @> ARRAY[%s]::text[]",
+                        (key(agency),)).fetchall()
+    return tuple(row[0] for row in rows)
 
 
 def blacklist(conn: Conn, *, today: date, public_only: bool, current_only: bool) -> list[Row]:
@@ -185,17 +202,22 @@ class DeadlineFilter:
     fiscal_year: int | None = None
     missed: bool | None = None
     approaching: bool | None = None
+    projects: tuple[UUID, ...] | None = None  # only these projects' obligations (an agency: those it evaluates)
 
 
 def deadlines(conn: Conn, where: DeadlineFilter, *, limit: int) -> list[Row]:
     """Open obligations with their approaching / missed flags as of ``where.today``."""
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {"today": where.today, "warning_days": where.warning_days, "limit": limit}
-    for column, value in (("department", where.department), ("kind", where.kind), ("fiscal_year", where.fiscal_year),
+    department = None if where.department is None else key(where.department)
+    for column, value in (("department_key", department), ("kind", where.kind), ("fiscal_year", where.fiscal_year),
                           ("missed", where.missed), ("approaching", where.approaching)):
         if value is not None:
             conditions.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
             params[column] = value
+    if where.projects is not None:
+        conditions.append(sql.SQL("project_id = ANY(%(projects)s)"))
+        params["projects"] = list(where.projects)
     clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
     query = sql.SQL("SELECT * FROM ({}) AS open{} LIMIT %(limit)s").format(flags_query(), clause)
     return _rows(conn, query, params)

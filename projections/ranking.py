@@ -1,5 +1,8 @@
 """``department_ranking``: per department and year — assessment score and rank, average project grade,
-self-evaluation coverage, and who is commended (表彰, first) or summoned to interview (约谈, last)."""
+self-evaluation coverage, and who is commended (表彰, first) or summoned to interview (约谈, last).
+
+A department is grouped by the key of its name (:func:`ledger.values.key`): its projects count under it however
+their declarations spelled it, and each row shows the name as the department was registered."""
 
 from __future__ import annotations
 
@@ -9,13 +12,15 @@ from typing import Any
 
 from psycopg import sql
 
+from ledger.values import KEY_SQL, key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, composed
 from projections.facts import FACT_COLUMNS, FOLDED, GRADE_POINTS, fold_facts
 from projections.keyed import Row
 
 COLUMNS: dict[str, str] = {
-    "department": "text NOT NULL",
+    "department_key": "text NOT NULL",
+    "department": "text NOT NULL",  # as registered
     "fiscal_year": "integer NOT NULL",
     "assessment_total": "numeric(5,2)",
     "rank": "integer",
@@ -30,7 +35,7 @@ COLUMNS: dict[str, str] = {
 # Counters per department and year, kept as the page's difference (keyed.add_counts): what the ranking needs of
 # its projects without reading them all again on every page.
 COUNT_COLUMNS: dict[str, str] = {
-    "department": "text NOT NULL",
+    "department_key": "text NOT NULL",
     "fiscal_year": "integer NOT NULL",
     "projects": "integer NOT NULL",
     "approved": "integer NOT NULL",
@@ -39,38 +44,42 @@ COUNT_COLUMNS: dict[str, str] = {
     "grade_points": "integer NOT NULL",  # 优 4, 良 3, 中 2, 差 1, summed over the graded
 }
 COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
+DEPARTMENT_COLUMNS = {"department_id": "uuid NOT NULL", "name": "text NOT NULL", "department_key": "text NOT NULL"}
 
 BACKFILL = """
-INSERT INTO {counts} (department, fiscal_year, projects, approved, self_evaluated, graded, grade_points)
-SELECT department, fiscal_year, count(*), count(*) FILTER (WHERE approved),
+INSERT INTO {counts} (department_key, fiscal_year, projects, approved, self_evaluated, graded, grade_points)
+SELECT """ + KEY_SQL.format("department") + """, fiscal_year, count(*), count(*) FILTER (WHERE approved),
        count(*) FILTER (WHERE approved AND self_evaluated), count(*) FILTER (WHERE grade IN ('优', '良', '中', '差')),
        coalesce(sum(CASE grade WHEN '优' THEN 4 WHEN '良' THEN 3 WHEN '中' THEN 2 WHEN '差' THEN 1 END), 0)
-FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY department, fiscal_year
+FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY 1, fiscal_year
 """
 
 # The rows of the years a page touched, recomputed in place (a year's departments only ever grow in number).
 RECOMPUTE = """
-INSERT INTO {table} (department, fiscal_year, assessment_total, rank, ranked, average_grade_points,
+INSERT INTO {table} (department_key, department, fiscal_year, assessment_total, rank, ranked, average_grade_points,
                      approved_projects, self_evaluated, self_evaluation_coverage, standing)
 WITH keys AS (
-    SELECT department, fiscal_year FROM {assessments} WHERE fiscal_year = ANY(%(years)s)
-    UNION SELECT department, fiscal_year FROM {counts} WHERE fiscal_year = ANY(%(years)s) AND projects > 0
+    SELECT department_key, fiscal_year FROM {assessments} WHERE fiscal_year = ANY(%(years)s)
+    UNION SELECT department_key, fiscal_year FROM {counts} WHERE fiscal_year = ANY(%(years)s) AND projects > 0
 ), ranked AS (
-    SELECT k.department, k.fiscal_year, a.total,
+    SELECT k.department_key, k.fiscal_year, a.total,
            CASE WHEN a.total IS NOT NULL THEN rank() OVER (PARTITION BY k.fiscal_year, a.total IS NULL
                                                            ORDER BY a.total DESC) END AS rank,
            count(a.total) OVER (PARTITION BY k.fiscal_year) AS ranked,
            round(c.grade_points::numeric / nullif(c.graded, 0), 2) AS points, coalesce(c.approved, 0) AS approved,
            coalesce(c.self_evaluated, 0) AS self_evaluated
-    FROM keys k LEFT JOIN {assessments} a USING (department, fiscal_year)
-    LEFT JOIN {counts} c USING (department, fiscal_year)
+    FROM keys k LEFT JOIN {assessments} a USING (department_key, fiscal_year)
+    LEFT JOIN {counts} c USING (department_key, fiscal_year)
 )
-SELECT department, fiscal_year, total, rank, ranked, points, approved, self_evaluated,
+SELECT department_key, coalesce((SELECT min(d.name) FROM {departments} d WHERE d.department_key = r.department_key),
+                                department_key),
+       fiscal_year, total, rank, ranked, points, approved, self_evaluated,
        CASE WHEN approved > 0 THEN round(100.0 * self_evaluated / approved, 2) END,
        CASE WHEN rank = 1 THEN 'commended' WHEN ranked > 1 AND rank = ranked THEN 'interview' END
-FROM ranked
-ON CONFLICT (department, fiscal_year) DO UPDATE SET
-    assessment_total = EXCLUDED.assessment_total, rank = EXCLUDED.rank, ranked = EXCLUDED.ranked,
+FROM ranked r
+ON CONFLICT (department_key, fiscal_year) DO UPDATE SET
+    department = EXCLUDED.department, assessment_total = EXCLUDED.assessment_total, rank = EXCLUDED.rank,
+    ranked = EXCLUDED.ranked,
     average_grade_points = EXCLUDED.average_grade_points, approved_projects = EXCLUDED.approved_projects,
     self_evaluated = EXCLUDED.self_evaluated, self_evaluation_coverage = EXCLUDED.self_evaluation_coverage,
     standing = EXCLUDED.standing;
@@ -79,52 +88,53 @@ ON CONFLICT (department, fiscal_year) DO UPDATE SET
 
 def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     grade = row["grade"]
-    return (row["department"], row["fiscal_year"]), (
+    return (key(row["department"]), row["fiscal_year"]), (
         1, int(row["approved"]), int(row["approved"] and row["self_evaluated"]), int(grade in GRADE_POINTS),
         GRADE_POINTS.get(grade, 0))
 
 
 class DepartmentRanking(ReadModel):
     name = "department_ranking"
+    version = 2  # 2: departments grouped by the key of their name
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_assessments", f"{table}_departments", f"{table}_counts"]
 
     def create(self, conn: Conn, table: str) -> None:
-        keyed.create_table(conn, table, COLUMNS, ["department", "fiscal_year"], [["fiscal_year", "rank"]])
+        keyed.create_table(conn, table, COLUMNS, ["department_key", "fiscal_year"], [["fiscal_year", "rank"]])
         keyed.create_table(conn, f"{table}_projects", FACT_COLUMNS, ["project_id"], [["fiscal_year", "department"]])
-        keyed.create_table(conn, f"{table}_assessments", {"department": "text NOT NULL", "fiscal_year":
-                           "integer NOT NULL", "total": "numeric(5,2) NOT NULL"}, ["department", "fiscal_year"])
-        keyed.create_table(conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"},
-                           ["department_id"])
-        keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department", "fiscal_year"])
+        keyed.create_table(conn, f"{table}_assessments", {"department_key": "text NOT NULL", "fiscal_year":
+                           "integer NOT NULL", "total": "numeric(5,2) NOT NULL"}, ["department_key", "fiscal_year"])
+        keyed.create_table(conn, f"{table}_departments", DEPARTMENT_COLUMNS, ["department_id"], [["department_key"]])
+        keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department_key", "fiscal_year"])
         # A table built before the counters existed: count what its facts already hold, once.
         conn.execute(sql.SQL(BACKFILL).format(counts=sql.Identifier(f"{table}_counts"),
                                              projects=sql.Identifier(f"{table}_projects")))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         changes = apply_project_facts(conn, f"{table}_projects", events)
-        keyed.add_counts(conn, f"{table}_counts", ["department", "fiscal_year"], COUNTED, changes,
+        keyed.add_counts(conn, f"{table}_counts", ["department_key", "fiscal_year"], COUNTED, changes,
                          department_counts)
         years = {after["fiscal_year"] for _, after in changes}
-        names = keyed.load(conn, f"{table}_departments", ["department_id", "name"], ["department_id"],
+        names = keyed.load(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"],
                            [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
         assessments = []
         for item in events:
             if item.kind == "Department.Registered":
-                names[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name}
+                names[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name,
+                                                "department_key": key(item.event.name)}
             elif item.kind == "Department.ComprehensivelyAssessed":
-                name = names[(item.originator_id,)]["name"]
-                assessments.append({"department": name, "fiscal_year": item.event.fiscal_year,
-                                    "total": item.event.total})
+                assessments.append({"department_key": names[(item.originator_id,)]["department_key"],
+                                    "fiscal_year": item.event.fiscal_year, "total": item.event.total})
                 years.add(item.event.fiscal_year)
-        keyed.store(conn, f"{table}_departments", ["department_id", "name"], ["department_id"], names.values())
-        keyed.store(conn, f"{table}_assessments", ["department", "fiscal_year", "total"],
-                    ["department", "fiscal_year"], assessments)
+        keyed.store(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"], names.values())
+        keyed.store(conn, f"{table}_assessments", ["department_key", "fiscal_year", "total"],
+                    ["department_key", "fiscal_year"], assessments)
         if years:
             recompute = composed(conn, ("ranking.recompute", table), lambda: sql.SQL(RECOMPUTE).format(
                 table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
-                assessments=sql.Identifier(f"{table}_assessments")))
+                assessments=sql.Identifier(f"{table}_assessments"),
+                departments=sql.Identifier(f"{table}_departments")))
             conn.execute(recompute, {"years": sorted(years)}, prepare=True)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from psycopg import sql
 
+from ledger.values import KEY_SQL
 from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed
 
 EVENT_NAMES_ZH: dict[str, str] = {
@@ -70,8 +71,10 @@ CREATE TABLE IF NOT EXISTS {table} (
     recorded_at timestamptz NOT NULL,
     effective_on date,
     principal_id text NOT NULL,
+    principal_key text NOT NULL,
     principal_role text NOT NULL,
     organisation text NOT NULL,
+    organisation_key text NOT NULL,
     object_type text NOT NULL,
     object_id uuid NOT NULL,
     object_version integer NOT NULL,
@@ -80,8 +83,8 @@ CREATE TABLE IF NOT EXISTS {table} (
     reason text NOT NULL,
     evidence text[] NOT NULL
 );
-CREATE INDEX IF NOT EXISTS {principal_idx} ON {table} (principal_id, leaf_index);
-CREATE INDEX IF NOT EXISTS {organisation_idx} ON {table} (organisation, leaf_index);
+CREATE INDEX IF NOT EXISTS {principal_idx} ON {table} (principal_key, leaf_index);
+CREATE INDEX IF NOT EXISTS {organisation_idx} ON {table} (organisation_key, leaf_index);
 CREATE INDEX IF NOT EXISTS {object_idx} ON {table} (object_id, leaf_index);
 CREATE INDEX IF NOT EXISTS {recorded_idx} ON {table} (recorded_at);
 """
@@ -91,10 +94,14 @@ CREATE INDEX IF NOT EXISTS {recorded_idx} ON {table} (recorded_at);
 # and PostgreSQL reads the reason and the evidence out of the stored JSON itself (``json_to_record`` picks the two
 # keys in one pass over the text). Python decodes nothing and sends nothing but the page's bounds, so the statement can
 # run on the server while the runner folds the other read models. The Chinese names are a constant of the statement.
+# The principal's id and organisation are kept as recorded, beside their keys (ledger.values.key, here in SQL), which
+# the filters compare: any spelling of a name finds it.
 INSERT = """
-INSERT INTO {table} (leaf_index, recorded_at, effective_on, principal_id, principal_role, organisation, object_type,
-                     object_id, object_version, event_type, event_type_zh, reason, evidence)
-SELECT e.leaf_index, e.recorded_at, e.effective_on, e.principal_id, e.principal_role, e.principal_org,
+INSERT INTO {table} (leaf_index, recorded_at, effective_on, principal_id, principal_key, principal_role, organisation,
+                     organisation_key, object_type, object_id, object_version, event_type, event_type_zh, reason,
+                     evidence)
+SELECT e.leaf_index, e.recorded_at, e.effective_on, e.principal_id, """ + KEY_SQL.format("e.principal_id") + """,
+       e.principal_role, e.principal_org, """ + KEY_SQL.format("e.principal_org") + """,
        split_part(t.kind, '.', 1), e.originator_id, e.originator_version, t.kind,
        coalesce({names}::jsonb ->> t.kind, t.kind), s.reason, s.evidence
 FROM {events} e
@@ -106,7 +113,7 @@ WHERE e.leaf_index BETWEEN %(first)s AND %(last)s
 
 class AccountabilityTrail(ReadModel):
     name = "accountability_trail"
-    version = 2  # 2: names of the deadline notices
+    version = 3  # 2: names of the deadline notices; 3: keys of the principal's id and organisation
     reads_events = False  # built by PostgreSQL from the log's rows: apply_range
 
     def create(self, conn: Conn, table: str) -> None:

@@ -72,7 +72,8 @@ class FakeClock:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2021, 1, 4, 9, 0, tzinfo=UTC))
+    # After every business date the tests state: the ledger records nothing dated after its own today.
+    return FakeClock(datetime(2023, 1, 2, 9, 0, tzinfo=UTC))
 
 
 # The log's signing key in tests: it also authenticates the snapshots the ledger takes (without one, none is taken).

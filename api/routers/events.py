@@ -23,7 +23,7 @@ from api.deps import ReadConn
 from api.problems import QUERY_PROBLEMS, documented
 from api.schemas import EventPageOut
 from api.watch import LogWatcher
-from ledger.errors import InvalidInput
+from ledger.errors import Forbidden, InvalidInput
 from projections import feed
 
 router = APIRouter(prefix="/events", tags=["subscriptions"], route_class=LedgerRoute)
@@ -52,9 +52,13 @@ def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topi
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               with_state: Annotated[bool, Query(description="Also the topic and stored bytes (base64) the leaf "
                                                 "hash commits to, to recompute it")] = False) -> Response:
-    """The log in position order after a cursor, each event with its type, payload, principal, times and hash."""
-    return Response(feed.read_json(conn, after, limit, feed.visible_to(conn, principal, parse_types(topics)),
-                                   with_state=with_state), media_type="application/json")
+    """The log in position order after a cursor, each event with its type, payload, principal, times and hash (for
+    the public and agencies: without the staff id of who acted, and without the stored bytes)."""
+    visible = feed.visible_to(conn, principal, parse_types(topics))
+    if with_state and visible.public_only:
+        raise Forbidden("the stored bytes name the staff who acted; the public follows events without them",
+                        code="role-not-allowed", field="with_state")
+    return Response(feed.read_json(conn, after, limit, visible, with_state=with_state), media_type="application/json")
 
 
 def _sse(event: feed.FeedEvent) -> str:

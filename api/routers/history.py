@@ -20,7 +20,7 @@ from api.deps import LedgerDep
 from api.problems import documented
 from api.schemas import HistoryEntryOut, StateOut
 from ledger.application import Ledger
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/objects", tags=["audit"], route_class=LedgerRoute)
 
@@ -65,8 +65,8 @@ def state_of(ledger: Ledger, aggregate_id: UUID, as_of: datetime | None, version
         version = ledger.version_as_of(aggregate_id, as_of)
         if version == 0:
             ledger.object(aggregate_id)  # 404 if it never existed
-            raise InvalidInput(f"{aggregate_id} did not exist yet at {as_of.isoformat()}", code="invalid-date",
-                               field="as_of")
+            raise NotFound(f"{aggregate_id} did not exist yet at {as_of.isoformat()}: nothing was recorded for it "
+                           "by then", code="not-yet-existing", field="as_of")
     aggregate = ledger.object(aggregate_id, version)
     state = {key.lstrip("_") if key in ("_created_on", "_modified_on") else key: value
              for key, value in vars(aggregate).items() if not key.startswith("_") or key in ("_created_on",

@@ -132,8 +132,7 @@ def leaf(leaf_index: int, log: LogDep, principal: Overseer) -> dict[str, Any]:
     **documented(401, 403, 404, 422)})
 def audit_bundle(project_id: UUID, principal: Reader, ledger: LedgerDep, log: LogDep) -> Response:
     """离线审计包: the project's events with inclusion proofs, a signed checkpoint and the verifier key."""
-    own_department = principal.role == Role.DEPARTMENT and (
-        ledger.project(project_id).department == principal.organisation)
+    own_department = principal.role == Role.DEPARTMENT and principal.acts_for(ledger.project(project_id).department)
     if principal.role not in (Role.FINANCE, Role.AUDITOR) and not own_department:
         raise Forbidden("audit bundles are for finance, auditors and the project's department",
                         code="role-not-allowed")

@@ -57,7 +57,8 @@ def _agency_name(ledger: Ledger, agency_id: UUID) -> str:
 @departments.post("", status_code=201, responses=COMMAND_PROBLEMS,
                   openapi_extra=COMMAND_OPENAPI)
 async def register_department(body: DepartmentCreate, ctx: CommandDep) -> CommandResult:
-    """部门登记 by finance (or an administrator): the name is stored exactly as given."""
+    """部门登记 by finance: the name is stored exactly as given; another spelling of a registered name (by its key:
+    NFKC, case, spaces) is refused as a duplicate."""
     return await run(ctx, body, lambda act: ctx.ledger.register_department(act, body.name),
                      location=lambda w: f"/departments/{w.aggregate_id}")
 

@@ -48,8 +48,7 @@ from api.schemas import (
 )
 from ledger.application import Written
 from ledger.errors import Forbidden, NotFound
-from ledger.project import project_id as project_uuid
-from ledger.values import BudgetBook, Grade, Indicator, Principal, Role
+from ledger.values import BudgetBook, Grade, Indicator, Principal, Role, key
 from projections import queries
 
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=LedgerRoute)
@@ -281,7 +280,7 @@ async def close_project(project_id: UUID, body: Closure, ctx: CommandDep) -> Com
 
 
 def _scope(principal: Principal) -> tuple[str | None, bool]:
-    """(the department a reader is confined to, whether only disclosed facts are visible)."""
+    """(the department a reader is confined to, whether only disclosed facts are visible: the public and agencies)."""
     if principal.role in SEES_ALL:
         return None, False
     if principal.role == Role.DEPARTMENT:
@@ -303,12 +302,19 @@ def list_projects(
     cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ProjectStatusOut] | Page[ProjectDisclosedOut]:
-    """项目状态: every project matching the filters, one page at a time (the public sees disclosed projects only)."""
+    """项目状态: every project matching the filters, one page at a time. The public (and agencies) see disclosed
+    projects only, and filter only on what was disclosed: not by stage, deviation or overdue, and by grade only
+    among the projects whose results were disclosed."""
     own, public = _scope(principal)
     if own is not None:
-        if department not in (None, own):
+        if department is not None and key(department) != key(own):
             raise Forbidden(f"{own} reads only its own projects", code="not-own-department")
         department = own
+    if public:
+        for name, value in (("stage", stage), ("deviation", deviation), ("overdue", overdue)):
+            if value is not None:
+                raise Forbidden(f"{name} is not disclosed: the public filters only on what was disclosed",
+                                code="role-not-allowed", field=f"query.{name}")
     where = queries.ProjectFilter(department, fiscal_year, None if budget_book is None else budget_book.value, stage,
                                   None if grade is None else grade.value, deviation, overdue, code, public)
     rows = queries.projects(conn, where, after=cursor, limit=limit)
@@ -333,9 +339,10 @@ def _disclosed(row: queries.Row) -> ProjectDisclosedOut:
 
 @router.get("/lookup", responses=QUERY_PROBLEMS)
 def project_id_of(fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
-                  code: Annotated[str, Query(min_length=1, max_length=64)]) -> dict[str, UUID]:
-    """A project's id from its fiscal year and code (ids are deterministic: uuid5 of both)."""
-    return {"project_id": project_uuid(fiscal_year, code)}
+                  code: Annotated[str, Query(min_length=1, max_length=64)], ledger: LedgerDep) -> dict[str, UUID]:
+    """A project's id from its fiscal year and code, however the code is spelled (ids are deterministic: uuid5 of
+    the year and the code's key)."""
+    return {"project_id": ledger.project_id_of(fiscal_year, code)}
 
 
 @router.get("/{project_id}", responses=documented(401, 403, 404, 422, 503))
@@ -346,7 +353,7 @@ def get_project(project_id: UUID, conn: ReadConn, principal: PrincipalDep,
     own, public = _scope(principal)
     if row is None or (public and not (row["goals_disclosed"] or row["results_disclosed"])):
         raise NotFound(f"project {project_id} not found", code="project-not-found")
-    if own is not None and row["department"] != own:
+    if own is not None and key(row["department"]) != key(own):
         raise Forbidden(f"{own} reads only its own projects", code="not-own-department")
     response.headers["ETag"] = f'"{row["version"]}"'
     return _disclosed(row) if public else ProjectStatusOut.model_validate(row)
@@ -358,7 +365,7 @@ def get_project(project_id: UUID, conn: ReadConn, principal: PrincipalDep,
 def _may_audit(principal: Principal, ledger: LedgerDep, project_id: UUID) -> None:
     if principal.role in SEES_ALL:
         return
-    if principal.role == Role.DEPARTMENT and ledger.project(project_id).department == principal.organisation:
+    if principal.role == Role.DEPARTMENT and principal.acts_for(ledger.project(project_id).department):
         return
     raise Forbidden("history and past states are for finance, auditors and the project's department",
                     code="role-not-allowed")

@@ -14,7 +14,7 @@ from api.deps import LedgerDep, ReadConn
 from api.problems import QUERY_PROBLEMS
 from api.schemas import CoverageRow, DeadlineRow, Page, TrailEntry
 from ledger.errors import Forbidden
-from ledger.values import Role
+from ledger.values import Role, key
 from projections import queries
 
 router = APIRouter(tags=["queries"], route_class=LedgerRoute)
@@ -34,12 +34,13 @@ def accountability_trail(
     cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[TrailEntry]:
-    """问责记录: who did what to which object, when, under which role — by principal, organisation, object, time."""
+    """问责记录: who did what to which object, when, under which role — by principal, organisation (any spelling of
+    either), object, time."""
     objects = None
     if principal.role == Role.DEPARTMENT:
         objects = queries.department_objects(conn, principal.organisation)
     elif principal.role == Role.AGENCY:
-        if organisation not in (None, principal.organisation):
+        if organisation is not None and not principal.acts_for(organisation):
             raise Forbidden("an agency reads only its own trail", code="role-not-allowed")
         organisation = principal.organisation
     rows = queries.trail(conn, queries.TrailFilter(principal_id, organisation, object_id, event_type, recorded_from,
@@ -68,12 +69,16 @@ def deadlines(
     approaching: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[DeadlineRow]:
-    """时限: open obligations with due dates, approaching (within the ruleset's warning days) or missed."""
+    """时限: open obligations with due dates, approaching (within the ruleset's warning days) or missed. A department
+    reads its own; an agency those of the projects it was commissioned to evaluate."""
+    projects = None
     if principal.role == Role.DEPARTMENT:
-        if department not in (None, principal.organisation):
+        if department is not None and key(department) != key(principal.organisation):
             raise Forbidden(f"{principal.organisation} reads only its own deadlines", code="not-own-department")
         department = principal.organisation
+    elif principal.role == Role.AGENCY:
+        projects = queries.commissioned_projects(conn, principal.organisation)
     warning = ledger.ruleset().parameters().deadline_warning_days
     rows = queries.deadlines(conn, queries.DeadlineFilter(on or ledger.today(), warning, department, kind,
-                                                          fiscal_year, missed, approaching), limit=limit)
+                                                          fiscal_year, missed, approaching, projects), limit=limit)
     return [DeadlineRow.model_validate(row) for row in rows]

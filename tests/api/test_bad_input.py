@@ -67,7 +67,11 @@ CORPUS: list[tuple[str, str, bytes, dict[str, str], int, str]] = [
     ("a lone surrogate", "/projects", raw(declare().decode().replace('"测试项目"', '"\\ud800"')), {}, 422,
      "validation-failed"),
     ("a date outside the fiscal year", "/projects/{implementing}/monitoring-reports",
-     raw('{"month": 4, "executed": "1.00", "effective_on": "2031-01-01"}'), {}, 422, "invalid-date"),
+     raw('{"month": 4, "executed": "1.00", "effective_on": "2023-01-01"}'), {}, 422, "invalid-date"),
+    ("a date after today", "/projects/{implementing}/monitoring-reports",
+     raw('{"month": 4, "executed": "1.00", "effective_on": "2999-01-01"}'), {}, 422, "effective-date-in-future"),
+    ("a date before the project was declared", "/projects/{implementing}/monitoring-reports",
+     raw('{"month": 4, "executed": "1.00", "effective_on": "1900-01-01"}'), {}, 422, "effective-date-too-early"),
     ("an impossible date", "/projects", declare(effective_on="2021-02-30"), {}, 422, "validation-failed"),
     ("a score over 100", "/departments/{education}/assessments", raw(json.dumps({"fiscal_year": 2021, "scores": {
         "running_cost": 101, "management_efficiency": 90, "duty_performance": 90, "social_effect": 90,

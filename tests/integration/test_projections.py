@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -351,3 +352,25 @@ def test_a_read_model_rebuilt_ahead_of_the_others_is_not_applied_again(ledger: L
 def test_unknown_projection_is_refused() -> None:
     with pytest.raises(KeyError, match="no read model"):
         read_model("nonsense")
+
+
+
+def test_a_department_ranks_once_however_its_projects_spelled_its_name(ledger: Ledger, database_url: str) -> None:
+    """Issue 14, item 17: the ranking groups by the name's key, and shows the name as registered."""
+    runner = Runner(database_url, read_models())
+    runner.setup()
+    registered = unicodedata.normalize("NFD", "Zhōngshān区教育局")
+    ledger.register_department(act(FINANCE, date(2020, 8, 1)), registered)
+    for code, spelling in (("ZS-01", registered), ("ZS-02", "Ｚhōngshān区教育局\u3000")):
+        ledger.declare_project(act(FINANCE, date(2020, 9, 1)), code=code, name="x", kind="project",
+                               department=spelling, fiscal_year_=2021, budget_book="general_public",
+                               special_category=None, requested="1.00", new_major=False)
+    ledger.assess_department(act(FINANCE, date(2022, 4, 30)), "zhōngshān区教育局", 2021, dict.fromkeys(
+        ("running_cost", "management_efficiency", "duty_performance", "social_effect", "sustainability",
+         "satisfaction"), "90"))
+    runner.catch_up()
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT department, assessment_total, rank FROM department_ranking").fetchall()
+        counted = conn.execute("SELECT projects FROM department_ranking_counts").fetchall()
+    assert rows == [(registered, Decimal("90.00"), 1)]
+    assert counted == [(2,)]

@@ -31,7 +31,7 @@ from ledger.organisations import department_id
 from ledger.project import project_id
 from ledger.sweeps import SWEEPS
 from ledger.tlog import TransparencyLog
-from tests.conftest import EDUCATION, FINANCE, act
+from tests.conftest import EDUCATION, FINANCE, FakeClock, act
 from tests.integration.test_application import GOALS
 
 pytestmark = pytest.mark.db
@@ -106,7 +106,8 @@ def scheduler_identities(url: str) -> list[tuple[object, ...]]:
 
 
 def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_raised_twice(
-        ledger: Ledger, database_url: str, tmp_path: Path) -> None:
+        ledger: Ledger, clock: FakeClock, database_url: str, tmp_path: Path) -> None:
+    clock.now = datetime.now(UTC)  # the processes' clock: the commands below are dated by the real year
     today = datetime.now(UTC).astimezone(SHANGHAI).date()
     year = today.year - 1
     TransparencyLog(database_url, origin="test.example/log", signing_key=KEY).create_tables()

@@ -179,6 +179,7 @@ def test_business_dates_are_the_bureaus_own(shanghai_ledger: tuple[Ledger, FakeC
     pid = approved_project(ledger)
     assert ledger.today() == date(2021, 8, 8)
     assert ledger.sweep("deadlines").raised == {"Project.DeadlineApproaching": 1}
+    clock.now = datetime(2021, 9, 28, 2, 0, tzinfo=UTC)  # 10:00 on 28 September in Shanghai: the report is filed
     ledger.report_monitoring(act(EDUCATION, date(2021, 9, 28)), pid, month=8, executed="100000.00",
                              indicator_progress={})
     clock.now = datetime(2021, 9, 28, 16, 30, tzinfo=UTC)  # 00:30 on 29 September in Shanghai

@@ -227,6 +227,35 @@ class ProjectMachine(RuleBasedStateMachine):
     def close(self) -> None:
         self.attempt(self.project.close, FINANCE, self.at(), "", [])
 
+    @rule(on=st.one_of(st.dates(), st.dates(min_value=date(2020, 8, 1), max_value=date(2022, 12, 31))),
+          command=st.sampled_from(["plan", "report", "supervise", "score", "admit", "disclose", "adjustment",
+                                   "rectification", "review_monitoring", "commission", "require"]),
+          number=st.integers(1, 2))
+    def at_any_date(self, on: date, command: str, number: int) -> None:
+        """A command dated anywhere from year 1 to 9999: before what it concerns came to be it is refused, and
+        changes nothing (``attempt``); whatever is recorded keeps ``dated_no_earlier_than_what_it_concerns``."""
+        project, ke = self.project, f"KE-{number}"
+        calls: dict[str, tuple[Any, ...]] = {
+            "plan": (project.review_key_evaluation_plan, ke, True, FINANCE, on, "", []),
+            "report": (project.review_key_evaluation_report, ke, True, FINANCE, on, "", []),
+            "supervise": (project.note_key_evaluation_supervision, ke, "督导", FINANCE, on, []),
+            "score": (project.score_key_evaluation, ke, dict.fromkeys(("decision", "process", "output", "effect"),
+                                                                       Decimal(10)), PARAMS, 1, AGENCY, on, "", []),
+            "admit": (project.admit, PARAMS, FINANCE, on, "", []),
+            "disclose": (project.disclose, "goals", FINANCE, on, "", []),
+            "adjustment": (project.decide_goal_adjustment, number, True, FINANCE, on, "", []),
+            "rectification": (project.report_rectification, number, "已整改", DEPT, on, "", []),
+            "review_monitoring": (project.review_monitoring, number * 3, "已审核", FINANCE, on, "", []),
+            "commission": (project.commission_key_evaluation, f"KE-{len(project.key_evaluations) + 1}", None, None,
+                           FINANCE, on, "", []),
+            "require": (project.require_rectification, ["问题"], "audit", on + timedelta(days=30), FINANCE, on, "",
+                        []),
+        }
+        if command == "require" and on > date(9999, 11, 30):
+            return  # no deadline after it to set
+        method, *args = calls[command]
+        self.attempt(method, *args)
+
     @rule(steps=st.integers(min_value=1, max_value=8), choice=st.integers(min_value=0, max_value=5))
     def advance(self, steps: int, choice: int) -> None:
         """Take the next valid step of the cycle, so random runs reach every stage."""
@@ -394,6 +423,33 @@ class ProjectMachine(RuleBasedStateMachine):
         project.raise_deadline_notices(day, PARAMS, SYSTEM)
         project.suspend_funding_if_unanswered(day, SYSTEM)
         project.mark_rectifications_overdue(day, SYSTEM)
+
+    @invariant()
+    def dated_no_earlier_than_what_it_concerns(self) -> None:
+        """Nothing a principal records is dated before the declaration, nor before the part of the project it
+        concerns came to be: a key evaluation's commissioning, a rectification's requirement, a goal adjustment's
+        request, a monitoring report's filing."""
+        declared, *rest = self.events
+        born: dict[tuple[str, object], date] = {}
+        starts = {Project.KeyEvaluationCommissioned: "evaluation_id", Project.RectificationRequired:
+                  "rectification_no", Project.GoalAdjustmentRequested: "adjustment_no", Project.MonitoringReported:
+                  "month"}
+        follows = {Project.KeyEvaluationPlanReviewed: "evaluation_id", Project.KeyEvaluationReportReviewed:
+                   "evaluation_id", Project.KeyEvaluationSupervisionNoted: "evaluation_id",
+                   Project.KeyEvaluationScored: "evaluation_id", Project.RectificationReported: "rectification_no",
+                   Project.RectificationAccepted: "rectification_no", Project.RectificationRejected:
+                   "rectification_no", Project.GoalAdjustmentApproved: "adjustment_no",
+                   Project.GoalAdjustmentRejected: "adjustment_no", Project.MonitoringReviewed: "month"}
+        for item in rest:
+            if item.principal.is_system:
+                continue
+            assert item.effective_on >= declared.effective_on, f"{type(item).__name__} before the declaration"
+            kind = type(item)
+            if kind in starts:
+                born[(starts[kind], getattr(item, starts[kind]))] = item.effective_on
+            elif kind in follows:
+                started = born[(follows[kind], getattr(item, follows[kind]))]
+                assert item.effective_on >= started, f"{kind.__name__} on {item.effective_on}, before {started}"
 
     @invariant()
     def closed_means_nothing_open(self) -> None:

@@ -164,7 +164,7 @@ def test_quality_review_and_misconduct_are_recorded_with_evidence() -> None:
     assert_attributed(last_event(firm), FINANCE, date(2021, 5, 1), "", [digest(5)])
     number = firm.record_misconduct("falsification", "弄虚作假", FINANCE, date(2021, 6, 1), [digest(6)])
     assert firm.misconduct == [{"no": number, "kind": "falsification", "description": "弄虚作假",
-                                "evidence": [digest(6)]}]
+                                "evidence": [digest(6)], "recorded_on": date(2021, 6, 1)}]
     refused(firm, "invalid-value", lambda: firm.record_misconduct("other", " ", FINANCE, date(2021, 6, 1), []))
 
 

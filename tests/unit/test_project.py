@@ -85,9 +85,9 @@ def re_scores(short: Decimal = ZERO, short_output: Decimal = ZERO) -> dict[str, 
 
 
 def declare(*, new_major: bool = False, requested: Decimal = REQUESTED, code: str = "EDU-2021-001",
-            reason: str = "", evidence: list[str] | None = None) -> Project:
+            reason: str = "", evidence: list[str] | None = None, on: date = DECLARED_ON) -> Project:
     return Project.declare(
-        principal=DEPT, effective_on=DECLARED_ON, code=code, name="义务教育学生营养改善计划", kind="project",
+        principal=DEPT, effective_on=on, code=code, name="义务教育学生营养改善计划", kind="project",
         department="教育局", fiscal_year=FY, budget_book="general_public", special_category=None,
         requested=requested, new_major=new_major, reason=reason, evidence=evidence,
     )
@@ -140,9 +140,9 @@ STAGES = ("declared", "admitted", "goals_submitted", "goals_approved", "budget_a
           "results_applied", "closed")
 
 
-def build(stage: str, *, grade: str = "优") -> Project:
+def build(stage: str, *, grade: str = "优", declared_on: date = DECLARED_ON) -> Project:
     """A plain (not new-major) project taken up to ``stage``."""
-    project = declare()
+    project = declare(on=declared_on)
     steps: list[Callable[[Project], None]] = [
         admit,
         submit,
@@ -361,7 +361,7 @@ def test_approve_budget_outside_the_fiscal_year_is_refused(on: date) -> None:
 
 @pytest.mark.parametrize("on", [date(2020, 1, 1), date(2021, 12, 31)])
 def test_approve_budget_at_the_edges_of_the_allowed_window(on: date) -> None:
-    project = build("goals_approved")
+    project = build("goals_approved", declared_on=date(2020, 1, 1))  # as early as the year's preparation opens
     approve(project, on=on)
     assert project.stage == Stage.BUDGET_APPROVED
 
@@ -1360,5 +1360,5 @@ def test_the_plan_review_closes_once_the_report_is_reviewed() -> None:
     review_plan(project)
     review_report(project)
     refused(project, "already-decided",
-            lambda: project.review_key_evaluation_plan(KE, False, FINANCE, date(2021, 12, 1), "", []))
+            lambda: project.review_key_evaluation_plan(KE, False, FINANCE, date(2022, 6, 1), "", []))
     score_key(project)

@@ -21,6 +21,7 @@ from ledger.values import (
     enum_value,
     evidence,
     fiscal_year,
+    key,
     money,
     reason,
     score,
@@ -136,13 +137,33 @@ def test_score_respects_custom_maximum() -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_text_is_nfc_normalised() -> None:
-    decomposed = "Caf" + "e\u0301"  # e + combining acute accent
-    assert len(decomposed) == 5
-    result = text(decomposed, "name")
-    assert result == "Caf\u00e9"
-    assert unicodedata.is_normalized("NFC", result)
-    assert len(result) == 4
+@pytest.mark.parametrize("given", ["Caf" + "e\u0301", "\uf900城区", "ＡＢＣ评估公司", "某某（集团）", "教育局\u3000"])
+def test_text_is_stored_exactly_as_given(given: str) -> None:
+    """No normalisation on write: NFC would rewrite U+F900 as U+8C48, and an audit ledger keeps what it was given."""
+    assert text(given, "name") == given
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("Caf" + "e\u0301", "Caf\u00e9"),  # NFD and NFC
+    ("\uf900城区", "\u8c48城区"),  # a CJK compatibility ideograph and its canonical ideograph
+    ("ＡＢＣ评估公司", "ABC评估公司"),  # full-width Latin, as a Chinese input method types it
+    ("abc评估公司", "ABC评估公司"),
+    ("某某（集团）", "某某(集团)"),
+    ("教育局\u3000", "教育局"),  # an ideographic space typed after it
+    ("  老旧小区   改造 ", "老旧小区 改造"),
+    ("ＪＹ－０１", "jy-01"),
+])
+def test_spellings_of_one_name_have_one_key(one: str, other: str) -> None:
+    assert one != other
+    assert key(one) == key(other)
+    assert key(key(one)) == key(one)
+    assert unicodedata.is_normalized("NFKC", key(one))
+
+
+@pytest.mark.parametrize(("one", "other"), [("教育局", "教育厅"), ("衛生局", "卫生局"), ("JY-01", "JY-1"),
+                                            ("老旧小区改造", "老旧小区 改造")])
+def test_different_names_keep_different_keys(one: str, other: str) -> None:
+    assert key(one) != key(other)
 
 
 def test_text_keeps_traditional_and_damaged_text_exactly() -> None:
@@ -160,9 +181,9 @@ def test_text_length_limit(limit: int, call: object) -> None:
     assert excinfo.value.field == "field"
 
 
-def test_text_length_counted_after_normalisation() -> None:
-    # 200 decomposed é are 400 code points but 200 after NFC.
-    assert len(text("e\u0301" * SHORT_TEXT, "name")) == SHORT_TEXT
+def test_text_length_counted_as_read() -> None:
+    # 200 decomposed é are 400 code points but 200 as read (NFC): accepted, and kept decomposed.
+    assert text("e\u0301" * SHORT_TEXT, "name") == "e\u0301" * SHORT_TEXT
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\r", "\x1b", "\x7f", "\x85"])

@@ -1,0 +1,197 @@
+"""Business dates (issue 14, item 11): nothing after the ledger's today, nothing before what it concerns existed, and
+a blacklisting in force when a commissioning is recorded refuses it whatever date it states."""
+
+from __future__ import annotations
+
+import inspect
+import unicodedata
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from ledger.application import Ledger
+from ledger.base import ledger_id
+from ledger.errors import DomainError
+from ledger.organisations import Department, department_id
+from ledger.values import Principal, nfc
+from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act
+from tests.integration.test_application import GOALS, approved_project
+
+pytestmark = pytest.mark.db
+
+BAD = "失信评估事务所"
+SCORES = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
+SIX = dict.fromkeys(("running_cost", "management_efficiency", "duty_performance", "social_effect", "sustainability",
+                     "satisfaction"), "90")
+
+
+def refused(ledger: Ledger, code: str, command: Callable[[], Any]) -> DomainError:
+    head = ledger.head()
+    with pytest.raises(DomainError) as caught:
+        command()
+    assert caught.value.code == code, caught.value
+    assert caught.value.field == "effective_on" or code == "agency-blacklisted", caught.value
+    assert ledger.head() == head, "a refused command recorded something"
+    return caught.value
+
+
+def world(ledger: Ledger) -> UUID:
+    """An approved project of 教育局 with a key evaluation commissioned to 某咨询评估有限公司, a rectification and a
+    goal adjustment open, and a monitoring report filed; two agencies."""
+    pid = approved_project(ledger)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), BAD, "乙级")
+    ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
+    ledger.require_rectification(act(FINANCE, date(2021, 6, 1)), pid, ["整改"], "monitoring", date(2021, 9, 30))
+    ledger.request_goal_adjustment(act(EDUCATION, date(2021, 5, 1), "实施条件变化"), pid, GOALS)
+    ledger.report_monitoring(act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="500000.00",
+                             indicator_progress={})
+    return pid
+
+
+def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]]:
+    """Every command of the ledger, dated ``on``."""
+    evaluation = next(iter(ledger.project(pid).key_evaluations))
+    fin, edu = act(FINANCE, on, "理由"), act(EDUCATION, on, "理由")
+    return {
+        "declare_project": lambda: ledger.declare_project(
+            edu, code="JY-99", name="x", kind="project", department="教育局", fiscal_year_=2021,
+            budget_book="general_public", special_category=None, requested="1.00", new_major=False),
+        "assess_ex_ante": lambda: ledger.assess_ex_ante(fin, pid, dict.fromkeys(range(5), "18")),
+        "admit_project": lambda: ledger.admit_project(fin, pid),
+        "submit_goals": lambda: ledger.submit_goals(edu, pid, GOALS),
+        "review_goals": lambda: ledger.review_goals(fin, pid, "优"),
+        "approve_budget": lambda: ledger.approve_budget(fin, pid, "1.00"),
+        "request_goal_adjustment": lambda: ledger.request_goal_adjustment(edu, pid, GOALS),
+        "decide_goal_adjustment": lambda: ledger.decide_goal_adjustment(fin, pid, 1, True),
+        "report_monitoring": lambda: ledger.report_monitoring(edu, pid, month=8, executed="1.00",
+                                                              indicator_progress={}),
+        "review_monitoring": lambda: ledger.review_monitoring(fin, pid, 6, "意见"),
+        "order_corrective_action": lambda: ledger.order_corrective_action(fin, pid, "continue"),
+        "self_evaluate": lambda: ledger.self_evaluate(edu, pid, {}, "1.00"),
+        "draw_re_evaluation_sample": lambda: ledger.draw_re_evaluation_sample(fin, 2021),
+        "re_evaluate": lambda: ledger.re_evaluate(fin, pid, SCORES),
+        "commission_key_evaluation": lambda: ledger.commission_key_evaluation(fin, pid, None),
+        "review_key_evaluation": lambda: ledger.review_key_evaluation(fin, pid, evaluation, "plan", True),
+        "note_key_evaluation_supervision": lambda: ledger.note_key_evaluation_supervision(fin, pid, evaluation,
+                                                                                          "督导"),
+        "score_key_evaluation": lambda: ledger.score_key_evaluation(act(AGENCY, on), pid, evaluation, SCORES),
+        "apply_results": lambda: ledger.apply_results(fin, pid),
+        "require_rectification": lambda: ledger.require_rectification(fin, pid, ["x"], "audit", on + timedelta(30)),
+        "report_rectification": lambda: ledger.report_rectification(edu, pid, 1, "措施"),
+        "decide_rectification": lambda: ledger.decide_rectification(fin, pid, 1, True),
+        "disclose": lambda: ledger.disclose(fin, pid, "goals"),
+        "close_project": lambda: ledger.close_project(fin, pid),
+        "register_department": lambda: ledger.register_department(fin, "新设局"),
+        "set_overall_goals": lambda: ledger.set_overall_goals(edu, "教育局", 2021, ["目标"]),
+        "assess_department": lambda: ledger.assess_department(fin, "教育局", 2021, SIX),
+        "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级"),
+        "review_agency_quality": lambda: ledger.review_agency_quality(fin, BAD, "KE-1", "良", "规范"),
+        "record_misconduct": lambda: ledger.record_misconduct(fin, BAD, "other", "失信"),
+        "blacklist_agency": lambda: ledger.blacklist_agency(fin, BAD),
+        "lift_blacklisting": lambda: ledger.lift_blacklisting(fin, BAD),
+        "define_indicator": lambda: ledger.define_indicator(fin, "EDU-99", {"name": "x", "level1": "output",
+                                                                            "level2": "quantity", "operator": ">="}),
+        "revise_indicator": lambda: ledger.revise_indicator(fin, "EDU-99", {"name": "y"}),
+        "retire_indicator": lambda: ledger.retire_indicator(fin, "EDU-99"),
+        "adopt_ruleset": lambda: ledger.adopt_ruleset(fin, 2, {}),
+    }
+
+
+def test_no_command_takes_a_date_after_the_ledgers_today(ledger: Ledger, clock: FakeClock) -> None:
+    pid = world(ledger)
+    table = commands(ledger, pid, clock.now.date() + timedelta(days=1))
+    every = {name for name, method in inspect.getmembers(Ledger, inspect.isfunction)
+             if list(inspect.signature(method).parameters)[1:2] == ["act"] and not name.startswith("_")}
+    assert set(table) == every, "a command of the ledger is missing from this table"
+    for name, command in table.items():
+        assert refused(ledger, "effective-date-in-future", command).code, name
+    for far in (date(9999, 12, 31), date(2030, 6, 1)):
+        refused(ledger, "effective-date-in-future", commands(ledger, pid, far)["commission_key_evaluation"])
+
+
+def test_no_command_takes_a_date_before_the_first_fiscal_years_preparation(ledger: Ledger) -> None:
+    pid = world(ledger)
+    for name, command in commands(ledger, pid, date(1, 1, 1)).items():
+        assert refused(ledger, "effective-date-too-early", command).code, name
+
+
+def test_today_is_the_bureaus_today(ledger: Ledger, clock: FakeClock) -> None:
+    world(ledger)
+    clock.set(date(2023, 1, 2))
+    ledger.register_department(act(FINANCE, date(2023, 1, 2)), "今日登记局")
+    refused(ledger, "effective-date-in-future", lambda: ledger.register_department(act(FINANCE, date(2023, 1, 3)),
+                                                                                   "明日登记局"))
+
+
+def test_a_blacklisting_in_force_when_recorded_refuses_a_commissioning_whatever_date_it_states(
+        ledger: Ledger, clock: FakeClock) -> None:
+    pid = world(ledger)
+    clock.set(date(2022, 3, 1))
+    ledger.record_misconduct(act(FINANCE, date(2022, 2, 20), evidence=["a" * 64]), BAD, "falsification", "伪造")
+    ledger.blacklist_agency(act(FINANCE, date(2022, 3, 1), "弄虚作假"), BAD)  # until 2025-03-01
+    for stated in (date(2021, 9, 2), date(2021, 12, 31), date(2022, 3, 1)):
+        refused(ledger, "agency-blacklisted", partial(ledger.commission_key_evaluation, act(FINANCE, stated), pid, BAD))
+    clock.set(date(2025, 3, 2))  # the period is over: what it did not cover may be commissioned now
+    refused(ledger, "agency-blacklisted",  # but nothing backdated into the period
+            lambda: ledger.commission_key_evaluation(act(FINANCE, date(2023, 6, 1)), pid, BAD))
+    written = ledger.commission_key_evaluation(act(FINANCE, date(2021, 12, 31)), pid, BAD)
+    assert written.events[-1].type == "Project.KeyEvaluationCommissioned"
+
+
+def test_each_object_bounds_its_dates_from_below(ledger: Ledger) -> None:
+    pid = world(ledger)
+    evaluation = next(iter(ledger.project(pid).key_evaluations))
+    early = [
+        # a project: not before the fiscal year's preparation opens, nor before its department was registered
+        lambda: ledger.declare_project(act(EDUCATION, date(2019, 12, 31)), code="JY-98", name="x", kind="project",
+                                       department="教育局", fiscal_year_=2021, budget_book="general_public",
+                                       special_category=None, requested="1.00", new_major=False),
+        lambda: ledger.declare_project(act(EDUCATION, date(2020, 7, 31)), code="JY-98", name="x", kind="project",
+                                       department="教育局", fiscal_year_=2021, budget_book="general_public",
+                                       special_category=None, requested="1.00", new_major=False),
+        # what is done to it: not before it was declared (2020-09-01)
+        lambda: ledger.disclose(act(FINANCE, date(2020, 8, 31)), pid, "goals"),
+        # what is done to its parts: not before each came to be
+        lambda: ledger.review_key_evaluation(act(FINANCE, date(2021, 8, 31)), pid, evaluation, "plan", True),
+        lambda: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 8, 31)), pid, evaluation, "督导"),
+        lambda: ledger.report_rectification(act(EDUCATION, date(2021, 5, 31)), pid, 1, "措施"),
+        lambda: ledger.decide_goal_adjustment(act(FINANCE, date(2021, 4, 30)), pid, 1, True),
+        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 7, 4)), pid, 6, "意见"),
+        # a department, an agency: not before registration (2020-08-01); a year's goals not before its preparation
+        lambda: ledger.set_overall_goals(act(EDUCATION, date(2020, 7, 31)), "教育局", 2021, ["目标"]),
+        lambda: ledger.set_overall_goals(act(EDUCATION, date(2020, 9, 1)), "教育局", 2022, ["目标"]),
+        lambda: ledger.review_agency_quality(act(FINANCE, date(2020, 7, 31)), BAD, "KE-1", "良", "规范"),
+        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, "晚登记评估公司"),
+    ]
+    ledger.register_agency(act(FINANCE, date(2021, 6, 1)), "晚登记评估公司", "甲级")
+    for command in early:
+        refused(ledger, "effective-date-too-early", command)
+    # a blacklisting: not before the misconduct it cites
+    ledger.record_misconduct(act(FINANCE, date(2022, 2, 20), evidence=["a" * 64]), BAD, "falsification", "伪造")
+    refused(ledger, "effective-date-too-early", lambda: ledger.blacklist_agency(act(FINANCE, date(2022, 2, 19)), BAD))
+    ledger.blacklist_agency(act(FINANCE, date(2022, 2, 20), "弄虚作假"), BAD)
+
+
+def test_a_name_recorded_by_an_older_version_is_still_found(ledger: Ledger) -> None:
+    """Before keys, ids came from the NFC text: such an object keeps its id, is found by any spelling with that NFC
+    (and by the key's, where the key is the NFC text), and is not registered twice."""
+    name = "Zhōng区教育局"
+    decomposed = unicodedata.normalize("NFD", name)
+    legacy = Department._create(Department.Registered, id=ledger_id("department", nfc(name)), principal=FINANCE,
+                                effective_on=date(2020, 8, 1), reason="", evidence=[], name=name)
+    ledger.save(legacy)
+    assert legacy.id != department_id(name)
+    assert ledger.department(decomposed).id == legacy.id
+    head = ledger.head()
+    with pytest.raises(DomainError) as caught:
+        ledger.register_department(act(FINANCE, date(2020, 8, 1)), decomposed)
+    assert caught.value.code == "already-exists"
+    assert ledger.head() == head
+    ledger.set_overall_goals(act(Principal("zh-01", "department", decomposed), date(2020, 10, 1)), name, 2021,
+                             ["目标"])
+    assert ledger.department(name).overall_goals == {"2021": ["目标"]}
