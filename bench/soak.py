@@ -46,6 +46,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +314,7 @@ class Soak:
         ledger = Ledger(self.url, signing_key=self.key)
         try:
             ledger.bootstrap()
-            ledger.register_department(Act(FINANCE, ledger.today(), reason="压力测试"), "教育局")
+            ledger.register_department(Act(FINANCE, date(2020, 8, 1), reason="压力测试"), "教育局")  # before its projects
         finally:
             ledger.close()
         with ConnectionPool(self.url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
@@ -745,6 +746,8 @@ def describe(report: Report) -> str:
               f"  5xx answers             {sum(five.values())} "
               f"({', '.join(f'{count} × {status}' for status, count in sorted(five.items())) or 'none'}); "
               f"connections cut by a kill: {report.baseline.cut + report.faults.cut}",
+              f"  refused (4xx)           {len(report.baseline.refused) + len(report.faults.refused)}"
+              + "".join(f"\n    {reason}" for reason in (report.baseline.refused + report.faults.refused)[:3]),
               f"  throughput              {fault_rate:,.1f} commands/s under faults, {base_rate:,.1f} without "
               f"({ratio})",
               f"  jixiao verify           {report.verify}",
