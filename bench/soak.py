@@ -314,7 +314,8 @@ class Soak:
         ledger = Ledger(self.url, signing_key=self.key)
         try:
             ledger.bootstrap()
-            ledger.register_department(Act(FINANCE, date(2020, 8, 1), reason="压力测试"), "教育局")  # before its projects
+            # registered before the projects it declares (2020-09-01): a declaration may not predate its department
+            ledger.register_department(Act(FINANCE, date(2020, 8, 1), reason="压力测试"), "教育局")
         finally:
             ledger.close()
         with ConnectionPool(self.url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
