@@ -37,7 +37,7 @@ from api.routers import (
 )
 from api.scheduler import Scheduler
 from api.settings import Settings
-from api.watch import LogWatcher
+from api.watch import LogFanout
 from api.webhooks import Dispatcher, WebhookStore
 from ledger.application import Ledger
 from projections.catalog import read_models
@@ -98,8 +98,9 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         if settings.create_schema:
             app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))
-        app.state.watcher = LogWatcher(url)
-        app.state.watcher.start()
+        app.state.fanout = LogFanout(url, app.state.read_pool, max_streams=settings.sse_max_streams,
+                                     max_per_principal=settings.sse_max_streams_per_principal)
+        app.state.fanout.start()
         app.state.webhooks = WebhookStore(url)
         if settings.create_schema:
             app.state.webhooks.create_tables()
@@ -120,7 +121,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
             app.state.commands.stop()
             if settings.run_dispatcher:
                 dispatcher.stop()
-            await app.state.watcher.stop()
+            await app.state.fanout.stop()
             stop_projections.set()
             if settings.run_projections:
                 follower.join(timeout=10)
