@@ -24,7 +24,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
@@ -84,24 +84,32 @@ class Subscription:
         self.audience = audience
         self.cursor = cursor
         self.wake = asyncio.Event()
+        self.heartbeat = 15.0
+        self.due = time.monotonic() + self.heartbeat  # when its heartbeat comment is due, if nothing is sent
+        self.beat = False  # woken for the heartbeat
 
 
 class LogFanout:
     """The process's one reader of the log, and the streams it serves (see the module's description)."""
 
     def __init__(self, database_url: str, pool: ConnectionPool[psycopg.Connection[Any]], *, max_streams: int = 1000,
-                 max_per_principal: int = 20, window: int = 4096, interval: float = 0.02, poll: float = 5.0,
-                 retry_after: int = 10) -> None:
-        """``interval``: the least time between two reads while appends keep coming, so that under load a read
-        carries many events and wakes each stream once for them; ``poll``: seconds between reads when no
-        notification comes (a check that the connection is alive)."""
+                 max_per_principal: int = 20, window: int = 4096, interval: float = 0.01, per_wake: float = 0.001,
+                 poll: float = 5.0, tick: float = 0.1, retry_after: int = 10) -> None:
+        """``interval``, and ``per_wake`` for every stream a read woke: the least time from one read to the next
+        while appends keep coming. Waking a stream and sending its chunk costs the process about 0.1 ms (a 2-core
+        VM), so under load the streams take about a tenth of it, however many there are, and each read carries
+        the events of its interval; when appends are rarer, each is sent as it comes. ``poll``: seconds between
+        reads when no notification comes (a check that the connection is alive); ``tick``: how often heartbeats are
+        looked for."""
         self.database_url = database_url
         self.pool = pool
         self.max_streams = max_streams
         self.max_per_principal = max_per_principal
         self.window = window
         self.interval = interval
+        self.per_wake = per_wake
         self.poll = poll
+        self.tick = tick
         self.retry_after = retry_after
         self.closed = asyncio.Event()
         self._events: list[feed.TailEvent] = []  # positions _first … _position, in order
@@ -116,7 +124,7 @@ class LogFanout:
         self._owned: dict[str, set[UUID]] = {}  # department -> the objects it owns, as far as known
         self._chunks: dict[tuple[Audience, int], tuple[bytes, int]] = {}  # of the window as it is now
         self._catching_up = asyncio.Semaphore(max(1, (pool.max_size + 1) // 2))  # leave the pool to queries too
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._restore_signals: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------------------------------- for readiness
@@ -146,7 +154,8 @@ class LogFanout:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._task = loop.create_task(self._read_log(), name="jixiao-sse-reader")
+        self._tasks = [loop.create_task(self._read_log(), name="jixiao-sse-reader"),
+                       loop.create_task(self._beat(), name="jixiao-sse-heartbeat")]
         def close_soon() -> None:  # from a signal handler: only hand the close over to the loop
             loop.call_soon_threadsafe(self.close)
 
@@ -161,9 +170,9 @@ class LogFanout:
     async def stop(self) -> None:
         self.close()
         self._restore_signals()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # ------------------------------------------------------------------------------------------------- streams
 
@@ -190,10 +199,12 @@ class LogFanout:
             if not self._per_key[subscription.key]:
                 del self._per_key[subscription.key]
 
-    async def follow(self, subscription: Subscription, heartbeat: float) -> AsyncIterator[bytes]:
-        """The stream's bytes: its events' frames after its cursor as they are recorded, and a heartbeat comment
-        after ``heartbeat`` seconds of nothing. Ends when the fan-out closes."""
-        yield b"retry: 2000\n\n"
+    async def serve(self, subscription: Subscription, send: Callable[[bytes], Awaitable[None]],
+                    heartbeat: float) -> None:
+        """Send the stream: its events' frames after its cursor, as they are recorded, and a heartbeat comment after
+        ``heartbeat`` seconds of nothing. Returns when the fan-out closes."""
+        subscription.heartbeat = heartbeat
+        await send(b"retry: 2000\n\n")
         fresh = True  # the first page comes from the database: it also learns what a department owns
         while not self.closed.is_set():
             position = self._position
@@ -206,15 +217,27 @@ class LogFanout:
                 else:
                     fresh = False
                     if chunk:
-                        yield chunk
+                        await send(chunk)
+                        subscription.due = time.monotonic() + heartbeat
                     continue
             elif position is not None and subscription.cursor < position:
                 chunk, subscription.cursor = self._chunk(subscription.audience, subscription.cursor)
                 if chunk:
-                    yield chunk
+                    await send(chunk)
+                    subscription.due = time.monotonic() + heartbeat
                 continue
-            if not await self._wait(subscription, heartbeat):
-                yield HEARTBEAT
+            # Nothing to send: sleep until the reader (or the heartbeat) wakes it. No timer of its own, which would
+            # cost each stream more than its wake-up does.
+            subscription.wake.clear()
+            self._waiting.add(subscription)
+            try:
+                await subscription.wake.wait()
+            finally:
+                self._waiting.discard(subscription)
+            if subscription.beat:
+                subscription.beat = False
+                await send(HEARTBEAT)
+                subscription.due = time.monotonic() + heartbeat
 
     def _covers(self, cursor: int) -> bool:
         """The window holds every position after ``cursor`` that the reader has read."""
@@ -260,18 +283,15 @@ class LogFanout:
         subscription.cursor = max(subscription.cursor, read.next)
         return b"".join(feed.sse_frame(event) for event in read.events)
 
-    async def _wait(self, subscription: Subscription, timeout: float) -> bool:
-        """Wait until the reader has something for the stream (True) or ``timeout`` seconds pass (False)."""
-        subscription.wake.clear()
-        self._waiting.add(subscription)
-        try:
-            async with asyncio.timeout(timeout):
-                await subscription.wake.wait()
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self._waiting.discard(subscription)
+    async def _beat(self) -> None:
+        """Wake the streams whose heartbeat is due, with the beat to send."""
+        while True:
+            await asyncio.sleep(self.tick)
+            now = time.monotonic()
+            for subscription in self._waiting:
+                if subscription.due <= now:
+                    subscription.beat = True
+                    subscription.wake.set()
 
     # -------------------------------------------------------------------------------------------------- reader
 
@@ -307,20 +327,22 @@ class LogFanout:
             self._reading = True
             position = self.position
             cursor = await conn.execute(feed.TAIL, (position, position + PAGE), binary=True)
-            read = self._append([feed.TailEvent(*row) for row in await cursor.fetchall()])
-            if read == PAGE:
-                continue  # a backlog: read on
-            self._reading = False
-            self._current_at = time.monotonic()
-            # The next append's notification (one that came during the read is already waiting), or the poll.
-            async for _ in conn.notifies(timeout=self.poll, stop_after=1):
-                pass
-            pause = self.interval - (time.monotonic() - started)
+            read, woken = self._append([feed.TailEvent(*row) for row in await cursor.fetchall()])
+            if read < PAGE:
+                self._reading = False
+                self._current_at = time.monotonic()
+                # The next append's notification (one that came during the read is already waiting), or the poll.
+                async for _ in conn.notifies(timeout=self.poll, stop_after=1):
+                    pass
+            # Under load, wait before reading again until the streams just woken have had their turn several times
+            # over: the next read then carries more events, and each stream sends them at once.
+            pause = max(self.interval, woken * self.per_wake) - (time.monotonic() - started)
             if pause > 0:
                 await asyncio.sleep(pause)
 
-    def _append(self, events: list[feed.TailEvent]) -> int:
-        """Add what the reader read to the window and wake the streams that have something to send."""
+    def _append(self, events: list[feed.TailEvent]) -> tuple[int, int]:
+        """Add what the reader read to the window and wake the streams that have something to send: how many
+        events it added, and how many streams it woke."""
         expected = self.position + 1
         count = 0
         for event in events:  # positions are dense and committed in order: stop at anything else
@@ -330,7 +352,7 @@ class LogFanout:
                 self._owned.setdefault(event.declared_by, set()).add(event.originator)
             count += 1
         if not count:
-            return 0
+            return 0, 0
         self._events.extend(events[:count])
         self._position = events[count - 1].position
         if len(self._events) > 2 * self.window:
@@ -338,6 +360,7 @@ class LogFanout:
             del self._events[:dropped]
             self._first += dropped
         self._chunks.clear()
+        woken = 0
         for subscription in list(self._waiting):
             if self._covers(subscription.cursor):
                 chunk, looked_at = self._chunk(subscription.audience, subscription.cursor)
@@ -345,7 +368,8 @@ class LogFanout:
                     subscription.cursor = max(subscription.cursor, looked_at)  # nothing for it: it moves on asleep
                     continue
             subscription.wake.set()
-        return count
+            woken += 1
+        return count, woken
 
     def _wake_all(self) -> None:
         for subscription in self._waiting:

@@ -86,27 +86,38 @@ def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topi
                                    with_state=with_state), media_type="application/json")
 
 
-class EventStream(StreamingResponse):
+class EventStream(Response):
     """A stream served by the process's fan-out: it ends when the client goes, or when the service stops."""
 
+    media_type = "text/event-stream"
+
     def __init__(self, fanout: LogFanout, subscription: Subscription, heartbeat: float) -> None:
-        super().__init__(fanout.follow(subscription, heartbeat), media_type="text/event-stream",
-                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
         self.fanout = fanout
         self.subscription = subscription
+        self.heartbeat = heartbeat
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_chunk(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-            pump = asyncio.ensure_future(self._pump(send))
-            gone = asyncio.ensure_future(self.listen_for_disconnect(receive))
+            serving = asyncio.ensure_future(self.fanout.serve(self.subscription, send_chunk, self.heartbeat))
+            gone = asyncio.ensure_future(disconnected())
             stopping = asyncio.ensure_future(self.fanout.closed.wait())
-            done, pending = await asyncio.wait((pump, gone, stopping), return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait((serving, gone, stopping), return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            if pump in done and pump.exception() is not None:
-                logger.error("an event stream failed", exc_info=pump.exception())
+            if serving in done and serving.exception() is not None:
+                logger.error("an event stream failed", exc_info=serving.exception())
             if gone not in done:  # end the response; a client that reads nothing any more is simply cut
                 last: Message = {"type": "http.response.body", "body": STOPPING if stopping in done else b"",
                                  "more_body": False}
@@ -115,10 +126,6 @@ class EventStream(StreamingResponse):
                         await send(last)
         finally:
             self.fanout.release(self.subscription)
-
-    async def _pump(self, send: Send) -> None:
-        async for chunk in self.body_iterator:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={
@@ -131,7 +138,7 @@ async def stream(request: Request, principal: PrincipalDep, after: After = None,
                      "which it overrides"))] = None,
                  heartbeat: Annotated[float, Query(gt=0, le=300, description="Seconds between heartbeat "
                                                    "comments while nothing happens")] = HEARTBEAT_SECONDS,
-                 ) -> StreamingResponse:
+                 ) -> Response:
     """Live events as Server-Sent Events: catch up from a position, then follow as they are recorded."""
     types = parse_types(topics)
     resume = resume_position(last_event_id)

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -26,6 +27,11 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def output(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-2000:]
 
 
 class StreamClient:
@@ -65,10 +71,10 @@ def test_serve_exits_within_10_s_with_sse_clients_connected(database_url: str, t
         process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
                                    stderr=log)
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 240  # a busy machine starting two workers can take minutes
             while True:
-                assert process.poll() is None, "the service exited before it was ready"
-                assert time.monotonic() < deadline, "the service did not become ready"
+                assert process.poll() is None, f"the service exited before it was ready: {output(log)}"
+                assert time.monotonic() < deadline, f"the service did not become ready: {output(log)}"
                 try:
                     if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                         break
@@ -76,7 +82,7 @@ def test_serve_exits_within_10_s_with_sse_clients_connected(database_url: str, t
                     pass
                 time.sleep(0.2)
             clients = [StreamClient(base) for _ in range(3)]
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while not all(any(line.startswith(":") for line in client.lines) for client in clients):
                 assert time.monotonic() < deadline, "the streams did not start"
                 time.sleep(0.05)  # each has had a heartbeat: the server is holding it open
@@ -85,8 +91,7 @@ def test_serve_exits_within_10_s_with_sse_clients_connected(database_url: str, t
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                log.seek(0)
-                pytest.fail(f"still running 10 s after {sig.name}: {log.read().decode()[-2000:]}")
+                pytest.fail(f"still running 10 s after {sig.name}: {output(log)}")
             assert time.monotonic() - started < 10
             for client in clients:
                 assert client.ended.wait(10)
