@@ -93,7 +93,7 @@ class LogFanout:
     """The process's one reader of the log, and the streams it serves (see the module's description)."""
 
     def __init__(self, database_url: str, pool: ConnectionPool[psycopg.Connection[Any]], *, max_streams: int = 1000,
-                 max_per_principal: int = 20, window: int = 4096, interval: float = 0.01, per_wake: float = 0.001,
+                 max_per_principal: int = 20, window: int = 4096, interval: float = 0.01, per_wake: float = 0.002,
                  poll: float = 5.0, tick: float = 0.1, retry_after: int = 10) -> None:
         """``interval``, and ``per_wake`` for every stream a read woke: the least time from one read to the next
         while appends keep coming. Waking a stream and sending its chunk costs the process about 0.1 ms (a 2-core
@@ -156,6 +156,7 @@ class LogFanout:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._read_log(), name="jixiao-sse-reader"),
                        loop.create_task(self._beat(), name="jixiao-sse-heartbeat")]
+
         def close_soon() -> None:  # from a signal handler: only hand the close over to the loop
             loop.call_soon_threadsafe(self.close)
 
@@ -177,9 +178,8 @@ class LogFanout:
     # ------------------------------------------------------------------------------------------------- streams
 
     def open(self, principal: Principal, key: tuple[str, str], types: tuple[str, ...], after: int) -> Subscription:
-        """A stream for ``principal`` (counted under ``key``) of the events after ``after``; refused beyond the caps."""
-        if self.closed.is_set():
-            raise StreamRefused("the service is stopping", self.retry_after)
+        """A stream for ``principal`` (counted under ``key``) of the events after ``after``; refused beyond the caps.
+        (Once the fan-out is closed, a stream ends as it starts, saying why: the client reconnects elsewhere.)"""
         if len(self._subscriptions) >= self.max_streams:
             raise StreamRefused(f"this server already serves {self.max_streams} event streams, its limit "
                                 f"(已达事件流总数上限)", self.retry_after)

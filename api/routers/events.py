@@ -119,8 +119,8 @@ class EventStream(Response):
             if serving in done and serving.exception() is not None:
                 logger.error("an event stream failed", exc_info=serving.exception())
             if gone not in done:  # end the response; a client that reads nothing any more is simply cut
-                last: Message = {"type": "http.response.body", "body": STOPPING if stopping in done else b"",
-                                 "more_body": False}
+                last: Message = {"type": "http.response.body", "more_body": False,
+                                 "body": STOPPING if self.fanout.closed.is_set() else b""}
                 with contextlib.suppress(TimeoutError, OSError):
                     async with asyncio.timeout(1.0):
                         await send(last)
