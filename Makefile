@@ -35,6 +35,7 @@ bench: $(INSTALLED)  ## benchmarks, printed as ratios to raw PostgreSQL in the s
 
 bench-all: bench  ## every benchmark at full size (1,000,000 events: under half an hour)
 	$(BIN)/python -m bench.bench_subscriptions
+	$(BIN)/python -m bench.bench_sse_load
 	$(BIN)/python -m bench.bench_integrity
 	$(BIN)/python -m bench.bench_witness
 	$(BIN)/python -m bench.bench_projections

@@ -40,7 +40,7 @@ from api.routers import (
 )
 from api.scheduler import Scheduler
 from api.settings import Settings
-from api.watch import LogWatcher
+from api.watch import LogFanout
 from api.webhooks import Dispatcher, WebhookStore
 from ledger.application import Ledger
 from ledger.recorder import check_on_checkout
@@ -119,8 +119,13 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         metrics.rejections.source(lambda: {("snapshot", reason): count for reason, count
                                            in app.state.ledger.snapshot_authenticator.rejected.items()})
         metrics.witnesses(lambda: {"witness": dict(app.state.log.witness_failures)})
-        app.state.watcher = LogWatcher(url)
-        app.state.watcher.start()
+        app.state.fanout = LogFanout(url, app.state.read_pool, max_streams=settings.sse_max_streams,
+                                     max_per_principal=settings.sse_max_streams_per_principal)
+        app.state.fanout.start()
+        fanout = app.state.fanout
+        roles.add("sse", lambda: RoleHealth(
+            alive=fanout.alive, up=fanout.connected and fanout.behind < settings.ready_max_lag,
+            detail="" if fanout.connected else "reconnecting to the database"))
         app.state.webhooks = WebhookStore(url, Destinations(settings.webhook_allow))
         if settings.create_schema:
             app.state.webhooks.create_tables()
@@ -146,7 +151,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
             app.state.commands.stop()
             if settings.run_dispatcher:
                 dispatcher.stop()
-            await app.state.watcher.stop()
+            await app.state.fanout.stop()
             stop_projections.set()
             if settings.run_projections:
                 follower.join(timeout=10)

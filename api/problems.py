@@ -48,6 +48,7 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
     "precondition-malformed": (400, "If-Match must be a quoted version, e.g. \"7\"", "If-Match格式应为版本号"),
     "projection-lagging": (503, "The read models have not reached the requested position yet",
                            "查询数据尚未更新到所需位置"),
+    "too-many-streams": (429, "Too many open event streams", "事件流连接数已达上限"),
     "idempotency-key-in-flight": (409, "A request with this idempotency key is still being processed",
                                   "相同幂等键的请求正在处理中"),
     "webhook-destination-refused": (422, "The webhook's destination is refused by policy",
@@ -178,6 +179,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "Malformed request", 401: "No valid token", 403: "This principal may not", 404: "Not found",
                  409: "Refused by the rules, or a concurrent change", 412: "If-Match names an older version",
                  413: "Body too large", 415: "Not JSON", 422: "Invalid input",
+                 429: "Too many open streams (Retry-After)",
                  503: "Read models lagging, or the database unavailable for a moment (Retry-After)"}
     return {status: {"model": Problem, "description": described.get(status, "Problem")} for status in statuses}
 

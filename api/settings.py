@@ -93,6 +93,10 @@ class Settings(BaseSettings):
                              description="The JetStream stream (created if missing).")
     nats_subject_prefix: str = Field(default="jixiao.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
                                      description="Subjects are <prefix>.<Aggregate>.<Event>.")
+    sse_max_streams: int = Field(default=1000, ge=1, le=100_000, description="Server-Sent Events streams one "
+                                 "process serves at once; beyond: 429 with Retry-After.")
+    sse_max_streams_per_principal: int = Field(default=20, ge=1, le=100_000, description="Streams one principal "
+                                               "(without a token: one client address) may hold open in a process.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(

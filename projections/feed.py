@@ -19,7 +19,7 @@ which for them is the stored event without it (not the bytes the leaf hash commi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -56,6 +56,12 @@ PUBLIC_JSON = PUBLIC_ENVELOPE + " || " + PUBLIC_PAYLOAD
 # (which checks it is UTF-8) cost PostgreSQL as much as rendering the rest of the event. The state was written as
 # UTF-8 JSON by the ledger's transcoder, the log's triggers keep it as written, and verification checks its bytes.
 EVENT_JSON_BYTES = "convert_to(" + EVENT_ENVELOPE + ", 'UTF8') || state"
+# A row the public may see: a disclosure, or a blacklisting that was published (or its end). CASE, so the stored
+# state is parsed only for blacklistings.
+PUBLIC_EVENT = sql.SQL("CASE WHEN split_part(topic, ':', 2) NOT IN ({}) THEN false "
+                       "WHEN topic LIKE '%%:Agency.Blacklisted' "
+                       "THEN coalesce((convert_from(state, 'UTF8')::jsonb ->> 'public')::boolean, false) "
+                       "ELSE true END").format(sql.SQL(", ").join(sql.Literal(kind) for kind in PUBLIC_TYPES))
 WITH_STATE = (" || ',\"topic\":' || to_json(topic) || ',\"state\":\"' || "
               "translate(encode(state, 'base64'), E'\\n', '') || '\"'")
 
@@ -84,6 +90,11 @@ class FeedPage:
         return f'{{"events":[{",".join(event.json for event in self.events)}],"next":{self.next},"head":{self.head}}}'
 
 
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern for names starting with ``prefix``, its ``_`` and ``%`` taken literally."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
     exact = [item for item in types if not item.endswith(".*")]
     prefixes = [item.removesuffix("*") for item in types if item.endswith(".*")]
@@ -94,19 +105,27 @@ def _type_condition(types: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
         params.append(exact)
     if prefixes:
         parts.append(sql.SQL("split_part(topic, ':', 2) LIKE ANY(%s)"))
-        params.append([prefix + "%" for prefix in prefixes])
+        params.append([_like_prefix(prefix) for prefix in prefixes])
     return sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")"), params
 
 
+def type_admitted(types: Sequence[str], kind: str) -> bool:
+    """What :func:`_type_condition` decides in SQL, for one event type in memory (``()`` admits every type)."""
+    return not types or any(kind.startswith(item[:-1]) if item.endswith(".*") else kind == item for item in types)
+
+
 def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bool, *,
-                as_bytes: bool = False) -> tuple[sql.Composed, list[Any], int, int]:
+                as_bytes: bool = False, until: int | None = None) -> tuple[sql.Composed, list[Any], int, int]:
     """The page's SELECT (position, type, the event as JSON text — or UTF-8 bytes; LIMIT left as the last
-    parameter), its parameters, and the window it scans: positions after ``start`` up to ``window_end``."""
+    parameter), its parameters, and the window it scans: positions after ``start`` up to ``window_end`` (and not
+    past ``until``)."""
     start = -1 if after is None else after
     # Positions are dense, so an unfiltered page is exactly the next ``limit`` positions: the range says so, and no
     # plan — whatever the table's statistics — reads more rows than the page holds. A filtered page scans a window.
     filtered = bool(where.types) or where.public_only or where.objects is not None
     window_end = start + (SCAN_WINDOW if filtered else limit)
+    if until is not None:
+        window_end = max(start, min(window_end, until))
     conditions: list[sql.Composable] = [sql.SQL("leaf_index > %s"), sql.SQL("leaf_index <= %s")]
     params: list[Any] = [start, window_end]
     if where.types:
@@ -114,12 +133,7 @@ def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bo
         conditions.append(condition)
         params.extend(extra)
     if where.public_only:
-        condition, extra = _type_condition(PUBLIC_TYPES)
-        conditions.append(condition)
-        params.extend(extra)
-        # A blacklisting that was not published stays out of the public feed.
-        conditions.append(sql.SQL("(topic NOT LIKE '%%:Agency.Blacklisted' OR "
-                                  "(convert_from(state, 'UTF8')::jsonb ->> 'public')::boolean)"))
+        conditions.append(PUBLIC_EVENT)
     if where.objects is not None:
         conditions.append(sql.SQL("originator_id = ANY(%s)"))
         params.append(list(where.objects))
@@ -157,14 +171,15 @@ def _scanned(start: int, window_end: int, head: int, count: int, last: int | Non
 
 
 def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter(), *,
-         with_state: bool = False) -> FeedPage:
+         with_state: bool = False, until: int | None = None) -> FeedPage:
     """Up to ``limit`` events after position ``after`` (None: from the start) that ``where`` admits.
 
     ``with_state``: each event also carries its topic and stored bytes (base64), so a subscriber can recompute the
-    leaf hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log.
+    leaf hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log. ``until``: scan no
+    position past it (the SSE stream reads up to where the process's reader of the log has got).
     """
     head = _head(conn)
-    query, params, start, window_end = _page_query(after, limit, where, with_state)
+    query, params, start, window_end = _page_query(after, limit, where, with_state, until=until)
     rows = conn.execute(query, [*params, limit]).fetchall()
     events = [FeedEvent(int(position), kind, text) for position, kind, text in rows]
     return FeedPage(events, _scanned(start, window_end, head, len(rows), events[-1].position if events else None,
@@ -190,6 +205,47 @@ def read_json(conn: Conn, after: int | None, limit: int, where: FeedFilter = Fee
     head, count, last, events = int(row[0]), int(row[1]), row[2], row[3]
     cursor = _scanned(start, window_end, head, count, None if last is None else int(last), limit)
     return b"".join((b'{"events":[', events, f'],"next":{cursor},"head":{head}}}'.encode()))
+
+
+@dataclass(frozen=True, slots=True)
+class TailEvent:
+    """One event as the SSE fan-out holds it: what a subscriber's filter looks at, and its frame, ready to send."""
+
+    position: int
+    type: str
+    originator: UUID
+    public: bool  # what the public may see (:data:`PUBLIC_EVENT`)
+    declared_by: str | None  # a Project.Declared: the department it belongs to
+    frame: bytes  # "id: <position>\nevent: <type>\ndata: <the event as the feed renders it>\n\n", UTF-8
+    public_frame: bytes | None  # the frame the public and agencies get (no staff id), for a public event
+
+    def frame_for(self, public_only: bool) -> bytes:
+        """The frame a reader gets: the public's, without the staff id, for a reader who sees what the public sees."""
+        return self.public_frame if public_only and self.public_frame is not None else self.frame
+
+    def admitted(self, types: Sequence[str], public_only: bool, objects: Container[UUID] | None) -> bool:
+        """What :func:`read` decides in SQL for a :class:`FeedFilter` of these fields, in memory."""
+        return (type_admitted(types, self.type) and (self.public or not public_only)
+                and (objects is None or self.originator in objects))
+
+
+# Every event in (after, until], for the process's one reader of the log (api.watch): the frame is rendered by
+# PostgreSQL, byte for byte what sse_frame() makes of the feed's JSON, with the stored state spliced in as its bytes.
+TAIL = sql.SQL(
+    "SELECT leaf_index, split_part(topic, ':', 2), originator_id, {public}, "
+    "CASE WHEN topic LIKE '%%:Project.Declared' THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
+    "convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || E'\\ndata: ' || {envelope}, "
+    "'UTF8') || state || '\\x7d0a0a'::bytea, "
+    "CASE WHEN {public} THEN convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || "
+    "E'\\ndata: ' || {public_json} || E'}}\\n\\n', 'UTF8') END "
+    "FROM {events} WHERE leaf_index > %s AND leaf_index <= %s "
+    "ORDER BY leaf_index").format(public=PUBLIC_EVENT, envelope=sql.SQL(EVENT_ENVELOPE),
+                                  public_json=sql.SQL(PUBLIC_JSON), events=sql.Identifier(EVENTS))
+
+
+def sse_frame(event: FeedEvent) -> bytes:
+    """The Server-Sent Events frame of a feed event: ``id`` is its position, ``event`` its type."""
+    return f"id: {event.position}\nevent: {event.type}\ndata: {event.json}\n\n".encode()
 
 
 def visible_to(conn: Conn, principal: Principal, types: tuple[str, ...] = ()) -> FeedFilter:

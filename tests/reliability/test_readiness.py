@@ -21,7 +21,7 @@ def test_readyz_is_not_ready_while_the_read_models_lag(database_url: str, tmp_pa
     with running_service(database_url, tmp_path, ready_max_lag=0.5) as service:
         wait_until(lambda: service.get(None, "/readyz").status_code == 200, what="the service to be ready")
         ready = service.get(None, "/readyz").json()
-        assert set(ready["roles"]) == {"dispatcher", "read-models"}
+        assert set(ready["roles"]) == {"dispatcher", "read-models", "sse"}
         with psycopg.connect(database_url) as blocker:
             blocker.execute("SELECT * FROM projection_positions FOR UPDATE")  # the runner's pages wait for these
             created = service.post("finance", "/departments", {"name": "教育局", "effective_on": "2021-01-04"})
@@ -41,7 +41,7 @@ def test_healthz_fails_once_a_role_has_stopped_for_good(database_url: str, tmp_p
         update={"run_scheduler": True})
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, what="the service to be ready")
-        assert set(client.get("/readyz").json()["roles"]) == {"dispatcher", "read-models", "scheduler"}
+        assert set(client.get("/readyz").json()["roles"]) == {"dispatcher", "read-models", "scheduler", "sse"}
         assert client.get("/healthz").status_code == 200
         client.app.state.scheduler.stop()  # type: ignore[attr-defined]  # its election thread ends, as if it died
         answer = client.get("/healthz")
