@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run demo test lint bench bench-all soak clean
 
-$(INSTALLED): pyproject.toml setup.py ledger/_speedups.c
+$(INSTALLED): pyproject.toml setup.py ledger/log/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(INSTALLED)

@@ -20,12 +20,16 @@ from psycopg_pool import ConnectionPool
 from api.auth import TokenGuard, TokenStore, keys_for
 from api.body import MAX_BODY_BYTES, BodyLimit, LedgerRoute
 from api.commands import CommandWriter
-from api.database import database_url, open_ledger
-from api.destinations import Destinations
-from api.health import RoleHealth, Roles
-from api.integrity import open_log
+from api.config.database import database_url, open_ledger
+from api.config.keys import open_log
+from api.config.settings import Settings
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, FieldError, Problem, install
+from api.roles.destinations import Destinations
+from api.roles.health import RoleHealth, Roles
+from api.roles.scheduler import Scheduler
+from api.roles.watch import LogFanout
+from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
     catalogue,
@@ -38,13 +42,9 @@ from api.routers import (
     reads,
     subscriptions,
 )
-from api.scheduler import Scheduler
-from api.settings import Settings
-from api.watch import LogFanout
-from api.webhooks import Dispatcher, WebhookStore
-from ledger.application import Ledger
-from ledger.recorder import check_on_checkout
-from projections.catalog import read_models
+from ledger.application.ledger import Ledger
+from ledger.store.recorder import check_on_checkout
+from projections.registry import read_models
 from projections.runner import FollowerState, Runner
 
 logger = logging.getLogger(__name__)
@@ -202,8 +202,8 @@ def _mount(app: FastAPI, router: APIRouter) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app as configured by the environment (for uvicorn's ``--factory`` and worker processes)."""
-    from api.database import database_url as resolve
-    from api.settings import load_settings
+    from api.config.database import database_url as resolve
+    from api.config.settings import load_settings
 
     settings = load_settings()
     if not settings.database_url:  # start the embedded server once, in the parent's data folder, before forking

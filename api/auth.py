@@ -42,15 +42,15 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
-from api.integrity import signing_key
+from api.config.keys import signing_key
+from api.config.settings import Settings
 from api.metrics import Rejections
 from api.problems import EdgeProblem
-from api.settings import Settings
-from api.webhooks import disable_subscriptions, wait_for_dispatchers
-from ledger.checkpoint import SigningKey, VerifierKey
-from ledger.errors import DomainError, Forbidden, InvalidInput
-from ledger.recorder import lock_schema
-from ledger.values import SYSTEM, Principal, Role, enum_value, text
+from api.roles.webhooks import disable_subscriptions, wait_for_dispatchers
+from ledger.domain.errors import DomainError, Forbidden, InvalidInput
+from ledger.domain.values import SYSTEM, Principal, Role, enum_value, text
+from ledger.log.checkpoint import SigningKey, VerifierKey
+from ledger.store.recorder import lock_schema
 
 logger = logging.getLogger(__name__)
 

@@ -35,9 +35,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.auth import ACTORS, admit, authenticate
 from api.problems import EdgeProblem
 from api.schemas import CommandBody, CommandResult, WrittenEventOut
-from ledger.application import Act, CommandAlreadyRecorded, CommandKey, Ledger, Outcome, Written
-from ledger.errors import DomainError, InvalidInput
-from ledger.values import Principal
+from ledger.application.ledger import Act, CommandAlreadyRecorded, CommandKey, Ledger, Outcome, Written
+from ledger.domain.errors import DomainError, InvalidInput
+from ledger.domain.values import Principal
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 logger = logging.getLogger(__name__)

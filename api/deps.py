@@ -9,14 +9,14 @@ import psycopg
 from fastapi import Depends, Query, Request
 from psycopg_pool import ConnectionPool
 
+from api.config.settings import Settings
 from api.problems import EdgeProblem
-from api.settings import Settings
-from ledger.application import Ledger
-from ledger.errors import InvalidInput
-from ledger.tlog import TransparencyLog
+from ledger.application.ledger import Ledger
+from ledger.domain.errors import InvalidInput
+from ledger.store.tlog import TransparencyLog
 from projections import queries
 from projections.base import Conn
-from projections.catalog import read_models
+from projections.registry import read_models
 
 READ_MODELS = tuple(model.name for model in read_models())
 MIN_POSITION_WAIT = 2.0  # seconds a query waits for the read models to reach min_position

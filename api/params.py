@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-from ledger.values import CONTROL_CHARACTER, SURROGATE
+from ledger.domain.values import CONTROL_CHARACTER, SURROGATE
 
 
 def _unstorable(value: str) -> str | None:

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.errors import CATALOGUE, DomainError, ErrorKind
+from ledger.domain.errors import CATALOGUE, DomainError, ErrorKind
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ledger.values import BudgetBook, Grade, Level1, Operator, ProjectKind, Qualitative, Role, SpecialCategory
+from ledger.domain.values import BudgetBook, Grade, Level1, Operator, ProjectKind, Qualitative, Role, SpecialCategory
 
 EVIDENCE_EXAMPLE = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]

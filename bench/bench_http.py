@@ -51,8 +51,8 @@ from bench.common import (
     server_settings,
     time_calls,
 )
-from ledger.application import Act, Ledger
-from ledger.checkpoint import SigningKey
+from ledger.application.ledger import Act, Ledger
+from ledger.log.checkpoint import SigningKey
 
 TARGET_RATE = 1000.0  # commands/s with 16 clients
 TARGET_P99_MS = 50.0

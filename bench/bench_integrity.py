@@ -92,14 +92,15 @@ from bench.common import (
     server_settings,
     time_calls,
 )
-from ledger import merkle, speedups, tlog
-from ledger.application import Act, Ledger, environment_for
-from ledger.checkpoint import SigningKey, VerifierKey, verify_checkpoint
-from ledger.integrity import GENESIS_CHAIN_HASH, leaf_hash, snapshot_message
-from ledger.recorder import LedgerRecorder, SnapshotRecorder
-from ledger.replay import replay_all
-from ledger.snapshots import SnapshotAuthenticator
-from ledger.tlog import StoredCheckpoint, TransparencyLog, VerifyPolicy, verify_log
+from ledger.application.ledger import Act, Ledger, environment_for
+from ledger.application.replay import replay_all
+from ledger.log import merkle, speedups
+from ledger.log.checkpoint import SigningKey, VerifierKey, verify_checkpoint
+from ledger.log.integrity import GENESIS_CHAIN_HASH, leaf_hash, snapshot_message
+from ledger.store import tlog
+from ledger.store.recorder import LedgerRecorder, SnapshotRecorder
+from ledger.store.snapshots import SnapshotAuthenticator
+from ledger.store.tlog import StoredCheckpoint, TransparencyLog, VerifyPolicy, verify_log
 
 T = TypeVar("T")
 

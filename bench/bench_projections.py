@@ -48,7 +48,7 @@ from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from api.demo import run_demo
+from api.cli.demo import run_demo
 from bench.common import (
     BenchDatabase,
     RawEvents,
@@ -64,11 +64,11 @@ from bench.common import (
     print_table,
     server_settings,
 )
-from ledger.application import Ledger
-from ledger.transcodings import ledger_mapper
+from ledger.application.ledger import Ledger
+from ledger.store.transcodings import ledger_mapper
 from projections.base import Conn, LogEvent, ReadModel, log_events
-from projections.catalog import read_models
 from projections.project_status import ProjectStatus
+from projections.registry import read_models
 from projections.runner import EVENTS, PAGE, POSITIONS, Runner
 
 DEFAULT_EVENTS = 1_000_000

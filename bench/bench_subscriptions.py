@@ -51,7 +51,7 @@ from bench.common import (
     print_table,
     server_settings,
 )
-from ledger.application import Act, Ledger
+from ledger.application.ledger import Act, Ledger
 
 TARGET_SSE_P95_MS = 50.0
 TARGET_WEBHOOK_P95_MS = 200.0

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from api.witness import WitnessHome, WitnessServer
+from api.roles.witness import WitnessHome, WitnessServer
 from bench.bench_write import (
     DEPARTMENT,
     EFFECTIVE_ON,
@@ -47,11 +47,11 @@ from bench.bench_write import (
     fill_to,
 )
 from bench.common import BenchDatabase, bench_database
-from ledger.application import Act, Ledger
-from ledger.audit import dumps_bundle, verify_bundle
-from ledger.checkpoint import SigningKey, VerifierKey
-from ledger.tlog import TransparencyLog
-from ledger.witness import TrustPolicy, WitnessEndpoint, WitnessKey
+from ledger.application.ledger import Act, Ledger
+from ledger.log.audit import dumps_bundle, verify_bundle
+from ledger.log.checkpoint import SigningKey, VerifierKey
+from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey
+from ledger.store.tlog import TransparencyLog
 from tests.browsers import call, chromium, node_binary, run_browser, run_node, static_server
 
 ORIGIN = "bench.example.gov.cn/jixiao"

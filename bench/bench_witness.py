@@ -63,12 +63,12 @@ from bench.common import (
     print_table,
     server_settings,
 )
-from ledger import tlog
-from ledger.application import Ledger
-from ledger.checkpoint import SigningKey, VerifierKey
-from ledger.recorder import LedgerRecorder
-from ledger.tlog import TransparencyLog
-from ledger.witness import Cosignature, Seen, WitnessEndpoint, WitnessKey, WitnessState, cosignatures, submit
+from ledger.application.ledger import Ledger
+from ledger.log.checkpoint import SigningKey, VerifierKey
+from ledger.log.witness import Cosignature, Seen, WitnessEndpoint, WitnessKey, WitnessState, cosignatures, submit
+from ledger.store import tlog
+from ledger.store.recorder import LedgerRecorder
+from ledger.store.tlog import TransparencyLog
 
 ORIGIN = "bench.example/jixiao-witness"
 KEY_NAME = "bench-witness-log"

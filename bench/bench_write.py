@@ -65,12 +65,12 @@ from bench.common import (
     server_settings,
     time_calls,
 )
-from ledger.application import Act, Ledger
-from ledger.checkpoint import SigningKey
-from ledger.project import Project
-from ledger.recorder import SnapshotRecorder
-from ledger.snapshots import SnapshotWriter
-from ledger.values import Indicator, Principal
+from ledger.application.ledger import Act, Ledger
+from ledger.domain.project import Project
+from ledger.domain.values import Indicator, Principal
+from ledger.log.checkpoint import SigningKey
+from ledger.store.recorder import SnapshotRecorder
+from ledger.store.snapshots import SnapshotWriter
 
 FINANCE = Principal("fin-01", "finance", "市财政局")
 EDUCATION = Principal("edu-01", "department", "教育局")

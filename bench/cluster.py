@@ -9,7 +9,7 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
-from api.database import embedded_server_url, stop_embedded_server
+from api.config.database import embedded_server_url, stop_embedded_server
 
 
 class Cluster:

@@ -27,8 +27,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
-from api.database import display_url, drop_database, embedded_server_url, ensure_database, stop_embedded_server
-from ledger.application import environment_for
+from api.config.database import display_url, drop_database, embedded_server_url, ensure_database, stop_embedded_server
+from ledger.application.ledger import environment_for
 
 # platformdirs warns that XDG_RUNTIME_DIR is unset when the embedded server starts; it is noise here.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")

@@ -56,13 +56,13 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenKeys, TokenStore
-from api.database import ensure_database
+from api.config.database import ensure_database
 from bench.bench_http import free_port
 from bench.cluster import Cluster
-from ledger.application import Act, Ledger
-from ledger.checkpoint import SigningKey
-from ledger.values import Principal
-from projections.catalog import read_models
+from ledger.application.ledger import Act, Ledger
+from ledger.domain.values import Principal
+from ledger.log.checkpoint import SigningKey
+from projections.registry import read_models
 from projections.runner import Runner
 
 FINANCE = Principal("fin-soak", "finance", "市财政局")

@@ -21,7 +21,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from psycopg import sql
 
-from ledger.transcodings import ledger_transcoder
+from ledger.store.transcodings import ledger_transcoder
 
 if TYPE_CHECKING:
     from projections.tracking import LeafTracking

@@ -15,8 +15,8 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger import rules
-from ledger.values import key
+from ledger.domain import rules
+from ledger.domain.values import key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, composed
 

@@ -26,7 +26,7 @@ from uuid import UUID
 
 from psycopg import sql
 
-from ledger.values import Principal, Role
+from ledger.domain.values import Principal, Role
 from projections import queries
 from projections.base import Conn
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.values import key
+from ledger.domain.values import key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel
 

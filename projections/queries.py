@@ -19,8 +19,8 @@ from uuid import UUID
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ledger.organisations import department_ids
-from ledger.values import key
+from ledger.domain.organisations import department_ids
+from ledger.domain.values import key
 from projections.base import Conn
 from projections.deadlines import flags_query
 from projections.runner import POSITIONS

@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.values import KEY_SQL, key
+from ledger.domain.values import KEY_SQL, key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, composed
 from projections.facts import FACT_COLUMNS, FOLDED, GRADE_POINTS, fold_facts

@@ -34,7 +34,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 from psycopg.types.json import set_json_loads
 
-from ledger.recorder import lock_schema
+from ledger.store.recorder import lock_schema
 from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed, log_events
 
 logger = logging.getLogger(__name__)

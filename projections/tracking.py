@@ -26,7 +26,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking, Tra
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from ledger.transcodings import ledger_mapper
+from ledger.store.transcodings import ledger_mapper
 from projections.base import EVENTS, Conn, LogEvent
 
 if TYPE_CHECKING:

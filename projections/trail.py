@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from psycopg import sql
 
-from ledger.values import KEY_SQL
+from ledger.domain.values import KEY_SQL
 from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed
 
 EVENT_NAMES_ZH: dict[str, str] = {

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from api.database import drop_database, embedded_server_url, ensure_database
-from ledger.application import Act, Ledger
-from ledger.checkpoint import SigningKey
-from ledger.values import Principal
+from api.config.database import drop_database, embedded_server_url, ensure_database
+from ledger.application.ledger import Act, Ledger
+from ledger.domain.values import Principal
+from ledger.log.checkpoint import SigningKey
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ def pg_admin_url() -> Iterator[str]:
     try:
         yield embedded_server_url(folder, cleanup_mode="stop")
     finally:
-        from api.database import stop_embedded_server
+        from api.config.database import stop_embedded_server
 
         stop_embedded_server(folder)
         shutil.rmtree(folder, ignore_errors=True)

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ledger import speedups
+from ledger.log import speedups
 
 REQUIRED = os.environ.get("JIXIAO_REQUIRE_SPEEDUPS") == "1"
 _C_MARKS = () if speedups.AVAILABLE or REQUIRED else (

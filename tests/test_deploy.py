@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from api.cli import build_parser
-from api.settings import Settings
+from api.cli.main import build_parser
+from api.config.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 FILES = [DEPLOY / "compose.yaml", *sorted((DEPLOY / "k8s").glob("*.yaml"))]

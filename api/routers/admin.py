@@ -10,7 +10,7 @@ from api.auth import Admin, TokenRecord, TokenStore
 from api.body import LedgerRoute
 from api.problems import COMMAND_PROBLEMS, documented
 from api.schemas import TokenCreate, TokenIssued, TokenOut
-from ledger.errors import NotFound
+from ledger.domain.errors import NotFound
 
 router = APIRouter(prefix="/admin/tokens", tags=["admin"], route_class=LedgerRoute)
 

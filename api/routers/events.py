@@ -24,10 +24,10 @@ from api.auth import PrincipalDep
 from api.body import LedgerRoute
 from api.deps import ReadConn
 from api.problems import QUERY_PROBLEMS, EdgeProblem, documented
+from api.roles.watch import LogFanout, StreamRefused, Subscription
 from api.schemas import EventPageOut
-from api.watch import LogFanout, StreamRefused, Subscription
-from ledger.errors import Forbidden, InvalidInput
-from ledger.values import Principal, Role
+from ledger.domain.errors import Forbidden, InvalidInput
+from ledger.domain.values import Principal, Role
 from projections import feed
 
 logger = logging.getLogger(__name__)

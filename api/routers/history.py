@@ -19,8 +19,8 @@ from api.body import LedgerRoute
 from api.deps import LedgerDep
 from api.problems import documented
 from api.schemas import HistoryEntryOut, StateOut
-from ledger.application import Ledger
-from ledger.errors import InvalidInput, NotFound
+from ledger.application.ledger import Ledger
+from ledger.domain.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/objects", tags=["audit"], route_class=LedgerRoute)
 

@@ -18,10 +18,10 @@ from api.body import LedgerRoute
 from api.deps import LedgerDep, LogDep
 from api.problems import EdgeProblem, documented
 from api.schemas import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
-from ledger.audit import dumps_bundle
-from ledger.errors import Forbidden, InvalidInput, NotFound
-from ledger.tlog import BundleUnavailable, ProofUnavailable, StoredCheckpoint, TransparencyLog
-from ledger.values import Role
+from ledger.domain.errors import Forbidden, InvalidInput, NotFound
+from ledger.domain.values import Role
+from ledger.log.audit import dumps_bundle
+from ledger.store.tlog import BundleUnavailable, ProofUnavailable, StoredCheckpoint, TransparencyLog
 
 router = APIRouter(prefix="/log", tags=["log"], route_class=LedgerRoute)
 bundles = APIRouter(tags=["audit"], route_class=LedgerRoute)

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 from psycopg_pool import ConnectionPool
 
 from api.body import LedgerRoute
+from api.config.settings import Settings
 from api.deps import READ_MODELS, wait_for_position
-from api.health import Roles
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
+from api.roles.health import Roles
 from api.schemas import Health, ProblemType, Readiness
-from api.settings import Settings
 from projections import queries
 from projections.runner import lag_seconds
 

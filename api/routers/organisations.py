@@ -26,10 +26,10 @@ from api.schemas import (
     QualityReview,
     RankingRow,
 )
-from ledger.application import Ledger
-from ledger.errors import NotFound
-from ledger.organisations import Agency, Department
-from ledger.values import Role
+from ledger.application.ledger import Ledger
+from ledger.domain.errors import NotFound
+from ledger.domain.organisations import Agency, Department
+from ledger.domain.values import Role
 from projections import queries
 
 departments = APIRouter(prefix="/departments", tags=["departments"], route_class=LedgerRoute)

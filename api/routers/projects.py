@@ -46,9 +46,9 @@ from api.schemas import (
     StateOut,
     SupervisionNote,
 )
-from ledger.application import Written
-from ledger.errors import Forbidden, NotFound
-from ledger.values import BudgetBook, Grade, Indicator, Principal, Role, key
+from ledger.application.ledger import Written
+from ledger.domain.errors import Forbidden, NotFound
+from ledger.domain.values import BudgetBook, Grade, Indicator, Principal, Role, key
 from projections import queries
 
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=LedgerRoute)

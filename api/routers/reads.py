@@ -13,8 +13,8 @@ from api.body import LedgerRoute
 from api.deps import LedgerDep, ReadConn
 from api.problems import QUERY_PROBLEMS
 from api.schemas import CoverageRow, DeadlineRow, Page, TrailEntry
-from ledger.errors import Forbidden
-from ledger.values import Role, key
+from ledger.domain.errors import Forbidden
+from ledger.domain.values import Role, key
 from projections import queries
 
 router = APIRouter(tags=["queries"], route_class=LedgerRoute)

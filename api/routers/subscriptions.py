@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import require
 from api.body import LedgerRoute
-from api.destinations import DestinationRefused
 from api.problems import COMMAND_PROBLEMS, EdgeProblem, documented
+from api.roles.destinations import DestinationRefused
+from api.roles.webhooks import Subscription, WebhookStore
 from api.routers.events import parse_types
 from api.schemas import DeliveryOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
-from api.webhooks import Subscription, WebhookStore
-from ledger.errors import Forbidden, NotFound
-from ledger.values import Principal, Role
+from ledger.domain.errors import Forbidden, NotFound
+from ledger.domain.values import Principal, Role
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=LedgerRoute)
 

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.database import drop_database, ensure_database
-from api.settings import Settings
-from ledger.application import Ledger
-from ledger.checkpoint import SigningKey
+from api.config.database import drop_database, ensure_database
+from api.config.settings import Settings
+from ledger.application.ledger import Ledger
+from ledger.log.checkpoint import SigningKey
 
 ORIGIN = "czj.example.gov.cn/jixiao-test"
 ROLES = {

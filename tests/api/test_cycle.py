@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ledger import merkle
-from ledger.audit import verify_bundle
+from ledger.log import merkle
+from ledger.log.audit import verify_bundle
 from tests.api.conftest import Service
 
 pytestmark = pytest.mark.db

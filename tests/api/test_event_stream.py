@@ -20,8 +20,8 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.database import drop_database, ensure_database
-from ledger.checkpoint import SigningKey
+from api.config.database import drop_database, ensure_database
+from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, ROLES, LiveServer, settings_for
 from tests.api.world import build, expect
 

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 
 from api.app import create_app
-from ledger import merkle
-from ledger.transcodings import untyped
-from ledger.values import Principal
+from ledger.domain.values import Principal
+from ledger.log import merkle
+from ledger.store.transcodings import untyped
 from projections import feed
 from tests.api.conftest import ROLES, LiveServer, Service, settings_for
 from tests.api.world import World, build, expect
@@ -90,7 +90,7 @@ def sse(response: httpx.Response) -> Iterator[dict[str, Any]]:
 
 def test_the_stream_catches_up_goes_live_and_resumes_after_a_dropped_connection(database_url: str,
                                                                                 tmp_path: Path) -> None:
-    from ledger.checkpoint import SigningKey
+    from ledger.log.checkpoint import SigningKey
 
     key = SigningKey.generate("stream-test")
     app = create_app(settings_for(database_url, tmp_path, key))

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from api.watch import LogFanout
-from ledger.application import Act, Ledger
-from ledger.values import Principal
+from api.roles.watch import LogFanout
+from ledger.application.ledger import Act, Ledger
+from ledger.domain.values import Principal
 from projections import feed
 from tests.api.conftest import ROLES, Service
 from tests.api.test_event_stream import write_more

@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from api.database import drop_database, ensure_database
-from ledger.checkpoint import SigningKey
+from api.config.database import drop_database, ensure_database
+from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, LiveServer, settings_for
 from tests.api.world import build
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from ledger.checkpoint import SigningKey
+from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, LiveServer, Service, settings_for
 from tests.standalone import standalone
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.checkpoint import SigningKey
+from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, Service, running_service
 from tests.api.world import expect
 

@@ -378,11 +378,11 @@ def test_a_url_the_dispatcher_cannot_use_is_a_failed_attempt_and_ends_in_a_dead_
     with running_service(database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=3,
                          webhook_allow=LOOPBACK) as service:
         bad = planted(database_url, "http://127.0.0.1:99999/", service.ledger.head() - 1)
-        with caplog.at_level(logging.INFO, logger="api.webhooks"):
+        with caplog.at_level(logging.INFO, logger="api.roles.webhooks"):
             record(service, range(1))
             wait_until(lambda: subscription(service, "finance", bad)["status"] == "dead")
         log = expect(service.get("finance", f"/subscriptions/{bad}/deliveries"), 200)
     assert [item["attempt"] for item in log] == [1, 2, 3]
     assert all("port" in item["error"] and item["status_code"] is None for item in log)
     assert not [entry for entry in caplog.records
-                if entry.name == "api.webhooks" and (entry.exc_info or entry.levelno >= logging.ERROR)]
+                if entry.name == "api.roles.webhooks" and (entry.exc_info or entry.levelno >= logging.ERROR)]

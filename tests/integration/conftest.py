@@ -9,10 +9,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.database import as_url
-from api.schema import grant_service_role, migrate
-from api.settings import Settings
-from ledger.application import Ledger
+from api.config.database import as_url
+from api.config.migrations import grant_service_role, migrate
+from api.config.settings import Settings
+from ledger.application.ledger import Ledger
 
 
 @pytest.fixture

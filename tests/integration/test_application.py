@@ -13,12 +13,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from ledger import rules
-from ledger.application import CommandAlreadyRecorded, CommandKey, Ledger
-from ledger.errors import DomainError
-from ledger.organisations import department_id
-from ledger.project import Stage, project_id
-from ledger.values import Indicator, Principal
+from ledger.application.ledger import CommandAlreadyRecorded, CommandKey, Ledger
+from ledger.domain import rules
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import department_id
+from ledger.domain.project import Stage, project_id
+from ledger.domain.values import Indicator, Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
 
 pytestmark = pytest.mark.db

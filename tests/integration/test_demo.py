@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.demo import BAD_AGENCY, PROJECTS, format_summary, run_demo
-from ledger.application import Ledger
+from api.cli.demo import BAD_AGENCY, PROJECTS, format_summary, run_demo
+from ledger.application.ledger import Ledger
 from tests.integration.test_log import assert_log_is_intact
 
 pytestmark = pytest.mark.db

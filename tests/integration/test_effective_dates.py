@@ -13,11 +13,11 @@ from uuid import UUID
 
 import pytest
 
-from ledger.application import Ledger
-from ledger.base import ledger_id
-from ledger.errors import DomainError
-from ledger.organisations import Department, department_id
-from ledger.values import Principal, nfc
+from ledger.application.ledger import Ledger
+from ledger.domain.base import ledger_id
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import Department, department_id
+from ledger.domain.values import Principal, nfc
 from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act
 from tests.integration.test_application import GOALS, approved_project
 

@@ -21,17 +21,17 @@ import psycopg
 import pytest
 from eventsourcing.domain import Snapshot
 
-from api.settings import Settings
-from api.witness import WitnessHome, WitnessServer
-from ledger.application import Ledger
-from ledger.checkpoint import SigningKey
-from ledger.errors import DomainError
-from ledger.integrity import chain_hash, leaf_hash
-from ledger.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
-from ledger.organisations import agency_id
-from ledger.replay import replay_all
-from ledger.tlog import TransparencyLog, VerifyPolicy, verify_log
-from ledger.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
+from api.config.settings import Settings
+from api.roles.witness import WitnessHome, WitnessServer
+from ledger.application.ledger import Ledger
+from ledger.application.replay import replay_all
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import agency_id
+from ledger.log.checkpoint import SigningKey
+from ledger.log.integrity import chain_hash, leaf_hash
+from ledger.log.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
+from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
+from ledger.store.tlog import TransparencyLog, VerifyPolicy, verify_log
 from tests.conftest import FINANCE, TEST_KEY, act
 from tests.integration.test_application import approved_project
 
@@ -423,7 +423,7 @@ def test_the_auditor_keeps_checkpoints_and_catches_rollback_rewrite_and_split_vi
     # A split view: another tree of a size already kept, signed by the key.
     kept_folder = tmp_path / "split"
     keeper = CheckpointKeeper(kept_folder)
-    from ledger.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.log.checkpoint import Checkpoint, sign_checkpoint
 
     keeper.keep(ORIGIN, 20, sign_checkpoint(Checkpoint(ORIGIN, 20, bytes(32)), TEST_KEY))
 
@@ -496,7 +496,7 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
 
 def test_a_bundle_carries_its_cosignatures_and_fails_without_enough(
         logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]], tmp_path: Path) -> None:
-    from ledger.audit import dumps_bundle, verify_bundle
+    from ledger.log.audit import dumps_bundle, verify_bundle
 
     endpoints = [WitnessEndpoint(key, url) for key, url, _ in witnesses]
     keys = tuple(key for key, _, _ in witnesses)
@@ -525,7 +525,7 @@ def test_the_offline_verifier_stands_alone(logged: Logged, tmp_path: Path) -> No
     """Bundle, checkpoint, proof and witness verification, and the auditor's client, import nothing beyond the
     standard library and ``cryptography``: run where a database driver, eventsourcing, FastAPI and pydantic are
     refused, they work."""
-    from ledger.audit import dumps_bundle
+    from ledger.log.audit import dumps_bundle
     from tests.standalone import standalone
 
     pid = approved_project(logged.ledger, code="JY-88")
@@ -533,10 +533,10 @@ def test_the_offline_verifier_stands_alone(logged: Logged, tmp_path: Path) -> No
     path.write_text(dumps_bundle(logged.log.export_bundle(TEST_KEY.verifier, pid)), encoding="utf-8")
     code = standalone(f"""
 from pathlib import Path
-from ledger.audit import verify_bundle
-from ledger.checkpoint import VerifierKey
-from ledger.monitor import CheckpointKeeper, LogClient, audit
-from ledger.witness import TrustPolicy, WitnessKey
+from ledger.log.audit import verify_bundle
+from ledger.log.checkpoint import VerifierKey
+from ledger.log.monitor import CheckpointKeeper, LogClient, audit
+from ledger.log.witness import TrustPolicy, WitnessKey
 key = VerifierKey.from_string({TEST_KEY.verifier.to_string()!r})
 report = verify_bundle(Path({str(path)!r}).read_bytes(), key, TrustPolicy(key))
 assert report.ok, report.failures
@@ -550,7 +550,7 @@ print("verified", report.events)
 def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_url: str) -> None:
     """The sweeps' bookkeeping is the service role's to write; the full pass each process makes at its first run
     (and daily) finds what the list hides, and says so."""
-    from ledger.sweeps import WATCH
+    from ledger.domain.sweeps import WATCH
 
     pid = approved_project(ledger)
     assert ledger.sweep("deadlines", date(2021, 8, 1)).raised == {}

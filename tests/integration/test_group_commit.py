@@ -21,10 +21,10 @@ import pytest
 from eventsourcing.persistence import DataError, OperationalError, StoredEvent
 
 from api.commands import once
-from ledger.application import Act, CommandKey, Ledger, Outcome, Written
-from ledger.errors import DomainError
-from ledger.organisations import agency_id
-from ledger.project import project_id
+from ledger.application.ledger import Act, CommandKey, Ledger, Outcome, Written
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import agency_id
+from ledger.domain.project import project_id
 from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database
 from tests.integration.test_application import GOALS, approved_project
 
@@ -398,8 +398,8 @@ def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
         ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch, changes: int) -> None:
     """4 changes elsewhere: read back in pages of 3. 12: more than 2 pages behind, the cache asks for its objects'
     latest versions instead, and goes on from the log's head."""
-    monkeypatch.setattr("ledger.application.REFRESH_PAGE", 3)
-    monkeypatch.setattr("ledger.application.REFRESH_PAGES", 2)
+    monkeypatch.setattr("ledger.application.ledger.REFRESH_PAGE", 3)
+    monkeypatch.setattr("ledger.application.ledger.REFRESH_PAGES", 2)
     pid = approved_project(ledger)
     ledger.project(pid)  # cached
     other = Ledger(database_url)

@@ -20,13 +20,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger import merkle, speedups
-from ledger.application import Ledger
-from ledger.audit import dumps_bundle, verify_bundle
-from ledger.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint, verify_checkpoint
-from ledger.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
-from ledger.organisations import department_id
-from ledger.tlog import TransparencyLog, check_consistency, verify_log
+from ledger.application.ledger import Ledger
+from ledger.domain.organisations import department_id
+from ledger.log import merkle, speedups
+from ledger.log.audit import dumps_bundle, verify_bundle
+from ledger.log.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint, verify_checkpoint
+from ledger.log.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
+from ledger.store.tlog import TransparencyLog, check_consistency, verify_log
 from tests.conftest import FINANCE, act
 from tests.implementations import ACCELERATORS, IMPLEMENTED
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ledger.application import Ledger
-from ledger.errors import DomainError, VersionConflict
-from ledger.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
-from ledger.project import project_id
+from ledger.application.ledger import Ledger
+from ledger.domain.errors import DomainError, VersionConflict
+from ledger.domain.project import project_id
+from ledger.log.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
 from tests.conftest import EDUCATION, FINANCE, act
 
 pytestmark = pytest.mark.db
@@ -106,7 +106,7 @@ def test_every_row_names_who_and_when(ledger: Ledger, database_url: str) -> None
 def test_the_readable_columns_are_what_the_stored_json_says(ledger: Ledger, database_url: str) -> None:
     """effective_on and the principal are copied by the recorder in Python; PostgreSQL reading the same stored
     bytes as jsonb must find the same values in every row (including rows with no principal)."""
-    from api.demo import run_demo
+    from api.cli.demo import run_demo
 
     run_demo(ledger)
     with psycopg.connect(database_url) as conn:
@@ -125,7 +125,7 @@ def test_the_readable_columns_are_what_the_stored_json_says(ledger: Ledger, data
 
 
 def test_readable_columns_of_unusual_states() -> None:
-    from ledger.recorder import readable_columns
+    from ledger.store.recorder import readable_columns
 
     assert readable_columns(b"{}") == (None, None, None, None)
     assert readable_columns(b'{"effective_on": null, "principal": {"_data_": {"role": "finance"}}}') == (

@@ -16,13 +16,13 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.projection import Projection
 
-from api.demo import LIBRARY, run_demo
-from ledger.application import Ledger
-from ledger.rules import DEFAULT_PARAMETERS
-from ledger.transcodings import ledger_mapper
+from api.cli.demo import LIBRARY, run_demo
+from ledger.application.ledger import Ledger
+from ledger.domain.rules import DEFAULT_PARAMETERS
+from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
-from projections.catalog import read_model, read_models
 from projections.deadlines import flags_query
+from projections.registry import read_model, read_models
 from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH

@@ -23,8 +23,8 @@ from urllib.parse import urlparse
 import nats
 import pytest
 
-from ledger.application import Ledger
-from ledger.organisations import Department
+from ledger.application.ledger import Ledger
+from ledger.domain.organisations import Department
 from tests.conftest import FINANCE
 
 pytestmark = pytest.mark.db

@@ -1,7 +1,7 @@
 """Fiscal year 2021 simulated day by day with a fake clock, over the demo: every deadline notice, deviation and
 consequence the scheduler raises appears exactly once, on the day it falls due, and nothing else does.
 
-The expected list is written out from the story (api/demo.py) and DOMAIN.md's rules, not computed by the code
+The expected list is written out from the story (api/cli/demo.py) and DOMAIN.md's rules, not computed by the code
 under test: goals due 2020-10-31, the January–July monitoring report 2021-08-15, the self-evaluation 2022-03-31,
 warnings 7 days before, misses the day after, deviation answers 10 working days after detection.
 """
@@ -16,10 +16,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from api.database import drop_database, ensure_database
-from api.demo import PROJECTS, run_demo
-from ledger.application import Ledger
-from ledger.project import project_id
+from api.cli.demo import PROJECTS, run_demo
+from api.config.database import drop_database, ensure_database
+from ledger.application.ledger import Ledger
+from ledger.domain.project import project_id
 from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.db
@@ -73,8 +73,8 @@ EXPECTED = sorted([
 
 
 def log_rows(url: str, *, system_only: bool) -> list[tuple[Any, ...]]:
-    where = "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.project', " \
-            "'ledger.organisations')" if system_only else ""
+    where = "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.domain.project', " \
+            "'ledger.domain.organisations')" if system_only else ""
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT leaf_index, split_part(topic, ':', 2), originator_id, originator_version, effective_on, "

@@ -15,11 +15,11 @@ import psycopg
 import pytest
 
 from api.app import create_app
-from api.scheduler import Job, JobBook, JobOutcome, Jobs, Scheduler, build_jobs, current_leader
-from api.settings import Settings
-from ledger.application import Ledger
-from ledger.checkpoint import SigningKey
-from ledger.tlog import TransparencyLog
+from api.config.settings import Settings
+from api.roles.scheduler import Job, JobBook, JobOutcome, Jobs, Scheduler, build_jobs, current_leader
+from ledger.application.ledger import Ledger
+from ledger.log.checkpoint import SigningKey
+from ledger.store.tlog import TransparencyLog
 from tests.integration.test_application import approved_project
 
 pytestmark = pytest.mark.db

@@ -24,13 +24,13 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from api.scheduler import JobBook, current_leader
-from ledger.application import Ledger
-from ledger.checkpoint import SigningKey
-from ledger.organisations import department_id
-from ledger.project import project_id
-from ledger.sweeps import SWEEPS
-from ledger.tlog import TransparencyLog
+from api.roles.scheduler import JobBook, current_leader
+from ledger.application.ledger import Ledger
+from ledger.domain.organisations import department_id
+from ledger.domain.project import project_id
+from ledger.domain.sweeps import SWEEPS
+from ledger.log.checkpoint import SigningKey
+from ledger.store.tlog import TransparencyLog
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
 from tests.integration.test_application import GOALS
 
@@ -97,7 +97,7 @@ def scheduler_identities(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT split_part(topic, ':', 2), originator_id, convert_from(state, 'UTF8')::jsonb FROM ledger_events "
-            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.catalogue'").fetchall()
+            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.domain.catalogue'").fetchall()
     keys = {"Project.DeadlineApproaching": ("deadline", "ref", "due_on"),
             "Project.DeadlineMissed": ("deadline", "ref", "due_on"), "Project.DeviationDetected": ("month",),
             "Project.FundingSuspended": ("deviation_month",), "Project.RectificationOverdue": ("rectification_no",),

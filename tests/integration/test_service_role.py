@@ -8,11 +8,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.scheduler import JobBook
-from api.settings import Settings
-from ledger.application import CommandKey, Ledger
-from ledger.checkpoint import SigningKey
-from ledger.tlog import TransparencyLog
+from api.config.settings import Settings
+from api.roles.scheduler import JobBook
+from ledger.application.ledger import CommandKey, Ledger
+from ledger.log.checkpoint import SigningKey
+from ledger.store.tlog import TransparencyLog
 from tests.conftest import FINANCE, act
 from tests.integration.test_application import approved_project
 
@@ -79,7 +79,7 @@ def test_the_service_runs_as_the_service_role(service_url: str, tmp_path: Path) 
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.schema import service_role_statements
+    from api.config.migrations import service_role_statements
 
     assert service_role_statements("x", None)  # the statements exist without a database
     settings = Settings(database_url=service_url, data_dir=tmp_path, create_schema=False, run_projections=False,

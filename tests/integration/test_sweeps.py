@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from ledger import rules
-from ledger.application import Ledger, Written
-from ledger.errors import DomainError
-from ledger.values import SYSTEM
+from ledger.application.ledger import Ledger, Written
+from ledger.domain import rules
+from ledger.domain.errors import DomainError
+from ledger.domain.values import SYSTEM
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
 from tests.integration.test_application import approved_project, refused
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.values import KEY_SQL, key
+from ledger.domain.values import KEY_SQL, key
 
 pytestmark = pytest.mark.db
 Conn = psycopg.Connection[tuple[Any, ...]]

@@ -20,10 +20,10 @@ from psycopg_pool import ConnectionPool
 
 from api.app import create_app
 from api.auth import PrincipalConflict, TokenKeys, TokenStore, token_message
-from api.database import as_url
-from api.schema import grant_service_role, migrate
-from api.settings import Settings
-from ledger.checkpoint import SigningKey
+from api.config.database import as_url
+from api.config.migrations import grant_service_role, migrate
+from api.config.settings import Settings
+from ledger.log.checkpoint import SigningKey
 
 pytestmark = pytest.mark.db
 

@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 
-from api.witness import WitnessHome, WitnessServer
-from ledger.application import Ledger
-from ledger.audit import dumps_bundle, verify_bundle
-from ledger.checkpoint import Checkpoint, SigningKey, VerifierKey, open_note, sign_note
-from ledger.tlog import TransparencyLog
-from ledger.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
+from api.roles.witness import WitnessHome, WitnessServer
+from ledger.application.ledger import Ledger
+from ledger.log.audit import dumps_bundle, verify_bundle
+from ledger.log.checkpoint import Checkpoint, SigningKey, VerifierKey, open_note, sign_note
+from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
+from ledger.store.tlog import TransparencyLog
 from tests.browsers import call, chromium, intranet_address, run_browser, run_node, secure_context, static_server
 from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
 from tests.integration.test_application import approved_project

@@ -8,7 +8,7 @@ import itertools
 import psycopg
 import pytest
 
-from ledger import tlog
+from ledger.store import tlog
 
 pytestmark = pytest.mark.db
 

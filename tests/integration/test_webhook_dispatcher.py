@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from api.database import embedded_server_url, ensure_database, stop_embedded_server
-from api.destinations import Destinations
-from api.webhooks import Dispatcher, WebhookStore
-from ledger.application import Ledger
+from api.config.database import embedded_server_url, ensure_database, stop_embedded_server
+from api.roles.destinations import Destinations
+from api.roles.webhooks import Dispatcher, WebhookStore
+from ledger.application.ledger import Ledger
 from tests.conftest import FINANCE, act
 
 pytestmark = pytest.mark.db
@@ -126,7 +126,7 @@ def test_the_dispatcher_resumes_by_itself_after_a_database_restart(server: Serve
         positions += record(ledger, range(5, 10))
         wait_until(lambda: receiver.attempts > 5 and (dispatcher.lag or 0) >= 5)
         ledger.close()
-        with caplog.at_level(logging.INFO, logger="api.webhooks"):
+        with caplog.at_level(logging.INFO, logger="api.roles.webhooks"):
             server.stop()
             wait_until(lambda: not dispatcher.healthy)
             receiver.open.set()
@@ -137,7 +137,7 @@ def test_the_dispatcher_resumes_by_itself_after_a_database_restart(server: Serve
             wait_until(lambda: receiver.accepted == positions)
             wait_until(lambda: dispatcher.healthy and dispatcher.lag == 0)
         assert receiver.accepted == positions  # every event once (repeats dropped by position), in order
-        outage = [entry for entry in caplog.records if entry.name == "api.webhooks"]
+        outage = [entry for entry in caplog.records if entry.name == "api.roles.webhooks"]
         assert not [entry for entry in outage if entry.exc_info or entry.levelno >= logging.ERROR], outage
         assert len(outage) <= 10  # a line when the database went and one when it came back, not one per retry
     finally:

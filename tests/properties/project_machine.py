@@ -18,12 +18,12 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ledger import rules
-from ledger.application import Ledger
-from ledger.errors import DomainError
-from ledger.project import Project, Stage
-from ledger.transcodings import ledger_mapper
-from ledger.values import SYSTEM, Grade, Indicator, Principal
+from ledger.application.ledger import Ledger
+from ledger.domain import rules
+from ledger.domain.errors import DomainError
+from ledger.domain.project import Project, Stage
+from ledger.domain.values import SYSTEM, Grade, Indicator, Principal
+from ledger.store.transcodings import ledger_mapper
 
 PARAMS = rules.DEFAULT_PARAMETERS
 HOLIDAYS = [date(2021, 10, 1)]

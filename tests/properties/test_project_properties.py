@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from ledger.application import Ledger
+from ledger.application.ledger import Ledger
 from tests.properties.project_machine import ProjectMachine
 
 

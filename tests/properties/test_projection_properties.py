@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, run_state_machine_as_test
 
-from ledger.application import Ledger
-from ledger.project import Project
+from ledger.application.ledger import Ledger
+from ledger.domain.project import Project
 from projections.base import LogEvent
-from projections.catalog import read_models
 from projections.project_status import fold
+from projections.registry import read_models
 from projections.runner import Runner
 from tests.properties.project_machine import ProjectMachine
 

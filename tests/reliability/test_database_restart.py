@@ -22,9 +22,9 @@ from psycopg_pool import ConnectionPool
 
 from api.auth import TokenKeys, TokenStore
 from bench.cluster import Cluster
-from ledger.application import Ledger
-from ledger.checkpoint import SigningKey
-from projections.catalog import read_models
+from ledger.application.ledger import Ledger
+from ledger.log.checkpoint import SigningKey
+from projections.registry import read_models
 from projections.runner import Runner
 from tests.conftest import FINANCE, act
 from tests.reliability.conftest import free_port, wait_until

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger.checkpoint import SigningKey
+from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import running_service, settings_for
 from tests.reliability.conftest import wait_until
 

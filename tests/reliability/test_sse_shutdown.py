@@ -17,7 +17,7 @@ from typing import IO
 import httpx
 import pytest
 
-from ledger.checkpoint import SigningKey
+from ledger.log.checkpoint import SigningKey
 
 pytestmark = pytest.mark.db
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from ledger import merkle
-from ledger.audit import BUNDLE_FORMAT, verify_bundle
-from ledger.checkpoint import Checkpoint, SigningKey, sign_checkpoint
-from ledger.integrity import leaf_hash
+from ledger.log import merkle
+from ledger.log.audit import BUNDLE_FORMAT, verify_bundle
+from ledger.log.checkpoint import Checkpoint, SigningKey, sign_checkpoint
+from ledger.log.integrity import leaf_hash
 from tests.unit.test_merkle import build_store, fetch
 
 ORIGIN = "test.example/jixiao"

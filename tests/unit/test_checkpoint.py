@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.checkpoint import (
+from ledger.log.checkpoint import (
     Checkpoint,
     CheckpointError,
     SigningKey,

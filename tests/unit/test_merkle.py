@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
+from ledger.log.merkle import (
     EMPTY_ROOT,
     Node,
     TreeBuilder,

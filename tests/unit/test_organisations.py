@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from ledger.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
-from ledger.errors import DomainError
-from ledger.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
-from ledger.rules import DEFAULT_PARAMETERS, RuleParameters, draw_sample
-from ledger.values import SYSTEM, Principal
+from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
+from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters, draw_sample
+from ledger.domain.values import SYSTEM, Principal
 
 D = Decimal
 P = DEFAULT_PARAMETERS

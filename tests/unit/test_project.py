@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import DomainError
-from ledger.project import Project, Stage
-from ledger.rules import DEFAULT_PARAMETERS, EX_ANTE_DIMENSIONS
-from ledger.values import SYSTEM, Indicator, Principal
+from ledger.domain.errors import DomainError
+from ledger.domain.project import Project, Stage
+from ledger.domain.rules import DEFAULT_PARAMETERS, EX_ANTE_DIMENSIONS
+from ledger.domain.values import SYSTEM, Indicator, Principal
 
 D = Decimal
 P = DEFAULT_PARAMETERS

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Snapshot
 
-from ledger.organisations import Agency
-from ledger.project import Deadline, DeadlineKind, Project, Stage
-from ledger.transcodings import ledger_mapper
-from ledger.values import SYSTEM
+from ledger.domain.organisations import Agency
+from ledger.domain.project import Deadline, DeadlineKind, Project, Stage
+from ledger.domain.values import SYSTEM
+from ledger.store.transcodings import ledger_mapper
 from tests.unit.test_project import (
     APPROVED,
     DETECTED_ON,
@@ -266,9 +266,9 @@ def test_deadline_kinds_are_the_five_the_scheduler_watches() -> None:
 def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> None:
     from eventsourcing.domain import DomainEvent
 
-    from ledger.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
-    from ledger.organisations import Agency, Department
-    from ledger.project import Project
+    from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+    from ledger.domain.organisations import Agency, Department
+    from ledger.domain.project import Project
     from projections.trail import EVENT_NAMES_ZH
 
     recorded = {f"{aggregate.__name__}.{name}" for aggregate in (Project, Department, Agency, IndicatorLibrary,

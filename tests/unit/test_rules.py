@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import InvalidInput, RuleViolation
-from ledger.rules import (
+from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.rules import (
     DEFAULT_PARAMETERS,
     EX_ANTE_DIMENSIONS,
     RuleParameters,
@@ -39,7 +39,7 @@ from ledger.rules import (
     time_progress,
     validate_goals,
 )
-from ledger.values import Indicator
+from ledger.domain.values import Indicator
 
 D = Decimal
 P = DEFAULT_PARAMETERS

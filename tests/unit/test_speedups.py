@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle, speedups, tlog
-from ledger.integrity import chain_hash, leaf_hash_raw
+from ledger.log import merkle, speedups
+from ledger.log.integrity import chain_hash, leaf_hash_raw
+from ledger.store import tlog
 from tests.implementations import ACCELERATORS, REQUIRED
 
 needs_c = pytest.mark.skipif(not speedups.AVAILABLE and not REQUIRED,
@@ -257,7 +258,7 @@ def test_each_kind_of_tampering_names_the_same_leaf_and_reason(case: str, accele
 
 @needs_c
 def test_the_c_functions_refuse_what_they_cannot_read() -> None:
-    from ledger import _speedups
+    from ledger.log import _speedups
 
     with pytest.raises(ValueError, match="32-byte"):
         _speedups.check_rows([], 0, b"short", 0)
@@ -273,7 +274,7 @@ def test_the_c_functions_refuse_what_they_cannot_read() -> None:
 
 @needs_c
 def test_a_leaf_index_past_the_largest_bigint_is_refused_not_wrapped() -> None:
-    from ledger import _speedups
+    from ledger.log import _speedups
 
     last = (1 << 63) - 1
     originator, topic, state = bytes(16), b"t", b"s"
@@ -296,7 +297,7 @@ def python_level(hashes: bytes) -> bytes:
 @settings(max_examples=300, deadline=None)
 @given(hashes=st.lists(st.binary(min_size=32, max_size=32), max_size=70))
 def test_merkle_levels_agree(hashes: list[bytes]) -> None:
-    from ledger import _speedups
+    from ledger.log import _speedups
 
     joined = b"".join(hashes)
     assert _speedups.merkle_level(joined) == python_level(joined)

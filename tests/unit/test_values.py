@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.errors import InvalidInput
-from ledger.values import (
+from ledger.domain.errors import InvalidInput
+from ledger.domain.values import (
     CONTROL_CHARACTER,
     LONG_TEXT,
     MAX_MONEY,

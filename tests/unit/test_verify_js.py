@@ -17,9 +17,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger import merkle
-from ledger.audit import _canonical_base64
-from ledger.checkpoint import (
+from ledger.log import merkle
+from ledger.log.audit import _canonical_base64
+from ledger.log.checkpoint import (
     Checkpoint,
     CheckpointError,
     SigningKey,
@@ -28,8 +28,8 @@ from ledger.checkpoint import (
     sign_checkpoint,
     signed_time,
 )
-from ledger.integrity import leaf_hash
-from ledger.witness import WitnessError, WitnessKey, WitnessSigningKey, cosignatures
+from ledger.log.integrity import leaf_hash
+from ledger.log.witness import WitnessError, WitnessKey, WitnessSigningKey, cosignatures
 from tests.browsers import STATIC, call, hexed, run_node, unhex, values
 from tests.unit.test_merkle import naive_mth, naive_path
 

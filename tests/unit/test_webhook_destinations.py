@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 from pydantic import ValidationError
 
-from api.destinations import (
+from api.config.settings import Settings
+from api.roles.destinations import (
     Address,
     BadURL,
     DestinationRefused,
@@ -17,7 +18,6 @@ from api.destinations import (
     parse,
     refused,
 )
-from api.settings import Settings
 
 SPELLINGS = [  # (as written, the host it is)
     ("http://2130706433/", "127.0.0.1"),

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from api.destinations import Address, DestinationRefused, Destinations, Resolver, resolve_host
-from api.webhooks import Sender, _bypassed
+from api.roles.destinations import Address, DestinationRefused, Destinations, Resolver, resolve_host
+from api.roles.webhooks import Sender, _bypassed
 
 LOOPBACK = Destinations(["127.0.0.0/8", "::1/128"])  # the receivers of these tests listen on loopback
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from api.witness import WitnessHome, WitnessServer
-from ledger import merkle
-from ledger.checkpoint import Checkpoint, SigningKey, sign_checkpoint
-from ledger.witness import (
+from api.roles.witness import WitnessHome, WitnessServer
+from ledger.log import merkle
+from ledger.log.checkpoint import Checkpoint, SigningKey, sign_checkpoint
+from ledger.log.witness import (
     SIZE_CONTENT_TYPE,
     Conflict,
     LogEntry,

@@ -1,0 +1,773 @@
+"""``jixiao demo``: a county-level city's fiscal year 2021, taken through the whole cycle day by day.
+
+Eight departments, 32 projects across the four budget books, two agencies. The story is an agenda of dated steps,
+run in date order; each simulated morning the scheduler's time-driven rules (``ledger.sweeps``) run first, as the
+service's scheduler would, so deadlines, deviations, automatic suspension and overdue rectifications are raised by
+the ``system`` principal on the day they fall due. Every step is guarded by the state already recorded and every
+sweep is idempotent, so running the demo again (or after an interruption) records nothing twice.
+
+The story, beside the ordinary projects that run cleanly:
+- 智慧文旅平台建设 is rejected at the ex-ante assessment (不予支持);
+- 基本公共卫生服务项目's goals are rated 中, revised, then rated 良; 旅游发展专项资金's goals come in three days
+  late (warned of on 24 October, missed on 1 November);
+- 老旧小区改造 PPP 项目 has a goal adjustment approved, 城乡低保资金 one rejected;
+- every project is warned on 8 August that its January–July monitoring report is due; 国有资本收益上缴调入 files
+  it late;
+- the scheduler finds deviations the morning after a report: 高标准农田建设 and 老旧小区改造 are yellow in April
+  (answered in time: continue), then 高标准农田建设 red in July (budget reduced) and 老旧小区改造 yellow
+  (continue); 农村饮水安全巩固提升 is yellow in July and nobody answers, so its funding is suspended automatically
+  and a rectification required;
+- 国有企业改革成本支出 self-evaluates two days late;
+- finance draws the re-evaluation sample; one self-evaluation is caught as inflated (自评虚高);
+- 青海某会计师事务所 does the key evaluation of 高标准农田建设, is then found to have falsified it and is
+  blacklisted; 某咨询评估有限公司 re-does it;
+- rectifications follow: one accepted, one rejected then accepted, one left overdue;
+- goals are disclosed with the budget, results with the final accounts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from ledger.application.ledger import Act, Ledger
+from ledger.domain import rules
+from ledger.domain.catalogue import sample_id
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, department_id
+from ledger.domain.project import Disclosure, Project, Stage
+from ledger.domain.sweeps import SWEEPS
+from ledger.domain.values import Indicator, Principal
+
+YEAR = 2021
+FINANCE = Principal("caizheng-001", "finance", "市财政局")
+OK_AGENCY = "某咨询评估有限公司"
+BAD_AGENCY = "青海某会计师事务所"
+SAMPLE_SEED = "2022-04-08 市财政局局务会 抽签"
+
+# (level1, level2, name, operator, target, unit); weights are assigned from the ruleset's group weights.
+Spec = tuple[str, str, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    code: str
+    name: str
+    department: str
+    book: str
+    requested: str
+    indicators: tuple[Spec, ...]
+    new_major: bool = False
+    special: str | None = None
+    kind: str = "project"
+    library_ref: str | None = None
+
+
+SATISFACTION: Spec = ("satisfaction", "service_users", "服务对象满意度", ">=", "85", "%")
+AWARENESS: Spec = ("effect", "social", "政策知晓率", ">=", "85", "%")
+
+PROJECTS: tuple[DemoProject, ...] = (
+    DemoProject("JY-01", "义务教育学生营养改善计划", "教育局", "general_public", "4800000.00", (
+        ("output", "quantity", "受益学生人数", ">=", "5000", "人"),
+        ("output", "timeliness", "供餐天数", ">=", "200", "天"),
+        ("effect", "social", "学生体质健康达标率", ">=", "92", "%"),
+        ("satisfaction", "service_users", "家长满意度", ">=", "90", "%")), new_major=True),
+    DemoProject("JY-02", "农村学校校舍维修改造", "教育局", "general_public", "2600000.00", (
+        ("output", "quantity", "维修校舍面积", ">=", "12000", "平方米"),
+        ("output", "quality", "工程验收合格率", "=", "100", "%"), AWARENESS, SATISFACTION), special="procurement"),
+    DemoProject("JY-03", "学前教育幼儿资助", "教育局", "general_public", "900000.00", (
+        ("output", "quantity", "资助幼儿人数", ">=", "1500", "人"),
+        ("effect", "social", "应助尽助", "qualitative", "好", ""), SATISFACTION), kind="policy"),
+    DemoProject("JY-04", "教师培训购买服务", "教育局", "general_public", "600000.00", (
+        ("output", "quantity", "培训教师人次", ">=", "1200", "人次"),
+        ("cost", "economic", "人均培训成本", "<=", "500", "元"), AWARENESS, SATISFACTION), special="service_purchase"),
+    DemoProject("WJ-01", "基本公共卫生服务项目", "卫生健康委员会", "general_public", "3200000.00", (
+        ("output", "quantity", "65岁以上老年人健康管理人数", ">=", "8000", "人"),
+        ("output", "quality", "电子健康档案建档率", ">=", "90", "%"), AWARENESS,
+        ("satisfaction", "service_users", "居民满意度", ">=", "85", "%"))),
+    DemoProject("WJ-02", "家庭医生签约服务", "卫生健康委员会", "general_public", "1500000.00", (
+        ("output", "quantity", "签约居民人数", ">=", "20000", "人"),
+        ("effect", "social", "重点人群签约率", ">=", "60", "%"), SATISFACTION)),
+    DemoProject("WJ-03", "乡镇卫生院设备购置", "卫生健康委员会", "general_public", "2800000.00", (
+        ("output", "quantity", "购置设备台数", ">=", "40", "台"),
+        ("cost", "economic", "采购节约率", ">=", "5", "%"),
+        ("effect", "sustainable", "设备使用率", ">=", "80", "%"), SATISFACTION), special="procurement"),
+    DemoProject("WJ-04", "重大传染病防控", "卫生健康委员会", "general_public", "1200000.00", (
+        ("output", "quantity", "疫苗接种人次", ">=", "30000", "人次"),
+        ("effect", "social", "传染病报告及时率", ">=", "95", "%"), SATISFACTION)),
+    DemoProject("NY-01", "高标准农田建设", "农业农村和科技局", "government_fund", "12000000.00", (
+        ("output", "quantity", "建成高标准农田", ">=", "20000", "亩"),
+        ("cost", "economic", "亩均投资", "<=", "1500", "元"),
+        ("effect", "economic", "粮食亩均增产", ">=", "50", "公斤"), SATISFACTION), new_major=True),
+    DemoProject("NY-02", "农村饮水安全巩固提升", "农业农村和科技局", "government_fund", "3600000.00", (
+        ("output", "quantity", "受益人口", ">=", "18000", "人"),
+        ("output", "quality", "水质达标率", ">=", "95", "%"), AWARENESS, SATISFACTION)),
+    DemoProject("NY-03", "农业科技推广", "农业农村和科技局", "general_public", "700000.00", (
+        ("output", "quantity", "推广新品种", ">=", "6", "个"),
+        ("effect", "economic", "示范区增收", ">=", "8", "%"), SATISFACTION)),
+    DemoProject("NY-04", "动物防疫补助", "农业农村和科技局", "general_public", "850000.00", (
+        ("output", "quantity", "免疫畜禽", ">=", "150000", "头只"),
+        ("effect", "social", "重大动物疫病发生", "qualitative", "好", ""), SATISFACTION), kind="policy"),
+    DemoProject("ZJ-01", "老旧小区改造 PPP 项目", "住房和城乡建设局", "general_public", "9500000.00", (
+        ("output", "quantity", "改造小区", ">=", "12", "个"),
+        ("output", "timeliness", "按期完工率", "=", "100", "%"),
+        ("effect", "social", "受益居民户数", ">=", "3000", "户"), SATISFACTION), new_major=True, special="ppp"),
+    DemoProject("ZJ-02", "城市道路维护", "住房和城乡建设局", "government_fund", "4200000.00", (
+        ("output", "quantity", "维护道路里程", ">=", "35", "公里"),
+        ("output", "quality", "道路完好率", ">=", "90", "%"), AWARENESS, SATISFACTION), special="procurement"),
+    DemoProject("ZJ-03", "保障性住房租赁补贴", "住房和城乡建设局", "general_public", "1800000.00", (
+        ("output", "quantity", "补贴家庭户数", ">=", "600", "户"),
+        ("effect", "social", "应保尽保", "qualitative", "好", ""), SATISFACTION), kind="policy"),
+    DemoProject("ZJ-04", "城镇污水管网建设", "住房和城乡建设局", "government_fund", "5600000.00", (
+        ("output", "quantity", "新建管网", ">=", "18", "公里"),
+        ("effect", "ecological", "污水集中收集率", ">=", "75", "%"), SATISFACTION), special="debt"),
+    DemoProject("MZ-01", "城乡低保资金", "民政局", "general_public", "6000000.00", (
+        ("output", "quantity", "保障人数", ">=", "4200", "人"),
+        ("output", "quality", "资金发放准确率", "=", "100", "%"),
+        ("effect", "social", "应保尽保", "qualitative", "好", ""), SATISFACTION), kind="policy"),
+    DemoProject("MZ-02", "特困人员救助供养", "民政局", "general_public", "2100000.00", (
+        ("output", "quantity", "供养人数", ">=", "900", "人"),
+        ("effect", "social", "集中供养率", ">=", "40", "%"), SATISFACTION), kind="policy"),
+    DemoProject("MZ-03", "养老服务购买", "民政局", "general_public", "1300000.00", (
+        ("output", "quantity", "居家养老服务人次", ">=", "25000", "人次"),
+        ("cost", "economic", "人均服务成本", "<=", "52", "元"), AWARENESS, SATISFACTION), special="service_purchase"),
+    DemoProject("MZ-04", "福彩公益金资助项目", "民政局", "government_fund", "500000.00", (
+        ("output", "quantity", "资助项目数", ">=", "8", "个"), AWARENESS, SATISFACTION)),
+    DemoProject("RS-01", "城乡居民基本养老保险基金", "人力资源和社会保障局", "social_insurance", "30000000.00", (
+        ("output", "quantity", "参保人数", ">=", "60000", "人"),
+        ("output", "quality", "待遇按时足额发放率", "=", "100", "%"), AWARENESS,
+        ("satisfaction", "service_users", "参保群众满意度", ">=", "90", "%"))),
+    DemoProject("RS-02", "城乡居民基本医疗保险基金", "人力资源和社会保障局", "social_insurance", "26000000.00", (
+        ("output", "quantity", "参保人数", ">=", "85000", "人"),
+        ("effect", "social", "政策范围内住院报销比例", ">=", "70", "%"), SATISFACTION)),
+    DemoProject("RS-03", "失业保险基金稳岗返还", "人力资源和社会保障局", "social_insurance", "4000000.00", (
+        ("output", "quantity", "受益企业", ">=", "300", "家"),
+        ("effect", "economic", "稳定岗位", ">=", "8000", "个"), SATISFACTION), kind="policy"),
+    DemoProject("RS-04", "职业技能提升培训", "人力资源和社会保障局", "general_public", "1600000.00", (
+        ("output", "quantity", "培训人数", ">=", "3000", "人"),
+        ("effect", "economic", "培训后就业率", ">=", "60", "%"), SATISFACTION), special="service_purchase"),
+    DemoProject("GZ-01", "国有企业资本金注入", "国有资产服务中心", "state_capital", "5000000.00", (
+        ("output", "quantity", "注资企业", "=", "2", "家"),
+        ("effect", "economic", "国有资本保值增值率", ">=", "103", "%"), SATISFACTION)),
+    DemoProject("GZ-02", "国有企业改革成本支出", "国有资产服务中心", "state_capital", "1400000.00", (
+        ("output", "quantity", "完成改制企业", ">=", "3", "家"), AWARENESS, SATISFACTION)),
+    DemoProject("GZ-03", "产业投资基金出资", "国有资产服务中心", "state_capital", "8000000.00", (
+        ("output", "quantity", "投资项目", ">=", "4", "个"),
+        ("effect", "economic", "撬动社会资本倍数", ">=", "3", "倍"), SATISFACTION), special="investment_fund"),
+    DemoProject("GZ-04", "国有资本收益上缴调入", "国有资产服务中心", "state_capital", "600000.00", (
+        ("output", "quantity", "收益上缴企业", ">=", "10", "家"), AWARENESS, SATISFACTION), kind="policy"),
+    DemoProject("WT-01", "全民健身设施购买服务", "文体旅游广电局", "general_public", "800000.00", (
+        ("output", "quantity", "新建健身点", ">=", "15", "个"), AWARENESS,
+        ("satisfaction", "service_users", "群众满意度", ">=", "90", "%")), special="service_purchase"),
+    DemoProject("WT-02", "智慧文旅平台建设", "文体旅游广电局", "general_public", "3500000.00", (
+        ("output", "quantity", "接入景区", ">=", "20", "个"), AWARENESS, SATISFACTION), new_major=True),
+    DemoProject("WT-03", "公共文化服务体系建设", "文体旅游广电局", "general_public", "1100000.00", (
+        ("output", "quantity", "送戏下乡场次", ">=", "120", "场"),
+        ("effect", "social", "群众参与人次", ">=", "40000", "人次"), SATISFACTION)),
+    DemoProject("WT-04", "旅游发展专项资金", "文体旅游广电局", "government_fund", "2400000.00", (
+        ("output", "quantity", "宣传推介活动", ">=", "10", "次"),
+        ("effect", "economic", "旅游收入增长", ">=", "12", "%"), SATISFACTION)),
+)
+
+DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(project.department for project in PROJECTS))
+WITH_OVERALL_GOALS = DEPARTMENTS[:6]  # 75% coverage: the source plan asks for at least 60% in 2021
+
+REJECTED_EX_ANTE = "WT-02"
+GOALS_RETURNED = "WJ-01"
+ADJUSTED = "ZJ-01"
+ADJUSTMENT_REJECTED = "MZ-01"
+RED_DEVIATION = "NY-01"
+YELLOW_DEVIATION = "ZJ-01"
+UNANSWERED_DEVIATION = "NY-02"
+LATE_GOALS = "WT-04"  # submitted 2020-11-03, after the 2020-10-31 deadline
+LATE_MONITORING = "GZ-04"  # the January–July report filed 2021-08-18, after 2021-08-15
+LATE_SELF_EVALUATION = "GZ-02"  # 2022-04-02, after 2022-03-31
+CLOSING_DAY = date(2022, 9, 30)
+WEAK = {"JY-04": Decimal("0.80"), "NY-02": Decimal("0.70"), "ZJ-04": Decimal("0.65"), "GZ-02": Decimal("0.50")}
+KEY_EVALUATED = "NY-01"
+LIBRARY = {
+    "GY-SAT-01": {"name": "服务对象满意度", "level1": "satisfaction", "level2": "service_users", "operator": ">=",
+                  "standard": "抽样调查，样本不少于服务对象的5%", "unit": "%", "industry": "通用"},
+    "GY-EFF-01": {"name": "政策知晓率", "level1": "effect", "level2": "social", "operator": ">=",
+                  "standard": "问卷调查", "unit": "%", "industry": "通用"},
+    "JY-OUT-01": {"name": "受益学生人数", "level1": "output", "level2": "quantity", "operator": ">=",
+                  "standard": "学籍系统统计", "unit": "人", "industry": "教育"},
+    "NY-CST-01": {"name": "亩均投资", "level1": "cost", "level2": "economic", "operator": "<=",
+                  "standard": "《高标准农田建设通则》", "unit": "元", "industry": "农业"},
+}
+
+
+@dataclass
+class DemoSummary:
+    projects: int
+    events: int
+    by_stage: dict[str, int]
+    by_grade: dict[str, int]
+    blacklist: list[dict[str, Any]]
+    refusals: list[str] = field(default_factory=list)
+    scheduled: dict[str, int] = field(default_factory=dict)  # what the scheduler's sweeps raised, by event type
+    scheduled_on: dict[int, date] = field(default_factory=dict)  # log position -> the simulated day it was raised
+
+
+@dataclass(frozen=True)
+class Step:
+    """One dated step of the story; it does nothing if the ledger shows it was done."""
+
+    on: date
+    run: Callable[[], None]
+
+
+def department_principal(name: str) -> Principal:
+    return Principal(f"{department_id(name).hex[:8]}-user", "department", name)
+
+
+def indicators_for(spec: DemoProject, params: rules.RuleParameters) -> list[Indicator]:
+    """Give each indicator its share of its level-1 group's weight (output and cost share one group)."""
+    groups: dict[str, list[int]] = {}
+    for position, item in enumerate(spec.indicators):
+        groups.setdefault("output" if item[0] in ("output", "cost") else item[0], []).append(position)
+    budget = {"output": params.output_weight, "effect": params.effect_weight,
+              "satisfaction": params.satisfaction_weight}
+    weights: dict[int, Decimal] = {}
+    for group, positions in groups.items():
+        share = (budget[group] / len(positions)).quantize(Decimal("0.01"))
+        for position in positions:
+            weights[position] = share
+        weights[positions[-1]] += budget[group] - share * len(positions)
+    result = []
+    for position, (level1, level2, name, operator, target, unit) in enumerate(spec.indicators):
+        ref = next((code for code, item in LIBRARY.items() if item["name"] == name), None)
+        result.append(Indicator(
+            key=f"I{position + 1}", level1=level1, level2=level2, name=name, operator=operator,
+            target=target if operator == "qualitative" else Decimal(target), unit=unit, weight=weights[position],
+            library_ref=ref,
+        ))
+    return result
+
+
+def actuals_for(indicators: list[Indicator], share: Decimal) -> dict[str, object]:
+    """What a department reports at year end: targets met, or ``share`` of them for weak projects."""
+    result: dict[str, object] = {}
+    for indicator in indicators:
+        if indicator.operator == "qualitative":
+            result[indicator.key] = "好" if share >= 1 else "一般"
+            continue
+        target = Decimal(indicator.target)
+        if share >= 1:
+            result[indicator.key] = str(target)
+        elif indicator.operator in ("<=", "<"):
+            result[indicator.key] = str((target / share).quantize(Decimal("0.01")))
+        else:
+            result[indicator.key] = str((target * share).quantize(Decimal("0.01")))
+    return result
+
+
+class DemoRun:
+    """The agenda, run in date order; each simulated morning the sweeps run first.
+
+    ``every_day`` simulates every calendar day; otherwise only the days something can happen (a step's day, the
+    morning after anything was recorded, the next day a sweep has an object due). ``on_day`` is called at the
+    start of each simulated day (tests move their clock with it).
+    """
+
+    def __init__(self, ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None):
+        self.ledger = ledger
+        self.params = ledger.ruleset().parameters()
+        self.every_day = every_day
+        self.on_day = on_day
+        self.refusals: list[str] = []
+        self.scheduled: Counter[str] = Counter()
+        self.scheduled_on: dict[int, date] = {}
+
+    def finance(self, on: date, reason: str = "") -> Act:
+        return Act(FINANCE, on, reason)
+
+    def dept(self, spec: DemoProject, on: date, reason: str = "") -> Act:
+        return Act(department_principal(spec.department), on, reason)
+
+    def pid(self, spec: DemoProject) -> UUID:
+        """The project's id (as a ledger of any version recorded it)."""
+        return self.ledger.project_id_of(YEAR, spec.code)
+
+    def project(self, spec: DemoProject) -> Project:
+        return self.ledger.project(self.pid(spec))
+
+    def run(self) -> DemoSummary:
+        by_day: dict[date, list[Step]] = defaultdict(list)
+        for step in self.agenda():
+            by_day[step.on].append(step)  # within a day, in the story's order
+        step_days = sorted(by_day)
+        day, last = step_days[0], step_days[-1]
+        while day <= last:
+            head = self.ledger.head()
+            if self.on_day is not None:
+                self.on_day(day)
+            self.sweep(day)
+            for step in by_day.get(day, []):
+                step.run()
+            if self.every_day:
+                day += timedelta(days=1)
+                continue
+            following = [d for d in step_days if d > day][:1]
+            due = self.ledger.next_sweep_check(day)
+            following += [due] if due is not None else []
+            following += [day + timedelta(days=1)] if self.ledger.head() != head else []
+            day = min(following, default=last + timedelta(days=1))
+        summary = summarise(self.ledger, self.refusals)
+        summary.scheduled = dict(self.scheduled)
+        summary.scheduled_on = dict(self.scheduled_on)
+        return summary
+
+    def sweep(self, day: date) -> None:
+        """The scheduler's morning: every time-driven rule, in dependency order."""
+        for name in SWEEPS:
+            report = self.ledger.sweep(name, day)
+            self.scheduled.update(report.raised)
+            self.scheduled_on.update(dict.fromkeys(report.positions, day))
+
+    def agenda(self) -> list[Step]:
+        steps = self.setup_steps()
+        for spec in PROJECTS:
+            steps += self.planning_steps(spec)
+        for spec in PROJECTS:
+            steps += self.implementation_steps(spec)
+        steps += self.key_evaluation_steps()
+        for spec in PROJECTS:
+            steps += self.evaluation_steps(spec)
+        steps += self.sample_steps()
+        steps += self.blacklist_steps()
+        steps += self.rectification_steps()
+        steps.append(Step(date(2022, 6, 30), self.assess_departments))
+        steps += [Step(CLOSING_DAY, partial(self.close, spec)) for spec in PROJECTS]
+        return steps
+
+    # ------------------------------------------------------------- set-up
+
+    def setup_steps(self) -> list[Step]:
+        return [Step(date(2020, 8, 3), self.register), Step(date(2020, 10, 15), self.set_overall_goals)]
+
+    def register(self) -> None:
+        ledger = self.ledger
+        on = date(2020, 8, 3)
+        for name in DEPARTMENTS:
+            try:
+                ledger.department(name)
+            except DomainError:
+                ledger.register_department(self.finance(on), name)
+        for name, credentials in ((OK_AGENCY, "工程咨询甲级资信；预算绩效评价业务十二年"),
+                                  (BAD_AGENCY, "会计师事务所执业证书；预算绩效评价业务五年")):
+            try:
+                ledger.agency(name)
+            except DomainError:
+                ledger.register_agency(self.finance(on, "纳入第三方机构库"), name, credentials)
+        library = ledger.indicator_library()
+        for code, definition in LIBRARY.items():
+            if code not in library.indicators:
+                ledger.define_indicator(self.finance(on, "共性指标库"), code, definition)
+
+    def set_overall_goals(self) -> None:
+        for name in WITH_OVERALL_GOALS:
+            department = self.ledger.department(name)
+            if str(YEAR) not in department.overall_goals:
+                goals = [f"{name}{YEAR}年度重点工作任务完成率达到95%以上", "部门预算执行率不低于90%"]
+                self.ledger.set_overall_goals(Act(department_principal(name), date(2020, 10, 15)), name, YEAR, goals)
+
+    # ------------------------------------------------- declare .. approve
+
+    def planning_steps(self, spec: DemoProject) -> list[Step]:
+        submitted_on = date(2020, 11, 3) if spec.code == LATE_GOALS else date(2020, 10, 20)
+        return [
+            Step(date(2020, 9, 10), partial(self.declare, spec)),
+            Step(date(2020, 9, 25), partial(self.assess_ex_ante, spec)),
+            Step(date(2020, 9, 30), partial(self.admit, spec)),
+            Step(submitted_on, partial(self.submit_goals, spec, submitted_on)),
+            Step(date(2020, 11, 5), partial(self.review_goals, spec)),
+            Step(date(2020, 11, 12), partial(self.revise_goals, spec)),
+            Step(date(2020, 11, 20), partial(self.review_revised_goals, spec)),
+            Step(date(2021, 1, 15), partial(self.approve_budget, spec)),
+            Step(date(2021, 1, 25), partial(self.disclose, spec, Disclosure.GOALS, date(2021, 1, 25),
+                                            "随部门预算公开")),
+        ]
+
+    def declare(self, spec: DemoProject) -> None:
+        if not self.ledger.exists(self.pid(spec)):
+            self.ledger.declare_project(
+                self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"), code=spec.code, name=spec.name,
+                kind=spec.kind, department=spec.department, fiscal_year_=YEAR, budget_book=spec.book,
+                special_category=spec.special, requested=spec.requested, new_major=spec.new_major)
+
+    def assess_ex_ante(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None:
+            points = "11" if spec.code == REJECTED_EX_ANTE else "17"
+            self.ledger.assess_ex_ante(self.finance(date(2020, 9, 25), "事前绩效评估专家论证"), project.id,
+                                       dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points))
+
+    def admit(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.DECLARED:
+            self.ledger.admit_project(self.finance(date(2020, 9, 30), "纳入项目库"), project.id)
+
+    def submit_goals(self, spec: DemoProject, on: date) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.ADMITTED:
+            return
+        goals = indicators_for(spec, self.params)
+        if spec.code == GOALS_RETURNED:  # the first draft leaves out the quality indicator's ambition
+            goals = [g if g.key != "I2" else Indicator(**{**vars(g), "target": Decimal(60)}) for g in goals]
+        self.ledger.submit_goals(self.dept(spec, on), project.id, goals)
+
+    def review_goals(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.GOALS_SUBMITTED or project.goals_revisions:
+            return
+        returned = spec.code == GOALS_RETURNED
+        rating = "中" if returned else ("良" if spec.code in WEAK else "优")
+        fixes = "电子健康档案建档率目标偏低，应不低于国家基本公共卫生服务规范要求" if returned else ""
+        self.ledger.review_goals(self.finance(date(2020, 11, 5), "绩效目标审核"), project.id, rating, fixes)
+
+    def revise_goals(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.GOALS_RETURNED:
+            self.ledger.submit_goals(self.dept(spec, date(2020, 11, 12), "按审核意见修改"), project.id,
+                                     indicators_for(spec, self.params))
+
+    def review_revised_goals(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.GOALS_SUBMITTED and project.goals_revisions:
+            self.ledger.review_goals(self.finance(date(2020, 11, 20), "复审"), project.id, "良", "")
+
+    def approve_budget(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.GOALS_APPROVED:
+            self.ledger.approve_budget(self.finance(date(2021, 1, 15), "市人大批准2021年预算"), project.id,
+                                       spec.requested)
+
+    def disclose(self, spec: DemoProject, what: Disclosure, on: date, reason: str) -> None:
+        project = self.project(spec)
+        ready = Stage.BUDGET_APPROVED if what is Disclosure.GOALS else Stage.RESULTS_APPLIED
+        if project.stage == ready and what not in project.disclosed:
+            self.ledger.disclose(self.finance(on, reason), project.id, what)
+
+    # ------------------------------------------------------ implementation
+
+    def implementation_steps(self, spec: DemoProject) -> list[Step]:
+        steps = []
+        if spec.code == ADJUSTED:
+            steps += [Step(date(2021, 4, 12), partial(self.request_adjustment, spec, date(2021, 4, 12), Decimal(10),
+                                                      "两个小区纳入棚户区改造，改造数量调整为10个")),
+                      Step(date(2021, 4, 20), partial(self.decide_adjustment, spec, date(2021, 4, 20), True,
+                                                      "调整理由充分"))]
+        if spec.code == ADJUSTMENT_REJECTED:
+            steps += [Step(date(2021, 5, 6), partial(self.request_adjustment, spec, date(2021, 5, 6), Decimal(3800),
+                                                     "保障对象动态调整")),
+                      Step(date(2021, 5, 14), partial(self.decide_adjustment, spec, date(2021, 5, 14), False,
+                                                      "保障人数下调缺乏依据，不予同意"))]
+        july_report = date(2021, 8, 18) if spec.code == LATE_MONITORING else date(2021, 8, 10)
+        steps += [
+            Step(date(2021, 5, 10), partial(self.report_monitoring, spec, 4, date(2021, 5, 10))),
+            Step(date(2021, 5, 20), partial(self.review_monitoring, spec, 4, date(2021, 5, 20))),
+            Step(date(2021, 5, 20), partial(self.answer_deviation, spec, 4, date(2021, 5, 20))),
+            Step(july_report, partial(self.report_monitoring, spec, 7, july_report)),
+            Step(date(2021, 8, 20), partial(self.review_monitoring, spec, 7, date(2021, 8, 20))),
+            Step(date(2021, 8, 20), partial(self.answer_deviation, spec, 7, date(2021, 8, 20))),
+        ]
+        if spec.code == UNANSWERED_DEVIATION:
+            steps.append(Step(date(2021, 8, 30), partial(self.rectify_unanswered, spec)))
+        return steps
+
+    def request_adjustment(self, spec: DemoProject, on: date, target: Decimal, reason: str) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.BUDGET_APPROVED and not project.adjustments:
+            goals = [g if g.key != "I1" else Indicator(**{**vars(g), "target": target}) for g in project.goals]
+            self.ledger.request_goal_adjustment(self.dept(spec, on, reason), project.id, goals)
+
+    def decide_adjustment(self, spec: DemoProject, on: date, approve: bool, reason: str) -> None:
+        project = self.project(spec)
+        if project.pending_adjustment is not None:
+            self.ledger.decide_goal_adjustment(self.finance(on, reason), project.id, 1, approve)
+
+    def report_monitoring(self, spec: DemoProject, month: int, on: date) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.BUDGET_APPROVED or any(item["month"] >= month for item in project.monitoring):
+            return
+        assert project.approved_amount is not None
+        approved = project.approved_amount
+        share = {RED_DEVIATION: Decimal("0.18"), YELLOW_DEVIATION: Decimal("0.33"),
+                 UNANSWERED_DEVIATION: Decimal("0.35")}.get(spec.code, Decimal("0.52"))
+        if month == 4:
+            share = Decimal("0.15") if spec.code in (RED_DEVIATION, YELLOW_DEVIATION) else Decimal("0.30")
+        executed = max((approved * share).quantize(Decimal("0.01")), project.executed)
+        shortfall = "征地协调滞后，工程进度慢于计划" if executed < approved * Decimal("0.4") else ""
+        self.ledger.report_monitoring(self.dept(spec, on), project.id, month=month, executed=executed,
+                                      indicator_progress={g.key: Decimal(50) for g in project.goals},
+                                      shortfall_reasons=shortfall, measures="加快施工进度" if shortfall else "")
+
+    def review_monitoring(self, spec: DemoProject, month: int, on: date) -> None:
+        project = self.project(spec)
+        if any(item["month"] == month and item["review"] is None for item in project.monitoring):
+            self.ledger.review_monitoring(self.finance(on, "双监控审核"), project.id, month, "已审核")
+
+    def answer_deviation(self, spec: DemoProject, month: int, on: date) -> None:
+        """Finance answers the deviations found in the red and yellow projects, within the working days allowed."""
+        project = self.project(spec)
+        if not any(d["month"] == month and not d["answered"] for d in project.deviations):
+            return
+        if spec.code == RED_DEVIATION and month == 7:
+            assert project.approved_amount is not None
+            cut = (project.approved_amount * Decimal("0.25")).quantize(Decimal("0.01"))
+            self.ledger.order_corrective_action(self.finance(on, "执行严重滞后，收回部分资金统筹使用"), project.id,
+                                                "reduce_budget", cut, month)
+        elif spec.code == RED_DEVIATION:
+            self.ledger.order_corrective_action(self.finance(on, "已约谈项目单位，督促加快执行进度"), project.id,
+                                                "continue", None, month)
+        elif spec.code == YELLOW_DEVIATION:
+            self.ledger.order_corrective_action(self.finance(on, "已制定赶工计划，继续执行"), project.id, "continue",
+                                                None, month)
+
+    def rectify_unanswered(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.funding_suspended and not project.rectifications:
+            self.ledger.require_rectification(self.finance(date(2021, 8, 30), "偏差未按期纠正，已暂缓拨款"),
+                                              project.id, ["监控偏差未在规定时限内说明原因并纠偏"], "monitoring",
+                                              date(2021, 11, 30))
+
+    # -------------------------------------------------- key evaluation
+
+    def key_evaluation_steps(self) -> list[Step]:
+        spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+        return [
+            Step(date(2021, 9, 6), partial(self.commission, spec, BAD_AGENCY, date(2021, 9, 6), "重点评价委托")),
+            Step(date(2021, 9, 20), partial(self.review_plan, spec, 1, date(2021, 9, 20))),
+            Step(date(2021, 11, 3), partial(self.supervise, spec, 1, date(2021, 11, 3),
+                                            "现场督导：抽查农田地块12处，问卷样本量不足")),
+            Step(date(2021, 12, 15), partial(self.review_report, spec, 1, date(2021, 12, 15))),
+            Step(date(2021, 12, 20), partial(self.score, spec, 1, Principal("qh-kjs-01", "agency", BAD_AGENCY),
+                                             date(2021, 12, 20),
+                                             {"decision": "15", "process": "19", "output": "34", "effect": "29"})),
+        ]
+
+    def evaluation(self, spec: DemoProject, number: int) -> tuple[str, dict[str, Any]] | None:
+        evaluations = list(self.project(spec).key_evaluations.items())
+        return evaluations[number - 1] if len(evaluations) >= number else None
+
+    def commission(self, spec: DemoProject, agency: str, on: date, reason: str, number: int = 1) -> None:
+        if len(self.project(spec).key_evaluations) == number - 1:
+            self.ledger.commission_key_evaluation(self.finance(on, reason), self.pid(spec), agency)
+
+    def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["plan_approved"] is None:
+            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0],
+                                              "plan", True)
+
+    def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and not found[1]["supervision"]:
+            self.ledger.note_key_evaluation_supervision(self.finance(on), self.pid(spec), found[0], notes)
+
+    def review_report(self, spec: DemoProject, number: int, on: date) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["plan_approved"] and found[1]["report_approved"] is None:
+            self.ledger.review_key_evaluation(self.finance(on, "评价报告审核"), self.pid(spec), found[0],
+                                              "report", True)
+
+    def score(self, spec: DemoProject, number: int, evaluator: Principal, on: date, scores: dict[str, str]) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["report_approved"] and found[1]["score"] is None:
+            self.ledger.score_key_evaluation(Act(evaluator, on, "重点评价报告"), self.pid(spec), found[0],
+                                             scores)
+
+    # ------------------------------------------------ after the year
+
+    def evaluation_steps(self, spec: DemoProject) -> list[Step]:
+        evaluated_on = date(2022, 4, 2) if spec.code == LATE_SELF_EVALUATION else date(2022, 2, 25)
+        return [
+            Step(evaluated_on, partial(self.self_evaluate, spec, evaluated_on)),
+            Step(date(2022, 6, 10), partial(self.apply_results, spec)),
+            Step(date(2022, 7, 15), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 7, 15),
+                                            "随部门决算公开")),
+        ]
+
+    def self_evaluate(self, spec: DemoProject, on: date) -> None:
+        project = self.project(spec)
+        if project.stage != Stage.BUDGET_APPROVED or project.approved_amount is None:
+            return
+        share = WEAK.get(spec.code, Decimal(1))
+        executed = (project.approved_amount * (Decimal("0.97") if share >= 1 else share)).quantize(Decimal("0.01"))
+        self.ledger.self_evaluate(self.dept(spec, on, "2021年度单位自评"), project.id,
+                                  actuals_for(project.goals, share), max(executed, project.executed))
+
+    def apply_results(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if project.stage == Stage.SELF_EVALUATED:
+            self.ledger.apply_results(self.finance(date(2022, 6, 10), "编制2023年预算时应用评价结果"), project.id)
+
+    def sample_steps(self) -> list[Step]:
+        return [Step(date(2022, 4, 8), self.draw_sample), Step(date(2022, 5, 16), self.re_evaluate),
+                Step(date(2022, 5, 20), self.rectify_inflated)]
+
+    def draw_sample(self) -> None:
+        if not self.ledger.exists(sample_id(YEAR)):
+            self.ledger.draw_re_evaluation_sample(self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR,
+                                                  seed=SAMPLE_SEED)
+
+    def drawn(self) -> list[Project]:
+        return [self.ledger.project(UUID(selected)) for selected in self.ledger.re_evaluation_sample(YEAR).selected]
+
+    def boldest(self) -> Project:
+        """The drawn project with the highest self-evaluation: it does not survive scrutiny (自评虚高)."""
+        return max(self.drawn(), key=lambda p: p.self_evaluation["total"] if p.self_evaluation else Decimal(0))
+
+    def re_evaluate(self) -> None:
+        boldest = self.boldest()
+        for project in self.drawn():
+            if project.re_evaluation is not None:
+                continue
+            scores = ({"decision": "11", "process": "14", "output": "26", "effect": "21"} if project.id == boldest.id
+                      else {"decision": "14", "process": "19", "output": "33", "effect": "28"})
+            self.ledger.re_evaluate(self.finance(date(2022, 5, 16), "财政再评价"), project.id, scores)
+
+    def rectify_inflated(self) -> None:
+        project = self.boldest()
+        if project.re_evaluation and project.re_evaluation["inflated"] and not any(
+                item["source"] == "re_evaluation" for item in project.rectifications):
+            self.ledger.require_rectification(self.finance(date(2022, 5, 20), "自评虚高"), project.id,
+                                              ["自评结果与再评价差距较大，自评依据不充分"], "re_evaluation",
+                                              date(2022, 7, 31))
+
+    def blacklist_steps(self) -> list[Step]:
+        spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+        return [
+            Step(date(2022, 3, 10), self.record_misconduct),
+            Step(date(2022, 3, 18), self.blacklist),
+            Step(date(2022, 3, 21), partial(self.commission_blacklisted, spec)),
+            Step(date(2022, 3, 22), partial(self.commission, spec, OK_AGENCY, date(2022, 3, 22),
+                                            "重新委托重点评价", 2)),
+            Step(date(2022, 3, 28), partial(self.review_plan, spec, 2, date(2022, 3, 28))),
+            Step(date(2022, 4, 15), partial(self.supervise, spec, 2, date(2022, 4, 15),
+                                            "现场督导：全面核查农田地块，样本覆盖率30%")),
+            Step(date(2022, 5, 6), partial(self.review_report, spec, 2, date(2022, 5, 6))),
+            Step(date(2022, 5, 10), partial(self.score, spec, 2, Principal("zx-pg-01", "agency", OK_AGENCY),
+                                            date(2022, 5, 10),
+                                            {"decision": "13", "process": "15", "output": "27", "effect": "22"})),
+            Step(date(2022, 5, 18), partial(self.rectify_key_evaluation, spec)),
+        ]
+
+    def record_misconduct(self) -> None:
+        if not self.ledger.agency(BAD_AGENCY).misconduct:
+            self.ledger.record_misconduct(Act(FINANCE, date(2022, 3, 10), "", ["9" * 64]), BAD_AGENCY, "falsification",
+                                          "高标准农田建设重点评价中伪造现场勘查记录，评价结果不实")
+
+    def blacklist(self) -> None:
+        if not self.ledger.agency(BAD_AGENCY).blacklistings:
+            basis = "依据《第三方机构预算绩效评价业务监督管理暂行办法》"
+            self.ledger.blacklist_agency(self.finance(date(2022, 3, 18), basis), BAD_AGENCY)
+
+    def commission_blacklisted(self, spec: DemoProject) -> None:
+        if len(self.project(spec).key_evaluations) == 1:
+            try:
+                self.ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), self.pid(spec),
+                                                      BAD_AGENCY)
+            except DomainError as refused:
+                self.refusals.append(f"{refused.code}: {refused.detail}")
+
+    def rectify_key_evaluation(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if len(project.key_evaluations) == 2 and not any(
+                item["source"] == "key_evaluation" for item in project.rectifications):
+            self.ledger.require_rectification(self.finance(date(2022, 5, 18), "重点评价发现问题"), project.id,
+                                              ["部分地块灌排设施未达设计标准", "项目档案不完整"], "key_evaluation",
+                                              date(2022, 8, 31))
+
+    def rectification_steps(self) -> list[Step]:
+        """The unanswered deviation's rectification is rejected once, then accepted; the inflated self-evaluation's
+        is accepted; the key evaluation's is left open, so the scheduler records it overdue."""
+        steps = []
+        for deadline, source, rejected_first in ((date(2021, 11, 30), "monitoring", True),
+                                                 (date(2022, 7, 31), "re_evaluation", False)):
+            steps.append(Step(deadline - timedelta(days=20), partial(
+                self.rectify, deadline, source, "report", "补充完善佐证材料，逐项落实整改措施")))
+            if rejected_first:
+                steps += [Step(deadline - timedelta(days=14), partial(self.rectify, deadline, source, "reject",
+                                                                      "整改措施不具体，请细化")),
+                          Step(deadline - timedelta(days=7), partial(self.rectify, deadline, source, "report again",
+                                                                     "制定分月用款计划，责任落实到人"))]
+            steps.append(Step(deadline - timedelta(days=2), partial(self.rectify, deadline, source, "accept",
+                                                                    "整改到位")))
+        return steps
+
+    def rectify(self, deadline: date, source: str, action: str, text: str) -> None:
+        on = {"report": deadline - timedelta(days=20), "reject": deadline - timedelta(days=14),
+              "report again": deadline - timedelta(days=7), "accept": deadline - timedelta(days=2)}[action]
+        for pid in self.ledger.project_ids():
+            project = self.ledger.project(pid)
+            for item in project.rectifications:
+                if item["deadline"] != deadline or item["source"] != source:
+                    continue
+                department = Act(department_principal(project.department), on)
+                if action == "report" and item["status"] == "open" and not item["reports"]:
+                    self.ledger.report_rectification(department, pid, item["no"], text)
+                elif action == "reject" and item["status"] == "reported" and len(item["reports"]) == 1:
+                    self.ledger.decide_rectification(self.finance(on, text), pid, item["no"], False)
+                elif action == "report again" and item["status"] == "open" and len(item["reports"]) == 1:
+                    self.ledger.report_rectification(department, pid, item["no"], text)
+                elif action == "accept" and item["status"] == "reported":
+                    self.ledger.decide_rectification(self.finance(on, text), pid, item["no"], True)
+
+    def assess_departments(self) -> None:
+        for rank, name in enumerate(DEPARTMENTS):
+            if str(YEAR) in self.ledger.department(name).assessments:
+                continue
+            scores = {dimension: str(92 - rank * 3 - offset) for offset, dimension in enumerate(ASSESSMENT_DIMENSIONS)}
+            self.ledger.assess_department(self.finance(date(2022, 6, 30), "2021年度部门综合绩效考评"), name, YEAR,
+                                          scores)
+
+    def close(self, spec: DemoProject) -> None:
+        project = self.project(spec)
+        if Stage(project.stage) in (Stage.RESULTS_APPLIED, Stage.REJECTED) and not project.open_rectifications:
+            self.ledger.close_project(self.finance(CLOSING_DAY, "年度绩效管理工作完成"), project.id)
+
+
+def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
+    stages: Counter[str] = Counter()
+    grades: Counter[str] = Counter()
+    for pid in ledger.project_ids():
+        project = ledger.project(pid)
+        stages[project.stage] += 1
+        basis = project.evaluation_basis()
+        if basis is not None:
+            grades[basis[1]] += 1
+    blacklist = []
+    for name in (OK_AGENCY, BAD_AGENCY):
+        for entry in ledger.agency(name).blacklistings:
+            blacklist.append({"agency": name, **entry})
+    return DemoSummary(projects=sum(stages.values()), events=ledger.head(), by_stage=dict(stages),
+                       by_grade=dict(grades), blacklist=blacklist, refusals=list(refusals or []))
+
+
+def run_demo(ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None) -> DemoSummary:
+    return DemoRun(ledger, every_day=every_day, on_day=on_day).run()
+
+
+def format_summary(summary: DemoSummary) -> str:
+    lines = [f"Fiscal year {YEAR}: {summary.projects} projects, {summary.events} events in the ledger", "", "By stage:"]
+    lines += [f"  {stage:<18} {count:>3}" for stage, count in sorted(summary.by_stage.items())]
+    lines += ["", "By grade (final evaluation):"]
+    lines += [f"  {grade}  {count:>3}" for grade, count in sorted(summary.by_grade.items())]
+    lines += ["", "Blacklist (失信黑名单):"]
+    for entry in summary.blacklist:
+        ended = f", ended {entry['ended']} ({entry['ended_how']})" if entry["ended"] else ""
+        lines.append(f"  {entry['agency']}: {entry['start']} to {entry['until']}{ended}")
+    if summary.scheduled:
+        lines += ["", "Raised by the scheduler (system), each on the day it fell due:"]
+        lines += [f"  {name:<32} {count:>3}" for name, count in sorted(summary.scheduled.items())]
+    if summary.refusals:
+        lines += ["", "Refused, as the rules require:"] + [f"  {item}" for item in summary.refusals]
+    return "\n".join(lines)

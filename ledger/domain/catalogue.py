@@ -1,0 +1,184 @@
+"""The indicator library (指标库), the rulesets (规则集) and the re-evaluation samples (再评价抽样)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ledger.domain import rules
+from ledger.domain.base import LedgerAggregate, ledger_id
+from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
+from ledger.domain.values import LEVEL2, Level1, Operator, Principal, enum_value
+
+INDICATOR_LIBRARY_ID = ledger_id("indicator-library")
+RULESET_ID = ledger_id("ruleset")
+
+
+def sample_id(fiscal_year: int) -> UUID:
+    return ledger_id("re-evaluation-sample", fiscal_year)
+
+
+class IndicatorLibrary(LedgerAggregate):
+    """Common and industry core indicators with their standards, versioned per indicator."""
+
+    TOPIC_MODULE = "ledger.catalogue"  # stored topics keep the module they were first recorded under
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        indicators: dict[str, dict[str, Any]]  # code -> current definition
+
+    class Opened(LedgerAggregate.Created):
+        def apply(self, library: IndicatorLibrary) -> None:
+            library.indicators = {}
+
+    class IndicatorDefined(LedgerAggregate.Event):
+        code: str
+        definition: dict[str, str]
+
+        def apply(self, library: IndicatorLibrary) -> None:
+            library.indicators[self.code] = {**self.definition, "version": 1, "retired": False}
+
+    class IndicatorRevised(LedgerAggregate.Event):
+        code: str
+        definition: dict[str, str]
+
+        def apply(self, library: IndicatorLibrary) -> None:
+            current = library.indicators[self.code]
+            library.indicators[self.code] = {**self.definition, "version": current["version"] + 1, "retired": False}
+
+    class IndicatorRetired(LedgerAggregate.Event):
+        code: str
+
+        def apply(self, library: IndicatorLibrary) -> None:
+            library.indicators[self.code]["retired"] = True
+
+    @classmethod
+    def open(cls, principal: Principal, effective_on: date) -> IndicatorLibrary:
+        return cls._create(cls.Opened, id=INDICATOR_LIBRARY_ID, principal=principal, effective_on=effective_on,
+                           reason="", evidence=[])
+
+    @staticmethod
+    def _definition(definition: dict[str, str]) -> dict[str, str]:
+        expected = {"name", "level1", "level2", "operator", "standard", "unit", "industry"}
+        if set(definition) != expected:
+            raise InvalidInput(f"an indicator definition has exactly: {', '.join(sorted(expected))}",
+                               code="invalid-indicator", field="definition")
+        level1 = enum_value(Level1, definition["level1"], "level1")
+        if definition["level2"] not in LEVEL2[level1]:
+            raise InvalidInput(f"level2 {definition['level2']!r} is not under {level1.value}",
+                               code="invalid-indicator", field="level2")
+        enum_value(Operator, definition["operator"], "operator")
+        return dict(definition)
+
+    def define(self, code: str, definition: dict[str, str], principal: Principal, effective_on: date,
+               reason: str, evidence: list[str]) -> None:
+        if code in self.indicators:
+            raise RuleViolation(f"indicator {code} already exists", code="already-exists")
+        self.record(self.IndicatorDefined, principal, effective_on, reason, evidence, code=code,
+                    definition=self._definition(definition))
+
+    def revise(self, code: str, definition: dict[str, str], principal: Principal, effective_on: date,
+               reason: str, evidence: list[str]) -> None:
+        if self.require(code)["retired"]:
+            raise RuleViolation(f"indicator {code} is retired; define a new one", code="indicator-retired")
+        self.record(self.IndicatorRevised, principal, effective_on, reason, evidence, code=code,
+                    definition=self._definition(definition))
+
+    def retire(self, code: str, principal: Principal, effective_on: date, reason: str, evidence: list[str]) -> None:
+        if self.require(code)["retired"]:
+            raise RuleViolation(f"indicator {code} is already retired", code="already-decided")
+        self.record(self.IndicatorRetired, principal, effective_on, reason, evidence, code=code)
+
+    def require(self, code: str) -> dict[str, Any]:
+        try:
+            return self.indicators[code]
+        except KeyError:
+            raise NotFound(f"indicator {code} not found", code="indicator-not-found") from None
+
+
+class Ruleset(LedgerAggregate):
+    """The parameters in force. Version 1 holds the defaults; each adoption is an event."""
+
+    TOPIC_MODULE = "ledger.catalogue"  # stored topics keep the module they were first recorded under
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        versions: dict[str, dict[str, Any]]  # version (as text) -> parameters (as stored)
+        current_version: int
+
+    class Established(LedgerAggregate.Created):
+        parameters: dict[str, Any]
+
+        def apply(self, ruleset: Ruleset) -> None:
+            ruleset.versions = {"1": dict(self.parameters)}
+            ruleset.current_version = 1
+
+    class Adopted(LedgerAggregate.Event):
+        ruleset_version: int
+        parameters: dict[str, Any]
+
+        def apply(self, ruleset: Ruleset) -> None:
+            ruleset.versions[str(self.ruleset_version)] = dict(self.parameters)
+            ruleset.current_version = self.ruleset_version
+
+    @classmethod
+    def establish(cls, principal: Principal, effective_on: date) -> Ruleset:
+        return cls._create(cls.Established, id=RULESET_ID, principal=principal, effective_on=effective_on,
+                           reason="ruleset version 1: the defaults of DOMAIN.md", evidence=[],
+                           parameters=rules.DEFAULT_PARAMETERS.to_dict())
+
+    def adopt(self, version: int, parameters: dict[str, Any], principal: Principal, effective_on: date,
+              reason: str, evidence: list[str]) -> None:
+        if version != self.current_version + 1:
+            raise RuleViolation(f"the next ruleset version is {self.current_version + 1}", code="ruleset-version")
+        if not reason.strip():
+            raise InvalidInput("adopting a ruleset must give the reason", code="reason-required", field="reason")
+        checked = rules.RuleParameters.from_dict(parameters)
+        self.record(self.Adopted, principal, effective_on, reason, evidence, ruleset_version=version,
+                    parameters=checked.to_dict())
+
+    def parameters(self, version: int | None = None) -> rules.RuleParameters:
+        chosen = self.current_version if version is None else version
+        try:
+            return rules.RuleParameters.from_dict(self.versions[str(chosen)])
+        except KeyError:
+            raise NotFound(f"ruleset version {chosen} not found", code="ruleset-not-found") from None
+
+
+class ReEvaluationSample(LedgerAggregate):
+    """财政再评价抽查: the seed and sorted population are recorded, so anyone can redo the draw."""
+
+    TOPIC_MODULE = "ledger.catalogue"  # stored topics keep the module they were first recorded under
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        fiscal_year: int
+        seed: str
+        population: list[str]
+        selected: list[str]
+        rate: str
+        ruleset_version: int
+
+    class Drawn(LedgerAggregate.Created):
+        fiscal_year: int
+        seed: str
+        population: list[str]
+        selected: list[str]
+        rate: str
+        ruleset_version: int
+
+        def apply(self, sample: ReEvaluationSample) -> None:
+            sample.fiscal_year = self.fiscal_year
+            sample.seed = self.seed
+            sample.population = list(self.population)
+            sample.selected = list(self.selected)
+            sample.rate = self.rate
+            sample.ruleset_version = self.ruleset_version
+
+    @classmethod
+    def draw(cls, fiscal_year: int, population: list[str], seed: str, size: int | None,
+             params: rules.RuleParameters, ruleset_version: int, principal: Principal, effective_on: date,
+             reason: str) -> ReEvaluationSample:
+        ordered = sorted(population)
+        selected = rules.draw_sample(ordered, seed, params, size)
+        return cls._create(cls.Drawn, id=sample_id(fiscal_year), principal=principal, effective_on=effective_on,
+                           reason=reason, evidence=[], fiscal_year=fiscal_year, seed=seed, population=ordered,
+                           selected=selected, rate=str(params.re_evaluation_rate), ruleset_version=ruleset_version)

@@ -1,0 +1,296 @@
+"""Departments (部门) and third-party agencies (第三方机构), with the blacklist (失信黑名单)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, recorded_ids, require_not_before
+from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.values import Principal, enum_value, score
+
+ASSESSMENT_DIMENSIONS: tuple[str, ...] = (
+    "running_cost",  # 运行成本
+    "management_efficiency",  # 管理效率
+    "duty_performance",  # 履职效能
+    "social_effect",  # 社会效应
+    "sustainability",  # 可持续发展能力
+    "satisfaction",  # 服务对象满意度
+)
+
+
+def department_id(name: str) -> UUID:
+    """The id a department registered as ``name`` gets (from the name's key: one department however spelled)."""
+    return keyed_id("department", name)
+
+
+def department_ids(name: str) -> tuple[UUID, ...]:
+    """Every id a department of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    return recorded_ids("department", name)
+
+
+def agency_id(name: str) -> UUID:
+    """The id an agency registered as ``name`` gets (from the name's key: one agency however spelled)."""
+    return keyed_id("agency", name)
+
+
+def agency_ids(name: str) -> tuple[UUID, ...]:
+    """Every id an agency of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    return recorded_ids("agency", name)
+
+
+class _Registered(LedgerAggregate):
+    """An organisation dates nothing of its own before its registration took effect (registered_on)."""
+
+    if TYPE_CHECKING:
+        name: str
+        registered_on: date | None  # None: restored from a snapshot taken before it was kept
+
+    def record(self, event_class: type[Any], principal: Principal, effective_on: date, reason: str = "",
+               evidence: list[str] | None = None, **kwargs: Any) -> None:
+        if not principal.is_system:  # the scheduler dates by its own day (an expiry by the period's end)
+            require_not_before(effective_on, self.registered_on, f"{self.name} was registered")
+        super().record(event_class, principal, effective_on, reason, evidence, **kwargs)
+
+
+class Department(_Registered):
+    """A budget department: its overall goals per year and its comprehensive assessment."""
+
+    TOPIC_MODULE = "ledger.organisations"  # stored topics keep the module they were first recorded under
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        overall_goals: dict[str, list[str]]  # fiscal year (as text) -> goals
+        assessments: dict[str, dict[str, Any]]  # fiscal year (as text) -> assessment
+
+    class Registered(LedgerAggregate.Created):
+        name: str
+
+        def apply(self, department: Department) -> None:
+            department.name = self.name
+            department.registered_on = self.effective_on
+            department.overall_goals = {}
+            department.assessments = {}
+
+    class OverallGoalsSet(LedgerAggregate.Event):
+        """部门整体绩效目标."""
+
+        fiscal_year: int
+        goals: list[str]
+
+        def apply(self, department: Department) -> None:
+            department.overall_goals[str(self.fiscal_year)] = list(self.goals)
+
+    class ComprehensivelyAssessed(LedgerAggregate.Event):
+        """综合绩效考评: six dimensions 0-100; the total is their mean."""
+
+        fiscal_year: int
+        scores: dict[str, Decimal]
+        total: Decimal
+
+        def apply(self, department: Department) -> None:
+            department.assessments[str(self.fiscal_year)] = {"scores": dict(self.scores), "total": self.total}
+
+    # Version 2 added registered_on; older snapshots are upcast without it (None: no lower bound known).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["registered_on"] = None
+
+    @classmethod
+    def register(cls, name: str, principal: Principal, effective_on: date, reason: str = "") -> Department:
+        return cls._create(cls.Registered, id=department_id(name), principal=principal, effective_on=effective_on,
+                           reason=reason, evidence=[], name=name)
+
+    def set_overall_goals(self, fiscal_year: int, goals: list[str], principal: Principal, effective_on: date,
+                          reason: str, evidence: list[str]) -> None:
+        if not goals:
+            raise InvalidInput("state at least one overall goal", field="goals")
+        require_not_before(effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
+        self.record(self.OverallGoalsSet, principal, effective_on, reason, evidence, fiscal_year=fiscal_year,
+                    goals=list(goals))
+
+    def assess(self, fiscal_year: int, scores: dict[str, Decimal], principal: Principal, effective_on: date,
+               reason: str, evidence: list[str]) -> Decimal:
+        unknown = set(scores) - set(ASSESSMENT_DIMENSIONS)
+        missing = set(ASSESSMENT_DIMENSIONS) - set(scores)
+        if unknown or missing:
+            raise InvalidInput(f"scores must cover exactly {', '.join(ASSESSMENT_DIMENSIONS)}", field="scores")
+        checked = {name: score(scores[name], f"scores.{name}") for name in ASSESSMENT_DIMENSIONS}
+        require_not_before(effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
+        if str(fiscal_year) in self.assessments:
+            raise RuleViolation(f"the {fiscal_year} assessment is already recorded", code="already-decided")
+        total = (sum(checked.values(), Decimal(0)) / len(checked)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        self.record(self.ComprehensivelyAssessed, principal, effective_on, reason, evidence, fiscal_year=fiscal_year,
+                    scores=checked, total=total)
+        return total
+
+
+class Misconduct(StrEnum):
+    FALSIFICATION = "falsification"  # 弄虚作假
+    UNTRUE_RESULTS = "untrue_results"  # 评价结果不实
+    OTHER = "other"
+
+
+class Agency(_Registered):
+    """A third-party evaluator (第三方机构) and its credit record."""
+
+    TOPIC_MODULE = "ledger.organisations"  # stored topics keep the module they were first recorded under
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        credentials: str
+        affiliation: str | None  # a department it belongs to, if any (回避)
+        quality_reviews: list[dict[str, Any]]
+        misconduct: list[dict[str, Any]]
+        blacklistings: list[dict[str, Any]]
+
+    class Registered(LedgerAggregate.Created):
+        name: str
+        credentials: str
+        affiliation: str | None
+
+        def apply(self, agency: Agency) -> None:
+            agency.name = self.name
+            agency.registered_on = self.effective_on
+            agency.credentials = self.credentials
+            agency.affiliation = self.affiliation
+            agency.quality_reviews = []
+            agency.misconduct = []
+            agency.blacklistings = []
+
+    class QualityReviewed(LedgerAggregate.Event):
+        """质量评价 of one engagement."""
+
+        engagement: str
+        rating: str
+        notes: str
+
+        def apply(self, agency: Agency) -> None:
+            agency.quality_reviews.append({"engagement": self.engagement, "rating": self.rating, "notes": self.notes})
+
+    class MisconductRecorded(LedgerAggregate.Event):
+        misconduct_no: int
+        kind: str
+        description: str
+
+        def apply(self, agency: Agency) -> None:
+            agency.misconduct.append({"no": self.misconduct_no, "kind": self.kind, "description": self.description,
+                                      "evidence": list(self.evidence), "recorded_on": self.effective_on})
+
+    class Blacklisted(LedgerAggregate.Event):
+        """列入失信黑名单, published."""
+
+        blacklisting_no: int
+        misconduct_nos: list[int]
+        start: date
+        until: date
+        public: bool
+
+        def apply(self, agency: Agency) -> None:
+            agency.blacklistings.append({"no": self.blacklisting_no, "misconduct": list(self.misconduct_nos),
+                                         "start": self.start, "until": self.until, "public": self.public,
+                                         "ended": None, "ended_how": None})
+
+    class BlacklistLifted(LedgerAggregate.Event):
+        """Lifted on appeal (申诉撤销)."""
+
+        blacklisting_no: int
+
+        def apply(self, agency: Agency) -> None:
+            entry = agency.blacklistings[self.blacklisting_no - 1]
+            entry["ended"] = self.effective_on
+            entry["ended_how"] = "lifted"
+
+    class BlacklistExpired(LedgerAggregate.Event):
+        """The period ended (raised by the scheduler)."""
+
+        blacklisting_no: int
+
+        def apply(self, agency: Agency) -> None:
+            entry = agency.blacklistings[self.blacklisting_no - 1]
+            entry["ended"] = self.effective_on
+            entry["ended_how"] = "expired"
+
+    # Version 2 added registered_on; older snapshots are upcast without it (None: no lower bound known).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["registered_on"] = None
+
+    @classmethod
+    def register(cls, name: str, credentials: str, affiliation: str | None, principal: Principal,
+                 effective_on: date, reason: str = "", evidence: list[str] | None = None) -> Agency:
+        return cls._create(cls.Registered, id=agency_id(name), principal=principal, effective_on=effective_on,
+                           reason=reason, evidence=list(evidence or []), name=name, credentials=credentials,
+                           affiliation=affiliation)
+
+    def blacklisting_on(self, on: date) -> dict[str, Any] | None:
+        """The blacklisting in force on ``on``, whether or not it has ended since."""
+        for entry in self.blacklistings:
+            end = entry["ended"] if entry["ended"] is not None else entry["until"]
+            if entry["start"] <= on < end:
+                return entry
+        return None
+
+    def is_blacklisted(self, on: date) -> bool:
+        return self.blacklisting_on(on) is not None
+
+    def review_quality(self, engagement: str, rating: str, notes: str, principal: Principal, effective_on: date,
+                       evidence: list[str]) -> None:
+        self.record(self.QualityReviewed, principal, effective_on, "", evidence, engagement=engagement,
+                    rating=rating, notes=notes)
+
+    def record_misconduct(self, kind: str, description: str, principal: Principal, effective_on: date,
+                          evidence: list[str]) -> int:
+        enum_value(Misconduct, kind, "kind")
+        if not description.strip():
+            raise InvalidInput("describe the misconduct", field="description")
+        number = len(self.misconduct) + 1
+        self.record(self.MisconductRecorded, principal, effective_on, "", evidence, misconduct_no=number, kind=kind,
+                    description=description)
+        return number
+
+    def blacklist(self, misconduct_nos: list[int], until: date, public: bool, principal: Principal,
+                  effective_on: date, reason: str, evidence: list[str]) -> int:
+        if not self.misconduct:
+            raise RuleViolation(f"{self.name} has no recorded misconduct", code="no-misconduct-recorded")
+        known = {item["no"] for item in self.misconduct}
+        cited = misconduct_nos or sorted(known)
+        if not set(cited) <= known:
+            raise InvalidInput(f"unknown misconduct records: {sorted(set(cited) - known)}", field="misconduct")
+        for item in self.misconduct:
+            if item["no"] in cited:
+                require_not_before(effective_on, item.get("recorded_on"), f"misconduct {item['no']} was recorded")
+        if self.is_blacklisted(effective_on):
+            raise RuleViolation(f"{self.name} is already blacklisted", code="agency-blacklisted")
+        if until <= effective_on:
+            raise InvalidInput("the blacklisting must end after it starts", code="invalid-date", field="until")
+        number = len(self.blacklistings) + 1
+        self.record(self.Blacklisted, principal, effective_on, reason, evidence, blacklisting_no=number,
+                    misconduct_nos=sorted(cited), start=effective_on, until=until, public=public)
+        return number
+
+    def lift_blacklisting(self, principal: Principal, effective_on: date, reason: str, evidence: list[str]) -> None:
+        entry = self.blacklisting_on(effective_on)
+        if entry is None or entry["ended"] is not None:
+            raise RuleViolation(f"{self.name} is not blacklisted", code="not-blacklisted")
+        if not reason.strip():
+            raise InvalidInput("lifting a blacklisting must give the reason", code="reason-required", field="reason")
+        self.record(self.BlacklistLifted, principal, effective_on, reason, evidence, blacklisting_no=entry["no"])
+
+    def expire_blacklistings(self, today: date, principal: Principal) -> list[int]:
+        expired = []
+        for entry in self.blacklistings:
+            if entry["ended"] is None and today >= entry["until"]:
+                self.record(self.BlacklistExpired, principal, entry["until"],
+                            f"blacklisting period ended on {entry['until']}", [], blacklisting_no=entry["no"])
+                expired.append(entry["no"])
+        return expired
+
+    def next_expiry_check(self) -> date | None:
+        """The first day a blacklisting could expire, unless something is recorded before."""
+        return min((entry["until"] for entry in self.blacklistings if entry["ended"] is None), default=None)

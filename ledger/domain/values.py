@@ -1,0 +1,288 @@
+"""Value objects and validators shared by every aggregate.
+
+Money is ``Decimal`` with two places (fen), scores are ``Decimal`` 0-100, dates
+are ``datetime.date``, text is stored exactly as given and compared by its
+:func:`key`. Every validator raises :class:`~ledger.errors.InvalidInput`
+naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+
+from ledger.domain.errors import InvalidInput
+
+FEN = Decimal("0.01")
+MAX_MONEY = Decimal("999999999999.99")  # under a trillion yuan: beyond any one project
+HUNDRED = Decimal(100)
+SHORT_TEXT = 200
+LONG_TEXT = 4000
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Role(StrEnum):
+    FINANCE = "finance"  # 财政局
+    DEPARTMENT = "department"  # 预算部门/单位
+    AGENCY = "agency"  # 第三方机构
+    AUDITOR = "auditor"  # 审计 / 人大监督
+    PUBLIC = "public"  # 社会公众
+    ADMIN = "admin"  # 系统管理员
+    SYSTEM = "system"  # scheduler
+
+
+class ProjectKind(StrEnum):
+    PROJECT = "project"
+    POLICY = "policy"
+
+
+class BudgetBook(StrEnum):
+    GENERAL_PUBLIC = "general_public"  # 一般公共预算
+    GOVERNMENT_FUND = "government_fund"  # 政府性基金预算
+    STATE_CAPITAL = "state_capital"  # 国有资本经营预算
+    SOCIAL_INSURANCE = "social_insurance"  # 社会保险基金预算
+
+
+class SpecialCategory(StrEnum):
+    PPP = "ppp"
+    PROCUREMENT = "procurement"  # 政府采购
+    SERVICE_PURCHASE = "service_purchase"  # 政府购买服务
+    DEBT = "debt"  # 政府债务
+    INVESTMENT_FUND = "investment_fund"  # 政府投资基金
+
+
+class Level1(StrEnum):
+    OUTPUT = "output"  # 产出
+    COST = "cost"  # 成本
+    EFFECT = "effect"  # 效益
+    SATISFACTION = "satisfaction"  # 满意度
+
+
+LEVEL2: dict[Level1, frozenset[str]] = {
+    Level1.OUTPUT: frozenset({"quantity", "quality", "timeliness"}),
+    Level1.COST: frozenset({"economic", "social", "ecological"}),
+    Level1.EFFECT: frozenset({"economic", "social", "ecological", "sustainable"}),
+    Level1.SATISFACTION: frozenset({"service_users"}),
+}
+
+
+class Operator(StrEnum):
+    GE = ">="
+    LE = "<="
+    EQ = "="
+    GT = ">"
+    LT = "<"
+    QUALITATIVE = "qualitative"
+
+
+class Qualitative(StrEnum):
+    GOOD = "好"
+    FAIRLY_GOOD = "较好"
+    AVERAGE = "一般"
+    POOR = "较差"
+
+
+class Grade(StrEnum):
+    EXCELLENT = "优"
+    GOOD = "良"
+    FAIR = "中"
+    POOR = "差"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who acted: an id, a role and the organisation they act for."""
+
+    id: str
+    role: str
+    organisation: str
+
+    def __post_init__(self) -> None:
+        text(self.id, "principal.id", max_length=SHORT_TEXT)
+        # Stored as the plain value so a replayed event equals the live one.
+        object.__setattr__(self, "role", str(enum_value(Role, self.role, "principal.role").value))
+        text(self.organisation, "principal.organisation", max_length=SHORT_TEXT, required=False)
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == Role.SYSTEM
+
+    def acts_for(self, organisation: str | None) -> bool:
+        """Whether this principal's organisation is ``organisation``, however either is spelled."""
+        return organisation is not None and key(self.organisation) == key(organisation)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One level-3 performance indicator (三级指标) of a project's goals.
+
+    ``target`` is a number for quantitative operators and one of 好/较好/一般/较差
+    for ``qualitative``; ``key`` is unique within the goals and stable across
+    revisions so monitoring and self-evaluation can refer to it.
+    """
+
+    key: str
+    level1: str
+    level2: str
+    name: str
+    operator: str
+    target: Decimal | str
+    unit: str
+    weight: Decimal
+    library_ref: str | None = None
+
+
+def money(value: object, field: str = "amount", *, allow_zero: bool = True) -> Decimal:
+    """A non-negative amount in yuan with at most two places (fen)."""
+    amount = _decimal(value, field, code="invalid-money")
+    if amount < 0:
+        raise InvalidInput(f"{field} must not be negative: {value}", code="invalid-money", field=field)
+    if not allow_zero and amount == 0:
+        raise InvalidInput(f"{field} must be positive", code="invalid-money", field=field)
+    if amount == 0:
+        amount = Decimal(0)  # no negative zero in the ledger
+    if amount > MAX_MONEY:  # before quantize(), which cannot hold 1e309
+        raise InvalidInput(f"{field} is implausibly large: {value}", code="invalid-money", field=field)
+    if amount != amount.quantize(FEN):
+        raise InvalidInput(f"{field} has more than two places (fen): {value}", code="invalid-money", field=field)
+    return amount.quantize(FEN)
+
+
+def score(value: object, field: str = "score", *, maximum: Decimal = HUNDRED) -> Decimal:
+    """A score between 0 and ``maximum`` (default 100)."""
+    result = _decimal(value, field, code="invalid-score")
+    if not Decimal(0) <= result <= maximum:
+        raise InvalidInput(f"{field} must be between 0 and {maximum}: {value}", code="invalid-score", field=field)
+    return result
+
+
+def number(value: object, field: str) -> Decimal:
+    """A finite decimal number (targets, actuals, percentages)."""
+    result = _decimal(value, field, code="invalid-value")
+    if abs(result) > Decimal("1e15"):
+        raise InvalidInput(f"{field} is implausibly large: {value}", field=field)
+    return result
+
+
+def _decimal(value: object, field: str, *, code: str) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{field} must be a number, not a boolean", code=code, field=field)
+    if isinstance(value, float):
+        # Floats are refused, not rounded: 0.1 + 0.2 is not money.
+        if not math.isfinite(value):
+            raise InvalidInput(f"{field} must be finite", code=code, field=field)
+        raise InvalidInput(f"{field} must be given as a decimal string or integer, not a float", code=code, field=field)
+    if isinstance(value, Decimal | int | str):
+        try:
+            result = Decimal(value)
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(f"{field} is not a number: {value!r}", code=code, field=field) from None
+        if not result.is_finite():
+            raise InvalidInput(f"{field} must be finite", code=code, field=field)
+        return result
+    raise InvalidInput(f"{field} must be a number", code=code, field=field)
+
+
+# Unicode's control characters (category Cc: U+0000–U+001F and U+007F–U+009F) but tab and newline, and the
+# surrogates (category Cs), as character classes: a regular expression scans text in C, where asking
+# unicodedata.category of every character cost a command more than deciding it.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text(value: object, field: str, *, max_length: int = SHORT_TEXT, required: bool = True) -> str:
+    """Text stored exactly as given (an audit ledger keeps what it was told), bounded, without control characters.
+
+    Nothing is normalised: spellings of one name are recognised as one by their :func:`key`. The length is counted
+    as a reader counts it (in NFC), so a decomposed spelling is not refused for its combining marks.
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    if required and not value.strip():
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > max_length and len(nfc(value)) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters", code="text-too-long", field=field)
+    if CONTROL_CHARACTER.search(value):
+        raise InvalidInput(f"{field} contains control characters", field=field)
+    if SURROGATE.search(value):
+        raise InvalidInput(f"{field} contains unpaired surrogates", field=field)
+    return value
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_SPACE_RUN = re.compile("[ \t\n\r\f\v]+")
+
+
+def key(value: str) -> str:
+    """The comparison key of a name or code: what the ledger compares, filters and refuses duplicates on.
+
+    After the comparison of PRECIS's Nickname profile (RFC 8266): compatibility forms are unified (NFKC: CJK
+    compatibility ideographs such as U+F900, full-width Latin, digits and brackets as Chinese input methods type
+    them, the ideographic space), letters are case-folded, and white space is one space between words and none
+    around them. NFKC runs again after the folding, so the key is itself normalised. Only ASCII letters are
+    folded (the Latin letters of codes, and of names once NFKC has mapped the full-width ones), so that PostgreSQL
+    computes the very same key in SQL (:data:`KEY_SQL`) whatever the database's locale.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).translate(_ASCII_LOWER))
+    return _SPACE_RUN.sub(" ", folded).strip(" ")
+
+
+# key() in PostgreSQL, for read models built by SQL from the log's rows; ``{}`` is the text. lower() under the "C"
+# collation folds ASCII letters only, in any locale.
+KEY_SQL = ("btrim(regexp_replace(normalize(lower(normalize({}, NFKC) COLLATE \"C\"), NFKC), "
+           "'[ \\t\\n\\r\\f\\v]+', ' ', 'g'), ' ')")
+
+
+def nfc(value: str) -> str:
+    """How this ledger's versions before keys stored text (NFC): the identity an object was recorded under then."""
+    return unicodedata.normalize("NFC", value)
+
+
+def reason(value: object, field: str = "reason", *, required: bool = False) -> str:
+    result = text(value, field, max_length=LONG_TEXT, required=False)
+    if required and not result.strip():
+        raise InvalidInput(f"{field} is required", code="reason-required", field=field)
+    return result
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def evidence(values: Iterable[str] | None, field: str = "evidence") -> list[str]:
+    """SHA-256 hex digests of attached documents, lower-case, no duplicates."""
+    result: list[str] = []
+    for item in values or ():
+        if not isinstance(item, str) or not _SHA256_HEX.fullmatch(item.lower()):
+            raise InvalidInput(f"{field} must hold SHA-256 hex digests: {item!r}", code="invalid-evidence", field=field)
+        if item.lower() not in result:
+            result.append(item.lower())
+    if len(result) > 100:
+        raise InvalidInput(f"{field} holds more than 100 documents", code="invalid-evidence", field=field)
+    return result
+
+
+def enum_value(enum: type[E], value: object, field: str) -> E:
+    try:
+        return enum(value)  # type: ignore[arg-type]  # any non-member raises ValueError below
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise InvalidInput(f"{field} must be one of {allowed}: {value!r}", field=field) from None
+
+
+def fiscal_year(value: object, field: str = "fiscal_year") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2100:
+        raise InvalidInput(f"{field} must be a year between 2000 and 2100", field=field)
+    return value
+
+
+SYSTEM = Principal(id="scheduler", role=Role.SYSTEM, organisation="system")
