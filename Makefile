@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run demo test lint bench bench-all soak clean
+.PHONY: run demo test test-fast lint bench bench-all soak clean
 
 $(INSTALLED): pyproject.toml setup.py ledger/log/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ TEST_WORKERS ?= 2
 
 test: $(INSTALLED)  ## the whole suite (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: $(INSTALLED)  ## what needs no database: the domain, the log, the folds, the pure parts of the API (under 30 s)
+	$(BIN)/python -m pytest -m 'not db' -q
 
 lint: $(INSTALLED)  ## ruff, mypy --strict, import layers
 	$(BIN)/ruff check .

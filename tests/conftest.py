@@ -16,9 +16,13 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.config.database import drop_database, embedded_server_url, ensure_database
+from api.config.database import as_url, drop_database, embedded_server_url, ensure_database
+from api.config.migrations import grant_service_role, migrate
+from api.config.settings import Settings
 from ledger.application.ledger import Act, Ledger
 from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey
@@ -99,3 +103,29 @@ AGENCY = Principal("ag-01", "agency", "某咨询评估有限公司")
 
 def act(principal: Principal, on: date, reason: str = "", **kwargs: object) -> Act:
     return Act(principal, on, reason, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
+    """The schema migrated by the owner, then the service role granted by the owner, as a deployment does it; the
+    URL connects as that role."""
+    migrate(database_url, Settings(database_url=database_url, log_origin="test/log"))
+    role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
+    grant_service_role(database_url, role, None)
+    params = conninfo_to_dict(database_url)
+    params["user"] = role
+    params.pop("password", None)
+    try:
+        yield as_url(make_conninfo(**params))  # type: ignore[arg-type]
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
+            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reaches PostgreSQL through a fixture is a ``db`` test whether or not its module says so: ``make
+    test-fast`` (``-m 'not db'``) must never start a database."""
+    for item in items:
+        if "pg_admin_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)

@@ -1,7 +1,7 @@
 /* The verifier's hot loop in C: an optional accelerator of ledger.tlog and ledger.merkle.
  *
  * The pure-Python code in ledger/tlog.py (_check_rows_python) and ledger/merkle.py (perfect_levels) is the
- * reference; this file computes exactly the same results, and tests/unit/test_speedups.py checks that on random
+ * reference; this file computes exactly the same results, and tests/ledger/log/test_speedups.py checks that on random
  * and tampered rows. Why C: on CPython every hashlib call costs about 1 us of fixed overhead, and each row needs
  * three hashes (leaf, chain, one Merkle node); here a hash costs what SHA-256 itself costs.
  *

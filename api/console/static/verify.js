@@ -222,7 +222,7 @@ function littleEndian(bytes) {
 }
 
 /** Ed25519 verification with the verdicts of OpenSSL's `ossl_ed25519_verify` (what `cryptography` calls for the
- * Python verifier), so the two verifiers agree on a signature however crafted (tests/unit/test_verify_js.py holds this
+ * Python verifier), so the two verifiers agree on a signature however crafted (tests/api/console/test_verify_js.py holds this
  * to OpenSSL on the cases where Ed25519 implementations differ):
  *
  * - S must be canonical, S < L (RFC 8032 §5.1.7; a malleated S + L is refused);

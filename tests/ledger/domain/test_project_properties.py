@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from ledger.application.ledger import Ledger
-from tests.properties.project_machine import ProjectMachine
+from tests.ledger.domain.project_machine import ProjectMachine
 
 
 def test_random_command_sequences_keep_invariants_and_replay_exactly() -> None:

@@ -32,7 +32,7 @@ from ledger.domain.sweeps import SWEEPS
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
-from tests.integration.test_application import GOALS
+from tests.ledger.application.test_application import GOALS
 
 pytestmark = pytest.mark.db
 

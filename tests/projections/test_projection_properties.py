@@ -22,7 +22,7 @@ from projections.base import LogEvent
 from projections.project_status import fold
 from projections.registry import read_models
 from projections.runner import Runner
-from tests.properties.project_machine import ProjectMachine
+from tests.ledger.domain.project_machine import ProjectMachine
 
 
 def expected_status(project: Project) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from ledger.log.witness import (
     parse_endpoints,
     submit,
 )
-from tests.unit.test_merkle import build_store, fetch
+from tests.ledger.log.test_merkle import build_store, fetch
 
 ORIGIN = "czj.example.gov.cn/jixiao"
 LOG_KEY = SigningKey.generate("czj.example.gov.cn/jixiao")

@@ -13,7 +13,7 @@ import pytest
 
 from api.cli.demo import BAD_AGENCY, PROJECTS, format_summary, run_demo
 from ledger.application.ledger import Ledger
-from tests.integration.test_log import assert_log_is_intact
+from tests.ledger.store.test_log_table import assert_log_is_intact
 
 pytestmark = pytest.mark.db
 

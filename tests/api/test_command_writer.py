@@ -1,7 +1,7 @@
 """The command writer: one thread runs the commands, in groups, and hands each its own outcome back.
 
 The group commit itself (what is recorded, conflicts, locks) is proved on PostgreSQL in
-tests/integration/test_group_commit.py; here the writer's own duties: order, grouping, one command's failure
+tests/ledger/application/test_group_commit.py; here the writer's own duties: order, grouping, one command's failure
 not being another's, a broken group not stranding anyone, and a clean stop.
 """
 

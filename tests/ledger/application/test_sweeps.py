@@ -21,7 +21,7 @@ from ledger.domain import rules
 from ledger.domain.errors import DomainError
 from ledger.domain.values import SYSTEM
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
-from tests.integration.test_application import approved_project, refused
+from tests.ledger.application.test_application import approved_project, refused
 
 pytestmark = pytest.mark.db
 

@@ -1,7 +1,7 @@
 """The in-browser verifier's primitives (``api/console/static/verify.js``, run in Node) give the Python verifier's
 verdict on every input: leaf hashes, inclusion proofs, keys, signed notes, cosignatures, Ed25519 signatures however
 crafted (against OpenSSL, through ``cryptography``), base64 and times. The whole bundles are compared in
-``tests/integration/test_verify_js_bundles.py``."""
+``tests/api/console/test_verify_js_bundles.py``."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from ledger.log.checkpoint import (
 from ledger.log.integrity import leaf_hash
 from ledger.log.witness import WitnessError, WitnessKey, WitnessSigningKey, cosignatures
 from tests.browsers import STATIC, call, hexed, run_node, unhex, values
-from tests.unit.test_merkle import naive_mth, naive_path
+from tests.ledger.log.test_merkle import naive_mth, naive_path
 
 ORIGIN = "czj.example.gov.cn/jixiao"
 LOG_KEY = SigningKey.generate("czj.example.gov.cn-jixiao")

@@ -14,7 +14,7 @@ from ledger.log import merkle
 from ledger.log.audit import BUNDLE_FORMAT, verify_bundle
 from ledger.log.checkpoint import Checkpoint, SigningKey, sign_checkpoint
 from ledger.log.integrity import leaf_hash
-from tests.unit.test_merkle import build_store, fetch
+from tests.ledger.log.test_merkle import build_store, fetch
 
 ORIGIN = "test.example/jixiao"
 KEY = SigningKey.generate("test.example-jixiao")

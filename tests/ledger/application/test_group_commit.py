@@ -26,7 +26,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.organisations import agency_id
 from ledger.domain.project import project_id
 from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database
-from tests.integration.test_application import GOALS, approved_project
+from tests.ledger.application.test_application import GOALS, approved_project
 
 pytestmark = pytest.mark.db
 

@@ -18,7 +18,7 @@ from ledger.domain.organisations import Agency
 from ledger.domain.project import Deadline, DeadlineKind, Project, Stage
 from ledger.domain.values import SYSTEM
 from ledger.store.transcodings import ledger_mapper
-from tests.unit.test_project import (
+from tests.ledger.domain.test_project import (
     APPROVED,
     DETECTED_ON,
     FINANCE,

@@ -33,7 +33,7 @@ from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, Witness
 from ledger.store.tlog import TransparencyLog
 from tests.browsers import call, chromium, intranet_address, run_browser, run_node, secure_context, static_server
 from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
-from tests.integration.test_application import approved_project
+from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
 

@@ -20,7 +20,7 @@ from api.roles.scheduler import Job, JobBook, JobOutcome, Jobs, Scheduler, build
 from ledger.application.ledger import Ledger
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
-from tests.integration.test_application import approved_project
+from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
 

@@ -33,7 +33,7 @@ from ledger.log.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
 from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
 from ledger.store.tlog import TransparencyLog, VerifyPolicy, verify_log
 from tests.conftest import FINANCE, TEST_KEY, act
-from tests.integration.test_application import approved_project
+from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
 
@@ -572,7 +572,7 @@ def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_ur
 def test_the_tree_the_database_hashes_is_the_reference_tree(logged: Logged) -> None:
     """``ledger_tree_nodes_extend()`` (the owner's function the service role calls instead of inserting nodes) builds
     exactly the nodes the reference implementation does, extended by steps of every parity."""
-    from tests.unit.test_merkle import build_store
+    from tests.ledger.log.test_merkle import build_store
 
     for step in (1, 1, 2, 3, 5, 8, 13, 1, 21, 2):
         grow(logged, step)

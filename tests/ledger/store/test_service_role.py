@@ -14,7 +14,7 @@ from ledger.application.ledger import CommandKey, Ledger
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
 from tests.conftest import FINANCE, act
-from tests.integration.test_application import approved_project
+from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
 

@@ -19,7 +19,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.organisations import Department, department_id
 from ledger.domain.values import Principal, nfc
 from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act
-from tests.integration.test_application import GOALS, approved_project
+from tests.ledger.application.test_application import GOALS, approved_project
 
 pytestmark = pytest.mark.db
 
