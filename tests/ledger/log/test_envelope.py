@@ -30,8 +30,10 @@ from ledger.domain.organisations import agency_id
 from ledger.log.checkpoint import SigningKey
 from ledger.log.integrity import chain_hash, leaf_hash
 from ledger.log.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
+from ledger.log.verifier import VerifyPolicy
 from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
-from ledger.store.tlog import TransparencyLog, VerifyPolicy, verify_log
+from ledger.store.tlog import TransparencyLog
+from ledger.store.verify_log import verify_log
 from tests.conftest import FINANCE, TEST_KEY, act
 from tests.ledger.application.test_application import approved_project
 
