@@ -552,7 +552,7 @@ print("verified", report.events)
 def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_url: str) -> None:
     """The sweeps' bookkeeping is the service role's to write; the full pass each process makes at its first run
     (and daily) finds what the list hides, and says so."""
-    from ledger.domain.sweeps import WATCH
+    from ledger.store.tables import SWEEP_WATCH as WATCH
 
     pid = approved_project(ledger)
     assert ledger.sweep("deadlines", date(2021, 8, 1)).raised == {}
