@@ -100,7 +100,8 @@ from ledger.log.integrity import GENESIS_CHAIN_HASH, leaf_hash, snapshot_message
 from ledger.log.rows import EARLIEST, check_rows_native, check_rows_python
 from ledger.log.verifier import VerifyPolicy, chunk_size
 from ledger.store.copy_reader import copy_out, verifier_connection
-from ledger.store.recorder import LedgerRecorder, SnapshotRecorder
+from ledger.store.recorder import LedgerRecorder
+from ledger.store.snapshot_recorder import SnapshotRecorder
 from ledger.store.snapshots import SnapshotAuthenticator
 from ledger.store.tlog import TransparencyLog
 from ledger.store.verify_log import verify_log

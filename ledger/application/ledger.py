@@ -76,10 +76,10 @@ from ledger.store.recorder import (
     CommandAlreadyRecorded,
     CommandRecord,
     LedgerRecorder,
-    SnapshotRecorder,
     check_on_checkout,
     is_command_conflict,
 )
+from ledger.store.snapshot_recorder import SnapshotRecorder
 from ledger.store.snapshots import SnapshotAuthenticator, SnapshotWriter
 from ledger.store.sweep_watch import SweepWatch
 from ledger.store.transcodings import register_ledger_transcodings
