@@ -65,7 +65,8 @@ from bench.common import (
 )
 from ledger.application.ledger import Ledger
 from ledger.log.checkpoint import SigningKey, VerifierKey
-from ledger.log.witness import Cosignature, Seen, WitnessEndpoint, WitnessKey, WitnessState, cosignatures, submit
+from ledger.log.witness import Cosignature, WitnessEndpoint, WitnessKey, cosignatures, submit
+from ledger.log.witness_core import Seen, WitnessState
 from ledger.store import checkpoints
 from ledger.store.recorder import LedgerRecorder
 from ledger.store.tlog import TransparencyLog
