@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import selectors
 import struct
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import psycopg
@@ -32,7 +32,8 @@ def verifier_connection(database_url: str) -> psycopg.Connection[tuple[Any, ...]
     return psycopg.connect(database_url, autocommit=True, client_encoding="UTF8")
 
 
-def copy_out(conn: psycopg.Connection[tuple[Any, ...]], query: str | sql.Composable) -> Iterator[list[Buffer]]:
+def copy_out(conn: psycopg.Connection[tuple[Any, ...]], query: str | sql.Composable
+             ) -> Generator[list[Buffer], None, None]:
     """The rows of a binary ``COPY … TO STDOUT`` in batches as they arrive: PostgreSQL sends each row as one
     CopyData message, the file header with the first one (cut off here); the trailer stays in (a row of two bytes).
 

@@ -18,7 +18,7 @@ ROWS = ("COPY (SELECT i::bigint, repeat('x', i % 300) AS t, decode(md5(i::text),
 
 def psycopg_rows(url: str, query: str) -> list[bytes]:
     """The same rows through psycopg's Copy, the header cut off the first as the verifier does."""
-    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur, cur.copy(query) as copy:  # type: ignore[arg-type]
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur, cur.copy(query) as copy:
         blocks = [bytes(block) for block in copy]
     head = blocks[0]
     body = head[19 + int.from_bytes(head[15:19], "big"):]
