@@ -95,7 +95,8 @@ def chunk_size(size: int, workers: int) -> int:
     return min(CHUNK, max(MIN_CHUNK, 1 << max(share.bit_length() - 1, 0)))
 
 
-def roots(sizes: Sequence[int], chunk: int, results: Iterable[ChunkResult], native: bool = False) -> dict[int, bytes]:
+def combine_roots(sizes: Sequence[int], chunk: int, results: Iterable[ChunkResult],
+                  native: bool = False) -> dict[int, bytes]:
     """The Merkle root at each of ``sizes`` from the chunks' nodes; a size whose leaves include a failed chunk is
     left out (its failure is reported)."""
     nodes: dict[merkle.Node, bytes] = {}

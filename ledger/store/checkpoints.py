@@ -34,14 +34,14 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_LOCK = 0x6A78_6370  # pg advisory lock id: one checkpoint signer at a time ("jxcp")
 
 
+CHECKPOINT_COLUMNS = SQL("note, key_name, signed_at, tree_size, root_hash, origin")
+"""The columns :func:`stored_checkpoint` reads, in its order."""
+
+
 def stored_checkpoint(row: tuple[Any, ...]) -> StoredCheckpoint:
     """A row of :data:`CHECKPOINT_COLUMNS`."""
     note, key_name, signed_at, size, root, origin = row
     return StoredCheckpoint.from_columns(note, key_name, signed_at, size, root, origin)
-
-
-CHECKPOINT_COLUMNS = SQL("note, key_name, signed_at, tree_size, root_hash, origin")
-"""The columns :func:`stored_checkpoint` reads, in its order."""
 
 
 class CheckpointStore(TreeStore):

@@ -34,8 +34,8 @@ from ledger.log.verifier import (
     check_kept,
     check_snapshot,
     chunk_size,
+    combine_roots,
     parse_kept,
-    roots,
 )
 from ledger.store.checkpoints import CHECKPOINT_COLUMNS, stored_checkpoint
 from ledger.store.copy_reader import copy_out, verifier_connection
@@ -141,7 +141,7 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     if failures:
         index, message = failures[0]
         report.failures.append(f"leaf {index}: {message}")
-    found = roots(sizes, chunk, results.values(), native)
+    found = combine_roots(sizes, chunk, results.values(), native)
     if 0 in {item.column_size for item in stored}:
         found[0] = merkle.EMPTY_ROOT
     verified = check_checkpoints(stored, found, recorded_by, keys, origin, report)
