@@ -95,12 +95,16 @@ from bench.common import (
 from ledger.application.ledger import Act, Ledger, environment_for
 from ledger.application.replay import replay_all
 from ledger.log import merkle, speedups
-from ledger.log.checkpoint import SigningKey, VerifierKey, verify_checkpoint
+from ledger.log.checkpoint import SigningKey, StoredCheckpoint, VerifierKey, verify_checkpoint
 from ledger.log.integrity import GENESIS_CHAIN_HASH, leaf_hash, snapshot_message
-from ledger.store import tlog
-from ledger.store.recorder import LedgerRecorder, SnapshotRecorder
+from ledger.log.rows import EARLIEST, check_rows_native, check_rows_python
+from ledger.log.verifier import VerifyPolicy, chunk_size
+from ledger.store.copy_reader import copy_out, verifier_connection
+from ledger.store.recorder import LedgerRecorder
+from ledger.store.snapshot_recorder import SnapshotRecorder
 from ledger.store.snapshots import SnapshotAuthenticator
-from ledger.store.tlog import StoredCheckpoint, TransparencyLog, VerifyPolicy, verify_log
+from ledger.store.tlog import TransparencyLog
+from ledger.store.verify_log import verify_log
 
 T = TypeVar("T")
 
@@ -304,14 +308,14 @@ def raw_copy_range_libpq(start: int, end: int) -> int:
     assert _raw_connection is not None
     query = (f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE leaf_index >= {int(start)} "
              f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
-    return sum(len(batch) for batch in tlog._copy_out(_raw_connection, query)) - 1  # less the trailer
+    return sum(len(batch) for batch in copy_out(_raw_connection, query)) - 1  # less the trailer
 
 
 def raw_copy_parallel(url: str, size: int, processes: int, *, libpq: bool = False) -> int:
     """The whole log read as verify_log reads it — its chunks, ``processes`` at a time, one connection per process,
     process start-up included — doing nothing with the rows; by psycopg's ``Copy`` or (``libpq``) by verify_log's
     own reader."""
-    step = tlog.chunk_size(size, processes)
+    step = chunk_size(size, processes)
     chunks = [(lo, min(lo + step, size)) for lo in range(0, size, step)]
     with ProcessPoolExecutor(max_workers=max(1, min(processes, len(chunks))), initializer=raw_connect,
                              initargs=(url,)) as pool:
@@ -330,19 +334,19 @@ class Ceiling:
 def hashing_ceilings(url: str, rows: int, accelerators: Sequence[bool]) -> dict[bool, Ceiling]:
     """Each implementation's row checks and tree hashing on one core over the log's first ``rows`` rows (as the
     verification COPY sends them), held in memory."""
-    with tlog._verifier_connection(url) as conn:
-        data = [bytes(row) for batch in tlog._copy_out(conn, f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE "
-                                                              f"leaf_index < {int(rows)} ORDER BY leaf_index) TO "
-                                                              "STDOUT (FORMAT BINARY)") for row in batch]
+    with verifier_connection(url) as conn:
+        data = [bytes(row) for batch in copy_out(conn, f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE "
+                                                         f"leaf_index < {int(rows)} ORDER BY leaf_index) TO "
+                                                         "STDOUT (FORMAT BINARY)") for row in batch]
     perf = time.perf_counter
     ceilings: dict[bool, Ceiling] = {}
     for accelerator in accelerators:
         gc.collect()
         before = perf()
         if accelerator:
-            failure, checked, packed = tlog._check_rows_native([data], 0, GENESIS_CHAIN_HASH, tlog._EARLIEST)
+            failure, checked, packed = check_rows_native([data], 0, GENESIS_CHAIN_HASH, EARLIEST)
         else:
-            failure, checked, leaves = tlog._check_rows_python(data, 0, GENESIS_CHAIN_HASH, tlog._EARLIEST)
+            failure, checked, leaves = check_rows_python(data, 0, GENESIS_CHAIN_HASH, EARLIEST)
         check_seconds = perf() - before
         if failure is not None or checked != rows:
             raise RuntimeError(f"rows held in memory failed their check: {failure}")

@@ -65,8 +65,9 @@ from bench.common import (
 )
 from ledger.application.ledger import Ledger
 from ledger.log.checkpoint import SigningKey, VerifierKey
-from ledger.log.witness import Cosignature, Seen, WitnessEndpoint, WitnessKey, WitnessState, cosignatures, submit
-from ledger.store import tlog
+from ledger.log.witness import Cosignature, WitnessEndpoint, WitnessKey, cosignatures, submit
+from ledger.log.witness_core import Seen, WitnessState
+from ledger.store import checkpoints
 from ledger.store.recorder import LedgerRecorder
 from ledger.store.tlog import TransparencyLog
 
@@ -166,7 +167,8 @@ class CosignRun:
 
 @contextmanager
 def timed_submits(durations: list[float]) -> Iterator[None]:
-    """Time every witness exchange TransparencyLog makes (``ledger.tlog.submit``), for the measurement only."""
+    """Time every witness exchange TransparencyLog makes (``ledger.store.checkpoints.submit``), for the measurement
+    only."""
     original = submit
 
     def timed_submit(*args: Any, **kwargs: Any) -> Cosignature:
@@ -176,11 +178,11 @@ def timed_submits(durations: list[float]) -> Iterator[None]:
         finally:
             durations.append(time.perf_counter() - before)
 
-    tlog.submit = timed_submit  # type: ignore[attr-defined]  # the name TransparencyLog._ask calls
+    checkpoints.submit = timed_submit  # type: ignore[attr-defined]  # the name CheckpointStore._ask calls
     try:
         yield
     finally:
-        tlog.submit = original  # type: ignore[attr-defined]
+        checkpoints.submit = original  # type: ignore[attr-defined]
 
 
 def _timing(durations: list[float]) -> Timing:

@@ -69,7 +69,7 @@ from ledger.application.ledger import Act, Ledger
 from ledger.domain.project import Project
 from ledger.domain.values import Indicator, Principal
 from ledger.log.checkpoint import SigningKey
-from ledger.store.recorder import SnapshotRecorder
+from ledger.store.snapshot_recorder import SnapshotRecorder
 from ledger.store.snapshots import SnapshotWriter
 
 FINANCE = Principal("fin-01", "finance", "市财政局")

@@ -27,8 +27,11 @@ from ledger.log import speedups
 from ledger.log.audit import BundleError, dumps_bundle, verify_bundle
 from ledger.log.checkpoint import CheckpointError, VerifierKey
 from ledger.log.monitor import AuditError, CheckpointKeeper, LogClient, Misbehaviour, audit
+from ledger.log.verifier import VerifyPolicy
 from ledger.log.witness import TrustPolicy, WitnessError, WitnessKey
-from ledger.store.tlog import BundleUnavailable, ProofUnavailable, TransparencyLog, VerifyPolicy, verify_log
+from ledger.store.tlog import BundleUnavailable, TransparencyLog
+from ledger.store.tree import ProofUnavailable
+from ledger.store.verify_log import verify_log
 from projections.registry import read_model, read_models
 from projections.runner import Runner
 

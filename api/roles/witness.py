@@ -20,15 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ledger.log.checkpoint import VerifierKey
-from ledger.log.witness import (
-    MAX_REQUEST_BYTES,
-    Answer,
-    LogEntry,
-    Witness,
-    WitnessError,
-    WitnessSigningKey,
-    WitnessState,
-)
+from ledger.log.witness import MAX_REQUEST_BYTES, WitnessError, WitnessSigningKey
+from ledger.log.witness_core import Answer, LogEntry, Witness, WitnessState
 
 logger = logging.getLogger(__name__)
 

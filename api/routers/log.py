@@ -21,7 +21,9 @@ from api.schemas import CheckpointOut, ConsistencyProofOut, InclusionProofOut, K
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound
 from ledger.domain.values import Role
 from ledger.log.audit import dumps_bundle
-from ledger.store.tlog import BundleUnavailable, ProofUnavailable, StoredCheckpoint, TransparencyLog
+from ledger.log.checkpoint import StoredCheckpoint
+from ledger.store.tlog import BundleUnavailable, TransparencyLog
+from ledger.store.tree import ProofUnavailable
 
 router = APIRouter(prefix="/log", tags=["log"], route_class=LedgerRoute)
 bundles = APIRouter(tags=["audit"], route_class=LedgerRoute)

@@ -51,7 +51,7 @@ from ledger.domain.catalogue import (
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.domain.organisations import Agency, Department, Misconduct, agency_ids, department_ids
 from ledger.domain.project import CorrectiveDecision, Project, RectificationSource, Stage, project_id, project_ids
-from ledger.domain.sweeps import Sweep, SweepContext, SweepReport, SweepWatch, sweep_named
+from ledger.domain.sweeps import Sweep, SweepContext, SweepReport, sweep_named
 from ledger.domain.values import (
     SYSTEM,
     BudgetBook,
@@ -76,11 +76,12 @@ from ledger.store.recorder import (
     CommandAlreadyRecorded,
     CommandRecord,
     LedgerRecorder,
-    SnapshotRecorder,
     check_on_checkout,
     is_command_conflict,
 )
+from ledger.store.snapshot_recorder import SnapshotRecorder
 from ledger.store.snapshots import SnapshotAuthenticator, SnapshotWriter
+from ledger.store.sweep_watch import SweepWatch
 from ledger.store.transcodings import register_ledger_transcodings
 
 A = TypeVar("A", bound=LedgerAggregate)

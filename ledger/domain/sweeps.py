@@ -17,21 +17,18 @@ The watch list and positions are bookkeeping the service's database role can wri
 hide anything: each ledger process also visits every object of a sweep's kind at its first run and then every
 ``recheck_interval`` (a day by default), whatever the list says. An altered list can delay a notice by at most
 that long, and every object the full pass finds due that the list did not name is logged as a warning.
+
+This module holds the rules; the watch list and positions are stored by :class:`ledger.store.sweep_watch.SweepWatch`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
-from uuid import UUID
 
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
-from psycopg import Cursor
-from psycopg.rows import DictRow
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
@@ -40,28 +37,8 @@ from ledger.domain.errors import InvalidInput
 from ledger.domain.organisations import Agency
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM
-from ledger.store.recorder import lock_schema
 
 A = TypeVar("A", bound=LedgerAggregate)
-
-WATCH = "ledger_sweep_watch"
-POSITIONS = "ledger_sweep_positions"
-
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {POSITIONS} (
-    sweep text PRIMARY KEY,
-    position bigint NOT NULL
-);
-CREATE TABLE IF NOT EXISTS {WATCH} (
-    sweep text NOT NULL,
-    object_id uuid NOT NULL,
-    version bigint NOT NULL,
-    marked bigint NOT NULL,
-    check_on date,
-    PRIMARY KEY (sweep, object_id)
-);
-CREATE INDEX IF NOT EXISTS {WATCH}_due_idx ON {WATCH} (sweep, check_on) WHERE check_on IS NOT NULL;
-"""
 
 
 @dataclass(frozen=True)
@@ -142,103 +119,3 @@ def sweep_named(name: str) -> Sweep[Any]:
 
 RULESET_PREFIX = f"{get_topic(Ruleset)}."
 
-
-class SweepWatch:
-    """The watch list and tail positions of every sweep, next to the log they follow."""
-
-    def __init__(self, datastore: PostgresDatastore, events_table: str) -> None:
-        self.datastore = datastore
-        self.events_table = events_table
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Cursor[DictRow]]:
-        with self.datastore.transaction(commit=True) as curs:
-            yield curs
-
-    def create_tables(self) -> None:
-        with self._transaction() as curs:
-            lock_schema(curs)
-            curs.execute(SCHEMA)  # our own constant DDL
-
-    def refresh(self, sweep: Sweep[Any], today: date) -> int:
-        """Mark every object of the sweep's kind recorded since its position as due ``today``; return the log
-        position now covered.
-
-        Leaf indexes become visible in order (appends hold the table lock until they commit), so reading up to the
-        head seen at the start never skips a row. The position row is locked: two schedulers refresh one at a time.
-        """
-        events = self.events_table
-        with self._transaction() as curs:
-            curs.execute(f"INSERT INTO {POSITIONS} (sweep, position) VALUES (%s, -1) "  # noqa: S608 - our table names
-                         "ON CONFLICT (sweep) DO NOTHING", (sweep.name,))
-            curs.execute(f"SELECT position FROM {POSITIONS} WHERE sweep = %s FOR UPDATE",  # noqa: S608
-                         (sweep.name,))
-            row = curs.fetchone()
-            assert row is not None
-            position = int(row["position"])
-            curs.execute(f"SELECT coalesce(max(leaf_index), -1) AS head FROM {events}")  # noqa: S608
-            head_row = curs.fetchone()
-            assert head_row is not None
-            head = int(head_row["head"])
-            if head <= position:
-                return position
-            curs.execute(
-                f"SELECT originator_id, max(originator_version) AS version FROM {events} "  # noqa: S608
-                "WHERE leaf_index > %s AND leaf_index <= %s AND starts_with(topic, %s) GROUP BY originator_id",
-                (position, head, sweep.topic_prefix))
-            changed = curs.fetchall()
-            if changed:
-                # Only a newer version re-marks an object: the sweep's own writes are already accounted for.
-                curs.execute(
-                    f"INSERT INTO {WATCH} AS w (sweep, object_id, version, marked, check_on) "  # noqa: S608
-                    "SELECT %s, t.object_id, t.version, %s, %s "
-                    "FROM unnest(%s::uuid[], %s::bigint[]) AS t(object_id, version) "
-                    "ON CONFLICT (sweep, object_id) DO UPDATE SET version = excluded.version, "
-                    "marked = excluded.marked, check_on = LEAST(w.check_on, excluded.check_on) "
-                    "WHERE w.version < excluded.version",
-                    (sweep.name, head, today, [r["originator_id"] for r in changed], [r["version"] for r in changed]))
-            curs.execute(
-                f"SELECT EXISTS (SELECT 1 FROM {events} WHERE leaf_index > %s AND leaf_index <= %s "  # noqa: S608
-                "AND starts_with(topic, %s)) AS adopted", (position, head, RULESET_PREFIX))
-            adopted = curs.fetchone()
-            if adopted is not None and adopted["adopted"]:
-                # New rule parameters (warning days, say) may move any object's next check: look at each once.
-                curs.execute(f"UPDATE {WATCH} SET check_on = LEAST(check_on, %s), marked = %s "  # noqa: S608
-                             "WHERE sweep = %s", (today, head, sweep.name))
-            curs.execute(f"UPDATE {POSITIONS} SET position = %s WHERE sweep = %s",  # noqa: S608
-                         (head, sweep.name))
-            return head
-
-    def all_objects(self, sweep: Sweep[Any]) -> list[UUID]:
-        """Every object of the sweep's kind, from the log itself (each one's first event)."""
-        with self._transaction() as curs:
-            curs.execute(f"SELECT originator_id FROM {self.events_table} "  # noqa: S608 - our table names
-                         "WHERE originator_version = 1 AND starts_with(topic, %s) ORDER BY originator_id",
-                         (sweep.topic_prefix,))
-            return [row["originator_id"] for row in curs.fetchall()]
-
-    def due(self, sweep: Sweep[Any], today: date) -> list[UUID]:
-        with self._transaction() as curs:
-            curs.execute(f"SELECT object_id FROM {WATCH} WHERE sweep = %s AND check_on <= %s "  # noqa: S608
-                         "ORDER BY check_on, object_id", (sweep.name, today))
-            return [row["object_id"] for row in curs.fetchall()]
-
-    def checked(self, sweep: Sweep[Any], covered: int, visits: Sequence[tuple[UUID, int, date | None]]) -> None:
-        """Record each visit's next check and the object's version after it — unless the row was marked again
-        past ``covered`` meanwhile (another scheduler saw a change this visit may not have), so it stays due."""
-        if not visits:
-            return
-        with self._transaction() as curs:
-            curs.execute(
-                f"UPDATE {WATCH} AS w SET check_on = t.check_on, version = GREATEST(w.version, t.version) "  # noqa: S608
-                "FROM unnest(%s::uuid[], %s::bigint[], %s::date[]) AS t(object_id, version, check_on) "
-                "WHERE w.sweep = %s AND w.object_id = t.object_id AND w.marked <= %s",
-                ([v[0] for v in visits], [v[1] for v in visits], [v[2] for v in visits], sweep.name, covered))
-
-    def next_check(self, after: date) -> date | None:
-        """The earliest day after ``after`` on which any sweep has an object due (for simulations)."""
-        with self._transaction() as curs:
-            curs.execute(f"SELECT min(check_on) AS day FROM {WATCH} WHERE check_on > %s",  # noqa: S608
-                         (after,))
-            row = curs.fetchone()
-        return row["day"] if row else None

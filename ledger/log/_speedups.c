@@ -1,6 +1,6 @@
-/* The verifier's hot loop in C: an optional accelerator of ledger.tlog and ledger.merkle.
+/* The verifier's hot loop in C: an optional accelerator of ledger.log.rows and ledger.log.merkle.
  *
- * The pure-Python code in ledger/tlog.py (_check_rows_python) and ledger/merkle.py (perfect_levels) is the
+ * The pure-Python code in ledger/log/rows.py (check_rows_python) and ledger/log/merkle.py (perfect_levels) is the
  * reference; this file computes exactly the same results, and tests/ledger/log/test_speedups.py checks that on random
  * and tampered rows. Why C: on CPython every hashlib call costs about 1 us of fixed overhead, and each row needs
  * three hashes (leaf, chain, one Merkle node); here a hash costs what SHA-256 itself costs.
@@ -36,7 +36,7 @@
 
 #define HASH 32
 
-/* Offsets in a row: the fixed-size fields come first (see _ROW in ledger/tlog.py). */
+/* Offsets in a row: the fixed-size fields come first (see _ROW in ledger/log/rows.py). */
 #define COUNT 0
 #define L_INDEX 2
 #define INDEX 6
@@ -311,7 +311,7 @@ done:
 static PyMethodDef methods[] = {
     {"check_rows", check_rows, METH_VARARGS,
      "check_rows(rows, expected, previous, last_time) -> (expected, previous, last_time, leaves, failure)\n\n"
-     "Check rows of the verifier's binary COPY as ledger.tlog's pure-Python loop does."},
+     "Check rows of the verifier's binary COPY as ledger.log.rows's pure-Python loop does."},
     {"merkle_level", merkle_level, METH_VARARGS,
      "merkle_level(hashes) -> bytes\n\nThe RFC 9162 parents of consecutive pairs of concatenated 32-byte hashes."},
     {NULL, NULL, 0, NULL},
@@ -319,7 +319,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "ledger.log._speedups",
-    "The verifier's hot loop in C (SHA-256 from OpenSSL); ledger.tlog and ledger.merkle hold the reference.",
+    "The verifier's hot loop in C (SHA-256 from OpenSSL); ledger.log.rows and ledger.log.merkle hold the reference.",
     -1, methods, NULL, NULL, NULL, NULL,
 };
 

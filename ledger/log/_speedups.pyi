@@ -1,4 +1,4 @@
-"""The verifier's hot loop in C (ledger/log/_speedups.c); the pure-Python reference is in ledger.store.tlog and
+"""The verifier's hot loop in C (ledger/log/_speedups.c); the pure-Python reference is in ledger.log.rows and
 ledger.log.merkle."""
 
 from collections.abc import Sequence

@@ -343,6 +343,28 @@ def signed_time(checkpoint: Checkpoint) -> datetime | None:
     return None
 
 
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A row of the checkpoints table: the signed note and the columns stored beside it (which must agree)."""
+
+    checkpoint: Checkpoint  # parsed from the note's body (not yet verified)
+    key_name: str
+    note: str
+    signed_at: datetime
+    column_size: int
+    column_root: bytes
+
+    @classmethod
+    def from_columns(cls, note: str, key_name: str, signed_at: datetime, size: int, root: bytes,
+                     origin: str) -> StoredCheckpoint:
+        """The row as stored; a damaged note still gets a row to report on (its checkpoint then from the columns)."""
+        try:
+            checkpoint = Checkpoint.parse_body(str(note).split("\n\n", 1)[0] + "\n")
+        except CheckpointError:
+            checkpoint = Checkpoint(str(origin), int(size), bytes(root))
+        return cls(checkpoint, str(key_name), str(note), signed_at, int(size), bytes(root))
+
+
 def load_or_create_signing_key(path: Path, name: str) -> SigningKey:
     """Read the signing key at ``path``, or create it there (mode 0600) if there is none."""
     try:

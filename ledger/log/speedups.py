@@ -3,8 +3,8 @@
 ``ledger._speedups`` (built from ``ledger/log/_speedups.c`` at install time where a C compiler and OpenSSL's headers
 are found; the install succeeds without them) recomputes leaf hashes, the chain and Merkle levels with OpenSSL's
 SHA-256 without ``hashlib``'s microsecond of overhead per call: a row of the verifier's COPY is checked in about a
-third of the pure-Python time (measured on rows held in memory). The pure-Python code in :mod:`ledger.tlog` and
-:mod:`ledger.merkle` stays the reference: both give the same results on every input
+third of the pure-Python time (measured on rows held in memory). The pure-Python code in :mod:`ledger.log.rows` and
+:mod:`ledger.log.merkle` stays the reference: both give the same results on every input
 (``tests/ledger/log/test_speedups.py``), and either can be asked for:
 
 - ``accelerator=None`` (the default of ``verify_log`` and ``merkle.perfect_levels``): the C accelerator when it

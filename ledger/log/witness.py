@@ -17,7 +17,8 @@ Formats, exactly as C2SP has them:
   the signed checkpoint; it answers the cosignature lines (200), or 400, 403, 404, 409 (with the witness's size as
   ``text/x.tlog.size``) or 422 as the protocol says.
 
-This module is the witness's core and the log's client of it. It imports nothing beyond the standard library and
+This module holds the formats and the log's client of a witness; the witness's own core (its decision on a request
+and its durable state) is :mod:`ledger.log.witness_core`. Both import nothing beyond the standard library and
 ``cryptography``: the witness runs on a machine of its own, and auditors check cosignatures with this module alone.
 """
 
@@ -25,30 +26,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import fcntl
 import hashlib
-import hmac
-import json
-import os
 import re
-import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.log import merkle
 from ledger.log.checkpoint import (
     SIGNATURE_PREFIX,
     Checkpoint,
-    CheckpointError,
     VerifierKey,
     ed25519_private,
     ed25519_public,
@@ -62,7 +52,7 @@ MAX_PROOF_LINES = 63
 MAX_REQUEST_BYTES = 64 * 1024  # a checkpoint, a few signatures and 63 proof lines fit many times over
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 _HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")
-_DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
+DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")  # a size as the protocol writes it: no leading zeros, fits 64 bits
 _MAX_TIMESTAMP = 2**63 - 1
 
 
@@ -70,7 +60,8 @@ class WitnessError(Exception):
     """A witness key, a cosignature or a witness's answer that is malformed or does not verify."""
 
 
-def _b64decode(text: str, what: str) -> bytes:
+def decode_base64(text: str, what: str) -> bytes:
+    """Strict, canonical base64; WitnessError naming ``what`` otherwise."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -120,7 +111,7 @@ class WitnessKey:
         _check_name(name)
         if _HEX_KEY_ID.fullmatch(hex_id.lower()) is None:
             raise WitnessError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
-        raw = _b64decode(key64, "witness key")
+        raw = decode_base64(key64, "witness key")
         if len(raw) != 33 or raw[0] != ALG_COSIGNATURE_V1:
             raise WitnessError("not a cosignature/v1 key (signature type 0x04 and 32 bytes of Ed25519 key)")
         return cls(name, bytes.fromhex(hex_id), raw[1:])
@@ -159,7 +150,7 @@ class WitnessSigningKey:
         parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise WitnessError("a witness signing key reads PRIVATE+KEY+<name>+<hex key ID>+<base64 key>")
-        raw = _b64decode(parts[4], "witness signing key")
+        raw = decode_base64(parts[4], "witness signing key")
         if len(raw) != 33 or raw[0] != ALG_COSIGNATURE_V1:
             raise WitnessError("not a cosignature/v1 signing key")
         key = cls(parts[2], raw[1:])
@@ -230,7 +221,7 @@ def cosignatures(note: str, witnesses: Sequence[WitnessKey]) -> list[Cosignature
     for line in lines:
         name, _, encoded = line[len(SIGNATURE_PREFIX):-1].partition(" ")
         try:
-            raw = _b64decode(encoded, f"the signature of {name}")
+            raw = decode_base64(encoded, f"the signature of {name}")
         except WitnessError:
             continue
         key = by_id.get((name, raw[:4]))
@@ -282,178 +273,6 @@ def add_checkpoint_body(old_size: int, proof: Sequence[bytes], note: str) -> byt
     """The body of an ``add-checkpoint`` request."""
     lines = [f"old {old_size}\n", *(base64.b64encode(node).decode("ascii") + "\n" for node in proof), "\n"]
     return ("".join(lines) + note).encode("utf-8")
-
-
-@dataclass(frozen=True)
-class AddCheckpoint:
-    old_size: int
-    proof: list[bytes]
-    note: str
-
-
-def parse_add_checkpoint(body: bytes) -> AddCheckpoint:
-    """Parse an ``add-checkpoint`` request strictly; raises WitnessError (a 400)."""
-    if len(body) > MAX_REQUEST_BYTES:
-        raise WitnessError("the request is too large")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise WitnessError("the request is not UTF-8") from None
-    head, sep, note = text.partition("\n\n")
-    if not sep:
-        raise WitnessError("no empty line between the proof and the checkpoint")
-    lines = head.split("\n")
-    first, proof_lines = lines[0], lines[1:]
-    if not first.startswith("old ") or _DECIMAL.fullmatch(first[4:]) is None:
-        raise WitnessError("the first line must be 'old <size>' in decimal without leading zeros")
-    if len(proof_lines) > MAX_PROOF_LINES:
-        raise WitnessError(f"more than {MAX_PROOF_LINES} consistency proof lines")
-    proof = []
-    for number, line in enumerate(proof_lines, 1):
-        node = _b64decode(line, f"proof line {number}")
-        if len(node) != 32:
-            raise WitnessError(f"proof line {number} is not a 32-byte hash")
-        proof.append(node)
-    return AddCheckpoint(int(first[4:]), proof, note)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A witness's HTTP answer."""
-
-    status: int
-    body: str
-    content_type: str = "text/plain; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """A log a witness watches: its origin and the keys it signs with (any one signature suffices)."""
-
-    origin: str
-    keys: tuple[VerifierKey, ...]
-
-
-@dataclass(frozen=True)
-class Seen:
-    """The latest checkpoint a witness cosigned for one origin."""
-
-    size: int
-    root_hash: bytes
-
-
-class WitnessState:
-    """Durable state in the witness's data folder: one small file per origin, replaced atomically (written to a
-    temporary file, flushed to disk, renamed over, the folder flushed). The check of the old size and the write of
-    the new one happen under one lock — a thread lock, and ``flock`` on ``lock`` so that a second process on the
-    same folder waits rather than racing (two witnesses on one state would be one witness that can be forked)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._lock = threading.Lock()
-
-    def _path(self, origin: str) -> Path:
-        return self.folder / f"{hashlib.sha256(origin.encode()).hexdigest()[:32]}.json"
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        with self._lock, open(self.folder / "lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def get(self, origin: str) -> Seen | None:
-        try:
-            data = json.loads(self._path(origin).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        if data.get("origin") != origin:
-            raise WitnessError(f"the state file of {origin!r} names another origin")
-        return Seen(int(data["size"]), base64.b64decode(data["root_hash"], validate=True))
-
-    def put(self, origin: str, seen: Seen, note: str) -> None:
-        path = self._path(origin)
-        record = {"origin": origin, "size": seen.size, "root_hash": base64.b64encode(seen.root_hash).decode(),
-                  "note": note, "updated_at": int(time.time())}
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".state-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(record, stream, ensure_ascii=False)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        directory = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-    def evidence(self, origin: str, reason: str, request: bytes) -> None:
-        """Keep a refused request from a known log whose signature verified: it may prove the log misbehaved."""
-        with open(self.folder / "evidence.jsonl", "a", encoding="utf-8") as stream:
-            stream.write(json.dumps({"origin": origin, "reason": reason, "at": int(time.time()),
-                                     "request": request.decode("utf-8", "replace")}, ensure_ascii=False) + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-
-
-class Witness:
-    """The witness's decision on one ``add-checkpoint`` request (the HTTP server is a thin shell around it)."""
-
-    def __init__(self, key: WitnessSigningKey, logs: Sequence[LogEntry], state: WitnessState,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.key = key
-        self.logs: Mapping[str, LogEntry] = {log.origin: log for log in logs}
-        self.state = state
-        self.clock = clock
-
-    def add_checkpoint(self, body: bytes) -> Answer:
-        try:
-            request = parse_add_checkpoint(body)
-            note_body, _ = split_note(request.note)
-            checkpoint = Checkpoint.parse_body(note_body)
-        except (WitnessError, CheckpointError) as error:
-            return Answer(400, f"{error}\n")
-        log = self.logs.get(checkpoint.origin)
-        if log is None:
-            return Answer(404, f"unknown log origin {checkpoint.origin!r}\n")
-        if not any(_signed_by(request.note, key, checkpoint.origin) for key in log.keys):
-            return Answer(403, "no signature by a key this witness trusts for the log\n")
-        if request.old_size > checkpoint.size:
-            return Answer(400, "the old size is larger than the checkpoint's\n")
-        if request.old_size == 0 and request.proof:
-            return Answer(400, "a proof from size 0 must be empty\n")
-        with self.state.locked():
-            seen = self.state.get(checkpoint.origin)
-            latest = 0 if seen is None else seen.size
-            if request.old_size != latest:
-                return Answer(409, f"{latest}\n", SIZE_CONTENT_TYPE)
-            if seen is not None and checkpoint.size == seen.size:
-                if not hmac.compare_digest(checkpoint.root_hash, seen.root_hash):
-                    self.state.evidence(checkpoint.origin, "a different root at a size already cosigned", body)
-                    return Answer(409, "a different tree of a size already cosigned (a fork)\n")
-            elif seen is not None and not merkle.verify_consistency(
-                    seen.size, checkpoint.size, seen.root_hash, checkpoint.root_hash, request.proof):
-                self.state.evidence(checkpoint.origin, "consistency proof does not verify", body)
-                return Answer(422, "the consistency proof does not verify\n")
-            self.state.put(checkpoint.origin, Seen(checkpoint.size, checkpoint.root_hash), request.note)
-        line = self.key.cosign(note_body, int(self.clock()))
-        return Answer(200, line)
-
-
-def _signed_by(note: str, key: VerifierKey, origin: str) -> bool:
-    try:
-        verify_checkpoint(note, key, origin)
-    except CheckpointError:
-        return False
-    return True
 
 
 # ------------------------------------------------------------------------------ the log's side: asking a witness
@@ -508,7 +327,7 @@ def submit(endpoint: WitnessEndpoint, old_size: int, proof: Sequence[bytes], not
         text = error.read(4096).decode("utf-8", "replace")
         if error.code == 409:
             size = text.strip()
-            known = error.headers.get("Content-Type", "").startswith(SIZE_CONTENT_TYPE) and _DECIMAL.fullmatch(size)
+            known = error.headers.get("Content-Type", "").startswith(SIZE_CONTENT_TYPE) and DECIMAL.fullmatch(size)
             raise Conflict(int(size) if known else None, f"witness {endpoint.key.name}: 409 {text.strip()}") from None
         raise WitnessError(f"witness {endpoint.key.name}: HTTP {error.code} {text.strip()[:200]}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:

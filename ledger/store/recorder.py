@@ -1,27 +1,28 @@
 """The PostgreSQL recorder: eventsourcing's, extended with the integrity log.
 
-Every append is one call of ``ledger_events_append(…)``, a function owned by the schema's owner, in a transaction
-of its own: it takes the library's EXCLUSIVE table lock (so insert order is commit order, and readers tailing the
-log never pass a row that commits later), notifies ``ledger_events``, reads the head, folds the chain and inserts
-the rows — and the records of the idempotency keys, if any — then commits. One round trip, and the lock is held only
-while PostgreSQL works: never while this process waits for its GIL, which under concurrent commands had made
-the lock (and so every append) wait for Python. Every row of ``ledger_events`` carries:
+Every append is one call of the log's append function (``<events table>_append(…)``, the table named in
+:mod:`ledger.store.tables`), a function owned by the schema's owner, in a transaction of its own: it takes the
+library's EXCLUSIVE table lock (so insert order is commit order, and readers tailing the log never pass a row that
+commits later), notifies the log's channel, reads the head, folds the chain and inserts the rows — and the records
+of the idempotency keys, if any — then commits. One round trip, and the lock is held only while PostgreSQL works:
+never while this process waits for its GIL, which under concurrent commands had made the lock (and so every append)
+wait for Python. Every row of the events table carries:
 
 - ``leaf_index``: dense, 0-based, in commit order. It is computed from the
   head read *after* the lock is taken, never from a sequence, so a rolled-back
   transaction leaves no gap (unlike ``notification_id``, which stays internal).
-- ``leaf_hash`` and ``chain_hash`` (see :mod:`ledger.integrity`).
+- ``leaf_hash`` and ``chain_hash`` (see :mod:`ledger.log.integrity`).
 - ``recorded_at``: the database clock when the row was inserted.
 - ``effective_on`` and the principal columns, copied from the event's stored
   JSON so the log can be read (and indexed) without decoding every payload.
 
-Triggers refuse UPDATE, DELETE and TRUNCATE on the table: the log only grows.
+Triggers refuse UPDATE, DELETE and TRUNCATE on the table: the log only grows. Snapshots are recorded by
+:mod:`ledger.store.snapshot_recorder`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import select
 import threading
 import time
@@ -34,18 +35,14 @@ from uuid import UUID
 import psycopg
 import psycopg.errors
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import ConnectionPool
 
 from ledger.log.integrity import GENESIS_CHAIN_HASH, leaf_hash
-from ledger.store.snapshots import SnapshotAuthenticator
+from ledger.store.tables import COMMANDS, EVENTS
 
-logger = logging.getLogger(__name__)
-
-COMMANDS = "ledger_commands"
 # The append function's parameters (for grants), and those of the version before, which a migration drops.
 APPEND_SIGNATURE = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text[], text[], "
                     "bytea[], uuid[], bigint[], integer[], integer[], text")
@@ -55,6 +52,7 @@ APPEND_SIGNATURE_V1 = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text
 # together create them one at a time. Without it, two that replace the same trigger function and triggers at once
 # can deadlock (a scheduler and its standby did, in CI), and two CREATE TABLE IF NOT EXISTS can both try to create.
 SCHEMA_LOCK = 0x6A78_6C67
+_LOCK_SCHEMA = SQL("SELECT pg_advisory_xact_lock(%s)")
 
 
 APPEND_PATIENCE = 10.0  # seconds an append waits for the database (restarting, say) before it fails
@@ -106,7 +104,7 @@ class _LostAppend(Exception):
 
 def lock_schema(conn: Any) -> None:
     """Serialise schema creation across processes until the transaction of ``conn`` (or cursor) ends."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,), prepare=False)
+    conn.execute(_LOCK_SCHEMA, (SCHEMA_LOCK,), prepare=False)
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ def is_command_conflict(error: BaseException) -> bool:
 
 
 class LedgerRecorder(PostgresApplicationRecorder):
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "ledger_events") -> None:
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = EVENTS) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         table = Identifier(self.events_table_name)
@@ -196,6 +194,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
         self.patience = APPEND_PATIENCE
         self._session_alive_statement = SQL("SELECT 1 FROM pg_catalog.pg_stat_activity WHERE pid = %s")
         # From the append's first event on, as many leaves as it had: one statement inserted them, in order.
+        self.select_command_statement = SQL(
+            "SELECT fingerprint, aggregate_id, version, positions FROM {schema}.{commands} "
+            "WHERE principal_id = %s AND idempotency_key = %s").format(schema=schema, commands=Identifier(COMMANDS))
         self._find_statement = SQL(
             "SELECT e.originator_id, e.originator_version, e.leaf_hash, e.notification_id, e.leaf_index "
             "FROM {schema}.{table} e, (SELECT leaf_index FROM {schema}.{table} WHERE originator_id = %s "
@@ -267,9 +268,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
     def select_command(self, principal_id: str, key: str) -> tuple[bytes, UUID, int, list[int]] | None:
         """The fingerprint, aggregate, version and positions an idempotency key recorded, if any."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT fingerprint, aggregate_id, version, positions FROM {}.{} "
-                             "WHERE principal_id = %s AND idempotency_key = %s").format(
-                Identifier(self.datastore.schema), Identifier(COMMANDS)), (principal_id, key))
+            curs.execute(self.select_command_statement, (principal_id, key))
             row = curs.fetchone()
         if row is None:
             return None
@@ -448,114 +447,6 @@ class LedgerRecorder(PostgresApplicationRecorder):
         positions: list[int] = getattr(self._written, "positions", [])
         self._written.positions = []
         return positions
-
-
-
-class SnapshotRecorder(PostgresAggregateRecorder):
-    """eventsourcing's recorder of snapshots, each authenticated, and inserted as binary arrays.
-
-    A snapshot decides what a command sees of its aggregate without replaying its events, so whoever can write this
-    table could otherwise change a decision (a blacklisting emptied, an approval added) while the log stays intact.
-    Each row therefore carries an authenticator (:class:`ledger.snapshots.SnapshotAuthenticator`): the log key's
-    Ed25519 signature over the snapshot, its aggregate, version and the chain hash of the leaf that version was
-    recorded at. A load takes the newest snapshot whose authenticator verifies, and ignores (logs and counts) any
-    other: the aggregate is then replayed from an older snapshot or from its first event. With no authenticator
-    configured, snapshots are neither taken nor trusted.
-
-    The library sends an array of a composite type in text, which psycopg escapes in Python character by
-    character: a snapshot holds a whole aggregate (a project with hundreds of supervision notes is tens of KB),
-    and escaping it cost the command that happened to take it more than the rest of its work (bench_http).
-    """
-
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, log_table_name: str = "ledger_events",
-                 authenticator: SnapshotAuthenticator | None = None) -> None:
-        super().__init__(datastore, events_table_name=events_table_name)
-        self.authenticator = authenticator
-        schema, table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
-        refuse = Identifier(f"{log_table_name}_refuse_change")
-        self.sql_create_statements.extend([
-            SQL("ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS authenticator bytea").format(
-                schema=schema, table=table),
-            # Append-only, like the log (the function is the log's, created with it).
-            SQL("CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()").format(
-                trigger=Identifier(f"{self.events_table_name}_no_change"), schema=schema, table=table,
-                function=refuse),
-            SQL("CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()").format(
-                trigger=Identifier(f"{self.events_table_name}_no_truncate"), schema=schema, table=table,
-                function=refuse),
-        ])
-        self.insert_snapshots_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state, authenticator) "
-            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], %b::bytea[])"
-        ).format(schema=schema, table=table)
-        log = Identifier(log_table_name)
-        self.chain_hashes_statement = SQL(
-            "SELECT e.originator_id, e.originator_version, e.chain_hash FROM {schema}.{log} e "
-            "JOIN unnest(%b::uuid[], %b::bigint[]) AS w(id, version) "
-            "ON e.originator_id = w.id AND e.originator_version = w.version"
-        ).format(schema=schema, log=log)
-        # The newest snapshot at or below a version, with the chain hash of the leaf its version was recorded at.
-        self.select_snapshot_statement = SQL(
-            "SELECT s.originator_version, s.topic, s.state, s.authenticator, e.chain_hash "
-            "FROM {schema}.{table} s LEFT JOIN {schema}.{log} e "
-            "ON e.originator_id = s.originator_id AND e.originator_version = s.originator_version "
-            "WHERE s.originator_id = %s AND s.originator_version <= %s AND s.originator_version > %s "
-            "ORDER BY s.originator_version DESC LIMIT 1"
-        ).format(schema=schema, table=table, log=log)
-
-    def _create_table(self, curs: Any) -> None:
-        lock_schema(curs)
-        super()._create_table(curs)
-
-    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any) -> None:
-        if self.authenticator is None or self.authenticator.key is None:
-            return  # nothing could tell this row from a forged one: it would never be loaded
-        ids = [stored.originator_id for stored in stored_events]
-        versions = [stored.originator_version for stored in stored_events]
-        curs.execute(self.chain_hashes_statement, (ids, versions))
-        chains = {(row["originator_id"], int(row["originator_version"])): bytes(row["chain_hash"])
-                  for row in curs.fetchall()}
-        kept = [stored for stored in stored_events if (stored.originator_id, stored.originator_version) in chains]
-        if len(kept) < len(stored_events):
-            logger.warning("%d snapshot(s) name a version the log does not hold; not stored",
-                           len(stored_events) - len(kept))
-        if not kept:
-            return
-        authenticators = [self.authenticator.sign(stored, chains[stored.originator_id, stored.originator_version])
-                          for stored in kept]
-        curs.execute(self.insert_snapshots_statement, (
-            [stored.originator_id for stored in kept], [stored.originator_version for stored in kept],
-            [stored.topic for stored in kept], [stored.state for stored in kept], authenticators))
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
-                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
-        """The newest authenticated snapshot at or below ``lte`` (the repository asks for exactly that: descending,
-        one). A snapshot that fails its check is skipped for the next older one."""
-        if self.authenticator is None:
-            return []
-        if not desc or limit != 1:
-            raise ProgrammingError("snapshots are read newest first, one at a time")
-        assert not isinstance(originator_id, str)
-        below = lte if lte is not None else 2**62
-        above = gt if gt is not None else 0
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            while below > above:
-                curs.execute(self.select_snapshot_statement, (originator_id, below, above), prepare=True)
-                row = curs.fetchone()
-                if row is None:
-                    return []
-                stored = StoredEvent(originator_id, int(row["originator_version"]), row["topic"], bytes(row["state"]))
-                chain = None if row["chain_hash"] is None else bytes(row["chain_hash"])
-                auth = None if row["authenticator"] is None else bytes(row["authenticator"])
-                failure = self.authenticator.check(stored, chain, auth)
-                if failure is None:
-                    return [stored]
-                self.authenticator.reject(stored, failure)
-                below = stored.originator_version - 1
-        return []
 
 
 def readable_columns(state: bytes) -> tuple[date | None, str | None, str | None, str | None]:

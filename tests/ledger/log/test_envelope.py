@@ -30,8 +30,10 @@ from ledger.domain.organisations import agency_id
 from ledger.log.checkpoint import SigningKey
 from ledger.log.integrity import chain_hash, leaf_hash
 from ledger.log.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
+from ledger.log.verifier import VerifyPolicy
 from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
-from ledger.store.tlog import TransparencyLog, VerifyPolicy, verify_log
+from ledger.store.tlog import TransparencyLog
+from ledger.store.verify_log import verify_log
 from tests.conftest import FINANCE, TEST_KEY, act
 from tests.ledger.application.test_application import approved_project
 
@@ -550,7 +552,7 @@ print("verified", report.events)
 def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_url: str) -> None:
     """The sweeps' bookkeeping is the service role's to write; the full pass each process makes at its first run
     (and daily) finds what the list hides, and says so."""
-    from ledger.domain.sweeps import WATCH
+    from ledger.store.tables import SWEEP_WATCH as WATCH
 
     pid = approved_project(ledger)
     assert ledger.sweep("deadlines", date(2021, 8, 1)).raised == {}

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ledger.log import merkle, speedups
 from ledger.log.integrity import chain_hash, leaf_hash_raw
-from ledger.store import tlog
+from ledger.log.rows import check_rows_native, check_rows_python
 from tests.implementations import ACCELERATORS, REQUIRED
 
 needs_c = pytest.mark.skipif(not speedups.AVAILABLE and not REQUIRED,
@@ -175,12 +175,12 @@ Checked = tuple[tuple[int, str] | None, int, bytes]
 
 
 def check_python(log: Log, rows: Sequence[bytes | memoryview]) -> Checked:
-    failure, expected, leaves = tlog._check_rows_python(rows, log.start, log.previous, log.last_time)
+    failure, expected, leaves = check_rows_python(rows, log.start, log.previous, log.last_time)
     return failure, expected, b"".join(leaves)
 
 
 def check_c(log: Log, rows: Sequence[bytes | memoryview], batch: int = 1024) -> Checked:
-    return tlog._check_rows_native(batched(rows, batch), log.start, log.previous, log.last_time)
+    return check_rows_native(batched(rows, batch), log.start, log.previous, log.last_time)
 
 
 @needs_c

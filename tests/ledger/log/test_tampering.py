@@ -26,7 +26,9 @@ from ledger.log import merkle, speedups
 from ledger.log.audit import dumps_bundle, verify_bundle
 from ledger.log.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint, verify_checkpoint
 from ledger.log.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
-from ledger.store.tlog import TransparencyLog, check_consistency, verify_log
+from ledger.log.verifier import check_consistency
+from ledger.store.tlog import TransparencyLog
+from ledger.store.verify_log import verify_log
 from tests.conftest import FINANCE, act
 from tests.implementations import ACCELERATORS, IMPLEMENTED
 

@@ -16,22 +16,19 @@ from ledger.log.checkpoint import Checkpoint, SigningKey, sign_checkpoint
 from ledger.log.witness import (
     SIZE_CONTENT_TYPE,
     Conflict,
-    LogEntry,
     TrustPolicy,
-    Witness,
     WitnessEndpoint,
     WitnessError,
     WitnessKey,
     WitnessSigningKey,
-    WitnessState,
     add_checkpoint_body,
     add_signatures,
     cosignature_message,
     cosignatures,
-    parse_add_checkpoint,
     parse_endpoints,
     submit,
 )
+from ledger.log.witness_core import LogEntry, Witness, WitnessState, parse_add_checkpoint
 from tests.ledger.log.test_merkle import build_store, fetch
 
 ORIGIN = "czj.example.gov.cn/jixiao"
