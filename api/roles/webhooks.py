@@ -56,7 +56,8 @@ from api.roles.destinations import BadURL, DestinationRefused, Destinations, Rec
 from ledger.domain.errors import InvalidInput
 from ledger.domain.values import Principal
 from ledger.store.recorder import check_on_checkout, lock_schema
-from projections import feed, queries
+from projections import feed
+from projections.positions import log_size
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ class WebhookStore:
         receiver = check_url(url)
         self.destinations.check(receiver)
         with self._connect() as conn:
-            start = after if after is not None else queries.log_size(conn) - 1
+            start = after if after is not None else log_size(conn) - 1
             row = conn.cursor(row_factory=dict_row).execute(
                 f"INSERT INTO {SUBSCRIPTIONS} (id, url, topics, secret, principal_id, principal_role, "  # noqa: S608
                 "principal_org, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",

@@ -283,7 +283,7 @@ def test_setup_adopts_indexes_an_earlier_rebuild_left_under_its_building_name(da
 def test_the_project_list_pages_through_every_filter_shape_by_project_id(ledger: Ledger, database_url: str,
                                                                         filters: dict[str, object]) -> None:
     """The filter shapes project_status has an index for, through the list query the API serves."""
-    from projections.queries import ProjectFilter, projects
+    from projections.project_status import ProjectFilter, projects
 
     runner = Runner(database_url, read_models())
     runner.setup()
