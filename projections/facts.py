@@ -83,7 +83,7 @@ def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> l
     columns = list(FACT_COLUMNS)
     ids = {item.originator_id.int: (item.originator_id,) for item in project_events}  # UUIDs hash in Python
     loaded = keyed.load(conn, table, columns, ["project_id"], ids.values())
-    changes = _folded_facts(project_events, {key[0].int: row for key, row in loaded.items()})
+    changes = folded_facts(project_events, {key[0].int: row for key, row in loaded.items()})
     keyed.store(conn, table, columns, ["project_id"], (row for _, row in changes))  # only the facts that changed
     return changes
 
@@ -94,7 +94,7 @@ def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> l
 _last_folded = threading.local()
 
 
-def _folded_facts(project_events: Sequence[LogEvent], before: dict[int, Row]) -> list[tuple[Row | None, Row]]:
+def folded_facts(project_events: Sequence[LogEvent], before: dict[int, Row]) -> list[tuple[Row | None, Row]]:
     """The facts ``project_events`` change, from ``before`` (by the project id's int): (before or None, after)."""
     span = (project_events[0].leaf_index, project_events[-1].leaf_index, len(project_events))
     last = getattr(_last_folded, "value", None)
