@@ -14,7 +14,7 @@ from api.deps import READ_MODELS, wait_for_position
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
 from api.roles.health import Roles
-from api.schemas import Health, ProblemType, Readiness
+from api.schemas.operations import Health, ProblemType, Readiness
 from projections.positions import lag_seconds, log_size, positions
 
 router = APIRouter(tags=["operations"], route_class=LedgerRoute)

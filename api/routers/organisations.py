@@ -12,12 +12,12 @@ from api.body import LedgerRoute
 from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep, ReadConn
 from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS
-from api.schemas import (
+from api.schemas.common import CommandResult
+from api.schemas.organisations import (
     AgencyCreate,
     BlacklistEntry,
     Blacklisting,
     BlacklistLift,
-    CommandResult,
     DepartmentAssessment,
     DepartmentCreate,
     Directory,

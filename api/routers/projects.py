@@ -15,11 +15,12 @@ from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep, ReadConn
 from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS, documented
 from api.routers.history import history_of, state_of
-from api.schemas import (
+from api.schemas.common import CommandResult, Page
+from api.schemas.log import HistoryEntryOut, StateOut
+from api.schemas.projects import (
     Admission,
     BudgetApproval,
     Closure,
-    CommandResult,
     CorrectiveAction,
     Decision,
     DisclosureCommand,
@@ -27,12 +28,10 @@ from api.schemas import (
     GoalAdjustmentRequest,
     GoalsReview,
     GoalsSubmit,
-    HistoryEntryOut,
     IndicatorIn,
     KeyEvaluationCommission,
     MonitoringReport,
     MonitoringReview,
-    Page,
     ProjectCreate,
     ProjectDisclosedOut,
     ProjectStatusOut,
@@ -43,7 +42,6 @@ from api.schemas import (
     Review,
     Scores,
     SelfEvaluation,
-    StateOut,
     SupervisionNote,
 )
 from ledger.application.ledger import Written

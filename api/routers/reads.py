@@ -12,7 +12,8 @@ from api.auth import Overseer, Reader
 from api.body import LedgerRoute
 from api.deps import LedgerDep, ReadConn
 from api.problems import QUERY_PROBLEMS
-from api.schemas import CoverageRow, DeadlineRow, Page, TrailEntry
+from api.schemas.common import Page
+from api.schemas.reads import CoverageRow, DeadlineRow, TrailEntry
 from ledger.domain.errors import Forbidden
 from ledger.domain.values import Role, key
 from projections.coverage import coverage_rows
