@@ -41,7 +41,7 @@ def composed(conn: Conn, key: tuple[Any, ...], build: Callable[[], sql.Composabl
     return query
 
 
-def select_rows(conn: Conn, query: sql.Composable, params: Sequence[Any] | dict[str, Any]) -> list[Row]:
+def select_rows(conn: Conn, query: sql.Composed | sql.SQL, params: Sequence[Any] | dict[str, Any]) -> list[Row]:
     """The rows a query of a read model answers, each by column name (what the API serialises)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return list(cur.execute(query, params).fetchall())

@@ -43,7 +43,7 @@ from ledger.domain.errors import InvalidInput
 from ledger.domain.values import Principal, Role, text
 from ledger.store.recorder import lock_schema
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("api.auth")  # the package's name, as before the split: what logs are filtered by
 
 TOKENS = "api_tokens"
 REVOCATIONS = "api_token_revocations"

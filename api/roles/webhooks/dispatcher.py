@@ -44,7 +44,7 @@ from ledger.store.recorder import check_on_checkout
 from ledger.store.tables import CHANNEL
 from projections import feed
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("api.roles.webhooks")  # the package's name, as before the split: what logs are filtered by
 
 OUTAGE_PAUSE = (0.5, 10.0)  # seconds between tries while the database is unreachable: first, at most
 FLUSH_EVENTS = 100
