@@ -147,6 +147,14 @@ def test_the_grade_is_the_key_evaluations_then_the_re_evaluations_then_the_self_
     assert (row["self_score"], row["self_grade"]) == (Decimal("92.00"), "优")
 
 
+@pytest.mark.parametrize("first", ["ReEvaluated", "KeyEvaluationScored"])
+def test_a_project_once_found_inflated_stays_flagged_whichever_evaluation_follows(first: str) -> None:
+    then = "KeyEvaluationScored" if first == "ReEvaluated" else "ReEvaluated"
+    history = ProjectHistory().then(first, total=Decimal("70.00"), grade="中", inflated=True)
+    history.then(then, total=Decimal("90.00"), grade="优", inflated=False)
+    assert row_after(history)["inflated"] is True
+
+
 def test_agencies_commissioned_are_kept_by_the_key_of_their_name_once() -> None:
     history = ProjectHistory()
     history.then("KeyEvaluationCommissioned", agency_name="某咨询评估有限公司")
