@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenGuard, TokenStore, keys_for
@@ -44,6 +45,8 @@ from api.routers import (
 )
 from ledger.application.ledger import Ledger
 from ledger.store.recorder import check_on_checkout
+from ledger.store.tables import CHECKPOINTS, COSIGNATURES
+from projections.positions import POSITIONS, log_size
 from projections.registry import read_models
 from projections.runner import FollowerState, Runner
 
@@ -67,14 +70,20 @@ see what was disclosed and the public blacklist.
 """
 
 
+# What the metrics' gauges read besides the log's size: the read models' positions, the checkpoints, the witnesses.
+GAUGE_POSITIONS = sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(POSITIONS))
+GAUGE_CHECKPOINT = sql.SQL("SELECT coalesce(max(tree_size), 0) FROM {}").format(sql.Identifier(CHECKPOINTS))
+GAUGE_WITNESSED = sql.SQL("SELECT witness, max(tree_size) FROM {} GROUP BY witness").format(
+    sql.Identifier(COSIGNATURES))
+
+
 def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
     with pool.connection() as conn:
-        size = conn.execute("SELECT coalesce(max(leaf_index) + 1, 0) FROM ledger_events").fetchone()
-        positions = dict(conn.execute("SELECT name, position FROM projection_positions").fetchall())
-        checkpoint = conn.execute("SELECT coalesce(max(tree_size), 0) FROM ledger_checkpoints").fetchone()
-        witnessed = dict(conn.execute("SELECT witness, max(tree_size) FROM ledger_cosignatures GROUP BY witness"
-                                      ).fetchall())
-    return {"log_size": size[0] if size else 0, "positions": positions,
+        size = log_size(conn)
+        positions = dict(conn.execute(GAUGE_POSITIONS).fetchall())
+        checkpoint = conn.execute(GAUGE_CHECKPOINT).fetchone()
+        witnessed = dict(conn.execute(GAUGE_WITNESSED).fetchall())
+    return {"log_size": size, "positions": positions,
             "checkpoint_size": checkpoint[0] if checkpoint else 0, "witnessed": witnessed}
 
 

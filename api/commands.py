@@ -34,7 +34,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import ACTORS, admit, authenticate
 from api.problems import EdgeProblem
-from api.schemas import CommandBody, CommandResult, WrittenEventOut
+from api.schemas.common import CommandBody, CommandResult, WrittenEventOut
 from ledger.application.ledger import Act, CommandAlreadyRecorded, CommandKey, Ledger, Outcome, Written
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.values import Principal

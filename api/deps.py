@@ -14,8 +14,8 @@ from api.problems import EdgeProblem
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import InvalidInput
 from ledger.store.tlog import TransparencyLog
-from projections import queries
 from projections.base import Conn
+from projections.positions import log_size, wait_for
 from projections.registry import read_models
 
 READ_MODELS = tuple(model.name for model in read_models())
@@ -49,10 +49,10 @@ def read_connection(request: Request, min_position: Annotated[int | None, Query(
 
 def wait_for_position(conn: Conn, min_position: int) -> None:
     """Read your writes: return once the read models include ``min_position`` (waiting up to 2 s), else refuse."""
-    if min_position >= queries.log_size(conn):
+    if min_position >= log_size(conn):
         raise InvalidInput(f"the log has no position {min_position} yet; pass a position a command returned",
                            field="min_position")
-    if not queries.wait_for(conn, READ_MODELS, min_position, MIN_POSITION_WAIT):
+    if not wait_for(conn, READ_MODELS, min_position, MIN_POSITION_WAIT):
         raise EdgeProblem("projection-lagging", f"the read models have not reached position {min_position}",
                           headers={"Retry-After": "1"})
 

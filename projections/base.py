@@ -3,7 +3,8 @@
 A read model is a PostgreSQL table kept as a function of the log. It applies a whole page of events in one
 transaction together with its tracking position (exactly-once: the rows and the position commit or roll back
 together), so catching up runs at the speed of SQL batches, not one transaction per event. It is also an
-eventsourcing ``Projection`` (one event per transaction, :mod:`projections.tracking`).
+eventsourcing ``Projection`` (one event per transaction): its view is a :class:`ReadModelView`, which
+:mod:`projections.tracking` implements (that module imports this one, never the other way round).
 """
 
 from __future__ import annotations
@@ -12,22 +13,20 @@ import hashlib
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
 import psycopg
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from ledger.store.transcodings import ledger_transcoder
 
-if TYPE_CHECKING:
-    from projections.tracking import LeafTracking
-
 Conn = psycopg.Connection[tuple[Any, ...]]
-EVENTS = "ledger_events"  # the log (see ledger.recorder)
+Row = dict[str, Any]  # a read model's row by column name
 
 _QUERIES: dict[tuple[Any, ...], bytes] = {}
 
@@ -40,6 +39,12 @@ def composed(conn: Conn, key: tuple[Any, ...], build: Callable[[], sql.Composabl
     if query is None:
         query = _QUERIES[key] = build().as_bytes(conn)
     return query
+
+
+def select_rows(conn: Conn, query: sql.Composed | sql.SQL, params: Sequence[Any] | dict[str, Any]) -> list[Row]:
+    """The rows a query of a read model answers, each by column name (what the API serialises)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return list(cur.execute(query, params).fetchall())
 
 
 class LogEvent:
@@ -200,7 +205,17 @@ def decoded(value: Any) -> Any:
     return value
 
 
-class ReadModel(Projection["LeafTracking"]):
+class ReadModelView(TrackingRecorder):
+    """What a read model's eventsourcing view does: apply one event together with the read model's position, in one
+    transaction. :class:`projections.tracking.LeafTracking` is the one there is (tracked by the log's leaf index)."""
+
+    @abstractmethod
+    def process(self, model: ReadModel, domain_event: Any, tracking: Tracking) -> bool:
+        """Apply ``domain_event``, the log's leaf ``tracking.notification_id``, to ``model`` in one transaction with
+        its position; False if that leaf was already applied (nothing is done)."""
+
+
+class ReadModel(Projection[ReadModelView]):
     """A table (or a few) maintained from the log. ``table`` names the live table; rebuilds use another name.
 
     Also an eventsourcing ``Projection``: with a :class:`~projections.tracking.LeafTracking` as its view,
@@ -225,14 +240,14 @@ class ReadModel(Projection["LeafTracking"]):
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         """Apply a page of events, in log order, inside the caller's transaction."""
 
-    def __init__(self, view: LeafTracking | None = None) -> None:
+    def __init__(self, view: ReadModelView | None = None) -> None:
         if view is not None:
             super().__init__(view)
 
     @property
-    def view(self) -> LeafTracking:
+    def view(self) -> ReadModelView:
         """The tracking recorder ``process_event`` records this read model's position with."""
-        view: LeafTracking | None = self.__dict__.get("_view")
+        view: ReadModelView | None = self.__dict__.get("_view")
         if view is None:
             raise RuntimeError(f"{self.name} has no view: construct it with a LeafTracking to process single events")
         return view

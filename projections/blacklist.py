@@ -1,18 +1,21 @@
 """``blacklist``: every blacklisting of a third-party agency (失信黑名单), current and past.
 
-``<table>_agencies`` keeps each agency's name and misconduct records, which a blacklisting cites.
+``<table>_agencies`` keeps each agency's name and misconduct records, which a blacklisting cites. A page's agency
+events are folded in memory (:func:`fold`) into the agencies and blacklistings it touches, which are then written
+back with a statement each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from psycopg import sql
 
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel, composed
+from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {agencies} (
@@ -37,6 +40,9 @@ CREATE TABLE IF NOT EXISTS {table} (
 """
 
 
+Agencies = dict[UUID, dict[str, Any]]  # agency id -> its name and misconduct records
+Entries = dict[tuple[UUID, int], Row]  # (agency id, blacklisting number) -> the blacklisting's row
+
 ENTRY_COLUMNS = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
                  "ended_how", "public", "reason", "position"]
 
@@ -60,33 +66,17 @@ class Blacklist(ReadModel):
         select = composed(conn, ("blacklist.agencies", table), lambda: sql.SQL(
             "SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
             sql.Identifier(agencies_table)))
-        agencies: dict[UUID, dict[str, Any]] = {
+        agencies: Agencies = {
             agency_id: {"name": name, "misconduct": misconduct}
             for agency_id, name, misconduct in conn.execute(select, (ids,), prepare=True)
         }
-        entries: dict[tuple[UUID, int], dict[str, Any]] = {}
+        entries: Entries = {}
+
+        def stored(key: tuple[UUID, int]) -> Row:
+            return self._load_entry(conn, table, key)
+
         for item in relevant:
-            e, agency_id = item.event, item.originator_id
-            name = item.kind.removeprefix("Agency.")
-            if name == "Registered":
-                agencies[agency_id] = {"name": e.name, "misconduct": []}
-            elif name == "MisconductRecorded":
-                agencies[agency_id]["misconduct"].append(
-                    {"no": e.misconduct_no, "kind": e.kind, "description": e.description, "on": str(e.effective_on)})
-            elif name == "Blacklisted":
-                cited = [m for m in agencies[agency_id]["misconduct"] if m["no"] in e.misconduct_nos]
-                entries[(agency_id, e.blacklisting_no)] = {
-                    "agency_id": agency_id, "blacklisting_no": e.blacklisting_no,
-                    "agency_name": agencies[agency_id]["name"], "misconduct": cited, "start_on": e.start,
-                    "until": e.until, "ended_on": None, "ended_how": None, "public": e.public, "reason": e.reason,
-                    "position": item.leaf_index,
-                }
-            elif name in ("BlacklistLifted", "BlacklistExpired"):
-                key = (agency_id, e.blacklisting_no)
-                entry = entries.get(key) or self._load_entry(conn, table, key)
-                entry.update(ended_on=e.effective_on, ended_how="lifted" if name == "BlacklistLifted" else "expired",
-                             position=item.leaf_index)
-                entries[key] = entry
+            fold(agencies, entries, item, stored)
         # The agencies this page touched, and the blacklistings it began or ended: a statement each, as JSON.
         keyed.store(conn, agencies_table, ["agency_id", "name", "misconduct"], ["agency_id"],
                     [{"agency_id": agency_id, **info} for agency_id, info in agencies.items()])
@@ -98,3 +88,49 @@ class Blacklist(ReadModel):
             sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)), key).fetchone()
         assert row is not None, f"blacklisting {key} ended before it began"
         return dict(zip(columns, row, strict=True))
+
+
+def fold(agencies: Agencies, entries: Entries, item: LogEvent, stored: Callable[[tuple[UUID, int]], Row]) -> None:
+    """One agency event applied to the page's ``agencies`` and the blacklistings it began or ended (``entries``);
+    ``stored(key)`` is a blacklisting an earlier page began (the one a lifting or an expiry ends)."""
+    e, agency_id = item.event, item.originator_id
+    name = item.kind.removeprefix("Agency.")
+    if name == "Registered":
+        agencies[agency_id] = {"name": e.name, "misconduct": []}
+    elif name == "MisconductRecorded":
+        agencies[agency_id]["misconduct"].append(
+            {"no": e.misconduct_no, "kind": e.kind, "description": e.description, "on": str(e.effective_on)})
+    elif name == "Blacklisted":
+        cited = [m for m in agencies[agency_id]["misconduct"] if m["no"] in e.misconduct_nos]
+        entries[(agency_id, e.blacklisting_no)] = {
+            "agency_id": agency_id, "blacklisting_no": e.blacklisting_no,
+            "agency_name": agencies[agency_id]["name"], "misconduct": cited, "start_on": e.start,
+            "until": e.until, "ended_on": None, "ended_how": None, "public": e.public, "reason": e.reason,
+            "position": item.leaf_index,
+        }
+    elif name in ("BlacklistLifted", "BlacklistExpired"):
+        key = (agency_id, e.blacklisting_no)
+        entry = entries.get(key) or stored(key)
+        entry.update(ended_on=e.effective_on, ended_how="lifted" if name == "BlacklistLifted" else "expired",
+                     position=item.leaf_index)
+        entries[key] = entry
+
+
+# ------------------------------------------------------------------------------------------------------ queries
+
+def blacklist(conn: Conn, *, today: date, public_only: bool, current_only: bool) -> list[Row]:
+    conditions = [sql.SQL("TRUE")]
+    if public_only:
+        conditions.append(sql.SQL("public"))
+    if current_only:
+        conditions.append(sql.SQL("start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)"))
+    return select_rows(conn, sql.SQL(
+        "SELECT agency_id, blacklisting_no, agency_name, misconduct, start_on, until, ended_on, ended_how, public, "
+        "reason, (start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)) AS current FROM {} "
+        "WHERE {} ORDER BY start_on DESC, agency_name, blacklisting_no").format(
+        sql.Identifier(Blacklist.name), sql.SQL(" AND ").join(conditions)), {"today": today})
+
+
+def agencies(conn: Conn) -> list[Row]:
+    return select_rows(conn, sql.SQL("SELECT agency_id AS id, name FROM {} ORDER BY name").format(
+        sql.Identifier(f"{Blacklist.name}_agencies")), [])

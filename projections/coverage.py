@@ -1,6 +1,10 @@
 """``coverage``: per fiscal year — how completely the cycle ran (the source plan's targets: overall goals for
 at least 60% of departments in 2021 and 100% after; self-evaluation of every approved project; re-evaluation
-of at least 10%), projects per budget book, and disclosure rates."""
+of at least 10%), projects per budget book, and disclosure rates.
+
+Python folds the page's events into side tables — the projects' facts (:mod:`projections.facts`), counters per
+fiscal year (:func:`year_counts`), the departments and their overall goals (:func:`fold_departments`) — and
+PostgreSQL recomputes the years the page touched (:data:`RECOMPUTE`)."""
 
 from __future__ import annotations
 
@@ -10,9 +14,8 @@ from typing import Any
 from psycopg import sql
 
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel, composed
-from projections.facts import FACT_COLUMNS
-from projections.ranking import apply_project_facts
+from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
+from projections.facts import FACT_COLUMNS, apply_project_facts
 
 COLUMNS: dict[str, str] = {
     "fiscal_year": "integer NOT NULL",
@@ -117,16 +120,8 @@ class Coverage(ReadModel):
         years = {after["fiscal_year"] for _, after in changes}
         departments = keyed.load(conn, f"{table}_departments", ["department_id", "name"], ["department_id"],
                                  [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
-        goals = []
-        new_department = False
-        for item in events:
-            if item.kind == "Department.Registered":
-                departments[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name}
-                new_department = True
-            elif item.kind == "Department.OverallGoalsSet":
-                goals.append({"department": departments[(item.originator_id,)]["name"],
-                              "fiscal_year": item.event.fiscal_year})
-                years.add(item.event.fiscal_year)
+        goals, with_goals, new_department = fold_departments(departments, events)
+        years |= with_goals
         keyed.store(conn, f"{table}_departments", ["department_id", "name"], ["department_id"], departments.values())
         keyed.store(conn, f"{table}_goals", ["department", "fiscal_year"], ["department", "fiscal_year"], goals)
         if new_department:  # the denominator of every year changes
@@ -139,3 +134,31 @@ class Coverage(ReadModel):
                 updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
                                            for c in COLUMNS if c != "fiscal_year")))
             conn.execute(recompute, {"years": sorted(years)}, prepare=True)
+
+
+def fold_departments(departments: dict[tuple[Any, ...], Row],
+                     events: Sequence[LogEvent]) -> tuple[list[Row], set[int], bool]:
+    """The page's department events: each registration added to ``departments`` (by the department's id, as
+    :func:`keyed.load` gives them); returns the overall goals set (department name and year), their fiscal years,
+    and whether a department was registered (which changes every year's denominator)."""
+    goals: list[Row] = []
+    years: set[int] = set()
+    new_department = False
+    for item in events:
+        if item.kind == "Department.Registered":
+            departments[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name}
+            new_department = True
+        elif item.kind == "Department.OverallGoalsSet":
+            goals.append({"department": departments[(item.originator_id,)]["name"],
+                          "fiscal_year": item.event.fiscal_year})
+            years.add(item.event.fiscal_year)
+    return goals, years, new_department
+
+
+# ------------------------------------------------------------------------------------------------------ queries
+
+def coverage_rows(conn: Conn, fiscal_year: int | None) -> list[Row]:
+    """Each fiscal year's row (all years when ``fiscal_year`` is None), in year order."""
+    return select_rows(conn, sql.SQL(
+        "SELECT * FROM {} WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s ORDER BY fiscal_year").format(
+        sql.Identifier(Coverage.name)), {"year": fiscal_year})

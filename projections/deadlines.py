@@ -5,20 +5,25 @@ Goal submission ((Y−1)-10-31), the January–July monitoring report (Y-08-15),
 ``Project.open_deadlines`` says. Whether an open one is *approaching* or *missed* depends on the day you ask, so
 the query computes it (:func:`flags_query`); beside that, each row keeps when the scheduler actually gave its
 notices (``approaching_on``, ``missed_on``: ``DeadlineApproaching`` / ``DeadlineMissed``).
+
+A page's project events are folded in memory (:func:`fold`, one event into its project's obligations), and only the
+obligations that changed are written back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 
 from ledger.domain import rules
 from ledger.domain.values import key
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel, composed
+from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid NOT NULL",
@@ -91,7 +96,7 @@ class Deadlines(ReadModel):
         before = {pid: dict(row) for pid, row in projects.items()}
         for item in project_events:
             pid = item.originator_id.int
-            _fold(item, projects, owed[pid], pid)
+            fold(item, projects, owed[pid], pid)
         # Only what changed is written back: most of a page's events leave most obligations as they were.
         keyed.store(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"],
                     (row for pid, row in projects.items() if before.get(pid) != row))
@@ -101,15 +106,16 @@ class Deadlines(ReadModel):
 
 Obligations = dict[tuple[str, int], dict[str, Any]]
 
-# The project events _fold reads (every other kind leaves every obligation as it was).
+# The project events fold reads (every other kind leaves every obligation as it was).
 FOLDED = frozenset(f"Project.{name}" for name in (
     "Declared", "GoalsSubmitted", "BudgetApproved", "MonitoringReported", "SelfEvaluated", "DeviationDetected",
     "CorrectiveActionOrdered", "DeadlineApproaching", "DeadlineMissed", "RectificationRequired",
     "RectificationAccepted", "Closed", "ExAnteAssessed", "GoalsReviewed"))
 
 
-def _fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:
-    """One project event applied to that project's obligations (``pid``: the project id's int)."""
+def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:
+    """One project event applied to that project's obligations (``owed``, by kind and ref) and to the facts of the
+    projects kept beside them (``projects``, by the project id's int: ``pid``)."""
     e = item.event
     name = item.kind.removeprefix("Project.")
     if name == "Declared":
@@ -174,3 +180,35 @@ def _void_all(owed: Obligations, item: LogEvent, keep: tuple[str, ...] = ()) -> 
     for kind, ref in list(owed):
         if kind not in keep:
             _settle(owed, item, kind, ref, "void")
+
+
+# ------------------------------------------------------------------------------------------------------ queries
+
+@dataclass(frozen=True)
+class DeadlineFilter:
+    today: date
+    warning_days: int
+    department: str | None = None
+    kind: str | None = None
+    fiscal_year: int | None = None
+    missed: bool | None = None
+    approaching: bool | None = None
+    projects: tuple[UUID, ...] | None = None  # only these projects' obligations (an agency: those it evaluates)
+
+
+def open_deadlines(conn: Conn, where: DeadlineFilter, *, limit: int) -> list[Row]:
+    """Open obligations with their approaching / missed flags as of ``where.today``."""
+    conditions: list[sql.Composable] = []
+    params: dict[str, Any] = {"today": where.today, "warning_days": where.warning_days, "limit": limit}
+    department = None if where.department is None else key(where.department)
+    for column, value in (("department_key", department), ("kind", where.kind), ("fiscal_year", where.fiscal_year),
+                          ("missed", where.missed), ("approaching", where.approaching)):
+        if value is not None:
+            conditions.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
+            params[column] = value
+    if where.projects is not None:
+        conditions.append(sql.SQL("project_id = ANY(%(projects)s)"))
+        params["projects"] = list(where.projects)
+    clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    query = sql.SQL("SELECT * FROM ({}) AS open{} LIMIT %(limit)s").format(flags_query(), clause)
+    return select_rows(conn, query, params)

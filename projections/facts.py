@@ -1,14 +1,18 @@
 """The few facts about projects that the aggregate read models (ranking, coverage, deadlines) need.
 
 Each of those read models keeps its own copy in a side table (``<table>_projects``), so rebuilding one never
-depends on another read model's table being at the same position.
+depends on another read model's table being at the same position. :func:`fold_facts` is the fold (pure: a project's
+facts and one event in, the facts after out); :func:`apply_project_facts` applies a page of events to a side table.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from typing import Any
 
-from projections.base import LogEvent
+from projections import keyed
+from projections.base import Conn, LogEvent, Row
 
 GRADE_POINTS = {"优": 4, "良": 3, "中": 2, "差": 1}
 
@@ -68,3 +72,40 @@ def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | N
         row["stage"] = "cancelled"
     row["grade"] = row["key_grade"] or row["re_grade"] or row["self_grade"]
     return row
+
+
+def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> list[tuple[Row | None, Row]]:
+    """Fold project events into a facts side table; return the facts of each project they changed, before (None
+    for a project new in the page) and after."""
+    project_events = [item for item in events if item.kind in FOLDED]  # the others change no fact
+    if not project_events:
+        return []
+    columns = list(FACT_COLUMNS)
+    ids = {item.originator_id.int: (item.originator_id,) for item in project_events}  # UUIDs hash in Python
+    loaded = keyed.load(conn, table, columns, ["project_id"], ids.values())
+    changes = folded_facts(project_events, {key[0].int: row for key, row in loaded.items()})
+    keyed.store(conn, table, columns, ["project_id"], (row for _, row in changes))  # only the facts that changed
+    return changes
+
+
+# department_ranking and coverage keep the same facts, each in a table of its own (above); in a page the runner
+# applies both to the same events, from the same rows when both stand at the same position: the second takes the
+# first's result instead of folding the events again (the rows are compared; the changes are only read).
+_last_folded = threading.local()
+
+
+def folded_facts(project_events: Sequence[LogEvent], before: dict[int, Row]) -> list[tuple[Row | None, Row]]:
+    """The facts ``project_events`` change, from ``before`` (by the project id's int): (before or None, after)."""
+    span = (project_events[0].leaf_index, project_events[-1].leaf_index, len(project_events))
+    last = getattr(_last_folded, "value", None)
+    if last is not None and last[0] == span and last[1] == before:
+        return last[2]  # type: ignore[no-any-return]
+    rows = {pid: dict(row) for pid, row in before.items()}
+    for item in project_events:
+        pid = item.originator_id.int
+        folded = fold_facts(rows.get(pid), item)
+        if folded is not None:
+            rows[pid] = folded
+    changes = [(before.get(pid), row) for pid, row in rows.items() if before.get(pid) != row]
+    _last_folded.value = (span, before, changes)
+    return changes

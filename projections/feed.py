@@ -27,10 +27,11 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain.values import Principal, Role
-from projections import queries
+from ledger.store.tables import EVENTS
 from projections.base import Conn
+from projections.positions import log_size
+from projections.project_status import department_objects
 
-EVENTS = "ledger_events"
 SCAN_WINDOW = 10_000  # log positions one page looks at, at most, when a filter skips most of them
 # What the public may follow: disclosures, and the blacklist (a blacklisting only if it was published).
 PUBLIC_TYPES = ("Project.Disclosed", "Agency.Blacklisted", "Agency.BlacklistLifted", "Agency.BlacklistExpired")
@@ -152,12 +153,6 @@ def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bo
     return query, params, start, window_end
 
 
-def _head(conn: Conn) -> int:
-    row = conn.execute(sql.SQL("SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(
-        sql.Identifier(EVENTS))).fetchone()
-    return int(row[0]) if row else 0
-
-
 def _scanned(start: int, window_end: int, head: int, count: int, last: int | None, limit: int) -> int:
     """The cursor after a page: the last position it scanned.
 
@@ -178,7 +173,7 @@ def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilt
     leaf hash itself (:func:`ledger.integrity.leaf_hash`) before proving it is in the signed log. ``until``: scan no
     position past it (the SSE stream reads up to where the process's reader of the log has got).
     """
-    head = _head(conn)
+    head = log_size(conn)
     query, params, start, window_end = _page_query(after, limit, where, with_state, until=until)
     rows = conn.execute(query, [*params, limit]).fetchall()
     events = [FeedEvent(int(position), kind, text) for position, kind, text in rows]
@@ -254,5 +249,5 @@ def visible_to(conn: Conn, principal: Principal, types: tuple[str, ...] = ()) ->
     if principal.role in (Role.FINANCE, Role.AUDITOR):
         return FeedFilter(types)
     if principal.role == Role.DEPARTMENT:
-        return FeedFilter(types, objects=queries.department_objects(conn, principal.organisation))
+        return FeedFilter(types, objects=department_objects(conn, principal.organisation))
     return FeedFilter(types, public_only=True)

@@ -13,9 +13,7 @@ import msgspec
 from psycopg import sql
 from psycopg.types.json import Json
 
-from projections.base import Conn, composed
-
-Row = dict[str, Any]
+from projections.base import Conn, Row, composed
 
 
 def create_table(conn: Conn, table: str, columns: dict[str, str], key: Sequence[str],

@@ -1,20 +1,29 @@
 """``project_status``: one row per project — what the finance bureau filters and ranks by.
 
-Per page of events: the rows of the projects it touches are read once, the events folded into them in memory,
-and the rows written back with one statement — so a page costs three round trips, not one per event.
+Per page of events: the rows of the projects it touches are read once, the events folded into them in memory
+(:func:`fold`, a pure function of the row and the event), and the rows written back with one statement — so a
+page costs three round trips, not one per event.
+
+Its queries (below the read model) are each one indexed SELECT. Names and codes are filtered by their key
+(:func:`ledger.domain.values.key`), kept beside the text as recorded: a filter finds every spelling of what it
+names, and shows each as it was given. The list is keyset-paginated on the project's id, so a page costs the same
+at the millionth row as at the first, and rows written meanwhile never shift a page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 
+from ledger.domain.organisations import department_ids
 from ledger.domain.values import key
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel
+from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid PRIMARY KEY",
@@ -59,7 +68,7 @@ COLUMNS: dict[str, str] = {
 }
 INDEXES = ("department_key", "code_key", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation")
 
-# The project list (GET /projects, projections.queries.projects) filters by equality on department, fiscal year,
+# The project list (GET /projects, :func:`projects` below) filters by equality on department, fiscal year,
 # budget book, stage, grade, deviation level and overdue, in project_id order after the last one seen (keyset
 # pagination). An index per usual filter shape, its equality columns first and project_id last, lets a page of any
 # size read only the rows it returns, however many projects match (flat from 10,000 to 100,000 projects:
@@ -254,3 +263,76 @@ class ProjectStatus(ReadModel):
             rows[pid] = folded
         keyed.store(conn, table, columns, ["project_id"], rows.values())
 
+
+
+# ------------------------------------------------------------------------------------------------------ queries
+
+STATUS_COLUMNS = (
+    "project_id", "code", "name", "kind", "department", "fiscal_year", "budget_book", "special_category", "new_major",
+    "stage", "requested", "approved", "executed", "execution_rate", "latest_month", "latest_deviation",
+    "funding_suspended", "self_score", "self_grade", "re_score", "re_grade", "inflated", "key_score", "key_grade",
+    "grade", "result_decision", "open_rectifications", "overdue_rectifications", "overdue", "overdue_deadlines",
+    "goals_disclosed",
+    "results_disclosed", "last_changed_at", "version", "position",
+)
+
+
+@dataclass(frozen=True)
+class ProjectFilter:
+    department: str | None = None
+    fiscal_year: int | None = None
+    budget_book: str | None = None
+    stage: str | None = None
+    grade: str | None = None
+    deviation: str | None = None
+    overdue: bool | None = None
+    code: str | None = None
+    # What the public may see: projects with goals or results disclosed, and a grade only with the results.
+    disclosed_only: bool = False
+
+
+def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int) -> list[Row]:
+    """``project_status`` rows matching ``where``, in project-id order, after the cursor."""
+    conditions: list[sql.Composable] = []
+    params: list[Any] = []
+    for column, value in (("department_key", None if where.department is None else key(where.department)),
+                          ("fiscal_year", where.fiscal_year), ("budget_book", where.budget_book),
+                          ("stage", where.stage), ("grade", where.grade), ("latest_deviation", where.deviation),
+                          ("code_key", None if where.code is None else key(where.code))):
+        if value is not None:
+            conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+    if where.overdue is not None:
+        any_overdue = "(overdue_deadlines > 0 OR overdue_rectifications > 0)"
+        conditions.append(sql.SQL(any_overdue if where.overdue else f"NOT {any_overdue}"))
+    if where.disclosed_only:
+        conditions.append(sql.SQL("(goals_disclosed OR results_disclosed)"))
+        if where.grade is not None:
+            conditions.append(sql.SQL("results_disclosed"))
+    if after is not None:
+        conditions.append(sql.SQL("project_id > %s"))
+        params.append(after)
+    clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    query = sql.SQL("SELECT {} FROM {}{} ORDER BY project_id LIMIT %s").format(
+        sql.SQL(", ").join(map(sql.Identifier, STATUS_COLUMNS)), sql.Identifier(ProjectStatus.name), clause)
+    return select_rows(conn, query, [*params, limit])
+
+
+def project(conn: Conn, project_id: UUID) -> Row | None:
+    rows = select_rows(conn, sql.SQL("SELECT {} FROM {} WHERE project_id = %s").format(
+        sql.SQL(", ").join(map(sql.Identifier, STATUS_COLUMNS)), sql.Identifier(ProjectStatus.name)), [project_id])
+    return rows[0] if rows else None
+
+
+def department_objects(conn: Conn, department: str) -> tuple[UUID, ...]:
+    """The objects a department owns: its projects and its own record (however its name is spelled)."""
+    rows = conn.execute(sql.SQL("SELECT project_id FROM {} WHERE department_key = %s").format(
+        sql.Identifier(ProjectStatus.name)), (key(department),)).fetchall()
+    return (*department_ids(department), *(row[0] for row in rows))
+
+
+def commissioned_projects(conn: Conn, agency: str) -> tuple[UUID, ...]:
+    """The projects with a key evaluation commissioned to ``agency`` (however its name is spelled)."""
+    rows = conn.execute(sql.SQL("SELECT project_id FROM {} WHERE evaluators @> ARRAY[%s]::text[]").format(
+        sql.Identifier(ProjectStatus.name)), (key(agency),)).fetchall()
+    return tuple(row[0] for row in rows)

@@ -2,11 +2,14 @@
 self-evaluation coverage, and who is commended (表彰, first) or summoned to interview (约谈, last).
 
 A department is grouped by the key of its name (:func:`ledger.values.key`): its projects count under it however
-their declarations spelled it, and each row shows the name as the department was registered."""
+their declarations spelled it, and each row shows the name as the department was registered.
+
+Python folds the page's events into side tables — the projects' facts (:mod:`projections.facts`), the departments'
+names and assessments (:func:`fold_departments`) and counters per department and year (:func:`department_counts`)
+— and PostgreSQL ranks the years the page touched (:data:`RECOMPUTE`)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,9 +17,8 @@ from psycopg import sql
 
 from ledger.domain.values import KEY_SQL, key
 from projections import keyed
-from projections.base import Conn, LogEvent, ReadModel, composed
-from projections.facts import FACT_COLUMNS, FOLDED, GRADE_POINTS, fold_facts
-from projections.keyed import Row
+from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
+from projections.facts import FACT_COLUMNS, GRADE_POINTS, apply_project_facts
 
 COLUMNS: dict[str, str] = {
     "department_key": "text NOT NULL",
@@ -118,15 +120,8 @@ class DepartmentRanking(ReadModel):
         years = {after["fiscal_year"] for _, after in changes}
         names = keyed.load(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"],
                            [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
-        assessments = []
-        for item in events:
-            if item.kind == "Department.Registered":
-                names[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name,
-                                                "department_key": key(item.event.name)}
-            elif item.kind == "Department.ComprehensivelyAssessed":
-                assessments.append({"department_key": names[(item.originator_id,)]["department_key"],
-                                    "fiscal_year": item.event.fiscal_year, "total": item.event.total})
-                years.add(item.event.fiscal_year)
+        assessments, assessed = fold_departments(names, events)
+        years |= assessed
         keyed.store(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"], names.values())
         keyed.store(conn, f"{table}_assessments", ["department_key", "fiscal_year", "total"],
                     ["department_key", "fiscal_year"], assessments)
@@ -138,38 +133,33 @@ class DepartmentRanking(ReadModel):
             conn.execute(recompute, {"years": sorted(years)}, prepare=True)
 
 
-def apply_project_facts(conn: Conn, table: str, events: Sequence[LogEvent]) -> list[tuple[Row | None, Row]]:
-    """Fold project events into a facts side table; return the facts of each project they changed, before (None
-    for a project new in the page) and after."""
-    project_events = [item for item in events if item.kind in FOLDED]  # the others change no fact
-    if not project_events:
-        return []
-    columns = list(FACT_COLUMNS)
-    ids = {item.originator_id.int: (item.originator_id,) for item in project_events}  # UUIDs hash in Python
-    loaded = keyed.load(conn, table, columns, ["project_id"], ids.values())
-    changes = _folded_facts(project_events, {key[0].int: row for key, row in loaded.items()})
-    keyed.store(conn, table, columns, ["project_id"], (row for _, row in changes))  # only the facts that changed
-    return changes
+def fold_departments(names: dict[tuple[Any, ...], Row], events: Sequence[LogEvent]) -> tuple[list[Row], set[int]]:
+    """The page's department events: each registration added to ``names`` (by the department's id, as
+    :func:`keyed.load` gives them); returns the assessments recorded and their fiscal years."""
+    assessments: list[Row] = []
+    years: set[int] = set()
+    for item in events:
+        if item.kind == "Department.Registered":
+            names[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name,
+                                            "department_key": key(item.event.name)}
+        elif item.kind == "Department.ComprehensivelyAssessed":
+            assessments.append({"department_key": names[(item.originator_id,)]["department_key"],
+                                "fiscal_year": item.event.fiscal_year, "total": item.event.total})
+            years.add(item.event.fiscal_year)
+    return assessments, years
 
 
-# department_ranking and coverage keep the same facts, each in a table of its own (facts.py); in a page the runner
-# applies both to the same events, from the same rows when both stand at the same position: the second takes the
-# first's result instead of folding the events again (the rows are compared; the changes are only read).
-_last_folded = threading.local()
+# ------------------------------------------------------------------------------------------------------ queries
+
+def ranking(conn: Conn, fiscal_year: int | None) -> list[Row]:
+    return select_rows(conn, sql.SQL(
+        "SELECT department, fiscal_year, assessment_total, rank, ranked, average_grade_points, approved_projects, "
+        "self_evaluated, self_evaluation_coverage, standing FROM {} "
+        "WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s "
+        "ORDER BY fiscal_year, rank NULLS LAST, department").format(sql.Identifier(DepartmentRanking.name)),
+        {"year": fiscal_year})
 
 
-def _folded_facts(project_events: Sequence[LogEvent], before: dict[int, Row]) -> list[tuple[Row | None, Row]]:
-    """The facts ``project_events`` change, from ``before`` (by the project id's int): (before or None, after)."""
-    span = (project_events[0].leaf_index, project_events[-1].leaf_index, len(project_events))
-    last = getattr(_last_folded, "value", None)
-    if last is not None and last[0] == span and last[1] == before:
-        return last[2]  # type: ignore[no-any-return]
-    rows = {pid: dict(row) for pid, row in before.items()}
-    for item in project_events:
-        pid = item.originator_id.int
-        folded = fold_facts(rows.get(pid), item)
-        if folded is not None:
-            rows[pid] = folded
-    changes = [(before.get(pid), row) for pid, row in rows.items() if before.get(pid) != row]
-    _last_folded.value = (span, before, changes)
-    return changes
+def departments(conn: Conn) -> list[Row]:
+    return select_rows(conn, sql.SQL("SELECT department_id AS id, name FROM {} ORDER BY name").format(
+        sql.Identifier(f"{DepartmentRanking.name}_departments")), [])

@@ -6,7 +6,7 @@ is the dense ``leaf_index``. This runner applies a page of events (default 10,00
 transaction, together with their positions in ``projection_positions``, so a crash at any instant loses or
 repeats nothing: the rows and the position commit together. The positions are row-locked for the page, so two
 workers never apply the same page. New events wake it through PostgreSQL LISTEN/NOTIFY (the recorder notifies
-the ``ledger_events`` channel on every append).
+the log's channel, :data:`ledger.store.tables.CHANNEL`, on every append).
 
 The read models go in lanes, each with a connection of its own and a transaction per page: those that read the
 events' fields (decoded once per page, shared), and those PostgreSQL builds from the log's rows alone (the trail,
@@ -35,12 +35,12 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import set_json_loads
 
 from ledger.store.recorder import lock_schema
-from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed, log_events
+from ledger.store.tables import CHANNEL, EVENTS
+from projections.base import Conn, LogEvent, ReadModel, composed, log_events
+from projections.positions import POSITIONS, log_size, wait_for
 
 logger = logging.getLogger(__name__)
 
-POSITIONS = "projection_positions"
-CHANNEL = "ledger_events"
 PAGE = 10_000  # events per transaction when catching up: see the README, Performance
 INTERVAL = 0.05  # seconds between the starts of two pages while following (see Runner.run)
 RECONNECT_FIRST = 0.5  # seconds before the follower connects again after a failure, doubling each time …
@@ -134,15 +134,11 @@ class Runner:
     # --------------------------------------------------------- following
 
     def head(self, conn: Conn | None = None) -> int:
-        def read(c: Conn) -> int:
-            row = c.execute(sql.SQL("SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(
-                sql.Identifier(EVENTS))).fetchone()
-            return int(row[0]) if row else 0
-
+        """Events in the log (the next leaf index)."""
         if conn is not None:
-            return read(conn)
+            return log_size(conn)
         with self._connect() as own:
-            return read(own)
+            return log_size(own)
 
     def status(self) -> list[ProjectionStatus]:
         with self._connect() as conn:
@@ -271,17 +267,9 @@ class Runner:
 
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until every read model has applied leaf ``position``."""
-        deadline = time.monotonic() + timeout
         with self._connect() as conn:
             conn.autocommit = True
-            while True:
-                row = conn.execute(sql.SQL("SELECT min(position) FROM {} WHERE name = ANY(%s)").format(
-                    sql.Identifier(POSITIONS)), ([model.name for model in self.models],)).fetchone()
-                if row is not None and row[0] is not None and row[0] > position:
-                    return True
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(0.005)
+            return wait_for(conn, [model.name for model in self.models], position, timeout)
 
     # ----------------------------------------------------------- rebuild
 
@@ -455,13 +443,3 @@ def _cyclic_gc_paused() -> Iterator[None]:
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
 
-
-def lag_seconds(conn: Conn, names: Sequence[str]) -> float:
-    """How long ago the oldest event that one of the read models ``names`` has not applied yet was recorded: 0 when
-    every one of them has applied the whole log. One lookup by leaf index."""
-    query = composed(conn, ("runner.lag",), lambda: sql.SQL(
-        "SELECT extract(epoch FROM clock_timestamp() - e.recorded_at) FROM {} e "
-        "WHERE e.leaf_index = (SELECT min(position) FROM {} WHERE name = ANY(%s))").format(
-        sql.Identifier(EVENTS), sql.Identifier(POSITIONS)))
-    row = conn.execute(query, (list(names),)).fetchone()
-    return max(0.0, float(row[0])) if row is not None and row[0] is not None else 0.0

@@ -19,24 +19,22 @@ order). This is the library's one-event-per-transaction path, kept for whoever d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from ledger.store.tables import EVENTS
 from ledger.store.transcodings import ledger_mapper
-from projections.base import EVENTS, Conn, LogEvent
+from projections.base import Conn, LogEvent, ReadModel, ReadModelView
+from projections.positions import POSITIONS
 
-if TYPE_CHECKING:
-    from projections.base import ReadModel
-
-POSITIONS = "projection_positions"  # the runner's table (projections.runner creates it in Runner.setup)
 APPLICATION = "Ledger"  # the application whose log the read models follow (one log)
 
 
-class LeafTracking(TrackingRecorder):
+class LeafTracking(ReadModelView):
     """eventsourcing's ``TrackingRecorder`` over one read model's row in ``projection_positions``.
 
     The read model's tables and its position row are created by ``Runner.setup()``. Not shared between threads.

@@ -1,18 +1,25 @@
 """``accountability_trail``: who did what, when, under which role — one row per event.
 
-Queryable by principal, organisation, object and time range (indexed). A page of events is one INSERT … SELECT
-from the log's own rows: nothing is decoded in Python.
+Queryable by principal, organisation, object and time range (indexed), keyset-paginated on the leaf index. A page
+of events is one INSERT … SELECT from the log's own rows: nothing is decoded in Python, so this read model's fold
+is that statement (:data:`INSERT`), tested against PostgreSQL (``tests/projections/test_runner.py``); what Python
+holds of it, the names of the events, is tested without (``tests/projections/test_trail.py``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 
-from ledger.domain.values import KEY_SQL
-from projections.base import EVENTS, Conn, LogEvent, ReadModel, composed
+from ledger.domain.values import KEY_SQL, key
+from ledger.store.tables import EVENTS
+from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 
 EVENT_NAMES_ZH: dict[str, str] = {
     "Project.Declared": "项目申报",
@@ -131,3 +138,44 @@ class AccountabilityTrail(ReadModel):
             table=sql.Identifier(table), events=sql.Identifier(EVENTS),
             names=sql.Literal(json.dumps(EVENT_NAMES_ZH, ensure_ascii=False))))
         conn.execute(query, {"first": first, "last": last}, prepare=True)
+
+
+# ------------------------------------------------------------------------------------------------------ queries
+
+@dataclass(frozen=True)
+class TrailFilter:
+    principal: str | None = None
+    organisation: str | None = None
+    object_id: UUID | None = None
+    event_type: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    objects: tuple[UUID, ...] | None = None  # restrict to these objects (a department sees its own)
+
+
+def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> list[Row]:
+    conditions: list[sql.Composable] = []
+    params: list[Any] = []
+    for column, value in (("principal_key", None if where.principal is None else key(where.principal)),
+                          ("organisation_key", None if where.organisation is None else key(where.organisation)),
+                          ("object_id", where.object_id), ("event_type", where.event_type)):
+        if value is not None:
+            conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+    if where.recorded_from is not None:
+        conditions.append(sql.SQL("recorded_at >= %s"))
+        params.append(where.recorded_from)
+    if where.recorded_to is not None:
+        conditions.append(sql.SQL("recorded_at < %s"))
+        params.append(where.recorded_to)
+    if where.objects is not None:
+        conditions.append(sql.SQL("object_id = ANY(%s)"))
+        params.append(list(where.objects))
+    if after is not None:
+        conditions.append(sql.SQL("leaf_index > %s"))
+        params.append(after)
+    clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    return select_rows(conn, sql.SQL(
+        "SELECT leaf_index, recorded_at, effective_on, principal_id, principal_role, organisation, object_type, "
+        "object_id, object_version, event_type, event_type_zh, reason, evidence FROM {}{} "
+        "ORDER BY leaf_index LIMIT %s").format(sql.Identifier(AccountabilityTrail.name), clause), [*params, limit])

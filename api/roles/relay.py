@@ -19,15 +19,23 @@ import nats
 import psycopg
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
+from psycopg import sql
 
 from api.roles.health import RoleState
+from ledger.store.tables import CHANNEL, EVENTS
 from projections import feed
 
 logger = logging.getLogger(__name__)
 
 POSITIONS = "relay_positions"
-CHANNEL = "ledger_events"
-SCHEMA = f"CREATE TABLE IF NOT EXISTS {POSITIONS} (name text PRIMARY KEY, position bigint NOT NULL)"
+SCHEMA = sql.SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL)").format(
+    sql.Identifier(POSITIONS))
+START = sql.SQL("INSERT INTO {} (name, position) VALUES (%s, -1) ON CONFLICT (name) DO NOTHING").format(
+    sql.Identifier(POSITIONS))
+TRACKED = sql.SQL("SELECT position FROM {} WHERE name = %s").format(sql.Identifier(POSITIONS))
+ADVANCE = sql.SQL("UPDATE {} SET position = %s WHERE name = %s").format(sql.Identifier(POSITIONS))
+LAST = sql.SQL("SELECT coalesce(max(leaf_index), -1) FROM {}").format(sql.Identifier(EVENTS))
+LISTEN = sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL))
 
 
 def subject_of(prefix: str, event_type: str) -> str:
@@ -77,12 +85,11 @@ class NatsRelay:
                 if stop.is_set():
                     return
                 await db.execute(SCHEMA)
-                await db.execute(f"INSERT INTO {POSITIONS} (name, position) VALUES (%s, -1) "  # noqa: S608
-                                 "ON CONFLICT (name) DO NOTHING", (self.name,))
+                await db.execute(START, (self.name,))
                 position = max(await self._tracked(db), await self._last_published(js))
                 async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
                                                                  connect_timeout=5) as listener:
-                    await listener.execute(f"LISTEN {CHANNEL}")
+                    await listener.execute(LISTEN)
                     while not stop.is_set():
                         position = await self._publish_page(db, js, position)
                         self.state.connected()
@@ -112,7 +119,7 @@ class NatsRelay:
                                              duplicate_window=self.duplicate_window))
 
     async def _tracked(self, db: psycopg.AsyncConnection[Any]) -> int:
-        cursor = await db.execute(f"SELECT position FROM {POSITIONS} WHERE name = %s", (self.name,))  # noqa: S608
+        cursor = await db.execute(TRACKED, (self.name,))
         row = await cursor.fetchone()
         return int(row[0]) if row else -1
 
@@ -131,8 +138,7 @@ class NatsRelay:
                              headers={"Nats-Msg-Id": str(event.position)})
             position = event.position
         if page.events:
-            await db.execute(f"UPDATE {POSITIONS} SET position = %s WHERE name = %s",  # noqa: S608
-                             (position, self.name))
+            await db.execute(ADVANCE, (position, self.name))
         return position
 
     def _read(self, position: int) -> feed.FeedPage:
@@ -140,7 +146,7 @@ class NatsRelay:
             return feed.read(conn, position, self.page)
 
     async def _caught_up(self, db: psycopg.AsyncConnection[Any], position: int) -> bool:
-        cursor = await db.execute("SELECT coalesce(max(leaf_index), -1) FROM ledger_events")
+        cursor = await db.execute(LAST)
         row = await cursor.fetchone()
         return row is None or position >= int(row[0])
 

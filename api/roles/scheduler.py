@@ -32,6 +32,7 @@ import psycopg
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from api.config.settings import Settings
@@ -45,8 +46,8 @@ logger = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x6A78_7363  # pg advisory lock id held by the scheduler's leader ("jxsc")
 JOBS = "scheduler_jobs"
-JOBS_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {JOBS} (
+JOBS_SCHEMA = sql.SQL("""
+CREATE TABLE IF NOT EXISTS {} (
     job text PRIMARY KEY,
     runs bigint NOT NULL,
     last_started_at timestamptz NOT NULL,
@@ -61,7 +62,25 @@ CREATE TABLE IF NOT EXISTS {JOBS} (
     raised_at timestamptz,
     raised jsonb
 )
-"""
+""").format(sql.Identifier(JOBS))
+# A run recorded: the job's row rewritten (its last run), keeping when it last raised anything and what.
+RECORD = sql.SQL(
+    "INSERT INTO {} AS j (job, runs, last_started_at, last_finished_at, last_today, "
+    "last_trigger, last_runner, last_status, last_error, last_raised, last_scheduled_at, raised_at, "
+    "raised) "
+    "VALUES (%(job)s, 1, %(started)s, clock_timestamp(), %(today)s, %(trigger)s, %(runner)s, %(status)s, "
+    "%(error)s, %(raised)s::jsonb, %(scheduled)s, CASE WHEN %(any)s THEN %(started)s END, "
+    "CASE WHEN %(any)s THEN %(raised)s::jsonb END) "
+    "ON CONFLICT (job) DO UPDATE SET runs = j.runs + 1, last_started_at = excluded.last_started_at, "
+    "last_finished_at = excluded.last_finished_at, last_today = excluded.last_today, "
+    "last_trigger = excluded.last_trigger, last_runner = excluded.last_runner, "
+    "last_status = excluded.last_status, last_error = excluded.last_error, "
+    "last_raised = excluded.last_raised, "
+    "last_scheduled_at = coalesce(excluded.last_scheduled_at, j.last_scheduled_at), "
+    "raised_at = coalesce(excluded.raised_at, j.raised_at), raised = coalesce(excluded.raised, j.raised)"
+).format(sql.Identifier(JOBS))
+RUNS = sql.SQL("SELECT job, runs, last_started_at, last_today, last_trigger, last_runner, last_status, last_error, "
+               "last_raised, last_scheduled_at, raised_at, raised FROM {}").format(sql.Identifier(JOBS))
 # The lock session: server-side keepalives, so a leader cut off by the network loses the lock in about 30 s.
 LOCK_SESSION: dict[str, str | int] = {
     "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
@@ -151,36 +170,20 @@ class JobBook:
     def create_table(self) -> None:
         with self._connect() as conn, conn.transaction():
             lock_schema(conn)
-            conn.execute(JOBS_SCHEMA)  # our own constant DDL
+            conn.execute(JOBS_SCHEMA)
 
     def record(self, job: str, *, started_at: datetime, today: date, trigger: str, runner: str, status: str,
                error: str | None, raised: dict[str, int]) -> None:
         scheduled_at = started_at if trigger == "scheduled" else None
         raised_json = json.dumps(raised, sort_keys=True)
         with self._connect() as conn:
-            conn.execute(
-                f"INSERT INTO {JOBS} AS j (job, runs, last_started_at, last_finished_at, last_today, "  # noqa: S608
-                "last_trigger, last_runner, last_status, last_error, last_raised, last_scheduled_at, raised_at, "
-                "raised) "
-                "VALUES (%(job)s, 1, %(started)s, clock_timestamp(), %(today)s, %(trigger)s, %(runner)s, %(status)s, "
-                "%(error)s, %(raised)s::jsonb, %(scheduled)s, CASE WHEN %(any)s THEN %(started)s END, "
-                "CASE WHEN %(any)s THEN %(raised)s::jsonb END) "
-                "ON CONFLICT (job) DO UPDATE SET runs = j.runs + 1, last_started_at = excluded.last_started_at, "
-                "last_finished_at = excluded.last_finished_at, last_today = excluded.last_today, "
-                "last_trigger = excluded.last_trigger, last_runner = excluded.last_runner, "
-                "last_status = excluded.last_status, last_error = excluded.last_error, "
-                "last_raised = excluded.last_raised, "
-                "last_scheduled_at = coalesce(excluded.last_scheduled_at, j.last_scheduled_at), "
-                "raised_at = coalesce(excluded.raised_at, j.raised_at), raised = coalesce(excluded.raised, j.raised)",
-                {"job": job, "started": started_at, "today": today, "trigger": trigger, "runner": runner,
-                 "status": status, "error": error, "raised": raised_json, "scheduled": scheduled_at,
-                 "any": bool(raised)})
+            conn.execute(RECORD, {"job": job, "started": started_at, "today": today, "trigger": trigger,
+                                  "runner": runner, "status": status, "error": error, "raised": raised_json,
+                                  "scheduled": scheduled_at, "any": bool(raised)})
 
     def runs(self) -> dict[str, JobRun]:
         with self._connect() as conn:
-            rows = conn.execute(
-                f"SELECT job, runs, last_started_at, last_today, last_trigger, last_runner, last_status, "  # noqa: S608
-                f"last_error, last_raised, last_scheduled_at, raised_at, raised FROM {JOBS}").fetchall()
+            rows = conn.execute(RUNS).fetchall()
         return {row[0]: JobRun(*row) for row in rows}
 
 

@@ -36,11 +36,11 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from ledger.domain.values import Principal, Role
+from ledger.store.tables import CHANNEL, EVENTS
 from projections import feed
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "ledger_events"
 APPLICATION_NAME = "jixiao-sse-reader"  # how the reader's connection shows in pg_stat_activity
 PAGE = 1000  # events the reader reads at a time
 CHUNK = 500  # events a stream sends at a time (and reads per page while it catches up)
@@ -310,7 +310,7 @@ class LogFanout:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     if self._position is None:
                         head = await (await conn.execute(sql.SQL("SELECT coalesce(max(leaf_index), -1) FROM {}")
-                                                         .format(sql.Identifier(feed.EVENTS)))).fetchone()
+                                                         .format(sql.Identifier(EVENTS)))).fetchone()
                         self._position = int(head[0]) if head else -1
                         self._first = self._position + 1
                     self._connected = True

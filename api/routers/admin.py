@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from api.auth import Admin, TokenRecord, TokenStore
 from api.body import LedgerRoute
 from api.problems import COMMAND_PROBLEMS, documented
-from api.schemas import TokenCreate, TokenIssued, TokenOut
+from api.schemas.tokens import TokenCreate, TokenIssued, TokenOut
 from ledger.domain.errors import NotFound
 
 router = APIRouter(prefix="/admin/tokens", tags=["admin"], route_class=LedgerRoute)

@@ -16,14 +16,8 @@ from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep
 from api.problems import COMMAND_PROBLEMS, documented
 from api.routers.history import plain
-from api.schemas import (
-    CommandResult,
-    IndicatorCreate,
-    IndicatorRetirement,
-    IndicatorRevision,
-    RulesetAdoption,
-    SampleDraw,
-)
+from api.schemas.catalogue import IndicatorCreate, IndicatorRetirement, IndicatorRevision, RulesetAdoption, SampleDraw
+from api.schemas.common import CommandResult
 
 indicators = APIRouter(prefix="/indicators", tags=["indicators"], route_class=LedgerRoute)
 rulesets = APIRouter(prefix="/rulesets", tags=["rulesets"], route_class=LedgerRoute)

@@ -25,7 +25,7 @@ from api.body import LedgerRoute
 from api.deps import ReadConn
 from api.problems import QUERY_PROBLEMS, EdgeProblem, documented
 from api.roles.watch import LogFanout, StreamRefused, Subscription
-from api.schemas import EventPageOut
+from api.schemas.events import EventPageOut
 from ledger.domain.errors import Forbidden, InvalidInput
 from ledger.domain.values import Principal, Role
 from projections import feed

@@ -18,7 +18,7 @@ from api.auth import Overseer
 from api.body import LedgerRoute
 from api.deps import LedgerDep
 from api.problems import documented
-from api.schemas import HistoryEntryOut, StateOut
+from api.schemas.log import HistoryEntryOut, StateOut
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import InvalidInput, NotFound
 

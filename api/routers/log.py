@@ -17,7 +17,7 @@ from api.auth import Overseer, Reader
 from api.body import LedgerRoute
 from api.deps import LedgerDep, LogDep
 from api.problems import EdgeProblem, documented
-from api.schemas import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
+from api.schemas.log import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound
 from ledger.domain.values import Role
 from ledger.log.audit import dumps_bundle

@@ -14,9 +14,8 @@ from api.deps import READ_MODELS, wait_for_position
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
 from api.roles.health import Roles
-from api.schemas import Health, ProblemType, Readiness
-from projections import queries
-from projections.runner import lag_seconds
+from api.schemas.operations import Health, ProblemType, Readiness
+from projections.positions import lag_seconds, log_size, positions
 
 router = APIRouter(tags=["operations"], route_class=LedgerRoute)
 
@@ -46,8 +45,8 @@ def readyz(request: Request, min_position: Annotated[int | None, Query(
         with pool.connection(timeout=READY_WAIT) as conn:
             if min_position is not None:
                 wait_for_position(conn, min_position)
-            log_size = queries.log_size(conn)
-            position = queries.positions(conn, READ_MODELS)
+            size = log_size(conn)
+            position = positions(conn, READ_MODELS)
             lag = lag_seconds(conn, READ_MODELS)
     except UNAVAILABLE as error:
         raise EdgeProblem("not-ready", f"the database does not answer ({type(error).__name__}: {error})".strip(),
@@ -59,7 +58,7 @@ def readyz(request: Request, min_position: Annotated[int | None, Query(
         reasons.append(f"read-models: {lag:.1f} s behind the log (at most {settings.ready_max_lag:g} s)")
     if reasons:
         raise EdgeProblem("not-ready", "; ".join(reasons), headers={"Retry-After": RETRY_AFTER})
-    return Readiness(status="ready", log_size=log_size, projections_position=position, lag_seconds=round(lag, 3),
+    return Readiness(status="ready", log_size=size, projections_position=position, lag_seconds=round(lag, 3),
                      roles=dict.fromkeys(report, "up"))
 
 

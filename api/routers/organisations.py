@@ -12,12 +12,12 @@ from api.body import LedgerRoute
 from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep, ReadConn
 from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS
-from api.schemas import (
+from api.schemas.common import CommandResult
+from api.schemas.organisations import (
     AgencyCreate,
     BlacklistEntry,
     Blacklisting,
     BlacklistLift,
-    CommandResult,
     DepartmentAssessment,
     DepartmentCreate,
     Directory,
@@ -30,7 +30,7 @@ from ledger.application.ledger import Ledger
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import Agency, Department
 from ledger.domain.values import Role
-from projections import queries
+from projections import blacklist, ranking
 
 departments = APIRouter(prefix="/departments", tags=["departments"], route_class=LedgerRoute)
 agencies = APIRouter(prefix="/agencies", tags=["agencies"], route_class=LedgerRoute)
@@ -66,14 +66,14 @@ async def register_department(body: DepartmentCreate, ctx: CommandDep) -> Comman
 @departments.get("", responses=QUERY_PROBLEMS)
 def list_departments(conn: ReadConn, principal: Reader) -> list[Directory]:
     """Every registered department with its id."""
-    return [Directory.model_validate(row) for row in queries.departments(conn)]
+    return [Directory.model_validate(row) for row in ranking.departments(conn)]
 
 
 @departments.get("/ranking", responses=QUERY_PROBLEMS)
 def department_ranking(conn: ReadConn, principal: Reader,
                        fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> list[RankingRow]:
     """综合绩效考评排名: assessment score and rank, average project grade, coverage, commended / interview."""
-    return [RankingRow.model_validate(row) for row in queries.ranking(conn, fiscal_year)]
+    return [RankingRow.model_validate(row) for row in ranking.ranking(conn, fiscal_year)]
 
 
 @departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS,
@@ -107,7 +107,7 @@ async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
 @agencies.get("", responses=QUERY_PROBLEMS)
 def list_agencies(conn: ReadConn, principal: Reader) -> list[Directory]:
     """Every registered agency with its id."""
-    return [Directory.model_validate(row) for row in queries.agencies(conn)]
+    return [Directory.model_validate(row) for row in blacklist.agencies(conn)]
 
 
 @agencies.post("/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS,
@@ -150,5 +150,5 @@ def get_blacklist(conn: ReadConn, principal: PrincipalDep, ledger: LedgerDep,
                   ) -> list[BlacklistEntry]:
     """失信黑名单, current and past. Public: no token needed, public entries only."""
     public_only = principal.role not in (Role.FINANCE, Role.AUDITOR)
-    rows = queries.blacklist(conn, today=ledger.today(), public_only=public_only, current_only=current)
+    rows = blacklist.blacklist(conn, today=ledger.today(), public_only=public_only, current_only=current)
     return [BlacklistEntry.model_validate(row) for row in rows]

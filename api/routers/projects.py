@@ -15,11 +15,12 @@ from api.commands import COMMAND_OPENAPI, CommandDep, run
 from api.deps import LedgerDep, ReadConn
 from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS, documented
 from api.routers.history import history_of, state_of
-from api.schemas import (
+from api.schemas.common import CommandResult, Page
+from api.schemas.log import HistoryEntryOut, StateOut
+from api.schemas.projects import (
     Admission,
     BudgetApproval,
     Closure,
-    CommandResult,
     CorrectiveAction,
     Decision,
     DisclosureCommand,
@@ -27,12 +28,10 @@ from api.schemas import (
     GoalAdjustmentRequest,
     GoalsReview,
     GoalsSubmit,
-    HistoryEntryOut,
     IndicatorIn,
     KeyEvaluationCommission,
     MonitoringReport,
     MonitoringReview,
-    Page,
     ProjectCreate,
     ProjectDisclosedOut,
     ProjectStatusOut,
@@ -43,13 +42,14 @@ from api.schemas import (
     Review,
     Scores,
     SelfEvaluation,
-    StateOut,
     SupervisionNote,
 )
 from ledger.application.ledger import Written
 from ledger.domain.errors import Forbidden, NotFound
 from ledger.domain.values import BudgetBook, Grade, Indicator, Principal, Role, key
-from projections import queries
+from projections.base import Row
+from projections.positions import positions
+from projections.project_status import ProjectFilter, project, projects
 
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=LedgerRoute)
 
@@ -315,10 +315,10 @@ def list_projects(
             if value is not None:
                 raise Forbidden(f"{name} is not disclosed: the public filters only on what was disclosed",
                                 code="role-not-allowed", field=f"query.{name}")
-    where = queries.ProjectFilter(department, fiscal_year, None if budget_book is None else budget_book.value, stage,
-                                  None if grade is None else grade.value, deviation, overdue, code, public)
-    rows = queries.projects(conn, where, after=cursor, limit=limit)
-    position = queries.positions(conn, ["project_status"])
+    where = ProjectFilter(department, fiscal_year, None if budget_book is None else budget_book.value, stage,
+                          None if grade is None else grade.value, deviation, overdue, code, public)
+    rows = projects(conn, where, after=cursor, limit=limit)
+    position = positions(conn, ["project_status"])
     next_cursor = str(rows[-1]["project_id"]) if len(rows) == limit else None
     if public:
         return Page[ProjectDisclosedOut](items=[_disclosed(row) for row in rows], next_cursor=next_cursor,
@@ -327,7 +327,7 @@ def list_projects(
                                   next_cursor=next_cursor, position=position)
 
 
-def _disclosed(row: queries.Row) -> ProjectDisclosedOut:
+def _disclosed(row: Row) -> ProjectDisclosedOut:
     results = bool(row["results_disclosed"])
     return ProjectDisclosedOut(
         project_id=row["project_id"], code=row["code"], name=row["name"], department=row["department"],
@@ -349,7 +349,7 @@ def project_id_of(fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
 def get_project(project_id: UUID, conn: ReadConn, principal: PrincipalDep,
                 response: Response) -> ProjectStatusOut | ProjectDisclosedOut:
     """One project's current status, with its version as ETag (use it as If-Match on the next command)."""
-    row = queries.project(conn, project_id)
+    row = project(conn, project_id)
     own, public = _scope(principal)
     if row is None or (public and not (row["goals_disclosed"] or row["results_disclosed"])):
         raise NotFound(f"project {project_id} not found", code="project-not-found")

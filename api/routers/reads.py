@@ -12,10 +12,15 @@ from api.auth import Overseer, Reader
 from api.body import LedgerRoute
 from api.deps import LedgerDep, ReadConn
 from api.problems import QUERY_PROBLEMS
-from api.schemas import CoverageRow, DeadlineRow, Page, TrailEntry
+from api.schemas.common import Page
+from api.schemas.reads import CoverageRow, DeadlineRow, TrailEntry
 from ledger.domain.errors import Forbidden
 from ledger.domain.values import Role, key
-from projections import queries
+from projections.coverage import coverage_rows
+from projections.deadlines import DeadlineFilter, open_deadlines
+from projections.positions import positions
+from projections.project_status import commissioned_projects, department_objects
+from projections.trail import TrailFilter, trail
 
 router = APIRouter(tags=["queries"], route_class=LedgerRoute)
 
@@ -38,23 +43,23 @@ def accountability_trail(
     either), object, time."""
     objects = None
     if principal.role == Role.DEPARTMENT:
-        objects = queries.department_objects(conn, principal.organisation)
+        objects = department_objects(conn, principal.organisation)
     elif principal.role == Role.AGENCY:
         if organisation is not None and not principal.acts_for(organisation):
             raise Forbidden("an agency reads only its own trail", code="role-not-allowed")
         organisation = principal.organisation
-    rows = queries.trail(conn, queries.TrailFilter(principal_id, organisation, object_id, event_type, recorded_from,
-                                                   recorded_to, objects), after=cursor, limit=limit)
+    rows = trail(conn, TrailFilter(principal_id, organisation, object_id, event_type, recorded_from, recorded_to,
+                                   objects), after=cursor, limit=limit)
     return Page[TrailEntry](items=[TrailEntry.model_validate(row) for row in rows],
                             next_cursor=str(rows[-1]["leaf_index"]) if len(rows) == limit else None,
-                            position=queries.positions(conn, ["accountability_trail"]))
+                            position=positions(conn, ["accountability_trail"]))
 
 
 @router.get("/coverage", responses=QUERY_PROBLEMS)
 def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> list[CoverageRow]:
     """覆盖率: departments with overall goals (target 60% in 2021, 100% after), self-evaluation coverage,
     re-evaluation rate, projects per budget book, disclosure rates."""
-    return [CoverageRow.model_validate(row) for row in queries.coverage(conn, fiscal_year)]
+    return [CoverageRow.model_validate(row) for row in coverage_rows(conn, fiscal_year)]
 
 
 @router.get("/deadlines", responses=QUERY_PROBLEMS)
@@ -77,8 +82,8 @@ def deadlines(
             raise Forbidden(f"{principal.organisation} reads only its own deadlines", code="not-own-department")
         department = principal.organisation
     elif principal.role == Role.AGENCY:
-        projects = queries.commissioned_projects(conn, principal.organisation)
+        projects = commissioned_projects(conn, principal.organisation)
     warning = ledger.ruleset().parameters().deadline_warning_days
-    rows = queries.deadlines(conn, queries.DeadlineFilter(on or ledger.today(), warning, department, kind,
-                                                          fiscal_year, missed, approaching, projects), limit=limit)
+    rows = open_deadlines(conn, DeadlineFilter(on or ledger.today(), warning, department, kind, fiscal_year, missed,
+                                               approaching, projects), limit=limit)
     return [DeadlineRow.model_validate(row) for row in rows]

@@ -13,7 +13,7 @@ from api.problems import COMMAND_PROBLEMS, EdgeProblem, documented
 from api.roles.destinations import DestinationRefused
 from api.roles.webhooks import Subscription, WebhookStore
 from api.routers.events import parse_types
-from api.schemas import DeliveryOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
+from api.schemas.subscriptions import DeliveryOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
 from ledger.domain.errors import Forbidden, NotFound
 from ledger.domain.values import Principal, Role
 

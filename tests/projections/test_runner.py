@@ -139,7 +139,8 @@ def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transac
     every_kind_of_event(ledger)
     runner = Runner(database_url, read_models())
     runner.setup()
-    models = [type(model)(LeafTracking(database_url, model.name)) for model in read_models()]
+    views = [LeafTracking(database_url, model.name) for model in read_models()]
+    models = [type(model)(view) for model, view in zip(read_models(), views, strict=True)]
     assert all(isinstance(model, Projection) for model in models)
     delivered = list(tracked_events(database_url))
     assert [tracking.notification_id for _, tracking in delivered] == list(range(ledger.head()))
@@ -160,8 +161,8 @@ def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transac
         models[0].view.insert_tracking(Tracking(APPLICATION, written.position - 1))
     models[0].process_event(domain_event, tracking)
     assert models[0].view.max_tracking_id(APPLICATION) == written.position
-    for model in models:
-        model.view.close()
+    for view in views:
+        view.close()
 
 
 def test_read_your_writes(ledger: Ledger, database_url: str) -> None:
@@ -283,7 +284,7 @@ def test_setup_adopts_indexes_an_earlier_rebuild_left_under_its_building_name(da
 def test_the_project_list_pages_through_every_filter_shape_by_project_id(ledger: Ledger, database_url: str,
                                                                         filters: dict[str, object]) -> None:
     """The filter shapes project_status has an index for, through the list query the API serves."""
-    from projections.queries import ProjectFilter, projects
+    from projections.project_status import ProjectFilter, projects
 
     runner = Runner(database_url, read_models())
     runner.setup()

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from api.roles.destinations import Address, DestinationRefused, Destinations, Resolver, resolve_host
-from api.roles.webhooks import Sender, _bypassed
+from api.roles.webhooks.sender import Sender, bypassed
 
 LOOPBACK = Destinations(["127.0.0.0/8", "::1/128"])  # the receivers of these tests listen on loopback
 
@@ -185,7 +185,7 @@ def test_https_is_tunnelled_through_the_proxy() -> None:
     assert (method, target) == ("CONNECT", "receiver.example:443")
 
 
-@pytest.mark.parametrize(("host", "no_proxy", "bypassed"), [
+@pytest.mark.parametrize(("host", "no_proxy", "direct"), [
     ("hooks.internal.example", "internal.example", True),
     ("internal.example", ".internal.example", True),
     ("notinternal.example", "internal.example", False),
@@ -196,8 +196,8 @@ def test_https_is_tunnelled_through_the_proxy() -> None:
     ("localhost", "", True),
     ("::1", "", True),
 ])
-def test_no_proxy_names_hosts_and_domains(host: str, no_proxy: str, bypassed: bool) -> None:
-    assert _bypassed(host, no_proxy) is bypassed
+def test_no_proxy_names_hosts_and_domains(host: str, no_proxy: str, direct: bool) -> None:
+    assert bypassed(host, no_proxy) is direct
 
 
 def test_a_proxy_of_another_scheme_fails_the_attempt_rather_than_being_bypassed() -> None:

@@ -1,58 +1,49 @@
-"""Bearer tokens bound to a principal (id, role, organisation): stored hashed, signed, revoked by appending.
+"""The token store: records kept hashed and signed in two append-only tables, issued, listed, revoked, and looked
+up through a cache each service process keeps coherent (LISTEN for revocations, acknowledge each one).
 
-- A token is ``jxl_`` and 32 random bytes (URL-safe base64); only its SHA-256 is stored, so a copy of the table
-  lets nobody act. ``public`` needs no token and sees only what was disclosed; ``system`` is the scheduler's and
-  is never issued.
-- **Signed records.** Each record is signed with the log's Ed25519 key (:func:`token_message`) and honoured only
-  if the signature verifies with a key the service trusts. The database holds no key, so whoever holds the
-  service's role (INSERT only here) cannot mint a token: a row of their making is refused, logged and counted
-  (``jixiao_rejected_records_total{kind="token",reason="invalid"}``).
-- **Append-only.** Revocation is a row in ``api_token_revocations``; triggers refuse UPDATE, DELETE and TRUNCATE
-  on both tables (the one UPDATE allowed is ``jixiao token resign`` signing a record from before signatures), so
-  the service role can at worst revoke, visibly, and never revive.
-- **One identity per principal id.** A token is issued for an existing id only with the same role and
-  organisation; ids clashing in an older ledger are flagged by ``jixiao token list``, and their tokens refused
-  until an administrator revokes the wrong ones.
-- **Revocation is immediate.** Each service process caches lookups and LISTENs for revocations; the revoker
-  NOTIFYs in its transaction and returns only once every listening process has dropped its cache (each
-  acknowledges on a second channel) and no dispatcher is still delivering to the principal's subscriptions,
-  which it disabled in the same transaction when the principal has no live token left.
+The tables are named here once and every statement over them is built once with ``psycopg.sql``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-import struct
 import threading
 import time
-import unicodedata
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, NamedTuple
-from uuid import UUID
+from datetime import datetime
+from typing import Any
 
 import psycopg
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
-from starlette.concurrency import run_in_threadpool
 
-from api.config.keys import signing_key
-from api.config.settings import Settings
+from api.auth.records import (
+    ISSUABLE,
+    PREFIX,
+    RESERVED,
+    UNKNOWN,
+    Lookup,
+    PrincipalConflict,
+    Revoked,
+    TokenKeys,
+    TokenRecord,
+    describe,
+    identity_of,
+    live_identities,
+    lookalike,
+    record_of,
+    token_hash,
+)
 from api.metrics import Rejections
-from api.problems import EdgeProblem
 from api.roles.webhooks import disable_subscriptions, wait_for_dispatchers
-from ledger.domain.errors import DomainError, Forbidden, InvalidInput
-from ledger.domain.values import SYSTEM, Principal, Role, enum_value, text
-from ledger.log.checkpoint import SigningKey, VerifierKey
+from ledger.domain.errors import InvalidInput
+from ledger.domain.values import Principal, Role, text
 from ledger.store.recorder import lock_schema
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("api.auth")  # the package's name, as before the split: what logs are filtered by
 
 TOKENS = "api_tokens"
 REVOCATIONS = "api_token_revocations"
@@ -60,20 +51,10 @@ CHANNEL = "jixiao_token_revoked"  # revocations (and re-signed records): drop th
 ACK_CHANNEL = "jixiao_token_revoked_ack"  # each listening process: "I dropped it"
 LISTENERS = (0x6A78_746B, 1)  # ("jxtk", 1): the shared advisory lock a listening process holds, so a revoker sees it
 PRINCIPAL_LOCKS = 0x6A78_7470  # "jxtp": one issuance or revocation per principal id at a time
-PREFIX = "jxl_"
 CACHE_SECONDS = 5.0  # a backstop only: the notification drops the cache at once
 ACK_SECONDS = 10.0  # how long a revoker waits for the listening processes
 RENOTIFY_SECONDS = 0.5  # a process that began listening just after the commit missed it: say it again
 DISPATCH_SECONDS = 30.0  # how long a revoker waits for a delivery in flight to the principal's subscriptions
-PUBLIC = Principal("public", Role.PUBLIC, "")
-RESERVED = frozenset({PUBLIC.id, SYSTEM.id})  # identities the service itself uses
-ISSUABLE = frozenset(role for role in Role if role not in (Role.PUBLIC, Role.SYSTEM))
-# The signed message starts with 0xFF, which never begins valid UTF-8: a note (checkpoint) or cosignature text is
-# UTF-8, so a token signature can never be taken for one, nor one of theirs for a token's.
-DOMAIN = b"\xffjixiao-token/v1\n"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ROLE_ZH = {"finance": "财政局", "department": "预算部门", "agency": "第三方机构", "auditor": "审计",
-           "admin": "系统管理员"}
 
 _ids = {"tokens": sql.Identifier(TOKENS), "revocations": sql.Identifier(REVOCATIONS)}
 SCHEMA = sql.SQL("""
@@ -171,125 +152,6 @@ LIVE_IDENTITY = sql.SQL("SELECT EXISTS (SELECT FROM {tokens} t WHERE t.principal
                         "WHERE r.token_id = t.token_id))").format(**_ids)
 
 
-def _hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8")).digest()
-
-
-def token_message(origin: str, token_id: str, token_hash: bytes, principal_id: str, role: str, organisation: str,
-                  created_by: str, created_at: datetime) -> bytes:
-    """What a token record's signature covers: ``DOMAIN`` then each field with its length (uint32, big-endian);
-    the time as microseconds since 1970 (int64, big-endian), exactly as PostgreSQL stores it. The log's origin
-    binds the record to this ledger: another signed with the same key is no token here."""
-    micros = (created_at - EPOCH) // timedelta(microseconds=1)
-    fields = (origin.encode(), token_id.encode(), token_hash, principal_id.encode(), role.encode(),
-              organisation.encode(), created_by.encode(), struct.pack(">q", micros))
-    return DOMAIN + b"".join(struct.pack(">I", len(field)) + field for field in fields)
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    token_id: str
-    name: str
-    role: str
-    organisation: str
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None
-    refused: str | None = None  # why the service does not honour the record (None: it does)
-
-
-@dataclass(frozen=True)
-class Revoked:
-    record: TokenRecord
-    subscriptions: list[UUID]  # disabled: the principal has no live token left
-    unconfirmed: int  # service processes that did not confirm in time (they still refuse within CACHE_SECONDS)
-    busy: list[UUID]  # subscriptions a dispatcher was still delivering to when the revoker stopped waiting
-
-
-class Lookup(NamedTuple):
-    principal: Principal | None
-    refusal: str  # why there is no principal ("" when there is one)
-
-
-UNKNOWN = Lookup(None, "the token is unknown or revoked")
-
-
-class TokenKeys:
-    """The key that signs token records, and the verifier keys whose signatures are honoured (each verdict kept)."""
-
-    def __init__(self, signer: SigningKey | None, trusted: Iterable[VerifierKey] = (), *, origin: str) -> None:
-        self.signer = signer
-        self.origin = origin
-        keys = [*trusted, *([signer.verifier] if signer is not None else [])]
-        self.trusted = {key.key_id: key for key in keys}
-        self._verdicts: dict[tuple[bytes, bytes], bool] = {}
-        self._lock = threading.Lock()
-
-    def message(self, row: dict[str, Any]) -> bytes:
-        """The signed message of a stored record (or of one about to be)."""
-        return token_message(self.origin, row["token_id"], bytes(row["token_hash"]), row["principal_id"],
-                             row["role"], row["organisation"], row["created_by"], row["created_at"])
-
-    def sign(self, row: dict[str, Any]) -> tuple[bytes, bytes]:
-        """(key id, signature) of a record."""
-        if self.signer is None:
-            raise InvalidInput("issuing a token needs the signing key (JIXIAO_SIGNING_KEY or its file)")
-        return self.signer.verifier.key_id, self.signer.sign(self.message(row))
-
-    def problem(self, row: dict[str, Any]) -> str | None:
-        """Why a stored record is not to be honoured, or None."""
-        if row["signature"] is None:
-            return "unsigned: recorded before token records were signed (jixiao token resign)"
-        key = self.trusted.get(bytes(row["key_id"] or b""))
-        if key is None:
-            return f"signed by an unknown key {bytes(row['key_id'] or b'').hex() or '-'}"
-        message = self.message(row)
-        signature = bytes(row["signature"])
-        with self._lock:
-            verdict = self._verdicts.get((message, signature))
-        if verdict is None:
-            verdict = key.verify(message, signature)
-            with self._lock:
-                if len(self._verdicts) > 10_000:
-                    self._verdicts.clear()
-                self._verdicts[(message, signature)] = verdict
-        return None if verdict else "its signature does not verify: forged or altered"
-
-
-def keys_for(settings: Settings) -> TokenKeys:
-    """The service's token keys: its signing key, and the earlier keys ``JIXIAO_TOKEN_KEYS`` still trusts."""
-    return TokenKeys(signing_key(settings), [VerifierKey.from_string(key) for key in settings.token_keys],
-                     origin=settings.log_origin)
-
-
-def _record(row: dict[str, Any], refused: str | None = None) -> TokenRecord:
-    return TokenRecord(row["token_id"], row["principal_id"], row["role"], row["organisation"], row["created_at"],
-                       row["created_by"], row["revoked_at"], refused)
-
-
-def _identity(row: dict[str, Any]) -> tuple[str, str]:
-    return row["role"], row["organisation"]
-
-
-def _lookalike(principal_id: str) -> str:
-    """What a reader would take for the same name: compatibility forms, case and spacing folded."""
-    return " ".join(unicodedata.normalize("NFKC", principal_id).casefold().split())
-
-
-def _live(rows: Iterable[dict[str, Any]], keys: TokenKeys) -> set[tuple[str, str]]:
-    """The identities (role, organisation) a principal holds a live token as: honoured and not revoked."""
-    return {_identity(row) for row in rows if row["revoked_at"] is None and keys.problem(row) is None}
-
-
-def _describe(identity: tuple[str, str]) -> str:
-    role, organisation = identity
-    return f"{role} ({ROLE_ZH.get(role, role)}) of {organisation or '-'}"
-
-
-class PrincipalConflict(DomainError):
-    code = "principal-conflict"
-
-
 @dataclass
 class _Cached:
     at: float
@@ -329,28 +191,28 @@ class TokenStore:
             raise InvalidInput(f"no token is issued for role {principal.role}", field="role")
         if principal.role == Role.DEPARTMENT and not principal.organisation.strip():
             raise InvalidInput("a department principal names its department as organisation", field="organisation")
-        if _lookalike(principal.id) in RESERVED:
+        if lookalike(principal.id) in RESERVED:
             raise PrincipalConflict(f"principal id {principal.id} is the service's own (主体编号为系统保留)",
                                     field="name")
         token = PREFIX + secrets.token_urlsafe(32)
         token_id = "tok_" + secrets.token_hex(6)
-        digest = _hash(token)
+        digest = token_hash(token)
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute(LOCK_PRINCIPAL, (_lookalike(principal.id),))
+            conn.execute(LOCK_PRINCIPAL, (lookalike(principal.id),))
             wanted = (principal.role, principal.organisation)
             for row in conn.cursor(row_factory=dict_row).execute(ALL):
-                if _lookalike(row["principal_id"]) != _lookalike(principal.id):
+                if lookalike(row["principal_id"]) != lookalike(principal.id):
                     continue
                 if self.keys.problem(row) is not None and row["signature"] is not None:
                     continue  # a forgery binds no one (a record from before signatures does)
                 if row["principal_id"] != principal.id:
                     raise PrincipalConflict(
                         f"principal id {principal.id} looks like the existing {row['principal_id']} "
-                        f"({_describe(_identity(row))}): use that id exactly, or another name "
+                        f"({describe(identity_of(row))}): use that id exactly, or another name "
                         "(主体编号与已有编号近似，请使用原编号或另取名称)", field="name")
-                if _identity(row) != wanted:
+                if identity_of(row) != wanted:
                     raise PrincipalConflict(
-                        f"principal id {principal.id} is already {_describe(_identity(row))}: a principal id is one "
+                        f"principal id {principal.id} is already {describe(identity_of(row))}: a principal id is one "
                         "identity; choose another name (主体编号已被其他角色或单位使用，请另取名称)", field="name")
             now = conn.execute("SELECT clock_timestamp()").fetchone()
             assert now is not None
@@ -378,10 +240,10 @@ class TokenStore:
                 if found is None:
                     return None
                 principal_id = found["principal_id"]
-                conn.execute(LOCK_PRINCIPAL, (_lookalike(principal_id),))
+                conn.execute(LOCK_PRINCIPAL, (lookalike(principal_id),))
                 conn.execute(REVOKE, (token_id, revoked_by))
                 rows = cursor.execute(OF_PRINCIPAL, (principal_id,)).fetchall()
-                live = _live(rows, self.keys)
+                live = live_identities(rows, self.keys)
                 reason = (f"disabled: token {token_id} was revoked and principal {principal_id} has no live token "
                           "left (令牌已撤销，该主体已无有效令牌，订阅已停用)")
                 disabled = disable_subscriptions(conn, principal_id, live, reason)
@@ -393,7 +255,7 @@ class TokenStore:
             logger.warning("revoked %s: %d service process(es) did not confirm within %.0f s; they refuse it "
                            "within %.0f s", token_id, len(unconfirmed), ACK_SECONDS, CACHE_SECONDS)
         record = next(row for row in rows if row["token_id"] == token_id)
-        return Revoked(_record(record), disabled, len(unconfirmed), busy)
+        return Revoked(record_of(record), disabled, len(unconfirmed), busy)
 
     def resign(self, *, confirm: bool) -> list[TokenRecord]:
         """The records from before signatures; with ``confirm``, sign them (as the schema owner, with the key).
@@ -409,7 +271,7 @@ class TokenStore:
                         key_id, signature = self.keys.sign(row)
                         conn.execute(RESIGN, (key_id, signature, row["token_id"]))
                     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, "resigned"))
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     def list(self) -> list[TokenRecord]:
         """Every record, each with why it is refused if it is (unsigned, forged, its principal id clashing)."""
@@ -419,13 +281,13 @@ class TokenStore:
         live: dict[str, set[tuple[str, str]]] = {}
         for row, problem in zip(rows, problems, strict=True):
             if problem is None and row["revoked_at"] is None:
-                live.setdefault(row["principal_id"], set()).add(_identity(row))
+                live.setdefault(row["principal_id"], set()).add(identity_of(row))
         records = []
         for row, problem in zip(rows, problems, strict=True):
-            others = live.get(row["principal_id"], set()) - {_identity(row)}
+            others = live.get(row["principal_id"], set()) - {identity_of(row)}
             if problem is None and row["revoked_at"] is None and others:
-                problem = "principal id clash: also live as " + ", ".join(map(_describe, sorted(others)))
-            records.append(_record(row, problem))
+                problem = "principal id clash: also live as " + ", ".join(map(describe, sorted(others)))
+            records.append(record_of(row, problem))
         return records
 
     # Looking tokens up -----------------------------------------------------------------------------------------
@@ -435,7 +297,7 @@ class TokenStore:
         if not self._coherent:
             return None
         with self._lock:
-            entry = self._cache.get(_hash(token))
+            entry = self._cache.get(token_hash(token))
         if entry is None or entry.generation != self._generation or time.monotonic() - entry.at >= CACHE_SECONDS:
             return None
         return entry.lookup
@@ -445,7 +307,7 @@ class TokenStore:
         hit = self.cached(token)
         if hit is not None:
             return hit
-        digest = _hash(token)
+        digest = token_hash(token)
         generation = self._generation  # taken before reading: a revocation meanwhile voids what is read
         now = time.monotonic()
         with self.pool.connection() as conn:
@@ -474,10 +336,10 @@ class TokenStore:
             return UNKNOWN
         if own["revoked_at"] is not None:
             return UNKNOWN
-        clashing = _live(rows, self.keys) - {_identity(own)}
+        clashing = live_identities(rows, self.keys) - {identity_of(own)}
         if clashing:
             logger.warning("token %s refused: principal id %s is also live as %s", own["token_id"],
-                           own["principal_id"], ", ".join(map(_describe, sorted(clashing))))
+                           own["principal_id"], ", ".join(map(describe, sorted(clashing))))
             return Lookup(None, f"principal id {own['principal_id']} is held by another role or organisation too; "
                                 "an administrator must revoke the wrong tokens (jixiao token list) "
                                 "(主体编号冲突，须由管理员处理)")
@@ -557,67 +419,3 @@ class TokenGuard:
             return None
         return (f"disabled: principal {principal.id} ({principal.role}) has no live token "
                 "(该主体已无有效令牌，订阅已停用)")
-
-
-bearer = HTTPBearer(auto_error=False, description="A token from `jixiao token create` (or POST /admin/tokens)")
-
-
-async def current_principal(request: Request,
-                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """The caller: the token's principal, or ``public`` without a token. A bad token is refused, not downgraded."""
-    return await authenticate(request, credentials)
-
-
-async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """The principal of a request's bearer token (see :func:`current_principal`).
-
-    Async, with the database asked (in a worker thread) only on a cache miss: a sync dependency costs every
-    request a hand-off to the thread pool and back, which on a small machine is most of a cheap request.
-    """
-    header = request.headers.get("authorization")
-    if header is None:
-        return PUBLIC
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise EdgeProblem("unauthenticated", "send Authorization: Bearer <token>",
-                          headers={"WWW-Authenticate": "Bearer"})
-    store: TokenStore = request.app.state.tokens
-    found = store.cached(credentials.credentials)
-    if found is None:
-        found = await run_in_threadpool(store.lookup, credentials.credentials)
-    if found.principal is None:
-        raise EdgeProblem("unauthenticated", found.refusal,
-                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    return found.principal
-
-
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
-
-
-def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    """A dependency admitting only ``roles``; anyone else gets 403 (or 401 when they sent no token)."""
-    async def check(principal: PrincipalDep) -> Principal:
-        return admit(principal, roles)
-
-    return check
-
-
-def admit(principal: Principal, roles: tuple[Role, ...]) -> Principal:
-    """``principal`` if its role is one of ``roles``; else 403 (or 401 when it sent no token)."""
-    if principal.role not in roles:
-        allowed = ", ".join(role.value for role in roles)
-        if principal.role == Role.PUBLIC:
-            raise EdgeProblem("unauthenticated", f"this needs a token of role {allowed}",
-                              headers={"WWW-Authenticate": "Bearer"})
-        raise Forbidden(f"role {principal.role} may not do this (allowed: {allowed})", code="role-not-allowed")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY))]
-Overseer = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-ACTORS = (Role.FINANCE, Role.DEPARTMENT, Role.AGENCY, Role.ADMIN)  # who may send commands at all
-Actor = Annotated[Principal, Depends(require(*ACTORS))]
-
-
-def role_of(principal: Principal) -> Role:
-    return enum_value(Role, principal.role, "role")

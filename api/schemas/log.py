@@ -1,0 +1,67 @@
+"""The transparency log and the history of objects: checkpoints, the verifier key, proofs, each event of an object's
+history, and an object as recorded at a version or instant."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class HistoryEntryOut(BaseModel):
+    leaf_index: int
+    version: int
+    event_type: str
+    leaf_hash: str
+    chain_hash: str
+    recorded_at: datetime
+    effective_on: date | None
+    principal: dict[str, str]
+    reason: str
+    evidence: list[str]
+    payload: dict[str, Any]
+
+
+class StateOut(BaseModel):
+    """An object as recorded at a version or instant (transaction time)."""
+
+    id: UUID
+    type: str
+    version: int
+    as_of: datetime | None
+    state: dict[str, Any]
+
+
+class CheckpointOut(BaseModel):
+    origin: str
+    tree_size: int
+    root_hash: str = Field(description="base64")
+    signed_at: datetime
+    note: str = Field(description="The C2SP signed note, verifiable with the verifier key, with every witness's "
+                      "cosignature (c2sp.org/tlog-cosignature) appended")
+    witnesses: list[str] = Field(default_factory=list, description="Witnesses whose cosignature is stored for it "
+                                 "(check them with their verifier keys; a stored line proves nothing until then)")
+
+
+class KeyOut(BaseModel):
+    verifier_key: str = Field(description="golang.org/x/mod/sumdb/note verifier key: name+id+base64(0x01‖key)")
+    origin: str
+
+
+class InclusionProofOut(BaseModel):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str = Field(description="hex")
+    proof: list[str] = Field(description="hex, RFC 9162 §2.1.3.1 order")
+    root_hash: str = Field(description="hex, the root at tree_size")
+
+
+class ConsistencyProofOut(BaseModel):
+    first: int
+    second: int
+    proof: list[str]
+    first_root: str
+    second_root: str
+

@@ -1,0 +1,118 @@
+"""Departments and third-party agencies: their commands, the blacklist, the department ranking, the directory."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.schemas.common import (
+    EVIDENCE_EXAMPLE,
+    CommandBody,
+    LongText,
+    Points,
+    ShortText,
+    Year,
+    with_examples,
+)
+
+
+class DepartmentCreate(CommandBody):
+    model_config = with_examples({"name": "教育局", "effective_on": "2020-08-01"})
+
+    name: ShortText = Field(description="Stored exactly as given (NFC)")
+
+
+class OverallGoals(CommandBody):
+    model_config = with_examples({"fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"],
+                                  "effective_on": "2020-10-15"})
+
+    fiscal_year: Year
+    goals: list[LongText] = Field(min_length=1, max_length=100)
+
+
+class DepartmentAssessment(CommandBody):
+    model_config = with_examples({"fiscal_year": 2021, "scores": {
+        "running_cost": 88, "management_efficiency": 90, "duty_performance": 92, "social_effect": 91,
+        "sustainability": 85, "satisfaction": 93}, "effective_on": "2022-04-30"})
+
+    fiscal_year: Year
+    scores: dict[str, Points] = Field(description="running_cost, management_efficiency, duty_performance, "
+                                      "social_effect, sustainability, satisfaction")
+
+
+class AgencyCreate(CommandBody):
+    model_config = with_examples({"name": "某咨询评估有限公司", "credentials": "工程咨询甲级资信", "affiliation": None,
+                              "effective_on": "2021-03-01"})
+
+    name: ShortText
+    credentials: LongText
+    affiliation: ShortText | None = Field(default=None, description="A department it belongs to, if any (回避)")
+
+
+class QualityReview(CommandBody):
+    model_config = with_examples({"engagement": "KE-2021-JY-01-1", "rating": "良", "notes": "报告规范",
+                              "effective_on": "2022-06-01"})
+
+    engagement: ShortText
+    rating: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    notes: LongText = ""
+
+
+class MisconductRecord(CommandBody):
+    model_config = with_examples({"kind": "falsification", "description": "伪造现场核查记录",
+                              "evidence": [EVIDENCE_EXAMPLE],
+                              "effective_on": "2022-03-15"})
+
+    kind: str = Field(description="falsification 弄虚作假, untrue_results 评价结果不实, other",
+                      examples=["falsification"])
+    description: LongText
+
+
+class Blacklisting(CommandBody):
+    model_config = with_examples({"misconduct_nos": [1], "public": True, "reason": "弄虚作假，列入失信黑名单",
+                              "effective_on": "2022-03-18"})
+
+    misconduct_nos: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=100,
+                                                              description="Default: every recorded misconduct")
+    public: bool = True
+
+
+class BlacklistLift(CommandBody):
+    model_config = with_examples({"reason": "申诉成立", "effective_on": "2023-01-10"})
+
+
+class BlacklistEntry(BaseModel):
+    agency_id: UUID
+    blacklisting_no: int
+    agency_name: str
+    misconduct: list[dict[str, Any]] = Field(description="The misconduct records cited")
+    start_on: date
+    until: date
+    ended_on: date | None
+    ended_how: str | None = Field(description="lifted (on appeal) or expired")
+    public: bool
+    current: bool = Field(description="In force on the day asked")
+    reason: str
+
+
+class RankingRow(BaseModel):
+    department: str
+    fiscal_year: int
+    assessment_total: Decimal | None
+    rank: int | None
+    ranked: int
+    average_grade_points: Decimal | None = Field(description="优 4, 良 3, 中 2, 差 1")
+    approved_projects: int
+    self_evaluated: int
+    self_evaluation_coverage: Decimal | None
+    standing: str | None = Field(description="commended (表彰) or interview (约谈)")
+
+
+class Directory(BaseModel):
+    id: UUID
+    name: str
+

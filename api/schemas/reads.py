@@ -1,0 +1,65 @@
+"""The finance bureau's cross-cutting queries: the accountability trail, coverage and deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class TrailEntry(BaseModel):
+    """Who did what, when, under which role (问责记录)."""
+
+    leaf_index: int
+    recorded_at: datetime
+    effective_on: date | None
+    principal_id: str
+    principal_role: str
+    organisation: str
+    object_type: str
+    object_id: UUID
+    object_version: int
+    event_type: str
+    event_type_zh: str
+    reason: str
+    evidence: list[str]
+
+
+class CoverageRow(BaseModel):
+    fiscal_year: int
+    departments: int
+    departments_with_goals: int
+    goals_coverage: Decimal | None
+    goals_coverage_target: Decimal
+    declared_projects: int
+    approved_projects: int
+    self_evaluated: int
+    self_evaluation_coverage: Decimal | None
+    re_evaluated: int
+    re_evaluation_rate: Decimal | None
+    general_public: int
+    government_fund: int
+    state_capital: int
+    social_insurance: int
+    goals_disclosure_rate: Decimal | None
+    results_disclosure_rate: Decimal | None
+
+
+class DeadlineRow(BaseModel):
+    project_id: UUID
+    kind: str = Field(description="goal_submission, monitoring_report, self_evaluation, rectification, "
+                      "deviation_answer")
+    ref: int = Field(description="The rectification number or deviation month; 0 otherwise")
+    project_code: str
+    department: str
+    fiscal_year: int
+    due_on: date
+    status: str = Field(description="open, met or void (no longer owed)")
+    settled_on: date | None
+    approaching_on: date | None = Field(description="When the scheduler gave the approaching notice, if it has")
+    missed_on: date | None = Field(description="When the scheduler recorded it missed, if it has")
+    approaching: bool = Field(description="Open and due within the ruleset's warning days of the day asked")
+    missed: bool = Field(description="Open and past due on the day asked")
+
