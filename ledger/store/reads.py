@@ -1,4 +1,5 @@
-"""The application's reads of the log: its tail (for the aggregate cache), an object's history, the head.
+"""The application's reads of the log: its tail (for the aggregate cache), an object's history, the head; and the
+deep verification's reads of every aggregate's events and snapshots in id order (:mod:`ledger.application.replay`).
 
 Every statement is built once, here, from :mod:`ledger.store.tables` with ``psycopg.sql`` and composed to bytes
 when the reader is made (as the recorder composes its append): the application runs no SQL of its own.
@@ -6,6 +7,7 @@ when the reader is made (as the recorder composes its append): the application r
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,11 +17,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
-from ledger.store.tables import EVENTS
+from ledger.store.tables import EVENTS, SNAPSHOTS
 
 
 @dataclass(frozen=True)
@@ -148,3 +150,34 @@ class LogReads:
             row = curs.fetchone()
             assert row is not None
             return int(row["size"])
+
+
+@functools.cache
+def _in_id_order(table: str, bounded: bool) -> bytes:
+    if bounded:
+        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {table} "
+                        "WHERE originator_id >= %s AND originator_id < %s ORDER BY originator_id, originator_version")
+    else:
+        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {table} "
+                        "WHERE originator_id >= %s ORDER BY originator_id, originator_version")
+    return _composed(statement.format(table=Identifier(table)))
+
+
+def in_id_order(conn: Connection[tuple[Any, ...]], table: str, lo: int, hi: int, cursor: str,
+                fetch: int) -> Iterator[tuple[UUID, int, str, bytes]]:
+    """The rows of ``table`` (the events, or the snapshots) of the aggregates whose ids fall in [lo, hi), in (id,
+    version) order, through the server-side cursor named ``cursor``, ``fetch`` rows at a time; within a transaction
+    of ``conn``."""
+    bounded = hi < 1 << 128
+    bounds = [UUID(int=lo), UUID(int=hi)] if bounded else [UUID(int=lo)]
+    with conn.cursor(cursor, binary=True) as cur:
+        cur.itersize = fetch
+        cur.execute(_in_id_order(table, bounded), bounds)
+        for originator_id, version, topic, state in cur:
+            yield originator_id, int(version), topic, bytes(state)
+
+
+def snapshots_exist(conn: Connection[tuple[Any, ...]]) -> bool:
+    """Whether the snapshots' table exists (a log copied without it has none to check)."""
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SNAPSHOTS,)).fetchone()
+    return bool(row and row[0])
