@@ -80,7 +80,7 @@ def environment_for(database_url: str) -> dict[str, str]:
         "ORIGINATOR_ID_TYPE": "uuid",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # the ledger's own append function, not the library's
         "POSTGRES_GET_PASSWORD_TOPIC": "",
-        # Connections are checked on checkout without a round trip (ledger.recorder.check_on_checkout), not pinged.
+        # Connections are checked on checkout without a round trip (store.recorder.check_on_checkout), not pinged.
         "POSTGRES_PRE_PING": "n",
         # Seconds to wait for a connection (the database restarting): then a command fails, and is answered 503.
         "POSTGRES_CONNECT_TIMEOUT": "5",

@@ -29,7 +29,7 @@ def ledger_id(kind: str, *parts: object) -> UUID:
 
 
 def keyed_id(kind: str, *parts: object) -> UUID:
-    """The id of an object named by text, from the text's key (:func:`ledger.values.key`): every spelling of one
+    """The id of an object named by text, from the text's key (:func:`ledger.domain.values.key`): every spelling of one
     name is one object, so a second spelling is refused as a duplicate."""
     return ledger_id(kind, *(key(part) if isinstance(part, str) else part for part in parts))
 

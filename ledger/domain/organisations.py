@@ -29,7 +29,7 @@ def department_id(name: str) -> UUID:
 
 
 def department_ids(name: str) -> tuple[UUID, ...]:
-    """Every id a department of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    """Every id a department of this name may be recorded under (:func:`ledger.domain.base.recorded_ids`)."""
     return recorded_ids("department", name)
 
 
@@ -39,7 +39,7 @@ def agency_id(name: str) -> UUID:
 
 
 def agency_ids(name: str) -> tuple[UUID, ...]:
-    """Every id an agency of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    """Every id an agency of this name may be recorded under (:func:`ledger.domain.base.recorded_ids`)."""
     return recorded_ids("agency", name)
 
 

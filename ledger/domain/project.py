@@ -41,7 +41,7 @@ def project_id(fiscal_year: int, code: str) -> UUID:
 
 
 def project_ids(fiscal_year: int, code: str) -> tuple[UUID, ...]:
-    """Every id a project of this year and code may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    """Every id a project of this year and code may be recorded under (:func:`ledger.domain.base.recorded_ids`)."""
     return recorded_ids("project", fiscal_year, code)
 
 
