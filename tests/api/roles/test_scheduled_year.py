@@ -74,8 +74,8 @@ EXPECTED = sorted([
 
 
 def log_rows(url: str, *, system_only: bool) -> list[tuple[Any, ...]]:
-    where = "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.domain.project', " \
-            "'ledger.domain.organisations')" if system_only else ""
+    where = "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.project', " \
+            "'ledger.organisations')" if system_only else ""
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT leaf_index, split_part(topic, ':', 2), originator_id, originator_version, effective_on, "

@@ -97,7 +97,7 @@ def scheduler_identities(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT split_part(topic, ':', 2), originator_id, convert_from(state, 'UTF8')::jsonb FROM ledger_events "
-            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.domain.catalogue'").fetchall()
+            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.catalogue'").fetchall()
     keys = {"Project.DeadlineApproaching": ("deadline", "ref", "due_on"),
             "Project.DeadlineMissed": ("deadline", "ref", "due_on"), "Project.DeviationDetected": ("month",),
             "Project.FundingSuspended": ("deviation_month",), "Project.RectificationOverdue": ("rectification_no",),
