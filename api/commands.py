@@ -1,8 +1,9 @@
 """Running a command over HTTP: who, when, why, on which version, under which idempotency key.
 
 - ``Idempotency-Key``: the same key with the same request returns the original result (``replayed: true``) and
-  records nothing; with a different request it is refused (422 ``idempotency-key-reused``). The key is recorded
-  in the same transaction as the command's events, so this holds across retries, crashes and replicas. A refused
+  records nothing; with a different request it is refused (422 ``idempotency-key-reused``). The ledger records the
+  key in the same transaction as the command's events (every use case is recorded once per key:
+  :func:`ledger.application.core.use_case`), so this holds across retries, crashes and replicas. A refused
   command records nothing, not even its key: retrying it asks the ledger again.
 - ``If-Match: "N"``: the command applies only if the object is still at version N (412 ``stale-version``).
   A write that loses a race with another is refused with 409 ``version-conflict``.
@@ -35,8 +36,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.auth import ACTORS, admit, authenticate
 from api.problems import EdgeProblem
 from api.schemas.common import CommandBody, CommandResult, WrittenEventOut
-from ledger.application.ledger import Act, CommandAlreadyRecorded, CommandKey, Ledger, Outcome, Written
-from ledger.domain.errors import DomainError, InvalidInput
+from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.domain.values import Principal
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
@@ -233,10 +233,10 @@ def result(written: Written) -> CommandResult:
 
 async def run(ctx: CommandContext, body: CommandBody | None, command: Callable[[Act], Written], *,
               location: Callable[[Written], str] | None = None) -> CommandResult:
-    """Run ``command`` once per idempotency key (on the writer thread) and answer with what it recorded."""
+    """Run ``command`` (on the writer thread) and answer with what it recorded — or, under an idempotency key the
+    ledger has recorded before, with what that recorded."""
     act = ctx.act(body)
-    ledger = ctx.ledger
-    written = await ctx.writer.submit(lambda: once(ledger, act, command))
+    written = await ctx.writer.submit(lambda: command(act))
     if location is not None:
         ctx.response.headers["Location"] = location(written)
         ctx.response.status_code = 201  # a replay answers as the original did
@@ -245,36 +245,3 @@ async def run(ctx: CommandContext, body: CommandBody | None, command: Callable[[
     ctx.response.headers["ETag"] = f'"{written.version}"'
     return result(written)
 
-
-def once(ledger: Ledger, act: Act, command: Callable[[Act], Written]) -> Written:
-    """``command`` as the ledger records it under ``act``'s idempotency key: recorded once, answered alike."""
-    written = _recorded(ledger, act)
-    if written is not None:
-        return written
-    try:
-        return command(act)
-    except CommandAlreadyRecorded:  # a concurrent retry under the same key won
-        written = _recorded(ledger, act)
-        if written is None:
-            raise
-        return written
-    except DomainError:
-        # The first attempt may have been recorded while this one was deciding: answer as it did.
-        written = _recorded(ledger, act)
-        if written is None:
-            raise
-        return written
-
-
-def _recorded(ledger: Ledger, act: Act) -> Written | None:
-    """What an earlier command under this key wrote; refused if that command was a different request."""
-    if act.command is None:
-        return None
-    found = ledger.recorded_command(act.principal.id, act.command.key)
-    if found is None:
-        return None
-    fingerprint, written = found
-    if fingerprint != act.command.fingerprint:
-        raise InvalidInput(f"Idempotency-Key {act.command.key!r} was used for a different request",
-                           code="idempotency-key-reused", field="Idempotency-Key")
-    return written

@@ -23,7 +23,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from api.config.database import as_url, drop_database, embedded_server_url, ensure_database
 from api.config.migrations import grant_service_role, migrate
 from api.config.settings import Settings
-from ledger.application.ledger import Act, Ledger
+from ledger.application import Act, Ledger
 from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey
 

@@ -19,7 +19,7 @@ from api.config.database import database_url, display_url, open_ledger, stop_emb
 from api.config.keys import open_log, signing_key
 from api.config.settings import Settings, load_settings
 from api.roles.scheduler import JobBook, Jobs, Scheduler, build_jobs, current_leader
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.application.replay import replay_all
 from ledger.domain.errors import DomainError
 from ledger.domain.sweeps import SWEEPS

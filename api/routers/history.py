@@ -19,7 +19,7 @@ from api.body import LedgerRoute
 from api.deps import LedgerDep
 from api.problems import documented
 from api.schemas.log import HistoryEntryOut, StateOut
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/objects", tags=["audit"], route_class=LedgerRoute)

@@ -26,7 +26,7 @@ from api.schemas.organisations import (
     QualityReview,
     RankingRow,
 )
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import Agency, Department
 from ledger.domain.values import Role

@@ -44,7 +44,7 @@ from api.schemas.projects import (
     SelfEvaluation,
     SupervisionNote,
 )
-from ledger.application.ledger import Written
+from ledger.application import Written
 from ledger.domain.errors import Forbidden, NotFound
 from ledger.domain.values import BudgetBook, Grade, Indicator, Principal, Role, key
 from projections.base import Row

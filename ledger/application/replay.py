@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +24,11 @@ import psycopg
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from ledger.store.reads import in_id_order, snapshots_exist
+from ledger.store.tables import EVENTS, SNAPSHOTS
 from ledger.store.transcodings import ledger_mapper
 
-EVENTS = "ledger_events"
-SNAPSHOTS = "ledger_snapshots"
-FETCH = 2000
+FETCH = 2000  # rows a server-side cursor brings at a time
 
 
 @dataclass
@@ -46,23 +46,6 @@ class DeepReport:
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
-
-
-def _rows(conn: psycopg.Connection[tuple[Any, ...]], table: str, lo: int, hi: int, name: str,
-          ) -> Iterator[tuple[UUID, int, str, bytes]]:
-    condition, bounds = _bounds(lo, hi)
-    with conn.cursor(name, binary=True) as cur:
-        cur.itersize = FETCH
-        cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {table} "  # noqa: S608
-                    f"WHERE {condition} ORDER BY originator_id, originator_version", bounds)
-        for originator_id, version, topic, state in cur:
-            yield originator_id, int(version), topic, bytes(state)
-
-
-def _bounds(lo: int, hi: int) -> tuple[str, list[UUID]]:
-    if hi < 1 << 128:
-        return "originator_id >= %s AND originator_id < %s", [UUID(int=lo), UUID(int=hi)]
-    return "originator_id >= %s", [UUID(int=lo)]
 
 
 def _state(stored_state: bytes) -> Any:
@@ -84,12 +67,13 @@ def replay_range(database_url: str, lo: int, hi: int) -> DeepReport:
     mapper: Mapper[Any] = ledger_mapper()
     report = DeepReport()
     with psycopg.connect(database_url, client_encoding="UTF8") as conn, conn.transaction():
-        snapshots = _rows(conn, SNAPSHOTS, lo, hi, "jixiao-deep-snapshots") if _exists(conn) else iter(())
+        snapshots = (in_id_order(conn, SNAPSHOTS, lo, hi, "jixiao-deep-snapshots", FETCH) if snapshots_exist(conn)
+                     else iter(()))
         pending = next(snapshots, None)
         aggregate: Any = None
         current: UUID | None = None
         failed: UUID | None = None  # an aggregate whose replay failed: its later events are skipped
-        for originator_id, version, topic, state in _rows(conn, EVENTS, lo, hi, "jixiao-deep-events"):
+        for originator_id, version, topic, state in in_id_order(conn, EVENTS, lo, hi, "jixiao-deep-events", FETCH):
             report.events += 1
             if originator_id != current:
                 current, aggregate = originator_id, None
@@ -127,11 +111,6 @@ def replay_range(database_url: str, lo: int, hi: int) -> DeepReport:
                                    "that version")
             pending = next(snapshots, None)
     return report
-
-
-def _exists(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SNAPSHOTS,)).fetchone()
-    return bool(row and row[0])
 
 
 def replay_all(database_url: str, *, workers: int | None = None,

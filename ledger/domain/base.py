@@ -2,7 +2,9 @@
 
 Every event records who acted (principal), when it takes effect in business
 terms (``effective_on``), the reason given and the evidence cited (SHA-256 of
-attached documents). The recorder copies the first two into indexed columns.
+attached documents): an :class:`~ledger.domain.values.Attribution`, which every
+command method takes as one value. The recorder copies the first two into
+indexed columns.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import Principal, key, nfc
+from ledger.domain.values import Attribution, Principal, key, nfc
 
 # Deterministic ids make creation idempotent: declaring the same project twice
 # finds the first one instead of recording a duplicate.
@@ -27,7 +29,7 @@ def ledger_id(kind: str, *parts: object) -> UUID:
 
 
 def keyed_id(kind: str, *parts: object) -> UUID:
-    """The id of an object named by text, from the text's key (:func:`ledger.values.key`): every spelling of one
+    """The id of an object named by text, from the text's key (:func:`ledger.domain.values.key`): every spelling of one
     name is one object, so a second spelling is refused as a duplicate."""
     return ledger_id(kind, *(key(part) if isinstance(part, str) else part for part in parts))
 
@@ -93,10 +95,6 @@ class LedgerAggregate(Aggregate):
     class Created(Event, Aggregate.Created):
         pass
 
-    def record(self, event_class: type[Any], principal: Principal, effective_on: date, reason: str = "",
-               evidence: list[str] | None = None, **kwargs: Any) -> None:
+    def record(self, event_class: type[Any], by: Attribution, **kwargs: Any) -> None:
         """Trigger ``event_class`` with the attribution every event carries."""
-        self.trigger_event(
-            event_class, principal=principal, effective_on=effective_on, reason=reason,
-            evidence=list(evidence or []), **kwargs,
-        )
+        self.trigger_event(event_class, **by.event_fields(), **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -9,7 +10,7 @@ from uuid import UUID
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, ledger_id
 from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
-from ledger.domain.values import LEVEL2, Level1, Operator, Principal, enum_value
+from ledger.domain.values import LEVEL2, Attribution, Level1, Operator, Principal, enum_value
 
 INDICATOR_LIBRARY_ID = ledger_id("indicator-library")
 RULESET_ID = ledger_id("ruleset")
@@ -70,24 +71,20 @@ class IndicatorLibrary(LedgerAggregate):
         enum_value(Operator, definition["operator"], "operator")
         return dict(definition)
 
-    def define(self, code: str, definition: dict[str, str], principal: Principal, effective_on: date,
-               reason: str, evidence: list[str]) -> None:
+    def define(self, code: str, definition: dict[str, str], by: Attribution) -> None:
         if code in self.indicators:
             raise RuleViolation(f"indicator {code} already exists", code="already-exists")
-        self.record(self.IndicatorDefined, principal, effective_on, reason, evidence, code=code,
-                    definition=self._definition(definition))
+        self.record(self.IndicatorDefined, by, code=code, definition=self._definition(definition))
 
-    def revise(self, code: str, definition: dict[str, str], principal: Principal, effective_on: date,
-               reason: str, evidence: list[str]) -> None:
+    def revise(self, code: str, definition: dict[str, str], by: Attribution) -> None:
         if self.require(code)["retired"]:
             raise RuleViolation(f"indicator {code} is retired; define a new one", code="indicator-retired")
-        self.record(self.IndicatorRevised, principal, effective_on, reason, evidence, code=code,
-                    definition=self._definition(definition))
+        self.record(self.IndicatorRevised, by, code=code, definition=self._definition(definition))
 
-    def retire(self, code: str, principal: Principal, effective_on: date, reason: str, evidence: list[str]) -> None:
+    def retire(self, code: str, by: Attribution) -> None:
         if self.require(code)["retired"]:
             raise RuleViolation(f"indicator {code} is already retired", code="already-decided")
-        self.record(self.IndicatorRetired, principal, effective_on, reason, evidence, code=code)
+        self.record(self.IndicatorRetired, by, code=code)
 
     def require(self, code: str) -> dict[str, Any]:
         try:
@@ -126,15 +123,13 @@ class Ruleset(LedgerAggregate):
                            reason="ruleset version 1: the defaults of DOMAIN.md", evidence=[],
                            parameters=rules.DEFAULT_PARAMETERS.to_dict())
 
-    def adopt(self, version: int, parameters: dict[str, Any], principal: Principal, effective_on: date,
-              reason: str, evidence: list[str]) -> None:
+    def adopt(self, version: int, parameters: dict[str, Any], by: Attribution) -> None:
         if version != self.current_version + 1:
             raise RuleViolation(f"the next ruleset version is {self.current_version + 1}", code="ruleset-version")
-        if not reason.strip():
+        if not by.reason.strip():
             raise InvalidInput("adopting a ruleset must give the reason", code="reason-required", field="reason")
         checked = rules.RuleParameters.from_dict(parameters)
-        self.record(self.Adopted, principal, effective_on, reason, evidence, ruleset_version=version,
-                    parameters=checked.to_dict())
+        self.record(self.Adopted, by, ruleset_version=version, parameters=checked.to_dict())
 
     def parameters(self, version: int | None = None) -> rules.RuleParameters:
         chosen = self.current_version if version is None else version
@@ -175,10 +170,10 @@ class ReEvaluationSample(LedgerAggregate):
 
     @classmethod
     def draw(cls, fiscal_year: int, population: list[str], seed: str, size: int | None,
-             params: rules.RuleParameters, ruleset_version: int, principal: Principal, effective_on: date,
-             reason: str) -> ReEvaluationSample:
+             params: rules.RuleParameters, ruleset_version: int, by: Attribution) -> ReEvaluationSample:
+        """The draw cites no documents: the recorded seed and population are its evidence."""
         ordered = sorted(population)
         selected = rules.draw_sample(ordered, seed, params, size)
-        return cls._create(cls.Drawn, id=sample_id(fiscal_year), principal=principal, effective_on=effective_on,
-                           reason=reason, evidence=[], fiscal_year=fiscal_year, seed=seed, population=ordered,
-                           selected=selected, rate=str(params.re_evaluation_rate), ruleset_version=ruleset_version)
+        return cls._create(cls.Drawn, id=sample_id(fiscal_year), **replace(by, evidence=()).event_fields(),
+                           fiscal_year=fiscal_year, seed=seed, population=ordered, selected=selected,
+                           rate=str(params.re_evaluation_rate), ruleset_version=ruleset_version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -10,7 +11,7 @@ from uuid import UUID
 
 from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.errors import InvalidInput, RuleViolation
-from ledger.domain.values import Principal, enum_value, score
+from ledger.domain.values import Attribution, Principal, enum_value, score
 
 ASSESSMENT_DIMENSIONS: tuple[str, ...] = (
     "running_cost",  # 运行成本
@@ -28,7 +29,7 @@ def department_id(name: str) -> UUID:
 
 
 def department_ids(name: str) -> tuple[UUID, ...]:
-    """Every id a department of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    """Every id a department of this name may be recorded under (:func:`ledger.domain.base.recorded_ids`)."""
     return recorded_ids("department", name)
 
 
@@ -38,7 +39,7 @@ def agency_id(name: str) -> UUID:
 
 
 def agency_ids(name: str) -> tuple[UUID, ...]:
-    """Every id an agency of this name may be recorded under (:func:`ledger.base.recorded_ids`)."""
+    """Every id an agency of this name may be recorded under (:func:`ledger.domain.base.recorded_ids`)."""
     return recorded_ids("agency", name)
 
 
@@ -49,11 +50,10 @@ class _Registered(LedgerAggregate):
         name: str
         registered_on: date | None  # None: restored from a snapshot taken before it was kept
 
-    def record(self, event_class: type[Any], principal: Principal, effective_on: date, reason: str = "",
-               evidence: list[str] | None = None, **kwargs: Any) -> None:
-        if not principal.is_system:  # the scheduler dates by its own day (an expiry by the period's end)
-            require_not_before(effective_on, self.registered_on, f"{self.name} was registered")
-        super().record(event_class, principal, effective_on, reason, evidence, **kwargs)
+    def record(self, event_class: type[Any], by: Attribution, **kwargs: Any) -> None:
+        if not by.principal.is_system:  # the scheduler dates by its own day (an expiry by the period's end)
+            require_not_before(by.effective_on, self.registered_on, f"{self.name} was registered")
+        super().record(event_class, by, **kwargs)
 
 
 class Department(_Registered):
@@ -101,31 +101,30 @@ class Department(_Registered):
         state["registered_on"] = None
 
     @classmethod
-    def register(cls, name: str, principal: Principal, effective_on: date, reason: str = "") -> Department:
-        return cls._create(cls.Registered, id=department_id(name), principal=principal, effective_on=effective_on,
-                           reason=reason, evidence=[], name=name)
+    def register(cls, name: str, by: Attribution) -> Department:
+        """Registered on the finance bureau's word: the registration cites no documents (as first recorded)."""
+        return cls._create(cls.Registered, id=department_id(name), **replace(by, evidence=()).event_fields(),
+                           name=name)
 
-    def set_overall_goals(self, fiscal_year: int, goals: list[str], principal: Principal, effective_on: date,
-                          reason: str, evidence: list[str]) -> None:
+    def set_overall_goals(self, fiscal_year: int, goals: list[str], by: Attribution) -> None:
         if not goals:
             raise InvalidInput("state at least one overall goal", field="goals")
-        require_not_before(effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
-        self.record(self.OverallGoalsSet, principal, effective_on, reason, evidence, fiscal_year=fiscal_year,
-                    goals=list(goals))
+        require_not_before(by.effective_on, preparation_opens(fiscal_year),
+                           f"the preparation of {fiscal_year} opened")
+        self.record(self.OverallGoalsSet, by, fiscal_year=fiscal_year, goals=list(goals))
 
-    def assess(self, fiscal_year: int, scores: dict[str, Decimal], principal: Principal, effective_on: date,
-               reason: str, evidence: list[str]) -> Decimal:
+    def assess(self, fiscal_year: int, scores: dict[str, Decimal], by: Attribution) -> Decimal:
         unknown = set(scores) - set(ASSESSMENT_DIMENSIONS)
         missing = set(ASSESSMENT_DIMENSIONS) - set(scores)
         if unknown or missing:
             raise InvalidInput(f"scores must cover exactly {', '.join(ASSESSMENT_DIMENSIONS)}", field="scores")
         checked = {name: score(scores[name], f"scores.{name}") for name in ASSESSMENT_DIMENSIONS}
-        require_not_before(effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
+        require_not_before(by.effective_on, preparation_opens(fiscal_year),
+                           f"the preparation of {fiscal_year} opened")
         if str(fiscal_year) in self.assessments:
             raise RuleViolation(f"the {fiscal_year} assessment is already recorded", code="already-decided")
         total = (sum(checked.values(), Decimal(0)) / len(checked)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        self.record(self.ComprehensivelyAssessed, principal, effective_on, reason, evidence, fiscal_year=fiscal_year,
-                    scores=checked, total=total)
+        self.record(self.ComprehensivelyAssessed, by, fiscal_year=fiscal_year, scores=checked, total=total)
         return total
 
 
@@ -222,11 +221,9 @@ class Agency(_Registered):
         state["registered_on"] = None
 
     @classmethod
-    def register(cls, name: str, credentials: str, affiliation: str | None, principal: Principal,
-                 effective_on: date, reason: str = "", evidence: list[str] | None = None) -> Agency:
-        return cls._create(cls.Registered, id=agency_id(name), principal=principal, effective_on=effective_on,
-                           reason=reason, evidence=list(evidence or []), name=name, credentials=credentials,
-                           affiliation=affiliation)
+    def register(cls, name: str, credentials: str, affiliation: str | None, by: Attribution) -> Agency:
+        return cls._create(cls.Registered, id=agency_id(name), **by.event_fields(), name=name,
+                           credentials=credentials, affiliation=affiliation)
 
     def blacklisting_on(self, on: date) -> dict[str, Any] | None:
         """The blacklisting in force on ``on``, whether or not it has ended since."""
@@ -239,23 +236,21 @@ class Agency(_Registered):
     def is_blacklisted(self, on: date) -> bool:
         return self.blacklisting_on(on) is not None
 
-    def review_quality(self, engagement: str, rating: str, notes: str, principal: Principal, effective_on: date,
-                       evidence: list[str]) -> None:
-        self.record(self.QualityReviewed, principal, effective_on, "", evidence, engagement=engagement,
-                    rating=rating, notes=notes)
+    def review_quality(self, engagement: str, rating: str, notes: str, by: Attribution) -> None:
+        """The notes say why: the event records no reason besides them (as first recorded)."""
+        self.record(self.QualityReviewed, replace(by, reason=""), engagement=engagement, rating=rating, notes=notes)
 
-    def record_misconduct(self, kind: str, description: str, principal: Principal, effective_on: date,
-                          evidence: list[str]) -> int:
+    def record_misconduct(self, kind: str, description: str, by: Attribution) -> int:
+        """The description says what happened: the event records no reason besides it (as first recorded)."""
         enum_value(Misconduct, kind, "kind")
         if not description.strip():
             raise InvalidInput("describe the misconduct", field="description")
         number = len(self.misconduct) + 1
-        self.record(self.MisconductRecorded, principal, effective_on, "", evidence, misconduct_no=number, kind=kind,
+        self.record(self.MisconductRecorded, replace(by, reason=""), misconduct_no=number, kind=kind,
                     description=description)
         return number
 
-    def blacklist(self, misconduct_nos: list[int], until: date, public: bool, principal: Principal,
-                  effective_on: date, reason: str, evidence: list[str]) -> int:
+    def blacklist(self, misconduct_nos: list[int], until: date, public: bool, by: Attribution) -> int:
         if not self.misconduct:
             raise RuleViolation(f"{self.name} has no recorded misconduct", code="no-misconduct-recorded")
         known = {item["no"] for item in self.misconduct}
@@ -264,30 +259,31 @@ class Agency(_Registered):
             raise InvalidInput(f"unknown misconduct records: {sorted(set(cited) - known)}", field="misconduct")
         for item in self.misconduct:
             if item["no"] in cited:
-                require_not_before(effective_on, item.get("recorded_on"), f"misconduct {item['no']} was recorded")
-        if self.is_blacklisted(effective_on):
+                require_not_before(by.effective_on, item.get("recorded_on"), f"misconduct {item['no']} was recorded")
+        if self.is_blacklisted(by.effective_on):
             raise RuleViolation(f"{self.name} is already blacklisted", code="agency-blacklisted")
-        if until <= effective_on:
+        if until <= by.effective_on:
             raise InvalidInput("the blacklisting must end after it starts", code="invalid-date", field="until")
         number = len(self.blacklistings) + 1
-        self.record(self.Blacklisted, principal, effective_on, reason, evidence, blacklisting_no=number,
-                    misconduct_nos=sorted(cited), start=effective_on, until=until, public=public)
+        self.record(self.Blacklisted, by, blacklisting_no=number, misconduct_nos=sorted(cited),
+                    start=by.effective_on, until=until, public=public)
         return number
 
-    def lift_blacklisting(self, principal: Principal, effective_on: date, reason: str, evidence: list[str]) -> None:
-        entry = self.blacklisting_on(effective_on)
+    def lift_blacklisting(self, by: Attribution) -> None:
+        entry = self.blacklisting_on(by.effective_on)
         if entry is None or entry["ended"] is not None:
             raise RuleViolation(f"{self.name} is not blacklisted", code="not-blacklisted")
-        if not reason.strip():
+        if not by.reason.strip():
             raise InvalidInput("lifting a blacklisting must give the reason", code="reason-required", field="reason")
-        self.record(self.BlacklistLifted, principal, effective_on, reason, evidence, blacklisting_no=entry["no"])
+        self.record(self.BlacklistLifted, by, blacklisting_no=entry["no"])
 
     def expire_blacklistings(self, today: date, principal: Principal) -> list[int]:
         expired = []
         for entry in self.blacklistings:
             if entry["ended"] is None and today >= entry["until"]:
-                self.record(self.BlacklistExpired, principal, entry["until"],
-                            f"blacklisting period ended on {entry['until']}", [], blacklisting_no=entry["no"])
+                self.record(self.BlacklistExpired,
+                            Attribution(principal, entry["until"], f"blacklisting period ended on {entry['until']}"),
+                            blacklisting_no=entry["no"])
                 expired.append(entry["no"])
         return expired
 

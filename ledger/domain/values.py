@@ -12,11 +12,12 @@ import math
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ledger.domain.errors import InvalidInput
 
@@ -118,6 +119,30 @@ class Principal:
     def acts_for(self, organisation: str | None) -> bool:
         """Whether this principal's organisation is ``organisation``, however either is spelled."""
         return organisation is not None and key(self.organisation) == key(organisation)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who acts, when it takes effect in business terms, why, and on what evidence: what every event records.
+
+    One value where the four always travel together — from the application's ``Act``, through an aggregate's
+    command method, into the event it records (whose stored fields stay ``principal``, ``effective_on``,
+    ``reason`` and ``evidence``). It is checked where it enters the ledger (the application's ``Act`` validates the
+    reason and the evidence, SHA-256 digests of the documents cited); an aggregate records it as given.
+    """
+
+    principal: Principal
+    effective_on: date
+    reason: str = ""
+    evidence: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", tuple(self.evidence))  # frozen all the way down
+
+    def event_fields(self) -> dict[str, Any]:
+        """The attribution as an event's fields (evidence stored as a list, as it always was)."""
+        return {"principal": self.principal, "effective_on": self.effective_on, "reason": self.reason,
+                "evidence": list(self.evidence)}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config.database import drop_database, ensure_database
 from api.config.settings import Settings
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.log.checkpoint import SigningKey
 
 ORIGIN = "czj.example.gov.cn/jixiao-test"

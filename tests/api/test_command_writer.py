@@ -15,7 +15,7 @@ from typing import Any, cast
 import pytest
 
 from api.commands import CommandWriter
-from ledger.application.ledger import Ledger, Outcome
+from ledger.application import Ledger, Outcome
 
 
 class Runner:

@@ -14,7 +14,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from api.roles.watch import LogFanout
-from ledger.application.ledger import Act, Ledger
+from ledger.application import Act, Ledger
 from ledger.domain.values import Principal
 from projections import feed
 from tests.api.conftest import ROLES, Service

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, run_state_machine_as_test
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.project import Project
 from projections.base import LogEvent
 from projections.project_status import fold

@@ -16,8 +16,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.projection import Projection
 
-from api.cli.demo import LIBRARY, run_demo
-from ledger.application.ledger import Ledger
+from api.cli.demo import run_demo
+from api.cli.demo_story import LIBRARY
+from ledger.application import Ledger
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields

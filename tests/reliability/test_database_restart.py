@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from api.auth import TokenKeys, TokenStore
 from bench.cluster import Cluster
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.log.checkpoint import SigningKey
 from projections.registry import read_models
 from projections.runner import Runner

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.log.integrity import leaf_hash
 from tests.api.conftest import running_service
 from tests.conftest import FINANCE, act

@@ -18,7 +18,7 @@ import pytest
 
 from api.app import create_app
 from api.config.database import _is_root, embedded_server_url, ensure_database, stop_embedded_server
-from ledger.application.ledger import Act, Ledger
+from ledger.application import Act, Ledger
 from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ROLES, LiveServer, settings_for

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.application.ledger import Ledger, Written
+from ledger.application import Ledger, Written
 from tests.api.conftest import running_service
 from tests.conftest import FINANCE, act
 from tests.reliability.conftest import wait_until

@@ -11,8 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.cli.demo import BAD_AGENCY, PROJECTS, format_summary, run_demo
-from ledger.application.ledger import Ledger
+from api.cli.demo import format_summary, run_demo
+from api.cli.demo_story import BAD_AGENCY, PROJECTS
+from ledger.application import Ledger
 from tests.ledger.store.test_log_table import assert_log_is_intact
 
 pytestmark = pytest.mark.db

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from api.roles.witness import WitnessHome, WitnessServer
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.log.audit import dumps_bundle, verify_bundle
 from ledger.log.checkpoint import Checkpoint, SigningKey, VerifierKey, open_note, sign_note
 from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey

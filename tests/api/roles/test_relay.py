@@ -23,8 +23,9 @@ from urllib.parse import urlparse
 import nats
 import pytest
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.organisations import Department
+from ledger.domain.values import Attribution
 from tests.conftest import FINANCE
 
 pytestmark = pytest.mark.db
@@ -96,7 +97,8 @@ def relay(database_url: str, nats_url: str, stream: tuple[str, str]) -> subproce
 def test_the_relay_killed_mid_stream_publishes_every_event_exactly_once(
         ledger: Ledger, database_url: str, nats_url: str, stream: tuple[str, str]) -> None:
     for first in range(0, EVENTS, 200):  # many events quickly: 200 departments a transaction
-        ledger.save(*(Department.register(f"部门{n:05}", FINANCE, date(2020, 8, 1)) for n in range(first, first + 200)))
+        ledger.save(*(Department.register(f"部门{n:05}", Attribution(FINANCE, date(2020, 8, 1)))
+                      for n in range(first, first + 200)))
     head = ledger.head()
     process = relay(database_url, nats_url, stream)
     deadline = time.monotonic() + 60
@@ -109,7 +111,7 @@ def test_the_relay_killed_mid_stream_publishes_every_event_exactly_once(
     assert published < head, "the relay finished before it could be killed mid-stream"
     restarted = relay(database_url, nats_url, stream)
     try:
-        ledger.save(*(Department.register(f"后来{n}", FINANCE, date(2020, 8, 2)) for n in range(5)))
+        ledger.save(*(Department.register(f"后来{n}", Attribution(FINANCE, date(2020, 8, 2))) for n in range(5)))
         head += 5
         deadline = time.monotonic() + 120
         while asyncio.run(stream_count(nats_url, stream[0])) < head:

@@ -16,9 +16,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from api.cli.demo import PROJECTS, run_demo
+from api.cli.demo import run_demo
+from api.cli.demo_story import PROJECTS
 from api.config.database import drop_database, ensure_database
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.project import project_id
 from tests.conftest import FakeClock
 

@@ -17,7 +17,7 @@ import pytest
 from api.app import create_app
 from api.config.settings import Settings
 from api.roles.scheduler import Job, JobBook, JobOutcome, Jobs, Scheduler, build_jobs, current_leader
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
 from tests.ledger.application.test_application import approved_project

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from api.roles.scheduler import JobBook, current_leader
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
 from ledger.domain.sweeps import SWEEPS

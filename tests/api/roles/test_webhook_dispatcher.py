@@ -21,7 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from api.config.database import embedded_server_url, ensure_database, stop_embedded_server
 from api.roles.destinations import Destinations
 from api.roles.webhooks import Dispatcher, WebhookStore
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from tests.conftest import FINANCE, act
 
 pytestmark = pytest.mark.db

@@ -13,11 +13,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from ledger.application.ledger import CommandAlreadyRecorded, CommandKey, Ledger
+from ledger.application import CommandAlreadyRecorded, CommandKey, Ledger
 from ledger.domain import rules
-from ledger.domain.errors import DomainError
+from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.organisations import department_id
-from ledger.domain.project import Stage, project_id
+from ledger.domain.project import project_id
+from ledger.domain.project_values import Stage
 from ledger.domain.values import Indicator, Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
 
@@ -255,7 +256,8 @@ def test_unknown_objects_are_not_found(ledger: Ledger) -> None:
         fiscal_year_=2021, budget_book="general_public", special_category=None, requested="1.00", new_major=False))
 
 
-def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, database_url: str) -> None:
+def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, database_url: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     pid = approved_project(ledger)
     key = CommandKey("report-2021-04", hashlib.sha256(b"the request").digest())
     first = ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10), command=key), pid, month=4,
@@ -275,6 +277,7 @@ def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, dat
     # Another process that did not see the first attempt records nothing under the same key: the events roll back.
     other = Ledger(database_url)
     try:
+        monkeypatch.setattr(other, "recorded_command", lambda principal_id, key: None)  # it looked before the first
         head = ledger.head()
         with pytest.raises(CommandAlreadyRecorded):
             other.report_monitoring(act(EDUCATION, date(2021, 6, 10), command=key), pid, month=5,
@@ -283,6 +286,25 @@ def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, dat
         assert other.project(pid).latest_monitoring["month"] == 4  # the cache kept nothing of the lost attempt
     finally:
         other.close()
+
+
+def test_a_use_case_retried_under_its_key_is_recorded_once_and_answered_alike(ledger: Ledger) -> None:
+    """Idempotency is the ledger's own: whoever calls a use case (HTTP, the CLI, the demo) under a key gets it."""
+    pid = approved_project(ledger)
+    key = CommandKey("report-2021-04", hashlib.sha256(b"the request").digest())
+    report = act(EDUCATION, date(2021, 5, 10), command=key)
+    head = ledger.head()
+    first = ledger.report_monitoring(report, pid, month=4, executed="100.00", indicator_progress={})
+    again = ledger.report_monitoring(report, pid, month=4, executed="100.00", indicator_progress={})
+    assert (first.replayed, again.replayed) == (False, True)
+    assert (again.aggregate_id, again.version, again.positions, again.events) == (
+        first.aggregate_id, first.version, first.positions, first.events)
+    assert ledger.head() == head + 1
+    other_request = act(EDUCATION, date(2021, 5, 10), command=CommandKey(key.key, hashlib.sha256(b"other").digest()))
+    with pytest.raises(InvalidInput) as reused:
+        ledger.report_monitoring(other_request, pid, month=5, executed="200.00", indicator_progress={})
+    assert reused.value.code == "idempotency-key-reused"
+    assert ledger.head() == head + 1
 
 
 def test_the_command_records_are_append_only(ledger: Ledger, database_url: str) -> None:

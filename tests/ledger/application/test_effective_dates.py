@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.base import ledger_id
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import Department, department_id

@@ -20,8 +20,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import DataError, OperationalError, StoredEvent
 
-from api.commands import once
-from ledger.application.ledger import Act, CommandKey, Ledger, Outcome, Written
+from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import agency_id
 from ledger.domain.project import project_id
@@ -195,12 +194,11 @@ def test_one_idempotency_key_twice_in_a_group_is_recorded_once(ledger: Ledger) -
     key = CommandKey("report-04", hashlib.sha256(b"the request").digest())
     head = ledger.head()
 
-    def report(command: Act) -> Written:
+    def report(command: Act) -> Written:  # the use case itself, with no wrapper of the caller's
         return ledger.report_monitoring(command, pid, month=4, executed="100.00", indicator_progress={})
 
     retried = act(EDUCATION, date(2021, 5, 10), command=key)
-    first, second = ledger.run_together([lambda: once(ledger, retried, report),
-                                         lambda: once(ledger, retried, report)])
+    first, second = ledger.run_together([lambda: report(retried), lambda: report(retried)])
     assert first.value is not None
     assert second.value is not None
     assert first.value.positions == second.value.positions == [head]
@@ -364,7 +362,7 @@ def test_an_object_read_before_another_process_changed_it_is_not_kept(ledger: Le
     """A load racing the cache's refresh: read before another process records a change, cached after the refresh
     that saw the change. It must be read again, not kept until the object next changes."""
     pid = approved_project(ledger)
-    ledger._evict(pid)  # the next read of it loads it
+    ledger.cache.evict(pid)  # the next read of it loads it
     read, go_on = threading.Event(), threading.Event()
     reconstruct = ledger.repository._reconstruct_aggregate
 
@@ -384,7 +382,7 @@ def test_an_object_read_before_another_process_changed_it_is_not_kept(ledger: Le
         assert read.wait(10)
         changed = other.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="1.00",
                                           indicator_progress={})
-        ledger._refresh_cache()  # another thread's command looks at the log meanwhile
+        ledger.cache.refresh()  # another thread's command looks at the log meanwhile
         go_on.set()
         reader.join(10)
     finally:
@@ -398,8 +396,8 @@ def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
         ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch, changes: int) -> None:
     """4 changes elsewhere: read back in pages of 3. 12: more than 2 pages behind, the cache asks for its objects'
     latest versions instead, and goes on from the log's head."""
-    monkeypatch.setattr("ledger.application.ledger.REFRESH_PAGE", 3)
-    monkeypatch.setattr("ledger.application.ledger.REFRESH_PAGES", 2)
+    monkeypatch.setattr(ledger.cache, "page", 3)
+    monkeypatch.setattr(ledger.cache, "pages", 2)
     pid = approved_project(ledger)
     ledger.project(pid)  # cached
     other = Ledger(database_url)
@@ -410,10 +408,10 @@ def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
             latest = other.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{n}")
     finally:
         other.close()
-    jumps = ledger._jumps
+    jumps = ledger.cache.jumps
     assert ledger.project(pid).version == latest.version
-    assert ledger._seen == ledger.head()
-    assert ledger._jumps == jumps + (1 if changes > 2 * 3 else 0)  # read page by page, or checked by primary key
+    assert ledger.cache.seen == ledger.head()
+    assert ledger.cache.jumps == jumps + (1 if changes > 2 * 3 else 0)  # read page by page, or checked by primary key
     after = ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 3)), pid, key, "再督导")
     assert after.version == latest.version + 1
 
@@ -425,7 +423,7 @@ def test_a_group_reads_its_own_changes_even_after_the_cache_let_them_go(ledger: 
     ledger.record_misconduct(act(FINANCE, date(2021, 4, 1)), name, "falsification", "伪造记录")
 
     def the_cache_is_full() -> Any:  # as other readers filling the cache would push it out
-        ledger._evict(agency_id(name))
+        ledger.cache.evict(agency_id(name))
         return None
 
     outcomes = ledger.run_together([
@@ -468,7 +466,7 @@ def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(ledg
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     pid = approved_project(ledger)
     head = ledger.head()
-    refresh = ledger._refresh_cache
+    refresh = ledger.cache.refresh
     calls: list[int] = []
 
     def unreachable_the_second_time() -> None:
@@ -478,10 +476,10 @@ def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(ledg
         refresh()
 
     def reads_the_log_itself() -> int:  # as the re-evaluation sample does: it starts a new group
-        ledger._alone()
+        ledger.groups.alone()
         return ledger.head()
 
-    monkeypatch.setattr(ledger, "_refresh_cache", unreachable_the_second_time)
+    monkeypatch.setattr(ledger.cache, "refresh", unreachable_the_second_time)
     reported, read, reviewed = ledger.run_together([
         lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
                                          indicator_progress={}),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from ledger.application.ledger import Ledger, Written
+from ledger.application import Ledger, Written
 from ledger.domain import rules
 from ledger.domain.errors import DomainError
 from ledger.domain.values import SYSTEM
@@ -121,7 +121,7 @@ def test_a_lost_race_is_checked_again_on_what_the_winner_recorded(ledger: Ledger
     swallowed; the reloaded project already has the notice, so nothing more is recorded."""
     pid = approved_project(ledger)
     winner = Ledger(database_url, clock=ledger.clock)
-    save = ledger._save
+    save = ledger.commit
     interleaved: list[Written | None] = []
 
     def save_after_the_winner(*aggregates: Any) -> Written:
@@ -129,7 +129,7 @@ def test_a_lost_race_is_checked_again_on_what_the_winner_recorded(ledger: Ledger
             interleaved.append(winner.raise_deadline_notices(pid, date(2021, 8, 8)))
         return save(*aggregates)
 
-    ledger._save = save_after_the_winner  # type: ignore[method-assign]
+    ledger.commit = save_after_the_winner  # type: ignore[method-assign]
     try:
         report = ledger.sweep("deadlines", date(2021, 8, 8))
     finally:

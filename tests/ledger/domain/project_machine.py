@@ -18,11 +18,12 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain import rules
 from ledger.domain.errors import DomainError
-from ledger.domain.project import Project, Stage
-from ledger.domain.values import SYSTEM, Grade, Indicator, Principal
+from ledger.domain.project import Project
+from ledger.domain.project_values import Stage
+from ledger.domain.values import SYSTEM, Attribution, Grade, Indicator, Principal
 from ledger.store.transcodings import ledger_mapper
 
 PARAMS = rules.DEFAULT_PARAMETERS
@@ -60,7 +61,7 @@ class ProjectMachine(RuleBasedStateMachine):
     @initialize(new_major=st.booleans())
     def declare(self, new_major: bool) -> None:
         self.project = Project.declare(
-            principal=DEPT, effective_on=date(2020, 9, 1), code=f"P-{uuid4().hex[:10]}", name="测试项目",
+            Attribution(DEPT, date(2020, 9, 1)), code=f"P-{uuid4().hex[:10]}", name="测试项目",
             kind="project", department="教育局", fiscal_year=2021, budget_book="general_public",
             special_category=None, requested=Decimal("4000000.00"), new_major=new_major,
         )
@@ -103,45 +104,46 @@ class ProjectMachine(RuleBasedStateMachine):
     @rule(scores=st.lists(scores_0_20, min_size=5, max_size=5))
     def assess_ex_ante(self, scores: list[Decimal]) -> None:
         self.attempt(self.project.assess_ex_ante, dict(zip(rules.EX_ANTE_DIMENSIONS, scores, strict=True)), PARAMS,
-                     1, FINANCE, date(2020, 9, 20), "专家评审", [])
+                     1, Attribution(FINANCE, date(2020, 9, 20), "专家评审"))
 
     @rule(reason=st.sampled_from(["", "已按意见修改"]))
     def admit(self, reason: str) -> None:
-        self.attempt(self.project.admit, PARAMS, FINANCE, date(2020, 9, 25), reason, [])
+        self.attempt(self.project.admit, PARAMS, Attribution(FINANCE, date(2020, 9, 25), reason))
 
     @rule(skew=st.sampled_from([Decimal(0), Decimal(0), Decimal("0.01"), Decimal(-5)]),
           aim=st.integers(min_value=1, max_value=1000))
     def submit_goals(self, skew: Decimal, aim: int) -> None:
-        self.attempt(self.project.submit_goals, goals(aim, skew), PARAMS, 1, DEPT, date(2020, 10, 10), "", [])
+        self.attempt(self.project.submit_goals, goals(aim, skew), PARAMS, 1, Attribution(DEPT, date(2020, 10, 10)))
 
     @rule(rating=ratings, reason=st.sampled_from(["", "指标不够细化"]))
     def review_goals(self, rating: str, reason: str) -> None:
-        self.attempt(self.project.review_goals, rating, "", FINANCE, date(2020, 11, 1), reason, [])
+        self.attempt(self.project.review_goals, rating, "", Attribution(FINANCE, date(2020, 11, 1), reason))
 
     @rule(amount=st.sampled_from([Decimal("0.00"), Decimal("1000000.00"), Decimal("4000000.00")]),
           offset=st.sampled_from([0, 400]))
     def approve_budget(self, amount: Decimal, offset: int) -> None:
-        self.attempt(self.project.approve_budget, amount, FINANCE, date(2021, 1, 5) + timedelta(days=offset), "", [])
+        self.attempt(self.project.approve_budget, amount,
+                     Attribution(FINANCE, date(2021, 1, 5) + timedelta(days=offset)))
 
     @rule(aim=st.integers(min_value=1, max_value=1000), reason=st.sampled_from(["", "实施条件变化"]))
     def request_adjustment(self, aim: int, reason: str) -> None:
-        self.attempt(self.project.request_goal_adjustment, goals(aim), PARAMS, DEPT, self.at(), reason, [])
+        self.attempt(self.project.request_goal_adjustment, goals(aim), PARAMS, Attribution(DEPT, self.at(), reason))
 
     @rule(number=st.integers(min_value=1, max_value=3), approve=st.booleans(), reason=st.sampled_from(["", "理由"]))
     def decide_adjustment(self, number: int, approve: bool, reason: str) -> None:
-        self.attempt(self.project.decide_goal_adjustment, number, approve, FINANCE, self.at(), reason, [])
+        self.attempt(self.project.decide_goal_adjustment, number, approve, Attribution(FINANCE, self.at(), reason))
 
     @rule(month=months, share=shares, progress=st.integers(min_value=0, max_value=120))
     def report_monitoring(self, month: int, share: Decimal, progress: int) -> None:
         approved = self.project.approved_amount or Decimal("1000000.00")
         executed = (approved * share).quantize(Decimal("0.01"))
         progress_map = {"I1": Decimal(progress), "I3": Decimal(progress)}
-        self.attempt(self.project.report_monitoring, month, executed, progress_map, {}, "", "", DEPT,
-                     date(2021, 6, 1), "", [])
+        self.attempt(self.project.report_monitoring, month, executed, progress_map, {}, "", "",
+                     Attribution(DEPT, date(2021, 6, 1)))
 
     @rule(month=months)
     def review_monitoring(self, month: int) -> None:
-        self.attempt(self.project.review_monitoring, month, "已审核", FINANCE, self.at(), "", [])
+        self.attempt(self.project.review_monitoring, month, "已审核", Attribution(FINANCE, self.at()))
 
     @rule()
     def detect_deviation(self) -> None:
@@ -151,7 +153,8 @@ class ProjectMachine(RuleBasedStateMachine):
           amount=st.sampled_from([None, Decimal("100000.00"), Decimal("9000000.00")]),
           reason=st.sampled_from(["", "纠偏"]))
     def corrective_action(self, decision: str, amount: Decimal | None, reason: str) -> None:
-        self.attempt(self.project.order_corrective_action, decision, amount, None, FINANCE, self.at(), reason, [])
+        self.attempt(self.project.order_corrective_action, decision, amount, None,
+                     Attribution(FINANCE, self.at(), reason))
 
     @rule()
     def suspend_if_unanswered(self) -> None:
@@ -162,53 +165,53 @@ class ProjectMachine(RuleBasedStateMachine):
         approved = self.project.approved_amount or Decimal("1000000.00")
         actual = {"I1": Decimal(100) * share, "I2": Decimal(50), "I3": Decimal(90) * share, "I4": "较好"}
         executed = max((approved * min(share, Decimal(1))).quantize(Decimal("0.01")), self.project.executed)
-        self.attempt(self.project.self_evaluate, actual, executed, PARAMS, 1, DEPT, date(2022, 2, 1), "", [])
+        self.attempt(self.project.self_evaluate, actual, executed, PARAMS, 1, Attribution(DEPT, date(2022, 2, 1)))
 
     @rule()
     def select(self) -> None:
-        self.attempt(self.project.select_for_re_evaluation, "sample-2021", FINANCE, self.at())
+        self.attempt(self.project.select_for_re_evaluation, "sample-2021", Attribution(FINANCE, self.at()))
 
     @rule(scores=st.tuples(st.integers(0, 15), st.integers(0, 20), st.integers(0, 35), st.integers(0, 30)))
     def re_evaluate(self, scores: tuple[int, int, int, int]) -> None:
         named = dict(zip(("decision", "process", "output", "effect"), map(Decimal, scores), strict=True))
-        self.attempt(self.project.re_evaluate, named, PARAMS, 1, FINANCE, self.at(), "", [])
+        self.attempt(self.project.re_evaluate, named, PARAMS, 1, Attribution(FINANCE, self.at()))
 
     @rule(with_agency=st.booleans())
     def commission_key_evaluation(self, with_agency: bool) -> None:
         number = len(self.project.key_evaluations) + 1
         self.attempt(self.project.commission_key_evaluation, f"KE-{number}", "a1" if with_agency else None,
-                     AGENCY.organisation if with_agency else None, FINANCE, self.at(), "", [])
+                     AGENCY.organisation if with_agency else None, Attribution(FINANCE, self.at()))
 
     @rule(number=st.integers(1, 2), what=st.sampled_from(["plan", "report"]), approved=st.booleans())
     def review_key_evaluation(self, number: int, what: str, approved: bool) -> None:
         method = (self.project.review_key_evaluation_plan if what == "plan"
                   else self.project.review_key_evaluation_report)
-        self.attempt(method, f"KE-{number}", approved, FINANCE, self.at(), "", [])
+        self.attempt(method, f"KE-{number}", approved, Attribution(FINANCE, self.at()))
 
     @rule(number=st.integers(1, 2), scores=st.tuples(st.integers(0, 15), st.integers(0, 20), st.integers(0, 35),
                                                       st.integers(0, 30)))
     def score_key_evaluation(self, number: int, scores: tuple[int, int, int, int]) -> None:
         named = dict(zip(("decision", "process", "output", "effect"), map(Decimal, scores), strict=True))
-        self.attempt(self.project.score_key_evaluation, f"KE-{number}", named, PARAMS, 1, AGENCY, self.at(), "",
-                     [])
+        self.attempt(self.project.score_key_evaluation, f"KE-{number}", named, PARAMS, 1,
+                     Attribution(AGENCY, self.at()))
 
     @rule(decision=st.sampled_from([None, "prioritise", "maintain", "reduce", "cancel"]),
           reason=st.sampled_from(["", "统筹考虑"]))
     def apply_results(self, decision: str | None, reason: str) -> None:
-        self.attempt(self.project.apply_results, decision, PARAMS, 1, FINANCE, self.at(), reason, [])
+        self.attempt(self.project.apply_results, decision, PARAMS, 1, Attribution(FINANCE, self.at(), reason))
 
     @rule(source=st.sampled_from(["monitoring", "audit", "nonsense"]), deadline_days=days)
     def require_rectification(self, source: str, deadline_days: int) -> None:
         self.attempt(self.project.require_rectification, ["问题"], source, self.at() + timedelta(days=deadline_days),
-                     FINANCE, self.at(), "", [])
+                     Attribution(FINANCE, self.at()))
 
     @rule(number=st.integers(1, 3), measures=st.sampled_from(["", "已整改"]))
     def report_rectification(self, number: int, measures: str) -> None:
-        self.attempt(self.project.report_rectification, number, measures, DEPT, self.at(), "", [])
+        self.attempt(self.project.report_rectification, number, measures, Attribution(DEPT, self.at()))
 
     @rule(number=st.integers(1, 3), accept=st.booleans(), reason=st.sampled_from(["", "不到位"]))
     def decide_rectification(self, number: int, accept: bool, reason: str) -> None:
-        self.attempt(self.project.decide_rectification, number, accept, FINANCE, self.at(), reason, [])
+        self.attempt(self.project.decide_rectification, number, accept, Attribution(FINANCE, self.at(), reason))
 
     @rule()
     def mark_overdue(self) -> None:
@@ -221,11 +224,11 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @rule(what=st.sampled_from(["goals", "results"]))
     def disclose(self, what: str) -> None:
-        self.attempt(self.project.disclose, what, FINANCE, self.at(), "", [])
+        self.attempt(self.project.disclose, what, Attribution(FINANCE, self.at()))
 
     @rule()
     def close(self) -> None:
-        self.attempt(self.project.close, FINANCE, self.at(), "", [])
+        self.attempt(self.project.close, Attribution(FINANCE, self.at()))
 
     @rule(on=st.one_of(st.dates(), st.dates(min_value=date(2020, 8, 1), max_value=date(2022, 12, 31))),
           command=st.sampled_from(["plan", "report", "supervise", "score", "admit", "disclose", "adjustment",
@@ -236,20 +239,21 @@ class ProjectMachine(RuleBasedStateMachine):
         changes nothing (``attempt``); whatever is recorded keeps ``dated_no_earlier_than_what_it_concerns``."""
         project, ke = self.project, f"KE-{number}"
         calls: dict[str, tuple[Any, ...]] = {
-            "plan": (project.review_key_evaluation_plan, ke, True, FINANCE, on, "", []),
-            "report": (project.review_key_evaluation_report, ke, True, FINANCE, on, "", []),
-            "supervise": (project.note_key_evaluation_supervision, ke, "督导", FINANCE, on, []),
+            "plan": (project.review_key_evaluation_plan, ke, True, Attribution(FINANCE, on)),
+            "report": (project.review_key_evaluation_report, ke, True, Attribution(FINANCE, on)),
+            "supervise": (project.note_key_evaluation_supervision, ke, "督导", Attribution(FINANCE, on)),
             "score": (project.score_key_evaluation, ke, dict.fromkeys(("decision", "process", "output", "effect"),
-                                                                       Decimal(10)), PARAMS, 1, AGENCY, on, "", []),
-            "admit": (project.admit, PARAMS, FINANCE, on, "", []),
-            "disclose": (project.disclose, "goals", FINANCE, on, "", []),
-            "adjustment": (project.decide_goal_adjustment, number, True, FINANCE, on, "", []),
-            "rectification": (project.report_rectification, number, "已整改", DEPT, on, "", []),
-            "review_monitoring": (project.review_monitoring, number * 3, "已审核", FINANCE, on, "", []),
+                                                                       Decimal(10)), PARAMS, 1,
+                      Attribution(AGENCY, on)),
+            "admit": (project.admit, PARAMS, Attribution(FINANCE, on)),
+            "disclose": (project.disclose, "goals", Attribution(FINANCE, on)),
+            "adjustment": (project.decide_goal_adjustment, number, True, Attribution(FINANCE, on)),
+            "rectification": (project.report_rectification, number, "已整改", Attribution(DEPT, on)),
+            "review_monitoring": (project.review_monitoring, number * 3, "已审核", Attribution(FINANCE, on)),
             "commission": (project.commission_key_evaluation, f"KE-{len(project.key_evaluations) + 1}", None, None,
-                           FINANCE, on, "", []),
-            "require": (project.require_rectification, ["问题"], "audit", on + timedelta(days=30), FINANCE, on, "",
-                        []),
+                           Attribution(FINANCE, on)),
+            "require": (project.require_rectification, ["问题"], "audit", on + timedelta(days=30),
+                        Attribution(FINANCE, on)),
         }
         if command == "require" and on > date(9999, 11, 30):
             return  # no deadline after it to set

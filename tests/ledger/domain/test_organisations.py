@@ -17,7 +17,7 @@ from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Rulese
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
 from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters, draw_sample
-from ledger.domain.values import SYSTEM, Principal
+from ledger.domain.values import SYSTEM, Attribution, Principal
 
 D = Decimal
 P = DEFAULT_PARAMETERS
@@ -53,7 +53,7 @@ def assert_attributed(event: Any, principal: Principal, on: date, reason: str, e
 
 
 def department() -> Department:
-    return Department.register("教育局", FINANCE, date(2021, 1, 4), "登记")
+    return Department.register("教育局", Attribution(FINANCE, date(2021, 1, 4), "登记"))
 
 
 def six(**overrides: Decimal) -> dict[str, Decimal]:
@@ -69,22 +69,22 @@ def test_department_registration_is_idempotent_by_name() -> None:
 
 
 def test_department_name_stored_exactly_as_given() -> None:
-    assert Department.register("衛生健康委員會", FINANCE, date(2021, 1, 4)).name == "衛生健康委員會"
+    assert Department.register("衛生健康委員會", Attribution(FINANCE, date(2021, 1, 4))).name == "衛生健康委員會"
 
 
 def test_overall_goals_per_year() -> None:
     dept = department()
-    dept.set_overall_goals(2021, ["义务教育均衡发展", "学生营养改善"], FINANCE, date(2021, 1, 10), "年度目标",
-                           [digest(1)])
+    dept.set_overall_goals(2021, ["义务教育均衡发展", "学生营养改善"],
+                           Attribution(FINANCE, date(2021, 1, 10), "年度目标", [digest(1)]))
     assert dept.overall_goals == {"2021": ["义务教育均衡发展", "学生营养改善"]}
     assert_attributed(last_event(dept), FINANCE, date(2021, 1, 10), "年度目标", [digest(1)])
-    refused(dept, "invalid-value", lambda: dept.set_overall_goals(2022, [], FINANCE, date(2022, 1, 10), "", []))
+    refused(dept, "invalid-value", lambda: dept.set_overall_goals(2022, [], Attribution(FINANCE, date(2022, 1, 10))))
 
 
 def test_assessment_total_is_the_mean_of_six_dimensions() -> None:
     dept = department()
     scores = dict(zip(ASSESSMENT_DIMENSIONS, [D(80), D(85), D(90), D(70), D(75), D(95)], strict=True))
-    total = dept.assess(2021, scores, FINANCE, date(2022, 3, 1), "综合考评", [digest(2)])
+    total = dept.assess(2021, scores, Attribution(FINANCE, date(2022, 3, 1), "综合考评", [digest(2)]))
     assert total == D("82.50")
     assert dept.assessments["2021"] == {"scores": scores, "total": D("82.50")}
     event = last_event(dept)
@@ -95,7 +95,7 @@ def test_assessment_total_is_the_mean_of_six_dimensions() -> None:
 
 def test_assessment_mean_is_quantized_to_two_places() -> None:
     dept = department()
-    total = dept.assess(2021, six(running_cost=D(81)), FINANCE, date(2022, 3, 1), "", [])
+    total = dept.assess(2021, six(running_cost=D(81)), Attribution(FINANCE, date(2022, 3, 1)))
     assert total == D("80.17")  # 481 / 6 = 80.1666…
 
 
@@ -109,21 +109,21 @@ def test_assessment_mean_is_quantized_to_two_places() -> None:
 )
 def test_assessment_requires_exactly_the_six_dimensions(scores: dict[str, Decimal]) -> None:
     dept = department()
-    refused(dept, "invalid-value", lambda: dept.assess(2021, scores, FINANCE, date(2022, 3, 1), "", []))
+    refused(dept, "invalid-value", lambda: dept.assess(2021, scores, Attribution(FINANCE, date(2022, 3, 1))))
 
 
 @pytest.mark.parametrize("bad", [D("100.01"), D(-1), "NaN"])
 def test_assessment_scores_are_0_to_100(bad: object) -> None:
     dept = department()
     refused(dept, "invalid-score",
-            lambda: dept.assess(2021, six(satisfaction=bad), FINANCE, date(2022, 3, 1), "", []))
+            lambda: dept.assess(2021, six(satisfaction=bad), Attribution(FINANCE, date(2022, 3, 1))))
 
 
 def test_assessment_once_per_year() -> None:
     dept = department()
-    dept.assess(2021, six(), FINANCE, date(2022, 3, 1), "", [])
-    refused(dept, "already-decided", lambda: dept.assess(2021, six(), FINANCE, date(2022, 3, 2), "", []))
-    dept.assess(2022, six(), FINANCE, date(2023, 3, 1), "", [])
+    dept.assess(2021, six(), Attribution(FINANCE, date(2022, 3, 1)))
+    refused(dept, "already-decided", lambda: dept.assess(2021, six(), Attribution(FINANCE, date(2022, 3, 2))))
+    dept.assess(2022, six(), Attribution(FINANCE, date(2023, 3, 1)))
     assert set(dept.assessments) == {"2021", "2022"}
 
 
@@ -136,21 +136,22 @@ UNTIL = date(2024, 7, 1)
 
 
 def agency() -> Agency:
-    return Agency.register("青海某会计师事务所", "证书 QH-001", None, FINANCE, date(2021, 1, 4))
+    return Agency.register("青海某会计师事务所", "证书 QH-001", None, Attribution(FINANCE, date(2021, 1, 4)))
 
 
 def with_misconduct() -> Agency:
     firm = agency()
-    assert firm.record_misconduct("untrue_results", "评价结果不实", FINANCE, date(2021, 6, 20), [digest(3)]) == 1
+    assert firm.record_misconduct("untrue_results", "评价结果不实",
+                                  Attribution(FINANCE, date(2021, 6, 20), evidence=[digest(3)])) == 1
     return firm
 
 
 def blacklist(firm: Agency, on: date = START, until: date = UNTIL, reason: str = "评价结果不实") -> int:
-    return firm.blacklist([], until, True, FINANCE, on, reason, [digest(4)])
+    return firm.blacklist([], until, True, Attribution(FINANCE, on, reason, [digest(4)]))
 
 
 def test_agency_registration() -> None:
-    firm = Agency.register("某咨询评估有限公司", "证书", "教育局", FINANCE, date(2021, 1, 4))
+    firm = Agency.register("某咨询评估有限公司", "证书", "教育局", Attribution(FINANCE, date(2021, 1, 4)))
     assert firm.id == agency_id("某咨询评估有限公司")
     assert firm.affiliation == "教育局"
     assert firm.blacklistings == []
@@ -159,13 +160,14 @@ def test_agency_registration() -> None:
 
 def test_quality_review_and_misconduct_are_recorded_with_evidence() -> None:
     firm = agency()
-    firm.review_quality("KE-2021-1", "良", "报告规范", FINANCE, date(2021, 5, 1), [digest(5)])
+    firm.review_quality("KE-2021-1", "良", "报告规范", Attribution(FINANCE, date(2021, 5, 1), evidence=[digest(5)]))
     assert firm.quality_reviews == [{"engagement": "KE-2021-1", "rating": "良", "notes": "报告规范"}]
     assert_attributed(last_event(firm), FINANCE, date(2021, 5, 1), "", [digest(5)])
-    number = firm.record_misconduct("falsification", "弄虚作假", FINANCE, date(2021, 6, 1), [digest(6)])
+    number = firm.record_misconduct("falsification", "弄虚作假",
+                                    Attribution(FINANCE, date(2021, 6, 1), evidence=[digest(6)]))
     assert firm.misconduct == [{"no": number, "kind": "falsification", "description": "弄虚作假",
                                 "evidence": [digest(6)], "recorded_on": date(2021, 6, 1)}]
-    refused(firm, "invalid-value", lambda: firm.record_misconduct("other", " ", FINANCE, date(2021, 6, 1), []))
+    refused(firm, "invalid-value", lambda: firm.record_misconduct("other", " ", Attribution(FINANCE, date(2021, 6, 1))))
 
 
 def test_blacklist_requires_recorded_misconduct() -> None:
@@ -176,7 +178,7 @@ def test_blacklist_requires_recorded_misconduct() -> None:
 
 def test_blacklist_cites_known_misconduct_only() -> None:
     firm = with_misconduct()
-    refused(firm, "invalid-value", lambda: firm.blacklist([1, 2], UNTIL, True, FINANCE, START, "", []))
+    refused(firm, "invalid-value", lambda: firm.blacklist([1, 2], UNTIL, True, Attribution(FINANCE, START)))
 
 
 def test_blacklist_must_end_after_it_starts() -> None:
@@ -220,21 +222,21 @@ def test_lifting_needs_a_reason_and_ends_the_blacklisting() -> None:
     firm = with_misconduct()
     blacklist(firm)
     lifted_on = date(2022, 3, 1)
-    refused(firm, "reason-required", lambda: firm.lift_blacklisting(FINANCE, lifted_on, "  ", []))
-    firm.lift_blacklisting(FINANCE, lifted_on, "申诉成立", [digest(8)])
+    refused(firm, "reason-required", lambda: firm.lift_blacklisting(Attribution(FINANCE, lifted_on, "  ")))
+    firm.lift_blacklisting(Attribution(FINANCE, lifted_on, "申诉成立", [digest(8)]))
     assert_attributed(last_event(firm), FINANCE, lifted_on, "申诉成立", [digest(8)])
     assert firm.blacklistings[0]["ended"] == lifted_on
     assert firm.blacklistings[0]["ended_how"] == "lifted"
     assert not firm.is_blacklisted(lifted_on)
     assert not firm.is_blacklisted(date(2023, 1, 1))
-    refused(firm, "not-blacklisted", lambda: firm.lift_blacklisting(FINANCE, date(2022, 4, 1), "再次", []))
+    refused(firm, "not-blacklisted", lambda: firm.lift_blacklisting(Attribution(FINANCE, date(2022, 4, 1), "再次")))
     # After the lift it may be blacklisted again for new facts.
     assert blacklist(firm, on=date(2022, 6, 1), until=date(2025, 6, 1)) == 2
 
 
 def test_lifting_when_not_blacklisted_is_refused() -> None:
     firm = with_misconduct()
-    refused(firm, "not-blacklisted", lambda: firm.lift_blacklisting(FINANCE, START, "申诉", []))
+    refused(firm, "not-blacklisted", lambda: firm.lift_blacklisting(Attribution(FINANCE, START, "申诉")))
 
 
 def test_expire_blacklistings_records_once_when_the_period_ends() -> None:
@@ -260,7 +262,7 @@ def test_expiry_records_the_end_date_even_when_the_job_runs_late() -> None:
 def test_lifted_blacklisting_never_expires() -> None:
     firm = with_misconduct()
     blacklist(firm)
-    firm.lift_blacklisting(FINANCE, date(2022, 3, 1), "申诉成立", [])
+    firm.lift_blacklisting(Attribution(FINANCE, date(2022, 3, 1), "申诉成立"))
     assert firm.expire_blacklistings(date(2025, 1, 1), SYSTEM) == []
 
 
@@ -285,7 +287,7 @@ def definition(**overrides: str) -> dict[str, str]:
 
 def library() -> IndicatorLibrary:
     lib = IndicatorLibrary.open(FINANCE, date(2021, 1, 4))
-    lib.define("EDU-001", definition(), FINANCE, date(2021, 1, 5), "行业核心指标", [digest(9)])
+    lib.define("EDU-001", definition(), Attribution(FINANCE, date(2021, 1, 5), "行业核心指标", [digest(9)]))
     return lib
 
 
@@ -297,15 +299,15 @@ def test_indicator_defined_at_version_one() -> None:
 
 def test_indicator_defined_twice_is_refused() -> None:
     lib = library()
-    refused(lib, "already-exists", lambda: lib.define("EDU-001", definition(), FINANCE, date(2021, 1, 6), "", []))
+    refused(lib, "already-exists", lambda: lib.define("EDU-001", definition(), Attribution(FINANCE, date(2021, 1, 6))))
 
 
 def test_indicator_revision_increments_the_version() -> None:
     lib = library()
-    lib.revise("EDU-001", definition(standard="按学籍人数"), FINANCE, date(2021, 6, 1), "口径调整", [])
+    lib.revise("EDU-001", definition(standard="按学籍人数"), Attribution(FINANCE, date(2021, 6, 1), "口径调整"))
     assert lib.indicators["EDU-001"]["version"] == 2
     assert lib.indicators["EDU-001"]["standard"] == "按学籍人数"
-    lib.revise("EDU-001", definition(unit="名"), FINANCE, date(2021, 7, 1), "单位调整", [])
+    lib.revise("EDU-001", definition(unit="名"), Attribution(FINANCE, date(2021, 7, 1), "单位调整"))
     assert lib.indicators["EDU-001"]["version"] == 3
     revised = [event for event in lib.pending_events if isinstance(event, IndicatorLibrary.IndicatorRevised)]
     assert [event.definition["standard"] for event in revised] == ["按学籍人数", "按在校生人数"]
@@ -313,15 +315,15 @@ def test_indicator_revision_increments_the_version() -> None:
 
 def test_unknown_indicator_cannot_be_revised_or_retired() -> None:
     lib = library()
-    refused(lib, "indicator-not-found", lambda: lib.revise("X", definition(), FINANCE, date(2021, 6, 1), "", []))
-    refused(lib, "indicator-not-found", lambda: lib.retire("X", FINANCE, date(2021, 6, 1), "", []))
+    refused(lib, "indicator-not-found", lambda: lib.revise("X", definition(), Attribution(FINANCE, date(2021, 6, 1))))
+    refused(lib, "indicator-not-found", lambda: lib.retire("X", Attribution(FINANCE, date(2021, 6, 1))))
 
 
 def test_indicator_retired_once() -> None:
     lib = library()
-    lib.retire("EDU-001", FINANCE, date(2021, 12, 1), "不再适用", [])
+    lib.retire("EDU-001", Attribution(FINANCE, date(2021, 12, 1), "不再适用"))
     assert lib.indicators["EDU-001"]["retired"] is True
-    refused(lib, "already-decided", lambda: lib.retire("EDU-001", FINANCE, date(2021, 12, 2), "", []))
+    refused(lib, "already-decided", lambda: lib.retire("EDU-001", Attribution(FINANCE, date(2021, 12, 2))))
 
 
 @pytest.mark.parametrize(
@@ -335,8 +337,8 @@ def test_indicator_retired_once() -> None:
 )
 def test_indicator_definition_is_validated(overrides: dict[str, str], code: str) -> None:
     lib = library()
-    refused(lib, code, lambda: lib.define("EDU-002", definition(**overrides), FINANCE, date(2021, 1, 6), "", []))
-    refused(lib, code, lambda: lib.revise("EDU-001", definition(**overrides), FINANCE, date(2021, 1, 6), "", []))
+    refused(lib, code, lambda: lib.define("EDU-002", definition(**overrides), Attribution(FINANCE, date(2021, 1, 6))))
+    refused(lib, code, lambda: lib.revise("EDU-001", definition(**overrides), Attribution(FINANCE, date(2021, 1, 6))))
 
 
 @pytest.mark.parametrize("shape", ["missing", "extra"])
@@ -347,7 +349,7 @@ def test_indicator_definition_has_exactly_the_expected_fields(shape: str) -> Non
         del bad["standard"]
     else:
         bad["weight"] = "10"
-    refused(lib, "invalid-indicator", lambda: lib.define("EDU-002", bad, FINANCE, date(2021, 1, 6), "", []))
+    refused(lib, "invalid-indicator", lambda: lib.define("EDU-002", bad, Attribution(FINANCE, date(2021, 1, 6))))
 
 
 # ---------------------------------------------------------------------------
@@ -370,12 +372,13 @@ def test_ruleset_version_one_holds_the_defaults() -> None:
 def test_ruleset_version_must_be_the_next(version: int) -> None:
     rs = ruleset()
     refused(rs, "ruleset-version",
-            lambda: rs.adopt(version, {"reduce_rate": "0.20"}, FINANCE, date(2022, 1, 1), "调整", []))
+            lambda: rs.adopt(version, {"reduce_rate": "0.20"}, Attribution(FINANCE, date(2022, 1, 1), "调整")))
 
 
 def test_ruleset_adoption_needs_a_reason() -> None:
     rs = ruleset()
-    refused(rs, "reason-required", lambda: rs.adopt(2, {"reduce_rate": "0.20"}, FINANCE, date(2022, 1, 1), " ", []))
+    refused(rs, "reason-required", lambda: rs.adopt(2, {"reduce_rate": "0.20"},
+                                                    Attribution(FINANCE, date(2022, 1, 1), " ")))
 
 
 @pytest.mark.parametrize(
@@ -390,14 +393,14 @@ def test_ruleset_adoption_needs_a_reason() -> None:
 )
 def test_ruleset_parameters_are_validated(parameters: dict[str, Any], code: str) -> None:
     rs = ruleset()
-    refused(rs, code, lambda: rs.adopt(2, parameters, FINANCE, date(2022, 1, 1), "调整", []))
+    refused(rs, code, lambda: rs.adopt(2, parameters, Attribution(FINANCE, date(2022, 1, 1), "调整")))
     assert rs.current_version == 1
 
 
 def test_adopted_ruleset_keeps_old_versions_retrievable() -> None:
     rs = ruleset()
-    rs.adopt(2, {"reduce_rate": "0.20", "blacklist_years": 5}, FINANCE, date(2022, 1, 1), "财预〔2022〕调整",
-             [digest(10)])
+    rs.adopt(2, {"reduce_rate": "0.20", "blacklist_years": 5},
+             Attribution(FINANCE, date(2022, 1, 1), "财预〔2022〕调整", [digest(10)]))
     assert rs.current_version == 2
     assert rs.parameters().reduce_rate == D("0.20")
     assert rs.parameters(2).blacklist_years == 5
@@ -418,7 +421,8 @@ POPULATION = [f"2021-P{n:03d}" for n in range(1, 24)]
 
 
 def draw(population: list[str], seed: str = "2022-04-01 公开摇号", size: int | None = None) -> ReEvaluationSample:
-    return ReEvaluationSample.draw(2021, population, seed, size, P, 1, FINANCE, date(2022, 4, 1), "年度再评价抽查")
+    return ReEvaluationSample.draw(2021, population, seed, size, P, 1,
+                                   Attribution(FINANCE, date(2022, 4, 1), "年度再评价抽查"))
 
 
 def test_sample_records_sorted_population_seed_and_selection() -> None:
@@ -460,4 +464,4 @@ def test_sample_below_the_rate_is_refused() -> None:
 
 def test_unknown_misconduct_kind_is_refused() -> None:
     firm = agency()
-    refused(firm, "invalid-value", lambda: firm.record_misconduct("rudeness", "态度差", FINANCE, START, []))
+    refused(firm, "invalid-value", lambda: firm.record_misconduct("rudeness", "态度差", Attribution(FINANCE, START)))

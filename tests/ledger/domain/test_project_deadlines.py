@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Snapshot
 
+from ledger.domain.deadlines import Deadline, DeadlineKind
 from ledger.domain.organisations import Agency
-from ledger.domain.project import Deadline, DeadlineKind, Project, Stage
-from ledger.domain.values import SYSTEM
+from ledger.domain.project import Project
+from ledger.domain.project_values import Stage
+from ledger.domain.values import SYSTEM, Attribution
 from ledger.store.transcodings import ledger_mapper
-from tests.ledger.domain.test_project import (
+from tests.ledger.domain.project_support import (
     APPROVED,
     DETECTED_ON,
     FINANCE,
@@ -96,7 +98,7 @@ def test_submitted_goals_settle_the_deadline_and_a_returned_draft_does_not_reope
 def test_a_project_rejected_at_ex_ante_owes_nothing() -> None:
     project = declare(new_major=True)
     project.assess_ex_ante(dict.fromkeys(("necessity", "economy", "goal_rationality", "feasibility",
-                                          "funding_compliance"), D(5)), P, 1, FINANCE, date(2020, 9, 15), "", [])
+                                          "funding_compliance"), D(5)), P, 1, Attribution(FINANCE, date(2020, 9, 15)))
     assert project.stage == Stage.REJECTED
     assert project.open_deadlines() == []
     assert notices(project, date(2020, 11, 2)) == []
@@ -173,7 +175,7 @@ def test_an_answered_deviation_is_no_longer_owed() -> None:
 
 def test_a_cancelled_project_still_owes_its_rectifications_but_not_its_reports() -> None:
     project = with_deviation()
-    project.require_rectification(["资金闲置"], "monitoring", date(2021, 9, 30), FINANCE, date(2021, 6, 1), "", [])
+    project.require_rectification(["资金闲置"], "monitoring", date(2021, 9, 30), Attribution(FINANCE, date(2021, 6, 1)))
     corrective(project, "cancel", month=4)
     assert project.stage == Stage.CANCELLED
     assert project.open_deadlines() == [Deadline("rectification", 1, date(2021, 9, 30))]
@@ -222,10 +224,10 @@ def test_the_next_overdue_check_is_the_day_after_the_earliest_open_deadline() ->
 
 
 def test_the_next_expiry_check_is_the_end_of_the_blacklisting_in_force() -> None:
-    firm = Agency.register("某评估公司", "资质", None, FINANCE, date(2020, 1, 1))
+    firm = Agency.register("某评估公司", "资质", None, Attribution(FINANCE, date(2020, 1, 1)))
     assert firm.next_expiry_check() is None
-    firm.record_misconduct("falsification", "伪造记录", FINANCE, date(2021, 3, 1), [])
-    firm.blacklist([], date(2024, 3, 1), True, FINANCE, date(2021, 3, 1), "失信", [])
+    firm.record_misconduct("falsification", "伪造记录", Attribution(FINANCE, date(2021, 3, 1)))
+    firm.blacklist([], date(2024, 3, 1), True, Attribution(FINANCE, date(2021, 3, 1), "失信"))
     assert firm.next_expiry_check() == date(2024, 3, 1)
     assert firm.expire_blacklistings(date(2024, 2, 29), SYSTEM) == []
     assert firm.expire_blacklistings(date(2024, 3, 1), SYSTEM) == [1]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from tests.ledger.domain.project_machine import ProjectMachine
 
 

@@ -23,7 +23,7 @@ from eventsourcing.domain import Snapshot
 
 from api.config.settings import Settings
 from api.roles.witness import WitnessHome, WitnessServer
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.application.replay import replay_all
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import agency_id

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.organisations import department_id
 from ledger.log import merkle, speedups
 from ledger.log.audit import dumps_bundle, verify_bundle

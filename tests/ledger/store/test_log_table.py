@@ -10,9 +10,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ledger.application.ledger import Ledger
+from ledger.application import Ledger
 from ledger.domain.errors import DomainError, VersionConflict
 from ledger.domain.project import project_id
+from ledger.domain.values import Attribution
 from ledger.log.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
 from tests.conftest import EDUCATION, FINANCE, act
 
@@ -68,9 +69,9 @@ def test_a_refused_or_conflicting_write_leaves_no_gap(ledger: Ledger, database_u
     project = ledger.project(project_id(2021, "A-1"))
     stale = ledger.project(project.id)
     ledger.admit_project(act(FINANCE, date(2020, 9, 30)), project.id)
-    stale.admit(ledger.ruleset().parameters(), FINANCE, date(2020, 9, 30), "", [])
+    stale.admit(ledger.ruleset().parameters(), Attribution(FINANCE, date(2020, 9, 30)))
     with pytest.raises(VersionConflict):
-        ledger._save(stale)  # loses the race: the transaction rolls back after taking the lock
+        ledger.commit(stale)  # loses the race: the transaction rolls back after taking the lock
     declare(ledger, "A-2")
     assert assert_log_is_intact(database_url) == ledger.head() == 6
 
@@ -177,7 +178,7 @@ def test_a_large_batch_commits_in_one_transaction(ledger: Ledger, database_url: 
     for i in range(3000):  # straight to the recorder: this tests the log, not the rules
         project.trigger_event(type(project).Admitted, principal=FINANCE, effective_on=date(2021, 1, 1),
                               reason=f"批量导入 {i} " + "说明" * 100, evidence=[])
-    written = ledger._save(project)
+    written = ledger.commit(project)
     assert len(written.positions) == 3000
     assert assert_log_is_intact(database_url) == ledger.head()
 

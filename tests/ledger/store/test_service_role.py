@@ -10,7 +10,7 @@ import pytest
 
 from api.config.settings import Settings
 from api.roles.scheduler import JobBook
-from ledger.application.ledger import CommandKey, Ledger
+from ledger.application import CommandKey, Ledger
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
 from tests.conftest import FINANCE, act

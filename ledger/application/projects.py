@@ -1,0 +1,338 @@
+"""The projects' use cases (项目): from declaration through goals, budget and monitoring, to evaluation and closing.
+
+Each is get, call, save: the caller's role is checked, the project loaded, one of its command methods called with
+the caller's attribution (``act.by``), and what it recorded saved. Input arrives as plain values (JSON, CLI
+arguments) and is checked here, at the edge of the domain, into the values the project's methods take.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from ledger.application import inputs
+from ledger.application.acts import Act, Written
+from ledger.application.core import LedgerCore, use_case
+from ledger.application.roles import require_acts_for, require_own_department, require_role
+from ledger.domain import rules
+from ledger.domain.base import require_not_before
+from ledger.domain.catalogue import ReEvaluationSample, sample_id
+from ledger.domain.errors import Forbidden, InvalidInput, RuleViolation
+from ledger.domain.project import Project, project_ids
+from ledger.domain.project_values import CorrectiveDecision, RectificationSource
+from ledger.domain.values import (
+    BudgetBook,
+    Grade,
+    Indicator,
+    ProjectKind,
+    Role,
+    SpecialCategory,
+    enum_value,
+    fiscal_year,
+    key,
+    money,
+    reason,
+    text,
+)
+
+
+class ProjectUseCases(LedgerCore):
+    """申报 to 关闭: one method per step of a project's budget-performance cycle."""
+
+    def project_id_of(self, year: int, code: str) -> UUID:
+        """The id of the project of ``year`` declared under ``code`` (however spelled)."""
+        return self.recorded_id(project_ids(fiscal_year(year), code))
+
+    # ------------------------------------------------------------ declare .. approve
+
+    @use_case
+    def declare_project(self, act: Act, *, code: str, name: str, kind: str, department: str, fiscal_year_: int,
+                        budget_book: str, special_category: str | None, requested: object,
+                        new_major: bool) -> Written:
+        """申报: a department declares its own project (finance may declare on its behalf)."""
+        require_role(act, Role.DEPARTMENT, Role.FINANCE)
+        self._check_date(act)
+        department = text(department, "department")
+        require_acts_for(act, department, f"declare for {department}")
+        registered = self.department(department)
+        require_not_before(act.effective_on, registered.registered_on, f"{registered.name} was registered")
+        if not isinstance(new_major, bool):
+            raise InvalidInput("new_major must be true or false", field="new_major")
+        code = text(code, "code", max_length=64)
+        self._refuse_existing(project_ids(fiscal_year(fiscal_year_), code), f"project {code} of {fiscal_year_}")
+        project = Project.declare(
+            act.by, code=code, name=text(name, "name"), kind=enum_value(ProjectKind, kind, "kind").value,
+            department=department, fiscal_year=fiscal_year(fiscal_year_),
+            budget_book=enum_value(BudgetBook, budget_book, "budget_book").value,
+            special_category=None if special_category is None
+            else enum_value(SpecialCategory, special_category, "special_category").value,
+            requested=money(requested, "requested", allow_zero=False), new_major=new_major,
+        )
+        return self._commit_new(project, act=act)
+
+    @use_case
+    def assess_ex_ante(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
+        """事前绩效评估 by finance."""
+        require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.assess_ex_ante(inputs.scores(scores), params, version, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def admit_project(self, act: Act, pid: UUID) -> Written:
+        """入库 by finance."""
+        require_role(act, Role.FINANCE)
+        params, _ = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.admit(params, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def submit_goals(self, act: Act, pid: UUID, indicators: list[Indicator]) -> Written:
+        """绩效目标申报 by the project's department."""
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            require_own_department(act, project)
+            project.submit_goals(indicators, params, version, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def review_goals(self, act: Act, pid: UUID, rating: str, required_fixes: str = "") -> Written:
+        """目标审核 by finance: 优/良/中/差."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.review_goals(enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"),
+                                 act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def approve_budget(self, act: Act, pid: UUID, amount: object) -> Written:
+        """预算批复 by finance — refused unless the goals are rated 优/良."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.approve_budget(money(amount, "amount", allow_zero=False), act.by)
+            return self.commit(project, act=act)
+
+    # ------------------------------------------------------------ implementation
+
+    @use_case
+    def request_goal_adjustment(self, act: Act, pid: UUID, indicators: list[Indicator]) -> Written:
+        """目标调整申请 by the project's department, with a reason."""
+        params, _ = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            require_own_department(act, project)
+            project.request_goal_adjustment(indicators, params, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def decide_goal_adjustment(self, act: Act, pid: UUID, adjustment_no: int, approve: bool) -> Written:
+        """Finance approves (the goals change) or rejects (nothing changes) a goal adjustment."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.decide_goal_adjustment(adjustment_no, approve, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def report_monitoring(self, act: Act, pid: UUID, *, month: int, executed: object,
+                          indicator_progress: Mapping[str, object], forecast: Mapping[str, object] | None = None,
+                          shortfall_reasons: str = "", measures: str = "") -> Written:
+        """绩效运行监控: the department reports execution and indicator progress through a month."""
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            require_own_department(act, project)
+            project.report_monitoring(
+                inputs.month(month), money(executed, "executed"),
+                inputs.percentages(indicator_progress, "indicator_progress"),
+                inputs.percentages(forecast or {}, "forecast"), reason(shortfall_reasons, "shortfall_reasons"),
+                reason(measures, "measures"), act.by,
+            )
+            return self.commit(project, act=act)
+
+    @use_case
+    def review_monitoring(self, act: Act, pid: UUID, month: int, opinion: str) -> Written:
+        """Finance reviews a monitoring report; any deviation the rules find is recorded with it."""
+        require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.review_monitoring(inputs.month(month), reason(opinion, "opinion"), act.by)
+            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on,
+                                     self.working_weekends)
+            return self.commit(project, act=act)
+
+    @use_case
+    def order_corrective_action(self, act: Act, pid: UUID, decision: str, amount: object | None = None,
+                                deviation_month: int | None = None) -> Written:
+        """纠偏 by finance: continue, reallocate, suspend funding, cancel or reduce the budget."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.order_corrective_action(
+                enum_value(CorrectiveDecision, decision, "decision").value,
+                None if amount is None else money(amount, "amount", allow_zero=False),
+                None if deviation_month is None else inputs.month(deviation_month), act.by,
+            )
+            return self.commit(project, act=act)
+
+    # ------------------------------------------------------------ evaluation
+
+    @use_case
+    def self_evaluate(self, act: Act, pid: UUID, actuals: Mapping[str, object], executed: object) -> Written:
+        """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset."""
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            require_own_department(act, project)
+            project.self_evaluate(inputs.actuals(actuals), money(executed, "executed"), params, version, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def draw_re_evaluation_sample(self, act: Act, year: int, *, seed: str | None = None,
+                                  size: int | None = None) -> Written:
+        """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects."""
+        self.groups.alone()  # the population is read from the log
+        require_role(act, Role.FINANCE)
+        self._check_date(act)
+        params, version = self._rules()
+        year = fiscal_year(year)
+        if self.exists(sample_id(year)):
+            raise RuleViolation(f"the {year} sample has already been drawn", code="already-exists")
+        population = self.reads.originators_of_year(get_topic(Project.SelfEvaluated), get_topic(Project.Declared), year)
+        if not population:
+            raise RuleViolation(f"no self-evaluated projects in {year} to sample", code="self-evaluation-missing")
+        chosen_seed = text(seed, "seed", max_length=128) if seed else secrets.token_hex(16)
+        sample = ReEvaluationSample.draw(year, [str(p) for p in population], chosen_seed, size, params, version,
+                                         act.by)
+        projects = []
+        for selected in sample.selected:
+            project = self.project(UUID(selected))
+            project.select_for_re_evaluation(str(sample.id), act.by)
+            projects.append(project)
+        return self.commit(sample, *projects, act=act)
+
+    def re_evaluation_sample(self, year: int) -> ReEvaluationSample:
+        return self._read(ReEvaluationSample, sample_id(year), "sample-not-found")
+
+    @use_case
+    def re_evaluate(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
+        """财政再评价 by finance of a project drawn in the sample."""
+        require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.re_evaluate(inputs.scores(scores), params, version, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def commission_key_evaluation(self, act: Act, pid: UUID, agency_name: str | None) -> Written:
+        """重点评价 commissioned by finance — never to a blacklisted agency or one tied to the department."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            agency = None
+            if agency_name is not None:
+                agency = self.agency(agency_name)
+                # A blacklisting in force when the command is recorded bars it whatever date it states, and so does
+                # one in force on the date it states (a commissioning backdated into a blacklisting since ended).
+                if agency.is_blacklisted(self.today()) or agency.is_blacklisted(act.effective_on):
+                    raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
+                require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
+                if key(project.department) in {key(agency.name), key(agency.affiliation or agency.name)}:
+                    raise RuleViolation(f"{agency.name} is tied to {project.department} and must recuse (回避)",
+                                        code="conflict-of-interest")
+            evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
+            project.commission_key_evaluation(evaluation, None if agency is None else str(agency.id),
+                                              None if agency is None else agency.name, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def review_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, what: str, approved: bool) -> Written:
+        """两审: finance reviews the agency's plan or its report."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            if what == "plan":
+                project.review_key_evaluation_plan(evaluation_id, approved, act.by)
+            elif what == "report":
+                project.review_key_evaluation_report(evaluation_id, approved, act.by)
+            else:
+                raise InvalidInput("review what: plan or report", field="what")
+            return self.commit(project, act=act)
+
+    @use_case
+    def note_key_evaluation_supervision(self, act: Act, pid: UUID, evaluation_id: str, notes: str) -> Written:
+        """一督导: finance records its supervision of the evaluation."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.note_key_evaluation_supervision(evaluation_id, reason(notes, "notes"), act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def score_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, scores: Mapping[str, object]) -> Written:
+        """The commissioned agency (or finance, when it evaluates itself) records the score."""
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            evaluation = project.key_evaluation(evaluation_id)
+            if evaluation["agency_name"] is None:
+                require_role(act, Role.FINANCE)
+            else:
+                require_role(act, Role.AGENCY)
+                if not act.principal.acts_for(evaluation["agency_name"]):
+                    raise Forbidden(f"{act.principal.organisation} was not commissioned for {evaluation_id}",
+                                    code="not-commissioned")
+            project.score_key_evaluation(evaluation_id, inputs.scores(scores), params, version, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def apply_results(self, act: Act, pid: UUID, decision: str | None = None) -> Written:
+        """结果应用 by finance, by default from the grade."""
+        require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            if decision is not None:
+                enum_value(rules.ResultApplication, decision, "decision")
+            project.apply_results(decision, params, version, act.by)
+            return self.commit(project, act=act)
+
+    # ------------------------------------------------------------ rectification, disclosure, closing
+
+    @use_case
+    def require_rectification(self, act: Act, pid: UUID, issues: list[str], source: str, deadline: date) -> Written:
+        """整改 required by finance, with issues, source and deadline."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.require_rectification(
+                [reason(issue, f"issues[{i}]", required=True) for i, issue in enumerate(issues)],
+                enum_value(RectificationSource, source, "source").value, deadline, act.by,
+            )
+            return self.commit(project, act=act)
+
+    @use_case
+    def report_rectification(self, act: Act, pid: UUID, rectification_no: int, measures: str) -> Written:
+        """The department reports its rectification measures and evidence."""
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            require_own_department(act, project)
+            project.report_rectification(rectification_no, reason(measures, "measures"), act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def decide_rectification(self, act: Act, pid: UUID, rectification_no: int, accept: bool) -> Written:
+        """Finance accepts or rejects a rectification report."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.decide_rectification(rectification_no, accept, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def disclose(self, act: Act, pid: UUID, what: str) -> Written:
+        """信息公开 by finance: goals with the budget draft, results with the final accounts."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.disclose(what, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def close_project(self, act: Act, pid: UUID) -> Written:
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.close(act.by)
+            return self.commit(project, act=act)
+

@@ -1,0 +1,120 @@
+"""The project's deadline calendar (时限): which obligations are open, and which notices fall due on a day.
+
+Pure functions of a project's state and the day asked about. The project records what they find — an approaching
+notice (临期提醒) from the ruleset's ``deadline_warning_days`` before a due date, a missed one (逾期) after it —
+once each, and remembers in its state what it raised (:func:`notice_entry`); the scheduler asks
+:func:`next_notice_day` when to look at the project again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from ledger.domain import rules
+from ledger.domain.project_values import IMPLEMENTING, Stage
+
+
+class DeadlineKind(StrEnum):
+    """The deadlines the scheduler watches (DOMAIN.md), each raising approaching and missed notices once."""
+
+    GOAL_SUBMISSION = "goal_submission"  # 绩效目标申报, before budget preparation: (Y−1)-10-31
+    MONITORING_REPORT = "monitoring_report"  # 1–7月绩效监控报告: Y-08-15
+    SELF_EVALUATION = "self_evaluation"  # 单位自评: (Y+1)-03-31
+    RECTIFICATION = "rectification"  # 整改: the deadline set when it was required
+    DEVIATION_ANSWER = "deviation_answer"  # 偏差纠正: the working days allowed after detection
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An obligation of the project falling due on ``due_on``: its identity is (kind, ref, due_on).
+
+    ``ref`` is the rectification number or the deviation's month, 0 for the once-a-year deadlines.
+    """
+
+    kind: str
+    ref: int
+    due_on: date
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.ref}:{self.due_on.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice due for ``deadline``: missed (or approaching), in effect on ``effective_on``, saying ``reason``."""
+
+    deadline: Deadline
+    missed: bool
+    effective_on: date
+    reason: str
+
+
+def open_deadlines(stage: Stage, fiscal_year: int, monitoring: Sequence[Mapping[str, Any]],
+                   deviations: Sequence[Mapping[str, Any]],
+                   rectifications: Sequence[Mapping[str, Any]]) -> list[Deadline]:
+    """The obligations not yet met, earliest first: what deadline notices are raised for.
+
+    Goals are owed until first submitted (a revision after a 中 rating is finance's request, not the deadline);
+    the January–July monitoring report, the self-evaluation and deviation answers while the budget is being
+    implemented; a rectification until it is accepted.
+    """
+    found = []
+    if stage in (Stage.DECLARED, Stage.ADMITTED):
+        found.append(Deadline(DeadlineKind.GOAL_SUBMISSION.value, 0, rules.goal_submission_due(fiscal_year)))
+    if stage in IMPLEMENTING:
+        if not any(item["month"] >= 7 for item in monitoring):
+            found.append(Deadline(DeadlineKind.MONITORING_REPORT.value, 0, rules.monitoring_report_due(fiscal_year)))
+        found.append(Deadline(DeadlineKind.SELF_EVALUATION.value, 0, rules.self_evaluation_due(fiscal_year)))
+        found += [Deadline(DeadlineKind.DEVIATION_ANSWER.value, d["month"], d["respond_by"])
+                  for d in deviations if not d["answered"]]
+    if stage is not Stage.CLOSED:
+        found += [Deadline(DeadlineKind.RECTIFICATION.value, item["no"], item["deadline"])
+                  for item in rectifications if item["status"] != "accepted"]
+    return sorted(found, key=lambda d: (d.due_on, d.kind, d.ref))
+
+
+def notices_due(deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str, Any]], today: date,
+                warning_days: int) -> list[Notice]:
+    """The notices to record on ``today`` for the open ``deadlines``, given those ``raised`` before (by key).
+
+    A missed notice takes effect the day after the due date, whenever the scheduler gets to it; an approaching
+    notice the day it is given, and none is given once the date has passed.
+    """
+    warning = timedelta(days=warning_days)
+    due = []
+    for deadline in deadlines:
+        notices = raised.get(deadline.key) or {}
+        what = deadline.kind if deadline.ref == 0 else f"{deadline.kind} {deadline.ref}"
+        if today > deadline.due_on:
+            if notices.get("missed") is None:
+                due.append(Notice(deadline, True, deadline.due_on + timedelta(days=1),
+                                  f"{what} was due on {deadline.due_on}"))
+        elif today >= deadline.due_on - warning and notices.get("approaching") is None:
+            due.append(Notice(deadline, False, today, f"{what} is due on {deadline.due_on}"))
+    return due
+
+
+def next_notice_day(deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str, Any]],
+                    warning_days: int) -> date | None:
+    """The first day a notice for one of ``deadlines`` could fall due, unless something is recorded before."""
+    warning = timedelta(days=warning_days)
+    days = []
+    for deadline in deadlines:
+        notices = raised.get(deadline.key) or {}
+        if notices.get("missed") is not None:
+            continue
+        days.append(deadline.due_on - warning if notices.get("approaching") is None
+                    else deadline.due_on + timedelta(days=1))
+    return min(days, default=None)
+
+
+def notice_entry(raised: dict[str, dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
+    """The entry of ``raised`` (a project's ``deadline_notices``) remembering the notices of ``deadline``."""
+    return raised.setdefault(deadline.key, {
+        "kind": deadline.kind, "ref": deadline.ref, "due_on": deadline.due_on, "approaching": None,
+        "missed": None})

@@ -1,0 +1,440 @@
+"""The project's events: what can happen to a project, and how each changes its state (``apply``).
+
+Each is attached to :class:`~ledger.domain.project.Project` under its own name, where the library makes it a
+subclass of the project's ``Event`` class: stored and resolved as ``ledger.project:Project.<Name>``, as it was
+first recorded. ``apply`` only changes state, so replaying the stored events rebuilds the same project; the
+checks are the project's command methods'.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ledger.domain import rules
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.deadlines import Deadline, notice_entry
+from ledger.domain.project_values import CorrectiveDecision, Stage
+from ledger.domain.values import Grade, Indicator
+
+if TYPE_CHECKING:
+    from ledger.domain.project import Project
+
+
+class Declared(LedgerAggregate.Created):
+    code: str
+    name: str
+    kind: str
+    department: str
+    fiscal_year: int
+    budget_book: str
+    special_category: str | None
+    requested: Decimal
+    new_major: bool
+
+    def apply(self, project: Project) -> None:
+        project.code = self.code
+        project.name = self.name
+        project.kind = self.kind
+        project.department = self.department
+        project.fiscal_year = self.fiscal_year
+        project.budget_book = self.budget_book
+        project.special_category = self.special_category
+        project.requested = self.requested
+        project.new_major = self.new_major
+        project.declared_on = self.effective_on
+        project.stage = Stage.DECLARED.value
+        project.ex_ante = None
+        project.goals = []
+        project.goals_rating = None
+        project.goals_review_notes = ""
+        project.goals_revisions = 0
+        project.approved_amount = None
+        project.executed = Decimal("0.00")
+        project.funding_suspended = False
+        project.adjustments = []
+        project.monitoring = []
+        project.deviations = []
+        project.corrective_actions = []
+        project.self_evaluation = None
+        project.selected_in_sample = None
+        project.re_evaluation = None
+        project.key_evaluations = {}
+        project.results = None
+        project.rectifications = []
+        project.disclosed = []
+        project.deadline_notices = {}
+
+
+class ExAnteAssessed(LedgerAggregate.Event):
+    """事前绩效评估."""
+
+    scores: dict[str, Decimal]
+    total: Decimal
+    conclusion: str
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        project.ex_ante = {"scores": dict(self.scores), "total": self.total, "conclusion": self.conclusion,
+                           "ruleset_version": self.ruleset_version}
+        if self.conclusion == rules.ExAnteConclusion.REJECT:
+            project.stage = Stage.REJECTED.value
+
+
+class Admitted(LedgerAggregate.Event):
+    """入库: admitted to the project library."""
+
+    def apply(self, project: Project) -> None:
+        project.stage = Stage.ADMITTED.value
+
+
+class GoalsSubmitted(LedgerAggregate.Event):
+    """绩效目标申报."""
+
+    indicators: list[Indicator]
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        if project.stage == Stage.GOALS_RETURNED:
+            project.goals_revisions += 1
+        project.goals = list(self.indicators)
+        project.goals_rating = None
+        project.stage = Stage.GOALS_SUBMITTED.value
+
+
+class GoalsReviewed(LedgerAggregate.Event):
+    """目标审核: 优/良 approved, 中 returned for revision, 差 refused this year."""
+
+    rating: str
+    required_fixes: str
+
+    def apply(self, project: Project) -> None:
+        project.goals_rating = self.rating
+        project.goals_review_notes = self.required_fixes
+        project.stage = {
+            Grade.EXCELLENT: Stage.GOALS_APPROVED,
+            Grade.GOOD: Stage.GOALS_APPROVED,
+            Grade.FAIR: Stage.GOALS_RETURNED,
+            Grade.POOR: Stage.GOALS_REFUSED,
+        }[Grade(self.rating)].value
+
+
+class BudgetApproved(LedgerAggregate.Event):
+    """预算与绩效目标同步批复."""
+
+    amount: Decimal
+
+    def apply(self, project: Project) -> None:
+        project.approved_amount = self.amount
+        project.stage = Stage.BUDGET_APPROVED.value
+
+
+class GoalAdjustmentRequested(LedgerAggregate.Event):
+    """目标调整申请."""
+
+    adjustment_no: int
+    indicators: list[Indicator]
+
+    def apply(self, project: Project) -> None:
+        project.adjustments.append({"no": self.adjustment_no, "indicators": list(self.indicators),
+                                    "reason": self.reason, "status": "pending", "requested_on": self.effective_on})
+
+
+class GoalAdjustmentApproved(LedgerAggregate.Event):
+    adjustment_no: int
+
+    def apply(self, project: Project) -> None:
+        adjustment = project.adjustment(self.adjustment_no)
+        adjustment["status"] = "approved"
+        project.goals = list(adjustment["indicators"])
+
+
+class GoalAdjustmentRejected(LedgerAggregate.Event):
+    adjustment_no: int
+
+    def apply(self, project: Project) -> None:
+        project.adjustment(self.adjustment_no)["status"] = "rejected"
+
+
+class MonitoringReported(LedgerAggregate.Event):
+    """绩效运行监控: the department's report through month ``month``."""
+
+    month: int
+    executed: Decimal
+    indicator_progress: dict[str, Decimal]
+    forecast: dict[str, Decimal]
+    shortfall_reasons: str
+    measures: str
+
+    def apply(self, project: Project) -> None:
+        project.executed = self.executed
+        project.monitoring.append({"month": self.month, "executed": self.executed,
+                                   "indicator_progress": dict(self.indicator_progress),
+                                   "forecast": dict(self.forecast), "shortfall_reasons": self.shortfall_reasons,
+                                   "measures": self.measures, "review": None, "reported_on": self.effective_on})
+
+
+class MonitoringReviewed(LedgerAggregate.Event):
+    month: int
+    opinion: str
+
+    def apply(self, project: Project) -> None:
+        project.monitoring_for(self.month)["review"] = self.opinion
+
+
+class DeviationDetected(LedgerAggregate.Event):
+    """偏差: a monitoring period below the ruleset's thresholds."""
+
+    month: int
+    level: str
+    findings: list[str]
+    execution_rate: Decimal
+    time_progress: Decimal
+    respond_by: date
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        project.deviations.append({"month": self.month, "level": self.level, "findings": list(self.findings),
+                                   "execution_rate": self.execution_rate, "time_progress": self.time_progress,
+                                   "respond_by": self.respond_by, "answered": False})
+
+
+class CorrectiveActionOrdered(LedgerAggregate.Event):
+    """纠偏: continue, reallocate, suspend funding, cancel or reduce the budget."""
+
+    decision: str
+    amount: Decimal | None
+    deviation_month: int | None
+
+    def apply(self, project: Project) -> None:
+        project.corrective_actions.append({"decision": self.decision, "amount": self.amount,
+                                           "deviation_month": self.deviation_month, "automatic": False})
+        for deviation in project.deviations:
+            if self.deviation_month is None or deviation["month"] == self.deviation_month:
+                deviation["answered"] = True
+        decision = CorrectiveDecision(self.decision)
+        if decision is CorrectiveDecision.REDUCE_BUDGET:
+            assert project.approved_amount is not None
+            assert self.amount is not None
+            project.approved_amount -= self.amount
+        elif decision is CorrectiveDecision.SUSPEND_FUNDING:
+            project.funding_suspended = True
+        elif decision is CorrectiveDecision.CANCEL:
+            project.funding_suspended = True
+            project.stage = Stage.CANCELLED.value
+        else:
+            project.funding_suspended = False
+
+
+class FundingSuspended(LedgerAggregate.Event):
+    """暂缓拨款, raised automatically when a deviation is not answered in time."""
+
+    deviation_month: int
+
+    def apply(self, project: Project) -> None:
+        project.funding_suspended = True
+        project.corrective_actions.append({"decision": CorrectiveDecision.SUSPEND_FUNDING.value, "amount": None,
+                                           "deviation_month": self.deviation_month, "automatic": True})
+
+
+class SelfEvaluated(LedgerAggregate.Event):
+    """单位自评: the inputs, the score the ledger computed, and the ruleset it used."""
+
+    actuals: dict[str, Decimal | str]
+    executed: Decimal
+    indicator_scores: dict[str, Decimal]
+    execution_rate: Decimal
+    execution_score: Decimal
+    total: Decimal
+    grade: str
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        project.executed = self.executed
+        project.self_evaluation = {"actuals": dict(self.actuals), "indicator_scores": dict(self.indicator_scores),
+                                   "execution_rate": self.execution_rate, "execution_score": self.execution_score,
+                                   "total": self.total, "grade": self.grade,
+                                   "ruleset_version": self.ruleset_version}
+        project.stage = Stage.SELF_EVALUATED.value
+
+
+class SelectedForReEvaluation(LedgerAggregate.Event):
+    """抽中财政再评价."""
+
+    sample_id: str
+
+    def apply(self, project: Project) -> None:
+        project.selected_in_sample = self.sample_id
+
+
+class ReEvaluated(LedgerAggregate.Event):
+    """财政再评价 scored; a self-evaluation well above it is flagged as inflated (自评虚高)."""
+
+    scores: dict[str, Decimal]
+    total: Decimal
+    grade: str
+    inflated: bool
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        project.re_evaluation = {"scores": dict(self.scores), "total": self.total, "grade": self.grade,
+                                 "inflated": self.inflated, "by": self.principal.organisation,
+                                 "ruleset_version": self.ruleset_version}
+
+
+class KeyEvaluationCommissioned(LedgerAggregate.Event):
+    """重点评价 commissioned, to an agency or done by finance itself."""
+
+    evaluation_id: str
+    agency_id: str | None
+    agency_name: str | None
+
+    def apply(self, project: Project) -> None:
+        project.key_evaluations[self.evaluation_id] = {
+            "agency_id": self.agency_id, "agency_name": self.agency_name, "plan_approved": None,
+            "report_approved": None, "supervision": [], "score": None, "commissioned_on": self.effective_on,
+        }
+
+
+class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
+    """两审一督导: the plan review."""
+
+    evaluation_id: str
+    approved: bool
+
+    def apply(self, project: Project) -> None:
+        project.key_evaluations[self.evaluation_id]["plan_approved"] = self.approved
+
+
+class KeyEvaluationReportReviewed(LedgerAggregate.Event):
+    """两审一督导: the report review."""
+
+    evaluation_id: str
+    approved: bool
+
+    def apply(self, project: Project) -> None:
+        project.key_evaluations[self.evaluation_id]["report_approved"] = self.approved
+
+
+class KeyEvaluationSupervisionNoted(LedgerAggregate.Event):
+    """两审一督导: supervision notes."""
+
+    evaluation_id: str
+    notes: str
+
+    def apply(self, project: Project) -> None:
+        project.key_evaluations[self.evaluation_id]["supervision"].append(self.notes)
+
+
+class KeyEvaluationScored(LedgerAggregate.Event):
+    evaluation_id: str
+    scores: dict[str, Decimal]
+    total: Decimal
+    grade: str
+    inflated: bool
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        project.key_evaluations[self.evaluation_id]["score"] = {
+            "scores": dict(self.scores), "total": self.total, "grade": self.grade, "inflated": self.inflated,
+            "ruleset_version": self.ruleset_version, "scored_at_version": self.originator_version,
+        }
+
+
+class ResultsApplied(LedgerAggregate.Event):
+    """结果应用: prioritise, maintain, reduce next year's budget, or cancel."""
+
+    decision: str
+    basis: str
+    grade: str
+    next_year_budget: Decimal | None
+    ruleset_version: int
+
+    def apply(self, project: Project) -> None:
+        project.results = {"decision": self.decision, "basis": self.basis, "grade": self.grade,
+                           "next_year_budget": self.next_year_budget, "ruleset_version": self.ruleset_version}
+        project.stage = Stage.RESULTS_APPLIED.value
+
+
+class RectificationRequired(LedgerAggregate.Event):
+    """整改: issues, their source and a deadline."""
+
+    rectification_no: int
+    issues: list[str]
+    source: str
+    deadline: date
+
+    def apply(self, project: Project) -> None:
+        project.rectifications.append({"no": self.rectification_no, "issues": list(self.issues),
+                                       "source": self.source, "deadline": self.deadline, "status": "open",
+                                       "overdue": False, "reports": [], "required_on": self.effective_on})
+
+
+class RectificationReported(LedgerAggregate.Event):
+    rectification_no: int
+    measures: str
+
+    def apply(self, project: Project) -> None:
+        item = project.rectification(self.rectification_no)
+        item["status"] = "reported"
+        item["reports"].append({"measures": self.measures, "evidence": list(self.evidence)})
+
+
+class RectificationAccepted(LedgerAggregate.Event):
+    rectification_no: int
+
+    def apply(self, project: Project) -> None:
+        project.rectification(self.rectification_no)["status"] = "accepted"
+
+
+class RectificationRejected(LedgerAggregate.Event):
+    rectification_no: int
+
+    def apply(self, project: Project) -> None:
+        project.rectification(self.rectification_no)["status"] = "open"
+
+
+class RectificationOverdue(LedgerAggregate.Event):
+    rectification_no: int
+
+    def apply(self, project: Project) -> None:
+        project.rectification(self.rectification_no)["overdue"] = True
+
+
+class Disclosed(LedgerAggregate.Event):
+    """信息公开: goals with the budget draft, results with the final accounts."""
+
+    what: str
+
+    def apply(self, project: Project) -> None:
+        project.disclosed.append(self.what)
+
+
+class Closed(LedgerAggregate.Event):
+    def apply(self, project: Project) -> None:
+        project.stage = Stage.CLOSED.value
+
+
+class DeadlineApproaching(LedgerAggregate.Event):
+    """临期提醒: an open obligation falls due within the ruleset's warning days (raised by the scheduler)."""
+
+    deadline: str
+    ref: int
+    due_on: date
+
+    def apply(self, project: Project) -> None:
+        entry = notice_entry(project.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
+        entry["approaching"] = self.effective_on
+
+
+class DeadlineMissed(LedgerAggregate.Event):
+    """逾期: an obligation was not met by its due date (raised by the scheduler); in effect from the day after."""
+
+    deadline: str
+    ref: int
+    due_on: date
+
+    def apply(self, project: Project) -> None:
+        entry = notice_entry(project.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
+        entry["missed"] = self.effective_on

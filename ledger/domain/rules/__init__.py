@@ -1,0 +1,74 @@
+"""The rules of the budget performance cycle (规则), as pure functions, and their parameters (规则集).
+
+Everything here is a pure function of its arguments: no I/O, no clock, no randomness (the re-evaluation sample is
+drawn from a recorded seed with a published algorithm). Money and scores are ``Decimal``; scores are quantized to
+0.01 with ROUND_HALF_UP so a replay reproduces them exactly. The numbers are parameters of a ruleset, never
+constants: the defaults of :class:`RuleParameters` are ruleset version 1 (see DOMAIN.md).
+
+One module per job — :mod:`.parameters` (the ruleset's schema), :mod:`.goals` (the indicator tree and its
+weights), :mod:`.scoring` (assessments, evaluations, grades, results), :mod:`.monitoring` (deviations),
+:mod:`.sampling` (the re-evaluation sample), :mod:`.dates` (due dates, working days) — and this package the one
+namespace the aggregates call them by (``rules.grade(total, params)``).
+"""
+
+from __future__ import annotations
+
+from ledger.domain.rules.dates import (
+    add_working_days,
+    blacklist_until,
+    goal_submission_due,
+    monitoring_report_due,
+    self_evaluation_due,
+)
+from ledger.domain.rules.goals import validate_goals
+from ledger.domain.rules.monitoring import DeviationAssessment, DeviationLevel, deviation_level, time_progress
+from ledger.domain.rules.parameters import DEFAULT_PARAMETERS, EX_ANTE_DIMENSIONS, RuleParameters
+from ledger.domain.rules.sampling import draw_sample, sample_size
+from ledger.domain.rules.scoring import (
+    ExAnteConclusion,
+    ExAnteResult,
+    IndicatorScore,
+    ResultApplication,
+    SelfEvaluationScore,
+    ex_ante_conclusion,
+    ex_ante_required,
+    grade,
+    indicator_score,
+    is_inflated,
+    re_evaluation_total,
+    reduced_budget,
+    result_application_default,
+    self_evaluation_score,
+)
+
+__all__ = [
+    "DEFAULT_PARAMETERS",
+    "EX_ANTE_DIMENSIONS",
+    "DeviationAssessment",
+    "DeviationLevel",
+    "ExAnteConclusion",
+    "ExAnteResult",
+    "IndicatorScore",
+    "ResultApplication",
+    "RuleParameters",
+    "SelfEvaluationScore",
+    "add_working_days",
+    "blacklist_until",
+    "deviation_level",
+    "draw_sample",
+    "ex_ante_conclusion",
+    "ex_ante_required",
+    "goal_submission_due",
+    "grade",
+    "indicator_score",
+    "is_inflated",
+    "monitoring_report_due",
+    "re_evaluation_total",
+    "reduced_budget",
+    "result_application_default",
+    "sample_size",
+    "self_evaluation_due",
+    "self_evaluation_score",
+    "time_progress",
+    "validate_goals",
+]

@@ -1,0 +1,257 @@
+"""The scores the ledger computes (评分): ex-ante assessment, indicators and self-evaluation, re-evaluation, grades
+and the results they lead to.
+
+Pure functions of their arguments. Scores are ``Decimal`` quantized to 0.01 with ROUND_HALF_UP (四舍五入), so a
+replay reproduces them exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from ledger.domain.errors import InvalidInput
+from ledger.domain.rules.goals import QUALITATIVE_SHARE, check_indicator
+from ledger.domain.rules.parameters import EX_ANTE_DIMENSIONS, ONE, ZERO, RuleParameters
+from ledger.domain.values import (
+    FEN,
+    HUNDRED,
+    Grade,
+    Indicator,
+    Operator,
+    enum_value,
+    money,
+    number,
+    score,
+)
+
+
+def quantized(value: Decimal) -> Decimal:
+    """Quantize a score or percentage to 0.01, half up (四舍五入)."""
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------------------
+# Ex-ante assessment 事前绩效评估
+# ---------------------------------------------------------------------------
+
+
+class ExAnteConclusion(StrEnum):
+    SUPPORT = "support"  # 予以支持
+    SUPPORT_AFTER_REVISION = "support_after_revision"  # 调整完善后支持
+    REJECT = "reject"  # 不予支持
+
+
+@dataclass(frozen=True)
+class ExAnteResult:
+    """Total of the five dimension scores and the conclusion (评估结论)."""
+
+    total: Decimal
+    conclusion: str
+
+
+def ex_ante_required(new_major: bool, requested: Decimal, params: RuleParameters) -> bool:
+    """A new major policy/project (新出台重大政策/项目) at or above the threshold needs ex-ante assessment."""
+    return bool(new_major) and requested >= params.ex_ante_threshold
+
+
+def ex_ante_conclusion(scores: Mapping[str, Decimal], params: RuleParameters) -> ExAnteResult:
+    """Score the five dimensions and conclude support / support after revision / reject."""
+    _exact_keys(scores, EX_ANTE_DIMENSIONS, "scores")
+    total = sum(
+        (score(scores[d], f"scores.{d}", maximum=params.ex_ante_dimension_points) for d in EX_ANTE_DIMENSIONS),
+        ZERO,
+    )
+    if total >= params.ex_ante_support_min:
+        conclusion = ExAnteConclusion.SUPPORT
+    elif total >= params.ex_ante_revise_min:
+        conclusion = ExAnteConclusion.SUPPORT_AFTER_REVISION
+    else:
+        conclusion = ExAnteConclusion.REJECT
+    return ExAnteResult(total=total, conclusion=conclusion.value)
+
+
+def _exact_keys(scores: Mapping[str, object], expected: Sequence[str], field: str) -> None:
+    for name in expected:
+        if name not in scores:
+            raise InvalidInput(f"{field} is missing the dimension {name!r}", field=f"{field}.{name}")
+    for name in scores:
+        if name not in expected:
+            raise InvalidInput(f"{field} has an unknown dimension {name!r}", field=f"{field}.{name}")
+
+
+# ---------------------------------------------------------------------------
+# Self-evaluation 单位自评
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """One indicator's score (指标得分): ``met`` when the target was reached."""
+
+    key: str
+    weight: Decimal
+    actual: Decimal | str
+    score: Decimal
+    met: bool
+
+
+@dataclass(frozen=True)
+class SelfEvaluationScore:
+    """The computed self-evaluation: indicators, budget execution (预算执行率), total and grade."""
+
+    indicator_scores: tuple[IndicatorScore, ...]
+    execution_rate: Decimal
+    execution_score: Decimal
+    total: Decimal
+    grade: str
+
+
+def indicator_score(indicator: Indicator, actual: Decimal | str) -> IndicatorScore:
+    """Score one indicator against its actual value (实际完成值).
+
+    Quantitative: met → full weight; not met → weight × actual/target (for ``<=`` and ``<``:
+    weight × target/actual; for ``=``: weight × min/max), capped at the weight and 0 when actual
+    and target differ in sign or either is 0. Qualitative: 好 100%, 较好 80%, 一般 60%, 较差 0% of the
+    weight; ``met`` when the actual is at least as good as the target. Scores are quantized to 0.01.
+    """
+    field = f"actuals.{indicator.key}"
+    check_indicator(indicator, "indicator")
+    weight = indicator.weight
+    if not isinstance(weight, Decimal) or not weight.is_finite() or weight < 0:
+        raise InvalidInput(f"indicator weight must be non-negative: {weight!r}", code="invalid-weights", field="weight")
+    if indicator.operator == Operator.QUALITATIVE:
+        if not isinstance(actual, str) or actual not in QUALITATIVE_SHARE:
+            raise InvalidInput(f"{field} must be one of 好/较好/一般/较差: {actual!r}", field=field)
+        share = QUALITATIVE_SHARE[actual]
+        assert isinstance(indicator.target, str)
+        met = share >= QUALITATIVE_SHARE[indicator.target]
+        return IndicatorScore(indicator.key, weight, actual, _capped(weight, share), met)
+
+    value = number(actual, field)
+    target = indicator.target
+    assert isinstance(target, Decimal)
+    op = indicator.operator
+    met = (
+        (op == Operator.GE and value >= target)
+        or (op == Operator.GT and value > target)
+        or (op == Operator.LE and value <= target)
+        or (op == Operator.LT and value < target)
+        or (op == Operator.EQ and value == target)
+    )
+    if met:
+        share = ONE
+    elif value == 0 or target == 0 or (value > 0) != (target > 0):
+        share = ZERO
+    else:
+        # For every operator this is the documented ratio: actual/target for >=, >
+        # (not met: |actual| < |target|), target/actual for <=, <, min/max for =.
+        small, large = sorted((abs(value), abs(target)))
+        share = small / large
+    return IndicatorScore(indicator.key, weight, value, _capped(weight, share), met)
+
+
+def _capped(weight: Decimal, share: Decimal) -> Decimal:
+    """weight × share in [0, weight], quantized to 0.01."""
+    result = quantized(weight * min(max(share, ZERO), ONE))
+    if result > weight:
+        result = weight.quantize(FEN, rounding=ROUND_DOWN)
+    return result
+
+
+def self_evaluation_score(
+    indicators: Sequence[Indicator],
+    actuals: Mapping[str, Decimal | str],
+    executed: Decimal,
+    approved: Decimal,
+    params: RuleParameters,
+) -> SelfEvaluationScore:
+    """Compute the self-evaluation score (自评得分) from the actuals and budget execution."""
+    keys: list[str] = []
+    for indicator in indicators:
+        if indicator.key in keys:
+            raise InvalidInput(
+                f"indicator key {indicator.key!r} appears twice", code="invalid-indicator", field="goals"
+            )
+        keys.append(indicator.key)
+    for key in keys:
+        if key not in actuals:
+            raise InvalidInput(f"no actual value for indicator {key!r}", field=f"actuals.{key}")
+    for key in actuals:
+        if key not in keys:
+            raise InvalidInput(f"actual value for an unknown indicator {key!r}", field=f"actuals.{key}")
+    scores = tuple(indicator_score(indicator, actuals[indicator.key]) for indicator in indicators)
+
+    executed = money(executed, "executed")
+    approved = money(approved, "approved")
+    ratio = executed / approved if approved > 0 else ZERO
+    execution_rate = quantized(ratio * HUNDRED)
+    execution_score = quantized(params.execution_rate_weight * min(ratio, ONE))
+    total = sum((s.score for s in scores), ZERO) + execution_score
+    return SelfEvaluationScore(
+        indicator_scores=scores,
+        execution_rate=execution_rate,
+        execution_score=execution_score,
+        total=total,
+        grade=grade(total, params),
+    )
+
+
+def grade(score: Decimal, params: RuleParameters) -> str:
+    """等级: ≥ 90 优, ≥ 80 良, ≥ 60 中, else 差 (thresholds from the ruleset)."""
+    if score >= params.grade_excellent_min:
+        return Grade.EXCELLENT.value
+    if score >= params.grade_good_min:
+        return Grade.GOOD.value
+    if score >= params.grade_fair_min:
+        return Grade.FAIR.value
+    return Grade.POOR.value
+
+
+# ---------------------------------------------------------------------------
+# Re-evaluation 再评价 / key evaluation 重点评价
+# ---------------------------------------------------------------------------
+
+
+def re_evaluation_total(scores: Mapping[str, Decimal], params: RuleParameters) -> Decimal:
+    """Sum of the re-evaluation dimension scores (决策/过程/产出/效益), each within its weight."""
+    weights = dict(params.re_evaluation_weights)
+    _exact_keys(scores, tuple(weights), "scores")
+    return sum((score(scores[name], f"scores.{name}", maximum=weights[name]) for name in weights), ZERO)
+
+
+def is_inflated(self_score: Decimal, re_score: Decimal, params: RuleParameters) -> bool:
+    """自评虚高: the self-evaluation exceeds the re-evaluation by more than the threshold."""
+    return self_score - re_score > params.inflation_threshold
+
+
+# ---------------------------------------------------------------------------
+# Results applied 结果应用
+# ---------------------------------------------------------------------------
+
+
+class ResultApplication(StrEnum):
+    PRIORITISE = "prioritise"  # 优先保障
+    MAINTAIN = "maintain"  # 合理保障
+    REDUCE = "reduce"  # 调减预算
+    CANCEL = "cancel"  # 取消/暂停
+
+
+_APPLICATION_BY_GRADE = {
+    Grade.EXCELLENT.value: ResultApplication.PRIORITISE.value,
+    Grade.GOOD.value: ResultApplication.MAINTAIN.value,
+    Grade.FAIR.value: ResultApplication.REDUCE.value,
+    Grade.POOR.value: ResultApplication.CANCEL.value,
+}
+
+
+def result_application_default(grade: str, params: RuleParameters) -> str:
+    """Default application of a grade: 优 prioritise, 良 maintain, 中 reduce, 差 cancel."""
+    return _APPLICATION_BY_GRADE[enum_value(Grade, grade, "grade").value]
+
+
+def reduced_budget(amount: Decimal, params: RuleParameters) -> Decimal:
+    """Next year's budget after a reduction (调减): amount × (1 − reduce_rate), to the fen."""
+    return (money(amount, "amount") * (ONE - params.reduce_rate)).quantize(FEN, rounding=ROUND_HALF_UP)
