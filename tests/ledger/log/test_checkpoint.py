@@ -1,4 +1,8 @@
-"""Unit tests for ledger.checkpoint: C2SP signed notes, checkpoints, keys and the key file."""
+"""Unit tests for ledger.log.checkpoint: C2SP signed notes, checkpoints, keys and the key file.
+
+Over 500 lines: one test module for one module of the verifier, whose every refusal (a malformed note, key, size,
+signature line) is a case of its own; split, the cases of one format would sit in two files.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Each attack is made as the issue that asked for this describes it: a snapshot fo
 checkpoints deleted after a rewrite, the checkpoint table rolled back, a fork shown to a witness, a split view
 between witnesses, an auditor's kept checkpoint against a rewritten log, and a ledger with no checkpoint yet. Each is
 caught, named, and makes the command exit non-zero.
+
+Over 500 lines: each attack is set up as an attacker would make it, through the real roles and processes, and the
+setting up is most of each test; they share one story, told in order.
 """
 
 from __future__ import annotations
