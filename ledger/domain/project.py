@@ -15,14 +15,15 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from ledger.domain import deadlines, rules
 from ledger.domain import project_events as events
-from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, recorded_ids, require_not_before
+from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.deadlines import Deadline
-from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
+from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import (
     EVALUATED,
     IMPLEMENTING,
@@ -45,43 +46,10 @@ def project_ids(fiscal_year: int, code: str) -> tuple[UUID, ...]:
     return recorded_ids("project", fiscal_year, code)
 
 
-class Project(LedgerAggregate):
+class Project(ProjectState):
     """A project and its budget-performance record. State is plain data so snapshots round-trip exactly."""
 
     TOPIC_MODULE = "ledger.project"  # stored topics keep the module they were first recorded under
-
-    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
-        code: str
-        name: str
-        kind: str
-        department: str
-        fiscal_year: int
-        budget_book: str
-        special_category: str | None
-        requested: Decimal
-        new_major: bool
-        declared_on: date | None  # None: restored from a snapshot taken before it was kept
-        stage: str
-        ex_ante: dict[str, Any] | None
-        goals: list[Indicator]
-        goals_rating: str | None
-        goals_review_notes: str
-        goals_revisions: int
-        approved_amount: Decimal | None
-        executed: Decimal
-        funding_suspended: bool
-        adjustments: list[dict[str, Any]]
-        monitoring: list[dict[str, Any]]
-        deviations: list[dict[str, Any]]
-        corrective_actions: list[dict[str, Any]]
-        self_evaluation: dict[str, Any] | None
-        selected_in_sample: str | None
-        re_evaluation: dict[str, Any] | None
-        key_evaluations: dict[str, dict[str, Any]]
-        results: dict[str, Any] | None
-        rectifications: list[dict[str, Any]]
-        disclosed: list[str]
-        deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
 
     # Version 2 added deadline_notices, version 3 declared_on; older snapshots are upcast (their events replay
     # unchanged; without declared_on the project's dates are bounded by its fiscal year's preparation instead).
@@ -137,30 +105,6 @@ class Project(LedgerAggregate):
     def notices_for(self, deadline: Deadline) -> dict[str, Any] | None:
         """What was raised for ``deadline`` so far: the days of its approaching and missed notices."""
         return self.deadline_notices.get(deadline.key)
-
-    def adjustment(self, number: int) -> dict[str, Any]:
-        for item in self.adjustments:
-            if item["no"] == number:
-                return item
-        raise NotFound(f"goal adjustment {number} not found", code="adjustment-not-found")
-
-    def rectification(self, number: int) -> dict[str, Any]:
-        for item in self.rectifications:
-            if item["no"] == number:
-                return item
-        raise NotFound(f"rectification {number} not found", code="rectification-not-found")
-
-    def monitoring_for(self, month: int) -> dict[str, Any]:
-        for item in self.monitoring:
-            if item["month"] == month:
-                return item
-        raise NotFound(f"no monitoring report for month {month}", code="invalid-value")
-
-    def key_evaluation(self, evaluation_id: str) -> dict[str, Any]:
-        try:
-            return self.key_evaluations[evaluation_id]
-        except KeyError:
-            raise NotFound(f"key evaluation {evaluation_id} not found", code="evaluation-not-found") from None
 
     @property
     def pending_adjustment(self) -> dict[str, Any] | None:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.deadlines import Deadline, notice_entry
+from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import CorrectiveDecision, Stage
 from ledger.domain.values import Grade, Indicator
-
-if TYPE_CHECKING:
-    from ledger.domain.project import Project
 
 
 class Declared(LedgerAggregate.Created):
@@ -33,7 +30,7 @@ class Declared(LedgerAggregate.Created):
     requested: Decimal
     new_major: bool
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.code = self.code
         project.name = self.name
         project.kind = self.kind
@@ -75,7 +72,7 @@ class ExAnteAssessed(LedgerAggregate.Event):
     conclusion: str
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.ex_ante = {"scores": dict(self.scores), "total": self.total, "conclusion": self.conclusion,
                            "ruleset_version": self.ruleset_version}
         if self.conclusion == rules.ExAnteConclusion.REJECT:
@@ -85,7 +82,7 @@ class ExAnteAssessed(LedgerAggregate.Event):
 class Admitted(LedgerAggregate.Event):
     """入库: admitted to the project library."""
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.stage = Stage.ADMITTED.value
 
 
@@ -95,7 +92,7 @@ class GoalsSubmitted(LedgerAggregate.Event):
     indicators: list[Indicator]
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         if project.stage == Stage.GOALS_RETURNED:
             project.goals_revisions += 1
         project.goals = list(self.indicators)
@@ -109,7 +106,7 @@ class GoalsReviewed(LedgerAggregate.Event):
     rating: str
     required_fixes: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.goals_rating = self.rating
         project.goals_review_notes = self.required_fixes
         project.stage = {
@@ -125,7 +122,7 @@ class BudgetApproved(LedgerAggregate.Event):
 
     amount: Decimal
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.approved_amount = self.amount
         project.stage = Stage.BUDGET_APPROVED.value
 
@@ -136,7 +133,7 @@ class GoalAdjustmentRequested(LedgerAggregate.Event):
     adjustment_no: int
     indicators: list[Indicator]
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.adjustments.append({"no": self.adjustment_no, "indicators": list(self.indicators),
                                     "reason": self.reason, "status": "pending", "requested_on": self.effective_on})
 
@@ -144,7 +141,7 @@ class GoalAdjustmentRequested(LedgerAggregate.Event):
 class GoalAdjustmentApproved(LedgerAggregate.Event):
     adjustment_no: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         adjustment = project.adjustment(self.adjustment_no)
         adjustment["status"] = "approved"
         project.goals = list(adjustment["indicators"])
@@ -153,7 +150,7 @@ class GoalAdjustmentApproved(LedgerAggregate.Event):
 class GoalAdjustmentRejected(LedgerAggregate.Event):
     adjustment_no: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.adjustment(self.adjustment_no)["status"] = "rejected"
 
 
@@ -167,7 +164,7 @@ class MonitoringReported(LedgerAggregate.Event):
     shortfall_reasons: str
     measures: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.executed = self.executed
         project.monitoring.append({"month": self.month, "executed": self.executed,
                                    "indicator_progress": dict(self.indicator_progress),
@@ -179,7 +176,7 @@ class MonitoringReviewed(LedgerAggregate.Event):
     month: int
     opinion: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.monitoring_for(self.month)["review"] = self.opinion
 
 
@@ -194,7 +191,7 @@ class DeviationDetected(LedgerAggregate.Event):
     respond_by: date
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.deviations.append({"month": self.month, "level": self.level, "findings": list(self.findings),
                                    "execution_rate": self.execution_rate, "time_progress": self.time_progress,
                                    "respond_by": self.respond_by, "answered": False})
@@ -207,7 +204,7 @@ class CorrectiveActionOrdered(LedgerAggregate.Event):
     amount: Decimal | None
     deviation_month: int | None
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.corrective_actions.append({"decision": self.decision, "amount": self.amount,
                                            "deviation_month": self.deviation_month, "automatic": False})
         for deviation in project.deviations:
@@ -232,7 +229,7 @@ class FundingSuspended(LedgerAggregate.Event):
 
     deviation_month: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.funding_suspended = True
         project.corrective_actions.append({"decision": CorrectiveDecision.SUSPEND_FUNDING.value, "amount": None,
                                            "deviation_month": self.deviation_month, "automatic": True})
@@ -250,7 +247,7 @@ class SelfEvaluated(LedgerAggregate.Event):
     grade: str
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.executed = self.executed
         project.self_evaluation = {"actuals": dict(self.actuals), "indicator_scores": dict(self.indicator_scores),
                                    "execution_rate": self.execution_rate, "execution_score": self.execution_score,
@@ -264,7 +261,7 @@ class SelectedForReEvaluation(LedgerAggregate.Event):
 
     sample_id: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.selected_in_sample = self.sample_id
 
 
@@ -277,7 +274,7 @@ class ReEvaluated(LedgerAggregate.Event):
     inflated: bool
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.re_evaluation = {"scores": dict(self.scores), "total": self.total, "grade": self.grade,
                                  "inflated": self.inflated, "by": self.principal.organisation,
                                  "ruleset_version": self.ruleset_version}
@@ -290,7 +287,7 @@ class KeyEvaluationCommissioned(LedgerAggregate.Event):
     agency_id: str | None
     agency_name: str | None
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id] = {
             "agency_id": self.agency_id, "agency_name": self.agency_name, "plan_approved": None,
             "report_approved": None, "supervision": [], "score": None, "commissioned_on": self.effective_on,
@@ -303,7 +300,7 @@ class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
     evaluation_id: str
     approved: bool
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id]["plan_approved"] = self.approved
 
 
@@ -313,7 +310,7 @@ class KeyEvaluationReportReviewed(LedgerAggregate.Event):
     evaluation_id: str
     approved: bool
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id]["report_approved"] = self.approved
 
 
@@ -323,7 +320,7 @@ class KeyEvaluationSupervisionNoted(LedgerAggregate.Event):
     evaluation_id: str
     notes: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id]["supervision"].append(self.notes)
 
 
@@ -335,7 +332,7 @@ class KeyEvaluationScored(LedgerAggregate.Event):
     inflated: bool
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id]["score"] = {
             "scores": dict(self.scores), "total": self.total, "grade": self.grade, "inflated": self.inflated,
             "ruleset_version": self.ruleset_version, "scored_at_version": self.originator_version,
@@ -351,7 +348,7 @@ class ResultsApplied(LedgerAggregate.Event):
     next_year_budget: Decimal | None
     ruleset_version: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.results = {"decision": self.decision, "basis": self.basis, "grade": self.grade,
                            "next_year_budget": self.next_year_budget, "ruleset_version": self.ruleset_version}
         project.stage = Stage.RESULTS_APPLIED.value
@@ -365,7 +362,7 @@ class RectificationRequired(LedgerAggregate.Event):
     source: str
     deadline: date
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.rectifications.append({"no": self.rectification_no, "issues": list(self.issues),
                                        "source": self.source, "deadline": self.deadline, "status": "open",
                                        "overdue": False, "reports": [], "required_on": self.effective_on})
@@ -375,7 +372,7 @@ class RectificationReported(LedgerAggregate.Event):
     rectification_no: int
     measures: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         item = project.rectification(self.rectification_no)
         item["status"] = "reported"
         item["reports"].append({"measures": self.measures, "evidence": list(self.evidence)})
@@ -384,21 +381,21 @@ class RectificationReported(LedgerAggregate.Event):
 class RectificationAccepted(LedgerAggregate.Event):
     rectification_no: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.rectification(self.rectification_no)["status"] = "accepted"
 
 
 class RectificationRejected(LedgerAggregate.Event):
     rectification_no: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.rectification(self.rectification_no)["status"] = "open"
 
 
 class RectificationOverdue(LedgerAggregate.Event):
     rectification_no: int
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.rectification(self.rectification_no)["overdue"] = True
 
 
@@ -407,12 +404,12 @@ class Disclosed(LedgerAggregate.Event):
 
     what: str
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.disclosed.append(self.what)
 
 
 class Closed(LedgerAggregate.Event):
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         project.stage = Stage.CLOSED.value
 
 
@@ -423,7 +420,7 @@ class DeadlineApproaching(LedgerAggregate.Event):
     ref: int
     due_on: date
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         entry = notice_entry(project.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
         entry["approaching"] = self.effective_on
 
@@ -435,6 +432,6 @@ class DeadlineMissed(LedgerAggregate.Event):
     ref: int
     due_on: date
 
-    def apply(self, project: Project) -> None:
+    def apply(self, project: ProjectState) -> None:
         entry = notice_entry(project.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
         entry["missed"] = self.effective_on

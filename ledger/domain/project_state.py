@@ -1,0 +1,78 @@
+"""A project's state: what its events change (:mod:`ledger.domain.project_events`) and the lookups they share with
+its commands (:mod:`ledger.domain.project`).
+
+Apart from both so that the events know the state they change without knowing the commands: the project imports its
+events, and the events import only this.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.errors import NotFound
+from ledger.domain.values import Indicator
+
+
+class ProjectState(LedgerAggregate):
+    """The project's record as plain data, so snapshots round-trip exactly. Not an aggregate of its own: it names no
+    ``TOPIC_MODULE``, so nothing is stored under it."""
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        code: str
+        name: str
+        kind: str
+        department: str
+        fiscal_year: int
+        budget_book: str
+        special_category: str | None
+        requested: Decimal
+        new_major: bool
+        declared_on: date | None  # None: restored from a snapshot taken before it was kept
+        stage: str
+        ex_ante: dict[str, Any] | None
+        goals: list[Indicator]
+        goals_rating: str | None
+        goals_review_notes: str
+        goals_revisions: int
+        approved_amount: Decimal | None
+        executed: Decimal
+        funding_suspended: bool
+        adjustments: list[dict[str, Any]]
+        monitoring: list[dict[str, Any]]
+        deviations: list[dict[str, Any]]
+        corrective_actions: list[dict[str, Any]]
+        self_evaluation: dict[str, Any] | None
+        selected_in_sample: str | None
+        re_evaluation: dict[str, Any] | None
+        key_evaluations: dict[str, dict[str, Any]]
+        results: dict[str, Any] | None
+        rectifications: list[dict[str, Any]]
+        disclosed: list[str]
+        deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
+
+    def adjustment(self, number: int) -> dict[str, Any]:
+        for item in self.adjustments:
+            if item["no"] == number:
+                return item
+        raise NotFound(f"goal adjustment {number} not found", code="adjustment-not-found")
+
+    def rectification(self, number: int) -> dict[str, Any]:
+        for item in self.rectifications:
+            if item["no"] == number:
+                return item
+        raise NotFound(f"rectification {number} not found", code="rectification-not-found")
+
+    def monitoring_for(self, month: int) -> dict[str, Any]:
+        for item in self.monitoring:
+            if item["month"] == month:
+                return item
+        raise NotFound(f"no monitoring report for month {month}", code="invalid-value")
+
+    def key_evaluation(self, evaluation_id: str) -> dict[str, Any]:
+        try:
+            return self.key_evaluations[evaluation_id]
+        except KeyError:
+            raise NotFound(f"key evaluation {evaluation_id} not found", code="evaluation-not-found") from None
