@@ -315,5 +315,5 @@ def test_the_command_records_are_append_only(ledger: Ledger, database_url: str) 
         for statement in ("UPDATE ledger_commands SET version = 1", "DELETE FROM ledger_commands",
                           "TRUNCATE ledger_commands"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
             conn.rollback()
