@@ -19,6 +19,7 @@ from eventsourcing.projection import Projection
 from api.cli.demo import run_demo
 from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
+from ledger.domain.base import LedgerAggregate
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
@@ -43,13 +44,14 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
         assert runner.rebuild(model) == incremental, model.name
     with psycopg.connect(database_url) as conn:
         trail = conn.execute("SELECT count(*) FROM accountability_trail").fetchone()
-        stages = dict(conn.execute("SELECT stage, count(*) FROM project_status GROUP BY stage").fetchall())
+        stages: dict[str, int] = dict(
+            conn.execute("SELECT stage, count(*) FROM project_status GROUP BY stage").fetchall())
         blacklisted = conn.execute("SELECT agency_name, ended_on FROM blacklist").fetchall()
         coverage = conn.execute("SELECT departments, departments_with_goals, goals_coverage, goals_coverage_target, "
                                 "approved_projects, self_evaluation_coverage, re_evaluated, re_evaluation_rate "
                                 "FROM coverage WHERE fiscal_year = 2021").fetchone()
-        standings = dict(conn.execute("SELECT standing, department FROM department_ranking "
-                                      "WHERE standing IS NOT NULL").fetchall())
+        standings: dict[str, str] = dict(conn.execute("SELECT standing, department FROM department_ranking "
+                                                      "WHERE standing IS NOT NULL").fetchall())
         missed = conn.execute(flags_query(), {"today": date(2022, 9, 1), "warning_days": 7}).fetchall()
     assert trail is not None
     assert trail[0] == ledger.head()
@@ -124,6 +126,7 @@ def test_the_trail_holds_each_events_reason_and_evidence_as_recorded(ledger: Led
     expected = []
     for oid, version, topic, state in stored:
         domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+        assert isinstance(domain, LedgerAggregate.Event)
         kind = topic.rsplit(":", 1)[-1]
         principal = domain.principal
         expected.append((kind.split(".")[0], kind, EVENT_NAMES_ZH[kind], domain.reason, list(domain.evidence),
