@@ -108,9 +108,9 @@ def test_a_row_the_service_role_inserts_is_not_a_token(service_url: str, tmp_pat
         issued, _ = client.app.state.tokens.issue("fin-wang", "finance", "市财政局", "test")  # type: ignore[attr-defined]
         assert status(client, issued) == 200  # the real finance principal is not locked out by the forgeries
     with store(service_url) as tokens:
-        refused = {record.token_id: record.refused for record in tokens.list()}
-    assert refused["tok_forged1"] == refused["tok_staging"] == "its signature does not verify: forged or altered"
-    assert "unknown key" in (refused["tok_forged2"] or "")
+        why = {record.token_id: record.refused for record in tokens.list()}
+    assert why["tok_forged1"] == why["tok_staging"] == "its signature does not verify: forged or altered"
+    assert "unknown key" in (why["tok_forged2"] or "")
 
 
 @pytest.mark.parametrize("statement", [
