@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
-from uuid import UUID
 
 import psycopg
 import pytest
@@ -25,7 +25,6 @@ from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import agency_id
 from ledger.domain.project import project_id
-from ledger.domain.values import Principal
 from tests.conftest import EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database
 from tests.ledger.application.test_application import GOALS, approved_project
 
@@ -59,27 +58,21 @@ def a_year_of_commands(ledger: Ledger) -> list[Command]:
         declare(HEALTH, "G-HW", "卫生健康委员会"),
         declare(EDUCATION, "G-EDU", "教育局"),  # refused: already exists
     ]
-    def planning(pid: UUID, principal: Principal) -> list[Command]:
-        return [
-            lambda: ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid),
-            lambda: ledger.submit_goals(act(principal, date(2020, 10, 20)), pid, GOALS),
-            lambda: ledger.approve_budget(act(FINANCE, date(2020, 11, 1)), pid, "1000000.00"),  # refused
-            lambda: ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优"),
-            lambda: ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "1000000.00"),
-        ]
-
-    def monitoring(pid: UUID, principal: Principal, month: int, executed: str) -> list[Command]:
-        return [
-            lambda: ledger.report_monitoring(act(principal, date(2021, month + 1, 5)), pid, month=month,
-                                             executed=executed, indicator_progress={"I1": Decimal(month * 8)}),
-            lambda: ledger.review_monitoring(act(FINANCE, date(2021, month + 1, 9)), pid, month, "已审核"),
-        ]
-
     for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
-        commands += planning(pid, principal)
+        commands += [
+            partial(ledger.admit_project, act(FINANCE, date(2020, 9, 30)), pid),
+            partial(ledger.submit_goals, act(principal, date(2020, 10, 20)), pid, GOALS),
+            partial(ledger.approve_budget, act(FINANCE, date(2020, 11, 1)), pid, "1000000.00"),  # refused
+            partial(ledger.review_goals, act(FINANCE, date(2020, 11, 5)), pid, "优"),
+            partial(ledger.approve_budget, act(FINANCE, date(2021, 1, 15)), pid, "1000000.00"),
+        ]
     for month, executed in ((4, "100000.00"), (6, "450000.00")):
         for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
-            commands += monitoring(pid, principal, month, executed)
+            commands += [
+                partial(ledger.report_monitoring, act(principal, date(2021, month + 1, 5)), pid, month=month,
+                        executed=executed, indicator_progress={"I1": Decimal(month * 8)}),
+                partial(ledger.review_monitoring, act(FINANCE, date(2021, month + 1, 9)), pid, month, "已审核"),
+            ]
     commands += [
         lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 8, 5), expected_version=3), edu, month=7,
                                          executed="1.00", indicator_progress={}),  # refused: stale version
@@ -148,11 +141,9 @@ def test_a_group_is_one_transaction(ledger: Ledger, database_url: str) -> None:
     pid = approved_project(ledger)
     evaluation = ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
     key = evaluation.events[0].references["evaluation_id"]
-
-    def supervision(i: int) -> Command:
-        return lambda: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
-
-    outcomes = ledger.run_together([supervision(i) for i in range(10)])
+    outcomes = ledger.run_together([
+        partial(ledger.note_key_evaluation_supervision, act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
+        for i in range(10)])
     positions = [position for outcome in outcomes for position in outcome.value.positions]  # type: ignore[union-attr]
     assert positions == list(range(positions[0], positions[0] + 10))
     assert [outcome.value.version for outcome in outcomes] == list(range(evaluation.version + 1,  # type: ignore[union-attr]
