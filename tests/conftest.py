@@ -119,8 +119,8 @@ def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
         yield as_url(make_conninfo(**params))  # type: ignore[arg-type]
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
-            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

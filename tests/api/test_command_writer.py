@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, cast
 
 import pytest
@@ -55,7 +56,7 @@ def test_commands_run_in_arrival_order_and_queued_ones_together() -> None:
         first = asyncio.ensure_future(writer.submit(lambda: command(0)))
         # the first group (of one) is running; the rest queue up behind it
         assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
-        rest = [asyncio.ensure_future(writer.submit(lambda n=n: command(n))) for n in range(1, 10)]
+        rest = [asyncio.ensure_future(writer.submit(partial(command, n))) for n in range(1, 10)]
         gate.set()
         return [await first, *[await job for job in rest]]
 
@@ -76,7 +77,7 @@ def test_each_command_gets_its_own_failure() -> None:
     def stops() -> int:
         raise StopIteration  # a future cannot carry it: it arrives as a RuntimeError
 
-    async def main() -> list[Any]:
+    async def main() -> tuple[int | BaseException, ...]:
         return await asyncio.gather(writer.submit(lambda: 1), writer.submit(refused), writer.submit(stops),
                                     writer.submit(lambda: 4), return_exceptions=True)
 
@@ -139,7 +140,7 @@ def test_stop_finishes_what_is_queued_then_refuses_more() -> None:
             gate.wait(5)
             done.append(n)
 
-        jobs = [asyncio.ensure_future(writer.submit(lambda n=n: command(n))) for n in range(3)]
+        jobs = [asyncio.ensure_future(writer.submit(partial(command, n))) for n in range(3)]
         await asyncio.sleep(0.05)
         stopping = asyncio.get_running_loop().run_in_executor(None, writer.stop)
         gate.set()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import psycopg
@@ -140,7 +141,7 @@ def test_the_feed_page_is_the_events_as_each_is_rendered(service: Service) -> No
     with psycopg.connect(service.ledger.database_url) as conn:
         department = feed.visible_to(conn, Principal("edu", "department", "教育局"))
         for where in (feed.FeedFilter(), feed.FeedFilter(("Project.*", "Agency.Blacklisted")), department,
-                      feed.FeedFilter(public_only=True), feed.FeedFilter(objects=(world.implementing,))):
+                      feed.FeedFilter(public_only=True), feed.FeedFilter(objects=(UUID(world.implementing),))):
             for after, limit in ((None, 1000), (-1, 3), (5, 7), (service.ledger.head(), 10)):
                 for with_state in (False, True):
                     one_by_one = feed.read(conn, after, limit, where, with_state=with_state)

@@ -54,8 +54,8 @@ def service_url(owner_url: str) -> Iterator[str]:
         yield as_url(make_conninfo(**params))  # type: ignore[arg-type]
     finally:
         with psycopg.connect(owner_url, autocommit=True) as conn:
-            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
-            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
 
 
 @contextmanager
@@ -108,9 +108,9 @@ def test_a_row_the_service_role_inserts_is_not_a_token(service_url: str, tmp_pat
         issued, _ = client.app.state.tokens.issue("fin-wang", "finance", "市财政局", "test")  # type: ignore[attr-defined]
         assert status(client, issued) == 200  # the real finance principal is not locked out by the forgeries
     with store(service_url) as tokens:
-        refused = {record.token_id: record.refused for record in tokens.list()}
-    assert refused["tok_forged1"] == refused["tok_staging"] == "its signature does not verify: forged or altered"
-    assert "unknown key" in (refused["tok_forged2"] or "")
+        why = {record.token_id: record.refused for record in tokens.list()}
+    assert why["tok_forged1"] == why["tok_staging"] == "its signature does not verify: forged or altered"
+    assert "unknown key" in (why["tok_forged2"] or "")
 
 
 @pytest.mark.parametrize("statement", [
@@ -126,7 +126,7 @@ def test_a_row_the_service_role_inserts_is_not_a_token(service_url: str, tmp_pat
 ])
 def test_the_service_role_cannot_change_revive_or_remove_a_token(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def test_a_revoked_token_stays_revoked_whoever_holds_the_service_role(service_url: str, owner_url: str,
@@ -142,14 +142,14 @@ def test_a_revoked_token_stays_revoked_whoever_holds_the_service_role(service_ur
         with psycopg.connect(service_url) as conn:
             for revive in ("DELETE FROM api_token_revocations", "UPDATE api_token_revocations SET token_id = 'x'"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    conn.execute(revive)  # type: ignore[arg-type]
+                    conn.execute(revive)
                 conn.rollback()
         # Not even the owner, without dropping the triggers first (which a superuser could: see the README).
         with psycopg.connect(owner_url) as conn:
             for change in ("DELETE FROM api_token_revocations", "UPDATE api_tokens SET role = 'finance'",
                            "UPDATE api_tokens SET signature = signature"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-                    conn.execute(change)  # type: ignore[arg-type]
+                    conn.execute(change)
                 conn.rollback()
         assert status(client, token) == 401
 
@@ -224,7 +224,7 @@ CREATE TABLE api_tokens (
 def test_an_upgraded_ledger_honours_its_tokens_only_once_the_operator_has_signed_them(
         database_url: str, tmp_path: Path) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:  # the table as the version before left it
-        conn.execute(OLD_SCHEMA)  # type: ignore[arg-type]
+        conn.execute(OLD_SCHEMA)
         for token_id, token, revoked in (("tok_live", "jxl_live", None), ("tok_gone", "jxl_gone", datetime.now(UTC))):
             conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_by, "
                          "revoked_at) VALUES (%s, %s, 'aud-zhao', 'auditor', '市审计局', 'cli', %s)",
@@ -247,7 +247,7 @@ def test_an_upgraded_ledger_honours_its_tokens_only_once_the_operator_has_signed
             assert principal.id == "aud-zhao"
             assert tokens.principal("jxl_gone") is None  # revoked before the upgrade, still revoked
         with psycopg.connect(database_url, autocommit=True) as conn:  # the service role lost its UPDATE
-            conn.execute(f"SET ROLE {role}")  # type: ignore[arg-type]
+            conn.execute(f"SET ROLE {role}")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("UPDATE api_tokens SET revoked_at = NULL")
             with pytest.raises(psycopg.errors.CheckViolation):  # and an unsigned row is no longer possible
@@ -256,5 +256,5 @@ def test_an_upgraded_ledger_honours_its_tokens_only_once_the_operator_has_signed
                              (digest("jxl_new"),))
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
-            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.05)
+
+
+def more_than(count: int, answers: list[tuple[float, int]]) -> bool:
+    return len(answers) > count
+
+
+def sent_after(moment: float, answers: list[tuple[float, int]]) -> bool:
+    """A request went out after ``moment``."""
+    return any(sent > moment for sent, _ in answers)
 
 
 def free_port() -> int:
@@ -105,18 +115,17 @@ def test_a_revoked_token_is_refused_by_the_running_service_as_soon_as_the_comman
 
             racer = threading.Thread(target=hammer, daemon=True)
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-                wait_until(lambda client=client: client.get("/trail").status_code == 200)  # cached now
+                wait_until(lambda: client.get("/trail").status_code == 200)  # cached now
                 racer.start()
                 try:
-                    wait_until(lambda answers=answers: len(answers) > 20)
+                    wait_until(partial(more_than, 20, answers))
                     revoked = cli(env, "token", "revoke", token_id, "--by", "admin-sun")
                     returned = time.monotonic()
                     assert revoked.returncode == 0, revoked.stderr
                     assert "warning" not in revoked.stderr, revoked.stderr
                     refused = client.get("/trail")  # the very next request
                     assert refused.status_code == 401, refused.text
-                    wait_until(lambda answers=answers, returned=returned: any(sent > returned
-                                                                              for sent, _ in answers))
+                    wait_until(partial(sent_after, returned, answers))
                 finally:
                     stop.set()
                     racer.join(timeout=30)

@@ -19,6 +19,7 @@ from eventsourcing.projection import Projection
 from api.cli.demo import run_demo
 from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
+from ledger.domain.base import LedgerAggregate
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
@@ -43,13 +44,14 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
         assert runner.rebuild(model) == incremental, model.name
     with psycopg.connect(database_url) as conn:
         trail = conn.execute("SELECT count(*) FROM accountability_trail").fetchone()
-        stages = dict(conn.execute("SELECT stage, count(*) FROM project_status GROUP BY stage").fetchall())
+        stages: dict[str, int] = dict(
+            conn.execute("SELECT stage, count(*) FROM project_status GROUP BY stage").fetchall())
         blacklisted = conn.execute("SELECT agency_name, ended_on FROM blacklist").fetchall()
         coverage = conn.execute("SELECT departments, departments_with_goals, goals_coverage, goals_coverage_target, "
                                 "approved_projects, self_evaluation_coverage, re_evaluated, re_evaluation_rate "
                                 "FROM coverage WHERE fiscal_year = 2021").fetchone()
-        standings = dict(conn.execute("SELECT standing, department FROM department_ranking "
-                                      "WHERE standing IS NOT NULL").fetchall())
+        standings: dict[str, str] = dict(conn.execute("SELECT standing, department FROM department_ranking "
+                                                      "WHERE standing IS NOT NULL").fetchall())
         missed = conn.execute(flags_query(), {"today": date(2022, 9, 1), "warning_days": 7}).fetchall()
     assert trail is not None
     assert trail[0] == ledger.head()
@@ -88,7 +90,7 @@ def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger
     mapper = ledger_mapper()
     fields = [name.removesuffix("_") for name in EventFields.__struct_fields__]  # transcoded ones: their property
     with psycopg.connect(database_url) as conn:
-        events = Runner(database_url, []).read_events(conn, 0, ledger.head())  # type: ignore[arg-type]
+        events = Runner(database_url, []).read_events(conn, 0, ledger.head())
         stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
                               "ORDER BY leaf_index").fetchall()
     assert len(events) == len(stored) == ledger.head()
@@ -124,6 +126,7 @@ def test_the_trail_holds_each_events_reason_and_evidence_as_recorded(ledger: Led
     expected = []
     for oid, version, topic, state in stored:
         domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+        assert isinstance(domain, LedgerAggregate.Event)
         kind = topic.rsplit(":", 1)[-1]
         principal = domain.principal
         expected.append((kind.split(".")[0], kind, EVENT_NAMES_ZH[kind], domain.reason, list(domain.evidence),
@@ -223,7 +226,7 @@ def test_a_worker_killed_mid_catch_up_loses_and_repeats_nothing(ledger: Ledger, 
 
 
 
-def indexes_of(conn: psycopg.Connection, tables: list[str]) -> dict[str, list[tuple[str, str]]]:  # type: ignore[type-arg]
+def indexes_of(conn: psycopg.Connection, tables: list[str]) -> dict[str, list[tuple[str, str]]]:
     """Each table's indexes: (name, definition without the table's name), in definition order."""
     return {table: [(str(name), str(definition)) for name, definition in conn.execute(
         "SELECT indexname, regexp_replace(indexdef, '^.* USING ', '') FROM pg_indexes "
@@ -266,7 +269,7 @@ def test_setup_adopts_indexes_an_earlier_rebuild_left_under_its_building_name(da
             "ALTER INDEX coverage_goals_pkey RENAME TO coverage__rebuild_goals_pkey",
             "CREATE INDEX project_status__rebuild_budget_book_idx ON project_status (budget_book, project_id)",
         ):
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
     runner.setup()
     with psycopg.connect(database_url) as conn:
         assert indexes_of(conn, tables) == created
@@ -295,7 +298,7 @@ def test_the_project_list_pages_through_every_filter_shape_by_project_id(ledger:
     clauses = [("overdue_rectifications > 0" if value else "overdue_rectifications = 0") if name == "overdue"
                else f"{columns.get(name, name)} = %({name})s" for name, value in filters.items()]
     with psycopg.connect(database_url) as conn:
-        expected = [row[0] for row in conn.execute(  # type: ignore[call-overload]
+        expected = [row[0] for row in conn.execute(
             "SELECT project_id FROM project_status" + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY project_id", {k: v for k, v in filters.items() if k != "overdue"})]
         seen, after = [], None
@@ -342,7 +345,7 @@ def test_a_read_model_rebuilt_ahead_of_the_others_is_not_applied_again(ledger: L
     assert positions[rebuilt] == ledger.head() > max(p for name, p in positions.items() if name != rebuilt) + 7
     if together:
         with psycopg.connect(database_url) as conn:
-            runner.catch_up_models(conn, runner.models)  # type: ignore[arg-type]
+            runner.catch_up_models(conn, runner.models)
     else:
         runner.catch_up()
     assert all(status.lag == 0 for status in runner.status())

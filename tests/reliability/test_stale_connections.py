@@ -56,8 +56,8 @@ def test_appends_succeed_after_the_pools_idle_connections_are_killed(ledger: Led
         except Exception as error:
             failures.append(repr(error))
     assert failures == [], f"{len(failures)} of 8 appends failed: {failures[:2]}"
-    with psycopg.connect(database_url) as conn:
-        names = conn.execute("SELECT count(*) FROM ledger_events WHERE topic LIKE %s",
+    with psycopg.connect(database_url) as plain:
+        names = plain.execute("SELECT count(*) FROM ledger_events WHERE topic LIKE %s",
                              ("%Department.Registered",)).fetchone()
     assert names == (8,)
 

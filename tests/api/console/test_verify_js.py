@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -108,7 +109,7 @@ def test_base64_has_one_spelling_as_in_python() -> None:
     texts += ["".join(rng.choice(alphabet + "=") for _ in range(rng.randrange(1, 13))) for _ in range(200)]
     got = run_node([call("decodeBase64Canonical", text) for text in texts])
     for text, result in zip(texts, got, strict=True):
-        _, data = python_verdict(lambda t=text: _canonical_base64(t), ValueError)
+        _, data = python_verdict(partial(_canonical_base64, text), ValueError)
         assert unhex(result["value"]) == data, text
 
 
@@ -162,8 +163,9 @@ def _decode(data: bytes) -> Point | None:
     return x, y % P, 1, x * y % P
 
 
-BASE = _decode((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"))
-assert BASE is not None
+_base = _decode((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"))
+assert _base is not None
+BASE: Point = _base
 
 
 def _torsion(order: int) -> Point:
@@ -344,17 +346,20 @@ def _note_variants() -> list[str]:
     return variants + signed
 
 
+def _opened_checkpoint(note: str) -> Checkpoint:
+    return Checkpoint.parse_body(open_note(note, LOG_KEY.verifier))
+
+
 def test_signed_notes_and_checkpoints_open_as_in_python() -> None:
     variants = _note_variants()
     key = {"$key": LOG_KEY.verifier.to_string()}
     results = run_node([call(fn, note, key) for note in variants for fn in ("openNote", "verifyCheckpoint")])
     outcomes = []
     for i, note in enumerate(variants):
-        ok, text = python_verdict(lambda n=note: open_note(n, LOG_KEY.verifier), CheckpointError)
+        ok, text = python_verdict(partial(open_note, note, LOG_KEY.verifier), CheckpointError)
         js_ok, js_text = js_verdict(results[2 * i])
         assert (js_ok, js_text) == (ok, text), (i, note, results[2 * i])
-        ok, checkpoint = python_verdict(lambda n=note: Checkpoint.parse_body(open_note(n, LOG_KEY.verifier)),
-                                        CheckpointError)
+        ok, checkpoint = python_verdict(partial(_opened_checkpoint, note), CheckpointError)
         js_ok, js_checkpoint = js_verdict(results[2 * i + 1])
         assert js_ok == ok, (i, note, results[2 * i + 1])
         if ok:
@@ -383,7 +388,7 @@ def test_cosignatures_are_counted_as_in_python() -> None:
     results = iter(run_node(calls))
     for n in notes:
         for pin in pins:
-            ok, found = python_verdict(lambda n=n, pin=pin: cosignatures(n, pin), WitnessError)
+            ok, found = python_verdict(partial(cosignatures, n, pin), WitnessError)
             js_ok, js_found = js_verdict(next(results))
             assert js_ok == ok, (n, pin)
             if ok:

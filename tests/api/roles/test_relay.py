@@ -71,6 +71,7 @@ async def stream_messages(url: str, name: str) -> list[tuple[int, int, int]]:
         found = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             message = await js.get_msg(name, seq=seq)
+            assert message.data is not None
             found.append((seq, int((message.headers or {})["Nats-Msg-Id"]), json.loads(message.data)["position"]))
         return found
     finally:

@@ -259,7 +259,7 @@ def self_signed(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLConte
 def test_https_to_a_checked_address_speaks_tls_with_the_receivers_name(tmp_path: Path) -> None:
     server_tls, client_tls = self_signed(tmp_path, "receiver.test")
     names: list[str | None] = []
-    server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+    server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)
     receiver = serving(Receiver(keep_alive=True, tls=server_tls))
     port = receiver.server_address[1]
     stub = resolving({"receiver.test": ["127.0.0.1"], "impostor.test": ["127.0.0.1"]})

@@ -61,7 +61,8 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "declare_project": lambda: ledger.declare_project(
             edu, code="JY-99", name="x", kind="project", department="教育局", fiscal_year_=2021,
             budget_book="general_public", special_category=None, requested="1.00", new_major=False),
-        "assess_ex_ante": lambda: ledger.assess_ex_ante(fin, pid, dict.fromkeys(range(5), "18")),
+        "assess_ex_ante": lambda: ledger.assess_ex_ante(  # any scores: the date is refused before they are read
+            fin, pid, dict.fromkeys(range(5), "18")),  # type: ignore[arg-type]
         "admit_project": lambda: ledger.admit_project(fin, pid),
         "submit_goals": lambda: ledger.submit_goals(edu, pid, GOALS),
         "review_goals": lambda: ledger.review_goals(fin, pid, "优"),

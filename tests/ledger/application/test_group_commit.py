@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -59,20 +60,18 @@ def a_year_of_commands(ledger: Ledger) -> list[Command]:
     ]
     for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
         commands += [
-            lambda pid=pid: ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid),
-            lambda pid=pid, principal=principal: ledger.submit_goals(act(principal, date(2020, 10, 20)), pid, GOALS),
-            lambda pid=pid: ledger.approve_budget(act(FINANCE, date(2020, 11, 1)), pid, "1000000.00"),  # refused
-            lambda pid=pid: ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优"),
-            lambda pid=pid: ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "1000000.00"),
+            partial(ledger.admit_project, act(FINANCE, date(2020, 9, 30)), pid),
+            partial(ledger.submit_goals, act(principal, date(2020, 10, 20)), pid, GOALS),
+            partial(ledger.approve_budget, act(FINANCE, date(2020, 11, 1)), pid, "1000000.00"),  # refused
+            partial(ledger.review_goals, act(FINANCE, date(2020, 11, 5)), pid, "优"),
+            partial(ledger.approve_budget, act(FINANCE, date(2021, 1, 15)), pid, "1000000.00"),
         ]
     for month, executed in ((4, "100000.00"), (6, "450000.00")):
         for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
             commands += [
-                lambda pid=pid, principal=principal, month=month, executed=executed: ledger.report_monitoring(
-                    act(principal, date(2021, month + 1, 5)), pid, month=month, executed=executed,
-                    indicator_progress={"I1": Decimal(month * 8)}),
-                lambda pid=pid, month=month: ledger.review_monitoring(act(FINANCE, date(2021, month + 1, 9)), pid,
-                                                                      month, "已审核"),
+                partial(ledger.report_monitoring, act(principal, date(2021, month + 1, 5)), pid, month=month,
+                        executed=executed, indicator_progress={"I1": Decimal(month * 8)}),
+                partial(ledger.review_monitoring, act(FINANCE, date(2021, month + 1, 9)), pid, month, "已审核"),
             ]
     commands += [
         lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 8, 5), expected_version=3), edu, month=7,
@@ -143,7 +142,7 @@ def test_a_group_is_one_transaction(ledger: Ledger, database_url: str) -> None:
     evaluation = ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
     key = evaluation.events[0].references["evaluation_id"]
     outcomes = ledger.run_together([
-        lambda i=i: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
+        partial(ledger.note_key_evaluation_supervision, act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
         for i in range(10)])
     positions = [position for outcome in outcomes for position in outcome.value.positions]  # type: ignore[union-attr]
     assert positions == list(range(positions[0], positions[0] + 10))
@@ -184,7 +183,9 @@ def test_a_conflict_with_another_writer_records_nothing_of_the_group_then_each_c
             ("recorded", (pid, wrote[0].version + 2, ["Project.MonitoringReported"])),
         ]
         assert ledger.head() == head + 3
-        assert ledger.project(pid).latest_monitoring["month"] == 6
+        latest = ledger.project(pid).latest_monitoring
+        assert latest is not None
+        assert latest["month"] == 6
     finally:
         other.close()
 
@@ -273,6 +274,7 @@ def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, 
     assert first.error is None, first
     assert second.error is None, second
     assert elsewhere
+    assert second.value is not None
     assert elsewhere[0].version == second.value.version + 1
     with psycopg.connect(database_url) as conn:
         versions = [row[0] for row in conn.execute(
@@ -487,7 +489,7 @@ def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(ledg
         lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
     ])
     assert reported.error is None, reported
-    assert reported.value is not None
+    assert isinstance(reported.value, Written)
     assert reported.value.positions == [head]
     assert isinstance(read.error, OperationalError)
     assert isinstance(reviewed.error, OperationalError)

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from ledger.application import Ledger, Written
+from ledger.application import Act, Ledger, Written
 from ledger.domain import rules
+from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
 from ledger.domain.values import SYSTEM
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
@@ -124,10 +125,10 @@ def test_a_lost_race_is_checked_again_on_what_the_winner_recorded(ledger: Ledger
     save = ledger.commit
     interleaved: list[Written | None] = []
 
-    def save_after_the_winner(*aggregates: Any) -> Written:
+    def save_after_the_winner(*aggregates: LedgerAggregate, act: Act | None = None) -> Written:
         if not interleaved:
             interleaved.append(winner.raise_deadline_notices(pid, date(2021, 8, 8)))
-        return save(*aggregates)
+        return save(*aggregates, act=act)
 
     ledger.commit = save_after_the_winner  # type: ignore[method-assign]
     try:

@@ -20,11 +20,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from ledger.application import Ledger
 from ledger.domain import rules
+from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
 from ledger.domain.values import SYSTEM, Attribution, Grade, Indicator, Principal
 from ledger.store.transcodings import ledger_mapper
+from tests.ledger.domain.project_support import mutating
 
 PARAMS = rules.DEFAULT_PARAMETERS
 HOLIDAYS = [date(2021, 10, 1)]
@@ -72,6 +74,7 @@ class ProjectMachine(RuleBasedStateMachine):
     def _collect(self) -> None:
         new = list(self.project.pending_events)
         for item in new:
+            assert isinstance(item, LedgerAggregate.Event)
             assert item.principal.role in ("finance", "department", "agency", "system")
             assert isinstance(item.effective_on, date)
         self.events.extend(new)
@@ -295,7 +298,8 @@ class ProjectMachine(RuleBasedStateMachine):
 
     def implement(self, choice: int) -> None:
         project = self.project
-        latest = project.latest_monitoring["month"] if project.monitoring else 0
+        latest_report = project.latest_monitoring
+        latest = latest_report["month"] if project.monitoring and latest_report is not None else 0
         if choice in (0, 1) and latest < 12:
             share = [Decimal("0.1"), Decimal("0.3"), Decimal("0.5"), Decimal("0.9")][(latest // 3) % 4]
             self.report_monitoring(min(latest + 2 + choice, 12), share, 40 if choice else 5)
@@ -470,9 +474,9 @@ class ProjectMachine(RuleBasedStateMachine):
         stored = [to_stored.to_stored_event(event) for event in self.events]
         replayed: Any = None
         for item in stored:
-            replayed = to_stored.to_domain_event(item).mutate(replayed)
+            replayed = mutating(to_stored.to_domain_event(item)).mutate(replayed)
         assert replayed == self.project, "replaying the stored events did not rebuild the live project"
-        snapshot = to_stored.to_domain_event(to_stored.to_stored_event(Snapshot.take(self.project)))
+        snapshot = mutating(to_stored.to_domain_event(to_stored.to_stored_event(Snapshot.take(self.project))))
         assert snapshot.mutate(None) == self.project, "a snapshot did not restore the live project"
         if self.ledger is not None:
             self.ledger.wait_for_snapshots()  # stored in the background: the load below starts from the newest

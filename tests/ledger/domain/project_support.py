@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eventsourcing.domain import CanMutateProtocol, DomainEventProtocol
 
 from ledger.domain.errors import DomainError
 from ledger.domain.project import Project
@@ -179,7 +180,7 @@ STAGES = ("declared", "admitted", "goals_submitted", "goals_approved", "budget_a
 def build(stage: str, *, grade: str = "优", declared_on: date = DECLARED_ON) -> Project:
     """A plain (not new-major) project taken up to ``stage``."""
     project = declare(on=declared_on)
-    steps: list[Callable[[Project], None]] = [
+    steps: list[Callable[[Project], object]] = [
         admit,
         submit,
         lambda p: review(p, "优"),
@@ -319,3 +320,9 @@ def decide_rect(project: Project, accept: bool, number: int = 1, reason: str = "
 
 def disclose(project: Project, what: str) -> None:
     project.disclose(what, Attribution(FINANCE, date(2022, 5, 10)))
+
+
+def mutating(event: DomainEventProtocol[Any]) -> CanMutateProtocol[Any]:
+    """``event`` as what it is, an event that mutates an aggregate (a mapper answers with any domain event)."""
+    assert isinstance(event, CanMutateProtocol)
+    return event

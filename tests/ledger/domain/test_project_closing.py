@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
@@ -309,6 +310,7 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
         new = project.pending_events[before:]
         assert len(new) == 1, new
         event = new[0]
+        assert isinstance(event, LedgerAggregate.Event)
         assert event.principal == principal
         assert event.effective_on == on
         assert event.reason == why
@@ -353,7 +355,8 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
     assert isinstance(events[0], Project.Declared)
     assert (events[0].principal, events[0].effective_on, events[0].reason, events[0].evidence) == (
         DEPT, DECLARED_ON, "申报理由", [digest(0)])
-    assert all(isinstance(event.principal, Principal) and isinstance(event.effective_on, date) for event in events)
+    assert all(isinstance(event, LedgerAggregate.Event) and isinstance(event.principal, Principal)
+               and isinstance(event.effective_on, date) for event in events)
     assert len(events) == 29
 
 

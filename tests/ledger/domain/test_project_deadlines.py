@@ -34,6 +34,7 @@ from tests.ledger.domain.project_support import (
     detect,
     events_of,
     monitor,
+    mutating,
     report_rect,
     require,
     review,
@@ -52,7 +53,11 @@ def notices(project: Project, today: date) -> list[tuple[str, str, int, date, da
     """Raise the notices due on ``today``; what was recorded, as (event, kind, ref, due, effective_on)."""
     before = len(project.pending_events)
     project.raise_deadline_notices(today, P, SYSTEM)
-    return [(type(e).__name__, e.deadline, e.ref, e.due_on, e.effective_on) for e in project.pending_events[before:]]
+    raised = []
+    for e in project.pending_events[before:]:
+        assert isinstance(e, (Project.DeadlineApproaching, Project.DeadlineMissed))
+        raised.append((type(e).__name__, e.deadline, e.ref, e.due_on, e.effective_on))
+    return raised
 
 
 def test_goal_submission_warns_seven_days_before_and_misses_the_day_after() -> None:
@@ -240,10 +245,10 @@ def test_notices_replay_from_their_stored_events_and_snapshots() -> None:
     mapper = ledger_mapper()
     replayed: Any = None
     for event in project.collect_events():
-        replayed = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(replayed)
+        replayed = mutating(mapper.to_domain_event(mapper.to_stored_event(event))).mutate(replayed)
     assert replayed == project
     assert replayed.notices_for(Deadline("monitoring_report", 0, MONITORING_DUE))["missed"] == date(2021, 8, 16)
-    snapshot = mapper.to_domain_event(mapper.to_stored_event(Snapshot.take(project)))
+    snapshot = mutating(mapper.to_domain_event(mapper.to_stored_event(Snapshot.take(project))))
     assert snapshot.mutate(None) == project
 
 
@@ -251,7 +256,7 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     project = build("budget_approved")
     snapshot = Snapshot.take(project)
     old_state = {k: v for k, v in snapshot.state.items() if k not in ("deadline_notices", "class_version")}
-    old = Snapshot(originator_id=project.id, originator_version=project.version,  # type: ignore[call-arg]
+    old = Snapshot(originator_id=project.id, originator_version=project.version,
                    timestamp=snapshot.timestamp, topic=snapshot.topic, state=old_state)
     restored: Any = old.mutate(None)
     assert restored.deadline_notices == {}

@@ -144,14 +144,22 @@ def test_malformed_goals_are_refused() -> None:
     refused(project, "invalid-indicator", lambda: submit(project, []))
 
 
+def in_turn(*steps: Callable[[Project], object]) -> Callable[[Project], None]:
+    """The steps taken one after another on the same project."""
+    def take(project: Project) -> None:
+        for step in steps:
+            step(project)
+    return take
+
+
 @pytest.mark.parametrize(
     "setup",
     [
         pytest.param(lambda p: None, id="declared"),
         pytest.param(admit, id="admitted"),
-        pytest.param(lambda p: (admit(p), submit(p)), id="submitted-unrated"),
-        pytest.param(lambda p: (admit(p), submit(p), review(p, "中")), id="rated-fair"),
-        pytest.param(lambda p: (admit(p), submit(p), review(p, "差")), id="rated-poor"),
+        pytest.param(in_turn(admit, submit), id="submitted-unrated"),
+        pytest.param(in_turn(admit, submit, lambda p: review(p, "中")), id="rated-fair"),
+        pytest.param(in_turn(admit, submit, lambda p: review(p, "差")), id="rated-poor"),
     ],
 )
 def test_no_approved_goals_no_budget(setup: Callable[[Project], object]) -> None:

@@ -115,7 +115,7 @@ def test_money_refuses_zero_when_not_allowed() -> None:
 
 
 @pytest.mark.parametrize("given", [0, "0", "100", 100, Decimal("99.99"), Decimal("0.01"), "50.5"])
-def test_score_accepts_zero_to_hundred_inclusive(given: object) -> None:
+def test_score_accepts_zero_to_hundred_inclusive(given: int | str | Decimal) -> None:
     assert score(given) == Decimal(given)
 
 

@@ -24,7 +24,7 @@ OBJECT = uuid.UUID("5f0d2c1e-0000-4000-8000-0000000000e1")
 def bundle() -> dict[str, Any]:
     """Three events of OBJECT at leaves 1, 3 and 4 of a five-leaf log, proved against its signed checkpoint."""
     leaves: list[bytes] = []
-    events = []
+    events: list[dict[str, Any]] = []
     for index in range(5):
         if index in (1, 3, 4):
             version = len(events) + 1

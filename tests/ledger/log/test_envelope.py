@@ -560,7 +560,7 @@ def test_an_altered_watch_list_cannot_hide_a_deadline(ledger: Ledger, service_ur
     pid = approved_project(ledger)
     assert ledger.sweep("deadlines", date(2021, 8, 1)).raised == {}
     with psycopg.connect(service_url) as conn:  # the attacker: nothing is due before the year 9999
-        conn.execute(f"UPDATE {WATCH} SET check_on = '9999-12-31'")  # type: ignore[arg-type]
+        conn.execute(f"UPDATE {WATCH} SET check_on = '9999-12-31'")
     assert ledger.sweep("deadlines", date(2021, 8, 8)).raised == {}  # this process trusts its list today…
     scheduler = Ledger(service_url, create_schema=False, signing_key=TEST_KEY)  # …a fresh one checks every object
     try:

@@ -74,7 +74,7 @@ def tamper(url: str, *statements: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("SET session_replication_role = replica")  # what a superuser can do: bypass the triggers
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 def ran(result: subprocess.CompletedProcess[str], accelerator: bool) -> None:
@@ -221,7 +221,7 @@ def test_the_log_tables_refuse_changes_without_superuser_tricks(signed: SignedLe
         for statement in ("UPDATE ledger_checkpoints SET note = note", "DELETE FROM ledger_tree_nodes",
                           "TRUNCATE ledger_checkpoints"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
             conn.rollback()
 
 

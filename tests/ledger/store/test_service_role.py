@@ -71,7 +71,7 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
 ])
 def test_the_service_role_cannot_change_or_remove_anything(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def test_the_service_runs_as_the_service_role(service_url: str, tmp_path: Path) -> None:
