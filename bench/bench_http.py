@@ -185,7 +185,7 @@ async def raw_load(url: str, table: str, clients: int, seconds: float, topic: st
             version = 1
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                await conn.execute(statement, (originator, version, topic, state), prepare=True)  # type: ignore[arg-type]
+                await conn.execute(statement, (originator, version, topic, state), prepare=True)
                 latencies.append(time.perf_counter() - started)
                 version += 1
 

@@ -45,8 +45,9 @@ from bench.projections_measure import (
 )
 from bench.projections_report import SEED, TARGET_CATCH_UP_RATE, Results, report
 from ledger.application.ledger import Ledger
+from projections.base import EVENTS
 from projections.project_status import ProjectStatus
-from projections.runner import EVENTS, PAGE, Runner
+from projections.runner import PAGE, Runner
 
 DEFAULT_EVENTS = 1_000_000
 DEFAULT_PROJECTS = (10_000, 100_000)

@@ -24,10 +24,10 @@ from psycopg.rows import tuple_row
 
 from bench.common import Series, Timing, checkpoint, interleave
 from ledger.store.transcodings import ledger_mapper
-from projections.base import Conn, LogEvent, ReadModel, log_events
+from projections.base import EVENTS, Conn, LogEvent, ReadModel, log_events
 from projections.project_status import ProjectStatus
 from projections.registry import read_models
-from projections.runner import EVENTS, PAGE, POSITIONS, Runner
+from projections.runner import PAGE, POSITIONS, Runner
 
 QUERY_ROUNDS = 5
 WARMUP_QUERIES = 20
