@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run demo test test-fast lint bench bench-all soak clean
+.PHONY: run demo test test-fast lint bench bench-all soak mutate clean
 
 $(INSTALLED): pyproject.toml setup.py ledger/log/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,18 @@ SOAK_ARGS ?=
 
 soak: $(INSTALLED)  ## ten minutes under load while processes are killed and PostgreSQL restarts; prints the figures
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+# The pure core's tests, measured: every mutant mutmut makes of ledger/domain/rules.py, ledger/log/merkle.py and
+# ledger/log/checkpoint.py is run against the fast tests of those modules alone ([tool.mutmut] in pyproject.toml),
+# from scratch each time (results of an older run would not see new tests). Not part of `make test`.
+# MUTATE_CHILDREN: processes testing mutants side by side; MUTATE_AT_LEAST: fail if a file scores below it (percent).
+MUTATE_CHILDREN ?= 2
+MUTATE_AT_LEAST ?= 0
+
+mutate: $(INSTALLED)  ## mutation run over the pure core (rules, Merkle, checkpoints); prints the score of each file
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
+	$(BIN)/python -m bench.mutation_score --at-least $(MUTATE_AT_LEAST)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -21,15 +21,12 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version as package_version
 from uuid import uuid4
 
 import httpx
@@ -37,21 +34,27 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenKeys, TokenStore
-from bench.bench_write import EFFECTIVE_ON, FINANCE, BenchProject, build_project, fill_to, notes
 from bench.common import (
     BenchDatabase,
     RawEvents,
     bench_database,
-    describe_server,
     fmt_ms,
     fmt_rate,
     fmt_ratio,
+    free_port,
+    machine_line,
     percentile,
+    print_checks,
+    print_header,
     print_table,
+    read_response,
+    server_header,
     server_settings,
     time_calls,
+    verdict,
 )
-from ledger.application.ledger import Act, Ledger
+from bench.sample import BenchProject, build_project, fill_to, notes, prepare_ledger
+from ledger.application.ledger import Ledger
 from ledger.log.checkpoint import SigningKey
 
 TARGET_RATE = 1000.0  # commands/s with 16 clients
@@ -78,13 +81,6 @@ class Load:
 def merge(loads: Sequence[Load]) -> Load:
     return Load([value for load in loads for value in load.latencies], sum(load.elapsed for load in loads),
                 sum(load.errors for load in loads))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:
@@ -146,13 +142,7 @@ class Connection:
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         self.writer.write(f"{method} {path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n".encode() + self.headers
                           + b"\r\n" + body)
-        status = int((await self.reader.readline()).split()[1])
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
+        return await read_response(self.reader)
 
 
 async def http_load(base: str, token: str, projects: Sequence[BenchProject], seconds: float,
@@ -195,7 +185,7 @@ async def raw_load(url: str, table: str, clients: int, seconds: float, topic: st
             version = 1
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                await conn.execute(statement, (originator, version, topic, state), prepare=True)  # type: ignore[arg-type]
+                await conn.execute(statement, (originator, version, topic, state), prepare=True)
                 latencies.append(time.perf_counter() - started)
                 version += 1
 
@@ -207,8 +197,7 @@ async def raw_load(url: str, table: str, clients: int, seconds: float, topic: st
 def prepare(url: str, clients: int) -> tuple[str, list[BenchProject], BenchProject, str, bytes]:
     ledger = Ledger(url)
     try:
-        ledger.bootstrap()
-        ledger.register_department(Act(FINANCE, EFFECTIVE_ON, reason="基准测试"), "教育局")
+        prepare_ledger(ledger)
         projects = [build_project(ledger, f"HTTP-{n:03d}") for n in range(clients)]
         replayed = build_project(ledger, "HTTP-ASOF")
         fill_to(ledger, replayed, ASOF_EVENTS, 50)
@@ -270,22 +259,16 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
             worker.stop()
         raw.close()
 
-    print()
-    print("bench_http — commands over HTTP (separate server process, loopback) beside raw PostgreSQL, same run")
-    for key, value in (
-        ("server", describe_server(db)),
-        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
-                       f"synchronous_commit={settings['synchronous_commit']})"),
-        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, fastapi "
-                    f"{package_version('fastapi')}, uvicorn {package_version('uvicorn')}, {workers} worker(s)"),
+    title = "bench_http — commands over HTTP (separate server process, loopback) beside raw PostgreSQL, same run"
+    print_header(title, [
+        *server_header(db, settings, brief=True),
+        ("machine", f"{machine_line('fastapi', 'uvicorn')}, {workers} worker(s)"),
         ("topology", "the API, the read models, webhooks and the scheduler in one `jixiao serve` process"
                      if topology == "service" else "as deploy/: `jixiao serve` (the API alone) and a `jixiao worker` "
                      "process keeping the read models"),
         ("parameters", f"--seconds {seconds} --clients {','.join(map(str, client_counts))} --rounds {rounds} "
                        f"--asof {asof}"),
-    ):
-        print(f"  {key + ':':<12}{value}")
-    print()
+    ])
     rows = []
     for count, (ours, raw_load_) in results.items():
         rows.append([f"raw INSERT, 1 row/txn, {count} connection(s)", fmt_rate(raw_load_.rate, "rows"),
@@ -305,13 +288,12 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
     if 16 in results:
         ours = results[16][0]
         targets.append(["commands/s with 16 clients", fmt_rate(ours.rate, "cmd"), f"≥ {TARGET_RATE:,.0f}",
-                        "met" if ours.rate >= TARGET_RATE else "NOT met"])
+                        verdict(ours.rate >= TARGET_RATE)])
         targets.append(["p99 latency with 16 clients", f"{fmt_ms(ours.ms(99))} ms", f"< {TARGET_P99_MS:.0f} ms",
-                        "met" if ours.ms(99) < TARGET_P99_MS else "NOT met"])
+                        verdict(ours.ms(99) < TARGET_P99_MS)])
     targets.append(["as-of query p95", f"{fmt_ms(asof_t.p95_ms)} ms", f"< {TARGET_ASOF_P95_MS:.0f} ms",
-                    "met" if asof_t.p95_ms < TARGET_ASOF_P95_MS else "NOT met"])
-    print_table(["check", "measured", "target", "verdict"], targets, right=(1,))
-    print()
+                    verdict(asof_t.p95_ms < TARGET_ASOF_P95_MS)])
+    print_checks(targets)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
-import platform
 import selectors
 import socket
 import statistics
@@ -36,17 +34,21 @@ import httpx
 import psutil
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
-from bench.bench_http import Load, Server, http_load, merge, prepare
+from api.auth import TokenKeys, TokenStore
+from bench.bench_http import KEY, Load, Server, http_load, merge, prepare
 from bench.common import (
     BenchDatabase,
     bench_database,
-    describe_server,
     fmt_ms,
     fmt_rate,
     fmt_ratio,
+    machine_line,
+    print_checks,
+    print_header,
     print_table,
+    server_header,
     server_settings,
+    verdict,
 )
 
 TARGET_RATIO = 0.85
@@ -104,7 +106,8 @@ def hold_streams(port: int, tokens: Sequence[str | None], after: int, ready: Que
 
 def issue_tokens(url: str, audience: str) -> list[str | None]:
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        store = TokenStore(pool)
+        # Signed with the servers' key and origin, as bench_http.prepare signs its token: they honour only those.
+        store = TokenStore(pool, TokenKeys(KEY, origin="bench.localhost/log"))
         return [None if role == "public" else store.issue(name, role, organisation, created_by="bench")[0]
                 for name, role, organisation in AUDIENCES[audience]]
 
@@ -173,19 +176,14 @@ def run(db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: 
     none, some = merge(without), merge(with_streams)
     ratio = some.rate / none.rate
     per_round = [b.rate / a.rate for a, b in zip(without, with_streams, strict=True)]
-    print()
-    print(f"bench_sse_load — command throughput with {streams} SSE streams open ÷ with none (same run, alternating)")
-    for key, value in (
-        ("server", describe_server(db)),
-        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
-                       f"synchronous_commit={settings['synchronous_commit']})"),
-        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}"),
+    print_header(f"bench_sse_load — command throughput with {streams} SSE streams open ÷ with none (same run, "
+                 "alternating)", [
+        *server_header(db, settings, brief=True),
+        ("machine", machine_line()),
         ("topology", "everything in one `jixiao serve` process (make run)"),
         ("parameters", f"--streams {streams} --audience {audience} --seconds {seconds} --rounds {rounds} "
                        f"--clients {clients} --stream-processes {processes}"),
-    ):
-        print(f"  {key + ':':<12}{value}")
-    print()
+    ])
     frames = sum(count for count, _ in delivered)
     held = sum(spent for _, spent in delivered)
     print_table(["measurement", "rate", "median ms", "p99 ms", "n", "errors"], [
@@ -207,11 +205,10 @@ def run(db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: 
         print(f"  positions the streams' last frame was behind the head at the end of each round: "
               f"{', '.join(map(str, behind))}")
     print()
-    print_table(["check", "measured", "target", "verdict"], [
+    print_checks([
         [f"throughput with {streams} streams ÷ none", fmt_ratio(ratio), f"≥ {TARGET_RATIO:.2f}×",
-         "met" if ratio >= TARGET_RATIO else "NOT met"],
-    ], right=(1,))
-    print()
+         verdict(ratio >= TARGET_RATIO)],
+    ])
 
 
 def main(argv: Sequence[str] | None = None) -> None:

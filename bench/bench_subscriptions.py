@@ -24,8 +24,6 @@ import argparse
 import http.client as http_client
 import json
 import multiprocessing
-import os
-import platform
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,19 +36,24 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.bench_http import Server, free_port, prepare
-from bench.bench_write import EFFECTIVE_ON, FINANCE, build_project, fill_to, notes
+from bench.bench_http import Server, prepare
 from bench.common import (
     BenchDatabase,
     bench_database,
-    describe_server,
     fmt_ms,
     fmt_rate,
     fmt_ratio,
+    free_port,
+    machine_line,
     percentile,
+    print_checks,
+    print_header,
     print_table,
+    server_header,
     server_settings,
+    verdict,
 )
+from bench.sample import EFFECTIVE_ON, FINANCE, build_project, fill_to, notes
 from ledger.application.ledger import Act, Ledger
 
 TARGET_SSE_P95_MS = 50.0
@@ -244,18 +247,13 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
     delivered = rates["feed delivered"] / rates["raw delivered"]
     decoded = rates["feed decoded"] / rates["raw decoded"]
 
-    print()
-    print("bench_subscriptions — SSE and webhook delivery latency, feed throughput beside raw reads (same run)")
-    for key, value in (
-        ("server", describe_server(db)),
-        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
-                       f"synchronous_commit={settings['synchronous_commit']})"),
-        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}"),
+    title = "bench_subscriptions — SSE and webhook delivery latency, feed throughput beside raw reads (same run)"
+    print_header(title, [
+        *server_header(db, settings, brief=True),
+        ("machine", machine_line()),
         ("parameters", f"--rate {rate} --seconds {seconds} --feed-events {feed_events} --page {page} "
                        f"--writers {writers} --dispatcher {dispatcher} (commands recorded at {achieved:,.0f}/s)"),
-    ):
-        print(f"  {key + ':':<12}{value}")
-    print()
+    ])
     rows = []
     hooks = f"webhook ({'jixiao dispatcher' if alone else 'inside jixiao serve'})"
     for name, latencies in (("SSE /events/stream", sse), (hooks, hook)):
@@ -279,17 +277,16 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
     print()
     sse_p95 = percentile(sse, 95) * 1000 if sse else float("inf")
     hook_p95 = percentile(hook, 95) * 1000 if hook else float("inf")
-    print_table(["check", "measured", "target", "verdict"], [
+    print_checks([
         [f"SSE p95 at {rate:.0f} events/s", f"{fmt_ms(sse_p95)} ms", f"< {TARGET_SSE_P95_MS:.0f} ms",
-         "met" if sse_p95 < TARGET_SSE_P95_MS and len(sse) == len(written) else "NOT met"],
+         verdict(sse_p95 < TARGET_SSE_P95_MS and len(sse) == len(written))],
         [f"webhook p95 at {rate:.0f} events/s", f"{fmt_ms(hook_p95)} ms", f"< {TARGET_WEBHOOK_P95_MS:.0f} ms",
-         "met" if hook_p95 < TARGET_WEBHOOK_P95_MS and len(hook) == len(written) else "NOT met"],
+         verdict(hook_p95 < TARGET_WEBHOOK_P95_MS and len(hook) == len(written))],
         ["feed ÷ raw reads, received", fmt_ratio(delivered), f"≥ {TARGET_FEED_RATIO:.1f}×",
-         "met" if delivered >= TARGET_FEED_RATIO else "NOT met"],
+         verdict(delivered >= TARGET_FEED_RATIO)],
         ["feed ÷ raw reads, decoded", fmt_ratio(decoded), f"≥ {TARGET_FEED_RATIO:.1f}×",
-         "met" if decoded >= TARGET_FEED_RATIO else "NOT met"],
-    ], right=(1,))
-    print()
+         verdict(decoded >= TARGET_FEED_RATIO)],
+    ])
 
 
 def main(argv: Sequence[str] | None = None) -> None:

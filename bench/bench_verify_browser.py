@@ -36,7 +36,8 @@ from typing import Any
 from uuid import UUID
 
 from api.roles.witness import WitnessHome, WitnessServer
-from bench.bench_write import (
+from bench.common import BenchDatabase, bench_database, verdict
+from bench.sample import (
     DEPARTMENT,
     EFFECTIVE_ON,
     FINANCE,
@@ -46,7 +47,6 @@ from bench.bench_write import (
     build_projects,
     fill_to,
 )
-from bench.common import BenchDatabase, bench_database
 from ledger.application.ledger import Act, Ledger
 from ledger.log.audit import dumps_bundle, verify_bundle
 from ledger.log.checkpoint import SigningKey, VerifierKey
@@ -163,7 +163,7 @@ def run(events: int, noise: int, rounds: int) -> None:
           f"{bundle['checkpoint'].split(chr(10))[1]}, {min(proof_nodes)}–{max(proof_nodes)} proof nodes per event, "
           f"cosigned by {len(witnesses)} witnesses (built in {built:.0f} s)")
     print(f"Chromium (headless, in the page)  {fmt(browser_ms)}   target < {TARGET_BROWSER_S:.0f} s: "
-          f"{'met' if max(browser_ms) < TARGET_BROWSER_S * 1000 else 'NOT met'}")
+          f"{verdict(max(browser_ms) < TARGET_BROWSER_S * 1000)}")
     print(f"Node                              {fmt(node_ms)}")
     print(f"Python verify_bundle              {fmt(python_ms)}")
     python_median = statistics.median(python_ms)

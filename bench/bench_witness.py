@@ -33,36 +33,40 @@ asserted: the target is printed beside the measurements.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from bench.bench_integrity import Clock, EventSource, datastore_for, sample_events
-from bench.bench_write import CLOCK_NOW, verdict
 from bench.common import (
     BenchDatabase,
+    Clock,
     Timing,
     bench_database,
+    datastore_for,
     describe_server,
     fmt_ms,
+    machine_line,
+    para,
     percentile,
+    print_checks,
+    print_header,
     print_table,
+    require_at_least_one,
+    server_header,
     server_settings,
+    verdict,
 )
+from bench.sample import CLOCK_NOW, EventSource, sample_events
 from ledger.application.ledger import Ledger
 from ledger.log.checkpoint import SigningKey, VerifierKey
 from ledger.log.witness import Cosignature, WitnessEndpoint, WitnessKey, cosignatures, submit
@@ -185,10 +189,6 @@ def timed_submits(durations: list[float]) -> Iterator[None]:
         checkpoints.submit = original  # type: ignore[attr-defined]
 
 
-def _timing(durations: list[float]) -> Timing:
-    return Timing(durations=durations, elapsed=sum(durations), units_per_call=1)
-
-
 def measure_cosign(url: str, key: SigningKey, origin: str, witnesses: Sequence[WitnessEndpoint],
                    append: Callable[[], None], cosigns: int, scratch: Path) -> CosignRun:
     """``cosigns`` timed iterations (after ``WARMUP_COSIGNS``): append, sign, cosign, fetch the cosigned note; a
@@ -236,11 +236,11 @@ def measure_cosign(url: str, key: SigningKey, origin: str, witnesses: Sequence[W
         size = log.log_size()
     finally:
         log.close()
-    return CosignRun(total=_timing(durations["total"]), sign=_timing(durations["sign"]),
-                     cosign=_timing(durations["cosign"]), exchange=_timing(durations["exchange"]),
-                     rest=_timing(durations["rest"]),
-                     note=_timing(durations["note"]), http=_timing(durations["http"]),
-                     durable=_timing(durations["durable"]), log_size=size, witnesses=len(witnesses))
+    return CosignRun(total=Timing.of(durations["total"]), sign=Timing.of(durations["sign"]),
+                     cosign=Timing.of(durations["cosign"]), exchange=Timing.of(durations["exchange"]),
+                     rest=Timing.of(durations["rest"]), note=Timing.of(durations["note"]),
+                     http=Timing.of(durations["http"]), durable=Timing.of(durations["durable"]), log_size=size,
+                     witnesses=len(witnesses))
 
 
 def report_rows(run: CosignRun) -> list[list[str]]:
@@ -305,25 +305,17 @@ def run(db: BenchDatabase, events: int, cosigns: int, append_size: int, witnesse
     finally:
         datastore.close()
 
-    header = [
-        ("server", describe_server(db)),
-        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
-                       f"synchronous_commit={settings['synchronous_commit']}, "
-                       f"wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']})"),
-        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-                    f"psycopg {package_version('psycopg')}, cryptography {package_version('cryptography')}"),
+    title = "bench_witness — checkpoint to cosigned note with witnesses on loopback, beside the checkpoint alone"
+    print_header(title, [
+        *server_header(db, settings),
+        ("machine", machine_line("psycopg", "cryptography")),
         ("parameters", f"--events {events} --cosigns {cosigns} --append {append_size} --witnesses {witnesses} "
                        f"--seed {seed}"),
         ("log", f"{events:,} events at the start, {result.log_size:,} at the end ({append_size} appended before each "
                 "checkpoint)"),
         ("witnesses", f"{witnesses} `jixiao witness serve` processes on 127.0.0.1, state in {folder.parent.parent} "
                       "(written durably before each answer)"),
-    ]
-    print()
-    print("bench_witness — checkpoint to cosigned note with witnesses on loopback, beside the checkpoint alone")
-    for name, value in header:
-        print(f"  {name + ':':<12}{value}")
-    print()
+    ])
     print_table(["measurement (ms per checkpoint)", "median", "p95", "max", "n"], report_rows(result),
                 right=(1, 2, 3, 4))
     print()
@@ -332,16 +324,15 @@ def run(db: BenchDatabase, events: int, cosigns: int, append_size: int, witnesse
         "total is the three) and one GET / of a witness; the cosigned note is checked after the clock stops: every "
         "witness answered 'cosigned' and its cosignature verifies under its pinned key.",
     ):
-        print(textwrap.fill(note, width=118, initial_indent="  ", subsequent_indent="    "))
+        para(note)
     print()
     p95 = percentile(result.total.durations, 95) * 1000
-    print_table(["check", "measured", "target", "verdict"], [
+    print_checks([
         [f"checkpoint → note cosigned by {witnesses} witnesses on loopback, p95", f"{fmt_ms(p95)} ms",
          f"< {TARGET_COSIGNED_P95_MS:.0f} ms", verdict(p95 < TARGET_COSIGNED_P95_MS)],
         ["  same, ÷ sign_checkpoint() alone (medians)", f"{result.total.median_ms / result.sign.median_ms:.2f}×",
          "", ""],
-    ], right=(1,))
-    print()
+    ])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -352,9 +343,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--witnesses", type=int, default=2, help="witness processes")
     parser.add_argument("--seed", type=int, default=20210601, help="seed of originator ids")
     args = parser.parse_args(argv)
-    for name in ("events", "cosigns", "append", "witnesses"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    require_at_least_one(parser, args, ("events", "cosigns", "append", "witnesses"))
     clock = Clock()
     with bench_database("jixiao_bench_witness") as db:
         clock.say(f"database ready on {describe_server(db)}")

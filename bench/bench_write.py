@@ -29,15 +29,8 @@ printed beside the measurements.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from importlib.metadata import version as package_version
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -48,38 +41,48 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 
 from bench.common import (
     BenchDatabase,
-    Counter,
     RawEvents,
+    Row,
     Series,
-    Timing,
-    bare_application,
     bench_database,
     checkpoint,
-    describe_server,
     fmt_ms,
-    fmt_rate,
     fmt_ratio,
     interleave,
     interleave_alternating,
-    print_table,
+    machine_line,
+    para,
+    print_checks,
+    print_header,
+    print_sections,
+    require_at_least_one,
+    server_header,
     server_settings,
     time_calls,
+    verdict,
+)
+from bench.sample import (
+    CLOCK_NOW,
+    EFFECTIVE_ON,
+    FINANCE,
+    SETUP_EVENTS,
+    BenchProject,
+    Counter,
+    add_batch,
+    bare_application,
+    build_project,
+    build_projects,
+    fill_to,
+    notes,
+    prepare_ledger,
 )
 from ledger.application.ledger import Act, Ledger
 from ledger.domain.project import Project
-from ledger.domain.values import Indicator, Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.store.snapshot_recorder import SnapshotRecorder
 from ledger.store.snapshots import SnapshotWriter
 
-FINANCE = Principal("fin-01", "finance", "市财政局")
-EDUCATION = Principal("edu-01", "department", "教育局")
-DEPARTMENT = "教育局"
-EFFECTIVE_ON = date(2021, 6, 1)
-CLOCK_NOW = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
-
 REPLAY_EVENTS = 1000
-SETUP_EVENTS = 6  # declared, admitted, goals submitted, goals reviewed, budget approved, evaluation commissioned
 MAX_PROJECT_EVENTS = 1000  # write series move on to a fresh project here, so aggregate size stays realistic
 ROUND_ROBIN_PROJECTS = 10
 SNAPSHOT_EVERY = 50  # ledger.application.SNAPSHOT_INTERVAL
@@ -89,73 +92,6 @@ TARGET_AUTH_RATIO = 0.95  # command rate with snapshot authentication ÷ without
 PLACEHOLDER_AUTHENTICATOR = bytes(68)  # a real one's size: key ID (4) and Ed25519 signature (64)
 SIGN_CALLS = 500
 TARGET_REPLAY_P95_MS = 20.0  # 1,000-event project, with snapshots
-
-
-def notes(i: int) -> str:
-    """Supervision notes of a realistic length."""
-    return (f"第{i}次督导：现场核查重点评价工作方案执行情况，抽查访谈记录、问卷与工作底稿，"
-            "评价机构按计划推进，数据采集完整，未发现违规情形，要求按期提交评价报告初稿。")
-
-
-def goals() -> list[Indicator]:
-    """义务教育学生营养改善计划: output 50 (cost included), effect 30, satisfaction 10 — ruleset 1's split."""
-
-    def indicator(key: str, level1: str, level2: str, operator: str, target: int, weight: int, name: str,
-                  unit: str) -> Indicator:
-        return Indicator(key=key, level1=level1, level2=level2, name=name, operator=operator,
-                         target=Decimal(target), unit=unit, weight=Decimal(weight))
-
-    return [
-        indicator("students", "output", "quantity", ">=", 5000, 30, "受益学生人数", "人"),
-        indicator("days", "output", "timeliness", ">=", 200, 10, "供餐天数", "天"),
-        indicator("cost", "cost", "economic", "<=", 5, 10, "生均每餐成本", "元"),
-        indicator("health", "effect", "social", ">=", 92, 30, "学生体质健康达标率", "%"),
-        indicator("parents", "satisfaction", "service_users", ">=", 90, 10, "家长满意度", "%"),
-    ]
-
-
-@dataclass(frozen=True)
-class BenchProject:
-    id: UUID
-    evaluation_id: str
-
-
-def build_project(ledger: Ledger, code: str) -> BenchProject:
-    """Declared, admitted, goals approved (优), budget approved, key evaluation commissioned to finance itself."""
-    finance = Act(FINANCE, EFFECTIVE_ON, reason="基准测试")
-    education = Act(EDUCATION, EFFECTIVE_ON, reason="基准测试")
-    pid = ledger.declare_project(
-        education, code=code, name="义务教育学生营养改善计划", kind="project", department=DEPARTMENT,
-        fiscal_year_=2021, budget_book="general_public", special_category=None, requested="1000000.00",
-        new_major=False,
-    ).aggregate_id
-    ledger.admit_project(finance, pid)
-    ledger.submit_goals(education, pid, goals())
-    ledger.review_goals(finance, pid, "优")
-    ledger.approve_budget(finance, pid, "1000000.00")
-    ledger.commission_key_evaluation(finance, pid, agency_name=None)
-    (evaluation_id,) = ledger.project(pid).key_evaluations
-    return BenchProject(pid, evaluation_id)
-
-
-def add_batch(ledger: Ledger, project: BenchProject, size: int, first: int) -> None:
-    """Load the project, trigger ``size`` supervision events, save them in one transaction."""
-    aggregate = ledger.project(project.id)
-    for k in range(size):
-        aggregate.note_key_evaluation_supervision(project.evaluation_id, notes(first + k), FINANCE, EFFECTIVE_ON, [])
-    ledger.save(aggregate)
-
-
-def build_projects(ledger: Ledger, prefix: str, count: int) -> list[BenchProject]:
-    return [build_project(ledger, f"{prefix}-{n:03d}") for n in range(count)]
-
-
-def fill_to(ledger: Ledger, project: BenchProject, version: int, batch: int) -> None:
-    current = ledger.project(project.id).version
-    while current < version:
-        size = min(batch, version - current)
-        add_batch(ledger, project, size, current)
-        current += size
 
 
 class UnsignedSnapshotRecorder(SnapshotRecorder):
@@ -200,29 +136,6 @@ def count_snapshots(url: str, ledger: Ledger, projects: Sequence[BenchProject]) 
     return stored, expected
 
 
-@dataclass(frozen=True)
-class Row:
-    name: str
-    timing: Timing
-    unit: str
-    baseline: Timing | None = None  # the raw-PostgreSQL measurement it is compared with
-    by_latency: bool = False  # compare median latency (reads) rather than rate (writes)
-
-    def cells(self) -> list[str]:
-        if self.baseline is None:
-            ratio = "—"
-        elif self.by_latency:
-            ratio = f"{fmt_ratio(self.timing.median_ms / self.baseline.median_ms)} time"
-        else:
-            ratio = f"{fmt_ratio(self.timing.rate / self.baseline.rate)} rate"
-        return [self.name, fmt_rate(self.timing.rate, self.unit), fmt_ms(self.timing.median_ms),
-                fmt_ms(self.timing.p95_ms), str(self.timing.calls), ratio]
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
-
-
 def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int) -> None:
     url = db.url
     settings = server_settings(url)
@@ -234,8 +147,7 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
     bare = bare_application(url)
     raw = RawEvents(url)
     try:
-        ledger.bootstrap()
-        ledger.register_department(Act(FINANCE, EFFECTIVE_ON, reason="基准测试"), DEPARTMENT)
+        prepare_ledger(ledger)
         per_project = MAX_PROJECT_EVENTS - SETUP_EVENTS  # commands before moving on to the next project
         singles = build_projects(ledger, "BENCH-SINGLE", -(-(WARMUP_CALLS + commands) // per_project))
         batches = max(20, commands // batch)
@@ -352,26 +264,17 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         ledger.close()
 
     # -------------------------------------------------------------------------- report
-    header = [
-        ("server", describe_server(db)),
-        ("PostgreSQL", f"{settings['server_version']} (fsync={settings['fsync']}, "
-                       f"synchronous_commit={settings['synchronous_commit']}, "
-                       f"wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']})"),
-        ("machine", f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-                    f"eventsourcing {package_version('eventsourcing')}, psycopg {package_version('psycopg')}"),
+    print_header("bench_write — ledger writes and replay beside raw PostgreSQL and bare eventsourcing (same run)", [
+        *server_header(db, settings),
+        ("machine", machine_line("eventsourcing", "psycopg")),
         ("parameters", f"--commands {commands} --batch {batch} --replays {replays} --rounds {rounds} "
                        f"({batches} batches; write series interleaved in {rounds} rounds)"),
         ("payload", f"{len(payload)} bytes per raw row: the stored {topic.rsplit('.', 1)[-1]} event, byte for byte"),
         ("snapshot", f"every 50 events, signed with the ledger's key; the replay project's latest is "
                      f"{snapshot_bytes:,} bytes"),
-    ]
-    print()
-    print("bench_write — ledger writes and replay beside raw PostgreSQL and bare eventsourcing (same run)")
-    for key, value in header:
-        print(f"  {key + ':':<12}{value}")
-    print()
+    ])
 
-    rows_by_section: list[tuple[str, Sequence[Row]]] = [
+    print_sections([
         ("One command per transaction", [
             Row("raw INSERT, 1 row/txn (autocommit)", raw_t, "rows", raw_t),
             Row("bare eventsourcing get+save (1-field Counter)", bare_t, "cmd", raw_t),
@@ -397,14 +300,7 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
             Row("ours: Ledger.project — the log's tail read, a cache hit, a deepcopy", cached_t, "gets", raw_read_t,
                 True),
         ]),
-    ]
-    headers = ["measurement", "rate", "median ms", "p95 ms", "n", "vs raw PG"]
-    table: list[list[str]] = []
-    for title, rows in rows_by_section:
-        table.append([f"[{title}]", "", "", "", "", ""])
-        table.extend(row.cells() for row in rows)
-    print_table(headers, table, right=(1, 2, 3, 4))
-    print()
+    ])
     for note in (
         "vs raw PG: for writes our rate ÷ the raw rate; for reads our median ÷ the raw median.",
         "latency columns are per call: one command, one batch transaction, or one replay.",
@@ -420,14 +316,14 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         f"the module docstring). Snapshots stored: {authenticated_counts[0]} signed (expected "
         f"{authenticated_counts[1]}), {unauthenticated_counts[0]} stubbed (expected {unauthenticated_counts[1]}).",
     ):
-        print(textwrap.fill(note, width=118, initial_indent="  ", subsequent_indent="    "))
+        para(note)
     print()
 
     command_ratio = ours_t.rate / bare_t.rate
     auth_ratio = authenticated_t.rate / unauthenticated_t.rate
     # The signatures' share of the signed run's wall time, were they done on the commands' own core.
     signing_share = authenticated_counts[0] * statistics.median(sign_t.durations) / authenticated_t.elapsed
-    targets: list[list[Any]] = [
+    targets: list[list[str]] = [
         ["ours 1-cmd rate ÷ bare eventsourcing get+save rate", fmt_ratio(command_ratio),
          f"≥ {TARGET_COMMAND_RATIO:.2f}×", verdict(command_ratio >= TARGET_COMMAND_RATIO)],
         [f"replay {REPLAY_EVENTS:,}-event project with snapshots, p95", f"{fmt_ms(snap_t.p95_ms)} ms",
@@ -437,7 +333,7 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         ["command rate with snapshot authentication ÷ without it", fmt_ratio(auth_ratio),
          f"≥ {TARGET_AUTH_RATIO:.2f}×", verdict(auth_ratio >= TARGET_AUTH_RATIO)],
     ]
-    info: list[list[Any]] = [
+    info: list[list[str]] = [
         ["ours round-robin rate ÷ bare get+save rate", fmt_ratio(spread_t.rate / bare_t.rate), "", ""],
         ["bare get+save rate ÷ raw INSERT rate", fmt_ratio(bare_t.rate / raw_t.rate), "", ""],
         ["ours batched events/s ÷ ours 1-cmd events/s", fmt_ratio(ours_batch_t.rate / ours_t.rate), "", ""],
@@ -446,8 +342,7 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
              authenticated_counts[0] == authenticated_counts[1] > 0)],
         ["  the signatures' time ÷ the signed series' wall time", f"{signing_share:.2%}", "", ""],
     ]
-    print_table(["check", "measured", "target", "verdict"], [*targets, *info], right=(1,))
-    print()
+    print_checks([*targets, *info])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -457,9 +352,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--replays", type=int, default=300, help="timed replays per replay measurement")
     parser.add_argument("--rounds", type=int, default=4, help="rounds the write series are interleaved in")
     args = parser.parse_args(argv)
-    for name in ("commands", "batch", "replays", "rounds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    require_at_least_one(parser, args, ("commands", "batch", "replays", "rounds"))
     with bench_database() as db:
         run(db, args.commands, args.batch, args.replays, args.rounds)
 

@@ -1,30 +1,39 @@
-"""Shared benchmark helpers: a fresh database, the raw-PostgreSQL and bare-eventsourcing baselines, timing, tables.
+"""Shared benchmark helpers: a fresh database, the raw-PostgreSQL baseline, timing, the report's tables, and the
+plumbing of a client on loopback.
 
 A benchmark measures and prints. It compares what it measures with baselines
-taken in the same run on the same server, and never asserts a wall time.
+taken in the same run on the same server, and never asserts a wall time. Every
+helper more than one benchmark needs lives here, once; the sample ledger data
+they write is in :mod:`bench.sample`.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import gc
 import os
+import platform
 import shutil
+import socket
 import statistics
+import sys
 import tempfile
+import textwrap
 import time
 import unicodedata
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
 from api.config.database import display_url, drop_database, embedded_server_url, ensure_database, stop_embedded_server
@@ -32,6 +41,8 @@ from ledger.application.ledger import environment_for
 
 # platformdirs warns that XDG_RUNTIME_DIR is unset when the embedded server starts; it is noise here.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------- database
 
@@ -93,6 +104,17 @@ def describe_server(db: BenchDatabase) -> str:
     return f"{db.source} ({display_url(db.admin_url)})"
 
 
+def datastore_for(url: str) -> PostgresDatastore:
+    """A datastore configured as the ledger's (see ``environment_for``): same pool, lock and idle timeouts."""
+    env = environment_for(url)
+    return PostgresDatastore(
+        env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_USER"],
+        env["POSTGRES_PASSWORD"], pool_size=int(env["POSTGRES_POOL_SIZE"]),
+        max_overflow=int(env["POSTGRES_MAX_OVERFLOW"]), lock_timeout=int(env["POSTGRES_LOCK_TIMEOUT"]),
+        idle_in_transaction_session_timeout=float(env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"]),
+    )
+
+
 # ------------------------------------------------------------------ timing
 
 
@@ -114,6 +136,11 @@ class Timing:
     durations: list[float]  # seconds, one per call
     elapsed: float  # wall seconds over all calls, loop included
     units_per_call: int
+
+    @classmethod
+    def of(cls, durations: Sequence[float], units_per_call: int = 1) -> Timing:
+        """Calls timed one by one with nothing between them: the elapsed time is their sum."""
+        return cls(durations=list(durations), elapsed=sum(durations), units_per_call=units_per_call)
 
     @property
     def calls(self) -> int:
@@ -180,6 +207,12 @@ class Series:
         return Timing(durations=list(self.durations), elapsed=self.elapsed, units_per_call=self.units_per_call)
 
 
+def alternating(items: Sequence[T], round_: int) -> Sequence[T]:
+    """``items`` in order in even rounds and reversed in odd ones, so that none always runs right after the same
+    other one."""
+    return items if round_ % 2 == 0 else items[::-1]
+
+
 def interleave(series: Sequence[Series], calls: int, *, rounds: int,
                before_round: Callable[[], None] | None = None) -> list[Timing]:
     """Run each series for ``calls`` timed calls, split into ``rounds`` chunks taken in turn.
@@ -204,7 +237,7 @@ def interleave_alternating(series: Sequence[Series], calls: int, *, rounds: int,
         chunk = calls // rounds + (1 if r < calls % rounds else 0)
         if before_round is not None:
             before_round()
-        for item in (series if r % 2 == 0 else list(reversed(series))):
+        for item in alternating(series, r):
             item.run(chunk)
     return [item.timing() for item in series]
 
@@ -215,6 +248,46 @@ def time_calls(fn: Callable[[int], object], calls: int, *, units_per_call: int =
     series.warm(warmup)
     series.run(calls)
     return series.timing()
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    """Seconds one call of ``fn`` takes (after a garbage collection), and what it returns."""
+    gc.collect()
+    before = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - before, result
+
+
+@dataclass
+class Clock:
+    """Wall time of a run's phases, and progress lines on stderr (the report goes to stdout).
+
+    ``stamped``: each line opens with the seconds since the start; else with an ellipsis, and the line that ends a
+    phase tells the run's seconds so far.
+    """
+
+    stamped: bool = True
+    started: float = field(default_factory=time.perf_counter)
+    phases: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def say(self, message: str) -> None:
+        prefix = f"[{self.elapsed:7.1f}s] " if self.stamped else "  … "
+        print(prefix + message, file=sys.stderr, flush=True)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self.say(f"{name} …")
+        before = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - before
+            self.phases.append((name, seconds))
+            self.say(f"{name}: {seconds:.1f} s" + ("" if self.stamped else f" (run so far {self.elapsed:.0f} s)"))
 
 
 # ------------------------------------------------------------- formatting
@@ -251,6 +324,109 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right:
     print("  ".join("-" * width for width in widths))
     for row in rows:
         print(line(row))
+
+
+def postgres_line(settings: Mapping[str, str], *, brief: bool = False) -> str:
+    """The server's version and the settings that decide commit cost (``brief``: fsync and synchronous_commit)."""
+    line = (f"{settings['server_version']} (fsync={settings['fsync']}, "
+            f"synchronous_commit={settings['synchronous_commit']}")
+    if brief:
+        return line + ")"
+    return line + f", wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']})"
+
+
+def machine_line(*packages: str) -> str:
+    """Cores, Python, and the version of each package named."""
+    return ", ".join([f"{os.cpu_count()} cores", f"Python {platform.python_version()}",
+                      *(f"{name} {package_version(name)}" for name in packages)])
+
+
+def server_header(db: BenchDatabase, settings: Mapping[str, str], *, brief: bool = False) -> list[tuple[str, str]]:
+    """The report header's first lines: where the server is, and its settings."""
+    return [("server", describe_server(db)), ("PostgreSQL", postgres_line(settings, brief=brief))]
+
+
+def print_header(title: str, lines: Sequence[tuple[str, str]], *, width: int = 12) -> None:
+    """A report's title and its header lines, ``name: value``, the values aligned at ``width``."""
+    print()
+    print(title)
+    for name, value in lines:
+        print(f"  {name + ':':<{width}}{value}")
+    print()
+
+
+def para(text: str) -> None:
+    """A note under a table, wrapped and indented."""
+    print(textwrap.fill(text, width=118, initial_indent="  ", subsequent_indent="    "))
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def print_checks(rows: Sequence[Sequence[str]]) -> None:
+    """The table of checks: what was measured, its target, and whether the target was met."""
+    print_table(["check", "measured", "target", "verdict"], rows, right=(1,))
+    print()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measurement of a sectioned table (:func:`print_sections`)."""
+
+    name: str
+    timing: Timing
+    unit: str
+    baseline: Timing | None = None  # the raw-PostgreSQL measurement it is compared with
+    by_latency: bool = False  # compare median latency (reads) rather than rate (writes)
+
+    def cells(self) -> list[str]:
+        if self.baseline is None:
+            ratio = "—"
+        elif self.by_latency:
+            ratio = f"{fmt_ratio(self.timing.median_ms / self.baseline.median_ms)} time"
+        else:
+            ratio = f"{fmt_ratio(self.timing.rate / self.baseline.rate)} rate"
+        return [self.name, fmt_rate(self.timing.rate, self.unit), fmt_ms(self.timing.median_ms),
+                fmt_ms(self.timing.p95_ms), str(self.timing.calls), ratio]
+
+
+def print_sections(sections: Sequence[tuple[str, Sequence[Row]]]) -> None:
+    """Measurements under section titles: rate, median and p95 latency, calls, and the ratio to raw PostgreSQL."""
+    table: list[list[str]] = []
+    for title, rows in sections:
+        table.append([f"[{title}]", "", "", "", "", ""])
+        table.extend(row.cells() for row in rows)
+    print_table(["measurement", "rate", "median ms", "p95 ms", "n", "vs raw PG"], table, right=(1, 2, 3, 4))
+    print()
+
+
+def require_at_least_one(parser: argparse.ArgumentParser, args: argparse.Namespace, names: Sequence[str]) -> None:
+    """Refuse (as argparse does) any of the options ``names`` given below 1."""
+    for name in names:
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+
+
+# --------------------------------------------------------------- loopback
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body (sized by its Content-Length) of the next HTTP/1.1 response on a keep-alive connection."""
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
 
 
 # ------------------------------------------------------- raw PostgreSQL baseline
@@ -302,29 +478,3 @@ class RawEvents:
 
     def close(self) -> None:
         self.conn.close()
-
-
-# ------------------------------------------------------ bare eventsourcing baseline
-
-
-class Counter(Aggregate):
-    """The smallest useful aggregate: one field, one event."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    @event("Incremented")
-    def increment(self) -> None:
-        self.count += 1
-
-
-class BareApplication(Application[UUID]):
-    """A plain eventsourcing application: library recorder, no snapshots, no integrity log."""
-
-    name = "BareCounters"  # tables barecounters_events
-
-
-def bare_application(url: str) -> BareApplication:
-    """On the same database and with the same pool and cache as the ledger; its cache fast-forwards, as the library's
-    does unless told otherwise (the ledger reads the log's tail instead)."""
-    return BareApplication(env={**environment_for(url), "AGGREGATE_CACHE_FASTFORWARD": "y"})

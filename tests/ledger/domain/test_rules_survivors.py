@@ -1,0 +1,530 @@
+"""Rules at the edges the mutation run (``make mutate``) found untested: each test pins one boundary or refusal of
+ledger.domain.rules, so that a changed comparison, constant or check fails it.
+
+Refusals are matched by the error's type and the field it names, never by its message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ledger.domain import rules
+from ledger.domain.errors import DomainError, InvalidInput, RuleViolation
+from ledger.domain.values import Indicator
+
+D = Decimal
+P = rules.DEFAULT_PARAMETERS
+WEIGHTS = P.re_evaluation_weights  # decision 15, process 20, output 35, effect 30
+
+
+HUNDRED = D(100)
+TEN = D(10)
+
+
+def indicator(operator: str = ">=", target: Decimal | str = HUNDRED, weight: Any = TEN) -> Indicator:
+    return Indicator(key="k", level1="output", level2="quantity", name="指标", operator=operator, target=target,
+                     unit="个", weight=weight)
+
+
+def wrong(value: object) -> Any:
+    """``value`` as an argument of the wrong type, on purpose: what a caller outside the type checker could pass."""
+    return value
+
+
+def refused_field(error: pytest.ExceptionInfo[InvalidInput]) -> str | None:
+    """The field a refusal names, once it is seen to say why in a text of its own (whatever the wording)."""
+    assert isinstance(error.value.detail, str)
+    assert error.value.detail.strip()
+    return error.value.field
+
+
+# ---------------------------------------------------------------------------
+# Monitoring: the months a report may cover (DOMAIN.md: a report "through month M", M of 1..12)
+# ---------------------------------------------------------------------------
+
+
+def test_a_deviation_report_at_month_1_is_accepted() -> None:
+    result = rules.deviation_level(1, D("0.00"), D("100.00"), {}, P)
+    assert result.level is None  # no checkpoint before April: nothing executed is no deviation yet
+    assert result.reasons == ()
+    assert result.time_progress == D("8.33")
+    assert result.execution_rate == D("0.00")
+
+
+def test_a_deviation_report_at_month_1_still_checks_indicator_lag() -> None:
+    result = rules.deviation_level(1, D("20.00"), D("100.00"), {"students": D("9.99")}, P)
+    assert result.level == "yellow"
+    assert len(result.reasons) == 1
+
+
+def test_a_deviation_report_at_month_12_is_accepted() -> None:
+    result = rules.deviation_level(12, D("80.00"), D("100.00"), {}, P)
+    assert result.level is None
+    assert result.time_progress == D("100.00")
+
+
+@pytest.mark.parametrize("month", [0, 13, True, "6"])
+def test_a_deviation_report_outside_the_year_is_refused(month: Any) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.deviation_level(month, D("50.00"), D("100.00"), {}, P)
+    assert refused_field(caught) == "month"
+
+
+# ---------------------------------------------------------------------------
+# An approved budget between 0 and 1 yuan is a budget: execution is measured against it
+# ---------------------------------------------------------------------------
+
+
+def test_self_evaluation_against_an_approved_budget_under_one_yuan() -> None:
+    goals = [indicator(weight=D(90))]
+    result = rules.self_evaluation_score(goals, {"k": D(100)}, D("0.25"), D("0.50"), P)
+    assert result.execution_rate == D("50.00")
+    assert result.execution_score == D("5.00")
+    assert result.total == D("95.00")
+
+
+def test_deviation_against_an_approved_budget_under_one_yuan() -> None:
+    result = rules.deviation_level(6, D("0.25"), D("0.50"), {}, P)
+    assert result.execution_rate == D("50.00")
+    assert result.level is None  # 50% is above June's 40%
+
+
+def test_an_approved_budget_of_one_fen_is_measured() -> None:
+    result = rules.deviation_level(6, D("0.01"), D("0.01"), {}, P)
+    assert result.execution_rate == D("100.00")
+    assert result.level is None
+
+
+# ---------------------------------------------------------------------------
+# indicator_score: the weight it is given
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weight", [D(-1), D("-0.01"), D("NaN"), D("sNaN"), D("Infinity"), D("-Infinity"), 10, "10"])
+def test_indicator_score_refuses_a_negative_non_finite_or_non_decimal_weight(weight: Any) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.indicator_score(indicator(weight=weight), D(100))
+    assert refused_field(caught) == "weight"
+    assert caught.value.code == "invalid-weights"
+
+
+def test_indicator_score_accepts_a_zero_weight() -> None:
+    result = rules.indicator_score(indicator(weight=D(0)), D(100))
+    assert result.score == D("0.00")
+    assert result.met is True
+
+
+def test_a_weight_finer_than_a_fen_never_scores_above_itself() -> None:
+    result = rules.indicator_score(indicator(weight=D("0.005")), D(100))
+    assert result.score == D("0.00")  # 0.005 half-up would be 0.01, more than the weight: rounded down instead
+    assert result.score <= result.weight
+
+
+@pytest.mark.parametrize(("weight", "score"),
+                         [(D("0.015"), D("0.01")), (D("0.025"), D("0.02")), (D("1.005"), D("1.00"))])
+def test_a_weight_in_part_fen_caps_the_score_rounded_down(weight: Decimal, score: Decimal) -> None:
+    # Half up would give 0.02, 0.03, 1.01: more than the weight. Capped, it is rounded down, never to even.
+    assert rules.indicator_score(indicator(weight=weight), D(100)).score == score
+
+
+def test_a_qualitative_score_keeps_its_key_weight_and_actual() -> None:
+    result = rules.indicator_score(indicator("qualitative", "好", D(10)), "较好")
+    assert (result.key, result.weight, result.actual, result.score, result.met) == ("k", D(10), "较好", D("8.00"),
+                                                                                     False)
+
+
+def test_a_share_rounded_up_to_the_weight_is_kept() -> None:
+    # 0.995 of a weight of 1 rounds half up to 1.00: not more than the weight, so kept as is.
+    result = rules.indicator_score(indicator(">=", D(200), D(1)), D(199))
+    assert result.score == D("1.00")
+
+
+# ---------------------------------------------------------------------------
+# A partly met indicator whose target or actual is exactly 1 (or -1): scored by the ratio, not as zero
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operator", "target", "actual", "score"),
+    [
+        (">=", D(4), D(1), D("2.50")),  # actual 1 of 4
+        (">", D(4), D(1), D("2.50")),
+        (">=", D(1), D("0.5"), D("5.00")),  # target 1, half of it done
+        (">", D(1), D("0.5"), D("5.00")),
+        ("<=", D(1), D(4), D("2.50")),  # target at most 1, actual 4
+        ("<", D(1), D(4), D("2.50")),
+        ("<=", D("0.5"), D(1), D("5.00")),  # actual 1 against at most 0.5
+        ("=", D(1), D(2), D("5.00")),
+        ("=", D(2), D(1), D("5.00")),
+        (">=", D(-1), D(-4), D("2.50")),  # both negative: the ratio of the magnitudes
+        ("<=", D(-4), D(-1), D("2.50")),
+    ],
+)
+def test_partly_met_indicator_at_one(operator: str, target: Decimal, actual: Decimal, score: Decimal) -> None:
+    result = rules.indicator_score(indicator(operator, target), actual)
+    assert result.met is False
+    assert result.score == score
+    assert result.actual == actual
+
+
+@pytest.mark.parametrize(("operator", "target", "actual"), [(">=", D(1), D(1)), ("<=", D(1), D(1)), ("=", D(1), D(1)),
+                                                             (">", D(1), D("1.01")), ("<", D(1), D("0.99"))])
+def test_met_indicator_at_one(operator: str, target: Decimal, actual: Decimal) -> None:
+    result = rules.indicator_score(indicator(operator, target), actual)
+    assert result.met is True
+    assert result.score == D("10.00")
+
+
+@pytest.mark.parametrize(("operator", "target", "actual"), [(">", D(1), D(1)), ("<", D(1), D(1))])
+def test_a_strict_target_reached_exactly_is_not_met(operator: str, target: Decimal, actual: Decimal) -> None:
+    result = rules.indicator_score(indicator(operator, target), actual)
+    assert result.met is False
+    assert result.score == D("10.00")  # the ratio is 1: the full weight, though not met
+
+
+@pytest.mark.parametrize(("target", "actual"), [(D(1), D(-1)), (D(-1), D(1)), (D(4), D(-1))])
+def test_actual_and_target_of_opposite_signs_score_nothing(target: Decimal, actual: Decimal) -> None:
+    result = rules.indicator_score(indicator("=", target), actual)
+    assert result.met is False
+    assert result.score == D("0.00")
+
+
+def test_an_indicator_score_keeps_its_key_and_weight() -> None:
+    result = rules.indicator_score(indicator(weight=D("7.5")), D(50))
+    assert (result.key, result.weight, result.score) == ("k", D("7.5"), D("3.75"))
+
+
+# ---------------------------------------------------------------------------
+# The ruleset's own limits
+# ---------------------------------------------------------------------------
+
+
+def test_whole_number_parameters_of_1_are_accepted() -> None:
+    dataclasses.replace(P, blacklist_years=1, deadline_warning_days=1, deviation_response_working_days=1).validate()
+
+
+@pytest.mark.parametrize("changes", [{"grade_good_min": D(90)}, {"grade_fair_min": D(80)}])
+def test_grade_thresholds_that_meet_are_refused(changes: dict[str, Decimal]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        dataclasses.replace(P, **wrong(changes)).validate()
+    assert refused_field(caught) == "grade_good_min"
+
+
+def test_grade_thresholds_one_hundredth_apart_are_accepted() -> None:
+    dataclasses.replace(P, grade_excellent_min=D("80.02"), grade_good_min=D("80.01"), grade_fair_min=D(80)).validate()
+
+
+def test_deviation_thresholds_may_start_in_january_and_end_in_december() -> None:
+    params = dataclasses.replace(P, deviation_thresholds=((1, D(5)), (12, D(95))))
+    params.validate()
+    assert rules.deviation_level(1, D("4.99"), D(100), {}, params).level == "yellow"
+    assert rules.deviation_level(12, D("95.00"), D(100), {}, params).level is None
+
+
+# ---------------------------------------------------------------------------
+# Malformed re-evaluation weights
+# ---------------------------------------------------------------------------
+
+
+def with_weights(weights: Any) -> rules.RuleParameters:
+    return dataclasses.replace(P, re_evaluation_weights=weights)
+
+
+@pytest.mark.parametrize(
+    ("weights", "field"),
+    [
+        ((), "re_evaluation_weights"),
+        (list(WEIGHTS), "re_evaluation_weights"),
+        ((["decision", D(15)], *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("decision", D(15), D(0)), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("decision",), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        (((15, D(15)), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("", D(15)), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("  ", D(15)), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((*WEIGHTS[:3], ("output", D(30))), "re_evaluation_weights[3]"),
+        ((("decision", D("NaN")), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("decision", D("Infinity")), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("decision", 15), *WEIGHTS[1:]), "re_evaluation_weights[0]"),
+        ((("decision", D(-15)), ("process", D(50)), ("output", D(35)), ("effect", D(30))), "re_evaluation_weights[0]"),
+        ((("output", D("100.01")), ("effect", D("-0.01"))), "re_evaluation_weights[0]"),
+        ((("decision", D(15)), ("process", D(20)), ("output", D(35)), ("effect", D(29))), "re_evaluation_weights"),
+        ((("decision", D("20.01")), ("process", D(20)), ("output", D(30)), ("effect", D("29.99"))),
+         "re_evaluation_weights"),
+    ],
+)
+def test_malformed_re_evaluation_weights_are_refused(weights: Any, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        with_weights(weights).validate()
+    assert refused_field(caught) == field
+
+
+def test_re_evaluation_weights_summing_to_100_with_output_and_effect_at_60_pass() -> None:
+    with_weights((("decision", D(20)), ("process", D(20)), ("output", D(30)), ("effect", D(30)))).validate()
+    with_weights((("output", D(100)),)).validate()  # one dimension may carry everything
+    with_weights((("decision", D(0)), ("output", D(60)), ("effect", D(40)))).validate()  # a weight of 0 is allowed
+
+
+def test_re_evaluation_weights_need_no_output_dimension_when_effect_alone_reaches_60() -> None:
+    with_weights((("decision", D(40)), ("effect", D(60)))).validate()
+    with_weights((("decision", D(40)), ("output", D(60)))).validate()
+
+
+def test_weights_sum_and_output_effect_refusals_are_coded_as_weights() -> None:
+    for weights in ((("output", D(99)),), (("decision", D(41)), ("output", D(59)))):
+        with pytest.raises(InvalidInput) as caught:
+            with_weights(weights).validate()
+        assert caught.value.code == "invalid-weights"
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("decision", "re_evaluation_weights"),
+        ({"decision": "15"}, "re_evaluation_weights"),
+        ([["decision"]], "re_evaluation_weights[0]"),
+        ([["decision", "15", "0"]], "re_evaluation_weights[0]"),
+        ([[15, "15"]], "re_evaluation_weights[0]"),
+        ([["decision", "15"], [None, "85"]], "re_evaluation_weights[1]"),
+        ([["decision", "fifteen"]], "re_evaluation_weights[0]"),
+        ([["decision", 0.15]], "re_evaluation_weights[0]"),
+    ],
+)
+def test_malformed_re_evaluation_weights_from_json_are_refused(value: Any, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.RuleParameters.from_dict({"re_evaluation_weights": value})
+    assert refused_field(caught) == field
+
+
+def test_re_evaluation_weights_from_json_keep_their_order() -> None:
+    data = [["effect", "30"], ["output", "35"], ["process", "20"], ["decision", "15"]]
+    params = rules.RuleParameters.from_dict({"re_evaluation_weights": data})
+    assert params.re_evaluation_weights == tuple((name, D(weight)) for name, weight in data)
+
+
+# ---------------------------------------------------------------------------
+# The rules' values are frozen: a result once computed cannot be edited
+# ---------------------------------------------------------------------------
+
+
+def frozen_values() -> list[object]:
+    goals = [indicator(weight=D(90))]
+    evaluation = rules.self_evaluation_score(goals, {"k": D(100)}, D(1), D(1), P)
+    return [
+        P,
+        rules.ex_ante_conclusion(dict.fromkeys(rules.EX_ANTE_DIMENSIONS, D(20)), P),
+        evaluation,
+        evaluation.indicator_scores[0],
+        rules.deviation_level(6, D(50), D(100), {}, P),
+    ]
+
+
+@pytest.mark.parametrize("value", frozen_values(), ids=lambda value: type(value).__name__)
+def test_rule_values_are_frozen(value: object) -> None:
+    first = dataclasses.fields(value)[0].name  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, first, None)
+
+
+# ---------------------------------------------------------------------------
+# Every refusal's contract: its type, the field it names and its code (what an HTTP client reads in the problem
+# document), and a detail text for a person — never its wording
+# ---------------------------------------------------------------------------
+
+
+def goals(*changes: tuple[int, dict[str, Any]]) -> list[Indicator]:
+    """The nutrition programme's goals (output 50 with cost, effect 30, satisfaction 10), some indicators changed."""
+    base = [
+        Indicator("students", "output", "quantity", "受益学生人数", ">=", D(5000), "人", D(30)),
+        Indicator("days", "output", "timeliness", "供餐天数", ">=", D(200), "天", D(10)),
+        Indicator("cost", "cost", "economic", "生均每餐成本", "<=", D(5), "元", D(10)),
+        Indicator("health", "effect", "social", "学生体质健康达标率", ">=", D(92), "%", D(30)),
+        Indicator("parents", "satisfaction", "service_users", "家长满意度", ">=", D(90), "%", D(10)),
+    ]
+    for index, fields in changes:
+        base[index] = dataclasses.replace(base[index], **fields)
+    return base
+
+
+ACTUALS = {"students": D(5000), "days": D(200), "cost": D(5), "health": D(92), "parents": D(90)}
+POPULATION = [f"P{n:02d}" for n in range(20)]
+
+REFUSALS: list[tuple[str, Any, type[Exception], str | None, str]] = [
+    # (what, the call, the error, its field, its code)
+    ("parameters not a mapping", lambda: rules.RuleParameters.from_dict(wrong([])), InvalidInput, "parameters",
+     "invalid-value"),
+    ("unknown parameter", lambda: rules.RuleParameters.from_dict({"colour": "red"}), InvalidInput, "colour",
+     "invalid-value"),
+    ("threshold month not whole", lambda: rules.RuleParameters.from_dict({"deviation_thresholds": [["4", "25"]]}),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("threshold rate not a number", lambda: rules.RuleParameters.from_dict({"deviation_thresholds": [[4, "x"]]}),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("whole-number parameter not whole", lambda: rules.RuleParameters.from_dict({"blacklist_years": "3"}),
+     InvalidInput, "blacklist_years", "invalid-value"),
+    ("weight parameter not a number", lambda: rules.RuleParameters.from_dict({"effect_weight": "thirty"}),
+     InvalidInput, "effect_weight", "invalid-value"),
+    ("whole-number parameter zero", lambda: dataclasses.replace(P, blacklist_years=0).validate(), InvalidInput,
+     "blacklist_years", "invalid-value"),
+    ("decimal parameter not finite", lambda: dataclasses.replace(P, effect_weight=D("Infinity")).validate(),
+     InvalidInput, "effect_weight", "invalid-value"),
+    ("points above 100", lambda: dataclasses.replace(P, red_margin_points=D(101)).validate(), InvalidInput,
+     "red_margin_points", "invalid-value"),
+    ("grade threshold above 100", lambda: dataclasses.replace(P, grade_good_min=D(101)).validate(), InvalidInput,
+     "grade_good_min", "invalid-value"),
+    ("lag points above 100", lambda: dataclasses.replace(P, indicator_lag_points=D("100.01")).validate(),
+     InvalidInput, "indicator_lag_points", "invalid-value"),
+    ("inflation threshold negative", lambda: dataclasses.replace(P, inflation_threshold=D(-1)).validate(),
+     InvalidInput, "inflation_threshold", "invalid-value"),
+    ("threshold month a boolean", lambda: dataclasses.replace(P, deviation_thresholds=((True, D(25)),)).validate(),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("threshold month 13", lambda: dataclasses.replace(P, deviation_thresholds=((13, D(25)),)).validate(),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("weights not summing to 100", lambda: dataclasses.replace(P, output_weight=D(51)).validate(), InvalidInput,
+     "output_weight", "invalid-weights"),
+    ("grades not descending", lambda: dataclasses.replace(P, grade_good_min=D(60)).validate(), InvalidInput,
+     "grade_good_min", "invalid-value"),
+    ("thresholds not a tuple", lambda: dataclasses.replace(P, deviation_thresholds=wrong([(4, D(25))])).validate(),
+     InvalidInput, "deviation_thresholds", "invalid-value"),
+    ("threshold not a pair", lambda: dataclasses.replace(P, deviation_thresholds=wrong(((4,),))).validate(),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("threshold as a list", lambda: dataclasses.replace(P, deviation_thresholds=wrong(([4, D(25)],))).validate(),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("threshold months not ascending",
+     lambda: dataclasses.replace(P, deviation_thresholds=((6, D(40)), (6, D(50)))).validate(), InvalidInput,
+     "deviation_thresholds[1]", "invalid-value"),
+    ("threshold rate not finite", lambda: dataclasses.replace(P, deviation_thresholds=((4, D("NaN")),)).validate(),
+     InvalidInput, "deviation_thresholds[0]", "invalid-value"),
+    ("threshold money negative", lambda: dataclasses.replace(P, ex_ante_threshold=D("-0.01")).validate(),
+     InvalidInput, "ex_ante_threshold", "invalid-money"),
+    ("threshold money in part-fen", lambda: dataclasses.replace(P, ex_ante_threshold=D("0.001")).validate(),
+     InvalidInput, "ex_ante_threshold", "invalid-money"),
+    ("ex-ante scores missing a dimension",
+     lambda: rules.ex_ante_conclusion(dict.fromkeys(rules.EX_ANTE_DIMENSIONS[1:], D(20)), P), InvalidInput,
+     "scores.necessity", "invalid-value"),
+    ("ex-ante scores with an unknown dimension",
+     lambda: rules.ex_ante_conclusion({**dict.fromkeys(rules.EX_ANTE_DIMENSIONS, D(20)), "luck": D(1)}, P),
+     InvalidInput, "scores.luck", "invalid-value"),
+    ("ex-ante score above the points",
+     lambda: rules.ex_ante_conclusion({**dict.fromkeys(rules.EX_ANTE_DIMENSIONS, D(20)), "economy": D(21)}, P),
+     InvalidInput, "scores.economy", "invalid-score"),
+    ("goals empty", lambda: rules.validate_goals([], P), InvalidInput, "goals", "invalid-indicator"),
+    ("goal not an indicator", lambda: rules.validate_goals(wrong(["students"]), P), InvalidInput,
+     "goals[0]", "invalid-indicator"),
+    ("goal without key", lambda: rules.validate_goals(goals((1, {"key": " "})), P), InvalidInput, "goals[1].key",
+     "invalid-indicator"),
+    ("goal without name", lambda: rules.validate_goals(goals((2, {"name": ""})), P), InvalidInput, "goals[2].name",
+     "invalid-indicator"),
+    ("goal of an unknown dimension", lambda: rules.validate_goals(goals((0, {"level1": "luck"})), P), InvalidInput,
+     "goals[0].level1", "invalid-indicator"),
+    ("goal of a level 2 outside its level 1", lambda: rules.validate_goals(goals((0, {"level2": "social"})), P),
+     InvalidInput, "goals[0].level2", "invalid-indicator"),
+    ("goal with an unknown operator", lambda: rules.validate_goals(goals((0, {"operator": "≈"})), P), InvalidInput,
+     "goals[0].operator", "invalid-indicator"),
+    ("qualitative goal with a number target",
+     lambda: rules.validate_goals(goals((4, {"operator": "qualitative", "target": D(90)})), P), InvalidInput,
+     "goals[4].target", "invalid-indicator"),
+    ("quantitative goal with a text target", lambda: rules.validate_goals(goals((4, {"target": "好"})), P),
+     InvalidInput, "goals[4].target", "invalid-indicator"),
+    ("goal key twice", lambda: rules.validate_goals(goals((1, {"key": "students"})), P), InvalidInput,
+     "goals[1].key", "invalid-indicator"),
+    ("goal weight zero", lambda: rules.validate_goals(goals((1, {"weight": D(0)})), P), InvalidInput,
+     "goals[1].weight", "invalid-weights"),
+    ("goal weight a whole number, not a Decimal", lambda: rules.validate_goals(goals((1, {"weight": 10})), P),
+     InvalidInput, "goals[1].weight", "invalid-weights"),
+    ("goal weight a boolean", lambda: rules.validate_goals(goals((1, {"weight": True})), P), InvalidInput,
+     "goals[1].weight", "invalid-weights"),
+    ("goal weight in part-fen", lambda: rules.validate_goals(goals((1, {"weight": D("10.001")})), P), InvalidInput,
+     "goals[1].weight", "invalid-weights"),
+    ("goal in a dimension without weight",
+     lambda: rules.validate_goals(goals(), dataclasses.replace(P, satisfaction_weight=D(0), effect_weight=D(40))),
+     InvalidInput, "goals[4].level1", "invalid-weights"),
+    ("goals missing a dimension", lambda: rules.validate_goals(goals()[:4], P), InvalidInput, "goals",
+     "invalid-weights"),
+    ("goals not summing to 90", lambda: rules.validate_goals(goals((0, {"weight": D(31)})), P), InvalidInput,
+     "goals", "invalid-weights"),
+    ("goals split wrongly between dimensions",
+     lambda: rules.validate_goals(goals((0, {"weight": D(29)}), (3, {"weight": D(31)})), P), InvalidInput, "goals",
+     "invalid-weights"),
+    ("indicator scored without key", lambda: rules.indicator_score(dataclasses.replace(indicator(), key=""), D(1)),
+     InvalidInput, "indicator.key", "invalid-indicator"),
+    ("qualitative actual unknown",
+     lambda: rules.indicator_score(indicator("qualitative", "好"), "很好"), InvalidInput, "actuals.k",
+     "invalid-value"),
+    ("quantitative actual not a number", lambda: rules.indicator_score(indicator(), "many"), InvalidInput,
+     "actuals.k", "invalid-value"),
+    ("self-evaluation with a key twice",
+     lambda: rules.self_evaluation_score(goals((1, {"key": "students"})), ACTUALS, D(1), D(1), P), InvalidInput,
+     "goals", "invalid-indicator"),
+    ("self-evaluation missing an actual",
+     lambda: rules.self_evaluation_score(goals(), {k: v for k, v in ACTUALS.items() if k != "cost"}, D(1), D(1), P),
+     InvalidInput, "actuals.cost", "invalid-value"),
+    ("self-evaluation with an unknown actual",
+     lambda: rules.self_evaluation_score(goals(), {**ACTUALS, "luck": D(1)}, D(1), D(1), P), InvalidInput,
+     "actuals.luck", "invalid-value"),
+    ("self-evaluation with negative execution", lambda: rules.self_evaluation_score(goals(), ACTUALS, D(-1), D(1), P),
+     InvalidInput, "executed", "invalid-money"),
+    ("self-evaluation with a part-fen budget",
+     lambda: rules.self_evaluation_score(goals(), ACTUALS, D(1), D("0.001"), P), InvalidInput, "approved",
+     "invalid-money"),
+    ("deviation with negative execution", lambda: rules.deviation_level(6, D(-1), D(1), {}, P), InvalidInput,
+     "executed", "invalid-money"),
+    ("deviation with a part-fen budget", lambda: rules.deviation_level(6, D(1), D("1.001"), {}, P), InvalidInput,
+     "approved", "invalid-money"),
+    ("deviation at month 13", lambda: rules.deviation_level(13, D(1), D(1), {}, P), InvalidInput, "month",
+     "invalid-value"),
+    ("re-evaluation missing a dimension",
+     lambda: rules.re_evaluation_total({"decision": D(1), "process": D(1), "output": D(1)}, P), InvalidInput,
+     "scores.effect", "invalid-value"),
+    ("re-evaluation score above its weight",
+     lambda: rules.re_evaluation_total({"decision": D(16), "process": D(1), "output": D(1), "effect": D(1)}, P),
+     InvalidInput, "scores.decision", "invalid-score"),
+    ("result of an unknown grade", lambda: rules.result_application_default("甲", P), InvalidInput, "grade",
+     "invalid-value"),
+    ("reduction of a negative budget", lambda: rules.reduced_budget(D(-1), P), InvalidInput, "amount",
+     "invalid-money"),
+    ("sample of a negative population", lambda: rules.sample_size(-1, P), InvalidInput, "population",
+     "invalid-value"),
+    ("sample of a population given as text", lambda: rules.sample_size(wrong("20"), P), InvalidInput,
+     "population", "invalid-value"),
+    ("sample without seed", lambda: rules.draw_sample(POPULATION, "", P), InvalidInput, "seed", "invalid-value"),
+    ("sample with an empty member", lambda: rules.draw_sample([*POPULATION, ""], "s", P), InvalidInput,
+     "population", "invalid-value"),
+    ("sample with a member not text", lambda: rules.draw_sample(wrong([*POPULATION, 7]), "s", P),
+     InvalidInput, "population", "invalid-value"),
+    ("sample seeded with a lone surrogate", lambda: rules.draw_sample(POPULATION, "s\udfff", P), InvalidInput,
+     "population", "invalid-value"),
+    ("sample of a lone surrogate", lambda: rules.draw_sample([*POPULATION, "\ud800"], "s", P), InvalidInput,
+     "population", "invalid-value"),
+    ("sample listing a member twice", lambda: rules.draw_sample([*POPULATION, "P00"], "s", P), InvalidInput,
+     "population", "invalid-value"),
+    ("sample of a negative size", lambda: rules.draw_sample(POPULATION, "s", P, size=-1), InvalidInput, "size",
+     "invalid-value"),
+    ("sample size given as text", lambda: rules.draw_sample(POPULATION, "s", P, size=wrong("3")),
+     InvalidInput, "size", "invalid-value"),
+    ("sample larger than the population", lambda: rules.draw_sample(POPULATION, "s", P, size=21), InvalidInput,
+     "size", "invalid-value"),
+    ("sample below the rate", lambda: rules.draw_sample(POPULATION, "s", P, size=1), RuleViolation, "size",
+     "sample-too-small"),
+    ("working days negative", lambda: rules.add_working_days(date(2021, 1, 4), -1), InvalidInput, "days",
+     "invalid-value"),
+    ("working days given as text", lambda: rules.add_working_days(date(2021, 1, 4), wrong("1")),
+     InvalidInput, "days", "invalid-value"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "field", "code"), [row[1:] for row in REFUSALS],
+                         ids=[row[0] for row in REFUSALS])
+def test_every_refusal_names_its_field_and_code_and_says_why(call: Any, error: type[Exception], field: str | None,
+                                                              code: str) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    refusal = caught.value
+    assert type(refusal) is error
+    assert isinstance(refusal, DomainError)
+    assert (refusal.field, refusal.code) == (field, code)
+    assert isinstance(refusal.detail, str)
+    assert refusal.detail.strip()
