@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -18,6 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+_Family = TypeVar("_Family", GaugeMetricFamily, CounterMetricFamily)
+
+
+def _by_witness(family: _Family, values: Mapping[str, int]) -> _Family:
+    """``family`` (labelled ``witness``) with one sample for each witness in ``values``."""
+    for name, value in values.items():
+        family.add_metric([name], value)
+    return family
 
 
 class LedgerGauges(Collector):
@@ -41,11 +51,8 @@ class LedgerGauges(Collector):
         yield lag
         yield GaugeMetricFamily("jixiao_checkpoint_size", "Tree size of the latest signed checkpoint",
                                 facts["checkpoint_size"])
-        witnessed = GaugeMetricFamily("jixiao_witnessed_size", "Tree size of the latest checkpoint each witness "
-                                      "cosigned", labels=["witness"])
-        for name, size in facts.get("witnessed", {}).items():
-            witnessed.add_metric([name], size)
-        yield witnessed
+        yield _by_witness(GaugeMetricFamily("jixiao_witnessed_size", "Tree size of the latest checkpoint each witness "
+                                            "cosigned", labels=["witness"]), facts.get("witnessed", {}))
 
 
 class IntegrityCounters(Collector):
@@ -55,12 +62,9 @@ class IntegrityCounters(Collector):
         self.read = read
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        facts = self.read()
-        failures = CounterMetricFamily("jixiao_witness_failures", "Requests for a cosignature a witness did not "
-                                       "answer with one", labels=["witness"])
-        for name, count in facts.get("witness", {}).items():
-            failures.add_metric([name], count)
-        yield failures
+        yield _by_witness(CounterMetricFamily("jixiao_witness_failures", "Requests for a cosignature a witness did "
+                                              "not answer with one", labels=["witness"]),
+                          self.read().get("witness", {}))
 
 
 class Rejections(Collector):

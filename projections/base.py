@@ -70,6 +70,16 @@ class LogEvent:
         return f"LogEvent({self.leaf_index}, {self.kind}, {self.originator_id}, v{self.version})"
 
 
+class _Decoded:
+    """The transcoded field ``<name>_`` of :class:`EventFields` as the application decodes it (a Decimal, a date)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.stored = f"{name}_"
+
+    def __get__(self, fields: object, owner: type | None = None) -> Any:
+        return decoded(getattr(fields, self.stored))
+
+
 class EventFields(msgspec.Struct, gc=False):
     """The fields of an event that the read models read, and only those, decoded from its stored JSON.
 
@@ -119,7 +129,7 @@ class EventFields(msgspec.Struct, gc=False):
     misconduct_nos: Any = None
     blacklisting_no: Any = None
     public: Any = None
-    # transcoded in the log: read through the properties below
+    # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
     executed_: Any = msgspec.field(default=None, name="executed")
@@ -130,41 +140,15 @@ class EventFields(msgspec.Struct, gc=False):
     start_: Any = msgspec.field(default=None, name="start")
     until_: Any = msgspec.field(default=None, name="until")
 
-    @property
-    def requested(self) -> Any:
-        return decoded(self.requested_)
-
-    @property
-    def amount(self) -> Any:
-        return decoded(self.amount_)
-
-    @property
-    def executed(self) -> Any:
-        return decoded(self.executed_)
-
-    @property
-    def total(self) -> Any:
-        return decoded(self.total_)
-
-    @property
-    def deadline(self) -> Any:
-        return decoded(self.deadline_)
-
-    @property
-    def due_on(self) -> Any:
-        return decoded(self.due_on_)
-
-    @property
-    def respond_by(self) -> Any:
-        return decoded(self.respond_by_)
-
-    @property
-    def start(self) -> Any:
-        return decoded(self.start_)
-
-    @property
-    def until(self) -> Any:
-        return decoded(self.until_)
+    requested = _Decoded()
+    amount = _Decoded()
+    executed = _Decoded()
+    total = _Decoded()
+    deadline = _Decoded()
+    due_on = _Decoded()
+    respond_by = _Decoded()
+    start = _Decoded()
+    until = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

@@ -355,15 +355,22 @@ class DemoRun:
 
     def key_evaluation_steps(self) -> list[Step]:
         spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+        return self.evaluation_round(
+            spec, 1, BAD_AGENCY, "qh-kjs-01", "重点评价委托", "现场督导：抽查农田地块12处，问卷样本量不足",
+            {"decision": "15", "process": "19", "output": "34", "effect": "29"},
+            (date(2021, 9, 6), date(2021, 9, 20), date(2021, 11, 3), date(2021, 12, 15), date(2021, 12, 20)))
+
+    def evaluation_round(self, spec: DemoProject, number: int, agency: str, evaluator: str, reason: str, notes: str,
+                         scores: dict[str, str], days: tuple[date, date, date, date, date]) -> list[Step]:
+        """One key evaluation through 两审一督导, on its five days: commissioned from ``agency``, plan reviewed,
+        supervised (``notes``), report reviewed, scored by the agency's ``evaluator``."""
+        commissioned, planned, supervised, reported, scored = days
         return [
-            Step(date(2021, 9, 6), partial(self.commission, spec, BAD_AGENCY, date(2021, 9, 6), "重点评价委托")),
-            Step(date(2021, 9, 20), partial(self.review_plan, spec, 1, date(2021, 9, 20))),
-            Step(date(2021, 11, 3), partial(self.supervise, spec, 1, date(2021, 11, 3),
-                                            "现场督导：抽查农田地块12处，问卷样本量不足")),
-            Step(date(2021, 12, 15), partial(self.review_report, spec, 1, date(2021, 12, 15))),
-            Step(date(2021, 12, 20), partial(self.score, spec, 1, Principal("qh-kjs-01", "agency", BAD_AGENCY),
-                                             date(2021, 12, 20),
-                                             {"decision": "15", "process": "19", "output": "34", "effect": "29"})),
+            Step(commissioned, partial(self.commission, spec, agency, commissioned, reason, number)),
+            Step(planned, partial(self.review_plan, spec, number, planned)),
+            Step(supervised, partial(self.supervise, spec, number, supervised, notes)),
+            Step(reported, partial(self.review_report, spec, number, reported)),
+            Step(scored, partial(self.score, spec, number, Principal(evaluator, "agency", agency), scored, scores)),
         ]
 
     def evaluation(self, spec: DemoProject, number: int) -> tuple[str, dict[str, Any]] | None:
@@ -461,15 +468,10 @@ class DemoRun:
             Step(date(2022, 3, 10), self.record_misconduct),
             Step(date(2022, 3, 18), self.blacklist),
             Step(date(2022, 3, 21), partial(self.commission_blacklisted, spec)),
-            Step(date(2022, 3, 22), partial(self.commission, spec, OK_AGENCY, date(2022, 3, 22),
-                                            "重新委托重点评价", 2)),
-            Step(date(2022, 3, 28), partial(self.review_plan, spec, 2, date(2022, 3, 28))),
-            Step(date(2022, 4, 15), partial(self.supervise, spec, 2, date(2022, 4, 15),
-                                            "现场督导：全面核查农田地块，样本覆盖率30%")),
-            Step(date(2022, 5, 6), partial(self.review_report, spec, 2, date(2022, 5, 6))),
-            Step(date(2022, 5, 10), partial(self.score, spec, 2, Principal("zx-pg-01", "agency", OK_AGENCY),
-                                            date(2022, 5, 10),
-                                            {"decision": "13", "process": "15", "output": "27", "effect": "22"})),
+            *self.evaluation_round(
+                spec, 2, OK_AGENCY, "zx-pg-01", "重新委托重点评价", "现场督导：全面核查农田地块，样本覆盖率30%",
+                {"decision": "13", "process": "15", "output": "27", "effect": "22"},
+                (date(2022, 3, 22), date(2022, 3, 28), date(2022, 4, 15), date(2022, 5, 6), date(2022, 5, 10))),
             Step(date(2022, 5, 18), partial(self.rectify_key_evaluation, spec)),
         ]
 

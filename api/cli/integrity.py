@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
+from api.cli.roles import serve_until_interrupted
 from api.config.database import database_url, display_url
 from api.config.keys import open_log, signing_key
 from api.config.settings import Settings
@@ -207,13 +208,7 @@ def witness_command(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     print(f"witness {witness.key.name} on http://{args.host}:{server.server_address[1]}/add-checkpoint, watching "
           f"{', '.join(witness.logs)} (Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server.serve_forever, server.server_close)
 
 
 def export_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -20,6 +20,18 @@ from ledger.application import Ledger
 from ledger.store.tlog import TransparencyLog
 from projections.registry import read_model, read_models
 from projections.runner import Runner
+
+
+def serve_until_interrupted(serve: Callable[[], object], stop: Callable[[], object]) -> int:
+    """Run ``serve`` until it returns or Ctrl-C interrupts it, then ``stop`` what it served, whichever way it ended;
+    a command's exit status (0: an interrupt is the ordinary way to end a long-running role)."""
+    try:
+        serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+    return 0
 
 
 def _runner(settings: Settings) -> Runner:
@@ -55,13 +67,7 @@ def dispatcher_command(settings: Settings, _: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     dispatcher.start()
     print("delivering webhooks (Ctrl-C to stop) …", flush=True)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        dispatcher.stop()
-    return 0
+    return serve_until_interrupted(stop.wait, dispatcher.stop)
 
 
 def relay_command(settings: Settings, _: argparse.Namespace) -> int:
@@ -129,14 +135,12 @@ def scheduler_command(settings: Settings, _: argparse.Namespace) -> int:
         scheduler.start()
         print(f"scheduler {scheduler.jobs.runner} standing for leadership on {display_url(url)} (Ctrl-C to stop)",
               flush=True)
-        try:
+
+        def wait() -> None:
             while not stop.wait(1):
                 pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            scheduler.stop()
-    return 0
+
+        return serve_until_interrupted(wait, scheduler.stop)
 
 
 def jobs_command(settings: Settings, args: argparse.Namespace) -> int:

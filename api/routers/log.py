@@ -7,6 +7,8 @@ are. Leaf contents and audit bundles are for finance, auditors and the project's
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -90,16 +92,28 @@ def checkpoints(log: LogDep, after: Size = 0, limit: Annotated[int, Query(ge=1, 
     return [_out(log, item) for item in log.checkpoints() if item.column_size > after][:limit]
 
 
+def _size_or_latest(log: TransparencyLog, size: int | None) -> int:
+    """The tree size a proof is asked for: as given, or by default the latest checkpoint's."""
+    return size if size is not None else _latest(log).column_size
+
+
+@contextmanager
+def _unavailable_is_invalid(field: str) -> Iterator[None]:
+    """A proof the log cannot give (sizes out of range, the wrong way round) is the client's invalid ``field``."""
+    try:
+        yield
+    except ProofUnavailable as error:
+        raise InvalidInput(str(error), field=field) from None
+
+
 @router.get("/proofs/inclusion", responses=documented(404, 422))
 def inclusion_proof(log: LogDep, leaf_index: Size, tree_size: Annotated[int | None, Query(
         ge=1, le=2**62, description="Default: the latest checkpoint's size")] = None) -> InclusionProofOut:
     """RFC 9162 inclusion proof of a leaf in the tree of a given size (verify against a signed root)."""
-    size = tree_size if tree_size is not None else _latest(log).column_size
-    try:
+    size = _size_or_latest(log, tree_size)
+    with _unavailable_is_invalid("leaf_index"):
         proof = log.inclusion_proof(leaf_index, size)
         root = log.root(size)
-    except ProofUnavailable as error:
-        raise InvalidInput(str(error), field="leaf_index") from None
     leaf = log.leaf_hash(leaf_index)
     return InclusionProofOut(leaf_index=leaf_index, tree_size=size, leaf_hash=leaf.hex(),
                              proof=[node.hex() for node in proof], root_hash=root.hex())
@@ -109,12 +123,10 @@ def inclusion_proof(log: LogDep, leaf_index: Size, tree_size: Annotated[int | No
 def consistency_proof(log: LogDep, first: Size, second: Annotated[int | None, Query(
         ge=0, le=2**62, description="Default: the latest checkpoint's size")] = None) -> ConsistencyProofOut:
     """RFC 9162 consistency proof: the tree of size ``second`` extends the tree of size ``first``."""
-    size = second if second is not None else _latest(log).column_size
-    try:
+    size = _size_or_latest(log, second)
+    with _unavailable_is_invalid("first"):
         proof = log.consistency_proof(first, size)
         roots = log.root(first), log.root(size)
-    except ProofUnavailable as error:
-        raise InvalidInput(str(error), field="first") from None
     return ConsistencyProofOut(first=first, second=size, proof=[node.hex() for node in proof],
                                first_root=roots[0].hex(), second_root=roots[1].hex())
 

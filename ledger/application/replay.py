@@ -24,6 +24,7 @@ import psycopg
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from ledger.log.verifier import CheckOutcome
 from ledger.store.reads import in_id_order, snapshots_exist
 from ledger.store.tables import EVENTS, SNAPSHOTS
 from ledger.store.transcodings import ledger_mapper
@@ -32,20 +33,12 @@ FETCH = 2000  # rows a server-side cursor brings at a time
 
 
 @dataclass
-class DeepReport:
+class DeepReport(CheckOutcome):
     aggregates: int = 0
     events: int = 0
     snapshots: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
 
 
 def _state(stored_state: bytes) -> Any:

@@ -199,9 +199,7 @@ class Agency(_Registered):
         blacklisting_no: int
 
         def apply(self, agency: Agency) -> None:
-            entry = agency.blacklistings[self.blacklisting_no - 1]
-            entry["ended"] = self.effective_on
-            entry["ended_how"] = "lifted"
+            agency.blacklistings[self.blacklisting_no - 1].update(ended=self.effective_on, ended_how="lifted")
 
     class BlacklistExpired(LedgerAggregate.Event):
         """The period ended (raised by the scheduler)."""
@@ -209,9 +207,7 @@ class Agency(_Registered):
         blacklisting_no: int
 
         def apply(self, agency: Agency) -> None:
-            entry = agency.blacklistings[self.blacklisting_no - 1]
-            entry["ended"] = self.effective_on
-            entry["ended_how"] = "expired"
+            agency.blacklistings[self.blacklisting_no - 1].update(ended=self.effective_on, ended_how="expired")
 
     # Version 2 added registered_on; older snapshots are upcast without it (None: no lower bound known).
     class_version = 2

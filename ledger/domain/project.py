@@ -219,8 +219,7 @@ class Project(ProjectState):
     def request_goal_adjustment(self, indicators: list[Indicator], params: rules.RuleParameters,
                                 by: Attribution) -> int:
         self._require_stage(IMPLEMENTING, "request a goal adjustment")
-        if not by.reason.strip():
-            raise InvalidInput("a goal adjustment must give its reason", code="reason-required", field="reason")
+        _require_reason(by, "a goal adjustment")
         if self.pending_adjustment is not None:
             raise RuleViolation("a goal adjustment is already awaiting finance's decision", code="adjustment-pending")
         rules.validate_goals(indicators, params)
@@ -234,8 +233,8 @@ class Project(ProjectState):
         self._require_since(by.effective_on, adjustment, "requested_on", f"goal adjustment {number} was requested")
         if adjustment["status"] != "pending":
             raise RuleViolation(f"goal adjustment {number} is already decided", code="already-decided")
-        if not approve and not by.reason.strip():
-            raise InvalidInput("a rejection must give its reason", code="reason-required", field="reason")
+        if not approve:
+            _require_reason(by, "a rejection")
         event = self.GoalAdjustmentApproved if approve else self.GoalAdjustmentRejected
         self.record(event, by, adjustment_no=number)
 
@@ -307,8 +306,7 @@ class Project(ProjectState):
                                 by: Attribution) -> None:
         self._require_stage(IMPLEMENTING, "order a corrective action")
         choice = enum_value(CorrectiveDecision, decision, "decision")
-        if not by.reason.strip():
-            raise InvalidInput("a corrective action must give its reason", code="reason-required", field="reason")
+        _require_reason(by, "a corrective action")
         if choice is CorrectiveDecision.REDUCE_BUDGET:
             if amount is None or amount <= 0:
                 raise InvalidInput("reduce_budget needs a positive amount", code="invalid-money", field="amount")
@@ -387,20 +385,23 @@ class Project(ProjectState):
         self.record(self.KeyEvaluationCommissioned, by, evaluation_id=evaluation_id, agency_id=agency_id,
                     agency_name=agency_name)
 
-    def review_key_evaluation_plan(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
+    def _commissioned_evaluation(self, evaluation_id: str, by: Attribution) -> dict[str, Any]:
+        """The key evaluation a later step (review, supervision, score) acts on: the project open, the step dated
+        no earlier than the commission."""
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
         self._require_since(by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
                             "commissioned")
+        return evaluation
+
+    def review_key_evaluation_plan(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
+        evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["report_approved"] is not None:
             raise RuleViolation("the report is already reviewed; the plan review is closed", code="already-decided")
         self.record(self.KeyEvaluationPlanReviewed, by, evaluation_id=evaluation_id, approved=approved)
 
     def review_key_evaluation_report(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
-        self._require_open()
-        evaluation = self.key_evaluation(evaluation_id)
-        self._require_since(by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
-                            "commissioned")
+        evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["plan_approved"] is not True:
             raise RuleViolation("the evaluation plan must be approved before the report is reviewed",
                                 code="plan-not-reviewed")
@@ -410,10 +411,7 @@ class Project(ProjectState):
 
     def note_key_evaluation_supervision(self, evaluation_id: str, notes: str, by: Attribution) -> None:
         """The notes say what was seen: the event records no reason besides them (as first recorded)."""
-        self._require_open()
-        evaluation = self.key_evaluation(evaluation_id)
-        self._require_since(by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
-                            "commissioned")
+        self._commissioned_evaluation(evaluation_id, by)
         if not notes.strip():
             raise InvalidInput("supervision notes are required", field="notes")
         self.record(self.KeyEvaluationSupervisionNoted, replace(by, reason=""),
@@ -421,10 +419,7 @@ class Project(ProjectState):
 
     def score_key_evaluation(self, evaluation_id: str, scores: dict[str, Decimal], params: rules.RuleParameters,
                              ruleset_version: int, by: Attribution) -> None:
-        self._require_open()
-        evaluation = self.key_evaluation(evaluation_id)
-        self._require_since(by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
-                            "commissioned")
+        evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
             raise RuleViolation("a key-evaluation score is accepted only after the plan and report reviews "
                                 "(两审)", code="report-not-reviewed")
@@ -492,8 +487,8 @@ class Project(ProjectState):
         self._require_since(by.effective_on, rectification, "required_on", f"rectification {number} was required")
         if rectification["status"] != "reported":
             raise RuleViolation(f"rectification {number} has no report awaiting a decision", code="already-decided")
-        if not accept and not by.reason.strip():
-            raise InvalidInput("a rejection must give its reason", code="reason-required", field="reason")
+        if not accept:
+            _require_reason(by, "a rejection")
         event = self.RectificationAccepted if accept else self.RectificationRejected
         self.record(event, by, rectification_no=number)
 
@@ -553,3 +548,9 @@ class Project(ProjectState):
             raise RuleViolation(f"key evaluations {', '.join(unfinished)} are not finished",
                                 code="evaluations-open")
         self.record(self.Closed, by)
+
+
+def _require_reason(by: Attribution, what: str) -> None:
+    """``what`` (a rejection, a goal adjustment, a corrective action) is recorded only with its reason."""
+    if not by.reason.strip():
+        raise InvalidInput(f"{what} must give its reason", code="reason-required", field="reason")

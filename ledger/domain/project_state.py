@@ -7,6 +7,7 @@ events, and the events import only this.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -54,25 +55,29 @@ class ProjectState(LedgerAggregate):
         deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
 
     def adjustment(self, number: int) -> dict[str, Any]:
-        for item in self.adjustments:
-            if item["no"] == number:
-                return item
-        raise NotFound(f"goal adjustment {number} not found", code="adjustment-not-found")
+        return _entry(self.adjustments, "no", number,
+                      lambda: NotFound(f"goal adjustment {number} not found", code="adjustment-not-found"))
 
     def rectification(self, number: int) -> dict[str, Any]:
-        for item in self.rectifications:
-            if item["no"] == number:
-                return item
-        raise NotFound(f"rectification {number} not found", code="rectification-not-found")
+        return _entry(self.rectifications, "no", number,
+                      lambda: NotFound(f"rectification {number} not found", code="rectification-not-found"))
 
     def monitoring_for(self, month: int) -> dict[str, Any]:
-        for item in self.monitoring:
-            if item["month"] == month:
-                return item
-        raise NotFound(f"no monitoring report for month {month}", code="invalid-value")
+        return _entry(self.monitoring, "month", month,
+                      lambda: NotFound(f"no monitoring report for month {month}", code="invalid-value"))
 
     def key_evaluation(self, evaluation_id: str) -> dict[str, Any]:
         try:
             return self.key_evaluations[evaluation_id]
         except KeyError:
             raise NotFound(f"key evaluation {evaluation_id} not found", code="evaluation-not-found") from None
+
+
+def _entry(entries: list[dict[str, Any]], field: str, value: int,
+           missing: Callable[[], NotFound]) -> dict[str, Any]:
+    """The entry of a project's list (adjustments, rectifications, monitoring reports) whose ``field`` is
+    ``value``; the error ``missing`` makes when there is none."""
+    for item in entries:
+        if item[field] == value:
+            return item
+    raise missing()

@@ -155,6 +155,21 @@ class Checkpoint:
         return cls(origin, int(size_text), root, tuple(extensions))
 
 
+def _parse_key(name: str, hex_id: str, key64: str, what: str, holds: str) -> bytes:
+    """The 32 key bytes of a written key (public key or seed), after checking its name, key ID form and algorithm.
+
+    Both key forms share these fields; whether the key ID matches the key is for each form to check."""
+    _check_name(name)
+    if _HEX_KEY_ID.fullmatch(hex_id) is None:
+        raise CheckpointError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
+    key = _b64decode(key64, what)
+    if not key or key[0] != ALG_ED25519:
+        raise CheckpointError(f"{what} is not an Ed25519 key (algorithm byte 0x01)")
+    if len(key) != 33:
+        raise CheckpointError(f"Ed25519 {holds} is {len(key) - 1} bytes, not 32")
+    return key[1:]
+
+
 @dataclass(frozen=True)
 class VerifierKey:
     """A public Ed25519 note key."""
@@ -182,15 +197,8 @@ class VerifierKey:
         if len(parts) != 3:
             raise CheckpointError("a verifier key must read <name>+<hex key ID>+<base64 key>")
         name, hex_id, key64 = parts
-        _check_name(name)
-        if _HEX_KEY_ID.fullmatch(hex_id) is None:
-            raise CheckpointError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
-        key = _b64decode(key64, "verifier key")
-        if not key or key[0] != ALG_ED25519:
-            raise CheckpointError("verifier key is not an Ed25519 key (algorithm byte 0x01)")
-        if len(key) != 33:
-            raise CheckpointError(f"Ed25519 public key is {len(key) - 1} bytes, not 32")
-        return cls(name, bytes.fromhex(hex_id), key[1:])
+        public_key = _parse_key(name, hex_id, key64, "verifier key", "public key")
+        return cls(name, bytes.fromhex(hex_id), public_key)
 
     def to_string(self) -> str:
         """Encode as ``<name>+<hex key ID>+<base64(0x01 || public key)>``."""
@@ -229,15 +237,7 @@ class SigningKey:
         if len(parts) != 5 or parts[0] != "PRIVATE" or parts[1] != "KEY":
             raise CheckpointError("a signing key must read PRIVATE+KEY+<name>+<hex key ID>+<base64 key>")
         _, _, name, hex_id, key64 = parts
-        _check_name(name)
-        if _HEX_KEY_ID.fullmatch(hex_id) is None:
-            raise CheckpointError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
-        key = _b64decode(key64, "signing key")
-        if not key or key[0] != ALG_ED25519:
-            raise CheckpointError("signing key is not an Ed25519 key (algorithm byte 0x01)")
-        if len(key) != 33:
-            raise CheckpointError(f"Ed25519 seed is {len(key) - 1} bytes, not 32")
-        signing_key = cls(name, key[1:])
+        signing_key = cls(name, _parse_key(name, hex_id, key64, "signing key", "seed"))
         if signing_key.verifier.key_id != bytes.fromhex(hex_id):
             raise CheckpointError(f"key ID {hex_id} does not match the key {name!r} derived from the seed")
         return signing_key

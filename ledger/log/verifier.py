@@ -31,8 +31,25 @@ from ledger.log.rows import ChunkResult
 from ledger.log.witness import WitnessError, WitnessKey, add_signatures, cosignatures
 
 
+class CheckOutcome:
+    """What every check of the stored log reports alike: how many events it read, in how many seconds, and what
+    failed. (A plain class, not a dataclass, so that each report keeps its own fields in its own order.)"""
+
+    events: int
+    seconds: float
+    failures: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
 @dataclass
-class VerificationReport:
+class VerificationReport(CheckOutcome):
     events: int = 0
     checkpoints: int = 0
     seconds: float = 0.0
@@ -48,14 +65,6 @@ class VerificationReport:
     def unanchored(self) -> int:
         """Leaves at the head that no checkpoint meeting the policy covers yet."""
         return self.events - self.anchored
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
 
 
 @dataclass(frozen=True)

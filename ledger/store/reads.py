@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -73,31 +73,34 @@ class LogReads:
     def __init__(self, datastore: PostgresDatastore, events: str = EVENTS) -> None:
         self.datastore = datastore
         table = Identifier(events)
-        self.tail_page = _composed(SQL(
+
+        def statement(text: LiteralString) -> bytes:
+            """``text`` with ``{events}`` naming the table, quoted once here rather than on every execution."""
+            return SQL(text).format(events=table).as_bytes()
+
+        self.tail_page = statement(
             "SELECT leaf_index, originator_id, originator_version FROM {events} "
-            "WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index").format(events=table))
-        self.latest_versions = _composed(SQL(
+            "WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index")
+        self.latest_versions = statement(
             "SELECT originator_id, max(originator_version) FROM {events} "
-            "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(events=table))
-        self.at_positions = _composed(SQL(
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id")
+        self.at_positions = statement(
             "SELECT leaf_index, originator_id, originator_version, topic, state FROM {events} "
-            "WHERE leaf_index = ANY(%s) ORDER BY leaf_index").format(events=table))
-        self.of_object = _composed(SQL(
+            "WHERE leaf_index = ANY(%s) ORDER BY leaf_index")
+        self.of_object = statement(
             "SELECT leaf_index, originator_version, topic, state, leaf_hash, chain_hash, recorded_at "
-            "FROM {events} WHERE originator_id = %s ORDER BY originator_version").format(events=table))
-        self.version_at = _composed(SQL(
+            "FROM {events} WHERE originator_id = %s ORDER BY originator_version")
+        self.version_at = statement(
             "SELECT coalesce(max(originator_version), 0) AS version FROM {events} "
-            "WHERE originator_id = %s AND recorded_at <= %s").format(events=table))
-        self.with_topic = _composed(SQL(
-            "SELECT originator_id FROM {events} WHERE topic = %s ORDER BY leaf_index").format(events=table))
-        self.size = _composed(SQL("SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {events}").format(
-            events=table))
+            "WHERE originator_id = %s AND recorded_at <= %s")
+        self.with_topic = statement(
+            "SELECT originator_id FROM {events} WHERE topic = %s ORDER BY leaf_index")
+        self.size = statement("SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {events}")
         # The objects with an event of one topic whose first event (of another topic) names a fiscal year.
-        self.of_year_with_topic = _composed(SQL(
+        self.of_year_with_topic = statement(
             "SELECT DISTINCT e.originator_id FROM {events} e JOIN {events} d "
             "ON d.originator_id = e.originator_id AND d.topic = %s AND d.originator_version = 1 "
-            "WHERE e.topic = %s AND convert_from(d.state, 'UTF8')::jsonb ->> 'fiscal_year' = %s").format(
-            events=table))
+            "WHERE e.topic = %s AND convert_from(d.state, 'UTF8')::jsonb ->> 'fiscal_year' = %s")
 
     @contextmanager
     def tail(self) -> Iterator[LogTail]:

@@ -73,13 +73,20 @@ def ex_ante_conclusion(scores: Mapping[str, Decimal], params: RuleParameters) ->
     return ExAnteResult(total=total, conclusion=conclusion.value)
 
 
-def _exact_keys(scores: Mapping[str, object], expected: Sequence[str], field: str) -> None:
+_DIMENSIONS = ("{field} is missing the dimension {name!r}", "{field} has an unknown dimension {name!r}")
+_ACTUALS = ("no actual value for indicator {name!r}", "actual value for an unknown indicator {name!r}")
+
+
+def _exact_keys(given: Mapping[str, object], expected: Sequence[str], field: str,
+                messages: tuple[str, str] = _DIMENSIONS) -> None:
+    """Refuse ``given`` unless it holds exactly the ``expected`` keys; ``messages`` say (missing, unknown) key."""
+    missing, unknown = messages
     for name in expected:
-        if name not in scores:
-            raise InvalidInput(f"{field} is missing the dimension {name!r}", field=f"{field}.{name}")
-    for name in scores:
+        if name not in given:
+            raise InvalidInput(missing.format(field=field, name=name), field=f"{field}.{name}")
+    for name in given:
         if name not in expected:
-            raise InvalidInput(f"{field} has an unknown dimension {name!r}", field=f"{field}.{name}")
+            raise InvalidInput(unknown.format(field=field, name=name), field=f"{field}.{name}")
 
 
 # ---------------------------------------------------------------------------
@@ -176,12 +183,7 @@ def self_evaluation_score(
                 f"indicator key {indicator.key!r} appears twice", code="invalid-indicator", field="goals"
             )
         keys.append(indicator.key)
-    for key in keys:
-        if key not in actuals:
-            raise InvalidInput(f"no actual value for indicator {key!r}", field=f"actuals.{key}")
-    for key in actuals:
-        if key not in keys:
-            raise InvalidInput(f"actual value for an unknown indicator {key!r}", field=f"actuals.{key}")
+    _exact_keys(actuals, keys, "actuals", _ACTUALS)
     scores = tuple(indicator_score(indicator, actuals[indicator.key]) for indicator in indicators)
 
     executed = money(executed, "executed")
