@@ -27,8 +27,9 @@ test: $(INSTALLED)  ## the whole suite (embedded PostgreSQL unless DATABASE_URL 
 test-fast: $(INSTALLED)  ## what needs no database: the domain, the log, the folds, the pure parts of the API (under 30 s)
 	$(BIN)/python -m pytest -m 'not db' -q
 
-lint: $(INSTALLED)  ## ruff, mypy --strict, import layers
+lint: $(INSTALLED)  ## ruff (check and format), mypy --strict (code, tests, bench), import contracts
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

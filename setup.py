@@ -6,7 +6,14 @@ warning, and the pure-Python verifier runs (``jixiao verify`` says which one ran
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[
-    Extension("ledger.log._speedups", ["ledger/log/_speedups.c"], libraries=["crypto"], optional=True,
-              extra_compile_args=["-std=c11", "-Wextra"]),
-])
+setup(
+    ext_modules=[
+        Extension(
+            "ledger.log._speedups",
+            ["ledger/log/_speedups.c"],
+            libraries=["crypto"],
+            optional=True,
+            extra_compile_args=["-std=c11", "-Wextra"],
+        ),
+    ]
+)

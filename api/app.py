@@ -74,7 +74,8 @@ see what was disclosed and the public blacklist.
 GAUGE_POSITIONS = sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(POSITIONS))
 GAUGE_CHECKPOINT = sql.SQL("SELECT coalesce(max(tree_size), 0) FROM {}").format(sql.Identifier(CHECKPOINTS))
 GAUGE_WITNESSED = sql.SQL("SELECT witness, max(tree_size) FROM {} GROUP BY witness").format(
-    sql.Identifier(COSIGNATURES))
+    sql.Identifier(COSIGNATURES)
+)
 
 
 def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
@@ -83,8 +84,12 @@ def _gauges(pool: ConnectionPool[psycopg.Connection[Any]]) -> dict[str, Any]:
         positions = dict(conn.execute(GAUGE_POSITIONS).fetchall())
         checkpoint = conn.execute(GAUGE_CHECKPOINT).fetchone()
         witnessed = dict(conn.execute(GAUGE_WITNESSED).fetchall())
-    return {"log_size": size, "positions": positions,
-            "checkpoint_size": checkpoint[0] if checkpoint else 0, "witnessed": witnessed}
+    return {
+        "log_size": size,
+        "positions": positions,
+        "checkpoint_size": checkpoint[0] if checkpoint else 0,
+        "witnessed": witnessed,
+    }
 
 
 def _follower_health(state: FollowerState, thread: threading.Thread) -> RoleHealth:
@@ -94,9 +99,14 @@ def _follower_health(state: FollowerState, thread: threading.Thread) -> RoleHeal
 
 
 def dispatcher_for(settings: Settings, url: str) -> Dispatcher:
-    return Dispatcher(url, max_attempts=settings.webhook_max_attempts, backoff=settings.webhook_backoff,
-                      timeout=settings.webhook_timeout, guard=TokenGuard(),
-                      destinations=Destinations(settings.webhook_allow))
+    return Dispatcher(
+        url,
+        max_attempts=settings.webhook_max_attempts,
+        backoff=settings.webhook_backoff,
+        timeout=settings.webhook_timeout,
+        guard=TokenGuard(),
+        destinations=Destinations(settings.webhook_allow),
+    )
 
 
 def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
@@ -112,45 +122,72 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.commands = CommandWriter(app.state.ledger)
         app.state.commands.start()
         app.state.log = open_log(settings, url)
-        app.state.read_pool = ConnectionPool(url, min_size=1, max_size=settings.read_pool_size, timeout=READ_WAIT,
-                                             kwargs={"autocommit": True}, name="jixiao-read", open=True)
+        app.state.read_pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=settings.read_pool_size,
+            timeout=READ_WAIT,
+            kwargs={"autocommit": True},
+            name="jixiao-read",
+            open=True,
+        )
         check_on_checkout(app.state.read_pool)  # sessions ended by a restart are replaced, never used
         app.state.roles = roles = Roles()
         app.state.tokens = TokenStore(app.state.read_pool, keys_for(settings), rejections=metrics.rejections)
         if settings.create_schema:
             app.state.tokens.create_table()
         app.state.tokens.start()
-        app.state.projections = Runner(url, read_models(), page=settings.projection_page,
-                                             interval=settings.projection_interval)
+        app.state.projections = Runner(
+            url, read_models(), page=settings.projection_page, interval=settings.projection_interval
+        )
         if settings.create_schema:
             app.state.projections.setup()
         metrics.gauges(lambda: _gauges(app.state.read_pool))
-        metrics.rejections.source(lambda: {("snapshot", reason): count for reason, count
-                                           in app.state.ledger.snapshot_authenticator.rejected.items()})
+        metrics.rejections.source(
+            lambda: {
+                ("snapshot", reason): count
+                for reason, count in app.state.ledger.snapshot_authenticator.rejected.items()
+            }
+        )
         metrics.witnesses(lambda: {"witness": dict(app.state.log.witness_failures)})
-        app.state.fanout = LogFanout(url, app.state.read_pool, max_streams=settings.sse_max_streams,
-                                     max_per_principal=settings.sse_max_streams_per_principal)
+        app.state.fanout = LogFanout(
+            url,
+            app.state.read_pool,
+            max_streams=settings.sse_max_streams,
+            max_per_principal=settings.sse_max_streams_per_principal,
+        )
         app.state.fanout.start()
         fanout = app.state.fanout
-        roles.add("sse", lambda: RoleHealth(
-            alive=fanout.alive, up=fanout.connected and fanout.behind < settings.ready_max_lag,
-            detail="" if fanout.connected else "reconnecting to the database"))
+        roles.add(
+            "sse",
+            lambda: RoleHealth(
+                alive=fanout.alive,
+                up=fanout.connected and fanout.behind < settings.ready_max_lag,
+                detail="" if fanout.connected else "reconnecting to the database",
+            ),
+        )
         app.state.webhooks = WebhookStore(url, Destinations(settings.webhook_allow))
         if settings.create_schema:
             app.state.webhooks.create_tables()
         app.state.dispatcher = dispatcher = dispatcher_for(settings, url)
         if settings.run_dispatcher:
             dispatcher.start()
-            roles.add("dispatcher", lambda: RoleHealth(
-                alive=dispatcher.alive, up=dispatcher.healthy,
-                detail="" if dispatcher.healthy else "reconnecting to the database"))
+            roles.add(
+                "dispatcher",
+                lambda: RoleHealth(
+                    alive=dispatcher.alive,
+                    up=dispatcher.healthy,
+                    detail="" if dispatcher.healthy else "reconnecting to the database",
+                ),
+            )
         app.state.scheduler = Scheduler.for_service(settings, app.state.ledger, app.state.log, url)
         if settings.run_scheduler:
             app.state.scheduler.start()
             roles.add("scheduler", app.state.scheduler.state.probe)
         stop_projections = threading.Event()
-        follower = threading.Thread(target=app.state.projections.run, args=(stop_projections,),
-                                    name="jixiao-projections", daemon=True)
+        follower = threading.Thread(
+            target=app.state.projections.run, args=(stop_projections,), name="jixiao-projections", daemon=True
+        )
         if settings.run_projections:
             follower.start()
             roles.add("read-models", partial(_follower_health, app.state.projections.state, follower))
@@ -183,10 +220,23 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     app.router.route_class = LedgerRoute
     app.state.metrics = metrics
     install(app)
-    for router in (projects.router, organisations.departments, organisations.agencies,
-                   organisations.blacklist_router, catalogue.indicators, catalogue.rulesets, catalogue.samples,
-                   reads.router, history.router, log.router, log.bundles, events.router, subscriptions.router,
-                   admin.router, operations.router):
+    for router in (
+        projects.router,
+        organisations.departments,
+        organisations.agencies,
+        organisations.blacklist_router,
+        catalogue.indicators,
+        catalogue.rulesets,
+        catalogue.samples,
+        reads.router,
+        history.router,
+        log.router,
+        log.bundles,
+        events.router,
+        subscriptions.router,
+        admin.router,
+        operations.router,
+    ):
         _mount(app, router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -224,8 +274,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema, with every error response as problem+json (which is what the service sends)."""
     if app.openapi_schema is not None:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
-                         routes=app.routes, tags=None)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=None,
+    )
     problem = {"$ref": "#/components/schemas/Problem"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():

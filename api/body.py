@@ -59,8 +59,13 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise _malformed(f"the body is not valid UTF-8 (byte {error.start})") from None
     try:
-        return json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_refuse_constant,
-                          object_pairs_hook=_no_duplicate_keys)
+        return json.loads(
+            text,
+            parse_float=_decimal,
+            parse_int=_integer,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_no_duplicate_keys,
+        )
     except RecursionError:
         raise _malformed("the body is nested too deeply") from None
 

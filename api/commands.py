@@ -182,16 +182,26 @@ class CommandContext:
 
     def fingerprint(self, body: CommandBody | None) -> bytes:
         """The request as the ledger would act on it: method, path and the validated body, canonically."""
-        canonical = json.dumps(None if body is None else body.model_dump(mode="json"), sort_keys=True,
-                               ensure_ascii=False, separators=(",", ":"))
+        canonical = json.dumps(
+            None if body is None else body.model_dump(mode="json"),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
         return hashlib.sha256(f"{self.request.method} {self.request.url.path}\n{canonical}".encode()).digest()
 
     def act(self, body: CommandBody | None) -> Act:
         key = None
         if self.idempotency_key is not None:
             key = CommandKey(self.idempotency_key, self.fingerprint(body))
-        return Act(self.principal, (body.effective_on if body and body.effective_on else None) or self.ledger.today(),
-                   body.reason if body else "", list(body.evidence) if body else [], self.expected_version(), key)
+        return Act(
+            self.principal,
+            (body.effective_on if body and body.effective_on else None) or self.ledger.today(),
+            body.reason if body else "",
+            list(body.evidence) if body else [],
+            self.expected_version(),
+            key,
+        )
 
 
 async def command_context(request: Request, response: Response) -> CommandContext:
@@ -210,12 +220,20 @@ async def command_context(request: Request, response: Response) -> CommandContex
 COMMAND_OPENAPI: dict[str, Any] = {
     "security": [{"HTTPBearer": []}],
     "parameters": [
-        {"in": "header", "name": "idempotency-key", "required": False,
-         "description": "Makes a retry safe: the same key and request return the original result and record nothing",
-         "schema": {"type": "string", "maxLength": 255, "title": "Idempotency-Key"}},
-        {"in": "header", "name": "if-match", "required": False,
-         "description": 'Apply only at this version, e.g. "7" (the ETag of the object)',
-         "schema": {"type": "string", "title": "If-Match"}},
+        {
+            "in": "header",
+            "name": "idempotency-key",
+            "required": False,
+            "description": "Makes a retry safe: the same key and request return the original result and record nothing",
+            "schema": {"type": "string", "maxLength": 255, "title": "Idempotency-Key"},
+        },
+        {
+            "in": "header",
+            "name": "if-match",
+            "required": False,
+            "description": 'Apply only at this version, e.g. "7" (the ETag of the object)',
+            "schema": {"type": "string", "title": "If-Match"},
+        },
     ],
 }
 
@@ -225,14 +243,31 @@ CommandDep = Annotated[CommandContext, Depends(command_context)]
 
 def result(written: Written) -> CommandResult:
     return CommandResult(
-        id=written.aggregate_id, version=written.version, position=written.position, positions=written.positions,
-        events=[WrittenEventOut(position=event.position, aggregate_id=event.aggregate_id, version=event.version,
-                                type=event.type, references=event.references) for event in written.events],
-        replayed=written.replayed)
+        id=written.aggregate_id,
+        version=written.version,
+        position=written.position,
+        positions=written.positions,
+        events=[
+            WrittenEventOut(
+                position=event.position,
+                aggregate_id=event.aggregate_id,
+                version=event.version,
+                type=event.type,
+                references=event.references,
+            )
+            for event in written.events
+        ],
+        replayed=written.replayed,
+    )
 
 
-async def run(ctx: CommandContext, body: CommandBody | None, command: Callable[[Act], Written], *,
-              location: Callable[[Written], str] | None = None) -> CommandResult:
+async def run(
+    ctx: CommandContext,
+    body: CommandBody | None,
+    command: Callable[[Act], Written],
+    *,
+    location: Callable[[Written], str] | None = None,
+) -> CommandResult:
     """Run ``command`` (on the writer thread) and answer with what it recorded — or, under an idempotency key the
     ledger has recorded before, with what that recorded."""
     act = ctx.act(body)
@@ -244,4 +279,3 @@ async def run(ctx: CommandContext, body: CommandBody | None, command: Callable[[
         ctx.response.headers["Idempotent-Replayed"] = "true"
     ctx.response.headers["ETag"] = f'"{written.version}"'
     return result(written)
-

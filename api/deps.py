@@ -37,9 +37,18 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-def read_connection(request: Request, min_position: Annotated[int | None, Query(
-        ge=0, le=2**62, description="Read your writes: wait (up to 2 s) until the read models include this log "
-        "position (a command's `position`); 503 projection-lagging if they do not")] = None) -> Iterator[Conn]:
+def read_connection(
+    request: Request,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**62,
+            description="Read your writes: wait (up to 2 s) until the read models include this log "
+            "position (a command's `position`); 503 projection-lagging if they do not",
+        ),
+    ] = None,
+) -> Iterator[Conn]:
     pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
     with pool.connection() as conn:
         if min_position is not None:
@@ -50,11 +59,15 @@ def read_connection(request: Request, min_position: Annotated[int | None, Query(
 def wait_for_position(conn: Conn, min_position: int) -> None:
     """Read your writes: return once the read models include ``min_position`` (waiting up to 2 s), else refuse."""
     if min_position >= log_size(conn):
-        raise InvalidInput(f"the log has no position {min_position} yet; pass a position a command returned",
-                           field="min_position")
+        raise InvalidInput(
+            f"the log has no position {min_position} yet; pass a position a command returned", field="min_position"
+        )
     if not wait_for(conn, READ_MODELS, min_position, MIN_POSITION_WAIT):
-        raise EdgeProblem("projection-lagging", f"the read models have not reached position {min_position}",
-                          headers={"Retry-After": "1"})
+        raise EdgeProblem(
+            "projection-lagging",
+            f"the read models have not reached position {min_position}",
+            headers={"Retry-After": "1"},
+        )
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]

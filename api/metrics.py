@@ -40,19 +40,26 @@ class LedgerGauges(Collector):
         except Exception:  # a scrape must not fail because the database is briefly away
             return
         yield GaugeMetricFamily("jixiao_log_size", "Events in the ledger (the next leaf index)", facts["log_size"])
-        positions = GaugeMetricFamily("jixiao_projection_position", "Leaves applied by each read model",
-                                      labels=["projection"])
-        lag = GaugeMetricFamily("jixiao_projection_lag", "Leaves each read model is behind the log",
-                                labels=["projection"])
+        positions = GaugeMetricFamily(
+            "jixiao_projection_position", "Leaves applied by each read model", labels=["projection"]
+        )
+        lag = GaugeMetricFamily(
+            "jixiao_projection_lag", "Leaves each read model is behind the log", labels=["projection"]
+        )
         for name, position in facts["positions"].items():
             positions.add_metric([name], position)
             lag.add_metric([name], facts["log_size"] - position)
         yield positions
         yield lag
-        yield GaugeMetricFamily("jixiao_checkpoint_size", "Tree size of the latest signed checkpoint",
-                                facts["checkpoint_size"])
-        yield _by_witness(GaugeMetricFamily("jixiao_witnessed_size", "Tree size of the latest checkpoint each witness "
-                                            "cosigned", labels=["witness"]), facts.get("witnessed", {}))
+        yield GaugeMetricFamily(
+            "jixiao_checkpoint_size", "Tree size of the latest signed checkpoint", facts["checkpoint_size"]
+        )
+        yield _by_witness(
+            GaugeMetricFamily(
+                "jixiao_witnessed_size", "Tree size of the latest checkpoint each witness cosigned", labels=["witness"]
+            ),
+            facts.get("witnessed", {}),
+        )
 
 
 class IntegrityCounters(Collector):
@@ -62,9 +69,14 @@ class IntegrityCounters(Collector):
         self.read = read
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        yield _by_witness(CounterMetricFamily("jixiao_witness_failures", "Requests for a cosignature a witness did "
-                                              "not answer with one", labels=["witness"]),
-                          self.read().get("witness", {}))
+        yield _by_witness(
+            CounterMetricFamily(
+                "jixiao_witness_failures",
+                "Requests for a cosignature a witness did not answer with one",
+                labels=["witness"],
+            ),
+            self.read().get("witness", {}),
+        )
 
 
 class Rejections(Collector):
@@ -91,8 +103,11 @@ class Rejections(Collector):
         self._sources.append(read)
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily("jixiao_rejected_records", "Stored records refused because they failed "
-                                     "authentication (forged or altered in the database)", labels=["kind", "reason"])
+        family = CounterMetricFamily(
+            "jixiao_rejected_records",
+            "Stored records refused because they failed authentication (forged or altered in the database)",
+            labels=["kind", "reason"],
+        )
         with self._lock:
             counts = dict(self._counts)
         for read in self._sources:
@@ -108,11 +123,16 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.rejections = Rejections()
         self.registry.register(self.rejections)
-        self.requests = Counter("jixiao_http_requests", "HTTP requests", ["method", "route", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("jixiao_http_request_seconds", "HTTP request latency", ["method", "route"],
-                                 buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
-                                 registry=self.registry)
+        self.requests = Counter(
+            "jixiao_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "jixiao_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+            registry=self.registry,
+        )
 
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
@@ -121,8 +141,10 @@ class Metrics:
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:
-            children = self._children[key] = (self.requests.labels(method, route, str(status)),
-                                              self.latency.labels(method, route))
+            children = self._children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
         children[0].inc()
         children[1].observe(seconds)
 

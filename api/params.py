@@ -26,13 +26,21 @@ def check_parameters(request: Request) -> None:
     store or compare."""
     errors = []
     sources: tuple[tuple[str, Iterable[tuple[str, str]]], ...] = (
-        ("path", request.path_params.items()), ("query", request.query_params.multi_items()))
+        ("path", request.path_params.items()),
+        ("query", request.query_params.multi_items()),
+    )
     for where, items in sources:
         for name, value in items:
             character = _unstorable(name) or _unstorable(str(value))
             if character is not None:
-                errors.append({"type": "string_pattern_mismatch", "loc": (where, name), "input": value,
-                               "msg": f"contains {character}, a control character or lone surrogate, which the "
-                                      "ledger neither stores nor compares"})
+                errors.append(
+                    {
+                        "type": "string_pattern_mismatch",
+                        "loc": (where, name),
+                        "input": value,
+                        "msg": f"contains {character}, a control character or lone surrogate, which the "
+                        "ledger neither stores nor compares",
+                    }
+                )
     if errors:
         raise RequestValidationError(errors)

@@ -45,16 +45,28 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
     "not-acceptable": (406, "Cannot produce the requested media type", "无法提供所请求的格式"),
     "body-too-large": (413, "The request body is too large", "请求体过大"),
     "unsupported-media-type": (415, "Send JSON (Content-Type: application/json)", "请以JSON格式提交"),
-    "precondition-malformed": (400, "If-Match must be a quoted version, e.g. \"7\"", "If-Match格式应为版本号"),
-    "projection-lagging": (503, "The read models have not reached the requested position yet",
-                           "查询数据尚未更新到所需位置"),
+    "precondition-malformed": (400, 'If-Match must be a quoted version, e.g. "7"', "If-Match格式应为版本号"),
+    "projection-lagging": (
+        503,
+        "The read models have not reached the requested position yet",
+        "查询数据尚未更新到所需位置",
+    ),
     "too-many-streams": (429, "Too many open event streams", "事件流连接数已达上限"),
-    "idempotency-key-in-flight": (409, "A request with this idempotency key is still being processed",
-                                  "相同幂等键的请求正在处理中"),
-    "webhook-destination-refused": (422, "The webhook's destination is refused by policy",
-                                    "回调地址被策略拒绝（环回、内网、链路本地、组播等地址）"),
-    "database-unavailable": (503, "The database is unavailable for a moment; retry shortly",
-                             "数据库暂不可用，请稍后重试"),
+    "idempotency-key-in-flight": (
+        409,
+        "A request with this idempotency key is still being processed",
+        "相同幂等键的请求正在处理中",
+    ),
+    "webhook-destination-refused": (
+        422,
+        "The webhook's destination is refused by policy",
+        "回调地址被策略拒绝（环回、内网、链路本地、组播等地址）",
+    ),
+    "database-unavailable": (
+        503,
+        "The database is unavailable for a moment; retry shortly",
+        "数据库暂不可用，请稍后重试",
+    ),
     "not-ready": (503, "Not ready: a role this process runs is down or behind", "服务未就绪：后台任务中断或滞后"),
     "role-stopped": (503, "A role this process runs has stopped: restart the process", "后台任务已停止，请重启进程"),
     "internal-error": (500, "Internal error", "内部错误"),
@@ -62,8 +74,12 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
 # Failures of the database itself (restarting, a session ended, no connection to be had in time), as the driver and
 # the event-sourcing library raise them: worth a retry, never a 500. A command that failed so recorded nothing,
 # or was settled as recorded (ledger.recorder.LedgerRecorder.insert_events).
-UNAVAILABLE: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError,
-                                            persistence.OperationalError, persistence.InterfaceError)
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
 RETRY_AFTER = "1"  # seconds, in every 503
 
 
@@ -75,11 +91,23 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem details object."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "type": "urn:jixiao:problem:goals-not-approved", "title": "No approved goals, no budget",
-        "status": 409, "detail": "goals of JY-01 are not rated 优/良 (rating: 中): no approved goals, no budget",
-        "instance": "/projects/5c1e…/budget-approval", "code": "goals-not-approved",
-        "title_zh": "未审核通过绩效目标不得批复预算", "field": None, "errors": []}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:jixiao:problem:goals-not-approved",
+                    "title": "No approved goals, no budget",
+                    "status": 409,
+                    "detail": "goals of JY-01 are not rated 优/良 (rating: 中): no approved goals, no budget",
+                    "instance": "/projects/5c1e…/budget-approval",
+                    "code": "goals-not-approved",
+                    "title_zh": "未审核通过绩效目标不得批复预算",
+                    "field": None,
+                    "errors": [],
+                }
+            ]
+        }
+    )
 
     type: str = Field(description="Stable URI naming the kind of problem: urn:jixiao:problem:<code>")
     title: str
@@ -94,20 +122,38 @@ class Problem(BaseModel):
 
 def problem_codes() -> dict[str, tuple[int, str, str]]:
     """Every problem this service can answer with: code -> (status, title, title_zh)."""
-    domain = {code: (STATUS_BY_CODE.get(code, STATUS_BY_KIND[kind]), title, title_zh)
-              for code, (kind, title, title_zh) in CATALOGUE.items()}
+    domain = {
+        code: (STATUS_BY_CODE.get(code, STATUS_BY_KIND[kind]), title, title_zh)
+        for code, (kind, title, title_zh) in CATALOGUE.items()
+    }
     return {**domain, **EDGE_PROBLEMS}
 
 
-def problem_response(request: Request | None, code: str, detail: str = "", *, status: int | None = None,
-                     field: str | None = None, errors: list[FieldError] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    request: Request | None,
+    code: str,
+    detail: str = "",
+    *,
+    status: int | None = None,
+    field: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     known_status, title, title_zh = problem_codes()[code]
-    problem = Problem(type=f"{TYPE_PREFIX}{code}", title=title, status=status or known_status, detail=detail,
-                      instance=request.url.path if request is not None else "", code=code, title_zh=title_zh,
-                      field=field, errors=errors or [])
-    return JSONResponse(problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_JSON,
-                        headers=headers)
+    problem = Problem(
+        type=f"{TYPE_PREFIX}{code}",
+        title=title,
+        status=status or known_status,
+        detail=detail,
+        instance=request.url.path if request is not None else "",
+        code=code,
+        title_zh=title_zh,
+        field=field,
+        errors=errors or [],
+    )
+    return JSONResponse(
+        problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 class EdgeProblem(Exception):
@@ -145,26 +191,35 @@ def install(app: FastAPI) -> None:
         if any(issue.get("type") == "json_invalid" for issue in issues):
             reasons = "; ".join(str((issue.get("ctx") or {}).get("error", issue.get("msg"))) for issue in issues)
             return problem_response(request, "malformed-body", reasons)
-        errors = [FieldError(field=_location(issue.get("loc", ())), message=str(issue.get("msg", "")))
-                  for issue in issues]
+        errors = [
+            FieldError(field=_location(issue.get("loc", ())), message=str(issue.get("msg", ""))) for issue in issues
+        ]
         first = errors[0] if errors else None
         detail = "; ".join(f"{item.field}: {item.message}" for item in errors)
-        return problem_response(request, "validation-failed", detail, field=first.field if first else None,
-                                errors=errors)
+        return problem_response(
+            request, "validation-failed", detail, field=first.field if first else None, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {400: "malformed-body", 401: "unauthenticated", 404: "not-found", 405: "method-not-allowed",
-                406: "not-acceptable", 413: "body-too-large", 415: "unsupported-media-type"}.get(error.status_code,
-                                                                                                  "internal-error")
-        return problem_response(request, code, str(error.detail), status=error.status_code,
-                                headers=dict(error.headers or {}))
+        code = {
+            400: "malformed-body",
+            401: "unauthenticated",
+            404: "not-found",
+            405: "method-not-allowed",
+            406: "not-acceptable",
+            413: "body-too-large",
+            415: "unsupported-media-type",
+        }.get(error.status_code, "internal-error")
+        return problem_response(
+            request, code, str(error.detail), status=error.status_code, headers=dict(error.headers or {})
+        )
 
     async def on_unavailable(request: Request, error: Exception) -> JSONResponse:
-        logger.warning("%s %s: the database is unavailable (%s: %s)", request.method, request.url.path,
-                       type(error).__name__, error)
-        return problem_response(request, "database-unavailable", "retry shortly",
-                                headers={"Retry-After": RETRY_AFTER})
+        logger.warning(
+            "%s %s: the database is unavailable (%s: %s)", request.method, request.url.path, type(error).__name__, error
+        )
+        return problem_response(request, "database-unavailable", "retry shortly", headers={"Retry-After": RETRY_AFTER})
 
     for kind in UNAVAILABLE:
         app.add_exception_handler(kind, on_unavailable)
@@ -176,11 +231,19 @@ def install(app: FastAPI) -> None:
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app)."""
-    described = {400: "Malformed request", 401: "No valid token", 403: "This principal may not", 404: "Not found",
-                 409: "Refused by the rules, or a concurrent change", 412: "If-Match names an older version",
-                 413: "Body too large", 415: "Not JSON", 422: "Invalid input",
-                 429: "Too many open streams (Retry-After)",
-                 503: "Read models lagging, or the database unavailable for a moment (Retry-After)"}
+    described = {
+        400: "Malformed request",
+        401: "No valid token",
+        403: "This principal may not",
+        404: "Not found",
+        409: "Refused by the rules, or a concurrent change",
+        412: "If-Match names an older version",
+        413: "Body too large",
+        415: "Not JSON",
+        422: "Invalid input",
+        429: "Too many open streams (Retry-After)",
+        503: "Read models lagging, or the database unavailable for a moment (Retry-After)",
+    }
     return {status: {"model": Problem, "description": described.get(status, "Problem")} for status in statuses}
 
 

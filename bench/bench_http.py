@@ -79,8 +79,11 @@ class Load:
 
 
 def merge(loads: Sequence[Load]) -> Load:
-    return Load([value for load in loads for value in load.latencies], sum(load.elapsed for load in loads),
-                sum(load.errors for load in loads))
+    return Load(
+        [value for load in loads for value in load.latencies],
+        sum(load.elapsed for load in loads),
+        sum(load.errors for load in loads),
+    )
 
 
 class Server:
@@ -89,13 +92,20 @@ class Server:
     def __init__(self, url: str, workers: int, command: str = "serve", **settings: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": url, "JIXIAO_PORT": str(self.port),
-               "JIXIAO_SIGNING_KEY": KEY.to_string(),
-               "JIXIAO_LOG_ORIGIN": "bench.localhost/log", "JIXIAO_WORKERS": str(workers),
-               "JIXIAO_LOG_LEVEL": "warning", **settings}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "JIXIAO_PORT": str(self.port),
+            "JIXIAO_SIGNING_KEY": KEY.to_string(),
+            "JIXIAO_LOG_ORIGIN": "bench.localhost/log",
+            "JIXIAO_WORKERS": str(workers),
+            "JIXIAO_LOG_LEVEL": "warning",
+            **settings,
+        }
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(); a pipe nobody reads could stall it
-        self.process = subprocess.Popen([sys.executable, "-m", "api.cli", command], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=self.log)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", command], env=env, stdout=subprocess.DEVNULL, stderr=self.log
+        )
 
     def wait(self) -> None:
         deadline = time.monotonic() + 60
@@ -128,8 +138,9 @@ class Connection:
     def __init__(self, base: str, headers: dict[str, str]) -> None:
         url = httpx.URL(base)
         self.host, self.port = url.host, url.port or 80
-        self.headers = b"".join(f"{key}: {value}\r\n".encode() for key, value in
-                                {"Host": f"{self.host}:{self.port}", **headers}.items())
+        self.headers = b"".join(
+            f"{key}: {value}\r\n".encode() for key, value in {"Host": f"{self.host}:{self.port}", **headers}.items()
+        )
 
     async def __aenter__(self) -> Connection:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -140,13 +151,13 @@ class Connection:
         await self.writer.wait_closed()
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        self.writer.write(f"{method} {path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n".encode() + self.headers
-                          + b"\r\n" + body)
+        self.writer.write(
+            f"{method} {path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n".encode() + self.headers + b"\r\n" + body
+        )
         return await read_response(self.reader)
 
 
-async def http_load(base: str, token: str, projects: Sequence[BenchProject], seconds: float,
-                    first: int) -> Load:
+async def http_load(base: str, token: str, projects: Sequence[BenchProject], seconds: float, first: int) -> Load:
     """Each client posts supervision notes to its own project, one request at a time, for ``seconds``."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     latencies: list[float] = []
@@ -159,8 +170,9 @@ async def http_load(base: str, token: str, projects: Sequence[BenchProject], sec
         async with Connection(base, headers) as http:
             n = first
             while time.perf_counter() < deadline:
-                body = json.dumps({"notes": notes(n), "effective_on": "2021-06-01", "reason": f"督导 {k}"},
-                                  ensure_ascii=False).encode()
+                body = json.dumps(
+                    {"notes": notes(n), "effective_on": "2021-06-01", "reason": f"督导 {k}"}, ensure_ascii=False
+                ).encode()
                 started = time.perf_counter()
                 status, _ = await http.request("POST", path, body)
                 latencies.append(time.perf_counter() - started)
@@ -212,15 +224,18 @@ def prepare(url: str, clients: int) -> tuple[str, list[BenchProject], BenchProje
     return token, projects, replayed, stored.topic, stored.state
 
 
-def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds: int, asof: int,
-        workers: int, topology: str) -> None:
+def run(
+    db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds: int, asof: int, workers: int, topology: str
+) -> None:
     url = db.url
     settings = server_settings(url)
     token, projects, replayed, topic, state = prepare(url, max(client_counts))
     raw = RawEvents(url, "bench_http_raw")
     with psycopg.connect(url) as conn:
-        half = conn.execute("SELECT recorded_at FROM ledger_events WHERE originator_id = %s AND "
-                            "originator_version = %s", (replayed.id, ASOF_EVENTS // 2)).fetchone()
+        half = conn.execute(
+            "SELECT recorded_at FROM ledger_events WHERE originator_id = %s AND originator_version = %s",
+            (replayed.id, ASOF_EVENTS // 2),
+        ).fetchone()
         assert half is not None
         instant = half[0].isoformat()
     # "service": everything in the one `jixiao serve` (as `make run`); "deploy": the API alone, as deploy/compose.yaml
@@ -239,11 +254,11 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
             ours_parts, raw_parts = [], []
             for _ in range(rounds):
                 raw_parts.append(asyncio.run(raw_load(url, "bench_http_raw", count, seconds / rounds, topic, state)))
-                ours_parts.append(asyncio.run(http_load(server.base, token, projects[:count], seconds / rounds,
-                                                        first)))
+                ours_parts.append(asyncio.run(http_load(server.base, token, projects[:count], seconds / rounds, first)))
                 first += 100_000
             results[count] = (merge(ours_parts), merge(raw_parts))
         with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+
             def as_of(_: int) -> None:
                 response = http.get(f"/projects/{replayed.id}/state", params={"as_of": instant})
                 if response.status_code != 200 or response.json()["version"] != ASOF_EVENTS // 2:
@@ -260,39 +275,98 @@ def run(db: BenchDatabase, seconds: float, client_counts: Sequence[int], rounds:
         raw.close()
 
     title = "bench_http — commands over HTTP (separate server process, loopback) beside raw PostgreSQL, same run"
-    print_header(title, [
-        *server_header(db, settings, brief=True),
-        ("machine", f"{machine_line('fastapi', 'uvicorn')}, {workers} worker(s)"),
-        ("topology", "the API, the read models, webhooks and the scheduler in one `jixiao serve` process"
-                     if topology == "service" else "as deploy/: `jixiao serve` (the API alone) and a `jixiao worker` "
-                     "process keeping the read models"),
-        ("parameters", f"--seconds {seconds} --clients {','.join(map(str, client_counts))} --rounds {rounds} "
-                       f"--asof {asof}"),
-    ])
+    print_header(
+        title,
+        [
+            *server_header(db, settings, brief=True),
+            ("machine", f"{machine_line('fastapi', 'uvicorn')}, {workers} worker(s)"),
+            (
+                "topology",
+                "the API, the read models, webhooks and the scheduler in one `jixiao serve` process"
+                if topology == "service"
+                else "as deploy/: `jixiao serve` (the API alone) and a `jixiao worker` process keeping the read models",
+            ),
+            (
+                "parameters",
+                f"--seconds {seconds} --clients {','.join(map(str, client_counts))} --rounds {rounds} --asof {asof}",
+            ),
+        ],
+    )
     rows = []
     for count, (ours, raw_load_) in results.items():
-        rows.append([f"raw INSERT, 1 row/txn, {count} connection(s)", fmt_rate(raw_load_.rate, "rows"),
-                     fmt_ms(raw_load_.ms(50)), fmt_ms(raw_load_.ms(99)), str(len(raw_load_.latencies)), "", "—"])
-        rows.append([f"ours: POST supervision note, {count} client(s)", fmt_rate(ours.rate, "cmd"),
-                     fmt_ms(ours.ms(50)), fmt_ms(ours.ms(99)), str(len(ours.latencies)), str(ours.errors),
-                     fmt_ratio(ours.rate / raw_load_.rate)])
-    rows.append([f"raw SELECT {ASOF_EVENTS:,} rows of one originator", fmt_rate(raw_read_t.rate, "reads"),
-                 fmt_ms(raw_read_t.median_ms), fmt_ms(raw_read_t.p95_ms) + " (p95)", str(raw_read_t.calls), "", "—"])
-    rows.append([f"ours: GET state?as_of= ({ASOF_EVENTS:,}-event project, v{ASOF_EVENTS // 2})",
-                 fmt_rate(asof_t.rate, "reads"), fmt_ms(asof_t.median_ms), fmt_ms(asof_t.p95_ms) + " (p95)",
-                 str(asof_t.calls), "", f"{fmt_ratio(asof_t.median_ms / raw_read_t.median_ms)} time"])
-    print_table(["measurement", "rate", "median ms", "p99 ms", "n", "errors", "vs raw PG"], rows,
-                right=(1, 2, 3, 4, 5))
+        rows.append(
+            [
+                f"raw INSERT, 1 row/txn, {count} connection(s)",
+                fmt_rate(raw_load_.rate, "rows"),
+                fmt_ms(raw_load_.ms(50)),
+                fmt_ms(raw_load_.ms(99)),
+                str(len(raw_load_.latencies)),
+                "",
+                "—",
+            ]
+        )
+        rows.append(
+            [
+                f"ours: POST supervision note, {count} client(s)",
+                fmt_rate(ours.rate, "cmd"),
+                fmt_ms(ours.ms(50)),
+                fmt_ms(ours.ms(99)),
+                str(len(ours.latencies)),
+                str(ours.errors),
+                fmt_ratio(ours.rate / raw_load_.rate),
+            ]
+        )
+    rows.append(
+        [
+            f"raw SELECT {ASOF_EVENTS:,} rows of one originator",
+            fmt_rate(raw_read_t.rate, "reads"),
+            fmt_ms(raw_read_t.median_ms),
+            fmt_ms(raw_read_t.p95_ms) + " (p95)",
+            str(raw_read_t.calls),
+            "",
+            "—",
+        ]
+    )
+    rows.append(
+        [
+            f"ours: GET state?as_of= ({ASOF_EVENTS:,}-event project, v{ASOF_EVENTS // 2})",
+            fmt_rate(asof_t.rate, "reads"),
+            fmt_ms(asof_t.median_ms),
+            fmt_ms(asof_t.p95_ms) + " (p95)",
+            str(asof_t.calls),
+            "",
+            f"{fmt_ratio(asof_t.median_ms / raw_read_t.median_ms)} time",
+        ]
+    )
+    print_table(["measurement", "rate", "median ms", "p99 ms", "n", "errors", "vs raw PG"], rows, right=(1, 2, 3, 4, 5))
     print()
     targets = []
     if 16 in results:
         ours = results[16][0]
-        targets.append(["commands/s with 16 clients", fmt_rate(ours.rate, "cmd"), f"≥ {TARGET_RATE:,.0f}",
-                        verdict(ours.rate >= TARGET_RATE)])
-        targets.append(["p99 latency with 16 clients", f"{fmt_ms(ours.ms(99))} ms", f"< {TARGET_P99_MS:.0f} ms",
-                        verdict(ours.ms(99) < TARGET_P99_MS)])
-    targets.append(["as-of query p95", f"{fmt_ms(asof_t.p95_ms)} ms", f"< {TARGET_ASOF_P95_MS:.0f} ms",
-                    verdict(asof_t.p95_ms < TARGET_ASOF_P95_MS)])
+        targets.append(
+            [
+                "commands/s with 16 clients",
+                fmt_rate(ours.rate, "cmd"),
+                f"≥ {TARGET_RATE:,.0f}",
+                verdict(ours.rate >= TARGET_RATE),
+            ]
+        )
+        targets.append(
+            [
+                "p99 latency with 16 clients",
+                f"{fmt_ms(ours.ms(99))} ms",
+                f"< {TARGET_P99_MS:.0f} ms",
+                verdict(ours.ms(99) < TARGET_P99_MS),
+            ]
+        )
+    targets.append(
+        [
+            "as-of query p95",
+            f"{fmt_ms(asof_t.p95_ms)} ms",
+            f"< {TARGET_ASOF_P95_MS:.0f} ms",
+            verdict(asof_t.p95_ms < TARGET_ASOF_P95_MS),
+        ]
+    )
     print_checks(targets)
 
 
@@ -303,9 +377,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternations of raw and ours per level")
     parser.add_argument("--asof", type=int, default=300, help="timed as-of queries")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
-    parser.add_argument("--topology", choices=["service", "deploy"], default="service",
-                        help="service: one `jixiao serve` does everything (make run); deploy: the read models in a "
-                        "`jixiao worker` process of their own, as deploy/ runs them")
+    parser.add_argument(
+        "--topology",
+        choices=["service", "deploy"],
+        default="service",
+        help="service: one `jixiao serve` does everything (make run); deploy: the read models in a "
+        "`jixiao worker` process of their own, as deploy/ runs them",
+    )
     args = parser.parse_args(argv)
     counts = [int(item) for item in args.clients.split(",") if item.strip()]
     if not counts or min(counts) < 1 or args.rounds < 1 or args.asof < 1 or args.seconds <= 0:

@@ -134,8 +134,9 @@ def build(url: str, key: SigningKey, options: Options, clock: Clock) -> Build:
                 seconds, built = timed(log.extend)
             if built != target:
                 raise RuntimeError(f"extend() built a tree of {built} leaves, expected {target}")
-            extends.append((f"ours: extend() {start:,} → {target:,} (tree nodes)",
-                            Timing.of([seconds], target - start)))
+            extends.append(
+                (f"ours: extend() {start:,} → {target:,} (tree nodes)", Timing.of([seconds], target - start))
+            )
             with clock.phase(f"sign_checkpoint() at {target:,}"):
                 seconds, _ = timed(log.sign_checkpoint)
             signs.append((f"ours: sign_checkpoint() at {target:,} (tree built)", Timing.of([seconds], 1)))
@@ -157,8 +158,9 @@ def build(url: str, key: SigningKey, options: Options, clock: Clock) -> Build:
 # ------------------------------------------------------------------------------------------- 2. verification
 
 
-def verification(url: str, key: SigningKey, signed: Sequence[StoredCheckpoint], options: Options,
-                 clock: Clock) -> Verification:
+def verification(
+    url: str, key: SigningKey, signed: Sequence[StoredCheckpoint], options: Options, clock: Clock
+) -> Verification:
     """verify_log for each worker count and implementation, interleaved with the raw reads of the same rows (the
     order reversed every other round); then the row checks and tree hashing in memory."""
     size = options.events
@@ -172,11 +174,13 @@ def verification(url: str, key: SigningKey, signed: Sequence[StoredCheckpoint], 
         verify_s: dict[tuple[int, bool], list[float]] = {item: [] for item in series}
         raw_copy(url, parse=False)  # untimed: the first read after the build pays for whatever the cache lost
         for r in range(options.verify_rounds):  # interleaved, the order reversed every other round
+
             def copy_bytes() -> None:
                 seconds, copied = timed(lambda: raw_copy(url, parse=False))
                 raw_bytes_s.append(seconds)
-                clock.say(f"  raw COPY, bytes only: {size / seconds:,.0f} rows/s ({copied / seconds / 2**20:,.0f} "
-                          "MiB/s)")
+                clock.say(
+                    f"  raw COPY, bytes only: {size / seconds:,.0f} rows/s ({copied / seconds / 2**20:,.0f} MiB/s)"
+                )
 
             def copy_parallel() -> None:
                 seconds, rows = timed(lambda: raw_copy_parallel(url, size, parallel))
@@ -207,22 +211,36 @@ def verification(url: str, key: SigningKey, signed: Sequence[StoredCheckpoint], 
                 verify_s[(workers, accelerator)].append(checked.seconds)
                 clock.say(f"  verify_log workers={workers}, {checked.implementation}: {checked.rate:,.0f} events/s")
 
-            steps: list[Callable[[], None]] = [copy_bytes, copy_parallel, copy_libpq, copy_rows,
-                                               *(partial(verify, *item) for item in series)]
+            steps: list[Callable[[], None]] = [
+                copy_bytes,
+                copy_parallel,
+                copy_libpq,
+                copy_rows,
+                *(partial(verify, *item) for item in series),
+            ]
             for step in alternating(steps, r):
                 step()
-        verifications = [(workers, accelerator, Timing.of(seconds, size))
-                         for (workers, accelerator), seconds in verify_s.items()]
+        verifications = [
+            (workers, accelerator, Timing.of(seconds, size)) for (workers, accelerator), seconds in verify_s.items()
+        ]
         ceilings = hashing_ceilings(url, min(CEILING_ROWS, size), options.accelerators)
-    return Verification(parallel, Timing.of(raw_bytes_s, size), Timing.of(raw_copy_s, size),
-                        Timing.of(raw_parallel_s, size), Timing.of(raw_libpq_s, size), verifications, ceilings)
+    return Verification(
+        parallel,
+        Timing.of(raw_bytes_s, size),
+        Timing.of(raw_copy_s, size),
+        Timing.of(raw_parallel_s, size),
+        Timing.of(raw_libpq_s, size),
+        verifications,
+        ceilings,
+    )
 
 
 # ---------------------------------------------------------------------------------- 2b. snapshot authentication
 
 
-def snapshot_authentication(url: str, key: SigningKey, built: Build, options: Options,
-                            clock: Clock) -> SnapshotAuthentication:
+def snapshot_authentication(
+    url: str, key: SigningKey, built: Build, options: Options, clock: Clock
+) -> SnapshotAuthentication:
     """Snapshots stored at the realistic density, then the worst case; at each, verify_log without and with their
     check; then the Ed25519 work per snapshot on one core."""
     size = options.events
@@ -244,13 +262,17 @@ def snapshot_authentication(url: str, key: SigningKey, built: Build, options: Op
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("VACUUM (ANALYZE) ledger_snapshots")
             checkpoint(url)
-            without, with_check = measure_snapshot_verify(url, key, size, count, verify_workers, verify_accelerator,
-                                                          options.snapshot_rounds, clock)
+            without, with_check = measure_snapshot_verify(
+                url, key, size, count, verify_workers, verify_accelerator, options.snapshot_rounds, clock
+            )
             snapshot_verifies.append((count, without, with_check))
         costs = signature_costs(url, key, SIGNATURE_CALLS)
     full_batches = [seconds for seconds, count in snapshot_batches if count == SNAPSHOT_BATCH]
-    store = (Timing.of(full_batches, SNAPSHOT_BATCH) if full_batches
-             else Timing.of([sum(seconds for seconds, _ in snapshot_batches)], worst))
+    store = (
+        Timing.of(full_batches, SNAPSHOT_BATCH)
+        if full_batches
+        else Timing.of([sum(seconds for seconds, _ in snapshot_batches)], worst)
+    )
     return SnapshotAuthentication(realistic, worst, verify_workers, verify_accelerator, store, snapshot_verifies, costs)
 
 
@@ -270,8 +292,9 @@ def run(db: BenchDatabase, options: Options, clock: Clock) -> None:
     with clock.phase("proofs"):
         proofs = measure_proofs(url, size, options.proofs, options.rounds, built.signed, key.verifier, options.seed)
     with clock.phase("append cost of the chain"):
-        single, batched = measure_append_cost(url, built.source, options.singles, options.batches, options.batch_size,
-                                              options.rounds)
+        single, batched = measure_append_cost(
+            url, built.source, options.singles, options.batches, options.batch_size, options.rounds
+        )
     report(db, options, clock, Results(settings, built, verified, snapshots, deep, proofs, single, batched))
 
 
@@ -296,36 +319,78 @@ def parse_implementations(text: str) -> list[bool]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_integrity", description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the log (leaves)")
-    parser.add_argument("--batch", type=int, default=400,
-                        help=f"events per bulk-append transaction, at most {MAX_BATCH}: a larger one (over about "
-                             "1 MB of parameters) hangs for ever in psycopg's pipeline mode, which "
-                             "eventsourcing's insert_events uses (psycopg issue #685)")
-    parser.add_argument("--workers", type=parse_workers, default=[0, 1, 2],
-                        help="verify_log worker counts to measure, comma-separated")
-    parser.add_argument("--implementations", type=parse_implementations,
-                        default=[True, False] if speedups.AVAILABLE else [False],
-                        help="verify_log implementations to measure, comma-separated: c (the C accelerator), "
-                             "python (the pure-Python reference); default both (python alone where C is not built)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=400,
+        help=f"events per bulk-append transaction, at most {MAX_BATCH}: a larger one (over about "
+        "1 MB of parameters) hangs for ever in psycopg's pipeline mode, which "
+        "eventsourcing's insert_events uses (psycopg issue #685)",
+    )
+    parser.add_argument(
+        "--workers", type=parse_workers, default=[0, 1, 2], help="verify_log worker counts to measure, comma-separated"
+    )
+    parser.add_argument(
+        "--implementations",
+        type=parse_implementations,
+        default=[True, False] if speedups.AVAILABLE else [False],
+        help="verify_log implementations to measure, comma-separated: c (the C accelerator), "
+        "python (the pure-Python reference); default both (python alone where C is not built)",
+    )
     parser.add_argument("--proofs", type=int, default=1000, help="timed proofs of each kind")
     parser.add_argument("--singles", type=int, default=2000, help="one-event transactions per append series")
     parser.add_argument("--batches", type=int, default=100, help="batched transactions per append series")
     parser.add_argument("--batch-size", type=int, default=100, help="events per batched append transaction")
     parser.add_argument("--rounds", type=int, default=8, help="rounds the interleaved series are split into")
-    parser.add_argument("--verify-rounds", type=int, default=2,
-                        help="rounds of the verification measurements (each reads the whole log once per series)")
-    parser.add_argument("--snapshots-per-1000", type=float, default=2.0,
-                        help="the realistic density of snapshots, per 1,000 events (the worst case measured after it "
-                             f"is one per {WORST_SNAPSHOT_EVERY} events)")
-    parser.add_argument("--snapshot-rounds", type=int, default=2,
-                        help="rounds of verification without and with the snapshots' check, at each density")
-    parser.add_argument("--deep-workers", type=int, default=2,
-                        help="processes of verify --deep and of the bare replay beside it (0 = in this process)")
-    parser.add_argument("--deep-rounds", type=int, default=1,
-                        help="replays of the whole log by verify --deep and by the bare library, alternating")
+    parser.add_argument(
+        "--verify-rounds",
+        type=int,
+        default=2,
+        help="rounds of the verification measurements (each reads the whole log once per series)",
+    )
+    parser.add_argument(
+        "--snapshots-per-1000",
+        type=float,
+        default=2.0,
+        help="the realistic density of snapshots, per 1,000 events (the worst case measured after it "
+        f"is one per {WORST_SNAPSHOT_EVERY} events)",
+    )
+    parser.add_argument(
+        "--snapshot-rounds",
+        type=int,
+        default=2,
+        help="rounds of verification without and with the snapshots' check, at each density",
+    )
+    parser.add_argument(
+        "--deep-workers",
+        type=int,
+        default=2,
+        help="processes of verify --deep and of the bare replay beside it (0 = in this process)",
+    )
+    parser.add_argument(
+        "--deep-rounds",
+        type=int,
+        default=1,
+        help="replays of the whole log by verify --deep and by the bare library, alternating",
+    )
     parser.add_argument("--seed", type=int, default=20210601, help="seed of originator ids and proof positions")
     args = parser.parse_args(argv)
-    require_at_least_one(parser, args, ("events", "batch", "proofs", "singles", "batches", "batch_size", "rounds",
-                                        "verify_rounds", "snapshot_rounds", "deep_rounds"))
+    require_at_least_one(
+        parser,
+        args,
+        (
+            "events",
+            "batch",
+            "proofs",
+            "singles",
+            "batches",
+            "batch_size",
+            "rounds",
+            "verify_rounds",
+            "snapshot_rounds",
+            "deep_rounds",
+        ),
+    )
     for name in ("batch", "batch_size"):
         if getattr(args, name) > MAX_BATCH:
             parser.error(f"--{name.replace('_', '-')} must be at most {MAX_BATCH} (see --batch in --help)")
@@ -337,12 +402,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--deep-workers must be 0 or more")
     if True in args.implementations and not speedups.AVAILABLE:
         parser.error("--implementations c: the C accelerator ledger._speedups is not built in this installation")
-    options = Options(events=args.events, batch=args.batch, workers=args.workers,
-                      accelerators=args.implementations, proofs=args.proofs,
-                      singles=args.singles, batches=args.batches, batch_size=args.batch_size, rounds=args.rounds,
-                      verify_rounds=args.verify_rounds, snapshots_per_1000=args.snapshots_per_1000,
-                      snapshot_rounds=args.snapshot_rounds, deep_workers=args.deep_workers,
-                      deep_rounds=args.deep_rounds, seed=args.seed)
+    options = Options(
+        events=args.events,
+        batch=args.batch,
+        workers=args.workers,
+        accelerators=args.implementations,
+        proofs=args.proofs,
+        singles=args.singles,
+        batches=args.batches,
+        batch_size=args.batch_size,
+        rounds=args.rounds,
+        verify_rounds=args.verify_rounds,
+        snapshots_per_1000=args.snapshots_per_1000,
+        snapshot_rounds=args.snapshot_rounds,
+        deep_workers=args.deep_workers,
+        deep_rounds=args.deep_rounds,
+        seed=args.seed,
+    )
     clock = Clock()
     with bench_database() as db:
         clock.say(f"database ready on {describe_server(db)}")

@@ -63,8 +63,16 @@ def page_order(pages: Sequence[int]) -> list[int]:
     return [first, *sorted(p for p in pages if p > first), *sorted((p for p in pages if p < first), reverse=True)]
 
 
-def run(db: BenchDatabase, events: int, sizes: list[int], pages: list[int], queries: int, budget: float,
-        profile: bool, clock: Clock) -> Results:
+def run(
+    db: BenchDatabase,
+    events: int,
+    sizes: list[int],
+    pages: list[int],
+    queries: int,
+    budget: float,
+    profile: bool,
+    clock: Clock,
+) -> Results:
     url = db.url
     results = Results()
     rng = random.Random(SEED)
@@ -111,16 +119,21 @@ def run(db: BenchDatabase, events: int, sizes: list[int], pages: list[int], quer
                 per_event_read = first.read_seconds / first.catch_up.events
                 reserve += topping / append_rate + 2 * topping * per_event_read + 10  # the live table caught up
                 for size in sizes[:-1]:  # each subset table scans the log and decodes its share of it
-                    reserve += 5 + final_head * (first.raw.seconds / first.raw.events
-                                                 + 1.5 * per_event_read * size / max(sizes))
+                    reserve += 5 + final_head * (
+                        first.raw.seconds / first.raw.events + 1.5 * per_event_read * size / max(sizes)
+                    )
                 if clock.elapsed + estimate + reserve > budget:
-                    clock.say(f"page {page}: skipped, about {estimate:.0f} s more would overrun --budget "
-                             f"{budget:.0f} s")
+                    clock.say(
+                        f"page {page}: skipped, about {estimate:.0f} s more would overrun --budget {budget:.0f} s"
+                    )
                     results.skipped_pages.append(page)
                     continue
             decode_pass = not results.catch_ups
-            with clock.phase(f"catch-up from 0, page {page:,}: raw read, " + ("read + decode, " if decode_pass else "")
-                        + "catch_up()"):
+            with clock.phase(
+                f"catch-up from 0, page {page:,}: raw read, "
+                + ("read + decode, " if decode_pass else "")
+                + "catch_up()"
+            ):
                 results.catch_ups.append(measure_catch_up(url, page, builder.head, decode_pass=decode_pass))
         status_rows = count_rows(url, "project_status")
         if status_rows != len(builder.projects):
@@ -148,8 +161,9 @@ def run(db: BenchDatabase, events: int, sizes: list[int], pages: list[int], quer
             if size == largest and largest == len(builder.projects):
                 status_tables[size] = "project_status"  # the live read model, behind by the events appended since
             else:  # every (largest/size)-th project: the same mix of stages, fewer rows
-                subsets.append(SubsetStatus(f"project_status_{size}",
-                                            frozenset(pool[i * largest // size] for i in range(size))))
+                subsets.append(
+                    SubsetStatus(f"project_status_{size}", frozenset(pool[i * largest // size] for i in range(size)))
+                )
                 status_tables[size] = subsets[-1].name
         if "project_status" in status_tables.values():
             with clock.phase(f"project_status of {largest:,} projects: the live read model caught up, vacuumed"):
@@ -158,8 +172,9 @@ def run(db: BenchDatabase, events: int, sizes: list[int], pages: list[int], quer
                 runner.catch_up()
                 vacuum(url, "project_status")
         for subset in subsets:
-            with clock.phase(f"{subset.name}: project_status of {len(subset.projects):,} of those projects, "
-                        "caught up, vacuumed"):
+            with clock.phase(
+                f"{subset.name}: project_status of {len(subset.projects):,} of those projects, caught up, vacuumed"
+            ):
                 reset_read_models(url, [subset])
                 subset_runner = SubsetRunner(url, subset)
                 subset_runner.setup()
@@ -192,15 +207,31 @@ def sizes_arg(text: str) -> list[int]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_projections", description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="events in the log to catch up from")
-    parser.add_argument("--projects", type=sizes_arg, default=list(DEFAULT_PROJECTS),
-                        help="project_status sizes to query, comma-separated")
-    parser.add_argument("--pages", type=sizes_arg, default=list(DEFAULT_PAGES),
-                        help=f"runner page sizes to catch up with, comma-separated (the default {PAGE} first)")
+    parser.add_argument(
+        "--projects",
+        type=sizes_arg,
+        default=list(DEFAULT_PROJECTS),
+        help="project_status sizes to query, comma-separated",
+    )
+    parser.add_argument(
+        "--pages",
+        type=sizes_arg,
+        default=list(DEFAULT_PAGES),
+        help=f"runner page sizes to catch up with, comma-separated (the default {PAGE} first)",
+    )
     parser.add_argument("--queries", type=int, default=QUERIES, help="timed queries per shape and size")
-    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                        help="seconds: page sizes after the first are skipped if they would overrun it")
-    parser.add_argument("--no-profile", dest="profile", action="store_false",
-                        help="skip the cProfile of a catch-up when the rate target is missed")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help="seconds: page sizes after the first are skipped if they would overrun it",
+    )
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="skip the cProfile of a catch-up when the rate target is missed",
+    )
     args = parser.parse_args(argv)
     if args.events < 1000:
         parser.error("--events must be at least 1000")

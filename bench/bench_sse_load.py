@@ -54,14 +54,24 @@ from bench.common import (
 TARGET_RATIO = 0.85
 AUDIENCES = {  # principal (id, role, organisation) of each stream, cycling
     "all": [("fin-sse", "finance", "市财政局")],
-    "mixed": [("fin-sse", "finance", "市财政局"), ("edu-sse", "department", "教育局"),
-              ("hw-sse", "department", "卫生健康委员会"), ("public", "public", "")],
+    "mixed": [
+        ("fin-sse", "finance", "市财政局"),
+        ("edu-sse", "department", "教育局"),
+        ("hw-sse", "department", "卫生健康委员会"),
+        ("public", "public", ""),
+    ],
     "quiet": [("public", "public", "")],
 }
 
 
-def hold_streams(port: int, tokens: Sequence[str | None], after: int, ready: Queue[int], stop: Event,
-                 counts: Queue[tuple[int, int, float]]) -> None:
+def hold_streams(
+    port: int,
+    tokens: Sequence[str | None],
+    after: int,
+    ready: Queue[int],
+    stop: Event,
+    counts: Queue[tuple[int, int, float]],
+) -> None:
     """Hold one stream per token open until ``stop``; report how many frames they received, the last id, and the
     CPU seconds this process spent while they were open.
 
@@ -71,8 +81,10 @@ def hold_streams(port: int, tokens: Sequence[str | None], after: int, ready: Que
     for token in tokens:
         sock = socket.create_connection(("127.0.0.1", port))
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        sock.sendall(f"GET /events/stream?after={after}&heartbeat=2 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     f"Accept: text/event-stream\r\n{auth}\r\n".encode())
+        sock.sendall(
+            f"GET /events/stream?after={after}&heartbeat=2 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Accept: text/event-stream\r\n{auth}\r\n".encode()
+        )
         streams.append(sock)
     selector = selectors.DefaultSelector()
     waiting = set(range(len(streams)))  # until its first heartbeat: caught up, and waiting for what comes
@@ -98,7 +110,7 @@ def hold_streams(port: int, tokens: Sequence[str | None], after: int, ready: Que
             at = data.rfind(b"id: ")
             end = data.find(b"\n", at)
             if at >= 0 and end > 0:
-                last = max(last, int(data[at + 4:end]))
+                last = max(last, int(data[at + 4 : end]))
     for sock in streams:
         sock.close()
     counts.put((frames, last, time.process_time() - started))
@@ -108,8 +120,10 @@ def issue_tokens(url: str, audience: str) -> list[str | None]:
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
         # Signed with the servers' key and origin, as bench_http.prepare signs its token: they honour only those.
         store = TokenStore(pool, TokenKeys(KEY, origin="bench.localhost/log"))
-        return [None if role == "public" else store.issue(name, role, organisation, created_by="bench")[0]
-                for name, role, organisation in AUDIENCES[audience]]
+        return [
+            None if role == "public" else store.issue(name, role, organisation, created_by="bench")[0]
+            for name, role, organisation in AUDIENCES[audience]
+        ]
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -117,14 +131,16 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def run(db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: int, clients: int,
-        processes: int) -> None:
+def run(
+    db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: int, clients: int, processes: int
+) -> None:
     url = db.url
     settings = server_settings(url)
     token, projects, _, _, _ = prepare(url, clients)
     kinds = issue_tokens(url, audience)
-    server = Server(url, 1, JIXIAO_SSE_MAX_STREAMS_PER_PRINCIPAL=str(streams + 10),
-                    JIXIAO_SSE_MAX_STREAMS=str(streams + 10))
+    server = Server(
+        url, 1, JIXIAO_SSE_MAX_STREAMS_PER_PRINCIPAL=str(streams + 10), JIXIAO_SSE_MAX_STREAMS=str(streams + 10)
+    )
     spawn = multiprocessing.get_context("spawn")
     without: list[Load] = []
     with_streams: list[Load] = []
@@ -142,15 +158,21 @@ def run(db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: 
             without.append(asyncio.run(http_load(server.base, token, projects, seconds / rounds, first)))
             cpu["without"] += cpu_seconds(serving) - before
             first += 100_000
-            head = httpx.get(f"{server.base}/events", params={"limit": 1}, timeout=30,
-                             headers={"Authorization": f"Bearer {token}"}).json()["head"]
+            head = httpx.get(
+                f"{server.base}/events", params={"limit": 1}, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            ).json()["head"]
             ready: Queue[int] = spawn.Queue()
             counts: Queue[tuple[int, int, float]] = spawn.Queue()
             stop = spawn.Event()
             tokens = [kinds[n % len(kinds)] for n in range(streams)]
             holders: list[BaseProcess] = [
-                spawn.Process(target=hold_streams, args=(server.port, tokens[k::processes], head - 1, ready, stop,
-                                                         counts), daemon=True) for k in range(processes)]
+                spawn.Process(
+                    target=hold_streams,
+                    args=(server.port, tokens[k::processes], head - 1, ready, stop, counts),
+                    daemon=True,
+                )
+                for k in range(processes)
+            ]
             for holder in holders:
                 holder.start()
             for _ in range(streams):
@@ -165,8 +187,9 @@ def run(db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: 
             results = [counts.get(timeout=60) for _ in holders]
             delivered.append((sum(frames for frames, _, _ in results), time.perf_counter() - held))
             clients_cpu += sum(spent for _, _, spent in results)
-            end = httpx.get(f"{server.base}/events", params={"limit": 1}, timeout=30,
-                            headers={"Authorization": f"Bearer {token}"}).json()["head"]
+            end = httpx.get(
+                f"{server.base}/events", params={"limit": 1}, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            ).json()["head"]
             last_seen.append((max(last for _, last, _ in results), end))
             for holder in holders:
                 holder.join(timeout=30)
@@ -176,46 +199,80 @@ def run(db: BenchDatabase, streams: int, audience: str, seconds: float, rounds: 
     none, some = merge(without), merge(with_streams)
     ratio = some.rate / none.rate
     per_round = [b.rate / a.rate for a, b in zip(without, with_streams, strict=True)]
-    print_header(f"bench_sse_load — command throughput with {streams} SSE streams open ÷ with none (same run, "
-                 "alternating)", [
-        *server_header(db, settings, brief=True),
-        ("machine", machine_line()),
-        ("topology", "everything in one `jixiao serve` process (make run)"),
-        ("parameters", f"--streams {streams} --audience {audience} --seconds {seconds} --rounds {rounds} "
-                       f"--clients {clients} --stream-processes {processes}"),
-    ])
+    print_header(
+        f"bench_sse_load — command throughput with {streams} SSE streams open ÷ with none (same run, alternating)",
+        [
+            *server_header(db, settings, brief=True),
+            ("machine", machine_line()),
+            ("topology", "everything in one `jixiao serve` process (make run)"),
+            (
+                "parameters",
+                f"--streams {streams} --audience {audience} --seconds {seconds} --rounds {rounds} "
+                f"--clients {clients} --stream-processes {processes}",
+            ),
+        ],
+    )
     frames = sum(count for count, _ in delivered)
     held = sum(spent for _, spent in delivered)
-    print_table(["measurement", "rate", "median ms", "p99 ms", "n", "errors"], [
-        [f"POST supervision note, {clients} clients, no stream open", fmt_rate(none.rate, "cmd"), fmt_ms(none.ms(50)),
-         fmt_ms(none.ms(99)), str(len(none.latencies)), str(none.errors)],
-        [f"the same, {streams} streams open ({audience})", fmt_rate(some.rate, "cmd"), fmt_ms(some.ms(50)),
-         fmt_ms(some.ms(99)), str(len(some.latencies)), str(some.errors)],
-        ["frames the streams received while open", fmt_rate(frames / held, "events"), "", "", str(frames), ""],
-    ], right=(1, 2, 3, 4, 5))
+    print_table(
+        ["measurement", "rate", "median ms", "p99 ms", "n", "errors"],
+        [
+            [
+                f"POST supervision note, {clients} clients, no stream open",
+                fmt_rate(none.rate, "cmd"),
+                fmt_ms(none.ms(50)),
+                fmt_ms(none.ms(99)),
+                str(len(none.latencies)),
+                str(none.errors),
+            ],
+            [
+                f"the same, {streams} streams open ({audience})",
+                fmt_rate(some.rate, "cmd"),
+                fmt_ms(some.ms(50)),
+                fmt_ms(some.ms(99)),
+                str(len(some.latencies)),
+                str(some.errors),
+            ],
+            ["frames the streams received while open", fmt_rate(frames / held, "events"), "", "", str(frames), ""],
+        ],
+        right=(1, 2, 3, 4, 5),
+    )
     per_command = {side: cpu[side] / len(load.latencies) * 1000 for side, load in (("without", none), ("with", some))}
-    print(f"  the server's CPU per command: {per_command['without']:.2f} ms without streams, "
-          f"{per_command['with']:.2f} ms with ({fmt_ratio(per_command['with'] / per_command['without'])}; "
-          f"less sensitive than rates to other load on the machine); the stream clients' CPU: "
-          f"{clients_cpu / held:.2f} s a second while open")
+    print(
+        f"  the server's CPU per command: {per_command['without']:.2f} ms without streams, "
+        f"{per_command['with']:.2f} ms with ({fmt_ratio(per_command['with'] / per_command['without'])}; "
+        f"less sensitive than rates to other load on the machine); the stream clients' CPU: "
+        f"{clients_cpu / held:.2f} s a second while open"
+    )
     behind = [head - 1 - last for last, head in last_seen]
-    print(f"  rounds (with ÷ without): {', '.join(f'{value:.2f}' for value in per_round)}; median "
-          f"{statistics.median(per_round):.2f}")
+    print(
+        f"  rounds (with ÷ without): {', '.join(f'{value:.2f}' for value in per_round)}; median "
+        f"{statistics.median(per_round):.2f}"
+    )
     if audience != "quiet":
-        print(f"  positions the streams' last frame was behind the head at the end of each round: "
-              f"{', '.join(map(str, behind))}")
+        print(
+            f"  positions the streams' last frame was behind the head at the end of each round: "
+            f"{', '.join(map(str, behind))}"
+        )
     print()
-    print_checks([
-        [f"throughput with {streams} streams ÷ none", fmt_ratio(ratio), f"≥ {TARGET_RATIO:.2f}×",
-         verdict(ratio >= TARGET_RATIO)],
-    ])
+    print_checks(
+        [
+            [
+                f"throughput with {streams} streams ÷ none",
+                fmt_ratio(ratio),
+                f"≥ {TARGET_RATIO:.2f}×",
+                verdict(ratio >= TARGET_RATIO),
+            ],
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_sse_load", description=__doc__.split("\n")[0])
     parser.add_argument("--streams", type=int, default=200, help="SSE streams open in the rounds with streams")
-    parser.add_argument("--audience", choices=sorted(AUDIENCES), default="all",
-                        help="whose streams: see the module's description")
+    parser.add_argument(
+        "--audience", choices=sorted(AUDIENCES), default="all", help="whose streams: see the module's description"
+    )
     parser.add_argument("--seconds", type=float, default=40.0, help="seconds of load on each side, in all")
     parser.add_argument("--rounds", type=int, default=4, help="alternations of no streams and streams")
     parser.add_argument("--clients", type=int, default=16, help="concurrent command clients")

@@ -91,8 +91,10 @@ def arrived(queue: Queue[tuple[int, float]], event: dict[str, Any]) -> None:
 
 def follow_sse(base: str, token: str, after: int, queue: Queue[tuple[int, float]]) -> None:
     """An SSE subscriber (its own process, as another system would be)."""
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=None) as http, \
-            http.stream("GET", "/events/stream", params={"after": after, "heartbeat": 1}) as response:
+    with (
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=None) as http,
+        http.stream("GET", "/events/stream", params={"after": after, "heartbeat": 1}) as response,
+    ):
         for line in response.iter_lines():
             if line.startswith("data: "):
                 arrived(queue, json.loads(line[6:]))
@@ -126,8 +128,9 @@ def page_through(size: int, read: Callable[[int], tuple[int, int]]) -> float:
     return time.perf_counter() - started
 
 
-def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int,
-        dispatcher: str) -> None:
+def run(
+    db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: int, writers: int, dispatcher: str
+) -> None:
     url = db.url
     settings = server_settings(url)
     token, projects, _, _, _ = prepare(url, writers)
@@ -154,11 +157,14 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
             server.wait()
             start = ledger.head() - 1
             http = httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-            created = http.post("/subscriptions", json={"url": f"http://127.0.0.1:{port}/",
-                                                        "topics": ["Project.KeyEvaluationSupervisionNoted"]})
+            created = http.post(
+                "/subscriptions",
+                json={"url": f"http://127.0.0.1:{port}/", "topics": ["Project.KeyEvaluationSupervisionNoted"]},
+            )
             created.raise_for_status()
-            subscribers.append(spawn.Process(target=follow_sse, args=(server.base, token, start, sse_queue),
-                                             daemon=True))
+            subscribers.append(
+                spawn.Process(target=follow_sse, args=(server.base, token, start, sse_queue), daemon=True)
+            )
             subscribers[1].start()
             time.sleep(2.0)
             act = Act(FINANCE, EFFECTIVE_ON, reason="督导")
@@ -172,8 +178,9 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                     pause = began + (n + k / writers) * interval - time.perf_counter()
                     if pause > 0:
                         time.sleep(pause)
-                    position = ledger.note_key_evaluation_supervision(act, project.id, project.evaluation_id,
-                                                                      notes(n)).position
+                    position = ledger.note_key_evaluation_supervision(
+                        act, project.id, project.evaluation_id, notes(n)
+                    ).position
                     with lock:
                         written.append(position)
 
@@ -185,8 +192,9 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
             achieved = len(written) / (time.perf_counter() - began)
             deadline = time.monotonic() + 30
             wanted = set(written)
-            while time.monotonic() < deadline and (len(sse_arrivals.among(wanted)) < len(wanted)
-                                                   or len(hook_arrivals.among(wanted)) < len(wanted)):
+            while time.monotonic() < deadline and (
+                len(sse_arrivals.among(wanted)) < len(wanted) or len(hook_arrivals.among(wanted)) < len(wanted)
+            ):
                 time.sleep(0.1)
             sse = sse_arrivals.among(wanted)
             hook = hook_arrivals.among(wanted)
@@ -208,8 +216,8 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
 
                 def feed_delivered(after: int) -> tuple[int, int]:  # the page received; its cursor read off its end
                     body = get_page(after)
-                    tail = body[body.rindex(b'"next":'):]
-                    return body.count(b'{"position":'), int(tail[7:tail.index(b",")])
+                    tail = body[body.rindex(b'"next":') :]
+                    return body.count(b'{"position":'), int(tail[7 : tail.index(b",")])
 
                 def feed_decoded(after: int) -> tuple[int, int]:
                     body = json.loads(get_page(after))
@@ -219,7 +227,8 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                     return conn.execute(
                         "SELECT leaf_index, originator_id, originator_version, topic, state, leaf_hash, "
                         "recorded_at FROM ledger_events WHERE leaf_index > %s ORDER BY leaf_index LIMIT %s",
-                        (after, page)).fetchall()
+                        (after, page),
+                    ).fetchall()
 
                 def raw_delivered(after: int) -> tuple[int, int]:
                     rows = raw_rows(after)
@@ -230,8 +239,9 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
                     return len(rows), int(rows[-1][0])
 
                 for _ in range(2):
-                    for name, read in zip(FEED_SERIES, (raw_delivered, feed_delivered, raw_decoded, feed_decoded),
-                                          strict=True):
+                    for name, read in zip(
+                        FEED_SERIES, (raw_delivered, feed_delivered, raw_decoded, feed_decoded), strict=True
+                    ):
                         spent[name] += page_through(size, read)
             client.close()
             http.close()
@@ -248,45 +258,86 @@ def run(db: BenchDatabase, rate: float, seconds: float, feed_events: int, page: 
     decoded = rates["feed decoded"] / rates["raw decoded"]
 
     title = "bench_subscriptions — SSE and webhook delivery latency, feed throughput beside raw reads (same run)"
-    print_header(title, [
-        *server_header(db, settings, brief=True),
-        ("machine", machine_line()),
-        ("parameters", f"--rate {rate} --seconds {seconds} --feed-events {feed_events} --page {page} "
-                       f"--writers {writers} --dispatcher {dispatcher} (commands recorded at {achieved:,.0f}/s)"),
-    ])
+    print_header(
+        title,
+        [
+            *server_header(db, settings, brief=True),
+            ("machine", machine_line()),
+            (
+                "parameters",
+                f"--rate {rate} --seconds {seconds} --feed-events {feed_events} --page {page} "
+                f"--writers {writers} --dispatcher {dispatcher} (commands recorded at {achieved:,.0f}/s)",
+            ),
+        ],
+    )
     rows = []
     hooks = f"webhook ({'jixiao dispatcher' if alone else 'inside jixiao serve'})"
     for name, latencies in (("SSE /events/stream", sse), (hooks, hook)):
         if latencies:
-            rows.append([f"{name}: commit → delivery", f"{len(latencies)}/{len(written)}",
-                         fmt_ms(percentile(latencies, 50) * 1000), fmt_ms(percentile(latencies, 95) * 1000),
-                         fmt_ms(max(latencies) * 1000)])
+            rows.append(
+                [
+                    f"{name}: commit → delivery",
+                    f"{len(latencies)}/{len(written)}",
+                    fmt_ms(percentile(latencies, 50) * 1000),
+                    fmt_ms(percentile(latencies, 95) * 1000),
+                    fmt_ms(max(latencies) * 1000),
+                ]
+            )
         else:
             rows.append([f"{name}: commit → delivery", f"0/{len(written)}", "—", "—", "—"])
     print_table(["measurement", "delivered", "median ms", "p95 ms", "max ms"], rows, right=(1, 2, 3, 4))
     print()
-    print_table(["feed read, pages of " + str(page), "rate", "vs raw"], [
-        ["raw SELECT of the same rows (psycopg)", fmt_rate(rates["raw delivered"], "events"), "—"],
-        ["GET /events, the page received (cursor read off its end)", fmt_rate(rates["feed delivered"], "events"),
-         fmt_ratio(delivered)],
-        ["raw SELECT, each stored event decoded (json.loads)", fmt_rate(rates["raw decoded"], "events"), "—"],
-        ["GET /events, the page decoded (json.loads)", fmt_rate(rates["feed decoded"], "events"), fmt_ratio(decoded)],
-    ], right=(1, 2))
+    print_table(
+        ["feed read, pages of " + str(page), "rate", "vs raw"],
+        [
+            ["raw SELECT of the same rows (psycopg)", fmt_rate(rates["raw delivered"], "events"), "—"],
+            [
+                "GET /events, the page received (cursor read off its end)",
+                fmt_rate(rates["feed delivered"], "events"),
+                fmt_ratio(delivered),
+            ],
+            ["raw SELECT, each stored event decoded (json.loads)", fmt_rate(rates["raw decoded"], "events"), "—"],
+            [
+                "GET /events, the page decoded (json.loads)",
+                fmt_rate(rates["feed decoded"], "events"),
+                fmt_ratio(decoded),
+            ],
+        ],
+        right=(1, 2),
+    )
     mixed = rates["feed decoded"] / rates["raw delivered"]
     print(f"  (GET /events decoded ÷ raw SELECT as received, the comparison of earlier runs: {fmt_ratio(mixed)})")
     print()
     sse_p95 = percentile(sse, 95) * 1000 if sse else float("inf")
     hook_p95 = percentile(hook, 95) * 1000 if hook else float("inf")
-    print_checks([
-        [f"SSE p95 at {rate:.0f} events/s", f"{fmt_ms(sse_p95)} ms", f"< {TARGET_SSE_P95_MS:.0f} ms",
-         verdict(sse_p95 < TARGET_SSE_P95_MS and len(sse) == len(written))],
-        [f"webhook p95 at {rate:.0f} events/s", f"{fmt_ms(hook_p95)} ms", f"< {TARGET_WEBHOOK_P95_MS:.0f} ms",
-         verdict(hook_p95 < TARGET_WEBHOOK_P95_MS and len(hook) == len(written))],
-        ["feed ÷ raw reads, received", fmt_ratio(delivered), f"≥ {TARGET_FEED_RATIO:.1f}×",
-         verdict(delivered >= TARGET_FEED_RATIO)],
-        ["feed ÷ raw reads, decoded", fmt_ratio(decoded), f"≥ {TARGET_FEED_RATIO:.1f}×",
-         verdict(decoded >= TARGET_FEED_RATIO)],
-    ])
+    print_checks(
+        [
+            [
+                f"SSE p95 at {rate:.0f} events/s",
+                f"{fmt_ms(sse_p95)} ms",
+                f"< {TARGET_SSE_P95_MS:.0f} ms",
+                verdict(sse_p95 < TARGET_SSE_P95_MS and len(sse) == len(written)),
+            ],
+            [
+                f"webhook p95 at {rate:.0f} events/s",
+                f"{fmt_ms(hook_p95)} ms",
+                f"< {TARGET_WEBHOOK_P95_MS:.0f} ms",
+                verdict(hook_p95 < TARGET_WEBHOOK_P95_MS and len(hook) == len(written)),
+            ],
+            [
+                "feed ÷ raw reads, received",
+                fmt_ratio(delivered),
+                f"≥ {TARGET_FEED_RATIO:.1f}×",
+                verdict(delivered >= TARGET_FEED_RATIO),
+            ],
+            [
+                "feed ÷ raw reads, decoded",
+                fmt_ratio(decoded),
+                f"≥ {TARGET_FEED_RATIO:.1f}×",
+                verdict(decoded >= TARGET_FEED_RATIO),
+            ],
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -296,9 +347,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--feed-events", type=int, default=50_000, help="events in the log the feed pages through")
     parser.add_argument("--page", type=int, default=1000, help="events per feed page")
     parser.add_argument("--writers", type=int, default=4, help="threads recording, each on a project of its own")
-    parser.add_argument("--dispatcher", choices=["process", "service"], default="process",
-                        help="webhooks delivered by `jixiao dispatcher` in its own process, as deploy/ runs it, or "
-                             "inside `jixiao serve` (JIXIAO_RUN_DISPATCHER, the one-machine default)")
+    parser.add_argument(
+        "--dispatcher",
+        choices=["process", "service"],
+        default="process",
+        help="webhooks delivered by `jixiao dispatcher` in its own process, as deploy/ runs it, or "
+        "inside `jixiao serve` (JIXIAO_RUN_DISPATCHER, the one-machine default)",
+    )
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or args.feed_events < 1 or not 1 <= args.page <= 1000:
         parser.error("rate, seconds and feed-events must be positive; page 1..1000")

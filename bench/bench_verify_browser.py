@@ -73,8 +73,9 @@ const [inputs, done] = arguments;
 """
 
 
-def build_bundle(db: BenchDatabase, events: int, noise: int, folder: Path) -> tuple[str, VerifierKey,
-                                                                                 tuple[WitnessKey, ...]]:
+def build_bundle(
+    db: BenchDatabase, events: int, noise: int, folder: Path
+) -> tuple[str, VerifierKey, tuple[WitnessKey, ...]]:
     """The project's bundle, the log's verifier key and the witnesses' keys."""
     key = SigningKey.generate("bench.example.gov.cn-jixiao")
     servers, endpoints = [], []
@@ -118,8 +119,15 @@ def leaf_inputs(bundle: dict[str, Any]) -> list[str]:
     for event in bundle["events"]:
         topic = event["topic"].encode()
         state = base64.b64decode(event["state"])
-        data = (b"\x00JXL1" + object_id + event["originator_version"].to_bytes(8, "big")
-                + len(topic).to_bytes(4, "big") + topic + len(state).to_bytes(4, "big") + state)
+        data = (
+            b"\x00JXL1"
+            + object_id
+            + event["originator_version"].to_bytes(8, "big")
+            + len(topic).to_bytes(4, "big")
+            + topic
+            + len(state).to_bytes(4, "big")
+            + state
+        )
         inputs.append(base64.b64encode(data).decode())
     return inputs
 
@@ -157,24 +165,34 @@ def run(events: int, noise: int, rounds: int) -> None:
 
     node_version = subprocess.run([node_binary(), "--version"], capture_output=True, text=True, check=True).stdout
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"In-browser verifier, {platform.node()} ({platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{load}), Chromium {version}, Node {node_version.strip()}")
-    print(f"bundle: {len(bundle['events'])} events of one project, {len(text.encode()):,} bytes, tree size "
-          f"{bundle['checkpoint'].split(chr(10))[1]}, {min(proof_nodes)}–{max(proof_nodes)} proof nodes per event, "
-          f"cosigned by {len(witnesses)} witnesses (built in {built:.0f} s)")
-    print(f"Chromium (headless, in the page)  {fmt(browser_ms)}   target < {TARGET_BROWSER_S:.0f} s: "
-          f"{verdict(max(browser_ms) < TARGET_BROWSER_S * 1000)}")
+    print(
+        f"In-browser verifier, {platform.node()} ({platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{load}), Chromium {version}, Node {node_version.strip()}"
+    )
+    print(
+        f"bundle: {len(bundle['events'])} events of one project, {len(text.encode()):,} bytes, tree size "
+        f"{bundle['checkpoint'].split(chr(10))[1]}, {min(proof_nodes)}–{max(proof_nodes)} proof nodes per event, "
+        f"cosigned by {len(witnesses)} witnesses (built in {built:.0f} s)"
+    )
+    print(
+        f"Chromium (headless, in the page)  {fmt(browser_ms)}   target < {TARGET_BROWSER_S:.0f} s: "
+        f"{verdict(max(browser_ms) < TARGET_BROWSER_S * 1000)}"
+    )
     print(f"Node                              {fmt(node_ms)}")
     print(f"Python verify_bundle              {fmt(python_ms)}")
     python_median = statistics.median(python_ms)
-    print(f"ratio to Python (median)          Chromium {statistics.median(browser_ms) / python_median:.1f}×   "
-          f"Node {statistics.median(node_ms) / python_median:.1f}×")
+    print(
+        f"ratio to Python (median)          Chromium {statistics.median(browser_ms) / python_median:.1f}×   "
+        f"Node {statistics.median(node_ms) / python_median:.1f}×"
+    )
     if "error" in hashed:
         print(f"SHA-256 of the {len(bundle['events'])} leaf inputs in the page: {hashed['error']}")
     else:
         ratio = hashed["webcrypto"] / max(hashed["pure"], 0.01)
-        print(f"SHA-256 of the {len(bundle['events'])} leaf inputs in the page: pure JavaScript "
-              f"{hashed['pure']:.1f} ms, WebCrypto {hashed['webcrypto']:.1f} ms (ratio {ratio:.1f}×)")
+        print(
+            f"SHA-256 of the {len(bundle['events'])} leaf inputs in the page: pure JavaScript "
+            f"{hashed['pure']:.1f} ms, WebCrypto {hashed['webcrypto']:.1f} ms (ratio {ratio:.1f}×)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -102,14 +102,20 @@ def _cli(*args: str) -> list[str]:
 def _start_witness(folder: Path, name: str, origin: str, log_key: VerifierKey) -> WitnessProcess:
     """``jixiao witness init`` then ``witness serve`` on a free loopback port; returns once it listens."""
     data = folder / "data"
-    made = subprocess.run(_cli("init", "--name", name, "--data", str(data), "--log", f"{origin}={log_key.to_string()}"),
-                          capture_output=True, text=True, timeout=STARTUP_TIMEOUT, check=False)
+    made = subprocess.run(
+        _cli("init", "--name", name, "--data", str(data), "--log", f"{origin}={log_key.to_string()}"),
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT,
+        check=False,
+    )
     if made.returncode != 0:
         raise RuntimeError(f"witness init failed ({made.returncode}): {made.stderr.strip()}")
     key = WitnessKey.from_string(made.stdout.splitlines()[0])
     log = open(folder / "serve.log", "w", encoding="utf-8")  # noqa: SIM115 - the process writes it until stopped
-    process = subprocess.Popen(_cli("serve", "--data", str(data), "--port", "0"), stdout=subprocess.PIPE,
-                               stderr=log, text=True)
+    process = subprocess.Popen(
+        _cli("serve", "--data", str(data), "--port", "0"), stdout=subprocess.PIPE, stderr=log, text=True
+    )
     log.close()
     assert process.stdout is not None
     deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -189,16 +195,24 @@ def timed_submits(durations: list[float]) -> Iterator[None]:
         checkpoints.submit = original  # type: ignore[attr-defined]
 
 
-def measure_cosign(url: str, key: SigningKey, origin: str, witnesses: Sequence[WitnessEndpoint],
-                   append: Callable[[], None], cosigns: int, scratch: Path) -> CosignRun:
+def measure_cosign(
+    url: str,
+    key: SigningKey,
+    origin: str,
+    witnesses: Sequence[WitnessEndpoint],
+    append: Callable[[], None],
+    cosigns: int,
+    scratch: Path,
+) -> CosignRun:
     """``cosigns`` timed iterations (after ``WARMUP_COSIGNS``): append, sign, cosign, fetch the cosigned note; a
     bare HTTP exchange and a durable state write (into ``scratch``) beside them."""
     log = TransparencyLog(url, origin=origin, signing_key=key, witnesses=witnesses)
     pinned = [endpoint.key for endpoint in witnesses]
     state = WitnessState(scratch)
     perf = time.perf_counter
-    durations: dict[str, list[float]] = {name: [] for name in (
-        "total", "sign", "cosign", "exchange", "rest", "note", "http", "durable")}
+    durations: dict[str, list[float]] = {
+        name: [] for name in ("total", "sign", "cosign", "exchange", "rest", "note", "http", "durable")
+    }
     submits: list[float] = []
     try:
         for i in range(WARMUP_COSIGNS + cosigns):
@@ -224,31 +238,49 @@ def measure_cosign(url: str, key: SigningKey, origin: str, witnesses: Sequence[W
                 raise RuntimeError(f"checkpoint {stored.column_size}: the witnesses answered {outcomes}")
             found = cosignatures(note, pinned)
             if len(found) != len(witnesses):
-                raise RuntimeError(f"the note of checkpoint {stored.column_size} carries {len(found)} of "
-                                   f"{len(witnesses)} cosignatures")
+                raise RuntimeError(
+                    f"the note of checkpoint {stored.column_size} carries {len(found)} of {len(witnesses)} cosignatures"
+                )
             if i >= WARMUP_COSIGNS:
-                for name, seconds in (("total", done - started), ("sign", signed - started),
-                                      ("cosign", cosigned - signed), ("exchange", max(submits)),
-                                      ("rest", cosigned - signed - max(submits)),
-                                      ("note", done - cosigned), ("http", fetched - done),
-                                      ("durable", written - fetched)):
+                for name, seconds in (
+                    ("total", done - started),
+                    ("sign", signed - started),
+                    ("cosign", cosigned - signed),
+                    ("exchange", max(submits)),
+                    ("rest", cosigned - signed - max(submits)),
+                    ("note", done - cosigned),
+                    ("http", fetched - done),
+                    ("durable", written - fetched),
+                ):
                     durations[name].append(seconds)
         size = log.log_size()
     finally:
         log.close()
-    return CosignRun(total=Timing.of(durations["total"]), sign=Timing.of(durations["sign"]),
-                     cosign=Timing.of(durations["cosign"]), exchange=Timing.of(durations["exchange"]),
-                     rest=Timing.of(durations["rest"]), note=Timing.of(durations["note"]),
-                     http=Timing.of(durations["http"]), durable=Timing.of(durations["durable"]), log_size=size,
-                     witnesses=len(witnesses))
+    return CosignRun(
+        total=Timing.of(durations["total"]),
+        sign=Timing.of(durations["sign"]),
+        cosign=Timing.of(durations["cosign"]),
+        exchange=Timing.of(durations["exchange"]),
+        rest=Timing.of(durations["rest"]),
+        note=Timing.of(durations["note"]),
+        http=Timing.of(durations["http"]),
+        durable=Timing.of(durations["durable"]),
+        log_size=size,
+        witnesses=len(witnesses),
+    )
 
 
 def report_rows(run: CosignRun) -> list[list[str]]:
     """One row per part: median, p95 and max in milliseconds, and n."""
 
     def row(name: str, timing: Timing) -> list[str]:
-        return [name, fmt_ms(timing.median_ms), fmt_ms(timing.p95_ms), fmt_ms(max(timing.durations) * 1000),
-                str(timing.calls)]
+        return [
+            name,
+            fmt_ms(timing.median_ms),
+            fmt_ms(timing.p95_ms),
+            fmt_ms(max(timing.durations) * 1000),
+            str(timing.calls),
+        ]
 
     return [
         row("raw: GET / of a witness, fresh loopback connection (urllib)", run.http),
@@ -265,8 +297,9 @@ def report_rows(run: CosignRun) -> list[list[str]]:
 # -------------------------------------------------------------------------------------------------- the run
 
 
-def run(db: BenchDatabase, events: int, cosigns: int, append_size: int, witnesses: int, seed: int,
-        clock: Clock) -> None:
+def run(
+    db: BenchDatabase, events: int, cosigns: int, append_size: int, witnesses: int, seed: int, clock: Clock
+) -> None:
     url = db.url
     settings = server_settings(url)
     key = SigningKey.generate(KEY_NAME)
@@ -306,18 +339,30 @@ def run(db: BenchDatabase, events: int, cosigns: int, append_size: int, witnesse
         datastore.close()
 
     title = "bench_witness — checkpoint to cosigned note with witnesses on loopback, beside the checkpoint alone"
-    print_header(title, [
-        *server_header(db, settings),
-        ("machine", machine_line("psycopg", "cryptography")),
-        ("parameters", f"--events {events} --cosigns {cosigns} --append {append_size} --witnesses {witnesses} "
-                       f"--seed {seed}"),
-        ("log", f"{events:,} events at the start, {result.log_size:,} at the end ({append_size} appended before each "
-                "checkpoint)"),
-        ("witnesses", f"{witnesses} `jixiao witness serve` processes on 127.0.0.1, state in {folder.parent.parent} "
-                      "(written durably before each answer)"),
-    ])
-    print_table(["measurement (ms per checkpoint)", "median", "p95", "max", "n"], report_rows(result),
-                right=(1, 2, 3, 4))
+    print_header(
+        title,
+        [
+            *server_header(db, settings),
+            ("machine", machine_line("psycopg", "cryptography")),
+            (
+                "parameters",
+                f"--events {events} --cosigns {cosigns} --append {append_size} --witnesses {witnesses} --seed {seed}",
+            ),
+            (
+                "log",
+                f"{events:,} events at the start, {result.log_size:,} at the end ({append_size} appended before each "
+                "checkpoint)",
+            ),
+            (
+                "witnesses",
+                f"{witnesses} `jixiao witness serve` processes on 127.0.0.1, state in {folder.parent.parent} "
+                "(written durably before each answer)",
+            ),
+        ],
+    )
+    print_table(
+        ["measurement (ms per checkpoint)", "median", "p95", "max", "n"], report_rows(result), right=(1, 2, 3, 4)
+    )
     print()
     for note in (
         "Each iteration appends, then runs sign_checkpoint(), cosign() and cosigned_note() one after another (the "
@@ -327,12 +372,22 @@ def run(db: BenchDatabase, events: int, cosigns: int, append_size: int, witnesse
         para(note)
     print()
     p95 = percentile(result.total.durations, 95) * 1000
-    print_checks([
-        [f"checkpoint → note cosigned by {witnesses} witnesses on loopback, p95", f"{fmt_ms(p95)} ms",
-         f"< {TARGET_COSIGNED_P95_MS:.0f} ms", verdict(p95 < TARGET_COSIGNED_P95_MS)],
-        ["  same, ÷ sign_checkpoint() alone (medians)", f"{result.total.median_ms / result.sign.median_ms:.2f}×",
-         "", ""],
-    ])
+    print_checks(
+        [
+            [
+                f"checkpoint → note cosigned by {witnesses} witnesses on loopback, p95",
+                f"{fmt_ms(p95)} ms",
+                f"< {TARGET_COSIGNED_P95_MS:.0f} ms",
+                verdict(p95 < TARGET_COSIGNED_P95_MS),
+            ],
+            [
+                "  same, ÷ sign_checkpoint() alone (medians)",
+                f"{result.total.median_ms / result.sign.median_ms:.2f}×",
+                "",
+                "",
+            ],
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -99,15 +99,29 @@ class UnsignedSnapshotRecorder(SnapshotRecorder):
     lookup and no signature (the authenticator is a placeholder); loads take the newest snapshot unchecked."""
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any) -> None:
-        curs.execute(self.insert_snapshots_statement, (
-            [stored.originator_id for stored in stored_events], [stored.originator_version for stored in stored_events],
-            [stored.topic for stored in stored_events], [stored.state for stored in stored_events],
-            [PLACEHOLDER_AUTHENTICATOR] * len(stored_events)))
+        curs.execute(
+            self.insert_snapshots_statement,
+            (
+                [stored.originator_id for stored in stored_events],
+                [stored.originator_version for stored in stored_events],
+                [stored.topic for stored in stored_events],
+                [stored.state for stored in stored_events],
+                [PLACEHOLDER_AUTHENTICATOR] * len(stored_events),
+            ),
+        )
 
-    def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
-                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
         stored: Sequence[StoredEvent] = PostgresAggregateRecorder.select_events(
-            self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+            self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
         return stored
 
 
@@ -117,9 +131,12 @@ class UnauthenticatedLedger(Ledger):
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         datastore = self.factory.datastore  # type: ignore[attr-defined]
-        recorder = UnsignedSnapshotRecorder(datastore, events_table_name="ledger_snapshots",
-                                            log_table_name=self.log_recorder.events_table_name,
-                                            authenticator=self.snapshot_authenticator)
+        recorder = UnsignedSnapshotRecorder(
+            datastore,
+            events_table_name="ledger_snapshots",
+            log_table_name=self.log_recorder.events_table_name,
+            authenticator=self.snapshot_authenticator,
+        )
         if self.create_schema:
             recorder.create_table()
         self._snapshot_writer = SnapshotWriter(recorder)
@@ -190,8 +207,12 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         spread_series = Series(ours_spread, settle=ledger.wait_for_snapshots)
         for series in (raw_series, bare_series, spread_series):
             series.warm(WARMUP_CALLS)  # ours_series is warm already
-        raw_t, bare_t, ours_t, spread_t = interleave([raw_series, bare_series, ours_series, spread_series], commands,
-                                                     rounds=rounds, before_round=lambda: checkpoint(url))
+        raw_t, bare_t, ours_t, spread_t = interleave(
+            [raw_series, bare_series, ours_series, spread_series],
+            commands,
+            rounds=rounds,
+            before_round=lambda: checkpoint(url),
+        )
 
         # ---------------------------------------------------------- snapshot authentication
         def round_robin(on: Ledger, projects: Sequence[BenchProject]) -> Series:
@@ -201,20 +222,27 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
 
             return Series(command, settle=on.wait_for_snapshots)
 
-        auth_pair = [round_robin(authenticated, authenticated_projects),
-                     round_robin(unauthenticated, unauthenticated_projects)]
+        auth_pair = [
+            round_robin(authenticated, authenticated_projects),
+            round_robin(unauthenticated, unauthenticated_projects),
+        ]
         for series in auth_pair:
             series.warm(WARMUP_CALLS)
-        authenticated_t, unauthenticated_t = interleave_alternating(auth_pair, commands, rounds=rounds,
-                                                                    before_round=lambda: checkpoint(url))
+        authenticated_t, unauthenticated_t = interleave_alternating(
+            auth_pair, commands, rounds=rounds, before_round=lambda: checkpoint(url)
+        )
         authenticated_counts = count_snapshots(url, authenticated, authenticated_projects)
         unauthenticated_counts = count_snapshots(url, unauthenticated, unauthenticated_projects)
         # What one signature costs on this machine, as the snapshot thread signs: the newest snapshot stored.
         assert authenticated.snapshots is not None
-        (latest_snapshot,) = authenticated.snapshots.recorder.select_events(authenticated_projects[0].id, desc=True,
-                                                                            limit=1)
-        sign_t = time_calls(lambda _: authenticated.snapshot_authenticator.sign(latest_snapshot, bytes(32)),
-                            SIGN_CALLS, warmup=WARMUP_CALLS)
+        (latest_snapshot,) = authenticated.snapshots.recorder.select_events(
+            authenticated_projects[0].id, desc=True, limit=1
+        )
+        sign_t = time_calls(
+            lambda _: authenticated.snapshot_authenticator.sign(latest_snapshot, bytes(32)),
+            SIGN_CALLS,
+            warmup=WARMUP_CALLS,
+        )
 
         # ----------------------------------------------------------------------- batched
         raw_batch_id = uuid4()
@@ -228,8 +256,9 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         batch_series = [Series(raw_batched, units_per_call=batch), Series(ours_batched, units_per_call=batch)]
         for series in batch_series:
             series.warm(2)
-        raw_batch_t, ours_batch_t = interleave(batch_series, batches, rounds=rounds,
-                                               before_round=lambda: checkpoint(url))
+        raw_batch_t, ours_batch_t = interleave(
+            batch_series, batches, rounds=rounds, before_round=lambda: checkpoint(url)
+        )
 
         # ------------------------------------------------------------------------ replay
         fill_to(ledger, replayed, REPLAY_EVENTS, 50)
@@ -252,8 +281,9 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         warm = 5
         raw_read_t = time_calls(lambda _: raw.read(raw_replay_id), replays, warmup=warm)
         snap_t = time_calls(lambda _: with_snapshots.get(replayed.id), replays, warmup=warm)
-        snap_worst_t = time_calls(lambda _: with_snapshots.get(replayed.id, version=REPLAY_EVENTS - 1), replays,
-                                  warmup=warm)
+        snap_worst_t = time_calls(
+            lambda _: with_snapshots.get(replayed.id, version=REPLAY_EVENTS - 1), replays, warmup=warm
+        )
         full_t = time_calls(lambda _: without_snapshots.get(replayed.id), replays, warmup=warm)
         cached_t = time_calls(lambda _: ledger.project(replayed.id), replays, warmup=warm)
     finally:
@@ -264,43 +294,84 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
         ledger.close()
 
     # -------------------------------------------------------------------------- report
-    print_header("bench_write — ledger writes and replay beside raw PostgreSQL and bare eventsourcing (same run)", [
-        *server_header(db, settings),
-        ("machine", machine_line("eventsourcing", "psycopg")),
-        ("parameters", f"--commands {commands} --batch {batch} --replays {replays} --rounds {rounds} "
-                       f"({batches} batches; write series interleaved in {rounds} rounds)"),
-        ("payload", f"{len(payload)} bytes per raw row: the stored {topic.rsplit('.', 1)[-1]} event, byte for byte"),
-        ("snapshot", f"every 50 events, signed with the ledger's key; the replay project's latest is "
-                     f"{snapshot_bytes:,} bytes"),
-    ])
+    print_header(
+        "bench_write — ledger writes and replay beside raw PostgreSQL and bare eventsourcing (same run)",
+        [
+            *server_header(db, settings),
+            ("machine", machine_line("eventsourcing", "psycopg")),
+            (
+                "parameters",
+                f"--commands {commands} --batch {batch} --replays {replays} --rounds {rounds} "
+                f"({batches} batches; write series interleaved in {rounds} rounds)",
+            ),
+            (
+                "payload",
+                f"{len(payload)} bytes per raw row: the stored {topic.rsplit('.', 1)[-1]} event, byte for byte",
+            ),
+            (
+                "snapshot",
+                f"every 50 events, signed with the ledger's key; the replay project's latest is "
+                f"{snapshot_bytes:,} bytes",
+            ),
+        ],
+    )
 
-    print_sections([
-        ("One command per transaction", [
-            Row("raw INSERT, 1 row/txn (autocommit)", raw_t, "rows", raw_t),
-            Row("bare eventsourcing get+save (1-field Counter)", bare_t, "cmd", raw_t),
-            Row("ours: note_key_evaluation_supervision, 1 project", ours_t, "cmd", raw_t),
-            Row(f"ours: same, round-robin over {ROUND_ROBIN_PROJECTS} projects", spread_t, "cmd", raw_t),
-        ]),
-        (f"Snapshot authentication: round-robin over {ROUND_ROBIN_PROJECTS} projects, a snapshot every "
-         f"{SNAPSHOT_EVERY} events (interleaved pair)", [
-            Row("ours: Ledger(signing_key=…), snapshots signed", authenticated_t, "cmd", raw_t),
-            Row("ours: same, authentication stubbed out (UnauthenticatedLedger)", unauthenticated_t, "cmd", raw_t),
-            Row("SnapshotAuthenticator.sign of the newest snapshot, 1 thread", sign_t, "signs"),
-        ]),
-        (f"Batched ({batch} events per transaction; latency per transaction)", [
-            Row(f"raw INSERT … unnest, {batch} rows/txn", raw_batch_t, "rows", raw_batch_t),
-            Row(f"ours: get + {batch} events + save", ours_batch_t, "events", raw_batch_t),
-        ]),
-        (f"Replay of a {REPLAY_EVENTS:,}-event project (no aggregate cache unless stated)", [
-            Row(f"raw SELECT {REPLAY_EVENTS:,} rows of one originator", raw_read_t, "reads", raw_read_t, True),
-            Row(f"ours: snapshot v{REPLAY_EVENTS} + 0 events", snap_t, "replays", raw_read_t, True),
-            Row(f"ours: snapshot v{REPLAY_EVENTS - 50} + 49 events (v{REPLAY_EVENTS - 1})", snap_worst_t, "replays",
-                raw_read_t, True),
-            Row(f"ours: no snapshots, {REPLAY_EVENTS:,} events", full_t, "replays", raw_read_t, True),
-            Row("ours: Ledger.project — the log's tail read, a cache hit, a deepcopy", cached_t, "gets", raw_read_t,
-                True),
-        ]),
-    ])
+    print_sections(
+        [
+            (
+                "One command per transaction",
+                [
+                    Row("raw INSERT, 1 row/txn (autocommit)", raw_t, "rows", raw_t),
+                    Row("bare eventsourcing get+save (1-field Counter)", bare_t, "cmd", raw_t),
+                    Row("ours: note_key_evaluation_supervision, 1 project", ours_t, "cmd", raw_t),
+                    Row(f"ours: same, round-robin over {ROUND_ROBIN_PROJECTS} projects", spread_t, "cmd", raw_t),
+                ],
+            ),
+            (
+                f"Snapshot authentication: round-robin over {ROUND_ROBIN_PROJECTS} projects, a snapshot every "
+                f"{SNAPSHOT_EVERY} events (interleaved pair)",
+                [
+                    Row("ours: Ledger(signing_key=…), snapshots signed", authenticated_t, "cmd", raw_t),
+                    Row(
+                        "ours: same, authentication stubbed out (UnauthenticatedLedger)",
+                        unauthenticated_t,
+                        "cmd",
+                        raw_t,
+                    ),
+                    Row("SnapshotAuthenticator.sign of the newest snapshot, 1 thread", sign_t, "signs"),
+                ],
+            ),
+            (
+                f"Batched ({batch} events per transaction; latency per transaction)",
+                [
+                    Row(f"raw INSERT … unnest, {batch} rows/txn", raw_batch_t, "rows", raw_batch_t),
+                    Row(f"ours: get + {batch} events + save", ours_batch_t, "events", raw_batch_t),
+                ],
+            ),
+            (
+                f"Replay of a {REPLAY_EVENTS:,}-event project (no aggregate cache unless stated)",
+                [
+                    Row(f"raw SELECT {REPLAY_EVENTS:,} rows of one originator", raw_read_t, "reads", raw_read_t, True),
+                    Row(f"ours: snapshot v{REPLAY_EVENTS} + 0 events", snap_t, "replays", raw_read_t, True),
+                    Row(
+                        f"ours: snapshot v{REPLAY_EVENTS - 50} + 49 events (v{REPLAY_EVENTS - 1})",
+                        snap_worst_t,
+                        "replays",
+                        raw_read_t,
+                        True,
+                    ),
+                    Row(f"ours: no snapshots, {REPLAY_EVENTS:,} events", full_t, "replays", raw_read_t, True),
+                    Row(
+                        "ours: Ledger.project — the log's tail read, a cache hit, a deepcopy",
+                        cached_t,
+                        "gets",
+                        raw_read_t,
+                        True,
+                    ),
+                ],
+            ),
+        ]
+    )
     for note in (
         "vs raw PG: for writes our rate ÷ the raw rate; for reads our median ÷ the raw median.",
         "latency columns are per call: one command, one batch transaction, or one replay.",
@@ -324,22 +395,41 @@ def run(db: BenchDatabase, commands: int, batch: int, replays: int, rounds: int)
     # The signatures' share of the signed run's wall time, were they done on the commands' own core.
     signing_share = authenticated_counts[0] * statistics.median(sign_t.durations) / authenticated_t.elapsed
     targets: list[list[str]] = [
-        ["ours 1-cmd rate ÷ bare eventsourcing get+save rate", fmt_ratio(command_ratio),
-         f"≥ {TARGET_COMMAND_RATIO:.2f}×", verdict(command_ratio >= TARGET_COMMAND_RATIO)],
-        [f"replay {REPLAY_EVENTS:,}-event project with snapshots, p95", f"{fmt_ms(snap_t.p95_ms)} ms",
-         f"< {TARGET_REPLAY_P95_MS:.0f} ms", verdict(snap_t.p95_ms < TARGET_REPLAY_P95_MS)],
-        ["  same, worst case (49 events after the snapshot), p95", f"{fmt_ms(snap_worst_t.p95_ms)} ms",
-         f"< {TARGET_REPLAY_P95_MS:.0f} ms", verdict(snap_worst_t.p95_ms < TARGET_REPLAY_P95_MS)],
-        ["command rate with snapshot authentication ÷ without it", fmt_ratio(auth_ratio),
-         f"≥ {TARGET_AUTH_RATIO:.2f}×", verdict(auth_ratio >= TARGET_AUTH_RATIO)],
+        [
+            "ours 1-cmd rate ÷ bare eventsourcing get+save rate",
+            fmt_ratio(command_ratio),
+            f"≥ {TARGET_COMMAND_RATIO:.2f}×",
+            verdict(command_ratio >= TARGET_COMMAND_RATIO),
+        ],
+        [
+            f"replay {REPLAY_EVENTS:,}-event project with snapshots, p95",
+            f"{fmt_ms(snap_t.p95_ms)} ms",
+            f"< {TARGET_REPLAY_P95_MS:.0f} ms",
+            verdict(snap_t.p95_ms < TARGET_REPLAY_P95_MS),
+        ],
+        [
+            "  same, worst case (49 events after the snapshot), p95",
+            f"{fmt_ms(snap_worst_t.p95_ms)} ms",
+            f"< {TARGET_REPLAY_P95_MS:.0f} ms",
+            verdict(snap_worst_t.p95_ms < TARGET_REPLAY_P95_MS),
+        ],
+        [
+            "command rate with snapshot authentication ÷ without it",
+            fmt_ratio(auth_ratio),
+            f"≥ {TARGET_AUTH_RATIO:.2f}×",
+            verdict(auth_ratio >= TARGET_AUTH_RATIO),
+        ],
     ]
     info: list[list[str]] = [
         ["ours round-robin rate ÷ bare get+save rate", fmt_ratio(spread_t.rate / bare_t.rate), "", ""],
         ["bare get+save rate ÷ raw INSERT rate", fmt_ratio(bare_t.rate / raw_t.rate), "", ""],
         ["ours batched events/s ÷ ours 1-cmd events/s", fmt_ratio(ours_batch_t.rate / ours_t.rate), "", ""],
-        ["snapshots stored with authentication / expected (one per 50 events)",
-         f"{authenticated_counts[0]}/{authenticated_counts[1]}", "all", verdict(
-             authenticated_counts[0] == authenticated_counts[1] > 0)],
+        [
+            "snapshots stored with authentication / expected (one per 50 events)",
+            f"{authenticated_counts[0]}/{authenticated_counts[1]}",
+            "all",
+            verdict(authenticated_counts[0] == authenticated_counts[1] > 0),
+        ],
         ["  the signatures' time ÷ the signed series' wall time", f"{signing_share:.2%}", "", ""],
     ]
     print_checks([*targets, *info])

@@ -108,9 +108,14 @@ def datastore_for(url: str) -> PostgresDatastore:
     """A datastore configured as the ledger's (see ``environment_for``): same pool, lock and idle timeouts."""
     env = environment_for(url)
     return PostgresDatastore(
-        env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_USER"],
-        env["POSTGRES_PASSWORD"], pool_size=int(env["POSTGRES_POOL_SIZE"]),
-        max_overflow=int(env["POSTGRES_MAX_OVERFLOW"]), lock_timeout=int(env["POSTGRES_LOCK_TIMEOUT"]),
+        env["POSTGRES_DBNAME"],
+        env["POSTGRES_HOST"],
+        env["POSTGRES_PORT"],
+        env["POSTGRES_USER"],
+        env["POSTGRES_PASSWORD"],
+        pool_size=int(env["POSTGRES_POOL_SIZE"]),
+        max_overflow=int(env["POSTGRES_MAX_OVERFLOW"]),
+        lock_timeout=int(env["POSTGRES_LOCK_TIMEOUT"]),
         idle_in_transaction_session_timeout=float(env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"]),
     )
 
@@ -172,8 +177,9 @@ class Series:
     counted — in the next series' chunk.
     """
 
-    def __init__(self, fn: Callable[[int], object], *, units_per_call: int = 1,
-                 settle: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[int], object], *, units_per_call: int = 1, settle: Callable[[], object] | None = None
+    ) -> None:
         self.fn = fn
         self.units_per_call = units_per_call
         self.settle = settle
@@ -213,8 +219,9 @@ def alternating(items: Sequence[T], round_: int) -> Sequence[T]:
     return items if round_ % 2 == 0 else items[::-1]
 
 
-def interleave(series: Sequence[Series], calls: int, *, rounds: int,
-               before_round: Callable[[], None] | None = None) -> list[Timing]:
+def interleave(
+    series: Sequence[Series], calls: int, *, rounds: int, before_round: Callable[[], None] | None = None
+) -> list[Timing]:
     """Run each series for ``calls`` timed calls, split into ``rounds`` chunks taken in turn.
 
     Interleaving spreads any drift of the machine or the server (checkpoints, autovacuum, a growing table)
@@ -229,8 +236,9 @@ def interleave(series: Sequence[Series], calls: int, *, rounds: int,
     return [item.timing() for item in series]
 
 
-def interleave_alternating(series: Sequence[Series], calls: int, *, rounds: int,
-                           before_round: Callable[[], None] | None = None) -> list[Timing]:
+def interleave_alternating(
+    series: Sequence[Series], calls: int, *, rounds: int, before_round: Callable[[], None] | None = None
+) -> list[Timing]:
     """As :func:`interleave`, the order of the series reversed every other round, so none always runs right after
     the same other one."""
     for r in range(rounds):
@@ -328,8 +336,9 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right:
 
 def postgres_line(settings: Mapping[str, str], *, brief: bool = False) -> str:
     """The server's version and the settings that decide commit cost (``brief``: fsync and synchronous_commit)."""
-    line = (f"{settings['server_version']} (fsync={settings['fsync']}, "
-            f"synchronous_commit={settings['synchronous_commit']}")
+    line = (
+        f"{settings['server_version']} (fsync={settings['fsync']}, synchronous_commit={settings['synchronous_commit']}"
+    )
     if brief:
         return line + ")"
     return line + f", wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']})"
@@ -337,8 +346,13 @@ def postgres_line(settings: Mapping[str, str], *, brief: bool = False) -> str:
 
 def machine_line(*packages: str) -> str:
     """Cores, Python, and the version of each package named."""
-    return ", ".join([f"{os.cpu_count()} cores", f"Python {platform.python_version()}",
-                      *(f"{name} {package_version(name)}" for name in packages)])
+    return ", ".join(
+        [
+            f"{os.cpu_count()} cores",
+            f"Python {platform.python_version()}",
+            *(f"{name} {package_version(name)}" for name in packages),
+        ]
+    )
 
 
 def server_header(db: BenchDatabase, settings: Mapping[str, str], *, brief: bool = False) -> list[tuple[str, str]]:
@@ -387,8 +401,14 @@ class Row:
             ratio = f"{fmt_ratio(self.timing.median_ms / self.baseline.median_ms)} time"
         else:
             ratio = f"{fmt_ratio(self.timing.rate / self.baseline.rate)} rate"
-        return [self.name, fmt_rate(self.timing.rate, self.unit), fmt_ms(self.timing.median_ms),
-                fmt_ms(self.timing.p95_ms), str(self.timing.calls), ratio]
+        return [
+            self.name,
+            fmt_rate(self.timing.rate, self.unit),
+            fmt_ms(self.timing.median_ms),
+            fmt_ms(self.timing.p95_ms),
+            str(self.timing.calls),
+            ratio,
+        ]
 
 
 def print_sections(sections: Sequence[tuple[str, Sequence[Row]]]) -> None:
@@ -442,10 +462,12 @@ class RawEvents:
         self.conn = psycopg.connect(url, autocommit=True)
         self.table = sql.Identifier(table)
         self.conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self.table))
-        self.conn.execute(sql.SQL(
-            "CREATE TABLE {} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text NOT NULL, "
-            "state bytea NOT NULL, PRIMARY KEY (originator_id, originator_version))"
-        ).format(self.table))
+        self.conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+                "topic text NOT NULL, state bytea NOT NULL, PRIMARY KEY (originator_id, originator_version))"
+            ).format(self.table)
+        )
         self._insert_one = sql.SQL(
             "INSERT INTO {} (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)"
         ).format(self.table)

@@ -34,8 +34,15 @@ class BulkTimings:
     events: int = 0
 
 
-def bulk_append(recorder: LedgerRecorder, raw: RawEvents, source: EventSource, count: int, batch: int,
-                timings: BulkTimings, clock: Clock) -> None:
+def bulk_append(
+    recorder: LedgerRecorder,
+    raw: RawEvents,
+    source: EventSource,
+    count: int,
+    batch: int,
+    timings: BulkTimings,
+    clock: Clock,
+) -> None:
     """Append ``count`` events in batches of ``batch``; every ``RAW_BULK_EVERY``-th batch also goes to ``raw``."""
     perf = time.perf_counter
     done = 0
@@ -58,7 +65,6 @@ def bulk_append(recorder: LedgerRecorder, raw: RawEvents, source: EventSource, c
             clock.say(f"  bulk append: {timings.events:,} events ({rate:,.0f} events/s)")
 
 
-
 def template_snapshot(ledger: Ledger, templates: Sequence[StoredEvent]) -> Snapshot:
     """A real snapshot of the sample project at its last template event, as the ledger takes one."""
     assert isinstance(templates[0].originator_id, UUID)
@@ -72,28 +78,40 @@ def full_aggregates(url: str, seed: int) -> list[UUID]:
     """Every aggregate of the log with all the sample's events, in a seeded random order: the first n of the
     list get snapshots, so each density's aggregates include the smaller one's."""
     with psycopg.connect(url) as conn:
-        ids: list[UUID] = [row[0] for row in conn.execute(
-            "SELECT originator_id FROM ledger_events WHERE originator_version = %s ORDER BY leaf_index",
-            (EVENTS_PER_ORIGINATOR,))]
+        ids: list[UUID] = [
+            row[0]
+            for row in conn.execute(
+                "SELECT originator_id FROM ledger_events WHERE originator_version = %s ORDER BY leaf_index",
+                (EVENTS_PER_ORIGINATOR,),
+            )
+        ]
     random.Random(seed).shuffle(ids)
     return ids
 
 
-def store_snapshots(url: str, key: SigningKey, mapper: Mapper[UUID], template: Snapshot,
-                    ids: Sequence[UUID]) -> list[tuple[float, int]]:
+def store_snapshots(
+    url: str, key: SigningKey, mapper: Mapper[UUID], template: Snapshot, ids: Sequence[UUID]
+) -> list[tuple[float, int]]:
     """Store a snapshot of each aggregate as the ledger stores one: the template's state under the aggregate's id,
     encoded by the ledger's mapper (untimed: the ledger encodes on the committing thread), then ``SnapshotRecorder``
     (timed: the chain hash of each snapshot's leaf looked up, each signed, all inserted in one transaction), in
     batches; returns the seconds and snapshots of each batch."""
     datastore = datastore_for(url)
-    recorder = SnapshotRecorder(datastore, events_table_name="ledger_snapshots", log_table_name="ledger_events",
-                                authenticator=SnapshotAuthenticator(key))
+    recorder = SnapshotRecorder(
+        datastore,
+        events_table_name="ledger_snapshots",
+        log_table_name="ledger_events",
+        authenticator=SnapshotAuthenticator(key),
+    )
     batches: list[tuple[float, int]] = []
     try:
         for start in range(0, len(ids), SNAPSHOT_BATCH):
-            stored = [mapper.to_stored_event(replace(template, originator_id=originator_id,
-                                                     timestamp=Snapshot.create_timestamp()))
-                      for originator_id in ids[start:start + SNAPSHOT_BATCH]]
+            stored = [
+                mapper.to_stored_event(
+                    replace(template, originator_id=originator_id, timestamp=Snapshot.create_timestamp())
+                )
+                for originator_id in ids[start : start + SNAPSHOT_BATCH]
+            ]
             before = time.perf_counter()
             recorder.insert_events(stored)
             batches.append((time.perf_counter() - before, len(stored)))

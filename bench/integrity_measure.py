@@ -87,10 +87,13 @@ def raw_copy_range(start: int, end: int) -> int:
     """Read leaves ``[start, end)`` with a binary COPY of verify_log's columns, data blocks only; return the rows."""
     assert _raw_connection is not None
     blocks = 0
-    with _raw_connection.cursor() as cur, cur.copy(
-        f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE leaf_index >= {int(start)} "
-        f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"
-    ) as copy:
+    with (
+        _raw_connection.cursor() as cur,
+        cur.copy(
+            f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE leaf_index >= {int(start)} "
+            f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"
+        ) as copy,
+    ):
         for _ in copy:
             blocks += 1
     return blocks - 1  # the trailer is a block of its own; the header comes with the first row
@@ -99,8 +102,10 @@ def raw_copy_range(start: int, end: int) -> int:
 def raw_copy_range_libpq(start: int, end: int) -> int:
     """As :func:`raw_copy_range`, read by verify_log's own reader (libpq directly, in batches); return the rows."""
     assert _raw_connection is not None
-    query = (f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE leaf_index >= {int(start)} "
-             f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
+    query = (
+        f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE leaf_index >= {int(start)} "
+        f"AND leaf_index < {int(end)} ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"
+    )
     return sum(len(batch) for batch in copy_out(_raw_connection, query)) - 1  # less the trailer
 
 
@@ -110,8 +115,9 @@ def raw_copy_parallel(url: str, size: int, processes: int, *, libpq: bool = Fals
     own reader."""
     step = chunk_size(size, processes)
     chunks = [(lo, min(lo + step, size)) for lo in range(0, size, step)]
-    with ProcessPoolExecutor(max_workers=max(1, min(processes, len(chunks))), initializer=raw_connect,
-                             initargs=(url,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(processes, len(chunks))), initializer=raw_connect, initargs=(url,)
+    ) as pool:
         return sum(pool.map(raw_copy_range_libpq if libpq else raw_copy_range, *zip(*chunks, strict=True)))
 
 
@@ -128,9 +134,16 @@ def hashing_ceilings(url: str, rows: int, accelerators: Sequence[bool]) -> dict[
     """Each implementation's row checks and tree hashing on one core over the log's first ``rows`` rows (as the
     verification COPY sends them), held in memory."""
     with verifier_connection(url) as conn:
-        data = [bytes(row) for batch in copy_out(conn, f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE "
-                                                              f"leaf_index < {int(rows)} ORDER BY leaf_index) TO "
-                                                              "STDOUT (FORMAT BINARY)") for row in batch]
+        data = [
+            bytes(row)
+            for batch in copy_out(
+                conn,
+                f"COPY (SELECT {RAW_COLUMNS} FROM ledger_events WHERE "
+                f"leaf_index < {int(rows)} ORDER BY leaf_index) TO "
+                "STDOUT (FORMAT BINARY)",
+            )
+            for row in batch
+        ]
     perf = time.perf_counter
     ceilings: dict[bool, Ceiling] = {}
     for accelerator in accelerators:
@@ -156,20 +169,29 @@ def hashing_ceilings(url: str, rows: int, accelerators: Sequence[bool]) -> dict[
 # ---------------------------------------------------------------------------- snapshot authentication
 
 
-def measure_snapshot_verify(url: str, key: SigningKey, size: int, snapshots: int, workers: int, accelerator: bool,
-                            rounds: int, clock: Clock) -> tuple[Timing, Timing]:
+def measure_snapshot_verify(
+    url: str, key: SigningKey, size: int, snapshots: int, workers: int, accelerator: bool, rounds: int, clock: Clock
+) -> tuple[Timing, Timing]:
     """verify_log without the snapshots' check (today's verify) and with it, alternating, same workers and
     implementation; returns (without, with)."""
     seconds: dict[bool, list[float]] = {False: [], True: []}
     for r in range(rounds):
         for check in alternating((False, True), r):
             gc.collect()
-            report = verify_log(url, key.verifier, origin=ORIGIN, workers=workers, accelerator=accelerator,
-                                policy=VerifyPolicy(snapshots=check))
+            report = verify_log(
+                url,
+                key.verifier,
+                origin=ORIGIN,
+                workers=workers,
+                accelerator=accelerator,
+                policy=VerifyPolicy(snapshots=check),
+            )
             expected = snapshots if check else 0
             if not report.ok or report.events != size or report.snapshots != expected:
-                raise RuntimeError(f"verification with snapshots={check} failed or checked {report.snapshots} "
-                                   f"snapshots, expected {expected}: {report.failures[:3]}")
+                raise RuntimeError(
+                    f"verification with snapshots={check} failed or checked {report.snapshots} "
+                    f"snapshots, expected {expected}: {report.failures[:3]}"
+                )
             seconds[check].append(report.seconds)
             clock.say(f"  verify_log snapshots={check}, {snapshots:,} stored: {report.rate:,.0f} events/s")
     return Timing.of(seconds[False], size), Timing.of(seconds[True], size)
@@ -190,9 +212,11 @@ class SignatureCosts:
 
 def signature_costs(url: str, key: SigningKey, calls: int) -> SignatureCosts:
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT s.originator_id, s.originator_version, s.topic, s.state, s.authenticator, "
-                           "e.chain_hash FROM ledger_snapshots s JOIN ledger_events e ON e.originator_id = "
-                           "s.originator_id AND e.originator_version = s.originator_version LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT s.originator_id, s.originator_version, s.topic, s.state, s.authenticator, "
+            "e.chain_hash FROM ledger_snapshots s JOIN ledger_events e ON e.originator_id = "
+            "s.originator_id AND e.originator_version = s.originator_version LIMIT 1"
+        ).fetchone()
     assert row is not None
     stored = StoredEvent(row[0], int(row[1]), row[2], bytes(row[3]))
     authenticator, chain = bytes(row[4]), bytes(row[5])
@@ -200,8 +224,10 @@ def signature_costs(url: str, key: SigningKey, calls: int) -> SignatureCosts:
     checker = SnapshotAuthenticator(None, [key.verifier])
     verifier = key.verifier
     message = snapshot_message(row[0], int(row[1]), row[2], stored.state, chain)
-    private, public = Ed25519PrivateKey.from_private_bytes(key.seed), Ed25519PublicKey.from_public_bytes(
-        verifier.public_key)
+    private, public = (
+        Ed25519PrivateKey.from_private_bytes(key.seed),
+        Ed25519PublicKey.from_public_bytes(verifier.public_key),
+    )
     signature = authenticator[4:]
     if checker.check(stored, chain, authenticator) is not None or not verifier.verify(message, signature):
         raise RuntimeError("the stored snapshot's authenticator does not verify")
@@ -218,8 +244,9 @@ def signature_costs(url: str, key: SigningKey, calls: int) -> SignatureCosts:
         sign=time_calls(lambda _: signer.sign(stored, chain), calls, warmup=warmup),
         check=time_calls(lambda _: checker.check(stored, chain, authenticator), calls, warmup=warmup),
         verify=time_calls(as_verify_log, calls, warmup=warmup),
-        message=time_calls(lambda _: snapshot_message(row[0], int(row[1]), row[2], stored.state, chain), calls,
-                           warmup=warmup),
+        message=time_calls(
+            lambda _: snapshot_message(row[0], int(row[1]), row[2], stored.state, chain), calls, warmup=warmup
+        ),
         bare_sign=time_calls(lambda _: private.sign(message), calls, warmup=warmup),
         bare_verify=time_calls(bare_verify, calls, warmup=warmup),
     )
@@ -263,8 +290,9 @@ def bare_replay_all(url: str, ids: Sequence[UUID], processes: int) -> int:
         return sum(pool.map(bare_replay, chunks))
 
 
-def measure_deep(url: str, size: int, snapshots: int, workers: int, rounds: int,
-                 clock: Clock) -> tuple[Timing, Timing, int]:
+def measure_deep(
+    url: str, size: int, snapshots: int, workers: int, rounds: int, clock: Clock
+) -> tuple[Timing, Timing, int]:
     """``replay_all`` and the bare library's replay of the same aggregates, alternating; returns (deep, bare,
     aggregates)."""
     with psycopg.connect(url) as conn:
@@ -275,8 +303,10 @@ def measure_deep(url: str, size: int, snapshots: int, workers: int, rounds: int,
             if name == "deep":
                 elapsed, report = timed(lambda: replay_all(url, workers=workers))
                 if not report.ok or report.events != size or report.snapshots != snapshots:
-                    raise RuntimeError(f"verify --deep: {report.events} events, {report.snapshots} snapshots "
-                                       f"compared (expected {size}, {snapshots}): {report.failures[:3]}")
+                    raise RuntimeError(
+                        f"verify --deep: {report.events} events, {report.snapshots} snapshots "
+                        f"compared (expected {size}, {snapshots}): {report.failures[:3]}"
+                    )
                 if report.aggregates != len(ids):
                     raise RuntimeError(f"verify --deep replayed {report.aggregates} aggregates, expected {len(ids)}")
             else:
@@ -298,18 +328,21 @@ class ProofRun:
     failed: int
 
 
-def measure_proofs(url: str, size: int, proofs: int, rounds: int, signed: Sequence[StoredCheckpoint],
-                   verifier: VerifierKey, seed: int) -> ProofRun:
+def measure_proofs(
+    url: str, size: int, proofs: int, rounds: int, signed: Sequence[StoredCheckpoint], verifier: VerifierKey, seed: int
+) -> ProofRun:
     rng = random.Random(seed)
     calls = WARMUP_CALLS + proofs
     indexes = [rng.randrange(size) for _ in range(calls)]
     olds = [rng.randrange(1, size) for _ in range(calls)]
     log = TransparencyLog(url, origin=ORIGIN)
     pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-        url, min_size=1, max_size=4, open=True, name="bench-raw")
+        url, min_size=1, max_size=4, open=True, name="bench-raw"
+    )
     inclusions: dict[int, list[bytes]] = {}
     consistencies: dict[int, list[bytes]] = {}
     try:
+
         def raw_select(i: int) -> None:
             with pool.connection() as conn:
                 conn.execute(RAW_SELECT, (indexes[i],), prepare=True).fetchone()
@@ -334,7 +367,9 @@ def measure_proofs(url: str, size: int, proofs: int, rounds: int, signed: Sequen
                 int(index): leaf_hash(originator_id, version, topic, bytes(state))
                 for index, originator_id, version, topic, state in conn.execute(
                     "SELECT leaf_index, originator_id, originator_version, topic, state FROM ledger_events "
-                    "WHERE leaf_index = ANY(%s)", (sorted(set(indexes)),))
+                    "WHERE leaf_index = ANY(%s)",
+                    (sorted(set(indexes)),),
+                )
             }
         checked = failed = 0
         for i, proof in inclusions.items():
@@ -367,8 +402,9 @@ class UnchainedRecorder(LedgerRecorder):
     chain_step = "leaf_hashes[i]"
 
 
-def measure_append_cost(url: str, source: EventSource, singles: int, batches: int, batch_size: int,
-                        rounds: int) -> tuple[list[Timing], list[Timing]]:
+def measure_append_cost(
+    url: str, source: EventSource, singles: int, batches: int, batch_size: int, rounds: int
+) -> tuple[list[Timing], list[Timing]]:
     """Raw, plain, unchained and chain appends of the same events into fresh tables: one per transaction, then in
     batches."""
     datastore = datastore_for(url)
@@ -404,8 +440,7 @@ def measure_append_cost(url: str, source: EventSource, singles: int, batches: in
         ]
         for item in batch_series:
             item.warm(2)
-        batched = interleave_alternating(batch_series, batches, rounds=rounds,
-                                         before_round=lambda: checkpoint(url))
+        batched = interleave_alternating(batch_series, batches, rounds=rounds, before_round=lambda: checkpoint(url))
     finally:
         raw_single.close()
         raw_batched.close()

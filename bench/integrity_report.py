@@ -136,102 +136,214 @@ def report(db: BenchDatabase, options: Options, clock: Clock, results: Results) 
     bulk_t = Timing.of(bulk.ours, options.batch)
     raw_bulk_t = Timing.of(bulk.raw, options.batch)
     best_workers, best_accelerator, best_verify_t = max(verifications, key=lambda item: item[2].rate)
-    best_by = {accelerator: max((item for item in verifications if item[1] == accelerator),
-                                key=lambda item: item[2].rate) for accelerator in options.accelerators}
+    best_by = {
+        accelerator: max((item for item in verifications if item[1] == accelerator), key=lambda item: item[2].rate)
+        for accelerator in options.accelerators
+    }
     payload = sum(len(event.state) for event in templates) / len(templates)
     title = "bench_integrity — verification, proofs and the chain's append cost beside raw PostgreSQL (same run)"
-    print_header(title, [
-        *server_header(db, settings),
-        ("machine", machine_line("eventsourcing", "psycopg")),
-        ("parameters", f"--events {size} --batch {options.batch} --workers {','.join(map(str, options.workers))} "
-                       f"--implementations {','.join('c' if a else 'python' for a in options.accelerators)} "
-                       f"--proofs {options.proofs} --singles {options.singles} --batches {options.batches} "
-                       f"--batch-size {options.batch_size} --rounds {options.rounds} "
-                       f"--verify-rounds {options.verify_rounds} --snapshots-per-1000 {options.snapshots_per_1000:g} "
-                       f"--snapshot-rounds {options.snapshot_rounds} --deep-workers {options.deep_workers} "
-                       f"--deep-rounds {options.deep_rounds} --seed {options.seed}"),
-        ("events", f"{size:,} leaves: {head} from the sample run through Ledger, then its {len(templates)} stored "
-                   f"events byte for byte under fresh ids ({payload:,.0f}-byte JSON states on average), "
-                   "appended through LedgerRecorder.insert_events"),
-        ("checkpoints", f"signed (Ed25519) at {half:,} and {size:,}; verification checks both"),
-        ("snapshots", f"added after the first verification: {realistic:,} ({options.snapshots_per_1000:g} per 1,000 "
-                      f"events), then {worst:,} (one per {WORST_SNAPSHOT_EVERY} events), each a {costs.state_bytes:,}-"
-                      f"byte snapshot of the sample project at version {EVENTS_PER_ORIGINATOR} under a random "
-                      "aggregate's id, signed with the log's key"),
-        ("verifier", "; ".join(f"{IMPLEMENTATION_NAMES[a]} = {speedups.describe(a)}" for a in options.accelerators)),
-    ], width=13)
+    print_header(
+        title,
+        [
+            *server_header(db, settings),
+            ("machine", machine_line("eventsourcing", "psycopg")),
+            (
+                "parameters",
+                f"--events {size} --batch {options.batch} --workers {','.join(map(str, options.workers))} "
+                f"--implementations {','.join('c' if a else 'python' for a in options.accelerators)} "
+                f"--proofs {options.proofs} --singles {options.singles} --batches {options.batches} "
+                f"--batch-size {options.batch_size} --rounds {options.rounds} "
+                f"--verify-rounds {options.verify_rounds} --snapshots-per-1000 {options.snapshots_per_1000:g} "
+                f"--snapshot-rounds {options.snapshot_rounds} --deep-workers {options.deep_workers} "
+                f"--deep-rounds {options.deep_rounds} --seed {options.seed}",
+            ),
+            (
+                "events",
+                f"{size:,} leaves: {head} from the sample run through Ledger, then its {len(templates)} stored "
+                f"events byte for byte under fresh ids ({payload:,.0f}-byte JSON states on average), "
+                "appended through LedgerRecorder.insert_events",
+            ),
+            ("checkpoints", f"signed (Ed25519) at {half:,} and {size:,}; verification checks both"),
+            (
+                "snapshots",
+                f"added after the first verification: {realistic:,} ({options.snapshots_per_1000:g} per 1,000 "
+                f"events), then {worst:,} (one per {WORST_SNAPSHOT_EVERY} events), each a {costs.state_bytes:,}-"
+                f"byte snapshot of the sample project at version {EVENTS_PER_ORIGINATOR} under a random "
+                "aggregate's id, signed with the log's key",
+            ),
+            (
+                "verifier",
+                "; ".join(f"{IMPLEMENTATION_NAMES[a]} = {speedups.describe(a)}" for a in options.accelerators),
+            ),
+        ],
+        width=13,
+    )
 
     sections: list[tuple[str, Sequence[Row]]] = [
-        (f"Build: {size:,} events, {options.batch} per transaction (latency per transaction)", [
-            Row(f"raw INSERT … unnest, {options.batch} rows/txn (same rows, 1 batch in {RAW_BULK_EVERY})",
-                raw_bulk_t, "rows", raw_bulk_t),
-            Row("ours: bulk append, LedgerRecorder.insert_events", bulk_t, "events", raw_bulk_t),
-            *(Row(name, timing, "leaves") for name, timing in extends),
-            *(Row(name, timing, "signs") for name, timing in signs),
-            Row(f"ours: snapshots stored by SnapshotRecorder (chain hash looked up, signed), {SNAPSHOT_BATCH}/txn",
-                snapshot_store_t, "snapshots"),
-        ]),
-        (f"Full verification of {size:,} events (one call each: latency = its duration)", [
-            Row("raw COPY … TO STDOUT (FORMAT BINARY), 8 columns, rows() only", raw_copy_t, "rows", raw_copy_t),
-            Row("raw COPY, same, data blocks only (no row parsing)", raw_bytes_t, "rows", raw_copy_t),
-            Row(f"raw COPY, same, data blocks only, {parallel} processes over verify_log's chunks", raw_parallel_t,
-                "rows", raw_copy_t),
-            Row(f"raw COPY, same, {parallel} processes, read by verify_log's own reader (libpq, batches)",
-                raw_libpq_t, "rows", raw_copy_t),
-            *(row for accelerator, ceiling in ceilings.items() for row in (
-                Row(f"{IMPLEMENTATION_NAMES[accelerator]}: row checks, {ceiling.rows:,} rows in memory, 1 core",
-                    Timing.of([ceiling.check_seconds], ceiling.rows), "events"),
-                Row(f"{IMPLEMENTATION_NAMES[accelerator]}: Merkle levels over their leaves, 1 core",
-                    Timing.of([ceiling.tree_seconds], ceiling.rows), "leaves"))),
-            *(Row(f"ours: verify_log(workers={workers}), {IMPLEMENTATION_NAMES[accelerator]}", timing, "events",
-                  raw_copy_t) for workers, accelerator, timing in verifications),
-        ]),
-        (f"Verification with snapshot authentication: verify_log(workers={verify_workers}, "
-         f"{IMPLEMENTATION_NAMES[verify_accelerator]}), the two alternating", [
-            row for count, without, with_check in snapshot_verifies for row in (
-                Row(f"today's verify: VerifyPolicy(snapshots=False), {count:,} snapshots stored", without, "events",
-                    raw_copy_t),
-                Row(f"ours: VerifyPolicy(snapshots=True), {count:,} authenticators checked", with_check, "events",
-                    raw_copy_t))
-        ]),
-        (f"Snapshot authentication on one core (a {costs.state_bytes:,}-byte snapshot; latency = one call)", [
-            Row("SnapshotAuthenticator.sign (what storing a snapshot adds)", costs.sign, "signs"),
-            Row("  cryptography's Ed25519PrivateKey.sign alone, key object made once", costs.bare_sign, "signs"),
-            Row("snapshot_message + VerifierKey.verify (what verify_log does per snapshot)", costs.verify,
-                "checks"),
-            Row("SnapshotAuthenticator.check (what loading a snapshot adds)", costs.check, "checks"),
-            Row("  snapshot_message alone (SHA-256 of the state)", costs.message, "messages"),
-            Row("  cryptography's Ed25519PublicKey.verify alone, key object made once", costs.bare_verify,
-                "verifies"),
-        ]),
-        (f"Deep verification: {size:,} events of {aggregate_count:,} aggregates replayed, "
-         f"{options.deep_workers} processes each", [
-            Row("bare eventsourcing: Repository(ledger.events).get(id) of each (no snapshots, no cache)",
-                bare_replay_t, "events"),
-            Row(f"ours: replay_all (jixiao verify --deep), {worst:,} snapshots compared with the replay", deep_t,
-                "events"),
-        ]),
-        (f"Proofs at {size:,} leaves (fresh TransparencyLog, pooled connections; random positions)", [
-            Row("raw SELECT leaf_hash WHERE leaf_index = %s (pool)", raw_select_t, "reads", raw_select_t, True),
-            Row(f"ours: inclusion_proof(random index, {size:,})", inclusion_t, "proofs", raw_select_t, True),
-            Row(f"ours: consistency_proof(random old, {size:,})", consistency_t, "proofs", raw_select_t, True),
-        ]),
-        ("Append cost of the chain: fresh tables, 1 event per transaction", [
-            Row("raw INSERT, 1 row/txn (autocommit)", raw_single_t, "rows", raw_single_t),
-            Row("plain: PostgresApplicationRecorder.insert_events (the bare library)", plain_single_t, "events",
-                raw_single_t),
-            Row("unchained: LedgerRecorder without the chain fold (bench)", unchained_single_t, "events",
-                raw_single_t),
-            Row("chain: LedgerRecorder.insert_events", chain_single_t, "events", raw_single_t),
-        ]),
-        (f"Append cost of the chain: fresh tables, {options.batch_size} events per transaction", [
-            Row(f"raw INSERT … unnest, {options.batch_size} rows/txn", raw_batched_t, "rows", raw_batched_t),
-            Row("plain: PostgresApplicationRecorder.insert_events (the bare library)", plain_batched_t, "events",
-                raw_batched_t),
-            Row("unchained: LedgerRecorder without the chain fold (bench)", unchained_batched_t, "events",
-                raw_batched_t),
-            Row("chain: LedgerRecorder.insert_events", chain_batched_t, "events", raw_batched_t),
-        ]),
+        (
+            f"Build: {size:,} events, {options.batch} per transaction (latency per transaction)",
+            [
+                Row(
+                    f"raw INSERT … unnest, {options.batch} rows/txn (same rows, 1 batch in {RAW_BULK_EVERY})",
+                    raw_bulk_t,
+                    "rows",
+                    raw_bulk_t,
+                ),
+                Row("ours: bulk append, LedgerRecorder.insert_events", bulk_t, "events", raw_bulk_t),
+                *(Row(name, timing, "leaves") for name, timing in extends),
+                *(Row(name, timing, "signs") for name, timing in signs),
+                Row(
+                    f"ours: snapshots stored by SnapshotRecorder (chain hash looked up, signed), {SNAPSHOT_BATCH}/txn",
+                    snapshot_store_t,
+                    "snapshots",
+                ),
+            ],
+        ),
+        (
+            f"Full verification of {size:,} events (one call each: latency = its duration)",
+            [
+                Row("raw COPY … TO STDOUT (FORMAT BINARY), 8 columns, rows() only", raw_copy_t, "rows", raw_copy_t),
+                Row("raw COPY, same, data blocks only (no row parsing)", raw_bytes_t, "rows", raw_copy_t),
+                Row(
+                    f"raw COPY, same, data blocks only, {parallel} processes over verify_log's chunks",
+                    raw_parallel_t,
+                    "rows",
+                    raw_copy_t,
+                ),
+                Row(
+                    f"raw COPY, same, {parallel} processes, read by verify_log's own reader (libpq, batches)",
+                    raw_libpq_t,
+                    "rows",
+                    raw_copy_t,
+                ),
+                *(
+                    row
+                    for accelerator, ceiling in ceilings.items()
+                    for row in (
+                        Row(
+                            f"{IMPLEMENTATION_NAMES[accelerator]}: row checks, {ceiling.rows:,} rows in memory, 1 core",
+                            Timing.of([ceiling.check_seconds], ceiling.rows),
+                            "events",
+                        ),
+                        Row(
+                            f"{IMPLEMENTATION_NAMES[accelerator]}: Merkle levels over their leaves, 1 core",
+                            Timing.of([ceiling.tree_seconds], ceiling.rows),
+                            "leaves",
+                        ),
+                    )
+                ),
+                *(
+                    Row(
+                        f"ours: verify_log(workers={workers}), {IMPLEMENTATION_NAMES[accelerator]}",
+                        timing,
+                        "events",
+                        raw_copy_t,
+                    )
+                    for workers, accelerator, timing in verifications
+                ),
+            ],
+        ),
+        (
+            f"Verification with snapshot authentication: verify_log(workers={verify_workers}, "
+            f"{IMPLEMENTATION_NAMES[verify_accelerator]}), the two alternating",
+            [
+                row
+                for count, without, with_check in snapshot_verifies
+                for row in (
+                    Row(
+                        f"today's verify: VerifyPolicy(snapshots=False), {count:,} snapshots stored",
+                        without,
+                        "events",
+                        raw_copy_t,
+                    ),
+                    Row(
+                        f"ours: VerifyPolicy(snapshots=True), {count:,} authenticators checked",
+                        with_check,
+                        "events",
+                        raw_copy_t,
+                    ),
+                )
+            ],
+        ),
+        (
+            f"Snapshot authentication on one core (a {costs.state_bytes:,}-byte snapshot; latency = one call)",
+            [
+                Row("SnapshotAuthenticator.sign (what storing a snapshot adds)", costs.sign, "signs"),
+                Row("  cryptography's Ed25519PrivateKey.sign alone, key object made once", costs.bare_sign, "signs"),
+                Row(
+                    "snapshot_message + VerifierKey.verify (what verify_log does per snapshot)", costs.verify, "checks"
+                ),
+                Row("SnapshotAuthenticator.check (what loading a snapshot adds)", costs.check, "checks"),
+                Row("  snapshot_message alone (SHA-256 of the state)", costs.message, "messages"),
+                Row(
+                    "  cryptography's Ed25519PublicKey.verify alone, key object made once",
+                    costs.bare_verify,
+                    "verifies",
+                ),
+            ],
+        ),
+        (
+            f"Deep verification: {size:,} events of {aggregate_count:,} aggregates replayed, "
+            f"{options.deep_workers} processes each",
+            [
+                Row(
+                    "bare eventsourcing: Repository(ledger.events).get(id) of each (no snapshots, no cache)",
+                    bare_replay_t,
+                    "events",
+                ),
+                Row(
+                    f"ours: replay_all (jixiao verify --deep), {worst:,} snapshots compared with the replay",
+                    deep_t,
+                    "events",
+                ),
+            ],
+        ),
+        (
+            f"Proofs at {size:,} leaves (fresh TransparencyLog, pooled connections; random positions)",
+            [
+                Row("raw SELECT leaf_hash WHERE leaf_index = %s (pool)", raw_select_t, "reads", raw_select_t, True),
+                Row(f"ours: inclusion_proof(random index, {size:,})", inclusion_t, "proofs", raw_select_t, True),
+                Row(f"ours: consistency_proof(random old, {size:,})", consistency_t, "proofs", raw_select_t, True),
+            ],
+        ),
+        (
+            "Append cost of the chain: fresh tables, 1 event per transaction",
+            [
+                Row("raw INSERT, 1 row/txn (autocommit)", raw_single_t, "rows", raw_single_t),
+                Row(
+                    "plain: PostgresApplicationRecorder.insert_events (the bare library)",
+                    plain_single_t,
+                    "events",
+                    raw_single_t,
+                ),
+                Row(
+                    "unchained: LedgerRecorder without the chain fold (bench)",
+                    unchained_single_t,
+                    "events",
+                    raw_single_t,
+                ),
+                Row("chain: LedgerRecorder.insert_events", chain_single_t, "events", raw_single_t),
+            ],
+        ),
+        (
+            f"Append cost of the chain: fresh tables, {options.batch_size} events per transaction",
+            [
+                Row(f"raw INSERT … unnest, {options.batch_size} rows/txn", raw_batched_t, "rows", raw_batched_t),
+                Row(
+                    "plain: PostgresApplicationRecorder.insert_events (the bare library)",
+                    plain_batched_t,
+                    "events",
+                    raw_batched_t,
+                ),
+                Row(
+                    "unchained: LedgerRecorder without the chain fold (bench)",
+                    unchained_batched_t,
+                    "events",
+                    raw_batched_t,
+                ),
+                Row("chain: LedgerRecorder.insert_events", chain_batched_t, "events", raw_batched_t),
+            ],
+        ),
     ]
     print_sections(sections)
     for note in (
@@ -279,60 +391,157 @@ def report(db: BenchDatabase, options: Options, clock: Clock, results: Results) 
     batched_own = chain_batched_t.rate / unchained_batched_t.rate
     snapshot_ratios = [(count, with_check.rate / without.rate) for count, without, with_check in snapshot_verifies]
     targets: list[list[str]] = [
-        *([f"verify rate with snapshot authentication ÷ today's verify, {count:,} snapshots "
-           f"({'realistic' if count == realistic else 'worst case'})", fmt_ratio(ratio),
-           f"≥ {TARGET_SNAPSHOT_VERIFY_RATIO:.2f}×", verdict(ratio >= TARGET_SNAPSHOT_VERIFY_RATIO)]
-          for count, ratio in snapshot_ratios),
-        [f"full verification of {size:,} events (best: workers={best_workers}, "
-         f"{IMPLEMENTATION_NAMES[best_accelerator]})",
-         fmt_rate(best_verify_t.rate, "events"), f"≥ {TARGET_VERIFY_RATE:,.0f} events/s",
-         verdict(best_verify_t.rate >= TARGET_VERIFY_RATE)],
-        [f"inclusion proof at {size:,} leaves, p95", f"{fmt_ms(inclusion_t.p95_ms)} ms",
-         f"< {TARGET_PROOF_P95_MS:.0f} ms", verdict(inclusion_t.p95_ms < TARGET_PROOF_P95_MS)],
-        [f"consistency proof at {size:,} leaves, p95", f"{fmt_ms(consistency_t.p95_ms)} ms",
-         f"< {TARGET_PROOF_P95_MS:.0f} ms", verdict(consistency_t.p95_ms < TARGET_PROOF_P95_MS)],
-        ["append rate with chain ÷ bare library, 1 event/txn", fmt_ratio(single_ratio),
-         f"≥ {TARGET_CHAIN_RATIO:.2f}×", verdict(single_ratio >= TARGET_CHAIN_RATIO)],
-        [f"append rate with chain ÷ bare library, {options.batch_size} events/txn", fmt_ratio(batched_ratio),
-         f"≥ {TARGET_CHAIN_RATIO:.2f}×", verdict(batched_ratio >= TARGET_CHAIN_RATIO)],
-        ["append rate with chain ÷ same recorder unchained, 1 event/txn", fmt_ratio(single_own),
-         f"≥ {TARGET_CHAIN_RATIO:.2f}×", verdict(single_own >= TARGET_CHAIN_RATIO)],
-        [f"append rate with chain ÷ same recorder unchained, {options.batch_size} events/txn",
-         fmt_ratio(batched_own), f"≥ {TARGET_CHAIN_RATIO:.2f}×", verdict(batched_own >= TARGET_CHAIN_RATIO)],
-        ["proofs verified against the signed root", f"{proof_run.checked - proof_run.failed:,}/{proof_run.checked:,}",
-         "all", verdict(proof_run.failed == 0)],
+        *(
+            [
+                f"verify rate with snapshot authentication ÷ today's verify, {count:,} snapshots "
+                f"({'realistic' if count == realistic else 'worst case'})",
+                fmt_ratio(ratio),
+                f"≥ {TARGET_SNAPSHOT_VERIFY_RATIO:.2f}×",
+                verdict(ratio >= TARGET_SNAPSHOT_VERIFY_RATIO),
+            ]
+            for count, ratio in snapshot_ratios
+        ),
+        [
+            f"full verification of {size:,} events (best: workers={best_workers}, "
+            f"{IMPLEMENTATION_NAMES[best_accelerator]})",
+            fmt_rate(best_verify_t.rate, "events"),
+            f"≥ {TARGET_VERIFY_RATE:,.0f} events/s",
+            verdict(best_verify_t.rate >= TARGET_VERIFY_RATE),
+        ],
+        [
+            f"inclusion proof at {size:,} leaves, p95",
+            f"{fmt_ms(inclusion_t.p95_ms)} ms",
+            f"< {TARGET_PROOF_P95_MS:.0f} ms",
+            verdict(inclusion_t.p95_ms < TARGET_PROOF_P95_MS),
+        ],
+        [
+            f"consistency proof at {size:,} leaves, p95",
+            f"{fmt_ms(consistency_t.p95_ms)} ms",
+            f"< {TARGET_PROOF_P95_MS:.0f} ms",
+            verdict(consistency_t.p95_ms < TARGET_PROOF_P95_MS),
+        ],
+        [
+            "append rate with chain ÷ bare library, 1 event/txn",
+            fmt_ratio(single_ratio),
+            f"≥ {TARGET_CHAIN_RATIO:.2f}×",
+            verdict(single_ratio >= TARGET_CHAIN_RATIO),
+        ],
+        [
+            f"append rate with chain ÷ bare library, {options.batch_size} events/txn",
+            fmt_ratio(batched_ratio),
+            f"≥ {TARGET_CHAIN_RATIO:.2f}×",
+            verdict(batched_ratio >= TARGET_CHAIN_RATIO),
+        ],
+        [
+            "append rate with chain ÷ same recorder unchained, 1 event/txn",
+            fmt_ratio(single_own),
+            f"≥ {TARGET_CHAIN_RATIO:.2f}×",
+            verdict(single_own >= TARGET_CHAIN_RATIO),
+        ],
+        [
+            f"append rate with chain ÷ same recorder unchained, {options.batch_size} events/txn",
+            fmt_ratio(batched_own),
+            f"≥ {TARGET_CHAIN_RATIO:.2f}×",
+            verdict(batched_own >= TARGET_CHAIN_RATIO),
+        ],
+        [
+            "proofs verified against the signed root",
+            f"{proof_run.checked - proof_run.failed:,}/{proof_run.checked:,}",
+            "all",
+            verdict(proof_run.failed == 0),
+        ],
     ]
     info: list[list[str]] = [
-        ["best verification rate ÷ raw COPY rate (rows(), 1 process)", fmt_ratio(best_verify_t.rate / raw_copy_t.rate),
-         "", ""],
-        [f"best verification rate ÷ raw COPY data blocks in {parallel} processes",
-         fmt_ratio(best_verify_t.rate / raw_parallel_t.rate), "", ""],
-        [f"best verification rate ÷ raw COPY by verify_log's reader in {parallel} processes",
-         fmt_ratio(best_verify_t.rate / raw_libpq_t.rate), "", ""],
-        *([f"best verification rate, {IMPLEMENTATION_NAMES[accelerator]} (workers={workers})",
-           fmt_rate(timing.rate, "events"), f"≥ {TARGET_VERIFY_RATE:,.0f} events/s",
-           verdict(timing.rate >= TARGET_VERIFY_RATE)] for accelerator, (workers, _, timing) in best_by.items()),
-        *([[f"best verification rate, {IMPLEMENTATION_NAMES[True]} ÷ {IMPLEMENTATION_NAMES[False]}",
-            fmt_ratio(best_by[True][2].rate / best_by[False][2].rate), "", ""]] if len(best_by) == 2 else []),
-        *([f"best verification rate ÷ {IMPLEMENTATION_NAMES[accelerator]} row checks in memory (1 core)",
-           fmt_ratio(best_verify_t.rate * ceiling.check_seconds / ceiling.rows), "", ""]
-          for accelerator, ceiling in ceilings.items()),
+        [
+            "best verification rate ÷ raw COPY rate (rows(), 1 process)",
+            fmt_ratio(best_verify_t.rate / raw_copy_t.rate),
+            "",
+            "",
+        ],
+        [
+            f"best verification rate ÷ raw COPY data blocks in {parallel} processes",
+            fmt_ratio(best_verify_t.rate / raw_parallel_t.rate),
+            "",
+            "",
+        ],
+        [
+            f"best verification rate ÷ raw COPY by verify_log's reader in {parallel} processes",
+            fmt_ratio(best_verify_t.rate / raw_libpq_t.rate),
+            "",
+            "",
+        ],
+        *(
+            [
+                f"best verification rate, {IMPLEMENTATION_NAMES[accelerator]} (workers={workers})",
+                fmt_rate(timing.rate, "events"),
+                f"≥ {TARGET_VERIFY_RATE:,.0f} events/s",
+                verdict(timing.rate >= TARGET_VERIFY_RATE),
+            ]
+            for accelerator, (workers, _, timing) in best_by.items()
+        ),
+        *(
+            [
+                [
+                    f"best verification rate, {IMPLEMENTATION_NAMES[True]} ÷ {IMPLEMENTATION_NAMES[False]}",
+                    fmt_ratio(best_by[True][2].rate / best_by[False][2].rate),
+                    "",
+                    "",
+                ]
+            ]
+            if len(best_by) == 2
+            else []
+        ),
+        *(
+            [
+                f"best verification rate ÷ {IMPLEMENTATION_NAMES[accelerator]} row checks in memory (1 core)",
+                fmt_ratio(best_verify_t.rate * ceiling.check_seconds / ceiling.rows),
+                "",
+                "",
+            ]
+            for accelerator, ceiling in ceilings.items()
+        ),
         ["bulk append rate ÷ raw INSERT … unnest rate", fmt_ratio(bulk_t.rate / raw_bulk_t.rate), "", ""],
-        *([f"  verify_log's extra wall time per snapshot × {verify_workers} workers ({count:,} snapshots)",
-           f"{extra_per_snapshot(without, with_check, count, verify_workers) * 1e6:,.0f} µs", "", ""]
-          for count, without, with_check in snapshot_verifies),
-        ["  Ed25519 sign, verify per snapshot as the ledger does them (medians, 1 core)",
-         f"{costs.sign.median_ms * 1000:,.0f} µs, {costs.verify.median_ms * 1000:,.0f} µs", "", ""],
+        *(
+            [
+                f"  verify_log's extra wall time per snapshot × {verify_workers} workers ({count:,} snapshots)",
+                f"{extra_per_snapshot(without, with_check, count, verify_workers) * 1e6:,.0f} µs",
+                "",
+                "",
+            ]
+            for count, without, with_check in snapshot_verifies
+        ),
+        [
+            "  Ed25519 sign, verify per snapshot as the ledger does them (medians, 1 core)",
+            f"{costs.sign.median_ms * 1000:,.0f} µs, {costs.verify.median_ms * 1000:,.0f} µs",
+            "",
+            "",
+        ],
         ["verify --deep rate (events/s)", fmt_rate(deep_t.rate, "events"), "", ""],
-        ["verify --deep rate ÷ the bare library's replay of the same aggregates",
-         fmt_ratio(deep_t.rate / bare_replay_t.rate), "", ""],
-        ["median latency, bare library ÷ chain, 1 event/txn",
-         fmt_ratio(plain_single_t.median_ms / chain_single_t.median_ms), "", ""],
-        [f"median latency, bare library ÷ chain, {options.batch_size} events/txn",
-         fmt_ratio(plain_batched_t.median_ms / chain_batched_t.median_ms), "", ""],
+        [
+            "verify --deep rate ÷ the bare library's replay of the same aggregates",
+            fmt_ratio(deep_t.rate / bare_replay_t.rate),
+            "",
+            "",
+        ],
+        [
+            "median latency, bare library ÷ chain, 1 event/txn",
+            fmt_ratio(plain_single_t.median_ms / chain_single_t.median_ms),
+            "",
+            "",
+        ],
+        [
+            f"median latency, bare library ÷ chain, {options.batch_size} events/txn",
+            fmt_ratio(plain_batched_t.median_ms / chain_batched_t.median_ms),
+            "",
+            "",
+        ],
     ]
     print_checks([*targets, *info])
     total = clock.elapsed
-    print_table(["phase", "seconds"], [[name, f"{seconds:,.1f}"] for name, seconds in clock.phases]
-                + [["total (server start to report, drop not included)", f"{total:,.1f}"]], right=(1,))
+    print_table(
+        ["phase", "seconds"],
+        [[name, f"{seconds:,.1f}"] for name, seconds in clock.phases]
+        + [["total (server start to report, drop not included)", f"{total:,.1f}"]],
+        right=(1,),
+    )
     print()

@@ -21,8 +21,18 @@ from pathlib import Path
 
 # mutmut's verdict for each exit code of a mutant's test run (mutmut.__main__.status_by_exit_code, mutmut 3); a
 # mutant caught by the type check or crashing the tests counts as killed.
-DETECTED = {1: "killed", 3: "killed", 37: "killed", -11: "killed", -9: "killed",
-            36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
+DETECTED = {
+    1: "killed",
+    3: "killed",
+    37: "killed",
+    -11: "killed",
+    -9: "killed",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+}
 UNDETECTED = {0: "survived", 5: "no tests", 33: "no tests", 35: "suspicious"}
 LEFT_OUT = {34: "skipped", 2: "interrupted"}
 
@@ -68,8 +78,12 @@ def file_scores(results: Path) -> list[FileScore]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.mutation_score", description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=Path("mutants"), help="where mutmut run left its results")
-    parser.add_argument("--at-least", type=float, default=0.0,
-                        help="exit 1 if a file scores below this percentage (default 0: only report)")
+    parser.add_argument(
+        "--at-least",
+        type=float,
+        default=0.0,
+        help="exit 1 if a file scores below this percentage (default 0: only report)",
+    )
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants of each file")
     args = parser.parse_args(argv)
     scores = file_scores(args.results)

@@ -26,7 +26,6 @@ def kind_of(topic: str) -> str:
     return topic.rsplit(":", 1)[-1]
 
 
-
 @dataclass(frozen=True)
 class Template:
     """The demo's Project, Department and Agency histories, in log order."""
@@ -39,14 +38,18 @@ class Template:
 def read_template(url: str) -> tuple[Template, list[UUID], dict[str, int]]:
     """The template to clone, the demo's own projects (declaration order) and its events per aggregate type."""
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
-                            "ORDER BY leaf_index").fetchall()
+        rows = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
     counts: dict[str, int] = {}
     for _, _, topic, _ in rows:
         kind = kind_of(topic).split(".", 1)[0]
         counts[kind] = counts.get(kind, 0) + 1
-    events = [(oid, int(version), topic, bytes(state)) for oid, version, topic, state in rows
-              if kind_of(topic).split(".", 1)[0] in CLONED_KINDS]
+    events = [
+        (oid, int(version), topic, bytes(state))
+        for oid, version, topic, state in rows
+        if kind_of(topic).split(".", 1)[0] in CLONED_KINDS
+    ]
     projects = [oid for oid, _, topic, _ in events if kind_of(topic) == "Project.Declared"]
     prefix = [item for item in events if kind_of(item[2]).startswith("Project.") and item[1] <= PREFIX_EVENTS]
     return Template(events, prefix, projects), list(projects), counts
@@ -66,8 +69,13 @@ class LogBuilder:
         self.raw_calls: list[float] = []  # seconds per raw INSERT of the same batch
         self.excluded = 0.0  # seconds spent on the raw baseline while building
 
-    def clone(self, events: Sequence[tuple[UUID, int, str, bytes]], *, limit: int | None = None,
-              max_projects: int | None = None) -> None:
+    def clone(
+        self,
+        events: Sequence[tuple[UUID, int, str, bytes]],
+        *,
+        limit: int | None = None,
+        max_projects: int | None = None,
+    ) -> None:
         """Append one clone of ``events`` (at most ``limit`` events, at most ``max_projects`` projects)."""
         fresh: dict[UUID, UUID] = {}
         skipped: set[UUID] = set()
@@ -87,8 +95,7 @@ class LogBuilder:
                 if declared:
                     cloned_projects += 1
                     self.projects.append(new_id)
-            self.pending.append(StoredEvent(originator_id=new_id, originator_version=version, topic=topic,
-                                            state=state))
+            self.pending.append(StoredEvent(originator_id=new_id, originator_version=version, topic=topic, state=state))
             if len(self.pending) >= APPEND_BATCH:
                 self.flush()
 

@@ -129,10 +129,15 @@ class SubsetRunner(Runner):
         self.ids = sorted(model.projects)
 
     def read_events(self, conn: Conn, start: int, limit: int) -> list[LogEvent]:
-        rows = conn.execute(sql.SQL(
-            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
-            "WHERE leaf_index >= %s AND originator_id = ANY(%s) ORDER BY leaf_index LIMIT %s").format(
-            sql.Identifier(EVENTS)), (start, self.ids, limit), binary=True, prepare=False).fetchall()
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
+                "WHERE leaf_index >= %s AND originator_id = ANY(%s) ORDER BY leaf_index LIMIT %s"
+            ).format(sql.Identifier(EVENTS)),
+            (start, self.ids, limit),
+            binary=True,
+            prepare=False,
+        ).fetchall()
         # prepare=False: a prepared statement soon gets a generic plan, in which the 10,000 ids are a parameter, not
         # a constant — PostgreSQL then tests each row against the array one element at a time instead of hashing it.
         return log_events(rows)
@@ -146,8 +151,10 @@ def reset_read_models(url: str, models: Sequence[ReadModel]) -> None:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
         exists = conn.execute("SELECT to_regclass(%s)", (POSITIONS,)).fetchone()
         if exists is not None and exists[0] is not None:
-            conn.execute(sql.SQL("DELETE FROM {} WHERE name = ANY(%s)").format(sql.Identifier(POSITIONS)),
-                         ([model.name for model in models],))
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE name = ANY(%s)").format(sql.Identifier(POSITIONS)),
+                ([model.name for model in models],),
+            )
 
 
 def count_rows(url: str, table: str) -> int:
@@ -200,8 +207,10 @@ class CatchUp:
         return done / seconds if seconds else 0.0
 
 
-READ_SQL = sql.SQL("SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on "
-                   "FROM {} WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS))
+READ_SQL = sql.SQL(
+    "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on "
+    "FROM {} WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s"
+).format(sql.Identifier(EVENTS))
 
 
 def paged_pass(url: str, page: int, read: Callable[[Conn, int], tuple[int, int]]) -> Pass:
@@ -257,9 +266,10 @@ def mapper_read(url: str, page: int, events: int) -> Pass:
             with conn.transaction():
                 rows = conn.execute(READ_SQL, (start, min(page, events - total))).fetchall()
             to_event = mapper.to_domain_event
-            held = [LogEvent(index, recorded, oid, version, topic,
-                             to_event(StoredEvent(oid, version, topic, bytes(state))))
-                    for index, recorded, oid, version, topic, state, _ in rows]  # a page held, as the runner does
+            held = [
+                LogEvent(index, recorded, oid, version, topic, to_event(StoredEvent(oid, version, topic, bytes(state))))
+                for index, recorded, oid, version, topic, state, _ in rows
+            ]  # a page held, as the runner does
             total += len(held)
             if not rows:
                 break
@@ -287,8 +297,17 @@ def measure_catch_up(url: str, page: int, head: int, *, decode_pass: bool) -> Ca
     for measured in (raw.events, decoded.events if decoded else head, applied):
         if measured != head:
             raise RuntimeError(f"read or applied {measured} events, the log holds {head}")
-    return CatchUp(page, raw, decoded, mapped, Pass(applied, seconds), runner.read_seconds,
-                   {model.name: model.seconds for model in models}, runner.pages, runner.lane_seconds)
+    return CatchUp(
+        page,
+        raw,
+        decoded,
+        mapped,
+        Pass(applied, seconds),
+        runner.read_seconds,
+        {model.name: model.seconds for model in models},
+        runner.pages,
+        runner.lane_seconds,
+    )
 
 
 @dataclass(frozen=True)
@@ -325,12 +344,23 @@ def profile_catch_up(url: str) -> Profile:
         return f"{short(filename)}:{line} {name}" if line else name
 
     top = sorted(entries.items(), key=lambda item: item[1][2], reverse=True)[:18]
-    top_rows = [[label(key), f"{nc:,}", f"{tt:.2f}", f"{100 * tt / total:.1f}%", f"{ct:.2f}"]
-                for key, (_, nc, tt, ct, _) in top]
-    wanted = {("runner.py", "read_events"), ("runner.py", "apply_page"), ("mapper.py", "to_domain_event"),
-              ("persistence.py", "to_domain_event"), ("keyed.py", "load"), ("keyed.py", "store"),
-              ("project_status.py", "fold"), ("project_status.py", "_store"), ("project_status.py", "_load"),
-              ("facts.py", "fold_facts"), ("cursor.py", "executemany"), ("cursor.py", "execute")}
+    top_rows = [
+        [label(key), f"{nc:,}", f"{tt:.2f}", f"{100 * tt / total:.1f}%", f"{ct:.2f}"] for key, (_, nc, tt, ct, _) in top
+    ]
+    wanted = {
+        ("runner.py", "read_events"),
+        ("runner.py", "apply_page"),
+        ("mapper.py", "to_domain_event"),
+        ("persistence.py", "to_domain_event"),
+        ("keyed.py", "load"),
+        ("keyed.py", "store"),
+        ("project_status.py", "fold"),
+        ("project_status.py", "_store"),
+        ("project_status.py", "_load"),
+        ("facts.py", "fold_facts"),
+        ("cursor.py", "executemany"),
+        ("cursor.py", "execute"),
+    }
     cumulative = []
     for key, (_, nc, _, ct, _) in sorted(entries.items(), key=lambda item: item[1][3], reverse=True):
         filename, _, name = key
@@ -365,46 +395,59 @@ class QueryResult:
     indexes: list[str]  # the table's indexes, as the database has them
 
 
-def status_query(table: str, columns: Sequence[str], *, numbered: bool = False,
-                 literals: Sequence[Any] | None = None) -> sql.Composed:
+def status_query(
+    table: str, columns: Sequence[str], *, numbered: bool = False, literals: Sequence[Any] | None = None
+) -> sql.Composed:
     """The API's filtered list query: ``%s`` parameters, ``$1``… for PREPARE, or the given values inline."""
+
     def value(n: int) -> sql.Composable:
         if literals is not None:
             return sql.Literal(literals[n - 1])
         return sql.SQL(f"${n}" if numbered else "%s")
 
-    where = sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(c), value(n))
-                                  for n, c in enumerate(columns, 1))
+    where = sql.SQL(" AND ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(c), value(n)) for n, c in enumerate(columns, 1)
+    )
     return sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY project_id LIMIT 50").format(
-        sql.SQL(STATUS_COLUMNS), sql.Identifier(table), where)
+        sql.SQL(STATUS_COLUMNS), sql.Identifier(table), where
+    )
 
 
 def combos(conn: Conn, table: str, columns: Sequence[str]) -> dict[tuple[Any, ...], int]:
     """Every combination of non-null values of ``columns`` in the table, with its number of rows."""
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     where = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns)
-    rows = conn.execute(sql.SQL("SELECT {}, count(*) FROM {} WHERE {} GROUP BY {} ORDER BY {}").format(
-        names, sql.Identifier(table), where, names, names)).fetchall()
+    rows = conn.execute(
+        sql.SQL("SELECT {}, count(*) FROM {} WHERE {} GROUP BY {} ORDER BY {}").format(
+            names, sql.Identifier(table), where, names, names
+        )
+    ).fetchall()
     return {tuple(row[:-1]): int(row[-1]) for row in rows}
 
 
 def measure_queries(url: str, table: str, projects: int, queries: int, rng: random.Random) -> QueryResult:
     calls = queries + WARMUP_QUERIES
-    with (psycopg.connect(url, autocommit=True, row_factory=tuple_row) as conn,  # one persistent connection
-          psycopg.connect(url, autocommit=True, row_factory=tuple_row) as unprepared):
+    with (
+        psycopg.connect(url, autocommit=True, row_factory=tuple_row) as conn,  # one persistent connection
+        psycopg.connect(url, autocommit=True, row_factory=tuple_row) as unprepared,
+    ):
         unprepared.prepare_threshold = None
         present = {name: combos(conn, table, columns) for name, columns in SHAPES.items()}
         shapes = [name for name in SHAPES if present[name]]
-        ids = [row[0] for row in conn.execute(sql.SQL("SELECT project_id FROM {}").format(
-            sql.Identifier(table))).fetchall()]
+        ids = [
+            row[0]
+            for row in conn.execute(sql.SQL("SELECT project_id FROM {}").format(sql.Identifier(table))).fetchall()
+        ]
         draws = {name: [rng.choice(list(present[name])) for _ in range(calls)] for name in shapes}
         draws_pk = [(rng.choice(ids),) for _ in range(calls)]
-        query_pk = sql.SQL("SELECT {} FROM {} WHERE project_id = %s").format(sql.SQL(STATUS_COLUMNS),
-                                                                            sql.Identifier(table))
+        query_pk = sql.SQL("SELECT {} FROM {} WHERE project_id = %s").format(
+            sql.SQL(STATUS_COLUMNS), sql.Identifier(table)
+        )
 
         def caller(query: sql.Composed, values: list[tuple[Any, ...]], on: Conn = conn) -> Callable[[int], None]:
             def call(i: int) -> None:
                 on.execute(query, values[i]).fetchall()
+
             return call
 
         series = [Series(caller(query_pk, draws_pk))]
@@ -415,8 +458,9 @@ def measure_queries(url: str, table: str, projects: int, queries: int, rng: rand
             item.warm(WARMUP_QUERIES)
         timings = interleave(series, queries, rounds=QUERY_ROUNDS)
         results: dict[str, ShapeResult] = {}
-        statements = conn.execute("SELECT name, statement, generic_plans, custom_plans "
-                                  "FROM pg_prepared_statements").fetchall()
+        statements = conn.execute(
+            "SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        ).fetchall()
         for name, timing, custom in zip(shapes, timings[1::2], timings[2::2], strict=True):
             by_values: dict[tuple[Any, ...], list[float]] = {}
             for j, seconds in enumerate(timing.durations):  # call j of the timed run drew draws[WARMUP + j]
@@ -424,19 +468,39 @@ def measure_queries(url: str, table: str, projects: int, queries: int, rng: rand
             slowest, durations = max(by_values.items(), key=lambda item: statistics.median(item[1]))
             explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ")
             custom_plan = unprepared.execute(explain + status_query(table, SHAPES[name], literals=slowest)).fetchall()
-            prepared = [row for row in statements
-                        if f"FROM {table} " in str(row[1]).replace('"', "") + " "
-                        and all(f'"{c}" = $' in str(row[1]) for c in SHAPES[name])]
+            prepared = [
+                row
+                for row in statements
+                if f"FROM {table} " in str(row[1]).replace('"', "") + " "
+                and all(f'"{c}" = $' in str(row[1]) for c in SHAPES[name])
+            ]
             counts, prepared_plan = None, []
             if prepared:  # the plan the server now picks for the measured statement (generic or custom)
                 statement, _, generic_plans, custom_plans = prepared[0]
                 counts = (int(generic_plans), int(custom_plans))
-                prepared_plan = conn.execute(explain + sql.SQL("EXECUTE {}({})").format(
-                    sql.Identifier(statement), sql.SQL(", ").join(map(sql.Literal, slowest)))).fetchall()
-            results[name] = ShapeResult(timing, custom, sorted(present[name].values()), slowest,
-                                        statistics.median(durations) * 1000, present[name][slowest], counts,
-                                        [str(row[0]) for row in prepared_plan], [str(row[0]) for row in custom_plan])
-        indexes = [str(row[0]) for row in conn.execute(
-            "SELECT regexp_replace(indexdef, '^.* USING \\w+ ', '') FROM pg_indexes WHERE tablename = %s "
-            "ORDER BY indexname", (table,)).fetchall()]
+                prepared_plan = conn.execute(
+                    explain
+                    + sql.SQL("EXECUTE {}({})").format(
+                        sql.Identifier(statement), sql.SQL(", ").join(map(sql.Literal, slowest))
+                    )
+                ).fetchall()
+            results[name] = ShapeResult(
+                timing,
+                custom,
+                sorted(present[name].values()),
+                slowest,
+                statistics.median(durations) * 1000,
+                present[name][slowest],
+                counts,
+                [str(row[0]) for row in prepared_plan],
+                [str(row[0]) for row in custom_plan],
+            )
+        indexes = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT regexp_replace(indexdef, '^.* USING \\w+ ', '') FROM pg_indexes WHERE tablename = %s "
+                "ORDER BY indexname",
+                (table,),
+            ).fetchall()
+        ]
     return QueryResult(projects, table, timings[0], results, indexes)

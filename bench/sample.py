@@ -30,17 +30,28 @@ EVENTS_PER_ORIGINATOR = 20  # the sample project's events: 6 to commission an ev
 
 def notes(i: int) -> str:
     """Supervision notes of a realistic length."""
-    return (f"第{i}次督导：现场核查重点评价工作方案执行情况，抽查访谈记录、问卷与工作底稿，"
-            "评价机构按计划推进，数据采集完整，未发现违规情形，要求按期提交评价报告初稿。")
+    return (
+        f"第{i}次督导：现场核查重点评价工作方案执行情况，抽查访谈记录、问卷与工作底稿，"
+        "评价机构按计划推进，数据采集完整，未发现违规情形，要求按期提交评价报告初稿。"
+    )
 
 
 def goals() -> list[Indicator]:
     """义务教育学生营养改善计划: output 50 (cost included), effect 30, satisfaction 10 — ruleset 1's split."""
 
-    def indicator(key: str, level1: str, level2: str, operator: str, target: int, weight: int, name: str,
-                  unit: str) -> Indicator:
-        return Indicator(key=key, level1=level1, level2=level2, name=name, operator=operator,
-                         target=Decimal(target), unit=unit, weight=Decimal(weight))
+    def indicator(
+        key: str, level1: str, level2: str, operator: str, target: int, weight: int, name: str, unit: str
+    ) -> Indicator:
+        return Indicator(
+            key=key,
+            level1=level1,
+            level2=level2,
+            name=name,
+            operator=operator,
+            target=Decimal(target),
+            unit=unit,
+            weight=Decimal(weight),
+        )
 
     return [
         indicator("students", "output", "quantity", ">=", 5000, 30, "受益学生人数", "人"),
@@ -68,8 +79,15 @@ def build_project(ledger: Ledger, code: str) -> BenchProject:
     finance = Act(FINANCE, EFFECTIVE_ON, reason="基准测试")
     education = Act(EDUCATION, EFFECTIVE_ON, reason="基准测试")
     pid = ledger.declare_project(
-        education, code=code, name="义务教育学生营养改善计划", kind="project", department=DEPARTMENT,
-        fiscal_year_=2021, budget_book="general_public", special_category=None, requested="1000000.00",
+        education,
+        code=code,
+        name="义务教育学生营养改善计划",
+        kind="project",
+        department=DEPARTMENT,
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="1000000.00",
         new_major=False,
     ).aggregate_id
     ledger.admit_project(finance, pid)
@@ -138,8 +156,14 @@ class EventSource:
                 self._id, self._next = self._new_id(), 0
             template = self.templates[self._next]
             self._next += 1
-            events.append(StoredEvent(originator_id=self._id, originator_version=template.originator_version,
-                                      topic=template.topic, state=template.state))
+            events.append(
+                StoredEvent(
+                    originator_id=self._id,
+                    originator_version=template.originator_version,
+                    topic=template.topic,
+                    state=template.state,
+                )
+            )
         return events
 
 

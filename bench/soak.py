@@ -77,8 +77,10 @@ def soak(options: Options, *, say: Callable[[str], None] = print) -> Report:
     try:
         tokens = run.prepare()
         run.start()
-        say(f"soak: {options.baseline:g} s without faults, then {options.duration:g} s with one every "
-            f"{options.fault_interval:g} s (processes' logs in {folder / 'logs'}) …")
+        say(
+            f"soak: {options.baseline:g} s without faults, then {options.duration:g} s with one every "
+            f"{options.fault_interval:g} s (processes' logs in {folder / 'logs'}) …"
+        )
         report = asyncio.run(run.run(tokens))
     finally:
         run.supervisor.stop_all()
@@ -95,39 +97,62 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def describe(report: Report) -> str:
     o = report.options
-    lines = ["", "soak under faults — the deployment on loopback, its own PostgreSQL",
-             f"  parameters: --duration {o.duration:g} --baseline {o.baseline:g} --rate {o.rate:g} "
-             f"--clients {o.clients} --streams {o.streams} --receivers {o.receivers} "
-             f"--fault-interval {o.fault_interval:g} (NATS {'on' if 'nats' in report.subscribers else 'off'})", ""]
+    lines = [
+        "",
+        "soak under faults — the deployment on loopback, its own PostgreSQL",
+        f"  parameters: --duration {o.duration:g} --baseline {o.baseline:g} --rate {o.rate:g} "
+        f"--clients {o.clients} --streams {o.streams} --receivers {o.receivers} "
+        f"--fault-interval {o.fault_interval:g} (NATS {'on' if 'nats' in report.subscribers else 'off'})",
+        "",
+    ]
     base_rate = report.baseline.acknowledged / report.baseline_seconds if report.baseline_seconds else 0.0
     fault_rate = report.faults.acknowledged / report.fault_seconds if report.fault_seconds else 0.0
     ratio = f"{fault_rate / base_rate:.2f}×" if base_rate else "—"
-    five = {status: count for tally in (report.baseline, report.faults) for status, count in tally.statuses.items()
-            if status >= 500}
-    lines += [f"  acknowledged commands   {report.baseline.acknowledged + report.faults.acknowledged:,} "
-              f"({report.acknowledged_events:,} events); the log holds {report.log_size:,}",
-              f"  lost                    {report.lost}",
-              f"  5xx answers             {sum(five.values())} "
-              f"({', '.join(f'{count} × {status}' for status, count in sorted(five.items())) or 'none'}); "
-              f"connections cut by a kill: {report.baseline.cut + report.faults.cut}",
-              f"  refused (4xx)           {len(report.baseline.refused) + len(report.faults.refused)}"
-              + "".join(f"\n    {reason}" for reason in (report.baseline.refused + report.faults.refused)[:3]),
-              f"  throughput              {fault_rate:,.1f} commands/s under faults, {base_rate:,.1f} without "
-              f"({ratio})",
-              f"  jixiao verify           {report.verify}",
-              "  read models             " + ", ".join(f"{name} {'= rebuild' if same else 'DIFFERS from rebuild'}"
-                                                     for name, same in report.digests.items()),
-              "  subscribers             " + (", ".join(f"{name}: {state}" for name, state in report.subscribers.items()
-                                                       if state != "ok") or
-                                               f"all {len(report.subscribers)} got every event once, in order"),
-              "  processes               " + (", ".join(f"{role} exited by itself ×{count}"
-                                                       for role, count in report.exits.items())
-                                               or "none needed a restart") + " (killed: " +
-              ", ".join(f"{role} ×{count}" for role, count in sorted(report.kills.items())) + ")", ""]
-    probe = (f"{percentile(report.probes_baseline, 50):.2f} s median, {max(report.probes_baseline):.2f} s max"
-             if report.probes_baseline else "—")
-    lines.append(f"  time to recover (from the fault until a command recorded after it reached every path; "
-                 f"without faults: {probe}), medians per path:")
+    five = {
+        status: count
+        for tally in (report.baseline, report.faults)
+        for status, count in tally.statuses.items()
+        if status >= 500
+    }
+    lines += [
+        f"  acknowledged commands   {report.baseline.acknowledged + report.faults.acknowledged:,} "
+        f"({report.acknowledged_events:,} events); the log holds {report.log_size:,}",
+        f"  lost                    {report.lost}",
+        f"  5xx answers             {sum(five.values())} "
+        f"({', '.join(f'{count} × {status}' for status, count in sorted(five.items())) or 'none'}); "
+        f"connections cut by a kill: {report.baseline.cut + report.faults.cut}",
+        f"  refused (4xx)           {len(report.baseline.refused) + len(report.faults.refused)}"
+        + "".join(f"\n    {reason}" for reason in (report.baseline.refused + report.faults.refused)[:3]),
+        f"  throughput              {fault_rate:,.1f} commands/s under faults, {base_rate:,.1f} without ({ratio})",
+        f"  jixiao verify           {report.verify}",
+        "  read models             "
+        + ", ".join(
+            f"{name} {'= rebuild' if same else 'DIFFERS from rebuild'}" for name, same in report.digests.items()
+        ),
+        "  subscribers             "
+        + (
+            ", ".join(f"{name}: {state}" for name, state in report.subscribers.items() if state != "ok")
+            or f"all {len(report.subscribers)} got every event once, in order"
+        ),
+        "  processes               "
+        + (
+            ", ".join(f"{role} exited by itself ×{count}" for role, count in report.exits.items())
+            or "none needed a restart"
+        )
+        + " (killed: "
+        + ", ".join(f"{role} ×{count}" for role, count in sorted(report.kills.items()))
+        + ")",
+        "",
+    ]
+    probe = (
+        f"{percentile(report.probes_baseline, 50):.2f} s median, {max(report.probes_baseline):.2f} s max"
+        if report.probes_baseline
+        else "—"
+    )
+    lines.append(
+        f"  time to recover (from the fault until a command recorded after it reached every path; "
+        f"without faults: {probe}), medians per path:"
+    )
     for fault in FAULTS:
         times = [r for r in report.recoveries if r.fault == fault]
         if not times:
@@ -137,9 +162,11 @@ def describe(report: Report) -> str:
         text = f"all {percentile(done, 50):.1f} s (max {max(done):.1f}) over {len(done)}" if done else ""
         if failed:
             text += f"{'; ' if text else ''}NOT recovered ×{len(failed)} ({failed[0]})"
-        each = " · ".join(f"{path} {percentile(seconds, 50):.1f}" for path in ("commands", "read-models", "webhook",
-                                                                               "feed", "sse", "nats")
-                          if (seconds := [r.paths[path] for r in times if path in r.paths]))
+        each = " · ".join(
+            f"{path} {percentile(seconds, 50):.1f}"
+            for path in ("commands", "read-models", "webhook", "feed", "sse", "nats")
+            if (seconds := [r.paths[path] for r in times if path in r.paths])
+        )
         lines.append(f"    {fault:<13} {text}\n    {'':<13} {each}")
     lines += ["", f"  verdict: {'PASSED' if report.passed else 'FAILED'}", ""]
     return "\n".join(lines)
@@ -158,9 +185,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.baseline < 0 or args.clients < 1 or args.fault_interval <= 0:
         parser.error("duration and fault-interval must be positive, clients at least 1")
-    options = Options(duration=args.duration, baseline=args.baseline, rate=args.rate, clients=args.clients,
-                      streams=args.streams, receivers=args.receivers, fault_interval=args.fault_interval,
-                      nats=None if args.nats == "none" else args.nats)
+    options = Options(
+        duration=args.duration,
+        baseline=args.baseline,
+        rate=args.rate,
+        clients=args.clients,
+        streams=args.streams,
+        receivers=args.receivers,
+        fault_interval=args.fault_interval,
+        nats=None if args.nats == "none" else args.nats,
+    )
     report = soak(options)
     print(describe(report))
     sys.exit(0 if report.passed else 1)

@@ -65,10 +65,17 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return (self.lost == 0 and self.internal_errors == 0 and self.verify.startswith("OK")
-                and all(self.digests.values()) and all(v == "ok" for v in self.subscribers.values())
-                and not self.exits and not self.baseline.refused and not self.faults.refused
-                and all(r.seconds is not None for r in self.recoveries))
+        return (
+            self.lost == 0
+            and self.internal_errors == 0
+            and self.verify.startswith("OK")
+            and all(self.digests.values())
+            and all(v == "ok" for v in self.subscribers.values())
+            and not self.exits
+            and not self.baseline.refused
+            and not self.faults.refused
+            and all(r.seconds is not None for r in self.recoveries)
+        )
 
 
 class Supervisor:
@@ -93,8 +100,12 @@ class Supervisor:
 
     def _spawn(self, role: str) -> None:
         with (self.logs / f"{role}.log").open("ab") as out:
-            self.processes[role] = subprocess.Popen([sys.executable, "-m", "api.cli", *self.commands[role]],
-                                                    env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            self.processes[role] = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", *self.commands[role]],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def watch(self) -> None:
         self.thread.start()
@@ -119,8 +130,11 @@ class Supervisor:
 
     def kill_api_worker(self) -> None:
         """SIGKILL one of ``jixiao serve``'s uvicorn workers; its master starts another."""
-        workers = [child for child in psutil.Process(self.processes["api"].pid).children()
-                   if "resource_tracker" not in " ".join(child.cmdline())]
+        workers = [
+            child
+            for child in psutil.Process(self.processes["api"].pid).children()
+            if "resource_tracker" not in " ".join(child.cmdline())
+        ]
         self.kills["api-worker"] = self.kills.get("api-worker", 0) + 1
         workers[0].send_signal(signal.SIGKILL)
 
@@ -149,8 +163,9 @@ class Http:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"",
-                      timeout: float = 60.0) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b"", timeout: float = 60.0
+    ) -> tuple[int, bytes]:
         try:
             return await asyncio.wait_for(self._request(method, path, headers, body), timeout)
         except BaseException:
@@ -161,8 +176,11 @@ class Http:
         if self.reader is None or self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
             self.open_writers.add(self.writer)
-        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-                + "".join(f"{key}: {value}\r\n" for key, value in headers.items()) + "\r\n")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+            + "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+            + "\r\n"
+        )
         self.writer.write(head.encode() + body)
         return await read_response(self.reader)
 
@@ -218,8 +236,9 @@ async def check_stream(url: str, stream: str, subjects: str, head: int) -> str:
         info = await js.stream_info(stream)
         expected = 0
         # Nothing acknowledged: an explicit-ack consumer stops delivering at 1,000 pending messages.
-        subscription = await js.pull_subscribe(subjects, stream=stream,
-                                               config=ConsumerConfig(ack_policy=AckPolicy.NONE))
+        subscription = await js.pull_subscribe(
+            subjects, stream=stream, config=ConsumerConfig(ack_policy=AckPolicy.NONE)
+        )
         fetched = 0
         while fetched < info.state.messages:
             for message in await subscription.fetch(min(1000, info.state.messages - fetched), timeout=10):

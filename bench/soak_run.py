@@ -45,12 +45,38 @@ if TYPE_CHECKING:
 
 FINANCE = Principal("fin-soak", "finance", "市财政局")
 FAULTS = ("api-worker", "read-models", "dispatcher", "relay", "postgres")
-GOALS = [{"key": "I1", "level1": "output", "level2": "quantity", "name": "受益学生人数", "operator": ">=",
-          "target": 5000, "unit": "人", "weight": 50},
-         {"key": "I2", "level1": "effect", "level2": "social", "name": "学生体质健康达标率", "operator": ">=",
-          "target": 92, "unit": "%", "weight": 30},
-         {"key": "I3", "level1": "satisfaction", "level2": "service_users", "name": "家长满意度", "operator": ">=",
-          "target": 90, "unit": "%", "weight": 10}]
+GOALS = [
+    {
+        "key": "I1",
+        "level1": "output",
+        "level2": "quantity",
+        "name": "受益学生人数",
+        "operator": ">=",
+        "target": 5000,
+        "unit": "人",
+        "weight": 50,
+    },
+    {
+        "key": "I2",
+        "level1": "effect",
+        "level2": "social",
+        "name": "学生体质健康达标率",
+        "operator": ">=",
+        "target": 92,
+        "unit": "%",
+        "weight": 30,
+    },
+    {
+        "key": "I3",
+        "level1": "satisfaction",
+        "level2": "service_users",
+        "name": "家长满意度",
+        "operator": ">=",
+        "target": 90,
+        "unit": "%",
+        "weight": 10,
+    },
+]
 DRAIN_TIMEOUT = 300.0  # seconds every subscriber may take to catch up once the load stops
 RECOVERY_BOUND = 120.0  # seconds after a fault before it counts as not recovered
 
@@ -68,17 +94,30 @@ class Soak:
         self.base = f"http://127.0.0.1:{self.port}"
         self.stream = f"JIXIAO_SOAK_{uuid.uuid4().hex[:8].upper()}"
         self.nats = nats  # the NATS server for the relay, if one answers
-        env = {**os.environ, "DATABASE_URL": self.url, "JIXIAO_DATA_DIR": str(folder / "var"),
-               "JIXIAO_SIGNING_KEY": self.key.to_string(), "JIXIAO_LOG_ORIGIN": "soak.localhost/log",
-               "JIXIAO_LOG_LEVEL": "warning", "JIXIAO_PORT": str(self.port), "JIXIAO_WORKERS": str(options.workers),
-               "JIXIAO_RUN_PROJECTIONS": "false", "JIXIAO_RUN_DISPATCHER": "false", "JIXIAO_RUN_SCHEDULER": "false",
-               "JIXIAO_CHECKPOINT_INTERVAL": "10", "JIXIAO_SWEEP_INTERVAL": "30", "JIXIAO_SCHEDULER_POLL": "1",
-               "JIXIAO_WEBHOOK_BACKOFF": "0.2", "JIXIAO_WEBHOOK_MAX_ATTEMPTS": "100",
-               "JIXIAO_WEBHOOK_ALLOW": "127.0.0.1/32",  # the receivers listen on loopback
-               # Every stream is the finance token's: the per-principal cap (20 by default) would refuse the rest.
-               "JIXIAO_SSE_MAX_STREAMS_PER_PRINCIPAL": str(max(20, options.streams)),
-               "JIXIAO_NATS_URL": self.nats or "nats://127.0.0.1:1", "JIXIAO_NATS_STREAM": self.stream,
-               "JIXIAO_NATS_SUBJECT_PREFIX": f"jixiao-soak.{self.stream.lower()}"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "JIXIAO_DATA_DIR": str(folder / "var"),
+            "JIXIAO_SIGNING_KEY": self.key.to_string(),
+            "JIXIAO_LOG_ORIGIN": "soak.localhost/log",
+            "JIXIAO_LOG_LEVEL": "warning",
+            "JIXIAO_PORT": str(self.port),
+            "JIXIAO_WORKERS": str(options.workers),
+            "JIXIAO_RUN_PROJECTIONS": "false",
+            "JIXIAO_RUN_DISPATCHER": "false",
+            "JIXIAO_RUN_SCHEDULER": "false",
+            "JIXIAO_CHECKPOINT_INTERVAL": "10",
+            "JIXIAO_SWEEP_INTERVAL": "30",
+            "JIXIAO_SCHEDULER_POLL": "1",
+            "JIXIAO_WEBHOOK_BACKOFF": "0.2",
+            "JIXIAO_WEBHOOK_MAX_ATTEMPTS": "100",
+            "JIXIAO_WEBHOOK_ALLOW": "127.0.0.1/32",  # the receivers listen on loopback
+            # Every stream is the finance token's: the per-principal cap (20 by default) would refuse the rest.
+            "JIXIAO_SSE_MAX_STREAMS_PER_PRINCIPAL": str(max(20, options.streams)),
+            "JIXIAO_NATS_URL": self.nats or "nats://127.0.0.1:1",
+            "JIXIAO_NATS_STREAM": self.stream,
+            "JIXIAO_NATS_SUBJECT_PREFIX": f"jixiao-soak.{self.stream.lower()}",
+        }
         (folder / "logs").mkdir()
         self.supervisor = Supervisor(env, folder / "logs")
         self.subscribers = Subscribers()
@@ -143,20 +182,37 @@ class Soak:
         while not self.stop_load.is_set():
             code = f"SOAK-{k:02d}-{cycle:05d}"
             cycle += 1
-            declared = await self.command(http, k, n, tokens["education"], "/projects", {
-                "code": code, "name": "义务教育学生营养改善计划", "department": "教育局", "fiscal_year": 2021,
-                "budget_book": "general_public", "requested": "1000000.00", "new_major": False,
-                "effective_on": "2020-09-01"})
+            declared = await self.command(
+                http,
+                k,
+                n,
+                tokens["education"],
+                "/projects",
+                {
+                    "code": code,
+                    "name": "义务教育学生营养改善计划",
+                    "department": "教育局",
+                    "fiscal_year": 2021,
+                    "budget_book": "general_public",
+                    "requested": "1000000.00",
+                    "new_major": False,
+                    "effective_on": "2020-09-01",
+                },
+            )
             n += 1
             if declared is None:
                 continue
             project = declared["id"]
             for who, path, body in (
-                    ("finance", f"/projects/{project}/admission", {"effective_on": "2020-09-30"}),
-                    ("education", f"/projects/{project}/goals", {"indicators": GOALS, "effective_on": "2020-10-20"}),
-                    ("finance", f"/projects/{project}/goals/review", {"rating": "优", "effective_on": "2020-11-05"}),
-                    ("finance", f"/projects/{project}/budget-approval", {"amount": "1000000.00",
-                                                                          "effective_on": "2021-01-15"})):
+                ("finance", f"/projects/{project}/admission", {"effective_on": "2020-09-30"}),
+                ("education", f"/projects/{project}/goals", {"indicators": GOALS, "effective_on": "2020-10-20"}),
+                ("finance", f"/projects/{project}/goals/review", {"rating": "优", "effective_on": "2020-11-05"}),
+                (
+                    "finance",
+                    f"/projects/{project}/budget-approval",
+                    {"amount": "1000000.00", "effective_on": "2021-01-15"},
+                ),
+            ):
                 if interval:
                     pause = began + n * interval - time.monotonic()
                     if pause > 0:
@@ -165,12 +221,16 @@ class Soak:
                     break
                 n += 1
 
-    async def command(self, http: Http, k: int, n: int, token: str, path: str,
-                      body: dict[str, Any]) -> dict[str, Any] | None:
+    async def command(
+        self, http: Http, k: int, n: int, token: str, path: str, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """POST until acknowledged under one Idempotency-Key (None: the load stopped first, or it was refused)."""
         payload = json.dumps(body, ensure_ascii=False).encode()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                   "Idempotency-Key": f"soak-{k}-{n}"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"soak-{k}-{n}",
+        }
         while not self.stop_load.is_set():
             try:
                 status, answer = await http.request("POST", path, headers, payload)
@@ -203,9 +263,12 @@ class Soak:
                 await asyncio.sleep(0.2)
                 continue
             try:
-                request = (f"GET /events/stream?heartbeat=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                           f"Last-Event-ID: {self.subscribers.last[name]}\r\n"
-                           + "".join(f"{key}: {value}\r\n" for key, value in headers.items()) + "\r\n")
+                request = (
+                    f"GET /events/stream?heartbeat=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Last-Event-ID: {self.subscribers.last[name]}\r\n"
+                    + "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+                    + "\r\n"
+                )
                 writer.write(request.encode())
                 status = await reader.readline()
                 if b" 200 " not in status:
@@ -241,7 +304,8 @@ class Soak:
         while not self.done:
             try:
                 status, body = await http.request(
-                    "GET", f"/events?after={self.subscribers.last[name]}&limit=500", headers, timeout=30)
+                    "GET", f"/events?after={self.subscribers.last[name]}&limit=500", headers, timeout=30
+                )
             except CUT:
                 await asyncio.sleep(0.2)
                 continue
@@ -316,8 +380,9 @@ class Soak:
     async def probe(self, n: int, token: str, since: float, deadline: float) -> Recovery:
         """Record a command (retried until acknowledged) and wait until every path has it: the seconds from
         ``since`` until each path had it, and until all had (None if that was not before ``deadline``)."""
-        result = await self.command(self.probe_http, 1000, n, token, "/departments",
-                                    {"name": f"探针{n}", "effective_on": "2021-01-04"})
+        result = await self.command(
+            self.probe_http, 1000, n, token, "/departments", {"name": f"探针{n}", "effective_on": "2021-01-04"}
+        )
         if result is None:
             return Recovery("", None, "the probe command was not acknowledged")
         paths = {"commands": time.monotonic() - since}
@@ -331,8 +396,9 @@ class Soak:
             if not waiting:
                 return Recovery("", time.monotonic() - since, "", paths)
             await asyncio.sleep(0.05)
-        return Recovery("", None, "still waiting: " + ", ".join(waiting[:3]) + (" …" if len(waiting) > 3 else ""),
-                        paths)
+        return Recovery(
+            "", None, "still waiting: " + ", ".join(waiting[:3]) + (" …" if len(waiting) > 3 else ""), paths
+        )
 
     async def inject(self, fault: str) -> None:
         if fault == "api-worker":
@@ -351,13 +417,16 @@ class Soak:
         ports = [await self.receiver(f"webhook-{r}", start) for r in range(options.receivers)]
         for port in ports:
             status, body = await self.probe_http.request(
-                "POST", "/subscriptions", {"Authorization": f"Bearer {tokens['finance']}",
-                                           "Content-Type": "application/json"},
-                json.dumps({"url": f"http://127.0.0.1:{port}/", "topics": [], "after": start}).encode())
+                "POST",
+                "/subscriptions",
+                {"Authorization": f"Bearer {tokens['finance']}", "Content-Type": "application/json"},
+                json.dumps({"url": f"http://127.0.0.1:{port}/", "topics": [], "after": start}).encode(),
+            )
             if status != 201:
                 raise RuntimeError(f"POST /subscriptions answered {status}: {body[:300]!r}")
-        background = [asyncio.create_task(self.sse_stream(f"sse-{s}", tokens["finance"], start))
-                      for s in range(options.streams)]
+        background = [
+            asyncio.create_task(self.sse_stream(f"sse-{s}", tokens["finance"], start)) for s in range(options.streams)
+        ]
         background += [asyncio.create_task(self.feed_reader(f"feed-{f}", tokens["finance"], start)) for f in range(2)]
         load = [asyncio.create_task(self.command_client(k, tokens)) for k in range(options.clients)]
         load.append(asyncio.create_task(self.query_client(tokens["finance"])))
@@ -371,8 +440,9 @@ class Soak:
             n += 1
             if seconds is not None:
                 probes.append(seconds)
-            await asyncio.sleep(max(0.0, min(tick + options.fault_interval, began + options.baseline)
-                                    - time.monotonic()))
+            await asyncio.sleep(
+                max(0.0, min(tick + options.fault_interval, began + options.baseline) - time.monotonic())
+            )
         baseline, baseline_seconds = self.tally, time.monotonic() - began
         self.tally = Tally()
 
@@ -410,14 +480,27 @@ class Soak:
         await asyncio.gather(*(writer.wait_closed() for writer in writers), return_exceptions=True)
         await asyncio.gather(*(server.wait_closed() for server in self.servers), return_exceptions=True)
 
-        subscribers = {name: "ok" if not wrong and last == head else f"at {last} of {head}; {'; '.join(wrong)}"
-                       for name, last, wrong in ((name, self.subscribers.last[name], self.subscribers.faults[name])
-                                                  for name in self.subscribers.last)}
-        return await asyncio.to_thread(self.check, head, baseline, faults, baseline_seconds, fault_seconds, probes,
-                                       recoveries, subscribers)
+        subscribers = {
+            name: "ok" if not wrong and last == head else f"at {last} of {head}; {'; '.join(wrong)}"
+            for name, last, wrong in (
+                (name, self.subscribers.last[name], self.subscribers.faults[name]) for name in self.subscribers.last
+            )
+        }
+        return await asyncio.to_thread(
+            self.check, head, baseline, faults, baseline_seconds, fault_seconds, probes, recoveries, subscribers
+        )
 
-    def check(self, head: int, baseline: Tally, faults: Tally, baseline_seconds: float, fault_seconds: float,
-              probes: list[float], recoveries: list[Recovery], subscribers: dict[str, str]) -> Report:
+    def check(
+        self,
+        head: int,
+        baseline: Tally,
+        faults: Tally,
+        baseline_seconds: float,
+        fault_seconds: float,
+        probes: list[float],
+        recoveries: list[Recovery],
+        subscribers: dict[str, str],
+    ) -> Report:
         self.supervisor.stop("api")
         for role in ("dispatcher", "relay"):
             if role in self.supervisor.processes:
@@ -428,15 +511,21 @@ class Soak:
             time.sleep(0.2)
         self.supervisor.stop_all()
         with psycopg.connect(self.url) as conn:
-            stored = {(int(row[0]), str(row[1]), int(row[2])) for row in conn.execute(
-                "SELECT leaf_index, originator_id, originator_version FROM ledger_events")}
+            stored = {
+                (int(row[0]), str(row[1]), int(row[2]))
+                for row in conn.execute("SELECT leaf_index, originator_id, originator_version FROM ledger_events")
+            }
         acked = set(self.acks)
         lost = len(acked - stored)
         digests = {model.name: runner.digest(model) == runner.rebuild(model) for model in read_models()}
         env = self.supervisor.env
         subprocess.run([sys.executable, "-m", "api.cli", "checkpoint"], env=env, check=True, capture_output=True)
-        verified = subprocess.run([sys.executable, "-m", "api.cli", "verify", "--key",
-                                   self.key.verifier.to_string()], env=env, capture_output=True, text=True)
+        verified = subprocess.run(
+            [sys.executable, "-m", "api.cli", "verify", "--key", self.key.verifier.to_string()],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         verify = (verified.stdout.strip().splitlines() or [verified.stderr.strip()])[-1]
         if self.nats:
             prefix = self.supervisor.env["JIXIAO_NATS_SUBJECT_PREFIX"]
@@ -445,6 +534,20 @@ class Soak:
             except Exception as error:
                 subscribers["nats"] = f"could not read the stream: {type(error).__name__}: {error}"
             asyncio.run(delete_stream(self.nats, self.stream))
-        return Report(self.options, baseline, faults, baseline_seconds, fault_seconds, probes, recoveries, lost,
-                      len(acked), verify, digests, subscribers, dict(self.supervisor.exits),
-                      dict(self.supervisor.kills), head + 1)
+        return Report(
+            self.options,
+            baseline,
+            faults,
+            baseline_seconds,
+            fault_seconds,
+            probes,
+            recoveries,
+            lost,
+            len(acked),
+            verify,
+            digests,
+            subscribers,
+            dict(self.supervisor.exits),
+            dict(self.supervisor.kills),
+            head + 1,
+        )

@@ -56,8 +56,16 @@ class LogEvent:
 
     __slots__ = ("event", "kind", "leaf_index", "originator_id", "recorded_at", "topic", "version")
 
-    def __init__(self, leaf_index: int, recorded_at: datetime, originator_id: UUID, version: int, topic: str,
-                 event: Any, kind: str | None = None) -> None:
+    def __init__(
+        self,
+        leaf_index: int,
+        recorded_at: datetime,
+        originator_id: UUID,
+        version: int,
+        topic: str,
+        event: Any,
+        kind: str | None = None,
+    ) -> None:
         self.leaf_index = leaf_index
         self.recorded_at = recorded_at
         self.originator_id = originator_id
@@ -254,11 +262,10 @@ class ReadModel(Projection[ReadModelView]):
         """A content digest: equal digests mean equal tables, however they were built."""
         hasher = hashlib.sha256()
         for name in self.tables(table):
-            query = sql.SQL("SELECT t::text FROM {} t ORDER BY t::text COLLATE \"C\"").format(sql.Identifier(name))
+            query = sql.SQL('SELECT t::text FROM {} t ORDER BY t::text COLLATE "C"').format(sql.Identifier(name))
             with conn.cursor() as cur:
                 for (row,) in cur.execute(query):
                     hasher.update(row.encode())
                     hasher.update(b"\n")
             hasher.update(b"\x00")
         return hasher.hexdigest()
-

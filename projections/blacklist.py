@@ -43,8 +43,19 @@ CREATE TABLE IF NOT EXISTS {table} (
 Agencies = dict[UUID, dict[str, Any]]  # agency id -> its name and misconduct records
 Entries = dict[tuple[UUID, int], Row]  # (agency id, blacklisting number) -> the blacklisting's row
 
-ENTRY_COLUMNS = ["agency_id", "blacklisting_no", "agency_name", "misconduct", "start_on", "until", "ended_on",
-                 "ended_how", "public", "reason", "position"]
+ENTRY_COLUMNS = [
+    "agency_id",
+    "blacklisting_no",
+    "agency_name",
+    "misconduct",
+    "start_on",
+    "until",
+    "ended_on",
+    "ended_how",
+    "public",
+    "reason",
+    "position",
+]
 
 
 class Blacklist(ReadModel):
@@ -54,8 +65,7 @@ class Blacklist(ReadModel):
         return [table, f"{table}_agencies"]
 
     def create(self, conn: Conn, table: str) -> None:
-        conn.execute(sql.SQL(DDL).format(table=sql.Identifier(table),
-                                         agencies=sql.Identifier(f"{table}_agencies")))
+        conn.execute(sql.SQL(DDL).format(table=sql.Identifier(table), agencies=sql.Identifier(f"{table}_agencies")))
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         relevant = [item for item in events if item.kind.startswith("Agency.")]
@@ -63,9 +73,13 @@ class Blacklist(ReadModel):
             return
         agencies_table = f"{table}_agencies"
         ids = sorted({item.originator_id for item in relevant})
-        select = composed(conn, ("blacklist.agencies", table), lambda: sql.SQL(
-            "SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
-            sql.Identifier(agencies_table)))
+        select = composed(
+            conn,
+            ("blacklist.agencies", table),
+            lambda: sql.SQL("SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
+                sql.Identifier(agencies_table)
+            ),
+        )
         agencies: Agencies = {
             agency_id: {"name": name, "misconduct": misconduct}
             for agency_id, name, misconduct in conn.execute(select, (ids,), prepare=True)
@@ -78,14 +92,23 @@ class Blacklist(ReadModel):
         for item in relevant:
             fold(agencies, entries, item, stored)
         # The agencies this page touched, and the blacklistings it began or ended: a statement each, as JSON.
-        keyed.store(conn, agencies_table, ["agency_id", "name", "misconduct"], ["agency_id"],
-                    [{"agency_id": agency_id, **info} for agency_id, info in agencies.items()])
+        keyed.store(
+            conn,
+            agencies_table,
+            ["agency_id", "name", "misconduct"],
+            ["agency_id"],
+            [{"agency_id": agency_id, **info} for agency_id, info in agencies.items()],
+        )
         keyed.store(conn, table, ENTRY_COLUMNS, ["agency_id", "blacklisting_no"], entries.values())
 
     def _load_entry(self, conn: Conn, table: str, key: tuple[UUID, int]) -> dict[str, Any]:
         columns = ENTRY_COLUMNS
-        row = conn.execute(sql.SQL("SELECT {} FROM {} WHERE agency_id = %s AND blacklisting_no = %s").format(
-            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)), key).fetchone()
+        row = conn.execute(
+            sql.SQL("SELECT {} FROM {} WHERE agency_id = %s AND blacklisting_no = %s").format(
+                sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)
+            ),
+            key,
+        ).fetchone()
         assert row is not None, f"blacklisting {key} ended before it began"
         return dict(zip(columns, row, strict=True))
 
@@ -99,24 +122,36 @@ def fold(agencies: Agencies, entries: Entries, item: LogEvent, stored: Callable[
         agencies[agency_id] = {"name": e.name, "misconduct": []}
     elif name == "MisconductRecorded":
         agencies[agency_id]["misconduct"].append(
-            {"no": e.misconduct_no, "kind": e.kind, "description": e.description, "on": str(e.effective_on)})
+            {"no": e.misconduct_no, "kind": e.kind, "description": e.description, "on": str(e.effective_on)}
+        )
     elif name == "Blacklisted":
         cited = [m for m in agencies[agency_id]["misconduct"] if m["no"] in e.misconduct_nos]
         entries[(agency_id, e.blacklisting_no)] = {
-            "agency_id": agency_id, "blacklisting_no": e.blacklisting_no,
-            "agency_name": agencies[agency_id]["name"], "misconduct": cited, "start_on": e.start,
-            "until": e.until, "ended_on": None, "ended_how": None, "public": e.public, "reason": e.reason,
+            "agency_id": agency_id,
+            "blacklisting_no": e.blacklisting_no,
+            "agency_name": agencies[agency_id]["name"],
+            "misconduct": cited,
+            "start_on": e.start,
+            "until": e.until,
+            "ended_on": None,
+            "ended_how": None,
+            "public": e.public,
+            "reason": e.reason,
             "position": item.leaf_index,
         }
     elif name in ("BlacklistLifted", "BlacklistExpired"):
         key = (agency_id, e.blacklisting_no)
         entry = entries.get(key) or stored(key)
-        entry.update(ended_on=e.effective_on, ended_how="lifted" if name == "BlacklistLifted" else "expired",
-                     position=item.leaf_index)
+        entry.update(
+            ended_on=e.effective_on,
+            ended_how="lifted" if name == "BlacklistLifted" else "expired",
+            position=item.leaf_index,
+        )
         entries[key] = entry
 
 
 # ------------------------------------------------------------------------------------------------------ queries
+
 
 def blacklist(conn: Conn, *, today: date, public_only: bool, current_only: bool) -> list[Row]:
     conditions = [sql.SQL("TRUE")]
@@ -124,13 +159,22 @@ def blacklist(conn: Conn, *, today: date, public_only: bool, current_only: bool)
         conditions.append(sql.SQL("public"))
     if current_only:
         conditions.append(sql.SQL("start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)"))
-    return select_rows(conn, sql.SQL(
-        "SELECT agency_id, blacklisting_no, agency_name, misconduct, start_on, until, ended_on, ended_how, public, "
-        "reason, (start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)) AS current FROM {} "
-        "WHERE {} ORDER BY start_on DESC, agency_name, blacklisting_no").format(
-        sql.Identifier(Blacklist.name), sql.SQL(" AND ").join(conditions)), {"today": today})
+    return select_rows(
+        conn,
+        sql.SQL(
+            "SELECT agency_id, blacklisting_no, agency_name, misconduct, start_on, until, ended_on, ended_how, public, "
+            "reason, (start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)) AS current FROM {} "
+            "WHERE {} ORDER BY start_on DESC, agency_name, blacklisting_no"
+        ).format(sql.Identifier(Blacklist.name), sql.SQL(" AND ").join(conditions)),
+        {"today": today},
+    )
 
 
 def agencies(conn: Conn) -> list[Row]:
-    return select_rows(conn, sql.SQL("SELECT agency_id AS id, name FROM {} ORDER BY name").format(
-        sql.Identifier(f"{Blacklist.name}_agencies")), [])
+    return select_rows(
+        conn,
+        sql.SQL("SELECT agency_id AS id, name FROM {} ORDER BY name").format(
+            sql.Identifier(f"{Blacklist.name}_agencies")
+        ),
+        [],
+    )

@@ -91,9 +91,14 @@ ON CONFLICT (fiscal_year) DO UPDATE SET {updates};
 def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     approved, self_evaluated = row["approved"], row["self_evaluated"]
     return (row["fiscal_year"],), (
-        1, int(approved), int(approved and self_evaluated), int(row["re_evaluated"]),
+        1,
+        int(approved),
+        int(approved and self_evaluated),
+        int(row["re_evaluated"]),
         *(int(row["budget_book"] == book) for book in BOOKS),
-        int(approved and row["goals_disclosed"]), int(self_evaluated and row["results_disclosed"]))
+        int(approved and row["goals_disclosed"]),
+        int(self_evaluated and row["results_disclosed"]),
+    )
 
 
 class Coverage(ReadModel):
@@ -105,39 +110,63 @@ class Coverage(ReadModel):
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["fiscal_year"])
         keyed.create_table(conn, f"{table}_projects", FACT_COLUMNS, ["project_id"], [["fiscal_year"]])
-        keyed.create_table(conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"},
-                           ["department_id"])
-        keyed.create_table(conn, f"{table}_goals", {"department": "text NOT NULL", "fiscal_year": "integer NOT NULL"},
-                           ["department", "fiscal_year"])
+        keyed.create_table(
+            conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"}, ["department_id"]
+        )
+        keyed.create_table(
+            conn,
+            f"{table}_goals",
+            {"department": "text NOT NULL", "fiscal_year": "integer NOT NULL"},
+            ["department", "fiscal_year"],
+        )
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["fiscal_year"])
         # A table built before the counters existed: count what its facts already hold, once.
-        conn.execute(sql.SQL(BACKFILL).format(counts=sql.Identifier(f"{table}_counts"),
-                                             projects=sql.Identifier(f"{table}_projects")))
+        conn.execute(
+            sql.SQL(BACKFILL).format(
+                counts=sql.Identifier(f"{table}_counts"), projects=sql.Identifier(f"{table}_projects")
+            )
+        )
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         changes = apply_project_facts(conn, f"{table}_projects", events)
         keyed.add_counts(conn, f"{table}_counts", ["fiscal_year"], COUNTED, changes, year_counts)
         years = {after["fiscal_year"] for _, after in changes}
-        departments = keyed.load(conn, f"{table}_departments", ["department_id", "name"], ["department_id"],
-                                 [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
+        departments = keyed.load(
+            conn,
+            f"{table}_departments",
+            ["department_id", "name"],
+            ["department_id"],
+            [(item.originator_id,) for item in events if item.kind.startswith("Department.")],
+        )
         goals, with_goals, new_department = fold_departments(departments, events)
         years |= with_goals
         keyed.store(conn, f"{table}_departments", ["department_id", "name"], ["department_id"], departments.values())
         keyed.store(conn, f"{table}_goals", ["department", "fiscal_year"], ["department", "fiscal_year"], goals)
         if new_department:  # the denominator of every year changes
-            years |= {row[0] for row in conn.execute(sql.SQL("SELECT fiscal_year FROM {}").format(
-                sql.Identifier(table))).fetchall()}
+            years |= {
+                row[0]
+                for row in conn.execute(sql.SQL("SELECT fiscal_year FROM {}").format(sql.Identifier(table))).fetchall()
+            }
         if years:
-            recompute = composed(conn, ("coverage.recompute", table), lambda: sql.SQL(RECOMPUTE).format(
-                table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
-                departments=sql.Identifier(f"{table}_departments"), goals=sql.Identifier(f"{table}_goals"),
-                updates=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                                           for c in COLUMNS if c != "fiscal_year")))
+            recompute = composed(
+                conn,
+                ("coverage.recompute", table),
+                lambda: sql.SQL(RECOMPUTE).format(
+                    table=sql.Identifier(table),
+                    counts=sql.Identifier(f"{table}_counts"),
+                    departments=sql.Identifier(f"{table}_departments"),
+                    goals=sql.Identifier(f"{table}_goals"),
+                    updates=sql.SQL(", ").join(
+                        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS if c != "fiscal_year"
+                    ),
+                ),
+            )
             conn.execute(recompute, {"years": sorted(years)}, prepare=True)
 
 
-def fold_departments(departments: dict[tuple[Any, ...], Row],
-                     events: Sequence[LogEvent]) -> tuple[list[Row], set[int], bool]:
+def fold_departments(
+    departments: dict[tuple[Any, ...], Row], events: Sequence[LogEvent]
+) -> tuple[list[Row], set[int], bool]:
     """The page's department events: each registration added to ``departments`` (by the department's id, as
     :func:`keyed.load` gives them); returns the overall goals set (department name and year), their fiscal years,
     and whether a department was registered (which changes every year's denominator)."""
@@ -149,16 +178,22 @@ def fold_departments(departments: dict[tuple[Any, ...], Row],
             departments[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name}
             new_department = True
         elif item.kind == "Department.OverallGoalsSet":
-            goals.append({"department": departments[(item.originator_id,)]["name"],
-                          "fiscal_year": item.event.fiscal_year})
+            goals.append(
+                {"department": departments[(item.originator_id,)]["name"], "fiscal_year": item.event.fiscal_year}
+            )
             years.add(item.event.fiscal_year)
     return goals, years, new_department
 
 
 # ------------------------------------------------------------------------------------------------------ queries
 
+
 def coverage_rows(conn: Conn, fiscal_year: int | None) -> list[Row]:
     """Each fiscal year's row (all years when ``fiscal_year`` is None), in year order."""
-    return select_rows(conn, sql.SQL(
-        "SELECT * FROM {} WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s ORDER BY fiscal_year").format(
-        sql.Identifier(Coverage.name)), {"year": fiscal_year})
+    return select_rows(
+        conn,
+        sql.SQL(
+            "SELECT * FROM {} WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s ORDER BY fiscal_year"
+        ).format(sql.Identifier(Coverage.name)),
+        {"year": fiscal_year},
+    )

@@ -41,8 +41,12 @@ COLUMNS: dict[str, str] = {
     "position": "bigint NOT NULL",
 }
 KEY = ["project_id", "kind", "ref"]
-PROJECT_COLUMNS = {"project_id": "uuid NOT NULL", "code": "text NOT NULL", "department": "text NOT NULL",
-                   "fiscal_year": "integer NOT NULL"}
+PROJECT_COLUMNS = {
+    "project_id": "uuid NOT NULL",
+    "code": "text NOT NULL",
+    "department": "text NOT NULL",
+    "fiscal_year": "integer NOT NULL",
+}
 
 
 def flags_query(table: str = "deadlines") -> sql.Composed:
@@ -50,7 +54,8 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
     return sql.SQL(
         "SELECT *, due_on < %(today)s AS missed, "
         "due_on >= %(today)s AND due_on <= %(today)s + %(warning_days)s::integer AS approaching "
-        "FROM {} WHERE status = 'open' ORDER BY due_on, project_code, kind, ref").format(sql.Identifier(table))
+        "FROM {} WHERE status = 'open' ORDER BY due_on, project_code, kind, ref"
+    ).format(sql.Identifier(table))
 
 
 class Deadlines(ReadModel):
@@ -78,12 +83,19 @@ class Deadlines(ReadModel):
         # project's obligations are looked up by the primary key's first column (LATERAL): a join the planner was
         # free to choose read the whole table once per page (a hash join on a sequential scan), a cost growing with
         # every project the log holds.
-        select = composed(conn, ("deadlines.select", table), lambda: sql.SQL(
-            "SELECT {}, {} FROM {} p LEFT JOIN LATERAL (SELECT * FROM {} o WHERE o.project_id = p.project_id) o "
-            "ON TRUE WHERE p.project_id = ANY(%b)").format(
-            sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in project_columns),
-            sql.SQL(", ").join(sql.SQL("o.{}").format(sql.Identifier(c)) for c in columns),
-            sql.Identifier(f"{table}_projects"), sql.Identifier(table)))
+        select = composed(
+            conn,
+            ("deadlines.select", table),
+            lambda: sql.SQL(
+                "SELECT {}, {} FROM {} p LEFT JOIN LATERAL (SELECT * FROM {} o WHERE o.project_id = p.project_id) o "
+                "ON TRUE WHERE p.project_id = ANY(%b)"
+            ).format(
+                sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in project_columns),
+                sql.SQL(", ").join(sql.SQL("o.{}").format(sql.Identifier(c)) for c in columns),
+                sql.Identifier(f"{table}_projects"),
+                sql.Identifier(table),
+            ),
+        )
         split = len(project_columns)
         for values in conn.execute(select, (list(ids.values()),), prepare=True).fetchall():
             pid = values[0].int
@@ -98,19 +110,49 @@ class Deadlines(ReadModel):
             pid = item.originator_id.int
             fold(item, projects, owed[pid], pid)
         # Only what changed is written back: most of a page's events leave most obligations as they were.
-        keyed.store(conn, f"{table}_projects", list(PROJECT_COLUMNS), ["project_id"],
-                    (row for pid, row in projects.items() if before.get(pid) != row))
-        keyed.store(conn, table, columns, KEY, (row for pid, rows in owed.items() for (kind, ref), row in rows.items()
-                                                if loaded_owed.get((pid, kind, ref)) != row))
+        keyed.store(
+            conn,
+            f"{table}_projects",
+            list(PROJECT_COLUMNS),
+            ["project_id"],
+            (row for pid, row in projects.items() if before.get(pid) != row),
+        )
+        keyed.store(
+            conn,
+            table,
+            columns,
+            KEY,
+            (
+                row
+                for pid, rows in owed.items()
+                for (kind, ref), row in rows.items()
+                if loaded_owed.get((pid, kind, ref)) != row
+            ),
+        )
 
 
 Obligations = dict[tuple[str, int], dict[str, Any]]
 
 # The project events fold reads (every other kind leaves every obligation as it was).
-FOLDED = frozenset(f"Project.{name}" for name in (
-    "Declared", "GoalsSubmitted", "BudgetApproved", "MonitoringReported", "SelfEvaluated", "DeviationDetected",
-    "CorrectiveActionOrdered", "DeadlineApproaching", "DeadlineMissed", "RectificationRequired",
-    "RectificationAccepted", "Closed", "ExAnteAssessed", "GoalsReviewed"))
+FOLDED = frozenset(
+    f"Project.{name}"
+    for name in (
+        "Declared",
+        "GoalsSubmitted",
+        "BudgetApproved",
+        "MonitoringReported",
+        "SelfEvaluated",
+        "DeviationDetected",
+        "CorrectiveActionOrdered",
+        "DeadlineApproaching",
+        "DeadlineMissed",
+        "RectificationRequired",
+        "RectificationAccepted",
+        "Closed",
+        "ExAnteAssessed",
+        "GoalsReviewed",
+    )
+)
 
 
 def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:
@@ -119,8 +161,12 @@ def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations,
     e = item.event
     name = item.kind.removeprefix("Project.")
     if name == "Declared":
-        projects[pid] = {"project_id": item.originator_id, "code": e.code, "department": e.department,
-                         "fiscal_year": e.fiscal_year}
+        projects[pid] = {
+            "project_id": item.originator_id,
+            "code": e.code,
+            "department": e.department,
+            "fiscal_year": e.fiscal_year,
+        }
     project = projects.get(pid)
     if project is None:
         return
@@ -156,18 +202,30 @@ def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations,
         _owe(owed, item, project, "rectification", e.rectification_no, e.deadline)
     elif name == "RectificationAccepted":
         _settle(owed, item, "rectification", e.rectification_no)
-    elif name == "Closed" or (name == "ExAnteAssessed" and e.conclusion == "reject") or (
-            name == "GoalsReviewed" and e.rating == "差"):
+    elif (
+        name == "Closed"
+        or (name == "ExAnteAssessed" and e.conclusion == "reject")
+        or (name == "GoalsReviewed" and e.rating == "差")
+    ):
         _void_all(owed, item)
 
 
 def _owe(owed: Obligations, item: LogEvent, project: dict[str, Any], kind: str, ref: int, due: date) -> None:
     owed[(kind, ref)] = {
-        "project_id": item.originator_id, "kind": kind, "ref": ref, "project_code": project["code"],
-        "department": project["department"], "department_key": key(project["department"]),
-        "fiscal_year": project["fiscal_year"], "due_on": due,
-        "status": "open", "settled_on": None, "approaching_on": None, "missed_on": None,
-        "position": item.leaf_index}
+        "project_id": item.originator_id,
+        "kind": kind,
+        "ref": ref,
+        "project_code": project["code"],
+        "department": project["department"],
+        "department_key": key(project["department"]),
+        "fiscal_year": project["fiscal_year"],
+        "due_on": due,
+        "status": "open",
+        "settled_on": None,
+        "approaching_on": None,
+        "missed_on": None,
+        "position": item.leaf_index,
+    }
 
 
 def _settle(owed: Obligations, item: LogEvent, kind: str, ref: int, status: str = "met") -> None:
@@ -183,6 +241,7 @@ def _void_all(owed: Obligations, item: LogEvent, keep: tuple[str, ...] = ()) -> 
 
 
 # ------------------------------------------------------------------------------------------------------ queries
+
 
 @dataclass(frozen=True)
 class DeadlineFilter:
@@ -201,8 +260,13 @@ def open_deadlines(conn: Conn, where: DeadlineFilter, *, limit: int) -> list[Row
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {"today": where.today, "warning_days": where.warning_days, "limit": limit}
     department = None if where.department is None else key(where.department)
-    for column, value in (("department_key", department), ("kind", where.kind), ("fiscal_year", where.fiscal_year),
-                          ("missed", where.missed), ("approaching", where.approaching)):
+    for column, value in (
+        ("department_key", department),
+        ("kind", where.kind),
+        ("fiscal_year", where.fiscal_year),
+        ("missed", where.missed),
+        ("approaching", where.approaching),
+    ):
         if value is not None:
             conditions.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
             params[column] = value

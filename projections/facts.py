@@ -36,19 +36,46 @@ FACT_COLUMNS: dict[str, str] = {
 
 
 # The project events fold_facts reads (every other kind leaves the facts as they were).
-FOLDED = frozenset(f"Project.{name}" for name in (
-    "Declared", "BudgetApproved", "SelfEvaluated", "ReEvaluated", "KeyEvaluationScored", "Disclosed", "Closed",
-    "ResultsApplied", "Admitted", "GoalsSubmitted", "ExAnteAssessed", "CorrectiveActionOrdered"))
+FOLDED = frozenset(
+    f"Project.{name}"
+    for name in (
+        "Declared",
+        "BudgetApproved",
+        "SelfEvaluated",
+        "ReEvaluated",
+        "KeyEvaluationScored",
+        "Disclosed",
+        "Closed",
+        "ResultsApplied",
+        "Admitted",
+        "GoalsSubmitted",
+        "ExAnteAssessed",
+        "CorrectiveActionOrdered",
+    )
+)
 
 
 def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     name = item.kind.removeprefix("Project.")
     e = item.event
     if name == "Declared":
-        row = {"project_id": item.originator_id, "code": e.code, "department": e.department,
-               "fiscal_year": e.fiscal_year, "budget_book": e.budget_book, "stage": "declared", "approved": False,
-               "self_evaluated": False, "re_evaluated": False, "grade": None, "key_grade": None, "re_grade": None,
-               "self_grade": None, "goals_disclosed": False, "results_disclosed": False}
+        row = {
+            "project_id": item.originator_id,
+            "code": e.code,
+            "department": e.department,
+            "fiscal_year": e.fiscal_year,
+            "budget_book": e.budget_book,
+            "stage": "declared",
+            "approved": False,
+            "self_evaluated": False,
+            "re_evaluated": False,
+            "grade": None,
+            "key_grade": None,
+            "re_grade": None,
+            "self_grade": None,
+            "goals_disclosed": False,
+            "results_disclosed": False,
+        }
     if row is None:
         return None
     if name == "BudgetApproved":
@@ -64,8 +91,12 @@ def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | N
     elif name == "Disclosed":
         row["goals_disclosed" if e.what == "goals" else "results_disclosed"] = True
     elif name in ("Closed", "ResultsApplied", "Admitted", "GoalsSubmitted"):
-        row["stage"] = {"Closed": "closed", "ResultsApplied": "results_applied", "Admitted": "admitted",
-                        "GoalsSubmitted": "goals_submitted"}[name]
+        row["stage"] = {
+            "Closed": "closed",
+            "ResultsApplied": "results_applied",
+            "Admitted": "admitted",
+            "GoalsSubmitted": "goals_submitted",
+        }[name]
     elif name == "ExAnteAssessed" and e.conclusion == "reject":
         row["stage"] = "rejected"
     elif name == "CorrectiveActionOrdered" and e.decision == "cancel":

@@ -40,12 +40,12 @@ PUBLIC_TYPES = ("Project.Disclosed", "Agency.Blacklisted", "Agency.BlacklistLift
 # ``{id}`` is the principal's id as JSON: the column's, or null for the public.
 _ENVELOPE = (
     "'{{\"position\":' || leaf_index || ',\"type\":' || to_json(split_part(topic, ':', 2)) || "
-    "',\"aggregate_id\":\"' || originator_id || '\",\"version\":' || originator_version || "
+    '\',"aggregate_id":"\' || originator_id || \'","version":\' || originator_version || '
     "',\"recorded_at\":' || to_json(recorded_at) || ',\"effective_on\":' || coalesce(to_json(effective_on)::text, "
     "'null') || ',\"principal\":{{\"id\":' || {id} || ',\"role\":' || "
     "coalesce(to_json(principal_role)::text, 'null') || ',\"organisation\":' || "
     "coalesce(to_json(principal_org)::text, 'null') || '}},\"leaf_hash\":\"' || encode(leaf_hash, 'hex') || "
-    "'\",\"payload\":'"
+    '\'","payload":\''
 )
 EVENT_ENVELOPE = _ENVELOPE.format(id="coalesce(to_json(principal_id)::text, 'null')")
 EVENT_JSON = EVENT_ENVELOPE + " || convert_from(state, 'UTF8')"
@@ -59,12 +59,15 @@ PUBLIC_JSON = PUBLIC_ENVELOPE + " || " + PUBLIC_PAYLOAD
 EVENT_JSON_BYTES = "convert_to(" + EVENT_ENVELOPE + ", 'UTF8') || state"
 # A row the public may see: a disclosure, or a blacklisting that was published (or its end). CASE, so the stored
 # state is parsed only for blacklistings.
-PUBLIC_EVENT = sql.SQL("CASE WHEN split_part(topic, ':', 2) NOT IN ({}) THEN false "
-                       "WHEN topic LIKE '%%:Agency.Blacklisted' "
-                       "THEN coalesce((convert_from(state, 'UTF8')::jsonb ->> 'public')::boolean, false) "
-                       "ELSE true END").format(sql.SQL(", ").join(sql.Literal(kind) for kind in PUBLIC_TYPES))
-WITH_STATE = (" || ',\"topic\":' || to_json(topic) || ',\"state\":\"' || "
-              "translate(encode(state, 'base64'), E'\\n', '') || '\"'")
+PUBLIC_EVENT = sql.SQL(
+    "CASE WHEN split_part(topic, ':', 2) NOT IN ({}) THEN false "
+    "WHEN topic LIKE '%%:Agency.Blacklisted' "
+    "THEN coalesce((convert_from(state, 'UTF8')::jsonb ->> 'public')::boolean, false) "
+    "ELSE true END"
+).format(sql.SQL(", ").join(sql.Literal(kind) for kind in PUBLIC_TYPES))
+WITH_STATE = (
+    " || ',\"topic\":' || to_json(topic) || ',\"state\":\"' || translate(encode(state, 'base64'), E'\\n', '') || '\"'"
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,15 @@ def type_admitted(types: Sequence[str], kind: str) -> bool:
     return not types or any(kind.startswith(item[:-1]) if item.endswith(".*") else kind == item for item in types)
 
 
-def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bool, *,
-                as_bytes: bool = False, until: int | None = None) -> tuple[sql.Composed, list[Any], int, int]:
+def _page_query(
+    after: int | None,
+    limit: int,
+    where: FeedFilter,
+    with_state: bool,
+    *,
+    as_bytes: bool = False,
+    until: int | None = None,
+) -> tuple[sql.Composed, list[Any], int, int]:
     """The page's SELECT (position, type, the event as JSON text — or UTF-8 bytes; LIMIT left as the last
     parameter), its parameters, and the window it scans: positions after ``start`` up to ``window_end`` (and not
     past ``until``)."""
@@ -143,13 +153,14 @@ def _page_query(after: int | None, limit: int, where: FeedFilter, with_state: bo
         if as_bytes:
             rendered = f"convert_to({rendered}, 'UTF8')"
     elif as_bytes:
-        rendered = EVENT_JSON_BYTES + (f" || convert_to(''{WITH_STATE}, 'UTF8')" if with_state else "") + \
-            " || '\\x7d'::bytea"
+        rendered = (
+            EVENT_JSON_BYTES + (f" || convert_to(''{WITH_STATE}, 'UTF8')" if with_state else "") + " || '\\x7d'::bytea"
+        )
     else:
         rendered = EVENT_JSON + (WITH_STATE if with_state else "") + " || '}'"
-    query = sql.SQL("SELECT leaf_index, split_part(topic, ':', 2) AS type, {} AS json FROM {} WHERE {} "
-                    "ORDER BY leaf_index LIMIT %s").format(sql.SQL(rendered), sql.Identifier(EVENTS),
-                                                          sql.SQL(" AND ").join(conditions))
+    query = sql.SQL(
+        "SELECT leaf_index, split_part(topic, ':', 2) AS type, {} AS json FROM {} WHERE {} ORDER BY leaf_index LIMIT %s"
+    ).format(sql.SQL(rendered), sql.Identifier(EVENTS), sql.SQL(" AND ").join(conditions))
     return query, params, start, window_end
 
 
@@ -165,8 +176,15 @@ def _scanned(start: int, window_end: int, head: int, count: int, last: int | Non
     return max(scanned, start)
 
 
-def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter(), *,
-         with_state: bool = False, until: int | None = None) -> FeedPage:
+def read(
+    conn: Conn,
+    after: int | None,
+    limit: int,
+    where: FeedFilter = FeedFilter(),
+    *,
+    with_state: bool = False,
+    until: int | None = None,
+) -> FeedPage:
     """Up to ``limit`` events after position ``after`` (None: from the start) that ``where`` admits.
 
     ``with_state``: each event also carries its topic and stored bytes (base64), so a subscriber can recompute the
@@ -177,12 +195,14 @@ def read(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilt
     query, params, start, window_end = _page_query(after, limit, where, with_state, until=until)
     rows = conn.execute(query, [*params, limit]).fetchall()
     events = [FeedEvent(int(position), kind, text) for position, kind, text in rows]
-    return FeedPage(events, _scanned(start, window_end, head, len(rows), events[-1].position if events else None,
-                                     limit), head)
+    return FeedPage(
+        events, _scanned(start, window_end, head, len(rows), events[-1].position if events else None, limit), head
+    )
 
 
-def read_json(conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter(), *,
-              with_state: bool = False) -> bytes:
+def read_json(
+    conn: Conn, after: int | None, limit: int, where: FeedFilter = FeedFilter(), *, with_state: bool = False
+) -> bytes:
     """The same page as :func:`read`, as the JSON document ``GET /events`` answers with: ``{"events": […],
     "next": …, "head": …}``, in UTF-8.
 
@@ -192,9 +212,10 @@ def read_json(conn: Conn, after: int | None, limit: int, where: FeedFilter = Fee
     """
     query, params, start, window_end = _page_query(after, limit, where, with_state, as_bytes=True)
     # The head in the same statement, so in the same snapshot as the rows: every position below it is visible.
-    joined = sql.SQL("SELECT (SELECT coalesce(max(leaf_index) + 1, 0) FROM {}), count(*), max(leaf_index), "
-                     "coalesce(string_agg(json, '\\x2c'::bytea ORDER BY leaf_index), ''::bytea) FROM ({}) AS page"
-                     ).format(sql.Identifier(EVENTS), query)
+    joined = sql.SQL(
+        "SELECT (SELECT coalesce(max(leaf_index) + 1, 0) FROM {}), count(*), max(leaf_index), "
+        "coalesce(string_agg(json, '\\x2c'::bytea ORDER BY leaf_index), ''::bytea) FROM ({}) AS page"
+    ).format(sql.Identifier(EVENTS), query)
     row = conn.execute(joined, [*params, limit], binary=True).fetchone()
     assert row is not None  # an aggregate always answers one row
     head, count, last, events = int(row[0]), int(row[1]), row[2], row[3]
@@ -220,8 +241,11 @@ class TailEvent:
 
     def admitted(self, types: Sequence[str], public_only: bool, objects: Container[UUID] | None) -> bool:
         """What :func:`read` decides in SQL for a :class:`FeedFilter` of these fields, in memory."""
-        return (type_admitted(types, self.type) and (self.public or not public_only)
-                and (objects is None or self.originator in objects))
+        return (
+            type_admitted(types, self.type)
+            and (self.public or not public_only)
+            and (objects is None or self.originator in objects)
+        )
 
 
 # Every event in (after, until], for the process's one reader of the log (api.watch): the frame is rendered by
@@ -234,8 +258,13 @@ TAIL = sql.SQL(
     "CASE WHEN {public} THEN convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || "
     "E'\\ndata: ' || {public_json} || E'}}\\n\\n', 'UTF8') END "
     "FROM {events} WHERE leaf_index > %s AND leaf_index <= %s "
-    "ORDER BY leaf_index").format(public=PUBLIC_EVENT, envelope=sql.SQL(EVENT_ENVELOPE),
-                                  public_json=sql.SQL(PUBLIC_JSON), events=sql.Identifier(EVENTS))
+    "ORDER BY leaf_index"
+).format(
+    public=PUBLIC_EVENT,
+    envelope=sql.SQL(EVENT_ENVELOPE),
+    public_json=sql.SQL(PUBLIC_JSON),
+    events=sql.Identifier(EVENTS),
+)
 
 
 def sse_frame(event: FeedEvent) -> bytes:

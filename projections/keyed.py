@@ -16,20 +16,26 @@ from psycopg.types.json import Json
 from projections.base import Conn, Row, composed
 
 
-def create_table(conn: Conn, table: str, columns: dict[str, str], key: Sequence[str],
-                 indexes: Iterable[Sequence[str]] = ()) -> None:
+def create_table(
+    conn: Conn, table: str, columns: dict[str, str], key: Sequence[str], indexes: Iterable[Sequence[str]] = ()
+) -> None:
     definition = sql.SQL(", ").join(
         [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in columns.items()]
-        + [sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(sql.Identifier, key)))])
+        + [sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(sql.Identifier, key)))]
+    )
     conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(sql.Identifier(table), definition))
     for columns_ in indexes:
         name = f"{table}_{'_'.join(columns_)}_idx"
-        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-            sql.Identifier(name), sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns_))))
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(name), sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns_))
+            )
+        )
 
 
-def load(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str],
-         keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
+def load(
+    conn: Conn, table: str, columns: Sequence[str], key: Sequence[str], keys: Iterable[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], Row]:
     """The rows of ``keys`` (best distinct: a key given twice is read twice), by key."""
     wanted = list(keys)
     if not wanted:
@@ -38,12 +44,14 @@ def load(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str],
 
     def build() -> sql.Composable:
         # unnest needs typed arrays: let PostgreSQL infer them from the table's own columns.
-        typed = sql.SQL(", ").join(
-            sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, k))) for k in key)
+        typed = sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, k))) for k in key)
         return sql.SQL("SELECT {} FROM {} t JOIN unnest({}) AS k({}) USING ({})").format(
             sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns),
-            sql.Identifier(table), typed, sql.SQL(", ").join(map(sql.Identifier, key)),
-            sql.SQL(", ").join(map(sql.Identifier, key)))
+            sql.Identifier(table),
+            typed,
+            sql.SQL(", ").join(map(sql.Identifier, key)),
+            sql.SQL(", ").join(map(sql.Identifier, key)),
+        )
 
     query = composed(conn, ("keyed.load", table, tuple(columns), tuple(key)), build)
     rows = {}
@@ -71,21 +79,30 @@ def store(conn: Conn, table: str, columns: Sequence[str], key: Sequence[str], ro
 
     def build() -> sql.Composable:
         updates = [c for c in columns if c not in key]
-        action = sql.SQL("DO UPDATE SET {}").format(
-            sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
-        ) if updates else sql.SQL("DO NOTHING")
+        action = (
+            sql.SQL("DO UPDATE SET {}").format(
+                sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates)
+            )
+            if updates
+            else sql.SQL("DO NOTHING")
+        )
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
-        return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM json_populate_recordset(NULL::{t}, %s::json) "
-                       "ON CONFLICT ({k}) {a}").format(t=sql.Identifier(table), c=names,
-                                                      k=sql.SQL(", ").join(map(sql.Identifier, key)), a=action)
+        return sql.SQL(
+            "INSERT INTO {t} ({c}) SELECT {c} FROM json_populate_recordset(NULL::{t}, %s::json) ON CONFLICT ({k}) {a}"
+        ).format(t=sql.Identifier(table), c=names, k=sql.SQL(", ").join(map(sql.Identifier, key)), a=action)
 
     query = composed(conn, ("keyed.store", table, tuple(columns), tuple(key)), build)
     conn.execute(query, (document,), prepare=True)
 
 
-def add_counts(conn: Conn, table: str, key: Sequence[str], columns: Sequence[str],
-               changes: Iterable[tuple[Row | None, Row | None]],
-               counts: Callable[[Row], tuple[tuple[Any, ...], Sequence[int]]]) -> None:
+def add_counts(
+    conn: Conn,
+    table: str,
+    key: Sequence[str],
+    columns: Sequence[str],
+    changes: Iterable[tuple[Row | None, Row | None]],
+    counts: Callable[[Row], tuple[tuple[Any, ...], Sequence[int]]],
+) -> None:
     """Keep counters in ``table`` (one row per ``key``, integer ``columns``) as sums over rows of another table.
 
     ``changes`` are rows before and after a page (None: absent); ``counts(row)`` gives the key a row counts under
@@ -114,7 +131,8 @@ def add_counts(conn: Conn, table: str, key: Sequence[str], columns: Sequence[str
             sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(_column_type(conn, table, c))) for c in names),
             sql.SQL(", ").join(map(sql.Identifier, key)),
             sql.SQL(", ").join(sql.SQL("{0} = t.{0} + EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns),
-            t=sql.Identifier(table))
+            t=sql.Identifier(table),
+        )
 
     query = composed(conn, ("keyed.add_counts", table, tuple(key), tuple(columns)), build)
     conn.execute(query, arrays, prepare=True)
@@ -126,8 +144,10 @@ _TYPES: dict[tuple[str, str], str] = {}
 def _column_type(conn: Conn, table: str, column: str) -> str:
     cached = _TYPES.get((table, column))
     if cached is None:
-        row = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                           "WHERE attrelid = %s::regclass AND attname = %s", (table, column)).fetchone()
+        row = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
+            (table, column),
+        ).fetchone()
         assert row is not None, f"{table}.{column} does not exist"
         cached = _TYPES[(table, column)] = str(row[0])
     return cached

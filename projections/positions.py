@@ -22,16 +22,22 @@ POSITIONS: Final = "projection_positions"
 
 def log_size(conn: Conn) -> int:
     """Events in the log (the next leaf index)."""
-    query = composed(conn, ("positions.log_size",), lambda: sql.SQL(
-        "SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(sql.Identifier(EVENTS)))
+    query = composed(
+        conn,
+        ("positions.log_size",),
+        lambda: sql.SQL("SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(sql.Identifier(EVENTS)),
+    )
     row = conn.execute(query).fetchone()
     return int(row[0]) if row is not None else 0
 
 
 def positions(conn: Conn, names: Sequence[str]) -> int:
     """The log position every one of ``names`` has reached (leaves applied)."""
-    query = composed(conn, ("positions.min",), lambda: sql.SQL(
-        "SELECT min(position) FROM {} WHERE name = ANY(%s)").format(sql.Identifier(POSITIONS)))
+    query = composed(
+        conn,
+        ("positions.min",),
+        lambda: sql.SQL("SELECT min(position) FROM {} WHERE name = ANY(%s)").format(sql.Identifier(POSITIONS)),
+    )
     row = conn.execute(query, (list(names),)).fetchone()
     return int(row[0]) if row is not None and row[0] is not None else 0
 
@@ -51,9 +57,13 @@ def wait_for(conn: Conn, names: Sequence[str], position: int, timeout: float) ->
 def lag_seconds(conn: Conn, names: Sequence[str]) -> float:
     """How long ago the oldest event that one of the read models ``names`` has not applied yet was recorded: 0 when
     every one of them has applied the whole log. One lookup by leaf index."""
-    query = composed(conn, ("positions.lag",), lambda: sql.SQL(
-        "SELECT extract(epoch FROM clock_timestamp() - e.recorded_at) FROM {} e "
-        "WHERE e.leaf_index = (SELECT min(position) FROM {} WHERE name = ANY(%s))").format(
-        sql.Identifier(EVENTS), sql.Identifier(POSITIONS)))
+    query = composed(
+        conn,
+        ("positions.lag",),
+        lambda: sql.SQL(
+            "SELECT extract(epoch FROM clock_timestamp() - e.recorded_at) FROM {} e "
+            "WHERE e.leaf_index = (SELECT min(position) FROM {} WHERE name = ANY(%s))"
+        ).format(sql.Identifier(EVENTS), sql.Identifier(POSITIONS)),
+    )
     row = conn.execute(query, (list(names),)).fetchone()
     return max(0.0, float(row[0])) if row is not None and row[0] is not None else 0.0

@@ -85,8 +85,15 @@ STAGE_AFTER_RATING = {"优": "goals_approved", "良": "goals_approved", "中": "
 
 _CHANGE_AMOUNTS = frozenset(("BudgetApproved", "MonitoringReported", "CorrectiveActionOrdered", "SelfEvaluated"))
 _CHANGE_GRADES = frozenset(("SelfEvaluated", "ReEvaluated", "KeyEvaluationScored"))
-_CHANGE_RECTIFICATIONS = frozenset(("RectificationRequired", "RectificationReported", "RectificationAccepted",
-                                    "RectificationRejected", "RectificationOverdue"))
+_CHANGE_RECTIFICATIONS = frozenset(
+    (
+        "RectificationRequired",
+        "RectificationReported",
+        "RectificationAccepted",
+        "RectificationRejected",
+        "RectificationOverdue",
+    )
+)
 
 
 def _rate(executed: Decimal, approved: Decimal | None) -> Decimal | None:
@@ -102,14 +109,25 @@ def _counts(row: dict[str, Any]) -> None:
 
 
 # The events that meet (or end) an obligation a DeadlineMissed may have flagged as overdue.
-_MEET_DEADLINES = frozenset({"DeadlineMissed", "GoalsSubmitted", "MonitoringReported", "SelfEvaluated",
-                             "CorrectiveActionOrdered", "RectificationAccepted", "Closed", "ExAnteAssessed",
-                             "GoalsReviewed"})
+_MEET_DEADLINES = frozenset(
+    {
+        "DeadlineMissed",
+        "GoalsSubmitted",
+        "MonitoringReported",
+        "SelfEvaluated",
+        "CorrectiveActionOrdered",
+        "RectificationAccepted",
+        "Closed",
+        "ExAnteAssessed",
+        "GoalsReviewed",
+    }
+)
 
 
 def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
     """Clear what ``e`` met: the late goals, the January–July report, the self-evaluation, a deviation's answer
     (its month, or all of them), a rectification; a closure or cancellation ends what it ends."""
+
     def clear(kind: str, ref: object = None) -> None:
         for notice in [item for item in overdue if item.split(":")[0] == kind and ref in (None, item.split(":")[1])]:
             del overdue[notice]
@@ -128,8 +146,11 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
                 clear(kind)
     elif name == "RectificationAccepted":
         clear("rectification", str(e.rectification_no))
-    elif name == "Closed" or (name == "ExAnteAssessed" and e.conclusion == "reject") or (
-            name == "GoalsReviewed" and e.rating == "差"):
+    elif (
+        name == "Closed"
+        or (name == "ExAnteAssessed" and e.conclusion == "reject")
+        or (name == "GoalsReviewed" and e.rating == "差")
+    ):
         overdue.clear()  # nothing is owed any more (a rejected project has no rectifications yet)
 
 
@@ -142,16 +163,42 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     name = kind.removeprefix("Project.")
     if name == "Declared":
         row = {
-            "project_id": item.originator_id, "code": e.code, "code_key": key(e.code), "name": e.name, "kind": e.kind,
-            "department": e.department, "department_key": key(e.department), "fiscal_year": e.fiscal_year,
+            "project_id": item.originator_id,
+            "code": e.code,
+            "code_key": key(e.code),
+            "name": e.name,
+            "kind": e.kind,
+            "department": e.department,
+            "department_key": key(e.department),
+            "fiscal_year": e.fiscal_year,
             "budget_book": e.budget_book,
-            "special_category": e.special_category, "new_major": e.new_major, "stage": "declared",
-            "requested": e.requested, "approved": None, "executed": Decimal("0.00"), "execution_rate": None,
-            "latest_month": None, "latest_deviation": None, "funding_suspended": False, "self_score": None,
-            "self_grade": None, "re_score": None, "re_grade": None, "inflated": False, "key_score": None,
-            "key_grade": None, "grade": None, "result_decision": None, "open_rectifications": 0,
-            "overdue_rectifications": 0, "goals_disclosed": False, "results_disclosed": False,
-            "rectifications": {}, "overdue": {}, "overdue_deadlines": 0, "evaluators": [],
+            "special_category": e.special_category,
+            "new_major": e.new_major,
+            "stage": "declared",
+            "requested": e.requested,
+            "approved": None,
+            "executed": Decimal("0.00"),
+            "execution_rate": None,
+            "latest_month": None,
+            "latest_deviation": None,
+            "funding_suspended": False,
+            "self_score": None,
+            "self_grade": None,
+            "re_score": None,
+            "re_grade": None,
+            "inflated": False,
+            "key_score": None,
+            "key_grade": None,
+            "grade": None,
+            "result_decision": None,
+            "open_rectifications": 0,
+            "overdue_rectifications": 0,
+            "goals_disclosed": False,
+            "results_disclosed": False,
+            "rectifications": {},
+            "overdue": {},
+            "overdue_deadlines": 0,
+            "evaluators": [],
         }
     assert row is not None, f"{kind} before Project.Declared at leaf {item.leaf_index}"
     if name == "ExAnteAssessed" and e.conclusion == "reject":
@@ -200,8 +247,11 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     elif name == "RectificationRequired":
         row["rectifications"][str(e.rectification_no)] = {"status": "open", "overdue": False}
     elif name in ("RectificationReported", "RectificationAccepted", "RectificationRejected"):
-        status = {"RectificationReported": "reported", "RectificationAccepted": "accepted",
-                  "RectificationRejected": "open"}[name]
+        status = {
+            "RectificationReported": "reported",
+            "RectificationAccepted": "accepted",
+            "RectificationRejected": "open",
+        }[name]
         row["rectifications"][str(e.rectification_no)]["status"] = status
     elif name == "RectificationOverdue":
         row["rectifications"][str(e.rectification_no)]["overdue"] = True
@@ -232,21 +282,33 @@ class ProjectStatus(ReadModel):
     version = 3  # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators
 
     def create(self, conn: Conn, table: str) -> None:
-        columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-                                     for c, t in COLUMNS.items())
+        columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
         conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(sql.Identifier(table), columns))
         for column in INDEXES:
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, project_id)").format(
-                sql.Identifier(f"{table}_{column}_idx"), sql.Identifier(table), sql.Identifier(column)))
+            conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, project_id)").format(
+                    sql.Identifier(f"{table}_{column}_idx"), sql.Identifier(table), sql.Identifier(column)
+                )
+            )
         for name, shape in SHAPE_INDEXES.items():
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, project_id)").format(
-                sql.Identifier(f"{table}_{name}_idx"), sql.Identifier(table),
-                sql.SQL(", ").join(map(sql.Identifier, shape))))
-        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (project_id) "
-                             "WHERE overdue_deadlines > 0 OR overdue_rectifications > 0")
-                     .format(sql.Identifier(f"{table}_overdue_idx"), sql.Identifier(table)))
-        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (evaluators)").format(
-            sql.Identifier(f"{table}_evaluators_idx"), sql.Identifier(table)))
+            conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, project_id)").format(
+                    sql.Identifier(f"{table}_{name}_idx"),
+                    sql.Identifier(table),
+                    sql.SQL(", ").join(map(sql.Identifier, shape)),
+                )
+            )
+        conn.execute(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} (project_id) "
+                "WHERE overdue_deadlines > 0 OR overdue_rectifications > 0"
+            ).format(sql.Identifier(f"{table}_overdue_idx"), sql.Identifier(table))
+        )
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (evaluators)").format(
+                sql.Identifier(f"{table}_evaluators_idx"), sql.Identifier(table)
+            )
+        )
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         project_events = [item for item in events if item.kind.startswith("Project.")]
@@ -264,16 +326,44 @@ class ProjectStatus(ReadModel):
         keyed.store(conn, table, columns, ["project_id"], rows.values())
 
 
-
 # ------------------------------------------------------------------------------------------------------ queries
 
 STATUS_COLUMNS = (
-    "project_id", "code", "name", "kind", "department", "fiscal_year", "budget_book", "special_category", "new_major",
-    "stage", "requested", "approved", "executed", "execution_rate", "latest_month", "latest_deviation",
-    "funding_suspended", "self_score", "self_grade", "re_score", "re_grade", "inflated", "key_score", "key_grade",
-    "grade", "result_decision", "open_rectifications", "overdue_rectifications", "overdue", "overdue_deadlines",
+    "project_id",
+    "code",
+    "name",
+    "kind",
+    "department",
+    "fiscal_year",
+    "budget_book",
+    "special_category",
+    "new_major",
+    "stage",
+    "requested",
+    "approved",
+    "executed",
+    "execution_rate",
+    "latest_month",
+    "latest_deviation",
+    "funding_suspended",
+    "self_score",
+    "self_grade",
+    "re_score",
+    "re_grade",
+    "inflated",
+    "key_score",
+    "key_grade",
+    "grade",
+    "result_decision",
+    "open_rectifications",
+    "overdue_rectifications",
+    "overdue",
+    "overdue_deadlines",
     "goals_disclosed",
-    "results_disclosed", "last_changed_at", "version", "position",
+    "results_disclosed",
+    "last_changed_at",
+    "version",
+    "position",
 )
 
 
@@ -295,10 +385,15 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
     """``project_status`` rows matching ``where``, in project-id order, after the cursor."""
     conditions: list[sql.Composable] = []
     params: list[Any] = []
-    for column, value in (("department_key", None if where.department is None else key(where.department)),
-                          ("fiscal_year", where.fiscal_year), ("budget_book", where.budget_book),
-                          ("stage", where.stage), ("grade", where.grade), ("latest_deviation", where.deviation),
-                          ("code_key", None if where.code is None else key(where.code))):
+    for column, value in (
+        ("department_key", None if where.department is None else key(where.department)),
+        ("fiscal_year", where.fiscal_year),
+        ("budget_book", where.budget_book),
+        ("stage", where.stage),
+        ("grade", where.grade),
+        ("latest_deviation", where.deviation),
+        ("code_key", None if where.code is None else key(where.code)),
+    ):
         if value is not None:
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
             params.append(value)
@@ -314,25 +409,37 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
         params.append(after)
     clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
     query = sql.SQL("SELECT {} FROM {}{} ORDER BY project_id LIMIT %s").format(
-        sql.SQL(", ").join(map(sql.Identifier, STATUS_COLUMNS)), sql.Identifier(ProjectStatus.name), clause)
+        sql.SQL(", ").join(map(sql.Identifier, STATUS_COLUMNS)), sql.Identifier(ProjectStatus.name), clause
+    )
     return select_rows(conn, query, [*params, limit])
 
 
 def project(conn: Conn, project_id: UUID) -> Row | None:
-    rows = select_rows(conn, sql.SQL("SELECT {} FROM {} WHERE project_id = %s").format(
-        sql.SQL(", ").join(map(sql.Identifier, STATUS_COLUMNS)), sql.Identifier(ProjectStatus.name)), [project_id])
+    rows = select_rows(
+        conn,
+        sql.SQL("SELECT {} FROM {} WHERE project_id = %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, STATUS_COLUMNS)), sql.Identifier(ProjectStatus.name)
+        ),
+        [project_id],
+    )
     return rows[0] if rows else None
 
 
 def department_objects(conn: Conn, department: str) -> tuple[UUID, ...]:
     """The objects a department owns: its projects and its own record (however its name is spelled)."""
-    rows = conn.execute(sql.SQL("SELECT project_id FROM {} WHERE department_key = %s").format(
-        sql.Identifier(ProjectStatus.name)), (key(department),)).fetchall()
+    rows = conn.execute(
+        sql.SQL("SELECT project_id FROM {} WHERE department_key = %s").format(sql.Identifier(ProjectStatus.name)),
+        (key(department),),
+    ).fetchall()
     return (*department_ids(department), *(row[0] for row in rows))
 
 
 def commissioned_projects(conn: Conn, agency: str) -> tuple[UUID, ...]:
     """The projects with a key evaluation commissioned to ``agency`` (however its name is spelled)."""
-    rows = conn.execute(sql.SQL("SELECT project_id FROM {} WHERE evaluators @> ARRAY[%s]::text[]").format(
-        sql.Identifier(ProjectStatus.name)), (key(agency),)).fetchall()
+    rows = conn.execute(
+        sql.SQL("SELECT project_id FROM {} WHERE evaluators @> ARRAY[%s]::text[]").format(
+            sql.Identifier(ProjectStatus.name)
+        ),
+        (key(agency),),
+    ).fetchall()
     return tuple(row[0] for row in rows)

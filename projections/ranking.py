@@ -48,13 +48,17 @@ COUNT_COLUMNS: dict[str, str] = {
 COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
 DEPARTMENT_COLUMNS = {"department_id": "uuid NOT NULL", "name": "text NOT NULL", "department_key": "text NOT NULL"}
 
-BACKFILL = """
+BACKFILL = (
+    """
 INSERT INTO {counts} (department_key, fiscal_year, projects, approved, self_evaluated, graded, grade_points)
-SELECT """ + KEY_SQL.format("department") + """, fiscal_year, count(*), count(*) FILTER (WHERE approved),
+SELECT """
+    + KEY_SQL.format("department")
+    + """, fiscal_year, count(*), count(*) FILTER (WHERE approved),
        count(*) FILTER (WHERE approved AND self_evaluated), count(*) FILTER (WHERE grade IN ('优', '良', '中', '差')),
        coalesce(sum(CASE grade WHEN '优' THEN 4 WHEN '良' THEN 3 WHEN '中' THEN 2 WHEN '差' THEN 1 END), 0)
 FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY 1, fiscal_year
 """
+)
 
 # The rows of the years a page touched, recomputed in place (a year's departments only ever grow in number).
 RECOMPUTE = """
@@ -91,8 +95,12 @@ ON CONFLICT (department_key, fiscal_year) DO UPDATE SET
 def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     grade = row["grade"]
     return (key(row["department"]), row["fiscal_year"]), (
-        1, int(row["approved"]), int(row["approved"] and row["self_evaluated"]), int(grade in GRADE_POINTS),
-        GRADE_POINTS.get(grade, 0))
+        1,
+        int(row["approved"]),
+        int(row["approved"] and row["self_evaluated"]),
+        int(grade in GRADE_POINTS),
+        GRADE_POINTS.get(grade, 0),
+    )
 
 
 class DepartmentRanking(ReadModel):
@@ -105,31 +113,55 @@ class DepartmentRanking(ReadModel):
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["department_key", "fiscal_year"], [["fiscal_year", "rank"]])
         keyed.create_table(conn, f"{table}_projects", FACT_COLUMNS, ["project_id"], [["fiscal_year", "department"]])
-        keyed.create_table(conn, f"{table}_assessments", {"department_key": "text NOT NULL", "fiscal_year":
-                           "integer NOT NULL", "total": "numeric(5,2) NOT NULL"}, ["department_key", "fiscal_year"])
+        keyed.create_table(
+            conn,
+            f"{table}_assessments",
+            {"department_key": "text NOT NULL", "fiscal_year": "integer NOT NULL", "total": "numeric(5,2) NOT NULL"},
+            ["department_key", "fiscal_year"],
+        )
         keyed.create_table(conn, f"{table}_departments", DEPARTMENT_COLUMNS, ["department_id"], [["department_key"]])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department_key", "fiscal_year"])
         # A table built before the counters existed: count what its facts already hold, once.
-        conn.execute(sql.SQL(BACKFILL).format(counts=sql.Identifier(f"{table}_counts"),
-                                             projects=sql.Identifier(f"{table}_projects")))
+        conn.execute(
+            sql.SQL(BACKFILL).format(
+                counts=sql.Identifier(f"{table}_counts"), projects=sql.Identifier(f"{table}_projects")
+            )
+        )
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         changes = apply_project_facts(conn, f"{table}_projects", events)
-        keyed.add_counts(conn, f"{table}_counts", ["department_key", "fiscal_year"], COUNTED, changes,
-                         department_counts)
+        keyed.add_counts(
+            conn, f"{table}_counts", ["department_key", "fiscal_year"], COUNTED, changes, department_counts
+        )
         years = {after["fiscal_year"] for _, after in changes}
-        names = keyed.load(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"],
-                           [(item.originator_id,) for item in events if item.kind.startswith("Department.")])
+        names = keyed.load(
+            conn,
+            f"{table}_departments",
+            list(DEPARTMENT_COLUMNS),
+            ["department_id"],
+            [(item.originator_id,) for item in events if item.kind.startswith("Department.")],
+        )
         assessments, assessed = fold_departments(names, events)
         years |= assessed
         keyed.store(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"], names.values())
-        keyed.store(conn, f"{table}_assessments", ["department_key", "fiscal_year", "total"],
-                    ["department_key", "fiscal_year"], assessments)
+        keyed.store(
+            conn,
+            f"{table}_assessments",
+            ["department_key", "fiscal_year", "total"],
+            ["department_key", "fiscal_year"],
+            assessments,
+        )
         if years:
-            recompute = composed(conn, ("ranking.recompute", table), lambda: sql.SQL(RECOMPUTE).format(
-                table=sql.Identifier(table), counts=sql.Identifier(f"{table}_counts"),
-                assessments=sql.Identifier(f"{table}_assessments"),
-                departments=sql.Identifier(f"{table}_departments")))
+            recompute = composed(
+                conn,
+                ("ranking.recompute", table),
+                lambda: sql.SQL(RECOMPUTE).format(
+                    table=sql.Identifier(table),
+                    counts=sql.Identifier(f"{table}_counts"),
+                    assessments=sql.Identifier(f"{table}_assessments"),
+                    departments=sql.Identifier(f"{table}_departments"),
+                ),
+            )
             conn.execute(recompute, {"years": sorted(years)}, prepare=True)
 
 
@@ -140,26 +172,44 @@ def fold_departments(names: dict[tuple[Any, ...], Row], events: Sequence[LogEven
     years: set[int] = set()
     for item in events:
         if item.kind == "Department.Registered":
-            names[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name,
-                                            "department_key": key(item.event.name)}
+            names[(item.originator_id,)] = {
+                "department_id": item.originator_id,
+                "name": item.event.name,
+                "department_key": key(item.event.name),
+            }
         elif item.kind == "Department.ComprehensivelyAssessed":
-            assessments.append({"department_key": names[(item.originator_id,)]["department_key"],
-                                "fiscal_year": item.event.fiscal_year, "total": item.event.total})
+            assessments.append(
+                {
+                    "department_key": names[(item.originator_id,)]["department_key"],
+                    "fiscal_year": item.event.fiscal_year,
+                    "total": item.event.total,
+                }
+            )
             years.add(item.event.fiscal_year)
     return assessments, years
 
 
 # ------------------------------------------------------------------------------------------------------ queries
 
+
 def ranking(conn: Conn, fiscal_year: int | None) -> list[Row]:
-    return select_rows(conn, sql.SQL(
-        "SELECT department, fiscal_year, assessment_total, rank, ranked, average_grade_points, approved_projects, "
-        "self_evaluated, self_evaluation_coverage, standing FROM {} "
-        "WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s "
-        "ORDER BY fiscal_year, rank NULLS LAST, department").format(sql.Identifier(DepartmentRanking.name)),
-        {"year": fiscal_year})
+    return select_rows(
+        conn,
+        sql.SQL(
+            "SELECT department, fiscal_year, assessment_total, rank, ranked, average_grade_points, approved_projects, "
+            "self_evaluated, self_evaluation_coverage, standing FROM {} "
+            "WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s "
+            "ORDER BY fiscal_year, rank NULLS LAST, department"
+        ).format(sql.Identifier(DepartmentRanking.name)),
+        {"year": fiscal_year},
+    )
 
 
 def departments(conn: Conn) -> list[Row]:
-    return select_rows(conn, sql.SQL("SELECT department_id AS id, name FROM {} ORDER BY name").format(
-        sql.Identifier(f"{DepartmentRanking.name}_departments")), [])
+    return select_rows(
+        conn,
+        sql.SQL("SELECT department_id AS id, name FROM {} ORDER BY name").format(
+            sql.Identifier(f"{DepartmentRanking.name}_departments")
+        ),
+        [],
+    )

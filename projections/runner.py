@@ -81,23 +81,31 @@ class FollowerState:
 
 
 class Runner:
-    def __init__(self, database_url: str, models: Sequence[ReadModel], *, page: int = PAGE,
-                 interval: float = INTERVAL) -> None:
+    def __init__(
+        self, database_url: str, models: Sequence[ReadModel], *, page: int = PAGE, interval: float = INTERVAL
+    ) -> None:
         self.database_url = database_url
         self.state = FollowerState()
         self.models = list(models)
         self.page = page
         self.interval = interval
         # Read models applied together, a page per transaction, each lane on its own connection (see above).
-        self.lanes = [lane for lane in ([model for model in self.models if model.reads_events],
-                                        [model for model in self.models if not model.reads_events]) if lane]
+        self.lanes = [
+            lane
+            for lane in (
+                [model for model in self.models if model.reads_events],
+                [model for model in self.models if not model.reads_events],
+            )
+            if lane
+        ]
 
     def _connect(self) -> Conn:
         """A connection whose session time zone is UTC: psycopg then builds each row's recorded_at without a time zone
         database lookup (a third of the time reading a page took). Instants are the same in any zone; the digests'
         text of them becomes the same whatever the server's TimeZone. JSON columns are decoded by msgspec."""
-        conn = psycopg.connect(self.database_url, row_factory=tuple_row, autocommit=True,
-                               connect_timeout=CONNECT_TIMEOUT)
+        conn = psycopg.connect(
+            self.database_url, row_factory=tuple_row, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+        )
         conn.execute("SET TimeZone = 'UTC'")
         conn.autocommit = False
         set_json_loads(msgspec.json.decode, conn)  # the jsonb columns read back (project_status' rectifications…)
@@ -108,28 +116,46 @@ class Runner:
     def setup(self) -> None:
         with self._connect() as conn, conn.transaction():
             lock_schema(conn)
-            conn.execute(sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, "
-                "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())").format(sql.Identifier(POSITIONS)))
-            conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1").format(
-                sql.Identifier(POSITIONS)))
-            recorded: dict[str, int] = dict(conn.execute(sql.SQL("SELECT name, version FROM {}").format(
-                sql.Identifier(POSITIONS))).fetchall())
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, "
+                    "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+                ).format(sql.Identifier(POSITIONS))
+            )
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1").format(
+                    sql.Identifier(POSITIONS)
+                )
+            )
+            recorded: dict[str, int] = dict(
+                conn.execute(sql.SQL("SELECT name, version FROM {}").format(sql.Identifier(POSITIONS))).fetchall()
+            )
             for model in self.models:
                 if model.name in recorded and recorded[model.name] != model.version:
                     # Its tables have another shape or meaning now: start them again from the log's beginning.
-                    logger.warning("read model %s is version %s, its tables version %s: rebuilding from the log",
-                                   model.name, model.version, recorded[model.name])
+                    logger.warning(
+                        "read model %s is version %s, its tables version %s: rebuilding from the log",
+                        model.name,
+                        model.version,
+                        recorded[model.name],
+                    )
                     for name in model.tables(model.name):
                         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
-                    conn.execute(sql.SQL("UPDATE {} SET position = 0, version = %s, updated_at = clock_timestamp() "
-                                         "WHERE name = %s").format(sql.Identifier(POSITIONS)),
-                                 (model.version, model.name))
+                    conn.execute(
+                        sql.SQL(
+                            "UPDATE {} SET position = 0, version = %s, updated_at = clock_timestamp() WHERE name = %s"
+                        ).format(sql.Identifier(POSITIONS)),
+                        (model.version, model.name),
+                    )
                 for live in model.tables(model.name):  # indexes left under a rebuild's name by earlier versions
                     _adopt_indexes(conn, live, _building(model), model.name)
                 model.create(conn, model.name)
-                conn.execute(sql.SQL("INSERT INTO {} (name, version) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
-                                     ).format(sql.Identifier(POSITIONS)), (model.name, model.version))
+                conn.execute(
+                    sql.SQL("INSERT INTO {} (name, version) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING").format(
+                        sql.Identifier(POSITIONS)
+                    ),
+                    (model.name, model.version),
+                )
 
     # --------------------------------------------------------- following
 
@@ -143,15 +169,21 @@ class Runner:
     def status(self) -> list[ProjectionStatus]:
         with self._connect() as conn:
             head = self.head(conn)
-            rows: dict[str, int] = dict(conn.execute(sql.SQL("SELECT name, position FROM {}").format(
-                sql.Identifier(POSITIONS))).fetchall())
+            rows: dict[str, int] = dict(
+                conn.execute(sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(POSITIONS))).fetchall()
+            )
         return [ProjectionStatus(model.name, int(rows.get(model.name, 0)), head) for model in self.models]
 
     def read_events(self, conn: Conn, start: int, limit: int) -> list[LogEvent]:
         """The next ``limit`` events from leaf ``start``, each with the :class:`EventFields` the read models read."""
-        query = composed(conn, ("runner.read",), lambda: sql.SQL(
-            "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
-            "WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS)))
+        query = composed(
+            conn,
+            ("runner.read",),
+            lambda: sql.SQL(
+                "SELECT leaf_index, recorded_at, originator_id, originator_version, topic, state, effective_on FROM {} "
+                "WHERE leaf_index >= %s ORDER BY leaf_index LIMIT %s"
+            ).format(sql.Identifier(EVENTS)),
+        )
         # binary: no hex to decode, no timestamps to parse from text
         rows = conn.execute(query, (start, limit), binary=True, prepare=True).fetchall()
         return log_events(rows)
@@ -159,9 +191,13 @@ class Runner:
     def count_events(self, conn: Conn, start: int, limit: int) -> int:
         """How many of the ``limit`` leaves from ``start`` the log holds: a page for read models that read no fields.
         Leaf indexes are dense and committed in order (assigned under the log's lock), so the last one tells."""
-        query = composed(conn, ("runner.count",), lambda: sql.SQL(
-            "SELECT max(leaf_index) FROM {} WHERE leaf_index >= %s AND leaf_index < %s").format(
-            sql.Identifier(EVENTS)))
+        query = composed(
+            conn,
+            ("runner.count",),
+            lambda: sql.SQL("SELECT max(leaf_index) FROM {} WHERE leaf_index >= %s AND leaf_index < %s").format(
+                sql.Identifier(EVENTS)
+            ),
+        )
         row = conn.execute(query, (start, start + limit), prepare=True).fetchone()
         return 0 if row is None or row[0] is None else int(row[0]) - start + 1
 
@@ -177,9 +213,13 @@ class Runner:
     def _apply_next_page(self, conn: Conn, models: Sequence[ReadModel]) -> int:
         names = [model.name for model in models]
         with conn.transaction():
-            lock = composed(conn, ("runner.lock",), lambda: sql.SQL(
-                "SELECT name, position FROM {} WHERE name = ANY(%s) ORDER BY name FOR UPDATE").format(
-                sql.Identifier(POSITIONS)))
+            lock = composed(
+                conn,
+                ("runner.lock",),
+                lambda: sql.SQL("SELECT name, position FROM {} WHERE name = ANY(%s) ORDER BY name FOR UPDATE").format(
+                    sql.Identifier(POSITIONS)
+                ),
+            )
             positions: dict[str, int] = dict(conn.execute(lock, (names,), prepare=True).fetchall())
             start = min(int(positions.get(name, 0)) for name in names)
             events, count = self._read_page(conn, models, start)
@@ -191,13 +231,17 @@ class Runner:
                 if position >= end:
                     continue  # ahead of this page (rebuilt meanwhile): nothing in it is new to this one
                 if events is not None and model.reads_events:
-                    model.apply(conn, model.name, events[bisect_left(events, position, key=_leaf_index):])
+                    model.apply(conn, model.name, events[bisect_left(events, position, key=_leaf_index) :])
                 else:
                     model.apply_range(conn, model.name, position, end - 1)
             # Every model now stands at the page's end, except one that was already beyond it.
-            advance = composed(conn, ("runner.advance",), lambda: sql.SQL(
-                "UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = ANY(%s) AND position < %s"
-            ).format(sql.Identifier(POSITIONS)))
+            advance = composed(
+                conn,
+                ("runner.advance",),
+                lambda: sql.SQL(
+                    "UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = ANY(%s) AND position < %s"
+                ).format(sql.Identifier(POSITIONS)),
+            )
             conn.execute(advance, (end, names, end), prepare=True)
             return count
 
@@ -254,8 +298,10 @@ class Runner:
 
     def _follow(self, stop: threading.Event, idle_timeout: float) -> None:
         """Connect (a LISTEN session and the lanes' connections), then follow until ``stop`` or a failure."""
-        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as listener, \
-                Lanes(self, None) as lanes:
+        with (
+            psycopg.connect(self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as listener,
+            Lanes(self, None) as lanes,
+        ):
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
             while not stop.is_set():
                 began = time.monotonic()
@@ -292,25 +338,33 @@ class Runner:
                 if applied < self.page:
                     break
             with conn.transaction():
-                conn.execute(sql.SQL("SELECT position FROM {} WHERE name = %s FOR UPDATE").format(
-                    sql.Identifier(POSITIONS)), (model.name,))
+                conn.execute(
+                    sql.SQL("SELECT position FROM {} WHERE name = %s FOR UPDATE").format(sql.Identifier(POSITIONS)),
+                    (model.name,),
+                )
                 while True:
                     applied, position = self._rebuild_page(conn, model, building, position, transaction=False)
                     if not applied:
                         break
                 for live, new in zip(model.tables(model.name), model.tables(building), strict=True):
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(live)))
-                    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(new),
-                                                                              sql.Identifier(live)))
+                    conn.execute(
+                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(new), sql.Identifier(live))
+                    )
                     # The indexes keep the names they were built under: give them the live table's, or the next
                     # rebuild's CREATE INDEX IF NOT EXISTS would find its names taken and build no index at all.
                     _adopt_indexes(conn, live, building, model.name)
-                conn.execute(sql.SQL("UPDATE {} SET position = %s, updated_at = clock_timestamp() "
-                                     "WHERE name = %s").format(sql.Identifier(POSITIONS)), (position, model.name))
+                conn.execute(
+                    sql.SQL("UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = %s").format(
+                        sql.Identifier(POSITIONS)
+                    ),
+                    (position, model.name),
+                )
             return model.digest(conn, model.name)
 
-    def _rebuild_page(self, conn: Conn, model: ReadModel, building: str, position: int, *,
-                      transaction: bool = True) -> tuple[int, int]:
+    def _rebuild_page(
+        self, conn: Conn, model: ReadModel, building: str, position: int, *, transaction: bool = True
+    ) -> tuple[int, int]:
         """Apply the page from ``position`` to the table being built (in a transaction of its own unless told
         otherwise); return the events and the next position."""
         with conn.transaction() if transaction else _nothing(), _cyclic_gc_paused():
@@ -342,19 +396,22 @@ def _adopt_indexes(conn: Conn, table: str, built_as: str, name: str) -> None:
     An index whose new name the table already has is a duplicate (``create`` made it since, under the live name)
     and is dropped; one whose new name another relation holds is left as it is.
     """
-    indexes = {str(row[0]) for row in conn.execute(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", (table,))}
+    indexes = {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", (table,)
+        )
+    }
     for index in sorted(indexes):
         if not index.startswith(built_as):
             continue
-        renamed = name + index[len(built_as):]
+        renamed = name + index[len(built_as) :]
         if renamed in indexes:
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
             continue
         elsewhere = conn.execute("SELECT to_regclass(quote_ident(%s))", (renamed,)).fetchone()
         if elsewhere is None or elsewhere[0] is None:
-            conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(sql.Identifier(index),
-                                                                     sql.Identifier(renamed)))
+            conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(sql.Identifier(index), sql.Identifier(renamed)))
 
 
 class Lanes:
@@ -371,8 +428,9 @@ class Lanes:
     def __enter__(self) -> Lanes:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()
 
     def _catch_up(self, lane: int) -> int:
@@ -442,4 +500,3 @@ def _cyclic_gc_paused() -> Iterator[None]:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
-

@@ -56,15 +56,20 @@ class LeafTracking(ReadModelView):
 
     def _position(self, conn: Conn, *, lock: bool) -> int:
         query = sql.SQL("SELECT position FROM {} WHERE name = %s {}").format(
-            sql.Identifier(POSITIONS), sql.SQL("FOR UPDATE" if lock else ""))
+            sql.Identifier(POSITIONS), sql.SQL("FOR UPDATE" if lock else "")
+        )
         row = conn.execute(query, (self.name,)).fetchone()
         if row is None:
             raise LookupError(f"no position for read model {self.name!r}: run Runner.setup() first")
         return int(row[0])
 
     def _advance(self, conn: Conn, position: int) -> None:
-        conn.execute(sql.SQL("UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = %s").format(
-            sql.Identifier(POSITIONS)), (position, self.name))
+        conn.execute(
+            sql.SQL("UPDATE {} SET position = %s, updated_at = clock_timestamp() WHERE name = %s").format(
+                sql.Identifier(POSITIONS)
+            ),
+            (position, self.name),
+        )
 
     def max_tracking_id(self, application_name: str) -> int | None:
         """The leaf index of the last event applied, or None before the first."""
@@ -91,12 +96,17 @@ class LeafTracking(ReadModelView):
             if leaf < position:
                 return False
             _refuse_gap(self.name, position, leaf)
-            row = conn.execute(sql.SQL(
-                "SELECT originator_id, originator_version, recorded_at, topic FROM {} WHERE leaf_index = %s").format(
-                sql.Identifier(EVENTS)), (leaf,)).fetchone()
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT originator_id, originator_version, recorded_at, topic FROM {} WHERE leaf_index = %s"
+                ).format(sql.Identifier(EVENTS)),
+                (leaf,),
+            ).fetchone()
             if row is None or (row[0], row[1]) != (domain_event.originator_id, domain_event.originator_version):
-                raise ValueError(f"leaf {leaf} of the log is not {type(domain_event).__qualname__} "
-                                 f"{domain_event.originator_id} v{domain_event.originator_version}")
+                raise ValueError(
+                    f"leaf {leaf} of the log is not {type(domain_event).__qualname__} "
+                    f"{domain_event.originator_id} v{domain_event.originator_version}"
+                )
             # The log's own recording time and topic: a domain event carries neither as the log has them.
             item = LogEvent(leaf, row[2], row[0], row[1], row[3], domain_event)
             if model.reads_events:
@@ -118,9 +128,13 @@ def tracked_events(database_url: str, start: int = 0, *, page: int = 1_000) -> I
     mapper = ledger_mapper()
     with psycopg.connect(database_url, row_factory=tuple_row, autocommit=True) as conn:
         while True:
-            rows = conn.execute(sql.SQL(
-                "SELECT leaf_index, originator_id, originator_version, topic, state FROM {} WHERE leaf_index >= %s "
-                "ORDER BY leaf_index LIMIT %s").format(sql.Identifier(EVENTS)), (start, page)).fetchall()
+            rows = conn.execute(
+                sql.SQL(
+                    "SELECT leaf_index, originator_id, originator_version, topic, state FROM {} WHERE leaf_index >= %s "
+                    "ORDER BY leaf_index LIMIT %s"
+                ).format(sql.Identifier(EVENTS)),
+                (start, page),
+            ).fetchall()
             for leaf, oid, version, topic, state in rows:
                 event = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
                 yield event, Tracking(APPLICATION, leaf)

@@ -103,12 +103,17 @@ CREATE INDEX IF NOT EXISTS {recorded_idx} ON {table} (recorded_at);
 # run on the server while the runner folds the other read models. The Chinese names are a constant of the statement.
 # The principal's id and organisation are kept as recorded, beside their keys (ledger.values.key, here in SQL), which
 # the filters compare: any spelling of a name finds it.
-INSERT = """
+INSERT = (
+    """
 INSERT INTO {table} (leaf_index, recorded_at, effective_on, principal_id, principal_key, principal_role, organisation,
                      organisation_key, object_type, object_id, object_version, event_type, event_type_zh, reason,
                      evidence)
-SELECT e.leaf_index, e.recorded_at, e.effective_on, e.principal_id, """ + KEY_SQL.format("e.principal_id") + """,
-       e.principal_role, e.principal_org, """ + KEY_SQL.format("e.principal_org") + """,
+SELECT e.leaf_index, e.recorded_at, e.effective_on, e.principal_id, """
+    + KEY_SQL.format("e.principal_id")
+    + """,
+       e.principal_role, e.principal_org, """
+    + KEY_SQL.format("e.principal_org")
+    + """,
        split_part(t.kind, '.', 1), e.originator_id, e.originator_version, t.kind,
        coalesce({names}::jsonb ->> t.kind, t.kind), s.reason, s.evidence
 FROM {events} e
@@ -116,6 +121,7 @@ CROSS JOIN LATERAL (SELECT split_part(e.topic, ':', -1) AS kind) t
 CROSS JOIN LATERAL json_to_record(convert_from(e.state, 'UTF8')::json) AS s(reason text, evidence text[])
 WHERE e.leaf_index BETWEEN %(first)s AND %(last)s
 """
+)
 
 
 class AccountabilityTrail(ReadModel):
@@ -124,23 +130,35 @@ class AccountabilityTrail(ReadModel):
     reads_events = False  # built by PostgreSQL from the log's rows: apply_range
 
     def create(self, conn: Conn, table: str) -> None:
-        conn.execute(sql.SQL(DDL).format(
-            table=sql.Identifier(table), principal_idx=sql.Identifier(f"{table}_principal_idx"),
-            organisation_idx=sql.Identifier(f"{table}_organisation_idx"),
-            object_idx=sql.Identifier(f"{table}_object_idx"), recorded_idx=sql.Identifier(f"{table}_recorded_idx")))
+        conn.execute(
+            sql.SQL(DDL).format(
+                table=sql.Identifier(table),
+                principal_idx=sql.Identifier(f"{table}_principal_idx"),
+                organisation_idx=sql.Identifier(f"{table}_organisation_idx"),
+                object_idx=sql.Identifier(f"{table}_object_idx"),
+                recorded_idx=sql.Identifier(f"{table}_recorded_idx"),
+            )
+        )
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         if events:
             self.apply_range(conn, table, events[0].leaf_index, events[-1].leaf_index)
 
     def apply_range(self, conn: Conn, table: str, first: int, last: int) -> None:
-        query = composed(conn, ("trail.insert", table), lambda: sql.SQL(INSERT).format(
-            table=sql.Identifier(table), events=sql.Identifier(EVENTS),
-            names=sql.Literal(json.dumps(EVENT_NAMES_ZH, ensure_ascii=False))))
+        query = composed(
+            conn,
+            ("trail.insert", table),
+            lambda: sql.SQL(INSERT).format(
+                table=sql.Identifier(table),
+                events=sql.Identifier(EVENTS),
+                names=sql.Literal(json.dumps(EVENT_NAMES_ZH, ensure_ascii=False)),
+            ),
+        )
         conn.execute(query, {"first": first, "last": last}, prepare=True)
 
 
 # ------------------------------------------------------------------------------------------------------ queries
+
 
 @dataclass(frozen=True)
 class TrailFilter:
@@ -156,9 +174,12 @@ class TrailFilter:
 def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> list[Row]:
     conditions: list[sql.Composable] = []
     params: list[Any] = []
-    for column, value in (("principal_key", None if where.principal is None else key(where.principal)),
-                          ("organisation_key", None if where.organisation is None else key(where.organisation)),
-                          ("object_id", where.object_id), ("event_type", where.event_type)):
+    for column, value in (
+        ("principal_key", None if where.principal is None else key(where.principal)),
+        ("organisation_key", None if where.organisation is None else key(where.organisation)),
+        ("object_id", where.object_id),
+        ("event_type", where.event_type),
+    ):
         if value is not None:
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
             params.append(value)
@@ -175,7 +196,12 @@ def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> l
         conditions.append(sql.SQL("leaf_index > %s"))
         params.append(after)
     clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
-    return select_rows(conn, sql.SQL(
-        "SELECT leaf_index, recorded_at, effective_on, principal_id, principal_role, organisation, object_type, "
-        "object_id, object_version, event_type, event_type_zh, reason, evidence FROM {}{} "
-        "ORDER BY leaf_index LIMIT %s").format(sql.Identifier(AccountabilityTrail.name), clause), [*params, limit])
+    return select_rows(
+        conn,
+        sql.SQL(
+            "SELECT leaf_index, recorded_at, effective_on, principal_id, principal_role, organisation, object_type, "
+            "object_id, object_version, event_type, event_type_zh, reason, evidence FROM {}{} "
+            "ORDER BY leaf_index LIMIT %s"
+        ).format(sql.Identifier(AccountabilityTrail.name), clause),
+        [*params, limit],
+    )

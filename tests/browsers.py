@@ -30,8 +30,16 @@ VERIFY_JS = STATIC / "verify.js"
 CALLS_JS = Path(__file__).resolve().parent / "verify_calls.mjs"
 
 REQUIRED = os.environ.get("JIXIAO_REQUIRE_JS") == "1"
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+)
 
 Call = dict[str, Any]
 
@@ -91,9 +99,22 @@ process.stdout.write(JSON.stringify(await runCalls(verifier, calls)));
 def run_node(calls: Sequence[Call], *, without_webcrypto: bool = False, timeout: float = 300) -> list[dict[str, Any]]:
     """Run ``calls`` in one Node process; each result is ``{"value": …, "ms": …}`` or ``{"error": …, "ms": …}``."""
     node = node_binary()
-    run = subprocess.run([node, "--input-type=module", "-e", _NODE_MAIN, VERIFY_JS.as_uri(), CALLS_JS.as_uri(),
-                          "1" if without_webcrypto else "0"], input=json.dumps(list(calls)), capture_output=True,
-                         text=True, timeout=timeout, check=False)
+    run = subprocess.run(
+        [
+            node,
+            "--input-type=module",
+            "-e",
+            _NODE_MAIN,
+            VERIFY_JS.as_uri(),
+            CALLS_JS.as_uri(),
+            "1" if without_webcrypto else "0",
+        ],
+        input=json.dumps(list(calls)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     results: list[dict[str, Any]] = json.loads(run.stdout)
     return results

@@ -14,8 +14,11 @@ import pytest
 from ledger.log import speedups
 
 REQUIRED = os.environ.get("JIXIAO_REQUIRE_SPEEDUPS") == "1"
-_C_MARKS = () if speedups.AVAILABLE or REQUIRED else (
-    pytest.mark.skip(reason="the C accelerator ledger._speedups is not built in this installation"),)
+_C_MARKS = (
+    ()
+    if speedups.AVAILABLE or REQUIRED
+    else (pytest.mark.skip(reason="the C accelerator ledger._speedups is not built in this installation"),)
+)
 
 ACCELERATORS = [pytest.param(False, id="python"), pytest.param(True, id="c", marks=_C_MARKS)]
 """``@pytest.mark.parametrize("accelerator", ACCELERATORS)``: a test's body runs once per implementation."""

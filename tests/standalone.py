@@ -3,10 +3,22 @@ framework: what runs there is the offline verifier alone (standard library and `
 
 from __future__ import annotations
 
-REFUSED = ("psycopg", "psycopg_pool", "eventsourcing", "fastapi", "starlette", "pydantic", "pydantic_settings",
-           "uvicorn", "httpx", "msgspec", "apscheduler", "nats")
+REFUSED = (
+    "psycopg",
+    "psycopg_pool",
+    "eventsourcing",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic_settings",
+    "uvicorn",
+    "httpx",
+    "msgspec",
+    "apscheduler",
+    "nats",
+)
 
-PRELUDE = f'''
+PRELUDE = f"""
 import sys
 
 
@@ -18,7 +30,7 @@ class _Refuse:
 
 
 sys.meta_path.insert(0, _Refuse())
-'''
+"""
 
 
 def standalone(code: str) -> str:

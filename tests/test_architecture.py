@@ -43,9 +43,12 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_domain_takes_only_the_aggregate_base_from_the_event_sourcing_library() -> None:
     """import-linter cannot forbid part of an external package: the domain may build on eventsourcing's aggregates
     but not reach its persistence or application (`ledger.store` and `ledger.application` do that)."""
-    reached = {f"{path.relative_to(ROOT)}: {module}" for path in (ROOT / "ledger" / "domain").rglob("*.py")
-               for module in imported_modules(path)
-               if module.split(".")[0] == "eventsourcing" and module not in DOMAIN_EVENTSOURCING}
+    reached = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / "ledger" / "domain").rglob("*.py")
+        for module in imported_modules(path)
+        if module.split(".")[0] == "eventsourcing" and module not in DOMAIN_EVENTSOURCING
+    }
     assert not reached
 
 

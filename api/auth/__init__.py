@@ -39,6 +39,24 @@ from api.auth.dependencies import (
 from api.auth.records import PUBLIC, PrincipalConflict, TokenKeys, TokenRecord, keys_for, token_message
 from api.auth.store import TokenGuard, TokenStore
 
-__all__ = ["ACTORS", "PUBLIC", "Actor", "Admin", "Overseer", "PrincipalConflict", "PrincipalDep", "Reader",
-           "TokenGuard", "TokenKeys", "TokenRecord", "TokenStore", "admit", "authenticate", "current_principal",
-           "keys_for", "require", "role_of", "token_message"]
+__all__ = [
+    "ACTORS",
+    "PUBLIC",
+    "Actor",
+    "Admin",
+    "Overseer",
+    "PrincipalConflict",
+    "PrincipalDep",
+    "Reader",
+    "TokenGuard",
+    "TokenKeys",
+    "TokenRecord",
+    "TokenStore",
+    "admit",
+    "authenticate",
+    "current_principal",
+    "keys_for",
+    "require",
+    "role_of",
+    "token_message",
+]

@@ -19,8 +19,9 @@ from ledger.domain.values import Principal, Role, enum_value
 bearer = HTTPBearer(auto_error=False, description="A token from `jixiao token create` (or POST /admin/tokens)")
 
 
-async def current_principal(request: Request,
-                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
     """The caller: the token's principal, or ``public`` without a token. A bad token is refused, not downgraded."""
     return await authenticate(request, credentials)
 
@@ -35,15 +36,17 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     if header is None:
         return PUBLIC
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise EdgeProblem("unauthenticated", "send Authorization: Bearer <token>",
-                          headers={"WWW-Authenticate": "Bearer"})
+        raise EdgeProblem(
+            "unauthenticated", "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     store: TokenStore = request.app.state.tokens
     found = store.cached(credentials.credentials)
     if found is None:
         found = await run_in_threadpool(store.lookup, credentials.credentials)
     if found.principal is None:
-        raise EdgeProblem("unauthenticated", found.refusal,
-                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise EdgeProblem(
+            "unauthenticated", found.refusal, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        )
     return found.principal
 
 
@@ -52,6 +55,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency admitting only ``roles``; anyone else gets 403 (or 401 when they sent no token)."""
+
     async def check(principal: PrincipalDep) -> Principal:
         return admit(principal, roles)
 
@@ -63,8 +67,9 @@ def admit(principal: Principal, roles: tuple[Role, ...]) -> Principal:
     if principal.role not in roles:
         allowed = ", ".join(role.value for role in roles)
         if principal.role == Role.PUBLIC:
-            raise EdgeProblem("unauthenticated", f"this needs a token of role {allowed}",
-                              headers={"WWW-Authenticate": "Bearer"})
+            raise EdgeProblem(
+                "unauthenticated", f"this needs a token of role {allowed}", headers={"WWW-Authenticate": "Bearer"}
+            )
         raise Forbidden(f"role {principal.role} may not do this (allowed: {allowed})", code="role-not-allowed")
     return principal
 

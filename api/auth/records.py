@@ -27,8 +27,13 @@ ISSUABLE = frozenset(role for role in Role if role not in (Role.PUBLIC, Role.SYS
 # UTF-8, so a token signature can never be taken for one, nor one of theirs for a token's.
 DOMAIN = b"\xffjixiao-token/v1\n"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ROLE_ZH = {"finance": "财政局", "department": "预算部门", "agency": "第三方机构", "auditor": "审计",
-           "admin": "系统管理员"}
+ROLE_ZH = {
+    "finance": "财政局",
+    "department": "预算部门",
+    "agency": "第三方机构",
+    "auditor": "审计",
+    "admin": "系统管理员",
+}
 
 
 def token_hash(token: str) -> bytes:
@@ -36,14 +41,30 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
-def token_message(origin: str, token_id: str, token_hash: bytes, principal_id: str, role: str, organisation: str,
-                  created_by: str, created_at: datetime) -> bytes:
+def token_message(
+    origin: str,
+    token_id: str,
+    token_hash: bytes,
+    principal_id: str,
+    role: str,
+    organisation: str,
+    created_by: str,
+    created_at: datetime,
+) -> bytes:
     """What a token record's signature covers: ``DOMAIN`` then each field with its length (uint32, big-endian);
     the time as microseconds since 1970 (int64, big-endian), exactly as PostgreSQL stores it. The log's origin
     binds the record to this ledger: another signed with the same key is no token here."""
     micros = (created_at - EPOCH) // timedelta(microseconds=1)
-    fields = (origin.encode(), token_id.encode(), token_hash, principal_id.encode(), role.encode(),
-              organisation.encode(), created_by.encode(), struct.pack(">q", micros))
+    fields = (
+        origin.encode(),
+        token_id.encode(),
+        token_hash,
+        principal_id.encode(),
+        role.encode(),
+        organisation.encode(),
+        created_by.encode(),
+        struct.pack(">q", micros),
+    )
     return DOMAIN + b"".join(struct.pack(">I", len(field)) + field for field in fields)
 
 
@@ -88,8 +109,16 @@ class TokenKeys:
 
     def message(self, row: dict[str, Any]) -> bytes:
         """The signed message of a stored record (or of one about to be)."""
-        return token_message(self.origin, row["token_id"], bytes(row["token_hash"]), row["principal_id"],
-                             row["role"], row["organisation"], row["created_by"], row["created_at"])
+        return token_message(
+            self.origin,
+            row["token_id"],
+            bytes(row["token_hash"]),
+            row["principal_id"],
+            row["role"],
+            row["organisation"],
+            row["created_by"],
+            row["created_at"],
+        )
 
     def sign(self, row: dict[str, Any]) -> tuple[bytes, bytes]:
         """(key id, signature) of a record."""
@@ -119,14 +148,23 @@ class TokenKeys:
 
 def keys_for(settings: Settings) -> TokenKeys:
     """The service's token keys: its signing key, and the earlier keys ``JIXIAO_TOKEN_KEYS`` still trusts."""
-    return TokenKeys(signing_key(settings), [VerifierKey.from_string(key) for key in settings.token_keys],
-                     origin=settings.log_origin)
+    return TokenKeys(
+        signing_key(settings), [VerifierKey.from_string(key) for key in settings.token_keys], origin=settings.log_origin
+    )
 
 
 def record_of(row: dict[str, Any], refused: str | None = None) -> TokenRecord:
     """A stored record as the service shows it (with why it is refused, if it is)."""
-    return TokenRecord(row["token_id"], row["principal_id"], row["role"], row["organisation"], row["created_at"],
-                       row["created_by"], row["revoked_at"], refused)
+    return TokenRecord(
+        row["token_id"],
+        row["principal_id"],
+        row["role"],
+        row["organisation"],
+        row["created_at"],
+        row["created_by"],
+        row["revoked_at"],
+        refused,
+    )
 
 
 def identity_of(row: dict[str, Any]) -> tuple[str, str]:

@@ -118,38 +118,47 @@ CREATE OR REPLACE TRIGGER api_token_revocations_no_change BEFORE UPDATE OR DELET
 CREATE OR REPLACE TRIGGER api_token_revocations_no_truncate BEFORE TRUNCATE ON {revocations}
     FOR EACH STATEMENT EXECUTE FUNCTION api_token_revocations_refuse_change();
 """).format(**_ids)
-COLUMNS = sql.SQL("t.token_id, t.token_hash, t.principal_id, t.role, t.organisation, t.created_at, t.created_by, "
-                  "t.key_id, t.signature, r.revoked_at")
+COLUMNS = sql.SQL(
+    "t.token_id, t.token_hash, t.principal_id, t.role, t.organisation, t.created_at, t.created_by, "
+    "t.key_id, t.signature, r.revoked_at"
+)
 FROM = sql.SQL("{tokens} t LEFT JOIN {revocations} r ON r.token_id = t.token_id").format(**_ids)
 # The token's record and every other record of its principal (to see a clash), with their revocations.
-LOOKUP = sql.SQL("SELECT {columns} FROM {source} WHERE t.principal_id = "
-                 "(SELECT principal_id FROM {tokens} WHERE token_hash = %s)").format(
-    columns=COLUMNS, source=FROM, **_ids)
-OF_PRINCIPAL = sql.SQL("SELECT {columns} FROM {source} WHERE t.principal_id = %s").format(columns=COLUMNS,
-                                                                                           source=FROM)
+LOOKUP = sql.SQL(
+    "SELECT {columns} FROM {source} WHERE t.principal_id = (SELECT principal_id FROM {tokens} WHERE token_hash = %s)"
+).format(columns=COLUMNS, source=FROM, **_ids)
+OF_PRINCIPAL = sql.SQL("SELECT {columns} FROM {source} WHERE t.principal_id = %s").format(columns=COLUMNS, source=FROM)
 OF_TOKEN = sql.SQL("SELECT {columns} FROM {source} WHERE t.token_id = %s").format(columns=COLUMNS, source=FROM)
-ALL = sql.SQL("SELECT {columns} FROM {source} ORDER BY t.created_at, t.token_id").format(columns=COLUMNS,
-                                                                                         source=FROM)
-UNSIGNED = sql.SQL("SELECT {columns} FROM {source} WHERE t.signature IS NULL ORDER BY t.created_at, "
-                   "t.token_id").format(columns=COLUMNS, source=FROM)
-INSERT = sql.SQL("INSERT INTO {tokens} (token_id, token_hash, principal_id, role, organisation, created_at, "
-                 "created_by, key_id, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(**_ids)
-RESIGN = sql.SQL("UPDATE {tokens} SET key_id = %s, signature = %s WHERE token_id = %s AND signature IS NULL"
-                 ).format(**_ids)
-REVOKE = sql.SQL("INSERT INTO {revocations} (token_id, revoked_by) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-                 ).format(**_ids)
+ALL = sql.SQL("SELECT {columns} FROM {source} ORDER BY t.created_at, t.token_id").format(columns=COLUMNS, source=FROM)
+UNSIGNED = sql.SQL("SELECT {columns} FROM {source} WHERE t.signature IS NULL ORDER BY t.created_at, t.token_id").format(
+    columns=COLUMNS, source=FROM
+)
+INSERT = sql.SQL(
+    "INSERT INTO {tokens} (token_id, token_hash, principal_id, role, organisation, created_at, "
+    "created_by, key_id, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+).format(**_ids)
+RESIGN = sql.SQL("UPDATE {tokens} SET key_id = %s, signature = %s WHERE token_id = %s AND signature IS NULL").format(
+    **_ids
+)
+REVOKE = sql.SQL("INSERT INTO {revocations} (token_id, revoked_by) VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
+    **_ids
+)
 LOCK_PRINCIPAL = sql.SQL("SELECT pg_advisory_xact_lock({namespace}, hashtext(%s))").format(
-    namespace=sql.Literal(PRINCIPAL_LOCKS))
-LISTENING = sql.SQL("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                    "AND classid::bigint = {namespace} AND objid::bigint = {key}").format(
-    namespace=sql.Literal(LISTENERS[0]), key=sql.Literal(LISTENERS[1]))
+    namespace=sql.Literal(PRINCIPAL_LOCKS)
+)
+LISTENING = sql.SQL(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid::bigint = {namespace} AND objid::bigint = {key}"
+).format(namespace=sql.Literal(LISTENERS[0]), key=sql.Literal(LISTENERS[1]))
 # For the webhook dispatcher: a subscription is served while its principal, as it was when it subscribed, holds a
 # token that is not revoked. Signatures are not checked here: the subscriptions table is itself the service
 # role's to write, so the question is only whether the token's holder lost it.
-LIVE_IDENTITY = sql.SQL("SELECT EXISTS (SELECT FROM {tokens} t WHERE t.principal_id = %s AND t.role = %s "
-                        "AND t.organisation = %s AND NOT EXISTS (SELECT FROM {revocations} r "
-                        "WHERE r.token_id = t.token_id))").format(**_ids)
+LIVE_IDENTITY = sql.SQL(
+    "SELECT EXISTS (SELECT FROM {tokens} t WHERE t.principal_id = %s AND t.role = %s "
+    "AND t.organisation = %s AND NOT EXISTS (SELECT FROM {revocations} r "
+    "WHERE r.token_id = t.token_id))"
+).format(**_ids)
 
 
 @dataclass
@@ -160,8 +169,13 @@ class _Cached:
 
 
 class TokenStore:
-    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]], keys: TokenKeys | None = None, *,
-                 rejections: Rejections | None = None) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool[psycopg.Connection[Any]],
+        keys: TokenKeys | None = None,
+        *,
+        rejections: Rejections | None = None,
+    ) -> None:
         self.pool = pool
         self.keys = keys or TokenKeys(None, origin="")  # enough to create the tables
         self.rejections = rejections or Rejections()
@@ -192,8 +206,9 @@ class TokenStore:
         if principal.role == Role.DEPARTMENT and not principal.organisation.strip():
             raise InvalidInput("a department principal names its department as organisation", field="organisation")
         if lookalike(principal.id) in RESERVED:
-            raise PrincipalConflict(f"principal id {principal.id} is the service's own (主体编号为系统保留)",
-                                    field="name")
+            raise PrincipalConflict(
+                f"principal id {principal.id} is the service's own (主体编号为系统保留)", field="name"
+            )
         token = PREFIX + secrets.token_urlsafe(32)
         token_id = "tok_" + secrets.token_hex(6)
         digest = token_hash(token)
@@ -209,21 +224,46 @@ class TokenStore:
                     raise PrincipalConflict(
                         f"principal id {principal.id} looks like the existing {row['principal_id']} "
                         f"({describe(identity_of(row))}): use that id exactly, or another name "
-                        "(主体编号与已有编号近似，请使用原编号或另取名称)", field="name")
+                        "(主体编号与已有编号近似，请使用原编号或另取名称)",
+                        field="name",
+                    )
                 if identity_of(row) != wanted:
                     raise PrincipalConflict(
                         f"principal id {principal.id} is already {describe(identity_of(row))}: a principal id is one "
-                        "identity; choose another name (主体编号已被其他角色或单位使用，请另取名称)", field="name")
+                        "identity; choose another name (主体编号已被其他角色或单位使用，请另取名称)",
+                        field="name",
+                    )
             now = conn.execute("SELECT clock_timestamp()").fetchone()
             assert now is not None
             created_at: datetime = now[0]
-            key_id, signature = self.keys.sign({
-                "token_id": token_id, "token_hash": digest, "principal_id": principal.id, "role": principal.role,
-                "organisation": principal.organisation, "created_by": created_by, "created_at": created_at})
-            conn.execute(INSERT, (token_id, digest, principal.id, principal.role, principal.organisation, created_at,
-                                  created_by, key_id, signature))
-        return token, TokenRecord(token_id, principal.id, principal.role, principal.organisation, created_at,
-                                  created_by, None)
+            key_id, signature = self.keys.sign(
+                {
+                    "token_id": token_id,
+                    "token_hash": digest,
+                    "principal_id": principal.id,
+                    "role": principal.role,
+                    "organisation": principal.organisation,
+                    "created_by": created_by,
+                    "created_at": created_at,
+                }
+            )
+            conn.execute(
+                INSERT,
+                (
+                    token_id,
+                    digest,
+                    principal.id,
+                    principal.role,
+                    principal.organisation,
+                    created_at,
+                    created_by,
+                    key_id,
+                    signature,
+                ),
+            )
+        return token, TokenRecord(
+            token_id, principal.id, principal.role, principal.organisation, created_at, created_by, None
+        )
 
     def revoke(self, token_id: str, revoked_by: str = "cli") -> Revoked | None:
         """Revoke a token; when its principal has no live token left, disable its webhook subscriptions too.
@@ -244,16 +284,23 @@ class TokenStore:
                 conn.execute(REVOKE, (token_id, revoked_by))
                 rows = cursor.execute(OF_PRINCIPAL, (principal_id,)).fetchall()
                 live = live_identities(rows, self.keys)
-                reason = (f"disabled: token {token_id} was revoked and principal {principal_id} has no live token "
-                          "left (令牌已撤销，该主体已无有效令牌，订阅已停用)")
+                reason = (
+                    f"disabled: token {token_id} was revoked and principal {principal_id} has no live token "
+                    "left (令牌已撤销，该主体已无有效令牌，订阅已停用)"
+                )
                 disabled = disable_subscriptions(conn, principal_id, live, reason)
                 conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, nonce))
             self._invalidate()
             unconfirmed = _await_listeners(conn, nonce)
             busy = wait_for_dispatchers(conn, disabled, reason, DISPATCH_SECONDS)
         if unconfirmed:
-            logger.warning("revoked %s: %d service process(es) did not confirm within %.0f s; they refuse it "
-                           "within %.0f s", token_id, len(unconfirmed), ACK_SECONDS, CACHE_SECONDS)
+            logger.warning(
+                "revoked %s: %d service process(es) did not confirm within %.0f s; they refuse it within %.0f s",
+                token_id,
+                len(unconfirmed),
+                ACK_SECONDS,
+                CACHE_SECONDS,
+            )
         record = next(row for row in rows if row["token_id"] == token_id)
         return Revoked(record_of(record), disabled, len(unconfirmed), busy)
 
@@ -329,8 +376,7 @@ class TokenStore:
             return UNKNOWN
         problem = self.keys.problem(own)
         if problem is not None:
-            logger.warning("token record %s (principal %s) refused: %s", own["token_id"], own["principal_id"],
-                           problem)
+            logger.warning("token record %s (principal %s) refused: %s", own["token_id"], own["principal_id"], problem)
             # Unsigned rows are those an upgrade left until `jixiao token resign`; any other is a forgery.
             self.rejections.add("token", "unsigned" if own["signature"] is None else "invalid")
             return UNKNOWN
@@ -338,11 +384,18 @@ class TokenStore:
             return UNKNOWN
         clashing = live_identities(rows, self.keys) - {identity_of(own)}
         if clashing:
-            logger.warning("token %s refused: principal id %s is also live as %s", own["token_id"],
-                           own["principal_id"], ", ".join(map(describe, sorted(clashing))))
-            return Lookup(None, f"principal id {own['principal_id']} is held by another role or organisation too; "
-                                "an administrator must revoke the wrong tokens (jixiao token list) "
-                                "(主体编号冲突，须由管理员处理)")
+            logger.warning(
+                "token %s refused: principal id %s is also live as %s",
+                own["token_id"],
+                own["principal_id"],
+                ", ".join(map(describe, sorted(clashing))),
+            )
+            return Lookup(
+                None,
+                f"principal id {own['principal_id']} is held by another role or organisation too; "
+                "an administrator must revoke the wrong tokens (jixiao token list) "
+                "(主体编号冲突，须由管理员处理)",
+            )
         return Lookup(Principal(own["principal_id"], own["role"], own["organisation"]), "")
 
     # Keeping the cache coherent ----------------------------------------------------------------------------------
@@ -369,8 +422,7 @@ class TokenStore:
                 with psycopg.connect(self._conninfo(), autocommit=True) as conn:
                     # Present (the lock) before listening, listening before trusting the cache: a revoker that sees
                     # this process waits for it, and this process hears every revocation committed after it looked.
-                    conn.execute(sql.SQL("SELECT pg_advisory_lock_shared({}, {})").format(*map(sql.Literal,
-                                                                                                LISTENERS)))
+                    conn.execute(sql.SQL("SELECT pg_advisory_lock_shared({}, {})").format(*map(sql.Literal, LISTENERS)))
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     self._invalidate()
                     self._coherent = True
@@ -413,9 +465,11 @@ class TokenGuard:
     channel = CHANNEL
 
     def refusal(self, conn: psycopg.Connection[Any], principal: Principal) -> str | None:
-        row = conn.execute(LIVE_IDENTITY, (principal.id, principal.role, principal.organisation),
-                           prepare=True).fetchone()
+        row = conn.execute(
+            LIVE_IDENTITY, (principal.id, principal.role, principal.organisation), prepare=True
+        ).fetchone()
         if row is not None and row[0]:
             return None
-        return (f"disabled: principal {principal.id} ({principal.role}) has no live token "
-                "(该主体已无有效令牌，订阅已停用)")
+        return (
+            f"disabled: principal {principal.id} ({principal.role}) has no live token (该主体已无有效令牌，订阅已停用)"
+        )

@@ -80,7 +80,6 @@ class Step:
     run: Callable[[], None]
 
 
-
 class DemoRun:
     """The agenda, run in date order; each simulated morning the sweeps run first.
 
@@ -173,8 +172,10 @@ class DemoRun:
                 ledger.department(name)
             except DomainError:
                 ledger.register_department(self.finance(on), name)
-        for name, credentials in ((OK_AGENCY, "工程咨询甲级资信；预算绩效评价业务十二年"),
-                                  (BAD_AGENCY, "会计师事务所执业证书；预算绩效评价业务五年")):
+        for name, credentials in (
+            (OK_AGENCY, "工程咨询甲级资信；预算绩效评价业务十二年"),
+            (BAD_AGENCY, "会计师事务所执业证书；预算绩效评价业务五年"),
+        ):
             try:
                 ledger.agency(name)
             except DomainError:
@@ -204,23 +205,35 @@ class DemoRun:
             Step(date(2020, 11, 12), partial(self.revise_goals, spec)),
             Step(date(2020, 11, 20), partial(self.review_revised_goals, spec)),
             Step(date(2021, 1, 15), partial(self.approve_budget, spec)),
-            Step(date(2021, 1, 25), partial(self.disclose, spec, Disclosure.GOALS, date(2021, 1, 25),
-                                            "随部门预算公开")),
+            Step(
+                date(2021, 1, 25), partial(self.disclose, spec, Disclosure.GOALS, date(2021, 1, 25), "随部门预算公开")
+            ),
         ]
 
     def declare(self, spec: DemoProject) -> None:
         if not self.ledger.exists(self.pid(spec)):
             self.ledger.declare_project(
-                self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"), code=spec.code, name=spec.name,
-                kind=spec.kind, department=spec.department, fiscal_year_=YEAR, budget_book=spec.book,
-                special_category=spec.special, requested=spec.requested, new_major=spec.new_major)
+                self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"),
+                code=spec.code,
+                name=spec.name,
+                kind=spec.kind,
+                department=spec.department,
+                fiscal_year_=YEAR,
+                budget_book=spec.book,
+                special_category=spec.special,
+                requested=spec.requested,
+                new_major=spec.new_major,
+            )
 
     def assess_ex_ante(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None:
             points = "11" if spec.code == REJECTED_EX_ANTE else "17"
-            self.ledger.assess_ex_ante(self.finance(date(2020, 9, 25), "事前绩效评估专家论证"), project.id,
-                                       dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points))
+            self.ledger.assess_ex_ante(
+                self.finance(date(2020, 9, 25), "事前绩效评估专家论证"),
+                project.id,
+                dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points),
+            )
 
     def admit(self, spec: DemoProject) -> None:
         project = self.project(spec)
@@ -248,8 +261,9 @@ class DemoRun:
     def revise_goals(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.GOALS_RETURNED:
-            self.ledger.submit_goals(self.dept(spec, date(2020, 11, 12), "按审核意见修改"), project.id,
-                                     indicators_for(spec, self.params))
+            self.ledger.submit_goals(
+                self.dept(spec, date(2020, 11, 12), "按审核意见修改"), project.id, indicators_for(spec, self.params)
+            )
 
     def review_revised_goals(self, spec: DemoProject) -> None:
         project = self.project(spec)
@@ -259,8 +273,9 @@ class DemoRun:
     def approve_budget(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.GOALS_APPROVED:
-            self.ledger.approve_budget(self.finance(date(2021, 1, 15), "市人大批准2021年预算"), project.id,
-                                       spec.requested)
+            self.ledger.approve_budget(
+                self.finance(date(2021, 1, 15), "市人大批准2021年预算"), project.id, spec.requested
+            )
 
     def disclose(self, spec: DemoProject, what: Disclosure, on: date, reason: str) -> None:
         project = self.project(spec)
@@ -273,15 +288,30 @@ class DemoRun:
     def implementation_steps(self, spec: DemoProject) -> list[Step]:
         steps = []
         if spec.code == ADJUSTED:
-            steps += [Step(date(2021, 4, 12), partial(self.request_adjustment, spec, date(2021, 4, 12), Decimal(10),
-                                                      "两个小区纳入棚户区改造，改造数量调整为10个")),
-                      Step(date(2021, 4, 20), partial(self.decide_adjustment, spec, date(2021, 4, 20), True,
-                                                      "调整理由充分"))]
+            steps += [
+                Step(
+                    date(2021, 4, 12),
+                    partial(
+                        self.request_adjustment,
+                        spec,
+                        date(2021, 4, 12),
+                        Decimal(10),
+                        "两个小区纳入棚户区改造，改造数量调整为10个",
+                    ),
+                ),
+                Step(date(2021, 4, 20), partial(self.decide_adjustment, spec, date(2021, 4, 20), True, "调整理由充分")),
+            ]
         if spec.code == ADJUSTMENT_REJECTED:
-            steps += [Step(date(2021, 5, 6), partial(self.request_adjustment, spec, date(2021, 5, 6), Decimal(3800),
-                                                     "保障对象动态调整")),
-                      Step(date(2021, 5, 14), partial(self.decide_adjustment, spec, date(2021, 5, 14), False,
-                                                      "保障人数下调缺乏依据，不予同意"))]
+            steps += [
+                Step(
+                    date(2021, 5, 6),
+                    partial(self.request_adjustment, spec, date(2021, 5, 6), Decimal(3800), "保障对象动态调整"),
+                ),
+                Step(
+                    date(2021, 5, 14),
+                    partial(self.decide_adjustment, spec, date(2021, 5, 14), False, "保障人数下调缺乏依据，不予同意"),
+                ),
+            ]
         july_report = date(2021, 8, 18) if spec.code == LATE_MONITORING else date(2021, 8, 10)
         steps += [
             Step(date(2021, 5, 10), partial(self.report_monitoring, spec, 4, date(2021, 5, 10))),
@@ -312,15 +342,24 @@ class DemoRun:
             return
         assert project.approved_amount is not None
         approved = project.approved_amount
-        share = {RED_DEVIATION: Decimal("0.18"), YELLOW_DEVIATION: Decimal("0.33"),
-                 UNANSWERED_DEVIATION: Decimal("0.35")}.get(spec.code, Decimal("0.52"))
+        share = {
+            RED_DEVIATION: Decimal("0.18"),
+            YELLOW_DEVIATION: Decimal("0.33"),
+            UNANSWERED_DEVIATION: Decimal("0.35"),
+        }.get(spec.code, Decimal("0.52"))
         if month == 4:
             share = Decimal("0.15") if spec.code in (RED_DEVIATION, YELLOW_DEVIATION) else Decimal("0.30")
         executed = max((approved * share).quantize(Decimal("0.01")), project.executed)
         shortfall = "征地协调滞后，工程进度慢于计划" if executed < approved * Decimal("0.4") else ""
-        self.ledger.report_monitoring(self.dept(spec, on), project.id, month=month, executed=executed,
-                                      indicator_progress={g.key: Decimal(50) for g in project.goals},
-                                      shortfall_reasons=shortfall, measures="加快施工进度" if shortfall else "")
+        self.ledger.report_monitoring(
+            self.dept(spec, on),
+            project.id,
+            month=month,
+            executed=executed,
+            indicator_progress={g.key: Decimal(50) for g in project.goals},
+            shortfall_reasons=shortfall,
+            measures="加快施工进度" if shortfall else "",
+        )
 
     def review_monitoring(self, spec: DemoProject, month: int, on: date) -> None:
         project = self.project(spec)
@@ -335,33 +374,55 @@ class DemoRun:
         if spec.code == RED_DEVIATION and month == 7:
             assert project.approved_amount is not None
             cut = (project.approved_amount * Decimal("0.25")).quantize(Decimal("0.01"))
-            self.ledger.order_corrective_action(self.finance(on, "执行严重滞后，收回部分资金统筹使用"), project.id,
-                                                "reduce_budget", cut, month)
+            self.ledger.order_corrective_action(
+                self.finance(on, "执行严重滞后，收回部分资金统筹使用"), project.id, "reduce_budget", cut, month
+            )
         elif spec.code == RED_DEVIATION:
-            self.ledger.order_corrective_action(self.finance(on, "已约谈项目单位，督促加快执行进度"), project.id,
-                                                "continue", None, month)
+            self.ledger.order_corrective_action(
+                self.finance(on, "已约谈项目单位，督促加快执行进度"), project.id, "continue", None, month
+            )
         elif spec.code == YELLOW_DEVIATION:
-            self.ledger.order_corrective_action(self.finance(on, "已制定赶工计划，继续执行"), project.id, "continue",
-                                                None, month)
+            self.ledger.order_corrective_action(
+                self.finance(on, "已制定赶工计划，继续执行"), project.id, "continue", None, month
+            )
 
     def rectify_unanswered(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.funding_suspended and not project.rectifications:
-            self.ledger.require_rectification(self.finance(date(2021, 8, 30), "偏差未按期纠正，已暂缓拨款"),
-                                              project.id, ["监控偏差未在规定时限内说明原因并纠偏"], "monitoring",
-                                              date(2021, 11, 30))
+            self.ledger.require_rectification(
+                self.finance(date(2021, 8, 30), "偏差未按期纠正，已暂缓拨款"),
+                project.id,
+                ["监控偏差未在规定时限内说明原因并纠偏"],
+                "monitoring",
+                date(2021, 11, 30),
+            )
 
     # -------------------------------------------------- key evaluation
 
     def key_evaluation_steps(self) -> list[Step]:
         spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
         return self.evaluation_round(
-            spec, 1, BAD_AGENCY, "qh-kjs-01", "重点评价委托", "现场督导：抽查农田地块12处，问卷样本量不足",
+            spec,
+            1,
+            BAD_AGENCY,
+            "qh-kjs-01",
+            "重点评价委托",
+            "现场督导：抽查农田地块12处，问卷样本量不足",
             {"decision": "15", "process": "19", "output": "34", "effect": "29"},
-            (date(2021, 9, 6), date(2021, 9, 20), date(2021, 11, 3), date(2021, 12, 15), date(2021, 12, 20)))
+            (date(2021, 9, 6), date(2021, 9, 20), date(2021, 11, 3), date(2021, 12, 15), date(2021, 12, 20)),
+        )
 
-    def evaluation_round(self, spec: DemoProject, number: int, agency: str, evaluator: str, reason: str, notes: str,
-                         scores: dict[str, str], days: tuple[date, date, date, date, date]) -> list[Step]:
+    def evaluation_round(
+        self,
+        spec: DemoProject,
+        number: int,
+        agency: str,
+        evaluator: str,
+        reason: str,
+        notes: str,
+        scores: dict[str, str],
+        days: tuple[date, date, date, date, date],
+    ) -> list[Step]:
         """One key evaluation through 两审一督导, on its five days: commissioned from ``agency``, plan reviewed,
         supervised (``notes``), report reviewed, scored by the agency's ``evaluator``."""
         commissioned, planned, supervised, reported, scored = days
@@ -384,8 +445,7 @@ class DemoRun:
     def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_approved"] is None:
-            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0],
-                                              "plan", True)
+            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0], "plan", True)
 
     def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
         found = self.evaluation(spec, number)
@@ -395,14 +455,14 @@ class DemoRun:
     def review_report(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_approved"] and found[1]["report_approved"] is None:
-            self.ledger.review_key_evaluation(self.finance(on, "评价报告审核"), self.pid(spec), found[0],
-                                              "report", True)
+            self.ledger.review_key_evaluation(
+                self.finance(on, "评价报告审核"), self.pid(spec), found[0], "report", True
+            )
 
     def score(self, spec: DemoProject, number: int, evaluator: Principal, on: date, scores: dict[str, str]) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["report_approved"] and found[1]["score"] is None:
-            self.ledger.score_key_evaluation(Act(evaluator, on, "重点评价报告"), self.pid(spec), found[0],
-                                             scores)
+            self.ledger.score_key_evaluation(Act(evaluator, on, "重点评价报告"), self.pid(spec), found[0], scores)
 
     # ------------------------------------------------ after the year
 
@@ -411,8 +471,9 @@ class DemoRun:
         return [
             Step(evaluated_on, partial(self.self_evaluate, spec, evaluated_on)),
             Step(date(2022, 6, 10), partial(self.apply_results, spec)),
-            Step(date(2022, 7, 15), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 7, 15),
-                                            "随部门决算公开")),
+            Step(
+                date(2022, 7, 15), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 7, 15), "随部门决算公开")
+            ),
         ]
 
     def self_evaluate(self, spec: DemoProject, on: date) -> None:
@@ -421,8 +482,12 @@ class DemoRun:
             return
         share = WEAK.get(spec.code, Decimal(1))
         executed = (project.approved_amount * (Decimal("0.97") if share >= 1 else share)).quantize(Decimal("0.01"))
-        self.ledger.self_evaluate(self.dept(spec, on, "2021年度单位自评"), project.id,
-                                  actuals_for(project.goals, share), max(executed, project.executed))
+        self.ledger.self_evaluate(
+            self.dept(spec, on, "2021年度单位自评"),
+            project.id,
+            actuals_for(project.goals, share),
+            max(executed, project.executed),
+        )
 
     def apply_results(self, spec: DemoProject) -> None:
         project = self.project(spec)
@@ -430,13 +495,17 @@ class DemoRun:
             self.ledger.apply_results(self.finance(date(2022, 6, 10), "编制2023年预算时应用评价结果"), project.id)
 
     def sample_steps(self) -> list[Step]:
-        return [Step(date(2022, 4, 8), self.draw_sample), Step(date(2022, 5, 16), self.re_evaluate),
-                Step(date(2022, 5, 20), self.rectify_inflated)]
+        return [
+            Step(date(2022, 4, 8), self.draw_sample),
+            Step(date(2022, 5, 16), self.re_evaluate),
+            Step(date(2022, 5, 20), self.rectify_inflated),
+        ]
 
     def draw_sample(self) -> None:
         if not self.ledger.exists(sample_id(YEAR)):
-            self.ledger.draw_re_evaluation_sample(self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR,
-                                                  seed=SAMPLE_SEED)
+            self.ledger.draw_re_evaluation_sample(
+                self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR, seed=SAMPLE_SEED
+            )
 
     def drawn(self) -> list[Project]:
         return [self.ledger.project(UUID(selected)) for selected in self.ledger.re_evaluation_sample(YEAR).selected]
@@ -450,17 +519,27 @@ class DemoRun:
         for project in self.drawn():
             if project.re_evaluation is not None:
                 continue
-            scores = ({"decision": "11", "process": "14", "output": "26", "effect": "21"} if project.id == boldest.id
-                      else {"decision": "14", "process": "19", "output": "33", "effect": "28"})
+            scores = (
+                {"decision": "11", "process": "14", "output": "26", "effect": "21"}
+                if project.id == boldest.id
+                else {"decision": "14", "process": "19", "output": "33", "effect": "28"}
+            )
             self.ledger.re_evaluate(self.finance(date(2022, 5, 16), "财政再评价"), project.id, scores)
 
     def rectify_inflated(self) -> None:
         project = self.boldest()
-        if project.re_evaluation and project.re_evaluation["inflated"] and not any(
-                item["source"] == "re_evaluation" for item in project.rectifications):
-            self.ledger.require_rectification(self.finance(date(2022, 5, 20), "自评虚高"), project.id,
-                                              ["自评结果与再评价差距较大，自评依据不充分"], "re_evaluation",
-                                              date(2022, 7, 31))
+        if (
+            project.re_evaluation
+            and project.re_evaluation["inflated"]
+            and not any(item["source"] == "re_evaluation" for item in project.rectifications)
+        ):
+            self.ledger.require_rectification(
+                self.finance(date(2022, 5, 20), "自评虚高"),
+                project.id,
+                ["自评结果与再评价差距较大，自评依据不充分"],
+                "re_evaluation",
+                date(2022, 7, 31),
+            )
 
     def blacklist_steps(self) -> list[Step]:
         spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
@@ -469,16 +548,26 @@ class DemoRun:
             Step(date(2022, 3, 18), self.blacklist),
             Step(date(2022, 3, 21), partial(self.commission_blacklisted, spec)),
             *self.evaluation_round(
-                spec, 2, OK_AGENCY, "zx-pg-01", "重新委托重点评价", "现场督导：全面核查农田地块，样本覆盖率30%",
+                spec,
+                2,
+                OK_AGENCY,
+                "zx-pg-01",
+                "重新委托重点评价",
+                "现场督导：全面核查农田地块，样本覆盖率30%",
                 {"decision": "13", "process": "15", "output": "27", "effect": "22"},
-                (date(2022, 3, 22), date(2022, 3, 28), date(2022, 4, 15), date(2022, 5, 6), date(2022, 5, 10))),
+                (date(2022, 3, 22), date(2022, 3, 28), date(2022, 4, 15), date(2022, 5, 6), date(2022, 5, 10)),
+            ),
             Step(date(2022, 5, 18), partial(self.rectify_key_evaluation, spec)),
         ]
 
     def record_misconduct(self) -> None:
         if not self.ledger.agency(BAD_AGENCY).misconduct:
-            self.ledger.record_misconduct(Act(FINANCE, date(2022, 3, 10), "", ["9" * 64]), BAD_AGENCY, "falsification",
-                                          "高标准农田建设重点评价中伪造现场勘查记录，评价结果不实")
+            self.ledger.record_misconduct(
+                Act(FINANCE, date(2022, 3, 10), "", ["9" * 64]),
+                BAD_AGENCY,
+                "falsification",
+                "高标准农田建设重点评价中伪造现场勘查记录，评价结果不实",
+            )
 
     def blacklist(self) -> None:
         if not self.ledger.agency(BAD_AGENCY).blacklistings:
@@ -488,39 +577,60 @@ class DemoRun:
     def commission_blacklisted(self, spec: DemoProject) -> None:
         if len(self.project(spec).key_evaluations) == 1:
             try:
-                self.ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), self.pid(spec),
-                                                      BAD_AGENCY)
+                self.ledger.commission_key_evaluation(self.finance(date(2022, 3, 21)), self.pid(spec), BAD_AGENCY)
             except DomainError as refused:
                 self.refusals.append(f"{refused.code}: {refused.detail}")
 
     def rectify_key_evaluation(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if len(project.key_evaluations) == 2 and not any(
-                item["source"] == "key_evaluation" for item in project.rectifications):
-            self.ledger.require_rectification(self.finance(date(2022, 5, 18), "重点评价发现问题"), project.id,
-                                              ["部分地块灌排设施未达设计标准", "项目档案不完整"], "key_evaluation",
-                                              date(2022, 8, 31))
+            item["source"] == "key_evaluation" for item in project.rectifications
+        ):
+            self.ledger.require_rectification(
+                self.finance(date(2022, 5, 18), "重点评价发现问题"),
+                project.id,
+                ["部分地块灌排设施未达设计标准", "项目档案不完整"],
+                "key_evaluation",
+                date(2022, 8, 31),
+            )
 
     def rectification_steps(self) -> list[Step]:
         """The unanswered deviation's rectification is rejected once, then accepted; the inflated self-evaluation's
         is accepted; the key evaluation's is left open, so the scheduler records it overdue."""
         steps = []
-        for deadline, source, rejected_first in ((date(2021, 11, 30), "monitoring", True),
-                                                 (date(2022, 7, 31), "re_evaluation", False)):
-            steps.append(Step(deadline - timedelta(days=20), partial(
-                self.rectify, deadline, source, "report", "补充完善佐证材料，逐项落实整改措施")))
+        for deadline, source, rejected_first in (
+            (date(2021, 11, 30), "monitoring", True),
+            (date(2022, 7, 31), "re_evaluation", False),
+        ):
+            steps.append(
+                Step(
+                    deadline - timedelta(days=20),
+                    partial(self.rectify, deadline, source, "report", "补充完善佐证材料，逐项落实整改措施"),
+                )
+            )
             if rejected_first:
-                steps += [Step(deadline - timedelta(days=14), partial(self.rectify, deadline, source, "reject",
-                                                                      "整改措施不具体，请细化")),
-                          Step(deadline - timedelta(days=7), partial(self.rectify, deadline, source, "report again",
-                                                                     "制定分月用款计划，责任落实到人"))]
-            steps.append(Step(deadline - timedelta(days=2), partial(self.rectify, deadline, source, "accept",
-                                                                    "整改到位")))
+                steps += [
+                    Step(
+                        deadline - timedelta(days=14),
+                        partial(self.rectify, deadline, source, "reject", "整改措施不具体，请细化"),
+                    ),
+                    Step(
+                        deadline - timedelta(days=7),
+                        partial(self.rectify, deadline, source, "report again", "制定分月用款计划，责任落实到人"),
+                    ),
+                ]
+            steps.append(
+                Step(deadline - timedelta(days=2), partial(self.rectify, deadline, source, "accept", "整改到位"))
+            )
         return steps
 
     def rectify(self, deadline: date, source: str, action: str, text: str) -> None:
-        on = {"report": deadline - timedelta(days=20), "reject": deadline - timedelta(days=14),
-              "report again": deadline - timedelta(days=7), "accept": deadline - timedelta(days=2)}[action]
+        on = {
+            "report": deadline - timedelta(days=20),
+            "reject": deadline - timedelta(days=14),
+            "report again": deadline - timedelta(days=7),
+            "accept": deadline - timedelta(days=2),
+        }[action]
         for pid in self.ledger.project_ids():
             project = self.ledger.project(pid)
             for item in project.rectifications:
@@ -541,8 +651,9 @@ class DemoRun:
             if str(YEAR) in self.ledger.department(name).assessments:
                 continue
             scores = {dimension: str(92 - rank * 3 - offset) for offset, dimension in enumerate(ASSESSMENT_DIMENSIONS)}
-            self.ledger.assess_department(self.finance(date(2022, 6, 30), "2021年度部门综合绩效考评"), name, YEAR,
-                                          scores)
+            self.ledger.assess_department(
+                self.finance(date(2022, 6, 30), "2021年度部门综合绩效考评"), name, YEAR, scores
+            )
 
     def close(self, spec: DemoProject) -> None:
         project = self.project(spec)
@@ -563,8 +674,14 @@ def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
     for name in (OK_AGENCY, BAD_AGENCY):
         for entry in ledger.agency(name).blacklistings:
             blacklist.append({"agency": name, **entry})
-    return DemoSummary(projects=sum(stages.values()), events=ledger.head(), by_stage=dict(stages),
-                       by_grade=dict(grades), blacklist=blacklist, refusals=list(refusals or []))
+    return DemoSummary(
+        projects=sum(stages.values()),
+        events=ledger.head(),
+        by_stage=dict(stages),
+        by_grade=dict(grades),
+        blacklist=blacklist,
+        refusals=list(refusals or []),
+    )
 
 
 def run_demo(ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None) -> DemoSummary:

@@ -69,16 +69,29 @@ def verify_command(settings: Settings, args: argparse.Namespace) -> int:
     TrustPolicy(key, tuple(witnesses), min_witnesses)  # refuses a policy no checkpoint could meet
     kept = tuple((path, Path(path).read_text(encoding="utf-8")) for path in args.checkpoint or [])
     age = args.max_unsigned_age if args.max_unsigned_age is not None else settings.verify_max_unsigned_age
-    policy_ = VerifyPolicy(kept=kept, witnesses=tuple(witnesses), min_witnesses=min_witnesses,
-                           max_unanchored_leaves=args.max_unsigned if args.max_unsigned is not None
-                           else settings.verify_max_unsigned_leaves,
-                           max_unanchored_age=timedelta(seconds=age) if age else None)
+    policy_ = VerifyPolicy(
+        kept=kept,
+        witnesses=tuple(witnesses),
+        min_witnesses=min_witnesses,
+        max_unanchored_leaves=args.max_unsigned
+        if args.max_unsigned is not None
+        else settings.verify_max_unsigned_leaves,
+        max_unanchored_age=timedelta(seconds=age) if age else None,
+    )
     native = speedups.use_native(False if args.pure_python else None)
-    print(f"Verifying {display_url(url)} against {key.name}+{key.key_id.hex()} ({speedups.describe(native)}) …",
-          flush=True)
-    report = verify_log(url, key, origin=settings.log_origin, workers=args.workers,
-                        progress=lambda n: print(f"  {n:,} leaves", flush=True), accelerator=native,
-                        policy=policy_)
+    print(
+        f"Verifying {display_url(url)} against {key.name}+{key.key_id.hex()} ({speedups.describe(native)}) …",
+        flush=True,
+    )
+    report = verify_log(
+        url,
+        key,
+        origin=settings.log_origin,
+        workers=args.workers,
+        progress=lambda n: print(f"  {n:,} leaves", flush=True),
+        accelerator=native,
+        policy=policy_,
+    )
     deep = None
     if args.deep and report.ok:
         print("Replaying every aggregate and comparing every snapshot with the replay …", flush=True)
@@ -93,16 +106,23 @@ def verify_command(settings: Settings, args: argparse.Namespace) -> int:
     anchored = f"checkpoint {report.anchored:,}"
     if report.anchored_by:
         anchored += f" cosigned by {', '.join(report.anchored_by)}"
-    tail = (f"; {report.unanchored:,} leaves at the head not yet covered (since "
-            f"{report.unanchored_since:%Y-%m-%d %H:%M:%S %Z})" if report.unanchored and report.unanchored_since
-            else "")
-    print(f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints (newest meeting the policy: "
-          f"{anchored}{tail}), {report.snapshots:,} snapshots authenticated, {report.kept} kept checkpoints held — "
-          f"every leaf hash, the chain, every checkpoint's root and signature ({report.rate:,.0f} events/s; "
-          f"{report.implementation})")
+    tail = (
+        f"; {report.unanchored:,} leaves at the head not yet covered (since "
+        f"{report.unanchored_since:%Y-%m-%d %H:%M:%S %Z})"
+        if report.unanchored and report.unanchored_since
+        else ""
+    )
+    print(
+        f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints (newest meeting the policy: "
+        f"{anchored}{tail}), {report.snapshots:,} snapshots authenticated, {report.kept} kept checkpoints held — "
+        f"every leaf hash, the chain, every checkpoint's root and signature ({report.rate:,.0f} events/s; "
+        f"{report.implementation})"
+    )
     if deep is not None:
-        print(f"OK: {deep.aggregates:,} aggregates replayed from {deep.events:,} events; {deep.snapshots:,} snapshots "
-              f"equal their replay ({deep.rate:,.0f} events/s)")
+        print(
+            f"OK: {deep.aggregates:,} aggregates replayed from {deep.events:,} events; {deep.snapshots:,} snapshots "
+            f"equal their replay ({deep.rate:,.0f} events/s)"
+        )
     return 0
 
 
@@ -123,11 +143,15 @@ def _verify_bundle(path: Path, pinned: VerifierKey | None, policy: TrustPolicy) 
         return 1
     what = ", ".join(f"{k}={v}" for k, v in report.summary.items())
     witnessed = f", cosigned by {', '.join(report.witnesses)}" if report.witnesses else ""
-    print(f"OK: {report.events} events of {report.object_id} ({what}) are in the log signed by {report.key_name} "
-          f"at tree size {report.checkpoint_size}{witnessed}, unaltered and in order")
+    print(
+        f"OK: {report.events} events of {report.object_id} ({what}) are in the log signed by {report.key_name} "
+        f"at tree size {report.checkpoint_size}{witnessed}, unaltered and in order"
+    )
     if not report.key_pinned:
-        print("NOTE: checked with the key inside the bundle; pin the published key with --key to rule out a forgery",
-              file=sys.stderr)
+        print(
+            "NOTE: checked with the key inside the bundle; pin the published key with --key to rule out a forgery",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -164,14 +188,18 @@ def audit_command(settings: Settings, args: argparse.Namespace) -> int:
     checkpoint = report.checkpoint
     witnessed = f", cosigned by {', '.join(report.witnesses)}" if report.witnesses else ""
     if report.first:
-        print(f"kept the first checkpoint of {checkpoint.origin}: size {checkpoint.size}{witnessed} (trusted on first "
-              f"use; every later run must extend it) in {args.dir}")
+        print(
+            f"kept the first checkpoint of {checkpoint.origin}: size {checkpoint.size}{witnessed} (trusted on first "
+            f"use; every later run must extend it) in {args.dir}"
+        )
     elif report.previous is not None and report.previous.size == checkpoint.size:
         print(f"OK: {checkpoint.origin} is still at size {checkpoint.size}, the tree kept before{witnessed}")
     else:
         assert report.previous is not None
-        print(f"OK: {checkpoint.origin} at size {checkpoint.size}{witnessed} extends the checkpoint kept at size "
-              f"{report.previous.size} (RFC 9162 consistency proof verified); kept in {args.dir}")
+        print(
+            f"OK: {checkpoint.origin} at size {checkpoint.size}{witnessed} extends the checkpoint kept at size "
+            f"{report.previous.size} (RFC 9162 consistency proof verified); kept in {args.dir}"
+        )
     return 0
 
 
@@ -186,8 +214,11 @@ def witness_command(settings: Settings, args: argparse.Namespace) -> int:
             origin, _, vkey = entry.partition("=")
             home.add_log(origin, VerifierKey.from_string(_read_or_value(vkey)))
         print(key.verifier.to_string())
-        print(f"witness {args.name} made in {args.data}; give the verifier key above to the logs' auditors, and "
-              "watch a log with `jixiao witness add-log`", file=sys.stderr)
+        print(
+            f"witness {args.name} made in {args.data}; give the verifier key above to the logs' auditors, and "
+            "watch a log with `jixiao witness add-log`",
+            file=sys.stderr,
+        )
         return 0
     if args.witness_command == "add-log":
         home.add_log(args.origin, VerifierKey.from_string(_read_or_value(args.key)))
@@ -197,8 +228,10 @@ def witness_command(settings: Settings, args: argparse.Namespace) -> int:
         print(home.key().verifier.to_string())
         for entry in home.logs():
             seen = home.witness().state.get(entry.origin)
-            print(f"  {entry.origin}: {', '.join(k.to_string() for k in entry.keys)}; "
-                  f"cosigned up to size {seen.size if seen else 0}")
+            print(
+                f"  {entry.origin}: {', '.join(k.to_string() for k in entry.keys)}; "
+                f"cosigned up to size {seen.size if seen else 0}"
+            )
         return 0
     witness = home.witness()
     if not witness.logs:
@@ -206,8 +239,11 @@ def witness_command(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     server = WitnessServer((args.host, args.port), witness)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    print(f"witness {witness.key.name} on http://{args.host}:{server.server_address[1]}/add-checkpoint, watching "
-          f"{', '.join(witness.logs)} (Ctrl-C to stop)", flush=True)
+    print(
+        f"witness {witness.key.name} on http://{args.host}:{server.server_address[1]}/add-checkpoint, watching "
+        f"{', '.join(witness.logs)} (Ctrl-C to stop)",
+        flush=True,
+    )
     return serve_until_interrupted(server.serve_forever, server.server_close)
 
 
@@ -224,8 +260,10 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         log.close()
     Path(args.out).write_text(dumps_bundle(bundle), encoding="utf-8")
-    print(f"wrote {args.out}: {len(bundle['events'])} events proved against tree size "
-          f"{bundle['checkpoint'].splitlines()[1]}")
+    print(
+        f"wrote {args.out}: {len(bundle['events'])} events proved against tree size "
+        f"{bundle['checkpoint'].splitlines()[1]}"
+    )
     return 0
 
 

@@ -35,8 +35,9 @@ def serve_until_interrupted(serve: Callable[[], object], stop: Callable[[], obje
 
 
 def _runner(settings: Settings) -> Runner:
-    runner = Runner(database_url(settings), read_models(), page=settings.projection_page,
-                    interval=settings.projection_interval)
+    runner = Runner(
+        database_url(settings), read_models(), page=settings.projection_page, interval=settings.projection_interval
+    )
     runner.setup()
     return runner
 
@@ -76,16 +77,16 @@ def relay_command(settings: Settings, _: argparse.Namespace) -> int:
 
     from api.roles.relay import NatsRelay
 
-    relay = NatsRelay(database_url(settings), settings.nats_url, stream=settings.nats_stream,
-                      prefix=settings.nats_subject_prefix)
+    relay = NatsRelay(
+        database_url(settings), settings.nats_url, stream=settings.nats_stream, prefix=settings.nats_subject_prefix
+    )
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        print(f"relaying the log to {settings.nats_url}, stream {settings.nats_stream} (Ctrl-C to stop) …",
-              flush=True)
+        print(f"relaying the log to {settings.nats_url}, stream {settings.nats_stream} (Ctrl-C to stop) …", flush=True)
         await relay.run(stop)
 
     asyncio.run(main())
@@ -133,8 +134,10 @@ def scheduler_command(settings: Settings, _: argparse.Namespace) -> int:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         scheduler.start()
-        print(f"scheduler {scheduler.jobs.runner} standing for leadership on {display_url(url)} (Ctrl-C to stop)",
-              flush=True)
+        print(
+            f"scheduler {scheduler.jobs.runner} standing for leadership on {display_url(url)} (Ctrl-C to stop)",
+            flush=True,
+        )
 
         def wait() -> None:
             while not stop.wait(1):
@@ -166,11 +169,17 @@ def jobs_command(settings: Settings, args: argparse.Namespace) -> int:
 def _jobs_table(jobs: Jobs, url: str, settings: Settings) -> str:
     zone = settings.zone
     leader = current_leader(url)
-    lines = [f"leader: {leader[0]} (since {leader[1].astimezone(zone):%Y-%m-%d %H:%M:%S %Z})" if leader
-             else "leader: none (no scheduler is running)", ""]
+    lines = [
+        f"leader: {leader[0]} (since {leader[1].astimezone(zone):%Y-%m-%d %H:%M:%S %Z})"
+        if leader
+        else "leader: none (no scheduler is running)",
+        "",
+    ]
     book = jobs.book.runs()
-    lines.append(f"{'job':<24} {'every':>8}  {'last run':<19} {'for day':<10}  {'trigger':<9} {'status':<6} "
-                 f"{'runs':>6}  raised by the last run / last raised anything")
+    lines.append(
+        f"{'job':<24} {'every':>8}  {'last run':<19} {'for day':<10}  {'trigger':<9} {'status':<6} "
+        f"{'runs':>6}  raised by the last run / last raised anything"
+    )
     for job in jobs:
         run = book.get(job.name)
         every = f"{job.every.total_seconds():g}s"
@@ -184,7 +193,9 @@ def _jobs_table(jobs: Jobs, url: str, settings: Settings) -> str:
         if run.raised and run.raised_at and run.raised != run.last_raised:
             what = ", ".join(f"{k} ×{v}" for k, v in sorted(run.raised.items()))
             ever = f" / {run.raised_at.astimezone(zone):%Y-%m-%d %H:%M}: {what}"
-        lines.append(f"{job.name:<24} {every:>8}  {run.last_started_at.astimezone(zone):%Y-%m-%d %H:%M:%S} "
-                     f"{run.last_today.isoformat():<10}  {run.last_trigger:<9} {run.last_status:<6} {run.runs:>6}  "
-                     f"{last}{ever}")
+        lines.append(
+            f"{job.name:<24} {every:>8}  {run.last_started_at.astimezone(zone):%Y-%m-%d %H:%M:%S} "
+            f"{run.last_today.isoformat():<10}  {run.last_trigger:<9} {run.last_status:<6} {run.runs:>6}  "
+            f"{last}{ever}"
+        )
     return "\n".join(lines)

@@ -110,6 +110,11 @@ def display_url(url: str) -> str:
 def open_ledger(settings: Settings, url: str, *, create_schema: bool | None = None) -> Ledger:
     """The ledger on ``url`` with the deployment's calendar (its timezone, holidays and worked weekend days) and
     the log's signing key, which authenticates its snapshots."""
-    return Ledger(url, holidays=settings.holidays, working_weekends=settings.working_weekends, timezone=settings.zone,
-                  create_schema=settings.create_schema if create_schema is None else create_schema,
-                  signing_key=signing_key(settings))
+    return Ledger(
+        url,
+        holidays=settings.holidays,
+        working_weekends=settings.working_weekends,
+        timezone=settings.zone,
+        create_schema=settings.create_schema if create_schema is None else create_schema,
+        signing_key=signing_key(settings),
+    )

@@ -16,8 +16,13 @@ def signing_key(settings: Settings) -> SigningKey:
 
 
 def open_log(settings: Settings, database_url: str) -> TransparencyLog:
-    log = TransparencyLog(database_url, origin=settings.log_origin, signing_key=signing_key(settings),
-                          witnesses=settings.witness_endpoints, witness_timeout=settings.witness_timeout)
+    log = TransparencyLog(
+        database_url,
+        origin=settings.log_origin,
+        signing_key=signing_key(settings),
+        witnesses=settings.witness_endpoints,
+        witness_timeout=settings.witness_timeout,
+    )
     if settings.create_schema:
         log.create_tables()
     return log

@@ -70,8 +70,10 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
     """The statements that make (or update) the service role; run them as the owner, after ``migrate``."""
     who = sql.Identifier(role)
     statements = [
-        sql.SQL("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN CREATE ROLE {who} "
-                "LOGIN; END IF; END $$").format(name=sql.Literal(role), who=who),
+        sql.SQL(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN CREATE ROLE {who} "
+            "LOGIN; END IF; END $$"
+        ).format(name=sql.Literal(role), who=who),
     ]
     if password is not None:
         statements.append(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(who, sql.Literal(password)))
@@ -82,11 +84,17 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
         sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(who),
     ]
     for privileges, tables in BOOKKEEPING:
-        statements.append(sql.SQL("GRANT {} ON {} TO {}").format(
-            sql.SQL(privileges), sql.SQL(", ").join(map(sql.Identifier, tables)), who))
+        statements.append(
+            sql.SQL("GRANT {} ON {} TO {}").format(
+                sql.SQL(privileges), sql.SQL(", ").join(map(sql.Identifier, tables)), who
+            )
+        )
     # What earlier versions granted beyond that goes (api_tokens was INSERT, UPDATE: revived by an UPDATE).
-    statements.append(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, APPEND_ONLY)), who))
+    statements.append(
+        sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, APPEND_ONLY)), who
+        )
+    )
     statements += [
         sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(", ").join(map(sql.Identifier, SEQUENCES)), who),
         # Appends: the owner's SECURITY DEFINER function takes the EXCLUSIVE lock (PostgreSQL grants it only with
@@ -94,7 +102,8 @@ def service_role_statements(role: str, password: str | None) -> list[sql.Compose
         sql.SQL("GRANT EXECUTE ON FUNCTION ledger_events_append({}) TO {}").format(sql.SQL(APPEND_SIGNATURE), who),
         # The Merkle tree's nodes: hashed by the owner's function from the leaves the log holds.
         sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {} FROM {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, OWNER_WRITTEN)), who),
+            sql.SQL(", ").join(map(sql.Identifier, OWNER_WRITTEN)), who
+        ),
         sql.SQL("GRANT EXECUTE ON FUNCTION ledger_tree_nodes_extend() TO {}").format(who),
     ]
     return statements

@@ -32,88 +32,158 @@ class Settings(BaseSettings):
         "'czj.example.gov.cn/jixiao'. Changing it starts a new log identity.",
     )
     signing_key: str | None = Field(
-        default=None, description="The checkpoint signing key (PRIVATE+KEY+... string). Overrides the key file.")
+        default=None, description="The checkpoint signing key (PRIVATE+KEY+... string). Overrides the key file."
+    )
     signing_key_file: Path | None = Field(
-        default=None, description="Where the signing key lives; default data_dir/signing.key, created on first start.")
+        default=None, description="Where the signing key lives; default data_dir/signing.key, created on first start."
+    )
     create_schema: bool = Field(
         default=True,
         description="Create the schema on start. Set false when the service connects as a role that may only "
         "INSERT and SELECT (deploy/sql/service-role.sql); the owner then runs `jixiao db migrate`.",
     )
     witnesses: str = Field(
-        default="", description="Witnesses asked to cosign every checkpoint (c2sp.org/tlog-witness): entries "
+        default="",
+        description="Witnesses asked to cosign every checkpoint (c2sp.org/tlog-witness): entries "
         "'<URL> <witness verifier key>' separated by ';' or newlines. A witness that is down delays only its own "
-        "cosignature.")
+        "cosignature.",
+    )
     witness_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds a witness has to answer.")
     verify_max_unsigned_age: float = Field(
-        default=600.0, ge=0, description="`jixiao verify` fails when the first leaf no signed (or, with --witness, "
-        "witnessed) checkpoint covers was recorded longer ago than this many seconds (0: no limit).")
+        default=600.0,
+        ge=0,
+        description="`jixiao verify` fails when the first leaf no signed (or, with --witness, "
+        "witnessed) checkpoint covers was recorded longer ago than this many seconds (0: no limit).",
+    )
     verify_max_unsigned_leaves: int | None = Field(
-        default=None, ge=0, description="`jixiao verify` fails when more leaves than this at the head are not covered "
-        "by a signed (or witnessed) checkpoint (unset: no limit).")
+        default=None,
+        ge=0,
+        description="`jixiao verify` fails when more leaves than this at the head are not covered "
+        "by a signed (or witnessed) checkpoint (unset: no limit).",
+    )
     token_keys: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Earlier verifier keys (comma-separated) whose signatures on token "
-        "records are still honoured after the signing key was rotated.")
+        default_factory=list,
+        description="Earlier verifier keys (comma-separated) whose signatures on token "
+        "records are still honoured after the signing key was rotated.",
+    )
     checkpoint_interval: float = Field(
-        default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never).")
+        default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never)."
+    )
     run_projections: bool = Field(
-        default=True, description="Follow the log with the read models inside the service (false: run "
-        "`jixiao worker` as its own process).")
-    projection_page: int = Field(default=10_000, ge=1, le=100_000,
-                                 description="Events applied to the read models per transaction.")
+        default=True,
+        description="Follow the log with the read models inside the service (false: run "
+        "`jixiao worker` as its own process).",
+    )
+    projection_page: int = Field(
+        default=10_000, ge=1, le=100_000, description="Events applied to the read models per transaction."
+    )
     projection_interval: float = Field(
-        default=0.05, ge=0, le=10, description="Seconds between the starts of two pages while the read models "
-        "follow the log: under load, what is appended meanwhile is applied together (a bound on their lag).")
+        default=0.05,
+        ge=0,
+        le=10,
+        description="Seconds between the starts of two pages while the read models "
+        "follow the log: under load, what is appended meanwhile is applied together (a bound on their lag).",
+    )
     ready_max_lag: float = Field(
-        default=30.0, gt=0, le=86_400, description="Seconds the read models this process runs may fall behind the "
-        "log (the age of the oldest event they have not applied) before /readyz answers 503.")
-    timezone: str = Field(default="Asia/Shanghai", description="Where business dates are reckoned: the default "
-                          "effective_on of a command and the scheduler's 'today'.")
+        default=30.0,
+        gt=0,
+        le=86_400,
+        description="Seconds the read models this process runs may fall behind the "
+        "log (the age of the oldest event they have not applied) before /readyz answers 503.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Where business dates are reckoned: the default "
+        "effective_on of a command and the scheduler's 'today'.",
+    )
     read_pool_size: int = Field(default=8, ge=1, le=200, description="Connections for queries (per process).")
-    workers: int = Field(default=1, ge=1, le=64, description="HTTP worker processes (uvicorn); each follows the "
-                         "log too, but only one applies a page at a time.")
-    log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$",
-                           description="uvicorn's log level (info logs every request)")
-    otel: bool = Field(default=False, description="FastAPI's native OpenTelemetry: request spans, metrics and logs "
-                       "to the process's globally configured providers (off: not even looked for on each request; "
-                       "/metrics serves Prometheus either way).")
-    run_dispatcher: bool = Field(default=True, description="Deliver webhooks inside the service (false: run "
-                                 "`jixiao dispatcher` as its own process).")
-    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="Failed attempts at one event before "
-                                      "a subscription is dead-lettered.")
-    webhook_backoff: float = Field(default=1.0, gt=0, le=3600, description="Seconds before the first retry; "
-                                   "doubling each time (with jitter), at most an hour.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="HTTP worker processes (uvicorn); each follows the log too, but only one applies a page at a time.",
+    )
+    log_level: str = Field(
+        default="info",
+        pattern="^(critical|error|warning|info|debug)$",
+        description="uvicorn's log level (info logs every request)",
+    )
+    otel: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry: request spans, metrics and logs "
+        "to the process's globally configured providers (off: not even looked for on each request; "
+        "/metrics serves Prometheus either way).",
+    )
+    run_dispatcher: bool = Field(
+        default=True,
+        description="Deliver webhooks inside the service (false: run `jixiao dispatcher` as its own process).",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Failed attempts at one event before a subscription is dead-lettered."
+    )
+    webhook_backoff: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="Seconds before the first retry; doubling each time (with jitter), at most an hour.",
+    )
     webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds a receiver has to answer.")
     webhook_allow: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Webhook destinations allowed beside public addresses (comma-separated "
-        "networks and host names, e.g. 10.1.2.3/32,hooks.intranet.example; .domain: every name under it).")
-    nats_url: str = Field(default="nats://127.0.0.1:4222", description="The NATS server(s) the relay publishes to "
-                          "(comma-separated).")
-    nats_stream: str = Field(default="JIXIAO", pattern=r"^[A-Za-z0-9_-]{1,64}$",
-                             description="The JetStream stream (created if missing).")
-    nats_subject_prefix: str = Field(default="jixiao.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
-                                     description="Subjects are <prefix>.<Aggregate>.<Event>.")
-    sse_max_streams: int = Field(default=1000, ge=1, le=100_000, description="Server-Sent Events streams one "
-                                 "process serves at once; beyond: 429 with Retry-After.")
-    sse_max_streams_per_principal: int = Field(default=20, ge=1, le=100_000, description="Streams one principal "
-                                               "(without a token: one client address) may hold open in a process.")
+        default_factory=list,
+        description="Webhook destinations allowed beside public addresses (comma-separated "
+        "networks and host names, e.g. 10.1.2.3/32,hooks.intranet.example; .domain: every name under it).",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="The NATS server(s) the relay publishes to (comma-separated)."
+    )
+    nats_stream: str = Field(
+        default="JIXIAO", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The JetStream stream (created if missing)."
+    )
+    nats_subject_prefix: str = Field(
+        default="jixiao.events",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Subjects are <prefix>.<Aggregate>.<Event>.",
+    )
+    sse_max_streams: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Server-Sent Events streams one process serves at once; beyond: 429 with Retry-After.",
+    )
+    sse_max_streams_per_principal: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Streams one principal (without a token: one client address) may hold open in a process.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     holidays: Annotated[list[date], NoDecode] = Field(
         default_factory=list, description="Public holidays (comma-separated ISO dates) skipped in working-day counts."
     )
     working_weekends: Annotated[list[date], NoDecode] = Field(
-        default_factory=list, description="Saturdays and Sundays that are worked (调休上班, comma-separated ISO "
-        "dates): they count as working days.")
+        default_factory=list,
+        description="Saturdays and Sundays that are worked (调休上班, comma-separated ISO "
+        "dates): they count as working days.",
+    )
     run_scheduler: bool = Field(
-        default=True, description="Stand for the scheduler's leadership inside the service (false: run `jixiao "
-        "scheduler` as its own process, or nowhere).")
+        default=True,
+        description="Stand for the scheduler's leadership inside the service (false: run `jixiao "
+        "scheduler` as its own process, or nowhere).",
+    )
     sweep_interval: float = Field(
-        default=300.0, gt=0, description="Seconds between runs of each time-driven job (deadlines, deviations, "
-        "suspension, overdue rectifications, blacklist expiry).")
+        default=300.0,
+        gt=0,
+        description="Seconds between runs of each time-driven job (deadlines, deviations, "
+        "suspension, overdue rectifications, blacklist expiry).",
+    )
     scheduler_poll: float = Field(
-        default=2.0, gt=0, le=60, description="Seconds between a follower's tries for the scheduler's leadership "
-        "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.")
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Seconds between a follower's tries for the scheduler's leadership "
+        "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.",
+    )
 
     @field_validator("webhook_allow", mode="before")
     @classmethod
@@ -164,7 +234,6 @@ class Settings(BaseSettings):
         except psycopg.ProgrammingError as error:
             raise ValueError(f"DATABASE_URL is not a PostgreSQL connection string: {error}") from None
         return value
-
 
     @field_validator("log_origin")
     @classmethod

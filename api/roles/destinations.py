@@ -30,13 +30,37 @@ Resolver = Callable[[str, int], list[Address]]
 REFUSED_BY_POLICY = "refused by policy 目标地址被策略拒绝"
 
 # Beside what ipaddress calls not global: ranges a receiver is never in (each checked in its own IP version).
-REFUSED_NETWORKS: tuple[Network, ...] = tuple(ipaddress.ip_network(network) for network in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-    "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-    "224.0.0.0/4", "240.0.0.0/4",
-    "::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16",
-    "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-))
+REFUSED_NETWORKS: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _NAME = re.compile(r"[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*")
@@ -191,8 +215,11 @@ def refused(address: Address) -> bool:
     embedded = _embedded(address)
     if embedded is not None:
         return refused(embedded)
-    return (not address.is_global or address.is_multicast
-            or any(address.version == network.version and address in network for network in REFUSED_NETWORKS))
+    return (
+        not address.is_global
+        or address.is_multicast
+        or any(address.version == network.version and address in network for network in REFUSED_NETWORKS)
+    )
 
 
 def allow_entry(text: str) -> str:
@@ -223,15 +250,19 @@ class Destinations:
         self._resolve = resolve or resolve_host
 
     def allows_name(self, host: str) -> bool:
-        return any(host == name or (name.startswith(".") and (host.endswith(name) or host == name[1:]))
-                   for name in self.names)
+        return any(
+            host == name or (name.startswith(".") and (host.endswith(name) or host == name[1:])) for name in self.names
+        )
 
     def allows_address(self, address: Address) -> bool:
         if not refused(address):
             return True
         candidates = [address, *filter(None, [_embedded(address)])]
-        return any(candidate.version == network.version and candidate in network
-                   for candidate in candidates for network in self.networks)
+        return any(
+            candidate.version == network.version and candidate in network
+            for candidate in candidates
+            for network in self.networks
+        )
 
     def addresses(self, host: str, port: int) -> list[Address]:
         """Where ``host`` may be reached: every address it resolves to, each allowed. Raises DestinationRefused if

@@ -29,9 +29,11 @@ logger = logging.getLogger(__name__)
 
 POSITIONS = "relay_positions"
 SCHEMA = sql.SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL)").format(
-    sql.Identifier(POSITIONS))
+    sql.Identifier(POSITIONS)
+)
 START = sql.SQL("INSERT INTO {} (name, position) VALUES (%s, -1) ON CONFLICT (name) DO NOTHING").format(
-    sql.Identifier(POSITIONS))
+    sql.Identifier(POSITIONS)
+)
 TRACKED = sql.SQL("SELECT position FROM {} WHERE name = %s").format(sql.Identifier(POSITIONS))
 ADVANCE = sql.SQL("UPDATE {} SET position = %s WHERE name = %s").format(sql.Identifier(POSITIONS))
 LAST = sql.SQL("SELECT coalesce(max(leaf_index), -1) FROM {}").format(sql.Identifier(EVENTS))
@@ -43,8 +45,16 @@ def subject_of(prefix: str, event_type: str) -> str:
 
 
 class NatsRelay:
-    def __init__(self, database_url: str, servers: str, *, stream: str = "JIXIAO", prefix: str = "jixiao.events",
-                 page: int = 500, duplicate_window: float = 120.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        servers: str,
+        *,
+        stream: str = "JIXIAO",
+        prefix: str = "jixiao.events",
+        page: int = 500,
+        duplicate_window: float = 120.0,
+    ) -> None:
         self.database_url = database_url
         self.servers = servers
         self.stream = stream
@@ -67,8 +77,7 @@ class NatsRelay:
                 await self._relay(stop)
             except Exception as error:  # a cancellation is not one: it ends the relay
                 wait = self.state.lost(error)
-                logger.warning("the relay failed (%s: %s); starting again in %.1f s", type(error).__name__, error,
-                               wait)
+                logger.warning("the relay failed (%s: %s); starting again in %.1f s", type(error).__name__, error, wait)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=wait)
 
@@ -78,8 +87,9 @@ class NatsRelay:
         try:
             js = connection.jetstream()
             await self._ensure_stream(js)
-            async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
-                                                             connect_timeout=5) as db:
+            async with await psycopg.AsyncConnection.connect(
+                self.database_url, autocommit=True, connect_timeout=5
+            ) as db:
                 # One relay per stream at a time: a second replica waits here and takes over if the first dies.
                 await self._lead(db, stop)
                 if stop.is_set():
@@ -87,8 +97,9 @@ class NatsRelay:
                 await db.execute(SCHEMA)
                 await db.execute(START, (self.name,))
                 position = max(await self._tracked(db), await self._last_published(js))
-                async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
-                                                                 connect_timeout=5) as listener:
+                async with await psycopg.AsyncConnection.connect(
+                    self.database_url, autocommit=True, connect_timeout=5
+                ) as listener:
                     await listener.execute(LISTEN)
                     while not stop.is_set():
                         position = await self._publish_page(db, js, position)
@@ -115,8 +126,9 @@ class NatsRelay:
         try:
             await js.stream_info(self.stream)
         except NotFoundError:
-            await js.add_stream(StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"],
-                                             duplicate_window=self.duplicate_window))
+            await js.add_stream(
+                StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"], duplicate_window=self.duplicate_window)
+            )
 
     async def _tracked(self, db: psycopg.AsyncConnection[Any]) -> int:
         cursor = await db.execute(TRACKED, (self.name,))
@@ -134,8 +146,12 @@ class NatsRelay:
     async def _publish_page(self, db: psycopg.AsyncConnection[Any], js: Any, position: int) -> int:
         page = await asyncio.to_thread(self._read, position)
         for event in page.events:
-            await js.publish(subject_of(self.prefix, event.type), event.json.encode(), stream=self.stream,
-                             headers={"Nats-Msg-Id": str(event.position)})
+            await js.publish(
+                subject_of(self.prefix, event.type),
+                event.json.encode(),
+                stream=self.stream,
+                headers={"Nats-Msg-Id": str(event.position)},
+            )
             position = event.position
         if page.events:
             await db.execute(ADVANCE, (position, self.name))

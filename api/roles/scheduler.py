@@ -79,13 +79,19 @@ RECORD = sql.SQL(
     "last_scheduled_at = coalesce(excluded.last_scheduled_at, j.last_scheduled_at), "
     "raised_at = coalesce(excluded.raised_at, j.raised_at), raised = coalesce(excluded.raised, j.raised)"
 ).format(sql.Identifier(JOBS))
-RUNS = sql.SQL("SELECT job, runs, last_started_at, last_today, last_trigger, last_runner, last_status, last_error, "
-               "last_raised, last_scheduled_at, raised_at, raised FROM {}").format(sql.Identifier(JOBS))
+RUNS = sql.SQL(
+    "SELECT job, runs, last_started_at, last_today, last_trigger, last_runner, last_status, last_error, "
+    "last_raised, last_scheduled_at, raised_at, raised FROM {}"
+).format(sql.Identifier(JOBS))
 # The lock session: server-side keepalives, so a leader cut off by the network loses the lock in about 30 s.
 LOCK_SESSION: dict[str, str | int] = {
-    "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
     "options": "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
-               "-c statement_timeout=5000",
+    "-c statement_timeout=5000",
 }
 
 
@@ -151,8 +157,14 @@ def build_jobs(settings: Settings, ledger: Ledger, log: TransparencyLog) -> list
     every = timedelta(seconds=settings.sweep_interval)
     jobs = [Job(name, every, sweep.title, partial(_sweep, ledger, name)) for name, sweep in SWEEPS.items()]
     if settings.checkpoint_interval > 0:
-        jobs.append(Job("checkpoints", timedelta(seconds=settings.checkpoint_interval),
-                        "a signed checkpoint of the log, when it has grown", partial(_checkpoint, log)))
+        jobs.append(
+            Job(
+                "checkpoints",
+                timedelta(seconds=settings.checkpoint_interval),
+                "a signed checkpoint of the log, when it has grown",
+                partial(_checkpoint, log),
+            )
+        )
     return jobs
 
 
@@ -172,14 +184,36 @@ class JobBook:
             lock_schema(conn)
             conn.execute(JOBS_SCHEMA)
 
-    def record(self, job: str, *, started_at: datetime, today: date, trigger: str, runner: str, status: str,
-               error: str | None, raised: dict[str, int]) -> None:
+    def record(
+        self,
+        job: str,
+        *,
+        started_at: datetime,
+        today: date,
+        trigger: str,
+        runner: str,
+        status: str,
+        error: str | None,
+        raised: dict[str, int],
+    ) -> None:
         scheduled_at = started_at if trigger == "scheduled" else None
         raised_json = json.dumps(raised, sort_keys=True)
         with self._connect() as conn:
-            conn.execute(RECORD, {"job": job, "started": started_at, "today": today, "trigger": trigger,
-                                  "runner": runner, "status": status, "error": error, "raised": raised_json,
-                                  "scheduled": scheduled_at, "any": bool(raised)})
+            conn.execute(
+                RECORD,
+                {
+                    "job": job,
+                    "started": started_at,
+                    "today": today,
+                    "trigger": trigger,
+                    "runner": runner,
+                    "status": status,
+                    "error": error,
+                    "raised": raised_json,
+                    "scheduled": scheduled_at,
+                    "any": bool(raised),
+                },
+            )
 
     def runs(self) -> dict[str, JobRun]:
         with self._connect() as conn:
@@ -190,8 +224,15 @@ class JobBook:
 class Jobs:
     """The jobs of this deployment, each run for one business day and recorded in the job book."""
 
-    def __init__(self, jobs: Sequence[Job], book: JobBook, *, clock: Callable[[], datetime], zone: tzinfo,
-                 runner: str | None = None) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        book: JobBook,
+        *,
+        clock: Callable[[], datetime],
+        zone: tzinfo,
+        runner: str | None = None,
+    ) -> None:
         self._jobs = {job.name: job for job in jobs}
         self.book = book
         self.clock = clock
@@ -219,11 +260,27 @@ class Jobs:
         try:
             outcome = job.action(day)
         except Exception as error:
-            self.book.record(name, started_at=started, today=day, trigger=trigger, runner=self.runner,
-                             status="failed", error=f"{type(error).__name__}: {error}", raised={})
+            self.book.record(
+                name,
+                started_at=started,
+                today=day,
+                trigger=trigger,
+                runner=self.runner,
+                status="failed",
+                error=f"{type(error).__name__}: {error}",
+                raised={},
+            )
             raise
-        self.book.record(name, started_at=started, today=day, trigger=trigger, runner=self.runner, status="ok",
-                         error=None, raised=outcome.raised)
+        self.book.record(
+            name,
+            started_at=started,
+            today=day,
+            trigger=trigger,
+            runner=self.runner,
+            status="ok",
+            error=None,
+            raised=outcome.raised,
+        )
         return outcome
 
 
@@ -237,8 +294,9 @@ class LeaderLock:
 
     def _session(self) -> psycopg.Connection[tuple[Any, ...]]:
         if self._conn is None or self._conn.closed:
-            conninfo = make_conninfo(self.database_url, application_name=f"jixiao-scheduler {self.identity}",
-                                     **LOCK_SESSION)
+            conninfo = make_conninfo(
+                self.database_url, application_name=f"jixiao-scheduler {self.identity}", **LOCK_SESSION
+            )
             self._conn = psycopg.connect(conninfo, autocommit=True)
         return self._conn
 
@@ -254,10 +312,15 @@ class LeaderLock:
     def holding(self) -> bool:
         """Whether this session still holds the lock (false once the session is gone)."""
         try:
-            row = self._session().execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                "AND classid = %s AND objid = %s AND objsubid = 1 AND granted)",
-                (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFF_FFFF)).fetchone()
+            row = (
+                self._session()
+                .execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND classid = %s AND objid = %s AND objsubid = 1 AND granted)",
+                    (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFF_FFFF),
+                )
+                .fetchone()
+            )
         except psycopg.Error:
             self.close()
             return False
@@ -282,7 +345,8 @@ def current_leader(database_url: str) -> tuple[str, datetime] | None:
         row = conn.execute(
             "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 AND l.granted",
-            (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFF_FFFF)).fetchone()
+            (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFF_FFFF),
+        ).fetchone()
     return (str(row[0]), row[1]) if row else None
 
 
@@ -297,18 +361,28 @@ class Scheduler:
         self._leading = threading.Event()
         self._stopping = threading.Event()
         self._aps = BackgroundScheduler(
-            timezone=jobs.zone, executors={"default": ThreadPoolExecutor(max_workers=2)},
+            timezone=jobs.zone,
+            executors={"default": ThreadPoolExecutor(max_workers=2)},
             # A run missed (down, paused, slow) is made once however many were missed, however late.
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
         self._thread = threading.Thread(target=self._elect, name="jixiao-scheduler-election", daemon=True)
         self.state = RoleState("scheduler")  # up while its polls reach the database, leading or standing by
         self.state.thread = self._thread
 
     @classmethod
-    def for_service(cls, settings: Settings, ledger: Ledger, log: TransparencyLog, database_url: str,
-                    *, clock: Callable[[], datetime] | None = None) -> Scheduler:
-        jobs = Jobs(build_jobs(settings, ledger, log), JobBook(database_url), clock=clock or ledger.clock,
-                    zone=settings.zone)
+    def for_service(
+        cls,
+        settings: Settings,
+        ledger: Ledger,
+        log: TransparencyLog,
+        database_url: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Scheduler:
+        jobs = Jobs(
+            build_jobs(settings, ledger, log), JobBook(database_url), clock=clock or ledger.clock, zone=settings.zone
+        )
         return cls(jobs, database_url, poll=settings.scheduler_poll, create_schema=settings.create_schema)
 
     @property
@@ -369,9 +443,15 @@ class Scheduler:
             # Due an interval after the last scheduled run: if that is past, it was missed and runs now, once (a
             # run time a little in the past keeps APScheduler from iterating over every missed one).
             first = now if previous is None else max(previous + job.every, now - job.every)
-            self._aps.add_job(self._scheduled, IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
-                              args=[job.name], id=job.name, name=job.name, next_run_time=first,
-                              replace_existing=True)
+            self._aps.add_job(
+                self._scheduled,
+                IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
+                args=[job.name],
+                id=job.name,
+                name=job.name,
+                next_run_time=first,
+                replace_existing=True,
+            )
 
     def _step_down(self) -> None:
         self._leading.clear()

@@ -92,9 +92,20 @@ class Subscription:
 class LogFanout:
     """The process's one reader of the log, and the streams it serves (see the module's description)."""
 
-    def __init__(self, database_url: str, pool: ConnectionPool[psycopg.Connection[Any]], *, max_streams: int = 1000,
-                 max_per_principal: int = 20, window: int = 4096, interval: float = 0.01, per_wake: float = 0.002,
-                 poll: float = 5.0, tick: float = 0.1, retry_after: int = 10) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        pool: ConnectionPool[psycopg.Connection[Any]],
+        *,
+        max_streams: int = 1000,
+        max_per_principal: int = 20,
+        window: int = 4096,
+        interval: float = 0.01,
+        per_wake: float = 0.002,
+        poll: float = 5.0,
+        tick: float = 0.1,
+        retry_after: int = 10,
+    ) -> None:
         """``interval``, and ``per_wake`` for every stream a read woke: the least time from one read to the next
         while appends keep coming. Waking a stream and sending its chunk costs the process about 0.1 ms (a 2-core
         VM), so under load the streams take about a tenth of it, however many there are, and each read carries
@@ -159,8 +170,10 @@ class LogFanout:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._read_log(), name="jixiao-sse-reader"),
-                       loop.create_task(self._beat(), name="jixiao-sse-heartbeat")]
+        self._tasks = [
+            loop.create_task(self._read_log(), name="jixiao-sse-reader"),
+            loop.create_task(self._beat(), name="jixiao-sse-heartbeat"),
+        ]
 
         def close_soon() -> None:  # from a signal handler: only hand the close over to the loop
             loop.call_soon_threadsafe(self.close)
@@ -186,11 +199,16 @@ class LogFanout:
         """A stream for ``principal`` (counted under ``key``) of the events after ``after``; refused beyond the caps.
         (Once the fan-out is closed, a stream ends as it starts, saying why: the client reconnects elsewhere.)"""
         if len(self._subscriptions) >= self.max_streams:
-            raise StreamRefused(f"this server already serves {self.max_streams} event streams, its limit "
-                                f"(已达事件流总数上限)", self.retry_after)
+            raise StreamRefused(
+                f"this server already serves {self.max_streams} event streams, its limit (已达事件流总数上限)",
+                self.retry_after,
+            )
         if self._per_key[key] >= self.max_per_principal:
-            raise StreamRefused(f"at most {self.max_per_principal} event streams at once per principal "
-                                f"(每个主体同时最多{self.max_per_principal}个事件流)", self.retry_after)
+            raise StreamRefused(
+                f"at most {self.max_per_principal} event streams at once per principal "
+                f"(每个主体同时最多{self.max_per_principal}个事件流)",
+                self.retry_after,
+            )
         subscription = Subscription(principal, key, Audience.of(principal, types), after)
         self._subscriptions.add(subscription)
         self._per_key[key] += 1
@@ -204,8 +222,9 @@ class LogFanout:
             if not self._per_key[subscription.key]:
                 del self._per_key[subscription.key]
 
-    async def serve(self, subscription: Subscription, send: Callable[[bytes], Awaitable[None]],
-                    heartbeat: float) -> None:
+    async def serve(
+        self, subscription: Subscription, send: Callable[[bytes], Awaitable[None]], heartbeat: float
+    ) -> None:
         """Send the stream: its events' frames after its cursor, as they are recorded, and a heartbeat comment after
         ``heartbeat`` seconds of nothing. Returns when the fan-out closes."""
         subscription.heartbeat = heartbeat
@@ -213,8 +232,9 @@ class LogFanout:
         fresh = True  # the first page comes from the database: it also learns what a department owns
         while not self.closed.is_set():
             position = self._position
-            if position is not None and (fresh or (subscription.cursor < position
-                                                   and not self._covers(subscription.cursor))):
+            if position is not None and (
+                fresh or (subscription.cursor < position and not self._covers(subscription.cursor))
+            ):
                 try:
                     chunk = await self._from_database(subscription)
                 except psycopg.Error as error:  # the database is away: wait (sending heartbeats) and try again
@@ -256,12 +276,15 @@ class LogFanout:
         if cached is not None:
             return cached
         start = cursor + 1 - self._first
-        events = self._events[start:start + CHUNK]
+        events = self._events[start : start + CHUNK]
         if not events:
             return b"", cursor
         objects = None if audience.department is None else self._owned.setdefault(audience.department, set())
-        frames = [event.frame_for(audience.public_only) for event in events
-                  if event.admitted(audience.types, audience.public_only, objects)]
+        frames = [
+            event.frame_for(audience.public_only)
+            for event in events
+            if event.admitted(audience.types, audience.public_only, objects)
+        ]
         chunk = (b"".join(frames), events[-1].position)
         self._chunks[key] = chunk
         return chunk
@@ -306,11 +329,15 @@ class LogFanout:
         while not self.closed.is_set():
             try:
                 async with await psycopg.AsyncConnection.connect(
-                        self.database_url, autocommit=True, application_name=APPLICATION_NAME) as conn:
+                    self.database_url, autocommit=True, application_name=APPLICATION_NAME
+                ) as conn:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     if self._position is None:
-                        head = await (await conn.execute(sql.SQL("SELECT coalesce(max(leaf_index), -1) FROM {}")
-                                                         .format(sql.Identifier(EVENTS)))).fetchone()
+                        head = await (
+                            await conn.execute(
+                                sql.SQL("SELECT coalesce(max(leaf_index), -1) FROM {}").format(sql.Identifier(EVENTS))
+                            )
+                        ).fetchone()
                         self._position = int(head[0]) if head else -1
                         self._first = self._position + 1
                     self._connected = True
@@ -320,8 +347,9 @@ class LogFanout:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database went away (or restarts): keep the window, reconnect, go on
-                logger.warning("the event streams' reader lost its database connection; reconnecting",
-                               exc_info=self._connected)
+                logger.warning(
+                    "the event streams' reader lost its database connection; reconnecting", exc_info=self._connected
+                )
             finally:
                 self._connected = False
             await asyncio.sleep(backoff)

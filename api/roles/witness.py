@@ -60,8 +60,9 @@ class WitnessHome:
 
     def key(self) -> WitnessSigningKey:
         if not self.key_file.exists():
-            raise WitnessError(f"no witness in {self.folder}: run `jixiao witness init --name NAME --data "
-                               f"{self.folder}` first")
+            raise WitnessError(
+                f"no witness in {self.folder}: run `jixiao witness init --name NAME --data {self.folder}` first"
+            )
         mode = self.key_file.stat().st_mode & 0o777
         if mode & 0o077:
             raise WitnessError(f"{self.key_file} is open to group or others (mode {mode:04o}); chmod 600 it")

@@ -21,9 +21,16 @@ def _store(request: Request) -> TokenStore:
 
 
 def _out(record: TokenRecord) -> TokenOut:
-    return TokenOut(token_id=record.token_id, name=record.name, role=record.role, organisation=record.organisation,
-                    created_at=record.created_at, created_by=record.created_by, revoked_at=record.revoked_at,
-                    refused=record.refused)
+    return TokenOut(
+        token_id=record.token_id,
+        name=record.name,
+        role=record.role,
+        organisation=record.organisation,
+        created_at=record.created_at,
+        created_by=record.created_by,
+        revoked_at=record.revoked_at,
+        refused=record.refused,
+    )
 
 
 @router.post("", status_code=201, responses=COMMAND_PROBLEMS)

@@ -34,32 +34,38 @@ def list_indicators(ledger: LedgerDep, principal: Reader, response: Response) ->
     return {code: plain(definition) for code, definition in sorted(library.indicators.items())}
 
 
-@indicators.post("", status_code=201, responses=COMMAND_PROBLEMS,
-                 openapi_extra=COMMAND_OPENAPI)
+@indicators.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandResult:
     """新增指标 by finance: a common or industry core indicator with its standard."""
-    return await run(ctx, body, lambda act: ctx.ledger.define_indicator(act, body.code, _definition(body.definition)),
-                     location=lambda w: f"/indicators/{body.code}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.define_indicator(act, body.code, _definition(body.definition)),
+        location=lambda w: f"/indicators/{body.code}",
+    )
 
 
-@indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS,
-                 openapi_extra=COMMAND_OPENAPI)
+@indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: CommandDep) -> CommandResult:
     """修订指标 by finance: a new version of the definition (goals that cite the old one keep it)."""
-    return await run(ctx, body, lambda act: ctx.ledger.revise_indicator(act, code, _definition(body.definition)),
-                     location=lambda w: f"/indicators/{code}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.revise_indicator(act, code, _definition(body.definition)),
+        location=lambda w: f"/indicators/{code}",
+    )
 
 
-@indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS,
-                 openapi_extra=COMMAND_OPENAPI)
+@indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def retire_indicator(code: IndicatorCode, body: IndicatorRetirement, ctx: CommandDep) -> CommandResult:
     """停用指标 by finance."""
     return await run(ctx, body, lambda act: ctx.ledger.retire_indicator(act, code))
 
 
 def _definition(definition: Any) -> dict[str, str]:
-    return {key: str(value.value if hasattr(value, "value") else value)
-            for key, value in definition.model_dump().items()}
+    return {
+        key: str(value.value if hasattr(value, "value") else value) for key, value in definition.model_dump().items()
+    }
 
 
 @rulesets.get("", responses=documented(401, 403))
@@ -70,31 +76,43 @@ def list_rulesets(ledger: LedgerDep, principal: Reader, response: Response) -> d
     return {"current_version": ruleset.current_version, "versions": plain(ruleset.versions)}
 
 
-@rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS,
-               openapi_extra=COMMAND_OPENAPI)
+@rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult:
     """采用新规则集 by finance: the next version, from the defaults plus the given changes, with a reason."""
-    return await run(ctx, body, lambda act: ctx.ledger.adopt_ruleset(act, body.version, body.parameters),
-                     location=lambda w: "/rulesets")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.adopt_ruleset(act, body.version, body.parameters),
+        location=lambda w: "/rulesets",
+    )
 
 
-@samples.post("", status_code=201, responses=COMMAND_PROBLEMS,
-              openapi_extra=COMMAND_OPENAPI)
+@samples.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
     """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects, reproducibly."""
-    return await run(ctx, body, lambda act: ctx.ledger.draw_re_evaluation_sample(act, body.fiscal_year, seed=body.seed,
-                                                                                 size=body.size),
-                     location=lambda w: f"/re-evaluation-samples/{body.fiscal_year}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.draw_re_evaluation_sample(act, body.fiscal_year, seed=body.seed, size=body.size),
+        location=lambda w: f"/re-evaluation-samples/{body.fiscal_year}",
+    )
 
 
 @samples.get("/{fiscal_year}", responses=documented(401, 403, 404, 422))
-def get_sample(fiscal_year: Annotated[int, Path(ge=2000, le=2100)], ledger: LedgerDep,
-               principal: Reader) -> dict[str, Any]:
+def get_sample(
+    fiscal_year: Annotated[int, Path(ge=2000, le=2100)], ledger: LedgerDep, principal: Reader
+) -> dict[str, Any]:
     """The draw as recorded: seed, sorted population, selected projects, rate and ruleset version."""
     sample = ledger.re_evaluation_sample(fiscal_year)
-    return {"id": str(sample.id), "fiscal_year": sample.fiscal_year, "seed": sample.seed,
-            "population": sample.population, "selected": sample.selected, "rate": sample.rate,
-            "ruleset_version": sample.ruleset_version,
-            "how_to_reproduce": "rank each population member by hex SHA-256(seed UTF-8 || 0x00 || member UTF-8); "
-                                "the lowest ranks, as many as selected, sorted, are the sample "
-                                "(ledger.rules.draw_sample)"}
+    return {
+        "id": str(sample.id),
+        "fiscal_year": sample.fiscal_year,
+        "seed": sample.seed,
+        "population": sample.population,
+        "selected": sample.selected,
+        "rate": sample.rate,
+        "ruleset_version": sample.ruleset_version,
+        "how_to_reproduce": "rank each population member by hex SHA-256(seed UTF-8 || 0x00 || member UTF-8); "
+        "the lowest ranks, as many as selected, sorted, are the sample "
+        "(ledger.rules.draw_sample)",
+    }

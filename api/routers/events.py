@@ -36,11 +36,17 @@ router = APIRouter(prefix="/events", tags=["subscriptions"], route_class=LedgerR
 
 HEARTBEAT_SECONDS = 15.0
 FIRST, LAST = -1, 2**62  # the positions a cursor may name: -1 (nothing yet) up to far beyond any log
-After = Annotated[int | None, Query(ge=FIRST, le=LAST, description="The last position you have; -1 or omitted: "
-                                    "from the first event")]
-Types = Annotated[str | None, Query(max_length=2000, description="Comma-separated event types "
-                                    "(Project.BudgetApproved) or aggregates (Project.*); omitted: all",
-                                    examples=["Project.*,Agency.Blacklisted"])]
+After = Annotated[
+    int | None, Query(ge=FIRST, le=LAST, description="The last position you have; -1 or omitted: from the first event")
+]
+Types = Annotated[
+    str | None,
+    Query(
+        max_length=2000,
+        description="Comma-separated event types (Project.BudgetApproved) or aggregates (Project.*); omitted: all",
+        examples=["Project.*,Agency.Blacklisted"],
+    ),
+]
 # Last-Event-ID is validated as `after` is: the same bounds, the same parsing, the same problem.
 POSITION = TypeAdapter(Annotated[int, Field(ge=FIRST, le=LAST)])
 # The last frame of a stream the service ends as it stops: a comment, so clients simply reconnect.
@@ -65,8 +71,9 @@ def resume_position(last_event_id: str | None) -> int | None:
     try:
         return POSITION.validate_python(last_event_id)
     except ValidationError as error:
-        raise RequestValidationError([{**issue, "loc": ("header", "last-event-id")}
-                                      for issue in error.errors(include_url=False)]) from None
+        raise RequestValidationError(
+            [{**issue, "loc": ("header", "last-event-id")} for issue in error.errors(include_url=False)]
+        ) from None
 
 
 def stream_key(principal: Principal, request: Request) -> tuple[str, str]:
@@ -77,16 +84,25 @@ def stream_key(principal: Principal, request: Request) -> tuple[str, str]:
 
 
 @router.get("", response_model=EventPageOut, responses=QUERY_PROBLEMS)
-def read_feed(conn: ReadConn, principal: PrincipalDep, after: After = None, topics: Types = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              with_state: Annotated[bool, Query(description="Also the topic and stored bytes (base64) the leaf "
-                                                "hash commits to, to recompute it")] = False) -> Response:
+def read_feed(
+    conn: ReadConn,
+    principal: PrincipalDep,
+    after: After = None,
+    topics: Types = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    with_state: Annotated[
+        bool, Query(description="Also the topic and stored bytes (base64) the leaf hash commits to, to recompute it")
+    ] = False,
+) -> Response:
     """The log in position order after a cursor, each event with its type, payload, principal, times and hash (for
     the public and agencies: without the staff id of who acted, and without the stored bytes)."""
     visible = feed.visible_to(conn, principal, parse_types(topics))
     if with_state and visible.public_only:
-        raise Forbidden("the stored bytes name the staff who acted; the public follows events without them",
-                        code="role-not-allowed", field="with_state")
+        raise Forbidden(
+            "the stored bytes name the staff who acted; the public follows events without them",
+            code="role-not-allowed",
+            field="with_state",
+        )
     return Response(feed.read_json(conn, after, limit, visible, with_state=with_state), media_type="application/json")
 
 
@@ -123,8 +139,11 @@ class EventStream(Response):
             if serving in done and serving.exception() is not None:
                 logger.error("an event stream failed", exc_info=serving.exception())
             if gone not in done:  # end the response; a client that reads nothing any more is simply cut
-                last: Message = {"type": "http.response.body", "more_body": False,
-                                 "body": STOPPING if self.fanout.closed.is_set() else b""}
+                last: Message = {
+                    "type": "http.response.body",
+                    "more_body": False,
+                    "body": STOPPING if self.fanout.closed.is_set() else b"",
+                }
                 with contextlib.suppress(TimeoutError, OSError):
                     async with asyncio.timeout(1.0):
                         await send(last)
@@ -132,17 +151,36 @@ class EventStream(Response):
             self.fanout.release(self.subscription)
 
 
-@router.get("/stream", response_class=StreamingResponse, responses={
-    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-          "description": "Server-Sent Events: `id` is the position, `event` the type, `data` the event as JSON"},
-    **documented(401, 403, 422, 429)})
-async def stream(request: Request, principal: PrincipalDep, after: After = None, topics: Types = None,
-                 last_event_id: Annotated[str | None, Header(max_length=64, description=(
-                     "Resume after this position (browsers send it when they reconnect); validated as `after`, "
-                     "which it overrides"))] = None,
-                 heartbeat: Annotated[float, Query(gt=0, le=300, description="Seconds between heartbeat "
-                                                   "comments while nothing happens")] = HEARTBEAT_SECONDS,
-                 ) -> Response:
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events: `id` is the position, `event` the type, `data` the event as JSON",
+        },
+        **documented(401, 403, 422, 429),
+    },
+)
+async def stream(
+    request: Request,
+    principal: PrincipalDep,
+    after: After = None,
+    topics: Types = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            max_length=64,
+            description=(
+                "Resume after this position (browsers send it when they reconnect); validated as `after`, "
+                "which it overrides"
+            ),
+        ),
+    ] = None,
+    heartbeat: Annotated[
+        float, Query(gt=0, le=300, description="Seconds between heartbeat comments while nothing happens")
+    ] = HEARTBEAT_SECONDS,
+) -> Response:
     """Live events as Server-Sent Events: catch up from a position, then follow as they are recorded."""
     types = parse_types(topics)
     resume = resume_position(last_event_id)
@@ -151,6 +189,7 @@ async def stream(request: Request, principal: PrincipalDep, after: After = None,
     try:
         subscription = fanout.open(principal, stream_key(principal, request), types, start)
     except StreamRefused as refused:
-        raise EdgeProblem("too-many-streams", refused.detail,
-                          headers={"Retry-After": str(refused.retry_after)}) from None
+        raise EdgeProblem(
+            "too-many-streams", refused.detail, headers={"Retry-After": str(refused.retry_after)}
+        ) from None
     return EventStream(fanout, subscription, heartbeat)

@@ -45,35 +45,56 @@ def plain(value: Any) -> Any:
 
 
 def history_of(ledger: Ledger, aggregate_id: UUID, *, missing: str = "object-not-found") -> list[HistoryEntryOut]:
-    return [HistoryEntryOut(
-        leaf_index=entry.leaf_index, version=entry.version, event_type=entry.event_type, leaf_hash=entry.leaf_hash,
-        chain_hash=entry.chain_hash, recorded_at=entry.recorded_at, effective_on=entry.effective_on,
-        principal={"id": entry.principal.id, "role": entry.principal.role,
-                   "organisation": entry.principal.organisation},
-        reason=entry.reason, evidence=entry.evidence, payload=plain(entry.payload),
-    ) for entry in ledger.history(aggregate_id, missing=missing)]
+    return [
+        HistoryEntryOut(
+            leaf_index=entry.leaf_index,
+            version=entry.version,
+            event_type=entry.event_type,
+            leaf_hash=entry.leaf_hash,
+            chain_hash=entry.chain_hash,
+            recorded_at=entry.recorded_at,
+            effective_on=entry.effective_on,
+            principal={
+                "id": entry.principal.id,
+                "role": entry.principal.role,
+                "organisation": entry.principal.organisation,
+            },
+            reason=entry.reason,
+            evidence=entry.evidence,
+            payload=plain(entry.payload),
+        )
+        for entry in ledger.history(aggregate_id, missing=missing)
+    ]
 
 
-def state_of(ledger: Ledger, aggregate_id: UUID, as_of: datetime | None, version: int | None,
-             response: Response) -> StateOut:
+def state_of(
+    ledger: Ledger, aggregate_id: UUID, as_of: datetime | None, version: int | None, response: Response
+) -> StateOut:
     if as_of is not None and version is not None:
         raise InvalidInput("ask for as_of or version, not both", field="as_of")
     if as_of is not None:
         if as_of.tzinfo is None:
-            raise InvalidInput("as_of needs a time zone offset, e.g. 2021-03-01T00:00:00+08:00", code="invalid-date",
-                               field="as_of")
+            raise InvalidInput(
+                "as_of needs a time zone offset, e.g. 2021-03-01T00:00:00+08:00", code="invalid-date", field="as_of"
+            )
         version = ledger.version_as_of(aggregate_id, as_of)
         if version == 0:
             ledger.object(aggregate_id)  # 404 if it never existed
-            raise NotFound(f"{aggregate_id} did not exist yet at {as_of.isoformat()}: nothing was recorded for it "
-                           "by then", code="not-yet-existing", field="as_of")
+            raise NotFound(
+                f"{aggregate_id} did not exist yet at {as_of.isoformat()}: nothing was recorded for it by then",
+                code="not-yet-existing",
+                field="as_of",
+            )
     aggregate = ledger.object(aggregate_id, version)
-    state = {key.lstrip("_") if key in ("_created_on", "_modified_on") else key: value
-             for key, value in vars(aggregate).items() if not key.startswith("_") or key in ("_created_on",
-                                                                                              "_modified_on")}
+    state = {
+        key.lstrip("_") if key in ("_created_on", "_modified_on") else key: value
+        for key, value in vars(aggregate).items()
+        if not key.startswith("_") or key in ("_created_on", "_modified_on")
+    }
     response.headers["ETag"] = f'"{aggregate.version}"'
-    return StateOut(id=aggregate.id, type=type(aggregate).__name__, version=aggregate.version, as_of=as_of,
-                    state=plain(state))
+    return StateOut(
+        id=aggregate.id, type=type(aggregate).__name__, version=aggregate.version, as_of=as_of, state=plain(state)
+    )
 
 
 @router.get("/{object_id}/history", responses=documented(401, 403, 404, 422))
@@ -83,9 +104,13 @@ def object_history(object_id: UUID, principal: Overseer, ledger: LedgerDep) -> l
 
 
 @router.get("/{object_id}/state", responses=documented(401, 403, 404, 422))
-def object_state(object_id: UUID, principal: Overseer, ledger: LedgerDep, response: Response,
-                 as_of: Annotated[datetime | None, Query(
-                     description="An instant with offset (transaction time)")] = None,
-                 version: Annotated[int | None, Query(ge=1)] = None) -> StateOut:
+def object_state(
+    object_id: UUID,
+    principal: Overseer,
+    ledger: LedgerDep,
+    response: Response,
+    as_of: Annotated[datetime | None, Query(description="An instant with offset (transaction time)")] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> StateOut:
     """Any object as it was at a version, or as recorded at an instant."""
     return state_of(ledger, object_id, as_of, version, response)

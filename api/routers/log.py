@@ -40,14 +40,24 @@ def _verifier(log: TransparencyLog) -> str:
 
 
 def _out(log: TransparencyLog, stored: StoredCheckpoint) -> CheckpointOut:
-    return CheckpointOut(origin=stored.checkpoint.origin, tree_size=stored.column_size,
-                         root_hash=base64.b64encode(stored.column_root).decode("ascii"), signed_at=stored.signed_at,
-                         note=log.cosigned_note(stored),
-                         witnesses=sorted({name for name, _ in log.cosigners(stored.column_size)}))
+    return CheckpointOut(
+        origin=stored.checkpoint.origin,
+        tree_size=stored.column_size,
+        root_hash=base64.b64encode(stored.column_root).decode("ascii"),
+        signed_at=stored.signed_at,
+        note=log.cosigned_note(stored),
+        witnesses=sorted({name for name, _ in log.cosigners(stored.column_size)}),
+    )
 
 
-Witnesses = Annotated[int, Query(ge=0, le=100, description="The newest checkpoint cosigned by at least this many "
-                                 "witnesses (0: the newest checkpoint)")]
+Witnesses = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=100,
+        description="The newest checkpoint cosigned by at least this many witnesses (0: the newest checkpoint)",
+    ),
+]
 
 
 def _latest(log: TransparencyLog, witnesses: int = 0) -> StoredCheckpoint:
@@ -76,9 +86,14 @@ def latest_checkpoint(log: LogDep, witnesses: Witnesses = 0) -> CheckpointOut:
     return _out(log, _latest(log, witnesses))
 
 
-@router.get("/checkpoint/note", response_class=PlainTextResponse, responses={
-    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A C2SP signed note"},
-    **documented(404)})
+@router.get(
+    "/checkpoint/note",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A C2SP signed note"},
+        **documented(404),
+    },
+)
 def latest_checkpoint_note(log: LogDep, witnesses: Witnesses = 0) -> PlainTextResponse:
     """The latest checkpoint as a C2SP signed note (text/plain), with its witnesses' cosignatures, as tlog clients
     fetch it."""
@@ -86,8 +101,11 @@ def latest_checkpoint_note(log: LogDep, witnesses: Witnesses = 0) -> PlainTextRe
 
 
 @router.get("/checkpoints", responses=documented(422))
-def checkpoints(log: LogDep, after: Size = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                ) -> list[CheckpointOut]:
+def checkpoints(
+    log: LogDep,
+    after: Size = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[CheckpointOut]:
     """Every signed checkpoint above a tree size, oldest first (hold one, ask for consistency with a later one)."""
     return [_out(log, item) for item in log.checkpoints() if item.column_size > after][:limit]
 
@@ -107,28 +125,44 @@ def _unavailable_is_invalid(field: str) -> Iterator[None]:
 
 
 @router.get("/proofs/inclusion", responses=documented(404, 422))
-def inclusion_proof(log: LogDep, leaf_index: Size, tree_size: Annotated[int | None, Query(
-        ge=1, le=2**62, description="Default: the latest checkpoint's size")] = None) -> InclusionProofOut:
+def inclusion_proof(
+    log: LogDep,
+    leaf_index: Size,
+    tree_size: Annotated[int | None, Query(ge=1, le=2**62, description="Default: the latest checkpoint's size")] = None,
+) -> InclusionProofOut:
     """RFC 9162 inclusion proof of a leaf in the tree of a given size (verify against a signed root)."""
     size = _size_or_latest(log, tree_size)
     with _unavailable_is_invalid("leaf_index"):
         proof = log.inclusion_proof(leaf_index, size)
         root = log.root(size)
     leaf = log.leaf_hash(leaf_index)
-    return InclusionProofOut(leaf_index=leaf_index, tree_size=size, leaf_hash=leaf.hex(),
-                             proof=[node.hex() for node in proof], root_hash=root.hex())
+    return InclusionProofOut(
+        leaf_index=leaf_index,
+        tree_size=size,
+        leaf_hash=leaf.hex(),
+        proof=[node.hex() for node in proof],
+        root_hash=root.hex(),
+    )
 
 
 @router.get("/proofs/consistency", responses=documented(404, 422))
-def consistency_proof(log: LogDep, first: Size, second: Annotated[int | None, Query(
-        ge=0, le=2**62, description="Default: the latest checkpoint's size")] = None) -> ConsistencyProofOut:
+def consistency_proof(
+    log: LogDep,
+    first: Size,
+    second: Annotated[int | None, Query(ge=0, le=2**62, description="Default: the latest checkpoint's size")] = None,
+) -> ConsistencyProofOut:
     """RFC 9162 consistency proof: the tree of size ``second`` extends the tree of size ``first``."""
     size = _size_or_latest(log, second)
     with _unavailable_is_invalid("first"):
         proof = log.consistency_proof(first, size)
         roots = log.root(first), log.root(size)
-    return ConsistencyProofOut(first=first, second=size, proof=[node.hex() for node in proof],
-                               first_root=roots[0].hex(), second_root=roots[1].hex())
+    return ConsistencyProofOut(
+        first=first,
+        second=size,
+        proof=[node.hex() for node in proof],
+        first_root=roots[0].hex(),
+        second_root=roots[1].hex(),
+    )
 
 
 @router.get("/leaves/{leaf_index}", responses=documented(401, 403, 404, 422))
@@ -140,21 +174,29 @@ def leaf(leaf_index: int, log: LogDep, principal: Overseer) -> dict[str, Any]:
     return row
 
 
-@bundles.get("/projects/{project_id}/bundle", responses={
-    200: {"content": {"application/json": {}},
-          "description": "An audit bundle; check it with `jixiao verify --bundle`"},
-    **documented(401, 403, 404, 422)})
+@bundles.get(
+    "/projects/{project_id}/bundle",
+    responses={
+        200: {
+            "content": {"application/json": {}},
+            "description": "An audit bundle; check it with `jixiao verify --bundle`",
+        },
+        **documented(401, 403, 404, 422),
+    },
+)
 def audit_bundle(project_id: UUID, principal: Reader, ledger: LedgerDep, log: LogDep) -> Response:
     """离线审计包: the project's events with inclusion proofs, a signed checkpoint and the verifier key."""
     own_department = principal.role == Role.DEPARTMENT and principal.acts_for(ledger.project(project_id).department)
     if principal.role not in (Role.FINANCE, Role.AUDITOR) and not own_department:
-        raise Forbidden("audit bundles are for finance, auditors and the project's department",
-                        code="role-not-allowed")
+        raise Forbidden("audit bundles are for finance, auditors and the project's department", code="role-not-allowed")
     if log.signing_key is None:
         raise EdgeProblem("internal-error", "no signing key configured")
     try:
         bundle = log.export_bundle(log.signing_key.verifier, project_id)
     except BundleUnavailable as error:
         raise NotFound(str(error), code="project-not-found") from None
-    return Response(dumps_bundle(bundle), media_type="application/json", headers={
-        "Content-Disposition": f'attachment; filename="bundle-{project_id}.json"'})
+    return Response(
+        dumps_bundle(bundle),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="bundle-{project_id}.json"'},
+    )

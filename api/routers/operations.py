@@ -33,9 +33,18 @@ def healthz(request: Request) -> Health:
 
 
 @router.get("/readyz", responses=documented(422, 503))
-def readyz(request: Request, min_position: Annotated[int | None, Query(
-        ge=0, le=2**62, description="Also wait (up to 2 s) until the read models include this log position; "
-        "503 projection-lagging if they do not")] = None) -> Readiness:
+def readyz(
+    request: Request,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**62,
+            description="Also wait (up to 2 s) until the read models include this log position; "
+            "503 projection-lagging if they do not",
+        ),
+    ] = None,
+) -> Readiness:
     """Readiness: the database answers, every role this process runs is up, and the read models it runs are
     within JIXIAO_READY_MAX_LAG seconds of the log (503 not-ready otherwise, saying why)."""
     state = request.app.state
@@ -49,8 +58,11 @@ def readyz(request: Request, min_position: Annotated[int | None, Query(
             position = positions(conn, READ_MODELS)
             lag = lag_seconds(conn, READ_MODELS)
     except UNAVAILABLE as error:
-        raise EdgeProblem("not-ready", f"the database does not answer ({type(error).__name__}: {error})".strip(),
-                          headers={"Retry-After": RETRY_AFTER}) from None
+        raise EdgeProblem(
+            "not-ready",
+            f"the database does not answer ({type(error).__name__}: {error})".strip(),
+            headers={"Retry-After": RETRY_AFTER},
+        ) from None
     roles: Roles = state.roles
     report = roles.report()
     reasons = [f"{name}: {health.detail or 'down'}" for name, health in report.items() if not health.up]
@@ -58,12 +70,22 @@ def readyz(request: Request, min_position: Annotated[int | None, Query(
         reasons.append(f"read-models: {lag:.1f} s behind the log (at most {settings.ready_max_lag:g} s)")
     if reasons:
         raise EdgeProblem("not-ready", "; ".join(reasons), headers={"Retry-After": RETRY_AFTER})
-    return Readiness(status="ready", log_size=size, projections_position=position, lag_seconds=round(lag, 3),
-                     roles=dict.fromkeys(report, "up"))
+    return Readiness(
+        status="ready",
+        log_size=size,
+        projections_position=position,
+        lag_seconds=round(lag, 3),
+        roles=dict.fromkeys(report, "up"),
+    )
 
 
-@router.get("/metrics", response_class=Response, responses={
-    200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Prometheus text format"}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Prometheus text format"}
+    },
+)
 def metrics(request: Request) -> Response:
     """Prometheus metrics: requests, latency, log size, read-model lag, latest checkpoint."""
     registry: Metrics = request.app.state.metrics
@@ -73,5 +95,7 @@ def metrics(request: Request) -> Response:
 @router.get("/problems")
 def problem_types() -> list[ProblemType]:
     """Every problem ``type`` this service answers with, its HTTP status and titles (English, Chinese)."""
-    return [ProblemType(type=f"{TYPE_PREFIX}{code}", code=code, status=status, title=title, title_zh=title_zh)
-            for code, (status, title, title_zh) in sorted(problem_codes().items())]
+    return [
+        ProblemType(type=f"{TYPE_PREFIX}{code}", code=code, status=status, title=title, title_zh=title_zh)
+        for code, (status, title, title_zh) in sorted(problem_codes().items())
+    ]

@@ -54,13 +54,16 @@ def _agency_name(ledger: Ledger, agency_id: UUID) -> str:
 # ------------------------------------------------------------------------------------------------ departments
 
 
-@departments.post("", status_code=201, responses=COMMAND_PROBLEMS,
-                  openapi_extra=COMMAND_OPENAPI)
+@departments.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def register_department(body: DepartmentCreate, ctx: CommandDep) -> CommandResult:
     """部门登记 by finance: the name is stored exactly as given; another spelling of a registered name (by its key:
     NFKC, case, spaces) is refused as a duplicate."""
-    return await run(ctx, body, lambda act: ctx.ledger.register_department(act, body.name),
-                     location=lambda w: f"/departments/{w.aggregate_id}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.register_department(act, body.name),
+        location=lambda w: f"/departments/{w.aggregate_id}",
+    )
 
 
 @departments.get("", responses=QUERY_PROBLEMS)
@@ -70,38 +73,49 @@ def list_departments(conn: ReadConn, principal: Reader) -> list[Directory]:
 
 
 @departments.get("/ranking", responses=QUERY_PROBLEMS)
-def department_ranking(conn: ReadConn, principal: Reader,
-                       fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> list[RankingRow]:
+def department_ranking(
+    conn: ReadConn, principal: Reader, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[RankingRow]:
     """综合绩效考评排名: assessment score and rank, average project grade, coverage, commended / interview."""
     return [RankingRow.model_validate(row) for row in ranking.ranking(conn, fiscal_year)]
 
 
-@departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS,
-                  openapi_extra=COMMAND_OPENAPI)
+@departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def set_overall_goals(department_id: UUID, body: OverallGoals, ctx: CommandDep) -> CommandResult:
     """部门整体绩效目标 for a year, by the department itself or finance."""
-    return await run(ctx, body, lambda act: ctx.ledger.set_overall_goals(
-        act, _department_name(ctx.ledger, department_id), body.fiscal_year, list(body.goals)))
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.set_overall_goals(
+            act, _department_name(ctx.ledger, department_id), body.fiscal_year, list(body.goals)
+        ),
+    )
 
 
-@departments.post("/{department_id}/assessments", responses=COMMAND_PROBLEMS,
-                  openapi_extra=COMMAND_OPENAPI)
+@departments.post("/{department_id}/assessments", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def assess_department(department_id: UUID, body: DepartmentAssessment, ctx: CommandDep) -> CommandResult:
     """综合绩效考评 by finance: six dimensions, the total is their mean."""
-    return await run(ctx, body, lambda act: ctx.ledger.assess_department(
-        act, _department_name(ctx.ledger, department_id), body.fiscal_year, body.scores))
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.assess_department(
+            act, _department_name(ctx.ledger, department_id), body.fiscal_year, body.scores
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------------- agencies
 
 
-@agencies.post("", status_code=201, responses=COMMAND_PROBLEMS,
-               openapi_extra=COMMAND_OPENAPI)
+@agencies.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
     """第三方机构登记 by finance, with credentials and any affiliation to a department."""
-    return await run(ctx, body, lambda act: ctx.ledger.register_agency(act, body.name, body.credentials,
-                                                                       body.affiliation),
-                     location=lambda w: f"/agencies/{w.aggregate_id}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.register_agency(act, body.name, body.credentials, body.affiliation),
+        location=lambda w: f"/agencies/{w.aggregate_id}",
+    )
 
 
 @agencies.get("", responses=QUERY_PROBLEMS)
@@ -110,44 +124,58 @@ def list_agencies(conn: ReadConn, principal: Reader) -> list[Directory]:
     return [Directory.model_validate(row) for row in blacklist.agencies(conn)]
 
 
-@agencies.post("/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS,
-               openapi_extra=COMMAND_OPENAPI)
+@agencies.post(
+    "/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
 async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: CommandDep) -> CommandResult:
     """质量评价 of one engagement, by finance."""
-    return await run(ctx, body, lambda act: ctx.ledger.review_agency_quality(
-        act, _agency_name(ctx.ledger, agency_id), body.engagement, body.rating, body.notes),
-                     location=lambda w: f"/objects/{agency_id}/history")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.review_agency_quality(
+            act, _agency_name(ctx.ledger, agency_id), body.engagement, body.rating, body.notes
+        ),
+        location=lambda w: f"/objects/{agency_id}/history",
+    )
 
 
-@agencies.post("/{agency_id}/misconduct", status_code=201, responses=COMMAND_PROBLEMS,
-               openapi_extra=COMMAND_OPENAPI)
+@agencies.post("/{agency_id}/misconduct", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: CommandDep) -> CommandResult:
     """失信行为 recorded by finance, with its evidence: falsification, untrue results, other."""
-    return await run(ctx, body, lambda act: ctx.ledger.record_misconduct(
-        act, _agency_name(ctx.ledger, agency_id), body.kind, body.description),
-                     location=lambda w: f"/objects/{agency_id}/history")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.record_misconduct(act, _agency_name(ctx.ledger, agency_id), body.kind, body.description),
+        location=lambda w: f"/objects/{agency_id}/history",
+    )
 
 
-@agencies.post("/{agency_id}/blacklisting", status_code=201, responses=COMMAND_PROBLEMS,
-               openapi_extra=COMMAND_OPENAPI)
+@agencies.post("/{agency_id}/blacklisting", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep) -> CommandResult:
     """列入失信黑名单 for the ruleset's period; requires recorded misconduct; bars commissioning until it ends."""
-    return await run(ctx, body, lambda act: ctx.ledger.blacklist_agency(
-        act, _agency_name(ctx.ledger, agency_id), list(body.misconduct_nos), body.public),
-                     location=lambda w: "/blacklist")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.blacklist_agency(
+            act, _agency_name(ctx.ledger, agency_id), list(body.misconduct_nos), body.public
+        ),
+        location=lambda w: "/blacklist",
+    )
 
 
-@agencies.post("/{agency_id}/blacklisting/lift", responses=COMMAND_PROBLEMS,
-               openapi_extra=COMMAND_OPENAPI)
+@agencies.post("/{agency_id}/blacklisting/lift", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def lift_blacklisting(agency_id: UUID, body: BlacklistLift, ctx: CommandDep) -> CommandResult:
     """Lifted on appeal (申诉), with the reason."""
     return await run(ctx, body, lambda act: ctx.ledger.lift_blacklisting(act, _agency_name(ctx.ledger, agency_id)))
 
 
 @blacklist_router.get("", responses=QUERY_PROBLEMS)
-def get_blacklist(conn: ReadConn, principal: PrincipalDep, ledger: LedgerDep,
-                  current: Annotated[bool, Query(description="Only entries in force today")] = False,
-                  ) -> list[BlacklistEntry]:
+def get_blacklist(
+    conn: ReadConn,
+    principal: PrincipalDep,
+    ledger: LedgerDep,
+    current: Annotated[bool, Query(description="Only entries in force today")] = False,
+) -> list[BlacklistEntry]:
     """失信黑名单, current and past. Public: no token needed, public entries only."""
     public_only = principal.role not in (Role.FINANCE, Role.AUDITOR)
     rows = blacklist.blacklist(conn, today=ledger.today(), public_only=public_only, current_only=current)

@@ -59,9 +59,20 @@ SEES_ALL = frozenset({Role.FINANCE, Role.AUDITOR})
 
 
 def _indicators(items: list[IndicatorIn]) -> list[Indicator]:
-    return [Indicator(item.key, item.level1.value, item.level2, item.name, item.operator.value,
-                      item.target if isinstance(item.target, Decimal) else str(item.target), item.unit, item.weight,
-                      item.library_ref) for item in items]
+    return [
+        Indicator(
+            item.key,
+            item.level1.value,
+            item.level2,
+            item.name,
+            item.operator.value,
+            item.target if isinstance(item.target, Decimal) else str(item.target),
+            item.unit,
+            item.weight,
+            item.library_ref,
+        )
+        for item in items
+    ]
 
 
 def _at(project: UUID) -> str:
@@ -76,201 +87,264 @@ def _ref(written: Written, name: str) -> object:
 # ------------------------------------------------------------------------------------------------- commands
 
 
-@router.post("", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult:
     """申报: a department declares a project of its own (finance may declare on its behalf)."""
-    return await run(ctx, body, lambda act: ctx.ledger.declare_project(
-        act, code=body.code, name=body.name, kind=body.kind.value, department=body.department,
-        fiscal_year_=body.fiscal_year, budget_book=body.budget_book.value,
-        special_category=None if body.special_category is None else body.special_category.value,
-        requested=body.requested, new_major=body.new_major), location=lambda w: _at(w.aggregate_id))
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.declare_project(
+            act,
+            code=body.code,
+            name=body.name,
+            kind=body.kind.value,
+            department=body.department,
+            fiscal_year_=body.fiscal_year,
+            budget_book=body.budget_book.value,
+            special_category=None if body.special_category is None else body.special_category.value,
+            requested=body.requested,
+            new_major=body.new_major,
+        ),
+        location=lambda w: _at(w.aggregate_id),
+    )
 
 
-@router.post("/{project_id}/ex-ante-assessment", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/ex-ante-assessment", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
     """事前绩效评估 by finance: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
     return await run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
 
 
-@router.post("/{project_id}/admission", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/admission", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def admit_project(project_id: UUID, body: Admission, ctx: CommandDep) -> CommandResult:
     """入库: finance admits the project to the project library (after a supporting ex-ante assessment if required)."""
     return await run(ctx, body, lambda act: ctx.ledger.admit_project(act, project_id))
 
 
-@router.post("/{project_id}/goals", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/goals", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def submit_goals(project_id: UUID, body: GoalsSubmit, ctx: CommandDep) -> CommandResult:
     """绩效目标申报: the department submits (or revises) the indicator tree."""
     return await run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, _indicators(body.indicators)))
 
 
-@router.post("/{project_id}/goals/review", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/goals/review", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> CommandResult:
     """目标审核 by finance: 优/良 approved, 中 returned for revision, 差 not funded this year."""
-    return await run(ctx, body, lambda act: ctx.ledger.review_goals(act, project_id, body.rating.value,
-                                                                    body.required_fixes))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.review_goals(act, project_id, body.rating.value, body.required_fixes)
+    )
 
 
-@router.post("/{project_id}/budget-approval", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/budget-approval", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def approve_budget(project_id: UUID, body: BudgetApproval, ctx: CommandDep) -> CommandResult:
     """预算与绩效目标同步批复: refused unless the goals are rated 优/良 (no approved goals, no budget)."""
     return await run(ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount))
 
 
-@router.post("/{project_id}/goal-adjustments", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post(
+    "/{project_id}/goal-adjustments", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
 async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest, ctx: CommandDep) -> CommandResult:
     """目标调整申请 by the department, with its reason; nothing changes until finance approves."""
-    return await run(ctx, body, lambda act: ctx.ledger.request_goal_adjustment(act, project_id,
-                                                                               _indicators(body.indicators)),
-                     location=lambda w: f"{_at(project_id)}/goal-adjustments/{_ref(w, 'adjustment_no')}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.request_goal_adjustment(act, project_id, _indicators(body.indicators)),
+        location=lambda w: f"{_at(project_id)}/goal-adjustments/{_ref(w, 'adjustment_no')}",
+    )
 
 
-@router.post("/{project_id}/goal-adjustments/{adjustment_no}/decision", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def decide_goal_adjustment(project_id: UUID, adjustment_no: Number,
-                           body: Decision, ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/goal-adjustments/{adjustment_no}/decision", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
+async def decide_goal_adjustment(
+    project_id: UUID, adjustment_no: Number, body: Decision, ctx: CommandDep
+) -> CommandResult:
     """Finance approves (the goals change) or rejects (nothing changes, with a reason) a goal adjustment."""
-    return await run(ctx, body, lambda act: ctx.ledger.decide_goal_adjustment(act, project_id, adjustment_no,
-                                                                              body.approve))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.decide_goal_adjustment(act, project_id, adjustment_no, body.approve)
+    )
 
 
-@router.post("/{project_id}/monitoring-reports", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post(
+    "/{project_id}/monitoring-reports", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
 async def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: CommandDep) -> CommandResult:
     """绩效运行监控 (双监控): execution and indicator progress through a month, by the department."""
-    return await run(ctx, body, lambda act: ctx.ledger.report_monitoring(
-        act, project_id, month=body.month, executed=body.executed, indicator_progress=body.indicator_progress,
-        forecast=body.forecast, shortfall_reasons=body.shortfall_reasons, measures=body.measures),
-        location=lambda w: f"{_at(project_id)}/monitoring-reports/{body.month}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.report_monitoring(
+            act,
+            project_id,
+            month=body.month,
+            executed=body.executed,
+            indicator_progress=body.indicator_progress,
+            forecast=body.forecast,
+            shortfall_reasons=body.shortfall_reasons,
+            measures=body.measures,
+        ),
+        location=lambda w: f"{_at(project_id)}/monitoring-reports/{body.month}",
+    )
 
 
-@router.post("/{project_id}/monitoring-reports/{month}/review", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def review_monitoring(project_id: UUID, month: Annotated[int, Path(ge=1, le=12)], body: MonitoringReview,
-                      ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/monitoring-reports/{month}/review", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
+async def review_monitoring(
+    project_id: UUID, month: Annotated[int, Path(ge=1, le=12)], body: MonitoringReview, ctx: CommandDep
+) -> CommandResult:
     """Finance reviews a monitoring report; a deviation the ruleset finds is recorded with the review."""
     return await run(ctx, body, lambda act: ctx.ledger.review_monitoring(act, project_id, month, body.opinion))
 
 
-@router.post("/{project_id}/corrective-actions", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post(
+    "/{project_id}/corrective-actions", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
 async def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx: CommandDep) -> CommandResult:
     """纠偏 by finance: continue, reallocate, suspend funding, cancel, or reduce the budget by an amount."""
-    return await run(ctx, body, lambda act: ctx.ledger.order_corrective_action(
-        act, project_id, body.decision, body.amount, body.deviation_month),
-        location=lambda w: f"{_at(project_id)}/history")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.order_corrective_action(
+            act, project_id, body.decision, body.amount, body.deviation_month
+        ),
+        location=lambda w: f"{_at(project_id)}/history",
+    )
 
 
-@router.post("/{project_id}/self-evaluation", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/self-evaluation", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def self_evaluate(project_id: UUID, body: SelfEvaluation, ctx: CommandDep) -> CommandResult:
     """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset version."""
     actuals = {key: value if isinstance(value, Decimal) else str(value) for key, value in body.actuals.items()}
     return await run(ctx, body, lambda act: ctx.ledger.self_evaluate(act, project_id, actuals, body.executed))
 
 
-@router.post("/{project_id}/re-evaluation", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/re-evaluation", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> CommandResult:
     """财政再评价 by finance of a project drawn in the sample; flags an inflated self-evaluation (自评虚高)."""
     return await run(ctx, body, lambda act: ctx.ledger.re_evaluate(act, project_id, body.scores))
 
 
-@router.post("/{project_id}/key-evaluations", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post(
+    "/{project_id}/key-evaluations", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
 async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommission, ctx: CommandDep) -> CommandResult:
     """重点评价 commissioned by finance — refused for a blacklisted agency or one tied to the department (回避)."""
-    return await run(ctx, body, lambda act: ctx.ledger.commission_key_evaluation(act, project_id, body.agency),
-                     location=lambda w: f"{_at(project_id)}/key-evaluations/{_ref(w, 'evaluation_id')}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.commission_key_evaluation(act, project_id, body.agency),
+        location=lambda w: f"{_at(project_id)}/key-evaluations/{_ref(w, 'evaluation_id')}",
+    )
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/plan-review", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def review_key_evaluation_plan(project_id: UUID, evaluation_id: EvaluationId, body: Review,
-                               ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/key-evaluations/{evaluation_id}/plan-review",
+    responses=COMMAND_PROBLEMS,
+    openapi_extra=COMMAND_OPENAPI,
+)
+async def review_key_evaluation_plan(
+    project_id: UUID, evaluation_id: EvaluationId, body: Review, ctx: CommandDep
+) -> CommandResult:
     """两审一督导, the first review: finance approves or returns the agency's evaluation plan."""
-    return await run(ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "plan",
-                                                                             body.approved))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "plan", body.approved)
+    )
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/report-review", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def review_key_evaluation_report(project_id: UUID, evaluation_id: EvaluationId, body: Review,
-                                 ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/key-evaluations/{evaluation_id}/report-review",
+    responses=COMMAND_PROBLEMS,
+    openapi_extra=COMMAND_OPENAPI,
+)
+async def review_key_evaluation_report(
+    project_id: UUID, evaluation_id: EvaluationId, body: Review, ctx: CommandDep
+) -> CommandResult:
     """两审一督导, the second review: a score is accepted only after the report is approved."""
-    return await run(ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "report",
-                                                                             body.approved))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "report", body.approved)
+    )
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/supervision", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def note_key_evaluation_supervision(project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote,
-                                    ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/key-evaluations/{evaluation_id}/supervision",
+    responses=COMMAND_PROBLEMS,
+    openapi_extra=COMMAND_OPENAPI,
+)
+async def note_key_evaluation_supervision(
+    project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote, ctx: CommandDep
+) -> CommandResult:
     """两审一督导, the supervision: finance records its notes."""
-    return await run(ctx, body, lambda act: ctx.ledger.note_key_evaluation_supervision(act, project_id, evaluation_id,
-                                                                                       body.notes))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.note_key_evaluation_supervision(act, project_id, evaluation_id, body.notes)
+    )
 
 
-@router.post("/{project_id}/key-evaluations/{evaluation_id}/score", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def score_key_evaluation(project_id: UUID, evaluation_id: EvaluationId, body: Scores,
-                               ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/key-evaluations/{evaluation_id}/score", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
+async def score_key_evaluation(
+    project_id: UUID, evaluation_id: EvaluationId, body: Scores, ctx: CommandDep
+) -> CommandResult:
     """The commissioned agency (or finance, evaluating itself) scores decision, process, output and effect."""
-    return await run(ctx, body, lambda act: ctx.ledger.score_key_evaluation(act, project_id, evaluation_id,
-                                                                            body.scores))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.score_key_evaluation(act, project_id, evaluation_id, body.scores)
+    )
 
 
-@router.post("/{project_id}/result-application", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/result-application", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
     """结果应用 by finance: by default from the grade; departing from the default needs a reason."""
     return await run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
 
 
-@router.post("/{project_id}/rectifications", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/rectifications", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def require_rectification(project_id: UUID, body: RectificationRequirement, ctx: CommandDep) -> CommandResult:
     """整改 required by finance: the issues, their source and a deadline."""
-    return await run(ctx, body, lambda act: ctx.ledger.require_rectification(act, project_id, list(body.issues),
-                                                                             body.source, body.deadline),
-                     location=lambda w: f"{_at(project_id)}/rectifications/{_ref(w, 'rectification_no')}")
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.require_rectification(act, project_id, list(body.issues), body.source, body.deadline),
+        location=lambda w: f"{_at(project_id)}/rectifications/{_ref(w, 'rectification_no')}",
+    )
 
 
-@router.post("/{project_id}/rectifications/{rectification_no}/report", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def report_rectification(project_id: UUID, rectification_no: Number, body: RectificationReport,
-                         ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/rectifications/{rectification_no}/report", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+)
+async def report_rectification(
+    project_id: UUID, rectification_no: Number, body: RectificationReport, ctx: CommandDep
+) -> CommandResult:
     """The department reports the measures taken and their evidence."""
-    return await run(ctx, body, lambda act: ctx.ledger.report_rectification(act, project_id, rectification_no,
-                                                                            body.measures))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.report_rectification(act, project_id, rectification_no, body.measures)
+    )
 
 
-@router.post("/{project_id}/rectifications/{rectification_no}/decision", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
-async def decide_rectification(project_id: UUID, rectification_no: Number, body: RectificationDecision,
-                         ctx: CommandDep) -> CommandResult:
+@router.post(
+    "/{project_id}/rectifications/{rectification_no}/decision",
+    responses=COMMAND_PROBLEMS,
+    openapi_extra=COMMAND_OPENAPI,
+)
+async def decide_rectification(
+    project_id: UUID, rectification_no: Number, body: RectificationDecision, ctx: CommandDep
+) -> CommandResult:
     """Finance accepts the rectification, or rejects it (with a reason) and it stays open."""
-    return await run(ctx, body, lambda act: ctx.ledger.decide_rectification(act, project_id, rectification_no,
-                                                                            body.accept))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.decide_rectification(act, project_id, rectification_no, body.accept)
+    )
 
 
-@router.post("/{project_id}/disclosures", status_code=201, responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/disclosures", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -> CommandResult:
     """信息公开 by finance: goals with the budget draft, results with the final accounts."""
-    return await run(ctx, body, lambda act: ctx.ledger.disclose(act, project_id, body.what),
-                     location=lambda w: _at(project_id))
+    return await run(
+        ctx, body, lambda act: ctx.ledger.disclose(act, project_id, body.what), location=lambda w: _at(project_id)
+    )
 
 
-@router.post("/{project_id}/closure", responses=COMMAND_PROBLEMS,
-             openapi_extra=COMMAND_OPENAPI)
+@router.post("/{project_id}/closure", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
 async def close_project(project_id: UUID, body: Closure, ctx: CommandDep) -> CommandResult:
     """Closed by finance once results are applied, rectifications accepted and key evaluations scored."""
     return await run(ctx, body, lambda act: ctx.ledger.close_project(act, project_id))
@@ -290,7 +364,8 @@ def _scope(principal: Principal) -> tuple[str | None, bool]:
 
 @router.get("", responses=QUERY_PROBLEMS)
 def list_projects(
-    conn: ReadConn, principal: PrincipalDep,
+    conn: ReadConn,
+    principal: PrincipalDep,
     department: str | None = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     budget_book: BudgetBook | None = None,
@@ -313,41 +388,67 @@ def list_projects(
     if public:
         for name, value in (("stage", stage), ("deviation", deviation), ("overdue", overdue)):
             if value is not None:
-                raise Forbidden(f"{name} is not disclosed: the public filters only on what was disclosed",
-                                code="role-not-allowed", field=f"query.{name}")
-    where = ProjectFilter(department, fiscal_year, None if budget_book is None else budget_book.value, stage,
-                          None if grade is None else grade.value, deviation, overdue, code, public)
+                raise Forbidden(
+                    f"{name} is not disclosed: the public filters only on what was disclosed",
+                    code="role-not-allowed",
+                    field=f"query.{name}",
+                )
+    where = ProjectFilter(
+        department,
+        fiscal_year,
+        None if budget_book is None else budget_book.value,
+        stage,
+        None if grade is None else grade.value,
+        deviation,
+        overdue,
+        code,
+        public,
+    )
     rows = projects(conn, where, after=cursor, limit=limit)
     position = positions(conn, ["project_status"])
     next_cursor = str(rows[-1]["project_id"]) if len(rows) == limit else None
     if public:
-        return Page[ProjectDisclosedOut](items=[_disclosed(row) for row in rows], next_cursor=next_cursor,
-                                         position=position)
-    return Page[ProjectStatusOut](items=[ProjectStatusOut.model_validate(row) for row in rows],
-                                  next_cursor=next_cursor, position=position)
+        return Page[ProjectDisclosedOut](
+            items=[_disclosed(row) for row in rows], next_cursor=next_cursor, position=position
+        )
+    return Page[ProjectStatusOut](
+        items=[ProjectStatusOut.model_validate(row) for row in rows], next_cursor=next_cursor, position=position
+    )
 
 
 def _disclosed(row: Row) -> ProjectDisclosedOut:
     results = bool(row["results_disclosed"])
     return ProjectDisclosedOut(
-        project_id=row["project_id"], code=row["code"], name=row["name"], department=row["department"],
-        fiscal_year=row["fiscal_year"], budget_book=row["budget_book"],
-        approved=row["approved"] if row["goals_disclosed"] else None, goals_disclosed=row["goals_disclosed"],
-        results_disclosed=results, grade=row["grade"] if results else None,
-        self_score=row["self_score"] if results else None, result_decision=row["result_decision"] if results else None)
+        project_id=row["project_id"],
+        code=row["code"],
+        name=row["name"],
+        department=row["department"],
+        fiscal_year=row["fiscal_year"],
+        budget_book=row["budget_book"],
+        approved=row["approved"] if row["goals_disclosed"] else None,
+        goals_disclosed=row["goals_disclosed"],
+        results_disclosed=results,
+        grade=row["grade"] if results else None,
+        self_score=row["self_score"] if results else None,
+        result_decision=row["result_decision"] if results else None,
+    )
 
 
 @router.get("/lookup", responses=QUERY_PROBLEMS)
-def project_id_of(fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
-                  code: Annotated[str, Query(min_length=1, max_length=64)], ledger: LedgerDep) -> dict[str, UUID]:
+def project_id_of(
+    fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
+    code: Annotated[str, Query(min_length=1, max_length=64)],
+    ledger: LedgerDep,
+) -> dict[str, UUID]:
     """A project's id from its fiscal year and code, however the code is spelled (ids are deterministic: uuid5 of
     the year and the code's key)."""
     return {"project_id": ledger.project_id_of(fiscal_year, code)}
 
 
 @router.get("/{project_id}", responses=documented(401, 403, 404, 422, 503))
-def get_project(project_id: UUID, conn: ReadConn, principal: PrincipalDep,
-                response: Response) -> ProjectStatusOut | ProjectDisclosedOut:
+def get_project(
+    project_id: UUID, conn: ReadConn, principal: PrincipalDep, response: Response
+) -> ProjectStatusOut | ProjectDisclosedOut:
     """One project's current status, with its version as ETag (use it as If-Match on the next command)."""
     row = project(conn, project_id)
     own, public = _scope(principal)
@@ -367,8 +468,9 @@ def _may_audit(principal: Principal, ledger: LedgerDep, project_id: UUID) -> Non
         return
     if principal.role == Role.DEPARTMENT and principal.acts_for(ledger.project(project_id).department):
         return
-    raise Forbidden("history and past states are for finance, auditors and the project's department",
-                    code="role-not-allowed")
+    raise Forbidden(
+        "history and past states are for finance, auditors and the project's department", code="role-not-allowed"
+    )
 
 
 @router.get("/{project_id}/history", tags=["audit"], responses=documented(401, 403, 404, 422))
@@ -379,10 +481,17 @@ def project_history(project_id: UUID, principal: Reader, ledger: LedgerDep) -> l
 
 
 @router.get("/{project_id}/state", tags=["audit"], responses=documented(401, 403, 404, 422))
-def project_state(project_id: UUID, principal: Reader, ledger: LedgerDep, response: Response,
-                  as_of: Annotated[datetime | None, Query(description="An instant (ISO 8601 with offset): the "
-                                                 "project as recorded then (transaction time)")] = None,
-                  version: Annotated[int | None, Query(ge=1)] = None) -> StateOut:
+def project_state(
+    project_id: UUID,
+    principal: Reader,
+    ledger: LedgerDep,
+    response: Response,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="An instant (ISO 8601 with offset): the project as recorded then (transaction time)"),
+    ] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> StateOut:
     """The project as it was: at a version, or as recorded at an instant (time travel)."""
     _may_audit(principal, ledger, project_id)
     return state_of(ledger, project_id, as_of, version, response)

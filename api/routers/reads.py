@@ -29,7 +29,8 @@ Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 @router.get("/trail", responses=QUERY_PROBLEMS)
 def accountability_trail(
-    conn: ReadConn, principal: Reader,
+    conn: ReadConn,
+    principal: Reader,
     principal_id: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     object_id: Annotated[UUID | None, Query(alias="object")] = None,
@@ -48,11 +49,17 @@ def accountability_trail(
         if organisation is not None and not principal.acts_for(organisation):
             raise Forbidden("an agency reads only its own trail", code="role-not-allowed")
         organisation = principal.organisation
-    rows = trail(conn, TrailFilter(principal_id, organisation, object_id, event_type, recorded_from, recorded_to,
-                                   objects), after=cursor, limit=limit)
-    return Page[TrailEntry](items=[TrailEntry.model_validate(row) for row in rows],
-                            next_cursor=str(rows[-1]["leaf_index"]) if len(rows) == limit else None,
-                            position=positions(conn, ["accountability_trail"]))
+    rows = trail(
+        conn,
+        TrailFilter(principal_id, organisation, object_id, event_type, recorded_from, recorded_to, objects),
+        after=cursor,
+        limit=limit,
+    )
+    return Page[TrailEntry](
+        items=[TrailEntry.model_validate(row) for row in rows],
+        next_cursor=str(rows[-1]["leaf_index"]) if len(rows) == limit else None,
+        position=positions(conn, ["accountability_trail"]),
+    )
 
 
 @router.get("/coverage", responses=QUERY_PROBLEMS)
@@ -64,11 +71,15 @@ def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> l
 
 @router.get("/deadlines", responses=QUERY_PROBLEMS)
 def deadlines(
-    conn: ReadConn, principal: Reader, ledger: LedgerDep,
+    conn: ReadConn,
+    principal: Reader,
+    ledger: LedgerDep,
     on: Annotated[date | None, Query(description="The day to judge approaching / missed by; default today")] = None,
     department: Annotated[str | None, Query(max_length=200)] = None,
-    kind: Annotated[str | None, Query(pattern="^(goal_submission|monitoring_report|self_evaluation|"
-                             "rectification|deviation_answer)$")] = None,
+    kind: Annotated[
+        str | None,
+        Query(pattern="^(goal_submission|monitoring_report|self_evaluation|rectification|deviation_answer)$"),
+    ] = None,
     fiscal_year: Year = None,
     missed: bool | None = None,
     approaching: bool | None = None,
@@ -84,6 +95,9 @@ def deadlines(
     elif principal.role == Role.AGENCY:
         projects = commissioned_projects(conn, principal.organisation)
     warning = ledger.ruleset().parameters().deadline_warning_days
-    rows = open_deadlines(conn, DeadlineFilter(on or ledger.today(), warning, department, kind, fiscal_year, missed,
-                                               approaching, projects), limit=limit)
+    rows = open_deadlines(
+        conn,
+        DeadlineFilter(on or ledger.today(), warning, department, kind, fiscal_year, missed, approaching, projects),
+        limit=limit,
+    )
     return [DeadlineRow.model_validate(row) for row in rows]

@@ -19,8 +19,9 @@ from ledger.domain.values import Principal, Role
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=LedgerRoute)
 
-Subscriber = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY,
-                                                  Role.ADMIN))]
+Subscriber = Annotated[
+    Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY, Role.ADMIN))
+]
 
 
 def _store(request: Request) -> WebhookStore:
@@ -29,17 +30,27 @@ def _store(request: Request) -> WebhookStore:
 
 
 def _out(item: Subscription) -> SubscriptionOut:
-    return SubscriptionOut(id=item.id, url=item.url, topics=item.topics, principal={
-        "id": item.principal.id, "role": item.principal.role, "organisation": item.principal.organisation},
-        status=item.status, position=item.position, attempts=item.attempts, next_attempt_at=item.next_attempt_at,
-        last_error=item.last_error, created_at=item.created_at)
+    return SubscriptionOut(
+        id=item.id,
+        url=item.url,
+        topics=item.topics,
+        principal={"id": item.principal.id, "role": item.principal.role, "organisation": item.principal.organisation},
+        status=item.status,
+        position=item.position,
+        attempts=item.attempts,
+        next_attempt_at=item.next_attempt_at,
+        last_error=item.last_error,
+        created_at=item.created_at,
+    )
 
 
 def _refused() -> EdgeProblem:
-    return EdgeProblem("webhook-destination-refused",
-                       "loopback, private, link-local, multicast and unspecified addresses receive no webhooks "
-                       "unless the operator allows them (JIXIAO_WEBHOOK_ALLOW) "
-                       "环回、内网、链路本地、组播和未指定地址不接收回调，除非运维方允许")
+    return EdgeProblem(
+        "webhook-destination-refused",
+        "loopback, private, link-local, multicast and unspecified addresses receive no webhooks "
+        "unless the operator allows them (JIXIAO_WEBHOOK_ALLOW) "
+        "环回、内网、链路本地、组播和未指定地址不接收回调，除非运维方允许",
+    )
 
 
 def _own(request: Request, subscription_id: UUID, principal: Principal) -> Subscription:
@@ -47,8 +58,9 @@ def _own(request: Request, subscription_id: UUID, principal: Principal) -> Subsc
     if found is None:
         raise NotFound(f"no subscription {subscription_id}", code="object-not-found")
     if principal.role != Role.ADMIN and found.principal.id != principal.id:
-        raise Forbidden("a subscription is managed by the principal that made it (or an administrator)",
-                        code="role-not-allowed")
+        raise Forbidden(
+            "a subscription is managed by the principal that made it (or an administrator)", code="role-not-allowed"
+        )
     return found
 
 
@@ -105,9 +117,13 @@ def unsubscribe(subscription_id: UUID, principal: Subscriber, request: Request) 
 
 
 @router.get("/{subscription_id}/deliveries", responses=documented(401, 403, 404, 422))
-def deliveries(subscription_id: UUID, principal: Subscriber, request: Request,
-               after: Annotated[int | None, Query(ge=0, le=2**62, description="The last delivery id you have")] = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:
+def deliveries(
+    subscription_id: UUID,
+    principal: Subscriber,
+    request: Request,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="The last delivery id you have")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeliveryOut]:
     """The delivery log: every attempt with its position, HTTP status or error, and duration."""
     _own(request, subscription_id, principal)
     return [DeliveryOut.model_validate(row) for row in _store(request).deliveries(subscription_id, after, limit)]

@@ -21,9 +21,11 @@ class SampleDraw(CommandBody):
 
     fiscal_year: Year
     seed: Annotated[str, StringConstraints(max_length=128)] | None = Field(
-        default=None, description="Recorded with the draw so anyone can redo it; default: random")
+        default=None, description="Recorded with the draw so anyone can redo it; default: random"
+    )
     size: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
-        default=None, description="At least the ruleset's rate (rounded up); default: exactly that")
+        default=None, description="At least the ruleset's rate (rounded up); default: exactly that"
+    )
 
 
 class IndicatorDefinition(Strict):
@@ -37,19 +39,42 @@ class IndicatorDefinition(Strict):
 
 
 class IndicatorCreate(CommandBody):
-    model_config = with_examples({"code": "EDU-001", "definition": {
-        "name": "受益学生人数", "level1": "output", "level2": "quantity", "operator": ">=", "standard": "按学籍统计",
-        "unit": "人", "industry": "教育"}, "effective_on": "2020-07-01"})
+    model_config = with_examples(
+        {
+            "code": "EDU-001",
+            "definition": {
+                "name": "受益学生人数",
+                "level1": "output",
+                "level2": "quantity",
+                "operator": ">=",
+                "standard": "按学籍统计",
+                "unit": "人",
+                "industry": "教育",
+            },
+            "effective_on": "2020-07-01",
+        }
+    )
 
     code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     definition: IndicatorDefinition
 
 
 class IndicatorRevision(CommandBody):
-    model_config = with_examples({"definition": {
-        "name": "受益学生人数", "level1": "output", "level2": "quantity", "operator": ">=",
-        "standard": "按学籍和在校统计",
-        "unit": "人", "industry": "教育"}, "reason": "口径调整", "effective_on": "2021-07-01"})
+    model_config = with_examples(
+        {
+            "definition": {
+                "name": "受益学生人数",
+                "level1": "output",
+                "level2": "quantity",
+                "operator": ">=",
+                "standard": "按学籍和在校统计",
+                "unit": "人",
+                "industry": "教育",
+            },
+            "reason": "口径调整",
+            "effective_on": "2021-07-01",
+        }
+    )
 
     definition: IndicatorDefinition
 
@@ -59,10 +84,16 @@ class IndicatorRetirement(CommandBody):
 
 
 class RulesetAdoption(CommandBody):
-    model_config = with_examples({"version": 2, "parameters": {"re_evaluation_rate": "0.15"},
-                              "reason": "提高再评价抽查比例", "effective_on": "2022-01-01"})
+    model_config = with_examples(
+        {
+            "version": 2,
+            "parameters": {"re_evaluation_rate": "0.15"},
+            "reason": "提高再评价抽查比例",
+            "effective_on": "2022-01-01",
+        }
+    )
 
     version: Annotated[int, Field(ge=2)]
-    parameters: dict[str, Any] = Field(description="Changes from the defaults (ruleset version 1); unknown names "
-                                       "are refused")
-
+    parameters: dict[str, Any] = Field(
+        description="Changes from the defaults (ruleset version 1); unknown names are refused"
+    )

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 EVIDENCE_EXAMPLE = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
-Money = Annotated[Decimal, Field(description="Yuan, at most two places (fen); a JSON number or a string",
-                                 examples=["4800000.00"])]
+Money = Annotated[
+    Decimal, Field(description="Yuan, at most two places (fen); a JSON number or a string", examples=["4800000.00"])
+]
 Points = Annotated[Decimal, Field(description="A score, 0–100 (or up to the dimension's points)", examples=["18"])]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
@@ -29,11 +30,14 @@ class CommandBody(Strict):
     """What every command carries besides its own fields."""
 
     effective_on: date | None = Field(
-        default=None, description="The business date it takes effect (valid time); default: today", examples=[
-            "2021-01-15"])
+        default=None,
+        description="The business date it takes effect (valid time); default: today",
+        examples=["2021-01-15"],
+    )
     reason: LongText = Field(default="", description="The reason given (required where the rules ask for one)")
-    evidence: list[Sha256Hex] = Field(default_factory=list, max_length=100,
-                                      description="SHA-256 (hex) of each attached document")
+    evidence: list[Sha256Hex] = Field(
+        default_factory=list, max_length=100, description="SHA-256 (hex) of each attached document"
+    )
 
 
 def with_examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -52,10 +56,28 @@ class WrittenEventOut(BaseModel):
 class CommandResult(BaseModel):
     """What a command recorded. Wait for ``position`` (``min_position``) to read your own write."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "8c4c6f1e-3e9a-5b6e-9b9a-1d7a7b2b3c4d", "version": 6, "position": 41, "positions": [41],
-        "events": [{"position": 41, "aggregate_id": "8c4c6f1e-3e9a-5b6e-9b9a-1d7a7b2b3c4d", "version": 6,
-                    "type": "Project.BudgetApproved", "references": {}}], "replayed": False}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "8c4c6f1e-3e9a-5b6e-9b9a-1d7a7b2b3c4d",
+                    "version": 6,
+                    "position": 41,
+                    "positions": [41],
+                    "events": [
+                        {
+                            "position": 41,
+                            "aggregate_id": "8c4c6f1e-3e9a-5b6e-9b9a-1d7a7b2b3c4d",
+                            "version": 6,
+                            "type": "Project.BudgetApproved",
+                            "references": {},
+                        }
+                    ],
+                    "replayed": False,
+                }
+            ]
+        }
+    )
 
     id: UUID
     version: int
@@ -72,4 +94,3 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
     position: int = Field(description="The log position the read models reflect")
-

@@ -39,10 +39,15 @@ class CheckpointOut(BaseModel):
     tree_size: int
     root_hash: str = Field(description="base64")
     signed_at: datetime
-    note: str = Field(description="The C2SP signed note, verifiable with the verifier key, with every witness's "
-                      "cosignature (c2sp.org/tlog-cosignature) appended")
-    witnesses: list[str] = Field(default_factory=list, description="Witnesses whose cosignature is stored for it "
-                                 "(check them with their verifier keys; a stored line proves nothing until then)")
+    note: str = Field(
+        description="The C2SP signed note, verifiable with the verifier key, with every witness's "
+        "cosignature (c2sp.org/tlog-cosignature) appended"
+    )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="Witnesses whose cosignature is stored for it "
+        "(check them with their verifier keys; a stored line proves nothing until then)",
+    )
 
 
 class KeyOut(BaseModel):
@@ -64,4 +69,3 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str]
     first_root: str
     second_root: str
-

@@ -13,10 +13,14 @@ class Readiness(BaseModel):
     status: str
     log_size: int
     projections_position: int
-    lag_seconds: float = Field(description="How long ago the oldest event the read models have not applied was "
-                               "recorded (0: they have applied the whole log)")
-    roles: dict[str, str] = Field(default_factory=dict, description="Each long-running role this process runs "
-                                  "(read-models, scheduler, …) and its state: up")
+    lag_seconds: float = Field(
+        description="How long ago the oldest event the read models have not applied was "
+        "recorded (0: they have applied the whole log)"
+    )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each long-running role this process runs (read-models, scheduler, …) and its state: up",
+    )
 
 
 class ProblemType(BaseModel):
@@ -25,4 +29,3 @@ class ProblemType(BaseModel):
     status: int
     title: str
     title_zh: str
-

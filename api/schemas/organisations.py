@@ -27,26 +27,45 @@ class DepartmentCreate(CommandBody):
 
 
 class OverallGoals(CommandBody):
-    model_config = with_examples({"fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"],
-                                  "effective_on": "2020-10-15"})
+    model_config = with_examples(
+        {"fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"], "effective_on": "2020-10-15"}
+    )
 
     fiscal_year: Year
     goals: list[LongText] = Field(min_length=1, max_length=100)
 
 
 class DepartmentAssessment(CommandBody):
-    model_config = with_examples({"fiscal_year": 2021, "scores": {
-        "running_cost": 88, "management_efficiency": 90, "duty_performance": 92, "social_effect": 91,
-        "sustainability": 85, "satisfaction": 93}, "effective_on": "2022-04-30"})
+    model_config = with_examples(
+        {
+            "fiscal_year": 2021,
+            "scores": {
+                "running_cost": 88,
+                "management_efficiency": 90,
+                "duty_performance": 92,
+                "social_effect": 91,
+                "sustainability": 85,
+                "satisfaction": 93,
+            },
+            "effective_on": "2022-04-30",
+        }
+    )
 
     fiscal_year: Year
-    scores: dict[str, Points] = Field(description="running_cost, management_efficiency, duty_performance, "
-                                      "social_effect, sustainability, satisfaction")
+    scores: dict[str, Points] = Field(
+        description="running_cost, management_efficiency, duty_performance, social_effect, sustainability, satisfaction"
+    )
 
 
 class AgencyCreate(CommandBody):
-    model_config = with_examples({"name": "某咨询评估有限公司", "credentials": "工程咨询甲级资信", "affiliation": None,
-                              "effective_on": "2021-03-01"})
+    model_config = with_examples(
+        {
+            "name": "某咨询评估有限公司",
+            "credentials": "工程咨询甲级资信",
+            "affiliation": None,
+            "effective_on": "2021-03-01",
+        }
+    )
 
     name: ShortText
     credentials: LongText
@@ -54,8 +73,9 @@ class AgencyCreate(CommandBody):
 
 
 class QualityReview(CommandBody):
-    model_config = with_examples({"engagement": "KE-2021-JY-01-1", "rating": "良", "notes": "报告规范",
-                              "effective_on": "2022-06-01"})
+    model_config = with_examples(
+        {"engagement": "KE-2021-JY-01-1", "rating": "良", "notes": "报告规范", "effective_on": "2022-06-01"}
+    )
 
     engagement: ShortText
     rating: Annotated[str, StringConstraints(min_length=1, max_length=32)]
@@ -63,21 +83,29 @@ class QualityReview(CommandBody):
 
 
 class MisconductRecord(CommandBody):
-    model_config = with_examples({"kind": "falsification", "description": "伪造现场核查记录",
-                              "evidence": [EVIDENCE_EXAMPLE],
-                              "effective_on": "2022-03-15"})
+    model_config = with_examples(
+        {
+            "kind": "falsification",
+            "description": "伪造现场核查记录",
+            "evidence": [EVIDENCE_EXAMPLE],
+            "effective_on": "2022-03-15",
+        }
+    )
 
-    kind: str = Field(description="falsification 弄虚作假, untrue_results 评价结果不实, other",
-                      examples=["falsification"])
+    kind: str = Field(
+        description="falsification 弄虚作假, untrue_results 评价结果不实, other", examples=["falsification"]
+    )
     description: LongText
 
 
 class Blacklisting(CommandBody):
-    model_config = with_examples({"misconduct_nos": [1], "public": True, "reason": "弄虚作假，列入失信黑名单",
-                              "effective_on": "2022-03-18"})
+    model_config = with_examples(
+        {"misconduct_nos": [1], "public": True, "reason": "弄虚作假，列入失信黑名单", "effective_on": "2022-03-18"}
+    )
 
-    misconduct_nos: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=100,
-                                                              description="Default: every recorded misconduct")
+    misconduct_nos: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, max_length=100, description="Default: every recorded misconduct"
+    )
     public: bool = True
 
 
@@ -115,4 +143,3 @@ class RankingRow(BaseModel):
 class Directory(BaseModel):
     id: UUID
     name: str
-

@@ -25,10 +25,20 @@ from ledger.domain.values import BudgetBook, Grade, Level1, Operator, ProjectKin
 
 
 class ProjectCreate(CommandBody):
-    model_config = with_examples({
-        "code": "JY-01", "name": "义务教育学生营养改善计划", "kind": "project", "department": "教育局",
-        "fiscal_year": 2021, "budget_book": "general_public", "special_category": None,
-        "requested": "4800000.00", "new_major": True, "effective_on": "2020-09-01"})
+    model_config = with_examples(
+        {
+            "code": "JY-01",
+            "name": "义务教育学生营养改善计划",
+            "kind": "project",
+            "department": "教育局",
+            "fiscal_year": 2021,
+            "budget_book": "general_public",
+            "special_category": None,
+            "requested": "4800000.00",
+            "new_major": True,
+            "effective_on": "2020-09-01",
+        }
+    )
 
     code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     name: ShortText
@@ -42,12 +52,24 @@ class ProjectCreate(CommandBody):
 
 
 class ExAnteAssessment(CommandBody):
-    model_config = with_examples({"scores": {"necessity": 18, "economy": 17, "goal_rationality": 16,
-                                         "feasibility": 17, "funding_compliance": 18}, "effective_on": "2020-09-20"})
+    model_config = with_examples(
+        {
+            "scores": {
+                "necessity": 18,
+                "economy": 17,
+                "goal_rationality": 16,
+                "feasibility": 17,
+                "funding_compliance": 18,
+            },
+            "effective_on": "2020-09-20",
+        }
+    )
 
-    scores: dict[str, Points] = Field(description="necessity 立项必要性, economy 投入经济性, "
-                                      "goal_rationality 绩效目标合理性, "
-                                      "feasibility 实施方案可行性, funding_compliance 筹资合规性")
+    scores: dict[str, Points] = Field(
+        description="necessity 立项必要性, economy 投入经济性, "
+        "goal_rationality 绩效目标合理性, "
+        "feasibility 实施方案可行性, funding_compliance 筹资合规性"
+    )
 
 
 class Admission(CommandBody):
@@ -58,11 +80,13 @@ class IndicatorIn(Strict):
     """A level-3 indicator (三级指标)."""
 
     key: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="Unique within the goals, stable across revisions")
+        description="Unique within the goals, stable across revisions"
+    )
     level1: Level1
     level2: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         description="output: quantity/quality/timeliness; cost: economic/social/ecological; effect: economic/social/"
-        "ecological/sustainable; satisfaction: service_users")
+        "ecological/sustainable; satisfaction: service_users"
+    )
     name: ShortText
     operator: Operator
     target: Decimal | Qualitative = Field(description="A number, or for qualitative one of 好/较好/一般/较差")
@@ -72,14 +96,46 @@ class IndicatorIn(Strict):
 
 
 GOALS_EXAMPLE = [
-    {"key": "I1", "level1": "output", "level2": "quantity", "name": "受益学生人数", "operator": ">=",
-     "target": 5000, "unit": "人", "weight": 30},
-    {"key": "I2", "level1": "output", "level2": "timeliness", "name": "供餐天数", "operator": ">=",
-     "target": 200, "unit": "天", "weight": 20},
-    {"key": "I3", "level1": "effect", "level2": "social", "name": "学生体质健康达标率", "operator": ">=",
-     "target": 92, "unit": "%", "weight": 30},
-    {"key": "I4", "level1": "satisfaction", "level2": "service_users", "name": "家长满意度", "operator": ">=",
-     "target": 90, "unit": "%", "weight": 10},
+    {
+        "key": "I1",
+        "level1": "output",
+        "level2": "quantity",
+        "name": "受益学生人数",
+        "operator": ">=",
+        "target": 5000,
+        "unit": "人",
+        "weight": 30,
+    },
+    {
+        "key": "I2",
+        "level1": "output",
+        "level2": "timeliness",
+        "name": "供餐天数",
+        "operator": ">=",
+        "target": 200,
+        "unit": "天",
+        "weight": 20,
+    },
+    {
+        "key": "I3",
+        "level1": "effect",
+        "level2": "social",
+        "name": "学生体质健康达标率",
+        "operator": ">=",
+        "target": 92,
+        "unit": "%",
+        "weight": 30,
+    },
+    {
+        "key": "I4",
+        "level1": "satisfaction",
+        "level2": "service_users",
+        "name": "家长满意度",
+        "operator": ">=",
+        "target": 90,
+        "unit": "%",
+        "weight": 10,
+    },
 ]
 
 
@@ -90,8 +146,10 @@ class GoalsSubmit(CommandBody):
 
 
 class GoalsReview(CommandBody):
-    model_config = with_examples({"rating": "优", "effective_on": "2020-11-05"},
-                             {"rating": "中", "required_fixes": "产出指标不够细化", "effective_on": "2020-11-05"})
+    model_config = with_examples(
+        {"rating": "优", "effective_on": "2020-11-05"},
+        {"rating": "中", "required_fixes": "产出指标不够细化", "effective_on": "2020-11-05"},
+    )
 
     rating: Grade = Field(description="优/良 approved, 中 returned for revision, 差 not funded this year")
     required_fixes: LongText = ""
@@ -104,23 +162,34 @@ class BudgetApproval(CommandBody):
 
 
 class GoalAdjustmentRequest(CommandBody):
-    model_config = with_examples({"indicators": GOALS_EXAMPLE, "reason": "受益学生人数因学校合并调整",
-                              "effective_on": "2021-06-01"})
+    model_config = with_examples(
+        {"indicators": GOALS_EXAMPLE, "reason": "受益学生人数因学校合并调整", "effective_on": "2021-06-01"}
+    )
 
     indicators: list[IndicatorIn] = Field(min_length=1, max_length=500)
 
 
 class Decision(CommandBody):
-    model_config = with_examples({"approve": True, "effective_on": "2021-06-10"},
-                             {"approve": False, "reason": "调整理由不充分", "effective_on": "2021-06-10"})
+    model_config = with_examples(
+        {"approve": True, "effective_on": "2021-06-10"},
+        {"approve": False, "reason": "调整理由不充分", "effective_on": "2021-06-10"},
+    )
 
     approve: bool
 
 
 class MonitoringReport(CommandBody):
-    model_config = with_examples({"month": 7, "executed": "2100000.00", "indicator_progress": {"I1": 60, "I2": 55},
-                              "forecast": {"I1": 100}, "shortfall_reasons": "", "measures": "",
-                              "effective_on": "2021-08-10"})
+    model_config = with_examples(
+        {
+            "month": 7,
+            "executed": "2100000.00",
+            "indicator_progress": {"I1": 60, "I2": 55},
+            "forecast": {"I1": 100},
+            "shortfall_reasons": "",
+            "measures": "",
+            "effective_on": "2021-08-10",
+        }
+    )
 
     month: Month = Field(description="The report covers January through this month")
     executed: Money = Field(description="Cumulative amount executed")
@@ -137,29 +206,44 @@ class MonitoringReview(CommandBody):
 
 
 class CorrectiveAction(CommandBody):
-    model_config = with_examples({"decision": "reduce_budget", "amount": "1000000.00", "deviation_month": 6,
-                              "reason": "执行进度严重滞后，调减预算", "effective_on": "2021-07-20"})
+    model_config = with_examples(
+        {
+            "decision": "reduce_budget",
+            "amount": "1000000.00",
+            "deviation_month": 6,
+            "reason": "执行进度严重滞后，调减预算",
+            "effective_on": "2021-07-20",
+        }
+    )
 
-    decision: str = Field(description="continue, reallocate, suspend_funding, cancel or reduce_budget",
-                          examples=["continue"])
+    decision: str = Field(
+        description="continue, reallocate, suspend_funding, cancel or reduce_budget", examples=["continue"]
+    )
     amount: Money | None = Field(default=None, description="Only for reduce_budget")
     deviation_month: Month | None = Field(default=None, description="The deviation this answers")
 
 
 class SelfEvaluation(CommandBody):
-    model_config = with_examples({"actuals": {"I1": 5120, "I2": 200, "I3": 93.5, "I4": 92}, "executed": "4750000.00",
-                              "effective_on": "2022-03-15"})
+    model_config = with_examples(
+        {
+            "actuals": {"I1": 5120, "I2": 200, "I3": 93.5, "I4": 92},
+            "executed": "4750000.00",
+            "effective_on": "2022-03-15",
+        }
+    )
 
     actuals: dict[str, Decimal | Qualitative] = Field(description="Indicator key → actual value (or 好/较好/一般/较差)")
     executed: Money
 
 
 class Scores(CommandBody):
-    model_config = with_examples({"scores": {"decision": 13, "process": 16, "output": 25, "effect": 22},
-                              "effective_on": "2022-05-20"})
+    model_config = with_examples(
+        {"scores": {"decision": 13, "process": 16, "output": 25, "effect": 22}, "effective_on": "2022-05-20"}
+    )
 
     scores: dict[str, Points] = Field(
-        description="decision 决策, process 过程, output 产出, effect 效益 (ruleset weights)")
+        description="decision 决策, process 过程, output 产出, effect 效益 (ruleset weights)"
+    )
 
 
 class KeyEvaluationCommission(CommandBody):
@@ -181,26 +265,38 @@ class SupervisionNote(CommandBody):
 
 
 class ResultApplication(CommandBody):
-    model_config = with_examples({"effective_on": "2022-06-30"}, {"decision": "reduce", "reason": "评价为中",
-                                                              "effective_on": "2022-06-30"})
+    model_config = with_examples(
+        {"effective_on": "2022-06-30"}, {"decision": "reduce", "reason": "评价为中", "effective_on": "2022-06-30"}
+    )
 
-    decision: str | None = Field(default=None, description="prioritise, maintain, reduce or cancel; default: "
-                                 "from the grade (优 prioritise, 良 maintain, 中 reduce, 差 cancel)")
+    decision: str | None = Field(
+        default=None,
+        description="prioritise, maintain, reduce or cancel; default: "
+        "from the grade (优 prioritise, 良 maintain, 中 reduce, 差 cancel)",
+    )
 
 
 class RectificationRequirement(CommandBody):
-    model_config = with_examples({"issues": ["供餐记录不完整"], "source": "re_evaluation", "deadline": "2022-09-30",
-                              "effective_on": "2022-06-30"})
+    model_config = with_examples(
+        {
+            "issues": ["供餐记录不完整"],
+            "source": "re_evaluation",
+            "deadline": "2022-09-30",
+            "effective_on": "2022-06-30",
+        }
+    )
 
     issues: list[LongText] = Field(min_length=1, max_length=100)
-    source: str = Field(description="monitoring, self_evaluation, re_evaluation, key_evaluation or audit",
-                        examples=["re_evaluation"])
+    source: str = Field(
+        description="monitoring, self_evaluation, re_evaluation, key_evaluation or audit", examples=["re_evaluation"]
+    )
     deadline: date
 
 
 class RectificationReport(CommandBody):
-    model_config = with_examples({"measures": "补齐供餐台账", "evidence": [EVIDENCE_EXAMPLE],
-                              "effective_on": "2022-09-01"})
+    model_config = with_examples(
+        {"measures": "补齐供餐台账", "evidence": [EVIDENCE_EXAMPLE], "effective_on": "2022-09-01"}
+    )
 
     measures: LongText
 
@@ -214,8 +310,9 @@ class RectificationDecision(CommandBody):
 class DisclosureCommand(CommandBody):
     model_config = with_examples({"what": "goals", "effective_on": "2021-01-20"})
 
-    what: str = Field(description="goals (with the budget draft) or results (with the final accounts)",
-                      examples=["goals"])
+    what: str = Field(
+        description="goals (with the budget draft) or results (with the final accounts)", examples=["goals"]
+    )
 
 
 class Closure(CommandBody):
@@ -247,16 +344,19 @@ class ProjectStatusOut(BaseModel):
     re_score: Decimal | None
     re_grade: str | None
     inflated: bool = Field(
-        description="自评虚高: the self-evaluation was more than the threshold above a re-evaluation")
+        description="自评虚高: the self-evaluation was more than the threshold above a re-evaluation"
+    )
     key_score: Decimal | None
     key_grade: str | None
     grade: str | None = Field(description="The grade results are applied on: key over re- over self-evaluation")
     result_decision: str | None
     open_rectifications: int
     overdue_rectifications: int
-    overdue: dict[str, date] = Field(description="Obligations missed and not yet met, \"kind:ref\" → due date "
-                                     "(kind: goal_submission, monitoring_report, self_evaluation, "
-                                     "deviation_answer, rectification)")
+    overdue: dict[str, date] = Field(
+        description='Obligations missed and not yet met, "kind:ref" → due date '
+        "(kind: goal_submission, monitoring_report, self_evaluation, "
+        "deviation_answer, rectification)"
+    )
     overdue_deadlines: int
     goals_disclosed: bool
     results_disclosed: bool
@@ -280,4 +380,3 @@ class ProjectDisclosedOut(BaseModel):
     grade: str | None = Field(description="With the results (final accounts)")
     self_score: Decimal | None
     result_decision: str | None
-

@@ -49,8 +49,9 @@ class CoverageRow(BaseModel):
 
 class DeadlineRow(BaseModel):
     project_id: UUID
-    kind: str = Field(description="goal_submission, monitoring_report, self_evaluation, rectification, "
-                      "deviation_answer")
+    kind: str = Field(
+        description="goal_submission, monitoring_report, self_evaluation, rectification, deviation_answer"
+    )
     ref: int = Field(description="The rectification number or deviation month; 0 otherwise")
     project_code: str
     department: str
@@ -62,4 +63,3 @@ class DeadlineRow(BaseModel):
     missed_on: date | None = Field(description="When the scheduler recorded it missed, if it has")
     approaching: bool = Field(description="Open and due within the ruleset's warning days of the day asked")
     missed: bool = Field(description="Open and past due on the day asked")
-

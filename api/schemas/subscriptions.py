@@ -16,17 +16,24 @@ from api.schemas.common import (
 
 
 class SubscriptionCreate(Strict):
-    model_config = with_examples({"url": "https://budget.example.gov.cn/hooks/jixiao",
-                              "topics": ["Project.BudgetApproved", "Project.ResultsApplied"],
-                              "secret": "a-long-random-shared-secret"})
+    model_config = with_examples(
+        {
+            "url": "https://budget.example.gov.cn/hooks/jixiao",
+            "topics": ["Project.BudgetApproved", "Project.ResultsApplied"],
+            "secret": "a-long-random-shared-secret",
+        }
+    )
 
     url: Annotated[str, StringConstraints(min_length=8, max_length=2000)]
     topics: list[Annotated[str, StringConstraints(min_length=3, max_length=100)]] = Field(
-        default_factory=list, max_length=100, description="Event types or Aggregate.*; empty: every event you may see")
+        default_factory=list, max_length=100, description="Event types or Aggregate.*; empty: every event you may see"
+    )
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = Field(
-        default=None, description="For the HMAC-SHA256 signature; default: generated and returned once")
+        default=None, description="For the HMAC-SHA256 signature; default: generated and returned once"
+    )
     after: Annotated[int, Field(ge=-1)] | None = Field(
-        default=None, description="Start after this position (-1: the whole log); default: from now on")
+        default=None, description="Start after this position (-1: the whole log); default: from now on"
+    )
 
 
 class SubscriptionOut(BaseModel):
@@ -34,8 +41,7 @@ class SubscriptionOut(BaseModel):
     url: str
     topics: list[str]
     principal: dict[str, str]
-    status: str = Field(description="active, dead (dead-lettered: re-enable it once the receiver is fixed) or "
-                        "disabled")
+    status: str = Field(description="active, dead (dead-lettered: re-enable it once the receiver is fixed) or disabled")
     position: int = Field(description="The last position delivered (or skipped as not subscribed)")
     attempts: int = Field(description="Failed attempts at the next event")
     next_attempt_at: datetime
@@ -56,4 +62,3 @@ class DeliveryOut(BaseModel):
     error: str | None
     duration_ms: Decimal
     delivered_at: datetime
-

@@ -18,7 +18,8 @@ class TokenCreate(Strict):
     model_config = with_examples({"name": "edu-zhang", "role": "department", "organisation": "教育局"})
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="The principal's id, recorded on every event it causes")
+        description="The principal's id, recorded on every event it causes"
+    )
     role: Role
     organisation: Annotated[str, StringConstraints(max_length=200)] = ""
 
@@ -31,11 +32,13 @@ class TokenOut(BaseModel):
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
-    refused: str | None = Field(default=None, description="Why the service does not honour this record (unsigned "
-                                "from an earlier version, a signature that does not verify, a principal id held "
-                                "by another role or organisation too); null when it does")
+    refused: str | None = Field(
+        default=None,
+        description="Why the service does not honour this record (unsigned "
+        "from an earlier version, a signature that does not verify, a principal id held "
+        "by another role or organisation too); null when it does",
+    )
 
 
 class TokenIssued(TokenOut):
     token: str = Field(description="Shown once; only its SHA-256 is stored")
-

@@ -14,5 +14,14 @@ from ledger.application.history import HistoryEntry
 from ledger.application.ledger import Ledger
 from ledger.store.recorder import CommandAlreadyRecorded
 
-__all__ = ["Act", "CommandAlreadyRecorded", "CommandKey", "HistoryEntry", "Ledger", "Outcome", "Written",
-           "WrittenEvent", "environment_for"]
+__all__ = [
+    "Act",
+    "CommandAlreadyRecorded",
+    "CommandKey",
+    "HistoryEntry",
+    "Ledger",
+    "Outcome",
+    "Written",
+    "WrittenEvent",
+    "environment_for",
+]

@@ -48,11 +48,18 @@ class Act:
     expected_version: int | None = None
     command: CommandKey | None = None
 
-    def __init__(self, principal: Principal, effective_on: date, reason: str = "",
-                 evidence: Iterable[str] | None = None, expected_version: int | None = None,
-                 command: CommandKey | None = None) -> None:
-        object.__setattr__(self, "by", Attribution(principal, effective_on, values.reason(reason),
-                                                   values.evidence(evidence)))
+    def __init__(
+        self,
+        principal: Principal,
+        effective_on: date,
+        reason: str = "",
+        evidence: Iterable[str] | None = None,
+        expected_version: int | None = None,
+        command: CommandKey | None = None,
+    ) -> None:
+        object.__setattr__(
+            self, "by", Attribution(principal, effective_on, values.reason(reason), values.evidence(evidence))
+        )
         object.__setattr__(self, "expected_version", expected_version)
         object.__setattr__(self, "command", command)
 
@@ -66,8 +73,17 @@ class Act:
 
 
 # Payload fields that name what a command created, so a client can address it (e.g. rectification 2).
-REFERENCE_FIELDS = ("adjustment_no", "rectification_no", "evaluation_id", "misconduct_no", "blacklisting_no",
-                    "month", "code", "ruleset_version", "fiscal_year")
+REFERENCE_FIELDS = (
+    "adjustment_no",
+    "rectification_no",
+    "evaluation_id",
+    "misconduct_no",
+    "blacklisting_no",
+    "month",
+    "code",
+    "ruleset_version",
+    "fiscal_year",
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +96,13 @@ class WrittenEvent:
 
     @classmethod
     def of(cls, position: int, event: Any) -> WrittenEvent:
-        return cls(position, event.originator_id, event.originator_version, type(event).__qualname__,
-                   {name: getattr(event, name) for name in REFERENCE_FIELDS if hasattr(event, name)})
+        return cls(
+            position,
+            event.originator_id,
+            event.originator_version,
+            type(event).__qualname__,
+            {name: getattr(event, name) for name in REFERENCE_FIELDS if hasattr(event, name)},
+        )
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ class LogTailCache:
     ``page`` and ``pages``: positions read at a time, and how many pages behind the refresh jumps instead.
     """
 
-    def __init__(self, repository: Repository[UUID], reads: LogReads, *, page: int = REFRESH_PAGE,
-                 pages: int = REFRESH_PAGES) -> None:
+    def __init__(
+        self, repository: Repository[UUID], reads: LogReads, *, page: int = REFRESH_PAGE, pages: int = REFRESH_PAGES
+    ) -> None:
         self.repository = repository
         self.reads = reads
         self.page = page
@@ -96,8 +97,12 @@ class LogTailCache:
         for _ in range(3):
             jumps, missed = self.jumps, not self.holds(aggregate_id)
             aggregate = self.repository.get(aggregate_id, version=version, deepcopy_from_cache=copy)
-            if version is not None or not missed or not isinstance(aggregate, LedgerAggregate) \
-                    or not self.is_stale(aggregate, jumps):
+            if (
+                version is not None
+                or not missed
+                or not isinstance(aggregate, LedgerAggregate)
+                or not self.is_stale(aggregate, jumps)
+            ):
                 return aggregate
             self.evict(aggregate_id)
         return aggregate
@@ -133,4 +138,3 @@ class LogTailCache:
             newest.move_to_end(aggregate_id)
             while len(newest) > NEWEST_KEPT:
                 newest.popitem(last=False)
-

@@ -32,8 +32,7 @@ class CatalogueUseCases(LedgerCore):
     def define_indicator(self, act: Act, code: str, definition: dict[str, str]) -> Written:
         require_role(act, Role.FINANCE)
         with self._changing(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found", act) as library:
-            library.define(_library_code(library, text(code, "code", max_length=64)), _definition(definition),
-                           act.by)
+            library.define(_library_code(library, text(code, "code", max_length=64)), _definition(definition), act.by)
             return self.commit(library, act=act)
 
     @use_case
@@ -66,6 +65,7 @@ def _library_code(library: IndicatorLibrary, code: str) -> str:
 
 
 def _definition(definition: dict[str, str]) -> dict[str, str]:
-    return {key: text(value, f"definition.{key}", max_length=400, required=key in {"name", "level1", "level2",
-                                                                                  "operator"})
-            for key, value in definition.items()}
+    return {
+        key: text(value, f"definition.{key}", max_length=400, required=key in {"name", "level1", "level2", "operator"})
+        for key, value in definition.items()
+    }

@@ -127,10 +127,19 @@ class LedgerCore(Application[UUID]):
         (Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample), SNAPSHOT_INTERVAL
     )
 
-    def __init__(self, database_url: str, *, clock: Callable[[], datetime] | None = None,
-                 holidays: list[date] | None = None, working_weekends: list[date] | None = None,
-                 create_schema: bool = True, timezone: tzinfo = UTC, signing_key: SigningKey | None = None,
-                 trusted_keys: Sequence[VerifierKey] = (), recheck_interval: float = 86_400.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        holidays: list[date] | None = None,
+        working_weekends: list[date] | None = None,
+        create_schema: bool = True,
+        timezone: tzinfo = UTC,
+        signing_key: SigningKey | None = None,
+        trusted_keys: Sequence[VerifierKey] = (),
+        recheck_interval: float = 86_400.0,
+    ) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
         schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
         bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar.
@@ -192,9 +201,12 @@ class LedgerCore(Application[UUID]):
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         datastore = self.factory.datastore  # type: ignore[attr-defined]
-        recorder = SnapshotRecorder(datastore, events_table_name=SNAPSHOTS,
-                                    log_table_name=self.log_recorder.events_table_name,
-                                    authenticator=self.snapshot_authenticator)
+        recorder = SnapshotRecorder(
+            datastore,
+            events_table_name=SNAPSHOTS,
+            log_table_name=self.log_recorder.events_table_name,
+            authenticator=self.snapshot_authenticator,
+        )
         if self.create_schema:
             recorder.create_table()
         self._snapshot_writer = SnapshotWriter(recorder)
@@ -237,8 +249,15 @@ class LedgerCore(Application[UUID]):
         """The business date now, in the ledger's time zone."""
         return self.clock().astimezone(self.timezone).date()
 
-    def act(self, principal: Principal, *, effective_on: date | None = None, reason: str = "",
-            evidence: list[str] | None = None, expected_version: int | None = None) -> Act:
+    def act(
+        self,
+        principal: Principal,
+        *,
+        effective_on: date | None = None,
+        reason: str = "",
+        evidence: list[str] | None = None,
+        expected_version: int | None = None,
+    ) -> Act:
         return Act(principal, effective_on or self.today(), reason, list(evidence or []), expected_version)
 
     def _check_date(self, act: Act) -> None:
@@ -246,8 +265,11 @@ class LedgerCore(Application[UUID]):
         first fiscal year's preparation; the object it concerns bounds it further from below."""
         today = self.today()
         if act.effective_on > today:
-            raise InvalidInput(f"effective_on {act.effective_on} is after today ({today}, {self.timezone})",
-                               code="effective-date-in-future", field="effective_on")
+            raise InvalidInput(
+                f"effective_on {act.effective_on} is after today ({today}, {self.timezone})",
+                code="effective-date-in-future",
+                field="effective_on",
+            )
         require_not_before(act.effective_on, EARLIEST_EFFECTIVE_ON, "the first fiscal year's preparation opened")
 
     # ------------------------------------------------------------ load
@@ -274,8 +296,7 @@ class LedgerCore(Application[UUID]):
         """The lock that serialises this process's commands on one object."""
         return self._command_locks[aggregate_id.int % len(self._command_locks)]
 
-    def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *,
-             copy: bool = True) -> A:
+    def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *, copy: bool = True) -> A:
         group = self.groups.current()
         if version is None and group is None:  # a group refreshed when it began
             self.cache.refresh()
@@ -328,8 +349,9 @@ class LedgerCore(Application[UUID]):
         with self.lock_for(aggregate_id):
             aggregate = self._get(cls, aggregate_id, code, copy=False)
             if act.expected_version is not None and act.expected_version != aggregate.version:
-                raise VersionConflict(f"expected version {act.expected_version}, current is {aggregate.version}",
-                                      code="stale-version")
+                raise VersionConflict(
+                    f"expected version {act.expected_version}, current is {aggregate.version}", code="stale-version"
+                )
             before = aggregate.version
             try:
                 yield aggregate
@@ -349,8 +371,7 @@ class LedgerCore(Application[UUID]):
         first = aggregates[0]
         command = None
         if act is not None and act.command is not None:
-            command = CommandRecord(act.principal.id, act.command.key, act.command.fingerprint, first.id,
-                                    first.version)
+            command = CommandRecord(act.principal.id, act.command.key, act.command.fingerprint, first.id, first.version)
         group = self.groups.current()
         if group is not None:
             return self.groups.defer(group, aggregates, command)
@@ -362,22 +383,27 @@ class LedgerCore(Application[UUID]):
                 raise
             if command is not None and is_command_conflict(error):
                 raise CommandAlreadyRecorded(command.principal_id, command.key) from None
-            raise VersionConflict("another change to the same object was recorded first; reload and retry",
-                                  code="version-conflict") from None
+            raise VersionConflict(
+                "another change to the same object was recorded first; reload and retry", code="version-conflict"
+            ) from None
         positions = self.log_recorder.take_written_positions()
-        events = [WrittenEvent.of(position, recording.domain_event)
-                  for position, recording in zip(positions, recordings, strict=True)]
+        events = [
+            WrittenEvent.of(position, recording.domain_event)
+            for position, recording in zip(positions, recordings, strict=True)
+        ]
         return Written(first.id, first.version, positions, events)
 
-    def _commit_new(self, aggregate: LedgerAggregate, *, ignore_existing: bool = False,
-                    act: Act | None = None) -> Written:
+    def _commit_new(
+        self, aggregate: LedgerAggregate, *, ignore_existing: bool = False, act: Act | None = None
+    ) -> Written:
         try:
             return self.commit(aggregate, act=act)
         except VersionConflict:
             if ignore_existing:
                 return Written(aggregate.id, aggregate.version, [])
-            raise RuleViolation(f"{type(aggregate).__name__.lower()} {aggregate.id} already exists",
-                                code="already-exists") from None
+            raise RuleViolation(
+                f"{type(aggregate).__name__.lower()} {aggregate.id} already exists", code="already-exists"
+            ) from None
 
     def run_together(self, commands: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
         """Run ``commands`` as if each ran alone, recording what they decide in one append (group commit:
@@ -412,8 +438,11 @@ class LedgerCore(Application[UUID]):
             return None
         fingerprint, written = found
         if fingerprint != act.command.fingerprint:
-            raise InvalidInput(f"Idempotency-Key {act.command.key!r} was used for a different request",
-                               code="idempotency-key-reused", field="Idempotency-Key")
+            raise InvalidInput(
+                f"Idempotency-Key {act.command.key!r} was used for a different request",
+                code="idempotency-key-reused",
+                field="Idempotency-Key",
+            )
         return written
 
     def recorded_command(self, principal_id: str, key: str) -> tuple[bytes, Written] | None:
@@ -426,6 +455,8 @@ class LedgerCore(Application[UUID]):
         if found is None:
             return None
         fingerprint, aggregate_id, version, positions = found
-        events = [WrittenEvent.of(position, self.mapper.to_domain_event(stored))
-                  for position, stored in self.reads.events_at(positions)]
+        events = [
+            WrittenEvent.of(position, self.mapper.to_domain_event(stored))
+            for position, stored in self.reads.events_at(positions)
+        ]
         return fingerprint, Written(aggregate_id, version, positions, events, replayed=True)

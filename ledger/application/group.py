@@ -74,8 +74,9 @@ class Group:
         for write in self.writes:
             if write.command is not None and (write.command.principal_id, write.command.key) == (principal_id, key):
                 mine = write.written
-                return write.command.fingerprint, Written(mine.aggregate_id, mine.version, mine.positions,
-                                                          mine.events, replayed=True)
+                return write.command.fingerprint, Written(
+                    mine.aggregate_id, mine.version, mine.positions, mine.events, replayed=True
+                )
         return None
 
     def release(self) -> None:
@@ -93,9 +94,14 @@ class GroupCommit:
     serialises commands on one object) and ``take_snapshots`` (after the append, as the library's save would).
     """
 
-    def __init__(self, cache: LogTailCache, recorder: LedgerRecorder, mapper: Mapper[UUID],
-                 lock_for: Callable[[UUID], threading.RLock],
-                 take_snapshots: Callable[[ProcessingEvent[UUID]], None]) -> None:
+    def __init__(
+        self,
+        cache: LogTailCache,
+        recorder: LedgerRecorder,
+        mapper: Mapper[UUID],
+        lock_for: Callable[[UUID], threading.RLock],
+        take_snapshots: Callable[[ProcessingEvent[UUID]], None],
+    ) -> None:
         self.cache = cache
         self.recorder = recorder
         self.mapper = mapper
@@ -219,11 +225,13 @@ class GroupCommit:
             positions = self.recorder.take_written_positions()
             offset = 0
             for write in group.writes:
-                mine = positions[offset:offset + len(write.stored)]
+                mine = positions[offset : offset + len(write.stored)]
                 offset += len(write.stored)
                 write.written.positions.extend(mine)
-                write.written.events.extend(WrittenEvent.of(position, event) for position, event in
-                                            zip(mine, write.processing_event.events, strict=True))
+                write.written.events.extend(
+                    WrittenEvent.of(position, event)
+                    for position, event in zip(mine, write.processing_event.events, strict=True)
+                )
                 try:
                     self.take_snapshots(write.processing_event)
                 except Exception:  # recorded all the same; a snapshot only makes the next load faster

@@ -20,8 +20,18 @@ from ledger.domain.project import Project
 from ledger.domain.values import Principal
 
 # What every event carries besides its payload (HistoryEntry.payload is the rest).
-_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "principal",
-                       "effective_on", "reason", "evidence"})
+_ENVELOPE = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "principal",
+        "effective_on",
+        "reason",
+        "evidence",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -50,13 +60,21 @@ class HistoryReads(LedgerCore):
         for logged in self.reads.history(aggregate_id):
             event: Any = self.mapper.to_domain_event(logged.stored)
             payload = {key: value for key, value in vars(event).items() if key not in _ENVELOPE}
-            entries.append(HistoryEntry(
-                leaf_index=logged.leaf_index, version=logged.stored.originator_version,
-                event_type=type(event).__qualname__, leaf_hash=logged.leaf_hash.hex(),
-                chain_hash=logged.chain_hash.hex(), recorded_at=logged.recorded_at,
-                effective_on=event.effective_on, principal=event.principal, reason=event.reason,
-                evidence=list(event.evidence), payload=payload,
-            ))
+            entries.append(
+                HistoryEntry(
+                    leaf_index=logged.leaf_index,
+                    version=logged.stored.originator_version,
+                    event_type=type(event).__qualname__,
+                    leaf_hash=logged.leaf_hash.hex(),
+                    chain_hash=logged.chain_hash.hex(),
+                    recorded_at=logged.recorded_at,
+                    effective_on=event.effective_on,
+                    principal=event.principal,
+                    reason=event.reason,
+                    evidence=list(event.evidence),
+                    payload=payload,
+                )
+            )
         if not entries:
             raise NotFound(f"nothing recorded for {aggregate_id}", code=missing)
         return entries

@@ -34,18 +34,21 @@ class OrganisationUseCases(LedgerCore):
     def set_overall_goals(self, act: Act, name: str, year: int, goals: list[str]) -> Written:
         """部门整体绩效目标, by the department itself or finance."""
         require_acts_for(act, name, f"set goals for {name}")
-        with self._changing(Department, self.recorded_id(department_ids(name)), "department-not-found",
-                            act) as department:
-            department.set_overall_goals(fiscal_year(year), [reason(g, f"goals[{i}]", required=True)
-                                                             for i, g in enumerate(goals)], act.by)
+        with self._changing(
+            Department, self.recorded_id(department_ids(name)), "department-not-found", act
+        ) as department:
+            department.set_overall_goals(
+                fiscal_year(year), [reason(g, f"goals[{i}]", required=True) for i, g in enumerate(goals)], act.by
+            )
             return self.commit(department, act=act)
 
     @use_case
     def assess_department(self, act: Act, name: str, year: int, scores: Mapping[str, object]) -> Written:
         """综合绩效考评 by finance."""
         require_role(act, Role.FINANCE)
-        with self._changing(Department, self.recorded_id(department_ids(name)), "department-not-found",
-                            act) as department:
+        with self._changing(
+            Department, self.recorded_id(department_ids(name)), "department-not-found", act
+        ) as department:
             department.assess(fiscal_year(year), inputs.scores(scores), act.by)
             return self.commit(department, act=act)
 
@@ -57,16 +60,21 @@ class OrganisationUseCases(LedgerCore):
         self._check_date(act)
         name = text(name, "name")
         self._refuse_existing(agency_ids(name), f"agency {name}")
-        agency = Agency.register(name, reason(credentials, "credentials"),
-                                 None if affiliation is None else text(affiliation, "affiliation"), act.by)
+        agency = Agency.register(
+            name,
+            reason(credentials, "credentials"),
+            None if affiliation is None else text(affiliation, "affiliation"),
+            act.by,
+        )
         return self._commit_new(agency, act=act)
 
     @use_case
     def review_agency_quality(self, act: Act, name: str, engagement: str, rating: str, notes: str) -> Written:
         require_role(act, Role.FINANCE)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
-            agency.review_quality(text(engagement, "engagement"), text(rating, "rating", max_length=32),
-                                  reason(notes, "notes"), act.by)
+            agency.review_quality(
+                text(engagement, "engagement"), text(rating, "rating", max_length=32), reason(notes, "notes"), act.by
+            )
             return self.commit(agency, act=act)
 
     @use_case
@@ -74,13 +82,15 @@ class OrganisationUseCases(LedgerCore):
         """失信行为 recorded by finance, with evidence."""
         require_role(act, Role.FINANCE)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
-            agency.record_misconduct(enum_value(Misconduct, kind, "kind").value, reason(description, "description"),
-                                     act.by)
+            agency.record_misconduct(
+                enum_value(Misconduct, kind, "kind").value, reason(description, "description"), act.by
+            )
             return self.commit(agency, act=act)
 
     @use_case
-    def blacklist_agency(self, act: Act, name: str, misconduct_nos: list[int] | None = None,
-                         public: bool = True) -> Written:
+    def blacklist_agency(
+        self, act: Act, name: str, misconduct_nos: list[int] | None = None, public: bool = True
+    ) -> Written:
         """列入失信黑名单 for the ruleset's period; requires recorded misconduct."""
         require_role(act, Role.FINANCE)
         params, _ = self._rules()

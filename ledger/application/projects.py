@@ -50,9 +50,20 @@ class ProjectUseCases(LedgerCore):
     # ------------------------------------------------------------ declare .. approve
 
     @use_case
-    def declare_project(self, act: Act, *, code: str, name: str, kind: str, department: str, fiscal_year_: int,
-                        budget_book: str, special_category: str | None, requested: object,
-                        new_major: bool) -> Written:
+    def declare_project(
+        self,
+        act: Act,
+        *,
+        code: str,
+        name: str,
+        kind: str,
+        department: str,
+        fiscal_year_: int,
+        budget_book: str,
+        special_category: str | None,
+        requested: object,
+        new_major: bool,
+    ) -> Written:
         """申报: a department declares its own project (finance may declare on its behalf)."""
         require_role(act, Role.DEPARTMENT, Role.FINANCE)
         self._check_date(act)
@@ -65,12 +76,18 @@ class ProjectUseCases(LedgerCore):
         code = text(code, "code", max_length=64)
         self._refuse_existing(project_ids(fiscal_year(fiscal_year_), code), f"project {code} of {fiscal_year_}")
         project = Project.declare(
-            act.by, code=code, name=text(name, "name"), kind=enum_value(ProjectKind, kind, "kind").value,
-            department=department, fiscal_year=fiscal_year(fiscal_year_),
+            act.by,
+            code=code,
+            name=text(name, "name"),
+            kind=enum_value(ProjectKind, kind, "kind").value,
+            department=department,
+            fiscal_year=fiscal_year(fiscal_year_),
             budget_book=enum_value(BudgetBook, budget_book, "budget_book").value,
-            special_category=None if special_category is None
+            special_category=None
+            if special_category is None
             else enum_value(SpecialCategory, special_category, "special_category").value,
-            requested=money(requested, "requested", allow_zero=False), new_major=new_major,
+            requested=money(requested, "requested", allow_zero=False),
+            new_major=new_major,
         )
         return self._commit_new(project, act=act)
 
@@ -106,8 +123,9 @@ class ProjectUseCases(LedgerCore):
         """目标审核 by finance: 优/良/中/差."""
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
-            project.review_goals(enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"),
-                                 act.by)
+            project.review_goals(
+                enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"), act.by
+            )
             return self.commit(project, act=act)
 
     @use_case
@@ -138,17 +156,29 @@ class ProjectUseCases(LedgerCore):
             return self.commit(project, act=act)
 
     @use_case
-    def report_monitoring(self, act: Act, pid: UUID, *, month: int, executed: object,
-                          indicator_progress: Mapping[str, object], forecast: Mapping[str, object] | None = None,
-                          shortfall_reasons: str = "", measures: str = "") -> Written:
+    def report_monitoring(
+        self,
+        act: Act,
+        pid: UUID,
+        *,
+        month: int,
+        executed: object,
+        indicator_progress: Mapping[str, object],
+        forecast: Mapping[str, object] | None = None,
+        shortfall_reasons: str = "",
+        measures: str = "",
+    ) -> Written:
         """绩效运行监控: the department reports execution and indicator progress through a month."""
         with self._changing(Project, pid, "project-not-found", act) as project:
             require_own_department(act, project)
             project.report_monitoring(
-                inputs.month(month), money(executed, "executed"),
+                inputs.month(month),
+                money(executed, "executed"),
                 inputs.percentages(indicator_progress, "indicator_progress"),
-                inputs.percentages(forecast or {}, "forecast"), reason(shortfall_reasons, "shortfall_reasons"),
-                reason(measures, "measures"), act.by,
+                inputs.percentages(forecast or {}, "forecast"),
+                reason(shortfall_reasons, "shortfall_reasons"),
+                reason(measures, "measures"),
+                act.by,
             )
             return self.commit(project, act=act)
 
@@ -159,20 +189,23 @@ class ProjectUseCases(LedgerCore):
         params, version = self._rules()
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.review_monitoring(inputs.month(month), reason(opinion, "opinion"), act.by)
-            project.detect_deviation(params, version, self.holidays, act.principal, act.effective_on,
-                                     self.working_weekends)
+            project.detect_deviation(
+                params, version, self.holidays, act.principal, act.effective_on, self.working_weekends
+            )
             return self.commit(project, act=act)
 
     @use_case
-    def order_corrective_action(self, act: Act, pid: UUID, decision: str, amount: object | None = None,
-                                deviation_month: int | None = None) -> Written:
+    def order_corrective_action(
+        self, act: Act, pid: UUID, decision: str, amount: object | None = None, deviation_month: int | None = None
+    ) -> Written:
         """纠偏 by finance: continue, reallocate, suspend funding, cancel or reduce the budget."""
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.order_corrective_action(
                 enum_value(CorrectiveDecision, decision, "decision").value,
                 None if amount is None else money(amount, "amount", allow_zero=False),
-                None if deviation_month is None else inputs.month(deviation_month), act.by,
+                None if deviation_month is None else inputs.month(deviation_month),
+                act.by,
             )
             return self.commit(project, act=act)
 
@@ -188,8 +221,9 @@ class ProjectUseCases(LedgerCore):
             return self.commit(project, act=act)
 
     @use_case
-    def draw_re_evaluation_sample(self, act: Act, year: int, *, seed: str | None = None,
-                                  size: int | None = None) -> Written:
+    def draw_re_evaluation_sample(
+        self, act: Act, year: int, *, seed: str | None = None, size: int | None = None
+    ) -> Written:
         """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects."""
         self.groups.alone()  # the population is read from the log
         require_role(act, Role.FINANCE)
@@ -202,8 +236,7 @@ class ProjectUseCases(LedgerCore):
         if not population:
             raise RuleViolation(f"no self-evaluated projects in {year} to sample", code="self-evaluation-missing")
         chosen_seed = text(seed, "seed", max_length=128) if seed else secrets.token_hex(16)
-        sample = ReEvaluationSample.draw(year, [str(p) for p in population], chosen_seed, size, params, version,
-                                         act.by)
+        sample = ReEvaluationSample.draw(year, [str(p) for p in population], chosen_seed, size, params, version, act.by)
         projects = []
         for selected in sample.selected:
             project = self.project(UUID(selected))
@@ -237,11 +270,14 @@ class ProjectUseCases(LedgerCore):
                     raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
                 require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
                 if key(project.department) in {key(agency.name), key(agency.affiliation or agency.name)}:
-                    raise RuleViolation(f"{agency.name} is tied to {project.department} and must recuse (回避)",
-                                        code="conflict-of-interest")
+                    raise RuleViolation(
+                        f"{agency.name} is tied to {project.department} and must recuse (回避)",
+                        code="conflict-of-interest",
+                    )
             evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
-            project.commission_key_evaluation(evaluation, None if agency is None else str(agency.id),
-                                              None if agency is None else agency.name, act.by)
+            project.commission_key_evaluation(
+                evaluation, None if agency is None else str(agency.id), None if agency is None else agency.name, act.by
+            )
             return self.commit(project, act=act)
 
     @use_case
@@ -276,8 +312,10 @@ class ProjectUseCases(LedgerCore):
             else:
                 require_role(act, Role.AGENCY)
                 if not act.principal.acts_for(evaluation["agency_name"]):
-                    raise Forbidden(f"{act.principal.organisation} was not commissioned for {evaluation_id}",
-                                    code="not-commissioned")
+                    raise Forbidden(
+                        f"{act.principal.organisation} was not commissioned for {evaluation_id}",
+                        code="not-commissioned",
+                    )
             project.score_key_evaluation(evaluation_id, inputs.scores(scores), params, version, act.by)
             return self.commit(project, act=act)
 
@@ -301,7 +339,9 @@ class ProjectUseCases(LedgerCore):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.require_rectification(
                 [reason(issue, f"issues[{i}]", required=True) for i, issue in enumerate(issues)],
-                enum_value(RectificationSource, source, "source").value, deadline, act.by,
+                enum_value(RectificationSource, source, "source").value,
+                deadline,
+                act.by,
             )
             return self.commit(project, act=act)
 
@@ -335,4 +375,3 @@ class ProjectUseCases(LedgerCore):
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.close(act.by)
             return self.commit(project, act=act)
-

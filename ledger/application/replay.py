@@ -60,8 +60,9 @@ def replay_range(database_url: str, lo: int, hi: int) -> DeepReport:
     mapper: Mapper[Any] = ledger_mapper()
     report = DeepReport()
     with psycopg.connect(database_url, client_encoding="UTF8") as conn, conn.transaction():
-        snapshots = (in_id_order(conn, SNAPSHOTS, lo, hi, "jixiao-deep-snapshots", FETCH) if snapshots_exist(conn)
-                     else iter(()))
+        snapshots = (
+            in_id_order(conn, SNAPSHOTS, lo, hi, "jixiao-deep-snapshots", FETCH) if snapshots_exist(conn) else iter(())
+        )
         pending = next(snapshots, None)
         aggregate: Any = None
         current: UUID | None = None
@@ -79,16 +80,18 @@ def replay_range(database_url: str, lo: int, hi: int) -> DeepReport:
                 event = mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
                 aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
             except Exception as error:  # the event itself is what is wrong: say which, and go on with the others
-                report.failures.append(f"{originator_id} version {version}: the event cannot be replayed "
-                                       f"({type(error).__name__}: {error})")
+                report.failures.append(
+                    f"{originator_id} version {version}: the event cannot be replayed ({type(error).__name__}: {error})"
+                )
                 failed = originator_id
                 continue
             while pending is not None and (pending[0], pending[1]) < (originator_id, version):
                 if pending[0] == failed:  # not comparable with a replay that failed (reported)
                     pending = next(snapshots, None)
                     continue
-                report.failures.append(f"snapshot of {pending[0]} at version {pending[1]}: the log holds no event "
-                                       "at that version")
+                report.failures.append(
+                    f"snapshot of {pending[0]} at version {pending[1]}: the log holds no event at that version"
+                )
                 pending = next(snapshots, None)
             if pending is not None and (pending[0], pending[1]) == (originator_id, version):
                 report.snapshots += 1
@@ -97,17 +100,20 @@ def replay_range(database_url: str, lo: int, hi: int) -> DeepReport:
                 if recorded != replayed:
                     report.failures.append(
                         f"snapshot of {originator_id} at version {version}: it differs from the replayed events "
-                        f"(first in {_first_difference(recorded[1], replayed[1])!r}): forged or altered")
+                        f"(first in {_first_difference(recorded[1], replayed[1])!r}): forged or altered"
+                    )
                 pending = next(snapshots, None)
         while pending is not None:
-            report.failures.append(f"snapshot of {pending[0]} at version {pending[1]}: the log holds no event at "
-                                   "that version")
+            report.failures.append(
+                f"snapshot of {pending[0]} at version {pending[1]}: the log holds no event at that version"
+            )
             pending = next(snapshots, None)
     return report
 
 
-def replay_all(database_url: str, *, workers: int | None = None,
-               progress: Callable[[DeepReport], None] | None = None) -> DeepReport:
+def replay_all(
+    database_url: str, *, workers: int | None = None, progress: Callable[[DeepReport], None] | None = None
+) -> DeepReport:
     """Replay every aggregate in ``workers`` processes (default: one per core; 0: in this one)."""
     started = time.perf_counter()
     count = workers if workers is not None else (os.cpu_count() or 1)

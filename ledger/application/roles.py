@@ -24,8 +24,9 @@ def require_own_department(act: Act, project: Project, *, finance_too: bool = Fa
     allowed = (Role.DEPARTMENT, Role.FINANCE) if finance_too else (Role.DEPARTMENT,)
     require_role(act, *allowed)
     if act.principal.role == Role.DEPARTMENT and not act.principal.acts_for(project.department):
-        raise Forbidden(f"{act.principal.organisation} may not act on a project of {project.department}",
-                        code="not-own-department")
+        raise Forbidden(
+            f"{act.principal.organisation} may not act on a project of {project.department}", code="not-own-department"
+        )
 
 
 def require_acts_for(act: Act, organisation: str, what: str) -> None:

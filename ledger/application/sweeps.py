@@ -55,14 +55,21 @@ class SweepUseCases(LedgerCore):
         try:
             for index, object_id in enumerate([*candidates, *extra]):
                 written, names, check_on, version, lost = self._decide(
-                    sweep.aggregate, object_id, sweep.not_found_code,
+                    sweep.aggregate,
+                    object_id,
+                    sweep.not_found_code,
                     lambda aggregate: sweep.decide(aggregate, context),
-                    lambda aggregate: sweep.next_check(aggregate, context))
+                    lambda aggregate: sweep.next_check(aggregate, context),
+                )
                 if names and index >= len(candidates):
                     missed += 1
-                    logger.warning("sweep %s found %s due on %s though its watch list did not: the list in "
-                                   "ledger_sweep_watch was wrong (if this repeats, it is being altered)", name,
-                                   object_id, day)
+                    logger.warning(
+                        "sweep %s found %s due on %s though its watch list did not: the list in "
+                        "ledger_sweep_watch was wrong (if this repeats, it is being altered)",
+                        name,
+                        object_id,
+                        day,
+                    )
                 raised.update(names)
                 positions += written.positions if written else []
                 visits.append((object_id, version, check_on))
@@ -85,10 +92,19 @@ class SweepUseCases(LedgerCore):
             raise Forbidden("only finance or the scheduler detect deviations", code="role-not-allowed")
         context = self._sweep_context(today)
         written, _, _, _, _ = self._decide(
-            Project, pid, "project-not-found",
-            lambda project: project.detect_deviation(context.params, context.ruleset_version, context.holidays,
-                                                     principal, context.today, context.working_weekends),
-            lambda _: None)
+            Project,
+            pid,
+            "project-not-found",
+            lambda project: project.detect_deviation(
+                context.params,
+                context.ruleset_version,
+                context.holidays,
+                principal,
+                context.today,
+                context.working_weekends,
+            ),
+            lambda _: None,
+        )
         return written
 
     def suspend_unanswered_funding(self, pid: UUID, today: date | None = None) -> Written | None:
@@ -99,8 +115,9 @@ class SweepUseCases(LedgerCore):
         """Past its deadline an open rectification is recorded overdue, once (scheduler)."""
         return self._apply_sweep(sweep_named("rectifications-overdue"), pid, today)
 
-    def raise_deadline_notices(self, pid: UUID, today: date | None = None,
-                               principal: Principal = SYSTEM) -> Written | None:
+    def raise_deadline_notices(
+        self, pid: UUID, today: date | None = None, principal: Principal = SYSTEM
+    ) -> Written | None:
         """临期提醒 / 逾期: each open obligation's approaching and missed notices, once each (scheduler only)."""
         if not principal.is_system:
             raise Forbidden("deadline notices are raised by the scheduler", code="role-not-allowed")
@@ -112,17 +129,22 @@ class SweepUseCases(LedgerCore):
 
     def _sweep_context(self, today: date | None) -> SweepContext:
         params, version = self._rules()
-        return SweepContext(today or self.today(), params, version, tuple(self.holidays),
-                            tuple(self.working_weekends))
+        return SweepContext(today or self.today(), params, version, tuple(self.holidays), tuple(self.working_weekends))
 
     def _apply_sweep(self, sweep: Sweep[Any], object_id: UUID, today: date | None) -> Written | None:
         context = self._sweep_context(today)
-        written, _, _, _, _ = self._decide(sweep.aggregate, object_id, sweep.not_found_code,
-                                           lambda aggregate: sweep.decide(aggregate, context), lambda _: None)
+        written, _, _, _, _ = self._decide(
+            sweep.aggregate,
+            object_id,
+            sweep.not_found_code,
+            lambda aggregate: sweep.decide(aggregate, context),
+            lambda _: None,
+        )
         return written
 
-    def _decide(self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object],
-                after: Callable[[A], T]) -> tuple[Written | None, list[str], T, int, int]:
+    def _decide(
+        self, cls: type[A], aggregate_id: UUID, code: str, decide: Callable[[A], object], after: Callable[[A], T]
+    ) -> tuple[Written | None, list[str], T, int, int]:
         """A time-driven rule applied to one object: load, let the aggregate decide, save what it recorded.
 
         Returns what was written, the event types raised, ``after`` of the object as saved, its version, and how
@@ -146,5 +168,7 @@ class SweepUseCases(LedgerCore):
                         self.cache.evict(aggregate_id)
                     raise
                 return written, raised, after(aggregate), aggregate.version, conflicts
-        raise VersionConflict(f"{aggregate_id} kept changing while a scheduled rule applied to it; it is tried again "
-                              "on the next run", code="version-conflict")
+        raise VersionConflict(
+            f"{aggregate_id} kept changing while a scheduled rule applied to it; it is tried again on the next run",
+            code="version-conflict",
+        )

@@ -62,8 +62,11 @@ def preparation_opens(fiscal_year: int) -> date:
 def require_not_before(effective_on: date, bound: date | None, what: str) -> None:
     """Refuse a business date before ``bound`` (what it concerns did not exist yet); None: no bound known."""
     if bound is not None and effective_on < bound:
-        raise InvalidInput(f"effective_on {effective_on} is before {what} ({bound})", code="effective-date-too-early",
-                           field="effective_on")
+        raise InvalidInput(
+            f"effective_on {effective_on} is before {what} ({bound})",
+            code="effective-date-too-early",
+            field="effective_on",
+        )
 
 
 class LedgerAggregate(Aggregate):

@@ -55,19 +55,24 @@ class IndicatorLibrary(LedgerAggregate):
 
     @classmethod
     def open(cls, principal: Principal, effective_on: date) -> IndicatorLibrary:
-        return cls._create(cls.Opened, id=INDICATOR_LIBRARY_ID, principal=principal, effective_on=effective_on,
-                           reason="", evidence=[])
+        return cls._create(
+            cls.Opened, id=INDICATOR_LIBRARY_ID, principal=principal, effective_on=effective_on, reason="", evidence=[]
+        )
 
     @staticmethod
     def _definition(definition: dict[str, str]) -> dict[str, str]:
         expected = {"name", "level1", "level2", "operator", "standard", "unit", "industry"}
         if set(definition) != expected:
-            raise InvalidInput(f"an indicator definition has exactly: {', '.join(sorted(expected))}",
-                               code="invalid-indicator", field="definition")
+            raise InvalidInput(
+                f"an indicator definition has exactly: {', '.join(sorted(expected))}",
+                code="invalid-indicator",
+                field="definition",
+            )
         level1 = enum_value(Level1, definition["level1"], "level1")
         if definition["level2"] not in LEVEL2[level1]:
-            raise InvalidInput(f"level2 {definition['level2']!r} is not under {level1.value}",
-                               code="invalid-indicator", field="level2")
+            raise InvalidInput(
+                f"level2 {definition['level2']!r} is not under {level1.value}", code="invalid-indicator", field="level2"
+            )
         enum_value(Operator, definition["operator"], "operator")
         return dict(definition)
 
@@ -119,9 +124,15 @@ class Ruleset(LedgerAggregate):
 
     @classmethod
     def establish(cls, principal: Principal, effective_on: date) -> Ruleset:
-        return cls._create(cls.Established, id=RULESET_ID, principal=principal, effective_on=effective_on,
-                           reason="ruleset version 1: the defaults of DOMAIN.md", evidence=[],
-                           parameters=rules.DEFAULT_PARAMETERS.to_dict())
+        return cls._create(
+            cls.Established,
+            id=RULESET_ID,
+            principal=principal,
+            effective_on=effective_on,
+            reason="ruleset version 1: the defaults of DOMAIN.md",
+            evidence=[],
+            parameters=rules.DEFAULT_PARAMETERS.to_dict(),
+        )
 
     def adopt(self, version: int, parameters: dict[str, Any], by: Attribution) -> None:
         if version != self.current_version + 1:
@@ -169,11 +180,27 @@ class ReEvaluationSample(LedgerAggregate):
             sample.ruleset_version = self.ruleset_version
 
     @classmethod
-    def draw(cls, fiscal_year: int, population: list[str], seed: str, size: int | None,
-             params: rules.RuleParameters, ruleset_version: int, by: Attribution) -> ReEvaluationSample:
+    def draw(
+        cls,
+        fiscal_year: int,
+        population: list[str],
+        seed: str,
+        size: int | None,
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        by: Attribution,
+    ) -> ReEvaluationSample:
         """The draw cites no documents: the recorded seed and population are its evidence."""
         ordered = sorted(population)
         selected = rules.draw_sample(ordered, seed, params, size)
-        return cls._create(cls.Drawn, id=sample_id(fiscal_year), **replace(by, evidence=()).event_fields(),
-                           fiscal_year=fiscal_year, seed=seed, population=ordered, selected=selected,
-                           rate=str(params.re_evaluation_rate), ruleset_version=ruleset_version)
+        return cls._create(
+            cls.Drawn,
+            id=sample_id(fiscal_year),
+            **replace(by, evidence=()).event_fields(),
+            fiscal_year=fiscal_year,
+            seed=seed,
+            population=ordered,
+            selected=selected,
+            rate=str(params.re_evaluation_rate),
+            ruleset_version=ruleset_version,
+        )

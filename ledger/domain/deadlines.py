@@ -54,9 +54,13 @@ class Notice:
     reason: str
 
 
-def open_deadlines(stage: Stage, fiscal_year: int, monitoring: Sequence[Mapping[str, Any]],
-                   deviations: Sequence[Mapping[str, Any]],
-                   rectifications: Sequence[Mapping[str, Any]]) -> list[Deadline]:
+def open_deadlines(
+    stage: Stage,
+    fiscal_year: int,
+    monitoring: Sequence[Mapping[str, Any]],
+    deviations: Sequence[Mapping[str, Any]],
+    rectifications: Sequence[Mapping[str, Any]],
+) -> list[Deadline]:
     """The obligations not yet met, earliest first: what deadline notices are raised for.
 
     Goals are owed until first submitted (a revision after a 中 rating is finance's request, not the deadline);
@@ -70,16 +74,23 @@ def open_deadlines(stage: Stage, fiscal_year: int, monitoring: Sequence[Mapping[
         if not any(item["month"] >= 7 for item in monitoring):
             found.append(Deadline(DeadlineKind.MONITORING_REPORT.value, 0, rules.monitoring_report_due(fiscal_year)))
         found.append(Deadline(DeadlineKind.SELF_EVALUATION.value, 0, rules.self_evaluation_due(fiscal_year)))
-        found += [Deadline(DeadlineKind.DEVIATION_ANSWER.value, d["month"], d["respond_by"])
-                  for d in deviations if not d["answered"]]
+        found += [
+            Deadline(DeadlineKind.DEVIATION_ANSWER.value, d["month"], d["respond_by"])
+            for d in deviations
+            if not d["answered"]
+        ]
     if stage is not Stage.CLOSED:
-        found += [Deadline(DeadlineKind.RECTIFICATION.value, item["no"], item["deadline"])
-                  for item in rectifications if item["status"] != "accepted"]
+        found += [
+            Deadline(DeadlineKind.RECTIFICATION.value, item["no"], item["deadline"])
+            for item in rectifications
+            if item["status"] != "accepted"
+        ]
     return sorted(found, key=lambda d: (d.due_on, d.kind, d.ref))
 
 
-def notices_due(deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str, Any]], today: date,
-                warning_days: int) -> list[Notice]:
+def notices_due(
+    deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str, Any]], today: date, warning_days: int
+) -> list[Notice]:
     """The notices to record on ``today`` for the open ``deadlines``, given those ``raised`` before (by key).
 
     A missed notice takes effect the day after the due date, whenever the scheduler gets to it; an approaching
@@ -92,15 +103,17 @@ def notices_due(deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str,
         what = deadline.kind if deadline.ref == 0 else f"{deadline.kind} {deadline.ref}"
         if today > deadline.due_on:
             if notices.get("missed") is None:
-                due.append(Notice(deadline, True, deadline.due_on + timedelta(days=1),
-                                  f"{what} was due on {deadline.due_on}"))
+                due.append(
+                    Notice(deadline, True, deadline.due_on + timedelta(days=1), f"{what} was due on {deadline.due_on}")
+                )
         elif today >= deadline.due_on - warning and notices.get("approaching") is None:
             due.append(Notice(deadline, False, today, f"{what} is due on {deadline.due_on}"))
     return due
 
 
-def next_notice_day(deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str, Any]],
-                    warning_days: int) -> date | None:
+def next_notice_day(
+    deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[str, Any]], warning_days: int
+) -> date | None:
     """The first day a notice for one of ``deadlines`` could fall due, unless something is recorded before."""
     warning = timedelta(days=warning_days)
     days = []
@@ -108,13 +121,15 @@ def next_notice_day(deadlines: Sequence[Deadline], raised: Mapping[str, Mapping[
         notices = raised.get(deadline.key) or {}
         if notices.get("missed") is not None:
             continue
-        days.append(deadline.due_on - warning if notices.get("approaching") is None
-                    else deadline.due_on + timedelta(days=1))
+        days.append(
+            deadline.due_on - warning if notices.get("approaching") is None else deadline.due_on + timedelta(days=1)
+        )
     return min(days, default=None)
 
 
 def notice_entry(raised: dict[str, dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
     """The entry of ``raised`` (a project's ``deadline_notices``) remembering the notices of ``deadline``."""
-    return raised.setdefault(deadline.key, {
-        "kind": deadline.kind, "ref": deadline.ref, "due_on": deadline.due_on, "approaching": None,
-        "missed": None})
+    return raised.setdefault(
+        deadline.key,
+        {"kind": deadline.kind, "ref": deadline.ref, "due_on": deadline.due_on, "approaching": None, "missed": None},
+    )

@@ -103,14 +103,12 @@ class Department(_Registered):
     @classmethod
     def register(cls, name: str, by: Attribution) -> Department:
         """Registered on the finance bureau's word: the registration cites no documents (as first recorded)."""
-        return cls._create(cls.Registered, id=department_id(name), **replace(by, evidence=()).event_fields(),
-                           name=name)
+        return cls._create(cls.Registered, id=department_id(name), **replace(by, evidence=()).event_fields(), name=name)
 
     def set_overall_goals(self, fiscal_year: int, goals: list[str], by: Attribution) -> None:
         if not goals:
             raise InvalidInput("state at least one overall goal", field="goals")
-        require_not_before(by.effective_on, preparation_opens(fiscal_year),
-                           f"the preparation of {fiscal_year} opened")
+        require_not_before(by.effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
         self.record(self.OverallGoalsSet, by, fiscal_year=fiscal_year, goals=list(goals))
 
     def assess(self, fiscal_year: int, scores: dict[str, Decimal], by: Attribution) -> Decimal:
@@ -119,8 +117,7 @@ class Department(_Registered):
         if unknown or missing:
             raise InvalidInput(f"scores must cover exactly {', '.join(ASSESSMENT_DIMENSIONS)}", field="scores")
         checked = {name: score(scores[name], f"scores.{name}") for name in ASSESSMENT_DIMENSIONS}
-        require_not_before(by.effective_on, preparation_opens(fiscal_year),
-                           f"the preparation of {fiscal_year} opened")
+        require_not_before(by.effective_on, preparation_opens(fiscal_year), f"the preparation of {fiscal_year} opened")
         if str(fiscal_year) in self.assessments:
             raise RuleViolation(f"the {fiscal_year} assessment is already recorded", code="already-decided")
         total = (sum(checked.values(), Decimal(0)) / len(checked)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -176,8 +173,15 @@ class Agency(_Registered):
         description: str
 
         def apply(self, agency: Agency) -> None:
-            agency.misconduct.append({"no": self.misconduct_no, "kind": self.kind, "description": self.description,
-                                      "evidence": list(self.evidence), "recorded_on": self.effective_on})
+            agency.misconduct.append(
+                {
+                    "no": self.misconduct_no,
+                    "kind": self.kind,
+                    "description": self.description,
+                    "evidence": list(self.evidence),
+                    "recorded_on": self.effective_on,
+                }
+            )
 
     class Blacklisted(LedgerAggregate.Event):
         """列入失信黑名单, published."""
@@ -189,9 +193,17 @@ class Agency(_Registered):
         public: bool
 
         def apply(self, agency: Agency) -> None:
-            agency.blacklistings.append({"no": self.blacklisting_no, "misconduct": list(self.misconduct_nos),
-                                         "start": self.start, "until": self.until, "public": self.public,
-                                         "ended": None, "ended_how": None})
+            agency.blacklistings.append(
+                {
+                    "no": self.blacklisting_no,
+                    "misconduct": list(self.misconduct_nos),
+                    "start": self.start,
+                    "until": self.until,
+                    "public": self.public,
+                    "ended": None,
+                    "ended_how": None,
+                }
+            )
 
     class BlacklistLifted(LedgerAggregate.Event):
         """Lifted on appeal (申诉撤销)."""
@@ -218,8 +230,14 @@ class Agency(_Registered):
 
     @classmethod
     def register(cls, name: str, credentials: str, affiliation: str | None, by: Attribution) -> Agency:
-        return cls._create(cls.Registered, id=agency_id(name), **by.event_fields(), name=name,
-                           credentials=credentials, affiliation=affiliation)
+        return cls._create(
+            cls.Registered,
+            id=agency_id(name),
+            **by.event_fields(),
+            name=name,
+            credentials=credentials,
+            affiliation=affiliation,
+        )
 
     def blacklisting_on(self, on: date) -> dict[str, Any] | None:
         """The blacklisting in force on ``on``, whether or not it has ended since."""
@@ -242,8 +260,9 @@ class Agency(_Registered):
         if not description.strip():
             raise InvalidInput("describe the misconduct", field="description")
         number = len(self.misconduct) + 1
-        self.record(self.MisconductRecorded, replace(by, reason=""), misconduct_no=number, kind=kind,
-                    description=description)
+        self.record(
+            self.MisconductRecorded, replace(by, reason=""), misconduct_no=number, kind=kind, description=description
+        )
         return number
 
     def blacklist(self, misconduct_nos: list[int], until: date, public: bool, by: Attribution) -> int:
@@ -261,8 +280,15 @@ class Agency(_Registered):
         if until <= by.effective_on:
             raise InvalidInput("the blacklisting must end after it starts", code="invalid-date", field="until")
         number = len(self.blacklistings) + 1
-        self.record(self.Blacklisted, by, blacklisting_no=number, misconduct_nos=sorted(cited),
-                    start=by.effective_on, until=until, public=public)
+        self.record(
+            self.Blacklisted,
+            by,
+            blacklisting_no=number,
+            misconduct_nos=sorted(cited),
+            start=by.effective_on,
+            until=until,
+            public=public,
+        )
         return number
 
     def lift_blacklisting(self, by: Attribution) -> None:
@@ -277,9 +303,11 @@ class Agency(_Registered):
         expired = []
         for entry in self.blacklistings:
             if entry["ended"] is None and today >= entry["until"]:
-                self.record(self.BlacklistExpired,
-                            Attribution(principal, entry["until"], f"blacklisting period ended on {entry['until']}"),
-                            blacklisting_no=entry["no"])
+                self.record(
+                    self.BlacklistExpired,
+                    Attribution(principal, entry["until"], f"blacklisting period ended on {entry['until']}"),
+                    blacklisting_no=entry["no"],
+                )
                 expired.append(entry["no"])
         return expired
 

@@ -149,35 +149,69 @@ class Project(ProjectState):
 
     def _require_in_year(self, when: date, first: date, last: date, field: str = "effective_on") -> None:
         if not first <= when <= last:
-            raise InvalidInput(f"{field} {when} is outside {first} to {last} for fiscal year {self.fiscal_year}",
-                               code="invalid-date", field=field)
+            raise InvalidInput(
+                f"{field} {when} is outside {first} to {last} for fiscal year {self.fiscal_year}",
+                code="invalid-date",
+                field=field,
+            )
 
     # --------------------------------------------------------------- commands
 
     @classmethod
-    def declare(cls, by: Attribution, *, code: str, name: str, kind: str, department: str, fiscal_year: int,
-                budget_book: str, special_category: str | None, requested: Decimal, new_major: bool) -> Project:
-        require_not_before(by.effective_on, preparation_opens(fiscal_year),
-                           f"the budget preparation of fiscal year {fiscal_year} opened")
+    def declare(
+        cls,
+        by: Attribution,
+        *,
+        code: str,
+        name: str,
+        kind: str,
+        department: str,
+        fiscal_year: int,
+        budget_book: str,
+        special_category: str | None,
+        requested: Decimal,
+        new_major: bool,
+    ) -> Project:
+        require_not_before(
+            by.effective_on,
+            preparation_opens(fiscal_year),
+            f"the budget preparation of fiscal year {fiscal_year} opened",
+        )
         return cls._create(
-            cls.Declared, id=project_id(fiscal_year, code), **by.event_fields(), code=code, name=name, kind=kind,
-            department=department, fiscal_year=fiscal_year, budget_book=budget_book,
-            special_category=special_category, requested=requested, new_major=new_major,
+            cls.Declared,
+            id=project_id(fiscal_year, code),
+            **by.event_fields(),
+            code=code,
+            name=name,
+            kind=kind,
+            department=department,
+            fiscal_year=fiscal_year,
+            budget_book=budget_book,
+            special_category=special_category,
+            requested=requested,
+            new_major=new_major,
         )
 
     def ex_ante_required(self, params: rules.RuleParameters) -> bool:
         return rules.ex_ante_required(self.new_major, self.requested, params)
 
-    def assess_ex_ante(self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int,
-                       by: Attribution) -> None:
+    def assess_ex_ante(
+        self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> None:
         self._require_stage({Stage.DECLARED}, "record an ex-ante assessment")
         if not self.ex_ante_required(params):
             raise RuleViolation(f"project {self.code} does not need an ex-ante assessment", code="ex-ante-not-required")
         if self.ex_ante is not None:
             raise RuleViolation("the ex-ante assessment is already recorded", code="already-decided")
         result = rules.ex_ante_conclusion(scores, params)
-        self.record(self.ExAnteAssessed, by, scores=dict(scores), total=result.total,
-                    conclusion=str(result.conclusion), ruleset_version=ruleset_version)
+        self.record(
+            self.ExAnteAssessed,
+            by,
+            scores=dict(scores),
+            total=result.total,
+            conclusion=str(result.conclusion),
+            ruleset_version=ruleset_version,
+        )
 
     def admit(self, params: rules.RuleParameters, by: Attribution) -> None:
         self._require_stage({Stage.DECLARED}, "admit to the project library")
@@ -185,14 +219,20 @@ class Project(ProjectState):
             if self.ex_ante is None:
                 raise RuleViolation(
                     f"project {self.code} is new-major and requests {self.requested}: "
-                    "an ex-ante assessment is required before admission", code="ex-ante-required")
+                    "an ex-ante assessment is required before admission",
+                    code="ex-ante-required",
+                )
             if self.ex_ante["conclusion"] == rules.ExAnteConclusion.SUPPORT_AFTER_REVISION and not by.reason.strip():
-                raise InvalidInput("admission after 调整完善后支持 must state the revisions made",
-                                   code="reason-required", field="reason")
+                raise InvalidInput(
+                    "admission after 调整完善后支持 must state the revisions made",
+                    code="reason-required",
+                    field="reason",
+                )
         self.record(self.Admitted, by)
 
-    def submit_goals(self, indicators: list[Indicator], params: rules.RuleParameters, ruleset_version: int,
-                     by: Attribution) -> None:
+    def submit_goals(
+        self, indicators: list[Indicator], params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> None:
         self._require_stage({Stage.ADMITTED, Stage.GOALS_RETURNED, Stage.GOALS_SUBMITTED}, "submit goals")
         rules.validate_goals(indicators, params)
         self.record(self.GoalsSubmitted, by, indicators=list(indicators), ruleset_version=ruleset_version)
@@ -205,19 +245,27 @@ class Project(ProjectState):
         self.record(self.GoalsReviewed, by, rating=grade.value, required_fixes=required_fixes)
 
     def approve_budget(self, amount: Decimal, by: Attribution) -> None:
-        if self.stage in (Stage.GOALS_SUBMITTED, Stage.GOALS_RETURNED, Stage.GOALS_REFUSED, Stage.ADMITTED,
-                          Stage.DECLARED):
+        if self.stage in (
+            Stage.GOALS_SUBMITTED,
+            Stage.GOALS_RETURNED,
+            Stage.GOALS_REFUSED,
+            Stage.ADMITTED,
+            Stage.DECLARED,
+        ):
             rating = self.goals_rating or "none"
-            raise RuleViolation(f"goals of {self.code} are not rated 优/良 (rating: {rating}): no approved goals, "
-                                "no budget", code="goals-not-approved")
+            raise RuleViolation(
+                f"goals of {self.code} are not rated 优/良 (rating: {rating}): no approved goals, no budget",
+                code="goals-not-approved",
+            )
         self._require_stage({Stage.GOALS_APPROVED}, "approve the budget")
         if amount <= 0:
             raise InvalidInput("the approved amount must be positive", code="invalid-money", field="amount")
         self._require_in_year(by.effective_on, date(self.fiscal_year - 1, 1, 1), date(self.fiscal_year, 12, 31))
         self.record(self.BudgetApproved, by, amount=amount)
 
-    def request_goal_adjustment(self, indicators: list[Indicator], params: rules.RuleParameters,
-                                by: Attribution) -> int:
+    def request_goal_adjustment(
+        self, indicators: list[Indicator], params: rules.RuleParameters, by: Attribution
+    ) -> int:
         self._require_stage(IMPLEMENTING, "request a goal adjustment")
         _require_reason(by, "a goal adjustment")
         if self.pending_adjustment is not None:
@@ -238,30 +286,51 @@ class Project(ProjectState):
         event = self.GoalAdjustmentApproved if approve else self.GoalAdjustmentRejected
         self.record(event, by, adjustment_no=number)
 
-    def report_monitoring(self, month: int, executed: Decimal, indicator_progress: dict[str, Decimal],
-                          forecast: dict[str, Decimal], shortfall_reasons: str, measures: str, by: Attribution) -> None:
+    def report_monitoring(
+        self,
+        month: int,
+        executed: Decimal,
+        indicator_progress: dict[str, Decimal],
+        forecast: dict[str, Decimal],
+        shortfall_reasons: str,
+        measures: str,
+        by: Attribution,
+    ) -> None:
         self._require_stage(IMPLEMENTING, "report monitoring")
         if not 1 <= month <= 12:
             raise InvalidInput("month must be 1 to 12", field="month")
         latest = self.latest_monitoring
         if latest is not None and month <= latest["month"]:
-            raise RuleViolation(f"a report through month {latest['month']} exists; periods must advance",
-                                code="monitoring-period-invalid")
+            raise RuleViolation(
+                f"a report through month {latest['month']} exists; periods must advance",
+                code="monitoring-period-invalid",
+            )
         assert self.approved_amount is not None
         if executed > self.approved_amount:
-            raise RuleViolation(f"executed {executed} exceeds the approved budget {self.approved_amount}",
-                                code="amount-exceeds-budget")
+            raise RuleViolation(
+                f"executed {executed} exceeds the approved budget {self.approved_amount}", code="amount-exceeds-budget"
+            )
         if executed < self.executed:
-            raise InvalidInput(f"executed {executed} is below the {self.executed} already reported; amounts are "
-                               "cumulative", code="invalid-money", field="executed")
+            raise InvalidInput(
+                f"executed {executed} is below the {self.executed} already reported; amounts are cumulative",
+                code="invalid-money",
+                field="executed",
+            )
         keys = {indicator.key for indicator in self.goals}
         for key in [*indicator_progress, *forecast]:
             if key not in keys:
                 raise InvalidInput(f"unknown indicator {key!r}", code="invalid-indicator", field=f"progress.{key}")
         self._require_in_year(by.effective_on, date(self.fiscal_year, 1, 1), date(self.fiscal_year + 1, 1, 31))
-        self.record(self.MonitoringReported, by, month=month, executed=executed,
-                    indicator_progress=dict(indicator_progress), forecast=dict(forecast),
-                    shortfall_reasons=shortfall_reasons, measures=measures)
+        self.record(
+            self.MonitoringReported,
+            by,
+            month=month,
+            executed=executed,
+            indicator_progress=dict(indicator_progress),
+            forecast=dict(forecast),
+            shortfall_reasons=shortfall_reasons,
+            measures=measures,
+        )
 
     def review_monitoring(self, month: int, opinion: str, by: Attribution) -> None:
         self._require_stage(IMPLEMENTING | EVALUATED | {Stage.CANCELLED}, "review monitoring")
@@ -278,12 +347,20 @@ class Project(ProjectState):
             return None
         if any(deviation["month"] == latest["month"] for deviation in self.deviations):
             return None
-        assessment = rules.deviation_level(latest["month"], latest["executed"], self.approved_amount,
-                                           latest["indicator_progress"], params)
+        assessment = rules.deviation_level(
+            latest["month"], latest["executed"], self.approved_amount, latest["indicator_progress"], params
+        )
         return assessment if assessment.level is not None else None
 
-    def detect_deviation(self, params: rules.RuleParameters, ruleset_version: int, holidays: Collection[date],
-                         principal: Principal, effective_on: date, working_weekends: Collection[date] = ()) -> bool:
+    def detect_deviation(
+        self,
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        holidays: Collection[date],
+        principal: Principal,
+        effective_on: date,
+        working_weekends: Collection[date] = (),
+    ) -> bool:
         """Record the latest period's deviation once, with the working day its answer is due; return whether one
         was recorded."""
         if self.stage not in IMPLEMENTING:
@@ -294,16 +371,25 @@ class Project(ProjectState):
         latest = self.latest_monitoring
         assert latest is not None
         assert assessment.level is not None
-        respond_by = rules.add_working_days(effective_on, params.deviation_response_working_days, holidays,
-                                            working_weekends)
-        self.record(self.DeviationDetected, Attribution(principal, effective_on, "; ".join(assessment.reasons)),
-                    month=latest["month"], level=str(assessment.level), findings=list(assessment.reasons),
-                    execution_rate=assessment.execution_rate, time_progress=assessment.time_progress,
-                    respond_by=respond_by, ruleset_version=ruleset_version)
+        respond_by = rules.add_working_days(
+            effective_on, params.deviation_response_working_days, holidays, working_weekends
+        )
+        self.record(
+            self.DeviationDetected,
+            Attribution(principal, effective_on, "; ".join(assessment.reasons)),
+            month=latest["month"],
+            level=str(assessment.level),
+            findings=list(assessment.reasons),
+            execution_rate=assessment.execution_rate,
+            time_progress=assessment.time_progress,
+            respond_by=respond_by,
+            ruleset_version=ruleset_version,
+        )
         return True
 
-    def order_corrective_action(self, decision: str, amount: Decimal | None, deviation_month: int | None,
-                                by: Attribution) -> None:
+    def order_corrective_action(
+        self, decision: str, amount: Decimal | None, deviation_month: int | None, by: Attribution
+    ) -> None:
         self._require_stage(IMPLEMENTING, "order a corrective action")
         choice = enum_value(CorrectiveDecision, decision, "decision")
         _require_reason(by, "a corrective action")
@@ -312,14 +398,16 @@ class Project(ProjectState):
                 raise InvalidInput("reduce_budget needs a positive amount", code="invalid-money", field="amount")
             assert self.approved_amount is not None
             if self.approved_amount - amount < self.executed:
-                raise RuleViolation(f"cannot reduce below the {self.executed} already executed",
-                                    code="amount-exceeds-budget")
+                raise RuleViolation(
+                    f"cannot reduce below the {self.executed} already executed", code="amount-exceeds-budget"
+                )
         elif amount is not None:
             raise InvalidInput("only reduce_budget takes an amount", field="amount")
         if deviation_month is not None and not any(d["month"] == deviation_month for d in self.deviations):
             raise InvalidInput(f"no deviation recorded for month {deviation_month}", field="deviation_month")
-        self.record(self.CorrectiveActionOrdered, by, decision=choice.value, amount=amount,
-                    deviation_month=deviation_month)
+        self.record(
+            self.CorrectiveActionOrdered, by, decision=choice.value, amount=amount, deviation_month=deviation_month
+        )
 
     def _unanswered_deviations(self) -> list[dict[str, Any]]:
         """Deviations neither answered by a corrective action nor yet followed by an automatic suspension."""
@@ -342,19 +430,34 @@ class Project(ProjectState):
             return None
         return min((d["respond_by"] + timedelta(days=1) for d in self._unanswered_deviations()), default=None)
 
-    def self_evaluate(self, actuals: dict[str, Decimal | str], executed: Decimal, params: rules.RuleParameters,
-                      ruleset_version: int, by: Attribution) -> rules.SelfEvaluationScore:
+    def self_evaluate(
+        self,
+        actuals: dict[str, Decimal | str],
+        executed: Decimal,
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        by: Attribution,
+    ) -> rules.SelfEvaluationScore:
         self._require_stage(IMPLEMENTING, "submit the self-evaluation")
         assert self.approved_amount is not None
         if executed > self.approved_amount:
-            raise RuleViolation(f"executed {executed} exceeds the approved budget {self.approved_amount}",
-                                code="amount-exceeds-budget")
+            raise RuleViolation(
+                f"executed {executed} exceeds the approved budget {self.approved_amount}", code="amount-exceeds-budget"
+            )
         self._require_in_year(by.effective_on, date(self.fiscal_year, 12, 1), date(self.fiscal_year + 2, 12, 31))
         result = rules.self_evaluation_score(self.goals, actuals, executed, self.approved_amount, params)
-        self.record(self.SelfEvaluated, by, actuals=dict(actuals), executed=executed,
-                    indicator_scores={item.key: item.score for item in result.indicator_scores},
-                    execution_rate=result.execution_rate, execution_score=result.execution_score,
-                    total=result.total, grade=result.grade, ruleset_version=ruleset_version)
+        self.record(
+            self.SelfEvaluated,
+            by,
+            actuals=dict(actuals),
+            executed=executed,
+            indicator_scores={item.key: item.score for item in result.indicator_scores},
+            execution_rate=result.execution_rate,
+            execution_score=result.execution_score,
+            total=result.total,
+            grade=result.grade,
+            ruleset_version=ruleset_version,
+        )
         return result
 
     def select_for_re_evaluation(self, sample_id: str, by: Attribution) -> None:
@@ -368,8 +471,9 @@ class Project(ProjectState):
         inflated = self_total is not None and rules.is_inflated(self_total, total, params)
         return {"scores": dict(scores), "total": total, "grade": rules.grade(total, params), "inflated": inflated}
 
-    def re_evaluate(self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int,
-                    by: Attribution) -> None:
+    def re_evaluate(
+        self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> None:
         self._require_stage(EVALUATED, "re-evaluate")
         if self.selected_in_sample is None:
             raise RuleViolation(f"project {self.code} was not drawn for re-evaluation", code="not-selected")
@@ -377,21 +481,28 @@ class Project(ProjectState):
             raise RuleViolation("the re-evaluation is already recorded", code="already-decided")
         self.record(self.ReEvaluated, by, ruleset_version=ruleset_version, **self._evaluation_result(scores, params))
 
-    def commission_key_evaluation(self, evaluation_id: str, agency_id: str | None, agency_name: str | None,
-                                  by: Attribution) -> None:
+    def commission_key_evaluation(
+        self, evaluation_id: str, agency_id: str | None, agency_name: str | None, by: Attribution
+    ) -> None:
         self._require_stage(IMPLEMENTING | EVALUATED, "commission a key evaluation")
         if evaluation_id in self.key_evaluations:
             raise RuleViolation(f"key evaluation {evaluation_id} already exists", code="already-exists")
-        self.record(self.KeyEvaluationCommissioned, by, evaluation_id=evaluation_id, agency_id=agency_id,
-                    agency_name=agency_name)
+        self.record(
+            self.KeyEvaluationCommissioned,
+            by,
+            evaluation_id=evaluation_id,
+            agency_id=agency_id,
+            agency_name=agency_name,
+        )
 
     def _commissioned_evaluation(self, evaluation_id: str, by: Attribution) -> dict[str, Any]:
         """The key evaluation a later step (review, supervision, score) acts on: the project open, the step dated
         no earlier than the commission."""
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
-        self._require_since(by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was "
-                            "commissioned")
+        self._require_since(
+            by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was commissioned"
+        )
         return evaluation
 
     def review_key_evaluation_plan(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
@@ -403,8 +514,9 @@ class Project(ProjectState):
     def review_key_evaluation_report(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
         evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["plan_approved"] is not True:
-            raise RuleViolation("the evaluation plan must be approved before the report is reviewed",
-                                code="plan-not-reviewed")
+            raise RuleViolation(
+                "the evaluation plan must be approved before the report is reviewed", code="plan-not-reviewed"
+            )
         if evaluation["score"] is not None:
             raise RuleViolation("the evaluation is already scored", code="already-decided")
         self.record(self.KeyEvaluationReportReviewed, by, evaluation_id=evaluation_id, approved=approved)
@@ -414,19 +526,33 @@ class Project(ProjectState):
         self._commissioned_evaluation(evaluation_id, by)
         if not notes.strip():
             raise InvalidInput("supervision notes are required", field="notes")
-        self.record(self.KeyEvaluationSupervisionNoted, replace(by, reason=""),
-                    evaluation_id=evaluation_id, notes=notes)
+        self.record(
+            self.KeyEvaluationSupervisionNoted, replace(by, reason=""), evaluation_id=evaluation_id, notes=notes
+        )
 
-    def score_key_evaluation(self, evaluation_id: str, scores: dict[str, Decimal], params: rules.RuleParameters,
-                             ruleset_version: int, by: Attribution) -> None:
+    def score_key_evaluation(
+        self,
+        evaluation_id: str,
+        scores: dict[str, Decimal],
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        by: Attribution,
+    ) -> None:
         evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
-            raise RuleViolation("a key-evaluation score is accepted only after the plan and report reviews "
-                                "(两审)", code="report-not-reviewed")
+            raise RuleViolation(
+                "a key-evaluation score is accepted only after the plan and report reviews (两审)",
+                code="report-not-reviewed",
+            )
         if evaluation["score"] is not None:
             raise RuleViolation("the evaluation is already scored", code="already-decided")
-        self.record(self.KeyEvaluationScored, by, evaluation_id=evaluation_id,
-                    ruleset_version=ruleset_version, **self._evaluation_result(scores, params))
+        self.record(
+            self.KeyEvaluationScored,
+            by,
+            evaluation_id=evaluation_id,
+            ruleset_version=ruleset_version,
+            **self._evaluation_result(scores, params),
+        )
 
     def evaluation_basis(self) -> tuple[str, str] | None:
         """The grade results are applied on: a key evaluation over a re-evaluation over the self-evaluation."""
@@ -440,8 +566,9 @@ class Project(ProjectState):
             return "self_evaluation", self.self_evaluation["grade"]
         return None
 
-    def apply_results(self, decision: str | None, params: rules.RuleParameters, ruleset_version: int,
-                      by: Attribution) -> str:
+    def apply_results(
+        self, decision: str | None, params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> str:
         self._require_stage({Stage.SELF_EVALUATED}, "apply results")
         basis = self.evaluation_basis()
         if basis is None:
@@ -450,12 +577,22 @@ class Project(ProjectState):
         default = rules.result_application_default(grade, params)
         chosen = enum_value(rules.ResultApplication, decision or default, "decision")
         if chosen != default and not by.reason.strip():
-            raise InvalidInput(f"departing from the default ({default}) for grade {grade} needs a reason",
-                               code="reason-required", field="reason")
+            raise InvalidInput(
+                f"departing from the default ({default}) for grade {grade} needs a reason",
+                code="reason-required",
+                field="reason",
+            )
         assert self.approved_amount is not None
         next_year = rules.reduced_budget(self.approved_amount, params) if chosen == "reduce" else None
-        self.record(self.ResultsApplied, by, decision=chosen.value, basis=source, grade=grade,
-                    next_year_budget=next_year, ruleset_version=ruleset_version)
+        self.record(
+            self.ResultsApplied,
+            by,
+            decision=chosen.value,
+            basis=source,
+            grade=grade,
+            next_year_budget=next_year,
+            ruleset_version=ruleset_version,
+        )
         return chosen.value
 
     def require_rectification(self, issues: list[str], source: str, deadline: date, by: Attribution) -> int:
@@ -464,11 +601,18 @@ class Project(ProjectState):
         if not issues:
             raise InvalidInput("list at least one issue to rectify", field="issues")
         if deadline <= by.effective_on:
-            raise InvalidInput("the deadline must be after the date it is required", code="invalid-date",
-                               field="deadline")
+            raise InvalidInput(
+                "the deadline must be after the date it is required", code="invalid-date", field="deadline"
+            )
         number = len(self.rectifications) + 1
-        self.record(self.RectificationRequired, by, rectification_no=number, issues=list(issues), source=source,
-                    deadline=deadline)
+        self.record(
+            self.RectificationRequired,
+            by,
+            rectification_no=number,
+            issues=list(issues),
+            source=source,
+            deadline=deadline,
+        )
         return number
 
     def report_rectification(self, number: int, measures: str, by: Attribution) -> None:
@@ -503,24 +647,33 @@ class Project(ProjectState):
 
     def next_overdue_check(self) -> date | None:
         """The first day a rectification could be recorded overdue, unless something is recorded before."""
-        return min((item["deadline"] + timedelta(days=1) for item in self.rectifications
-                    if item["status"] != "accepted" and not item["overdue"]), default=None)
+        return min(
+            (
+                item["deadline"] + timedelta(days=1)
+                for item in self.rectifications
+                if item["status"] != "accepted" and not item["overdue"]
+            ),
+            default=None,
+        )
 
     def open_deadlines(self) -> list[Deadline]:
         """The obligations not yet met (时限), earliest first (:func:`ledger.domain.deadlines.open_deadlines`)."""
-        return deadlines.open_deadlines(Stage(self.stage), self.fiscal_year, self.monitoring, self.deviations,
-                                        self.rectifications)
+        return deadlines.open_deadlines(
+            Stage(self.stage), self.fiscal_year, self.monitoring, self.deviations, self.rectifications
+        )
 
-    def raise_deadline_notices(self, today: date, params: rules.RuleParameters,
-                               principal: Principal) -> list[Deadline]:
+    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
         """Record, once each, an open obligation's approaching notice (from ``deadline_warning_days`` before its
         due date) and its missed notice (after it); return the deadlines noticed."""
-        due = deadlines.notices_due(self.open_deadlines(), self.deadline_notices, today,
-                                    params.deadline_warning_days)
+        due = deadlines.notices_due(self.open_deadlines(), self.deadline_notices, today, params.deadline_warning_days)
         for notice in due:
-            self.record(self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
-                        Attribution(principal, notice.effective_on, notice.reason), deadline=notice.deadline.kind,
-                        ref=notice.deadline.ref, due_on=notice.deadline.due_on)
+            self.record(
+                self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
+                Attribution(principal, notice.effective_on, notice.reason),
+                deadline=notice.deadline.kind,
+                ref=notice.deadline.ref,
+                due_on=notice.deadline.due_on,
+            )
         return [notice.deadline for notice in due]
 
     def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
@@ -545,8 +698,7 @@ class Project(ProjectState):
             raise RuleViolation(f"rectifications {numbers} are still open", code="open-rectifications")
         unfinished = [key for key, item in self.key_evaluations.items() if item["score"] is None]
         if unfinished:
-            raise RuleViolation(f"key evaluations {', '.join(unfinished)} are not finished",
-                                code="evaluations-open")
+            raise RuleViolation(f"key evaluations {', '.join(unfinished)} are not finished", code="evaluations-open")
         self.record(self.Closed, by)
 
 

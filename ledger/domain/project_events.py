@@ -73,8 +73,12 @@ class ExAnteAssessed(LedgerAggregate.Event):
     ruleset_version: int
 
     def apply(self, project: ProjectState) -> None:
-        project.ex_ante = {"scores": dict(self.scores), "total": self.total, "conclusion": self.conclusion,
-                           "ruleset_version": self.ruleset_version}
+        project.ex_ante = {
+            "scores": dict(self.scores),
+            "total": self.total,
+            "conclusion": self.conclusion,
+            "ruleset_version": self.ruleset_version,
+        }
         if self.conclusion == rules.ExAnteConclusion.REJECT:
             project.stage = Stage.REJECTED.value
 
@@ -134,8 +138,15 @@ class GoalAdjustmentRequested(LedgerAggregate.Event):
     indicators: list[Indicator]
 
     def apply(self, project: ProjectState) -> None:
-        project.adjustments.append({"no": self.adjustment_no, "indicators": list(self.indicators),
-                                    "reason": self.reason, "status": "pending", "requested_on": self.effective_on})
+        project.adjustments.append(
+            {
+                "no": self.adjustment_no,
+                "indicators": list(self.indicators),
+                "reason": self.reason,
+                "status": "pending",
+                "requested_on": self.effective_on,
+            }
+        )
 
 
 class GoalAdjustmentApproved(LedgerAggregate.Event):
@@ -166,10 +177,18 @@ class MonitoringReported(LedgerAggregate.Event):
 
     def apply(self, project: ProjectState) -> None:
         project.executed = self.executed
-        project.monitoring.append({"month": self.month, "executed": self.executed,
-                                   "indicator_progress": dict(self.indicator_progress),
-                                   "forecast": dict(self.forecast), "shortfall_reasons": self.shortfall_reasons,
-                                   "measures": self.measures, "review": None, "reported_on": self.effective_on})
+        project.monitoring.append(
+            {
+                "month": self.month,
+                "executed": self.executed,
+                "indicator_progress": dict(self.indicator_progress),
+                "forecast": dict(self.forecast),
+                "shortfall_reasons": self.shortfall_reasons,
+                "measures": self.measures,
+                "review": None,
+                "reported_on": self.effective_on,
+            }
+        )
 
 
 class MonitoringReviewed(LedgerAggregate.Event):
@@ -192,9 +211,17 @@ class DeviationDetected(LedgerAggregate.Event):
     ruleset_version: int
 
     def apply(self, project: ProjectState) -> None:
-        project.deviations.append({"month": self.month, "level": self.level, "findings": list(self.findings),
-                                   "execution_rate": self.execution_rate, "time_progress": self.time_progress,
-                                   "respond_by": self.respond_by, "answered": False})
+        project.deviations.append(
+            {
+                "month": self.month,
+                "level": self.level,
+                "findings": list(self.findings),
+                "execution_rate": self.execution_rate,
+                "time_progress": self.time_progress,
+                "respond_by": self.respond_by,
+                "answered": False,
+            }
+        )
 
 
 class CorrectiveActionOrdered(LedgerAggregate.Event):
@@ -205,8 +232,14 @@ class CorrectiveActionOrdered(LedgerAggregate.Event):
     deviation_month: int | None
 
     def apply(self, project: ProjectState) -> None:
-        project.corrective_actions.append({"decision": self.decision, "amount": self.amount,
-                                           "deviation_month": self.deviation_month, "automatic": False})
+        project.corrective_actions.append(
+            {
+                "decision": self.decision,
+                "amount": self.amount,
+                "deviation_month": self.deviation_month,
+                "automatic": False,
+            }
+        )
         for deviation in project.deviations:
             if self.deviation_month is None or deviation["month"] == self.deviation_month:
                 deviation["answered"] = True
@@ -231,8 +264,14 @@ class FundingSuspended(LedgerAggregate.Event):
 
     def apply(self, project: ProjectState) -> None:
         project.funding_suspended = True
-        project.corrective_actions.append({"decision": CorrectiveDecision.SUSPEND_FUNDING.value, "amount": None,
-                                           "deviation_month": self.deviation_month, "automatic": True})
+        project.corrective_actions.append(
+            {
+                "decision": CorrectiveDecision.SUSPEND_FUNDING.value,
+                "amount": None,
+                "deviation_month": self.deviation_month,
+                "automatic": True,
+            }
+        )
 
 
 class SelfEvaluated(LedgerAggregate.Event):
@@ -249,10 +288,15 @@ class SelfEvaluated(LedgerAggregate.Event):
 
     def apply(self, project: ProjectState) -> None:
         project.executed = self.executed
-        project.self_evaluation = {"actuals": dict(self.actuals), "indicator_scores": dict(self.indicator_scores),
-                                   "execution_rate": self.execution_rate, "execution_score": self.execution_score,
-                                   "total": self.total, "grade": self.grade,
-                                   "ruleset_version": self.ruleset_version}
+        project.self_evaluation = {
+            "actuals": dict(self.actuals),
+            "indicator_scores": dict(self.indicator_scores),
+            "execution_rate": self.execution_rate,
+            "execution_score": self.execution_score,
+            "total": self.total,
+            "grade": self.grade,
+            "ruleset_version": self.ruleset_version,
+        }
         project.stage = Stage.SELF_EVALUATED.value
 
 
@@ -275,9 +319,14 @@ class ReEvaluated(LedgerAggregate.Event):
     ruleset_version: int
 
     def apply(self, project: ProjectState) -> None:
-        project.re_evaluation = {"scores": dict(self.scores), "total": self.total, "grade": self.grade,
-                                 "inflated": self.inflated, "by": self.principal.organisation,
-                                 "ruleset_version": self.ruleset_version}
+        project.re_evaluation = {
+            "scores": dict(self.scores),
+            "total": self.total,
+            "grade": self.grade,
+            "inflated": self.inflated,
+            "by": self.principal.organisation,
+            "ruleset_version": self.ruleset_version,
+        }
 
 
 class KeyEvaluationCommissioned(LedgerAggregate.Event):
@@ -289,8 +338,13 @@ class KeyEvaluationCommissioned(LedgerAggregate.Event):
 
     def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id] = {
-            "agency_id": self.agency_id, "agency_name": self.agency_name, "plan_approved": None,
-            "report_approved": None, "supervision": [], "score": None, "commissioned_on": self.effective_on,
+            "agency_id": self.agency_id,
+            "agency_name": self.agency_name,
+            "plan_approved": None,
+            "report_approved": None,
+            "supervision": [],
+            "score": None,
+            "commissioned_on": self.effective_on,
         }
 
 
@@ -334,8 +388,12 @@ class KeyEvaluationScored(LedgerAggregate.Event):
 
     def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id]["score"] = {
-            "scores": dict(self.scores), "total": self.total, "grade": self.grade, "inflated": self.inflated,
-            "ruleset_version": self.ruleset_version, "scored_at_version": self.originator_version,
+            "scores": dict(self.scores),
+            "total": self.total,
+            "grade": self.grade,
+            "inflated": self.inflated,
+            "ruleset_version": self.ruleset_version,
+            "scored_at_version": self.originator_version,
         }
 
 
@@ -349,8 +407,13 @@ class ResultsApplied(LedgerAggregate.Event):
     ruleset_version: int
 
     def apply(self, project: ProjectState) -> None:
-        project.results = {"decision": self.decision, "basis": self.basis, "grade": self.grade,
-                           "next_year_budget": self.next_year_budget, "ruleset_version": self.ruleset_version}
+        project.results = {
+            "decision": self.decision,
+            "basis": self.basis,
+            "grade": self.grade,
+            "next_year_budget": self.next_year_budget,
+            "ruleset_version": self.ruleset_version,
+        }
         project.stage = Stage.RESULTS_APPLIED.value
 
 
@@ -363,9 +426,18 @@ class RectificationRequired(LedgerAggregate.Event):
     deadline: date
 
     def apply(self, project: ProjectState) -> None:
-        project.rectifications.append({"no": self.rectification_no, "issues": list(self.issues),
-                                       "source": self.source, "deadline": self.deadline, "status": "open",
-                                       "overdue": False, "reports": [], "required_on": self.effective_on})
+        project.rectifications.append(
+            {
+                "no": self.rectification_no,
+                "issues": list(self.issues),
+                "source": self.source,
+                "deadline": self.deadline,
+                "status": "open",
+                "overdue": False,
+                "reports": [],
+                "required_on": self.effective_on,
+            }
+        )
 
 
 class RectificationReported(LedgerAggregate.Event):

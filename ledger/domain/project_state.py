@@ -55,16 +55,28 @@ class ProjectState(LedgerAggregate):
         deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
 
     def adjustment(self, number: int) -> dict[str, Any]:
-        return _entry(self.adjustments, "no", number,
-                      lambda: NotFound(f"goal adjustment {number} not found", code="adjustment-not-found"))
+        return _entry(
+            self.adjustments,
+            "no",
+            number,
+            lambda: NotFound(f"goal adjustment {number} not found", code="adjustment-not-found"),
+        )
 
     def rectification(self, number: int) -> dict[str, Any]:
-        return _entry(self.rectifications, "no", number,
-                      lambda: NotFound(f"rectification {number} not found", code="rectification-not-found"))
+        return _entry(
+            self.rectifications,
+            "no",
+            number,
+            lambda: NotFound(f"rectification {number} not found", code="rectification-not-found"),
+        )
 
     def monitoring_for(self, month: int) -> dict[str, Any]:
-        return _entry(self.monitoring, "month", month,
-                      lambda: NotFound(f"no monitoring report for month {month}", code="invalid-value"))
+        return _entry(
+            self.monitoring,
+            "month",
+            month,
+            lambda: NotFound(f"no monitoring report for month {month}", code="invalid-value"),
+        )
 
     def key_evaluation(self, evaluation_id: str) -> dict[str, Any]:
         try:
@@ -73,8 +85,7 @@ class ProjectState(LedgerAggregate):
             raise NotFound(f"key evaluation {evaluation_id} not found", code="evaluation-not-found") from None
 
 
-def _entry(entries: list[dict[str, Any]], field: str, value: int,
-           missing: Callable[[], NotFound]) -> dict[str, Any]:
+def _entry(entries: list[dict[str, Any]], field: str, value: int, missing: Callable[[], NotFound]) -> dict[str, Any]:
     """The entry of a project's list (adjustments, rectifications, monitoring reports) whose ``field`` is
     ``value``; the error ``missing`` makes when there is none."""
     for item in entries:

@@ -84,30 +84,58 @@ class SweepReport:
 
 
 def _detect(project: Project, context: SweepContext) -> bool:
-    return project.detect_deviation(context.params, context.ruleset_version, context.holidays, SYSTEM,
-                                    context.today, context.working_weekends)
+    return project.detect_deviation(
+        context.params, context.ruleset_version, context.holidays, SYSTEM, context.today, context.working_weekends
+    )
 
 
 # In dependency order: a deviation detected today is a deadline the next sweep may already warn about.
-SWEEPS: dict[str, Sweep[Any]] = {sweep.name: sweep for sweep in (
-    Sweep("deviations", "DeviationDetected: the latest monitoring below the ruleset's thresholds, once per period",
-          Project, "project-not-found", _detect, lambda project, context: None),
-    Sweep("deadlines", "DeadlineApproaching / DeadlineMissed: goals, monitoring report, self-evaluation, "
-          "rectifications, deviation answers", Project, "project-not-found",
-          lambda project, context: project.raise_deadline_notices(context.today, context.params, SYSTEM),
-          lambda project, context: project.next_deadline_notice(context.params)),
-    Sweep("funding-suspension", "FundingSuspended: a deviation not answered in the working days allowed",
-          Project, "project-not-found",
-          lambda project, context: project.suspend_funding_if_unanswered(context.today, SYSTEM),
-          lambda project, context: project.next_suspension_check()),
-    Sweep("rectifications-overdue", "RectificationOverdue: a rectification not accepted by its deadline",
-          Project, "project-not-found",
-          lambda project, context: project.mark_rectifications_overdue(context.today, SYSTEM),
-          lambda project, context: project.next_overdue_check()),
-    Sweep("blacklist-expiry", "BlacklistExpired: a blacklisting's period has ended", Agency, "agency-not-found",
-          lambda agency, context: agency.expire_blacklistings(context.today, SYSTEM),
-          lambda agency, context: agency.next_expiry_check()),
-)}
+SWEEPS: dict[str, Sweep[Any]] = {
+    sweep.name: sweep
+    for sweep in (
+        Sweep(
+            "deviations",
+            "DeviationDetected: the latest monitoring below the ruleset's thresholds, once per period",
+            Project,
+            "project-not-found",
+            _detect,
+            lambda project, context: None,
+        ),
+        Sweep(
+            "deadlines",
+            "DeadlineApproaching / DeadlineMissed: goals, monitoring report, self-evaluation, "
+            "rectifications, deviation answers",
+            Project,
+            "project-not-found",
+            lambda project, context: project.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda project, context: project.next_deadline_notice(context.params),
+        ),
+        Sweep(
+            "funding-suspension",
+            "FundingSuspended: a deviation not answered in the working days allowed",
+            Project,
+            "project-not-found",
+            lambda project, context: project.suspend_funding_if_unanswered(context.today, SYSTEM),
+            lambda project, context: project.next_suspension_check(),
+        ),
+        Sweep(
+            "rectifications-overdue",
+            "RectificationOverdue: a rectification not accepted by its deadline",
+            Project,
+            "project-not-found",
+            lambda project, context: project.mark_rectifications_overdue(context.today, SYSTEM),
+            lambda project, context: project.next_overdue_check(),
+        ),
+        Sweep(
+            "blacklist-expiry",
+            "BlacklistExpired: a blacklisting's period has ended",
+            Agency,
+            "agency-not-found",
+            lambda agency, context: agency.expire_blacklistings(context.today, SYSTEM),
+            lambda agency, context: agency.next_expiry_check(),
+        ),
+    )
+}
 
 
 def sweep_named(name: str) -> Sweep[Any]:
@@ -118,4 +146,3 @@ def sweep_named(name: str) -> Sweep[Any]:
 
 
 RULESET_PREFIX = f"{get_topic(Ruleset)}."
-

@@ -141,8 +141,12 @@ class Attribution:
 
     def event_fields(self) -> dict[str, Any]:
         """The attribution as an event's fields (evidence stored as a list, as it always was)."""
-        return {"principal": self.principal, "effective_on": self.effective_on, "reason": self.reason,
-                "evidence": list(self.evidence)}
+        return {
+            "principal": self.principal,
+            "effective_on": self.effective_on,
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+        }
 
 
 @dataclass(frozen=True)
@@ -264,8 +268,10 @@ def key(value: str) -> str:
 
 # key() in PostgreSQL, for read models built by SQL from the log's rows; ``{}`` is the text. lower() under the "C"
 # collation folds ASCII letters only, in any locale.
-KEY_SQL = ("btrim(regexp_replace(normalize(lower(normalize({}, NFKC) COLLATE \"C\"), NFKC), "
-           "'[ \\t\\n\\r\\f\\v]+', ' ', 'g'), ' ')")
+KEY_SQL = (
+    'btrim(regexp_replace(normalize(lower(normalize({}, NFKC) COLLATE "C"), NFKC), '
+    "'[ \\t\\n\\r\\f\\v]+', ' ', 'g'), ' ')"
+)
 
 
 def nfc(value: str) -> str:

@@ -56,8 +56,7 @@ def dumps_bundle(bundle: dict[str, Any]) -> str:
     return json.dumps(bundle, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def verify_bundle(text: str | bytes, key: VerifierKey | None = None, policy: TrustPolicy | None = None
-                  ) -> BundleReport:
+def verify_bundle(text: str | bytes, key: VerifierKey | None = None, policy: TrustPolicy | None = None) -> BundleReport:
     """Check a bundle offline. ``key``: the published verifier key to pin (recommended); ``policy``: the pinned
     witnesses and how many of them must have cosigned the bundle's checkpoint (its log key is ``key``'s)."""
     report = BundleReport()
@@ -73,8 +72,9 @@ def verify_bundle(text: str | bytes, key: VerifierKey | None = None, policy: Tru
     return report
 
 
-def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, policy: TrustPolicy | None,
-            report: BundleReport) -> None:
+def _verify(
+    bundle: dict[str, Any], pinned: VerifierKey | None, policy: TrustPolicy | None, report: BundleReport
+) -> None:
     if bundle.get("format") != BUNDLE_FORMAT:
         report.failures.append(f"unknown bundle format {bundle.get('format')!r}")
         return
@@ -84,8 +84,9 @@ def _verify(bundle: dict[str, Any], pinned: VerifierKey | None, policy: TrustPol
     report.key_name = key.name
     if pinned is not None and embedded.to_string() != pinned.to_string():
         report.failures.append("the bundle names a different verifier key than the one pinned")
-    trust = TrustPolicy(key, policy.witnesses if policy else (), policy.min_witnesses if policy else 0,
-                        origin=bundle["origin"])
+    trust = TrustPolicy(
+        key, policy.witnesses if policy else (), policy.min_witnesses if policy else 0, origin=bundle["origin"]
+    )
     try:
         checkpoint: Checkpoint
         checkpoint, cosigned = trust.check(bundle["checkpoint"])
@@ -152,8 +153,9 @@ def _canonical_base64(value: str) -> bytes:
     return data
 
 
-def _shown_fields_disagree(event: dict[str, Any], state: dict[str, Any], signed_at: datetime | None,
-                           previous_time: datetime | None) -> str | None:
+def _shown_fields_disagree(
+    event: dict[str, Any], state: dict[str, Any], signed_at: datetime | None, previous_time: datetime | None
+) -> str | None:
     """The fields a reader sees beside the state must say what the hashed state says.
 
     ``effective_on`` and the principal are copies of the hashed state; ``recorded_at`` is not hashed, but it
@@ -165,7 +167,10 @@ def _shown_fields_disagree(event: dict[str, Any], state: dict[str, Any], signed_
     principal = (state.get("principal") or {}).get("_data_") or {}
     shown = event["principal"]
     if (shown["id"], shown["role"], shown["organisation"]) != (
-            principal.get("id"), principal.get("role"), principal.get("organisation")):
+        principal.get("id"),
+        principal.get("role"),
+        principal.get("organisation"),
+    ):
         return "the principal shown is not the one recorded in the event"
     recorded_at = datetime.fromisoformat(event["recorded_at"])
     if signed_at is not None and recorded_at > signed_at:

@@ -355,8 +355,9 @@ class StoredCheckpoint:
     column_root: bytes
 
     @classmethod
-    def from_columns(cls, note: str, key_name: str, signed_at: datetime, size: int, root: bytes,
-                     origin: str) -> StoredCheckpoint:
+    def from_columns(
+        cls, note: str, key_name: str, signed_at: datetime, size: int, root: bytes, origin: str
+    ) -> StoredCheckpoint:
         """The row as stored; a damaged note still gets a row to report on (its checkpoint then from the columns)."""
         try:
             checkpoint = Checkpoint.parse_body(str(note).split("\n\n", 1)[0] + "\n")

@@ -50,10 +50,18 @@ _VERSION_AND_TOPIC_LENGTH = struct.Struct(">qI").pack
 
 def leaf_hash_raw(originator_id: bytes, originator_version: int, topic: bytes, state: bytes) -> bytes:
     """The same hash from raw bytes (16-byte id, UTF-8 topic), without decoding."""
-    return hashlib.sha256(b"".join((
-        LEAF_HASH_PREFIX, originator_id, _VERSION_AND_TOPIC_LENGTH(originator_version, len(topic)), topic,
-        len(state).to_bytes(4, "big"), state,
-    ))).digest()
+    return hashlib.sha256(
+        b"".join(
+            (
+                LEAF_HASH_PREFIX,
+                originator_id,
+                _VERSION_AND_TOPIC_LENGTH(originator_version, len(topic)),
+                topic,
+                len(state).to_bytes(4, "big"),
+                state,
+            )
+        )
+    ).digest()
 
 
 def chain_hash(previous: bytes, leaf: bytes) -> bytes:
@@ -67,11 +75,20 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
 SNAPSHOT_LABEL = b"\xffjixiao-snapshot/v1\n"
 
 
-def snapshot_message(originator_id: UUID, originator_version: int, topic: str, state: bytes,
-                     chain_hash_at_version: bytes) -> bytes:
+def snapshot_message(
+    originator_id: UUID, originator_version: int, topic: str, state: bytes, chain_hash_at_version: bytes
+) -> bytes:
     """The bytes a snapshot's authenticator signs (see ``SNAPSHOT_LABEL``)."""
     topic_bytes = topic.encode("utf-8")
     if len(chain_hash_at_version) != 32:
         raise ValueError("a chain hash is 32 bytes")
-    return b"".join((SNAPSHOT_LABEL, originator_id.bytes, struct.pack(">qI", originator_version, len(topic_bytes)),
-                     topic_bytes, hashlib.sha256(state).digest(), chain_hash_at_version))
+    return b"".join(
+        (
+            SNAPSHOT_LABEL,
+            originator_id.bytes,
+            struct.pack(">qI", originator_version, len(topic_bytes)),
+            topic_bytes,
+            hashlib.sha256(state).digest(),
+            chain_hash_at_version,
+        )
+    )

@@ -351,7 +351,8 @@ class TreeBuilder:
             raise ValueError(f"invalid tree size {size}")
         self._size = size
         self._stack: list[tuple[int, int, bytes]] = [
-            (level, index, _lookup(frontier, (level, index))) for level, index in root_nodes(size)]
+            (level, index, _lookup(frontier, (level, index))) for level, index in root_nodes(size)
+        ]
 
     @staticmethod
     def frontier_nodes(size: int) -> list[Node]:
@@ -404,8 +405,10 @@ def perfect_levels(hashes: Sequence[bytes], *, accelerator: bool | None = None) 
     """
     if speedups.use_native(accelerator) and all(len(item) == _HASH_SIZE for item in hashes):
         packed = perfect_levels_packed(b"".join(hashes), accelerator=True)
-        return [list(hashes), *([level[i:i + _HASH_SIZE] for i in range(0, len(level), _HASH_SIZE)]
-                                for level in packed[1:])]
+        return [
+            list(hashes),
+            *([level[i : i + _HASH_SIZE] for i in range(0, len(level), _HASH_SIZE)] for level in packed[1:]),
+        ]
     levels = [list(hashes)]
     interior = hashlib.sha256(b"\x01")
     level = levels[0]
@@ -445,6 +448,6 @@ def _merkle_level(hashes: bytes) -> bytes:
     parents = []
     for i in range(0, len(hashes) - _HASH_SIZE, 2 * _HASH_SIZE):
         node = interior.copy()
-        node.update(hashes[i:i + 2 * _HASH_SIZE])
+        node.update(hashes[i : i + 2 * _HASH_SIZE])
         parents.append(node.digest())
     return b"".join(parents)

@@ -179,18 +179,27 @@ def audit(client: LogClient, keeper: CheckpointKeeper, policy: TrustPolicy) -> A
                 _different_tree(new, kept_note, note, keeper)
         if new.size < old.size:
             path = keeper.evidence(new.origin, "rollback", {"kept": old_note, "shown": note})
-            raise Misbehaviour(f"the log shows size {new.size}, smaller than the {old.size} it showed before: it was "
-                               f"rolled back (evidence: {path})", path)
+            raise Misbehaviour(
+                f"the log shows size {new.size}, smaller than the {old.size} it showed before: it was "
+                f"rolled back (evidence: {path})",
+                path,
+            )
         if new.size == old.size:
             if new.root_hash != old.root_hash:
                 _different_tree(new, old_note, note, keeper)
             return report
         proof = client.consistency_proof(old.size, new.size)
         if not merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash, proof):
-            path = keeper.evidence(new.origin, "rewritten", {"kept": old_note, "shown": note,
-                                                             "proof": json.dumps([p.hex() for p in proof])})
-            raise Misbehaviour(f"the log at size {new.size} does not extend the checkpoint kept at size {old.size}: "
-                               f"the consistency proof fails, history was rewritten (evidence: {path})", path)
+            path = keeper.evidence(
+                new.origin,
+                "rewritten",
+                {"kept": old_note, "shown": note, "proof": json.dumps([p.hex() for p in proof])},
+            )
+            raise Misbehaviour(
+                f"the log at size {new.size} does not extend the checkpoint kept at size {old.size}: "
+                f"the consistency proof fails, history was rewritten (evidence: {path})",
+                path,
+            )
         keeper.keep(new.origin, new.size, note)
     return report
 
@@ -201,9 +210,9 @@ def _log_signed(policy: TrustPolicy, note: str) -> Checkpoint:
 
 def _different_tree(new: Checkpoint, kept_note: str, note: str, keeper: CheckpointKeeper) -> None:
     path = keeper.evidence(new.origin, "split-view", {"kept": kept_note, "shown": note})
-    raise Misbehaviour(f"two different trees of size {new.size}, both signed by the log: a split view (evidence: "
-                       f"{path})", path)
+    raise Misbehaviour(
+        f"two different trees of size {new.size}, both signed by the log: a split view (evidence: {path})", path
+    )
 
 
-__all__ = ["AuditError", "AuditReport", "CheckpointError", "CheckpointKeeper", "LogClient", "Misbehaviour",
-           "audit"]
+__all__ = ["AuditError", "AuditReport", "CheckpointError", "CheckpointKeeper", "LogClient", "Misbehaviour", "audit"]

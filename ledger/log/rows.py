@@ -23,8 +23,16 @@ from ledger.log.integrity import GENESIS_CHAIN_HASH, LEAF_HASH_PREFIX
 Buffer: TypeAlias = bytes | bytearray | memoryview
 """A row as the COPY reader hands it over (psycopg's ``Buffer``)."""
 
-COLUMNS = ("leaf_index", "recorded_at", "leaf_hash", "chain_hash", "originator_id", "originator_version", "topic",
-           "state")
+COLUMNS = (
+    "leaf_index",
+    "recorded_at",
+    "leaf_hash",
+    "chain_hash",
+    "originator_id",
+    "originator_version",
+    "topic",
+    "state",
+)
 """The events table's columns a verification COPY selects, in the order the row layout below reads them."""
 
 # A row of the verification COPY, in PostgreSQL's binary format: a 16-bit field count, then each field as a 32-bit
@@ -71,8 +79,9 @@ def _fixed_fields(row: Buffer) -> tuple[int, int, bytes] | None:
     return index, recorded, bytes(row[_CHAIN_HASH])
 
 
-def check_chunk(batches: Iterator[Sequence[Buffer]], start: int, end: int, sizes: Sequence[int],
-                native: bool = False) -> ChunkResult:
+def check_chunk(
+    batches: Iterator[Sequence[Buffer]], start: int, end: int, sizes: Sequence[int], native: bool = False
+) -> ChunkResult:
     """Fully check leaves [start, end), given the rows from leaf ``start - 1`` (or 0) on, in ``batches``: dense
     positions, every leaf hash recomputed from the row's own bytes, every chain link (from the stored chain hash of
     leaf ``start - 1``, which the chunk before checks), and recorded_at never running backwards. If all hold, also
@@ -95,8 +104,7 @@ def check_chunk(batches: Iterator[Sequence[Buffer]], start: int, end: int, sizes
         _, last_time, previous = anchor
         first = first[1:]
     if native:
-        failure, expected, packed = check_rows_native(itertools.chain((first,), batches), start, previous,
-                                                      last_time)
+        failure, expected, packed = check_rows_native(itertools.chain((first,), batches), start, previous, last_time)
     else:
         rows = itertools.chain(first, itertools.chain.from_iterable(batches))
         failure, expected, leaves = check_rows_python(rows, start, previous, last_time)
@@ -112,7 +120,7 @@ def check_chunk(batches: Iterator[Sequence[Buffer]], start: int, end: int, sizes
         packed_levels = merkle.perfect_levels_packed(packed, accelerator=True)
         for level, index in wanted:
             at = (index - (start >> level)) * 32
-            nodes[(level, index)] = packed_levels[level][at:at + 32]
+            nodes[(level, index)] = packed_levels[level][at : at + 32]
     else:
         levels = merkle.perfect_levels(leaves, accelerator=False)
         for level, index in wanted:
@@ -120,8 +128,9 @@ def check_chunk(batches: Iterator[Sequence[Buffer]], start: int, end: int, sizes
     return ChunkResult(None, nodes)
 
 
-def check_rows_python(rows: Iterable[Buffer], expected: int, previous: bytes,
-                      last_time: int) -> tuple[tuple[int, str] | None, int, list[bytes]]:
+def check_rows_python(
+    rows: Iterable[Buffer], expected: int, previous: bytes, last_time: int
+) -> tuple[tuple[int, str] | None, int, list[bytes]]:
     """Check verification COPY rows in order, the first being leaf ``expected``, after chain hash ``previous``
     and recorded_at ``last_time``: the reference implementation (the C accelerator must agree with it).
 
@@ -147,8 +156,11 @@ def check_rows_python(rows: Iterable[Buffer], expected: int, previous: bytes,
                 continue
             failure = (expected, _MALFORMED)
             break
-        if ((count, l1, l2, l3, l4, l5, l6) != shape or topic_length < 0
-                or state_length != len(row) - _TOPIC - 4 - topic_length):
+        if (
+            (count, l1, l2, l3, l4, l5, l6) != shape
+            or topic_length < 0
+            or state_length != len(row) - _TOPIC - 4 - topic_length
+        ):
             failure = (expected, _MALFORMED)
             break
         if index != expected:
@@ -174,15 +186,20 @@ def check_rows_python(rows: Iterable[Buffer], expected: int, previous: bytes,
     return failure, expected, leaves
 
 
-def check_rows_native(batches: Iterable[Sequence[Buffer]], expected: int, previous: bytes,
-                      last_time: int) -> tuple[tuple[int, str] | None, int, bytes]:
+def check_rows_native(
+    batches: Iterable[Sequence[Buffer]], expected: int, previous: bytes, last_time: int
+) -> tuple[tuple[int, str] | None, int, bytes]:
     """:func:`check_rows_python` in C (``ledger.log._speedups.check_rows``), over the rows in batches as they
     stream in; the leaf hashes come back concatenated (32 bytes each). Stops after the batch with the first
     failure."""
     from ledger.log import _speedups  # built: the caller checked with ledger.log.speedups.use_native
 
-    messages = {_speedups.FAILURE_MALFORMED: _MALFORMED, _speedups.FAILURE_LEAF: _ALTERED,
-                _speedups.FAILURE_CHAIN: _BROKEN_CHAIN, _speedups.FAILURE_TIME: _BACKWARDS}
+    messages = {
+        _speedups.FAILURE_MALFORMED: _MALFORMED,
+        _speedups.FAILURE_LEAF: _ALTERED,
+        _speedups.FAILURE_CHAIN: _BROKEN_CHAIN,
+        _speedups.FAILURE_TIME: _BACKWARDS,
+    }
     check = _speedups.check_rows
     parts: list[bytes] = []
     for batch in batches:

@@ -42,7 +42,8 @@ def use_native(accelerator: bool | None = None) -> bool:
     if accelerator and not AVAILABLE:
         raise AcceleratorUnavailable(
             "the C accelerator ledger._speedups is not built in this installation (reinstall with a C compiler "
-            "and OpenSSL's headers, e.g. Debian's gcc and libssl-dev)")
+            "and OpenSSL's headers, e.g. Debian's gcc and libssl-dev)"
+        )
     return accelerator
 
 

@@ -104,8 +104,9 @@ def chunk_size(size: int, workers: int) -> int:
     return min(CHUNK, max(MIN_CHUNK, 1 << max(share.bit_length() - 1, 0)))
 
 
-def combine_roots(sizes: Sequence[int], chunk: int, results: Iterable[ChunkResult],
-                  native: bool = False) -> dict[int, bytes]:
+def combine_roots(
+    sizes: Sequence[int], chunk: int, results: Iterable[ChunkResult], native: bool = False
+) -> dict[int, bytes]:
     """The Merkle root at each of ``sizes`` from the chunks' nodes; a size whose leaves include a failed chunk is
     left out (its failure is reported)."""
     nodes: dict[merkle.Node, bytes] = {}
@@ -127,9 +128,14 @@ def combine_roots(sizes: Sequence[int], chunk: int, results: Iterable[ChunkResul
     return found
 
 
-def check_checkpoints(stored: list[StoredCheckpoint], roots: dict[int, bytes], recorded_by: dict[int, datetime],
-                      keys: Sequence[VerifierKey], origin: str | None,
-                      report: VerificationReport) -> dict[int, StoredCheckpoint]:
+def check_checkpoints(
+    stored: list[StoredCheckpoint],
+    roots: dict[int, bytes],
+    recorded_by: dict[int, datetime],
+    keys: Sequence[VerifierKey],
+    origin: str | None,
+    report: VerificationReport,
+) -> dict[int, StoredCheckpoint]:
     """Check every stored checkpoint (signature, columns, root, signing time); return those that hold, by size."""
     previous_time: datetime | None = None
     verified: dict[int, StoredCheckpoint] = {}
@@ -150,12 +156,15 @@ def check_checkpoints(stored: list[StoredCheckpoint], roots: dict[int, bytes], r
         if roots[size] != signed.root_hash:
             report.failures.append(
                 f"checkpoint {size}: its signed root does not match the leaves (the log was rewritten before "
-                f"leaf {size})")
+                f"leaf {size})"
+            )
             return verified
         when = signed_time(signed)
         if when is not None and size in recorded_by and recorded_by[size] > when:
-            report.failures.append(f"checkpoint {size}: signed at {when.isoformat()}, before leaf {size - 1} was "
-                                   "recorded (recorded_at was altered)")
+            report.failures.append(
+                f"checkpoint {size}: signed at {when.isoformat()}, before leaf {size - 1} was "
+                "recorded (recorded_at was altered)"
+            )
             return verified
         if when is not None and previous_time is not None and when < previous_time:
             report.failures.append(f"checkpoint {size}: signed before the checkpoint preceding it")
@@ -178,8 +187,9 @@ def verify_with_any(note: str, keys: Sequence[VerifierKey], origin: str | None) 
     raise first
 
 
-def parse_kept(kept: Sequence[tuple[str, str]], keys: Sequence[VerifierKey], origin: str | None,
-               report: VerificationReport) -> list[tuple[str, Checkpoint]]:
+def parse_kept(
+    kept: Sequence[tuple[str, str]], keys: Sequence[VerifierKey], origin: str | None, report: VerificationReport
+) -> list[tuple[str, Checkpoint]]:
     """The checkpoints kept outside the database that verify (each one that does not is a failure)."""
     parsed = []
     for name, note in kept:
@@ -190,34 +200,47 @@ def parse_kept(kept: Sequence[tuple[str, str]], keys: Sequence[VerifierKey], ori
     return parsed
 
 
-def check_kept(kept: Sequence[tuple[str, Checkpoint]], verified: dict[int, StoredCheckpoint],
-               roots: dict[int, bytes], size: int, report: VerificationReport) -> None:
+def check_kept(
+    kept: Sequence[tuple[str, Checkpoint]],
+    verified: dict[int, StoredCheckpoint],
+    roots: dict[int, bytes],
+    size: int,
+    report: VerificationReport,
+) -> None:
     """Checkpoints kept outside the database must still describe the live log: a rewrite, a removal or a rolled
     back checkpoint table shows against them even when every stored checkpoint was re-signed or deleted."""
     largest = max(verified, default=0)
     for name, checkpoint in kept:
         where = f"kept checkpoint {name} (size {checkpoint.size})"
         if checkpoint.size > size:
-            report.failures.append(f"{where}: the log now has {size} leaves: leaves were removed or the log was "
-                                   "replaced")
+            report.failures.append(
+                f"{where}: the log now has {size} leaves: leaves were removed or the log was replaced"
+            )
             continue
         root = roots.get(checkpoint.size, merkle.EMPTY_ROOT if checkpoint.size == 0 else None)
         if root is None:
             continue  # its leaves failed their own check, reported above
         if root != checkpoint.root_hash:
-            report.failures.append(f"{where}: the log's tree at that size is not the one signed: history was "
-                                   "rewritten")
+            report.failures.append(f"{where}: the log's tree at that size is not the one signed: history was rewritten")
             continue
         if checkpoint.size > largest:
-            report.failures.append(f"{where}: the checkpoint table holds none this large (largest {largest}): "
-                                   "checkpoints were removed or the table rolled back")
+            report.failures.append(
+                f"{where}: the checkpoint table holds none this large (largest {largest}): "
+                "checkpoints were removed or the table rolled back"
+            )
             continue
         report.kept += 1
 
 
-def check_anchor(verified: dict[int, StoredCheckpoint], cosigned: dict[int, list[str]], policy: VerifyPolicy,
-                 size: int, now: datetime, report: VerificationReport,
-                 recorded_at: Callable[[int], datetime | None]) -> None:
+def check_anchor(
+    verified: dict[int, StoredCheckpoint],
+    cosigned: dict[int, list[str]],
+    policy: VerifyPolicy,
+    size: int,
+    now: datetime,
+    report: VerificationReport,
+    recorded_at: Callable[[int], datetime | None],
+) -> None:
     """Find the newest checkpoint that meets the policy; the leaves after it must be few and recent enough.
     ``recorded_at(index)`` is when leaf ``index`` was recorded (asked only for the first leaf after the anchor)."""
     anchor: StoredCheckpoint | None = None
@@ -240,11 +263,15 @@ def check_anchor(verified: dict[int, StoredCheckpoint], cosigned: dict[int, list
         return
     if anchor is None:
         if policy.min_witnesses and verified:
-            report.failures.append(f"no checkpoint is cosigned by {policy.min_witnesses} of the pinned witnesses: "
-                                   f"none of the log's {size:,} leaves is witnessed")
+            report.failures.append(
+                f"no checkpoint is cosigned by {policy.min_witnesses} of the pinned witnesses: "
+                f"none of the log's {size:,} leaves is witnessed"
+            )
         elif not report.failures:
-            report.failures.append(f"no checkpoint signed by the key exists: none of the log's {size:,} leaves is "
-                                   "covered by a signature (sign one with `jixiao checkpoint`)")
+            report.failures.append(
+                f"no checkpoint signed by the key exists: none of the log's {size:,} leaves is "
+                "covered by a signature (sign one with `jixiao checkpoint`)"
+            )
         return
     report.anchored = anchor.column_size
     tail = size - anchor.column_size
@@ -253,13 +280,20 @@ def check_anchor(verified: dict[int, StoredCheckpoint], cosigned: dict[int, list
     report.unanchored_since = recorded_at(anchor.column_size)
     what = "witnessed" if policy.min_witnesses else "signed"
     if policy.max_unanchored_leaves is not None and tail > policy.max_unanchored_leaves:
-        report.failures.append(f"{tail:,} leaves at the head are not covered by a {what} checkpoint (the policy "
-                               f"allows {policy.max_unanchored_leaves:,})")
-    elif (policy.max_unanchored_age is not None and report.unanchored_since is not None
-          and now - report.unanchored_since > policy.max_unanchored_age):
-        report.failures.append(f"{tail:,} leaves at the head are not covered by a {what} checkpoint, the first "
-                               f"recorded {report.unanchored_since.isoformat(timespec='seconds')} (the policy "
-                               f"allows {_duration(policy.max_unanchored_age)}): checkpoints stopped or were removed")
+        report.failures.append(
+            f"{tail:,} leaves at the head are not covered by a {what} checkpoint (the policy "
+            f"allows {policy.max_unanchored_leaves:,})"
+        )
+    elif (
+        policy.max_unanchored_age is not None
+        and report.unanchored_since is not None
+        and now - report.unanchored_since > policy.max_unanchored_age
+    ):
+        report.failures.append(
+            f"{tail:,} leaves at the head are not covered by a {what} checkpoint, the first "
+            f"recorded {report.unanchored_since.isoformat(timespec='seconds')} (the policy "
+            f"allows {_duration(policy.max_unanchored_age)}): checkpoints stopped or were removed"
+        )
 
 
 def _duration(value: timedelta) -> str:
@@ -267,8 +301,15 @@ def _duration(value: timedelta) -> str:
     return f"{seconds // 60} min" if seconds % 60 == 0 and seconds >= 60 else f"{seconds} s"
 
 
-def check_snapshot(originator_id: UUID, version: int, topic: str, state: bytes, authenticator: bytes | None,
-                   chain: bytes | None, trusted: Mapping[bytes, VerifierKey]) -> str | None:
+def check_snapshot(
+    originator_id: UUID,
+    version: int,
+    topic: str,
+    state: bytes,
+    authenticator: bytes | None,
+    chain: bytes | None,
+    trusted: Mapping[bytes, VerifierKey],
+) -> str | None:
     """Why a stored snapshot cannot be trusted, or None if it can: its authenticator must be the signature of a
     ``trusted`` key (by key id) over the snapshot and ``chain``, the chain hash of the leaf its version was
     recorded at (None: the log holds no such leaf)."""
@@ -314,5 +355,6 @@ def check_consistency(log: CheckpointSource, old_note: str, key: VerifierKey) ->
     if not merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash, proof):
         raise CheckpointError(
             f"the log at size {new.size} is not an extension of the checkpoint held at size {old.size}: "
-            "the consistency proof does not hold (history was rewritten)")
+            "the consistency proof does not hold (history was rewritten)"
+        )
     return old, new

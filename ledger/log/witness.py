@@ -73,8 +73,7 @@ def decode_base64(text: str, what: str) -> bytes:
 
 def _check_name(name: str) -> None:
     if not name or "+" in name or any(ch.isspace() or ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in name):
-        raise WitnessError(f"a witness name must be non-empty, without whitespace, '+' or control characters: "
-                           f"{name!r}")
+        raise WitnessError(f"a witness name must be non-empty, without whitespace, '+' or control characters: {name!r}")
 
 
 def cosigner_key_id(name: str, public_key: bytes) -> bytes:
@@ -122,8 +121,7 @@ class WitnessKey:
 
     def verify(self, checkpoint_body: str, timestamp: int, signature: bytes) -> bool:
         try:
-            ed25519_public(self.public_key).verify(
-                signature, cosignature_message(checkpoint_body, timestamp))
+            ed25519_public(self.public_key).verify(signature, cosignature_message(checkpoint_body, timestamp))
         except (InvalidSignature, ValueError):
             return False
         return True
@@ -171,8 +169,7 @@ class WitnessSigningKey:
         """The cosignature line (``— name base64(...)\\n``) on a checkpoint body, at ``timestamp``."""
         if not 0 <= timestamp <= _MAX_TIMESTAMP:
             raise WitnessError("a cosignature's timestamp is a POSIX time below 2**63")
-        signature = ed25519_private(self.seed).sign(
-            cosignature_message(checkpoint_body, timestamp))
+        signature = ed25519_private(self.seed).sign(cosignature_message(checkpoint_body, timestamp))
         raw = self.verifier.key_id + timestamp.to_bytes(8, "big") + signature
         return f"{SIGNATURE_PREFIX}{self.name} {base64.b64encode(raw).decode('ascii')}\n"
 
@@ -185,7 +182,7 @@ def split_note(note: str) -> tuple[str, list[str]]:
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
         raise WitnessError("malformed note: no blank line between the text and its signatures")
-    body, block = note[: split + 1], note[split + 2:]
+    body, block = note[: split + 1], note[split + 2 :]
     lines = [line + "\n" for line in block[:-1].split("\n")] if block else []
     if not lines or not all(line.startswith(SIGNATURE_PREFIX) for line in lines):
         raise WitnessError("malformed note: every line after the blank line must be a signature")
@@ -219,7 +216,7 @@ def cosignatures(note: str, witnesses: Sequence[WitnessKey]) -> list[Cosignature
     by_id = {(key.name, key.key_id): key for key in witnesses}
     found: dict[str, Cosignature] = {}
     for line in lines:
-        name, _, encoded = line[len(SIGNATURE_PREFIX):-1].partition(" ")
+        name, _, encoded = line[len(SIGNATURE_PREFIX) : -1].partition(" ")
         try:
             raw = decode_base64(encoded, f"the signature of {name}")
         except WitnessError:
@@ -231,8 +228,9 @@ def cosignatures(note: str, witnesses: Sequence[WitnessKey]) -> list[Cosignature
             raise WitnessError(f"the cosignature of witness {name} is {len(raw)} bytes, not 76")
         timestamp = int.from_bytes(raw[4:12], "big")
         if timestamp > _MAX_TIMESTAMP or not key.verify(body, timestamp, raw[12:]):
-            raise WitnessError(f"the cosignature of witness {key.name}+{key.key_id.hex()} does not verify "
-                               "(forged or altered)")
+            raise WitnessError(
+                f"the cosignature of witness {key.name}+{key.key_id.hex()} does not verify (forged or altered)"
+            )
         found.setdefault(key.name, Cosignature(key, timestamp, line))
     return list(found.values())
 
@@ -251,8 +249,10 @@ class TrustPolicy:
         if self.min_witnesses < 0:
             raise WitnessError("--min-witnesses cannot be negative")
         if self.min_witnesses > len({key.name for key in self.witnesses}):
-            raise WitnessError(f"{self.min_witnesses} witnesses are required but only "
-                               f"{len({key.name for key in self.witnesses})} are pinned (--witness)")
+            raise WitnessError(
+                f"{self.min_witnesses} witnesses are required but only "
+                f"{len({key.name for key in self.witnesses})} are pinned (--witness)"
+            )
 
     def check(self, note: str) -> tuple[Checkpoint, list[Cosignature]]:
         """The checkpoint if the note is signed by the log and cosigned as required; raises CheckpointError or
@@ -261,8 +261,10 @@ class TrustPolicy:
         cosigned = cosignatures(note, self.witnesses)
         if len(cosigned) < self.min_witnesses:
             names = ", ".join(sorted(c.witness.name for c in cosigned)) or "none"
-            raise WitnessError(f"checkpoint {checkpoint.size} is cosigned by {len(cosigned)} of the pinned witnesses "
-                               f"({names}); {self.min_witnesses} are required")
+            raise WitnessError(
+                f"checkpoint {checkpoint.size} is cosigned by {len(cosigned)} of the pinned witnesses "
+                f"({names}); {self.min_witnesses} are required"
+            )
         return checkpoint, cosigned
 
 
@@ -314,12 +316,16 @@ class Conflict(WitnessError):
         self.size = size
 
 
-def submit(endpoint: WitnessEndpoint, old_size: int, proof: Sequence[bytes], note: str, *,
-           timeout: float = 5.0) -> Cosignature:
+def submit(
+    endpoint: WitnessEndpoint, old_size: int, proof: Sequence[bytes], note: str, *, timeout: float = 5.0
+) -> Cosignature:
     """POST add-checkpoint; the witness's verified cosignature, or WitnessError (Conflict for a 409)."""
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked when the endpoint is parsed
-        f"{endpoint.url}/add-checkpoint", data=add_checkpoint_body(old_size, proof, note), method="POST",
-        headers={"Content-Type": "text/plain; charset=utf-8"})
+        f"{endpoint.url}/add-checkpoint",
+        data=add_checkpoint_body(old_size, proof, note),
+        method="POST",
+        headers={"Content-Type": "text/plain; charset=utf-8"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             answer = response.read(MAX_REQUEST_BYTES).decode("utf-8", "replace")

@@ -129,8 +129,13 @@ class WitnessState:
 
     def put(self, origin: str, seen: Seen, note: str) -> None:
         path = self._path(origin)
-        record = {"origin": origin, "size": seen.size, "root_hash": base64.b64encode(seen.root_hash).decode(),
-                  "note": note, "updated_at": int(time.time())}
+        record = {
+            "origin": origin,
+            "size": seen.size,
+            "root_hash": base64.b64encode(seen.root_hash).decode(),
+            "note": note,
+            "updated_at": int(time.time()),
+        }
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".state-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -151,8 +156,18 @@ class WitnessState:
     def evidence(self, origin: str, reason: str, request: bytes) -> None:
         """Keep a refused request from a known log whose signature verified: it may prove the log misbehaved."""
         with open(self.folder / "evidence.jsonl", "a", encoding="utf-8") as stream:
-            stream.write(json.dumps({"origin": origin, "reason": reason, "at": int(time.time()),
-                                     "request": request.decode("utf-8", "replace")}, ensure_ascii=False) + "\n")
+            stream.write(
+                json.dumps(
+                    {
+                        "origin": origin,
+                        "reason": reason,
+                        "at": int(time.time()),
+                        "request": request.decode("utf-8", "replace"),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
             stream.flush()
             os.fsync(stream.fileno())
 
@@ -160,8 +175,13 @@ class WitnessState:
 class Witness:
     """The witness's decision on one ``add-checkpoint`` request (the HTTP server is a thin shell around it)."""
 
-    def __init__(self, key: WitnessSigningKey, logs: Sequence[LogEntry], state: WitnessState,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        key: WitnessSigningKey,
+        logs: Sequence[LogEntry],
+        state: WitnessState,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.key = key
         self.logs: Mapping[str, LogEntry] = {log.origin: log for log in logs}
         self.state = state
@@ -193,7 +213,8 @@ class Witness:
                     self.state.evidence(checkpoint.origin, "a different root at a size already cosigned", body)
                     return Answer(409, "a different tree of a size already cosigned (a fork)\n")
             elif seen is not None and not merkle.verify_consistency(
-                    seen.size, checkpoint.size, seen.root_hash, checkpoint.root_hash, request.proof):
+                seen.size, checkpoint.size, seen.root_hash, checkpoint.root_hash, request.proof
+            ):
                 self.state.evidence(checkpoint.origin, "consistency proof does not verify", body)
                 return Answer(422, "the consistency proof does not verify\n")
             self.state.put(checkpoint.origin, Seen(checkpoint.size, checkpoint.root_hash), request.note)

@@ -47,8 +47,15 @@ def stored_checkpoint(row: tuple[Any, ...]) -> StoredCheckpoint:
 class CheckpointStore(TreeStore):
     """The tree of one ledger database with its signed checkpoints and their cosignatures."""
 
-    def __init__(self, database_url: str, *, origin: str, signing_key: SigningKey | None = None,
-                 witnesses: Sequence[WitnessEndpoint] = (), witness_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        origin: str,
+        signing_key: SigningKey | None = None,
+        witnesses: Sequence[WitnessEndpoint] = (),
+        witness_timeout: float = 5.0,
+    ) -> None:
         super().__init__(database_url)
         self.origin = origin
         self.signing_key = signing_key
@@ -59,20 +66,24 @@ class CheckpointStore(TreeStore):
         self._lock_signer = SQL("SELECT pg_advisory_xact_lock(%s)")
         self._largest = SQL("SELECT max(tree_size) FROM {}").format(checkpoints)
         self._clock = SQL("SELECT clock_timestamp()")
-        self._insert_checkpoint = SQL("INSERT INTO {} (tree_size, root_hash, origin, key_name, note, signed_at) "
-                                      "VALUES (%s, %s, %s, %s, %s, %s)").format(checkpoints)
+        self._insert_checkpoint = SQL(
+            "INSERT INTO {} (tree_size, root_hash, origin, key_name, note, signed_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        ).format(checkpoints)
         self._all = SQL("SELECT {} FROM {} ORDER BY tree_size").format(CHECKPOINT_COLUMNS, checkpoints)
         self._latest = SQL("SELECT {} FROM {} ORDER BY tree_size DESC LIMIT 1").format(CHECKPOINT_COLUMNS, checkpoints)
         self._at = SQL("SELECT {} FROM {} WHERE tree_size = %s").format(CHECKPOINT_COLUMNS, checkpoints)
-        self._last_cosigned = SQL("SELECT witness, max(tree_size) FROM {} WHERE tree_size <= %s "
-                                  "GROUP BY witness").format(cosigned)
-        self._insert_cosignature = SQL("INSERT INTO {} (tree_size, witness, key_id, line) VALUES (%s, %s, %s, %s) "
-                                       "ON CONFLICT DO NOTHING").format(cosigned)
+        self._last_cosigned = SQL(
+            "SELECT witness, max(tree_size) FROM {} WHERE tree_size <= %s GROUP BY witness"
+        ).format(cosigned)
+        self._insert_cosignature = SQL(
+            "INSERT INTO {} (tree_size, witness, key_id, line) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        ).format(cosigned)
         self._cosigners = SQL("SELECT witness, line FROM {} WHERE tree_size = %s ORDER BY received_at").format(cosigned)
         self._latest_witnessed = SQL(
             "SELECT c.note, c.key_name, c.signed_at, c.tree_size, c.root_hash, c.origin FROM {checkpoints} c "
             "WHERE (SELECT count(DISTINCT w.witness) FROM {cosignatures} w WHERE w.tree_size = c.tree_size) >= %s "
-            "ORDER BY c.tree_size DESC LIMIT 1").format(checkpoints=checkpoints, cosignatures=cosigned)
+            "ORDER BY c.tree_size DESC LIMIT 1"
+        ).format(checkpoints=checkpoints, cosignatures=cosigned)
 
     def sign_checkpoint(self) -> StoredCheckpoint | None:
         """Sign a checkpoint of the whole log if it has grown since the last one; return it (or None).
@@ -144,8 +155,10 @@ class CheckpointStore(TreeStore):
                 return proofs[old]
 
         with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="jixiao-witness") as pool:
-            futures = {pool.submit(self._ask, endpoint, latest, last.get(endpoint.key.name, 0), proof): endpoint
-                       for endpoint in wanted}
+            futures = {
+                pool.submit(self._ask, endpoint, latest, last.get(endpoint.key.name, 0), proof): endpoint
+                for endpoint in wanted
+            }
             for future, endpoint in futures.items():
                 try:
                     outcomes[endpoint.key.name] = future.result()
@@ -155,8 +168,9 @@ class CheckpointStore(TreeStore):
                     outcomes[endpoint.key.name] = f"failed: {error}"
         return outcomes
 
-    def _ask(self, endpoint: WitnessEndpoint, latest: StoredCheckpoint, old: int,
-             proof: Callable[[int], list[bytes]]) -> str:
+    def _ask(
+        self, endpoint: WitnessEndpoint, latest: StoredCheckpoint, old: int, proof: Callable[[int], list[bytes]]
+    ) -> str:
         size = latest.column_size
         for _ in range(2):  # a first try from what we last saw it cosign; after a 409, from the size it names
             try:
@@ -165,13 +179,17 @@ class CheckpointStore(TreeStore):
                 if conflict.size is None or conflict.size == old:
                     raise
                 if conflict.size > size:
-                    raise WitnessError(f"witness {endpoint.key.name} has cosigned size {conflict.size}, larger than "
-                                       f"this log's latest checkpoint ({size}): was the log rolled back?") from None
+                    raise WitnessError(
+                        f"witness {endpoint.key.name} has cosigned size {conflict.size}, larger than "
+                        f"this log's latest checkpoint ({size}): was the log rolled back?"
+                    ) from None
                 old = conflict.size
                 continue
             with self._connect() as conn:
-                conn.execute(self._insert_cosignature, (size, cosignature.witness.name, cosignature.witness.key_id,
-                                                        cosignature.line))
+                conn.execute(
+                    self._insert_cosignature,
+                    (size, cosignature.witness.name, cosignature.witness.key_id, cosignature.line),
+                )
             return "cosigned"
         raise WitnessError(f"witness {endpoint.key.name} keeps answering 409")
 

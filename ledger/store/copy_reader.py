@@ -32,8 +32,9 @@ def verifier_connection(database_url: str) -> psycopg.Connection[tuple[Any, ...]
     return psycopg.connect(database_url, autocommit=True, client_encoding="UTF8")
 
 
-def copy_out(conn: psycopg.Connection[tuple[Any, ...]], query: str | sql.Composable
-             ) -> Generator[list[Buffer], None, None]:
+def copy_out(
+    conn: psycopg.Connection[tuple[Any, ...]], query: str | sql.Composable
+) -> Generator[list[Buffer], None, None]:
     """The rows of a binary ``COPY … TO STDOUT`` in batches as they arrive: PostgreSQL sends each row as one
     CopyData message, the file header with the first one (cut off here); the trailer stays in (a row of two bytes).
 
@@ -64,9 +65,9 @@ def copy_out(conn: psycopg.Connection[tuple[Any, ...]], query: str | sql.Composa
             size, data = get(1)  # a row already received, without waiting
             if size > 0:
                 if head:  # the file header: signature, flags, header extension
-                    if bytes(data[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
+                    if bytes(data[: len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
                         raise psycopg.DataError("the server's COPY output is not in PostgreSQL's binary format")
-                    data = data[19 + _LENGTH.unpack_from(data, 15)[0]:]
+                    data = data[19 + _LENGTH.unpack_from(data, 15)[0] :]
                     head = False
                     if not len(data):
                         continue

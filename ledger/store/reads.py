@@ -80,27 +80,32 @@ class LogReads:
 
         self.tail_page = statement(
             "SELECT leaf_index, originator_id, originator_version FROM {events} "
-            "WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index")
+            "WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index"
+        )
         self.latest_versions = statement(
             "SELECT originator_id, max(originator_version) FROM {events} "
-            "WHERE originator_id = ANY(%s) GROUP BY originator_id")
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        )
         self.at_positions = statement(
             "SELECT leaf_index, originator_id, originator_version, topic, state FROM {events} "
-            "WHERE leaf_index = ANY(%s) ORDER BY leaf_index")
+            "WHERE leaf_index = ANY(%s) ORDER BY leaf_index"
+        )
         self.of_object = statement(
             "SELECT leaf_index, originator_version, topic, state, leaf_hash, chain_hash, recorded_at "
-            "FROM {events} WHERE originator_id = %s ORDER BY originator_version")
+            "FROM {events} WHERE originator_id = %s ORDER BY originator_version"
+        )
         self.version_at = statement(
             "SELECT coalesce(max(originator_version), 0) AS version FROM {events} "
-            "WHERE originator_id = %s AND recorded_at <= %s")
-        self.with_topic = statement(
-            "SELECT originator_id FROM {events} WHERE topic = %s ORDER BY leaf_index")
+            "WHERE originator_id = %s AND recorded_at <= %s"
+        )
+        self.with_topic = statement("SELECT originator_id FROM {events} WHERE topic = %s ORDER BY leaf_index")
         self.size = statement("SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {events}")
         # The objects with an event of one topic whose first event (of another topic) names a fiscal year.
         self.of_year_with_topic = statement(
             "SELECT DISTINCT e.originator_id FROM {events} e JOIN {events} d "
             "ON d.originator_id = e.originator_id AND d.topic = %s AND d.originator_version = 1 "
-            "WHERE e.topic = %s AND convert_from(d.state, 'UTF8')::jsonb ->> 'fiscal_year' = %s")
+            "WHERE e.topic = %s AND convert_from(d.state, 'UTF8')::jsonb ->> 'fiscal_year' = %s"
+        )
 
     @contextmanager
     def tail(self) -> Iterator[LogTail]:
@@ -114,17 +119,29 @@ class LogReads:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.at_positions, (list(positions),))
             rows = curs.fetchall()
-        return [(row["leaf_index"], StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
-                                                bytes(row["state"]))) for row in rows]
+        return [
+            (
+                row["leaf_index"],
+                StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])),
+            )
+            for row in rows
+        ]
 
     def history(self, aggregate_id: UUID) -> list[LoggedEvent]:
         """Every event of one object, in version order, with its position, hashes and recording time."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.of_object, (aggregate_id,))
             rows = curs.fetchall()
-        return [LoggedEvent(row["leaf_index"], StoredEvent(aggregate_id, row["originator_version"], row["topic"],
-                                                           bytes(row["state"])),
-                            bytes(row["leaf_hash"]), bytes(row["chain_hash"]), row["recorded_at"]) for row in rows]
+        return [
+            LoggedEvent(
+                row["leaf_index"],
+                StoredEvent(aggregate_id, row["originator_version"], row["topic"], bytes(row["state"])),
+                bytes(row["leaf_hash"]),
+                bytes(row["chain_hash"]),
+                row["recorded_at"],
+            )
+            for row in rows
+        ]
 
     def version_as_of(self, aggregate_id: UUID, instant: datetime) -> int:
         """The object's version as recorded at ``instant``; 0 if it did not exist yet."""
@@ -158,16 +175,21 @@ class LogReads:
 @functools.cache
 def _in_id_order(table: str, bounded: bool) -> bytes:
     if bounded:
-        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {table} "
-                        "WHERE originator_id >= %s AND originator_id < %s ORDER BY originator_id, originator_version")
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {table} "
+            "WHERE originator_id >= %s AND originator_id < %s ORDER BY originator_id, originator_version"
+        )
     else:
-        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {table} "
-                        "WHERE originator_id >= %s ORDER BY originator_id, originator_version")
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {table} "
+            "WHERE originator_id >= %s ORDER BY originator_id, originator_version"
+        )
     return _composed(statement.format(table=Identifier(table)))
 
 
-def in_id_order(conn: Connection[tuple[Any, ...]], table: str, lo: int, hi: int, cursor: str,
-                fetch: int) -> Iterator[tuple[UUID, int, str, bytes]]:
+def in_id_order(
+    conn: Connection[tuple[Any, ...]], table: str, lo: int, hi: int, cursor: str, fetch: int
+) -> Iterator[tuple[UUID, int, str, bytes]]:
     """The rows of ``table`` (the events, or the snapshots) of the aggregates whose ids fall in [lo, hi), in (id,
     version) order, through the server-side cursor named ``cursor``, ``fetch`` rows at a time; within a transaction
     of ``conn``."""

@@ -44,10 +44,13 @@ from ledger.log.integrity import GENESIS_CHAIN_HASH, leaf_hash
 from ledger.store.tables import COMMANDS, EVENTS
 
 # The append function's parameters (for grants), and those of the version before, which a migration drops.
-APPEND_SIGNATURE = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text[], text[], "
-                    "bytea[], uuid[], bigint[], integer[], integer[], text")
-APPEND_SIGNATURE_V1 = ("uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text, text, "
-                       "bytea, uuid, bigint, text")
+APPEND_SIGNATURE = (
+    "uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text[], text[], "
+    "bytea[], uuid[], bigint[], integer[], integer[], text"
+)
+APPEND_SIGNATURE_V1 = (
+    "uuid[], bigint[], text[], bytea[], bytea[], date[], text[], text[], text[], text, text, bytea, uuid, bigint, text"
+)
 # pg advisory lock id held while any of the ledger's tables is created or migrated ("jxlg"): processes starting
 # together create them one at a time. Without it, two that replace the same trigger function and triggers at once
 # can deadlock (a scheduler and its standby did, in CI), and two CREATE TABLE IF NOT EXISTS can both try to create.
@@ -69,6 +72,7 @@ def check_on_checkout(pool: ConnectionPool[Any]) -> None:
     (psycopg_pool's own check); a dead one makes the pool check all its idle connections at once, replacing the
     dead ones, instead of finding them one by one with a back-off of seconds between each.
     """
+
     def check(conn: psycopg.Connection[Any]) -> None:
         if not _server_spoke(conn):
             return
@@ -165,19 +169,23 @@ class LedgerRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.extend(self._immutability_statements())
         self.sql_create_statements.extend(self._command_statements())
         self.sql_create_statements.append(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (recorded_at)"
-            ).format(index=Identifier(f"{self.events_table_name}_recorded_at_idx"), schema=schema, table=table)
+            SQL("CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (recorded_at)").format(
+                index=Identifier(f"{self.events_table_name}_recorded_at_idx"), schema=schema, table=table
+            )
         )
         append = Identifier(f"{self.events_table_name}_append")
-        self.sql_create_statements.extend([
-            # The function of earlier versions recorded at most one idempotency key per append.
-            SQL("DROP FUNCTION IF EXISTS {schema}.{function}({signature})").format(
-                schema=schema, function=append, signature=SQL(APPEND_SIGNATURE_V1)),
-            self._append_function(append),
-            SQL("REVOKE ALL ON FUNCTION {schema}.{function}({signature}) FROM PUBLIC").format(
-                schema=schema, function=append, signature=SQL(APPEND_SIGNATURE)),
-        ])
+        self.sql_create_statements.extend(
+            [
+                # The function of earlier versions recorded at most one idempotency key per append.
+                SQL("DROP FUNCTION IF EXISTS {schema}.{function}({signature})").format(
+                    schema=schema, function=append, signature=SQL(APPEND_SIGNATURE_V1)
+                ),
+                self._append_function(append),
+                SQL("REVOKE ALL ON FUNCTION {schema}.{function}({signature}) FROM PUBLIC").format(
+                    schema=schema, function=append, signature=SQL(APPEND_SIGNATURE)
+                ),
+            ]
+        )
         # Python computes the leaf hashes and reads effective_on and the principal from the JSON it is storing
         # (they depend on nothing else, and are done before the lock); the function folds the chain. The arrays
         # go in binary (%b): as text, psycopg escapes every element and a bytea travels as hex, twice its size.
@@ -196,7 +204,8 @@ class LedgerRecorder(PostgresApplicationRecorder):
         # From the append's first event on, as many leaves as it had: one statement inserted them, in order.
         self.select_command_statement = SQL(
             "SELECT fingerprint, aggregate_id, version, positions FROM {schema}.{commands} "
-            "WHERE principal_id = %s AND idempotency_key = %s").format(schema=schema, commands=Identifier(COMMANDS))
+            "WHERE principal_id = %s AND idempotency_key = %s"
+        ).format(schema=schema, commands=Identifier(COMMANDS))
         self._find_statement = SQL(
             "SELECT e.originator_id, e.originator_version, e.leaf_hash, e.notification_id, e.leaf_index "
             "FROM {schema}.{table} e, (SELECT leaf_index FROM {schema}.{table} WHERE originator_id = %s "
@@ -316,9 +325,15 @@ class LedgerRecorder(PostgresApplicationRecorder):
             "first, last); "
             "END IF; "
             "END $$"
-        ).format(schema=Identifier(self.datastore.schema), function=name, table=Identifier(self.events_table_name),
-                 channel=Literal(self.channel_name), genesis=Literal(GENESIS_CHAIN_HASH), step=SQL(self.chain_step),
-                 commands=Identifier(COMMANDS))
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            function=name,
+            table=Identifier(self.events_table_name),
+            channel=Literal(self.channel_name),
+            genesis=Literal(GENESIS_CHAIN_HASH),
+            step=SQL(self.chain_step),
+            commands=Identifier(COMMANDS),
+        )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Append in one statement and one transaction of its own (autocommit): see the module docstring.
@@ -342,8 +357,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 settled = self.settle(stored_events, lost.backend_pid, deadline, lost.error)
                 if settled is None:  # it did not commit, and the session that ran it is gone: nothing can commit it
                     if time.monotonic() >= deadline:
-                        raise OperationalError("the connection broke during an append, which was not recorded"
-                                               ) from lost.error
+                        raise OperationalError(
+                            "the connection broke during an append, which was not recorded"
+                        ) from lost.error
                     continue
                 rows = settled
             except (OperationalError, InterfaceError):
@@ -358,9 +374,20 @@ class LedgerRecorder(PostgresApplicationRecorder):
         return [row["notification_id"] for row in rows]
 
     def _append_arguments(self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> dict[str, Any]:
-        columns: dict[str, Any] = {name: [] for name in (
-            "ids", "versions", "topics", "states", "leaf_hashes", "effective_on", "principal_ids", "principal_roles",
-            "principal_orgs")}
+        columns: dict[str, Any] = {
+            name: []
+            for name in (
+                "ids",
+                "versions",
+                "topics",
+                "states",
+                "leaf_hashes",
+                "effective_on",
+                "principal_ids",
+                "principal_roles",
+                "principal_orgs",
+            )
+        }
         for stored in stored_events:
             assert not isinstance(stored.originator_id, str)
             columns["ids"].append(stored.originator_id)
@@ -368,7 +395,8 @@ class LedgerRecorder(PostgresApplicationRecorder):
             columns["topics"].append(stored.topic)
             columns["states"].append(stored.state)
             columns["leaf_hashes"].append(
-                leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state))
+                leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state)
+            )
             effective_on, principal_id, role, organisation = readable_columns(stored.state)
             columns["effective_on"].append(effective_on)
             columns["principal_ids"].append(principal_id)
@@ -378,7 +406,8 @@ class LedgerRecorder(PostgresApplicationRecorder):
         # wrote them all; ``commands`` are several commands recorded together, each with its slice of the events.
         single: CommandRecord | None = kwargs.get("command")
         commands: Sequence[tuple[CommandRecord, int, int]] = kwargs.get("commands") or (
-            [(single, 0, len(stored_events))] if single is not None else [])
+            [(single, 0, len(stored_events))] if single is not None else []
+        )
         # No keys: NULL arrays (psycopg spent longer dumping seven empty lists than the rest of the parameters).
         columns.update(
             command_principals=[c.principal_id for c, _, _ in commands] or None,
@@ -388,7 +417,8 @@ class LedgerRecorder(PostgresApplicationRecorder):
             command_versions=[c.version for c, _, _ in commands] or None,
             command_firsts=[start + 1 for _, start, _ in commands] or None,
             command_lasts=[stop for _, _, stop in commands] or None,
-            lock_timeout=f"{self.datastore.lock_timeout}s")
+            lock_timeout=f"{self.datastore.lock_timeout}s",
+        )
         return columns
 
     def _append_once(self, arguments: dict[str, Any], sent: list[bool]) -> list[Any]:
@@ -409,8 +439,13 @@ class LedgerRecorder(PostgresApplicationRecorder):
                     raise
                 raise _LostAppend(backend_pid, error) from error
 
-    def settle(self, stored_events: Sequence[StoredEvent], backend_pid: int, deadline: float,
-               error: BaseException | None = None) -> list[Any] | None:
+    def settle(
+        self,
+        stored_events: Sequence[StoredEvent],
+        backend_pid: int,
+        deadline: float,
+        error: BaseException | None = None,
+    ) -> list[Any] | None:
         """Whether an append whose connection broke under way committed: its rows if it did, None if it did not.
 
         Asked only once the session that ran it (``backend_pid``) has ended, so that nothing can still commit it:
@@ -420,15 +455,21 @@ class LedgerRecorder(PostgresApplicationRecorder):
         """
         first = stored_events[0]
         assert not isinstance(first.originator_id, str)
-        mine = [(stored.originator_id, stored.originator_version,
-                 leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state))  # type: ignore[arg-type]
-                for stored in stored_events]
+        mine = [
+            (
+                stored.originator_id,
+                stored.originator_version,
+                leaf_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state),  # type: ignore[arg-type]
+            )
+            for stored in stored_events
+        ]
         while True:
             try:
                 with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
                     if curs.execute(self._session_alive_statement, (backend_pid,)).fetchone() is None:
-                        found = curs.execute(self._find_statement, (first.originator_id, first.originator_version,
-                                                                    len(stored_events))).fetchall()
+                        found = curs.execute(
+                            self._find_statement, (first.originator_id, first.originator_version, len(stored_events))
+                        ).fetchall()
                         if not found or bytes(found[0][2]) != mine[0][2]:
                             return None
                         if [(row[0], row[1], bytes(row[2])) for row in found] != mine:
@@ -437,9 +478,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
             except (OperationalError, InterfaceError):
                 pass  # the database is still away
             if time.monotonic() >= deadline:
-                raise OperationalError("the connection broke during an append, and whether it was recorded is not "
-                                       "known yet (the database is away, or the session that ran it lives on)"
-                                       ) from error
+                raise OperationalError(
+                    "the connection broke during an append, and whether it was recorded is not "
+                    "known yet (the database is away, or the session that ran it lives on)"
+                ) from error
             time.sleep(RETRY_WAIT)
 
     def take_written_positions(self) -> list[int]:
@@ -460,8 +502,12 @@ def readable_columns(state: bytes) -> tuple[date | None, str | None, str | None,
     data = json.loads(state)
     effective_on = _field(data, "effective_on", "_data_")
     principal = _field(data, "principal", "_data_")
-    return (date.fromisoformat(effective_on) if isinstance(effective_on, str) else None,
-            _text(_field(principal, "id")), _text(_field(principal, "role")), _text(_field(principal, "organisation")))
+    return (
+        date.fromisoformat(effective_on) if isinstance(effective_on, str) else None,
+        _text(_field(principal, "id")),
+        _text(_field(principal, "role")),
+        _text(_field(principal, "organisation")),
+    )
 
 
 def _field(data: Any, *path: str) -> Any:

@@ -35,25 +35,44 @@ class SnapshotRecorder(PostgresAggregateRecorder):
     and escaping it cost the command that happened to take it more than the rest of its work (bench_http).
     """
 
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, log_table_name: str = EVENTS,
-                 authenticator: SnapshotAuthenticator | None = None) -> None:
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str,
+        log_table_name: str = EVENTS,
+        authenticator: SnapshotAuthenticator | None = None,
+    ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.authenticator = authenticator
         schema, table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
         refuse = Identifier(f"{log_table_name}_refuse_change")
-        self.sql_create_statements.extend([
-            SQL("ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS authenticator bytea").format(
-                schema=schema, table=table),
-            # Append-only, like the log (the function is the log's, created with it).
-            SQL("CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()").format(
-                trigger=Identifier(f"{self.events_table_name}_no_change"), schema=schema, table=table,
-                function=refuse),
-            SQL("CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()").format(
-                trigger=Identifier(f"{self.events_table_name}_no_truncate"), schema=schema, table=table,
-                function=refuse),
-        ])
+        self.sql_create_statements.extend(
+            [
+                SQL("ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS authenticator bytea").format(
+                    schema=schema, table=table
+                ),
+                # Append-only, like the log (the function is the log's, created with it).
+                SQL(
+                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
+                    "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()"
+                ).format(
+                    trigger=Identifier(f"{self.events_table_name}_no_change"),
+                    schema=schema,
+                    table=table,
+                    function=refuse,
+                ),
+                SQL(
+                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
+                ).format(
+                    trigger=Identifier(f"{self.events_table_name}_no_truncate"),
+                    schema=schema,
+                    table=table,
+                    function=refuse,
+                ),
+            ]
+        )
         self.insert_snapshots_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state, authenticator) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], %b::bytea[])"
@@ -83,23 +102,40 @@ class SnapshotRecorder(PostgresAggregateRecorder):
         ids = [stored.originator_id for stored in stored_events]
         versions = [stored.originator_version for stored in stored_events]
         curs.execute(self.chain_hashes_statement, (ids, versions))
-        chains = {(row["originator_id"], int(row["originator_version"])): bytes(row["chain_hash"])
-                  for row in curs.fetchall()}
+        chains = {
+            (row["originator_id"], int(row["originator_version"])): bytes(row["chain_hash"]) for row in curs.fetchall()
+        }
         kept = [stored for stored in stored_events if (stored.originator_id, stored.originator_version) in chains]
         if len(kept) < len(stored_events):
-            logger.warning("%d snapshot(s) name a version the log does not hold; not stored",
-                           len(stored_events) - len(kept))
+            logger.warning(
+                "%d snapshot(s) name a version the log does not hold; not stored", len(stored_events) - len(kept)
+            )
         if not kept:
             return
-        authenticators = [self.authenticator.sign(stored, chains[stored.originator_id, stored.originator_version])
-                          for stored in kept]
-        curs.execute(self.insert_snapshots_statement, (
-            [stored.originator_id for stored in kept], [stored.originator_version for stored in kept],
-            [stored.topic for stored in kept], [stored.state for stored in kept], authenticators))
+        authenticators = [
+            self.authenticator.sign(stored, chains[stored.originator_id, stored.originator_version]) for stored in kept
+        ]
+        curs.execute(
+            self.insert_snapshots_statement,
+            (
+                [stored.originator_id for stored in kept],
+                [stored.originator_version for stored in kept],
+                [stored.topic for stored in kept],
+                [stored.state for stored in kept],
+                authenticators,
+            ),
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
-                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
         """The newest authenticated snapshot at or below ``lte`` (the repository asks for exactly that: descending,
         one). A snapshot that fails its check is skipped for the next older one."""
         if self.authenticator is None:

@@ -54,8 +54,9 @@ class SnapshotAuthenticator:
         if self.key is None:
             raise ValueError("no signing key: snapshots cannot be authenticated")
         assert isinstance(stored.originator_id, UUID)
-        message = snapshot_message(stored.originator_id, stored.originator_version, stored.topic, stored.state,
-                                   chain_hash)
+        message = snapshot_message(
+            stored.originator_id, stored.originator_version, stored.topic, stored.state, chain_hash
+        )
         return self.key.verifier.key_id + self.key.sign(message)
 
     def check(self, stored: StoredEvent, chain_hash: bytes | None, authenticator: bytes | None) -> str | None:
@@ -68,15 +69,20 @@ class SnapshotAuthenticator:
         if key is None:
             return UNKNOWN_KEY
         assert isinstance(stored.originator_id, UUID)
-        message = snapshot_message(stored.originator_id, stored.originator_version, stored.topic, stored.state,
-                                   chain_hash)
+        message = snapshot_message(
+            stored.originator_id, stored.originator_version, stored.topic, stored.state, chain_hash
+        )
         return None if len(authenticator) == 68 and key.verify(message, authenticator[4:]) else INVALID
 
     def reject(self, stored: StoredEvent, reason: str) -> None:
         with self._lock:
             self.rejected[reason] += 1
-        logger.warning("snapshot of %s at version %d ignored (%s): the aggregate is replayed from its events instead",
-            stored.originator_id, stored.originator_version, reason)
+        logger.warning(
+            "snapshot of %s at version %d ignored (%s): the aggregate is replayed from its events instead",
+            stored.originator_id,
+            stored.originator_version,
+            reason,
+        )
 
 
 class SnapshotWriter:

@@ -43,8 +43,9 @@ CREATE TABLE IF NOT EXISTS {watch} (
 );
 CREATE INDEX IF NOT EXISTS {due_index} ON {watch} (sweep, check_on) WHERE check_on IS NOT NULL;
 """).format(positions=positions, watch=watch, due_index=Identifier(f"{SWEEP_WATCH}_due_idx"))
-        self._start_position = SQL("INSERT INTO {} (sweep, position) VALUES (%s, -1) "
-                                   "ON CONFLICT (sweep) DO NOTHING").format(positions)
+        self._start_position = SQL(
+            "INSERT INTO {} (sweep, position) VALUES (%s, -1) ON CONFLICT (sweep) DO NOTHING"
+        ).format(positions)
         self._lock_position = SQL("SELECT position FROM {} WHERE sweep = %s FOR UPDATE").format(positions)
         self._head = SQL("SELECT coalesce(max(leaf_index), -1) AS head FROM {}").format(events)
         self._changed = SQL(
@@ -64,13 +65,15 @@ CREATE INDEX IF NOT EXISTS {due_index} ON {watch} (sweep, check_on) WHERE check_
             "SELECT EXISTS (SELECT 1 FROM {} WHERE leaf_index > %s AND leaf_index <= %s "
             "AND starts_with(topic, %s)) AS adopted"
         ).format(events)
-        self._mark_all = SQL("UPDATE {} SET check_on = LEAST(check_on, %s), marked = %s "
-                             "WHERE sweep = %s").format(watch)
+        self._mark_all = SQL("UPDATE {} SET check_on = LEAST(check_on, %s), marked = %s WHERE sweep = %s").format(watch)
         self._move_position = SQL("UPDATE {} SET position = %s WHERE sweep = %s").format(positions)
-        self._all_objects = SQL("SELECT originator_id FROM {} WHERE originator_version = 1 "
-                                "AND starts_with(topic, %s) ORDER BY originator_id").format(events)
-        self._due = SQL("SELECT object_id FROM {} WHERE sweep = %s AND check_on <= %s "
-                        "ORDER BY check_on, object_id").format(watch)
+        self._all_objects = SQL(
+            "SELECT originator_id FROM {} WHERE originator_version = 1 "
+            "AND starts_with(topic, %s) ORDER BY originator_id"
+        ).format(events)
+        self._due = SQL(
+            "SELECT object_id FROM {} WHERE sweep = %s AND check_on <= %s ORDER BY check_on, object_id"
+        ).format(watch)
         self._checked = SQL(
             "UPDATE {} AS w SET check_on = t.check_on, version = GREATEST(w.version, t.version) "
             "FROM unnest(%s::uuid[], %s::bigint[], %s::date[]) AS t(object_id, version, check_on) "
@@ -110,8 +113,10 @@ CREATE INDEX IF NOT EXISTS {due_index} ON {watch} (sweep, check_on) WHERE check_
             curs.execute(self._changed, (position, head, sweep.topic_prefix))
             changed = curs.fetchall()
             if changed:
-                curs.execute(self._mark, (sweep.name, head, today, [r["originator_id"] for r in changed],
-                                          [r["version"] for r in changed]))
+                curs.execute(
+                    self._mark,
+                    (sweep.name, head, today, [r["originator_id"] for r in changed], [r["version"] for r in changed]),
+                )
             curs.execute(self._adopted, (position, head, RULESET_PREFIX))
             adopted = curs.fetchone()
             if adopted is not None and adopted["adopted"]:
@@ -137,8 +142,10 @@ CREATE INDEX IF NOT EXISTS {due_index} ON {watch} (sweep, check_on) WHERE check_
         if not visits:
             return
         with self._transaction() as curs:
-            curs.execute(self._checked, ([v[0] for v in visits], [v[1] for v in visits], [v[2] for v in visits],
-                                         sweep.name, covered))
+            curs.execute(
+                self._checked,
+                ([v[0] for v in visits], [v[1] for v in visits], [v[2] for v in visits], sweep.name, covered),
+            )
 
     def next_check(self, after: date) -> date | None:
         """The earliest day after ``after`` on which any sweep has an object due (for simulations)."""

@@ -34,8 +34,11 @@ def _schema() -> sql.Composed:
     database from the leaves the log holds."""
     tables = {"nodes": TREE_NODES, "checkpoints": CHECKPOINTS, "cosignatures": COSIGNATURES}
     names = {key: Identifier(table) for key, table in tables.items()}
-    triggers = {f"{key}_{suffix}": Identifier(f"{table}_{suffix}")
-                for key, table in tables.items() for suffix in ("no_change", "no_truncate")}
+    triggers = {
+        f"{key}_{suffix}": Identifier(f"{table}_{suffix}")
+        for key, table in tables.items()
+        for suffix in ("no_change", "no_truncate")
+    }
     return SQL("""
 CREATE TABLE IF NOT EXISTS {nodes} (
     level smallint NOT NULL CHECK (level >= 1),
@@ -97,8 +100,14 @@ CREATE OR REPLACE TRIGGER {nodes_no_change} BEFORE UPDATE OR DELETE ON {nodes}
 FOR EACH ROW EXECUTE FUNCTION {refuse}();
 CREATE OR REPLACE TRIGGER {nodes_no_truncate} BEFORE TRUNCATE ON {nodes}
 FOR EACH STATEMENT EXECUTE FUNCTION {refuse}();
-""").format(**names, **triggers, events=Identifier(EVENTS), refuse=Identifier(f"{CHECKPOINTS}_refuse_change"),
-            extend=Identifier(EXTEND_FUNCTION), tree_lock=sql.Literal(TREE_LOCK))
+""").format(
+        **names,
+        **triggers,
+        events=Identifier(EVENTS),
+        refuse=Identifier(f"{CHECKPOINTS}_refuse_change"),
+        extend=Identifier(EXTEND_FUNCTION),
+        tree_lock=sql.Literal(TREE_LOCK),
+    )
 
 
 SCHEMA = _schema()
@@ -107,14 +116,23 @@ SCHEMA = _schema()
 class TransparencyLog(CheckpointStore):
     """The Merkle tree and checkpoints of one ledger database."""
 
-    def __init__(self, database_url: str, *, origin: str, signing_key: SigningKey | None = None,
-                 witnesses: Sequence[WitnessEndpoint] = (), witness_timeout: float = 5.0) -> None:
-        super().__init__(database_url, origin=origin, signing_key=signing_key, witnesses=witnesses,
-                         witness_timeout=witness_timeout)
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        origin: str,
+        signing_key: SigningKey | None = None,
+        witnesses: Sequence[WitnessEndpoint] = (),
+        witness_timeout: float = 5.0,
+    ) -> None:
+        super().__init__(
+            database_url, origin=origin, signing_key=signing_key, witnesses=witnesses, witness_timeout=witness_timeout
+        )
         self._object_events = SQL(
             "SELECT leaf_index, originator_version, topic, state, leaf_hash, recorded_at, effective_on, "
             "principal_id, principal_role, principal_org FROM {} WHERE originator_id = %s "
-            "ORDER BY originator_version").format(Identifier(EVENTS))
+            "ORDER BY originator_version"
+        ).format(Identifier(EVENTS))
 
     def create_tables(self) -> None:
         with self._connect() as conn, conn.transaction():
@@ -143,17 +161,19 @@ class TransparencyLog(CheckpointStore):
         size = latest.column_size
         events = []
         for index, version, topic, state, digest, recorded_at, effective_on, pid, role, org in rows:
-            events.append({
-                "leaf_index": index,
-                "originator_version": version,
-                "topic": topic,
-                "state": base64.b64encode(bytes(state)).decode("ascii"),
-                "leaf_hash": bytes(digest).hex(),
-                "recorded_at": recorded_at.isoformat(),
-                "effective_on": None if effective_on is None else effective_on.isoformat(),
-                "principal": {"id": pid, "role": role, "organisation": org},
-                "inclusion_proof": [node.hex() for node in self.inclusion_proof(int(index), size)],
-            })
+            events.append(
+                {
+                    "leaf_index": index,
+                    "originator_version": version,
+                    "topic": topic,
+                    "state": base64.b64encode(bytes(state)).decode("ascii"),
+                    "leaf_hash": bytes(digest).hex(),
+                    "recorded_at": recorded_at.isoformat(),
+                    "effective_on": None if effective_on is None else effective_on.isoformat(),
+                    "principal": {"id": pid, "role": role, "organisation": org},
+                    "inclusion_proof": [node.hex() for node in self.inclusion_proof(int(index), size)],
+                }
+            )
         return {
             "format": BUNDLE_FORMAT,
             "origin": self.origin,

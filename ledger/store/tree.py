@@ -37,22 +37,28 @@ class TreeStore:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._pool: ConnectionPool[Connection] = ConnectionPool(
-            database_url, min_size=1, max_size=4, open=False, name="jixiao-tlog")
+            database_url, min_size=1, max_size=4, open=False, name="jixiao-tlog"
+        )
         events, nodes = Identifier(EVENTS), Identifier(TREE_NODES)
         self._lock_tree = SQL("SELECT pg_advisory_xact_lock(%s)")
         self._log_size = SQL("SELECT coalesce(max(leaf_index) + 1, 0) FROM {}").format(events)
         self._has_extend = SQL("SELECT to_regprocedure(%s) IS NOT NULL")
         self._extend = SQL("SELECT {}()").format(Identifier(EXTEND_FUNCTION))
-        self._leaf_hashes = SQL("SELECT leaf_hash FROM {} WHERE leaf_index >= %s AND leaf_index < %s "
-                                "ORDER BY leaf_index").format(events)
+        self._leaf_hashes = SQL(
+            "SELECT leaf_hash FROM {} WHERE leaf_index >= %s AND leaf_index < %s ORDER BY leaf_index"
+        ).format(events)
         self._copy_nodes = SQL("COPY {} (level, idx, hash) FROM STDIN").format(nodes)
         self._last_pair = SQL("SELECT max(idx) FROM {} WHERE level = 1").format(nodes)
         self._leaves_at = SQL("SELECT leaf_index, leaf_hash FROM {} WHERE leaf_index = ANY(%s)").format(events)
-        self._nodes_at = SQL("SELECT n.level, n.idx, n.hash FROM {} n JOIN unnest(%s::smallint[], %s::bigint[]) "
-                             "AS w(level, idx) USING (level, idx)").format(nodes)
+        self._nodes_at = SQL(
+            "SELECT n.level, n.idx, n.hash FROM {} n JOIN unnest(%s::smallint[], %s::bigint[]) "
+            "AS w(level, idx) USING (level, idx)"
+        ).format(nodes)
         self._leaf_hash = SQL("SELECT leaf_hash FROM {} WHERE leaf_index = %s").format(events)
-        self._leaf = SQL("SELECT originator_id, originator_version, topic, state, leaf_hash, chain_hash, recorded_at "
-                         "FROM {} WHERE leaf_index = %s").format(events)
+        self._leaf = SQL(
+            "SELECT originator_id, originator_version, topic, state, leaf_hash, chain_hash, recorded_at "
+            "FROM {} WHERE leaf_index = %s"
+        ).format(events)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -66,6 +72,7 @@ class TreeStore:
 
     def log_size(self, conn: Connection | None = None) -> int:
         """Leaves in the events table (its head)."""
+
         def size(c: Connection) -> int:
             row = c.execute(self._log_size).fetchone()
             return int(row[0]) if row else 0
@@ -130,7 +137,8 @@ class TreeStore:
                 found[(0, int(index))] = bytes(digest)
         if inner:
             for level, index, digest in conn.execute(
-                    self._nodes_at, ([level for level, _ in inner], [index for _, index in inner])):
+                self._nodes_at, ([level for level, _ in inner], [index for _, index in inner])
+            ):
                 found[(int(level), int(index))] = bytes(digest)
         return found
 
@@ -180,6 +188,13 @@ class TreeStore:
         if row is None:
             return None
         originator_id, version, topic, state, leaf, chain, recorded_at = row
-        return {"leaf_index": index, "originator_id": str(originator_id), "originator_version": version,
-                "topic": topic, "state": base64.b64encode(bytes(state)).decode("ascii"), "leaf_hash": bytes(leaf).hex(),
-                "chain_hash": bytes(chain).hex(), "recorded_at": recorded_at.isoformat()}
+        return {
+            "leaf_index": index,
+            "originator_id": str(originator_id),
+            "originator_version": version,
+            "topic": topic,
+            "state": base64.b64encode(bytes(state)).decode("ascii"),
+            "leaf_hash": bytes(leaf).hex(),
+            "chain_hash": bytes(chain).hex(),
+            "recorded_at": recorded_at.isoformat(),
+        }

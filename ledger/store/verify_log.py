@@ -53,29 +53,42 @@ _RECORDED_AT_ONE = SQL("SELECT recorded_at FROM {} WHERE leaf_index = %s").forma
 _SNAPSHOT_COUNT = SQL("SELECT count(*) FROM {}").format(_snapshots)
 # The leaves [lo, hi) as verification reads them: a binary COPY (bound parameters have no place in one), so the two
 # positions are composed in as literals, always integers.
-_CHUNK = SQL("COPY (SELECT {columns} FROM {events} WHERE leaf_index >= {lo} AND leaf_index < {hi} "
-             "ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)")
+_CHUNK = SQL(
+    "COPY (SELECT {columns} FROM {events} WHERE leaf_index >= {lo} AND leaf_index < {hi} "
+    "ORDER BY leaf_index) TO STDOUT (FORMAT BINARY)"
+)
 _COLUMNS = SQL(", ").join(map(Identifier, COLUMNS))
 # The leaf's chain hash by a subquery per snapshot, which PostgreSQL always answers from the log's primary key: as a
 # join it may plan a hash join that reads all of the log once per range — a second scan of the whole log, several
 # times over, to find a few thousand rows (bench_integrity: 0.68x of verify without snapshots at 2 per 1,000 events
 # as a join, 0.89x as a subquery).
-_SNAPSHOTS = SQL("SELECT s.originator_id, s.originator_version, s.topic, s.state, s.authenticator, "
-                 "(SELECT e.chain_hash FROM {events} e WHERE e.originator_id = s.originator_id "
-                 "AND e.originator_version = s.originator_version) "
-                 "FROM {snapshots} s WHERE s.originator_id >= %s").format(snapshots=_snapshots, events=_events)
+_SNAPSHOTS = SQL(
+    "SELECT s.originator_id, s.originator_version, s.topic, s.state, s.authenticator, "
+    "(SELECT e.chain_hash FROM {events} e WHERE e.originator_id = s.originator_id "
+    "AND e.originator_version = s.originator_version) "
+    "FROM {snapshots} s WHERE s.originator_id >= %s"
+).format(snapshots=_snapshots, events=_events)
 _SNAPSHOTS_BELOW = SQL("{} AND s.originator_id < %s").format(_SNAPSHOTS)
 
 
 def chunk_query(start: int, end: int) -> sql.Composed:
     """The binary COPY of leaves [start, end) with the row before them (whose chain hash the first one follows)."""
-    return _CHUNK.format(columns=_COLUMNS, events=_events, lo=sql.Literal(int(max(start - 1, 0))),
-                         hi=sql.Literal(int(end)))
+    return _CHUNK.format(
+        columns=_COLUMNS, events=_events, lo=sql.Literal(int(max(start - 1, 0))), hi=sql.Literal(int(end))
+    )
 
 
-def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None, workers: int | None = None,
-               progress: Callable[[int], None] | None = None, chunk: int | None = None,
-               accelerator: bool | None = None, policy: VerifyPolicy | None = None) -> VerificationReport:
+def verify_log(
+    database_url: str,
+    key: VerifierKey,
+    *,
+    origin: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int | None = None,
+    accelerator: bool | None = None,
+    policy: VerifyPolicy | None = None,
+) -> VerificationReport:
     """Check the live log end to end. Trusts nothing in the database but reads its rows.
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
@@ -94,21 +107,26 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
     started = time.perf_counter()
     kept = parse_kept(policy.kept, keys, origin, report)
     with psycopg.connect(database_url) as conn:
-        stored = [stored_checkpoint(row) for row in conn.execute(_CHECKPOINTS).fetchall()] \
-            if _exists(conn, CHECKPOINTS) else []
+        stored = (
+            [stored_checkpoint(row) for row in conn.execute(_CHECKPOINTS).fetchall()]
+            if _exists(conn, CHECKPOINTS)
+            else []
+        )
         cosigned = _stored_cosignatures(conn) if _exists(conn, COSIGNATURES) else {}
         head = conn.execute(_HEAD).fetchone()
         assert head is not None
         size, now = int(head[0]), head[1]
-        sizes = sorted({item.column_size for item in stored if 0 < item.column_size <= size}
-                       | {checkpoint.size for _, checkpoint in kept if 0 < checkpoint.size <= size})
+        sizes = sorted(
+            {item.column_size for item in stored if 0 < item.column_size <= size}
+            | {checkpoint.size for _, checkpoint in kept if 0 < checkpoint.size <= size}
+        )
         recorded_by = {int(index) + 1: when for index, when in conn.execute(_RECORDED_AT, ([s - 1 for s in sizes],))}
         snapshot_ranges = _snapshot_ranges(conn, workers) if policy.snapshots and _exists(conn, SNAPSHOTS) else []
     count = workers if workers is not None else (os.cpu_count() or 1)
     if chunk is None:
         chunk = chunk_size(size, count)
     chunks = [(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
-    inside = {lo: sizes[bisect.bisect_right(sizes, lo):bisect.bisect_right(sizes, hi)] for lo, hi in chunks}
+    inside = {lo: sizes[bisect.bisect_right(sizes, lo) : bisect.bisect_right(sizes, hi)] for lo, hi in chunks}
     results: dict[int, ChunkResult] = {}
     snapshot_results: list[tuple[int, list[str]]] = []
     done = 0
@@ -121,13 +139,16 @@ def verify_log(database_url: str, key: VerifierKey, *, origin: str | None = None
             progress(done)
 
     if count > 0 and (chunks or snapshot_ranges):
-        pool = ProcessPoolExecutor(max_workers=max(1, min(count, len(chunks) + len(snapshot_ranges))),
-                                   initializer=_connect_worker, initargs=(database_url,))
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(count, len(chunks) + len(snapshot_ranges))),
+            initializer=_connect_worker,
+            initargs=(database_url,),
+        )
         try:
             futures: dict[Any, tuple[int, int] | None] = {
-                pool.submit(_check_chunk_in_worker, lo, hi, inside[lo], native): (lo, hi) for lo, hi in chunks}
-            futures.update({pool.submit(_check_snapshots_in_worker, lo, hi, keys): None
-                            for lo, hi in snapshot_ranges})
+                pool.submit(_check_chunk_in_worker, lo, hi, inside[lo], native): (lo, hi) for lo, hi in chunks
+            }
+            futures.update({pool.submit(_check_snapshots_in_worker, lo, hi, keys): None for lo, hi in snapshot_ranges})
             for future in as_completed(futures):
                 where = futures[future]
                 if where is None:
@@ -224,9 +245,15 @@ def _check_snapshots(conn: Connection, lo: int, hi: int, keys: Sequence[Verifier
         while rows := cur.fetchmany(64):
             for originator_id, version, topic, state, authenticator, chain in rows:
                 checked += 1
-                failure = check_snapshot(originator_id, int(version), topic, bytes(state),
-                                         None if authenticator is None else bytes(authenticator),
-                                         None if chain is None else bytes(chain), trusted)
+                failure = check_snapshot(
+                    originator_id,
+                    int(version),
+                    topic,
+                    bytes(state),
+                    None if authenticator is None else bytes(authenticator),
+                    None if chain is None else bytes(chain),
+                    trusted,
+                )
                 if failure is not None:
                     failures.append(failure)
     return checked, failures

@@ -57,8 +57,15 @@ class Service:
 
 def settings_for(database_url: str, data_dir: Path, key: SigningKey, **overrides: Any) -> Settings:
     # No scheduler: its jobs would record deadline notices while a test counts events and versions.
-    return Settings(database_url=database_url, data_dir=data_dir, checkpoint_interval=0, run_scheduler=False,
-                    signing_key=key.to_string(), log_origin=ORIGIN, **overrides)
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        checkpoint_interval=0,
+        run_scheduler=False,
+        signing_key=key.to_string(),
+        log_origin=ORIGIN,
+        **overrides,
+    )
 
 
 @contextmanager
@@ -97,8 +104,9 @@ class LiveServer:
         """``started``: the app's lifespan already runs (a TestClient holds it); serve it as it is."""
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off" if started else "on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off" if started else "on")
+        )
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
 
     def __enter__(self) -> str:

@@ -78,8 +78,13 @@ def test_each_command_gets_its_own_failure() -> None:
         raise StopIteration  # a future cannot carry it: it arrives as a RuntimeError
 
     async def main() -> tuple[int | BaseException, ...]:
-        return await asyncio.gather(writer.submit(lambda: 1), writer.submit(refused), writer.submit(stops),
-                                    writer.submit(lambda: 4), return_exceptions=True)
+        return await asyncio.gather(
+            writer.submit(lambda: 1),
+            writer.submit(refused),
+            writer.submit(stops),
+            writer.submit(lambda: 4),
+            return_exceptions=True,
+        )
 
     try:
         one, two, three, four = asyncio.run(main())

@@ -44,8 +44,9 @@ def test_the_same_key_with_a_different_request_is_refused(service: Service) -> N
     changed = service.post("education", path, {**REPORT, "executed": "260000.00"}, **{"Idempotency-Key": "k-1"})
     problem = expect(changed, 422)
     assert (problem["code"], problem["field"]) == ("idempotency-key-reused", "Idempotency-Key")
-    elsewhere = service.post("education", f"/projects/{world.declared}/goals", {"indicators": []},
-                             **{"Idempotency-Key": "k-1"})
+    elsewhere = service.post(
+        "education", f"/projects/{world.declared}/goals", {"indicators": []}, **{"Idempotency-Key": "k-1"}
+    )
     assert expect(elsewhere, 422)["code"] in ("idempotency-key-reused", "validation-failed")
     assert service.ledger.head() == head
 
@@ -54,8 +55,9 @@ def test_the_same_key_with_a_different_request_is_refused(service: Service) -> N
 def test_an_idempotency_key_too_long_empty_or_with_control_characters_is_refused(service: Service, key: str) -> None:
     world = build(service)
     head = service.ledger.head()
-    refused = service.post("education", f"/projects/{world.implementing}/monitoring-reports", REPORT,
-                           **{"Idempotency-Key": key})
+    refused = service.post(
+        "education", f"/projects/{world.implementing}/monitoring-reports", REPORT, **{"Idempotency-Key": key}
+    )
     problem = expect(refused, 422)
     assert problem["field"] == "Idempotency-Key", problem
     assert refused.headers["content-type"] == "application/problem+json"
@@ -80,8 +82,9 @@ def test_concurrent_retries_under_one_key_record_once(service: Service) -> None:
     path = f"/projects/{world.implementing}/monitoring-reports"
     head = service.ledger.head()
     with ThreadPoolExecutor(8) as pool:
-        responses = list(pool.map(lambda _: service.post("education", path, REPORT, **{"Idempotency-Key": "race"}),
-                                  range(8)))
+        responses = list(
+            pool.map(lambda _: service.post("education", path, REPORT, **{"Idempotency-Key": "race"}), range(8))
+        )
     assert {response.status_code for response in responses} == {201}
     assert len({tuple(response.json()["positions"]) for response in responses}) == 1
     assert service.ledger.head() == head + 1
@@ -105,8 +108,9 @@ def test_if_match_applies_a_command_only_at_the_version_seen(service: Service) -
     assert service.post("education", path, {**REPORT, "month": 5}, **{"If-Match": "*"}).status_code == 201
 
 
-def test_a_write_that_loses_a_race_with_another_replica_is_refused_with_409(service: Service, database_url: str,
-                                                                          tmp_path: Path) -> None:
+def test_a_write_that_loses_a_race_with_another_replica_is_refused_with_409(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
     world = build(service)
     path = f"/projects/{world.implementing}/monitoring-reports"
     with TestClient(create_app(settings_for(database_url, tmp_path, service.key))) as replica:

@@ -22,14 +22,46 @@ from tests.api.conftest import Service
 pytestmark = pytest.mark.db
 
 GOALS = [
-    {"key": "I1", "level1": "output", "level2": "quantity", "name": "受益学生人数", "operator": ">=", "target": 5000,
-     "unit": "人", "weight": 30},
-    {"key": "I2", "level1": "output", "level2": "timeliness", "name": "供餐天数", "operator": ">=", "target": 200,
-     "unit": "天", "weight": 20},
-    {"key": "I3", "level1": "effect", "level2": "social", "name": "学生体质健康达标率", "operator": ">=", "target": 92,
-     "unit": "%", "weight": 30},
-    {"key": "I4", "level1": "satisfaction", "level2": "service_users", "name": "家长满意度", "operator": ">=",
-     "target": 90, "unit": "%", "weight": 10},
+    {
+        "key": "I1",
+        "level1": "output",
+        "level2": "quantity",
+        "name": "受益学生人数",
+        "operator": ">=",
+        "target": 5000,
+        "unit": "人",
+        "weight": 30,
+    },
+    {
+        "key": "I2",
+        "level1": "output",
+        "level2": "timeliness",
+        "name": "供餐天数",
+        "operator": ">=",
+        "target": 200,
+        "unit": "天",
+        "weight": 20,
+    },
+    {
+        "key": "I3",
+        "level1": "effect",
+        "level2": "social",
+        "name": "学生体质健康达标率",
+        "operator": ">=",
+        "target": 92,
+        "unit": "%",
+        "weight": 30,
+    },
+    {
+        "key": "I4",
+        "level1": "satisfaction",
+        "level2": "service_users",
+        "name": "家长满意度",
+        "operator": ">=",
+        "target": 90,
+        "unit": "%",
+        "weight": 10,
+    },
 ]
 
 
@@ -43,135 +75,348 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     # Set-up by finance: departments, an agency, a library indicator, a ruleset.
     education = ok(s.post("finance", "/departments", {"name": "教育局", "effective_on": "2020-08-01"}), 201)
     ok(s.post("finance", "/departments", {"name": "卫生健康委员会", "effective_on": "2020-08-01"}), 201)
-    agency = ok(s.post("finance", "/agencies", {"name": "某咨询评估有限公司", "credentials": "工程咨询甲级",
-                                                "effective_on": "2020-08-01"}), 201)
-    bad = ok(s.post("finance", "/agencies", {"name": "青海某会计师事务所", "credentials": "执业证书",
-                                             "effective_on": "2020-08-01"}), 201)
-    definition = {"name": "受益学生人数", "level1": "output", "level2": "quantity", "operator": ">=",
-                  "standard": "学籍系统统计", "unit": "人", "industry": "教育"}
-    ok(s.post("finance", "/indicators", {"code": "JY-OUT-01", "definition": definition,
-                                         "effective_on": "2020-08-01"}), 201)
-    ok(s.post("finance", "/indicators/JY-OUT-01/revisions", {"definition": {**definition, "standard": "学籍与在校"},
-                                                             "reason": "口径", "effective_on": "2020-08-02"}), 201)
-    ok(s.post("finance", "/indicators", {"code": "OLD-01", "definition": definition, "effective_on": "2020-08-01"}),
-       201)
+    agency = ok(
+        s.post(
+            "finance",
+            "/agencies",
+            {"name": "某咨询评估有限公司", "credentials": "工程咨询甲级", "effective_on": "2020-08-01"},
+        ),
+        201,
+    )
+    bad = ok(
+        s.post(
+            "finance",
+            "/agencies",
+            {"name": "青海某会计师事务所", "credentials": "执业证书", "effective_on": "2020-08-01"},
+        ),
+        201,
+    )
+    definition = {
+        "name": "受益学生人数",
+        "level1": "output",
+        "level2": "quantity",
+        "operator": ">=",
+        "standard": "学籍系统统计",
+        "unit": "人",
+        "industry": "教育",
+    }
+    ok(
+        s.post("finance", "/indicators", {"code": "JY-OUT-01", "definition": definition, "effective_on": "2020-08-01"}),
+        201,
+    )
+    ok(
+        s.post(
+            "finance",
+            "/indicators/JY-OUT-01/revisions",
+            {"definition": {**definition, "standard": "学籍与在校"}, "reason": "口径", "effective_on": "2020-08-02"},
+        ),
+        201,
+    )
+    ok(
+        s.post("finance", "/indicators", {"code": "OLD-01", "definition": definition, "effective_on": "2020-08-01"}),
+        201,
+    )
     ok(s.post("finance", "/indicators/OLD-01/retirement", {"reason": "被取代", "effective_on": "2020-08-03"}))
     library = ok(s.get("education", "/indicators"))
     assert library["JY-OUT-01"]["version"] == 2
     assert library["OLD-01"]["retired"] is True
-    ok(s.post("education", f"/departments/{education['id']}/overall-goals", {
-        "fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"], "effective_on": "2020-10-15"}))
+    ok(
+        s.post(
+            "education",
+            f"/departments/{education['id']}/overall-goals",
+            {"fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"], "effective_on": "2020-10-15"},
+        )
+    )
 
     # 申报 → 事前评估 → 入库 → 目标 (中, revised, 优) → 预算批复.
-    declared = ok(s.post("education", "/projects", {
-        "code": "JY-01", "name": "义务教育学生营养改善计划", "department": "教育局", "fiscal_year": 2021,
-        "budget_book": "general_public", "requested": 4800000.00, "new_major": True, "effective_on": "2020-09-01"}),
-        201)
+    declared = ok(
+        s.post(
+            "education",
+            "/projects",
+            {
+                "code": "JY-01",
+                "name": "义务教育学生营养改善计划",
+                "department": "教育局",
+                "fiscal_year": 2021,
+                "budget_book": "general_public",
+                "requested": 4800000.00,
+                "new_major": True,
+                "effective_on": "2020-09-01",
+            },
+        ),
+        201,
+    )
     pid = declared["id"]
     assert ok(s.get(None, "/projects/lookup", fiscal_year=2021, code="JY-01"))["project_id"] == pid
     refused = s.post("finance", f"/projects/{pid}/admission", {"effective_on": "2020-09-10"})
     assert refused.json()["code"] == "ex-ante-required"
-    ok(s.post("finance", f"/projects/{pid}/ex-ante-assessment", {"scores": {
-        "necessity": 18, "economy": 17, "goal_rationality": 16, "feasibility": 17, "funding_compliance": 18},
-        "effective_on": "2020-09-20"}))
+    ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/ex-ante-assessment",
+            {
+                "scores": {
+                    "necessity": 18,
+                    "economy": 17,
+                    "goal_rationality": 16,
+                    "feasibility": 17,
+                    "funding_compliance": 18,
+                },
+                "effective_on": "2020-09-20",
+            },
+        )
+    )
     ok(s.post("finance", f"/projects/{pid}/admission", {"effective_on": "2020-09-30"}))
     ok(s.post("education", f"/projects/{pid}/goals", {"indicators": GOALS, "effective_on": "2020-10-20"}))
-    ok(s.post("finance", f"/projects/{pid}/goals/review", {"rating": "中", "required_fixes": "供餐天数偏低",
-                                                            "effective_on": "2020-11-05"}))
+    ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/goals/review",
+            {"rating": "中", "required_fixes": "供餐天数偏低", "effective_on": "2020-11-05"},
+        )
+    )
     assert s.post("finance", f"/projects/{pid}/budget-approval", {"amount": "4800000.00"}).json()["code"] == (
-        "goals-not-approved")
+        "goals-not-approved"
+    )
     ok(s.post("education", f"/projects/{pid}/goals", {"indicators": GOALS, "effective_on": "2020-11-12"}))
     ok(s.post("finance", f"/projects/{pid}/goals/review", {"rating": "优", "effective_on": "2020-11-20"}))
-    approved = ok(s.post("finance", f"/projects/{pid}/budget-approval", {"amount": "4800000.00",
-                                                                         "effective_on": "2021-01-15"}))
+    approved = ok(
+        s.post("finance", f"/projects/{pid}/budget-approval", {"amount": "4800000.00", "effective_on": "2021-01-15"})
+    )
     ok(s.post("finance", f"/projects/{pid}/disclosures", {"what": "goals", "effective_on": "2021-01-20"}), 201)
 
     # Implementation: a goal adjustment, monitoring with a deviation, a corrective action.
     adjusted = [{**GOALS[0], "target": 4800}, *GOALS[1:]]
-    adjustment = ok(s.post("education", f"/projects/{pid}/goal-adjustments", {
-        "indicators": adjusted, "reason": "学校合并", "effective_on": "2021-04-01"}), 201)
+    adjustment = ok(
+        s.post(
+            "education",
+            f"/projects/{pid}/goal-adjustments",
+            {"indicators": adjusted, "reason": "学校合并", "effective_on": "2021-04-01"},
+        ),
+        201,
+    )
     assert adjustment["events"][0]["references"]["adjustment_no"] == 1
-    ok(s.post("finance", f"/projects/{pid}/goal-adjustments/1/decision", {"approve": True,
-                                                                          "effective_on": "2021-04-10"}))
-    ok(s.post("education", f"/projects/{pid}/monitoring-reports", {
-        "month": 6, "executed": "600000.00", "indicator_progress": {"I1": 40}, "effective_on": "2021-07-05"}), 201)
-    reviewed = ok(s.post("finance", f"/projects/{pid}/monitoring-reports/6/review", {
-        "opinion": "执行进度严重滞后", "effective_on": "2021-07-10"}))
-    assert [event["type"] for event in reviewed["events"]] == ["Project.MonitoringReviewed",
-                                                               "Project.DeviationDetected"]
-    ok(s.post("finance", f"/projects/{pid}/corrective-actions", {
-        "decision": "reduce_budget", "amount": "800000.00", "deviation_month": 6, "reason": "调减预算",
-        "effective_on": "2021-07-20"}), 201)
+    ok(
+        s.post(
+            "finance", f"/projects/{pid}/goal-adjustments/1/decision", {"approve": True, "effective_on": "2021-04-10"}
+        )
+    )
+    ok(
+        s.post(
+            "education",
+            f"/projects/{pid}/monitoring-reports",
+            {"month": 6, "executed": "600000.00", "indicator_progress": {"I1": 40}, "effective_on": "2021-07-05"},
+        ),
+        201,
+    )
+    reviewed = ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/monitoring-reports/6/review",
+            {"opinion": "执行进度严重滞后", "effective_on": "2021-07-10"},
+        )
+    )
+    assert [event["type"] for event in reviewed["events"]] == [
+        "Project.MonitoringReviewed",
+        "Project.DeviationDetected",
+    ]
+    ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/corrective-actions",
+            {
+                "decision": "reduce_budget",
+                "amount": "800000.00",
+                "deviation_month": 6,
+                "reason": "调减预算",
+                "effective_on": "2021-07-20",
+            },
+        ),
+        201,
+    )
     status = ok(s.get("finance", f"/projects/{pid}", min_position=reviewed["position"] + 1))
     assert (status["latest_deviation"], status["approved"]) == ("red", "4000000.00")
 
     # After the year: self-evaluation, the sample, re-evaluation, a key evaluation by an agency.
-    ok(s.post("education", f"/projects/{pid}/self-evaluation", {
-        "actuals": {"I1": 4900, "I2": 200, "I3": 93, "I4": 95}, "executed": "3900000.00",
-        "effective_on": "2022-02-25"}))
-    ok(s.post("finance", "/re-evaluation-samples", {"fiscal_year": 2021, "seed": "抽签", "effective_on": "2022-04-01"}),
-       201)
+    ok(
+        s.post(
+            "education",
+            f"/projects/{pid}/self-evaluation",
+            {
+                "actuals": {"I1": 4900, "I2": 200, "I3": 93, "I4": 95},
+                "executed": "3900000.00",
+                "effective_on": "2022-02-25",
+            },
+        )
+    )
+    ok(
+        s.post(
+            "finance", "/re-evaluation-samples", {"fiscal_year": 2021, "seed": "抽签", "effective_on": "2022-04-01"}
+        ),
+        201,
+    )
     sample = ok(s.get("auditor", "/re-evaluation-samples/2021"))
     assert sample["selected"] == [pid]
-    re_evaluated = ok(s.post("finance", f"/projects/{pid}/re-evaluation", {"scores": {
-        "decision": 12, "process": 15, "output": 25, "effect": 20}, "effective_on": "2022-05-16"}))
+    re_evaluated = ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/re-evaluation",
+            {"scores": {"decision": 12, "process": 15, "output": 25, "effect": 20}, "effective_on": "2022-05-16"},
+        )
+    )
     assert re_evaluated["events"][0]["type"] == "Project.ReEvaluated"
-    commissioned = ok(s.post("finance", f"/projects/{pid}/key-evaluations", {
-        "agency": "某咨询评估有限公司", "effective_on": "2022-04-10"}), 201)
+    commissioned = ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/key-evaluations",
+            {"agency": "某咨询评估有限公司", "effective_on": "2022-04-10"},
+        ),
+        201,
+    )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
     ok(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2022-04-20"}))
     ok(s.post("finance", f"{base}/supervision", {"notes": "现场督导", "effective_on": "2022-05-01"}))
     ok(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2022-05-10"}))
-    ok(s.post("agency", f"{base}/score", {"scores": {"decision": 14, "process": 18, "output": 30, "effect": 26},
-                                          "effective_on": "2022-05-12"}))
+    ok(
+        s.post(
+            "agency",
+            f"{base}/score",
+            {"scores": {"decision": 14, "process": 18, "output": 30, "effect": 26}, "effective_on": "2022-05-12"},
+        )
+    )
 
     # Results, rectification, disclosure, closure.
     ok(s.post("finance", f"/projects/{pid}/result-application", {"effective_on": "2022-06-10"}))
-    required = ok(s.post("finance", f"/projects/{pid}/rectifications", {
-        "issues": ["供餐记录不完整"], "source": "re_evaluation", "deadline": "2022-09-30",
-        "effective_on": "2022-06-15"}), 201)
+    required = ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/rectifications",
+            {
+                "issues": ["供餐记录不完整"],
+                "source": "re_evaluation",
+                "deadline": "2022-09-30",
+                "effective_on": "2022-06-15",
+            },
+        ),
+        201,
+    )
     number = required["events"][0]["references"]["rectification_no"]
-    ok(s.post("education", f"/projects/{pid}/rectifications/{number}/report", {
-        "measures": "补齐供餐台账", "evidence": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
-        "effective_on": "2022-08-01"}))
-    ok(s.post("finance", f"/projects/{pid}/rectifications/{number}/decision", {"accept": True,
-                                                                               "effective_on": "2022-08-10"}))
+    ok(
+        s.post(
+            "education",
+            f"/projects/{pid}/rectifications/{number}/report",
+            {
+                "measures": "补齐供餐台账",
+                "evidence": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+                "effective_on": "2022-08-01",
+            },
+        )
+    )
+    ok(
+        s.post(
+            "finance",
+            f"/projects/{pid}/rectifications/{number}/decision",
+            {"accept": True, "effective_on": "2022-08-10"},
+        )
+    )
     ok(s.post("finance", f"/projects/{pid}/disclosures", {"what": "results", "effective_on": "2022-08-15"}), 201)
     closed = ok(s.post("finance", f"/projects/{pid}/closure", {"effective_on": "2022-09-30"}))
 
     # Departments, agencies, the blacklist, rulesets.
     health = ok(s.get("finance", "/departments", min_position=closed["position"]))
     assert {item["name"] for item in health} == {"教育局", "卫生健康委员会"}
-    ok(s.post("finance", f"/departments/{education['id']}/assessments", {"fiscal_year": 2021, "scores": {
-        "running_cost": 88, "management_efficiency": 90, "duty_performance": 92, "social_effect": 91,
-        "sustainability": 85, "satisfaction": 93}, "effective_on": "2022-06-30"}))
-    ok(s.post("finance", f"/agencies/{agency['id']}/quality-reviews", {"engagement": evaluation, "rating": "良",
-                                                                       "effective_on": "2022-06-01"}), 201)
-    ok(s.post("finance", f"/agencies/{bad['id']}/misconduct", {"kind": "untrue_results", "description": "评价结果不实",
-                                                               "effective_on": "2022-03-10"}), 201)
-    listed = ok(s.post("finance", f"/agencies/{bad['id']}/blacklisting", {"reason": "评价结果不实",
-                                                                          "effective_on": "2022-03-18"}), 201)
+    ok(
+        s.post(
+            "finance",
+            f"/departments/{education['id']}/assessments",
+            {
+                "fiscal_year": 2021,
+                "scores": {
+                    "running_cost": 88,
+                    "management_efficiency": 90,
+                    "duty_performance": 92,
+                    "social_effect": 91,
+                    "sustainability": 85,
+                    "satisfaction": 93,
+                },
+                "effective_on": "2022-06-30",
+            },
+        )
+    )
+    ok(
+        s.post(
+            "finance",
+            f"/agencies/{agency['id']}/quality-reviews",
+            {"engagement": evaluation, "rating": "良", "effective_on": "2022-06-01"},
+        ),
+        201,
+    )
+    ok(
+        s.post(
+            "finance",
+            f"/agencies/{bad['id']}/misconduct",
+            {"kind": "untrue_results", "description": "评价结果不实", "effective_on": "2022-03-10"},
+        ),
+        201,
+    )
+    listed = ok(
+        s.post(
+            "finance", f"/agencies/{bad['id']}/blacklisting", {"reason": "评价结果不实", "effective_on": "2022-03-18"}
+        ),
+        201,
+    )
     public_blacklist = ok(s.get(None, "/blacklist", min_position=listed["position"]))
     assert [entry["agency_name"] for entry in public_blacklist] == ["青海某会计师事务所"]
-    ok(s.post("finance", f"/agencies/{bad['id']}/blacklisting/lift", {"reason": "申诉成立",
-                                                                      "effective_on": "2022-12-01"}))
+    ok(
+        s.post(
+            "finance", f"/agencies/{bad['id']}/blacklisting/lift", {"reason": "申诉成立", "effective_on": "2022-12-01"}
+        )
+    )
     agencies = ok(s.get("finance", "/agencies"))
     assert len(agencies) == 2
-    ok(s.post("finance", "/rulesets", {"version": 2, "parameters": {"re_evaluation_rate": "0.15"},
-                                       "reason": "提高抽查比例", "effective_on": "2023-01-01"}), 201)
+    ok(
+        s.post(
+            "finance",
+            "/rulesets",
+            {
+                "version": 2,
+                "parameters": {"re_evaluation_rate": "0.15"},
+                "reason": "提高抽查比例",
+                "effective_on": "2023-01-01",
+            },
+        ),
+        201,
+    )
     assert ok(s.get("auditor", "/rulesets"))["current_version"] == 2
 
     # The bureau's queries.
-    last = ok(s.post("finance", f"/departments/{education['id']}/overall-goals", {
-        "fiscal_year": 2022, "goals": ["巩固率99.5%"], "effective_on": "2021-10-15"}))
+    last = ok(
+        s.post(
+            "finance",
+            f"/departments/{education['id']}/overall-goals",
+            {"fiscal_year": 2022, "goals": ["巩固率99.5%"], "effective_on": "2021-10-15"},
+        )
+    )
     page = ok(s.get("finance", "/projects", department="教育局", fiscal_year=2021, min_position=last["position"]))
     assert [item["code"] for item in page["items"]] == ["JY-01"]
     assert page["items"][0]["stage"] == "closed"
     assert page["items"][0]["grade"] == "良"
     public = ok(s.get(None, "/projects"))["items"]
-    assert set(public[0]) == {"project_id", "code", "name", "department", "fiscal_year", "budget_book", "approved",
-                              "goals_disclosed", "results_disclosed", "grade", "self_score", "result_decision"}
+    assert set(public[0]) == {
+        "project_id",
+        "code",
+        "name",
+        "department",
+        "fiscal_year",
+        "budget_book",
+        "approved",
+        "goals_disclosed",
+        "results_disclosed",
+        "grade",
+        "self_score",
+        "result_decision",
+    }
     trail = ok(s.get("auditor", "/trail", object=pid, limit=5))
     assert trail["items"][0]["event_type_zh"] == "项目申报"
     assert trail["next_cursor"] is not None
@@ -197,12 +442,21 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get(None, "/log/checkpoints"))[-1]["tree_size"] == checkpoint["tree_size"]
     leaf = history[0]["leaf_index"]
     proof = ok(s.get(None, "/log/proofs/inclusion", leaf_index=leaf, tree_size=checkpoint["tree_size"]))
-    assert merkle.verify_inclusion(bytes.fromhex(proof["leaf_hash"]), leaf, proof["tree_size"],
-                                   [bytes.fromhex(node) for node in proof["proof"]], bytes.fromhex(proof["root_hash"]))
+    assert merkle.verify_inclusion(
+        bytes.fromhex(proof["leaf_hash"]),
+        leaf,
+        proof["tree_size"],
+        [bytes.fromhex(node) for node in proof["proof"]],
+        bytes.fromhex(proof["root_hash"]),
+    )
     consistency = ok(s.get(None, "/log/proofs/consistency", first=5))
-    assert merkle.verify_consistency(5, consistency["second"], bytes.fromhex(consistency["first_root"]),
-                                     bytes.fromhex(consistency["second_root"]),
-                                     [bytes.fromhex(node) for node in consistency["proof"]])
+    assert merkle.verify_consistency(
+        5,
+        consistency["second"],
+        bytes.fromhex(consistency["first_root"]),
+        bytes.fromhex(consistency["second_root"]),
+        [bytes.fromhex(node) for node in consistency["proof"]],
+    )
     assert ok(s.get("auditor", f"/log/leaves/{leaf}"))["leaf_hash"] == history[0]["leaf_hash"]
     bundle = s.get("auditor", f"/projects/{pid}/bundle")
     assert bundle.status_code == 200
@@ -211,9 +465,15 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert report.events == len(history)
     bundle_file = tmp_path / "bundle.json"
     bundle_file.write_bytes(bundle.content)
-    offline = subprocess.run([sys.executable, "-m", "api.cli", "verify", "--bundle", str(bundle_file), "--key", key],
-                             capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
-                             cwd=Path(__file__).resolve().parents[2], timeout=60)
+    offline = subprocess.run(
+        [sys.executable, "-m", "api.cli", "verify", "--bundle", str(bundle_file), "--key", key],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
     assert offline.returncode == 0, offline.stderr
     assert json.loads(bundle.content)["verifier_key"] == key
 
@@ -222,13 +482,13 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get(None, "/readyz"))["log_size"] == s.ledger.head()
     assert "jixiao_log_size" in s.get(None, "/metrics").text
     assert any(item["code"] == "goals-not-approved" for item in ok(s.get(None, "/problems")))
-    issued = ok(s.post("admin", "/admin/tokens", {"name": "aud-qian", "role": "auditor", "organisation": "市审计局"}),
-                201)
+    issued = ok(
+        s.post("admin", "/admin/tokens", {"name": "aud-qian", "role": "auditor", "organisation": "市审计局"}), 201
+    )
     assert issued["token"] not in json.dumps(ok(s.get("admin", "/admin/tokens")))
     assert ok(s.client.delete(f"/admin/tokens/{issued['token_id']}", headers=s.headers("admin")))["revoked_at"]
 
-    hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}),
-              201)
+    hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}), 201)
     assert len(hook["secret"]) >= 16
     assert [item["id"] for item in ok(s.get("auditor", "/subscriptions"))] == [hook["id"]]
     assert ok(s.post("auditor", f"/subscriptions/{hook['id']}/disable"))["status"] == "disabled"
@@ -242,9 +502,13 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     document = s.client.get("/openapi.json").json()
     routes = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
     routes -= {("GET", "/events/stream")}  # an endless response: followed over real HTTP in test_events.py
-    hit = {(sample.labels["method"], sample.labels["route"])
-           for metric in s.app.state.metrics.registry.collect() if metric.name == "jixiao_http_requests"
-           for sample in metric.samples if sample.name.endswith("_total")}
+    hit = {
+        (sample.labels["method"], sample.labels["route"])
+        for metric in s.app.state.metrics.registry.collect()
+        if metric.name == "jixiao_http_requests"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
     assert len(routes) > 60
     assert routes - hit == set(), "routes no test exercises"
     assert Decimal(status["execution_rate"]) == Decimal("15.00")

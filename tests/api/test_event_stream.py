@@ -75,17 +75,21 @@ def live_service(pg_admin_url: str, data_dir: Path, **overrides: Any) -> Iterato
 
 @pytest.fixture(scope="module")
 def capped(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with live_service(pg_admin_url, tmp_path_factory.mktemp("capped"), sse_max_streams=3,
-                      sse_max_streams_per_principal=2) as live:
+    with live_service(
+        pg_admin_url, tmp_path_factory.mktemp("capped"), sse_max_streams=3, sse_max_streams_per_principal=2
+    ) as live:
         yield live
 
 
 @contextmanager
 def opened(live: Live, who: str | None, **headers: str | bytes) -> Iterator[httpx.Response]:
     """A stream, open until the block ends (its first frame read, so the server holds it)."""
-    with httpx.Client(base_url=live.base, timeout=30) as client, \
-            client.stream("GET", "/events/stream", headers=live.headers(who, **headers),
-                          params={"heartbeat": 0.5}) as response:
+    with (
+        httpx.Client(base_url=live.base, timeout=30) as client,
+        client.stream(
+            "GET", "/events/stream", headers=live.headers(who, **headers), params={"heartbeat": 0.5}
+        ) as response,
+    ):
         lines = response.iter_lines()  # held until the block ends: dropping it closes the response
         if response.status_code == 200:
             next(lines)
@@ -108,8 +112,9 @@ BAD_IDS: list[tuple[str, str | bytes, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("header", "after"), [(header, after) for _, header, after in BAD_IDS],
-                         ids=[name for name, _, _ in BAD_IDS])
+@pytest.mark.parametrize(
+    ("header", "after"), [(header, after) for _, header, after in BAD_IDS], ids=[name for name, _, _ in BAD_IDS]
+)
 def test_a_bad_last_event_id_is_refused_as_after_is(capped: Live, header: str | bytes, after: str) -> None:
     started = time.monotonic()
     with opened(capped, "finance", **{"Last-Event-ID": header}) as response:
@@ -126,12 +131,22 @@ def test_a_bad_last_event_id_is_refused_as_after_is(capped: Live, header: str | 
 
 def test_an_empty_last_event_id_means_none_and_a_good_one_resumes(capped: Live) -> None:
     for n in range(3):
-        expect(capped.post("finance", "/agencies", {"name": f"机构{n}", "credentials": "甲级",
-                                                    "effective_on": "2020-08-01"}), 201)
+        expect(
+            capped.post(
+                "finance", "/agencies", {"name": f"机构{n}", "credentials": "甲级", "effective_on": "2020-08-01"}
+            ),
+            201,
+        )
     for header, after, first in (("", "0", 1), ("", "1", 2), ("0", "1", 1), ("1", "-1", 2)):
-        with httpx.Client(base_url=capped.base, timeout=30) as client, client.stream(
-                "GET", "/events/stream", params={"after": after},
-                headers=capped.headers("finance", **{"Last-Event-ID": header})) as response:
+        with (
+            httpx.Client(base_url=capped.base, timeout=30) as client,
+            client.stream(
+                "GET",
+                "/events/stream",
+                params={"after": after},
+                headers=capped.headers("finance", **{"Last-Event-ID": header}),
+            ) as response,
+        ):
             assert response.status_code == 200
             ids = (line for line in response.iter_lines() if line.startswith("id: "))
             assert next(ids) == f"id: {first}", (header, after)
@@ -182,8 +197,10 @@ class Follower:
         if self.topics:
             params["topics"] = self.topics
         try:
-            with httpx.Client(base_url=self.live.base, timeout=60) as client, client.stream(
-                    "GET", "/events/stream", params=params, headers=self.live.headers(self.who)) as response:
+            with (
+                httpx.Client(base_url=self.live.base, timeout=60) as client,
+                client.stream("GET", "/events/stream", params=params, headers=self.live.headers(self.who)) as response,
+            ):
                 assert response.status_code == 200, response.read()
                 event: dict[str, Any] = {}
                 for line in response.iter_lines():
@@ -222,8 +239,15 @@ def pulled(live: Live, who: str | None, topics: str | None) -> list[dict[str, An
 
 
 AUDIENCES: list[tuple[str | None, str | None]] = [
-    ("finance", None), ("finance", "Project.*,Agency.Blacklisted"), ("auditor", None), ("education", None),
-    ("health", None), ("education", "Project.Declared"), ("agency", None), (None, None), (None, "Agency.*"),
+    ("finance", None),
+    ("finance", "Project.*,Agency.Blacklisted"),
+    ("auditor", None),
+    ("education", None),
+    ("health", None),
+    ("education", "Project.Declared"),
+    ("agency", None),
+    (None, None),
+    (None, "Agency.*"),
 ]
 
 
@@ -231,30 +255,64 @@ def write_more(live: Live, tag: str) -> None:
     """Events for every audience: departments' new projects, a disclosure, blacklistings public and not."""
     for department, who in (("教育局", "education"), ("卫生健康委员会", "health")):
         for n in range(3):
-            pid = expect(live.post(who, "/projects", {
-                "code": f"{tag}-{who[:2].upper()}-{n}", "name": f"项目{tag}{n}", "department": department,
-                "fiscal_year": 2021, "budget_book": "general_public", "requested": "100000.00",
-                "effective_on": "2020-09-01"}), 201)["id"]
+            pid = expect(
+                live.post(
+                    who,
+                    "/projects",
+                    {
+                        "code": f"{tag}-{who[:2].upper()}-{n}",
+                        "name": f"项目{tag}{n}",
+                        "department": department,
+                        "fiscal_year": 2021,
+                        "budget_book": "general_public",
+                        "requested": "100000.00",
+                        "effective_on": "2020-09-01",
+                    },
+                ),
+                201,
+            )["id"]
             expect(live.post("finance", f"/projects/{pid}/admission", {"effective_on": "2020-09-30"}), 200)
     for public in (True, False):
-        agency = expect(live.post("finance", "/agencies", {"name": f"机构{tag}{public}", "credentials": "乙级",
-                                                           "effective_on": "2020-08-01"}), 201)["id"]
-        expect(live.post("finance", f"/agencies/{agency}/misconduct", {
-            "kind": "untrue_results", "description": "评价结果不实", "effective_on": "2022-03-10"}), 201)
-        expect(live.post("finance", f"/agencies/{agency}/blacklisting", {
-            "reason": "评价结果不实", "public": public, "effective_on": "2022-03-18"}), 201)
+        agency = expect(
+            live.post(
+                "finance",
+                "/agencies",
+                {"name": f"机构{tag}{public}", "credentials": "乙级", "effective_on": "2020-08-01"},
+            ),
+            201,
+        )["id"]
+        expect(
+            live.post(
+                "finance",
+                f"/agencies/{agency}/misconduct",
+                {"kind": "untrue_results", "description": "评价结果不实", "effective_on": "2022-03-10"},
+            ),
+            201,
+        )
+        expect(
+            live.post(
+                "finance",
+                f"/agencies/{agency}/blacklisting",
+                {"reason": "评价结果不实", "public": public, "effective_on": "2022-03-18"},
+            ),
+            201,
+        )
 
 
 def test_every_stream_gets_exactly_what_its_principal_may_see_across_a_cut_reader(
-        pg_admin_url: str, tmp_path: Path) -> None:
+    pg_admin_url: str, tmp_path: Path
+) -> None:
     with live_service(pg_admin_url, tmp_path) as live:
         early = [Follower(live, who, topics) for who, topics in AUDIENCES]
         build(_Service(live))  # type: ignore[arg-type]
         late = [Follower(live, who, topics) for who, topics in AUDIENCES]  # these catch up from the database
         write_more(live, "A")
         with psycopg.connect(live.url, autocommit=True) as conn:
-            cut = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
-                               "AND datname = current_database()", (READER,)).fetchall()
+            cut = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
+                "AND datname = current_database()",
+                (READER,),
+            ).fetchall()
         assert cut == [(True,)], "one reader per process, and it was cut"
         write_more(live, "B")
         followers = early + late
@@ -263,9 +321,11 @@ def test_every_stream_gets_exactly_what_its_principal_may_see_across_a_cut_reade
             expect(live.get("finance", "/readyz", min_position=head - 1), 200)  # the department filter is current
 
             def done() -> bool:
-                return all(f.error or [e["position"] for e in f.events] == [e["position"] for e in
-                                                                             pulled(live, f.who, f.topics)]
-                           for f in followers)
+                return all(
+                    f.error
+                    or [e["position"] for e in f.events] == [e["position"] for e in pulled(live, f.who, f.topics)]
+                    for f in followers
+                )
 
             wait_until(done, "every stream has what the pull feed has")
             for follower in followers:

@@ -51,11 +51,15 @@ def test_the_feed_is_the_whole_log_in_order_with_no_gaps_across_pages(service: S
     assert approved["principal"] == {"id": "fin-wang", "role": "finance", "organisation": "市财政局"}
     assert approved["effective_on"] == "2021-01-15"
     proof = expect(service.get(None, "/log/proofs/inclusion", leaf_index=approved["position"]), 200)
-    assert merkle.verify_inclusion(bytes.fromhex(approved["leaf_hash"]), approved["position"], proof["tree_size"],
-                                   [bytes.fromhex(node) for node in proof["proof"]], bytes.fromhex(proof["root_hash"]))
+    assert merkle.verify_inclusion(
+        bytes.fromhex(approved["leaf_hash"]),
+        approved["position"],
+        proof["tree_size"],
+        [bytes.fromhex(node) for node in proof["proof"]],
+        bytes.fromhex(proof["root_hash"]),
+    )
     # Nothing new: the cursor stays where it is.
-    assert expect(service.get("auditor", "/events", after=cursor), 200) == {"events": [], "next": cursor,
-                                                                            "head": head}
+    assert expect(service.get("auditor", "/events", after=cursor), 200) == {"events": [], "next": cursor, "head": head}
 
 
 def test_the_feed_filters_by_type_and_by_what_the_role_may_see(service: Service) -> None:
@@ -89,8 +93,9 @@ def sse(response: httpx.Response) -> Iterator[dict[str, Any]]:
             event[name] = json.loads(value) if name == "data" else value
 
 
-def test_the_stream_catches_up_goes_live_and_resumes_after_a_dropped_connection(database_url: str,
-                                                                                tmp_path: Path) -> None:
+def test_the_stream_catches_up_goes_live_and_resumes_after_a_dropped_connection(
+    database_url: str, tmp_path: Path
+) -> None:
     from ledger.log.checkpoint import SigningKey
 
     key = SigningKey.generate("stream-test")
@@ -140,8 +145,13 @@ def test_the_feed_page_is_the_events_as_each_is_rendered(service: Service) -> No
     world: World = build(service)
     with psycopg.connect(service.ledger.database_url) as conn:
         department = feed.visible_to(conn, Principal("edu", "department", "教育局"))
-        for where in (feed.FeedFilter(), feed.FeedFilter(("Project.*", "Agency.Blacklisted")), department,
-                      feed.FeedFilter(public_only=True), feed.FeedFilter(objects=(UUID(world.implementing),))):
+        for where in (
+            feed.FeedFilter(),
+            feed.FeedFilter(("Project.*", "Agency.Blacklisted")),
+            department,
+            feed.FeedFilter(public_only=True),
+            feed.FeedFilter(objects=(UUID(world.implementing),)),
+        ):
             for after, limit in ((None, 1000), (-1, 3), (5, 7), (service.ledger.head(), 10)):
                 for with_state in (False, True):
                     one_by_one = feed.read(conn, after, limit, where, with_state=with_state)

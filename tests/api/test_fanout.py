@@ -23,8 +23,13 @@ from tests.api.world import build
 
 pytestmark = pytest.mark.db
 
-TYPES = [(), ("Project.*",), ("Agency.Blacklisted", "Project.Disclosed"), ("Pro_ect.*",),
-         ("Agency.*", "Project.Declared")]
+TYPES = [
+    (),
+    ("Project.*",),
+    ("Agency.Blacklisted", "Project.Disclosed"),
+    ("Pro_ect.*",),
+    ("Agency.*", "Project.Declared"),
+]
 
 
 def test_the_fanout_filters_and_renders_as_the_feed_does(service: Service) -> None:
@@ -66,8 +71,7 @@ class _Http:
 FINANCE = Principal("fin-01", "finance", "市财政局")
 
 
-def test_a_stream_behind_the_window_catches_up_from_the_database_and_rejoins(ledger: Ledger,
-                                                                              database_url: str) -> None:
+def test_a_stream_behind_the_window_catches_up_from_the_database_and_rejoins(ledger: Ledger, database_url: str) -> None:
     total = ledger.head() + 300  # bootstrap's events, and 300 more while the stream follows
 
     def append() -> None:
@@ -76,7 +80,8 @@ def test_a_stream_behind_the_window_catches_up_from_the_database_and_rejoins(led
 
     async def scenario() -> tuple[list[int], int]:
         pool: ConnectionPool[psycopg.Connection[object]] = ConnectionPool(
-            database_url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
+            database_url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True
+        )
         fanout = LogFanout(database_url, pool, window=8, interval=0.0)  # a tiny window: the stream falls behind
         fanout.start()
         received: list[int] = []

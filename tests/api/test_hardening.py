@@ -29,9 +29,23 @@ class Scene:
 
 
 def declare(s: Service, who: str, code: str, department: str, **changes: Any) -> Any:
-    return expect(s.post(who, "/projects", {
-        "code": code, "name": "测试项目", "department": department, "fiscal_year": 2021,
-        "budget_book": "general_public", "requested": "1000000.00", "effective_on": "2020-09-01", **changes}), 201)
+    return expect(
+        s.post(
+            who,
+            "/projects",
+            {
+                "code": code,
+                "name": "测试项目",
+                "department": department,
+                "fiscal_year": 2021,
+                "budget_book": "general_public",
+                "requested": "1000000.00",
+                "effective_on": "2020-09-01",
+                **changes,
+            },
+        ),
+        201,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +62,45 @@ def scene(service: Service) -> Scene:
     expect(s.post("finance", f"/projects/{red}/admission", {"effective_on": "2020-09-30"}), 200)
     expect(s.post("education", f"/projects/{red}/goals", {"indicators": GOALS, "effective_on": "2020-10-20"}), 200)
     expect(s.post("finance", f"/projects/{red}/goals/review", {"rating": "优", "effective_on": "2020-11-05"}), 200)
-    expect(s.post("finance", f"/projects/{red}/budget-approval", {"amount": "1000000.00",
-                                                                  "effective_on": "2021-01-15"}), 200)
+    expect(
+        s.post("finance", f"/projects/{red}/budget-approval", {"amount": "1000000.00", "effective_on": "2021-01-15"}),
+        200,
+    )
     expect(s.post("finance", f"/projects/{red}/disclosures", {"what": "goals", "effective_on": "2021-01-20"}), 201)
-    expect(s.post("education", f"/projects/{red}/monitoring-reports", {
-        "month": 6, "executed": "100000.00", "indicator_progress": {"I1": 40, "I2": 40},
-        "effective_on": "2021-07-05"}), 201)
-    reviewed = expect(s.post("finance", f"/projects/{red}/monitoring-reports/6/review", {
-        "opinion": "进度严重滞后", "effective_on": "2021-07-10"}), 200)
+    expect(
+        s.post(
+            "education",
+            f"/projects/{red}/monitoring-reports",
+            {
+                "month": 6,
+                "executed": "100000.00",
+                "indicator_progress": {"I1": 40, "I2": 40},
+                "effective_on": "2021-07-05",
+            },
+        ),
+        201,
+    )
+    reviewed = expect(
+        s.post(
+            "finance",
+            f"/projects/{red}/monitoring-reports/6/review",
+            {"opinion": "进度严重滞后", "effective_on": "2021-07-10"},
+        ),
+        200,
+    )
     assert [event["type"] for event in reviewed["events"]][-1] == "Project.DeviationDetected"
     # An agency blacklisted from today: in force whenever a command is recorded for the next three years.
-    agency = expect(s.post("finance", "/agencies", {"name": BLACKLISTED, "credentials": "乙级",
-                                                    "effective_on": "2020-08-01"}), 201)["id"]
-    expect(s.post("finance", f"/agencies/{agency}/misconduct", {"kind": "falsification", "description": "伪造记录",
-                                                                "evidence": ["a" * 64]}), 201)
+    agency = expect(
+        s.post("finance", "/agencies", {"name": BLACKLISTED, "credentials": "乙级", "effective_on": "2020-08-01"}), 201
+    )["id"]
+    expect(
+        s.post(
+            "finance",
+            f"/agencies/{agency}/misconduct",
+            {"kind": "falsification", "description": "伪造记录", "evidence": ["a" * 64]},
+        ),
+        201,
+    )
     expect(s.post("finance", f"/agencies/{agency}/blacklisting", {"reason": "弄虚作假"}), 201)
     expect(s.post("finance", "/departments", {"name": NFD_NAME, "effective_on": "2020-08-01"}), 201)
     nfd_project = declare(s, "finance", "ZS-01", NFC_NAME)["id"]
@@ -74,8 +113,11 @@ def scene(service: Service) -> Scene:
 
 def _operations(service: Service) -> list[tuple[str, str, dict[str, Any]]]:
     document = expect(service.client.get("/openapi.json"), 200)
-    return [(method.upper(), path, operation) for path, operations in document["paths"].items()
-            for method, operation in operations.items()]
+    return [
+        (method.upper(), path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
 
 
 def _path(template: str, operation: dict[str, Any], poisoned: str | None) -> str:
@@ -96,8 +138,9 @@ def _path(template: str, operation: dict[str, Any], poisoned: str | None) -> str
 
 
 @pytest.mark.parametrize("who", [None, "finance"])
-def test_a_nul_in_any_query_or_path_parameter_of_the_live_openapi_is_a_422_naming_it(service: Service, scene: Scene,
-                                                                                      who: str | None) -> None:
+def test_a_nul_in_any_query_or_path_parameter_of_the_live_openapi_is_a_422_naming_it(
+    service: Service, scene: Scene, who: str | None
+) -> None:
     head = service.ledger.head()
     checked = 0
     for method, path, operation in _operations(service):
@@ -120,12 +163,22 @@ def test_a_nul_in_any_query_or_path_parameter_of_the_live_openapi_is_a_422_namin
     assert service.ledger.head() == head
 
 
-@pytest.mark.parametrize(("path", "name"), [
-    ("/projects", "department"), ("/projects", "stage"), ("/projects", "code"), ("/trail", "principal"),
-    ("/trail", "organisation"), ("/trail", "event_type"), ("/deadlines", "department"), ("/projects", "unknown"),
-])
-def test_the_parameters_the_issue_named_and_other_control_characters(service: Service, scene: Scene, path: str,
-                                                                     name: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/projects", "department"),
+        ("/projects", "stage"),
+        ("/projects", "code"),
+        ("/trail", "principal"),
+        ("/trail", "organisation"),
+        ("/trail", "event_type"),
+        ("/deadlines", "department"),
+        ("/projects", "unknown"),
+    ],
+)
+def test_the_parameters_the_issue_named_and_other_control_characters(
+    service: Service, scene: Scene, path: str, name: str
+) -> None:
     for value in ("\x00", "a\x01b", "\x7f", "\x9b"):
         for who in (None, "finance"):
             problem = expect(service.client.get(path, params={name: value}, headers=service.headers(who)), 422)
@@ -137,7 +190,8 @@ def test_the_parameters_the_issue_named_and_other_control_characters(service: Se
 
 
 def test_a_blacklisting_in_force_when_the_command_is_recorded_refuses_it_whatever_date_it_states(
-        service: Service, scene: Scene) -> None:
+    service: Service, scene: Scene
+) -> None:
     head = service.ledger.head()
     path = f"/projects/{scene.world.implementing}/key-evaluations"
     for stated in ("2021-06-01", "2020-09-02"):
@@ -149,19 +203,26 @@ def test_a_blacklisting_in_force_when_the_command_is_recorded_refuses_it_whateve
     assert service.ledger.head() == head
 
 
-@pytest.mark.parametrize(("suffix", "who", "body"), [
-    ("plan-review", "finance", {"approved": True}),
-    ("report-review", "finance", {"approved": True}),
-    ("supervision", "finance", {"notes": "现场督导"}),
-    ("score", "agency", {"scores": {"decision": 14, "process": 18, "output": 30, "effect": 26}}),
-])
+@pytest.mark.parametrize(
+    ("suffix", "who", "body"),
+    [
+        ("plan-review", "finance", {"approved": True}),
+        ("report-review", "finance", {"approved": True}),
+        ("supervision", "finance", {"notes": "现场督导"}),
+        ("score", "agency", {"scores": {"decision": 14, "process": 18, "output": 30, "effect": 26}}),
+    ],
+)
 def test_key_evaluation_commands_refuse_dates_before_the_commissioning_and_after_today(
-        service: Service, scene: Scene, suffix: str, who: str, body: dict[str, Any]) -> None:
+    service: Service, scene: Scene, suffix: str, who: str, body: dict[str, Any]
+) -> None:
     head = service.ledger.head()
     path = f"/projects/{scene.world.implementing}/key-evaluations/{scene.world.evaluation}/{suffix}"
-    for stated, code in (("0001-01-01", "effective-date-too-early"), ("2021-08-31", "effective-date-too-early"),
-                         ("9999-12-31", "effective-date-in-future"),
-                         ((date.today() + timedelta(days=2)).isoformat(), "effective-date-in-future")):
+    for stated, code in (
+        ("0001-01-01", "effective-date-too-early"),
+        ("2021-08-31", "effective-date-too-early"),
+        ("9999-12-31", "effective-date-in-future"),
+        ((date.today() + timedelta(days=2)).isoformat(), "effective-date-in-future"),
+    ):
         problem = expect(service.post(who, path, {**body, "effective_on": stated}), 422)
         assert (problem["code"], problem["field"]) == (code, "effective_on"), stated
     assert service.ledger.head() == head
@@ -169,14 +230,25 @@ def test_key_evaluation_commands_refuse_dates_before_the_commissioning_and_after
 
 def test_every_command_has_a_lower_bound(service: Service, scene: Scene) -> None:
     head = service.ledger.head()
-    early = {"code": "JY-EARLY", "name": "x", "department": "教育局", "fiscal_year": 2021,
-             "budget_book": "general_public", "requested": "1.00", "effective_on": "2019-12-31"}
+    early = {
+        "code": "JY-EARLY",
+        "name": "x",
+        "department": "教育局",
+        "fiscal_year": 2021,
+        "budget_book": "general_public",
+        "requested": "1.00",
+        "effective_on": "2019-12-31",
+    }
     assert expect(service.post("education", "/projects", early), 422)["code"] == "effective-date-too-early"
-    before_declared = service.post("finance", f"/projects/{scene.world.declared}/admission",
-                                   {"effective_on": "2020-08-31"})
+    before_declared = service.post(
+        "finance", f"/projects/{scene.world.declared}/admission", {"effective_on": "2020-08-31"}
+    )
     assert expect(before_declared, 422)["code"] == "effective-date-too-early"
-    before_registered = service.post("education", f"/departments/{scene.world.education}/overall-goals",
-                                     {"fiscal_year": 2021, "goals": ["x"], "effective_on": "2020-07-31"})
+    before_registered = service.post(
+        "education",
+        f"/departments/{scene.world.education}/overall-goals",
+        {"fiscal_year": 2021, "goals": ["x"], "effective_on": "2020-07-31"},
+    )
     assert expect(before_registered, 422)["code"] == "effective-date-too-early"
     ancient = service.post("finance", "/departments", {"name": "远古局", "effective_on": "0001-01-01"})
     assert expect(ancient, 422)["code"] == "effective-date-too-early"
@@ -186,10 +258,20 @@ def test_every_command_has_a_lower_bound(service: Service, scene: Scene) -> None
 # --------------------------------------------------------------------- items 12, 13, 14, 15: who sees what
 
 
-@pytest.mark.parametrize("query", [{"deviation": "red"}, {"deviation": "yellow"}, {"stage": "budget_approved"},
-                                   {"stage": "declared"}, {"overdue": "true"}, {"overdue": "false"}])
-def test_the_public_cannot_filter_on_what_was_not_disclosed(service: Service, scene: Scene,
-                                                            query: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"deviation": "red"},
+        {"deviation": "yellow"},
+        {"stage": "budget_approved"},
+        {"stage": "declared"},
+        {"overdue": "true"},
+        {"overdue": "false"},
+    ],
+)
+def test_the_public_cannot_filter_on_what_was_not_disclosed(
+    service: Service, scene: Scene, query: dict[str, str]
+) -> None:
     (name,) = query
     for who in (None, "agency"):
         problem = expect(service.get(who, "/projects", **query), 403)
@@ -205,8 +287,9 @@ def test_the_public_filters_grades_only_among_disclosed_results(service: Service
     assert red == [scene.red]
 
 
-def test_an_agency_reads_only_the_deadlines_of_the_evaluations_it_was_commissioned_for(service: Service,
-                                                                                    scene: Scene) -> None:
+def test_an_agency_reads_only_the_deadlines_of_the_evaluations_it_was_commissioned_for(
+    service: Service, scene: Scene
+) -> None:
     everything = expect(service.get("finance", "/deadlines", on="2021-01-01"), 200)
     assert {row["project_id"] for row in everything} >= {scene.world.implementing, scene.world.declared, scene.red}
     own = expect(service.get("agency", "/deadlines", on="2021-01-01"), 200)
@@ -224,8 +307,9 @@ def test_an_administrator_registers_no_department(service: Service, scene: Scene
 
 
 @pytest.mark.parametrize("who", [None, "agency"])
-def test_the_public_feed_shows_organisation_and_role_but_no_staff_id(service: Service, scene: Scene,
-                                                                     who: str | None) -> None:
+def test_the_public_feed_shows_organisation_and_role_but_no_staff_id(
+    service: Service, scene: Scene, who: str | None
+) -> None:
     page = expect(service.get(who, "/events", limit=1000), 200)
     assert page["events"]
     for event in page["events"]:
@@ -244,10 +328,13 @@ def test_the_public_feed_shows_organisation_and_role_but_no_staff_id(service: Se
 
 
 def test_names_are_stored_exactly_as_given(service: Service, scene: Scene) -> None:
-    created = expect(service.post("finance", "/departments", {"name": COMPATIBILITY_NAME,
-                                                              "effective_on": "2020-08-01"}), 201)
-    listed = {row["id"]: row["name"] for row in expect(service.get("finance", "/departments",
-                                                                     min_position=created["position"]), 200)}
+    created = expect(
+        service.post("finance", "/departments", {"name": COMPATIBILITY_NAME, "effective_on": "2020-08-01"}), 201
+    )
+    listed = {
+        row["id"]: row["name"]
+        for row in expect(service.get("finance", "/departments", min_position=created["position"]), 200)
+    }
     assert listed[created["id"]] == COMPATIBILITY_NAME
     history = expect(service.get("auditor", f"/objects/{created['id']}/history"), 200)
     assert history[0]["payload"]["name"] == COMPATIBILITY_NAME
@@ -255,28 +342,34 @@ def test_names_are_stored_exactly_as_given(service: Service, scene: Scene) -> No
     assert nfd == NFD_NAME
 
 
-@pytest.mark.parametrize(("first", "second"), [
-    ("\uf901区财政所", "\u66f4区财政所"),  # a compatibility ideograph, and the ideograph it stands for
-    ("ABC评估咨询有限公司", "ＡＢＣ评估咨询有限公司"),  # full-width Latin, as Chinese input methods type it
-    ("DEF评估咨询有限公司", "def评估咨询有限公司"),
-    ("某某（集团）评估公司", "某某(集团)评估公司"),
-    ("某某评估公司", "某某评估公司\u3000"),  # an ideographic space typed after it
-])
-def test_duplicates_are_refused_on_the_normalised_key(service: Service, scene: Scene, first: str,
-                                                      second: str) -> None:
-    expect(service.post("finance", "/agencies", {"name": first, "credentials": "甲级",
-                                                 "effective_on": "2020-08-01"}), 201)
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("\uf901区财政所", "\u66f4区财政所"),  # a compatibility ideograph, and the ideograph it stands for
+        ("ABC评估咨询有限公司", "ＡＢＣ评估咨询有限公司"),  # full-width Latin, as Chinese input methods type it
+        ("DEF评估咨询有限公司", "def评估咨询有限公司"),
+        ("某某（集团）评估公司", "某某(集团)评估公司"),
+        ("某某评估公司", "某某评估公司\u3000"),  # an ideographic space typed after it
+    ],
+)
+def test_duplicates_are_refused_on_the_normalised_key(service: Service, scene: Scene, first: str, second: str) -> None:
+    expect(
+        service.post("finance", "/agencies", {"name": first, "credentials": "甲级", "effective_on": "2020-08-01"}), 201
+    )
     head = service.ledger.head()
-    refused = service.post("finance", "/agencies", {"name": second, "credentials": "甲级",
-                                                    "effective_on": "2020-08-01"})
+    refused = service.post(
+        "finance", "/agencies", {"name": second, "credentials": "甲级", "effective_on": "2020-08-01"}
+    )
     assert expect(refused, 409)["code"] == "already-exists"
     assert service.ledger.head() == head
 
 
 @pytest.mark.parametrize("spelling", [NFD_NAME, NFC_NAME, f"  {NFC_NAME} "])
 def test_filters_match_any_spelling_of_a_name(service: Service, scene: Scene, spelling: str) -> None:
-    projects = {item["project_id"]: item for item in
-                expect(service.get("finance", "/projects", department=spelling), 200)["items"]}
+    projects = {
+        item["project_id"]: item
+        for item in expect(service.get("finance", "/projects", department=spelling), 200)["items"]
+    }
     assert scene.nfd_project in projects
     assert projects[scene.nfd_project]["department"] == NFC_NAME  # as the declaration gave it
     assert {unicodedata.normalize("NFC", item["department"]) for item in projects.values()} == {NFC_NAME}
@@ -290,11 +383,25 @@ def test_a_department_acts_and_reads_under_any_spelling_of_its_name(service: Ser
     own = expect(service.get("zhongshan", "/projects"), 200)["items"]
     assert [item["project_id"] for item in own] == [scene.nfd_project]
     expect(service.get("zhongshan", f"/projects/{scene.nfd_project}"), 200)
-    written = expect(service.post("zhongshan", "/projects", {
-        "code": "ZS-02", "name": "测试项目二", "department": NFC_NAME, "fiscal_year": 2021,
-        "budget_book": "general_public", "requested": "1.00", "effective_on": "2020-09-01"}), 201)
-    trail = expect(service.get("auditor", "/trail", organisation=NFC_NAME, min_position=written["position"]),
-                   200)["items"]
+    written = expect(
+        service.post(
+            "zhongshan",
+            "/projects",
+            {
+                "code": "ZS-02",
+                "name": "测试项目二",
+                "department": NFC_NAME,
+                "fiscal_year": 2021,
+                "budget_book": "general_public",
+                "requested": "1.00",
+                "effective_on": "2020-09-01",
+            },
+        ),
+        201,
+    )
+    trail = expect(service.get("auditor", "/trail", organisation=NFC_NAME, min_position=written["position"]), 200)[
+        "items"
+    ]
     assert [item["object_id"] for item in trail] == [written["id"]]
     assert trail[0]["organisation"] == NFD_NAME  # the token's own spelling, as recorded
 
@@ -302,9 +409,19 @@ def test_a_department_acts_and_reads_under_any_spelling_of_its_name(service: Ser
 def test_a_code_is_looked_up_by_its_key(service: Service, scene: Scene) -> None:
     found = expect(service.get(None, "/projects/lookup", fiscal_year=2021, code="zs-01"), 200)
     assert found["project_id"] == scene.nfd_project
-    duplicate = service.post("finance", "/projects", {
-        "code": "ｚｓ－０１", "name": "重复", "department": NFC_NAME, "fiscal_year": 2021,
-        "budget_book": "general_public", "requested": "1.00", "effective_on": "2020-09-01"})
+    duplicate = service.post(
+        "finance",
+        "/projects",
+        {
+            "code": "ｚｓ－０１",
+            "name": "重复",
+            "department": NFC_NAME,
+            "fiscal_year": 2021,
+            "budget_book": "general_public",
+            "requested": "1.00",
+            "effective_on": "2020-09-01",
+        },
+    )
     assert expect(duplicate, 409)["code"] == "already-exists"
 
 

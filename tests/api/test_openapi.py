@@ -41,11 +41,17 @@ def live(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     app = create_app(settings_for(url, tmp_path_factory.mktemp("fuzz"), key, run_dispatcher=False))
     try:
         with LiveServer(app) as base:
-            tokens = {who: app.state.tokens.issue(*principal, created_by="test")[0] for who, principal in {
-                "finance": ("fin-fuzz", "finance", "市财政局"), "education": ("edu-fuzz", "department", "教育局"),
-                "health": ("hw-fuzz", "department", "卫生健康委员会"), "auditor": ("aud-fuzz", "auditor", "市审计局"),
-                "agency": ("ag-fuzz", "agency", "某咨询评估有限公司"), "admin": ("adm-fuzz", "admin", "信息中心"),
-            }.items()}
+            tokens = {
+                who: app.state.tokens.issue(*principal, created_by="test")[0]
+                for who, principal in {
+                    "finance": ("fin-fuzz", "finance", "市财政局"),
+                    "education": ("edu-fuzz", "department", "教育局"),
+                    "health": ("hw-fuzz", "department", "卫生健康委员会"),
+                    "auditor": ("aud-fuzz", "auditor", "市审计局"),
+                    "agency": ("ag-fuzz", "agency", "某咨询评估有限公司"),
+                    "admin": ("adm-fuzz", "admin", "信息中心"),
+                }.items()
+            }
             client = _Client(base, tokens)
             try:
                 build(client)  # type: ignore[arg-type]
@@ -73,8 +79,13 @@ class _Client:
         return self.http.get(path, params=params, headers=self.headers(who))
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 def test_the_live_service_keeps_its_own_openapi_document(live: tuple[str, dict[str, str]]) -> None:
@@ -92,8 +103,9 @@ def test_the_live_service_keeps_its_own_openapi_document(live: tuple[str, dict[s
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                      database=None)
+            @settings(
+                max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+            )
             def call(case: Any) -> None:
                 case.call_and_validate(base_url=base, headers=auth, checks=CHECKS)
 

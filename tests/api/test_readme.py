@@ -31,14 +31,36 @@ def test_the_readme_walkthrough_runs_as_written(database_url: str, tmp_path: Pat
     key = SigningKey.generate(ORIGIN.replace("/", "-"))
     app = create_app(settings_for(database_url, tmp_path / "data", key))
     with LiveServer(app) as base:
-        env = {**os.environ, "API": base, "J": f"{sys.executable} -m api.cli", "DATABASE_URL": database_url,
-               "PYTHONPATH": str(ROOT), "JIXIAO_SIGNING_KEY": key.to_string(), "JIXIAO_LOG_ORIGIN": ORIGIN}
-        run = subprocess.run(["bash", "-c", walkthrough()], cwd=tmp_path, env=env, capture_output=True, text=True,
-                             timeout=300, check=False)
+        env = {
+            **os.environ,
+            "API": base,
+            "J": f"{sys.executable} -m api.cli",
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": str(ROOT),
+            "JIXIAO_SIGNING_KEY": key.to_string(),
+            "JIXIAO_LOG_ORIGIN": ORIGIN,
+        }
+        run = subprocess.run(
+            ["bash", "-c", walkthrough()],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = run.stdout
-    for promised in ('"code":"ex-ante-required"', '"replayed":true', "Project.DeviationDetected\n", "\nred\n",
-                     "\n优\n", "Project.GoalsSubmitted\n", "budget_approved\n", "OK: 14 events of"):
+    for promised in (
+        '"code":"ex-ante-required"',
+        '"replayed":true',
+        "Project.DeviationDetected\n",
+        "\nred\n",
+        "\n优\n",
+        "Project.GoalsSubmitted\n",
+        "budget_approved\n",
+        "OK: 14 events of",
+    ):
         assert promised in out, f"{promised!r} not in the output:\n{out[-3000:]}"
     assert "urn:jixiao:problem" not in out.replace('"type":"urn:jixiao:problem:ex-ante-required"', ""), out
 
@@ -50,8 +72,9 @@ def client_example() -> str:
     return found.group(1)
 
 
-def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(service: Service,
-                                                                                tmp_path: Path) -> None:
+def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(
+    service: Service, tmp_path: Path
+) -> None:
     """Run as written, in a process that refuses psycopg, eventsourcing, FastAPI and pydantic: the verifier it
     imports stands alone."""
     for n in range(12):
@@ -60,10 +83,22 @@ def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(
     assert signed is not None
     key = service.key.verifier.to_string()
     with LiveServer(service.app, started=True) as base:
-        env = {**os.environ, "API": base, "TOKEN": service.tokens["auditor"], "LEDGER_KEY": key,
-               "PYTHONPATH": str(ROOT)}
-        first = subprocess.run([sys.executable, "-c", standalone(client_example())], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, timeout=120, check=False)
+        env = {
+            **os.environ,
+            "API": base,
+            "TOKEN": service.tokens["auditor"],
+            "LEDGER_KEY": key,
+            "PYTHONPATH": str(ROOT),
+        }
+        first = subprocess.run(
+            [sys.executable, "-c", standalone(client_example())],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert first.returncode == 0, first.stderr
         handled = [int(line.split()[0]) for line in first.stdout.splitlines()]
         assert handled == list(range(signed.column_size))
@@ -71,8 +106,15 @@ def test_the_readme_client_follows_the_feed_resumes_and_proves_what_it_received(
         for n in range(12, 15):
             service.post("finance", "/departments", {"name": f"部门{n:02}", "effective_on": "2020-08-01"})
         later = service.app.state.log.sign_checkpoint()
-        second = subprocess.run([sys.executable, "-c", standalone(client_example())], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=120, check=False)
+        second = subprocess.run(
+            [sys.executable, "-c", standalone(client_example())],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     assert second.returncode == 0, second.stderr
     resumed = [int(line.split()[0]) for line in second.stdout.splitlines()]
     assert resumed == list(range(signed.column_size, later.column_size))  # exactly where it stopped

@@ -67,9 +67,17 @@ def store(url: str, key: SigningKey | None = KEY) -> Iterator[TokenStore]:
 @contextmanager
 def service(url: str, tmp_path: Path) -> Iterator[TestClient]:
     """The HTTP service connected as ``url``'s role, signing with KEY."""
-    settings = Settings(database_url=url, data_dir=tmp_path, create_schema=False, run_projections=False,
-                        run_dispatcher=False, run_scheduler=False, checkpoint_interval=0, log_origin=ORIGIN,
-                        signing_key=KEY.to_string())
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        create_schema=False,
+        run_projections=False,
+        run_dispatcher=False,
+        run_scheduler=False,
+        checkpoint_interval=0,
+        log_origin=ORIGIN,
+        signing_key=KEY.to_string(),
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -82,22 +90,30 @@ def test_a_row_the_service_role_inserts_is_not_a_token(service_url: str, tmp_pat
     with psycopg.connect(service_url, autocommit=True) as conn:
         # As earlier versions stored tokens: the database itself refuses a record without a signature.
         with pytest.raises(psycopg.errors.CheckViolation):
-            conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
-                         "created_by) VALUES ('tok_forged', %s, 'fin-wang', 'finance', '市财政局', now(), 'admin')",
-                         (digest(FORGED),))
+            conn.execute(
+                "INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
+                "created_by) VALUES ('tok_forged', %s, 'fin-wang', 'finance', '市财政局', now(), 'admin')",
+                (digest(FORGED),),
+            )
         # Signed, but not by the log's key: one row claims its key id, one names the attacker's own key; and one
         # signed by the log's key itself, but for another ledger (a staging copy sharing the key, say).
         mine = SigningKey.generate("attacker")
         now = datetime.now(UTC)
-        for token_id, token, key, origin in (("tok_forged1", FORGED, mine, ORIGIN),
-                                             ("tok_forged2", FORGED + "B", mine, ORIGIN),
-                                             ("tok_staging", FORGED + "C", KEY, "staging/log")):
+        for token_id, token, key, origin in (
+            ("tok_forged1", FORGED, mine, ORIGIN),
+            ("tok_forged2", FORGED + "B", mine, ORIGIN),
+            ("tok_staging", FORGED + "C", KEY, "staging/log"),
+        ):
             key_id = mine.verifier.key_id if token_id == "tok_forged2" else KEY.verifier.key_id
-            signature = key.sign(token_message(origin, token_id, digest(token), "fin-wang", "finance", "市财政局",
-                                               "admin", now))
-            conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
-                         "created_by, key_id, signature) VALUES (%s, %s, 'fin-wang', 'finance', '市财政局', %s, "
-                         "'admin', %s, %s)", (token_id, digest(token), now, key_id, signature))
+            signature = key.sign(
+                token_message(origin, token_id, digest(token), "fin-wang", "finance", "市财政局", "admin", now)
+            )
+            conn.execute(
+                "INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
+                "created_by, key_id, signature) VALUES (%s, %s, 'fin-wang', 'finance', '市财政局', %s, "
+                "'admin', %s, %s)",
+                (token_id, digest(token), now, key_id, signature),
+            )
     with service(service_url, tmp_path) as client:
         for token in (FORGED, FORGED + "B", FORGED + "C"):
             refused = client.get("/trail", headers={"Authorization": f"Bearer {token}"})
@@ -113,24 +129,28 @@ def test_a_row_the_service_role_inserts_is_not_a_token(service_url: str, tmp_pat
     assert "unknown key" in (why["tok_forged2"] or "")
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE api_tokens SET role = 'finance'",
-    "UPDATE api_tokens SET created_at = now()",
-    "DELETE FROM api_tokens",
-    "TRUNCATE api_tokens CASCADE",
-    "DELETE FROM api_token_revocations",
-    "UPDATE api_token_revocations SET revoked_at = now()",
-    "TRUNCATE api_token_revocations",
-    "ALTER TABLE api_tokens DISABLE TRIGGER ALL",
-    "ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_signed",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE api_tokens SET role = 'finance'",
+        "UPDATE api_tokens SET created_at = now()",
+        "DELETE FROM api_tokens",
+        "TRUNCATE api_tokens CASCADE",
+        "DELETE FROM api_token_revocations",
+        "UPDATE api_token_revocations SET revoked_at = now()",
+        "TRUNCATE api_token_revocations",
+        "ALTER TABLE api_tokens DISABLE TRIGGER ALL",
+        "ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_signed",
+    ],
+)
 def test_the_service_role_cannot_change_revive_or_remove_a_token(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(statement)
 
 
-def test_a_revoked_token_stays_revoked_whoever_holds_the_service_role(service_url: str, owner_url: str,
-                                                                      tmp_path: Path) -> None:
+def test_a_revoked_token_stays_revoked_whoever_holds_the_service_role(
+    service_url: str, owner_url: str, tmp_path: Path
+) -> None:
     with service(service_url, tmp_path) as client:
         tokens: TokenStore = client.app.state.tokens  # type: ignore[attr-defined]
         token, record = tokens.issue("aud-zhao", "auditor", "市审计局", "test")
@@ -146,8 +166,11 @@ def test_a_revoked_token_stays_revoked_whoever_holds_the_service_role(service_ur
                 conn.rollback()
         # Not even the owner, without dropping the triggers first (which a superuser could: see the README).
         with psycopg.connect(owner_url) as conn:
-            for change in ("DELETE FROM api_token_revocations", "UPDATE api_tokens SET role = 'finance'",
-                           "UPDATE api_tokens SET signature = signature"):
+            for change in (
+                "DELETE FROM api_token_revocations",
+                "UPDATE api_tokens SET role = 'finance'",
+                "UPDATE api_tokens SET signature = signature",
+            ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                     conn.execute(change)
                 conn.rollback()
@@ -178,20 +201,32 @@ def signed_row(token: str, principal: tuple[str, str, str], token_id: str) -> di
     now = datetime.now(UTC)
     name, role, organisation = principal
     signature = KEY.sign(token_message(ORIGIN, token_id, digest(token), name, role, organisation, "old", now))
-    return {"token_id": token_id, "token_hash": digest(token), "principal_id": name, "role": role,
-            "organisation": organisation, "created_at": now, "created_by": "old", "key_id": KEY.verifier.key_id,
-            "signature": signature}
+    return {
+        "token_id": token_id,
+        "token_hash": digest(token),
+        "principal_id": name,
+        "role": role,
+        "organisation": organisation,
+        "created_at": now,
+        "created_by": "old",
+        "key_id": KEY.verifier.key_id,
+        "signature": signature,
+    }
 
 
 def test_a_principal_id_clashing_in_an_older_ledger_is_flagged_and_refused_until_resolved(owner_url: str) -> None:
-    rows = [signed_row("jxl_finance", ("wang", "finance", "市财政局"), "tok_fin"),
-            signed_row("jxl_department", ("wang", "department", "教育局"), "tok_dept")]
+    rows = [
+        signed_row("jxl_finance", ("wang", "finance", "市财政局"), "tok_fin"),
+        signed_row("jxl_department", ("wang", "department", "教育局"), "tok_dept"),
+    ]
     with psycopg.connect(owner_url, autocommit=True) as conn:
         for row in rows:
-            conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
-                         "created_by, key_id, signature) VALUES (%(token_id)s, %(token_hash)s, %(principal_id)s, "
-                         "%(role)s, %(organisation)s, %(created_at)s, %(created_by)s, %(key_id)s, %(signature)s)",
-                         row)
+            conn.execute(
+                "INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_at, "
+                "created_by, key_id, signature) VALUES (%(token_id)s, %(token_hash)s, %(principal_id)s, "
+                "%(role)s, %(organisation)s, %(created_at)s, %(created_by)s, %(key_id)s, %(signature)s)",
+                row,
+            )
     with store(owner_url) as tokens:
         assert tokens.principal("jxl_finance") is None
         assert "principal id wang" in tokens.lookup("jxl_department").refusal
@@ -222,21 +257,25 @@ CREATE TABLE api_tokens (
 
 
 def test_an_upgraded_ledger_honours_its_tokens_only_once_the_operator_has_signed_them(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:  # the table as the version before left it
         conn.execute(OLD_SCHEMA)
         for token_id, token, revoked in (("tok_live", "jxl_live", None), ("tok_gone", "jxl_gone", datetime.now(UTC))):
-            conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_by, "
-                         "revoked_at) VALUES (%s, %s, 'aud-zhao', 'auditor', '市审计局', 'cli', %s)",
-                         (token_id, digest(token), revoked))
+            conn.execute(
+                "INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, created_by, "
+                "revoked_at) VALUES (%s, %s, 'aud-zhao', 'auditor', '市审计局', 'cli', %s)",
+                (token_id, digest(token), revoked),
+            )
     migrate(database_url, Settings(database_url=database_url, log_origin=ORIGIN))
     role = f"jixiao_app_{uuid.uuid4().hex[:8]}"
     grant_service_role(database_url, role, None)
     try:
         with store(database_url) as tokens:
             assert tokens.principal("jxl_live") is None  # unsigned: refused until the operator signs it
-            assert {record.token_id: (record.revoked_at is not None, (record.refused or "")[:8])
-                    for record in tokens.list()} == {"tok_live": (False, "unsigned"), "tok_gone": (True, "unsigned")}
+            assert {
+                record.token_id: (record.revoked_at is not None, (record.refused or "")[:8]) for record in tokens.list()
+            } == {"tok_live": (False, "unsigned"), "tok_gone": (True, "unsigned")}
             listed = tokens.resign(confirm=False)
             assert [record.token_id for record in listed] == ["tok_live", "tok_gone"]
             assert tokens.principal("jxl_live") is None  # only listed, nothing signed
@@ -251,9 +290,11 @@ def test_an_upgraded_ledger_honours_its_tokens_only_once_the_operator_has_signed
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("UPDATE api_tokens SET revoked_at = NULL")
             with pytest.raises(psycopg.errors.CheckViolation):  # and an unsigned row is no longer possible
-                conn.execute("INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, "
-                             "created_at, created_by) VALUES ('tok_new', %s, 'x', 'finance', '', now(), 'x')",
-                             (digest("jxl_new"),))
+                conn.execute(
+                    "INSERT INTO api_tokens (token_id, token_hash, principal_id, role, organisation, "
+                    "created_at, created_by) VALUES ('tok_new', %s, 'x', 'finance', '', now(), 'x')",
+                    (digest("jxl_new"),),
+                )
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}")

@@ -54,22 +54,37 @@ def free_port() -> int:
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, check=False, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 @contextmanager
 def serving_process(database_url: str, data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``jixiao serve`` in a process of its own; yields its URL and the environment the command line needs."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "JIXIAO_SIGNING_KEY": SigningKey.generate(
-        ORIGIN.replace("/", "-")).to_string(), "JIXIAO_LOG_ORIGIN": ORIGIN, "JIXIAO_DATA_DIR": str(data_dir),
-        "JIXIAO_PORT": str(port), "JIXIAO_RUN_SCHEDULER": "false", "JIXIAO_CHECKPOINT_INTERVAL": "0",
-        "JIXIAO_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JIXIAO_SIGNING_KEY": SigningKey.generate(ORIGIN.replace("/", "-")).to_string(),
+        "JIXIAO_LOG_ORIGIN": ORIGIN,
+        "JIXIAO_DATA_DIR": str(data_dir),
+        "JIXIAO_PORT": str(port),
+        "JIXIAO_RUN_SCHEDULER": "false",
+        "JIXIAO_CHECKPOINT_INTERVAL": "0",
+        "JIXIAO_LOG_LEVEL": "warning",
+    }
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log
+        )
         try:
             deadline = time.monotonic() + 90
             while True:
@@ -95,7 +110,8 @@ def serving_process(database_url: str, data_dir: Path) -> Iterator[tuple[str, di
 
 
 def test_a_revoked_token_is_refused_by_the_running_service_as_soon_as_the_command_returns(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     with serving_process(database_url, tmp_path) as (base, env):
         for n in range(3):
             created = cli(env, "token", "create", "--role", "auditor", "--org", "市审计局", "--name", f"aud-{n}")
@@ -106,8 +122,11 @@ def test_a_revoked_token_is_refused_by_the_running_service_as_soon_as_the_comman
             answers: list[tuple[float, int]] = []  # (when the request was sent, its status)
             stop = threading.Event()
 
-            def hammer(headers: dict[str, str] = headers, answers: list[tuple[float, int]] = answers,
-                       stop: threading.Event = stop) -> None:
+            def hammer(
+                headers: dict[str, str] = headers,
+                answers: list[tuple[float, int]] = answers,
+                stop: threading.Event = stop,
+            ) -> None:
                 with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                     while not stop.is_set():
                         sent = time.monotonic()
@@ -179,8 +198,12 @@ def receiving(receiver: SlowReceiver) -> Iterator[str]:
 
 
 def record(service: Service, names: range) -> list[int]:
-    return [expect(service.post("finance", "/departments", {"name": f"部门{n:03}", "effective_on": "2020-08-01"}),
-                   201)["position"] for n in names]
+    return [
+        expect(service.post("finance", "/departments", {"name": f"部门{n:03}", "effective_on": "2020-08-01"}), 201)[
+            "position"
+        ]
+        for n in names
+    ]
 
 
 @pytest.fixture
@@ -197,8 +220,7 @@ def test_revoking_a_principals_last_token_stops_its_webhooks_before_the_revocati
     watched, witness = SlowReceiver(), SlowReceiver()
     with receiving(watched) as url, receiving(witness) as witness_url:
         hook = expect(fast.post("hook", "/subscriptions", {"url": url, "topics": ["Department.*"]}), 201)
-        kept = expect(fast.post("aud-hook", "/subscriptions", {"url": witness_url, "topics": ["Department.*"]}),
-                      201)
+        kept = expect(fast.post("aud-hook", "/subscriptions", {"url": witness_url, "topics": ["Department.*"]}), 201)
         positions = record(fast, range(60))
         wait_until(lambda: watched.count() >= 5)  # delivering, one slow event at a time
         revoked = fast.client.delete(f"/admin/tokens/{issued.token_id}", headers=fast.headers("admin"))
@@ -226,18 +248,22 @@ def test_revoking_a_principals_last_token_stops_its_webhooks_before_the_revocati
 
 
 def test_a_principal_id_is_one_identity_over_http_and_on_the_command_line(fast: Service) -> None:
-    refused = fast.post("admin", "/admin/tokens", {"name": "fin-wang", "role": "department",
-                                                   "organisation": "教育局"})
+    refused = fast.post("admin", "/admin/tokens", {"name": "fin-wang", "role": "department", "organisation": "教育局"})
     problem = expect(refused, 409)
     assert problem["code"] == "principal-conflict"
     assert problem["type"] == "urn:jixiao:problem:principal-conflict"
     assert problem["title_zh"] == "主体编号已被其他角色或单位使用"
     assert "already finance" in problem["detail"]
-    rotated = expect(fast.post("admin", "/admin/tokens", {"name": "fin-wang", "role": "finance",
-                                                          "organisation": "市财政局"}), 201)
+    rotated = expect(
+        fast.post("admin", "/admin/tokens", {"name": "fin-wang", "role": "finance", "organisation": "市财政局"}), 201
+    )
     assert expect(fast.client.get("/trail", headers={"Authorization": f"Bearer {rotated['token']}"}), 200)
-    env = {**os.environ, "DATABASE_URL": fast.ledger.database_url, "JIXIAO_SIGNING_KEY": fast.key.to_string(),
-           "JIXIAO_LOG_ORIGIN": ORIGIN}
+    env = {
+        **os.environ,
+        "DATABASE_URL": fast.ledger.database_url,
+        "JIXIAO_SIGNING_KEY": fast.key.to_string(),
+        "JIXIAO_LOG_ORIGIN": ORIGIN,
+    }
     created = cli(env, "token", "create", "--role", "department", "--org", "教育局", "--name", "aud-zhao")
     assert created.returncode == 2
     assert "refused (principal-conflict): principal id aud-zhao is already auditor" in created.stderr

@@ -56,8 +56,9 @@ class Receiver:
                 with receiver.lock:
                     receiver.attempts += 1
                     status = receiver.answer(receiver.attempts)
-                    if not hmac.compare_digest(signature(receiver.secret, dict(self.headers), body),
-                                               self.headers["X-Jixiao-Signature"]):
+                    if not hmac.compare_digest(
+                        signature(receiver.secret, dict(self.headers), body), self.headers["X-Jixiao-Signature"]
+                    ):
                         receiver.bad_signatures += 1
                         status = 401
                     position = int(self.headers["X-Jixiao-Position"])
@@ -96,8 +97,12 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def record(service: Service, names: range) -> list[int]:
-    return [expect(service.post("finance", "/departments", {"name": f"部门{n:03}", "effective_on": "2020-08-01"}),
-                   201)["position"] for n in names]
+    return [
+        expect(service.post("finance", "/departments", {"name": f"部门{n:03}", "effective_on": "2020-08-01"}), 201)[
+            "position"
+        ]
+        for n in names
+    ]
 
 
 def subscription(service: Service, who: str, subscription_id: str) -> Any:
@@ -109,9 +114,12 @@ def planted(database_url: str, url: str, position: int, status: str = "active") 
     refused its URL — which the dispatcher must still check."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         created = uuid.uuid4()
-        conn.execute("INSERT INTO webhook_subscriptions (id, url, topics, secret, principal_id, principal_role, "
-                     "principal_org, position, status) VALUES (%s, %s, '{}', 'a-planted-secret-value', 'fin-wang', "
-                     "'finance', '市财政局', %s, %s)", (created, url, position, status))
+        conn.execute(
+            "INSERT INTO webhook_subscriptions (id, url, topics, secret, principal_id, principal_role, "
+            "principal_org, position, status) VALUES (%s, %s, '{}', 'a-planted-secret-value', 'fin-wang', "
+            "'finance', '市财政局', %s, %s)",
+            (created, url, position, status),
+        )
         conn.execute("NOTIFY ledger_events")
     return str(created)
 
@@ -124,8 +132,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def fast(database_url: str, tmp_path: Path) -> Iterator[Service]:
-    with running_service(database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=40,
-                         webhook_allow=LOOPBACK) as service:
+    with running_service(
+        database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=40, webhook_allow=LOOPBACK
+    ) as service:
         yield service
 
 
@@ -140,8 +149,14 @@ def test_a_receiver_that_fails_goes_down_and_recovers_gets_every_event_once_in_o
     secret = "a-shared-secret-of-some-length"
     receiver = Receiver(secret, lambda attempt: 500 if attempt <= 3 else 200)
     with serving(receiver) as port:
-        created = expect(fast.post("finance", "/subscriptions", {
-            "url": f"http://127.0.0.1:{port}/hook", "topics": ["Department.*"], "secret": secret}), 201)
+        created = expect(
+            fast.post(
+                "finance",
+                "/subscriptions",
+                {"url": f"http://127.0.0.1:{port}/hook", "topics": ["Department.*"], "secret": secret},
+            ),
+            201,
+        )
         positions = record(fast, range(10))
         wait_until(lambda: len(receiver.accepted) == 10)
     # Down: connections refused while more is recorded.
@@ -162,16 +177,22 @@ def test_a_receiver_that_fails_goes_down_and_recovers_gets_every_event_once_in_o
     assert [item["position"] for item in log if item["status_code"] == 200] == positions  # logged once, in order
 
 
-def test_a_dead_letter_stops_delivery_until_the_subscription_is_enabled_again(database_url: str,
-                                                                           tmp_path: Path) -> None:
-    with running_service(database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=3,
-                         webhook_allow=LOOPBACK) as service:
+def test_a_dead_letter_stops_delivery_until_the_subscription_is_enabled_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_service(
+        database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=3, webhook_allow=LOOPBACK
+    ) as service:
         secret = "another-shared-secret-value"
         healthy = threading.Event()
         receiver = Receiver(secret, lambda _: 200 if healthy.is_set() else 503)
         with serving(receiver) as port:
-            created = expect(service.post("auditor", "/subscriptions", {
-                "url": f"http://127.0.0.1:{port}/", "secret": secret, "after": -1}), 201)
+            created = expect(
+                service.post(
+                    "auditor", "/subscriptions", {"url": f"http://127.0.0.1:{port}/", "secret": secret, "after": -1}
+                ),
+                201,
+            )
             head = service.ledger.head()
             wait_until(lambda: subscription(service, "auditor", created["id"])["status"] == "dead")
             stuck = subscription(service, "auditor", created["id"])
@@ -194,18 +215,27 @@ def test_deliveries_before_a_failure_are_recorded_before_it(fast: Service) -> No
     with serving(receiver) as port:
         before = fast.ledger.head() - 1
         positions = record(fast, range(8))  # recorded before the subscription exists: one page, from `after`
-        created = expect(fast.post("finance", "/subscriptions", {
-            "url": f"http://127.0.0.1:{port}/", "topics": ["Department.*"], "secret": secret, "after": before}), 201)
+        created = expect(
+            fast.post(
+                "finance",
+                "/subscriptions",
+                {"url": f"http://127.0.0.1:{port}/", "topics": ["Department.*"], "secret": secret, "after": before},
+            ),
+            201,
+        )
         wait_until(lambda: subscription(fast, "finance", created["id"])["position"] == positions[-1])
     assert receiver.accepted == positions
     log = expect(fast.get("finance", f"/subscriptions/{created['id']}/deliveries", limit=100), 200)
     assert [(item["position"], item["status_code"]) for item in log] == [
-        *[(position, 200) for position in positions[:4]], (positions[4], 503),
-        *[(position, 200) for position in positions[4:]]]
+        *[(position, 200) for position in positions[:4]],
+        (positions[4], 503),
+        *[(position, 200) for position in positions[4:]],
+    ]
     assert [item["attempt"] for item in log][4:6] == [1, 2]
 
 
 # Item 16: the signature covers the timestamp and the position; the README's receiver checks both.
+
 
 def readme_receiver() -> dict[str, Any]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -235,8 +265,14 @@ def test_the_readme_receiver_accepts_each_delivery_once_and_refuses_forgeries_an
             pass
 
     with serving(Handler) as port:
-        expect(fast.post("finance", "/subscriptions", {
-            "url": f"http://127.0.0.1:{port}/", "topics": ["Department.*"], "secret": secret}), 201)
+        expect(
+            fast.post(
+                "finance",
+                "/subscriptions",
+                {"url": f"http://127.0.0.1:{port}/", "topics": ["Department.*"], "secret": secret},
+            ),
+            201,
+        )
         positions = record(fast, range(5))
         wait_until(lambda: handled == positions)
     headers, body = seen[-1]
@@ -249,8 +285,10 @@ def test_the_readme_receiver_accepts_each_delivery_once_and_refuses_forgeries_an
     stale = {**headers, "X-Jixiao-Timestamp": str(int(time.time()) - 301)}
     stale["X-Jixiao-Signature"] = signature(secret, stale, body)
     assert receive(secret.encode(), stale, body, cursor) == 401  # well signed, but too old: a replay
-    version_1 = "sha256=" + hmac.new(secret.encode(), headers["X-Jixiao-Timestamp"].encode() + b"." + body,
-                                     hashlib.sha256).hexdigest()
+    version_1 = (
+        "sha256="
+        + hmac.new(secret.encode(), headers["X-Jixiao-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    )
     assert receive(secret.encode(), {**headers, "X-Jixiao-Signature": version_1}, body, cursor) == 401
     assert handled == positions
 
@@ -258,14 +296,39 @@ def test_the_readme_receiver_accepts_each_delivery_once_and_refuses_forgeries_an
 # Item 7: no webhook to the inside of the network, however it is spelt.
 
 INTERNAL = [
-    "http://169.254.169.254/latest/meta-data/", "https://10.0.0.1/", "http://2130706433/", "http://0.0.0.0:22/",
-    "http://127.0.0.1:5432/", "http://0177.0.0.1/", "http://0x7f.1/", "http://127.1/", "http://0x7f000001/",
-    "http://127.0.0.1./", "http://example.com@127.0.0.1/", "http://%31%32%37.0.0.1/", "http://①②⑦.0.0.1/",
-    "http://１２７．０．０．１/", "http://localhost:8000/", "http://LOCALHOST./", "http://[::1]/",
-    "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/", "http://[::127.0.0.1]/", "http://[64:ff9b::7f00:1]/",
-    "http://[2002:7f00:1::]/", "http://[fe80::1]/", "http://[fd00::1]/", "http://[::]/", "http://[ff02::1]/",
-    "http://172.16.0.1/", "http://192.168.1.1/", "http://100.64.0.1/", "http://255.255.255.255/",
-    "http://224.0.0.1/", "http://240.0.0.1/", "http://0/",
+    "http://169.254.169.254/latest/meta-data/",
+    "https://10.0.0.1/",
+    "http://2130706433/",
+    "http://0.0.0.0:22/",
+    "http://127.0.0.1:5432/",
+    "http://0177.0.0.1/",
+    "http://0x7f.1/",
+    "http://127.1/",
+    "http://0x7f000001/",
+    "http://127.0.0.1./",
+    "http://example.com@127.0.0.1/",
+    "http://%31%32%37.0.0.1/",
+    "http://①②⑦.0.0.1/",
+    "http://１２７．０．０．１/",
+    "http://localhost:8000/",
+    "http://LOCALHOST./",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://[::127.0.0.1]/",
+    "http://[64:ff9b::7f00:1]/",
+    "http://[2002:7f00:1::]/",
+    "http://[fe80::1]/",
+    "http://[fd00::1]/",
+    "http://[::]/",
+    "http://[ff02::1]/",
+    "http://172.16.0.1/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://255.255.255.255/",
+    "http://224.0.0.1/",
+    "http://240.0.0.1/",
+    "http://0/",
 ]
 
 
@@ -276,8 +339,10 @@ def test_an_internal_receiver_is_refused_at_registration_in_every_spelling(share
     assert "JIXIAO_WEBHOOK_ALLOW" in refused["detail"]
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/", "http://hooks.example.com:0/", "http://[fe80::1%25eth0]/",
-                                 "http://a\\@127.0.0.1/"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:99999/", "http://hooks.example.com:0/", "http://[fe80::1%25eth0]/", "http://a\\@127.0.0.1/"],
+)
 def test_a_url_no_delivery_could_use_is_refused_at_registration(shared_service: Service, url: str) -> None:
     refused = expect(shared_service.post("finance", "/subscriptions", {"url": url}), 422)
     assert (refused["code"], refused["field"]) == ("invalid-value", "url")
@@ -292,18 +357,26 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(host, str) and host.rstrip(".").lower() in answers:
             family = kwargs.get("family", args[0] if args else 0)
-            return [(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP,
-                     "", (address, int(port or 0), 0, 0) if ":" in address else (address, int(port or 0)))
-                    for address in answers[host.rstrip(".").lower()]
-                    if family in (0, socket.AF_INET6 if ":" in address else socket.AF_INET)]
+            return [
+                (
+                    socket.AF_INET6 if ":" in address else socket.AF_INET,
+                    socket.SOCK_STREAM,
+                    socket.IPPROTO_TCP,
+                    "",
+                    (address, int(port or 0), 0, 0) if ":" in address else (address, int(port or 0)),
+                )
+                for address in answers[host.rstrip(".").lower()]
+                if family in (0, socket.AF_INET6 if ":" in address else socket.AF_INET)
+            ]
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return answers
 
 
-def test_a_name_is_refused_if_any_address_it_resolves_to_is_internal(shared_service: Service,
-                                                                     dns: dict[str, list[str]]) -> None:
+def test_a_name_is_refused_if_any_address_it_resolves_to_is_internal(
+    shared_service: Service, dns: dict[str, list[str]]
+) -> None:
     dns["mixed.example.test"] = ["93.184.216.34", "10.1.2.3"]
     dns["inside.example.test"] = ["::ffff:192.168.0.10"]
     for name in ("mixed.example.test", "inside.example.test"):
@@ -312,18 +385,31 @@ def test_a_name_is_refused_if_any_address_it_resolves_to_is_internal(shared_serv
 
 
 def test_deliveries_to_the_inside_are_refused_at_every_connection_and_the_log_tells_nothing(
-        strict: Service, database_url: str) -> None:
+    strict: Service, database_url: str
+) -> None:
     """Subscriptions the registration check never saw (written into the table by whoever holds the database, or
     made before an operator narrowed the policy) are checked at delivery: nothing reaches the receiver listening on
     loopback, and an open port and a closed one read the same in the delivery log."""
     receiver = Receiver("a-planted-secret-value")
     with serving(receiver) as port:
         closed = free_port()
-        urls = [f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{closed}/", f"http://2130706433:{port}/",
-                f"http://0177.0.0.1:{port}/", f"http://0x7f.1:{port}/", f"http://127.1:{port}/",
-                f"http://localhost:{port}/", f"http://localhost.:{port}/", f"http://x@127.0.0.1:{port}/",
-                f"http://%31%32%37.0.0.1:{port}/", f"http://①②⑦.0.0.1:{port}/", f"http://[::ffff:127.0.0.1]:{port}/",
-                f"http://[::1]:{port}/", f"http://0.0.0.0:{port}/", f"http://0:{port}/"]
+        urls = [
+            f"http://127.0.0.1:{port}/",
+            f"http://127.0.0.1:{closed}/",
+            f"http://2130706433:{port}/",
+            f"http://0177.0.0.1:{port}/",
+            f"http://0x7f.1:{port}/",
+            f"http://127.1:{port}/",
+            f"http://localhost:{port}/",
+            f"http://localhost.:{port}/",
+            f"http://x@127.0.0.1:{port}/",
+            f"http://%31%32%37.0.0.1:{port}/",
+            f"http://①②⑦.0.0.1:{port}/",
+            f"http://[::ffff:127.0.0.1]:{port}/",
+            f"http://[::1]:{port}/",
+            f"http://0.0.0.0:{port}/",
+            f"http://0:{port}/",
+        ]
         head = strict.ledger.head()
         planted_ids = [planted(database_url, url, head - 1) for url in urls]
         record(strict, range(1))
@@ -335,14 +421,19 @@ def test_deliveries_to_the_inside_are_refused_at_every_connection_and_the_log_te
         assert subscription(strict, "finance", item)["last_error"] == REFUSED
 
 
-def test_a_name_that_resolves_inside_after_registration_is_refused_at_delivery(strict: Service,
-                                                                              dns: dict[str, list[str]]) -> None:
+def test_a_name_that_resolves_inside_after_registration_is_refused_at_delivery(
+    strict: Service, dns: dict[str, list[str]]
+) -> None:
     """DNS rebinding: public when the subscription is made, loopback when the dispatcher connects."""
     receiver = Receiver("a-rebinding-secret-value")
     with serving(receiver) as port:
         dns["hooks.rebinding.test"] = ["93.184.216.34"]
-        created = expect(strict.post("finance", "/subscriptions", {
-            "url": f"http://hooks.rebinding.test:{port}/", "secret": receiver.secret}), 201)
+        created = expect(
+            strict.post(
+                "finance", "/subscriptions", {"url": f"http://hooks.rebinding.test:{port}/", "secret": receiver.secret}
+            ),
+            201,
+        )
         dns["hooks.rebinding.test"] = ["127.0.0.1"]
         record(strict, range(1))
         wait_until(lambda: subscription(strict, "finance", created["id"])["status"] == "dead")
@@ -362,8 +453,14 @@ def test_the_operator_allows_an_intranet_receiver_by_name(database_url: str, tmp
     with running_service(database_url, tmp_path, webhook_allow="localhost") as service:
         receiver = Receiver("an-intranet-receiver-secret")
         with serving(receiver) as port:
-            created = expect(service.post("finance", "/subscriptions", {
-                "url": f"http://LocalHost.:{port}/in", "topics": ["Department.*"], "secret": receiver.secret}), 201)
+            created = expect(
+                service.post(
+                    "finance",
+                    "/subscriptions",
+                    {"url": f"http://LocalHost.:{port}/in", "topics": ["Department.*"], "secret": receiver.secret},
+                ),
+                201,
+            )
             assert created["url"] == f"http://localhost:{port}/in"  # stored as it is delivered to
             positions = record(service, range(3))
             wait_until(lambda: receiver.accepted == positions)
@@ -373,10 +470,13 @@ def test_the_operator_allows_an_intranet_receiver_by_name(database_url: str, tmp
 
 # Item 6: whatever goes wrong with a delivery is a failed attempt — logged, retried, dead-lettered, no traceback.
 
+
 def test_a_url_the_dispatcher_cannot_use_is_a_failed_attempt_and_ends_in_a_dead_letter(
-        database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with running_service(database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=3,
-                         webhook_allow=LOOPBACK) as service:
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running_service(
+        database_url, tmp_path, webhook_backoff=0.05, webhook_max_attempts=3, webhook_allow=LOOPBACK
+    ) as service:
         bad = planted(database_url, "http://127.0.0.1:99999/", service.ledger.head() - 1)
         with caplog.at_level(logging.INFO, logger="api.roles.webhooks"):
             record(service, range(1))
@@ -384,5 +484,8 @@ def test_a_url_the_dispatcher_cannot_use_is_a_failed_attempt_and_ends_in_a_dead_
         log = expect(service.get("finance", f"/subscriptions/{bad}/deliveries"), 200)
     assert [item["attempt"] for item in log] == [1, 2, 3]
     assert all("port" in item["error"] and item["status_code"] is None for item in log)
-    assert not [entry for entry in caplog.records
-                if entry.name == "api.roles.webhooks" and (entry.exc_info or entry.levelno >= logging.ERROR)]
+    assert not [
+        entry
+        for entry in caplog.records
+        if entry.name == "api.roles.webhooks" and (entry.exc_info or entry.levelno >= logging.ERROR)
+    ]

@@ -8,12 +8,36 @@ from typing import Any
 from tests.api.conftest import Service
 
 GOALS = [
-    {"key": "I1", "level1": "output", "level2": "quantity", "name": "受益学生人数", "operator": ">=", "target": 5000,
-     "unit": "人", "weight": 50},
-    {"key": "I2", "level1": "effect", "level2": "social", "name": "学生体质健康达标率", "operator": ">=", "target": 92,
-     "unit": "%", "weight": 30},
-    {"key": "I3", "level1": "satisfaction", "level2": "service_users", "name": "家长满意度", "operator": ">=",
-     "target": 90, "unit": "%", "weight": 10},
+    {
+        "key": "I1",
+        "level1": "output",
+        "level2": "quantity",
+        "name": "受益学生人数",
+        "operator": ">=",
+        "target": 5000,
+        "unit": "人",
+        "weight": 50,
+    },
+    {
+        "key": "I2",
+        "level1": "effect",
+        "level2": "social",
+        "name": "学生体质健康达标率",
+        "operator": ">=",
+        "target": 92,
+        "unit": "%",
+        "weight": 30,
+    },
+    {
+        "key": "I3",
+        "level1": "satisfaction",
+        "level2": "service_users",
+        "name": "家长满意度",
+        "operator": ">=",
+        "target": 90,
+        "unit": "%",
+        "weight": 10,
+    },
 ]
 
 
@@ -35,29 +59,70 @@ def expect(response: Any, status: int) -> Any:
 
 def build(s: Service) -> World:
     education = expect(s.post("finance", "/departments", {"name": "教育局", "effective_on": "2020-08-01"}), 201)["id"]
-    health = expect(s.post("finance", "/departments", {"name": "卫生健康委员会", "effective_on": "2020-08-01"}),
-                    201)["id"]
-    agency = expect(s.post("finance", "/agencies", {"name": "某咨询评估有限公司", "credentials": "甲级",
-                                                    "effective_on": "2020-08-01"}), 201)["id"]
-    other = expect(s.post("finance", "/agencies", {"name": "另一评估公司", "credentials": "乙级",
-                                                   "effective_on": "2020-08-01"}), 201)["id"]
-    pid = expect(s.post("education", "/projects", {
-        "code": "JY-01", "name": "营养改善", "department": "教育局", "fiscal_year": 2021,
-        "budget_book": "general_public", "requested": "1000000.00", "effective_on": "2020-09-01"}), 201)["id"]
+    health = expect(s.post("finance", "/departments", {"name": "卫生健康委员会", "effective_on": "2020-08-01"}), 201)[
+        "id"
+    ]
+    agency = expect(
+        s.post(
+            "finance", "/agencies", {"name": "某咨询评估有限公司", "credentials": "甲级", "effective_on": "2020-08-01"}
+        ),
+        201,
+    )["id"]
+    other = expect(
+        s.post("finance", "/agencies", {"name": "另一评估公司", "credentials": "乙级", "effective_on": "2020-08-01"}),
+        201,
+    )["id"]
+    pid = expect(
+        s.post(
+            "education",
+            "/projects",
+            {
+                "code": "JY-01",
+                "name": "营养改善",
+                "department": "教育局",
+                "fiscal_year": 2021,
+                "budget_book": "general_public",
+                "requested": "1000000.00",
+                "effective_on": "2020-09-01",
+            },
+        ),
+        201,
+    )["id"]
     expect(s.post("finance", f"/projects/{pid}/admission", {"effective_on": "2020-09-30"}), 200)
     expect(s.post("education", f"/projects/{pid}/goals", {"indicators": GOALS, "effective_on": "2020-10-20"}), 200)
     expect(s.post("finance", f"/projects/{pid}/goals/review", {"rating": "优", "effective_on": "2020-11-05"}), 200)
-    expect(s.post("finance", f"/projects/{pid}/budget-approval", {"amount": "1000000.00",
-                                                                  "effective_on": "2021-01-15"}), 200)
+    expect(
+        s.post("finance", f"/projects/{pid}/budget-approval", {"amount": "1000000.00", "effective_on": "2021-01-15"}),
+        200,
+    )
     expect(s.post("finance", f"/projects/{pid}/disclosures", {"what": "goals", "effective_on": "2021-01-20"}), 201)
-    commissioned = expect(s.post("finance", f"/projects/{pid}/key-evaluations", {
-        "agency": "某咨询评估有限公司", "effective_on": "2021-09-01"}), 201)
+    commissioned = expect(
+        s.post(
+            "finance",
+            f"/projects/{pid}/key-evaluations",
+            {"agency": "某咨询评估有限公司", "effective_on": "2021-09-01"},
+        ),
+        201,
+    )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
     expect(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2021-09-10"}), 200)
     expect(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2021-12-10"}), 200)
-    declared = expect(s.post("health", "/projects", {
-        "code": "WJ-01", "name": "基本公共卫生服务", "department": "卫生健康委员会", "fiscal_year": 2021,
-        "budget_book": "general_public", "requested": "3200000.00", "effective_on": "2020-09-01"}), 201)
+    declared = expect(
+        s.post(
+            "health",
+            "/projects",
+            {
+                "code": "WJ-01",
+                "name": "基本公共卫生服务",
+                "department": "卫生健康委员会",
+                "fiscal_year": 2021,
+                "budget_book": "general_public",
+                "requested": "3200000.00",
+                "effective_on": "2020-09-01",
+            },
+        ),
+        201,
+    )
     expect(s.get("finance", "/readyz", min_position=declared["position"]), 200)  # the read models have it all
     return World(education, health, agency, other, pid, evaluation, declared["id"])

@@ -20,9 +20,14 @@ from ledger.store.transcodings import ledger_transcoder
 from projections.base import LogEvent, log_events
 
 # The module part of each aggregate's stored topics (LedgerAggregate.TOPIC_MODULE): the log's format.
-TOPIC_MODULES = {"Project": "ledger.project", "Department": "ledger.organisations", "Agency": "ledger.organisations",
-                 "IndicatorLibrary": "ledger.catalogue", "Ruleset": "ledger.catalogue",
-                 "ReEvaluationSample": "ledger.catalogue"}
+TOPIC_MODULES = {
+    "Project": "ledger.project",
+    "Department": "ledger.organisations",
+    "Agency": "ledger.organisations",
+    "IndicatorLibrary": "ledger.catalogue",
+    "Ruleset": "ledger.catalogue",
+    "ReEvaluationSample": "ledger.catalogue",
+}
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPARTMENT = Principal("dep", "department", "教育局")
 TRANSCODER = ledger_transcoder()
@@ -37,34 +42,75 @@ class Log:
         self.leaf = 0
         self.versions: dict[UUID, int] = {}
 
-    def record(self, event_type: str, originator: UUID, /, *, effective_on: date = date(2021, 3, 1),
-               principal: Principal = FINANCE, reason: str = "", evidence: list[str] | None = None,
-               **fields: Any) -> LogEvent:
+    def record(
+        self,
+        event_type: str,
+        originator: UUID,
+        /,
+        *,
+        effective_on: date = date(2021, 3, 1),
+        principal: Principal = FINANCE,
+        reason: str = "",
+        evidence: list[str] | None = None,
+        **fields: Any,
+    ) -> LogEvent:
         """The event ``event_type`` (``"Project.BudgetApproved"``) of ``originator`` with ``fields``, as the runner
         reads it (``fields`` may name a field ``kind``: the two parameters before them are positional)."""
         aggregate = event_type.split(".", 1)[0]
         version = self.versions.get(originator, 0) + 1
         recorded_at = START + timedelta(minutes=self.leaf)
-        state: dict[str, Any] = {"timestamp": recorded_at, "principal": principal, "effective_on": effective_on,
-                                 "reason": reason, "evidence": evidence or [], **fields}
+        state: dict[str, Any] = {
+            "timestamp": recorded_at,
+            "principal": principal,
+            "effective_on": effective_on,
+            "reason": reason,
+            "evidence": evidence or [],
+            **fields,
+        }
         if version == 1:
             state["originator_topic"] = f"{TOPIC_MODULES[aggregate]}:{aggregate}"
-        row = (self.leaf, recorded_at, originator, version, f"{TOPIC_MODULES[aggregate]}:{event_type}",
-               TRANSCODER.encode(state), effective_on)
+        row = (
+            self.leaf,
+            recorded_at,
+            originator,
+            version,
+            f"{TOPIC_MODULES[aggregate]}:{event_type}",
+            TRANSCODER.encode(state),
+            effective_on,
+        )
         [event] = log_events([row])
         self.leaf += 1
         self.versions[originator] = version
         return event
 
-    def declare(self, project: UUID | None = None, *, code: str = "P-001", department: str = "教育局",
-                fiscal_year: int = 2021, budget_book: str = "general_public", requested: str = "4000000.00",
-                **fields: Any) -> LogEvent:
+    def declare(
+        self,
+        project: UUID | None = None,
+        *,
+        code: str = "P-001",
+        department: str = "教育局",
+        fiscal_year: int = 2021,
+        budget_book: str = "general_public",
+        requested: str = "4000000.00",
+        **fields: Any,
+    ) -> LogEvent:
         """A project's ``Project.Declared`` (a new project unless ``project`` is given)."""
-        return self.record("Project.Declared", project or uuid4(), effective_on=date(fiscal_year - 1, 9, 1),
-                           principal=DEPARTMENT, code=code, name=fields.pop("name", "义务教育薄弱环节改善"),
-                           kind=fields.pop("kind", "project"), department=department, fiscal_year=fiscal_year,
-                           budget_book=budget_book, special_category=fields.pop("special_category", None),
-                           requested=Decimal(requested), new_major=fields.pop("new_major", False), **fields)
+        return self.record(
+            "Project.Declared",
+            project or uuid4(),
+            effective_on=date(fiscal_year - 1, 9, 1),
+            principal=DEPARTMENT,
+            code=code,
+            name=fields.pop("name", "义务教育薄弱环节改善"),
+            kind=fields.pop("kind", "project"),
+            department=department,
+            fiscal_year=fiscal_year,
+            budget_book=budget_book,
+            special_category=fields.pop("special_category", None),
+            requested=Decimal(requested),
+            new_major=fields.pop("new_major", False),
+            **fields,
+        )
 
 
 class ProjectHistory:

@@ -32,9 +32,18 @@ def counted(history: ProjectHistory) -> tuple[tuple[Any, ...], dict[str, int]]:
 def test_a_declared_project_counts_in_its_year_and_budget_book() -> None:
     year, counts = counted(ProjectHistory(fiscal_year=2023, budget_book="social_insurance"))
     assert year == (2023,)
-    assert counts == {"declared": 1, "approved": 0, "self_evaluated": 0, "re_evaluated": 0, "general_public": 0,
-                      "government_fund": 0, "state_capital": 0, "social_insurance": 1, "goals_disclosed": 0,
-                      "results_disclosed": 0}
+    assert counts == {
+        "declared": 1,
+        "approved": 0,
+        "self_evaluated": 0,
+        "re_evaluated": 0,
+        "general_public": 0,
+        "government_fund": 0,
+        "state_capital": 0,
+        "social_insurance": 1,
+        "goals_disclosed": 0,
+        "results_disclosed": 0,
+    }
 
 
 @pytest.mark.parametrize("book", BOOKS)
@@ -54,7 +63,10 @@ def test_coverage_counts_what_its_targets_measure() -> None:
     history.then("ReEvaluated", grade="良", total=Decimal("84.00"), inflated=False)
     _, counts = counted(history)
     assert {name: counts[name] for name in ("self_evaluated", "re_evaluated", "results_disclosed")} == {
-        "self_evaluated": 1, "re_evaluated": 1, "results_disclosed": 1}
+        "self_evaluated": 1,
+        "re_evaluated": 1,
+        "results_disclosed": 1,
+    }
 
 
 def test_departments_and_their_overall_goals_are_counted_by_year() -> None:
@@ -78,6 +90,7 @@ def test_goals_of_known_departments_do_not_change_every_years_denominator() -> N
     known = uuid4()
     departments: dict[tuple[Any, ...], Row] = {(known,): {"department_id": known, "name": "教育局"}}
     goals, years, registered = fold_departments(
-        departments, [log.record("Department.OverallGoalsSet", known, fiscal_year=2021, goals=["目标"]),
-                      ProjectHistory(log).last])
+        departments,
+        [log.record("Department.OverallGoalsSet", known, fiscal_year=2021, goals=["目标"]), ProjectHistory(log).last],
+    )
     assert (goals, years, registered) == ([{"department": "教育局", "fiscal_year": 2021}], {2021}, False)

@@ -27,10 +27,25 @@ def obligations(history: ProjectHistory) -> Obligations:
     return owed
 
 
-HANDLED = {f"Project.{name}" for name in (
-    "Declared", "GoalsSubmitted", "BudgetApproved", "MonitoringReported", "SelfEvaluated", "DeviationDetected",
-    "CorrectiveActionOrdered", "DeadlineApproaching", "DeadlineMissed", "RectificationRequired",
-    "RectificationAccepted", "Closed", "ExAnteAssessed", "GoalsReviewed")}
+HANDLED = {
+    f"Project.{name}"
+    for name in (
+        "Declared",
+        "GoalsSubmitted",
+        "BudgetApproved",
+        "MonitoringReported",
+        "SelfEvaluated",
+        "DeviationDetected",
+        "CorrectiveActionOrdered",
+        "DeadlineApproaching",
+        "DeadlineMissed",
+        "RectificationRequired",
+        "RectificationAccepted",
+        "Closed",
+        "ExAnteAssessed",
+        "GoalsReviewed",
+    )
+}
 
 
 def status(history: ProjectHistory) -> dict[tuple[str, int], tuple[str, date, date | None]]:
@@ -38,8 +53,11 @@ def status(history: ProjectHistory) -> dict[tuple[str, int], tuple[str, date, da
 
 
 def approved(**declared: Any) -> ProjectHistory:
-    return ProjectHistory(**declared).then("GoalsSubmitted", effective_on=date(2020, 10, 20)).then(
-        "BudgetApproved", amount=Decimal("100.00"), effective_on=date(2021, 1, 15))
+    return (
+        ProjectHistory(**declared)
+        .then("GoalsSubmitted", effective_on=date(2020, 10, 20))
+        .then("BudgetApproved", amount=Decimal("100.00"), effective_on=date(2021, 1, 15))
+    )
 
 
 def test_every_event_the_fold_handles_reaches_it() -> None:
@@ -51,19 +69,35 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
     fold(history.last, projects, owed, history.id.int)
-    assert projects == {history.id.int: {"project_id": history.id, "code": "P-9", "department": " 教育局",
-                                         "fiscal_year": 2022}}
-    assert owed == {("goal_submission", 0): {
-        "project_id": history.id, "kind": "goal_submission", "ref": 0, "project_code": "P-9", "department": " 教育局",
-        "department_key": key("教育局"), "fiscal_year": 2022, "due_on": date(2021, 10, 31), "status": "open",
-        "settled_on": None, "approaching_on": None, "missed_on": None, "position": history.last.leaf_index}}
+    assert projects == {
+        history.id.int: {"project_id": history.id, "code": "P-9", "department": " 教育局", "fiscal_year": 2022}
+    }
+    assert owed == {
+        ("goal_submission", 0): {
+            "project_id": history.id,
+            "kind": "goal_submission",
+            "ref": 0,
+            "project_code": "P-9",
+            "department": " 教育局",
+            "department_key": key("教育局"),
+            "fiscal_year": 2022,
+            "due_on": date(2021, 10, 31),
+            "status": "open",
+            "settled_on": None,
+            "approaching_on": None,
+            "missed_on": None,
+            "position": history.last.leaf_index,
+        }
+    }
 
 
 def test_goals_met_then_the_approved_budget_owes_the_monitoring_report_and_the_self_evaluation() -> None:
     history = approved()
-    assert status(history) == {("goal_submission", 0): ("met", date(2020, 10, 31), date(2020, 10, 20)),
-                               ("monitoring_report", 0): ("open", date(2021, 8, 15), None),
-                               ("self_evaluation", 0): ("open", date(2022, 3, 31), None)}
+    assert status(history) == {
+        ("goal_submission", 0): ("met", date(2020, 10, 31), date(2020, 10, 20)),
+        ("monitoring_report", 0): ("open", date(2021, 8, 15), None),
+        ("self_evaluation", 0): ("open", date(2022, 3, 31), None),
+    }
     assert obligations(history)[("goal_submission", 0)]["position"] == history.events[1].leaf_index
 
 
@@ -84,14 +118,18 @@ def test_a_deviation_is_owed_an_answer_which_its_corrective_action_gives() -> No
     history.then("DeviationDetected", month=5, level="yellow", respond_by=date(2021, 6, 15))
     history.then("DeviationDetected", month=6, level="red", respond_by=date(2021, 7, 14))
     history.then("DeviationDetected", month=8, level="red", respond_by=date(2021, 9, 14))
-    history.then("CorrectiveActionOrdered", decision="continue", amount=None, deviation_month=5,
-                 effective_on=date(2021, 6, 10))
+    history.then(
+        "CorrectiveActionOrdered", decision="continue", amount=None, deviation_month=5, effective_on=date(2021, 6, 10)
+    )
     answers = {ref: value for ref, value in status(history).items() if ref[0] == "deviation_answer"}
-    assert answers == {("deviation_answer", 5): ("met", date(2021, 6, 15), date(2021, 6, 10)),
-                       ("deviation_answer", 6): ("open", date(2021, 7, 14), None),
-                       ("deviation_answer", 8): ("open", date(2021, 9, 14), None)}
-    history.then("CorrectiveActionOrdered", decision="continue", amount=None, deviation_month=None,
-                 effective_on=date(2021, 9, 1))
+    assert answers == {
+        ("deviation_answer", 5): ("met", date(2021, 6, 15), date(2021, 6, 10)),
+        ("deviation_answer", 6): ("open", date(2021, 7, 14), None),
+        ("deviation_answer", 8): ("open", date(2021, 9, 14), None),
+    }
+    history.then(
+        "CorrectiveActionOrdered", decision="continue", amount=None, deviation_month=None, effective_on=date(2021, 9, 1)
+    )
     assert {status(history)[("deviation_answer", month)][0] for month in (6, 8)} == {"met"}
 
 
@@ -99,34 +137,46 @@ def test_the_self_evaluation_ends_what_implementation_still_owed() -> None:
     history = approved()
     history.then("DeviationDetected", month=6, level="red", respond_by=date(2021, 7, 14))
     history.then("RectificationRequired", rectification_no=1, deadline=date(2022, 6, 30))
-    history.then("SelfEvaluated", executed=Decimal("90.00"), total=Decimal("80.00"), grade="良",
-                 effective_on=date(2022, 3, 1))
-    assert status(history) == {("goal_submission", 0): ("met", date(2020, 10, 31), date(2020, 10, 20)),
-                               ("monitoring_report", 0): ("void", date(2021, 8, 15), date(2022, 3, 1)),
-                               ("self_evaluation", 0): ("met", date(2022, 3, 31), date(2022, 3, 1)),
-                               ("deviation_answer", 6): ("void", date(2021, 7, 14), date(2022, 3, 1)),
-                               ("rectification", 1): ("open", date(2022, 6, 30), None)}
+    history.then(
+        "SelfEvaluated", executed=Decimal("90.00"), total=Decimal("80.00"), grade="良", effective_on=date(2022, 3, 1)
+    )
+    assert status(history) == {
+        ("goal_submission", 0): ("met", date(2020, 10, 31), date(2020, 10, 20)),
+        ("monitoring_report", 0): ("void", date(2021, 8, 15), date(2022, 3, 1)),
+        ("self_evaluation", 0): ("met", date(2022, 3, 31), date(2022, 3, 1)),
+        ("deviation_answer", 6): ("void", date(2021, 7, 14), date(2022, 3, 1)),
+        ("rectification", 1): ("open", date(2022, 6, 30), None),
+    }
 
 
 def test_a_cancellation_ends_everything_but_the_rectifications() -> None:
     history = approved().then("RectificationRequired", rectification_no=2, deadline=date(2021, 9, 30))
-    history.then("CorrectiveActionOrdered", decision="cancel", amount=None, deviation_month=None,
-                 effective_on=date(2021, 6, 1))
+    history.then(
+        "CorrectiveActionOrdered", decision="cancel", amount=None, deviation_month=None, effective_on=date(2021, 6, 1)
+    )
     assert {ref: value[0] for ref, value in status(history).items()} == {
-        ("goal_submission", 0): "met", ("monitoring_report", 0): "void", ("self_evaluation", 0): "void",
-        ("rectification", 2): "open"}
+        ("goal_submission", 0): "met",
+        ("monitoring_report", 0): "void",
+        ("self_evaluation", 0): "void",
+        ("rectification", 2): "open",
+    }
     history.then("RectificationAccepted", rectification_no=2, effective_on=date(2021, 9, 20))
     assert status(history)[("rectification", 2)] == ("met", date(2021, 9, 30), date(2021, 9, 20))
 
 
-@pytest.mark.parametrize(("name", "fields"), [
-    ("Closed", {}), ("ExAnteAssessed", {"conclusion": "reject"}), ("GoalsReviewed", {"rating": "差"})])
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [("Closed", {}), ("ExAnteAssessed", {"conclusion": "reject"}), ("GoalsReviewed", {"rating": "差"})],
+)
 def test_closing_rejecting_or_refusing_a_project_voids_what_is_open(name: str, fields: dict[str, Any]) -> None:
     history = approved().then("RectificationRequired", rectification_no=1, deadline=date(2021, 9, 30))
     history.then(name, effective_on=date(2021, 5, 4), **fields)
     assert {ref: value[0] for ref, value in status(history).items()} == {
-        ("goal_submission", 0): "met", ("monitoring_report", 0): "void", ("self_evaluation", 0): "void",
-        ("rectification", 1): "void"}
+        ("goal_submission", 0): "met",
+        ("monitoring_report", 0): "void",
+        ("self_evaluation", 0): "void",
+        ("rectification", 1): "void",
+    }
     assert {value[2] for ref, value in status(history).items() if ref[0] != "goal_submission"} == {date(2021, 5, 4)}
 
 
@@ -138,19 +188,39 @@ def test_only_refused_goals_end_the_project(rating: str, voided: bool) -> None:
 
 def test_the_schedulers_notices_are_kept_for_the_due_date_they_were_given_for() -> None:
     history = approved()
-    history.then("DeadlineApproaching", deadline="monitoring_report", ref=0, due_on=date(2021, 8, 15),
-                 effective_on=date(2021, 8, 8))
-    history.then("DeadlineMissed", deadline="monitoring_report", ref=0, due_on=date(2021, 8, 15),
-                 effective_on=date(2021, 8, 16))
+    history.then(
+        "DeadlineApproaching",
+        deadline="monitoring_report",
+        ref=0,
+        due_on=date(2021, 8, 15),
+        effective_on=date(2021, 8, 8),
+    )
+    history.then(
+        "DeadlineMissed", deadline="monitoring_report", ref=0, due_on=date(2021, 8, 15), effective_on=date(2021, 8, 16)
+    )
     notices = history.last.leaf_index
-    history.then("DeadlineMissed", deadline="self_evaluation", ref=0, due_on=date(2022, 1, 31),  # not its due date
-                 effective_on=date(2022, 2, 1))
-    history.then("DeadlineMissed", deadline="rectification", ref=7, due_on=date(2022, 1, 31),  # owes none such
-                 effective_on=date(2022, 2, 1))
+    history.then(
+        "DeadlineMissed",
+        deadline="self_evaluation",
+        ref=0,
+        due_on=date(2022, 1, 31),  # not its due date
+        effective_on=date(2022, 2, 1),
+    )
+    history.then(
+        "DeadlineMissed",
+        deadline="rectification",
+        ref=7,
+        due_on=date(2022, 1, 31),  # owes none such
+        effective_on=date(2022, 2, 1),
+    )
     owed = obligations(history)
     report = owed[("monitoring_report", 0)]
     assert (report["status"], report["approaching_on"], report["missed_on"], report["position"]) == (
-        "open", date(2021, 8, 8), date(2021, 8, 16), notices)
+        "open",
+        date(2021, 8, 8),
+        date(2021, 8, 16),
+        notices,
+    )
     assert (owed[("self_evaluation", 0)]["missed_on"], ("rectification", 7) in owed) == (None, False)
 
 

@@ -33,19 +33,49 @@ def row_after(history: ProjectHistory) -> Row:
 
 
 def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
-    history = ProjectHistory(code="Ｐ-001 ", department=" 教育局", budget_book="government_fund",
-                             special_category="科技", new_major=True)
+    history = ProjectHistory(
+        code="Ｐ-001 ", department=" 教育局", budget_book="government_fund", special_category="科技", new_major=True
+    )
     assert row_after(history) == {
-        "project_id": history.id, "code": "Ｐ-001 ", "code_key": key("P-001"), "name": "义务教育薄弱环节改善",
-        "kind": "project", "department": " 教育局", "department_key": key("教育局"), "fiscal_year": 2021,
-        "budget_book": "government_fund", "special_category": "科技", "new_major": True, "stage": "declared",
-        "requested": Decimal("4000000.00"), "approved": None, "executed": Decimal("0.00"), "execution_rate": None,
-        "latest_month": None, "latest_deviation": None, "funding_suspended": False, "self_score": None,
-        "self_grade": None, "re_score": None, "re_grade": None, "inflated": False, "key_score": None,
-        "key_grade": None, "grade": None, "result_decision": None, "open_rectifications": 0,
-        "overdue_rectifications": 0, "goals_disclosed": False, "results_disclosed": False, "rectifications": {},
-        "overdue": {}, "overdue_deadlines": 0, "evaluators": [], "last_changed_at": history.last.recorded_at,
-        "version": 1, "position": history.last.leaf_index,
+        "project_id": history.id,
+        "code": "Ｐ-001 ",
+        "code_key": key("P-001"),
+        "name": "义务教育薄弱环节改善",
+        "kind": "project",
+        "department": " 教育局",
+        "department_key": key("教育局"),
+        "fiscal_year": 2021,
+        "budget_book": "government_fund",
+        "special_category": "科技",
+        "new_major": True,
+        "stage": "declared",
+        "requested": Decimal("4000000.00"),
+        "approved": None,
+        "executed": Decimal("0.00"),
+        "execution_rate": None,
+        "latest_month": None,
+        "latest_deviation": None,
+        "funding_suspended": False,
+        "self_score": None,
+        "self_grade": None,
+        "re_score": None,
+        "re_grade": None,
+        "inflated": False,
+        "key_score": None,
+        "key_grade": None,
+        "grade": None,
+        "result_decision": None,
+        "open_rectifications": 0,
+        "overdue_rectifications": 0,
+        "goals_disclosed": False,
+        "results_disclosed": False,
+        "rectifications": {},
+        "overdue": {},
+        "overdue_deadlines": 0,
+        "evaluators": [],
+        "last_changed_at": history.last.recorded_at,
+        "version": 1,
+        "position": history.last.leaf_index,
     }
 
 
@@ -59,31 +89,46 @@ def test_events_of_other_aggregates_leave_the_row_as_it_was() -> None:
     log = Log()
     row = folded([log.declare()])
     before = dict(row)
-    others = (log.record("Department.Registered", uuid4(), name="教育局"),
-              log.record("Agency.Registered", uuid4(), name="某咨询评估有限公司", credentials="", affiliation=None))
+    others = (
+        log.record("Department.Registered", uuid4(), name="教育局"),
+        log.record("Agency.Registered", uuid4(), name="某咨询评估有限公司", credentials="", affiliation=None),
+    )
     for event in others:
         assert fold(row, event) is row
         assert fold(None, event) is None
     assert row == before
 
 
-@pytest.mark.parametrize(("events", "stage"), [
-    ([("ExAnteAssessed", {"conclusion": "reject"})], "rejected"),
-    ([("ExAnteAssessed", {"conclusion": "admit"})], "declared"),
-    ([("Admitted", {})], "admitted"),
-    ([("GoalsSubmitted", {})], "goals_submitted"),
-    ([("GoalsReviewed", {"rating": "优"})], "goals_approved"),
-    ([("GoalsReviewed", {"rating": "良"})], "goals_approved"),
-    ([("GoalsReviewed", {"rating": "中"})], "goals_returned"),
-    ([("GoalsReviewed", {"rating": "差"})], "goals_refused"),
-    ([("BudgetApproved", {"amount": Decimal("100.00")})], "budget_approved"),
-    ([("BudgetApproved", {"amount": Decimal("100.00")}),
-      ("SelfEvaluated", {"executed": Decimal("90.00"), "total": Decimal("88.00"), "grade": "良"})], "self_evaluated"),
-    ([("ResultsApplied", {"decision": "maintain"})], "results_applied"),
-    ([("BudgetApproved", {"amount": Decimal("100.00")}),
-      ("CorrectiveActionOrdered", {"decision": "cancel", "amount": None, "deviation_month": None})], "cancelled"),
-    ([("Closed", {})], "closed"),
-])
+@pytest.mark.parametrize(
+    ("events", "stage"),
+    [
+        ([("ExAnteAssessed", {"conclusion": "reject"})], "rejected"),
+        ([("ExAnteAssessed", {"conclusion": "admit"})], "declared"),
+        ([("Admitted", {})], "admitted"),
+        ([("GoalsSubmitted", {})], "goals_submitted"),
+        ([("GoalsReviewed", {"rating": "优"})], "goals_approved"),
+        ([("GoalsReviewed", {"rating": "良"})], "goals_approved"),
+        ([("GoalsReviewed", {"rating": "中"})], "goals_returned"),
+        ([("GoalsReviewed", {"rating": "差"})], "goals_refused"),
+        ([("BudgetApproved", {"amount": Decimal("100.00")})], "budget_approved"),
+        (
+            [
+                ("BudgetApproved", {"amount": Decimal("100.00")}),
+                ("SelfEvaluated", {"executed": Decimal("90.00"), "total": Decimal("88.00"), "grade": "良"}),
+            ],
+            "self_evaluated",
+        ),
+        ([("ResultsApplied", {"decision": "maintain"})], "results_applied"),
+        (
+            [
+                ("BudgetApproved", {"amount": Decimal("100.00")}),
+                ("CorrectiveActionOrdered", {"decision": "cancel", "amount": None, "deviation_month": None}),
+            ],
+            "cancelled",
+        ),
+        ([("Closed", {})], "closed"),
+    ],
+)
 def test_each_step_of_the_cycle_moves_the_stage(events: list[tuple[str, dict[str, Any]]], stage: str) -> None:
     history = ProjectHistory()
     for name, fields in events:
@@ -94,12 +139,14 @@ def test_each_step_of_the_cycle_moves_the_stage(events: list[tuple[str, dict[str
 def test_amounts_and_the_execution_rate_follow_approval_monitoring_reductions_and_self_evaluation() -> None:
     history = ProjectHistory().then("BudgetApproved", amount=Decimal("3600000.00"))
     row = row_after(history)
-    assert (row["approved"], row["executed"], row["execution_rate"]) == (Decimal("3600000.00"), Decimal("0.00"),
-                                                                          Decimal("0.00"))
+    assert (row["approved"], row["executed"], row["execution_rate"]) == (
+        Decimal("3600000.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
     history.then("MonitoringReported", month=7, executed=Decimal("1800000.00"))
     row = row_after(history)
-    assert (row["executed"], row["latest_month"], row["execution_rate"]) == (Decimal("1800000.00"), 7,
-                                                                              Decimal("50.00"))
+    assert (row["executed"], row["latest_month"], row["execution_rate"]) == (Decimal("1800000.00"), 7, Decimal("50.00"))
     history.then("CorrectiveActionOrdered", decision="reduce_budget", amount=Decimal("600000.00"), deviation_month=7)
     row = row_after(history)
     assert (row["approved"], row["execution_rate"]) == (Decimal("3000000.00"), Decimal("60.00"))
@@ -114,8 +161,9 @@ def test_monitoring_before_approval_has_no_execution_rate() -> None:
     assert (row_after(history)["execution_rate"], row_after(history)["latest_month"]) == (None, 3)
 
 
-@pytest.mark.parametrize(("decision", "suspended"), [
-    ("suspend_funding", True), ("cancel", True), ("continue", False), ("reallocate", False)])
+@pytest.mark.parametrize(
+    ("decision", "suspended"), [("suspend_funding", True), ("cancel", True), ("continue", False), ("reallocate", False)]
+)
 def test_a_corrective_action_suspends_funding_or_resumes_it(decision: str, suspended: bool) -> None:
     history = ProjectHistory().then("BudgetApproved", amount=Decimal("100.00"))
     history.then("DeviationDetected", month=6, level="red").then("FundingSuspended", deviation_month=6)
@@ -126,8 +174,9 @@ def test_a_corrective_action_suspends_funding_or_resumes_it(decision: str, suspe
 
 
 def test_a_reduced_budget_leaves_funding_as_it_was() -> None:
-    history = ProjectHistory().then("BudgetApproved", amount=Decimal("100.00")).then("FundingSuspended",
-                                                                                     deviation_month=6)
+    history = (
+        ProjectHistory().then("BudgetApproved", amount=Decimal("100.00")).then("FundingSuspended", deviation_month=6)
+    )
     history.then("CorrectiveActionOrdered", decision="reduce_budget", amount=Decimal("40.00"), deviation_month=6)
     row = row_after(history)
     assert (row["approved"], row["funding_suspended"], row["stage"]) == (Decimal("60.00"), True, "budget_approved")
@@ -173,14 +222,18 @@ def test_rectifications_are_counted_open_until_accepted_and_overdue_when_flagged
     history.then("RectificationOverdue", rectification_no=1).then("RectificationReported", rectification_no=1)
     row = row_after(history)
     assert (row["open_rectifications"], row["overdue_rectifications"]) == (2, 1)
-    assert row["rectifications"] == {"1": {"status": "reported", "overdue": True},
-                                     "2": {"status": "open", "overdue": False}}
+    assert row["rectifications"] == {
+        "1": {"status": "reported", "overdue": True},
+        "2": {"status": "open", "overdue": False},
+    }
     history.then("RectificationAccepted", rectification_no=1).then("RectificationReported", rectification_no=2)
     history.then("RectificationRejected", rectification_no=2)
     row = row_after(history)
     assert (row["open_rectifications"], row["overdue_rectifications"]) == (1, 0)
-    assert row["rectifications"] == {"1": {"status": "accepted", "overdue": True},
-                                     "2": {"status": "open", "overdue": False}}
+    assert row["rectifications"] == {
+        "1": {"status": "accepted", "overdue": True},
+        "2": {"status": "open", "overdue": False},
+    }
 
 
 def missed(history: ProjectHistory, deadline: str, ref: int, due_on: date) -> None:
@@ -220,8 +273,11 @@ def test_self_evaluation_and_cancellation_end_what_implementation_owed_but_not_r
         missed(history, "self_evaluation", 0, date(2022, 3, 31))
         history.then("RectificationRequired", rectification_no=1, deadline=date(2021, 12, 31))
         missed(history, "rectification", 1, date(2021, 12, 31))
-        fields = ({"executed": Decimal("100.00"), "total": Decimal("80.00"), "grade": "良"} if last == "SelfEvaluated"
-                  else {"decision": "cancel", "amount": None, "deviation_month": None})
+        fields = (
+            {"executed": Decimal("100.00"), "total": Decimal("80.00"), "grade": "良"}
+            if last == "SelfEvaluated"
+            else {"decision": "cancel", "amount": None, "deviation_month": None}
+        )
         history.then(last, **fields)
         row = row_after(history)
         assert (row["overdue"], row["overdue_deadlines"]) == ({"rectification:1": "2021-12-31"}, 1), last
@@ -229,8 +285,10 @@ def test_self_evaluation_and_cancellation_end_what_implementation_owed_but_not_r
         assert row_after(history)["overdue_deadlines"] == 0, last
 
 
-@pytest.mark.parametrize(("name", "fields"), [
-    ("Closed", {}), ("ExAnteAssessed", {"conclusion": "reject"}), ("GoalsReviewed", {"rating": "差"})])
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [("Closed", {}), ("ExAnteAssessed", {"conclusion": "reject"}), ("GoalsReviewed", {"rating": "差"})],
+)
 def test_closing_rejecting_or_refusing_a_project_ends_everything_it_owed(name: str, fields: dict[str, Any]) -> None:
     history = ProjectHistory()
     missed(history, "goal_submission", 0, date(2020, 10, 31))
@@ -244,10 +302,16 @@ def test_disclosures_results_and_bookkeeping() -> None:
     assert (row_after(history)["goals_disclosed"], row_after(history)["results_disclosed"]) == (True, False)
     history.then("ResultsApplied", decision="reduce_next_year").then("Disclosed", what="results")
     row = row_after(history)
-    assert (row["goals_disclosed"], row["results_disclosed"], row["result_decision"]) == (True, True,
-                                                                                          "reduce_next_year")
-    assert (row["last_changed_at"], row["version"], row["position"]) == (history.last.recorded_at, 4,
-                                                                         history.last.leaf_index)
+    assert (row["goals_disclosed"], row["results_disclosed"], row["result_decision"]) == (
+        True,
+        True,
+        "reduce_next_year",
+    )
+    assert (row["last_changed_at"], row["version"], row["position"]) == (
+        history.last.recorded_at,
+        4,
+        history.last.leaf_index,
+    )
 
 
 def test_events_the_row_does_not_show_still_move_its_version_and_position() -> None:

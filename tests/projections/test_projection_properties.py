@@ -49,8 +49,11 @@ def expected_status(project: Project) -> dict[str, Any]:
         "result_decision": project.results["decision"] if project.results else None,
         "open_rectifications": len(open_items),
         "overdue_rectifications": sum(1 for item in open_items if item["overdue"]),
-        "overdue": {f"{deadline.kind}:{deadline.ref}": str(deadline.due_on) for deadline in project.open_deadlines()
-                    if (project.notices_for(deadline) or {}).get("missed") is not None},
+        "overdue": {
+            f"{deadline.kind}:{deadline.ref}": str(deadline.due_on)
+            for deadline in project.open_deadlines()
+            if (project.notices_for(deadline) or {}).get("missed") is not None
+        },
         "goals_disclosed": "goals" in project.disclosed,
         "results_disclosed": "results" in project.disclosed,
         "version": project.version,
@@ -68,8 +71,14 @@ class FoldedMachine(ProjectMachine):
             return
         folded = 0 if self.row is None else self.row["version"]
         for event in self.events[folded:]:
-            item = LogEvent(event.originator_version - 1, event.timestamp, event.originator_id,
-                            event.originator_version, f"ledger.project:Project.{type(event).__name__}", event)
+            item = LogEvent(
+                event.originator_version - 1,
+                event.timestamp,
+                event.originator_id,
+                event.originator_version,
+                f"ledger.project:Project.{type(event).__name__}",
+                event,
+            )
             self.row = fold(self.row, item)
         assert self.row is not None
         expected = expected_status(self.project)
@@ -79,8 +88,9 @@ class FoldedMachine(ProjectMachine):
 def test_the_status_fold_agrees_with_the_aggregate_after_every_command() -> None:
     run_state_machine_as_test(
         FoldedMachine,
-        settings=settings(max_examples=300, stateful_step_count=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=300, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        ),
     )
 
 
@@ -102,19 +112,26 @@ class ProjectedMachine(ProjectMachine):
         runner.catch_up()
         columns = list(expected_status(self.project))
         with psycopg.connect(url) as conn:
-            row = conn.execute(f"SELECT {', '.join(columns)} FROM project_status WHERE project_id = %s",
-                               (self.project.id,)).fetchone()
-            trail = conn.execute("SELECT object_version, event_type FROM accountability_trail WHERE object_id = %s "
-                                 "ORDER BY leaf_index", (self.project.id,)).fetchall()
-            owed = conn.execute("SELECT kind, ref, due_on, approaching_on, missed_on FROM deadlines "
-                                "WHERE project_id = %s AND status = 'open' ORDER BY due_on, kind, ref",
-                                (self.project.id,)).fetchall()
+            row = conn.execute(
+                f"SELECT {', '.join(columns)} FROM project_status WHERE project_id = %s", (self.project.id,)
+            ).fetchone()
+            trail = conn.execute(
+                "SELECT object_version, event_type FROM accountability_trail WHERE object_id = %s ORDER BY leaf_index",
+                (self.project.id,),
+            ).fetchall()
+            owed = conn.execute(
+                "SELECT kind, ref, due_on, approaching_on, missed_on FROM deadlines "
+                "WHERE project_id = %s AND status = 'open' ORDER BY due_on, kind, ref",
+                (self.project.id,),
+            ).fetchall()
         assert row is not None
         assert dict(zip(columns, row, strict=True)) == expected_status(self.project)
         assert trail == [(event.originator_version, type(event).__qualname__) for event in self.events]
         notices = [self.project.notices_for(deadline) or {} for deadline in self.project.open_deadlines()]
-        assert owed == [(deadline.kind, deadline.ref, deadline.due_on, notice.get("approaching"), notice.get("missed"))
-                        for deadline, notice in zip(self.project.open_deadlines(), notices, strict=True)]
+        assert owed == [
+            (deadline.kind, deadline.ref, deadline.due_on, notice.get("approaching"), notice.get("missed"))
+            for deadline, notice in zip(self.project.open_deadlines(), notices, strict=True)
+        ]
 
 
 @pytest.mark.db
@@ -125,6 +142,10 @@ def test_read_models_equal_a_recomputation_from_the_events(ledger: Ledger) -> No
     Machine.ledger = ledger
     run_state_machine_as_test(
         Machine,
-        settings=settings(max_examples=150, stateful_step_count=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+        settings=settings(
+            max_examples=150,
+            stateful_step_count=60,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )

@@ -26,13 +26,13 @@ def facts(history: ProjectHistory) -> Row:
 def test_a_project_counts_under_its_department_and_year_as_far_as_it_got() -> None:
     log = Log()
     declared = ProjectHistory(log, department="教育局", fiscal_year=2021)
-    approved = ProjectHistory(log, department="教育局", fiscal_year=2021).then("BudgetApproved",
-                                                                             amount=Decimal("1.00"))
+    approved = ProjectHistory(log, department="教育局", fiscal_year=2021).then("BudgetApproved", amount=Decimal("1.00"))
     graded = ProjectHistory(log, department=" 教育局", fiscal_year=2021).then("BudgetApproved", amount=Decimal("1.00"))
     graded.then("SelfEvaluated", grade="良", total=Decimal("85.00"))
     regraded = ProjectHistory(log, department="教育局", fiscal_year=2022).then("BudgetApproved", amount=Decimal("1.00"))
-    regraded.then("SelfEvaluated", grade="优", total=Decimal("95.00")).then("ReEvaluated", grade="差",
-                                                                           total=Decimal("50.00"), inflated=True)
+    regraded.then("SelfEvaluated", grade="优", total=Decimal("95.00")).then(
+        "ReEvaluated", grade="差", total=Decimal("50.00"), inflated=True
+    )
     education = key("教育局")
     assert [department_counts(facts(history)) for history in (declared, approved, graded, regraded)] == [
         ((education, 2021), (1, 0, 0, 0, 0)),
@@ -51,7 +51,8 @@ def test_registrations_name_departments_by_key_and_assessments_are_recorded_unde
     log = Log()
     earlier, new = uuid4(), uuid4()
     names: dict[tuple[Any, ...], Row] = {
-        (earlier,): {"department_id": earlier, "name": "卫健委", "department_key": key("卫健委")}}  # an earlier page's
+        (earlier,): {"department_id": earlier, "name": "卫健委", "department_key": key("卫健委")}
+    }  # an earlier page's
     events = [
         log.record("Department.Registered", new, name="文体旅游广电局 "),
         log.record("Department.ComprehensivelyAssessed", new, fiscal_year=2021, total=Decimal("91.50")),
@@ -63,7 +64,8 @@ def test_registrations_name_departments_by_key_and_assessments_are_recorded_unde
     assert names[(new,)] == {"department_id": new, "name": "文体旅游广电局 ", "department_key": key("文体旅游广电局")}
     assert assessments == [
         {"department_key": key("文体旅游广电局"), "fiscal_year": 2021, "total": Decimal("91.50")},
-        {"department_key": key("卫健委"), "fiscal_year": 2020, "total": Decimal("78.00")}]
+        {"department_key": key("卫健委"), "fiscal_year": 2020, "total": Decimal("78.00")},
+    ]
     assert years == {2020, 2021}
 
 

@@ -45,13 +45,17 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
     with psycopg.connect(database_url) as conn:
         trail = conn.execute("SELECT count(*) FROM accountability_trail").fetchone()
         stages: dict[str, int] = dict(
-            conn.execute("SELECT stage, count(*) FROM project_status GROUP BY stage").fetchall())
+            conn.execute("SELECT stage, count(*) FROM project_status GROUP BY stage").fetchall()
+        )
         blacklisted = conn.execute("SELECT agency_name, ended_on FROM blacklist").fetchall()
-        coverage = conn.execute("SELECT departments, departments_with_goals, goals_coverage, goals_coverage_target, "
-                                "approved_projects, self_evaluation_coverage, re_evaluated, re_evaluation_rate "
-                                "FROM coverage WHERE fiscal_year = 2021").fetchone()
-        standings: dict[str, str] = dict(conn.execute("SELECT standing, department FROM department_ranking "
-                                                      "WHERE standing IS NOT NULL").fetchall())
+        coverage = conn.execute(
+            "SELECT departments, departments_with_goals, goals_coverage, goals_coverage_target, "
+            "approved_projects, self_evaluation_coverage, re_evaluated, re_evaluation_rate "
+            "FROM coverage WHERE fiscal_year = 2021"
+        ).fetchone()
+        standings: dict[str, str] = dict(
+            conn.execute("SELECT standing, department FROM department_ranking WHERE standing IS NOT NULL").fetchall()
+        )
         missed = conn.execute(flags_query(), {"today": date(2022, 9, 1), "warning_days": 7}).fetchall()
     assert trail is not None
     assert trail[0] == ledger.head()
@@ -62,7 +66,7 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
     assert [(row[1], row[3]) for row in missed] == [("rectification", "NY-01")]
 
 
-TRICKY_REASON = "评价结果不实：\"引号\"、\\反斜杠\\\n换行\t制表 🚩 \\u0041 {\"_type_\": 1}"
+TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 🚩 \\u0041 {"_type_": 1}'
 
 
 def every_kind_of_event(ledger: Ledger) -> None:
@@ -72,18 +76,18 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
     ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")
-    ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", "伪造问卷 \"样本\"\n\\ 🚩")
+    ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", '伪造问卷 "样本"\n\\ 🚩')
     ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
     ledger.lift_blacklisting(act(FINANCE, date(2022, 7, 1), "申诉成立"), agency)
     code, definition = next(iter(LIBRARY.items()))
     ledger.revise_indicator(act(FINANCE, date(2022, 7, 2)), code, {**definition, "standard": "修订后的标准"})
     ledger.retire_indicator(act(FINANCE, date(2022, 7, 3)), code)
-    ledger.adopt_ruleset(act(FINANCE, date(2022, 7, 4), "提前提醒"), 2,
-                         {**DEFAULT_PARAMETERS.to_dict(), "deadline_warning_days": 10})
+    ledger.adopt_ruleset(
+        act(FINANCE, date(2022, 7, 4), "提前提醒"), 2, {**DEFAULT_PARAMETERS.to_dict(), "deadline_warning_days": 10}
+    )
 
 
-def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger,
-                                                                          database_url: str) -> None:
+def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:
     """The runner decodes only the fields the read models read (``EventFields``, with msgspec); each equals the
     domain event's own attribute as the application decodes it (eventsourcing's Mapper), for every kind of event."""
     every_kind_of_event(ledger)
@@ -91,8 +95,9 @@ def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger
     fields = [name.removesuffix("_") for name in EventFields.__struct_fields__]  # transcoded ones: their property
     with psycopg.connect(database_url) as conn:
         events = Runner(database_url, []).read_events(conn, 0, ledger.head())
-        stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
-                              "ORDER BY leaf_index").fetchall()
+        stored = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
     assert len(events) == len(stored) == ledger.head()
     kinds: set[str] = set()
     compared = 0
@@ -118,25 +123,40 @@ def test_the_trail_holds_each_events_reason_and_evidence_as_recorded(ledger: Led
     runner.catch_up()
     mapper = ledger_mapper()
     with psycopg.connect(database_url) as conn:
-        stored = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
-                              "ORDER BY leaf_index").fetchall()
-        trail = conn.execute("SELECT object_type, event_type, event_type_zh, reason, evidence, effective_on, "
-                             "principal_id, principal_role, organisation FROM accountability_trail "
-                             "ORDER BY leaf_index").fetchall()
+        stored = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
+        trail = conn.execute(
+            "SELECT object_type, event_type, event_type_zh, reason, evidence, effective_on, "
+            "principal_id, principal_role, organisation FROM accountability_trail "
+            "ORDER BY leaf_index"
+        ).fetchall()
     expected = []
     for oid, version, topic, state in stored:
         domain = mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
         assert isinstance(domain, LedgerAggregate.Event)
         kind = topic.rsplit(":", 1)[-1]
         principal = domain.principal
-        expected.append((kind.split(".")[0], kind, EVENT_NAMES_ZH[kind], domain.reason, list(domain.evidence),
-                         domain.effective_on, principal.id, principal.role, principal.organisation))
+        expected.append(
+            (
+                kind.split(".")[0],
+                kind,
+                EVENT_NAMES_ZH[kind],
+                domain.reason,
+                list(domain.evidence),
+                domain.effective_on,
+                principal.id,
+                principal.role,
+                principal.organisation,
+            )
+        )
     assert trail == expected
     assert ("Agency.Blacklisted", TRICKY_REASON, ["ab" * 32, "cd" * 32]) in [(row[1], *row[3:5]) for row in trail]
 
 
-def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transaction(ledger: Ledger,
-                                                                                    database_url: str) -> None:
+def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transaction(
+    ledger: Ledger, database_url: str
+) -> None:
     """``process_event(domain_event, tracking)``, the library's Projection interface, applies one event in a transaction
     with the read model's position (tracked by leaf index in projection_positions): event by event it builds the same
     tables as the runner's pages; an event delivered again is skipped, one beyond the next leaf refused."""
@@ -158,7 +178,7 @@ def test_each_read_model_is_an_eventsourcing_projection_of_one_event_per_transac
         assert runner.digest(model) == digests[model.name]
         assert runner.rebuild(model) == digests[model.name], model.name  # the runner's pages, from zero
     written = ledger.register_department(act(FINANCE, date(2022, 8, 1)), "新设部门")
-    (domain_event, tracking), = tracked_events(database_url, written.position)
+    ((domain_event, tracking),) = tracked_events(database_url, written.position)
     with pytest.raises(ValueError, match="would skip"):
         models[0].process_event(domain_event, Tracking(APPLICATION, written.position + 1))
     with pytest.raises(IntegrityError):
@@ -181,8 +201,9 @@ def test_read_your_writes(ledger: Ledger, database_url: str) -> None:
         written = ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
         assert runner.wait_for(written.position, timeout=5)
         with psycopg.connect(database_url) as conn:
-            row = conn.execute("SELECT event_type_zh FROM accountability_trail WHERE leaf_index = %s",
-                               (written.position,)).fetchone()
+            row = conn.execute(
+                "SELECT event_type_zh FROM accountability_trail WHERE leaf_index = %s", (written.position,)
+            ).fetchone()
         assert row == ("部门登记",)
     finally:
         stop.set()
@@ -209,28 +230,39 @@ def test_a_worker_killed_mid_catch_up_loses_and_repeats_nothing(ledger: Ledger, 
         worker.wait()
     killed_at = min(status.position for status in runner.status())
     assert 0 < killed_at < head, "killed mid-way"
-    restarted = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"],
-                                 env={**env, "JIXIAO_PROJECTION_PAGE": "500"}, stdout=subprocess.DEVNULL)
+    restarted = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "worker"],
+        env={**env, "JIXIAO_PROJECTION_PAGE": "500"},
+        stdout=subprocess.DEVNULL,
+    )
     try:
         assert runner.wait_for(head - 1, timeout=60)
     finally:
         restarted.send_signal(signal.SIGTERM)
         restarted.wait(timeout=30)
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT count(*), count(DISTINCT leaf_index), min(leaf_index), max(leaf_index) "
-                            "FROM accountability_trail").fetchone()
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT leaf_index), min(leaf_index), max(leaf_index) FROM accountability_trail"
+        ).fetchone()
     assert rows == (head, head, 0, head - 1)
     for model in read_models():
         incremental = runner.digest(model)
         assert runner.rebuild(model) == incremental, model.name
 
 
-
 def indexes_of(conn: psycopg.Connection, tables: list[str]) -> dict[str, list[tuple[str, str]]]:
     """Each table's indexes: (name, definition without the table's name), in definition order."""
-    return {table: [(str(name), str(definition)) for name, definition in conn.execute(
-        "SELECT indexname, regexp_replace(indexdef, '^.* USING ', '') FROM pg_indexes "
-        "WHERE schemaname = current_schema() AND tablename = %s ORDER BY 2, 1", (table,))] for table in tables}
+    return {
+        table: [
+            (str(name), str(definition))
+            for name, definition in conn.execute(
+                "SELECT indexname, regexp_replace(indexdef, '^.* USING ', '') FROM pg_indexes "
+                "WHERE schemaname = current_schema() AND tablename = %s ORDER BY 2, 1",
+                (table,),
+            )
+        ]
+        for table in tables
+    }
 
 
 def test_rebuilt_tables_keep_every_index_however_often_they_are_rebuilt(ledger: Ledger, database_url: str) -> None:
@@ -251,7 +283,8 @@ def test_rebuilt_tables_keep_every_index_however_often_they_are_rebuilt(ledger: 
         with psycopg.connect(database_url) as conn:
             rebuilt = indexes_of(conn, tables)
         assert {t: [d for _, d in found] for t, found in rebuilt.items()} == {
-            t: [d for _, d in found] for t, found in created.items()}  # every index, after every rebuild
+            t: [d for _, d in found] for t, found in created.items()
+        }  # every index, after every rebuild
         assert rebuilt == created  # under the live table's names, so the next rebuild can create its own
 
 
@@ -275,18 +308,22 @@ def test_setup_adopts_indexes_an_earlier_rebuild_left_under_its_building_name(da
         assert indexes_of(conn, tables) == created
 
 
-@pytest.mark.parametrize("filters", [
-    {},
-    {"department": "农业农村和科技局", "fiscal_year": 2021},
-    {"department": "教育局", "fiscal_year": 2021, "stage": "closed"},
-    {"fiscal_year": 2021, "stage": "closed", "budget_book": "general_public"},
-    {"grade": "优"},
-    {"grade": "中", "deviation": "red"},
-    {"overdue": True},
-    {"overdue": False, "fiscal_year": 2021},
-])
-def test_the_project_list_pages_through_every_filter_shape_by_project_id(ledger: Ledger, database_url: str,
-                                                                        filters: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"department": "农业农村和科技局", "fiscal_year": 2021},
+        {"department": "教育局", "fiscal_year": 2021, "stage": "closed"},
+        {"fiscal_year": 2021, "stage": "closed", "budget_book": "general_public"},
+        {"grade": "优"},
+        {"grade": "中", "deviation": "red"},
+        {"overdue": True},
+        {"overdue": False, "fiscal_year": 2021},
+    ],
+)
+def test_the_project_list_pages_through_every_filter_shape_by_project_id(
+    ledger: Ledger, database_url: str, filters: dict[str, object]
+) -> None:
     """The filter shapes project_status has an index for, through the list query the API serves."""
     from projections.project_status import ProjectFilter, projects
 
@@ -295,12 +332,22 @@ def test_the_project_list_pages_through_every_filter_shape_by_project_id(ledger:
     run_demo(ledger)
     runner.catch_up()
     columns = {"deviation": "latest_deviation"}
-    clauses = [("overdue_rectifications > 0" if value else "overdue_rectifications = 0") if name == "overdue"
-               else f"{columns.get(name, name)} = %({name})s" for name, value in filters.items()]
+    clauses = [
+        ("overdue_rectifications > 0" if value else "overdue_rectifications = 0")
+        if name == "overdue"
+        else f"{columns.get(name, name)} = %({name})s"
+        for name, value in filters.items()
+    ]
     with psycopg.connect(database_url) as conn:
-        expected = [row[0] for row in conn.execute(
-            "SELECT project_id FROM project_status" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-            + " ORDER BY project_id", {k: v for k, v in filters.items() if k != "overdue"})]
+        expected = [
+            row[0]
+            for row in conn.execute(
+                "SELECT project_id FROM project_status"
+                + (" WHERE " + " AND ".join(clauses) if clauses else "")
+                + " ORDER BY project_id",
+                {k: v for k, v in filters.items() if k != "overdue"},
+            )
+        ]
         seen, after = [], None
         while True:
             page = projects(conn, ProjectFilter(**filters), after=after, limit=3)  # type: ignore[arg-type]
@@ -310,6 +357,7 @@ def test_the_project_list_pages_through_every_filter_shape_by_project_id(ledger:
             after = page[-1]["project_id"]
     assert seen == expected
     assert expected or filters == {"grade": "中", "deviation": "red"}
+
 
 def test_counters_are_backfilled_for_tables_built_before_them(ledger: Ledger, database_url: str) -> None:
     """Ranking and coverage keep per-year counters; tables an earlier version built have none until setup counts
@@ -328,10 +376,12 @@ def test_counters_are_backfilled_for_tables_built_before_them(ledger: Ledger, da
         incremental = runner.digest(model)
         assert runner.rebuild(model) == incremental, name
 
+
 @pytest.mark.parametrize("together", [False, True], ids=["lanes", "one-transaction"])
 @pytest.mark.parametrize("rebuilt", ["accountability_trail", "department_ranking"])
-def test_a_read_model_rebuilt_ahead_of_the_others_is_not_applied_again(ledger: Ledger, database_url: str,
-                                                                      rebuilt: str, together: bool) -> None:
+def test_a_read_model_rebuilt_ahead_of_the_others_is_not_applied_again(
+    ledger: Ledger, database_url: str, rebuilt: str, together: bool
+) -> None:
     """A rebuild leaves its read model at the log's head while the others may be pages behind (the worker was down):
     catching them up must leave it where it is, not move it back to the end of their page and apply it again (the
     trail then failed on its primary key for ever). Whether each lane has its transaction or all models share one."""
@@ -359,7 +409,6 @@ def test_unknown_projection_is_refused() -> None:
         read_model("nonsense")
 
 
-
 def test_a_department_ranks_once_however_its_projects_spelled_its_name(ledger: Ledger, database_url: str) -> None:
     """Issue 14, item 17: the ranking groups by the name's key, and shows the name as registered."""
     runner = Runner(database_url, read_models())
@@ -367,12 +416,34 @@ def test_a_department_ranks_once_however_its_projects_spelled_its_name(ledger: L
     registered = unicodedata.normalize("NFD", "Zhōngshān区教育局")
     ledger.register_department(act(FINANCE, date(2020, 8, 1)), registered)
     for code, spelling in (("ZS-01", registered), ("ZS-02", "Ｚhōngshān区教育局\u3000")):
-        ledger.declare_project(act(FINANCE, date(2020, 9, 1)), code=code, name="x", kind="project",
-                               department=spelling, fiscal_year_=2021, budget_book="general_public",
-                               special_category=None, requested="1.00", new_major=False)
-    ledger.assess_department(act(FINANCE, date(2022, 4, 30)), "zhōngshān区教育局", 2021, dict.fromkeys(
-        ("running_cost", "management_efficiency", "duty_performance", "social_effect", "sustainability",
-         "satisfaction"), "90"))
+        ledger.declare_project(
+            act(FINANCE, date(2020, 9, 1)),
+            code=code,
+            name="x",
+            kind="project",
+            department=spelling,
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1.00",
+            new_major=False,
+        )
+    ledger.assess_department(
+        act(FINANCE, date(2022, 4, 30)),
+        "zhōngshān区教育局",
+        2021,
+        dict.fromkeys(
+            (
+                "running_cost",
+                "management_efficiency",
+                "duty_performance",
+                "social_effect",
+                "sustainability",
+                "satisfaction",
+            ),
+            "90",
+        ),
+    )
     runner.catch_up()
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT department, assessment_total, rank FROM department_ranking").fetchall()

@@ -45,8 +45,12 @@ def test_a_page_is_applied_as_the_range_of_leaves_it_spans() -> None:
 
 def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
     aggregates = (Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample)
-    recorded = {f"{aggregate.__name__}.{name}" for aggregate in aggregates for name, member in vars(aggregate).items()
-                if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")}
+    recorded = {
+        f"{aggregate.__name__}.{name}"
+        for aggregate in aggregates
+        for name, member in vars(aggregate).items()
+        if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")
+    }
     assert set(EVENT_NAMES_ZH) == recorded
     assert {name.split(".")[0] for name in EVENT_NAMES_ZH} == set(TOPIC_MODULES)
     assert all(EVENT_NAMES_ZH.values())

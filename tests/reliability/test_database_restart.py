@@ -36,15 +36,23 @@ KEY = SigningKey.generate("restart.example-log")
 
 
 def environment(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": url, "JIXIAO_DATA_DIR": str(data_dir), "JIXIAO_SIGNING_KEY": KEY.to_string(),
-            "JIXIAO_LOG_ORIGIN": "restart.example/log", "JIXIAO_LOG_LEVEL": "warning", **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JIXIAO_DATA_DIR": str(data_dir),
+        "JIXIAO_SIGNING_KEY": KEY.to_string(),
+        "JIXIAO_LOG_ORIGIN": "restart.example/log",
+        "JIXIAO_LOG_LEVEL": "warning",
+        **extra,
+    }
 
 
 @contextmanager
 def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
-        running = subprocess.Popen([sys.executable, "-m", "api.cli", *args], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        running = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         yield running
     finally:
@@ -71,22 +79,27 @@ def test_jixiao_worker_resumes_after_postgres_restarts(cluster: Cluster, own_dat
         ledger.register_department(act(FINANCE, ON), "教育局")
         log = tmp_path / "worker.out"
         with process(["worker"], environment(own_database, tmp_path), log) as worker:
-            wait_until(lambda: caught_up(runner) and len(runner.status()) == len(read_models()),
-                       what="the worker to catch up")
+            wait_until(
+                lambda: caught_up(runner) and len(runner.status()) == len(read_models()), what="the worker to catch up"
+            )
             cluster.restart(down=1.0)
             ledger.register_department(act(FINANCE, ON), "卫生健康委员会")  # on the pool the restart left stale
-            wait_until(lambda: caught_up(runner) or worker.poll() is not None,
-                       what="the worker to apply what was recorded after the restart")
+            wait_until(
+                lambda: caught_up(runner) or worker.poll() is not None,
+                what="the worker to apply what was recorded after the restart",
+            )
             assert worker.poll() is None, f"the worker exited:\n{log.read_text()}"
     finally:
         ledger.close()
 
 
-def test_jixiao_serve_goes_not_ready_then_ready_when_postgres_restarts(cluster: Cluster, own_database: str,
-                                                                      tmp_path: Path) -> None:
+def test_jixiao_serve_goes_not_ready_then_ready_when_postgres_restarts(
+    cluster: Cluster, own_database: str, tmp_path: Path
+) -> None:
     port = free_port()
-    env = environment(own_database, tmp_path, JIXIAO_PORT=str(port), JIXIAO_SCHEDULER_POLL="0.5",
-                      JIXIAO_CHECKPOINT_INTERVAL="0")
+    env = environment(
+        own_database, tmp_path, JIXIAO_PORT=str(port), JIXIAO_SCHEDULER_POLL="0.5", JIXIAO_CHECKPOINT_INTERVAL="0"
+    )
     seen: list[int] = []
 
     def ready() -> int:
@@ -105,8 +118,12 @@ def test_jixiao_serve_goes_not_ready_then_ready_when_postgres_restarts(cluster: 
             keys = TokenKeys(KEY, origin="restart.example/log")  # signed as the service will check it
             token, _ = TokenStore(pool, keys).issue("fin-wang", "finance", "市财政局", created_by="test")
         headers = {"Authorization": f"Bearer {token}"}
-        assert http.post("/departments", json={"name": "教育局", "effective_on": "2021-01-04"},
-                         headers=headers).status_code == 201
+        assert (
+            http.post(
+                "/departments", json={"name": "教育局", "effective_on": "2021-01-04"}, headers=headers
+            ).status_code
+            == 201
+        )
 
         cluster.stop()
         try:
@@ -116,8 +133,11 @@ def test_jixiao_serve_goes_not_ready_then_ready_when_postgres_restarts(cluster: 
         wait_until(lambda: ready() == 200, what="/readyz to be ready again")
 
         def record() -> httpx.Response:
-            return http.post("/departments", json={"name": "卫生健康委员会", "effective_on": "2021-01-04"},
-                             headers={**headers, "Idempotency-Key": "after-the-restart"})
+            return http.post(
+                "/departments",
+                json={"name": "卫生健康委员会", "effective_on": "2021-01-04"},
+                headers={**headers, "Idempotency-Key": "after-the-restart"},
+            )
 
         created = record()
         assert created.status_code == 201, created.text

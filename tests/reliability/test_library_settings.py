@@ -38,8 +38,9 @@ SETTINGS = [
 
 
 @pytest.mark.parametrize("environ", SETTINGS, ids=lambda environ: ",".join(environ))
-def test_library_settings_in_the_environment_change_nothing(database_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                            environ: dict[str, str]) -> None:
+def test_library_settings_in_the_environment_change_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> None:
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     ledger = Ledger(database_url)
@@ -49,16 +50,18 @@ def test_library_settings_in_the_environment_change_nothing(database_url: str, m
     finally:
         ledger.close()
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT originator_id, originator_version, topic, state, leaf_hash FROM ledger_events "
-                            "ORDER BY leaf_index").fetchall()
+        rows = conn.execute(
+            "SELECT originator_id, originator_version, topic, state, leaf_hash FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
     assert len(rows) == 3  # the ruleset, the indicator library, the department: here, in this database
     for originator_id, version, topic, state, stored_hash in rows:
         assert isinstance(json.loads(state), dict)  # plain JSON: neither compressed nor enciphered
         assert leaf_hash(originator_id, version, topic, state) == stored_hash
 
 
-def test_the_service_starts_with_a_compressor_in_the_environment(database_url: str, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_service_starts_with_a_compressor_in_the_environment(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
     with running_service(database_url, tmp_path) as service:
         created = service.post("finance", "/departments", {"name": "教育局", "effective_on": "2021-01-04"})

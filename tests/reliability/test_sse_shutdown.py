@@ -47,8 +47,10 @@ class StreamClient:
 
     def _run(self) -> None:
         try:
-            with httpx.Client(base_url=self.base, timeout=60) as client, \
-                    client.stream("GET", "/events/stream", params={"heartbeat": 1}) as response:
+            with (
+                httpx.Client(base_url=self.base, timeout=60) as client,
+                client.stream("GET", "/events/stream", params={"heartbeat": 1}) as response,
+            ):
                 for line in response.iter_lines():
                     self.lines.append(line)
             self.ended.set()
@@ -57,19 +59,32 @@ class StreamClient:
             self.ended.set()
 
 
-@pytest.mark.parametrize(("sig", "workers"), [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)],
-                         ids=["SIGTERM", "Ctrl-C", "SIGTERM, 2 workers"])
-def test_serve_exits_within_10_s_with_sse_clients_connected(database_url: str, tmp_path: Path,
-                                                            sig: signal.Signals, workers: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "workers"),
+    [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)],
+    ids=["SIGTERM", "Ctrl-C", "SIGTERM, 2 workers"],
+)
+def test_serve_exits_within_10_s_with_sse_clients_connected(
+    database_url: str, tmp_path: Path, sig: signal.Signals, workers: int
+) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url, "JIXIAO_PORT": str(port), "JIXIAO_DATA_DIR": str(tmp_path),
-           "JIXIAO_SIGNING_KEY": SigningKey.generate("shutdown-test").to_string(),
-           "JIXIAO_LOG_ORIGIN": "shutdown.test/log", "JIXIAO_RUN_SCHEDULER": "false",
-           "JIXIAO_CHECKPOINT_INTERVAL": "0", "JIXIAO_LOG_LEVEL": "warning", "JIXIAO_WORKERS": str(workers)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JIXIAO_PORT": str(port),
+        "JIXIAO_DATA_DIR": str(tmp_path),
+        "JIXIAO_SIGNING_KEY": SigningKey.generate("shutdown-test").to_string(),
+        "JIXIAO_LOG_ORIGIN": "shutdown.test/log",
+        "JIXIAO_RUN_SCHEDULER": "false",
+        "JIXIAO_CHECKPOINT_INTERVAL": "0",
+        "JIXIAO_LOG_LEVEL": "warning",
+        "JIXIAO_WORKERS": str(workers),
+    }
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
         try:
             deadline = time.monotonic() + 240  # a busy machine starting two workers can take minutes
             while True:

@@ -29,15 +29,18 @@ ON = date(2021, 1, 4)
 def terminate_idle_sessions(url: str) -> list[int]:
     """End every idle session on ``url``'s database but this one; return their backend ids once they are gone."""
     with psycopg.connect(url, autocommit=True) as conn:
-        pids = [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND state = 'idle'").fetchall()]
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state = 'idle'"
+            ).fetchall()
+        ]
         for pid in pids:
             conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
         def gone() -> bool:
-            return not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
-                                    (pids,)).fetchone()[0]  # type: ignore[index]
+            return not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()[0]  # type: ignore[index]
 
         wait_until(gone, what="the terminated sessions to end")
     return pids
@@ -57,8 +60,9 @@ def test_appends_succeed_after_the_pools_idle_connections_are_killed(ledger: Led
             failures.append(repr(error))
     assert failures == [], f"{len(failures)} of 8 appends failed: {failures[:2]}"
     with psycopg.connect(database_url) as plain:
-        names = plain.execute("SELECT count(*) FROM ledger_events WHERE topic LIKE %s",
-                             ("%Department.Registered",)).fetchone()
+        names = plain.execute(
+            "SELECT count(*) FROM ledger_events WHERE topic LIKE %s", ("%Department.Registered",)
+        ).fetchone()
     assert names == (8,)
 
 
@@ -79,9 +83,14 @@ def test_an_append_cut_off_under_way_is_settled_then_sent_again(ledger: Ledger, 
         writer.start()
 
         def waiting() -> list[int]:
-            return [row[0] for row in admin.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
-                "AND query LIKE %s", ("%ledger_events_append%",)).fetchall()]
+            return [
+                row[0]
+                for row in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                    "AND query LIKE %s",
+                    ("%ledger_events_append%",),
+                ).fetchall()
+            ]
 
         wait_until(waiting, what="the append to wait for the lock")
         first = waiting()[0]
@@ -92,8 +101,9 @@ def test_an_append_cut_off_under_way_is_settled_then_sent_again(ledger: Ledger, 
     assert len(outcome) == 1
     assert isinstance(outcome[0], Written), outcome
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT count(*) FROM ledger_events WHERE topic LIKE %s",
-                            ("%Department.Registered",)).fetchone()
+        rows = conn.execute(
+            "SELECT count(*) FROM ledger_events WHERE topic LIKE %s", ("%Department.Registered",)
+        ).fetchone()
     assert rows == (1,)
 
 
@@ -126,6 +136,10 @@ def test_http_answers_no_500_after_every_idle_session_is_killed(database_url: st
             answers.append(service.post("finance", "/departments", {"name": f"部门{n}", "effective_on": "2021-01-04"}))
         for answer in answers:
             assert answer.status_code < 500 or (answer.status_code == 503 and answer.headers.get("Retry-After")), (
-                answer.request.method, answer.request.url, answer.status_code, answer.text)
+                answer.request.method,
+                answer.request.url,
+                answer.status_code,
+                answer.text,
+            )
         assert sum(answer.status_code == 201 for answer in answers) == 11
         wait_until(lambda: service.get(None, "/readyz").status_code == 200, what="/readyz to be ready again")

@@ -38,5 +38,14 @@ from api.roles.webhooks.store import (
     wait_for_dispatchers,
 )
 
-__all__ = ["Dispatcher", "Guard", "Sender", "Subscription", "WebhookStore", "check_url", "disable_subscriptions",
-           "sign", "wait_for_dispatchers"]
+__all__ = [
+    "Dispatcher",
+    "Guard",
+    "Sender",
+    "Subscription",
+    "WebhookStore",
+    "check_url",
+    "disable_subscriptions",
+    "sign",
+    "wait_for_dispatchers",
+]

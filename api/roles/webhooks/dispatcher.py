@@ -71,11 +71,20 @@ class Delivered:
     def flush(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
         if not self.rows:
             return
-        positions, attempts, deliveries, statuses, durations = (list(column) for column in zip(*self.rows,
-                                                                                                strict=True))
-        conn.execute(DELIVERED, {"id": self.subscription_id, "positions": positions, "attempts": attempts,
-                                 "deliveries": deliveries, "statuses": statuses, "durations": durations,
-                                 "last": positions[-1]}, prepare=True)
+        positions, attempts, deliveries, statuses, durations = (list(column) for column in zip(*self.rows, strict=True))
+        conn.execute(
+            DELIVERED,
+            {
+                "id": self.subscription_id,
+                "positions": positions,
+                "attempts": attempts,
+                "deliveries": deliveries,
+                "statuses": statuses,
+                "durations": durations,
+                "last": positions[-1],
+            },
+            prepare=True,
+        )
         self.rows.clear()
 
 
@@ -98,9 +107,19 @@ class Guard(Protocol):
 class Dispatcher:
     """Delivers every active subscription's due events; wakes on each append (LISTEN) and when retries fall due."""
 
-    def __init__(self, database_url: str, *, max_attempts: int = 8, backoff: float = 1.0, max_backoff: float = 3600,
-                 timeout: float = 10.0, workers: int = 4, batch: int = 200, guard: Guard | None = None,
-                 destinations: Destinations | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        max_attempts: int = 8,
+        backoff: float = 1.0,
+        max_backoff: float = 3600,
+        timeout: float = 10.0,
+        workers: int = 4,
+        batch: int = 200,
+        guard: Guard | None = None,
+        destinations: Destinations | None = None,
+    ) -> None:
         self.database_url = database_url
         self.guard = guard
         self._revisions = 0  # the guard's announcements seen: a delivery in progress looks at its row again
@@ -114,8 +133,10 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jixiao-webhook")
         self._busy: set[UUID] = set()
         self._busy_lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._listen, name="jixiao-webhook-listen", daemon=True),
-                         threading.Thread(target=self._loop, name="jixiao-webhook-loop", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._listen, name="jixiao-webhook-listen", daemon=True),
+            threading.Thread(target=self._loop, name="jixiao-webhook-loop", daemon=True),
+        ]
         self._http = Sender(timeout, destinations=destinations)
         self._listening = False  # the LISTEN connection is up
         self._polled = False  # the last look for due subscriptions reached the database
@@ -124,8 +145,15 @@ class Dispatcher:
         # if a crash loses the last cursor moves, those events are delivered again (receivers drop repeats by
         # position), so these sessions do not wait for the WAL flush of each delivery.
         self._db: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-            database_url, min_size=1, max_size=workers + 1, kwargs={"autocommit": True}, open=False,
-            configure=_no_flush_wait, name="jixiao-webhooks", timeout=OUTAGE_PAUSE[1])
+            database_url,
+            min_size=1,
+            max_size=workers + 1,
+            kwargs={"autocommit": True},
+            open=False,
+            configure=_no_flush_wait,
+            name="jixiao-webhooks",
+            timeout=OUTAGE_PAUSE[1],
+        )
         check_on_checkout(self._db)  # sessions a database restart ended are replaced before use, not found by failing
 
     @property
@@ -136,8 +164,12 @@ class Dispatcher:
     @property
     def healthy(self) -> bool:
         """Running, listening for appends, and its last look at the subscriptions reached the database."""
-        return (not self._stop.is_set() and all(thread.is_alive() for thread in self._threads) and self._listening
-                and self._polled)
+        return (
+            not self._stop.is_set()
+            and all(thread.is_alive() for thread in self._threads)
+            and self._listening
+            and self._polled
+        )
 
     @property
     def lag(self) -> int | None:
@@ -237,8 +269,12 @@ class Dispatcher:
             if refusal is not None:  # checked at delivery time too: a revocation may have come meanwhile
                 conn.execute(DISABLE, (refusal, [subscription_id]))
                 return
-            page = feed.read(conn, subscription.position, self.batch,
-                             feed.visible_to(conn, subscription.principal, tuple(subscription.topics)))
+            page = feed.read(
+                conn,
+                subscription.position,
+                self.batch,
+                feed.visible_to(conn, subscription.principal, tuple(subscription.topics)),
+            )
             delivered = Delivered(subscription_id)
             revoked = False
             try:
@@ -260,16 +296,27 @@ class Dispatcher:
             if not page.events and page.next >= page.head - 1:
                 return
 
-    def _attempt(self, conn: psycopg.Connection[tuple[Any, ...]], subscription: Subscription,
-                 event: feed.FeedEvent, secret: str, delivered: Delivered) -> bool:
+    def _attempt(
+        self,
+        conn: psycopg.Connection[tuple[Any, ...]],
+        subscription: Subscription,
+        event: feed.FeedEvent,
+        secret: str,
+        delivered: Delivered,
+    ) -> bool:
         body = event.json.encode()
         timestamp = str(int(time.time()))
         delivery = uuid4()
-        headers = {"Content-Type": "application/json", "User-Agent": "jixiao-ledger-webhooks/2",
-                   "X-Jixiao-Position": str(event.position), "X-Jixiao-Event-Type": event.type,
-                   "X-Jixiao-Delivery": str(delivery), "X-Jixiao-Subscription": str(subscription.id),
-                   "X-Jixiao-Timestamp": timestamp,
-                   "X-Jixiao-Signature": sign(secret, timestamp, event.position, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "jixiao-ledger-webhooks/2",
+            "X-Jixiao-Position": str(event.position),
+            "X-Jixiao-Event-Type": event.type,
+            "X-Jixiao-Delivery": str(delivery),
+            "X-Jixiao-Subscription": str(subscription.id),
+            "X-Jixiao-Timestamp": timestamp,
+            "X-Jixiao-Signature": sign(secret, timestamp, event.position, body),
+        }
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
@@ -294,8 +341,13 @@ class Dispatcher:
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)  # noqa: S311
             conn.execute(RETRY, (attempt, error, "dead" if dead else "active", delay, subscription.id))
         if dead:
-            logger.warning("webhook subscription %s dead-lettered at position %s after %s attempts: %s",
-                           subscription.id, event.position, attempt, error)
+            logger.warning(
+                "webhook subscription %s dead-lettered at position %s after %s attempts: %s",
+                subscription.id,
+                event.position,
+                attempt,
+                error,
+            )
         return False
 
 
@@ -312,8 +364,9 @@ class _Outage:
         if self.since is None:
             self.since = time.monotonic()
             reason = (str(error).strip().splitlines() or [""])[0]
-            logger.warning("%s cannot reach the database (%s: %s); retrying with back-off", self.role,
-                           type(error).__name__, reason)
+            logger.warning(
+                "%s cannot reach the database (%s: %s); retrying with back-off", self.role, type(error).__name__, reason
+            )
         pause, self.next = self.next, min(OUTAGE_PAUSE[1], self.next * 2)
         return pause
 

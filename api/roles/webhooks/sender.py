@@ -38,8 +38,14 @@ class Sender:
     is asked for the name: it resolves it again, so it should refuse internal destinations itself.
     """
 
-    def __init__(self, timeout: float, *, proxies: dict[str, str] | None = None,
-                 destinations: Destinations | None = None, context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        timeout: float,
+        *,
+        proxies: dict[str, str] | None = None,
+        destinations: Destinations | None = None,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         self.timeout = timeout
         self.destinations = destinations or Destinations()
         self._proxies = urllib.request.getproxies() if proxies is None else proxies
@@ -83,14 +89,24 @@ class Sender:
         if proxied.scheme != "http":  # an attempt that fails, in the delivery log, rather than a silent bypass
             raise OSError(f"{scheme}_proxy {proxied.scheme}:// is not supported: an http:// proxy only")
         proxy_host, proxy_port = proxied.hostname or "", proxied.port or 80
-        proxy_auth = () if proxied.username is None else (
-            ("Proxy-Authorization", _basic(f"{proxied.username}:{proxied.password or ''}")),)
+        proxy_auth = (
+            ()
+            if proxied.username is None
+            else (("Proxy-Authorization", _basic(f"{proxied.username}:{proxied.password or ''}")),)
+        )
         if scheme == "http":  # sent to the proxy, addressed with the whole URL
             netloc = receiver.netloc_host + (f":{port}" if receiver.explicit_port else "")
-            return _Route("http", proxy_host, proxy_port, f"http://{netloc}{receiver.target}", auth + proxy_auth,
-                          behind=(host, port))
-        return _Route(scheme, host, port, receiver.target, auth, (proxy_host, proxy_port), proxy_auth,
-                      behind=(host, port))
+            return _Route(
+                "http",
+                proxy_host,
+                proxy_port,
+                f"http://{netloc}{receiver.target}",
+                auth + proxy_auth,
+                behind=(host, port),
+            )
+        return _Route(
+            scheme, host, port, receiver.target, auth, (proxy_host, proxy_port), proxy_auth, behind=(host, port)
+        )
 
     def _connection(self, route: _Route) -> http.client.HTTPConnection:
         cache: dict[_Route, http.client.HTTPConnection] = self._local.__dict__.setdefault("connections", {})
@@ -137,8 +153,9 @@ class _Connection(http.client.HTTPConnection):
     """Plain HTTP, connected only where the destinations allow: to a checked address of the receiver's, or, through
     a proxy (``behind``: the receiver), to the proxy once the receiver was checked."""
 
-    def __init__(self, host: str, port: int, timeout: float, destinations: Destinations,
-                 behind: tuple[str, int] | None) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float, destinations: Destinations, behind: tuple[str, int] | None
+    ) -> None:
         super().__init__(host, port, timeout=timeout)
         self.destinations = destinations
         self.behind = behind
@@ -156,8 +173,15 @@ class _TLSConnection(http.client.HTTPSConnection):
     """HTTPS, connected as :class:`_Connection` is; the TLS session is with the receiver's name (SNI, certificate),
     whatever address it was reached at."""
 
-    def __init__(self, host: str, port: int, timeout: float, context: ssl.SSLContext, destinations: Destinations,
-                 behind: tuple[str, int] | None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float,
+        context: ssl.SSLContext,
+        destinations: Destinations,
+        behind: tuple[str, int] | None,
+    ) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
         self.tls = context
         self.destinations = destinations

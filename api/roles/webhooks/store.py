@@ -64,30 +64,42 @@ CREATE TABLE IF NOT EXISTS {deliveries} (
     delivered_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX IF NOT EXISTS {deliveries_subscription} ON {deliveries} (subscription_id, id);
-""").format(subscriptions_due=sql.Identifier(f"{SUBSCRIPTIONS}_due_idx"),
-            deliveries_subscription=sql.Identifier(f"{DELIVERIES}_subscription_idx"), **_names)
+""").format(
+    subscriptions_due=sql.Identifier(f"{SUBSCRIPTIONS}_due_idx"),
+    deliveries_subscription=sql.Identifier(f"{DELIVERIES}_subscription_idx"),
+    **_names,
+)
 
 # The store's statements.
-INSERT = sql.SQL("INSERT INTO {subscriptions} (id, url, topics, secret, principal_id, principal_role, principal_org, "
-                 "position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *").format(**_names)
+INSERT = sql.SQL(
+    "INSERT INTO {subscriptions} (id, url, topics, secret, principal_id, principal_role, principal_org, "
+    "position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *"
+).format(**_names)
 ONE = sql.SQL("SELECT * FROM {subscriptions} WHERE id = %s").format(**_names)
-OF_PRINCIPAL = sql.SQL("SELECT * FROM {subscriptions} WHERE %(who)s::text IS NULL OR principal_id = %(who)s "
-                       "ORDER BY created_at").format(**_names)
-SET_STATUS = sql.SQL("UPDATE {subscriptions} SET status = %s, attempts = CASE WHEN %s = 'active' THEN 0 "
-                     "ELSE attempts END, next_attempt_at = clock_timestamp(), updated_at = clock_timestamp() "
-                     "WHERE id = %s RETURNING *").format(**_names)
+OF_PRINCIPAL = sql.SQL(
+    "SELECT * FROM {subscriptions} WHERE %(who)s::text IS NULL OR principal_id = %(who)s ORDER BY created_at"
+).format(**_names)
+SET_STATUS = sql.SQL(
+    "UPDATE {subscriptions} SET status = %s, attempts = CASE WHEN %s = 'active' THEN 0 "
+    "ELSE attempts END, next_attempt_at = clock_timestamp(), updated_at = clock_timestamp() "
+    "WHERE id = %s RETURNING *"
+).format(**_names)
 DELETE = sql.SQL("DELETE FROM {subscriptions} WHERE id = %s").format(**_names)
-DELIVERY_LOG = sql.SQL("SELECT id, position, attempt, delivery_id, status_code, error, duration_ms, delivered_at "
-                       "FROM {deliveries} WHERE subscription_id = %s AND id > %s ORDER BY id LIMIT %s"
-                       ).format(**_names)
+DELIVERY_LOG = sql.SQL(
+    "SELECT id, position, attempt, delivery_id, status_code, error, duration_ms, delivered_at "
+    "FROM {deliveries} WHERE subscription_id = %s AND id > %s ORDER BY id LIMIT %s"
+).format(**_names)
 WAKE = sql.SQL("NOTIFY {}").format(sql.Identifier(CHANNEL))  # the dispatchers listen for appends on the log's channel
 
 # Revocations (api.auth): a principal's subscriptions, disabled in the revoker's transaction; the advisory lock a
 # dispatcher serves a subscription under.
-PRINCIPAL_SUBSCRIPTIONS = sql.SQL("SELECT id, principal_role, principal_org FROM {subscriptions} "
-                                  "WHERE principal_id = %s AND status <> 'disabled' FOR UPDATE").format(**_names)
-DISABLE = sql.SQL("UPDATE {subscriptions} SET status = 'disabled', last_error = %s, updated_at = clock_timestamp() "
-                  "WHERE id = ANY(%s)").format(**_names)
+PRINCIPAL_SUBSCRIPTIONS = sql.SQL(
+    "SELECT id, principal_role, principal_org FROM {subscriptions} "
+    "WHERE principal_id = %s AND status <> 'disabled' FOR UPDATE"
+).format(**_names)
+DISABLE = sql.SQL(
+    "UPDATE {subscriptions} SET status = 'disabled', last_error = %s, updated_at = clock_timestamp() WHERE id = ANY(%s)"
+).format(**_names)
 TRY_LOCK = sql.SQL("SELECT pg_try_advisory_lock({ns}, hashtext(%s))").format(ns=sql.Literal(LOCK_NAMESPACE))
 UNLOCK = sql.SQL("SELECT pg_advisory_unlock({ns}, hashtext(%s))").format(ns=sql.Literal(LOCK_NAMESPACE))
 
@@ -99,24 +111,31 @@ DUE = sql.SQL(
     "SELECT ARRAY(SELECT a.id FROM active a WHERE a.next_attempt_at <= clock_timestamp() AND a.position < head.last "
     "ORDER BY a.next_attempt_at), (SELECT coalesce(max(head.last - a.position), 0) FROM active a) FROM head"
 ).format(events=sql.Identifier(EVENTS), **_names)
-SERVED = sql.SQL("SELECT *, next_attempt_at <= clock_timestamp() AS due FROM {subscriptions} WHERE id = %s"
-                 ).format(**_names)
+SERVED = sql.SQL("SELECT *, next_attempt_at <= clock_timestamp() AS due FROM {subscriptions} WHERE id = %s").format(
+    **_names
+)
 # Successful deliveries: their log rows and the cursor's move to the last of them, as one statement.
 DELIVERED = sql.SQL(
     "WITH logged AS (INSERT INTO {deliveries} (subscription_id, position, attempt, delivery_id, status_code, "
     "duration_ms) SELECT %(id)s, * FROM unnest(%(positions)s::bigint[], %(attempts)s::integer[], "
     "%(deliveries)s::uuid[], %(statuses)s::integer[], %(durations)s::numeric[])) "
     "UPDATE {subscriptions} SET position = %(last)s, attempts = 0, last_error = NULL, "
-    "updated_at = clock_timestamp() WHERE id = %(id)s").format(**_names)
+    "updated_at = clock_timestamp() WHERE id = %(id)s"
+).format(**_names)
 # Positions a subscription does not receive (filtered out): its cursor moves over what was scanned.
-SKIPPED = sql.SQL("UPDATE {subscriptions} SET position = %s, updated_at = clock_timestamp() "
-                  "WHERE id = %s AND position < %s").format(**_names)
+SKIPPED = sql.SQL(
+    "UPDATE {subscriptions} SET position = %s, updated_at = clock_timestamp() WHERE id = %s AND position < %s"
+).format(**_names)
 # A failed attempt: logged, and the next one scheduled (or the subscription dead-lettered).
-FAILED = sql.SQL("INSERT INTO {deliveries} (subscription_id, position, attempt, delivery_id, status_code, error, "
-                 "duration_ms) VALUES (%s, %s, %s, %s, %s, %s, %s)").format(**_names)
-RETRY = sql.SQL("UPDATE {subscriptions} SET attempts = %s, last_error = %s, status = %s, "
-                "next_attempt_at = clock_timestamp() + make_interval(secs => %s), updated_at = clock_timestamp() "
-                "WHERE id = %s").format(**_names)
+FAILED = sql.SQL(
+    "INSERT INTO {deliveries} (subscription_id, position, attempt, delivery_id, status_code, error, "
+    "duration_ms) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+).format(**_names)
+RETRY = sql.SQL(
+    "UPDATE {subscriptions} SET attempts = %s, last_error = %s, status = %s, "
+    "next_attempt_at = clock_timestamp() + make_interval(secs => %s), updated_at = clock_timestamp() "
+    "WHERE id = %s"
+).format(**_names)
 
 
 @dataclass(frozen=True)
@@ -135,11 +154,18 @@ class Subscription:
 
 def subscription_of(row: dict[str, Any]) -> Subscription:
     """A subscription from its row."""
-    return Subscription(row["id"], row["url"], list(row["topics"]),
-                        Principal(row["principal_id"], row["principal_role"], row["principal_org"]), row["status"],
-                        int(row["position"]), int(row["attempts"]), row["next_attempt_at"], row["last_error"],
-                        row["created_at"])
-
+    return Subscription(
+        row["id"],
+        row["url"],
+        list(row["topics"]),
+        Principal(row["principal_id"], row["principal_role"], row["principal_org"]),
+        row["status"],
+        int(row["position"]),
+        int(row["attempts"]),
+        row["next_attempt_at"],
+        row["last_error"],
+        row["created_at"],
+    )
 
 
 def check_url(url: str) -> Receiver:
@@ -168,8 +194,9 @@ class WebhookStore:
             lock_schema(conn)
             conn.execute(SCHEMA)
 
-    def create(self, url: str, topics: list[str], secret: str | None, principal: Principal,
-               after: int | None) -> tuple[Subscription, str]:
+    def create(
+        self, url: str, topics: list[str], secret: str | None, principal: Principal, after: int | None
+    ) -> tuple[Subscription, str]:
         """A new subscription (from ``after``, default: from now on); returns it and its secret."""
         chosen = secret or secrets.token_urlsafe(32)
         if len(chosen) < 16:
@@ -178,9 +205,23 @@ class WebhookStore:
         self.destinations.check(receiver)
         with self._connect() as conn:
             start = after if after is not None else log_size(conn) - 1
-            row = conn.cursor(row_factory=dict_row).execute(INSERT, (
-                uuid4(), receiver.url, topics, chosen, principal.id, principal.role, principal.organisation,
-                start)).fetchone()
+            row = (
+                conn.cursor(row_factory=dict_row)
+                .execute(
+                    INSERT,
+                    (
+                        uuid4(),
+                        receiver.url,
+                        topics,
+                        chosen,
+                        principal.id,
+                        principal.role,
+                        principal.organisation,
+                        start,
+                    ),
+                )
+                .fetchone()
+            )
             conn.execute(WAKE)  # wake the dispatchers: it may have a backlog already
         assert row is not None
         return subscription_of(row), chosen
@@ -203,8 +244,7 @@ class WebhookStore:
             if found is not None:
                 self.destinations.check(check_url(found.url))
         with self._connect() as conn:
-            row = conn.cursor(row_factory=dict_row).execute(SET_STATUS, (status, status,
-                                                                         subscription_id)).fetchone()
+            row = conn.cursor(row_factory=dict_row).execute(SET_STATUS, (status, status, subscription_id)).fetchone()
             conn.execute(WAKE)
         return None if row is None else subscription_of(row)
 
@@ -214,12 +254,14 @@ class WebhookStore:
 
     def deliveries(self, subscription_id: UUID, after: int | None, limit: int) -> list[dict[str, Any]]:
         with self._connect() as conn:
-            return conn.cursor(row_factory=dict_row).execute(DELIVERY_LOG, (subscription_id, after or 0,
-                                                                           limit)).fetchall()
+            return (
+                conn.cursor(row_factory=dict_row).execute(DELIVERY_LOG, (subscription_id, after or 0, limit)).fetchall()
+            )
 
 
-def disable_subscriptions(conn: psycopg.Connection[Any], principal_id: str, keep: set[tuple[str, str]],
-                          reason: str) -> list[UUID]:
+def disable_subscriptions(
+    conn: psycopg.Connection[Any], principal_id: str, keep: set[tuple[str, str]], reason: str
+) -> list[UUID]:
     """Disable (in ``conn``'s transaction) the principal's subscriptions made as a (role, organisation) not in
     ``keep``: those it no longer holds a live token as. Returns their ids."""
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SUBSCRIPTIONS,)).fetchone()

@@ -25,8 +25,9 @@ def self_evaluation_due(year: int) -> date:
     return date(fiscal_year(year) + 1, 3, 31)
 
 
-def add_working_days(start: date, days: int, holidays: Collection[date] = (),
-                     working_weekends: Collection[date] = ()) -> date:
+def add_working_days(
+    start: date, days: int, holidays: Collection[date] = (), working_weekends: Collection[date] = ()
+) -> date:
     """The date ``days`` working days (工作日) after ``start``.
 
     Weekends and ``holidays`` are skipped; a weekend day in ``working_weekends`` is worked (调休上班, as the State

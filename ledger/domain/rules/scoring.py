@@ -77,8 +77,9 @@ _DIMENSIONS = ("{field} is missing the dimension {name!r}", "{field} has an unkn
 _ACTUALS = ("no actual value for indicator {name!r}", "actual value for an unknown indicator {name!r}")
 
 
-def _exact_keys(given: Mapping[str, object], expected: Sequence[str], field: str,
-                messages: tuple[str, str] = _DIMENSIONS) -> None:
+def _exact_keys(
+    given: Mapping[str, object], expected: Sequence[str], field: str, messages: tuple[str, str] = _DIMENSIONS
+) -> None:
     """Refuse ``given`` unless it holds exactly the ``expected`` keys; ``messages`` say (missing, unknown) key."""
     missing, unknown = messages
     for name in expected:

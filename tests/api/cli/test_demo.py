@@ -51,9 +51,13 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert levels["yellow"] >= 1
     assert levels["red"] >= 1
     assert seen["Project.FundingSuspended"] == 1
-    assert summary.scheduled == {"Project.DeadlineApproaching": 41, "Project.DeadlineMissed": 5,
-                                 "Project.DeviationDetected": 5, "Project.FundingSuspended": 1,
-                                 "Project.RectificationOverdue": 1}  # all of them raised by the scheduler's sweeps
+    assert summary.scheduled == {
+        "Project.DeadlineApproaching": 41,
+        "Project.DeadlineMissed": 5,
+        "Project.DeviationDetected": 5,
+        "Project.FundingSuspended": 1,
+        "Project.RectificationOverdue": 1,
+    }  # all of them raised by the scheduler's sweeps
     assert seen["ReEvaluationSample.Drawn"] == 1
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
     assert seen["Project.KeyEvaluationScored"] == 2
@@ -84,8 +88,9 @@ def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_u
         demo = subprocess.run([*jixiao, "demo"], env=env, capture_output=True, text=True, timeout=300, check=True)
         assert f"{len(PROJECTS)} projects" in demo.stdout
         assert "Raised by the scheduler" in demo.stdout
-        url = subprocess.run([*jixiao, "db", "url"], env=env, capture_output=True, text=True, timeout=60,
-                             check=True).stdout.strip()
+        url = subprocess.run(
+            [*jixiao, "db", "url"], env=env, capture_output=True, text=True, timeout=60, check=True
+        ).stdout.strip()
         with psycopg.connect(url) as conn:
             count = conn.execute("SELECT count(*) FROM ledger_events").fetchone()
         assert count is not None

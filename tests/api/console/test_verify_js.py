@@ -63,8 +63,12 @@ def test_leaf_hashes_are_the_pythons() -> None:
         version = rng.choice([1, 2, 999, 2**31, 2**53 + 1, 2**63 - 1])
         topic = topics[i % len(topics)]
         state = rng.randbytes(rng.choice([0, 1, 55, 56, 64, 700, 5000]))
-        cases.append(((object_id, version, topic, state),
-                      call("leafHash", hexed(object_id.bytes), {"$int": str(version)}, topic, hexed(state))))
+        cases.append(
+            (
+                (object_id, version, topic, state),
+                call("leafHash", hexed(object_id.bytes), {"$int": str(version)}, topic, hexed(state)),
+            )
+        )
     got = values(run_node([js for _, js in cases]))
     assert got == [leaf_hash(*args) for args, _ in cases]
 
@@ -92,8 +96,16 @@ def test_inclusion_proofs_are_checked_as_python_checks_them() -> None:
             ]
             for leaf, i, n, path, top in variants:
                 expected.append(merkle.verify_inclusion(leaf, i, n, path, top))
-                calls.append(call("verifyInclusion", hexed(leaf), {"$int": str(i)}, {"$int": str(n)},
-                                  [hexed(node) for node in path], hexed(top)))
+                calls.append(
+                    call(
+                        "verifyInclusion",
+                        hexed(leaf),
+                        {"$int": str(i)},
+                        {"$int": str(n)},
+                        [hexed(node) for node in path],
+                        hexed(top),
+                    )
+                )
     got = values(run_node(calls))
     assert got == expected
     assert sum(expected) > 20  # both verdicts were exercised
@@ -104,8 +116,26 @@ def test_base64_has_one_spelling_as_in_python() -> None:
     rng = random.Random(3)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     texts = [base64.b64encode(rng.randbytes(n)).decode() for n in range(12)]
-    texts += ["", "=", "==", "A===", "AA==", "AB==", "AAA=", "AAB=", "AAAA", "AA=A", "A A=", "AA\n==", "YQ", "YQ=",
-              "YQ===", "-_==", "ＡＡ==", "AA==AA=="]
+    texts += [
+        "",
+        "=",
+        "==",
+        "A===",
+        "AA==",
+        "AB==",
+        "AAA=",
+        "AAB=",
+        "AAAA",
+        "AA=A",
+        "A A=",
+        "AA\n==",
+        "YQ",
+        "YQ=",
+        "YQ===",
+        "-_==",
+        "ＡＡ==",
+        "AA==AA==",
+    ]
     texts += ["".join(rng.choice(alphabet + "=") for _ in range(rng.randrange(1, 13))) for _ in range(200)]
     got = run_node([call("decodeBase64Canonical", text) for text in texts])
     for text, result in zip(texts, got, strict=True):
@@ -288,12 +318,26 @@ def _key_texts() -> list[str]:
     w_name, w_id, w_key = witness.split("+", 2)
     other = base64.b64encode(bytes([1]) + bytes(32)).decode()
     return [
-        text, f"{name}+{hex_id.upper()}+{key64}", f"{name}+{hex_id[:-1]}+{key64}", f"{name}x+{hex_id}+{key64}",
-        f"{name}+{hex_id}+{key64[:-1]}", f"{name}+{hex_id}+{other}", f"{name}+{hex_id}", f" {text}", f"{text} ",
-        f"{name}\u3000+{hex_id}+{key64}", f"{name}\u00a0x+{hex_id}+{key64}", f"{name}\ufeff+{hex_id}+{key64}",
-        f"+{hex_id}+{key64}", witness, f"{w_name}+{w_id.upper()}+{w_key}", f" {witness}\n",
+        text,
+        f"{name}+{hex_id.upper()}+{key64}",
+        f"{name}+{hex_id[:-1]}+{key64}",
+        f"{name}x+{hex_id}+{key64}",
+        f"{name}+{hex_id}+{key64[:-1]}",
+        f"{name}+{hex_id}+{other}",
+        f"{name}+{hex_id}",
+        f" {text}",
+        f"{text} ",
+        f"{name}\u3000+{hex_id}+{key64}",
+        f"{name}\u00a0x+{hex_id}+{key64}",
+        f"{name}\ufeff+{hex_id}+{key64}",
+        f"+{hex_id}+{key64}",
+        witness,
+        f"{w_name}+{w_id.upper()}+{w_key}",
+        f" {witness}\n",
         f"{w_name}\x1c+{w_id}+{w_key}",
-        f"{w_name}+{w_id}+{w_key.replace('=', '')}", "", "+++",
+        f"{w_name}+{w_id}+{w_key.replace('=', '')}",
+        "",
+        "+++",
     ]
 
 
@@ -301,8 +345,10 @@ def test_keys_are_read_as_python_reads_them() -> None:
     texts = _key_texts()
     results = run_node([call(fn, text) for text in texts for fn in ("parseVerifierKey", "parseWitnessKey")])
     for i, text in enumerate(texts):
-        for result, parse, errors in ((results[2 * i], VerifierKey.from_string, CheckpointError),
-                                      (results[2 * i + 1], WitnessKey.from_string, WitnessError)):
+        for result, parse, errors in (
+            (results[2 * i], VerifierKey.from_string, CheckpointError),
+            (results[2 * i + 1], WitnessKey.from_string, WitnessError),
+        ):
             ok, key = python_verdict(lambda p=parse, t=text: p(t), errors)  # type: ignore[misc]
             js_ok, js_key = js_verdict(result)
             assert js_ok == ok, (text, parse, result)
@@ -327,22 +373,48 @@ def _note_variants() -> list[str]:
     bad_sig = f"— {LOG_KEY.name} {base64.b64encode(raw[:4] + bytes(64)).decode()}\n"
     other_line = sign_checkpoint(Checkpoint.parse_body(body + "\n"), impostor).split("\n\n")[1]
     variants = [
-        note, body + "\n\n" + log_line, body + "\n\n" + other_line + log_line, body + "\n\n" + other_line,
-        body + "\n\n" + log_line + bad_sig, body + "\n\n" + bad_sig, note[:-1], note.replace("\n\n", "\n"),
-        note.replace("562", "563", 1), note.replace("562", "0562", 1), note.replace(ORIGIN, "", 1),
-        note.replace("\n\n", "\n\n\n"), body + "\n\n" + log_line.replace("— ", "-- "),
-        body + "\n\n" + log_line.replace("— ", "—  "), body + "\n\n" + log_line.replace("\n", "=\n"),
-        body + "\n\n" + log_line + "— someone AAAA\n", body + "\n\n" + log_line + "— some\u2003one AAAAAA==\n",
-        body + "\n\n" + log_line * 101, note.replace("time ", "\x01time ", 1), note.replace("time ", "\ud800", 1),
-        note.replace("\n\n", "\n\n\n", 1).replace("time", "\ntime", 1), "", "\n\n", note + "\n",
-        body + "\nextension\n\n" + log_line, body + "\n\n\n" + log_line,
+        note,
+        body + "\n\n" + log_line,
+        body + "\n\n" + other_line + log_line,
+        body + "\n\n" + other_line,
+        body + "\n\n" + log_line + bad_sig,
+        body + "\n\n" + bad_sig,
+        note[:-1],
+        note.replace("\n\n", "\n"),
+        note.replace("562", "563", 1),
+        note.replace("562", "0562", 1),
+        note.replace(ORIGIN, "", 1),
+        note.replace("\n\n", "\n\n\n"),
+        body + "\n\n" + log_line.replace("— ", "-- "),
+        body + "\n\n" + log_line.replace("— ", "—  "),
+        body + "\n\n" + log_line.replace("\n", "=\n"),
+        body + "\n\n" + log_line + "— someone AAAA\n",
+        body + "\n\n" + log_line + "— some\u2003one AAAAAA==\n",
+        body + "\n\n" + log_line * 101,
+        note.replace("time ", "\x01time ", 1),
+        note.replace("time ", "\ud800", 1),
+        note.replace("\n\n", "\n\n\n", 1).replace("time", "\ntime", 1),
+        "",
+        "\n\n",
+        note + "\n",
+        body + "\nextension\n\n" + log_line,
+        body + "\n\n\n" + log_line,
     ]
     signed = []
-    for text in ("o\n1\n" + base64.b64encode(bytes(32)).decode() + "\n", "o\n" + str(2**64) + "\n"
-                 + base64.b64encode(bytes(32)).decode() + "\n", "o\n1\n" + base64.b64encode(bytes(31)).decode()
-                 + "\n", "o\n1\n" + base64.b64encode(bytes(32)).decode() + "\n\nx\n", "o\n1\n"):
-        signed.append(text + "\n" + f"— {LOG_KEY.name} "
-                      + base64.b64encode(LOG_KEY.verifier.key_id + LOG_KEY.sign(text.encode())).decode() + "\n")
+    for text in (
+        "o\n1\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "o\n" + str(2**64) + "\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "o\n1\n" + base64.b64encode(bytes(31)).decode() + "\n",
+        "o\n1\n" + base64.b64encode(bytes(32)).decode() + "\n\nx\n",
+        "o\n1\n",
+    ):
+        signed.append(
+            text
+            + "\n"
+            + f"— {LOG_KEY.name} "
+            + base64.b64encode(LOG_KEY.verifier.key_id + LOG_KEY.sign(text.encode())).decode()
+            + "\n"
+        )
     return variants + signed
 
 
@@ -363,9 +435,12 @@ def test_signed_notes_and_checkpoints_open_as_in_python() -> None:
         js_ok, js_checkpoint = js_verdict(results[2 * i + 1])
         assert js_ok == ok, (i, note, results[2 * i + 1])
         if ok:
-            assert (js_checkpoint["origin"], js_checkpoint["size"], js_checkpoint["rootHash"],
-                    tuple(js_checkpoint["extensions"])) == (checkpoint.origin, checkpoint.size,
-                                                            checkpoint.root_hash, checkpoint.extensions)
+            assert (
+                js_checkpoint["origin"],
+                js_checkpoint["size"],
+                js_checkpoint["rootHash"],
+                tuple(js_checkpoint["extensions"]),
+            ) == (checkpoint.origin, checkpoint.size, checkpoint.root_hash, checkpoint.extensions)
         outcomes.append(ok)
     assert 3 < sum(outcomes) < len(outcomes) - 10
 
@@ -376,13 +451,21 @@ def test_cosignatures_are_counted_as_in_python() -> None:
     log_line, first, second = block.splitlines(keepends=True)
     raw = base64.b64decode(first.split(" ")[-1][:-1])
     forged = first.replace(first.split(" ")[-1][:-1], base64.b64encode(raw[:12] + bytes(64)).decode())
-    later = first.replace(first.split(" ")[-1][:-1], base64.b64encode(raw[:4] + (2**63).to_bytes(8, "big")
-                                                                      + raw[12:]).decode())
+    later = first.replace(
+        first.split(" ")[-1][:-1], base64.b64encode(raw[:4] + (2**63).to_bytes(8, "big") + raw[12:]).decode()
+    )
     short = first.replace(first.split(" ")[-1][:-1], base64.b64encode(raw[:20]).decode())
     stranger = WitnessSigningKey.generate("stranger").cosign(body + "\n", 5)
-    notes = [note, body + "\n\n" + log_line, body + "\n\n" + log_line + second, body + "\n\n" + log_line + forged,
-             body + "\n\n" + log_line + later, body + "\n\n" + log_line + short + second,
-             body + "\n\n" + log_line + stranger + first + first, body + "\n\n" + log_line + second + first]
+    notes = [
+        note,
+        body + "\n\n" + log_line,
+        body + "\n\n" + log_line + second,
+        body + "\n\n" + log_line + forged,
+        body + "\n\n" + log_line + later,
+        body + "\n\n" + log_line + short + second,
+        body + "\n\n" + log_line + stranger + first + first,
+        body + "\n\n" + log_line + second + first,
+    ]
     pins = [[], [WITNESS_KEYS[0].verifier], [key.verifier for key in WITNESS_KEYS]]
     calls = [call("cosignatures", n, [{"$witness": key.to_string()} for key in pin]) for n in notes for pin in pins]
     results = iter(run_node(calls))
@@ -393,7 +476,8 @@ def test_cosignatures_are_counted_as_in_python() -> None:
             assert js_ok == ok, (n, pin)
             if ok:
                 assert [(c["witness"]["name"], c["timestamp"]) for c in js_found] == [
-                    (c.witness.name, c.timestamp) for c in found]
+                    (c.witness.name, c.timestamp) for c in found
+                ]
 
 
 # ------------------------------------------------------------------------------------------------- times
@@ -408,12 +492,31 @@ def test_times_read_by_javascript_are_the_instants_python_reads() -> None:
         moment = moment.astimezone(zone).replace(microsecond=rng.choice([0, moment.microsecond]))
         texts.append(moment.isoformat())
         texts.append(moment.replace(tzinfo=None).isoformat())
-    texts += ["2026-12-04T20:39:09.581265+00:00", "2026-12-04 20:39:09.5+08:00", "2026-12-04T20:39:09Z",
-              "2026-12-04", "2026-12-04T20:39", "2024-02-29T00:00:00", "2023-02-29T00:00:00", "2026-12-04T24:00:00",
-              "2026-12-04T20:39:60", "2026-12-04T20:39:09+24:00", "2026-12-04T20:39:09+23:59:59.999999",
-              "0000-01-01", "9999-12-31T23:59:59.999999-23:59", "2026-12-04T20:39:09.1234567+00:00",
-              "20261204T203909", "2026-12-04T20", "2026-12-04T20:39:09,5+00:00", "2026-12-04X20:39:09",
-              " 2026-12-04", "2026-12-04T20:39:09+00:75", "2026-13-01", "2026-12-04T20:39:09.+00:00", "tomorrow"]
+    texts += [
+        "2026-12-04T20:39:09.581265+00:00",
+        "2026-12-04 20:39:09.5+08:00",
+        "2026-12-04T20:39:09Z",
+        "2026-12-04",
+        "2026-12-04T20:39",
+        "2024-02-29T00:00:00",
+        "2023-02-29T00:00:00",
+        "2026-12-04T24:00:00",
+        "2026-12-04T20:39:60",
+        "2026-12-04T20:39:09+24:00",
+        "2026-12-04T20:39:09+23:59:59.999999",
+        "0000-01-01",
+        "9999-12-31T23:59:59.999999-23:59",
+        "2026-12-04T20:39:09.1234567+00:00",
+        "20261204T203909",
+        "2026-12-04T20",
+        "2026-12-04T20:39:09,5+00:00",
+        "2026-12-04X20:39:09",
+        " 2026-12-04",
+        "2026-12-04T20:39:09+00:75",
+        "2026-13-01",
+        "2026-12-04T20:39:09.+00:00",
+        "tomorrow",
+    ]
     results = values(run_node([call("parseIsoTime", text) for text in texts]))
     for text, parsed in zip(texts, results, strict=True):
         if parsed is None:
@@ -437,8 +540,10 @@ def test_the_checkpoints_signed_time_is_read() -> None:
 def test_the_verifier_needs_no_webcrypto() -> None:
     """An intranet page over plain http is not a secure context: it has no ``crypto.subtle``. Everything the verifier
     computes is pure JavaScript."""
-    calls = [call("sha256", hexed(b"abc")),
-             call("verifyEd25519", hexed(LOG_KEY.verifier.public_key), hexed(b"m"), hexed(LOG_KEY.sign(b"m")))]
+    calls = [
+        call("sha256", hexed(b"abc")),
+        call("verifyEd25519", hexed(LOG_KEY.verifier.public_key), hexed(b"m"), hexed(LOG_KEY.sign(b"m"))),
+    ]
     assert values(run_node(calls, without_webcrypto=True)) == [hashlib.sha256(b"abc").digest(), True]
 
 
@@ -448,10 +553,15 @@ def test_the_verifier_needs_no_webcrypto() -> None:
 def test_the_vendored_files_are_the_ones_recorded() -> None:
     """Each file under vendor/ is listed in its README with its SHA-256, and nothing else is there."""
     vendor = STATIC / "vendor"
-    listed = dict(line.split()[::-1] for line in re.findall(r"^[0-9a-f]{64}  \S+$", (vendor / "README.md")
-                                                               .read_text(encoding="utf-8"), re.M))
-    present = {str(path.relative_to(vendor)): hashlib.sha256(path.read_bytes()).hexdigest()
-               for path in vendor.rglob("*") if path.is_file() and path.name != "README.md"}
+    listed = dict(
+        line.split()[::-1]
+        for line in re.findall(r"^[0-9a-f]{64}  \S+$", (vendor / "README.md").read_text(encoding="utf-8"), re.M)
+    )
+    present = {
+        str(path.relative_to(vendor)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in vendor.rglob("*")
+        if path.is_file() and path.name != "README.md"
+    }
     assert present == listed
 
 

@@ -89,17 +89,31 @@ async def stream_count(url: str, name: str) -> int:
 
 
 def relay(database_url: str, nats_url: str, stream: tuple[str, str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "JIXIAO_NATS_URL": nats_url, "JIXIAO_NATS_STREAM": stream[0],
-           "JIXIAO_NATS_SUBJECT_PREFIX": stream[1]}
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "relay", "nats"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JIXIAO_NATS_URL": nats_url,
+        "JIXIAO_NATS_STREAM": stream[0],
+        "JIXIAO_NATS_SUBJECT_PREFIX": stream[1],
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "relay", "nats"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_the_relay_killed_mid_stream_publishes_every_event_exactly_once(
-        ledger: Ledger, database_url: str, nats_url: str, stream: tuple[str, str]) -> None:
+    ledger: Ledger, database_url: str, nats_url: str, stream: tuple[str, str]
+) -> None:
     for first in range(0, EVENTS, 200):  # many events quickly: 200 departments a transaction
-        ledger.save(*(Department.register(f"部门{n:05}", Attribution(FINANCE, date(2020, 8, 1)))
-                      for n in range(first, first + 200)))
+        ledger.save(
+            *(
+                Department.register(f"部门{n:05}", Attribution(FINANCE, date(2020, 8, 1)))
+                for n in range(first, first + 200)
+            )
+        )
     head = ledger.head()
     process = relay(database_url, nats_url, stream)
     deadline = time.monotonic() + 60

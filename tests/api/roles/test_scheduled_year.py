@@ -35,54 +35,65 @@ def notice(day: date, event: str, code: str, kind: str, ref: int, due: date) -> 
     return day, event, code, f"{kind} {ref} due {due}"
 
 
-EXPECTED = sorted([
-    # 旅游发展专项资金 submits its goals on 3 November.
-    notice(date(2020, 10, 24), "DeadlineApproaching", "WT-04", "goal_submission", 0, date(2020, 10, 31)),
-    notice(date(2020, 11, 1), "DeadlineMissed", "WT-04", "goal_submission", 0, date(2020, 10, 31)),
-    # April reports on 10 May: two projects below 25% (15%), found the next morning; ten working days to answer
-    # (12-14, 17-21, 24-25 May); warned a week before; both answered on 20 May.
-    (date(2021, 5, 11), "DeviationDetected", "NY-01", "month 4 yellow, answer by 2021-05-25"),
-    (date(2021, 5, 11), "DeviationDetected", "ZJ-01", "month 4 yellow, answer by 2021-05-25"),
-    notice(date(2021, 5, 18), "DeadlineApproaching", "NY-01", "deviation_answer", 4, date(2021, 5, 25)),
-    notice(date(2021, 5, 18), "DeadlineApproaching", "ZJ-01", "deviation_answer", 4, date(2021, 5, 25)),
-    # Every implementing project is warned of the January–July report; all file on 10 August but 国有资本收益上缴调入.
-    *[notice(date(2021, 8, 8), "DeadlineApproaching", code, "monitoring_report", 0, date(2021, 8, 15))
-      for code in APPROVED],
-    notice(date(2021, 8, 16), "DeadlineMissed", "GZ-04", "monitoring_report", 0, date(2021, 8, 15)),
-    # July reports: 18% is red (more than 15 points below 40%), 33% and 35% yellow; found on 11 August, to be answered
-    # by 25 August. Two are answered on 20 August; 农村饮水安全巩固提升's is not, so on 26 August it is missed and
-    # its funding suspended.
-    (date(2021, 8, 11), "DeviationDetected", "NY-01", "month 7 red, answer by 2021-08-25"),
-    (date(2021, 8, 11), "DeviationDetected", "NY-02", "month 7 yellow, answer by 2021-08-25"),
-    (date(2021, 8, 11), "DeviationDetected", "ZJ-01", "month 7 yellow, answer by 2021-08-25"),
-    *[notice(date(2021, 8, 18), "DeadlineApproaching", code, "deviation_answer", 7, date(2021, 8, 25))
-      for code in ("NY-01", "NY-02", "ZJ-01")],
-    notice(date(2021, 8, 26), "DeadlineMissed", "NY-02", "deviation_answer", 7, date(2021, 8, 25)),
-    (date(2021, 8, 26), "FundingSuspended", "NY-02", "month 7"),
-    # Its rectification (due 30 November) was reported, rejected on the 16th, open on the morning of the 23rd.
-    notice(date(2021, 11, 23), "DeadlineApproaching", "NY-02", "rectification", 1, date(2021, 11, 30)),
-    # 国有企业改革成本支出 self-evaluates on 2 April; everyone else on 25 February.
-    notice(date(2022, 3, 24), "DeadlineApproaching", "GZ-02", "self_evaluation", 0, date(2022, 3, 31)),
-    notice(date(2022, 4, 1), "DeadlineMissed", "GZ-02", "self_evaluation", 0, date(2022, 3, 31)),
-    # The inflated self-evaluation's rectification, reported on 11 July, is accepted only on the 29th.
-    notice(date(2022, 7, 24), "DeadlineApproaching", INFLATED, "rectification", 1, date(2022, 7, 31)),
-    # The key evaluation's rectification is left open.
-    notice(date(2022, 8, 24), "DeadlineApproaching", "NY-01", "rectification", 1, date(2022, 8, 31)),
-    notice(date(2022, 9, 1), "DeadlineMissed", "NY-01", "rectification", 1, date(2022, 8, 31)),
-    (date(2022, 9, 1), "RectificationOverdue", "NY-01", "rectification 1"),
-])
+EXPECTED = sorted(
+    [
+        # 旅游发展专项资金 submits its goals on 3 November.
+        notice(date(2020, 10, 24), "DeadlineApproaching", "WT-04", "goal_submission", 0, date(2020, 10, 31)),
+        notice(date(2020, 11, 1), "DeadlineMissed", "WT-04", "goal_submission", 0, date(2020, 10, 31)),
+        # April reports on 10 May: two projects below 25% (15%), found the next morning; ten working days to answer
+        # (12-14, 17-21, 24-25 May); warned a week before; both answered on 20 May.
+        (date(2021, 5, 11), "DeviationDetected", "NY-01", "month 4 yellow, answer by 2021-05-25"),
+        (date(2021, 5, 11), "DeviationDetected", "ZJ-01", "month 4 yellow, answer by 2021-05-25"),
+        notice(date(2021, 5, 18), "DeadlineApproaching", "NY-01", "deviation_answer", 4, date(2021, 5, 25)),
+        notice(date(2021, 5, 18), "DeadlineApproaching", "ZJ-01", "deviation_answer", 4, date(2021, 5, 25)),
+        # Every implementing project is warned of the January–July report; all file on 10 August but
+        # 国有资本收益上缴调入.
+        *[
+            notice(date(2021, 8, 8), "DeadlineApproaching", code, "monitoring_report", 0, date(2021, 8, 15))
+            for code in APPROVED
+        ],
+        notice(date(2021, 8, 16), "DeadlineMissed", "GZ-04", "monitoring_report", 0, date(2021, 8, 15)),
+        # July reports: 18% is red (more than 15 points below 40%), 33% and 35% yellow; found on 11 August, to be
+        # answered by 25 August. Two are answered on 20 August; 农村饮水安全巩固提升's is not, so on 26 August it is
+        # missed and its funding suspended.
+        (date(2021, 8, 11), "DeviationDetected", "NY-01", "month 7 red, answer by 2021-08-25"),
+        (date(2021, 8, 11), "DeviationDetected", "NY-02", "month 7 yellow, answer by 2021-08-25"),
+        (date(2021, 8, 11), "DeviationDetected", "ZJ-01", "month 7 yellow, answer by 2021-08-25"),
+        *[
+            notice(date(2021, 8, 18), "DeadlineApproaching", code, "deviation_answer", 7, date(2021, 8, 25))
+            for code in ("NY-01", "NY-02", "ZJ-01")
+        ],
+        notice(date(2021, 8, 26), "DeadlineMissed", "NY-02", "deviation_answer", 7, date(2021, 8, 25)),
+        (date(2021, 8, 26), "FundingSuspended", "NY-02", "month 7"),
+        # Its rectification (due 30 November) was reported, rejected on the 16th, open on the morning of the 23rd.
+        notice(date(2021, 11, 23), "DeadlineApproaching", "NY-02", "rectification", 1, date(2021, 11, 30)),
+        # 国有企业改革成本支出 self-evaluates on 2 April; everyone else on 25 February.
+        notice(date(2022, 3, 24), "DeadlineApproaching", "GZ-02", "self_evaluation", 0, date(2022, 3, 31)),
+        notice(date(2022, 4, 1), "DeadlineMissed", "GZ-02", "self_evaluation", 0, date(2022, 3, 31)),
+        # The inflated self-evaluation's rectification, reported on 11 July, is accepted only on the 29th.
+        notice(date(2022, 7, 24), "DeadlineApproaching", INFLATED, "rectification", 1, date(2022, 7, 31)),
+        # The key evaluation's rectification is left open.
+        notice(date(2022, 8, 24), "DeadlineApproaching", "NY-01", "rectification", 1, date(2022, 8, 31)),
+        notice(date(2022, 9, 1), "DeadlineMissed", "NY-01", "rectification", 1, date(2022, 8, 31)),
+        (date(2022, 9, 1), "RectificationOverdue", "NY-01", "rectification 1"),
+    ]
+)
 
 
 def log_rows(url: str, *, system_only: bool) -> list[tuple[Any, ...]]:
     # Stored topics keep the module they were first recorded under (LedgerAggregate.TOPIC_MODULE), wherever the
     # classes live now.
-    where = "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.project', " \
-            "'ledger.organisations')" if system_only else ""
+    where = (
+        "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.project', 'ledger.organisations')"
+        if system_only
+        else ""
+    )
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT leaf_index, split_part(topic, ':', 2), originator_id, originator_version, effective_on, "
             f"principal_id, convert_from(state, 'UTF8')::jsonb - 'timestamp' FROM ledger_events {where} "
-            "ORDER BY leaf_index").fetchall()
+            "ORDER BY leaf_index"
+        ).fetchall()
 
 
 def _date(value: dict[str, str]) -> date:
@@ -124,16 +135,21 @@ def test_fiscal_year_2021_day_by_day(ledger: Ledger, clock: FakeClock, database_
     assert len(summary.scheduled_on) == len(EXPECTED)
     assert sum(summary.scheduled.values()) == len(EXPECTED)
 
-    assert [ledger.sweep(name, date(2022, 9, 30)).raised for name in
-            ("deviations", "deadlines", "funding-suspension", "rectifications-overdue", "blacklist-expiry")] == [{}] * 5
+    assert [
+        ledger.sweep(name, date(2022, 9, 30)).raised
+        for name in ("deviations", "deadlines", "funding-suspension", "rectifications-overdue", "blacklist-expiry")
+    ] == [{}] * 5
 
 
 @pytest.fixture
 def second_ledger(pg_admin_url: str) -> Iterator[tuple[Ledger, str]]:
     name = f"jixiao_test_{uuid.uuid4().hex[:12]}"
     url = ensure_database(pg_admin_url, name)
-    app = Ledger(url, clock=FakeClock(datetime(2023, 1, 2, 9, 0, tzinfo=UTC)),  # as the ``ledger`` fixture's
-                 holidays=[date(2021, 10, 1), date(2021, 10, 4)])
+    app = Ledger(
+        url,
+        clock=FakeClock(datetime(2023, 1, 2, 9, 0, tzinfo=UTC)),  # as the ``ledger`` fixture's
+        holidays=[date(2021, 10, 1), date(2021, 10, 4)],
+    )
     app.bootstrap()
     try:
         yield app, url
@@ -142,8 +158,9 @@ def second_ledger(pg_admin_url: str) -> Iterator[tuple[Ledger, str]]:
         drop_database(pg_admin_url, name)
 
 
-def test_skipping_quiet_days_records_exactly_what_every_day_does(ledger: Ledger, clock: FakeClock, database_url: str,
-                                                                second_ledger: tuple[Ledger, str]) -> None:
+def test_skipping_quiet_days_records_exactly_what_every_day_does(
+    ledger: Ledger, clock: FakeClock, database_url: str, second_ledger: tuple[Ledger, str]
+) -> None:
     """``jixiao demo`` simulates only the days something can happen — a step, the morning after a write, the watch
     list's next check — so it must record what the day-by-day simulation above does, event for event."""
     run_demo(ledger, every_day=True, on_day=clock.set)

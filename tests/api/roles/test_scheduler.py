@@ -28,9 +28,17 @@ KEY = SigningKey.generate("test.example-log")
 
 
 def settings_for(url: str, tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": url, "data_dir": tmp_path, "signing_key": KEY.to_string(),
-                                 "log_origin": "test.example/log", "scheduler_poll": 0.2, "sweep_interval": 600,
-                                 "checkpoint_interval": 3600, "run_projections": False, **overrides}
+    values: dict[str, object] = {
+        "database_url": url,
+        "data_dir": tmp_path,
+        "signing_key": KEY.to_string(),
+        "log_origin": "test.example/log",
+        "scheduler_poll": 0.2,
+        "sweep_interval": 600,
+        "checkpoint_interval": 3600,
+        "run_projections": False,
+        **overrides,
+    }
     return Settings(**values)  # type: ignore[arg-type]
 
 
@@ -46,8 +54,13 @@ def log(database_url: str) -> Iterator[TransparencyLog]:
 
 def scheduler_for(settings: Settings, ledger: Ledger, log: TransparencyLog, runner: str) -> Scheduler:
     assert settings.database_url is not None
-    jobs = Jobs(build_jobs(settings, ledger, log), JobBook(settings.database_url), clock=ledger.clock,
-                zone=settings.zone, runner=runner)
+    jobs = Jobs(
+        build_jobs(settings, ledger, log),
+        JobBook(settings.database_url),
+        clock=ledger.clock,
+        zone=settings.zone,
+        runner=runner,
+    )
     return Scheduler(jobs, settings.database_url, poll=settings.scheduler_poll)
 
 
@@ -60,8 +73,9 @@ def wait_for(condition: object, timeout: float = 20.0) -> bool:
     return False
 
 
-def test_one_scheduler_leads_and_another_takes_over_when_it_stops(ledger: Ledger, log: TransparencyLog,
-                                                                  database_url: str, tmp_path: Path) -> None:
+def test_one_scheduler_leads_and_another_takes_over_when_it_stops(
+    ledger: Ledger, log: TransparencyLog, database_url: str, tmp_path: Path
+) -> None:
     settings = settings_for(database_url, tmp_path)
     first = scheduler_for(settings, ledger, log, "first:1")
     second = scheduler_for(settings, ledger, log, "second:2")
@@ -88,17 +102,34 @@ def test_one_scheduler_leads_and_another_takes_over_when_it_stops(ledger: Ledger
     assert current_leader(database_url) is None
 
 
-def test_a_job_missed_while_no_scheduler_ran_is_made_once_on_start(ledger: Ledger, log: TransparencyLog,
-                                                                  database_url: str, tmp_path: Path) -> None:
+def test_a_job_missed_while_no_scheduler_ran_is_made_once_on_start(
+    ledger: Ledger, log: TransparencyLog, database_url: str, tmp_path: Path
+) -> None:
     settings = settings_for(database_url, tmp_path)
     book = JobBook(database_url)
     book.create_table()
     now = datetime.now(UTC)
     # Down for three hours: eighteen 10-minute runs of the deadline sweep missed; the hourly checkpoint is not due.
-    book.record("deadlines", started_at=now - timedelta(hours=3), today=date(2021, 1, 4), trigger="scheduled",
-                runner="old:1", status="ok", error=None, raised={})
-    book.record("checkpoints", started_at=now - timedelta(minutes=10), today=date(2021, 1, 4), trigger="scheduled",
-                runner="old:1", status="ok", error=None, raised={})
+    book.record(
+        "deadlines",
+        started_at=now - timedelta(hours=3),
+        today=date(2021, 1, 4),
+        trigger="scheduled",
+        runner="old:1",
+        status="ok",
+        error=None,
+        raised={},
+    )
+    book.record(
+        "checkpoints",
+        started_at=now - timedelta(minutes=10),
+        today=date(2021, 1, 4),
+        trigger="scheduled",
+        runner="old:1",
+        status="ok",
+        error=None,
+        raised={},
+    )
     approved_project(ledger)
     ledger.clock.set(date(2021, 8, 8))  # type: ignore[attr-defined]  # the FakeClock of the fixture
     scheduler = scheduler_for(settings, ledger, log, "new:2")
@@ -126,9 +157,16 @@ def test_the_job_book_keeps_the_last_run_and_the_last_thing_raised(database_url:
     def fail(day: date) -> JobOutcome:
         raise RuntimeError("database away")
 
-    jobs = Jobs([Job("deadlines", timedelta(minutes=5), "d", lambda day: next(outcomes)),
-                 Job("broken", timedelta(minutes=5), "b", fail)], book,
-                clock=lambda: datetime(2021, 8, 15, 16, 30, tzinfo=UTC), zone=Settings().zone, runner="me:1")
+    jobs = Jobs(
+        [
+            Job("deadlines", timedelta(minutes=5), "d", lambda day: next(outcomes)),
+            Job("broken", timedelta(minutes=5), "b", fail),
+        ],
+        book,
+        clock=lambda: datetime(2021, 8, 15, 16, 30, tzinfo=UTC),
+        zone=Settings().zone,
+        runner="me:1",
+    )
     assert jobs.today() == date(2021, 8, 16)  # 00:30 in Shanghai
     jobs.run("deadlines", trigger="scheduled")
     jobs.run("deadlines", today=date(2021, 8, 10))
@@ -137,7 +175,11 @@ def test_the_job_book_keeps_the_last_run_and_the_last_thing_raised(database_url:
     runs = book.runs()
     deadlines = runs["deadlines"]
     assert (deadlines.runs, deadlines.last_today, deadlines.last_trigger, deadlines.last_raised) == (
-        2, date(2021, 8, 10), "manual", {})
+        2,
+        date(2021, 8, 10),
+        "manual",
+        {},
+    )
     assert deadlines.raised == {"Project.DeadlineMissed": 2}
     assert deadlines.last_scheduled_at is not None  # from the scheduled run; a manual one does not move the schedule
     assert (runs["broken"].last_status, runs["broken"].last_error) == ("failed", "RuntimeError: database away")
@@ -164,10 +206,16 @@ def test_the_service_runs_the_scheduler_for_its_lifetime(ledger: Ledger, databas
 
 
 def jixiao(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "JIXIAO_DATA_DIR": str(tmp_path), "JIXIAO_SIGNING_KEY": KEY.to_string(),
-           "JIXIAO_LOG_ORIGIN": "test.example/log"}
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JIXIAO_DATA_DIR": str(tmp_path),
+        "JIXIAO_SIGNING_KEY": KEY.to_string(),
+        "JIXIAO_LOG_ORIGIN": "test.example/log",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_jobs_run_and_list_from_the_command_line(ledger: Ledger, database_url: str, tmp_path: Path) -> None:

@@ -42,9 +42,18 @@ PROJECTS = 16
 
 
 def approved(ledger: Ledger, year: int, code: str) -> UUID:
-    ledger.declare_project(act(EDUCATION, date(year - 1, 9, 1)), code=code, name="营养改善计划", kind="project",
-                           department="教育局", fiscal_year_=year, budget_book="general_public",
-                           special_category=None, requested="1000000.00", new_major=False)
+    ledger.declare_project(
+        act(EDUCATION, date(year - 1, 9, 1)),
+        code=code,
+        name="营养改善计划",
+        kind="project",
+        department="教育局",
+        fiscal_year_=year,
+        budget_book="general_public",
+        special_category=None,
+        requested="1000000.00",
+        new_major=False,
+    )
     pid = project_id(year, code)
     ledger.admit_project(act(FINANCE, date(year - 1, 9, 30)), pid)
     ledger.submit_goals(act(EDUCATION, date(year - 1, 10, 20)), pid, GOALS)
@@ -54,12 +63,20 @@ def approved(ledger: Ledger, year: int, code: str) -> UUID:
 
 
 def scheduler_process(url: str, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "JIXIAO_DATA_DIR": str(tmp_path / name),
-           "JIXIAO_SIGNING_KEY": KEY.to_string(), "JIXIAO_LOG_ORIGIN": "test.example/log",
-           "JIXIAO_SWEEP_INTERVAL": "0.5", "JIXIAO_CHECKPOINT_INTERVAL": "0.5", "JIXIAO_SCHEDULER_POLL": "0.25"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JIXIAO_DATA_DIR": str(tmp_path / name),
+        "JIXIAO_SIGNING_KEY": KEY.to_string(),
+        "JIXIAO_LOG_ORIGIN": "test.example/log",
+        "JIXIAO_SWEEP_INTERVAL": "0.5",
+        "JIXIAO_CHECKPOINT_INTERVAL": "0.5",
+        "JIXIAO_SCHEDULER_POLL": "0.25",
+    }
     with (tmp_path / f"{name}.out").open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "scheduler"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def leader_pid(url: str) -> int | None:
@@ -87,7 +104,8 @@ def sessions(url: str, tmp_path: Path) -> str:
         rows = conn.execute(
             "SELECT a.pid, a.application_name, a.state, a.wait_event_type, a.wait_event, left(a.query, 80), "
             "l.locktype, l.granted FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND "
-            "l.locktype = 'advisory' WHERE a.datname = current_database()").fetchall()
+            "l.locktype = 'advisory' WHERE a.datname = current_database()"
+        ).fetchall()
     logs = "\n".join(f"--- {path.name}\n{path.read_text()[-3000:]}" for path in sorted(tmp_path.glob("*.out")))
     return "\n".join(map(str, rows)) + "\n" + logs
 
@@ -98,16 +116,22 @@ def scheduler_identities(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT split_part(topic, ':', 2), originator_id, convert_from(state, 'UTF8')::jsonb FROM ledger_events "
-            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.catalogue'").fetchall()
-    keys = {"Project.DeadlineApproaching": ("deadline", "ref", "due_on"),
-            "Project.DeadlineMissed": ("deadline", "ref", "due_on"), "Project.DeviationDetected": ("month",),
-            "Project.FundingSuspended": ("deviation_month",), "Project.RectificationOverdue": ("rectification_no",),
-            "Agency.BlacklistExpired": ("blacklisting_no",)}
+            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.catalogue'"
+        ).fetchall()
+    keys = {
+        "Project.DeadlineApproaching": ("deadline", "ref", "due_on"),
+        "Project.DeadlineMissed": ("deadline", "ref", "due_on"),
+        "Project.DeviationDetected": ("month",),
+        "Project.FundingSuspended": ("deviation_month",),
+        "Project.RectificationOverdue": ("rectification_no",),
+        "Agency.BlacklistExpired": ("blacklisting_no",),
+    }
     return [(topic, object_id, *(str(state[key]) for key in keys[topic])) for topic, object_id, state in rows]
 
 
 def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_raised_twice(
-        ledger: Ledger, clock: FakeClock, database_url: str, tmp_path: Path) -> None:
+    ledger: Ledger, clock: FakeClock, database_url: str, tmp_path: Path
+) -> None:
     clock.now = datetime.now(UTC)  # the processes' clock: the commands below are dated by the real year
     today = datetime.now(UTC).astimezone(SHANGHAI).date()
     year = today.year - 1
@@ -116,8 +140,9 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
     assert ledger.exists(department_id("教育局"))
     pids = [approved(ledger, year, f"P-{i:02}") for i in range(PROJECTS)]
     ledger.register_agency(act(FINANCE, date(year - 5, 1, 1)), "某会计师事务所", "执业证书")
-    ledger.record_misconduct(act(FINANCE, date(year - 4, 3, 1), evidence=["a" * 64]), "某会计师事务所",
-                             "falsification", "伪造记录")
+    ledger.record_misconduct(
+        act(FINANCE, date(year - 4, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification", "伪造记录"
+    )
     ledger.blacklist_agency(act(FINANCE, date(year - 4, 3, 5), "评价结果不实"), "某会计师事务所")  # expired by now
 
     stop_work = threading.Event()
@@ -128,10 +153,12 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
         for pid in pids:
             if stop_work.wait(0.25):
                 return
-            ledger.report_monitoring(act(EDUCATION, date(year, 12, 20)), pid, month=12, executed="100000.00",
-                                     indicator_progress={})  # 10% by December: a red deviation
-            ledger.require_rectification(act(FINANCE, date(year, 12, 1)), pid, ["资金闲置"], "monitoring",
-                                         today - timedelta(days=1))  # already overdue
+            ledger.report_monitoring(
+                act(EDUCATION, date(year, 12, 20)), pid, month=12, executed="100000.00", indicator_progress={}
+            )  # 10% by December: a red deviation
+            ledger.require_rectification(
+                act(FINANCE, date(year, 12, 1)), pid, ["资金闲置"], "monitoring", today - timedelta(days=1)
+            )  # already overdue
             work_done.append(str(pid))
 
     first = scheduler_process(database_url, tmp_path, "first")
@@ -149,22 +176,27 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
         wait_until(lambda: len(work_done) >= PROJECTS // 3, 30)
         leader.send_signal(signal.SIGKILL)
         killed = time.monotonic()
-        handover = wait_until(lambda: leader_pid(database_url) == follower.pid, 20,
-                              lambda: sessions(database_url, tmp_path))
+        handover = wait_until(
+            lambda: leader_pid(database_url) == follower.pid, 20, lambda: sessions(database_url, tmp_path)
+        )
         assert leader.wait(timeout=10) == -signal.SIGKILL
         producer.join(timeout=60)
         assert len(work_done) == PROJECTS
         # Quiet: every job has run since the last piece of work, and one more sweep round finds nothing new.
         settled = time.monotonic()
-        wait_until(lambda: all(run.last_started_at.timestamp() > time.time() - (time.monotonic() - settled)
-                               for run in JobBook(database_url).runs().values()), 30)
+        wait_until(
+            lambda: all(
+                run.last_started_at.timestamp() > time.time() - (time.monotonic() - settled)
+                for run in JobBook(database_url).runs().values()
+            ),
+            30,
+        )
         time.sleep(1.5)
         assert follower.poll() is None, "the follower died"
         assert all(run.last_runner.endswith(f":{follower.pid}") for run in JobBook(database_url).runs().values())
         follower.send_signal(signal.SIGTERM)
         assert follower.wait(timeout=30) == 0
-        failed = {name: run.last_error for name, run in JobBook(database_url).runs().items()
-                  if run.last_status != "ok"}
+        failed = {name: run.last_error for name, run in JobBook(database_url).runs().items() if run.last_status != "ok"}
         assert failed == {}
     finally:
         stop_work.set()

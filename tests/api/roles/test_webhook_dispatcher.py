@@ -102,8 +102,9 @@ def record(ledger: Ledger, names: range) -> list[int]:
     return [ledger.register_department(act(FINANCE, date(2020, 8, 1)), f"部门{n:03}").position for n in names]
 
 
-def test_the_dispatcher_resumes_by_itself_after_a_database_restart(server: Server,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_the_dispatcher_resumes_by_itself_after_a_database_restart(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
     url = ensure_database(server.admin_url, "jixiao")
     ledger = Ledger(url)
     ledger.bootstrap()

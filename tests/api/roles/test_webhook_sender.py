@@ -105,8 +105,7 @@ def serving(receiver: Receiver) -> Receiver:
 def test_deliveries_to_one_receiver_share_a_connection(sender: Sender) -> None:
     receiver = serving(Receiver(keep_alive=True))
     try:
-        statuses = [sender.post(receiver.url, f"event {n}".encode(), {"X-Jixiao-Position": str(n)})
-                    for n in range(5)]
+        statuses = [sender.post(receiver.url, f"event {n}".encode(), {"X-Jixiao-Position": str(n)}) for n in range(5)]
     finally:
         receiver.shutdown()
         receiver.server_close()
@@ -153,8 +152,11 @@ def test_credentials_in_the_url_are_sent_as_basic_authentication(sender: Sender)
 def test_plain_http_goes_through_the_proxy_addressed_with_the_whole_url() -> None:
     proxy = serving(Receiver(keep_alive=True))
     proxy_port = proxy.server_address[1]
-    sender = Sender(timeout=5, proxies={"http": f"http://relay:pw@127.0.0.1:{proxy_port}", "no": "internal.example"},
-                    destinations=Destinations(resolve=resolving({"receiver.example": ["93.184.216.34"]})))
+    sender = Sender(
+        timeout=5,
+        proxies={"http": f"http://relay:pw@127.0.0.1:{proxy_port}", "no": "internal.example"},
+        destinations=Destinations(resolve=resolving({"receiver.example": ["93.184.216.34"]})),
+    )
     try:
         status = sender.post("http://receiver.example:8080/hooks?x=1", b"{}", {"X-Jixiao-Position": "7"})
         with pytest.raises(socket.gaierror):  # not through the proxy: straight to a host no DNS knows
@@ -172,8 +174,11 @@ def test_plain_http_goes_through_the_proxy_addressed_with_the_whole_url() -> Non
 
 def test_https_is_tunnelled_through_the_proxy() -> None:
     proxy = serving(Receiver(keep_alive=True))
-    sender = Sender(timeout=5, proxies={"https": f"127.0.0.1:{proxy.server_address[1]}"},
-                    destinations=Destinations(resolve=resolving({"receiver.example": ["93.184.216.34"]})))
+    sender = Sender(
+        timeout=5,
+        proxies={"https": f"127.0.0.1:{proxy.server_address[1]}"},
+        destinations=Destinations(resolve=resolving({"receiver.example": ["93.184.216.34"]})),
+    )
     try:
         with pytest.raises(OSError, match="403"):
             sender.post("https://receiver.example/hooks", b"{}", {})
@@ -185,17 +190,20 @@ def test_https_is_tunnelled_through_the_proxy() -> None:
     assert (method, target) == ("CONNECT", "receiver.example:443")
 
 
-@pytest.mark.parametrize(("host", "no_proxy", "direct"), [
-    ("hooks.internal.example", "internal.example", True),
-    ("internal.example", ".internal.example", True),
-    ("notinternal.example", "internal.example", False),
-    ("receiver.example", "*", True),
-    ("Receiver.Example", "receiver.example:8443, other", True),
-    ("receiver.example", "", False),
-    ("127.0.0.1", "", True),
-    ("localhost", "", True),
-    ("::1", "", True),
-])
+@pytest.mark.parametrize(
+    ("host", "no_proxy", "direct"),
+    [
+        ("hooks.internal.example", "internal.example", True),
+        ("internal.example", ".internal.example", True),
+        ("notinternal.example", "internal.example", False),
+        ("receiver.example", "*", True),
+        ("Receiver.Example", "receiver.example:8443, other", True),
+        ("receiver.example", "", False),
+        ("127.0.0.1", "", True),
+        ("localhost", "", True),
+        ("::1", "", True),
+    ],
+)
 def test_no_proxy_names_hosts_and_domains(host: str, no_proxy: str, direct: bool) -> None:
     assert bypassed(host, no_proxy) is direct
 
@@ -232,7 +240,8 @@ def test_a_connection_goes_to_the_address_checked_with_the_names_host_header() -
     assert statuses == [202, 202]
     assert asked == ["receiver.test"] * 3
     assert [(target, headers["Host"]) for _, target, headers in receiver.requests] == [
-        ("/in", f"receiver.test:{port}")] * 2
+        ("/in", f"receiver.test:{port}")
+    ] * 2
 
 
 def self_signed(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
@@ -240,16 +249,22 @@ def self_signed(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLConte
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                         serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     client = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
@@ -280,11 +295,18 @@ def test_https_to_a_checked_address_speaks_tls_with_the_receivers_name(tmp_path:
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_through_a_proxy_the_receiver_is_checked_before_the_proxy_is_asked(scheme: str) -> None:
     proxy = serving(Receiver(keep_alive=True))
-    sender = Sender(timeout=5, proxies={scheme: f"http://127.0.0.1:{proxy.server_address[1]}"},
-                    destinations=Destinations(resolve=resolving({"console.intranet.test": ["10.0.0.5"]})))
+    sender = Sender(
+        timeout=5,
+        proxies={scheme: f"http://127.0.0.1:{proxy.server_address[1]}"},
+        destinations=Destinations(resolve=resolving({"console.intranet.test": ["10.0.0.5"]})),
+    )
     try:
-        for url in (f"{scheme}://console.intranet.test/admin", f"{scheme}://10.0.0.5/", f"{scheme}://0xa000005/",
-                    f"{scheme}://[::ffff:a00:5]/"):
+        for url in (
+            f"{scheme}://console.intranet.test/admin",
+            f"{scheme}://10.0.0.5/",
+            f"{scheme}://0xa000005/",
+            f"{scheme}://[::ffff:a00:5]/",
+        ):
             with pytest.raises(DestinationRefused):
                 sender.post(url, b"{}", {})
     finally:

@@ -36,9 +36,18 @@ def approved_project(ledger: Ledger, code: str = "JY-01", requested: str = "1000
     for name in ("教育局", "卫生健康委员会"):
         if not ledger.exists(department_id(name)):
             ledger.register_department(act(FINANCE, date(2020, 8, 1)), name)
-    ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), code=code, name="营养改善计划", kind="project",
-                           department="教育局", fiscal_year_=2021, budget_book="general_public",
-                           special_category=None, requested=requested, new_major=False)
+    ledger.declare_project(
+        act(EDUCATION, date(2020, 9, 1)),
+        code=code,
+        name="营养改善计划",
+        kind="project",
+        department="教育局",
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested=requested,
+        new_major=False,
+    )
     pid = project_id(2021, code)
     ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid)
     ledger.submit_goals(act(EDUCATION, date(2020, 10, 20)), pid, GOALS)
@@ -59,35 +68,76 @@ def refused(ledger: Ledger, code: str, command: Callable[[], Any]) -> DomainErro
 
 def test_a_department_acts_only_on_its_own_projects(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    refused(ledger, "not-own-department", lambda: ledger.report_monitoring(
-        act(HEALTH, date(2021, 5, 10)), pid, month=4, executed="100.00", indicator_progress={}))
-    refused(ledger, "not-own-department", lambda: ledger.declare_project(
-        act(HEALTH, date(2020, 9, 1)), code="X", name="x", kind="project", department="教育局", fiscal_year_=2021,
-        budget_book="general_public", special_category=None, requested="1.00", new_major=False))
+    refused(
+        ledger,
+        "not-own-department",
+        lambda: ledger.report_monitoring(
+            act(HEALTH, date(2021, 5, 10)), pid, month=4, executed="100.00", indicator_progress={}
+        ),
+    )
+    refused(
+        ledger,
+        "not-own-department",
+        lambda: ledger.declare_project(
+            act(HEALTH, date(2020, 9, 1)),
+            code="X",
+            name="x",
+            kind="project",
+            department="教育局",
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1.00",
+            new_major=False,
+        ),
+    )
 
 
-@pytest.mark.parametrize("principal", [AUDITOR, Principal("pub", "public", ""), Principal("adm", "admin", "信息中心"),
-                                       EDUCATION, AGENCY])
+@pytest.mark.parametrize(
+    "principal", [AUDITOR, Principal("pub", "public", ""), Principal("adm", "admin", "信息中心"), EDUCATION, AGENCY]
+)
 def test_only_finance_approves_budgets(ledger: Ledger, principal: Principal) -> None:
     ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
-    ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), code="R-1", name="项目", kind="project",
-                           department="教育局", fiscal_year_=2021, budget_book="general_public",
-                           special_category=None, requested="1000.00", new_major=False)
-    refused(ledger, "role-not-allowed", lambda: ledger.approve_budget(act(principal, date(2021, 1, 15)),
-                                                                      project_id(2021, "R-1"), "1000.00"))
+    ledger.declare_project(
+        act(EDUCATION, date(2020, 9, 1)),
+        code="R-1",
+        name="项目",
+        kind="project",
+        department="教育局",
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="1000.00",
+        new_major=False,
+    )
+    refused(
+        ledger,
+        "role-not-allowed",
+        lambda: ledger.approve_budget(act(principal, date(2021, 1, 15)), project_id(2021, "R-1"), "1000.00"),
+    )
 
 
 def test_no_approved_goals_no_budget(ledger: Ledger) -> None:
     ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
-    ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), code="G-1", name="项目", kind="project",
-                           department="教育局", fiscal_year_=2021, budget_book="general_public",
-                           special_category=None, requested="1000.00", new_major=False)
+    ledger.declare_project(
+        act(EDUCATION, date(2020, 9, 1)),
+        code="G-1",
+        name="项目",
+        kind="project",
+        department="教育局",
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="1000.00",
+        new_major=False,
+    )
     pid = project_id(2021, "G-1")
     ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid)
     ledger.submit_goals(act(EDUCATION, date(2020, 10, 20)), pid, GOALS)
     ledger.review_goals(act(FINANCE, date(2020, 11, 5), "目标不够明确"), pid, "中")
-    refused(ledger, "goals-not-approved", lambda: ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid,
-                                                                        "1000.00"))
+    refused(
+        ledger, "goals-not-approved", lambda: ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "1000.00")
+    )
 
 
 def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> None:
@@ -100,8 +150,11 @@ def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> N
     ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10)), pid, evaluation, "report", True)
     scores = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
     other = Principal("ag-9", "agency", "另一评估机构")
-    refused(ledger, "not-commissioned", lambda: ledger.score_key_evaluation(act(other, date(2021, 12, 20)), pid,
-                                                                            evaluation, scores))
+    refused(
+        ledger,
+        "not-commissioned",
+        lambda: ledger.score_key_evaluation(act(other, date(2021, 12, 20)), pid, evaluation, scores),
+    )
     written = ledger.score_key_evaluation(act(AGENCY, date(2021, 12, 20)), pid, evaluation, scores)
     assert ledger.project(pid).key_evaluations[evaluation]["score"]["total"] == Decimal(88)
     assert written.version == ledger.project(pid).version
@@ -111,15 +164,25 @@ def test_blacklisted_and_conflicted_agencies_are_refused(ledger: Ledger) -> None
     pid = approved_project(ledger)
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书")
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "教育评估中心", "事业单位", affiliation="教育局")
-    refused(ledger, "no-misconduct-recorded", lambda: ledger.blacklist_agency(
-        act(FINANCE, date(2021, 3, 1), "黑名单"), "青海某会计师事务所"))
-    ledger.record_misconduct(act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), "青海某会计师事务所",
-                             "falsification", "伪造现场勘查记录")
+    refused(
+        ledger,
+        "no-misconduct-recorded",
+        lambda: ledger.blacklist_agency(act(FINANCE, date(2021, 3, 1), "黑名单"), "青海某会计师事务所"),
+    )
+    ledger.record_misconduct(
+        act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), "青海某会计师事务所", "falsification", "伪造现场勘查记录"
+    )
     ledger.blacklist_agency(act(FINANCE, date(2021, 3, 5), "评价结果不实"), "青海某会计师事务所")
-    refused(ledger, "agency-blacklisted", lambda: ledger.commission_key_evaluation(
-        act(FINANCE, date(2021, 9, 1)), pid, "青海某会计师事务所"))
-    refused(ledger, "conflict-of-interest", lambda: ledger.commission_key_evaluation(
-        act(FINANCE, date(2021, 9, 1)), pid, "教育评估中心"))
+    refused(
+        ledger,
+        "agency-blacklisted",
+        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, "青海某会计师事务所"),
+    )
+    refused(
+        ledger,
+        "conflict-of-interest",
+        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, "教育评估中心"),
+    )
     ledger.lift_blacklisting(act(FINANCE, date(2021, 10, 1), "申诉成立"), "青海某会计师事务所")
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 10, 2)), pid, "青海某会计师事务所")
 
@@ -127,32 +190,55 @@ def test_blacklisted_and_conflicted_agencies_are_refused(ledger: Ledger) -> None
 def test_expected_version_guards_against_stale_writes(ledger: Ledger) -> None:
     pid = approved_project(ledger)
     version = ledger.project(pid).version
-    refused(ledger, "stale-version", lambda: ledger.report_monitoring(
-        act(EDUCATION, date(2021, 5, 10), expected_version=version - 1), pid, month=4, executed="100.00",
-        indicator_progress={}))
-    written = ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10), expected_version=version), pid, month=4,
-                                       executed="100.00", indicator_progress={})
+    refused(
+        ledger,
+        "stale-version",
+        lambda: ledger.report_monitoring(
+            act(EDUCATION, date(2021, 5, 10), expected_version=version - 1),
+            pid,
+            month=4,
+            executed="100.00",
+            indicator_progress={},
+        ),
+    )
+    written = ledger.report_monitoring(
+        act(EDUCATION, date(2021, 5, 10), expected_version=version),
+        pid,
+        month=4,
+        executed="100.00",
+        indicator_progress={},
+    )
     assert written.version == version + 1
 
 
-@pytest.mark.parametrize(("field", "value", "code"), [
-    ("requested", "-1.00", "invalid-money"),
-    ("requested", "1.001", "invalid-money"),
-    ("requested", 1.5, "invalid-money"),
-    ("requested", "NaN", "invalid-money"),
-    ("requested", "1e309", "invalid-money"),
-    ("budget_book", "black_box", "invalid-value"),
-    ("name", "长" * 201, "text-too-long"),
-    ("name", "bad\x00name", "invalid-value"),
-    ("fiscal_year_", 1999, "invalid-value"),
-    ("new_major", "yes", "invalid-value"),
-])
-def test_invalid_values_are_refused_and_nothing_recorded(ledger: Ledger, field: str, value: object,
-                                                         code: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("requested", "-1.00", "invalid-money"),
+        ("requested", "1.001", "invalid-money"),
+        ("requested", 1.5, "invalid-money"),
+        ("requested", "NaN", "invalid-money"),
+        ("requested", "1e309", "invalid-money"),
+        ("budget_book", "black_box", "invalid-value"),
+        ("name", "长" * 201, "text-too-long"),
+        ("name", "bad\x00name", "invalid-value"),
+        ("fiscal_year_", 1999, "invalid-value"),
+        ("new_major", "yes", "invalid-value"),
+    ],
+)
+def test_invalid_values_are_refused_and_nothing_recorded(ledger: Ledger, field: str, value: object, code: str) -> None:
     ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
-    command: dict[str, Any] = {"code": "V-1", "name": "项目", "kind": "project", "department": "教育局",
-                               "fiscal_year_": 2021, "budget_book": "general_public", "special_category": None,
-                               "requested": "1000.00", "new_major": False}
+    command: dict[str, Any] = {
+        "code": "V-1",
+        "name": "项目",
+        "kind": "project",
+        "department": "教育局",
+        "fiscal_year_": 2021,
+        "budget_book": "general_public",
+        "special_category": None,
+        "requested": "1000.00",
+        "new_major": False,
+    }
     command[field] = value
     error = refused(ledger, code, lambda: ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), **command))
     assert error.field in (field, field.rstrip("_"))
@@ -160,8 +246,9 @@ def test_invalid_values_are_refused_and_nothing_recorded(ledger: Ledger, field: 
 
 def test_self_evaluation_is_scored_by_the_ledger_with_its_ruleset(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), pid,
-                         {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00")
+    ledger.self_evaluate(
+        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+    )
     evaluation = ledger.project(pid).self_evaluation
     assert evaluation is not None
     # I2: 20 × 180/200 = 18; I4: 10 × 88/90 = 9.78; execution 10 × 0.95 = 9.5 → 30 + 18 + 30 + 9.78 + 9.5
@@ -171,8 +258,9 @@ def test_self_evaluation_is_scored_by_the_ledger_with_its_ruleset(ledger: Ledger
 
 def test_a_new_ruleset_changes_nothing_already_decided(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"},
-                         "1000000.00")
+    ledger.self_evaluate(
+        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+    )
     stricter = {**rules.DEFAULT_PARAMETERS.to_dict(), "grade_excellent_min": "101"}
     with pytest.raises(DomainError):
         ledger.adopt_ruleset(act(FINANCE, date(2022, 3, 1), "提高标准"), 2, stricter)
@@ -188,8 +276,9 @@ def test_a_new_ruleset_changes_nothing_already_decided(ledger: Ledger) -> None:
 def test_the_sample_draw_is_reproducible_by_anyone(ledger: Ledger) -> None:
     for i in range(12):
         pid = approved_project(ledger, code=f"S-{i:02}")
-        ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), pid,
-                             {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00")
+        ledger.self_evaluate(
+            act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+        )
     ledger.draw_re_evaluation_sample(act(FINANCE, date(2022, 4, 8)), 2021, seed="公开抽签 2022-04-08")
     sample = ledger.re_evaluation_sample(2021)
     assert len(sample.population) == 12
@@ -208,8 +297,12 @@ def test_snapshots_every_fifty_events_and_history_by_version(ledger: Ledger, dat
         ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 2)), pid, evaluation, f"督导记录{i}")
     ledger.wait_for_snapshots()
     with psycopg.connect(database_url) as conn:
-        versions = [row[0] for row in conn.execute(
-            "SELECT originator_version FROM ledger_snapshots WHERE originator_id = %s ORDER BY 1", (pid,))]
+        versions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT originator_version FROM ledger_snapshots WHERE originator_id = %s ORDER BY 1", (pid,)
+            )
+        ]
     assert versions == [50, 100]
     ledger.repository.cache = None
     latest = ledger.project(pid)
@@ -242,26 +335,45 @@ def test_commands_do_not_wait_for_their_snapshots(ledger: Ledger, database_url: 
     writer.join()
     ledger.wait_for_snapshots()
     with psycopg.connect(database_url) as conn:
-        assert conn.execute("SELECT array_agg(originator_version) FROM ledger_snapshots WHERE originator_id = %s",
-                            (pid,)).fetchone() == ([50],)
+        assert conn.execute(
+            "SELECT array_agg(originator_version) FROM ledger_snapshots WHERE originator_id = %s", (pid,)
+        ).fetchone() == ([50],)
     ledger.repository.cache = None
     assert ledger.project(pid).version == 50
 
 
 def test_unknown_objects_are_not_found(ledger: Ledger) -> None:
-    refused(ledger, "project-not-found", lambda: ledger.admit_project(act(FINANCE, date(2020, 9, 1)),
-                                                                      project_id(2021, "NOPE")))
-    refused(ledger, "department-not-found", lambda: ledger.declare_project(
-        act(FINANCE, date(2020, 9, 1)), code="N", name="n", kind="project", department="不存在局",
-        fiscal_year_=2021, budget_book="general_public", special_category=None, requested="1.00", new_major=False))
+    refused(
+        ledger,
+        "project-not-found",
+        lambda: ledger.admit_project(act(FINANCE, date(2020, 9, 1)), project_id(2021, "NOPE")),
+    )
+    refused(
+        ledger,
+        "department-not-found",
+        lambda: ledger.declare_project(
+            act(FINANCE, date(2020, 9, 1)),
+            code="N",
+            name="n",
+            kind="project",
+            department="不存在局",
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1.00",
+            new_major=False,
+        ),
+    )
 
 
-def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, database_url: str,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_command_under_an_idempotency_key_is_recorded_once(
+    ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid = approved_project(ledger)
     key = CommandKey("report-2021-04", hashlib.sha256(b"the request").digest())
-    first = ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10), command=key), pid, month=4,
-                                     executed="100.00", indicator_progress={})
+    first = ledger.report_monitoring(
+        act(EDUCATION, date(2021, 5, 10), command=key), pid, month=4, executed="100.00", indicator_progress={}
+    )
     assert [event.type for event in first.events] == ["Project.MonitoringReported"]
     assert first.events[0].references == {"month": 4}
     recorded = ledger.recorded_command(EDUCATION.id, key.key)
@@ -269,7 +381,11 @@ def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, dat
     fingerprint, replay = recorded
     assert fingerprint == key.fingerprint
     assert (replay.aggregate_id, replay.version, replay.positions, replay.events) == (
-        first.aggregate_id, first.version, first.positions, first.events)
+        first.aggregate_id,
+        first.version,
+        first.positions,
+        first.events,
+    )
     assert replay.replayed
     assert not first.replayed
     assert ledger.recorded_command(FINANCE.id, key.key) is None  # keys are per principal
@@ -280,8 +396,9 @@ def test_a_command_under_an_idempotency_key_is_recorded_once(ledger: Ledger, dat
         monkeypatch.setattr(other, "recorded_command", lambda principal_id, key: None)  # it looked before the first
         head = ledger.head()
         with pytest.raises(CommandAlreadyRecorded):
-            other.report_monitoring(act(EDUCATION, date(2021, 6, 10), command=key), pid, month=5,
-                                    executed="200.00", indicator_progress={})
+            other.report_monitoring(
+                act(EDUCATION, date(2021, 6, 10), command=key), pid, month=5, executed="200.00", indicator_progress={}
+            )
         assert ledger.head() == head
         latest = other.project(pid).latest_monitoring
         assert latest is not None
@@ -300,7 +417,11 @@ def test_a_use_case_retried_under_its_key_is_recorded_once_and_answered_alike(le
     again = ledger.report_monitoring(report, pid, month=4, executed="100.00", indicator_progress={})
     assert (first.replayed, again.replayed) == (False, True)
     assert (again.aggregate_id, again.version, again.positions, again.events) == (
-        first.aggregate_id, first.version, first.positions, first.events)
+        first.aggregate_id,
+        first.version,
+        first.positions,
+        first.events,
+    )
     assert ledger.head() == head + 1
     other_request = act(EDUCATION, date(2021, 5, 10), command=CommandKey(key.key, hashlib.sha256(b"other").digest()))
     with pytest.raises(InvalidInput) as reused:
@@ -311,11 +432,19 @@ def test_a_use_case_retried_under_its_key_is_recorded_once_and_answered_alike(le
 
 def test_the_command_records_are_append_only(ledger: Ledger, database_url: str) -> None:
     pid = approved_project(ledger)
-    ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10), command=CommandKey("k", bytes(32))), pid, month=4,
-                             executed="1.00", indicator_progress={})
+    ledger.report_monitoring(
+        act(EDUCATION, date(2021, 5, 10), command=CommandKey("k", bytes(32))),
+        pid,
+        month=4,
+        executed="1.00",
+        indicator_progress={},
+    )
     with psycopg.connect(database_url) as conn:
-        for statement in ("UPDATE ledger_commands SET version = 1", "DELETE FROM ledger_commands",
-                          "TRUNCATE ledger_commands"):
+        for statement in (
+            "UPDATE ledger_commands SET version = 1",
+            "DELETE FROM ledger_commands",
+            "TRUNCATE ledger_commands",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(statement)
             conn.rollback()

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.db
 
 BAD = "失信评估事务所"
 SCORES = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
-SIX = dict.fromkeys(("running_cost", "management_efficiency", "duty_performance", "social_effect", "sustainability",
-                     "satisfaction"), "90")
+SIX = dict.fromkeys(
+    ("running_cost", "management_efficiency", "duty_performance", "social_effect", "sustainability", "satisfaction"),
+    "90",
+)
 
 
 def refused(ledger: Ledger, code: str, command: Callable[[], Any]) -> DomainError:
@@ -48,8 +50,9 @@ def world(ledger: Ledger) -> UUID:
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     ledger.require_rectification(act(FINANCE, date(2021, 6, 1)), pid, ["整改"], "monitoring", date(2021, 9, 30))
     ledger.request_goal_adjustment(act(EDUCATION, date(2021, 5, 1), "实施条件变化"), pid, GOALS)
-    ledger.report_monitoring(act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="500000.00",
-                             indicator_progress={})
+    ledger.report_monitoring(
+        act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="500000.00", indicator_progress={}
+    )
     return pid
 
 
@@ -59,18 +62,31 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
     fin, edu = act(FINANCE, on, "理由"), act(EDUCATION, on, "理由")
     return {
         "declare_project": lambda: ledger.declare_project(
-            edu, code="JY-99", name="x", kind="project", department="教育局", fiscal_year_=2021,
-            budget_book="general_public", special_category=None, requested="1.00", new_major=False),
+            edu,
+            code="JY-99",
+            name="x",
+            kind="project",
+            department="教育局",
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1.00",
+            new_major=False,
+        ),
         "assess_ex_ante": lambda: ledger.assess_ex_ante(  # any scores: the date is refused before they are read
-            fin, pid, dict.fromkeys(range(5), "18")),  # type: ignore[arg-type]
+            fin,
+            pid,
+            dict.fromkeys(range(5), "18"),  # type: ignore[arg-type]
+        ),
         "admit_project": lambda: ledger.admit_project(fin, pid),
         "submit_goals": lambda: ledger.submit_goals(edu, pid, GOALS),
         "review_goals": lambda: ledger.review_goals(fin, pid, "优"),
         "approve_budget": lambda: ledger.approve_budget(fin, pid, "1.00"),
         "request_goal_adjustment": lambda: ledger.request_goal_adjustment(edu, pid, GOALS),
         "decide_goal_adjustment": lambda: ledger.decide_goal_adjustment(fin, pid, 1, True),
-        "report_monitoring": lambda: ledger.report_monitoring(edu, pid, month=8, executed="1.00",
-                                                              indicator_progress={}),
+        "report_monitoring": lambda: ledger.report_monitoring(
+            edu, pid, month=8, executed="1.00", indicator_progress={}
+        ),
         "review_monitoring": lambda: ledger.review_monitoring(fin, pid, 6, "意见"),
         "order_corrective_action": lambda: ledger.order_corrective_action(fin, pid, "continue"),
         "self_evaluate": lambda: ledger.self_evaluate(edu, pid, {}, "1.00"),
@@ -78,8 +94,7 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "re_evaluate": lambda: ledger.re_evaluate(fin, pid, SCORES),
         "commission_key_evaluation": lambda: ledger.commission_key_evaluation(fin, pid, None),
         "review_key_evaluation": lambda: ledger.review_key_evaluation(fin, pid, evaluation, "plan", True),
-        "note_key_evaluation_supervision": lambda: ledger.note_key_evaluation_supervision(fin, pid, evaluation,
-                                                                                          "督导"),
+        "note_key_evaluation_supervision": lambda: ledger.note_key_evaluation_supervision(fin, pid, evaluation, "督导"),
         "score_key_evaluation": lambda: ledger.score_key_evaluation(act(AGENCY, on), pid, evaluation, SCORES),
         "apply_results": lambda: ledger.apply_results(fin, pid),
         "require_rectification": lambda: ledger.require_rectification(fin, pid, ["x"], "audit", on + timedelta(30)),
@@ -95,8 +110,9 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "record_misconduct": lambda: ledger.record_misconduct(fin, BAD, "other", "失信"),
         "blacklist_agency": lambda: ledger.blacklist_agency(fin, BAD),
         "lift_blacklisting": lambda: ledger.lift_blacklisting(fin, BAD),
-        "define_indicator": lambda: ledger.define_indicator(fin, "EDU-99", {"name": "x", "level1": "output",
-                                                                            "level2": "quantity", "operator": ">="}),
+        "define_indicator": lambda: ledger.define_indicator(
+            fin, "EDU-99", {"name": "x", "level1": "output", "level2": "quantity", "operator": ">="}
+        ),
         "revise_indicator": lambda: ledger.revise_indicator(fin, "EDU-99", {"name": "y"}),
         "retire_indicator": lambda: ledger.retire_indicator(fin, "EDU-99"),
         "adopt_ruleset": lambda: ledger.adopt_ruleset(fin, 2, {}),
@@ -106,8 +122,11 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
 def test_no_command_takes_a_date_after_the_ledgers_today(ledger: Ledger, clock: FakeClock) -> None:
     pid = world(ledger)
     table = commands(ledger, pid, clock.now.date() + timedelta(days=1))
-    every = {name for name, method in inspect.getmembers(Ledger, inspect.isfunction)
-             if list(inspect.signature(method).parameters)[1:2] == ["act"] and not name.startswith("_")}
+    every = {
+        name
+        for name, method in inspect.getmembers(Ledger, inspect.isfunction)
+        if list(inspect.signature(method).parameters)[1:2] == ["act"] and not name.startswith("_")
+    }
     assert set(table) == every, "a command of the ledger is missing from this table"
     for name, command in table.items():
         assert refused(ledger, "effective-date-in-future", command).code, name
@@ -125,12 +144,16 @@ def test_today_is_the_bureaus_today(ledger: Ledger, clock: FakeClock) -> None:
     world(ledger)
     clock.set(date(2023, 1, 2))
     ledger.register_department(act(FINANCE, date(2023, 1, 2)), "今日登记局")
-    refused(ledger, "effective-date-in-future", lambda: ledger.register_department(act(FINANCE, date(2023, 1, 3)),
-                                                                                   "明日登记局"))
+    refused(
+        ledger,
+        "effective-date-in-future",
+        lambda: ledger.register_department(act(FINANCE, date(2023, 1, 3)), "明日登记局"),
+    )
 
 
 def test_a_blacklisting_in_force_when_recorded_refuses_a_commissioning_whatever_date_it_states(
-        ledger: Ledger, clock: FakeClock) -> None:
+    ledger: Ledger, clock: FakeClock
+) -> None:
     pid = world(ledger)
     clock.set(date(2022, 3, 1))
     ledger.record_misconduct(act(FINANCE, date(2022, 2, 20), evidence=["a" * 64]), BAD, "falsification", "伪造")
@@ -138,8 +161,11 @@ def test_a_blacklisting_in_force_when_recorded_refuses_a_commissioning_whatever_
     for stated in (date(2021, 9, 2), date(2021, 12, 31), date(2022, 3, 1)):
         refused(ledger, "agency-blacklisted", partial(ledger.commission_key_evaluation, act(FINANCE, stated), pid, BAD))
     clock.set(date(2025, 3, 2))  # the period is over: what it did not cover may be commissioned now
-    refused(ledger, "agency-blacklisted",  # but nothing backdated into the period
-            lambda: ledger.commission_key_evaluation(act(FINANCE, date(2023, 6, 1)), pid, BAD))
+    refused(
+        ledger,
+        "agency-blacklisted",  # but nothing backdated into the period
+        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2023, 6, 1)), pid, BAD),
+    )
     written = ledger.commission_key_evaluation(act(FINANCE, date(2021, 12, 31)), pid, BAD)
     assert written.events[-1].type == "Project.KeyEvaluationCommissioned"
 
@@ -149,12 +175,30 @@ def test_each_object_bounds_its_dates_from_below(ledger: Ledger) -> None:
     evaluation = next(iter(ledger.project(pid).key_evaluations))
     early = [
         # a project: not before the fiscal year's preparation opens, nor before its department was registered
-        lambda: ledger.declare_project(act(EDUCATION, date(2019, 12, 31)), code="JY-98", name="x", kind="project",
-                                       department="教育局", fiscal_year_=2021, budget_book="general_public",
-                                       special_category=None, requested="1.00", new_major=False),
-        lambda: ledger.declare_project(act(EDUCATION, date(2020, 7, 31)), code="JY-98", name="x", kind="project",
-                                       department="教育局", fiscal_year_=2021, budget_book="general_public",
-                                       special_category=None, requested="1.00", new_major=False),
+        lambda: ledger.declare_project(
+            act(EDUCATION, date(2019, 12, 31)),
+            code="JY-98",
+            name="x",
+            kind="project",
+            department="教育局",
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1.00",
+            new_major=False,
+        ),
+        lambda: ledger.declare_project(
+            act(EDUCATION, date(2020, 7, 31)),
+            code="JY-98",
+            name="x",
+            kind="project",
+            department="教育局",
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1.00",
+            new_major=False,
+        ),
         # what is done to it: not before it was declared (2020-09-01)
         lambda: ledger.disclose(act(FINANCE, date(2020, 8, 31)), pid, "goals"),
         # what is done to its parts: not before each came to be
@@ -183,8 +227,15 @@ def test_a_name_recorded_by_an_older_version_is_still_found(ledger: Ledger) -> N
     (and by the key's, where the key is the NFC text), and is not registered twice."""
     name = "Zhōng区教育局"
     decomposed = unicodedata.normalize("NFD", name)
-    legacy = Department._create(Department.Registered, id=ledger_id("department", nfc(name)), principal=FINANCE,
-                                effective_on=date(2020, 8, 1), reason="", evidence=[], name=name)
+    legacy = Department._create(
+        Department.Registered,
+        id=ledger_id("department", nfc(name)),
+        principal=FINANCE,
+        effective_on=date(2020, 8, 1),
+        reason="",
+        evidence=[],
+        name=name,
+    )
     ledger.save(legacy)
     assert legacy.id != department_id(name)
     assert ledger.department(decomposed).id == legacy.id
@@ -193,6 +244,5 @@ def test_a_name_recorded_by_an_older_version_is_still_found(ledger: Ledger) -> N
         ledger.register_department(act(FINANCE, date(2020, 8, 1)), decomposed)
     assert caught.value.code == "already-exists"
     assert ledger.head() == head
-    ledger.set_overall_goals(act(Principal("zh-01", "department", decomposed), date(2020, 10, 1)), name, 2021,
-                             ["目标"])
+    ledger.set_overall_goals(act(Principal("zh-01", "department", decomposed), date(2020, 10, 1)), name, 2021, ["目标"])
     assert ledger.department(name).overall_goals == {"2021": ["目标"]}

@@ -46,9 +46,18 @@ def a_year_of_commands(ledger: Ledger) -> list[Command]:
     edu, health = project_id(2021, "G-EDU"), project_id(2021, "G-HW")
 
     def declare(principal: Any, code: str, department: str) -> Command:
-        return lambda: ledger.declare_project(act(principal, date(2020, 9, 1)), code=code, name="项目", kind="project",
-                                              department=department, fiscal_year_=2021, budget_book="general_public",
-                                              special_category=None, requested="1000000.00", new_major=False)
+        return lambda: ledger.declare_project(
+            act(principal, date(2020, 9, 1)),
+            code=code,
+            name="项目",
+            kind="project",
+            department=department,
+            fiscal_year_=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested="1000000.00",
+            new_major=False,
+        )
 
     commands: list[Command] = [
         lambda: ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局"),
@@ -69,17 +78,26 @@ def a_year_of_commands(ledger: Ledger) -> list[Command]:
     for month, executed in ((4, "100000.00"), (6, "450000.00")):
         for pid, principal in ((edu, EDUCATION), (health, HEALTH)):
             commands += [
-                partial(ledger.report_monitoring, act(principal, date(2021, month + 1, 5)), pid, month=month,
-                        executed=executed, indicator_progress={"I1": Decimal(month * 8)}),
+                partial(
+                    ledger.report_monitoring,
+                    act(principal, date(2021, month + 1, 5)),
+                    pid,
+                    month=month,
+                    executed=executed,
+                    indicator_progress={"I1": Decimal(month * 8)},
+                ),
                 partial(ledger.review_monitoring, act(FINANCE, date(2021, month + 1, 9)), pid, month, "已审核"),
             ]
     commands += [
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 8, 5), expected_version=3), edu, month=7,
-                                         executed="1.00", indicator_progress={}),  # refused: stale version
-        lambda: ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), edu,
-                                     {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"),
-        lambda: ledger.self_evaluate(act(HEALTH, date(2022, 2, 21)), health,
-                                     {"I1": "4000", "I2": "180", "I3": "90", "I4": "88"}, "900000.00"),
+        lambda: ledger.report_monitoring(
+            act(EDUCATION, date(2021, 8, 5), expected_version=3), edu, month=7, executed="1.00", indicator_progress={}
+        ),  # refused: stale version
+        lambda: ledger.self_evaluate(
+            act(EDUCATION, date(2022, 2, 20)), edu, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+        ),
+        lambda: ledger.self_evaluate(
+            act(HEALTH, date(2022, 2, 21)), health, {"I1": "4000", "I2": "180", "I3": "90", "I4": "88"}, "900000.00"
+        ),
         # reads the log itself: the two self-evaluations just before it must be in its population
         lambda: ledger.draw_re_evaluation_sample(act(FINANCE, date(2022, 4, 8)), 2021, seed="公开抽签"),
         lambda: ledger.apply_results(act(FINANCE, date(2022, 6, 10)), edu, None),
@@ -90,8 +108,9 @@ def a_year_of_commands(ledger: Ledger) -> list[Command]:
 def recorded(url: str) -> list[tuple[Any, ...]]:
     """The log as (aggregate, version, event type, stored state without its timestamp), in log order."""
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
-                            "ORDER BY leaf_index").fetchall()
+        rows = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
     result = []
     for originator, version, topic, state in rows:
         document = json.loads(bytes(state))
@@ -101,11 +120,21 @@ def recorded(url: str) -> list[tuple[Any, ...]]:
 
 
 def described(outcomes: list[Outcome[Written]]) -> list[tuple[str, Any]]:
-    return [("refused", outcome.error.code) if isinstance(outcome.error, DomainError)
-            else ("error", repr(outcome.error)) if outcome.error is not None
-            else ("recorded", (outcome.value.aggregate_id, outcome.value.version,  # type: ignore[union-attr]
-                               [event.type for event in outcome.value.events]))  # type: ignore[union-attr]
-            for outcome in outcomes]
+    return [
+        ("refused", outcome.error.code)
+        if isinstance(outcome.error, DomainError)
+        else ("error", repr(outcome.error))
+        if outcome.error is not None
+        else (
+            "recorded",
+            (
+                outcome.value.aggregate_id,  # type: ignore[union-attr]
+                outcome.value.version,  # type: ignore[union-attr]
+                [event.type for event in outcome.value.events],  # type: ignore[union-attr]
+            ),
+        )
+        for outcome in outcomes
+    ]
 
 
 def alone(commands: list[Command]) -> list[Outcome[Written]]:
@@ -113,8 +142,9 @@ def alone(commands: list[Command]) -> list[Outcome[Written]]:
 
 
 @pytest.mark.parametrize("group_size", [2, 5, 100])
-def test_a_group_records_what_its_commands_would_alone(database_url: str, second_database: str, clock: FakeClock,
-                                                        group_size: int) -> None:
+def test_a_group_records_what_its_commands_would_alone(
+    database_url: str, second_database: str, clock: FakeClock, group_size: int
+) -> None:
     together, one_by_one = Ledger(database_url, clock=clock), Ledger(second_database, clock=clock)
     try:
         together.bootstrap()
@@ -122,7 +152,7 @@ def test_a_group_records_what_its_commands_would_alone(database_url: str, second
         grouped_commands = a_year_of_commands(together)
         outcomes = []
         for start in range(0, len(grouped_commands), group_size):
-            outcomes += together.run_together(grouped_commands[start:start + group_size])
+            outcomes += together.run_together(grouped_commands[start : start + group_size])
         expected = alone(a_year_of_commands(one_by_one))
         assert described(outcomes) == described(expected)
         assert sum(1 for outcome in expected if isinstance(outcome.error, DomainError)) == 5
@@ -141,21 +171,30 @@ def test_a_group_is_one_transaction(ledger: Ledger, database_url: str) -> None:
     pid = approved_project(ledger)
     evaluation = ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
     key = evaluation.events[0].references["evaluation_id"]
-    outcomes = ledger.run_together([
-        partial(ledger.note_key_evaluation_supervision, act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
-        for i in range(10)])
+    outcomes = ledger.run_together(
+        [
+            partial(ledger.note_key_evaluation_supervision, act(FINANCE, date(2021, 9, 2)), pid, key, f"督导{i}")
+            for i in range(10)
+        ]
+    )
     positions = [position for outcome in outcomes for position in outcome.value.positions]  # type: ignore[union-attr]
     assert positions == list(range(positions[0], positions[0] + 10))
-    assert [outcome.value.version for outcome in outcomes] == list(range(evaluation.version + 1,  # type: ignore[union-attr]
-                                                                         evaluation.version + 11))
+    assert [outcome.value.version for outcome in outcomes] == list(  # type: ignore[union-attr]
+        range(
+            evaluation.version + 1,
+            evaluation.version + 11,
+        )
+    )
     with psycopg.connect(database_url) as conn:
-        transactions = conn.execute("SELECT count(DISTINCT xmin::text) FROM ledger_events WHERE leaf_index = ANY(%s)",
-                                    (positions,)).fetchone()
+        transactions = conn.execute(
+            "SELECT count(DISTINCT xmin::text) FROM ledger_events WHERE leaf_index = ANY(%s)", (positions,)
+        ).fetchone()
     assert transactions == (1,)
 
 
 def test_a_conflict_with_another_writer_records_nothing_of_the_group_then_each_command_alone(
-        ledger: Ledger, database_url: str) -> None:
+    ledger: Ledger, database_url: str
+) -> None:
     pid = approved_project(ledger)
     other = Ledger(database_url)
     try:
@@ -165,17 +204,23 @@ def test_a_conflict_with_another_writer_records_nothing_of_the_group_then_each_c
         def the_other_process_writes() -> Written:
             # Between this group's look at the log and its append, another process records a report.
             if not wrote:
-                wrote.append(other.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4,
-                                                     executed="300000.00", indicator_progress={}))
+                wrote.append(
+                    other.report_monitoring(
+                        act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="300000.00", indicator_progress={}
+                    )
+                )
             return wrote[0]
 
         head = ledger.head()
-        outcomes = ledger.run_together([
-            the_other_process_writes,
-            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 9)), pid, 4, "已审核"),
-            lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="450000.00",
-                                             indicator_progress={}),
-        ])
+        outcomes = ledger.run_together(
+            [
+                the_other_process_writes,
+                lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 9)), pid, 4, "已审核"),
+                lambda: ledger.report_monitoring(
+                    act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="450000.00", indicator_progress={}
+                ),
+            ]
+        )
         # Decided on the stale copy, the review would have been refused (no report for month 4 yet) and the report
         # would have conflicted; alone, after the other writer, both are recorded on top of its report.
         assert described(outcomes)[1:] == [
@@ -210,13 +255,17 @@ def test_one_idempotency_key_twice_in_a_group_is_recorded_once(ledger: Ledger) -
 def test_a_refused_command_leaves_the_rest_of_its_group_as_it_was(ledger: Ledger) -> None:
     pid = approved_project(ledger)
     before = ledger.project(pid).version
-    outcomes = ledger.run_together([
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
-                                         indicator_progress={}),
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 11)), pid, month=13, executed="1.00",
-                                         indicator_progress={}),  # refused: no such month
-        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
-    ])
+    outcomes = ledger.run_together(
+        [
+            lambda: ledger.report_monitoring(
+                act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00", indicator_progress={}
+            ),
+            lambda: ledger.report_monitoring(
+                act(EDUCATION, date(2021, 5, 11)), pid, month=13, executed="1.00", indicator_progress={}
+            ),  # refused: no such month
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+        ]
+    )
     assert [kind for kind, _ in described(outcomes)] == ["recorded", "refused", "recorded"]
     assert ledger.project(pid).version == before + 2
 
@@ -235,11 +284,14 @@ def test_what_another_process_recorded_is_seen_before_deciding(ledger: Ledger, d
 
     try:
         blacklisted_elsewhere(agencies[0])  # a group is the first to look at the log after it
-        in_group = ledger.run_together([
-            lambda: ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 9, 1)), pid,
-                                                           f"KE-2021-{ledger.project(pid).code}-1", "督导"),
-            lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, agencies[0]),
-        ])
+        in_group = ledger.run_together(
+            [
+                lambda: ledger.note_key_evaluation_supervision(
+                    act(FINANCE, date(2021, 9, 1)), pid, f"KE-2021-{ledger.project(pid).code}-1", "督导"
+                ),
+                lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, agencies[0]),
+            ]
+        )
         assert described(in_group)[1] == ("refused", "agency-blacklisted")
         blacklisted_elsewhere(agencies[1])  # and now a command alone
         with pytest.raises(DomainError) as alone_refused:
@@ -254,8 +306,11 @@ def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, 
     elsewhere: list[Written] = []
 
     def another_thread_reports() -> None:  # as the scheduler's thread would, in the same process
-        elsewhere.append(ledger.report_monitoring(act(EDUCATION, date(2021, 7, 5)), pid, month=6,
-                                                  executed="450000.00", indicator_progress={}))
+        elsewhere.append(
+            ledger.report_monitoring(
+                act(EDUCATION, date(2021, 7, 5)), pid, month=6, executed="450000.00", indicator_progress={}
+            )
+        )
 
     thread = threading.Thread(target=another_thread_reports)
 
@@ -265,11 +320,14 @@ def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, 
         assert thread.is_alive(), "another thread changed an object whose change is not recorded yet"
         return ledger.review_monitoring(act(FINANCE, date(2021, 5, 9)), pid, 4, "已审核")
 
-    first, second = ledger.run_together([
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="300000.00",
-                                         indicator_progress={}),
-        start_it_and_give_it_time,
-    ])
+    first, second = ledger.run_together(
+        [
+            lambda: ledger.report_monitoring(
+                act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="300000.00", indicator_progress={}
+            ),
+            start_it_and_give_it_time,
+        ]
+    )
     thread.join(10)
     assert first.error is None, first
     assert second.error is None, second
@@ -277,8 +335,12 @@ def test_nobody_builds_on_a_change_before_its_group_is_recorded(ledger: Ledger, 
     assert second.value is not None
     assert elsewhere[0].version == second.value.version + 1
     with psycopg.connect(database_url) as conn:
-        versions = [row[0] for row in conn.execute(
-            "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,))]
+        versions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,)
+            )
+        ]
     assert versions == sorted(versions)
 
 
@@ -301,12 +363,23 @@ def test_a_new_object_is_not_read_before_its_group_is_recorded(ledger: Ledger) -
         assert thread.is_alive(), "another thread read an object not recorded yet"
         return ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid)
 
-    declared, admitted = ledger.run_together([
-        lambda: ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), code="G-NEW", name="新项目", kind="project",
-                                       department="教育局", fiscal_year_=2021, budget_book="general_public",
-                                       special_category=None, requested="1000.00", new_major=False),
-        start_it_and_give_it_time,
-    ])
+    declared, admitted = ledger.run_together(
+        [
+            lambda: ledger.declare_project(
+                act(EDUCATION, date(2020, 9, 1)),
+                code="G-NEW",
+                name="新项目",
+                kind="project",
+                department="教育局",
+                fiscal_year_=2021,
+                budget_book="general_public",
+                special_category=None,
+                requested="1000.00",
+                new_major=False,
+            ),
+            start_it_and_give_it_time,
+        ]
+    )
     thread.join(10)
     assert declared.error is None, declared
     assert admitted.error is None, admitted
@@ -322,11 +395,14 @@ def test_a_group_interrupted_while_deciding_records_nothing_and_holds_no_lock(le
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        ledger.run_together([
-            lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
-                                             indicator_progress={}),
-            interrupted,
-        ])
+        ledger.run_together(
+            [
+                lambda: ledger.report_monitoring(
+                    act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00", indicator_progress={}
+                ),
+                interrupted,
+            ]
+        )
     assert ledger.head() == head
     assert ledger.project(pid).version == before  # the unrecorded change left the cache
     elsewhere: list[int] = []
@@ -336,8 +412,9 @@ def test_a_group_interrupted_while_deciding_records_nothing_and_holds_no_lock(le
     assert elsewhere == [before], "the interrupted group still holds the object's lock"
 
 
-def test_a_value_the_database_refuses_fails_only_its_own_command(ledger: Ledger,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_value_the_database_refuses_fails_only_its_own_command(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid = approved_project(ledger)
     head = ledger.head()
     insert_events = ledger.log_recorder.insert_events
@@ -349,12 +426,15 @@ def test_a_value_the_database_refuses_fails_only_its_own_command(ledger: Ledger,
         return insert_events(stored, **kwargs)
 
     monkeypatch.setattr(ledger.log_recorder, "insert_events", refusing)
-    outcomes = ledger.run_together([
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
-                                         indicator_progress={}),
-        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "OUT-OF-RANGE"),
-        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
-    ])
+    outcomes = ledger.run_together(
+        [
+            lambda: ledger.report_monitoring(
+                act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00", indicator_progress={}
+            ),
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "OUT-OF-RANGE"),
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+        ]
+    )
     assert [kind for kind, _ in described(outcomes)] == ["recorded", "error", "recorded"]
     assert isinstance(outcomes[1].error, DataError)
     assert ledger.head() == head + 2
@@ -382,8 +462,9 @@ def test_an_object_read_before_another_process_changed_it_is_not_kept(ledger: Le
     other = Ledger(database_url)
     try:
         assert read.wait(10)
-        changed = other.report_monitoring(act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="1.00",
-                                          indicator_progress={})
+        changed = other.report_monitoring(
+            act(EDUCATION, date(2021, 5, 5)), pid, month=4, executed="1.00", indicator_progress={}
+        )
         ledger.cache.refresh()  # another thread's command looks at the log meanwhile
         go_on.set()
         reader.join(10)
@@ -395,7 +476,8 @@ def test_an_object_read_before_another_process_changed_it_is_not_kept(ledger: Le
 
 @pytest.mark.parametrize("changes", [4, 12])
 def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
-        ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch, changes: int) -> None:
+    ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch, changes: int
+) -> None:
     """4 changes elsewhere: read back in pages of 3. 12: more than 2 pages behind, the cache asks for its objects'
     latest versions instead, and goes on from the log's head."""
     monkeypatch.setattr(ledger.cache, "page", 3)
@@ -428,16 +510,19 @@ def test_a_group_reads_its_own_changes_even_after_the_cache_let_them_go(ledger: 
         ledger.cache.evict(agency_id(name))
         return None
 
-    outcomes = ledger.run_together([
-        lambda: ledger.blacklist_agency(act(FINANCE, date(2021, 4, 5), "评价结果不实"), name),
-        the_cache_is_full,
-        lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 4, 6)), pid, name),
-    ])
+    outcomes = ledger.run_together(
+        [
+            lambda: ledger.blacklist_agency(act(FINANCE, date(2021, 4, 5), "评价结果不实"), name),
+            the_cache_is_full,
+            lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 4, 6)), pid, name),
+        ]
+    )
     assert described([outcomes[0], outcomes[2]])[1] == ("refused", "agency-blacklisted")
 
 
 def test_a_command_failing_after_it_changed_an_object_of_its_group_leaves_no_trace(
-        ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid = approved_project(ledger)
     to_stored_event = ledger.mapper.to_stored_event
 
@@ -447,25 +532,33 @@ def test_a_command_failing_after_it_changed_an_object_of_its_group_leaves_no_tra
         return to_stored_event(event)
 
     monkeypatch.setattr(ledger.mapper, "to_stored_event", failing)
-    reported, failed, reviewed = ledger.run_together([
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
-                                         indicator_progress={}),
-        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 11)), pid, 4, "FAILS-WHEN-STORED"),
-        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
-    ])
+    reported, failed, reviewed = ledger.run_together(
+        [
+            lambda: ledger.report_monitoring(
+                act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00", indicator_progress={}
+            ),
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 11)), pid, 4, "FAILS-WHEN-STORED"),
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+        ]
+    )
     assert isinstance(failed.error, ValueError)
     assert reported.value is not None
     assert reviewed.value is not None
     assert reviewed.value.version == reported.value.version + 1
     with psycopg.connect(database_url) as conn:
-        versions = [row[0] for row in conn.execute(
-            "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,))]
+        versions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT originator_version FROM ledger_events WHERE originator_id = %s ORDER BY leaf_index", (pid,)
+            )
+        ]
     assert versions == list(range(1, len(versions) + 1))
     assert ledger.project(pid).monitoring_for(4)["review"] == "已审核"
 
 
-def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(ledger: Ledger,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid = approved_project(ledger)
     head = ledger.head()
     refresh = ledger.cache.refresh
@@ -482,12 +575,15 @@ def test_a_refresh_failing_between_sub_groups_keeps_what_the_first_recorded(ledg
         return ledger.head()
 
     monkeypatch.setattr(ledger.cache, "refresh", unreachable_the_second_time)
-    reported, read, reviewed = ledger.run_together([
-        lambda: ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00",
-                                         indicator_progress={}),
-        reads_the_log_itself,
-        lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
-    ])
+    reported, read, reviewed = ledger.run_together(
+        [
+            lambda: ledger.report_monitoring(
+                act(EDUCATION, date(2021, 5, 10)), pid, month=4, executed="300000.00", indicator_progress={}
+            ),
+            reads_the_log_itself,
+            lambda: ledger.review_monitoring(act(FINANCE, date(2021, 5, 12)), pid, 4, "已审核"),
+        ]
+    )
     assert reported.error is None, reported
     assert isinstance(reported.value, Written)
     assert reported.value.positions == [head]

@@ -34,7 +34,8 @@ def system_events(url: str, name: str) -> list[tuple[Any, ...]]:
             "SELECT originator_id, convert_from(state, 'UTF8')::jsonb ->> 'deadline', "
             "convert_from(state, 'UTF8')::jsonb ->> 'ref', effective_on FROM ledger_events "
             "WHERE principal_role = 'system' AND split_part(topic, ':', 2) = %s ORDER BY leaf_index",
-            (name,)).fetchall()
+            (name,),
+        ).fetchall()
 
 
 @pytest.fixture
@@ -42,8 +43,9 @@ def projects(ledger: Ledger) -> list[UUID]:
     return [approved_project(ledger, code=f"SW-{i:02}") for i in range(3)]
 
 
-def test_a_sweep_visits_what_changed_or_fell_due_and_nothing_else(ledger: Ledger, projects: list[UUID],
-                                                                  database_url: str) -> None:
+def test_a_sweep_visits_what_changed_or_fell_due_and_nothing_else(
+    ledger: Ledger, projects: list[UUID], database_url: str
+) -> None:
     first = ledger.sweep("deadlines", date(2021, 8, 1))
     assert (first.visited, first.raised) == (3, {})  # new to the sweep: looked at once, nothing due yet
     assert ledger.sweep("deadlines", date(2021, 8, 1)).visited == 0
@@ -52,8 +54,9 @@ def test_a_sweep_visits_what_changed_or_fell_due_and_nothing_else(ledger: Ledger
     assert (warned.visited, warned.raised) == (3, {"Project.DeadlineApproaching": 3})
     assert len(warned.positions) == 3
     assert ledger.sweep("deadlines", date(2021, 8, 8)).visited == 0
-    ledger.report_monitoring(act(EDUCATION, date(2021, 8, 10)), projects[0], month=7, executed="600000.00",
-                             indicator_progress={})
+    ledger.report_monitoring(
+        act(EDUCATION, date(2021, 8, 10)), projects[0], month=7, executed="600000.00", indicator_progress={}
+    )
     changed = ledger.sweep("deadlines", date(2021, 8, 10))
     assert (changed.visited, changed.raised) == (1, {})  # only the project that changed
     missed = ledger.sweep("deadlines", date(2021, 8, 16))
@@ -62,24 +65,33 @@ def test_a_sweep_visits_what_changed_or_fell_due_and_nothing_else(ledger: Ledger
     assert sorted(row[0] for row in rows) == sorted(projects[1:])
     assert {row[1:] for row in rows} == {("monitoring_report", "0", date(2021, 8, 16))}
     with psycopg.connect(database_url) as conn:
-        leaves = {row[0] for row in conn.execute("SELECT leaf_index FROM ledger_events WHERE principal_role = "
-                                                  "'system' AND topic LIKE '%%DeadlineMissed'").fetchall()}
+        leaves = {
+            row[0]
+            for row in conn.execute(
+                "SELECT leaf_index FROM ledger_events WHERE principal_role = 'system' AND topic LIKE '%%DeadlineMissed'"
+            ).fetchall()
+        }
     assert leaves == set(missed.positions)
 
 
 def test_every_sweep_runs_idempotently_over_its_own_objects(ledger: Ledger, projects: list[UUID]) -> None:
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某会计师事务所", "执业证书")
-    ledger.record_misconduct(act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification",
-                             "伪造记录")
+    ledger.record_misconduct(
+        act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification", "伪造记录"
+    )
     ledger.blacklist_agency(act(FINANCE, date(2021, 3, 5), "评价结果不实"), "某会计师事务所")
-    ledger.report_monitoring(act(EDUCATION, date(2021, 5, 10)), projects[0], month=4, executed="100000.00",
-                             indicator_progress={})
-    ledger.require_rectification(act(FINANCE, date(2021, 6, 1)), projects[1], ["资金闲置"], "monitoring",
-                                 date(2021, 6, 30))
+    ledger.report_monitoring(
+        act(EDUCATION, date(2021, 5, 10)), projects[0], month=4, executed="100000.00", indicator_progress={}
+    )
+    ledger.require_rectification(
+        act(FINANCE, date(2021, 6, 1)), projects[1], ["资金闲置"], "monitoring", date(2021, 6, 30)
+    )
     assert ledger.sweep("deviations", date(2021, 5, 11)).raised == {"Project.DeviationDetected": 1}
     day = date(2024, 3, 6)
-    reports = {name: ledger.sweep(name, day) for name in ("deviations", "deadlines", "funding-suspension",
-                                                           "rectifications-overdue", "blacklist-expiry")}
+    reports = {
+        name: ledger.sweep(name, day)
+        for name in ("deviations", "deadlines", "funding-suspension", "rectifications-overdue", "blacklist-expiry")
+    }
     assert reports["deviations"].raised == {}
     assert reports["funding-suspension"].raised == {"Project.FundingSuspended": 1}
     assert reports["rectifications-overdue"].raised == {"Project.RectificationOverdue": 1}
@@ -166,8 +178,13 @@ def test_an_unknown_sweep_is_refused(ledger: Ledger) -> None:
 @pytest.fixture
 def shanghai_ledger(database_url: str) -> Iterator[tuple[Ledger, FakeClock]]:
     clock = FakeClock(datetime(2021, 8, 7, 17, 0, tzinfo=UTC))  # 01:00 on 8 August in Shanghai
-    app = Ledger(database_url, clock=clock, timezone=ZoneInfo("Asia/Shanghai"),
-                 holidays=[date(2021, 10, 1), date(2021, 10, 4)], working_weekends=[date(2021, 10, 9)])
+    app = Ledger(
+        database_url,
+        clock=clock,
+        timezone=ZoneInfo("Asia/Shanghai"),
+        holidays=[date(2021, 10, 1), date(2021, 10, 4)],
+        working_weekends=[date(2021, 10, 9)],
+    )
     app.bootstrap()
     try:
         yield app, clock
@@ -181,8 +198,9 @@ def test_business_dates_are_the_bureaus_own(shanghai_ledger: tuple[Ledger, FakeC
     assert ledger.today() == date(2021, 8, 8)
     assert ledger.sweep("deadlines").raised == {"Project.DeadlineApproaching": 1}
     clock.now = datetime(2021, 9, 28, 2, 0, tzinfo=UTC)  # 10:00 on 28 September in Shanghai: the report is filed
-    ledger.report_monitoring(act(EDUCATION, date(2021, 9, 28)), pid, month=8, executed="100000.00",
-                             indicator_progress={})
+    ledger.report_monitoring(
+        act(EDUCATION, date(2021, 9, 28)), pid, month=8, executed="100000.00", indicator_progress={}
+    )
     clock.now = datetime(2021, 9, 28, 16, 30, tzinfo=UTC)  # 00:30 on 29 September in Shanghai
     assert ledger.sweep("deviations").raised == {"Project.DeviationDetected": 1}
     # Ten working days from 29 September: 30 Sep, then 1 and 4 Oct off, 9 Oct (a Saturday) worked.

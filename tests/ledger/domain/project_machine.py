@@ -63,9 +63,16 @@ class ProjectMachine(RuleBasedStateMachine):
     @initialize(new_major=st.booleans())
     def declare(self, new_major: bool) -> None:
         self.project = Project.declare(
-            Attribution(DEPT, date(2020, 9, 1)), code=f"P-{uuid4().hex[:10]}", name="测试项目",
-            kind="project", department="教育局", fiscal_year=2021, budget_book="general_public",
-            special_category=None, requested=Decimal("4000000.00"), new_major=new_major,
+            Attribution(DEPT, date(2020, 9, 1)),
+            code=f"P-{uuid4().hex[:10]}",
+            name="测试项目",
+            kind="project",
+            department="教育局",
+            fiscal_year=2021,
+            budget_book="general_public",
+            special_category=None,
+            requested=Decimal("4000000.00"),
+            new_major=new_major,
         )
         self._collect()
 
@@ -106,15 +113,22 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @rule(scores=st.lists(scores_0_20, min_size=5, max_size=5))
     def assess_ex_ante(self, scores: list[Decimal]) -> None:
-        self.attempt(self.project.assess_ex_ante, dict(zip(rules.EX_ANTE_DIMENSIONS, scores, strict=True)), PARAMS,
-                     1, Attribution(FINANCE, date(2020, 9, 20), "专家评审"))
+        self.attempt(
+            self.project.assess_ex_ante,
+            dict(zip(rules.EX_ANTE_DIMENSIONS, scores, strict=True)),
+            PARAMS,
+            1,
+            Attribution(FINANCE, date(2020, 9, 20), "专家评审"),
+        )
 
     @rule(reason=st.sampled_from(["", "已按意见修改"]))
     def admit(self, reason: str) -> None:
         self.attempt(self.project.admit, PARAMS, Attribution(FINANCE, date(2020, 9, 25), reason))
 
-    @rule(skew=st.sampled_from([Decimal(0), Decimal(0), Decimal("0.01"), Decimal(-5)]),
-          aim=st.integers(min_value=1, max_value=1000))
+    @rule(
+        skew=st.sampled_from([Decimal(0), Decimal(0), Decimal("0.01"), Decimal(-5)]),
+        aim=st.integers(min_value=1, max_value=1000),
+    )
     def submit_goals(self, skew: Decimal, aim: int) -> None:
         self.attempt(self.project.submit_goals, goals(aim, skew), PARAMS, 1, Attribution(DEPT, date(2020, 10, 10)))
 
@@ -122,11 +136,14 @@ class ProjectMachine(RuleBasedStateMachine):
     def review_goals(self, rating: str, reason: str) -> None:
         self.attempt(self.project.review_goals, rating, "", Attribution(FINANCE, date(2020, 11, 1), reason))
 
-    @rule(amount=st.sampled_from([Decimal("0.00"), Decimal("1000000.00"), Decimal("4000000.00")]),
-          offset=st.sampled_from([0, 400]))
+    @rule(
+        amount=st.sampled_from([Decimal("0.00"), Decimal("1000000.00"), Decimal("4000000.00")]),
+        offset=st.sampled_from([0, 400]),
+    )
     def approve_budget(self, amount: Decimal, offset: int) -> None:
-        self.attempt(self.project.approve_budget, amount,
-                     Attribution(FINANCE, date(2021, 1, 5) + timedelta(days=offset)))
+        self.attempt(
+            self.project.approve_budget, amount, Attribution(FINANCE, date(2021, 1, 5) + timedelta(days=offset))
+        )
 
     @rule(aim=st.integers(min_value=1, max_value=1000), reason=st.sampled_from(["", "实施条件变化"]))
     def request_adjustment(self, aim: int, reason: str) -> None:
@@ -141,8 +158,16 @@ class ProjectMachine(RuleBasedStateMachine):
         approved = self.project.approved_amount or Decimal("1000000.00")
         executed = (approved * share).quantize(Decimal("0.01"))
         progress_map = {"I1": Decimal(progress), "I3": Decimal(progress)}
-        self.attempt(self.project.report_monitoring, month, executed, progress_map, {}, "", "",
-                     Attribution(DEPT, date(2021, 6, 1)))
+        self.attempt(
+            self.project.report_monitoring,
+            month,
+            executed,
+            progress_map,
+            {},
+            "",
+            "",
+            Attribution(DEPT, date(2021, 6, 1)),
+        )
 
     @rule(month=months)
     def review_monitoring(self, month: int) -> None:
@@ -152,12 +177,15 @@ class ProjectMachine(RuleBasedStateMachine):
     def detect_deviation(self) -> None:
         self.attempt(self.project.detect_deviation, PARAMS, 1, HOLIDAYS, FINANCE, self.at())
 
-    @rule(decision=st.sampled_from(["continue", "reallocate", "suspend_funding", "cancel", "reduce_budget"]),
-          amount=st.sampled_from([None, Decimal("100000.00"), Decimal("9000000.00")]),
-          reason=st.sampled_from(["", "纠偏"]))
+    @rule(
+        decision=st.sampled_from(["continue", "reallocate", "suspend_funding", "cancel", "reduce_budget"]),
+        amount=st.sampled_from([None, Decimal("100000.00"), Decimal("9000000.00")]),
+        reason=st.sampled_from(["", "纠偏"]),
+    )
     def corrective_action(self, decision: str, amount: Decimal | None, reason: str) -> None:
-        self.attempt(self.project.order_corrective_action, decision, amount, None,
-                     Attribution(FINANCE, self.at(), reason))
+        self.attempt(
+            self.project.order_corrective_action, decision, amount, None, Attribution(FINANCE, self.at(), reason)
+        )
 
     @rule()
     def suspend_if_unanswered(self) -> None:
@@ -182,31 +210,47 @@ class ProjectMachine(RuleBasedStateMachine):
     @rule(with_agency=st.booleans())
     def commission_key_evaluation(self, with_agency: bool) -> None:
         number = len(self.project.key_evaluations) + 1
-        self.attempt(self.project.commission_key_evaluation, f"KE-{number}", "a1" if with_agency else None,
-                     AGENCY.organisation if with_agency else None, Attribution(FINANCE, self.at()))
+        self.attempt(
+            self.project.commission_key_evaluation,
+            f"KE-{number}",
+            "a1" if with_agency else None,
+            AGENCY.organisation if with_agency else None,
+            Attribution(FINANCE, self.at()),
+        )
 
     @rule(number=st.integers(1, 2), what=st.sampled_from(["plan", "report"]), approved=st.booleans())
     def review_key_evaluation(self, number: int, what: str, approved: bool) -> None:
-        method = (self.project.review_key_evaluation_plan if what == "plan"
-                  else self.project.review_key_evaluation_report)
+        method = (
+            self.project.review_key_evaluation_plan if what == "plan" else self.project.review_key_evaluation_report
+        )
         self.attempt(method, f"KE-{number}", approved, Attribution(FINANCE, self.at()))
 
-    @rule(number=st.integers(1, 2), scores=st.tuples(st.integers(0, 15), st.integers(0, 20), st.integers(0, 35),
-                                                      st.integers(0, 30)))
+    @rule(
+        number=st.integers(1, 2),
+        scores=st.tuples(st.integers(0, 15), st.integers(0, 20), st.integers(0, 35), st.integers(0, 30)),
+    )
     def score_key_evaluation(self, number: int, scores: tuple[int, int, int, int]) -> None:
         named = dict(zip(("decision", "process", "output", "effect"), map(Decimal, scores), strict=True))
-        self.attempt(self.project.score_key_evaluation, f"KE-{number}", named, PARAMS, 1,
-                     Attribution(AGENCY, self.at()))
+        self.attempt(
+            self.project.score_key_evaluation, f"KE-{number}", named, PARAMS, 1, Attribution(AGENCY, self.at())
+        )
 
-    @rule(decision=st.sampled_from([None, "prioritise", "maintain", "reduce", "cancel"]),
-          reason=st.sampled_from(["", "统筹考虑"]))
+    @rule(
+        decision=st.sampled_from([None, "prioritise", "maintain", "reduce", "cancel"]),
+        reason=st.sampled_from(["", "统筹考虑"]),
+    )
     def apply_results(self, decision: str | None, reason: str) -> None:
         self.attempt(self.project.apply_results, decision, PARAMS, 1, Attribution(FINANCE, self.at(), reason))
 
     @rule(source=st.sampled_from(["monitoring", "audit", "nonsense"]), deadline_days=days)
     def require_rectification(self, source: str, deadline_days: int) -> None:
-        self.attempt(self.project.require_rectification, ["问题"], source, self.at() + timedelta(days=deadline_days),
-                     Attribution(FINANCE, self.at()))
+        self.attempt(
+            self.project.require_rectification,
+            ["问题"],
+            source,
+            self.at() + timedelta(days=deadline_days),
+            Attribution(FINANCE, self.at()),
+        )
 
     @rule(number=st.integers(1, 3), measures=st.sampled_from(["", "已整改"]))
     def report_rectification(self, number: int, measures: str) -> None:
@@ -233,10 +277,25 @@ class ProjectMachine(RuleBasedStateMachine):
     def close(self) -> None:
         self.attempt(self.project.close, Attribution(FINANCE, self.at()))
 
-    @rule(on=st.one_of(st.dates(), st.dates(min_value=date(2020, 8, 1), max_value=date(2022, 12, 31))),
-          command=st.sampled_from(["plan", "report", "supervise", "score", "admit", "disclose", "adjustment",
-                                   "rectification", "review_monitoring", "commission", "require"]),
-          number=st.integers(1, 2))
+    @rule(
+        on=st.one_of(st.dates(), st.dates(min_value=date(2020, 8, 1), max_value=date(2022, 12, 31))),
+        command=st.sampled_from(
+            [
+                "plan",
+                "report",
+                "supervise",
+                "score",
+                "admit",
+                "disclose",
+                "adjustment",
+                "rectification",
+                "review_monitoring",
+                "commission",
+                "require",
+            ]
+        ),
+        number=st.integers(1, 2),
+    )
     def at_any_date(self, on: date, command: str, number: int) -> None:
         """A command dated anywhere from year 1 to 9999: before what it concerns came to be it is refused, and
         changes nothing (``attempt``); whatever is recorded keeps ``dated_no_earlier_than_what_it_concerns``."""
@@ -245,18 +304,33 @@ class ProjectMachine(RuleBasedStateMachine):
             "plan": (project.review_key_evaluation_plan, ke, True, Attribution(FINANCE, on)),
             "report": (project.review_key_evaluation_report, ke, True, Attribution(FINANCE, on)),
             "supervise": (project.note_key_evaluation_supervision, ke, "督导", Attribution(FINANCE, on)),
-            "score": (project.score_key_evaluation, ke, dict.fromkeys(("decision", "process", "output", "effect"),
-                                                                       Decimal(10)), PARAMS, 1,
-                      Attribution(AGENCY, on)),
+            "score": (
+                project.score_key_evaluation,
+                ke,
+                dict.fromkeys(("decision", "process", "output", "effect"), Decimal(10)),
+                PARAMS,
+                1,
+                Attribution(AGENCY, on),
+            ),
             "admit": (project.admit, PARAMS, Attribution(FINANCE, on)),
             "disclose": (project.disclose, "goals", Attribution(FINANCE, on)),
             "adjustment": (project.decide_goal_adjustment, number, True, Attribution(FINANCE, on)),
             "rectification": (project.report_rectification, number, "已整改", Attribution(DEPT, on)),
             "review_monitoring": (project.review_monitoring, number * 3, "已审核", Attribution(FINANCE, on)),
-            "commission": (project.commission_key_evaluation, f"KE-{len(project.key_evaluations) + 1}", None, None,
-                           Attribution(FINANCE, on)),
-            "require": (project.require_rectification, ["问题"], "audit", on + timedelta(days=30),
-                        Attribution(FINANCE, on)),
+            "commission": (
+                project.commission_key_evaluation,
+                f"KE-{len(project.key_evaluations) + 1}",
+                None,
+                None,
+                Attribution(FINANCE, on),
+            ),
+            "require": (
+                project.require_rectification,
+                ["问题"],
+                "audit",
+                on + timedelta(days=30),
+                Attribution(FINANCE, on),
+            ),
         }
         if command == "require" and on > date(9999, 11, 30):
             return  # no deadline after it to set
@@ -306,8 +380,16 @@ class ProjectMachine(RuleBasedStateMachine):
             self.detect_deviation()
         elif choice == 2:
             # Cycle through every decision, so sequences like suspend-then-reduce happen often.
-            cycle = ["continue", "suspend_funding", "reduce_budget", "reallocate", "suspend_funding", "reduce_budget",
-                     "continue", "cancel"]
+            cycle = [
+                "continue",
+                "suspend_funding",
+                "reduce_budget",
+                "reallocate",
+                "suspend_funding",
+                "reduce_budget",
+                "continue",
+                "cancel",
+            ]
             decision = cycle[len(project.corrective_actions) % len(cycle)]
             self.corrective_action(decision, Decimal("100000.00") if decision == "reduce_budget" else None, "纠偏")
             self.today += timedelta(days=20)
@@ -354,8 +436,16 @@ class ProjectMachine(RuleBasedStateMachine):
         assert project.executed >= 0
         assert project.executed == project.executed.quantize(Decimal("0.01"))
         if project.approved_amount is None:
-            assert project.stage in {Stage.DECLARED, Stage.REJECTED, Stage.ADMITTED, Stage.GOALS_SUBMITTED,
-                                     Stage.GOALS_RETURNED, Stage.GOALS_APPROVED, Stage.GOALS_REFUSED, Stage.CLOSED}
+            assert project.stage in {
+                Stage.DECLARED,
+                Stage.REJECTED,
+                Stage.ADMITTED,
+                Stage.GOALS_SUBMITTED,
+                Stage.GOALS_RETURNED,
+                Stage.GOALS_APPROVED,
+                Stage.GOALS_REFUSED,
+                Stage.CLOSED,
+            }
             assert project.executed == 0
         else:
             assert project.approved_amount > 0
@@ -439,15 +529,24 @@ class ProjectMachine(RuleBasedStateMachine):
         request, a monitoring report's filing."""
         declared, *rest = self.events
         born: dict[tuple[str, object], date] = {}
-        starts = {Project.KeyEvaluationCommissioned: "evaluation_id", Project.RectificationRequired:
-                  "rectification_no", Project.GoalAdjustmentRequested: "adjustment_no", Project.MonitoringReported:
-                  "month"}
-        follows = {Project.KeyEvaluationPlanReviewed: "evaluation_id", Project.KeyEvaluationReportReviewed:
-                   "evaluation_id", Project.KeyEvaluationSupervisionNoted: "evaluation_id",
-                   Project.KeyEvaluationScored: "evaluation_id", Project.RectificationReported: "rectification_no",
-                   Project.RectificationAccepted: "rectification_no", Project.RectificationRejected:
-                   "rectification_no", Project.GoalAdjustmentApproved: "adjustment_no",
-                   Project.GoalAdjustmentRejected: "adjustment_no", Project.MonitoringReviewed: "month"}
+        starts = {
+            Project.KeyEvaluationCommissioned: "evaluation_id",
+            Project.RectificationRequired: "rectification_no",
+            Project.GoalAdjustmentRequested: "adjustment_no",
+            Project.MonitoringReported: "month",
+        }
+        follows = {
+            Project.KeyEvaluationPlanReviewed: "evaluation_id",
+            Project.KeyEvaluationReportReviewed: "evaluation_id",
+            Project.KeyEvaluationSupervisionNoted: "evaluation_id",
+            Project.KeyEvaluationScored: "evaluation_id",
+            Project.RectificationReported: "rectification_no",
+            Project.RectificationAccepted: "rectification_no",
+            Project.RectificationRejected: "rectification_no",
+            Project.GoalAdjustmentApproved: "adjustment_no",
+            Project.GoalAdjustmentRejected: "adjustment_no",
+            Project.MonitoringReviewed: "month",
+        }
         for item in rest:
             if item.principal.is_system:
                 continue

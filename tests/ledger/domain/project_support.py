@@ -79,10 +79,12 @@ def digest(n: int) -> str:
     return f"{n:064x}"
 
 
-def ind(key: str, level1: str, level2: str, operator: str, target: Decimal | str, weight: Decimal, name: str,
-        unit: str) -> Indicator:
-    return Indicator(key=key, level1=level1, level2=level2, name=name, operator=operator, target=target, unit=unit,
-                     weight=weight)
+def ind(
+    key: str, level1: str, level2: str, operator: str, target: Decimal | str, weight: Decimal, name: str, unit: str
+) -> Indicator:
+    return Indicator(
+        key=key, level1=level1, level2=level2, name=name, operator=operator, target=target, unit=unit, weight=weight
+    )
 
 
 STUDENTS_TARGET = D(5000)
@@ -102,8 +104,7 @@ def goals(students_target: Decimal = STUDENTS_TARGET) -> list[Indicator]:
     ]
 
 
-MET: dict[str, Decimal | str] = {"students": D(5000), "days": D(200), "cost": D(5), "health": D(92),
-                                 "parents": D(90)}
+MET: dict[str, Decimal | str] = {"students": D(5000), "days": D(200), "cost": D(5), "health": D(92), "parents": D(90)}
 
 
 # With the whole budget executed: 优 100, 良 88, 中 70, 差 40.
@@ -120,12 +121,26 @@ def re_scores(short: Decimal = ZERO, short_output: Decimal = ZERO) -> dict[str, 
     return {"decision": D(15), "process": D(20), "output": D(35) - short_output, "effect": D(30) - short}
 
 
-def declare(*, new_major: bool = False, requested: Decimal = REQUESTED, code: str = "EDU-2021-001",
-            reason: str = "", evidence: list[str] | None = None, on: date = DECLARED_ON) -> Project:
+def declare(
+    *,
+    new_major: bool = False,
+    requested: Decimal = REQUESTED,
+    code: str = "EDU-2021-001",
+    reason: str = "",
+    evidence: list[str] | None = None,
+    on: date = DECLARED_ON,
+) -> Project:
     return Project.declare(
-        Attribution(DEPT, on, reason, evidence or ()), code=code, name="义务教育学生营养改善计划", kind="project",
-        department="教育局", fiscal_year=FY, budget_book="general_public", special_category=None,
-        requested=requested, new_major=new_major,
+        Attribution(DEPT, on, reason, evidence or ()),
+        code=code,
+        name="义务教育学生营养改善计划",
+        kind="project",
+        department="教育局",
+        fiscal_year=FY,
+        budget_book="general_public",
+        special_category=None,
+        requested=requested,
+        new_major=new_major,
     )
 
 
@@ -138,8 +153,9 @@ def admit(project: Project, reason: str = "") -> None:
 
 
 def submit(project: Project, indicators: list[Indicator] | None = None) -> None:
-    project.submit_goals(goals() if indicators is None else indicators, P, 1,
-                         Attribution(DEPT, GOALS_ON, "申报绩效目标"))
+    project.submit_goals(
+        goals() if indicators is None else indicators, P, 1, Attribution(DEPT, GOALS_ON, "申报绩效目标")
+    )
 
 
 def review(project: Project, rating: str, fixes: str = "") -> None:
@@ -155,10 +171,12 @@ def monitor_on(month: int) -> date:
     return date(FY, month + 1, 5) if month < 12 else date(FY + 1, 1, 5)
 
 
-def monitor(project: Project, month: int, executed: Decimal, progress: dict[str, Decimal] | None = None,
-            on: date | None = None) -> None:
-    project.report_monitoring(month, executed, progress or {}, {}, "", "",
-                              Attribution(DEPT, on or monitor_on(month), "监控报告"))
+def monitor(
+    project: Project, month: int, executed: Decimal, progress: dict[str, Decimal] | None = None, on: date | None = None
+) -> None:
+    project.report_monitoring(
+        month, executed, progress or {}, {}, "", "", Attribution(DEPT, on or monitor_on(month), "监控报告")
+    )
 
 
 def self_evaluate(project: Project, grade: str = "优", executed: Decimal = APPROVED, version: int = 1) -> None:
@@ -173,8 +191,16 @@ def close(project: Project) -> None:
     project.close(Attribution(FINANCE, CLOSED_ON, "项目结束"))
 
 
-STAGES = ("declared", "admitted", "goals_submitted", "goals_approved", "budget_approved", "self_evaluated",
-          "results_applied", "closed")
+STAGES = (
+    "declared",
+    "admitted",
+    "goals_submitted",
+    "goals_approved",
+    "budget_approved",
+    "self_evaluated",
+    "results_applied",
+    "closed",
+)
 
 
 def build(stage: str, *, grade: str = "优", declared_on: date = DECLARED_ON) -> Project:
@@ -214,10 +240,12 @@ def events_of(project: Project, kind: type[Any]) -> list[Any]:
 # ---------------------------------------------------------------------------
 
 
-def request_adjustment(project: Project, reason: str = "受疫情影响，供餐天数调整",
-                       indicators: list[Indicator] | None = None) -> int:
-    return project.request_goal_adjustment(goals(D(4500)) if indicators is None else indicators, P,
-                                           Attribution(DEPT, date(2021, 6, 1), reason))
+def request_adjustment(
+    project: Project, reason: str = "受疫情影响，供餐天数调整", indicators: list[Indicator] | None = None
+) -> int:
+    return project.request_goal_adjustment(
+        goals(D(4500)) if indicators is None else indicators, P, Attribution(DEPT, date(2021, 6, 1), reason)
+    )
 
 
 def decide_adjustment(project: Project, number: int, approve_it: bool, reason: str = "同意") -> None:
@@ -239,8 +267,9 @@ def detect(project: Project, on: date = DETECTED_ON) -> bool:
     return project.detect_deviation(P, 1, [], SYSTEM, on)
 
 
-def corrective(project: Project, decision: str, amount: Decimal | None = None, month: int | None = None,
-               reason: str = "纠偏") -> None:
+def corrective(
+    project: Project, decision: str, amount: Decimal | None = None, month: int | None = None, reason: str = "纠偏"
+) -> None:
     project.order_corrective_action(decision, amount, month, Attribution(FINANCE, date(2021, 5, 12), reason))
 
 
@@ -273,8 +302,9 @@ KE = "KE-2021-EDU-2021-001-1"
 
 
 def commission(project: Project, evaluation_id: str = KE) -> None:
-    project.commission_key_evaluation(evaluation_id, "agency-id", "某咨询评估有限公司",
-                                      Attribution(FINANCE, date(2022, 3, 1), "重点评价"))
+    project.commission_key_evaluation(
+        evaluation_id, "agency-id", "某咨询评估有限公司", Attribution(FINANCE, date(2022, 3, 1), "重点评价")
+    )
 
 
 def review_plan(project: Project, approved: bool = True) -> None:
@@ -301,8 +331,12 @@ DEADLINE = date(2022, 4, 30)
 
 
 def require(project: Project, deadline: date = DEADLINE, issues: list[str] | None = None) -> int:
-    return project.require_rectification(["资金支付滞后"] if issues is None else issues, "self_evaluation",
-                                         deadline, Attribution(FINANCE, REQUIRED_ON, "自评发现问题"))
+    return project.require_rectification(
+        ["资金支付滞后"] if issues is None else issues,
+        "self_evaluation",
+        deadline,
+        Attribution(FINANCE, REQUIRED_ON, "自评发现问题"),
+    )
 
 
 def report_rect(project: Project, number: int = 1) -> None:

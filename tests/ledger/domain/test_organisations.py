@@ -74,8 +74,9 @@ def test_department_name_stored_exactly_as_given() -> None:
 
 def test_overall_goals_per_year() -> None:
     dept = department()
-    dept.set_overall_goals(2021, ["义务教育均衡发展", "学生营养改善"],
-                           Attribution(FINANCE, date(2021, 1, 10), "年度目标", [digest(1)]))
+    dept.set_overall_goals(
+        2021, ["义务教育均衡发展", "学生营养改善"], Attribution(FINANCE, date(2021, 1, 10), "年度目标", [digest(1)])
+    )
     assert dept.overall_goals == {"2021": ["义务教育均衡发展", "学生营养改善"]}
     assert_attributed(last_event(dept), FINANCE, date(2021, 1, 10), "年度目标", [digest(1)])
     refused(dept, "invalid-value", lambda: dept.set_overall_goals(2022, [], Attribution(FINANCE, date(2022, 1, 10))))
@@ -115,9 +116,15 @@ def test_assessment_requires_exactly_the_six_dimensions(scores: dict[str, Decima
 @pytest.mark.parametrize("bad", [D("100.01"), D(-1), "NaN"])
 def test_assessment_scores_are_0_to_100(bad: Decimal | str) -> None:
     dept = department()
-    refused(dept, "invalid-score",
-            lambda: dept.assess(2021, six(satisfaction=bad),  # type: ignore[arg-type]  # "NaN" as text: refused
-                                Attribution(FINANCE, date(2022, 3, 1))))
+    refused(
+        dept,
+        "invalid-score",
+        lambda: dept.assess(
+            2021,
+            six(satisfaction=bad),  # type: ignore[arg-type]  # "NaN" as text: refused
+            Attribution(FINANCE, date(2022, 3, 1)),
+        ),
+    )
 
 
 def test_assessment_once_per_year() -> None:
@@ -142,8 +149,12 @@ def agency() -> Agency:
 
 def with_misconduct() -> Agency:
     firm = agency()
-    assert firm.record_misconduct("untrue_results", "评价结果不实",
-                                  Attribution(FINANCE, date(2021, 6, 20), evidence=[digest(3)])) == 1
+    assert (
+        firm.record_misconduct(
+            "untrue_results", "评价结果不实", Attribution(FINANCE, date(2021, 6, 20), evidence=[digest(3)])
+        )
+        == 1
+    )
     return firm
 
 
@@ -164,10 +175,18 @@ def test_quality_review_and_misconduct_are_recorded_with_evidence() -> None:
     firm.review_quality("KE-2021-1", "良", "报告规范", Attribution(FINANCE, date(2021, 5, 1), evidence=[digest(5)]))
     assert firm.quality_reviews == [{"engagement": "KE-2021-1", "rating": "良", "notes": "报告规范"}]
     assert_attributed(last_event(firm), FINANCE, date(2021, 5, 1), "", [digest(5)])
-    number = firm.record_misconduct("falsification", "弄虚作假",
-                                    Attribution(FINANCE, date(2021, 6, 1), evidence=[digest(6)]))
-    assert firm.misconduct == [{"no": number, "kind": "falsification", "description": "弄虚作假",
-                                "evidence": [digest(6)], "recorded_on": date(2021, 6, 1)}]
+    number = firm.record_misconduct(
+        "falsification", "弄虚作假", Attribution(FINANCE, date(2021, 6, 1), evidence=[digest(6)])
+    )
+    assert firm.misconduct == [
+        {
+            "no": number,
+            "kind": "falsification",
+            "description": "弄虚作假",
+            "evidence": [digest(6)],
+            "recorded_on": date(2021, 6, 1),
+        }
+    ]
     refused(firm, "invalid-value", lambda: firm.record_misconduct("other", " ", Attribution(FINANCE, date(2021, 6, 1))))
 
 
@@ -281,8 +300,15 @@ def test_is_blacklisted_for_a_past_date_survives_expiry() -> None:
 
 
 def definition(**overrides: str) -> dict[str, str]:
-    base = {"name": "受益学生人数", "level1": "output", "level2": "quantity", "operator": ">=",
-            "standard": "按在校生人数", "unit": "人", "industry": "教育"}
+    base = {
+        "name": "受益学生人数",
+        "level1": "output",
+        "level2": "quantity",
+        "operator": ">=",
+        "standard": "按在校生人数",
+        "unit": "人",
+        "industry": "教育",
+    }
     return {**base, **overrides}
 
 
@@ -372,14 +398,18 @@ def test_ruleset_version_one_holds_the_defaults() -> None:
 @pytest.mark.parametrize("version", [1, 3, 0])
 def test_ruleset_version_must_be_the_next(version: int) -> None:
     rs = ruleset()
-    refused(rs, "ruleset-version",
-            lambda: rs.adopt(version, {"reduce_rate": "0.20"}, Attribution(FINANCE, date(2022, 1, 1), "调整")))
+    refused(
+        rs,
+        "ruleset-version",
+        lambda: rs.adopt(version, {"reduce_rate": "0.20"}, Attribution(FINANCE, date(2022, 1, 1), "调整")),
+    )
 
 
 def test_ruleset_adoption_needs_a_reason() -> None:
     rs = ruleset()
-    refused(rs, "reason-required", lambda: rs.adopt(2, {"reduce_rate": "0.20"},
-                                                    Attribution(FINANCE, date(2022, 1, 1), " ")))
+    refused(
+        rs, "reason-required", lambda: rs.adopt(2, {"reduce_rate": "0.20"}, Attribution(FINANCE, date(2022, 1, 1), " "))
+    )
 
 
 @pytest.mark.parametrize(
@@ -400,8 +430,11 @@ def test_ruleset_parameters_are_validated(parameters: dict[str, Any], code: str)
 
 def test_adopted_ruleset_keeps_old_versions_retrievable() -> None:
     rs = ruleset()
-    rs.adopt(2, {"reduce_rate": "0.20", "blacklist_years": 5},
-             Attribution(FINANCE, date(2022, 1, 1), "财预〔2022〕调整", [digest(10)]))
+    rs.adopt(
+        2,
+        {"reduce_rate": "0.20", "blacklist_years": 5},
+        Attribution(FINANCE, date(2022, 1, 1), "财预〔2022〕调整", [digest(10)]),
+    )
     assert rs.current_version == 2
     assert rs.parameters().reduce_rate == D("0.20")
     assert rs.parameters(2).blacklist_years == 5
@@ -422,8 +455,9 @@ POPULATION = [f"2021-P{n:03d}" for n in range(1, 24)]
 
 
 def draw(population: list[str], seed: str = "2022-04-01 公开摇号", size: int | None = None) -> ReEvaluationSample:
-    return ReEvaluationSample.draw(2021, population, seed, size, P, 1,
-                                   Attribution(FINANCE, date(2022, 4, 1), "年度再评价抽查"))
+    return ReEvaluationSample.draw(
+        2021, population, seed, size, P, 1, Attribution(FINANCE, date(2022, 4, 1), "年度再评价抽查")
+    )
 
 
 def test_sample_records_sorted_population_seed_and_selection() -> None:

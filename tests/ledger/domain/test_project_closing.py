@@ -92,8 +92,7 @@ def test_rectification_state_machine() -> None:
     assert require(project) == 1
     assert project.rectification(1)["status"] == "open"
     refused(project, "already-decided", lambda: decide_rect(project, True))
-    refused(project, "invalid-value",
-            lambda: project.report_rectification(1, " ", Attribution(DEPT, date(2022, 4, 1))))
+    refused(project, "invalid-value", lambda: project.report_rectification(1, " ", Attribution(DEPT, date(2022, 4, 1))))
     report_rect(project)
     assert project.rectification(1)["status"] == "reported"
     assert project.rectification(1)["reports"] == [{"measures": "已加快支付进度", "evidence": [digest(7)]}]
@@ -238,8 +237,9 @@ def closed_project() -> Project:
 
 
 CLOSED_COMMANDS: list[Any] = [
-    pytest.param(lambda p: p.assess_ex_ante(ex_ante_scores(D(20)), P, 1,
-                                            Attribution(FINANCE, CLOSED_ON)), id="ex-ante"),
+    pytest.param(
+        lambda p: p.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, CLOSED_ON)), id="ex-ante"
+    ),
     pytest.param(lambda p: admit(p), id="admit"),
     pytest.param(lambda p: submit(p), id="submit-goals"),
     pytest.param(lambda p: review(p, "优"), id="review-goals"),
@@ -258,8 +258,9 @@ CLOSED_COMMANDS: list[Any] = [
     pytest.param(lambda p: close(p), id="close"),
     pytest.param(lambda p: review_plan(p), id="review-key-plan"),
     pytest.param(lambda p: review_report(p), id="review-key-report"),
-    pytest.param(lambda p: p.note_key_evaluation_supervision(KE, "督导", Attribution(FINANCE, CLOSED_ON)),
-                 id="key-supervision"),
+    pytest.param(
+        lambda p: p.note_key_evaluation_supervision(KE, "督导", Attribution(FINANCE, CLOSED_ON)), id="key-supervision"
+    ),
     pytest.param(lambda p: score_key(p), id="score-key"),
     pytest.param(lambda p: disclose(p, "goals"), id="disclose-goals"),
     pytest.param(lambda p: disclose(p, "results"), id="disclose-results"),
@@ -300,8 +301,9 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
     project = declare(new_major=True, reason="申报理由", evidence=[digest(0)])
     counter = iter(range(1, 1000))
 
-    def step(principal: Principal, on: date, call: Callable[[Attribution], object], *,
-             records_reason: bool = True) -> None:
+    def step(
+        principal: Principal, on: date, call: Callable[[Attribution], object], *, records_reason: bool = True
+    ) -> None:
         n = next(counter)
         why = f"理由-{n}" if records_reason else ""
         evidence = [digest(n), digest(n + 1000)]
@@ -326,21 +328,36 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
     step(FINANCE, BUDGET_ON, lambda by: project.approve_budget(APPROVED, by))
     step(DEPT, date(2021, 3, 1), lambda by: project.request_goal_adjustment(goals(D(4500)), P, by))
     step(FINANCE, date(2021, 3, 8), lambda by: project.decide_goal_adjustment(1, True, by))
-    step(DEPT, date(2021, 5, 5), lambda by: project.report_monitoring(
-        4, D("960000.00"), {"students": D(20)}, {"students": D(95)}, "开学延迟", "加快进度", by))
+    step(
+        DEPT,
+        date(2021, 5, 5),
+        lambda by: project.report_monitoring(
+            4, D("960000.00"), {"students": D(20)}, {"students": D(95)}, "开学延迟", "加快进度", by
+        ),
+    )
     step(FINANCE, date(2021, 5, 6), lambda by: project.review_monitoring(4, "需纠偏", by))
     assert project.detect_deviation(P, 1, [], SYSTEM, date(2021, 5, 7))
     step(FINANCE, date(2021, 5, 12), lambda by: project.order_corrective_action("continue", None, 4, by))
     step(DEPT, SELF_EVAL_ON, lambda by: project.self_evaluate({**MET, "students": D(4500)}, APPROVED, P, 1, by))
-    step(FINANCE, date(2022, 3, 1), lambda by: project.commission_key_evaluation(
-        KE, "agency-id", "某咨询评估有限公司", by))
+    step(
+        FINANCE,
+        date(2022, 3, 1),
+        lambda by: project.commission_key_evaluation(KE, "agency-id", "某咨询评估有限公司", by),
+    )
     step(FINANCE, date(2022, 3, 10), lambda by: project.review_key_evaluation_plan(KE, True, by))
-    step(FINANCE, date(2022, 3, 20), lambda by: project.note_key_evaluation_supervision(
-        KE, "现场督导", by), records_reason=False)
+    step(
+        FINANCE,
+        date(2022, 3, 20),
+        lambda by: project.note_key_evaluation_supervision(KE, "现场督导", by),
+        records_reason=False,
+    )
     step(FINANCE, date(2022, 4, 10), lambda by: project.review_key_evaluation_report(KE, True, by))
     step(AGENCY, date(2022, 4, 15), lambda by: project.score_key_evaluation(KE, re_scores(), P, 1, by))
-    step(FINANCE, date(2022, 4, 16), lambda by: project.require_rectification(
-        ["台账不全"], "key_evaluation", date(2022, 6, 30), by))
+    step(
+        FINANCE,
+        date(2022, 4, 16),
+        lambda by: project.require_rectification(["台账不全"], "key_evaluation", date(2022, 6, 30), by),
+    )
     step(DEPT, date(2022, 5, 1), lambda by: project.report_rectification(1, "已补齐台账", by))
     step(FINANCE, date(2022, 5, 3), lambda by: project.decide_rectification(1, False, by))
     step(DEPT, date(2022, 5, 8), lambda by: project.report_rectification(1, "再次补齐", by))
@@ -354,9 +371,17 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
     assert [event.originator_version for event in events] == list(range(1, len(events) + 1))
     assert isinstance(events[0], Project.Declared)
     assert (events[0].principal, events[0].effective_on, events[0].reason, events[0].evidence) == (
-        DEPT, DECLARED_ON, "申报理由", [digest(0)])
-    assert all(isinstance(event, LedgerAggregate.Event) and isinstance(event.principal, Principal)
-               and isinstance(event.effective_on, date) for event in events)
+        DEPT,
+        DECLARED_ON,
+        "申报理由",
+        [digest(0)],
+    )
+    assert all(
+        isinstance(event, LedgerAggregate.Event)
+        and isinstance(event.principal, Principal)
+        and isinstance(event.effective_on, date)
+        for event in events
+    )
     assert len(events) == 29
 
 
@@ -384,13 +409,17 @@ def test_replaying_the_events_rebuilds_the_same_state() -> None:
         pytest.param("goals_submitted", lambda p: review(p, "A+"), id="rating"),
         pytest.param("budget_approved", lambda p: corrective(p, "pause"), id="corrective-decision"),
         pytest.param("self_evaluated", lambda p: apply_results(p, "abolish", "理由"), id="result-decision"),
-        pytest.param("self_evaluated", lambda p: p.require_rectification(
-            ["问题"], "newspaper", DEADLINE, Attribution(FINANCE, REQUIRED_ON)), id="rectification-source"),
+        pytest.param(
+            "self_evaluated",
+            lambda p: p.require_rectification(["问题"], "newspaper", DEADLINE, Attribution(FINANCE, REQUIRED_ON)),
+            id="rectification-source",
+        ),
         pytest.param("goals_approved", lambda p: disclose(p, "everything"), id="disclosure"),
     ],
 )
-def test_unknown_enumerated_values_are_refused_as_invalid_input(stage: str,
-                                                                command: Callable[[Project], object]) -> None:
+def test_unknown_enumerated_values_are_refused_as_invalid_input(
+    stage: str, command: Callable[[Project], object]
+) -> None:
     project = build(stage)
     refused(project, "invalid-value", lambda: command(project))
 
@@ -401,6 +430,9 @@ def test_the_plan_review_closes_once_the_report_is_reviewed() -> None:
     commission(project)
     review_plan(project)
     review_report(project)
-    refused(project, "already-decided",
-            lambda: project.review_key_evaluation_plan(KE, False, Attribution(FINANCE, date(2022, 6, 1))))
+    refused(
+        project,
+        "already-decided",
+        lambda: project.review_key_evaluation_plan(KE, False, Attribution(FINANCE, date(2022, 6, 1))),
+    )
     score_key(project)

@@ -66,24 +66,31 @@ def test_goal_submission_warns_seven_days_before_and_misses_the_day_after() -> N
     assert project.next_deadline_notice(P) == date(2020, 10, 24)
     assert notices(project, date(2020, 10, 23)) == []
     assert notices(project, date(2020, 10, 24)) == [
-        ("DeadlineApproaching", "goal_submission", 0, GOALS_DUE, date(2020, 10, 24))]
+        ("DeadlineApproaching", "goal_submission", 0, GOALS_DUE, date(2020, 10, 24))
+    ]
     assert notices(project, date(2020, 10, 30)) == []  # once
     assert project.next_deadline_notice(P) == date(2020, 11, 1)
     assert notices(project, GOALS_DUE) == []
     assert notices(project, date(2020, 11, 1)) == [
-        ("DeadlineMissed", "goal_submission", 0, GOALS_DUE, date(2020, 11, 1))]
+        ("DeadlineMissed", "goal_submission", 0, GOALS_DUE, date(2020, 11, 1))
+    ]
     assert notices(project, date(2020, 12, 1)) == []
     assert project.next_deadline_notice(P) is None
     assert project.notices_for(Deadline("goal_submission", 0, GOALS_DUE)) == {
-        "kind": "goal_submission", "ref": 0, "due_on": GOALS_DUE, "approaching": date(2020, 10, 24),
-        "missed": date(2020, 11, 1)}
+        "kind": "goal_submission",
+        "ref": 0,
+        "due_on": GOALS_DUE,
+        "approaching": date(2020, 10, 24),
+        "missed": date(2020, 11, 1),
+    }
     assert all(event.principal == SYSTEM for event in events_of(project, Project.DeadlineApproaching))
 
 
 def test_a_late_first_look_records_only_the_miss_dated_the_day_after_the_deadline() -> None:
     project = declare()
     assert notices(project, date(2020, 11, 20)) == [
-        ("DeadlineMissed", "goal_submission", 0, GOALS_DUE, date(2020, 11, 1))]
+        ("DeadlineMissed", "goal_submission", 0, GOALS_DUE, date(2020, 11, 1))
+    ]
     assert notices(project, date(2020, 11, 21)) == []
 
 
@@ -102,8 +109,12 @@ def test_submitted_goals_settle_the_deadline_and_a_returned_draft_does_not_reope
 
 def test_a_project_rejected_at_ex_ante_owes_nothing() -> None:
     project = declare(new_major=True)
-    project.assess_ex_ante(dict.fromkeys(("necessity", "economy", "goal_rationality", "feasibility",
-                                          "funding_compliance"), D(5)), P, 1, Attribution(FINANCE, date(2020, 9, 15)))
+    project.assess_ex_ante(
+        dict.fromkeys(("necessity", "economy", "goal_rationality", "feasibility", "funding_compliance"), D(5)),
+        P,
+        1,
+        Attribution(FINANCE, date(2020, 9, 15)),
+    )
     assert project.stage == Stage.REJECTED
     assert project.open_deadlines() == []
     assert notices(project, date(2020, 11, 2)) == []
@@ -111,17 +122,22 @@ def test_a_project_rejected_at_ex_ante_owes_nothing() -> None:
 
 def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation() -> None:
     project = build("budget_approved")
-    assert project.open_deadlines() == [Deadline("monitoring_report", 0, MONITORING_DUE),
-                                        Deadline("self_evaluation", 0, SELF_EVALUATION_DUE)]
+    assert project.open_deadlines() == [
+        Deadline("monitoring_report", 0, MONITORING_DUE),
+        Deadline("self_evaluation", 0, SELF_EVALUATION_DUE),
+    ]
     assert project.next_deadline_notice(P) == date(2021, 8, 8)
     monitor(project, 4, D("1500000.00"))  # the April report is not the January–July one
     assert notices(project, date(2021, 8, 8)) == [
-        ("DeadlineApproaching", "monitoring_report", 0, MONITORING_DUE, date(2021, 8, 8))]
+        ("DeadlineApproaching", "monitoring_report", 0, MONITORING_DUE, date(2021, 8, 8))
+    ]
     assert notices(project, date(2021, 8, 16)) == [
-        ("DeadlineMissed", "monitoring_report", 0, MONITORING_DUE, date(2021, 8, 16))]
+        ("DeadlineMissed", "monitoring_report", 0, MONITORING_DUE, date(2021, 8, 16))
+    ]
     assert project.next_deadline_notice(P) == date(2022, 3, 24)
     assert notices(project, date(2022, 3, 24)) == [
-        ("DeadlineApproaching", "self_evaluation", 0, SELF_EVALUATION_DUE, date(2022, 3, 24))]
+        ("DeadlineApproaching", "self_evaluation", 0, SELF_EVALUATION_DUE, date(2022, 3, 24))
+    ]
     self_evaluate(project)
     assert project.open_deadlines() == []
     assert notices(project, date(2022, 4, 1)) == []
@@ -152,7 +168,8 @@ def test_a_rectification_is_owed_until_accepted_not_merely_reported() -> None:
     assert project.open_deadlines() == [Deadline("rectification", 1, deadline)]
     report_rect(project)
     assert notices(project, date(2022, 4, 23)) == [
-        ("DeadlineApproaching", "rectification", 1, deadline, date(2022, 4, 23))]
+        ("DeadlineApproaching", "rectification", 1, deadline, date(2022, 4, 23))
+    ]
     decide_rect(project, False, reason="佐证不足")
     assert notices(project, date(2022, 5, 1)) == [("DeadlineMissed", "rectification", 1, deadline, date(2022, 5, 1))]
     report_rect(project)
@@ -166,9 +183,11 @@ def test_each_rectification_and_deviation_is_its_own_deadline() -> None:
     assert Deadline("deviation_answer", 4, RESPOND_BY) in deadlines
     assert project.next_deadline_notice(P) == RESPOND_BY - timedelta(days=7)
     assert notices(project, date(2021, 5, 13)) == [
-        ("DeadlineApproaching", "deviation_answer", 4, RESPOND_BY, date(2021, 5, 13))]
+        ("DeadlineApproaching", "deviation_answer", 4, RESPOND_BY, date(2021, 5, 13))
+    ]
     assert notices(project, date(2021, 5, 21)) == [
-        ("DeadlineMissed", "deviation_answer", 4, RESPOND_BY, date(2021, 5, 21))]
+        ("DeadlineMissed", "deviation_answer", 4, RESPOND_BY, date(2021, 5, 21))
+    ]
 
 
 def test_an_answered_deviation_is_no_longer_owed() -> None:
@@ -256,8 +275,13 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     project = build("budget_approved")
     snapshot = Snapshot.take(project)
     old_state = {k: v for k, v in snapshot.state.items() if k not in ("deadline_notices", "class_version")}
-    old = Snapshot(originator_id=project.id, originator_version=project.version,
-                   timestamp=snapshot.timestamp, topic=snapshot.topic, state=old_state)
+    old = Snapshot(
+        originator_id=project.id,
+        originator_version=project.version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state=old_state,
+    )
     restored: Any = old.mutate(None)
     assert restored.deadline_notices == {}
     assert [d.kind for d in restored.open_deadlines()] == ["monitoring_report", "self_evaluation"]
@@ -266,7 +290,12 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
 
 def test_deadline_kinds_are_the_five_the_scheduler_watches() -> None:
     assert {kind.value for kind in DeadlineKind} == {
-        "goal_submission", "monitoring_report", "self_evaluation", "rectification", "deviation_answer"}
+        "goal_submission",
+        "monitoring_report",
+        "self_evaluation",
+        "rectification",
+        "deviation_answer",
+    }
     assert DETECTED_ON < RESPOND_BY
 
 
@@ -278,8 +307,10 @@ def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> Non
     from ledger.domain.project import Project
     from projections.trail import EVENT_NAMES_ZH
 
-    recorded = {f"{aggregate.__name__}.{name}" for aggregate in (Project, Department, Agency, IndicatorLibrary,
-                                                                  Ruleset, ReEvaluationSample)
-                for name, member in vars(aggregate).items()
-                if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")}
+    recorded = {
+        f"{aggregate.__name__}.{name}"
+        for aggregate in (Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample)
+        for name, member in vars(aggregate).items()
+        if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")
+    }
     assert recorded - set(EVENT_NAMES_ZH) == set()

@@ -54,7 +54,8 @@ from tests.ledger.domain.project_support import (
     ],
 )
 def test_self_evaluation_computes_score_grade_and_records_ruleset(
-        grade: str, executed: Decimal, total: Decimal, rate: Decimal, execution_score: Decimal) -> None:
+    grade: str, executed: Decimal, total: Decimal, rate: Decimal, execution_score: Decimal
+) -> None:
     project = build("budget_approved")
     project.self_evaluate(ACTUALS_BY_GRADE[grade], executed, P, 3, Attribution(DEPT, SELF_EVAL_ON, "自评"))
     (event,) = events_of(project, Project.SelfEvaluated)
@@ -78,7 +79,12 @@ def test_self_evaluation_records_indicator_scores() -> None:
     self_evaluate(project, "良")
     assert project.self_evaluation is not None
     assert project.self_evaluation["indicator_scores"] == {
-        "students": D("18.00"), "days": D("10.00"), "cost": D("10.00"), "health": D("30.00"), "parents": D("10.00")}
+        "students": D("18.00"),
+        "days": D("10.00"),
+        "cost": D("10.00"),
+        "health": D("30.00"),
+        "parents": D("10.00"),
+    }
 
 
 @pytest.mark.parametrize("stage", ["admitted", "goals_submitted", "goals_approved"])
@@ -106,8 +112,11 @@ def test_self_evaluation_recorded_once() -> None:
 def test_self_evaluation_needs_every_actual() -> None:
     project = build("budget_approved")
     actuals = {key: value for key, value in MET.items() if key != "parents"}
-    refused(project, "invalid-value",
-            lambda: project.self_evaluate(actuals, APPROVED, P, 1, Attribution(DEPT, SELF_EVAL_ON)))
+    refused(
+        project,
+        "invalid-value",
+        lambda: project.self_evaluate(actuals, APPROVED, P, 1, Attribution(DEPT, SELF_EVAL_ON)),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -209,8 +218,11 @@ def test_key_evaluation_full_cycle_and_scoring_twice_is_refused() -> None:
 def test_supervision_notes_are_required() -> None:
     project = build("self_evaluated")
     commission(project)
-    refused(project, "invalid-value",
-            lambda: project.note_key_evaluation_supervision(KE, " ", Attribution(FINANCE, date(2022, 3, 20))))
+    refused(
+        project,
+        "invalid-value",
+        lambda: project.note_key_evaluation_supervision(KE, " ", Attribution(FINANCE, date(2022, 3, 20))),
+    )
 
 
 def test_unknown_key_evaluation_is_refused() -> None:
@@ -252,8 +264,13 @@ def test_results_applied_by_default_per_grade(grade: str, decision: str, next_ye
     project = build("self_evaluated", grade=grade)
     assert apply_results(project) == decision
     assert project.stage == Stage.RESULTS_APPLIED
-    assert project.results == {"decision": decision, "basis": "self_evaluation", "grade": grade,
-                               "next_year_budget": next_year, "ruleset_version": 1}
+    assert project.results == {
+        "decision": decision,
+        "basis": "self_evaluation",
+        "grade": grade,
+        "next_year_budget": next_year,
+        "ruleset_version": 1,
+    }
 
 
 def test_reduce_uses_the_approved_amount_after_corrective_reduction() -> None:
@@ -285,7 +302,10 @@ def test_results_applied_on_the_strongest_basis() -> None:
     apply_results(project)
     assert project.results is not None
     assert (project.results["basis"], project.results["grade"], project.results["decision"]) == (
-        "re_evaluation", "中", "reduce")
+        "re_evaluation",
+        "中",
+        "reduce",
+    )
 
 
 @pytest.mark.parametrize("stage", ["budget_approved", "results_applied"])

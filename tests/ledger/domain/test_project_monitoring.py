@@ -81,8 +81,11 @@ def test_monitoring_unknown_indicator_is_refused(where: str) -> None:
     project = build("budget_approved")
     values = {"no-such-indicator": D(50)}
     progress, forecast = (values, {}) if where == "progress" else ({}, values)
-    refused(project, "invalid-indicator", lambda: project.report_monitoring(
-        4, D(0), progress, forecast, "", "", Attribution(DEPT, date(2021, 5, 5))))
+    refused(
+        project,
+        "invalid-indicator",
+        lambda: project.report_monitoring(4, D(0), progress, forecast, "", "", Attribution(DEPT, date(2021, 5, 5))),
+    )
 
 
 @pytest.mark.parametrize("on", [date(2020, 12, 31), date(2022, 2, 1)])
@@ -103,8 +106,11 @@ def test_monitoring_review_recorded_once() -> None:
     monitor(project, 4, D("1500000.00"))
     project.review_monitoring(4, "执行正常", Attribution(FINANCE, date(2021, 5, 10)))
     assert project.monitoring_for(4)["review"] == "执行正常"
-    refused(project, "already-decided",
-            lambda: project.review_monitoring(4, "再审", Attribution(FINANCE, date(2021, 5, 11))))
+    refused(
+        project,
+        "already-decided",
+        lambda: project.review_monitoring(4, "再审", Attribution(FINANCE, date(2021, 5, 11))),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -190,8 +196,12 @@ def test_reduce_budget_reduces_the_approved_amount() -> None:
     corrective(project, "reduce_budget", D("1000000.00"), month=4)
     assert project.approved_amount == D("3800000.00")
     assert project.deviations[0]["answered"] is True
-    assert project.corrective_actions[-1] == {"decision": "reduce_budget", "amount": D("1000000.00"),
-                                              "deviation_month": 4, "automatic": False}
+    assert project.corrective_actions[-1] == {
+        "decision": "reduce_budget",
+        "amount": D("1000000.00"),
+        "deviation_month": 4,
+        "automatic": False,
+    }
 
 
 def test_reduce_budget_cannot_go_below_executed() -> None:

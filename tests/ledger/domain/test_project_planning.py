@@ -76,8 +76,11 @@ def test_admit_without_required_ex_ante_is_refused() -> None:
 @pytest.mark.parametrize(("new_major", "requested"), [(False, REQUESTED), (True, D("2999999.99"))])
 def test_ex_ante_on_project_that_does_not_need_it_is_refused(new_major: bool, requested: Decimal) -> None:
     project = declare(new_major=new_major, requested=requested)
-    refused(project, "ex-ante-not-required",
-            lambda: project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON)))
+    refused(
+        project,
+        "ex-ante-not-required",
+        lambda: project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON)),
+    )
 
 
 def test_ex_ante_support_admits_and_records_total_and_ruleset_version() -> None:
@@ -100,16 +103,22 @@ def test_ex_ante_reject_is_terminal_and_refuses_further_commands() -> None:
     assert project.stage == Stage.REJECTED
     refused(project, "wrong-stage", lambda: admit(project, "再议"))
     refused(project, "wrong-stage", lambda: submit(project))
-    refused(project, "wrong-stage",
-            lambda: project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON)))
+    refused(
+        project,
+        "wrong-stage",
+        lambda: project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON)),
+    )
     refused(project, "wrong-stage", lambda: approve(project))
 
 
 def test_ex_ante_recorded_once() -> None:
     project = declare(new_major=True)
     project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON))
-    refused(project, "already-decided",
-            lambda: project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON)))
+    refused(
+        project,
+        "already-decided",
+        lambda: project.assess_ex_ante(ex_ante_scores(D(20)), P, 1, Attribution(FINANCE, ASSESSED_ON)),
+    )
 
 
 def test_admission_after_support_after_revision_requires_a_reason() -> None:
@@ -146,9 +155,11 @@ def test_malformed_goals_are_refused() -> None:
 
 def in_turn(*steps: Callable[[Project], object]) -> Callable[[Project], None]:
     """The steps taken one after another on the same project."""
+
     def take(project: Project) -> None:
         for step in steps:
             step(project)
+
     return take
 
 

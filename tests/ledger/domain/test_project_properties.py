@@ -13,8 +13,9 @@ from tests.ledger.domain.project_machine import ProjectMachine
 def test_random_command_sequences_keep_invariants_and_replay_exactly() -> None:
     run_state_machine_as_test(
         ProjectMachine,
-        settings=settings(max_examples=300, stateful_step_count=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=300, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        ),
     )
 
 
@@ -32,6 +33,10 @@ def test_replay_from_postgresql_rebuilds_the_live_project(stored_machine: type[P
     """The same machine, saving every event to PostgreSQL; the repository (snapshots included) must agree."""
     run_state_machine_as_test(
         stored_machine,
-        settings=settings(max_examples=30, stateful_step_count=100, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=100,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )

@@ -26,8 +26,16 @@ TEN = D(10)
 
 
 def indicator(operator: str = ">=", target: Decimal | str = HUNDRED, weight: Any = TEN) -> Indicator:
-    return Indicator(key="k", level1="output", level2="quantity", name="指标", operator=operator, target=target,
-                     unit="个", weight=weight)
+    return Indicator(
+        key="k",
+        level1="output",
+        level2="quantity",
+        name="指标",
+        operator=operator,
+        target=target,
+        unit="个",
+        weight=weight,
+    )
 
 
 def wrong(value: object) -> Any:
@@ -124,8 +132,9 @@ def test_a_weight_finer_than_a_fen_never_scores_above_itself() -> None:
     assert result.score <= result.weight
 
 
-@pytest.mark.parametrize(("weight", "score"),
-                         [(D("0.015"), D("0.01")), (D("0.025"), D("0.02")), (D("1.005"), D("1.00"))])
+@pytest.mark.parametrize(
+    ("weight", "score"), [(D("0.015"), D("0.01")), (D("0.025"), D("0.02")), (D("1.005"), D("1.00"))]
+)
 def test_a_weight_in_part_fen_caps_the_score_rounded_down(weight: Decimal, score: Decimal) -> None:
     # Half up would give 0.02, 0.03, 1.01: more than the weight. Capped, it is rounded down, never to even.
     assert rules.indicator_score(indicator(weight=weight), D(100)).score == score
@@ -133,8 +142,13 @@ def test_a_weight_in_part_fen_caps_the_score_rounded_down(weight: Decimal, score
 
 def test_a_qualitative_score_keeps_its_key_weight_and_actual() -> None:
     result = rules.indicator_score(indicator("qualitative", "好", D(10)), "较好")
-    assert (result.key, result.weight, result.actual, result.score, result.met) == ("k", D(10), "较好", D("8.00"),
-                                                                                     False)
+    assert (result.key, result.weight, result.actual, result.score, result.met) == (
+        "k",
+        D(10),
+        "较好",
+        D("8.00"),
+        False,
+    )
 
 
 def test_a_share_rounded_up_to_the_weight_is_kept() -> None:
@@ -171,8 +185,10 @@ def test_partly_met_indicator_at_one(operator: str, target: Decimal, actual: Dec
     assert result.actual == actual
 
 
-@pytest.mark.parametrize(("operator", "target", "actual"), [(">=", D(1), D(1)), ("<=", D(1), D(1)), ("=", D(1), D(1)),
-                                                             (">", D(1), D("1.01")), ("<", D(1), D("0.99"))])
+@pytest.mark.parametrize(
+    ("operator", "target", "actual"),
+    [(">=", D(1), D(1)), ("<=", D(1), D(1)), ("=", D(1), D(1)), (">", D(1), D("1.01")), ("<", D(1), D("0.99"))],
+)
 def test_met_indicator_at_one(operator: str, target: Decimal, actual: Decimal) -> None:
     result = rules.indicator_score(indicator(operator, target), actual)
     assert result.met is True
@@ -252,8 +268,10 @@ def with_weights(weights: Any) -> rules.RuleParameters:
         ((("decision", D(-15)), ("process", D(50)), ("output", D(35)), ("effect", D(30))), "re_evaluation_weights[0]"),
         ((("output", D("100.01")), ("effect", D("-0.01"))), "re_evaluation_weights[0]"),
         ((("decision", D(15)), ("process", D(20)), ("output", D(35)), ("effect", D(29))), "re_evaluation_weights"),
-        ((("decision", D("20.01")), ("process", D(20)), ("output", D(30)), ("effect", D("29.99"))),
-         "re_evaluation_weights"),
+        (
+            (("decision", D("20.01")), ("process", D(20)), ("output", D(30)), ("effect", D("29.99"))),
+            "re_evaluation_weights",
+        ),
     ],
 )
 def test_malformed_re_evaluation_weights_are_refused(weights: Any, field: str) -> None:

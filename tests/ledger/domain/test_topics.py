@@ -58,9 +58,13 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
 
 @pytest.mark.parametrize("aggregate", [Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample])
 def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_aggregate(
-        aggregate: type[LedgerAggregate]) -> None:
-    events = {name: member for name, member in vars(aggregate).items()
-              if isinstance(member, type) and issubclass(member, DomainEvent)}
+    aggregate: type[LedgerAggregate],
+) -> None:
+    events = {
+        name: member
+        for name, member in vars(aggregate).items()
+        if isinstance(member, type) and issubclass(member, DomainEvent)
+    }
     assert events
     for name, event in events.items():
         assert get_topic(event) == f"{aggregate.TOPIC_MODULE}:{aggregate.__name__}.{name}"
@@ -69,11 +73,19 @@ def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_ag
 
 def test_a_recorded_event_is_stored_with_the_topics_of_today() -> None:
     """Through the mapper, as the recorder stores them: the event's topic, and its aggregate's topic in the state."""
-    project = Project.declare(Attribution(FINANCE, date(2020, 9, 1)), code="T-1", name="测试", kind="project",
-                              department="教育局", fiscal_year=2021, budget_book="general_public",
-                              special_category=None, requested=Decimal("100.00"), new_major=False)
-    project.raise_deadline_notices(date(2020, 11, 2), Ruleset.establish(SYSTEM, date(2020, 1, 1)).parameters(),
-                                   SYSTEM)
+    project = Project.declare(
+        Attribution(FINANCE, date(2020, 9, 1)),
+        code="T-1",
+        name="测试",
+        kind="project",
+        department="教育局",
+        fiscal_year=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested=Decimal("100.00"),
+        new_major=False,
+    )
+    project.raise_deadline_notices(date(2020, 11, 2), Ruleset.establish(SYSTEM, date(2020, 1, 1)).parameters(), SYSTEM)
     declared, missed = (ledger_mapper().to_stored_event(event) for event in project.collect_events())
     assert declared.topic == "ledger.project:Project.Declared"
     assert json.loads(declared.state)["originator_topic"] == "ledger.project:Project"

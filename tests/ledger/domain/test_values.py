@@ -143,16 +143,19 @@ def test_text_is_stored_exactly_as_given(given: str) -> None:
     assert text(given, "name") == given
 
 
-@pytest.mark.parametrize(("one", "other"), [
-    ("Caf" + "e\u0301", "Caf\u00e9"),  # NFD and NFC
-    ("\uf900城区", "\u8c48城区"),  # a CJK compatibility ideograph and its canonical ideograph
-    ("ＡＢＣ评估公司", "ABC评估公司"),  # full-width Latin, as a Chinese input method types it
-    ("abc评估公司", "ABC评估公司"),
-    ("某某（集团）", "某某(集团)"),
-    ("教育局\u3000", "教育局"),  # an ideographic space typed after it
-    ("  老旧小区   改造 ", "老旧小区 改造"),
-    ("ＪＹ－０１", "jy-01"),
-])
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Caf" + "e\u0301", "Caf\u00e9"),  # NFD and NFC
+        ("\uf900城区", "\u8c48城区"),  # a CJK compatibility ideograph and its canonical ideograph
+        ("ＡＢＣ评估公司", "ABC评估公司"),  # full-width Latin, as a Chinese input method types it
+        ("abc评估公司", "ABC评估公司"),
+        ("某某（集团）", "某某(集团)"),
+        ("教育局\u3000", "教育局"),  # an ideographic space typed after it
+        ("  老旧小区   改造 ", "老旧小区 改造"),
+        ("ＪＹ－０１", "jy-01"),
+    ],
+)
 def test_spellings_of_one_name_have_one_key(one: str, other: str) -> None:
     assert one != other
     assert key(one) == key(other)
@@ -160,8 +163,9 @@ def test_spellings_of_one_name_have_one_key(one: str, other: str) -> None:
     assert unicodedata.is_normalized("NFKC", key(one))
 
 
-@pytest.mark.parametrize(("one", "other"), [("教育局", "教育厅"), ("衛生局", "卫生局"), ("JY-01", "JY-1"),
-                                            ("老旧小区改造", "老旧小区 改造")])
+@pytest.mark.parametrize(
+    ("one", "other"), [("教育局", "教育厅"), ("衛生局", "卫生局"), ("JY-01", "JY-1"), ("老旧小区改造", "老旧小区 改造")]
+)
 def test_different_names_keep_different_keys(one: str, other: str) -> None:
     assert key(one) != key(other)
 
@@ -325,5 +329,6 @@ def test_fiscal_year_refuses_out_of_range_or_non_int(year: object) -> None:
 def test_the_control_and_surrogate_classes_are_exactly_unicodes_categories() -> None:
     every = "".join(map(chr, range(0x110000)))
     assert set(CONTROL_CHARACTER.findall(every)) == {
-        ch for ch in every if unicodedata.category(ch) == "Cc" and ch not in "\n\t"}
+        ch for ch in every if unicodedata.category(ch) == "Cc" and ch not in "\n\t"
+    }
     assert set(SURROGATE.findall(every)) == {ch for ch in every if unicodedata.category(ch) == "Cs"}

@@ -28,16 +28,29 @@ def bundle() -> dict[str, Any]:
     for index in range(5):
         if index in (1, 3, 4):
             version = len(events) + 1
-            state = json.dumps({"effective_on": {"_type_": "date_iso", "_data_": "2021-01-04"},
-                                "principal": {"_type_": "principal", "_data_": {
-                                    "id": "fin-01", "role": "finance", "organisation": "市财政局"}},
-                                "n": version}).encode()
+            state = json.dumps(
+                {
+                    "effective_on": {"_type_": "date_iso", "_data_": "2021-01-04"},
+                    "principal": {
+                        "_type_": "principal",
+                        "_data_": {"id": "fin-01", "role": "finance", "organisation": "市财政局"},
+                    },
+                    "n": version,
+                }
+            ).encode()
             leaves.append(leaf_hash(OBJECT, version, "ledger.project:Project.Declared", state))
-            events.append({"leaf_index": index, "originator_version": version,
-                           "topic": "ledger.project:Project.Declared",
-                           "state": base64.b64encode(state).decode(), "leaf_hash": leaves[-1].hex(),
-                           "recorded_at": f"2026-12-04T10:00:0{index}+00:00", "effective_on": "2021-01-04",
-                           "principal": {"id": "fin-01", "role": "finance", "organisation": "市财政局"}})
+            events.append(
+                {
+                    "leaf_index": index,
+                    "originator_version": version,
+                    "topic": "ledger.project:Project.Declared",
+                    "state": base64.b64encode(state).decode(),
+                    "leaf_hash": leaves[-1].hex(),
+                    "recorded_at": f"2026-12-04T10:00:0{index}+00:00",
+                    "effective_on": "2021-01-04",
+                    "principal": {"id": "fin-01", "role": "finance", "organisation": "市财政局"},
+                }
+            )
         else:
             leaves.append(merkle.hash_leaf(bytes([index])))
     store = build_store(leaves)
@@ -46,8 +59,14 @@ def bundle() -> dict[str, Any]:
         nodes = fetch(store, merkle.inclusion_proof_nodes(event["leaf_index"], 5))
         event["inclusion_proof"] = [node.hex() for node in merkle.inclusion_proof(event["leaf_index"], 5, nodes)]
     note = sign_checkpoint(Checkpoint(ORIGIN, 5, root, ("time 2026-12-04T10:01:00+00:00",)), KEY)
-    return {"format": BUNDLE_FORMAT, "origin": ORIGIN, "object_id": str(OBJECT),
-            "verifier_key": KEY.verifier.to_string(), "checkpoint": note, "events": events}
+    return {
+        "format": BUNDLE_FORMAT,
+        "origin": ORIGIN,
+        "object_id": str(OBJECT),
+        "verifier_key": KEY.verifier.to_string(),
+        "checkpoint": note,
+        "events": events,
+    }
 
 
 def test_an_intact_bundle_verifies() -> None:
@@ -56,10 +75,17 @@ def test_an_intact_bundle_verifies() -> None:
     assert report.events == 3
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("originator_version", "1"), ("originator_version", 1.0), ("originator_version", True),
-    ("leaf_index", "1"), ("leaf_index", 1.0), ("leaf_index", True),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("originator_version", "1"),
+        ("originator_version", 1.0),
+        ("originator_version", True),
+        ("leaf_index", "1"),
+        ("leaf_index", 1.0),
+        ("leaf_index", True),
+    ],
+)
 def test_numbers_have_one_spelling(field: str, value: object) -> None:
     changed = bundle()
     changed["events"][0][field] = value
@@ -68,14 +94,17 @@ def test_numbers_have_one_spelling(field: str, value: object) -> None:
     assert "must be a JSON integer" in report.failures[0]
 
 
-@pytest.mark.parametrize("damage", [
-    lambda b: b.update(verifier_key="not a key"),
-    lambda b: b.update(checkpoint=b["checkpoint"].replace("time 2026-12-04T10:01:00+00:00", "time yesterday")),
-    lambda b: b.update(object_id="not-a-uuid"),
-    lambda b: b["events"][0].update(state="%%%"),
-    lambda b: b["events"][1].pop("inclusion_proof"),
-    lambda b: b.update(events="none"),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b.update(verifier_key="not a key"),
+        lambda b: b.update(checkpoint=b["checkpoint"].replace("time 2026-12-04T10:01:00+00:00", "time yesterday")),
+        lambda b: b.update(object_id="not-a-uuid"),
+        lambda b: b["events"][0].update(state="%%%"),
+        lambda b: b["events"][1].pop("inclusion_proof"),
+        lambda b: b.update(events="none"),
+    ],
+)
 def test_a_garbled_bundle_is_reported_never_raised(damage: Any) -> None:
     changed = copy.deepcopy(bundle())
     damage(changed)

@@ -32,7 +32,7 @@ def signature_line(name: str, raw: bytes) -> str:
 def signed(text: str = f"{ORIGIN}\n7\n{base64.b64encode(ROOT).decode()}\n") -> tuple[str, str]:
     """A note signed by KEY: (its text, its one signature line)."""
     note = checkpoint.sign_note(text, KEY)
-    return text, note[len(text) + 1:]
+    return text, note[len(text) + 1 :]
 
 
 # ---------------------------------------------------------------------------
@@ -94,8 +94,11 @@ def test_a_note_needs_a_signature_line() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("char", [chr(0xD800), chr(0xDBFF), chr(0xDC00), chr(0xDFFF), "\x00", "\x09", "\x1f", "\r"],
-                         ids=lambda char: f"U+{ord(char):04X}")
+@pytest.mark.parametrize(
+    "char",
+    [chr(0xD800), chr(0xDBFF), chr(0xDC00), chr(0xDFFF), "\x00", "\x09", "\x1f", "\r"],
+    ids=lambda char: f"U+{ord(char):04X}",
+)
 def test_a_note_refuses_controls_and_lone_surrogates(char: str) -> None:
     with pytest.raises(checkpoint.CheckpointError):
         checkpoint.sign_note(f"{ORIGIN}{char}\n", KEY)
@@ -106,8 +109,11 @@ def test_a_note_refuses_controls_and_lone_surrogates(char: str) -> None:
         checkpoint.open_note(f"{text}\n{line}".replace(ORIGIN, ORIGIN + char), KEY.verifier)
 
 
-@pytest.mark.parametrize("char", ["\ue000", "\ud7ff", "\uffff", "\U0010ffff", " ", "\x7f", "\u2014", "预"],
-                         ids=lambda char: f"U+{ord(char):04X}")
+@pytest.mark.parametrize(
+    "char",
+    ["\ue000", "\ud7ff", "\uffff", "\U0010ffff", " ", "\x7f", "\u2014", "预"],
+    ids=lambda char: f"U+{ord(char):04X}",
+)
 def test_a_note_accepts_the_characters_around_them(char: str) -> None:
     origin = f"{ORIGIN}{char}"
     body = checkpoint.Checkpoint(origin, 1, ROOT).body()

@@ -48,8 +48,9 @@ AGENCY = "青海某会计师事务所"
 
 def blacklisted_agency(ledger: Ledger) -> uuid.UUID:
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY, "执业证书")
-    ledger.record_misconduct(act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), AGENCY, "falsification",
-                             "伪造现场勘查记录")
+    ledger.record_misconduct(
+        act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), AGENCY, "falsification", "伪造现场勘查记录"
+    )
     ledger.blacklist_agency(act(FINANCE, date(2021, 3, 5), "评价结果不实"), AGENCY)
     return agency_id(AGENCY)
 
@@ -65,7 +66,8 @@ def forge_unblacklisted_snapshot(ledger: Ledger, agency: uuid.UUID) -> tuple[int
 
 @pytest.mark.parametrize("authenticator", ["none", "random", "replayed"])
 def test_a_forged_snapshot_changes_no_decision_and_verify_names_it(
-        ledger: Ledger, service_url: str, database_url: str, authenticator: str, tmp_path: Path) -> None:
+    ledger: Ledger, service_url: str, database_url: str, authenticator: str, tmp_path: Path
+) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -81,11 +83,15 @@ def test_a_forged_snapshot_changes_no_decision_and_verify_names_it(
         "random": TEST_KEY.verifier.key_id + os.urandom(64),
         # a genuine signature — over another snapshot (of another aggregate, version and chain): no good here
         "replayed": ledger.snapshot_authenticator.sign(
-            ledger.mapper.to_stored_event(Snapshot.take(ledger.project(pid))), bytes(32)),
+            ledger.mapper.to_stored_event(Snapshot.take(ledger.project(pid))), bytes(32)
+        ),
     }[authenticator]
     with psycopg.connect(service_url) as conn:  # as the service's own role: INSERT is all it needs, and all it has
-        conn.execute("INSERT INTO ledger_snapshots (originator_id, originator_version, topic, state, authenticator) "
-                     "VALUES (%s, %s, %s, %s, %s)", (agency, version, topic, state, forged_auth))
+        conn.execute(
+            "INSERT INTO ledger_snapshots (originator_id, originator_version, topic, state, authenticator) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (agency, version, topic, state, forged_auth),
+        )
 
     restarted = Ledger(service_url, create_schema=False, signing_key=TEST_KEY)  # a cold cache: loads the snapshot
     try:
@@ -99,13 +105,24 @@ def test_a_forged_snapshot_changes_no_decision_and_verify_names_it(
 
     # The service itself, restarted on the service role: the commission is refused over HTTP, the refusal of the
     # snapshot is counted in /metrics.
-    settings = Settings(database_url=service_url, data_dir=tmp_path, create_schema=False, run_projections=False,
-                        run_dispatcher=False, run_scheduler=False, checkpoint_interval=0, log_origin=ORIGIN,
-                        signing_key=TEST_KEY.to_string())
+    settings = Settings(
+        database_url=service_url,
+        data_dir=tmp_path,
+        create_schema=False,
+        run_projections=False,
+        run_dispatcher=False,
+        run_scheduler=False,
+        checkpoint_interval=0,
+        log_origin=ORIGIN,
+        signing_key=TEST_KEY.to_string(),
+    )
     with TestClient(create_app(settings)) as client:
         token, _ = client.app.state.tokens.issue("fin-01", "finance", "市财政局", "test")  # type: ignore[attr-defined]
-        answer = client.post(f"/projects/{pid}/key-evaluations", json={"agency": AGENCY, "effective_on": "2021-09-01"},
-                             headers={"Authorization": f"Bearer {token}"})
+        answer = client.post(
+            f"/projects/{pid}/key-evaluations",
+            json={"agency": AGENCY, "effective_on": "2021-09-01"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert answer.status_code == 409, answer.text
         assert answer.json()["type"] == "urn:jixiao:problem:agency-blacklisted"
         metrics = client.get("/metrics").text
@@ -114,22 +131,29 @@ def test_a_forged_snapshot_changes_no_decision_and_verify_names_it(
 
     report = verify_log(database_url, TEST_KEY.verifier, origin=ORIGIN, workers=0)
     assert not report.ok
-    assert any(f"snapshot of {agency} at version {version}" in failure for failure in report.failures), \
-        report.failures
+    assert any(f"snapshot of {agency} at version {version}" in failure for failure in report.failures), report.failures
     deep = replay_all(database_url, workers=0)
-    assert any(f"snapshot of {agency} at version {version}: it differs from the replayed events (first in "
-               "'blacklistings')" in failure for failure in deep.failures), deep.failures
+    assert any(
+        f"snapshot of {agency} at version {version}: it differs from the replayed events (first in "
+        "'blacklistings')" in failure
+        for failure in deep.failures
+    ), deep.failures
 
 
-def test_authentic_snapshots_are_loaded_signed_by_the_key_and_equal_their_replay(ledger: Ledger,
-                                                                                    database_url: str) -> None:
+def test_authentic_snapshots_are_loaded_signed_by_the_key_and_equal_their_replay(
+    ledger: Ledger, database_url: str
+) -> None:
     agency = blacklisted_agency(ledger)
     for i in range(60):
         ledger.review_agency_quality(act(FINANCE, date(2021, 4, 1)), AGENCY, f"engagement-{i}", "良", "")
     ledger.wait_for_snapshots()
     with psycopg.connect(database_url) as conn:
-        versions = [row[0] for row in conn.execute(
-            "SELECT originator_version FROM ledger_snapshots WHERE originator_id = %s ORDER BY 1", (agency,))]
+        versions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT originator_version FROM ledger_snapshots WHERE originator_id = %s ORDER BY 1", (agency,)
+            )
+        ]
     assert versions == [50]
     cold = Ledger(database_url, signing_key=TEST_KEY)
     try:
@@ -175,10 +199,15 @@ class Logged:
     log: TransparencyLog
 
     def cli(self, *args: str, key: SigningKey = TEST_KEY) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATABASE_URL": self.url, "JIXIAO_SIGNING_KEY": key.to_string(),
-               "JIXIAO_LOG_ORIGIN": ORIGIN}
-        return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
-                              timeout=180, check=False)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "JIXIAO_SIGNING_KEY": key.to_string(),
+            "JIXIAO_LOG_ORIGIN": ORIGIN,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=180, check=False
+        )
 
 
 @pytest.fixture
@@ -201,15 +230,19 @@ def rewrite_leaf(url: str, index: int) -> None:
     """As a superuser with triggers bypassed: change one event, recompute its leaf hash and every chain hash after."""
     with psycopg.connect(url) as conn:
         conn.execute("SET session_replication_role = replica")
-        row = conn.execute("SELECT originator_id, originator_version, topic, state FROM ledger_events "
-                           "WHERE leaf_index = %s", (index,)).fetchone()
+        row = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events WHERE leaf_index = %s", (index,)
+        ).fetchone()
         assert row is not None
         state = bytes(row[3])[:-1] + b" }"  # still the same JSON to a reader; other bytes to the hash
-        conn.execute("UPDATE ledger_events SET state = %s, leaf_hash = %s WHERE leaf_index = %s",
-                     (state, leaf_hash(row[0], row[1], row[2], state), index))
+        conn.execute(
+            "UPDATE ledger_events SET state = %s, leaf_hash = %s WHERE leaf_index = %s",
+            (state, leaf_hash(row[0], row[1], row[2], state), index),
+        )
         previous = bytes(32)
-        for leaf_index, leaf in conn.execute("SELECT leaf_index, leaf_hash FROM ledger_events ORDER BY leaf_index"
-                                             ).fetchall():
+        for leaf_index, leaf in conn.execute(
+            "SELECT leaf_index, leaf_hash FROM ledger_events ORDER BY leaf_index"
+        ).fetchall():
             previous = chain_hash(previous, bytes(leaf))
             conn.execute("UPDATE ledger_events SET chain_hash = %s WHERE leaf_index = %s", (previous, leaf_index))
         conn.execute("DELETE FROM ledger_tree_nodes")
@@ -278,8 +311,9 @@ def test_a_rolled_back_checkpoint_table_fails_against_a_kept_checkpoint(logged: 
     assert f"the checkpoint table holds none this large (largest {older.column_size})" in result.stderr
 
 
-def test_a_kept_checkpoint_catches_a_history_rewritten_and_re_signed_with_the_key(logged: Logged,
-                                                                                  tmp_path: Path) -> None:
+def test_a_kept_checkpoint_catches_a_history_rewritten_and_re_signed_with_the_key(
+    logged: Logged, tmp_path: Path
+) -> None:
     """The operator holds the key: it can rewrite, recompute the chain, delete and re-sign every checkpoint.
     Only a checkpoint kept outside its reach shows it."""
     grow(logged, 16)
@@ -298,8 +332,10 @@ def test_a_kept_checkpoint_catches_a_history_rewritten_and_re_signed_with_the_ke
     assert logged.cli("verify").returncode == 0  # consistent with itself: the key signed it all
     result = logged.cli("verify", "--checkpoint", str(kept))
     assert result.returncode == 1
-    assert (f"kept checkpoint {kept} (size {signed.column_size}): the log's tree at that size is not the one signed"
-            in result.stderr)
+    assert (
+        f"kept checkpoint {kept} (size {signed.column_size}): the log's tree at that size is not the one signed"
+        in result.stderr
+    )
 
 
 # -------------------------------------------------------------------------- auditors and witnesses over HTTP
@@ -326,7 +362,8 @@ def witnesses(tmp_path: Path) -> Iterator[list[tuple[WitnessKey, str, WitnessHom
 
 
 def test_checkpoints_are_cosigned_and_a_fork_gathers_no_cosignature(
-        logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]]) -> None:
+    logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]]
+) -> None:
     endpoints = [WitnessEndpoint(key, url) for key, url, _ in witnesses]
     keys = tuple(key for key, _, _ in witnesses)
     log = TransparencyLog(logged.url, origin=ORIGIN, signing_key=TEST_KEY, witnesses=endpoints)
@@ -342,8 +379,13 @@ def test_checkpoints_are_cosigned_and_a_fork_gathers_no_cosignature(
         checkpoint, cosigned = TrustPolicy(TEST_KEY.verifier, keys, 2, origin=ORIGIN).check(note)
         assert checkpoint.size == latest.column_size
         assert len(cosigned) == 2
-        report = verify_log(logged.url, TEST_KEY.verifier, origin=ORIGIN, workers=0,
-                            policy=VerifyPolicy(witnesses=keys, min_witnesses=2))
+        report = verify_log(
+            logged.url,
+            TEST_KEY.verifier,
+            origin=ORIGIN,
+            workers=0,
+            policy=VerifyPolicy(witnesses=keys, min_witnesses=2),
+        )
         assert report.ok
         assert report.anchored == latest.column_size
         assert report.anchored_by == sorted(k.name for k in keys)
@@ -356,8 +398,13 @@ def test_checkpoints_are_cosigned_and_a_fork_gathers_no_cosignature(
         outcomes = log.cosign()
         assert all(outcome.startswith("failed") for outcome in outcomes.values()), outcomes
         assert all("422" in outcome or "409" in outcome for outcome in outcomes.values()), outcomes
-        forked = verify_log(logged.url, TEST_KEY.verifier, origin=ORIGIN, workers=0,
-                            policy=VerifyPolicy(witnesses=keys, min_witnesses=1))
+        forked = verify_log(
+            logged.url,
+            TEST_KEY.verifier,
+            origin=ORIGIN,
+            workers=0,
+            policy=VerifyPolicy(witnesses=keys, min_witnesses=1),
+        )
         assert any("no checkpoint is cosigned by 1 of the pinned witnesses" in f for f in forked.failures)
         assert verify_log(logged.url, TEST_KEY.verifier, origin=ORIGIN, workers=0).ok  # without witnesses: fooled
         evidence = witnesses[0][2].folder / "state" / "evidence.jsonl"
@@ -367,7 +414,8 @@ def test_checkpoints_are_cosigned_and_a_fork_gathers_no_cosignature(
 
 
 def test_a_witness_that_is_down_delays_only_its_own_cosignature(
-        logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]]) -> None:
+    logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]]
+) -> None:
     (up, up_url, _), (down, _, _) = witnesses
     endpoints = [WitnessEndpoint(up, up_url), WitnessEndpoint(down, "http://127.0.0.1:9")]
     log = TransparencyLog(logged.url, origin=ORIGIN, signing_key=TEST_KEY, witnesses=endpoints, witness_timeout=2)
@@ -386,16 +434,24 @@ def test_a_witness_that_is_down_delays_only_its_own_cosignature(
 
 
 def test_the_auditor_keeps_checkpoints_and_catches_rollback_rewrite_and_split_view(
-        logged: Logged, tmp_path: Path) -> None:
+    logged: Logged, tmp_path: Path
+) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
     grow(logged, 8)
     logged.log.sign_checkpoint()
-    settings = Settings(database_url=logged.url, data_dir=tmp_path, run_projections=False, run_dispatcher=False,
-                        run_scheduler=False, checkpoint_interval=0, log_origin=ORIGIN,
-                        signing_key=TEST_KEY.to_string())
+    settings = Settings(
+        database_url=logged.url,
+        data_dir=tmp_path,
+        run_projections=False,
+        run_dispatcher=False,
+        run_scheduler=False,
+        checkpoint_interval=0,
+        log_origin=ORIGIN,
+        signing_key=TEST_KEY.to_string(),
+    )
     folder = tmp_path / "auditor"
     policy = TrustPolicy(TEST_KEY.verifier, origin=ORIGIN)
     with TestClient(create_app(settings)) as http:
@@ -450,19 +506,38 @@ def test_jixiao_audit_from_another_machine_exits_non_zero_on_a_rewrite(logged: L
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": logged.url, "JIXIAO_SIGNING_KEY": TEST_KEY.to_string(),
-           "JIXIAO_LOG_ORIGIN": ORIGIN, "JIXIAO_PORT": str(port), "JIXIAO_RUN_PROJECTIONS": "false",
-           "JIXIAO_RUN_SCHEDULER": "false", "JIXIAO_RUN_DISPATCHER": "false", "JIXIAO_CHECKPOINT_INTERVAL": "0",
-           "JIXIAO_DATA_DIR": str(tmp_path / "var")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": logged.url,
+        "JIXIAO_SIGNING_KEY": TEST_KEY.to_string(),
+        "JIXIAO_LOG_ORIGIN": ORIGIN,
+        "JIXIAO_PORT": str(port),
+        "JIXIAO_RUN_PROJECTIONS": "false",
+        "JIXIAO_RUN_SCHEDULER": "false",
+        "JIXIAO_RUN_DISPATCHER": "false",
+        "JIXIAO_CHECKPOINT_INTERVAL": "0",
+        "JIXIAO_DATA_DIR": str(tmp_path / "var"),
+    }
     output = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=output,
-                              stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_up(url)
         auditor_env = {key: value for key, value in os.environ.items() if not key.startswith(("JIXIAO", "DATABASE"))}
-        command = [sys.executable, "-m", "api.cli", "audit", "--url", url, "--key", TEST_KEY.verifier.to_string(),
-                   "--dir", str(tmp_path / "kept")]
+        command = [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "audit",
+            "--url",
+            url,
+            "--key",
+            TEST_KEY.verifier.to_string(),
+            "--dir",
+            str(tmp_path / "kept"),
+        ]
         first = subprocess.run(command, env=auditor_env, capture_output=True, text=True, timeout=60, check=False)
         assert first.returncode == 0, first.stderr
         assert "kept the first checkpoint" in first.stdout
@@ -500,7 +575,8 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
 
 
 def test_a_bundle_carries_its_cosignatures_and_fails_without_enough(
-        logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]], tmp_path: Path) -> None:
+    logged: Logged, witnesses: list[tuple[WitnessKey, str, WitnessHome]], tmp_path: Path
+) -> None:
     from ledger.log.audit import dumps_bundle, verify_bundle
 
     endpoints = [WitnessEndpoint(key, url) for key, url, _ in witnesses]
@@ -517,11 +593,21 @@ def test_a_bundle_carries_its_cosignatures_and_fails_without_enough(
     assert both.witnesses == sorted(key.name for key in keys)
     path = tmp_path / "bundle.json"
     path.write_text(bundle, encoding="utf-8")
-    assert logged.cli("verify", "--bundle", str(path), "--key", TEST_KEY.verifier.to_string(),
-                      *[arg for key in keys for arg in ("--witness", key.to_string())]).returncode == 0
+    assert (
+        logged.cli(
+            "verify",
+            "--bundle",
+            str(path),
+            "--key",
+            TEST_KEY.verifier.to_string(),
+            *[arg for key in keys for arg in ("--witness", key.to_string())],
+        ).returncode
+        == 0
+    )
     third = WitnessSigningKey.generate("third").verifier  # a witness that never saw this log
-    result = logged.cli("verify", "--bundle", str(path), "--key", TEST_KEY.verifier.to_string(),
-                        "--witness", third.to_string())
+    result = logged.cli(
+        "verify", "--bundle", str(path), "--key", TEST_KEY.verifier.to_string(), "--witness", third.to_string()
+    )
     assert result.returncode == 1
     assert "cosigned by 0 of the pinned witnesses" in result.stderr
 
@@ -583,10 +669,11 @@ def test_the_tree_the_database_hashes_is_the_reference_tree(logged: Logged) -> N
         grow(logged, step)
         size = logged.log.extend()
         with psycopg.connect(logged.url) as conn:
-            leaves = [bytes(row[0]) for row in conn.execute(
-                "SELECT leaf_hash FROM ledger_events ORDER BY leaf_index")]
-            stored = {(int(level), int(idx)): bytes(digest) for level, idx, digest in conn.execute(
-                "SELECT level, idx, hash FROM ledger_tree_nodes")}
+            leaves = [bytes(row[0]) for row in conn.execute("SELECT leaf_hash FROM ledger_events ORDER BY leaf_index")]
+            stored = {
+                (int(level), int(idx)): bytes(digest)
+                for level, idx, digest in conn.execute("SELECT level, idx, hash FROM ledger_tree_nodes")
+            }
         assert size == len(leaves)
         expected = {node: digest for node, digest in build_store(leaves).items() if node[0] >= 1}
         assert stored == expected

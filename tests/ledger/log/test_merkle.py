@@ -728,12 +728,12 @@ def test_tree_builder_matches_the_naive_mth(tree: Tree, data: st.DataObject) -> 
     assert resumed.root() == builder.root()
 
 
-
 @pytest.mark.parametrize("accelerator", ACCELERATORS)
 @PROPERTY_SETTINGS
 @given(tree=trees(), data=st.data())
-def test_perfect_levels_are_the_stored_nodes_of_any_aligned_stretch(tree: Tree, data: st.DataObject,
-                                                                    accelerator: bool) -> None:
+def test_perfect_levels_are_the_stored_nodes_of_any_aligned_stretch(
+    tree: Tree, data: st.DataObject, accelerator: bool
+) -> None:
     """What verification relies on: the levels over leaves ``[start, end)``, ``start`` a multiple of ``2**k``, are
     the stored nodes ``(L, (start >> L) + j)`` for every ``L <= k`` — and over whole levels, of any level above."""
     k = data.draw(st.integers(min_value=0, max_value=tree.size.bit_length()), label="k")
@@ -754,9 +754,12 @@ def test_perfect_levels_are_the_stored_nodes_of_any_aligned_stretch(tree: Tree, 
 def test_perfect_levels_of_nothing_and_of_one(accelerator: bool) -> None:
     assert perfect_levels([], accelerator=accelerator) == [[]]
     assert perfect_levels([SOME_HASH], accelerator=accelerator) == [[SOME_HASH]]
-    assert perfect_levels([SOME_HASH] * 3, accelerator=accelerator) == [[SOME_HASH] * 3,
-                                                                        [hash_children(SOME_HASH, SOME_HASH)]]
+    assert perfect_levels([SOME_HASH] * 3, accelerator=accelerator) == [
+        [SOME_HASH] * 3,
+        [hash_children(SOME_HASH, SOME_HASH)],
+    ]
     assert perfect_levels_packed(b"", accelerator=accelerator) == [b""]
+
 
 @PROPERTY_SETTINGS
 @given(tree=trees(), data=st.data())

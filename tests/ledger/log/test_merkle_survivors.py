@@ -109,8 +109,7 @@ def test_the_reference_never_calls_the_accelerator(monkeypatch: pytest.MonkeyPat
     expected = merkle.perfect_levels(hashes, accelerator=True)
     monkeypatch.setattr(_speedups, "merkle_level", refuse)
     assert merkle.perfect_levels(hashes, accelerator=False) == expected
-    assert merkle.perfect_levels_packed(b"".join(hashes), accelerator=False) == [b"".join(level)
-                                                                                  for level in expected]
+    assert merkle.perfect_levels_packed(b"".join(hashes), accelerator=False) == [b"".join(level) for level in expected]
 
 
 @needs_c
@@ -120,8 +119,7 @@ def test_the_accelerator_never_falls_back_to_the_reference(monkeypatch: pytest.M
     monkeypatch.setattr(merkle, "_merkle_level", refuse)
     monkeypatch.setenv(speedups.PURE_PYTHON, "1")  # the default's switch: it gives way to an explicit choice
     assert merkle.perfect_levels(hashes, accelerator=True) == expected
-    assert merkle.perfect_levels_packed(b"".join(hashes), accelerator=True) == [b"".join(level)
-                                                                                 for level in expected]
+    assert merkle.perfect_levels_packed(b"".join(hashes), accelerator=True) == [b"".join(level) for level in expected]
 
 
 @pytest.mark.parametrize("accelerator", ACCELERATORS)

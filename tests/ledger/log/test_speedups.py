@@ -24,8 +24,10 @@ from ledger.log.integrity import chain_hash, leaf_hash_raw
 from ledger.log.rows import check_rows_native, check_rows_python
 from tests.implementations import ACCELERATORS, REQUIRED
 
-needs_c = pytest.mark.skipif(not speedups.AVAILABLE and not REQUIRED,
-                             reason="the C accelerator ledger._speedups is not built in this installation")
+needs_c = pytest.mark.skipif(
+    not speedups.AVAILABLE and not REQUIRED,
+    reason="the C accelerator ledger._speedups is not built in this installation",
+)
 
 Field = bytes | None  # None: SQL NULL (length -1, no bytes)
 TRAILER = b"\xff\xff"
@@ -128,8 +130,17 @@ def row_edits(rows: list[Row], data: st.DataObject) -> list[Row]:
 
 
 # Where each field's bytes lie in a well-shaped row (the topic's are from 134 on; the state's last).
-REGIONS = {"count": (0, 2), "index": (6, 14), "recorded_at": (18, 26), "leaf_hash": (30, 62), "chain_hash": (66, 98),
-           "originator_id": (102, 118), "version": (122, 130), "topic length": (130, 134), "lengths": (2, 6)}
+REGIONS = {
+    "count": (0, 2),
+    "index": (6, 14),
+    "recorded_at": (18, 26),
+    "leaf_hash": (30, 62),
+    "chain_hash": (66, 98),
+    "originator_id": (102, 118),
+    "version": (122, 130),
+    "topic length": (130, 134),
+    "lengths": (2, 6),
+}
 
 
 def byte_edits(encoded: list[bytes], data: st.DataObject) -> list[bytes]:
@@ -147,7 +158,7 @@ def byte_edits(encoded: list[bytes], data: st.DataObject) -> list[bytes]:
         i = data.draw(st.integers(min_value=0, max_value=len(encoded) - 1), label="row")
         row = bytearray(encoded[i])
         if kind == "truncate":
-            encoded[i] = bytes(row[:data.draw(st.integers(min_value=0, max_value=max(len(row) - 1, 0)))])
+            encoded[i] = bytes(row[: data.draw(st.integers(min_value=0, max_value=max(len(row) - 1, 0)))])
             continue
         if kind == "extend":
             encoded[i] = bytes(row) + data.draw(st.binary(min_size=1, max_size=8))
@@ -168,7 +179,7 @@ def byte_edits(encoded: list[bytes], data: st.DataObject) -> list[bytes]:
 
 
 def batched(rows: Sequence[bytes | memoryview], size: int) -> list[list[bytes | memoryview]]:
-    return [list(rows[i:i + size]) for i in range(0, len(rows), size)] or [[]]
+    return [list(rows[i : i + size]) for i in range(0, len(rows), size)] or [[]]
 
 
 Checked = tuple[tuple[int, str] | None, int, bytes]
@@ -217,7 +228,7 @@ def intact(count: int = 5) -> Log:
 
 
 def flip(row: bytes, at: int) -> bytes:
-    return row[:at] + bytes([row[at] ^ 1]) + row[at + 1:]
+    return row[:at] + bytes([row[at] ^ 1]) + row[at + 1 :]
 
 
 LOG = intact()
@@ -226,19 +237,33 @@ MALFORMED = "its row does not have the shape of the events table (a column was a
 NAMED_CASES: dict[str, tuple[list[bytes], tuple[int, str] | None]] = {
     "intact": (ENCODED, None),
     "intact, then the trailer": ([*ENCODED, TRAILER], None),
-    "altered state": ([*ENCODED[:2], flip(ENCODED[2], len(ENCODED[2]) - 1), *ENCODED[3:]],
-                      (12, "its stored leaf_hash does not match its contents (the event was altered)")),
-    "altered stored leaf hash": ([*ENCODED[:2], flip(ENCODED[2], 40), *ENCODED[3:]],
-                                 (12, "its stored leaf_hash does not match its contents (the event was altered)")),
-    "altered chain hash": ([*ENCODED[:3], flip(ENCODED[3], 70), *ENCODED[4:]],
-                           (13, "chain_hash does not follow from the leaves before it")),
+    "altered state": (
+        [*ENCODED[:2], flip(ENCODED[2], len(ENCODED[2]) - 1), *ENCODED[3:]],
+        (12, "its stored leaf_hash does not match its contents (the event was altered)"),
+    ),
+    "altered stored leaf hash": (
+        [*ENCODED[:2], flip(ENCODED[2], 40), *ENCODED[3:]],
+        (12, "its stored leaf_hash does not match its contents (the event was altered)"),
+    ),
+    "altered chain hash": (
+        [*ENCODED[:3], flip(ENCODED[3], 70), *ENCODED[4:]],
+        (13, "chain_hash does not follow from the leaves before it"),
+    ),
     "deleted row": ([*ENCODED[:1], *ENCODED[2:]], (11, "missing — the next stored leaf is 12 (a row was deleted)")),
     "duplicated row": ([*ENCODED[:2], ENCODED[1], *ENCODED[2:]], (12, "duplicated or out of order")),
-    "swapped rows (indexes swapped too)": ([*ENCODED[:1], LOG.rows[2].with_field(0, int8(11)).encode(),
-                                           LOG.rows[1].with_field(0, int8(12)).encode(), *ENCODED[3:]],
-                                          (11, "chain_hash does not follow from the leaves before it")),
-    "time running backwards": ([*ENCODED[:4], LOG.rows[4].with_field(1, int8(1_000)).encode()],
-                               (14, "recorded_at runs backwards (its time was altered)")),
+    "swapped rows (indexes swapped too)": (
+        [
+            *ENCODED[:1],
+            LOG.rows[2].with_field(0, int8(11)).encode(),
+            LOG.rows[1].with_field(0, int8(12)).encode(),
+            *ENCODED[3:],
+        ],
+        (11, "chain_hash does not follow from the leaves before it"),
+    ),
+    "time running backwards": (
+        [*ENCODED[:4], LOG.rows[4].with_field(1, int8(1_000)).encode()],
+        (14, "recorded_at runs backwards (its time was altered)"),
+    ),
     "truncated row": ([*ENCODED[:1], ENCODED[1][:-1], *ENCODED[2:]], (11, MALFORMED)),
     "row shorter than the fixed fields": ([ENCODED[0][:100]], (10, MALFORMED)),
     "a field too many": ([Row((*LOG.rows[0].fields, b"")).encode()], (10, MALFORMED)),
@@ -290,7 +315,7 @@ def test_a_leaf_index_past_the_largest_bigint_is_refused_not_wrapped() -> None:
 def python_level(hashes: bytes) -> bytes:
     """RFC 9162 parents of consecutive pairs, written out here (not the code under test)."""
     pairs = range(0, len(hashes) - 63, 64)
-    return b"".join(hashlib.sha256(b"\x01" + hashes[i:i + 64]).digest() for i in pairs)
+    return b"".join(hashlib.sha256(b"\x01" + hashes[i : i + 64]).digest() for i in pairs)
 
 
 @needs_c

@@ -46,10 +46,16 @@ class SignedLedger:
     first_checkpoint: str  # the note an auditor kept from earlier
 
     def run_cli(self, *args: str, accelerator: bool = True) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATABASE_URL": self.url, "JIXIAO_SIGNING_KEY": self.key.to_string(),
-               "JIXIAO_LOG_ORIGIN": ORIGIN, "JIXIAO_PURE_PYTHON": "0" if accelerator else "1"}
-        return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
-                              timeout=120, check=False)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "JIXIAO_SIGNING_KEY": self.key.to_string(),
+            "JIXIAO_LOG_ORIGIN": ORIGIN,
+            "JIXIAO_PURE_PYTHON": "0" if accelerator else "1",
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
 
 
 @pytest.fixture
@@ -133,14 +139,10 @@ def test_a_rewritten_history_fails_the_consistency_proof(signed: SignedLedger) -
         builder = merkle.TreeBuilder(0, {})
         for leaf in leaves:
             builder.append(leaf)
-        forged_note = sign_checkpoint(
-            Checkpoint(ORIGIN, len(leaves), builder.root()),
-            signed.key)
-        old = verify_checkpoint(
-            signed.first_checkpoint, signed.key.verifier, ORIGIN)
+        forged_note = sign_checkpoint(Checkpoint(ORIGIN, len(leaves), builder.root()), signed.key)
+        old = verify_checkpoint(signed.first_checkpoint, signed.key.verifier, ORIGIN)
         proof = signed.log.consistency_proof(old.size, len(leaves))
-        new_root = verify_checkpoint(
-            forged_note, signed.key.verifier, ORIGIN).root_hash
+        new_root = verify_checkpoint(forged_note, signed.key.verifier, ORIGIN).root_hash
         assert not merkle.verify_consistency(old.size, len(leaves), old.root_hash, new_root, proof)
     finally:
         forged.close()
@@ -148,8 +150,11 @@ def test_a_rewritten_history_fails_the_consistency_proof(signed: SignedLedger) -
 
 @pytest.mark.parametrize("accelerator", ACCELERATORS)
 def test_a_rewritten_event_is_caught(signed: SignedLedger, accelerator: bool) -> None:
-    tamper(signed.url, "UPDATE ledger_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-                       "'部门07', '部门77'), 'UTF8') WHERE leaf_index = 9")
+    tamper(
+        signed.url,
+        "UPDATE ledger_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'部门07', '部门77'), 'UTF8') WHERE leaf_index = 9",
+    )
     assert_caught(signed, "leaf 9: its stored leaf_hash does not match its contents", accelerator)
 
 
@@ -161,21 +166,25 @@ def test_a_deleted_event_is_caught(signed: SignedLedger, accelerator: bool) -> N
 
 @pytest.mark.parametrize("accelerator", ACCELERATORS)
 def test_two_swapped_rows_are_caught(signed: SignedLedger, accelerator: bool) -> None:
-    tamper(signed.url,
-           "UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 12",
-           "UPDATE ledger_events SET leaf_index = 12 WHERE leaf_index = 13",
-           "UPDATE ledger_events SET leaf_index = 13 WHERE leaf_index = -1")
+    tamper(
+        signed.url,
+        "UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 12",
+        "UPDATE ledger_events SET leaf_index = 12 WHERE leaf_index = 13",
+        "UPDATE ledger_events SET leaf_index = 13 WHERE leaf_index = -1",
+    )
     assert_caught(signed, "leaf 12: chain_hash does not follow", accelerator)
 
 
 @pytest.mark.parametrize("accelerator", ACCELERATORS)
 def test_a_rewritten_tail_with_a_recomputed_chain_is_caught_by_the_signed_checkpoint(
-        signed: SignedLedger, accelerator: bool) -> None:
+    signed: SignedLedger, accelerator: bool
+) -> None:
     """The attacker rewrites events 25.. and recomputes every leaf and chain hash: only the signature stands."""
     with psycopg.connect(signed.url) as conn:
         conn.execute("SET session_replication_role = replica")
-        rows = conn.execute("SELECT leaf_index, originator_id, originator_version, topic, state "
-                            "FROM ledger_events ORDER BY leaf_index").fetchall()
+        rows = conn.execute(
+            "SELECT leaf_index, originator_id, originator_version, topic, state FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
         previous = GENESIS_CHAIN_HASH
         for index, oid, version, topic, state in rows:
             state = bytes(state)
@@ -183,8 +192,10 @@ def test_a_rewritten_tail_with_a_recomputed_chain_is_caught_by_the_signed_checkp
                 state = state.replace("部门".encode(), "部分".encode())
             leaf = leaf_hash(oid, version, topic, state)
             previous = chain_hash(previous, leaf)
-            conn.execute("UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s "
-                         "WHERE leaf_index = %s", (state, leaf, previous, index))
+            conn.execute(
+                "UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s WHERE leaf_index = %s",
+                (state, leaf, previous, index),
+            )
     assert_caught(signed, "checkpoint 39: its signed root does not match the leaves", accelerator)
 
 
@@ -218,8 +229,11 @@ def test_an_altered_recording_time_is_caught(signed: SignedLedger, accelerator: 
 
 def test_the_log_tables_refuse_changes_without_superuser_tricks(signed: SignedLedger) -> None:
     with psycopg.connect(signed.url) as conn:
-        for statement in ("UPDATE ledger_checkpoints SET note = note", "DELETE FROM ledger_tree_nodes",
-                          "TRUNCATE ledger_checkpoints"):
+        for statement in (
+            "UPDATE ledger_checkpoints SET note = note",
+            "DELETE FROM ledger_tree_nodes",
+            "TRUNCATE ledger_checkpoints",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(statement)
             conn.rollback()
@@ -236,9 +250,11 @@ def test_a_bundle_verifies_offline_and_one_changed_byte_fails(signed: SignedLedg
     original = bundle_path.read_bytes()
     bundle = json.loads(original)
     # Every byte of every event's state and proof matters: flip one character in each kind of field.
-    targets = [original.index(bundle["events"][0]["state"][:12].encode()),
-               original.index(bundle["events"][0]["inclusion_proof"][0].encode()),
-               original.index(bundle["checkpoint"].split("\n")[2][:8].encode())]
+    targets = [
+        original.index(bundle["events"][0]["state"][:12].encode()),
+        original.index(bundle["events"][0]["inclusion_proof"][0].encode()),
+        original.index(bundle["checkpoint"].split("\n")[2][:8].encode()),
+    ]
     # Each edit changes one byte; upper-casing a hex digit is among them (same value, another spelling).
     edits = [(position + 3, ord("0") if original[position + 3] != ord("0") else ord("1")) for position in targets]
     node = bundle["events"][0]["inclusion_proof"][0]
@@ -254,13 +270,17 @@ def test_a_bundle_verifies_offline_and_one_changed_byte_fails(signed: SignedLedg
         assert "FAILED" in bad.stderr
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("principal", {"id": "someone-else", "role": "finance", "organisation": "市财政局"}, "principal shown"),
-    ("effective_on", "2020-01-01", "effective_on"),
-    ("recorded_at", "2999-01-01T00:00:00+00:00", "after the checkpoint was signed"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("principal", {"id": "someone-else", "role": "finance", "organisation": "市财政局"}, "principal shown"),
+        ("effective_on", "2020-01-01", "effective_on"),
+        ("recorded_at", "2999-01-01T00:00:00+00:00", "after the checkpoint was signed"),
+    ],
+)
 def test_a_bundle_whose_shown_fields_disagree_with_the_hashed_event_fails(
-        signed: SignedLedger, field: str, value: object, message: str) -> None:
+    signed: SignedLedger, field: str, value: object, message: str
+) -> None:
     bundle = signed.log.export_bundle(signed.key.verifier, department_id("部门05"))
     bundle["events"][0][field] = value
     report = verify_bundle(dumps_bundle(bundle), signed.key.verifier)
@@ -271,8 +291,7 @@ def test_a_bundle_whose_shown_fields_disagree_with_the_hashed_event_fails(
 def test_a_bundle_with_its_own_forged_key_fails_against_the_pinned_key(signed: SignedLedger) -> None:
     bundle = signed.log.export_bundle(signed.key.verifier, department_id("部门05"))
     impostor = SigningKey.generate(signed.key.name)
-    checkpoint = verify_checkpoint(
-        bundle["checkpoint"], signed.key.verifier, ORIGIN)
+    checkpoint = verify_checkpoint(bundle["checkpoint"], signed.key.verifier, ORIGIN)
     bundle["checkpoint"] = sign_checkpoint(checkpoint, impostor)
     bundle["verifier_key"] = impostor.verifier.to_string()
     assert verify_bundle(dumps_bundle(bundle)).ok  # consistent with itself …
@@ -288,21 +307,23 @@ def test_verification_in_parallel_finds_the_same_first_failure(signed: SignedLed
         assert report.failures[0].startswith("leaf 5:"), report.failures
 
 
-
 def rewrite_with_recomputed_hashes(url: str, first: int, last: int) -> None:
     """What an attacker who cannot sign does: rewrite leaves ``first..last`` and recompute every hash after them."""
     with psycopg.connect(url) as conn:
         conn.execute("SET session_replication_role = replica")
-        rows = conn.execute("SELECT leaf_index, originator_id, originator_version, topic, state "
-                            "FROM ledger_events ORDER BY leaf_index").fetchall()
+        rows = conn.execute(
+            "SELECT leaf_index, originator_id, originator_version, topic, state FROM ledger_events ORDER BY leaf_index"
+        ).fetchall()
         previous = GENESIS_CHAIN_HASH
         for index, oid, version, topic, state in rows:
             state = bytes(state) + (b" " if first <= index <= last else b"")
             leaf = leaf_hash(oid, version, topic, state)
             previous = chain_hash(previous, leaf)
             if index >= first:
-                conn.execute("UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s "
-                             "WHERE leaf_index = %s", (state, leaf, previous, index))
+                conn.execute(
+                    "UPDATE ledger_events SET state = %s, leaf_hash = %s, chain_hash = %s WHERE leaf_index = %s",
+                    (state, leaf, previous, index),
+                )
 
 
 # Leaves 15 and 16 straddle a chunk boundary for every chunk size below; checkpoints sign sizes 22 and 39.
@@ -312,60 +333,79 @@ CHUNK_BOUNDARY_TAMPERING = {
     "altered last leaf of a chunk": ([APPEND_A_BYTE + "15"], "leaf 15: its stored leaf_hash does not match"),
     "deleted first leaf of a chunk": (["DELETE FROM ledger_events WHERE leaf_index = 16"], "leaf 16: missing"),
     "deleted last leaf of a chunk": (["DELETE FROM ledger_events WHERE leaf_index = 15"], "leaf 15: missing"),
-    "rows swapped across chunks": (["UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 15",
-                                    "UPDATE ledger_events SET leaf_index = 15 WHERE leaf_index = 16",
-                                    "UPDATE ledger_events SET leaf_index = 16 WHERE leaf_index = -1"],
-                                   "leaf 15: chain_hash does not follow"),
-    "chain hash of a chunk's last leaf": (["UPDATE ledger_events SET chain_hash = leaf_hash WHERE leaf_index = 15"],
-                                          "leaf 15: chain_hash does not follow"),
-    "time running backwards into a chunk": (["UPDATE ledger_events SET recorded_at = recorded_at - interval '1 day' "
-                                             "WHERE leaf_index = 16"], "leaf 16: recorded_at runs backwards"),
-    "a row of another shape": (["ALTER TABLE ledger_events ALTER COLUMN originator_version TYPE integer"],
-                               "leaf 0: its row does not have the shape"),
+    "rows swapped across chunks": (
+        [
+            "UPDATE ledger_events SET leaf_index = -1 WHERE leaf_index = 15",
+            "UPDATE ledger_events SET leaf_index = 15 WHERE leaf_index = 16",
+            "UPDATE ledger_events SET leaf_index = 16 WHERE leaf_index = -1",
+        ],
+        "leaf 15: chain_hash does not follow",
+    ),
+    "chain hash of a chunk's last leaf": (
+        ["UPDATE ledger_events SET chain_hash = leaf_hash WHERE leaf_index = 15"],
+        "leaf 15: chain_hash does not follow",
+    ),
+    "time running backwards into a chunk": (
+        ["UPDATE ledger_events SET recorded_at = recorded_at - interval '1 day' WHERE leaf_index = 16"],
+        "leaf 16: recorded_at runs backwards",
+    ),
+    "a row of another shape": (
+        ["ALTER TABLE ledger_events ALTER COLUMN originator_version TYPE integer"],
+        "leaf 0: its row does not have the shape",
+    ),
 }
 
 
 @pytest.mark.parametrize("chunk", [1, 8, 16, 1 << 16])
 @pytest.mark.parametrize("case", list(CHUNK_BOUNDARY_TAMPERING))
 def test_verification_in_chunks_names_the_first_failure_at_chunk_boundaries(
-        signed: SignedLedger, chunk: int, case: str) -> None:
+    signed: SignedLedger, chunk: int, case: str
+) -> None:
     statements, expected = CHUNK_BOUNDARY_TAMPERING[case]
     tamper(signed.url, *statements)
     for workers, accelerator in itertools.product((0, 2), IMPLEMENTED):
-        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk,
-                            accelerator=accelerator)
+        report = verify_log(
+            signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk, accelerator=accelerator
+        )
         assert report.implementation == speedups.describe(accelerator)
         assert report.failures, (workers, chunk, accelerator)
         assert report.failures[0].startswith(expected), report.failures
 
 
 @pytest.mark.parametrize("chunk", [1, 4, 8, 16, 1 << 16])
-@pytest.mark.parametrize(("first", "last", "expected"), [
-    (None, None, None),
-    (38, 38, "checkpoint 39: its signed root does not match"),  # the last leaf: only the later checkpoint fails
-    (22, 22, "checkpoint 39: its signed root does not match"),  # the first leaf after the earlier checkpoint
-    (21, 21, "checkpoint 22: its signed root does not match"),  # the last leaf the earlier checkpoint covers
-    (0, 0, "checkpoint 22: its signed root does not match"),
-])
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        (None, None, None),
+        (38, 38, "checkpoint 39: its signed root does not match"),  # the last leaf: only the later checkpoint fails
+        (22, 22, "checkpoint 39: its signed root does not match"),  # the first leaf after the earlier checkpoint
+        (21, 21, "checkpoint 22: its signed root does not match"),  # the last leaf the earlier checkpoint covers
+        (0, 0, "checkpoint 22: its signed root does not match"),
+    ],
+)
 def test_verification_in_chunks_rebuilds_the_root_of_every_checkpoint(
-        signed: SignedLedger, chunk: int, first: int | None, last: int | None, expected: str | None) -> None:
+    signed: SignedLedger, chunk: int, first: int | None, last: int | None, expected: str | None
+) -> None:
     if first is not None and last is not None:
         rewrite_with_recomputed_hashes(signed.url, first, last)
     for workers, accelerator in itertools.product((0, 2), IMPLEMENTED):
-        report = verify_log(signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk,
-                            accelerator=accelerator)
+        report = verify_log(
+            signed.url, signed.key.verifier, origin=ORIGIN, workers=workers, chunk=chunk, accelerator=accelerator
+        )
         assert report.implementation == speedups.describe(accelerator)
         if expected is None:
             assert report.ok, report.failures
             assert (report.events, report.checkpoints) == (39, 2)
         else:
-            assert report.failures == [expected + " the leaves (the log was rewritten before leaf "
-                                       + expected.split()[1].rstrip(":") + ")"], report.failures
+            assert report.failures == [
+                expected + " the leaves (the log was rewritten before leaf " + expected.split()[1].rstrip(":") + ")"
+            ], report.failures
 
 
 def test_verification_chunks_must_be_powers_of_two(signed: SignedLedger) -> None:
     with pytest.raises(ValueError, match="power of two"):
         verify_log(signed.url, signed.key.verifier, origin=ORIGIN, chunk=12)
+
 
 def test_signing_is_idempotent_when_the_log_has_not_grown(signed: SignedLedger) -> None:
     assert signed.log.sign_checkpoint() is None
@@ -386,13 +426,19 @@ def test_history_gives_every_event_with_its_position_and_hashes(signed: SignedLe
     assert checkpoint is not None
     with psycopg.connect(signed.url) as conn:
         for entry in history:
-            row = conn.execute("SELECT leaf_hash, chain_hash FROM ledger_events WHERE leaf_index = %s",
-                               (entry.leaf_index,)).fetchone()
+            row = conn.execute(
+                "SELECT leaf_hash, chain_hash FROM ledger_events WHERE leaf_index = %s", (entry.leaf_index,)
+            ).fetchone()
             assert row is not None
             assert (bytes(row[0]).hex(), bytes(row[1]).hex()) == (entry.leaf_hash, entry.chain_hash)
             proof = signed.log.inclusion_proof(entry.leaf_index, checkpoint.checkpoint.size)
-            assert merkle.verify_inclusion(bytes.fromhex(entry.leaf_hash), entry.leaf_index,
-                                           checkpoint.checkpoint.size, proof, checkpoint.checkpoint.root_hash)
+            assert merkle.verify_inclusion(
+                bytes.fromhex(entry.leaf_hash),
+                entry.leaf_index,
+                checkpoint.checkpoint.size,
+                proof,
+                checkpoint.checkpoint.root_hash,
+            )
     assert signed.ledger.version_as_of(department, history[0].recorded_at) == 1
     assert signed.ledger.version_as_of(department, history[1].recorded_at) == 2
 
@@ -402,6 +448,7 @@ def test_concurrent_signers_keep_checkpoints_growing_in_size_and_time(signed: Si
 
     logs = [TransparencyLog(signed.url, origin=ORIGIN, signing_key=signed.key) for _ in range(3)]
     try:
+
         def work(log: TransparencyLog, n: int) -> None:
             for i in range(6):
                 signed.ledger.register_department(act(FINANCE, date(2020, 8, 3)), f"并发{n}-{i}")

@@ -59,8 +59,12 @@ class Log:
 
 @pytest.fixture
 def witness(tmp_path: Path) -> Witness:
-    return Witness(WitnessSigningKey.generate("sjj.example.gov.cn/witness"), [LogEntry(ORIGIN, (LOG_KEY.verifier,))],
-                   WitnessState(tmp_path / "state"), clock=lambda: 1_700_000_000)
+    return Witness(
+        WitnessSigningKey.generate("sjj.example.gov.cn/witness"),
+        [LogEntry(ORIGIN, (LOG_KEY.verifier,))],
+        WitnessState(tmp_path / "state"),
+        clock=lambda: 1_700_000_000,
+    )
 
 
 def add(witness: Witness, log: Log, old: int, new: int) -> tuple[int, str]:
@@ -83,13 +87,17 @@ def test_keys_round_trip_and_their_ids_follow_the_spec() -> None:
     assert base64.b64decode(encoded)[0] == 0x04  # a C2SP vkey of signature type 0x04
 
 
-@pytest.mark.parametrize("text", [
-    "name+00000000+BAAA", "name+zzzzzzzz+" + base64.b64encode(bytes([4]) + bytes(32)).decode(),
-    "na me+00000000+" + base64.b64encode(bytes([4]) + bytes(32)).decode(),
-    "name+00000000+" + base64.b64encode(bytes([1]) + bytes(32)).decode(),  # a note key, not a cosigner key
-    "name+00000000+" + base64.b64encode(bytes([4]) + bytes(31)).decode(),
-    "nameonly",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name+00000000+BAAA",
+        "name+zzzzzzzz+" + base64.b64encode(bytes([4]) + bytes(32)).decode(),
+        "na me+00000000+" + base64.b64encode(bytes([4]) + bytes(32)).decode(),
+        "name+00000000+" + base64.b64encode(bytes([1]) + bytes(32)).decode(),  # a note key, not a cosigner key
+        "name+00000000+" + base64.b64encode(bytes([4]) + bytes(31)).decode(),
+        "nameonly",
+    ],
+)
 def test_malformed_witness_keys_are_refused(text: str) -> None:
     with pytest.raises(WitnessError):
         WitnessKey.from_string(text)
@@ -142,15 +150,18 @@ def test_a_policy_no_checkpoint_could_meet_is_refused() -> None:
         TrustPolicy(LOG_KEY.verifier, (WitnessSigningKey.generate("w1").verifier,), 2)
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    (b"old 01\n\nx", "leading zeros"),
-    (b"old -1\n\nx", "decimal"),
-    (b"old 1\n" + b"AAAA\n" + b"\nx", "32-byte"),
-    (b"old 1\nnot base64!\n\nx", "base64"),
-    (b"old 1\n" + b"".join(base64.b64encode(bytes(32)) + b"\n" for _ in range(64)) + b"\nx", "63"),
-    (b"old 1\nx", "empty line"),
-    (b"\xff\xfe", "UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"old 01\n\nx", "leading zeros"),
+        (b"old -1\n\nx", "decimal"),
+        (b"old 1\n" + b"AAAA\n" + b"\nx", "32-byte"),
+        (b"old 1\nnot base64!\n\nx", "base64"),
+        (b"old 1\n" + b"".join(base64.b64encode(bytes(32)) + b"\n" for _ in range(64)) + b"\nx", "63"),
+        (b"old 1\nx", "empty line"),
+        (b"\xff\xfe", "UTF-8"),
+    ],
+)
 def test_malformed_requests_are_refused(body: bytes, error: str) -> None:
     with pytest.raises(WitnessError, match=error):
         parse_add_checkpoint(body)
@@ -179,8 +190,10 @@ def test_the_first_checkpoint_is_cosigned_then_only_extensions_proved_from_it(wi
     assert add(witness, log, 25, 25)[0] == 200  # the same tree again: cosigned again
     status, body = add(witness, log, 10, 40)  # an old size that is not the witness's
     assert (status, body) == (409, "25\n")
-    assert witness.add_checkpoint(add_checkpoint_body(10, log.proof(10, 40), log.note(40))).content_type == \
-        SIZE_CONTENT_TYPE
+    assert (
+        witness.add_checkpoint(add_checkpoint_body(10, log.proof(10, 40), log.note(40))).content_type
+        == SIZE_CONTENT_TYPE
+    )
     assert add(witness, log, 25, 40)[0] == 200
 
 

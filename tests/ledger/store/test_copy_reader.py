@@ -12,8 +12,10 @@ from ledger.store.copy_reader import COPY_BATCH, copy_out, verifier_connection
 
 pytestmark = pytest.mark.db
 
-ROWS = ("COPY (SELECT i::bigint, repeat('x', i % 300) AS t, decode(md5(i::text), 'hex') AS b "
-        "FROM generate_series(1, {n}) i ORDER BY i) TO STDOUT (FORMAT BINARY)")
+ROWS = (
+    "COPY (SELECT i::bigint, repeat('x', i % 300) AS t, decode(md5(i::text), 'hex') AS b "
+    "FROM generate_series(1, {n}) i ORDER BY i) TO STDOUT (FORMAT BINARY)"
+)
 
 
 def psycopg_rows(url: str, query: str) -> list[bytes]:
@@ -21,7 +23,7 @@ def psycopg_rows(url: str, query: str) -> list[bytes]:
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur, cur.copy(query) as copy:
         blocks = [bytes(block) for block in copy]
     head = blocks[0]
-    body = head[19 + int.from_bytes(head[15:19], "big"):]
+    body = head[19 + int.from_bytes(head[15:19], "big") :]
     return ([body] if body else []) + blocks[1:]
 
 
@@ -40,8 +42,7 @@ def test_the_reader_gives_the_rows_psycopg_gives_in_batches(database_url: str, n
 
 def test_an_error_before_the_rows_raises_psycopgs_class(database_url: str) -> None:
     query = "COPY (SELECT * FROM no_such_table) TO STDOUT (FORMAT BINARY)"
-    with verifier_connection(database_url) as conn, pytest.raises(psycopg.errors.UndefinedTable,
-                                                                          match="no_such_table"):
+    with verifier_connection(database_url) as conn, pytest.raises(psycopg.errors.UndefinedTable, match="no_such_table"):
         list(copy_out(conn, query))
 
 

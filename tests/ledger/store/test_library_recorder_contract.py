@@ -55,26 +55,54 @@ class JSONStates(LedgerRecorder):
     docstring): only the bytes handed in and handed back differ."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        return super().insert_events([dataclasses.replace(stored, state=_wrapped(stored.state))
-                                      for stored in stored_events], **kwargs)
+        return super().insert_events(
+            [dataclasses.replace(stored, state=_wrapped(stored.state)) for stored in stored_events], **kwargs
+        )
 
-    def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
-                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
-        return [dataclasses.replace(stored, state=_unwrapped(stored.state)) for stored in
-                super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)]
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        return [
+            dataclasses.replace(stored, state=_unwrapped(stored.state))
+            for stored in super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        ]
 
-    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
-                             topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Notification]:
-        return [dataclasses.replace(notification, state=_unwrapped(notification.state)) for notification in
-                super().select_notifications(start, limit, stop, topics, inclusive_of_start=inclusive_of_start)]
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        return [
+            dataclasses.replace(notification, state=_unwrapped(notification.state))
+            for notification in super().select_notifications(
+                start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        ]
 
 
 def datastore_for(database_url: str) -> PostgresDatastore:
     """A datastore as the library's own Postgres tests make one: one connection, no overflow, no waiting."""
     params = conninfo_to_dict(database_url)
-    return PostgresDatastore(str(params.get("dbname") or "postgres"), str(params.get("host") or "localhost"),
-                             str(params.get("port") or "5432"), str(params.get("user") or "postgres"),
-                             str(params.get("password") or ""), pool_size=1, max_overflow=0, max_waiting=0)
+    return PostgresDatastore(
+        str(params.get("dbname") or "postgres"),
+        str(params.get("host") or "localhost"),
+        str(params.get("port") or "5432"),
+        str(params.get("user") or "postgres"),
+        str(params.get("password") or ""),
+        pool_size=1,
+        max_overflow=0,
+        max_waiting=0,
+    )
 
 
 class TestLedgerRecorderContract(ApplicationRecorderTestCase[LedgerRecorder]):
@@ -142,15 +170,19 @@ class TestSnapshotRecorderContract(AggregateRecorderTestCase):
         recorder.create_table()
         return recorder
 
-    @pytest.mark.skip(reason="by design: a snapshot decides what a command sees without replaying the log, so the "
-                             "ledger stores one only when it is signed with the log's key and its version is a leaf "
-                             "of the log, and reads back only the newest that verifies (desc, limit 1); the library's "
-                             "test stores unsigned snapshots of events the log does not hold and reads them in every "
-                             "order")
+    @pytest.mark.skip(
+        reason="by design: a snapshot decides what a command sees without replaying the log, so the "
+        "ledger stores one only when it is signed with the log's key and its version is a leaf "
+        "of the log, and reads back only the newest that verifies (desc, limit 1); the library's "
+        "test stores unsigned snapshots of events the log does not hold and reads them in every "
+        "order"
+    )
     def test_insert_and_select(self) -> None:
         super().test_insert_and_select()
 
-    @pytest.mark.skip(reason="by design, as test_insert_and_select: without the log's key no snapshot is stored, so "
-                             "there is nothing to time")
+    @pytest.mark.skip(
+        reason="by design, as test_insert_and_select: without the log's key no snapshot is stored, so "
+        "there is nothing to time"
+    )
     def test_performance(self) -> None:
         super().test_performance()

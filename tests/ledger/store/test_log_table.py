@@ -48,9 +48,18 @@ def register(ledger: Ledger, name: str = "教育局") -> None:
 
 def declare(ledger: Ledger, code: str, department: str = "教育局") -> None:
     principal = EDUCATION if department == "教育局" else FINANCE
-    ledger.declare_project(act(principal, date(2020, 9, 1)), code=code, name="项目", kind="project",
-                           department=department, fiscal_year_=2021, budget_book="general_public",
-                           special_category=None, requested="1000000.00", new_major=False)
+    ledger.declare_project(
+        act(principal, date(2020, 9, 1)),
+        code=code,
+        name="项目",
+        kind="project",
+        department=department,
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="1000000.00",
+        new_major=False,
+    )
 
 
 def test_positions_are_dense_and_the_chain_recomputes(ledger: Ledger, database_url: str) -> None:
@@ -103,7 +112,6 @@ def test_every_row_names_who_and_when(ledger: Ledger, database_url: str) -> None
     assert last[3] == "ledger.project:Project.Declared"
 
 
-
 def test_the_readable_columns_are_what_the_stored_json_says(ledger: Ledger, database_url: str) -> None:
     """effective_on and the principal are copied by the recorder in Python; PostgreSQL reading the same stored
     bytes as jsonb must find the same values in every row (including rows with no principal)."""
@@ -115,7 +123,8 @@ def test_the_readable_columns_are_what_the_stored_json_says(ledger: Ledger, data
             "SELECT leaf_index, topic FROM ledger_events, LATERAL (SELECT convert_from(state, 'UTF8')::jsonb AS j) p "
             "WHERE (effective_on, principal_id, principal_role, principal_org) IS DISTINCT FROM "
             "((j #>> '{effective_on,_data_}')::date, j #>> '{principal,_data_,id}', j #>> '{principal,_data_,role}', "
-            "j #>> '{principal,_data_,organisation}')").fetchall()
+            "j #>> '{principal,_data_,organisation}')"
+        ).fetchall()
         counts = conn.execute("SELECT count(*), count(effective_on), count(principal_id) FROM ledger_events").fetchone()
     assert differing == []
     assert counts is not None
@@ -130,22 +139,33 @@ def test_readable_columns_of_unusual_states() -> None:
 
     assert readable_columns(b"{}") == (None, None, None, None)
     assert readable_columns(b'{"effective_on": null, "principal": {"_data_": {"role": "finance"}}}') == (
-        None, None, "finance", None)
-    assert readable_columns('{"effective_on": {"_type_": "date_iso", "_data_": "2021-03-31"}, "principal": '
-                            '{"_type_": "principal", "_data_": {"id": "a", "role": "b", "organisation": "教育局"}}}'
-                            .encode()) == (date(2021, 3, 31), "a", "b", "教育局")
+        None,
+        None,
+        "finance",
+        None,
+    )
+    assert readable_columns(
+        '{"effective_on": {"_type_": "date_iso", "_data_": "2021-03-31"}, "principal": '
+        '{"_type_": "principal", "_data_": {"id": "a", "role": "b", "organisation": "教育局"}}}'.encode()
+    ) == (date(2021, 3, 31), "a", "b", "教育局")
     with pytest.raises(json.JSONDecodeError):  # the same as PostgreSQL refusing a state that is not JSON
         readable_columns(b"not json")
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_events SET topic = topic",
-    "DELETE FROM ledger_events WHERE leaf_index = 0",
-    "TRUNCATE ledger_events",
-])
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_events SET topic = topic",
+        "DELETE FROM ledger_events WHERE leaf_index = 0",
+        "TRUNCATE ledger_events",
+    ],
+)
 def test_the_log_is_append_only(ledger: Ledger, database_url: str, statement: str) -> None:
     before = rows(database_url)
-    with psycopg.connect(database_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
-                                                              match="append-only"):
+    with (
+        psycopg.connect(database_url) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+    ):
         conn.execute(statement)
     assert rows(database_url) == before
 
@@ -161,9 +181,18 @@ def test_commands_report_the_positions_they_wrote(ledger: Ledger, database_url: 
 
 def test_money_round_trips_exactly(ledger: Ledger) -> None:
     register(ledger)
-    ledger.declare_project(act(EDUCATION, date(2020, 9, 1)), code="M-1", name="项目", kind="project",
-                           department="教育局", fiscal_year_=2021, budget_book="general_public",
-                           special_category=None, requested="1234567.89", new_major=False)
+    ledger.declare_project(
+        act(EDUCATION, date(2020, 9, 1)),
+        code="M-1",
+        name="项目",
+        kind="project",
+        department="教育局",
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="1234567.89",
+        new_major=False,
+    )
     ledger.repository.cache = None
     requested = ledger.project(project_id(2021, "M-1")).requested
     assert requested == Decimal("1234567.89")
@@ -176,8 +205,13 @@ def test_a_large_batch_commits_in_one_transaction(ledger: Ledger, database_url: 
     declare(ledger, "BULK-1")
     project = ledger.project(project_id(2021, "BULK-1"))
     for i in range(3000):  # straight to the recorder: this tests the log, not the rules
-        project.trigger_event(type(project).Admitted, principal=FINANCE, effective_on=date(2021, 1, 1),
-                              reason=f"批量导入 {i} " + "说明" * 100, evidence=[])
+        project.trigger_event(
+            type(project).Admitted,
+            principal=FINANCE,
+            effective_on=date(2021, 1, 1),
+            reason=f"批量导入 {i} " + "说明" * 100,
+            evidence=[],
+        )
     written = ledger.commit(project)
     assert len(written.positions) == 3000
     assert assert_log_is_intact(database_url) == ledger.head()

@@ -18,12 +18,14 @@ from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
 
+
 def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
     app = Ledger(service_url, create_schema=False)
     try:
         app.bootstrap()
         written = app.register_department(
-            act(FINANCE, date(2020, 8, 1), command=CommandKey("register-education", bytes(32))), "教育局")
+            act(FINANCE, date(2020, 8, 1), command=CommandKey("register-education", bytes(32))), "教育局"
+        )
         assert app.recorded_command(FINANCE.id, "register-education") is not None
         assert app.department("教育局").name == "教育局"
         assert written.position == app.head() - 1
@@ -36,8 +38,16 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
         assert report.raised == {"Project.DeadlineApproaching": 1}
         book = JobBook(service_url)
         for _ in range(2):
-            book.record("deadlines", started_at=datetime.now(UTC), today=date(2021, 8, 8), trigger="manual",
-                        runner="test:1", status="ok", error=None, raised=report.raised)
+            book.record(
+                "deadlines",
+                started_at=datetime.now(UTC),
+                today=date(2021, 8, 8),
+                trigger="manual",
+                runner="test:1",
+                status="ok",
+                error=None,
+                raised=report.raised,
+            )
         assert book.runs()["deadlines"].runs == 2
     finally:
         app.close()
@@ -48,27 +58,30 @@ def test_the_service_role_records_reads_and_signs(service_url: str) -> None:
         log.close()
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_events SET topic = topic",
-    "DELETE FROM ledger_events",
-    "TRUNCATE ledger_events",
-    "ALTER TABLE ledger_events DISABLE TRIGGER ALL",
-    "SET session_replication_role = replica",
-    "UPDATE ledger_checkpoints SET note = note",
-    "DELETE FROM ledger_sweep_watch",
-    "DROP TABLE ledger_events",
-    # Not even an append of its own making: positions and the chain are the append function's to assign.
-    "INSERT INTO ledger_events (originator_id, originator_version, topic, state, leaf_index, leaf_hash, chain_hash, "
-    "recorded_at) VALUES (gen_random_uuid(), 1, 't', '', 999, sha256(''), sha256(''), now())",
-    "INSERT INTO ledger_commands (principal_id, idempotency_key, fingerprint, aggregate_id, version, positions) "
-    "VALUES ('x', 'y', sha256(''), gen_random_uuid(), 1, '{}')",
-    "DELETE FROM ledger_commands",
-    # Nor a tree node: the owner's function hashes them from the leaves (a forged one would be signed into a root).
-    "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (1, 999999, sha256(''))",
-    "UPDATE ledger_snapshots SET state = state",
-    "DELETE FROM ledger_snapshots",
-    "UPDATE ledger_cosignatures SET line = line",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_events SET topic = topic",
+        "DELETE FROM ledger_events",
+        "TRUNCATE ledger_events",
+        "ALTER TABLE ledger_events DISABLE TRIGGER ALL",
+        "SET session_replication_role = replica",
+        "UPDATE ledger_checkpoints SET note = note",
+        "DELETE FROM ledger_sweep_watch",
+        "DROP TABLE ledger_events",
+        # Not even an append of its own making: positions and the chain are the append function's to assign.
+        "INSERT INTO ledger_events (originator_id, originator_version, topic, state, leaf_index, leaf_hash, "
+        "chain_hash, recorded_at) VALUES (gen_random_uuid(), 1, 't', '', 999, sha256(''), sha256(''), now())",
+        "INSERT INTO ledger_commands (principal_id, idempotency_key, fingerprint, aggregate_id, version, positions) "
+        "VALUES ('x', 'y', sha256(''), gen_random_uuid(), 1, '{}')",
+        "DELETE FROM ledger_commands",
+        # Nor a tree node: the owner's function hashes them from the leaves (a forged one would be signed into a root).
+        "INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES (1, 999999, sha256(''))",
+        "UPDATE ledger_snapshots SET state = state",
+        "DELETE FROM ledger_snapshots",
+        "UPDATE ledger_cosignatures SET line = line",
+    ],
+)
 def test_the_service_role_cannot_change_or_remove_anything(service_url: str, statement: str) -> None:
     with psycopg.connect(service_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(statement)
@@ -82,14 +95,23 @@ def test_the_service_runs_as_the_service_role(service_url: str, tmp_path: Path) 
     from api.config.migrations import service_role_statements
 
     assert service_role_statements("x", None)  # the statements exist without a database
-    settings = Settings(database_url=service_url, data_dir=tmp_path, create_schema=False, run_projections=False,
-                        run_dispatcher=False, run_scheduler=False, checkpoint_interval=0, log_origin="test/log",
-                        signing_key=SigningKey.generate("test-log").to_string())
+    settings = Settings(
+        database_url=service_url,
+        data_dir=tmp_path,
+        create_schema=False,
+        run_projections=False,
+        run_dispatcher=False,
+        run_scheduler=False,
+        checkpoint_interval=0,
+        log_origin="test/log",
+        signing_key=SigningKey.generate("test-log").to_string(),
+    )
     with TestClient(create_app(settings)) as client:
         token, _ = client.app.state.tokens.issue("fin", "finance", "市财政局", "test")  # type: ignore[attr-defined]
         headers = {"Authorization": f"Bearer {token}"}
-        created = client.post("/departments", json={"name": "教育局", "effective_on": "2020-08-01"}, headers=headers,
-                              params={})
+        created = client.post(
+            "/departments", json={"name": "教育局", "effective_on": "2020-08-01"}, headers=headers, params={}
+        )
         assert created.status_code == 201, created.text
         assert client.get("/projects", headers=headers).status_code == 200
         assert client.get("/log/checkpoint").status_code == 200

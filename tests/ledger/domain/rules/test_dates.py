@@ -90,13 +90,16 @@ def _is_working(day: date, holidays: set[date], worked: set[date]) -> bool:
     return day not in holidays and (day.weekday() < 5 or day in worked)
 
 
-@given(start=st.dates(min_value=date(2020, 1, 1), max_value=date(2022, 12, 31)),
-       days=st.integers(min_value=0, max_value=40),
-       holidays=st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2023, 3, 31)), max_size=30),
-       worked=st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2023, 3, 31)), max_size=10))
+@given(
+    start=st.dates(min_value=date(2020, 1, 1), max_value=date(2022, 12, 31)),
+    days=st.integers(min_value=0, max_value=40),
+    holidays=st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2023, 3, 31)), max_size=30),
+    worked=st.sets(st.dates(min_value=date(2020, 1, 1), max_value=date(2023, 3, 31)), max_size=10),
+)
 @settings(max_examples=300)
-def test_working_days_land_on_the_nth_working_day_after_the_start(start: date, days: int, holidays: set[date],
-                                                                   worked: set[date]) -> None:
+def test_working_days_land_on_the_nth_working_day_after_the_start(
+    start: date, days: int, holidays: set[date], worked: set[date]
+) -> None:
     end = add_working_days(start, days, holidays, worked)
     between = [start + timedelta(days=n) for n in range(1, (end - start).days + 1)]
     assert sum(_is_working(day, holidays, worked) for day in between) == days
