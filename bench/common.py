@@ -5,6 +5,9 @@ A benchmark measures and prints. It compares what it measures with baselines
 taken in the same run on the same server, and never asserts a wall time. Every
 helper more than one benchmark needs lives here, once; the sample ledger data
 they write is in :mod:`bench.sample`.
+
+Over 500 lines: what every benchmark shares, each helper small and on its own; split, each benchmark would import
+from several files for one database, one timer and one table.
 """
 
 from __future__ import annotations

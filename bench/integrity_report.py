@@ -1,4 +1,8 @@
-"""bench_integrity's options and figures, and the report printed from them (see :mod:`bench.bench_integrity`)."""
+"""bench_integrity's options and figures, and the report printed from them (see :mod:`bench.bench_integrity`).
+
+Over 500 lines: the report's tables and the notes that explain each figure, mostly prose that belongs beside the
+numbers it explains.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """The soak's run: the deployment started under its supervisor, the load and the subscribers, the faults and the
-probes timed after each, and the checks once everything has drained (see :mod:`bench.soak`)."""
+probes timed after each, and the checks once everything has drained (see :mod:`bench.soak`).
+
+Over 500 lines: one run of the soak, told in order (start, load, faults, drain, checks); split, its phases' shared
+state would travel between files.
+"""
 
 from __future__ import annotations
 

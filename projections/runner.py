@@ -13,6 +13,9 @@ events' fields (decoded once per page, shared), and those PostgreSQL builds from
 ``reads_events = False``), which follow in a thread of their own. The server then builds the trail while Python
 folds the others: on two cores the two overlap. Each read model keeps its own position, so the lanes need not
 be at the same one; exactly-once holds per read model, as it always did.
+
+Over 500 lines: the runner's one loop — pages, lanes, positions, rebuild and swap — whose parts share the
+transaction of each page.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ The story, beside the ordinary projects that run cleanly:
   blacklisted; 某咨询评估有限公司 re-does it;
 - rectifications follow: one accepted, one rejected then accepted, one left overdue;
 - goals are disclosed with the budget, results with the final accounts.
+
+Over 500 lines: the story's data — 32 projects with their goals, reports and scores, the two agencies and what
+befalls each — read best as one table beside the district report it follows.
 """
 
 from __future__ import annotations

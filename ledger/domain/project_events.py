@@ -4,6 +4,9 @@ Each is attached to :class:`~ledger.domain.project.Project` under its own name, 
 subclass of the project's ``Event`` class: stored and resolved as ``ledger.project:Project.<Name>``, as it was
 first recorded. ``apply`` only changes state, so replaying the stored events rebuilds the same project; the
 checks are the project's command methods'.
+
+Over 500 lines: 32 events, each a class with its fields (the stored format) and its apply; one module is the list of
+what can happen to a project.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ wait for Python. Every row of the events table carries:
 
 Triggers refuse UPDATE, DELETE and TRUNCATE on the table: the log only grows. Snapshots are recorded by
 :mod:`ledger.store.snapshot_recorder`.
+
+Over 500 lines: the recorder's statements and the append function's SQL are one protocol with PostgreSQL; split, a
+statement and the function body it calls would sit apart.
 """
 
 from __future__ import annotations

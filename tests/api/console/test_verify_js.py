@@ -1,7 +1,11 @@
 """The in-browser verifier's primitives (``api/console/static/verify.js``, run in Node) give the Python verifier's
 verdict on every input: leaf hashes, inclusion proofs, keys, signed notes, cosignatures, Ed25519 signatures however
 crafted (against OpenSSL, through ``cryptography``), base64 and times. The whole bundles are compared in
-``tests/api/console/test_verify_js_bundles.py``."""
+``tests/api/console/test_verify_js_bundles.py``.
+
+Over 500 lines: one case per primitive of the in-browser verifier against the Python verifier's verdict; the cases
+share the Node harness.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ What must hold: a group records exactly what its commands would have recorded on
 a refused command in a group records nothing and changes nothing for the others; a conflict with another writer
 records nothing of the group and every command then gets the outcome it would have had alone; an object another
 process changed is read afresh before a group decides on it.
+
+Over 500 lines: group commit's guarantees, each case set up against a real database with the same helpers; split,
+they would be copied.
 """
 
 from __future__ import annotations

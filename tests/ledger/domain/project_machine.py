@@ -3,6 +3,9 @@
 Most draws are refused; that is the point. After every step the invariants
 hold, a refused command has changed nothing and recorded nothing, and at the
 end the stored events replay to exactly the live aggregate.
+
+Over 500 lines: one hypothesis state machine: every rule is a command with its preconditions, and the invariants
+check all of them together.
 """
 
 from __future__ import annotations

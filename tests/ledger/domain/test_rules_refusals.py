@@ -1,6 +1,9 @@
 """Every refusal of ledger.domain.rules, as the mutation run (``make mutate``) found them untested: its type, the
 field it names and its code (what an HTTP client reads in the problem document), and a detail text for a person —
-never its wording."""
+never its wording.
+
+Over 500 lines: one table of refusals, a row per refusal of every rule, read and checked together.
+"""
 
 from __future__ import annotations
 
