@@ -25,7 +25,7 @@ test: $(INSTALLED)  ## the whole suite (embedded PostgreSQL unless DATABASE_URL 
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(INSTALLED)  ## what needs no database: the domain, the log, the folds, the pure parts of the API (under 30 s)
-	$(BIN)/python -m pytest -m 'not db' -q
+	$(BIN)/python -m pytest -m 'not db' -q -n $(TEST_WORKERS)
 
 lint: $(INSTALLED)  ## ruff (check and format), mypy --strict (code, tests, bench), import contracts
 	$(BIN)/ruff check .
