@@ -295,6 +295,8 @@ class Soak:
                "JIXIAO_CHECKPOINT_INTERVAL": "10", "JIXIAO_SWEEP_INTERVAL": "30", "JIXIAO_SCHEDULER_POLL": "1",
                "JIXIAO_WEBHOOK_BACKOFF": "0.2", "JIXIAO_WEBHOOK_MAX_ATTEMPTS": "100",
                "JIXIAO_WEBHOOK_ALLOW": "127.0.0.1/32",  # the receivers listen on loopback
+               # Every stream is the finance token's: the per-principal cap (20 by default) would refuse the rest.
+               "JIXIAO_SSE_MAX_STREAMS_PER_PRINCIPAL": str(max(20, options.streams)),
                "JIXIAO_NATS_URL": self.nats or "nats://127.0.0.1:1", "JIXIAO_NATS_STREAM": self.stream,
                "JIXIAO_NATS_SUBJECT_PREFIX": f"jixiao-soak.{self.stream.lower()}"}
         (folder / "logs").mkdir()
@@ -412,6 +414,7 @@ class Soak:
     async def sse_stream(self, name: str, token: str, after: int) -> None:
         self.subscribers.expect(name, after)
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        reported = False  # a refusal is reported once a stream
         while not self.done:
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -426,6 +429,9 @@ class Soak:
                 writer.write(request.encode())
                 status = await reader.readline()
                 if b" 200 " not in status:
+                    if b" 503 " not in status and not reported:  # 503: the database is away, expected
+                        reported = True
+                        self.tally.refused.append(f"{name}: GET /events/stream {status.decode(errors='replace')}")
                     await asyncio.sleep(0.2)
                     continue
                 while (line := await reader.readline()) not in (b"\r\n", b""):
