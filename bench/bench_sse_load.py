@@ -36,8 +36,8 @@ import httpx
 import psutil
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
-from bench.bench_http import Load, Server, http_load, merge, prepare
+from api.auth import TokenKeys, TokenStore
+from bench.bench_http import KEY, Load, Server, http_load, merge, prepare
 from bench.common import (
     BenchDatabase,
     bench_database,
@@ -104,7 +104,7 @@ def hold_streams(port: int, tokens: Sequence[str | None], after: int, ready: Que
 
 def issue_tokens(url: str, audience: str) -> list[str | None]:
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        store = TokenStore(pool)
+        store = TokenStore(pool, TokenKeys(KEY, origin="bench.localhost/log"))  # the server honours only these
         return [None if role == "public" else store.issue(name, role, organisation, created_by="bench")[0]
                 for name, role, organisation in AUDIENCES[audience]]
 
