@@ -287,3 +287,38 @@ def test_a_key_another_process_wrote_first_is_the_one_used(tmp_path: Path, monke
     assert linked[0].name.startswith(".checkpoint.key.")
     assert linked[0].name.endswith(".tmp")
     assert sorted(item.name for item in tmp_path.iterdir()) == ["checkpoint.key"]
+
+
+# ---------------------------------------------------------------------------
+# A stored checkpoint's row: the note parsed, the columns kept as stored
+# ---------------------------------------------------------------------------
+
+ROOT = hashlib.sha256(b"root").digest()
+WHEN = datetime(2021, 3, 19, 9, 30, tzinfo=UTC)
+
+
+def test_a_stored_row_parses_its_note_and_keeps_its_columns_as_stored() -> None:
+    key = checkpoint.SigningKey.generate("czj.example.gov.cn-log")
+    note = checkpoint.sign_note(checkpoint.Checkpoint("czj.example.gov.cn/log", 7, ROOT).body(), key)
+    other_root = hashlib.sha256(b"other").digest()
+    row = checkpoint.StoredCheckpoint.from_columns(note, key.name, WHEN, 8, other_root, "ignored/origin")
+    # The checkpoint is the note's; the columns stay what the row says, so a verifier can compare the two.
+    assert row.checkpoint == checkpoint.Checkpoint("czj.example.gov.cn/log", 7, ROOT)
+    assert (row.key_name, row.note, row.signed_at, row.column_size, row.column_root) == (
+        key.name,
+        note,
+        WHEN,
+        8,
+        other_root,
+    )
+    assert type(row.column_size) is int
+    assert type(row.column_root) is bytes
+
+
+def test_a_damaged_note_still_gives_a_row_its_checkpoint_from_the_columns() -> None:
+    row = checkpoint.StoredCheckpoint.from_columns(
+        "not a note", "k", WHEN, 5, memoryview(ROOT), "czj.example.gov.cn/log"
+    )
+    assert row.checkpoint == checkpoint.Checkpoint("czj.example.gov.cn/log", 5, ROOT)
+    assert (row.key_name, row.note, row.column_size, row.column_root) == ("k", "not a note", 5, ROOT)
+    assert type(row.column_root) is bytes
