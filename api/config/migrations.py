@@ -32,7 +32,7 @@ from projections.runner import Runner
 # The log itself (ledger_events, ledger_commands) is appended only through ledger_events_append (below), which
 # computes positions and the chain itself: the service role cannot insert a row of its own making.
 # Tokens and revocations are INSERT only too: a token record counts only if signed with the log's key (which the
-# database does not hold), and triggers refuse UPDATE, DELETE and TRUNCATE (api/auth.py).
+# database does not hold), and triggers refuse UPDATE, DELETE and TRUNCATE (api/auth/store.py).
 APPEND_ONLY = ("ledger_checkpoints", "ledger_cosignatures", "ledger_snapshots", "api_tokens", "api_token_revocations")
 # Written only by functions of the owner's that compute what they write: granted EXECUTE, never INSERT. (Revoked
 # explicitly too: a role granted by an earlier version could insert tree nodes of its own making.)
