@@ -30,11 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import ACTORS, admit, authenticate
-from api.problems import EdgeProblem
+from api.problems import COMMAND_PROBLEMS, EdgeProblem
 from api.schemas.common import CommandBody, CommandResult, WrittenEventOut
 from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.domain.values import Principal
@@ -42,6 +42,7 @@ from ledger.domain.values import Principal
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CommandWriter:
@@ -239,6 +240,14 @@ COMMAND_OPENAPI: dict[str, Any] = {
 
 
 CommandDep = Annotated[CommandContext, Depends(command_context)]
+
+
+def command(router: APIRouter, path: str, *, created: bool = False) -> Callable[[F], F]:
+    """Declare a command route: ``POST path`` on ``router``, answering 201 when it ``created`` something (else 200),
+    with the command's problems and headers (:data:`COMMAND_OPENAPI`) in its OpenAPI description."""
+    return router.post(
+        path, status_code=201 if created else 200, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
+    )
 
 
 def result(written: Written) -> CommandResult:

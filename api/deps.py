@@ -37,17 +37,20 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=2**62,
+        description="Read your writes: wait (up to 2 s) until the read models include this log "
+        "position (a command's `position`); 503 projection-lagging if they do not",
+    ),
+]
+
+
 def read_connection(
     request: Request,
-    min_position: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=2**62,
-            description="Read your writes: wait (up to 2 s) until the read models include this log "
-            "position (a command's `position`); 503 projection-lagging if they do not",
-        ),
-    ] = None,
+    min_position: MinPosition = None,
 ) -> Iterator[Conn]:
     pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
     with pool.connection() as conn:

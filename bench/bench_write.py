@@ -36,7 +36,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import Repository
-from eventsourcing.persistence import EventStore, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 
 from bench.common import (
@@ -80,7 +80,6 @@ from ledger.application.ledger import Act, Ledger
 from ledger.domain.project import Project
 from ledger.log.checkpoint import SigningKey
 from ledger.store.snapshot_recorder import SnapshotRecorder
-from ledger.store.snapshots import SnapshotWriter
 
 REPLAY_EVENTS = 1000
 MAX_PROJECT_EVENTS = 1000  # write series move on to a fresh project here, so aggregate size stays realistic
@@ -129,18 +128,7 @@ class UnauthenticatedLedger(Ledger):
     """``Ledger`` whose snapshots are taken, encoded and stored as with a key, less their authentication (see
     ``UnsignedSnapshotRecorder``); give it a key all the same, or it takes none."""
 
-    def construct_snapshot_store(self) -> EventStore[UUID]:
-        datastore = self.factory.datastore  # type: ignore[attr-defined]
-        recorder = UnsignedSnapshotRecorder(
-            datastore,
-            events_table_name="ledger_snapshots",
-            log_table_name=self.log_recorder.events_table_name,
-            authenticator=self.snapshot_authenticator,
-        )
-        if self.create_schema:
-            recorder.create_table()
-        self._snapshot_writer = SnapshotWriter(recorder)
-        return EventStore(self.mapper, recorder)
+    snapshot_recorder_class = UnsignedSnapshotRecorder
 
 
 def count_snapshots(url: str, ledger: Ledger, projects: Sequence[BenchProject]) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from api.auth import TokenKeys, TokenStore
 from api.config.database import ensure_database
+from api.schemas.projects import GOALS_EXAMPLE
 from bench.cluster import Cluster
 from bench.common import free_port
 from bench.soak_parts import (
@@ -44,43 +45,13 @@ from ledger.log.checkpoint import SigningKey
 from projections.registry import read_models
 from projections.runner import Runner
 
+GOALS = GOALS_EXAMPLE  # the goals the API documents
+
 if TYPE_CHECKING:
     from bench.soak import Options
 
 FINANCE = Principal("fin-soak", "finance", "市财政局")
 FAULTS = ("api-worker", "read-models", "dispatcher", "relay", "postgres")
-GOALS = [
-    {
-        "key": "I1",
-        "level1": "output",
-        "level2": "quantity",
-        "name": "受益学生人数",
-        "operator": ">=",
-        "target": 5000,
-        "unit": "人",
-        "weight": 50,
-    },
-    {
-        "key": "I2",
-        "level1": "effect",
-        "level2": "social",
-        "name": "学生体质健康达标率",
-        "operator": ">=",
-        "target": 92,
-        "unit": "%",
-        "weight": 30,
-    },
-    {
-        "key": "I3",
-        "level1": "satisfaction",
-        "level2": "service_users",
-        "name": "家长满意度",
-        "operator": ">=",
-        "target": 90,
-        "unit": "%",
-        "weight": 10,
-    },
-]
 DRAIN_TIMEOUT = 300.0  # seconds every subscriber may take to catch up once the load stops
 RECOVERY_BOUND = 120.0  # seconds after a fault before it counts as not recovered
 

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from api.app import create_app
 from api.config.database import as_url, drop_database, embedded_server_url, ensure_database
 from api.config.migrations import grant_service_role, migrate
 from api.config.settings import Settings
@@ -103,6 +105,25 @@ AGENCY = Principal("ag-01", "agency", "某咨询评估有限公司")
 
 def act(principal: Principal, on: date, reason: str = "", **kwargs: object) -> Act:
     return Act(principal, on, reason, **kwargs)  # type: ignore[arg-type]
+
+
+@contextmanager
+def service_client(url: str, data_dir: Path, key: SigningKey, origin: str = "test/log") -> Iterator[TestClient]:
+    """The HTTP service on ``url`` (the service role: no schema changes) signing with ``key``, with no role running
+    in the background: what a test drives request by request."""
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        create_schema=False,
+        run_projections=False,
+        run_dispatcher=False,
+        run_scheduler=False,
+        checkpoint_interval=0,
+        log_origin=origin,
+        signing_key=key.to_string(),
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
 
 
 @pytest.fixture

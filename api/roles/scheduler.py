@@ -16,6 +16,7 @@ than an interval ago runs once, at once (APScheduler coalesces the missed run ti
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -257,30 +258,15 @@ class Jobs:
         job = self.get(name)
         day = today or self.today()
         started = datetime.now(UTC)  # real time: the next scheduled run is due an interval after it
+        record = functools.partial(
+            self.book.record, name, started_at=started, today=day, trigger=trigger, runner=self.runner
+        )
         try:
             outcome = job.action(day)
         except Exception as error:
-            self.book.record(
-                name,
-                started_at=started,
-                today=day,
-                trigger=trigger,
-                runner=self.runner,
-                status="failed",
-                error=f"{type(error).__name__}: {error}",
-                raised={},
-            )
+            record(status="failed", error=f"{type(error).__name__}: {error}", raised={})
             raise
-        self.book.record(
-            name,
-            started_at=started,
-            today=day,
-            trigger=trigger,
-            runner=self.runner,
-            status="ok",
-            error=None,
-            raised=outcome.raised,
-        )
+        record(status="ok", error=None, raised=outcome.raised)
         return outcome
 
 

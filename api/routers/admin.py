@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from api.auth import Admin, TokenRecord, TokenStore
+from api.auth import Admin, TokenStore
 from api.body import LedgerRoute
 from api.problems import COMMAND_PROBLEMS, documented
 from api.schemas.tokens import TokenCreate, TokenIssued, TokenOut
@@ -20,30 +20,17 @@ def _store(request: Request) -> TokenStore:
     return store
 
 
-def _out(record: TokenRecord) -> TokenOut:
-    return TokenOut(
-        token_id=record.token_id,
-        name=record.name,
-        role=record.role,
-        organisation=record.organisation,
-        created_at=record.created_at,
-        created_by=record.created_by,
-        revoked_at=record.revoked_at,
-        refused=record.refused,
-    )
-
-
 @router.post("", status_code=201, responses=COMMAND_PROBLEMS)
 def issue_token(body: TokenCreate, admin: Admin, request: Request) -> TokenIssued:
     """Issue a token for a principal (one id, one role and organisation); shown once, only its SHA-256 is kept."""
     token, record = _store(request).issue(body.name, body.role.value, body.organisation, created_by=admin.id)
-    return TokenIssued(token=token, **_out(record).model_dump())
+    return TokenIssued(token=token, **TokenOut.model_validate(record).model_dump())
 
 
 @router.get("", responses=documented(401, 403))
 def list_tokens(admin: Admin, request: Request) -> list[TokenOut]:
     """Every token issued, live or revoked, and why the service refuses one (never the token itself)."""
-    return [_out(record) for record in _store(request).list()]
+    return [TokenOut.model_validate(record) for record in _store(request).list()]
 
 
 @router.delete("/{token_id}", responses=documented(401, 403, 404))
@@ -52,4 +39,4 @@ def revoke_token(token_id: Annotated[str, Path(max_length=64)], admin: Admin, re
     revoked = _store(request).revoke(token_id, revoked_by=admin.id)
     if revoked is None:
         raise NotFound(f"no token {token_id}", code="object-not-found")
-    return _out(revoked.record)
+    return TokenOut.model_validate(revoked.record)

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Path, Response
 
 from api.auth import Reader
 from api.body import LedgerRoute
-from api.commands import COMMAND_OPENAPI, CommandDep, run
+from api.commands import CommandDep, command, run
 from api.deps import LedgerDep
-from api.problems import COMMAND_PROBLEMS, documented
+from api.problems import documented
 from api.routers.history import plain
 from api.schemas.catalogue import IndicatorCreate, IndicatorRetirement, IndicatorRevision, RulesetAdoption, SampleDraw
 from api.schemas.common import CommandResult
@@ -34,7 +34,7 @@ def list_indicators(ledger: LedgerDep, principal: Reader, response: Response) ->
     return {code: plain(definition) for code, definition in sorted(library.indicators.items())}
 
 
-@indicators.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(indicators, "", created=True)
 async def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandResult:
     """新增指标 by finance: a common or industry core indicator with its standard."""
     return await run(
@@ -45,7 +45,7 @@ async def define_indicator(body: IndicatorCreate, ctx: CommandDep) -> CommandRes
     )
 
 
-@indicators.post("/{code}/revisions", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(indicators, "/{code}/revisions", created=True)
 async def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: CommandDep) -> CommandResult:
     """修订指标 by finance: a new version of the definition (goals that cite the old one keep it)."""
     return await run(
@@ -56,7 +56,7 @@ async def revise_indicator(code: IndicatorCode, body: IndicatorRevision, ctx: Co
     )
 
 
-@indicators.post("/{code}/retirement", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(indicators, "/{code}/retirement")
 async def retire_indicator(code: IndicatorCode, body: IndicatorRetirement, ctx: CommandDep) -> CommandResult:
     """停用指标 by finance."""
     return await run(ctx, body, lambda act: ctx.ledger.retire_indicator(act, code))
@@ -76,7 +76,7 @@ def list_rulesets(ledger: LedgerDep, principal: Reader, response: Response) -> d
     return {"current_version": ruleset.current_version, "versions": plain(ruleset.versions)}
 
 
-@rulesets.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(rulesets, "", created=True)
 async def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult:
     """采用新规则集 by finance: the next version, from the defaults plus the given changes, with a reason."""
     return await run(
@@ -87,7 +87,7 @@ async def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult
     )
 
 
-@samples.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(samples, "", created=True)
 async def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
     """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects, reproducibly."""
     return await run(

@@ -46,23 +46,7 @@ def plain(value: Any) -> Any:
 
 def history_of(ledger: Ledger, aggregate_id: UUID, *, missing: str = "object-not-found") -> list[HistoryEntryOut]:
     return [
-        HistoryEntryOut(
-            leaf_index=entry.leaf_index,
-            version=entry.version,
-            event_type=entry.event_type,
-            leaf_hash=entry.leaf_hash,
-            chain_hash=entry.chain_hash,
-            recorded_at=entry.recorded_at,
-            effective_on=entry.effective_on,
-            principal={
-                "id": entry.principal.id,
-                "role": entry.principal.role,
-                "organisation": entry.principal.organisation,
-            },
-            reason=entry.reason,
-            evidence=entry.evidence,
-            payload=plain(entry.payload),
-        )
+        HistoryEntryOut.model_validate(dataclasses.replace(entry, payload=plain(entry.payload)))
         for entry in ledger.history(aggregate_id, missing=missing)
     ]
 

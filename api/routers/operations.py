@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import psycopg
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from psycopg_pool import ConnectionPool
 
 from api.body import LedgerRoute
 from api.config.settings import Settings
-from api.deps import READ_MODELS, wait_for_position
+from api.deps import READ_MODELS, MinPosition, wait_for_position
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
 from api.roles.health import Roles
@@ -35,15 +35,7 @@ def healthz(request: Request) -> Health:
 @router.get("/readyz", responses=documented(422, 503))
 def readyz(
     request: Request,
-    min_position: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=2**62,
-            description="Also wait (up to 2 s) until the read models include this log position; "
-            "503 projection-lagging if they do not",
-        ),
-    ] = None,
+    min_position: MinPosition = None,
 ) -> Readiness:
     """Readiness: the database answers, every role this process runs is up, and the read models it runs are
     within JIXIAO_READY_MAX_LAG seconds of the log (503 not-ready otherwise, saying why)."""

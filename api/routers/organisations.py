@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 
 from api.auth import PrincipalDep, Reader
 from api.body import LedgerRoute
-from api.commands import COMMAND_OPENAPI, CommandDep, run
+from api.commands import CommandDep, command, run
 from api.deps import LedgerDep, ReadConn
-from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS
+from api.problems import QUERY_PROBLEMS
 from api.schemas.common import CommandResult
 from api.schemas.organisations import (
     AgencyCreate,
@@ -54,7 +54,7 @@ def _agency_name(ledger: Ledger, agency_id: UUID) -> str:
 # ------------------------------------------------------------------------------------------------ departments
 
 
-@departments.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(departments, "", created=True)
 async def register_department(body: DepartmentCreate, ctx: CommandDep) -> CommandResult:
     """部门登记 by finance: the name is stored exactly as given; another spelling of a registered name (by its key:
     NFKC, case, spaces) is refused as a duplicate."""
@@ -80,7 +80,7 @@ def department_ranking(
     return [RankingRow.model_validate(row) for row in ranking.ranking(conn, fiscal_year)]
 
 
-@departments.post("/{department_id}/overall-goals", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(departments, "/{department_id}/overall-goals")
 async def set_overall_goals(department_id: UUID, body: OverallGoals, ctx: CommandDep) -> CommandResult:
     """部门整体绩效目标 for a year, by the department itself or finance."""
     return await run(
@@ -92,7 +92,7 @@ async def set_overall_goals(department_id: UUID, body: OverallGoals, ctx: Comman
     )
 
 
-@departments.post("/{department_id}/assessments", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(departments, "/{department_id}/assessments")
 async def assess_department(department_id: UUID, body: DepartmentAssessment, ctx: CommandDep) -> CommandResult:
     """综合绩效考评 by finance: six dimensions, the total is their mean."""
     return await run(
@@ -107,7 +107,7 @@ async def assess_department(department_id: UUID, body: DepartmentAssessment, ctx
 # --------------------------------------------------------------------------------------------------- agencies
 
 
-@agencies.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(agencies, "", created=True)
 async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
     """第三方机构登记 by finance, with credentials and any affiliation to a department."""
     return await run(
@@ -124,9 +124,7 @@ def list_agencies(conn: ReadConn, principal: Reader) -> list[Directory]:
     return [Directory.model_validate(row) for row in blacklist.agencies(conn)]
 
 
-@agencies.post(
-    "/{agency_id}/quality-reviews", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(agencies, "/{agency_id}/quality-reviews", created=True)
 async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: CommandDep) -> CommandResult:
     """质量评价 of one engagement, by finance."""
     return await run(
@@ -139,7 +137,7 @@ async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: Comma
     )
 
 
-@agencies.post("/{agency_id}/misconduct", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(agencies, "/{agency_id}/misconduct", created=True)
 async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: CommandDep) -> CommandResult:
     """失信行为 recorded by finance, with its evidence: falsification, untrue results, other."""
     return await run(
@@ -150,7 +148,7 @@ async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: Comman
     )
 
 
-@agencies.post("/{agency_id}/blacklisting", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(agencies, "/{agency_id}/blacklisting", created=True)
 async def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep) -> CommandResult:
     """列入失信黑名单 for the ruleset's period; requires recorded misconduct; bars commissioning until it ends."""
     return await run(
@@ -163,7 +161,7 @@ async def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep)
     )
 
 
-@agencies.post("/{agency_id}/blacklisting/lift", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(agencies, "/{agency_id}/blacklisting/lift")
 async def lift_blacklisting(agency_id: UUID, body: BlacklistLift, ctx: CommandDep) -> CommandResult:
     """Lifted on appeal (申诉), with the reason."""
     return await run(ctx, body, lambda act: ctx.ledger.lift_blacklisting(act, _agency_name(ctx.ledger, agency_id)))

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import PrincipalDep, Reader
 from api.body import LedgerRoute
-from api.commands import COMMAND_OPENAPI, CommandDep, run
+from api.commands import CommandDep, command, run
 from api.deps import LedgerDep, ReadConn
-from api.problems import COMMAND_PROBLEMS, QUERY_PROBLEMS, documented
+from api.problems import QUERY_PROBLEMS, documented
 from api.routers.history import history_of, state_of
 from api.schemas.common import CommandResult, Page
 from api.schemas.log import HistoryEntryOut, StateOut
@@ -87,7 +87,7 @@ def _ref(written: Written, name: str) -> object:
 # ------------------------------------------------------------------------------------------------- commands
 
 
-@router.post("", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "", created=True)
 async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult:
     """申报: a department declares a project of its own (finance may declare on its behalf)."""
     return await run(
@@ -109,25 +109,25 @@ async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult
     )
 
 
-@router.post("/{project_id}/ex-ante-assessment", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/ex-ante-assessment")
 async def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
     """事前绩效评估 by finance: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
     return await run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
 
 
-@router.post("/{project_id}/admission", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/admission")
 async def admit_project(project_id: UUID, body: Admission, ctx: CommandDep) -> CommandResult:
     """入库: finance admits the project to the project library (after a supporting ex-ante assessment if required)."""
     return await run(ctx, body, lambda act: ctx.ledger.admit_project(act, project_id))
 
 
-@router.post("/{project_id}/goals", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/goals")
 async def submit_goals(project_id: UUID, body: GoalsSubmit, ctx: CommandDep) -> CommandResult:
     """绩效目标申报: the department submits (or revises) the indicator tree."""
     return await run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, _indicators(body.indicators)))
 
 
-@router.post("/{project_id}/goals/review", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/goals/review")
 async def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> CommandResult:
     """目标审核 by finance: 优/良 approved, 中 returned for revision, 差 not funded this year."""
     return await run(
@@ -135,15 +135,13 @@ async def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> 
     )
 
 
-@router.post("/{project_id}/budget-approval", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/budget-approval")
 async def approve_budget(project_id: UUID, body: BudgetApproval, ctx: CommandDep) -> CommandResult:
     """预算与绩效目标同步批复: refused unless the goals are rated 优/良 (no approved goals, no budget)."""
     return await run(ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount))
 
 
-@router.post(
-    "/{project_id}/goal-adjustments", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/goal-adjustments", created=True)
 async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest, ctx: CommandDep) -> CommandResult:
     """目标调整申请 by the department, with its reason; nothing changes until finance approves."""
     return await run(
@@ -154,9 +152,7 @@ async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest,
     )
 
 
-@router.post(
-    "/{project_id}/goal-adjustments/{adjustment_no}/decision", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/goal-adjustments/{adjustment_no}/decision")
 async def decide_goal_adjustment(
     project_id: UUID, adjustment_no: Number, body: Decision, ctx: CommandDep
 ) -> CommandResult:
@@ -166,9 +162,7 @@ async def decide_goal_adjustment(
     )
 
 
-@router.post(
-    "/{project_id}/monitoring-reports", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/monitoring-reports", created=True)
 async def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: CommandDep) -> CommandResult:
     """绩效运行监控 (双监控): execution and indicator progress through a month, by the department."""
     return await run(
@@ -188,9 +182,7 @@ async def report_monitoring(project_id: UUID, body: MonitoringReport, ctx: Comma
     )
 
 
-@router.post(
-    "/{project_id}/monitoring-reports/{month}/review", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/monitoring-reports/{month}/review")
 async def review_monitoring(
     project_id: UUID, month: Annotated[int, Path(ge=1, le=12)], body: MonitoringReview, ctx: CommandDep
 ) -> CommandResult:
@@ -198,9 +190,7 @@ async def review_monitoring(
     return await run(ctx, body, lambda act: ctx.ledger.review_monitoring(act, project_id, month, body.opinion))
 
 
-@router.post(
-    "/{project_id}/corrective-actions", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/corrective-actions", created=True)
 async def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx: CommandDep) -> CommandResult:
     """纠偏 by finance: continue, reallocate, suspend funding, cancel, or reduce the budget by an amount."""
     return await run(
@@ -213,22 +203,20 @@ async def order_corrective_action(project_id: UUID, body: CorrectiveAction, ctx:
     )
 
 
-@router.post("/{project_id}/self-evaluation", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/self-evaluation")
 async def self_evaluate(project_id: UUID, body: SelfEvaluation, ctx: CommandDep) -> CommandResult:
     """单位自评: the ledger computes the score from the actuals and records inputs, score and ruleset version."""
     actuals = {key: value if isinstance(value, Decimal) else str(value) for key, value in body.actuals.items()}
     return await run(ctx, body, lambda act: ctx.ledger.self_evaluate(act, project_id, actuals, body.executed))
 
 
-@router.post("/{project_id}/re-evaluation", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/re-evaluation")
 async def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> CommandResult:
     """财政再评价 by finance of a project drawn in the sample; flags an inflated self-evaluation (自评虚高)."""
     return await run(ctx, body, lambda act: ctx.ledger.re_evaluate(act, project_id, body.scores))
 
 
-@router.post(
-    "/{project_id}/key-evaluations", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/key-evaluations", created=True)
 async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommission, ctx: CommandDep) -> CommandResult:
     """重点评价 commissioned by finance — refused for a blacklisted agency or one tied to the department (回避)."""
     return await run(
@@ -239,11 +227,7 @@ async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommiss
     )
 
 
-@router.post(
-    "/{project_id}/key-evaluations/{evaluation_id}/plan-review",
-    responses=COMMAND_PROBLEMS,
-    openapi_extra=COMMAND_OPENAPI,
-)
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/plan-review")
 async def review_key_evaluation_plan(
     project_id: UUID, evaluation_id: EvaluationId, body: Review, ctx: CommandDep
 ) -> CommandResult:
@@ -253,11 +237,7 @@ async def review_key_evaluation_plan(
     )
 
 
-@router.post(
-    "/{project_id}/key-evaluations/{evaluation_id}/report-review",
-    responses=COMMAND_PROBLEMS,
-    openapi_extra=COMMAND_OPENAPI,
-)
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/report-review")
 async def review_key_evaluation_report(
     project_id: UUID, evaluation_id: EvaluationId, body: Review, ctx: CommandDep
 ) -> CommandResult:
@@ -267,11 +247,7 @@ async def review_key_evaluation_report(
     )
 
 
-@router.post(
-    "/{project_id}/key-evaluations/{evaluation_id}/supervision",
-    responses=COMMAND_PROBLEMS,
-    openapi_extra=COMMAND_OPENAPI,
-)
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/supervision")
 async def note_key_evaluation_supervision(
     project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote, ctx: CommandDep
 ) -> CommandResult:
@@ -281,9 +257,7 @@ async def note_key_evaluation_supervision(
     )
 
 
-@router.post(
-    "/{project_id}/key-evaluations/{evaluation_id}/score", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/score")
 async def score_key_evaluation(
     project_id: UUID, evaluation_id: EvaluationId, body: Scores, ctx: CommandDep
 ) -> CommandResult:
@@ -293,13 +267,13 @@ async def score_key_evaluation(
     )
 
 
-@router.post("/{project_id}/result-application", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/result-application")
 async def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
     """结果应用 by finance: by default from the grade; departing from the default needs a reason."""
     return await run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
 
 
-@router.post("/{project_id}/rectifications", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/rectifications", created=True)
 async def require_rectification(project_id: UUID, body: RectificationRequirement, ctx: CommandDep) -> CommandResult:
     """整改 required by finance: the issues, their source and a deadline."""
     return await run(
@@ -310,9 +284,7 @@ async def require_rectification(project_id: UUID, body: RectificationRequirement
     )
 
 
-@router.post(
-    "/{project_id}/rectifications/{rectification_no}/report", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI
-)
+@command(router, "/{project_id}/rectifications/{rectification_no}/report")
 async def report_rectification(
     project_id: UUID, rectification_no: Number, body: RectificationReport, ctx: CommandDep
 ) -> CommandResult:
@@ -322,11 +294,7 @@ async def report_rectification(
     )
 
 
-@router.post(
-    "/{project_id}/rectifications/{rectification_no}/decision",
-    responses=COMMAND_PROBLEMS,
-    openapi_extra=COMMAND_OPENAPI,
-)
+@command(router, "/{project_id}/rectifications/{rectification_no}/decision")
 async def decide_rectification(
     project_id: UUID, rectification_no: Number, body: RectificationDecision, ctx: CommandDep
 ) -> CommandResult:
@@ -336,7 +304,7 @@ async def decide_rectification(
     )
 
 
-@router.post("/{project_id}/disclosures", status_code=201, responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/disclosures", created=True)
 async def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -> CommandResult:
     """信息公开 by finance: goals with the budget draft, results with the final accounts."""
     return await run(
@@ -344,7 +312,7 @@ async def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -
     )
 
 
-@router.post("/{project_id}/closure", responses=COMMAND_PROBLEMS, openapi_extra=COMMAND_OPENAPI)
+@command(router, "/{project_id}/closure")
 async def close_project(project_id: UUID, body: Closure, ctx: CommandDep) -> CommandResult:
     """Closed by finance once results are applied, rectifications accepted and key evaluations scored."""
     return await run(ctx, body, lambda act: ctx.ledger.close_project(act, project_id))

@@ -29,21 +29,6 @@ def _store(request: Request) -> WebhookStore:
     return store
 
 
-def _out(item: Subscription) -> SubscriptionOut:
-    return SubscriptionOut(
-        id=item.id,
-        url=item.url,
-        topics=item.topics,
-        principal={"id": item.principal.id, "role": item.principal.role, "organisation": item.principal.organisation},
-        status=item.status,
-        position=item.position,
-        attempts=item.attempts,
-        next_attempt_at=item.next_attempt_at,
-        last_error=item.last_error,
-        created_at=item.created_at,
-    )
-
-
 def _refused() -> EdgeProblem:
     return EdgeProblem(
         "webhook-destination-refused",
@@ -72,20 +57,20 @@ def subscribe(body: SubscriptionCreate, principal: Subscriber, request: Request)
         created, secret = _store(request).create(body.url, types, body.secret, principal, body.after)
     except DestinationRefused:
         raise _refused() from None
-    return SubscriptionCreated(secret=secret, **_out(created).model_dump())
+    return SubscriptionCreated(secret=secret, **SubscriptionOut.model_validate(created).model_dump())
 
 
 @router.get("", responses=documented(401, 403))
 def list_subscriptions(principal: Subscriber, request: Request) -> list[SubscriptionOut]:
     """Your subscriptions (an administrator sees everyone's)."""
     who = None if principal.role == Role.ADMIN else principal.id
-    return [_out(item) for item in _store(request).subscriptions(who)]
+    return [SubscriptionOut.model_validate(item) for item in _store(request).subscriptions(who)]
 
 
 @router.get("/{subscription_id}", responses=documented(401, 403, 404, 422))
 def get_subscription(subscription_id: UUID, principal: Subscriber, request: Request) -> SubscriptionOut:
     """A subscription's status and cursor: where delivery stands, and why it is stuck if it is."""
-    return _out(_own(request, subscription_id, principal))
+    return SubscriptionOut.model_validate(_own(request, subscription_id, principal))
 
 
 @router.post("/{subscription_id}/enable", responses=documented(401, 403, 404, 422))
@@ -97,7 +82,7 @@ def enable_subscription(subscription_id: UUID, principal: Subscriber, request: R
     except DestinationRefused:
         raise _refused() from None
     assert enabled is not None
-    return _out(enabled)
+    return SubscriptionOut.model_validate(enabled)
 
 
 @router.post("/{subscription_id}/disable", responses=documented(401, 403, 404, 422))
@@ -106,7 +91,7 @@ def disable_subscription(subscription_id: UUID, principal: Subscriber, request: 
     _own(request, subscription_id, principal)
     disabled = _store(request).set_status(subscription_id, "disabled")
     assert disabled is not None
-    return _out(disabled)
+    return SubscriptionOut.model_validate(disabled)
 
 
 @router.delete("/{subscription_id}", status_code=204, responses=documented(401, 403, 404, 422))

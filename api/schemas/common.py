@@ -26,6 +26,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FromRecord(BaseModel):
+    """An answer read straight off one of the ledger's records (a dataclass), field by field, by name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PrincipalOut(FromRecord):
+    """Who acted: the principal's id, its role and the organisation it acts for."""
+
+    id: str
+    role: str
+    organisation: str
+
+
 class CommandBody(Strict):
     """What every command carries besides its own fields."""
 

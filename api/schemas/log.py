@@ -9,8 +9,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import FromRecord, PrincipalOut
 
-class HistoryEntryOut(BaseModel):
+
+class HistoryEntryOut(FromRecord):
     leaf_index: int
     version: int
     event_type: str
@@ -18,7 +20,7 @@ class HistoryEntryOut(BaseModel):
     chain_hash: str
     recorded_at: datetime
     effective_on: date | None
-    principal: dict[str, str]
+    principal: PrincipalOut
     reason: str
     evidence: list[str]
     payload: dict[str, Any]

@@ -10,6 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas.common import (
+    FromRecord,
+    PrincipalOut,
     Strict,
     with_examples,
 )
@@ -36,11 +38,11 @@ class SubscriptionCreate(Strict):
     )
 
 
-class SubscriptionOut(BaseModel):
+class SubscriptionOut(FromRecord):
     id: UUID
     url: str
     topics: list[str]
-    principal: dict[str, str]
+    principal: PrincipalOut
     status: str = Field(description="active, dead (dead-lettered: re-enable it once the receiver is fixed) or disabled")
     position: int = Field(description="The last position delivered (or skipped as not subscribed)")
     attempts: int = Field(description="Failed attempts at the next event")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from api.schemas.common import (
+    FromRecord,
     Strict,
     with_examples,
 )
@@ -24,7 +25,7 @@ class TokenCreate(Strict):
     organisation: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
-class TokenOut(BaseModel):
+class TokenOut(FromRecord):
     token_id: str
     name: str
     role: str

@@ -126,6 +126,8 @@ class LedgerCore(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = dict.fromkeys(
         (Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample), SNAPSHOT_INTERVAL
     )
+    snapshot_recorder_class: ClassVar[type[SnapshotRecorder]] = SnapshotRecorder
+    """What stores the snapshots (the benchmarks swap in one without authentication, to price it)."""
 
     def __init__(
         self,
@@ -201,7 +203,7 @@ class LedgerCore(Application[UUID]):
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         datastore = self.factory.datastore  # type: ignore[attr-defined]
-        recorder = SnapshotRecorder(
+        recorder = self.snapshot_recorder_class(
             datastore,
             events_table_name=SNAPSHOTS,
             log_table_name=self.log_recorder.events_table_name,

@@ -32,6 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -50,14 +51,14 @@ class CheckpointError(Exception):
     """A note, checkpoint or key is malformed, or a signature does not verify."""
 
 
-def _b64decode(text: str, what: str) -> bytes:
-    """Decode standard base64 strictly: padded, alphabet only, canonical."""
+def decode_base64(text: str, what: str, error: type[Exception] = CheckpointError) -> bytes:
+    """Decode standard base64 strictly: padded, alphabet only, canonical; else ``error`` naming ``what``."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise CheckpointError(f"{what} is not valid base64: {text!r}") from exc
+        raise error(f"{what} is not valid base64: {text!r}") from exc
     if base64.b64encode(raw).decode("ascii") != text:
-        raise CheckpointError(f"{what} is not canonical base64: {text!r}")
+        raise error(f"{what} is not canonical base64: {text!r}")
     return raw
 
 
@@ -95,6 +96,15 @@ def _check_line(line: str, what: str) -> None:
 def ed25519_public(public_key: bytes) -> Ed25519PublicKey:
     """The key object for 32 raw bytes, made once: OpenSSL's key set-up is most of a signature check's cost."""
     return Ed25519PublicKey.from_public_bytes(public_key)
+
+
+def ed25519_verifies(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is the Ed25519 signature of ``message`` by ``public_key`` (False for any malformed one)."""
+    try:
+        ed25519_public(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=16)
@@ -149,7 +159,7 @@ class Checkpoint:
         origin, size_text, root_text, *extensions = lines
         if _TREE_SIZE.fullmatch(size_text) is None:
             raise CheckpointError(f"tree size {size_text!r} is not a decimal number without leading zeros")
-        root = _b64decode(root_text, "root hash")
+        root = decode_base64(root_text, "root hash")
         if len(root) != 32:
             raise CheckpointError(f"root hash is {len(root)} bytes, not 32")
         return cls(origin, int(size_text), root, tuple(extensions))
@@ -162,7 +172,7 @@ def _parse_key(name: str, hex_id: str, key64: str, what: str, holds: str) -> byt
     _check_name(name)
     if _HEX_KEY_ID.fullmatch(hex_id) is None:
         raise CheckpointError(f"key ID {hex_id!r} must be 8 hexadecimal digits")
-    key = _b64decode(key64, what)
+    key = decode_base64(key64, what)
     if not key or key[0] != ALG_ED25519:
         raise CheckpointError(f"{what} is not an Ed25519 key (algorithm byte 0x01)")
     if len(key) != 33:
@@ -171,24 +181,42 @@ def _parse_key(name: str, hex_id: str, key64: str, what: str, holds: str) -> byt
 
 
 @dataclass(frozen=True)
-class VerifierKey:
-    """A public Ed25519 note key."""
+class Ed25519Named:
+    """A named public Ed25519 key with its 4-byte key ID: what a note's verifier key and a witness's key share.
+
+    ``error`` is what a malformed one raises, ``check_name`` what checks its name and ``key_id_of`` how its key ID
+    is derived (the signature type is hashed in): each key form sets its own."""
 
     name: str
     key_id: bytes
     public_key: bytes
 
+    error: ClassVar[type[Exception]] = CheckpointError
+
+    @staticmethod
+    def check_name(name: str) -> None:
+        _check_name(name)
+
+    @staticmethod
+    def key_id_of(name: str, public_key: bytes) -> bytes:
+        return ed25519_key_id(name, public_key)
+
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        self.check_name(self.name)
         if not isinstance(self.public_key, bytes) or len(self.public_key) != 32:
-            raise CheckpointError("an Ed25519 public key must be 32 bytes")
+            raise self.error("an Ed25519 public key must be 32 bytes")
         if not isinstance(self.key_id, bytes) or len(self.key_id) != 4:
-            raise CheckpointError("a key ID must be 4 bytes")
-        expected = ed25519_key_id(self.name, self.public_key)
+            raise self.error("a key ID must be 4 bytes")
+        expected = self.key_id_of(self.name, self.public_key)
         if self.key_id != expected:
-            raise CheckpointError(
+            raise self.error(
                 f"key ID {self.key_id.hex()} does not match key {self.name!r}, whose ID is {expected.hex()}"
             )
+
+
+@dataclass(frozen=True)
+class VerifierKey(Ed25519Named):
+    """A public Ed25519 note key."""
 
     @classmethod
     def from_string(cls, text: str) -> VerifierKey:
@@ -206,29 +234,38 @@ class VerifierKey:
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
-        try:
-            ed25519_public(self.public_key).verify(signature, message)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return ed25519_verifies(self.public_key, message, signature)
 
 
 @dataclass(frozen=True)
-class SigningKey:
-    """A private Ed25519 note key (the seed is kept out of repr)."""
+class Ed25519Seed:
+    """A named private Ed25519 key (the seed is kept out of repr): what a note's signer and a witness's key share.
+
+    ``error`` is what a malformed one raises, ``check_name`` what checks its name: each key form sets its own."""
 
     name: str
     seed: bytes = field(repr=False)
 
+    error: ClassVar[type[Exception]] = CheckpointError
+
+    @staticmethod
+    def check_name(name: str) -> None:
+        _check_name(name)
+
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        self.check_name(self.name)
         if not isinstance(self.seed, bytes) or len(self.seed) != 32:
-            raise CheckpointError("an Ed25519 seed must be 32 bytes")
+            raise self.error("an Ed25519 seed must be 32 bytes")
 
     @classmethod
-    def generate(cls, name: str) -> SigningKey:
+    def generate(cls, name: str) -> Self:
         """A fresh random key."""
         return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
+
+
+@dataclass(frozen=True)
+class SigningKey(Ed25519Seed):
+    """A private Ed25519 note key."""
 
     @classmethod
     def from_string(cls, text: str) -> SigningKey:
@@ -302,7 +339,7 @@ def open_note(note: str, key: VerifierKey) -> str:
             _check_name(name)
         except CheckpointError as exc:
             raise CheckpointError(f"malformed note: signature line {number}: {exc}") from exc
-        raw = _b64decode(sig64, f"signature on line {number}")
+        raw = decode_base64(sig64, f"signature on line {number}")
         if len(raw) < 5:
             raise CheckpointError(f"malformed note: signature on line {number} is too short")
         if name != key.name:

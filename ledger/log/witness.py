@@ -25,24 +25,24 @@ and its durable state) is :mod:`ledger.log.witness_core`. Both import nothing be
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+from ledger.log import checkpoint
 from ledger.log.checkpoint import (
     SIGNATURE_PREFIX,
     Checkpoint,
+    Ed25519Named,
+    Ed25519Seed,
     VerifierKey,
     ed25519_private,
-    ed25519_public,
     ed25519_public_of,
+    ed25519_verifies,
     verify_checkpoint,
 )
 
@@ -62,13 +62,7 @@ class WitnessError(Exception):
 
 def decode_base64(text: str, what: str) -> bytes:
     """Strict, canonical base64; WitnessError naming ``what`` otherwise."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise WitnessError(f"{what} is not valid base64") from exc
-    if base64.b64encode(raw).decode("ascii") != text:
-        raise WitnessError(f"{what} is not canonical base64")
-    return raw
+    return checkpoint.decode_base64(text, what, WitnessError)
 
 
 def _check_name(name: str) -> None:
@@ -87,19 +81,18 @@ def cosignature_message(checkpoint_body: str, timestamp: int) -> bytes:
 
 
 @dataclass(frozen=True)
-class WitnessKey:
+class WitnessKey(Ed25519Named):
     """A witness's public key, as auditors pin it: ``<name>+<hex key ID>+<base64(0x04 || public key)>``."""
 
-    name: str
-    key_id: bytes
-    public_key: bytes
+    error: ClassVar[type[Exception]] = WitnessError
 
-    def __post_init__(self) -> None:
-        _check_name(self.name)
-        if not isinstance(self.public_key, bytes) or len(self.public_key) != 32:
-            raise WitnessError("an Ed25519 public key is 32 bytes")
-        if self.key_id != cosigner_key_id(self.name, self.public_key):
-            raise WitnessError(f"key ID {self.key_id.hex()} does not match witness key {self.name!r}")
+    @staticmethod
+    def check_name(name: str) -> None:
+        _check_name(name)
+
+    @staticmethod
+    def key_id_of(name: str, public_key: bytes) -> bytes:
+        return cosigner_key_id(name, public_key)
 
     @classmethod
     def from_string(cls, text: str) -> WitnessKey:
@@ -120,28 +113,18 @@ class WitnessKey:
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
     def verify(self, checkpoint_body: str, timestamp: int, signature: bytes) -> bool:
-        try:
-            ed25519_public(self.public_key).verify(signature, cosignature_message(checkpoint_body, timestamp))
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return ed25519_verifies(self.public_key, cosignature_message(checkpoint_body, timestamp), signature)
 
 
 @dataclass(frozen=True)
-class WitnessSigningKey:
+class WitnessSigningKey(Ed25519Seed):
     """A witness's private key: ``PRIVATE+KEY+<name>+<hex key ID>+<base64(0x04 || seed)>`` (kept out of repr)."""
 
-    name: str
-    seed: bytes = field(repr=False)
+    error: ClassVar[type[Exception]] = WitnessError
 
-    def __post_init__(self) -> None:
-        _check_name(self.name)
-        if not isinstance(self.seed, bytes) or len(self.seed) != 32:
-            raise WitnessError("an Ed25519 seed is 32 bytes")
-
-    @classmethod
-    def generate(cls, name: str) -> WitnessSigningKey:
-        return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
+    @staticmethod
+    def check_name(name: str) -> None:
+        _check_name(name)
 
     @classmethod
     def from_string(cls, text: str) -> WitnessSigningKey:

@@ -44,7 +44,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import ConnectionPool
 
 from ledger.log.integrity import GENESIS_CHAIN_HASH, leaf_hash
-from ledger.store.tables import COMMANDS, EVENTS
+from ledger.store.tables import COMMANDS, EVENTS, append_only
 
 # The append function's parameters (for grants), and those of the version before, which a migration drops.
 APPEND_SIGNATURE = (
@@ -221,7 +221,6 @@ class LedgerRecorder(PostgresApplicationRecorder):
 
     def _immutability_statements(self) -> list[Any]:
         schema = Identifier(self.datastore.schema)
-        table = Identifier(self.events_table_name)
         function = Identifier(f"{self.events_table_name}_refuse_change")
         return [
             SQL(
@@ -229,24 +228,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
                 "USING ERRCODE = 'insufficient_privilege'; END $$"
             ).format(schema=schema, function=function),
-            SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()"
-            ).format(
-                trigger=Identifier(f"{self.events_table_name}_no_change"),
-                schema=schema,
-                table=table,
-                function=function,
-            ),
-            SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
-            ).format(
-                trigger=Identifier(f"{self.events_table_name}_no_truncate"),
-                schema=schema,
-                table=table,
-                function=function,
-            ),
+            *append_only(schema, self.events_table_name, function),
         ]
 
     def _command_statements(self) -> list[Any]:
@@ -267,14 +249,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 "recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(), "
                 "CONSTRAINT {pkey} PRIMARY KEY (principal_id, idempotency_key))"
             ).format(schema=schema, table=table, pkey=Identifier(f"{COMMANDS}_pkey")),
-            SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()"
-            ).format(trigger=Identifier(f"{COMMANDS}_no_change"), schema=schema, table=table, function=refuse),
-            SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
-            ).format(trigger=Identifier(f"{COMMANDS}_no_truncate"), schema=schema, table=table, function=refuse),
+            *append_only(schema, COMMANDS, refuse),
         ]
 
     def select_command(self, principal_id: str, key: str) -> tuple[bytes, UUID, int, list[int]] | None:

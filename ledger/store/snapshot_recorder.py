@@ -14,7 +14,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.store.recorder import lock_schema
 from ledger.store.snapshots import SnapshotAuthenticator
-from ledger.store.tables import EVENTS
+from ledger.store.tables import EVENTS, append_only
 
 logger = logging.getLogger(__name__)
 
@@ -53,24 +53,7 @@ class SnapshotRecorder(PostgresAggregateRecorder):
                     schema=schema, table=table
                 ),
                 # Append-only, like the log (the function is the log's, created with it).
-                SQL(
-                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                    "FOR EACH ROW EXECUTE FUNCTION {schema}.{function}()"
-                ).format(
-                    trigger=Identifier(f"{self.events_table_name}_no_change"),
-                    schema=schema,
-                    table=table,
-                    function=refuse,
-                ),
-                SQL(
-                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
-                ).format(
-                    trigger=Identifier(f"{self.events_table_name}_no_truncate"),
-                    schema=schema,
-                    table=table,
-                    function=refuse,
-                ),
+                *append_only(schema, self.events_table_name, refuse),
             ]
         )
         self.insert_snapshots_statement = SQL(

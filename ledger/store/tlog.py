@@ -9,7 +9,6 @@ which import no storage, are in :mod:`ledger.log`.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +16,7 @@ from psycopg import sql
 from psycopg.sql import SQL, Identifier
 
 from ledger.log.audit import BUNDLE_FORMAT
-from ledger.log.checkpoint import SigningKey, VerifierKey
-from ledger.log.witness import WitnessEndpoint
+from ledger.log.checkpoint import VerifierKey
 from ledger.store.checkpoints import CheckpointStore
 from ledger.store.tables import CHECKPOINTS, COSIGNATURES, EVENTS, TREE_NODES
 from ledger.store.tree import EXTEND_FUNCTION, TREE_LOCK
@@ -111,28 +109,14 @@ FOR EACH STATEMENT EXECUTE FUNCTION {refuse}();
 
 
 SCHEMA = _schema()
+_OBJECT_EVENTS = SQL(
+    "SELECT leaf_index, originator_version, topic, state, leaf_hash, recorded_at, effective_on, "
+    "principal_id, principal_role, principal_org FROM {} WHERE originator_id = %s ORDER BY originator_version"
+).format(Identifier(EVENTS))
 
 
 class TransparencyLog(CheckpointStore):
     """The Merkle tree and checkpoints of one ledger database."""
-
-    def __init__(
-        self,
-        database_url: str,
-        *,
-        origin: str,
-        signing_key: SigningKey | None = None,
-        witnesses: Sequence[WitnessEndpoint] = (),
-        witness_timeout: float = 5.0,
-    ) -> None:
-        super().__init__(
-            database_url, origin=origin, signing_key=signing_key, witnesses=witnesses, witness_timeout=witness_timeout
-        )
-        self._object_events = SQL(
-            "SELECT leaf_index, originator_version, topic, state, leaf_hash, recorded_at, effective_on, "
-            "principal_id, principal_role, principal_org FROM {} WHERE originator_id = %s "
-            "ORDER BY originator_version"
-        ).format(Identifier(EVENTS))
 
     def create_tables(self) -> None:
         with self._connect() as conn, conn.transaction():
@@ -144,7 +128,7 @@ class TransparencyLog(CheckpointStore):
         its events, each with an inclusion proof against a checkpoint covering them all — signed now if none does
         yet, and cosigned by the configured witnesses that answer (their cosignatures travel in the note)."""
         with self._connect() as conn:
-            rows = conn.execute(self._object_events, (object_id,)).fetchall()
+            rows = conn.execute(_OBJECT_EVENTS, (object_id,)).fetchall()
         if not rows:
             raise BundleUnavailable(f"no events for {object_id}")
         last_leaf = max(int(row[0]) for row in rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from api.app import create_app
 from api.auth import PrincipalConflict, TokenKeys, TokenStore, token_message
 from api.config.database import as_url
 from api.config.migrations import grant_service_role, migrate
 from api.config.settings import Settings
 from ledger.log.checkpoint import SigningKey
+from tests.conftest import service_client
 
 pytestmark = pytest.mark.db
 
@@ -64,22 +64,9 @@ def store(url: str, key: SigningKey | None = KEY) -> Iterator[TokenStore]:
         yield TokenStore(pool, TokenKeys(key, origin=ORIGIN))
 
 
-@contextmanager
-def service(url: str, tmp_path: Path) -> Iterator[TestClient]:
+def service(url: str, tmp_path: Path) -> AbstractContextManager[TestClient]:
     """The HTTP service connected as ``url``'s role, signing with KEY."""
-    settings = Settings(
-        database_url=url,
-        data_dir=tmp_path,
-        create_schema=False,
-        run_projections=False,
-        run_dispatcher=False,
-        run_scheduler=False,
-        checkpoint_interval=0,
-        log_origin=ORIGIN,
-        signing_key=KEY.to_string(),
-    )
-    with TestClient(create_app(settings)) as client:
-        yield client
+    return service_client(url, tmp_path, KEY, ORIGIN)
 
 
 def status(client: TestClient, token: str) -> int:

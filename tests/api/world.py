@@ -5,40 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from api.schemas.projects import GOALS_EXAMPLE
 from tests.api.conftest import Service
 
-GOALS = [
-    {
-        "key": "I1",
-        "level1": "output",
-        "level2": "quantity",
-        "name": "受益学生人数",
-        "operator": ">=",
-        "target": 5000,
-        "unit": "人",
-        "weight": 50,
-    },
-    {
-        "key": "I2",
-        "level1": "effect",
-        "level2": "social",
-        "name": "学生体质健康达标率",
-        "operator": ">=",
-        "target": 92,
-        "unit": "%",
-        "weight": 30,
-    },
-    {
-        "key": "I3",
-        "level1": "satisfaction",
-        "level2": "service_users",
-        "name": "家长满意度",
-        "operator": ">=",
-        "target": 90,
-        "unit": "%",
-        "weight": 10,
-    },
-]
+GOALS = GOALS_EXAMPLE  # the goals the API documents
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ledger.log.verifier import VerifyPolicy
 from ledger.log.witness import TrustPolicy, WitnessEndpoint, WitnessKey, WitnessSigningKey
 from ledger.store.tlog import TransparencyLog
 from ledger.store.verify_log import verify_log
-from tests.conftest import FINANCE, TEST_KEY, act
+from tests.conftest import FINANCE, TEST_KEY, act, service_client
 from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
@@ -68,9 +68,6 @@ def forge_unblacklisted_snapshot(ledger: Ledger, agency: uuid.UUID) -> tuple[int
 def test_a_forged_snapshot_changes_no_decision_and_verify_names_it(
     ledger: Ledger, service_url: str, database_url: str, authenticator: str, tmp_path: Path
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
 
     pid = approved_project(ledger)
     agency = blacklisted_agency(ledger)
@@ -105,18 +102,7 @@ def test_a_forged_snapshot_changes_no_decision_and_verify_names_it(
 
     # The service itself, restarted on the service role: the commission is refused over HTTP, the refusal of the
     # snapshot is counted in /metrics.
-    settings = Settings(
-        database_url=service_url,
-        data_dir=tmp_path,
-        create_schema=False,
-        run_projections=False,
-        run_dispatcher=False,
-        run_scheduler=False,
-        checkpoint_interval=0,
-        log_origin=ORIGIN,
-        signing_key=TEST_KEY.to_string(),
-    )
-    with TestClient(create_app(settings)) as client:
+    with service_client(service_url, tmp_path, TEST_KEY, ORIGIN) as client:
         token, _ = client.app.state.tokens.issue("fin-01", "finance", "市财政局", "test")  # type: ignore[attr-defined]
         answer = client.post(
             f"/projects/{pid}/key-evaluations",

@@ -8,12 +8,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.config.settings import Settings
 from api.roles.scheduler import JobBook
 from ledger.application import CommandKey, Ledger
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
-from tests.conftest import FINANCE, act
+from tests.conftest import FINANCE, act, service_client
 from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
@@ -89,24 +88,11 @@ def test_the_service_role_cannot_change_or_remove_anything(service_url: str, sta
 
 def test_the_service_runs_as_the_service_role(service_url: str, tmp_path: Path) -> None:
     """The HTTP service, connected as that role with no DDL rights, records, reads, signs and subscribes."""
-    from fastapi.testclient import TestClient
 
-    from api.app import create_app
     from api.config.migrations import service_role_statements
 
     assert service_role_statements("x", None)  # the statements exist without a database
-    settings = Settings(
-        database_url=service_url,
-        data_dir=tmp_path,
-        create_schema=False,
-        run_projections=False,
-        run_dispatcher=False,
-        run_scheduler=False,
-        checkpoint_interval=0,
-        log_origin="test/log",
-        signing_key=SigningKey.generate("test-log").to_string(),
-    )
-    with TestClient(create_app(settings)) as client:
+    with service_client(service_url, tmp_path, SigningKey.generate("test-log")) as client:
         token, _ = client.app.state.tokens.issue("fin", "finance", "市财政局", "test")  # type: ignore[attr-defined]
         headers = {"Authorization": f"Bearer {token}"}
         created = client.post(
