@@ -17,7 +17,7 @@ def signing_key(settings: Settings, *, create: bool = False) -> SigningKey:
     JIXIAO_SIGNING_KEY_FILE names is never made: a missing one is a mount that failed or a typo, and a new key
     there would silently start a new log identity."""
     if settings.signing_key:
-        return SigningKey.from_string(settings.signing_key)
+        return SigningKey.from_string(settings.signing_key.strip())  # a secret made from a file ends in a newline
     path = settings.key_file
     named = settings.signing_key_file is not None
     if not path.exists() and (named or not create):

