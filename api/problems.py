@@ -52,6 +52,11 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "查询数据尚未更新到所需位置",
     ),
     "too-many-streams": (429, "Too many open event streams", "事件流连接数已达上限"),
+    "not-yet-checkpointed": (
+        409,
+        "No signed checkpoint covers this leaf yet",
+        "尚无已签名的检查点覆盖该叶",
+    ),
     "idempotency-key-in-flight": (
         409,
         "A request with this idempotency key is still being processed",

@@ -12,6 +12,7 @@ from api.cli import integrity, roles
 from api.config.database import database_url, display_url, open_ledger, stop_embedded_server
 from api.config.keys import open_log, signing_key
 from api.config.settings import Settings, load_settings
+from api.config.state import StateMissing
 from ledger.domain.errors import DomainError
 from ledger.domain.sweeps import SWEEPS
 from ledger.log.audit import BundleError
@@ -28,11 +29,14 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
 
     from api.app import create_app
 
-    url = database_url(settings)  # start the embedded database before announcing anything
+    # Set the ledger up (the key first: a missing key file the settings name stops it before anything is made), and
+    # start the embedded database, before announcing anything.
+    key = signing_key(settings, create=True)
+    url = database_url(settings, create=True)
     base = f"http://{settings.host}:{settings.port}"
     print(f"Jixiao Ledger on {base}  —  OpenAPI docs: {base}/docs", flush=True)
     print(f"Database: {display_url(url)}", flush=True)
-    print(f"Checkpoints signed by: {signing_key(settings).verifier.to_string()}", flush=True)
+    print(f"Checkpoints signed by: {key.verifier.to_string()}", flush=True)
     # The access log only at info or debug: uvicorn builds each line's arguments before its logger looks at the level.
     access_log = settings.log_level in ("info", "debug")
     if settings.workers > 1:  # each worker process builds its own app from the same environment
@@ -62,7 +66,8 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
 def _demo(settings: Settings, _: argparse.Namespace) -> int:
     from api.cli.demo import format_summary, run_demo
 
-    url = database_url(settings)
+    signing_key(settings, create=True)
+    url = database_url(settings, create=True)
     ledger = open_ledger(settings, url)
     try:
         ledger.bootstrap()
@@ -86,7 +91,7 @@ def _db_migrate(settings: Settings, _: argparse.Namespace) -> int:
     """Create or upgrade the whole schema (run as the database owner), then record ruleset version 1."""
     from api.config.migrations import migrate
 
-    url = database_url(settings)
+    url = database_url(settings, create=True)
     migrate(url, settings)
     print(f"schema ready in {display_url(url)}")
     return 0
@@ -366,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(load_settings(), args))
     except DomainError as error:
         print(f"refused ({error.code}): {error.detail}", file=sys.stderr)
+        return 2
+    except StateMissing as error:  # says what is missing and what to run, in both languages
+        print(error, file=sys.stderr)
         return 2
     except (
         BundleError,

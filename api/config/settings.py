@@ -12,6 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.config.state import default_data_dir, env_files
 from api.roles.destinations import allow_entry
 from ledger.log.checkpoint import CheckpointError, VerifierKey
 from ledger.log.witness import WitnessEndpoint, WitnessError, parse_endpoints
@@ -25,7 +26,11 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="An external PostgreSQL (>= 14). Unset: an embedded PostgreSQL runs in data_dir.",
     )
-    data_dir: Path = Field(default=Path("var"), description="Embedded PostgreSQL data, signing key, local state.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Embedded PostgreSQL data, signing key, local state: an absolute path. Default: the checkout's "
+        "var/ (run from a source checkout), else $XDG_DATA_HOME/jixiao; never the current folder.",
+    )
     log_origin: str = Field(
         default="jixiao-ledger.localhost/log",
         description="The log's name in signed checkpoints (C2SP origin): a stable, unique name such as "
@@ -35,7 +40,9 @@ class Settings(BaseSettings):
         default=None, description="The checkpoint signing key (PRIVATE+KEY+... string). Overrides the key file."
     )
     signing_key_file: Path | None = Field(
-        default=None, description="Where the signing key lives; default data_dir/signing.key, created on first start."
+        default=None,
+        description="Where the signing key lives (default data_dir/signing.key, created by the first `jixiao serve` "
+        "or `demo`); a file named here is never created: it must hold the key.",
     )
     create_schema: bool = Field(
         default=True,
@@ -222,6 +229,17 @@ class Settings(BaseSettings):
             raise ValueError(f"working weekend days must be Saturdays or Sundays: {', '.join(weekdays)}")
         return value
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        value = value.expanduser()
+        if not value.is_absolute():  # a relative folder would be another one in every directory a command runs in
+            raise ValueError(
+                f"JIXIAO_DATA_DIR must be an absolute path (数据目录须为绝对路径), not {str(value)!r}: a relative "
+                "one would name a different folder in each directory a command is run from"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
@@ -274,4 +292,5 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    return Settings()
+    """The settings of this process: the environment, over the checkout's ``.env`` and the current folder's."""
+    return Settings(_env_file=env_files())  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ are. Leaf contents and audit bundles are for finance, auditors and the project's
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -17,7 +18,8 @@ from fastapi.responses import PlainTextResponse
 
 from api.auth import Overseer, Reader
 from api.body import LedgerRoute
-from api.deps import LedgerDep, LogDep
+from api.config.settings import Settings
+from api.deps import LedgerDep, LogDep, SettingsDep
 from api.problems import EdgeProblem, documented
 from api.schemas.log import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound
@@ -124,14 +126,46 @@ def _unavailable_is_invalid(field: str) -> Iterator[None]:
         raise InvalidInput(str(error), field=field) from None
 
 
-@router.get("/proofs/inclusion", responses=documented(404, 422))
+def _covering_size(log: TransparencyLog, settings: Settings, leaf_index: int) -> int:
+    """The latest checkpoint's size, when it covers ``leaf_index``; else a problem that says when one will and how to
+    have one signed now (an event recorded a moment ago is not in any signed tree yet)."""
+    size = _latest(log).column_size
+    if leaf_index < size:
+        return size
+    leaves = log.log_size()
+    if leaf_index >= leaves:
+        raise InvalidInput(f"the log has no leaf {leaf_index}: it holds {leaves} leaves", field="leaf_index")
+    how = "由运维人员立即签署一个（`jixiao checkpoint`），或取该项目的审计包（它带有覆盖其全部事件的检查点）"
+    how_en = "have the operator sign one now (`jixiao checkpoint`), or fetch the project's audit bundle (it carries a "
+    how_en += "checkpoint covering all its events)"
+    headers = None
+    if settings.checkpoint_interval > 0:
+        wait = math.ceil(settings.checkpoint_interval)
+        when = f"{wait} 秒内将自动签署覆盖它的检查点，届时再请求；或{how}"
+        when_en = f"one covering it is signed within {wait} s (Retry-After): ask again then, or {how_en}"
+        headers = {"Retry-After": str(wait)}
+    else:
+        when = f"此处检查点只按需签署（JIXIAO_CHECKPOINT_INTERVAL=0）：请{how}"
+        when_en = f"checkpoints are signed only on demand here (JIXIAO_CHECKPOINT_INTERVAL=0): {how_en}"
+    raise EdgeProblem(
+        "not-yet-checkpointed",
+        f"叶 {leaf_index} 记录于最新的签名检查点（树大小 {size}）之后；{when}。"
+        f" Leaf {leaf_index} was recorded after the newest signed checkpoint (tree size {size}); {when_en}.",
+        headers=headers,
+    )
+
+
+@router.get("/proofs/inclusion", responses=documented(404, 409, 422))
 def inclusion_proof(
     log: LogDep,
+    settings: SettingsDep,
     leaf_index: Size,
     tree_size: Annotated[int | None, Query(ge=1, le=2**62, description="Default: the latest checkpoint's size")] = None,
 ) -> InclusionProofOut:
-    """RFC 9162 inclusion proof of a leaf in the tree of a given size (verify against a signed root)."""
-    size = _size_or_latest(log, tree_size)
+    """RFC 9162 inclusion proof of a leaf in the tree of a given size (verify against a signed root). Without
+    ``tree_size``, in the latest checkpoint's tree: a leaf recorded after it is 409 not-yet-checkpointed, saying
+    when a checkpoint covering it comes."""
+    size = tree_size if tree_size is not None else _covering_size(log, settings, leaf_index)
     with _unavailable_is_invalid("leaf_index"):
         proof = log.inclusion_proof(leaf_index, size)
         root = log.root(size)
