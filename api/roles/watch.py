@@ -382,8 +382,9 @@ class LogFanout:
         for event in events:  # positions are dense and committed in order: stop at anything else
             if event.position != expected + count:
                 break
-            if event.declared_by is not None:
-                self._owned.setdefault(event.declared_by, set()).add(event.originator)
+            for owner in (event.declared_by, event.declared_for):  # the project's department, and its unit
+                if owner is not None:
+                    self._owned.setdefault(owner, set()).add(event.originator)
             count += 1
         if not count:
             return 0, 0
