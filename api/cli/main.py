@@ -327,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="bearer tokens for principals").add_subparsers(dest="what", required=True)
     create = token.add_parser("create", help="issue a token and print it (once)")
     create.add_argument("--role", required=True, help="finance, department, agency, auditor or admin")
-    create.add_argument("--org", default="", help="the organisation it acts for (a department's exact name)")
+    create.add_argument(
+        "--org", default="", help="the organisation it acts for (a department's exact name; a unit's staff: --unit)"
+    )
     create.add_argument(
         "--unit",
         help="a budget unit's staff (预算单位, with --role department): the unit's exact name, instead of --org; they "
