@@ -468,10 +468,8 @@ def get_project(
 def _may_audit(principal: Principal, ledger: LedgerDep, project_id: UUID) -> None:
     if principal.role in SEES_ALL:
         return
-    if principal.role == Role.DEPARTMENT:
-        project = ledger.project(project_id)
-        if acts_for_project(principal, project.department, project.unit):
-            return
+    if principal.role == Role.DEPARTMENT and acts_for_project(principal, ledger.project(project_id)):
+        return
     raise Forbidden(
         "history and past states are for finance, auditors and the project's department", code="role-not-allowed"
     )

@@ -25,17 +25,17 @@ def require_role(act: Act, *roles: Role) -> None:
         raise Forbidden(f"role {act.principal.role} may not do this (allowed: {allowed})", code="role-not-allowed")
 
 
-def acts_for_project(principal: Principal, department: str, unit: str | None) -> bool:
-    """Whether ``principal`` (of the department role) acts for a project of ``department`` and ``unit``: its
-    department's staff for every one, its unit's staff for their unit's."""
-    return principal.acts_for(department) or principal.acts_for(unit)
+def acts_for_project(principal: Principal, project: Project) -> bool:
+    """Whether ``principal`` (of the department role) acts for ``project``: its department's staff for every one,
+    its unit's staff for their unit's."""
+    return principal.acts_for(project.department) or principal.acts_for(project.unit)
 
 
 def require_own_department(act: Act, project: Project, *, finance_too: bool = False) -> None:
     """The act's principal is the project's own department or unit (or, with ``finance_too``, finance)."""
     allowed = (Role.DEPARTMENT, Role.FINANCE) if finance_too else (Role.DEPARTMENT,)
     require_role(act, *allowed)
-    if act.principal.role == Role.DEPARTMENT and not acts_for_project(act.principal, project.department, project.unit):
+    if act.principal.role == Role.DEPARTMENT and not acts_for_project(act.principal, project):
         owner = project.department if project.unit is None else f"{project.unit} ({project.department})"
         raise Forbidden(f"{act.principal.organisation} may not act on a project of {owner}", code="not-own-department")
 
@@ -44,5 +44,7 @@ def require_acts_for(act: Act, organisation: str, what: str, *, unit: str | None
     """A department's principal acts for ``organisation`` — or for ``unit``, one of its units, where the act concerns
     that unit — (finance may act for any): else ``what`` is refused."""
     require_role(act, Role.DEPARTMENT, Role.FINANCE)
-    if act.principal.role == Role.DEPARTMENT and not acts_for_project(act.principal, organisation, unit):
+    if act.principal.role == Role.DEPARTMENT and not (
+        act.principal.acts_for(organisation) or act.principal.acts_for(unit)
+    ):
         raise Forbidden(f"{act.principal.organisation} may not {what}", code="not-own-department")
