@@ -79,7 +79,6 @@ INDEXES = ("department_key", "unit_key", "code_key", "fiscal_year", "budget_book
 # rarer shapes.
 SHAPE_INDEXES: dict[str, tuple[str, ...]] = {
     "department_year_stage": ("department_key", "fiscal_year", "stage"),  # a department's projects of a year, a stage
-    "unit_year_stage": ("unit_key", "fiscal_year", "stage"),  # a unit's, as its staff list them
     "year_stage": ("fiscal_year", "stage"),
     "grade_deviation": ("grade", "latest_deviation"),  # e.g. well graded yet deviating
 }
