@@ -6,15 +6,18 @@ A refusal records nothing (``refused`` checks the log did not move).
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from ledger.application import Ledger
 from ledger.domain.organisations import unit_id
-from ledger.domain.project import project_id
+from ledger.domain.project import Project, project_id
 from ledger.domain.values import Principal
 from tests.conftest import EDUCATION, FINANCE, HEALTH, act
 from tests.ledger.application.test_application import GOALS, refused
@@ -180,3 +183,33 @@ def test_an_agency_tied_to_a_unit_recuses_from_its_departments_projects(units: L
     )
     units.commission_key_evaluation(act(FINANCE, on), theirs, "一中附属评估中心")
     units.commission_key_evaluation(act(FINANCE, on), ours, "卫生院评估所")
+
+
+def test_a_project_stored_before_units_existed_is_its_departments_own(units: Ledger) -> None:
+    """Its declaration appended as an earlier version stored it (no ``unit``, no ``class_version``): loaded from
+    PostgreSQL it is the department's own project — its staff act on it, a unit's are refused."""
+    project = Project.declare(
+        act(EDUCATION, date(2020, 9, 1)).by,
+        code="OLD-01",
+        name="旧项目",
+        kind="project",
+        department="教育局",
+        fiscal_year=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested=Decimal("1000.00"),
+        new_major=False,
+    )
+    stored = units.mapper.to_stored_event(project.collect_events()[0])
+    state = {k: v for k, v in json.loads(stored.state).items() if k not in ("unit", "class_version")}
+    units.recorder.insert_events(
+        [StoredEvent(stored.originator_id, 1, stored.topic, json.dumps(state, ensure_ascii=False).encode())]
+    )
+    [recorded] = units.recorder.select_events(project.id)
+    assert "unit" not in json.loads(recorded.state)
+    units.cache.evict(project.id)
+    loaded = units.project(project.id)
+    assert (loaded.department, loaded.unit) == ("教育局", None)
+    admitted(units, project.id)
+    refused(units, "not-own-department", lambda: units.submit_goals(act(FIRST, date(2020, 10, 20)), project.id, GOALS))
+    units.submit_goals(act(EDUCATION, date(2020, 10, 20)), project.id, GOALS)
