@@ -223,6 +223,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     for router in (
         projects.router,
         organisations.departments,
+        organisations.units,
         organisations.agencies,
         organisations.blacklist_router,
         catalogue.indicators,

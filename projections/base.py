@@ -111,9 +111,10 @@ class EventFields(msgspec.Struct, gc=False):
     reason: Any = None
     # Project.Declared (and the facts the aggregate read models keep)
     code: Any = None
-    name: Any = None  # also Department.Registered, Agency.Registered
+    name: Any = None  # also Department.Registered, Unit.Registered, Agency.Registered
     kind: Any = None  # also Agency.MisconductRecorded
-    department: Any = None
+    department: Any = None  # also Unit.Registered
+    unit: Any = None  # absent from declarations recorded before units: None, as the upcast domain event has it
     fiscal_year: Any = None  # also Department.OverallGoalsSet, Department.ComprehensivelyAssessed
     budget_book: Any = None
     special_category: Any = None
@@ -147,6 +148,7 @@ class EventFields(msgspec.Struct, gc=False):
     respond_by_: Any = msgspec.field(default=None, name="respond_by")
     start_: Any = msgspec.field(default=None, name="start")
     until_: Any = msgspec.field(default=None, name="until")
+    department_id_: Any = msgspec.field(default=None, name="department_id")  # Unit.Registered
 
     requested = _Decoded()
     amount = _Decoded()
@@ -157,6 +159,7 @@ class EventFields(msgspec.Struct, gc=False):
     respond_by = _Decoded()
     start = _Decoded()
     until = _Decoded()
+    department_id = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

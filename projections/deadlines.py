@@ -32,6 +32,8 @@ COLUMNS: dict[str, str] = {
     "project_code": "text NOT NULL",
     "department": "text NOT NULL",  # as the project was declared
     "department_key": "text NOT NULL",  # what the department filter compares (ledger.values.key)
+    "unit": "text",  # the project's budget unit, as registered; NULL: the department's own project
+    "unit_key": "text",  # what the filter compares too: a unit's staff read their unit's
     "fiscal_year": "integer NOT NULL",
     "due_on": "date NOT NULL",
     "status": "text NOT NULL",  # open, met, void (no longer owed)
@@ -45,6 +47,7 @@ PROJECT_COLUMNS = {
     "project_id": "uuid NOT NULL",
     "code": "text NOT NULL",
     "department": "text NOT NULL",
+    "unit": "text",
     "fiscal_year": "integer NOT NULL",
 }
 
@@ -60,14 +63,16 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 
 class Deadlines(ReadModel):
     name = "deadlines"
-    version = 3  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
-    # 3: the department's key
+    version = 4  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    # 3: the department's key; 4: the budget unit
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects"]
 
     def create(self, conn: Conn, table: str) -> None:
-        keyed.create_table(conn, table, COLUMNS, KEY, [["status", "due_on"], ["department_key", "status"]])
+        keyed.create_table(
+            conn, table, COLUMNS, KEY, [["status", "due_on"], ["department_key", "status"], ["unit_key", "status"]]
+        )
         keyed.create_table(conn, f"{table}_projects", PROJECT_COLUMNS, ["project_id"])
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
@@ -165,6 +170,7 @@ def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations,
             "project_id": item.originator_id,
             "code": e.code,
             "department": e.department,
+            "unit": e.unit,
             "fiscal_year": e.fiscal_year,
         }
     project = projects.get(pid)
@@ -218,6 +224,8 @@ def _owe(owed: Obligations, item: LogEvent, project: dict[str, Any], kind: str, 
         "project_code": project["code"],
         "department": project["department"],
         "department_key": key(project["department"]),
+        "unit": project["unit"],
+        "unit_key": None if project["unit"] is None else key(project["unit"]),
         "fiscal_year": project["fiscal_year"],
         "due_on": due,
         "status": "open",
@@ -247,7 +255,7 @@ def _void_all(owed: Obligations, item: LogEvent, keep: tuple[str, ...] = ()) -> 
 class DeadlineFilter:
     today: date
     warning_days: int
-    department: str | None = None
+    department: str | None = None  # a department's obligations (its units' too), or a budget unit's
     kind: str | None = None
     fiscal_year: int | None = None
     missed: bool | None = None
@@ -259,9 +267,10 @@ def open_deadlines(conn: Conn, where: DeadlineFilter, *, limit: int) -> list[Row
     """Open obligations with their approaching / missed flags as of ``where.today``."""
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {"today": where.today, "warning_days": where.warning_days, "limit": limit}
-    department = None if where.department is None else key(where.department)
+    if where.department is not None:
+        conditions.append(sql.SQL("(department_key = %(organisation)s OR unit_key = %(organisation)s)"))
+        params["organisation"] = key(where.department)
     for column, value in (
-        ("department_key", department),
         ("kind", where.kind),
         ("fiscal_year", where.fiscal_year),
         ("missed", where.missed),

@@ -231,7 +231,8 @@ class TailEvent:
     type: str
     originator: UUID
     public: bool  # what the public may see (:data:`PUBLIC_EVENT`)
-    declared_by: str | None  # a Project.Declared: the department it belongs to
+    declared_by: str | None  # a Project.Declared or a Unit.Registered: the department it belongs to
+    declared_for: str | None  # and its budget unit, if it names one (a Unit.Registered: the unit itself)
     frame: bytes  # "id: <position>\nevent: <type>\ndata: <the event as the feed renders it>\n\n", UTF-8
     public_frame: bytes | None  # the frame the public and agencies get (no staff id), for a public event
 
@@ -252,7 +253,10 @@ class TailEvent:
 # PostgreSQL, byte for byte what sse_frame() makes of the feed's JSON, with the stored state spliced in as its bytes.
 TAIL = sql.SQL(
     "SELECT leaf_index, split_part(topic, ':', 2), originator_id, {public}, "
-    "CASE WHEN topic LIKE '%%:Project.Declared' THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
+    "CASE WHEN topic LIKE '%%:Project.Declared' OR topic LIKE '%%:Unit.Registered' "
+    "THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
+    "CASE WHEN topic LIKE '%%:Project.Declared' THEN convert_from(state, 'UTF8')::jsonb ->> 'unit' "
+    "WHEN topic LIKE '%%:Unit.Registered' THEN convert_from(state, 'UTF8')::jsonb ->> 'name' END, "
     "convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || E'\\ndata: ' || {envelope}, "
     "'UTF8') || state || '\\x7d0a0a'::bytea, "
     "CASE WHEN {public} THEN convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || "
@@ -273,8 +277,8 @@ def sse_frame(event: FeedEvent) -> bytes:
 
 
 def visible_to(conn: Conn, principal: Principal, types: tuple[str, ...] = ()) -> FeedFilter:
-    """What ``principal`` may follow: finance and auditors everything, a department its own projects and record,
-    anyone else the public events."""
+    """What ``principal`` may follow: finance and auditors everything, a department its own projects and record (and
+    its units'), a budget unit its own, anyone else the public events."""
     if principal.role in (Role.FINANCE, Role.AUDITOR):
         return FeedFilter(types)
     if principal.role == Role.DEPARTMENT:

@@ -20,10 +20,11 @@ from uuid import UUID
 
 from psycopg import sql
 
-from ledger.domain.organisations import department_ids
+from ledger.domain.organisations import department_ids, unit_id
 from ledger.domain.values import key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
+from projections.ranking import department_units
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid PRIMARY KEY",
@@ -33,6 +34,8 @@ COLUMNS: dict[str, str] = {
     "kind": "text NOT NULL",
     "department": "text NOT NULL",  # as declared; department_key is what filters and scopes compare
     "department_key": "text NOT NULL",
+    "unit": "text",  # its budget unit (预算单位) as registered; NULL: the department's own project
+    "unit_key": "text",
     "fiscal_year": "integer NOT NULL",
     "budget_book": "text NOT NULL",
     "special_category": "text",
@@ -66,7 +69,7 @@ COLUMNS: dict[str, str] = {
     "version": "integer NOT NULL",
     "position": "bigint NOT NULL",
 }
-INDEXES = ("department_key", "code_key", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation")
+INDEXES = ("department_key", "unit_key", "code_key", "fiscal_year", "budget_book", "stage", "grade", "latest_deviation")
 
 # The project list (GET /projects, :func:`projects` below) filters by equality on department, fiscal year,
 # budget book, stage, grade, deviation level and overdue, in project_id order after the last one seen (keyset
@@ -170,6 +173,8 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "kind": e.kind,
             "department": e.department,
             "department_key": key(e.department),
+            "unit": e.unit,
+            "unit_key": None if e.unit is None else key(e.unit),
             "fiscal_year": e.fiscal_year,
             "budget_book": e.budget_book,
             "special_category": e.special_category,
@@ -279,7 +284,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
 
 class ProjectStatus(ReadModel):
     name = "project_status"
-    version = 3  # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators
+    version = 4  # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
@@ -334,6 +339,7 @@ STATUS_COLUMNS = (
     "name",
     "kind",
     "department",
+    "unit",
     "fiscal_year",
     "budget_book",
     "special_category",
@@ -369,7 +375,7 @@ STATUS_COLUMNS = (
 
 @dataclass(frozen=True)
 class ProjectFilter:
-    department: str | None = None
+    department: str | None = None  # a department's projects (its units' too), or a budget unit's: see owner_column
     fiscal_year: int | None = None
     budget_book: str | None = None
     stage: str | None = None
@@ -385,8 +391,9 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
     """``project_status`` rows matching ``where``, in project-id order, after the cursor."""
     conditions: list[sql.Composable] = []
     params: list[Any] = []
+    owner = None if where.department is None else key(where.department)
     for column, value in (
-        ("department_key", None if where.department is None else key(where.department)),
+        (owner_column(conn, owner), owner),
         ("fiscal_year", where.fiscal_year),
         ("budget_book", where.budget_book),
         ("stage", where.stage),
@@ -414,6 +421,28 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
     return select_rows(conn, query, [*params, limit])
 
 
+def owner_column(conn: Conn, organisation_key: str | None) -> str:
+    """The column that finds the projects of the organisation named by ``organisation_key``: ``unit_key`` if it is a
+    budget unit's, else ``department_key`` (a department's projects include its units').
+
+    A name is a department's or a unit's, never both (the ledger refuses to register one under the other's name), so a
+    name with a unit's projects is a unit's. One indexed look-up; the list's filter then stays an equality the keyset
+    indexes serve, where ``department_key = k OR unit_key = k`` would read and sort every matching row for each page.
+    """
+    if organisation_key is None:
+        return "department_key"
+    found = conn.execute(
+        sql.SQL("SELECT 1 FROM {} WHERE unit_key = %s LIMIT 1").format(sql.Identifier(ProjectStatus.name)),
+        (organisation_key,),
+    ).fetchone()
+    return "department_key" if found is None else "unit_key"
+
+
+def belongs_to(row: Row, organisation: str) -> bool:
+    """Whether a project's row (:data:`STATUS_COLUMNS`) is ``organisation``'s: its department's or its unit's."""
+    return key(organisation) in (key(row["department"]), None if row["unit"] is None else key(row["unit"]))
+
+
 def project(conn: Conn, project_id: UUID) -> Row | None:
     rows = select_rows(
         conn,
@@ -425,13 +454,21 @@ def project(conn: Conn, project_id: UUID) -> Row | None:
     return rows[0] if rows else None
 
 
-def department_objects(conn: Conn, department: str) -> tuple[UUID, ...]:
-    """The objects a department owns: its projects and its own record (however its name is spelled)."""
+def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
+    """The objects a department owns — its projects (its units' included), its own record and its units' — or a
+    budget unit owns: its projects and its own record (however the name is spelled)."""
     rows = conn.execute(
-        sql.SQL("SELECT project_id FROM {} WHERE department_key = %s").format(sql.Identifier(ProjectStatus.name)),
-        (key(department),),
+        sql.SQL("SELECT project_id FROM {} WHERE department_key = %(key)s OR unit_key = %(key)s").format(
+            sql.Identifier(ProjectStatus.name)
+        ),
+        {"key": key(organisation)},
     ).fetchall()
-    return (*department_ids(department), *(row[0] for row in rows))
+    return (
+        *department_ids(organisation),
+        unit_id(organisation),
+        *department_units(conn, organisation),
+        *(row[0] for row in rows),
+    )
 
 
 def commissioned_projects(conn: Conn, agency: str) -> tuple[UUID, ...]:

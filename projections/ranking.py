@@ -6,12 +6,16 @@ their declarations spelled it, and each row shows the name as the department was
 
 Python folds the page's events into side tables — the projects' facts (:mod:`projections.facts`), the departments'
 names and assessments (:func:`fold_departments`) and counters per department and year (:func:`department_counts`)
-— and PostgreSQL ranks the years the page touched (:data:`RECOMPUTE`)."""
+— and PostgreSQL ranks the years the page touched (:data:`RECOMPUTE`).
+
+Beside the departments' names it keeps the directory of their budget units (预算单位, ``department_ranking_units``:
+:func:`units`), which the ranking itself does not use: one place for the directory of the organisations."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 
@@ -47,6 +51,15 @@ COUNT_COLUMNS: dict[str, str] = {
 }
 COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
 DEPARTMENT_COLUMNS = {"department_id": "uuid NOT NULL", "name": "text NOT NULL", "department_key": "text NOT NULL"}
+UNIT_COLUMNS = {
+    "unit_id": "uuid NOT NULL",
+    "name": "text NOT NULL",  # as registered
+    "unit_key": "text NOT NULL",
+    "department_id": "uuid NOT NULL",
+    "department": "text NOT NULL",  # as the department was registered
+    "department_key": "text NOT NULL",
+    "registered_on": "date NOT NULL",
+}
 
 BACKFILL = (
     """
@@ -105,10 +118,17 @@ def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, 
 
 class DepartmentRanking(ReadModel):
     name = "department_ranking"
-    version = 2  # 2: departments grouped by the key of their name
+    version = 3  # 2: departments grouped by the key of their name; 3: the directory of budget units
 
     def tables(self, table: str) -> list[str]:
-        return [table, f"{table}_projects", f"{table}_assessments", f"{table}_departments", f"{table}_counts"]
+        return [
+            table,
+            f"{table}_projects",
+            f"{table}_assessments",
+            f"{table}_departments",
+            f"{table}_counts",
+            f"{table}_units",
+        ]
 
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["department_key", "fiscal_year"], [["fiscal_year", "rank"]])
@@ -121,6 +141,7 @@ class DepartmentRanking(ReadModel):
         )
         keyed.create_table(conn, f"{table}_departments", DEPARTMENT_COLUMNS, ["department_id"], [["department_key"]])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department_key", "fiscal_year"])
+        keyed.create_table(conn, f"{table}_units", UNIT_COLUMNS, ["unit_id"], [["department_key"], ["unit_key"]])
         # A table built before the counters existed: count what its facts already hold, once.
         conn.execute(
             sql.SQL(BACKFILL).format(
@@ -142,6 +163,7 @@ class DepartmentRanking(ReadModel):
             [(item.originator_id,) for item in events if item.kind.startswith("Department.")],
         )
         assessments, assessed = fold_departments(names, events)
+        keyed.store(conn, f"{table}_units", list(UNIT_COLUMNS), ["unit_id"], fold_units(events))
         years |= assessed
         keyed.store(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"], names.values())
         keyed.store(
@@ -189,6 +211,23 @@ def fold_departments(names: dict[tuple[Any, ...], Row], events: Sequence[LogEven
     return assessments, years
 
 
+def fold_units(events: Sequence[LogEvent]) -> list[Row]:
+    """The page's unit registrations, as rows of the directory of budget units."""
+    return [
+        {
+            "unit_id": item.originator_id,
+            "name": item.event.name,
+            "unit_key": key(item.event.name),
+            "department_id": item.event.department_id,
+            "department": item.event.department,
+            "department_key": key(item.event.department),
+            "registered_on": item.event.effective_on,
+        }
+        for item in events
+        if item.kind == "Unit.Registered"
+    ]
+
+
 # ------------------------------------------------------------------------------------------------------ queries
 
 
@@ -213,3 +252,26 @@ def departments(conn: Conn) -> list[Row]:
         ),
         [],
     )
+
+
+def units(conn: Conn, department: str | None = None) -> list[Row]:
+    """The budget units registered (those of ``department`` only, its name in any spelling), by department and name."""
+    return select_rows(
+        conn,
+        sql.SQL(
+            "SELECT unit_id AS id, name, department_id, department, registered_on FROM {} "
+            "WHERE %(department)s::text IS NULL OR department_key = %(department)s ORDER BY department, name"
+        ).format(sql.Identifier(f"{DepartmentRanking.name}_units")),
+        {"department": None if department is None else key(department)},
+    )
+
+
+def department_units(conn: Conn, department: str) -> tuple[UUID, ...]:
+    """The ids of ``department``'s budget units (its name in any spelling)."""
+    rows = conn.execute(
+        sql.SQL("SELECT unit_id FROM {} WHERE department_key = %s").format(
+            sql.Identifier(f"{DepartmentRanking.name}_units")
+        ),
+        (key(department),),
+    ).fetchall()
+    return tuple(row[0] for row in rows)

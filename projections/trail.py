@@ -57,6 +57,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Department.Registered": "部门登记",
     "Department.OverallGoalsSet": "部门整体绩效目标",
     "Department.ComprehensivelyAssessed": "部门综合绩效考评",
+    "Unit.Registered": "预算单位登记",
     "Agency.Registered": "第三方机构登记",
     "Agency.QualityReviewed": "第三方机构质量评价",
     "Agency.MisconductRecorded": "记录失信行为",

@@ -204,7 +204,9 @@ class TokenStore:
         if principal.role not in ISSUABLE:
             raise InvalidInput(f"no token is issued for role {principal.role}", field="role")
         if principal.role == Role.DEPARTMENT and not principal.organisation.strip():
-            raise InvalidInput("a department principal names its department as organisation", field="organisation")
+            raise InvalidInput(
+                "a department principal names its department (or budget unit) as organisation", field="organisation"
+            )
         if lookalike(principal.id) in RESERVED:
             raise PrincipalConflict(
                 f"principal id {principal.id} is the service's own (主体编号为系统保留)", field="name"

@@ -132,7 +132,11 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
         if settings.create_schema:
             store.create_table()
         if args.what == "create":
-            token, record = store.issue(args.name, args.role, args.org, created_by=args.by)
+            if args.unit is not None and (args.org or args.role != "department"):
+                print("--unit names a budget unit's staff: with --role department, instead of --org", file=sys.stderr)
+                return 2
+            organisation = args.org if args.unit is None else args.unit  # a unit's staff act for the unit by its name
+            token, record = store.issue(args.name, args.role, organisation, created_by=args.by)
             print(token)
             print(
                 f"{record.token_id}: {record.name} ({record.role}, {record.organisation or '-'}) — shown once, "
@@ -328,7 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="bearer tokens for principals").add_subparsers(dest="what", required=True)
     create = token.add_parser("create", help="issue a token and print it (once)")
     create.add_argument("--role", required=True, help="finance, department, agency, auditor or admin")
-    create.add_argument("--org", default="", help="the organisation it acts for (a department's exact name)")
+    create.add_argument(
+        "--org", default="", help="the organisation it acts for (a department's exact name; a unit's staff: --unit)"
+    )
+    create.add_argument(
+        "--unit",
+        help="a budget unit's staff (预算单位, with --role department): the unit's exact name, instead of --org; they "
+        "act for the unit's projects only",
+    )
     create.add_argument("--name", required=True, help="the principal's id, recorded on every event it causes")
     create.add_argument("--by", default="cli", help="who issued it (recorded)")
     create.set_defaults(handler=_tokens)

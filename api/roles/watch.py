@@ -132,7 +132,7 @@ class LogFanout:
         self._subscriptions: set[Subscription] = set()
         self._per_key: Counter[tuple[str, str]] = Counter()
         self._waiting: set[Subscription] = set()
-        self._owned: dict[str, set[UUID]] = {}  # department -> the objects it owns, as far as known
+        self._owned: dict[str, set[UUID]] = {}  # department or unit -> the objects it owns, as far as known
         self._chunks: dict[tuple[Audience, int], tuple[bytes, int]] = {}  # of the window as it is now
         self._catching_up = asyncio.Semaphore(max(1, (pool.max_size + 1) // 2))  # leave the pool to queries too
         self._tasks: list[asyncio.Task[None]] = []
@@ -382,8 +382,9 @@ class LogFanout:
         for event in events:  # positions are dense and committed in order: stop at anything else
             if event.position != expected + count:
                 break
-            if event.declared_by is not None:
-                self._owned.setdefault(event.declared_by, set()).add(event.originator)
+            for owner in (event.declared_by, event.declared_for):  # a project's or a unit's department, and the unit
+                if owner is not None:
+                    self._owned.setdefault(owner, set()).add(event.originator)
             count += 1
         if not count:
             return 0, 0

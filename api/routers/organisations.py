@@ -1,4 +1,5 @@
-"""Departments (部门) and third-party agencies (第三方机构), with the blacklist (失信黑名单)."""
+"""Departments (部门) and their budget units (预算单位), third-party agencies (第三方机构), with the blacklist
+(失信黑名单)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from api.schemas.organisations import (
     OverallGoals,
     QualityReview,
     RankingRow,
+    UnitCreate,
+    UnitDirectory,
 )
 from ledger.application import Ledger
 from ledger.domain.errors import NotFound
@@ -33,6 +36,7 @@ from ledger.domain.values import Role
 from projections import blacklist, ranking
 
 departments = APIRouter(prefix="/departments", tags=["departments"], route_class=LedgerRoute)
+units = APIRouter(prefix="/units", tags=["departments"], route_class=LedgerRoute)
 agencies = APIRouter(prefix="/agencies", tags=["agencies"], route_class=LedgerRoute)
 blacklist_router = APIRouter(prefix="/blacklist", tags=["agencies"], route_class=LedgerRoute)
 
@@ -78,6 +82,31 @@ def department_ranking(
 ) -> list[RankingRow]:
     """综合绩效考评排名: assessment score and rank, average project grade, coverage, commended / interview."""
     return [RankingRow.model_validate(row) for row in ranking.ranking(conn, fiscal_year)]
+
+
+@command(departments, "/{department_id}/units", created=True)
+async def register_unit(department_id: UUID, body: UnitCreate, ctx: CommandDep) -> CommandResult:
+    """预算单位登记 by finance, under the department: its staff then act for its projects only, the department's for
+    every project of its units. The name is stored exactly as given; one a unit or a department holds (in any
+    spelling) is refused as a duplicate."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.register_unit(act, _department_name(ctx.ledger, department_id), body.name),
+        location=lambda w: f"/objects/{w.aggregate_id}/history",
+    )
+
+
+@units.get("", responses=QUERY_PROBLEMS)
+def list_units(
+    conn: ReadConn,
+    principal: Reader,
+    department: Annotated[
+        str | None, Query(max_length=200, description="Only this department's (any spelling)")
+    ] = None,
+) -> list[UnitDirectory]:
+    """Every registered budget unit (预算单位) with its id and its department."""
+    return [UnitDirectory.model_validate(row) for row in ranking.units(conn, department)]
 
 
 @command(departments, "/{department_id}/overall-goals")

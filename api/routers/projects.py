@@ -45,11 +45,12 @@ from api.schemas.projects import (
     SupervisionNote,
 )
 from ledger.application import Written
+from ledger.application.roles import acts_for_project
 from ledger.domain.errors import Forbidden, NotFound
 from ledger.domain.values import BudgetBook, Grade, Indicator, Principal, Role, key
 from projections.base import Row
 from projections.positions import positions
-from projections.project_status import ProjectFilter, project, projects
+from projections.project_status import ProjectFilter, belongs_to, project, projects
 
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=LedgerRoute)
 
@@ -104,6 +105,7 @@ async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult
             special_category=None if body.special_category is None else body.special_category.value,
             requested=body.requested,
             new_major=body.new_major,
+            unit=body.unit,
         ),
         location=lambda w: _at(w.aggregate_id),
     )
@@ -422,7 +424,7 @@ def get_project(
     own, public = _scope(principal)
     if row is None or (public and not (row["goals_disclosed"] or row["results_disclosed"])):
         raise NotFound(f"project {project_id} not found", code="project-not-found")
-    if own is not None and key(row["department"]) != key(own):
+    if own is not None and not belongs_to(row, own):
         raise Forbidden(f"{own} reads only its own projects", code="not-own-department")
     response.headers["ETag"] = f'"{row["version"]}"'
     return _disclosed(row) if public else ProjectStatusOut.model_validate(row)
@@ -434,7 +436,7 @@ def get_project(
 def _may_audit(principal: Principal, ledger: LedgerDep, project_id: UUID) -> None:
     if principal.role in SEES_ALL:
         return
-    if principal.role == Role.DEPARTMENT and principal.acts_for(ledger.project(project_id).department):
+    if principal.role == Role.DEPARTMENT and acts_for_project(principal, ledger.project(project_id)):
         return
     raise Forbidden(
         "history and past states are for finance, auditors and the project's department", code="role-not-allowed"

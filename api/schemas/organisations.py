@@ -1,4 +1,5 @@
-"""Departments and third-party agencies: their commands, the blacklist, the department ranking, the directory."""
+"""Departments, their budget units and third-party agencies: their commands, the blacklist, the department ranking,
+the directories."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ class DepartmentCreate(CommandBody):
     model_config = with_examples({"name": "教育局", "effective_on": "2020-08-01"})
 
     name: ShortText = Field(description="Stored exactly as given (NFC)")
+
+
+class UnitCreate(CommandBody):
+    model_config = with_examples({"name": "德令哈市第一中学", "effective_on": "2020-08-03"})
+
+    name: ShortText = Field(
+        description="Stored exactly as given; refused (already-exists) if a unit or a department holds the name in any "
+        "spelling"
+    )
 
 
 class OverallGoals(CommandBody):
@@ -143,3 +153,11 @@ class RankingRow(BaseModel):
 class Directory(BaseModel):
     id: UUID
     name: str
+
+
+class UnitDirectory(BaseModel):
+    id: UUID
+    name: str = Field(description="As registered")
+    department_id: UUID
+    department: str = Field(description="Its department, as registered")
+    registered_on: date

@@ -49,6 +49,11 @@ class ProjectCreate(CommandBody):
     special_category: SpecialCategory | None = None
     requested: Money
     new_major: bool = Field(default=False, description="新出台重大政策/项目")
+    unit: ShortText | None = Field(
+        default=None,
+        description="The department's budget unit (预算单位) the project is of, if any; a unit of another department "
+        "is refused (unit-not-in-department)",
+    )
 
 
 class ExAnteAssessment(CommandBody):
@@ -327,6 +332,7 @@ class ProjectStatusOut(BaseModel):
     name: str
     kind: str
     department: str
+    unit: str | None = Field(description="Its budget unit (预算单位), as registered; null: the department's own")
     fiscal_year: int
     budget_book: str
     special_category: str | None

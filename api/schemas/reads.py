@@ -55,6 +55,7 @@ class DeadlineRow(BaseModel):
     ref: int = Field(description="The rectification number or deviation month; 0 otherwise")
     project_code: str
     department: str
+    unit: str | None = Field(description="The project's budget unit (预算单位); null: the department's own project")
     fiscal_year: int
     due_on: date
     status: str = Field(description="open, met or void (no longer owed)")

@@ -22,7 +22,11 @@ class TokenCreate(Strict):
         description="The principal's id, recorded on every event it causes"
     )
     role: Role
-    organisation: Annotated[str, StringConstraints(max_length=200)] = ""
+    organisation: Annotated[str, StringConstraints(max_length=200)] = Field(
+        default="",
+        description="The organisation it acts for: a department's name, or a budget unit's (预算单位) for a unit's "
+        "staff, who then act for the unit's projects only",
+    )
 
 
 class TokenOut(FromRecord):

@@ -38,7 +38,7 @@ from ledger.domain import rules
 from ledger.domain.base import EARLIEST_EFFECTIVE_ON, LedgerAggregate, require_not_before
 from ledger.domain.catalogue import RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation, VersionConflict
-from ledger.domain.organisations import Agency, Department, agency_ids, department_ids
+from ledger.domain.organisations import Agency, Department, Unit, agency_ids, department_ids, unit_id
 from ledger.domain.project import Project
 from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey, VerifierKey
@@ -124,7 +124,7 @@ class LedgerCore(Application[UUID]):
 
     name = "Ledger"  # tables ledger_events and ledger_snapshots
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = dict.fromkeys(
-        (Project, Department, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample), SNAPSHOT_INTERVAL
+        (Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample), SNAPSHOT_INTERVAL
     )
     snapshot_recorder_class: ClassVar[type[SnapshotRecorder]] = SnapshotRecorder
     """What stores the snapshots (the benchmarks swap in one without authentication, to price it)."""
@@ -324,6 +324,10 @@ class LedgerCore(Application[UUID]):
 
     def department(self, name: str) -> Department:
         return self._read(Department, self.recorded_id(department_ids(name)), "department-not-found")
+
+    def unit(self, name: str) -> Unit:
+        """The budget unit (预算单位) registered as ``name`` (in any spelling)."""
+        return self._read(Unit, unit_id(name), "unit-not-found")
 
     def agency(self, name: str) -> Agency:
         return self._read(Agency, self._agency_id(name), "agency-not-found")

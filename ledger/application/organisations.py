@@ -1,6 +1,11 @@
-"""The organisations' use cases: departments (部门) and third-party agencies (第三方机构), with the blacklist.
+"""The organisations' use cases: departments (部门) and their budget units (预算单位), third-party agencies
+(第三方机构), with the blacklist.
 
 Each is get, call, save, as in :mod:`ledger.application.projects`; finance registers and assesses them.
+
+A name names one organisation a principal may act for: a unit is not registered under a name a department or another
+unit holds (in any spelling), nor a department under a unit's, so a principal's ``organisation`` is never ambiguous
+(:mod:`ledger.application.roles`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
-from ledger.domain.organisations import Agency, Department, Misconduct, agency_ids, department_ids
+from ledger.domain.organisations import Agency, Department, Misconduct, Unit, agency_ids, department_ids, unit_id
 from ledger.domain.values import Role, enum_value, fiscal_year, reason, text
 
 
@@ -28,7 +33,20 @@ class OrganisationUseCases(LedgerCore):
         self._check_date(act)
         name = text(name, "name")
         self._refuse_existing(department_ids(name), f"department {name}")
+        self._refuse_existing((unit_id(name),), f"a budget unit named {name}")
         return self._commit_new(Department.register(name, act.by), act=act)
+
+    @use_case
+    def register_unit(self, act: Act, department: str, name: str) -> Written:
+        """预算单位登记 by finance, under a registered department. Finance alone: a unit's registration decides whose
+        staff act for its projects (its own, and its department's)."""
+        require_role(act, Role.FINANCE)
+        self._check_date(act)
+        name = text(name, "name")
+        registered = self.department(text(department, "department"))
+        self._refuse_existing((unit_id(name),), f"budget unit {name}")
+        self._refuse_existing(department_ids(name), f"a department named {name}")
+        return self._commit_new(Unit.register(name, registered, act.by), act=act)
 
     @use_case
     def set_overall_goals(self, act: Act, name: str, year: int, goals: list[str]) -> Written:

@@ -21,7 +21,8 @@ from ledger.application.roles import require_acts_for, require_own_department, r
 from ledger.domain import rules
 from ledger.domain.base import require_not_before
 from ledger.domain.catalogue import ReEvaluationSample, sample_id
-from ledger.domain.errors import Forbidden, InvalidInput, RuleViolation
+from ledger.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ledger.domain.organisations import Agency
 from ledger.domain.project import Project, project_ids
 from ledger.domain.project_values import CorrectiveDecision, RectificationSource
 from ledger.domain.values import (
@@ -63,14 +64,18 @@ class ProjectUseCases(LedgerCore):
         special_category: str | None,
         requested: object,
         new_major: bool,
+        unit: str | None = None,
     ) -> Written:
-        """申报: a department declares its own project (finance may declare on its behalf)."""
+        """申报: a department declares its own project, or one of its budget units' (``unit``); a unit declares its
+        own (finance may declare on behalf of either)."""
         require_role(act, Role.DEPARTMENT, Role.FINANCE)
         self._check_date(act)
         department = text(department, "department")
-        require_acts_for(act, department, f"declare for {department}")
+        unit = None if unit is None else text(unit, "unit")
+        require_acts_for(act, department, f"declare for {department}", unit=unit)
         registered = self.department(department)
         require_not_before(act.effective_on, registered.registered_on, f"{registered.name} was registered")
+        of_unit = None if unit is None else self.unit(unit)
         if not isinstance(new_major, bool):
             raise InvalidInput("new_major must be true or false", field="new_major")
         code = text(code, "code", max_length=64)
@@ -88,6 +93,7 @@ class ProjectUseCases(LedgerCore):
             else enum_value(SpecialCategory, special_category, "special_category").value,
             requested=money(requested, "requested", allow_zero=False),
             new_major=new_major,
+            unit=of_unit,
         )
         return self._commit_new(project, act=act)
 
@@ -269,9 +275,9 @@ class ProjectUseCases(LedgerCore):
                 if agency.is_blacklisted(self.today()) or agency.is_blacklisted(act.effective_on):
                     raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
                 require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
-                if key(project.department) in {key(agency.name), key(agency.affiliation or agency.name)}:
+                if self._tied(agency, project):
                     raise RuleViolation(
-                        f"{agency.name} is tied to {project.department} and must recuse (回避)",
+                        f"{agency.name} is tied to {project.unit or project.department} and must recuse (回避)",
                         code="conflict-of-interest",
                     )
             evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
@@ -279,6 +285,20 @@ class ProjectUseCases(LedgerCore):
                 evaluation, None if agency is None else str(agency.id), None if agency is None else agency.name, act.by
             )
             return self.commit(project, act=act)
+
+    def _tied(self, agency: Agency, project: Project) -> bool:
+        """回避: the agency is (or belongs to) the project's department or unit — or a unit of the project's department,
+        which is a part of it."""
+        ties = {key(agency.name), key(agency.affiliation or agency.name)}
+        if ties & {key(project.department), key(project.unit or project.department)}:
+            return True
+        for name in ties:
+            try:
+                if self.unit(name).belongs_to(project.department):
+                    return True
+            except NotFound:
+                continue
+        return False
 
     @use_case
     def review_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, what: str, approved: bool) -> Written:

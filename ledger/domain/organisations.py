@@ -1,4 +1,5 @@
-"""Departments (部门) and third-party agencies (第三方机构), with the blacklist (失信黑名单)."""
+"""Departments (部门) and their budget units (预算单位); third-party agencies (第三方机构), with the blacklist
+(失信黑名单)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from uuid import UUID
 
 from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.errors import InvalidInput, RuleViolation
-from ledger.domain.values import Attribution, Principal, enum_value, score
+from ledger.domain.values import Attribution, Principal, enum_value, key, score
 
 ASSESSMENT_DIMENSIONS: tuple[str, ...] = (
     "running_cost",  # 运行成本
@@ -31,6 +32,13 @@ def department_id(name: str) -> UUID:
 def department_ids(name: str) -> tuple[UUID, ...]:
     """Every id a department of this name may be recorded under (:func:`ledger.domain.base.recorded_ids`)."""
     return recorded_ids("department", name)
+
+
+def unit_id(name: str) -> UUID:
+    """The id a budget unit registered as ``name`` gets (from the name's key: one unit however spelled). Not from its
+    department's name too: a unit's name is unique among every unit and department, so that the name a principal acts
+    for (its ``organisation``) names one organisation, and its id follows from the name alone."""
+    return keyed_id("unit", name)
 
 
 def agency_id(name: str) -> UUID:
@@ -123,6 +131,54 @@ class Department(_Registered):
         total = (sum(checked.values(), Decimal(0)) / len(checked)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         self.record(self.ComprehensivelyAssessed, by, fiscal_year=fiscal_year, scores=checked, total=total)
         return total
+
+
+class Unit(_Registered):
+    """A budget unit (预算单位) of one department. Its staff act for its own projects only; its department's staff act
+    for the projects of all its units (the application checks who acts, :mod:`ledger.application.roles`).
+
+    Its own aggregate, not a part of its department's: what a unit does (its overall goals per year, their review and
+    evaluation, to come) is its own history, recorded without contending with its department's or its siblings'
+    commands, exported and proved alone; its id follows from its name as a department's does. It names its department
+    by the id and the name the department was registered under, which is how a project's unit is checked against the
+    project's department.
+    """
+
+    TOPIC_MODULE = "ledger.organisations"  # beside the departments' and agencies' topics
+
+    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
+        department: str  # as the department was registered
+        department_id: UUID
+
+    class Registered(LedgerAggregate.Created):
+        """预算单位登记 under a registered department."""
+
+        name: str
+        department: str
+        department_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.name = self.name
+            unit.registered_on = self.effective_on
+            unit.department = self.department
+            unit.department_id = self.department_id
+
+    @classmethod
+    def register(cls, name: str, department: Department, by: Attribution) -> Unit:
+        """Under ``department``, not before it was registered; ``name`` is stored exactly as given."""
+        require_not_before(by.effective_on, department.registered_on, f"{department.name} was registered")
+        return cls._create(
+            cls.Registered,
+            id=unit_id(name),
+            **by.event_fields(),
+            name=name,
+            department=department.name,
+            department_id=department.id,
+        )
+
+    def belongs_to(self, department: str) -> bool:
+        """Whether this unit is one of ``department``'s (its name in any spelling)."""
+        return key(self.department) == key(department)
 
 
 class Misconduct(StrEnum):

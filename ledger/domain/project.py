@@ -23,6 +23,7 @@ from ledger.domain import project_events as events
 from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.organisations import Unit
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import (
     EVALUATED,
@@ -51,9 +52,10 @@ class Project(ProjectState):
 
     TOPIC_MODULE = "ledger.project"  # stored topics keep the module they were first recorded under
 
-    # Version 2 added deadline_notices, version 3 declared_on; older snapshots are upcast (their events replay
-    # unchanged; without declared_on the project's dates are bounded by its fiscal year's preparation instead).
-    class_version = 3
+    # Version 2 added deadline_notices, version 3 declared_on, version 4 unit; older snapshots are upcast (their events
+    # replay unchanged; without declared_on the project's dates are bounded by its fiscal year's preparation instead;
+    # a project declared before units existed is its department's own).
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -62,6 +64,10 @@ class Project(ProjectState):
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         state["declared_on"] = None
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        state["unit"] = None
 
     # ------------------------------------------------------------------ events
 
@@ -171,12 +177,20 @@ class Project(ProjectState):
         special_category: str | None,
         requested: Decimal,
         new_major: bool,
+        unit: Unit | None = None,
     ) -> Project:
+        """申报 by ``department``, or by one of its budget units (``unit``): a unit of another department is refused."""
         require_not_before(
             by.effective_on,
             preparation_opens(fiscal_year),
             f"the budget preparation of fiscal year {fiscal_year} opened",
         )
+        if unit is not None:
+            if not unit.belongs_to(department):
+                raise RuleViolation(
+                    f"{unit.name} is a unit of {unit.department}, not of {department}", code="unit-not-in-department"
+                )
+            require_not_before(by.effective_on, unit.registered_on, f"{unit.name} was registered")
         return cls._create(
             cls.Declared,
             id=project_id(fiscal_year, code),
@@ -190,6 +204,7 @@ class Project(ProjectState):
             special_category=special_category,
             requested=requested,
             new_major=new_major,
+            unit=None if unit is None else unit.name,
         )
 
     def ex_ante_required(self, params: rules.RuleParameters) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
@@ -23,6 +24,9 @@ from ledger.domain.values import Grade, Indicator
 
 
 class Declared(LedgerAggregate.Created):
+    """申报. ``unit``: the budget unit (预算单位) of the department it belongs to, as the unit was registered; None
+    for a project of the department itself."""
+
     code: str
     name: str
     kind: str
@@ -32,12 +36,22 @@ class Declared(LedgerAggregate.Created):
     special_category: str | None
     requested: Decimal
     new_major: bool
+    unit: str | None
+
+    # Version 2 added the unit. A declaration stored before it names none: it is read as a project of the department
+    # itself, as it was (its stored bytes, which the log's hashes commit to, are never rewritten).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["unit"] = None
 
     def apply(self, project: ProjectState) -> None:
         project.code = self.code
         project.name = self.name
         project.kind = self.kind
         project.department = self.department
+        project.unit = self.unit
         project.fiscal_year = self.fiscal_year
         project.budget_book = self.budget_book
         project.special_category = self.special_category

@@ -26,6 +26,7 @@ class ProjectState(LedgerAggregate):
         name: str
         kind: str
         department: str
+        unit: str | None  # its department's budget unit (预算单位), or None: the department's own project
         fiscal_year: int
         budget_book: str
         special_category: str | None

@@ -26,6 +26,7 @@ ROLES = {
     "finance": ("fin-wang", "finance", "市财政局"),
     "education": ("edu-zhang", "department", "教育局"),
     "health": ("hw-li", "department", "卫生健康委员会"),
+    "school": ("yz-li", "department", "德令哈市第一中学"),  # a budget unit's staff (预算单位 of 教育局)
     "auditor": ("aud-zhao", "auditor", "市审计局"),
     "agency": ("ag-chen", "agency", "某咨询评估有限公司"),
     "admin": ("admin-sun", "admin", "信息中心"),

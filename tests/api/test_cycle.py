@@ -38,6 +38,14 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     # Set-up by finance: departments, an agency, a library indicator, a ruleset.
     education = ok(s.post("finance", "/departments", {"name": "教育局", "effective_on": "2020-08-01"}), 201)
     ok(s.post("finance", "/departments", {"name": "卫生健康委员会", "effective_on": "2020-08-01"}), 201)
+    school = ok(
+        s.post(
+            "finance",
+            f"/departments/{education['id']}/units",
+            {"name": "德令哈市第一中学", "effective_on": "2020-08-03"},
+        ),
+        201,
+    )
     agency = ok(
         s.post(
             "finance",
@@ -289,6 +297,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     # Departments, agencies, the blacklist, rulesets.
     health = ok(s.get("finance", "/departments", min_position=closed["position"]))
     assert {item["name"] for item in health} == {"教育局", "卫生健康委员会"}
+    assert [(item["id"], item["department"]) for item in ok(s.get("education", "/units"))] == [(school["id"], "教育局")]
     ok(
         s.post(
             "finance",

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.config.database import drop_database, ensure_database
+from ledger.domain.organisations import department_id
 from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, ROLES, LiveServer, settings_for
 from tests.api.world import build, expect
@@ -244,6 +245,7 @@ AUDIENCES: list[tuple[str | None, str | None]] = [
     ("auditor", None),
     ("education", None),
     ("health", None),
+    ("school", None),
     ("education", "Project.Declared"),
     ("agency", None),
     (None, None),
@@ -252,8 +254,19 @@ AUDIENCES: list[tuple[str | None, str | None]] = [
 
 
 def write_more(live: Live, tag: str) -> None:
-    """Events for every audience: departments' new projects, a disclosure, blacklistings public and not."""
-    for department, who in (("教育局", "education"), ("卫生健康委员会", "health")):
+    """Events for every audience: departments' and a budget unit's new projects, a disclosure, blacklistings public
+    and not."""
+    unit = live.post(
+        "finance",
+        f"/departments/{department_id('教育局')}/units",
+        {"name": ROLES["school"][2], "effective_on": "2020-08-03"},
+    )
+    assert unit.status_code in (201, 409), unit.text  # registered by the first call
+    for department, who, of_unit in (
+        ("教育局", "education", None),
+        ("卫生健康委员会", "health", None),
+        ("教育局", "school", ROLES["school"][2]),
+    ):
         for n in range(3):
             pid = expect(
                 live.post(
@@ -263,6 +276,7 @@ def write_more(live: Live, tag: str) -> None:
                         "code": f"{tag}-{who[:2].upper()}-{n}",
                         "name": f"项目{tag}{n}",
                         "department": department,
+                        "unit": of_unit,
                         "fiscal_year": 2021,
                         "budget_book": "general_public",
                         "requested": "100000.00",
@@ -336,6 +350,7 @@ def test_every_stream_gets_exactly_what_its_principal_may_see_across_a_cut_reade
                 assert positions == sorted(set(positions))
             by_audience = {(f.who, f.topics): {e["type"] for e in f.events} for f in early}
             assert "Project.Declared" in by_audience[("education", None)]
+            assert "Project.Declared" in by_audience[("school", None)]  # its unit's, declared after it began
             assert by_audience[(None, None)] >= {"Project.Disclosed", "Agency.Blacklisted"}
             assert len(early[0].events) == head
         finally:

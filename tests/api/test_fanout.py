@@ -40,7 +40,11 @@ def test_the_fanout_filters_and_renders_as_the_feed_does(service: Service) -> No
         tail = [feed.TailEvent(*row) for row in conn.execute(feed.TAIL, (-1, head), binary=True).fetchall()]
         assert [event.position for event in tail] == list(range(head))
         declared = {event.originator: event.declared_by for event in tail if event.type == "Project.Declared"}
+        [unit] = [(event.declared_by, event.declared_for) for event in tail if event.type == "Unit.Registered"]
+        assert unit == ("教育局", ROLES["school"][2])
         assert set(declared.values()) == {"教育局", "卫生健康委员会"}
+        units = {event.declared_for for event in tail if event.type == "Project.Declared"}
+        assert units == {None, ROLES["school"][2]}
         for who in [*ROLES, None]:
             principal = Principal(*ROLES[who]) if who else Principal("public", "public", "")
             for types in TYPES:

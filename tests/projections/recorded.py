@@ -23,6 +23,7 @@ from projections.base import LogEvent, log_events
 TOPIC_MODULES = {
     "Project": "ledger.project",
     "Department": "ledger.organisations",
+    "Unit": "ledger.organisations",
     "Agency": "ledger.organisations",
     "IndicatorLibrary": "ledger.catalogue",
     "Ruleset": "ledger.catalogue",

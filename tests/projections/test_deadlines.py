@@ -70,7 +70,13 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
     owed: Obligations = {}
     fold(history.last, projects, owed, history.id.int)
     assert projects == {
-        history.id.int: {"project_id": history.id, "code": "P-9", "department": " 教育局", "fiscal_year": 2022}
+        history.id.int: {
+            "project_id": history.id,
+            "code": "P-9",
+            "department": " 教育局",
+            "unit": None,
+            "fiscal_year": 2022,
+        }
     }
     assert owed == {
         ("goal_submission", 0): {
@@ -80,6 +86,8 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
             "project_code": "P-9",
             "department": " 教育局",
             "department_key": key("教育局"),
+            "unit": None,
+            "unit_key": None,
             "fiscal_year": 2022,
             "due_on": date(2021, 10, 31),
             "status": "open",
@@ -89,6 +97,16 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
             "position": history.last.leaf_index,
         }
     }
+
+
+def test_a_budget_units_project_owes_under_its_unit_too() -> None:
+    history = ProjectHistory(code="P-10", department="教育局", unit="第一中学")
+    projects: dict[int, dict[str, Any]] = {}
+    owed: Obligations = {}
+    fold(history.last, projects, owed, history.id.int)
+    assert projects[history.id.int]["unit"] == "第一中学"
+    row = owed[("goal_submission", 0)]
+    assert (row["department_key"], row["unit"], row["unit_key"]) == (key("教育局"), "第一中学", key("第一中学"))
 
 
 def test_goals_met_then_the_approved_budget_owes_the_monitoring_report_and_the_self_evaluation() -> None:

@@ -33,6 +33,7 @@ def row_after(history: ProjectHistory) -> Row:
 
 
 def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
+    """Declared as it was recorded before budget units existed (no ``unit`` in its JSON): the department's own."""
     history = ProjectHistory(
         code="Ｐ-001 ", department=" 教育局", budget_book="government_fund", special_category="科技", new_major=True
     )
@@ -44,6 +45,8 @@ def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
         "kind": "project",
         "department": " 教育局",
         "department_key": key("教育局"),
+        "unit": None,
+        "unit_key": None,
         "fiscal_year": 2021,
         "budget_book": "government_fund",
         "special_category": "科技",
@@ -77,6 +80,12 @@ def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
         "version": 1,
         "position": history.last.leaf_index,
     }
+
+
+def test_a_declaration_for_a_budget_unit_names_it_beside_its_key() -> None:
+    row = row_after(ProjectHistory(department="教育局", unit="德令哈市第一中学 "))
+    assert (row["department"], row["unit"], row["unit_key"]) == ("教育局", "德令哈市第一中学 ", key("德令哈市第一中学"))
+    assert row_after(ProjectHistory(unit=None))["unit_key"] is None
 
 
 def test_an_event_before_the_declaration_is_refused() -> None:

@@ -34,6 +34,7 @@ def expected_status(project: Project) -> dict[str, Any]:
     inflated = any(s["inflated"] for s in scored) or bool(project.re_evaluation and project.re_evaluation["inflated"])
     approved = project.approved_amount
     return {
+        "unit": project.unit,
         "stage": project.stage,
         "approved": approved,
         "executed": project.executed,

@@ -71,7 +71,7 @@ TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 �
 
 def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
-    revised and retired, a new ruleset."""
+    revised and retired, a new ruleset, a budget unit and a project of it."""
     run_demo(ledger)
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
@@ -84,6 +84,20 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.retire_indicator(act(FINANCE, date(2022, 7, 3)), code)
     ledger.adopt_ruleset(
         act(FINANCE, date(2022, 7, 4), "提前提醒"), 2, {**DEFAULT_PARAMETERS.to_dict(), "deadline_warning_days": 10}
+    )
+    ledger.register_unit(act(FINANCE, date(2022, 7, 5), evidence=["ef" * 32]), "教育局", "德令哈市第一中学")
+    ledger.declare_project(
+        act(FINANCE, date(2022, 7, 6)),
+        code="YZ-2023-01",
+        name="校园食堂改造",
+        kind="project",
+        department="教育局",
+        fiscal_year_=2023,
+        budget_book="general_public",
+        special_category=None,
+        requested="800000.00",
+        new_major=False,
+        unit="德令哈市第一中学",
     )
 
 

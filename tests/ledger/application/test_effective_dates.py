@@ -103,6 +103,7 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "disclose": lambda: ledger.disclose(fin, pid, "goals"),
         "close_project": lambda: ledger.close_project(fin, pid),
         "register_department": lambda: ledger.register_department(fin, "新设局"),
+        "register_unit": lambda: ledger.register_unit(fin, "教育局", "新设单位"),
         "set_overall_goals": lambda: ledger.set_overall_goals(edu, "教育局", 2021, ["目标"]),
         "assess_department": lambda: ledger.assess_department(fin, "教育局", 2021, SIX),
         "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级"),
@@ -211,6 +212,8 @@ def test_each_object_bounds_its_dates_from_below(ledger: Ledger) -> None:
         lambda: ledger.set_overall_goals(act(EDUCATION, date(2020, 7, 31)), "教育局", 2021, ["目标"]),
         lambda: ledger.set_overall_goals(act(EDUCATION, date(2020, 9, 1)), "教育局", 2022, ["目标"]),
         lambda: ledger.review_agency_quality(act(FINANCE, date(2020, 7, 31)), BAD, "KE-1", "良", "规范"),
+        # a budget unit: not before its department was registered
+        lambda: ledger.register_unit(act(FINANCE, date(2020, 7, 31)), "教育局", "早登记单位"),
         lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, "晚登记评估公司"),
     ]
     ledger.register_agency(act(FINANCE, date(2021, 6, 1)), "晚登记评估公司", "甲级")

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from eventsourcing.domain import Snapshot
 from hypothesis import event
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from ledger.application import Ledger
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
+from ledger.domain.organisations import Department, Unit
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
 from ledger.domain.values import SYSTEM, Attribution, Grade, Indicator, Principal
@@ -35,6 +37,7 @@ PARAMS = rules.DEFAULT_PARAMETERS
 HOLIDAYS = [date(2021, 10, 1)]
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPT = Principal("dep", "department", "教育局")
+UNIT = Principal("school", "department", "教育局所属单位")
 AGENCY = Principal("ag", "agency", "某咨询评估有限公司")
 START = date(2021, 1, 10)
 
@@ -63,20 +66,39 @@ class ProjectMachine(RuleBasedStateMachine):
         self.today = START
         self.refusals = 0
 
-    @initialize(new_major=st.booleans())
-    def declare(self, new_major: bool) -> None:
-        self.project = Project.declare(
-            Attribution(DEPT, date(2020, 9, 1)),
-            code=f"P-{uuid4().hex[:10]}",
-            name="测试项目",
-            kind="project",
-            department="教育局",
-            fiscal_year=2021,
-            budget_book="general_public",
-            special_category=None,
-            requested=Decimal("4000000.00"),
-            new_major=new_major,
-        )
+    @initialize(new_major=st.booleans(), unit_of=st.sampled_from([None, "教育局", " 教育局", "卫生健康委员会"]))
+    def declare(self, new_major: bool, unit_of: str | None) -> None:
+        """The project of 教育局 itself, or of a budget unit: one of 教育局's (its name in any spelling), or one of
+        another department's, which is refused (the department's own project is declared instead)."""
+        unit = None
+        if unit_of is not None:
+            department = Department.register(unit_of, Attribution(FINANCE, date(2020, 8, 1)))
+            unit = Unit.register(f"{unit_of.strip()}所属单位", department, Attribution(FINANCE, date(2020, 8, 3)))
+        code = f"P-{uuid4().hex[:10]}"
+        by = Attribution(UNIT if unit is not None else DEPT, date(2020, 9, 1))
+
+        def declared(of: Unit | None) -> Project:
+            return Project.declare(
+                by,
+                code=code,
+                name="测试项目",
+                kind="project",
+                department="教育局",
+                fiscal_year=2021,
+                budget_book="general_public",
+                special_category=None,
+                requested=Decimal("4000000.00"),
+                new_major=new_major,
+                unit=of,
+            )
+
+        if unit is not None and not unit.belongs_to("教育局"):
+            with pytest.raises(DomainError) as refusal:
+                declared(unit)
+            assert refusal.value.code == "unit-not-in-department"
+            self.refusals += 1
+            unit = None
+        self.project = declared(unit)
         self._collect()
 
     # ----------------------------------------------------------- harness
@@ -560,6 +582,13 @@ class ProjectMachine(RuleBasedStateMachine):
             elif kind in follows:
                 started = born[(follows[kind], getattr(item, follows[kind]))]
                 assert item.effective_on >= started, f"{kind.__name__} on {item.effective_on}, before {started}"
+
+    @invariant()
+    def a_projects_unit_is_its_departments(self) -> None:
+        """The unit a project names (if any) is the one declared, of the project's department, for ever."""
+        declared = self.events[0]
+        assert self.project.unit == declared.unit
+        assert self.project.unit in (None, "教育局所属单位")
 
     @invariant()
     def closed_means_nothing_open(self) -> None:
