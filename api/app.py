@@ -34,6 +34,7 @@ from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
     catalogue,
+    docs,
     events,
     history,
     log,
@@ -216,6 +217,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routers.docs from the service's own files: FastAPI's load from a CDN
+        redoc_url=None,
     )
     app.router.route_class = LedgerRoute
     app.state.metrics = metrics
@@ -236,6 +239,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         subscriptions.router,
         admin.router,
         operations.router,
+        docs.router,
     ):
         _mount(app, router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
