@@ -25,7 +25,7 @@ from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
 from api.metrics import Metrics, MetricsMiddleware
-from api.problems import PROBLEM_JSON, FieldError, Problem, install
+from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
 from api.roles.destinations import Destinations
 from api.roles.health import RoleHealth, Roles
 from api.roles.scheduler import Scheduler
@@ -244,6 +244,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         _mount(app, router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(CutAtShutdown)  # outermost of ours: whatever a cut request was doing, it is answered
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
