@@ -25,7 +25,7 @@ from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
 from api.metrics import Metrics, MetricsMiddleware
-from api.problems import PROBLEM_JSON, FieldError, Problem, install
+from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
 from api.roles.destinations import Destinations
 from api.roles.health import RoleHealth, Roles
 from api.roles.scheduler import Scheduler
@@ -34,6 +34,7 @@ from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
     catalogue,
+    docs,
     events,
     history,
     log,
@@ -216,6 +217,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routers.docs from the service's own files: FastAPI's load from a CDN
+        redoc_url=None,
     )
     app.router.route_class = LedgerRoute
     app.state.metrics = metrics
@@ -237,10 +240,12 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         subscriptions.router,
         admin.router,
         operations.router,
+        docs.router,
     ):
         _mount(app, router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(CutAtShutdown)  # outermost of ours: whatever a cut request was doing, it is answered
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

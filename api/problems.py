@@ -8,6 +8,7 @@ the offending input where there is one, and ``errors`` lists every field a reque
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.domain.errors import CATALOGUE, DomainError, ErrorKind
 
@@ -74,6 +76,11 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "not-ready": (503, "Not ready: a role this process runs is down or behind", "服务未就绪：后台任务中断或滞后"),
     "role-stopped": (503, "A role this process runs has stopped: restart the process", "后台任务已停止，请重启进程"),
+    "service-stopping": (
+        503,
+        "The service stopped before the request finished; retry",
+        "服务正在停止，请求未完成，请重试",
+    ),
     "internal-error": (500, "Internal error", "内部错误"),
 }
 # Failures of the database itself (restarting, a session ended, no connection to be had in time), as the driver and
@@ -232,6 +239,44 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         return problem_response(request, "internal-error", "see the service log")
+
+
+class CutAtShutdown:
+    """Answer 503 ``service-stopping`` to a request the shutdown cuts short.
+
+    Asked to stop, uvicorn lets open requests finish for ``JIXIAO_SHUTDOWN_TIMEOUT`` seconds, then cancels them: it
+    would answer 500 and log a traceback for each. Here a cut request is answered 503 with Retry-After (if nothing was
+    sent yet) and logged in one line; its cancellation ends with it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # only the server cancels a request's task: as it stops, after the grace period
+            logger.warning("%s %s cut short: the service stopped", scope.get("method"), scope.get("path"))
+            if not started:
+                response = problem_response(
+                    Request(scope),
+                    "service-stopping",
+                    "retry: this instance is stopping",
+                    headers={"Retry-After": RETRY_AFTER, "Connection": "close"},
+                )
+                await response(scope, receive, send)
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

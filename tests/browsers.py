@@ -194,9 +194,19 @@ def chromium_binaries() -> tuple[str, str]:
     return browser, driver
 
 
+# No network but loopback: every other name fails to resolve, and any request for another address goes to a proxy
+# where nothing listens (Chromium never sends loopback through a proxy). What an intranet without internet offers.
+OFFLINE_FLAGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+)
+
+
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Chromium with a fresh profile, driven by Selenium through the system's chromedriver."""
+def chromium(*flags: str, performance_log: bool = False) -> Iterator[Any]:
+    """A headless Chromium with a fresh profile, driven by Selenium through the system's chromedriver; ``flags``
+    added to its command line, and with ``performance_log`` every network request in ``driver.get_log("performance")``
+    (see :func:`requests_sent`)."""
     browser, driver_path = chromium_binaries()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -204,8 +214,10 @@ def chromium() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="jixiao-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = browser
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+    for flag in (*CHROMIUM_FLAGS, *flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    if performance_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
         driver.set_script_timeout(300)
@@ -234,3 +246,19 @@ def run_browser(driver: Any, base_url: str, calls: Sequence[Call]) -> list[dict[
 def secure_context(driver: Any) -> bool:
     """Whether the page open in ``driver`` is a secure context (and so has WebCrypto)."""
     return bool(driver.execute_script("return window.isSecureContext && !!(globalThis.crypto && crypto.subtle)"))
+
+
+def requests_sent(driver: Any) -> list[dict[str, Any]]:
+    """The requests the driven tab has made since this was last called (``Network.requestWillBeSent``'s parameters,
+    and each request's ``failed`` reason, if it failed), from a driver started with ``performance_log``."""
+    sent: list[dict[str, Any]] = []
+    latest: dict[str, dict[str, Any]] = {}  # a redirect is sent again under the same id
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            latest[params["requestId"]] = request = dict(params)
+            sent.append(request)
+        elif message["method"] == "Network.loadingFailed" and params["requestId"] in latest:
+            latest[params["requestId"]]["failed"] = params.get("blockedReason") or params.get("errorText")
+    return sent

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from api.cli import integrity, roles
 from api.config.database import database_url, display_url, open_ledger, stop_embedded_server
@@ -37,6 +39,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     print(f"Jixiao Ledger on {base}  —  OpenAPI docs: {base}/docs", flush=True)
     print(f"Database: {display_url(url)}", flush=True)
     print(f"Checkpoints signed by: {key.verifier.to_string()}", flush=True)
+    signal.signal(signal.SIGTERM, _stopped)
     # The access log only at info or debug: uvicorn builds each line's arguments before its logger looks at the level.
     access_log = settings.log_level in ("info", "debug")
     if settings.workers > 1:  # each worker process builds its own app from the same environment
@@ -51,6 +54,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
             log_level=settings.log_level,
             access_log=access_log,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
         )
     else:
         uvicorn.run(
@@ -59,8 +63,16 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
             port=settings.port,
             log_level=settings.log_level,
             access_log=access_log,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
         )
     return 0
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM is how systemd and Kubernetes ask a service to stop. uvicorn handles it while it serves, stops, then
+    raises it again for the handler it found: this one, so that an asked-for stop ends with status 0, as Ctrl-C does
+    (the default action would kill the process: 143)."""
+    raise SystemExit(0)
 
 
 def _demo(settings: Settings, _: argparse.Namespace) -> int:

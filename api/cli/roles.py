@@ -50,8 +50,8 @@ def worker_command(settings: Settings, _: argparse.Namespace) -> int:
     runner = _runner(settings, create=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print("following the log (Ctrl-C to stop) …", flush=True)
-    try:
+    try:  # a Ctrl-C as soon as it says it follows is an ordinary stop too
+        print("following the log (Ctrl-C to stop) …", flush=True)
         runner.run(stop)
     except KeyboardInterrupt:
         stop.set()

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         le=64,
         description="HTTP worker processes (uvicorn); each follows the log too, but only one applies a page at a time.",
     )
+    shutdown_timeout: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="Seconds `jixiao serve`, asked to stop (SIGTERM, Ctrl-C), lets open requests finish before it "
+        "cuts them (event streams end at once); keep it under the orchestrator's grace period.",
+    )
     log_level: str = Field(
         default="info",
         pattern="^(critical|error|warning|info|debug)$",
