@@ -95,6 +95,16 @@ CATALOGUE: dict[str, tuple[ErrorKind, str, str]] = {
     "indicator-retired": (ErrorKind.RULE, "Indicator is retired", "指标已停用"),
     "open-rectifications": (ErrorKind.RULE, "Rectifications still open", "尚有未完成的整改事项"),
     "ruleset-version": (ErrorKind.RULE, "Ruleset versions must increase", "规则集版本须递增"),
+    "invalid-rule-parameter": (
+        ErrorKind.INVALID,
+        "A rule parameter is malformed or out of its range (field names it)",
+        "规则参数格式有误或超出允许范围（field 为参数名）",
+    ),
+    "re-evaluation-rate-below-minimum": (
+        ErrorKind.INVALID,
+        "The re-evaluation rate may not be below 10% (the plan: 不低于10%)",
+        "再评价抽查比例不得低于10%",
+    ),
     "stale-version": (ErrorKind.CONFLICT, "The expected version is not the current one", "版本号不是最新"),
     "idempotency-key-reused": (
         ErrorKind.INVALID,

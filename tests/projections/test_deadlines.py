@@ -14,16 +14,19 @@ from uuid import uuid4
 
 import pytest
 
+from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.domain.values import key
 from projections.deadlines import FOLDED, Obligations, fold
 from tests.projections.recorded import Log, ProjectHistory
+
+P = DEFAULT_PARAMETERS
 
 
 def obligations(history: ProjectHistory) -> Obligations:
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
     for item in history.events:
-        fold(item, projects, owed, history.id.int)
+        fold(item, projects, owed, history.id.int, P)
     return owed
 
 
@@ -68,7 +71,7 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
     history = ProjectHistory(code="P-9", department=" 教育局", fiscal_year=2022)
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
-    fold(history.last, projects, owed, history.id.int)
+    fold(history.last, projects, owed, history.id.int, P)
     assert projects == {
         history.id.int: {"project_id": history.id, "code": "P-9", "department": " 教育局", "fiscal_year": 2022}
     }
@@ -229,5 +232,5 @@ def test_events_of_a_project_not_declared_here_are_ignored() -> None:
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
     stranger = uuid4()
-    fold(log.record("Project.BudgetApproved", stranger, amount=Decimal("1.00")), projects, owed, stranger.int)
+    fold(log.record("Project.BudgetApproved", stranger, amount=Decimal("1.00")), projects, owed, stranger.int, P)
     assert (projects, owed) == ({}, {})

@@ -2,25 +2,49 @@
 
 The numbers are parameters of a ruleset, never constants: the defaults of :class:`RuleParameters` are ruleset
 version 1 (DOMAIN.md), and each later version is adopted as an event of the ruleset, which stores them through
-:meth:`RuleParameters.to_dict` and reads them back through :meth:`RuleParameters.from_dict`.
+:meth:`RuleParameters.to_dict` and reads them back through :meth:`RuleParameters.from_dict` (a version the ledger
+already holds through :meth:`RuleParameters.from_stored`). A stored version without a parameter added since takes
+its default — the number the code used before it was a parameter — so every ledger reads as it did.
+
+Every refusal names the parameter (``field``), in Chinese and English, under a stable code: ``invalid-rule-parameter``
+for a value malformed or out of its range, ``invalid-weights`` for weights that do not add up, and
+``re-evaluation-rate-below-minimum`` for a re-evaluation rate under the plan's floor.
 """
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import HUNDRED, money, number
+from ledger.domain.values import FIRST_FISCAL_YEAR, HUNDRED, LAST_FISCAL_YEAR, Qualitative, money, number
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+A = TypeVar("A")
+B = TypeVar("B")
 
 # Ex-ante assessment dimensions 事前绩效评估维度:
 # 立项必要性, 投入经济性, 绩效目标合理性, 实施方案可行性, 筹资合规性
 EX_ANTE_DIMENSIONS: tuple[str, ...] = ("necessity", "economy", "goal_rationality", "feasibility", "funding_compliance")
+
+# The plan's floor under the re-evaluation rate — 市财政部门按照不低于10%的比例，随机对部门绩效自评结果开展绩效再评价
+# (德政办秘〔2020〕76号, 二(六)) — a bound on the parameter, not a parameter: no ruleset may be adopted below it.
+RE_EVALUATION_RATE_FLOOR = Decimal("0.10")
+
+# The qualitative grades (定性评价), best first: the order their shares must be listed and descend in.
+QUALITATIVE_GRADES: tuple[str, ...] = tuple(member.value for member in Qualitative)
+
+YearDate = tuple[int, int, int]
+"""A day relative to fiscal year Y: (years after Y, month, day); (-1, 10, 31) is (Y−1)-10-31."""
+
+RULE_PARAMETER = "invalid-rule-parameter"
+RATE_BELOW_FLOOR = "re-evaluation-rate-below-minimum"
 
 
 @dataclass(frozen=True)
@@ -47,7 +71,7 @@ class RuleParameters:
     red_margin_points: Decimal = Decimal(15)  # 红色预警: this far below the threshold
     indicator_lag_points: Decimal = Decimal(10)  # 指标完成滞后于预算执行
     deviation_response_working_days: int = 10  # 偏差纠正时限 (working days)
-    re_evaluation_rate: Decimal = Decimal("0.10")  # 再评价抽查比例
+    re_evaluation_rate: Decimal = Decimal("0.10")  # 再评价抽查比例, never below RE_EVALUATION_RATE_FLOOR
     inflation_threshold: Decimal = Decimal(10)  # 自评虚高
     re_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
         ("decision", Decimal(15)),  # 决策
@@ -58,14 +82,45 @@ class RuleParameters:
     reduce_rate: Decimal = Decimal("0.10")  # 中 → 调减下年预算
     blacklist_years: int = 3  # 失信黑名单期限
     deadline_warning_days: int = 7  # 临期提醒
+    # The yearly deadlines the scheduler watches (时限), each a day relative to the fiscal year Y.
+    goal_submission_due: YearDate = (-1, 10, 31)  # 绩效目标申报, before budget preparation: (Y−1)-10-31
+    monitoring_report_month: int = 7  # 绩效监控报告: January to this month (1–7月) …
+    monitoring_report_due: YearDate = (0, 8, 15)  # … due Y-08-15
+    self_evaluation_due: YearDate = (1, 3, 31)  # 单位自评: (Y+1)-03-31
+    # 定性指标: the share of its weight each grade earns, best first (好 100%, 较好 80%, 一般 60%, 较差 0%).
+    qualitative_shares: tuple[tuple[str, Decimal], ...] = (
+        (Qualitative.GOOD.value, Decimal(1)),
+        (Qualitative.FAIRLY_GOOD.value, Decimal("0.8")),
+        (Qualitative.AVERAGE.value, Decimal("0.6")),
+        (Qualitative.POOR.value, ZERO),
+    )
+    # 部门和单位整体绩效目标覆盖面 (% of departments), each from its fiscal year on: the plan's 60% in the 2021
+    # budget and every department and unit by 2022. A year before the first takes the first.
+    overall_goals_coverage: tuple[tuple[int, Decimal], ...] = ((2021, Decimal(60)), (2022, Decimal(100)))
+    # Disclosure (信息公开): a department publishes on the 预决算公开平台 within these days (预算法 第十四条:
+    # 部门预算、决算 批复后二十日内公开) …
+    goals_disclosure_days: int = 20  # … its project's goals, after the budget is approved with them
+    results_disclosure_days: int = 20  # … its project's results, after they are applied
+    # … and finance submits to the people's congress (报送人大) — no source fixes the day; a local calendar:
+    congress_goals_due: YearDate = (-1, 12, 31)  # goals with the budget draft of Y (随同预算草案)
+    congress_results_due: YearDate = (1, 6, 30)  # results with the final accounts of Y (随同决算草案)
 
-    def validate(self) -> None:
-        """Refuse an inconsistent ruleset with :class:`InvalidInput` naming the field."""
+    def validate(self, *, stored: bool = False) -> None:
+        """Refuse an inconsistent ruleset, naming the parameter (Chinese and English) under a stable code.
+
+        ``stored``: a version the ledger already holds, read as it was adopted. The floor under the re-evaluation
+        rate was enforced from a later release on: a version adopted below it before then keeps its rate (what was
+        decided under it stays decided) until finance adopts a new one.
+        """
+        with _naming_the_parameter():
+            self._check(stored)
+
+    def _check(self, stored: bool) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name in _INT_FIELDS:
                 if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise InvalidInput(f"{f.name} must be a positive whole number: {value!r}", field=f.name)
+                    raise _refuse(f.name, f"须为正整数: {value!r}", f"must be a positive whole number: {value!r}")
             elif f.name in _DECIMAL_FIELDS:
                 _finite(value, f.name)
 
@@ -91,49 +146,53 @@ class RuleParameters:
         _between(self.grade_good_min, "grade_good_min", ZERO, HUNDRED)
         _between(self.grade_fair_min, "grade_fair_min", ZERO, HUNDRED)
         if not self.grade_excellent_min > self.grade_good_min > self.grade_fair_min:
-            raise InvalidInput(
-                "grade thresholds must descend: 优 > 良 > 中 "
-                f"({self.grade_excellent_min}, {self.grade_good_min}, {self.grade_fair_min})",
-                field="grade_good_min",
+            raise _refuse(
+                "grade_good_min",
+                f"须依次递减: 优 > 良 > 中 ({self.grade_excellent_min}, {self.grade_good_min}, {self.grade_fair_min})",
+                "grade thresholds must descend: 优 > 良 > 中",
             )
 
-        if not isinstance(self.deviation_thresholds, tuple):
-            raise InvalidInput(
-                "deviation_thresholds must be a tuple of (month, rate) pairs", field="deviation_thresholds"
-            )
         previous = 0
-        for i, pair in enumerate(self.deviation_thresholds):
+        for i, (month, rate) in enumerate(_tuple_of_pairs(self.deviation_thresholds, "deviation_thresholds")):
             field = f"deviation_thresholds[{i}]"
-            if not isinstance(pair, tuple) or len(pair) != 2:
-                raise InvalidInput(f"{field} must be a (month, rate) pair", field=field)
-            month, rate = pair
-            if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-                raise InvalidInput(f"{field} month must be 1..12: {month!r}", field=field)
+            _month(month, field)
             if month <= previous:
-                raise InvalidInput(f"{field} months must ascend: {month} after {previous}", field=field)
+                raise _refuse(
+                    field, f"月份须递增: {month} 在 {previous} 之后", f"months must ascend: {month} after {previous}"
+                )
             previous = month
             _between(_finite(rate, field), field, ZERO, HUNDRED)
         _between(self.red_margin_points, "red_margin_points", ZERO, HUNDRED)
         _between(self.indicator_lag_points, "indicator_lag_points", ZERO, HUNDRED)
 
-        _between(self.re_evaluation_rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
+        rate = self.re_evaluation_rate
+        if not stored and rate < RE_EVALUATION_RATE_FLOOR:
+            raise InvalidInput(
+                f"再评价抽查比例（re_evaluation_rate）不得低于10%（实施方案: 按照不低于10%的比例）: {rate}; "
+                f"re_evaluation_rate may not be below the plan's floor of {RE_EVALUATION_RATE_FLOOR}",
+                code=RATE_BELOW_FLOOR,
+                field="re_evaluation_rate",
+            )
+        _between(rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
         _between(self.inflation_threshold, "inflation_threshold", ZERO, HUNDRED)
         _between(self.reduce_rate, "reduce_rate", ZERO, ONE, open_low=True)
+        self._check_re_evaluation_weights()
+        self._check_deadlines()
+        self._check_qualitative_shares()
+        self._check_coverage()
+        for name in ("congress_goals_due", "congress_results_due"):
+            _year_date(getattr(self, name), name)
 
-        if not isinstance(self.re_evaluation_weights, tuple) or not self.re_evaluation_weights:
-            raise InvalidInput(
-                "re_evaluation_weights must be a non-empty tuple of pairs", field="re_evaluation_weights"
-            )
+    def _check_re_evaluation_weights(self) -> None:
+        if not self.re_evaluation_weights:
+            raise _refuse("re_evaluation_weights", "不得为空", "must list at least one dimension")
         names: set[str] = set()
-        for i, entry in enumerate(self.re_evaluation_weights):
+        for i, (name, weight) in enumerate(_tuple_of_pairs(self.re_evaluation_weights, "re_evaluation_weights")):
             field = f"re_evaluation_weights[{i}]"
-            if not isinstance(entry, tuple) or len(entry) != 2:
-                raise InvalidInput(f"{field} must be a (dimension, weight) pair", field=field)
-            name, weight = entry
             if not isinstance(name, str) or not name.strip():
-                raise InvalidInput(f"{field} dimension must be a non-empty name", field=field)
+                raise _refuse(field, "维度须有名称", "dimension must be a non-empty name")
             if name in names:
-                raise InvalidInput(f"{field} dimension {name!r} appears twice", field=field)
+                raise _refuse(field, f"维度 {name!r} 重复", f"dimension {name!r} appears twice")
             names.add(name)
             _between(_finite(weight, field), field, ZERO, HUNDRED)
         re_weights = dict(self.re_evaluation_weights)
@@ -152,60 +211,216 @@ class RuleParameters:
                 field="re_evaluation_weights",
             )
 
+    def _check_deadlines(self) -> None:
+        """Each yearly deadline a real day of its years, in the cycle's order; the January–M report due after M."""
+        goals = _year_date(self.goal_submission_due, "goal_submission_due")
+        report = _year_date(self.monitoring_report_due, "monitoring_report_due")
+        evaluation = _year_date(self.self_evaluation_due, "self_evaluation_due")
+        month = _month(self.monitoring_report_month, "monitoring_report_month")
+        if report[:2] <= (0, month):
+            raise _refuse(
+                "monitoring_report_due",
+                f"须在所报期间（1–{month}月）结束之后",
+                f"must fall after the months it reports on (January to {month}) have ended",
+            )
+        if not goals < report < evaluation:
+            raise _refuse(
+                "goal_submission_due" if goals >= report else "self_evaluation_due",
+                "须依次为: 目标申报 < 监控报告 < 单位自评",
+                "deadlines must follow the cycle: goal submission, then the monitoring report, then self-evaluation",
+            )
+
+    def _check_qualitative_shares(self) -> None:
+        shares = _tuple_of_pairs(self.qualitative_shares, "qualitative_shares")
+        if tuple(name for name, _ in shares) != QUALITATIVE_GRADES:
+            raise _refuse(
+                "qualitative_shares",
+                f"须依次列出 {'、'.join(QUALITATIVE_GRADES)}",
+                f"must list the grades {', '.join(QUALITATIVE_GRADES)} in that order",
+            )
+        previous: Decimal | None = None
+        for i, (name, share) in enumerate(shares):
+            field = f"qualitative_shares[{i}]"
+            _between(_finite(share, field), field, ZERO, ONE)
+            if previous is not None and share >= previous:
+                # Descending strictly: an actual grade meets a target grade when its share is at least as large.
+                raise _refuse(
+                    field, f"{name} 的比例须低于上一等级", f"the share of {name} must be below the grade above"
+                )
+            previous = share
+
+    def _check_coverage(self) -> None:
+        if not self.overall_goals_coverage:
+            raise _refuse("overall_goals_coverage", "须至少列出一个年度", "must list at least one year")
+        previous = 0
+        for i, (year, target) in enumerate(_tuple_of_pairs(self.overall_goals_coverage, "overall_goals_coverage")):
+            field = f"overall_goals_coverage[{i}]"
+            if isinstance(year, bool) or not isinstance(year, int) or not FIRST_FISCAL_YEAR <= year <= LAST_FISCAL_YEAR:
+                span = f"{FIRST_FISCAL_YEAR}–{LAST_FISCAL_YEAR}"
+                raise _refuse(field, f"年度须在 {span} 之间: {year!r}", f"year must be within {span}: {year!r}")
+            if year <= previous:
+                raise _refuse(
+                    field, f"年度须递增: {year} 在 {previous} 之后", f"years must ascend: {year} after {previous}"
+                )
+            previous = year
+            _between(_finite(target, field), field, ZERO, HUNDRED, open_low=True)
+
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form: Decimals as strings, tuples as lists, ints as ints."""
-        result: dict[str, object] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "deviation_thresholds":
-                result[f.name] = [[month, str(rate)] for month, rate in self.deviation_thresholds]
-            elif f.name == "re_evaluation_weights":
-                result[f.name] = [[name, str(weight)] for name, weight in self.re_evaluation_weights]
-            elif isinstance(value, Decimal):
-                result[f.name] = str(value)
-            else:
-                result[f.name] = value
-        return result
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> RuleParameters:
-        """Inverse of :meth:`to_dict`; unknown keys are refused, missing keys take the default."""
-        if not isinstance(data, Mapping):
-            raise InvalidInput("rule parameters must be an object", field="parameters")
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in data:
-            if key not in known:
-                raise InvalidInput(f"unknown rule parameter: {key!r}", field=str(key))
-        kwargs: dict[str, object] = {}
-        for key, value in data.items():
-            if key == "deviation_thresholds":
-                kwargs[key] = tuple(
-                    (_whole(month, f"{key}[{i}]"), number(rate, f"{key}[{i}]"))
-                    for i, (month, rate) in enumerate(_pairs(value, key))
-                )
-            elif key == "re_evaluation_weights":
-                weights: list[tuple[str, Decimal]] = []
-                for i, (name, weight) in enumerate(_pairs(value, key)):
-                    if not isinstance(name, str):
-                        raise InvalidInput(f"{key}[{i}] dimension must be text", field=f"{key}[{i}]")
-                    weights.append((name, number(weight, f"{key}[{i}]")))
-                kwargs[key] = tuple(weights)
-            elif key in _INT_FIELDS:
-                kwargs[key] = _whole(value, key)
-            else:
-                kwargs[key] = number(value, key)
+        """Inverse of :meth:`to_dict`, for a version being adopted: unknown keys are refused, missing keys take the
+        default, and every rule applies."""
+        return cls._parse(data, stored=False)
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, object]) -> RuleParameters:
+        """A version the ledger holds, as it was adopted (see :meth:`validate`'s ``stored``)."""
+        return cls._parse(data, stored=True)
+
+    @classmethod
+    def _parse(cls, data: Mapping[str, object], *, stored: bool) -> RuleParameters:
+        with _naming_the_parameter():
+            if not isinstance(data, Mapping):
+                raise _refuse("parameters", "须为对象（名称: 值）", "rule parameters must be an object")
+            known = {f.name for f in dataclasses.fields(cls)}
+            for key in data:
+                if key not in known:
+                    raise InvalidInput(
+                        f"未知的规则参数（{key}）; unknown rule parameter: {key!r}", code=RULE_PARAMETER, field=str(key)
+                    )
+            kwargs: dict[str, object] = {}
+            for key, value in data.items():
+                if key in _PAIRS:
+                    first, second = _PAIRS[key]
+                    kwargs[key] = tuple(
+                        (first(a, f"{key}[{i}]"), second(b, f"{key}[{i}]"))
+                        for i, (a, b) in enumerate(_pairs(value, key))
+                    )
+                elif key in _YEAR_DATES:
+                    if not isinstance(value, list | tuple):
+                        raise _refuse(key, "须为 [年数, 月, 日]", "must be [years after the fiscal year, month, day]")
+                    kwargs[key] = tuple(_whole(item, key) for item in value)
+                elif key in _INT_FIELDS:
+                    kwargs[key] = _whole(value, key)
+                else:
+                    kwargs[key] = number(value, key)
         params = cls(**kwargs)  # type: ignore[arg-type]
-        params.validate()
+        params.validate(stored=stored)
         return params
 
 
-_INT_FIELDS = frozenset({"deviation_response_working_days", "blacklist_years", "deadline_warning_days"})
+# Each parameter's Chinese name, as refusals and the README give it.
+LABELS: dict[str, str] = {
+    "ex_ante_threshold": "事前绩效评估金额门槛",
+    "ex_ante_dimension_points": "事前评估各维度分值",
+    "ex_ante_support_min": "予以支持最低分",
+    "ex_ante_revise_min": "调整完善后支持最低分",
+    "execution_rate_weight": "预算执行率权重",
+    "output_weight": "产出（含成本）权重",
+    "effect_weight": "效益权重",
+    "satisfaction_weight": "满意度权重",
+    "grade_excellent_min": "优最低分",
+    "grade_good_min": "良最低分",
+    "grade_fair_min": "中最低分",
+    "deviation_thresholds": "执行进度要求",
+    "red_margin_points": "红色预警差距",
+    "indicator_lag_points": "指标完成滞后幅度",
+    "deviation_response_working_days": "偏差纠正时限（工作日）",
+    "re_evaluation_rate": "再评价抽查比例",
+    "inflation_threshold": "自评虚高认定差距",
+    "re_evaluation_weights": "再评价维度权重",
+    "reduce_rate": "评价为中的调减比例",
+    "blacklist_years": "失信黑名单期限（年）",
+    "deadline_warning_days": "临期提醒天数",
+    "goal_submission_due": "绩效目标申报截止日",
+    "monitoring_report_month": "绩效监控报告截至月份",
+    "monitoring_report_due": "绩效监控报告截止日",
+    "self_evaluation_due": "单位自评截止日",
+    "qualitative_shares": "定性指标得分比例",
+    "overall_goals_coverage": "整体绩效目标覆盖面",
+    "goals_disclosure_days": "绩效目标公开时限（天）",
+    "results_disclosure_days": "评价结果公开时限（天）",
+    "congress_goals_due": "绩效目标随预算草案报送人大截止日",
+    "congress_results_due": "评价结果随决算草案报送人大截止日",
+}
+
+_INT_FIELDS = frozenset(
+    {
+        "deviation_response_working_days",
+        "blacklist_years",
+        "deadline_warning_days",
+        "monitoring_report_month",
+        "goals_disclosure_days",
+        "results_disclosure_days",
+    }
+)
 _DECIMAL_FIELDS = frozenset(f.name for f in dataclasses.fields(RuleParameters) if isinstance(f.default, Decimal))
+_YEAR_DATES: dict[str, tuple[int, int]] = {  # each yearly date's allowed years, relative to the fiscal year
+    "goal_submission_due": (-1, 0),
+    "monitoring_report_due": (0, 1),
+    "self_evaluation_due": (1, 2),
+    "congress_goals_due": (-1, 0),
+    "congress_results_due": (1, 2),
+}
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise _refuse(field, "名称须为文本", "name must be text")
+    return value
+
+
+def _whole(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refuse(field, f"须为整数: {value!r}", f"must be a whole number: {value!r}")
+    return value
+
+
+_PAIRS: dict[str, tuple[Callable[[object, str], object], Callable[[object, str], Decimal]]] = {
+    "deviation_thresholds": (_whole, number),
+    "re_evaluation_weights": (_text, number),
+    "qualitative_shares": (_text, number),
+    "overall_goals_coverage": (_whole, number),
+}
+
+
+def _label(field: str) -> str:
+    return LABELS.get(field.split("[", 1)[0], "规则参数")
+
+
+def _refuse(field: str, zh: str, en: str) -> InvalidInput:
+    """The refusal of parameter ``field``: its Chinese name and what is wrong in Chinese, then in English."""
+    return InvalidInput(f"{_label(field)}（{field}）{zh}; {field} {en}", code=RULE_PARAMETER, field=field)
+
+
+@contextmanager
+def _naming_the_parameter() -> Iterator[None]:
+    """A refusal raised by a shared check (a number, an amount of money) becomes the parameter's own: its Chinese
+    name in front, and ``invalid-rule-parameter`` for a value malformed or out of range."""
+    try:
+        yield
+    except InvalidInput as error:
+        if error.code in (RULE_PARAMETER, RATE_BELOW_FLOOR):
+            raise
+        field = error.field or "parameters"
+        code = error.code if error.code == "invalid-weights" else RULE_PARAMETER
+        raise InvalidInput(f"{_label(field)}（{field}）不符合要求; {error.detail}", code=code, field=field) from None
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _finite(value: object, field: str) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidInput(f"{field} must be a finite Decimal: {value!r}", field=field)
+        raise _refuse(field, f"须为有限的十进制数: {value!r}", f"must be a finite Decimal: {value!r}")
     return value
 
 
@@ -213,22 +428,58 @@ def _between(value: Decimal, field: str, low: Decimal, high: Decimal, *, open_lo
     too_low = value <= low if open_low else value < low
     if too_low or value > high:
         interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
-        raise InvalidInput(f"{field} must be within {interval}: {value}", field=field)
+        raise _refuse(field, f"须在 {interval} 之内: {value}", f"must be within {interval}: {value}")
 
 
-def _whole(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{field} must be a whole number: {value!r}", field=field)
+def _month(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+        raise _refuse(field, f"月份须为 1–12: {value!r}", f"month must be 1..12: {value!r}")
     return value
+
+
+def _tuple_of_pairs(value: tuple[tuple[A, B], ...], field: str) -> tuple[tuple[A, B], ...]:
+    """``value`` as its type says it is, refused naming ``field`` when it is not (a caller outside the type checker)."""
+    if not isinstance(value, tuple):
+        raise _refuse(field, "须为由二元组组成的元组", "must be a tuple of pairs")
+    for i, item in enumerate(value):
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise _refuse(f"{field}[{i}]", "须为二元组", "must be a pair")
+    return value
+
+
+def _year_date(value: object, field: str) -> YearDate:
+    """A day of the calendar relative to the fiscal year, within the years allowed and in every year (no 29 Feb)."""
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 3
+        or any(isinstance(item, bool) or not isinstance(item, int) for item in value)
+    ):
+        raise _refuse(
+            field,
+            f"须为（相对预算年度的年数, 月, 日）三个整数: {value!r}",
+            f"must be (years after the fiscal year, month, day), three whole numbers: {value!r}",
+        )
+    offset, month, day = value
+    low, high = _YEAR_DATES[field]
+    if not low <= offset <= high:
+        raise _refuse(
+            field,
+            f"相对预算年度的年数须在 {low} 至 {high} 之间: {offset}",
+            f"years after the fiscal year must be {low}..{high}: {offset}",
+        )
+    _month(month, field)
+    if not 1 <= day <= calendar.monthrange(2001, month)[1]:  # 2001: no 29 February, which most years lack
+        raise _refuse(field, f"{month}月{day}日并非每年都有", f"day {day} of month {month} is not in every year")
+    return offset, month, day
 
 
 def _pairs(value: object, field: str) -> list[tuple[object, object]]:
     if not isinstance(value, list | tuple):
-        raise InvalidInput(f"{field} must be a list of pairs", field=field)
+        raise _refuse(field, "须为由二元组组成的列表", "must be a list of pairs")
     pairs: list[tuple[object, object]] = []
     for i, item in enumerate(value):
         if not isinstance(item, list | tuple) or len(item) != 2:
-            raise InvalidInput(f"{field}[{i}] must be a pair", field=f"{field}[{i}]")
+            raise _refuse(f"{field}[{i}]", "须为二元组", "must be a pair")
         pairs.append((item[0], item[1]))
     return pairs
 

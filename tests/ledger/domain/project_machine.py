@@ -169,6 +169,7 @@ class ProjectMachine(RuleBasedStateMachine):
             {},
             "",
             "",
+            PARAMS,
             Attribution(DEPT, date(2021, 6, 1)),
         )
 

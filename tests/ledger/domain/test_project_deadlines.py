@@ -62,7 +62,7 @@ def notices(project: Project, today: date) -> list[tuple[str, str, int, date, da
 
 def test_goal_submission_warns_seven_days_before_and_misses_the_day_after() -> None:
     project = declare()
-    assert project.open_deadlines() == [Deadline("goal_submission", 0, GOALS_DUE)]
+    assert project.open_deadlines(P) == [Deadline("goal_submission", 0, GOALS_DUE)]
     assert project.next_deadline_notice(P) == date(2020, 10, 24)
     assert notices(project, date(2020, 10, 23)) == []
     assert notices(project, date(2020, 10, 24)) == [
@@ -97,12 +97,12 @@ def test_a_late_first_look_records_only_the_miss_dated_the_day_after_the_deadlin
 def test_submitted_goals_settle_the_deadline_and_a_returned_draft_does_not_reopen_it() -> None:
     project = declare()
     admit(project)
-    assert [d.kind for d in project.open_deadlines()] == ["goal_submission"]
+    assert [d.kind for d in project.open_deadlines(P)] == ["goal_submission"]
     submit(project)
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     review(project, "中", "指标不够细化")
     assert project.stage == Stage.GOALS_RETURNED
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert notices(project, date(2020, 11, 2)) == []
     assert project.next_deadline_notice(P) is None
 
@@ -116,13 +116,13 @@ def test_a_project_rejected_at_ex_ante_owes_nothing() -> None:
         Attribution(FINANCE, date(2020, 9, 15)),
     )
     assert project.stage == Stage.REJECTED
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert notices(project, date(2020, 11, 2)) == []
 
 
 def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation() -> None:
     project = build("budget_approved")
-    assert project.open_deadlines() == [
+    assert project.open_deadlines(P) == [
         Deadline("monitoring_report", 0, MONITORING_DUE),
         Deadline("self_evaluation", 0, SELF_EVALUATION_DUE),
     ]
@@ -139,7 +139,7 @@ def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation()
         ("DeadlineApproaching", "self_evaluation", 0, SELF_EVALUATION_DUE, date(2022, 3, 24))
     ]
     self_evaluate(project)
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert notices(project, date(2022, 4, 1)) == []
 
 
@@ -147,7 +147,7 @@ def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation()
 def test_a_report_through_july_or_later_settles_the_monitoring_deadline(month: int) -> None:
     project = build("budget_approved")
     monitor(project, month, D("2500000.00"))
-    assert [d.kind for d in project.open_deadlines()] == ["self_evaluation"]
+    assert [d.kind for d in project.open_deadlines(P)] == ["self_evaluation"]
     assert notices(project, date(2021, 8, 16)) == []
 
 
@@ -165,7 +165,7 @@ def test_a_rectification_is_owed_until_accepted_not_merely_reported() -> None:
     project = build("self_evaluated")
     deadline = date(2022, 4, 30)
     require(project, deadline)
-    assert project.open_deadlines() == [Deadline("rectification", 1, deadline)]
+    assert project.open_deadlines(P) == [Deadline("rectification", 1, deadline)]
     report_rect(project)
     assert notices(project, date(2022, 4, 23)) == [
         ("DeadlineApproaching", "rectification", 1, deadline, date(2022, 4, 23))
@@ -174,12 +174,12 @@ def test_a_rectification_is_owed_until_accepted_not_merely_reported() -> None:
     assert notices(project, date(2022, 5, 1)) == [("DeadlineMissed", "rectification", 1, deadline, date(2022, 5, 1))]
     report_rect(project)
     decide_rect(project, True)
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
 
 
 def test_each_rectification_and_deviation_is_its_own_deadline() -> None:
     project = with_deviation()  # month 4, detected 2021-05-06, to be answered by 2021-05-20
-    deadlines = project.open_deadlines()
+    deadlines = project.open_deadlines(P)
     assert Deadline("deviation_answer", 4, RESPOND_BY) in deadlines
     assert project.next_deadline_notice(P) == RESPOND_BY - timedelta(days=7)
     assert notices(project, date(2021, 5, 13)) == [
@@ -193,7 +193,7 @@ def test_each_rectification_and_deviation_is_its_own_deadline() -> None:
 def test_an_answered_deviation_is_no_longer_owed() -> None:
     project = with_deviation()
     corrective(project, "continue", month=4)
-    assert all(d.kind != "deviation_answer" for d in project.open_deadlines())
+    assert all(d.kind != "deviation_answer" for d in project.open_deadlines(P))
     assert notices(project, date(2021, 5, 21)) == []
 
 
@@ -202,12 +202,12 @@ def test_a_cancelled_project_still_owes_its_rectifications_but_not_its_reports()
     project.require_rectification(["资金闲置"], "monitoring", date(2021, 9, 30), Attribution(FINANCE, date(2021, 6, 1)))
     corrective(project, "cancel", month=4)
     assert project.stage == Stage.CANCELLED
-    assert project.open_deadlines() == [Deadline("rectification", 1, date(2021, 9, 30))]
+    assert project.open_deadlines(P) == [Deadline("rectification", 1, date(2021, 9, 30))]
 
 
 def test_a_closed_project_owes_nothing() -> None:
     project = build("closed")
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert project.next_deadline_notice(P) is None
     assert notices(project, date(2023, 1, 1)) == []
 
@@ -284,7 +284,7 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     )
     restored: Any = old.mutate(None)
     assert restored.deadline_notices == {}
-    assert [d.kind for d in restored.open_deadlines()] == ["monitoring_report", "self_evaluation"]
+    assert [d.kind for d in restored.open_deadlines(P)] == ["monitoring_report", "self_evaluation"]
     assert restored.approved_amount == APPROVED
 
 

@@ -25,14 +25,14 @@ from tests.ledger.domain.rules.support import P
 
 
 def test_cycle_deadlines() -> None:
-    assert goal_submission_due(2021) == date(2020, 10, 31)
-    assert monitoring_report_due(2021) == date(2021, 8, 15)
-    assert self_evaluation_due(2021) == date(2022, 3, 31)
+    assert goal_submission_due(2021, P) == date(2020, 10, 31)
+    assert monitoring_report_due(2021, P) == date(2021, 8, 15)
+    assert self_evaluation_due(2021, P) == date(2022, 3, 31)
 
 
 def test_deadlines_refuse_implausible_year() -> None:
     with pytest.raises(InvalidInput):
-        self_evaluation_due(1999)
+        self_evaluation_due(1999, P)
 
 
 def test_working_days_across_a_weekend() -> None:
