@@ -148,7 +148,7 @@ class Ruleset(LedgerAggregate):
         the year it takes effect in and of the years after (the coverage read model shows each year's target from
         the ruleset in force, which so never rewrites a finished year)."""
         current = self.parameters()
-        for year in range(FIRST_FISCAL_YEAR, effective_on.year):
+        for year in reversed(range(FIRST_FISCAL_YEAR, effective_on.year)):  # the latest year it would change
             before, after = rules.overall_goals_target(year, current), rules.overall_goals_target(year, adopted)
             if before != after:
                 raise InvalidInput(

@@ -183,6 +183,36 @@ def test_qualitative_weight_with_fraction() -> None:
     assert indicator_score(indicator, "一般", P).score == D("4.50")
 
 
+def test_qualitative_shares_are_the_rulesets() -> None:
+    """The share each grade earns is read from the ruleset: change it, the score (and whether the target is met)
+    changes with it."""
+    strict = dataclasses.replace(
+        P, qualitative_shares=(("好", D("0.9")), ("较好", D("0.5")), ("一般", D("0.3")), ("较差", D("0.1")))
+    )
+    indicator = ind("k", "effect", "social", "qualitative", "较好", D(10))
+    assert [indicator_score(indicator, grade, strict).score for grade in ("好", "较好", "一般", "较差")] == [
+        D("9.00"),
+        D("5.00"),
+        D("3.00"),
+        D("1.00"),
+    ]
+    assert [indicator_score(indicator, grade, strict).met for grade in ("好", "较好", "一般", "较差")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    goals = [
+        ind("a", "output", "quantity", ">=", D(100), D(50)),
+        ind("b", "effect", "social", "qualitative", "好", D(30)),
+        ind("c", "satisfaction", "service_users", ">=", D(90), D(10)),
+    ]
+    actuals: dict[str, Decimal | str] = {"a": D(100), "b": "较好", "c": D(90)}
+    default = self_evaluation_score(goals, actuals, D(100), D(100), P)
+    stricter = self_evaluation_score(goals, actuals, D(100), D(100), strict)
+    assert (default.total, stricter.total) == (D("94.00"), D("85.00"))  # 50 + 30 × 0.8 (0.5) + 10 + 10
+
+
 @pytest.mark.parametrize("actual", ["很好", "good", D(1), ""])
 def test_qualitative_refuses_unknown_actual(actual: Decimal | str) -> None:
     with pytest.raises(InvalidInput) as caught:
