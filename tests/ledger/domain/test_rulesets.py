@@ -6,15 +6,17 @@ No database: the aggregate is driven directly.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger.domain.catalogue import Ruleset
 from ledger.domain.errors import DomainError
-from ledger.domain.rules import DEFAULT_PARAMETERS, overall_goals_target
+from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters, overall_goals_target
 from ledger.domain.values import SYSTEM, Attribution, Principal
 
 D = Decimal
@@ -123,3 +125,11 @@ def test_the_year_an_adoption_takes_effect_in_may_still_change() -> None:
     rs = ruleset()
     adopt(rs, {"overall_goals_coverage": [[2021, "60"], [2022, "80"]]}, date(2022, 6, 30))
     assert overall_goals_target(2022, rs.parameters()) == D(80)
+
+
+def test_the_readme_lists_every_parameter() -> None:
+    """The README's rules section is where finance reads what a ruleset holds: every parameter is in its table."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The rules and their parameters (规则集)", 1)[1].split("\n## ", 1)[0]
+    named = " ".join(line.split("|")[1] for line in section.splitlines() if line.startswith("| `"))
+    assert [f.name for f in dataclasses.fields(RuleParameters) if f"`{f.name}`" not in named] == []

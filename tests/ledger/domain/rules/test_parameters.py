@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
@@ -341,11 +340,3 @@ def test_every_refusal_of_a_ruleset_is_in_chinese_and_english(data: dict[str, ob
     detail = caught.value.detail
     assert any("\u4e00" <= char <= "\u9fff" for char in detail.split(";")[0]), detail  # Chinese first
     assert field in detail
-
-
-def test_the_readme_lists_every_parameter() -> None:
-    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## The rules and their parameters (规则集)", 1)[1].split("\n## ", 1)[0]
-    table = [line for line in section.splitlines() if line.startswith("| `")]
-    for f in dataclasses.fields(RuleParameters):
-        assert any(f"`{f.name}`" in line.split("|")[1] for line in table), f.name
