@@ -277,8 +277,22 @@ class RuleParameters:
 
     @classmethod
     def from_stored(cls, data: Mapping[str, object]) -> RuleParameters:
-        """A version the ledger holds, as it was adopted (see :meth:`validate`'s ``stored``)."""
-        return cls._parse(data, stored=True)
+        """A version the ledger holds, as it was adopted (see :meth:`validate`'s ``stored``).
+
+        Read on every command, and a version never changes once adopted: each distinct stored form is parsed and
+        validated once per process (by its exact content, types included), not on every call.
+        """
+        try:
+            key = _frozen(data)
+            found = _STORED.get(key)
+        except TypeError:  # a form no stored version has (keys of mixed types, a signalling NaN): parsed afresh
+            return cls._parse(data, stored=True)
+        if found is None:
+            found = cls._parse(data, stored=True)
+            if len(_STORED) >= _STORED_MAX:
+                _STORED.clear()
+            _STORED[key] = found
+        return found
 
     @classmethod
     def _parse(cls, data: Mapping[str, object], *, stored: bool) -> RuleParameters:
@@ -365,6 +379,23 @@ _YEAR_DATES: dict[str, tuple[int, int]] = {  # each yearly date's allowed years,
     "congress_goals_due": (-1, 0),
     "congress_results_due": (1, 2),
 }
+
+
+_STORED: dict[object, RuleParameters] = {}  # RuleParameters.from_stored's parses, by the stored form's content
+_STORED_MAX = 64
+
+
+def _frozen(value: object) -> object:
+    """A hashable image of a stored form that equals another only for the same content and types (by exact type:
+    an ABC check per value cost more than the parse it saves)."""
+    kind = type(value)
+    if kind is dict:
+        return (dict, tuple(sorted((key, _frozen(item)) for key, item in value.items())))  # type: ignore[attr-defined]
+    if kind is list or kind is tuple:
+        return (list, tuple(_frozen(item) for item in value))  # type: ignore[attr-defined]
+    if kind is str or kind is int or kind is Decimal:
+        return (kind, value)
+    return (object, id(value))  # equal to nothing else: parsed (and refused, if it must be) afresh
 
 
 def _text(value: object, field: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 
@@ -340,3 +341,16 @@ def test_every_refusal_of_a_ruleset_is_in_chinese_and_english(data: dict[str, ob
     detail = caught.value.detail
     assert any("\u4e00" <= char <= "\u9fff" for char in detail.split(";")[0]), detail  # Chinese first
     assert field in detail
+
+
+def test_a_stored_form_is_parsed_once_and_only_the_same_content_shares_it() -> None:
+    data = dataclasses.replace(P, reduce_rate=D("0.12")).to_dict()
+    first = RuleParameters.from_stored(data)
+    assert RuleParameters.from_stored(json.loads(json.dumps(data))) is first  # the same content, parsed once
+    assert RuleParameters.from_stored({**data, "reduce_rate": "0.13"}).reduce_rate == D("0.13")
+    mixed: dict[Any, object] = {**data, 1: "x"}  # keys no stored form has
+    for wrong in ({**data, "blacklist_years": "3"}, {**data, "blacklist_years": True}, mixed):
+        with pytest.raises(InvalidInput):  # a type that differs is a different form: refused, not the cached one
+            RuleParameters.from_stored(wrong)
+    with pytest.raises(InvalidInput):
+        RuleParameters.from_stored({"reduce_rate": D("sNaN")})
