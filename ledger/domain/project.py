@@ -323,7 +323,8 @@ class Project(ProjectState):
         for key in [*indicator_progress, *forecast]:
             if key not in keys:
                 raise InvalidInput(f"unknown indicator {key!r}", code="invalid-indicator", field=f"progress.{key}")
-        self._require_in_year(by.effective_on, date(self.fiscal_year, 1, 1), date(self.fiscal_year + 1, 1, 31))
+        last = rules.due_in_year(self.fiscal_year, rules.MONITORING_REPORTS_UNTIL)
+        self._require_in_year(by.effective_on, date(self.fiscal_year, 1, 1), last)
         self.record(
             self.MonitoringReported,
             by,

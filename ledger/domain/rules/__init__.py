@@ -32,6 +32,7 @@ from ledger.domain.rules.monitoring import DeviationAssessment, DeviationLevel, 
 from ledger.domain.rules.parameters import (
     DEFAULT_PARAMETERS,
     EX_ANTE_DIMENSIONS,
+    MONITORING_REPORTS_UNTIL,
     QUALITATIVE_GRADES,
     RE_EVALUATION_RATE_FLOOR,
     RuleParameters,
@@ -58,6 +59,7 @@ from ledger.domain.rules.scoring import (
 __all__ = [
     "DEFAULT_PARAMETERS",
     "EX_ANTE_DIMENSIONS",
+    "MONITORING_REPORTS_UNTIL",
     "QUALITATIVE_GRADES",
     "RE_EVALUATION_RATE_FLOOR",
     "DeviationAssessment",

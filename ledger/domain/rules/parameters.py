@@ -43,6 +43,10 @@ QUALITATIVE_GRADES: tuple[str, ...] = tuple(member.value for member in Qualitati
 YearDate = tuple[int, int, int]
 """A day relative to fiscal year Y: (years after Y, month, day); (-1, 10, 31) is (Y−1)-10-31."""
 
+# The last day a monitoring report of fiscal year Y is taken, (Y+1)-01-31 (Project.report_monitoring): the report
+# cannot be due after it.
+MONITORING_REPORTS_UNTIL: YearDate = (1, 1, 31)
+
 RULE_PARAMETER = "invalid-rule-parameter"
 RATE_BELOW_FLOOR = "re-evaluation-rate-below-minimum"
 
@@ -222,6 +226,12 @@ class RuleParameters:
                 "monitoring_report_due",
                 f"须在所报期间（1–{month}月）结束之后",
                 f"must fall after the months it reports on (January to {month}) have ended",
+            )
+        if report > MONITORING_REPORTS_UNTIL:
+            raise _refuse(
+                "monitoring_report_due",
+                "须不晚于次年1月31日（监控报告的受理期限）",
+                "must be no later than 31 January after the fiscal year, the last day a monitoring report is taken",
             )
         if not goals < report < evaluation:
             raise _refuse(

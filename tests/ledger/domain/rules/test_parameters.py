@@ -254,12 +254,16 @@ def test_a_stored_version_adopted_below_the_floor_keeps_its_rate() -> None:
         ({"monitoring_report_due": [2, 1, 15]}, "monitoring_report_due"),
         ({"monitoring_report_due": [0, 7, 31]}, "monitoring_report_due"),  # before July, the last month reported, ends
         ({"monitoring_report_month": 9}, "monitoring_report_due"),  # a September report due in August
+        ({"monitoring_report_due": [1, 2, 1]}, "monitoring_report_due"),  # after reports are taken (Y+1)-01-31
         ({"monitoring_report_month": 13}, "monitoring_report_month"),
         ({"monitoring_report_month": 0}, "monitoring_report_month"),
         ({"monitoring_report_month": "7"}, "monitoring_report_month"),
         ({"self_evaluation_due": [0, 12, 31]}, "self_evaluation_due"),
         ({"self_evaluation_due": [3, 3, 31]}, "self_evaluation_due"),
-        ({"monitoring_report_month": 12, "monitoring_report_due": [1, 4, 15]}, "self_evaluation_due"),
+        (
+            {"monitoring_report_month": 12, "monitoring_report_due": [1, 1, 31], "self_evaluation_due": [1, 1, 20]},
+            "self_evaluation_due",
+        ),
         # Qualitative shares: the four grades in order, each in [0, 1], strictly descending.
         ({"qualitative_shares": [["好", "1"], ["较好", "0.8"], ["一般", "0.6"]]}, "qualitative_shares"),
         ({"qualitative_shares": [["较好", "0.8"], ["好", "1"], ["一般", "0.6"], ["较差", "0"]]}, "qualitative_shares"),
