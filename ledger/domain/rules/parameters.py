@@ -13,21 +13,18 @@ for a value malformed or out of its range, ``invalid-weights`` for weights that 
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.rules import parameter_checks as checks
+from ledger.domain.rules.parameter_checks import LABELS, RATE_BELOW_FLOOR, RULE_PARAMETER, YearDate
 from ledger.domain.values import FIRST_FISCAL_YEAR, HUNDRED, LAST_FISCAL_YEAR, Qualitative, money, number
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-A = TypeVar("A")
-B = TypeVar("B")
 
 # Ex-ante assessment dimensions 事前绩效评估维度:
 # 立项必要性, 投入经济性, 绩效目标合理性, 实施方案可行性, 筹资合规性
@@ -40,15 +37,16 @@ RE_EVALUATION_RATE_FLOOR = Decimal("0.10")
 # The qualitative grades (定性评价), best first: the order their shares must be listed and descend in.
 QUALITATIVE_GRADES: tuple[str, ...] = tuple(member.value for member in Qualitative)
 
-YearDate = tuple[int, int, int]
-"""A day relative to fiscal year Y: (years after Y, month, day); (-1, 10, 31) is (Y−1)-10-31."""
-
 # The last day a monitoring report of fiscal year Y is taken, (Y+1)-01-31 (Project.report_monitoring): the report
 # cannot be due after it.
 MONITORING_REPORTS_UNTIL: YearDate = (1, 1, 31)
 
-RULE_PARAMETER = "invalid-rule-parameter"
-RATE_BELOW_FLOOR = "re-evaluation-rate-below-minimum"
+__all__ = [  # beside what is defined here, what the rules' callers read through this module
+    "LABELS",
+    "RATE_BELOW_FLOOR",
+    "RULE_PARAMETER",
+    "YearDate",
+]
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ class RuleParameters:
         rate was enforced from a later release on: a version adopted below it before then keeps its rate (what was
         decided under it stays decided) until finance adopts a new one.
         """
-        with _naming_the_parameter():
+        with checks.naming_the_parameter():
             self._check(stored)
 
     def _check(self, stored: bool) -> None:
@@ -124,20 +122,20 @@ class RuleParameters:
             value = getattr(self, f.name)
             if f.name in _INT_FIELDS:
                 if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise _refuse(f.name, f"须为正整数: {value!r}", f"must be a positive whole number: {value!r}")
+                    raise checks.refuse(f.name, f"须为正整数: {value!r}", f"must be a positive whole number: {value!r}")
             elif f.name in _DECIMAL_FIELDS:
-                _finite(value, f.name)
+                checks.finite(value, f.name)
 
         money(self.ex_ante_threshold, "ex_ante_threshold")
         points = self.ex_ante_dimension_points
-        _between(points, "ex_ante_dimension_points", ZERO, HUNDRED, open_low=True)
+        checks.between(points, "ex_ante_dimension_points", ZERO, HUNDRED, open_low=True)
         maximum = points * len(EX_ANTE_DIMENSIONS)
-        _between(self.ex_ante_support_min, "ex_ante_support_min", ZERO, maximum)
-        _between(self.ex_ante_revise_min, "ex_ante_revise_min", ZERO, self.ex_ante_support_min)
+        checks.between(self.ex_ante_support_min, "ex_ante_support_min", ZERO, maximum)
+        checks.between(self.ex_ante_revise_min, "ex_ante_revise_min", ZERO, self.ex_ante_support_min)
 
         weights = ("execution_rate_weight", "output_weight", "effect_weight", "satisfaction_weight")
         for name in weights:
-            _between(getattr(self, name), name, ZERO, HUNDRED)
+            checks.between(getattr(self, name), name, ZERO, HUNDRED)
         total = sum((getattr(self, name) for name in weights), ZERO)
         if total != HUNDRED:
             raise InvalidInput(
@@ -146,28 +144,28 @@ class RuleParameters:
                 field="output_weight",
             )
 
-        _between(self.grade_excellent_min, "grade_excellent_min", ZERO, HUNDRED)
-        _between(self.grade_good_min, "grade_good_min", ZERO, HUNDRED)
-        _between(self.grade_fair_min, "grade_fair_min", ZERO, HUNDRED)
+        checks.between(self.grade_excellent_min, "grade_excellent_min", ZERO, HUNDRED)
+        checks.between(self.grade_good_min, "grade_good_min", ZERO, HUNDRED)
+        checks.between(self.grade_fair_min, "grade_fair_min", ZERO, HUNDRED)
         if not self.grade_excellent_min > self.grade_good_min > self.grade_fair_min:
-            raise _refuse(
+            raise checks.refuse(
                 "grade_good_min",
                 f"须依次递减: 优 > 良 > 中 ({self.grade_excellent_min}, {self.grade_good_min}, {self.grade_fair_min})",
                 "grade thresholds must descend: 优 > 良 > 中",
             )
 
         previous = 0
-        for i, (month, rate) in enumerate(_tuple_of_pairs(self.deviation_thresholds, "deviation_thresholds")):
+        for i, (month, rate) in enumerate(checks.tuple_of_pairs(self.deviation_thresholds, "deviation_thresholds")):
             field = f"deviation_thresholds[{i}]"
-            _month(month, field)
+            checks.month_of(month, field)
             if month <= previous:
-                raise _refuse(
+                raise checks.refuse(
                     field, f"月份须递增: {month} 在 {previous} 之后", f"months must ascend: {month} after {previous}"
                 )
             previous = month
-            _between(_finite(rate, field), field, ZERO, HUNDRED)
-        _between(self.red_margin_points, "red_margin_points", ZERO, HUNDRED)
-        _between(self.indicator_lag_points, "indicator_lag_points", ZERO, HUNDRED)
+            checks.between(checks.finite(rate, field), field, ZERO, HUNDRED)
+        checks.between(self.red_margin_points, "red_margin_points", ZERO, HUNDRED)
+        checks.between(self.indicator_lag_points, "indicator_lag_points", ZERO, HUNDRED)
 
         rate = self.re_evaluation_rate
         if not stored and rate < RE_EVALUATION_RATE_FLOOR:
@@ -177,28 +175,28 @@ class RuleParameters:
                 code=RATE_BELOW_FLOOR,
                 field="re_evaluation_rate",
             )
-        _between(rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
-        _between(self.inflation_threshold, "inflation_threshold", ZERO, HUNDRED)
-        _between(self.reduce_rate, "reduce_rate", ZERO, ONE, open_low=True)
+        checks.between(rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
+        checks.between(self.inflation_threshold, "inflation_threshold", ZERO, HUNDRED)
+        checks.between(self.reduce_rate, "reduce_rate", ZERO, ONE, open_low=True)
         self._check_re_evaluation_weights()
         self._check_deadlines()
         self._check_qualitative_shares()
         self._check_coverage()
         for name in ("congress_goals_due", "congress_results_due"):
-            _year_date(getattr(self, name), name)
+            checks.year_date(getattr(self, name), name, _YEAR_DATES[name])
 
     def _check_re_evaluation_weights(self) -> None:
         if not self.re_evaluation_weights:
-            raise _refuse("re_evaluation_weights", "不得为空", "must list at least one dimension")
+            raise checks.refuse("re_evaluation_weights", "不得为空", "must list at least one dimension")
         names: set[str] = set()
-        for i, (name, weight) in enumerate(_tuple_of_pairs(self.re_evaluation_weights, "re_evaluation_weights")):
+        for i, (name, weight) in enumerate(checks.tuple_of_pairs(self.re_evaluation_weights, "re_evaluation_weights")):
             field = f"re_evaluation_weights[{i}]"
             if not isinstance(name, str) or not name.strip():
-                raise _refuse(field, "维度须有名称", "dimension must be a non-empty name")
+                raise checks.refuse(field, "维度须有名称", "dimension must be a non-empty name")
             if name in names:
-                raise _refuse(field, f"维度 {name!r} 重复", f"dimension {name!r} appears twice")
+                raise checks.refuse(field, f"维度 {name!r} 重复", f"dimension {name!r} appears twice")
             names.add(name)
-            _between(_finite(weight, field), field, ZERO, HUNDRED)
+            checks.between(checks.finite(weight, field), field, ZERO, HUNDRED)
         re_weights = dict(self.re_evaluation_weights)
         re_total = sum(re_weights.values(), ZERO)
         if re_total != HUNDRED:
@@ -217,33 +215,37 @@ class RuleParameters:
 
     def _check_deadlines(self) -> None:
         """Each yearly deadline a real day of its years, in the cycle's order; the January–M report due after M."""
-        goals = _year_date(self.goal_submission_due, "goal_submission_due")
-        report = _year_date(self.monitoring_report_due, "monitoring_report_due")
-        evaluation = _year_date(self.self_evaluation_due, "self_evaluation_due")
-        month = _month(self.monitoring_report_month, "monitoring_report_month")
+        goals = checks.year_date(self.goal_submission_due, "goal_submission_due", _YEAR_DATES["goal_submission_due"])
+        report = checks.year_date(
+            self.monitoring_report_due, "monitoring_report_due", _YEAR_DATES["monitoring_report_due"]
+        )
+        evaluation = checks.year_date(
+            self.self_evaluation_due, "self_evaluation_due", _YEAR_DATES["self_evaluation_due"]
+        )
+        month = checks.month_of(self.monitoring_report_month, "monitoring_report_month")
         if report[:2] <= (0, month):
-            raise _refuse(
+            raise checks.refuse(
                 "monitoring_report_due",
                 f"须在所报期间（1–{month}月）结束之后",
                 f"must fall after the months it reports on (January to {month}) have ended",
             )
         if report > MONITORING_REPORTS_UNTIL:
-            raise _refuse(
+            raise checks.refuse(
                 "monitoring_report_due",
                 "须不晚于次年1月31日（监控报告的受理期限）",
                 "must be no later than 31 January after the fiscal year, the last day a monitoring report is taken",
             )
         if not goals < report < evaluation:
-            raise _refuse(
+            raise checks.refuse(
                 "goal_submission_due" if goals >= report else "self_evaluation_due",
                 "须依次为: 目标申报 < 监控报告 < 单位自评",
                 "deadlines must follow the cycle: goal submission, then the monitoring report, then self-evaluation",
             )
 
     def _check_qualitative_shares(self) -> None:
-        shares = _tuple_of_pairs(self.qualitative_shares, "qualitative_shares")
+        shares = checks.tuple_of_pairs(self.qualitative_shares, "qualitative_shares")
         if tuple(name for name, _ in shares) != QUALITATIVE_GRADES:
-            raise _refuse(
+            raise checks.refuse(
                 "qualitative_shares",
                 f"须依次列出 {'、'.join(QUALITATIVE_GRADES)}",
                 f"must list the grades {', '.join(QUALITATIVE_GRADES)} in that order",
@@ -251,33 +253,35 @@ class RuleParameters:
         previous: Decimal | None = None
         for i, (name, share) in enumerate(shares):
             field = f"qualitative_shares[{i}]"
-            _between(_finite(share, field), field, ZERO, ONE)
+            checks.between(checks.finite(share, field), field, ZERO, ONE)
             if previous is not None and share >= previous:
                 # Descending strictly: an actual grade meets a target grade when its share is at least as large.
-                raise _refuse(
+                raise checks.refuse(
                     field, f"{name} 的比例须低于上一等级", f"the share of {name} must be below the grade above"
                 )
             previous = share
 
     def _check_coverage(self) -> None:
         if not self.overall_goals_coverage:
-            raise _refuse("overall_goals_coverage", "须至少列出一个年度", "must list at least one year")
+            raise checks.refuse("overall_goals_coverage", "须至少列出一个年度", "must list at least one year")
         previous = 0
-        for i, (year, target) in enumerate(_tuple_of_pairs(self.overall_goals_coverage, "overall_goals_coverage")):
+        for i, (year, target) in enumerate(
+            checks.tuple_of_pairs(self.overall_goals_coverage, "overall_goals_coverage")
+        ):
             field = f"overall_goals_coverage[{i}]"
             if isinstance(year, bool) or not isinstance(year, int) or not FIRST_FISCAL_YEAR <= year <= LAST_FISCAL_YEAR:
                 span = f"{FIRST_FISCAL_YEAR}–{LAST_FISCAL_YEAR}"
-                raise _refuse(field, f"年度须在 {span} 之间: {year!r}", f"year must be within {span}: {year!r}")
+                raise checks.refuse(field, f"年度须在 {span} 之间: {year!r}", f"year must be within {span}: {year!r}")
             if year <= previous:
-                raise _refuse(
+                raise checks.refuse(
                     field, f"年度须递增: {year} 在 {previous} 之后", f"years must ascend: {year} after {previous}"
                 )
             previous = year
-            _between(_finite(target, field), field, ZERO, HUNDRED, open_low=True)
+            checks.between(checks.finite(target, field), field, ZERO, HUNDRED, open_low=True)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form: Decimals as strings, tuples as lists, ints as ints."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: checks.plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> RuleParameters:
@@ -293,7 +297,7 @@ class RuleParameters:
         validated once per process (by its exact content, types included), not on every call.
         """
         try:
-            key = _frozen(data)
+            key = checks.content_key(data)
             found = _STORED.get(key)
         except TypeError:  # a form no stored version has (keys of mixed types, a signalling NaN): parsed afresh
             return cls._parse(data, stored=True)
@@ -306,9 +310,9 @@ class RuleParameters:
 
     @classmethod
     def _parse(cls, data: Mapping[str, object], *, stored: bool) -> RuleParameters:
-        with _naming_the_parameter():
+        with checks.naming_the_parameter():
             if not isinstance(data, Mapping):
-                raise _refuse("parameters", "须为对象（名称: 值）", "rule parameters must be an object")
+                raise checks.refuse("parameters", "须为对象（名称: 值）", "rule parameters must be an object")
             known = {f.name for f in dataclasses.fields(cls)}
             for key in data:
                 if key not in known:
@@ -321,55 +325,22 @@ class RuleParameters:
                     first, second = _PAIRS[key]
                     kwargs[key] = tuple(
                         (first(a, f"{key}[{i}]"), second(b, f"{key}[{i}]"))
-                        for i, (a, b) in enumerate(_pairs(value, key))
+                        for i, (a, b) in enumerate(checks.pairs(value, key))
                     )
                 elif key in _YEAR_DATES:
                     if not isinstance(value, list | tuple):
-                        raise _refuse(key, "须为 [年数, 月, 日]", "must be [years after the fiscal year, month, day]")
-                    kwargs[key] = tuple(_whole(item, key) for item in value)
+                        raise checks.refuse(
+                            key, "须为 [年数, 月, 日]", "must be [years after the fiscal year, month, day]"
+                        )
+                    kwargs[key] = tuple(checks.whole(item, key) for item in value)
                 elif key in _INT_FIELDS:
-                    kwargs[key] = _whole(value, key)
+                    kwargs[key] = checks.whole(value, key)
                 else:
                     kwargs[key] = number(value, key)
         params = cls(**kwargs)  # type: ignore[arg-type]
         params.validate(stored=stored)
         return params
 
-
-# Each parameter's Chinese name, as refusals and the README give it.
-LABELS: dict[str, str] = {
-    "ex_ante_threshold": "事前绩效评估金额门槛",
-    "ex_ante_dimension_points": "事前评估各维度分值",
-    "ex_ante_support_min": "予以支持最低分",
-    "ex_ante_revise_min": "调整完善后支持最低分",
-    "execution_rate_weight": "预算执行率权重",
-    "output_weight": "产出（含成本）权重",
-    "effect_weight": "效益权重",
-    "satisfaction_weight": "满意度权重",
-    "grade_excellent_min": "优最低分",
-    "grade_good_min": "良最低分",
-    "grade_fair_min": "中最低分",
-    "deviation_thresholds": "执行进度要求",
-    "red_margin_points": "红色预警差距",
-    "indicator_lag_points": "指标完成滞后幅度",
-    "deviation_response_working_days": "偏差纠正时限（工作日）",
-    "re_evaluation_rate": "再评价抽查比例",
-    "inflation_threshold": "自评虚高认定差距",
-    "re_evaluation_weights": "再评价维度权重",
-    "reduce_rate": "评价为中的调减比例",
-    "blacklist_years": "失信黑名单期限（年）",
-    "deadline_warning_days": "临期提醒天数",
-    "goal_submission_due": "绩效目标申报截止日",
-    "monitoring_report_month": "绩效监控报告截至月份",
-    "monitoring_report_due": "绩效监控报告截止日",
-    "self_evaluation_due": "单位自评截止日",
-    "qualitative_shares": "定性指标得分比例",
-    "overall_goals_coverage": "整体绩效目标覆盖面",
-    "goals_disclosure_days": "绩效目标公开时限（天）",
-    "results_disclosure_days": "评价结果公开时限（天）",
-    "congress_goals_due": "绩效目标随预算草案报送人大截止日",
-    "congress_results_due": "评价结果随决算草案报送人大截止日",
-}
 
 _INT_FIELDS = frozenset(
     {
@@ -395,134 +366,12 @@ _STORED: dict[object, RuleParameters] = {}  # RuleParameters.from_stored's parse
 _STORED_MAX = 64
 
 
-def _frozen(value: object) -> object:
-    """A hashable image of a stored form that equals another only for the same content and types (by exact type:
-    an ABC check per value cost more than the parse it saves)."""
-    kind = type(value)
-    if kind is dict:
-        return (dict, tuple(sorted((key, _frozen(item)) for key, item in value.items())))  # type: ignore[attr-defined]
-    if kind is list or kind is tuple:
-        return (list, tuple(_frozen(item) for item in value))  # type: ignore[attr-defined]
-    if kind is str or kind is int or kind is Decimal:
-        return (kind, value)
-    return (object, id(value))  # equal to nothing else: parsed (and refused, if it must be) afresh
-
-
-def _text(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise _refuse(field, "名称须为文本", "name must be text")
-    return value
-
-
-def _whole(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _refuse(field, f"须为整数: {value!r}", f"must be a whole number: {value!r}")
-    return value
-
-
 _PAIRS: dict[str, tuple[Callable[[object, str], object], Callable[[object, str], Decimal]]] = {
-    "deviation_thresholds": (_whole, number),
-    "re_evaluation_weights": (_text, number),
-    "qualitative_shares": (_text, number),
-    "overall_goals_coverage": (_whole, number),
+    "deviation_thresholds": (checks.whole, number),
+    "re_evaluation_weights": (checks.text, number),
+    "qualitative_shares": (checks.text, number),
+    "overall_goals_coverage": (checks.whole, number),
 }
-
-
-def _label(field: str) -> str:
-    return LABELS.get(field.split("[", 1)[0], "规则参数")
-
-
-def _refuse(field: str, zh: str, en: str) -> InvalidInput:
-    """The refusal of parameter ``field``: its Chinese name and what is wrong in Chinese, then in English."""
-    return InvalidInput(f"{_label(field)}（{field}）{zh}; {field} {en}", code=RULE_PARAMETER, field=field)
-
-
-@contextmanager
-def _naming_the_parameter() -> Iterator[None]:
-    """A refusal raised by a shared check (a number, an amount of money) becomes the parameter's own: its Chinese
-    name in front, and ``invalid-rule-parameter`` for a value malformed or out of range."""
-    try:
-        yield
-    except InvalidInput as error:
-        if error.code in (RULE_PARAMETER, RATE_BELOW_FLOOR):
-            raise
-        field = error.field or "parameters"
-        code = error.code if error.code == "invalid-weights" else RULE_PARAMETER
-        raise InvalidInput(f"{_label(field)}（{field}）不符合要求; {error.detail}", code=code, field=field) from None
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _finite(value: object, field: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise _refuse(field, f"须为有限的十进制数: {value!r}", f"must be a finite Decimal: {value!r}")
-    return value
-
-
-def _between(value: Decimal, field: str, low: Decimal, high: Decimal, *, open_low: bool = False) -> None:
-    too_low = value <= low if open_low else value < low
-    if too_low or value > high:
-        interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
-        raise _refuse(field, f"须在 {interval} 之内: {value}", f"must be within {interval}: {value}")
-
-
-def _month(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
-        raise _refuse(field, f"月份须为 1–12: {value!r}", f"month must be 1..12: {value!r}")
-    return value
-
-
-def _tuple_of_pairs(value: tuple[tuple[A, B], ...], field: str) -> tuple[tuple[A, B], ...]:
-    """``value`` as its type says it is, refused naming ``field`` when it is not (a caller outside the type checker)."""
-    if not isinstance(value, tuple):
-        raise _refuse(field, "须为由二元组组成的元组", "must be a tuple of pairs")
-    for i, item in enumerate(value):
-        if not isinstance(item, tuple) or len(item) != 2:
-            raise _refuse(f"{field}[{i}]", "须为二元组", "must be a pair")
-    return value
-
-
-def _year_date(value: object, field: str) -> YearDate:
-    """A day of the calendar relative to the fiscal year, within the years allowed and in every year (no 29 Feb)."""
-    if (
-        not isinstance(value, tuple)
-        or len(value) != 3
-        or any(isinstance(item, bool) or not isinstance(item, int) for item in value)
-    ):
-        raise _refuse(
-            field,
-            f"须为（相对预算年度的年数, 月, 日）三个整数: {value!r}",
-            f"must be (years after the fiscal year, month, day), three whole numbers: {value!r}",
-        )
-    offset, month, day = value
-    low, high = _YEAR_DATES[field]
-    if not low <= offset <= high:
-        raise _refuse(
-            field,
-            f"相对预算年度的年数须在 {low} 至 {high} 之间: {offset}",
-            f"years after the fiscal year must be {low}..{high}: {offset}",
-        )
-    _month(month, field)
-    if not 1 <= day <= calendar.monthrange(2001, month)[1]:  # 2001: no 29 February, which most years lack
-        raise _refuse(field, f"{month}月{day}日并非每年都有", f"day {day} of month {month} is not in every year")
-    return offset, month, day
-
-
-def _pairs(value: object, field: str) -> list[tuple[object, object]]:
-    if not isinstance(value, list | tuple):
-        raise _refuse(field, "须为由二元组组成的列表", "must be a list of pairs")
-    pairs: list[tuple[object, object]] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, list | tuple) or len(item) != 2:
-            raise _refuse(f"{field}[{i}]", "须为二元组", "must be a pair")
-        pairs.append((item[0], item[1]))
-    return pairs
 
 
 DEFAULT_PARAMETERS = RuleParameters()
