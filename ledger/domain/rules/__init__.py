@@ -29,6 +29,7 @@ from ledger.domain.rules.dates import (
 )
 from ledger.domain.rules.goals import validate_goals
 from ledger.domain.rules.monitoring import DeviationAssessment, DeviationLevel, deviation_level, time_progress
+from ledger.domain.rules.parameter_checks import YearDate
 from ledger.domain.rules.parameters import (
     DEFAULT_PARAMETERS,
     EX_ANTE_DIMENSIONS,
@@ -36,7 +37,6 @@ from ledger.domain.rules.parameters import (
     QUALITATIVE_GRADES,
     RE_EVALUATION_RATE_FLOOR,
     RuleParameters,
-    YearDate,
 )
 from ledger.domain.rules.sampling import draw_sample, sample_size
 from ledger.domain.rules.scoring import (

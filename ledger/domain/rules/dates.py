@@ -7,7 +7,8 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.rules.parameters import RuleParameters, YearDate
+from ledger.domain.rules.parameter_checks import YearDate
+from ledger.domain.rules.parameters import RuleParameters
 from ledger.domain.values import fiscal_year
 
 

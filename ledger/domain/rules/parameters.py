@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from ledger.domain.errors import InvalidInput
 from ledger.domain.rules import parameter_checks as checks
-from ledger.domain.rules.parameter_checks import LABELS, RATE_BELOW_FLOOR, RULE_PARAMETER, YearDate
+from ledger.domain.rules.parameter_checks import RATE_BELOW_FLOOR, RULE_PARAMETER, YearDate
 from ledger.domain.values import FIRST_FISCAL_YEAR, HUNDRED, LAST_FISCAL_YEAR, Qualitative, money, number
 
 ZERO = Decimal(0)
@@ -40,13 +40,6 @@ QUALITATIVE_GRADES: tuple[str, ...] = tuple(member.value for member in Qualitati
 # The last day a monitoring report of fiscal year Y is taken, (Y+1)-01-31 (Project.report_monitoring): the report
 # cannot be due after it.
 MONITORING_REPORTS_UNTIL: YearDate = (1, 1, 31)
-
-__all__ = [  # beside what is defined here, what the rules' callers read through this module
-    "LABELS",
-    "RATE_BELOW_FLOOR",
-    "RULE_PARAMETER",
-    "YearDate",
-]
 
 
 @dataclass(frozen=True)

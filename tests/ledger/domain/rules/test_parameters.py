@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.rules.parameters import LABELS, RuleParameters
+from ledger.domain.rules.parameter_checks import LABELS
+from ledger.domain.rules.parameters import RuleParameters
 from tests.ledger.domain.rules.support import D, P
 
 # ---------------------------------------------------------------------------
