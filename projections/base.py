@@ -131,6 +131,10 @@ class EventFields(msgspec.Struct, gc=False):
     rectification_no: Any = None
     what: Any = None
     ref: Any = None
+    monitoring_report_month: Any = None  # Project.MonitoringReported: the ruleset's January–M report then
+    # the rulesets
+    parameters: Any = None
+    ruleset_version: Any = None  # also the project's decisions
     # agencies and the blacklist
     agency_name: Any = None  # Project.KeyEvaluationCommissioned
     misconduct_no: Any = None

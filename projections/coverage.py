@@ -1,10 +1,13 @@
-"""``coverage``: per fiscal year — how completely the cycle ran (the source plan's targets: overall goals for
-at least 60% of departments in 2021 and 100% after; self-evaluation of every approved project; re-evaluation
-of at least 10%), projects per budget book, and disclosure rates.
+"""``coverage``: per fiscal year — how completely the cycle ran (departments with overall goals against the year's
+target from the ruleset in force: by default the plan's 60% in 2021 and 100% from 2022; self-evaluation of every
+approved project; the re-evaluation rate), projects per budget book, and disclosure rates.
 
 Python folds the page's events into side tables — the projects' facts (:mod:`projections.facts`), counters per
-fiscal year (:func:`year_counts`), the departments and their overall goals (:func:`fold_departments`) — and
-PostgreSQL recomputes the years the page touched (:data:`RECOMPUTE`)."""
+fiscal year (:func:`year_counts`), the departments and their overall goals (:func:`fold_departments`), the ruleset
+in force (:mod:`projections.rulesets`) — and PostgreSQL recomputes the years the page touched (:data:`RECOMPUTE`),
+every year when a ruleset was adopted. A ruleset may not change the target of a year already over
+(``Ruleset.adopt``), so the current one gives every year the target it was measured against.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from typing import Any
 
 from psycopg import sql
 
-from projections import keyed
+from ledger.domain import rules
+from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 from projections.facts import FACT_COLUMNS, apply_project_facts
 
@@ -68,12 +72,12 @@ FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY fiscal_year
 # The rows of the years a page touched, recomputed in place.
 RECOMPUTE = """
 INSERT INTO {table}
-WITH years AS (SELECT unnest(%(years)s::integer[]) AS fiscal_year),
+WITH years AS (SELECT * FROM unnest(%(years)s::integer[], %(targets)s::numeric[]) AS y(fiscal_year, target)),
 departments AS (SELECT count(*) AS n FROM {departments}),
 goals AS (SELECT fiscal_year, count(DISTINCT department) AS n FROM {goals} GROUP BY fiscal_year)
 SELECT y.fiscal_year, d.n, coalesce(g.n, 0),
        CASE WHEN d.n > 0 THEN round(100.0 * coalesce(g.n, 0) / d.n, 2) END,
-       CASE WHEN y.fiscal_year <= 2021 THEN 60 ELSE 100 END,
+       y.target,
        coalesce(p.declared, 0), coalesce(p.approved, 0), coalesce(p.self_evaluated, 0),
        CASE WHEN p.approved > 0 THEN round(100.0 * p.self_evaluated / p.approved, 2) END,
        coalesce(p.re_evaluated, 0),
@@ -103,9 +107,17 @@ def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
 
 class Coverage(ReadModel):
     name = "coverage"
+    version = 2  # 2: the goals coverage target from the ruleset in force
 
     def tables(self, table: str) -> list[str]:
-        return [table, f"{table}_projects", f"{table}_departments", f"{table}_goals", f"{table}_counts"]
+        return [
+            table,
+            f"{table}_projects",
+            f"{table}_departments",
+            f"{table}_goals",
+            f"{table}_counts",
+            f"{table}_rules",
+        ]
 
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["fiscal_year"])
@@ -120,6 +132,7 @@ class Coverage(ReadModel):
             ["department", "fiscal_year"],
         )
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["fiscal_year"])
+        rulesets.create(conn, f"{table}_rules")
         # A table built before the counters existed: count what its facts already hold, once.
         conn.execute(
             sql.SQL(BACKFILL).format(
@@ -142,7 +155,10 @@ class Coverage(ReadModel):
         years |= with_goals
         keyed.store(conn, f"{table}_departments", ["department_id", "name"], ["department_id"], departments.values())
         keyed.store(conn, f"{table}_goals", ["department", "fiscal_year"], ["department", "fiscal_year"], goals)
-        if new_department:  # the denominator of every year changes
+        adopted = [item for item in events if item.kind in rulesets.KINDS]
+        if adopted:
+            rulesets.store(conn, f"{table}_rules", adopted[-1])  # the page's last is the one in force
+        if new_department or adopted:  # the denominator, or the target, of every year changes
             years |= {
                 row[0]
                 for row in conn.execute(sql.SQL("SELECT fiscal_year FROM {}").format(sql.Identifier(table))).fetchall()
@@ -161,7 +177,10 @@ class Coverage(ReadModel):
                     ),
                 ),
             )
-            conn.execute(recompute, {"years": sorted(years)}, prepare=True)
+            params = rulesets.load(conn, f"{table}_rules")
+            ordered = sorted(years)
+            targets = [rules.overall_goals_target(year, params) for year in ordered]
+            conn.execute(recompute, {"years": ordered, "targets": targets}, prepare=True)
 
 
 def fold_departments(

@@ -1,13 +1,16 @@
 """``deadlines``: every obligation with a due date, open or settled (时限).
 
-Goal submission ((Y−1)-10-31), the January–July monitoring report (Y-08-15), the self-evaluation
-((Y+1)-03-31), each rectification (its deadline) and each deviation answer (10 working days), owed as
-``Project.open_deadlines`` says. Whether an open one is *approaching* or *missed* depends on the day you ask, so
-the query computes it (:func:`flags_query`); beside that, each row keeps when the scheduler actually gave its
-notices (``approaching_on``, ``missed_on``: ``DeadlineApproaching`` / ``DeadlineMissed``).
+Goal submission, the January–M monitoring report and the self-evaluation (on the days of the ruleset in force: by
+default (Y−1)-10-31, Y-08-15 for January–July, (Y+1)-03-31), each rectification (its deadline) and each deviation
+answer (the working days allowed), owed as ``Project.open_deadlines`` says. Whether an open one is *approaching*
+or *missed* depends on the day you ask, so the query computes it (:func:`flags_query`); beside that, each row keeps
+when the scheduler actually gave its notices (``approaching_on``, ``missed_on``: ``DeadlineApproaching`` /
+``DeadlineMissed``).
 
 A page's project events are folded in memory (:func:`fold`, one event into its project's obligations), and only the
-obligations that changed are written back.
+obligations that changed are written back. The ruleset in force is kept beside them (:mod:`projections.rulesets`):
+a new one moves the yearly obligations still open to its days (:func:`reschedule`), as the project itself then
+owes them, and a notice given for the old day is not one for the new.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain import rules
+from ledger.domain.deadlines import meets_monitoring_report
 from ledger.domain.values import key
-from projections import keyed
+from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 
 COLUMNS: dict[str, str] = {
@@ -63,20 +67,37 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 
 class Deadlines(ReadModel):
     name = "deadlines"
-    version = 4  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
-    # 3: the department's key; 4: the budget unit
+    version = 5  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force
 
     def tables(self, table: str) -> list[str]:
-        return [table, f"{table}_projects"]
+        return [table, f"{table}_projects", f"{table}_rules"]
 
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(
             conn, table, COLUMNS, KEY, [["status", "due_on"], ["department_key", "status"], ["unit_key", "status"]]
         )
         keyed.create_table(conn, f"{table}_projects", PROJECT_COLUMNS, ["project_id"])
+        rulesets.create(conn, f"{table}_rules")
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        project_events = [item for item in events if item.kind in FOLDED]  # the others change no obligation
+        # The others change no obligation. A ruleset divides the page: what comes before it is owed by the old days.
+        relevant = [item for item in events if item.kind in FOLDED or item.kind in rulesets.KINDS]
+        if not relevant:
+            return
+        params = rulesets.load(conn, f"{table}_rules")
+        start = 0
+        for index, item in enumerate(relevant):
+            if item.kind in rulesets.KINDS:
+                self._apply_projects(conn, table, relevant[start:index], params)
+                params = rulesets.store(conn, f"{table}_rules", item)
+                reschedule(conn, table, params, item)
+                start = index + 1
+        self._apply_projects(conn, table, relevant[start:], params)
+
+    def _apply_projects(
+        self, conn: Conn, table: str, project_events: Sequence[LogEvent], params: rules.RuleParameters
+    ) -> None:
         if not project_events:
             return
         ids = {item.originator_id.int: item.originator_id for item in project_events}  # UUIDs hash in Python
@@ -113,7 +134,7 @@ class Deadlines(ReadModel):
         before = {pid: dict(row) for pid, row in projects.items()}
         for item in project_events:
             pid = item.originator_id.int
-            fold(item, projects, owed[pid], pid)
+            fold(item, projects, owed[pid], pid, params)
         # Only what changed is written back: most of a page's events leave most obligations as they were.
         keyed.store(
             conn,
@@ -160,9 +181,12 @@ FOLDED = frozenset(
 )
 
 
-def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int) -> None:
+def fold(
+    item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations, pid: int, params: rules.RuleParameters
+) -> None:
     """One project event applied to that project's obligations (``owed``, by kind and ref) and to the facts of the
-    projects kept beside them (``projects``, by the project id's int: ``pid``)."""
+    projects kept beside them (``projects``, by the project id's int: ``pid``); a yearly obligation falls due on the
+    day of the ruleset in force (``params``)."""
     e = item.event
     name = item.kind.removeprefix("Project.")
     if name == "Declared":
@@ -178,13 +202,13 @@ def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations,
         return
     year = project["fiscal_year"]
     if name == "Declared":
-        _owe(owed, item, project, "goal_submission", 0, rules.goal_submission_due(year))
+        _owe(owed, item, project, "goal_submission", 0, rules.goal_submission_due(year, params))
     elif name == "GoalsSubmitted":
         _settle(owed, item, "goal_submission", 0)
     elif name == "BudgetApproved":
-        _owe(owed, item, project, "monitoring_report", 0, rules.monitoring_report_due(year))
-        _owe(owed, item, project, "self_evaluation", 0, rules.self_evaluation_due(year))
-    elif name == "MonitoringReported" and e.month >= 7:
+        _owe(owed, item, project, "monitoring_report", 0, rules.monitoring_report_due(year, params))
+        _owe(owed, item, project, "self_evaluation", 0, rules.self_evaluation_due(year, params))
+    elif name == "MonitoringReported" and meets_monitoring_report(e.month, e.monitoring_report_month):
         _settle(owed, item, "monitoring_report", 0)
     elif name == "SelfEvaluated":  # implementation is over: what it still owed is no longer owed
         _settle(owed, item, "self_evaluation", 0)
@@ -214,6 +238,42 @@ def fold(item: LogEvent, projects: dict[int, dict[str, Any]], owed: Obligations,
         or (name == "GoalsReviewed" and e.rating == "差")
     ):
         _void_all(owed, item)
+
+
+# The yearly obligations and the ruleset's day for each.
+YEARLY: dict[str, str] = {
+    "goal_submission": "goal_submission_due",
+    "monitoring_report": "monitoring_report_due",
+    "self_evaluation": "self_evaluation_due",
+}
+RESCHEDULE = """
+UPDATE {table} AS o SET due_on = make_date(o.fiscal_year + r.years, r.month, r.day), approaching_on = NULL,
+       missed_on = NULL, position = %(position)s
+FROM unnest(%(kinds)s::text[], %(years)s::integer[], %(months)s::integer[], %(days)s::integer[])
+     AS r(kind, years, month, day)
+WHERE o.status = 'open' AND o.kind = r.kind AND o.ref = 0
+  AND o.due_on <> make_date(o.fiscal_year + r.years, r.month, r.day)
+"""
+
+
+def reschedule(conn: Conn, table: str, params: rules.RuleParameters, item: LogEvent) -> None:
+    """Move every yearly obligation still open to the day of the ruleset ``item`` put in force (``params``). The
+    notices given for the old day are not for the new one (the project keeps them by due date), so they are cleared;
+    what was met or void stays as it was."""
+    days = [getattr(params, name) for name in YEARLY.values()]
+    query = composed(
+        conn, ("deadlines.reschedule", table), lambda: sql.SQL(RESCHEDULE).format(table=sql.Identifier(table))
+    )
+    conn.execute(
+        query,
+        {
+            "position": item.leaf_index,
+            "kinds": list(YEARLY),
+            "years": [day[0] for day in days],
+            "months": [day[1] for day in days],
+            "days": [day[2] for day in days],
+        },
+    )
 
 
 def _owe(owed: Obligations, item: LogEvent, project: dict[str, Any], kind: str, ref: int, due: date) -> None:

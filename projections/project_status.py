@@ -20,6 +20,7 @@ from uuid import UUID
 
 from psycopg import sql
 
+from ledger.domain.deadlines import meets_monitoring_report
 from ledger.domain.organisations import department_ids, unit_id
 from ledger.domain.values import key
 from projections import keyed
@@ -128,8 +129,9 @@ _MEET_DEADLINES = frozenset(
 
 
 def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
-    """Clear what ``e`` met: the late goals, the January–July report, the self-evaluation, a deviation's answer
-    (its month, or all of them), a rectification; a closure or cancellation ends what it ends."""
+    """Clear what ``e`` met: the late goals, the January–M report (M as the ruleset said when it was filed), the
+    self-evaluation, a deviation's answer (its month, or all of them), a rectification; a closure or cancellation ends
+    what it ends."""
 
     def clear(kind: str, ref: object = None) -> None:
         for notice in [item for item in overdue if item.split(":")[0] == kind and ref in (None, item.split(":")[1])]:
@@ -137,7 +139,7 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
 
     if name == "GoalsSubmitted":
         clear("goal_submission")
-    elif name == "MonitoringReported" and e.month >= 7:
+    elif name == "MonitoringReported" and meets_monitoring_report(e.month, e.monitoring_report_month):
         clear("monitoring_report")
     elif name == "SelfEvaluated":  # implementation is over: what was owed during it is no longer owed
         for kind in ("self_evaluation", "monitoring_report", "deviation_answer"):

@@ -70,10 +70,12 @@ def _definition(definition: Any) -> dict[str, str]:
 
 @rulesets.get("", responses=documented(401, 403))
 def list_rulesets(ledger: LedgerDep, principal: Reader, response: Response) -> dict[str, Any]:
-    """Every ruleset version's parameters and which is current (version 1: the defaults of the source plan)."""
+    """Every ruleset version's parameters, each one of them (those added since it was adopted at their defaults),
+    and which is current (version 1: the defaults of the source plan)."""
     ruleset = ledger.ruleset()
     response.headers["ETag"] = f'"{ruleset.version}"'
-    return {"current_version": ruleset.current_version, "versions": plain(ruleset.versions)}
+    versions = {version: ruleset.parameters(int(version)).to_dict() for version in ruleset.versions}
+    return {"current_version": ruleset.current_version, "versions": plain(versions)}
 
 
 @command(rulesets, "", created=True)

@@ -95,5 +95,16 @@ class RulesetAdoption(CommandBody):
 
     version: Annotated[int, Field(ge=2)]
     parameters: dict[str, Any] = Field(
-        description="Changes from the defaults (ruleset version 1); unknown names are refused"
+        description=(
+            "Changes from the defaults (ruleset version 1), by name (the README's rules section lists them); unknown "
+            "names are refused. Decimals as strings; yearly deadlines as [years after the fiscal year, month, day] "
+            "(goal_submission_due [-1, 10, 31] is (Y−1)-10-31); qualitative_shares as [grade, share] pairs, "
+            "好 to 较差; overall_goals_coverage as [from fiscal year, percent] pairs. A refusal names the "
+            'parameter ("field"): invalid-rule-parameter, invalid-weights, or re-evaluation-rate-below-minimum '
+            "(不低于10%)."
+        ),
+        examples=[
+            {"re_evaluation_rate": "0.15"},
+            {"self_evaluation_due": [1, 4, 30], "overall_goals_coverage": [[2021, "60"], [2022, "100"]]},
+        ],
     )

@@ -175,6 +175,7 @@ class ProjectUseCases(LedgerCore):
         measures: str = "",
     ) -> Written:
         """绩效运行监控: the department reports execution and indicator progress through a month."""
+        params, _ = self._rules()
         with self._changing(Project, pid, "project-not-found", act) as project:
             require_own_department(act, project)
             project.report_monitoring(
@@ -184,6 +185,7 @@ class ProjectUseCases(LedgerCore):
                 inputs.percentages(forecast or {}, "forecast"),
                 reason(shortfall_reasons, "shortfall_reasons"),
                 reason(measures, "measures"),
+                params,
                 act.by,
             )
             return self.commit(project, act=act)

@@ -10,7 +10,7 @@ from uuid import UUID
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, ledger_id
 from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
-from ledger.domain.values import LEVEL2, Attribution, Level1, Operator, Principal, enum_value
+from ledger.domain.values import FIRST_FISCAL_YEAR, LEVEL2, Attribution, Level1, Operator, Principal, enum_value
 
 INDICATOR_LIBRARY_ID = ledger_id("indicator-library")
 RULESET_ID = ledger_id("ruleset")
@@ -140,14 +140,34 @@ class Ruleset(LedgerAggregate):
         if not by.reason.strip():
             raise InvalidInput("adopting a ruleset must give the reason", code="reason-required", field="reason")
         checked = rules.RuleParameters.from_dict(parameters)
+        self._keep_past_targets(checked, by.effective_on)
         self.record(self.Adopted, by, ruleset_version=version, parameters=checked.to_dict())
 
+    def _keep_past_targets(self, adopted: rules.RuleParameters, effective_on: date) -> None:
+        """A year already over keeps the coverage target it was measured against: a new ruleset sets the targets of
+        the year it takes effect in and of the years after (the coverage read model shows each year's target from
+        the ruleset in force, which so never rewrites a finished year)."""
+        current = self.parameters()
+        for year in reversed(range(FIRST_FISCAL_YEAR, effective_on.year)):  # the latest year it would change
+            before, after = rules.overall_goals_target(year, current), rules.overall_goals_target(year, adopted)
+            if before != after:
+                raise InvalidInput(
+                    f"整体绩效目标覆盖面（overall_goals_coverage）不得改变已结束年度 {year} 的目标"
+                    f"（{before}% → {after}%）; "
+                    f"a ruleset taking effect on {effective_on} may not change the coverage target of {year}, "
+                    f"a year already over ({before}% → {after}%)",
+                    code="invalid-rule-parameter",
+                    field="overall_goals_coverage",
+                )
+
     def parameters(self, version: int | None = None) -> rules.RuleParameters:
+        """The parameters of ``version`` (default: the one in force), as they were adopted."""
         chosen = self.current_version if version is None else version
         try:
-            return rules.RuleParameters.from_dict(self.versions[str(chosen)])
+            stored = self.versions[str(chosen)]
         except KeyError:
             raise NotFound(f"ruleset version {chosen} not found", code="ruleset-not-found") from None
+        return rules.RuleParameters.from_stored(stored)
 
 
 class ReEvaluationSample(LedgerAggregate):

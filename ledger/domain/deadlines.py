@@ -21,9 +21,10 @@ from ledger.domain.project_values import IMPLEMENTING, Stage
 class DeadlineKind(StrEnum):
     """The deadlines the scheduler watches (DOMAIN.md), each raising approaching and missed notices once."""
 
-    GOAL_SUBMISSION = "goal_submission"  # 绩效目标申报, before budget preparation: (Y−1)-10-31
-    MONITORING_REPORT = "monitoring_report"  # 1–7月绩效监控报告: Y-08-15
-    SELF_EVALUATION = "self_evaluation"  # 单位自评: (Y+1)-03-31
+    # The yearly ones fall due on the days of the ruleset in force (defaults in brackets).
+    GOAL_SUBMISSION = "goal_submission"  # 绩效目标申报, before budget preparation: ((Y−1)-10-31)
+    MONITORING_REPORT = "monitoring_report"  # 1–M月绩效监控报告 (M = 7): (Y-08-15)
+    SELF_EVALUATION = "self_evaluation"  # 单位自评: ((Y+1)-03-31)
     RECTIFICATION = "rectification"  # 整改: the deadline set when it was required
     DEVIATION_ANSWER = "deviation_answer"  # 偏差纠正: the working days allowed after detection
 
@@ -54,26 +55,39 @@ class Notice:
     reason: str
 
 
+# What every monitoring report recorded before the month was a ruleset parameter was held to: January–July.
+LEGACY_MONITORING_REPORT_MONTH = 7
+
+
+def meets_monitoring_report(month: int, required: int | None) -> bool:
+    """Whether a monitoring report through ``month`` is the January–M report the ruleset asked for when it was filed
+    (``required``: its ``monitoring_report_month`` then, as the report recorded it; None before reports did)."""
+    return month >= (LEGACY_MONITORING_REPORT_MONTH if required is None else required)
+
+
 def open_deadlines(
     stage: Stage,
     fiscal_year: int,
     monitoring: Sequence[Mapping[str, Any]],
     deviations: Sequence[Mapping[str, Any]],
     rectifications: Sequence[Mapping[str, Any]],
+    params: rules.RuleParameters,
 ) -> list[Deadline]:
     """The obligations not yet met, earliest first: what deadline notices are raised for.
 
     Goals are owed until first submitted (a revision after a 中 rating is finance's request, not the deadline);
-    the January–July monitoring report, the self-evaluation and deviation answers while the budget is being
-    implemented; a rectification until it is accepted.
+    the January–M monitoring report, the self-evaluation and deviation answers while the budget is being
+    implemented; a rectification until it is accepted. The yearly ones fall due on the days ``params`` (the ruleset
+    in force) sets: a new ruleset moves those still owed, and a notice is given for each due date once.
     """
     found = []
     if stage in (Stage.DECLARED, Stage.ADMITTED):
-        found.append(Deadline(DeadlineKind.GOAL_SUBMISSION.value, 0, rules.goal_submission_due(fiscal_year)))
+        found.append(Deadline(DeadlineKind.GOAL_SUBMISSION.value, 0, rules.goal_submission_due(fiscal_year, params)))
     if stage in IMPLEMENTING:
-        if not any(item["month"] >= 7 for item in monitoring):
-            found.append(Deadline(DeadlineKind.MONITORING_REPORT.value, 0, rules.monitoring_report_due(fiscal_year)))
-        found.append(Deadline(DeadlineKind.SELF_EVALUATION.value, 0, rules.self_evaluation_due(fiscal_year)))
+        if not any(meets_monitoring_report(item["month"], item.get("monitoring_report_month")) for item in monitoring):
+            due = rules.monitoring_report_due(fiscal_year, params)
+            found.append(Deadline(DeadlineKind.MONITORING_REPORT.value, 0, due))
+        found.append(Deadline(DeadlineKind.SELF_EVALUATION.value, 0, rules.self_evaluation_due(fiscal_year, params)))
         found += [
             Deadline(DeadlineKind.DEVIATION_ANSWER.value, d["month"], d["respond_by"])
             for d in deviations

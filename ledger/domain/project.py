@@ -309,8 +309,11 @@ class Project(ProjectState):
         forecast: dict[str, Decimal],
         shortfall_reasons: str,
         measures: str,
+        params: rules.RuleParameters,
         by: Attribution,
     ) -> None:
+        """绩效运行监控 through ``month``; the report records the month the ruleset's January–M report runs to
+        (``monitoring_report_month``), so whether it was that report stays decided whatever a later ruleset says."""
         self._require_stage(IMPLEMENTING, "report monitoring")
         if not 1 <= month <= 12:
             raise InvalidInput("month must be 1 to 12", field="month")
@@ -335,7 +338,8 @@ class Project(ProjectState):
         for key in [*indicator_progress, *forecast]:
             if key not in keys:
                 raise InvalidInput(f"unknown indicator {key!r}", code="invalid-indicator", field=f"progress.{key}")
-        self._require_in_year(by.effective_on, date(self.fiscal_year, 1, 1), date(self.fiscal_year + 1, 1, 31))
+        last = rules.due_in_year(self.fiscal_year, rules.MONITORING_REPORTS_UNTIL)
+        self._require_in_year(by.effective_on, date(self.fiscal_year, 1, 1), last)
         self.record(
             self.MonitoringReported,
             by,
@@ -345,6 +349,7 @@ class Project(ProjectState):
             forecast=dict(forecast),
             shortfall_reasons=shortfall_reasons,
             measures=measures,
+            monitoring_report_month=params.monitoring_report_month,
         )
 
     def review_monitoring(self, month: int, opinion: str, by: Attribution) -> None:
@@ -671,16 +676,19 @@ class Project(ProjectState):
             default=None,
         )
 
-    def open_deadlines(self) -> list[Deadline]:
-        """The obligations not yet met (时限), earliest first (:func:`ledger.domain.deadlines.open_deadlines`)."""
+    def open_deadlines(self, params: rules.RuleParameters) -> list[Deadline]:
+        """The obligations not yet met (时限), earliest first, due on the days of the ruleset in force (``params``)
+        (:func:`ledger.domain.deadlines.open_deadlines`)."""
         return deadlines.open_deadlines(
-            Stage(self.stage), self.fiscal_year, self.monitoring, self.deviations, self.rectifications
+            Stage(self.stage), self.fiscal_year, self.monitoring, self.deviations, self.rectifications, params
         )
 
     def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
         """Record, once each, an open obligation's approaching notice (from ``deadline_warning_days`` before its
         due date) and its missed notice (after it); return the deadlines noticed."""
-        due = deadlines.notices_due(self.open_deadlines(), self.deadline_notices, today, params.deadline_warning_days)
+        due = deadlines.notices_due(
+            self.open_deadlines(params), self.deadline_notices, today, params.deadline_warning_days
+        )
         for notice in due:
             self.record(
                 self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
@@ -693,7 +701,9 @@ class Project(ProjectState):
 
     def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
         """The first day a deadline notice could fall due, unless something is recorded before."""
-        return deadlines.next_notice_day(self.open_deadlines(), self.deadline_notices, params.deadline_warning_days)
+        return deadlines.next_notice_day(
+            self.open_deadlines(params), self.deadline_notices, params.deadline_warning_days
+        )
 
     def disclose(self, what: str, by: Attribution) -> None:
         self._require_open()

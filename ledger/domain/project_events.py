@@ -183,7 +183,8 @@ class GoalAdjustmentRejected(LedgerAggregate.Event):
 
 
 class MonitoringReported(LedgerAggregate.Event):
-    """绩效运行监控: the department's report through month ``month``."""
+    """绩效运行监控: the department's report through month ``month``; ``monitoring_report_month``: the month the
+    ruleset's January–M report ran to when it was filed (None in reports recorded before it was a parameter: 7)."""
 
     month: int
     executed: Decimal
@@ -191,6 +192,7 @@ class MonitoringReported(LedgerAggregate.Event):
     forecast: dict[str, Decimal]
     shortfall_reasons: str
     measures: str
+    monitoring_report_month: int | None = None
 
     def apply(self, project: ProjectState) -> None:
         project.executed = self.executed
@@ -204,6 +206,7 @@ class MonitoringReported(LedgerAggregate.Event):
                 "measures": self.measures,
                 "review": None,
                 "reported_on": self.effective_on,
+                "monitoring_report_month": self.monitoring_report_month,
             }
         )
 

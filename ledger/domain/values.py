@@ -310,9 +310,12 @@ def enum_value(enum: type[E], value: object, field: str) -> E:
         raise InvalidInput(f"{field} must be one of {allowed}: {value!r}", field=field) from None
 
 
+FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100  # the fiscal years the ledger takes
+
+
 def fiscal_year(value: object, field: str = "fiscal_year") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2100:
-        raise InvalidInput(f"{field} must be a year between 2000 and 2100", field=field)
+    if isinstance(value, bool) or not isinstance(value, int) or not FIRST_FISCAL_YEAR <= value <= LAST_FISCAL_YEAR:
+        raise InvalidInput(f"{field} must be a year between {FIRST_FISCAL_YEAR} and {LAST_FISCAL_YEAR}", field=field)
     return value
 
 

@@ -206,6 +206,30 @@ CORPUS: list[tuple[str, str, bytes, dict[str, str], int, str]] = [
         422,
         "invalid-indicator",
     ),
+    (
+        "a re-evaluation rate below the plan's 10%",
+        "/rulesets",
+        raw(json.dumps({"version": 2, "parameters": {"re_evaluation_rate": "0.0999"}, "reason": "降低比例"})),
+        {},
+        422,
+        "re-evaluation-rate-below-minimum",
+    ),
+    (
+        "a January–July report due before July ends",
+        "/rulesets",
+        raw(json.dumps({"version": 2, "parameters": {"monitoring_report_due": [0, 7, 31]}, "reason": "提前"})),
+        {},
+        422,
+        "invalid-rule-parameter",
+    ),
+    (
+        "a rule parameter that does not exist",
+        "/rulesets",
+        raw(json.dumps({"version": 2, "parameters": {"reevaluation_rate": "0.2"}, "reason": "x"})),
+        {},
+        422,
+        "invalid-rule-parameter",
+    ),
 ]
 
 
@@ -234,6 +258,24 @@ def test_bad_input_is_refused_with_a_problem_and_records_nothing(
     assert response.headers["content-type"] == "application/problem+json"
     assert problem["type"] == f"urn:jixiao:problem:{code}", problem
     assert {"title", "status", "detail", "instance", "title_zh"} <= set(problem)
+    assert service.ledger.head() == head
+
+
+def test_a_refused_ruleset_names_the_parameter_in_chinese_and_english(service: Service) -> None:
+    head = service.ledger.head()
+    body = {"version": 2, "parameters": {"re_evaluation_rate": "0.0999"}, "reason": "降低比例"}
+    problem = expect(service.post("finance", "/rulesets", body), 422)
+    assert (problem["type"], problem["field"]) == (
+        "urn:jixiao:problem:re-evaluation-rate-below-minimum",
+        "re_evaluation_rate",
+    )
+    assert problem["title_zh"] == "再评价抽查比例不得低于10%"
+    assert "再评价抽查比例" in problem["detail"]
+    assert "may not be below" in problem["detail"]
+    body = {"version": 2, "parameters": {"qualitative_shares": [["好", "1"], ["较好", "1.5"]]}, "reason": "x"}
+    problem = expect(service.post("finance", "/rulesets", body), 422)
+    assert (problem["code"], problem["field"]) == ("invalid-rule-parameter", "qualitative_shares")
+    assert problem["detail"].startswith("定性指标得分比例（qualitative_shares）")
     assert service.ledger.head() == head
 
 

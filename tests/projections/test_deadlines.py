@@ -7,6 +7,7 @@ gave are kept here.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,16 +15,19 @@ from uuid import uuid4
 
 import pytest
 
+from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters
 from ledger.domain.values import key
 from projections.deadlines import FOLDED, Obligations, fold
 from tests.projections.recorded import Log, ProjectHistory
 
+P = DEFAULT_PARAMETERS
 
-def obligations(history: ProjectHistory) -> Obligations:
+
+def obligations(history: ProjectHistory, params: RuleParameters = P) -> Obligations:
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
     for item in history.events:
-        fold(item, projects, owed, history.id.int)
+        fold(item, projects, owed, history.id.int, params)
     return owed
 
 
@@ -68,7 +72,7 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
     history = ProjectHistory(code="P-9", department=" 教育局", fiscal_year=2022)
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
-    fold(history.last, projects, owed, history.id.int)
+    fold(history.last, projects, owed, history.id.int, P)
     assert projects == {
         history.id.int: {
             "project_id": history.id,
@@ -103,7 +107,7 @@ def test_a_budget_units_project_owes_under_its_unit_too() -> None:
     history = ProjectHistory(code="P-10", department="教育局", unit="第一中学")
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
-    fold(history.last, projects, owed, history.id.int)
+    fold(history.last, projects, owed, history.id.int, P)
     assert projects[history.id.int]["unit"] == "第一中学"
     row = owed[("goal_submission", 0)]
     assert (row["department_key"], row["unit"], row["unit_key"]) == (key("教育局"), "第一中学", key("第一中学"))
@@ -129,6 +133,37 @@ def test_only_the_january_to_july_report_meets_the_monitoring_obligation() -> No
     assert status(history)[("monitoring_report", 0)][0] == "open"
     history.then("MonitoringReported", month=7, executed=Decimal("2.00"), effective_on=date(2021, 8, 10))
     assert status(history)[("monitoring_report", 0)] == ("met", date(2021, 8, 15), date(2021, 8, 10))
+
+
+def test_the_yearly_obligations_fall_due_on_the_days_of_the_ruleset_in_force() -> None:
+    params = dataclasses.replace(
+        P, goal_submission_due=(-1, 9, 30), monitoring_report_due=(0, 9, 10), self_evaluation_due=(1, 4, 30)
+    )
+    assert obligations(ProjectHistory(), params)[("goal_submission", 0)]["due_on"] == date(2020, 9, 30)
+    owed = obligations(approved(), params)
+    assert (owed[("monitoring_report", 0)]["due_on"], owed[("self_evaluation", 0)]["due_on"]) == (
+        date(2021, 9, 10),
+        date(2022, 4, 30),
+    )
+
+
+def test_a_report_meets_the_obligation_by_the_month_it_recorded_the_ruleset_asked_for() -> None:
+    june = approved().then(
+        "MonitoringReported",
+        month=6,
+        executed=Decimal("1.00"),
+        monitoring_report_month=6,
+        effective_on=date(2021, 7, 2),
+    )
+    assert status(june)[("monitoring_report", 0)] == ("met", date(2021, 8, 15), date(2021, 7, 2))
+    august = approved().then(
+        "MonitoringReported",
+        month=8,
+        executed=Decimal("1.00"),
+        monitoring_report_month=9,
+        effective_on=date(2021, 9, 2),
+    )
+    assert status(august)[("monitoring_report", 0)][0] == "open"
 
 
 def test_a_deviation_is_owed_an_answer_which_its_corrective_action_gives() -> None:
@@ -247,5 +282,5 @@ def test_events_of_a_project_not_declared_here_are_ignored() -> None:
     projects: dict[int, dict[str, Any]] = {}
     owed: Obligations = {}
     stranger = uuid4()
-    fold(log.record("Project.BudgetApproved", stranger, amount=Decimal("1.00")), projects, owed, stranger.int)
+    fold(log.record("Project.BudgetApproved", stranger, amount=Decimal("1.00")), projects, owed, stranger.int, P)
     assert (projects, owed) == ({}, {})

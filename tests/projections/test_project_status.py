@@ -263,6 +263,19 @@ def test_a_missed_deadline_is_overdue_until_what_it_asked_for_arrives() -> None:
     assert row_after(history)["overdue_deadlines"] == 0
 
 
+def test_the_monitoring_report_clears_its_miss_by_the_month_it_recorded_the_ruleset_asked_for() -> None:
+    history = ProjectHistory().then("BudgetApproved", amount=Decimal("100.00"))
+    missed(history, "monitoring_report", 0, date(2021, 10, 15))
+    history.then("MonitoringReported", month=8, executed=Decimal("10.00"), monitoring_report_month=9)
+    assert row_after(history)["overdue_deadlines"] == 1
+    history.then("MonitoringReported", month=9, executed=Decimal("20.00"), monitoring_report_month=9)
+    assert row_after(history)["overdue_deadlines"] == 0
+    history = ProjectHistory().then("BudgetApproved", amount=Decimal("100.00"))
+    missed(history, "monitoring_report", 0, date(2021, 7, 15))
+    history.then("MonitoringReported", month=6, executed=Decimal("10.00"), monitoring_report_month=6)
+    assert row_after(history)["overdue_deadlines"] == 0
+
+
 def test_a_corrective_action_answers_its_deviation_or_every_one() -> None:
     history = ProjectHistory().then("BudgetApproved", amount=Decimal("100.00"))
     missed(history, "deviation_answer", 3, date(2021, 4, 20))

@@ -22,7 +22,7 @@ from projections.base import LogEvent
 from projections.project_status import fold
 from projections.registry import read_models
 from projections.runner import Runner
-from tests.ledger.domain.project_machine import ProjectMachine
+from tests.ledger.domain.project_machine import PARAMS, ProjectMachine
 
 
 def expected_status(project: Project) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def expected_status(project: Project) -> dict[str, Any]:
         "overdue_rectifications": sum(1 for item in open_items if item["overdue"]),
         "overdue": {
             f"{deadline.kind}:{deadline.ref}": str(deadline.due_on)
-            for deadline in project.open_deadlines()
+            for deadline in project.open_deadlines(PARAMS)
             if (project.notices_for(deadline) or {}).get("missed") is not None
         },
         "goals_disclosed": "goals" in project.disclosed,
@@ -128,10 +128,10 @@ class ProjectedMachine(ProjectMachine):
         assert row is not None
         assert dict(zip(columns, row, strict=True)) == expected_status(self.project)
         assert trail == [(event.originator_version, type(event).__qualname__) for event in self.events]
-        notices = [self.project.notices_for(deadline) or {} for deadline in self.project.open_deadlines()]
+        notices = [self.project.notices_for(deadline) or {} for deadline in self.project.open_deadlines(PARAMS)]
         assert owed == [
             (deadline.kind, deadline.ref, deadline.due_on, notice.get("approaching"), notice.get("missed"))
-            for deadline, notice in zip(self.project.open_deadlines(), notices, strict=True)
+            for deadline, notice in zip(self.project.open_deadlines(PARAMS), notices, strict=True)
         ]
 
 

@@ -7,22 +7,37 @@ constants: the defaults of :class:`RuleParameters` are ruleset version 1 (see DO
 
 One module per job — :mod:`.parameters` (the ruleset's schema), :mod:`.goals` (the indicator tree and its
 weights), :mod:`.scoring` (assessments, evaluations, grades, results), :mod:`.monitoring` (deviations),
-:mod:`.sampling` (the re-evaluation sample), :mod:`.dates` (due dates, working days) — and this package the one
-namespace the aggregates call them by (``rules.grade(total, params)``).
+:mod:`.sampling` (the re-evaluation sample), :mod:`.dates` (due dates, disclosure periods, working days),
+:mod:`.coverage` (coverage targets) — and this package the one namespace the aggregates call them by
+(``rules.grade(total, params)``).
 """
 
 from __future__ import annotations
 
+from ledger.domain.rules.coverage import overall_goals_target
 from ledger.domain.rules.dates import (
     add_working_days,
     blacklist_until,
+    congress_goals_due,
+    congress_results_due,
+    due_in_year,
     goal_submission_due,
+    goals_disclosure_due,
     monitoring_report_due,
+    results_disclosure_due,
     self_evaluation_due,
 )
 from ledger.domain.rules.goals import validate_goals
 from ledger.domain.rules.monitoring import DeviationAssessment, DeviationLevel, deviation_level, time_progress
-from ledger.domain.rules.parameters import DEFAULT_PARAMETERS, EX_ANTE_DIMENSIONS, RuleParameters
+from ledger.domain.rules.parameter_checks import YearDate
+from ledger.domain.rules.parameters import (
+    DEFAULT_PARAMETERS,
+    EX_ANTE_DIMENSIONS,
+    MONITORING_REPORTS_UNTIL,
+    QUALITATIVE_GRADES,
+    RE_EVALUATION_RATE_FLOOR,
+    RuleParameters,
+)
 from ledger.domain.rules.sampling import draw_sample, sample_size
 from ledger.domain.rules.scoring import (
     ExAnteConclusion,
@@ -44,6 +59,9 @@ from ledger.domain.rules.scoring import (
 __all__ = [
     "DEFAULT_PARAMETERS",
     "EX_ANTE_DIMENSIONS",
+    "MONITORING_REPORTS_UNTIL",
+    "QUALITATIVE_GRADES",
+    "RE_EVALUATION_RATE_FLOOR",
     "DeviationAssessment",
     "DeviationLevel",
     "ExAnteConclusion",
@@ -52,20 +70,27 @@ __all__ = [
     "ResultApplication",
     "RuleParameters",
     "SelfEvaluationScore",
+    "YearDate",
     "add_working_days",
     "blacklist_until",
+    "congress_goals_due",
+    "congress_results_due",
     "deviation_level",
     "draw_sample",
+    "due_in_year",
     "ex_ante_conclusion",
     "ex_ante_required",
     "goal_submission_due",
+    "goals_disclosure_due",
     "grade",
     "indicator_score",
     "is_inflated",
     "monitoring_report_due",
+    "overall_goals_target",
     "re_evaluation_total",
     "reduced_budget",
     "result_application_default",
+    "results_disclosure_due",
     "sample_size",
     "self_evaluation_due",
     "self_evaluation_score",

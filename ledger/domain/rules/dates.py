@@ -1,4 +1,5 @@
-"""Dates the rules fix (时限): the yearly obligations' due dates, working days (工作日), a blacklisting's end."""
+"""Dates the rules fix (时限): the yearly obligations' due dates and the disclosure periods, all from the ruleset;
+working days (工作日); a blacklisting's end."""
 
 from __future__ import annotations
 
@@ -6,23 +7,50 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.rules.parameter_checks import YearDate
 from ledger.domain.rules.parameters import RuleParameters
 from ledger.domain.values import fiscal_year
 
 
-def goal_submission_due(year: int) -> date:
-    """绩效目标申报: before budget preparation, (Y−1)-10-31."""
-    return date(fiscal_year(year) - 1, 10, 31)
+def due_in_year(year: int, day: YearDate) -> date:
+    """The date ``day`` (years after the fiscal year, month, day) falls on for fiscal year ``year``."""
+    offset, month, day_of_month = day
+    return date(fiscal_year(year) + offset, month, day_of_month)
 
 
-def monitoring_report_due(year: int) -> date:
-    """1–7月绩效监控报告: Y-08-15."""
-    return date(fiscal_year(year), 8, 15)
+def goal_submission_due(year: int, params: RuleParameters) -> date:
+    """绩效目标申报: before budget preparation, by default (Y−1)-10-31."""
+    return due_in_year(year, params.goal_submission_due)
 
 
-def self_evaluation_due(year: int) -> date:
-    """单位自评: (Y+1)-03-31."""
-    return date(fiscal_year(year) + 1, 3, 31)
+def monitoring_report_due(year: int, params: RuleParameters) -> date:
+    """1–M月绩效监控报告 (M: ``monitoring_report_month``, 7 by default): by default Y-08-15."""
+    return due_in_year(year, params.monitoring_report_due)
+
+
+def self_evaluation_due(year: int, params: RuleParameters) -> date:
+    """单位自评: by default (Y+1)-03-31."""
+    return due_in_year(year, params.self_evaluation_due)
+
+
+def congress_goals_due(year: int, params: RuleParameters) -> date:
+    """绩效目标随同预算草案报送人大: by default (Y−1)-12-31."""
+    return due_in_year(year, params.congress_goals_due)
+
+
+def congress_results_due(year: int, params: RuleParameters) -> date:
+    """评价结果随同决算草案报送人大: by default (Y+1)-06-30."""
+    return due_in_year(year, params.congress_results_due)
+
+
+def goals_disclosure_due(budget_approved_on: date, params: RuleParameters) -> date:
+    """部门公开绩效目标: ``goals_disclosure_days`` (20: 预算法 第十四条) after the budget was approved with them."""
+    return budget_approved_on + timedelta(days=params.goals_disclosure_days)
+
+
+def results_disclosure_due(results_applied_on: date, params: RuleParameters) -> date:
+    """部门公开评价结果: ``results_disclosure_days`` (20) after the results were applied."""
+    return results_applied_on + timedelta(days=params.results_disclosure_days)
 
 
 def add_working_days(

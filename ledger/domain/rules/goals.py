@@ -6,16 +6,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.rules.parameters import ZERO, RuleParameters
-from ledger.domain.values import FEN, HUNDRED, LEVEL2, Indicator, Level1, Operator, Qualitative
-
-# What a qualitative grade is worth, as a share of the indicator's weight.
-QUALITATIVE_SHARE: dict[str, Decimal] = {
-    Qualitative.GOOD.value: Decimal(1),  # 好 100%
-    Qualitative.FAIRLY_GOOD.value: Decimal("0.8"),  # 较好 80%
-    Qualitative.AVERAGE.value: Decimal("0.6"),  # 一般 60%
-    Qualitative.POOR.value: ZERO,  # 较差 0%
-}
+from ledger.domain.rules.parameters import QUALITATIVE_GRADES, ZERO, RuleParameters
+from ledger.domain.values import FEN, HUNDRED, LEVEL2, Indicator, Level1, Operator
 
 
 def _group(level1: str) -> str:
@@ -67,7 +59,7 @@ def check_indicator(indicator: Indicator, field: str) -> None:
         )
     target = indicator.target
     if indicator.operator == Operator.QUALITATIVE:
-        if not isinstance(target, str) or target not in QUALITATIVE_SHARE:
+        if not isinstance(target, str) or target not in QUALITATIVE_GRADES:
             raise InvalidInput(
                 f"{field}.target of a qualitative indicator must be one of 好/较好/一般/较差: {target!r}",
                 code="invalid-indicator",

@@ -2,18 +2,26 @@
 
 The numbers are parameters of a ruleset, never constants: the defaults of :class:`RuleParameters` are ruleset
 version 1 (DOMAIN.md), and each later version is adopted as an event of the ruleset, which stores them through
-:meth:`RuleParameters.to_dict` and reads them back through :meth:`RuleParameters.from_dict`.
+:meth:`RuleParameters.to_dict` and reads them back through :meth:`RuleParameters.from_dict` (a version the ledger
+already holds through :meth:`RuleParameters.from_stored`). A stored version without a parameter added since takes
+its default — the number the code used before it was a parameter — so every ledger reads as it did.
+
+Every refusal names the parameter (``field``), in Chinese and English, under a stable code: ``invalid-rule-parameter``
+for a value malformed or out of its range, ``invalid-weights`` for weights that do not add up, and
+``re-evaluation-rate-below-minimum`` for a re-evaluation rate under the plan's floor.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import HUNDRED, money, number
+from ledger.domain.rules import parameter_checks as checks
+from ledger.domain.rules.parameter_checks import RATE_BELOW_FLOOR, RULE_PARAMETER, YearDate
+from ledger.domain.values import FIRST_FISCAL_YEAR, HUNDRED, LAST_FISCAL_YEAR, Qualitative, money, number
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -21,6 +29,17 @@ ONE = Decimal(1)
 # Ex-ante assessment dimensions 事前绩效评估维度:
 # 立项必要性, 投入经济性, 绩效目标合理性, 实施方案可行性, 筹资合规性
 EX_ANTE_DIMENSIONS: tuple[str, ...] = ("necessity", "economy", "goal_rationality", "feasibility", "funding_compliance")
+
+# The plan's floor under the re-evaluation rate — 市财政部门按照不低于10%的比例，随机对部门绩效自评结果开展绩效再评价
+# (德政办秘〔2020〕76号, 二(六)) — a bound on the parameter, not a parameter: no ruleset may be adopted below it.
+RE_EVALUATION_RATE_FLOOR = Decimal("0.10")
+
+# The qualitative grades (定性评价), best first: the order their shares must be listed and descend in.
+QUALITATIVE_GRADES: tuple[str, ...] = tuple(member.value for member in Qualitative)
+
+# The last day a monitoring report of fiscal year Y is taken, (Y+1)-01-31 (Project.report_monitoring): the report
+# cannot be due after it.
+MONITORING_REPORTS_UNTIL: YearDate = (1, 1, 31)
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,7 @@ class RuleParameters:
     red_margin_points: Decimal = Decimal(15)  # 红色预警: this far below the threshold
     indicator_lag_points: Decimal = Decimal(10)  # 指标完成滞后于预算执行
     deviation_response_working_days: int = 10  # 偏差纠正时限 (working days)
-    re_evaluation_rate: Decimal = Decimal("0.10")  # 再评价抽查比例
+    re_evaluation_rate: Decimal = Decimal("0.10")  # 再评价抽查比例, never below RE_EVALUATION_RATE_FLOOR
     inflation_threshold: Decimal = Decimal(10)  # 自评虚高
     re_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
         ("decision", Decimal(15)),  # 决策
@@ -58,27 +77,58 @@ class RuleParameters:
     reduce_rate: Decimal = Decimal("0.10")  # 中 → 调减下年预算
     blacklist_years: int = 3  # 失信黑名单期限
     deadline_warning_days: int = 7  # 临期提醒
+    # The yearly deadlines the scheduler watches (时限), each a day relative to the fiscal year Y.
+    goal_submission_due: YearDate = (-1, 10, 31)  # 绩效目标申报, before budget preparation: (Y−1)-10-31
+    monitoring_report_month: int = 7  # 绩效监控报告: January to this month (1–7月) …
+    monitoring_report_due: YearDate = (0, 8, 15)  # … due Y-08-15
+    self_evaluation_due: YearDate = (1, 3, 31)  # 单位自评: (Y+1)-03-31
+    # 定性指标: the share of its weight each grade earns, best first (好 100%, 较好 80%, 一般 60%, 较差 0%).
+    qualitative_shares: tuple[tuple[str, Decimal], ...] = (
+        (Qualitative.GOOD.value, Decimal(1)),
+        (Qualitative.FAIRLY_GOOD.value, Decimal("0.8")),
+        (Qualitative.AVERAGE.value, Decimal("0.6")),
+        (Qualitative.POOR.value, ZERO),
+    )
+    # 部门和单位整体绩效目标覆盖面 (% of departments), each from its fiscal year on: the plan's 60% in the 2021
+    # budget and every department and unit by 2022. A year before the first takes the first.
+    overall_goals_coverage: tuple[tuple[int, Decimal], ...] = ((2021, Decimal(60)), (2022, Decimal(100)))
+    # Disclosure (信息公开): a department publishes on the 预决算公开平台 within these days (预算法 第十四条:
+    # 部门预算、决算 批复后二十日内公开) …
+    goals_disclosure_days: int = 20  # … its project's goals, after the budget is approved with them
+    results_disclosure_days: int = 20  # … its project's results, after they are applied
+    # … and finance submits to the people's congress (报送人大) — no source fixes the day; a local calendar:
+    congress_goals_due: YearDate = (-1, 12, 31)  # goals with the budget draft of Y (随同预算草案)
+    congress_results_due: YearDate = (1, 6, 30)  # results with the final accounts of Y (随同决算草案)
 
-    def validate(self) -> None:
-        """Refuse an inconsistent ruleset with :class:`InvalidInput` naming the field."""
+    def validate(self, *, stored: bool = False) -> None:
+        """Refuse an inconsistent ruleset, naming the parameter (Chinese and English) under a stable code.
+
+        ``stored``: a version the ledger already holds, read as it was adopted. The floor under the re-evaluation
+        rate was enforced from a later release on: a version adopted below it before then keeps its rate (what was
+        decided under it stays decided) until finance adopts a new one.
+        """
+        with checks.naming_the_parameter():
+            self._check(stored)
+
+    def _check(self, stored: bool) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name in _INT_FIELDS:
                 if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise InvalidInput(f"{f.name} must be a positive whole number: {value!r}", field=f.name)
+                    raise checks.refuse(f.name, f"须为正整数: {value!r}", f"must be a positive whole number: {value!r}")
             elif f.name in _DECIMAL_FIELDS:
-                _finite(value, f.name)
+                checks.finite(value, f.name)
 
         money(self.ex_ante_threshold, "ex_ante_threshold")
         points = self.ex_ante_dimension_points
-        _between(points, "ex_ante_dimension_points", ZERO, HUNDRED, open_low=True)
+        checks.between(points, "ex_ante_dimension_points", ZERO, HUNDRED, open_low=True)
         maximum = points * len(EX_ANTE_DIMENSIONS)
-        _between(self.ex_ante_support_min, "ex_ante_support_min", ZERO, maximum)
-        _between(self.ex_ante_revise_min, "ex_ante_revise_min", ZERO, self.ex_ante_support_min)
+        checks.between(self.ex_ante_support_min, "ex_ante_support_min", ZERO, maximum)
+        checks.between(self.ex_ante_revise_min, "ex_ante_revise_min", ZERO, self.ex_ante_support_min)
 
         weights = ("execution_rate_weight", "output_weight", "effect_weight", "satisfaction_weight")
         for name in weights:
-            _between(getattr(self, name), name, ZERO, HUNDRED)
+            checks.between(getattr(self, name), name, ZERO, HUNDRED)
         total = sum((getattr(self, name) for name in weights), ZERO)
         if total != HUNDRED:
             raise InvalidInput(
@@ -87,55 +137,59 @@ class RuleParameters:
                 field="output_weight",
             )
 
-        _between(self.grade_excellent_min, "grade_excellent_min", ZERO, HUNDRED)
-        _between(self.grade_good_min, "grade_good_min", ZERO, HUNDRED)
-        _between(self.grade_fair_min, "grade_fair_min", ZERO, HUNDRED)
+        checks.between(self.grade_excellent_min, "grade_excellent_min", ZERO, HUNDRED)
+        checks.between(self.grade_good_min, "grade_good_min", ZERO, HUNDRED)
+        checks.between(self.grade_fair_min, "grade_fair_min", ZERO, HUNDRED)
         if not self.grade_excellent_min > self.grade_good_min > self.grade_fair_min:
-            raise InvalidInput(
-                "grade thresholds must descend: 优 > 良 > 中 "
-                f"({self.grade_excellent_min}, {self.grade_good_min}, {self.grade_fair_min})",
-                field="grade_good_min",
+            raise checks.refuse(
+                "grade_good_min",
+                f"须依次递减: 优 > 良 > 中 ({self.grade_excellent_min}, {self.grade_good_min}, {self.grade_fair_min})",
+                "grade thresholds must descend: 优 > 良 > 中",
             )
 
-        if not isinstance(self.deviation_thresholds, tuple):
-            raise InvalidInput(
-                "deviation_thresholds must be a tuple of (month, rate) pairs", field="deviation_thresholds"
-            )
         previous = 0
-        for i, pair in enumerate(self.deviation_thresholds):
+        for i, (month, rate) in enumerate(checks.tuple_of_pairs(self.deviation_thresholds, "deviation_thresholds")):
             field = f"deviation_thresholds[{i}]"
-            if not isinstance(pair, tuple) or len(pair) != 2:
-                raise InvalidInput(f"{field} must be a (month, rate) pair", field=field)
-            month, rate = pair
-            if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-                raise InvalidInput(f"{field} month must be 1..12: {month!r}", field=field)
+            checks.month_of(month, field)
             if month <= previous:
-                raise InvalidInput(f"{field} months must ascend: {month} after {previous}", field=field)
+                raise checks.refuse(
+                    field, f"月份须递增: {month} 在 {previous} 之后", f"months must ascend: {month} after {previous}"
+                )
             previous = month
-            _between(_finite(rate, field), field, ZERO, HUNDRED)
-        _between(self.red_margin_points, "red_margin_points", ZERO, HUNDRED)
-        _between(self.indicator_lag_points, "indicator_lag_points", ZERO, HUNDRED)
+            checks.between(checks.finite(rate, field), field, ZERO, HUNDRED)
+        checks.between(self.red_margin_points, "red_margin_points", ZERO, HUNDRED)
+        checks.between(self.indicator_lag_points, "indicator_lag_points", ZERO, HUNDRED)
 
-        _between(self.re_evaluation_rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
-        _between(self.inflation_threshold, "inflation_threshold", ZERO, HUNDRED)
-        _between(self.reduce_rate, "reduce_rate", ZERO, ONE, open_low=True)
-
-        if not isinstance(self.re_evaluation_weights, tuple) or not self.re_evaluation_weights:
+        rate = self.re_evaluation_rate
+        if not stored and rate < RE_EVALUATION_RATE_FLOOR:
             raise InvalidInput(
-                "re_evaluation_weights must be a non-empty tuple of pairs", field="re_evaluation_weights"
+                f"再评价抽查比例（re_evaluation_rate）不得低于10%（实施方案: 按照不低于10%的比例）: {rate}; "
+                f"re_evaluation_rate may not be below the plan's floor of {RE_EVALUATION_RATE_FLOOR}",
+                code=RATE_BELOW_FLOOR,
+                field="re_evaluation_rate",
             )
+        checks.between(rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
+        checks.between(self.inflation_threshold, "inflation_threshold", ZERO, HUNDRED)
+        checks.between(self.reduce_rate, "reduce_rate", ZERO, ONE, open_low=True)
+        self._check_re_evaluation_weights()
+        self._check_deadlines()
+        self._check_qualitative_shares()
+        self._check_coverage()
+        for name in ("congress_goals_due", "congress_results_due"):
+            checks.year_date(getattr(self, name), name, _YEAR_DATES[name])
+
+    def _check_re_evaluation_weights(self) -> None:
+        if not self.re_evaluation_weights:
+            raise checks.refuse("re_evaluation_weights", "不得为空", "must list at least one dimension")
         names: set[str] = set()
-        for i, entry in enumerate(self.re_evaluation_weights):
+        for i, (name, weight) in enumerate(checks.tuple_of_pairs(self.re_evaluation_weights, "re_evaluation_weights")):
             field = f"re_evaluation_weights[{i}]"
-            if not isinstance(entry, tuple) or len(entry) != 2:
-                raise InvalidInput(f"{field} must be a (dimension, weight) pair", field=field)
-            name, weight = entry
             if not isinstance(name, str) or not name.strip():
-                raise InvalidInput(f"{field} dimension must be a non-empty name", field=field)
+                raise checks.refuse(field, "维度须有名称", "dimension must be a non-empty name")
             if name in names:
-                raise InvalidInput(f"{field} dimension {name!r} appears twice", field=field)
+                raise checks.refuse(field, f"维度 {name!r} 重复", f"dimension {name!r} appears twice")
             names.add(name)
-            _between(_finite(weight, field), field, ZERO, HUNDRED)
+            checks.between(checks.finite(weight, field), field, ZERO, HUNDRED)
         re_weights = dict(self.re_evaluation_weights)
         re_total = sum(re_weights.values(), ZERO)
         if re_total != HUNDRED:
@@ -152,85 +206,165 @@ class RuleParameters:
                 field="re_evaluation_weights",
             )
 
+    def _check_deadlines(self) -> None:
+        """Each yearly deadline a real day of its years, in the cycle's order; the January–M report due after M."""
+        goals = checks.year_date(self.goal_submission_due, "goal_submission_due", _YEAR_DATES["goal_submission_due"])
+        report = checks.year_date(
+            self.monitoring_report_due, "monitoring_report_due", _YEAR_DATES["monitoring_report_due"]
+        )
+        evaluation = checks.year_date(
+            self.self_evaluation_due, "self_evaluation_due", _YEAR_DATES["self_evaluation_due"]
+        )
+        month = checks.month_of(self.monitoring_report_month, "monitoring_report_month")
+        if report[:2] <= (0, month):
+            raise checks.refuse(
+                "monitoring_report_due",
+                f"须在所报期间（1–{month}月）结束之后",
+                f"must fall after the months it reports on (January to {month}) have ended",
+            )
+        if report > MONITORING_REPORTS_UNTIL:
+            raise checks.refuse(
+                "monitoring_report_due",
+                "须不晚于次年1月31日（监控报告的受理期限）",
+                "must be no later than 31 January after the fiscal year, the last day a monitoring report is taken",
+            )
+        if not goals < report < evaluation:
+            raise checks.refuse(
+                "goal_submission_due" if goals >= report else "self_evaluation_due",
+                "须依次为: 目标申报 < 监控报告 < 单位自评",
+                "deadlines must follow the cycle: goal submission, then the monitoring report, then self-evaluation",
+            )
+
+    def _check_qualitative_shares(self) -> None:
+        shares = checks.tuple_of_pairs(self.qualitative_shares, "qualitative_shares")
+        if tuple(name for name, _ in shares) != QUALITATIVE_GRADES:
+            raise checks.refuse(
+                "qualitative_shares",
+                f"须依次列出 {'、'.join(QUALITATIVE_GRADES)}",
+                f"must list the grades {', '.join(QUALITATIVE_GRADES)} in that order",
+            )
+        previous: Decimal | None = None
+        for i, (name, share) in enumerate(shares):
+            field = f"qualitative_shares[{i}]"
+            checks.between(checks.finite(share, field), field, ZERO, ONE)
+            if previous is not None and share >= previous:
+                # Descending strictly: an actual grade meets a target grade when its share is at least as large.
+                raise checks.refuse(
+                    field, f"{name} 的比例须低于上一等级", f"the share of {name} must be below the grade above"
+                )
+            previous = share
+
+    def _check_coverage(self) -> None:
+        if not self.overall_goals_coverage:
+            raise checks.refuse("overall_goals_coverage", "须至少列出一个年度", "must list at least one year")
+        previous = 0
+        for i, (year, target) in enumerate(
+            checks.tuple_of_pairs(self.overall_goals_coverage, "overall_goals_coverage")
+        ):
+            field = f"overall_goals_coverage[{i}]"
+            if isinstance(year, bool) or not isinstance(year, int) or not FIRST_FISCAL_YEAR <= year <= LAST_FISCAL_YEAR:
+                span = f"{FIRST_FISCAL_YEAR}–{LAST_FISCAL_YEAR}"
+                raise checks.refuse(field, f"年度须在 {span} 之间: {year!r}", f"year must be within {span}: {year!r}")
+            if year <= previous:
+                raise checks.refuse(
+                    field, f"年度须递增: {year} 在 {previous} 之后", f"years must ascend: {year} after {previous}"
+                )
+            previous = year
+            checks.between(checks.finite(target, field), field, ZERO, HUNDRED, open_low=True)
+
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form: Decimals as strings, tuples as lists, ints as ints."""
-        result: dict[str, object] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "deviation_thresholds":
-                result[f.name] = [[month, str(rate)] for month, rate in self.deviation_thresholds]
-            elif f.name == "re_evaluation_weights":
-                result[f.name] = [[name, str(weight)] for name, weight in self.re_evaluation_weights]
-            elif isinstance(value, Decimal):
-                result[f.name] = str(value)
-            else:
-                result[f.name] = value
-        return result
+        return {f.name: checks.plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> RuleParameters:
-        """Inverse of :meth:`to_dict`; unknown keys are refused, missing keys take the default."""
-        if not isinstance(data, Mapping):
-            raise InvalidInput("rule parameters must be an object", field="parameters")
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in data:
-            if key not in known:
-                raise InvalidInput(f"unknown rule parameter: {key!r}", field=str(key))
-        kwargs: dict[str, object] = {}
-        for key, value in data.items():
-            if key == "deviation_thresholds":
-                kwargs[key] = tuple(
-                    (_whole(month, f"{key}[{i}]"), number(rate, f"{key}[{i}]"))
-                    for i, (month, rate) in enumerate(_pairs(value, key))
-                )
-            elif key == "re_evaluation_weights":
-                weights: list[tuple[str, Decimal]] = []
-                for i, (name, weight) in enumerate(_pairs(value, key)):
-                    if not isinstance(name, str):
-                        raise InvalidInput(f"{key}[{i}] dimension must be text", field=f"{key}[{i}]")
-                    weights.append((name, number(weight, f"{key}[{i}]")))
-                kwargs[key] = tuple(weights)
-            elif key in _INT_FIELDS:
-                kwargs[key] = _whole(value, key)
-            else:
-                kwargs[key] = number(value, key)
+        """Inverse of :meth:`to_dict`, for a version being adopted: unknown keys are refused, missing keys take the
+        default, and every rule applies."""
+        return cls._parse(data, stored=False)
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, object]) -> RuleParameters:
+        """A version the ledger holds, as it was adopted (see :meth:`validate`'s ``stored``).
+
+        Read on every command, and a version never changes once adopted: each distinct stored form is parsed and
+        validated once per process (by its exact content, types included), not on every call.
+        """
+        try:
+            key = checks.content_key(data)
+            found = _STORED.get(key)
+        except TypeError:  # a form no stored version has (keys of mixed types, a signalling NaN): parsed afresh
+            return cls._parse(data, stored=True)
+        if found is None:
+            found = cls._parse(data, stored=True)
+            if len(_STORED) >= _STORED_MAX:
+                _STORED.clear()
+            _STORED[key] = found
+        return found
+
+    @classmethod
+    def _parse(cls, data: Mapping[str, object], *, stored: bool) -> RuleParameters:
+        with checks.naming_the_parameter():
+            if not isinstance(data, Mapping):
+                raise checks.refuse("parameters", "须为对象（名称: 值）", "rule parameters must be an object")
+            known = {f.name for f in dataclasses.fields(cls)}
+            for key in data:
+                if key not in known:
+                    raise InvalidInput(
+                        f"未知的规则参数（{key}）; unknown rule parameter: {key!r}", code=RULE_PARAMETER, field=str(key)
+                    )
+            kwargs: dict[str, object] = {}
+            for key, value in data.items():
+                if key in _PAIRS:
+                    first, second = _PAIRS[key]
+                    kwargs[key] = tuple(
+                        (first(a, f"{key}[{i}]"), second(b, f"{key}[{i}]"))
+                        for i, (a, b) in enumerate(checks.pairs(value, key))
+                    )
+                elif key in _YEAR_DATES:
+                    if not isinstance(value, list | tuple):
+                        raise checks.refuse(
+                            key, "须为 [年数, 月, 日]", "must be [years after the fiscal year, month, day]"
+                        )
+                    kwargs[key] = tuple(checks.whole(item, key) for item in value)
+                elif key in _INT_FIELDS:
+                    kwargs[key] = checks.whole(value, key)
+                else:
+                    kwargs[key] = number(value, key)
         params = cls(**kwargs)  # type: ignore[arg-type]
-        params.validate()
+        params.validate(stored=stored)
         return params
 
 
-_INT_FIELDS = frozenset({"deviation_response_working_days", "blacklist_years", "deadline_warning_days"})
+_INT_FIELDS = frozenset(
+    {
+        "deviation_response_working_days",
+        "blacklist_years",
+        "deadline_warning_days",
+        "monitoring_report_month",
+        "goals_disclosure_days",
+        "results_disclosure_days",
+    }
+)
 _DECIMAL_FIELDS = frozenset(f.name for f in dataclasses.fields(RuleParameters) if isinstance(f.default, Decimal))
+_YEAR_DATES: dict[str, tuple[int, int]] = {  # each yearly date's allowed years, relative to the fiscal year
+    "goal_submission_due": (-1, 0),
+    "monitoring_report_due": (0, 1),
+    "self_evaluation_due": (1, 2),
+    "congress_goals_due": (-1, 0),
+    "congress_results_due": (1, 2),
+}
 
 
-def _finite(value: object, field: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidInput(f"{field} must be a finite Decimal: {value!r}", field=field)
-    return value
+_STORED: dict[object, RuleParameters] = {}  # RuleParameters.from_stored's parses, by the stored form's content
+_STORED_MAX = 64
 
 
-def _between(value: Decimal, field: str, low: Decimal, high: Decimal, *, open_low: bool = False) -> None:
-    too_low = value <= low if open_low else value < low
-    if too_low or value > high:
-        interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
-        raise InvalidInput(f"{field} must be within {interval}: {value}", field=field)
-
-
-def _whole(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{field} must be a whole number: {value!r}", field=field)
-    return value
-
-
-def _pairs(value: object, field: str) -> list[tuple[object, object]]:
-    if not isinstance(value, list | tuple):
-        raise InvalidInput(f"{field} must be a list of pairs", field=field)
-    pairs: list[tuple[object, object]] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, list | tuple) or len(item) != 2:
-            raise InvalidInput(f"{field}[{i}] must be a pair", field=f"{field}[{i}]")
-        pairs.append((item[0], item[1]))
-    return pairs
+_PAIRS: dict[str, tuple[Callable[[object, str], object], Callable[[object, str], Decimal]]] = {
+    "deviation_thresholds": (checks.whole, number),
+    "re_evaluation_weights": (checks.text, number),
+    "qualitative_shares": (checks.text, number),
+    "overall_goals_coverage": (checks.whole, number),
+}
 
 
 DEFAULT_PARAMETERS = RuleParameters()

@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.rules.goals import QUALITATIVE_SHARE, check_indicator
+from ledger.domain.rules.goals import check_indicator
 from ledger.domain.rules.parameters import EX_ANTE_DIMENSIONS, ONE, ZERO, RuleParameters
 from ledger.domain.values import (
     FEN,
@@ -117,13 +117,14 @@ class SelfEvaluationScore:
     grade: str
 
 
-def indicator_score(indicator: Indicator, actual: Decimal | str) -> IndicatorScore:
+def indicator_score(indicator: Indicator, actual: Decimal | str, params: RuleParameters) -> IndicatorScore:
     """Score one indicator against its actual value (实际完成值).
 
     Quantitative: met → full weight; not met → weight × actual/target (for ``<=`` and ``<``:
     weight × target/actual; for ``=``: weight × min/max), capped at the weight and 0 when actual
-    and target differ in sign or either is 0. Qualitative: 好 100%, 较好 80%, 一般 60%, 较差 0% of the
-    weight; ``met`` when the actual is at least as good as the target. Scores are quantized to 0.01.
+    and target differ in sign or either is 0. Qualitative: the ruleset's share of the weight for the grade
+    (``qualitative_shares``: by default 好 100%, 较好 80%, 一般 60%, 较差 0%); ``met`` when the actual is at least
+    as good as the target. Scores are quantized to 0.01.
     """
     field = f"actuals.{indicator.key}"
     check_indicator(indicator, "indicator")
@@ -131,11 +132,12 @@ def indicator_score(indicator: Indicator, actual: Decimal | str) -> IndicatorSco
     if not isinstance(weight, Decimal) or not weight.is_finite() or weight < 0:
         raise InvalidInput(f"indicator weight must be non-negative: {weight!r}", code="invalid-weights", field="weight")
     if indicator.operator == Operator.QUALITATIVE:
-        if not isinstance(actual, str) or actual not in QUALITATIVE_SHARE:
+        shares = dict(params.qualitative_shares)
+        if not isinstance(actual, str) or actual not in shares:
             raise InvalidInput(f"{field} must be one of 好/较好/一般/较差: {actual!r}", field=field)
-        share = QUALITATIVE_SHARE[actual]
+        share = shares[actual]
         assert isinstance(indicator.target, str)
-        met = share >= QUALITATIVE_SHARE[indicator.target]
+        met = share >= shares[indicator.target]
         return IndicatorScore(indicator.key, weight, actual, _capped(weight, share), met)
 
     value = number(actual, field)
@@ -185,7 +187,7 @@ def self_evaluation_score(
             )
         keys.append(indicator.key)
     _exact_keys(actuals, keys, "actuals", _ACTUALS)
-    scores = tuple(indicator_score(indicator, actuals[indicator.key]) for indicator in indicators)
+    scores = tuple(indicator_score(indicator, actuals[indicator.key], params) for indicator in indicators)
 
     executed = money(executed, "executed")
     approved = money(approved, "approved")

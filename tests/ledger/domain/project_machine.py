@@ -191,6 +191,7 @@ class ProjectMachine(RuleBasedStateMachine):
             {},
             "",
             "",
+            PARAMS,
             Attribution(DEPT, date(2021, 6, 1)),
         )
 

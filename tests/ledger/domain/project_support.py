@@ -175,7 +175,7 @@ def monitor(
     project: Project, month: int, executed: Decimal, progress: dict[str, Decimal] | None = None, on: date | None = None
 ) -> None:
     project.report_monitoring(
-        month, executed, progress or {}, {}, "", "", Attribution(DEPT, on or monitor_on(month), "监控报告")
+        month, executed, progress or {}, {}, "", "", P, Attribution(DEPT, on or monitor_on(month), "监控报告")
     )
 
 

@@ -419,10 +419,10 @@ def test_ruleset_adoption_needs_a_reason() -> None:
     ("parameters", "code"),
     [
         pytest.param({"output_weight": "60"}, "invalid-weights", id="weights-not-100"),
-        pytest.param({"reduce_rate": "0"}, "invalid-value", id="reduce-rate-zero"),
-        pytest.param({"grade_good_min": "95"}, "invalid-value", id="grades-not-descending"),
-        pytest.param({"no_such_rule": "1"}, "invalid-value", id="unknown-key"),
-        pytest.param({"blacklist_years": "3"}, "invalid-value", id="int-as-text"),
+        pytest.param({"reduce_rate": "0"}, "invalid-rule-parameter", id="reduce-rate-zero"),
+        pytest.param({"grade_good_min": "95"}, "invalid-rule-parameter", id="grades-not-descending"),
+        pytest.param({"no_such_rule": "1"}, "invalid-rule-parameter", id="unknown-key"),
+        pytest.param({"blacklist_years": "3"}, "invalid-rule-parameter", id="int-as-text"),
     ],
 )
 def test_ruleset_parameters_are_validated(parameters: dict[str, Any], code: str) -> None:

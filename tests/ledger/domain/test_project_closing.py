@@ -332,7 +332,7 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
         DEPT,
         date(2021, 5, 5),
         lambda by: project.report_monitoring(
-            4, D("960000.00"), {"students": D(20)}, {"students": D(95)}, "开学延迟", "加快进度", by
+            4, D("960000.00"), {"students": D(20)}, {"students": D(95)}, "开学延迟", "加快进度", P, by
         ),
     )
     step(FINANCE, date(2021, 5, 6), lambda by: project.review_monitoring(4, "需纠偏", by))

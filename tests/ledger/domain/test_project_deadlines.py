@@ -7,6 +7,7 @@ monitoring report 2021-08-15 and the self-evaluation 2022-03-31; the default war
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Snapshot
 
-from ledger.domain.deadlines import Deadline, DeadlineKind
+from ledger.domain.deadlines import Deadline, DeadlineKind, meets_monitoring_report
 from ledger.domain.organisations import Agency
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
@@ -22,6 +23,7 @@ from ledger.domain.values import SYSTEM, Attribution
 from ledger.store.transcodings import ledger_mapper
 from tests.ledger.domain.project_support import (
     APPROVED,
+    DEPT,
     DETECTED_ON,
     FINANCE,
     RESPOND_BY,
@@ -62,7 +64,7 @@ def notices(project: Project, today: date) -> list[tuple[str, str, int, date, da
 
 def test_goal_submission_warns_seven_days_before_and_misses_the_day_after() -> None:
     project = declare()
-    assert project.open_deadlines() == [Deadline("goal_submission", 0, GOALS_DUE)]
+    assert project.open_deadlines(P) == [Deadline("goal_submission", 0, GOALS_DUE)]
     assert project.next_deadline_notice(P) == date(2020, 10, 24)
     assert notices(project, date(2020, 10, 23)) == []
     assert notices(project, date(2020, 10, 24)) == [
@@ -97,12 +99,12 @@ def test_a_late_first_look_records_only_the_miss_dated_the_day_after_the_deadlin
 def test_submitted_goals_settle_the_deadline_and_a_returned_draft_does_not_reopen_it() -> None:
     project = declare()
     admit(project)
-    assert [d.kind for d in project.open_deadlines()] == ["goal_submission"]
+    assert [d.kind for d in project.open_deadlines(P)] == ["goal_submission"]
     submit(project)
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     review(project, "中", "指标不够细化")
     assert project.stage == Stage.GOALS_RETURNED
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert notices(project, date(2020, 11, 2)) == []
     assert project.next_deadline_notice(P) is None
 
@@ -116,13 +118,13 @@ def test_a_project_rejected_at_ex_ante_owes_nothing() -> None:
         Attribution(FINANCE, date(2020, 9, 15)),
     )
     assert project.stage == Stage.REJECTED
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert notices(project, date(2020, 11, 2)) == []
 
 
 def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation() -> None:
     project = build("budget_approved")
-    assert project.open_deadlines() == [
+    assert project.open_deadlines(P) == [
         Deadline("monitoring_report", 0, MONITORING_DUE),
         Deadline("self_evaluation", 0, SELF_EVALUATION_DUE),
     ]
@@ -139,7 +141,7 @@ def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation()
         ("DeadlineApproaching", "self_evaluation", 0, SELF_EVALUATION_DUE, date(2022, 3, 24))
     ]
     self_evaluate(project)
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert notices(project, date(2022, 4, 1)) == []
 
 
@@ -147,8 +149,71 @@ def test_an_approved_budget_owes_the_monitoring_report_and_the_self_evaluation()
 def test_a_report_through_july_or_later_settles_the_monitoring_deadline(month: int) -> None:
     project = build("budget_approved")
     monitor(project, month, D("2500000.00"))
-    assert [d.kind for d in project.open_deadlines()] == ["self_evaluation"]
+    assert [d.kind for d in project.open_deadlines(P)] == ["self_evaluation"]
     assert notices(project, date(2021, 8, 16)) == []
+
+
+def test_the_yearly_due_dates_come_from_the_ruleset_in_force() -> None:
+    """The days are read from the ruleset the scheduler passes: a new one moves what is still owed, and its notices
+    are for the new day (given once each, like any other)."""
+    later = dataclasses.replace(P, goal_submission_due=(-1, 11, 30), self_evaluation_due=(1, 4, 30))
+    project = declare()
+    assert project.open_deadlines(later) == [Deadline("goal_submission", 0, date(2020, 11, 30))]
+    assert project.next_deadline_notice(later) == date(2020, 11, 23)
+    project.raise_deadline_notices(date(2020, 11, 1), later, SYSTEM)
+    assert events_of(project, Project.DeadlineMissed) == []  # not missed: the ruleset in force gives until 30 Nov
+    project.raise_deadline_notices(date(2020, 12, 1), later, SYSTEM)
+    assert [e.due_on for e in events_of(project, Project.DeadlineMissed)] == [date(2020, 11, 30)]
+    approved = build("budget_approved")
+    assert approved.open_deadlines(later)[-1] == Deadline("self_evaluation", 0, date(2022, 4, 30))
+    assert approved.open_deadlines(dataclasses.replace(P, monitoring_report_due=(0, 9, 1)))[0] == Deadline(
+        "monitoring_report", 0, date(2021, 9, 1)
+    )
+
+
+def test_the_months_of_the_monitoring_report_come_from_the_ruleset_and_stay_as_filed() -> None:
+    """A report is the January–M one when it runs to the ruleset's month M at the time it is filed — recorded with it,
+    so a later ruleset neither reopens a report that met the obligation nor settles one that did not."""
+    by_june = dataclasses.replace(P, monitoring_report_month=6, monitoring_report_due=(0, 7, 15))
+    by_september = dataclasses.replace(P, monitoring_report_month=9, monitoring_report_due=(0, 10, 15))
+    june = build("budget_approved")
+    june.report_monitoring(6, D("2000000.00"), {}, {}, "", "", by_june, Attribution(DEPT, date(2021, 7, 5)))
+    assert june.monitoring[-1]["monitoring_report_month"] == 6
+    assert [d.kind for d in june.open_deadlines(by_june)] == ["self_evaluation"]
+    assert [d.kind for d in june.open_deadlines(by_september)] == ["self_evaluation"]  # met when it was filed
+    default = build("budget_approved")
+    monitor(default, 6, D("2000000.00"))  # under the default (January–July) a June report is not the one owed
+    assert events_of(default, Project.MonitoringReported)[-1].monitoring_report_month == 7
+    assert [d.kind for d in default.open_deadlines(by_june)] == ["monitoring_report", "self_evaluation"]
+    default.report_monitoring(8, D("2500000.00"), {}, {}, "", "", by_september, Attribution(DEPT, date(2021, 9, 5)))
+    assert [d.kind for d in default.open_deadlines(P)] == ["monitoring_report", "self_evaluation"]  # 8 < 9
+
+
+def test_a_report_recorded_before_the_month_was_a_parameter_is_held_to_july() -> None:
+    project = build("budget_approved")
+    monitor(project, 7, D("2500000.00"))
+    project.monitoring[-1]["monitoring_report_month"] = None  # as a report recorded by an earlier release replays
+    assert [d.kind for d in project.open_deadlines(P)] == ["self_evaluation"]
+    assert meets_monitoring_report(7, None)
+    assert not meets_monitoring_report(6, None)
+    assert meets_monitoring_report(6, 6)
+    assert not meets_monitoring_report(8, 9)
+
+
+def test_a_monitoring_report_stored_before_it_recorded_the_month_replays_as_held_to_july() -> None:
+    project = build("budget_approved")
+    monitor(project, 7, D("2500000.00"))
+    mapper = ledger_mapper()
+    stored = mapper.to_stored_event(events_of(project, Project.MonitoringReported)[-1])
+    state = json.loads(stored.state)
+    del state["monitoring_report_month"]  # the stored form of every report an earlier release recorded
+    old = mapper.to_domain_event(dataclasses.replace(stored, state=json.dumps(state).encode()))
+    assert isinstance(old, Project.MonitoringReported)
+    assert old.monitoring_report_month is None
+    replayed = build("budget_approved")
+    mutating(old).mutate(replayed)
+    assert replayed.monitoring[-1]["monitoring_report_month"] is None
+    assert [d.kind for d in replayed.open_deadlines(P)] == ["self_evaluation"]
 
 
 def test_the_warning_days_come_from_the_ruleset() -> None:
@@ -165,7 +230,7 @@ def test_a_rectification_is_owed_until_accepted_not_merely_reported() -> None:
     project = build("self_evaluated")
     deadline = date(2022, 4, 30)
     require(project, deadline)
-    assert project.open_deadlines() == [Deadline("rectification", 1, deadline)]
+    assert project.open_deadlines(P) == [Deadline("rectification", 1, deadline)]
     report_rect(project)
     assert notices(project, date(2022, 4, 23)) == [
         ("DeadlineApproaching", "rectification", 1, deadline, date(2022, 4, 23))
@@ -174,12 +239,12 @@ def test_a_rectification_is_owed_until_accepted_not_merely_reported() -> None:
     assert notices(project, date(2022, 5, 1)) == [("DeadlineMissed", "rectification", 1, deadline, date(2022, 5, 1))]
     report_rect(project)
     decide_rect(project, True)
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
 
 
 def test_each_rectification_and_deviation_is_its_own_deadline() -> None:
     project = with_deviation()  # month 4, detected 2021-05-06, to be answered by 2021-05-20
-    deadlines = project.open_deadlines()
+    deadlines = project.open_deadlines(P)
     assert Deadline("deviation_answer", 4, RESPOND_BY) in deadlines
     assert project.next_deadline_notice(P) == RESPOND_BY - timedelta(days=7)
     assert notices(project, date(2021, 5, 13)) == [
@@ -193,7 +258,7 @@ def test_each_rectification_and_deviation_is_its_own_deadline() -> None:
 def test_an_answered_deviation_is_no_longer_owed() -> None:
     project = with_deviation()
     corrective(project, "continue", month=4)
-    assert all(d.kind != "deviation_answer" for d in project.open_deadlines())
+    assert all(d.kind != "deviation_answer" for d in project.open_deadlines(P))
     assert notices(project, date(2021, 5, 21)) == []
 
 
@@ -202,12 +267,12 @@ def test_a_cancelled_project_still_owes_its_rectifications_but_not_its_reports()
     project.require_rectification(["资金闲置"], "monitoring", date(2021, 9, 30), Attribution(FINANCE, date(2021, 6, 1)))
     corrective(project, "cancel", month=4)
     assert project.stage == Stage.CANCELLED
-    assert project.open_deadlines() == [Deadline("rectification", 1, date(2021, 9, 30))]
+    assert project.open_deadlines(P) == [Deadline("rectification", 1, date(2021, 9, 30))]
 
 
 def test_a_closed_project_owes_nothing() -> None:
     project = build("closed")
-    assert project.open_deadlines() == []
+    assert project.open_deadlines(P) == []
     assert project.next_deadline_notice(P) is None
     assert notices(project, date(2023, 1, 1)) == []
 
@@ -284,7 +349,7 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     )
     restored: Any = old.mutate(None)
     assert restored.deadline_notices == {}
-    assert [d.kind for d in restored.open_deadlines()] == ["monitoring_report", "self_evaluation"]
+    assert [d.kind for d in restored.open_deadlines(P)] == ["monitoring_report", "self_evaluation"]
     assert restored.approved_amount == APPROVED
 
 

@@ -84,7 +84,7 @@ def test_monitoring_unknown_indicator_is_refused(where: str) -> None:
     refused(
         project,
         "invalid-indicator",
-        lambda: project.report_monitoring(4, D(0), progress, forecast, "", "", Attribution(DEPT, date(2021, 5, 5))),
+        lambda: project.report_monitoring(4, D(0), progress, forecast, "", "", P, Attribution(DEPT, date(2021, 5, 5))),
     )
 
 

@@ -81,19 +81,19 @@ def test_an_approved_budget_of_one_fen_is_measured() -> None:
 @pytest.mark.parametrize("weight", [D(-1), D("-0.01"), D("NaN"), D("sNaN"), D("Infinity"), D("-Infinity"), 10, "10"])
 def test_indicator_score_refuses_a_negative_non_finite_or_non_decimal_weight(weight: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
-        rules.indicator_score(indicator(weight=weight), D(100))
+        rules.indicator_score(indicator(weight=weight), D(100), P)
     assert refused_field(caught) == "weight"
     assert caught.value.code == "invalid-weights"
 
 
 def test_indicator_score_accepts_a_zero_weight() -> None:
-    result = rules.indicator_score(indicator(weight=D(0)), D(100))
+    result = rules.indicator_score(indicator(weight=D(0)), D(100), P)
     assert result.score == D("0.00")
     assert result.met is True
 
 
 def test_a_weight_finer_than_a_fen_never_scores_above_itself() -> None:
-    result = rules.indicator_score(indicator(weight=D("0.005")), D(100))
+    result = rules.indicator_score(indicator(weight=D("0.005")), D(100), P)
     assert result.score == D("0.00")  # 0.005 half-up would be 0.01, more than the weight: rounded down instead
     assert result.score <= result.weight
 
@@ -103,11 +103,11 @@ def test_a_weight_finer_than_a_fen_never_scores_above_itself() -> None:
 )
 def test_a_weight_in_part_fen_caps_the_score_rounded_down(weight: Decimal, score: Decimal) -> None:
     # Half up would give 0.02, 0.03, 1.01: more than the weight. Capped, it is rounded down, never to even.
-    assert rules.indicator_score(indicator(weight=weight), D(100)).score == score
+    assert rules.indicator_score(indicator(weight=weight), D(100), P).score == score
 
 
 def test_a_qualitative_score_keeps_its_key_weight_and_actual() -> None:
-    result = rules.indicator_score(indicator("qualitative", "好", D(10)), "较好")
+    result = rules.indicator_score(indicator("qualitative", "好", D(10)), "较好", P)
     assert (result.key, result.weight, result.actual, result.score, result.met) == (
         "k",
         D(10),
@@ -119,7 +119,7 @@ def test_a_qualitative_score_keeps_its_key_weight_and_actual() -> None:
 
 def test_a_share_rounded_up_to_the_weight_is_kept() -> None:
     # 0.995 of a weight of 1 rounds half up to 1.00: not more than the weight, so kept as is.
-    result = rules.indicator_score(indicator(">=", D(200), D(1)), D(199))
+    result = rules.indicator_score(indicator(">=", D(200), D(1)), D(199), P)
     assert result.score == D("1.00")
 
 
@@ -145,7 +145,7 @@ def test_a_share_rounded_up_to_the_weight_is_kept() -> None:
     ],
 )
 def test_partly_met_indicator_at_one(operator: str, target: Decimal, actual: Decimal, score: Decimal) -> None:
-    result = rules.indicator_score(indicator(operator, target), actual)
+    result = rules.indicator_score(indicator(operator, target), actual, P)
     assert result.met is False
     assert result.score == score
     assert result.actual == actual
@@ -156,27 +156,27 @@ def test_partly_met_indicator_at_one(operator: str, target: Decimal, actual: Dec
     [(">=", D(1), D(1)), ("<=", D(1), D(1)), ("=", D(1), D(1)), (">", D(1), D("1.01")), ("<", D(1), D("0.99"))],
 )
 def test_met_indicator_at_one(operator: str, target: Decimal, actual: Decimal) -> None:
-    result = rules.indicator_score(indicator(operator, target), actual)
+    result = rules.indicator_score(indicator(operator, target), actual, P)
     assert result.met is True
     assert result.score == D("10.00")
 
 
 @pytest.mark.parametrize(("operator", "target", "actual"), [(">", D(1), D(1)), ("<", D(1), D(1))])
 def test_a_strict_target_reached_exactly_is_not_met(operator: str, target: Decimal, actual: Decimal) -> None:
-    result = rules.indicator_score(indicator(operator, target), actual)
+    result = rules.indicator_score(indicator(operator, target), actual, P)
     assert result.met is False
     assert result.score == D("10.00")  # the ratio is 1: the full weight, though not met
 
 
 @pytest.mark.parametrize(("target", "actual"), [(D(1), D(-1)), (D(-1), D(1)), (D(4), D(-1))])
 def test_actual_and_target_of_opposite_signs_score_nothing(target: Decimal, actual: Decimal) -> None:
-    result = rules.indicator_score(indicator("=", target), actual)
+    result = rules.indicator_score(indicator("=", target), actual, P)
     assert result.met is False
     assert result.score == D("0.00")
 
 
 def test_an_indicator_score_keeps_its_key_and_weight() -> None:
-    result = rules.indicator_score(indicator(weight=D("7.5")), D(50))
+    result = rules.indicator_score(indicator(weight=D("7.5")), D(50), P)
     assert (result.key, result.weight, result.score) == ("k", D("7.5"), D("3.75"))
 
 

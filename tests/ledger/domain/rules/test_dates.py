@@ -13,8 +13,13 @@ from ledger.domain.errors import InvalidInput
 from ledger.domain.rules.dates import (
     add_working_days,
     blacklist_until,
+    congress_goals_due,
+    congress_results_due,
+    due_in_year,
     goal_submission_due,
+    goals_disclosure_due,
     monitoring_report_due,
+    results_disclosure_due,
     self_evaluation_due,
 )
 from tests.ledger.domain.rules.support import P
@@ -25,14 +30,49 @@ from tests.ledger.domain.rules.support import P
 
 
 def test_cycle_deadlines() -> None:
-    assert goal_submission_due(2021) == date(2020, 10, 31)
-    assert monitoring_report_due(2021) == date(2021, 8, 15)
-    assert self_evaluation_due(2021) == date(2022, 3, 31)
+    assert goal_submission_due(2021, P) == date(2020, 10, 31)
+    assert monitoring_report_due(2021, P) == date(2021, 8, 15)
+    assert self_evaluation_due(2021, P) == date(2022, 3, 31)
+
+
+def test_the_cycle_deadlines_are_the_rulesets_days() -> None:
+    """Each yearly due date is read from the ruleset: change the parameter, the date changes."""
+    params = dataclasses.replace(
+        P, goal_submission_due=(0, 1, 20), monitoring_report_due=(1, 1, 10), self_evaluation_due=(2, 2, 28)
+    )
+    assert goal_submission_due(2021, params) == date(2021, 1, 20)
+    assert monitoring_report_due(2021, params) == date(2022, 1, 10)
+    assert self_evaluation_due(2021, params) == date(2023, 2, 28)
+
+
+def test_the_people_s_congress_dates_and_the_disclosure_periods() -> None:
+    assert congress_goals_due(2021, P) == date(2020, 12, 31)
+    assert congress_results_due(2021, P) == date(2022, 6, 30)
+    assert goals_disclosure_due(date(2021, 1, 15), P) == date(2021, 2, 4)  # 20 days: 预算法 第十四条
+    assert results_disclosure_due(date(2022, 5, 31), P) == date(2022, 6, 20)
+    params = dataclasses.replace(
+        P,
+        congress_goals_due=(0, 2, 1),
+        congress_results_due=(2, 1, 5),
+        goals_disclosure_days=5,
+        results_disclosure_days=40,
+    )
+    assert congress_goals_due(2021, params) == date(2021, 2, 1)
+    assert congress_results_due(2021, params) == date(2023, 1, 5)
+    assert goals_disclosure_due(date(2021, 1, 15), params) == date(2021, 1, 20)
+    assert results_disclosure_due(date(2022, 5, 31), params) == date(2022, 7, 10)
+
+
+def test_a_day_relative_to_the_fiscal_year() -> None:
+    assert due_in_year(2000, (-1, 12, 31)) == date(1999, 12, 31)
+    assert due_in_year(2024, (0, 2, 28)) == date(2024, 2, 28)
+    with pytest.raises(InvalidInput):
+        due_in_year(2101, (0, 1, 1))
 
 
 def test_deadlines_refuse_implausible_year() -> None:
     with pytest.raises(InvalidInput):
-        self_evaluation_due(1999)
+        self_evaluation_due(1999, P)
 
 
 def test_working_days_across_a_weekend() -> None:

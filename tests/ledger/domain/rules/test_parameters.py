@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.rules.parameter_checks import LABELS
 from ledger.domain.rules.parameters import RuleParameters
 from tests.ledger.domain.rules.support import D, P
 
@@ -141,3 +143,219 @@ def test_re_evaluation_output_plus_effect_exactly_60_is_allowed() -> None:
 
 def test_empty_deviation_thresholds_are_allowed() -> None:
     dataclasses.replace(P, deviation_thresholds=()).validate()
+
+
+# ---------------------------------------------------------------------------
+# The parameters issue 16 moved out of the code, and the plan's floor under the re-evaluation rate
+# ---------------------------------------------------------------------------
+
+
+def test_the_new_parameters_default_to_the_numbers_the_code_used() -> None:
+    assert P.goal_submission_due == (-1, 10, 31)
+    assert P.monitoring_report_month == 7
+    assert P.monitoring_report_due == (0, 8, 15)
+    assert P.self_evaluation_due == (1, 3, 31)
+    assert P.qualitative_shares == (("好", D(1)), ("较好", D("0.8")), ("一般", D("0.6")), ("较差", D(0)))
+    assert P.overall_goals_coverage == ((2021, D(60)), (2022, D(100)))
+    assert (P.goals_disclosure_days, P.results_disclosure_days) == (20, 20)
+    assert (P.congress_goals_due, P.congress_results_due) == ((-1, 12, 31), (1, 6, 30))
+
+
+def test_the_new_parameters_are_stored_as_json_and_read_back() -> None:
+    data = P.to_dict()
+    assert data["goal_submission_due"] == [-1, 10, 31]
+    assert data["qualitative_shares"] == [["好", "1"], ["较好", "0.8"], ["一般", "0.6"], ["较差", "0"]]
+    assert data["overall_goals_coverage"] == [[2021, "60"], [2022, "100"]]
+    custom = dataclasses.replace(
+        P,
+        goal_submission_due=(0, 1, 15),
+        monitoring_report_month=6,
+        monitoring_report_due=(0, 7, 20),
+        self_evaluation_due=(2, 1, 31),
+        qualitative_shares=(("好", D("0.95")), ("较好", D("0.7")), ("一般", D("0.5")), ("较差", D("0.1"))),
+        overall_goals_coverage=((2021, D("50.5")), (2023, D(80)), (2025, D(100))),
+        goals_disclosure_days=30,
+        results_disclosure_days=15,
+        congress_goals_due=(0, 1, 10),
+        congress_results_due=(2, 2, 28),
+    )
+    custom.validate()
+    assert RuleParameters.from_dict(json.loads(json.dumps(custom.to_dict()))) == custom
+
+
+def test_a_ruleset_stored_before_the_new_parameters_reads_with_their_defaults() -> None:
+    new = set(_NEW)
+    old = {name: value for name, value in P.to_dict().items() if name not in new}
+    assert len(old) == len(P.to_dict()) - len(new)
+    assert RuleParameters.from_stored(old) == P
+    assert RuleParameters.from_dict(old) == P
+
+
+_NEW = (
+    "goal_submission_due",
+    "monitoring_report_month",
+    "monitoring_report_due",
+    "self_evaluation_due",
+    "qualitative_shares",
+    "overall_goals_coverage",
+    "goals_disclosure_days",
+    "results_disclosure_days",
+    "congress_goals_due",
+    "congress_results_due",
+)
+
+
+def test_every_parameter_has_a_chinese_name() -> None:
+    assert set(LABELS) == {f.name for f in dataclasses.fields(RuleParameters)}
+
+
+@pytest.mark.parametrize("rate", ["0.0999", "0.05", "0.01", "0", "-0.1"])
+def test_a_re_evaluation_rate_below_ten_percent_is_refused(rate: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        RuleParameters.from_dict({"re_evaluation_rate": rate})
+    assert (caught.value.code, caught.value.field) == ("re-evaluation-rate-below-minimum", "re_evaluation_rate")
+    assert "不得低于10%" in caught.value.detail
+    assert "may not be below" in caught.value.detail
+
+
+@pytest.mark.parametrize("rate", ["0.10", "0.1000", "0.15", "1"])
+def test_a_re_evaluation_rate_of_ten_percent_or_more_is_accepted(rate: str) -> None:
+    assert RuleParameters.from_dict({"re_evaluation_rate": rate}).re_evaluation_rate == D(rate)
+
+
+def test_a_stored_version_adopted_below_the_floor_keeps_its_rate() -> None:
+    """Before adoption enforced the floor a ruleset could say 5%: the ledger still reads it (what was decided under
+    it stays decided); only a new adoption is held to the floor."""
+    assert RuleParameters.from_stored({"re_evaluation_rate": "0.05"}).re_evaluation_rate == D("0.05")
+    dataclasses.replace(P, re_evaluation_rate=D("0.05")).validate(stored=True)
+    with pytest.raises(InvalidInput) as caught:
+        dataclasses.replace(P, re_evaluation_rate=D("0.05")).validate()
+    assert caught.value.code == "re-evaluation-rate-below-minimum"
+    with pytest.raises(InvalidInput) as zero:
+        RuleParameters.from_stored({"re_evaluation_rate": "0"})  # never below nothing
+    assert (zero.value.code, zero.value.field) == ("invalid-rule-parameter", "re_evaluation_rate")
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        # The yearly deadlines: (years after the fiscal year, month, day), real days of every year, in order.
+        ({"goal_submission_due": [-2, 10, 31]}, "goal_submission_due"),
+        ({"goal_submission_due": [1, 1, 31]}, "goal_submission_due"),
+        ({"goal_submission_due": [-1, 13, 1]}, "goal_submission_due"),
+        ({"goal_submission_due": [-1, 11, 31]}, "goal_submission_due"),
+        ({"goal_submission_due": [-1, 2, 29]}, "goal_submission_due"),  # not in every year
+        ({"goal_submission_due": [-1, 0, 1]}, "goal_submission_due"),
+        ({"goal_submission_due": [-1, 10, 0]}, "goal_submission_due"),
+        ({"goal_submission_due": [-1, 10]}, "goal_submission_due"),
+        ({"goal_submission_due": [-1, "10", 31]}, "goal_submission_due"),
+        ({"goal_submission_due": "2020-10-31"}, "goal_submission_due"),
+        ({"goal_submission_due": [0, 9, 1]}, "goal_submission_due"),  # after the monitoring report
+        ({"monitoring_report_due": [-1, 12, 31]}, "monitoring_report_due"),
+        ({"monitoring_report_due": [2, 1, 15]}, "monitoring_report_due"),
+        ({"monitoring_report_due": [0, 7, 31]}, "monitoring_report_due"),  # before July, the last month reported, ends
+        ({"monitoring_report_month": 9}, "monitoring_report_due"),  # a September report due in August
+        ({"monitoring_report_due": [1, 2, 1]}, "monitoring_report_due"),  # after reports are taken (Y+1)-01-31
+        ({"monitoring_report_month": 13}, "monitoring_report_month"),
+        ({"monitoring_report_month": 0}, "monitoring_report_month"),
+        ({"monitoring_report_month": "7"}, "monitoring_report_month"),
+        ({"self_evaluation_due": [0, 12, 31]}, "self_evaluation_due"),
+        ({"self_evaluation_due": [3, 3, 31]}, "self_evaluation_due"),
+        (
+            {"monitoring_report_month": 12, "monitoring_report_due": [1, 1, 31], "self_evaluation_due": [1, 1, 20]},
+            "self_evaluation_due",
+        ),
+        # Qualitative shares: the four grades in order, each in [0, 1], strictly descending.
+        ({"qualitative_shares": [["好", "1"], ["较好", "0.8"], ["一般", "0.6"]]}, "qualitative_shares"),
+        ({"qualitative_shares": [["较好", "0.8"], ["好", "1"], ["一般", "0.6"], ["较差", "0"]]}, "qualitative_shares"),
+        ({"qualitative_shares": [["好", "1"], ["较好", "1"], ["一般", "0.6"], ["较差", "0"]]}, "qualitative_shares[1]"),
+        (
+            {"qualitative_shares": [["好", "1.2"], ["较好", "0.8"], ["一般", "0.6"], ["较差", "0"]]},
+            "qualitative_shares[0]",
+        ),
+        (
+            {"qualitative_shares": [["好", "1"], ["较好", "0.8"], ["一般", "0.6"], ["较差", "-0.1"]]},
+            "qualitative_shares[3]",
+        ),
+        ({"qualitative_shares": [["好", "1"], ["较好", "0.8"], ["一般", "0.6"], [0, "0"]]}, "qualitative_shares[3]"),
+        ({"qualitative_shares": "好:1"}, "qualitative_shares"),
+        # Coverage targets: (from year, percent), years ascending within the ledger's, percent in (0, 100].
+        ({"overall_goals_coverage": []}, "overall_goals_coverage"),
+        ({"overall_goals_coverage": [[2022, "100"], [2021, "60"]]}, "overall_goals_coverage[1]"),
+        ({"overall_goals_coverage": [[2021, "60"], [2021, "80"]]}, "overall_goals_coverage[1]"),
+        ({"overall_goals_coverage": [[1999, "60"]]}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": [[2101, "60"]]}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": [["2021", "60"]]}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": [[2021, "0"]]}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": [[2021, "100.01"]]}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": [[2021, 60.0]]}, "overall_goals_coverage[0]"),
+        # Disclosure periods and the people's congress.
+        ({"goals_disclosure_days": 0}, "goals_disclosure_days"),
+        ({"results_disclosure_days": -20}, "results_disclosure_days"),
+        ({"results_disclosure_days": "20"}, "results_disclosure_days"),
+        ({"congress_goals_due": [1, 1, 31]}, "congress_goals_due"),
+        ({"congress_results_due": [0, 12, 31]}, "congress_results_due"),
+        ({"congress_results_due": [3, 6, 30]}, "congress_results_due"),
+        ({"congress_results_due": [1, 6, 31]}, "congress_results_due"),
+    ],
+)
+def test_the_new_parameters_are_validated_naming_the_parameter(data: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        RuleParameters.from_dict(data)
+    assert (caught.value.code, caught.value.field) == ("invalid-rule-parameter", field)
+    label = LABELS[field.split("[")[0]]
+    assert label in caught.value.detail  # Chinese first …
+    assert field in caught.value.detail  # … and the parameter's own name beside it
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"goal_submission_due": [0, 1, 31]},  # in the year itself, before the report
+        {"monitoring_report_month": 6, "monitoring_report_due": [0, 7, 1]},
+        {"monitoring_report_month": 12, "monitoring_report_due": [1, 1, 15]},
+        {"self_evaluation_due": [2, 12, 31]},
+        {"goal_submission_due": [-1, 2, 28]},
+        {"qualitative_shares": [["好", "1"], ["较好", "0.99"], ["一般", "0.01"], ["较差", "0"]]},
+        {"overall_goals_coverage": [[2000, "100"]]},
+        {"goals_disclosure_days": 1, "results_disclosure_days": 365},
+        {"congress_goals_due": [0, 3, 15], "congress_results_due": [2, 1, 1]},
+    ],
+)
+def test_the_new_parameters_accept_what_the_rules_allow(data: dict[str, object]) -> None:
+    params = RuleParameters.from_dict(data)
+    for name in data:
+        assert params.to_dict()[name] == data[name]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "code"),
+    [
+        ({"reduce_rate": "0"}, "reduce_rate", "invalid-rule-parameter"),
+        ({"ex_ante_threshold": "-1.00"}, "ex_ante_threshold", "invalid-rule-parameter"),
+        ({"blacklist_years": "3"}, "blacklist_years", "invalid-rule-parameter"),
+        ({"grade_good_min": "95"}, "grade_good_min", "invalid-rule-parameter"),
+        ({"output_weight": "60"}, "output_weight", "invalid-weights"),
+        ({"excution_rate_weight": "10"}, "excution_rate_weight", "invalid-rule-parameter"),
+    ],
+)
+def test_every_refusal_of_a_ruleset_is_in_chinese_and_english(data: dict[str, object], field: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        RuleParameters.from_dict(data)
+    assert (caught.value.code, caught.value.field) == (code, field)
+    detail = caught.value.detail
+    assert any("\u4e00" <= char <= "\u9fff" for char in detail.split(";")[0]), detail  # Chinese first
+    assert field in detail
+
+
+def test_a_stored_form_is_parsed_once_and_only_the_same_content_shares_it() -> None:
+    data = dataclasses.replace(P, reduce_rate=D("0.12")).to_dict()
+    first = RuleParameters.from_stored(data)
+    assert RuleParameters.from_stored(json.loads(json.dumps(data))) is first  # the same content, parsed once
+    assert RuleParameters.from_stored({**data, "reduce_rate": "0.13"}).reduce_rate == D("0.13")
+    mixed: dict[Any, object] = {**data, 1: "x"}  # keys no stored form has
+    for wrong in ({**data, "blacklist_years": "3"}, {**data, "blacklist_years": True}, mixed):
+        with pytest.raises(InvalidInput):  # a type that differs is a different form: refused, not the cached one
+            RuleParameters.from_stored(wrong)
+    with pytest.raises(InvalidInput):
+        RuleParameters.from_stored({"reduce_rate": D("sNaN")})

@@ -125,7 +125,7 @@ def test_ex_ante_refuses_score_out_of_range(bad: object) -> None:
 def test_quantitative_indicator_score(
     operator: str, target: Decimal, actual: Decimal, weight: Decimal, score: Decimal, met: bool
 ) -> None:
-    result = indicator_score(ind("k", operator=operator, target=target, weight=weight), actual)
+    result = indicator_score(ind("k", operator=operator, target=target, weight=weight), actual, P)
     assert result.score == score
     assert result.met is met
     assert result.key == "k"
@@ -149,18 +149,18 @@ def test_quantitative_indicator_score(
     ],
 )
 def test_target_zero_never_divides_by_zero(operator: str, actual: Decimal, score: Decimal, met: bool) -> None:
-    result = indicator_score(ind("k", operator=operator, target=D(0), weight=D(10)), actual)
+    result = indicator_score(ind("k", operator=operator, target=D(0), weight=D(10)), actual, P)
     assert result.score == score
     assert result.met is met
 
 
 def test_le_with_actual_zero_is_met() -> None:
-    assert indicator_score(ind("k", operator="<=", target=D(1500), weight=D(20)), D(0)).score == D(20)
+    assert indicator_score(ind("k", operator="<=", target=D(1500), weight=D(20)), D(0), P).score == D(20)
 
 
 def test_negative_target_scores_sensibly() -> None:
     # 财政补贴增幅 >= -5%: actual -10% reached half of it.
-    result = indicator_score(ind("k", operator=">=", target=D(-5), weight=D(10)), D(-10))
+    result = indicator_score(ind("k", operator=">=", target=D(-5), weight=D(10)), D(-10), P)
     assert result.score == D("5.00")
     assert not result.met
 
@@ -171,7 +171,7 @@ def test_negative_target_scores_sensibly() -> None:
 )
 def test_qualitative_indicator_score(actual: str, score: Decimal, met: bool) -> None:
     indicator = ind("k", "effect", "social", "qualitative", "较好", D(10))
-    result = indicator_score(indicator, actual)
+    result = indicator_score(indicator, actual, P)
     assert result.score == score
     assert result.met is met
     assert result.actual == actual
@@ -179,26 +179,56 @@ def test_qualitative_indicator_score(actual: str, score: Decimal, met: bool) -> 
 
 def test_qualitative_weight_with_fraction() -> None:
     indicator = ind("k", "effect", "social", "qualitative", "好", D("7.5"))
-    assert indicator_score(indicator, "较好").score == D("6.00")
-    assert indicator_score(indicator, "一般").score == D("4.50")
+    assert indicator_score(indicator, "较好", P).score == D("6.00")
+    assert indicator_score(indicator, "一般", P).score == D("4.50")
+
+
+def test_qualitative_shares_are_the_rulesets() -> None:
+    """The share each grade earns is read from the ruleset: change it, the score (and whether the target is met)
+    changes with it."""
+    strict = dataclasses.replace(
+        P, qualitative_shares=(("好", D("0.9")), ("较好", D("0.5")), ("一般", D("0.3")), ("较差", D("0.1")))
+    )
+    indicator = ind("k", "effect", "social", "qualitative", "较好", D(10))
+    assert [indicator_score(indicator, grade, strict).score for grade in ("好", "较好", "一般", "较差")] == [
+        D("9.00"),
+        D("5.00"),
+        D("3.00"),
+        D("1.00"),
+    ]
+    assert [indicator_score(indicator, grade, strict).met for grade in ("好", "较好", "一般", "较差")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    goals = [
+        ind("a", "output", "quantity", ">=", D(100), D(50)),
+        ind("b", "effect", "social", "qualitative", "好", D(30)),
+        ind("c", "satisfaction", "service_users", ">=", D(90), D(10)),
+    ]
+    actuals: dict[str, Decimal | str] = {"a": D(100), "b": "较好", "c": D(90)}
+    default = self_evaluation_score(goals, actuals, D(100), D(100), P)
+    stricter = self_evaluation_score(goals, actuals, D(100), D(100), strict)
+    assert (default.total, stricter.total) == (D("94.00"), D("85.00"))  # 50 + 30 × 0.8 (0.5) + 10 + 10
 
 
 @pytest.mark.parametrize("actual", ["很好", "good", D(1), ""])
 def test_qualitative_refuses_unknown_actual(actual: Decimal | str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        indicator_score(ind("k", "effect", "social", "qualitative", "好", D(10)), actual)
+        indicator_score(ind("k", "effect", "social", "qualitative", "好", D(10)), actual, P)
     assert caught.value.field == "actuals.k"
 
 
 @pytest.mark.parametrize("actual", ["好", "many", 3.5, True])
 def test_quantitative_refuses_non_numeric_actual(actual: object) -> None:
     with pytest.raises(InvalidInput) as caught:
-        indicator_score(ind("k"), actual)  # type: ignore[arg-type]
+        indicator_score(ind("k"), actual, P)  # type: ignore[arg-type]
     assert caught.value.field == "actuals.k"
 
 
 def test_quantitative_accepts_decimal_string_actual() -> None:
-    result = indicator_score(ind("k", target=D(200), weight=D(10)), "150")
+    result = indicator_score(ind("k", target=D(200), weight=D(10)), "150", P)
     assert result.score == D("7.50")
     assert result.actual == D(150)
 
@@ -377,7 +407,7 @@ qualities = st.sampled_from(["好", "较好", "一般", "较差"])
 def test_property_quantitative_score_within_weight(
     operator: str, target: Decimal, actual: Decimal, weight: Decimal
 ) -> None:
-    result = indicator_score(ind("k", operator=operator, target=target, weight=weight), actual)
+    result = indicator_score(ind("k", operator=operator, target=target, weight=weight), actual, P)
     assert D(0) <= result.score <= weight
     if result.met:
         assert result.score == weight
@@ -385,7 +415,7 @@ def test_property_quantitative_score_within_weight(
 
 @given(target=qualities, actual=qualities, weight=weights)
 def test_property_qualitative_score_within_weight(target: str, actual: str, weight: Decimal) -> None:
-    result = indicator_score(ind("k", "effect", "social", "qualitative", target, weight), actual)
+    result = indicator_score(ind("k", "effect", "social", "qualitative", target, weight), actual, P)
     assert D(0) <= result.score <= weight
 
 
