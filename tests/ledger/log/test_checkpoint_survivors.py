@@ -322,3 +322,14 @@ def test_a_damaged_note_still_gives_a_row_its_checkpoint_from_the_columns() -> N
     assert row.checkpoint == checkpoint.Checkpoint("czj.example.gov.cn/log", 5, ROOT)
     assert (row.key_name, row.note, row.column_size, row.column_root) == ("k", "not a note", 5, ROOT)
     assert type(row.column_root) is bytes
+
+
+def test_a_stored_note_is_cut_at_its_first_blank_line() -> None:
+    # A note with a second blank line after its signatures: the checkpoint is the body before the first one (the
+    # note's, not the columns'), whatever follows.
+    key = checkpoint.SigningKey.generate("czj.example.gov.cn-log")
+    note = checkpoint.sign_note(checkpoint.Checkpoint("czj.example.gov.cn/log", 7, ROOT).body(), key) + "\nappended\n"
+    other_root = hashlib.sha256(b"other").digest()
+    row = checkpoint.StoredCheckpoint.from_columns(note, key.name, WHEN, 8, other_root, "other/origin")
+    assert row.checkpoint == checkpoint.Checkpoint("czj.example.gov.cn/log", 7, ROOT)
+    assert (row.note, row.column_size, row.column_root) == (note, 8, other_root)
