@@ -144,6 +144,22 @@ def service_url(ledger: Ledger, database_url: str) -> Iterator[str]:
             conn.execute(f"DROP ROLE {role}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Each run's temporary folders under a base of its own, not the user's shared ``pytest-of-<user>``: pytest makes
+    that one private (0700) whenever a run starts, and the embedded PostgreSQL of a test runs as another user
+    (``embedded_postgres``, when the tests run as root), which must reach the data folder below it. Two runs at once
+    (two checkouts, say) would otherwise lock each other's servers out. The workers of ``-n`` get their folders
+    below this base from pytest-xdist."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="jixiao-pytest-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    base = config.option.basetemp
+    if not hasattr(config, "workerinput") and base and Path(base).name.startswith("jixiao-pytest-"):
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that reaches PostgreSQL through a fixture is a ``db`` test whether or not its module says so: ``make
     test-fast`` (``-m 'not db'``) must never start a database."""
