@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.budget_linkage import BudgetLinkage
+from projections.runner import Runner
 from tests.api.conftest import Service
 from tests.api.world import GOALS, expect
 
@@ -34,7 +36,9 @@ def goals_approved(s: Service, pid: str, year: int) -> None:
     )
 
 
-def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown(service: Service) -> None:
+def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown(
+    service: Service, database_url: str
+) -> None:
     s = service
     expect(s.post("finance", "/departments", {"name": "教育局", "effective_on": "2020-08-01"}), 201)
     expect(s.post("finance", "/departments", {"name": "卫生健康委员会", "effective_on": "2020-08-01"}), 201)
@@ -90,3 +94,9 @@ def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown
     assert expect(s.get("education", "/budget-linkage"), 200) == rows
     assert expect(s.get("health", "/budget-linkage"), 200) == []
     assert expect(s.get("agency", "/budget-linkage"), 403)["code"] == "role-not-allowed"
+
+    # The read model rebuilt from zero (its results table too) is the table the service kept page by page.
+    runner = Runner(database_url, [BudgetLinkage()])
+    model = BudgetLinkage()
+    incremental = runner.digest(model)
+    assert runner.rebuild(model) == incremental
