@@ -94,6 +94,7 @@ def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown
     assert expect(s.get("education", "/budget-linkage"), 200) == rows
     assert expect(s.get("health", "/budget-linkage"), 200) == []
     assert expect(s.get("agency", "/budget-linkage"), 403)["code"] == "role-not-allowed"
+    assert expect(s.get(None, "/budget-linkage"), 401)["code"] == "unauthenticated"
 
     # The read model rebuilt from zero (its results table too) is the table the service kept page by page.
     runner = Runner(database_url, [BudgetLinkage()])
