@@ -132,6 +132,7 @@ class EventFields(msgspec.Struct, gc=False):
     what: Any = None
     ref: Any = None
     monitoring_report_month: Any = None  # Project.MonitoringReported: the ruleset's January–M report then
+    override: Any = None  # Project.BudgetApproved: finance approved beyond the earlier result (absent before: None)
     # the rulesets
     parameters: Any = None
     ruleset_version: Any = None  # also the project's decisions
@@ -153,6 +154,9 @@ class EventFields(msgspec.Struct, gc=False):
     start_: Any = msgspec.field(default=None, name="start")
     until_: Any = msgspec.field(default=None, name="until")
     department_id_: Any = msgspec.field(default=None, name="department_id")  # Unit.Registered
+    continues_: Any = msgspec.field(default=None, name="continues")  # Project.Declared (absent before: None)
+    linkage_: Any = msgspec.field(default=None, name="linkage")  # Project.BudgetApproved (absent before: None)
+    next_year_budget_: Any = msgspec.field(default=None, name="next_year_budget")  # Project.ResultsApplied
 
     requested = _Decoded()
     amount = _Decoded()
@@ -164,6 +168,9 @@ class EventFields(msgspec.Struct, gc=False):
     start = _Decoded()
     until = _Decoded()
     department_id = _Decoded()
+    continues = _Decoded()
+    linkage = _Decoded()
+    next_year_budget = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.base import ReadModel
 from projections.blacklist import Blacklist
+from projections.budget_linkage import BudgetLinkage
 from projections.coverage import Coverage
 from projections.deadlines import Deadlines
 from projections.project_status import ProjectStatus
@@ -12,7 +13,15 @@ from projections.trail import AccountabilityTrail
 
 
 def read_models() -> list[ReadModel]:
-    return [ProjectStatus(), AccountabilityTrail(), Blacklist(), DepartmentRanking(), Coverage(), Deadlines()]
+    return [
+        ProjectStatus(),
+        AccountabilityTrail(),
+        Blacklist(),
+        DepartmentRanking(),
+        Coverage(),
+        Deadlines(),
+        BudgetLinkage(),
+    ]
 
 
 def read_model(name: str) -> ReadModel:

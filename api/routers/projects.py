@@ -106,6 +106,7 @@ async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult
             requested=body.requested,
             new_major=body.new_major,
             unit=body.unit,
+            continues=None if body.continues is None else body.continues.named(),
         ),
         location=lambda w: _at(w.aggregate_id),
     )
@@ -139,8 +140,11 @@ async def review_goals(project_id: UUID, body: GoalsReview, ctx: CommandDep) -> 
 
 @command(router, "/{project_id}/budget-approval")
 async def approve_budget(project_id: UUID, body: BudgetApproval, ctx: CommandDep) -> CommandResult:
-    """预算与绩效目标同步批复: refused unless the goals are rated 优/良 (no approved goals, no budget)."""
-    return await run(ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount))
+    """预算与绩效目标同步批复: refused unless the goals are rated 优/良 (no approved goals, no budget); a continuation
+    within what the earlier result decision allows, unless finance overrides it with a reason."""
+    return await run(
+        ctx, body, lambda act: ctx.ledger.approve_budget(act, project_id, body.amount, override=body.override)
+    )
 
 
 @command(router, "/{project_id}/goal-adjustments", created=True)

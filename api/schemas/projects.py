@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from api.schemas.common import (
     EVIDENCE_EXAMPLE,
@@ -22,6 +22,29 @@ from api.schemas.common import (
     with_examples,
 )
 from ledger.domain.values import BudgetBook, Grade, Level1, Operator, ProjectKind, Qualitative, SpecialCategory
+
+
+class ContinuedProject(Strict):
+    """The earlier project a new one continues: by its id, or by its fiscal year and code."""
+
+    project_id: UUID | None = None
+    fiscal_year: Year | None = None
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ContinuedProject:
+        by_id = self.project_id is not None
+        by_code = self.fiscal_year is not None and self.code is not None
+        if by_id == by_code or (not by_id and (self.fiscal_year is None) != (self.code is None)):
+            raise ValueError("name the continued project by project_id, or by fiscal_year and code")
+        return self
+
+    def named(self) -> UUID | tuple[int, str]:
+        if self.project_id is not None:
+            return self.project_id
+        assert self.fiscal_year is not None
+        assert self.code is not None
+        return (self.fiscal_year, self.code)
 
 
 class ProjectCreate(CommandBody):
@@ -53,6 +76,11 @@ class ProjectCreate(CommandBody):
         default=None,
         description="The department's budget unit (预算单位) the project is of, if any; a unit of another department "
         "is refused (unit-not-in-department)",
+    )
+    continues: ContinuedProject | None = Field(
+        default=None,
+        description="The earlier project this one continues (结果与预算挂钩): of the same department, an earlier "
+        "fiscal year, its results applied. Its budget is then approved within what the earlier result decision allows",
     )
 
 
@@ -161,9 +189,22 @@ class GoalsReview(CommandBody):
 
 
 class BudgetApproval(CommandBody):
-    model_config = with_examples({"amount": "4800000.00", "effective_on": "2021-01-15"})
+    model_config = with_examples(
+        {"amount": "4800000.00", "effective_on": "2021-01-15"},
+        {
+            "amount": "4800000.00",
+            "override": True,
+            "reason": "市政府常务会议决定继续保障",
+            "effective_on": "2023-01-15",
+        },
+    )
 
     amount: Money
+    override: bool = Field(
+        default=False,
+        description="Finance approves a continuation beyond what the earlier result decision allows (取消, above the "
+        "调减 cap, before the 整改 is accepted); the reason is required and recorded with the approval",
+    )
 
 
 class GoalAdjustmentRequest(CommandBody):
@@ -276,7 +317,7 @@ class ResultApplication(CommandBody):
 
     decision: str | None = Field(
         default=None,
-        description="prioritise, maintain, reduce or cancel; default: "
+        description="prioritise, maintain, reduce, cancel or rectify_first (整改后再安排); default: "
         "from the grade (优 prioritise, 良 maintain, 中 reduce, 差 cancel)",
     )
 

@@ -65,9 +65,11 @@ class ProjectUseCases(LedgerCore):
         requested: object,
         new_major: bool,
         unit: str | None = None,
+        continues: UUID | tuple[int, str] | None = None,
     ) -> Written:
         """申报: a department declares its own project, or one of its budget units' (``unit``); a unit declares its
-        own (finance may declare on behalf of either)."""
+        own (finance may declare on behalf of either). ``continues``: the earlier project it continues, by its id or
+        its fiscal year and code."""
         require_role(act, Role.DEPARTMENT, Role.FINANCE)
         self._check_date(act)
         department = text(department, "department")
@@ -80,6 +82,7 @@ class ProjectUseCases(LedgerCore):
             raise InvalidInput("new_major must be true or false", field="new_major")
         code = text(code, "code", max_length=64)
         self._refuse_existing(project_ids(fiscal_year(fiscal_year_), code), f"project {code} of {fiscal_year_}")
+        earlier = None if continues is None else self._continued(continues)
         project = Project.declare(
             act.by,
             code=code,
@@ -94,8 +97,22 @@ class ProjectUseCases(LedgerCore):
             requested=money(requested, "requested", allow_zero=False),
             new_major=new_major,
             unit=of_unit,
+            continues=earlier,
         )
         return self._commit_new(project, act=act)
+
+    def _continued(self, continues: UUID | tuple[int, str]) -> Project:
+        """The earlier project a declaration names (by id, or by fiscal year and code)."""
+        if isinstance(continues, tuple):
+            year, code = continues
+            pid = self.recorded_id(project_ids(fiscal_year(year), text(code, "continues.code", max_length=64)))
+            what = f"{code} of {year}"
+        else:
+            pid, what = continues, str(continues)
+        try:
+            return self.project(pid)
+        except NotFound:
+            raise NotFound(f"the continued project {what} is not recorded", code="continuation-not-found") from None
 
     @use_case
     def assess_ex_ante(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
@@ -135,11 +152,20 @@ class ProjectUseCases(LedgerCore):
             return self.commit(project, act=act)
 
     @use_case
-    def approve_budget(self, act: Act, pid: UUID, amount: object) -> Written:
-        """预算批复 by finance — refused unless the goals are rated 优/良."""
+    def approve_budget(self, act: Act, pid: UUID, amount: object, *, override: bool = False) -> Written:
+        """预算批复 by finance — refused unless the goals are rated 优/良; a continuation within what the earlier
+        result decision allows, unless finance overrides it (``override``, with a reason)."""
         require_role(act, Role.FINANCE)
+        if not isinstance(override, bool):
+            raise InvalidInput("override must be true or false", field="override")
+        # The continued project is read before this one is locked (never two projects' locks at once); what it is read
+        # for — its result decision and accepted rectifications — only ever settles, and the approval records it.
+        continues = self.project(pid).continues
+        earlier = None if continues is None else self.project(continues)
         with self._changing(Project, pid, "project-not-found", act) as project:
-            project.approve_budget(money(amount, "amount", allow_zero=False), act.by)
+            project.approve_budget(
+                money(amount, "amount", allow_zero=False), act.by, earlier=earlier, override=override
+            )
             return self.commit(project, act=act)
 
     # ------------------------------------------------------------ implementation

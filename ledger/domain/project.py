@@ -20,6 +20,7 @@ from uuid import UUID
 
 from ledger.domain import deadlines, rules
 from ledger.domain import project_events as events
+from ledger.domain import project_linkage as linkage
 from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
@@ -52,10 +53,11 @@ class Project(ProjectState):
 
     TOPIC_MODULE = "ledger.project"  # stored topics keep the module they were first recorded under
 
-    # Version 2 added deadline_notices, version 3 declared_on, version 4 unit; older snapshots are upcast (their events
-    # replay unchanged; without declared_on the project's dates are bounded by its fiscal year's preparation instead;
-    # a project declared before units existed is its department's own).
-    class_version = 4
+    # Version 2 added deadline_notices, version 3 declared_on, version 4 unit, version 5 continues and budget_linkage;
+    # older snapshots are upcast (their events replay unchanged; without declared_on the project's dates are bounded
+    # by its fiscal year's preparation instead; a project declared before units existed is its department's own, one
+    # declared before continuations continues none).
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -68,6 +70,11 @@ class Project(ProjectState):
     @staticmethod
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         state["unit"] = None
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        state["continues"] = None
+        state["budget_linkage"] = None
 
     # ------------------------------------------------------------------ events
 
@@ -178,8 +185,10 @@ class Project(ProjectState):
         requested: Decimal,
         new_major: bool,
         unit: Unit | None = None,
+        continues: ProjectState | None = None,
     ) -> Project:
-        """申报 by ``department``, or by one of its budget units (``unit``): a unit of another department is refused."""
+        """申报 by ``department``, or by one of its budget units (``unit``): a unit of another department is refused.
+        ``continues``: the earlier project it continues (of the department, an earlier year, results applied)."""
         require_not_before(
             by.effective_on,
             preparation_opens(fiscal_year),
@@ -191,6 +200,8 @@ class Project(ProjectState):
                     f"{unit.name} is a unit of {unit.department}, not of {department}", code="unit-not-in-department"
                 )
             require_not_before(by.effective_on, unit.registered_on, f"{unit.name} was registered")
+        if continues is not None:
+            linkage.require_continuable(continues, department, fiscal_year, by)
         return cls._create(
             cls.Declared,
             id=project_id(fiscal_year, code),
@@ -205,6 +216,7 @@ class Project(ProjectState):
             requested=requested,
             new_major=new_major,
             unit=None if unit is None else unit.name,
+            continues=None if continues is None else continues.id,
         )
 
     def ex_ante_required(self, params: rules.RuleParameters) -> bool:
@@ -259,7 +271,13 @@ class Project(ProjectState):
             raise InvalidInput("a rating of 中 or 差 must give the reason", code="reason-required", field="reason")
         self.record(self.GoalsReviewed, by, rating=grade.value, required_fixes=required_fixes)
 
-    def approve_budget(self, amount: Decimal, by: Attribution) -> None:
+    def approve_budget(
+        self, amount: Decimal, by: Attribution, *, earlier: ProjectState | None = None, override: bool = False
+    ) -> None:
+        """批复. A continuation is approved within what ``earlier``'s (the project it continues, as recorded now)
+        result decision allows, or beyond it as finance's ``override`` with a reason (:mod:`project_linkage`)."""
+        if (earlier is None) != (self.continues is None) or (earlier is not None and earlier.id != self.continues):
+            raise ValueError(f"approve {self.code} with the project it continues ({self.continues}), and only that")
         if self.stage in (
             Stage.GOALS_SUBMITTED,
             Stage.GOALS_RETURNED,
@@ -276,7 +294,11 @@ class Project(ProjectState):
         if amount <= 0:
             raise InvalidInput("the approved amount must be positive", code="invalid-money", field="amount")
         self._require_in_year(by.effective_on, date(self.fiscal_year - 1, 1, 1), date(self.fiscal_year, 12, 31))
-        self.record(self.BudgetApproved, by, amount=amount)
+        if earlier is not None:
+            linkage.require_results_applied(earlier, by)
+        link = None if earlier is None else linkage.linkage(earlier, amount)
+        linkage.require_allowed(link, override, by)
+        self.record(self.BudgetApproved, by, amount=amount, linkage=link, override=override)
 
     def request_goal_adjustment(
         self, indicators: list[Indicator], params: rules.RuleParameters, by: Attribution

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
@@ -37,14 +38,20 @@ class Declared(LedgerAggregate.Created):
     requested: Decimal
     new_major: bool
     unit: str | None
+    continues: UUID | None
 
-    # Version 2 added the unit. A declaration stored before it names none: it is read as a project of the department
-    # itself, as it was (its stored bytes, which the log's hashes commit to, are never rewritten).
-    class_version = 2
+    # Version 2 added the unit, version 3 the project it continues. A declaration stored before names neither: it is
+    # read as a project of the department itself continuing none, as it was (its stored bytes, which the log's hashes
+    # commit to, are never rewritten).
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["unit"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["continues"] = None
 
     def apply(self, project: ProjectState) -> None:
         project.code = self.code
@@ -52,6 +59,7 @@ class Declared(LedgerAggregate.Created):
         project.kind = self.kind
         project.department = self.department
         project.unit = self.unit
+        project.continues = self.continues
         project.fiscal_year = self.fiscal_year
         project.budget_book = self.budget_book
         project.special_category = self.special_category
@@ -65,6 +73,7 @@ class Declared(LedgerAggregate.Created):
         project.goals_review_notes = ""
         project.goals_revisions = 0
         project.approved_amount = None
+        project.budget_linkage = None
         project.executed = Decimal("0.00")
         project.funding_suspended = False
         project.adjustments = []
@@ -139,12 +148,25 @@ class GoalsReviewed(LedgerAggregate.Event):
 
 
 class BudgetApproved(LedgerAggregate.Event):
-    """预算与绩效目标同步批复."""
+    """预算与绩效目标同步批复. ``linkage``: for a continuation, the earlier project's result decision as the approval
+    read it and what it allowed (:func:`ledger.domain.project_linkage.linkage`); ``override``: finance approved beyond
+    what it allowed, for the reason the event gives."""
 
     amount: Decimal
+    linkage: dict[str, Any] | None
+    override: bool
+
+    # Version 2 added the linkage and the override; an approval stored before continued nothing and overrode nothing.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["linkage"] = None
+        state["override"] = False
 
     def apply(self, project: ProjectState) -> None:
         project.approved_amount = self.amount
+        project.budget_linkage = None if self.linkage is None else {**self.linkage, "override": self.override}
         project.stage = Stage.BUDGET_APPROVED.value
 
 
@@ -433,6 +455,7 @@ class ResultsApplied(LedgerAggregate.Event):
             "grade": self.grade,
             "next_year_budget": self.next_year_budget,
             "ruleset_version": self.ruleset_version,
+            "applied_on": self.effective_on,
         }
         project.stage = Stage.RESULTS_APPLIED.value
 

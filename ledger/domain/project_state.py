@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import NotFound
@@ -27,6 +28,7 @@ class ProjectState(LedgerAggregate):
         kind: str
         department: str
         unit: str | None  # its department's budget unit (预算单位), or None: the department's own project
+        continues: UUID | None  # the earlier project this one continues (results into budgets), if any
         fiscal_year: int
         budget_book: str
         special_category: str | None
@@ -40,6 +42,9 @@ class ProjectState(LedgerAggregate):
         goals_review_notes: str
         goals_revisions: int
         approved_amount: Decimal | None
+        budget_linkage: (
+            dict[str, Any] | None
+        )  # a continuation's approval: the earlier result applied, the cap, override
         executed: Decimal
         funding_suspended: bool
         adjustments: list[dict[str, Any]]

@@ -395,6 +395,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     ranking = ok(s.get("finance", "/departments/ranking", fiscal_year=2021))
     assert ranking[0]["department"] == "教育局"
     coverage = ok(s.get("finance", "/coverage", fiscal_year=2021))
+    assert ok(s.get("auditor", "/budget-linkage", fiscal_year=2021)) == []  # continues nothing (test_budget_linkage.py)
     assert coverage[0]["self_evaluation_coverage"] == "100.00"
     assert isinstance(ok(s.get("finance", "/deadlines", on="2021-08-01")), list)
 

@@ -242,6 +242,7 @@ class ResultApplication(StrEnum):
     MAINTAIN = "maintain"  # 合理保障
     REDUCE = "reduce"  # 调减预算
     CANCEL = "cancel"  # 取消/暂停
+    RECTIFY_FIRST = "rectify_first"  # 整改后再安排: a continuation is funded once the rectifications are accepted
 
 
 _APPLICATION_BY_GRADE = {

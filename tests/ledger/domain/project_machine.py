@@ -65,6 +65,8 @@ class ProjectMachine(RuleBasedStateMachine):
         self.events: list[Any] = []
         self.today = START
         self.refusals = 0
+        self.decision: str | None = None  # the result decision ``advance`` applies (None: by the grade)
+        self.continuations: list[Project] = []  # later projects continuing this one (results into budgets)
 
     @initialize(new_major=st.booleans(), unit_of=st.sampled_from([None, "教育局", " 教育局", "卫生健康委员会"]))
     def declare(self, new_major: bool, unit_of: str | None) -> None:
@@ -116,16 +118,21 @@ class ProjectMachine(RuleBasedStateMachine):
             self.project.collect_events()
 
     def attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
-        before = copy.deepcopy({k: v for k, v in vars(self.project).items() if k != "_pending_events"})
+        if self._refused(self.project, command, *args, **kwargs) is None:
+            self._collect()
+
+    def _refused(self, target: Project, command: Any, *args: Any, **kwargs: Any) -> DomainError | None:
+        """The refusal of ``command`` on ``target``, which changed nothing and recorded nothing; None if done."""
+        before = copy.deepcopy({k: v for k, v in vars(target).items() if k != "_pending_events"})
         try:
             command(*args, **kwargs)
-        except DomainError:
+        except DomainError as refusal:
             self.refusals += 1
-            after = {k: v for k, v in vars(self.project).items() if k != "_pending_events"}
+            after = {k: v for k, v in vars(target).items() if k != "_pending_events"}
             assert after == before, "a refused command changed the project"
-            assert not self.project.pending_events, "a refused command recorded an event"
-            return
-        self._collect()
+            assert not target.pending_events, "a refused command recorded an event"
+            return refusal
+        return None
 
     def at(self) -> date:
         return self.today
@@ -262,11 +269,76 @@ class ProjectMachine(RuleBasedStateMachine):
         )
 
     @rule(
-        decision=st.sampled_from([None, "prioritise", "maintain", "reduce", "cancel"]),
+        decision=st.sampled_from([None, "prioritise", "maintain", "reduce", "cancel", "rectify_first"]),
         reason=st.sampled_from(["", "统筹考虑"]),
     )
     def apply_results(self, decision: str | None, reason: str) -> None:
         self.attempt(self.project.apply_results, decision, PARAMS, 1, Attribution(FINANCE, self.at(), reason))
+
+    @rule()
+    def declare_continuation(self) -> None:
+        """A project of a later year continuing this one: refused until its results are applied."""
+        on = max(self.at(), date(2022, 1, 1))
+        made: list[Project] = []
+        refusal = self._refused(
+            self.project,
+            lambda: made.append(
+                Project.declare(
+                    Attribution(DEPT, on),
+                    code=f"C-{uuid4().hex[:10]}",
+                    name="延续项目",
+                    kind="project",
+                    department=" 教育局",
+                    fiscal_year=on.year + 1,
+                    budget_book="general_public",
+                    special_category=None,
+                    requested=Decimal("5000000.00"),
+                    new_major=False,
+                    continues=self.project,
+                )
+            ),
+        )
+        if refusal is not None:
+            assert refusal.code == "continuation-without-results"
+            assert self.project.results is None
+            return
+        assert self.project.results is not None
+        continuation = made[0]
+        continuation.admit(PARAMS, Attribution(FINANCE, on))
+        continuation.submit_goals(goals(), PARAMS, 1, Attribution(DEPT, on))
+        continuation.review_goals("优", "", Attribution(FINANCE, on))
+        self._keep(continuation)
+        self.continuations.append(continuation)
+
+    @rule(
+        amount=st.sampled_from([Decimal("1.00"), Decimal("3600000.00"), Decimal("3600000.01"), Decimal("9000000.00")]),
+        override=st.booleans(),
+        reason=st.sampled_from(["", "市政府决定继续安排"]),
+    )
+    def approve_continuation(self, amount: Decimal, override: bool, reason: str) -> None:
+        """Approve the latest continuation's budget, within what this project's result allows or overriding it."""
+        waiting = [item for item in self.continuations if item.approved_amount is None]
+        if not waiting:
+            return
+        continuation = waiting[-1]
+        on = max(self.at(), continuation.opened_on)
+        by = Attribution(FINANCE, on, reason)
+        command = continuation.approve_budget
+        refusal = self._refused(
+            continuation, command, amount, by, earlier=copy.deepcopy(self.project), override=override
+        )
+        if refusal is not None:
+            event(f"continuation refused: {refusal.code}")
+            return
+        results = self.project.results or {}
+        event(f"continuation approved: {'override' if override else 'within'} {results.get('decision')}")
+        self._keep(continuation)
+
+    def _keep(self, continuation: Project) -> None:
+        if self.ledger is not None:
+            self.ledger.save(continuation)
+        else:
+            continuation.collect_events()
 
     @rule(source=st.sampled_from(["monitoring", "audit", "nonsense"]), deadline_days=days)
     def require_rectification(self, source: str, deadline_days: int) -> None:
@@ -363,9 +435,15 @@ class ProjectMachine(RuleBasedStateMachine):
         method, *args = calls[command]
         self.attempt(method, *args)
 
-    @rule(steps=st.integers(min_value=1, max_value=8), choice=st.integers(min_value=0, max_value=5))
-    def advance(self, steps: int, choice: int) -> None:
-        """Take the next valid step of the cycle, so random runs reach every stage."""
+    @rule(
+        steps=st.integers(min_value=1, max_value=8),
+        choice=st.integers(min_value=0, max_value=5),
+        decision=st.sampled_from([None, "rectify_first", "reduce", "cancel", "prioritise"]),
+    )
+    def advance(self, steps: int, choice: int, decision: str | None = None) -> None:
+        """Take the next valid step of the cycle, so random runs reach every stage; results are applied by the grade,
+        or with ``decision`` (a decision a continuation must respect)."""
+        self.decision = decision
         for _ in range(steps):
             self.next_step(choice)
 
@@ -392,7 +470,7 @@ class ProjectMachine(RuleBasedStateMachine):
             elif choice in (0, 1, 2) and project.selected_in_sample and project.re_evaluation is None:
                 self.re_evaluate((5 + choice, 10, 20, 15))
             else:
-                self.apply_results(None, "")
+                self.apply_results(self.decision, "统筹考虑")
         elif stage in (Stage.RESULTS_APPLIED, Stage.CANCELLED):
             self.wrap_up(choice)
 
@@ -446,6 +524,13 @@ class ProjectMachine(RuleBasedStateMachine):
             self.decide_rectification(open_items[0]["no"], choice != 1, "不到位")
         elif choice == 2:
             self.disclose(["goals", "results"][len(self.project.disclosed) % 2])
+        elif choice in (3, 4) and self.project.results is not None and len(self.continuations) < 3:
+            if not self.continuations or self.continuations[-1].approved_amount is not None:
+                self.declare_continuation()
+            if choice == 3:  # within what the result allows, if it allows it
+                self.approve_continuation(Decimal("1.00"), False, "")
+            else:  # more than any cap, as finance's override (refused where nothing is overridden)
+                self.approve_continuation(Decimal("9000000.00"), True, "市政府决定继续安排")
         else:
             self.close()
 
@@ -590,6 +675,38 @@ class ProjectMachine(RuleBasedStateMachine):
         declared = self.events[0]
         assert self.project.unit == declared.unit
         assert self.project.unit in (None, "教育局所属单位")
+
+    @invariant()
+    def a_budget_never_exceeds_what_the_earlier_result_allows_unless_overridden(self) -> None:
+        """A continuation's approval records this project's result decision as it stands (results are applied once),
+        and its amount is within what the decision allows — 取消 nothing, 调减 up to the recorded next year's budget,
+        整改后再安排 only with every rectification required so far accepted — unless finance recorded an override
+        with its reason, where it was not within."""
+        for continuation in self.continuations:
+            link, amount = continuation.budget_linkage, continuation.approved_amount
+            if amount is None:
+                assert link is None
+                continue
+            results = self.project.results
+            assert link is not None
+            assert results is not None
+            assert (link["earlier"], link["decision"], link["grade"]) == (
+                str(self.project.id),
+                results["decision"],
+                results["grade"],
+            )
+            cap = results["next_year_budget"] if results["decision"] == "reduce" else None
+            assert link["cap"] == cap
+            rectified = bool(link["rectifications_accepted"]) and not link["rectifications_open"]
+            within = (
+                results["decision"] != "cancel"
+                and (cap is None or amount <= cap)
+                and (results["decision"] != "rectify_first" or rectified)
+            )
+            for number in link["rectifications_accepted"]:
+                assert self.project.rectification(number)["status"] == "accepted"  # accepted stays accepted
+            assert link["allowed"] == within
+            assert link["override"] == (not within), "an override where nothing was overridden, or none where needed"
 
     @invariant()
     def closed_means_nothing_open(self) -> None:

@@ -18,6 +18,7 @@ from tests.ledger.domain.project_support import (
     FINANCE,
     KE,
     MET,
+    RESULTS_ON,
     SELF_EVAL_ON,
     D,
     P,
@@ -270,6 +271,7 @@ def test_results_applied_by_default_per_grade(grade: str, decision: str, next_ye
         "grade": grade,
         "next_year_budget": next_year,
         "ruleset_version": 1,
+        "applied_on": RESULTS_ON,
     }
 
 
