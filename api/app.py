@@ -34,6 +34,7 @@ from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
     catalogue,
+    decisions,
     docs,
     events,
     history,
@@ -229,6 +230,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         organisations.units,
         organisations.agencies,
         organisations.blacklist_router,
+        decisions.router,
         catalogue.indicators,
         catalogue.rulesets,
         catalogue.samples,

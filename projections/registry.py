@@ -6,13 +6,22 @@ from projections.base import ReadModel
 from projections.blacklist import Blacklist
 from projections.coverage import Coverage
 from projections.deadlines import Deadlines
+from projections.decisions import Decisions
 from projections.project_status import ProjectStatus
 from projections.ranking import DepartmentRanking
 from projections.trail import AccountabilityTrail
 
 
 def read_models() -> list[ReadModel]:
-    return [ProjectStatus(), AccountabilityTrail(), Blacklist(), DepartmentRanking(), Coverage(), Deadlines()]
+    return [
+        ProjectStatus(),
+        AccountabilityTrail(),
+        Blacklist(),
+        DepartmentRanking(),
+        Coverage(),
+        Deadlines(),
+        Decisions(),
+    ]
 
 
 def read_model(name: str) -> ReadModel:
