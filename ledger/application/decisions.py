@@ -116,6 +116,7 @@ class DecisionUseCases(LedgerCore):
     def report_decision_rectification(self, act: Act, did: UUID, measures: str) -> Written:
         """整改情况报告 by the organisation: a department's staff for it and its units, a unit's for the unit."""
         require_role(act, Role.DEPARTMENT)
+        self._check_date(act)
         decision = self.decision(did)
         unit = decision.subject if decision.subject_kind == SubjectKind.UNIT.value else None
         require_acts_for(act, decision.department, f"report on a decision about {decision.subject}", unit=unit)
