@@ -34,6 +34,7 @@ from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
     catalogue,
+    congress,
     decisions,
     docs,
     events,
@@ -231,6 +232,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         organisations.agencies,
         organisations.blacklist_router,
         decisions.router,
+        congress.router,
         catalogue.indicators,
         catalogue.rulesets,
         catalogue.samples,

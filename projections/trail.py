@@ -58,6 +58,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Department.OverallGoalsSet": "部门整体绩效目标",
     "Department.ComprehensivelyAssessed": "部门综合绩效考评",
     "Unit.Registered": "预算单位登记",
+    "CongressSubmission.Submitted": "绩效目标随预算草案（评价结果随决算草案）报送人大",
     "Decision.Recorded": "通报、表彰或约谈",
     "Decision.RectificationReported": "约谈（通报批评）整改情况报告",
     "Decision.RectificationAccepted": "约谈（通报批评）整改验收通过",

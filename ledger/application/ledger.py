@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ledger.application.acts import Act
 from ledger.application.catalogue import CatalogueUseCases
+from ledger.application.congress import CongressUseCases
 from ledger.application.core import environment_for
 from ledger.application.decisions import DecisionUseCases
 from ledger.application.history import HistoryReads
@@ -18,7 +19,15 @@ from ledger.application.projects import ProjectUseCases
 from ledger.application.sweeps import SweepUseCases
 
 
-class Ledger(ProjectUseCases, OrganisationUseCases, DecisionUseCases, CatalogueUseCases, SweepUseCases, HistoryReads):
+class Ledger(
+    ProjectUseCases,
+    OrganisationUseCases,
+    DecisionUseCases,
+    CongressUseCases,
+    CatalogueUseCases,
+    SweepUseCases,
+    HistoryReads,
+):
     """The budget-performance ledger (绩效账本): one event-sourced application holding every aggregate."""
 
     name = "Ledger"  # the library's name for its tables: ledger_events, ledger_snapshots

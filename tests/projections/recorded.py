@@ -29,6 +29,7 @@ TOPIC_MODULES = {
     "Ruleset": "ledger.catalogue",
     "ReEvaluationSample": "ledger.catalogue",
     "Decision": "ledger.decisions",
+    "CongressSubmission": "ledger.congress",
 }
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPARTMENT = Principal("dep", "department", "教育局")

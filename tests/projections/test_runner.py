@@ -20,6 +20,7 @@ from api.cli.demo import run_demo
 from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.project import project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
@@ -82,11 +83,12 @@ TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 �
 def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
-    follow-up."""
+    follow-up, the year's results submitted to the congress."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
     ledger.sweep("decision-deadlines", date(2022, 8, 20))  # due 2022-08-24: approaching
+    ledger.submit_to_congress(act(FINANCE, date(2022, 6, 30)), 2021, "results", [project_id(2021, "NY-01")])
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
     ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")

@@ -120,6 +120,7 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "record_decision": lambda: ledger.record_decision(fin, "praise", "教育局", "ranking", 2021),
         "report_decision_rectification": lambda: ledger.report_decision_rectification(edu, uuid4(), "措施"),
         "decide_decision_rectification": lambda: ledger.decide_decision_rectification(fin, uuid4(), True),
+        "submit_to_congress": lambda: ledger.submit_to_congress(fin, 2021, "goals", [pid]),
     }
 
 

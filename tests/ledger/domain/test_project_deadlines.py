@@ -368,6 +368,7 @@ def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> Non
     from eventsourcing.domain import DomainEvent
 
     from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+    from ledger.domain.congress import CongressSubmission
     from ledger.domain.decisions import Decision
     from ledger.domain.organisations import Agency, Department, Unit
     from ledger.domain.project import Project
@@ -375,7 +376,17 @@ def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> Non
 
     recorded = {
         f"{aggregate.__name__}.{name}"
-        for aggregate in (Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample, Decision)
+        for aggregate in (
+            Project,
+            Department,
+            Unit,
+            Agency,
+            IndicatorLibrary,
+            Ruleset,
+            ReEvaluationSample,
+            Decision,
+            CongressSubmission,
+        )
         for name, member in vars(aggregate).items()
         if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")
     }
