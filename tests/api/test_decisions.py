@@ -94,6 +94,10 @@ def test_an_interview_its_rectification_and_the_ranking(service: Service, ranked
     assert expect(service.get("education", "/decisions"), 200)[0]["decision_id"] == commended["id"]
     problem(service.get("education", "/decisions", organisation="卫生健康委员会"), 403, "not-own-department")
     problem(service.get("agency", "/decisions"), 403, "role-not-allowed")
+    # The department's trail holds the decisions about it, not another's.
+    trail = expect(service.get("health", "/trail", object=did), 200)["items"]
+    assert [(item["event_type"], item["reason"]) for item in trail] == [("Decision.Recorded", "排名末位")]
+    assert expect(service.get("education", "/trail", object=did), 200)["items"] == []
     problem(service.get(None, "/decisions"), 401, "unauthenticated")
 
     head = service.ledger.head()
