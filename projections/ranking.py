@@ -153,9 +153,8 @@ class DepartmentRanking(ReadModel):
         keyed.create_table(conn, f"{table}_departments", DEPARTMENT_COLUMNS, ["department_id"], [["department_key"]])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department_key", "fiscal_year"])
         keyed.create_table(conn, f"{table}_units", UNIT_COLUMNS, ["unit_id"], [["department_key"], ["unit_key"]])
-        keyed.create_table(
-            conn, f"{table}_decisions", DECISION_COLUMNS, ["decision_id"], [["department_key", "fiscal_year"]]
-        )
+        # By department only: the index's name, of the table's rebuilding name, must fit PostgreSQL's 63 bytes.
+        keyed.create_table(conn, f"{table}_decisions", DECISION_COLUMNS, ["decision_id"], [["department_key"]])
         # A table built before the counters existed: count what its facts already hold, once.
         conn.execute(
             sql.SQL(BACKFILL).format(
