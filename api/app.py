@@ -34,6 +34,8 @@ from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
     catalogue,
+    congress,
+    decisions,
     docs,
     events,
     history,
@@ -230,6 +232,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         organisations.units,
         organisations.agencies,
         organisations.blacklist_router,
+        decisions.router,
+        congress.router,
         catalogue.indicators,
         catalogue.rulesets,
         catalogue.samples,

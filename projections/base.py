@@ -143,6 +143,10 @@ class EventFields(msgspec.Struct, gc=False):
     misconduct_nos: Any = None
     blacklisting_no: Any = None
     public: Any = None
+    # finance's decisions (通报, 表彰, 约谈): also kind, department, fiscal_year, deadline, ref, due_on above
+    subject: Any = None
+    subject_kind: Any = None
+    basis: Any = None
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -157,6 +161,9 @@ class EventFields(msgspec.Struct, gc=False):
     continues_: Any = msgspec.field(default=None, name="continues")  # Project.Declared (absent before: None)
     linkage_: Any = msgspec.field(default=None, name="linkage")  # Project.BudgetApproved (absent before: None)
     next_year_budget_: Any = msgspec.field(default=None, name="next_year_budget")  # Project.ResultsApplied
+    subject_id_: Any = msgspec.field(default=None, name="subject_id")  # Decision.Recorded
+    project_id_: Any = msgspec.field(default=None, name="project_id")  # Decision.Recorded
+    rectification_due_: Any = msgspec.field(default=None, name="rectification_due")  # Decision.Recorded
 
     requested = _Decoded()
     amount = _Decoded()
@@ -171,6 +178,9 @@ class EventFields(msgspec.Struct, gc=False):
     continues = _Decoded()
     linkage = _Decoded()
     next_year_budget = _Decoded()
+    subject_id = _Decoded()
+    project_id = _Decoded()
+    rectification_due = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

@@ -1,5 +1,6 @@
 """``department_ranking``: per department and year — assessment score and rank, average project grade,
-self-evaluation coverage, and who is commended (表彰, first) or summoned to interview (约谈, last).
+self-evaluation coverage, and the decisions finance recorded on that year's ranking (通报表扬, 通报批评, 表彰, 约谈:
+:mod:`ledger.domain.decisions`) — what was decided, not guessed from the rank.
 
 A department is grouped by the key of its name (:func:`ledger.values.key`): its projects count under it however
 their declarations spelled it, and each row shows the name as the department was registered.
@@ -35,7 +36,7 @@ COLUMNS: dict[str, str] = {
     "approved_projects": "integer NOT NULL",
     "self_evaluated": "integer NOT NULL",
     "self_evaluation_coverage": "numeric(5,2)",
-    "standing": "text",
+    "decisions": "text[] NOT NULL",  # the kinds of decision recorded on the year's ranking, by name
 }
 
 # Counters per department and year, kept as the page's difference (keyed.add_counts): what the ranking needs of
@@ -51,6 +52,12 @@ COUNT_COLUMNS: dict[str, str] = {
 }
 COUNTED = ["projects", "approved", "self_evaluated", "graded", "grade_points"]
 DEPARTMENT_COLUMNS = {"department_id": "uuid NOT NULL", "name": "text NOT NULL", "department_key": "text NOT NULL"}
+DECISION_COLUMNS = {
+    "decision_id": "uuid NOT NULL",
+    "department_key": "text NOT NULL",
+    "fiscal_year": "integer NOT NULL",
+    "kind": "text NOT NULL",
+}
 UNIT_COLUMNS = {
     "unit_id": "uuid NOT NULL",
     "name": "text NOT NULL",  # as registered
@@ -76,7 +83,7 @@ FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY 1, fiscal_year
 # The rows of the years a page touched, recomputed in place (a year's departments only ever grow in number).
 RECOMPUTE = """
 INSERT INTO {table} (department_key, department, fiscal_year, assessment_total, rank, ranked, average_grade_points,
-                     approved_projects, self_evaluated, self_evaluation_coverage, standing)
+                     approved_projects, self_evaluated, self_evaluation_coverage, decisions)
 WITH keys AS (
     SELECT department_key, fiscal_year FROM {assessments} WHERE fiscal_year = ANY(%(years)s)
     UNION SELECT department_key, fiscal_year FROM {counts} WHERE fiscal_year = ANY(%(years)s) AND projects > 0
@@ -94,14 +101,15 @@ SELECT department_key, coalesce((SELECT min(d.name) FROM {departments} d WHERE d
                                 department_key),
        fiscal_year, total, rank, ranked, points, approved, self_evaluated,
        CASE WHEN approved > 0 THEN round(100.0 * self_evaluated / approved, 2) END,
-       CASE WHEN rank = 1 THEN 'commended' WHEN ranked > 1 AND rank = ranked THEN 'interview' END
+       ARRAY(SELECT d.kind FROM {decisions} d WHERE d.department_key = r.department_key
+             AND d.fiscal_year = r.fiscal_year ORDER BY d.kind)
 FROM ranked r
 ON CONFLICT (department_key, fiscal_year) DO UPDATE SET
     department = EXCLUDED.department, assessment_total = EXCLUDED.assessment_total, rank = EXCLUDED.rank,
     ranked = EXCLUDED.ranked,
     average_grade_points = EXCLUDED.average_grade_points, approved_projects = EXCLUDED.approved_projects,
     self_evaluated = EXCLUDED.self_evaluated, self_evaluation_coverage = EXCLUDED.self_evaluation_coverage,
-    standing = EXCLUDED.standing;
+    decisions = EXCLUDED.decisions;
 """
 
 
@@ -118,7 +126,9 @@ def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, 
 
 class DepartmentRanking(ReadModel):
     name = "department_ranking"
-    version = 3  # 2: departments grouped by the key of their name; 3: the directory of budget units
+    # 2: departments grouped by the key of their name; 3: the directory of budget units; 4: the decisions recorded
+    # on the ranking, where a label was computed from the rank
+    version = 4
 
     def tables(self, table: str) -> list[str]:
         return [
@@ -128,6 +138,7 @@ class DepartmentRanking(ReadModel):
             f"{table}_departments",
             f"{table}_counts",
             f"{table}_units",
+            f"{table}_decisions",
         ]
 
     def create(self, conn: Conn, table: str) -> None:
@@ -142,6 +153,8 @@ class DepartmentRanking(ReadModel):
         keyed.create_table(conn, f"{table}_departments", DEPARTMENT_COLUMNS, ["department_id"], [["department_key"]])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["department_key", "fiscal_year"])
         keyed.create_table(conn, f"{table}_units", UNIT_COLUMNS, ["unit_id"], [["department_key"], ["unit_key"]])
+        # By department only: the index's name, of the table's rebuilding name, must fit PostgreSQL's 63 bytes.
+        keyed.create_table(conn, f"{table}_decisions", DECISION_COLUMNS, ["decision_id"], [["department_key"]])
         # A table built before the counters existed: count what its facts already hold, once.
         conn.execute(
             sql.SQL(BACKFILL).format(
@@ -165,6 +178,9 @@ class DepartmentRanking(ReadModel):
         assessments, assessed = fold_departments(names, events)
         keyed.store(conn, f"{table}_units", list(UNIT_COLUMNS), ["unit_id"], fold_units(events))
         years |= assessed
+        decided = fold_ranking_decisions(events)
+        keyed.store(conn, f"{table}_decisions", list(DECISION_COLUMNS), ["decision_id"], decided)
+        years |= {row["fiscal_year"] for row in decided}
         keyed.store(conn, f"{table}_departments", list(DEPARTMENT_COLUMNS), ["department_id"], names.values())
         keyed.store(
             conn,
@@ -182,6 +198,7 @@ class DepartmentRanking(ReadModel):
                     counts=sql.Identifier(f"{table}_counts"),
                     assessments=sql.Identifier(f"{table}_assessments"),
                     departments=sql.Identifier(f"{table}_departments"),
+                    decisions=sql.Identifier(f"{table}_decisions"),
                 ),
             )
             conn.execute(recompute, {"years": sorted(years)}, prepare=True)
@@ -211,6 +228,23 @@ def fold_departments(names: dict[tuple[Any, ...], Row], events: Sequence[LogEven
     return assessments, years
 
 
+def fold_ranking_decisions(events: Sequence[LogEvent]) -> list[Row]:
+    """The page's decisions on a department resting on a year's ranking (those on a project's evaluation, or on a
+    unit, are not the ranking's: the ``decisions`` read model shows every one)."""
+    return [
+        {
+            "decision_id": item.originator_id,
+            "department_key": key(item.event.subject),
+            "fiscal_year": item.event.fiscal_year,
+            "kind": item.event.kind,
+        }
+        for item in events
+        if item.kind == "Decision.Recorded"
+        and item.event.basis == "ranking"
+        and item.event.subject_kind == "department"
+    ]
+
+
 def fold_units(events: Sequence[LogEvent]) -> list[Row]:
     """The page's unit registrations, as rows of the directory of budget units."""
     return [
@@ -236,7 +270,7 @@ def ranking(conn: Conn, fiscal_year: int | None) -> list[Row]:
         conn,
         sql.SQL(
             "SELECT department, fiscal_year, assessment_total, rank, ranked, average_grade_points, approved_projects, "
-            "self_evaluated, self_evaluation_coverage, standing FROM {} "
+            "self_evaluated, self_evaluation_coverage, decisions FROM {} "
             "WHERE %(year)s::integer IS NULL OR fiscal_year = %(year)s "
             "ORDER BY fiscal_year, rank NULLS LAST, department"
         ).format(sql.Identifier(DepartmentRanking.name)),

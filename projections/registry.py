@@ -7,6 +7,7 @@ from projections.blacklist import Blacklist
 from projections.budget_linkage import BudgetLinkage
 from projections.coverage import Coverage
 from projections.deadlines import Deadlines
+from projections.decisions import Decisions
 from projections.project_status import ProjectStatus
 from projections.ranking import DepartmentRanking
 from projections.trail import AccountabilityTrail
@@ -21,6 +22,7 @@ def read_models() -> list[ReadModel]:
         Coverage(),
         Deadlines(),
         BudgetLinkage(),
+        Decisions(),
     ]
 
 

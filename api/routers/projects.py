@@ -312,7 +312,9 @@ async def decide_rectification(
 
 @command(router, "/{project_id}/disclosures", created=True)
 async def disclose(project_id: UUID, body: DisclosureCommand, ctx: CommandDep) -> CommandResult:
-    """信息公开 by finance: goals with the budget draft, results with the final accounts."""
+    """信息公开 by the project's own department (or unit) — its duty, on the 预决算公开平台 — or by finance: goals
+    (approved) with the budget draft, results with the final accounts. Another department's staff are refused
+    (403 ``not-own-department``), as are auditors and agencies (403 ``role-not-allowed``)."""
     return await run(
         ctx, body, lambda act: ctx.ledger.disclose(act, project_id, body.what), location=lambda w: _at(project_id)
     )

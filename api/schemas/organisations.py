@@ -147,7 +147,10 @@ class RankingRow(BaseModel):
     approved_projects: int
     self_evaluated: int
     self_evaluation_coverage: Decimal | None
-    standing: str | None = Field(description="commended (表彰) or interview (约谈)")
+    decisions: list[str] = Field(
+        description="The decisions finance recorded on this year's ranking (praise 通报表扬, criticism 通报批评, "
+        "commendation 表彰, interview 约谈), by name; none is inferred from the rank"
+    )
 
 
 class Directory(BaseModel):

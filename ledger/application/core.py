@@ -37,6 +37,8 @@ from ledger.application.group import GroupCommit, Outcome
 from ledger.domain import rules
 from ledger.domain.base import EARLIEST_EFFECTIVE_ON, LedgerAggregate, require_not_before
 from ledger.domain.catalogue import RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset
+from ledger.domain.congress import CongressSubmission
+from ledger.domain.decisions import Decision
 from ledger.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.domain.organisations import Agency, Department, Unit, agency_ids, department_ids, unit_id
 from ledger.domain.project import Project
@@ -124,7 +126,18 @@ class LedgerCore(Application[UUID]):
 
     name = "Ledger"  # tables ledger_events and ledger_snapshots
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = dict.fromkeys(
-        (Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample), SNAPSHOT_INTERVAL
+        (
+            Project,
+            Department,
+            Unit,
+            Agency,
+            IndicatorLibrary,
+            Ruleset,
+            ReEvaluationSample,
+            Decision,
+            CongressSubmission,
+        ),
+        SNAPSHOT_INTERVAL,
     )
     snapshot_recorder_class: ClassVar[type[SnapshotRecorder]] = SnapshotRecorder
     """What stores the snapshots (the benchmarks swap in one without authentication, to price it)."""

@@ -411,9 +411,10 @@ class ProjectUseCases(LedgerCore):
 
     @use_case
     def disclose(self, act: Act, pid: UUID, what: str) -> Written:
-        """信息公开 by finance: goals with the budget draft, results with the final accounts."""
-        require_role(act, Role.FINANCE)
+        """信息公开: goals with the budget draft, results with the final accounts — by the project's own department
+        (or unit), whose duty it is to publish them (预决算公开平台), or by finance."""
         with self._changing(Project, pid, "project-not-found", act) as project:
+            require_own_department(act, project, finance_too=True)
             project.disclose(what, act.by)
             return self.commit(project, act=act)
 

@@ -1,7 +1,8 @@
 """Time-driven work (定时任务): the rules that time alone makes true, and how the ledger finds where they apply.
 
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
-funding to suspend when a deviation goes unanswered, a rectification overdue, a blacklisting expired. What it
+funding to suspend when a deviation goes unanswered, a rectification overdue, a decision's rectification report
+approaching or missed, a blacklisting expired. What it
 records is decided by the aggregate's own method, whose state remembers what was raised: running a sweep again
 records nothing, and two sweeps racing on one object lose to optimistic concurrency (a version conflict, re-checked
 on the reloaded object), never record twice.
@@ -33,6 +34,7 @@ from eventsourcing.utils import get_topic
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import Ruleset
+from ledger.domain.decisions import Decision
 from ledger.domain.errors import InvalidInput
 from ledger.domain.organisations import Agency
 from ledger.domain.project import Project
@@ -125,6 +127,14 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "project-not-found",
             lambda project, context: project.mark_rectifications_overdue(context.today, SYSTEM),
             lambda project, context: project.next_overdue_check(),
+        ),
+        Sweep(
+            "decision-deadlines",
+            "DeadlineApproaching / DeadlineMissed: the rectification report owed after 约谈 or 通报批评",
+            Decision,
+            "decision-not-found",
+            lambda decision, context: decision.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda decision, context: decision.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

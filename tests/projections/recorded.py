@@ -28,6 +28,8 @@ TOPIC_MODULES = {
     "IndicatorLibrary": "ledger.catalogue",
     "Ruleset": "ledger.catalogue",
     "ReEvaluationSample": "ledger.catalogue",
+    "Decision": "ledger.decisions",
+    "CongressSubmission": "ledger.congress",
 }
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPARTMENT = Principal("dep", "department", "教育局")

@@ -20,6 +20,7 @@ from api.cli.demo import run_demo
 from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.project import project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
@@ -29,6 +30,7 @@ from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
 from tests.conftest import FINANCE, act
+from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 
 pytestmark = pytest.mark.db
 
@@ -37,6 +39,7 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
     runner = Runner(database_url, read_models(), page=37)  # small pages: many batch boundaries
     runner.setup()
     run_demo(ledger)
+    decide_on_the_2021_ranking(ledger)
     runner.catch_up()
     assert all(status.lag == 0 for status in runner.status())
     for model in read_models():
@@ -53,16 +56,24 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
             "approved_projects, self_evaluation_coverage, re_evaluated, re_evaluation_rate "
             "FROM coverage WHERE fiscal_year = 2021"
         ).fetchone()
-        standings: dict[str, str] = dict(
-            conn.execute("SELECT standing, department FROM department_ranking WHERE standing IS NOT NULL").fetchall()
-        )
+        decided = conn.execute(
+            "SELECT department, decisions FROM department_ranking WHERE decisions <> '{}' ORDER BY department"
+        ).fetchall()
+        followed = conn.execute(
+            "SELECT subject, kind, rectification_status, reports, approaching_on, missed_on, accepted_on "
+            "FROM decisions ORDER BY subject"
+        ).fetchall()
         missed = conn.execute(flags_query(), {"today": date(2022, 9, 1), "warning_days": 7}).fetchall()
     assert trail is not None
     assert trail[0] == ledger.head()
     assert stages == {"closed": 31, "results_applied": 1}
     assert blacklisted == [("青海某会计师事务所", None)]
     assert coverage == (8, 6, Decimal("75.00"), Decimal("60.00"), 31, Decimal("100.00"), 4, Decimal("12.90"))
-    assert standings == {"commended": "教育局", "interview": "文体旅游广电局"}
+    assert decided == [("教育局", ["commendation"]), ("文体旅游广电局", ["interview"])]
+    assert followed == [
+        ("教育局", "commendation", None, 0, None, None, None),
+        ("文体旅游广电局", "interview", "accepted", 2, None, date(2022, 7, 16), date(2022, 7, 22)),
+    ]
     assert [(row[1], row[3]) for row in missed] == [("rectification", "NY-01")]
 
 
@@ -71,8 +82,13 @@ TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 �
 
 def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
-    revised and retired, a new ruleset, a budget unit and a project of it."""
+    revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
+    follow-up, the year's results submitted to the congress."""
     run_demo(ledger)
+    decide_on_the_2021_ranking(ledger)
+    ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
+    ledger.sweep("decision-deadlines", date(2022, 8, 20))  # due 2022-08-24: approaching
+    ledger.submit_to_congress(act(FINANCE, date(2022, 6, 30)), 2021, "results", [project_id(2021, "NY-01")])
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
     ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")

@@ -14,6 +14,8 @@ from uuid import uuid4
 from eventsourcing.domain import DomainEvent
 
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+from ledger.domain.congress import CongressSubmission
+from ledger.domain.decisions import Decision
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.project import Project
 from projections.base import Conn
@@ -44,7 +46,17 @@ def test_a_page_is_applied_as_the_range_of_leaves_it_spans() -> None:
 
 
 def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
-    aggregates = (Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample)
+    aggregates = (
+        Project,
+        Department,
+        Unit,
+        Agency,
+        IndicatorLibrary,
+        Ruleset,
+        ReEvaluationSample,
+        Decision,
+        CongressSubmission,
+    )
     recorded = {
         f"{aggregate.__name__}.{name}"
         for aggregate in aggregates

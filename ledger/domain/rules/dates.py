@@ -53,6 +53,11 @@ def results_disclosure_due(results_applied_on: date, params: RuleParameters) -> 
     return results_applied_on + timedelta(days=params.results_disclosure_days)
 
 
+def decision_rectification_due(decided_on: date, params: RuleParameters) -> date:
+    """约谈 / 通报批评 整改报告: ``decision_rectification_days`` (30) after the decision."""
+    return decided_on + timedelta(days=params.decision_rectification_days)
+
+
 def add_working_days(
     start: date, days: int, holidays: Collection[date] = (), working_weekends: Collection[date] = ()
 ) -> date:

@@ -55,6 +55,7 @@ LABELS: dict[str, str] = {
     "results_disclosure_days": "评价结果公开时限（天）",
     "congress_goals_due": "绩效目标随预算草案报送人大截止日",
     "congress_results_due": "评价结果随决算草案报送人大截止日",
+    "decision_rectification_days": "约谈、通报批评后整改报告时限（天）",
 }
 
 

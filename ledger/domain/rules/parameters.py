@@ -99,6 +99,8 @@ class RuleParameters:
     # … and finance submits to the people's congress (报送人大) — no source fixes the day; a local calendar:
     congress_goals_due: YearDate = (-1, 12, 31)  # goals with the budget draft of Y (随同预算草案)
     congress_results_due: YearDate = (1, 6, 30)  # results with the final accounts of Y (随同决算草案)
+    # 约谈 / 通报批评: the department reports its rectification (整改情况) within these days of the decision.
+    decision_rectification_days: int = 30
 
     def validate(self, *, stored: bool = False) -> None:
         """Refuse an inconsistent ruleset, naming the parameter (Chinese and English) under a stable code.
@@ -343,6 +345,7 @@ _INT_FIELDS = frozenset(
         "monitoring_report_month",
         "goals_disclosure_days",
         "results_disclosure_days",
+        "decision_rectification_days",
     }
 )
 _DECIMAL_FIELDS = frozenset(f.name for f in dataclasses.fields(RuleParameters) if isinstance(f.default, Decimal))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -117,6 +117,10 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "revise_indicator": lambda: ledger.revise_indicator(fin, "EDU-99", {"name": "y"}),
         "retire_indicator": lambda: ledger.retire_indicator(fin, "EDU-99"),
         "adopt_ruleset": lambda: ledger.adopt_ruleset(fin, 2, {}),
+        "record_decision": lambda: ledger.record_decision(fin, "praise", "教育局", "ranking", 2021),
+        "report_decision_rectification": lambda: ledger.report_decision_rectification(edu, uuid4(), "措施"),
+        "decide_decision_rectification": lambda: ledger.decide_decision_rectification(fin, uuid4(), True),
+        "submit_to_congress": lambda: ledger.submit_to_congress(fin, 2021, "goals", [pid]),
     }
 
 

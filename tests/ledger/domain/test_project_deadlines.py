@@ -368,13 +368,25 @@ def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> Non
     from eventsourcing.domain import DomainEvent
 
     from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+    from ledger.domain.congress import CongressSubmission
+    from ledger.domain.decisions import Decision
     from ledger.domain.organisations import Agency, Department, Unit
     from ledger.domain.project import Project
     from projections.trail import EVENT_NAMES_ZH
 
     recorded = {
         f"{aggregate.__name__}.{name}"
-        for aggregate in (Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample)
+        for aggregate in (
+            Project,
+            Department,
+            Unit,
+            Agency,
+            IndicatorLibrary,
+            Ruleset,
+            ReEvaluationSample,
+            Decision,
+            CongressSubmission,
+        )
         for name, member in vars(aggregate).items()
         if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")
     }

@@ -18,6 +18,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+from ledger.domain.congress import CongressSubmission
+from ledger.domain.decisions import Decision
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution, Principal
@@ -49,6 +51,11 @@ STORED = {
     Ruleset.Adopted: "ledger.catalogue:Ruleset.Adopted",
     ReEvaluationSample: "ledger.catalogue:ReEvaluationSample",
     ReEvaluationSample.Drawn: "ledger.catalogue:ReEvaluationSample.Drawn",
+    Decision: "ledger.decisions:Decision",
+    Decision.Recorded: "ledger.decisions:Decision.Recorded",
+    Decision.DeadlineMissed: "ledger.decisions:Decision.DeadlineMissed",
+    CongressSubmission: "ledger.congress:CongressSubmission",
+    CongressSubmission.Submitted: "ledger.congress:CongressSubmission.Submitted",
 }
 
 
@@ -59,7 +66,18 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
 
 
 @pytest.mark.parametrize(
-    "aggregate", [Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample]
+    "aggregate",
+    [
+        Project,
+        Department,
+        Unit,
+        Agency,
+        IndicatorLibrary,
+        Ruleset,
+        ReEvaluationSample,
+        Decision,
+        CongressSubmission,
+    ],
 )
 def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_aggregate(
     aggregate: type[LedgerAggregate],
