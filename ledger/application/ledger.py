@@ -1,9 +1,9 @@
 """The ledger application: one ``Ledger``, every use case of the budget-performance cycle on one log.
 
 Composed of the core (:mod:`.core`: the library's hooks, load, decide, save, once per idempotency key) and the
-use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.catalogue`, :mod:`.sweeps` — with the reads
-of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group commit (:mod:`.group`) are classes of
-their own, which the core holds.
+use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.overall`, :mod:`.catalogue`, :mod:`.sweeps` —
+with the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group commit (:mod:`.group`) are
+classes of their own, which the core holds.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from ledger.application.catalogue import CatalogueUseCases
 from ledger.application.core import environment_for
 from ledger.application.history import HistoryReads
 from ledger.application.organisations import OrganisationUseCases
+from ledger.application.overall import OverallUseCases
 from ledger.application.projects import ProjectUseCases
 from ledger.application.sweeps import SweepUseCases
 
 
-class Ledger(ProjectUseCases, OrganisationUseCases, CatalogueUseCases, SweepUseCases, HistoryReads):
+class Ledger(ProjectUseCases, OrganisationUseCases, OverallUseCases, CatalogueUseCases, SweepUseCases, HistoryReads):
     """The budget-performance ledger (绩效账本): one event-sourced application holding every aggregate."""
 
     name = "Ledger"  # the library's name for its tables: ledger_events, ledger_snapshots

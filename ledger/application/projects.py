@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
+from ledger.application.overall import overall_goals_fact
 from ledger.application.roles import require_acts_for, require_own_department, require_role
 from ledger.domain import rules
 from ledger.domain.base import require_not_before
@@ -136,10 +137,13 @@ class ProjectUseCases(LedgerCore):
 
     @use_case
     def approve_budget(self, act: Act, pid: UUID, amount: object) -> Written:
-        """预算批复 by finance — refused unless the goals are rated 优/良."""
+        """预算批复 by finance — refused unless the goals are rated 优/良, and, in a year that requires them, the
+        department's overall goals approved (:mod:`ledger.domain.overall`)."""
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
-            project.approve_budget(money(amount, "amount", allow_zero=False), act.by)
+            checked = money(amount, "amount", allow_zero=False)
+            fact = overall_goals_fact(self, project.department, project.fiscal_year, checked)  # 整体绩效目标 gate
+            project.approve_budget(checked, act.by, fact)
             return self.commit(project, act=act)
 
     # ------------------------------------------------------------ implementation

@@ -24,6 +24,7 @@ from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, requir
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
 from ledger.domain.organisations import Unit
+from ledger.domain.overall import require_overall_goals
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import (
     EVALUATED,
@@ -259,7 +260,9 @@ class Project(ProjectState):
             raise InvalidInput("a rating of 中 or 差 must give the reason", code="reason-required", field="reason")
         self.record(self.GoalsReviewed, by, rating=grade.value, required_fixes=required_fixes)
 
-    def approve_budget(self, amount: Decimal, by: Attribution) -> None:
+    def approve_budget(self, amount: Decimal, by: Attribution, overall_goals: dict[str, Any] | None = None) -> None:
+        """``overall_goals``: what the application found of the department's overall goals
+        (:func:`ledger.domain.overall.budget_gate`), checked here and recorded with the approval."""
         if self.stage in (
             Stage.GOALS_SUBMITTED,
             Stage.GOALS_RETURNED,
@@ -276,7 +279,9 @@ class Project(ProjectState):
         if amount <= 0:
             raise InvalidInput("the approved amount must be positive", code="invalid-money", field="amount")
         self._require_in_year(by.effective_on, date(self.fiscal_year - 1, 1, 1), date(self.fiscal_year, 12, 31))
-        self.record(self.BudgetApproved, by, amount=amount)
+        require_overall_goals(overall_goals)
+        checked = {} if overall_goals is None else {"overall_goals": overall_goals}
+        self.record(self.BudgetApproved, by, amount=amount, **checked)
 
     def request_goal_adjustment(
         self, indicators: list[Indicator], params: rules.RuleParameters, by: Attribution

@@ -139,9 +139,11 @@ class GoalsReviewed(LedgerAggregate.Event):
 
 
 class BudgetApproved(LedgerAggregate.Event):
-    """预算与绩效目标同步批复."""
+    """预算与绩效目标同步批复; ``overall_goals``: what was checked of the department's overall goals (整体绩效目标,
+    :func:`ledger.domain.overall.budget_gate`; None in approvals recorded before the gate)."""
 
     amount: Decimal
+    overall_goals: dict[str, Any] | None = None
 
     def apply(self, project: ProjectState) -> None:
         project.approved_amount = self.amount

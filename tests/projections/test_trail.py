@@ -15,6 +15,7 @@ from eventsourcing.domain import DomainEvent
 
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from projections.base import Conn
 from projections.trail import EVENT_NAMES_ZH, AccountabilityTrail
@@ -44,7 +45,7 @@ def test_a_page_is_applied_as_the_range_of_leaves_it_spans() -> None:
 
 
 def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
-    aggregates = (Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample)
+    aggregates = (Project, Department, Unit, OverallGoals, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample)
     recorded = {
         f"{aggregate.__name__}.{name}"
         for aggregate in aggregates

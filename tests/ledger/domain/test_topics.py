@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.store.transcodings import ledger_mapper
@@ -37,6 +38,9 @@ STORED = {
     Department.ComprehensivelyAssessed: "ledger.organisations:Department.ComprehensivelyAssessed",
     Unit: "ledger.organisations:Unit",
     Unit.Registered: "ledger.organisations:Unit.Registered",
+    OverallGoals: "ledger.overall:OverallGoals",
+    OverallGoals.Submitted: "ledger.overall:OverallGoals.Submitted",
+    OverallGoals.Reviewed: "ledger.overall:OverallGoals.Reviewed",
     Agency: "ledger.organisations:Agency",
     Agency.Registered: "ledger.organisations:Agency.Registered",
     Agency.Blacklisted: "ledger.organisations:Agency.Blacklisted",
@@ -59,7 +63,7 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
 
 
 @pytest.mark.parametrize(
-    "aggregate", [Project, Department, Unit, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample]
+    "aggregate", [Project, Department, Unit, OverallGoals, Agency, IndicatorLibrary, Ruleset, ReEvaluationSample]
 )
 def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_aggregate(
     aggregate: type[LedgerAggregate],
