@@ -27,7 +27,7 @@ class DecisionUseCases(LedgerCore):
     def decision(self, did: UUID) -> Decision:
         return self._read(Decision, did, "decision-not-found")
 
-    def _organisation(self, name: str) -> Department | Unit:
+    def _decision_subject(self, name: str) -> Department | Unit:
         """The department or the budget unit registered as ``name`` (a name names one of them only)."""
         candidates = department_ids(name)
         if any(self.exists(candidate) for candidate in candidates):
@@ -50,7 +50,7 @@ class DecisionUseCases(LedgerCore):
         rectification due in the ruleset's ``decision_rectification_days``."""
         require_role(act, Role.FINANCE)
         self._check_date(act)
-        subject = self._organisation(text(organisation, "organisation"))
+        subject = self._decision_subject(text(organisation, "organisation"))
         subject_kind = SubjectKind.UNIT if isinstance(subject, Unit) else SubjectKind.DEPARTMENT
         department = subject.department if isinstance(subject, Unit) else subject.name
         basis_kind = enum_value(BasisKind, basis, "basis")

@@ -1,7 +1,7 @@
 """The ledger application: one ``Ledger``, every use case of the budget-performance cycle on one log.
 
 Composed of the core (:mod:`.core`: the library's hooks, load, decide, save, once per idempotency key) and the
-use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.catalogue`,
+use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.overall`, :mod:`.catalogue`,
 :mod:`.sweeps` — with the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group commit
 (:mod:`.group`) are classes of their own, which the core holds.
 """
@@ -15,6 +15,7 @@ from ledger.application.core import environment_for
 from ledger.application.decisions import DecisionUseCases
 from ledger.application.history import HistoryReads
 from ledger.application.organisations import OrganisationUseCases
+from ledger.application.overall import OverallUseCases
 from ledger.application.projects import ProjectUseCases
 from ledger.application.sweeps import SweepUseCases
 
@@ -22,6 +23,7 @@ from ledger.application.sweeps import SweepUseCases
 class Ledger(
     ProjectUseCases,
     OrganisationUseCases,
+    OverallUseCases,
     DecisionUseCases,
     CongressUseCases,
     CatalogueUseCases,

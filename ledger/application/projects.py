@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
+from ledger.application.overall import overall_goals_fact
 from ledger.application.roles import require_acts_for, require_own_department, require_role
 from ledger.domain import rules
 from ledger.domain.base import require_not_before
@@ -153,7 +154,8 @@ class ProjectUseCases(LedgerCore):
 
     @use_case
     def approve_budget(self, act: Act, pid: UUID, amount: object, *, override: bool = False) -> Written:
-        """预算批复 by finance — refused unless the goals are rated 优/良; a continuation within what the earlier
+        """预算批复 by finance — refused unless the goals are rated 优/良, and, in a year that requires them, the
+        department's overall goals approved (:mod:`ledger.domain.overall`); a continuation within what the earlier
         result decision allows, unless finance overrides it (``override``, with a reason)."""
         require_role(act, Role.FINANCE)
         if not isinstance(override, bool):
@@ -163,9 +165,9 @@ class ProjectUseCases(LedgerCore):
         continues = self.project(pid).continues
         earlier = None if continues is None else self.project(continues)
         with self._changing(Project, pid, "project-not-found", act) as project:
-            project.approve_budget(
-                money(amount, "amount", allow_zero=False), act.by, earlier=earlier, override=override
-            )
+            checked = money(amount, "amount", allow_zero=False)
+            fact = overall_goals_fact(self, project.department, project.fiscal_year, checked)  # 整体绩效目标 gate
+            project.approve_budget(checked, act.by, earlier=earlier, override=override, overall_goals=fact)
             return self.commit(project, act=act)
 
     # ------------------------------------------------------------ implementation

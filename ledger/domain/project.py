@@ -25,6 +25,7 @@ from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, requir
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
 from ledger.domain.organisations import Unit
+from ledger.domain.overall import require_overall_goals
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import (
     EVALUATED,
@@ -272,10 +273,18 @@ class Project(ProjectState):
         self.record(self.GoalsReviewed, by, rating=grade.value, required_fixes=required_fixes)
 
     def approve_budget(
-        self, amount: Decimal, by: Attribution, *, earlier: ProjectState | None = None, override: bool = False
+        self,
+        amount: Decimal,
+        by: Attribution,
+        *,
+        earlier: ProjectState | None = None,
+        override: bool = False,
+        overall_goals: dict[str, Any] | None = None,
     ) -> None:
         """批复. A continuation is approved within what ``earlier``'s (the project it continues, as recorded now)
-        result decision allows, or beyond it as finance's ``override`` with a reason (:mod:`project_linkage`)."""
+        result decision allows, or beyond it as finance's ``override`` with a reason (:mod:`project_linkage`).
+        ``overall_goals``: what the application found of the department's overall goals
+        (:func:`ledger.domain.overall.budget_gate`), checked here and recorded with the approval."""
         if (earlier is None) != (self.continues is None) or (earlier is not None and earlier.id != self.continues):
             raise ValueError(f"approve {self.code} with the project it continues ({self.continues}), and only that")
         if self.stage in (
@@ -298,7 +307,9 @@ class Project(ProjectState):
             linkage.require_results_applied(earlier, by)
         link = None if earlier is None else linkage.linkage(earlier, amount)
         linkage.require_allowed(link, override, by)
-        self.record(self.BudgetApproved, by, amount=amount, linkage=link, override=override)
+        require_overall_goals(overall_goals)
+        checked = {} if overall_goals is None else {"overall_goals": overall_goals}
+        self.record(self.BudgetApproved, by, amount=amount, linkage=link, override=override, **checked)
 
     def request_goal_adjustment(
         self, indicators: list[Indicator], params: rules.RuleParameters, by: Attribution

@@ -150,11 +150,13 @@ class GoalsReviewed(LedgerAggregate.Event):
 class BudgetApproved(LedgerAggregate.Event):
     """预算与绩效目标同步批复. ``linkage``: for a continuation, the earlier project's result decision as the approval
     read it and what it allowed (:func:`ledger.domain.project_linkage.linkage`); ``override``: finance approved beyond
-    what it allowed, for the reason the event gives."""
+    what it allowed, for the reason the event gives; ``overall_goals``: what was checked of the department's overall
+    goals (整体绩效目标, :func:`ledger.domain.overall.budget_gate`; absent in approvals recorded before the gate)."""
 
     amount: Decimal
     linkage: dict[str, Any] | None
     override: bool
+    overall_goals: dict[str, Any] | None = None
 
     # Version 2 added the linkage and the override; an approval stored before continued nothing and overrode nothing.
     class_version = 2

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
 from api.schemas.projects import GOALS_EXAMPLE
 from ledger.log import merkle
 from ledger.log.audit import verify_bundle
@@ -98,6 +99,25 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             {"fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"], "effective_on": "2020-10-15"},
         )
     )
+    # Overall goals (整体绩效目标) for 2022, a year of full coverage: returned, revised, approved, adjusted.
+    overall = f"/overall-goals/{education['id']}/2022"
+    submitted = ok(s.post("education", overall, {"indicators": OVERALL_GOALS, "effective_on": "2021-10-15"}))
+    refused = s.post("finance", overall, {"indicators": OVERALL_GOALS, "effective_on": "2021-10-15"})
+    assert (refused.status_code, refused.json()["code"]) == (403, "role-not-allowed")
+    review = {"rating": "中", "required_fixes": "履职效能指标不够细化", "effective_on": "2021-10-20"}
+    ok(s.post("finance", f"{overall}/review", review))
+    ok(s.post("education", overall, {"indicators": OVERALL_GOALS, "effective_on": "2021-10-22"}))
+    ok(s.post("finance", f"{overall}/review", {"rating": "优", "effective_on": "2021-10-25"}))
+    adjustment = s.post(
+        "education",
+        f"{overall}/adjustments",
+        {"indicators": OVERALL_GOALS, "reason": "机构职能调整", "effective_on": "2022-03-01"},
+    )
+    assert ok(adjustment, 201)
+    assert adjustment.headers["location"] == f"{overall}/adjustments/1"
+    ok(s.post("finance", f"{overall}/adjustments/1/decision", {"approve": True, "effective_on": "2022-03-10"}))
+    record = ok(s.get("auditor", f"/objects/{submitted['id']}/state"))
+    assert record["state"]["status"] == "approved"
 
     # 申报 → 事前评估 → 入库 → 目标 (中, revised, 优) → 预算批复.
     declared = ok(

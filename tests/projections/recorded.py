@@ -24,6 +24,7 @@ TOPIC_MODULES = {
     "Project": "ledger.project",
     "Department": "ledger.organisations",
     "Unit": "ledger.organisations",
+    "OverallGoals": "ledger.overall",
     "Agency": "ledger.organisations",
     "IndicatorLibrary": "ledger.catalogue",
     "Ruleset": "ledger.catalogue",

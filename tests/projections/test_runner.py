@@ -29,8 +29,9 @@ from projections.registry import read_model, read_models
 from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
-from tests.conftest import FINANCE, act
+from tests.conftest import EDUCATION, FINANCE, act
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
+from tests.ledger.domain.overall_support import overall_indicators
 
 pytestmark = pytest.mark.db
 
@@ -115,6 +116,16 @@ def every_kind_of_event(ledger: Ledger) -> None:
         new_major=False,
         unit="德令哈市第一中学",
     )
+    indicators = overall_indicators()
+    ledger.submit_overall_goals(act(EDUCATION, date(2022, 7, 7)), "教育局", 2023, indicators)
+    ledger.review_overall_goals(act(FINANCE, date(2022, 7, 8)), "教育局", 2023, "中", "细化指标")
+    ledger.submit_overall_goals(act(EDUCATION, date(2022, 7, 9)), "教育局", 2023, indicators)
+    ledger.review_overall_goals(act(FINANCE, date(2022, 7, 10)), "教育局", 2023, "优")
+    for number, approve in ((1, True), (2, False)):
+        ledger.request_overall_goals_adjustment(
+            act(EDUCATION, date(2022, 7, 11), "职能调整"), "教育局", 2023, indicators
+        )
+        ledger.decide_overall_goals_adjustment(act(FINANCE, date(2022, 7, 12), "理由"), "教育局", 2023, number, approve)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:

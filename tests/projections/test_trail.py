@@ -17,6 +17,7 @@ from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Rulese
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
 from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from projections.base import Conn
 from projections.trail import EVENT_NAMES_ZH, AccountabilityTrail
@@ -50,6 +51,7 @@ def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
         Project,
         Department,
         Unit,
+        OverallGoals,
         Agency,
         IndicatorLibrary,
         Ruleset,

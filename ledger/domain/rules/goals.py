@@ -32,12 +32,7 @@ _GROUP_LABEL = {
 
 def check_indicator(indicator: Indicator, field: str) -> None:
     """Refuse a malformed indicator: its shape, everything except how weights add up."""
-    if not isinstance(indicator, Indicator):
-        raise InvalidInput(f"{field} must be an indicator", code="invalid-indicator", field=field)
-    if not isinstance(indicator.key, str) or not indicator.key.strip():
-        raise InvalidInput(f"{field}.key is required", code="invalid-indicator", field=f"{field}.key")
-    if not isinstance(indicator.name, str) or not indicator.name.strip():
-        raise InvalidInput(f"{field}.name is required", code="invalid-indicator", field=f"{field}.name")
+    check_measure(indicator, field)
     if indicator.level1 not in {m.value for m in Level1}:
         raise InvalidInput(
             f"{field}.level1 must be one of {', '.join(m.value for m in Level1)}: {indicator.level1!r}",
@@ -51,6 +46,17 @@ def check_indicator(indicator: Indicator, field: str) -> None:
             code="invalid-indicator",
             field=f"{field}.level2",
         )
+
+
+def check_measure(indicator: Indicator, field: str) -> None:
+    """Refuse an indicator without a key or a name, or whose operator and target do not fit: the checks a project's
+    indicators and a department's overall ones (:mod:`ledger.domain.overall`) share, whatever their levels."""
+    if not isinstance(indicator, Indicator):
+        raise InvalidInput(f"{field} must be an indicator", code="invalid-indicator", field=field)
+    if not isinstance(indicator.key, str) or not indicator.key.strip():
+        raise InvalidInput(f"{field}.key is required", code="invalid-indicator", field=f"{field}.key")
+    if not isinstance(indicator.name, str) or not indicator.name.strip():
+        raise InvalidInput(f"{field}.name is required", code="invalid-indicator", field=f"{field}.name")
     if indicator.operator not in {m.value for m in Operator}:
         raise InvalidInput(
             f"{field}.operator must be one of {', '.join(m.value for m in Operator)}: {indicator.operator!r}",
@@ -73,6 +79,21 @@ def check_indicator(indicator: Indicator, field: str) -> None:
         )
 
 
+def check_weight(weight: object, field: str) -> Decimal:
+    """An indicator's weight: positive, with at most two decimal places."""
+    if isinstance(weight, bool) or not isinstance(weight, Decimal) or not weight.is_finite() or weight <= 0:
+        raise InvalidInput(
+            f"{field}.weight must be positive: {weight!r}", code="invalid-weights", field=f"{field}.weight"
+        )
+    if weight != weight.quantize(FEN):
+        raise InvalidInput(
+            f"{field}.weight has more than two decimal places: {weight}",
+            code="invalid-weights",
+            field=f"{field}.weight",
+        )
+    return weight
+
+
 def validate_goals(indicators: Sequence[Indicator], params: RuleParameters) -> None:
     """Refuse malformed goals (绩效目标): indicator shape, unique keys and the weight split."""
     if not indicators:
@@ -88,17 +109,7 @@ def validate_goals(indicators: Sequence[Indicator], params: RuleParameters) -> N
                 f"{field}.key {indicator.key!r} appears twice", code="invalid-indicator", field=f"{field}.key"
             )
         seen.add(indicator.key)
-        weight = indicator.weight
-        if isinstance(weight, bool) or not isinstance(weight, Decimal) or not weight.is_finite() or weight <= 0:
-            raise InvalidInput(
-                f"{field}.weight must be positive: {weight!r}", code="invalid-weights", field=f"{field}.weight"
-            )
-        if weight != weight.quantize(FEN):
-            raise InvalidInput(
-                f"{field}.weight has more than two decimal places: {weight}",
-                code="invalid-weights",
-                field=f"{field}.weight",
-            )
+        weight = check_weight(indicator.weight, field)
         group = _group(indicator.level1)
         if groups[group] == 0:
             raise InvalidInput(

@@ -51,6 +51,7 @@ LABELS: dict[str, str] = {
     "self_evaluation_due": "单位自评截止日",
     "qualitative_shares": "定性指标得分比例",
     "overall_goals_coverage": "整体绩效目标覆盖面",
+    "overall_goals_budget_threshold": "整体绩效目标未批复时预算批复金额门槛",
     "goals_disclosure_days": "绩效目标公开时限（天）",
     "results_disclosure_days": "评价结果公开时限（天）",
     "congress_goals_due": "绩效目标随预算草案报送人大截止日",

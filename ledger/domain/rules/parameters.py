@@ -92,6 +92,9 @@ class RuleParameters:
     # 部门和单位整体绩效目标覆盖面 (% of departments), each from its fiscal year on: the plan's 60% in the 2021
     # budget and every department and unit by 2022. A year before the first takes the first.
     overall_goals_coverage: tuple[tuple[int, Decimal], ...] = ((2021, Decimal(60)), (2022, Decimal(100)))
+    # 整体绩效目标 gate: in a year whose coverage target is 100%, a project's budget above this amount is not
+    # approved while its department's overall goals for the year are not (0: every approval).
+    overall_goals_budget_threshold: Decimal = Decimal("0.00")
     # Disclosure (信息公开): a department publishes on the 预决算公开平台 within these days (预算法 第十四条:
     # 部门预算、决算 批复后二十日内公开) …
     goals_disclosure_days: int = 20  # … its project's goals, after the budget is approved with them
@@ -122,6 +125,7 @@ class RuleParameters:
                 checks.finite(value, f.name)
 
         money(self.ex_ante_threshold, "ex_ante_threshold")
+        money(self.overall_goals_budget_threshold, "overall_goals_budget_threshold")
         points = self.ex_ante_dimension_points
         checks.between(points, "ex_ante_dimension_points", ZERO, HUNDRED, open_low=True)
         maximum = points * len(EX_ANTE_DIMENSIONS)

@@ -33,6 +33,7 @@ from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
 from tests.ledger.application.test_application import GOALS
+from tests.ledger.domain.overall_support import overall_indicators
 
 pytestmark = pytest.mark.db
 
@@ -138,6 +139,9 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
     TransparencyLog(database_url, origin="test.example/log", signing_key=KEY).create_tables()
     ledger.register_department(act(FINANCE, date(year - 1, 8, 1)), "教育局")
     assert ledger.exists(department_id("教育局"))
+    # The year's coverage target is 100%: no budget without the department's approved overall goals (整体绩效目标).
+    ledger.submit_overall_goals(act(EDUCATION, date(year - 1, 10, 1)), "教育局", year, overall_indicators())
+    ledger.review_overall_goals(act(FINANCE, date(year - 1, 10, 20)), "教育局", year, "优")
     pids = [approved(ledger, year, f"P-{i:02}") for i in range(PROJECTS)]
     ledger.register_agency(act(FINANCE, date(year - 5, 1, 1)), "某会计师事务所", "执业证书")
     ledger.record_misconduct(

@@ -20,6 +20,7 @@ from ledger.domain.organisations import Department, department_id
 from ledger.domain.values import Principal, nfc
 from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act
 from tests.ledger.application.test_application import GOALS, approved_project
+from tests.ledger.domain.overall_support import overall_indicators
 
 pytestmark = pytest.mark.db
 
@@ -106,6 +107,12 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "register_unit": lambda: ledger.register_unit(fin, "教育局", "新设单位"),
         "set_overall_goals": lambda: ledger.set_overall_goals(edu, "教育局", 2021, ["目标"]),
         "assess_department": lambda: ledger.assess_department(fin, "教育局", 2021, SIX),
+        "submit_overall_goals": lambda: ledger.submit_overall_goals(edu, "教育局", 2022, overall_indicators()),
+        "review_overall_goals": lambda: ledger.review_overall_goals(fin, "教育局", 2022, "优"),
+        "request_overall_goals_adjustment": lambda: ledger.request_overall_goals_adjustment(
+            edu, "教育局", 2022, overall_indicators()
+        ),
+        "decide_overall_goals_adjustment": lambda: ledger.decide_overall_goals_adjustment(fin, "教育局", 2022, 1, True),
         "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级"),
         "review_agency_quality": lambda: ledger.review_agency_quality(fin, BAD, "KE-1", "良", "规范"),
         "record_misconduct": lambda: ledger.record_misconduct(fin, BAD, "other", "失信"),

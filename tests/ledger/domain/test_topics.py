@@ -21,6 +21,7 @@ from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Rulese
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
 from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.store.transcodings import ledger_mapper
@@ -39,6 +40,9 @@ STORED = {
     Department.ComprehensivelyAssessed: "ledger.organisations:Department.ComprehensivelyAssessed",
     Unit: "ledger.organisations:Unit",
     Unit.Registered: "ledger.organisations:Unit.Registered",
+    OverallGoals: "ledger.overall:OverallGoals",
+    OverallGoals.Submitted: "ledger.overall:OverallGoals.Submitted",
+    OverallGoals.Reviewed: "ledger.overall:OverallGoals.Reviewed",
     Agency: "ledger.organisations:Agency",
     Agency.Registered: "ledger.organisations:Agency.Registered",
     Agency.Blacklisted: "ledger.organisations:Agency.Blacklisted",
@@ -71,6 +75,7 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
         Project,
         Department,
         Unit,
+        OverallGoals,
         Agency,
         IndicatorLibrary,
         Ruleset,
