@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.schemas.overall import OVERALL_GOALS_EXAMPLE
+from ledger.domain.organisations import department_id
 from projections.budget_linkage import BudgetLinkage
 from projections.runner import Runner
 from tests.api.conftest import Service
@@ -34,6 +36,14 @@ def goals_approved(s: Service, pid: str, year: int) -> None:
     expect(
         s.post("finance", f"/projects/{pid}/goals/review", {"rating": "优", "effective_on": f"{year - 1}-10-10"}), 200
     )
+
+
+def overall_goals_approved(s: Service, department: str, year: int) -> None:
+    """From 2022 (coverage 100%) a budget waits for the department's approved overall goals (整体绩效目标)."""
+    overall = f"/overall-goals/{department_id(department)}/{year}"
+    body = {"indicators": OVERALL_GOALS_EXAMPLE, "effective_on": f"{year - 1}-10-15"}
+    expect(s.post("education", overall, body), 200)
+    expect(s.post("finance", f"{overall}/review", {"rating": "优", "effective_on": f"{year - 1}-10-25"}), 200)
 
 
 def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown(
@@ -70,6 +80,7 @@ def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown
     )
     pid = expect(project(s, "JY-01-C", 2023, "2022-09-01", {"fiscal_year": 2021, "code": "jy-01"}), 201)["id"]
     goals_approved(s, pid, 2023)
+    overall_goals_approved(s, "教育局", 2023)
     over = {"amount": "900000.01", "effective_on": "2023-01-10"}
     assert expect(s.post("finance", f"/projects/{pid}/budget-approval", over), 409)["code"] == "continuation-over-cap"
     unreasoned = {**over, "override": True}

@@ -481,6 +481,24 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert issued["token"] not in json.dumps(ok(s.get("admin", "/admin/tokens")))
     assert ok(s.client.delete(f"/admin/tokens/{issued['token_id']}", headers=s.headers("admin")))["revoked_at"]
 
+    # Decisions (通报/表彰/约谈) and the submission to the people's congress: their rules are tested in
+    # tests/api/test_decisions.py and test_congress.py; here each route answers as the roles say.
+    decision = {
+        "kind": "interview",
+        "organisation": "教育局",
+        "basis": "ranking",
+        "fiscal_year": 2021,
+        "reason": "排名末位",
+    }
+    assert s.post("education", "/decisions", {**decision, "effective_on": "2022-06-10"}).status_code == 403
+    assert isinstance(ok(s.get("finance", "/decisions")), list)
+    nowhere = "/decisions/00000000-0000-5000-8000-000000000000/rectification"
+    measures = {"measures": "已整改", "effective_on": "2022-07-01"}
+    assert s.post("education", f"{nowhere}/report", measures).status_code == 404
+    assert s.post("finance", f"{nowhere}/decision", {"accept": True, "effective_on": "2022-07-05"}).status_code == 404
+    congress = {"fiscal_year": 2021, "what": "goals", "project_ids": [pid], "effective_on": "2020-12-28"}
+    assert s.post("education", "/congress-submissions", congress).status_code == 403
+
     hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}), 201)
     assert len(hook["secret"]) >= 16
     assert [item["id"] for item in ok(s.get("auditor", "/subscriptions"))] == [hook["id"]]
