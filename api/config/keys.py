@@ -23,7 +23,7 @@ def signing_key(settings: Settings, *, create: bool = False) -> SigningKey:
     if not path.exists() and (named or not create):
         where = describe_data_dir(settings.data_dir, configured="data_dir" in settings.model_fields_set)
         raise missing_key(path, where, named=named)
-    return load_or_create_signing_key(path, settings.log_origin.replace("/", "-"))
+    return load_or_create_signing_key(path, settings.log_origin)
 
 
 def open_log(settings: Settings, database_url: str) -> TransparencyLog:

@@ -71,7 +71,7 @@ def settings_for(database_url: str, data_dir: Path, key: SigningKey, **overrides
 
 @contextmanager
 def running_service(database_url: str, data_dir: Path, **overrides: Any) -> Iterator[Service]:
-    key = SigningKey.generate(ORIGIN.replace("/", "-"))
+    key = SigningKey.generate(ORIGIN)
     app = create_app(settings_for(database_url, data_dir, key, **overrides))
     with TestClient(app, raise_server_exceptions=False) as client:
         running = Service(client, app, key)

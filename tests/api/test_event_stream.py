@@ -64,7 +64,7 @@ class Live:
 def live_service(pg_admin_url: str, data_dir: Path, **overrides: Any) -> Iterator[Live]:
     name = f"jixiao_test_{uuid.uuid4().hex[:12]}"
     url = ensure_database(pg_admin_url, name)
-    key = SigningKey.generate(ORIGIN.replace("/", "-"))
+    key = SigningKey.generate(ORIGIN)
     app = create_app(settings_for(url, data_dir, key, run_dispatcher=False, **overrides))
     try:
         with LiveServer(app) as base:

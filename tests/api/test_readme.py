@@ -32,7 +32,7 @@ def test_the_readme_walkthrough_runs_as_written(database_url: str, tmp_path: Pat
     """Every step must succeed (``set -euo pipefail``; the helpers fail on an HTTP error), on a ledger that already
     has a signed checkpoint, as after ``make demo`` or a minute of the scheduler: the walk-through's own events come
     after it."""
-    key = SigningKey.generate(ORIGIN.replace("/", "-"))
+    key = SigningKey.generate(ORIGIN)
     app = create_app(settings_for(database_url, tmp_path / "data", key))
     with LiveServer(app) as base:
         token, _ = app.state.tokens.issue("fin-setup", "finance", "市财政局", created_by="test")

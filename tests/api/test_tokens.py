@@ -72,7 +72,7 @@ def serving_process(database_url: str, data_dir: Path) -> Iterator[tuple[str, di
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "JIXIAO_SIGNING_KEY": SigningKey.generate(ORIGIN.replace("/", "-")).to_string(),
+        "JIXIAO_SIGNING_KEY": SigningKey.generate(ORIGIN).to_string(),
         "JIXIAO_LOG_ORIGIN": ORIGIN,
         "JIXIAO_DATA_DIR": str(data_dir),
         "JIXIAO_PORT": str(port),

@@ -15,23 +15,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from ledger.domain.aggregates import AGGREGATES
 from ledger.domain.values import Principal
 from ledger.store.transcodings import ledger_transcoder
 from projections.base import LogEvent, log_events
 
 # The module part of each aggregate's stored topics (LedgerAggregate.TOPIC_MODULE): the log's format.
-TOPIC_MODULES = {
-    "Project": "ledger.project",
-    "Department": "ledger.organisations",
-    "Unit": "ledger.organisations",
-    "OverallGoals": "ledger.overall",
-    "Agency": "ledger.organisations",
-    "IndicatorLibrary": "ledger.catalogue",
-    "Ruleset": "ledger.catalogue",
-    "ReEvaluationSample": "ledger.catalogue",
-    "Decision": "ledger.decisions",
-    "CongressSubmission": "ledger.congress",
-}
+TOPIC_MODULES = {aggregate.__name__: aggregate.TOPIC_MODULE for aggregate in AGGREGATES}
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPARTMENT = Principal("dep", "department", "教育局")
 TRANSCODER = ledger_transcoder()

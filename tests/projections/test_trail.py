@@ -13,12 +13,7 @@ from uuid import uuid4
 
 from eventsourcing.domain import DomainEvent
 
-from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
-from ledger.domain.congress import CongressSubmission
-from ledger.domain.decisions import Decision
-from ledger.domain.organisations import Agency, Department, Unit
-from ledger.domain.overall import OverallGoals
-from ledger.domain.project import Project
+from ledger.domain.aggregates import AGGREGATES
 from projections.base import Conn
 from projections.trail import EVENT_NAMES_ZH, AccountabilityTrail
 from tests.projections.recorded import TOPIC_MODULES, Log, ProjectHistory
@@ -47,21 +42,9 @@ def test_a_page_is_applied_as_the_range_of_leaves_it_spans() -> None:
 
 
 def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
-    aggregates = (
-        Project,
-        Department,
-        Unit,
-        OverallGoals,
-        Agency,
-        IndicatorLibrary,
-        Ruleset,
-        ReEvaluationSample,
-        Decision,
-        CongressSubmission,
-    )
     recorded = {
         f"{aggregate.__name__}.{name}"
-        for aggregate in aggregates
+        for aggregate in AGGREGATES
         for name, member in vars(aggregate).items()
         if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")
     }

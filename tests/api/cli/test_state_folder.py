@@ -171,6 +171,8 @@ def test_only_setting_up_makes_the_default_key(tmp_path: Path) -> None:
     made = signing_key(settings, create=True)
     assert (tmp_path / "data" / "signing.key").stat().st_mode & 0o777 == 0o600
     assert signing_key(settings) == made
+    # C2SP tlog-checkpoint: the key is named as the log's origin line (tests/api/test_reference_client.py)
+    assert made.name == settings.log_origin == "jixiao-ledger.localhost/log"
 
 
 def test_the_data_folder_is_an_absolute_path(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from ledger.domain.aggregates import AGGREGATES
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
@@ -69,21 +70,7 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
     assert resolve_topic(topic) is cls
 
 
-@pytest.mark.parametrize(
-    "aggregate",
-    [
-        Project,
-        Department,
-        Unit,
-        OverallGoals,
-        Agency,
-        IndicatorLibrary,
-        Ruleset,
-        ReEvaluationSample,
-        Decision,
-        CongressSubmission,
-    ],
-)
+@pytest.mark.parametrize("aggregate", AGGREGATES, ids=[aggregate.__name__ for aggregate in AGGREGATES])
 def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_aggregate(
     aggregate: type[LedgerAggregate],
 ) -> None:
@@ -119,3 +106,16 @@ def test_a_recorded_event_is_stored_with_the_topics_of_today() -> None:
     assert missed.topic == "ledger.project:Project.DeadlineMissed"
     agency = Agency.register("某咨询评估有限公司", "证书", None, Attribution(FINANCE, date(2021, 1, 4)))
     assert ledger_mapper().to_stored_event(agency.collect_events()[0]).topic == "ledger.organisations:Agency.Registered"
+
+
+def _concrete(cls: type[LedgerAggregate]) -> set[type[LedgerAggregate]]:
+    found = {cls} if cls.__dict__.get("TOPIC_MODULE") else set()
+    for sub in cls.__subclasses__():
+        found |= _concrete(sub)
+    return found
+
+
+def test_the_list_of_aggregates_names_every_aggregate_that_stores_topics() -> None:
+    import ledger.application.ledger  # noqa: F401  (imports every aggregate the ledger records)
+
+    assert _concrete(LedgerAggregate) == set(AGGREGATES)

@@ -1,0 +1,29 @@
+"""Every aggregate the ledger records, in one place: what the topic, trail and read-model tests hold complete.
+
+A new aggregate is added here; ``tests/ledger/domain/test_topics.py`` fails while one that stores topics is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+from ledger.domain.congress import CongressSubmission
+from ledger.domain.decisions import Decision
+from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.overall import OverallGoals
+from ledger.domain.project import Project
+
+AGGREGATES: Final[tuple[type[LedgerAggregate], ...]] = (
+    Project,
+    Department,
+    Unit,
+    OverallGoals,
+    Agency,
+    IndicatorLibrary,
+    Ruleset,
+    ReEvaluationSample,
+    Decision,
+    CongressSubmission,
+)
