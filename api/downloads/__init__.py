@@ -1,0 +1,1 @@
+"""CSV and Excel downloads of the read models: their tables (tables) and Chinese headers (labels)."""
