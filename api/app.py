@@ -24,6 +24,7 @@ from api.commands import CommandWriter
 from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
+from api.downloads import download_routes
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
 from api.roles.destinations import Destinations
@@ -251,6 +252,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         docs.router,
     ):
         _mount(app, router)
+    # Each read model's list routes as CSV and Excel downloads: GET /projects.csv, /projects.xlsx, … (api.downloads)
+    app.router.routes.extend(download_routes(app.router.routes))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(CutAtShutdown)  # outermost of ours: whatever a cut request was doing, it is answered

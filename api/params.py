@@ -9,11 +9,32 @@ the text of a command (:func:`ledger.values.text`), tab and newline aside.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator
 
-from ledger.domain.values import CONTROL_CHARACTER, SURROGATE
+from ledger.domain.values import CONTROL_CHARACTER, SURROGATE, key
+from projections.search import MAX_QUERY
+
+
+def _searchable(value: str | None) -> str | None:
+    if value is not None and not key(value):
+        raise ValueError("a search needs at least one character that is not a space")
+    return value
+
+
+NameSearch = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_QUERY,
+        description="Part of the name, in any spelling (full- or half-width, case): 教育, 校舍, ＡＢＣ",
+        examples=["校舍"],
+    ),
+    AfterValidator(_searchable),
+]
 
 
 def _unstorable(value: str) -> str | None:

@@ -14,15 +14,19 @@ from uuid import UUID
 
 from psycopg import sql
 
-from projections import keyed
+from ledger.domain.values import key
+from projections import keyed, search
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {agencies} (
     agency_id uuid PRIMARY KEY,
     name text NOT NULL,
+    name_key text NOT NULL,
+    name_grams text[] NOT NULL,
     misconduct jsonb NOT NULL
 );
+CREATE INDEX IF NOT EXISTS {agencies_grams_idx} ON {agencies} USING gin (name_grams);
 CREATE TABLE IF NOT EXISTS {table} (
     agency_id uuid NOT NULL,
     blacklisting_no integer NOT NULL,
@@ -60,12 +64,19 @@ ENTRY_COLUMNS = [
 
 class Blacklist(ReadModel):
     name = "blacklist"
+    version = 2  # 2: the agencies' name keys and grams (search by part of the name)
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_agencies"]
 
     def create(self, conn: Conn, table: str) -> None:
-        conn.execute(sql.SQL(DDL).format(table=sql.Identifier(table), agencies=sql.Identifier(f"{table}_agencies")))
+        conn.execute(
+            sql.SQL(DDL).format(
+                table=sql.Identifier(table),
+                agencies=sql.Identifier(f"{table}_agencies"),
+                agencies_grams_idx=sql.Identifier(f"{table}_agencies_name_grams_idx"),
+            )
+        )
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         relevant = [item for item in events if item.kind.startswith("Agency.")]
@@ -95,9 +106,9 @@ class Blacklist(ReadModel):
         keyed.store(
             conn,
             agencies_table,
-            ["agency_id", "name", "misconduct"],
+            ["agency_id", "name", "name_key", "name_grams", "misconduct"],
             ["agency_id"],
-            [{"agency_id": agency_id, **info} for agency_id, info in agencies.items()],
+            [_agency_row(agency_id, info) for agency_id, info in agencies.items()],
         )
         keyed.store(conn, table, ENTRY_COLUMNS, ["agency_id", "blacklisting_no"], entries.values())
 
@@ -111,6 +122,11 @@ class Blacklist(ReadModel):
         ).fetchone()
         assert row is not None, f"blacklisting {key} ended before it began"
         return dict(zip(columns, row, strict=True))
+
+
+def _agency_row(agency_id: UUID, info: dict[str, Any]) -> Row:
+    """An agency's row: its name with the key and grams a search by part of it reads (projections.search)."""
+    return {"agency_id": agency_id, "name_key": key(info["name"]), "name_grams": search.grams(info["name"]), **info}
 
 
 def fold(agencies: Agencies, entries: Entries, item: LogEvent, stored: Callable[[tuple[UUID, int]], Row]) -> None:
@@ -170,11 +186,21 @@ def blacklist(conn: Conn, *, today: date, public_only: bool, current_only: bool)
     )
 
 
-def agencies(conn: Conn) -> list[Row]:
+def agencies(conn: Conn, name_contains: str | None = None) -> list[Row]:
+    """Every registered agency (those whose name contains ``name_contains``, in any spelling), by name."""
+    if name_contains is None:
+        return select_rows(
+            conn,
+            sql.SQL("SELECT agency_id AS id, name FROM {} ORDER BY name").format(
+                sql.Identifier(f"{Blacklist.name}_agencies")
+            ),
+            [],
+        )
+    folded = key(name_contains)
     return select_rows(
         conn,
-        sql.SQL("SELECT agency_id AS id, name FROM {} ORDER BY name").format(
-            sql.Identifier(f"{Blacklist.name}_agencies")
+        sql.SQL("SELECT agency_id AS id, name FROM {} WHERE {} ORDER BY name").format(
+            sql.Identifier(f"{Blacklist.name}_agencies"), search.contains("name_grams", "name_key")
         ),
-        [],
+        [search.query_grams(folded), folded],
     )

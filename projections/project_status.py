@@ -23,7 +23,7 @@ from psycopg import sql
 from ledger.domain.deadlines import meets_monitoring_report
 from ledger.domain.organisations import department_ids, unit_id
 from ledger.domain.values import key
-from projections import keyed
+from projections import keyed, search
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 from projections.decisions import decision_objects
 from projections.ranking import department_units
@@ -33,6 +33,8 @@ COLUMNS: dict[str, str] = {
     "code": "text NOT NULL",  # as declared; code_key is what filters compare (ledger.values.key)
     "code_key": "text NOT NULL",
     "name": "text NOT NULL",
+    "name_key": "text NOT NULL",  # what a search by part of the name checks (projections.search)
+    "name_grams": "text[] NOT NULL",  # and looks up, by its GIN index
     "kind": "text NOT NULL",
     "department": "text NOT NULL",  # as declared; department_key is what filters and scopes compare
     "department_key": "text NOT NULL",
@@ -173,6 +175,8 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "code": e.code,
             "code_key": key(e.code),
             "name": e.name,
+            "name_key": key(e.name),
+            "name_grams": search.grams(e.name),
             "kind": e.kind,
             "department": e.department,
             "department_key": key(e.department),
@@ -287,7 +291,9 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
 
 class ProjectStatus(ReadModel):
     name = "project_status"
-    version = 4  # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit
+    # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit;
+    # 5: the name's key and grams (search by part of the name)
+    version = 5
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
@@ -312,11 +318,12 @@ class ProjectStatus(ReadModel):
                 "WHERE overdue_deadlines > 0 OR overdue_rectifications > 0"
             ).format(sql.Identifier(f"{table}_overdue_idx"), sql.Identifier(table))
         )
-        conn.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (evaluators)").format(
-                sql.Identifier(f"{table}_evaluators_idx"), sql.Identifier(table)
+        for column in ("evaluators", "name_grams"):
+            conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin ({})").format(
+                    sql.Identifier(f"{table}_{column}_idx"), sql.Identifier(table), sql.Identifier(column)
+                )
             )
-        )
 
     def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         project_events = [item for item in events if item.kind.startswith("Project.")]
@@ -386,6 +393,7 @@ class ProjectFilter:
     deviation: str | None = None
     overdue: bool | None = None
     code: str | None = None
+    name_contains: str | None = None  # a part of the name, in any spelling (projections.search)
     # What the public may see: projects with goals or results disclosed, and a grade only with the results.
     disclosed_only: bool = False
 
@@ -410,6 +418,10 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
     if where.overdue is not None:
         any_overdue = "(overdue_deadlines > 0 OR overdue_rectifications > 0)"
         conditions.append(sql.SQL(any_overdue if where.overdue else f"NOT {any_overdue}"))
+    if where.name_contains is not None:
+        folded = key(where.name_contains)
+        conditions.append(search.contains("name_grams", "name_key"))
+        params += [search.query_grams(folded), folded]
     if where.disclosed_only:
         conditions.append(sql.SQL("(goals_disclosed OR results_disclosed)"))
         if where.grade is not None:

@@ -13,6 +13,7 @@ from api.auth import require
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import LedgerDep, ReadConn
+from api.downloads import downloadable
 from api.problems import QUERY_PROBLEMS
 from api.schemas.common import CommandResult
 from api.schemas.decisions import DecisionCreate, DecisionRectificationDecision, DecisionReport, DecisionRow
@@ -55,6 +56,7 @@ async def decide_rectification(
 
 
 @router.get("", responses=QUERY_PROBLEMS)
+@downloadable("decisions", "通报表彰约谈")
 def list_decisions(
     conn: ReadConn,
     principal: DecisionReader,

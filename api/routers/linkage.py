@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.auth.dependencies import require
 from api.body import LedgerRoute
 from api.deps import ReadConn
+from api.downloads import downloadable
 from api.problems import QUERY_PROBLEMS
 from api.schemas.linkage import BudgetLinkageRow
 from ledger.domain.values import Principal, Role
@@ -20,6 +21,7 @@ LinkageReader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR,
 
 
 @router.get("/budget-linkage", responses=QUERY_PROBLEMS)
+@downloadable("budget_linkage", "绩效结果与预算挂钩")
 def continuations(
     conn: ReadConn,
     principal: LinkageReader,

@@ -12,6 +12,8 @@ from api.auth import PrincipalDep, Reader
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import LedgerDep, ReadConn
+from api.downloads import downloadable
+from api.params import NameSearch
 from api.problems import QUERY_PROBLEMS
 from api.schemas.common import CommandResult
 from api.schemas.organisations import (
@@ -71,12 +73,14 @@ async def register_department(body: DepartmentCreate, ctx: CommandDep) -> Comman
 
 
 @departments.get("", responses=QUERY_PROBLEMS)
+@downloadable("department_ranking", "部门")
 def list_departments(conn: ReadConn, principal: Reader) -> list[Directory]:
     """Every registered department with its id."""
     return [Directory.model_validate(row) for row in ranking.departments(conn)]
 
 
 @departments.get("/ranking", responses=QUERY_PROBLEMS)
+@downloadable("department_ranking", "综合绩效考评排名")
 def department_ranking(
     conn: ReadConn, principal: Reader, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> list[RankingRow]:
@@ -98,6 +102,7 @@ async def register_unit(department_id: UUID, body: UnitCreate, ctx: CommandDep) 
 
 
 @units.get("", responses=QUERY_PROBLEMS)
+@downloadable("department_ranking", "预算单位")
 def list_units(
     conn: ReadConn,
     principal: Reader,
@@ -148,9 +153,10 @@ async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
 
 
 @agencies.get("", responses=QUERY_PROBLEMS)
-def list_agencies(conn: ReadConn, principal: Reader) -> list[Directory]:
-    """Every registered agency with its id."""
-    return [Directory.model_validate(row) for row in blacklist.agencies(conn)]
+@downloadable("blacklist", "第三方机构")
+def list_agencies(conn: ReadConn, principal: Reader, q: NameSearch = None) -> list[Directory]:
+    """Every registered agency with its id; ``q`` finds those whose name contains it (in any spelling)."""
+    return [Directory.model_validate(row) for row in blacklist.agencies(conn, q)]
 
 
 @command(agencies, "/{agency_id}/quality-reviews", created=True)
@@ -197,6 +203,7 @@ async def lift_blacklisting(agency_id: UUID, body: BlacklistLift, ctx: CommandDe
 
 
 @blacklist_router.get("", responses=QUERY_PROBLEMS)
+@downloadable("blacklist", "失信黑名单")
 def get_blacklist(
     conn: ReadConn,
     principal: PrincipalDep,

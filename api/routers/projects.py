@@ -13,6 +13,8 @@ from api.auth import PrincipalDep, Reader
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import LedgerDep, ReadConn
+from api.downloads import downloadable
+from api.params import NameSearch
 from api.problems import QUERY_PROBLEMS, documented
 from api.routers.history import history_of, state_of
 from api.schemas.common import CommandResult, Page
@@ -339,6 +341,7 @@ def _scope(principal: Principal) -> tuple[str | None, bool]:
 
 
 @router.get("", responses=QUERY_PROBLEMS)
+@downloadable("project_status", "项目状态")
 def list_projects(
     conn: ReadConn,
     principal: PrincipalDep,
@@ -350,12 +353,13 @@ def list_projects(
     deviation: Annotated[str | None, Query(pattern="^(yellow|red)$")] = None,
     overdue: Annotated[bool | None, Query(description="Only projects with (or without) overdue rectifications")] = None,
     code: Annotated[str | None, Query(max_length=64)] = None,
+    q: NameSearch = None,
     cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ProjectStatusOut] | Page[ProjectDisclosedOut]:
-    """项目状态: every project matching the filters, one page at a time. The public (and agencies) see disclosed
-    projects only, and filter only on what was disclosed: not by stage, deviation or overdue, and by grade only
-    among the projects whose results were disclosed."""
+    """项目状态: every project matching the filters, one page at a time; ``q`` finds those whose name contains it (in
+    any spelling). The public (and agencies) see disclosed projects only, and filter only on what was disclosed: not
+    by stage, deviation or overdue, and by grade only among the projects whose results were disclosed."""
     own, public = _scope(principal)
     if own is not None:
         if department is not None and key(department) != key(own):
@@ -378,6 +382,7 @@ def list_projects(
         deviation,
         overdue,
         code,
+        q,
         public,
     )
     rows = projects(conn, where, after=cursor, limit=limit)

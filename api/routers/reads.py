@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from api.auth import Overseer, Reader
 from api.body import LedgerRoute
 from api.deps import LedgerDep, ReadConn
+from api.downloads import downloadable
 from api.problems import QUERY_PROBLEMS
 from api.schemas.common import Page
 from api.schemas.reads import CoverageRow, DeadlineRow, TrailEntry
@@ -28,6 +29,7 @@ Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
 @router.get("/trail", responses=QUERY_PROBLEMS)
+@downloadable("accountability_trail", "问责记录")
 def accountability_trail(
     conn: ReadConn,
     principal: Reader,
@@ -63,6 +65,7 @@ def accountability_trail(
 
 
 @router.get("/coverage", responses=QUERY_PROBLEMS)
+@downloadable("coverage", "覆盖率")
 def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> list[CoverageRow]:
     """覆盖率: departments with overall goals (target 60% in 2021, 100% after), self-evaluation coverage,
     re-evaluation rate, projects per budget book, disclosure rates."""
@@ -70,6 +73,7 @@ def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> l
 
 
 @router.get("/deadlines", responses=QUERY_PROBLEMS)
+@downloadable("deadlines", "时限")
 def deadlines(
     conn: ReadConn,
     principal: Reader,

@@ -17,6 +17,7 @@ import pytest
 from ledger.domain.values import key
 from projections.base import LogEvent, Row
 from projections.project_status import fold
+from projections.search import grams
 from tests.projections.recorded import Log, ProjectHistory
 
 
@@ -42,6 +43,8 @@ def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
         "code": "Ｐ-001 ",
         "code_key": key("P-001"),
         "name": "义务教育薄弱环节改善",
+        "name_key": "义务教育薄弱环节改善",
+        "name_grams": grams("义务教育薄弱环节改善"),
         "kind": "project",
         "department": " 教育局",
         "department_key": key("教育局"),

@@ -1,0 +1,155 @@
+"""The Chinese column headers of the downloads (表头): one glossary for the read models' fields, by their JSON key.
+
+A key means the same in every read model (``fiscal_year`` is 年度 wherever it appears), so one entry serves them all;
+where a key means something else in one model, :data:`BY_MODEL` says so for that model. Every column of every
+download has a label here (tests/api/test_downloads.py checks), so a read model added later fails that test until
+its fields are named.
+"""
+
+from __future__ import annotations
+
+GLOSSARY: dict[str, str] = {
+    # ids, names, organisations
+    "id": "编号",
+    "project_id": "项目编号",
+    "agency_id": "机构编号",
+    "decision_id": "决定编号",
+    "department_id": "部门编号",
+    "object_id": "对象编号",
+    "code": "项目编码",
+    "name": "名称",
+    "department": "部门",
+    "unit": "预算单位",
+    "organisation": "单位",
+    "agency_name": "第三方机构",
+    "registered_on": "登记日期",
+    "fiscal_year": "年度",
+    # projects (项目状态)
+    "kind": "类型",
+    "budget_book": "预算类别",
+    "special_category": "专项类别",
+    "new_major": "新增重大项目",
+    "stage": "所处阶段",
+    "requested": "申报金额（元）",
+    "approved": "批复金额（元）",
+    "executed": "已执行金额（元）",
+    "execution_rate": "预算执行率（%）",
+    "latest_month": "最近监控月份",
+    "latest_deviation": "最近偏差预警",
+    "funding_suspended": "暂停拨款",
+    "self_score": "自评得分",
+    "self_grade": "自评等级",
+    "re_score": "再评价得分",
+    "re_grade": "再评价等级",
+    "inflated": "自评虚高",
+    "key_score": "重点评价得分",
+    "key_grade": "重点评价等级",
+    "grade": "评价等级",
+    "result_decision": "结果应用",
+    "open_rectifications": "未完成整改数",
+    "overdue_rectifications": "逾期整改数",
+    "overdue": "逾期事项",
+    "overdue_deadlines": "逾期时限数",
+    "goals_disclosed": "目标已公开",
+    "results_disclosed": "结果已公开",
+    "last_changed_at": "最近变更时间",
+    "version": "版本",
+    "position": "日志位置",
+    # the accountability trail (问责记录)
+    "leaf_index": "日志序号",
+    "recorded_at": "记录时间",
+    "effective_on": "业务日期",
+    "principal_id": "操作人",
+    "principal_role": "操作人角色",
+    "object_type": "对象类型",
+    "object_version": "对象版本",
+    "event_type": "事项类型",
+    "event_type_zh": "事项",
+    "reason": "理由",
+    "evidence": "佐证材料（SHA-256）",
+    # coverage (覆盖率)
+    "departments": "部门数",
+    "departments_with_goals": "设定整体目标部门数",
+    "goals_coverage": "整体目标覆盖率（%）",
+    "goals_coverage_target": "整体目标覆盖率目标（%）",
+    "declared_projects": "申报项目数",
+    "approved_projects": "批复项目数",
+    "self_evaluated": "已自评项目数",
+    "self_evaluation_coverage": "自评覆盖率（%）",
+    "re_evaluated": "再评价项目数",
+    "re_evaluation_rate": "再评价比例（%）",
+    "general_public": "一般公共预算项目数",
+    "government_fund": "政府性基金预算项目数",
+    "state_capital": "国有资本经营预算项目数",
+    "social_insurance": "社会保险基金预算项目数",
+    "goals_disclosure_rate": "目标公开率（%）",
+    "results_disclosure_rate": "结果公开率（%）",
+    # deadlines (时限)
+    "ref": "序号",
+    "project_code": "项目编码",
+    "due_on": "到期日",
+    "status": "状态",
+    "settled_on": "办结日期",
+    "approaching_on": "临期提醒日期",
+    "missed_on": "逾期记录日期",
+    "approaching": "临期",
+    "missed": "已逾期",
+    # the ranking (综合绩效考评排名)
+    "assessment_total": "考评总分",
+    "rank": "排名",
+    "ranked": "参与排名部门数",
+    "average_grade_points": "项目平均等级分",
+    "decisions": "通报表彰约谈",
+    # the blacklist (失信黑名单)
+    "blacklisting_no": "列入序号",
+    "misconduct": "失信行为",
+    "start_on": "列入日期",
+    "until": "期满日期",
+    "ended_on": "移出日期",
+    "ended_how": "移出方式",
+    "public": "公开",
+    "current": "当前有效",
+    # finance's decisions (通报、表彰、约谈)
+    "kind_zh": "决定类型",
+    "subject_kind": "对象类别",
+    "subject": "对象",
+    "basis": "依据",
+    "decided_on": "决定日期",
+    "rectification_due": "整改期限",
+    "rectification_status": "整改状态",
+    "reports": "整改报告次数",
+    "reported_on": "报告日期",
+    "accepted_on": "验收日期",
+    # results into budgets (绩效结果与预算挂钩)
+    "continues": "延续的上年项目编号",
+    "earlier_code": "上年项目编码",
+    "earlier_fiscal_year": "上年年度",
+    "earlier_decision": "上年结果应用",
+    "earlier_grade": "上年评价等级",
+    "cap": "调减上限（元）",
+    "approved_on": "批复日期",
+    "allowed": "符合结果应用",
+    "refusal": "本应拒绝的原因",
+    "priority": "优先保障",
+    "rectifications_accepted": "已验收整改",
+    "override": "财政突破",
+    "override_reason": "突破理由",
+}
+
+# (schema name, key) -> label, where a key means something else in that read model.
+BY_MODEL: dict[tuple[str, str], str] = {
+    ("DeadlineRow", "kind"): "时限类型",
+    ("DeadlineRow", "ref"): "整改或偏差序号",
+    ("DecisionRow", "kind"): "决定类型代码",
+    ("DecisionRow", "overdue"): "整改逾期",
+    ("DecisionRow", "department"): "所属部门",
+    ("ProjectDisclosedOut", "approved"): "批复金额（元，随目标公开）",
+    ("TrailEntry", "organisation"): "操作人单位",
+    ("UnitDirectory", "department"): "所属部门",
+    ("UnitDirectory", "name"): "预算单位",
+}
+
+
+def label(model: str, key: str) -> str | None:
+    """The Chinese header of ``key`` in the rows of schema ``model``; None if it has none."""
+    return BY_MODEL.get((model, key)) or GLOSSARY.get(key)
