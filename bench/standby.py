@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -149,7 +150,7 @@ class StreamingPair:
         return f"postgresql://postgres@127.0.0.1:{self.standby_port}/{DATABASE}"
 
     @staticmethod
-    def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
+    def connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
         return psycopg.connect(url, autocommit=True, application_name="jixiao-replica-harness")
 
     # ----------------------------------------------------------------------------------------------- replication
