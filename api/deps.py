@@ -9,6 +9,7 @@ import psycopg
 from fastapi import Depends, Query, Request
 from psycopg_pool import ConnectionPool
 
+from api.auth import PrincipalDep
 from api.config.settings import Settings
 from api.problems import EdgeProblem
 from api.replica import Pool, primary_log_size, primary_of
@@ -51,8 +52,11 @@ MinPosition = Annotated[
 
 def read_connection(
     request: Request,
+    _caller: PrincipalDep,
     min_position: MinPosition = None,
 ) -> Iterator[Conn]:
+    """A connection for a query, taken once the caller is known: a token looked up while holding one would wait for a
+    second from the same pool on one server (FastAPI resolves the principal once per request, this is that once)."""
     pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
     with pool.connection() as conn:
         if min_position is not None:
