@@ -125,6 +125,21 @@ def test_the_walkthrough_runs_against_a_primary_and_a_standby_that_answers_the_q
     assert pair.query_sessions(pair.servers.standby_url) >= 1
     assert pair.query_sessions(pair.servers.primary_url) == 0
 
+    # The copy is checked as the primary is: `jixiao verify`, read-only, against the standby.
+    pair.app.state.log.sign_checkpoint()
+    pair.servers.wait_replayed()
+    verified = subprocess.run(
+        [sys.executable, "-m", "api.cli", "verify", "--key", pair.key.verifier.to_string(), "--workers", "0"],
+        cwd=tmp_path,
+        env={**env, "DATABASE_URL": pair.servers.standby_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
+    assert f"\nOK: {pair.app.state.ledger.head()} events, " in verified.stdout, verified.stdout
+
 
 def test_min_position_waits_for_the_standby_to_replay_a_write(pair: Pair) -> None:
     """A position the primary has and the standby has not replayed is waited for (503 projection-lagging with
