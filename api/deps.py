@@ -55,8 +55,9 @@ def read_connection(
     _caller: PrincipalDep,
     min_position: MinPosition = None,
 ) -> Iterator[Conn]:
-    """A connection for a query, taken once the caller is known: a token looked up while holding one would wait for a
-    second from the same pool on one server (FastAPI resolves the principal once per request, this is that once)."""
+    """A connection for a query, taken only once the caller is known (FastAPI resolves the principal once a request
+    and gives the route the same one): on one server the token store shares this pool, and a token looked up while
+    holding a connection would wait for a second one."""
     pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
     with pool.connection() as conn:
         if min_position is not None:
