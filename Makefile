@@ -54,6 +54,7 @@ bench-all: bench  ## every benchmark at full size (1,000,000 events: under half 
 	$(BIN)/python -m bench.bench_integrity
 	$(BIN)/python -m bench.bench_witness
 	$(BIN)/python -m bench.bench_projections
+	$(BIN)/python -m bench.bench_replica
 
 # SOAK_ARGS: e.g. --duration 120 (seconds under faults; 600 by default), --rate 0, --nats none (see bench/soak.py)
 SOAK_ARGS ?=

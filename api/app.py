@@ -27,6 +27,7 @@ from api.config.settings import Settings
 from api.downloads import download_routes
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
+from api.replica import open_query_pool
 from api.roles.destinations import Destinations
 from api.roles.health import RoleHealth, Roles
 from api.roles.scheduler import Scheduler
@@ -128,7 +129,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         app.state.commands = CommandWriter(app.state.ledger)
         app.state.commands.start()
         app.state.log = open_log(settings, url)
-        app.state.read_pool = ConnectionPool(
+        app.state.primary_pool = ConnectionPool(
             url,
             min_size=1,
             max_size=settings.read_pool_size,
@@ -137,9 +138,13 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
             name="jixiao-read",
             open=True,
         )
-        check_on_checkout(app.state.read_pool)  # sessions ended by a restart are replaced, never used
+        check_on_checkout(app.state.primary_pool)  # sessions ended by a restart are replaced, never used
+        # Queries read the replica if there is one (api.replica says what stays on the primary, and why).
+        app.state.read_pool = open_query_pool(settings, app.state.primary_pool, timeout=READ_WAIT, metrics=metrics)
         app.state.roles = roles = Roles()
-        app.state.tokens = TokenStore(app.state.read_pool, keys_for(settings), rejections=metrics.rejections)
+        # Tokens on the primary: a revocation holds from the next request (a replica replays it later, and a standby
+        # cannot LISTEN for it).
+        app.state.tokens = TokenStore(app.state.primary_pool, keys_for(settings), rejections=metrics.rejections)
         if settings.create_schema:
             app.state.tokens.create_table()
         app.state.tokens.start()
@@ -148,7 +153,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         )
         if settings.create_schema:
             app.state.projections.setup()
-        metrics.gauges(lambda: _gauges(app.state.read_pool))
+        metrics.gauges(lambda: _gauges(app.state.primary_pool))
         metrics.rejections.source(
             lambda: {
                 ("snapshot", reason): count
@@ -158,7 +163,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         metrics.witnesses(lambda: {"witness": dict(app.state.log.witness_failures)})
         app.state.fanout = LogFanout(
             url,
-            app.state.read_pool,
+            app.state.primary_pool,  # it LISTENs, and reads its catch-up pages up to where it heard: the primary
             max_streams=settings.sse_max_streams,
             max_per_principal=settings.sse_max_streams_per_principal,
         )
@@ -210,7 +215,9 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
             if settings.run_scheduler:
                 app.state.scheduler.stop()
             app.state.tokens.stop()
-            app.state.read_pool.close()
+            if app.state.read_pool is not app.state.primary_pool:
+                app.state.read_pool.close()
+            app.state.primary_pool.close()
             app.state.log.close()
             if own:
                 app.state.ledger.close()

@@ -9,13 +9,15 @@ import psycopg
 from fastapi import Depends, Query, Request
 from psycopg_pool import ConnectionPool
 
+from api.auth import PrincipalDep
 from api.config.settings import Settings
 from api.problems import EdgeProblem
+from api.replica import Pool, primary_log_size, primary_of
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import InvalidInput
 from ledger.store.tlog import TransparencyLog
 from projections.base import Conn
-from projections.positions import log_size, wait_for
+from projections.positions import log_size, positions, wait_for
 from projections.registry import read_models
 
 READ_MODELS = tuple(model.name for model in read_models())
@@ -50,18 +52,28 @@ MinPosition = Annotated[
 
 def read_connection(
     request: Request,
+    _caller: PrincipalDep,
     min_position: MinPosition = None,
 ) -> Iterator[Conn]:
+    """A connection for a query, taken only once the caller is known (FastAPI resolves the principal once a request
+    and gives the route the same one): on one server the token store shares this pool, and a token looked up while
+    holding a connection would wait for a second one."""
     pool: ConnectionPool[psycopg.Connection[Any]] = request.app.state.read_pool
     with pool.connection() as conn:
         if min_position is not None:
-            wait_for_position(conn, min_position)
+            wait_for_position(conn, min_position, primary_of(request.app.state))
         yield conn
 
 
-def wait_for_position(conn: Conn, min_position: int) -> None:
-    """Read your writes: return once the read models include ``min_position`` (waiting up to 2 s), else refuse."""
-    if min_position >= log_size(conn):
+def wait_for_position(conn: Conn, min_position: int, primary: Pool | None = None) -> None:
+    """Read your writes: return once the read models include ``min_position`` (waiting up to 2 s), else refuse.
+
+    ``primary``: the primary's pool when ``conn`` reads a replica. A position the primary's log has and the replica
+    has not replayed yet is waited for like one the read models have not applied; only one beyond the primary's log
+    is refused."""
+    if positions(conn, READ_MODELS) > min_position:
+        return
+    if min_position >= (log_size(conn) if primary is None else primary_log_size(primary)):
         raise InvalidInput(
             f"the log has no position {min_position} yet; pass a position a command returned", field="min_position"
         )

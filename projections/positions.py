@@ -67,3 +67,17 @@ def lag_seconds(conn: Conn, names: Sequence[str]) -> float:
     )
     row = conn.execute(query, (list(names),)).fetchone()
     return max(0.0, float(row[0])) if row is not None and row[0] is not None else 0.0
+
+
+def leaf_age(conn: Conn, leaf_index: int) -> float:
+    """How long ago leaf ``leaf_index`` was recorded, by this server's clock (0 when the log has no such leaf): with
+    the first leaf a replica lacks, asked of the primary, how far behind the replica is."""
+    query = composed(
+        conn,
+        ("positions.leaf_age",),
+        lambda: sql.SQL(
+            "SELECT extract(epoch FROM clock_timestamp() - recorded_at) FROM {} WHERE leaf_index = %s"
+        ).format(sql.Identifier(EVENTS)),
+    )
+    row = conn.execute(query, (leaf_index,)).fetchone()
+    return max(0.0, float(row[0])) if row is not None and row[0] is not None else 0.0

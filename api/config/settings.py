@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.config.state import default_data_dir, env_files
@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         default=None,
         validation_alias="DATABASE_URL",
         description="An external PostgreSQL (>= 14). Unset: an embedded PostgreSQL runs in data_dir.",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL streaming replica of DATABASE_URL's server for the queries (read models, the "
+        "feed): they read it, and `min_position` waits for it to replay the position. Commands, tokens, event "
+        "streams and the background roles stay on the primary. Unset: queries read the primary.",
     )
     data_dir: Path = Field(
         default_factory=default_data_dir,
@@ -247,17 +253,18 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
-    def _postgres_only(cls, value: str | None) -> str | None:
+    def _postgres_only(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value:
             return None
+        name = "DATABASE_URL" if info.field_name == "database_url" else "JIXIAO_READ_DATABASE_URL"
         if "://" in value and not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("DATABASE_URL must be a postgresql:// URL: the ledger runs on PostgreSQL only")
+            raise ValueError(f"{name} must be a postgresql:// URL: the ledger runs on PostgreSQL only")
         try:
             conninfo_to_dict(value)
         except psycopg.ProgrammingError as error:
-            raise ValueError(f"DATABASE_URL is not a PostgreSQL connection string: {error}") from None
+            raise ValueError(f"{name} is not a PostgreSQL connection string: {error}") from None
         return value
 
     @field_validator("log_origin")

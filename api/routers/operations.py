@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import psycopg
@@ -13,8 +14,9 @@ from api.config.settings import Settings
 from api.deps import READ_MODELS, MinPosition, wait_for_position
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
+from api.replica import ReplicaStatus, primary_of, replica_status
 from api.roles.health import Roles
-from api.schemas.operations import Health, ProblemType, Readiness
+from api.schemas.operations import Health, ProblemType, Readiness, ReplicaReadiness
 from projections.positions import lag_seconds, log_size, positions
 
 router = APIRouter(tags=["operations"], route_class=LedgerRoute)
@@ -37,18 +39,24 @@ def readyz(
     request: Request,
     min_position: MinPosition = None,
 ) -> Readiness:
-    """Readiness: the database answers, every role this process runs is up, and the read models it runs are
-    within JIXIAO_READY_MAX_LAG seconds of the log (503 not-ready otherwise, saying why)."""
+    """Readiness: the database answers (and the read replica, if queries read one), every role this process runs is
+    up, and the read models it runs (and the replica) are within JIXIAO_READY_MAX_LAG seconds of the log (503
+    not-ready otherwise, saying why)."""
     state = request.app.state
     settings: Settings = state.settings
-    pool: ConnectionPool[psycopg.Connection[Any]] = state.read_pool
+    pool: ConnectionPool[psycopg.Connection[Any]] = state.primary_pool
+    primary = primary_of(state)
+    replica: ReplicaStatus | None = None
     try:
+        if min_position is not None:  # as a query would: on the replica, if there is one
+            with state.read_pool.connection(timeout=READY_WAIT) as conn:
+                wait_for_position(conn, min_position, primary)
         with pool.connection(timeout=READY_WAIT) as conn:
-            if min_position is not None:
-                wait_for_position(conn, min_position)
             size = log_size(conn)
             position = positions(conn, READ_MODELS)
             lag = lag_seconds(conn, READ_MODELS)
+        if primary is not None:
+            replica = replica_status(state.read_pool, primary, READY_WAIT)
     except UNAVAILABLE as error:
         raise EdgeProblem(
             "not-ready",
@@ -60,6 +68,11 @@ def readyz(
     reasons = [f"{name}: {health.detail or 'down'}" for name, health in report.items() if not health.up]
     if settings.run_projections and lag > settings.ready_max_lag:
         reasons.append(f"read-models: {lag:.1f} s behind the log (at most {settings.ready_max_lag:g} s)")
+    if replica is not None and replica.lag_seconds > settings.ready_max_lag:
+        reasons.append(
+            f"replica: {replica.lag_seconds:.1f} s ({replica.behind} events) behind the primary "
+            f"(at most {settings.ready_max_lag:g} s)"
+        )
     if reasons:
         raise EdgeProblem("not-ready", "; ".join(reasons), headers={"Retry-After": RETRY_AFTER})
     return Readiness(
@@ -68,6 +81,7 @@ def readyz(
         projections_position=position,
         lag_seconds=round(lag, 3),
         roles=dict.fromkeys(report, "up"),
+        replica=None if replica is None else ReplicaReadiness(**asdict(replica)),
     )
 
 
