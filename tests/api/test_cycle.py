@@ -511,6 +511,10 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert [event["position"] for event in feed["events"]] == list(range(feed["head"]))
 
     document = s.client.get("/openapi.json").json()
+    for path in document["paths"]:  # every read model as a download (tests/api/test_downloads.py reads them back)
+        if path.endswith(".{format}"):
+            for form in ("csv", "xlsx"):
+                assert s.get("finance", path.replace("{format}", form), fiscal_year=2021).status_code == 200, path
     routes = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
     routes -= {("GET", "/events/stream")}  # an endless response: followed over real HTTP in test_events.py
     hit = {
