@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.labels import Coded, Labelled
 
-class EventOut(BaseModel):
+
+class EventOut(Labelled):
     """One event of the feed, with what a subscriber needs to verify it (its position and leaf hash)."""
 
     position: int = Field(description="Its leaf index: dense, from 0, in commit order")
-    type: str = Field(examples=["Project.BudgetApproved"])
+    type: Annotated[str, Coded("event_type")] = Field(examples=["Project.BudgetApproved"])
     aggregate_id: UUID
     version: int
     recorded_at: datetime
