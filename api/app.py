@@ -25,6 +25,7 @@ from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
 from api.metrics import Metrics, MetricsMiddleware
+from api.openapi import document_problems
 from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
 from api.roles.destinations import Destinations
 from api.roles.health import RoleHealth, Roles
@@ -296,14 +297,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=None,
     )
+    document_problems(schema, app.routes)
     problem = {"$ref": "#/components/schemas/Problem"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {PROBLEM_JSON: {"schema": problem}}
-                    if status == "422":
-                        response["description"] = "Invalid input"
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
     components["Problem"].pop("$defs", None)

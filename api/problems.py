@@ -347,22 +347,27 @@ class CutAtShutdown:
                 await response(scope, receive, send)
 
 
+STATUS_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request",
+    401: "No valid token",
+    403: "This principal may not",
+    404: "Not found",
+    409: "Refused by the rules, or a concurrent change",
+    412: "If-Match names an older version",
+    413: "Body too large",
+    415: "Not JSON",
+    422: "Invalid input",
+    429: "Too many open streams (Retry-After)",
+    503: "Read models lagging, or the database unavailable for a moment (Retry-After)",
+}
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app)."""
-    described = {
-        400: "Malformed request",
-        401: "No valid token",
-        403: "This principal may not",
-        404: "Not found",
-        409: "Refused by the rules, or a concurrent change",
-        412: "If-Match names an older version",
-        413: "Body too large",
-        415: "Not JSON",
-        422: "Invalid input",
-        429: "Too many open streams (Retry-After)",
-        503: "Read models lagging, or the database unavailable for a moment (Retry-After)",
+    """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app, which
+    lists under each the problem types it may carry: :func:`api.openapi.document_problems`)."""
+    return {
+        status: {"model": Problem, "description": STATUS_DESCRIPTIONS.get(status, "Problem")} for status in statuses
     }
-    return {status: {"model": Problem, "description": described.get(status, "Problem")} for status in statuses}
 
 
 COMMAND_PROBLEMS = documented(400, 401, 403, 404, 409, 412, 413, 415, 422)
