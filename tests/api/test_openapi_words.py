@@ -119,6 +119,7 @@ def test_every_code_an_answer_holds_has_its_chinese_label_beside_it(document: di
     components = document["components"]["schemas"]
     # The service's own state, and the problem catalogue (its titles are the labels): not codes of the domain.
     exempt = {("Health", "status"), ("Readiness", "status"), ("ProblemType", "type"), ("ProblemType", "status")}
+    exempt.add(("EventOut", "type"))  # the feed, rendered by PostgreSQL byte for byte: GET /labels names its types
     missing = []
     for name in sorted(_response_schemas(document)):
         properties = components[name].get("properties", {})
