@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute
 from api.problems import STATUS_DESCRIPTIONS, TYPE_PREFIX, problem_codes
 from ledger.application.ledger import Ledger
 from ledger.domain.errors import CATALOGUE
+from ledger.store.tlog import TransparencyLog
 
 OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 
@@ -57,7 +58,8 @@ DOMAIN_EXCEPTIONS = {"DomainError", "InvalidInput", "NotFound", "Forbidden", "Ru
 DB_DEPENDENCIES = {"read_connection", "get_ledger", "get_log", "command_context", "current_principal"}
 # Whose functions are followed: the edge's own and the ledger's use cases (a command's refusals deeper down, in the
 # aggregates, are listed by kind).
-OURS = ("api.", "ledger.application.")
+OURS = ("api.", "ledger.application.", "ledger.store.tlog")
+SERVICES: dict[str, type] = {"ledger": Ledger, "log": TransparencyLog}
 NEVER_LISTED = {"internal-error", "not-found", "method-not-allowed", "not-acceptable"}  # no route of ours answers them
 
 
@@ -177,22 +179,26 @@ def _named_on_the_way(endpoint: Callable[..., Any]) -> set[str]:
                 if name in DOMAIN_EXCEPTIONS and not any(keyword.arg == "code" for keyword in item.keywords):
                     found.add(_default_code(name))
                 called = getattr(function, "__globals__", {}).get(name)
+                called = inspect.unwrap(called) if inspect.isfunction(called) else called  # @contextmanager's
                 if inspect.isfunction(called) and called.__module__.startswith(OURS):
                     waiting.append(called)
-            elif isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute) and _on_the_ledger(item.func):
-                method = inspect.unwrap(getattr(Ledger, item.func.attr, None) or _nothing)
+            elif isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute):
+                owner = _receiver(item.func, function)
+                method = inspect.unwrap(getattr(owner, item.func.attr, None) or _nothing)
                 if inspect.isfunction(method) and method.__module__.startswith(OURS):
                     waiting.append(method)
     return found
 
 
-def _on_the_ledger(call: ast.Attribute) -> bool:
-    """``ledger.x(…)``, ``ctx.ledger.x(…)`` or, inside the ledger, ``self.x(…)``: a use case of :class:`Ledger`."""
+def _receiver(call: ast.Attribute, caller: Callable[..., Any]) -> type | None:
+    """The class whose method ``call`` calls, where it is one of the services the routes hold: ``ledger.x(…)`` and
+    ``ctx.ledger.x(…)`` (:class:`Ledger`), ``log.x(…)`` (:class:`TransparencyLog`), or ``self.x(…)`` in a method."""
     receiver = call.value
-    name = (
-        receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) else ""
-    )
-    return name in ("ledger", "self")
+    if isinstance(receiver, ast.Name) and receiver.id == "self":
+        owner = getattr(caller, "__globals__", {}).get(caller.__qualname__.split(".", 1)[0])
+        return owner if isinstance(owner, type) else None
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return SERVICES.get(name)
 
 
 def _nothing() -> None:
