@@ -24,6 +24,7 @@ from api.commands import CommandWriter
 from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
+from api.logs import RequestLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.openapi import document_problems
 from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
@@ -254,7 +255,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         _mount(app, router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(CutAtShutdown)  # outermost of ours: whatever a cut request was doing, it is answered
+    app.add_middleware(CutAtShutdown)  # whatever a cut request was doing, it is answered
+    app.add_middleware(RequestLog)  # outermost of ours: every answer has its request id and its line in the log
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

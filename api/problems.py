@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.i18n import Language, message, negotiate
+from api.logs import REQUEST_ID_HEADER, SCOPE_KEY
 from ledger.domain.errors import CATALOGUE, DomainError, ErrorKind
 
 logger = logging.getLogger(__name__)
@@ -306,7 +307,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(request, "internal-error", "see the service log")
+        # Answered outside the request log's middleware (Starlette's last resort): the request's id, from its scope.
+        request_id = request.scope.get(SCOPE_KEY)
+        if request_id is None:
+            return problem_response(request, "internal-error", "see the service log")
+        return problem_response(
+            request,
+            "internal-error",
+            f"see the service log, request {request_id}",
+            headers={REQUEST_ID_HEADER: request_id},
+        )
 
 
 class CutAtShutdown:
