@@ -475,6 +475,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get(None, "/readyz"))["log_size"] == s.ledger.head()
     assert "jixiao_log_size" in s.get(None, "/metrics").text
     assert any(item["code"] == "goals-not-approved" for item in ok(s.get(None, "/problems")))
+    assert ok(s.get(None, "/labels"))["stage"]["closed"] == "已关闭"
     issued = ok(
         s.post("admin", "/admin/tokens", {"name": "aud-qian", "role": "auditor", "organisation": "市审计局"}), 201
     )
