@@ -408,6 +408,9 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         "grade",
         "self_score",
         "result_decision",
+        "budget_book_zh",  # each code's Chinese beside it
+        "grade_zh",
+        "result_decision_zh",
     }
     trail = ok(s.get("auditor", "/trail", object=pid, limit=5))
     assert trail["items"][0]["event_type_zh"] == "项目申报"
