@@ -25,7 +25,9 @@ from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
 from api.downloads import download_routes
+from api.logs import RequestLog
 from api.metrics import Metrics, MetricsMiddleware
+from api.openapi import document_problems
 from api.problems import PROBLEM_JSON, CutAtShutdown, FieldError, Problem, install
 from api.replica import open_query_pool
 from api.roles.destinations import Destinations
@@ -263,7 +265,8 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     app.router.routes.extend(download_routes(app.router.routes))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(CutAtShutdown)  # outermost of ours: whatever a cut request was doing, it is answered
+    app.add_middleware(CutAtShutdown)  # whatever a cut request was doing, it is answered
+    app.add_middleware(RequestLog)  # outermost of ours: every answer has its request id and its line in the log
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -306,14 +309,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=None,
     )
+    document_problems(schema, app.routes)
     problem = {"$ref": "#/components/schemas/Problem"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {PROBLEM_JSON: {"schema": problem}}
-                    if status == "422":
-                        response["description"] = "Invalid input"
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
     components["Problem"].pop("$defs", None)

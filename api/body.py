@@ -17,6 +17,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.openapi import operation_id_for
 from api.params import check_parameters
 from api.problems import problem_response
 
@@ -78,6 +79,13 @@ class LedgerRequest(Request):
 
 
 class LedgerRoute(APIRoute):
+    """Every route of the service: JSON bodies read as above, parameters checked (:mod:`api.params`), and a short
+    operation id from the endpoint's name unless the route names its own (:func:`api.openapi.operation_id_for`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["operation_id"] = kwargs.get("operation_id") or operation_id_for(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

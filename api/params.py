@@ -61,6 +61,7 @@ def check_parameters(request: Request) -> None:
                         "input": value,
                         "msg": f"contains {character}, a control character or lone surrogate, which the "
                         "ledger neither stores nor compares",
+                        "ctx": {"zh": f"含有{character}（控制字符或孤立代理项），账本既不存储也不比较此类字符"},
                     }
                 )
     if errors:

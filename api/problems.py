@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from eventsourcing import persistence
@@ -21,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.i18n import Language, message, negotiate
+from api.logs import REQUEST_ID_HEADER, SCOPE_KEY
 from ledger.domain.errors import CATALOGUE, DomainError, ErrorKind
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,11 @@ STATUS_BY_CODE: dict[str, int] = {"stale-version": 412}  # If-Match named a vers
 EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
     "malformed-body": (400, "The request body is not valid JSON", "请求体不是有效的JSON"),
     "validation-failed": (422, "The request does not match the schema", "请求不符合接口格式"),
+    "not-an-id": (
+        422,
+        "An id (UUID) is expected here: look the id up by the code (lookup names where)",
+        "此处应为编号（UUID），请按代码查询编号（见lookup）",
+    ),
     "unauthenticated": (401, "A valid bearer token is required", "需要有效的访问令牌"),
     "not-found": (404, "No such resource", "资源不存在"),
     "method-not-allowed": (405, "Method not allowed on this resource", "该资源不支持此方法"),
@@ -97,7 +105,13 @@ RETRY_AFTER = "1"  # seconds, in every 503
 
 class FieldError(BaseModel):
     field: str = Field(description="Where in the request: a dotted path such as body.indicators.0.weight")
-    message: str
+    message: str = Field(
+        description="What is wrong, in the language Accept-Language asks for (zh-CN or en); without one, Chinese "
+        "with the English beside it"
+    )
+    code: str = Field(
+        default="", description="The kind of error, stable (pydantic's: missing, string_too_long, uuid_parsing, …)"
+    )
 
 
 class Problem(BaseModel):
@@ -130,6 +144,11 @@ class Problem(BaseModel):
     title_zh: str = ""
     field: str | None = None
     errors: list[FieldError] = Field(default_factory=list)
+    lookup: str | None = Field(
+        default=None,
+        description="Where to find the id a code names (not-an-id): a URI template, e.g. "
+        "/projects/lookup?fiscal_year={fiscal_year}&code=NY-01",
+    )
 
 
 def problem_codes() -> dict[str, tuple[int, str, str]]:
@@ -150,6 +169,7 @@ def problem_response(
     field: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    lookup: str | None = None,
 ) -> JSONResponse:
     known_status, title, title_zh = problem_codes()[code]
     problem = Problem(
@@ -162,6 +182,7 @@ def problem_response(
         title_zh=title_zh,
         field=field,
         errors=errors or [],
+        lookup=lookup,
     )
     return JSONResponse(
         problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
@@ -186,6 +207,44 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+# A path's id parameter → what it names (English, Chinese), and where to find the id from what people call it.
+ID_LOOKUPS: dict[str, tuple[str, str, str]] = {
+    "project_id": ("project", "项目", "/projects/lookup?fiscal_year={{fiscal_year}}&code={value}"),
+    "department_id": ("department", "部门", "/departments"),
+    "organisation_id": ("department or budget unit", "部门或预算单位", "/units"),
+    "agency_id": ("agency", "第三方机构", "/agencies"),
+    "decision_id": ("decision", "决定", "/decisions"),
+    "subscription_id": ("subscription", "订阅", "/subscriptions"),
+}
+SHOWN = 64  # characters of a wrong id repeated back
+
+
+def _is_wrong_id(issue: dict[str, Any]) -> bool:
+    location = tuple(issue.get("loc", ()))
+    return issue.get("type") in ("uuid_parsing", "uuid_type") and len(location) == 2 and location[0] == "path"
+
+
+def _not_an_id(
+    request: Request, issue: dict[str, Any], language: Language, errors: list[FieldError], headers: dict[str, str]
+) -> JSONResponse:
+    """``GET /projects/NY-01``: a code where the path takes an id. Say so, and where the id is found."""
+    name = str(issue["loc"][1])
+    value = str(issue.get("input", ""))[:SHOWN]
+    what, what_zh, where = ID_LOOKUPS.get(name, ("object", "对象", ""))
+    lookup = where.format(value=quote(value, safe="")) or None
+    english = f"{value!r} is not a {what} id (a UUID)" + (f": find it at {lookup}" if lookup else "")
+    if name == "project_id":
+        listing = f"/projects?code={quote(value, safe='')}"
+        english += f" (the fiscal year and the code), or list the projects of that code: {listing}"
+        zh = f"“{value}”不是项目编号（UUID）：请按年度和项目代码查询编号 {lookup}，或列出该代码的项目 {listing}"
+    else:
+        zh = f"“{value}”不是{what_zh}编号（UUID）" + (f"：请在 {lookup} 查询编号" if lookup else "")
+    detail = {Language.EN: english, Language.ZH: zh}.get(language, f"{zh}（{english}）")
+    return problem_response(
+        request, "not-an-id", detail, field=f"path.{name}", errors=errors, headers=headers, lookup=lookup
+    )
+
+
 def install(app: FastAPI) -> None:
     """Answer every error, the framework's included, as problem+json."""
 
@@ -203,13 +262,23 @@ def install(app: FastAPI) -> None:
         if any(issue.get("type") == "json_invalid" for issue in issues):
             reasons = "; ".join(str((issue.get("ctx") or {}).get("error", issue.get("msg"))) for issue in issues)
             return problem_response(request, "malformed-body", reasons)
+        language = negotiate(request.headers.get("accept-language"))
         errors = [
-            FieldError(field=_location(issue.get("loc", ())), message=str(issue.get("msg", ""))) for issue in issues
+            FieldError(
+                field=_location(issue.get("loc", ())), message=message(issue, language), code=str(issue.get("type", ""))
+            )
+            for issue in issues
         ]
+        headers = {"Content-Language": language.value, "Vary": "Accept-Language"}
+        wrong_id = next((issue for issue in issues if _is_wrong_id(issue)), None)
+        if wrong_id is not None:
+            return _not_an_id(request, wrong_id, language, errors, headers)
         first = errors[0] if errors else None
-        detail = "; ".join(f"{item.field}: {item.message}" for item in errors)
+        detail = ("；" if language is not Language.EN else "; ").join(
+            f"{item.field}: {item.message}" for item in errors
+        )
         return problem_response(
-            request, "validation-failed", detail, field=first.field if first else None, errors=errors
+            request, "validation-failed", detail, field=first.field if first else None, errors=errors, headers=headers
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -238,7 +307,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(request, "internal-error", "see the service log")
+        # Answered outside the request log's middleware (Starlette's last resort): the request's id, from its scope.
+        request_id = request.scope.get(SCOPE_KEY)
+        if request_id is None:
+            return problem_response(request, "internal-error", "see the service log")
+        return problem_response(
+            request,
+            "internal-error",
+            f"see the service log, request {request_id}",
+            headers={REQUEST_ID_HEADER: request_id},
+        )
 
 
 class CutAtShutdown:
@@ -279,22 +357,27 @@ class CutAtShutdown:
                 await response(scope, receive, send)
 
 
+STATUS_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request",
+    401: "No valid token",
+    403: "This principal may not",
+    404: "Not found",
+    409: "Refused by the rules, or a concurrent change",
+    412: "If-Match names an older version",
+    413: "Body too large",
+    415: "Not JSON",
+    422: "Invalid input",
+    429: "Too many open streams (Retry-After)",
+    503: "Read models lagging, or the database unavailable for a moment (Retry-After)",
+}
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app)."""
-    described = {
-        400: "Malformed request",
-        401: "No valid token",
-        403: "This principal may not",
-        404: "Not found",
-        409: "Refused by the rules, or a concurrent change",
-        412: "If-Match names an older version",
-        413: "Body too large",
-        415: "Not JSON",
-        422: "Invalid input",
-        429: "Too many open streams (Retry-After)",
-        503: "Read models lagging, or the database unavailable for a moment (Retry-After)",
+    """OpenAPI ``responses`` for the problems a route may answer with (rewritten to problem+json by the app, which
+    lists under each the problem types it may carry: :func:`api.openapi.document_problems`)."""
+    return {
+        status: {"model": Problem, "description": STATUS_DESCRIPTIONS.get(status, "Problem")} for status in statuses
     }
-    return {status: {"model": Problem, "description": described.get(status, "Problem")} for status in statuses}
 
 
 COMMAND_PROBLEMS = documented(400, 401, 403, 404, 409, 412, 413, 415, 422)

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +43,7 @@ from projections.base import Conn, LogEvent, ReadModel, composed, log_events
 from projections.positions import POSITIONS, log_size, wait_for
 
 logger = logging.getLogger(__name__)
+REPORT_EVERY = 10.0  # seconds between the lines that say what the read models applied while following
 
 PAGE = 10_000  # events per transaction when catching up: see the README, Performance
 INTERVAL = 0.05  # seconds between the starts of two pages while following (see Runner.run)
@@ -83,6 +84,43 @@ class FollowerState:
         return float(min(RECONNECT_FIRST * 2 ** (self.failures - 1), RECONNECT_MAX))
 
 
+class Progress:
+    """What the read models applied, told in the log: the first catch-up as soon as it ends, then at most one line
+    every :data:`REPORT_EVERY` seconds (a page is applied up to 20 times a second under load)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.total = 0
+        self.pending = 0
+        self.seconds = 0.0
+        self.reported_at: float | None = None
+
+    def add(self, events: int, seconds: float) -> None:
+        self.total += events
+        self.pending += events
+        self.seconds += seconds
+        self.report()
+
+    def report(self, *, force: bool = False) -> None:
+        now = self.clock()
+        due = self.reported_at is None or now - self.reported_at >= REPORT_EVERY
+        if self.pending and (due or force):
+            first = self.reported_at is None
+            logger.info(
+                "read models %s: %d events applied in %.0f ms",
+                "caught up" if first else "followed the log",
+                self.pending,
+                self.seconds * 1000,
+                extra={
+                    "role": "read-models",
+                    "outcome": "caught-up" if first else "applied",
+                    "events": self.pending,
+                    "duration_ms": round(self.seconds * 1000, 1),
+                },
+            )
+            self.pending, self.seconds, self.reported_at = 0, 0.0, now
+
+
 class Runner:
     def __init__(
         self, database_url: str, models: Sequence[ReadModel], *, page: int = PAGE, interval: float = INTERVAL
@@ -92,6 +130,7 @@ class Runner:
         self.models = list(models)
         self.page = page
         self.interval = interval
+        self.progress = Progress()
         # Read models applied together, a page per transaction, each lane on its own connection (see above).
         self.lanes = [
             lane
@@ -285,19 +324,36 @@ class Runner:
         not at all). :attr:`state` says meanwhile that the read models are down, and why.
         """
         self.state.running = True
+        self.progress = Progress()
+        names = [model.name for model in self.models]
+        logger.info(
+            "read models %s follow the log (pages of up to %d events)",
+            ", ".join(names),
+            self.page,
+            extra={"role": "read-models", "outcome": "started"},
+        )
         try:
             while not stop.is_set():
                 try:
                     self._follow(stop, idle_timeout)
                 except Exception as error:
                     wait = self.state.failed(error)
+                    context = {"role": "read-models", "outcome": "failed", "retry_in_s": round(wait, 1)}
                     if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):
-                        logger.warning("read models lost the database (%s); reconnecting in %.1f s", error, wait)
+                        logger.warning(
+                            "read models lost the database (%s); reconnecting in %.1f s", error, wait, extra=context
+                        )
                     else:
-                        logger.exception("read models failed; starting again in %.1f s", wait)
+                        logger.exception("read models failed; starting again in %.1f s", wait, extra=context)
                     stop.wait(wait)
         finally:
             self.state.running = False
+            self.progress.report(force=True)
+            logger.info(
+                "read models stopped following the log (%d events applied since they started)",
+                self.progress.total,
+                extra={"role": "read-models", "outcome": "stopped", "events": self.progress.total},
+            )
 
     def _follow(self, stop: threading.Event, idle_timeout: float) -> None:
         """Connect (a LISTEN session and the lanes' connections), then follow until ``stop`` or a failure."""
@@ -308,7 +364,7 @@ class Runner:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
             while not stop.is_set():
                 began = time.monotonic()
-                lanes.catch_up()
+                self.progress.add(lanes.catch_up(), time.monotonic() - began)
                 self.state.following()
                 for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
                     pass

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth.records import PUBLIC
 from api.auth.store import TokenStore
+from api.logs import note_principal
 from api.problems import EdgeProblem
 from ledger.domain.errors import Forbidden
 from ledger.domain.values import Principal, Role, enum_value
@@ -47,6 +48,7 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
         raise EdgeProblem(
             "unauthenticated", found.refusal, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
+    note_principal(found.principal.id)  # the request's lines in the log name who sent it
     return found.principal
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -15,6 +14,7 @@ from api.config.database import database_url, display_url, open_ledger, stop_emb
 from api.config.keys import open_log, signing_key
 from api.config.settings import Settings, load_settings
 from api.config.state import StateMissing
+from api.logs import configure_logging, logging_config
 from ledger.domain.errors import DomainError
 from ledger.domain.sweeps import SWEEPS
 from ledger.log.audit import BundleError
@@ -23,6 +23,7 @@ from ledger.log.witness import WitnessError
 from ledger.store.tlog import BundleUnavailable
 from ledger.store.tree import ProofUnavailable
 
+ROLES = frozenset({"serve", "worker", "dispatcher", "relay", "scheduler"})  # the commands that run until stopped
 WORKER_HEALTHCHECK = 30  # seconds an API worker process may take to answer uvicorn's health check
 
 
@@ -40,8 +41,9 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     print(f"Database: {display_url(url)}", flush=True)
     print(f"Checkpoints signed by: {key.verifier.to_string()}", flush=True)
     signal.signal(signal.SIGTERM, _stopped)
-    # The access log only at info or debug: uvicorn builds each line's arguments before its logger looks at the level.
-    access_log = settings.log_level in ("info", "debug")
+    # uvicorn logs through the service's configuration (JIXIAO_LOG_FORMAT), in every worker process; each request's
+    # line is the service's own (api.logs.RequestLog), with its id, principal and duration, not uvicorn's.
+    log_config = logging_config(settings.log_format, settings.log_level)
     if settings.workers > 1:  # each worker process builds its own app from the same environment
         # A worker answers uvicorn's health check only once it has imported the app: on a busy machine that took
         # longer than uvicorn's 5 s, and each worker was killed and started again, for ever.
@@ -52,7 +54,8 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level,
-            access_log=access_log,
+            log_config=log_config,
+            access_log=False,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK,
             timeout_graceful_shutdown=settings.shutdown_timeout,
         )
@@ -62,7 +65,8 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
-            access_log=access_log,
+            log_config=log_config,
+            access_log=False,
             timeout_graceful_shutdown=settings.shutdown_timeout,
         )
     return 0
@@ -388,10 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(load_settings(), args))
+        settings = load_settings()
+        # The long-running roles log at JIXIAO_LOG_LEVEL; a command that answers and ends, its warnings only.
+        configure_logging(settings.log_format, settings.log_level if args.command in ROLES else "warning")
+        return int(args.handler(settings, args))
     except DomainError as error:
         print(f"refused ({error.code}): {error.detail}", file=sys.stderr)
         return 2

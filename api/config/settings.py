@@ -126,7 +126,13 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="info",
         pattern="^(critical|error|warning|info|debug)$",
-        description="uvicorn's log level (info logs every request)",
+        description="The log's level (info logs every request)",
+    )
+    log_format: str = Field(
+        default="text",
+        pattern="^(text|json)$",
+        description="The log's format: text (a line for people) or json (one JSON object a line: time, level, "
+        "logger, message, request_id, principal, and for a request method, path, status, duration_ms)",
     )
     otel: bool = Field(
         default=False,

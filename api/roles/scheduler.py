@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -261,13 +262,35 @@ class Jobs:
         record = functools.partial(
             self.book.record, name, started_at=started, today=day, trigger=trigger, runner=self.runner
         )
+        context = {"job": name, "trigger": trigger, "today": day.isoformat(), "runner": self.runner}
+        logger.info("job %s started (%s, for %s)", name, trigger, day, extra={**context, "outcome": "started"})
+        clock = time.perf_counter()
         try:
             outcome = job.action(day)
         except Exception as error:
             record(status="failed", error=f"{type(error).__name__}: {error}", raised={})
+            logger.exception(
+                "job %s failed after %.0f ms",
+                name,
+                _since(clock),
+                extra={**context, "outcome": "failed", "duration_ms": _since(clock)},
+            )
             raise
         record(status="ok", error=None, raised=outcome.raised)
+        raised = ", ".join(f"{kind} ×{count}" for kind, count in sorted(outcome.raised.items())) or "nothing"
+        logger.info(
+            "job %s ok in %.0f ms: raised %s (%s)",
+            name,
+            _since(clock),
+            raised,
+            outcome.detail,
+            extra={**context, "outcome": "ok", "duration_ms": _since(clock), "raised": outcome.raised},
+        )
         return outcome
+
+
+def _since(clock: float) -> float:
+    return round((time.perf_counter() - clock) * 1000, 1)
 
 
 class LeaderLock:
@@ -448,9 +471,6 @@ class Scheduler:
         if not self._leading.is_set():
             return
         try:
-            outcome = self.jobs.run(name, trigger="scheduled")
-        except Exception:  # recorded as failed in the job book; the next run tries again
-            logger.exception("scheduled job %s failed", name)
+            self.jobs.run(name, trigger="scheduled")  # which logs the run: its start, its end and what it raised
+        except Exception:  # logged and recorded as failed in the job book; the next run tries again
             return
-        if outcome.raised:
-            logger.info("job %s raised %s (%s)", name, outcome.raised, outcome.detail)

@@ -14,6 +14,7 @@ from api.auth import Reader
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import LedgerDep
+from api.labels import labelled
 from api.problems import documented
 from api.routers.history import plain
 from api.schemas.catalogue import IndicatorCreate, IndicatorRetirement, IndicatorRevision, RulesetAdoption, SampleDraw
@@ -23,6 +24,7 @@ indicators = APIRouter(prefix="/indicators", tags=["indicators"], route_class=Le
 rulesets = APIRouter(prefix="/rulesets", tags=["rulesets"], route_class=LedgerRoute)
 samples = APIRouter(prefix="/re-evaluation-samples", tags=["re-evaluation"], route_class=LedgerRoute)
 
+INDICATOR_CODES = {"level1": "level1", "level2": "level2", "operator": "operator"}  # each labelled beside (_zh)
 IndicatorCode = Annotated[str, Path(min_length=1, max_length=64, examples=["EDU-001"])]
 
 
@@ -31,7 +33,9 @@ def list_indicators(ledger: LedgerDep, principal: Reader, response: Response) ->
     """The library: every indicator's current definition, version and whether it is retired."""
     library = ledger.indicator_library()
     response.headers["ETag"] = f'"{library.version}"'
-    return {code: plain(definition) for code, definition in sorted(library.indicators.items())}
+    return {
+        code: labelled(plain(definition), INDICATOR_CODES) for code, definition in sorted(library.indicators.items())
+    }
 
 
 @command(indicators, "", created=True)

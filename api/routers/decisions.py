@@ -42,13 +42,13 @@ async def record_decision(body: DecisionCreate, ctx: CommandDep) -> CommandResul
 
 
 @command(router, "/{decision_id}/rectification/report")
-async def report_rectification(decision_id: UUID, body: DecisionReport, ctx: CommandDep) -> CommandResult:
+async def report_decision_rectification(decision_id: UUID, body: DecisionReport, ctx: CommandDep) -> CommandResult:
     """整改情况报告 by the organisation (a department's staff for it and its units, a unit's for the unit)."""
     return await run(ctx, body, lambda act: ctx.ledger.report_decision_rectification(act, decision_id, body.measures))
 
 
 @command(router, "/{decision_id}/rectification/decision")
-async def decide_rectification(
+async def decide_decision_rectification(
     decision_id: UUID, body: DecisionRectificationDecision, ctx: CommandDep
 ) -> CommandResult:
     """整改验收 by finance: accepted, or rejected with the reason (the report is owed again, by the same date)."""

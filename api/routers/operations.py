@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 from api.body import LedgerRoute
 from api.config.settings import Settings
 from api.deps import READ_MODELS, MinPosition, wait_for_position
+from api.labels import VOCABULARIES
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import RETRY_AFTER, TYPE_PREFIX, UNAVAILABLE, EdgeProblem, documented, problem_codes
 from api.replica import ReplicaStatus, primary_of, replica_status
@@ -105,3 +106,10 @@ def problem_types() -> list[ProblemType]:
         ProblemType(type=f"{TYPE_PREFIX}{code}", code=code, status=status, title=title, title_zh=title_zh)
         for code, (status, title, title_zh) in sorted(problem_codes().items())
     ]
+
+
+@router.get("/labels")
+def list_labels() -> dict[str, dict[str, str]]:
+    """Every vocabulary of codes the answers use, each code with its Chinese label: what an answer's ``<field>_zh``
+    says beside ``<field>`` (``stage`` → ``stage_zh``), for labelling codes elsewhere (an event's payload, say)."""
+    return VOCABULARIES

@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.labels import Coded, Labelled
+
 EVIDENCE_EXAMPLE = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 Money = Annotated[
@@ -26,7 +28,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FromRecord(BaseModel):
+class FromRecord(Labelled):
     """An answer read straight off one of the ledger's records (a dataclass), field by field, by name."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -36,7 +38,7 @@ class PrincipalOut(FromRecord):
     """Who acted: the principal's id, its role and the organisation it acts for."""
 
     id: str
-    role: str
+    role: Annotated[str, Coded("role")]
     organisation: str
 
 
@@ -59,11 +61,11 @@ def with_examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
 
 
-class WrittenEventOut(BaseModel):
+class WrittenEventOut(Labelled):
     position: int = Field(description="The event's leaf index in the log")
     aggregate_id: UUID
     version: int
-    type: str = Field(examples=["Project.BudgetApproved"])
+    type: Annotated[str, Coded("event_type")] = Field(examples=["Project.BudgetApproved"])
     references: dict[str, Any] = Field(default_factory=dict, description="Numbers or ids the event created")
 
 

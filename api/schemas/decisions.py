@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from api.labels import Coded, Labelled
 from api.schemas.common import EVIDENCE_EXAMPLE, CommandBody, LongText, ShortText, Year, with_examples
 
 
@@ -51,20 +52,22 @@ class DecisionRectificationDecision(CommandBody):
     accept: bool
 
 
-class DecisionRow(BaseModel):
+class DecisionRow(Labelled):
     decision_id: UUID
     kind: str
     kind_zh: str
-    subject_kind: str = Field(description="department or unit")
+    subject_kind: Annotated[str, Coded("subject_kind")] = Field(description="department or unit")
     subject: str = Field(description="As registered")
     department: str = Field(description="The department, itself or the unit's")
-    basis: str = Field(description="ranking or evaluation")
+    basis: Annotated[str, Coded("basis_kind")] = Field(description="ranking or evaluation")
     fiscal_year: int
     project_id: UUID | None
     decided_on: date
     reason: str
     rectification_due: date | None = Field(description="None: the decision opens no rectification")
-    rectification_status: str | None = Field(description="open, reported or accepted")
+    rectification_status: Annotated[str | None, Coded("rectification_status")] = Field(
+        description="open, reported or accepted"
+    )
     reports: int
     reported_on: date | None
     accepted_on: date | None

@@ -4,18 +4,19 @@ history, and an object as recorded at a version or instant."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.labels import Coded, Labelled
 from api.schemas.common import FromRecord, PrincipalOut
 
 
 class HistoryEntryOut(FromRecord):
     leaf_index: int
     version: int
-    event_type: str
+    event_type: Annotated[str, Coded("event_type")]
     leaf_hash: str
     chain_hash: str
     recorded_at: datetime
@@ -26,11 +27,11 @@ class HistoryEntryOut(FromRecord):
     payload: dict[str, Any]
 
 
-class StateOut(BaseModel):
+class StateOut(Labelled):
     """An object as recorded at a version or instant (transaction time)."""
 
     id: UUID
-    type: str
+    type: Annotated[str, Coded("object_type")]
     version: int
     as_of: datetime | None
     state: dict[str, Any]

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from api.labels import Coded, Labelled
 from api.schemas.common import (
     EVIDENCE_EXAMPLE,
     CommandBody,
@@ -123,7 +124,7 @@ class BlacklistLift(CommandBody):
     model_config = with_examples({"reason": "申诉成立", "effective_on": "2023-01-10"})
 
 
-class BlacklistEntry(BaseModel):
+class BlacklistEntry(Labelled):
     agency_id: UUID
     blacklisting_no: int
     agency_name: str
@@ -131,13 +132,13 @@ class BlacklistEntry(BaseModel):
     start_on: date
     until: date
     ended_on: date | None
-    ended_how: str | None = Field(description="lifted (on appeal) or expired")
+    ended_how: Annotated[str | None, Coded("blacklist_end")] = Field(description="lifted (on appeal) or expired")
     public: bool
     current: bool = Field(description="In force on the day asked")
     reason: str
 
 
-class RankingRow(BaseModel):
+class RankingRow(Labelled):
     department: str
     fiscal_year: int
     assessment_total: Decimal | None
@@ -147,7 +148,7 @@ class RankingRow(BaseModel):
     approved_projects: int
     self_evaluated: int
     self_evaluation_coverage: Decimal | None
-    decisions: list[str] = Field(
+    decisions: Annotated[list[str], Coded("decision_kind")] = Field(
         description="The decisions finance recorded on this year's ranking (praise 通报表扬, criticism 通报批评, "
         "commendation 表彰, interview 约谈), by name; none is inferred from the rank"
     )

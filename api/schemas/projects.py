@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from api.i18n import field_error
+from api.labels import Coded, Labelled
 from api.schemas.common import (
     EVIDENCE_EXAMPLE,
     CommandBody,
@@ -36,7 +38,11 @@ class ContinuedProject(Strict):
         by_id = self.project_id is not None
         by_code = self.fiscal_year is not None and self.code is not None
         if by_id == by_code or (not by_id and (self.fiscal_year is None) != (self.code is None)):
-            raise ValueError("name the continued project by project_id, or by fiscal_year and code")
+            raise field_error(
+                "continued_project",
+                "name the continued project by project_id, or by fiscal_year and code",
+                "所延续的项目须以project_id指明，或以fiscal_year和code指明",
+            )
         return self
 
     def named(self) -> UUID | tuple[int, str]:
@@ -365,38 +371,40 @@ class Closure(CommandBody):
     model_config = with_examples({"effective_on": "2022-09-30"})
 
 
-class ProjectStatusOut(BaseModel):
+class ProjectStatusOut(Labelled):
     """One project as the read model holds it (项目状态)."""
 
     project_id: UUID
     code: str
     name: str
-    kind: str
+    kind: Annotated[str, Coded("project_kind")]
     department: str
     unit: str | None = Field(description="Its budget unit (预算单位), as registered; null: the department's own")
     fiscal_year: int
-    budget_book: str
-    special_category: str | None
+    budget_book: Annotated[str, Coded("budget_book")]
+    special_category: Annotated[str | None, Coded("special_category")]
     new_major: bool
-    stage: str
+    stage: Annotated[str, Coded("stage")]
     requested: Decimal
     approved: Decimal | None
     executed: Decimal
     execution_rate: Decimal | None = Field(description="executed ÷ approved, in %")
     latest_month: int | None
-    latest_deviation: str | None = Field(description="yellow or red")
+    latest_deviation: Annotated[str | None, Coded("deviation")] = Field(description="yellow or red")
     funding_suspended: bool
     self_score: Decimal | None
-    self_grade: str | None
+    self_grade: Annotated[str | None, Coded("grade")]
     re_score: Decimal | None
-    re_grade: str | None
+    re_grade: Annotated[str | None, Coded("grade")]
     inflated: bool = Field(
         description="自评虚高: the self-evaluation was more than the threshold above a re-evaluation"
     )
     key_score: Decimal | None
-    key_grade: str | None
-    grade: str | None = Field(description="The grade results are applied on: key over re- over self-evaluation")
-    result_decision: str | None
+    key_grade: Annotated[str | None, Coded("grade")]
+    grade: Annotated[str | None, Coded("grade")] = Field(
+        description="The grade results are applied on: key over re- over self-evaluation"
+    )
+    result_decision: Annotated[str | None, Coded("result_decision")]
     open_rectifications: int
     overdue_rectifications: int
     overdue: dict[str, date] = Field(
@@ -412,7 +420,7 @@ class ProjectStatusOut(BaseModel):
     position: int = Field(description="The log position of the project's latest event")
 
 
-class ProjectDisclosedOut(BaseModel):
+class ProjectDisclosedOut(Labelled):
     """What the public may see of a project: only what was disclosed (信息公开)."""
 
     project_id: UUID
@@ -420,10 +428,10 @@ class ProjectDisclosedOut(BaseModel):
     name: str
     department: str
     fiscal_year: int
-    budget_book: str
+    budget_book: Annotated[str, Coded("budget_book")]
     approved: Decimal | None = Field(description="With the goals (budget draft)")
     goals_disclosed: bool
     results_disclosed: bool
-    grade: str | None = Field(description="With the results (final accounts)")
+    grade: Annotated[str | None, Coded("grade")] = Field(description="With the results (final accounts)")
     self_score: Decimal | None
-    result_decision: str | None
+    result_decision: Annotated[str | None, Coded("result_decision")]

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.labels import Coded, Labelled
 
-class TrailEntry(BaseModel):
+
+class TrailEntry(Labelled):
     """Who did what, when, under which role (问责记录)."""
 
     leaf_index: int
     recorded_at: datetime
     effective_on: date | None
     principal_id: str
-    principal_role: str
+    principal_role: Annotated[str, Coded("role")]
     organisation: str
-    object_type: str
+    object_type: Annotated[str, Coded("object_type")]
     object_id: UUID
     object_version: int
     event_type: str
@@ -47,9 +50,9 @@ class CoverageRow(BaseModel):
     results_disclosure_rate: Decimal | None
 
 
-class DeadlineRow(BaseModel):
+class DeadlineRow(Labelled):
     project_id: UUID
-    kind: str = Field(
+    kind: Annotated[str, Coded("deadline_kind")] = Field(
         description="goal_submission, monitoring_report, self_evaluation, rectification, deviation_answer"
     )
     ref: int = Field(description="The rectification number or deviation month; 0 otherwise")
@@ -58,7 +61,7 @@ class DeadlineRow(BaseModel):
     unit: str | None = Field(description="The project's budget unit (预算单位); null: the department's own project")
     fiscal_year: int
     due_on: date
-    status: str = Field(description="open, met or void (no longer owed)")
+    status: Annotated[str, Coded("deadline_status")] = Field(description="open, met or void (no longer owed)")
     settled_on: date | None
     approaching_on: date | None = Field(description="When the scheduler gave the approaching notice, if it has")
     missed_on: date | None = Field(description="When the scheduler recorded it missed, if it has")

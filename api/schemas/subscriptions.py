@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from api.labels import Coded
 from api.schemas.common import (
     FromRecord,
     PrincipalOut,
@@ -43,7 +44,9 @@ class SubscriptionOut(FromRecord):
     url: str
     topics: list[str]
     principal: PrincipalOut
-    status: str = Field(description="active, dead (dead-lettered: re-enable it once the receiver is fixed) or disabled")
+    status: Annotated[str, Coded("subscription_status")] = Field(
+        description="active, dead (dead-lettered: re-enable it once the receiver is fixed) or disabled"
+    )
     position: int = Field(description="The last position delivered (or skipped as not subscribed)")
     attempts: int = Field(description="Failed attempts at the next event")
     next_attempt_at: datetime

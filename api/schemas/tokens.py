@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from api.labels import Coded
 from api.schemas.common import (
     FromRecord,
     Strict,
@@ -32,7 +33,7 @@ class TokenCreate(Strict):
 class TokenOut(FromRecord):
     token_id: str
     name: str
-    role: str
+    role: Annotated[str, Coded("role")]
     organisation: str
     created_at: datetime
     created_by: str

@@ -83,7 +83,7 @@ CORPUS: list[tuple[str, str, bytes, dict[str, str], int, str]] = [
     ("SQL in an enum", "/projects", declare(budget_book=SQL), {}, 422, "validation-failed"),
     ("SQL as a year", "/projects", declare(fiscal_year=SQL), {}, 422, "validation-failed"),
     ("script as evidence", "/projects", declare(evidence=[SCRIPT]), {}, 422, "validation-failed"),
-    ("SQL in a path id", f"/projects/{SQL}/admission", raw("{}"), {}, 422, "validation-failed"),
+    ("SQL in a path id", f"/projects/{SQL}/admission", raw("{}"), {}, 422, "not-an-id"),
     ("unknown field", "/projects", declare(approved_by_mayor=True), {}, 422, "validation-failed"),
     ("duplicate key", "/projects", raw('{"code": "A", "code": "B"}'), {}, 400, "malformed-body"),
     ("not JSON", "/projects", declare(), {"Content-Type": "text/plain"}, 415, "unsupported-media-type"),

@@ -408,6 +408,9 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         "grade",
         "self_score",
         "result_decision",
+        "budget_book_zh",  # each code's Chinese beside it
+        "grade_zh",
+        "result_decision_zh",
     }
     trail = ok(s.get("auditor", "/trail", object=pid, limit=5))
     assert trail["items"][0]["event_type_zh"] == "项目申报"
@@ -475,6 +478,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get(None, "/readyz"))["log_size"] == s.ledger.head()
     assert "jixiao_log_size" in s.get(None, "/metrics").text
     assert any(item["code"] == "goals-not-approved" for item in ok(s.get(None, "/problems")))
+    assert ok(s.get(None, "/labels"))["stage"]["closed"] == "已关闭"
     issued = ok(
         s.post("admin", "/admin/tokens", {"name": "aud-qian", "role": "auditor", "organisation": "市审计局"}), 201
     )

@@ -79,8 +79,24 @@ class _Client:
         return self.http.get(path, params=params, headers=self.headers(who))
 
 
+@schemathesis.check
+def documented_problem_type(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A problem answered is one its operation lists under that status (``x-problem-types``)."""
+    if response.status_code < 400:
+        return None
+    listed = case.operation.definition.raw.get("responses", {}).get(str(response.status_code), {})
+    problem_type = response.json().get("type")
+    if problem_type not in listed.get("x-problem-types", []):
+        raise AssertionError(
+            f"{case.operation.label} answered {response.status_code} {problem_type}, "
+            f"which it does not list: {listed.get('x-problem-types')}"
+        )
+    return None
+
+
 CHECKS = [
     not_a_server_error,
+    documented_problem_type,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
