@@ -13,6 +13,7 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.domain.congress import CongressSubmission
+from ledger.domain.disclosure import congress_duty_id
 from ledger.domain.project import project_id
 from ledger.domain.values import Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.db
 
 
 def test_the_projects_own_department_discloses_its_goals_and_results(ledger: Ledger) -> None:
-    pid = approved_project(ledger)
+    pid = approved_project(ledger, goals_disclosed=False)
     refused(ledger, "not-own-department", lambda: ledger.disclose(act(HEALTH, date(2021, 1, 20)), pid, "goals"))
     for other in (AUDITOR, AGENCY):
         refused(ledger, "role-not-allowed", partial(ledger.disclose, act(other, date(2021, 1, 20)), pid, "goals"))
@@ -39,7 +40,7 @@ def test_the_projects_own_department_discloses_its_goals_and_results(ledger: Led
 
 
 def test_finance_still_discloses(ledger: Ledger) -> None:
-    pid = approved_project(ledger)
+    pid = approved_project(ledger, goals_disclosed=False)
     ledger.disclose(act(FINANCE, date(2021, 1, 20)), pid, "goals")
     assert ledger.project(pid).disclosed == ["goals"]
 
@@ -49,8 +50,8 @@ def submit(ledger: Ledger, who: Principal, on: date, year: int, what: str, ids: 
 
 
 def test_finance_submits_the_years_goals_to_the_congress_in_one_event(ledger: Ledger) -> None:
-    pid = approved_project(ledger)
-    other = approved_project(ledger, code="JY-02")
+    pid = approved_project(ledger, goals_disclosed=False)
+    other = approved_project(ledger, code="JY-02", goals_disclosed=False)
     refused(
         ledger,
         "role-not-allowed",
@@ -78,8 +79,9 @@ def test_finance_submits_the_years_goals_to_the_congress_in_one_event(ledger: Le
         submit(ledger, FINANCE, date(2020, 12, 20), 2021, "goals", [uuid4()]),
     )
     written = ledger.submit_to_congress(act(FINANCE, date(2020, 12, 20)), 2021, "goals", [pid, other])
-    [event] = written.events
+    [event, met] = written.events  # the submission, and the duty its goals' approval opened, met by it
     assert (event.type, event.references["fiscal_year"]) == ("CongressSubmission.Submitted", 2021)
+    assert (met.type, met.aggregate_id) == ("DisclosureDuty.Fulfilled", congress_duty_id(2021, "goals"))
     submission = ledger._read(CongressSubmission, written.aggregate_id, "object-not-found")
     assert (submission.projects, submission.due_on, submission.late) == ([pid, other], date(2020, 12, 31), False)
     refused(
@@ -90,7 +92,7 @@ def test_finance_submits_the_years_goals_to_the_congress_in_one_event(ledger: Le
 
 
 def test_goals_not_approved_are_not_submitted_and_a_late_submission_is_recorded_late(ledger: Ledger) -> None:
-    pid = approved_project(ledger)
+    pid = approved_project(ledger, goals_disclosed=False)
     ledger.declare_project(
         act(EDUCATION, date(2020, 9, 1)),
         code="JY-03",
