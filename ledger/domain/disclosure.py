@@ -225,9 +225,7 @@ class DisclosureDuty(LedgerAggregate):
         return cls._open(kind, fiscal_year, organisation, department, subject_id, due_on, ruleset_version, by)
 
     @classmethod
-    def open_for_congress(
-        cls, what: str, fiscal_year: int, ruleset_version: int, by: Attribution
-    ) -> DisclosureDuty:
+    def open_for_congress(cls, what: str, fiscal_year: int, ruleset_version: int, by: Attribution) -> DisclosureDuty:
         """Finance's duty to submit ``what`` (goals, results) of ``fiscal_year`` to the congress."""
         kind = CONGRESS_DUTIES[what]
         return cls._open(kind, fiscal_year, None, None, None, None, ruleset_version, by)
@@ -312,4 +310,6 @@ class DisclosureDuty(LedgerAggregate):
         return [notice.deadline for notice in due]
 
     def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
-        return deadlines.next_notice_day(self.open_deadlines(params), self.deadline_notices, params.deadline_warning_days)
+        return deadlines.next_notice_day(
+            self.open_deadlines(params), self.deadline_notices, params.deadline_warning_days
+        )
