@@ -129,7 +129,8 @@ def test_the_duties_as_finance_departments_and_the_public_read_them(service: Ser
     assert s.get(None, f"/projects/{hidden}").status_code == 404
     feed = s.get(None, "/events", after=-1, limit=1000)
     assert {event["type"] for event in expect(feed, 200)["events"]} == {"Project.Disclosed"}
-    assert SECRET_FIXES not in feed.text and SECRET_REASON not in feed.text
+    assert SECRET_FIXES not in feed.text
+    assert SECRET_REASON not in feed.text
 
 
 def test_an_organisation_discloses_its_overall_goals(service: Service, world: World) -> None:

@@ -61,7 +61,11 @@ def refused(duty: DisclosureDuty, code: str, call: object) -> None:
 def raised(duty: DisclosureDuty, today: date, params: rules.RuleParameters = P) -> list[tuple[str, date, date]]:
     before = len(duty.pending_events)
     duty.raise_deadline_notices(today, params, SYSTEM)
-    return [(type(e).__name__, e.due_on, e.effective_on) for e in duty.pending_events[before:]]
+    found = []
+    for e in duty.pending_events[before:]:
+        assert isinstance(e, DisclosureDuty.DeadlineApproaching | DisclosureDuty.DeadlineMissed)
+        found.append((type(e).__name__, e.due_on, e.effective_on))
+    return found
 
 
 def test_goals_disclosed_show_the_indicators_and_the_approved_amount_and_nothing_else() -> None:
@@ -82,7 +86,8 @@ def test_results_disclosed_show_scores_grades_and_the_decision_not_how_they_were
     apply_results(project)
     content = project_content(project, "results")
     assert set(content) == {"self_evaluation", "re_evaluation", "key_evaluation", "basis", "grade", "decision"}
-    assert project.self_evaluation is not None and project.re_evaluation is not None
+    assert project.self_evaluation is not None
+    assert project.re_evaluation is not None
     assert content["self_evaluation"] == {
         "total": str(project.self_evaluation["total"]),
         "grade": project.self_evaluation["grade"],
@@ -103,7 +108,8 @@ def test_the_approval_fixes_the_day_the_goals_are_owed_by_with_the_ruleset_then(
     other.approve_budget(APPROVED, Attribution(FINANCE, date(2021, 1, 15)), params=thirty)
     assert other.owed_disclosures == {"goals": date(2021, 2, 14)}
     event = other.pending_events[-1]
-    assert isinstance(event, Project.BudgetApproved) and event.goals_disclosure_due == date(2021, 2, 14)
+    assert isinstance(event, Project.BudgetApproved)
+    assert event.goals_disclosure_due == date(2021, 2, 14)
     # A later ruleset does not move it: the day is recorded.
     assert [d.due_on for d in other.open_deadlines(P) if d.kind == "goals_disclosure"] == [date(2021, 2, 14)]
     other.disclose("goals", Attribution(DEPT, date(2021, 2, 15)))
@@ -124,7 +130,8 @@ def test_results_applied_owe_their_disclosure_in_the_rulesets_days() -> None:
     assert project.owed_disclosures == {"results": date(2022, 5, 20)}
     project.disclose("results", Attribution(DEPT, date(2022, 5, 20)))
     event = project.pending_events[-1]
-    assert isinstance(event, Project.Disclosed) and (event.due_on, event.late) == (date(2022, 5, 20), False)
+    assert isinstance(event, Project.Disclosed)
+    assert (event.due_on, event.late) == (date(2022, 5, 20), False)
 
 
 def test_late_is_unknown_without_a_due_day() -> None:
@@ -148,7 +155,7 @@ def test_an_organisation_discloses_its_overall_goals_once() -> None:
     )
     refused(duty, "already-decided", lambda: duty.disclose(content, Attribution(DEPT, date(2021, 12, 2))))
     assert duty.open_deadlines(P) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="met by a disclosure"):
         duty.fulfil(uuid4(), date(2021, 12, 31), Attribution(FINANCE, date(2021, 12, 2)))
 
 
@@ -193,7 +200,7 @@ def test_the_congress_duty_falls_due_on_the_yearly_day_in_force_and_the_submissi
         "already-decided",
         lambda: duty.fulfil(submission, date(2021, 1, 20), Attribution(FINANCE, date(2021, 1, 19))),
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="met by a submission"):
         duty.disclose({}, Attribution(FINANCE, date(2021, 1, 19)))
 
 
@@ -212,7 +219,7 @@ def test_results_of_an_organisation_are_the_hook_and_only_organisations_duties_o
         DutyKind.OVERALL_RESULTS, "教育局", "教育局", 2022, uuid4(), date(2023, 7, 1), 1, Attribution(FINANCE, OPENED)
     )
     assert results.id == duty_id("overall_results", 2022, "教育局") != duty_id("overall_goals", 2022, "教育局")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not an organisation's duty"):
         DisclosureDuty.open_for_organisation(
             DutyKind.CONGRESS_GOALS, "教育局", "教育局", 2022, uuid4(), None, 1, Attribution(FINANCE, OPENED)
         )
