@@ -147,6 +147,10 @@ class EventFields(msgspec.Struct, gc=False):
     subject: Any = None
     subject_kind: Any = None
     basis: Any = None
+    # disclosure (信息公开): Project.Disclosed, DisclosureDuty, CongressSubmission.Submitted (absent before: None)
+    content: Any = None  # plain JSON: what the disclosure made public
+    late: Any = None
+    organisation: Any = None  # DisclosureDuty.Opened
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -164,6 +168,11 @@ class EventFields(msgspec.Struct, gc=False):
     subject_id_: Any = msgspec.field(default=None, name="subject_id")  # Decision.Recorded
     project_id_: Any = msgspec.field(default=None, name="project_id")  # Decision.Recorded
     rectification_due_: Any = msgspec.field(default=None, name="rectification_due")  # Decision.Recorded
+    principal_: Any = msgspec.field(default=None, name="principal")  # who acted (the disclosure read model)
+    goals_disclosure_due_: Any = msgspec.field(default=None, name="goals_disclosure_due")  # Project.BudgetApproved
+    results_disclosure_due_: Any = msgspec.field(default=None, name="results_disclosure_due")  # ResultsApplied
+    submission_id_: Any = msgspec.field(default=None, name="submission_id")  # DisclosureDuty.Fulfilled
+    projects_: Any = msgspec.field(default=None, name="projects")  # CongressSubmission.Submitted
 
     requested = _Decoded()
     amount = _Decoded()
@@ -181,6 +190,11 @@ class EventFields(msgspec.Struct, gc=False):
     subject_id = _Decoded()
     project_id = _Decoded()
     rectification_due = _Decoded()
+    principal = _Decoded()
+    goals_disclosure_due = _Decoded()
+    results_disclosure_due = _Decoded()
+    submission_id = _Decoded()
+    projects = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

@@ -2,10 +2,11 @@
 
 Goal submission, the January–M monitoring report and the self-evaluation (on the days of the ruleset in force: by
 default (Y−1)-10-31, Y-08-15 for January–July, (Y+1)-03-31), each rectification (its deadline) and each deviation
-answer (the working days allowed), owed as ``Project.open_deadlines`` says. Whether an open one is *approaching*
-or *missed* depends on the day you ask, so the query computes it (:func:`flags_query`); beside that, each row keeps
-when the scheduler actually gave its notices (``approaching_on``, ``missed_on``: ``DeadlineApproaching`` /
-``DeadlineMissed``).
+answer (the working days allowed), and the goals and results the department must disclose (by the day recorded
+when the duty arose; owed until disclosed, even after the project is closed), owed as ``Project.open_deadlines``
+says. Whether an open one is *approaching* or *missed* depends on the day you ask, so the query computes it
+(:func:`flags_query`); beside that, each row keeps when the scheduler actually gave its notices (``approaching_on``,
+``missed_on``: ``DeadlineApproaching`` / ``DeadlineMissed``).
 
 A page's project events are folded in memory (:func:`fold`, one event into its project's obligations), and only the
 obligations that changed are written back. The ruleset in force is kept beside them (:mod:`projections.rulesets`):
@@ -31,7 +32,8 @@ from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_ro
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid NOT NULL",
-    "kind": "text NOT NULL",  # goal_submission, monitoring_report, self_evaluation, rectification, deviation_answer
+    "kind": "text NOT NULL",  # goal_submission, monitoring_report, self_evaluation, rectification, deviation_answer,
+    # goals_disclosure, results_disclosure
     "ref": "integer NOT NULL",  # rectification number or deviation month; 0 otherwise
     "project_code": "text NOT NULL",
     "department": "text NOT NULL",  # as the project was declared
@@ -53,6 +55,7 @@ PROJECT_COLUMNS = {
     "department": "text NOT NULL",
     "unit": "text",
     "fiscal_year": "integer NOT NULL",
+    "disclosed": "text[] NOT NULL",  # what the project disclosed (a disclosure before its approval is owed by none)
 }
 
 
@@ -67,8 +70,8 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 
 class Deadlines(ReadModel):
     name = "deadlines"
-    version = 5  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
-    # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force
+    version = 6  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force; 6: disclosures
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_rules"]
@@ -177,8 +180,12 @@ FOLDED = frozenset(
         "Closed",
         "ExAnteAssessed",
         "GoalsReviewed",
+        "ResultsApplied",
+        "Disclosed",
     )
 )
+# Owed to the public until disclosed, whatever becomes of the project (closing or cancelling publishes nothing).
+DISCLOSURES = ("goals_disclosure", "results_disclosure")
 
 
 def fold(
@@ -196,6 +203,7 @@ def fold(
             "department": e.department,
             "unit": e.unit,
             "fiscal_year": e.fiscal_year,
+            "disclosed": [],
         }
     project = projects.get(pid)
     if project is None:
@@ -208,6 +216,13 @@ def fold(
     elif name == "BudgetApproved":
         _owe(owed, item, project, "monitoring_report", 0, rules.monitoring_report_due(year, params))
         _owe(owed, item, project, "self_evaluation", 0, rules.self_evaluation_due(year, params))
+        if e.goals_disclosure_due is not None and "goals" not in project["disclosed"]:  # not disclosed before
+            _owe(owed, item, project, "goals_disclosure", 0, e.goals_disclosure_due)
+    elif name == "ResultsApplied" and e.results_disclosure_due is not None and "results" not in project["disclosed"]:
+        _owe(owed, item, project, "results_disclosure", 0, e.results_disclosure_due)
+    elif name == "Disclosed":
+        project["disclosed"] = [*project["disclosed"], e.what]
+        _settle(owed, item, f"{e.what}_disclosure", 0)
     elif name == "MonitoringReported" and meets_monitoring_report(e.month, e.monitoring_report_month):
         _settle(owed, item, "monitoring_report", 0)
     elif name == "SelfEvaluated":  # implementation is over: what it still owed is no longer owed
@@ -221,8 +236,8 @@ def fold(
         for kind, ref in list(owed):
             if kind == "deviation_answer" and (e.deviation_month in (None, ref)):
                 _settle(owed, item, kind, ref)
-        if e.decision == "cancel":  # implementation ends; rectifications stay owed
-            _void_all(owed, item, keep=("rectification",))
+        if e.decision == "cancel":  # implementation ends; rectifications and disclosures stay owed
+            _void_all(owed, item, keep=("rectification", *DISCLOSURES))
     elif name in ("DeadlineApproaching", "DeadlineMissed"):
         row = owed.get((e.deadline, e.ref))
         if row is not None and row["due_on"] == e.due_on:
@@ -232,11 +247,9 @@ def fold(
         _owe(owed, item, project, "rectification", e.rectification_no, e.deadline)
     elif name == "RectificationAccepted":
         _settle(owed, item, "rectification", e.rectification_no)
-    elif (
-        name == "Closed"
-        or (name == "ExAnteAssessed" and e.conclusion == "reject")
-        or (name == "GoalsReviewed" and e.rating == "差")
-    ):
+    elif name == "Closed":
+        _void_all(owed, item, keep=DISCLOSURES)
+    elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         _void_all(owed, item)
 
 

@@ -33,8 +33,15 @@ from projections.positions import log_size
 from projections.project_status import department_objects
 
 SCAN_WINDOW = 10_000  # log positions one page looks at, at most, when a filter skips most of them
-# What the public may follow: disclosures, and the blacklist (a blacklisting only if it was published).
-PUBLIC_TYPES = ("Project.Disclosed", "Agency.Blacklisted", "Agency.BlacklistLifted", "Agency.BlacklistExpired")
+# What the public may follow: disclosures (a project's, an organisation's overall goals), and the blacklist (a
+# blacklisting only if it was published).
+PUBLIC_TYPES = (
+    "Project.Disclosed",
+    "DisclosureDuty.Disclosed",
+    "Agency.Blacklisted",
+    "Agency.BlacklistLifted",
+    "Agency.BlacklistExpired",
+)
 
 # One event as JSON text, assembled by PostgreSQL: no decoding in Python, the stored state spliced in as it is.
 # ``{id}`` is the principal's id as JSON: the column's, or null for the public.

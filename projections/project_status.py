@@ -26,6 +26,7 @@ from ledger.domain.values import key
 from projections import keyed, search
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 from projections.decisions import decision_objects
+from projections.disclosure import disclosure_objects
 from projections.ranking import department_units
 
 COLUMNS: dict[str, str] = {
@@ -127,6 +128,7 @@ _MEET_DEADLINES = frozenset(
         "Closed",
         "ExAnteAssessed",
         "GoalsReviewed",
+        "Disclosed",
     }
 )
 
@@ -154,12 +156,13 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
                 clear(kind)
     elif name == "RectificationAccepted":
         clear("rectification", str(e.rectification_no))
-    elif (
-        name == "Closed"
-        or (name == "ExAnteAssessed" and e.conclusion == "reject")
-        or (name == "GoalsReviewed" and e.rating == "差")
-    ):
-        overdue.clear()  # nothing is owed any more (a rejected project has no rectifications yet)
+    elif name == "Disclosed":
+        clear(f"{e.what}_disclosure")
+    elif name == "Closed":  # nothing is owed any more but what is owed to the public (closing publishes nothing)
+        for notice in [item for item in overdue if not item.split(":")[0].endswith("_disclosure")]:
+            del overdue[notice]
+    elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
+        overdue.clear()  # nothing is owed any more (a rejected project has no rectifications or disclosures yet)
 
 
 def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
@@ -292,8 +295,9 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
 class ProjectStatus(ReadModel):
     name = "project_status"
     # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit;
-    # 5: the name's key and grams (search by part of the name)
-    version = 5
+    # 5: the name's key and grams (search by part of the name); 6: disclosures owed stay overdue after closing,
+    # until disclosed
+    version = 6
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
@@ -471,8 +475,9 @@ def project(conn: Conn, project_id: UUID) -> Row | None:
 
 def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
     """The objects a department owns — its projects (its units' included), its own record and its units', the
-    decisions about it and its units — or a budget unit owns: its projects, its own record and the decisions about it
-    (however the name is spelled)."""
+    decisions about it and its units, the disclosure of its and its units' overall goals — or a budget unit owns: its
+    projects, its own record, the decisions about it and its overall goals' disclosure (however the name is
+    spelled)."""
     rows = conn.execute(
         sql.SQL("SELECT project_id FROM {} WHERE department_key = %(key)s OR unit_key = %(key)s").format(
             sql.Identifier(ProjectStatus.name)
@@ -485,6 +490,7 @@ def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         *department_units(conn, organisation),
         *(row[0] for row in rows),
         *decision_objects(conn, organisation),
+        *disclosure_objects(conn, organisation),
     )
 
 

@@ -52,6 +52,7 @@ from api.cli.demo_story import (
 from ledger.application import Act, Ledger
 from ledger.domain import rules
 from ledger.domain.catalogue import sample_id
+from ledger.domain.congress import submission_id
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.project import Project
@@ -156,6 +157,9 @@ class DemoRun:
         steps += self.blacklist_steps()
         steps += self.rectification_steps()
         steps.append(Step(date(2022, 6, 30), self.assess_departments))
+        # 报送人大, each before the scheduler's warning: the goals with the budget draft, the results with the accounts.
+        steps.append(Step(date(2020, 12, 20), partial(self.submit_to_congress, Disclosure.GOALS, date(2020, 12, 20))))
+        steps.append(Step(date(2022, 6, 20), partial(self.submit_to_congress, Disclosure.RESULTS, date(2022, 6, 20))))
         steps += [Step(CLOSING_DAY, partial(self.close, spec)) for spec in PROJECTS]
         return steps
 
@@ -281,7 +285,7 @@ class DemoRun:
         project = self.project(spec)
         ready = Stage.BUDGET_APPROVED if what is Disclosure.GOALS else Stage.RESULTS_APPLIED
         if project.stage == ready and what not in project.disclosed:
-            self.ledger.disclose(self.finance(on, reason), project.id, what)
+            self.ledger.disclose(self.dept(spec, on, reason), project.id, what)  # the department's duty
 
     # ------------------------------------------------------ implementation
 
@@ -472,7 +476,7 @@ class DemoRun:
             Step(evaluated_on, partial(self.self_evaluate, spec, evaluated_on)),
             Step(date(2022, 6, 10), partial(self.apply_results, spec)),
             Step(
-                date(2022, 7, 15), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 7, 15), "随部门决算公开")
+                date(2022, 6, 20), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 6, 20), "随部门决算公开")
             ),
         ]
 
@@ -654,6 +658,19 @@ class DemoRun:
             self.ledger.assess_department(
                 self.finance(date(2022, 6, 30), "2021年度部门综合绩效考评"), name, YEAR, scores
             )
+
+    def submit_to_congress(self, what: Disclosure, on: date) -> None:
+        """Finance submits the year's projects with approved goals (with results) to the people's congress, once."""
+        if self.ledger.exists(submission_id(YEAR, what)):
+            return
+        projects = [self.project(spec) for spec in PROJECTS]
+        ready = [
+            project.id
+            for project in projects
+            if (project.goals_rating in ("优", "良") if what is Disclosure.GOALS else project.evaluation_basis())
+        ]
+        reason = "随同预算草案报送市人大" if what is Disclosure.GOALS else "随同决算草案报送市人大"
+        self.ledger.submit_to_congress(self.finance(on, reason), YEAR, what, ready)
 
     def close(self, spec: DemoProject) -> None:
         project = self.project(spec)

@@ -9,6 +9,7 @@ from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_role
 from ledger.domain.congress import CongressSubmission, submission_id
+from ledger.domain.disclosure import DisclosureDuty, congress_duty_id
 from ledger.domain.project_values import Disclosure
 from ledger.domain.values import Role, enum_value, fiscal_year
 
@@ -27,4 +28,9 @@ class CongressUseCases(LedgerCore):
         projects = [self.project(pid) for pid in project_ids]
         params, version = self._rules()
         submission = CongressSubmission.submit(checked_year, kind, projects, params, version, act.by)
-        return self._commit_new(submission, act=act)
+        did = congress_duty_id(checked_year, kind)
+        if not self.exists(did):  # a year whose goals (results) came before the duty was watched
+            return self._commit_new(submission, act=act)
+        with self._changing(DisclosureDuty, did, "disclosure-duty-not-found", act) as duty:
+            duty.fulfil(submission.id, submission.due_on, act.by)  # the duty met: the scheduler's notices stop
+            return self.commit(submission, duty, act=act)

@@ -39,6 +39,7 @@ from ledger.domain.base import EARLIEST_EFFECTIVE_ON, LedgerAggregate, require_n
 from ledger.domain.catalogue import RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
+from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.domain.organisations import Agency, Department, Unit, agency_ids, department_ids, unit_id
 from ledger.domain.project import Project
@@ -136,6 +137,7 @@ class LedgerCore(Application[UUID]):
             ReEvaluationSample,
             Decision,
             CongressSubmission,
+            DisclosureDuty,
         ),
         SNAPSHOT_INTERVAL,
     )

@@ -1,7 +1,8 @@
 """The ledger application: one ``Ledger``, every use case of the budget-performance cycle on one log.
 
 Composed of the core (:mod:`.core`: the library's hooks, load, decide, save, once per idempotency key) and the
-use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.overall`, :mod:`.catalogue`,
+use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.overall`, :mod:`.congress`,
+:mod:`.disclosure`, :mod:`.catalogue`,
 :mod:`.sweeps` — with the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group commit
 (:mod:`.group`) are classes of their own, which the core holds.
 """
@@ -13,6 +14,7 @@ from ledger.application.catalogue import CatalogueUseCases
 from ledger.application.congress import CongressUseCases
 from ledger.application.core import environment_for
 from ledger.application.decisions import DecisionUseCases
+from ledger.application.disclosure import DisclosureUseCases
 from ledger.application.history import HistoryReads
 from ledger.application.organisations import OrganisationUseCases
 from ledger.application.overall import OverallUseCases
@@ -26,6 +28,7 @@ class Ledger(
     OverallUseCases,
     DecisionUseCases,
     CongressUseCases,
+    DisclosureUseCases,
     CatalogueUseCases,
     SweepUseCases,
     HistoryReads,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
+from ledger.application.disclosure import overall_goals_duty
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import unit_id
@@ -67,7 +68,7 @@ class OverallUseCases(LedgerCore):
         goals_id = overall_goals_id(text(organisation, "organisation"), fiscal_year(year))
         with self._changing(OverallGoals, goals_id, "overall-goals-not-found", act) as goals:
             goals.review(enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"), act.by)
-            return self.commit(goals, act=act)
+            return self.commit(goals, *overall_goals_duty(self, goals, act), act=act)  # approved: owed to the public
 
     @use_case
     def request_overall_goals_adjustment(

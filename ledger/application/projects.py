@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
+from ledger.application.disclosure import congress_duty
 from ledger.application.overall import overall_goals_fact
 from ledger.application.roles import require_acts_for, require_own_department, require_role
 from ledger.domain import rules
@@ -25,7 +26,7 @@ from ledger.domain.catalogue import ReEvaluationSample, sample_id
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ledger.domain.organisations import Agency
 from ledger.domain.project import Project, project_ids
-from ledger.domain.project_values import CorrectiveDecision, RectificationSource
+from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource
 from ledger.domain.values import (
     BudgetBook,
     Grade,
@@ -150,7 +151,10 @@ class ProjectUseCases(LedgerCore):
             project.review_goals(
                 enum_value(Grade, rating, "rating").value, reason(required_fixes, "required_fixes"), act.by
             )
-            return self.commit(project, act=act)
+            # The year's first goals approved: finance owes the congress the year's goals (报送人大).
+            approved = project.goals_rating in (Grade.EXCELLENT, Grade.GOOD)
+            duties = congress_duty(self, project.fiscal_year, Disclosure.GOALS, act) if approved else []
+            return self.commit(project, *duties, act=act)
 
     @use_case
     def approve_budget(self, act: Act, pid: UUID, amount: object, *, override: bool = False) -> Written:
@@ -164,10 +168,13 @@ class ProjectUseCases(LedgerCore):
         # for — its result decision and accepted rectifications — only ever settles, and the approval records it.
         continues = self.project(pid).continues
         earlier = None if continues is None else self.project(continues)
+        params, _ = self._rules()  # its goals_disclosure_days fix the day the goals are disclosed by
         with self._changing(Project, pid, "project-not-found", act) as project:
             checked = money(amount, "amount", allow_zero=False)
             fact = overall_goals_fact(self, project.department, project.fiscal_year, checked)  # 整体绩效目标 gate
-            project.approve_budget(checked, act.by, earlier=earlier, override=override, overall_goals=fact)
+            project.approve_budget(
+                checked, act.by, earlier=earlier, override=override, overall_goals=fact, params=params
+            )
             return self.commit(project, act=act)
 
     # ------------------------------------------------------------ implementation
@@ -378,7 +385,9 @@ class ProjectUseCases(LedgerCore):
             if decision is not None:
                 enum_value(rules.ResultApplication, decision, "decision")
             project.apply_results(decision, params, version, act.by)
-            return self.commit(project, act=act)
+            # The year's first results applied: finance owes the congress the year's results (报送人大).
+            duties = congress_duty(self, project.fiscal_year, Disclosure.RESULTS, act)
+            return self.commit(project, *duties, act=act)
 
     # ------------------------------------------------------------ rectification, disclosure, closing
 

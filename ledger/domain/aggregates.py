@@ -11,6 +11,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
+from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
@@ -26,4 +27,5 @@ AGGREGATES: Final[tuple[type[LedgerAggregate], ...]] = (
     ReEvaluationSample,
     Decision,
     CongressSubmission,
+    DisclosureDuty,
 )

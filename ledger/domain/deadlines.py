@@ -27,6 +27,9 @@ class DeadlineKind(StrEnum):
     SELF_EVALUATION = "self_evaluation"  # 单位自评: ((Y+1)-03-31)
     RECTIFICATION = "rectification"  # 整改: the deadline set when it was required
     DEVIATION_ANSWER = "deviation_answer"  # 偏差纠正: the working days allowed after detection
+    # 信息公开: the department publishes, within the days of the ruleset in force when the duty arose (recorded then)
+    GOALS_DISCLOSURE = "goals_disclosure"  # its goals, after the budget was approved with them (20 days)
+    RESULTS_DISCLOSURE = "results_disclosure"  # its results, after they were applied (20 days)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ def open_deadlines(
     deviations: Sequence[Mapping[str, Any]],
     rectifications: Sequence[Mapping[str, Any]],
     params: rules.RuleParameters,
+    disclosures: Mapping[str, date] | None = None,
 ) -> list[Deadline]:
     """The obligations not yet met, earliest first: what deadline notices are raised for.
 
@@ -79,6 +83,8 @@ def open_deadlines(
     the January–M monitoring report, the self-evaluation and deviation answers while the budget is being
     implemented; a rectification until it is accepted. The yearly ones fall due on the days ``params`` (the ruleset
     in force) sets: a new ruleset moves those still owed, and a notice is given for each due date once.
+    ``disclosures``: the disclosures owed (goals or results, by what) and the day each is due, as recorded when the
+    duty arose; owed whatever the stage (closing the project's file does not publish it).
     """
     found = []
     if stage in (Stage.DECLARED, Stage.ADMITTED):
@@ -99,6 +105,7 @@ def open_deadlines(
             for item in rectifications
             if item["status"] != "accepted"
         ]
+    found += [Deadline(f"{what}_disclosure", 0, due) for what, due in (disclosures or {}).items()]
     return sorted(found, key=lambda d: (d.due_on, d.kind, d.ref))
 
 

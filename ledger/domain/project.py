@@ -23,6 +23,7 @@ from ledger.domain import project_events as events
 from ledger.domain import project_linkage as linkage
 from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.deadlines import Deadline
+from ledger.domain.disclosure import late, project_content
 from ledger.domain.errors import InvalidInput, RuleViolation
 from ledger.domain.organisations import Unit
 from ledger.domain.overall import require_overall_goals
@@ -54,11 +55,12 @@ class Project(ProjectState):
 
     TOPIC_MODULE = "ledger.project"  # stored topics keep the module they were first recorded under
 
-    # Version 2 added deadline_notices, version 3 declared_on, version 4 unit, version 5 continues and budget_linkage;
-    # older snapshots are upcast (their events replay unchanged; without declared_on the project's dates are bounded
-    # by its fiscal year's preparation instead; a project declared before units existed is its department's own, one
-    # declared before continuations continues none).
-    class_version = 5
+    # Version 2 added deadline_notices, version 3 declared_on, version 4 unit, version 5 continues and budget_linkage,
+    # version 6 disclosure_due; older snapshots are upcast (their events replay unchanged; without declared_on the
+    # project's dates are bounded by its fiscal year's preparation instead; a project declared before units existed is
+    # its department's own, one declared before continuations continues none; one approved before disclosure was a
+    # watched duty owes none).
+    class_version = 6
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -76,6 +78,10 @@ class Project(ProjectState):
     def upcast_v4_v5(state: dict[str, Any]) -> None:
         state["continues"] = None
         state["budget_linkage"] = None
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        state["disclosure_due"] = {}
 
     # ------------------------------------------------------------------ events
 
@@ -280,11 +286,14 @@ class Project(ProjectState):
         earlier: ProjectState | None = None,
         override: bool = False,
         overall_goals: dict[str, Any] | None = None,
+        params: rules.RuleParameters | None = None,
     ) -> None:
         """批复. A continuation is approved within what ``earlier``'s (the project it continues, as recorded now)
         result decision allows, or beyond it as finance's ``override`` with a reason (:mod:`project_linkage`).
         ``overall_goals``: what the application found of the department's overall goals
-        (:func:`ledger.domain.overall.budget_gate`), checked here and recorded with the approval."""
+        (:func:`ledger.domain.overall.budget_gate`), checked here and recorded with the approval. ``params``: the
+        ruleset in force, whose ``goals_disclosure_days`` fix the day the goals must be disclosed by (recorded with
+        the approval; without it, as before disclosure was a watched duty, none is owed)."""
         if (earlier is None) != (self.continues is None) or (earlier is not None and earlier.id != self.continues):
             raise ValueError(f"approve {self.code} with the project it continues ({self.continues}), and only that")
         if self.stage in (
@@ -308,7 +317,9 @@ class Project(ProjectState):
         link = None if earlier is None else linkage.linkage(earlier, amount)
         linkage.require_allowed(link, override, by)
         require_overall_goals(overall_goals)
-        checked = {} if overall_goals is None else {"overall_goals": overall_goals}
+        checked: dict[str, Any] = {} if overall_goals is None else {"overall_goals": overall_goals}
+        if params is not None:
+            checked["goals_disclosure_due"] = rules.goals_disclosure_due(by.effective_on, params)
         self.record(self.BudgetApproved, by, amount=amount, linkage=link, override=override, **checked)
 
     def request_goal_adjustment(
@@ -645,6 +656,7 @@ class Project(ProjectState):
             grade=grade,
             next_year_budget=next_year,
             ruleset_version=ruleset_version,
+            results_disclosure_due=rules.results_disclosure_due(by.effective_on, params),
         )
         return chosen.value
 
@@ -713,8 +725,19 @@ class Project(ProjectState):
         """The obligations not yet met (时限), earliest first, due on the days of the ruleset in force (``params``)
         (:func:`ledger.domain.deadlines.open_deadlines`)."""
         return deadlines.open_deadlines(
-            Stage(self.stage), self.fiscal_year, self.monitoring, self.deviations, self.rectifications, params
+            Stage(self.stage),
+            self.fiscal_year,
+            self.monitoring,
+            self.deviations,
+            self.rectifications,
+            params,
+            self.owed_disclosures,
         )
+
+    @property
+    def owed_disclosures(self) -> dict[str, date]:
+        """The disclosures owed and not yet made (goals, results), each with the day it is due by."""
+        return {what: due for what, due in self.disclosure_due.items() if what not in self.disclosed}
 
     def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
         """Record, once each, an open obligation's approaching notice (from ``deadline_warning_days`` before its
@@ -739,7 +762,9 @@ class Project(ProjectState):
         )
 
     def disclose(self, what: str, by: Attribution) -> None:
-        self._require_open()
+        """信息公开 of the goals (once approved) or the results (once there are any), each once — also after the
+        project's file is closed, which does not discharge the duty. The event records what the public may read from
+        then on (:func:`ledger.domain.disclosure.project_content`), the day it was due by and whether it was late."""
         item = enum_value(Disclosure, what, "what")
         if item.value in self.disclosed:
             raise RuleViolation(f"{item.value} already disclosed", code="already-decided")
@@ -747,7 +772,15 @@ class Project(ProjectState):
             raise RuleViolation("only approved goals are disclosed", code="goals-not-approved")
         if item is Disclosure.RESULTS and self.evaluation_basis() is None:
             raise RuleViolation("there are no results to disclose", code="no-results")
-        self.record(self.Disclosed, by, what=item.value)
+        due = self.disclosure_due.get(item.value)
+        self.record(
+            self.Disclosed,
+            by,
+            what=item.value,
+            content=project_content(self, item.value),
+            due_on=due,
+            late=late(by.effective_on, due),
+        )
 
     def close(self, by: Attribution) -> None:
         self._require_stage({Stage.RESULTS_APPLIED, Stage.CANCELLED, Stage.REJECTED, Stage.GOALS_REFUSED}, "close")

@@ -87,6 +87,7 @@ class Declared(LedgerAggregate.Created):
         project.results = None
         project.rectifications = []
         project.disclosed = []
+        project.disclosure_due = {}
         project.deadline_notices = {}
 
 
@@ -151,12 +152,15 @@ class BudgetApproved(LedgerAggregate.Event):
     """预算与绩效目标同步批复. ``linkage``: for a continuation, the earlier project's result decision as the approval
     read it and what it allowed (:func:`ledger.domain.project_linkage.linkage`); ``override``: finance approved beyond
     what it allowed, for the reason the event gives; ``overall_goals``: what was checked of the department's overall
-    goals (整体绩效目标, :func:`ledger.domain.overall.budget_gate`; absent in approvals recorded before the gate)."""
+    goals (整体绩效目标, :func:`ledger.domain.overall.budget_gate`; absent in approvals recorded before the gate);
+    ``goals_disclosure_due``: the day the department must have published the goals by (the ruleset's
+    ``goals_disclosure_days`` after the approval, as in force then; absent before disclosure was a watched duty)."""
 
     amount: Decimal
     linkage: dict[str, Any] | None
     override: bool
     overall_goals: dict[str, Any] | None = None
+    goals_disclosure_due: date | None = None
 
     # Version 2 added the linkage and the override; an approval stored before continued nothing and overrode nothing.
     class_version = 2
@@ -170,6 +174,8 @@ class BudgetApproved(LedgerAggregate.Event):
         project.approved_amount = self.amount
         project.budget_linkage = None if self.linkage is None else {**self.linkage, "override": self.override}
         project.stage = Stage.BUDGET_APPROVED.value
+        if self.goals_disclosure_due is not None:
+            project.disclosure_due["goals"] = self.goals_disclosure_due
 
 
 class GoalAdjustmentRequested(LedgerAggregate.Event):
@@ -442,13 +448,16 @@ class KeyEvaluationScored(LedgerAggregate.Event):
 
 
 class ResultsApplied(LedgerAggregate.Event):
-    """结果应用: prioritise, maintain, reduce next year's budget, or cancel."""
+    """结果应用: prioritise, maintain, reduce next year's budget, or cancel. ``results_disclosure_due``: the day the
+    department must have published the results by (``results_disclosure_days`` after, as in force then; absent
+    before disclosure was a watched duty)."""
 
     decision: str
     basis: str
     grade: str
     next_year_budget: Decimal | None
     ruleset_version: int
+    results_disclosure_due: date | None = None
 
     def apply(self, project: ProjectState) -> None:
         project.results = {
@@ -460,6 +469,8 @@ class ResultsApplied(LedgerAggregate.Event):
             "applied_on": self.effective_on,
         }
         project.stage = Stage.RESULTS_APPLIED.value
+        if self.results_disclosure_due is not None:
+            project.disclosure_due["results"] = self.results_disclosure_due
 
 
 class RectificationRequired(LedgerAggregate.Event):
@@ -517,9 +528,14 @@ class RectificationOverdue(LedgerAggregate.Event):
 
 
 class Disclosed(LedgerAggregate.Event):
-    """信息公开: goals with the budget draft, results with the final accounts."""
+    """信息公开: goals with the budget, results with the final accounts. ``content``: exactly what the public may read
+    from then on (:func:`ledger.domain.disclosure.project_content`); ``due_on`` and ``late``: the day it was due by and
+    whether it came after it (None: no due day was recorded). All three absent in disclosures recorded before."""
 
     what: str
+    content: dict[str, Any] | None = None
+    due_on: date | None = None
+    late: bool | None = None
 
     def apply(self, project: ProjectState) -> None:
         project.disclosed.append(self.what)

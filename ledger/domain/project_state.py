@@ -58,6 +58,7 @@ class ProjectState(LedgerAggregate):
         results: dict[str, Any] | None
         rectifications: list[dict[str, Any]]
         disclosed: list[str]
+        disclosure_due: dict[str, date]  # what ("goals", "results") -> the day it must be disclosed by, once owed
         deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
 
     def adjustment(self, number: int) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
 funding to suspend when a deviation goes unanswered, a rectification overdue, a decision's rectification report
-approaching or missed, a blacklisting expired. What it
+approaching or missed, a disclosure or a submission to the congress approaching or missed (a project's own
+disclosures are among its deadlines), a blacklisting expired. What it
 records is decided by the aggregate's own method, whose state remembers what was raised: running a sweep again
 records nothing, and two sweeps racing on one object lose to optimistic concurrency (a version conflict, re-checked
 on the reloaded object), never record twice.
@@ -35,6 +36,7 @@ from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import Ruleset
 from ledger.domain.decisions import Decision
+from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.errors import InvalidInput
 from ledger.domain.organisations import Agency
 from ledger.domain.project import Project
@@ -106,7 +108,7 @@ SWEEPS: dict[str, Sweep[Any]] = {
         Sweep(
             "deadlines",
             "DeadlineApproaching / DeadlineMissed: goals, monitoring report, self-evaluation, "
-            "rectifications, deviation answers",
+            "rectifications, deviation answers, the goals and results to disclose",
             Project,
             "project-not-found",
             lambda project, context: project.raise_deadline_notices(context.today, context.params, SYSTEM),
@@ -135,6 +137,14 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "decision-not-found",
             lambda decision, context: decision.raise_deadline_notices(context.today, context.params, SYSTEM),
             lambda decision, context: decision.next_deadline_notice(context.params),
+        ),
+        Sweep(
+            "disclosure-deadlines",
+            "DeadlineApproaching / DeadlineMissed: overall goals to disclose, goals and results owed to the congress",
+            DisclosureDuty,
+            "disclosure-duty-not-found",
+            lambda duty, context: duty.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda duty, context: duty.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

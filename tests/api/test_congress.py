@@ -38,6 +38,6 @@ def test_finance_submits_the_goals_to_the_congress(service: Service, world: Worl
     submitted = service.post("finance", "/congress-submissions", body)
     written = expect(submitted, 201)
     assert submitted.headers["location"] == f"/objects/{written['id']}/history"
-    [event] = written["events"]
-    assert event["type"] == "CongressSubmission.Submitted"
+    [event, met] = written["events"]
+    assert (event["type"], met["type"]) == ("CongressSubmission.Submitted", "DisclosureDuty.Fulfilled")
     problem(service.post("finance", "/congress-submissions", body), 409, "already-exists")

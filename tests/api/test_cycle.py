@@ -118,6 +118,12 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     ok(s.post("finance", f"{overall}/adjustments/1/decision", {"approve": True, "effective_on": "2022-03-10"}))
     record = ok(s.get("auditor", f"/objects/{submitted['id']}/state"))
     assert record["state"]["status"] == "approved"
+    # Approved on 2021-10-25: the department discloses them (信息公开) within the ruleset's 20 days.
+    disclosed = ok(
+        s.post("education", f"/disclosures/overall-goals/{education['id']}/2022", {"effective_on": "2021-11-01"}), 201
+    )
+    [shown] = ok(s.get(None, "/disclosures", kind="overall_goals", min_position=disclosed["position"]))
+    assert (shown["organisation"], len(shown["content"]["indicators"])) == ("教育局", len(OVERALL_GOALS))
 
     # 申报 → 事前评估 → 入库 → 目标 (中, revised, 优) → 预算批复.
     declared = ok(

@@ -48,6 +48,8 @@ HANDLED = {
         "Closed",
         "ExAnteAssessed",
         "GoalsReviewed",
+        "ResultsApplied",
+        "Disclosed",
     )
 }
 
@@ -80,6 +82,7 @@ def test_a_declaration_owes_the_goals_before_budget_preparation() -> None:
             "department": " 教育局",
             "unit": None,
             "fiscal_year": 2022,
+            "disclosed": [],
         }
     }
     assert owed == {
@@ -284,3 +287,47 @@ def test_events_of_a_project_not_declared_here_are_ignored() -> None:
     stranger = uuid4()
     fold(log.record("Project.BudgetApproved", stranger, amount=Decimal("1.00")), projects, owed, stranger.int, P)
     assert (projects, owed) == ({}, {})
+
+
+def test_disclosures_are_owed_from_the_days_recorded_until_disclosed_closing_or_not() -> None:
+    history = (
+        ProjectHistory()
+        .then("GoalsSubmitted", effective_on=date(2020, 10, 20))
+        .then(
+            "BudgetApproved",
+            amount=Decimal("100.00"),
+            effective_on=date(2021, 1, 15),
+            goals_disclosure_due=date(2021, 2, 4),
+        )
+        .then("Disclosed", what="goals", effective_on=date(2021, 2, 1))
+        .then("SelfEvaluated", effective_on=date(2022, 2, 20))
+        .then(
+            "ResultsApplied",
+            decision="maintain",
+            effective_on=date(2022, 6, 10),
+            results_disclosure_due=date(2022, 6, 30),
+        )
+        .then("Closed", effective_on=date(2022, 6, 20))
+    )
+    found = status(history)
+    assert found[("goals_disclosure", 0)] == ("met", date(2021, 2, 4), date(2021, 2, 1))
+    assert found[("results_disclosure", 0)] == ("open", date(2022, 6, 30), None)  # closing publishes nothing
+    assert found[("self_evaluation", 0)][0] == "met"
+    history.then("Disclosed", what="results", effective_on=date(2022, 7, 2))
+    assert status(history)[("results_disclosure", 0)] == ("met", date(2022, 6, 30), date(2022, 7, 2))
+
+
+def test_goals_disclosed_before_the_approval_are_never_owed_and_an_old_approval_owes_none() -> None:
+    early = (
+        ProjectHistory()
+        .then("GoalsSubmitted", effective_on=date(2020, 10, 20))
+        .then("Disclosed", what="goals", effective_on=date(2020, 12, 1))
+        .then(
+            "BudgetApproved",
+            amount=Decimal("100.00"),
+            effective_on=date(2021, 1, 15),
+            goals_disclosure_due=date(2021, 2, 4),
+        )
+    )
+    assert ("goals_disclosure", 0) not in status(early)
+    assert ("goals_disclosure", 0) not in status(approved())  # recorded before it was a watched duty

@@ -125,6 +125,10 @@ class ProjectedMachine(ProjectMachine):
                 "WHERE project_id = %s AND status = 'open' ORDER BY due_on, kind, ref",
                 (self.project.id,),
             ).fetchall()
+            disclosure = conn.execute(
+                "SELECT kind, due_on, done_on, late FROM disclosure WHERE object_id = %s ORDER BY kind",
+                (self.project.id,),
+            ).fetchall()
         assert row is not None
         assert dict(zip(columns, row, strict=True)) == expected_status(self.project)
         assert trail == [(event.originator_version, type(event).__qualname__) for event in self.events]
@@ -133,6 +137,17 @@ class ProjectedMachine(ProjectMachine):
             (deadline.kind, deadline.ref, deadline.due_on, notice.get("approaching"), notice.get("missed"))
             for deadline, notice in zip(self.project.open_deadlines(PARAMS), notices, strict=True)
         ]
+        # Each disclosure owed (by the day its approval or results recorded) or made (by the day it recorded).
+        made = {event.what: event for event in self.events if isinstance(event, Project.Disclosed)}
+        assert disclosure == sorted(
+            (
+                f"project_{what}",
+                made[what].due_on if what in made else self.project.disclosure_due[what],
+                made[what].effective_on if what in made else None,
+                made[what].late if what in made else None,
+            )
+            for what in {*self.project.disclosure_due, *made}
+        )
 
 
 @pytest.mark.db

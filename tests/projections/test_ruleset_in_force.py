@@ -17,6 +17,7 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.domain import rules
+from ledger.domain.disclosure import congress_duty_id
 from ledger.domain.project import project_id
 from ledger.domain.values import Indicator
 from projections.registry import read_models
@@ -43,6 +44,8 @@ VERSION_2 = {
     "self_evaluation_due": [1, 4, 30],
     "overall_goals_coverage": [[2021, "60"], [2022, "100"], [2023, "80"]],
     "re_evaluation_rate": "0.20",
+    "goals_disclosure_days": 30,
+    "congress_goals_due": [0, 1, 20],
 }
 
 
@@ -115,9 +118,12 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
     coverage_before = rows(database_url, goals_coverage)
     assert [row[-1] for row in coverage_before] == [Decimal("60.00"), Decimal("100.00")]
     assert open_obligations(database_url, owing) == [
+        ("goals_disclosure", 0, date(2021, 2, 4), None, date(2021, 2, 5)),  # 20 days after the approval
         ("monitoring_report", 0, date(2021, 8, 15), None, date(2021, 8, 16)),
         ("self_evaluation", 0, date(2022, 3, 31), None, None),
     ]
+    congress = "SELECT kind, due_on, done_on FROM disclosure WHERE kind LIKE 'congress%%' ORDER BY kind"
+    assert rows(database_url, congress) == [("congress_goals", date(2020, 12, 31), None)]
 
     ledger.adopt_ruleset(
         act(FINANCE, date(2022, 3, 1), "新规则集"), 2, {**rules.DEFAULT_PARAMETERS.to_dict(), **VERSION_2}
@@ -142,17 +148,23 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
         for pid in (owing, unsubmitted):
             owed = [(d.kind, d.ref, d.due_on) for d in fresh.project(pid).open_deadlines(params)]
             assert [row[:3] for row in open_obligations(database_url, pid)] == owed
+        duty = fresh.disclosure_duty(congress_duty_id(2021, "goals"))
+        assert [d.due_on for d in duty.open_deadlines(params)] == [date(2021, 1, 20)]
     finally:
         fresh.close()
     assert open_obligations(database_url, owing) == [
+        ("goals_disclosure", 0, date(2021, 2, 4), None, date(2021, 2, 5)),  # fixed by the approval: not moved
         ("monitoring_report", 0, date(2021, 10, 15), None, None),  # a notice for 15 August is not for 15 October
         ("self_evaluation", 0, date(2022, 4, 30), None, None),
     ]
+    # The year's goals still owed to the congress fall due on version 2's yearly day, in the duty and the read model.
+    assert rows(database_url, congress) == [("congress_goals", date(2021, 1, 20), None)]
     assert open_obligations(database_url, unsubmitted) == [("goal_submission", 0, date(2021, 11, 30), None, None)]
     assert rows(
         database_url, "SELECT kind, status, due_on FROM deadlines WHERE project_id = %s ORDER BY kind", evaluated
     ) == [
         ("goal_submission", "met", date(2020, 10, 31)),
+        ("goals_disclosure", "open", date(2021, 2, 4)),
         ("monitoring_report", "met", date(2021, 8, 15)),
         ("self_evaluation", "met", date(2022, 3, 31)),
     ]

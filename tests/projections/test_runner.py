@@ -20,7 +20,6 @@ from api.cli.demo import run_demo
 from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.project import project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
@@ -84,12 +83,11 @@ TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 �
 def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
-    follow-up, the year's results submitted to the congress."""
+    follow-up, overall goals approved, adjusted, warned of, missed and disclosed late."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
     ledger.sweep("decision-deadlines", date(2022, 8, 20))  # due 2022-08-24: approaching
-    ledger.submit_to_congress(act(FINANCE, date(2022, 6, 30)), 2021, "results", [project_id(2021, "NY-01")])
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
     ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")
@@ -126,6 +124,10 @@ def every_kind_of_event(ledger: Ledger) -> None:
             act(EDUCATION, date(2022, 7, 11), "职能调整"), "教育局", 2023, indicators
         )
         ledger.decide_overall_goals_adjustment(act(FINANCE, date(2022, 7, 12), "理由"), "教育局", 2023, number, approve)
+    # Approved on 2022-07-10, so due 2022-07-30: warned of, missed, then disclosed late by the department.
+    ledger.sweep("disclosure-deadlines", date(2022, 7, 25))
+    ledger.sweep("disclosure-deadlines", date(2022, 8, 1))
+    ledger.disclose_overall_goals(act(EDUCATION, date(2022, 8, 2), "随部门预算公开"), "教育局", 2023)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:

@@ -66,6 +66,9 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert seen["Project.RectificationRejected"] == 1
     assert seen["Project.RectificationOverdue"] == 1
     assert payload_values(database_url, "Project.Disclosed", "what").keys() == {"goals", "results"}
+    assert payload_values(database_url, "Project.Disclosed", "late").keys() == {"false"}  # within the 20 days
+    assert payload_values(database_url, "CongressSubmission.Submitted", "late") == Counter({"false": 2})
+    assert seen["DisclosureDuty.Fulfilled"] == seen["DisclosureDuty.Opened"] == 2  # both owed, both met
     assert seen["Project.Closed"] >= 1
     assert [entry["agency"] for entry in summary.blacklist] == [BAD_AGENCY]
     assert any("agency-blacklisted" in refusal for refusal in summary.refusals)

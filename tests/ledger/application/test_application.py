@@ -32,7 +32,11 @@ GOALS = [
 ]
 
 
-def approved_project(ledger: Ledger, code: str = "JY-01", requested: str = "1000000.00") -> UUID:
+def approved_project(
+    ledger: Ledger, code: str = "JY-01", requested: str = "1000000.00", *, goals_disclosed: bool = True
+) -> UUID:
+    """A 2021 project of 教育局, its budget approved on 2021-01-15 — and, as its department owes, its goals disclosed
+    on 2021-01-20 (within the 20 days: no disclosure notice falls due), unless ``goals_disclosed`` is false."""
     for name in ("教育局", "卫生健康委员会"):
         if not ledger.exists(department_id(name)):
             ledger.register_department(act(FINANCE, date(2020, 8, 1)), name)
@@ -53,6 +57,8 @@ def approved_project(ledger: Ledger, code: str = "JY-01", requested: str = "1000
     ledger.submit_goals(act(EDUCATION, date(2020, 10, 20)), pid, GOALS)
     ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优")
     ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, requested)
+    if goals_disclosed:
+        ledger.disclose(act(EDUCATION, date(2021, 1, 20)), pid, "goals")
     return pid
 
 
@@ -290,7 +296,7 @@ def test_the_sample_draw_is_reproducible_by_anyone(ledger: Ledger) -> None:
 
 
 def test_snapshots_every_fifty_events_and_history_by_version(ledger: Ledger, database_url: str) -> None:
-    pid = approved_project(ledger)
+    pid = approved_project(ledger, goals_disclosed=False)
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, None)
     evaluation = next(iter(ledger.project(pid).key_evaluations))
     for i in range(95):

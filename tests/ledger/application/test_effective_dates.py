@@ -45,7 +45,7 @@ def refused(ledger: Ledger, code: str, command: Callable[[], Any]) -> DomainErro
 def world(ledger: Ledger) -> UUID:
     """An approved project of 教育局 with a key evaluation commissioned to 某咨询评估有限公司, a rectification and a
     goal adjustment open, and a monitoring report filed; two agencies."""
-    pid = approved_project(ledger)
+    pid = approved_project(ledger, goals_disclosed=False)
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级")
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), BAD, "乙级")
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
@@ -128,6 +128,7 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "report_decision_rectification": lambda: ledger.report_decision_rectification(edu, uuid4(), "措施"),
         "decide_decision_rectification": lambda: ledger.decide_decision_rectification(fin, uuid4(), True),
         "submit_to_congress": lambda: ledger.submit_to_congress(fin, 2021, "goals", [pid]),
+        "disclose_overall_goals": lambda: ledger.disclose_overall_goals(edu, "教育局", 2022),
     }
 
 

@@ -174,7 +174,10 @@ class ProjectMachine(RuleBasedStateMachine):
     )
     def approve_budget(self, amount: Decimal, offset: int) -> None:
         self.attempt(
-            self.project.approve_budget, amount, Attribution(FINANCE, date(2021, 1, 5) + timedelta(days=offset))
+            self.project.approve_budget,
+            amount,
+            Attribution(FINANCE, date(2021, 1, 5) + timedelta(days=offset)),
+            params=PARAMS,  # the goals then owed to the public by the ruleset's days
         )
 
     @rule(aim=st.integers(min_value=1, max_value=1000), reason=st.sampled_from(["", "实施条件变化"]))

@@ -270,8 +270,15 @@ def test_a_cancelled_project_still_owes_its_rectifications_but_not_its_reports()
     assert project.open_deadlines(P) == [Deadline("rectification", 1, date(2021, 9, 30))]
 
 
-def test_a_closed_project_owes_nothing() -> None:
+def test_a_closed_project_owes_nothing_but_its_disclosures() -> None:
     project = build("closed")
+    due = project.disclosure_due["results"]
+    assert project.open_deadlines(P) == [Deadline("results_disclosure", 0, due)]
+    assert notices(project, due + timedelta(days=1)) == [
+        ("DeadlineMissed", "results_disclosure", 0, due, due + timedelta(days=1))
+    ]
+    assert notices(project, due + timedelta(days=2)) == []  # once
+    project.disclose("results", Attribution(FINANCE, due + timedelta(days=3)))
     assert project.open_deadlines(P) == []
     assert project.next_deadline_notice(P) is None
     assert notices(project, date(2023, 1, 1)) == []
@@ -353,13 +360,15 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     assert restored.approved_amount == APPROVED
 
 
-def test_deadline_kinds_are_the_five_the_scheduler_watches() -> None:
+def test_deadline_kinds_are_the_seven_the_scheduler_watches() -> None:
     assert {kind.value for kind in DeadlineKind} == {
         "goal_submission",
         "monitoring_report",
         "self_evaluation",
         "rectification",
         "deviation_answer",
+        "goals_disclosure",
+        "results_disclosure",
     }
     assert DETECTED_ON < RESPOND_BY
 

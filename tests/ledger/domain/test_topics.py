@@ -21,6 +21,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
+from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
@@ -61,6 +62,12 @@ STORED = {
     Decision.DeadlineMissed: "ledger.decisions:Decision.DeadlineMissed",
     CongressSubmission: "ledger.congress:CongressSubmission",
     CongressSubmission.Submitted: "ledger.congress:CongressSubmission.Submitted",
+    DisclosureDuty: "ledger.disclosure:DisclosureDuty",
+    DisclosureDuty.Opened: "ledger.disclosure:DisclosureDuty.Opened",
+    DisclosureDuty.Disclosed: "ledger.disclosure:DisclosureDuty.Disclosed",
+    DisclosureDuty.Fulfilled: "ledger.disclosure:DisclosureDuty.Fulfilled",
+    DisclosureDuty.DeadlineApproaching: "ledger.disclosure:DisclosureDuty.DeadlineApproaching",
+    DisclosureDuty.DeadlineMissed: "ledger.disclosure:DisclosureDuty.DeadlineMissed",
 }
 
 
