@@ -134,6 +134,18 @@ GLOSSARY: dict[str, str] = {
     "rectifications_accepted": "已验收整改",
     "override": "财政突破",
     "override_reason": "突破理由",
+    # disclosure duties (信息公开)
+    "subject_id": "公开对象编号",
+    "opened_on": "义务产生日期",
+    "done_on": "公开（报送）日期",
+    "done_recorded_at": "公开记录时间",
+    "done_by_id": "公开人编号",
+    "done_by_role": "公开人角色",
+    "done_by_organisation": "公开人单位",
+    "late": "逾期公开",
+    "content": "公开内容",
+    "submission_id": "人大报送编号",
+    "submitted_projects": "报送项目数",
 }
 
 # (schema name, key) -> label, where a key means something else in that read model.
@@ -142,6 +154,7 @@ BY_MODEL: dict[tuple[str, str], str] = {
     ("DeadlineRow", "ref"): "整改或偏差序号",
     ("DecisionRow", "kind"): "决定类型代码",
     ("DecisionRow", "overdue"): "整改逾期",
+    ("DisclosureRow", "overdue"): "逾期未公开",
     ("DecisionRow", "department"): "所属部门",
     ("ProjectDisclosedOut", "approved"): "批复金额（元，随目标公开）",
     ("TrailEntry", "organisation"): "操作人单位",

@@ -228,7 +228,7 @@ class _Export:
         self.first: Any = None
         self.paging: _Paging | None = None
 
-    def start(self, paging: _Paging | None, listed: type[BaseModel] | None) -> None:
+    def start(self, paging: _Paging | None, listed: tuple[type[BaseModel], ...] | None) -> None:
         """Read the first page (the route refuses here, if it refuses), and the position it reflects."""
         self.paging = paging
         self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -238,7 +238,7 @@ class _Export:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        model = listed or _page_model(type(self.first))
+        model = _page_model(type(self.first)) if listed is None else _row_model(listed, self.first)
         self.columns = columns_of(model)
 
     def pages(self) -> Iterator[list[BaseModel]]:
@@ -255,6 +255,14 @@ class _Export:
                 return
             assert self.paging is not None
             result = self.call(self.paging.cursor.validate_python(cursor))
+
+
+def _row_model(models: tuple[type[BaseModel], ...], rows: list[Any]) -> type[BaseModel]:
+    """The model of the rows the route answered; with none, the one of fewest fields (a reader's narrowest view: the
+    header of an empty download names no column the reader could not see)."""
+    if rows:
+        return type(rows[0])
+    return min(models, key=lambda model: len(model.model_fields))
 
 
 def _call(endpoint: Callable[..., Any], kwargs: dict[str, Any], paging: _Paging | None, cursor: Any) -> Any:
@@ -305,9 +313,14 @@ def _page_model(page: type[BaseModel]) -> type[BaseModel]:
     return item
 
 
-def _listed_model(response_model: Any) -> type[BaseModel]:
-    if get_origin(response_model) is list:
-        (item,) = get_args(response_model)
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            return item
-    raise TypeError(f"a downloadable list route answers a list of one model or a Page, not {response_model}")
+def _listed_model(response_model: Any) -> tuple[type[BaseModel], ...]:
+    """The models a list route's rows may be: one, or one per reader where the route answers a union of lists
+    (``list[DisclosureRow] | list[DisclosurePublic]``: what finance reads, what the public reads)."""
+    lists = get_args(response_model) if get_origin(response_model) in (Union, UnionType) else (response_model,)
+    models = []
+    for listed in lists:
+        item = get_args(listed)[0] if get_origin(listed) is list and len(get_args(listed)) == 1 else None
+        if not (isinstance(item, type) and issubclass(item, BaseModel)):
+            raise TypeError(f"a downloadable list route answers a list of one model or a Page, not {response_model}")
+        models.append(item)
+    return tuple(models)

@@ -38,6 +38,7 @@ import xlsxwriter
 from pydantic import BaseModel
 
 from api.downloads.labels import label
+from api.labels import SUFFIX as LABEL_SUFFIX
 
 Header = Literal["zh", "en", "both"]
 BOM = "\ufeff"
@@ -86,11 +87,19 @@ def kind_of(annotation: Any) -> Kind:
 
 
 def columns_of(model: type[BaseModel]) -> list[Column]:
-    """The columns of ``model``'s rows, in its fields' order; a field with no Chinese label is headed by its key."""
-    return [
-        Column(name, label(model.__name__, name) or name, kind_of(field.annotation))
-        for name, field in model.model_fields.items()
-    ]
+    """The columns of ``model``'s rows, in its fields' order; a field with no Chinese label is headed by its key. A
+    field holding codes is followed by their Chinese labels (``stage``, then ``stage_zh``: api.labels), as in JSON."""
+    coded: dict[str, str] = getattr(model, "__coded__", {})
+    columns = []
+    for name, field in model.model_fields.items():
+        kind = kind_of(field.annotation)
+        heading = label(model.__name__, name) or name
+        columns.append(Column(name, heading, kind))
+        if name in coded:
+            columns.append(
+                Column(name + LABEL_SUFFIX, f"{heading}（中文）", Kind.JSON if kind is Kind.JSON else Kind.TEXT)
+            )
+    return columns
 
 
 def header_rows(columns: Sequence[Column], header: Header, *, zone: ZoneInfo | None = None) -> list[list[str]]:

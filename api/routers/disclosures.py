@@ -13,6 +13,7 @@ from api.auth import PrincipalDep
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import LedgerDep, ReadConn
+from api.downloads import downloadable
 from api.problems import QUERY_PROBLEMS
 from api.schemas.common import CommandResult
 from api.schemas.disclosure import DisclosurePublic, DisclosureRow, OverallGoalsDisclosure
@@ -65,6 +66,7 @@ def _scope(principal: Principal, organisation: str | None) -> tuple[str | None, 
 
 
 @router.get("", responses=QUERY_PROBLEMS)
+@downloadable("disclosure", "信息公开")
 def list_disclosures(
     conn: ReadConn,
     principal: PrincipalDep,

@@ -26,6 +26,7 @@ from api.downloads import download_of, routes
 from api.downloads.labels import label
 from api.downloads.tables import Kind, columns_of
 from api.schemas.common import Page
+from api.schemas.disclosure import DisclosurePublic
 from api.schemas.projects import ProjectDisclosedOut
 from ledger.domain.values import key
 from projections.registry import read_models
@@ -67,6 +68,7 @@ LIST_ROUTES = [
     "/coverage",
     "/deadlines",
     "/budget-linkage",
+    "/disclosures",
 ]
 
 
@@ -214,7 +216,16 @@ def model_for(route: APIRoute, public: bool = False) -> type[BaseModel]:
 def test_finance_downloads_hold_what_the_json_holds(demo: Service, path: str) -> None:
     route = marked(demo)[path]
     rows = compare(demo, "finance", path, model_for(route))
-    if path in ("/projects", "/departments", "/agencies", "/trail", "/deadlines", "/coverage", "/blacklist"):
+    if path in (
+        "/projects",
+        "/departments",
+        "/agencies",
+        "/trail",
+        "/deadlines",
+        "/coverage",
+        "/blacklist",
+        "/disclosures",
+    ):
         assert rows, f"the demo has {path} rows: the comparison compared something"
 
 
@@ -299,3 +310,14 @@ def test_headers_in_either_language(shared_service: Service) -> None:
     assert english[0].startswith("fiscal_year,departments,")
     disposition = shared_service.get("finance", "/coverage.xlsx").headers["content-disposition"]
     assert disposition == "attachment; filename=\"coverage.xlsx\"; filename*=UTF-8''%E8%A6%86%E7%9B%96%E7%8E%87.xlsx"
+
+
+def test_the_public_downloads_disclosures_in_its_own_view(demo: Service) -> None:
+    """The public's disclosure rows are its narrower model's (no due day, no lateness, nobody's id), CSV and xlsx
+    alike; an empty answer's header names no column the public could not see."""
+    rows = compare(demo, None, "/disclosures", DisclosurePublic)
+    assert rows, "the demo discloses"
+    keys, _ = csv_rows(demo, None, "/disclosures", {"fiscal_year": 2099})
+    assert keys == [column.key for column in columns_of(DisclosurePublic)]
+    assert "due_on" not in keys
+    assert "done_by_id" not in keys
