@@ -8,7 +8,8 @@ INSTALLED := $(VENV)/.installed
 
 $(INSTALLED): pyproject.toml setup.py ledger/log/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev]'
+	@echo "Installing Jixiao Ledger and its dependencies into $(VENV) (a minute or two the first time) …"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[embedded,dev]'
 	touch $(INSTALLED)
 
 run: $(INSTALLED)  ## start the service (embedded PostgreSQL unless DATABASE_URL is set)

@@ -61,7 +61,7 @@ def env_files() -> tuple[Path, ...]:
 def describe_data_dir(data_dir: Path, *, configured: bool) -> str:
     """Where the data folder came from, for a person reading an error."""
     if configured:
-        return f"{data_dir}, set by JIXIAO_DATA_DIR"
+        return f"{data_dir}, set by JIXIAO_DATA_DIR or --data-dir"
     if checkout_root() is not None:
         return f"{data_dir}, the checkout's own; set JIXIAO_DATA_DIR for another"
     return f"{data_dir}, the default; set JIXIAO_DATA_DIR for another"

@@ -84,7 +84,7 @@ def verify_log(
     *,
     origin: str | None = None,
     workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], object] | None = None,
     chunk: int | None = None,
     accelerator: bool | None = None,
     policy: VerifyPolicy | None = None,
@@ -93,7 +93,8 @@ def verify_log(
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
     leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them, and check
-    the authenticators of a share of the snapshots; this process combines the chunks' roots into the root at every
+    the authenticators of a share of the snapshots (``progress(done, total)`` is told of each chunk of leaves as it
+    is checked); this process combines the chunks' roots into the root at every
     stored (and kept) checkpoint and checks the checkpoints against ``policy``. ``accelerator`` chooses the
     implementation of the rows' checks and the tree's hashing, as in :mod:`ledger.log.speedups` (None: the C
     accelerator when built, unless ``JIXIAO_PURE_PYTHON=1``); the report names the one that ran.
@@ -130,13 +131,15 @@ def verify_log(
     results: dict[int, ChunkResult] = {}
     snapshot_results: list[tuple[int, list[str]]] = []
     done = 0
+    if progress is not None:
+        progress(0, size)
 
     def finished(lo: int, hi: int, result: ChunkResult) -> None:
         nonlocal done
         results[lo] = result
-        before, done = done, done + hi - lo
-        if progress is not None and done // 250_000 > before // 250_000:
-            progress(done)
+        done += hi - lo
+        if progress is not None:
+            progress(done, size)
 
     if count > 0 and (chunks or snapshot_ranges):
         pool = ProcessPoolExecutor(

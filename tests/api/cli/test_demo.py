@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -14,6 +15,7 @@ import pytest
 from api.cli.demo import format_summary, run_demo
 from api.cli.demo_story import BAD_AGENCY, PROJECTS
 from ledger.application import Ledger
+from tests.api.cli.test_progress import on_a_terminal
 from tests.ledger.store.test_log_table import assert_log_is_intact
 
 pytestmark = pytest.mark.db
@@ -71,8 +73,11 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert any("agency-blacklisted" in refusal for refusal in summary.refusals)
     assert "青海某会计师事务所" in format_summary(summary)
 
-    again = run_demo(ledger)
+    told: list[tuple[int, int]] = []
+    again = run_demo(ledger, progress=lambda done, total: told.append((done, total)))
     assert again.events == summary.events, "running the demo twice recorded something twice"
+    total = told[-1][1]
+    assert told == [(done, total) for done in range(1, total + 1)]  # each step of the agenda, in order, to the end
     assert again.scheduled == {}
     assert topics(database_url) == seen
     assert assert_log_is_intact(database_url) == summary.events
@@ -85,9 +90,17 @@ def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_u
     env = {**os.environ, "JIXIAO_DATA_DIR": str(tmp_path / "var")}
     jixiao = [sys.executable, "-m", "api.cli"]
     try:
-        demo = subprocess.run([*jixiao, "demo"], env=env, capture_output=True, text=True, timeout=300, check=True)
-        assert f"{len(PROJECTS)} projects" in demo.stdout
-        assert "Raised by the scheduler" in demo.stdout
+        status, out, screen = on_a_terminal(env, "demo", columns=120)  # as `make demo` runs in a terminal
+        assert status == 0, screen
+        assert f"{len(PROJECTS)} projects" in out
+        assert "Raised by the scheduler" in out
+        steps = re.search(
+            r"演示数据 loading the demo: 100%\|.*\| (\d+)/(\d+) \[\d\d:\d\d<00:00, +[\d.]+ steps/s\]", screen
+        )
+        assert steps, screen[-2000:]
+        assert steps.group(1) == steps.group(2)
+        shown = [(int(done), int(total)) for done, total in re.findall(r"\| (\d+)/(\d+) \[", screen)]
+        assert any(0 < done < total for done, total in shown), "no progress shown on the way"
         url = subprocess.run(
             [*jixiao, "db", "url"], env=env, capture_output=True, text=True, timeout=60, check=True
         ).stdout.strip()
