@@ -4,7 +4,8 @@ The service is :mod:`api.cli.service`, the integrity commands (key, checkpoint, 
 :mod:`api.cli.integrity`, the long-running roles and their look-after commands :mod:`api.cli.roles`.
 
 Exit status: 0 done; 1 a check found a failure (``verify``, ``audit``) or a listed step is still to be confirmed;
-2 refused: a bad command line, a setting or input that does not hold, state that is missing, an address taken.
+2 refused: a bad command line, a setting or input that does not hold, state that is missing, an address taken;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -353,9 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:  # a bad command line or a bad value: says what was expected
         error.show()
         return error.exit_code
-    except click.Abort:
-        click.echo("aborted", err=True)
-        return 1
+    except click.Abort:  # Ctrl-C (Click turns KeyboardInterrupt into Abort)
+        click.echo("interrupted", err=True)
+        return 130
     except DomainError as error:
         click.echo(f"refused ({error.code}): {error.detail}", err=True)
         return 2

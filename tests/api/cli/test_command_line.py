@@ -99,7 +99,7 @@ def test_a_taken_port_fails_at_once_before_any_banner_and_sets_nothing_up(tmp_pa
 def test_serve_listens_where_its_options_say_over_the_environment(signed: Signed) -> None:
     port, elsewhere = free_port(), free_port()
     env = {**signed.env, "JIXIAO_PORT": str(elsewhere), "JIXIAO_RUN_SCHEDULER": "true"}
-    options = ["--port", str(port), "--log-level", "warning", "--no-run-scheduler", "--checkpoint-interval", "0"]
+    options = ["--port", str(port), "--workers", "2", "--log-level", "warning", "--no-run-scheduler"]
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", *options], env=env, stdout=out, stderr=subprocess.STDOUT

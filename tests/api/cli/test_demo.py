@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -83,11 +85,14 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert assert_log_is_intact(database_url) == summary.events
 
 
-def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_url: str) -> None:
+def test_cli_demo_and_db_url_on_the_embedded_database(pg_admin_url: str) -> None:
     """What a new user runs: ``jixiao demo`` then ``jixiao db url``, in a fresh data folder."""
     if os.environ.get("DATABASE_URL"):
         pytest.skip("exercises the embedded PostgreSQL; DATABASE_URL is set for this run")
-    env = {**os.environ, "JIXIAO_DATA_DIR": str(tmp_path / "var")}
+    # Not under pytest's tmp_path: any pytest run (another xdist worker's first tmp_path) makes that 0700 again, and
+    # the server's own user then cannot reach its data folder. As in tests/conftest.py.
+    folder = Path(tempfile.mkdtemp(prefix="jixiao-test-demo-"))
+    env = {**os.environ, "JIXIAO_DATA_DIR": str(folder / "var")}
     jixiao = [sys.executable, "-m", "api.cli"]
     try:
         status, out, screen = on_a_terminal(env, "demo", columns=120)  # as `make demo` runs in a terminal
@@ -110,3 +115,4 @@ def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_u
         assert count[0] > 400
     finally:
         subprocess.run([*jixiao, "db", "stop"], env=env, capture_output=True, timeout=60, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
