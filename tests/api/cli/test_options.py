@@ -3,6 +3,7 @@ references as people write them, and the check of a command line without running
 
 from __future__ import annotations
 
+import socket
 from datetime import date
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from api.cli.options import (
     parse_date,
     parse_project,
 )
+from api.cli.service import CannotListen, base_url, reserved
 from api.config.settings import Settings
 from api.config.state import default_data_dir
 
@@ -144,3 +146,21 @@ def test_a_command_line_is_checked_without_running_it() -> None:
     for wrong in (["serve", "--bogus"], ["nonsense"], ["jobs", "run", "deadlines", "--today", "2025/13/45"]):
         with pytest.raises(click.UsageError):
             parse_only(wrong)
+
+
+def test_the_service_holds_its_address_while_it_sets_up_and_then_lets_uvicorn_have_it() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with reserved("127.0.0.1", port), pytest.raises(CannotListen, match="already in use"), reserved("127.0.0.1", port):
+        pass
+    with reserved("127.0.0.1", port):  # released at the end of the block: free again at once
+        pass
+
+
+def test_the_banner_names_an_address_a_browser_can_open() -> None:
+    assert base_url("127.0.0.1", 9000) == "http://127.0.0.1:9000"
+    assert base_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
+    assert base_url("::", 9000) == "http://[::1]:9000"
+    assert base_url("fd00::5", 9000) == "http://[fd00::5]:9000"
+    assert base_url("ledger.intranet", 80) == "http://ledger.intranet:80"

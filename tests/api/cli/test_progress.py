@@ -137,13 +137,19 @@ def on_a_terminal(env: dict[str, str], *args: str, columns: int = 0) -> tuple[in
 
 
 def test_verify_in_a_log_shows_plain_lines_and_its_report_unchanged(signed: Signed) -> None:
-    run = jixiao({**signed.env, "JIXIAO_PROGRESS_INTERVAL": "0"}, "verify", "--workers", "0")
+    run = jixiao({**signed.env, "JIXIAO_PROGRESS_INTERVAL": "0"}, "verify", "--workers", "0", "--deep")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Verifying ")
     assert "OK: 34 events" in run.stdout
+    assert "OK: 34 aggregates replayed from 34 events" in run.stdout
     lines = run.stderr.splitlines()
-    assert "校验日志 verifying the log: 34/34 leaves (100%)" in "\n".join(lines)
-    assert re.search(r"^校验日志 verifying the log: 完成 done, 34 leaves in \S+ s \([\d,]+ leaves/s\)$", lines[-1])
+    verifying = [line for line in lines if line.startswith("校验日志 verifying the log: ")]
+    replaying = [line for line in lines if line.startswith("重放 replaying: ")]
+    assert lines == verifying + replaying  # nothing else, in that order
+    assert "34/34 leaves (100%)" in verifying[-2]
+    assert re.fullmatch(r"校验日志 verifying the log: 完成 done, 34 leaves in \S+ s \([\d,]+ leaves/s\)", verifying[-1])
+    assert "34/34 events (100%)" in replaying[-2]
+    assert replaying[-1].startswith("重放 replaying: 完成 done, 34 events in ")
     assert "\r" not in run.stderr  # no bar drawn into a log
 
 
