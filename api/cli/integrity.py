@@ -17,7 +17,7 @@ from api.cli.options import PROJECT, STATE, Command, Group, ProjectRef, current_
 from api.cli.progress import Progress
 from api.cli.roles import serve_until_interrupted
 from api.config.database import database_url, display_url
-from api.config.keys import open_log, signing_key
+from api.config.keys import check_origin_at, open_log, signing_key
 from ledger.application import Ledger
 from ledger.application.replay import replay_all
 from ledger.log import speedups
@@ -161,6 +161,7 @@ def verify(
         policy = TrustPolicy(pinned or _bundle_key(Path(bundle)), tuple(witness_keys), min_witnesses)
         return _verify_bundle(Path(bundle), pinned, policy)
     url = database_url(settings)
+    check_origin_at(settings, url)
     verifier = pinned or signing_key(settings).verifier
     TrustPolicy(verifier, tuple(witness_keys), min_witnesses)  # refuses a policy no checkpoint could meet
     kept = tuple((path, Path(path).read_text(encoding="utf-8")) for path in checkpoints)
@@ -293,6 +294,12 @@ def audit_command(
         return 2
     checkpoint = report.checkpoint
     witnessed = f", cosigned by {', '.join(report.witnesses)}" if report.witnesses else ""
+    if report.keys is not None and report.keys.leaves:
+        in_force = report.keys.key_at(checkpoint.size)
+        print(
+            f"followed {len(report.keys.leaves)} key rotations from the pinned key (each signed by the key it retired "
+            f"and proved in the log): checkpoint {checkpoint.size} is signed by {in_force.to_string()}"
+        )
     if report.first:
         print(
             f"kept the first checkpoint of {checkpoint.origin}: size {checkpoint.size}{witnessed} (trusted on first "

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
-from api.cli import integrity, roles, service
+from api.cli import integrity, keys, roles, service
 from api.cli.options import (
     CONTEXT,
     STATE,
@@ -331,6 +331,8 @@ for command in (
     roles.jobs,
 ):
     cli.add_command(command)
+integrity.key.add_command(keys.generate)
+integrity.key.add_command(keys.rotate)
 
 ERRORS = (
     BundleError,

@@ -15,7 +15,7 @@ import click
 
 from api.cli.options import SETTINGS, STATE, Command, current_settings, env_var, setting_option, settings_options
 from api.config.database import database_url, display_url
-from api.config.keys import signing_key
+from api.config.keys import check_origin_at, signing_key
 
 WORKER_HEALTHCHECK = 30  # seconds an API worker process may take to answer uvicorn's health check
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -115,6 +115,7 @@ def serve() -> int:
         # database; only then announce, while the address is still held.
         key = signing_key(settings, create=True)
         url = database_url(settings, create=True)
+        check_origin_at(settings, url)  # a log is never reopened under another name
         base = base_url(settings.host, settings.port)
         everywhere = (
             f" (listening on {settings.host!r}: every address of this machine)" if settings.host in WILDCARDS else ""

@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     )
     token_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Earlier verifier keys (comma-separated) whose signatures on token "
-        "records are still honoured after the signing key was rotated.",
+        description="Earlier verifier keys (comma-separated) whose signatures on what the database keeps — token "
+        "records, snapshots — are still honoured after the signing key was rotated (never a compromised key).",
     )
     checkpoint_interval: float = Field(
         default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never)."

@@ -2,8 +2,8 @@
 
 Composed of the core (:mod:`.core`: the library's hooks, load, decide, save, once per idempotency key) and the
 use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.overall`, :mod:`.catalogue`,
-:mod:`.sweeps` — with the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group commit
-(:mod:`.group`) are classes of their own, which the core holds.
+:mod:`.sweeps`, the log's own keys (:mod:`.log_keys`) — with the reads of the log itself (:mod:`.history`). The cache
+(:mod:`.cache`) and group commit (:mod:`.group`) are classes of their own, which the core holds.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ledger.application.congress import CongressUseCases
 from ledger.application.core import environment_for
 from ledger.application.decisions import DecisionUseCases
 from ledger.application.history import HistoryReads
+from ledger.application.log_keys import LogKeyUseCases
 from ledger.application.organisations import OrganisationUseCases
 from ledger.application.overall import OverallUseCases
 from ledger.application.projects import ProjectUseCases
@@ -28,6 +29,7 @@ class Ledger(
     CongressUseCases,
     CatalogueUseCases,
     SweepUseCases,
+    LogKeyUseCases,
     HistoryReads,
 ):
     """The budget-performance ledger (绩效账本): one event-sourced application holding every aggregate."""

@@ -164,7 +164,7 @@ class TransparencyLog(CheckpointStore):
             )
             if progress is not None:
                 progress(len(events), len(rows))
-        return {
+        bundle = {
             "format": BUNDLE_FORMAT,
             "origin": self.origin,
             "object_id": str(object_id),
@@ -172,3 +172,14 @@ class TransparencyLog(CheckpointStore):
             "checkpoint": self.cosigned_note(latest),
             "events": events,
         }
+        rotations = [  # the chain of keys up to the checkpoint's, for an auditor who pinned an earlier one
+            {
+                **rotation.to_json(),
+                "inclusion_proof": [node.hex() for node in self.inclusion_proof(rotation.leaf_index, size)],
+            }
+            for rotation in self.key_rotations()
+            if rotation.leaf_index < size
+        ]
+        if rotations:
+            bundle["key_rotations"] = rotations
+        return bundle

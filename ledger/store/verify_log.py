@@ -25,6 +25,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.log import merkle, speedups
 from ledger.log.checkpoint import VerifierKey
+from ledger.log.rotation import KeySchedule, RotationError, follow_chain
 from ledger.log.rows import COLUMNS, ChunkResult, check_chunk
 from ledger.log.verifier import (
     VerificationReport,
@@ -39,6 +40,7 @@ from ledger.log.verifier import (
 )
 from ledger.store.checkpoints import CHECKPOINT_COLUMNS, stored_checkpoint
 from ledger.store.copy_reader import copy_out, verifier_connection
+from ledger.store.key_rotations import read_rotations
 from ledger.store.tables import CHECKPOINTS, COSIGNATURES, EVENTS, SNAPSHOTS
 
 Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
@@ -69,6 +71,16 @@ _SNAPSHOTS = SQL(
     "FROM {snapshots} s WHERE s.originator_id >= %s"
 ).format(snapshots=_snapshots, events=_events)
 _SNAPSHOTS_BELOW = SQL("{} AND s.originator_id < %s").format(_SNAPSHOTS)
+
+
+def _key_schedule(conn: Connection, key: VerifierKey, origin: str | None, report: VerificationReport) -> KeySchedule:
+    """The log's keys from ``key`` on, as its recorded rotations hand it over (a rotation that does not follow is a
+    failure, and the keys after it are not trusted)."""
+    try:
+        return follow_chain(key, read_rotations(conn), origin)
+    except RotationError as error:
+        report.failures.append(str(error))
+        return error.valid or KeySchedule((key,))
 
 
 def chunk_query(start: int, end: int) -> sql.Composed:
@@ -102,12 +114,13 @@ def verify_log(
     if chunk is not None and (chunk < 1 or chunk & (chunk - 1)):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
     policy = policy or VerifyPolicy()
-    keys = (key, *policy.trusted_keys)
     native = speedups.use_native(accelerator)
     report = VerificationReport(implementation=speedups.describe(native))
     started = time.perf_counter()
-    kept = parse_kept(policy.kept, keys, origin, report)
     with psycopg.connect(database_url) as conn:
+        schedule = _key_schedule(conn, key, origin, report)
+        keys = schedule.keys
+        kept = parse_kept(policy.kept, schedule, origin, report)
         stored = (
             [stored_checkpoint(row) for row in conn.execute(_CHECKPOINTS).fetchall()]
             if _exists(conn, CHECKPOINTS)
@@ -172,7 +185,7 @@ def verify_log(
     found = combine_roots(sizes, chunk, results.values(), native)
     if 0 in {item.column_size for item in stored}:
         found[0] = merkle.EMPTY_ROOT
-    verified = check_checkpoints(stored, found, recorded_by, keys, origin, report)
+    verified = check_checkpoints(stored, found, recorded_by, schedule, origin, report)
     check_kept(kept, verified, found, size, report)
     check_anchor(verified, cosigned, policy, size, now, report, lambda index: _recorded_at(database_url, index))
     for checked, snapshot_failures in snapshot_results:
