@@ -210,7 +210,8 @@ def verify(
         else ""
     )
     print(
-        f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints (newest meeting the policy: "
+        f"OK: {report.events:,} events, {report.checkpoints} signed checkpoints{_followed(report.rotations)} "
+        "(newest meeting the policy: "
         f"{anchored}{tail}), {report.snapshots:,} snapshots authenticated, {report.kept} kept checkpoints held — "
         f"every leaf hash, the chain, every checkpoint's root and signature ({report.rate:,.0f} events/s; "
         f"{report.implementation})"
@@ -221,6 +222,15 @@ def verify(
             f"{deep_report.snapshots:,} snapshots equal their replay ({deep_report.rate:,.0f} events/s)"
         )
     return 0
+
+
+def _followed(rotations: int) -> str:
+    """How many key rotations verification followed, as the OK line says it (nothing without any)."""
+    if not rotations:
+        return ""
+    return (
+        f", each against the key in force at its size ({rotations} key rotation{'s' if rotations > 1 else ''} followed)"
+    )
 
 
 def _bundle_key(path: Path) -> VerifierKey:

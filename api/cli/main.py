@@ -35,7 +35,7 @@ from api.cli.options import (
 )
 from api.cli.progress import Progress
 from api.config.database import database_url, display_url, open_ledger, stop_embedded_server
-from api.config.keys import open_log, signing_key
+from api.config.keys import check_origin_at, open_log, signing_key
 from api.config.settings import Settings
 from api.config.state import StateMissing
 from ledger.domain.errors import DomainError
@@ -94,6 +94,7 @@ def demo() -> int:
     settings = current_settings()
     signing_key(settings, create=True)
     url = database_url(settings, create=True)
+    check_origin_at(settings, url)
     ledger = open_ledger(settings, url)
     try:
         ledger.bootstrap()

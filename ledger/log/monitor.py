@@ -11,7 +11,8 @@ After a key rotation the auditor still needs only the key it first pinned: it fo
 (``GET /log/keys``: each rotation statement signed by the key then in force and by its successor,
 :func:`ledger.log.rotation.follow_chain`), checks each checkpoint — the new one and every one kept — against the key
 in force at its tree size, and proves each rotation is in the log where it says (an inclusion proof in the tree it
-accepts). A chain that does not follow, or a rotation not in the tree, fails the run.
+accepts). A chain that does not follow, or a rotation not in the tree, fails the run; a kept checkpoint the chain
+disowns (signed by a key a rotation had retired by its size) is misbehaviour.
 
 What is kept — ``<folder>/<origin digest>/checkpoints/<size>.note`` — is never overwritten, so an operator who can
 write the log's database cannot make an auditor forget what it was shown. The first run trusts what it is shown
@@ -204,10 +205,10 @@ def audit(client: LogClient, keeper: CheckpointKeeper, policy: TrustPolicy) -> A
             report.first = True
             return report
         _, old_note = latest
-        old = keys.open_checkpoint(old_note, policy.origin)  # kept after every check: its signature suffices
+        old = _kept(keys, old_note, note, keeper, policy.origin)  # kept after every check: its signature suffices
         report.previous = old
         for size, kept_note in keeper.kept(new.origin):
-            if size == new.size and keys.open_checkpoint(kept_note, policy.origin).root_hash != new.root_hash:
+            if size == new.size and _kept(keys, kept_note, note, keeper, policy.origin).root_hash != new.root_hash:
                 _different_tree(new, kept_note, note, keeper)
         if new.size < old.size:
             path = keeper.evidence(new.origin, "rollback", {"kept": old_note, "shown": note})
@@ -234,6 +235,23 @@ def audit(client: LogClient, keeper: CheckpointKeeper, policy: TrustPolicy) -> A
             )
         keeper.keep(new.origin, new.size, note)
     return report
+
+
+def _kept(keys: KeySchedule, kept_note: str, note: str, keeper: CheckpointKeeper, origin: str | None) -> Checkpoint:
+    """A kept checkpoint, checked against the key in force at its size: it met every check when it was kept, so
+    one the log's chain of keys now disowns shows the log signed with a key it had retired, or showed another
+    chain of keys before."""
+    checkpoint = Checkpoint.parse_body(kept_note.partition("\n\n")[0] + "\n")
+    try:
+        return keys.open_checkpoint(kept_note, origin)
+    except CheckpointError as error:
+        path = keeper.evidence(checkpoint.origin, "retired-key", {"kept": kept_note, "shown": note})
+        raise Misbehaviour(
+            f"the checkpoint kept at size {checkpoint.size} is not signed by the key in force at that size by the "
+            f"log's own key rotations ({error}): the log signed it with a key it had retired, or showed another "
+            f"chain of keys before (evidence: {path})",
+            path,
+        ) from None
 
 
 def _rotations_in_tree(client: LogClient, rotations: list[RecordedRotation], checkpoint: Checkpoint) -> None:

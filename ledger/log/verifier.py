@@ -61,6 +61,7 @@ class VerificationReport(CheckOutcome):
     unanchored_since: datetime | None = None  # when the first leaf after it was recorded
     snapshots: int = 0  # snapshots whose authenticator was checked
     kept: int = 0  # checkpoints kept outside the database that the log was checked against
+    rotations: int = 0  # key rotations followed from the pinned key
 
     @property
     def unanchored(self) -> int:

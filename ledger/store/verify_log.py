@@ -119,6 +119,7 @@ def verify_log(
     started = time.perf_counter()
     with psycopg.connect(database_url) as conn:
         schedule = _key_schedule(conn, key, origin, report)
+        report.rotations = len(schedule.leaves)
         keys = schedule.keys
         kept = parse_kept(policy.kept, schedule, origin, report)
         stored = (

@@ -236,6 +236,9 @@ def test_a_served_log_rotates_its_key_and_verify_and_the_auditor_follow(
     for pinned in (first, second):
         verified = jixiao("verify", "--key", pinned, env=env)
         assert verified.returncode == 0, verified.stderr
+        assert "4 signed checkpoints, each against the key in force at its size (1 key rotation followed)" in (
+            verified.stdout
+        )
     assert jixiao("verify", env=env).returncode == 0  # with the settings' key, now the second
 
     bundle = tmp_path / "bundle.json"

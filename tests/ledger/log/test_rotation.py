@@ -249,6 +249,12 @@ def test_a_chain_out_of_order_for_another_log_or_reusing_a_key_is_refused(chain:
         follow_chain(A.verifier, chain, ORIGIN)
 
 
+def test_a_rotation_at_the_leaf_of_the_one_before_is_refused_by_name() -> None:
+    with pytest.raises(RotationError, match="not after rotation 1") as caught:
+        follow_chain(A.verifier, [CHAIN[0], (10, statement(B, C, 2))])
+    assert caught.value.valid == KeySchedule((A.verifier, B.verifier), (10,))
+
+
 def test_the_origin_is_checked_only_when_given() -> None:
     chain = [(10, statement(A, B, 1, "another.example/log"))]
     assert follow_chain(A.verifier, chain).current == B.verifier

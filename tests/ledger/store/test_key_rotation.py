@@ -75,10 +75,9 @@ class Rotating:
         return verify_log(self.url, key.verifier, origin=ORIGIN, workers=0).failures
 
 
-@pytest.fixture
-def rotating(ledger: Ledger, database_url: str) -> Rotating:
-    """Two eras: A signs at 7 and 12 (the ledger opens with two events), then hands over to B at leaf 12; B signs
-    the handover at 13, then at 18."""
+def two_eras(ledger: Ledger, database_url: str) -> Rotating:
+    """A signs at 7 and 12 (the ledger opens with two events), then hands over to B at leaf 12; B signs the
+    handover at 13, then at 18."""
     log = Rotating(database_url, ledger)
     log.grow(5)
     log.sign(A)
@@ -88,6 +87,11 @@ def rotating(ledger: Ledger, database_url: str) -> Rotating:
     log.grow(5)
     log.sign(B)
     return log
+
+
+@pytest.fixture
+def rotating(ledger: Ledger, database_url: str) -> Rotating:
+    return two_eras(ledger, database_url)
 
 
 def first_department(ledger: Ledger) -> UUID:
