@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -99,11 +100,11 @@ class KeyRotation:
     def parse_body(cls, text: str) -> KeyRotation:
         """Parse a statement's text strictly (one spelling per statement); raise RotationError naming the fault."""
         lines = text.split("\n")
-        if len(lines) != 6 or lines[-1] != "" or lines[0] != ROTATION_HEADER:
+        if len(lines) != 6:  # five, each ending in a newline: the round trip below checks the first and the last
             raise RotationError(f"not a key rotation statement (five lines, the first {ROTATION_HEADER!r})")
         fields = {}
-        for line, label in zip(lines[1:5], ("origin", "rotation", "old", "new"), strict=True):
-            prefix = f"{label} "
+        for index, label in enumerate(("origin", "rotation", "old", "new"), start=1):
+            line, prefix = lines[index], f"{label} "
             if not line.startswith(prefix):
                 raise RotationError(f"a key rotation statement's line {line!r} must start with {prefix!r}")
             fields[label] = line.removeprefix(prefix)
@@ -115,8 +116,8 @@ class KeyRotation:
             VerifierKey.from_string(fields["old"]),
             VerifierKey.from_string(fields["new"]),
         )
-        if rotation.body() != text:
-            raise RotationError("the key rotation statement is not written canonically")
+        if rotation.body() != text:  # the header, the final newline, one spelling of each key and number
+            raise RotationError(f"not a key rotation statement written as {ROTATION_HEADER} writes one")
         return rotation
 
 
@@ -130,14 +131,20 @@ def sign_rotation(rotation: KeyRotation, old: SigningKey, new: SigningKey) -> st
 def open_rotation(note: str) -> KeyRotation:
     """The statement of a signed note, once both keys it names have signed it; else RotationError naming the one
     whose signature is missing or does not verify."""
-    text, _, _ = note.partition("\n\n")
-    rotation = KeyRotation.parse_body(text + "\n")
-    for role, key in (("old", rotation.old), ("new", rotation.new)):
+    rotation = KeyRotation.parse_body(note_text(note))
+    for key in (rotation.old, rotation.new):
         try:
             open_note(note, key)
         except CheckpointError as error:
-            raise RotationError(f"key rotation {rotation.number} is not signed by its {role} key: {error}") from None
+            raise RotationError(
+                f"key rotation {rotation.number} is not signed by both the keys it names: {error}",
+            ) from None
     return rotation
+
+
+def note_text(note: str) -> str:
+    """The text of a signed note, before any signature is checked (to know which key must have signed it)."""
+    return note[: note.rfind("\n\n") + 1]
 
 
 @dataclass(frozen=True)
@@ -174,7 +181,7 @@ class RecordedRotation:
             "originator_id": str(self.originator_id),
             "originator_version": self.originator_version,
             "topic": self.topic,
-            "state": base64.b64encode(self.state).decode("ascii"),
+            "state": base64.b64encode(self.state).decode(),
         }
 
     @classmethod
@@ -184,9 +191,12 @@ class RecordedRotation:
             leaf, version, topic = data["leaf_index"], data["originator_version"], data["topic"]
             if type(leaf) is not int or type(version) is not int or not isinstance(topic, str) or leaf < 0:
                 raise ValueError("leaf_index and originator_version are integers, topic text")
-            state = decode_base64(data["state"], "the rotation event's state", RotationError)
+            state = decode_base64(
+                data["state"],
+                "the rotation event's state",
+            )
             return cls(leaf, UUID(data["originator_id"]), version, topic, state)
-        except (KeyError, TypeError, ValueError, binascii.Error) as error:
+        except (KeyError, TypeError, ValueError, binascii.Error, CheckpointError) as error:
             raise RotationError(f"a recorded key rotation is malformed: {error}") from None
 
 
@@ -201,7 +211,7 @@ class KeySchedule:
     def __post_init__(self) -> None:
         if len(self.keys) != len(self.leaves) + 1:
             raise RotationError("a key schedule has one key more than it has rotations")
-        if any(later <= earlier for earlier, later in zip(self.leaves, self.leaves[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(self.leaves)):
             raise RotationError("the rotations of a key schedule are in log order")
 
     @property
@@ -209,23 +219,26 @@ class KeySchedule:
         """The key in force at the head: the one that signs the log's next checkpoints."""
         return self.keys[-1]
 
+    def era(self, size: int) -> int:
+        """How many of the log's rotations a tree of ``size`` holds (those at a leaf below ``size``): the index of
+        the key that signs its checkpoint."""
+        return bisect.bisect_left(self.leaves, size)
+
     def key_at(self, size: int) -> VerifierKey:
         """The key that signs a checkpoint of ``size``: in force after every rotation at a leaf below ``size``."""
-        return self.keys[bisect.bisect_left(self.leaves, size)]
+        return self.keys[self.era(size)]
 
     def open_checkpoint(self, note: str, origin: str | None = None) -> Checkpoint:
         """Verify a checkpoint against the key in force at its tree size (and its origin, if given)."""
-        text, _, _ = note.partition("\n\n")
-        size = Checkpoint.parse_body(text + "\n").size
-        key = self.key_at(size)
+        size = Checkpoint.parse_body(note_text(note)).size
         try:
-            return verify_checkpoint(note, key, origin)
+            return verify_checkpoint(note, self.key_at(size), origin)
         except CheckpointError as error:
-            era = bisect.bisect_left(self.leaves, size)
             if not self.leaves:
                 raise
-            since = f"since key rotation {era} at leaf {self.leaves[era - 1]}" if era else "before the first rotation"
-            raise CheckpointError(f"{error} (the key in force at tree size {size}, {since})") from None
+            raise CheckpointError(
+                f"{error} (the key in force at tree size {size}, after {self.era(size)} of the log's key rotations)",
+            ) from None
 
 
 def follow_chain(
@@ -244,13 +257,25 @@ def follow_chain(
         try:
             rotation = open_rotation(item.note if isinstance(item, RecordedRotation) else item[1])
         except CheckpointError as error:
-            raise RotationError(f"{where}: {error}", valid) from None
+            raise RotationError(
+                f"{where}: {error}",
+                valid,
+            ) from None
         if origin is not None and rotation.origin != origin:
-            raise RotationError(f"{where} is for the log {rotation.origin!r}, not {origin!r}", valid)
+            raise RotationError(
+                f"{where} is for the log {rotation.origin!r}, not {origin!r}",
+                valid,
+            )
         if rotation.number != number:
-            raise RotationError(f"{where} says it is rotation {rotation.number}: rotations run 1, 2, … in order", valid)
+            raise RotationError(
+                f"{where} says it is rotation {rotation.number}: rotations run 1, 2, … in order",
+                valid,
+            )
         if leaves and leaf <= leaves[-1]:
-            raise RotationError(f"{where} is not after rotation {number - 1} in the log", valid)
+            raise RotationError(
+                f"{where} is not after rotation {number - 1} in the log",
+                valid,
+            )
         if keys and rotation.old != keys[-1]:
             raise RotationError(
                 f"{where} is not signed by the key in force ({keys[-1].to_string()}) but by "
@@ -258,7 +283,10 @@ def follow_chain(
                 valid,
             )
         if any(rotation.new.public_key == used.public_key for used in (*keys, rotation.old)):
-            raise RotationError(f"{where} hands the log back to a key it used before: refused", valid)
+            raise RotationError(
+                f"{where} hands the log back to a key it used before: refused",
+                valid,
+            )
         if not keys:
             keys.append(rotation.old)
         keys.append(rotation.new)

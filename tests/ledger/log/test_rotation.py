@@ -24,6 +24,7 @@ from ledger.log.rotation import (
     RecordedRotation,
     RotationError,
     follow_chain,
+    note_text,
     open_rotation,
     sign_rotation,
 )
@@ -86,6 +87,14 @@ def test_a_forged_signature_on_a_statement_is_refused() -> None:
     forged = f"{text}\n\n{prefix} {base64.b64encode(bytes(raw)).decode()}\n{second}\n"
     with pytest.raises(RotationError):
         open_rotation(forged)
+
+
+def test_a_notes_text_is_read_before_its_signatures_are_checked() -> None:
+    assert note_text(statement(A, B)) == KeyRotation(ORIGIN, 1, A.verifier, B.verifier).body()
+    assert note_text(checkpoint(7, A, B)) == Checkpoint(ORIGIN, 7, ROOT).body()
+    assert note_text("no blank line\n") == ""
+    # As open_note reads a note: the text ends at its last blank line (a malformed note is then refused by both).
+    assert note_text("text\n\n\u2014 x AAAA\n\n\u2014 y AAAA\n") == "text\n\n\u2014 x AAAA\n"
 
 
 def test_a_statement_is_signed_only_by_the_keys_it_names() -> None:
@@ -184,6 +193,15 @@ def test_the_chain_gives_the_key_in_force_at_every_tree_size() -> None:
     assert schedule.current == C.verifier
 
 
+def test_a_longer_chain_takes_each_key_over_from_the_one_before() -> None:
+    chain = [*CHAIN, (30, statement(C, D, 3))]
+    schedule = follow_chain(B.verifier, chain, ORIGIN)
+    assert schedule.keys == (A.verifier, B.verifier, C.verifier, D.verifier)
+    assert [schedule.era(size) for size in (10, 11, 20, 21, 30, 31)] == [0, 1, 1, 2, 2, 3]
+    with pytest.raises(RotationError, match="rotation 3"):  # from B, no longer in force, to D
+        follow_chain(A.verifier, [*CHAIN, (30, statement(B, D, 3))], ORIGIN)
+
+
 @pytest.mark.parametrize("pinned", [A, B, C], ids=["first", "middle", "last"])
 def test_any_key_of_the_chain_may_be_pinned_and_gives_the_same_chain(pinned: SigningKey) -> None:
     assert follow_chain(pinned.verifier, CHAIN, ORIGIN) == follow_chain(A.verifier, CHAIN, ORIGIN)
@@ -252,6 +270,24 @@ def test_a_chain_out_of_order_for_another_log_or_reusing_a_key_is_refused(chain:
 def test_a_rotation_at_the_leaf_of_the_one_before_is_refused_by_name() -> None:
     with pytest.raises(RotationError, match="not after rotation 1") as caught:
         follow_chain(A.verifier, [CHAIN[0], (10, statement(B, C, 2))])
+    assert caught.value.valid == KeySchedule((A.verifier, B.verifier), (10,))
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        pytest.param((20, statement(B, C, 2, "another.example/log")), id="another-log"),
+        pytest.param((20, statement(B, C, 3)), id="number-skipped"),
+        pytest.param((20, statement(B, A, 2)), id="back-to-the-first-key"),
+        pytest.param((20, statement(C, D, 2)), id="not-from-the-key-in-force"),
+        pytest.param((9, statement(B, C, 2)), id="earlier-leaf"),
+        pytest.param((20, "not a note"), id="not-a-note"),
+    ],
+)
+def test_every_refusal_leaves_the_keys_before_it_to_be_checked(refused: tuple[int, str]) -> None:
+    """What verify_log goes on with: the first rotation held, so A and B still verify their eras."""
+    with pytest.raises(RotationError) as caught:
+        follow_chain(A.verifier, [CHAIN[0], refused], ORIGIN)
     assert caught.value.valid == KeySchedule((A.verifier, B.verifier), (10,))
 
 
@@ -347,10 +383,17 @@ def test_an_event_that_records_no_rotation_gives_none(recorded: RecordedRotation
         follow_chain(A.verifier, [recorded])
 
 
-def test_a_recorded_rotation_travels_as_json_and_back() -> None:
-    recorded = recorded_rotation(10, CHAIN[0][1])
+@pytest.mark.parametrize("leaf", [0, 10])
+def test_a_recorded_rotation_travels_as_json_and_back(leaf: int) -> None:
+    recorded = recorded_rotation(leaf, CHAIN[0][1])
     data = json.loads(json.dumps(recorded.to_json()))
-    assert data["state"] == base64.b64encode(recorded.state).decode()
+    assert data == {
+        "leaf_index": leaf,
+        "originator_id": str(ROTATION_ID),
+        "originator_version": 1,
+        "topic": ROTATION_TOPIC,
+        "state": base64.b64encode(recorded.state).decode(),
+    }
     assert RecordedRotation.from_json(data) == recorded
 
 
