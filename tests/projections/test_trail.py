@@ -16,6 +16,7 @@ from eventsourcing.domain import DomainEvent
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
+from ledger.domain.log_keys import KeyRotation
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
@@ -58,6 +59,7 @@ def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
         ReEvaluationSample,
         Decision,
         CongressSubmission,
+        KeyRotation,
     )
     recorded = {
         f"{aggregate.__name__}.{name}"

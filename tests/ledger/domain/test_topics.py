@@ -20,10 +20,12 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
+from ledger.domain.log_keys import KeyRotation
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution, Principal
+from ledger.log.rotation import ROTATION_TOPIC
 from ledger.store.transcodings import ledger_mapper
 
 FINANCE = Principal("fin-01", "finance", "市财政局")
@@ -60,6 +62,8 @@ STORED = {
     Decision.DeadlineMissed: "ledger.decisions:Decision.DeadlineMissed",
     CongressSubmission: "ledger.congress:CongressSubmission",
     CongressSubmission.Submitted: "ledger.congress:CongressSubmission.Submitted",
+    KeyRotation: "ledger.log_keys:KeyRotation",
+    KeyRotation.Recorded: "ledger.log_keys:KeyRotation.Recorded",
 }
 
 
@@ -82,6 +86,7 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
         ReEvaluationSample,
         Decision,
         CongressSubmission,
+        KeyRotation,
     ],
 )
 def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_aggregate(
@@ -119,3 +124,8 @@ def test_a_recorded_event_is_stored_with_the_topics_of_today() -> None:
     assert missed.topic == "ledger.project:Project.DeadlineMissed"
     agency = Agency.register("某咨询评估有限公司", "证书", None, Attribution(FINANCE, date(2021, 1, 4)))
     assert ledger_mapper().to_stored_event(agency.collect_events()[0]).topic == "ledger.organisations:Agency.Registered"
+
+
+def test_the_offline_verifier_knows_the_key_rotations_topic() -> None:
+    """ledger.log imports no domain: it names the rotation event's topic itself, and it must be the stored one."""
+    assert get_topic(KeyRotation.Recorded) == ROTATION_TOPIC
