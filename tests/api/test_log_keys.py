@@ -7,6 +7,7 @@ it, and a service that hides a rotation, moves one, or shows a checkpoint its ow
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,17 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config.settings import Settings
+from api.roles.witness import WitnessHome, WitnessServer
 from ledger.application import Ledger
-from ledger.log.checkpoint import Checkpoint, CheckpointError, sign_checkpoint
+from ledger.log.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_checkpoint
 from ledger.log.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
-from ledger.log.rotation import RecordedRotation, RotationError
-from ledger.log.witness import TrustPolicy
-from tests.ledger.store.test_key_rotation import ORIGIN, A, B, Rotating, two_eras
+from ledger.log.rotation import KeyRotation, RecordedRotation, RotationError, sign_rotation
+from ledger.log.verifier import VerifyPolicy
+from ledger.log.witness import TrustPolicy, WitnessEndpoint
+from ledger.store.tlog import TransparencyLog
+from ledger.store.verify_log import verify_log
+from tests.conftest import act
+from tests.ledger.store.test_key_rotation import ADMIN, ORIGIN, A, B, Rotating, two_eras
 
 pytestmark = pytest.mark.db
 
@@ -122,3 +128,46 @@ def test_a_kept_checkpoint_of_the_retired_key_past_its_rotation_is_misbehaviour(
         audit(client_of(http), keeper, TrustPolicy(A.verifier, origin=ORIGIN))
     assert caught.value.evidence is not None
     assert caught.value.evidence.exists()
+
+
+def test_a_witness_that_knows_only_the_old_key_cosigns_the_handover_then_waits_for_the_new(
+    ledger: Ledger, database_url: str, tmp_path: Path
+) -> None:
+    """The old key signs the new key's first checkpoint too, so witnesses keep cosigning across the rotation: the
+    handover (which commits to the rotation) under the key they know, the rest once their operator adds the new key."""
+    home = WitnessHome(tmp_path / "witness")
+    witness_key = home.init("sjj.example.gov.cn/witness").verifier
+    home.add_log(ORIGIN, A.verifier)
+
+    def cosigned(key: SigningKey, *also: SigningKey) -> str:
+        server = WitnessServer(("127.0.0.1", 0), home.witness())  # the witness as its folder says now
+        server.start()
+        endpoint = WitnessEndpoint(witness_key, f"http://127.0.0.1:{server.server_address[1]}")
+        log = TransparencyLog(database_url, origin=ORIGIN, signing_key=key, witnesses=[endpoint])
+        log.create_tables()
+        try:
+            return log.cosign(log.sign_checkpoint(also=also))[witness_key.name]
+        finally:
+            log.close()
+            server.shutdown()
+            server.server_close()
+
+    rotating = Rotating(database_url, ledger)
+    rotating.grow(4)
+    assert cosigned(A) == "cosigned"
+    statement = sign_rotation(KeyRotation(ORIGIN, 1, A.verifier, B.verifier), A, B)
+    ledger.record_key_rotation(act(ADMIN, date(2022, 12, 1), "年度轮换"), statement, A.verifier)
+    assert cosigned(B, A) == "cosigned"  # the handover: the witness checks A's signature on it
+    rotating.grow(2)
+    assert cosigned(B).startswith("failed")  # B alone: not a key it knows for this log
+    home.add_log(ORIGIN, B.verifier)  # its operator checked the rotation (jixiao audit follows it) and adds B
+    assert cosigned(B) == "cosigned"
+    report = verify_log(
+        database_url,
+        A.verifier,
+        origin=ORIGIN,
+        workers=0,
+        policy=VerifyPolicy(witnesses=(witness_key,), min_witnesses=1),
+    )
+    assert report.ok, report.failures
+    assert report.anchored == report.events
