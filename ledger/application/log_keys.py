@@ -30,6 +30,7 @@ class LogKeyUseCases(LedgerCore):
         """Record a rotation statement, by an administrator. ``in_force`` is the key that signs the log's
         checkpoints now, as the caller found it against them; the statement must hand the log over from it."""
         require_role(act, Role.ADMIN)
+        self._check_date(act)
         recorded = self.key_rotations()
         try:
             rotation = open_rotation(statement)

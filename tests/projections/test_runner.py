@@ -22,6 +22,9 @@ from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.project import project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS
+from ledger.domain.values import Principal
+from ledger.log.checkpoint import SigningKey
+from ledger.log.rotation import KeyRotation, sign_rotation
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
 from projections.deadlines import flags_query
@@ -29,9 +32,11 @@ from projections.registry import read_model, read_models
 from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
-from tests.conftest import EDUCATION, FINANCE, act
+from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
+
+IT_ADMIN = Principal("it-admin", "admin", "")
 
 pytestmark = pytest.mark.db
 
@@ -84,7 +89,7 @@ TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 �
 def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
-    follow-up, the year's results submitted to the congress."""
+    follow-up, the year's results submitted to the congress, a rotation of the log's key."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
@@ -126,6 +131,9 @@ def every_kind_of_event(ledger: Ledger) -> None:
             act(EDUCATION, date(2022, 7, 11), "职能调整"), "教育局", 2023, indicators
         )
         ledger.decide_overall_goals_adjustment(act(FINANCE, date(2022, 7, 12), "理由"), "教育局", 2023, number, approve)
+    new = SigningKey.generate(TEST_KEY.name)
+    statement = sign_rotation(KeyRotation("test/log", 1, TEST_KEY.verifier, new.verifier), TEST_KEY, new)
+    ledger.record_key_rotation(act(IT_ADMIN, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:
