@@ -92,6 +92,7 @@ def _export_overrides() -> None:
 @setting_option("port", type=click.IntRange(1, 65535), metavar="PORT")
 @setting_option("workers", type=click.IntRange(1, 64), metavar="N")
 @setting_option("log_level", type=click.Choice(LOG_LEVELS))
+@setting_option("shutdown_timeout", metavar="SECONDS")
 @settings_options(
     *STATE,
     "log_origin",
@@ -99,7 +100,6 @@ def _export_overrides() -> None:
     "run_scheduler",
     "run_dispatcher",
     "checkpoint_interval",
-    "shutdown_timeout",
 )
 def serve() -> int:
     """Run the HTTP service.

@@ -34,15 +34,15 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="jixiao-ledger.localhost/log",
         description="The log's name in signed checkpoints (C2SP origin): a stable, unique name such as "
-        "'czj.example.gov.cn/jixiao'. Changing it starts a new log identity.",
+        "'czj.example.gov.cn/jixiao'. Fixed for the log's life: a log whose checkpoints name another is refused.",
     )
     signing_key: str | None = Field(
         default=None, description="The checkpoint signing key (PRIVATE+KEY+... string). Overrides the key file."
     )
     signing_key_file: Path | None = Field(
         default=None,
-        description="Where the signing key lives (default data_dir/signing.key, created by the first `jixiao serve` "
-        "or `demo`); a file named here is never created: it must hold the key.",
+        description="Where the signing key lives (default data_dir/signing.key). `jixiao key generate` writes it; "
+        "the first `jixiao serve` or `demo` makes one only at the default path: a file named here must hold the key.",
     )
     create_schema: bool = Field(
         default=True,
