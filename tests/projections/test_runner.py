@@ -36,8 +36,6 @@ from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
 
-IT_ADMIN = Principal("it-admin", "admin", "")
-
 pytestmark = pytest.mark.db
 
 
@@ -133,7 +131,8 @@ def every_kind_of_event(ledger: Ledger) -> None:
         ledger.decide_overall_goals_adjustment(act(FINANCE, date(2022, 7, 12), "理由"), "教育局", 2023, number, approve)
     new = SigningKey.generate(TEST_KEY.name)
     statement = sign_rotation(KeyRotation("test/log", 1, TEST_KEY.verifier, new.verifier), TEST_KEY, new)
-    ledger.record_key_rotation(act(IT_ADMIN, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
+    it_admin = Principal("it-admin", "admin", "")
+    ledger.record_key_rotation(act(it_admin, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:
