@@ -62,15 +62,16 @@ SOAK_ARGS ?=
 soak: $(INSTALLED)  ## ten minutes under load while processes are killed and PostgreSQL restarts; prints the figures
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
-# The pure core's tests, measured: every mutant mutmut makes of ledger/domain/rules.py, ledger/log/merkle.py and
-# ledger/log/checkpoint.py is run against the fast tests of those modules alone ([tool.mutmut] in pyproject.toml),
-# from scratch each time (results of an older run would not see new tests). Not part of `make test`.
+# The pure core's tests, measured: every mutant mutmut makes of ledger/domain/rules/, ledger/log/merkle.py,
+# ledger/log/checkpoint.py and ledger/log/rotation.py is run against the fast tests of those modules alone
+# ([tool.mutmut] in pyproject.toml), from scratch each time (results of an older run would not see new tests). Not
+# part of `make test`.
 # MUTATE_CHILDREN: processes testing mutants side by side; MUTATE_AT_LEAST: fail if a file scores below it (percent,
 # equivalent mutants left out: bench/mutation_equivalents.txt). About half an hour on two cores.
 MUTATE_CHILDREN ?= 2
 MUTATE_AT_LEAST ?= 95
 
-mutate: $(INSTALLED)  ## mutation run over the pure core (rules, Merkle, checkpoints); prints the score of each file
+mutate: $(INSTALLED)  ## mutation run over the pure core (rules, Merkle, checkpoints, key rotations); each file's score
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
 	$(BIN)/python -m bench.mutation_score --survivors --at-least $(MUTATE_AT_LEAST)

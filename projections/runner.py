@@ -378,12 +378,13 @@ class Runner:
 
     # ----------------------------------------------------------- rebuild
 
-    def rebuild(self, model: ReadModel) -> str:
+    def rebuild(self, model: ReadModel, *, progress: Callable[[int, int], object] | None = None) -> str:
         """Rebuild ``model`` from zero into a fresh table, then swap it in atomically. Returns its digest.
 
         Most of the work happens outside any lock; the final catch-up and the swap happen while holding the
         model's position row, so the live runner waits for a moment and then carries on from the new position.
         Queries see the old table until the swap commits, then the new one: never a half-built table.
+        ``progress(position, head)`` is told of each page of the bulk as it is applied.
         """
         building = _building(model)
         with self._connect() as conn:
@@ -392,8 +393,14 @@ class Runner:
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
                 model.create(conn, building)
             position = 0
+            head = self.head(conn) if progress is not None else 0
+            if progress is not None:
+                progress(0, head)
             while True:  # the bulk of the rebuild, without blocking the live runner
                 applied, position = self._rebuild_page(conn, model, building, position)
+                if progress is not None:
+                    head = max(head, position)  # the log grows while it is rebuilt
+                    progress(position, head)
                 if applied < self.page:
                     break
             with conn.transaction():

@@ -89,6 +89,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Ruleset.Established": "规则集第1版",
     "Ruleset.Adopted": "采用新规则集",
     "ReEvaluationSample.Drawn": "财政再评价抽样",
+    "KeyRotation.Recorded": "日志签名密钥轮换",
 }
 
 DDL = """

@@ -89,8 +89,16 @@ class DemoRun:
     start of each simulated day (tests move their clock with it).
     """
 
-    def __init__(self, ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None):
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        every_day: bool = False,
+        on_day: Callable[[date], object] | None = None,
+        progress: Callable[[int, int], object] | None = None,
+    ):
         self.ledger = ledger
+        self.progress = progress
         self.params = ledger.ruleset().parameters()
         self.every_day = every_day
         self.on_day = on_day
@@ -117,6 +125,7 @@ class DemoRun:
             by_day[step.on].append(step)  # within a day, in the story's order
         step_days = sorted(by_day)
         day, last = step_days[0], step_days[-1]
+        total, done = sum(map(len, by_day.values())), 0
         while day <= last:
             head = self.ledger.head()
             if self.on_day is not None:
@@ -124,6 +133,9 @@ class DemoRun:
             self.sweep(day)
             for step in by_day.get(day, []):
                 step.run()
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, total)
             if self.every_day:
                 day += timedelta(days=1)
                 continue
@@ -701,8 +713,15 @@ def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
     )
 
 
-def run_demo(ledger: Ledger, *, every_day: bool = False, on_day: Callable[[date], object] | None = None) -> DemoSummary:
-    return DemoRun(ledger, every_day=every_day, on_day=on_day).run()
+def run_demo(
+    ledger: Ledger,
+    *,
+    every_day: bool = False,
+    on_day: Callable[[date], object] | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> DemoSummary:
+    """Run the story (``progress(done, total)`` is told of each step of its agenda as it is taken)."""
+    return DemoRun(ledger, every_day=every_day, on_day=on_day, progress=progress).run()
 
 
 def format_summary(summary: DemoSummary) -> str:

@@ -27,6 +27,7 @@ from api.config.state import (
     missing_ledger_database,
 )
 from ledger.application.ledger import Ledger
+from ledger.log.checkpoint import VerifierKey
 
 EMBEDDED_DATABASE = "jixiao"
 
@@ -139,7 +140,8 @@ def display_url(url: str) -> str:
 
 def open_ledger(settings: Settings, url: str, *, create_schema: bool | None = None) -> Ledger:
     """The ledger on ``url`` with the deployment's calendar (its timezone, holidays and worked weekend days) and
-    the log's signing key, which authenticates its snapshots."""
+    the log's signing key, which authenticates its snapshots (and the earlier keys still trusted for those it
+    signed before a rotation: ``JIXIAO_TOKEN_KEYS``)."""
     return Ledger(
         url,
         holidays=settings.holidays,
@@ -147,4 +149,5 @@ def open_ledger(settings: Settings, url: str, *, create_schema: bool | None = No
         timezone=settings.zone,
         create_schema=settings.create_schema if create_schema is None else create_schema,
         signing_key=signing_key(settings),
+        trusted_keys=[VerifierKey.from_string(key) for key in settings.token_keys],
     )

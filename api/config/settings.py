@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
@@ -40,15 +40,15 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="jixiao-ledger.localhost/log",
         description="The log's name in signed checkpoints (C2SP origin): a stable, unique name such as "
-        "'czj.example.gov.cn/jixiao'. Changing it starts a new log identity.",
+        "'czj.example.gov.cn/jixiao'. Fixed for the log's life: a log whose checkpoints name another is refused.",
     )
     signing_key: str | None = Field(
         default=None, description="The checkpoint signing key (PRIVATE+KEY+... string). Overrides the key file."
     )
     signing_key_file: Path | None = Field(
         default=None,
-        description="Where the signing key lives (default data_dir/signing.key, created by the first `jixiao serve` "
-        "or `demo`); a file named here is never created: it must hold the key.",
+        description="Where the signing key lives (default data_dir/signing.key). `jixiao key generate` writes it; "
+        "the first `jixiao serve` or `demo` makes one only at the default path: a file named here must hold the key.",
     )
     create_schema: bool = Field(
         default=True,
@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     )
     token_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Earlier verifier keys (comma-separated) whose signatures on token "
-        "records are still honoured after the signing key was rotated.",
+        description="Earlier verifier keys (comma-separated) whose signatures on what the database keeps — token "
+        "records, snapshots — are still honoured after the signing key was rotated (never a compromised key).",
     )
     checkpoint_interval: float = Field(
         default=60.0, ge=0, description="Seconds between signed checkpoints while the log grows (0: never)."
@@ -182,8 +182,10 @@ class Settings(BaseSettings):
         le=100_000,
         description="Streams one principal (without a token: one client address) may hold open in a process.",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = Field(
+        default="127.0.0.1", description="Where the HTTP service listens: an address of this machine (0.0.0.0: all)."
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="The HTTP service's TCP port.")
     holidays: Annotated[list[date], NoDecode] = Field(
         default_factory=list, description="Public holidays (comma-separated ISO dates) skipped in working-day counts."
     )
@@ -209,6 +211,15 @@ class Settings(BaseSettings):
         le=60,
         description="Seconds between a follower's tries for the scheduler's leadership "
         "(and the leader's checks that it still holds it): a dead leader is replaced within about this long.",
+    )
+
+    progress_interval: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="Seconds between the progress lines of long commands (demo, verify, projections rebuild, "
+        "export) when their output is not a terminal, as in a log (0: a line at every step); on a terminal a bar "
+        "shows the rate and the time left.",
     )
 
     @field_validator("webhook_allow", mode="before")
@@ -311,6 +322,7 @@ class Settings(BaseSettings):
         return self.signing_key_file or self.data_dir / "signing.key"
 
 
-def load_settings() -> Settings:
-    """The settings of this process: the environment, over the checkout's ``.env`` and the current folder's."""
-    return Settings(_env_file=env_files())  # type: ignore[call-arg]
+def load_settings(**overrides: Any) -> Settings:
+    """The settings of this process: ``overrides`` (a command's options, by field name), over the environment, over
+    the checkout's ``.env`` and the current folder's."""
+    return Settings(_env_file=env_files(), **overrides)  # type: ignore[call-arg]

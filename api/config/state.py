@@ -26,6 +26,12 @@ class StateMissing(Exception):
     it. The message is a person's: Chinese first, English beside, and what to run."""
 
 
+class StateConflict(StateMissing):
+    """The state is there but is not what the command or the settings take it for: a key file where a new one would
+    be written, a log recorded under another origin than the settings name. Nothing is changed; the message says
+    what to do, in both languages."""
+
+
 def checkout_root() -> Path | None:
     """The source checkout the package runs from (its ``pyproject.toml`` names this project), or None when it is
     installed as a package."""
@@ -61,7 +67,7 @@ def env_files() -> tuple[Path, ...]:
 def describe_data_dir(data_dir: Path, *, configured: bool) -> str:
     """Where the data folder came from, for a person reading an error."""
     if configured:
-        return f"{data_dir}, set by JIXIAO_DATA_DIR"
+        return f"{data_dir}, set by JIXIAO_DATA_DIR or --data-dir"
     if checkout_root() is not None:
         return f"{data_dir}, the checkout's own; set JIXIAO_DATA_DIR for another"
     return f"{data_dir}, the default; set JIXIAO_DATA_DIR for another"
@@ -105,4 +111,35 @@ def embedded_not_installed() -> StateMissing:
         "未设置 DATABASE_URL，且本机未安装嵌入式 PostgreSQL：请设置 DATABASE_URL，或安装 jixiao-ledger[embedded]。\n"
         "DATABASE_URL is not set and the embedded PostgreSQL is not installed here: set DATABASE_URL to your "
         "PostgreSQL (>= 14), or `pip install 'jixiao-ledger[embedded]'`."
+    )
+
+
+def key_file_exists(path: Path) -> StateConflict:
+    return StateConflict(
+        f"签名密钥文件 {path} 已存在，不予覆盖：签名密钥一经使用即为日志身份，更换须经密钥轮换（jixiao key rotate）。"
+        f"如需新密钥，请以 --out 另存。\n"
+        f"a signing key file is already at {path}; refusing to overwrite it: a key in use is the log's identity, "
+        "changed only by a rotation (`jixiao key rotate`). Write a new key elsewhere with --out. Nothing was changed."
+    )
+
+
+def origin_changed(recorded: str, configured: str) -> StateConflict:
+    return StateConflict(
+        f"本账本的检查点以日志名（origin）{recorded} 签署，而 JIXIAO_LOG_ORIGIN 为 {configured}："
+        f"日志名是日志的终身标识，不可更改。请将 JIXIAO_LOG_ORIGIN 改回 {recorded}"
+        "（服务地址可另行更改，与日志名无关）。\n"
+        f"this ledger's checkpoints are signed under the origin {recorded!r}, but JIXIAO_LOG_ORIGIN is "
+        f"{configured!r}: the origin is the log's name for life — auditors, witnesses and every checkpoint already "
+        f"handed out name it — so it does not change. Set JIXIAO_LOG_ORIGIN={recorded} again (the service's address "
+        "may change freely: the origin is a name, not an address). Nothing was changed."
+    )
+
+
+def key_for_another_origin(path: Path, found: str, origin: str, expected: str) -> StateConflict:
+    return StateConflict(
+        f"签名密钥文件 {path} 中的密钥名为 {found}，是为另一日志名所建，与 JIXIAO_LOG_ORIGIN={origin}（密钥名应为 "
+        f"{expected}）不符：日志名是日志的终身标识，请将 JIXIAO_LOG_ORIGIN 改回建账时的日志名。\n"
+        f"the signing key in {path} is named {found!r}: it was made for another origin than JIXIAO_LOG_ORIGIN="
+        f"{origin} (whose key would be named {expected!r}). The origin is the log's name for life: set "
+        "JIXIAO_LOG_ORIGIN back to the one this ledger started with. Nothing was changed."
     )

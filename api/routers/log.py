@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,11 +21,12 @@ from api.body import LedgerRoute
 from api.config.settings import Settings
 from api.deps import LedgerDep, LogDep, SettingsDep
 from api.problems import EdgeProblem, documented
-from api.schemas.log import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut
+from api.schemas.log import CheckpointOut, ConsistencyProofOut, InclusionProofOut, KeyOut, KeyRotationOut, KeysOut
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound
 from ledger.domain.values import Role
 from ledger.log.audit import dumps_bundle
-from ledger.log.checkpoint import StoredCheckpoint
+from ledger.log.checkpoint import CheckpointError, StoredCheckpoint
+from ledger.log.rotation import KeyRotation
 from ledger.store.tlog import BundleUnavailable, TransparencyLog
 from ledger.store.tree import ProofUnavailable
 
@@ -80,6 +81,24 @@ def _latest(log: TransparencyLog, witnesses: int = 0) -> StoredCheckpoint:
 def verifier_key(log: LogDep) -> KeyOut:
     """The verifier key to pin: publish it where auditors can find it; every check below uses it."""
     return KeyOut(verifier_key=_verifier(log), origin=log.origin)
+
+
+@router.get("/keys")
+def key_rotations(log: LogDep) -> KeysOut:
+    """The log's signing keys over time: every key rotation it records, signed by the key retired and by its
+    successor, with the event's bytes to prove it in a checkpoint's tree (an auditor follows the chain from the key
+    it first pinned, as `jixiao audit` does)."""
+    rotations = []
+    for number, recorded in enumerate(log.key_rotations(), start=1):
+        statement, old, new = "", None, None
+        with suppress(CheckpointError):  # served as recorded: an auditor's verifier says what is wrong with it
+            statement = recorded.note
+            rotation = KeyRotation.parse_body(statement.partition("\n\n")[0] + "\n")
+            old, new = rotation.old.to_string(), rotation.new.to_string()
+        rotations.append(
+            KeyRotationOut(number=number, statement=statement, old_key=old, new_key=new, **recorded.to_json())
+        )
+    return KeysOut(origin=log.origin, verifier_key=_verifier(log), rotations=rotations)
 
 
 @router.get("/checkpoint", responses=documented(404))

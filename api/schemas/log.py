@@ -58,6 +58,31 @@ class KeyOut(BaseModel):
     origin: str
 
 
+class KeyRotationOut(BaseModel):
+    """One change of the log's signing key, as the log records it (``KeyRotation.Recorded``)."""
+
+    number: int = Field(description="1 for the first rotation, and so on")
+    leaf_index: int = Field(description="Where it is in the log: checkpoints of larger trees are the new key's")
+    statement: str = Field(
+        description="The C2SP signed note naming the origin, the number, the old and the new key, signed by both"
+    )
+    old_key: str | None = Field(description="None: the statement recorded does not parse (verifiers refuse it)")
+    new_key: str | None
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: str = Field(description="The event's stored bytes, base64: hash them to its leaf hash (ledger/integrity.py)")
+
+
+class KeysOut(BaseModel):
+    """The log's chain of keys: follow it from the key you pinned (each rotation is signed by the key it retires and
+    by its successor), and prove each rotation's leaf in a checkpoint's tree."""
+
+    origin: str
+    verifier_key: str = Field(description="The key in force: it signs the log's next checkpoints")
+    rotations: list[KeyRotationOut]
+
+
 class InclusionProofOut(BaseModel):
     leaf_index: int
     tree_size: int

@@ -12,6 +12,7 @@ from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Rulese
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
+from ledger.domain.log_keys import KeyRotation
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
@@ -28,4 +29,5 @@ AGGREGATES: Final[tuple[type[LedgerAggregate], ...]] = (
     Decision,
     CongressSubmission,
     DisclosureDuty,
+    KeyRotation,
 )

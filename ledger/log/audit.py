@@ -3,9 +3,13 @@
 
 ``TransparencyLog.export_bundle`` writes a bundle from the live log; ``verify_bundle`` needs nothing but the file,
 SHA-256 and Ed25519. An auditor pins the bureau's published verifier key (``key``) rather than trust the one inside
-the bundle, and the witnesses it trusts (``policy``). This module, like everything it imports (:mod:`ledger.merkle`,
-:mod:`ledger.checkpoint`, :mod:`ledger.integrity`, :mod:`ledger.witness`), needs only the standard library and
-``cryptography``: no database driver, no web framework (a test runs it with those refused).
+the bundle, and the witnesses it trusts (``policy``). After key rotations, the bundle carries the log's rotation
+events, each with its inclusion proof in the bundle's tree: the pinned key may be any of the log's keys (the first
+one published, say), and the checkpoint must be signed by the key in force at its size, followed from it.
+
+This module, like everything it imports (:mod:`ledger.merkle`, :mod:`ledger.checkpoint`, :mod:`ledger.integrity`,
+:mod:`ledger.rotation`, :mod:`ledger.witness`), needs only the standard library and ``cryptography``: no database
+driver, no web framework (a test runs it with those refused).
 
 What a bundle proves: each event in it is in the signed log, unaltered, at the stated position; the events are
 versions 1..N of one object with none missing and in log order. Events recorded after the checkpoint are, by
@@ -26,6 +30,7 @@ from uuid import UUID
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, CheckpointError, VerifierKey, signed_time
 from ledger.log.integrity import leaf_hash
+from ledger.log.rotation import RecordedRotation, RotationError, follow_chain
 from ledger.log.witness import TrustPolicy, WitnessError
 
 BUNDLE_FORMAT = "jixiao-audit-bundle/1"
@@ -79,11 +84,24 @@ def _verify(
         report.failures.append(f"unknown bundle format {bundle.get('format')!r}")
         return
     embedded = VerifierKey.from_string(bundle["verifier_key"])
-    key = pinned or embedded
+    rotations = [RecordedRotation.from_json(item) for item in bundle.get("key_rotations", [])]
+    key = embedded
+    if pinned is not None:  # the key in force at the checkpoint's size, followed from the pinned one
+        try:
+            keys = follow_chain(pinned, rotations, bundle["origin"])
+        except RotationError as error:
+            report.failures.append(f"key rotations: {error}")
+            return
+        key = keys.key_at(Checkpoint.parse_body(bundle["checkpoint"].partition("\n\n")[0] + "\n").size)
+        if embedded.to_string() != key.to_string():
+            report.failures.append(
+                "the bundle names a different verifier key than the one pinned"
+                if key == pinned
+                else f"the bundle names a different verifier key than the one in force ({key.to_string()}, "
+                "followed from the pinned key through the log's key rotations)"
+            )
     report.key_pinned = pinned is not None
     report.key_name = key.name
-    if pinned is not None and embedded.to_string() != pinned.to_string():
-        report.failures.append("the bundle names a different verifier key than the one pinned")
     trust = TrustPolicy(
         key, policy.witnesses if policy else (), policy.min_witnesses if policy else 0, origin=bundle["origin"]
     )
@@ -95,6 +113,13 @@ def _verify(
         return
     report.witnesses = sorted(c.witness.name for c in cosigned)
     report.checkpoint_size = checkpoint.size
+    for number, (item, rotation) in enumerate(zip(bundle.get("key_rotations", []), rotations, strict=True), 1):
+        proof = [_digest(node) for node in item["inclusion_proof"]]
+        if rotation.leaf_index >= checkpoint.size or not merkle.verify_inclusion(
+            rotation.leaf_hash(), rotation.leaf_index, checkpoint.size, proof, checkpoint.root_hash
+        ):
+            report.failures.append(f"key rotation {number}: not in the signed tree at leaf {rotation.leaf_index}")
+            return
     object_id = UUID(bundle["object_id"])
     report.object_id = str(object_id)
     previous_leaf = -1

@@ -29,6 +29,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -299,15 +300,19 @@ def _verifier(name: str, public_key: bytes) -> VerifierKey:
     return VerifierKey(name, ed25519_key_id(name, public_key), public_key)
 
 
-def sign_note(text: str, key: SigningKey) -> str:
-    """Sign a note text; return the text, a blank line and the signature line."""
+def sign_note(text: str, key: SigningKey, *more: SigningKey) -> str:
+    """Sign a note text; return the text, a blank line and a signature line per key (``key``, then ``more``)."""
     if not text.endswith("\n"):
         raise CheckpointError("note text must end with a newline")
     bad = _bad_char(text)
     if bad is not None:
         raise CheckpointError(f"note text must not contain the character {bad!r}")
-    signature = key.verifier.key_id + key.sign(text.encode("utf-8"))
-    return f"{text}\n{SIGNATURE_PREFIX}{key.name} {_b64encode(signature)}\n"
+    message = text.encode("utf-8")
+    lines = []
+    for signer in (key, *more):
+        signature = signer.verifier.key_id + signer.sign(message)
+        lines.append(f"{SIGNATURE_PREFIX}{signer.name} {_b64encode(signature)}\n")
+    return f"{text}\n{''.join(lines)}"
 
 
 def open_note(note: str, key: VerifierKey) -> str:
@@ -356,9 +361,10 @@ def open_note(note: str, key: VerifierKey) -> str:
     return text
 
 
-def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> str:
-    """The signed note of a checkpoint."""
-    return sign_note(checkpoint.body(), key)
+def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey, *more: SigningKey) -> str:
+    """The signed note of a checkpoint (by ``key``, and by ``more`` too: a key rotation's old key signs the first
+    checkpoint of its successor, for witnesses and clients that know only the old one)."""
+    return sign_note(checkpoint.body(), key, *more)
 
 
 def verify_checkpoint(note: str, key: VerifierKey, origin: str | None = None) -> Checkpoint:
@@ -403,40 +409,64 @@ class StoredCheckpoint:
         return cls(checkpoint, str(key_name), str(note), signed_at, int(size), bytes(root))
 
 
-def load_or_create_signing_key(path: Path, name: str) -> SigningKey:
-    """Read the signing key at ``path``, or create it there (mode 0600) if there is none."""
+class KeyNameMismatch(CheckpointError):
+    """A signing key file holds a key of another name than the one asked for (made for another log origin)."""
+
+    def __init__(self, path: Path, found: str, expected: str) -> None:
+        super().__init__(f"signing key file {path} holds a key named {found!r}, not {expected!r}")
+        self.path = path
+        self.found = found
+        self.expected = expected
+
+
+def load_or_create_signing_key(path: Path, name: str, *, also: Collection[str] = ()) -> SigningKey:
+    """Read the signing key at ``path`` (named ``name``, or one of the names ``also`` accepts), or create it there
+    (mode 0600, named ``name``) if there is none."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return _create_signing_key(path, name)
-    return _read_signing_key(path, name, mode)
+    return _read_signing_key(path, name, mode, also)
 
 
-def _read_signing_key(path: Path, name: str, mode: int) -> SigningKey:
+def read_signing_key(path: Path, name: str, *, also: Collection[str] = ()) -> SigningKey:
+    """Read the signing key at ``path`` (private to its owner, named ``name`` or one of ``also``); never create one."""
+    return _read_signing_key(path, name, path.stat().st_mode, also)
+
+
+def _read_signing_key(path: Path, name: str, mode: int, also: Collection[str] = ()) -> SigningKey:
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise CheckpointError(
             f"signing key file {path} is open to group or others (mode {stat.S_IMODE(mode):04o}); "
             f"restrict it with `chmod 600 {path}`"
         )
     key = SigningKey.from_string(path.read_text(encoding="utf-8").strip())
-    if key.name != name:
-        raise CheckpointError(f"signing key file {path} holds a key named {key.name!r}, not {name!r}")
+    if key.name != name and key.name not in also:
+        raise KeyNameMismatch(path, key.name, name)
     return key
 
 
 def _create_signing_key(path: Path, name: str) -> SigningKey:
     key = SigningKey.generate(name)
+    try:
+        write_signing_key(path, key)
+    except FileExistsError:  # another process just wrote one: that is the key
+        return _read_signing_key(path, name, path.stat().st_mode)
+    return key
+
+
+def write_signing_key(path: Path, key: SigningKey) -> None:
+    """Write ``key`` to a new file at ``path``, readable by its owner only (0600), durably; its folder is made
+    (0700) if missing. Never overwrites: FileExistsError if anything is at ``path`` — even when two processes
+    write at once, one wins and the other is told."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(key.to_string() + "\n")
             stream.flush()
             os.fsync(stream.fileno())
-        try:
-            os.link(temporary, path)  # atomic and never overwrites a key another process just wrote
-        except FileExistsError:
-            return _read_signing_key(path, name, path.stat().st_mode)
+        os.link(temporary, path)  # atomic, and never replaces a file that is there
     finally:
         os.unlink(temporary)
     if os.name == "posix":
@@ -445,4 +475,3 @@ def _create_signing_key(path: Path, name: str) -> SigningKey:
             os.fsync(directory)
         finally:
             os.close(directory)
-    return key

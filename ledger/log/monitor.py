@@ -7,6 +7,13 @@ new one. A checkpoint smaller than one kept (a rollback), a different tree at a 
 showed two histories), or a proof that does not hold (history rewritten) is misbehaviour: the run says what,
 stores the evidence (both signed notes, which together prove it to anyone holding the key) and exits non-zero.
 
+After a key rotation the auditor still needs only the key it first pinned: it follows the log's chain of keys
+(``GET /log/keys``: each rotation statement signed by the key then in force and by its successor,
+:func:`ledger.log.rotation.follow_chain`), checks each checkpoint — the new one and every one kept — against the key
+in force at its tree size, and proves each rotation is in the log where it says (an inclusion proof in the tree it
+accepts). A chain that does not follow, or a rotation not in the tree, fails the run; a kept checkpoint the chain
+disowns (signed by a key a rotation had retired by its size) is misbehaviour.
+
 What is kept — ``<folder>/<origin digest>/checkpoints/<size>.note`` — is never overwritten, so an operator who can
 write the log's database cannot make an auditor forget what it was shown. The first run trusts what it is shown
 (and says so); from then on every run is checked against that.
@@ -32,6 +39,7 @@ from pathlib import Path
 
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, CheckpointError
+from ledger.log.rotation import KeySchedule, RecordedRotation, RotationError, follow_chain
 from ledger.log.witness import TrustPolicy
 
 
@@ -53,6 +61,7 @@ class AuditReport:
     previous: Checkpoint | None
     witnesses: list[str] = field(default_factory=list)
     first: bool = False  # nothing was kept before: trusted on first use
+    keys: KeySchedule | None = None  # the log's keys, followed from the pinned one
 
 
 class CheckpointKeeper:
@@ -147,6 +156,25 @@ class LogClient:
     def checkpoint_note(self, witnesses: int = 0) -> str:
         return self._get("/log/checkpoint/note", {"witnesses": witnesses} if witnesses else {})
 
+    def key_rotations(self) -> list[RecordedRotation]:
+        """The log's key rotations as it shows them (``GET /log/keys``), each with its event's stored bytes."""
+        try:
+            answer = json.loads(self._get("/log/keys", {}))
+            return [RecordedRotation.from_json(item) for item in answer["rotations"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise AuditError(f"the key rotations are malformed: {error}") from None
+
+    def inclusion_proof(self, leaf_index: int, tree_size: int) -> list[bytes]:
+        text = self._get("/log/proofs/inclusion", {"leaf_index": leaf_index, "tree_size": tree_size})
+        try:
+            answer = json.loads(text)
+            proof = [bytes.fromhex(node) for node in answer["proof"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise AuditError(f"the inclusion proof is malformed: {error}") from None
+        if answer.get("leaf_index") != leaf_index or answer.get("tree_size") != tree_size:
+            raise AuditError("the service answered a proof for another leaf or tree than asked")
+        return proof
+
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         text = self._get("/log/proofs/consistency", {"first": first, "second": second})
         try:
@@ -163,8 +191,13 @@ def audit(client: LogClient, keeper: CheckpointKeeper, policy: TrustPolicy) -> A
     """One run (see the module's docstring). Raises Misbehaviour, or AuditError / CheckpointError /
     WitnessError when the current checkpoint cannot be fetched or does not meet ``policy``."""
     note = client.checkpoint_note(policy.min_witnesses)
-    new, cosigned = policy.check(note)
-    report = AuditReport(new, None, sorted(c.witness.name for c in cosigned))
+    shown = Checkpoint.parse_body(note.partition("\n\n")[0] + "\n")  # its size says which key must have signed it
+    rotations = client.key_rotations()
+    keys = follow_chain(policy.log_key, rotations, policy.origin)
+    in_force = TrustPolicy(keys.key_at(shown.size), policy.witnesses, policy.min_witnesses, origin=policy.origin)
+    new, cosigned = in_force.check(note)
+    _rotations_in_tree(client, rotations, new)
+    report = AuditReport(new, None, sorted(c.witness.name for c in cosigned), keys=keys)
     with keeper.locked(new.origin):
         latest = keeper.latest(new.origin)
         if latest is None:
@@ -172,10 +205,10 @@ def audit(client: LogClient, keeper: CheckpointKeeper, policy: TrustPolicy) -> A
             report.first = True
             return report
         _, old_note = latest
-        old = _log_signed(policy, old_note)  # kept by an earlier run, after every check: its signature suffices
+        old = _kept(keys, old_note, note, keeper, policy.origin)  # kept after every check: its signature suffices
         report.previous = old
         for size, kept_note in keeper.kept(new.origin):
-            if size == new.size and _log_signed(policy, kept_note).root_hash != new.root_hash:
+            if size == new.size and _kept(keys, kept_note, note, keeper, policy.origin).root_hash != new.root_hash:
                 _different_tree(new, kept_note, note, keeper)
         if new.size < old.size:
             path = keeper.evidence(new.origin, "rollback", {"kept": old_note, "shown": note})
@@ -204,8 +237,37 @@ def audit(client: LogClient, keeper: CheckpointKeeper, policy: TrustPolicy) -> A
     return report
 
 
-def _log_signed(policy: TrustPolicy, note: str) -> Checkpoint:
-    return TrustPolicy(policy.log_key, origin=policy.origin).check(note)[0]
+def _kept(keys: KeySchedule, kept_note: str, note: str, keeper: CheckpointKeeper, origin: str | None) -> Checkpoint:
+    """A kept checkpoint, checked against the key in force at its size: it met every check when it was kept, so
+    one the log's chain of keys now disowns shows the log signed with a key it had retired, or showed another
+    chain of keys before."""
+    checkpoint = Checkpoint.parse_body(kept_note.partition("\n\n")[0] + "\n")
+    try:
+        return keys.open_checkpoint(kept_note, origin)
+    except CheckpointError as error:
+        path = keeper.evidence(checkpoint.origin, "retired-key", {"kept": kept_note, "shown": note})
+        raise Misbehaviour(
+            f"the checkpoint kept at size {checkpoint.size} is not signed by the key in force at that size by the "
+            f"log's own key rotations ({error}): the log signed it with a key it had retired, or showed another "
+            f"chain of keys before (evidence: {path})",
+            path,
+        ) from None
+
+
+def _rotations_in_tree(client: LogClient, rotations: list[RecordedRotation], checkpoint: Checkpoint) -> None:
+    """Each rotation the checkpoint's tree holds must be in it at the leaf shown (so the chain of keys the log shows
+    is the one its history commits to, and the same for every auditor)."""
+    for number, rotation in enumerate(rotations, start=1):
+        if rotation.leaf_index >= checkpoint.size:
+            continue  # recorded after this checkpoint: no key of it is in force yet
+        proof = client.inclusion_proof(rotation.leaf_index, checkpoint.size)
+        if not merkle.verify_inclusion(
+            rotation.leaf_hash(), rotation.leaf_index, checkpoint.size, proof, checkpoint.root_hash
+        ):
+            raise RotationError(
+                f"key rotation {number} is not in the log at leaf {rotation.leaf_index}: its inclusion proof in the "
+                f"tree of size {checkpoint.size} does not hold"
+            )
 
 
 def _different_tree(new: Checkpoint, kept_note: str, note: str, keeper: CheckpointKeeper) -> None:

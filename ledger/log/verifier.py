@@ -27,6 +27,7 @@ from ledger.log.checkpoint import (
     verify_checkpoint,
 )
 from ledger.log.integrity import snapshot_message
+from ledger.log.rotation import KeySchedule
 from ledger.log.rows import ChunkResult
 from ledger.log.witness import WitnessError, WitnessKey, add_signatures, cosignatures
 
@@ -60,6 +61,7 @@ class VerificationReport(CheckOutcome):
     unanchored_since: datetime | None = None  # when the first leaf after it was recorded
     snapshots: int = 0  # snapshots whose authenticator was checked
     kept: int = 0  # checkpoints kept outside the database that the log was checked against
+    rotations: int = 0  # key rotations followed from the pinned key
 
     @property
     def unanchored(self) -> int:
@@ -77,8 +79,11 @@ class VerifyPolicy:
     - ``max_unanchored_leaves`` / ``max_unanchored_age``: how large, or how old, the tail no anchoring checkpoint
       covers may be before verification fails (checkpoints are signed every minute; a tail older than that means
       the signer stopped, or checkpoints were removed).
-    - ``snapshots``: check every snapshot's authenticator (signed by the log's key, bound to its version's leaf).
-    - ``trusted_keys``: keys the log signed with before ``key`` (after a rotation).
+    - ``snapshots``: check every snapshot's authenticator (signed by one of the log's keys, bound to its version's
+      leaf).
+
+    Which key signs each checkpoint is not a policy: it is the log's own chain of keys, recorded in it as key
+    rotations and followed from the pinned key (:func:`ledger.log.rotation.follow_chain`).
     """
 
     kept: tuple[tuple[str, str], ...] = ()
@@ -87,7 +92,6 @@ class VerifyPolicy:
     max_unanchored_leaves: int | None = None
     max_unanchored_age: timedelta | None = None
     snapshots: bool = True
-    trusted_keys: tuple[VerifierKey, ...] = ()
 
 
 # Verification reads the log in chunks of a power of two leaves starting at multiples of it, so each complete chunk
@@ -132,17 +136,18 @@ def check_checkpoints(
     stored: list[StoredCheckpoint],
     roots: dict[int, bytes],
     recorded_by: dict[int, datetime],
-    keys: Sequence[VerifierKey],
+    keys: KeySchedule,
     origin: str | None,
     report: VerificationReport,
 ) -> dict[int, StoredCheckpoint]:
-    """Check every stored checkpoint (signature, columns, root, signing time); return those that hold, by size."""
+    """Check every stored checkpoint (signature by the key in force at its size, columns, root, signing time);
+    return those that hold, by size."""
     previous_time: datetime | None = None
     verified: dict[int, StoredCheckpoint] = {}
     for item in stored:
         size = item.column_size
         try:
-            signed = verify_with_any(item.note, keys, origin)
+            signed = keys.open_checkpoint(item.note, origin)
         except CheckpointError as error:
             report.failures.append(f"checkpoint {size}: {error}")
             return verified
@@ -175,26 +180,15 @@ def check_checkpoints(
     return verified
 
 
-def verify_with_any(note: str, keys: Sequence[VerifierKey], origin: str | None) -> Checkpoint:
-    """The checkpoint, if any of ``keys`` signed it (the first key's error otherwise)."""
-    first: CheckpointError | None = None
-    for key in keys:
-        try:
-            return verify_checkpoint(note, key, origin)
-        except CheckpointError as error:
-            first = first or error
-    assert first is not None
-    raise first
-
-
 def parse_kept(
-    kept: Sequence[tuple[str, str]], keys: Sequence[VerifierKey], origin: str | None, report: VerificationReport
+    kept: Sequence[tuple[str, str]], keys: KeySchedule, origin: str | None, report: VerificationReport
 ) -> list[tuple[str, Checkpoint]]:
-    """The checkpoints kept outside the database that verify (each one that does not is a failure)."""
+    """The checkpoints kept outside the database that verify, each against the key in force at its size (each one
+    that does not is a failure)."""
     parsed = []
     for name, note in kept:
         try:
-            parsed.append((name, verify_with_any(note, keys, origin)))
+            parsed.append((name, keys.open_checkpoint(note, origin)))
         except CheckpointError as error:
             report.failures.append(f"kept checkpoint {name}: {error}")
     return parsed

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.log import merkle
 from ledger.log.checkpoint import (
@@ -23,15 +23,23 @@ from ledger.log.checkpoint import (
     CheckpointError,
     SigningKey,
     StoredCheckpoint,
+    open_note,
     sign_checkpoint,
 )
+from ledger.log.rotation import RecordedRotation, RotationError, open_rotation
 from ledger.log.witness import Conflict, WitnessEndpoint, WitnessError, add_signatures, submit
+from ledger.store.key_rotations import read_rotations
 from ledger.store.tables import CHECKPOINTS, COSIGNATURES
-from ledger.store.tree import TreeStore
+from ledger.store.tree import Connection, TreeStore
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_LOCK = 0x6A78_6370  # pg advisory lock id: one checkpoint signer at a time ("jxcp")
+
+
+class KeyNotInForce(CheckpointError):
+    """The signing key is not the one in force for the log at the size to sign: the log's checkpoints are signed by
+    another key, or a rotation handed the log to another key. Nothing is signed."""
 
 
 CHECKPOINT_COLUMNS = SQL("note, key_name, signed_at, tree_size, root_hash, origin")
@@ -72,6 +80,9 @@ class CheckpointStore(TreeStore):
         self._all = SQL("SELECT {} FROM {} ORDER BY tree_size").format(CHECKPOINT_COLUMNS, checkpoints)
         self._latest = SQL("SELECT {} FROM {} ORDER BY tree_size DESC LIMIT 1").format(CHECKPOINT_COLUMNS, checkpoints)
         self._at = SQL("SELECT {} FROM {} WHERE tree_size = %s").format(CHECKPOINT_COLUMNS, checkpoints)
+        self._latest_note = SQL("SELECT note FROM {} ORDER BY tree_size DESC LIMIT 1").format(checkpoints)
+        self._first_origin = SQL("SELECT origin FROM {} ORDER BY tree_size LIMIT 1").format(checkpoints)
+        self._checkpoints_exist = SQL("SELECT to_regclass({}) IS NOT NULL").format(Literal(CHECKPOINTS))
         self._last_cosigned = SQL(
             "SELECT witness, max(tree_size) FROM {} WHERE tree_size <= %s GROUP BY witness"
         ).format(cosigned)
@@ -85,11 +96,13 @@ class CheckpointStore(TreeStore):
             "ORDER BY c.tree_size DESC LIMIT 1"
         ).format(checkpoints=checkpoints, cosignatures=cosigned)
 
-    def sign_checkpoint(self) -> StoredCheckpoint | None:
+    def sign_checkpoint(self, *, also: Sequence[SigningKey] = ()) -> StoredCheckpoint | None:
         """Sign a checkpoint of the whole log if it has grown since the last one; return it (or None).
 
         Signers are serialised (advisory lock), so checkpoints grow in size and in time together, even with
-        several service replicas signing.
+        several service replicas signing. Only the key in force signs (:meth:`check_key_in_force`): a service still
+        running with a key a rotation retired raises :class:`KeyNotInForce` and signs nothing. ``also``: keys
+        that sign the note too (a rotation's old key, on its successor's first checkpoint).
         """
         if self.signing_key is None:
             raise CheckpointError("no signing key configured")
@@ -100,6 +113,7 @@ class CheckpointStore(TreeStore):
             size = self._built_size(conn)
             if latest is not None and latest[0] is not None and latest[0] >= size:
                 return None
+            self._check_key_in_force(conn, self.signing_key, size)  # the size first: a rotation after it is later
             root = merkle.root_hash(size, self._fetch_nodes(conn, merkle.root_nodes(size)))
             # The database's clock, as for recorded_at: every leaf below `size` was recorded before this time,
             # so the signed time bounds each event's recorded_at (which the leaf hash itself does not cover).
@@ -107,9 +121,61 @@ class CheckpointStore(TreeStore):
             assert now is not None
             signed_at: datetime = now[0]
             checkpoint = Checkpoint(self.origin, size, root, (f"{TIME_EXTENSION}{signed_at.isoformat()}",))
-            note = sign_checkpoint(checkpoint, self.signing_key)
+            note = sign_checkpoint(checkpoint, self.signing_key, *also)
             conn.execute(self._insert_checkpoint, (size, root, self.origin, self.signing_key.name, note, signed_at))
         return StoredCheckpoint(checkpoint, self.signing_key.name, note, signed_at, size, root)
+
+    def check_key_in_force(self, key: SigningKey) -> None:
+        """Raise :class:`KeyNotInForce` unless ``key`` may sign the log's next checkpoint: the key the last recorded
+        rotation handed the log to, or — before any rotation — the key of the checkpoints signed so far (any key,
+        before the first). A key is changed by a rotation (``jixiao key rotate``), never by configuring another."""
+        with self._connect() as conn:
+            self._check_key_in_force(conn, key, self.log_size(conn))
+
+    def _check_key_in_force(self, conn: Connection, key: SigningKey, size: int) -> None:
+        rotations = [rotation for rotation in read_rotations(conn) if rotation.leaf_index < size]
+        mine = key.verifier
+        if rotations:
+            last = rotations[-1]
+            try:
+                expected = open_rotation(last.note).new
+            except RotationError as error:
+                raise KeyNotInForce(
+                    f"the log's last key rotation (leaf {last.leaf_index}) does not verify: {error}"
+                ) from None
+            if expected != mine:
+                raise KeyNotInForce(
+                    f"密钥 {mine.to_string()} 已由第 {len(rotations)} 次密钥轮换（叶 {last.leaf_index}）停用，"
+                    f"现行密钥为 {expected.to_string()}：请以现行密钥重启。\n"
+                    f"the key {mine.to_string()} was retired by key rotation {len(rotations)} (leaf "
+                    f"{last.leaf_index}); the key in force is {expected.to_string()}: restart with it "
+                    "(JIXIAO_SIGNING_KEY or its file)"
+                )
+            return
+        row = conn.execute(self._latest_note).fetchone()
+        if row is None:
+            return
+        try:
+            open_note(str(row[0]), mine)
+        except CheckpointError:
+            raise KeyNotInForce(
+                f"本日志的检查点由另一密钥签署，而非 {mine.to_string()}：更换密钥须经密钥轮换（jixiao key rotate）。\n"
+                f"the log's checkpoints are signed by another key than {mine.to_string()}: restart with the log's "
+                "key; to change it, rotate it (`jixiao key rotate`), which records the change for auditors"
+            ) from None
+
+    def key_rotations(self) -> list[RecordedRotation]:
+        """Every key rotation the log records, in log order (as stored: verifiers check them)."""
+        with self._connect() as conn:
+            return read_rotations(conn)
+
+    def recorded_origin(self) -> str | None:
+        """The origin of the log's first checkpoint: its name since it first signed one (None before that)."""
+        with self._connect() as conn:
+            if conn.execute(self._checkpoints_exist).fetchone() != (True,):
+                return None
+            row = conn.execute(self._first_origin).fetchone()
+        return None if row is None else str(row[0])
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         with self._connect() as conn:

@@ -21,6 +21,8 @@ from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
+from ledger.log.rotation import RecordedRotation
+from ledger.store.key_rotations import recorded_rotations, rotation_rows
 from ledger.store.tables import EVENTS, SNAPSHOTS
 
 
@@ -98,6 +100,7 @@ class LogReads:
             "SELECT coalesce(max(originator_version), 0) AS version FROM {events} "
             "WHERE originator_id = %s AND recorded_at <= %s"
         )
+        self.of_objects = rotation_rows(events).as_bytes()
         self.with_topic = statement("SELECT originator_id FROM {events} WHERE topic = %s ORDER BY leaf_index")
         self.size = statement("SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {events}")
         # The objects with an event of one topic whose first event (of another topic) names a fiscal year.
@@ -142,6 +145,19 @@ class LogReads:
             )
             for row in rows
         ]
+
+    def key_rotations(self) -> list[RecordedRotation]:
+        """The log's key rotations, in log order (:mod:`ledger.store.key_rotations`)."""
+
+        def fetch(ids: list[UUID]) -> list[tuple[Any, ...]]:
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(self.of_objects, (ids,))
+                return [
+                    (row["leaf_index"], row["originator_id"], row["originator_version"], row["topic"], row["state"])
+                    for row in curs.fetchall()
+                ]
+
+        return recorded_rotations(fetch)
 
     def version_as_of(self, aggregate_id: UUID, instant: datetime) -> int:
         """The object's version as recorded at ``instant``; 0 if it did not exist yet."""

@@ -9,6 +9,7 @@ which import no storage, are in :mod:`ledger.log`.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -123,10 +124,13 @@ class TransparencyLog(CheckpointStore):
             conn.execute(self._lock_tree, (TREE_LOCK,))  # concurrent starts create once
             conn.execute(SCHEMA)
 
-    def export_bundle(self, verifier: VerifierKey, object_id: UUID) -> dict[str, Any]:
+    def export_bundle(
+        self, verifier: VerifierKey, object_id: UUID, *, progress: Callable[[int, int], object] | None = None
+    ) -> dict[str, Any]:
         """The audit bundle of one aggregate (a project, an agency, …) for :func:`ledger.log.audit.verify_bundle`:
         its events, each with an inclusion proof against a checkpoint covering them all — signed now if none does
-        yet, and cosigned by the configured witnesses that answer (their cosignatures travel in the note)."""
+        yet, and cosigned by the configured witnesses that answer (their cosignatures travel in the note).
+        ``progress(done, total)`` is told of each event's proof as it is made."""
         with self._connect() as conn:
             rows = conn.execute(_OBJECT_EVENTS, (object_id,)).fetchall()
         if not rows:
@@ -158,7 +162,9 @@ class TransparencyLog(CheckpointStore):
                     "inclusion_proof": [node.hex() for node in self.inclusion_proof(int(index), size)],
                 }
             )
-        return {
+            if progress is not None:
+                progress(len(events), len(rows))
+        bundle = {
             "format": BUNDLE_FORMAT,
             "origin": self.origin,
             "object_id": str(object_id),
@@ -166,3 +172,14 @@ class TransparencyLog(CheckpointStore):
             "checkpoint": self.cosigned_note(latest),
             "events": events,
         }
+        rotations = [  # the chain of keys up to the checkpoint's, for an auditor who pinned an earlier one
+            {
+                **rotation.to_json(),
+                "inclusion_proof": [node.hex() for node in self.inclusion_proof(rotation.leaf_index, size)],
+            }
+            for rotation in self.key_rotations()
+            if rotation.leaf_index < size
+        ]
+        if rotations:
+            bundle["key_rotations"] = rotations
+        return bundle

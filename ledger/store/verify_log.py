@@ -25,6 +25,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.log import merkle, speedups
 from ledger.log.checkpoint import VerifierKey
+from ledger.log.rotation import KeySchedule, RotationError, follow_chain
 from ledger.log.rows import COLUMNS, ChunkResult, check_chunk
 from ledger.log.verifier import (
     VerificationReport,
@@ -39,6 +40,7 @@ from ledger.log.verifier import (
 )
 from ledger.store.checkpoints import CHECKPOINT_COLUMNS, stored_checkpoint
 from ledger.store.copy_reader import copy_out, verifier_connection
+from ledger.store.key_rotations import read_rotations
 from ledger.store.tables import CHECKPOINTS, COSIGNATURES, EVENTS, SNAPSHOTS
 
 Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
@@ -71,6 +73,16 @@ _SNAPSHOTS = SQL(
 _SNAPSHOTS_BELOW = SQL("{} AND s.originator_id < %s").format(_SNAPSHOTS)
 
 
+def _key_schedule(conn: Connection, key: VerifierKey, origin: str | None, report: VerificationReport) -> KeySchedule:
+    """The log's keys from ``key`` on, as its recorded rotations hand it over (a rotation that does not follow is a
+    failure, and the keys after it are not trusted)."""
+    try:
+        return follow_chain(key, read_rotations(conn), origin)
+    except RotationError as error:
+        report.failures.append(str(error))
+        return error.valid or KeySchedule((key,))
+
+
 def chunk_query(start: int, end: int) -> sql.Composed:
     """The binary COPY of leaves [start, end) with the row before them (whose chain hash the first one follows)."""
     return _CHUNK.format(
@@ -84,7 +96,7 @@ def verify_log(
     *,
     origin: str | None = None,
     workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], object] | None = None,
     chunk: int | None = None,
     accelerator: bool | None = None,
     policy: VerifyPolicy | None = None,
@@ -93,7 +105,8 @@ def verify_log(
 
     ``workers`` processes (default: one per core; 0 = all in this process) each fully check chunks of ``chunk``
     leaves (a power of two; by default chosen from the log's size) and hash the Merkle tree above them, and check
-    the authenticators of a share of the snapshots; this process combines the chunks' roots into the root at every
+    the authenticators of a share of the snapshots (``progress(done, total)`` is told of each chunk of leaves as it
+    is checked); this process combines the chunks' roots into the root at every
     stored (and kept) checkpoint and checks the checkpoints against ``policy``. ``accelerator`` chooses the
     implementation of the rows' checks and the tree's hashing, as in :mod:`ledger.log.speedups` (None: the C
     accelerator when built, unless ``JIXIAO_PURE_PYTHON=1``); the report names the one that ran.
@@ -101,12 +114,14 @@ def verify_log(
     if chunk is not None and (chunk < 1 or chunk & (chunk - 1)):
         raise ValueError(f"chunk must be a power of two, not {chunk}")
     policy = policy or VerifyPolicy()
-    keys = (key, *policy.trusted_keys)
     native = speedups.use_native(accelerator)
     report = VerificationReport(implementation=speedups.describe(native))
     started = time.perf_counter()
-    kept = parse_kept(policy.kept, keys, origin, report)
     with psycopg.connect(database_url) as conn:
+        schedule = _key_schedule(conn, key, origin, report)
+        report.rotations = len(schedule.leaves)
+        keys = schedule.keys
+        kept = parse_kept(policy.kept, schedule, origin, report)
         stored = (
             [stored_checkpoint(row) for row in conn.execute(_CHECKPOINTS).fetchall()]
             if _exists(conn, CHECKPOINTS)
@@ -130,13 +145,15 @@ def verify_log(
     results: dict[int, ChunkResult] = {}
     snapshot_results: list[tuple[int, list[str]]] = []
     done = 0
+    if progress is not None:
+        progress(0, size)
 
     def finished(lo: int, hi: int, result: ChunkResult) -> None:
         nonlocal done
         results[lo] = result
-        before, done = done, done + hi - lo
-        if progress is not None and done // 250_000 > before // 250_000:
-            progress(done)
+        done += hi - lo
+        if progress is not None:
+            progress(done, size)
 
     if count > 0 and (chunks or snapshot_ranges):
         pool = ProcessPoolExecutor(
@@ -169,7 +186,7 @@ def verify_log(
     found = combine_roots(sizes, chunk, results.values(), native)
     if 0 in {item.column_size for item in stored}:
         found[0] = merkle.EMPTY_ROOT
-    verified = check_checkpoints(stored, found, recorded_by, keys, origin, report)
+    verified = check_checkpoints(stored, found, recorded_by, schedule, origin, report)
     check_kept(kept, verified, found, size, report)
     check_anchor(verified, cosigned, policy, size, now, report, lambda index: _recorded_at(database_url, index))
     for checked, snapshot_failures in snapshot_results:

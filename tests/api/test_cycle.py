@@ -460,6 +460,12 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         [bytes.fromhex(node) for node in consistency["proof"]],
     )
     assert ok(s.get("auditor", f"/log/leaves/{leaf}"))["leaf_hash"] == history[0]["leaf_hash"]
+    keys = ok(s.get(None, "/log/keys"))  # the chain of keys, public: no rotation yet, the key in force
+    assert keys == {
+        "origin": checkpoint["origin"],
+        "verifier_key": ok(s.get(None, "/log/key"))["verifier_key"],
+        "rotations": [],
+    }
     bundle = s.get("auditor", f"/projects/{pid}/bundle")
     assert bundle.status_code == 200
     report = verify_bundle(bundle.content)

@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -103,6 +105,23 @@ CHECKS = [
     response_schema_conformance,
 ]
 
+# uvicorn's own answer to a request its HTTP parser refuses, sent before the app is called: no route's, and so no part
+# of the app's OpenAPI document.
+REFUSED_BEFORE_THE_APP = (400, "text/plain; charset=utf-8", b"Invalid HTTP request received.")
+
+
+def refused_before_the_app(response: Response) -> bool:
+    """Whether ``response`` is uvicorn's refusal of a request that is not valid HTTP, not the app's answer.
+
+    Negative cases carry extra headers of random names, and Hypothesis draws some strings from the constants of the
+    project's modules loaded in the process (its "local constants"): ``transfer-encoding``, ``content-length``,
+    ``host`` and ``Connection`` among them (api/body.py reads the first two). With a random value such a header is
+    not valid HTTP, and uvicorn answers it itself. Which modules are loaded depends on the tests run before in the
+    same process, so even derandomized this happened in some full runs and never alone. The app's own error answers
+    are problem+json, so this cannot hide one of them; everything else about the response is still checked."""
+    content_type = response.headers.get("content-type", [""])[0]
+    return (response.status_code, content_type, response.content) == REFUSED_BEFORE_THE_APP
+
 
 def test_the_live_service_keeps_its_own_openapi_document(live: tuple[str, dict[str, str]]) -> None:
     """Positive and negative cases for every operation, as finance sends them, against the running server."""
@@ -123,7 +142,9 @@ def test_the_live_service_keeps_its_own_openapi_document(live: tuple[str, dict[s
                 max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
             )
             def call(case: Any) -> None:
-                case.call_and_validate(base_url=base, headers=auth, checks=CHECKS)
+                response = case.call(base_url=base, headers=auth)
+                if not refused_before_the_app(response):
+                    case.validate_response(response, checks=CHECKS, headers=auth)
 
             try:
                 call()
@@ -133,6 +154,23 @@ def test_the_live_service_keeps_its_own_openapi_document(live: tuple[str, dict[s
                 failures[f"{operation.label} ({mode.value})"] = str(error)[:2000]
     assert operations > 50
     assert not failures, "\n\n".join(f"{label}:\n{error}" for label, error in failures.items())
+
+
+def test_a_request_that_is_not_valid_http_is_refused_before_the_app_and_only_that_is_left_out(
+    live: tuple[str, dict[str, str]],
+) -> None:
+    """What the fuzzer leaves out of its checks is uvicorn's refusal alone: the same case fails them (a 400 the
+    document does not give the route), and the app's own answer to a bad request is not taken for it."""
+    base, auth = live
+    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
+    operation = schema["/projects"]["GET"]
+    refused = operation.Case(headers={"transfer-encoding": "ha1|"}).call(base_url=base, headers=auth)
+    assert refused_before_the_app(refused)
+    with pytest.raises(FailureGroup, match="Undocumented status code"):
+        operation.Case(headers={"transfer-encoding": "ha1|"}).validate_response(refused, checks=CHECKS, headers=auth)
+    answered = operation.Case(query={"limit": "many"}).call(base_url=base, headers=auth)
+    assert answered.status_code in (400, 422)
+    assert not refused_before_the_app(answered)
 
 
 def test_every_route_is_described_and_every_body_has_an_example(tmp_path: Path, database_url: str) -> None:

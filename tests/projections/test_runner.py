@@ -21,6 +21,9 @@ from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.rules import DEFAULT_PARAMETERS
+from ledger.domain.values import Principal
+from ledger.log.checkpoint import SigningKey
+from ledger.log.rotation import KeyRotation, sign_rotation
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
 from projections.deadlines import flags_query
@@ -28,7 +31,7 @@ from projections.registry import read_model, read_models
 from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
-from tests.conftest import EDUCATION, FINANCE, act
+from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -83,7 +86,8 @@ TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 �
 def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
-    follow-up, overall goals approved, adjusted, warned of, missed and disclosed late."""
+    follow-up, overall goals approved, adjusted, warned of, missed and disclosed late, the year's results submitted
+    to the congress, a rotation of the log's key."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
@@ -128,6 +132,10 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.sweep("disclosure-deadlines", date(2022, 7, 25))
     ledger.sweep("disclosure-deadlines", date(2022, 8, 1))
     ledger.disclose_overall_goals(act(EDUCATION, date(2022, 8, 2), "随部门预算公开"), "教育局", 2023)
+    new = SigningKey.generate(TEST_KEY.name)
+    statement = sign_rotation(KeyRotation("test/log", 1, TEST_KEY.verifier, new.verifier), TEST_KEY, new)
+    it_admin = Principal("it-admin", "admin", "")
+    ledger.record_key_rotation(act(it_admin, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:

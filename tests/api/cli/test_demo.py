@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from api.cli.demo import format_summary, run_demo
 from api.cli.demo_story import BAD_AGENCY, PROJECTS
 from ledger.application import Ledger
+from tests.api.cli.test_progress import on_a_terminal
 from tests.ledger.store.test_log_table import assert_log_is_intact
 
 pytestmark = pytest.mark.db
@@ -74,23 +78,37 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert any("agency-blacklisted" in refusal for refusal in summary.refusals)
     assert "青海某会计师事务所" in format_summary(summary)
 
-    again = run_demo(ledger)
+    told: list[tuple[int, int]] = []
+    again = run_demo(ledger, progress=lambda done, total: told.append((done, total)))
     assert again.events == summary.events, "running the demo twice recorded something twice"
+    total = told[-1][1]
+    assert told == [(done, total) for done in range(1, total + 1)]  # each step of the agenda, in order, to the end
     assert again.scheduled == {}
     assert topics(database_url) == seen
     assert assert_log_is_intact(database_url) == summary.events
 
 
-def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_url: str) -> None:
+def test_cli_demo_and_db_url_on_the_embedded_database(pg_admin_url: str) -> None:
     """What a new user runs: ``jixiao demo`` then ``jixiao db url``, in a fresh data folder."""
     if os.environ.get("DATABASE_URL"):
         pytest.skip("exercises the embedded PostgreSQL; DATABASE_URL is set for this run")
-    env = {**os.environ, "JIXIAO_DATA_DIR": str(tmp_path / "var")}
+    # Not under pytest's tmp_path: any pytest run (another xdist worker's first tmp_path) makes that 0700 again, and
+    # the server's own user then cannot reach its data folder. As in tests/conftest.py.
+    folder = Path(tempfile.mkdtemp(prefix="jixiao-test-demo-"))
+    env = {**os.environ, "JIXIAO_DATA_DIR": str(folder / "var")}
     jixiao = [sys.executable, "-m", "api.cli"]
     try:
-        demo = subprocess.run([*jixiao, "demo"], env=env, capture_output=True, text=True, timeout=300, check=True)
-        assert f"{len(PROJECTS)} projects" in demo.stdout
-        assert "Raised by the scheduler" in demo.stdout
+        status, out, screen = on_a_terminal(env, "demo", columns=120)  # as `make demo` runs in a terminal
+        assert status == 0, screen
+        assert f"{len(PROJECTS)} projects" in out
+        assert "Raised by the scheduler" in out
+        steps = re.search(
+            r"演示数据 loading the demo: 100%\|.*\| (\d+)/(\d+) \[\d\d:\d\d<00:00, +[\d.]+ steps/s\]", screen
+        )
+        assert steps, screen[-2000:]
+        assert steps.group(1) == steps.group(2)
+        shown = [(int(done), int(total)) for done, total in re.findall(r"\| (\d+)/(\d+) \[", screen)]
+        assert any(0 < done < total for done, total in shown), "no progress shown on the way"
         url = subprocess.run(
             [*jixiao, "db", "url"], env=env, capture_output=True, text=True, timeout=60, check=True
         ).stdout.strip()
@@ -100,3 +118,4 @@ def test_cli_demo_and_db_url_on_the_embedded_database(tmp_path: Path, pg_admin_u
         assert count[0] > 400
     finally:
         subprocess.run([*jixiao, "db", "stop"], env=env, capture_output=True, timeout=60, check=False)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -8,8 +8,10 @@ as processes, from the checkout and from elsewhere, and compare the folders befo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,11 +111,16 @@ def test_reading_commands_refuse_plainly_where_there_is_no_state_and_create_noth
 
 
 @pytest.fixture
-def set_up_data_folder(tmp_path: Path) -> Iterator[Path]:
-    """A data folder as the first `jixiao serve` leaves it: its signing key and its embedded database."""
+def set_up_data_folder() -> Iterator[Path]:
+    """A data folder as the first `jixiao serve` leaves it: its signing key and its embedded database.
+
+    Not under pytest's tmp_path: any pytest run starting on the machine (another xdist worker's first tmp_path) makes
+    pytest's folder 0700 again, and the server's own user then cannot reach its data folder (as in tests/conftest.py).
+    """
     if os.environ.get("DATABASE_URL"):
         pytest.skip("exercises the embedded PostgreSQL; DATABASE_URL is set for this run")
-    data = tmp_path / "data"
+    root = Path(tempfile.mkdtemp(prefix="jixiao-test-state-"))
+    data = root / "data"
     settings = Settings(data_dir=data, database_url=None)
     signing_key(settings, create=True)
     try:
@@ -121,6 +128,7 @@ def set_up_data_folder(tmp_path: Path) -> Iterator[Path]:
         yield data
     finally:
         stop_embedded_server(data)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.db
@@ -132,7 +140,7 @@ def test_reading_commands_find_the_same_key_and_database_from_any_directory(
     elsewhere.mkdir()
     env = clean_environment(JIXIAO_DATA_DIR=str(data))
     key = signing_key(Settings(data_dir=data)).verifier.to_string()
-    before = tree(tmp_path)
+    before = tree(data.parent)
     answers = {}
     for command in READERS:
         here, there = run(command, ROOT, env), run(command, elsewhere, env)
@@ -141,7 +149,8 @@ def test_reading_commands_find_the_same_key_and_database_from_any_directory(
         answers[command[0]] = here.stdout.strip()
     assert answers["key"] == key
     assert answers["db"].startswith("postgresql://postgres@/jixiao?")
-    assert tree(tmp_path) <= before | {"data/pgdata/.handle_pids.json"}, "a reading command created state"
+    assert tree(data.parent) <= before | {"data/pgdata/.handle_pids.json"}, "a reading command created state"
+    assert tree(elsewhere) == set(), "a reading command created state where it was run"
 
 
 @pytest.mark.db

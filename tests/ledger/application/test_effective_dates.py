@@ -18,7 +18,7 @@ from ledger.domain.base import ledger_id
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import Department, department_id
 from ledger.domain.values import Principal, nfc
-from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act
+from tests.conftest import AGENCY, EDUCATION, FINANCE, TEST_KEY, FakeClock, act
 from tests.ledger.application.test_application import GOALS, approved_project
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -30,6 +30,9 @@ SIX = dict.fromkeys(
     ("running_cost", "management_efficiency", "duty_performance", "social_effect", "sustainability", "satisfaction"),
     "90",
 )
+
+
+IT_ADMIN = Principal("it-admin", "admin", "")
 
 
 def refused(ledger: Ledger, code: str, command: Callable[[], Any]) -> DomainError:
@@ -129,6 +132,8 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "decide_decision_rectification": lambda: ledger.decide_decision_rectification(fin, uuid4(), True),
         "submit_to_congress": lambda: ledger.submit_to_congress(fin, 2021, "goals", [pid]),
         "disclose_overall_goals": lambda: ledger.disclose_overall_goals(edu, "教育局", 2022),
+        # the statement is read only after the date is checked
+        "record_key_rotation": lambda: ledger.record_key_rotation(act(IT_ADMIN, on, "理由"), "x", TEST_KEY.verifier),
     }
 
 

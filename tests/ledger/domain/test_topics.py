@@ -22,10 +22,12 @@ from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Rulese
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
+from ledger.domain.log_keys import KeyRotation
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution, Principal
+from ledger.log.rotation import ROTATION_TOPIC
 from ledger.store.transcodings import ledger_mapper
 
 FINANCE = Principal("fin-01", "finance", "市财政局")
@@ -68,6 +70,8 @@ STORED = {
     DisclosureDuty.Fulfilled: "ledger.disclosure:DisclosureDuty.Fulfilled",
     DisclosureDuty.DeadlineApproaching: "ledger.disclosure:DisclosureDuty.DeadlineApproaching",
     DisclosureDuty.DeadlineMissed: "ledger.disclosure:DisclosureDuty.DeadlineMissed",
+    KeyRotation: "ledger.log_keys:KeyRotation",
+    KeyRotation.Recorded: "ledger.log_keys:KeyRotation.Recorded",
 }
 
 
@@ -126,3 +130,8 @@ def test_the_list_of_aggregates_names_every_aggregate_that_stores_topics() -> No
     import ledger.application.ledger  # noqa: F401  (imports every aggregate the ledger records)
 
     assert _concrete(LedgerAggregate) == set(AGGREGATES)
+
+
+def test_the_offline_verifier_knows_the_key_rotations_topic() -> None:
+    """ledger.log imports no domain: it names the rotation event's topic itself, and it must be the stored one."""
+    assert get_topic(KeyRotation.Recorded) == ROTATION_TOPIC

@@ -19,13 +19,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.log.checkpoint import (
     Checkpoint,
     CheckpointError,
+    KeyNameMismatch,
     SigningKey,
     VerifierKey,
     load_or_create_signing_key,
     open_note,
+    read_signing_key,
     sign_checkpoint,
     sign_note,
     verify_checkpoint,
+    write_signing_key,
 )
 
 # ---------------------------------------------------------------------------
@@ -269,6 +272,19 @@ def test_empty_tree_checkpoint(key: SigningKey) -> None:
     assert verify_checkpoint(sign_checkpoint(checkpoint, key), key.verifier, ORIGIN) == checkpoint
 
 
+def test_a_note_signed_by_several_keys_has_a_line_per_key_in_order(key: SigningKey, checkpoint: Checkpoint) -> None:
+    """A rotation's first checkpoint is signed by the new key and the old: each line as one key alone writes it."""
+    other, third = SigningKey.generate(ORIGIN), SigningKey.generate("witnessing.example/key")
+    note = sign_checkpoint(checkpoint, key, other, third)
+    body = checkpoint.body()
+    assert note == body + "\n" + "".join(
+        sign_checkpoint(checkpoint, k).removeprefix(body + "\n") for k in (key, other, third)
+    )
+    for signer in (key, other, third):
+        assert open_note(note, signer.verifier) == body
+    assert sign_note(body, key) == sign_checkpoint(checkpoint, key)
+
+
 def test_signature_line_byte_layout(key: SigningKey, checkpoint: Checkpoint) -> None:
     note = sign_checkpoint(checkpoint, key).encode("utf-8")
     body = checkpoint.body().encode("utf-8")
@@ -510,8 +526,58 @@ def test_key_file_open_to_others_is_refused(tmp_path: Path, mode: int) -> None:
 def test_key_file_with_another_name_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "checkpoint.key"
     load_or_create_signing_key(path, ORIGIN)
-    with pytest.raises(CheckpointError, match="holds a key named"):
+    with pytest.raises(KeyNameMismatch, match="holds a key named") as caught:
         load_or_create_signing_key(path, "example.com/other")
+    assert (caught.value.path, caught.value.found, caught.value.expected) == (path, ORIGIN, "example.com/other")
+    with pytest.raises(KeyNameMismatch):
+        read_signing_key(path, "example.com/other")
+
+
+@posix_only
+def test_a_key_file_under_a_name_also_accepted_is_read_and_a_new_one_takes_the_name(tmp_path: Path) -> None:
+    """A log's key made under its legacy name (api.config.keys.legacy_key_names) is still its key; a new file is made
+    under the name asked for, never under one only accepted."""
+    path = tmp_path / "checkpoint.key"
+    legacy = load_or_create_signing_key(path, "example.com-log")
+    assert load_or_create_signing_key(path, "example.com/log", also=("example.com-log",)) == legacy
+    assert read_signing_key(path, "example.com/log", also=("x", "example.com-log")) == legacy
+    with pytest.raises(KeyNameMismatch):
+        read_signing_key(path, "example.com/log", also=("example.com-other",))
+    made = load_or_create_signing_key(tmp_path / "new.key", "example.com/log", also=("example.com-log",))
+    assert made.name == "example.com/log"
+
+
+@posix_only
+def test_a_new_key_file_is_written_private_and_never_over_another(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "next.key"
+    key, other = SigningKey.generate(ORIGIN), SigningKey.generate(ORIGIN)
+    write_signing_key(path, key)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert path.read_text(encoding="utf-8") == key.to_string() + "\n"
+    assert read_signing_key(path, ORIGIN) == key
+    with pytest.raises(FileExistsError):
+        write_signing_key(path, other)
+    assert read_signing_key(path, ORIGIN) == key  # unchanged
+    assert sorted(p.name for p in path.parent.iterdir()) == ["next.key"]  # no temporary file left behind
+    path.chmod(0o644)
+    with pytest.raises(CheckpointError, match="chmod 600"):
+        read_signing_key(path, ORIGIN)
+
+
+@posix_only
+def test_a_new_key_file_is_never_written_over_any_file(tmp_path: Path) -> None:
+    path = tmp_path / "signing.key"
+    path.write_text("not a key, but someone's file\n", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        write_signing_key(path, SigningKey.generate(ORIGIN))
+    assert path.read_text(encoding="utf-8") == "not a key, but someone's file\n"
+
+
+def test_reading_a_missing_key_file_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        read_signing_key(tmp_path / "absent.key", ORIGIN)
+    assert list(tmp_path.iterdir()) == []
 
 
 @posix_only

@@ -471,12 +471,16 @@ def test_the_auditor_keeps_checkpoints_and_catches_rollback_rewrite_and_split_vi
     kept_folder = tmp_path / "split"
     keeper = CheckpointKeeper(kept_folder)
     from ledger.log.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.log.rotation import RecordedRotation
 
     keeper.keep(ORIGIN, 20, sign_checkpoint(Checkpoint(ORIGIN, 20, bytes(32)), TEST_KEY))
 
     class Shown(LogClient):
         def checkpoint_note(self, witnesses: int = 0) -> str:
             return sign_checkpoint(Checkpoint(ORIGIN, 20, b"\x01" * 32), TEST_KEY)
+
+        def key_rotations(self) -> list[RecordedRotation]:
+            return []
 
     with pytest.raises(Misbehaviour, match="split view"):
         audit(Shown("http://unused"), keeper, policy)
