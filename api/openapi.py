@@ -100,7 +100,13 @@ def traits(route: APIRoute) -> Traits:
         command="command_context" in names,
         min_position=any(field.name == "min_position" for field in query),
         database=bool(DB_DEPENDENCIES & names),
-        named=frozenset(_named_on_the_way(route.endpoint)),
+        # a route made from another (a read model's download from its list route) answers that one's problems too
+        # and a route made at run time (a closure, whose source this reading cannot find) names its own codes
+        named=frozenset(
+            _named_on_the_way(route.endpoint)
+            | _named_on_the_way(getattr(route.endpoint, "made_from", route.endpoint))
+            | set(getattr(route.endpoint, "problem_codes", ()))
+        ),
     )
 
 

@@ -8,6 +8,9 @@ Its queries (below the read model) are each one indexed SELECT. Names and codes 
 (:func:`ledger.domain.values.key`), kept beside the text as recorded: a filter finds every spelling of what it
 names, and shows each as it was given. The list is keyset-paginated on the project's id, so a page costs the same
 at the millionth row as at the first, and rows written meanwhile never shift a page.
+
+Over 500 lines: the read model and its queries stay side by side (one room per read model), and its fold is the
+one over every project event that changes what the bureau filters by.
 """
 
 from __future__ import annotations

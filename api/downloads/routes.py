@@ -188,6 +188,8 @@ def _download_route(route: APIRoute, spec: Download) -> APIRoute:
     ]
     download.__signature__ = inspect.Signature([*parameters.values(), *added], return_annotation=Response)  # type: ignore[attr-defined]
     download.__name__ = f"{endpoint.__name__}_download"
+    download.made_from = endpoint  # type: ignore[attr-defined]  # its problems are the list route's (api.openapi)
+    download.problem_codes = ("download-format-unknown",)  # type: ignore[attr-defined]  # and its own
     return LedgerRoute(
         f"{route.path}.{{format}}",
         download,

@@ -86,6 +86,8 @@ def documented_problem_type(ctx: Any, response: Any, case: Any) -> bool | None:
     """A problem answered is one its operation lists under that status (``x-problem-types``)."""
     if response.status_code < 400:
         return None
+    if not response.headers.get("content-type", [""])[0].startswith("application/problem+json"):
+        return None  # not a problem (uvicorn's own refusal of a request that is not HTTP): the other checks see it
     listed = case.operation.definition.raw.get("responses", {}).get(str(response.status_code), {})
     problem_type = response.json().get("type")
     if problem_type not in listed.get("x-problem-types", []):

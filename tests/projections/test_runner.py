@@ -17,13 +17,8 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.projection import Projection
 
 from api.cli.demo import run_demo
-from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.rules import DEFAULT_PARAMETERS
-from ledger.domain.values import Principal
-from ledger.log.checkpoint import SigningKey
-from ledger.log.rotation import KeyRotation, sign_rotation
 from ledger.store.transcodings import ledger_mapper
 from projections.base import EventFields
 from projections.deadlines import flags_query
@@ -31,9 +26,9 @@ from projections.registry import read_model, read_models
 from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
-from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
+from tests.conftest import FINANCE, act
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
-from tests.ledger.domain.overall_support import overall_indicators
+from tests.projections.scenario import TRICKY_REASON, every_kind_of_event
 
 pytestmark = pytest.mark.db
 
@@ -78,64 +73,6 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
         ("文体旅游广电局", "interview", "accepted", 2, None, date(2022, 7, 16), date(2022, 7, 22)),
     ]
     assert [(row[1], row[3]) for row in missed] == [("rectification", "NY-01")]
-
-
-TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 🚩 \\u0041 {"_type_": 1}'
-
-
-def every_kind_of_event(ledger: Ledger) -> None:
-    """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
-    revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
-    follow-up, overall goals approved, adjusted, warned of, missed and disclosed late, the year's results submitted
-    to the congress, a rotation of the log's key."""
-    run_demo(ledger)
-    decide_on_the_2021_ranking(ledger)
-    ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
-    ledger.sweep("decision-deadlines", date(2022, 8, 20))  # due 2022-08-24: approaching
-    ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
-    agency = "某咨询评估有限公司"
-    ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")
-    ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", '伪造问卷 "样本"\n\\ 🚩')
-    ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
-    ledger.lift_blacklisting(act(FINANCE, date(2022, 7, 1), "申诉成立"), agency)
-    code, definition = next(iter(LIBRARY.items()))
-    ledger.revise_indicator(act(FINANCE, date(2022, 7, 2)), code, {**definition, "standard": "修订后的标准"})
-    ledger.retire_indicator(act(FINANCE, date(2022, 7, 3)), code)
-    ledger.adopt_ruleset(
-        act(FINANCE, date(2022, 7, 4), "提前提醒"), 2, {**DEFAULT_PARAMETERS.to_dict(), "deadline_warning_days": 10}
-    )
-    ledger.register_unit(act(FINANCE, date(2022, 7, 5), evidence=["ef" * 32]), "教育局", "德令哈市第一中学")
-    ledger.declare_project(
-        act(FINANCE, date(2022, 7, 6)),
-        code="YZ-2023-01",
-        name="校园食堂改造",
-        kind="project",
-        department="教育局",
-        fiscal_year_=2023,
-        budget_book="general_public",
-        special_category=None,
-        requested="800000.00",
-        new_major=False,
-        unit="德令哈市第一中学",
-    )
-    indicators = overall_indicators()
-    ledger.submit_overall_goals(act(EDUCATION, date(2022, 7, 7)), "教育局", 2023, indicators)
-    ledger.review_overall_goals(act(FINANCE, date(2022, 7, 8)), "教育局", 2023, "中", "细化指标")
-    ledger.submit_overall_goals(act(EDUCATION, date(2022, 7, 9)), "教育局", 2023, indicators)
-    ledger.review_overall_goals(act(FINANCE, date(2022, 7, 10)), "教育局", 2023, "优")
-    for number, approve in ((1, True), (2, False)):
-        ledger.request_overall_goals_adjustment(
-            act(EDUCATION, date(2022, 7, 11), "职能调整"), "教育局", 2023, indicators
-        )
-        ledger.decide_overall_goals_adjustment(act(FINANCE, date(2022, 7, 12), "理由"), "教育局", 2023, number, approve)
-    # Approved on 2022-07-10, so due 2022-07-30: warned of, missed, then disclosed late by the department.
-    ledger.sweep("disclosure-deadlines", date(2022, 7, 25))
-    ledger.sweep("disclosure-deadlines", date(2022, 8, 1))
-    ledger.disclose_overall_goals(act(EDUCATION, date(2022, 8, 2), "随部门预算公开"), "教育局", 2023)
-    new = SigningKey.generate(TEST_KEY.name)
-    statement = sign_rotation(KeyRotation("test/log", 1, TEST_KEY.verifier, new.verifier), TEST_KEY, new)
-    it_admin = Principal("it-admin", "admin", "")
-    ledger.record_key_rotation(act(it_admin, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:

@@ -75,7 +75,7 @@ def exported(ledger: Ledger, database_url: str, tmp_path: Path) -> Iterator[Expo
     log = TransparencyLog(database_url, origin=ORIGIN, signing_key=TEST_KEY, witnesses=endpoints)
     try:
         log.create_tables()
-        pid = approved_project(ledger)
+        pid = approved_project(ledger, goals_disclosed=False)  # the corpus names the 8 events by their place
         for month in (4, 5, 6):
             ledger.register_department(act(FINANCE, date(2021, month, 1)), f"部门{month}")  # other leaves between
             ledger.report_monitoring(

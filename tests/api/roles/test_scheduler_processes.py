@@ -126,6 +126,8 @@ def scheduler_identities(url: str) -> list[tuple[object, ...]]:
         "Project.FundingSuspended": ("deviation_month",),
         "Project.RectificationOverdue": ("rectification_no",),
         "Agency.BlacklistExpired": ("blacklisting_no",),
+        "DisclosureDuty.DeadlineApproaching": ("deadline", "ref", "due_on"),
+        "DisclosureDuty.DeadlineMissed": ("deadline", "ref", "due_on"),
     }
     return [(topic, object_id, *(str(state[key]) for key in keys[topic])) for topic, object_id, state in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ledger.domain.aggregates import AGGREGATES
 from ledger.domain.decisions import KIND_ZH
 from ledger.domain.labels import ENUMS, LABELS, label
 
@@ -33,3 +34,8 @@ def test_every_label_is_chinese_and_unknown_codes_have_none() -> None:
 
 def test_the_decision_kinds_named_before_the_vocabulary_agree_with_it() -> None:
     assert LABELS["decision_kind"] == KIND_ZH
+
+
+def test_every_aggregate_is_labelled_as_an_object_type() -> None:
+    """The trail and the history name each object's type in Chinese: every aggregate the ledger records has one."""
+    assert {aggregate.__name__ for aggregate in AGGREGATES} <= set(LABELS["object_type"])
