@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.rules import parameters
 from ledger.domain.rules.parameter_checks import LABELS
 from ledger.domain.rules.parameters import RuleParameters
 from tests.ledger.domain.rules.support import D, P
+
+
+@pytest.fixture
+def kept(monkeypatch: pytest.MonkeyPatch) -> dict[object, RuleParameters]:
+    """RuleParameters.from_stored's parses, none yet: a test's forms are its own (the process may have parsed the
+    same ones before)."""
+    forms: dict[object, RuleParameters] = {}
+    monkeypatch.setattr(parameters, "_STORED", forms)
+    return forms
+
 
 # ---------------------------------------------------------------------------
 # Rule parameters
@@ -359,3 +371,21 @@ def test_a_stored_form_is_parsed_once_and_only_the_same_content_shares_it() -> N
             RuleParameters.from_stored(wrong)
     with pytest.raises(InvalidInput):
         RuleParameters.from_stored({"reduce_rate": D("sNaN")})
+
+
+class Text(str):
+    """Text of a type JSON never gives."""
+
+    __slots__ = ()
+
+
+def test_a_stored_form_of_types_json_never_gives_is_read_afresh_each_time(kept: dict[object, RuleParameters]) -> None:
+    """A Mapping not a dict, a str of a subclass: no content keys them, so each such form is parsed afresh, never
+    taken for another (keyed by its id, a form freed was read for the next one made, which took its id)."""
+    for rate in ("0.11", "0.12", "0.13", "0.14", "0.15", "0.16", "0.17", "0.18"):
+        assert RuleParameters.from_stored(MappingProxyType({"reduce_rate": rate})).reduce_rate == D(rate)
+        assert RuleParameters.from_stored({"reduce_rate": Text(rate)}).reduce_rate == D(rate)
+    assert not kept
+    # Read as stored all the same: a rate adopted below the floor before it was enforced is kept.
+    stored = RuleParameters.from_stored(MappingProxyType({"re_evaluation_rate": "0.05"}))
+    assert stored.re_evaluation_rate == D("0.05")
