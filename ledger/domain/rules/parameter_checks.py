@@ -62,7 +62,12 @@ LABELS: dict[str, str] = {
 
 def content_key(value: object) -> object:
     """A hashable key of a stored form, equal to another's only for the same content and types (compared by exact
-    type: an ABC check per value cost more than the parse the key saves)."""
+    type: an ABC check per value cost more than the parse the key saves).
+
+    TypeError for a form holding any other type (a Mapping not a dict, a subclass of str): it has no key, and is
+    parsed (and refused, if it must be) afresh each time. Its id would be no key: a form freed, the next one made
+    takes its id, and would have been read as the one freed.
+    """
     kind = type(value)
     if kind is dict:
         return (dict, tuple(sorted((key, content_key(item)) for key, item in value.items())))  # type: ignore[attr-defined]
@@ -70,7 +75,7 @@ def content_key(value: object) -> object:
         return (list, tuple(content_key(item) for item in value))  # type: ignore[attr-defined]
     if kind is str or kind is int or kind is Decimal:
         return (kind, value)
-    return (object, id(value))  # equal to nothing else: parsed (and refused, if it must be) afresh
+    raise TypeError(f"no content key for a {kind.__name__}")
 
 
 def text(value: object, field: str) -> str:

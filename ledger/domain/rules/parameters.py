@@ -298,7 +298,8 @@ class RuleParameters:
         try:
             key = checks.content_key(data)
             found = _STORED.get(key)
-        except TypeError:  # a form no stored version has (keys of mixed types, a signalling NaN): parsed afresh
+        except TypeError:
+            # A form no stored version has (keys of mixed types, a signalling NaN, a type JSON never gives): afresh.
             return cls._parse(data, stored=True)
         if found is None:
             found = cls._parse(data, stored=True)

@@ -15,6 +15,7 @@ from ledger.domain.rules.dates import (
     blacklist_until,
     congress_goals_due,
     congress_results_due,
+    decision_rectification_due,
     due_in_year,
     goal_submission_due,
     goals_disclosure_due,
@@ -61,6 +62,14 @@ def test_the_people_s_congress_dates_and_the_disclosure_periods() -> None:
     assert congress_results_due(2021, params) == date(2023, 1, 5)
     assert goals_disclosure_due(date(2021, 1, 15), params) == date(2021, 1, 20)
     assert results_disclosure_due(date(2022, 5, 31), params) == date(2022, 7, 10)
+
+
+def test_a_rectification_is_reported_the_ruleset_s_days_after_the_decision() -> None:
+    """约谈 / 通报批评: the department reports its rectification within decision_rectification_days (30) of it."""
+    assert decision_rectification_due(date(2021, 3, 10), P) == date(2021, 4, 9)
+    assert decision_rectification_due(date(2021, 12, 15), P) == date(2022, 1, 14)  # into the next year
+    params = dataclasses.replace(P, decision_rectification_days=7)
+    assert decision_rectification_due(date(2021, 3, 10), params) == date(2021, 3, 17)
 
 
 def test_a_day_relative_to_the_fiscal_year() -> None:

@@ -4,14 +4,43 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.rules import parameters
 from ledger.domain.rules.parameter_checks import LABELS
 from ledger.domain.rules.parameters import RuleParameters
 from tests.ledger.domain.rules.support import D, P
+
+CHINESE = re.compile("[\u4e00-\u9fff]")
+WORDS = re.compile("[A-Za-z]+ [A-Za-z]+")
+
+
+def says_why(error: InvalidInput) -> str | None:
+    """The parameter a refusal names, once its detail is seen to name it in Chinese first and to say why in Chinese,
+    then in English (whatever the wording): ``中文名称（field）原因; field reason``."""
+    detail, field = error.detail, error.field
+    assert field is not None
+    assert CHINESE.match(detail), detail  # a Chinese name first
+    chinese, _, english = detail.partition("; ")
+    name = LABELS.get(field.split("[")[0], "规则参数")
+    assert CHINESE.search(chinese.replace(name, "").replace(f"（{field}）", "")), detail  # why, in Chinese
+    assert WORDS.search(english.replace(field, "")), detail  # why, in English
+    return field
+
+
+@pytest.fixture
+def kept(monkeypatch: pytest.MonkeyPatch) -> dict[object, RuleParameters]:
+    """RuleParameters.from_stored's parses, none yet: a test's forms are its own (the process may have parsed the
+    same ones before)."""
+    forms: dict[object, RuleParameters] = {}
+    monkeypatch.setattr(parameters, "_STORED", forms)
+    return forms
+
 
 # ---------------------------------------------------------------------------
 # Rule parameters
@@ -58,7 +87,7 @@ def test_from_dict_missing_keys_take_defaults() -> None:
 def test_from_dict_refuses_unknown_key() -> None:
     with pytest.raises(InvalidInput) as caught:
         RuleParameters.from_dict({"excution_rate_weight": "10"})
-    assert caught.value.field == "excution_rate_weight"
+    assert says_why(caught.value) == "excution_rate_weight"
 
 
 @pytest.mark.parametrize(
@@ -77,12 +106,21 @@ def test_from_dict_refuses_unknown_key() -> None:
 def test_from_dict_refuses_bad_values(data: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         RuleParameters.from_dict(data)
-    assert caught.value.field == field
+    assert says_why(caught.value) == field
 
 
 def test_from_dict_refuses_non_mapping() -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as caught:
         RuleParameters.from_dict([("reduce_rate", "0.1")])  # type: ignore[arg-type]
+    assert (caught.value.code, says_why(caught.value)) == ("invalid-rule-parameter", "parameters")
+
+
+def test_a_value_of_the_wrong_type_is_refused_as_it_is_read_before_any_rule() -> None:
+    """from_dict refuses a month given as text as it reads it, before the rules the values must follow: the refusal
+    names the month, not a fault the rules would find elsewhere."""
+    with pytest.raises(InvalidInput) as caught:
+        RuleParameters.from_dict({"blacklist_years": 0, "deviation_thresholds": [["April", "25"]]})
+    assert says_why(caught.value) == "deviation_thresholds[0]"
 
 
 @pytest.mark.parametrize(
@@ -125,13 +163,34 @@ def test_from_dict_refuses_non_mapping() -> None:
             "re_evaluation_weights[1]",
         ),
         ({"re_evaluation_weights": ()}, "re_evaluation_weights"),
+        (
+            {"re_evaluation_weights": (("", D(15)), ("process", D(20)), ("output", D(35)), ("effect", D(30)))},
+            "re_evaluation_weights[0]",
+        ),
+        ({"overall_goals_budget_threshold": D("-1.00")}, "overall_goals_budget_threshold"),
+        ({"overall_goals_budget_threshold": D("0.001")}, "overall_goals_budget_threshold"),
+        # What a caller outside the type checker could pass: each refused, naming the parameter.
+        ({"deviation_thresholds": [(4, D(25))]}, "deviation_thresholds"),  # a list, not a tuple
+        ({"deviation_thresholds": ((4, D(25), D(1)),)}, "deviation_thresholds[0]"),
+        ({"qualitative_shares": list(P.qualitative_shares)}, "qualitative_shares"),
+        (
+            {"qualitative_shares": (("好", D(1)), ("较好", D("NaN")), ("一般", D("0.6")), ("较差", D(0)))},
+            "qualitative_shares[1]",
+        ),
+        ({"overall_goals_coverage": [(2021, D(60))]}, "overall_goals_coverage"),
+        ({"overall_goals_coverage": ((2021.0, D(60)),)}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": (("2021", D(60)),)}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": ((2021, D("NaN")),)}, "overall_goals_coverage[0]"),
+        ({"overall_goals_coverage": ((2021, 60),)}, "overall_goals_coverage[0]"),
+        ({"self_evaluation_due": (True, 3, 31)}, "self_evaluation_due"),
+        ({"self_evaluation_due": (1, 3, 31.0)}, "self_evaluation_due"),
     ],
 )
 def test_validate_refuses_inconsistent_parameters(changes: dict[str, object], field: str) -> None:
     params = dataclasses.replace(P, **changes)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput) as caught:
         params.validate()
-    assert caught.value.field == field
+    assert says_why(caught.value) == field
 
 
 def test_re_evaluation_output_plus_effect_exactly_60_is_allowed() -> None:
@@ -251,6 +310,7 @@ def test_a_stored_version_adopted_below_the_floor_keeps_its_rate() -> None:
         ({"goal_submission_due": [-1, "10", 31]}, "goal_submission_due"),
         ({"goal_submission_due": "2020-10-31"}, "goal_submission_due"),
         ({"goal_submission_due": [0, 9, 1]}, "goal_submission_due"),  # after the monitoring report
+        ({"goal_submission_due": [0, 8, 15]}, "goal_submission_due"),  # the monitoring report's own day
         ({"monitoring_report_due": [-1, 12, 31]}, "monitoring_report_due"),
         ({"monitoring_report_due": [2, 1, 15]}, "monitoring_report_due"),
         ({"monitoring_report_due": [0, 7, 31]}, "monitoring_report_due"),  # before July, the last month reported, ends
@@ -263,6 +323,10 @@ def test_a_stored_version_adopted_below_the_floor_keeps_its_rate() -> None:
         ({"self_evaluation_due": [3, 3, 31]}, "self_evaluation_due"),
         (
             {"monitoring_report_month": 12, "monitoring_report_due": [1, 1, 31], "self_evaluation_due": [1, 1, 20]},
+            "self_evaluation_due",
+        ),
+        (  # the monitoring report's own day
+            {"monitoring_report_month": 12, "monitoring_report_due": [1, 1, 31], "self_evaluation_due": [1, 1, 31]},
             "self_evaluation_due",
         ),
         # Qualitative shares: the four grades in order, each in [0, 1], strictly descending.
@@ -302,10 +366,9 @@ def test_a_stored_version_adopted_below_the_floor_keeps_its_rate() -> None:
 def test_the_new_parameters_are_validated_naming_the_parameter(data: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         RuleParameters.from_dict(data)
-    assert (caught.value.code, caught.value.field) == ("invalid-rule-parameter", field)
+    assert (caught.value.code, says_why(caught.value)) == ("invalid-rule-parameter", field)
     label = LABELS[field.split("[")[0]]
-    assert label in caught.value.detail  # Chinese first …
-    assert field in caught.value.detail  # … and the parameter's own name beside it
+    assert caught.value.detail.startswith(f"{label}（{field}）")  # Chinese first, the parameter's own name beside it
 
 
 @pytest.mark.parametrize(
@@ -318,6 +381,7 @@ def test_the_new_parameters_are_validated_naming_the_parameter(data: dict[str, o
         {"goal_submission_due": [-1, 2, 28]},
         {"qualitative_shares": [["好", "1"], ["较好", "0.99"], ["一般", "0.01"], ["较差", "0"]]},
         {"overall_goals_coverage": [[2000, "100"]]},
+        {"overall_goals_coverage": [[2100, "100"]]},
         {"goals_disclosure_days": 1, "results_disclosure_days": 365},
         {"congress_goals_due": [0, 3, 15], "congress_results_due": [2, 1, 1]},
     ],
@@ -342,20 +406,60 @@ def test_the_new_parameters_accept_what_the_rules_allow(data: dict[str, object])
 def test_every_refusal_of_a_ruleset_is_in_chinese_and_english(data: dict[str, object], field: str, code: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         RuleParameters.from_dict(data)
-    assert (caught.value.code, caught.value.field) == (code, field)
-    detail = caught.value.detail
-    assert any("\u4e00" <= char <= "\u9fff" for char in detail.split(";")[0]), detail  # Chinese first
-    assert field in detail
+    assert (caught.value.code, says_why(caught.value)) == (code, field)
 
 
-def test_a_stored_form_is_parsed_once_and_only_the_same_content_shares_it() -> None:
+def test_a_stored_form_is_parsed_once_and_only_the_same_content_shares_it(kept: dict[object, RuleParameters]) -> None:
     data = dataclasses.replace(P, reduce_rate=D("0.12")).to_dict()
     first = RuleParameters.from_stored(data)
     assert RuleParameters.from_stored(json.loads(json.dumps(data))) is first  # the same content, parsed once
     assert RuleParameters.from_stored({**data, "reduce_rate": "0.13"}).reduce_rate == D("0.13")
+    assert len(kept) == 2
     mixed: dict[Any, object] = {**data, 1: "x"}  # keys no stored form has
-    for wrong in ({**data, "blacklist_years": "3"}, {**data, "blacklist_years": True}, mixed):
-        with pytest.raises(InvalidInput):  # a type that differs is a different form: refused, not the cached one
+    for wrong, field in (
+        ({**data, "blacklist_years": "3"}, "blacklist_years"),
+        ({**data, "blacklist_years": True}, "blacklist_years"),
+        (mixed, "1"),
+    ):
+        with pytest.raises(InvalidInput) as caught:  # a type that differs is a different form: refused, not kept
             RuleParameters.from_stored(wrong)
+        assert says_why(caught.value) == field
     with pytest.raises(InvalidInput):
         RuleParameters.from_stored({"reduce_rate": D("sNaN")})
+    assert len(kept) == 2
+
+
+def test_stored_forms_differing_only_within_a_list_are_each_read(kept: dict[object, RuleParameters]) -> None:
+    low = RuleParameters.from_stored({"deviation_thresholds": [[4, "25"]]})
+    high = RuleParameters.from_stored({"deviation_thresholds": [[4, "30"]]})
+    assert (low.deviation_thresholds, high.deviation_thresholds) == (((4, D(25)),), ((4, D(30)),))
+
+
+def test_a_stored_form_of_decimals_is_parsed_once(kept: dict[object, RuleParameters]) -> None:
+    """A caller in Python may hold a version's numbers as Decimals: equal ones are the same content."""
+    first = RuleParameters.from_stored({"reduce_rate": D("0.12"), "deviation_thresholds": ((4, D(25)),)})
+    assert RuleParameters.from_stored({"reduce_rate": D("0.12"), "deviation_thresholds": ((4, D(25)),)}) is first
+
+
+def test_the_parsed_forms_kept_are_bounded(kept: dict[object, RuleParameters]) -> None:
+    for days in range(1, parameters._STORED_MAX + 2):
+        assert RuleParameters.from_stored({"deadline_warning_days": days}).deadline_warning_days == days
+        assert len(kept) <= parameters._STORED_MAX
+
+
+class Text(str):
+    """Text of a type JSON never gives."""
+
+    __slots__ = ()
+
+
+def test_a_stored_form_of_types_json_never_gives_is_read_afresh_each_time(kept: dict[object, RuleParameters]) -> None:
+    """A Mapping not a dict, a str of a subclass: no content keys them, so each such form is parsed afresh, never
+    taken for another (keyed by its id, a form freed was read for the next one made, which took its id)."""
+    for rate in ("0.11", "0.12", "0.13", "0.14", "0.15", "0.16", "0.17", "0.18"):
+        assert RuleParameters.from_stored(MappingProxyType({"reduce_rate": rate})).reduce_rate == D(rate)
+        assert RuleParameters.from_stored({"reduce_rate": Text(rate)}).reduce_rate == D(rate)
+    assert not kept
+    # Read as stored all the same: a rate adopted below the floor before it was enforced is kept.
+    stored = RuleParameters.from_stored(MappingProxyType({"re_evaluation_rate": "0.05"}))
+    assert stored.re_evaluation_rate == D("0.05")
