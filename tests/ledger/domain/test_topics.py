@@ -17,6 +17,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
@@ -60,6 +61,10 @@ STORED = {
     Decision.DeadlineMissed: "ledger.decisions:Decision.DeadlineMissed",
     CongressSubmission: "ledger.congress:CongressSubmission",
     CongressSubmission.Submitted: "ledger.congress:CongressSubmission.Submitted",
+    WorkingCalendar: "ledger.calendar:WorkingCalendar",
+    WorkingCalendar.Established: "ledger.calendar:WorkingCalendar.Established",
+    WorkingCalendar.YearsAdded: "ledger.calendar:WorkingCalendar.YearsAdded",
+    WorkingCalendar.YearAmended: "ledger.calendar:WorkingCalendar.YearAmended",
 }
 
 
@@ -82,6 +87,7 @@ def test_each_class_has_the_topic_stored_today_and_is_resolved_by_it(cls: type[A
         ReEvaluationSample,
         Decision,
         CongressSubmission,
+        WorkingCalendar,
     ],
 )
 def test_every_event_of_an_aggregate_is_stored_under_its_first_module_and_the_aggregate(
