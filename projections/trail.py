@@ -84,6 +84,9 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Ruleset.Established": "规则集第1版",
     "Ruleset.Adopted": "采用新规则集",
     "ReEvaluationSample.Drawn": "财政再评价抽样",
+    "WorkingCalendar.Established": "工作日历建立",
+    "WorkingCalendar.YearsAdded": "工作日历新增年度",
+    "WorkingCalendar.YearAmended": "修订工作日历",
 }
 
 DDL = """

@@ -31,6 +31,7 @@ TOPIC_MODULES = {
     "ReEvaluationSample": "ledger.catalogue",
     "Decision": "ledger.decisions",
     "CongressSubmission": "ledger.congress",
+    "WorkingCalendar": "ledger.calendar",
 }
 FINANCE = Principal("fin", "finance", "市财政局")
 DEPARTMENT = Principal("dep", "department", "教育局")

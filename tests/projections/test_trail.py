@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from eventsourcing.domain import DomainEvent
 
+from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
@@ -58,6 +59,7 @@ def test_every_event_the_ledger_records_has_a_chinese_name() -> None:
         ReEvaluationSample,
         Decision,
         CongressSubmission,
+        WorkingCalendar,
     )
     recorded = {
         f"{aggregate.__name__}.{name}"
