@@ -21,7 +21,7 @@ import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import chinese_calendar
 
@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 PACKAGE = "chinesecalendar"
 RECORD_ATTEMPTS = 3  # starts racing to add the same years: the loser re-reads what the winner recorded
+REACH = timedelta(days=31)  # how far past today a deadline in working days counted today may fall (10 days: ~3 weeks)
 
 
 @functools.cache
@@ -81,10 +82,16 @@ class CalendarCheck:
     """Recorded years the package and settings count otherwise, with the days that differ."""
     settings_not_recorded: tuple[int, ...] = ()
     """Years the settings name that neither the log nor the package holds: finance records them, if they are meant."""
+    missing: tuple[int, ...] = ()
+    """This year or the next, within reach of a deadline counted today (:data:`REACH`), when the log lacks it: such a
+    deadline counts weekends only there."""
 
 
 class CalendarUseCases(LedgerCore):
     """工作日历: what working days are counted on, in the log."""
+
+    def working_calendar(self) -> WorkingCalendar:
+        return self._read(WorkingCalendar, WORKING_CALENDAR_ID, "calendar-not-found")
 
     def calendar_source_of_process(self) -> CalendarSource:
         """What this process would record a year from: its package (or the source it was given)."""
@@ -121,6 +128,14 @@ class CalendarUseCases(LedgerCore):
                 source.name,
                 "; ".join(f"{kind}: {', '.join(found)}" for kind, found in days.items()),
                 year,
+            )
+        if check.missing:
+            logger.warning(
+                "working calendar: the log holds no calendar for %s, which deadlines counted now may reach (weekends "
+                "only are counted there): install a newer %s, or finance records the year "
+                "(POST /calendar/{year}/amendments)",
+                ", ".join(map(str, check.missing)),
+                PACKAGE,
             )
         if check.settings_not_recorded:
             logger.warning(
@@ -173,12 +188,14 @@ class CalendarUseCases(LedgerCore):
             if days:
                 differs[int(key)] = days
         recorded_years = {int(key) for key in calendar.years}
+        today = self.today()
         return CalendarCheck(
             calendar.version,
             source.name,
             tuple(sorted(source.years)),
             differs,
             tuple(sorted(settings.years() - recorded_years - set(source.years))),
+            tuple(sorted({today.year, (today + REACH).year} - recorded_years)),
         )
 
     @use_case

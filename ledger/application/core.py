@@ -159,10 +159,8 @@ class LedgerCore(Application[UUID]):
     ) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
         schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
-        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the deployment's additions to the
-        working-day calendar, applied to a year when the log first records it from ``calendar_source`` (default: the
-        State Council's notices as the ``chinesecalendar`` package carries them); decisions count working days on the
-        calendar as the log records it (:mod:`ledger.application.calendar`), never on these.
+        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日): additions to a year of the working calendar
+        when the log first records it from ``calendar_source`` (:mod:`ledger.application.calendar`); never read again.
 
         ``signing_key``: the log's key, which authenticates the snapshots this ledger takes; snapshots are loaded
         only when they verify under it or one of ``trusted_keys`` (keys the log signed with before). Without a key
@@ -177,8 +175,7 @@ class LedgerCore(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.calendar_settings = CalendarSettings(frozenset(holidays or ()), frozenset(working_weekends or ()))
         self.calendar_source = calendar_source
-        # The recorded calendar's days, kept for the event it was read at (its version and time: a group that failed
-        # may have shown a version that was then recorded otherwise).
+        # The recorded calendar's days, kept for the event read (version and time: a failed group's may be reused).
         self._working_days: tuple[tuple[int, datetime], WorkingDays] | None = None
         # Commands on one object are serialised in this process (stripes of reentrant locks: a command may read
         # another object while it changes one, and a group holds the locks of everything it changed).
@@ -363,9 +360,6 @@ class LedgerCore(Application[UUID]):
         """The rule parameters in force, and their ruleset version."""
         ruleset = self.ruleset()
         return ruleset.parameters(), ruleset.current_version
-
-    def working_calendar(self) -> WorkingCalendar:
-        return self._read(WorkingCalendar, WORKING_CALENDAR_ID, "calendar-not-found")
 
     def working_days(self) -> WorkingDays:
         """The working-day calendar as the log records it now, with its version (kept until the calendar changes)."""

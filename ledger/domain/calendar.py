@@ -43,6 +43,12 @@ class CalendarYear:
     working_weekends: dict[str, str]
     source: str
 
+    def days_off(self) -> dict[date, str]:
+        return dict(_days(self.holidays))
+
+    def days_worked(self) -> dict[date, str]:
+        return dict(_days(self.working_weekends))
+
     @property
     def holiday_dates(self) -> frozenset[date]:
         return frozenset(date.fromisoformat(day) for day in self.holidays)
@@ -117,8 +123,8 @@ def with_settings(
     notice had it worked); a day in ``working_weekends`` is worked (no longer off, if the notice had it off). Days of
     other years are left to those years; a setting that changes nothing leaves the year (and its source) as it was.
     """
-    off = dict(_days(year.holidays))
-    worked = dict(_days(year.working_weekends))
+    off = year.days_off()
+    worked = year.days_worked()
     for day in holidays:
         if day.year == year.year and day not in off:
             off[day] = SETTINGS_HOLIDAY

@@ -19,9 +19,7 @@ from eventsourcing.projection import Projection
 from api.cli.demo import run_demo
 from api.cli.demo_story import LIBRARY
 from ledger.application import Ledger
-from ledger.application.calendar import state_council_calendar
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.calendar import CalendarSource, calendar_year
 from ledger.domain.project import project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.store.transcodings import ledger_mapper
@@ -32,6 +30,7 @@ from projections.runner import Runner
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
 from tests.conftest import EDUCATION, FINANCE, act
+from tests.ledger.application.test_calendar import amend_and_add_a_year
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -128,16 +127,7 @@ def every_kind_of_event(ledger: Ledger) -> None:
             act(EDUCATION, date(2022, 7, 11), "职能调整"), "教育局", 2023, indicators
         )
         ledger.decide_overall_goals_adjustment(act(FINANCE, date(2022, 7, 12), "理由"), "教育局", 2023, number, approve)
-    year = ledger.working_calendar().year(2022)
-    local = {**year.days_off(), date(2022, 7, 13): "地方假日"}
-    ledger.amend_calendar_year(act(FINANCE, date(2022, 7, 13), "州政府通知"), 2022, local, year.days_worked())
-    # A newer package, knowing a year more, as the next start would find it.
-    new_year = calendar_year(
-        2030, {date(2030, 1, 1): "元旦"}, {}, "国务院办公厅2030年部分节假日安排（chinesecalendar 9.9.9）"
-    )
-    known = state_council_calendar().years
-    ledger.calendar_source = CalendarSource("chinesecalendar 9.9.9", {**known, 2030: new_year})
-    assert ledger.record_calendar() == [2030]
+    amend_and_add_a_year(ledger)
 
 
 def test_the_runner_decodes_what_read_models_read_as_the_application_does(ledger: Ledger, database_url: str) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.application.calendar import state_council_calendar
-from ledger.domain.calendar import WORKING_CALENDAR_ID, CalendarSource, calendar_year
+from ledger.domain.calendar import WORKING_CALENDAR_ID, CalendarSource, WorkingCalendar, calendar_year
 from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
 from ledger.domain.rules import add_working_days
@@ -54,6 +54,17 @@ def test_the_package_carries_the_state_council_notices() -> None:
 
 
 pytestmark = pytest.mark.db
+
+
+def amend_and_add_a_year(ledger: Ledger) -> None:
+    """What bootstrap does not record: finance's amendment (2022: a local holiday on 13 July) and a year a newer
+    package adds at a later start."""
+    year = ledger.working_calendar().year(2022)
+    local = {**year.days_off(), date(2022, 7, 13): "地方假日"}
+    ledger.amend_calendar_year(act(FINANCE, date(2022, 7, 13), "州政府通知"), 2022, local, year.days_worked())
+    new_year = calendar_year(2030, {date(2030, 1, 1): "元旦"}, {}, "国务院办公厅2030年部分节假日安排（test 9.9.9）")
+    ledger.calendar_source = CalendarSource("test 9.9.9", {**state_council_calendar().years, 2030: new_year})
+    assert ledger.record_calendar() == [2030]
 
 
 @contextmanager
@@ -268,3 +279,30 @@ def test_a_year_within_a_deadlines_reach_that_the_log_lacks_is_reported(
         started(database_url, clock, calendar_source=source),
     ):
         assert any("2027" in record.getMessage() for record in caplog.records)
+
+
+def test_an_auditor_recounts_each_deadline_on_the_calendar_version_it_records(
+    database_url: str, late_clock: FakeClock
+) -> None:
+    """The README's check: a DeviationDetected names its calendar's version; the calendar as of that version, with
+    the rule's working days from the event's business date, gives its respond_by — before and after an amendment."""
+    with started(database_url, late_clock) as ledger:
+        first = project_2025(ledger, "NY-25")
+        deviation_deadline(ledger, first)
+        year = ledger.working_calendar().year(2025)
+        local = {**year.days_off(), date(2025, 9, 29): "地方假日", date(2025, 9, 30): "地方假日"}
+        ledger.amend_calendar_year(act(FINANCE, date(2025, 9, 27), "州政府通知"), 2025, local, year.days_worked())
+        second = project_2025(ledger, "NY-26")
+        deviation_deadline(ledger, second)
+        days = ledger.ruleset().parameters().deviation_response_working_days
+        recounted = []
+        for pid in (first, second):
+            (event,) = [entry for entry in ledger.history(pid) if entry.event_type == "Project.DeviationDetected"]
+            calendar = ledger.object(WORKING_CALENDAR_ID, event.payload["calendar_version"])
+            assert isinstance(calendar, WorkingCalendar)
+            counted = calendar.working_days()
+            assert event.effective_on is not None
+            recount = add_working_days(event.effective_on, days, counted.holidays, counted.working_weekends)
+            assert recount == event.payload["respond_by"]
+            recounted.append(recount)
+    assert recounted == [date(2025, 10, 16), date(2025, 10, 20)]
