@@ -37,6 +37,7 @@ from api.roles.watch import LogFanout
 from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
+    calendar,
     catalogue,
     congress,
     decisions,
@@ -251,6 +252,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         catalogue.indicators,
         catalogue.rulesets,
         catalogue.samples,
+        calendar.router,
         reads.router,
         linkage.router,
         history.router,

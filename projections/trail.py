@@ -90,6 +90,9 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Ruleset.Adopted": "采用新规则集",
     "ReEvaluationSample.Drawn": "财政再评价抽样",
     "KeyRotation.Recorded": "日志签名密钥轮换",
+    "WorkingCalendar.Established": "工作日历建立",
+    "WorkingCalendar.YearsAdded": "工作日历新增年度",
+    "WorkingCalendar.YearAmended": "修订工作日历",
 }
 
 DDL = """

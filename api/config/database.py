@@ -139,9 +139,9 @@ def display_url(url: str) -> str:
 
 
 def open_ledger(settings: Settings, url: str, *, create_schema: bool | None = None) -> Ledger:
-    """The ledger on ``url`` with the deployment's calendar (its timezone, holidays and worked weekend days) and
-    the log's signing key, which authenticates its snapshots (and the earlier keys still trusted for those it
-    signed before a rotation: ``JIXIAO_TOKEN_KEYS``)."""
+    """The ledger on ``url`` with the deployment's timezone, the holidays and worked weekend days its settings add to
+    a year the log first records (the working calendar), and the log's signing key, which authenticates its
+    snapshots (and the earlier keys still trusted for those it signed before a rotation: ``JIXIAO_TOKEN_KEYS``)."""
     return Ledger(
         url,
         holidays=settings.holidays,

@@ -187,12 +187,15 @@ class Settings(BaseSettings):
     )
     port: int = Field(default=8000, ge=1, le=65535, description="The HTTP service's TCP port.")
     holidays: Annotated[list[date], NoDecode] = Field(
-        default_factory=list, description="Public holidays (comma-separated ISO dates) skipped in working-day counts."
+        default_factory=list,
+        description="Days off beyond the State Council's (local holidays; comma-separated ISO dates), added to a "
+        "year's working calendar when the log first records the year; a year already recorded is amended by finance "
+        "(POST /calendar/{year}/amendments), and a start whose setting disagrees with it only warns.",
     )
     working_weekends: Annotated[list[date], NoDecode] = Field(
         default_factory=list,
-        description="Saturdays and Sundays that are worked (调休上班, comma-separated ISO "
-        "dates): they count as working days.",
+        description="Saturdays and Sundays worked beyond the State Council's (调休上班, comma-separated ISO dates), "
+        "added like JIXIAO_HOLIDAYS when the log first records their year.",
     )
     run_scheduler: bool = Field(
         default=True,
@@ -253,10 +256,13 @@ class Settings(BaseSettings):
 
     @field_validator("working_weekends")
     @classmethod
-    def _weekends_only(cls, value: list[date]) -> list[date]:
+    def _weekends_only(cls, value: list[date], info: ValidationInfo) -> list[date]:
         weekdays = [day.isoformat() for day in value if day.weekday() < 5]
         if weekdays:
             raise ValueError(f"working weekend days must be Saturdays or Sundays: {', '.join(weekdays)}")
+        both = sorted(day.isoformat() for day in set(value) & set(info.data.get("holidays", ())))
+        if both:
+            raise ValueError(f"days both in JIXIAO_HOLIDAYS and JIXIAO_WORKING_WEEKENDS: {', '.join(both)}")
         return value
 
     @field_validator("data_dir")

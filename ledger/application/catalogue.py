@@ -8,22 +8,25 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.application.acts import Act, Written
-from ledger.application.core import LedgerCore, use_case
+from ledger.application.calendar import CalendarUseCases
+from ledger.application.core import use_case
 from ledger.application.roles import require_role
 from ledger.domain.catalogue import INDICATOR_LIBRARY_ID, RULESET_ID, IndicatorLibrary, Ruleset
 from ledger.domain.values import SYSTEM, Role, key, text
 
 
-class CatalogueUseCases(LedgerCore):
-    """指标库 and 规则集: what goals are built from and what every rule is computed with."""
+class CatalogueUseCases(CalendarUseCases):
+    """指标库, 规则集 and 工作日历: what goals are built from and what every rule is computed with."""
 
     def bootstrap(self) -> None:
-        """Record ruleset version 1 and open the indicator library, once per ledger."""
+        """Record ruleset version 1 and open the indicator library, once per ledger; record the working-day calendar
+        the first time, and at every start the years its source knows and the log lacks (:meth:`record_calendar`)."""
         today = self.today()
         if not self.exists(RULESET_ID):
             self._commit_new(Ruleset.establish(SYSTEM, today), ignore_existing=True)
         if not self.exists(INDICATOR_LIBRARY_ID):
             self._commit_new(IndicatorLibrary.open(SYSTEM, today), ignore_existing=True)
+        self.record_calendar()
 
     def indicator_library(self) -> IndicatorLibrary:
         return self._read(IndicatorLibrary, INDICATOR_LIBRARY_ID, "indicator-not-found")

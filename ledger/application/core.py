@@ -36,6 +36,7 @@ from ledger.application.cache import LogTailCache
 from ledger.application.group import GroupCommit, Outcome
 from ledger.domain import rules
 from ledger.domain.base import EARLIEST_EFFECTIVE_ON, LedgerAggregate, require_not_before
+from ledger.domain.calendar import WORKING_CALENDAR_ID, CalendarSettings, CalendarSource, WorkingCalendar, WorkingDays
 from ledger.domain.catalogue import RULESET_ID, IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
@@ -151,6 +152,7 @@ class LedgerCore(Application[UUID]):
         clock: Callable[[], datetime] | None = None,
         holidays: list[date] | None = None,
         working_weekends: list[date] | None = None,
+        calendar_source: CalendarSource | None = None,
         create_schema: bool = True,
         timezone: tzinfo = UTC,
         signing_key: SigningKey | None = None,
@@ -159,7 +161,8 @@ class LedgerCore(Application[UUID]):
     ) -> None:
         """``create_schema=False`` for a service role that may only INSERT and SELECT: the owner creates the
         schema beforehand (``jixiao db migrate``). ``timezone``: where business dates are reckoned ("today"), the
-        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日) are the working-day calendar.
+        bureau's own. ``holidays`` and ``working_weekends`` (调休上班日): additions to a year of the working calendar
+        when the log first records it from ``calendar_source`` (:mod:`ledger.application.calendar`); never read again.
 
         ``signing_key``: the log's key, which authenticates the snapshots this ledger takes; snapshots are loaded
         only when they verify under it or one of ``trusted_keys`` (keys the log signed with before). Without a key
@@ -172,8 +175,10 @@ class LedgerCore(Application[UUID]):
         self.database_url = database_url
         self.timezone = timezone
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.holidays = sorted(holidays or [])
-        self.working_weekends = sorted(working_weekends or [])
+        self.calendar_settings = CalendarSettings(frozenset(holidays or ()), frozenset(working_weekends or ()))
+        self.calendar_source = calendar_source
+        # The recorded calendar's days, kept for the event read (version and time: a failed group's may be reused).
+        self._working_days: tuple[tuple[int, datetime], WorkingDays] | None = None
         # Commands on one object are serialised in this process (stripes of reentrant locks: a command may read
         # another object while it changes one, and a group holds the locks of everything it changed).
         self._command_locks = [threading.RLock() for _ in range(64)]
@@ -357,6 +362,15 @@ class LedgerCore(Application[UUID]):
         """The rule parameters in force, and their ruleset version."""
         ruleset = self.ruleset()
         return ruleset.parameters(), ruleset.current_version
+
+    def working_days(self) -> WorkingDays:
+        """The working-day calendar as the log records it now, with its version (kept until the calendar changes)."""
+        with self.lock_for(WORKING_CALENDAR_ID):
+            calendar = self._get(WorkingCalendar, WORKING_CALENDAR_ID, "calendar-not-found", copy=False)
+            read_at = (calendar.version, calendar.modified_on)
+            if self._working_days is None or self._working_days[0] != read_at:
+                self._working_days = (read_at, calendar.working_days())
+            return self._working_days[1]
 
     # ------------------------------------------------------------ decide
 

@@ -230,10 +230,17 @@ class ProjectUseCases(LedgerCore):
         """Finance reviews a monitoring report; any deviation the rules find is recorded with it."""
         require_role(act, Role.FINANCE)
         params, version = self._rules()
+        calendar = self.working_days()
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.review_monitoring(inputs.month(month), reason(opinion, "opinion"), act.by)
             project.detect_deviation(
-                params, version, self.holidays, act.principal, act.effective_on, self.working_weekends
+                params,
+                version,
+                calendar.holidays,
+                act.principal,
+                act.effective_on,
+                calendar.working_weekends,
+                calendar_version=calendar.version,
             )
             return self.commit(project, act=act)
 

@@ -102,6 +102,7 @@ class SweepUseCases(LedgerCore):
                 principal,
                 context.today,
                 context.working_weekends,
+                calendar_version=context.calendar_version,
             ),
             lambda _: None,
         )
@@ -129,7 +130,10 @@ class SweepUseCases(LedgerCore):
 
     def _sweep_context(self, today: date | None) -> SweepContext:
         params, version = self._rules()
-        return SweepContext(today or self.today(), params, version, tuple(self.holidays), tuple(self.working_weekends))
+        calendar = self.working_days()  # as the log records it, not as the settings say
+        return SweepContext(
+            today or self.today(), params, version, calendar.holidays, calendar.working_weekends, calendar.version
+        )
 
     def _apply_sweep(self, sweep: Sweep[Any], object_id: UUID, today: date | None) -> Written | None:
         context = self._sweep_context(today)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Final
 
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
@@ -30,4 +31,5 @@ AGGREGATES: Final[tuple[type[LedgerAggregate], ...]] = (
     CongressSubmission,
     DisclosureDuty,
     KeyRotation,
+    WorkingCalendar,
 )

@@ -424,8 +424,11 @@ class Project(ProjectState):
         principal: Principal,
         effective_on: date,
         working_weekends: Collection[date] = (),
+        *,
+        calendar_version: int | None = None,
     ) -> bool:
-        """Record the latest period's deviation once, with the working day its answer is due; return whether one
+        """Record the latest period's deviation once, with the working day its answer is due (counted on
+        ``holidays`` and ``working_weekends``: the working calendar at ``calendar_version``); return whether one
         was recorded."""
         if self.stage not in IMPLEMENTING:
             return False
@@ -448,6 +451,7 @@ class Project(ProjectState):
             time_progress=assessment.time_progress,
             respond_by=respond_by,
             ruleset_version=ruleset_version,
+            calendar_version=calendar_version,
         )
         return True
 

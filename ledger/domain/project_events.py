@@ -259,6 +259,8 @@ class DeviationDetected(LedgerAggregate.Event):
     time_progress: Decimal
     respond_by: date
     ruleset_version: int
+    # The working calendar's version respond_by was counted on (None: recorded before the calendar was in the log).
+    calendar_version: int | None = None
 
     def apply(self, project: ProjectState) -> None:
         project.deviations.append(

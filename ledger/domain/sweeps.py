@@ -25,7 +25,7 @@ This module holds the rules; the watch list and positions are stored by :class:`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -52,8 +52,9 @@ class SweepContext:
     today: date
     params: rules.RuleParameters
     ruleset_version: int
-    holidays: tuple[date, ...] = ()
-    working_weekends: tuple[date, ...] = ()
+    holidays: Collection[date] = ()
+    working_weekends: Collection[date] = ()
+    calendar_version: int | None = None  # the working calendar's version in the log, recorded with a deadline
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,13 @@ class SweepReport:
 
 def _detect(project: Project, context: SweepContext) -> bool:
     return project.detect_deviation(
-        context.params, context.ruleset_version, context.holidays, SYSTEM, context.today, context.working_weekends
+        context.params,
+        context.ruleset_version,
+        context.holidays,
+        SYSTEM,
+        context.today,
+        context.working_weekends,
+        calendar_version=context.calendar_version,
     )
 
 

@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from ledger.domain.calendar import CalendarYear
 from ledger.domain.values import Indicator, Principal
 
 
@@ -54,6 +55,7 @@ def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     transcoder.register(DataclassAsDict(Principal, "principal"))
     transcoder.register(DataclassAsDict(Indicator, "indicator"))
+    transcoder.register(DataclassAsDict(CalendarYear, "calendar_year"))
 
 
 def ledger_transcoder() -> JSONTranscoder:

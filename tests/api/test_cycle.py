@@ -387,6 +387,10 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         201,
     )
     assert ok(s.get("auditor", "/rulesets"))["current_version"] == 2
+    year = ok(s.get(None, "/calendar/2023"))  # the working calendar: public, amended by finance with a reason
+    local = {"holidays": [*year["holidays"], {"date": "2023-03-03", "name": "地方假日"}], "reason": "州政府通知"}
+    ok(s.post("finance", "/calendar/2023/amendments", {**local, "working_weekends": year["working_weekends"]}), 201)
+    assert ok(s.get(None, "/calendar"))["differs_from_source"] == [2023]
 
     # The bureau's queries.
     last = ok(

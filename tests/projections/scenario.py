@@ -13,6 +13,7 @@ from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.log.rotation import KeyRotation, sign_rotation
 from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
+from tests.ledger.application.test_calendar import amend_and_add_a_year
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -23,7 +24,7 @@ def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
     follow-up, overall goals approved, adjusted, warned of, missed and disclosed late, the year's results submitted
-    to the congress, a rotation of the log's key."""
+    to the congress, a rotation of the log's key, the working calendar amended and a year added."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
@@ -72,3 +73,4 @@ def every_kind_of_event(ledger: Ledger) -> None:
     statement = sign_rotation(KeyRotation("test/log", 1, TEST_KEY.verifier, new.verifier), TEST_KEY, new)
     it_admin = Principal("it-admin", "admin", "")
     ledger.record_key_rotation(act(it_admin, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
+    amend_and_add_a_year(ledger)

@@ -53,7 +53,7 @@ def test_library_settings_in_the_environment_change_nothing(
         rows = conn.execute(
             "SELECT originator_id, originator_version, topic, state, leaf_hash FROM ledger_events ORDER BY leaf_index"
         ).fetchall()
-    assert len(rows) == 3  # the ruleset, the indicator library, the department: here, in this database
+    assert len(rows) == 4  # the ruleset, the indicator library, the working calendar, the department: here
     for originator_id, version, topic, state, stored_hash in rows:
         assert isinstance(json.loads(state), dict)  # plain JSON: neither compressed nor enciphered
         assert leaf_hash(originator_id, version, topic, state) == stored_hash

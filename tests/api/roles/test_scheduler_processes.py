@@ -113,11 +113,13 @@ def sessions(url: str, tmp_path: Path) -> str:
 
 def scheduler_identities(url: str) -> list[tuple[object, ...]]:
     """What makes each scheduled event the one it is: (type, object, what it is about). (Stored topics keep the
-    module they were first recorded under: the catalogue's are ``ledger.catalogue:…``.)"""
+    module they were first recorded under: the catalogue's, ``ledger.catalogue:…``, and the working calendar's,
+    ``ledger.calendar:…``, are bootstrap's, not the scheduler's.)"""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT split_part(topic, ':', 2), originator_id, convert_from(state, 'UTF8')::jsonb FROM ledger_events "
-            "WHERE principal_role = 'system' AND split_part(topic, ':', 1) <> 'ledger.catalogue'"
+            "WHERE principal_role = 'system' "
+            "AND split_part(topic, ':', 1) NOT IN ('ledger.catalogue', 'ledger.calendar')"
         ).fetchall()
     keys = {
         "Project.DeadlineApproaching": ("deadline", "ref", "due_on"),

@@ -127,6 +127,7 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "revise_indicator": lambda: ledger.revise_indicator(fin, "EDU-99", {"name": "y"}),
         "retire_indicator": lambda: ledger.retire_indicator(fin, "EDU-99"),
         "adopt_ruleset": lambda: ledger.adopt_ruleset(fin, 2, {}),
+        "amend_calendar_year": lambda: ledger.amend_calendar_year(fin, 2021, {date(2021, 10, 1): "国庆节"}, {}),
         "record_decision": lambda: ledger.record_decision(fin, "praise", "教育局", "ranking", 2021),
         "report_decision_rectification": lambda: ledger.report_decision_rectification(edu, uuid4(), "措施"),
         "decide_decision_rectification": lambda: ledger.decide_decision_rectification(fin, uuid4(), True),

@@ -102,7 +102,10 @@ def test_every_sweep_runs_idempotently_over_its_own_objects(ledger: Ledger, proj
     again = [ledger.sweep(name, day) for name in reports]
     assert [report.raised for report in again] == [{}] * 5
     project = ledger.project(projects[0])
-    assert project.deviations[0]["respond_by"] == rules.add_working_days(date(2021, 5, 11), 10, ledger.holidays)
+    calendar = ledger.working_days()  # as the log records it
+    assert project.deviations[0]["respond_by"] == rules.add_working_days(
+        date(2021, 5, 11), 10, calendar.holidays, calendar.working_weekends
+    )
     assert ledger.agency("某会计师事务所").blacklistings[0]["ended_how"] == "expired"
 
 
@@ -203,5 +206,6 @@ def test_business_dates_are_the_bureaus_own(shanghai_ledger: tuple[Ledger, FakeC
     )
     clock.now = datetime(2021, 9, 28, 16, 30, tzinfo=UTC)  # 00:30 on 29 September in Shanghai
     assert ledger.sweep("deviations").raised == {"Project.DeviationDetected": 1}
-    # Ten working days from 29 September: 30 Sep, then 1 and 4 Oct off, 9 Oct (a Saturday) worked.
-    assert ledger.project(pid).deviations[0]["respond_by"] == date(2021, 10, 14)
+    # Ten working days from 29 September, on the State Council's 2021 calendar: 30 Sep, then 1-7 Oct off (国庆节),
+    # 8 Oct, 9 Oct (a Saturday, 调休) worked, 11-15 and 18-19 Oct.
+    assert ledger.project(pid).deviations[0]["respond_by"] == date(2021, 10, 19)

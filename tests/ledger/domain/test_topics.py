@@ -18,6 +18,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.domain.aggregates import AGGREGATES
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
@@ -72,6 +73,10 @@ STORED = {
     DisclosureDuty.DeadlineMissed: "ledger.disclosure:DisclosureDuty.DeadlineMissed",
     KeyRotation: "ledger.log_keys:KeyRotation",
     KeyRotation.Recorded: "ledger.log_keys:KeyRotation.Recorded",
+    WorkingCalendar: "ledger.calendar:WorkingCalendar",
+    WorkingCalendar.Established: "ledger.calendar:WorkingCalendar.Established",
+    WorkingCalendar.YearsAdded: "ledger.calendar:WorkingCalendar.YearsAdded",
+    WorkingCalendar.YearAmended: "ledger.calendar:WorkingCalendar.YearAmended",
 }
 
 

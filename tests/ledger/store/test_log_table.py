@@ -65,8 +65,9 @@ def declare(ledger: Ledger, code: str, department: str = "教育局") -> None:
 def test_positions_are_dense_and_the_chain_recomputes(ledger: Ledger, database_url: str) -> None:
     register(ledger)
     written = [ledger.register_department(act(FINANCE, date(2020, 8, 1)), f"部门{i}") for i in range(5)]
-    assert [w.position for w in written] == list(range(3, 8))  # ruleset, library, 教育局 came first
-    assert assert_log_is_intact(database_url) == 8 == ledger.head()
+    # ruleset, library, working calendar (bootstrap), 教育局 came first
+    assert [w.position for w in written] == list(range(4, 9))
+    assert assert_log_is_intact(database_url) == 9 == ledger.head()
 
 
 def test_a_refused_or_conflicting_write_leaves_no_gap(ledger: Ledger, database_url: str) -> None:
@@ -82,7 +83,9 @@ def test_a_refused_or_conflicting_write_leaves_no_gap(ledger: Ledger, database_u
     with pytest.raises(VersionConflict):
         ledger.commit(stale)  # loses the race: the transaction rolls back after taking the lock
     declare(ledger, "A-2")
-    assert assert_log_is_intact(database_url) == ledger.head() == 6
+    assert (
+        assert_log_is_intact(database_url) == ledger.head() == 7
+    )  # bootstrap's 3, 教育局, A-1 declared, admitted, A-2
 
 
 def test_concurrent_writers_keep_one_dense_chain(ledger: Ledger, database_url: str) -> None:
@@ -101,7 +104,7 @@ def test_concurrent_writers_keep_one_dense_chain(ledger: Ledger, database_url: s
     for thread in threads:
         thread.join()
     assert not errors
-    assert assert_log_is_intact(database_url) == 2 + 4 * 15
+    assert assert_log_is_intact(database_url) == 3 + 4 * 15  # bootstrap's ruleset, library and calendar
 
 
 def test_every_row_names_who_and_when(ledger: Ledger, database_url: str) -> None:
