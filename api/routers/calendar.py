@@ -29,7 +29,7 @@ from api.schemas.calendar import (
 )
 from api.schemas.common import CommandResult, PrincipalOut
 from ledger.domain.calendar import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR, WORKING_CALENDAR_ID, CalendarYear
-from ledger.domain.errors import InvalidInput
+from ledger.domain.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], route_class=LedgerRoute)
 
@@ -69,6 +69,8 @@ def calendar_year(year: YearPath, ledger: LedgerDep, principal: PrincipalDep, re
     """One year's days off and weekend days worked as the log records them, where they came from, and every event
     that recorded the year (leaf index and hash, for an inclusion proof). Public."""
     calendar = ledger.working_calendar()
+    if str(year) not in calendar.years:
+        raise NotFound(f"未记录{year}年工作日历 no calendar recorded for {year}", code="calendar-year-not-found")
     recorded = calendar.year(year)
     differences = ledger.calendar_check().differs.get(year, {})
     history = []
