@@ -4,7 +4,6 @@ is (``/objects/{id}``; its id is in each command's answer)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -13,12 +12,11 @@ from fastapi import APIRouter, Path
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.schemas.common import CommandResult
-from api.schemas.overall import OverallGoalsAdjustment, OverallGoalsReview, OverallGoalsSubmit, OverallIndicatorIn
+from api.schemas.overall import OverallGoalsAdjustment, OverallGoalsReview, OverallGoalsSubmit
 from api.schemas.projects import Decision
 from ledger.application import Ledger
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import Department, Unit
-from ledger.domain.values import Indicator
 
 router = APIRouter(prefix="/overall-goals", tags=["departments"], route_class=LedgerRoute)
 
@@ -34,22 +32,6 @@ def _organisation(ledger: Ledger, organisation_id: UUID) -> str:
     return organisation.name
 
 
-def _indicators(items: list[OverallIndicatorIn]) -> list[Indicator]:
-    return [
-        Indicator(
-            item.key,
-            item.level1.value,
-            item.level2,
-            item.name,
-            item.operator.value,
-            item.target if isinstance(item.target, Decimal) else str(item.target),
-            item.unit,
-            item.weight,
-        )
-        for item in items
-    ]
-
-
 @command(router, "/{organisation_id}/{fiscal_year}")
 async def submit_overall_goals(
     organisation_id: UUID, fiscal_year: FiscalYear, body: OverallGoalsSubmit, ctx: CommandDep
@@ -60,7 +42,7 @@ async def submit_overall_goals(
         ctx,
         body,
         lambda act: ctx.ledger.submit_overall_goals(
-            act, _organisation(ctx.ledger, organisation_id), fiscal_year, _indicators(body.indicators)
+            act, _organisation(ctx.ledger, organisation_id), fiscal_year, [item.indicator() for item in body.indicators]
         ),
     )
 
@@ -88,7 +70,7 @@ async def request_overall_goals_adjustment(
         ctx,
         body,
         lambda act: ctx.ledger.request_overall_goals_adjustment(
-            act, _organisation(ctx.ledger, organisation_id), fiscal_year, _indicators(body.indicators)
+            act, _organisation(ctx.ledger, organisation_id), fiscal_year, [item.indicator() for item in body.indicators]
         ),
         location=lambda w: (
             f"/overall-goals/{organisation_id}/{fiscal_year}/adjustments/{w.events[-1].references['adjustment_no']}"

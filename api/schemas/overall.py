@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from api.schemas.common import CommandBody, LongText, ShortText, Strict, with_examples
-from ledger.domain.values import Grade, Operator, Qualitative
+from ledger.domain.values import Grade, Indicator, Operator, Qualitative
 
 
 class Dimension(StrEnum):
@@ -39,6 +39,19 @@ class OverallIndicatorIn(Strict):
     target: Decimal | Qualitative = Field(description="A number, or for qualitative one of 好/较好/一般/较差")
     unit: Annotated[str, StringConstraints(max_length=32)] = ""
     weight: Decimal = Field(description="Points of 100; every dimension present, all weights sum to 100")
+
+    def indicator(self) -> Indicator:
+        """The indicator as the ledger takes it (a qualitative target as its plain text; no library reference)."""
+        return Indicator(
+            self.key,
+            self.level1.value,
+            self.level2,
+            self.name,
+            self.operator.value,
+            self.target if isinstance(self.target, Decimal) else str(self.target),
+            self.unit,
+            self.weight,
+        )
 
 
 OVERALL_GOALS_EXAMPLE = [

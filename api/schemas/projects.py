@@ -21,7 +21,16 @@ from api.schemas.common import (
     Year,
     with_examples,
 )
-from ledger.domain.values import BudgetBook, Grade, Level1, Operator, ProjectKind, Qualitative, SpecialCategory
+from ledger.domain.values import (
+    BudgetBook,
+    Grade,
+    Indicator,
+    Level1,
+    Operator,
+    ProjectKind,
+    Qualitative,
+    SpecialCategory,
+)
 
 
 class ContinuedProject(Strict):
@@ -126,6 +135,20 @@ class IndicatorIn(Strict):
     unit: Annotated[str, StringConstraints(max_length=32)] = ""
     weight: Decimal = Field(description="Points of 100; all weights sum to 100 minus the execution-rate share")
     library_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+    def indicator(self) -> Indicator:
+        """The indicator as the ledger takes it (a qualitative target as its plain text)."""
+        return Indicator(
+            self.key,
+            self.level1.value,
+            self.level2,
+            self.name,
+            self.operator.value,
+            self.target if isinstance(self.target, Decimal) else str(self.target),
+            self.unit,
+            self.weight,
+            self.library_ref,
+        )
 
 
 GOALS_EXAMPLE = [
