@@ -15,7 +15,7 @@ from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain.errors import NotFound
-from ledger.domain.organisations import unit_id
+from ledger.domain.organisations import Department, Unit
 from ledger.domain.overall import OrganisationKind, OverallGoals, budget_gate, overall_goals_id
 from ledger.domain.values import Grade, Indicator, Role, enum_value, fiscal_year, reason, text
 
@@ -31,20 +31,12 @@ class OverallUseCases(LedgerCore):
             "overall-goals-not-found",
         )
 
-    def _goals_organisation(self, name: str) -> tuple[str, OrganisationKind, str]:
-        """The registered organisation named ``name``: its name as registered, its kind, and its department."""
-        if self.exists(unit_id(name)):
-            unit = self.unit(name)
-            return unit.name, OrganisationKind.UNIT, unit.department
-        department = self.department(name)  # department-not-found if neither
-        return department.name, OrganisationKind.DEPARTMENT, department.name
-
     @use_case
     def submit_overall_goals(self, act: Act, organisation: str, year: int, indicators: list[Indicator]) -> Written:
         """整体绩效目标申报 by the organisation (a department for itself or its units, a unit for itself)."""
         require_role(act, Role.DEPARTMENT)
-        name, kind, department = self._goals_organisation(text(organisation, "organisation"))
-        unit = name if kind is OrganisationKind.UNIT else None
+        registered = self.organisation(text(organisation, "organisation"))
+        name, kind, department, unit = _whose(registered)
         require_acts_for(act, department, f"submit overall goals for {name}", unit=unit)
         year = fiscal_year(year)
         _, version = self._rules()
@@ -106,3 +98,10 @@ def overall_goals_fact(ledger: LedgerCore, department: str, year: int, amount: D
     except NotFound:
         goals = None
     return budget_gate(department, year, amount, goals, params, version)
+
+
+def _whose(organisation: Department | Unit) -> tuple[str, OrganisationKind, str, str | None]:
+    """A registered organisation's name, kind and department as registered, and its name again if it is a unit."""
+    if isinstance(organisation, Unit):
+        return organisation.name, OrganisationKind.UNIT, organisation.department, organisation.name
+    return organisation.name, OrganisationKind.DEPARTMENT, organisation.name, None
