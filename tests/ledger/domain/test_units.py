@@ -185,8 +185,8 @@ def test_a_snapshot_taken_before_units_existed_is_upcast() -> None:
     project = build("budget_approved")
     project.collect_events()
     snapshot = Snapshot.take(project)
-    assert snapshot.state["class_version"] == 5
-    before_units = ("unit", "continues", "budget_linkage")
+    assert snapshot.state["class_version"] == 6
+    before_units = ("unit", "continues", "budget_linkage", "policy_decision")
     old = Snapshot(
         originator_id=project.id,
         originator_version=project.version,
