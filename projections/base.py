@@ -147,6 +147,11 @@ class EventFields(msgspec.Struct, gc=False):
     subject: Any = None
     subject_kind: Any = None
     basis: Any = None
+    # overall goals and their evaluation (部门和单位整体绩效): also kind, department, fiscal_year, rating, grade, basis,
+    # decision, inflated, agency_name and override above
+    organisation: Any = None  # OverallGoals.Submitted
+    evaluation_no: Any = None  # OverallGoals.Evaluation*, ResultsApplied
+    next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -164,6 +169,11 @@ class EventFields(msgspec.Struct, gc=False):
     subject_id_: Any = msgspec.field(default=None, name="subject_id")  # Decision.Recorded
     project_id_: Any = msgspec.field(default=None, name="project_id")  # Decision.Recorded
     rectification_due_: Any = msgspec.field(default=None, name="rectification_due")  # Decision.Recorded
+    # OverallGoals.ControlFigureAdjusted (and amount, total above; ReEvaluationSample.Drawn's rate is plain text)
+    control_figure_: Any = msgspec.field(default=None, name="control_figure")
+    default_rate_: Any = msgspec.field(default=None, name="default_rate")
+    rate_: Any = msgspec.field(default=None, name="rate")
+    next_control_figure_: Any = msgspec.field(default=None, name="next_control_figure")
 
     requested = _Decoded()
     amount = _Decoded()
@@ -181,6 +191,10 @@ class EventFields(msgspec.Struct, gc=False):
     subject_id = _Decoded()
     project_id = _Decoded()
     rectification_due = _Decoded()
+    control_figure = _Decoded()
+    default_rate = _Decoded()
+    rate = _Decoded()
+    next_control_figure = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

@@ -26,6 +26,7 @@ from ledger.domain.values import key
 from projections import keyed
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 from projections.decisions import decision_objects
+from projections.department_overall import overall_objects
 from projections.ranking import department_units
 
 COLUMNS: dict[str, str] = {
@@ -459,8 +460,8 @@ def project(conn: Conn, project_id: UUID) -> Row | None:
 
 def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
     """The objects a department owns — its projects (its units' included), its own record and its units', the
-    decisions about it and its units — or a budget unit owns: its projects, its own record and the decisions about it
-    (however the name is spelled)."""
+    decisions about it and its units, its overall goals and its units' — or a budget unit owns: its projects, its own
+    record, the decisions about it and its overall goals (however the name is spelled)."""
     rows = conn.execute(
         sql.SQL("SELECT project_id FROM {} WHERE department_key = %(key)s OR unit_key = %(key)s").format(
             sql.Identifier(ProjectStatus.name)
@@ -473,6 +474,7 @@ def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         *department_units(conn, organisation),
         *(row[0] for row in rows),
         *decision_objects(conn, organisation),
+        *overall_objects(conn, organisation),
     )
 
 
