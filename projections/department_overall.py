@@ -263,6 +263,17 @@ def overall_rows(
     )
 
 
+def organisation_name(conn: Conn, organisation_id: UUID) -> str | None:
+    """The name the department or unit registered under ``organisation_id`` was registered with, or None."""
+    row = conn.execute(
+        sql.SQL("SELECT name FROM {} WHERE organisation_id = %s").format(
+            sql.Identifier(f"{DepartmentOverall.name}_organisations")
+        ),
+        (organisation_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def overall_row(conn: Conn, organisation: str, fiscal_year: int) -> Row | None:
     """One organisation's year (its name in any spelling), or None if it submitted no overall goals for it."""
     rows = select_rows(

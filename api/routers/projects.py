@@ -31,6 +31,7 @@ from api.schemas.projects import (
     KeyEvaluationCommission,
     MonitoringReport,
     MonitoringReview,
+    PolicyDecisionCommand,
     ProjectCreate,
     ProjectDisclosedOut,
     ProjectStatusOut,
@@ -260,6 +261,13 @@ async def score_key_evaluation(
 async def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
     """结果应用 by finance: by default from the grade; departing from the default needs a reason."""
     return await run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
+
+
+@command(router, "/{project_id}/policy-decision")
+async def decide_policy(project_id: UUID, body: PolicyDecisionCommand, ctx: CommandDep) -> CommandResult:
+    """政策调整 by finance of a policy whose results are applied, once: continue, adjust or terminate — by default from
+    the grade; a departure needs a reason. A terminated policy's continuation is not funded unless overridden."""
+    return await run(ctx, body, lambda act: ctx.ledger.decide_policy(act, project_id, body.decision))
 
 
 @command(router, "/{project_id}/rectifications", created=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -342,6 +342,20 @@ class ResultApplication(CommandBody):
         default=None,
         description="prioritise, maintain, reduce, cancel or rectify_first (整改后再安排); default: "
         "from the grade (优 prioritise, 良 maintain, 中 reduce, 差 cancel)",
+    )
+
+
+class PolicyDecisionCommand(CommandBody):
+    model_config = with_examples(
+        {"effective_on": "2022-07-01"},
+        {"decision": "terminate", "reason": "政策目标已实现，到期终止", "effective_on": "2022-07-01"},
+    )
+
+    decision: Literal["continue", "adjust", "terminate"] | None = Field(
+        default=None,
+        description="政策调整: continue 延续, adjust 调整, terminate 终止 (a terminated policy's continuation is not "
+        "funded unless finance overrides); default: from the grade (优/良 continue, 中 adjust, 差 terminate), a "
+        "departure needs a reason",
     )
 
 
