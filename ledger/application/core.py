@@ -42,7 +42,7 @@ from ledger.domain.decisions import Decision
 from ledger.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.domain.organisations import Agency, Department, Unit, agency_ids, department_ids, unit_id
 from ledger.domain.project import Project
-from ledger.domain.values import Principal, key
+from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey, VerifierKey
 from ledger.store.reads import LogReads
 from ledger.store.recorder import (
@@ -353,38 +353,6 @@ class LedgerCore(Application[UUID]):
 
     def agency(self, name: str) -> Agency:
         return self._read(Agency, self._agency_id(name), "agency-not-found")
-
-    def _commissionable(self, act: Act, agency_name: str | None, department: str, unit: str | None) -> Agency | None:
-        """The agency finance commissions to evaluate ``department`` (or its budget unit ``unit``), or None where
-        finance evaluates itself: never a blacklisted agency, nor one registered after the date stated, nor one tied
-        to what it evaluates (回避) — the same for a project's key evaluation and an organisation's overall one."""
-        if agency_name is None:
-            return None
-        agency = self.agency(agency_name)
-        # A blacklisting in force when the command is recorded bars it whatever date it states, and so does one in
-        # force on the date it states (a commissioning backdated into a blacklisting since ended).
-        if agency.is_blacklisted(self.today()) or agency.is_blacklisted(act.effective_on):
-            raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
-        require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
-        if self._tied(agency, department, unit):
-            raise RuleViolation(
-                f"{agency.name} is tied to {unit or department} and must recuse (回避)", code="conflict-of-interest"
-            )
-        return agency
-
-    def _tied(self, agency: Agency, department: str, unit: str | None) -> bool:
-        """回避: the agency is (or belongs to) the department or the unit evaluated — or a unit of the department, which
-        is a part of it."""
-        ties = {key(agency.name), key(agency.affiliation or agency.name)}
-        if ties & {key(department), key(unit or department)}:
-            return True
-        for name in ties:
-            try:
-                if self.unit(name).belongs_to(department):
-                    return True
-            except NotFound:
-                continue
-        return False
 
     def _agency_id(self, name: str) -> UUID:
         return self.recorded_id(agency_ids(name))

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
+from ledger.application.agencies import commissionable
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
@@ -115,7 +116,7 @@ class OverallUseCases(LedgerCore):
         require_role(act, Role.FINANCE)
         with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
             named = None if agency_name is None else text(agency_name, "agency")
-            agency = self._commissionable(act, named, goals.department, _unit(goals))
+            agency = commissionable(self, act, named, goals.department, _unit(goals))
             goals.commission_evaluation(
                 None if agency is None else str(agency.id), None if agency is None else agency.name, act.by
             )

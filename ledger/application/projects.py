@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
+from ledger.application.agencies import commissionable
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.overall import overall_goals_fact
 from ledger.application.roles import require_acts_for, require_own_department, require_role
@@ -295,7 +296,7 @@ class ProjectUseCases(LedgerCore):
         """重点评价 commissioned by finance — never to a blacklisted agency or one tied to the department."""
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
-            agency = self._commissionable(act, agency_name, project.department, project.unit)
+            agency = commissionable(self, act, agency_name, project.department, project.unit)
             evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
             project.commission_key_evaluation(
                 evaluation, None if agency is None else str(agency.id), None if agency is None else agency.name, act.by
