@@ -16,7 +16,7 @@ from api.auth import Overseer, require
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import ReadConn
-from api.problems import QUERY_PROBLEMS
+from api.problems import QUERY_PROBLEMS, documented
 from api.schemas.common import CommandResult
 from api.schemas.overall import (
     OverallCoverageRow,
@@ -258,7 +258,7 @@ def overall_coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = No
     return [OverallCoverageRow.model_validate(row) for row in department_overall.coverage(conn, fiscal_year)]
 
 
-@router.get("/{organisation_id}/{fiscal_year}", responses=QUERY_PROBLEMS)
+@router.get("/{organisation_id}/{fiscal_year}", responses=documented(401, 403, 404, 422, 503))
 def overall_of(organisation_id: UUID, fiscal_year: FiscalYear, conn: ReadConn, principal: OverallReader) -> OverallRow:
     """One organisation's overall performance in a fiscal year: for finance and auditors, its department's staff, or
     its own (a unit's staff)."""
