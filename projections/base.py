@@ -150,7 +150,11 @@ class EventFields(msgspec.Struct, gc=False):
     # disclosure (信息公开): Project.Disclosed, DisclosureDuty, CongressSubmission.Submitted (absent before: None)
     content: Any = None  # plain JSON: what the disclosure made public
     late: Any = None
-    organisation: Any = None  # DisclosureDuty.Opened
+    organisation: Any = None  # DisclosureDuty.Opened, OverallGoals.Submitted
+    # overall goals and their evaluation (部门和单位整体绩效): also kind, department, fiscal_year, rating, grade, basis,
+    # decision, inflated, agency_name and override above
+    evaluation_no: Any = None  # OverallGoals.Evaluation*, ResultsApplied
+    next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -173,6 +177,11 @@ class EventFields(msgspec.Struct, gc=False):
     results_disclosure_due_: Any = msgspec.field(default=None, name="results_disclosure_due")  # ResultsApplied
     submission_id_: Any = msgspec.field(default=None, name="submission_id")  # DisclosureDuty.Fulfilled
     projects_: Any = msgspec.field(default=None, name="projects")  # CongressSubmission.Submitted
+    # OverallGoals.ControlFigureAdjusted (and amount, total above; ReEvaluationSample.Drawn's rate is plain text)
+    control_figure_: Any = msgspec.field(default=None, name="control_figure")
+    default_rate_: Any = msgspec.field(default=None, name="default_rate")
+    rate_: Any = msgspec.field(default=None, name="rate")
+    next_control_figure_: Any = msgspec.field(default=None, name="next_control_figure")
 
     requested = _Decoded()
     amount = _Decoded()
@@ -195,6 +204,10 @@ class EventFields(msgspec.Struct, gc=False):
     results_disclosure_due = _Decoded()
     submission_id = _Decoded()
     projects = _Decoded()
+    control_figure = _Decoded()
+    default_rate = _Decoded()
+    rate = _Decoded()
+    next_control_figure = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

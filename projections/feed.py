@@ -238,8 +238,9 @@ class TailEvent:
     type: str
     originator: UUID
     public: bool  # what the public may see (:data:`PUBLIC_EVENT`)
-    declared_by: str | None  # a Project.Declared or a Unit.Registered: the department it belongs to
-    declared_for: str | None  # and its budget unit, if it names one (a Unit.Registered: the unit itself)
+    declared_by: str | None  # a Project.Declared, Unit.Registered or OverallGoals.Submitted: the department it is of
+    declared_for: str | None  # and its budget unit, if it names one (a Unit.Registered: the unit itself; overall goals:
+    # the organisation they are of, the department or its unit)
     frame: bytes  # "id: <position>\nevent: <type>\ndata: <the event as the feed renders it>\n\n", UTF-8
     public_frame: bytes | None  # the frame the public and agencies get (no staff id), for a public event
 
@@ -261,9 +262,10 @@ class TailEvent:
 TAIL = sql.SQL(
     "SELECT leaf_index, split_part(topic, ':', 2), originator_id, {public}, "
     "CASE WHEN topic LIKE '%%:Project.Declared' OR topic LIKE '%%:Unit.Registered' "
-    "THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
+    "OR topic LIKE '%%:OverallGoals.Submitted' THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
     "CASE WHEN topic LIKE '%%:Project.Declared' THEN convert_from(state, 'UTF8')::jsonb ->> 'unit' "
-    "WHEN topic LIKE '%%:Unit.Registered' THEN convert_from(state, 'UTF8')::jsonb ->> 'name' END, "
+    "WHEN topic LIKE '%%:Unit.Registered' THEN convert_from(state, 'UTF8')::jsonb ->> 'name' "
+    "WHEN topic LIKE '%%:OverallGoals.Submitted' THEN convert_from(state, 'UTF8')::jsonb ->> 'organisation' END, "
     "convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || E'\\ndata: ' || {envelope}, "
     "'UTF8') || state || '\\x7d0a0a'::bytea, "
     "CASE WHEN {public} THEN convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || "

@@ -29,6 +29,7 @@ from ledger.domain.values import key
 from projections import keyed, search
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 from projections.decisions import decision_objects
+from projections.department_overall import overall_objects
 from projections.disclosure import disclosure_objects
 from projections.ranking import department_units
 
@@ -478,8 +479,8 @@ def project(conn: Conn, project_id: UUID) -> Row | None:
 
 def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
     """The objects a department owns — its projects (its units' included), its own record and its units', the
-    decisions about it and its units, the disclosure of its and its units' overall goals — or a budget unit owns: its
-    projects, its own record, the decisions about it and its overall goals' disclosure (however the name is
+    decisions about it and its units, its overall goals and its units' and their disclosure — or a budget unit owns:
+    its projects, its own record, the decisions about it, its overall goals and their disclosure (however the name is
     spelled)."""
     rows = conn.execute(
         sql.SQL("SELECT project_id FROM {} WHERE department_key = %(key)s OR unit_key = %(key)s").format(
@@ -494,6 +495,7 @@ def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         *(row[0] for row in rows),
         *decision_objects(conn, organisation),
         *disclosure_objects(conn, organisation),
+        *overall_objects(conn, organisation),
     )
 
 

@@ -8,6 +8,7 @@ from projections.budget_linkage import BudgetLinkage
 from projections.coverage import Coverage
 from projections.deadlines import Deadlines
 from projections.decisions import Decisions
+from projections.department_overall import DepartmentOverall
 from projections.disclosure import Disclosures
 from projections.project_status import ProjectStatus
 from projections.ranking import DepartmentRanking
@@ -25,6 +26,7 @@ def read_models() -> list[ReadModel]:
         BudgetLinkage(),
         Decisions(),
         Disclosures(),
+        DepartmentOverall(),
     ]
 
 

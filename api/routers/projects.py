@@ -30,10 +30,10 @@ from api.schemas.projects import (
     GoalAdjustmentRequest,
     GoalsReview,
     GoalsSubmit,
-    IndicatorIn,
     KeyEvaluationCommission,
     MonitoringReport,
     MonitoringReview,
+    PolicyDecisionCommand,
     ProjectCreate,
     ProjectDisclosedOut,
     ProjectStatusOut,
@@ -49,7 +49,7 @@ from api.schemas.projects import (
 from ledger.application import Written
 from ledger.application.roles import acts_for_project
 from ledger.domain.errors import Forbidden, NotFound
-from ledger.domain.values import BudgetBook, Grade, Indicator, Principal, Role, key
+from ledger.domain.values import BudgetBook, Grade, Principal, Role, key
 from projections.base import Row
 from projections.positions import positions
 from projections.project_status import ProjectFilter, belongs_to, project, projects
@@ -59,23 +59,6 @@ router = APIRouter(prefix="/projects", tags=["projects"], route_class=LedgerRout
 Number = Annotated[int, Path(ge=1, le=1_000_000, description="The number the ledger gave it (1, 2, …)")]
 EvaluationId = Annotated[str, Path(max_length=100, examples=["KE-2021-JY-01-1"])]
 SEES_ALL = frozenset({Role.FINANCE, Role.AUDITOR})
-
-
-def _indicators(items: list[IndicatorIn]) -> list[Indicator]:
-    return [
-        Indicator(
-            item.key,
-            item.level1.value,
-            item.level2,
-            item.name,
-            item.operator.value,
-            item.target if isinstance(item.target, Decimal) else str(item.target),
-            item.unit,
-            item.weight,
-            item.library_ref,
-        )
-        for item in items
-    ]
 
 
 def _at(project: UUID) -> str:
@@ -129,7 +112,8 @@ async def admit_project(project_id: UUID, body: Admission, ctx: CommandDep) -> C
 @command(router, "/{project_id}/goals")
 async def submit_goals(project_id: UUID, body: GoalsSubmit, ctx: CommandDep) -> CommandResult:
     """绩效目标申报: the department submits (or revises) the indicator tree."""
-    return await run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, _indicators(body.indicators)))
+    indicators = [item.indicator() for item in body.indicators]
+    return await run(ctx, body, lambda act: ctx.ledger.submit_goals(act, project_id, indicators))
 
 
 @command(router, "/{project_id}/goals/review")
@@ -155,7 +139,7 @@ async def request_goal_adjustment(project_id: UUID, body: GoalAdjustmentRequest,
     return await run(
         ctx,
         body,
-        lambda act: ctx.ledger.request_goal_adjustment(act, project_id, _indicators(body.indicators)),
+        lambda act: ctx.ledger.request_goal_adjustment(act, project_id, [item.indicator() for item in body.indicators]),
         location=lambda w: f"{_at(project_id)}/goal-adjustments/{_ref(w, 'adjustment_no')}",
     )
 
@@ -279,6 +263,13 @@ async def score_key_evaluation(
 async def apply_results(project_id: UUID, body: ResultApplication, ctx: CommandDep) -> CommandResult:
     """结果应用 by finance: by default from the grade; departing from the default needs a reason."""
     return await run(ctx, body, lambda act: ctx.ledger.apply_results(act, project_id, body.decision))
+
+
+@command(router, "/{project_id}/policy-decision")
+async def decide_policy(project_id: UUID, body: PolicyDecisionCommand, ctx: CommandDep) -> CommandResult:
+    """政策调整 by finance of a policy whose results are applied, once: continue, adjust or terminate — by default from
+    the grade; a departure needs a reason. A terminated policy's continuation is not funded unless overridden."""
+    return await run(ctx, body, lambda act: ctx.ledger.decide_policy(act, project_id, body.decision))
 
 
 @command(router, "/{project_id}/rectifications", created=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
@@ -23,7 +23,16 @@ from api.schemas.common import (
     Year,
     with_examples,
 )
-from ledger.domain.values import BudgetBook, Grade, Level1, Operator, ProjectKind, Qualitative, SpecialCategory
+from ledger.domain.values import (
+    BudgetBook,
+    Grade,
+    Indicator,
+    Level1,
+    Operator,
+    ProjectKind,
+    Qualitative,
+    SpecialCategory,
+)
 
 
 class ContinuedProject(Strict):
@@ -132,6 +141,20 @@ class IndicatorIn(Strict):
     unit: Annotated[str, StringConstraints(max_length=32)] = ""
     weight: Decimal = Field(description="Points of 100; all weights sum to 100 minus the execution-rate share")
     library_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+    def indicator(self) -> Indicator:
+        """The indicator as the ledger takes it (a qualitative target as its plain text)."""
+        return Indicator(
+            self.key,
+            self.level1.value,
+            self.level2,
+            self.name,
+            self.operator.value,
+            self.target if isinstance(self.target, Decimal) else str(self.target),
+            self.unit,
+            self.weight,
+            self.library_ref,
+        )
 
 
 GOALS_EXAMPLE = [
@@ -325,6 +348,20 @@ class ResultApplication(CommandBody):
         default=None,
         description="prioritise, maintain, reduce, cancel or rectify_first (整改后再安排); default: "
         "from the grade (优 prioritise, 良 maintain, 中 reduce, 差 cancel)",
+    )
+
+
+class PolicyDecisionCommand(CommandBody):
+    model_config = with_examples(
+        {"effective_on": "2022-07-01"},
+        {"decision": "terminate", "reason": "政策目标已实现，到期终止", "effective_on": "2022-07-01"},
+    )
+
+    decision: Literal["continue", "adjust", "terminate"] | None = Field(
+        default=None,
+        description="政策调整: continue 延续, adjust 调整, terminate 终止 (a terminated policy's continuation is not "
+        "funded unless finance overrides); default: from the grade (优/良 continue, 中 adjust, 差 terminate), a "
+        "departure needs a reason",
     )
 
 

@@ -77,6 +77,7 @@ REFERENCE_FIELDS = (
     "adjustment_no",
     "rectification_no",
     "evaluation_id",
+    "evaluation_no",
     "misconduct_no",
     "blacklisting_no",
     "month",

@@ -349,6 +349,15 @@ class LedgerCore(Application[UUID]):
         """The budget unit (预算单位) registered as ``name`` (in any spelling)."""
         return self._read(Unit, unit_id(name), "unit-not-found")
 
+    def organisation(self, name: str) -> Department | Unit:
+        """The department or the budget unit registered as ``name``, in any spelling (a name names one of them only:
+        :mod:`ledger.application.organisations`); NotFound ``department-not-found`` if neither is."""
+        if self.exists(unit_id(name)):
+            return self.unit(name)
+        if any(self.exists(candidate) for candidate in department_ids(name)):
+            return self.department(name)
+        raise NotFound(f"no department or budget unit named {name}", code="department-not-found")
+
     def agency(self, name: str) -> Agency:
         return self._read(Agency, self._agency_id(name), "agency-not-found")
 

@@ -16,7 +16,7 @@ from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain.decisions import BasisKind, Decision, DecisionKind, SubjectKind, contrary_ids, decision_id
 from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
-from ledger.domain.organisations import Department, Unit, department_ids, unit_id
+from ledger.domain.organisations import Department, Unit
 from ledger.domain.project import Project
 from ledger.domain.values import Role, enum_value, fiscal_year, key, reason, text
 
@@ -26,15 +26,6 @@ class DecisionUseCases(LedgerCore):
 
     def decision(self, did: UUID) -> Decision:
         return self._read(Decision, did, "decision-not-found")
-
-    def _decision_subject(self, name: str) -> Department | Unit:
-        """The department or the budget unit registered as ``name`` (a name names one of them only)."""
-        candidates = department_ids(name)
-        if any(self.exists(candidate) for candidate in candidates):
-            return self.department(name)
-        if self.exists(unit_id(name)):
-            return self.unit(name)
-        raise NotFound(f"no department or budget unit named {name}", code="department-not-found")
 
     @use_case
     def record_decision(
@@ -50,7 +41,7 @@ class DecisionUseCases(LedgerCore):
         rectification due in the ruleset's ``decision_rectification_days``."""
         require_role(act, Role.FINANCE)
         self._check_date(act)
-        subject = self._decision_subject(text(organisation, "organisation"))
+        subject = self.organisation(text(organisation, "organisation"))
         subject_kind = SubjectKind.UNIT if isinstance(subject, Unit) else SubjectKind.DEPARTMENT
         department = subject.department if isinstance(subject, Unit) else subject.name
         basis_kind = enum_value(BasisKind, basis, "basis")

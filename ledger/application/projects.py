@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
+from ledger.application.agencies import commissionable
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.disclosure import congress_duty
 from ledger.application.overall import overall_goals_fact
@@ -24,7 +25,6 @@ from ledger.domain import rules
 from ledger.domain.base import require_not_before
 from ledger.domain.catalogue import ReEvaluationSample, sample_id
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
-from ledger.domain.organisations import Agency
 from ledger.domain.project import Project, project_ids
 from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource
 from ledger.domain.values import (
@@ -36,7 +36,6 @@ from ledger.domain.values import (
     SpecialCategory,
     enum_value,
     fiscal_year,
-    key,
     money,
     reason,
     text,
@@ -311,38 +310,12 @@ class ProjectUseCases(LedgerCore):
         """重点评价 commissioned by finance — never to a blacklisted agency or one tied to the department."""
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
-            agency = None
-            if agency_name is not None:
-                agency = self.agency(agency_name)
-                # A blacklisting in force when the command is recorded bars it whatever date it states, and so does
-                # one in force on the date it states (a commissioning backdated into a blacklisting since ended).
-                if agency.is_blacklisted(self.today()) or agency.is_blacklisted(act.effective_on):
-                    raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
-                require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
-                if self._tied(agency, project):
-                    raise RuleViolation(
-                        f"{agency.name} is tied to {project.unit or project.department} and must recuse (回避)",
-                        code="conflict-of-interest",
-                    )
+            agency = commissionable(self, act, agency_name, project.department, project.unit)
             evaluation = f"KE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
             project.commission_key_evaluation(
                 evaluation, None if agency is None else str(agency.id), None if agency is None else agency.name, act.by
             )
             return self.commit(project, act=act)
-
-    def _tied(self, agency: Agency, project: Project) -> bool:
-        """回避: the agency is (or belongs to) the project's department or unit — or a unit of the project's department,
-        which is a part of it."""
-        ties = {key(agency.name), key(agency.affiliation or agency.name)}
-        if ties & {key(project.department), key(project.unit or project.department)}:
-            return True
-        for name in ties:
-            try:
-                if self.unit(name).belongs_to(project.department):
-                    return True
-            except NotFound:
-                continue
-        return False
 
     @use_case
     def review_key_evaluation(self, act: Act, pid: UUID, evaluation_id: str, what: str, approved: bool) -> Written:
@@ -381,6 +354,17 @@ class ProjectUseCases(LedgerCore):
                         code="not-commissioned",
                     )
             project.score_key_evaluation(evaluation_id, inputs.scores(scores), params, version, act.by)
+            return self.commit(project, act=act)
+
+    @use_case
+    def decide_policy(self, act: Act, pid: UUID, decision: str | None = None) -> Written:
+        """政策调整 by finance of a policy whose results are applied: continue, adjust or terminate (by default from
+        the grade; a departure with a reason)."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            if decision is not None:
+                enum_value(rules.PolicyDecision, decision, "decision")
+            project.decide_policy(decision, act.by)
             return self.commit(project, act=act)
 
     @use_case

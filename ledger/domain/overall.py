@@ -20,11 +20,34 @@ commands, and another year's goals are another history.
   department's budget can be held to; the shortfall shows in the coverage read model instead. The application reads
   the department's record and passes the fact in; the approval records what was checked, so a replay never reads
   another aggregate or the rules again.
+
+Once the year is over its overall performance is evaluated on the same record (整体绩效评价):
+
+- **Self-evaluation** (整体绩效自评) by the organisation of its approved goals, once: the actual value of every
+  indicator, scored as a project's are (:func:`~ledger.domain.rules.overall_self_evaluation_score`), their weights
+  adding up to 100 — the ledger computes the score and grade and records them with the ruleset's version.
+- **Evaluation by finance** (财政评价), by finance itself or an agency it commissions, as a project's key evaluation
+  is commissioned (两审一督导: the plan and the report reviewed before a score is accepted; supervision noted): the
+  six dimensions scored within the ruleset's ``overall_evaluation_weights``, flagged 自评虚高 when the
+  self-evaluation is more than ``inflation_threshold`` above it. Who may be commissioned (not blacklisted, 回避)
+  is the application's to check: it knows the agencies.
+- **Results applied** (结果应用) to a department by finance, once, on the latest evaluation scored (else the
+  self-evaluation), never while one commissioned is unscored: they set the department's **next control figure**
+  (下年度预算控制数) — this year's moved by the ruleset's ``control_figure_rates`` for the grade, or by finance's own
+  rate with a reason (an override) — recorded as an event of its own (:class:`OverallGoals.ControlFigureAdjusted`),
+  which a budget system follows. A unit's control figure is its department's to set: results are not applied to a
+  unit (its evaluation informs its department's).
+- Goals under evaluation (self-evaluated, or an evaluation commissioned) are no longer adjusted, and an evaluation
+  starts only on settled goals (none pending adjustment).
+
+Over 500 lines: one organisation's year — goals, review, adjustment, evaluation, results — is one state machine,
+whose transitions are the commands below, each beside the checks that guard it; cut in two, a reader would follow
+one year through two files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -33,7 +56,7 @@ from uuid import UUID
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, require_not_before
-from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.rules.goals import check_measure, check_weight
 from ledger.domain.values import HUNDRED, Attribution, Grade, Indicator, enum_value
@@ -156,6 +179,10 @@ class OverallGoals(LedgerAggregate):
         submissions: int
         submitted_on: date  # the latest submission's day: nothing of the record is dated before it
         adjustments: list[dict[str, Any]]
+        self_evaluation: dict[str, Any] | None  # 整体绩效自评
+        evaluations: list[dict[str, Any]]  # 财政评价, by finance or a commissioned agency, numbered from 1
+        results: dict[str, Any] | None  # 结果应用
+        control_figure: dict[str, Any] | None  # 下年度控制数调整
 
     class Submitted(LedgerAggregate.Created):
         """整体绩效目标申报: the first submission of the year."""
@@ -179,6 +206,10 @@ class OverallGoals(LedgerAggregate):
             goals.submissions = 1
             goals.submitted_on = self.effective_on
             goals.adjustments = []
+            goals.self_evaluation = None
+            goals.evaluations = []
+            goals.results = None
+            goals.control_figure = None
 
     class Resubmitted(LedgerAggregate.Event):
         """Submitted again: revised before review, after 中, or afresh after 差."""
@@ -226,14 +257,149 @@ class OverallGoals(LedgerAggregate):
 
         def apply(self, goals: OverallGoals) -> None:
             adjustment = goals.adjustments[self.adjustment_no - 1]
-            adjustment["status"] = "approved"
+            adjustment.update(status="approved", decided_on=self.effective_on)
             goals.indicators = list(adjustment["indicators"])
 
     class AdjustmentRejected(LedgerAggregate.Event):
         adjustment_no: int
 
         def apply(self, goals: OverallGoals) -> None:
-            goals.adjustments[self.adjustment_no - 1]["status"] = "rejected"
+            goals.adjustments[self.adjustment_no - 1].update(status="rejected", decided_on=self.effective_on)
+
+    class SelfEvaluated(LedgerAggregate.Event):
+        """整体绩效自评: the actuals, each indicator's score, the total and grade the ledger computed, the ruleset."""
+
+        actuals: dict[str, Decimal | str]
+        indicator_scores: dict[str, Decimal]
+        total: Decimal
+        grade: str
+        ruleset_version: int
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.self_evaluation = {
+                "actuals": dict(self.actuals),
+                "indicator_scores": dict(self.indicator_scores),
+                "total": self.total,
+                "grade": self.grade,
+                "ruleset_version": self.ruleset_version,
+                "evaluated_on": self.effective_on,
+            }
+
+    class EvaluationCommissioned(LedgerAggregate.Event):
+        """整体绩效评价 commissioned by finance: to an agency, or done by finance itself (no agency)."""
+
+        evaluation_no: int
+        agency_id: str | None
+        agency_name: str | None
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.evaluations.append(
+                {
+                    "no": self.evaluation_no,
+                    "agency_id": self.agency_id,
+                    "agency_name": self.agency_name,
+                    "plan_approved": None,
+                    "report_approved": None,
+                    "supervision": [],
+                    "score": None,
+                    "commissioned_on": self.effective_on,
+                }
+            )
+
+    class EvaluationPlanReviewed(LedgerAggregate.Event):
+        """两审一督导: the plan review."""
+
+        evaluation_no: int
+        approved: bool
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.evaluations[self.evaluation_no - 1]["plan_approved"] = self.approved
+
+    class EvaluationReportReviewed(LedgerAggregate.Event):
+        """两审一督导: the report review."""
+
+        evaluation_no: int
+        approved: bool
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.evaluations[self.evaluation_no - 1]["report_approved"] = self.approved
+
+    class EvaluationSupervisionNoted(LedgerAggregate.Event):
+        """两审一督导: the supervision's notes."""
+
+        evaluation_no: int
+        notes: str
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.evaluations[self.evaluation_no - 1]["supervision"].append(self.notes)
+
+    class EvaluationScored(LedgerAggregate.Event):
+        """The evaluation's score: the six dimensions, the total, grade and 自评虚高 flag, the ruleset."""
+
+        evaluation_no: int
+        scores: dict[str, Decimal]
+        total: Decimal
+        grade: str
+        inflated: bool
+        ruleset_version: int
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.evaluations[self.evaluation_no - 1]["score"] = {
+                "scores": dict(self.scores),
+                "total": self.total,
+                "grade": self.grade,
+                "inflated": self.inflated,
+                "ruleset_version": self.ruleset_version,
+                "scored_on": self.effective_on,
+                "scored_at_version": self.originator_version,
+            }
+
+    class ResultsApplied(LedgerAggregate.Event):
+        """整体绩效结果应用 by finance: on what (the self-evaluation, or evaluation ``evaluation_no``), its grade and
+        total, and what it decides of the next control figure (increase, maintain, reduce)."""
+
+        basis: str
+        evaluation_no: int | None
+        grade: str
+        total: Decimal
+        decision: str
+        ruleset_version: int
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.results = {
+                "basis": self.basis,
+                "evaluation_no": self.evaluation_no,
+                "grade": self.grade,
+                "total": self.total,
+                "decision": self.decision,
+                "ruleset_version": self.ruleset_version,
+                "applied_on": self.effective_on,
+            }
+
+    class ControlFigureAdjusted(LedgerAggregate.Event):
+        """下年度预算控制数调整: this year's control figure, the rate the ruleset gives the grade and the rate applied
+        (finance's own where it overrode, with the reason), the amount and next year's figure."""
+
+        next_fiscal_year: int
+        control_figure: Decimal
+        default_rate: Decimal
+        rate: Decimal
+        amount: Decimal
+        next_control_figure: Decimal
+        override: bool
+        ruleset_version: int
+
+        def apply(self, goals: OverallGoals) -> None:
+            goals.control_figure = {
+                "next_fiscal_year": self.next_fiscal_year,
+                "control_figure": self.control_figure,
+                "default_rate": self.default_rate,
+                "rate": self.rate,
+                "amount": self.amount,
+                "next_control_figure": self.next_control_figure,
+                "override": self.override,
+                "ruleset_version": self.ruleset_version,
+            }
 
     @classmethod
     def submit(
@@ -299,6 +465,12 @@ class OverallGoals(LedgerAggregate):
                 f"the {self.fiscal_year} overall goals of {self.organisation} are not approved: nothing to adjust",
                 code="overall-goals-not-approved",
             )
+        if self.under_evaluation:
+            raise RuleViolation(
+                f"the {self.fiscal_year} overall goals of {self.organisation} are being evaluated: they are no longer "
+                "adjusted",
+                code="overall-goals-evaluated",
+            )
         if not by.reason.strip():
             raise InvalidInput("a goal adjustment must give the reason", code="reason-required", field="reason")
         if self.pending_adjustment is not None:
@@ -318,6 +490,246 @@ class OverallGoals(LedgerAggregate):
         if not approve and not by.reason.strip():
             raise InvalidInput("a rejection must give the reason", code="reason-required", field="reason")
         self.record(self.AdjustmentApproved if approve else self.AdjustmentRejected, by, adjustment_no=number)
+
+    # ------------------------------------------------------------ the evaluation (整体绩效评价)
+
+    @property
+    def under_evaluation(self) -> bool:
+        """Self-evaluated, or an evaluation commissioned: the goals evaluated are the goals as they stand."""
+        return self.self_evaluation is not None or bool(self.evaluations)
+
+    def _require_settled(self, action: str, by: Attribution) -> None:
+        """The year's evaluation starts on approved goals with no adjustment pending, from 1 December of the fiscal
+        year (its last month, as a project's self-evaluation) to the end of the year after the next, and not before
+        the latest adjustment was decided (what is evaluated are the goals as they then stood)."""
+        if self.status != GoalsStatus.APPROVED:
+            raise RuleViolation(
+                f"the {self.fiscal_year} overall goals of {self.organisation} are not approved: cannot {action}",
+                code="overall-goals-not-approved",
+            )
+        if self.pending_adjustment is not None:
+            raise RuleViolation(
+                f"an adjustment of the goals awaits finance's decision: cannot {action}", code="adjustment-pending"
+            )
+        first, last = date(self.fiscal_year, 12, 1), date(self.fiscal_year + 2, 12, 31)
+        if not first <= by.effective_on <= last:
+            raise InvalidInput(
+                f"effective_on {by.effective_on} is outside {first} to {last}: the {self.fiscal_year} overall "
+                "performance is evaluated from the year's last month",
+                code="invalid-date",
+                field="effective_on",
+            )
+        for adjustment in self.adjustments:
+            require_not_before(
+                by.effective_on, adjustment.get("decided_on"), f"adjustment {adjustment['no']} was decided"
+            )
+
+    def self_evaluate(
+        self, actuals: Mapping[str, Decimal | str], params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> rules.OverallSelfEvaluationScore:
+        """整体绩效自评, once: the ledger scores every indicator of the goals against its actual value."""
+        if self.self_evaluation is not None:
+            raise RuleViolation(
+                f"the {self.fiscal_year} overall self-evaluation of {self.organisation} is already recorded",
+                code="already-decided",
+            )
+        self._require_settled("self-evaluate", by)
+        result = rules.overall_self_evaluation_score(self.indicators, actuals, params)
+        self.record(
+            self.SelfEvaluated,
+            by,
+            actuals=dict(actuals),
+            indicator_scores={item.key: item.score for item in result.indicator_scores},
+            total=result.total,
+            grade=result.grade,
+            ruleset_version=ruleset_version,
+        )
+        return result
+
+    def evaluation(self, number: int) -> dict[str, Any]:
+        """Evaluation ``number`` (1, 2, …), or NotFound ``overall-evaluation-not-found``."""
+        if not 1 <= number <= len(self.evaluations):
+            raise NotFound(
+                f"no overall evaluation {number} of {self.organisation} in {self.fiscal_year}",
+                code="overall-evaluation-not-found",
+            )
+        return self.evaluations[number - 1]
+
+    def commission_evaluation(self, agency_id: str | None, agency_name: str | None, by: Attribution) -> int:
+        """整体绩效评价 commissioned by finance (to an agency, or done by itself: no agency) before results are
+        applied; returns its number."""
+        if self.results is not None:
+            raise RuleViolation(
+                f"the {self.fiscal_year} overall results of {self.organisation} are applied: no more evaluation",
+                code="already-decided",
+            )
+        self._require_settled("commission an evaluation", by)
+        number = len(self.evaluations) + 1
+        self.record(self.EvaluationCommissioned, by, evaluation_no=number, agency_id=agency_id, agency_name=agency_name)
+        return number
+
+    def _commissioned(self, number: int, by: Attribution) -> dict[str, Any]:
+        """The evaluation a later step acts on, the step dated no earlier than the commission."""
+        evaluation = self.evaluation(number)
+        require_not_before(
+            by.effective_on, evaluation["commissioned_on"], f"overall evaluation {number} was commissioned"
+        )
+        return evaluation
+
+    def review_evaluation_plan(self, number: int, approved: bool, by: Attribution) -> None:
+        """两审, the first: the evaluation plan, until the report is reviewed."""
+        evaluation = self._commissioned(number, by)
+        if evaluation["report_approved"] is not None:
+            raise RuleViolation("the report is already reviewed; the plan review is closed", code="already-decided")
+        self.record(self.EvaluationPlanReviewed, by, evaluation_no=number, approved=approved)
+
+    def review_evaluation_report(self, number: int, approved: bool, by: Attribution) -> None:
+        """两审, the second: the report, once the plan is approved and until the evaluation is scored."""
+        evaluation = self._commissioned(number, by)
+        if evaluation["plan_approved"] is not True:
+            raise RuleViolation(
+                "the evaluation plan must be approved before the report is reviewed", code="plan-not-reviewed"
+            )
+        if evaluation["score"] is not None:
+            raise RuleViolation("the evaluation is already scored", code="already-decided")
+        self.record(self.EvaluationReportReviewed, by, evaluation_no=number, approved=approved)
+
+    def note_evaluation_supervision(self, number: int, notes: str, by: Attribution) -> None:
+        """一督导: finance's notes on how the evaluation is done."""
+        self._commissioned(number, by)
+        if not notes.strip():
+            raise InvalidInput("supervision notes are required", field="notes")
+        self.record(self.EvaluationSupervisionNoted, by, evaluation_no=number, notes=notes)
+
+    def score_evaluation(
+        self,
+        number: int,
+        scores: Mapping[str, Decimal],
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        by: Attribution,
+    ) -> Decimal:
+        """The evaluation's score, once, accepted only after both reviews approved (两审): the six dimensions within
+        the ruleset's weights; 自评虚高 flagged against the self-evaluation recorded by then."""
+        evaluation = self._commissioned(number, by)
+        if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
+            raise RuleViolation(
+                "an overall evaluation's score is accepted only after the plan and report reviews (两审)",
+                code="report-not-reviewed",
+            )
+        if evaluation["score"] is not None:
+            raise RuleViolation("the evaluation is already scored", code="already-decided")
+        total = rules.overall_evaluation_total(scores, params)
+        own = self.self_evaluation
+        self.record(
+            self.EvaluationScored,
+            by,
+            evaluation_no=number,
+            scores=dict(scores),
+            total=total,
+            grade=rules.grade(total, params),
+            inflated=own is not None and rules.is_inflated(own["total"], total, params),
+            ruleset_version=ruleset_version,
+        )
+        return total
+
+    def result_basis(self) -> dict[str, Any] | None:
+        """What results are applied on: the evaluation scored last (by finance or an agency), else the
+        self-evaluation — its kind (``evaluation`` or ``self_evaluation``), number, grade, total and date."""
+        scored = [item for item in self.evaluations if item["score"] is not None]
+        if scored:
+            latest = max(scored, key=lambda item: item["score"]["scored_at_version"])
+            score = latest["score"]
+            return {
+                "basis": "evaluation",
+                "evaluation_no": latest["no"],
+                "grade": score["grade"],
+                "total": score["total"],
+                "on": score["scored_on"],
+            }
+        if self.self_evaluation is not None:
+            own = self.self_evaluation
+            return {
+                "basis": "self_evaluation",
+                "evaluation_no": None,
+                "grade": own["grade"],
+                "total": own["total"],
+                "on": own["evaluated_on"],
+            }
+        return None
+
+    def apply_results(
+        self,
+        control_figure: Decimal,
+        rate: Decimal | None,
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        by: Attribution,
+    ) -> rules.ControlFigureAdjustment:
+        """结果应用 to a department, once: its next control figure moved from this year's (``control_figure``) by the
+        ruleset's rate for the grade — or by ``rate``, finance's override, with a reason."""
+        if self.kind != OrganisationKind.DEPARTMENT:
+            raise RuleViolation(
+                f"{self.organisation} is a budget unit: results are applied to its department, whose control figure "
+                "it is",
+                code="overall-results-unit",
+            )
+        if self.results is not None:
+            raise RuleViolation(
+                f"the {self.fiscal_year} overall results of {self.organisation} are already applied",
+                code="already-decided",
+            )
+        still_open = [str(item["no"]) for item in self.evaluations if item["score"] is None]
+        if still_open:
+            raise RuleViolation(
+                f"overall evaluations {', '.join(still_open)} are not scored yet", code="overall-evaluation-open"
+            )
+        basis = self.result_basis()
+        if basis is None:
+            raise RuleViolation(
+                f"the {self.fiscal_year} overall performance of {self.organisation} is not evaluated: no results",
+                code="no-results",
+            )
+        require_not_before(by.effective_on, basis["on"], "the evaluation results are applied on was recorded")
+        default = rules.control_figure_rate(basis["grade"], params)
+        override = rate is not None
+        if rate is not None:
+            rate = rules.adjustment_rate(rate)
+            if rate == default:
+                raise RuleViolation(
+                    f"the rate {rate} is the ruleset's for {basis['grade']}: nothing to override",
+                    code="control-figure-override-not-needed",
+                )
+            if not by.reason.strip():
+                raise InvalidInput(
+                    f"departing from the ruleset's rate ({default}) for {basis['grade']} needs a reason",
+                    code="reason-required",
+                    field="reason",
+                )
+        adjustment = rules.adjust_control_figure(control_figure, default if rate is None else rate)
+        self.record(
+            self.ResultsApplied,
+            by,
+            basis=basis["basis"],
+            evaluation_no=basis["evaluation_no"],
+            grade=basis["grade"],
+            total=basis["total"],
+            decision=adjustment.decision,
+            ruleset_version=ruleset_version,
+        )
+        self.record(
+            self.ControlFigureAdjusted,
+            by,
+            next_fiscal_year=self.fiscal_year + 1,
+            control_figure=adjustment.base,
+            default_rate=default,
+            rate=adjustment.rate,
+            amount=adjustment.amount,
+            next_control_figure=adjustment.adjusted,
+            override=override,
+            ruleset_version=ruleset_version,
+        )
+        return adjustment
 
 
 _STATUS_OF = {

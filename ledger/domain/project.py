@@ -36,7 +36,7 @@ from ledger.domain.project_values import (
     RectificationSource,
     Stage,
 )
-from ledger.domain.values import Attribution, Grade, Indicator, Principal, enum_value
+from ledger.domain.values import Attribution, Grade, Indicator, Principal, ProjectKind, enum_value
 
 
 def project_id(fiscal_year: int, code: str) -> UUID:
@@ -56,11 +56,11 @@ class Project(ProjectState):
     TOPIC_MODULE = "ledger.project"  # stored topics keep the module they were first recorded under
 
     # Version 2 added deadline_notices, version 3 declared_on, version 4 unit, version 5 continues and budget_linkage,
-    # version 6 disclosure_due; older snapshots are upcast (their events replay unchanged; without declared_on the
-    # project's dates are bounded by its fiscal year's preparation instead; a project declared before units existed is
-    # its department's own, one declared before continuations continues none; one approved before disclosure was a
-    # watched duty owes none).
-    class_version = 6
+    # version 6 disclosure_due, version 7 policy_decision; older snapshots are upcast (their events replay unchanged;
+    # without declared_on the project's dates are bounded by its fiscal year's preparation instead; a project declared
+    # before units existed is its department's own, one declared before continuations continues none; one approved
+    # before disclosure was a watched duty owes none; one before 政策调整 has none decided).
+    class_version = 7
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -82,6 +82,10 @@ class Project(ProjectState):
     @staticmethod
     def upcast_v5_v6(state: dict[str, Any]) -> None:
         state["disclosure_due"] = {}
+
+    @staticmethod
+    def upcast_v6_v7(state: dict[str, Any]) -> None:
+        state["policy_decision"] = None
 
     # ------------------------------------------------------------------ events
 
@@ -110,6 +114,7 @@ class Project(ProjectState):
     KeyEvaluationSupervisionNoted = events.KeyEvaluationSupervisionNoted
     KeyEvaluationScored = events.KeyEvaluationScored
     ResultsApplied = events.ResultsApplied
+    PolicyAdjustmentDecided = events.PolicyAdjustmentDecided
     RectificationRequired = events.RectificationRequired
     RectificationReported = events.RectificationReported
     RectificationAccepted = events.RectificationAccepted
@@ -662,6 +667,29 @@ class Project(ProjectState):
             ruleset_version=ruleset_version,
             results_disclosure_due=rules.results_disclosure_due(by.effective_on, params),
         )
+        return chosen.value
+
+    def decide_policy(self, decision: str | None, by: Attribution) -> str:
+        """政策调整 of a policy, once its results are applied: by default from the grade they rested on (优/良 continue,
+        中 adjust, 差 terminate); departing from it needs a reason. A terminated policy's continuation is not funded
+        unless finance overrides it (:mod:`project_linkage`)."""
+        if self.kind != ProjectKind.POLICY:
+            raise RuleViolation(f"{self.code} is a project, not a policy: no 政策调整", code="not-a-policy")
+        self._require_stage({Stage.RESULTS_APPLIED}, "decide the policy's adjustment")
+        if self.policy_decision is not None:
+            raise RuleViolation(f"the 政策调整 of {self.code} is already decided", code="already-decided")
+        assert self.results is not None
+        self._require_since(by.effective_on, self.results, "applied_on", f"the results of {self.code} were applied")
+        grade = self.results["grade"]
+        default = rules.policy_decision_default(grade)
+        chosen = enum_value(rules.PolicyDecision, decision or default, "decision")
+        if chosen != default and not by.reason.strip():
+            raise InvalidInput(
+                f"departing from the default ({default}) for grade {grade} needs a reason",
+                code="reason-required",
+                field="reason",
+            )
+        self.record(self.PolicyAdjustmentDecided, by, decision=chosen.value, grade=grade)
         return chosen.value
 
     def require_rectification(self, issues: list[str], source: str, deadline: date, by: Attribution) -> int:

@@ -5,7 +5,7 @@ subclass of the project's ``Event`` class: stored and resolved as ``ledger.proje
 first recorded. ``apply`` only changes state, so replaying the stored events rebuilds the same project; the
 checks are the project's command methods'.
 
-Over 500 lines: 32 events, each a class with its fields (the stored format) and its apply; one module is the list of
+Over 500 lines: 33 events, each a class with its fields (the stored format) and its apply; one module is the list of
 what can happen to a project.
 """
 
@@ -85,6 +85,7 @@ class Declared(LedgerAggregate.Created):
         project.re_evaluation = None
         project.key_evaluations = {}
         project.results = None
+        project.policy_decision = None
         project.rectifications = []
         project.disclosed = []
         project.disclosure_due = {}
@@ -473,6 +474,17 @@ class ResultsApplied(LedgerAggregate.Event):
         project.stage = Stage.RESULTS_APPLIED.value
         if self.results_disclosure_due is not None:
             project.disclosure_due["results"] = self.results_disclosure_due
+
+
+class PolicyAdjustmentDecided(LedgerAggregate.Event):
+    """政策调整 of a policy whose results were applied: continue (延续), adjust (调整) or terminate (终止), on the
+    grade its results rested on."""
+
+    decision: str
+    grade: str
+
+    def apply(self, project: ProjectState) -> None:
+        project.policy_decision = {"decision": self.decision, "grade": self.grade, "decided_on": self.effective_on}
 
 
 class RectificationRequired(LedgerAggregate.Event):

@@ -9,6 +9,8 @@ What a decision allows, read from the earlier project's recorded events only:
 - 整改后再安排 (``rectify_first``): funded once the earlier project's rectifications are accepted — at least one
   required and accepted, none still open.
 - 优先保障 (``prioritise``) and 合理保障 (``maintain``): no cap; the approval records the decision as such.
+- Whatever the decision, a policy finance decided to terminate (政策调整: 终止) is not funded again; a policy continued
+  or adjusted is funded as its result decision allows, the 政策调整 recorded beside it.
 
 The approval records what it read (:func:`linkage`: the earlier project's id and version, its decision, grade and
 cap, and whether the amount was within it), so replaying the log never asks the earlier project again.
@@ -22,7 +24,7 @@ from typing import Any
 from ledger.domain.base import require_not_before
 from ledger.domain.errors import InvalidInput, RuleViolation
 from ledger.domain.project_state import ProjectState
-from ledger.domain.rules import ResultApplication
+from ledger.domain.rules import PolicyDecision, ResultApplication
 from ledger.domain.values import Attribution, key
 
 
@@ -69,8 +71,11 @@ def linkage(earlier: ProjectState, amount: Decimal) -> dict[str, Any]:
     accepted = [item["no"] for item in earlier.rectifications if item["status"] == "accepted"]
     still_open = [item["no"] for item in earlier.rectifications if item["status"] != "accepted"]
     refusal, detail = None, ""
+    policy = None if earlier.policy_decision is None else earlier.policy_decision["decision"]
     if decision is ResultApplication.CANCEL:
         refusal, detail = "continuation-cancelled", "the earlier result decision is 取消 (cancel)"
+    elif policy == PolicyDecision.TERMINATE:
+        refusal, detail = "continuation-policy-terminated", "政策调整: the policy was terminated (终止)"
     elif cap is not None and amount > cap:
         refusal, detail = "continuation-over-cap", f"调减: {amount} is above the cap of {cap}"
     elif decision is ResultApplication.RECTIFY_FIRST and (still_open or not accepted):
@@ -88,6 +93,7 @@ def linkage(earlier: ProjectState, amount: Decimal) -> dict[str, Any]:
         "rectifications_accepted": accepted,
         "rectifications_open": still_open,
         "priority": decision is ResultApplication.PRIORITISE,
+        "policy_decision": policy,
         "allowed": refusal is None,
         "refusal": refusal,
         "detail": detail,

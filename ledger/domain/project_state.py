@@ -56,6 +56,7 @@ class ProjectState(LedgerAggregate):
         re_evaluation: dict[str, Any] | None
         key_evaluations: dict[str, dict[str, Any]]
         results: dict[str, Any] | None
+        policy_decision: dict[str, Any] | None  # 政策调整 of a policy: continue, adjust or terminate
         rectifications: list[dict[str, Any]]
         disclosed: list[str]
         disclosure_due: dict[str, date]  # what ("goals", "results") -> the day it must be disclosed by, once owed

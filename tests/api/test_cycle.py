@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from api.schemas.overall import OVERALL_ACTUALS_EXAMPLE as OVERALL_ACTUALS
 from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
+from api.schemas.overall import OVERALL_SCORES_EXAMPLE as OVERALL_SCORES
 from api.schemas.projects import GOALS_EXAMPLE
 from ledger.log import merkle
 from ledger.log.audit import verify_bundle
@@ -518,6 +520,26 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert s.post("finance", f"{nowhere}/decision", {"accept": True, "effective_on": "2022-07-05"}).status_code == 404
     congress = {"fiscal_year": 2021, "what": "goals", "project_ids": [pid], "effective_on": "2020-12-28"}
     assert s.post("education", "/congress-submissions", congress).status_code == 403
+
+    # 教育局's 2022 overall performance: self-evaluated, evaluated by the agency (两审一督导), its results setting the
+    # 2023 control figure; a project is no policy to adjust. The rules: tests/api/test_overall_evaluation.py.
+    actuals = {"actuals": OVERALL_ACTUALS, "effective_on": "2023-02-20"}
+    ok(s.post("education", f"{overall}/self-evaluation", actuals))
+    agency_of = {"agency": "某咨询评估有限公司", "effective_on": "2023-03-01"}
+    evaluation = ok(s.post("finance", f"{overall}/evaluations", agency_of), 201)
+    at = f"{overall}/evaluations/{evaluation['events'][0]['references']['evaluation_no']}"
+    ok(s.post("finance", f"{at}/plan-review", {"approved": True, "effective_on": "2023-03-10"}))
+    ok(s.post("finance", f"{at}/supervision", {"notes": "抽查三所学校", "effective_on": "2023-04-01"}))
+    ok(s.post("finance", f"{at}/report-review", {"approved": True, "effective_on": "2023-05-01"}))
+    ok(s.post("agency", f"{at}/score", {"scores": OVERALL_SCORES, "effective_on": "2023-05-10"}))
+    figure = {"control_figure": "12000000.00", "effective_on": "2023-06-01"}
+    applied = ok(s.post("finance", f"{overall}/result-application", figure))
+    row = ok(s.get("finance", overall, min_position=applied["position"]))
+    assert (row["result_grade"], row["next_control_figure"]) == ("良", "12000000.00")
+    assert [item["organisation"] for item in ok(s.get("education", "/overall-goals", fiscal_year=2022))] == ["教育局"]
+    assert ok(s.get("auditor", "/overall-goals/coverage", fiscal_year=2022))[0]["departments_approved"] == 1
+    policy = s.post("finance", f"/projects/{pid}/policy-decision", {"effective_on": "2023-06-02"})
+    assert (policy.status_code, policy.json()["code"]) == (409, "not-a-policy")
 
     hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}), 201)
     assert len(hook["secret"]) >= 16

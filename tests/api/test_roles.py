@@ -112,7 +112,23 @@ COMMAND_REFUSALS: list[Case] = [
     ("education", lambda w: "/rulesets", {"version": 2, "parameters": {}, "reason": "x"}, 403, "role-not-allowed"),
     ("finance", lambda w: "/admin/tokens", {"name": "x", "role": "auditor"}, 403, "role-not-allowed"),
     ("auditor", lambda w: "/re-evaluation-samples", {"fiscal_year": 2021}, 403, "role-not-allowed"),
-]
+    # the overall evaluation: the organisation self-evaluates, finance commissions and applies, the agency scores
+    ("finance", lambda w: f"/overall-goals/{w.education}/2021/self-evaluation", {"actuals": {}}, 403,
+     "role-not-allowed"),
+    ("agency", lambda w: f"/overall-goals/{w.education}/2021/self-evaluation", {"actuals": {}}, 403,
+     "role-not-allowed"),
+    ("education", lambda w: f"/overall-goals/{w.education}/2021/evaluations", {}, 403, "role-not-allowed"),
+    (
+        "education",
+        lambda w: f"/overall-goals/{w.education}/2021/result-application",
+        {"control_figure": "1.00"},
+        403,
+        "role-not-allowed",
+    ),
+    ("auditor", lambda w: f"/overall-goals/{w.education}/2021/evaluations/1/plan-review", {"approved": True}, 403,
+     "role-not-allowed"),
+    ("education", lambda w: f"/projects/{w.implementing}/policy-decision", {}, 403, "role-not-allowed"),
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +188,11 @@ def test_a_command_the_principal_may_not_send_is_refused_and_records_nothing(
         ("education", "/log/leaves/0", 403),
         ("education", "/projects?department=卫生健康委员会", 403),
         ("health", "/deadlines?department=教育局", 403),
+        (None, "/overall-goals", 401),
+        ("agency", "/overall-goals", 403),
+        ("education", "/overall-goals/coverage", 403),
+        ("health", "/overall-goals?organisation=教育局", 403),
+        (None, "/overall-goals/{education}/2021", 401),
     ],
 )
 def test_reads_are_confined_to_what_the_role_may_see(

@@ -16,6 +16,7 @@ from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
 from tests.ledger.application.test_calendar import amend_and_add_a_year
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
+from tests.projections.overall_world import a_policy_decided, overall_evaluation_of_a_year
 
 TRICKY_REASON = '评价结果不实："引号"、\\反斜杠\\\n换行\t制表 🚩 \\u0041 {"_type_": 1}'
 
@@ -24,7 +25,8 @@ def every_kind_of_event(ledger: Ledger) -> None:
     """The demo, then what it leaves out: a blacklisting expired and one lifted, a quality review, an indicator
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
     follow-up, overall goals approved, adjusted, warned of, missed and disclosed late, the year's results submitted
-    to the congress, a rotation of the log's key, the working calendar amended and a year added."""
+    to the congress, a rotation of the log's key, the working calendar amended and a year added, an
+    overall evaluation of a year with its results and control figure, a policy's 政策调整."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
@@ -74,3 +76,5 @@ def every_kind_of_event(ledger: Ledger) -> None:
     it_admin = Principal("it-admin", "admin", "")
     ledger.record_key_rotation(act(it_admin, date(2022, 7, 13), "密钥轮换"), statement, TEST_KEY.verifier)
     amend_and_add_a_year(ledger)
+    overall_evaluation_of_a_year(ledger)
+    a_policy_decided(ledger)

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.rules import parameter_checks as checks
 from ledger.domain.rules.parameter_checks import RATE_BELOW_FLOOR, RULE_PARAMETER, YearDate
-from ledger.domain.values import FIRST_FISCAL_YEAR, HUNDRED, LAST_FISCAL_YEAR, Qualitative, money, number
+from ledger.domain.values import FIRST_FISCAL_YEAR, HUNDRED, LAST_FISCAL_YEAR, Grade, Qualitative, money, number
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -36,6 +37,9 @@ RE_EVALUATION_RATE_FLOOR = Decimal("0.10")
 
 # The qualitative grades (定性评价), best first: the order their shares must be listed and descend in.
 QUALITATIVE_GRADES: tuple[str, ...] = tuple(member.value for member in Qualitative)
+
+# The grades (等级), best first: the order a mapping from grade must be listed in.
+GRADES: tuple[str, ...] = tuple(member.value for member in Grade)
 
 # The last day a monitoring report of fiscal year Y is taken, (Y+1)-01-31 (Project.report_monitoring): the report
 # cannot be due after it.
@@ -104,6 +108,24 @@ class RuleParameters:
     congress_results_due: YearDate = (1, 6, 30)  # results with the final accounts of Y (随同决算草案)
     # 约谈 / 通报批评: the department reports its rectification (整改情况) within these days of the decision.
     decision_rectification_days: int = 30
+    # 部门和单位整体绩效评价 by finance or a commissioned agency: the most each of the six dimensions the plan names
+    # scores, adding up to 100 (no source weighs them: the ledger's choice, 履职效能 the heaviest).
+    overall_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
+        ("running_cost", Decimal(15)),  # 运行成本
+        ("management_efficiency", Decimal(20)),  # 管理效率
+        ("duty_performance", Decimal(30)),  # 履职效能
+        ("social_effect", Decimal(15)),  # 社会效应
+        ("sustainability", Decimal(10)),  # 可持续发展能力
+        ("satisfaction", Decimal(10)),  # 服务对象满意度
+    )
+    # 部门整体绩效与预算安排挂钩: a department's overall grade moves its next year's control figure (控制数) by this
+    # share of this year's, best grade first (优 +5%, 良 0, 中 −5%, 差 −10%); finance may depart from it with a reason.
+    control_figure_rates: tuple[tuple[str, Decimal], ...] = (
+        (Grade.EXCELLENT.value, Decimal("0.05")),
+        (Grade.GOOD.value, ZERO),
+        (Grade.FAIR.value, Decimal("-0.05")),
+        (Grade.POOR.value, Decimal("-0.10")),
+    )
 
     def validate(self, *, stored: bool = False) -> None:
         """Refuse an inconsistent ruleset, naming the parameter (Chinese and English) under a stable code.
@@ -181,6 +203,8 @@ class RuleParameters:
         self._check_deadlines()
         self._check_qualitative_shares()
         self._check_coverage()
+        self._check_overall_evaluation_weights()
+        self._check_control_figure_rates()
         for name in ("congress_goals_due", "congress_results_due"):
             checks.year_date(getattr(self, name), name, _YEAR_DATES[name])
 
@@ -278,6 +302,44 @@ class RuleParameters:
             previous = year
             checks.between(checks.finite(target, field), field, ZERO, HUNDRED, open_low=True)
 
+    def _check_overall_evaluation_weights(self) -> None:
+        weights = checks.tuple_of_pairs(self.overall_evaluation_weights, "overall_evaluation_weights")
+        if tuple(name for name, _ in weights) != ASSESSMENT_DIMENSIONS:
+            raise checks.refuse(
+                "overall_evaluation_weights",
+                "须依次列出六个维度: 运行成本、管理效率、履职效能、社会效应、可持续发展能力、服务对象满意度",
+                f"must list the six dimensions {', '.join(ASSESSMENT_DIMENSIONS)} in that order",
+            )
+        for i, (_, weight) in enumerate(weights):
+            field = f"overall_evaluation_weights[{i}]"
+            checks.between(checks.finite(weight, field), field, ZERO, HUNDRED, open_low=True)
+        total = sum((weight for _, weight in weights), ZERO)
+        if total != HUNDRED:
+            raise InvalidInput(
+                f"overall evaluation weights must sum to 100, not {total}",
+                code="invalid-weights",
+                field="overall_evaluation_weights",
+            )
+
+    def _check_control_figure_rates(self) -> None:
+        rates = checks.tuple_of_pairs(self.control_figure_rates, "control_figure_rates")
+        if tuple(name for name, _ in rates) != GRADES:
+            raise checks.refuse(
+                "control_figure_rates",
+                f"须依次列出 {'、'.join(GRADES)}",
+                f"must list the grades {', '.join(GRADES)} in that order",
+            )
+        previous: Decimal | None = None
+        for i, (name, rate) in enumerate(rates):
+            field = f"control_figure_rates[{i}]"
+            checks.between(checks.finite(rate, field), field, -ONE, ONE)
+            if previous is not None and rate > previous:
+                # 奖优罚劣: a better grade never moves the control figure less than a worse one.
+                raise checks.refuse(
+                    field, f"{name} 的调整比例不得高于上一等级", f"the rate of {name} may not be above the grade above"
+                )
+            previous = rate
+
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form: Decimals as strings, tuples as lists, ints as ints."""
         return {f.name: checks.plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -372,6 +434,8 @@ _PAIRS: dict[str, tuple[Callable[[object, str], object], Callable[[object, str],
     "re_evaluation_weights": (checks.text, number),
     "qualitative_shares": (checks.text, number),
     "overall_goals_coverage": (checks.whole, number),
+    "overall_evaluation_weights": (checks.text, number),
+    "control_figure_rates": (checks.text, number),
 }
 
 

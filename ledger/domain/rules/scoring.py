@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.rules.goals import check_indicator
+from ledger.domain.rules.goals import check_indicator, check_measure
 from ledger.domain.rules.parameters import EX_ANTE_DIMENSIONS, ONE, ZERO, RuleParameters
 from ledger.domain.values import (
     FEN,
@@ -126,8 +126,13 @@ def indicator_score(indicator: Indicator, actual: Decimal | str, params: RulePar
     (``qualitative_shares``: by default 好 100%, 较好 80%, 一般 60%, 较差 0%); ``met`` when the actual is at least
     as good as the target. Scores are quantized to 0.01.
     """
-    field = f"actuals.{indicator.key}"
     check_indicator(indicator, "indicator")
+    return _measured(indicator, actual, params)
+
+
+def _measured(indicator: Indicator, actual: Decimal | str, params: RuleParameters) -> IndicatorScore:
+    """:func:`indicator_score` of an indicator whose shape was checked (a project's, or an overall goal's)."""
+    field = f"actuals.{indicator.key}"
     weight = indicator.weight
     if not isinstance(weight, Decimal) or not weight.is_finite() or weight < 0:
         raise InvalidInput(f"indicator weight must be non-negative: {weight!r}", code="invalid-weights", field="weight")
@@ -261,3 +266,116 @@ def result_application_default(grade: str, params: RuleParameters) -> str:
 def reduced_budget(amount: Decimal, params: RuleParameters) -> Decimal:
     """Next year's budget after a reduction (调减): amount × (1 − reduce_rate), to the fen."""
     return (money(amount, "amount") * (ONE - params.reduce_rate)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+class PolicyDecision(StrEnum):
+    """政策调整: what an evaluated policy's result decides of the policy itself (与政策调整挂钩)."""
+
+    CONTINUE = "continue"  # 延续
+    ADJUST = "adjust"  # 调整（完善）
+    TERMINATE = "terminate"  # 终止
+
+
+_POLICY_BY_GRADE = {
+    Grade.EXCELLENT.value: PolicyDecision.CONTINUE.value,
+    Grade.GOOD.value: PolicyDecision.CONTINUE.value,
+    Grade.FAIR.value: PolicyDecision.ADJUST.value,
+    Grade.POOR.value: PolicyDecision.TERMINATE.value,
+}
+
+
+def policy_decision_default(grade: str) -> str:
+    """Default 政策调整 of a grade: 优/良 continue (延续), 中 adjust (调整), 差 terminate (终止)."""
+    return _POLICY_BY_GRADE[enum_value(Grade, grade, "grade").value]
+
+
+# ---------------------------------------------------------------------------
+# Overall evaluation 部门和单位整体绩效评价, and the control figure 控制数
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverallSelfEvaluationScore:
+    """The computed overall self-evaluation (整体绩效自评): each indicator's score, the total and the grade."""
+
+    indicator_scores: tuple[IndicatorScore, ...]
+    total: Decimal
+    grade: str
+
+
+def overall_self_evaluation_score(
+    indicators: Sequence[Indicator], actuals: Mapping[str, Decimal | str], params: RuleParameters
+) -> OverallSelfEvaluationScore:
+    """Score the overall goals' indicators against the actuals as a project's are scored (:func:`indicator_score`);
+    their weights add up to 100 (no budget-execution share: 预算执行率 is one of the organisation's own indicators,
+    under 管理效率), so the total is their sum."""
+    keys = [indicator.key for indicator in indicators]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("an indicator key appears twice", code="invalid-indicator", field="indicators")
+    _exact_keys(actuals, keys, "actuals", _ACTUALS)
+    for indicator in indicators:
+        check_measure(indicator, "indicator")  # its levels are the six dimensions', not a project's
+    scores = tuple(_measured(indicator, actuals[indicator.key], params) for indicator in indicators)
+    total = sum((item.score for item in scores), ZERO)
+    return OverallSelfEvaluationScore(indicator_scores=scores, total=total, grade=grade(total, params))
+
+
+def overall_evaluation_total(scores: Mapping[str, Decimal], params: RuleParameters) -> Decimal:
+    """Finance's (or a commissioned agency's) overall evaluation: each of the six dimensions scored within its
+    weight (``overall_evaluation_weights``), summed."""
+    weights = dict(params.overall_evaluation_weights)
+    _exact_keys(scores, tuple(weights), "scores")
+    return sum((score(scores[name], f"scores.{name}", maximum=weights[name]) for name in weights), ZERO)
+
+
+class ControlFigureDecision(StrEnum):
+    """What an overall result does to the department's next control figure (控制数)."""
+
+    INCREASE = "increase"  # 调增
+    MAINTAIN = "maintain"  # 持平
+    REDUCE = "reduce"  # 压减
+
+
+@dataclass(frozen=True)
+class ControlFigureAdjustment:
+    """Next year's control figure from this year's (``base``) at ``rate``: the amount, to the fen, and the result."""
+
+    base: Decimal
+    rate: Decimal
+    amount: Decimal
+    adjusted: Decimal
+    decision: str
+
+
+RATE_PLACES = Decimal("0.0001")  # a control-figure rate is given to 0.01%
+
+
+def control_figure_rate(grade: str, params: RuleParameters) -> Decimal:
+    """The ruleset's share by which ``grade`` moves the next control figure (``control_figure_rates``)."""
+    return dict(params.control_figure_rates)[enum_value(Grade, grade, "grade").value]
+
+
+def adjustment_rate(value: object, field: str = "rate") -> Decimal:
+    """A control-figure rate finance gives: a share in [−1, 1], to 0.01% at most (−0.05 is 压减 5%)."""
+    rate = number(value, field)
+    if not -ONE <= rate <= ONE:
+        raise InvalidInput(f"{field} must be a share between -1 and 1: {value}", field=field)
+    if rate != rate.quantize(RATE_PLACES):
+        raise InvalidInput(f"{field} has more than four places (0.01%): {value}", field=field)
+    return ZERO if rate == 0 else rate
+
+
+def adjust_control_figure(base: Decimal, rate: Decimal) -> ControlFigureAdjustment:
+    """This year's control figure ``base`` moved by ``rate``: amount = base × rate, to the fen (四舍五入)."""
+    checked = money(base, "control_figure", allow_zero=False)
+    share = adjustment_rate(rate)
+    amount = (checked * share).quantize(FEN, rounding=ROUND_HALF_UP)
+    if amount == 0:
+        amount = ZERO.quantize(FEN)  # no negative zero in the ledger
+    if share > 0:
+        decision = ControlFigureDecision.INCREASE
+    elif share < 0:
+        decision = ControlFigureDecision.REDUCE
+    else:
+        decision = ControlFigureDecision.MAINTAIN
+    return ControlFigureAdjustment(checked, share, amount, checked + amount, decision.value)

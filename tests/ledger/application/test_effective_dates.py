@@ -116,6 +116,15 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
             edu, "教育局", 2022, overall_indicators()
         ),
         "decide_overall_goals_adjustment": lambda: ledger.decide_overall_goals_adjustment(fin, "教育局", 2022, 1, True),
+        "self_evaluate_overall": lambda: ledger.self_evaluate_overall(edu, "教育局", 2022, {}),
+        "commission_overall_evaluation": lambda: ledger.commission_overall_evaluation(fin, "教育局", 2022, None),
+        "review_overall_evaluation": lambda: ledger.review_overall_evaluation(fin, "教育局", 2022, 1, "plan", True),
+        "note_overall_evaluation_supervision": lambda: ledger.note_overall_evaluation_supervision(
+            fin, "教育局", 2022, 1, "督导"
+        ),
+        "score_overall_evaluation": lambda: ledger.score_overall_evaluation(fin, "教育局", 2022, 1, SIX),
+        "apply_overall_results": lambda: ledger.apply_overall_results(fin, "教育局", 2022, "12000000.00"),
+        "decide_policy": lambda: ledger.decide_policy(fin, pid),
         "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级"),
         "review_agency_quality": lambda: ledger.review_agency_quality(fin, BAD, "KE-1", "良", "规范"),
         "record_misconduct": lambda: ledger.record_misconduct(fin, BAD, "other", "失信"),

@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from ledger.application import Ledger
+from ledger.domain.errors import NotFound
 from ledger.domain.organisations import unit_id
 from ledger.domain.project import Project, project_id
 from ledger.domain.values import Principal
@@ -213,3 +214,13 @@ def test_a_project_stored_before_units_existed_is_its_departments_own(units: Led
     admitted(units, project.id)
     refused(units, "not-own-department", lambda: units.submit_goals(act(FIRST, date(2020, 10, 20)), project.id, GOALS))
     units.submit_goals(act(EDUCATION, date(2020, 10, 20)), project.id, GOALS)
+
+
+def test_a_name_finds_the_one_department_or_unit_it_names_in_any_spelling(units: Ledger) -> None:
+    """One lookup for every use case that takes an organisation by name (overall goals, decisions)."""
+    found = units.organisation(f" {SCHOOL_ONE}")
+    assert (type(found).__name__, found.name, found.id) == ("Unit", SCHOOL_ONE, unit_id(SCHOOL_ONE))
+    assert units.organisation("教育局 ").name == "教育局"
+    with pytest.raises(NotFound) as missing:
+        units.organisation("不存在的单位")
+    assert missing.value.code == "department-not-found"

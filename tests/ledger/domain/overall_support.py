@@ -27,3 +27,39 @@ def adjusted_indicators() -> list[Indicator]:
     indicators = overall_indicators()
     indicators[2] = replace(indicators[2], target=D("99.5"))
     return indicators
+
+
+def met_actuals() -> dict[str, Decimal | str]:
+    """Every indicator of :func:`overall_indicators` met: 100 points, 优."""
+    return {
+        "cost": D(95),
+        "efficiency": D(92),
+        "duty": D("99.2"),
+        "social": "好",  # a qualitative actual earns its own share (好 100%), whatever the target (较好)
+        "sustain": "好",
+        "satisfied": D(93),
+    }
+
+
+def fair_actuals() -> dict[str, Decimal | str]:
+    """预算执行率 81% of 90 (18 of 20), 办学条件改善 一般 (12 of 20), 满意度 72% of 90 (8 of 10): 88 points, 良."""
+    return {**met_actuals(), "efficiency": D(81), "social": "一般", "satisfied": D(72)}
+
+
+def dimension_scores(
+    running_cost: int = 15,
+    management_efficiency: int = 20,
+    duty_performance: int = 30,
+    social_effect: int = 15,
+    sustainability: int = 10,
+    satisfaction: int = 10,
+) -> dict[str, Decimal]:
+    """An evaluation's scores on the six dimensions, each within the default weights (15/20/30/15/10/10)."""
+    return {
+        "running_cost": D(running_cost),
+        "management_efficiency": D(management_efficiency),
+        "duty_performance": D(duty_performance),
+        "social_effect": D(social_effect),
+        "sustainability": D(sustainability),
+        "satisfaction": D(satisfaction),
+    }

@@ -68,8 +68,12 @@ class ProjectMachine(RuleBasedStateMachine):
         self.decision: str | None = None  # the result decision ``advance`` applies (None: by the grade)
         self.continuations: list[Project] = []  # later projects continuing this one (results into budgets)
 
-    @initialize(new_major=st.booleans(), unit_of=st.sampled_from([None, "教育局", " 教育局", "卫生健康委员会"]))
-    def declare(self, new_major: bool, unit_of: str | None) -> None:
+    @initialize(
+        new_major=st.booleans(),
+        unit_of=st.sampled_from([None, "教育局", " 教育局", "卫生健康委员会"]),
+        kind=st.sampled_from(["project", "policy"]),
+    )
+    def declare(self, new_major: bool, unit_of: str | None, kind: str) -> None:
         """The project of 教育局 itself, or of a budget unit: one of 教育局's (its name in any spelling), or one of
         another department's, which is refused (the department's own project is declared instead)."""
         unit = None
@@ -84,7 +88,7 @@ class ProjectMachine(RuleBasedStateMachine):
                 by,
                 code=code,
                 name="测试项目",
-                kind="project",
+                kind=kind,
                 department="教育局",
                 fiscal_year=2021,
                 budget_book="general_public",
@@ -277,6 +281,17 @@ class ProjectMachine(RuleBasedStateMachine):
     )
     def apply_results(self, decision: str | None, reason: str) -> None:
         self.attempt(self.project.apply_results, decision, PARAMS, 1, Attribution(FINANCE, self.at(), reason))
+
+    @rule(
+        decision=st.sampled_from([None, "continue", "adjust", "terminate", "abolish"]),
+        reason=st.sampled_from(["", "政策调整"]),
+    )
+    def decide_policy(self, decision: str | None, reason: str) -> None:
+        """政策调整: refused but for a policy with its results applied, once; a departure from the grade's default
+        only with a reason."""
+        self.attempt(self.project.decide_policy, decision, Attribution(FINANCE, self.at(), reason))
+        if self.project.policy_decision is not None:
+            event(f"policy decided: {self.project.policy_decision['decision']}")
 
     @rule()
     def declare_continuation(self) -> None:
@@ -527,6 +542,8 @@ class ProjectMachine(RuleBasedStateMachine):
             self.decide_rectification(open_items[0]["no"], choice != 1, "不到位")
         elif choice == 2:
             self.disclose(["goals", "results"][len(self.project.disclosed) % 2])
+        elif choice in (3, 4, 5) and self.project.kind == "policy" and self.project.policy_decision is None:
+            self.decide_policy({3: "continue", 4: "terminate", 5: "adjust"}[choice], "政策调整")
         elif choice in (3, 4) and self.project.results is not None and len(self.continuations) < 3:
             if not self.continuations or self.continuations[-1].approved_amount is not None:
                 self.declare_continuation()
@@ -701,8 +718,12 @@ class ProjectMachine(RuleBasedStateMachine):
             cap = results["next_year_budget"] if results["decision"] == "reduce" else None
             assert link["cap"] == cap
             rectified = bool(link["rectifications_accepted"]) and not link["rectifications_open"]
+            policy = link.get("policy_decision")
+            decided = None if self.project.policy_decision is None else self.project.policy_decision["decision"]
+            assert policy in (None, decided)  # decided once: none when approved, or this one
             within = (
                 results["decision"] != "cancel"
+                and policy != "terminate"
                 and (cap is None or amount <= cap)
                 and (results["decision"] != "rectify_first" or rectified)
             )
@@ -710,6 +731,28 @@ class ProjectMachine(RuleBasedStateMachine):
                 assert self.project.rectification(number)["status"] == "accepted"  # accepted stays accepted
             assert link["allowed"] == within
             assert link["override"] == (not within), "an override where nothing was overridden, or none where needed"
+
+    @invariant()
+    def a_policy_decision_follows_the_results_of_a_policy(self) -> None:
+        """政策调整 only of a policy, after its results, once: the grade's default unless a reason says otherwise."""
+        decided = [item for item in self.events if isinstance(item, Project.PolicyAdjustmentDecided)]
+        assert len(decided) <= 1
+        if not decided:
+            assert self.project.policy_decision is None
+            return
+        (item,) = decided
+        results = self.project.results
+        assert self.project.kind == "policy"
+        assert results is not None
+        assert item.effective_on >= results["applied_on"]
+        assert item.grade == results["grade"]
+        if item.decision != rules.policy_decision_default(item.grade):
+            assert item.reason.strip()
+        assert self.project.policy_decision == {
+            "decision": item.decision,
+            "grade": item.grade,
+            "decided_on": item.effective_on,
+        }
 
     @invariant()
     def closed_means_nothing_open(self) -> None:

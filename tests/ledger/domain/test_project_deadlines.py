@@ -380,6 +380,7 @@ def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> Non
     from ledger.domain.congress import CongressSubmission
     from ledger.domain.decisions import Decision
     from ledger.domain.organisations import Agency, Department, Unit
+    from ledger.domain.overall import OverallGoals
     from ledger.domain.project import Project
     from projections.trail import EVENT_NAMES_ZH
 
@@ -395,6 +396,7 @@ def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> Non
             ReEvaluationSample,
             Decision,
             CongressSubmission,
+            OverallGoals,
         )
         for name, member in vars(aggregate).items()
         if isinstance(member, type) and issubclass(member, DomainEvent) and name not in ("Event", "Created")

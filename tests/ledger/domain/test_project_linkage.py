@@ -264,7 +264,11 @@ def test_a_snapshot_taken_before_continuations_is_upcast() -> None:
     project.collect_events()
     snapshot = Snapshot.take(project)
     assert snapshot.state["class_version"] == 6
-    state = {k: v for k, v in snapshot.state.items() if k not in ("continues", "budget_linkage", "disclosure_due")}
+    state = {
+        k: v
+        for k, v in snapshot.state.items()
+        if k not in ("continues", "budget_linkage", "disclosure_due", "policy_decision")
+    }
     old = Snapshot(
         originator_id=project.id,
         originator_version=project.version,
@@ -273,7 +277,24 @@ def test_a_snapshot_taken_before_continuations_is_upcast() -> None:
         state={**state, "class_version": 4},
     )
     restored: Any = old.mutate(None)
-    assert (restored.continues, restored.budget_linkage) == (None, None)
+    assert (restored.continues, restored.budget_linkage, restored.policy_decision) == (None, None, None)
+    assert restored == project
+
+
+def test_a_snapshot_taken_before_policy_decisions_is_upcast() -> None:
+    project = build("results_applied")
+    project.collect_events()
+    snapshot = Snapshot.take(project)
+    state = {k: v for k, v in snapshot.state.items() if k != "policy_decision"}
+    old = Snapshot(
+        originator_id=project.id,
+        originator_version=project.version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state={**state, "class_version": 5},
+    )
+    restored: Any = old.mutate(None)
+    assert restored.policy_decision is None
     assert restored == project
 
 

@@ -186,7 +186,7 @@ def test_a_snapshot_taken_before_units_existed_is_upcast() -> None:
     project.collect_events()
     snapshot = Snapshot.take(project)
     assert snapshot.state["class_version"] == 6
-    before_units = ("unit", "continues", "budget_linkage", "disclosure_due")
+    before_units = ("unit", "continues", "budget_linkage", "disclosure_due", "policy_decision")
     old = Snapshot(
         originator_id=project.id,
         originator_version=project.version,

@@ -218,6 +218,15 @@ def test_the_new_parameters_default_to_the_numbers_the_code_used() -> None:
     assert P.overall_goals_coverage == ((2021, D(60)), (2022, D(100)))
     assert (P.goals_disclosure_days, P.results_disclosure_days) == (20, 20)
     assert (P.congress_goals_due, P.congress_results_due) == ((-1, 12, 31), (1, 6, 30))
+    assert dict(P.overall_evaluation_weights) == {
+        "running_cost": D(15),
+        "management_efficiency": D(20),
+        "duty_performance": D(30),
+        "social_effect": D(15),
+        "sustainability": D(10),
+        "satisfaction": D(10),
+    }
+    assert P.control_figure_rates == (("优", D("0.05")), ("良", D(0)), ("中", D("-0.05")), ("差", D("-0.10")))
 
 
 def test_the_new_parameters_are_stored_as_json_and_read_back() -> None:
@@ -237,6 +246,15 @@ def test_the_new_parameters_are_stored_as_json_and_read_back() -> None:
         results_disclosure_days=15,
         congress_goals_due=(0, 1, 10),
         congress_results_due=(2, 2, 28),
+        overall_evaluation_weights=(
+            ("running_cost", D("12.5")),
+            ("management_efficiency", D("17.5")),
+            ("duty_performance", D(40)),
+            ("social_effect", D(10)),
+            ("sustainability", D(10)),
+            ("satisfaction", D(10)),
+        ),
+        control_figure_rates=(("优", D("0.08")), ("良", D("0.02")), ("中", D("0.02")), ("差", D(-1))),
     )
     custom.validate()
     assert RuleParameters.from_dict(json.loads(json.dumps(custom.to_dict()))) == custom
@@ -261,7 +279,19 @@ _NEW = (
     "results_disclosure_days",
     "congress_goals_due",
     "congress_results_due",
+    "overall_evaluation_weights",
+    "control_figure_rates",
 )
+
+
+_OVERALL_WEIGHTS: list[list[str]] = [
+    ["running_cost", "15"],
+    ["management_efficiency", "20"],
+    ["duty_performance", "30"],
+    ["social_effect", "15"],
+    ["sustainability", "10"],
+    ["satisfaction", "10"],
+]
 
 
 def test_every_parameter_has_a_chinese_name() -> None:
@@ -361,8 +391,34 @@ def test_a_stored_version_adopted_below_the_floor_keeps_its_rate() -> None:
         ({"congress_results_due": [0, 12, 31]}, "congress_results_due"),
         ({"congress_results_due": [3, 6, 30]}, "congress_results_due"),
         ({"congress_results_due": [1, 6, 31]}, "congress_results_due"),
+        # Overall evaluation: the six dimensions in order, each in (0, 100] (their sum: invalid-weights, below).
+        ({"overall_evaluation_weights": _OVERALL_WEIGHTS[1:]}, "overall_evaluation_weights"),
+        ({"overall_evaluation_weights": [_OVERALL_WEIGHTS[1], _OVERALL_WEIGHTS[0], *_OVERALL_WEIGHTS[2:]]},
+         "overall_evaluation_weights"),
+        ({"overall_evaluation_weights": [*_OVERALL_WEIGHTS[:5], ["满意度", "10"]]}, "overall_evaluation_weights"),
+        ({"overall_evaluation_weights": [["running_cost", "0"], *_OVERALL_WEIGHTS[1:]]},
+         "overall_evaluation_weights[0]"),
+        ({"overall_evaluation_weights": [["running_cost", "-5"], *_OVERALL_WEIGHTS[1:]]},
+         "overall_evaluation_weights[0]"),
+        ({"overall_evaluation_weights": [["running_cost", 15.0], *_OVERALL_WEIGHTS[1:]]},
+         "overall_evaluation_weights[0]"),
+        ({"overall_evaluation_weights": [["running_cost", "15", "x"], *_OVERALL_WEIGHTS[1:]]},
+         "overall_evaluation_weights[0]"),
+        # Control-figure rates by grade: 优 良 中 差 in order, each in [-1, 1], never above the better grade's.
+        ({"control_figure_rates": [["良", "0"], ["优", "0.05"], ["中", "-0.05"], ["差", "-0.1"]]},
+         "control_figure_rates"),
+        ({"control_figure_rates": [["优", "0.05"], ["良", "0"], ["中", "-0.05"]]}, "control_figure_rates"),
+        ({"control_figure_rates": [["优", "0.05"], ["良", "0.06"], ["中", "-0.05"], ["差", "-0.1"]]},
+         "control_figure_rates[1]"),
+        ({"control_figure_rates": [["优", "1.01"], ["良", "0"], ["中", "-0.05"], ["差", "-0.1"]]},
+         "control_figure_rates[0]"),
+        ({"control_figure_rates": [["优", "0.05"], ["良", "0"], ["中", "-0.05"], ["差", "-1.5"]]},
+         "control_figure_rates[3]"),
+        ({"control_figure_rates": [["优", "NaN"], ["良", "0"], ["中", "-0.05"], ["差", "-0.1"]]},
+         "control_figure_rates[0]"),
+        ({"control_figure_rates": "优:0.05"}, "control_figure_rates"),
     ],
-)
+)  # fmt: skip
 def test_the_new_parameters_are_validated_naming_the_parameter(data: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         RuleParameters.from_dict(data)
@@ -384,6 +440,12 @@ def test_the_new_parameters_are_validated_naming_the_parameter(data: dict[str, o
         {"overall_goals_coverage": [[2100, "100"]]},
         {"goals_disclosure_days": 1, "results_disclosure_days": 365},
         {"congress_goals_due": [0, 3, 15], "congress_results_due": [2, 1, 1]},
+        {
+            "overall_evaluation_weights": [[name, "0.01"] for name, _ in _OVERALL_WEIGHTS[:5]]
+            + [["satisfaction", "99.95"]]
+        },
+        {"control_figure_rates": [["优", "1"], ["良", "1"], ["中", "-1"], ["差", "-1"]]},
+        {"control_figure_rates": [["优", "0"], ["良", "0"], ["中", "0"], ["差", "0"]]},
     ],
 )
 def test_the_new_parameters_accept_what_the_rules_allow(data: dict[str, object]) -> None:
@@ -400,6 +462,12 @@ def test_the_new_parameters_accept_what_the_rules_allow(data: dict[str, object])
         ({"blacklist_years": "3"}, "blacklist_years", "invalid-rule-parameter"),
         ({"grade_good_min": "95"}, "grade_good_min", "invalid-rule-parameter"),
         ({"output_weight": "60"}, "output_weight", "invalid-weights"),
+        (
+            {"overall_evaluation_weights": [["running_cost", "16"], *_OVERALL_WEIGHTS[1:]]},
+            "overall_evaluation_weights",
+            "invalid-weights",
+        ),
+        ({"control_figure_rates": [["优", "1"]]}, "control_figure_rates", "invalid-rule-parameter"),
         ({"excution_rate_weight": "10"}, "excution_rate_weight", "invalid-rule-parameter"),
     ],
 )

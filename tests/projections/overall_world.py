@@ -1,0 +1,53 @@
+"""What the read models' tests record besides the demo for the overall evaluation and 政策调整: every kind of their
+events, through the ledger's use cases (``tests/projections/test_runner.py``'s every_kind_of_event)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ledger.application import Ledger
+from ledger.domain.project import project_id
+from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, act
+from tests.ledger.application.test_application import GOALS
+from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, overall_indicators
+
+
+def overall_evaluation_of_a_year(ledger: Ledger) -> None:
+    """卫生健康委员会's 2022 overall goals approved, self-evaluated, evaluated by an agency (两审一督导) and its results
+    applied, finance overriding the ruleset's rate."""
+    health, agency = "卫生健康委员会", "某咨询评估有限公司"
+    ledger.submit_overall_goals(act(HEALTH, date(2021, 10, 1)), health, 2022, overall_indicators())
+    ledger.review_overall_goals(act(FINANCE, date(2021, 10, 20)), health, 2022, "优")
+    ledger.self_evaluate_overall(act(HEALTH, date(2022, 12, 20)), health, 2022, fair_actuals())
+    ledger.commission_overall_evaluation(act(FINANCE, date(2022, 12, 21)), health, 2022, agency)
+    ledger.review_overall_evaluation(act(FINANCE, date(2022, 12, 22)), health, 2022, 1, "plan", True)
+    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2022, 12, 23)), health, 2022, 1, "现场督导")
+    ledger.review_overall_evaluation(act(FINANCE, date(2022, 12, 24)), health, 2022, 1, "report", True)
+    scores = {name: str(value) for name, value in dimension_scores().items()}
+    ledger.score_overall_evaluation(act(AGENCY, date(2022, 12, 25)), health, 2022, 1, scores)
+    ledger.apply_overall_results(act(FINANCE, date(2022, 12, 30), "疫情防控任务重"), health, 2022, "9000000.00", "0.08")
+
+
+def a_policy_decided(ledger: Ledger) -> None:
+    """A policy of 教育局 for 2021 evaluated, its results applied, and its 政策调整 decided (adjust)."""
+    ledger.declare_project(
+        act(EDUCATION, date(2020, 9, 2)),
+        code="ZC-2021-99",
+        name="家庭经济困难学生资助政策",
+        kind="policy",
+        department="教育局",
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="600000.00",
+        new_major=False,
+    )
+    pid = project_id(2021, "ZC-2021-99")
+    ledger.admit_project(act(FINANCE, date(2020, 9, 30)), pid)
+    ledger.submit_goals(act(EDUCATION, date(2020, 10, 20)), pid, GOALS)
+    ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优")
+    ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "600000.00")
+    actuals = {"I1": "5100", "I2": "200", "I3": "93", "I4": "91"}
+    ledger.self_evaluate(act(EDUCATION, date(2022, 2, 25)), pid, actuals, "600000.00")
+    ledger.apply_results(act(FINANCE, date(2022, 6, 10)), pid)
+    ledger.decide_policy(act(FINANCE, date(2022, 7, 15), "资助标准调整"), pid, "adjust")
