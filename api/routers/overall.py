@@ -16,6 +16,7 @@ from api.auth import Overseer, require
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
 from api.deps import ReadConn
+from api.downloads import downloadable
 from api.problems import QUERY_PROBLEMS, documented
 from api.schemas.common import CommandResult
 from api.schemas.overall import (
@@ -230,6 +231,7 @@ async def apply_overall_results(
 
 
 @router.get("", responses=QUERY_PROBLEMS)
+@downloadable("department_overall", "部门和单位整体绩效")
 def list_overall(
     conn: ReadConn,
     principal: OverallReader,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from api.labels import Coded, Labelled
 from api.schemas.common import CommandBody, PrincipalOut, Strict, with_examples
 
 DayName = Annotated[str, StringConstraints(max_length=64)]
@@ -81,13 +82,13 @@ class CalendarOverview(BaseModel):
     years: list[CalendarYearSummary]
 
 
-class CalendarChange(BaseModel):
+class CalendarChange(Labelled):
     """One event that recorded the year: where it sits in the log, who recorded it, why, and the year it set."""
 
     leaf_index: int
     leaf_hash: str
     version: int
-    event_type: str
+    event_type: Annotated[str, Coded("event_type")]
     recorded_at: datetime
     effective_on: date | None
     principal: PrincipalOut

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from api.labels import Coded, Labelled
 from api.schemas.common import CommandBody, LongText, Money, Points, ShortText, Strict, with_examples
 from ledger.domain.values import Grade, Indicator, Operator, Qualitative
 
@@ -164,15 +165,17 @@ class OverallResultApplication(CommandBody):
     )
 
 
-class OverallRow(BaseModel):
+class OverallRow(Labelled):
     """An organisation's overall performance in a fiscal year (department_overall)."""
 
     goals_id: UUID = Field(description="The overall-goals record (/objects/{id}/history)")
     organisation: str
-    kind: str = Field(description="department or unit")
+    kind: Annotated[str, Coded("organisation_kind")] = Field(description="department or unit")
     department: str = Field(description="The organisation itself, or the unit's department")
     fiscal_year: int
-    status: str = Field(description="submitted, approved (优/良), returned (中) or refused (差)")
+    status: Annotated[str, Coded("goals_status")] = Field(
+        description="submitted, approved (优/良), returned (中) or refused (差)"
+    )
     rating: str | None
     submissions: int
     submitted_on: date
@@ -181,7 +184,7 @@ class OverallRow(BaseModel):
     adjustments_approved: int
     adjustments_rejected: int
     self_score: Decimal | None = Field(description="整体绩效自评, computed by the ledger")
-    self_grade: str | None
+    self_grade: Annotated[str | None, Coded("grade")]
     self_evaluated_on: date | None
     evaluations: int = Field(description="Evaluations commissioned (to an agency, or done by finance itself)")
     evaluations_open: int = Field(description="Commissioned and not yet scored: results wait for them")
@@ -192,7 +195,9 @@ class OverallRow(BaseModel):
     inflated: bool = Field(description="The latest evaluation found the self-evaluation inflated (自评虚高)")
     result_basis: str | None = Field(description="evaluation or self_evaluation")
     result_grade: str | None
-    result_decision: str | None = Field(description="increase 调增, maintain 持平 or reduce 压减 the control figure")
+    result_decision: Annotated[str | None, Coded("control_figure_decision")] = Field(
+        description="increase 调增, maintain 持平 or reduce 压减 the control figure"
+    )
     results_applied_on: date | None
     next_fiscal_year: int | None
     control_figure: Decimal | None = Field(description="This year's control figure (控制数)")

@@ -18,7 +18,7 @@ from ledger.domain.organisations import Misconduct
 from ledger.domain.overall import GoalsStatus, OrganisationKind
 from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource, Stage
 from ledger.domain.rules.monitoring import DeviationLevel
-from ledger.domain.rules.scoring import ExAnteConclusion, ResultApplication
+from ledger.domain.rules.scoring import ControlFigureDecision, ExAnteConclusion, ResultApplication
 from ledger.domain.values import (
     BudgetBook,
     Grade,
@@ -40,6 +40,7 @@ LABELS: Final[dict[str, dict[str, str]]] = _vocabularies()
 """vocabulary -> code -> Chinese label."""
 
 ENUMS: Final[dict[str, type[StrEnum]]] = {
+    "control_figure_decision": ControlFigureDecision,
     "stage": Stage,
     "project_kind": ProjectKind,
     "budget_book": BudgetBook,

@@ -69,6 +69,7 @@ LIST_ROUTES = [
     "/deadlines",
     "/budget-linkage",
     "/disclosures",
+    "/overall-goals",
 ]
 
 

@@ -263,7 +263,7 @@ def test_a_snapshot_taken_before_continuations_is_upcast() -> None:
     project = build("budget_approved")
     project.collect_events()
     snapshot = Snapshot.take(project)
-    assert snapshot.state["class_version"] == 6
+    assert snapshot.state["class_version"] == 7
     state = {
         k: v
         for k, v in snapshot.state.items()
@@ -291,7 +291,7 @@ def test_a_snapshot_taken_before_policy_decisions_is_upcast() -> None:
         originator_version=project.version,
         timestamp=snapshot.timestamp,
         topic=snapshot.topic,
-        state={**state, "class_version": 5},
+        state={**state, "class_version": 6},
     )
     restored: Any = old.mutate(None)
     assert restored.policy_decision is None
