@@ -35,11 +35,12 @@ def test_serve_logs_json_lines_with_the_request_id_and_the_runs_of_its_roles(dat
         def logged() -> list[dict[str, Any]]:
             return _lines(output_all(log))
 
-        wait_until(
-            lambda: any(line.get("job") == "checkpoints" and line.get("outcome") == "ok" for line in logged()),
-            timeout=120,
-            what="the checkpoints job's run in the log",
-        )
+        def seen() -> bool:  # a request's line is written once it is answered: a moment after the client has it
+            lines = logged()
+            ran = any(line.get("job") == "checkpoints" and line.get("outcome") == "ok" for line in lines)
+            return ran and {"e2e-42", made} <= {line.get("request_id") for line in lines}
+
+        wait_until(seen, timeout=120, what="the checkpoints job's run and both requests' lines in the log")
         lines = logged()
     for line in lines:
         assert {"time", "level", "logger", "message", "request_id", "principal"} <= set(line), line

@@ -147,7 +147,7 @@ def test_listings_print_json(signed: Signed) -> None:
             lag,
         )
         assert item["digest"].startswith(digest)
-        assert item["head"] == 34
+        assert item["head"] == 35
 
     ran = jixiao(signed.env, "jobs", "run", "deadlines", "--today", "2021/08/16")
     assert ran.returncode == 0, ran.stderr

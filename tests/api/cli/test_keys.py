@@ -195,7 +195,7 @@ def test_a_served_log_rotates_its_key_and_verify_and_the_auditor_follow(
     served = Served(env, tmp_path / "serve.log")
     try:
         audit[2] = served.url
-        grow(ledger, 6)
+        grow(ledger, 5)  # to 8 leaves: the ledger opens with three (ruleset, indicator library, working calendar)
         assert jixiao("checkpoint", env=env).returncode == 0
         kept = jixiao(*audit, env=auditor_env)
         assert kept.returncode == 0, kept.stderr
@@ -253,7 +253,7 @@ def test_a_served_log_rotates_its_key_and_verify_and_the_auditor_follow(
     assert jixiao("verify", env=env).returncode == 0  # with the settings' key, now the second
 
     bundle = tmp_path / "bundle.json"
-    department = ledger.reads.events_at([2])[0][1].originator_id
+    department = ledger.reads.events_at([3])[0][1].originator_id
     exported = jixiao("export", "--project", str(department), "--out", str(bundle), env=env)
     assert exported.returncode == 0, exported.stderr
     offline = jixiao("verify", "--bundle", str(bundle), "--key", str(first_file), env=auditor_env)

@@ -140,35 +140,35 @@ def test_verify_in_a_log_shows_plain_lines_and_its_report_unchanged(signed: Sign
     run = jixiao({**signed.env, "JIXIAO_PROGRESS_INTERVAL": "0"}, "verify", "--workers", "0", "--deep")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Verifying ")
-    assert "OK: 34 events" in run.stdout
-    assert "OK: 34 aggregates replayed from 34 events" in run.stdout
+    assert "OK: 35 events" in run.stdout
+    assert "OK: 35 aggregates replayed from 35 events" in run.stdout
     lines = run.stderr.splitlines()
     verifying = [line for line in lines if line.startswith("校验日志 verifying the log: ")]
     replaying = [line for line in lines if line.startswith("重放 replaying: ")]
     assert lines == verifying + replaying  # nothing else, in that order
-    assert "34/34 leaves (100%)" in verifying[-2]
-    assert re.fullmatch(r"校验日志 verifying the log: 完成 done, 34 leaves in \S+ s \([\d,]+ leaves/s\)", verifying[-1])
-    assert "34/34 events (100%)" in replaying[-2]
-    assert replaying[-1].startswith("重放 replaying: 完成 done, 34 events in ")
+    assert "35/35 leaves (100%)" in verifying[-2]
+    assert re.fullmatch(r"校验日志 verifying the log: 完成 done, 35 leaves in \S+ s \([\d,]+ leaves/s\)", verifying[-1])
+    assert "35/35 events (100%)" in replaying[-2]
+    assert replaying[-1].startswith("重放 replaying: 完成 done, 35 events in ")
     assert "\r" not in run.stderr  # no bar drawn into a log
 
 
 def test_verify_on_a_terminal_shows_a_bar_with_rate_and_time_left(signed: Signed) -> None:
     status, out, screen = on_a_terminal(signed.env, "verify", "--workers", "0")
     assert status == 0, screen
-    assert "OK: 34 events" in out
-    assert re.search(r"校验日志 verifying the log: 100%\|.*\| 34/34 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+ leaves/s\]", screen)
+    assert "OK: 35 events" in out
+    assert re.search(r"校验日志 verifying the log: 100%\|.*\| 35/35 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+ leaves/s\]", screen)
 
 
 def test_projections_rebuild_shows_its_progress(signed: Signed) -> None:
     run = jixiao({**signed.env, "JIXIAO_PROGRESS_INTERVAL": "0"}, "projections", "rebuild", "project_status")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("rebuilt project_status in ")
-    assert "重建 rebuilding project_status: 34/34 events (100%)" in run.stderr
-    assert "重建 rebuilding project_status: 完成 done, 34 events" in run.stderr
+    assert "重建 rebuilding project_status: 35/35 events (100%)" in run.stderr
+    assert "重建 rebuilding project_status: 完成 done, 35 events" in run.stderr
     status, _, screen = on_a_terminal(signed.env, "projections", "rebuild", "accountability_trail", columns=160)
     assert status == 0, screen
-    assert re.search(r"重建 rebuilding accountability_trail: 100%\|.*\| 34/34 \[.*events/s\]", screen), screen
+    assert re.search(r"重建 rebuilding accountability_trail: 100%\|.*\| 35/35 \[.*events/s\]", screen), screen
 
 
 def test_export_shows_its_progress(signed: Signed, tmp_path: Path) -> None:

@@ -76,10 +76,10 @@ class Rotating:
 
 
 def two_eras(ledger: Ledger, database_url: str) -> Rotating:
-    """A signs at 7 and 12 (the ledger opens with two events), then hands over to B at leaf 12; B signs the
-    handover at 13, then at 18."""
+    """A signs at 7 and 12 (the ledger opens with three events: the ruleset, the indicator library and the working
+    calendar), then hands over to B at leaf 12; B signs the handover at 13, then at 18."""
     log = Rotating(database_url, ledger)
-    log.grow(5)
+    log.grow(4)
     log.sign(A)
     log.grow(5)
     log.sign(A)
@@ -95,7 +95,7 @@ def rotating(ledger: Ledger, database_url: str) -> Rotating:
 
 
 def first_department(ledger: Ledger) -> UUID:
-    originator = ledger.reads.events_at([2])[0][1].originator_id
+    originator = ledger.reads.events_at([3])[0][1].originator_id
     assert isinstance(originator, UUID)
     return originator
 
@@ -194,7 +194,7 @@ def test_another_key_is_refused_without_a_rotation(ledger: Ledger, database_url:
 def test_any_key_may_sign_the_first_checkpoint(ledger: Ledger, database_url: str) -> None:
     log = Rotating(database_url, ledger)
     log.grow(2)
-    assert log.sign(D) == 4  # the ledger's two opening events, and two departments
+    assert log.sign(D) == 5  # the ledger's three opening events, and two departments
 
 
 def test_a_checkpoint_the_retired_key_signs_after_its_rotation_fails_verification(rotating: Rotating) -> None:
