@@ -58,7 +58,32 @@ def test_indicators_with_a_key_twice_are_refused() -> None:
     indicators = overall_indicators()
     with pytest.raises(InvalidInput) as raised:
         rules.overall_self_evaluation_score([*indicators, indicators[0]], met_actuals(), P)
-    assert raised.value.code == "invalid-indicator"
+    assert (raised.value.code, raised.value.field) == ("invalid-indicator", "indicators")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": " "}, "indicator.name"),
+        ({"operator": "≥"}, "indicator.operator"),
+        ({"target": "较好"}, "indicator.target"),  # a quantitative indicator's target is a number
+    ],
+)
+def test_an_indicator_that_cannot_be_measured_is_refused_naming_what_is_wrong(
+    change: dict[str, object], field: str
+) -> None:
+    indicators = overall_indicators()
+    indicators[2] = dataclasses.replace(indicators[2], **change)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput) as raised:
+        rules.overall_self_evaluation_score(indicators, met_actuals(), P)
+    assert (raised.value.code, raised.value.field) == ("invalid-indicator", field)
+
+
+def test_no_indicators_total_a_decimal_zero() -> None:
+    """The total is recorded in the log as a Decimal, even of goals with nothing to score (not the integer 0)."""
+    result = rules.overall_self_evaluation_score([], {}, P)
+    assert (result.indicator_scores, result.total, result.grade) == ((), D(0), "差")
+    assert isinstance(result.total, D)
 
 
 def test_finances_evaluation_sums_the_six_dimensions_within_their_weights() -> None:
@@ -100,8 +125,9 @@ def test_each_grade_moves_the_control_figure_by_the_rulesets_rate(grade: str, ra
     assert rules.control_figure_rate(grade, P) == rate
     custom = dataclasses.replace(P, control_figure_rates=(("优", D("0.1")), ("良", D(0)), ("中", D(0)), ("差", D(-1))))
     assert rules.control_figure_rate("差", custom) == D(-1)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as raised:
         rules.control_figure_rate("好", P)
+    assert (raised.value.code, raised.value.field) == ("invalid-value", "grade")
 
 
 @pytest.mark.parametrize(
@@ -113,6 +139,9 @@ def test_each_grade_moves_the_control_figure_by_the_rulesets_rate(grade: str, ra
         ("333.33", "-0.0333", "-11.10", "322.23", "reduce"),  # 11.099889 → 11.10, half up
         ("0.10", "-0.0001", "0.00", "0.10", "reduce"),  # no negative zero: -0.00001 → 0.00
         ("100.00", "-1", "-100.00", "0.00", "reduce"),
+        ("100.00", "1", "100.00", "200.00", "increase"),  # a rate of 1 doubles the figure: the top of [-1, 1]
+        ("12.50", "0.01", "0.13", "12.63", "increase"),  # 0.125: half up, not to even (0.12)
+        ("12.50", "-0.01", "-0.13", "12.37", "reduce"),  # -0.125: half away from zero
     ],
 )
 def test_the_adjustment_is_the_rate_of_this_years_figure_to_the_fen(
@@ -160,3 +189,9 @@ def test_a_rate_is_given_as_a_decimal_never_a_float() -> None:
 )
 def test_a_policys_default_decision_follows_its_grade(grade: str, decision: str) -> None:
     assert rules.policy_decision_default(grade) == decision
+
+
+def test_a_grade_outside_the_four_has_no_policy_decision() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        rules.policy_decision_default("好")
+    assert (raised.value.code, raised.value.field) == ("invalid-value", "grade")

@@ -187,6 +187,27 @@ def test_a_value_of_the_wrong_type_is_refused_as_it_is_read_before_any_rule() ->
         ({"overall_goals_coverage": ((2021, 60),)}, "overall_goals_coverage[0]"),
         ({"self_evaluation_due": (True, 3, 31)}, "self_evaluation_due"),
         ({"self_evaluation_due": (1, 3, 31.0)}, "self_evaluation_due"),
+        ({"overall_evaluation_weights": list(P.overall_evaluation_weights)}, "overall_evaluation_weights"),
+        (
+            {"overall_evaluation_weights": (("running_cost",), *P.overall_evaluation_weights[1:])},
+            "overall_evaluation_weights[0]",
+        ),
+        (
+            {
+                "overall_evaluation_weights": (
+                    *P.overall_evaluation_weights[:2],
+                    ("duty_performance", D("NaN")),
+                    *P.overall_evaluation_weights[3:],
+                )
+            },
+            "overall_evaluation_weights[2]",
+        ),
+        ({"control_figure_rates": list(P.control_figure_rates)}, "control_figure_rates"),
+        ({"control_figure_rates": (*P.control_figure_rates[:3], ("差", D("-0.10"), D(0)))}, "control_figure_rates[3]"),
+        (
+            {"control_figure_rates": (P.control_figure_rates[0], ("良", 0), *P.control_figure_rates[2:])},
+            "control_figure_rates[1]",  # an int, not a Decimal
+        ),
     ],
 )
 def test_validate_refuses_inconsistent_parameters(changes: dict[str, object], field: str) -> None:
