@@ -35,7 +35,7 @@ TEST_WORKERS ?= 2
 test: $(INSTALLED)  ## the whole suite (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-test-fast: $(INSTALLED)  ## what needs no database: the domain, the log, the folds, the pure parts of the API (under 30 s)
+test-fast: $(INSTALLED)  ## what needs no database: the domain, the log, the folds, the pure parts of the API (about a minute)
 	$(BIN)/python -m pytest -m 'not db' -q -n $(TEST_WORKERS)
 
 lint: $(INSTALLED)  ## ruff (check and format), mypy --strict (code, tests, bench), import contracts
