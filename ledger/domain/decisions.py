@@ -24,6 +24,7 @@ from ledger.domain import deadlines, rules
 from ledger.domain.base import LedgerAggregate, keyed_id, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.notices import ApproachingNotice, MissedNotice
 from ledger.domain.values import Attribution, Principal, enum_value
 
 
@@ -143,27 +144,11 @@ class Decision(LedgerAggregate):
             assert decision.rectification is not None
             decision.rectification["status"] = "open"
 
-    class DeadlineApproaching(LedgerAggregate.Event):
+    class DeadlineApproaching(ApproachingNotice):
         """临期提醒 of the rectification report (raised by the scheduler)."""
 
-        deadline: str
-        ref: int
-        due_on: date
-
-        def apply(self, decision: Decision) -> None:
-            entry = deadlines.notice_entry(decision.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
-            entry["approaching"] = self.effective_on
-
-    class DeadlineMissed(LedgerAggregate.Event):
+    class DeadlineMissed(MissedNotice):
         """逾期: the rectification report was not made by its due date (raised by the scheduler)."""
-
-        deadline: str
-        ref: int
-        due_on: date
-
-        def apply(self, decision: Decision) -> None:
-            entry = deadlines.notice_entry(decision.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
-            entry["missed"] = self.effective_on
 
     @classmethod
     def record_decision(

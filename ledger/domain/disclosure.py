@@ -32,6 +32,7 @@ from ledger.domain import deadlines, rules
 from ledger.domain.base import LedgerAggregate, keyed_id, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import RuleViolation
+from ledger.domain.notices import ApproachingNotice, MissedNotice
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import Disclosure
 from ledger.domain.values import Attribution, Indicator, Principal
@@ -182,27 +183,11 @@ class DisclosureDuty(LedgerAggregate):
         def apply(self, duty: DisclosureDuty) -> None:
             duty.met_on = self.effective_on
 
-    class DeadlineApproaching(LedgerAggregate.Event):
+    class DeadlineApproaching(ApproachingNotice):
         """临期提醒 (raised by the scheduler)."""
 
-        deadline: str
-        ref: int
-        due_on: date
-
-        def apply(self, duty: DisclosureDuty) -> None:
-            entry = deadlines.notice_entry(duty.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
-            entry["approaching"] = self.effective_on
-
-    class DeadlineMissed(LedgerAggregate.Event):
+    class DeadlineMissed(MissedNotice):
         """逾期: not met by its due day (raised by the scheduler)."""
-
-        deadline: str
-        ref: int
-        due_on: date
-
-        def apply(self, duty: DisclosureDuty) -> None:
-            entry = deadlines.notice_entry(duty.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
-            entry["missed"] = self.effective_on
 
     # ------------------------------------------------------------ opening
 

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.deadlines import Deadline, notice_entry
+from ledger.domain.notices import ApproachingNotice, MissedNotice
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import CorrectiveDecision, Stage
 from ledger.domain.values import Grade, Indicator
@@ -560,25 +560,9 @@ class Closed(LedgerAggregate.Event):
         project.stage = Stage.CLOSED.value
 
 
-class DeadlineApproaching(LedgerAggregate.Event):
+class DeadlineApproaching(ApproachingNotice):
     """临期提醒: an open obligation falls due within the ruleset's warning days (raised by the scheduler)."""
 
-    deadline: str
-    ref: int
-    due_on: date
 
-    def apply(self, project: ProjectState) -> None:
-        entry = notice_entry(project.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
-        entry["approaching"] = self.effective_on
-
-
-class DeadlineMissed(LedgerAggregate.Event):
+class DeadlineMissed(MissedNotice):
     """逾期: an obligation was not met by its due date (raised by the scheduler); in effect from the day after."""
-
-    deadline: str
-    ref: int
-    due_on: date
-
-    def apply(self, project: ProjectState) -> None:
-        entry = notice_entry(project.deadline_notices, Deadline(self.deadline, self.ref, self.due_on))
-        entry["missed"] = self.effective_on
