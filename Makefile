@@ -25,7 +25,7 @@ $(INSTALLED): $(RUNTIME)
 run: $(RUNTIME)  ## start the service (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/jixiao serve
 
-demo: $(RUNTIME)  ## load the fiscal-year 2021 scenario into the ledger (idempotent)
+demo: $(RUNTIME)  ## load fiscal years 2021 and 2022 of a county-level city into the ledger (idempotent)
 	$(BIN)/jixiao demo
 
 # Two processes, one test file each at a time (module fixtures stay whole); each has its own embedded PostgreSQL,

@@ -1,4 +1,5 @@
-"""``jixiao demo``: the story of :mod:`api.cli.demo_story`, taken through the whole cycle day by day.
+"""``jixiao demo``: the story of :mod:`api.cli.demo_story` — fiscal 2021's whole cycle and fiscal 2022's budget, which
+2021's results shape — taken day by day.
 
 The story is an agenda of dated steps, run in date order; each simulated morning the scheduler's time-driven rules
 (``ledger.domain.sweeps``) run first, as the service's scheduler would, so deadlines, deviations, automatic
@@ -6,26 +7,29 @@ suspension and overdue rectifications are raised by the ``system`` principal on 
 is guarded by the state already recorded and every sweep is idempotent, so running the demo again (or after an
 interruption) records nothing twice.
 
-Over 500 lines: :class:`DemoRun` is the story's steps, each an action beside the guard that makes it run once; cut
-in two, a step's date and what it does would sit in different files.
+Over 500 lines: :class:`DemoRun` is the projects' steps, each an action beside the guard that makes it run once; cut
+in two, a step's date and what it does would sit in different files. The organisations' steps (units, overall goals,
+decisions) are :mod:`api.cli.demo_organisations`.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 from uuid import UUID
 
+from api.cli.demo_organisations import OrganisationSteps, Step
 from api.cli.demo_story import (
     ADJUSTED,
     ADJUSTMENT_REJECTED,
     BAD_AGENCY,
     CLOSING_DAY,
+    CONTINUATIONS_DECLARED,
+    CONTINUED,
     DEPARTMENTS,
     FINANCE,
     GOALS_RETURNED,
@@ -34,21 +38,25 @@ from api.cli.demo_story import (
     LATE_MONITORING,
     LATE_SELF_EVALUATION,
     LIBRARY,
+    NEXT_YEAR,
     OK_AGENCY,
     PROJECTS,
+    PROJECTS_2022,
     RED_DEVIATION,
     REJECTED_EX_ANTE,
     SAMPLE_SEED,
     UNANSWERED_DEVIATION,
     WEAK,
-    WITH_OVERALL_GOALS,
     YEAR,
+    YEAR_END,
+    YEAR_END_RESULTS,
     YELLOW_DEVIATION,
     DemoProject,
     actuals_for,
     department_principal,
     indicators_for,
 )
+from api.cli.demo_summary import DemoSummary, format_summary, summarise
 from ledger.application import Act, Ledger
 from ledger.domain import rules
 from ledger.domain.catalogue import sample_id
@@ -60,25 +68,7 @@ from ledger.domain.project_values import Disclosure, Stage
 from ledger.domain.sweeps import SWEEPS
 from ledger.domain.values import Indicator, Principal
 
-
-@dataclass
-class DemoSummary:
-    projects: int
-    events: int
-    by_stage: dict[str, int]
-    by_grade: dict[str, int]
-    blacklist: list[dict[str, Any]]
-    refusals: list[str] = field(default_factory=list)
-    scheduled: dict[str, int] = field(default_factory=dict)  # what the scheduler's sweeps raised, by event type
-    scheduled_on: dict[int, date] = field(default_factory=dict)  # log position -> the simulated day it was raised
-
-
-@dataclass(frozen=True)
-class Step:
-    """One dated step of the story; it does nothing if the ledger shows it was done."""
-
-    on: date
-    run: Callable[[], None]
+__all__ = ["DemoRun", "DemoSummary", "format_summary", "run_demo", "summarise"]
 
 
 class DemoRun:
@@ -105,16 +95,23 @@ class DemoRun:
         self.refusals: list[str] = []
         self.scheduled: Counter[str] = Counter()
         self.scheduled_on: dict[int, date] = {}
+        self.organisations = OrganisationSteps(ledger, self.params)
 
     def finance(self, on: date, reason: str = "") -> Act:
         return Act(FINANCE, on, reason)
 
     def dept(self, spec: DemoProject, on: date, reason: str = "") -> Act:
-        return Act(department_principal(spec.department), on, reason)
+        """The project's own staff: its unit's, or its department's."""
+        return Act(department_principal(spec.unit or spec.department), on, reason)
 
     def pid(self, spec: DemoProject) -> UUID:
         """The project's id (as a ledger of any version recorded it)."""
-        return self.ledger.project_id_of(YEAR, spec.code)
+        return self.ledger.project_id_of(spec.year, spec.code)
+
+    @staticmethod
+    def on(spec: DemoProject, day: date) -> date:
+        """``day`` of 2021's calendar, for ``spec``'s fiscal year: 2022's projects follow it a year later."""
+        return day.replace(year=day.year + spec.year - YEAR)
 
     def project(self, spec: DemoProject) -> Project:
         return self.ledger.project(self.pid(spec))
@@ -157,10 +154,11 @@ class DemoRun:
             self.scheduled_on.update(dict.fromkeys(report.positions, day))
 
     def agenda(self) -> list[Step]:
-        steps = self.setup_steps()
-        for spec in PROJECTS:
+        # The organisations first: within a day, the overall goals are approved before the projects' budgets.
+        steps = self.setup_steps() + self.organisations.steps()
+        for spec in PROJECTS + PROJECTS_2022:
             steps += self.planning_steps(spec)
-        for spec in PROJECTS:
+        for spec in PROJECTS + PROJECTS_2022:
             steps += self.implementation_steps(spec)
         steps += self.key_evaluation_steps()
         for spec in PROJECTS:
@@ -170,15 +168,20 @@ class DemoRun:
         steps += self.rectification_steps()
         steps.append(Step(date(2022, 6, 30), self.assess_departments))
         # 报送人大, each before the scheduler's warning: the goals with the budget draft, the results with the accounts.
-        steps.append(Step(date(2020, 12, 20), partial(self.submit_to_congress, Disclosure.GOALS, date(2020, 12, 20))))
-        steps.append(Step(date(2022, 6, 20), partial(self.submit_to_congress, Disclosure.RESULTS, date(2022, 6, 20))))
+        # 2022's goals go once the continuations' are reviewed (15 December), before the warning of the 24th.
+        for year, what, on in (
+            (YEAR, Disclosure.GOALS, date(2020, 12, 20)),
+            (YEAR, Disclosure.RESULTS, date(2022, 6, 20)),
+            (NEXT_YEAR, Disclosure.GOALS, date(2021, 12, 20)),
+        ):
+            steps.append(Step(on, partial(self.submit_to_congress, year, what, on)))
         steps += [Step(CLOSING_DAY, partial(self.close, spec)) for spec in PROJECTS]
         return steps
 
     # ------------------------------------------------------------- set-up
 
     def setup_steps(self) -> list[Step]:
-        return [Step(date(2020, 8, 3), self.register), Step(date(2020, 10, 15), self.set_overall_goals)]
+        return [Step(date(2020, 8, 3), self.register)]
 
     def register(self) -> None:
         ledger = self.ledger
@@ -201,44 +204,55 @@ class DemoRun:
             if code not in library.indicators:
                 ledger.define_indicator(self.finance(on, "共性指标库"), code, definition)
 
-    def set_overall_goals(self) -> None:
-        for name in WITH_OVERALL_GOALS:
-            department = self.ledger.department(name)
-            if str(YEAR) not in department.overall_goals:
-                goals = [f"{name}{YEAR}年度重点工作任务完成率达到95%以上", "部门预算执行率不低于90%"]
-                self.ledger.set_overall_goals(Act(department_principal(name), date(2020, 10, 15)), name, YEAR, goals)
-
     # ------------------------------------------------- declare .. approve
 
     def planning_steps(self, spec: DemoProject) -> list[Step]:
-        submitted_on = date(2020, 11, 3) if spec.code == LATE_GOALS else date(2020, 10, 20)
+        """Declared in September, goals by 20 October, reviewed in November, approved with the budget on 15 January,
+        disclosed ten days later — in 2022 a year on. A continuation is declared, admitted and its goals submitted
+        on 13 December, once the year-end results it rests on are applied, and reviewed on the 15th."""
+        if spec.continues is not None:
+            declared = CONTINUATIONS_DECLARED
+            steps = [
+                Step(declared, partial(self.declare, spec, declared)),
+                Step(declared, partial(self.admit, spec, declared)),
+                Step(declared, partial(self.submit_goals, spec, declared)),
+                Step(declared + timedelta(days=2), partial(self.review_goals, spec, declared + timedelta(days=2))),
+            ]
+        else:
+            declared, admitted = self.on(spec, date(2020, 9, 10)), self.on(spec, date(2020, 9, 30))
+            reviewed = self.on(spec, date(2020, 11, 5))
+            submitted_on = self.on(spec, date(2020, 11, 3) if spec.code == LATE_GOALS else date(2020, 10, 20))
+            steps = [
+                Step(declared, partial(self.declare, spec, declared)),
+                Step(self.on(spec, date(2020, 9, 25)), partial(self.assess_ex_ante, spec)),
+                Step(admitted, partial(self.admit, spec, admitted)),
+                Step(submitted_on, partial(self.submit_goals, spec, submitted_on)),
+                Step(reviewed, partial(self.review_goals, spec, reviewed)),
+                Step(self.on(spec, date(2020, 11, 12)), partial(self.revise_goals, spec)),
+                Step(self.on(spec, date(2020, 11, 20)), partial(self.review_revised_goals, spec)),
+            ]
+        disclosed = self.on(spec, date(2021, 1, 25))
         return [
-            Step(date(2020, 9, 10), partial(self.declare, spec)),
-            Step(date(2020, 9, 25), partial(self.assess_ex_ante, spec)),
-            Step(date(2020, 9, 30), partial(self.admit, spec)),
-            Step(submitted_on, partial(self.submit_goals, spec, submitted_on)),
-            Step(date(2020, 11, 5), partial(self.review_goals, spec)),
-            Step(date(2020, 11, 12), partial(self.revise_goals, spec)),
-            Step(date(2020, 11, 20), partial(self.review_revised_goals, spec)),
-            Step(date(2021, 1, 15), partial(self.approve_budget, spec)),
-            Step(
-                date(2021, 1, 25), partial(self.disclose, spec, Disclosure.GOALS, date(2021, 1, 25), "随部门预算公开")
-            ),
+            *steps,
+            Step(self.on(spec, date(2021, 1, 15)), partial(self.approve_budget, spec)),
+            Step(disclosed, partial(self.disclose, spec, Disclosure.GOALS, disclosed, "随部门预算公开")),
         ]
 
-    def declare(self, spec: DemoProject) -> None:
+    def declare(self, spec: DemoProject, on: date) -> None:
         if not self.ledger.exists(self.pid(spec)):
             self.ledger.declare_project(
-                self.dept(spec, date(2020, 9, 10), "编制2021年部门预算"),
+                self.dept(spec, on, f"编制{spec.year}年部门预算"),
                 code=spec.code,
                 name=spec.name,
                 kind=spec.kind,
                 department=spec.department,
-                fiscal_year_=YEAR,
+                fiscal_year_=spec.year,
                 budget_book=spec.book,
                 special_category=spec.special,
                 requested=spec.requested,
                 new_major=spec.new_major,
+                unit=spec.unit,
+                continues=None if spec.continues is None else (spec.year - 1, spec.continues),
             )
 
     def assess_ex_ante(self, spec: DemoProject) -> None:
@@ -246,15 +260,15 @@ class DemoRun:
         if project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None:
             points = "11" if spec.code == REJECTED_EX_ANTE else "17"
             self.ledger.assess_ex_ante(
-                self.finance(date(2020, 9, 25), "事前绩效评估专家论证"),
+                self.finance(self.on(spec, date(2020, 9, 25)), "事前绩效评估专家论证"),
                 project.id,
                 dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points),
             )
 
-    def admit(self, spec: DemoProject) -> None:
+    def admit(self, spec: DemoProject, on: date) -> None:
         project = self.project(spec)
         if project.stage == Stage.DECLARED:
-            self.ledger.admit_project(self.finance(date(2020, 9, 30), "纳入项目库"), project.id)
+            self.ledger.admit_project(self.finance(on, "纳入项目库"), project.id)
 
     def submit_goals(self, spec: DemoProject, on: date) -> None:
         project = self.project(spec)
@@ -265,33 +279,48 @@ class DemoRun:
             goals = [g if g.key != "I2" else Indicator(**{**vars(g), "target": Decimal(60)}) for g in goals]
         self.ledger.submit_goals(self.dept(spec, on), project.id, goals)
 
-    def review_goals(self, spec: DemoProject) -> None:
+    def review_goals(self, spec: DemoProject, on: date) -> None:
         project = self.project(spec)
         if project.stage != Stage.GOALS_SUBMITTED or project.goals_revisions:
             return
         returned = spec.code == GOALS_RETURNED
         rating = "中" if returned else ("良" if spec.code in WEAK else "优")
         fixes = "电子健康档案建档率目标偏低，应不低于国家基本公共卫生服务规范要求" if returned else ""
-        self.ledger.review_goals(self.finance(date(2020, 11, 5), "绩效目标审核"), project.id, rating, fixes)
+        self.ledger.review_goals(self.finance(on, "绩效目标审核"), project.id, rating, fixes)
 
     def revise_goals(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.GOALS_RETURNED:
             self.ledger.submit_goals(
-                self.dept(spec, date(2020, 11, 12), "按审核意见修改"), project.id, indicators_for(spec, self.params)
+                self.dept(spec, self.on(spec, date(2020, 11, 12)), "按审核意见修改"),
+                project.id,
+                indicators_for(spec, self.params),
             )
 
     def review_revised_goals(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if project.stage == Stage.GOALS_SUBMITTED and project.goals_revisions:
-            self.ledger.review_goals(self.finance(date(2020, 11, 20), "复审"), project.id, "良", "")
+            self.ledger.review_goals(self.finance(self.on(spec, date(2020, 11, 20)), "复审"), project.id, "良", "")
 
     def approve_budget(self, spec: DemoProject) -> None:
+        """批复 as the city's congress approved the budget: a continuation within what its earlier result allows —
+        at the cap of a 调减 — unless finance overrides it with its reason; a 取消 is refused, as the rules say."""
         project = self.project(spec)
-        if project.stage == Stage.GOALS_APPROVED:
-            self.ledger.approve_budget(
-                self.finance(date(2021, 1, 15), "市人大批准2021年预算"), project.id, spec.requested
-            )
+        if project.stage != Stage.GOALS_APPROVED:
+            return
+        on, reason = self.on(spec, date(2021, 1, 15)), f"市人大批准{spec.year}年预算"
+        amount = Decimal(spec.requested)
+        earlier = None if project.continues is None else self.ledger.project(project.continues)
+        if earlier is not None and earlier.results is not None and spec.override is None:
+            cap = earlier.results["next_year_budget"]
+            amount = amount if cap is None else min(amount, cap)
+        try:
+            if spec.override is not None:
+                self.ledger.approve_budget(self.finance(on, spec.override), project.id, amount, override=True)
+            else:
+                self.ledger.approve_budget(self.finance(on, reason), project.id, amount)
+        except DomainError as refused:
+            self.refusals.append(f"{refused.code}: {spec.code} {spec.name} — {refused.detail}")
 
     def disclose(self, spec: DemoProject, what: Disclosure, on: date, reason: str) -> None:
         project = self.project(spec)
@@ -328,14 +357,16 @@ class DemoRun:
                     partial(self.decide_adjustment, spec, date(2021, 5, 14), False, "保障人数下调缺乏依据，不予同意"),
                 ),
             ]
-        july_report = date(2021, 8, 18) if spec.code == LATE_MONITORING else date(2021, 8, 10)
+        april_report, april_review = self.on(spec, date(2021, 5, 10)), self.on(spec, date(2021, 5, 20))
+        july_report = self.on(spec, date(2021, 8, 18) if spec.code == LATE_MONITORING else date(2021, 8, 10))
+        july_review = self.on(spec, date(2021, 8, 20))
         steps += [
-            Step(date(2021, 5, 10), partial(self.report_monitoring, spec, 4, date(2021, 5, 10))),
-            Step(date(2021, 5, 20), partial(self.review_monitoring, spec, 4, date(2021, 5, 20))),
-            Step(date(2021, 5, 20), partial(self.answer_deviation, spec, 4, date(2021, 5, 20))),
+            Step(april_report, partial(self.report_monitoring, spec, 4, april_report)),
+            Step(april_review, partial(self.review_monitoring, spec, 4, april_review)),
+            Step(april_review, partial(self.answer_deviation, spec, 4, april_review)),
             Step(july_report, partial(self.report_monitoring, spec, 7, july_report)),
-            Step(date(2021, 8, 20), partial(self.review_monitoring, spec, 7, date(2021, 8, 20))),
-            Step(date(2021, 8, 20), partial(self.answer_deviation, spec, 7, date(2021, 8, 20))),
+            Step(july_review, partial(self.review_monitoring, spec, 7, july_review)),
+            Step(july_review, partial(self.answer_deviation, spec, 7, july_review)),
         ]
         if spec.code == UNANSWERED_DEVIATION:
             steps.append(Step(date(2021, 8, 30), partial(self.rectify_unanswered, spec)))
@@ -483,13 +514,18 @@ class DemoRun:
     # ------------------------------------------------ after the year
 
     def evaluation_steps(self, spec: DemoProject) -> list[Step]:
-        evaluated_on = date(2022, 4, 2) if spec.code == LATE_SELF_EVALUATION else date(2022, 2, 25)
+        """Self-evaluated by 25 February (one late), results applied on 10 June and disclosed with the final
+        accounts — but the projects 2022 continues, evaluated at the year's end so their results reach the 2022
+        budget: on 1 December, applied on 10 December, disclosed ten days later."""
+        if spec.code in CONTINUED:
+            evaluated_on, applied_on, disclosed = YEAR_END, YEAR_END_RESULTS, YEAR_END_RESULTS + timedelta(days=10)
+        else:
+            evaluated_on = date(2022, 4, 2) if spec.code == LATE_SELF_EVALUATION else date(2022, 2, 25)
+            applied_on, disclosed = date(2022, 6, 10), date(2022, 6, 20)
         return [
             Step(evaluated_on, partial(self.self_evaluate, spec, evaluated_on)),
-            Step(date(2022, 6, 10), partial(self.apply_results, spec)),
-            Step(
-                date(2022, 6, 20), partial(self.disclose, spec, Disclosure.RESULTS, date(2022, 6, 20), "随部门决算公开")
-            ),
+            Step(applied_on, partial(self.apply_results, spec, applied_on)),
+            Step(disclosed, partial(self.disclose, spec, Disclosure.RESULTS, disclosed, "随部门决算公开")),
         ]
 
     def self_evaluate(self, spec: DemoProject, on: date) -> None:
@@ -505,10 +541,11 @@ class DemoRun:
             max(executed, project.executed),
         )
 
-    def apply_results(self, spec: DemoProject) -> None:
+    def apply_results(self, spec: DemoProject, on: date) -> None:
         project = self.project(spec)
         if project.stage == Stage.SELF_EVALUATED:
-            self.ledger.apply_results(self.finance(date(2022, 6, 10), "编制2023年预算时应用评价结果"), project.id)
+            budget = NEXT_YEAR if spec.code in CONTINUED else NEXT_YEAR + 1
+            self.ledger.apply_results(self.finance(on, f"编制{budget}年预算时应用评价结果"), project.id)
 
     def sample_steps(self) -> list[Step]:
         return [
@@ -671,46 +708,35 @@ class DemoRun:
                 self.finance(date(2022, 6, 30), "2021年度部门综合绩效考评"), name, YEAR, scores
             )
 
-    def submit_to_congress(self, what: Disclosure, on: date) -> None:
-        """Finance submits the year's projects with approved goals (with results) to the people's congress, once."""
-        if self.ledger.exists(submission_id(YEAR, what)):
+    def submit_to_congress(self, year: int, what: Disclosure, on: date) -> None:
+        """Finance submits the year's projects with approved goals (with results) to the people's congress, once —
+        the goals of those the budget draft funds: not a continuation of a project whose result was 取消."""
+        if self.ledger.exists(submission_id(year, what)):
             return
-        projects = [self.project(spec) for spec in PROJECTS]
+        projects = [self.project(spec) for spec in (PROJECTS if year == YEAR else PROJECTS_2022)]
         ready = [
             project.id
             for project in projects
-            if (project.goals_rating in ("优", "良") if what is Disclosure.GOALS else project.evaluation_basis())
+            if (
+                project.goals_rating in ("优", "良") and not self.cancelled(project)
+                if what is Disclosure.GOALS
+                else project.evaluation_basis()
+            )
         ]
         reason = "随同预算草案报送市人大" if what is Disclosure.GOALS else "随同决算草案报送市人大"
-        self.ledger.submit_to_congress(self.finance(on, reason), YEAR, what, ready)
+        self.ledger.submit_to_congress(self.finance(on, reason), year, what, ready)
+
+    def cancelled(self, project: Project) -> bool:
+        """Whether ``project`` continues one whose result decision was 取消 (nothing the budget may fund)."""
+        if project.continues is None:
+            return False
+        earlier = self.ledger.project(project.continues).results
+        return earlier is not None and earlier["decision"] == "cancel"
 
     def close(self, spec: DemoProject) -> None:
         project = self.project(spec)
         if Stage(project.stage) in (Stage.RESULTS_APPLIED, Stage.REJECTED) and not project.open_rectifications:
             self.ledger.close_project(self.finance(CLOSING_DAY, "年度绩效管理工作完成"), project.id)
-
-
-def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
-    stages: Counter[str] = Counter()
-    grades: Counter[str] = Counter()
-    for pid in ledger.project_ids():
-        project = ledger.project(pid)
-        stages[project.stage] += 1
-        basis = project.evaluation_basis()
-        if basis is not None:
-            grades[basis[1]] += 1
-    blacklist = []
-    for name in (OK_AGENCY, BAD_AGENCY):
-        for entry in ledger.agency(name).blacklistings:
-            blacklist.append({"agency": name, **entry})
-    return DemoSummary(
-        projects=sum(stages.values()),
-        events=ledger.head(),
-        by_stage=dict(stages),
-        by_grade=dict(grades),
-        blacklist=blacklist,
-        refusals=list(refusals or []),
-    )
 
 
 def run_demo(
@@ -722,20 +748,3 @@ def run_demo(
 ) -> DemoSummary:
     """Run the story (``progress(done, total)`` is told of each step of its agenda as it is taken)."""
     return DemoRun(ledger, every_day=every_day, on_day=on_day, progress=progress).run()
-
-
-def format_summary(summary: DemoSummary) -> str:
-    lines = [f"Fiscal year {YEAR}: {summary.projects} projects, {summary.events} events in the ledger", "", "By stage:"]
-    lines += [f"  {stage:<18} {count:>3}" for stage, count in sorted(summary.by_stage.items())]
-    lines += ["", "By grade (final evaluation):"]
-    lines += [f"  {grade}  {count:>3}" for grade, count in sorted(summary.by_grade.items())]
-    lines += ["", "Blacklist (失信黑名单):"]
-    for entry in summary.blacklist:
-        ended = f", ended {entry['ended']} ({entry['ended_how']})" if entry["ended"] else ""
-        lines.append(f"  {entry['agency']}: {entry['start']} to {entry['until']}{ended}")
-    if summary.scheduled:
-        lines += ["", "Raised by the scheduler (system), each on the day it fell due:"]
-        lines += [f"  {name:<32} {count:>3}" for name, count in sorted(summary.scheduled.items())]
-    if summary.refusals:
-        lines += ["", "Refused, as the rules require:"] + [f"  {item}" for item in summary.refusals]
-    return "\n".join(lines)

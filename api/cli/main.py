@@ -88,7 +88,7 @@ cli.add_command(service.serve)
 @cli.command()
 @settings_options(*STATE, "progress_interval")
 def demo() -> int:
-    """Load the fiscal-year 2021 scenario (idempotent)."""
+    """Load fiscal years 2021 and 2022 of a county-level city, 2022's budgets shaped by 2021's results (idempotent)."""
     from api.cli.demo import format_summary, run_demo
 
     settings = current_settings()

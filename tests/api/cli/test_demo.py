@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from api.cli.demo import format_summary, run_demo
-from api.cli.demo_story import BAD_AGENCY, PROJECTS
+from api.cli.demo_story import BAD_AGENCY, DEPARTMENTS, PROJECTS, PROJECTS_2022, UNITS, WITH_OVERALL_GOALS
 from ledger.application import Ledger
 from tests.api.cli.test_progress import on_a_terminal
 from tests.ledger.store.test_log_table import assert_log_is_intact
@@ -40,7 +40,8 @@ def payload_values(url: str, topic: str, key: str) -> Counter[str]:
 
 def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> None:
     summary = run_demo(ledger)
-    assert summary.projects == len(PROJECTS) >= 30
+    assert summary.projects == len(PROJECTS) + len(PROJECTS_2022)
+    assert summary.by_year == {2021: len(PROJECTS), 2022: len(PROJECTS_2022)} and len(PROJECTS) >= 30
     books = {project.book for project in PROJECTS}
     assert books == {"general_public", "government_fund", "state_capital", "social_insurance"}
     assert len({project.department for project in PROJECTS}) >= 4
@@ -56,11 +57,13 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert levels["red"] >= 1
     assert seen["Project.FundingSuspended"] == 1
     assert summary.scheduled == {
-        "Project.DeadlineApproaching": 41,
+        "Project.DeadlineApproaching": 41 + len(PROJECTS_2022) - 1,  # 2022's January–July report: 8 approved
         "Project.DeadlineMissed": 5,
         "Project.DeviationDetected": 5,
         "Project.FundingSuspended": 1,
         "Project.RectificationOverdue": 1,
+        "DisclosureDuty.DeadlineApproaching": 1,  # one unit's 2022 overall goals, disclosed late
+        "DisclosureDuty.DeadlineMissed": 1,
     }  # all of them raised by the scheduler's sweeps
     assert seen["ReEvaluationSample.Drawn"] == 1
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
@@ -71,12 +74,28 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert seen["Project.RectificationOverdue"] == 1
     assert payload_values(database_url, "Project.Disclosed", "what").keys() == {"goals", "results"}
     assert payload_values(database_url, "Project.Disclosed", "late").keys() == {"false"}  # within the 20 days
-    assert payload_values(database_url, "CongressSubmission.Submitted", "late") == Counter({"false": 2})
-    assert seen["DisclosureDuty.Fulfilled"] == seen["DisclosureDuty.Opened"] == 2  # both owed, both met
+    assert payload_values(database_url, "CongressSubmission.Submitted", "late") == Counter({"false": 3})
+    overall_goals = len(WITH_OVERALL_GOALS) + len(DEPARTMENTS) + len(UNITS)  # 2021's five, 2022's everyone
+    assert seen["OverallGoals.Submitted"] == overall_goals
+    assert seen["DisclosureDuty.Opened"] == 3 + overall_goals  # the congress's three, each organisation's goals
+    assert payload_values(database_url, "DisclosureDuty.Disclosed", "late") == Counter(
+        {"false": overall_goals - 1, "true": 1}
+    )
+    assert seen["DisclosureDuty.Fulfilled"] == 3  # the congress's submissions
+    assert seen["OverallGoals.ControlFigureAdjusted"] == len(WITH_OVERALL_GOALS)
+    assert seen["Project.BudgetApproved"] == len(PROJECTS) - 1 + len(PROJECTS_2022) - 1  # one rejected, one refused
+    assert payload_values(database_url, "Project.BudgetApproved", "override") == Counter(
+        {"false": len(PROJECTS) - 1 + len(PROJECTS_2022) - 2, "true": 1}
+    )
+    assert payload_values(database_url, "Decision.Recorded", "kind") == Counter({"praise": 1, "interview": 1})
+    assert seen["Decision.RectificationAccepted"] == 1
     assert seen["Project.Closed"] >= 1
     assert [entry["agency"] for entry in summary.blacklist] == [BAD_AGENCY]
     assert any("agency-blacklisted" in refusal for refusal in summary.refusals)
-    assert "青海某会计师事务所" in format_summary(summary)
+    assert any("continuation-cancelled" in refusal for refusal in summary.refusals)
+    shown = format_summary(summary)
+    assert "青海某会计师事务所" in shown
+    assert "Fiscal years 2021 and 2022" in shown
 
     told: list[tuple[int, int]] = []
     again = run_demo(ledger, progress=lambda done, total: told.append((done, total)))
@@ -84,6 +103,9 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     total = told[-1][1]
     assert told == [(done, total) for done in range(1, total + 1)]  # each step of the agenda, in order, to the end
     assert again.scheduled == {}
+    # The refused budget is asked for again (a refusal records nothing); the blacklisted agency is not, as the second
+    # agency's evaluation is recorded.
+    assert [refusal.split(":")[0] for refusal in again.refusals] == ["continuation-cancelled"]
     assert topics(database_url) == seen
     assert assert_log_is_intact(database_url) == summary.events
 
@@ -100,7 +122,7 @@ def test_cli_demo_and_db_url_on_the_embedded_database(pg_admin_url: str) -> None
     try:
         status, out, screen = on_a_terminal(env, "demo", columns=120)  # as `make demo` runs in a terminal
         assert status == 0, screen
-        assert f"{len(PROJECTS)} projects" in out
+        assert f"{len(PROJECTS) + len(PROJECTS_2022)} projects" in out
         assert "Raised by the scheduler" in out
         steps = re.search(
             r"演示数据 loading the demo: 100%\|.*\| (\d+)/(\d+) \[\d\d:\d\d<00:00, +[\d.]+ steps/s\]", screen
