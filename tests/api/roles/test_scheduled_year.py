@@ -1,9 +1,10 @@
-"""Fiscal year 2021 simulated day by day with a fake clock, over the demo: every deadline notice, deviation and
-consequence the scheduler raises appears exactly once, on the day it falls due, and nothing else does.
+"""Fiscal years 2021 and 2022 simulated day by day with a fake clock, over the demo: every deadline notice, deviation
+and consequence the scheduler raises appears exactly once, on the day it falls due, and nothing else does.
 
 The expected list is written out from the story (api/cli/demo.py) and DOMAIN.md's rules, not computed by the code
-under test: goals due 2020-10-31, the January–July monitoring report 2021-08-15, the self-evaluation 2022-03-31,
-warnings 7 days before, misses the day after, deviation answers 10 working days after detection.
+under test: goals due 2020-10-31, the January–July monitoring report 2021-08-15 (2022-08-15 for 2022's projects), the
+self-evaluation 2022-03-31, an organisation's overall goals disclosed within 20 days of their approval, warnings 7
+days before, misses the day after, deviation answers 10 working days after detection.
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ import psycopg
 import pytest
 
 from api.cli.demo import run_demo
-from api.cli.demo_story import PROJECTS
+from api.cli.demo_story import LATE_DISCLOSURE, PROJECTS, PROJECTS_2022
 from api.config.database import drop_database, ensure_database
 from ledger.application import Ledger
+from ledger.domain.disclosure import DutyKind, duty_id
 from ledger.domain.project import project_id
 from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.db
 
-CODES = {project_id(2021, spec.code): spec.code for spec in PROJECTS}
+CODES = {project_id(spec.year, spec.code): spec.code for spec in PROJECTS + PROJECTS_2022}
+CODES[duty_id(DutyKind.OVERALL_GOALS, 2022, LATE_DISCLOSURE)] = LATE_DISCLOSURE  # its overall goals' disclosure
 APPROVED = sorted(spec.code for spec in PROJECTS if spec.code != "WT-02")  # 智慧文旅平台建设 is rejected ex ante
+# 2022's, but the continuation of 2021's 旅游发展专项资金 (差: 取消), whose budget is refused.
+APPROVED_2022 = sorted(spec.code for spec in PROJECTS_2022 if spec.continues != "WT-04")
 INFLATED = "MZ-02"  # the drawn project whose self-evaluation the re-evaluation finds inflated (the draw, seeded,
 # is reproducible from the sorted ids of the population: uuid5 of each year and code key)
 
@@ -76,6 +81,14 @@ EXPECTED = sorted(
         notice(date(2022, 8, 24), "DeadlineApproaching", "NY-01", "rectification", 1, date(2022, 8, 31)),
         notice(date(2022, 9, 1), "DeadlineMissed", "NY-01", "rectification", 1, date(2022, 8, 31)),
         (date(2022, 9, 1), "RectificationOverdue", "NY-01", "rectification 1"),
+        # 2022's approved projects are warned of their January–July report as 2021's were, and file it on 10 August.
+        *[
+            notice(date(2022, 8, 8), "DeadlineApproaching", code, "monitoring_report", 0, date(2022, 8, 15))
+            for code in APPROVED_2022
+        ],
+        # 市社会福利院's 2022 overall goals, approved on 15 January, are due by 4 February and disclosed on the 10th.
+        notice(date(2022, 1, 28), "DeadlineApproaching", LATE_DISCLOSURE, "overall_goals", 0, date(2022, 2, 4)),
+        notice(date(2022, 2, 5), "DeadlineMissed", LATE_DISCLOSURE, "overall_goals", 0, date(2022, 2, 4)),
     ]
 )
 
@@ -84,7 +97,8 @@ def log_rows(url: str, *, system_only: bool) -> list[tuple[Any, ...]]:
     # Stored topics keep the module they were first recorded under (LedgerAggregate.TOPIC_MODULE), wherever the
     # classes live now.
     where = (
-        "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN ('ledger.project', 'ledger.organisations')"
+        "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN "
+        "('ledger.project', 'ledger.organisations', 'ledger.disclosure')"
         if system_only
         else ""
     )
@@ -110,7 +124,7 @@ def described(event: str, state: dict[str, Any]) -> str:
     return f"rectification {state['rectification_no']}"
 
 
-def test_fiscal_year_2021_day_by_day(ledger: Ledger, clock: FakeClock, database_url: str) -> None:
+def test_fiscal_years_2021_and_2022_day_by_day(ledger: Ledger, clock: FakeClock, database_url: str) -> None:
     days: list[date] = []
 
     def morning(day: date) -> None:
