@@ -7,25 +7,30 @@ from datetime import date
 
 from ledger.application import Ledger
 from ledger.domain.project import project_id
-from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, act
+from ledger.domain.values import Principal
+from tests.conftest import AGENCY, EDUCATION, FINANCE, act
 from tests.ledger.application.test_application import GOALS
 from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, overall_indicators
 
 
 def overall_evaluation_of_a_year(ledger: Ledger) -> None:
-    """卫生健康委员会's 2022 overall goals approved, self-evaluated, evaluated by an agency (两审一督导) and its results
-    applied, finance overriding the ruleset's rate."""
-    health, agency = "卫生健康委员会", "某咨询评估有限公司"
-    ledger.submit_overall_goals(act(HEALTH, date(2021, 10, 1)), health, 2022, overall_indicators())
-    ledger.review_overall_goals(act(FINANCE, date(2021, 10, 20)), health, 2022, "优")
-    ledger.self_evaluate_overall(act(HEALTH, date(2022, 12, 20)), health, 2022, fair_actuals())
-    ledger.commission_overall_evaluation(act(FINANCE, date(2022, 12, 21)), health, 2022, agency)
-    ledger.review_overall_evaluation(act(FINANCE, date(2022, 12, 22)), health, 2022, 1, "plan", True)
-    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2022, 12, 23)), health, 2022, 1, "现场督导")
-    ledger.review_overall_evaluation(act(FINANCE, date(2022, 12, 24)), health, 2022, 1, "report", True)
+    """文体旅游广电局's 2021 overall goals (the demo sets none for it: it is among the 40% without them in 2021)
+    approved, self-evaluated, evaluated by an agency (两审一督导) and its results applied, finance overriding the
+    ruleset's rate."""
+    culture, agency = "文体旅游广电局", "某咨询评估有限公司"
+    staff = Principal("wl-01", "department", culture)
+    ledger.submit_overall_goals(act(staff, date(2020, 10, 1)), culture, 2021, overall_indicators())
+    ledger.review_overall_goals(act(FINANCE, date(2020, 10, 20)), culture, 2021, "优")
+    ledger.self_evaluate_overall(act(staff, date(2021, 12, 20)), culture, 2021, fair_actuals())
+    ledger.commission_overall_evaluation(act(FINANCE, date(2021, 12, 21)), culture, 2021, agency)
+    ledger.review_overall_evaluation(act(FINANCE, date(2021, 12, 22)), culture, 2021, 1, "plan", True)
+    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2021, 12, 23)), culture, 2021, 1, "现场督导")
+    ledger.review_overall_evaluation(act(FINANCE, date(2021, 12, 24)), culture, 2021, 1, "report", True)
     scores = {name: str(value) for name, value in dimension_scores().items()}
-    ledger.score_overall_evaluation(act(AGENCY, date(2022, 12, 25)), health, 2022, 1, scores)
-    ledger.apply_overall_results(act(FINANCE, date(2022, 12, 30), "疫情防控任务重"), health, 2022, "9000000.00", "0.08")
+    ledger.score_overall_evaluation(act(AGENCY, date(2021, 12, 25)), culture, 2021, 1, scores)
+    ledger.apply_overall_results(
+        act(FINANCE, date(2021, 12, 30), "文旅复苏任务重"), culture, 2021, "9000000.00", "0.08"
+    )
 
 
 def a_policy_decided(ledger: Ledger) -> None:
