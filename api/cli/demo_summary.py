@@ -157,7 +157,7 @@ def format_summary(summary: DemoSummary) -> str:
         f"Fiscal years {' and '.join(map(str, years))}: {summary.projects} projects ({counted}), "
         f"{summary.events} events in the ledger",
         "",
-        "By stage:" + "".join(f"{year:>8}" for year in years),
+        f"{'By stage:':<20}" + "".join(f"{year:>6}" for year in years),
     ]
     stages = sorted({stage for counted_stages in summary.by_stage.values() for stage in counted_stages})
     lines += [
