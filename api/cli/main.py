@@ -88,7 +88,9 @@ cli.add_command(service.serve)
 @cli.command()
 @settings_options(*STATE, "progress_interval")
 def demo() -> int:
-    """Load fiscal years 2021 and 2022 of a county-level city, 2022's budgets shaped by 2021's results (idempotent)."""
+    """Load the demo: fiscal years 2021 and 2022 (idempotent).
+
+    A county-level city's budget performance: 2021's whole cycle, and 2022's budgets shaped by 2021's results."""
     from api.cli.demo import format_summary, run_demo
 
     settings = current_settings()
