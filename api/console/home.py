@@ -77,18 +77,16 @@ async def read(request: Request, query: Callable[..., T], *args: Any) -> T:
 
 
 def working_days_until(today: date, due: date, calendar: WorkingDays) -> int:
-    """Working days (工作日) from ``today`` to ``due``: 0 on the day, negative once past (working days overdue)."""
+    """Working days (工作日) from ``today`` to ``due``: 0 on the day, negative once past (working days overdue).
 
-    def working(day: date) -> bool:
-        return day not in calendar.holidays and (day.weekday() < 5 or day in calendar.working_weekends)
-
-    step = 1 if due >= today else -1
-    count = 0
-    day = today
-    while day != due:
-        day += timedelta(days=step)
-        if working(day):
-            count += step
+    Counted by whole weeks (five working days each), the days left over, then the calendar's days off on weekdays
+    and its worked weekend days in between: a few steps however far apart the days are."""
+    if due < today:
+        return -working_days_until(due, today, calendar)
+    weeks, rest = divmod((due - today).days, 7)
+    count = weeks * 5 + sum(1 for n in range(1, rest + 1) if (today + timedelta(days=n)).weekday() < 5)
+    count -= sum(1 for day in calendar.holidays if today < day <= due and day.weekday() < 5)
+    count += sum(1 for day in calendar.working_weekends if today < day <= due and day.weekday() >= 5)
     return count
 
 
