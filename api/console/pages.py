@@ -485,5 +485,7 @@ def finish() -> None:
     added its routes (api/console/__init__.py)."""
 
     @router.get("/{rest:path}")
-    async def not_found(request: Request, _reader: Viewer, rest: str) -> HTMLResponse:
+    async def not_found(request: Request, _reader: Viewer, rest: str) -> Response:
+        if rest == "":  # /console/ is the home page
+            return RedirectResponse(f"{root(request)}{PREFIX}", status_code=308)
         return error_page(request, "not-found", translate(lang_of(request), "page_not_found"))

@@ -29,6 +29,7 @@ from uuid import UUID
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from api.console.pages import LoginRequired, SignedIn, error_page, forward, lang_of, render, router, url_with
@@ -163,6 +164,19 @@ def columns_for(table: Table, rows: list[dict[str, Any]]) -> list[Column]:
     fitting = [model for model in table.models if keys <= set(model.model_fields)] or list(table.models)
     model = min(fitting, key=lambda model: len(model.model_fields))
     return [column for column in columns_of(model) if not column.key.endswith(SUFFIX)]
+
+
+def row_html(columns: list[Column], row: dict[str, Any], lang: Lang, base: str) -> Markup:
+    """A row's cells as HTML, every value escaped: made here rather than cell by cell in the template, which took
+    most of a 200-row page's time."""
+    parts = []
+    for column in columns:
+        found = cell(column, row, lang, base)
+        text = escape(found.text)
+        if found.href is not None:
+            text = Markup('<a href="{}">{}</a>').format(found.href, found.text)
+        parts.append(Markup('<td class="num">{}</td>' if found.numeric else "<td>{}</td>").format(text))
+    return Markup("").join(parts)
 
 
 def cell(column: Column, row: dict[str, Any], lang: Lang, base: str) -> Cell:
@@ -328,7 +342,7 @@ async def table_page(
         filters=filters,
         problem=None,
         columns=columns,
-        rows=[[cell(column, row, lang, base) for column in columns] for row in rows],
+        rows=[row_html(columns, row, lang, base) for row in rows],
         sorted_by=sorted_by,
         descending=descending,
         next_url=next_url,

@@ -291,6 +291,13 @@ def test_bad_parameters_answer_a_page_never_a_500(world: tuple[Service, World], 
         assert "Traceback" not in response.text
 
 
+def test_the_console_with_a_trailing_slash_is_its_home(world: tuple[Service, World]) -> None:
+    service, _ = world
+    response = get(service, "finance", "/console/")
+    assert response.status_code == 308
+    assert response.headers["location"] == "/console"
+
+
 def test_static_files_are_served_from_the_console(world: tuple[Service, World]) -> None:
     service, _ = world
     for path in ("console.css", "verify.js", "vendor/noble-hashes/sha2.js"):
