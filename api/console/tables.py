@@ -45,6 +45,9 @@ DEFAULT_PAGE = 50
 LIST_PAGE = 50  # rows shown at a time of a list route's answer
 OWN = ("cursor", "limit")  # the route's parameters the table itself sets
 CONSOLE_PARAMS = frozenset({"sort", "dir", "page", "size", "lang", "cursor", "first"})
+TEXT_CELL = Markup("<td>{}</td>")
+NUMERIC_CELL = Markup('<td class="num">{}</td>')
+LINK = Markup('<a href="{}">{}</a>')  # format() escapes what fills it
 _ALTERNATIVES = re.compile(r"^\^\(([\w|]+)\)\$$")
 
 
@@ -174,8 +177,8 @@ def row_html(columns: list[Column], row: dict[str, Any], lang: Lang, base: str) 
         found = cell(column, row, lang, base)
         text = escape(found.text)
         if found.href is not None:
-            text = Markup('<a href="{}">{}</a>').format(found.href, found.text)
-        parts.append(Markup('<td class="num">{}</td>' if found.numeric else "<td>{}</td>").format(text))
+            text = LINK.format(found.href, found.text)
+        parts.append((NUMERIC_CELL if found.numeric else TEXT_CELL).format(text))
     return Markup("").join(parts)
 
 
