@@ -317,3 +317,23 @@ def test_every_word_a_template_asks_for_is_in_the_strings_table() -> None:
         asked |= set(re.findall(r"""\bt\(["']([\w]+)["']\)""", template.read_text(encoding="utf-8")))
     assert asked
     assert asked <= set(STRINGS), asked - set(STRINGS)
+
+
+def test_what_anyone_typed_is_shown_never_run(world: tuple[Service, World]) -> None:
+    service, _ = world
+    name = '<img src=x onerror="alert(1)">营养'
+    body = {
+        "code": "XSS-01",
+        "name": name,
+        "department": "教育局",
+        "fiscal_year": 2021,
+        "budget_book": "general_public",
+        "requested": "1000.00",
+        "effective_on": "2020-09-01",
+    }
+    declared = service.post("education", "/projects", body)
+    assert declared.status_code == 201, declared.text
+    service.get("finance", "/readyz", min_position=declared.json()["position"])
+    page = html(get(service, "finance", "/console/tables/projects", code="XSS-01"))
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;营养" in page
+    assert "<img" not in page
