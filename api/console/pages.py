@@ -75,6 +75,7 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",  # a page shows what its reader's token may see
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # frame-ancestors for the browsers that do not know CSP (IE-mode intranet browsers)
 }
 
 templates = Environment(

@@ -345,3 +345,31 @@ def test_the_public_passthrough_reads_as_the_public_whatever_the_cookie_or_heade
         assert "stage" not in projects.json()["items"][0]
         assert send(service, "GET", "/console/public/api/trail", "finance", headers=headers).status_code == 401
         assert send(service, "GET", "/console/public/api/admin/tokens", "admin", headers=headers).status_code == 401
+
+
+# ------------------------------------------------------------------------------------------------ caching, framing
+
+PAGES = ["/console", "/console/tables", "/console/tables/projects", "/console/tables/no-such", "/console/no-such"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_signed_in_page_is_neither_stored_nor_framed(world: tuple[Service, World], path: str) -> None:
+    """A signed-in reader's page is not stored (a shared office computer, its back button, a proxy) and may not be
+    framed by another site (clickjacking): in browsers that know frame-ancestors, and in older ones (an intranet's
+    IE-mode browser) that know only X-Frame-Options."""
+    service, _ = world
+    for who in ("finance", "agency"):
+        response = send(service, "GET", path, who)
+        assert response.headers.get("cache-control") == "no-store", (path, who)
+        assert response.headers.get("x-frame-options") == "DENY", (path, who)
+        assert response.headers.get("x-content-type-options") == "nosniff", (path, who)
+        assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", ""), (path, who)
+
+
+@pytest.mark.parametrize("path", ["/console/login", "/console/public", "/console/public/projects"])
+def test_the_pages_anyone_sees_cannot_be_framed_either(world: tuple[Service, World], path: str) -> None:
+    """The sign-in page framed under another site's decoy would take a pasted token's clicks (clickjacking)."""
+    service, _ = world
+    response = send(service, "GET", path)
+    assert response.headers.get("x-frame-options") == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
