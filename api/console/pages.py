@@ -447,16 +447,37 @@ def _api_scope(request: Request, path: str, params: Mapping[str, Any] | None, *,
     return scope
 
 
+# What the passthrough answers is what the reader's token reads, as a page is: not stored, not framed, not sniffed;
+# and whatever the route's own type (the API docs' HTML), a sandboxed document that may load and run nothing.
+FORWARDED_HEADERS = {
+    b"cache-control": b"no-store",
+    b"content-security-policy": b"default-src 'none'; frame-ancestors 'none'; sandbox",
+    b"x-content-type-options": b"nosniff",
+    b"x-frame-options": b"DENY",
+}
+
+
 class _Forwarded(Response):
-    """An API GET answered as the API answers it (streamed: a download passes through as it is written)."""
+    """An API GET answered as the API answers it (streamed: a download passes through as it is written), with
+    :data:`FORWARDED_HEADERS` in place of the route's own."""
 
     def __init__(self, scope: Scope) -> None:
         super().__init__()
         self.scope = scope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(name, value) for name, value in message.get("headers", ()) if name not in FORWARDED_HEADERS]
+                message = {**message, "headers": [*kept, *FORWARDED_HEADERS.items()]}
+            await send(message)
+
         app = scope["app"]
-        await app.router(self.scope, receive, send)
+        try:
+            await app.router(self.scope, receive, guarded)
+        except StarletteHTTPException as error:  # the router's own 404 or 405, outside every route's handlers
+            answer = await app.exception_handlers[StarletteHTTPException](Request(self.scope), error)
+            await answer(self.scope, receive, guarded)
 
 
 @router.get("/api/{path:path}")

@@ -373,3 +373,31 @@ def test_the_pages_anyone_sees_cannot_be_framed_either(world: tuple[Service, Wor
     response = send(service, "GET", path)
     assert response.headers.get("x-frame-options") == "DENY"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+PASSED = ["/console/api/projects", "/console/api/projects.csv", "/console/api/trail", "/console/api/coverage"]
+
+
+@pytest.mark.parametrize("path", [*PASSED, "/console/api/no-such", "/console/public/api/projects"])
+def test_what_the_passthrough_answers_is_neither_stored_nor_framed(world: tuple[Service, World], path: str) -> None:
+    """The passthrough's JSON, downloads and problems are what the reader's token reads, as much as a page is: not
+    stored by a shared browser or a proxy, not framed, not sniffed into something else."""
+    service, _ = world
+    for who in ("finance", "agency"):
+        response = send(service, "GET", path, who)
+        assert response.headers.get("cache-control") == "no-store", (path, who)
+        assert response.headers.get("x-frame-options") == "DENY", (path, who)
+        assert response.headers.get("x-content-type-options") == "nosniff", (path, who)
+        assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", ""), (path, who)
+
+
+def test_the_passthrough_serves_no_page_of_its_own_origin_that_could_run_script(world: tuple[Service, World]) -> None:
+    """The API's HTML (its docs, whose policy allows inline script) through /console/api/ would be a same-origin page
+    under the cookie's path: whatever the passthrough answers is sandboxed and may load and run nothing."""
+    service, _ = world
+    for path in ("/console/api/docs", "/console/api/redoc", "/console/public/api/docs", "/console/api/projects"):
+        response = send(service, "GET", path, "finance")
+        policy = response.headers.get("content-security-policy", "")
+        assert "sandbox" in policy.split("; "), path
+        assert "default-src 'none'" in policy, path
+        assert "unsafe-inline" not in policy, path
