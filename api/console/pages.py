@@ -488,7 +488,12 @@ async def api_passthrough(request: Request, path: str) -> Response:
 
 
 def passthrough(request: Request, path: str, *, public: bool) -> Response:
-    """The API's answer to a GET of ``/path`` with this request's query, as the reader (or as the public)."""
+    """The API's answer to a GET of ``/path`` with this request's query, as the reader (or as the public).
+
+    Only a path as the API's routes spell them: no empty, ``.`` or ``..`` segment, which no route has and which
+    would otherwise have the API's router answer a redirect (a trailing slash) to the Host the request named."""
+    if any(segment in ("", ".", "..") for segment in path.split("/")):
+        raise EdgeProblem("not-found", f"/{path} is not an API path")
     scope = _api_scope(request, f"/{path}", None, public=public)
     scope["query_string"] = request.scope.get("query_string", b"")
     return _Forwarded(scope)

@@ -136,6 +136,17 @@ def test_the_passthrough_reaches_only_the_api_as_the_reader(world: tuple[Service
         assert "not-found" in response.text, path
 
 
+@pytest.mark.parametrize("path", ["/console/api/projects/", "/console/api/projects//", "/console/public/api/projects/"])
+def test_a_path_of_the_passthrough_is_the_apis_own_never_a_redirect(world: tuple[Service, World], path: str) -> None:
+    """A trailing slash made the API's router redirect to the slash-less path on the Host the request named: an
+    absolute Location to any host a proxy or a poisoned cache lets through. The passthrough takes the API's own paths
+    only (no empty, . or .. segment), so it never redirects."""
+    service, _ = world
+    response = send(service, "GET", path, "finance", headers={"Host": "evil.example"})
+    assert response.status_code == 404, response.status_code
+    assert "location" not in response.headers
+
+
 # ------------------------------------------------------------------------------------------------ redirects and headers
 
 
