@@ -103,6 +103,18 @@ def test_sign_in_by_get_or_with_an_opaque_origin_is_refused(world: tuple[Service
         assert "jixiao_console" not in response.headers.get("set-cookie", "")
 
 
+def test_the_apis_own_routes_never_read_the_console_cookie(world: tuple[Service, World]) -> None:
+    """Were the cookie sent to the API's routes (its path is /console; a same-site page could still try), a form
+    of another site could write with it: the API reads the Authorization header only."""
+    service, _ = world
+    declared = send(service, "POST", "/projects", "education", json={**DECLARATION, "code": "CSRF-02"}, headers=EVIL)
+    assert declared.status_code == 401, declared.text
+    read = send(service, "GET", "/projects", "finance")
+    assert read.status_code == 200
+    assert "stage" not in read.json()["items"][0]  # the public's view
+    assert "CSRF-02" not in project_codes(service)
+
+
 # ---------------------------------------------------------------------------------------------- the passthrough's paths
 
 
