@@ -102,6 +102,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "param_code": ("项目编码", "Project code"),
     "param_fiscal_year": ("年度", "Fiscal year"),
     "param_budget_book": ("预算类别", "Budget book"),
+    "param_overrides": ("仅财政突破的批复", "Finance overrides only"),
     "public_hint": (
         "无需登录：各部门已公开的绩效目标和评价结果、第三方机构失信黑名单，以及账本最新的签名检查点。",
         "No sign-in needed: the goals and results departments disclosed, the blacklist of third-party agencies, and "

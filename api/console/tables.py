@@ -34,7 +34,8 @@ from pydantic import BaseModel
 
 from api.console.pages import LoginRequired, SignedIn, error_page, forward, lang_of, render, router, url_with
 from api.console.strings import STRINGS, Lang, translate
-from api.downloads import download_of
+from api.downloads import Download, download_of
+from api.downloads.labels import english as column_english
 from api.downloads.labels import label as column_label
 from api.downloads.tables import Column, Kind, columns_of
 from api.labels import SUFFIX, VOCABULARIES
@@ -64,7 +65,7 @@ class Filter:
         key = f"param_{self.name}"
         if key in STRINGS:
             return translate(lang, key)
-        return (column_label("", self.name) if lang == "zh" else None) or self.name
+        return (column_label("", self.name) if lang == "zh" else column_english("", self.name)) or self.name
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,14 @@ class Table:
     slug: str
     path: str
     title: str  # Chinese, the download's title
+    title_en: str  # English, the download's too
     read_model: str
     paged: bool
     filters: tuple[Filter, ...]
     models: tuple[type[BaseModel], ...]
+
+    def title_in(self, lang: Lang) -> str:
+        return self.title if lang == "zh" else self.title_en
 
 
 def tables(request: Request) -> dict[str, Table]:
@@ -89,13 +94,13 @@ def tables(request: Request) -> dict[str, Table]:
             if spec is None:
                 continue
             assert isinstance(route, APIRoute)
-            table = _table(route, spec.read_model, spec.title)
+            table = _table(route, spec)
             found[table.slug] = table
         state.console_tables = found
     return found
 
 
-def _table(route: APIRoute, read_model: str, title: str) -> Table:
+def _table(route: APIRoute, spec: Download) -> Table:
     filters = tuple(_filter(field) for field in route.dependant.query_params if field.alias not in OWN)
     members = get_args(route.response_model) if get_origin(route.response_model) in (Union, UnionType) else ()
     listed = members or (route.response_model,)
@@ -108,7 +113,7 @@ def _table(route: APIRoute, read_model: str, title: str) -> Table:
             (item,) = get_args(member)
         models.append(item)
     slug = route.path.strip("/").replace("/", "-")
-    return Table(slug, route.path, title, read_model, paged, filters, tuple(models))
+    return Table(slug, route.path, spec.title, spec.title_en, spec.read_model, paged, filters, tuple(models))
 
 
 def _filter(field: Any) -> Filter:
