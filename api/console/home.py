@@ -5,7 +5,8 @@ its own scope) and, for the year's stage counts, the project-status read model's
   obligations, coverage against the year's targets, the department ranking.
 - **department** (预算部门): its to-do list — what is due, in working days on the log's calendar, approaching or
   missed — and what was refused (ex-ante rejected, goals returned or refused).
-- **agency** (第三方机构): the evaluations it was commissioned for, each with the steps it recorded and what is due.
+- **agency** (第三方机构): the evaluations it was commissioned for — projects' key evaluations and organisations'
+  overall evaluations (部门整体绩效评价) — each with its steps, and what is due.
 - **auditor** (审计): the log's head, the latest signed checkpoint and its witnesses, the read models' positions.
 """
 
@@ -29,6 +30,7 @@ from ledger.application.ledger import Ledger
 from ledger.domain.calendar import WorkingDays
 from ledger.domain.values import Principal, Role, key
 from projections.base import Conn
+from projections.department_overall import commissioned_overall
 from projections.positions import log_size
 from projections.project_status import commissioned_projects, project, stage_counts
 
@@ -147,8 +149,8 @@ def _commissioned(conn: Conn, agency: str) -> list[dict[str, Any]]:
 
 
 def key_evaluation_steps(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
-    """The steps of a key evaluation (两审一督导 and the score), each ``done`` True, False (refused) or None (not
-    yet), with what it recorded."""
+    """The steps of a key evaluation or an overall one (两审一督导 and the score; both record them alike), each
+    ``done`` True, False (refused) or None (not yet), with what it recorded."""
     score = evaluation["score"]
     return [
         {"step": "step_commissioned", "done": True, "note": str(evaluation["commissioned_on"] or "")},
@@ -181,12 +183,32 @@ def _evaluations(ledger: Ledger, project_ids: list[UUID], agency: str) -> dict[U
     return found
 
 
+def _overall_evaluations(ledger: Ledger, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each organisation's year with the steps of its overall evaluations commissioned to the agency (the read
+    model's ``evaluation_nos``): the overall goals' own state, as for a project's key evaluations."""
+    found = []
+    for row in rows:
+        goals = ledger.overall_goals(row["organisation"], row["fiscal_year"])
+        found.append(
+            {
+                "goals": row,
+                "evaluations": [
+                    {"evaluation_no": no, "steps": key_evaluation_steps(goals.evaluations[no - 1])}
+                    for no in row["evaluation_nos"]
+                ],
+            }
+        )
+    return found
+
+
 async def agency_home(request: Request, principal: Principal) -> dict[str, Any]:
     projects = await read(request, _commissioned, principal.organisation)
+    overall = await read(request, commissioned_overall, principal.organisation)
     ledger: Ledger = request.app.state.ledger
     evaluations = await in_thread(_evaluations, ledger, [row["project_id"] for row in projects], principal.organisation)
     return {
         "evaluations": [{"project": row, "evaluations": evaluations.get(row["project_id"], [])} for row in projects],
+        "overall": await in_thread(_overall_evaluations, ledger, overall),
         "todo": await _due(request, await api(request, "/deadlines", limit=200)),
     }
 
