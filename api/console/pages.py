@@ -9,7 +9,11 @@
   is the service itself; the cookie's ``SameSite=Strict`` keeps it off cross-site requests besides.
 - **Reading through the API.** :func:`forward` hands a GET to the service's own routes with the token, in process;
   ``/console/api/...`` does it for the pages' scripts and the downloads' links, so the console reads with the API's
-  filters, roles and scopes and never a query of its own.
+  filters, roles and scopes and never a query of its own. It forwards GETs only, to the API's own paths only (never
+  the console's, never a path with an empty, ``.`` or ``..`` segment), and its answers are ``no-store``, never
+  framed and sandboxed (:data:`FORWARDED_HEADERS`).
+- **Headers.** Every page is ``no-store`` with a strict Content-Security-Policy (no inline script or style) and
+  ``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for the browsers that know no CSP.
 - **Language.** Chinese by default; ``?lang=en`` (or ``zh``) switches and is remembered in a cookie.
 - **Errors.** A refusal, a bad parameter, a missing page or a fault answers the console's own page (Chinese and
   English) with the right status; a token that no longer works leads back to the sign-in page.
