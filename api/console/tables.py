@@ -62,6 +62,8 @@ class Filter:
     vocabulary: str | None = None  # where the choices' labels come from
 
     def label(self, lang: Lang) -> str:
+        """The console's own word where a filter means more than its column (``q``, ``from``), else the column's
+        header in the downloads' glossary (api/downloads/labels.py), else the parameter's name."""
         key = f"param_{self.name}"
         if key in STRINGS:
             return translate(lang, key)
