@@ -355,3 +355,27 @@ def overall_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         {"key": key(organisation)},
     ).fetchall()
     return tuple(row[0] for row in rows)
+
+
+def commissioned_overall(conn: Conn, agency: str) -> list[Row]:
+    """The organisations' years with an overall evaluation commissioned to ``agency`` (however its name is spelled),
+    by year and organisation, each with ``evaluation_nos``: the numbers of its evaluations commissioned to it.
+
+    The rows keep the agency's name as commissioned, so the names are compared by their key here; only the rows with
+    an evaluation commissioned are read."""
+    rows = select_rows(
+        conn,
+        sql.SQL(
+            "SELECT {}, evaluators FROM {} WHERE evaluations > 0 ORDER BY fiscal_year, department_key, kind, "
+            "organisation_key"
+        ).format(sql.SQL(", ").join(map(sql.Identifier, QUERY_COLUMNS)), sql.Identifier(DepartmentOverall.name)),
+        (),
+    )
+    wanted = key(agency)
+    found = []
+    for row in rows:
+        evaluators = row.pop("evaluators")
+        numbers = [no for no, name in enumerate(evaluators, 1) if name is not None and key(name) == wanted]
+        if numbers:
+            found.append({**row, "evaluation_nos": numbers})
+    return found

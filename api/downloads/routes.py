@@ -62,17 +62,19 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Download:
-    """What a list route's downloads are of: its read model (registry name) and their Chinese title."""
+    """What a list route's downloads are of: its read model (registry name) and their title, Chinese and English."""
 
     read_model: str
     title: str  # the sheet's name, and the file's
+    title_en: str  # the console's table in English
 
 
-def downloadable(read_model: str, title: str) -> Callable[[Endpoint], Endpoint]:
-    """Mark a list route of ``read_model`` (its name in the registry) as downloadable, titled ``title``."""
+def downloadable(read_model: str, title: str, title_en: str) -> Callable[[Endpoint], Endpoint]:
+    """Mark a list route of ``read_model`` (its name in the registry) as downloadable, titled ``title`` (English:
+    ``title_en``)."""
 
     def mark(endpoint: Endpoint) -> Endpoint:
-        setattr(endpoint, _MARK, Download(read_model, title))
+        setattr(endpoint, _MARK, Download(read_model, title, title_en))
         return endpoint
 
     return mark

@@ -37,7 +37,7 @@ import pydantic_core
 import xlsxwriter
 from pydantic import BaseModel
 
-from api.downloads.labels import label
+from api.downloads.labels import english, label
 from api.labels import SUFFIX as LABEL_SUFFIX
 
 Header = Literal["zh", "en", "both"]
@@ -62,6 +62,7 @@ class Column:
     key: str  # the JSON field
     label: str  # the Chinese header (api.downloads.labels)
     kind: Kind
+    english: str = ""  # the English header (api.downloads.labels), for the console's pages in English
 
 
 def kind_of(annotation: Any) -> Kind:
@@ -87,17 +88,23 @@ def kind_of(annotation: Any) -> Kind:
 
 
 def columns_of(model: type[BaseModel]) -> list[Column]:
-    """The columns of ``model``'s rows, in its fields' order; a field with no Chinese label is headed by its key. A
+    """The columns of ``model``'s rows, in its fields' order; a field with no label is headed by its key. A
     field holding codes is followed by their Chinese labels (``stage``, then ``stage_zh``: api.labels), as in JSON."""
     coded: dict[str, str] = getattr(model, "__coded__", {})
     columns = []
     for name, field in model.model_fields.items():
         kind = kind_of(field.annotation)
         heading = label(model.__name__, name) or name
-        columns.append(Column(name, heading, kind))
+        in_english = english(model.__name__, name) or name
+        columns.append(Column(name, heading, kind, in_english))
         if name in coded:
             columns.append(
-                Column(name + LABEL_SUFFIX, f"{heading}（中文）", Kind.JSON if kind is Kind.JSON else Kind.TEXT)
+                Column(
+                    name + LABEL_SUFFIX,
+                    f"{heading}（中文）",
+                    Kind.JSON if kind is Kind.JSON else Kind.TEXT,
+                    f"{in_english} (Chinese)",
+                )
             )
     return columns
 

@@ -56,7 +56,7 @@ async def decide_decision_rectification(
 
 
 @router.get("", responses=QUERY_PROBLEMS)
-@downloadable("decisions", "通报表彰约谈")
+@downloadable("decisions", "通报表彰约谈", "Notices, commendations and interviews")
 def list_decisions(
     conn: ReadConn,
     principal: DecisionReader,

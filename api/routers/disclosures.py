@@ -66,7 +66,7 @@ def _scope(principal: Principal, organisation: str | None) -> tuple[str | None, 
 
 
 @router.get("", responses=QUERY_PROBLEMS)
-@downloadable("disclosure", "信息公开")
+@downloadable("disclosure", "信息公开", "Disclosures")
 def list_disclosures(
     conn: ReadConn,
     principal: PrincipalDep,

@@ -21,7 +21,7 @@ LinkageReader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR,
 
 
 @router.get("/budget-linkage", responses=QUERY_PROBLEMS)
-@downloadable("budget_linkage", "绩效结果与预算挂钩")
+@downloadable("budget_linkage", "绩效结果与预算挂钩", "Performance results and budgets")
 def continuations(
     conn: ReadConn,
     principal: LinkageReader,

@@ -73,14 +73,14 @@ async def register_department(body: DepartmentCreate, ctx: CommandDep) -> Comman
 
 
 @departments.get("", responses=QUERY_PROBLEMS)
-@downloadable("department_ranking", "部门")
+@downloadable("department_ranking", "部门", "Departments")
 def list_departments(conn: ReadConn, principal: Reader) -> list[Directory]:
     """Every registered department with its id."""
     return [Directory.model_validate(row) for row in ranking.departments(conn)]
 
 
 @departments.get("/ranking", responses=QUERY_PROBLEMS)
-@downloadable("department_ranking", "综合绩效考评排名")
+@downloadable("department_ranking", "综合绩效考评排名", "Department ranking")
 def department_ranking(
     conn: ReadConn, principal: Reader, fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> list[RankingRow]:
@@ -102,7 +102,7 @@ async def register_unit(department_id: UUID, body: UnitCreate, ctx: CommandDep) 
 
 
 @units.get("", responses=QUERY_PROBLEMS)
-@downloadable("department_ranking", "预算单位")
+@downloadable("department_ranking", "预算单位", "Budget units")
 def list_units(
     conn: ReadConn,
     principal: Reader,
@@ -153,7 +153,7 @@ async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
 
 
 @agencies.get("", responses=QUERY_PROBLEMS)
-@downloadable("blacklist", "第三方机构")
+@downloadable("blacklist", "第三方机构", "Third-party agencies")
 def list_agencies(conn: ReadConn, principal: Reader, q: NameSearch = None) -> list[Directory]:
     """Every registered agency with its id; ``q`` finds those whose name contains it (in any spelling)."""
     return [Directory.model_validate(row) for row in blacklist.agencies(conn, q)]
@@ -203,7 +203,7 @@ async def lift_blacklisting(agency_id: UUID, body: BlacklistLift, ctx: CommandDe
 
 
 @blacklist_router.get("", responses=QUERY_PROBLEMS)
-@downloadable("blacklist", "失信黑名单")
+@downloadable("blacklist", "失信黑名单", "Agency blacklist")
 def get_blacklist(
     conn: ReadConn,
     principal: PrincipalDep,

@@ -231,7 +231,7 @@ async def apply_overall_results(
 
 
 @router.get("", responses=QUERY_PROBLEMS)
-@downloadable("department_overall", "部门和单位整体绩效")
+@downloadable("department_overall", "部门和单位整体绩效", "Department and unit overall performance")
 def list_overall(
     conn: ReadConn,
     principal: OverallReader,

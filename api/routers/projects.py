@@ -332,7 +332,7 @@ def _scope(principal: Principal) -> tuple[str | None, bool]:
 
 
 @router.get("", responses=QUERY_PROBLEMS)
-@downloadable("project_status", "项目状态")
+@downloadable("project_status", "项目状态", "Project status")
 def list_projects(
     conn: ReadConn,
     principal: PrincipalDep,

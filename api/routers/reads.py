@@ -29,7 +29,7 @@ Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
 @router.get("/trail", responses=QUERY_PROBLEMS)
-@downloadable("accountability_trail", "问责记录")
+@downloadable("accountability_trail", "问责记录", "Accountability trail")
 def accountability_trail(
     conn: ReadConn,
     principal: Reader,
@@ -65,7 +65,7 @@ def accountability_trail(
 
 
 @router.get("/coverage", responses=QUERY_PROBLEMS)
-@downloadable("coverage", "覆盖率")
+@downloadable("coverage", "覆盖率", "Coverage")
 def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> list[CoverageRow]:
     """覆盖率: departments with overall goals (target 60% in 2021, 100% after), self-evaluation coverage,
     re-evaluation rate, projects per budget book, disclosure rates."""
@@ -73,7 +73,7 @@ def coverage(conn: ReadConn, principal: Overseer, fiscal_year: Year = None) -> l
 
 
 @router.get("/deadlines", responses=QUERY_PROBLEMS)
-@downloadable("deadlines", "时限")
+@downloadable("deadlines", "时限", "Deadlines")
 def deadlines(
     conn: ReadConn,
     principal: Reader,

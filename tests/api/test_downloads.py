@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from api.cli.demo import run_demo
 from api.downloads import download_of, routes
-from api.downloads.labels import label
+from api.downloads.labels import BY_MODEL, BY_MODEL_ENGLISH, ENGLISH, GLOSSARY, english, label
 from api.downloads.tables import Kind, columns_of
 from api.schemas.common import Page
 from api.schemas.disclosure import DisclosurePublic
@@ -96,6 +96,20 @@ def test_every_column_of_every_download_has_a_chinese_header(shared_service: Ser
             assert not missing, (
                 f"{route.path} ({model.__name__}): no Chinese label for {missing} (api/downloads/labels)"
             )
+
+
+def test_every_download_has_an_english_title_and_every_column_an_english_header(shared_service: Service) -> None:
+    """The console's tables in English are headed by these (the downloads' English header stays the JSON keys)."""
+    assert set(ENGLISH) == set(GLOSSARY)
+    assert set(BY_MODEL_ENGLISH) == set(BY_MODEL)
+    for route in marked(shared_service).values():
+        spec = download_of(route)
+        assert spec is not None
+        assert spec.title_en, route.path
+        assert spec.title_en.isascii(), route.path
+        for model in item_models(route):
+            missing = [name for name in model.model_fields if english(model.__name__, name) is None]
+            assert not missing, f"{route.path} ({model.__name__}): no English header for {missing}"
 
 
 def item_models(route: APIRoute) -> list[type[BaseModel]]:
