@@ -24,6 +24,7 @@ from api.commands import CommandWriter
 from api.config.database import database_url, open_ledger
 from api.config.keys import open_log
 from api.config.settings import Settings
+from api.console import router as console_router
 from api.downloads import download_routes
 from api.logs import RequestLog
 from api.metrics import Metrics, MetricsMiddleware
@@ -263,6 +264,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         admin.router,
         operations.router,
         docs.router,
+        console_router,  # the console's pages (/console), on the routes above (api.console)
     ):
         _mount(app, router)
     # Each read model's list routes as CSV and Excel downloads: GET /projects.csv, /projects.xlsx, … (api.downloads)

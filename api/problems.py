@@ -89,6 +89,11 @@ EDGE_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "The service stopped before the request finished; retry",
         "服务正在停止，请求未完成，请重试",
     ),
+    "cross-site-form": (
+        403,
+        "A console form is accepted only from the console's own pages (same origin)",
+        "管理台表单只接受来自本服务页面的提交（同源）",
+    ),
     "internal-error": (500, "Internal error", "内部错误"),
 }
 # Failures of the database itself (restarting, a session ended, no connection to be had in time), as the driver and
