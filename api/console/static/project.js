@@ -81,13 +81,16 @@ export async function check() {
     const response = await fetch(root.dataset.bundle, { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     bytes = new Uint8Array(await response.arrayBuffer());
+    badge.dataset.fetchMs = (performance.now() - started).toFixed(0);
   } catch (error) {
     setBadge("error", format(words.fetchFailed, { reason: error.message }));
     return;
   }
   let report;
+  const verifying = performance.now();
   try {
     report = await verifyBundle(bytes, options);
+    badge.dataset.verifyMs = (performance.now() - verifying).toFixed(0);
   } catch (error) { // only the reader's own pins can make it throw
     setBadge("error", format(words.pinsWrong, { reason: error.message }));
     return;
