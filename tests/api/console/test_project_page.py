@@ -258,6 +258,8 @@ def walk_slide_and_tamper(driver: Any, base: str, demo: Demo, proxy: TamperingPr
     driver.find_element(By.ID, "pin-key").send_keys(published)
     driver.find_element(By.ID, "pin-save").click()
     wait_for(driver, lambda: driver.find_element(By.ID, "pinned-now").text == published)
+    assert driver.find_element(By.ID, "pinned-compare").text == "与本服务公布的密钥一致"
+    screenshot(driver, "verifier-key")
     # the project page: every row checked, the badge green
     driver.get(page)
     assert wait_for(driver, lambda: badge_state(driver, "ok", "failed", "error", "unpinned")) == "ok"
@@ -300,6 +302,11 @@ def walk_slide_and_tamper(driver: Any, base: str, demo: Demo, proxy: TamperingPr
     assert [r.find_element(By.CSS_SELECTOR, "td.check").text for r in rows[:position]] == ["✓"] * position
     screenshot(driver, "project-tampered")
     assert proxy.bundles >= 3
+    # in English too, the event named by its version and type
+    driver.get(f"{page}?lang=en")
+    assert wait_for(driver, lambda: badge_state(driver, "failed", "error", "ok")) == "failed"
+    assert f"version {position + 1}, “Project.CorrectiveActionOrdered”" in driver.find_element(By.ID, "badge").text
+    driver.get(f"{page}?lang=zh")
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
     assert not errors, errors
 
