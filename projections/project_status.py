@@ -508,3 +508,17 @@ def commissioned_projects(conn: Conn, agency: str) -> tuple[UUID, ...]:
         (key(agency),),
     ).fetchall()
     return tuple(row[0] for row in rows)
+
+
+STAGE_COUNTS = sql.SQL(
+    "SELECT stage, count(*) AS projects, count(*) FILTER (WHERE latest_deviation = 'red') AS red, "
+    "count(*) FILTER (WHERE latest_deviation = 'yellow') AS yellow, "
+    "count(*) FILTER (WHERE overdue_deadlines > 0 OR overdue_rectifications > 0) AS overdue "
+    "FROM {} WHERE fiscal_year = %s GROUP BY stage ORDER BY stage"
+).format(sql.Identifier(ProjectStatus.name))
+
+
+def stage_counts(conn: Conn, fiscal_year: int) -> list[Row]:
+    """The year at a glance (全年概览): per stage, its projects, how many carry a red or a yellow deviation and how
+    many have something overdue (the console's finance home)."""
+    return select_rows(conn, STAGE_COUNTS, [fiscal_year])

@@ -391,11 +391,13 @@ async def logout(request: Request) -> Response:
 # --------------------------------------------------------------------------------------------- the API, in process
 
 
-async def forward(request: Request, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, bytes]:
+async def forward(
+    request: Request, path: str, params: Mapping[str, Any] | None = None, *, public: bool = False
+) -> tuple[int, bytes]:
     """GET ``path`` (an API path such as ``/projects``) from the service's own routes, in process, as the console's
-    reader (its token), with ``params`` as the query; the status and the body. The API's filters, roles, scopes and
-    problems apply unchanged."""
-    scope = _api_scope(request, path, params)
+    reader (its token; ``public``: as the public, without it), with ``params`` as the query; the status and the
+    body. The API's filters, roles, scopes and problems apply unchanged."""
+    scope = _api_scope(request, path, params, public=public)
     status = 500
     body: list[bytes] = []
 
@@ -413,7 +415,7 @@ async def forward(request: Request, path: str, params: Mapping[str, Any] | None 
     return status, b"".join(body)
 
 
-def _api_scope(request: Request, path: str, params: Mapping[str, Any] | None) -> Scope:
+def _api_scope(request: Request, path: str, params: Mapping[str, Any] | None, *, public: bool = False) -> Scope:
     if not path.startswith("/") or path.startswith(PREFIX):
         raise EdgeProblem("not-found", f"{path} is not an API path")
     query = urlencode(
@@ -423,7 +425,7 @@ def _api_scope(request: Request, path: str, params: Mapping[str, Any] | None) ->
             for v in (value if isinstance(value, list) else [value])
         ]
     )
-    keep = {b"authorization", b"accept-language", b"host", b"user-agent"}
+    keep = {b"accept-language", b"host", b"user-agent"} | (set() if public else {b"authorization"})
     headers = [(name, value) for name, value in with_token(request.scope)["headers"] if name in keep]
     scope = {
         key: value
@@ -460,7 +462,12 @@ class _Forwarded(Response):
 async def api_passthrough(request: Request, path: str) -> Response:
     """The API's GET routes for the console's pages and links, with the reader's token: ``/console/api/projects.csv
     ?fiscal_year=2021`` is ``GET /projects.csv?fiscal_year=2021`` as the signed-in reader."""
-    scope = _api_scope(request, f"/{path}", None)
+    return passthrough(request, path, public=False)
+
+
+def passthrough(request: Request, path: str, *, public: bool) -> Response:
+    """The API's answer to a GET of ``/path`` with this request's query, as the reader (or as the public)."""
+    scope = _api_scope(request, f"/{path}", None, public=public)
     scope["query_string"] = request.scope.get("query_string", b"")
     return _Forwarded(scope)
 
@@ -478,5 +485,7 @@ def finish() -> None:
     added its routes (api/console/__init__.py)."""
 
     @router.get("/{rest:path}")
-    async def not_found(request: Request, _reader: Viewer, rest: str) -> HTMLResponse:
+    async def not_found(request: Request, _reader: Viewer, rest: str) -> Response:
+        if rest == "":  # /console/ is the home page
+            return RedirectResponse(f"{root(request)}{PREFIX}", status_code=308)
         return error_page(request, "not-found", translate(lang_of(request), "page_not_found"))
