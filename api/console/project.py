@@ -4,7 +4,8 @@ every event shown is in the log the bureau signed (static/project.js with static
 
 Everything is read through the API's own routes with the reader's token (:func:`api.console.pages.forward`): the
 history (``/projects/{id}/history``), the state at a version or instant (``/projects/{id}/state``), the rulesets
-(``/rulesets``) and, in the browser, the audit bundle (``/projects/{id}/bundle``). Who may see a project's page is
+(``/rulesets``) and, in the browser, the audit bundle (``/projects/{id}/bundle``). A project's history is kept
+between pages for its head version (:class:`HistoryCache`): events never change once recorded. Who may see a project's page is
 who may read its history: finance, auditors and the project's own department (its units' staff for their unit's).
 
 ``/console/verifier`` is where a reader pins the log's verifier key (and the witnesses' keys) in the browser's
@@ -15,6 +16,8 @@ published elsewhere. The badge trusts only what is pinned there.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -237,6 +240,51 @@ async def api_json(request: Request, path: str, **params: Any) -> Any:
     raise EdgeProblem(code, detail)
 
 
+class HistoryCache:
+    """The history the API answered for a project at a head version, kept for the next page of the same project.
+
+    A project's events up to version V never change (the log refuses UPDATE and DELETE, and each entry of
+    ``/projects/{id}/history`` is a function of its stored event), so the history at head V is the same list however
+    often it is asked: only a new event makes a new head, and a new key. The reader's right to it is the API's, checked
+    on every page by the ``/projects/{id}/state`` read that gives the head (the same rule as the history's). Reading
+    and decoding a 1,000-event history is most of a page's time; the slider asks for the page again and again."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._entries: OrderedDict[UUID, tuple[int, list[dict[str, Any]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, project_id: UUID, head: int) -> list[dict[str, Any]] | None:
+        with self._lock:
+            found = self._entries.get(project_id)
+            if found is None or found[0] != head:
+                return None
+            self._entries.move_to_end(project_id)
+            return found[1]
+
+    def put(self, project_id: UUID, history: list[dict[str, Any]]) -> None:
+        if not history:
+            return
+        with self._lock:
+            self._entries[project_id] = (int(history[-1]["version"]), history)
+            self._entries.move_to_end(project_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+HISTORIES = HistoryCache()
+
+
+async def history_at(request: Request, project_id: UUID, head: int) -> list[dict[str, Any]]:
+    """The project's history through the API (``/projects/{id}/history``), or as it answered at this head before."""
+    cached = HISTORIES.get(project_id, head)
+    if cached is not None:
+        return cached
+    history: list[dict[str, Any]] = await api_json(request, f"/projects/{project_id}/history")
+    HISTORIES.put(project_id, history)
+    return history
+
+
 # --------------------------------------------------------------------------------------------- the view
 
 
@@ -419,7 +467,9 @@ async def project_view(
     request: Request, project_id: UUID, version: int | None, as_of: datetime | None, on: date | None
 ) -> ProjectView:
     lang = lang_of(request)
-    history: list[dict[str, Any]] = await api_json(request, f"/projects/{project_id}/history")
+    # the project now: the API's check of who may read its history and past states, and the head version
+    head: dict[str, Any] = await api_json(request, f"/projects/{project_id}/state")
+    history = await history_at(request, project_id, int(head["version"]))
     latest = history[-1]["version"] if history else 0
     if on is not None and version is None and as_of is None:
         version = version_on(history, on)
@@ -427,12 +477,15 @@ async def project_view(
             raise NotFound(f"nothing of the project took effect by {on.isoformat()}", code="not-yet-existing")
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=CHINA)
-    read = await api_json(
-        request,
-        f"/projects/{project_id}/state",
-        version=version,
-        as_of=None if as_of is None or version is not None else as_of.isoformat(),
-    )
+    if version is None and as_of is None:
+        read = head
+    else:
+        read = await api_json(
+            request,
+            f"/projects/{project_id}/state",
+            version=version,
+            as_of=None if as_of is None or version is not None else as_of.isoformat(),
+        )
     shown = int(read["version"])
     state: dict[str, Any] = read["state"]
     rulesets: dict[str, Any] = await api_json(request, "/rulesets")

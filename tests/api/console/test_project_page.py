@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
+import api.console.project as project_module
 from api.cli.demo import run_demo
+from ledger.application.ledger import Act
+from ledger.domain.values import Principal
 from ledger.log.audit import dumps_bundle, verify_bundle
 from tests.api.conftest import LiveServer, Service
 from tests.browsers import chromium
@@ -119,6 +123,52 @@ def test_the_state_at_an_earlier_version_a_date_or_an_instant(demo: Demo) -> Non
     before = service.client.get(f"/console/projects/{demo.project}", params={"on": "2019-01-01"})
     assert before.status_code == 404
     assert "not-yet-existing" in before.text
+
+
+def test_the_history_is_read_again_only_when_the_project_has_a_new_event(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = demo.service
+    asked: list[str] = []
+    forward = project_module.forward  # type: ignore[attr-defined]
+
+    async def counting(request: Any, path: str, params: Any = None) -> Any:
+        asked.append(path)
+        return await forward(request, path, params)
+
+    monkeypatch.setattr(project_module, "forward", counting)
+    # a project of its own (the other tests read the demo's NY-01 as it is)
+    education = Principal("edu-zhang", "department", "教育局")
+    other = service.ledger.declare_project(
+        Act(education, date(2021, 3, 1), "新增项目"),
+        code="CACHE-01",
+        name="校园安全改造",
+        kind="project",
+        department="教育局",
+        fiscal_year_=2021,
+        budget_book="general_public",
+        special_category=None,
+        requested="500000.00",
+        new_major=False,
+    ).aggregate_id
+    before = len(service.get("finance", f"/projects/{other}/history").json())
+    sign_in(service, "auditor")
+    page = f"/console/projects/{other}"
+    assert service.client.get(page).status_code == 200
+    history = f"/projects/{other}/history"
+    asked.clear()
+    for params in ({}, {"version": 1}, {"on": "2021-06-01"}):
+        assert service.client.get(page, params=params).status_code == 200
+        assert service.client.get(f"{page}/at", params=params).status_code == 200
+    assert history not in asked  # the same head: the history as the API answered it
+    # the head's state on each of the six (the reader's right checked every time), the earlier one on four
+    assert asked.count(f"/projects/{other}/state") == 10
+    finance = Principal("fin-wang", "finance", "市财政局")
+    service.ledger.admit_project(Act(finance, date(2021, 3, 15), "纳入项目库"), other)
+    again = service.client.get(page)
+    assert history in asked
+    assert f'id="v{before + 1}" data-version="{before + 1}"' in again.text
+    assert "纳入项目库" in text_of(again.text)
 
 
 def test_english_and_refusals(demo: Demo) -> None:
