@@ -140,7 +140,7 @@ def test_the_history_is_read_again_only_when_the_project_has_a_new_event(
     # a project of its own (the other tests read the demo's NY-01 as it is)
     education = Principal("edu-zhang", "department", "教育局")
     other = service.ledger.declare_project(
-        Act(education, date(2021, 3, 1), "新增项目"),
+        Act(education, date(2021, 3, 1), '新增项目 <img src=x onerror="alert(1)">'),
         code="CACHE-01",
         name="校园安全改造",
         kind="project",
@@ -169,6 +169,8 @@ def test_the_history_is_read_again_only_when_the_project_has_a_new_event(
     assert history in asked
     assert f'id="v{before + 1}" data-version="{before + 1}"' in again.text
     assert "纳入项目库" in text_of(again.text)
+    assert "<img src=x" not in again.text  # a reason is shown as text, in the row and in its data-reason
+    assert again.text.count("新增项目 &lt;img src=x onerror=&#34;alert(1)&#34;&gt;") == 2
 
 
 def test_english_and_refusals(demo: Demo) -> None:
