@@ -46,10 +46,10 @@ PROJECT_STRINGS: dict[str, tuple[str, str]] = {
         "Each row is one immutable event of the log, in the order it was recorded.",
     ),
     "version": ("版本", "Version"),
-    "event": ("事项", "What"),
-    "who": ("经办人", "Who"),
+    "tl_event": ("事项", "What"),
+    "tl_who": ("经办人", "Who"),
     "effective_on": ("生效日期", "Effective"),
-    "recorded_at": ("记录时间", "Recorded"),
+    "tl_recorded": ("记录时间", "Recorded"),
     "reason": ("理由", "Reason"),
     "evidence": ("证据摘要", "Evidence digests"),
     "leaf": ("日志位置", "Leaf"),
@@ -60,7 +60,6 @@ PROJECT_STRINGS: dict[str, tuple[str, str]] = {
         "Move the slider or pick a date to see the project as it was (replayed by /state?version= and as_of=).",
     ),
     "slider": ("版本滑块", "Version slider"),
-    "show": ("查看", "Show"),
     "latest": ("最新", "Latest"),
     "on_date": ("业务日期（截至）", "Effective date (up to)"),
     "as_of": ("记录时点（截至）", "Recorded as of"),
@@ -69,7 +68,6 @@ PROJECT_STRINGS: dict[str, tuple[str, str]] = {
     "summary": ("概况", "Summary"),
     "stage": ("阶段", "Stage"),
     "department": ("部门", "Department"),
-    "fiscal_year": ("年度", "Fiscal year"),
     "budget_book": ("预算类别", "Budget book"),
     "requested": ("申报金额（元）", "Requested (yuan)"),
     "approved": ("批复金额（元）", "Approved (yuan)"),
@@ -79,14 +77,14 @@ PROJECT_STRINGS: dict[str, tuple[str, str]] = {
     "level1": ("一级指标", "Level 1"),
     "level2": ("二级指标", "Level 2"),
     "indicator": ("三级指标", "Indicator"),
-    "target": ("目标值", "Target"),
+    "goal_target": ("目标值", "Target"),
     "weight": ("权重", "Weight"),
     "progress": ("监控完成进度", "Monitored progress"),
     "actual": ("自评实际值", "Actual"),
     "score": ("得分", "Score"),
     "met": ("是否达成", "Met"),
-    "yes": ("达成", "Met"),
-    "no": ("未达成", "Not met"),
+    "goal_met": ("达成", "Met"),
+    "goal_not_met": ("未达成", "Not met"),
     "no_goals": ("尚未申报绩效目标", "No goals submitted yet"),
     "monitoring": ("绩效运行监控（双监控）", "Monitoring (double monitoring)"),
     "chart_title": ("预算执行率与序时进度", "Execution rate against time progress"),
@@ -108,7 +106,6 @@ PROJECT_STRINGS: dict[str, tuple[str, str]] = {
     "evaluations": ("评价", "Evaluations"),
     "self_evaluation": ("单位自评", "Self-evaluation"),
     "re_evaluation": ("财政再评价", "Re-evaluation"),
-    "key_evaluation": ("重点评价", "Key evaluation"),
     "total": ("总分", "Total"),
     "grade": ("等级", "Grade"),
     "agency": ("评价机构", "Agency"),
@@ -198,7 +195,8 @@ PROJECT_STRINGS: dict[str, tuple[str, str]] = {
         "Version {v}/{n} · {label} · effective {effective} · recorded {recorded}",
     ),
 }
-STRINGS.update(PROJECT_STRINGS)
+for _key, _words in PROJECT_STRINGS.items():  # added to the console's words, never replacing one of them
+    STRINGS.setdefault(_key, _words)
 
 # The words project.js shows, by its names for them (data-* attributes of the page).
 SCRIPT_WORDS = {

@@ -28,6 +28,7 @@ import pytest
 
 import api.console.project as project_module
 from api.cli.demo import run_demo
+from api.console.strings import STRINGS
 from ledger.application.ledger import Act
 from ledger.domain.values import Principal
 from ledger.log.audit import dumps_bundle, verify_bundle
@@ -196,6 +197,20 @@ def test_the_verifier_page_shows_the_published_key(demo: Demo) -> None:
     page = demo.service.client.get("/console/verifier")
     assert page.status_code == 200
     assert demo.service.key.verifier.to_string() in page.text
+
+
+def test_the_project_pages_words_add_to_the_consoles_and_replace_none() -> None:
+    """project.py adds its words to api.console.strings: a key both name must mean the same, or the other pages
+    would show the project page's wording (or the reverse)."""
+    source = (ROOT / "api" / "console" / "strings.py").read_text(encoding="utf-8")
+    console: dict[str, object] = {}
+    exec(compile(source, "strings.py", "exec"), console)  # the console's own words, before project.py added any
+    own = console["STRINGS"]
+    assert isinstance(own, dict)
+    shared = {key: (own[key], words) for key, words in project_module.PROJECT_STRINGS.items() if key in own}
+    assert {key: pair for key, pair in shared.items() if pair[0] != pair[1]} == {}
+    for key in project_module.PROJECT_STRINGS.keys() | own.keys():
+        assert STRINGS[key] == (own.get(key) or project_module.PROJECT_STRINGS[key])
 
 
 # --------------------------------------------------------------------------------------------- in Chromium
