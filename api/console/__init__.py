@@ -4,9 +4,9 @@
 routes to that router when imported here. The catch-all 404 is added last (:func:`.pages.finish`).
 """
 
-from api.console import home, pages, public, tables
+from api.console import home, pages, project, public, tables
 from api.console.pages import router
 
 pages.finish()
 
-__all__ = ["home", "pages", "public", "router", "tables"]
+__all__ = ["home", "pages", "project", "public", "router", "tables"]

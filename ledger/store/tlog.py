@@ -147,8 +147,15 @@ class TransparencyLog(CheckpointStore):
             if witnessed is not None and witnessed.column_size > last_leaf:
                 latest = witnessed
         size = latest.column_size
-        events = []
-        for index, version, topic, state, digest, recorded_at, effective_on, pid, role, org in rows:
+        events: list[dict[str, Any]] = []
+        proofs: list[list[bytes]] = []
+        for row in rows:
+            if len(proofs) == len(events):  # the proofs of the next thousand events, fetched together
+                proofs += self.inclusion_proofs(
+                    [int(later[0]) for later in rows[len(events) : len(events) + 1000]], size
+                )
+            index, version, topic, state, digest, recorded_at, effective_on, pid, role, org = row
+            proof = proofs[len(events)]
             events.append(
                 {
                     "leaf_index": index,
@@ -159,7 +166,7 @@ class TransparencyLog(CheckpointStore):
                     "recorded_at": recorded_at.isoformat(),
                     "effective_on": None if effective_on is None else effective_on.isoformat(),
                     "principal": {"id": pid, "role": role, "organisation": org},
-                    "inclusion_proof": [node.hex() for node in self.inclusion_proof(int(index), size)],
+                    "inclusion_proof": [node.hex() for node in proof],
                 }
             )
             if progress is not None:
@@ -172,13 +179,13 @@ class TransparencyLog(CheckpointStore):
             "checkpoint": self.cosigned_note(latest),
             "events": events,
         }
+        recorded = [rotation for rotation in self.key_rotations() if rotation.leaf_index < size]
+        rotation_proofs = (
+            self.inclusion_proofs([rotation.leaf_index for rotation in recorded], size) if recorded else []
+        )
         rotations = [  # the chain of keys up to the checkpoint's, for an auditor who pinned an earlier one
-            {
-                **rotation.to_json(),
-                "inclusion_proof": [node.hex() for node in self.inclusion_proof(rotation.leaf_index, size)],
-            }
-            for rotation in self.key_rotations()
-            if rotation.leaf_index < size
+            {**rotation.to_json(), "inclusion_proof": [node.hex() for node in proof]}
+            for rotation, proof in zip(recorded, rotation_proofs, strict=True)
         ]
         if rotations:
             bundle["key_rotations"] = rotations

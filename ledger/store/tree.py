@@ -161,6 +161,18 @@ class TreeStore:
             nodes = self._nodes_for(conn, size, merkle.inclusion_proof_nodes(index, size))
             return merkle.inclusion_proof(index, size, nodes)
 
+    def inclusion_proofs(self, indexes: Sequence[int], size: int) -> list[list[bytes]]:
+        """The inclusion proofs of many leaves in one tree, in the order asked: one connection and one fetch of every
+        node they need, where a proof at a time costs three round trips each (an audit bundle holds a thousand)."""
+        with self._connect() as conn:
+            self._check_size(conn, size)
+            for index in indexes:
+                if not 0 <= index < size:
+                    raise ProofUnavailable(f"leaf {index} is not in a tree of size {size}")
+            wanted = sorted({node for index in indexes for node in merkle.inclusion_proof_nodes(index, size)})
+            nodes = self._nodes_for(conn, size, wanted)
+            return [merkle.inclusion_proof(index, size, nodes) for index in indexes]
+
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         with self._connect() as conn:
             self._check_size(conn, new_size)

@@ -5,7 +5,9 @@
 // Everything is computed here, from the bundle's bytes, the verifier key the user pinned and the witnesses the user
 // pinned: the leaf hash of each event (ledger/integrity.py), its RFC 9162 inclusion proof (ledger/merkle.py), the
 // checkpoint's C2SP signed note and Ed25519 signature (ledger/checkpoint.py), the witnesses' cosignature/v1 lines
-// (ledger/witness.py). A server's own verdict is never read.
+// (ledger/witness.py), and the log's key rotations (ledger/log/rotation.py): after a rotation the checkpoint is
+// signed by the key in force at its size, followed from the pinned key through rotation statements signed by the
+// old key and the new, each proved in the signed tree. A server's own verdict is never read.
 //
 // SHA-256, SHA-512 and the Ed25519 group come from the vendored, pure-JavaScript @noble libraries (vendor/README.md):
 // WebCrypto exists only in secure contexts (https, localhost), and an intranet page over plain http has none. The
@@ -551,6 +553,157 @@ function checkWitnessCount(witnesses, minWitnesses) {
   }
 }
 
+// ------------------------------------------------------------------ key rotations (ledger/log/rotation.py)
+
+export const ROTATION_HEADER = "jixiao-key-rotation/v1";
+/** The stored topic of the event that records a rotation (ledger.domain.log_keys.KeyRotation.Recorded). */
+export const ROTATION_TOPIC = "ledger.log_keys:KeyRotation.Recorded";
+const ROTATION_NUMBER = /^[1-9][0-9]{0,8}$/;
+
+/** A rotation statement is malformed, not signed by both its keys, or does not follow the chain of keys
+ * (rotation.RotationError, a CheckpointError there too). */
+export class RotationError extends CheckpointError {}
+
+function rotationBody(origin, number, old, next) {
+  return [ROTATION_HEADER, `origin ${origin}`, `rotation ${number}`, `old ${old}`, `new ${next}`]
+    .map((line) => `${line}\n`).join("");
+}
+
+/** Parse a rotation statement's text strictly (KeyRotation.parse_body): `{origin, number, old, new}`, the keys as
+ * `parseVerifierKey` gives them. Throws RotationError (or CheckpointError for a malformed key or origin). */
+export function parseRotation(text) {
+  const lines = text.split("\n");
+  if (lines.length !== 6) {
+    throw new RotationError(`not a key rotation statement (five lines, the first ${quote(ROTATION_HEADER)})`);
+  }
+  const fields = {};
+  for (const [index, label] of ["origin", "rotation", "old", "new"].entries()) {
+    const line = lines[index + 1];
+    if (!line.startsWith(`${label} `)) {
+      throw new RotationError(`a key rotation statement's line ${quote(line)} must start with ${quote(`${label} `)}`);
+    }
+    fields[label] = line.slice(label.length + 1);
+  }
+  if (!ROTATION_NUMBER.test(fields.rotation)) {
+    throw new RotationError(`rotation number ${quote(fields.rotation)} is not a decimal number from 1`);
+  }
+  const old = parseVerifierKey(fields.old);
+  const next = parseVerifierKey(fields.new);
+  checkLine(fields.origin, "checkpoint origin"); // as a checkpoint's origin: one line, no control characters
+  if (bytesEqual(old.publicKey, next.publicKey)) {
+    throw new RotationError("a rotation must name a new key, not the old one again");
+  }
+  const number = Number(fields.rotation);
+  if (rotationBody(fields.origin, number, old, next) !== text) { // the header, the last newline, one spelling
+    throw new RotationError(`not a key rotation statement written as ${ROTATION_HEADER} writes one`);
+  }
+  return Object.freeze({ origin: fields.origin, number, old, new: next });
+}
+
+/** The statement of a signed note, once both keys it names have signed it (rotation.open_rotation). */
+export function openRotation(note) {
+  const rotation = parseRotation(note.slice(0, note.lastIndexOf("\n\n") + 1));
+  for (const key of [rotation.old, rotation.new]) {
+    try {
+      openNote(note, key);
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      throw new RotationError(`key rotation ${rotation.number} is not signed by both the keys it names: ${error.message}`);
+    }
+  }
+  return rotation;
+}
+
+/** A recorded rotation as a bundle carries it (RecordedRotation.from_json): the event's exact stored bytes, and the
+ * leaf they hash to. Throws RotationError for anything not written that way. */
+export function recordedRotation(data) {
+  const fail = (message) => new RotationError(`a recorded key rotation is malformed: ${message}`);
+  if (!isObject(data)) throw fail(`expected an object, not ${describe(data)}`);
+  for (const name of ["leaf_index", "originator_version", "topic", "originator_id", "state"]) {
+    if (!Object.hasOwn(data, name)) throw fail(`"${name}" is missing`);
+  }
+  const { leaf_index: leaf, originator_version: version, topic } = data;
+  if (!Number.isInteger(leaf) || !Number.isInteger(version) || typeof topic !== "string" || leaf < 0) {
+    throw fail("leaf_index and originator_version are integers, topic text");
+  }
+  let objectId;
+  try {
+    objectId = parseUuid(data.originator_id);
+  } catch (error) {
+    throw fail(error.message);
+  }
+  const state = decodeBase64Canonical(data.state);
+  if (state === null) throw fail(`the rotation event's state is not canonical base64: ${quote(data.state)}`);
+  return Object.freeze({ leafIndex: BigInt(leaf), objectId, version, topic, state });
+}
+
+/** The signed statement a recorded rotation holds (RecordedRotation.note), not yet verified. */
+function rotationNote(recorded) {
+  let fields;
+  try {
+    fields = JSON.parse(stateDecoder.decode(recorded.state));
+  } catch (error) {
+    throw new RotationError(`the event at leaf ${recorded.leafIndex} is not JSON: ${error.message}`);
+  }
+  const statement = isObject(fields) && Object.hasOwn(fields, "statement") ? fields.statement : null;
+  if (recorded.topic !== ROTATION_TOPIC || typeof statement !== "string") {
+    throw new RotationError(`the event at leaf ${recorded.leafIndex} records no key rotation`);
+  }
+  return statement;
+}
+
+/** Which key signs the log's checkpoints at each tree size (rotation.KeySchedule): `keys[0]` until the first
+ * rotation's leaf, `keys[i]` from the i-th rotation's leaf (`leaves[i - 1]`) on. */
+function keySchedule(keys, leaves = []) {
+  const era = (size) => leaves.filter((leaf) => leaf < BigInt(size)).length; // leaves are in log order
+  return Object.freeze({ keys, leaves, era, keyAt: (size) => keys[era(size)], current: keys[keys.length - 1] });
+}
+
+/** The schedule of keys from the recorded `rotations` (recordedRotation's results, in log order) for a reader who
+ * pinned `pinned`, any key of the chain (rotation.follow_chain). Throws RotationError naming the first rotation
+ * that is not signed by both its keys, names another log or number, is out of order, does not take over from the
+ * key in force or hands the log back to a key it used before; or when `pinned` is none of the log's keys. */
+export function followChain(pinned, rotations, origin = null) {
+  const keys = [];
+  const leaves = [];
+  const same = (a, b) => a.toString() === b.toString();
+  for (const [i, item] of rotations.entries()) {
+    const number = i + 1;
+    const where = `key rotation ${number} (leaf ${item.leafIndex})`;
+    let rotation;
+    try {
+      rotation = openRotation(rotationNote(item));
+    } catch (error) {
+      if (!(error instanceof CheckpointError || error instanceof MalformedError)) throw error;
+      throw new RotationError(`${where}: ${error.message}`);
+    }
+    if (origin !== null && rotation.origin !== origin) {
+      throw new RotationError(`${where} is for the log ${quote(rotation.origin)}, not ${quote(origin)}`);
+    }
+    if (rotation.number !== number) {
+      throw new RotationError(`${where} says it is rotation ${rotation.number}: rotations run 1, 2, … in order`);
+    }
+    if (leaves.length && item.leafIndex <= leaves[leaves.length - 1]) {
+      throw new RotationError(`${where} is not after rotation ${number - 1} in the log`);
+    }
+    if (keys.length && !same(rotation.old, keys[keys.length - 1])) {
+      throw new RotationError(`${where} is not signed by the key in force (${keys[keys.length - 1]}) but by `
+                              + `${rotation.old}: refused`);
+    }
+    if ([...keys, rotation.old].some((used) => bytesEqual(used.publicKey, rotation.new.publicKey))) {
+      throw new RotationError(`${where} hands the log back to a key it used before: refused`);
+    }
+    if (!keys.length) keys.push(rotation.old);
+    keys.push(rotation.new);
+    leaves.push(item.leafIndex);
+  }
+  if (!keys.length) return keySchedule([pinned]);
+  if (!keys.some((key) => same(key, pinned))) {
+    throw new RotationError(`the pinned key ${pinned} is none of the log's keys (${keys.join(", ")})`);
+  }
+  return keySchedule(keys, leaves);
+}
+
 // -------------------------------------------------------------------------------------------------- times
 
 const ISO_TIME = new RegExp(
@@ -711,9 +864,11 @@ function parseKeyOption(value, parse) {
 
 /** Check a bundle offline, as `ledger.audit.verify_bundle` does. `bundleText`: the bundle's JSON text (a string or
  * bytes). Options: `logKey`, the published verifier key to pin (a string, or `parseVerifierKey`'s result; without it
- * the bundle's own key is used, which proves only that the bundle agrees with itself); `witnesses`, the pinned
- * witness keys; `minWitnesses`, how many of them must have cosigned (default: all of them). Throws only when the
- * options are wrong; a bundle that does not verify gives `ok: false`, its failures, and the first event that fails. */
+ * the bundle's own key is used, which proves only that the bundle agrees with itself; after key rotations any key of
+ * the log's chain may be pinned, the first one published say); `witnesses`, the pinned witness keys; `minWitnesses`,
+ * how many of them must have cosigned (default: all of them). Throws only when the options are wrong; a bundle that
+ * does not verify gives `ok: false`, its failures, and the first event that fails. With a key pinned, the report also
+ * says how many rotations were followed (`rotations`) and which key signs the checkpoint (`keyInForce`). */
 export async function verifyBundle(bundleText, { logKey = null, witnesses = [], minWitnesses = null } = {}) {
   const pinned = parseKeyOption(logKey, parseVerifierKey);
   const witnessKeys = witnesses.map((key) => parseKeyOption(key, parseWitnessKey));
@@ -721,7 +876,7 @@ export async function verifyBundle(bundleText, { logKey = null, witnesses = [], 
   checkWitnessCount(witnessKeys, required);
   const report = {
     ok: false, objectId: "", events: 0, checkpointSize: null, keyName: "", keyPinned: pinned !== null,
-    witnesses: [], failures: [], firstBadEvent: null, summary: {},
+    witnesses: [], failures: [], firstBadEvent: null, summary: {}, rotations: 0, keyInForce: null,
   };
   let bundle;
   try {
@@ -744,17 +899,47 @@ export async function verifyBundle(bundleText, { logKey = null, witnesses = [], 
   return report;
 }
 
+/** The bundle's `key_rotations` as Python's `bundle.get("key_rotations", [])` iterates them: absent (a log never
+ * rotated), a list, or something only an empty one could pass for. */
+function rotationList(bundle) {
+  if (!Object.hasOwn(bundle, "key_rotations")) return [];
+  const items = bundle.key_rotations;
+  if (Array.isArray(items)) return items;
+  if (items === "" || (isObject(items) && !Object.keys(items).length)) return [];
+  throw new MalformedError(`key_rotations is ${describe(items)}, not a list`);
+}
+
 function verify(bundle, pinned, witnessKeys, required, report, reading) {
   if (!isObject(bundle) || bundle.format !== BUNDLE_FORMAT) {
     report.failures.push(`unknown bundle format ${quote(isObject(bundle) ? bundle.format : undefined)}`);
     return;
   }
   const embedded = parseVerifierKey(need(bundle, "verifier_key"));
-  const key = pinned ?? embedded;
-  report.keyName = key.name;
-  if (pinned !== null && embedded.toString() !== pinned.toString()) {
-    report.failures.push("the bundle names a different verifier key than the one pinned");
+  const rotationItems = rotationList(bundle);
+  const rotations = rotationItems.map(recordedRotation);
+  let key = embedded;
+  if (pinned !== null) { // the key in force at the checkpoint's size, followed from the pinned one
+    let schedule;
+    try {
+      schedule = followChain(pinned, rotations, need(bundle, "origin"));
+    } catch (error) {
+      if (!(error instanceof RotationError)) throw error;
+      report.failures.push(`key rotations: ${error.message}`);
+      return;
+    }
+    const note = need(bundle, "checkpoint");
+    if (typeof note !== "string") throw new MalformedError(`the checkpoint is ${describe(note)}, not a note`);
+    key = schedule.keyAt(parseCheckpoint(`${partition(note, "\n\n")[0]}\n`).size);
+    report.rotations = schedule.leaves.length;
+    report.keyInForce = key.toString();
+    if (embedded.toString() !== key.toString()) {
+      report.failures.push(key.toString() === pinned.toString()
+        ? "the bundle names a different verifier key than the one pinned"
+        : `the bundle names a different verifier key than the one in force (${key}, followed from the pinned key `
+          + "through the log's key rotations)");
+    }
   }
+  report.keyName = key.name;
   const trust = new TrustPolicy(key, witnessKeys, required, need(bundle, "origin"));
   let checkpoint;
   let cosigned;
@@ -767,6 +952,17 @@ function verify(bundle, pinned, witnessKeys, required, report, reading) {
   }
   report.witnesses = sortCodePoints(cosigned.map((c) => c.witness.name));
   report.checkpointSize = Number(checkpoint.size);
+  for (const [i, item] of rotationItems.entries()) { // each rotation followed is in the tree the checkpoint signs
+    const rotation = rotations[i];
+    const nodes = need(item, "inclusion_proof");
+    if (!Array.isArray(nodes)) throw new MalformedError("a key rotation's inclusion_proof is not a list");
+    const leaf = leafHash(rotation.objectId.bytes, rotation.version, rotation.topic, rotation.state);
+    if (rotation.leafIndex >= checkpoint.size
+        || !verifyInclusion(leaf, rotation.leafIndex, checkpoint.size, nodes.map(digest), checkpoint.rootHash)) {
+      report.failures.push(`key rotation ${i + 1}: not in the signed tree at leaf ${rotation.leafIndex}`);
+      return;
+    }
+  }
   const objectId = parseUuid(need(bundle, "object_id"));
   report.objectId = objectId.text;
   let previousLeaf = -1n;

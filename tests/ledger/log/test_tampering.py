@@ -28,6 +28,7 @@ from ledger.log.checkpoint import Checkpoint, CheckpointError, SigningKey, sign_
 from ledger.log.integrity import GENESIS_CHAIN_HASH, chain_hash, leaf_hash
 from ledger.log.verifier import check_consistency
 from ledger.store.tlog import TransparencyLog
+from ledger.store.tree import ProofUnavailable
 from ledger.store.verify_log import verify_log
 from tests.conftest import FINANCE, act
 from tests.implementations import ACCELERATORS, IMPLEMENTED
@@ -121,6 +122,16 @@ def test_every_inclusion_and_consistency_proof_from_the_database_verifies(signed
         leaves = [bytes(row[0]) for row in conn.execute("SELECT leaf_hash FROM ledger_events ORDER BY leaf_index")]
     for index, leaf in enumerate(leaves):
         assert merkle.verify_inclusion(leaf, index, size, signed.log.inclusion_proof(index, size), root)
+    # fetched together, as an audit bundle's are, in any order and with repeats: the same proofs
+    asked = [*reversed(range(size)), 0, size - 1]
+    assert signed.log.inclusion_proofs(asked, size) == [signed.log.inclusion_proof(i, size) for i in asked]
+    smaller = size // 2
+    assert signed.log.inclusion_proofs(range(smaller), smaller) == [
+        signed.log.inclusion_proof(i, smaller) for i in range(smaller)
+    ]
+    assert signed.log.inclusion_proofs([], size) == []
+    with pytest.raises(ProofUnavailable):
+        signed.log.inclusion_proofs([0, size], size)
     for old in range(size + 1):
         proof = signed.log.consistency_proof(old, size)
         assert merkle.verify_consistency(old, size, signed.log.root(old), root, proof)
