@@ -248,6 +248,17 @@ def url_with(request: Request, **changes: Any) -> str:
     return f"{root(request)}{request.url.path}" + (f"?{query}" if query else "")
 
 
+# Who may open a project's page: its history is read through the API, which gives no agency and nobody unsigned a
+# project's history, so their pages name projects without linking to a page that would refuse them.
+NO_PROJECT_PAGES = frozenset({Role.AGENCY, Role.PUBLIC})
+
+
+def project_pages(request: Request) -> str | None:
+    """Where the reader's project pages are (``…/console/projects``), or None if the reader may open none."""
+    principal: Principal = getattr(request.state, "console_principal", PUBLIC)
+    return None if principal.role in NO_PROJECT_PAGES else f"{root(request)}{PREFIX}/projects"
+
+
 def common(request: Request) -> dict[str, Any]:
     """What every template is given: the reader, the language and its helpers."""
     lang = lang_of(request)
@@ -270,6 +281,7 @@ def common(request: Request) -> dict[str, Any]:
         "static": lambda path: f"{base}{STATIC_PREFIX}/{path}",
         "url_with": lambda **changes: url_with(request, **changes),
         "path": request.url.path,
+        "project_pages": project_pages(request),
     }
 
 

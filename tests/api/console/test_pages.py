@@ -156,6 +156,21 @@ def test_each_role_has_its_home(world: tuple[Service, World]) -> None:
     assert "2030年度全年概览" in other_year
 
 
+@pytest.mark.parametrize("who", ["finance", "education", "agency", "auditor", "admin"])
+def test_every_link_on_a_home_opens_for_its_reader(world: tuple[Service, World], who: str) -> None:
+    """A home never offers its reader a page that reader may not open (an agency reads no project's history, so its
+    home names its projects without linking to their pages)."""
+    service, _ = world
+    home = html(get(service, who, "/console"))
+    links = sorted({href.replace("&amp;", "&") for href in re.findall(r'href="(/console[^"#]*)"', home)})
+    assert links
+    for link in links:
+        if link.startswith("/console/static/"):
+            continue
+        response = get(service, who, link)
+        assert response.status_code in (200, 303), (who, link, response.status_code)
+
+
 # ------------------------------------------------------------------------------------------------ tables
 
 
