@@ -79,7 +79,9 @@ PROJECTS, LIBRARY = _load("demo_2021.toml")
 DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(project.department for project in PROJECTS))
 WITH_OVERALL_GOALS = DEPARTMENTS[:6]  # 75% coverage: the source plan asks for at least 60% in 2021
 
-REJECTED_EX_ANTE = "WT-02"
+REJECTED_EX_ANTE = "WT-02"  # filed by its department, 不予支持, the conclusion approved by finance
+EX_ANTE_BY_AGENCY = "NY-01"  # filed by the agency its department commissioned; returned once, then approved
+EX_ANTE_BY_FINANCE = "ZJ-01"  # assessed by finance itself; the other new-major projects' reports are departments'
 GOALS_RETURNED = "WJ-01"
 ADJUSTED = "ZJ-01"
 ADJUSTMENT_REJECTED = "MZ-01"
