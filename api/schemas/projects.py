@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
@@ -131,35 +131,37 @@ class ExAnteAgencyCommission(CommandBody):
     )
 
 
+# A department's ex-ante report as the API documents it (for the 4,800,000-yuan 2021 project of its examples).
+EX_ANTE_REPORT_EXAMPLE: dict[str, Any] = {
+    "scores": {
+        "necessity": 18,
+        "economy": 17,
+        "goal_rationality": 16,
+        "feasibility": 17,
+        "funding_compliance": 18,
+    },
+    "opinions": {
+        "necessity": "落实国家营养改善计划，立项必要",
+        "economy": "生均每餐5元符合国家标准",
+        "goal_rationality": "目标量化可考核",
+        "feasibility": "供餐方案经试点验证",
+        "funding_compliance": "资金来源合规",
+    },
+    "opinion": "予以支持",
+    "conclusion": "support",
+    "funding_sources": {"市级财政": "4800000.00", "中央补助": "1200000.00"},
+    "annual_investment": {"2021": "4800000.00", "2022": "1200000.00"},
+    "affordability": "在本级财力可承受范围内，既尽力而为又量力而行",
+    "effective_on": "2020-09-20",
+    "evidence": [EVIDENCE_EXAMPLE],
+}
+
+
 class ExAnteReportFiling(CommandBody):
     """出具绩效评估报告: the department's (or its commissioned agency's) ex-ante assessment; the report itself is the
     evidence (its SHA-256 digest, required)."""
 
-    model_config = with_examples(
-        {
-            "scores": {
-                "necessity": 18,
-                "economy": 17,
-                "goal_rationality": 16,
-                "feasibility": 17,
-                "funding_compliance": 18,
-            },
-            "opinions": {
-                "necessity": "落实国家营养改善计划，立项必要",
-                "economy": "生均每餐5元符合国家标准",
-                "goal_rationality": "目标量化可考核",
-                "feasibility": "供餐方案经试点验证",
-                "funding_compliance": "资金来源合规",
-            },
-            "opinion": "予以支持",
-            "conclusion": "support",
-            "funding_sources": {"市级财政": "4800000.00", "中央补助": "1200000.00"},
-            "annual_investment": {"2021": "4800000.00", "2022": "1200000.00"},
-            "affordability": "在本级财力可承受范围内，既尽力而为又量力而行",
-            "effective_on": "2020-09-20",
-            "evidence": [EVIDENCE_EXAMPLE],
-        }
-    )
+    model_config = with_examples(EX_ANTE_REPORT_EXAMPLE)
 
     scores: dict[str, Points] = Field(
         description="Each dimension's points: necessity 立项必要性, economy 投入经济性, "

@@ -21,7 +21,7 @@ import pytest
 from api.schemas.overall import OVERALL_ACTUALS_EXAMPLE as OVERALL_ACTUALS
 from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
 from api.schemas.overall import OVERALL_SCORES_EXAMPLE as OVERALL_SCORES
-from api.schemas.projects import GOALS_EXAMPLE, ExAnteReportFiling
+from api.schemas.projects import EX_ANTE_REPORT_EXAMPLE, GOALS_EXAMPLE
 from ledger.log import merkle
 from ledger.log.audit import verify_bundle
 from tests.api.conftest import Service
@@ -158,8 +158,8 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             {"agency": "某咨询评估有限公司", "effective_on": "2020-09-05"},
         )
     )
-    report = ExAnteReportFiling.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-    filed = s.post("agency", f"/projects/{pid}/ex-ante-reports", {**report, "effective_on": "2020-09-12"})
+    ex_ante_report = EX_ANTE_REPORT_EXAMPLE  # as the API documents it
+    filed = s.post("agency", f"/projects/{pid}/ex-ante-reports", {**ex_ante_report, "effective_on": "2020-09-12"})
     assert ok(filed, 201)["events"][0]["references"]["filing_no"] == 1
     assert filed.headers["location"] == f"/projects/{pid}/ex-ante-reports/1"
     pending = s.post("finance", f"/projects/{pid}/ex-ante-assessment", {"scores": {}, "effective_on": "2020-09-13"})

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from api.schemas.projects import ExAnteReportFiling
+from api.schemas.projects import EX_ANTE_REPORT_EXAMPLE
 from tests.api.conftest import Service
 
 pytestmark = pytest.mark.db
 
-REPORT: dict[str, Any] = ExAnteReportFiling.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+REPORT = EX_ANTE_REPORT_EXAMPLE
 
 
 def ok(response: Any, status: int = 200) -> Any:
