@@ -166,8 +166,10 @@ class ProjectUseCases(LedgerCore):
                         f"{project.code}",
                         code="not-ex-ante-agency",
                     )
-                # A blacklisting since the commissioning bars the agency's report.
-                if self.agency(agency_name).is_blacklisted(self.today()):
+                # A blacklisting since the commissioning bars the agency's report: one in force now, or on the date
+                # the filing states (as a commissioning is checked).
+                agency = self.agency(agency_name)
+                if agency.is_blacklisted(self.today()) or agency.is_blacklisted(act.effective_on):
                     raise RuleViolation(f"{agency_name} is blacklisted", code="agency-blacklisted")
             else:
                 require_own_department(act, project)
