@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eventsourcing.domain import Snapshot
 
 from ledger.domain import rules
 from ledger.domain.deadlines import DeadlineKind
@@ -357,3 +358,24 @@ def test_a_snapshot_taken_before_department_filings_reads_as_finances_assessment
     empty: dict[str, Any] = {"ex_ante": None}
     Project.upcast_v7_v8(empty)
     assert empty["ex_ante"] is None
+
+
+def test_a_snapshot_of_a_finance_assessed_project_taken_before_filings_restores_it() -> None:
+    project = needing()
+    project.assess_ex_ante(ex_ante_scores(D(17)), P, 1, Attribution(FINANCE, ASSESSED_ON, "专家评审"))
+    admit(project)
+    project.collect_events()
+    snapshot = Snapshot.take(project)
+    assert snapshot.state["class_version"] == 8
+    state = {k: v for k, v in snapshot.state.items() if k not in ("ex_ante_agency", "ex_ante_filings")}
+    state["ex_ante"] = {k: v for k, v in state["ex_ante"].items() if k != "led_by"}  # as version 7 kept it
+    old = Snapshot(
+        originator_id=project.id,
+        originator_version=project.version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state={**state, "class_version": 7},
+    )
+    restored: Any = old.mutate(None)
+    assert restored == project
+    assert restored.ex_ante["led_by"] == "finance"
