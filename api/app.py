@@ -44,6 +44,7 @@ from api.routers import (
     disclosures,
     docs,
     events,
+    ex_ante,
     history,
     linkage,
     log,
@@ -241,6 +242,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     install(app)
     for router in (
         projects.router,
+        ex_ante.router,
         organisations.departments,
         organisations.units,
         organisations.agencies,

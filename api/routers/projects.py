@@ -26,9 +26,7 @@ from api.schemas.projects import (
     CorrectiveAction,
     Decision,
     DisclosureCommand,
-    ExAnteAgencyCommission,
     ExAnteAssessment,
-    ExAnteReportFiling,
     GoalAdjustmentRequest,
     GoalsReview,
     GoalsSubmit,
@@ -103,39 +101,6 @@ async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult
 async def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
     """事前绩效评估 by finance itself: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
     return await run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
-
-
-@command(router, "/{project_id}/ex-ante-agency")
-async def commission_ex_ante_agency(project_id: UUID, body: ExAnteAgencyCommission, ctx: CommandDep) -> CommandResult:
-    """委托第三方机构: the project's department names the agency for its ex-ante assessment (not blacklisted, 回避)."""
-    return await run(ctx, body, lambda act: ctx.ledger.commission_ex_ante_agency(act, project_id, body.agency))
-
-
-@command(router, "/{project_id}/ex-ante-reports", created=True)
-async def file_ex_ante(project_id: UUID, body: ExAnteReportFiling, ctx: CommandDep) -> CommandResult:
-    """出具绩效评估报告: the department (or its commissioned agency) files its ex-ante assessment for review."""
-    return await run(
-        ctx,
-        body,
-        lambda act: ctx.ledger.file_ex_ante(
-            act,
-            project_id,
-            scores=body.scores,
-            opinions=body.opinions,
-            opinion=body.opinion,
-            funding_sources=body.funding_sources,
-            annual_investment=body.annual_investment,
-            affordability=body.affordability,
-            conclusion=None if body.conclusion is None else body.conclusion.value,
-        ),
-        location=lambda w: f"{_at(project_id)}/ex-ante-reports/{_ref(w, 'filing_no')}",
-    )
-
-
-@command(router, "/{project_id}/ex-ante-reports/{filing_no}/review")
-async def review_ex_ante(project_id: UUID, filing_no: Number, body: Review, ctx: CommandDep) -> CommandResult:
-    """财政部门审核: finance approves the filed ex-ante report (its conclusion stands) or returns it with reasons."""
-    return await run(ctx, body, lambda act: ctx.ledger.review_ex_ante(act, project_id, filing_no, body.approved))
 
 
 @command(router, "/{project_id}/admission")

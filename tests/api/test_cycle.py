@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from api.schemas.ex_ante import EX_ANTE_REPORT_EXAMPLE
 from api.schemas.overall import OVERALL_ACTUALS_EXAMPLE as OVERALL_ACTUALS
 from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
 from api.schemas.overall import OVERALL_SCORES_EXAMPLE as OVERALL_SCORES
-from api.schemas.projects import EX_ANTE_REPORT_EXAMPLE, GOALS_EXAMPLE
+from api.schemas.projects import GOALS_EXAMPLE
 from ledger.log import merkle
 from ledger.log.audit import verify_bundle
 from tests.api.conftest import Service

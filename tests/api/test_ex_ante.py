@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.schemas.projects import EX_ANTE_REPORT_EXAMPLE
+from api.schemas.ex_ante import EX_ANTE_REPORT_EXAMPLE
 from tests.api.conftest import Service
 
 pytestmark = pytest.mark.db
