@@ -45,6 +45,7 @@ from api.routers import (
     disclosures,
     docs,
     events,
+    ex_ante,
     history,
     linkage,
     log,
@@ -242,6 +243,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     install(app)
     for router in (
         projects.router,
+        ex_ante.router,
         organisations.departments,
         organisations.units,
         organisations.agencies,

@@ -133,6 +133,8 @@ class EventFields(msgspec.Struct, gc=False):
     ref: Any = None
     monitoring_report_month: Any = None  # Project.MonitoringReported: the ruleset's January–M report then
     override: Any = None  # Project.BudgetApproved: finance approved beyond the earlier result (absent before: None)
+    filing_no: Any = None  # Project.ExAnteFiled, ExAnteReviewed
+    approved: Any = None  # Project.ExAnteReviewed (also the key evaluation's reviews)
     # the rulesets
     parameters: Any = None
     ruleset_version: Any = None  # also the project's decisions
@@ -163,6 +165,7 @@ class EventFields(msgspec.Struct, gc=False):
     deadline_: Any = msgspec.field(default=None, name="deadline")  # a name (notices) or a date (rectifications)
     due_on_: Any = msgspec.field(default=None, name="due_on")
     respond_by_: Any = msgspec.field(default=None, name="respond_by")
+    review_due_: Any = msgspec.field(default=None, name="review_due")  # Project.ExAnteFiled
     start_: Any = msgspec.field(default=None, name="start")
     until_: Any = msgspec.field(default=None, name="until")
     department_id_: Any = msgspec.field(default=None, name="department_id")  # Unit.Registered
@@ -190,6 +193,7 @@ class EventFields(msgspec.Struct, gc=False):
     deadline = _Decoded()
     due_on = _Decoded()
     respond_by = _Decoded()
+    review_due = _Decoded()
     start = _Decoded()
     until = _Decoded()
     department_id = _Decoded()

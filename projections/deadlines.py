@@ -179,6 +179,8 @@ FOLDED = frozenset(
         "RectificationAccepted",
         "Closed",
         "ExAnteAssessed",
+        "ExAnteFiled",
+        "ExAnteReviewed",
         "GoalsReviewed",
         "ResultsApplied",
         "Disclosed",
@@ -249,6 +251,12 @@ def fold(
         _settle(owed, item, "rectification", e.rectification_no)
     elif name == "Closed":
         _void_all(owed, item, keep=DISCLOSURES)
+    elif name == "ExAnteFiled":
+        _owe(owed, item, project, "ex_ante_review", e.filing_no, e.review_due)
+    elif name == "ExAnteReviewed":
+        _settle(owed, item, "ex_ante_review", e.filing_no)
+        if e.approved and e.conclusion == "reject":
+            _void_all(owed, item)
     elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         _void_all(owed, item)
 

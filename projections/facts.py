@@ -50,6 +50,7 @@ FOLDED = frozenset(
         "Admitted",
         "GoalsSubmitted",
         "ExAnteAssessed",
+        "ExAnteReviewed",
         "CorrectiveActionOrdered",
     )
 )
@@ -97,7 +98,7 @@ def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | N
             "Admitted": "admitted",
             "GoalsSubmitted": "goals_submitted",
         }[name]
-    elif name == "ExAnteAssessed" and e.conclusion == "reject":
+    elif (name == "ExAnteAssessed" or (name == "ExAnteReviewed" and e.approved)) and e.conclusion == "reject":
         row["stage"] = "rejected"
     elif name == "CorrectiveActionOrdered" and e.decision == "cancel":
         row["stage"] = "cancelled"

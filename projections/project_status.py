@@ -50,6 +50,13 @@ COLUMNS: dict[str, str] = {
     "special_category": "text",
     "new_major": "boolean NOT NULL",
     "stage": "text NOT NULL",
+    # 事前绩效评估: who carried out the one that stands (department, finance) and its conclusion; the latest filed
+    # report's review status (filed, approved, returned), who filed it and the agency commissioned for it
+    "ex_ante_led_by": "text",
+    "ex_ante_conclusion": "text",
+    "ex_ante_review": "text",
+    "ex_ante_filed_by": "text",
+    "ex_ante_agency": "text",
     "requested": "numeric(14,2) NOT NULL",
     "approved": "numeric(14,2)",
     "executed": "numeric(14,2) NOT NULL",
@@ -131,6 +138,7 @@ _MEET_DEADLINES = frozenset(
         "RectificationAccepted",
         "Closed",
         "ExAnteAssessed",
+        "ExAnteReviewed",
         "GoalsReviewed",
         "Disclosed",
     }
@@ -165,6 +173,10 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
     elif name == "Closed":  # nothing is owed any more but what is owed to the public (closing publishes nothing)
         for notice in [item for item in overdue if not item.split(":")[0].endswith("_disclosure")]:
             del overdue[notice]
+    elif name == "ExAnteReviewed":
+        clear("ex_ante_review", str(e.filing_no))
+        if e.approved and e.conclusion == "reject":
+            overdue.clear()
     elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         overdue.clear()  # nothing is owed any more (a rejected project has no rectifications or disclosures yet)
 
@@ -194,6 +206,11 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "special_category": e.special_category,
             "new_major": e.new_major,
             "stage": "declared",
+            "ex_ante_led_by": None,
+            "ex_ante_conclusion": None,
+            "ex_ante_review": None,
+            "ex_ante_filed_by": None,
+            "ex_ante_agency": None,
             "requested": e.requested,
             "approved": None,
             "executed": Decimal("0.00"),
@@ -220,8 +237,20 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "evaluators": [],
         }
     assert row is not None, f"{kind} before Project.Declared at leaf {item.leaf_index}"
-    if name == "ExAnteAssessed" and e.conclusion == "reject":
-        row["stage"] = "rejected"
+    if name == "ExAnteAssessed":
+        row["ex_ante_led_by"], row["ex_ante_conclusion"] = "finance", e.conclusion
+        if e.conclusion == "reject":
+            row["stage"] = "rejected"
+    elif name == "ExAnteAgencyCommissioned":
+        row["ex_ante_agency"] = e.agency_name
+    elif name == "ExAnteFiled":
+        row["ex_ante_review"], row["ex_ante_filed_by"] = "filed", e.principal.organisation
+    elif name == "ExAnteReviewed":
+        row["ex_ante_review"] = "approved" if e.approved else "returned"
+        if e.approved:
+            row["ex_ante_led_by"], row["ex_ante_conclusion"] = "department", e.conclusion
+            if e.conclusion == "reject":
+                row["stage"] = "rejected"
     elif name == "Admitted":
         row["stage"] = "admitted"
     elif name == "GoalsSubmitted":
@@ -300,8 +329,8 @@ class ProjectStatus(ReadModel):
     name = "project_status"
     # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit;
     # 5: the name's key and grams (search by part of the name); 6: disclosures owed stay overdue after closing,
-    # until disclosed
-    version = 6
+    # until disclosed; 7: the ex-ante assessment (who led it, its conclusion, the filed report's review)
+    version = 7
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
@@ -363,6 +392,11 @@ STATUS_COLUMNS = (
     "special_category",
     "new_major",
     "stage",
+    "ex_ante_led_by",
+    "ex_ante_conclusion",
+    "ex_ante_review",
+    "ex_ante_filed_by",
+    "ex_ante_agency",
     "requested",
     "approved",
     "executed",

@@ -23,7 +23,10 @@ from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_ro
 
 EVENT_NAMES_ZH: dict[str, str] = {
     "Project.Declared": "项目申报",
-    "Project.ExAnteAssessed": "事前绩效评估",
+    "Project.ExAnteAssessed": "事前绩效评估（财政部门开展）",
+    "Project.ExAnteAgencyCommissioned": "委托第三方机构开展事前绩效评估",
+    "Project.ExAnteFiled": "报送事前绩效评估报告",
+    "Project.ExAnteReviewed": "事前绩效评估报告审核",
     "Project.Admitted": "纳入项目库",
     "Project.GoalsSubmitted": "绩效目标申报",
     "Project.GoalsReviewed": "绩效目标审核",

@@ -14,6 +14,7 @@ decisions) are :mod:`api.cli.demo_organisations`.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -31,6 +32,8 @@ from api.cli.demo_story import (
     CONTINUATIONS_DECLARED,
     CONTINUED,
     DEPARTMENTS,
+    EX_ANTE_BY_AGENCY,
+    EX_ANTE_BY_FINANCE,
     FINANCE,
     GOALS_RETURNED,
     KEY_EVALUATED,
@@ -66,7 +69,7 @@ from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.project import Project
 from ledger.domain.project_values import Disclosure, Stage
 from ledger.domain.sweeps import SWEEPS
-from ledger.domain.values import Indicator, Principal
+from ledger.domain.values import FEN, Indicator, Principal
 
 __all__ = ["DemoRun", "DemoSummary", "format_summary", "run_demo", "summarise"]
 
@@ -224,7 +227,7 @@ class DemoRun:
             submitted_on = self.on(spec, date(2020, 11, 3) if spec.code == LATE_GOALS else date(2020, 10, 20))
             steps = [
                 Step(declared, partial(self.declare, spec, declared)),
-                Step(self.on(spec, date(2020, 9, 25)), partial(self.assess_ex_ante, spec)),
+                *self.ex_ante_steps(spec),
                 Step(admitted, partial(self.admit, spec, admitted)),
                 Step(submitted_on, partial(self.submit_goals, spec, submitted_on)),
                 Step(reviewed, partial(self.review_goals, spec, reviewed)),
@@ -255,14 +258,81 @@ class DemoRun:
                 continues=None if spec.continues is None else (spec.year - 1, spec.continues),
             )
 
-    def assess_ex_ante(self, spec: DemoProject) -> None:
+    # 事前绩效评估: the department files its report and finance reviews it (审核) — 农业农村和科技局 through the
+    # agency it commissions, its first report returned for the 分年投资额; 住房和城乡建设局's PPP project is assessed
+    # by finance itself.
+
+    def ex_ante_steps(self, spec: DemoProject) -> list[Step]:
+        """Commissioned on 11 September, the first report filed on the 16th and reviewed on the 21st, a returned one
+        filed again on the 23rd and reviewed on the 28th; finance's own assessment on the 25th (a year on in 2022)."""
+        day = partial(self.on, spec)
+        return [
+            Step(day(date(2020, 9, 11)), partial(self.commission_ex_ante, spec)),
+            Step(day(date(2020, 9, 16)), partial(self.file_ex_ante, spec, day(date(2020, 9, 16)))),
+            Step(day(date(2020, 9, 21)), partial(self.review_ex_ante, spec, day(date(2020, 9, 21)))),
+            Step(day(date(2020, 9, 23)), partial(self.file_ex_ante, spec, day(date(2020, 9, 23)))),
+            Step(day(date(2020, 9, 25)), partial(self.assess_ex_ante, spec)),
+            Step(day(date(2020, 9, 28)), partial(self.review_ex_ante, spec, day(date(2020, 9, 28)))),
+        ]
+
+    def _needs_ex_ante(self, spec: DemoProject) -> Project | None:
         project = self.project(spec)
-        if project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None:
-            points = "11" if spec.code == REJECTED_EX_ANTE else "17"
-            self.ledger.assess_ex_ante(
-                self.finance(self.on(spec, date(2020, 9, 25)), "事前绩效评估专家论证"),
+        needed = project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None
+        return project if needed else None
+
+    def commission_ex_ante(self, spec: DemoProject) -> None:
+        project = self._needs_ex_ante(spec)
+        if project is not None and spec.code == EX_ANTE_BY_AGENCY and project.ex_ante_agency is None:
+            self.ledger.commission_ex_ante_agency(
+                self.dept(spec, self.on(spec, date(2020, 9, 11)), "委托第三方机构开展事前绩效评估"),
                 project.id,
-                dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points),
+                OK_AGENCY,
+            )
+
+    def file_ex_ante(self, spec: DemoProject, on: date) -> None:
+        project = self._needs_ex_ante(spec)
+        if project is None or spec.code == EX_ANTE_BY_FINANCE or project.pending_ex_ante_filing is not None:
+            return
+        first = not project.ex_ante_filings
+        if not first and project.ex_ante_filings[-1]["status"] != "returned":
+            return
+        if first != (on == self.on(spec, date(2020, 9, 16))):
+            return  # the first report on its day; a second only after a return
+        rejected = spec.code == REJECTED_EX_ANTE
+        points = "11" if rejected else "17"
+        requested = Decimal(spec.requested)
+        later = Decimal("0.00") if first and spec.code == EX_ANTE_BY_AGENCY else (requested / 4).quantize(FEN)
+        years = {str(spec.year): requested, **({str(spec.year + 1): later} if later else {})}
+        by = Principal("zx-pg-01", "agency", OK_AGENCY) if spec.code == EX_ANTE_BY_AGENCY else None
+        report = hashlib.sha256(f"{spec.code} 事前绩效评估报告 {len(project.ex_ante_filings) + 1}".encode()).hexdigest()
+        act = Act(by or department_principal(spec.department), on, "出具事前绩效评估报告", [report])
+        self.ledger.file_ex_ante(
+            act,
+            project.id,
+            scores=dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points),
+            opinions=dict.fromkeys(rules.EX_ANTE_DIMENSIONS, "论证不充分" if rejected else "论证充分"),
+            opinion="不予支持" if rejected else "予以支持",
+            funding_sources={"市级财政": requested, **({"上级补助": later} if later else {})},
+            annual_investment=years,
+            affordability="与本级财力相适应，尽力而为、量力而行",
+        )
+
+    def review_ex_ante(self, spec: DemoProject, on: date) -> None:
+        project = self._needs_ex_ante(spec)
+        pending = None if project is None else project.pending_ex_ante_filing
+        if project is None or pending is None:
+            return
+        returned = spec.code == EX_ANTE_BY_AGENCY and pending["no"] == 1
+        reason = "分年投资额未列明后续年度投入，资金来源未覆盖总投资，退回补充" if returned else "审核通过"
+        self.ledger.review_ex_ante(self.finance(on, reason), project.id, pending["no"], not returned)
+
+    def assess_ex_ante(self, spec: DemoProject) -> None:
+        project = self._needs_ex_ante(spec)
+        if project is not None and spec.code == EX_ANTE_BY_FINANCE:
+            self.ledger.assess_ex_ante(
+                self.finance(self.on(spec, date(2020, 9, 25)), "财政部门组织专家开展事前绩效评估"),
+                project.id,
+                dict.fromkeys(rules.EX_ANTE_DIMENSIONS, "17"),
             )
 
     def admit(self, spec: DemoProject, on: date) -> None:

@@ -157,7 +157,9 @@ LATE_DISCLOSURE: str = _2022["late_disclosure"]["organisation"]
 LATE_DISCLOSURE_ON: date = _2022["late_disclosure"]["on"]
 OVERALL_RETURNED = "市人民医院"  # its 2022 overall goals are rated 中 and revised before approval
 
-REJECTED_EX_ANTE = "WT-02"
+REJECTED_EX_ANTE = "WT-02"  # filed by its department, 不予支持, the conclusion approved by finance
+EX_ANTE_BY_AGENCY = "NY-01"  # filed by the agency its department commissioned; returned once, then approved
+EX_ANTE_BY_FINANCE = "ZJ-01"  # assessed by finance itself; the other new-major projects' reports are departments'
 GOALS_RETURNED = "WJ-01"
 ADJUSTED = "ZJ-01"
 ADJUSTMENT_REJECTED = "MZ-01"

@@ -99,7 +99,7 @@ async def declare_project(body: ProjectCreate, ctx: CommandDep) -> CommandResult
 
 @command(router, "/{project_id}/ex-ante-assessment")
 async def assess_ex_ante(project_id: UUID, body: ExAnteAssessment, ctx: CommandDep) -> CommandResult:
-    """事前绩效评估 by finance: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
+    """事前绩效评估 by finance itself: five dimensions; ≥ 80 support, ≥ 60 support after revision, else reject."""
     return await run(ctx, body, lambda act: ctx.ledger.assess_ex_ante(act, project_id, body.scores))
 
 

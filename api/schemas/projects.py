@@ -422,6 +422,18 @@ class ProjectStatusOut(Labelled):
     special_category: Annotated[str | None, Coded("special_category")]
     new_major: bool
     stage: Annotated[str, Coded("stage")]
+    ex_ante_led_by: Annotated[str | None, Coded("ex_ante_lead")] = Field(
+        description="事前绩效评估: who carried out the assessment that stands — department (its report reviewed and "
+        "approved by finance) or finance itself; null while none stands"
+    )
+    ex_ante_conclusion: Annotated[str | None, Coded("ex_ante_conclusion")] = Field(
+        description="The conclusion of the assessment that stands"
+    )
+    ex_ante_review: Annotated[str | None, Coded("ex_ante_filing_status")] = Field(
+        description="The latest filed ex-ante report's review (审核): filed, approved or returned"
+    )
+    ex_ante_filed_by: str | None = Field(description="Who filed the latest ex-ante report (organisation)")
+    ex_ante_agency: str | None = Field(description="The agency the department commissioned for its ex-ante assessment")
     requested: Decimal
     approved: Decimal | None
     executed: Decimal

@@ -75,6 +75,7 @@ class Act:
 # Payload fields that name what a command created, so a client can address it (e.g. rectification 2).
 REFERENCE_FIELDS = (
     "adjustment_no",
+    "filing_no",
     "rectification_no",
     "evaluation_id",
     "evaluation_no",

@@ -15,6 +15,7 @@ from ledger.application.congress import CongressUseCases
 from ledger.application.core import environment_for
 from ledger.application.decisions import DecisionUseCases
 from ledger.application.disclosure import DisclosureUseCases
+from ledger.application.ex_ante import ExAnteUseCases
 from ledger.application.history import HistoryReads
 from ledger.application.log_keys import LogKeyUseCases
 from ledger.application.organisations import OrganisationUseCases
@@ -25,6 +26,7 @@ from ledger.application.sweeps import SweepUseCases
 
 class Ledger(
     ProjectUseCases,
+    ExAnteUseCases,
     OrganisationUseCases,
     OverallUseCases,
     DecisionUseCases,

@@ -117,7 +117,7 @@ class ProjectUseCases(LedgerCore):
 
     @use_case
     def assess_ex_ante(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
-        """事前绩效评估 by finance."""
+        """事前绩效评估 by finance itself (财政部门组织开展): it stands as recorded."""
         require_role(act, Role.FINANCE)
         params, version = self._rules()
         with self._changing(Project, pid, "project-not-found", act) as project:

@@ -27,6 +27,7 @@ class DeadlineKind(StrEnum):
     SELF_EVALUATION = "self_evaluation"  # 单位自评: ((Y+1)-03-31)
     RECTIFICATION = "rectification"  # 整改: the deadline set when it was required
     DEVIATION_ANSWER = "deviation_answer"  # 偏差纠正: the working days allowed after detection
+    EX_ANTE_REVIEW = "ex_ante_review"  # 事前评估报告审核 by finance: the working days allowed after filing (10)
     # 信息公开: the department publishes, within the days of the ruleset in force when the duty arose (recorded then)
     GOALS_DISCLOSURE = "goals_disclosure"  # its goals, after the budget was approved with them (20 days)
     RESULTS_DISCLOSURE = "results_disclosure"  # its results, after they were applied (20 days)
@@ -36,7 +37,8 @@ class DeadlineKind(StrEnum):
 class Deadline:
     """An obligation of the project falling due on ``due_on``: its identity is (kind, ref, due_on).
 
-    ``ref`` is the rectification number or the deviation's month, 0 for the once-a-year deadlines.
+    ``ref`` is the rectification number, the deviation's month or the ex-ante report's number, 0 for the once-a-year
+    deadlines.
     """
 
     kind: str
@@ -76,6 +78,7 @@ def open_deadlines(
     rectifications: Sequence[Mapping[str, Any]],
     params: rules.RuleParameters,
     disclosures: Mapping[str, date] | None = None,
+    ex_ante_filing: Mapping[str, Any] | None = None,
 ) -> list[Deadline]:
     """The obligations not yet met, earliest first: what deadline notices are raised for.
 
@@ -84,9 +87,12 @@ def open_deadlines(
     implemented; a rectification until it is accepted. The yearly ones fall due on the days ``params`` (the ruleset
     in force) sets: a new ruleset moves those still owed, and a notice is given for each due date once.
     ``disclosures``: the disclosures owed (goals or results, by what) and the day each is due, as recorded when the
-    duty arose; owed whatever the stage (closing the project's file does not publish it).
+    duty arose; owed whatever the stage (closing the project's file does not publish it). ``ex_ante_filing``: the
+    department's ex-ante report awaiting finance's review, due by the day recorded when it was filed.
     """
     found = []
+    if ex_ante_filing is not None:
+        found.append(Deadline(DeadlineKind.EX_ANTE_REVIEW.value, ex_ante_filing["no"], ex_ante_filing["review_due"]))
     if stage in (Stage.DECLARED, Stage.ADMITTED):
         found.append(Deadline(DeadlineKind.GOAL_SUBMISSION.value, 0, rules.goal_submission_due(fiscal_year, params)))
     if stage in IMPLEMENTING:

@@ -14,6 +14,7 @@ from typing import Final
 
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
+from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.organisations import Misconduct
 from ledger.domain.overall import GoalsStatus, OrganisationKind
 from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource, Stage
@@ -52,6 +53,8 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "role": Role,
     "deviation": DeviationLevel,
     "ex_ante_conclusion": ExAnteConclusion,
+    "ex_ante_lead": ExAnteLead,
+    "ex_ante_filing_status": FilingStatus,
     "result_decision": ResultApplication,
     "corrective_decision": CorrectiveDecision,
     "rectification_source": RectificationSource,

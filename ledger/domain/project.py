@@ -25,6 +25,7 @@ from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, requir
 from ledger.domain.deadlines import Deadline
 from ledger.domain.disclosure import late, project_content
 from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.ex_ante import ExAnteLead, ExAnteReport, FilingStatus
 from ledger.domain.organisations import Unit
 from ledger.domain.overall import require_overall_goals
 from ledger.domain.project_state import ProjectState
@@ -59,8 +60,10 @@ class Project(ProjectState):
     # version 6 disclosure_due, version 7 policy_decision; older snapshots are upcast (their events replay unchanged;
     # without declared_on the project's dates are bounded by its fiscal year's preparation instead; a project declared
     # before units existed is its department's own, one declared before continuations continues none; one approved
-    # before disclosure was a watched duty owes none; one before 政策调整 has none decided).
-    class_version = 7
+    # before disclosure was a watched duty owes none; one before 政策调整 has none decided), version 8
+    # ex_ante_agency and ex_ante_filings (a project before departments filed ex-ante reports has none; its
+    # assessment was finance's).
+    class_version = 8
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -87,12 +90,22 @@ class Project(ProjectState):
     def upcast_v6_v7(state: dict[str, Any]) -> None:
         state["policy_decision"] = None
 
+    @staticmethod
+    def upcast_v7_v8(state: dict[str, Any]) -> None:
+        state["ex_ante_agency"] = None
+        state["ex_ante_filings"] = []
+        if state.get("ex_ante") is not None:
+            state["ex_ante"] = {**state["ex_ante"], "led_by": ExAnteLead.FINANCE.value}
+
     # ------------------------------------------------------------------ events
 
     # The events (ledger.domain.project_events), each attached here under its own name: the library makes it a
     # subclass of Project.Event, and it is stored and resolved as "ledger.project:Project.<Name>".
     Declared = events.Declared
     ExAnteAssessed = events.ExAnteAssessed
+    ExAnteAgencyCommissioned = events.ExAnteAgencyCommissioned
+    ExAnteFiled = events.ExAnteFiled
+    ExAnteReviewed = events.ExAnteReviewed
     Admitted = events.Admitted
     GoalsSubmitted = events.GoalsSubmitted
     GoalsReviewed = events.GoalsReviewed
@@ -234,14 +247,28 @@ class Project(ProjectState):
     def ex_ante_required(self, params: rules.RuleParameters) -> bool:
         return rules.ex_ante_required(self.new_major, self.requested, params)
 
-    def assess_ex_ante(
-        self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int, by: Attribution
-    ) -> None:
-        self._require_stage({Stage.DECLARED}, "record an ex-ante assessment")
+    def _require_ex_ante_open(self, params: rules.RuleParameters, action: str) -> None:
+        """The project is declared, needs an ex-ante assessment, and none stands yet."""
+        self._require_stage({Stage.DECLARED}, action)
         if not self.ex_ante_required(params):
             raise RuleViolation(f"project {self.code} does not need an ex-ante assessment", code="ex-ante-not-required")
         if self.ex_ante is not None:
             raise RuleViolation("the ex-ante assessment is already recorded", code="already-decided")
+
+    def _require_no_pending_filing(self) -> None:
+        pending = self.pending_ex_ante_filing
+        if pending is not None:
+            raise RuleViolation(
+                f"ex-ante report {pending['no']} awaits finance's review (审核)", code="ex-ante-under-review"
+            )
+
+    def assess_ex_ante(
+        self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> None:
+        """事前绩效评估 by finance itself (财政部门组织开展): it stands as recorded. Not while a department's report
+        awaits finance's review: finance reviews it first (approves it, or returns it with its reasons)."""
+        self._require_ex_ante_open(params, "record an ex-ante assessment")
+        self._require_no_pending_filing()
         result = rules.ex_ante_conclusion(scores, params)
         self.record(
             self.ExAnteAssessed,
@@ -252,10 +279,81 @@ class Project(ProjectState):
             ruleset_version=ruleset_version,
         )
 
+    def commission_ex_ante_agency(
+        self, agency_id: str, agency_name: str, params: rules.RuleParameters, by: Attribution
+    ) -> None:
+        """委托第三方机构: the department names the agency that carries out its ex-ante assessment (the application
+        checks the agency: registered, not blacklisted, not tied to the department). Not while a report awaits
+        review; a later commissioning replaces an earlier one."""
+        self._require_ex_ante_open(params, "commission an ex-ante assessment")
+        self._require_no_pending_filing()
+        self.record(self.ExAnteAgencyCommissioned, by, agency_id=agency_id, agency_name=agency_name)
+
+    def file_ex_ante(
+        self,
+        report: ExAnteReport,
+        agency_name: str | None,
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        holidays: Collection[date],
+        by: Attribution,
+        working_weekends: Collection[date] = (),
+        *,
+        calendar_version: int | None = None,
+    ) -> int:
+        """出具绩效评估报告: the department files its ex-ante assessment (``report``, checked by
+        :func:`ledger.domain.ex_ante.checked_report`), itself or through the agency it commissioned (``agency_name``,
+        not dated before the commissioning). Finance reviews it within the ruleset's working days (counted on
+        ``holidays`` and ``working_weekends``: the working calendar at ``calendar_version``). Returns its number."""
+        self._require_ex_ante_open(params, "file an ex-ante assessment")
+        self._require_no_pending_filing()
+        if agency_name is not None:
+            commissioned = self.ex_ante_agency
+            if commissioned is None or commissioned["agency_name"] != agency_name:
+                raise RuleViolation(
+                    f"{agency_name} was not commissioned for the ex-ante assessment of {self.code}",
+                    code="ex-ante-agency-not-commissioned",
+                )
+            self._require_since(by.effective_on, commissioned, "commissioned_on", f"{agency_name} was commissioned")
+        number = len(self.ex_ante_filings) + 1
+        review_due = rules.add_working_days(
+            by.effective_on, params.ex_ante_review_working_days, holidays, working_weekends
+        )
+        self.record(
+            self.ExAnteFiled,
+            by,
+            filing_no=number,
+            **report.fields(),
+            agency_name=agency_name,
+            review_due=review_due,
+            ruleset_version=ruleset_version,
+            calendar_version=calendar_version,
+        )
+        return number
+
+    def review_ex_ante(self, number: int, approved: bool, by: Attribution) -> None:
+        """财政部门审核 of the filed report ``number``: approved, its conclusion stands (不予支持 rejects the
+        project); or returned with the reasons given (required), and the department files again."""
+        self._require_stage({Stage.DECLARED}, "review an ex-ante report")
+        filing = self.ex_ante_filing(number)
+        if filing["status"] != FilingStatus.FILED:
+            raise RuleViolation(f"ex-ante report {number} is not awaiting review", code="already-decided")
+        self._require_since(by.effective_on, filing, "filed_on", f"ex-ante report {number} was filed")
+        if not approved:
+            _require_reason(by, "a returned ex-ante report")
+        self.record(self.ExAnteReviewed, by, filing_no=number, approved=approved, conclusion=filing["conclusion"])
+
     def admit(self, params: rules.RuleParameters, by: Attribution) -> None:
         self._require_stage({Stage.DECLARED}, "admit to the project library")
         if self.ex_ante_required(params):
             if self.ex_ante is None:
+                pending = self.pending_ex_ante_filing
+                if pending is not None:
+                    raise RuleViolation(
+                        f"ex-ante report {pending['no']} of {self.code} awaits finance's review (审核): "
+                        "admission needs the reviewed conclusion",
+                        code="ex-ante-not-reviewed",
+                    )
                 raise RuleViolation(
                     f"project {self.code} is new-major and requests {self.requested}: "
                     "an ex-ante assessment is required before admission",
@@ -764,6 +862,7 @@ class Project(ProjectState):
             self.rectifications,
             params,
             self.owed_disclosures,
+            self.pending_ex_ante_filing,
         )
 
     @property

@@ -5,7 +5,7 @@ subclass of the project's ``Event`` class: stored and resolved as ``ledger.proje
 first recorded. ``apply`` only changes state, so replaying the stored events rebuilds the same project; the
 checks are the project's command methods'.
 
-Over 500 lines: 33 events, each a class with its fields (the stored format) and its apply; one module is the list of
+Over 500 lines: 36 events, each a class with its fields (the stored format) and its apply; one module is the list of
 what can happen to a project.
 """
 
@@ -18,6 +18,7 @@ from uuid import UUID
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.notices import ApproachingNotice, MissedNotice
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import CorrectiveDecision, Stage
@@ -68,6 +69,8 @@ class Declared(LedgerAggregate.Created):
         project.declared_on = self.effective_on
         project.stage = Stage.DECLARED.value
         project.ex_ante = None
+        project.ex_ante_agency = None
+        project.ex_ante_filings = []
         project.goals = []
         project.goals_rating = None
         project.goals_review_notes = ""
@@ -93,7 +96,7 @@ class Declared(LedgerAggregate.Created):
 
 
 class ExAnteAssessed(LedgerAggregate.Event):
-    """事前绩效评估."""
+    """事前绩效评估 carried out by finance itself (the only way it was first recorded): it stands as recorded."""
 
     scores: dict[str, Decimal]
     total: Decimal
@@ -106,8 +109,103 @@ class ExAnteAssessed(LedgerAggregate.Event):
             "total": self.total,
             "conclusion": self.conclusion,
             "ruleset_version": self.ruleset_version,
+            "led_by": ExAnteLead.FINANCE.value,
         }
         if self.conclusion == rules.ExAnteConclusion.REJECT:
+            project.stage = Stage.REJECTED.value
+
+
+class ExAnteAgencyCommissioned(LedgerAggregate.Event):
+    """委托第三方机构: the department names the agency that carries out its ex-ante assessment (checked against the
+    agency registry, the blacklist and 回避 when recorded); a later one replaces it."""
+
+    agency_id: str
+    agency_name: str
+
+    def apply(self, project: ProjectState) -> None:
+        project.ex_ante_agency = {
+            "agency_id": self.agency_id,
+            "agency_name": self.agency_name,
+            "commissioned_on": self.effective_on,
+        }
+
+
+class ExAnteFiled(LedgerAggregate.Event):
+    """出具绩效评估报告: the department (or the agency it commissioned, ``agency_name``) files its ex-ante assessment —
+    each dimension's points and conclusion, the total and the conclusion the ruleset gives it, the sector points
+    (资金来源, 分年投资额, 尽力而为、量力而行), the overall conclusion; the report is the event's evidence. Finance
+    reviews it by ``review_due`` (the ruleset's working days, counted on the working calendar at
+    ``calendar_version``)."""
+
+    filing_no: int
+    scores: dict[str, Decimal]
+    opinions: dict[str, str]
+    total: Decimal
+    conclusion: str
+    opinion: str
+    funding_sources: dict[str, Decimal]
+    annual_investment: dict[str, Decimal]
+    affordability: str
+    agency_name: str | None
+    review_due: date
+    ruleset_version: int
+    calendar_version: int | None = None
+
+    def apply(self, project: ProjectState) -> None:
+        project.ex_ante_filings.append(
+            {
+                "no": self.filing_no,
+                "scores": dict(self.scores),
+                "opinions": dict(self.opinions),
+                "total": self.total,
+                "conclusion": self.conclusion,
+                "opinion": self.opinion,
+                "funding_sources": dict(self.funding_sources),
+                "annual_investment": dict(self.annual_investment),
+                "affordability": self.affordability,
+                "agency": self.agency_name,
+                "filed_by": {"role": str(self.principal.role), "organisation": self.principal.organisation},
+                "filed_on": self.effective_on,
+                "report": list(self.evidence),
+                "review_due": self.review_due,
+                "ruleset_version": self.ruleset_version,
+                "status": FilingStatus.FILED.value,
+                "review": None,
+            }
+        )
+
+
+class ExAnteReviewed(LedgerAggregate.Event):
+    """财政部门审核 of a filed ex-ante report: approved, its conclusion stands (a 不予支持 rejects the project, as
+    finance's own failing assessment does); or returned with the reasons the event gives, and the department files
+    again. ``conclusion``: the report's, as filed (what stands when approved)."""
+
+    filing_no: int
+    approved: bool
+    conclusion: str
+
+    def apply(self, project: ProjectState) -> None:
+        filing = project.ex_ante_filing(self.filing_no)
+        filing["status"] = (FilingStatus.APPROVED if self.approved else FilingStatus.RETURNED).value
+        filing["review"] = {
+            "by": self.principal.organisation,
+            "reviewed_on": self.effective_on,
+            "reason": self.reason,
+        }
+        if not self.approved:
+            return
+        project.ex_ante = {
+            "scores": dict(filing["scores"]),
+            "total": filing["total"],
+            "conclusion": filing["conclusion"],
+            "ruleset_version": filing["ruleset_version"],
+            "led_by": ExAnteLead.DEPARTMENT.value,
+            "filing_no": self.filing_no,
+            "filed_by": dict(filing["filed_by"]),
+            "agency": filing["agency"],
+            "reviewed_on": self.effective_on,
+        }
+        if filing["conclusion"] == rules.ExAnteConclusion.REJECT:
             project.stage = Stage.REJECTED.value
 
 

@@ -36,7 +36,9 @@ class ProjectState(LedgerAggregate):
         new_major: bool
         declared_on: date | None  # None: restored from a snapshot taken before it was kept
         stage: str
-        ex_ante: dict[str, Any] | None
+        ex_ante: dict[str, Any] | None  # the assessment that stands: finance's own, or a filed report approved
+        ex_ante_agency: dict[str, Any] | None  # the agency the department commissioned for it, if any
+        ex_ante_filings: list[dict[str, Any]]  # the department's filed reports, each with finance's review
         goals: list[Indicator]
         goals_rating: str | None
         goals_review_notes: str
@@ -85,6 +87,19 @@ class ProjectState(LedgerAggregate):
             month,
             lambda: NotFound(f"no monitoring report for month {month}", code="invalid-value"),
         )
+
+    def ex_ante_filing(self, number: int) -> dict[str, Any]:
+        return _entry(
+            self.ex_ante_filings,
+            "no",
+            number,
+            lambda: NotFound(f"ex-ante report {number} not found", code="ex-ante-filing-not-found"),
+        )
+
+    @property
+    def pending_ex_ante_filing(self) -> dict[str, Any] | None:
+        """The filed ex-ante report awaiting finance's review (审核), if any."""
+        return next((item for item in self.ex_ante_filings if item["status"] == "filed"), None)
 
     def key_evaluation(self, evaluation_id: str) -> dict[str, Any]:
         try:

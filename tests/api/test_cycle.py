@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from api.schemas.ex_ante import EX_ANTE_REPORT_EXAMPLE
 from api.schemas.overall import OVERALL_ACTUALS_EXAMPLE as OVERALL_ACTUALS
 from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
 from api.schemas.overall import OVERALL_SCORES_EXAMPLE as OVERALL_SCORES
@@ -149,6 +150,23 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get(None, "/projects/lookup", fiscal_year=2021, code="JY-01"))["project_id"] == pid
     refused = s.post("finance", f"/projects/{pid}/admission", {"effective_on": "2020-09-10"})
     assert refused.json()["code"] == "ex-ante-required"
+    # The department commissions an agency, which files its report (出具绩效评估报告); finance returns it (审核) and
+    # then assesses the project itself (tests/api/test_ex_ante.py follows a report to its approval).
+    ok(
+        s.post(
+            "education",
+            f"/projects/{pid}/ex-ante-agency",
+            {"agency": "某咨询评估有限公司", "effective_on": "2020-09-05"},
+        )
+    )
+    ex_ante_report = EX_ANTE_REPORT_EXAMPLE  # as the API documents it
+    filed = s.post("agency", f"/projects/{pid}/ex-ante-reports", {**ex_ante_report, "effective_on": "2020-09-12"})
+    assert ok(filed, 201)["events"][0]["references"]["filing_no"] == 1
+    assert filed.headers["location"] == f"/projects/{pid}/ex-ante-reports/1"
+    pending = s.post("finance", f"/projects/{pid}/ex-ante-assessment", {"scores": {}, "effective_on": "2020-09-13"})
+    assert (pending.status_code, pending.json()["code"]) == (409, "ex-ante-under-review")
+    returned = {"approved": False, "reason": "另行组织专家评估", "effective_on": "2020-09-15"}
+    ok(s.post("finance", f"/projects/{pid}/ex-ante-reports/1/review", returned))
     ok(
         s.post(
             "finance",

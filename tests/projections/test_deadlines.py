@@ -47,6 +47,8 @@ HANDLED = {
         "RectificationAccepted",
         "Closed",
         "ExAnteAssessed",
+        "ExAnteFiled",
+        "ExAnteReviewed",
         "GoalsReviewed",
         "ResultsApplied",
         "Disclosed",
@@ -222,7 +224,12 @@ def test_a_cancellation_ends_everything_but_the_rectifications() -> None:
 
 @pytest.mark.parametrize(
     ("name", "fields"),
-    [("Closed", {}), ("ExAnteAssessed", {"conclusion": "reject"}), ("GoalsReviewed", {"rating": "差"})],
+    [
+        ("Closed", {}),
+        ("ExAnteAssessed", {"conclusion": "reject"}),
+        ("ExAnteReviewed", {"filing_no": 1, "approved": True, "conclusion": "reject"}),
+        ("GoalsReviewed", {"rating": "差"}),
+    ],
 )
 def test_closing_rejecting_or_refusing_a_project_voids_what_is_open(name: str, fields: dict[str, Any]) -> None:
     history = approved().then("RectificationRequired", rectification_no=1, deadline=date(2021, 9, 30))
@@ -234,6 +241,25 @@ def test_closing_rejecting_or_refusing_a_project_voids_what_is_open(name: str, f
         ("rectification", 1): "void",
     }
     assert {value[2] for ref, value in status(history).items() if ref[0] != "goal_submission"} == {date(2021, 5, 4)}
+
+
+def test_finance_owes_the_review_of_a_filed_ex_ante_report_until_it_reviews_it() -> None:
+    history = ProjectHistory(new_major=True).then(
+        "ExAnteFiled", filing_no=1, conclusion="support", review_due=date(2020, 9, 28), effective_on=date(2020, 9, 14)
+    )
+    assert status(history)[("ex_ante_review", 1)] == ("open", date(2020, 9, 28), None)
+    history.then("ExAnteReviewed", filing_no=1, approved=False, conclusion="support", effective_on=date(2020, 9, 21))
+    assert status(history)[("ex_ante_review", 1)] == ("met", date(2020, 9, 28), date(2020, 9, 21))
+    assert status(history)[("goal_submission", 0)][0] == "open"  # a returned report ends nothing
+    history.then(
+        "ExAnteFiled", filing_no=2, conclusion="reject", review_due=date(2020, 10, 9), effective_on=date(2020, 9, 22)
+    )
+    history.then("ExAnteReviewed", filing_no=2, approved=True, conclusion="reject", effective_on=date(2020, 9, 25))
+    assert {ref: value[0] for ref, value in status(history).items()} == {
+        ("goal_submission", 0): "void",
+        ("ex_ante_review", 1): "met",
+        ("ex_ante_review", 2): "met",
+    }
 
 
 @pytest.mark.parametrize(("rating", "voided"), [("优", False), ("良", False), ("中", False), ("差", True)])

@@ -80,6 +80,9 @@ def test_nothing_is_known_of_a_project_before_its_declaration() -> None:
         ("GoalsSubmitted", {}, {"stage": "goals_submitted"}),
         ("ExAnteAssessed", {"conclusion": "reject"}, {"stage": "rejected"}),
         ("ExAnteAssessed", {"conclusion": "admit"}, {}),
+        ("ExAnteReviewed", {"approved": True, "conclusion": "reject"}, {"stage": "rejected"}),
+        ("ExAnteReviewed", {"approved": False, "conclusion": "reject"}, {}),
+        ("ExAnteReviewed", {"approved": True, "conclusion": "support"}, {}),
         (
             "CorrectiveActionOrdered",
             {"decision": "cancel", "amount": None, "deviation_month": None},

@@ -14,11 +14,13 @@ from uuid import uuid4
 
 import pytest
 
-from ledger.domain.values import key
+from ledger.domain.values import SYSTEM, Principal, key
 from projections.base import LogEvent, Row
 from projections.project_status import fold
 from projections.search import grams
-from tests.projections.recorded import Log, ProjectHistory
+from tests.projections.recorded import DEPARTMENT, Log, ProjectHistory
+
+AGENCY = Principal("ag", "agency", "某咨询评估有限公司")
 
 
 def folded(events: list[LogEvent]) -> Row:
@@ -55,6 +57,11 @@ def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
         "special_category": "科技",
         "new_major": True,
         "stage": "declared",
+        "ex_ante_led_by": None,
+        "ex_ante_conclusion": None,
+        "ex_ante_review": None,
+        "ex_ante_filed_by": None,
+        "ex_ante_agency": None,
         "requested": Decimal("4000000.00"),
         "approved": None,
         "executed": Decimal("0.00"),
@@ -116,6 +123,10 @@ def test_events_of_other_aggregates_leave_the_row_as_it_was() -> None:
     [
         ([("ExAnteAssessed", {"conclusion": "reject"})], "rejected"),
         ([("ExAnteAssessed", {"conclusion": "admit"})], "declared"),
+        ([("ExAnteFiled", {"filing_no": 1, "conclusion": "reject"})], "declared"),
+        ([("ExAnteReviewed", {"filing_no": 1, "approved": False, "conclusion": "reject"})], "declared"),
+        ([("ExAnteReviewed", {"filing_no": 1, "approved": True, "conclusion": "reject"})], "rejected"),
+        ([("ExAnteReviewed", {"filing_no": 1, "approved": True, "conclusion": "support"})], "declared"),
         ([("Admitted", {})], "admitted"),
         ([("GoalsSubmitted", {})], "goals_submitted"),
         ([("GoalsReviewed", {"rating": "优"})], "goals_approved"),
@@ -146,6 +157,38 @@ def test_each_step_of_the_cycle_moves_the_stage(events: list[tuple[str, dict[str
     for name, fields in events:
         history.then(name, **fields)
     assert row_after(history)["stage"] == stage
+
+
+def test_the_ex_ante_assessment_shows_who_led_it_its_review_and_who_filed_it() -> None:
+    history = ProjectHistory(new_major=True)
+    history.then("ExAnteAgencyCommissioned", principal=DEPARTMENT, agency_id="a", agency_name="某咨询评估有限公司")
+    history.then("ExAnteFiled", principal=AGENCY, filing_no=1, conclusion="support", review_due=date(2020, 9, 30))
+    row = row_after(history)
+    assert (row["ex_ante_review"], row["ex_ante_filed_by"], row["ex_ante_agency"]) == (
+        "filed",
+        AGENCY.organisation,
+        "某咨询评估有限公司",
+    )
+    assert (row["ex_ante_led_by"], row["ex_ante_conclusion"]) == (None, None)
+    history.then("ExAnteReviewed", filing_no=1, approved=False, conclusion="support", reason="退回")
+    assert (row_after(history)["ex_ante_review"], row_after(history)["ex_ante_led_by"]) == ("returned", None)
+    history.then("ExAnteFiled", principal=DEPARTMENT, filing_no=2, conclusion="support", review_due=date(2020, 10, 9))
+    history.then("ExAnteReviewed", filing_no=2, approved=True, conclusion="support")
+    row = row_after(history)
+    assert (row["ex_ante_review"], row["ex_ante_filed_by"]) == ("approved", DEPARTMENT.organisation)
+    assert (row["ex_ante_led_by"], row["ex_ante_conclusion"]) == ("department", "support")
+    finance_led = row_after(ProjectHistory(new_major=True).then("ExAnteAssessed", conclusion="support"))
+    assert (finance_led["ex_ante_led_by"], finance_led["ex_ante_conclusion"]) == ("finance", "support")
+    assert finance_led["ex_ante_review"] is None
+
+
+def test_the_review_meets_its_missed_deadline() -> None:
+    history = ProjectHistory(new_major=True)
+    history.then("ExAnteFiled", principal=DEPARTMENT, filing_no=1, conclusion="support", review_due=date(2020, 9, 30))
+    history.then("DeadlineMissed", principal=SYSTEM, deadline="ex_ante_review", ref=1, due_on=date(2020, 9, 30))
+    assert row_after(history)["overdue"] == {"ex_ante_review:1": "2020-09-30"}
+    history.then("ExAnteReviewed", filing_no=1, approved=True, conclusion="support")
+    assert row_after(history)["overdue"] == {}
 
 
 def test_amounts_and_the_execution_rate_follow_approval_monitoring_reductions_and_self_evaluation() -> None:

@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     "ex_ante_dimension_points": "事前评估各维度分值",
     "ex_ante_support_min": "予以支持最低分",
     "ex_ante_revise_min": "调整完善后支持最低分",
+    "ex_ante_review_working_days": "事前绩效评估报告审核时限（工作日）",
     "execution_rate_weight": "预算执行率权重",
     "output_weight": "产出（含成本）权重",
     "effect_weight": "效益权重",

@@ -54,6 +54,9 @@ class RuleParameters:
     ex_ante_dimension_points: Decimal = Decimal(20)  # each of the 5 dimensions
     ex_ante_support_min: Decimal = Decimal(80)  # 予以支持
     ex_ante_revise_min: Decimal = Decimal(60)  # 调整完善后支持
+    # 财政部门审核: finance reviews a department's filed ex-ante report within these working days of its filing (no
+    # source fixes the period; the ledger's choice, as long as a deviation's answer).
+    ex_ante_review_working_days: int = 10
     execution_rate_weight: Decimal = Decimal(10)  # 预算执行率 share of 100
     output_weight: Decimal = Decimal(50)  # 产出, including 成本
     effect_weight: Decimal = Decimal(30)  # 效益
@@ -407,6 +410,7 @@ class RuleParameters:
 _INT_FIELDS = frozenset(
     {
         "deviation_response_working_days",
+        "ex_ante_review_working_days",
         "blacklist_years",
         "deadline_warning_days",
         "monitoring_report_month",

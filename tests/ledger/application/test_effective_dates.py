@@ -82,6 +82,11 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
             pid,
             dict.fromkeys(range(5), "18"),  # type: ignore[arg-type]
         ),
+        "commission_ex_ante_agency": lambda: ledger.commission_ex_ante_agency(edu, pid, AGENCY.organisation),
+        "file_ex_ante": lambda: ledger.file_ex_ante(
+            edu, pid, scores={}, opinions={}, opinion="", funding_sources={}, annual_investment={}
+        ),
+        "review_ex_ante": lambda: ledger.review_ex_ante(fin, pid, 1, True),
         "admit_project": lambda: ledger.admit_project(fin, pid),
         "submit_goals": lambda: ledger.submit_goals(edu, pid, GOALS),
         "review_goals": lambda: ledger.review_goals(fin, pid, "优"),

@@ -26,6 +26,7 @@ from ledger.application import Ledger
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
+from ledger.domain.ex_ante import checked_report
 from ledger.domain.organisations import Department, Unit
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
@@ -40,6 +41,7 @@ DEPT = Principal("dep", "department", "教育局")
 UNIT = Principal("school", "department", "教育局所属单位")
 AGENCY = Principal("ag", "agency", "某咨询评估有限公司")
 START = date(2021, 1, 10)
+REPORT = ("e" * 64,)  # the ex-ante report's digest
 
 scores_0_20 = st.integers(min_value=0, max_value=20).map(Decimal)
 shares = st.sampled_from([Decimal(x) for x in ("0", "0.1", "0.2", "0.35", "0.5", "0.8", "1", "1.2")])
@@ -156,6 +158,56 @@ class ProjectMachine(RuleBasedStateMachine):
             1,
             Attribution(FINANCE, date(2020, 9, 20), "专家评审"),
         )
+
+    @rule(day=st.integers(min_value=0, max_value=20))
+    def commission_ex_ante(self, day: int) -> None:
+        """委托第三方机构: the department names the agency for its ex-ante assessment."""
+        on = date(2020, 9, 5) + timedelta(days=day)
+        self.attempt(self.project.commission_ex_ante_agency, "a1", AGENCY.organisation, PARAMS, Attribution(DEPT, on))
+
+    @rule(
+        points=st.sampled_from([Decimal(11), Decimal(13), Decimal(17), Decimal(21)]),
+        by_agency=st.booleans(),
+        with_report=st.booleans(),
+        day=st.integers(min_value=0, max_value=20),
+    )
+    def file_ex_ante(self, points: Decimal, by_agency: bool, with_report: bool, day: int) -> None:
+        """出具绩效评估报告: by the department or the agency (refused unless it was commissioned), with the report as
+        evidence or without it (refused)."""
+        project = self.project
+        by = Attribution(
+            AGENCY if by_agency else DEPT, date(2020, 9, 5) + timedelta(days=day), "", REPORT[:with_report]
+        )
+
+        def filing() -> None:
+            report = checked_report(
+                scores=dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points),
+                opinions=dict.fromkeys(rules.EX_ANTE_DIMENSIONS, "论证"),
+                opinion="评估结论",
+                funding_sources={"市级财政": project.requested},
+                annual_investment={str(project.fiscal_year): project.requested},
+                affordability="尽力而为、量力而行",
+                stated_conclusion=None,
+                evidence=by.evidence,
+                kind=project.kind,
+                fiscal_year=project.fiscal_year,
+                requested=project.requested,
+                params=PARAMS,
+            )
+            project.file_ex_ante(report, AGENCY.organisation if by_agency else None, PARAMS, 1, HOLIDAYS, by)
+
+        self.attempt(filing)
+
+    @rule(
+        number=st.integers(min_value=1, max_value=3),
+        approved=st.booleans(),
+        reason=st.sampled_from(["", "退回补充分年投资额"]),
+        day=st.integers(min_value=0, max_value=25),
+    )
+    def review_ex_ante(self, number: int, approved: bool, reason: str, day: int) -> None:
+        """财政部门审核 of a filed report: approved, or returned with a reason."""
+        on = date(2020, 9, 5) + timedelta(days=day)
+        self.attempt(self.project.review_ex_ante, number, approved, Attribution(FINANCE, on, reason))
 
     @rule(reason=st.sampled_from(["", "已按意见修改"]))
     def admit(self, reason: str) -> None:
@@ -469,7 +521,13 @@ class ProjectMachine(RuleBasedStateMachine):
         project = self.project
         stage = Stage(project.stage)
         if stage is Stage.DECLARED:
-            if project.ex_ante_required(PARAMS) and project.ex_ante is None:
+            pending = project.pending_ex_ante_filing
+            if pending is not None:  # finance reviews the report: returned once with choice 4, without a reason with 1
+                returned = choice == 1 or (choice == 4 and pending["no"] == 1)
+                self.review_ex_ante(pending["no"], not returned, "" if choice == 1 else "退回补充", 25)
+            elif project.ex_ante_required(PARAMS) and project.ex_ante is None and choice in (1, 2, 3, 4):
+                self.file_ex_ante(Decimal(11) if choice == 3 else Decimal(17), False, True, 10)
+            elif project.ex_ante_required(PARAMS) and project.ex_ante is None:
                 points = Decimal(10) if choice == 5 else Decimal(17)
                 self.assess_ex_ante([points] * 5)
             else:
@@ -583,6 +641,43 @@ class ProjectMachine(RuleBasedStateMachine):
             assert project.executed <= project.approved_amount, "executed beyond the approved budget"
 
     @invariant()
+    def an_ex_ante_assessment_stands_only_as_finance_made_it_or_reviewed_it(self) -> None:
+        """The assessment that stands is finance's own, or a department's report finance approved (its conclusion as
+        filed); one report awaits review at a time; a return gives its reason; no admission without a standing
+        assessment where one is required, none after a 不予支持."""
+        project = self.project
+        filings = project.ex_ante_filings
+        assert [item["no"] for item in filings] == list(range(1, len(filings) + 1))
+        assert sum(1 for item in filings if item["status"] == "filed") <= 1
+        approved = [item for item in filings if item["status"] == "approved"]
+        assessed = [item for item in self.events if isinstance(item, Project.ExAnteAssessed)]
+        admitted = any(isinstance(item, Project.Admitted) for item in self.events)
+        for item in filings:
+            assert item["report"], "a report filed without the report"
+            if item["review"] is not None:
+                assert item["review"]["reviewed_on"] >= item["filed_on"]
+                assert item["status"] != "returned" or item["review"]["reason"].strip()
+        ex_ante = project.ex_ante
+        if ex_ante is None:
+            assert not approved
+            assert not assessed
+            assert not (admitted and project.ex_ante_required(PARAMS)), "admitted without an ex-ante assessment"
+        elif ex_ante["led_by"] == "department":
+            assert not assessed
+            assert [item["no"] for item in approved] == [ex_ante["filing_no"]]
+            assert approved[0]["conclusion"] == ex_ante["conclusion"]
+            assert ex_ante["filed_by"] == approved[0]["filed_by"]
+        else:
+            assert ex_ante["led_by"] == "finance"
+            assert len(assessed) == 1
+            assert not approved
+        if ex_ante is not None and ex_ante["conclusion"] == rules.ExAnteConclusion.REJECT:
+            assert not admitted
+            assert project.stage in (Stage.REJECTED, Stage.CLOSED)
+        if project.stage != Stage.DECLARED:
+            assert project.pending_ex_ante_filing is None
+
+    @invariant()
     def no_budget_without_approved_goals(self) -> None:
         if self.project.approved_amount is not None:
             assert self.project.goals_rating in (Grade.EXCELLENT, Grade.GOOD)
@@ -665,8 +760,10 @@ class ProjectMachine(RuleBasedStateMachine):
             Project.RectificationRequired: "rectification_no",
             Project.GoalAdjustmentRequested: "adjustment_no",
             Project.MonitoringReported: "month",
+            Project.ExAnteFiled: "filing_no",
         }
         follows = {
+            Project.ExAnteReviewed: "filing_no",
             Project.KeyEvaluationPlanReviewed: "evaluation_id",
             Project.KeyEvaluationReportReviewed: "evaluation_id",
             Project.KeyEvaluationSupervisionNoted: "evaluation_id",

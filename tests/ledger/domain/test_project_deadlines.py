@@ -360,13 +360,14 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     assert restored.approved_amount == APPROVED
 
 
-def test_deadline_kinds_are_the_seven_the_scheduler_watches() -> None:
+def test_deadline_kinds_are_the_eight_the_scheduler_watches() -> None:
     assert {kind.value for kind in DeadlineKind} == {
         "goal_submission",
         "monitoring_report",
         "self_evaluation",
         "rectification",
         "deviation_answer",
+        "ex_ante_review",
         "goals_disclosure",
         "results_disclosure",
     }
