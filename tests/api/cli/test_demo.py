@@ -48,12 +48,12 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert len({project.department for project in PROJECTS}) >= 4
 
     seen = topics(database_url)
-    # 事前绩效评估: three departments' reports reviewed by finance (one through a commissioned agency, returned once,
-    # one 不予支持 approved: the project rejected), one assessment by finance itself
+    # 事前绩效评估: three 2021 departments' reports reviewed by finance (one through a commissioned agency, returned
+    # once, one 不予支持 approved: the project rejected) and 2022's new major WJ22-02's, one assessment by finance itself
     assert payload_values(database_url, "Project.ExAnteAssessed", "conclusion") == Counter({"support": 1})
     assert seen["Project.ExAnteAgencyCommissioned"] == 1
-    assert payload_values(database_url, "Project.ExAnteFiled", "conclusion") == Counter({"support": 3, "reject": 1})
-    assert payload_values(database_url, "Project.ExAnteReviewed", "approved") == Counter({"true": 3, "false": 1})
+    assert payload_values(database_url, "Project.ExAnteFiled", "conclusion") == Counter({"support": 4, "reject": 1})
+    assert payload_values(database_url, "Project.ExAnteReviewed", "approved") == Counter({"true": 4, "false": 1})
     assert payload_values(database_url, "Project.ExAnteReviewed", "conclusion")["reject"] == 1
     assert payload_values(database_url, "Project.GoalsReviewed", "rating")["中"] == 1
     assert seen["Project.GoalAdjustmentApproved"] == 1
