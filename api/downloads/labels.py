@@ -69,9 +69,12 @@ GLOSSARY: dict[str, str] = {
     "evidence": "佐证材料（SHA-256）",
     # coverage (覆盖率)
     "departments": "部门数",
-    "departments_with_goals": "设定整体目标部门数",
+    "departments_with_goals": "整体目标审核通过部门数",
     "goals_coverage": "整体目标覆盖率（%）",
     "goals_coverage_target": "整体目标覆盖率目标（%）",
+    "units": "预算单位数",
+    "units_with_goals": "整体目标审核通过单位数",
+    "units_goals_coverage": "单位整体目标覆盖率（%）",
     "declared_projects": "申报项目数",
     "approved_projects": "批复项目数",
     "self_evaluated": "已自评项目数",
