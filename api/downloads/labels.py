@@ -190,6 +190,8 @@ BY_MODEL: dict[tuple[str, str], str] = {
     ("DisclosureRow", "overdue"): "逾期未公开",
     ("DecisionRow", "department"): "所属部门",
     ("ProjectDisclosedOut", "approved"): "批复金额（元，随目标公开）",
+    ("ProjectDisclosedOut", "goals"): "公开的绩效目标（指标及目标值）",
+    ("ProjectDisclosedOut", "results"): "公开的评价结果",
     ("TrailEntry", "organisation"): "操作人单位",
     ("UnitDirectory", "department"): "所属部门",
     ("UnitDirectory", "name"): "预算单位",

@@ -139,7 +139,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         201,
     )
     pid = declared["id"]
-    assert ok(s.get(None, "/projects/lookup", fiscal_year=2021, code="JY-01"))["project_id"] == pid
+    assert ok(s.get("education", "/projects/lookup", fiscal_year=2021, code="JY-01"))["project_id"] == pid
     refused = s.post("finance", f"/projects/{pid}/admission", {"effective_on": "2020-09-10"})
     assert refused.json()["code"] == "ex-ante-required"
     ok(
@@ -404,6 +404,8 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         "approved",
         "goals_disclosed",
         "results_disclosed",
+        "goals",
+        "results",
         "grade",
         "self_score",
         "result_decision",
