@@ -253,8 +253,8 @@ def test_the_public_reads_the_goals_and_results_as_disclosed_never_what_came_aft
     assert disclosed["results"]["self_evaluation"] == {"total": finance_row["self_score"], "grade": disclosed["grade"]}
     assert (disclosed["results"]["key_evaluation"], disclosed["result_decision"]) == (None, None)
     scores = {"decision": 10, "process": 12, "output": 20, "effect": 18}  # 60: 中
-    expect(s.post("agency", f"{base}/key-evaluations/{world.evaluation}/score", {"scores": scores,
-                                                                               "effective_on": "2022-03-01"}), 200)  # fmt: skip
+    scored = {"scores": scores, "effective_on": "2022-03-01"}
+    expect(s.post("agency", f"{base}/key-evaluations/{world.evaluation}/score", scored), 200)
     settled(s, expect(s.post("finance", f"{base}/result-application", {"effective_on": "2022-06-30"}), 200))
     live = expect(s.get("finance", base), 200)
     assert (live["grade"], live["result_decision"]) == ("中", "reduce")
