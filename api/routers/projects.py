@@ -416,7 +416,7 @@ def _is_disclosed(row: Row | None) -> bool:
     return row is not None and bool(row["goals_disclosed"] or row["results_disclosed"])
 
 
-@router.get("/lookup", responses=QUERY_PROBLEMS)
+@router.get("/lookup", responses=documented(401, 403, 404, 422, 503))
 def project_id_of(
     fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
     code: Annotated[str, Query(min_length=1, max_length=64)],
