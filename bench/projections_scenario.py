@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 from api.cli.demo_story import DEPARTMENTS, PROJECTS, department_principal
 from bench.sample import overall_indicators
 from ledger.application.ledger import Act, Ledger
+from ledger.domain.errors import DomainError
+from ledger.domain.organisations import unit_id
 from ledger.domain.project import project_id
 from ledger.domain.values import Principal
 
@@ -50,7 +53,8 @@ def overall_goals(ledger: Ledger) -> list[str]:
     """Units under four departments; every organisation's 2023 overall goals approved, half disclosed. Returns the
     organisations."""
     for department in DEPARTMENTS[:4]:
-        ledger.register_unit(act(FINANCE, date(2022, 7, 1)), department, unit_name(department))
+        if not ledger.exists(unit_id(unit_name(department))):  # a demo that registers units has other names
+            ledger.register_unit(act(FINANCE, date(2022, 7, 1)), department, unit_name(department))
     whose = [(name, name) for name in DEPARTMENTS] + [(unit_name(d), d) for d in DEPARTMENTS[:4]]
     for n, (name, department) in enumerate(whose):
         staff = department_principal(department)  # a department's staff act for its units too
@@ -117,6 +121,24 @@ def continuations(ledger: Ledger) -> int:
     return made
 
 
+def decide(
+    ledger: Ledger,
+    on: Act,
+    kind: str,
+    organisation: str,
+    basis: str,
+    year: int | None = None,
+    project_id: UUID | None = None,
+) -> UUID | None:
+    """A decision recorded, or None where the demo already recorded one like it (or a contrary one) on that basis."""
+    try:
+        return ledger.record_decision(on, kind, organisation, basis, year, project_id).aggregate_id
+    except DomainError as refused:
+        if refused.code in ("already-exists", "contradictory-decision"):
+            return None
+        raise
+
+
 def decisions(ledger: Ledger) -> None:
     """通报表扬 on an evaluation, 约谈 on the 2021 ranking with its rectification, 通报批评 watched."""
     first = DEPARTMENTS[0]
@@ -127,17 +149,15 @@ def decisions(ledger: Ledger) -> None:
         and ledger.exists(pid := project_id(YEAR - 2, spec.code))
         and ledger.project(pid).self_evaluation is not None
     )
-    ledger.record_decision(act(FINANCE, date(2022, 7, 1), "自评结果良好"), "praise", first, "evaluation",
-                           project_id=evaluated)  # fmt: skip
+    decide(ledger, act(FINANCE, date(2022, 7, 1), "自评结果良好"), "praise", first, "evaluation", project_id=evaluated)
     last = DEPARTMENTS[-1]
-    interview = ledger.record_decision(
-        act(FINANCE, date(2022, 7, 1), "综合绩效考评末位"), "interview", last, "ranking", YEAR - 2
-    ).aggregate_id
-    staff = department_principal(last)
-    ledger.report_decision_rectification(act(staff, date(2022, 7, 20)), interview, "已整改")
-    ledger.decide_decision_rectification(act(FINANCE, date(2022, 7, 25)), interview, True)
-    ledger.record_decision(act(FINANCE, date(2022, 7, 2), "自评质量差"), "criticism", DEPARTMENTS[1], "ranking",
-                           YEAR - 2)  # fmt: skip
+    interview = decide(ledger, act(FINANCE, date(2022, 7, 1), "综合绩效考评末位"), "interview", last, "ranking",
+                       year=YEAR - 2)  # fmt: skip
+    if interview is not None:
+        staff = department_principal(last)
+        ledger.report_decision_rectification(act(staff, date(2022, 7, 20)), interview, "已整改")
+        ledger.decide_decision_rectification(act(FINANCE, date(2022, 7, 25)), interview, True)
+    decide(ledger, act(FINANCE, date(2022, 7, 2), "自评质量差"), "criticism", DEPARTMENTS[1], "ranking", year=YEAR - 2)
     ledger.sweep("decision-deadlines", date(2022, 7, 28))
     ledger.sweep("decision-deadlines", date(2022, 8, 5))
 
