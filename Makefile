@@ -46,6 +46,7 @@ lint: $(INSTALLED)  ## ruff (check and format), mypy --strict (code, tests, benc
 
 bench: $(INSTALLED)  ## benchmarks, printed as ratios to raw PostgreSQL in the same run
 	$(BIN)/python -m bench.bench_write
+	$(BIN)/python -m bench.bench_linkage
 	$(BIN)/python -m bench.bench_http
 
 bench-all: bench  ## every benchmark at full size (1,000,000 events: under half an hour)

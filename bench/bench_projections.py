@@ -5,8 +5,10 @@
 
 Measures, on one fresh database:
 
-1. a realistic log of ``--events`` events: the demo's 517-event fiscal year (32 projects, 8 departments, two
-   agencies) run once, then its Project, Department and Agency histories cloned under fresh ids and appended
+1. a realistic log of ``--events`` events: the demo's fiscal year (32 projects, 8 departments, two agencies) and
+   issue 16's loop after it (:mod:`bench.projections_scenario`: units, overall goals and their evaluation,
+   continuations approved within earlier results, 通报/约谈 and their follow-up, disclosure duties and their
+   notices) run once, then every history a read model follows cloned under fresh ids and appended
    through ``LedgerRecorder.insert_events`` 5,000 events per call (beside raw PostgreSQL INSERTs of the same
    batches, sampled in the same run);
 2. catch-up of all read models from position 0 to the head with a fresh ``Runner`` per page size (the default
@@ -44,6 +46,7 @@ from bench.projections_measure import (
     vacuum,
 )
 from bench.projections_report import SEED, TARGET_CATCH_UP_RATE, Results, report
+from bench.projections_scenario import closed_loop
 from ledger.application.ledger import Ledger
 from ledger.store.tables import EVENTS
 from projections.project_status import ProjectStatus
@@ -79,9 +82,10 @@ def run(
     ledger = Ledger(url)
     raw = RawEvents(url, "bench_raw_append")
     try:
-        with clock.phase("demo: bootstrap + run_demo"):
+        with clock.phase("demo: bootstrap + run_demo + issue 16's loop (bench.projections_scenario)"):
             ledger.bootstrap()
             run_demo(ledger)
+            results.continuations = closed_loop(ledger)
             template, projects, counts = read_template(url)
             results.template_counts = counts
             results.template_events = len(template.events)

@@ -18,7 +18,17 @@ from ledger.application.ledger import Ledger
 APPEND_BATCH = 5_000  # events per insert_events call
 RAW_SAMPLE_EVERY = 10  # one batch in ten is also inserted raw, for the baseline
 PREFIX_EVENTS = 6  # events per project history when topping up to a project count
-CLONED_KINDS = ("Project", "Department", "Agency")
+# Every aggregate a read model follows, issue 16's included (bench.projections_scenario records their events)
+CLONED_KINDS = (
+    "Project",
+    "Department",
+    "Unit",
+    "Agency",
+    "OverallGoals",
+    "Decision",
+    "DisclosureDuty",
+    "CongressSubmission",
+)
 
 
 def kind_of(topic: str) -> str:
@@ -28,7 +38,7 @@ def kind_of(topic: str) -> str:
 
 @dataclass(frozen=True)
 class Template:
-    """The demo's Project, Department and Agency histories, in log order."""
+    """The histories of the demo and issue 16's loop after it (:data:`CLONED_KINDS`), in log order."""
 
     events: list[tuple[UUID, int, str, bytes]]
     prefix: list[tuple[UUID, int, str, bytes]]  # the first PREFIX_EVENTS events of each project history

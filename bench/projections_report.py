@@ -21,7 +21,7 @@ from bench.common import (
     server_header,
     verdict,
 )
-from bench.projections_log import APPEND_BATCH, PREFIX_EVENTS, RAW_SAMPLE_EVERY
+from bench.projections_log import APPEND_BATCH, CLONED_KINDS, PREFIX_EVENTS, RAW_SAMPLE_EVERY
 from bench.projections_measure import QUERY_ROUNDS, SHAPES, WARMUP_QUERIES, CatchUp, Profile, QueryResult
 
 SEED = 20210601
@@ -46,6 +46,7 @@ class Results:
     skipped_pages: list[int] = field(default_factory=list)
     profile: Profile | None = None
     topped_up: int = 0  # prefix events appended to reach the largest project count
+    continuations: int = 0  # issue 16's loop: continuations approved within the earlier result
     queries: list[QueryResult] = field(default_factory=list)
 
 
@@ -70,10 +71,10 @@ def report(
             ),
             (
                 "template",
-                f"the demo's {sum(counts.values())} events ("
+                f"the demo's and issue 16's loop's {sum(counts.values())} events ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-                + f"); {results.template_events} cloned per copy (Project, Department, Agency), "
-                f"{results.payload_bytes:.0f} bytes of state on average",
+                + f"; {results.continuations} continuations); {results.template_events} cloned per copy "
+                f"({', '.join(CLONED_KINDS)}), {results.payload_bytes:.0f} bytes of state on average",
             ),
         ],
     )

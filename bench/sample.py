@@ -62,6 +62,22 @@ def goals() -> list[Indicator]:
     ]
 
 
+def overall_indicators() -> list[Indicator]:
+    """教育局's overall goals: one indicator on each of the six dimensions, weights adding up to 100."""
+    rows = [
+        ("cost", "running_cost", "经济成本", "公用经费控制率", "<=", 100, "%", 20),
+        ("efficiency", "management_efficiency", "预算管理", "预算执行率", ">=", 90, "%", 20),
+        ("duty", "duty_performance", "重点工作", "义务教育巩固率", ">=", 99, "%", 20),
+        ("social", "social_effect", "社会效益", "学生体质健康达标率", ">=", 92, "%", 20),
+        ("sustain", "sustainability", "长效机制", "制度建设完成率", ">=", 95, "%", 10),
+        ("satisfied", "satisfaction", "服务对象", "家长满意度", ">=", 90, "%", 10),
+    ]
+    return [
+        Indicator(key, level1, level2, name, operator, Decimal(target), unit, Decimal(weight))
+        for key, level1, level2, name, operator, target, unit, weight in rows
+    ]
+
+
 def prepare_ledger(ledger: Ledger) -> None:
     """A fresh ledger's tables, and the department the sample projects belong to."""
     ledger.bootstrap()

@@ -278,6 +278,9 @@ class ReadModel(Projection[ReadModelView]):
     # trail) says False and implements ``apply_range``: the runner then reads and decodes nothing for it, and
     # applies it in a transaction of its own, on a connection of its own, while Python folds the others.
     reads_events: bool = True
+    # Which of the lanes of event-reading models it is applied in: each lane reads and decodes its own pages on a
+    # connection of its own, so one lane's wait for PostgreSQL overlaps another's folding in Python.
+    lane: int = 0
 
     @abstractmethod
     def create(self, conn: Conn, table: str) -> None:

@@ -1,9 +1,14 @@
-"""``coverage``: per fiscal year — how completely the cycle ran (departments with overall goals against the year's
-target from the ruleset in force: by default the plan's 60% in 2021 and 100% from 2022; self-evaluation of every
-approved project; the re-evaluation rate), projects per budget book, and disclosure rates.
+"""``coverage``: per fiscal year — how completely the cycle ran (departments, and budget units, whose overall goals
+(整体绩效目标) finance approved for the year, against the year's target from the ruleset in force: by default the
+plan's 60% in 2021 and 100% from 2022; self-evaluation of every approved project; the re-evaluation rate), projects
+per budget book, and disclosure rates.
+
+Overall goals count once finance approved them (``OverallGoals.Reviewed`` 优/良: approved goals stay approved, an
+adjustment replaces their indicators), as the budget-approval gate asks. The free-text goals recorded before
+(``Department.OverallGoalsSet``) were never reviewed and count for nothing.
 
 Python folds the page's events into side tables — the projects' facts (:mod:`projections.facts`), counters per
-fiscal year (:func:`year_counts`), the departments and their overall goals (:func:`fold_departments`), the ruleset
+fiscal year (:func:`year_counts`), the organisations and their overall goals (:func:`fold_organisations`), the ruleset
 in force (:mod:`projections.rulesets`) — and PostgreSQL recomputes the years the page touched (:data:`RECOMPUTE`),
 every year when a ruleset was adopted. A ruleset may not change the target of a year already over
 (``Ruleset.adopt``), so the current one gives every year the target it was measured against.
@@ -17,6 +22,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain import rules
+from ledger.domain.values import Grade
 from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
 from projections.facts import FACT_COLUMNS, apply_project_facts
@@ -27,6 +33,9 @@ COLUMNS: dict[str, str] = {
     "departments_with_goals": "integer NOT NULL",
     "goals_coverage": "numeric(5,2)",
     "goals_coverage_target": "numeric(5,2) NOT NULL",
+    "units": "integer NOT NULL",
+    "units_with_goals": "integer NOT NULL",
+    "units_goals_coverage": "numeric(5,2)",
     "declared_projects": "integer NOT NULL",
     "approved_projects": "integer NOT NULL",
     "self_evaluated": "integer NOT NULL",
@@ -56,6 +65,16 @@ COUNT_COLUMNS: dict[str, str] = {
     "goals_disclosed": "integer NOT NULL",  # approved, goals disclosed
     "results_disclosed": "integer NOT NULL",  # self-evaluated, results disclosed
 }
+# The departments and units registered (the coverage's denominators) and their overall goals records.
+ORGANISATION_COLUMNS: dict[str, str] = {"organisation_id": "uuid NOT NULL", "kind": "text NOT NULL"}
+ORGANISATION_KINDS = {"Department.Registered": "department", "Unit.Registered": "unit"}
+GOALS_COLUMNS: dict[str, str] = {
+    "goals_id": "uuid NOT NULL",
+    "kind": "text NOT NULL",  # department or unit
+    "fiscal_year": "integer NOT NULL",
+    "approved": "boolean NOT NULL",  # rated 优 or 良 by finance: approved goals stay approved
+}
+APPROVING = (Grade.EXCELLENT.value, Grade.GOOD.value)
 COUNTED = [name for name in COUNT_COLUMNS if name != "fiscal_year"]
 BOOKS = ("general_public", "government_fund", "state_capital", "social_insurance")
 
@@ -73,11 +92,19 @@ FROM {projects} WHERE NOT EXISTS (SELECT FROM {counts}) GROUP BY fiscal_year
 RECOMPUTE = """
 INSERT INTO {table}
 WITH years AS (SELECT * FROM unnest(%(years)s::integer[], %(targets)s::numeric[]) AS y(fiscal_year, target)),
-departments AS (SELECT count(*) AS n FROM {departments}),
-goals AS (SELECT fiscal_year, count(DISTINCT department) AS n FROM {goals} GROUP BY fiscal_year)
+departments AS (
+    SELECT count(*) FILTER (WHERE kind = 'department') AS n, count(*) FILTER (WHERE kind = 'unit') AS u
+    FROM {departments}
+),
+goals AS (
+    SELECT fiscal_year, count(*) FILTER (WHERE kind = 'department') AS n, count(*) FILTER (WHERE kind = 'unit') AS u
+    FROM {goals} WHERE approved AND fiscal_year = ANY(%(years)s::integer[]) GROUP BY fiscal_year
+)
 SELECT y.fiscal_year, d.n, coalesce(g.n, 0),
        CASE WHEN d.n > 0 THEN round(100.0 * coalesce(g.n, 0) / d.n, 2) END,
        y.target,
+       d.u, coalesce(g.u, 0),
+       CASE WHEN d.u > 0 THEN round(100.0 * coalesce(g.u, 0) / d.u, 2) END,
        coalesce(p.declared, 0), coalesce(p.approved, 0), coalesce(p.self_evaluated, 0),
        CASE WHEN p.approved > 0 THEN round(100.0 * p.self_evaluated / p.approved, 2) END,
        coalesce(p.re_evaluated, 0),
@@ -107,7 +134,9 @@ def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
 
 class Coverage(ReadModel):
     name = "coverage"
-    version = 2  # 2: the goals coverage target from the ruleset in force
+    # 2: the goals coverage target from the ruleset in force; 3: approved overall goals (OverallGoals) of departments
+    # and units, not the free-text goals
+    version = 3
 
     def tables(self, table: str) -> list[str]:
         return [
@@ -122,15 +151,8 @@ class Coverage(ReadModel):
     def create(self, conn: Conn, table: str) -> None:
         keyed.create_table(conn, table, COLUMNS, ["fiscal_year"])
         keyed.create_table(conn, f"{table}_projects", FACT_COLUMNS, ["project_id"], [["fiscal_year"]])
-        keyed.create_table(
-            conn, f"{table}_departments", {"department_id": "uuid NOT NULL", "name": "text NOT NULL"}, ["department_id"]
-        )
-        keyed.create_table(
-            conn,
-            f"{table}_goals",
-            {"department": "text NOT NULL", "fiscal_year": "integer NOT NULL"},
-            ["department", "fiscal_year"],
-        )
+        keyed.create_table(conn, f"{table}_departments", ORGANISATION_COLUMNS, ["organisation_id"])
+        keyed.create_table(conn, f"{table}_goals", GOALS_COLUMNS, ["goals_id"], [["fiscal_year"]])
         keyed.create_table(conn, f"{table}_counts", COUNT_COLUMNS, ["fiscal_year"])
         rulesets.create(conn, f"{table}_rules")
         # A table built before the counters existed: count what its facts already hold, once.
@@ -144,21 +166,20 @@ class Coverage(ReadModel):
         changes = apply_project_facts(conn, f"{table}_projects", events)
         keyed.add_counts(conn, f"{table}_counts", ["fiscal_year"], COUNTED, changes, year_counts)
         years = {after["fiscal_year"] for _, after in changes}
-        departments = keyed.load(
-            conn,
-            f"{table}_departments",
-            ["department_id", "name"],
-            ["department_id"],
-            [(item.originator_id,) for item in events if item.kind.startswith("Department.")],
-        )
-        goals, with_goals, new_department = fold_departments(departments, events)
+        reviewed = {
+            (item.originator_id,)
+            for item in events
+            if item.kind == "OverallGoals.Reviewed" and item.event.rating in APPROVING
+        }
+        goals = keyed.load(conn, f"{table}_goals", list(GOALS_COLUMNS), ["goals_id"], reviewed) if reviewed else {}
+        organisations, with_goals = fold_organisations(goals, events)
         years |= with_goals
-        keyed.store(conn, f"{table}_departments", ["department_id", "name"], ["department_id"], departments.values())
-        keyed.store(conn, f"{table}_goals", ["department", "fiscal_year"], ["department", "fiscal_year"], goals)
+        keyed.store(conn, f"{table}_departments", list(ORGANISATION_COLUMNS), ["organisation_id"], organisations)
+        keyed.store(conn, f"{table}_goals", list(GOALS_COLUMNS), ["goals_id"], goals.values())
         adopted = [item for item in events if item.kind in rulesets.KINDS]
         if adopted:
             rulesets.store(conn, f"{table}_rules", adopted[-1])  # the page's last is the one in force
-        if new_department or adopted:  # the denominator, or the target, of every year changes
+        if organisations or adopted:  # the denominator, or the target, of every year changes
             years |= {
                 row[0]
                 for row in conn.execute(sql.SQL("SELECT fiscal_year FROM {}").format(sql.Identifier(table))).fetchall()
@@ -183,25 +204,29 @@ class Coverage(ReadModel):
             conn.execute(recompute, {"years": ordered, "targets": targets}, prepare=True)
 
 
-def fold_departments(
-    departments: dict[tuple[Any, ...], Row], events: Sequence[LogEvent]
-) -> tuple[list[Row], set[int], bool]:
-    """The page's department events: each registration added to ``departments`` (by the department's id, as
-    :func:`keyed.load` gives them); returns the overall goals set (department name and year), their fiscal years,
-    and whether a department was registered (which changes every year's denominator)."""
-    goals: list[Row] = []
+def fold_organisations(goals: dict[tuple[Any, ...], Row], events: Sequence[LogEvent]) -> tuple[list[Row], set[int]]:
+    """The page's organisations and overall goals: each goals record submitted is added to ``goals`` (by its id, as
+    :func:`keyed.load` gives them), unapproved, and marked approved when finance rates it 优 or 良 (``goals`` holds
+    the records an earlier page submitted that this page approves). Returns the departments and units registered
+    (which change every year's denominators) and the fiscal years whose approved goals changed."""
+    organisations: list[Row] = []
     years: set[int] = set()
-    new_department = False
     for item in events:
-        if item.kind == "Department.Registered":
-            departments[(item.originator_id,)] = {"department_id": item.originator_id, "name": item.event.name}
-            new_department = True
-        elif item.kind == "Department.OverallGoalsSet":
-            goals.append(
-                {"department": departments[(item.originator_id,)]["name"], "fiscal_year": item.event.fiscal_year}
-            )
-            years.add(item.event.fiscal_year)
-    return goals, years, new_department
+        if item.kind in ORGANISATION_KINDS:
+            organisations.append({"organisation_id": item.originator_id, "kind": ORGANISATION_KINDS[item.kind]})
+        elif item.kind == "OverallGoals.Submitted":
+            goals[(item.originator_id,)] = {
+                "goals_id": item.originator_id,
+                "kind": item.event.kind,
+                "fiscal_year": item.event.fiscal_year,
+                "approved": False,
+            }
+        elif item.kind == "OverallGoals.Reviewed" and item.event.rating in APPROVING:
+            row = goals[(item.originator_id,)]
+            if not row["approved"]:
+                row["approved"] = True
+                years.add(row["fiscal_year"])
+    return organisations, years
 
 
 # ------------------------------------------------------------------------------------------------------ queries

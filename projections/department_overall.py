@@ -44,6 +44,10 @@ COLUMNS: dict[str, str] = {
     "self_score": "numeric",
     "self_grade": "text",
     "self_evaluated_on": "date",
+    # the scheduler's notices on the self-evaluation owed (整体绩效自评时限), for the due day they were given for
+    "self_evaluation_notice_due": "date",
+    "self_evaluation_approaching_on": "date",
+    "self_evaluation_missed_on": "date",
     # finance's evaluation (财政评价), by finance itself or a commissioned agency
     "evaluators": "jsonb NOT NULL",  # by evaluation number − 1: the agency commissioned, null for finance itself
     "evaluations": "integer NOT NULL",  # commissioned
@@ -81,6 +85,8 @@ Rows = dict[UUID, Row]  # goals id -> its row
 
 class DepartmentOverall(ReadModel):
     name = "department_overall"
+    lane = 1  # the second lane of event-reading models (projections.runner)
+    version = 2  # 2: the scheduler's notices on the self-evaluation
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_organisations", f"{table}_rules"]
@@ -221,6 +227,16 @@ def _control_figure_adjusted(row: Row, e: Any) -> None:
     )
 
 
+def _noticed(notice: str) -> Callable[[Row, Any], None]:
+    def noticed(row: Row, e: Any) -> None:
+        if row["self_evaluation_notice_due"] != e.due_on:  # a new ruleset moved the day: earlier notices were for
+            row.update(self_evaluation_approaching_on=None, self_evaluation_missed_on=None)  # another day
+        row["self_evaluation_notice_due"] = e.due_on
+        row[f"self_evaluation_{notice}_on"] = e.effective_on
+
+    return noticed
+
+
 def _unchanged(row: Row, e: Any) -> None:
     """Recorded, but nothing of it is a column (the plan and report reviews, the supervision's notes)."""
 
@@ -239,6 +255,8 @@ _CHANGES: dict[str, Callable[[Row, Any], None]] = {
     "EvaluationScored": _scored,
     "ResultsApplied": _results_applied,
     "ControlFigureAdjusted": _control_figure_adjusted,
+    "DeadlineApproaching": _noticed("approaching"),
+    "DeadlineMissed": _noticed("missed"),
 }
 
 
@@ -247,12 +265,28 @@ _CHANGES: dict[str, Callable[[Row, Any], None]] = {
 QUERY_COLUMNS = [column for column in ROW_COLUMNS if not column.endswith("_key") and column != "evaluators"]
 
 
+def with_self_evaluation_due(conn: Conn, rows: list[Row]) -> list[Row]:
+    """``rows`` with the day their self-evaluation is due (``self_evaluation_due``: approved goals only, on the ruleset
+    in force's ``overall_self_evaluation_due``, which moves it while it is owed) and the scheduler's notices given for
+    that day (a notice for a day a later ruleset moved is not one for the new day)."""
+    params = rulesets.load(conn, f"{DepartmentOverall.name}_rules") if rows else None
+    for row in rows:
+        due = None
+        if row["status"] == "approved" and params is not None:
+            due = rules.overall_self_evaluation_due(row["fiscal_year"], params)
+        noticed = row.pop("self_evaluation_notice_due")
+        if noticed != due:
+            row.update(self_evaluation_approaching_on=None, self_evaluation_missed_on=None)
+        row["self_evaluation_due"] = due
+    return rows
+
+
 def overall_rows(
     conn: Conn, *, organisation: str | None = None, fiscal_year: int | None = None, kind: str | None = None
 ) -> list[Row]:
     """The organisations' years, by year, department and organisation: ``organisation``'s (a department's, its units'
     included; a unit's own), of ``fiscal_year``, of ``kind`` (department or unit)."""
-    return select_rows(
+    rows = select_rows(
         conn,
         sql.SQL(
             "SELECT {} FROM {} WHERE (%(org)s::text IS NULL OR department_key = %(org)s OR organisation_key = %(org)s) "
@@ -261,6 +295,7 @@ def overall_rows(
         ).format(sql.SQL(", ").join(map(sql.Identifier, QUERY_COLUMNS)), sql.Identifier(DepartmentOverall.name)),
         {"org": None if organisation is None else key(organisation), "year": fiscal_year, "kind": kind},
     )
+    return with_self_evaluation_due(conn, rows)
 
 
 def organisation_name(conn: Conn, organisation_id: UUID) -> str | None:
@@ -283,7 +318,7 @@ def overall_row(conn: Conn, organisation: str, fiscal_year: int) -> Row | None:
         ),
         {"org": key(organisation), "year": fiscal_year},
     )
-    return rows[0] if rows else None
+    return with_self_evaluation_due(conn, rows)[0] if rows else None
 
 
 COVERAGE = """

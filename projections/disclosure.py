@@ -25,7 +25,7 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain import rules
-from ledger.domain.disclosure import KIND_ZH, congress_duty_id
+from ledger.domain.disclosure import KIND_ZH, DutyKind, congress_duty_id
 from ledger.domain.values import key
 from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
@@ -70,6 +70,7 @@ PROJECT_COLUMNS: dict[str, str] = {
 # What the public may read: what a department published (not the congress submissions), once it is published.
 PUBLIC_KINDS = ("project_goals", "project_results", "overall_goals", "overall_results")
 CONGRESS_DAYS = {"congress_goals": "congress_goals_due", "congress_results": "congress_results_due"}
+DUTY_KINDS = tuple(kind.value for kind in DutyKind)  # the kinds a DisclosureDuty's row is under
 
 Rows = dict[tuple[UUID, str], Row]
 Projects = dict[UUID, Row]
@@ -77,6 +78,7 @@ Projects = dict[UUID, Row]
 
 class Disclosures(ReadModel):
     name = "disclosure"
+    lane = 1  # the second lane of event-reading models (projections.runner)
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_rules"]
@@ -243,7 +245,8 @@ def fold(rows: Rows, projects: Projects, item: LogEvent, params: rules.RuleParam
             position=item.leaf_index,
         )
     else:
-        found = [r for (oid, _), r in rows.items() if oid == item.originator_id]
+        # the duty's one row, under the kind it was opened with (a look-up per kind, not a scan of the page's rows)
+        found = [r for kind in DUTY_KINDS if (r := rows.get((item.originator_id, kind))) is not None]
         if not found:
             return
         row = found[0]

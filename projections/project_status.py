@@ -77,6 +77,12 @@ COLUMNS: dict[str, str] = {
     "overdue_rectifications": "integer NOT NULL",
     "goals_disclosed": "boolean NOT NULL",
     "results_disclosed": "boolean NOT NULL",
+    # What the disclosures made public (Project.Disclosed's content), all the public reads of the project's goals and
+    # results: the state later events give the columns above is not disclosed until it is.
+    "disclosed_approved": "numeric(14,2)",  # the approved amount the goals were disclosed with
+    "disclosed_goals": "jsonb",  # the indicators and targets disclosed (tree, measure, target, unit, weight)
+    "disclosed_results": "jsonb",  # each evaluation's score and grade, the grade and the result decision disclosed
+    "disclosed_grade": "text",  # the grade the results disclosed rest on (what the public filters on)
     "rectifications": "jsonb NOT NULL",  # number -> {status, overdue}: what the counts are computed from
     "overdue": "jsonb NOT NULL",  # "kind:ref" -> due date of each obligation missed and not yet met (DeadlineMissed)
     "overdue_deadlines": "integer NOT NULL",
@@ -231,6 +237,10 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "overdue_rectifications": 0,
             "goals_disclosed": False,
             "results_disclosed": False,
+            "disclosed_approved": None,
+            "disclosed_goals": None,
+            "disclosed_results": None,
+            "disclosed_grade": None,
             "rectifications": {},
             "overdue": {},
             "overdue_deadlines": 0,
@@ -305,6 +315,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
         row["rectifications"][str(e.rectification_no)]["overdue"] = True
     elif name == "Disclosed":
         row["goals_disclosed" if e.what == "goals" else "results_disclosed"] = True
+        _disclosed(row, e.what, e.content)
     elif name == "Closed":
         row["stage"] = "closed"
     elif name == "DeadlineMissed":
@@ -325,12 +336,31 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     return row
 
 
+def _disclosed(row: Row, what: str, content: dict[str, Any] | None) -> None:
+    """Keep what a disclosure made public beside the live columns. A disclosure recorded before disclosures said
+    what they published (no ``content``) published the row as it then stood, as the public read it then."""
+    if what == "goals":
+        if content is None:
+            row["disclosed_approved"] = row["approved"]
+            return
+        amount = content.get("approved_amount")
+        row["disclosed_approved"] = None if amount is None else Decimal(amount)
+        row["disclosed_goals"] = content["indicators"]
+        return
+    if content is None:
+        score = row["self_score"]
+        self_evaluation = None if score is None else {"total": str(score), "grade": row["self_grade"]}
+        content = {"self_evaluation": self_evaluation, "grade": row["grade"], "decision": row["result_decision"]}
+    row.update(disclosed_results=content, disclosed_grade=content.get("grade"))
+
+
 class ProjectStatus(ReadModel):
     name = "project_status"
     # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit;
     # 5: the name's key and grams (search by part of the name); 6: disclosures owed stay overdue after closing,
-    # until disclosed; 7: the ex-ante assessment (who led it, its conclusion, the filed report's review)
-    version = 7
+    # until disclosed; 7: the ex-ante assessment (who led it, its conclusion, the filed report's review); 8: what the
+    # disclosures made public, which the public reads
+    version = 8
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
@@ -419,6 +449,10 @@ STATUS_COLUMNS = (
     "overdue_deadlines",
     "goals_disclosed",
     "results_disclosed",
+    "disclosed_approved",
+    "disclosed_goals",
+    "disclosed_results",
+    "disclosed_grade",
     "last_changed_at",
     "version",
     "position",
@@ -436,7 +470,7 @@ class ProjectFilter:
     overdue: bool | None = None
     code: str | None = None
     name_contains: str | None = None  # a part of the name, in any spelling (projections.search)
-    # What the public may see: projects with goals or results disclosed, and a grade only with the results.
+    # What the public may see: projects with goals or results disclosed, and a grade only as the results disclosed it.
     disclosed_only: bool = False
 
 
@@ -450,7 +484,7 @@ def projects(conn: Conn, where: ProjectFilter, *, after: UUID | None, limit: int
         ("fiscal_year", where.fiscal_year),
         ("budget_book", where.budget_book),
         ("stage", where.stage),
-        ("grade", where.grade),
+        ("disclosed_grade" if where.disclosed_only else "grade", where.grade),  # the public: the grade disclosed
         ("latest_deviation", where.deviation),
         ("code_key", None if where.code is None else key(where.code)),
     ):

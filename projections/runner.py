@@ -9,9 +9,10 @@ workers never apply the same page. New events wake it through PostgreSQL LISTEN/
 the log's channel, :data:`ledger.store.tables.CHANNEL`, on every append).
 
 The read models go in lanes, each with a connection of its own and a transaction per page: those that read the
-events' fields (decoded once per page, shared), and those PostgreSQL builds from the log's rows alone (the trail,
+events' fields (decoded once per page, shared within the lane), split in two lanes (``ReadModel.lane``) so one
+waits for PostgreSQL while the other folds, and those PostgreSQL builds from the log's rows alone (the trail,
 ``reads_events = False``), which follow in a thread of their own. The server then builds the trail while Python
-folds the others: on two cores the two overlap. Each read model keeps its own position, so the lanes need not
+folds the others: on two cores they overlap. Each read model keeps its own position, so the lanes need not
 be at the same one; exactly-once holds per read model, as it always did.
 
 Over 500 lines: the runner's one loop — pages, lanes, positions, rebuild and swap — whose parts share the
@@ -132,10 +133,11 @@ class Runner:
         self.interval = interval
         self.progress = Progress()
         # Read models applied together, a page per transaction, each lane on its own connection (see above).
+        reading = sorted({model.lane for model in self.models if model.reads_events})
         self.lanes = [
             lane
             for lane in (
-                [model for model in self.models if model.reads_events],
+                *([model for model in self.models if model.reads_events and model.lane == n] for n in reading),
                 [model for model in self.models if not model.reads_events],
             )
             if lane

@@ -88,6 +88,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "OverallGoals.EvaluationScored": "整体绩效评价评分",
     "OverallGoals.ResultsApplied": "整体绩效评价结果应用",
     "OverallGoals.ControlFigureAdjusted": "下年度预算控制数调整",
+    "OverallGoals.DeadlineApproaching": "整体绩效自评临期提醒",
+    "OverallGoals.DeadlineMissed": "整体绩效自评逾期",
     "Agency.Registered": "第三方机构登记",
     "Agency.QualityReviewed": "第三方机构质量评价",
     "Agency.MisconductRecorded": "记录失信行为",

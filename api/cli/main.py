@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
-from api.cli import integrity, keys, roles, service
+from api.cli import integrity, keys, reads, roles, service
 from api.cli.options import (
     CONTEXT,
     STATE,
@@ -332,6 +332,7 @@ for command in (
     roles.projections,
     roles.scheduler,
     roles.jobs,
+    reads.read,
 ):
     cli.add_command(command)
 integrity.key.add_command(keys.generate)

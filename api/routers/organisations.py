@@ -25,7 +25,6 @@ from api.schemas.organisations import (
     DepartmentCreate,
     Directory,
     MisconductRecord,
-    OverallGoals,
     QualityReview,
     RankingRow,
     UnitCreate,
@@ -112,18 +111,6 @@ def list_units(
 ) -> list[UnitDirectory]:
     """Every registered budget unit (预算单位) with its id and its department."""
     return [UnitDirectory.model_validate(row) for row in ranking.units(conn, department)]
-
-
-@command(departments, "/{department_id}/overall-goals")
-async def set_overall_goals(department_id: UUID, body: OverallGoals, ctx: CommandDep) -> CommandResult:
-    """部门整体绩效目标 for a year, by the department itself or finance."""
-    return await run(
-        ctx,
-        body,
-        lambda act: ctx.ledger.set_overall_goals(
-            act, _department_name(ctx.ledger, department_id), body.fiscal_year, list(body.goals)
-        ),
-    )
 
 
 @command(departments, "/{department_id}/assessments")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
@@ -389,7 +389,11 @@ def list_projects(
 
 
 def _disclosed(row: Row) -> ProjectDisclosedOut:
-    results = bool(row["results_disclosed"])
+    """The project as its disclosures made it public: what they recorded, never the live columns (a later
+    adjustment, evaluation or result decision is not public until it is disclosed)."""
+    results: dict[str, Any] | None = row["disclosed_results"]
+    self_evaluation = (results or {}).get("self_evaluation") or {}
+    score = self_evaluation.get("total")
     return ProjectDisclosedOut(
         project_id=row["project_id"],
         code=row["code"],
@@ -397,24 +401,36 @@ def _disclosed(row: Row) -> ProjectDisclosedOut:
         department=row["department"],
         fiscal_year=row["fiscal_year"],
         budget_book=row["budget_book"],
-        approved=row["approved"] if row["goals_disclosed"] else None,
+        approved=row["disclosed_approved"] if row["goals_disclosed"] else None,
         goals_disclosed=row["goals_disclosed"],
-        results_disclosed=results,
-        grade=row["grade"] if results else None,
-        self_score=row["self_score"] if results else None,
-        result_decision=row["result_decision"] if results else None,
+        results_disclosed=row["results_disclosed"],
+        goals=row["disclosed_goals"] if row["goals_disclosed"] else None,
+        results=results if row["results_disclosed"] else None,
+        grade=row["disclosed_grade"] if row["results_disclosed"] else None,
+        self_score=None if score is None or not row["results_disclosed"] else Decimal(score),
+        result_decision=(results or {}).get("decision") if row["results_disclosed"] else None,
     )
 
 
-@router.get("/lookup", responses=QUERY_PROBLEMS)
+def _is_disclosed(row: Row | None) -> bool:
+    return row is not None and bool(row["goals_disclosed"] or row["results_disclosed"])
+
+
+@router.get("/lookup", responses=documented(401, 403, 404, 422, 503))
 def project_id_of(
     fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
     code: Annotated[str, Query(min_length=1, max_length=64)],
     ledger: LedgerDep,
+    conn: ReadConn,
+    principal: PrincipalDep,
 ) -> dict[str, UUID]:
     """A project's id from its fiscal year and code, however the code is spelled (ids are deterministic: uuid5 of
-    the year and the code's key)."""
-    return {"project_id": ledger.project_id_of(fiscal_year, code)}
+    the year and the code's key). The public (and agencies) find disclosed projects only: that a project was
+    declared is not public until something of it is disclosed."""
+    project_id = ledger.project_id_of(fiscal_year, code)
+    if _scope(principal)[1] and not _is_disclosed(project(conn, project_id)):
+        raise NotFound(f"no project {code} in {fiscal_year}", code="project-not-found")
+    return {"project_id": project_id}
 
 
 @router.get("/{project_id}", responses=documented(401, 403, 404, 422, 503))
@@ -424,12 +440,14 @@ def get_project(
     """One project's current status, with its version as ETag (use it as If-Match on the next command)."""
     row = project(conn, project_id)
     own, public = _scope(principal)
-    if row is None or (public and not (row["goals_disclosed"] or row["results_disclosed"])):
+    if row is None or (public and not _is_disclosed(row)):
         raise NotFound(f"project {project_id} not found", code="project-not-found")
     if own is not None and not belongs_to(row, own):
         raise Forbidden(f"{own} reads only its own projects", code="not-own-department")
+    if public:  # its version counts events the public may not see (monitoring, rectifications): no ETag
+        return _disclosed(row)
     response.headers["ETag"] = f'"{row["version"]}"'
-    return _disclosed(row) if public else ProjectStatusOut.model_validate(row)
+    return ProjectStatusOut.model_validate(row)
 
 
 # ---------------------------------------------------------------------------------------- history, as-of

@@ -37,15 +37,6 @@ class UnitCreate(CommandBody):
     )
 
 
-class OverallGoals(CommandBody):
-    model_config = with_examples(
-        {"fiscal_year": 2021, "goals": ["义务教育巩固率达到99%"], "effective_on": "2020-10-15"}
-    )
-
-    fiscal_year: Year
-    goals: list[LongText] = Field(min_length=1, max_length=100)
-
-
 class DepartmentAssessment(CommandBody):
     model_config = with_examples(
         {

@@ -186,6 +186,12 @@ class OverallRow(Labelled):
     self_score: Decimal | None = Field(description="整体绩效自评, computed by the ledger")
     self_grade: Annotated[str | None, Coded("grade")]
     self_evaluated_on: date | None
+    self_evaluation_due: date | None = Field(
+        description="Approved goals: the day the self-evaluation is due (overall_self_evaluation_due of the ruleset in "
+        "force)"
+    )
+    self_evaluation_approaching_on: date | None = Field(description="The scheduler's 临期提醒 for that day")
+    self_evaluation_missed_on: date | None = Field(description="The scheduler's 逾期 for that day")
     evaluations: int = Field(description="Evaluations commissioned (to an agency, or done by finance itself)")
     evaluations_open: int = Field(description="Commissioned and not yet scored: results wait for them")
     evaluation_no: int | None = Field(description="The latest evaluation scored")

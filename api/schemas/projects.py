@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
@@ -478,9 +478,19 @@ class ProjectDisclosedOut(Labelled):
     department: str
     fiscal_year: int
     budget_book: Annotated[str, Coded("budget_book")]
-    approved: Decimal | None = Field(description="With the goals (budget draft)")
+    approved: Decimal | None = Field(description="With the goals (budget draft): the amount they were disclosed with")
     goals_disclosed: bool
     results_disclosed: bool
-    grade: Annotated[str | None, Coded("grade")] = Field(description="With the results (final accounts)")
-    self_score: Decimal | None
-    result_decision: Annotated[str | None, Coded("result_decision")]
+    goals: list[dict[str, Any]] | None = Field(
+        description="The goal indicators and targets as disclosed (key, level1, level2, name, operator, target, unit, "
+        "weight); null until the goals are disclosed. A later adjustment is not shown until disclosed."
+    )
+    results: dict[str, Any] | None = Field(
+        description="The results as disclosed: self_evaluation, re_evaluation and key_evaluation (each its total and "
+        "grade, or null), basis, grade and decision; null until the results are disclosed"
+    )
+    grade: Annotated[str | None, Coded("grade")] = Field(description="With the results (final accounts), as disclosed")
+    self_score: Decimal | None = Field(description="The self-evaluation's score, as disclosed")
+    result_decision: Annotated[str | None, Coded("result_decision")] = Field(
+        description="The result decision, as disclosed (null: not yet applied when the results were disclosed)"
+    )

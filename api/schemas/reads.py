@@ -33,9 +33,12 @@ class TrailEntry(Labelled):
 class CoverageRow(BaseModel):
     fiscal_year: int
     departments: int
-    departments_with_goals: int
-    goals_coverage: Decimal | None
-    goals_coverage_target: Decimal
+    departments_with_goals: int = Field(description="Departments whose overall goals for the year finance approved")
+    goals_coverage: Decimal | None = Field(description="departments_with_goals as a share of departments (%)")
+    goals_coverage_target: Decimal = Field(description="The ruleset's overall_goals_coverage for the year (%)")
+    units: int = Field(description="Budget units registered")
+    units_with_goals: int = Field(description="Units whose overall goals for the year finance approved")
+    units_goals_coverage: Decimal | None = Field(description="units_with_goals as a share of units (%)")
     declared_projects: int
     approved_projects: int
     self_evaluated: int

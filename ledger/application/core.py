@@ -185,6 +185,7 @@ class LedgerCore(Application[UUID]):
         # Commands on one object are serialised in this process (stripes of reentrant locks: a command may read
         # another object while it changes one, and a group holds the locks of everything it changed).
         self._command_locks = [threading.RLock() for _ in range(64)]
+        self._refreshed = threading.local()  # set while a command reads under one refresh (_one_refresh)
         self.recheck_interval = recheck_interval
         self._rechecked: dict[str, float] = {}  # sweep -> monotonic time of this process's last full pass
         super().__init__(env={**environment_for(database_url), "CREATE_TABLE": "y" if create_schema else "n"})
@@ -323,7 +324,8 @@ class LedgerCore(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None, *, copy: bool = True) -> A:
         group = self.groups.current()
-        if version is None and group is None:  # a group refreshed when it began
+        # a group refreshed when it began, and so did a command reading under one refresh
+        if version is None and group is None and not getattr(self._refreshed, "held", False):
             self.cache.refresh()
         pinned = group.aggregates.get(aggregate_id) if group is not None and version is None else None
         try:
@@ -336,6 +338,22 @@ class LedgerCore(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFound(f"{aggregate_id} is not a {cls.__name__.lower()}", code=code)
         return aggregate
+
+    @contextmanager
+    def _one_refresh(self) -> Iterator[None]:
+        """Read the objects a command needs under one refresh of the cache, made on entering: each reflects every
+        event recorded before the command began, as if they had been read at once (the object the command changes is
+        still checked by optimistic concurrency when it is saved). A command that reads several objects pays for one
+        look at the log's tail instead of one per object."""
+        if getattr(self._refreshed, "held", False) or self.groups.current() is not None:
+            yield
+            return
+        self.cache.refresh()
+        self._refreshed.held = True
+        try:
+            yield
+        finally:
+            self._refreshed.held = False
 
     def _read(self, cls: type[A], aggregate_id: UUID, code: str, version: int | None = None) -> A:
         """A private copy of an aggregate, safe to keep or change without touching the cache."""

@@ -184,18 +184,20 @@ class OverallUseCases(LedgerCore):
             return self.commit(goals, act=act)
 
 
-def overall_goals_fact(ledger: LedgerCore, department: str, year: int, amount: Decimal) -> dict[str, Any]:
+def overall_goals_fact(
+    ledger: LedgerCore, department: str, year: int, amount: Decimal, params: rules.RuleParameters, version: int
+) -> dict[str, Any]:
     """What a budget approval of ``amount`` for a project of ``department`` in ``year`` checks of the department's
-    overall goals, under the ruleset in force (:func:`ledger.domain.overall.budget_gate`): read here, recorded with
-    the approval, so the approval's replay reads nothing else."""
-    params, version = ledger._rules()
-    try:
-        goals: OverallGoals | None = ledger._read(
-            OverallGoals, overall_goals_id(department, year), "overall-goals-not-found"
-        )
-    except NotFound:
-        goals = None
-    return budget_gate(department, year, amount, goals, params, version)
+    overall goals, under the ruleset in force (``params``, ``version``: :func:`ledger.domain.overall.budget_gate`):
+    read here, recorded with the approval, so the approval's replay reads nothing else. The goals are read under
+    their lock and not copied: the check takes their status and version, nothing else."""
+    goals_id = overall_goals_id(department, year)
+    with ledger.lock_for(goals_id):
+        try:
+            goals: OverallGoals | None = ledger._get(OverallGoals, goals_id, "overall-goals-not-found", copy=False)
+        except NotFound:
+            goals = None
+        return budget_gate(department, year, amount, goals, params, version)
 
 
 def _whose(organisation: Department | Unit) -> tuple[str, OrganisationKind, str, str | None]:

@@ -163,18 +163,23 @@ class ProjectUseCases(LedgerCore):
         require_role(act, Role.FINANCE)
         if not isinstance(override, bool):
             raise InvalidInput("override must be true or false", field="override")
-        # The continued project is read before this one is locked (never two projects' locks at once); what it is read
-        # for — its result decision and accepted rectifications — only ever settles, and the approval records it.
-        continues = self.project(pid).continues
-        earlier = None if continues is None else self.project(continues)
-        params, _ = self._rules()  # its goals_disclosure_days fix the day the goals are disclosed by
-        with self._changing(Project, pid, "project-not-found", act) as project:
-            checked = money(amount, "amount", allow_zero=False)
-            fact = overall_goals_fact(self, project.department, project.fiscal_year, checked)  # 整体绩效目标 gate
-            project.approve_budget(
-                checked, act.by, earlier=earlier, override=override, overall_goals=fact, params=params
-            )
-            return self.commit(project, act=act)
+        with self._one_refresh():  # the continued project, the ruleset and the overall goals: one look at the log
+            # The continued project is read before this one is locked (never two projects' locks at once); what it is
+            # read for — its result decision and accepted rectifications — only ever settles, and the approval
+            # records it.
+            with self.lock_for(pid):
+                continues = self._get(Project, pid, "project-not-found", copy=False).continues  # fixed when declared
+            earlier = None if continues is None else self.project(continues)
+            params, version = self._rules()  # its goals_disclosure_days fix the day the goals are disclosed by
+            with self._changing(Project, pid, "project-not-found", act) as project:
+                checked = money(amount, "amount", allow_zero=False)
+                fact = overall_goals_fact(  # 整体绩效目标 gate
+                    self, project.department, project.fiscal_year, checked, params, version
+                )
+                project.approve_budget(
+                    checked, act.by, earlier=earlier, override=override, overall_goals=fact, params=params
+                )
+                return self.commit(project, act=act)
 
     # ------------------------------------------------------------ implementation
 

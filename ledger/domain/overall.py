@@ -39,6 +39,9 @@ Once the year is over its overall performance is evaluated on the same record (�
   unit (its evaluation informs its department's).
 - Goals under evaluation (self-evaluated, or an evaluation commissioned) are no longer adjusted, and an evaluation
   starts only on settled goals (none pending adjustment).
+- **The self-evaluation is watched** (:meth:`OverallGoals.raise_deadline_notices`): approved goals owe it by the
+  ruleset's ``overall_self_evaluation_due`` of the fiscal year (the ruleset in force while it is owed, as a project's
+  self-evaluation); the scheduler records an approaching notice and a missed one, once each, until it is made.
 
 Over 500 lines: one organisation's year — goals, review, adjustment, evaluation, results — is one state machine,
 whose transitions are the commands below, each beside the checks that guard it; cut in two, a reader would follow
@@ -54,12 +57,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain import rules
+from ledger.domain import deadlines, rules
 from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, require_not_before
+from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
+from ledger.domain.notices import ApproachingNotice, MissedNotice
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.rules.goals import check_measure, check_weight
-from ledger.domain.values import HUNDRED, Attribution, Grade, Indicator, enum_value
+from ledger.domain.values import HUNDRED, Attribution, Grade, Indicator, Principal, enum_value
 
 DIMENSION_LABELS: dict[str, str] = {
     "running_cost": "运行成本",
@@ -69,6 +74,9 @@ DIMENSION_LABELS: dict[str, str] = {
     "sustainability": "可持续发展能力",
     "satisfaction": "服务对象满意度",
 }
+
+
+SELF_EVALUATION = "overall_self_evaluation"  # the deadline's kind in notices (整体绩效自评)
 
 
 class OrganisationKind(StrEnum):
@@ -183,6 +191,7 @@ class OverallGoals(LedgerAggregate):
         evaluations: list[dict[str, Any]]  # 财政评价, by finance or a commissioned agency, numbered from 1
         results: dict[str, Any] | None  # 结果应用
         control_figure: dict[str, Any] | None  # 下年度控制数调整
+        deadline_notices: dict[str, dict[str, Any]]  # the scheduler's notices on the self-evaluation owed
 
     class Submitted(LedgerAggregate.Created):
         """整体绩效目标申报: the first submission of the year."""
@@ -210,6 +219,7 @@ class OverallGoals(LedgerAggregate):
             goals.evaluations = []
             goals.results = None
             goals.control_figure = None
+            goals.deadline_notices = {}
 
     class Resubmitted(LedgerAggregate.Event):
         """Submitted again: revised before review, after 中, or afresh after 差."""
@@ -400,6 +410,12 @@ class OverallGoals(LedgerAggregate):
                 "override": self.override,
                 "ruleset_version": self.ruleset_version,
             }
+
+    class DeadlineApproaching(ApproachingNotice):
+        """临期提醒 of the overall self-evaluation (raised by the scheduler)."""
+
+    class DeadlineMissed(MissedNotice):
+        """逾期: the overall self-evaluation was not made by its due date (raised by the scheduler)."""
 
     @classmethod
     def submit(
@@ -730,6 +746,37 @@ class OverallGoals(LedgerAggregate):
             ruleset_version=ruleset_version,
         )
         return adjustment
+
+    # ------------------------------------------------------------ the scheduler
+
+    def open_deadlines(self, params: rules.RuleParameters) -> list[Deadline]:
+        """The self-evaluation, while approved goals await it: due on the ruleset's ``overall_self_evaluation_due``
+        of the fiscal year (the ruleset in force: a new one moves it while it is owed)."""
+        if self.status != GoalsStatus.APPROVED or self.self_evaluation is not None:
+            return []
+        return [Deadline(SELF_EVALUATION, 0, rules.overall_self_evaluation_due(self.fiscal_year, params))]
+
+    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
+        """Record, once each, the self-evaluation's approaching notice (from ``deadline_warning_days`` before its due
+        date) and its missed notice (after it); return the deadlines noticed."""
+        due = deadlines.notices_due(
+            self.open_deadlines(params), self.deadline_notices, today, params.deadline_warning_days
+        )
+        for notice in due:
+            self.record(
+                self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
+                Attribution(principal, notice.effective_on, notice.reason),
+                deadline=notice.deadline.kind,
+                ref=notice.deadline.ref,
+                due_on=notice.deadline.due_on,
+            )
+        return [notice.deadline for notice in due]
+
+    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
+        """The first day a notice could fall due, unless something is recorded before."""
+        return deadlines.next_notice_day(
+            self.open_deadlines(params), self.deadline_notices, params.deadline_warning_days
+        )
 
 
 _STATUS_OF = {

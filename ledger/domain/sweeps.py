@@ -3,7 +3,8 @@
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
 funding to suspend when a deviation goes unanswered, a rectification overdue, a decision's rectification report
 approaching or missed, a disclosure or a submission to the congress approaching or missed (a project's own
-disclosures are among its deadlines), a blacklisting expired. What it
+disclosures are among its deadlines), an organisation's overall self-evaluation approaching or missed, a blacklisting
+expired. What it
 records is decided by the aggregate's own method, whose state remembers what was raised: running a sweep again
 records nothing, and two sweeps racing on one object lose to optimistic concurrency (a version conflict, re-checked
 on the reloaded object), never record twice.
@@ -39,6 +40,7 @@ from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.errors import InvalidInput
 from ledger.domain.organisations import Agency
+from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM
 
@@ -152,6 +154,14 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "disclosure-duty-not-found",
             lambda duty, context: duty.raise_deadline_notices(context.today, context.params, SYSTEM),
             lambda duty, context: duty.next_deadline_notice(context.params),
+        ),
+        Sweep(
+            "overall-deadlines",
+            "DeadlineApproaching / DeadlineMissed: the overall self-evaluation owed on approved overall goals",
+            OverallGoals,
+            "overall-goals-not-found",
+            lambda goals, context: goals.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda goals, context: goals.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

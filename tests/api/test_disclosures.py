@@ -3,6 +3,8 @@ public reads what was disclosed and never a field that was not — refusals are 
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -174,3 +176,105 @@ def test_an_organisation_discloses_its_overall_goals(service: Service, world: Wo
     trail = expect(s.get("education", "/trail", object=written["id"]), 200)["items"]
     assert [item["event_type"] for item in trail] == ["DisclosureDuty.Opened", "DisclosureDuty.Disclosed"]
     assert expect(s.get("health", "/trail", object=written["id"]), 200)["items"] == []
+
+
+SECRET_TARGET = 7777  # a target adjusted after the goals were disclosed
+
+
+def settled(s: Service, written: dict[str, Any]) -> None:
+    """Wait until the read models hold what ``written`` wrote."""
+    expect(s.get("finance", "/readyz", min_position=written["position"]), 200)
+
+
+def public_texts(s: Service, pid: str) -> list[str]:
+    """Everything the public can read of the projects, by every route and format an attacker would try."""
+    texts = [
+        s.get(None, "/projects").text,
+        s.get(None, f"/projects/{pid}").text,
+        s.get(None, "/projects.csv").content.decode("utf-8-sig"),
+        s.get(None, "/projects.csv", header="en").content.decode("utf-8-sig"),
+        s.get(None, "/projects", code="JY-01", fiscal_year=2021).text,
+        s.get(None, "/projects", q="营养").text,
+        s.get(None, "/projects/lookup", fiscal_year=2021, code="JY-01").text,
+        s.get("agency", "/projects").text,
+    ]
+    xlsx = s.get(None, "/projects.xlsx")
+    assert xlsx.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(xlsx.content)) as book:
+        texts += [book.read(name).decode() for name in book.namelist() if "sharedStrings" in name or "sheets/" in name]
+    return texts
+
+
+def test_the_public_reads_the_goals_and_results_as_disclosed_never_what_came_after(
+    service: Service, world: World
+) -> None:
+    s, pid = service, world.implementing
+    base = f"/projects/{pid}"
+    [shown] = expect(s.get(None, "/projects"), 200)["items"]
+    assert [(item["key"], item["target"]) for item in shown["goals"]] == [
+        (item["key"], str(item["target"])) for item in GOALS_EXAMPLE
+    ]
+    assert (shown["approved"], shown["results"], shown["grade"], shown["self_score"]) == (
+        "1000000.00",
+        None,
+        None,
+        None,
+    )
+    assert "ETag" not in s.get(None, base).headers  # its version counts events the public may not see
+
+    # After the disclosure: the goals adjusted, the budget cut, the project self-evaluated.
+    adjusted = [dict(item) for item in GOALS_EXAMPLE]
+    adjusted[0]["target"] = SECRET_TARGET
+    request = {"indicators": adjusted, "reason": "学校合并", "effective_on": "2021-06-01"}
+    expect(s.post("education", f"{base}/goal-adjustments", request), 201)
+    expect(
+        s.post("finance", f"{base}/goal-adjustments/1/decision", {"approve": True, "effective_on": "2021-06-10"}), 200
+    )
+    cut = {"decision": "reduce_budget", "amount": "123456.00", "reason": "压减", "effective_on": "2021-07-01"}
+    expect(s.post("finance", f"{base}/corrective-actions", cut), 201)
+    evaluated = {"actuals": {"I1": 5100, "I2": 200, "I3": 93, "I4": 91}, "executed": "800000.00"}
+    settled(s, expect(s.post("education", f"{base}/self-evaluation", {**evaluated, "effective_on": "2022-02-20"}), 200))
+    [row] = expect(s.get(None, "/projects"), 200)["items"]
+    assert (row["results_disclosed"], row["results"], row["grade"], row["self_score"]) == (False, None, None, None)
+    assert expect(s.get(None, "/projects", grade="优"), 200)["items"] == []  # the live grade is not disclosed
+    assert expect(s.get(None, "/projects", grade="良"), 200)["items"] == []
+    for text in public_texts(s, pid):
+        for never in (str(SECRET_TARGET), "876544", "5100", "800000"):  # the cut amount, an actual, executed
+            assert never not in text, never
+
+    # The results disclosed with the self-evaluation; the key evaluation scored and the results applied after.
+    settled(
+        s, expect(s.post("education", f"{base}/disclosures", {"what": "results", "effective_on": "2022-02-25"}), 201)
+    )
+    [disclosed] = expect(s.get(None, "/projects"), 200)["items"]
+    finance_row = expect(s.get("finance", base), 200)
+    assert disclosed["grade"] == finance_row["grade"] == finance_row["self_grade"]
+    assert disclosed["self_score"] == finance_row["self_score"]
+    assert disclosed["results"]["self_evaluation"] == {"total": finance_row["self_score"], "grade": disclosed["grade"]}
+    assert (disclosed["results"]["key_evaluation"], disclosed["result_decision"]) == (None, None)
+    scores = {"decision": 10, "process": 12, "output": 20, "effect": 18}  # 60: 中
+    scored = {"scores": scores, "effective_on": "2022-03-01"}
+    expect(s.post("agency", f"{base}/key-evaluations/{world.evaluation}/score", scored), 200)
+    settled(s, expect(s.post("finance", f"{base}/result-application", {"effective_on": "2022-06-30"}), 200))
+    live = expect(s.get("finance", base), 200)
+    assert (live["grade"], live["result_decision"]) == ("中", "reduce")
+    [after] = expect(s.get(None, "/projects"), 200)["items"]
+    assert after == disclosed  # nothing the public reads moved: the later grade and decision are not disclosed
+    assert expect(s.get(None, "/projects", grade="中"), 200)["items"] == []
+    assert [item["code"] for item in expect(s.get(None, "/projects", grade=disclosed["grade"]), 200)["items"]] == [
+        "JY-01"
+    ]
+    for text in public_texts(s, pid):
+        for never in (str(SECRET_TARGET), "876544", '"reduce"', "60.00"):
+            assert never not in text, never
+
+
+def test_the_public_does_not_learn_that_an_undisclosed_project_exists(service: Service, world: World) -> None:
+    s = service
+    hidden = undisclosed_project(s)
+    for reader in (None, "agency"):
+        problem(s.get(reader, "/projects/lookup", fiscal_year=2021, code="JY-02"), 404, "project-not-found")
+        problem(s.get(reader, f"/projects/{hidden}"), 404, "project-not-found")
+        assert "JY-02" not in s.get(reader, "/projects", code="JY-02").text
+        assert "JY-02" not in s.get(reader, "/projects.csv").content.decode("utf-8-sig")
+    assert expect(s.get("education", "/projects/lookup", fiscal_year=2021, code="JY-02"), 200)["project_id"] == hidden

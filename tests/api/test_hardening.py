@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from tests.api.conftest import Service
 from tests.api.world import GOALS, World, build, expect
 
@@ -245,9 +246,9 @@ def test_every_command_has_a_lower_bound(service: Service, scene: Scene) -> None
     )
     assert expect(before_declared, 422)["code"] == "effective-date-too-early"
     before_registered = service.post(
-        "education",
-        f"/departments/{scene.world.education}/overall-goals",
-        {"fiscal_year": 2021, "goals": ["x"], "effective_on": "2020-07-31"},
+        "finance",
+        f"/departments/{scene.world.education}/assessments",
+        {"fiscal_year": 2021, "scores": dict.fromkeys(ASSESSMENT_DIMENSIONS, 90), "effective_on": "2020-07-31"},
     )
     assert expect(before_registered, 422)["code"] == "effective-date-too-early"
     ancient = service.post("finance", "/departments", {"name": "远古局", "effective_on": "0001-01-01"})

@@ -52,7 +52,6 @@ PUBLISHED = {
     "listDepartments": ("GET", "/departments"),
     "departmentRanking": ("GET", "/departments/ranking"),
     "registerUnit": ("POST", "/departments/{department_id}/units"),
-    "setOverallGoals": ("POST", "/departments/{department_id}/overall-goals"),
     "assessDepartment": ("POST", "/departments/{department_id}/assessments"),
     "listUnits": ("GET", "/units"),
     "registerAgency": ("POST", "/agencies"),

@@ -5,6 +5,7 @@ overall goals; 政策调整 of a policy. Every refusal is problem+json with a st
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -304,3 +305,27 @@ def test_finance_decides_a_policys_adjustment(service: Service, organisations: d
     head = s.ledger.head()
     refused = s.post("finance", f"/projects/{plain['id']}/policy-decision", {"effective_on": "2022-07-01"})
     problem(s, refused, 409, "not-a-policy", head)
+
+
+def test_the_rows_show_the_self_evaluation_due_and_the_schedulers_notices(
+    service: Service, organisations: dict[str, str]
+) -> None:
+    s = service
+    evaluated = {"actuals": OVERALL_ACTUALS_EXAMPLE, "effective_on": "2023-02-20"}
+    expect(s.post("education", f"/overall-goals/{organisations['教育局']}/2022/self-evaluation", evaluated), 200)
+    assert s.ledger.sweep("overall-deadlines", date(2023, 4, 2)).raised == {"OverallGoals.DeadlineMissed": 1}
+    assert s.ledger.sweep("overall-deadlines", date(2023, 4, 3)).raised == {}
+    rows = expect(s.get("finance", "/overall-goals", fiscal_year=2022, min_position=s.ledger.head() - 1), 200)
+    noticed = {
+        row["organisation"]: (
+            row["self_evaluation_due"],
+            row["self_evaluation_approaching_on"],
+            row["self_evaluation_missed_on"],
+        )
+        for row in rows
+    }
+    assert noticed == {"教育局": ("2023-03-31", None, None), SCHOOL: ("2023-03-31", None, "2023-04-01")}
+    school = expect(s.get("school", f"/overall-goals/{organisations[SCHOOL]}/2022"), 200)
+    assert school["self_evaluation_missed_on"] == "2023-04-01"
+    trail = expect(s.get("school", "/trail", object=school["goals_id"]), 200)["items"]
+    assert "整体绩效自评逾期" in [item["event_type_zh"] for item in trail]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
 from tests.api.conftest import ORIGIN, Service
 from tests.api.world import GOALS, World, build, expect
 
@@ -97,8 +98,8 @@ COMMAND_REFUSALS: list[Case] = [
     ),
     (
         "health",
-        lambda w: f"/departments/{w.education}/overall-goals",
-        {"fiscal_year": 2021, "goals": ["x"]},
+        lambda w: f"/overall-goals/{w.education}/2022",
+        {"indicators": OVERALL_GOALS},
         403,
         "not-own-department",
     ),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.schemas.overall import OVERALL_GOALS_EXAMPLE as OVERALL_GOALS
 from ledger.domain.organisations import unit_id
 from tests.api.conftest import ORIGIN, Service
 from tests.api.world import GOALS, expect
@@ -128,9 +129,7 @@ def test_a_units_staff_act_only_for_their_unit_and_its_departments_staff_for_all
     problem(service.post("first", "/projects", project("X-3", SCHOOL_TWO)), 403, "not-own-department")
     problem(service.post("first", "/projects", project("X-4", None)), 403, "not-own-department")
     problem(
-        service.post(
-            "first", f"/departments/{units.education}/overall-goals", {"fiscal_year": 2021, "goals": ["目标"]}
-        ),
+        service.post("first", f"/overall-goals/{units.education}/2022", {"indicators": OVERALL_GOALS}),
         403,
         "not-own-department",
     )

@@ -26,7 +26,8 @@ def every_kind_of_event(ledger: Ledger) -> None:
     and one lifted, a quality review, an indicator revised and retired, a new ruleset, a budget unit and a project of
     it, decisions on the ranking and their follow-up, overall goals approved, adjusted, warned of, missed and disclosed
     late, the year's results submitted to the congress, a rotation of the log's key, the working calendar amended and
-    a year added, an overall evaluation of a year with its results and control figure, a policy's 政策调整."""
+    a year added, an overall evaluation of a year with its results and control figure, a policy's 政策调整, an
+    overall self-evaluation warned of and missed."""
     run_demo(ledger)
     # Free-text overall goals, as ledgers recorded them before structured ones (the demo sets structured goals now):
     # logs holding Department.OverallGoalsSet must still be read.
@@ -83,3 +84,7 @@ def every_kind_of_event(ledger: Ledger) -> None:
     amend_and_add_a_year(ledger)
     overall_evaluation_of_a_year(ledger)
     a_policy_decided(ledger)
+    # 教育局's 2023 goals, approved, are never self-evaluated: due 2024-03-31, warned of (ten days before, under
+    # ruleset 2) and missed.
+    ledger.sweep("overall-deadlines", date(2024, 3, 25))
+    ledger.sweep("overall-deadlines", date(2024, 4, 1))

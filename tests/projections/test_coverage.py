@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from projections.base import Row
-from projections.coverage import BOOKS, COUNTED, fold_departments, year_counts
+from projections.coverage import BOOKS, COUNTED, fold_organisations, year_counts
 from projections.facts import fold_facts
 from tests.projections.recorded import Log, ProjectHistory
 
@@ -69,28 +69,44 @@ def test_coverage_counts_what_its_targets_measure() -> None:
     }
 
 
-def test_departments_and_their_overall_goals_are_counted_by_year() -> None:
+def test_overall_goals_count_once_finance_approves_them() -> None:
     log = Log()
-    earlier, new = uuid4(), uuid4()
-    departments: dict[tuple[Any, ...], Row] = {(earlier,): {"department_id": earlier, "name": "卫健委"}}
+    department, unit, returned, earlier = uuid4(), uuid4(), uuid4(), uuid4()
+    goals: dict[tuple[Any, ...], Row] = {
+        (earlier,): {"goals_id": earlier, "kind": "department", "fiscal_year": 2021, "approved": False}
+    }
     events = [
-        log.record("Department.Registered", new, name="教育局"),
-        log.record("Department.OverallGoalsSet", new, fiscal_year=2021, goals=["目标一"]),
-        log.record("Department.ComprehensivelyAssessed", new, fiscal_year=2021, total=Decimal("90.00")),
-        log.record("Department.OverallGoalsSet", earlier, fiscal_year=2022, goals=["目标二"]),
+        log.record("Department.Registered", department, name="教育局"),
+        log.record("Unit.Registered", unit, name="第一中学", department={"id": str(department), "name": "教育局"}),
+        log.record("OverallGoals.Submitted", department, kind="department", fiscal_year=2022),
+        log.record("OverallGoals.Submitted", unit, kind="unit", fiscal_year=2022),
+        log.record("OverallGoals.Submitted", returned, kind="department", fiscal_year=2023),
+        log.record("OverallGoals.Reviewed", unit, rating="良", required_fixes="细化"),
+        log.record("OverallGoals.Reviewed", returned, rating="中", required_fixes="重报"),
+        log.record("OverallGoals.Reviewed", earlier, rating="优", required_fixes=""),  # submitted on an earlier page
+        log.record("Department.OverallGoalsSet", department, fiscal_year=2024, goals=["自由文本目标"]),  # not reviewed
     ]
-    goals, years, registered = fold_departments(departments, events)
-    assert departments[(new,)] == {"department_id": new, "name": "教育局"}
-    assert goals == [{"department": "教育局", "fiscal_year": 2021}, {"department": "卫健委", "fiscal_year": 2022}]
-    assert (years, registered) == ({2021, 2022}, True)
+    organisations, years = fold_organisations(goals, events)
+    assert organisations == [
+        {"organisation_id": department, "kind": "department"},
+        {"organisation_id": unit, "kind": "unit"},
+    ]
+    assert {row["goals_id"]: (row["kind"], row["fiscal_year"], row["approved"]) for row in goals.values()} == {
+        earlier: ("department", 2021, True),
+        department: ("department", 2022, False),
+        unit: ("unit", 2022, True),
+        returned: ("department", 2023, False),
+    }
+    assert years == {2021, 2022}  # the years whose approved goals changed: not 2023 (returned), not 2024
 
 
-def test_goals_of_known_departments_do_not_change_every_years_denominator() -> None:
+def test_approved_goals_adjusted_or_reviewed_again_count_once() -> None:
     log = Log()
-    known = uuid4()
-    departments: dict[tuple[Any, ...], Row] = {(known,): {"department_id": known, "name": "教育局"}}
-    goals, years, registered = fold_departments(
-        departments,
-        [log.record("Department.OverallGoalsSet", known, fiscal_year=2021, goals=["目标"]), ProjectHistory(log).last],
+    gid = uuid4()
+    goals: dict[tuple[Any, ...], Row] = {
+        (gid,): {"goals_id": gid, "kind": "unit", "fiscal_year": 2022, "approved": True}
+    }
+    organisations, years = fold_organisations(
+        goals, [log.record("OverallGoals.Reviewed", gid, rating="优", required_fixes=""), ProjectHistory(log).last]
     )
-    assert (goals, years, registered) == ([{"department": "教育局", "fiscal_year": 2021}], {2021}, False)
+    assert (organisations, years, goals[(gid,)]["approved"]) == ([], set(), True)

@@ -248,3 +248,41 @@ def test_a_units_row_names_its_department_and_rows_of_earlier_pages_are_read() -
     row = folded([reviewed], {unit: dict(stored[unit])})[unit]
     assert (row["status"], row["position"]) == ("approved", 2)
     assert stored[unit]["status"] == "submitted"  # the stored row itself is not changed in place
+
+
+def test_the_schedulers_notices_on_the_self_evaluation_are_kept_for_the_day_they_were_given_for() -> None:
+    log, gid = Log(), uuid4()
+    events = [
+        submitted(log, gid),
+        event(log, gid, "Reviewed", date(2021, 10, 20), rating="优", required_fixes=""),
+        event(
+            log,
+            gid,
+            "DeadlineApproaching",
+            date(2023, 3, 24),
+            deadline="overall_self_evaluation",
+            ref=0,
+            due_on=date(2023, 3, 31),
+        ),
+    ]
+    row = folded(events)[gid]
+    assert (row["self_evaluation_notice_due"], row["self_evaluation_approaching_on"]) == (
+        date(2023, 3, 31),
+        date(2023, 3, 24),
+    )
+    assert row["self_evaluation_missed_on"] is None
+    moved = event(  # a later ruleset moved the day: the notice for 31 March is not one for 30 April
+        log,
+        gid,
+        "DeadlineMissed",
+        date(2023, 5, 1),
+        deadline="overall_self_evaluation",
+        ref=0,
+        due_on=date(2023, 4, 30),
+    )
+    row = folded([moved], {gid: row})[gid]
+    assert (
+        row["self_evaluation_notice_due"],
+        row["self_evaluation_approaching_on"],
+        row["self_evaluation_missed_on"],
+    ) == (date(2023, 4, 30), None, date(2023, 5, 1))

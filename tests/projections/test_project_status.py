@@ -82,6 +82,10 @@ def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
         "overdue_rectifications": 0,
         "goals_disclosed": False,
         "results_disclosed": False,
+        "disclosed_approved": None,
+        "disclosed_goals": None,
+        "disclosed_results": None,
+        "disclosed_grade": None,
         "rectifications": {},
         "overdue": {},
         "overdue_deadlines": 0,
@@ -363,6 +367,42 @@ def test_closing_rejecting_or_refusing_a_project_ends_everything_it_owed(name: s
     missed(history, "rectification", 2, date(2021, 1, 31))
     history.then(name, **fields)
     assert (row_after(history)["overdue"], row_after(history)["overdue_deadlines"]) == ({}, 0)
+
+
+def test_what_a_disclosure_made_public_is_kept_and_later_events_do_not_change_it() -> None:
+    goals = [{"key": "I1", "level1": "output", "level2": "quantity", "name": "人数", "operator": ">=", "target": "5000",
+              "unit": "人", "weight": "30"}]  # fmt: skip
+    results = {"self_evaluation": {"total": "85.00", "grade": "良"}, "re_evaluation": None, "key_evaluation": None,
+               "basis": None, "grade": "良", "decision": None}  # fmt: skip
+    history = ProjectHistory().then("BudgetApproved", amount=Decimal("900000.00"))
+    history.then("Disclosed", what="goals", content={"indicators": goals, "approved_amount": "900000.00"})
+    history.then("CorrectiveActionOrdered", decision="reduce_budget", amount=Decimal("100000.00"), deviation_month=6)
+    evaluated = {"executed": Decimal("800000.00"), "grade": "良", "total": Decimal("85.00")}
+    history.then("SelfEvaluated", **evaluated).then("Disclosed", what="results", content=results)
+    history.then("ReEvaluated", grade="中", total=Decimal("70.00"), inflated=True)
+    history.then("ResultsApplied", decision="reduce_next_year")
+    row = row_after(history)
+    assert (row["grade"], row["result_decision"], row["approved"]) == ("中", "reduce_next_year", Decimal("800000.00"))
+    assert (row["disclosed_approved"], row["disclosed_goals"]) == (Decimal("900000.00"), goals)  # … not what was
+    assert (row["disclosed_results"], row["disclosed_grade"]) == (results, "良")  # made public
+
+
+def test_a_disclosure_recorded_without_its_content_keeps_the_row_as_it_then_stood() -> None:
+    history = ProjectHistory().then("BudgetApproved", amount=Decimal("900000.00")).then("Disclosed", what="goals")
+    evaluated = {"executed": Decimal("800000.00"), "grade": "良", "total": Decimal("85.00")}
+    history.then("SelfEvaluated", **evaluated).then("Disclosed", what="results")
+    history.then("ResultsApplied", decision="maintain")
+    row = row_after(history)
+    assert (row["disclosed_approved"], row["disclosed_goals"], row["disclosed_grade"]) == (
+        Decimal("900000.00"),
+        None,
+        "良",
+    )
+    assert row["disclosed_results"] == {
+        "self_evaluation": {"total": "85.00", "grade": "良"},
+        "grade": "良",
+        "decision": None,
+    }
 
 
 def test_disclosures_results_and_bookkeeping() -> None:

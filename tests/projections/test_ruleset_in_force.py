@@ -23,6 +23,7 @@ from ledger.domain.values import Indicator
 from projections.registry import read_models
 from projections.runner import Runner
 from tests.conftest import EDUCATION, FINANCE, TEST_KEY, FakeClock, act
+from tests.ledger.domain.overall_support import overall_indicators
 
 pytestmark = pytest.mark.db
 
@@ -94,7 +95,8 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
     runner = Runner(database_url, read_models(), page=3)  # small pages: the adoption falls inside one
     runner.setup()
     ledger.register_department(act(FINANCE, date(2020, 8, 1)), "教育局")
-    ledger.set_overall_goals(act(EDUCATION, date(2020, 12, 1)), "教育局", 2021, ["保障学生营养"])
+    ledger.submit_overall_goals(act(EDUCATION, date(2020, 12, 1)), "教育局", 2021, overall_indicators())
+    ledger.review_overall_goals(act(FINANCE, date(2020, 12, 2)), "教育局", 2021, "优")
     evaluated = approved(ledger, "JY-01")
     ledger.report_monitoring(
         act(EDUCATION, date(2021, 8, 5)), evaluated, month=7, executed="600000.00", indicator_progress={"I1": "60"}
@@ -117,6 +119,7 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
     )
     coverage_before = rows(database_url, goals_coverage)
     assert [row[-1] for row in coverage_before] == [Decimal("60.00"), Decimal("100.00")]
+    assert coverage_before[0][:4] == (2021, 1, 1, Decimal("100.00"))  # its overall goals, approved, count
     assert open_obligations(database_url, owing) == [
         ("goals_disclosure", 0, date(2021, 2, 4), None, date(2021, 2, 5)),  # 20 days after the approval
         ("monitoring_report", 0, date(2021, 8, 15), None, date(2021, 8, 16)),
@@ -129,7 +132,8 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
         act(FINANCE, date(2022, 3, 1), "新规则集"), 2, {**rules.DEFAULT_PARAMETERS.to_dict(), **VERSION_2}
     )
     ledger.self_evaluate(act(EDUCATION, date(2022, 3, 5)), later, ACTUALS, "1000000.00")
-    ledger.set_overall_goals(act(EDUCATION, date(2022, 12, 1)), "教育局", 2023, ["整体目标"])
+    ledger.submit_overall_goals(act(EDUCATION, date(2022, 12, 1)), "教育局", 2023, overall_indicators())
+    ledger.review_overall_goals(act(FINANCE, date(2022, 12, 2)), "教育局", 2023, "良")
     runner.catch_up()
 
     # Replayed from the log by a ledger that never saw it: the earlier decision as it was recorded.
@@ -178,6 +182,7 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
         (2022, Decimal("100.00")),
         (2023, Decimal("80.00")),  # version 2's target for a year it may still set
     ]
+    assert rows(database_url, goals_coverage)[2][:4] == (2023, 1, 1, Decimal("100.00"))
     assert runner.digest(read_models()[2]) == before["blacklist"]  # a read model the rules do not touch at all
     # Rebuilt from zero, every read model equals the one kept page by page across the adoption.
     for model in read_models():

@@ -51,8 +51,9 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
         )
         blacklisted = conn.execute("SELECT agency_name, ended_on FROM blacklist").fetchall()
         coverage = conn.execute(
-            "SELECT departments, goals_coverage_target, approved_projects, self_evaluation_coverage, re_evaluated, "
-            "re_evaluation_rate FROM coverage WHERE fiscal_year = 2021"
+            "SELECT departments, departments_with_goals, goals_coverage, goals_coverage_target, "
+            "approved_projects, self_evaluation_coverage, re_evaluated, re_evaluation_rate "
+            "FROM coverage WHERE fiscal_year = 2021"
         ).fetchone()
         decided = conn.execute(
             "SELECT department, decisions FROM department_ranking WHERE decisions <> '{}' ORDER BY department"
@@ -66,8 +67,9 @@ def test_rebuild_from_zero_matches_the_incremental_tables_after_the_demo(ledger:
     assert trail[0] == ledger.head()
     assert stages == {"closed": 31, "results_applied": 1, "budget_approved": 8, "goals_approved": 1}  # 2021, 2022
     assert blacklisted == [("青海某会计师事务所", None)]
-    # The demo's structured overall goals and their coverage: tests/api/cli/test_demo_years.py.
-    assert coverage == (8, Decimal("60.00"), 31, Decimal("100.00"), 4, Decimal("12.90"))
+    # The demo's structured overall goals approved for 5 of 8 departments in 2021 (tests/api/cli/test_demo_years.py
+    # checks both years); free-text goals cover nothing.
+    assert coverage == (8, 5, Decimal("62.50"), Decimal("60.00"), 31, Decimal("100.00"), 4, Decimal("12.90"))
     # The demo's 通报表扬 and 约谈 (on an evaluation, not the ranking), and decide_on_the_2021_ranking's.
     assert decided == [("教育局", ["commendation", "praise"]), ("文体旅游广电局", ["interview"])]
     assert followed == [

@@ -25,6 +25,7 @@ from ledger.domain.rules.dates import (
     goal_submission_due,
     goals_disclosure_due,
     monitoring_report_due,
+    overall_self_evaluation_due,
     results_disclosure_due,
     self_evaluation_due,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "monitoring_report_due",
     "overall_evaluation_total",
     "overall_goals_target",
+    "overall_self_evaluation_due",
     "overall_self_evaluation_score",
     "policy_decision_default",
     "re_evaluation_total",

@@ -33,6 +33,11 @@ def self_evaluation_due(year: int, params: RuleParameters) -> date:
     return due_in_year(year, params.self_evaluation_due)
 
 
+def overall_self_evaluation_due(year: int, params: RuleParameters) -> date:
+    """整体绩效自评 of a department or unit with approved overall goals: by default (Y+1)-03-31."""
+    return due_in_year(year, params.overall_self_evaluation_due)
+
+
 def congress_goals_due(year: int, params: RuleParameters) -> date:
     """绩效目标随同预算草案报送人大: by default (Y−1)-12-31."""
     return due_in_year(year, params.congress_goals_due)

@@ -111,6 +111,9 @@ class RuleParameters:
     congress_results_due: YearDate = (1, 6, 30)  # results with the final accounts of Y (随同决算草案)
     # 约谈 / 通报批评: the department reports its rectification (整改情况) within these days of the decision.
     decision_rectification_days: int = 30
+    # 部门和单位整体绩效自评: an organisation with approved overall goals self-evaluates by this day, as its projects
+    # are (单位自评, the plan's cycle: last year's self-evaluations in the spring): (Y+1)-03-31.
+    overall_self_evaluation_due: YearDate = (1, 3, 31)
     # 部门和单位整体绩效评价 by finance or a commissioned agency: the most each of the six dimensions the plan names
     # scores, adding up to 100 (no source weighs them: the ledger's choice, 履职效能 the heaviest).
     overall_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
@@ -208,7 +211,7 @@ class RuleParameters:
         self._check_coverage()
         self._check_overall_evaluation_weights()
         self._check_control_figure_rates()
-        for name in ("congress_goals_due", "congress_results_due"):
+        for name in ("congress_goals_due", "congress_results_due", "overall_self_evaluation_due"):
             checks.year_date(getattr(self, name), name, _YEAR_DATES[name])
 
     def _check_re_evaluation_weights(self) -> None:
@@ -426,6 +429,7 @@ _YEAR_DATES: dict[str, tuple[int, int]] = {  # each yearly date's allowed years,
     "self_evaluation_due": (1, 2),
     "congress_goals_due": (-1, 0),
     "congress_results_due": (1, 2),
+    "overall_self_evaluation_due": (1, 2),  # the year's evaluation is dated by the end of Y+2
 }
 
 
