@@ -20,6 +20,7 @@ from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
+from ledger.domain.base import require_not_before
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import (
     Agency,
@@ -148,7 +149,8 @@ class OrganisationUseCases(LedgerCore):
         params, version = self._rules()
         evaluation_id = text(evaluation_id, "evaluation_id", max_length=128)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
-            self._engagement(agency, project_id, evaluation_id)
+            engaged = self._engagement(agency, project_id, evaluation_id).key_evaluations[evaluation_id]
+            require_not_before(act.effective_on, engaged["commissioned_on"], f"{evaluation_id} was commissioned")
             agency.assess_quality(
                 project_id, evaluation_id, score(quality, "score"), reason(notes, "notes"), params, version, act.by
             )

@@ -373,14 +373,15 @@ class ProjectUseCases(LedgerCore):
     ) -> Written:
         """一督导: finance supervises the evaluation, with findings (督导意见) the agency answers."""
         require_role(act, Role.FINANCE)
-        params, _ = self._rules()
         with self._changing(Project, pid, "project-not-found", act) as project:
+            # The ruleset only where an answer falls due: an evaluation under the full procedure.
+            full = project.key_evaluation(evaluation_id).get("procedure") is not None
             project.supervise_key_evaluation(
                 evaluation_id,
                 reason(notes, "notes"),
                 [reason(item, f"findings[{i}]", required=True) for i, item in enumerate(findings or [])],
                 act.by,
-                params,
+                self._rules()[0] if full else None,
             )
             return self.commit(project, act=act)
 
