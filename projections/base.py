@@ -143,6 +143,13 @@ class EventFields(msgspec.Struct, gc=False):
     misconduct_nos: Any = None
     blacklisting_no: Any = None
     public: Any = None
+    credit_code: Any = None  # Agency.Registered (absent before codes: None), Agency.CreditCodeRecorded
+    qualification: Any = None  # Agency.QualificationChanged
+    # 两审一督导 of a key evaluation (the deadlines read model): the step's evaluation and what falls due next
+    evaluation_id: Any = None
+    approved: Any = None
+    supervision_no: Any = None
+    findings: Any = None
     # finance's decisions (通报, 表彰, 约谈): also kind, department, fiscal_year, deadline, ref, due_on above
     subject: Any = None
     subject_kind: Any = None
@@ -182,6 +189,11 @@ class EventFields(msgspec.Struct, gc=False):
     default_rate_: Any = msgspec.field(default=None, name="default_rate")
     rate_: Any = msgspec.field(default=None, name="rate")
     next_control_figure_: Any = msgspec.field(default=None, name="next_control_figure")
+    plan_due_: Any = msgspec.field(default=None, name="plan_due")  # Project.KeyEvaluation*: absent before, None
+    review_due_: Any = msgspec.field(default=None, name="review_due")
+    supervision_due_: Any = msgspec.field(default=None, name="supervision_due")
+    report_due_: Any = msgspec.field(default=None, name="report_due")
+    answer_due_: Any = msgspec.field(default=None, name="answer_due")
 
     requested = _Decoded()
     amount = _Decoded()
@@ -208,6 +220,11 @@ class EventFields(msgspec.Struct, gc=False):
     default_rate = _Decoded()
     rate = _Decoded()
     next_control_figure = _Decoded()
+    plan_due = _Decoded()
+    review_due = _Decoded()
+    supervision_due = _Decoded()
+    report_due = _Decoded()
+    answer_due = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode
