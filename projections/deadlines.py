@@ -25,7 +25,12 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain import rules
-from ledger.domain.deadlines import evaluation_number, meets_monitoring_report, supervision_answer_ref
+from ledger.domain.deadlines import (
+    EVALUATION_STEPS,
+    evaluation_number,
+    meets_monitoring_report,
+    supervision_answer_ref,
+)
 from ledger.domain.values import key
 from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
@@ -303,18 +308,6 @@ def fold_evaluation(item: LogEvent, project: dict[str, Any], owed: Obligations) 
         for kind, ref in list(owed):
             if kind in EVALUATION_STEPS and (ref == n or ref // 100 == n):
                 _settle(owed, item, kind, ref, "void")
-
-
-EVALUATION_STEPS = frozenset(
-    (
-        "evaluation_plan",
-        "evaluation_plan_review",
-        "supervision",
-        "supervision_answer",
-        "evaluation_report",
-        "evaluation_report_review",
-    )
-)
 
 
 # The yearly obligations and the ruleset's day for each.

@@ -40,6 +40,20 @@ class DeadlineKind(StrEnum):
     EVALUATION_REPORT_REVIEW = "evaluation_report_review"  # finance's review of it (15)
 
 
+# The 两审一督导 steps' deadline kinds, each owed on one key evaluation (a voided one owes none of them).
+EVALUATION_STEPS = frozenset(
+    kind.value
+    for kind in (
+        DeadlineKind.EVALUATION_PLAN,
+        DeadlineKind.EVALUATION_PLAN_REVIEW,
+        DeadlineKind.SUPERVISION,
+        DeadlineKind.SUPERVISION_ANSWER,
+        DeadlineKind.EVALUATION_REPORT,
+        DeadlineKind.EVALUATION_REPORT_REVIEW,
+    )
+)
+
+
 @dataclass(frozen=True)
 class Deadline:
     """An obligation of the project falling due on ``due_on``: its identity is (kind, ref, due_on).
