@@ -5,6 +5,7 @@ real engagement, and a blacklisting voiding the agency's evaluations in the same
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from uuid import UUID
 
 import pytest
@@ -70,7 +71,7 @@ def test_each_step_is_taken_by_whom_it_belongs_to(ledger: Ledger) -> None:
         refused(
             ledger,
             code,
-            lambda who=who: ledger.submit_key_evaluation(act(who, date(2021, 9, 5)), pid, evaluation, "plan"),
+            partial(ledger.submit_key_evaluation, act(who, date(2021, 9, 5)), pid, evaluation, "plan"),
         )
     refused(
         ledger,
@@ -149,9 +150,7 @@ def test_a_quality_review_names_an_engagement_of_the_agency(ledger: Ledger) -> N
         refused(
             ledger,
             "engagement-not-found",
-            lambda p=project, n=named, a=agency: ledger.review_agency_quality(
-                act(FINANCE, date(2021, 9, 20)), a, p, n, "90"
-            ),
+            partial(ledger.review_agency_quality, act(FINANCE, date(2021, 9, 20)), agency, project, named, "90"),
         )
     refused(
         ledger,
