@@ -35,7 +35,7 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.sweep("decision-deadlines", date(2022, 8, 20))  # due 2022-08-24: approaching
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
-    quality_warnings_and_a_bar(ledger, agency)
+    quality_warnings_and_a_bar(ledger)
     recorded_by_an_earlier_version(ledger, agency)
     ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", '伪造问卷 "样本"\n\\ 🚩')
     ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
@@ -83,23 +83,29 @@ def every_kind_of_event(ledger: Ledger) -> None:
     a_policy_decided(ledger)
 
 
-def quality_warnings_and_a_bar(ledger: Ledger, agency: str) -> None:
-    """资格 suspended and reinstated; a second engagement commissioned (on the one project whose results are applied
-    and still open); two low 工作质量考核 scores, which bar the agency (暂停承接)."""
+def quality_warnings_and_a_bar(ledger: Ledger) -> None:
+    """A third agency, registered with its credit code: 资格 suspended and reinstated; two engagements commissioned
+    (on the one project whose results are applied and still open); two low 工作质量考核 scores, which bar it."""
+    agency = "某绩效评价中心"
+    ledger.register_agency(act(FINANCE, date(2022, 5, 19)), agency, "甲级", credit_code="916300001036648540")
     ledger.change_agency_qualification(act(FINANCE, date(2022, 5, 20), "年度检查材料不全"), agency, "suspended")
     ledger.change_agency_qualification(act(FINANCE, date(2022, 5, 21), "补齐材料"), agency, "qualified")
-    keyed = project_id(2021, KEY_EVALUATED)
     open_one = next(
         pid
         for pid in (project_id(2021, spec.code) for spec in PROJECTS)
         if ledger.project(pid).stage == "results_applied"
     )
-    ledger.commission_key_evaluation(act(FINANCE, date(2022, 5, 25), "重点评价"), open_one, agency)
-    for pid, on in ((keyed, date(2022, 6, 1)), (open_one, date(2022, 6, 1))):
-        evaluation = next(
-            key for key, item in ledger.project(pid).key_evaluations.items() if item["agency_name"] == agency
+    for _ in range(2):
+        ledger.commission_key_evaluation(act(FINANCE, date(2022, 5, 25), "重点评价"), open_one, agency)
+    engagements = [
+        evaluation
+        for evaluation, item in ledger.project(open_one).key_evaluations.items()
+        if item["agency_name"] == agency
+    ]
+    for evaluation in engagements:
+        ledger.review_agency_quality(
+            act(FINANCE, date(2022, 6, 1), "工作质量考核"), agency, open_one, evaluation, "55", "底稿不完整"
         )
-        ledger.review_agency_quality(act(FINANCE, on, "工作质量考核"), agency, pid, evaluation, "55", "底稿不完整")
 
 
 def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
