@@ -120,7 +120,7 @@ def add_batch(ledger: Ledger, project: BenchProject, size: int, first: int) -> N
     aggregate = ledger.project(project.id)
     by = Attribution(FINANCE, EFFECTIVE_ON)
     for k in range(size):
-        aggregate.note_key_evaluation_supervision(project.evaluation_id, notes(first + k), by)
+        aggregate.supervise_key_evaluation(project.evaluation_id, notes(first + k), [], by)
     ledger.save(aggregate)
 
 

@@ -134,7 +134,7 @@ class EventFields(msgspec.Struct, gc=False):
     monitoring_report_month: Any = None  # Project.MonitoringReported: the ruleset's January–M report then
     override: Any = None  # Project.BudgetApproved: finance approved beyond the earlier result (absent before: None)
     filing_no: Any = None  # Project.ExAnteFiled, ExAnteReviewed
-    approved: Any = None  # Project.ExAnteReviewed (also the key evaluation's reviews)
+    approved: Any = None  # Project.ExAnteReviewed, the key evaluation's plan and report reviews
     # the rulesets
     parameters: Any = None
     ruleset_version: Any = None  # also the project's decisions
@@ -145,6 +145,12 @@ class EventFields(msgspec.Struct, gc=False):
     misconduct_nos: Any = None
     blacklisting_no: Any = None
     public: Any = None
+    credit_code: Any = None  # Agency.Registered (absent before codes: None), Agency.CreditCodeRecorded
+    qualification: Any = None  # Agency.QualificationChanged
+    # 两审一督导 of a key evaluation (the deadlines read model): the step's evaluation and what falls due next
+    evaluation_id: Any = None
+    supervision_no: Any = None
+    findings: Any = None
     # finance's decisions (通报, 表彰, 约谈): also kind, department, fiscal_year, deadline, ref, due_on above
     subject: Any = None
     subject_kind: Any = None
@@ -165,7 +171,7 @@ class EventFields(msgspec.Struct, gc=False):
     deadline_: Any = msgspec.field(default=None, name="deadline")  # a name (notices) or a date (rectifications)
     due_on_: Any = msgspec.field(default=None, name="due_on")
     respond_by_: Any = msgspec.field(default=None, name="respond_by")
-    review_due_: Any = msgspec.field(default=None, name="review_due")  # Project.ExAnteFiled
+    review_due_: Any = msgspec.field(default=None, name="review_due")  # Project.ExAnteFiled, KeyEvaluation*
     start_: Any = msgspec.field(default=None, name="start")
     until_: Any = msgspec.field(default=None, name="until")
     department_id_: Any = msgspec.field(default=None, name="department_id")  # Unit.Registered
@@ -185,6 +191,10 @@ class EventFields(msgspec.Struct, gc=False):
     default_rate_: Any = msgspec.field(default=None, name="default_rate")
     rate_: Any = msgspec.field(default=None, name="rate")
     next_control_figure_: Any = msgspec.field(default=None, name="next_control_figure")
+    plan_due_: Any = msgspec.field(default=None, name="plan_due")  # Project.KeyEvaluation*: absent before, None
+    supervision_due_: Any = msgspec.field(default=None, name="supervision_due")
+    report_due_: Any = msgspec.field(default=None, name="report_due")
+    answer_due_: Any = msgspec.field(default=None, name="answer_due")
 
     requested = _Decoded()
     amount = _Decoded()
@@ -212,6 +222,11 @@ class EventFields(msgspec.Struct, gc=False):
     default_rate = _Decoded()
     rate = _Decoded()
     next_control_figure = _Decoded()
+    plan_due = _Decoded()
+    review_due = _Decoded()
+    supervision_due = _Decoded()
+    report_due = _Decoded()
+    answer_due = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

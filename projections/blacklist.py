@@ -14,6 +14,7 @@ from uuid import UUID
 
 from psycopg import sql
 
+from ledger.domain.labels import LABELS
 from ledger.domain.values import key
 from projections import keyed, search
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
@@ -24,7 +25,10 @@ CREATE TABLE IF NOT EXISTS {agencies} (
     name text NOT NULL,
     name_key text NOT NULL,
     name_grams text[] NOT NULL,
-    misconduct jsonb NOT NULL
+    misconduct jsonb NOT NULL,
+    credit_code text,
+    qualification text NOT NULL,
+    barred_until date
 );
 CREATE INDEX IF NOT EXISTS {agencies_grams_idx} ON {agencies} USING gin (name_grams);
 CREATE TABLE IF NOT EXISTS {table} (
@@ -38,6 +42,8 @@ CREATE TABLE IF NOT EXISTS {table} (
     ended_how text,
     public boolean NOT NULL,
     reason text NOT NULL,
+    conduct text NOT NULL,
+    authority text NOT NULL,
     position bigint NOT NULL,
     PRIMARY KEY (agency_id, blacklisting_no)
 );
@@ -58,13 +64,26 @@ ENTRY_COLUMNS = [
     "ended_how",
     "public",
     "reason",
+    "conduct",
+    "authority",
     "position",
+]
+AGENCY_COLUMNS = [
+    "agency_id",
+    "name",
+    "name_key",
+    "name_grams",
+    "misconduct",
+    "credit_code",
+    "qualification",
+    "barred_until",
 ]
 
 
 class Blacklist(ReadModel):
     name = "blacklist"
-    version = 2  # 2: the agencies' name keys and grams (search by part of the name)
+    version = 3  # 2: the agencies' name keys and grams (search by part of the name); 3: the credit code, 资格 and
+    # bars, and each blacklisting's conduct and deciding authority (what 信用青海 takes)
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_agencies"]
@@ -87,13 +106,22 @@ class Blacklist(ReadModel):
         select = composed(
             conn,
             ("blacklist.agencies", table),
-            lambda: sql.SQL("SELECT agency_id, name, misconduct FROM {} WHERE agency_id = ANY(%s)").format(
-                sql.Identifier(agencies_table)
-            ),
+            lambda: sql.SQL(
+                "SELECT agency_id, name, misconduct, credit_code, qualification, barred_until FROM {} "
+                "WHERE agency_id = ANY(%s)"
+            ).format(sql.Identifier(agencies_table)),
         )
         agencies: Agencies = {
-            agency_id: {"name": name, "misconduct": misconduct}
-            for agency_id, name, misconduct in conn.execute(select, (ids,), prepare=True)
+            agency_id: {
+                "name": name,
+                "misconduct": misconduct,
+                "credit_code": credit_code,
+                "qualification": qualification,
+                "barred_until": barred_until,
+            }
+            for agency_id, name, misconduct, credit_code, qualification, barred_until in conn.execute(
+                select, (ids,), prepare=True
+            )
         }
         entries: Entries = {}
 
@@ -106,7 +134,7 @@ class Blacklist(ReadModel):
         keyed.store(
             conn,
             agencies_table,
-            ["agency_id", "name", "name_key", "name_grams", "misconduct"],
+            AGENCY_COLUMNS,
             ["agency_id"],
             [_agency_row(agency_id, info) for agency_id, info in agencies.items()],
         )
@@ -135,7 +163,19 @@ def fold(agencies: Agencies, entries: Entries, item: LogEvent, stored: Callable[
     e, agency_id = item.event, item.originator_id
     name = item.kind.removeprefix("Agency.")
     if name == "Registered":
-        agencies[agency_id] = {"name": e.name, "misconduct": []}
+        agencies[agency_id] = {
+            "name": e.name,
+            "misconduct": [],
+            "credit_code": e.credit_code,
+            "qualification": "qualified",
+            "barred_until": None,
+        }
+    elif name == "CreditCodeRecorded":
+        agencies[agency_id]["credit_code"] = e.credit_code
+    elif name == "QualificationChanged":
+        agencies[agency_id]["qualification"] = e.qualification
+    elif name == "Barred":
+        agencies[agency_id]["barred_until"] = e.until
     elif name == "MisconductRecorded":
         agencies[agency_id]["misconduct"].append(
             {"no": e.misconduct_no, "kind": e.kind, "description": e.description, "on": str(e.effective_on)}
@@ -153,6 +193,10 @@ def fold(agencies: Agencies, entries: Entries, item: LogEvent, stored: Callable[
             "ended_how": None,
             "public": e.public,
             "reason": e.reason,
+            "conduct": "；".join(
+                f"{LABELS['misconduct'].get(m['kind'], m['kind'])}：{m['description']}" for m in cited
+            ),
+            "authority": e.principal.organisation,
             "position": item.leaf_index,
         }
     elif name in ("BlacklistLifted", "BlacklistExpired"):
@@ -178,10 +222,15 @@ def blacklist(conn: Conn, *, today: date, public_only: bool, current_only: bool)
     return select_rows(
         conn,
         sql.SQL(
-            "SELECT agency_id, blacklisting_no, agency_name, misconduct, start_on, until, ended_on, ended_how, public, "
-            "reason, (start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)) AS current FROM {} "
+            "SELECT b.agency_id, blacklisting_no, agency_name, b.misconduct, start_on, until, ended_on, ended_how, "
+            "public, reason, (start_on <= %(today)s AND %(today)s < coalesce(ended_on, until)) AS current, "
+            "a.credit_code, conduct, authority FROM {} b LEFT JOIN {} a USING (agency_id) "
             "WHERE {} ORDER BY start_on DESC, agency_name, blacklisting_no"
-        ).format(sql.Identifier(Blacklist.name), sql.SQL(" AND ").join(conditions)),
+        ).format(
+            sql.Identifier(Blacklist.name),
+            sql.Identifier(f"{Blacklist.name}_agencies"),
+            sql.SQL(" AND ").join(conditions),
+        ),
         {"today": today},
     )
 
@@ -191,16 +240,16 @@ def agencies(conn: Conn, name_contains: str | None = None) -> list[Row]:
     if name_contains is None:
         return select_rows(
             conn,
-            sql.SQL("SELECT agency_id AS id, name FROM {} ORDER BY name").format(
-                sql.Identifier(f"{Blacklist.name}_agencies")
-            ),
+            sql.SQL(
+                "SELECT agency_id AS id, name, credit_code, qualification, barred_until FROM {} ORDER BY name"
+            ).format(sql.Identifier(f"{Blacklist.name}_agencies")),
             [],
         )
     folded = key(name_contains)
     return select_rows(
         conn,
-        sql.SQL("SELECT agency_id AS id, name FROM {} WHERE {} ORDER BY name").format(
-            sql.Identifier(f"{Blacklist.name}_agencies"), search.contains("name_grams", "name_key")
-        ),
+        sql.SQL(
+            "SELECT agency_id AS id, name, credit_code, qualification, barred_until FROM {} WHERE {} ORDER BY name"
+        ).format(sql.Identifier(f"{Blacklist.name}_agencies"), search.contains("name_grams", "name_key")),
         [search.query_grams(folded), folded],
     )

@@ -25,7 +25,12 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain import rules
-from ledger.domain.deadlines import meets_monitoring_report
+from ledger.domain.deadlines import (
+    EVALUATION_STEPS,
+    evaluation_number,
+    meets_monitoring_report,
+    supervision_answer_ref,
+)
 from ledger.domain.values import key
 from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, composed, select_rows
@@ -71,8 +76,9 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 class Deadlines(ReadModel):
     name = "deadlines"
     lane = 1  # the second lane of event-reading models (projections.runner)
-    version = 6  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
-    # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force; 6: disclosures
+    version = 7  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force; 6: disclosures;
+    # 7: the ex-ante report's review and the 两审一督导 steps of an agency's key evaluation
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_rules"]
@@ -185,6 +191,14 @@ FOLDED = frozenset(
         "GoalsReviewed",
         "ResultsApplied",
         "Disclosed",
+        "KeyEvaluationCommissioned",
+        "KeyEvaluationPlanSubmitted",
+        "KeyEvaluationPlanReviewed",
+        "KeyEvaluationSupervised",
+        "KeyEvaluationSupervisionAnswered",
+        "KeyEvaluationReportSubmitted",
+        "KeyEvaluationReportReviewed",
+        "KeyEvaluationVoided",
     )
 )
 # Owed to the public until disclosed, whatever becomes of the project (closing or cancelling publishes nothing).
@@ -260,6 +274,49 @@ def fold(
             _void_all(owed, item)
     elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         _void_all(owed, item)
+    elif name.startswith("KeyEvaluation"):
+        fold_evaluation(item, project, owed)
+
+
+def fold_evaluation(item: LogEvent, project: dict[str, Any], owed: Obligations) -> None:
+    """A step of 两审一督导 (:func:`ledger.domain.deadlines.evaluation_deadlines`): it settles the obligation it meets
+    and owes the next, on the day its event recorded."""
+    e = item.event
+    name = item.kind.removeprefix("Project.KeyEvaluation")
+    n = evaluation_number(e.evaluation_id)
+
+    def owe(kind: str, due: date | None, ref: int = n) -> None:
+        if due is not None:
+            _owe(owed, item, project, kind, ref, due)
+
+    if name == "Commissioned":
+        owe("evaluation_plan", e.plan_due)
+    elif name == "PlanSubmitted":
+        _settle(owed, item, "evaluation_plan", n)
+        owe("evaluation_plan_review", e.review_due)
+    elif name == "PlanReviewed":
+        _settle(owed, item, "evaluation_plan_review", n)
+        owe("evaluation_plan", e.plan_due)
+        owe("supervision", e.supervision_due)
+        owe("evaluation_report", e.report_due)
+    elif name == "Supervised":
+        _settle(owed, item, "supervision", n)
+        if e.findings:
+            owe("supervision_answer", e.answer_due, supervision_answer_ref(n, e.supervision_no))
+    elif name == "SupervisionAnswered":
+        _settle(owed, item, "supervision_answer", supervision_answer_ref(n, e.supervision_no))
+    elif name == "ReportSubmitted":
+        _settle(owed, item, "evaluation_report", n)
+        owe("evaluation_report_review", e.review_due)
+    elif name == "ReportReviewed":
+        _settle(owed, item, "evaluation_report_review", n)
+        if e.approved:
+            _settle(owed, item, "evaluation_report", n, "void")
+        owe("evaluation_report", e.report_due)
+    elif name == "Voided":
+        for kind, ref in list(owed):
+            if kind in EVALUATION_STEPS and (ref == n or ref // 100 == n):
+                _settle(owed, item, kind, ref, "void")
 
 
 # The yearly obligations and the ruleset's day for each.

@@ -23,7 +23,12 @@ from uuid import UUID
 
 from psycopg import sql
 
-from ledger.domain.deadlines import meets_monitoring_report
+from ledger.domain.deadlines import (
+    EVALUATION_STEPS,
+    evaluation_number,
+    meets_monitoring_report,
+    supervision_answer_ref,
+)
 from ledger.domain.organisations import department_ids, unit_id
 from ledger.domain.values import key
 from projections import keyed, search
@@ -85,6 +90,9 @@ COLUMNS: dict[str, str] = {
     "disclosed_grade": "text",  # the grade the results disclosed rest on (what the public filters on)
     "rectifications": "jsonb NOT NULL",  # number -> {status, overdue}: what the counts are computed from
     "overdue": "jsonb NOT NULL",  # "kind:ref" -> due date of each obligation missed and not yet met (DeadlineMissed)
+    # [evaluation id, total, grade, voided] of each key evaluation scored, in order: key_score and key_grade are the
+    # latest not voided (a blacklisting voids a score: the project's grade no longer rests on it)
+    "key_scores": "jsonb NOT NULL",
     "overdue_deadlines": "integer NOT NULL",
     "evaluators": "text[] NOT NULL",  # keys of the agencies commissioned for its key evaluations (what they may read)
     "last_changed_at": "timestamptz NOT NULL",
@@ -109,7 +117,7 @@ STAGE_AFTER_RATING = {"优": "goals_approved", "良": "goals_approved", "中": "
 
 
 _CHANGE_AMOUNTS = frozenset(("BudgetApproved", "MonitoringReported", "CorrectiveActionOrdered", "SelfEvaluated"))
-_CHANGE_GRADES = frozenset(("SelfEvaluated", "ReEvaluated", "KeyEvaluationScored"))
+_CHANGE_GRADES = frozenset(("SelfEvaluated", "ReEvaluated", "KeyEvaluationScored", "KeyEvaluationVoided"))
 _CHANGE_RECTIFICATIONS = frozenset(
     (
         "RectificationRequired",
@@ -147,6 +155,13 @@ _MEET_DEADLINES = frozenset(
         "ExAnteReviewed",
         "GoalsReviewed",
         "Disclosed",
+        "KeyEvaluationPlanSubmitted",
+        "KeyEvaluationPlanReviewed",
+        "KeyEvaluationSupervised",
+        "KeyEvaluationSupervisionAnswered",
+        "KeyEvaluationReportSubmitted",
+        "KeyEvaluationReportReviewed",
+        "KeyEvaluationVoided",
     }
 )
 
@@ -185,6 +200,24 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
             overdue.clear()
     elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         overdue.clear()  # nothing is owed any more (a rejected project has no rectifications or disclosures yet)
+    elif name.startswith("KeyEvaluation"):  # a step of 两审一督导 taken meets its deadline
+        n = evaluation_number(e.evaluation_id)
+        step = {
+            "KeyEvaluationPlanSubmitted": "evaluation_plan",
+            "KeyEvaluationPlanReviewed": "evaluation_plan_review",
+            "KeyEvaluationSupervised": "supervision",
+            "KeyEvaluationReportSubmitted": "evaluation_report",
+            "KeyEvaluationReportReviewed": "evaluation_report_review",
+        }.get(name)
+        if step is not None:
+            clear(step, str(n))
+        elif name == "KeyEvaluationSupervisionAnswered":
+            clear("supervision_answer", str(supervision_answer_ref(n, e.supervision_no)))
+        else:  # voided: nothing of it is owed any more
+            for notice in list(overdue):
+                kind, ref = notice.split(":")[:2]
+                if kind in EVALUATION_STEPS and (int(ref) == n or int(ref) // 100 == n):
+                    del overdue[notice]
 
 
 def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
@@ -245,6 +278,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
             "overdue": {},
             "overdue_deadlines": 0,
             "evaluators": [],
+            "key_scores": [],
         }
     assert row is not None, f"{kind} before Project.Declared at leaf {item.leaf_index}"
     if name == "ExAnteAssessed":
@@ -297,8 +331,14 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
         if key(e.agency_name) not in row["evaluators"]:
             row["evaluators"] = [*row["evaluators"], key(e.agency_name)]
     elif name == "KeyEvaluationScored":
+        row["key_scores"] = [*row["key_scores"], [e.evaluation_id, str(e.total), e.grade, False]]
         row["key_score"], row["key_grade"] = e.total, e.grade
         row["inflated"] = row["inflated"] or e.inflated
+    elif name == "KeyEvaluationVoided":
+        row["key_scores"] = [[*item[:3], item[3] or item[0] == e.evaluation_id] for item in row["key_scores"]]
+        standing = [item for item in row["key_scores"] if not item[3]]
+        row["key_score"] = Decimal(standing[-1][1]) if standing else None
+        row["key_grade"] = standing[-1][2] if standing else None
     elif name == "ResultsApplied":
         row["result_decision"] = e.decision
         row["stage"] = "results_applied"
@@ -359,8 +399,9 @@ class ProjectStatus(ReadModel):
     # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit;
     # 5: the name's key and grams (search by part of the name); 6: disclosures owed stay overdue after closing,
     # until disclosed; 7: the ex-ante assessment (who led it, its conclusion, the filed report's review); 8: what the
-    # disclosures made public, which the public reads
-    version = 8
+    # disclosures made public, which the public reads; 9: a voided key evaluation's score no longer shown, and the
+    # 两审一督导 steps met
+    version = 9
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())

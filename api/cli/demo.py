@@ -194,14 +194,14 @@ class DemoRun:
                 ledger.department(name)
             except DomainError:
                 ledger.register_department(self.finance(on), name)
-        for name, credentials in (
-            (OK_AGENCY, "工程咨询甲级资信；预算绩效评价业务十二年"),
-            (BAD_AGENCY, "会计师事务所执业证书；预算绩效评价业务五年"),
+        for name, credentials, code in (
+            (OK_AGENCY, "工程咨询甲级资信；预算绩效评价业务十二年", "91632800864542843F"),
+            (BAD_AGENCY, "会计师事务所执业证书；预算绩效评价业务五年", "916300001036648540"),
         ):
             try:
                 ledger.agency(name)
             except DomainError:
-                ledger.register_agency(self.finance(on, "纳入第三方机构库"), name, credentials)
+                ledger.register_agency(self.finance(on, "纳入第三方机构库"), name, credentials, credit_code=code)
         library = ledger.indicator_library()
         for code, definition in LIBRARY.items():
             if code not in library.indicators:
@@ -540,15 +540,22 @@ class DemoRun:
         scores: dict[str, str],
         days: tuple[date, date, date, date, date],
     ) -> list[Step]:
-        """One key evaluation through 两审一督导, on its five days: commissioned from ``agency``, plan reviewed,
-        supervised (``notes``), report reviewed, scored by the agency's ``evaluator``."""
+        """One key evaluation through 两审一督导 in full: commissioned from ``agency``; its plan submitted by the
+        agency's ``evaluator`` three days before finance reviews it; supervised (``notes``, one finding), the finding
+        answered five days later; the report submitted three days before finance reviews it; scored by the
+        ``evaluator``."""
         commissioned, planned, supervised, reported, scored = days
+        evaluator_ = Principal(evaluator, "agency", agency)
+        before, after = timedelta(days=3), timedelta(days=5)
         return [
             Step(commissioned, partial(self.commission, spec, agency, commissioned, reason, number)),
+            Step(planned - before, partial(self.submit, spec, number, evaluator_, planned - before, "plan")),
             Step(planned, partial(self.review_plan, spec, number, planned)),
             Step(supervised, partial(self.supervise, spec, number, supervised, notes)),
+            Step(supervised + after, partial(self.answer, spec, number, evaluator_, supervised + after)),
+            Step(reported - before, partial(self.submit, spec, number, evaluator_, reported - before, "report")),
             Step(reported, partial(self.review_report, spec, number, reported)),
-            Step(scored, partial(self.score, spec, number, Principal(evaluator, "agency", agency), scored, scores)),
+            Step(scored, partial(self.score, spec, number, evaluator_, scored, scores)),
         ]
 
     def evaluation(self, spec: DemoProject, number: int) -> tuple[str, dict[str, Any]] | None:
@@ -559,19 +566,38 @@ class DemoRun:
         if len(self.project(spec).key_evaluations) == number - 1:
             self.ledger.commission_key_evaluation(self.finance(on, reason), self.pid(spec), agency)
 
+    def submit(self, spec: DemoProject, number: int, evaluator: Principal, on: date, what: str) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and not found[1][f"{what}_pending"] and not found[1][f"{what}_approved"]:
+            document = {"plan": "评价方案", "report": "评价报告"}[what]
+            self.ledger.submit_key_evaluation(
+                Act(evaluator, on, f"提交{document}", ["7" * 64 if what == "plan" else "6" * 64]),
+                self.pid(spec),
+                found[0],
+                what,
+            )
+
     def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
-        if found is not None and found[1]["plan_approved"] is None:
+        if found is not None and found[1]["plan_pending"]:
             self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0], "plan", True)
 
     def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
         found = self.evaluation(spec, number)
         if found is not None and not found[1]["supervision"]:
-            self.ledger.note_key_evaluation_supervision(self.finance(on), self.pid(spec), found[0], notes)
+            finding = notes.split("，")[-1]  # the note's last clause is what the agency must answer
+            self.ledger.note_key_evaluation_supervision(self.finance(on), self.pid(spec), found[0], notes, [finding])
+
+    def answer(self, spec: DemoProject, number: int, evaluator: Principal, on: date) -> None:
+        found = self.evaluation(spec, number)
+        if found is not None and found[1]["supervisions"] and found[1]["supervisions"][0]["answer"] is None:
+            self.ledger.answer_key_evaluation_supervision(
+                Act(evaluator, on, ""), self.pid(spec), found[0], 1, "已按督导意见补充样本并更新工作底稿"
+            )
 
     def review_report(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
-        if found is not None and found[1]["plan_approved"] and found[1]["report_approved"] is None:
+        if found is not None and found[1]["report_pending"]:
             self.ledger.review_key_evaluation(
                 self.finance(on, "评价报告审核"), self.pid(spec), found[0], "report", True
             )
@@ -685,11 +711,14 @@ class DemoRun:
 
     def record_misconduct(self) -> None:
         if not self.ledger.agency(BAD_AGENCY).misconduct:
+            spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+            falsified = self.evaluation(spec, 1)
             self.ledger.record_misconduct(
                 Act(FINANCE, date(2022, 3, 10), "", ["9" * 64]),
                 BAD_AGENCY,
                 "falsification",
                 "高标准农田建设重点评价中伪造现场勘查记录，评价结果不实",
+                [] if falsified is None else [(self.pid(spec), falsified[0])],  # its score is voided when blacklisted
             )
 
     def blacklist(self) -> None:

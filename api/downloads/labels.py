@@ -117,6 +117,12 @@ GLOSSARY: dict[str, str] = {
     "ended_how": "移出方式",
     "public": "公开",
     "current": "当前有效",
+    "credit_code": "统一社会信用代码",
+    "conduct": "失信行为（认定事实）",
+    "authority": "认定机关",
+    "qualification": "资格状态",
+    "qualification_zh": "资格",
+    "barred_until": "暂停承接业务至",
     # finance's decisions (通报、表彰、约谈)
     "kind_zh": "决定类型",
     "subject_kind": "对象类别",

@@ -18,13 +18,16 @@ from api.problems import QUERY_PROBLEMS
 from api.schemas.common import CommandResult
 from api.schemas.organisations import (
     AgencyCreate,
+    AgencyDirectory,
     BlacklistEntry,
     Blacklisting,
     BlacklistLift,
+    CreditCodeRecord,
     DepartmentAssessment,
     DepartmentCreate,
     Directory,
     MisconductRecord,
+    QualificationChange,
     QualityReview,
     RankingRow,
     UnitCreate,
@@ -130,30 +133,58 @@ async def assess_department(department_id: UUID, body: DepartmentAssessment, ctx
 
 @command(agencies, "", created=True)
 async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
-    """第三方机构登记 by finance, with credentials and any affiliation to a department."""
+    """第三方机构登记 by finance, with its 统一社会信用代码 (check characters verified, GB 32100-2015), credentials
+    and any affiliation to a department; qualified (资格有效) from then on."""
     return await run(
         ctx,
         body,
-        lambda act: ctx.ledger.register_agency(act, body.name, body.credentials, body.affiliation),
+        lambda act: ctx.ledger.register_agency(
+            act, body.name, body.credentials, body.affiliation, credit_code=body.credit_code
+        ),
         location=lambda w: f"/agencies/{w.aggregate_id}",
     )
 
 
 @agencies.get("", responses=QUERY_PROBLEMS)
 @downloadable("blacklist", "第三方机构", "Third-party agencies")
-def list_agencies(conn: ReadConn, principal: Reader, q: NameSearch = None) -> list[Directory]:
-    """Every registered agency with its id; ``q`` finds those whose name contains it (in any spelling)."""
-    return [Directory.model_validate(row) for row in blacklist.agencies(conn, q)]
+def list_agencies(conn: ReadConn, principal: Reader, q: NameSearch = None) -> list[AgencyDirectory]:
+    """Every registered agency with its id, 统一社会信用代码 and 资格; ``q`` finds those whose name contains it (in any
+    spelling)."""
+    return [AgencyDirectory.model_validate(row) for row in blacklist.agencies(conn, q)]
+
+
+@command(agencies, "/{agency_id}/credit-code")
+async def record_agency_credit_code(agency_id: UUID, body: CreditCodeRecord, ctx: CommandDep) -> CommandResult:
+    """统一社会信用代码 of an agency registered before codes were required, by finance; once."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.record_agency_credit_code(act, _agency_name(ctx.ledger, agency_id), body.credit_code),
+    )
+
+
+@command(agencies, "/{agency_id}/qualification")
+async def change_agency_qualification(agency_id: UUID, body: QualificationChange, ctx: CommandDep) -> CommandResult:
+    """资格 suspended, reinstated or revoked (final) by finance, with its reason: an agency not qualified is not
+    commissioned."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.change_agency_qualification(
+            act, _agency_name(ctx.ledger, agency_id), body.qualification
+        ),
+    )
 
 
 @command(agencies, "/{agency_id}/quality-reviews", created=True)
 async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: CommandDep) -> CommandResult:
-    """质量评价 of one engagement, by finance."""
+    """工作质量考核 by finance of one engagement that exists (a key evaluation of the project commissioned to the
+    agency): a low score is a warning, and the ruleset's number of warnings in its window bar the agency."""
     return await run(
         ctx,
         body,
         lambda act: ctx.ledger.review_agency_quality(
-            act, _agency_name(ctx.ledger, agency_id), body.engagement, body.rating, body.notes
+            act, _agency_name(ctx.ledger, agency_id), body.project_id, body.evaluation_id, body.score, body.notes
         ),
         location=lambda w: f"/objects/{agency_id}/history",
     )
@@ -161,18 +192,26 @@ async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: Comma
 
 @command(agencies, "/{agency_id}/misconduct", created=True)
 async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: CommandDep) -> CommandResult:
-    """失信行为 recorded by finance, with its evidence: falsification, untrue results, other."""
+    """失信行为 recorded by finance, with its evidence: falsification, untrue results, other — naming the engagements
+    it concerns, whose scores a blacklisting citing it voids."""
     return await run(
         ctx,
         body,
-        lambda act: ctx.ledger.record_misconduct(act, _agency_name(ctx.ledger, agency_id), body.kind, body.description),
+        lambda act: ctx.ledger.record_misconduct(
+            act,
+            _agency_name(ctx.ledger, agency_id),
+            body.kind,
+            body.description,
+            [(item.project_id, item.evaluation_id) for item in body.engagements],
+        ),
         location=lambda w: f"/objects/{agency_id}/history",
     )
 
 
 @command(agencies, "/{agency_id}/blacklisting", created=True)
 async def blacklist_agency(agency_id: UUID, body: Blacklisting, ctx: CommandDep) -> CommandResult:
-    """列入失信黑名单 for the ruleset's period; requires recorded misconduct; bars commissioning until it ends."""
+    """列入失信黑名单 for the ruleset's period, always published; requires recorded misconduct; bars commissioning until
+    it ends, and voids the agency's unfinished evaluations and the scores the misconduct cited names."""
     return await run(
         ctx,
         body,
@@ -197,7 +236,8 @@ def get_blacklist(
     ledger: LedgerDep,
     current: Annotated[bool, Query(description="Only entries in force today")] = False,
 ) -> list[BlacklistEntry]:
-    """失信黑名单, current and past. Public: no token needed, public entries only."""
+    """失信黑名单, current and past, with what a credit platform (信用青海) takes: name, 统一社会信用代码, conduct,
+    deciding authority, start and end. Public: no token needed, public entries only (`/blacklist.csv` too)."""
     public_only = principal.role not in (Role.FINANCE, Role.AUDITOR)
     rows = blacklist.blacklist(conn, today=ledger.today(), public_only=public_only, current_only=current)
     return [BlacklistEntry.model_validate(row) for row in rows]

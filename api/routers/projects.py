@@ -31,6 +31,7 @@ from api.schemas.projects import (
     GoalsReview,
     GoalsSubmit,
     KeyEvaluationCommission,
+    KeyEvaluationSubmission,
     MonitoringReport,
     MonitoringReview,
     PolicyDecisionCommand,
@@ -44,6 +45,7 @@ from api.schemas.projects import (
     Review,
     Scores,
     SelfEvaluation,
+    SupervisionAnswer,
     SupervisionNote,
 )
 from ledger.application import Written
@@ -210,7 +212,8 @@ async def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> Comman
 
 @command(router, "/{project_id}/key-evaluations", created=True)
 async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommission, ctx: CommandDep) -> CommandResult:
-    """重点评价 commissioned by finance — refused for a blacklisted agency or one tied to the department (回避)."""
+    """重点评价 commissioned by finance or by the project's own department (部门委托第三方机构) — refused for an agency
+    blacklisted, barred, not qualified (资格) or tied to the department (回避); an agency's runs under 两审一督导."""
     return await run(
         ctx,
         body,
@@ -219,14 +222,31 @@ async def commission_key_evaluation(project_id: UUID, body: KeyEvaluationCommiss
     )
 
 
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/plan")
+async def submit_key_evaluation_plan(
+    project_id: UUID, evaluation_id: EvaluationId, body: KeyEvaluationSubmission, ctx: CommandDep
+) -> CommandResult:
+    """两审一督导: the commissioned agency submits its evaluation plan (评价方案), cited by its evidence."""
+    return await run(ctx, body, lambda act: ctx.ledger.submit_key_evaluation(act, project_id, evaluation_id, "plan"))
+
+
 @command(router, "/{project_id}/key-evaluations/{evaluation_id}/plan-review")
 async def review_key_evaluation_plan(
     project_id: UUID, evaluation_id: EvaluationId, body: Review, ctx: CommandDep
 ) -> CommandResult:
-    """两审一督导, the first review: finance approves or returns the agency's evaluation plan."""
+    """两审一督导, the first review: finance approves or returns (with its reason) the plan the agency submitted."""
     return await run(
         ctx, body, lambda act: ctx.ledger.review_key_evaluation(act, project_id, evaluation_id, "plan", body.approved)
     )
+
+
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/report")
+async def submit_key_evaluation_report(
+    project_id: UUID, evaluation_id: EvaluationId, body: KeyEvaluationSubmission, ctx: CommandDep
+) -> CommandResult:
+    """两审一督导: the commissioned agency submits its evaluation report (评价报告) — once supervised, every finding
+    answered."""
+    return await run(ctx, body, lambda act: ctx.ledger.submit_key_evaluation(act, project_id, evaluation_id, "report"))
 
 
 @command(router, "/{project_id}/key-evaluations/{evaluation_id}/report-review")
@@ -239,13 +259,32 @@ async def review_key_evaluation_report(
     )
 
 
-@command(router, "/{project_id}/key-evaluations/{evaluation_id}/supervision")
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/supervision", created=True)
 async def note_key_evaluation_supervision(
     project_id: UUID, evaluation_id: EvaluationId, body: SupervisionNote, ctx: CommandDep
 ) -> CommandResult:
-    """两审一督导, the supervision: finance records its notes."""
+    """两审一督导, the supervision (督导): finance records what it saw and its findings, which the agency answers."""
     return await run(
-        ctx, body, lambda act: ctx.ledger.note_key_evaluation_supervision(act, project_id, evaluation_id, body.notes)
+        ctx,
+        body,
+        lambda act: ctx.ledger.note_key_evaluation_supervision(
+            act, project_id, evaluation_id, body.notes, list(body.findings)
+        ),
+        location=lambda w: f"{_at(project_id)}/key-evaluations/{evaluation_id}/supervision/{_ref(w, 'supervision_no')}",
+    )
+
+
+@command(router, "/{project_id}/key-evaluations/{evaluation_id}/supervision/{supervision_no}/answer")
+async def answer_key_evaluation_supervision(
+    project_id: UUID, evaluation_id: EvaluationId, supervision_no: Number, body: SupervisionAnswer, ctx: CommandDep
+) -> CommandResult:
+    """两审一督导: the commissioned agency answers a supervision's findings (督导意见回复)."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.answer_key_evaluation_supervision(
+            act, project_id, evaluation_id, supervision_no, body.answer
+        ),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -17,6 +17,7 @@ from api.schemas.common import (
     LongText,
     Points,
     ShortText,
+    Strict,
     Year,
     with_examples,
 )
@@ -59,11 +60,22 @@ class DepartmentAssessment(CommandBody):
     )
 
 
+CreditCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    Field(
+        description="统一社会信用代码 (GB 32100-2015): 18 characters, check characters verified; stored in capitals",
+        examples=["91632800864542843F"],
+    ),
+]
+
+
 class AgencyCreate(CommandBody):
     model_config = with_examples(
         {
             "name": "某咨询评估有限公司",
             "credentials": "工程咨询甲级资信",
+            "credit_code": "91632800864542843F",
             "affiliation": None,
             "effective_on": "2021-03-01",
         }
@@ -71,16 +83,47 @@ class AgencyCreate(CommandBody):
 
     name: ShortText
     credentials: LongText
+    credit_code: CreditCode
     affiliation: ShortText | None = Field(default=None, description="A department it belongs to, if any (回避)")
+
+
+class CreditCodeRecord(CommandBody):
+    model_config = with_examples({"credit_code": "91632800864542843F", "reason": "补录", "effective_on": "2022-01-05"})
+
+    credit_code: CreditCode
+
+
+class QualificationChange(CommandBody):
+    model_config = with_examples(
+        {"qualification": "suspended", "reason": "年度检查未通过", "effective_on": "2022-01-05"}
+    )
+
+    qualification: Literal["qualified", "suspended", "revoked"] = Field(
+        description="资格: qualified 有效 (reinstated), suspended 暂停, revoked 撤销 (final); the reason is required"
+    )
+
+
+class Engagement(Strict):
+    project_id: UUID
+    evaluation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(examples=["KE-2021-JY-01-1"])
 
 
 class QualityReview(CommandBody):
     model_config = with_examples(
-        {"engagement": "KE-2021-JY-01-1", "rating": "良", "notes": "报告规范", "effective_on": "2022-06-01"}
+        {
+            "project_id": "9b1c3f4e-8f5a-5d0e-9a55-3f3c2b9f6a10",
+            "evaluation_id": "KE-2021-JY-01-1",
+            "score": "85",
+            "notes": "报告规范",
+            "effective_on": "2022-06-01",
+        }
     )
 
-    engagement: ShortText
-    rating: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    project_id: UUID = Field(description="The project whose key evaluation (the engagement) is assessed")
+    evaluation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="The key evaluation commissioned to this agency", examples=["KE-2021-JY-01-1"]
+    )
+    score: Points = Field(description="工作质量考核 0–100: below the ruleset's quality_warning_below, a warning")
     notes: LongText = ""
 
 
@@ -98,6 +141,12 @@ class MisconductRecord(CommandBody):
         description="falsification 弄虚作假, untrue_results 评价结果不实, other", examples=["falsification"]
     )
     description: LongText
+    engagements: list[Engagement] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The key evaluations it concerns (commissioned to this agency): a blacklisting citing it voids "
+        "their scores",
+    )
 
 
 class Blacklisting(CommandBody):
@@ -108,7 +157,7 @@ class Blacklisting(CommandBody):
     misconduct_nos: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=list, max_length=100, description="Default: every recorded misconduct"
     )
-    public: bool = True
+    public: bool = Field(default=True, description="Always true: a blacklisting is published (信用青海)")
 
 
 class BlacklistLift(CommandBody):
@@ -127,6 +176,9 @@ class BlacklistEntry(Labelled):
     public: bool
     current: bool = Field(description="In force on the day asked")
     reason: str
+    credit_code: str | None = Field(description="统一社会信用代码; null for an agency registered before codes were")
+    conduct: str = Field(description="失信行为: each misconduct cited, its kind in Chinese and its description")
+    authority: str = Field(description="认定机关: the organisation that decided the blacklisting")
 
 
 class RankingRow(Labelled):
@@ -148,6 +200,14 @@ class RankingRow(Labelled):
 class Directory(BaseModel):
     id: UUID
     name: str
+
+
+class AgencyDirectory(Labelled):
+    id: UUID
+    name: str
+    credit_code: str | None = Field(description="统一社会信用代码; null if registered before codes were required")
+    qualification: Annotated[str, Coded("qualification")] = Field(description="资格: qualified, suspended or revoked")
+    barred_until: date | None = Field(description="暂停承接 after quality warnings: the last bar's end, if any")
 
 
 class UnitDirectory(BaseModel):

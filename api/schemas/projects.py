@@ -324,7 +324,22 @@ class Scores(CommandBody):
 class KeyEvaluationCommission(CommandBody):
     model_config = with_examples({"agency": "某咨询评估有限公司", "effective_on": "2022-04-10"})
 
-    agency: ShortText | None = Field(default=None, description="The agency's name; none: finance evaluates itself")
+    agency: ShortText | None = Field(
+        default=None,
+        description="The agency's name; none: finance evaluates itself (a department always names an agency)",
+    )
+
+
+class KeyEvaluationSubmission(CommandBody):
+    model_config = with_examples({"evidence": [EVIDENCE_EXAMPLE], "effective_on": "2022-04-20"})
+
+
+class SupervisionAnswer(CommandBody):
+    model_config = with_examples(
+        {"answer": "已补充三所学校的访谈记录", "evidence": [EVIDENCE_EXAMPLE], "effective_on": "2022-05-12"}
+    )
+
+    answer: LongText = Field(min_length=1, description="What the agency did about the findings (督导意见回复)")
 
 
 class Review(CommandBody):
@@ -334,9 +349,16 @@ class Review(CommandBody):
 
 
 class SupervisionNote(CommandBody):
-    model_config = with_examples({"notes": "现场督导：访谈受益学校三所", "effective_on": "2022-05-05"})
+    model_config = with_examples(
+        {"notes": "现场督导：访谈受益学校三所", "findings": ["访谈样本不足"], "effective_on": "2022-05-05"}
+    )
 
     notes: LongText
+    findings: list[LongText] = Field(
+        default_factory=list,
+        max_length=50,
+        description="督导意见 the agency must answer: at least one for an agency's evaluation under 两审一督导 in full",
+    )
 
 
 class ResultApplication(CommandBody):

@@ -14,9 +14,10 @@ from ledger.domain.values import key
 def commissionable(
     ledger: LedgerCore, act: Act, agency_name: str | None, department: str, unit: str | None
 ) -> Agency | None:
-    """The agency finance commissions to evaluate ``department`` (or its budget unit ``unit``), or None where
-    finance evaluates itself: never a blacklisted agency, nor one registered after the date stated, nor one tied to
-    what it evaluates (回避)."""
+    """The agency commissioned to evaluate ``department`` (or its budget unit ``unit``), or None where finance
+    evaluates itself: never a blacklisted agency, nor one barred after repeated quality warnings (暂停承接), nor one
+    whose qualification (资格) is suspended or revoked, nor one registered after the date stated, nor one tied to what
+    it evaluates (回避)."""
     if agency_name is None:
         return None
     agency = ledger.agency(agency_name)
@@ -24,6 +25,11 @@ def commissionable(
     # on the date it states (a commissioning backdated into a blacklisting since ended).
     if agency.is_blacklisted(ledger.today()) or agency.is_blacklisted(act.effective_on):
         raise RuleViolation(f"{agency.name} is blacklisted", code="agency-blacklisted")
+    if not agency.is_qualified:
+        raise RuleViolation(f"{agency.name}'s qualification is {agency.qualification}", code="agency-not-qualified")
+    bar = agency.bar_on(ledger.today()) or agency.bar_on(act.effective_on)
+    if bar is not None:
+        raise RuleViolation(f"{agency.name} is barred until {bar['until']}", code="agency-barred")
     require_not_before(act.effective_on, agency.registered_on, f"{agency.name} was registered")
     if tied(ledger, agency, department, unit):
         raise RuleViolation(

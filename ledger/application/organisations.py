@@ -10,15 +10,30 @@ unit holds (in any spelling), nor a department under a unit's, so a principal's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
 
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
-from ledger.domain.organisations import Agency, Department, Misconduct, Unit, agency_ids, department_ids, unit_id
-from ledger.domain.values import Role, enum_value, fiscal_year, reason, text
+from ledger.domain.base import require_not_before
+from ledger.domain.errors import NotFound
+from ledger.domain.organisations import (
+    Agency,
+    Department,
+    Misconduct,
+    Qualification,
+    Unit,
+    agency_ids,
+    department_ids,
+    unit_id,
+)
+from ledger.domain.project import Project
+from ledger.domain.values import Attribution, Role, enum_value, fiscal_year, reason, score, text
 
 
 class OrganisationUseCases(LedgerCore):
@@ -73,7 +88,10 @@ class OrganisationUseCases(LedgerCore):
     # ------------------------------------------------------------ agencies
 
     @use_case
-    def register_agency(self, act: Act, name: str, credentials: str, affiliation: str | None = None) -> Written:
+    def register_agency(
+        self, act: Act, name: str, credentials: str, affiliation: str | None = None, *, credit_code: str
+    ) -> Written:
+        """第三方机构登记 by finance, with its 统一社会信用代码 (GB 32100-2015, checked), qualified (资格有效)."""
         require_role(act, Role.FINANCE)
         self._check_date(act)
         name = text(name, "name")
@@ -82,26 +100,81 @@ class OrganisationUseCases(LedgerCore):
             name,
             reason(credentials, "credentials"),
             None if affiliation is None else text(affiliation, "affiliation"),
+            credit_code,
             act.by,
         )
         return self._commit_new(agency, act=act)
 
     @use_case
-    def review_agency_quality(self, act: Act, name: str, engagement: str, rating: str, notes: str) -> Written:
+    def record_agency_credit_code(self, act: Act, name: str, credit_code: str) -> Written:
+        """统一社会信用代码 of an agency registered before codes were required, by finance; once."""
         require_role(act, Role.FINANCE)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
-            agency.review_quality(
-                text(engagement, "engagement"), text(rating, "rating", max_length=32), reason(notes, "notes"), act.by
+            agency.record_credit_code(credit_code, act.by)
+            return self.commit(agency, act=act)
+
+    @use_case
+    def change_agency_qualification(self, act: Act, name: str, qualification: str) -> Written:
+        """资格 suspended, reinstated or revoked by finance, with its reason: an agency not qualified is not
+        commissioned."""
+        require_role(act, Role.FINANCE)
+        status = enum_value(Qualification, qualification, "qualification").value
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
+            agency.change_qualification(status, act.by)
+            return self.commit(agency, act=act)
+
+    def _engagement(self, agency: Agency, project_id: UUID, evaluation_id: str) -> Project:
+        """The project whose key evaluation ``evaluation_id`` was commissioned to ``agency`` (404
+        ``engagement-not-found`` otherwise: no such project, evaluation, or not this agency's)."""
+        missing = NotFound(
+            f"no key evaluation {evaluation_id} of project {project_id} commissioned to {agency.name}",
+            code="engagement-not-found",
+        )
+        try:
+            project = self.project(project_id)
+        except NotFound:
+            raise missing from None
+        evaluation = project.key_evaluations.get(evaluation_id)
+        if evaluation is None or evaluation["agency_id"] != str(agency.id):
+            raise missing
+        return project
+
+    @use_case
+    def review_agency_quality(
+        self, act: Act, name: str, project_id: UUID, evaluation_id: str, quality: object, notes: str = ""
+    ) -> Written:
+        """工作质量考核 by finance of one engagement that exists (a key evaluation of the project commissioned to the
+        agency): a score below the ruleset's line is a warning, and enough warnings in its window bar the agency."""
+        require_role(act, Role.FINANCE)
+        params, version = self._rules()
+        evaluation_id = text(evaluation_id, "evaluation_id", max_length=128)
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
+            engaged = self._engagement(agency, project_id, evaluation_id).key_evaluations[evaluation_id]
+            require_not_before(act.effective_on, engaged["commissioned_on"], f"{evaluation_id} was commissioned")
+            agency.assess_quality(
+                project_id, evaluation_id, score(quality, "score"), reason(notes, "notes"), params, version, act.by
             )
             return self.commit(agency, act=act)
 
     @use_case
-    def record_misconduct(self, act: Act, name: str, kind: str, description: str) -> Written:
-        """失信行为 recorded by finance, with evidence."""
+    def record_misconduct(
+        self,
+        act: Act,
+        name: str,
+        kind: str,
+        description: str,
+        engagements: Sequence[tuple[UUID, str]] = (),
+    ) -> Written:
+        """失信行为 recorded by finance, with evidence, naming the engagements (key evaluations commissioned to the
+        agency) it concerns: a blacklisting citing it voids their scores."""
         require_role(act, Role.FINANCE)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
+            named = []
+            for project_id, evaluation_id in engagements:
+                self._engagement(agency, project_id, evaluation_id)
+                named.append({"project_id": str(project_id), "evaluation_id": evaluation_id})
             agency.record_misconduct(
-                enum_value(Misconduct, kind, "kind").value, reason(description, "description"), act.by
+                enum_value(Misconduct, kind, "kind").value, reason(description, "description"), act.by, named
             )
             return self.commit(agency, act=act)
 
@@ -109,13 +182,39 @@ class OrganisationUseCases(LedgerCore):
     def blacklist_agency(
         self, act: Act, name: str, misconduct_nos: list[int] | None = None, public: bool = True
     ) -> Written:
-        """列入失信黑名单 for the ruleset's period; requires recorded misconduct."""
+        """列入失信黑名单 for the ruleset's period, always published; requires recorded misconduct. In the same
+        transaction it voids (作废) the agency's key evaluations the misconduct cited names, and every one it had not
+        finished: each project then needs a new evaluation."""
         require_role(act, Role.FINANCE)
         params, _ = self._rules()
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             until = rules.blacklist_until(act.effective_on, params)
-            agency.blacklist(list(misconduct_nos or []), until, public, act.by)
-            return self.commit(agency, act=act)
+            cited = list(misconduct_nos or [])
+            number = agency.blacklist(cited, until, public, act.by)
+            projects = self._void_engagements(act, agency, number, agency.engagements_cited(cited))
+            return self.commit(agency, *projects, act=act)
+
+    def _void_engagements(
+        self, act: Act, agency: Agency, blacklisting_no: int, named: list[dict[str, str]]
+    ) -> list[Project]:
+        """The projects whose key evaluations by ``agency`` the blacklisting ``blacklisting_no`` voids, each with its
+        ``KeyEvaluationVoided`` pending: read from the log (every project ever commissioned a key evaluation), not
+        from a read model."""
+        named_by_project: dict[str, set[str]] = {}
+        for item in named:
+            named_by_project.setdefault(item["project_id"], set()).add(item["evaluation_id"])
+        why = f"{agency.name} blacklisted (失信黑名单 {blacklisting_no})"
+        voided = []
+        for pid in dict.fromkeys(self.reads.originators_of(get_topic(Project.KeyEvaluationCommissioned))):
+            project = self.project(pid)
+            affected = project.unfinished_or_named(str(agency.id), named_by_project.get(str(pid), set()))
+            if not affected:
+                continue
+            by = Attribution(act.principal, act.effective_on, why, act.by.evidence)
+            for evaluation_id in affected:
+                project.void_key_evaluation(evaluation_id, agency.name, blacklisting_no, by)
+            voided.append(project)
+        return voided
 
     @use_case
     def lift_blacklisting(self, act: Act, name: str) -> Written:

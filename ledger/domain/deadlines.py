@@ -31,6 +31,28 @@ class DeadlineKind(StrEnum):
     # 信息公开: the department publishes, within the days of the ruleset in force when the duty arose (recorded then)
     GOALS_DISCLOSURE = "goals_disclosure"  # its goals, after the budget was approved with them (20 days)
     RESULTS_DISCLOSURE = "results_disclosure"  # its results, after they were applied (20 days)
+    # 两审一督导 of an agency's key evaluation (``ref``: the evaluation's number n; an answer's, n × 100 + the
+    # supervision's number), each due the ruleset's days after the step that opened it, as recorded then:
+    EVALUATION_PLAN = "evaluation_plan"  # the agency's plan, after the commission or a rejection (30)
+    EVALUATION_PLAN_REVIEW = "evaluation_plan_review"  # finance's review of it (15)
+    SUPERVISION = "supervision"  # finance's first supervision, after the plan's approval (60)
+    SUPERVISION_ANSWER = "supervision_answer"  # the agency's answer to a supervision's findings (15)
+    EVALUATION_REPORT = "evaluation_report"  # the agency's report, after the plan's approval or a rejection (120)
+    EVALUATION_REPORT_REVIEW = "evaluation_report_review"  # finance's review of it (15)
+
+
+# The 两审一督导 steps' deadline kinds, each owed on one key evaluation (a voided one owes none of them).
+EVALUATION_STEPS = frozenset(
+    kind.value
+    for kind in (
+        DeadlineKind.EVALUATION_PLAN,
+        DeadlineKind.EVALUATION_PLAN_REVIEW,
+        DeadlineKind.SUPERVISION,
+        DeadlineKind.SUPERVISION_ANSWER,
+        DeadlineKind.EVALUATION_REPORT,
+        DeadlineKind.EVALUATION_REPORT_REVIEW,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,7 @@ def open_deadlines(
     params: rules.RuleParameters,
     disclosures: Mapping[str, date] | None = None,
     ex_ante_filing: Mapping[str, Any] | None = None,
+    evaluations: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Deadline]:
     """The obligations not yet met, earliest first: what deadline notices are raised for.
 
@@ -88,7 +111,8 @@ def open_deadlines(
     in force) sets: a new ruleset moves those still owed, and a notice is given for each due date once.
     ``disclosures``: the disclosures owed (goals or results, by what) and the day each is due, as recorded when the
     duty arose; owed whatever the stage (closing the project's file does not publish it). ``ex_ante_filing``: the
-    department's ex-ante report awaiting finance's review, due by the day recorded when it was filed.
+    department's ex-ante report awaiting finance's review, due by the day recorded when it was filed. ``evaluations``:
+    the project's key evaluations, whose 两审一督导 steps are owed while they are open (:func:`evaluation_deadlines`).
     """
     found = []
     if ex_ante_filing is not None:
@@ -112,7 +136,47 @@ def open_deadlines(
             if item["status"] != "accepted"
         ]
     found += [Deadline(f"{what}_disclosure", 0, due) for what, due in (disclosures or {}).items()]
+    if stage is not Stage.CLOSED:
+        for evaluation_id, evaluation in (evaluations or {}).items():
+            found += evaluation_deadlines(evaluation_number(evaluation_id), evaluation)
     return sorted(found, key=lambda d: (d.due_on, d.kind, d.ref))
+
+
+def evaluation_number(evaluation_id: str) -> int:
+    """The number n of the key evaluation ``KE-<year>-<code>-<n>`` (its place among the project's)."""
+    return int(evaluation_id.rsplit("-", 1)[1])
+
+
+def supervision_answer_ref(evaluation_number_: int, supervision_no: int) -> int:
+    """The ``ref`` of the answer owed to supervision ``supervision_no`` of key evaluation ``evaluation_number_``."""
+    return evaluation_number_ * 100 + supervision_no
+
+
+def evaluation_deadlines(number: int, evaluation: Mapping[str, Any]) -> list[Deadline]:
+    """The 两审一督导 steps owed on the key evaluation ``number``: none for one
+    commissioned before the full procedure (or done by finance itself), scored or voided; otherwise the agency's plan
+    until submitted, finance's review of it, a first supervision and the answers to its findings, the agency's report
+    and finance's review of it — each on the day recorded when it was opened."""
+    if evaluation.get("procedure") is None or evaluation["score"] is not None or evaluation.get("voided"):
+        return []
+    found = []
+
+    def owe(kind: DeadlineKind, due: date | None) -> None:
+        if due is not None:
+            found.append(Deadline(kind.value, number, due))
+
+    owe(DeadlineKind.EVALUATION_PLAN, evaluation.get("plan_due"))
+    owe(DeadlineKind.EVALUATION_PLAN_REVIEW, evaluation.get("plan_review_due"))
+    owe(DeadlineKind.SUPERVISION, evaluation.get("supervision_due"))
+    found += [
+        Deadline(DeadlineKind.SUPERVISION_ANSWER.value, supervision_answer_ref(number, item["no"]), item["answer_due"])
+        for item in evaluation.get("supervisions", [])
+        if item["findings"] and item["answer"] is None and item["answer_due"] is not None
+    ]
+    if evaluation["report_approved"] is not True:
+        owe(DeadlineKind.EVALUATION_REPORT, evaluation.get("report_due"))
+        owe(DeadlineKind.EVALUATION_REPORT_REVIEW, evaluation.get("report_review_due"))
+    return found
 
 
 def notices_due(

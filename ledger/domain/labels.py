@@ -15,7 +15,7 @@ from typing import Final
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
-from ledger.domain.organisations import Misconduct
+from ledger.domain.organisations import Misconduct, Qualification
 from ledger.domain.overall import GoalsStatus, OrganisationKind
 from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource, Stage
 from ledger.domain.rules.monitoring import DeviationLevel
@@ -63,6 +63,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "organisation_kind": OrganisationKind,
     "goals_status": GoalsStatus,
     "misconduct": Misconduct,
+    "qualification": Qualification,
     "decision_kind": DecisionKind,
     "basis_kind": BasisKind,
     "subject_kind": SubjectKind,

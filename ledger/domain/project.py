@@ -24,7 +24,7 @@ from ledger.domain import project_linkage as linkage
 from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.disclosure import late, project_content
-from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
 from ledger.domain.ex_ante import ExAnteLead, ExAnteReport, FilingStatus
 from ledger.domain.organisations import Unit
 from ledger.domain.overall import require_overall_goals
@@ -122,10 +122,15 @@ class Project(ProjectState):
     SelectedForReEvaluation = events.SelectedForReEvaluation
     ReEvaluated = events.ReEvaluated
     KeyEvaluationCommissioned = events.KeyEvaluationCommissioned
+    KeyEvaluationPlanSubmitted = events.KeyEvaluationPlanSubmitted
     KeyEvaluationPlanReviewed = events.KeyEvaluationPlanReviewed
+    KeyEvaluationReportSubmitted = events.KeyEvaluationReportSubmitted
     KeyEvaluationReportReviewed = events.KeyEvaluationReportReviewed
     KeyEvaluationSupervisionNoted = events.KeyEvaluationSupervisionNoted
+    KeyEvaluationSupervised = events.KeyEvaluationSupervised
+    KeyEvaluationSupervisionAnswered = events.KeyEvaluationSupervisionAnswered
     KeyEvaluationScored = events.KeyEvaluationScored
+    KeyEvaluationVoided = events.KeyEvaluationVoided
     ResultsApplied = events.ResultsApplied
     PolicyAdjustmentDecided = events.PolicyAdjustmentDecided
     RectificationRequired = events.RectificationRequired
@@ -653,36 +658,176 @@ class Project(ProjectState):
         self.record(self.ReEvaluated, by, ruleset_version=ruleset_version, **self._evaluation_result(scores, params))
 
     def commission_key_evaluation(
-        self, evaluation_id: str, agency_id: str | None, agency_name: str | None, by: Attribution
+        self,
+        evaluation_id: str,
+        agency_id: str | None,
+        agency_name: str | None,
+        by: Attribution,
+        params: rules.RuleParameters | None = None,
     ) -> None:
-        self._require_stage(IMPLEMENTING | EVALUATED, "commission a key evaluation")
+        """重点评价 commissioned. An agency's is under 两审一督导 in full (``params`` sets when its plan is due); one
+        finance does itself keeps the two reviews only. Also after the results are applied, where a voided
+        evaluation is to be replaced."""
+        allowed = IMPLEMENTING | EVALUATED
+        self._require_stage(allowed, "commission a key evaluation")
         if evaluation_id in self.key_evaluations:
             raise RuleViolation(f"key evaluation {evaluation_id} already exists", code="already-exists")
+        full = agency_id is not None and params is not None
         self.record(
             self.KeyEvaluationCommissioned,
             by,
             evaluation_id=evaluation_id,
             agency_id=agency_id,
             agency_name=agency_name,
+            procedure=FULL_PROCEDURE if full else None,
+            plan_due=by.effective_on + timedelta(days=params.evaluation_plan_days) if full and params else None,
         )
 
     def _commissioned_evaluation(self, evaluation_id: str, by: Attribution) -> dict[str, Any]:
-        """The key evaluation a later step (review, supervision, score) acts on: the project open, the step dated
-        no earlier than the commission."""
+        """The key evaluation a later step (submission, review, supervision, answer, score) acts on: the project
+        open, the evaluation not voided, the step dated no earlier than the commission."""
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
+        if evaluation.get("voided") is not None:
+            raise RuleViolation(f"key evaluation {evaluation_id} was voided", code="evaluation-voided")
         self._require_since(
             by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was commissioned"
         )
         return evaluation
 
-    def review_key_evaluation_plan(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
+    def _full_procedure(self, evaluation_id: str, by: Attribution) -> dict[str, Any]:
+        """An agency's evaluation under 两审一督导 in full (a step only it has: 409 ``wrong-stage`` otherwise)."""
+        evaluation = self._commissioned_evaluation(evaluation_id, by)
+        if evaluation.get("procedure") is None:
+            raise RuleViolation(
+                f"key evaluation {evaluation_id} is not an agency's under 两审一督导 in full", code="wrong-stage"
+            )
+        return evaluation
+
+    def submit_key_evaluation_plan(self, evaluation_id: str, params: rules.RuleParameters, by: Attribution) -> None:
+        """The agency submits its evaluation plan (评价方案), for finance to review within the ruleset's days."""
+        evaluation = self._full_procedure(evaluation_id, by)
+        if evaluation["plan_approved"] is True:
+            raise RuleViolation("the evaluation plan is already approved", code="already-decided")
+        if evaluation["plan_pending"]:
+            raise RuleViolation("a plan is already awaiting review", code="submission-pending")
+        review_due = by.effective_on + timedelta(days=params.evaluation_review_days)
+        self.record(self.KeyEvaluationPlanSubmitted, by, evaluation_id=evaluation_id, review_due=review_due)
+
+    def review_key_evaluation_plan(
+        self, evaluation_id: str, approved: bool, by: Attribution, params: rules.RuleParameters | None = None
+    ) -> None:
+        """Finance reviews the plan: under the full procedure, the one the agency submitted (409
+        ``plan-not-submitted``), a rejection with its reason; an approval opens the supervision and the report."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["report_approved"] is not None:
             raise RuleViolation("the report is already reviewed; the plan review is closed", code="already-decided")
-        self.record(self.KeyEvaluationPlanReviewed, by, evaluation_id=evaluation_id, approved=approved)
+        dues: dict[str, date | None] = {"plan_due": None, "supervision_due": None, "report_due": None}
+        if evaluation.get("procedure") is not None:
+            assert params is not None, "the full procedure's deadlines need the ruleset"
+            if not evaluation["plan_pending"]:
+                raise RuleViolation("no evaluation plan awaits review", code="plan-not-submitted")
+            on = by.effective_on
+            if approved:
+                dues["supervision_due"] = on + timedelta(days=params.supervision_days)
+                dues["report_due"] = on + timedelta(days=params.evaluation_report_days)
+            else:
+                _require_reason(by, "a rejected plan")
+                dues["plan_due"] = on + timedelta(days=params.evaluation_plan_days)
+        self.record(self.KeyEvaluationPlanReviewed, by, evaluation_id=evaluation_id, approved=approved, **dues)
 
-    def review_key_evaluation_report(self, evaluation_id: str, approved: bool, by: Attribution) -> None:
+    def supervise_key_evaluation(
+        self,
+        evaluation_id: str,
+        notes: str,
+        findings: list[str],
+        by: Attribution,
+        params: rules.RuleParameters | None = None,
+    ) -> int:
+        """一督导: finance supervises the evaluation — what it saw (``notes``) and its findings (督导意见), which the
+        agency answers within the ruleset's days. Under the full procedure, once the plan is approved (409
+        ``plan-not-reviewed``), until the report is (409 ``already-decided``), with at least one finding. The notes
+        say what was seen: the event records no reason besides them (as first recorded)."""
+        evaluation = self._commissioned_evaluation(evaluation_id, by)
+        if not notes.strip():
+            raise InvalidInput("supervision notes are required", field="notes")
+        full = evaluation.get("procedure") is not None
+        if full:
+            assert params is not None, "the full procedure's deadlines need the ruleset"
+            if evaluation["plan_approved"] is not True:
+                raise RuleViolation("the plan is not approved yet: nothing to supervise", code="plan-not-reviewed")
+            if evaluation["report_approved"] is True or evaluation["score"] is not None:
+                raise RuleViolation("the report is already approved", code="already-decided")
+            if not [item for item in findings if item.strip()]:
+                raise InvalidInput("a supervision states its findings (督导意见) for the agency", field="findings")
+        if any(not item.strip() for item in findings):
+            raise InvalidInput("a finding cannot be empty", field="findings")
+        number = len(evaluation.get("supervisions", [])) + 1
+        answer_due = by.effective_on + timedelta(days=params.supervision_answer_days) if full and params else None
+        self.record(
+            self.KeyEvaluationSupervised,
+            replace(by, reason=""),
+            evaluation_id=evaluation_id,
+            supervision_no=number,
+            notes=notes,
+            findings=list(findings),
+            answer_due=answer_due if findings else None,
+        )
+        return number
+
+    def answer_key_evaluation_supervision(
+        self, evaluation_id: str, supervision_no: int, answer: str, by: Attribution
+    ) -> None:
+        """The agency answers a supervision's findings (督导意见回复), once."""
+        evaluation = self._full_procedure(evaluation_id, by)
+        supervisions = evaluation.get("supervisions", [])
+        if not 1 <= supervision_no <= len(supervisions):
+            raise NotFound(f"no supervision {supervision_no} of {evaluation_id}", code="supervision-not-found")
+        supervision = supervisions[supervision_no - 1]
+        self._require_since(by.effective_on, supervision, "on", f"supervision {supervision_no} was recorded")
+        if supervision["answer"] is not None or not supervision["findings"]:
+            raise RuleViolation(f"supervision {supervision_no} needs no answer now", code="already-decided")
+        if not answer.strip():
+            raise InvalidInput("answer the findings", field="answer")
+        self.record(
+            self.KeyEvaluationSupervisionAnswered,
+            replace(by, reason=""),
+            evaluation_id=evaluation_id,
+            supervision_no=supervision_no,
+            answer=answer,
+        )
+
+    @staticmethod
+    def _require_supervised(evaluation: dict[str, Any]) -> None:
+        """一督导: supervised at least once, every finding answered."""
+        supervisions = evaluation.get("supervisions", [])
+        if not supervisions:
+            raise RuleViolation("finance has not supervised the evaluation", code="supervision-required")
+        open_ones = [str(item["no"]) for item in supervisions if item["findings"] and item["answer"] is None]
+        if open_ones:
+            raise RuleViolation(
+                f"supervision {', '.join(open_ones)} not answered by the agency", code="supervision-unanswered"
+            )
+
+    def submit_key_evaluation_report(self, evaluation_id: str, params: rules.RuleParameters, by: Attribution) -> None:
+        """The agency submits its evaluation report (评价报告): after its plan was approved, supervised at least
+        once with every finding answered."""
+        evaluation = self._full_procedure(evaluation_id, by)
+        if evaluation["plan_approved"] is not True:
+            raise RuleViolation("the evaluation plan must be approved first", code="plan-not-reviewed")
+        if evaluation["report_approved"] is True:
+            raise RuleViolation("the evaluation report is already approved", code="already-decided")
+        if evaluation["report_pending"]:
+            raise RuleViolation("a report is already awaiting review", code="submission-pending")
+        self._require_supervised(evaluation)
+        review_due = by.effective_on + timedelta(days=params.evaluation_review_days)
+        self.record(self.KeyEvaluationReportSubmitted, by, evaluation_id=evaluation_id, review_due=review_due)
+
+    def review_key_evaluation_report(
+        self, evaluation_id: str, approved: bool, by: Attribution, params: rules.RuleParameters | None = None
+    ) -> None:
+        """Finance reviews the report: under the full procedure, the one the agency submitted (409
+        ``report-not-submitted``), supervised with every finding answered; a rejection with its reason."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["plan_approved"] is not True:
             raise RuleViolation(
@@ -690,15 +835,21 @@ class Project(ProjectState):
             )
         if evaluation["score"] is not None:
             raise RuleViolation("the evaluation is already scored", code="already-decided")
-        self.record(self.KeyEvaluationReportReviewed, by, evaluation_id=evaluation_id, approved=approved)
-
-    def note_key_evaluation_supervision(self, evaluation_id: str, notes: str, by: Attribution) -> None:
-        """The notes say what was seen: the event records no reason besides them (as first recorded)."""
-        self._commissioned_evaluation(evaluation_id, by)
-        if not notes.strip():
-            raise InvalidInput("supervision notes are required", field="notes")
+        report_due = None
+        if evaluation.get("procedure") is not None:
+            assert params is not None, "the full procedure's deadlines need the ruleset"
+            if not evaluation["report_pending"]:
+                raise RuleViolation("no evaluation report awaits review", code="report-not-submitted")
+            self._require_supervised(evaluation)
+            if not approved:
+                _require_reason(by, "a rejected report")
+                report_due = by.effective_on + timedelta(days=params.evaluation_report_days)
         self.record(
-            self.KeyEvaluationSupervisionNoted, replace(by, reason=""), evaluation_id=evaluation_id, notes=notes
+            self.KeyEvaluationReportReviewed,
+            by,
+            evaluation_id=evaluation_id,
+            approved=approved,
+            report_due=report_due,
         )
 
     def score_key_evaluation(
@@ -709,12 +860,15 @@ class Project(ProjectState):
         ruleset_version: int,
         by: Attribution,
     ) -> None:
+        """The score stands only after both reviews (and, under the full procedure, a supervision answered)."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
         if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
             raise RuleViolation(
                 "a key-evaluation score is accepted only after the plan and report reviews (两审)",
                 code="report-not-reviewed",
             )
+        if evaluation.get("procedure") is not None:
+            self._require_supervised(evaluation)
         if evaluation["score"] is not None:
             raise RuleViolation("the evaluation is already scored", code="already-decided")
         self.record(
@@ -725,9 +879,63 @@ class Project(ProjectState):
             **self._evaluation_result(scores, params),
         )
 
+    def void_key_evaluation(self, evaluation_id: str, agency_name: str, blacklisting_no: int, by: Attribution) -> bool:
+        """作废 on a blacklisting: the evaluation, scored or not, stands no more (whatever the project's stage: the
+        record says so). False where it is voided already."""
+        evaluation = self.key_evaluation(evaluation_id)
+        if evaluation.get("voided") is not None:
+            return False
+        self.record(
+            self.KeyEvaluationVoided,
+            by,
+            evaluation_id=evaluation_id,
+            agency_name=agency_name,
+            blacklisting_no=blacklisting_no,
+            was_scored=evaluation["score"] is not None,
+        )
+        return True
+
+    def unfinished_or_named(self, agency_id: str, named: Collection[str]) -> list[str]:
+        """The evaluations of this project a blacklisting of the agency ``agency_id`` voids: those it had not
+        finished (unscored), and those scored that the misconduct cited names (``named``)."""
+        return [
+            evaluation_id
+            for evaluation_id, item in self.key_evaluations.items()
+            if item["agency_id"] == agency_id
+            and item.get("voided") is None
+            and (item["score"] is None or evaluation_id in named)
+        ]
+
+    @property
+    def needs_new_evaluation(self) -> bool:
+        """A voided key evaluation and no key evaluation scored since (not voided) to replace it."""
+        voided: list[int] = [
+            item["voided"]["at_version"] for item in self.key_evaluations.values() if item.get("voided")
+        ]
+        if not voided:
+            return False
+        replaced: list[int] = [
+            item["score"]["scored_at_version"]
+            for item in self.key_evaluations.values()
+            if item["score"] is not None and item.get("voided") is None
+        ]
+        return max(replaced, default=0) < max(voided)
+
+    def _require_no_void(self) -> None:
+        if self.needs_new_evaluation:
+            raise RuleViolation(
+                f"a key evaluation of {self.code} was voided: a new one must be scored first",
+                code="new-evaluation-required",
+            )
+
     def evaluation_basis(self) -> tuple[str, str] | None:
-        """The grade results are applied on: a key evaluation over a re-evaluation over the self-evaluation."""
-        scored = [item["score"] for item in self.key_evaluations.values() if item["score"] is not None]
+        """The grade results are applied on: a key evaluation over a re-evaluation over the self-evaluation. A
+        voided key evaluation is no basis."""
+        scored = [
+            item["score"]
+            for item in self.key_evaluations.values()
+            if item["score"] is not None and item.get("voided") is None
+        ]
         if scored:
             latest = max(scored, key=lambda score: score["scored_at_version"])
             return "key_evaluation", latest["grade"]
@@ -741,6 +949,7 @@ class Project(ProjectState):
         self, decision: str | None, params: rules.RuleParameters, ruleset_version: int, by: Attribution
     ) -> str:
         self._require_stage({Stage.SELF_EVALUATED}, "apply results")
+        self._require_no_void()
         basis = self.evaluation_basis()
         if basis is None:
             raise RuleViolation("there is no evaluation result to apply", code="no-results")
@@ -863,6 +1072,7 @@ class Project(ProjectState):
             params,
             self.owed_disclosures,
             self.pending_ex_ante_filing,
+            self.key_evaluations,
         )
 
     @property
@@ -918,10 +1128,16 @@ class Project(ProjectState):
         if self.open_rectifications:
             numbers = ", ".join(str(item["no"]) for item in self.open_rectifications)
             raise RuleViolation(f"rectifications {numbers} are still open", code="open-rectifications")
-        unfinished = [key for key, item in self.key_evaluations.items() if item["score"] is None]
+        self._require_no_void()
+        unfinished = [
+            key for key, item in self.key_evaluations.items() if item["score"] is None and item.get("voided") is None
+        ]
         if unfinished:
             raise RuleViolation(f"key evaluations {', '.join(unfinished)} are not finished", code="evaluations-open")
         self.record(self.Closed, by)
+
+
+FULL_PROCEDURE = "two_reviews_one_supervision"  # 两审一督导 in full: an agency's key evaluation commissioned now
 
 
 def _require_reason(by: Attribution, what: str) -> None:

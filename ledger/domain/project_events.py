@@ -481,11 +481,24 @@ class ReEvaluated(LedgerAggregate.Event):
 
 
 class KeyEvaluationCommissioned(LedgerAggregate.Event):
-    """重点评价 commissioned, to an agency or done by finance itself."""
+    """重点评价 commissioned, to an agency or done by finance itself — by finance, or by the project's department
+    (部门委托第三方机构). ``procedure``: ``two_reviews_one_supervision`` for an agency commissioned under 两审一督导 in
+    full (the agency submits its plan and report, finance reviews each and supervises at least once, the agency
+    answers every supervision), with ``plan_due`` the day its plan is due; None for finance evaluating itself, and
+    in a commission stored before (version 2), which keeps the rules it was commissioned under."""
 
     evaluation_id: str
     agency_id: str | None
     agency_name: str | None
+    procedure: str | None
+    plan_due: date | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["procedure"] = None
+        state["plan_due"] = None
 
     def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id] = {
@@ -496,37 +509,159 @@ class KeyEvaluationCommissioned(LedgerAggregate.Event):
             "supervision": [],
             "score": None,
             "commissioned_on": self.effective_on,
+            "procedure": self.procedure,
+            "plan_due": self.plan_due,
+            "plan_pending": False,
+            "plan_review_due": None,
+            "supervision_due": None,
+            "supervisions": [],
+            "report_due": None,
+            "report_pending": False,
+            "report_review_due": None,
+            "voided": None,
         }
 
 
+class KeyEvaluationPlanSubmitted(LedgerAggregate.Event):
+    """两审一督导: the agency submits its evaluation plan (评价方案), for finance to review by ``review_due``."""
+
+    evaluation_id: str
+    review_due: date
+
+    def apply(self, project: ProjectState) -> None:
+        evaluation = project.key_evaluations[self.evaluation_id]
+        evaluation.update(plan_pending=True, plan_review_due=self.review_due, plan_due=None)
+
+
 class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
-    """两审一督导: the plan review."""
+    """两审一督导: the plan review. Under the full procedure (version 2) it records what falls due next: once
+    approved, the supervision and the report (``supervision_due``, ``report_due``); once rejected, a new plan
+    (``plan_due``). None in a review stored before, and for finance's own evaluation."""
 
     evaluation_id: str
     approved: bool
+    plan_due: date | None
+    supervision_due: date | None
+    report_due: date | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["plan_due"] = None
+        state["supervision_due"] = None
+        state["report_due"] = None
 
     def apply(self, project: ProjectState) -> None:
-        project.key_evaluations[self.evaluation_id]["plan_approved"] = self.approved
+        evaluation = project.key_evaluations[self.evaluation_id]
+        evaluation["plan_approved"] = self.approved
+        if evaluation.get("procedure") is not None:
+            evaluation.update(
+                plan_pending=False,
+                plan_review_due=None,
+                plan_due=self.plan_due,
+                supervision_due=self.supervision_due,
+                report_due=self.report_due,
+            )
+
+
+class KeyEvaluationReportSubmitted(LedgerAggregate.Event):
+    """两审一督导: the agency submits its evaluation report (评价报告), for finance to review by ``review_due``."""
+
+    evaluation_id: str
+    review_due: date
+
+    def apply(self, project: ProjectState) -> None:
+        evaluation = project.key_evaluations[self.evaluation_id]
+        evaluation.update(report_pending=True, report_review_due=self.review_due, report_due=None)
 
 
 class KeyEvaluationReportReviewed(LedgerAggregate.Event):
-    """两审一督导: the report review."""
+    """两审一督导: the report review. Under the full procedure (version 2), once rejected, a new report is due by
+    ``report_due`` (None otherwise, and in a review stored before)."""
 
     evaluation_id: str
     approved: bool
+    report_due: date | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["report_due"] = None
 
     def apply(self, project: ProjectState) -> None:
-        project.key_evaluations[self.evaluation_id]["report_approved"] = self.approved
+        evaluation = project.key_evaluations[self.evaluation_id]
+        evaluation["report_approved"] = self.approved
+        if evaluation.get("procedure") is not None:
+            evaluation.update(report_pending=False, report_review_due=None, report_due=self.report_due)
 
 
 class KeyEvaluationSupervisionNoted(LedgerAggregate.Event):
-    """两审一督导: supervision notes."""
+    """两审一督导: supervision notes (as recorded before supervisions had findings to answer)."""
 
     evaluation_id: str
     notes: str
 
     def apply(self, project: ProjectState) -> None:
         project.key_evaluations[self.evaluation_id]["supervision"].append(self.notes)
+
+
+class KeyEvaluationSupervised(LedgerAggregate.Event):
+    """两审一督导: finance's supervision (督导), numbered, with what it saw (``notes``) and its findings (督导意见),
+    which the agency answers by ``answer_due``."""
+
+    evaluation_id: str
+    supervision_no: int
+    notes: str
+    findings: list[str]
+    answer_due: date | None
+
+    def apply(self, project: ProjectState) -> None:
+        evaluation = project.key_evaluations[self.evaluation_id]
+        evaluation["supervision"].append(self.notes)
+        evaluation.setdefault("supervisions", []).append(
+            {
+                "no": self.supervision_no,
+                "notes": self.notes,
+                "findings": list(self.findings),
+                "on": self.effective_on,
+                "answer_due": self.answer_due,
+                "answer": None,
+                "answered_on": None,
+            }
+        )
+        evaluation["supervision_due"] = None
+
+
+class KeyEvaluationSupervisionAnswered(LedgerAggregate.Event):
+    """两审一督导: the agency's answer to a supervision's findings (整改回复)."""
+
+    evaluation_id: str
+    supervision_no: int
+    answer: str
+
+    def apply(self, project: ProjectState) -> None:
+        supervision = project.key_evaluations[self.evaluation_id]["supervisions"][self.supervision_no - 1]
+        supervision.update(answer=self.answer, answered_on=self.effective_on)
+
+
+class KeyEvaluationVoided(LedgerAggregate.Event):
+    """作废: the agency was blacklisted (``blacklisting_no``) and the misconduct cited names this evaluation, or
+    it had not finished it. A voided score is no evaluation basis; the project needs a new evaluation."""
+
+    evaluation_id: str
+    agency_name: str
+    blacklisting_no: int
+    was_scored: bool
+
+    def apply(self, project: ProjectState) -> None:
+        project.key_evaluations[self.evaluation_id]["voided"] = {
+            "on": self.effective_on,
+            "blacklisting_no": self.blacklisting_no,
+            "was_scored": self.was_scored,
+            "at_version": self.originator_version,
+        }
 
 
 class KeyEvaluationScored(LedgerAggregate.Event):

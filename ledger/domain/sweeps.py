@@ -117,7 +117,8 @@ SWEEPS: dict[str, Sweep[Any]] = {
         Sweep(
             "deadlines",
             "DeadlineApproaching / DeadlineMissed: goals, monitoring report, self-evaluation, "
-            "rectifications, deviation answers, the ex-ante report's review, the goals and results to disclose",
+            "rectifications, deviation answers, the ex-ante report's review, the goals and results to disclose, "
+            "the steps of 两审一督导",
             Project,
             "project-not-found",
             lambda project, context: project.raise_deadline_notices(context.today, context.params, SYSTEM),

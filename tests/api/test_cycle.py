@@ -54,7 +54,12 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         s.post(
             "finance",
             "/agencies",
-            {"name": "某咨询评估有限公司", "credentials": "工程咨询甲级", "effective_on": "2020-08-01"},
+            {
+                "name": "某咨询评估有限公司",
+                "credentials": "工程咨询甲级",
+                "credit_code": "91632800864542843F",
+                "effective_on": "2020-08-01",
+            },
         ),
         201,
     )
@@ -62,7 +67,12 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         s.post(
             "finance",
             "/agencies",
-            {"name": "青海某会计师事务所", "credentials": "执业证书", "effective_on": "2020-08-01"},
+            {
+                "name": "青海某会计师事务所",
+                "credentials": "执业证书",
+                "credit_code": "91632800864542843F",
+                "effective_on": "2020-08-01",
+            },
         ),
         201,
     )
@@ -285,8 +295,21 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
+    # 两审一督导: the agency submits its plan, finance reviews it, supervises, the agency answers the findings and
+    # submits its report, finance reviews it: only then is the score accepted.
+    ok(s.post("agency", f"{base}/plan", {"evidence": ["7" * 64], "effective_on": "2022-04-15"}))
     ok(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2022-04-20"}))
-    ok(s.post("finance", f"{base}/supervision", {"notes": "现场督导", "effective_on": "2022-05-01"}))
+    supervised = ok(
+        s.post(
+            "finance",
+            f"{base}/supervision",
+            {"notes": "现场督导", "findings": ["样本不足"], "effective_on": "2022-05-01"},
+        ),
+        201,
+    )
+    assert supervised["events"][0]["references"]["supervision_no"] == 1
+    ok(s.post("agency", f"{base}/supervision/1/answer", {"answer": "已补充样本", "effective_on": "2022-05-03"}))
+    ok(s.post("agency", f"{base}/report", {"evidence": ["6" * 64], "effective_on": "2022-05-06"}))
     ok(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2022-05-10"}))
     ok(
         s.post(
@@ -359,7 +382,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         s.post(
             "finance",
             f"/agencies/{agency['id']}/quality-reviews",
-            {"engagement": evaluation, "rating": "良", "effective_on": "2022-06-01"},
+            {"project_id": pid, "evaluation_id": evaluation, "score": "85", "effective_on": "2022-06-01"},
         ),
         201,
     )
@@ -386,6 +409,14 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     )
     agencies = ok(s.get("finance", "/agencies"))
     assert len(agencies) == 2
+    assert {item["credit_code"] for item in agencies} == {"91632800864542843F"}
+    # 资格: suspended, then reinstated, by finance with its reason; a code recorded at registration is not replaced
+    suspended = {"qualification": "suspended", "reason": "年检材料不全", "effective_on": "2022-12-02"}
+    ok(s.post("finance", f"/agencies/{agency['id']}/qualification", suspended))
+    reinstated = {"qualification": "qualified", "reason": "补齐材料", "effective_on": "2022-12-03"}
+    ok(s.post("finance", f"/agencies/{agency['id']}/qualification", reinstated))
+    code = {"credit_code": "916300001036648540", "effective_on": "2022-12-03"}
+    assert s.post("finance", f"/agencies/{agency['id']}/credit-code", code).json()["code"] == "credit-code-recorded"
     ok(
         s.post(
             "finance",

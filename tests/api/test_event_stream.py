@@ -134,7 +134,14 @@ def test_an_empty_last_event_id_means_none_and_a_good_one_resumes(capped: Live) 
     for n in range(3):
         expect(
             capped.post(
-                "finance", "/agencies", {"name": f"机构{n}", "credentials": "甲级", "effective_on": "2020-08-01"}
+                "finance",
+                "/agencies",
+                {
+                    "name": f"机构{n}",
+                    "credentials": "甲级",
+                    "credit_code": "91632800864542843F",
+                    "effective_on": "2020-08-01",
+                },
             ),
             201,
         )
@@ -291,7 +298,12 @@ def write_more(live: Live, tag: str) -> None:
             live.post(
                 "finance",
                 "/agencies",
-                {"name": f"机构{tag}{public}", "credentials": "乙级", "effective_on": "2020-08-01"},
+                {
+                    "name": f"机构{tag}{public}",
+                    "credentials": "乙级",
+                    "credit_code": "91632800864542843F",
+                    "effective_on": "2020-08-01",
+                },
             ),
             201,
         )["id"]

@@ -114,7 +114,15 @@ def test_the_stream_catches_up_goes_live_and_resumes_after_a_dropped_connection(
                 time.sleep(0.01)
 
         for n in range(5):
-            writer.post("/agencies", json={"name": f"机构{n}", "credentials": "甲级", "effective_on": "2020-08-01"})
+            writer.post(
+                "/agencies",
+                json={
+                    "name": f"机构{n}",
+                    "credentials": "甲级",
+                    "credit_code": "91632800864542843F",
+                    "effective_on": "2020-08-01",
+                },
+            )
         thread = threading.Thread(target=write_departments)
         thread.start()
         received: list[int] = []

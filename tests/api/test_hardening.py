@@ -92,7 +92,17 @@ def scene(service: Service) -> Scene:
     assert [event["type"] for event in reviewed["events"]][-1] == "Project.DeviationDetected"
     # An agency blacklisted from today: in force whenever a command is recorded for the next three years.
     agency = expect(
-        s.post("finance", "/agencies", {"name": BLACKLISTED, "credentials": "乙级", "effective_on": "2020-08-01"}), 201
+        s.post(
+            "finance",
+            "/agencies",
+            {
+                "name": BLACKLISTED,
+                "credentials": "乙级",
+                "credit_code": "91632800864542843F",
+                "effective_on": "2020-08-01",
+            },
+        ),
+        201,
     )["id"]
     expect(
         s.post(
@@ -355,11 +365,18 @@ def test_names_are_stored_exactly_as_given(service: Service, scene: Scene) -> No
 )
 def test_duplicates_are_refused_on_the_normalised_key(service: Service, scene: Scene, first: str, second: str) -> None:
     expect(
-        service.post("finance", "/agencies", {"name": first, "credentials": "甲级", "effective_on": "2020-08-01"}), 201
+        service.post(
+            "finance",
+            "/agencies",
+            {"name": first, "credentials": "甲级", "credit_code": "91632800864542843F", "effective_on": "2020-08-01"},
+        ),
+        201,
     )
     head = service.ledger.head()
     refused = service.post(
-        "finance", "/agencies", {"name": second, "credentials": "甲级", "effective_on": "2020-08-01"}
+        "finance",
+        "/agencies",
+        {"name": second, "credentials": "甲级", "credit_code": "91632800864542843F", "effective_on": "2020-08-01"},
     )
     assert expect(refused, 409)["code"] == "already-exists"
     assert service.ledger.head() == head

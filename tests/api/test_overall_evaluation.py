@@ -42,7 +42,12 @@ def organisations(service: Service) -> dict[str, str]:
         service.post("finance", f"/departments/{ids['教育局']}/units", {"name": SCHOOL, "effective_on": "2020-08-03"}),
         201,
     )["id"]
-    agency = {"name": "某咨询评估有限公司", "credentials": "甲级", "effective_on": "2020-08-01"}
+    agency = {
+        "name": "某咨询评估有限公司",
+        "credentials": "甲级",
+        "credit_code": "91632800864542843F",
+        "effective_on": "2020-08-01",
+    }
     expect(service.post("finance", "/agencies", agency), 201)
     for who, name, rating in (("education", "教育局", "优"), ("school", SCHOOL, "良")):
         at = f"/overall-goals/{ids[name]}/2022"

@@ -54,7 +54,12 @@ def test_agencies_by_part_of_their_name_in_any_spelling(shared_service: Service,
 def test_a_name_with_every_pair_of_the_search_yet_not_the_search_is_not_found(
     shared_service: Service, world: World
 ) -> None:
-    body = {"name": "评估评价评估中心", "credentials": "乙级", "effective_on": "2020-08-01"}
+    body = {
+        "name": "评估评价评估中心",
+        "credentials": "乙级",
+        "credit_code": "91632800864542843F",
+        "effective_on": "2020-08-01",
+    }
     position = shared_service.post("finance", "/agencies", body).json()["position"]
     assert shared_service.get("finance", "/readyz", min_position=position).status_code == 200
     # 估评 and 评估 are both pairs of the name, but 估评估 is not in it

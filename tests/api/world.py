@@ -34,12 +34,28 @@ def build(s: Service) -> World:
     ]
     agency = expect(
         s.post(
-            "finance", "/agencies", {"name": "某咨询评估有限公司", "credentials": "甲级", "effective_on": "2020-08-01"}
+            "finance",
+            "/agencies",
+            {
+                "name": "某咨询评估有限公司",
+                "credentials": "甲级",
+                "credit_code": "91632800864542843F",
+                "effective_on": "2020-08-01",
+            },
         ),
         201,
     )["id"]
     other = expect(
-        s.post("finance", "/agencies", {"name": "另一评估公司", "credentials": "乙级", "effective_on": "2020-08-01"}),
+        s.post(
+            "finance",
+            "/agencies",
+            {
+                "name": "另一评估公司",
+                "credentials": "乙级",
+                "credit_code": "91632800864542843F",
+                "effective_on": "2020-08-01",
+            },
+        ),
         201,
     )["id"]
     pid = expect(
@@ -76,7 +92,13 @@ def build(s: Service) -> World:
     )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
+    # 两审一督导 in full, up to the score: the agency's plan and report, finance's reviews and supervision, the answer
+    expect(s.post("agency", f"{base}/plan", {"effective_on": "2021-09-05"}), 200)
     expect(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2021-09-10"}), 200)
+    supervision = {"notes": "现场督导", "findings": ["样本不足"], "effective_on": "2021-10-10"}
+    expect(s.post("finance", f"{base}/supervision", supervision), 201)
+    expect(s.post("agency", f"{base}/supervision/1/answer", {"answer": "已补充", "effective_on": "2021-10-15"}), 200)
+    expect(s.post("agency", f"{base}/report", {"effective_on": "2021-12-05"}), 200)
     expect(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2021-12-10"}), 200)
     declared = expect(
         s.post(

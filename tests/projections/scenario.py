@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from api.cli.demo import run_demo
-from api.cli.demo_story import LIBRARY
+from api.cli.demo_story import KEY_EVALUATED, LIBRARY, PROJECTS
 from ledger.application import Ledger
+from ledger.domain.organisations import Agency, agency_id
+from ledger.domain.project import Project, project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS
-from ledger.domain.values import Principal
+from ledger.domain.values import Attribution, Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.log.rotation import KeyRotation, sign_rotation
 from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
@@ -39,7 +41,8 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.sweep("decision-deadlines", date(2022, 8, 20))  # due 2022-08-24: approaching
     ledger.expire_blacklistings("青海某会计师事务所", date(2025, 3, 19))
     agency = "某咨询评估有限公司"
-    ledger.review_agency_quality(act(FINANCE, date(2022, 6, 1)), agency, "KE-2021", "良", "报告质量良好")
+    quality_warnings_and_a_bar(ledger)
+    recorded_by_an_earlier_version(ledger, agency)
     ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", '伪造问卷 "样本"\n\\ 🚩')
     ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
     ledger.lift_blacklisting(act(FINANCE, date(2022, 7, 1), "申诉成立"), agency)
@@ -88,3 +91,50 @@ def every_kind_of_event(ledger: Ledger) -> None:
     # ruleset 2) and missed.
     ledger.sweep("overall-deadlines", date(2024, 3, 25))
     ledger.sweep("overall-deadlines", date(2024, 4, 1))
+
+
+def quality_warnings_and_a_bar(ledger: Ledger) -> None:
+    """A third agency, registered with its credit code: 资格 suspended and reinstated; two engagements commissioned
+    (on the one project whose results are applied and still open); two low 工作质量考核 scores, which bar it."""
+    agency = "某绩效评价中心"
+    ledger.register_agency(act(FINANCE, date(2022, 5, 19)), agency, "甲级", credit_code="916300001036648540")
+    ledger.change_agency_qualification(act(FINANCE, date(2022, 5, 20), "年度检查材料不全"), agency, "suspended")
+    ledger.change_agency_qualification(act(FINANCE, date(2022, 5, 21), "补齐材料"), agency, "qualified")
+    open_one = next(
+        pid
+        for pid in (project_id(2021, spec.code) for spec in PROJECTS)
+        if ledger.project(pid).stage == "results_applied"
+    )
+    for _ in range(2):
+        ledger.commission_key_evaluation(act(FINANCE, date(2022, 5, 25), "重点评价"), open_one, agency)
+    engagements = [
+        evaluation
+        for evaluation, item in ledger.project(open_one).key_evaluations.items()
+        if item["agency_name"] == agency
+    ]
+    for evaluation in engagements:
+        ledger.review_agency_quality(
+            act(FINANCE, date(2022, 6, 1), "工作质量考核"), agency, open_one, evaluation, "55", "底稿不完整"
+        )
+
+
+def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
+    """Events only an earlier version of the ledger recorded, as it recorded them: a free-text quality review, a
+    supervision note, an agency registered without its credit code (which finance then records)."""
+    by = Attribution(FINANCE, date(2022, 6, 1))
+    firm = ledger.agency(agency)
+    firm.record(Agency.QualityReviewed, by, engagement="KE-2021", rating="良", notes="报告质量良好")
+    keyed = ledger.project(project_id(2021, KEY_EVALUATED))
+    evaluation = list(keyed.key_evaluations)[-1]  # the one standing (the first was voided)
+    keyed.record(Project.KeyEvaluationSupervisionNoted, by, evaluation_id=evaluation, notes="督导记录")
+    old = Agency._create(
+        Agency.Registered,
+        id=agency_id("某老评估所"),
+        **Attribution(FINANCE, date(2020, 8, 3)).event_fields(),
+        name="某老评估所",
+        credentials="证书",
+        affiliation=None,
+        credit_code=None,
+    )
+    ledger.commit(firm, keyed, old)
+    ledger.record_agency_credit_code(act(FINANCE, date(2022, 6, 1), "补录"), "某老评估所", "91632800864542843F")

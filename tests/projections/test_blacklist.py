@@ -12,6 +12,8 @@ from projections.blacklist import ENTRY_COLUMNS, Agencies, Entries, fold
 from tests.projections.recorded import Log
 
 AGENCY = "青海某会计师事务所"
+# An agency registered before codes (its Registered event without ``credit_code``): qualified, no code, no bar.
+REGISTERED_BEFORE_CODES = {"credit_code": None, "qualification": "qualified", "barred_until": None}
 
 
 def no_stored(key: tuple[UUID, int]) -> Row:
@@ -67,7 +69,7 @@ def test_a_blacklisting_cites_the_misconduct_it_names_under_the_agencys_name() -
         {"no": no, "kind": "falsification", "description": f"伪造问卷 {no}", "on": on}
         for no, on in ((1, "2022-01-05"), (2, "2022-02-06"), (3, "2022-03-07"))
     ]
-    assert agencies == {agency: {"name": AGENCY, "misconduct": records}}
+    assert agencies == {agency: {"name": AGENCY, "misconduct": records, **REGISTERED_BEFORE_CODES}}
     entry = entries[(agency, 1)]
     assert list(entry) == ENTRY_COLUMNS
     assert entry == {
@@ -81,6 +83,8 @@ def test_a_blacklisting_cites_the_misconduct_it_names_under_the_agencys_name() -
         "ended_how": None,
         "public": False,
         "reason": "评价结果不实",
+        "conduct": "弄虚作假：伪造问卷 1；弄虚作假：伪造问卷 3",
+        "authority": "市财政局",
         "position": events[-1].leaf_index,
     }
 
@@ -135,4 +139,46 @@ def test_a_quality_review_changes_neither_the_record_nor_the_blacklist() -> None
             log.record("Agency.QualityReviewed", agency, engagement="KE-2021", rating="良", notes="报告质量良好"),
         ]
     )
-    assert (agencies, entries) == ({agency: {"name": AGENCY, "misconduct": []}}, {})
+    assert (agencies, entries) == ({agency: {"name": AGENCY, "misconduct": [], **REGISTERED_BEFORE_CODES}}, {})
+
+
+def test_the_credit_code_qualification_and_bar_are_kept_beside_the_agency() -> None:
+    log, agency = Log(), uuid4()
+    agencies, _ = folded(
+        [
+            log.record(
+                "Agency.Registered",
+                agency,
+                name=AGENCY,
+                credentials="",
+                affiliation=None,
+                credit_code="91632800864542843F",
+            ),
+            log.record("Agency.QualificationChanged", agency, qualification="suspended", previous="qualified"),
+            log.record(
+                "Agency.Barred",
+                agency,
+                bar_no=1,
+                assessment_nos=[1, 2],
+                start=date(2022, 6, 1),
+                until=date(2023, 6, 1),
+                ruleset_version=1,
+            ),
+        ]
+    )
+    assert agencies[agency] == {
+        "name": AGENCY,
+        "misconduct": [],
+        "credit_code": "91632800864542843F",
+        "qualification": "suspended",
+        "barred_until": date(2023, 6, 1),
+    }
+    registered_before = Log()
+    old = uuid4()
+    later, _ = folded(
+        [
+            registered_before.record("Agency.Registered", old, name="老机构", credentials="", affiliation=None),
+            registered_before.record("Agency.CreditCodeRecorded", old, credit_code="916300001036648540"),
+        ]
+    )
+    assert later[old]["credit_code"] == "916300001036648540"

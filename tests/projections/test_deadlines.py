@@ -52,6 +52,14 @@ HANDLED = {
         "GoalsReviewed",
         "ResultsApplied",
         "Disclosed",
+        "KeyEvaluationCommissioned",
+        "KeyEvaluationPlanSubmitted",
+        "KeyEvaluationPlanReviewed",
+        "KeyEvaluationSupervised",
+        "KeyEvaluationSupervisionAnswered",
+        "KeyEvaluationReportSubmitted",
+        "KeyEvaluationReportReviewed",
+        "KeyEvaluationVoided",
     )
 }
 
@@ -357,3 +365,99 @@ def test_goals_disclosed_before_the_approval_are_never_owed_and_an_old_approval_
     )
     assert ("goals_disclosure", 0) not in status(early)
     assert ("goals_disclosure", 0) not in status(approved())  # recorded before it was a watched duty
+
+
+# ---------------------------------------------------------------------------
+# 两审一督导: each step owed on the day its opening event recorded, met by the step
+# ---------------------------------------------------------------------------
+
+KE = "KE-2021-P-001-2"  # the project's second key evaluation: its steps are owed under ref 2 (an answer's 201, …)
+
+
+def commissioned(plan_due: date | None = date(2021, 10, 1)) -> ProjectHistory:
+    return approved().then(
+        "KeyEvaluationCommissioned",
+        evaluation_id=KE,
+        agency_id="a",
+        agency_name="某咨询评估有限公司",
+        procedure=None if plan_due is None else "two_reviews_one_supervision",
+        plan_due=plan_due,
+        effective_on=date(2021, 9, 1),
+    )
+
+
+def evaluation_status(history: ProjectHistory) -> dict[tuple[str, int], tuple[str, date, date | None]]:
+    return {key: value for key, value in status(history).items() if key[1] >= 2}
+
+
+def test_the_steps_of_two_reviews_one_supervision_are_owed_and_met_in_turn() -> None:
+    history = commissioned()
+    assert evaluation_status(history) == {("evaluation_plan", 2): ("open", date(2021, 10, 1), None)}
+    history.then(
+        "KeyEvaluationPlanSubmitted", evaluation_id=KE, review_due=date(2021, 9, 20), effective_on=date(2021, 9, 5)
+    )
+    history.then(
+        "KeyEvaluationPlanReviewed",
+        evaluation_id=KE,
+        approved=True,
+        plan_due=None,
+        supervision_due=date(2021, 11, 9),
+        report_due=date(2022, 1, 8),
+        effective_on=date(2021, 9, 10),
+    )
+    history.then(
+        "KeyEvaluationSupervised",
+        evaluation_id=KE,
+        supervision_no=1,
+        notes="督导",
+        findings=["样本不足"],
+        answer_due=date(2021, 10, 25),
+        effective_on=date(2021, 10, 10),
+    )
+    assert evaluation_status(history) == {
+        ("evaluation_plan", 2): ("met", date(2021, 10, 1), date(2021, 9, 5)),
+        ("evaluation_plan_review", 2): ("met", date(2021, 9, 20), date(2021, 9, 10)),
+        ("supervision", 2): ("met", date(2021, 11, 9), date(2021, 10, 10)),
+        ("evaluation_report", 2): ("open", date(2022, 1, 8), None),
+        ("supervision_answer", 201): ("open", date(2021, 10, 25), None),
+    }
+    history.then("KeyEvaluationSupervisionAnswered", evaluation_id=KE, supervision_no=1, answer="已补充")
+    history.then(
+        "KeyEvaluationReportSubmitted", evaluation_id=KE, review_due=date(2021, 12, 20), effective_on=date(2021, 12, 5)
+    )
+    history.then(
+        "KeyEvaluationReportReviewed", evaluation_id=KE, approved=True, report_due=None, effective_on=date(2021, 12, 10)
+    )
+    assert {key: value[0] for key, value in evaluation_status(history).items()} == {
+        ("evaluation_plan", 2): "met",
+        ("evaluation_plan_review", 2): "met",
+        ("supervision", 2): "met",
+        ("supervision_answer", 201): "met",
+        ("evaluation_report", 2): "met",
+        ("evaluation_report_review", 2): "met",
+    }
+
+
+def test_a_rejection_owes_the_step_again_by_its_new_day_and_a_voiding_ends_all() -> None:
+    history = commissioned()
+    history.then(
+        "KeyEvaluationPlanSubmitted", evaluation_id=KE, review_due=date(2021, 9, 20), effective_on=date(2021, 9, 5)
+    )
+    history.then(
+        "KeyEvaluationPlanReviewed",
+        evaluation_id=KE,
+        approved=False,
+        plan_due=date(2021, 10, 10),
+        supervision_due=None,
+        report_due=None,
+        effective_on=date(2021, 9, 10),
+    )
+    assert evaluation_status(history)[("evaluation_plan", 2)] == ("open", date(2021, 10, 10), None)
+    history.then(
+        "KeyEvaluationVoided", evaluation_id=KE, agency_name="某咨询评估有限公司", blacklisting_no=1, was_scored=False
+    )
+    assert evaluation_status(history)[("evaluation_plan", 2)][0] == "void"
+
+
+def test_a_commission_before_the_full_procedure_owes_nothing() -> None:
+    assert evaluation_status(commissioned(plan_due=None)) == {}

@@ -90,6 +90,7 @@ def test_a_declaration_starts_the_row_with_what_was_declared() -> None:
         "overdue": {},
         "overdue_deadlines": 0,
         "evaluators": [],
+        "key_scores": [],
         "last_changed_at": history.last.recorded_at,
         "version": 1,
         "position": history.last.leaf_index,
@@ -426,3 +427,36 @@ def test_events_the_row_does_not_show_still_move_its_version_and_position() -> N
     history = ProjectHistory().then("MonitoringReviewed", month=7, opinion="同意")
     row = row_after(history)
     assert (row["stage"], row["version"], row["position"]) == ("declared", 2, 1)
+
+
+def test_a_voided_key_score_no_longer_counts_and_a_missed_step_is_met_by_taking_it() -> None:
+    history = ProjectHistory().then("BudgetApproved", amount=Decimal("100.00"), effective_on=date(2021, 1, 15))
+    history.then("SelfEvaluated", executed=Decimal("100.00"), total=Decimal("95.00"), grade="优")
+    for number, grade in ((1, "中"), (2, "良")):
+        history.then(
+            "KeyEvaluationScored",
+            evaluation_id=f"KE-2021-P-001-{number}",
+            total=Decimal("70.00") if grade == "中" else Decimal("85.00"),
+            grade=grade,
+            inflated=False,
+        )
+    assert (row_after(history)["key_grade"], row_after(history)["grade"]) == ("良", "良")
+    history.then(
+        "KeyEvaluationVoided", evaluation_id="KE-2021-P-001-2", agency_name="甲", blacklisting_no=1, was_scored=True
+    )
+    row = row_after(history)
+    assert (row["key_score"], row["key_grade"], row["grade"]) == (Decimal("70.00"), "中", "中")
+    history.then(
+        "KeyEvaluationVoided", evaluation_id="KE-2021-P-001-1", agency_name="甲", blacklisting_no=1, was_scored=True
+    )
+    row = row_after(history)
+    assert (row["key_score"], row["key_grade"], row["grade"]) == (None, None, "优")
+    history.then("DeadlineMissed", deadline="evaluation_plan", ref=3, due_on=date(2022, 3, 1))
+    history.then("DeadlineMissed", deadline="supervision_answer", ref=301, due_on=date(2022, 3, 2))
+    assert row_after(history)["overdue_deadlines"] == 2
+    history.then("KeyEvaluationPlanSubmitted", evaluation_id="KE-2021-P-001-3", review_due=date(2022, 3, 20))
+    assert row_after(history)["overdue"] == {"supervision_answer:301": "2022-03-02"}
+    history.then(
+        "KeyEvaluationVoided", evaluation_id="KE-2021-P-001-3", agency_name="甲", blacklisting_no=1, was_scored=False
+    )
+    assert row_after(history)["overdue_deadlines"] == 0

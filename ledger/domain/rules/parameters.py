@@ -114,6 +114,21 @@ class RuleParameters:
     # 部门和单位整体绩效自评: an organisation with approved overall goals self-evaluates by this day, as its projects
     # are (单位自评, the plan's cycle: last year's self-evaluations in the spring): (Y+1)-03-31.
     overall_self_evaluation_due: YearDate = (1, 3, 31)
+    # 两审一督导 of a key evaluation commissioned to an agency: the days each step is due in, counted from the step
+    # that opens it (and recorded on that step's event, so a later ruleset moves no deadline already set).
+    evaluation_plan_days: int = 30  # the agency submits its plan (评价方案), from the commission or a rejection
+    evaluation_review_days: int = 15  # finance reviews a plan or a report, from its submission
+    supervision_days: int = 60  # finance supervises (督导) at least once, from the plan's approval
+    supervision_answer_days: int = 15  # the agency answers a supervision's findings (督导意见)
+    evaluation_report_days: int = (
+        120  # the agency submits its report (评价报告), from the plan's approval or a rejection
+    )
+    # 工作质量考核 of an agency's engagement: a score below this is a warning (预警); this many warnings within the
+    # window bar the agency from being commissioned for the period (暂停承接).
+    quality_warning_below: Decimal = Decimal(60)
+    quality_warnings_to_bar: int = 2
+    quality_warning_window_days: int = 730
+    quality_bar_days: int = 365
     # 部门和单位整体绩效评价 by finance or a commissioned agency: the most each of the six dimensions the plan names
     # scores, adding up to 100 (no source weighs them: the ledger's choice, 履职效能 the heaviest).
     overall_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
@@ -205,6 +220,7 @@ class RuleParameters:
         checks.between(rate, "re_evaluation_rate", ZERO, ONE, open_low=True)
         checks.between(self.inflation_threshold, "inflation_threshold", ZERO, HUNDRED)
         checks.between(self.reduce_rate, "reduce_rate", ZERO, ONE, open_low=True)
+        checks.between(self.quality_warning_below, "quality_warning_below", ZERO, HUNDRED)
         self._check_re_evaluation_weights()
         self._check_deadlines()
         self._check_qualitative_shares()
@@ -420,6 +436,14 @@ _INT_FIELDS = frozenset(
         "goals_disclosure_days",
         "results_disclosure_days",
         "decision_rectification_days",
+        "evaluation_plan_days",
+        "evaluation_review_days",
+        "supervision_days",
+        "supervision_answer_days",
+        "evaluation_report_days",
+        "quality_warnings_to_bar",
+        "quality_warning_window_days",
+        "quality_bar_days",
     }
 )
 _DECIMAL_FIELDS = frozenset(f.name for f in dataclasses.fields(RuleParameters) if isinstance(f.default, Decimal))

@@ -49,7 +49,7 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
 
     seen = topics(database_url)
     # 事前绩效评估: three 2021 departments' reports reviewed by finance (one through a commissioned agency, returned
-    # once, one 不予支持 approved: the project rejected) and 2022's new major WJ22-02's, one assessment by finance itself
+    # once, one 不予支持 approved: the project rejected), 2022's new major WJ22-02's; one assessed by finance
     assert payload_values(database_url, "Project.ExAnteAssessed", "conclusion") == Counter({"support": 1})
     assert seen["Project.ExAnteAgencyCommissioned"] == 1
     assert payload_values(database_url, "Project.ExAnteFiled", "conclusion") == Counter({"support": 4, "reject": 1})
@@ -74,6 +74,11 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert seen["ReEvaluationSample.Drawn"] == 1
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
     assert seen["Project.KeyEvaluationScored"] == 2
+    # 两审一督导 in full, twice: plan and report submitted by the agency, a supervision answered; the falsified
+    # evaluation named by the misconduct is voided by the blacklisting, and redone by the other agency
+    for step in ("PlanSubmitted", "ReportSubmitted", "Supervised", "SupervisionAnswered"):
+        assert seen[f"Project.KeyEvaluation{step}"] == 2, step
+    assert seen["Project.KeyEvaluationVoided"] == 1
     assert payload_values(database_url, "Agency.MisconductRecorded", "kind")["falsification"] == 1
     assert seen["Agency.Blacklisted"] == 1
     assert seen["Project.RectificationRejected"] == 1

@@ -35,6 +35,8 @@ from tests.conftest import EDUCATION, FINANCE, FakeClock, act
 from tests.ledger.application.test_application import GOALS
 from tests.ledger.domain.overall_support import overall_indicators
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -147,7 +149,7 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
     ledger.submit_overall_goals(act(EDUCATION, date(year - 1, 10, 1)), "教育局", year, overall_indicators())
     ledger.review_overall_goals(act(FINANCE, date(year - 1, 10, 20)), "教育局", year, "优")
     pids = [approved(ledger, year, f"P-{i:02}") for i in range(PROJECTS)]
-    ledger.register_agency(act(FINANCE, date(year - 5, 1, 1)), "某会计师事务所", "执业证书")
+    ledger.register_agency(act(FINANCE, date(year - 5, 1, 1)), "某会计师事务所", "执业证书", credit_code=CREDIT_CODE)
     ledger.record_misconduct(
         act(FINANCE, date(year - 4, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification", "伪造记录"
     )

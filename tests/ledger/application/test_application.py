@@ -22,6 +22,8 @@ from ledger.domain.project_values import Stage
 from ledger.domain.values import Indicator, Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 GOALS = [
@@ -148,11 +150,15 @@ def test_no_approved_goals_no_budget(ledger: Ledger) -> None:
 
 def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级")
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "另一评估机构", "资信乙级")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "另一评估机构", "资信乙级", credit_code=CREDIT_CODE)
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     evaluation = next(iter(ledger.project(pid).key_evaluations))
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5)), pid, evaluation, "plan")
     ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10)), pid, evaluation, "plan", True)
+    ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 10, 10)), pid, evaluation, "督导", ["样本不足"])
+    ledger.answer_key_evaluation_supervision(act(AGENCY, date(2021, 10, 15)), pid, evaluation, 1, "已补充")
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5)), pid, evaluation, "report")
     ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10)), pid, evaluation, "report", True)
     scores = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
     other = Principal("ag-9", "agency", "另一评估机构")
@@ -168,8 +174,10 @@ def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> N
 
 def test_blacklisted_and_conflicted_agencies_are_refused(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书")
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "教育评估中心", "事业单位", affiliation="教育局")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), "教育评估中心", "事业单位", affiliation="教育局", credit_code=CREDIT_CODE
+    )
     refused(
         ledger,
         "no-misconduct-recorded",

@@ -22,6 +22,8 @@ from tests.conftest import AGENCY, EDUCATION, FINANCE, TEST_KEY, FakeClock, act
 from tests.ledger.application.test_application import GOALS, approved_project
 from tests.ledger.domain.overall_support import overall_indicators
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 BAD = "失信评估事务所"
@@ -49,8 +51,8 @@ def world(ledger: Ledger) -> UUID:
     """An approved project of 教育局 with a key evaluation commissioned to 某咨询评估有限公司, a rectification and a
     goal adjustment open, and a monitoring report filed; two agencies."""
     pid = approved_project(ledger, goals_disclosed=False)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级")
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), BAD, "乙级")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), BAD, "乙级", credit_code=CREDIT_CODE)
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     ledger.require_rectification(act(FINANCE, date(2021, 6, 1)), pid, ["整改"], "monitoring", date(2021, 9, 30))
     ledger.request_goal_adjustment(act(EDUCATION, date(2021, 5, 1), "实施条件变化"), pid, GOALS)
@@ -104,6 +106,10 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "commission_key_evaluation": lambda: ledger.commission_key_evaluation(fin, pid, None),
         "review_key_evaluation": lambda: ledger.review_key_evaluation(fin, pid, evaluation, "plan", True),
         "note_key_evaluation_supervision": lambda: ledger.note_key_evaluation_supervision(fin, pid, evaluation, "督导"),
+        "submit_key_evaluation": lambda: ledger.submit_key_evaluation(act(AGENCY, on), pid, evaluation, "plan"),
+        "answer_key_evaluation_supervision": lambda: ledger.answer_key_evaluation_supervision(
+            act(AGENCY, on), pid, evaluation, 1, "回复"
+        ),
         "score_key_evaluation": lambda: ledger.score_key_evaluation(act(AGENCY, on), pid, evaluation, SCORES),
         "apply_results": lambda: ledger.apply_results(fin, pid),
         "require_rectification": lambda: ledger.require_rectification(fin, pid, ["x"], "audit", on + timedelta(30)),
@@ -130,8 +136,12 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "score_overall_evaluation": lambda: ledger.score_overall_evaluation(fin, "教育局", 2022, 1, SIX),
         "apply_overall_results": lambda: ledger.apply_overall_results(fin, "教育局", 2022, "12000000.00"),
         "decide_policy": lambda: ledger.decide_policy(fin, pid),
-        "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级"),
-        "review_agency_quality": lambda: ledger.review_agency_quality(fin, BAD, "KE-1", "良", "规范"),
+        "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级", credit_code=CREDIT_CODE),
+        "review_agency_quality": lambda: ledger.review_agency_quality(
+            fin, AGENCY.organisation, pid, evaluation, "80", "规范"
+        ),
+        "record_agency_credit_code": lambda: ledger.record_agency_credit_code(fin, BAD, CREDIT_CODE),
+        "change_agency_qualification": lambda: ledger.change_agency_qualification(fin, BAD, "suspended"),
         "record_misconduct": lambda: ledger.record_misconduct(fin, BAD, "other", "失信"),
         "blacklist_agency": lambda: ledger.blacklist_agency(fin, BAD),
         "lift_blacklisting": lambda: ledger.lift_blacklisting(fin, BAD),
@@ -243,12 +253,17 @@ def test_each_object_bounds_its_dates_from_below(ledger: Ledger) -> None:
         # a department, an agency: not before registration (2020-08-01); a year's goals not before its preparation
         lambda: ledger.set_overall_goals(act(EDUCATION, date(2020, 7, 31)), "教育局", 2021, ["目标"]),
         lambda: ledger.set_overall_goals(act(EDUCATION, date(2020, 9, 1)), "教育局", 2022, ["目标"]),
-        lambda: ledger.review_agency_quality(act(FINANCE, date(2020, 7, 31)), BAD, "KE-1", "良", "规范"),
+        lambda: ledger.change_agency_qualification(act(FINANCE, date(2020, 7, 31), "年检"), BAD, "suspended"),
+        # an engagement's quality, its plan: not before it was commissioned (2021-09-01)
+        lambda: ledger.review_agency_quality(
+            act(FINANCE, date(2021, 8, 31)), AGENCY.organisation, pid, evaluation, "80"
+        ),
+        lambda: ledger.submit_key_evaluation(act(AGENCY, date(2021, 8, 31)), pid, evaluation, "plan"),
         # a budget unit: not before its department was registered
         lambda: ledger.register_unit(act(FINANCE, date(2020, 7, 31)), "教育局", "早登记单位"),
         lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, "晚登记评估公司"),
     ]
-    ledger.register_agency(act(FINANCE, date(2021, 6, 1)), "晚登记评估公司", "甲级")
+    ledger.register_agency(act(FINANCE, date(2021, 6, 1)), "晚登记评估公司", "甲级", credit_code=CREDIT_CODE)
     for command in early:
         refused(ledger, "effective-date-too-early", command)
     # a blacklisting: not before the misconduct it cites

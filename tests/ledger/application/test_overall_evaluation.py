@@ -20,6 +20,8 @@ from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, FakeClock, act
 from tests.ledger.application.test_application import GOALS, refused
 from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, met_actuals, overall_indicators
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 D = Decimal
@@ -40,9 +42,9 @@ def approved(ledger: Ledger, clock: FakeClock) -> Ledger:
         ledger.register_department(act(FINANCE, date(2020, 8, 1)), name)
     for school in (SCHOOL, OTHER_SCHOOL.organisation):
         ledger.register_unit(act(FINANCE, date(2020, 8, 3)), "教育局", school)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级")
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), OTHER_AGENCY.organisation, "乙级")
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), TIED, "丙级", "教育局")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), OTHER_AGENCY.organisation, "乙级", credit_code=CREDIT_CODE)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), TIED, "丙级", "教育局", credit_code=CREDIT_CODE)
     for who, organisation in ((EDUCATION, "教育局"), (SCHOOL_STAFF, SCHOOL)):
         ledger.submit_overall_goals(act(who, date(2021, 10, 1)), organisation, 2022, overall_indicators())
         ledger.review_overall_goals(act(FINANCE, date(2021, 10, 20)), organisation, 2022, "优")
@@ -178,7 +180,7 @@ def test_no_blacklisted_agency_and_none_tied_to_the_organisation_is_commissioned
             ledger.commission_overall_evaluation, act(FINANCE, date(2023, 1, 10)), organisation, 2022, TIED
         )
         refused(ledger, "conflict-of-interest", commission)
-    ledger.register_agency(act(FINANCE, date(2023, 1, 5)), "新设评估公司", "甲级")
+    ledger.register_agency(act(FINANCE, date(2023, 1, 5)), "新设评估公司", "甲级", credit_code=CREDIT_CODE)
     refused(
         ledger,
         "effective-date-too-early",

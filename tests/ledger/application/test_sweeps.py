@@ -24,6 +24,8 @@ from ledger.domain.values import SYSTEM
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
 from tests.ledger.application.test_application import approved_project, refused
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 
@@ -75,7 +77,7 @@ def test_a_sweep_visits_what_changed_or_fell_due_and_nothing_else(
 
 
 def test_every_sweep_runs_idempotently_over_its_own_objects(ledger: Ledger, projects: list[UUID]) -> None:
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某会计师事务所", "执业证书")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某会计师事务所", "执业证书", credit_code=CREDIT_CODE)
     ledger.record_misconduct(
         act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification", "伪造记录"
     )

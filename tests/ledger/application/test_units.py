@@ -23,6 +23,8 @@ from ledger.domain.values import Principal
 from tests.conftest import EDUCATION, FINANCE, HEALTH, act
 from tests.ledger.application.test_application import GOALS, refused
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 SCHOOL_ONE = "德令哈市第一中学"
@@ -170,8 +172,10 @@ def test_an_agency_tied_to_a_unit_recuses_from_its_departments_projects(units: L
     units.submit_goals(act(HEALTH, date(2020, 10, 20)), theirs, GOALS)
     units.review_goals(act(FINANCE, date(2020, 11, 5)), theirs, "优")
     units.approve_budget(act(FINANCE, date(2021, 1, 15)), theirs, "500000.00")
-    units.register_agency(act(FINANCE, date(2021, 3, 1)), "一中附属评估中心", "乙级", SCHOOL_ONE)
-    units.register_agency(act(FINANCE, date(2021, 3, 1)), "卫生院评估所", "乙级", CLINIC)
+    units.register_agency(
+        act(FINANCE, date(2021, 3, 1)), "一中附属评估中心", "乙级", SCHOOL_ONE, credit_code=CREDIT_CODE
+    )
+    units.register_agency(act(FINANCE, date(2021, 3, 1)), "卫生院评估所", "乙级", CLINIC, credit_code=CREDIT_CODE)
     on = date(2021, 9, 1)
     for pid in (ours, own):
         refused(

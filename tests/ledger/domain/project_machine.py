@@ -308,6 +308,43 @@ class ProjectMachine(RuleBasedStateMachine):
             "a1" if with_agency else None,
             AGENCY.organisation if with_agency else None,
             Attribution(FINANCE, self.at()),
+            PARAMS,
+        )
+
+    @rule(number=st.integers(1, 2), what=st.sampled_from(["plan", "report"]))
+    def submit_key_evaluation(self, number: int, what: str) -> None:
+        """两审一督导: the agency submits its plan or its report."""
+        method = (
+            self.project.submit_key_evaluation_plan if what == "plan" else self.project.submit_key_evaluation_report
+        )
+        self.attempt(method, f"KE-{number}", PARAMS, Attribution(AGENCY, self.at()))
+
+    @rule(number=st.integers(1, 2), findings=st.sampled_from([[], ["底稿不全"], ["底稿不全", "样本偏少"]]))
+    def supervise_key_evaluation(self, number: int, findings: list[str]) -> None:
+        self.attempt(
+            self.project.supervise_key_evaluation,
+            f"KE-{number}",
+            "现场督导",
+            findings,
+            Attribution(FINANCE, self.at()),
+            PARAMS,
+        )
+
+    @rule(number=st.integers(1, 2), supervision=st.integers(1, 3))
+    def answer_key_evaluation_supervision(self, number: int, supervision: int) -> None:
+        self.attempt(
+            self.project.answer_key_evaluation_supervision,
+            f"KE-{number}",
+            supervision,
+            "已补充底稿",
+            Attribution(AGENCY, self.at()),
+        )
+
+    @rule(number=st.integers(1, 2))
+    def void_key_evaluation(self, number: int) -> None:
+        """The agency blacklisted: the evaluation voided (recorded whatever the stage)."""
+        self.attempt(
+            self.project.void_key_evaluation, f"KE-{number}", AGENCY.organisation, 1, Attribution(FINANCE, self.at())
         )
 
     @rule(number=st.integers(1, 2), what=st.sampled_from(["plan", "report"]), approved=st.booleans())
@@ -315,7 +352,9 @@ class ProjectMachine(RuleBasedStateMachine):
         method = (
             self.project.review_key_evaluation_plan if what == "plan" else self.project.review_key_evaluation_report
         )
-        self.attempt(method, f"KE-{number}", approved, Attribution(FINANCE, self.at()))
+        self.attempt(
+            method, f"KE-{number}", approved, Attribution(FINANCE, self.at(), "" if approved else "退回"), PARAMS
+        )
 
     @rule(
         number=st.integers(1, 2),
@@ -452,6 +491,8 @@ class ProjectMachine(RuleBasedStateMachine):
                 "plan",
                 "report",
                 "supervise",
+                "submit",
+                "answer",
                 "score",
                 "admit",
                 "disclose",
@@ -469,9 +510,11 @@ class ProjectMachine(RuleBasedStateMachine):
         changes nothing (``attempt``); whatever is recorded keeps ``dated_no_earlier_than_what_it_concerns``."""
         project, ke = self.project, f"KE-{number}"
         calls: dict[str, tuple[Any, ...]] = {
-            "plan": (project.review_key_evaluation_plan, ke, True, Attribution(FINANCE, on)),
-            "report": (project.review_key_evaluation_report, ke, True, Attribution(FINANCE, on)),
-            "supervise": (project.note_key_evaluation_supervision, ke, "督导", Attribution(FINANCE, on)),
+            "plan": (project.review_key_evaluation_plan, ke, True, Attribution(FINANCE, on), PARAMS),
+            "report": (project.review_key_evaluation_report, ke, True, Attribution(FINANCE, on), PARAMS),
+            "supervise": (project.supervise_key_evaluation, ke, "督导", ["意见"], Attribution(FINANCE, on), PARAMS),
+            "submit": (project.submit_key_evaluation_plan, ke, PARAMS, Attribution(AGENCY, on)),
+            "answer": (project.answer_key_evaluation_supervision, ke, 1, "回复", Attribution(AGENCY, on)),
             "score": (
                 project.score_key_evaluation,
                 ke,
@@ -545,6 +588,8 @@ class ProjectMachine(RuleBasedStateMachine):
                 self.select()
             elif choice in (0, 1, 2) and project.selected_in_sample and project.re_evaluation is None:
                 self.re_evaluate((5 + choice, 10, 20, 15))
+            elif choice in (3, 4) and not any(item["score"] for item in project.key_evaluations.values()):
+                self.next_evaluation_step()  # a key evaluation after the self-evaluation, before the results
             else:
                 self.apply_results(self.decision, "统筹考虑")
         elif stage in (Stage.RESULTS_APPLIED, Stage.CANCELLED):
@@ -575,20 +620,40 @@ class ProjectMachine(RuleBasedStateMachine):
             self.today += timedelta(days=20)
             self.suspend_if_unanswered()
         elif choice == 3:
-            evaluation = project.key_evaluations.get(f"KE-{len(project.key_evaluations)}")
-            if evaluation is None or evaluation["score"] is not None:
-                self.commission_key_evaluation(bool(len(project.key_evaluations) % 2))
-            elif evaluation["plan_approved"] is not True:
-                self.review_key_evaluation(len(project.key_evaluations), "plan", True)
-            elif evaluation["report_approved"] is not True:
-                self.review_key_evaluation(len(project.key_evaluations), "report", True)
-            else:
-                self.score_key_evaluation(len(project.key_evaluations), (12, 15, 30, 25))
+            self.next_evaluation_step()
         elif choice == 4:
             self.request_adjustment(120, "实施条件变化")
             self.decide_adjustment(len(project.adjustments), bool(len(project.adjustments) % 2), "理由")
         else:
             self.self_evaluate(Decimal("0.8"))
+
+    def next_evaluation_step(self) -> None:
+        """The next step of the latest key evaluation (two reviews, and for an agency's the submissions, a
+        supervision and its answer), or a new one once it is scored or voided."""
+        number = len(self.project.key_evaluations)
+        evaluation = self.project.key_evaluations.get(f"KE-{number}")
+        full = evaluation is not None and evaluation.get("procedure") is not None
+        if evaluation is None or evaluation["score"] is not None or evaluation.get("voided"):
+            self.commission_key_evaluation(not number % 2)  # the first an agency's, under 两审一督导 in full
+        elif evaluation["plan_approved"] is not True:
+            if full and not evaluation["plan_pending"]:
+                self.submit_key_evaluation(number, "plan")
+            else:
+                self.review_key_evaluation(number, "plan", True)
+        elif evaluation["report_approved"] is True:
+            self.score_key_evaluation(number, (12, 15, 30, 25))
+        elif full and evaluation["report_pending"]:
+            self.review_key_evaluation(number, "report", True)
+        elif full and not evaluation["supervisions"]:
+            self.submit_key_evaluation(number, "report")  # refused: not supervised yet
+            self.supervise_key_evaluation(number, ["底稿不全"])
+        elif full and any(item["answer"] is None and item["findings"] for item in evaluation["supervisions"]):
+            self.submit_key_evaluation(number, "report")  # refused: a finding unanswered
+            self.answer_key_evaluation_supervision(number, len(evaluation["supervisions"]))
+        elif full:
+            self.submit_key_evaluation(number, "report")
+        else:
+            self.review_key_evaluation(number, "report", True)
 
     def wrap_up(self, choice: int) -> None:
         open_items = self.project.open_rectifications
@@ -705,10 +770,33 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @invariant()
     def key_evaluation_scored_only_after_both_reviews(self) -> None:
-        for evaluation in self.project.key_evaluations.values():
+        """两审一督导: no score stands without both reviews — and for an agency's, a plan and a report it submitted,
+        a supervision, every finding answered; a voided score is never what results rest on."""
+        for evaluation_id, evaluation in self.project.key_evaluations.items():
             if evaluation["score"] is not None:
                 assert evaluation["plan_approved"] is True
                 assert evaluation["report_approved"] is True
+                if evaluation.get("procedure") is not None:
+                    assert evaluation["supervisions"]
+                    assert all(item["answer"] is not None for item in evaluation["supervisions"] if item["findings"])
+                    submitted = {
+                        type(item).__name__
+                        for item in self.events
+                        if getattr(item, "evaluation_id", None) == evaluation_id
+                    }
+                    assert {"KeyEvaluationPlanSubmitted", "KeyEvaluationReportSubmitted"} <= submitted
+        voided = [item for item in self.project.key_evaluations.values() if item.get("voided")]
+        standing = [item for item in self.project.key_evaluations.values() if item["score"] and not item.get("voided")]
+        if voided and not standing:
+            assert (self.project.evaluation_basis() or ("",))[0] != "key_evaluation"
+        awaiting_new = False  # a key evaluation voided, and none scored since: results and closing wait
+        for item in self.events:
+            if isinstance(item, Project.KeyEvaluationVoided):
+                awaiting_new = True
+            elif isinstance(item, Project.KeyEvaluationScored):
+                awaiting_new = False
+            elif isinstance(item, Project.ResultsApplied | Project.Closed):
+                assert not awaiting_new, f"{type(item).__name__} while a voided evaluation awaits its replacement"
 
     @invariant()
     def deadline_notices_are_raised_once_and_dated_by_the_rule(self) -> None:
@@ -767,6 +855,10 @@ class ProjectMachine(RuleBasedStateMachine):
             Project.KeyEvaluationPlanReviewed: "evaluation_id",
             Project.KeyEvaluationReportReviewed: "evaluation_id",
             Project.KeyEvaluationSupervisionNoted: "evaluation_id",
+            Project.KeyEvaluationPlanSubmitted: "evaluation_id",
+            Project.KeyEvaluationReportSubmitted: "evaluation_id",
+            Project.KeyEvaluationSupervised: "evaluation_id",
+            Project.KeyEvaluationSupervisionAnswered: "evaluation_id",
             Project.KeyEvaluationScored: "evaluation_id",
             Project.RectificationReported: "rectification_no",
             Project.RectificationAccepted: "rectification_no",

@@ -8,19 +8,25 @@ fixtures.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
+from ledger.domain.credit_code import check_character, organisation_check_character
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
 from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters, draw_sample
 from ledger.domain.values import SYSTEM, Attribution, Principal
+from ledger.store.transcodings import ledger_mapper
+from tests.ledger.domain.project_support import mutating
 
 D = Decimal
 P = DEFAULT_PARAMETERS
@@ -144,10 +150,12 @@ def test_assessment_once_per_year() -> None:
 
 START = date(2021, 7, 1)
 UNTIL = date(2024, 7, 1)
+CODE = "91632800864542843F"  # 统一社会信用代码, its check characters right (GB 32100, GB 11714)
+OTHER_CODE = "916300001036648540"
 
 
 def agency() -> Agency:
-    return Agency.register("青海某会计师事务所", "证书 QH-001", None, Attribution(FINANCE, date(2021, 1, 4)))
+    return Agency.register("青海某会计师事务所", "证书 QH-001", None, CODE, Attribution(FINANCE, date(2021, 1, 4)))
 
 
 def with_misconduct() -> Agency:
@@ -166,18 +174,16 @@ def blacklist(firm: Agency, on: date = START, until: date = UNTIL, reason: str =
 
 
 def test_agency_registration() -> None:
-    firm = Agency.register("某咨询评估有限公司", "证书", "教育局", Attribution(FINANCE, date(2021, 1, 4)))
+    firm = Agency.register("某咨询评估有限公司", "证书", "教育局", OTHER_CODE, Attribution(FINANCE, date(2021, 1, 4)))
     assert firm.id == agency_id("某咨询评估有限公司")
+    assert (firm.credit_code, firm.qualification) == (OTHER_CODE, "qualified")
     assert firm.affiliation == "教育局"
     assert firm.blacklistings == []
     assert not firm.is_blacklisted(date(2021, 1, 4))
 
 
-def test_quality_review_and_misconduct_are_recorded_with_evidence() -> None:
+def test_misconduct_is_recorded_with_evidence() -> None:
     firm = agency()
-    firm.review_quality("KE-2021-1", "良", "报告规范", Attribution(FINANCE, date(2021, 5, 1), evidence=[digest(5)]))
-    assert firm.quality_reviews == [{"engagement": "KE-2021-1", "rating": "良", "notes": "报告规范"}]
-    assert_attributed(last_event(firm), FINANCE, date(2021, 5, 1), "", [digest(5)])
     number = firm.record_misconduct(
         "falsification", "弄虚作假", Attribution(FINANCE, date(2021, 6, 1), evidence=[digest(6)])
     )
@@ -188,6 +194,7 @@ def test_quality_review_and_misconduct_are_recorded_with_evidence() -> None:
             "description": "弄虚作假",
             "evidence": [digest(6)],
             "recorded_on": date(2021, 6, 1),
+            "engagements": [],
         }
     ]
     refused(firm, "invalid-value", lambda: firm.record_misconduct("other", " ", Attribution(FINANCE, date(2021, 6, 1))))
@@ -295,6 +302,155 @@ def test_is_blacklisted_for_a_past_date_survives_expiry() -> None:
     assert firm.is_blacklisted(date(2023, 1, 1))
     firm.expire_blacklistings(UNTIL, SYSTEM)
     assert firm.is_blacklisted(date(2023, 1, 1))
+
+
+def test_a_blacklisting_is_always_public() -> None:
+    firm = with_misconduct()
+    refused(
+        firm, "blacklisting-public", lambda: firm.blacklist([], UNTIL, False, Attribution(FINANCE, START, "不公开"))
+    )
+
+
+# ---------------------------------------------------------------------------
+# 统一社会信用代码, 资格, 工作质量考核
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        (CODE, CODE),
+        ("91632800864542843f", CODE),  # lower case
+        ("９１６３２８００８６４５４２８４３Ｆ", CODE),  # full width, as typed by a Chinese input method
+        (" 9163 2800 8645 4284 3F ", CODE),
+        ("91440300708461136T", "91440300708461136T"),  # a published code
+    ],
+)
+def test_a_credit_code_is_stored_in_its_canonical_form(given: str, stored: str) -> None:
+    firm = Agency.register("某所", "证书", None, given, Attribution(FINANCE, date(2021, 1, 4)))
+    assert firm.credit_code == stored
+    assert isinstance(firm.pending_events[0], Agency.Registered)
+    assert firm.pending_events[0].credit_code == stored
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("91632800864542843", "18"),  # too short
+        ("91632800864542843FF", "18"),
+        ("91632800864542843I", "I"),  # a letter the code never uses
+        ("91632800864542843G", "应为 F"),  # the GB 32100 check character
+        ("9163280086454284", "18"),
+        ("916328008645428450", "应为"),  # 17th changed: GB 32100 check fails first
+    ],
+)
+def test_a_credit_code_is_checked(given: str, why: str) -> None:
+    with pytest.raises(DomainError) as excinfo:
+        Agency.register("某所", "证书", None, given, Attribution(FINANCE, date(2021, 1, 4)))
+    assert excinfo.value.code == "invalid-credit-code"
+    assert why in str(excinfo.value)
+
+
+def test_the_organisation_code_inside_is_checked_too() -> None:
+    """Characters 9–17 are an organisation code (GB 11714) whose own check character is wrong here, while the GB 32100
+    check character over the whole is recomputed to be right: still refused."""
+    body = "86454284"
+    wrong = "4" if organisation_check_character(body) != "4" else "5"
+    first17 = f"91632800{body}{wrong}"
+    with pytest.raises(DomainError, match="组织机构代码") as excinfo:
+        Agency.register("某所", "证书", None, first17 + check_character(first17), Attribution(FINANCE, START))
+    assert excinfo.value.code == "invalid-credit-code"
+
+
+def test_an_agency_registered_before_codes_loads_and_gets_its_code_once() -> None:
+    """Its registration as an earlier version stored it (no ``credit_code``, no ``class_version``): upcast."""
+    mapper = ledger_mapper()
+    current = mapper.to_stored_event(agency().collect_events()[0])
+    old_state = {k: v for k, v in json.loads(current.state).items() if k not in ("credit_code", "class_version")}
+    old = StoredEvent(current.originator_id, 1, current.topic, json.dumps(old_state).encode())
+    firm: Any = mutating(mapper.to_domain_event(old)).mutate(None)
+    assert (firm.credit_code, firm.qualification, firm.bars) == (None, "qualified", [])
+    firm.record_credit_code("91632800864542843f", Attribution(FINANCE, START, "补录"))
+    assert firm.credit_code == CODE
+    refused(firm, "credit-code-recorded", lambda: firm.record_credit_code(CODE, Attribution(FINANCE, START)))
+    refused(agency(), "credit-code-recorded", lambda: agency().record_credit_code(CODE, Attribution(FINANCE, START)))
+
+
+def test_qualification_is_suspended_reinstated_and_revoked_for_good() -> None:
+    firm = agency()
+    assert firm.is_qualified
+    refused(firm, "reason-required", lambda: firm.change_qualification("suspended", Attribution(FINANCE, START)))
+    refused(
+        firm,
+        "qualification-unchanged",
+        lambda: firm.change_qualification("qualified", Attribution(FINANCE, START, "x")),
+    )
+    refused(firm, "invalid-value", lambda: firm.change_qualification("paused", Attribution(FINANCE, START, "x")))
+    firm.change_qualification("suspended", Attribution(FINANCE, START, "年检未通过"))
+    assert not firm.is_qualified
+    event = last_event(firm)
+    assert (event.qualification, event.previous, event.reason) == ("suspended", "qualified", "年检未通过")
+    firm.change_qualification("qualified", Attribution(FINANCE, date(2021, 8, 1), "整改后恢复"))
+    assert firm.is_qualified
+    firm.change_qualification("revoked", Attribution(FINANCE, date(2021, 9, 1), "吊销执业资格"))
+    refused(
+        firm,
+        "qualification-revoked",
+        lambda: firm.change_qualification("qualified", Attribution(FINANCE, date(2021, 9, 2), "申诉")),
+    )
+
+
+def assess(firm: Agency, evaluation: str, quality: Decimal, on: date, params: RuleParameters = P) -> int | None:
+    project = UUID(int=1)
+    return firm.assess_quality(
+        project, evaluation, quality, "考核", params, 1, Attribution(FINANCE, on, "工作质量考核")
+    )
+
+
+def test_a_low_quality_score_is_a_warning_and_two_in_the_window_bar_the_agency() -> None:
+    firm = agency()
+    assert assess(firm, "KE-1", D(60), date(2021, 3, 1)) is None  # at the line: no warning
+    assert assess(firm, "KE-2", D("59.5"), date(2021, 4, 1)) is None  # the first warning
+    assert [item["warning"] for item in firm.quality_assessments] == [False, True]
+    assert firm.bar_on(date(2021, 5, 1)) is None
+    assert assess(firm, "KE-3", D(40), date(2022, 6, 1)) == 1  # the second within 730 days
+    bar = firm.bars[0]
+    assert (bar["start"], bar["until"], bar["assessments"]) == (date(2022, 6, 1), date(2023, 6, 1), [2, 3])
+    assert firm.bar_on(date(2022, 6, 1)) == bar
+    assert firm.bar_on(date(2023, 5, 31)) == bar
+    assert firm.bar_on(date(2023, 6, 1)) is None
+    assert firm.bar_on(date(2022, 5, 31)) is None
+    assert isinstance(last_event(firm), Agency.Barred)
+    # the warnings a bar counted count no more: the next one alone bars nothing
+    assert assess(firm, "KE-4", D(10), date(2022, 7, 1)) is None
+    refused(firm, "already-decided", lambda: assess(firm, "KE-4", D(90), date(2022, 7, 2)))
+    refused(firm, "invalid-score", lambda: assess(firm, "KE-5", D(101), date(2022, 7, 2)))
+
+
+def test_warnings_outside_the_window_do_not_count() -> None:
+    firm = agency()
+    assess(firm, "KE-1", D(50), date(2021, 1, 5))
+    assert assess(firm, "KE-2", D(50), date(2023, 1, 5)) is None  # 730 days later: outside the window
+    params = RuleParameters(quality_warnings_to_bar=1, quality_bar_days=30, quality_warning_below=D(80))
+    assert assess(firm, "KE-3", D(75), date(2023, 2, 1), params) == 1
+    assert firm.bars[0]["until"] == date(2023, 3, 3)
+
+
+def test_the_engagements_a_misconduct_names_are_what_a_blacklisting_cites() -> None:
+    firm = agency()
+    firm.record_misconduct(
+        "untrue_results",
+        "结果不实",
+        Attribution(FINANCE, date(2021, 6, 1)),
+        [{"project_id": "p1", "evaluation_id": "KE-2021-A-1"}],
+    )
+    firm.record_misconduct("other", "迟报", Attribution(FINANCE, date(2021, 6, 2)))
+    assert firm.engagements_cited([2]) == []
+    assert (
+        firm.engagements_cited([1])
+        == firm.engagements_cited([])
+        == [{"project_id": "p1", "evaluation_id": "KE-2021-A-1"}]
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -259,7 +259,7 @@ CLOSED_COMMANDS: list[Any] = [
     pytest.param(lambda p: review_plan(p), id="review-key-plan"),
     pytest.param(lambda p: review_report(p), id="review-key-report"),
     pytest.param(
-        lambda p: p.note_key_evaluation_supervision(KE, "督导", Attribution(FINANCE, CLOSED_ON)), id="key-supervision"
+        lambda p: p.supervise_key_evaluation(KE, "督导", [], Attribution(FINANCE, CLOSED_ON)), id="key-supervision"
     ),
     pytest.param(lambda p: score_key(p), id="score-key"),
     pytest.param(lambda p: report_rect(p), id="report-rectification"),
@@ -358,7 +358,7 @@ def test_every_event_carries_the_principal_date_reason_and_evidence_given() -> N
     step(
         FINANCE,
         date(2022, 3, 20),
-        lambda by: project.note_key_evaluation_supervision(KE, "现场督导", by),
+        lambda by: project.supervise_key_evaluation(KE, "现场督导", [], by),
         records_reason=False,
     )
     step(FINANCE, date(2022, 4, 10), lambda by: project.review_key_evaluation_report(KE, True, by))

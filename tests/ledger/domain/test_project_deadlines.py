@@ -320,7 +320,7 @@ def test_the_next_overdue_check_is_the_day_after_the_earliest_open_deadline() ->
 
 
 def test_the_next_expiry_check_is_the_end_of_the_blacklisting_in_force() -> None:
-    firm = Agency.register("某评估公司", "资质", None, Attribution(FINANCE, date(2020, 1, 1)))
+    firm = Agency.register("某评估公司", "资质", None, "91632800864542843F", Attribution(FINANCE, date(2020, 1, 1)))
     assert firm.next_expiry_check() is None
     firm.record_misconduct("falsification", "伪造记录", Attribution(FINANCE, date(2021, 3, 1)))
     firm.blacklist([], date(2024, 3, 1), True, Attribution(FINANCE, date(2021, 3, 1), "失信"))
@@ -360,7 +360,7 @@ def test_a_snapshot_taken_before_deadline_notices_existed_is_upcast() -> None:
     assert restored.approved_amount == APPROVED
 
 
-def test_deadline_kinds_are_the_eight_the_scheduler_watches() -> None:
+def test_deadline_kinds_are_the_fourteen_the_scheduler_watches() -> None:
     assert {kind.value for kind in DeadlineKind} == {
         "goal_submission",
         "monitoring_report",
@@ -370,6 +370,12 @@ def test_deadline_kinds_are_the_eight_the_scheduler_watches() -> None:
         "ex_ante_review",
         "goals_disclosure",
         "results_disclosure",
+        "evaluation_plan",
+        "evaluation_plan_review",
+        "supervision",
+        "supervision_answer",
+        "evaluation_report",
+        "evaluation_report_review",
     }
     assert DETECTED_ON < RESPOND_BY
 

@@ -123,7 +123,9 @@ def test_a_recorded_event_is_stored_with_the_topics_of_today() -> None:
     assert declared.topic == "ledger.project:Project.Declared"
     assert json.loads(declared.state)["originator_topic"] == "ledger.project:Project"
     assert missed.topic == "ledger.project:Project.DeadlineMissed"
-    agency = Agency.register("某咨询评估有限公司", "证书", None, Attribution(FINANCE, date(2021, 1, 4)))
+    agency = Agency.register(
+        "某咨询评估有限公司", "证书", None, "91632800864542843F", Attribution(FINANCE, date(2021, 1, 4))
+    )
     assert ledger_mapper().to_stored_event(agency.collect_events()[0]).topic == "ledger.organisations:Agency.Registered"
 
 

@@ -40,6 +40,8 @@ from ledger.store.verify_log import verify_log
 from tests.conftest import FINANCE, TEST_KEY, act, service_client
 from tests.ledger.application.test_application import approved_project
 
+CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
 pytestmark = pytest.mark.db
 
 ORIGIN = "test.example/jixiao"
@@ -47,7 +49,7 @@ AGENCY = "青海某会计师事务所"
 
 
 def blacklisted_agency(ledger: Ledger) -> uuid.UUID:
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY, "执业证书")
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY, "执业证书", credit_code=CREDIT_CODE)
     ledger.record_misconduct(
         act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), AGENCY, "falsification", "伪造现场勘查记录"
     )
@@ -131,7 +133,7 @@ def test_authentic_snapshots_are_loaded_signed_by_the_key_and_equal_their_replay
 ) -> None:
     agency = blacklisted_agency(ledger)
     for i in range(60):
-        ledger.review_agency_quality(act(FINANCE, date(2021, 4, 1)), AGENCY, f"engagement-{i}", "良", "")
+        ledger.record_misconduct(act(FINANCE, date(2021, 4, 1)), AGENCY, "other", f"迟报材料 {i}")
     ledger.wait_for_snapshots()
     with psycopg.connect(database_url) as conn:
         versions = [
@@ -143,7 +145,7 @@ def test_authentic_snapshots_are_loaded_signed_by_the_key_and_equal_their_replay
     assert versions == [50]
     cold = Ledger(database_url, signing_key=TEST_KEY)
     try:
-        assert len(cold.agency(AGENCY).quality_reviews) == 60
+        assert len(cold.agency(AGENCY).misconduct) == 61
         assert not cold.snapshot_authenticator.rejected
     finally:
         cold.close()
@@ -164,11 +166,11 @@ def test_authentic_snapshots_are_loaded_signed_by_the_key_and_equal_their_replay
 def test_a_ledger_without_a_key_neither_takes_nor_trusts_snapshots(ledger: Ledger, database_url: str) -> None:
     blacklisted_agency(ledger)
     for i in range(55):
-        ledger.review_agency_quality(act(FINANCE, date(2021, 4, 1)), AGENCY, f"engagement-{i}", "良", "")
+        ledger.record_misconduct(act(FINANCE, date(2021, 4, 1)), AGENCY, "other", f"迟报材料 {i}")
     ledger.wait_for_snapshots()
     keyless = Ledger(database_url)
     try:
-        assert len(keyless.agency(AGENCY).quality_reviews) == 55  # replayed from events
+        assert len(keyless.agency(AGENCY).misconduct) == 56  # replayed from events
         assert keyless.snapshots is not None
         assert keyless.snapshots.recorder.select_events(agency_id(AGENCY), desc=True, limit=1) == []
     finally:
@@ -618,6 +620,7 @@ from ledger.log.audit import verify_bundle
 from ledger.log.checkpoint import VerifierKey
 from ledger.log.monitor import CheckpointKeeper, LogClient, audit
 from ledger.log.witness import TrustPolicy, WitnessKey
+
 key = VerifierKey.from_string({TEST_KEY.verifier.to_string()!r})
 report = verify_bundle(Path({str(path)!r}).read_bytes(), key, TrustPolicy(key))
 assert report.ok, report.failures
