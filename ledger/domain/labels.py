@@ -14,6 +14,7 @@ from typing import Final
 
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
+from ledger.domain.draw import DrawStatus
 from ledger.domain.organisations import Misconduct
 from ledger.domain.overall import GoalsStatus, OrganisationKind
 from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource, Stage
@@ -63,6 +64,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "decision_kind": DecisionKind,
     "basis_kind": BasisKind,
     "subject_kind": SubjectKind,
+    "draw_status": DrawStatus,
 }
 """vocabulary -> the enum whose every value it labels."""
 

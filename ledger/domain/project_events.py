@@ -401,6 +401,15 @@ class KeyEvaluationCommissioned(LedgerAggregate.Event):
         }
 
 
+class ReEvaluationCommissioned(KeyEvaluationCommissioned):
+    """财政再评价 of a project drawn in the sample, commissioned by finance to an agency: a key evaluation whose
+    score, once it stands (两审), is the project's re-evaluation."""
+
+    def apply(self, project: ProjectState) -> None:
+        super().apply(project)
+        project.key_evaluations[self.evaluation_id]["re_evaluation"] = True
+
+
 class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
     """两审一督导: the plan review."""
 
