@@ -12,6 +12,7 @@ in two, a step's date and what it does would sit in different files.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,8 +52,8 @@ from api.cli.demo_story import (
 )
 from ledger.application import Act, Ledger
 from ledger.domain import rules
-from ledger.domain.catalogue import sample_id
 from ledger.domain.congress import submission_id
+from ledger.domain.draw import sample_id
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.project import Project
@@ -512,15 +513,40 @@ class DemoRun:
 
     def sample_steps(self) -> list[Step]:
         return [
+            Step(date(2022, 4, 6), self.announce_draw),
+            Step(date(2022, 4, 7), self.contribute_to_draw),
             Step(date(2022, 4, 8), self.draw_sample),
             Step(date(2022, 5, 16), self.re_evaluate),
             Step(date(2022, 5, 20), self.rectify_inflated),
         ]
 
-    def draw_sample(self) -> None:
+    # 再评价抽查, nobody steering it alone: finance announces the SHA-256 of a secret, the audit office adds random
+    # bytes of its own, finance reveals. The demo's secret and contribution are digests of fixed strings, so that
+    # every run draws the same sample (a real one is random: `openssl rand -hex 32`).
+    DRAW_SECRET = hashlib.sha256(f"市财政局抽查密钥 {SAMPLE_SEED}".encode()).hexdigest()
+    AUDIT_CONTRIBUTION = hashlib.sha256(f"市审计局抽查随机数 {SAMPLE_SEED}".encode()).hexdigest()
+    AUDITOR = Principal("shenji-001", "auditor", "市审计局")
+
+    def announce_draw(self) -> None:
         if not self.ledger.exists(sample_id(YEAR)):
-            self.ledger.draw_re_evaluation_sample(
-                self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR, seed=SAMPLE_SEED
+            self.ledger.announce_re_evaluation_draw(
+                self.finance(date(2022, 4, 6), "2021年度财政再评价抽查公告"),
+                YEAR,
+                rules.commitment(bytes.fromhex(self.DRAW_SECRET)),
+            )
+
+    def contribute_to_draw(self) -> None:
+        current = self.ledger.re_evaluation_sample(YEAR).current
+        if current is not None and current["status"] == "announced":
+            self.ledger.contribute_to_re_evaluation_draw(
+                Act(self.AUDITOR, date(2022, 4, 7), "审计局提交抽查随机数"), YEAR, self.AUDIT_CONTRIBUTION
+            )
+
+    def draw_sample(self) -> None:
+        current = self.ledger.re_evaluation_sample(YEAR).current
+        if current is not None and current["status"] == "contributed":
+            self.ledger.reveal_re_evaluation_draw(
+                self.finance(date(2022, 4, 8), "财政再评价抽查揭示"), YEAR, self.DRAW_SECRET
             )
 
     def drawn(self) -> list[Project]:

@@ -153,8 +153,9 @@ def verify(
 ) -> int:
     """Verify the live ledger, or an audit bundle offline.
 
-    Every leaf hash, the chain, every checkpoint's root and signature, the snapshots' authenticators; with
-    --bundle, the bundle alone against the pinned key."""
+    Every leaf hash, the chain, every checkpoint's root and signature, the snapshots' authenticators, every
+    re-evaluation draw recomputed from its secret, contribution and population; with --bundle, the bundle alone
+    against the pinned key."""
     settings = current_settings()
     pinned = _pinned_key(key_)
     witness_keys, min_witnesses = _policy_parts(witnesses, min_witnesses)

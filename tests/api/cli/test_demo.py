@@ -62,7 +62,13 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
         "Project.FundingSuspended": 1,
         "Project.RectificationOverdue": 1,
     }  # all of them raised by the scheduler's sweeps
-    assert seen["ReEvaluationSample.Drawn"] == 1
+    # the two-party draw: announced by finance, the audit office's contribution, revealed (nobody steers it alone)
+    assert [seen[f"ReEvaluationSample.{step}"] for step in ("Announced", "Contributed", "Revealed", "Drawn")] == [
+        1,
+        1,
+        1,
+        0,
+    ]
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
     assert seen["Project.KeyEvaluationScored"] == 2
     assert payload_values(database_url, "Agency.MisconductRecorded", "kind")["falsification"] == 1

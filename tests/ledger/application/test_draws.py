@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -16,8 +17,12 @@ from ledger.domain.draw import ReEvaluationSample, sample_id
 from ledger.domain.values import Attribution
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, act
 from tests.ledger.application.test_application import approved_project, refused
+from tests.ledger.log import test_tampering
+from tests.ledger.log.test_tampering import SignedLedger
 
 pytestmark = pytest.mark.db
+
+signed_ledger = test_tampering.signed  # the fixture: a ledger whose log is signed, and its command line
 
 SECRET = hashlib.sha256(b"finance's draw secret").hexdigest()
 COMMITMENT = rules.commitment(bytes.fromhex(SECRET))
@@ -192,8 +197,9 @@ def test_an_agency_commissioned_to_re_evaluate_scores_the_re_evaluation(ledger: 
     assert results["basis"] == "re_evaluation"
 
 
-def test_verify_recomputes_a_forged_reveal_and_fails(ledger: Ledger) -> None:
-    """The operator can append an event with valid hashes naming any selection: only the recomputation shows it."""
+def forge_reveal(ledger: Ledger) -> tuple[ReEvaluationSample, dict[str, Any]]:
+    """What an operator appending through the service's role could record: a reveal with valid hashes, naming the
+    selection it likes (the first two of the population, not the ones the seed draws)."""
     evaluated_projects(ledger)
     announce(ledger)
     contribute(ledger)
@@ -210,6 +216,12 @@ def test_verify_recomputes_a_forged_reveal_and_fails(ledger: Ledger) -> None:
     )
     assert sample.verify_revealed() != []  # the domain itself would not have recorded it
     ledger.save(sample)
+    return sample, draw
+
+
+def test_verify_recomputes_a_forged_reveal_and_fails(ledger: Ledger) -> None:
+    """The operator can append an event with valid hashes naming any selection: only the recomputation shows it."""
+    sample, draw = forge_reveal(ledger)
     report = check_draws(ledger.database_url)
     assert not report.ok
     assert report.failures == [
@@ -222,3 +234,21 @@ def test_verify_recomputes_a_forged_reveal_and_fails(ledger: Ledger) -> None:
 def test_an_intact_ledger_without_draws_checks_nothing(ledger: Ledger) -> None:
     report = check_draws(ledger.database_url)
     assert (report.ok, report.samples, report.events) == (True, 0, 0)
+
+
+def test_jixiao_verify_recomputes_every_draw(signed_ledger: SignedLedger) -> None:
+    ledger = signed_ledger.ledger
+    evaluated_projects(ledger)
+    announce(ledger)
+    contribute(ledger)
+    reveal(ledger)
+    result = signed_ledger.run_cli("verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: 1 re-evaluation draws recomputed from their secret, contribution and population" in result.stdout
+
+
+def test_jixiao_verify_fails_on_a_forged_reveal(signed_ledger: SignedLedger) -> None:
+    forge_reveal(signed_ledger.ledger)
+    result = signed_ledger.run_cli("verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED: re-evaluation draw 1 of 2021: the recorded selection is not the one its seed draws" in result.stderr
