@@ -113,7 +113,8 @@ COMMAND_REFUSALS: list[Case] = [
     ("finance", lambda w: "/admin/tokens", {"name": "x", "role": "auditor"}, 403, "role-not-allowed"),
     ("auditor", lambda w: "/re-evaluation-samples", {"fiscal_year": 2021}, 403, "role-not-allowed"),
     # the draw: finance announces and reveals, the audit office contributes — and does nothing else
-    ("auditor", lambda w: "/re-evaluation-samples/2021/announcement", {"commitment": "0" * 64}, 403, "role-not-allowed"),
+    ("auditor", lambda w: "/re-evaluation-samples/2021/announcement", {"commitment": "0" * 64}, 403,
+     "role-not-allowed"),
     ("finance", lambda w: "/re-evaluation-samples/2021/contribution", {"contribution": "00" * 32}, 403,
      "role-not-allowed"),
     ("education", lambda w: "/re-evaluation-samples/2021/contribution", {"contribution": "00" * 32}, 403,
