@@ -137,7 +137,7 @@ class EventFields(msgspec.Struct, gc=False):
     parameters: Any = None
     ruleset_version: Any = None  # also the project's decisions
     # agencies and the blacklist
-    agency_name: Any = None  # Project.KeyEvaluationCommissioned
+    agency_name: Any = None  # Project.KeyEvaluationCommissioned, Project.ReEvaluationCommissioned
     misconduct_no: Any = None
     description: Any = None
     misconduct_nos: Any = None
