@@ -27,8 +27,9 @@ pytestmark = pytest.mark.db
 
 CODES = {project_id(2021, spec.code): spec.code for spec in PROJECTS}
 APPROVED = sorted(spec.code for spec in PROJECTS if spec.code != "WT-02")  # 智慧文旅平台建设 is rejected ex ante
-INFLATED = "MZ-02"  # the drawn project whose self-evaluation the re-evaluation finds inflated (the draw, seeded,
-# is reproducible from the sorted ids of the population: uuid5 of each year and code key)
+INFLATED = "JY-02"  # the drawn project whose self-evaluation the re-evaluation finds inflated (the two-party draw,
+# its secret and contribution digests of fixed strings, is reproducible from them and the sorted ids of the population:
+# uuid5 of each year and code key)
 
 
 def notice(day: date, event: str, code: str, kind: str, ref: int, due: date) -> tuple[date, str, str, str]:
