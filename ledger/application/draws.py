@@ -20,7 +20,7 @@ from ledger.application.roles import require_role
 from ledger.domain import rules
 from ledger.domain.base import require_not_before
 from ledger.domain.draw import ReEvaluationSample, sample_id
-from ledger.domain.errors import InvalidInput, RuleViolation
+from ledger.domain.errors import InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
 from ledger.domain.values import Role, fiscal_year, text
@@ -30,10 +30,10 @@ def require_not_in_open_draw(ledger: LedgerCore, project: Project, what: str) ->
     """A project in the population of a draw announced and not yet revealed (or failed) is not settled — its results
     applied, its file closed — before the draw says whether it is drawn: finance, holding the secret, could otherwise
     compute the selection and settle a project before revealing it."""
-    year_sample = sample_id(project.fiscal_year)
-    if not ledger.exists(year_sample):
+    try:
+        sample = ledger._read(ReEvaluationSample, sample_id(project.fiscal_year), "sample-not-found")
+    except NotFound:  # no draw of the year yet
         return
-    sample = ledger._read(ReEvaluationSample, year_sample, "sample-not-found")
     if str(project.id) in sample.pending_population():
         draw = sample.current
         assert draw is not None
@@ -108,13 +108,18 @@ class DrawUseCases(LedgerCore):
         drawn is marked for re-evaluation."""
         self.groups.alone()  # changes every project drawn
         require_role(act, Role.FINANCE)
-        with self._changing(ReEvaluationSample, sample_id(fiscal_year(year)), "sample-not-found", act) as sample:
-            selected = sample.reveal(text(secret, "secret", max_length=1024), act.by)
-            projects = []
-            for pid in selected:
-                project = self.project(UUID(pid))
+        year = fiscal_year(year)
+        secret = text(secret, "secret", max_length=1024)
+        # The projects drawn are read before the sample is locked: a command on a project may read the sample while
+        # it holds the project's lock (results, closing), so the sample's lock is never held waiting for a project's.
+        self._check_date(act)
+        selected = self.re_evaluation_sample(year).reveal(secret, act.by)  # on a copy: refusals come from here
+        projects = [self.project(UUID(pid)) for pid in selected]
+        with self._changing(ReEvaluationSample, sample_id(year), "sample-not-found", act) as sample:
+            if sample.reveal(secret, act.by) != selected:  # the sample changed meanwhile (another reveal won)
+                raise VersionConflict("the draw changed meanwhile; reload and retry", code="version-conflict")
+            for project in projects:
                 project.select_for_re_evaluation(str(sample.id), act.by)
-                projects.append(project)
             return self.commit(sample, *projects, act=act)
 
     @use_case
