@@ -516,6 +516,12 @@ class DemoRun:
             Step(date(2022, 4, 6), self.announce_draw),
             Step(date(2022, 4, 7), self.contribute_to_draw),
             Step(date(2022, 4, 8), self.draw_sample),
+            # one project drawn is re-evaluated by a commissioned agency (两审 before its score stands), the rest by
+            # finance itself
+            Step(date(2022, 4, 20), self.commission_re_evaluation),
+            Step(date(2022, 4, 25), partial(self.review_re_evaluation, "plan", date(2022, 4, 25))),
+            Step(date(2022, 5, 10), partial(self.review_re_evaluation, "report", date(2022, 5, 10))),
+            Step(date(2022, 5, 12), self.score_re_evaluation),
             Step(date(2022, 5, 16), self.re_evaluate),
             Step(date(2022, 5, 20), self.rectify_inflated),
         ]
@@ -556,10 +562,41 @@ class DemoRun:
         """The drawn project with the highest self-evaluation: it does not survive scrutiny (自评虚高)."""
         return max(self.drawn(), key=lambda p: p.self_evaluation["total"] if p.self_evaluation else Decimal(0))
 
+    def by_agency(self) -> Project:
+        """The drawn project finance commissions an agency to re-evaluate: the first, by id, but the boldest."""
+        boldest = self.boldest()
+        return min((p for p in self.drawn() if p.id != boldest.id), key=lambda p: str(p.id))
+
+    def commission_re_evaluation(self) -> None:
+        project = self.by_agency()
+        if project.commissioned_re_evaluation is None and project.re_evaluation is None:
+            self.ledger.commission_re_evaluation(
+                self.finance(date(2022, 4, 20), "委托第三方机构开展财政再评价"), project.id, OK_AGENCY
+            )
+
+    def review_re_evaluation(self, what: str, on: date) -> None:
+        project = self.by_agency()
+        evaluation = project.commissioned_re_evaluation
+        if evaluation is not None and project.key_evaluations[evaluation][f"{what}_approved"] is None:
+            self.ledger.review_key_evaluation(
+                self.finance(on, "再评价方案、报告审核"), project.id, evaluation, what, True
+            )
+
+    def score_re_evaluation(self) -> None:
+        project = self.by_agency()
+        evaluation = project.commissioned_re_evaluation
+        if evaluation is not None and project.key_evaluations[evaluation]["score"] is None:
+            self.ledger.score_key_evaluation(
+                Act(Principal("zx-pg-02", "agency", OK_AGENCY), date(2022, 5, 12), "再评价报告"),
+                project.id,
+                evaluation,
+                {"decision": "14", "process": "18", "output": "32", "effect": "27"},
+            )
+
     def re_evaluate(self) -> None:
         boldest = self.boldest()
         for project in self.drawn():
-            if project.re_evaluation is not None:
+            if project.re_evaluation is not None or project.commissioned_re_evaluation is not None:
                 continue
             scores = (
                 {"decision": "11", "process": "14", "output": "26", "effect": "21"}

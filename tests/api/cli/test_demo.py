@@ -70,7 +70,9 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
         0,
     ]
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
-    assert seen["Project.KeyEvaluationScored"] == 2
+    assert seen["Project.KeyEvaluationScored"] == 3  # two key evaluations, and a re-evaluation by an agency
+    assert seen["Project.ReEvaluationCommissioned"] == 1
+    assert payload_values(database_url, "Project.ResultsApplied", "basis")["re_evaluation"] >= 2
     assert payload_values(database_url, "Agency.MisconductRecorded", "kind")["falsification"] == 1
     assert seen["Agency.Blacklisted"] == 1
     assert seen["Project.RectificationRejected"] == 1
