@@ -274,7 +274,7 @@ class ReEvaluationSample(LedgerAggregate):
                 f"draw {current['no']} of {self.fiscal_year} is still open (reveal due by {current['reveal_by']})",
                 code="draw-open",
             )
-        if commitment in {draw["commitment"] for draw in self.draws}:
+        if rules.commitment_digest(commitment) in {draw["commitment"] for draw in self.draws}:
             raise RuleViolation(
                 "the commitment of an earlier draw: a new draw commits to a new secret", code="commitment-reused"
             )

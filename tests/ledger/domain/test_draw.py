@@ -278,6 +278,13 @@ def test_a_new_draw_only_after_the_last_failed_and_the_failed_one_stays() -> Non
     refused(sample, "draw-open", again)
     sample.raise_deadline_notices(date(2022, 4, 16), P, SYSTEM)
     refused(sample, "commitment-reused", lambda: again(SECRET))
+    refused(
+        sample,
+        "commitment-reused",
+        lambda: sample.announce_again(
+            POPULATION, commitment().upper(), None, P, 1, NO_CALENDAR, Attribution(FINANCE, date(2022, 4, 20))
+        ),
+    )
     refused(sample, "effective-date-too-early", lambda: again(on=date(2022, 4, 15)))
     again()
     assert [draw["status"] for draw in sample.draws] == ["failed", "announced"]
