@@ -138,6 +138,7 @@ class EventFields(msgspec.Struct, gc=False):
     ruleset_version: Any = None  # also the project's decisions
     # agencies and the blacklist
     agency_name: Any = None  # Project.KeyEvaluationCommissioned, Project.ReEvaluationCommissioned
+    evaluation_id: Any = None  # Project.ReEvaluationCommissioned, Project.KeyEvaluationScored
     misconduct_no: Any = None
     description: Any = None
     misconduct_nos: Any = None

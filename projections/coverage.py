@@ -107,7 +107,7 @@ def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
 
 class Coverage(ReadModel):
     name = "coverage"
-    version = 2  # 2: the goals coverage target from the ruleset in force
+    version = 3  # 2: the goals coverage target from the ruleset in force; 3: a re-evaluation by an agency counts
 
     def tables(self, table: str) -> list[str]:
         return [
