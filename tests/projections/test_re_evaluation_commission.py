@@ -5,14 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledger.domain.values import key
+from projections.base import Row
 from tests.projections.recorded import ProjectHistory
-from tests.projections.test_facts import facts as facts_after
+from tests.projections.test_facts import facts
 from tests.projections.test_project_status import row_after
 
 
 def test_the_agency_commissioned_to_re_evaluate_is_among_the_project_s_evaluators() -> None:
     history = ProjectHistory().then("ReEvaluationCommissioned", agency_name="某咨询评估有限公司")
     assert row_after(history)["evaluators"] == [key("某咨询评估有限公司")]
+
+
+def facts_after(history: ProjectHistory) -> Row:
+    row = facts(history)
+    assert row is not None
+    return row
 
 
 def test_the_agency_s_score_of_a_commissioned_re_evaluation_counts_as_the_re_evaluation_in_the_facts() -> None:
