@@ -139,7 +139,8 @@ class EventFields(msgspec.Struct, gc=False):
     parameters: Any = None
     ruleset_version: Any = None  # also the project's decisions
     # agencies and the blacklist
-    agency_name: Any = None  # Project.KeyEvaluationCommissioned
+    agency_name: Any = None  # Project.KeyEvaluationCommissioned, Project.ReEvaluationCommissioned
+    evaluation_id: Any = None  # Project.ReEvaluationCommissioned, Project.KeyEvaluationScored
     misconduct_no: Any = None
     description: Any = None
     misconduct_nos: Any = None
@@ -147,8 +148,8 @@ class EventFields(msgspec.Struct, gc=False):
     public: Any = None
     credit_code: Any = None  # Agency.Registered (absent before codes: None), Agency.CreditCodeRecorded
     qualification: Any = None  # Agency.QualificationChanged
-    # 两审一督导 of a key evaluation (the deadlines read model): the step's evaluation and what falls due next
-    evaluation_id: Any = None
+    # 两审一督导 of a key evaluation (the deadlines read model): the step's evaluation (evaluation_id above) and what
+    # falls due next
     supervision_no: Any = None
     findings: Any = None
     # finance's decisions (通报, 表彰, 约谈): also kind, department, fiscal_year, deadline, ref, due_on above

@@ -135,8 +135,8 @@ def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
 class Coverage(ReadModel):
     name = "coverage"
     # 2: the goals coverage target from the ruleset in force; 3: approved overall goals (OverallGoals) of departments
-    # and units, not the free-text goals
-    version = 3
+    # and units, not the free-text goals; 4: a re-evaluation by an agency counts
+    version = 4
 
     def tables(self, table: str) -> list[str]:
         return [

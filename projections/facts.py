@@ -29,6 +29,7 @@ FACT_COLUMNS: dict[str, str] = {
     "grade": "text",
     "key_grade": "text",
     "re_grade": "text",
+    "re_evaluation_id": "text",  # the key evaluation commissioned as its re-evaluation (an agency's), if any
     "self_grade": "text",
     "goals_disclosed": "boolean NOT NULL",
     "results_disclosed": "boolean NOT NULL",
@@ -43,6 +44,7 @@ FOLDED = frozenset(
         "BudgetApproved",
         "SelfEvaluated",
         "ReEvaluated",
+        "ReEvaluationCommissioned",
         "KeyEvaluationScored",
         "Disclosed",
         "Closed",
@@ -73,6 +75,7 @@ def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | N
             "grade": None,
             "key_grade": None,
             "re_grade": None,
+            "re_evaluation_id": None,
             "self_grade": None,
             "goals_disclosed": False,
             "results_disclosed": False,
@@ -87,6 +90,14 @@ def fold_facts(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | N
         row["stage"] = "self_evaluated"
     elif name == "ReEvaluated":
         row["re_evaluated"], row["re_grade"] = True, e.grade
+    elif name == "ReEvaluationCommissioned":
+        row["re_evaluation_id"] = e.evaluation_id
+    elif (
+        name == "KeyEvaluationScored"
+        and row["re_evaluation_id"] is not None
+        and e.evaluation_id == row["re_evaluation_id"]
+    ):
+        row["re_evaluated"], row["re_grade"] = True, e.grade  # the agency's score is the re-evaluation
     elif name == "KeyEvaluationScored":
         row["key_grade"] = e.grade
     elif name == "Disclosed":

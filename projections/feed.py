@@ -33,14 +33,21 @@ from projections.positions import log_size
 from projections.project_status import department_objects
 
 SCAN_WINDOW = 10_000  # log positions one page looks at, at most, when a filter skips most of them
-# What the public may follow: disclosures (a project's, an organisation's overall goals), and the blacklist (a
-# blacklisting only if it was published).
+# What the public may follow: disclosures (a project's, an organisation's overall goals), the blacklist (a
+# blacklisting only if it was published), and every step of the re-evaluation draw — a failed one above all: whether
+# finance withheld a reveal is for everyone to see.
 PUBLIC_TYPES = (
     "Project.Disclosed",
     "DisclosureDuty.Disclosed",
     "Agency.Blacklisted",
     "Agency.BlacklistLifted",
     "Agency.BlacklistExpired",
+    "ReEvaluationSample.Announced",
+    "ReEvaluationSample.Reannounced",
+    "ReEvaluationSample.Contributed",
+    "ReEvaluationSample.Revealed",
+    "ReEvaluationSample.RevealApproaching",
+    "ReEvaluationSample.Failed",
 )
 
 # One event as JSON text, assembled by PostgreSQL: no decoding in Python, the stored state spliced in as it is.

@@ -327,7 +327,7 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     elif name == "ReEvaluated":
         row["re_score"], row["re_grade"] = e.total, e.grade
         row["inflated"] = row["inflated"] or e.inflated
-    elif name == "KeyEvaluationCommissioned" and e.agency_name is not None:
+    elif name in ("KeyEvaluationCommissioned", "ReEvaluationCommissioned") and e.agency_name is not None:
         if key(e.agency_name) not in row["evaluators"]:
             row["evaluators"] = [*row["evaluators"], key(e.agency_name)]
     elif name == "KeyEvaluationScored":

@@ -127,8 +127,8 @@ def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, 
 class DepartmentRanking(ReadModel):
     name = "department_ranking"
     # 2: departments grouped by the key of their name; 3: the directory of budget units; 4: the decisions recorded
-    # on the ranking, where a label was computed from the rank
-    version = 4
+    # on the ranking, where a label was computed from the rank; 5: a re-evaluation by an agency counts as one
+    version = 5
 
     def tables(self, table: str) -> list[str]:
         return [

@@ -62,8 +62,8 @@ from api.cli.demo_story import (
 from api.cli.demo_summary import DemoSummary, format_summary, summarise
 from ledger.application import Act, Ledger
 from ledger.domain import rules
-from ledger.domain.catalogue import sample_id
 from ledger.domain.congress import submission_id
+from ledger.domain.draw import sample_id
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.project import Project
@@ -645,15 +645,46 @@ class DemoRun:
 
     def sample_steps(self) -> list[Step]:
         return [
+            Step(date(2022, 4, 6), self.announce_draw),
+            Step(date(2022, 4, 7), self.contribute_to_draw),
             Step(date(2022, 4, 8), self.draw_sample),
+            # one project drawn is re-evaluated by a commissioned agency (两审 before its score stands), the rest by
+            # finance itself
+            Step(date(2022, 4, 20), self.commission_re_evaluation),
+            Step(date(2022, 4, 25), partial(self.review_re_evaluation, "plan", date(2022, 4, 25))),
+            Step(date(2022, 5, 10), partial(self.review_re_evaluation, "report", date(2022, 5, 10))),
+            Step(date(2022, 5, 12), self.score_re_evaluation),
             Step(date(2022, 5, 16), self.re_evaluate),
             Step(date(2022, 5, 20), self.rectify_inflated),
         ]
 
-    def draw_sample(self) -> None:
+    # 再评价抽查, nobody steering it alone: finance announces the SHA-256 of a secret, the audit office adds random
+    # bytes of its own, finance reveals. The demo's secret and contribution are digests of fixed strings, so that
+    # every run draws the same sample (a real one is random: `openssl rand -hex 32`).
+    DRAW_SECRET = hashlib.sha256(f"市财政局抽查密钥 {SAMPLE_SEED}".encode()).hexdigest()
+    AUDIT_CONTRIBUTION = hashlib.sha256(f"市审计局抽查随机数 {SAMPLE_SEED}".encode()).hexdigest()
+    AUDITOR = Principal("shenji-001", "auditor", "市审计局")
+
+    def announce_draw(self) -> None:
         if not self.ledger.exists(sample_id(YEAR)):
-            self.ledger.draw_re_evaluation_sample(
-                self.finance(date(2022, 4, 8), "财政再评价抽查"), YEAR, seed=SAMPLE_SEED
+            self.ledger.announce_re_evaluation_draw(
+                self.finance(date(2022, 4, 6), "2021年度财政再评价抽查公告"),
+                YEAR,
+                rules.commitment(bytes.fromhex(self.DRAW_SECRET)),
+            )
+
+    def contribute_to_draw(self) -> None:
+        current = self.ledger.re_evaluation_sample(YEAR).current
+        if current is not None and current["status"] == "announced":
+            self.ledger.contribute_to_re_evaluation_draw(
+                Act(self.AUDITOR, date(2022, 4, 7), "审计局提交抽查随机数"), YEAR, self.AUDIT_CONTRIBUTION
+            )
+
+    def draw_sample(self) -> None:
+        current = self.ledger.re_evaluation_sample(YEAR).current
+        if current is not None and current["status"] == "contributed":
+            self.ledger.reveal_re_evaluation_draw(
+                self.finance(date(2022, 4, 8), "财政再评价抽查揭示"), YEAR, self.DRAW_SECRET
             )
 
     def drawn(self) -> list[Project]:
@@ -663,10 +694,41 @@ class DemoRun:
         """The drawn project with the highest self-evaluation: it does not survive scrutiny (自评虚高)."""
         return max(self.drawn(), key=lambda p: p.self_evaluation["total"] if p.self_evaluation else Decimal(0))
 
+    def by_agency(self) -> Project:
+        """The drawn project finance commissions an agency to re-evaluate: the first, by id, but the boldest."""
+        boldest = self.boldest()
+        return min((p for p in self.drawn() if p.id != boldest.id), key=lambda p: str(p.id))
+
+    def commission_re_evaluation(self) -> None:
+        project = self.by_agency()
+        if project.commissioned_re_evaluation is None and project.re_evaluation is None:
+            self.ledger.commission_re_evaluation(
+                self.finance(date(2022, 4, 20), "委托第三方机构开展财政再评价"), project.id, OK_AGENCY
+            )
+
+    def review_re_evaluation(self, what: str, on: date) -> None:
+        project = self.by_agency()
+        evaluation = project.commissioned_re_evaluation
+        if evaluation is not None and project.key_evaluations[evaluation][f"{what}_approved"] is None:
+            self.ledger.review_key_evaluation(
+                self.finance(on, "再评价方案、报告审核"), project.id, evaluation, what, True
+            )
+
+    def score_re_evaluation(self) -> None:
+        project = self.by_agency()
+        evaluation = project.commissioned_re_evaluation
+        if evaluation is not None and project.key_evaluations[evaluation]["score"] is None:
+            self.ledger.score_key_evaluation(
+                Act(Principal("zx-pg-02", "agency", OK_AGENCY), date(2022, 5, 12), "再评价报告"),
+                project.id,
+                evaluation,
+                {"decision": "14", "process": "18", "output": "32", "effect": "27"},
+            )
+
     def re_evaluate(self) -> None:
         boldest = self.boldest()
         for project in self.drawn():
-            if project.re_evaluation is not None:
+            if project.re_evaluation is not None or project.commissioned_re_evaluation is not None:
                 continue
             scores = (
                 {"decision": "11", "process": "14", "output": "26", "effect": "21"}

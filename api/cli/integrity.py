@@ -19,6 +19,7 @@ from api.cli.roles import serve_until_interrupted
 from api.config.database import database_url, display_url
 from api.config.keys import check_origin_at, open_log, signing_key
 from ledger.application import Ledger
+from ledger.application.draw_check import check_draws
 from ledger.application.replay import replay_all
 from ledger.log import speedups
 from ledger.log.audit import dumps_bundle, verify_bundle
@@ -152,8 +153,9 @@ def verify(
 ) -> int:
     """Verify the live ledger, or an audit bundle offline.
 
-    Every leaf hash, the chain, every checkpoint's root and signature, the snapshots' authenticators; with
-    --bundle, the bundle alone against the pinned key."""
+    Every leaf hash, the chain, every checkpoint's root and signature, the snapshots' authenticators, every
+    re-evaluation draw recomputed from its secret, contribution and population; with --bundle, the bundle alone
+    against the pinned key."""
     settings = current_settings()
     pinned = _pinned_key(key_)
     witness_keys, min_witnesses = _policy_parts(witnesses, min_witnesses)
@@ -188,12 +190,15 @@ def verify(
             accelerator=native,
             policy=policy_,
         )
+    # The draws' selections follow from what they record (commitment, secret, contribution, population): recomputed
+    # on every verification, a few reads by primary key.
+    draws = check_draws(url) if report.ok else None
     deep_report = None
     if deep and report.ok:
         print("Replaying every aggregate and comparing every snapshot with the replay …", flush=True)
         with Progress("重放 replaying", "events", total=report.events, interval=settings.progress_interval) as replay:
             deep_report = replay_all(url, workers=workers, progress=lambda part: replay.update(part.events))
-    failures = report.failures + (deep_report.failures if deep_report else [])
+    failures = report.failures + (draws.failures if draws else []) + (deep_report.failures if deep_report else [])
     if failures:
         for failure in failures[:50]:
             print(f"FAILED: {failure}", file=sys.stderr)
@@ -216,6 +221,11 @@ def verify(
         f"every leaf hash, the chain, every checkpoint's root and signature ({report.rate:,.0f} events/s; "
         f"{report.implementation})"
     )
+    if draws is not None and draws.samples:
+        print(
+            f"OK: {draws.revealed} re-evaluation draws recomputed from their secret, contribution and population "
+            f"({draws.samples} fiscal years, {draws.failed} draws failed in the record)"
+        )
     if deep_report is not None:
         print(
             f"OK: {deep_report.aggregates:,} aggregates replayed from {deep_report.events:,} events; "

@@ -1,7 +1,7 @@
 """The indicator library (指标库), the rulesets (规则集) and the re-evaluation samples (再评价抽样).
 
-Each is one small aggregate (the library, the ruleset) or an immutable record (a sample), so reading the
-aggregate itself is the read model: it is cached in memory and carries its version as ETag.
+Each is one small aggregate (the library, the ruleset, a year's sample and its few draws), so reading the aggregate
+itself is the read model: it is cached in memory and carries its version as ETag.
 """
 
 from __future__ import annotations
@@ -17,7 +17,16 @@ from api.deps import LedgerDep
 from api.labels import labelled
 from api.problems import documented
 from api.routers.history import plain
-from api.schemas.catalogue import IndicatorCreate, IndicatorRetirement, IndicatorRevision, RulesetAdoption, SampleDraw
+from api.schemas.catalogue import (
+    DrawAnnouncement,
+    DrawContribution,
+    DrawReveal,
+    IndicatorCreate,
+    IndicatorRetirement,
+    IndicatorRevision,
+    RulesetAdoption,
+    SampleDraw,
+)
 from api.schemas.common import CommandResult
 
 indicators = APIRouter(prefix="/indicators", tags=["indicators"], route_class=LedgerRoute)
@@ -25,6 +34,8 @@ rulesets = APIRouter(prefix="/rulesets", tags=["rulesets"], route_class=LedgerRo
 samples = APIRouter(prefix="/re-evaluation-samples", tags=["re-evaluation"], route_class=LedgerRoute)
 
 INDICATOR_CODES = {"level1": "level1", "level2": "level2", "operator": "operator"}  # each labelled beside (_zh)
+DRAW_CODES = {"status": "draw_status", "missing": "draw_missing"}
+FiscalYear = Annotated[int, Path(ge=2000, le=2100)]
 IndicatorCode = Annotated[str, Path(min_length=1, max_length=64, examples=["EDU-001"])]
 
 
@@ -95,7 +106,8 @@ async def adopt_ruleset(body: RulesetAdoption, ctx: CommandDep) -> CommandResult
 
 @command(samples, "", created=True)
 async def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
-    """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects, reproducibly."""
+    """The single-party draw (a seed finance chose): retired, refused as ``draw-retired`` — use the announcement, the
+    audit office's contribution and the reveal."""
     return await run(
         ctx,
         body,
@@ -104,21 +116,59 @@ async def draw_sample(body: SampleDraw, ctx: CommandDep) -> CommandResult:
     )
 
 
+@command(samples, "/{fiscal_year}/announcement", created=True)
+async def announce_draw(fiscal_year: FiscalYear, body: DrawAnnouncement, ctx: CommandDep) -> CommandResult:
+    """抽查公告 by finance: the commitment (SHA-256 of its secret), the population fixed now; the reveal is due in the
+    ruleset's working days. After a failed draw, a new one."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.announce_re_evaluation_draw(act, fiscal_year, body.commitment, body.size),
+        location=lambda w: f"/re-evaluation-samples/{fiscal_year}",
+    )
+
+
+@command(samples, "/{fiscal_year}/contribution")
+async def contribute_to_draw(fiscal_year: FiscalYear, body: DrawContribution, ctx: CommandDep) -> CommandResult:
+    """审计随机数 by the audit office (auditor): its own random bytes, once, after the announcement."""
+    return await run(
+        ctx, body, lambda act: ctx.ledger.contribute_to_re_evaluation_draw(act, fiscal_year, body.contribution)
+    )
+
+
+@command(samples, "/{fiscal_year}/reveal")
+async def reveal_draw(fiscal_year: FiscalYear, body: DrawReveal, ctx: CommandDep) -> CommandResult:
+    """揭示 by finance: the secret, checked against the commitment; the seed and the sample follow."""
+    return await run(ctx, body, lambda act: ctx.ledger.reveal_re_evaluation_draw(act, fiscal_year, body.secret))
+
+
+HOW_TO_REPRODUCE = (
+    "seed = hex SHA-256('jixiao/re-evaluation-seed/v1' || 0x00 || len(secret) || secret || len(contribution) || "
+    "contribution || 32 || population digest), each len a 4-byte big-endian count; population digest = SHA-256("
+    "'jixiao/re-evaluation-population/v1' || 0x00 || for each sorted member: len || member UTF-8); rank each "
+    "population member by hex SHA-256(seed UTF-8 || 0x00 || member UTF-8); the lowest ranks, as many as the size "
+    "announced, sorted, are the sample (ledger.rules.two_party_draw; `jixiao verify` recomputes every draw)"
+)
+LEGACY_HOW_TO = (
+    "rank each population member by hex SHA-256(seed UTF-8 || 0x00 || member UTF-8); "
+    "the lowest ranks, as many as selected, sorted, are the sample (ledger.rules.draw_sample)"
+)
+
+
 @samples.get("/{fiscal_year}", responses=documented(401, 403, 404, 422))
-def get_sample(
-    fiscal_year: Annotated[int, Path(ge=2000, le=2100)], ledger: LedgerDep, principal: Reader
-) -> dict[str, Any]:
-    """The draw as recorded: seed, sorted population, selected projects, rate and ruleset version."""
+def get_sample(fiscal_year: FiscalYear, ledger: LedgerDep, principal: Reader) -> dict[str, Any]:
+    """The year's sample as recorded: every draw (announced, contributed, revealed, failed — the failed ones kept)
+    with its commitment, population, contribution, secret, seed and selection; the sample the revealed one drew."""
     sample = ledger.re_evaluation_sample(fiscal_year)
     return {
         "id": str(sample.id),
         "fiscal_year": sample.fiscal_year,
+        "drawn": sample.is_drawn,
         "seed": sample.seed,
         "population": sample.population,
         "selected": sample.selected,
         "rate": sample.rate,
         "ruleset_version": sample.ruleset_version,
-        "how_to_reproduce": "rank each population member by hex SHA-256(seed UTF-8 || 0x00 || member UTF-8); "
-        "the lowest ranks, as many as selected, sorted, are the sample "
-        "(ledger.rules.draw_sample)",
+        "draws": [labelled(plain(draw), DRAW_CODES) for draw in sample.draws],
+        "how_to_reproduce": HOW_TO_REPRODUCE if sample.draws else LEGACY_HOW_TO,
     }

@@ -17,6 +17,7 @@ from api.downloads import downloadable
 from api.params import NameSearch
 from api.problems import QUERY_PROBLEMS, documented
 from api.routers.history import history_of, state_of
+from api.schemas.catalogue import ReEvaluationCommission
 from api.schemas.common import CommandResult, Page
 from api.schemas.log import HistoryEntryOut, StateOut
 from api.schemas.projects import (
@@ -208,6 +209,18 @@ async def self_evaluate(project_id: UUID, body: SelfEvaluation, ctx: CommandDep)
 async def re_evaluate(project_id: UUID, body: Scores, ctx: CommandDep) -> CommandResult:
     """财政再评价 by finance of a project drawn in the sample; flags an inflated self-evaluation (自评虚高)."""
     return await run(ctx, body, lambda act: ctx.ledger.re_evaluate(act, project_id, body.scores))
+
+
+@command(router, "/{project_id}/re-evaluation/commission", created=True)
+async def commission_re_evaluation(project_id: UUID, body: ReEvaluationCommission, ctx: CommandDep) -> CommandResult:
+    """财政再评价 of a project drawn in the sample, commissioned by finance to an agency: it passes the reviews of a
+    key evaluation, and its score is the re-evaluation (the agency's results stand in for finance's own)."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.commission_re_evaluation(act, project_id, body.agency),
+        location=lambda w: f"{_at(project_id)}/key-evaluations/{_ref(w, 'evaluation_id')}",
+    )
 
 
 @command(router, "/{project_id}/key-evaluations", created=True)

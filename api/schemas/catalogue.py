@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -15,8 +16,49 @@ from api.schemas.common import (
 )
 from ledger.domain.values import Level1, Operator
 
+# The examples' secret and contribution: fixed strings' digests, for the documentation only (a real one is 32 random
+# bytes, e.g. `openssl rand -hex 32`, kept by finance until the reveal).
+EXAMPLE_SECRET = hashlib.sha256("示例：财政局抽查密钥（切勿使用）".encode()).hexdigest()
+EXAMPLE_COMMITMENT = hashlib.sha256(bytes.fromhex(EXAMPLE_SECRET)).hexdigest()
+EXAMPLE_CONTRIBUTION = hashlib.sha256("示例：审计局随机数（切勿使用）".encode()).hexdigest()
+DrawHex = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class DrawAnnouncement(CommandBody):
+    model_config = with_examples(
+        {"commitment": EXAMPLE_COMMITMENT, "effective_on": "2022-04-01", "reason": "2021年度财政再评价抽查公告"}
+    )
+
+    commitment: DrawHex = Field(
+        description="SHA-256 (hex) of finance's secret — at least 32 random bytes, kept until the reveal; never the "
+        "secret itself"
+    )
+    size: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="At least the ruleset's rate (rounded up); default: exactly that"
+    )
+
+
+class DrawContribution(CommandBody):
+    model_config = with_examples({"contribution": EXAMPLE_CONTRIBUTION, "effective_on": "2022-04-06"})
+
+    contribution: DrawHex = Field(description="The audit office's own random bytes, hex: at least 32 bytes")
+
+
+class DrawReveal(CommandBody):
+    model_config = with_examples({"secret": EXAMPLE_SECRET, "effective_on": "2022-04-08"})
+
+    secret: DrawHex = Field(description="Finance's secret, hex: its SHA-256 must be the commitment announced")
+
+
+class ReEvaluationCommission(CommandBody):
+    model_config = with_examples({"agency": "某咨询评估有限公司", "effective_on": "2022-04-12"})
+
+    agency: ShortText = Field(description="The agency finance commissions to re-evaluate the project")
+
 
 class SampleDraw(CommandBody):
+    """The single-party draw of the first releases: refused (``draw-retired``), kept so its operation stays."""
+
     model_config = with_examples({"fiscal_year": 2021, "seed": "2022-04-01 市财政局抽签", "effective_on": "2022-04-01"})
 
     fiscal_year: Year

@@ -7,24 +7,21 @@ arguments) and is checked here, at the edge of the domain, into the values the p
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import date
 from uuid import UUID
-
-from eventsourcing.utils import get_topic
 
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
 from ledger.application.agencies import commissionable
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.disclosure import congress_duty
+from ledger.application.draws import require_not_in_open_draw
 from ledger.application.overall import overall_goals_fact
 from ledger.application.roles import require_acts_for, require_own_department, require_role
 from ledger.domain import rules
 from ledger.domain.base import require_not_before
-from ledger.domain.catalogue import ReEvaluationSample, sample_id
-from ledger.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ledger.domain.errors import Forbidden, InvalidInput, NotFound
 from ledger.domain.project import Project, project_ids
 from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource
 from ledger.domain.values import (
@@ -275,33 +272,6 @@ class ProjectUseCases(LedgerCore):
             return self.commit(project, act=act)
 
     @use_case
-    def draw_re_evaluation_sample(
-        self, act: Act, year: int, *, seed: str | None = None, size: int | None = None
-    ) -> Written:
-        """财政再评价抽查: draw at least the ruleset's rate of the year's self-evaluated projects."""
-        self.groups.alone()  # the population is read from the log
-        require_role(act, Role.FINANCE)
-        self._check_date(act)
-        params, version = self._rules()
-        year = fiscal_year(year)
-        if self.exists(sample_id(year)):
-            raise RuleViolation(f"the {year} sample has already been drawn", code="already-exists")
-        population = self.reads.originators_of_year(get_topic(Project.SelfEvaluated), get_topic(Project.Declared), year)
-        if not population:
-            raise RuleViolation(f"no self-evaluated projects in {year} to sample", code="self-evaluation-missing")
-        chosen_seed = text(seed, "seed", max_length=128) if seed else secrets.token_hex(16)
-        sample = ReEvaluationSample.draw(year, [str(p) for p in population], chosen_seed, size, params, version, act.by)
-        projects = []
-        for selected in sample.selected:
-            project = self.project(UUID(selected))
-            project.select_for_re_evaluation(str(sample.id), act.by)
-            projects.append(project)
-        return self.commit(sample, *projects, act=act)
-
-    def re_evaluation_sample(self, year: int) -> ReEvaluationSample:
-        return self._read(ReEvaluationSample, sample_id(year), "sample-not-found")
-
-    @use_case
     def re_evaluate(self, act: Act, pid: UUID, scores: Mapping[str, object]) -> Written:
         """财政再评价 by finance of a project drawn in the sample."""
         require_role(act, Role.FINANCE)
@@ -434,6 +404,7 @@ class ProjectUseCases(LedgerCore):
         with self._changing(Project, pid, "project-not-found", act) as project:
             if decision is not None:
                 enum_value(rules.ResultApplication, decision, "decision")
+            require_not_in_open_draw(self, project, "applying its results")
             project.apply_results(decision, params, version, act.by)
             # The year's first results applied: finance owes the congress the year's results (报送人大).
             duties = congress_duty(self, project.fiscal_year, Disclosure.RESULTS, act)
@@ -483,5 +454,6 @@ class ProjectUseCases(LedgerCore):
     def close_project(self, act: Act, pid: UUID) -> Written:
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
+            require_not_in_open_draw(self, project, "closing its file")
             project.close(act.by)
             return self.commit(project, act=act)

@@ -1,11 +1,10 @@
-"""The indicator library (指标库), the rulesets (规则集) and the re-evaluation samples (再评价抽样)."""
+"""The indicator library (指标库) and the rulesets (规则集). (The re-evaluation samples, first recorded under this
+module's topics, are :mod:`ledger.domain.draw`'s.)"""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, ledger_id
@@ -14,10 +13,6 @@ from ledger.domain.values import FIRST_FISCAL_YEAR, LEVEL2, Attribution, Level1,
 
 INDICATOR_LIBRARY_ID = ledger_id("indicator-library")
 RULESET_ID = ledger_id("ruleset")
-
-
-def sample_id(fiscal_year: int) -> UUID:
-    return ledger_id("re-evaluation-sample", fiscal_year)
 
 
 class IndicatorLibrary(LedgerAggregate):
@@ -168,59 +163,3 @@ class Ruleset(LedgerAggregate):
         except KeyError:
             raise NotFound(f"ruleset version {chosen} not found", code="ruleset-not-found") from None
         return rules.RuleParameters.from_stored(stored)
-
-
-class ReEvaluationSample(LedgerAggregate):
-    """财政再评价抽查: the seed and sorted population are recorded, so anyone can redo the draw."""
-
-    TOPIC_MODULE = "ledger.catalogue"  # stored topics keep the module they were first recorded under
-
-    if TYPE_CHECKING:  # state attributes; not dataclass fields (eventsourcing would make them __init__ args)
-        fiscal_year: int
-        seed: str
-        population: list[str]
-        selected: list[str]
-        rate: str
-        ruleset_version: int
-
-    class Drawn(LedgerAggregate.Created):
-        fiscal_year: int
-        seed: str
-        population: list[str]
-        selected: list[str]
-        rate: str
-        ruleset_version: int
-
-        def apply(self, sample: ReEvaluationSample) -> None:
-            sample.fiscal_year = self.fiscal_year
-            sample.seed = self.seed
-            sample.population = list(self.population)
-            sample.selected = list(self.selected)
-            sample.rate = self.rate
-            sample.ruleset_version = self.ruleset_version
-
-    @classmethod
-    def draw(
-        cls,
-        fiscal_year: int,
-        population: list[str],
-        seed: str,
-        size: int | None,
-        params: rules.RuleParameters,
-        ruleset_version: int,
-        by: Attribution,
-    ) -> ReEvaluationSample:
-        """The draw cites no documents: the recorded seed and population are its evidence."""
-        ordered = sorted(population)
-        selected = rules.draw_sample(ordered, seed, params, size)
-        return cls._create(
-            cls.Drawn,
-            id=sample_id(fiscal_year),
-            **replace(by, evidence=()).event_fields(),
-            fiscal_year=fiscal_year,
-            seed=seed,
-            population=ordered,
-            selected=selected,
-            rate=str(params.re_evaluation_rate),
-            ruleset_version=ruleset_version,
-        )

@@ -14,6 +14,7 @@ from typing import Final
 
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
+from ledger.domain.draw import DrawStatus
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.organisations import Misconduct, Qualification
 from ledger.domain.overall import GoalsStatus, OrganisationKind
@@ -67,6 +68,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "decision_kind": DecisionKind,
     "basis_kind": BasisKind,
     "subject_kind": SubjectKind,
+    "draw_status": DrawStatus,
 }
 """vocabulary -> the enum whose every value it labels."""
 

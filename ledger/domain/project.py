@@ -123,6 +123,7 @@ class Project(ProjectState):
     ReEvaluated = events.ReEvaluated
     KeyEvaluationCommissioned = events.KeyEvaluationCommissioned
     KeyEvaluationPlanSubmitted = events.KeyEvaluationPlanSubmitted
+    ReEvaluationCommissioned = events.ReEvaluationCommissioned
     KeyEvaluationPlanReviewed = events.KeyEvaluationPlanReviewed
     KeyEvaluationReportSubmitted = events.KeyEvaluationReportSubmitted
     KeyEvaluationReportReviewed = events.KeyEvaluationReportReviewed
@@ -647,15 +648,61 @@ class Project(ProjectState):
         inflated = self_total is not None and rules.is_inflated(self_total, total, params)
         return {"scores": dict(scores), "total": total, "grade": rules.grade(total, params), "inflated": inflated}
 
-    def re_evaluate(
-        self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int, by: Attribution
-    ) -> None:
+    @property
+    def commissioned_re_evaluation(self) -> str | None:
+        """The key evaluation commissioned as the project's re-evaluation (再评价 by an agency), if any."""
+        return next((key for key, item in self.key_evaluations.items() if item.get("re_evaluation")), None)
+
+    @property
+    def re_evaluation_stands(self) -> bool:
+        """Whether a project drawn in the sample has its re-evaluation: finance's own, or the commissioned agency's
+        score, accepted after the reviews (两审)."""
+        if self.re_evaluation is not None:
+            return True
+        commissioned = self.commissioned_re_evaluation
+        return commissioned is not None and self.key_evaluations[commissioned]["score"] is not None
+
+    def _require_re_evaluation_if_sampled(self, what: str) -> None:
+        """A project drawn for re-evaluation is not settled (results applied, file closed) before it stands."""
+        if self.selected_in_sample is not None and not self.re_evaluation_stands:
+            raise RuleViolation(
+                f"project {self.code} was drawn for re-evaluation: {what} waits for the re-evaluation to stand",
+                code="re-evaluation-pending",
+            )
+
+    def _require_open_re_evaluation(self) -> None:
         self._require_stage(EVALUATED, "re-evaluate")
         if self.selected_in_sample is None:
             raise RuleViolation(f"project {self.code} was not drawn for re-evaluation", code="not-selected")
         if self.re_evaluation is not None:
             raise RuleViolation("the re-evaluation is already recorded", code="already-decided")
+        commissioned = self.commissioned_re_evaluation
+        if commissioned is not None:
+            raise RuleViolation(
+                f"the re-evaluation is commissioned to {self.key_evaluations[commissioned]['agency_name']} "
+                f"({commissioned})",
+                code="re-evaluation-commissioned",
+            )
+
+    def re_evaluate(
+        self, scores: dict[str, Decimal], params: rules.RuleParameters, ruleset_version: int, by: Attribution
+    ) -> None:
+        self._require_open_re_evaluation()
         self.record(self.ReEvaluated, by, ruleset_version=ruleset_version, **self._evaluation_result(scores, params))
+
+    def commission_re_evaluation(self, evaluation_id: str, agency_id: str, agency_name: str, by: Attribution) -> None:
+        """财政再评价 commissioned to an agency, for a project drawn in the sample (instead of finance's own): it passes
+        the reviews of a key evaluation, and its score is the re-evaluation."""
+        self._require_open_re_evaluation()
+        if evaluation_id in self.key_evaluations:
+            raise RuleViolation(f"key evaluation {evaluation_id} already exists", code="already-exists")
+        self.record(
+            self.ReEvaluationCommissioned,
+            by,
+            evaluation_id=evaluation_id,
+            agency_id=agency_id,
+            agency_name=agency_name,
+        )
 
     def commission_key_evaluation(
         self,
@@ -929,16 +976,15 @@ class Project(ProjectState):
             )
 
     def evaluation_basis(self) -> tuple[str, str] | None:
-        """The grade results are applied on: a key evaluation over a re-evaluation over the self-evaluation. A
-        voided key evaluation is no basis."""
+        """The grade results are applied on: a key evaluation over a re-evaluation over the self-evaluation (an
+        agency's re-evaluation, commissioned by finance, counts as the re-evaluation). A voided key evaluation is no
+        basis."""
         scored = [
-            item["score"]
-            for item in self.key_evaluations.values()
-            if item["score"] is not None and item.get("voided") is None
+            item for item in self.key_evaluations.values() if item["score"] is not None and item.get("voided") is None
         ]
         if scored:
-            latest = max(scored, key=lambda score: score["scored_at_version"])
-            return "key_evaluation", latest["grade"]
+            latest = max(scored, key=lambda item: item["score"]["scored_at_version"])
+            return ("re_evaluation" if latest.get("re_evaluation") else "key_evaluation"), latest["score"]["grade"]
         if self.re_evaluation is not None:
             return "re_evaluation", self.re_evaluation["grade"]
         if self.self_evaluation is not None:
@@ -950,6 +996,7 @@ class Project(ProjectState):
     ) -> str:
         self._require_stage({Stage.SELF_EVALUATED}, "apply results")
         self._require_no_void()
+        self._require_re_evaluation_if_sampled("applying its results")
         basis = self.evaluation_basis()
         if basis is None:
             raise RuleViolation("there is no evaluation result to apply", code="no-results")
@@ -1125,6 +1172,7 @@ class Project(ProjectState):
 
     def close(self, by: Attribution) -> None:
         self._require_stage({Stage.RESULTS_APPLIED, Stage.CANCELLED, Stage.REJECTED, Stage.GOALS_REFUSED}, "close")
+        self._require_re_evaluation_if_sampled("closing its file")
         if self.open_rectifications:
             numbers = ", ".join(str(item["no"]) for item in self.open_rectifications)
             raise RuleViolation(f"rectifications {numbers} are still open", code="open-rectifications")

@@ -533,6 +533,15 @@ class KeyEvaluationPlanSubmitted(LedgerAggregate.Event):
         evaluation.update(plan_pending=True, plan_review_due=self.review_due, plan_due=None)
 
 
+class ReEvaluationCommissioned(KeyEvaluationCommissioned):
+    """财政再评价 of a project drawn in the sample, commissioned by finance to an agency: a key evaluation whose
+    score, once it stands (两审), is the project's re-evaluation."""
+
+    def apply(self, project: ProjectState) -> None:
+        super().apply(project)
+        project.key_evaluations[self.evaluation_id]["re_evaluation"] = True
+
+
 class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
     """两审一督导: the plan review. Under the full procedure (version 2) it records what falls due next: once
     approved, the supervision and the report (``supervision_due``, ``report_due``); once rejected, a new plan

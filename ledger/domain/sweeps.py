@@ -3,11 +3,11 @@
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
 funding to suspend when a deviation goes unanswered, a rectification overdue, a decision's rectification report
 approaching or missed, a disclosure or a submission to the congress approaching or missed (a project's own
-disclosures are among its deadlines), an organisation's overall self-evaluation approaching or missed, a blacklisting
-expired. What it
-records is decided by the aggregate's own method, whose state remembers what was raised: running a sweep again
-records nothing, and two sweeps racing on one object lose to optimistic concurrency (a version conflict, re-checked
-on the reloaded object), never record twice.
+disclosures are among its deadlines), an organisation's overall self-evaluation approaching or missed, a
+re-evaluation draw's reveal approaching or failed, a blacklisting expired. What it records is decided by the
+aggregate's own method, whose state remembers what was raised: running a sweep again records nothing, and two sweeps
+racing on one object lose to optimistic concurrency (a version conflict, re-checked on the reloaded object), never
+record twice.
 
 Finding the objects without replaying every aggregate on every run: ``ledger_sweep_watch`` keeps, per sweep and
 object, the first day it may need attention (``check_on``, from the aggregate's ``next_*`` method after each visit;
@@ -38,6 +38,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import Ruleset
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
+from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.errors import InvalidInput
 from ledger.domain.organisations import Agency
 from ledger.domain.overall import OverallGoals
@@ -163,6 +164,15 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "overall-goals-not-found",
             lambda goals, context: goals.raise_deadline_notices(context.today, context.params, SYSTEM),
             lambda goals, context: goals.next_deadline_notice(context.params),
+        ),
+        Sweep(
+            "draw-deadlines",
+            "ReEvaluationSample.RevealApproaching / Failed: a re-evaluation draw not revealed in the working days "
+            "allowed is recorded as failed",
+            ReEvaluationSample,
+            "sample-not-found",
+            lambda sample, context: sample.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda sample, context: sample.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

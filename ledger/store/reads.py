@@ -222,3 +222,18 @@ def snapshots_exist(conn: Connection[tuple[Any, ...]]) -> bool:
     """Whether the snapshots' table exists (a log copied without it has none to check)."""
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SNAPSHOTS,)).fetchone()
     return bool(row and row[0])
+
+
+@functools.cache
+def _of_objects(table: str) -> bytes:
+    statement = SQL(
+        "SELECT originator_id, originator_version, topic, state FROM {table} "
+        "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+    )
+    return _composed(statement.format(table=Identifier(table)))
+
+
+def events_of(conn: Connection[tuple[Any, ...]], table: str, ids: list[UUID]) -> Iterator[tuple[UUID, int, str, bytes]]:
+    """The events of the aggregates ``ids`` (a few, found by the primary key), in (id, version) order."""
+    for originator_id, version, topic, state in conn.execute(_of_objects(table), [ids], binary=True):
+        yield originator_id, int(version), topic, bytes(state)

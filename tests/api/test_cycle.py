@@ -9,6 +9,7 @@ before.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -269,14 +270,34 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             },
         )
     )
+    # 再评价抽查, nobody steering it alone: the single-party draw is retired; finance announces the SHA-256 of its
+    # secret, the audit office contributes its own random bytes, finance reveals.
+    retired = s.post("finance", "/re-evaluation-samples", {"fiscal_year": 2021, "seed": "抽签"})
+    assert (retired.status_code, retired.json()["code"]) == (409, "draw-retired")
+    secret = hashlib.sha256("财政局抽查密钥".encode()).hexdigest()
+    commitment = hashlib.sha256(bytes.fromhex(secret)).hexdigest()
     ok(
         s.post(
-            "finance", "/re-evaluation-samples", {"fiscal_year": 2021, "seed": "抽签", "effective_on": "2022-04-01"}
+            "finance",
+            "/re-evaluation-samples/2021/announcement",
+            {"commitment": commitment, "effective_on": "2022-04-01", "reason": "2021年度财政再评价抽查公告"},
         ),
         201,
     )
+    contribution = hashlib.sha256("审计局随机数".encode()).hexdigest()
+    ok(
+        s.post(
+            "auditor",
+            "/re-evaluation-samples/2021/contribution",
+            {"contribution": contribution, "effective_on": "2022-04-06"},
+        )
+    )
+    ok(s.post("finance", "/re-evaluation-samples/2021/reveal", {"secret": secret, "effective_on": "2022-04-08"}))
     sample = ok(s.get("auditor", "/re-evaluation-samples/2021"))
     assert sample["selected"] == [pid]
+    assert sample["drawn"] is True
+    assert [(draw["status"], draw["status_zh"]) for draw in sample["draws"]] == [("revealed", "已揭示，抽查结果产生")]
+    assert sample["draws"][0]["secret"] == secret
     re_evaluated = ok(
         s.post(
             "finance",
@@ -285,6 +306,8 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
         )
     )
     assert re_evaluated["events"][0]["type"] == "Project.ReEvaluated"
+    late = s.post("finance", f"/projects/{pid}/re-evaluation/commission", {"agency": "某咨询评估有限公司"})
+    assert (late.status_code, late.json()["code"]) == (409, "already-decided")  # finance re-evaluated itself
     commissioned = ok(
         s.post(
             "finance",

@@ -113,6 +113,18 @@ COMMAND_REFUSALS: list[Case] = [
     ("education", lambda w: "/rulesets", {"version": 2, "parameters": {}, "reason": "x"}, 403, "role-not-allowed"),
     ("finance", lambda w: "/admin/tokens", {"name": "x", "role": "auditor"}, 403, "role-not-allowed"),
     ("auditor", lambda w: "/re-evaluation-samples", {"fiscal_year": 2021}, 403, "role-not-allowed"),
+    # the draw: finance announces and reveals, the audit office contributes — and does nothing else
+    ("auditor", lambda w: "/re-evaluation-samples/2021/announcement", {"commitment": "0" * 64}, 403,
+     "role-not-allowed"),
+    ("finance", lambda w: "/re-evaluation-samples/2021/contribution", {"contribution": "00" * 32}, 403,
+     "role-not-allowed"),
+    ("education", lambda w: "/re-evaluation-samples/2021/contribution", {"contribution": "00" * 32}, 403,
+     "role-not-allowed"),
+    ("auditor", lambda w: "/re-evaluation-samples/2021/reveal", {"secret": "00" * 32}, 403, "role-not-allowed"),
+    ("auditor", lambda w: f"/projects/{w.implementing}/re-evaluation", {"scores": {}}, 403, "role-not-allowed"),
+    ("auditor", lambda w: f"/projects/{w.implementing}/re-evaluation/commission", {"agency": "x"}, 403,
+     "role-not-allowed"),
+    ("auditor", lambda w: "/departments", {"name": "审计局自设部门"}, 403, "role-not-allowed"),
     # the overall evaluation: the organisation self-evaluates, finance commissions and applies, the agency scores
     ("finance", lambda w: f"/overall-goals/{w.education}/2021/self-evaluation", {"actuals": {}}, 403,
      "role-not-allowed"),

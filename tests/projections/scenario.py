@@ -8,10 +8,11 @@ from datetime import date
 from api.cli.demo import run_demo
 from api.cli.demo_story import KEY_EVALUATED, LIBRARY, PROJECTS
 from ledger.application import Ledger
+from ledger.domain.draw import ReEvaluationSample, sample_id
 from ledger.domain.organisations import Agency, agency_id
 from ledger.domain.project import Project, project_id
-from ledger.domain.rules import DEFAULT_PARAMETERS
-from ledger.domain.values import Attribution, Principal
+from ledger.domain.rules import DEFAULT_PARAMETERS, draw_sample
+from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.log.rotation import KeyRotation, sign_rotation
 from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
@@ -92,6 +93,8 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.sweep("overall-deadlines", date(2024, 3, 25))
     ledger.sweep("overall-deadlines", date(2024, 4, 1))
 
+    draws_the_demo_leaves_out(ledger)
+
 
 def quality_warnings_and_a_bar(ledger: Ledger) -> None:
     """A third agency, registered with its credit code: 资格 suspended and reinstated; two engagements commissioned
@@ -138,3 +141,34 @@ def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
     )
     ledger.commit(firm, keyed, old)
     ledger.record_agency_credit_code(act(FINANCE, date(2022, 6, 1), "补录"), "某老评估所", "91632800864542843F")
+
+
+def draws_the_demo_leaves_out(ledger: Ledger) -> None:
+    """A sample of 2019 drawn by the first releases (finance's seed), and a draw of 2020 warned of, failed and
+    announced again (recorded on the aggregate itself: these years hold no projects to draw from)."""
+    population = [f"2019-P{n}" for n in range(1, 11)]
+    legacy = ReEvaluationSample._create(
+        ReEvaluationSample.Drawn,
+        id=sample_id(2019),
+        principal=FINANCE,
+        effective_on=date(2020, 4, 1),
+        reason="2019年度再评价抽查",
+        evidence=[],
+        fiscal_year=2019,
+        seed="2020-04-01 抽签",
+        population=population,
+        selected=draw_sample(population, "2020-04-01 抽签", DEFAULT_PARAMETERS),
+        rate="0.10",
+        ruleset_version=1,
+    )
+    ledger.save(legacy)
+    calendar = (frozenset[date](), frozenset[date](), None)
+    draw = ReEvaluationSample.announce(
+        2020, population, "ab" * 32, None, DEFAULT_PARAMETERS, 1, calendar, Attribution(FINANCE, date(2021, 4, 1))
+    )
+    draw.raise_deadline_notices(date(2021, 4, 8), DEFAULT_PARAMETERS, SYSTEM)  # approaching
+    draw.raise_deadline_notices(date(2021, 4, 16), DEFAULT_PARAMETERS, SYSTEM)  # failed
+    draw.announce_again(
+        population, "cd" * 32, None, DEFAULT_PARAMETERS, 1, calendar, Attribution(FINANCE, date(2021, 4, 19))
+    )
+    ledger.save(draw)

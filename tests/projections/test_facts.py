@@ -41,6 +41,7 @@ def test_a_declaration_starts_the_facts() -> None:
         "grade": None,
         "key_grade": None,
         "re_grade": None,
+        "re_evaluation_id": None,
         "self_grade": None,
         "goals_disclosed": False,
         "results_disclosed": False,

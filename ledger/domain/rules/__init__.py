@@ -40,7 +40,16 @@ from ledger.domain.rules.parameters import (
     RE_EVALUATION_RATE_FLOOR,
     RuleParameters,
 )
-from ledger.domain.rules.sampling import draw_sample, sample_size
+from ledger.domain.rules.sampling import (
+    commitment,
+    commitment_digest,
+    draw_sample,
+    draw_seed,
+    population_digest,
+    random_bytes,
+    sample_size,
+    two_party_draw,
+)
 from ledger.domain.rules.scoring import (
     ControlFigureAdjustment,
     ControlFigureDecision,
@@ -91,12 +100,15 @@ __all__ = [
     "adjust_control_figure",
     "adjustment_rate",
     "blacklist_until",
+    "commitment",
+    "commitment_digest",
     "congress_goals_due",
     "congress_results_due",
     "control_figure_rate",
     "decision_rectification_due",
     "deviation_level",
     "draw_sample",
+    "draw_seed",
     "due_in_year",
     "ex_ante_conclusion",
     "ex_ante_required",
@@ -111,6 +123,8 @@ __all__ = [
     "overall_self_evaluation_due",
     "overall_self_evaluation_score",
     "policy_decision_default",
+    "population_digest",
+    "random_bytes",
     "re_evaluation_total",
     "reduced_budget",
     "result_application_default",
@@ -119,5 +133,6 @@ __all__ = [
     "self_evaluation_due",
     "self_evaluation_score",
     "time_progress",
+    "two_party_draw",
     "validate_goals",
 ]

@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     "indicator_lag_points": "指标完成滞后幅度",
     "deviation_response_working_days": "偏差纠正时限（工作日）",
     "re_evaluation_rate": "再评价抽查比例",
+    "draw_reveal_working_days": "再评价抽查揭示时限（工作日）",
     "inflation_threshold": "自评虚高认定差距",
     "re_evaluation_weights": "再评价维度权重",
     "reduce_rate": "评价为中的调减比例",

@@ -74,6 +74,9 @@ class RuleParameters:
     indicator_lag_points: Decimal = Decimal(10)  # 指标完成滞后于预算执行
     deviation_response_working_days: int = 10  # 偏差纠正时限 (working days)
     re_evaluation_rate: Decimal = Decimal("0.10")  # 再评价抽查比例, never below RE_EVALUATION_RATE_FLOOR
+    # 再评价抽查: the working days after its announcement by which the audit office contributes and finance reveals
+    # its secret; a draw not revealed by then is recorded as failed.
+    draw_reveal_working_days: int = 10
     inflation_threshold: Decimal = Decimal(10)  # 自评虚高
     re_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
         ("decision", Decimal(15)),  # 决策
@@ -430,6 +433,7 @@ _INT_FIELDS = frozenset(
     {
         "deviation_response_working_days",
         "ex_ante_review_working_days",
+        "draw_reveal_working_days",
         "blacklist_years",
         "deadline_warning_days",
         "monitoring_report_month",

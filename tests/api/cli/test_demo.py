@@ -71,13 +71,21 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
         "DisclosureDuty.DeadlineApproaching": 1,  # one unit's 2022 overall goals, disclosed late
         "DisclosureDuty.DeadlineMissed": 1,
     }  # all of them raised by the scheduler's sweeps
-    assert seen["ReEvaluationSample.Drawn"] == 1
+    # the two-party draw: announced by finance, the audit office's contribution, revealed (nobody steers it alone)
+    assert [seen[f"ReEvaluationSample.{step}"] for step in ("Announced", "Contributed", "Revealed", "Drawn")] == [
+        1,
+        1,
+        1,
+        0,
+    ]
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
-    assert seen["Project.KeyEvaluationScored"] == 2
-    # 两审一督导 in full, twice: plan and report submitted by the agency, a supervision answered; the falsified
+    assert seen["Project.KeyEvaluationScored"] == 3  # two key evaluations, and a re-evaluation by an agency
+    assert seen["Project.ReEvaluationCommissioned"] == 1
+    assert payload_values(database_url, "Project.ResultsApplied", "basis")["re_evaluation"] >= 2
+    # 两审一督导 in full, three times: plan and report submitted by the agency, a supervision answered; the falsified
     # evaluation named by the misconduct is voided by the blacklisting, and redone by the other agency
     for step in ("PlanSubmitted", "ReportSubmitted", "Supervised", "SupervisionAnswered"):
-        assert seen[f"Project.KeyEvaluation{step}"] == 2, step
+        assert seen[f"Project.KeyEvaluation{step}"] == 3, step
     assert seen["Project.KeyEvaluationVoided"] == 1
     assert payload_values(database_url, "Agency.MisconductRecorded", "kind")["falsification"] == 1
     assert seen["Agency.Blacklisted"] == 1

@@ -32,8 +32,9 @@ CODES[duty_id(DutyKind.OVERALL_GOALS, 2022, LATE_DISCLOSURE)] = LATE_DISCLOSURE 
 APPROVED = sorted(spec.code for spec in PROJECTS if spec.code != "WT-02")  # 智慧文旅平台建设 is rejected ex ante
 # 2022's, but the continuation of 2021's 旅游发展专项资金 (差: 取消), whose budget is refused.
 APPROVED_2022 = sorted(spec.code for spec in PROJECTS_2022 if spec.continues != "WT-04")
-INFLATED = "MZ-02"  # the drawn project whose self-evaluation the re-evaluation finds inflated (the draw, seeded,
-# is reproducible from the sorted ids of the population: uuid5 of each year and code key)
+INFLATED = "JY-02"  # the drawn project whose self-evaluation the re-evaluation finds inflated (the two-party draw,
+# its secret and contribution digests of fixed strings, is reproducible from them and the sorted ids of the population:
+# uuid5 of each year and code key)
 
 
 def notice(day: date, event: str, code: str, kind: str, ref: int, due: date) -> tuple[date, str, str, str]:

@@ -15,6 +15,7 @@ import pytest
 
 from ledger.application import CommandAlreadyRecorded, CommandKey, Ledger
 from ledger.domain import rules
+from ledger.domain.draw import ReEvaluationSample, sample_id
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
@@ -287,20 +288,42 @@ def test_a_new_ruleset_changes_nothing_already_decided(ledger: Ledger) -> None:
     assert ledger.ruleset().parameters().grade_excellent_min == Decimal(95)
 
 
-def test_the_sample_draw_is_reproducible_by_anyone(ledger: Ledger) -> None:
+def test_a_sample_drawn_by_the_first_releases_replays_and_stays_the_year_s(ledger: Ledger) -> None:
+    """The single-party draw is retired (``draw-retired``), but the samples it recorded load as they were: the year
+    has its sample, reproducible from the recorded seed, and no new draw is announced over it."""
+    pids = []
     for i in range(12):
         pid = approved_project(ledger, code=f"S-{i:02}")
         ledger.self_evaluate(
             act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
         )
-    ledger.draw_re_evaluation_sample(act(FINANCE, date(2022, 4, 8)), 2021, seed="公开抽签 2022-04-08")
+        pids.append(str(pid))
+    population = sorted(pids)
+    selected = rules.draw_sample(population, "公开抽签 2022-04-08", rules.DEFAULT_PARAMETERS)
+    legacy = ReEvaluationSample._create(
+        ReEvaluationSample.Drawn,
+        id=sample_id(2021),
+        principal=FINANCE,
+        effective_on=date(2022, 4, 8),
+        reason="",
+        evidence=[],
+        fiscal_year=2021,
+        seed="公开抽签 2022-04-08",
+        population=population,
+        selected=selected,
+        rate="0.10",
+        ruleset_version=1,
+    )
+    ledger.save(legacy)
+    ledger.repository.cache = None
     sample = ledger.re_evaluation_sample(2021)
-    assert len(sample.population) == 12
-    assert len(sample.selected) == 2  # ceil(10% of 12)
-    assert sample.selected == rules.draw_sample(sample.population, sample.seed, rules.DEFAULT_PARAMETERS)
-    for selected in sample.selected:
-        assert ledger.project(UUID(selected)).selected_in_sample == str(sample.id)
-    refused(ledger, "already-exists", lambda: ledger.draw_re_evaluation_sample(act(FINANCE, date(2022, 4, 9)), 2021))
+    assert (sample.population, sample.selected, sample.draws, sample.is_drawn) == (population, selected, [], True)
+    commitment = hashlib.sha256(b"x" * 32).hexdigest()
+    refused(
+        ledger,
+        "already-exists",
+        lambda: ledger.announce_re_evaluation_draw(act(FINANCE, date(2022, 4, 9)), 2021, commitment),
+    )
 
 
 def test_snapshots_every_fifty_events_and_history_by_version(ledger: Ledger, database_url: str) -> None:

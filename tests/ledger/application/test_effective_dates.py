@@ -18,7 +18,7 @@ from ledger.domain.base import ledger_id
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import Department, department_id
 from ledger.domain.values import Principal, nfc
-from tests.conftest import AGENCY, EDUCATION, FINANCE, TEST_KEY, FakeClock, act
+from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, TEST_KEY, FakeClock, act
 from tests.ledger.application.test_application import GOALS, approved_project
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -102,6 +102,12 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "order_corrective_action": lambda: ledger.order_corrective_action(fin, pid, "continue"),
         "self_evaluate": lambda: ledger.self_evaluate(edu, pid, {}, "1.00"),
         "draw_re_evaluation_sample": lambda: ledger.draw_re_evaluation_sample(fin, 2021),
+        "announce_re_evaluation_draw": lambda: ledger.announce_re_evaluation_draw(fin, 2021, "0" * 64),
+        "contribute_to_re_evaluation_draw": lambda: ledger.contribute_to_re_evaluation_draw(
+            act(AUDITOR, on), 2021, "00" * 32
+        ),
+        "reveal_re_evaluation_draw": lambda: ledger.reveal_re_evaluation_draw(fin, 2021, "00" * 32),
+        "commission_re_evaluation": lambda: ledger.commission_re_evaluation(fin, pid, AGENCY.organisation),
         "re_evaluate": lambda: ledger.re_evaluate(fin, pid, SCORES),
         "commission_key_evaluation": lambda: ledger.commission_key_evaluation(fin, pid, None),
         "review_key_evaluation": lambda: ledger.review_key_evaluation(fin, pid, evaluation, "plan", True),

@@ -299,6 +299,18 @@ class ProjectMachine(RuleBasedStateMachine):
         named = dict(zip(("decision", "process", "output", "effect"), map(Decimal, scores), strict=True))
         self.attempt(self.project.re_evaluate, named, PARAMS, 1, Attribution(FINANCE, self.at()))
 
+    @rule()
+    def commission_re_evaluation(self) -> None:
+        """再评价 by a commissioned agency: only for a project drawn and not yet re-evaluated."""
+        number = len(self.project.key_evaluations) + 1
+        self.attempt(
+            self.project.commission_re_evaluation,
+            f"KE-{number}",
+            "a1",
+            AGENCY.organisation,
+            Attribution(FINANCE, self.at()),
+        )
+
     @rule(with_agency=st.booleans())
     def commission_key_evaluation(self, with_agency: bool) -> None:
         number = len(self.project.key_evaluations) + 1
@@ -767,6 +779,25 @@ class ProjectMachine(RuleBasedStateMachine):
                 assert 0 <= result["total"] <= 100
         if self.project.self_evaluation is not None:
             assert self.project.self_evaluation["grade"] == rules.grade(self.project.self_evaluation["total"], PARAMS)
+
+    @invariant()
+    def no_results_applied_to_a_sampled_project_before_its_re_evaluation(self) -> None:
+        """结果应用 waits for the re-evaluation of a project drawn in the sample (finance's, or the commissioned
+        agency's score), and so does closing its file."""
+        selected = False
+        stands = False
+        re_evaluations: set[str] = set()
+        for item in self.events:
+            if isinstance(item, Project.SelectedForReEvaluation):
+                selected = True
+            elif isinstance(item, Project.ReEvaluated):
+                stands = True
+            elif isinstance(item, Project.ReEvaluationCommissioned):
+                re_evaluations.add(item.evaluation_id)
+            elif isinstance(item, Project.KeyEvaluationScored) and item.evaluation_id in re_evaluations:
+                stands = True
+            elif isinstance(item, Project.ResultsApplied | Project.Closed) and selected:
+                assert stands, f"{type(item).__name__} of a sampled project before its re-evaluation stood"
 
     @invariant()
     def key_evaluation_scored_only_after_both_reviews(self) -> None:

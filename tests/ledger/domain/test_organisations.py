@@ -9,7 +9,6 @@ fixtures.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -19,11 +18,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset, sample_id
+from ledger.domain.catalogue import IndicatorLibrary, Ruleset
 from ledger.domain.credit_code import check_character, organisation_check_character
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
-from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters, draw_sample
+from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters
 from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.store.transcodings import ledger_mapper
 from tests.ledger.domain.project_support import mutating
@@ -604,56 +603,6 @@ def test_adopted_ruleset_keeps_old_versions_retrievable() -> None:
     assert event.parameters == rs.versions["2"]
     assert_attributed(event, FINANCE, date(2022, 1, 1), "财预〔2022〕调整", [digest(10)])
     refused(rs, "ruleset-not-found", lambda: rs.parameters(3))
-
-
-# ---------------------------------------------------------------------------
-# Re-evaluation sample 再评价抽查
-# ---------------------------------------------------------------------------
-
-POPULATION = [f"2021-P{n:03d}" for n in range(1, 24)]
-
-
-def draw(population: list[str], seed: str = "2022-04-01 公开摇号", size: int | None = None) -> ReEvaluationSample:
-    return ReEvaluationSample.draw(
-        2021, population, seed, size, P, 1, Attribution(FINANCE, date(2022, 4, 1), "年度再评价抽查")
-    )
-
-
-def test_sample_records_sorted_population_seed_and_selection() -> None:
-    shuffled = list(POPULATION)
-    random.Random(7).shuffle(shuffled)
-    assert shuffled != POPULATION
-    sample = draw(shuffled)
-    assert sample.id == sample_id(2021)
-    assert sample.population == sorted(POPULATION)
-    assert sample.seed == "2022-04-01 公开摇号"
-    assert sample.rate == "0.10"
-    assert sample.ruleset_version == 1
-    assert len(sample.selected) == 3  # ⌈10% × 23⌉
-    assert sample.selected == sorted(sample.selected)
-    assert set(sample.selected) <= set(POPULATION)
-    event = last_event(sample)
-    assert isinstance(event, ReEvaluationSample.Drawn)
-    assert_attributed(event, FINANCE, date(2022, 4, 1), "年度再评价抽查", [])
-
-
-def test_sample_is_reproducible_from_the_recorded_seed_and_population() -> None:
-    sample = draw(list(reversed(POPULATION)))
-    assert sample.selected == draw_sample(sample.population, sample.seed, P)
-    assert draw(POPULATION).selected == sample.selected
-    other = draw(POPULATION, seed="another seed")
-    assert other.selected == draw_sample(sorted(POPULATION), "another seed", P)
-    assert other.seed == "another seed"
-
-
-def test_sample_may_be_larger_than_the_minimum() -> None:
-    assert len(draw(POPULATION, size=5).selected) == 5
-
-
-def test_sample_below_the_rate_is_refused() -> None:
-    with pytest.raises(DomainError) as excinfo:
-        draw(POPULATION, size=2)
-    assert excinfo.value.code == "sample-too-small"
 
 
 def test_unknown_misconduct_kind_is_refused() -> None:

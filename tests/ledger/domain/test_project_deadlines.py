@@ -383,9 +383,10 @@ def test_deadline_kinds_are_the_fourteen_the_scheduler_watches() -> None:
 def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> None:
     from eventsourcing.domain import DomainEvent
 
-    from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+    from ledger.domain.catalogue import IndicatorLibrary, Ruleset
     from ledger.domain.congress import CongressSubmission
     from ledger.domain.decisions import Decision
+    from ledger.domain.draw import ReEvaluationSample
     from ledger.domain.organisations import Agency, Department, Unit
     from ledger.domain.overall import OverallGoals
     from ledger.domain.project import Project

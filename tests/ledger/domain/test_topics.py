@@ -19,10 +19,11 @@ from eventsourcing.utils import get_topic, resolve_topic
 from ledger.domain.aggregates import AGGREGATES
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.calendar import WorkingCalendar
-from ledger.domain.catalogue import IndicatorLibrary, ReEvaluationSample, Ruleset
+from ledger.domain.catalogue import IndicatorLibrary, Ruleset
 from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
+from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.log_keys import KeyRotation
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
