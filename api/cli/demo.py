@@ -651,7 +651,11 @@ class DemoRun:
             # one project drawn is re-evaluated by a commissioned agency (两审 before its score stands), the rest by
             # finance itself
             Step(date(2022, 4, 20), self.commission_re_evaluation),
+            Step(date(2022, 4, 22), partial(self.submit_re_evaluation, "plan", date(2022, 4, 22))),
             Step(date(2022, 4, 25), partial(self.review_re_evaluation, "plan", date(2022, 4, 25))),
+            Step(date(2022, 4, 28), self.supervise_re_evaluation),
+            Step(date(2022, 5, 3), self.answer_re_evaluation),
+            Step(date(2022, 5, 7), partial(self.submit_re_evaluation, "report", date(2022, 5, 7))),
             Step(date(2022, 5, 10), partial(self.review_re_evaluation, "report", date(2022, 5, 10))),
             Step(date(2022, 5, 12), self.score_re_evaluation),
             Step(date(2022, 5, 16), self.re_evaluate),
@@ -706,10 +710,41 @@ class DemoRun:
                 self.finance(date(2022, 4, 20), "委托第三方机构开展财政再评价"), project.id, OK_AGENCY
             )
 
+    RE_EVALUATOR = Principal("zx-pg-02", "agency", OK_AGENCY)
+
+    def re_evaluation_in_hand(self) -> tuple[Project, str, dict[str, Any]] | None:
+        """The drawn project an agency re-evaluates, its evaluation's id and state (None before it is commissioned)."""
+        project = self.by_agency()
+        evaluation = project.commissioned_re_evaluation
+        return None if evaluation is None else (project, evaluation, project.key_evaluations[evaluation])
+
+    def submit_re_evaluation(self, what: str, on: date) -> None:
+        found = self.re_evaluation_in_hand()
+        if found is not None and not found[2][f"{what}_pending"] and not found[2][f"{what}_approved"]:
+            document = {"plan": "再评价方案", "report": "再评价报告"}[what]
+            digest = hashlib.sha256(f"{found[1]} {document}".encode()).hexdigest()
+            self.ledger.submit_key_evaluation(
+                Act(self.RE_EVALUATOR, on, f"提交{document}", [digest]), found[0].id, found[1], what
+            )
+
+    def supervise_re_evaluation(self) -> None:
+        found = self.re_evaluation_in_hand()
+        if found is not None and found[2]["plan_approved"] and not found[2]["supervision"]:
+            self.ledger.note_key_evaluation_supervision(
+                self.finance(date(2022, 4, 28)), found[0].id, found[1], "现场督导：抽查资金拨付凭证", ["问卷样本量偏小"]
+            )
+
+    def answer_re_evaluation(self) -> None:
+        found = self.re_evaluation_in_hand()
+        if found is not None and found[2]["supervisions"] and found[2]["supervisions"][0]["answer"] is None:
+            self.ledger.answer_key_evaluation_supervision(
+                Act(self.RE_EVALUATOR, date(2022, 5, 3), ""), found[0].id, found[1], 1, "已扩大问卷样本"
+            )
+
     def review_re_evaluation(self, what: str, on: date) -> None:
         project = self.by_agency()
         evaluation = project.commissioned_re_evaluation
-        if evaluation is not None and project.key_evaluations[evaluation][f"{what}_approved"] is None:
+        if evaluation is not None and project.key_evaluations[evaluation][f"{what}_pending"]:
             self.ledger.review_key_evaluation(
                 self.finance(on, "再评价方案、报告审核"), project.id, evaluation, what, True
             )

@@ -125,13 +125,15 @@ class DrawUseCases(LedgerCore):
     @use_case
     def commission_re_evaluation(self, act: Act, pid: UUID, agency_name: str) -> Written:
         """财政再评价 of a project drawn in the sample, commissioned by finance to an agency (under the rules of any
-        commissioning: no blacklisted agency, 回避): its score, once the reviews accept it, is the re-evaluation."""
+        commissioning: no blacklisted agency, 回避), under 两审一督导 in full: its score, once it stands, is the
+        re-evaluation."""
         require_role(act, Role.FINANCE)
         if not isinstance(agency_name, str) or not agency_name.strip():
             raise InvalidInput("name the agency commissioned to re-evaluate", field="agency")
+        params, _ = self._rules()
         with self._changing(Project, pid, "project-not-found", act) as project:
             agency = commissionable(self, act, agency_name, project.department, project.unit)
             assert agency is not None
             evaluation = f"RE-{project.fiscal_year}-{project.code}-{len(project.key_evaluations) + 1}"
-            project.commission_re_evaluation(evaluation, str(agency.id), agency.name, act.by)
+            project.commission_re_evaluation(evaluation, str(agency.id), agency.name, act.by, params)
             return self.commit(project, act=act)

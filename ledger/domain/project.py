@@ -690,9 +690,12 @@ class Project(ProjectState):
         self._require_open_re_evaluation()
         self.record(self.ReEvaluated, by, ruleset_version=ruleset_version, **self._evaluation_result(scores, params))
 
-    def commission_re_evaluation(self, evaluation_id: str, agency_id: str, agency_name: str, by: Attribution) -> None:
-        """财政再评价 commissioned to an agency, for a project drawn in the sample (instead of finance's own): it passes
-        the reviews of a key evaluation, and its score is the re-evaluation."""
+    def commission_re_evaluation(
+        self, evaluation_id: str, agency_id: str, agency_name: str, by: Attribution, params: rules.RuleParameters
+    ) -> None:
+        """财政再评价 commissioned to an agency, for a project drawn in the sample (instead of finance's own): like any
+        agency's key evaluation it runs under 两审一督导 in full (``params`` sets when its plan is due), and its score
+        is the re-evaluation."""
         self._require_open_re_evaluation()
         if evaluation_id in self.key_evaluations:
             raise RuleViolation(f"key evaluation {evaluation_id} already exists", code="already-exists")
@@ -702,6 +705,8 @@ class Project(ProjectState):
             evaluation_id=evaluation_id,
             agency_id=agency_id,
             agency_name=agency_name,
+            procedure=FULL_PROCEDURE,
+            plan_due=by.effective_on + timedelta(days=params.evaluation_plan_days),
         )
 
     def commission_key_evaluation(

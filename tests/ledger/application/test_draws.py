@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger.application import Ledger
+from ledger.application import Act, Ledger
 from ledger.application.draw_check import check_draws
 from ledger.domain import rules
 from ledger.domain.draw import ReEvaluationSample, sample_id
@@ -188,7 +188,12 @@ def test_an_agency_commissioned_to_re_evaluate_scores_the_re_evaluation(ledger: 
         "re-evaluation-commissioned",
         lambda: ledger.re_evaluate(act(FINANCE, date(2022, 4, 13)), pid, RE_SCORES),
     )
+    # 两审一督导 in full, as any agency's key evaluation
+    ledger.submit_key_evaluation(Act(AGENCY, date(2022, 4, 12), "", ["7" * 64]), pid, evaluation, "plan")
     ledger.review_key_evaluation(act(FINANCE, date(2022, 4, 13)), pid, evaluation, "plan", True)
+    ledger.note_key_evaluation_supervision(act(FINANCE, date(2022, 4, 14)), pid, evaluation, "督导", ["样本偏少"])
+    ledger.answer_key_evaluation_supervision(act(AGENCY, date(2022, 4, 15)), pid, evaluation, 1, "已补充")
+    ledger.submit_key_evaluation(Act(AGENCY, date(2022, 4, 16), "", ["6" * 64]), pid, evaluation, "report")
     ledger.review_key_evaluation(act(FINANCE, date(2022, 4, 20)), pid, evaluation, "report", True)
     ledger.score_key_evaluation(act(AGENCY, date(2022, 4, 21)), pid, evaluation, RE_SCORES)
     ledger.apply_results(act(FINANCE, date(2022, 4, 22)), pid)

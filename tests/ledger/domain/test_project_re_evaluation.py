@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.domain.project import Project
+from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.domain.values import Attribution
 from tests.ledger.domain.project_support import (
     AGENCY,
@@ -25,13 +26,26 @@ RE = "RE-2021-EDU-2021-001-1"
 
 def commission_re(project: Project, evaluation_id: str = RE) -> None:
     project.commission_re_evaluation(
-        evaluation_id, "agency-id", "某咨询评估有限公司", Attribution(FINANCE, date(2022, 4, 12), "委托再评价")
+        evaluation_id,
+        "agency-id",
+        "某咨询评估有限公司",
+        Attribution(FINANCE, date(2022, 4, 12), "委托再评价"),
+        DEFAULT_PARAMETERS,
     )
 
 
 def agency_scores(project: Project, evaluation_id: str = RE) -> None:
-    project.review_key_evaluation_plan(evaluation_id, True, Attribution(FINANCE, date(2022, 4, 13)))
-    project.review_key_evaluation_report(evaluation_id, True, Attribution(FINANCE, date(2022, 4, 20)))
+    """两审一督导 in full, as for any agency's key evaluation, then the score."""
+    project.submit_key_evaluation_plan(evaluation_id, DEFAULT_PARAMETERS, Attribution(AGENCY, date(2022, 4, 12)))
+    project.review_key_evaluation_plan(evaluation_id, True, Attribution(FINANCE, date(2022, 4, 13)), DEFAULT_PARAMETERS)
+    project.supervise_key_evaluation(
+        evaluation_id, "现场督导", ["样本量偏小"], Attribution(FINANCE, date(2022, 4, 14)), DEFAULT_PARAMETERS
+    )
+    project.answer_key_evaluation_supervision(evaluation_id, 1, "已扩大样本", Attribution(AGENCY, date(2022, 4, 15)))
+    project.submit_key_evaluation_report(evaluation_id, DEFAULT_PARAMETERS, Attribution(AGENCY, date(2022, 4, 16)))
+    project.review_key_evaluation_report(
+        evaluation_id, True, Attribution(FINANCE, date(2022, 4, 20)), DEFAULT_PARAMETERS
+    )
     project.score_key_evaluation(evaluation_id, re_scores(), P, 1, Attribution(AGENCY, date(2022, 4, 21), "再评价评分"))
 
 
@@ -73,10 +87,15 @@ def test_finance_commissions_an_agency_to_re_evaluate_and_its_score_stands_as_th
     assert not project.re_evaluation_stands
     refused(project, "re-evaluation-commissioned", lambda: re_evaluate(project))
     refused(project, "re-evaluation-commissioned", lambda: commission_re(project, "RE-2021-EDU-2021-001-2"))
-    project.review_key_evaluation_plan(RE, True, Attribution(FINANCE, date(2022, 4, 13)))
-    project.review_key_evaluation_report(RE, True, Attribution(FINANCE, date(2022, 4, 20)))
-    refused(project, "re-evaluation-pending", lambda: apply_results(project))  # reviewed, not yet scored
-    project.score_key_evaluation(RE, re_scores(), P, 1, Attribution(AGENCY, date(2022, 4, 21), "再评价评分"))
+    assert project.key_evaluations[RE]["procedure"] is not None  # 两审一督导 in full, as any agency's
+    refused(  # finance cannot pass the agency's plan before the agency submits one
+        project,
+        "plan-not-submitted",
+        lambda: project.review_key_evaluation_plan(
+            RE, True, Attribution(FINANCE, date(2022, 4, 13)), DEFAULT_PARAMETERS
+        ),
+    )
+    agency_scores(project)
     assert project.re_evaluation_stands
     assert project.evaluation_basis() == ("re_evaluation", "优")
     apply_results(project)
