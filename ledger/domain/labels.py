@@ -16,7 +16,14 @@ from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
 from ledger.domain.organisations import Misconduct
 from ledger.domain.overall import GoalsStatus, OrganisationKind
-from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource, Stage
+from ledger.domain.project_values import (
+    CorrectiveDecision,
+    Disclosure,
+    EscalationDecision,
+    RectificationSource,
+    SpotCheckSubject,
+    Stage,
+)
 from ledger.domain.rules.monitoring import DeviationLevel
 from ledger.domain.rules.scoring import ControlFigureDecision, ExAnteConclusion, ResultApplication
 from ledger.domain.values import (
@@ -55,6 +62,8 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "result_decision": ResultApplication,
     "corrective_decision": CorrectiveDecision,
     "rectification_source": RectificationSource,
+    "spot_check_subject": SpotCheckSubject,
+    "escalation_decision": EscalationDecision,
     "disclosure": Disclosure,
     "deadline_kind": DeadlineKind,
     "organisation_kind": OrganisationKind,

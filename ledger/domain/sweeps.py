@@ -1,7 +1,7 @@
 """Time-driven work (定时任务): the rules that time alone makes true, and how the ledger finds where they apply.
 
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
-funding to suspend when a deviation goes unanswered, a rectification overdue, a decision's rectification report
+funding to suspend when a deviation goes unanswered, a rectification overdue and later escalated, a decision's rectification report
 approaching or missed, a disclosure or a submission to the congress approaching or missed (a project's own
 disclosures are among its deadlines), a blacklisting expired. What it
 records is decided by the aggregate's own method, whose state remembers what was raised: running a sweep again
@@ -136,6 +136,24 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "project-not-found",
             lambda project, context: project.mark_rectifications_overdue(context.today, SYSTEM),
             lambda project, context: project.next_overdue_check(),
+        ),
+        Sweep(
+            "rectification-escalation",
+            "RectificationEscalated: an overdue rectification still not accepted after the ruleset's grace in working "
+            "days, for finance to decide 调减 or 收回",
+            Project,
+            "project-not-found",
+            lambda project, context: project.escalate_overdue_rectifications(
+                context.today,
+                context.params,
+                context.ruleset_version,
+                (context.holidays, context.working_weekends),
+                SYSTEM,
+                calendar_version=context.calendar_version,
+            ),
+            lambda project, context: project.next_escalation_check(
+                context.params, (context.holidays, context.working_weekends)
+            ),
         ),
         Sweep(
             "decision-deadlines",

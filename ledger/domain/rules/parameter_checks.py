@@ -57,6 +57,8 @@ LABELS: dict[str, str] = {
     "congress_goals_due": "绩效目标随预算草案报送人大截止日",
     "congress_results_due": "评价结果随决算草案报送人大截止日",
     "decision_rectification_days": "约谈、通报批评后整改报告时限（天）",
+    "rectification_escalation_working_days": "整改逾期后升级处理宽限（工作日）",
+    "audit_finding_response_days": "审计发现回复时限（天）",
     "overall_evaluation_weights": "整体绩效评价维度权重",
     "control_figure_rates": "整体绩效评价等级对应的下年度控制数调整比例",
 }
