@@ -37,6 +37,7 @@ from api.roles.watch import LogFanout
 from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
+    assurance,
     calendar,
     catalogue,
     congress,
@@ -246,6 +247,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         organisations.agencies,
         organisations.blacklist_router,
         decisions.router,
+        assurance.router,
         congress.router,
         disclosures.router,
         overall.router,

@@ -155,6 +155,12 @@ class EventFields(msgspec.Struct, gc=False):
     # decision, inflated, agency_name and override above
     evaluation_no: Any = None  # OverallGoals.Evaluation*, ResultsApplied
     next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
+    # spot checks (不定期核查) and escalations (整改逾期升级): also subject, month, decision, rectification_no above
+    evidence: Any = None  # every event: the SHA-256 digests it cites
+    spot_check_no: Any = None  # Project.SpotChecked
+    findings: Any = None
+    corrective_action: Any = None
+    grace_working_days: Any = None  # Project.RectificationEscalated
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -182,6 +188,7 @@ class EventFields(msgspec.Struct, gc=False):
     default_rate_: Any = msgspec.field(default=None, name="default_rate")
     rate_: Any = msgspec.field(default=None, name="rate")
     next_control_figure_: Any = msgspec.field(default=None, name="next_control_figure")
+    grace_ends_: Any = msgspec.field(default=None, name="grace_ends")  # Project.RectificationEscalated
 
     requested = _Decoded()
     amount = _Decoded()
@@ -208,6 +215,7 @@ class EventFields(msgspec.Struct, gc=False):
     default_rate = _Decoded()
     rate = _Decoded()
     next_control_figure = _Decoded()
+    grace_ends = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

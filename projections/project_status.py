@@ -95,7 +95,16 @@ SHAPE_INDEXES: dict[str, tuple[str, ...]] = {
 STAGE_AFTER_RATING = {"优": "goals_approved", "良": "goals_approved", "中": "goals_returned", "差": "goals_refused"}
 
 
-_CHANGE_AMOUNTS = frozenset(("BudgetApproved", "MonitoringReported", "CorrectiveActionOrdered", "SelfEvaluated"))
+_CHANGE_AMOUNTS = frozenset(
+    (
+        "BudgetApproved",
+        "MonitoringReported",
+        "CorrectiveActionOrdered",
+        "SelfEvaluated",
+        "SpotChecked",
+        "EscalationDecided",
+    )
+)
 _CHANGE_GRADES = frozenset(("SelfEvaluated", "ReEvaluated", "KeyEvaluationScored"))
 _CHANGE_RECTIFICATIONS = frozenset(
     (
@@ -128,6 +137,7 @@ _MEET_DEADLINES = frozenset(
         "MonitoringReported",
         "SelfEvaluated",
         "CorrectiveActionOrdered",
+        "SpotChecked",
         "RectificationAccepted",
         "Closed",
         "ExAnteAssessed",
@@ -158,6 +168,9 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
         if e.decision == "cancel":  # implementation ends; rectifications stay owed
             for kind in ("monitoring_report", "self_evaluation", "deviation_answer"):
                 clear(kind)
+    elif name == "SpotChecked" and e.corrective_action == "cancel":  # implementation ends, as above
+        for kind in ("monitoring_report", "self_evaluation", "deviation_answer"):
+            clear(kind)
     elif name == "RectificationAccepted":
         clear("rectification", str(e.rectification_no))
     elif name == "Disclosed":
@@ -167,6 +180,18 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
             del overdue[notice]
     elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         overdue.clear()  # nothing is owed any more (a rejected project has no rectifications or disclosures yet)
+
+
+def _corrective(row: dict[str, Any], decision: str, amount: Decimal | None) -> None:
+    """A corrective action's effect, whether a deviation's or a spot check's finding ordered it."""
+    if decision == "reduce_budget":
+        row["approved"] = row["approved"] - amount  # funding stays as it was
+    elif decision in ("suspend_funding", "cancel"):
+        row["funding_suspended"] = True
+    else:  # continue, reallocate
+        row["funding_suspended"] = False
+    if decision == "cancel":
+        row["stage"] = "cancelled"
 
 
 def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
@@ -237,14 +262,16 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     elif name == "DeviationDetected":
         row["latest_deviation"] = e.level
     elif name == "CorrectiveActionOrdered":
-        if e.decision == "reduce_budget":
-            row["approved"] = row["approved"] - e.amount  # funding stays as it was
-        elif e.decision in ("suspend_funding", "cancel"):
-            row["funding_suspended"] = True
-        else:  # continue, reallocate
-            row["funding_suspended"] = False
-        if e.decision == "cancel":
-            row["stage"] = "cancelled"
+        _corrective(row, e.decision, e.amount)
+    elif name == "SpotChecked" and e.corrective_action is not None:  # a finding's corrective action
+        _corrective(row, e.corrective_action, e.amount)
+    elif name == "EscalationDecided":  # 调减 or 收回: recovered funds spent are paid back
+        row["approved"] = row["approved"] - e.amount
+        if e.decision == "recover":
+            row["executed"] = min(row["executed"], row["approved"])
+        row["rectifications"][str(e.rectification_no)]["escalation"] = e.decision
+    elif name == "RectificationEscalated":
+        row["rectifications"][str(e.rectification_no)]["escalation"] = "pending"
     elif name == "FundingSuspended":
         row["funding_suspended"] = True
     elif name == "SelfEvaluated":
@@ -300,8 +327,8 @@ class ProjectStatus(ReadModel):
     name = "project_status"
     # 2: overdue deadlines (DeadlineMissed); 3: keys of the department and code, the evaluators; 4: unit;
     # 5: the name's key and grams (search by part of the name); 6: disclosures owed stay overdue after closing,
-    # until disclosed
-    version = 6
+    # until disclosed; 7: a spot check's corrective action, an escalation's 调减 or 收回
+    version = 7
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())

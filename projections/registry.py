@@ -10,8 +10,10 @@ from projections.deadlines import Deadlines
 from projections.decisions import Decisions
 from projections.department_overall import DepartmentOverall
 from projections.disclosure import Disclosures
+from projections.escalations import Escalations
 from projections.project_status import ProjectStatus
 from projections.ranking import DepartmentRanking
+from projections.spot_checks import SpotChecks
 from projections.trail import AccountabilityTrail
 
 
@@ -27,6 +29,8 @@ def read_models() -> list[ReadModel]:
         Decisions(),
         Disclosures(),
         DepartmentOverall(),
+        SpotChecks(),
+        Escalations(),
     ]
 
 

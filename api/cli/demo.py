@@ -60,6 +60,11 @@ from ledger.domain.project_values import Disclosure, Stage
 from ledger.domain.sweeps import SWEEPS
 from ledger.domain.values import Indicator, Principal
 
+SPOT_CHECKED = "JY-01"  # 不定期核查 of its monitoring report
+SPOT_CHECK_DAY = date(2021, 9, 10)
+SPOT_CHECK_RECTIFICATION_DUE = date(2021, 10, 29)
+ESCALATION_DECIDED_ON = date(2022, 9, 26)  # the key evaluation's rectification, escalated mid-September
+
 
 @dataclass
 class DemoSummary:
@@ -339,7 +344,22 @@ class DemoRun:
         ]
         if spec.code == UNANSWERED_DEVIATION:
             steps.append(Step(date(2021, 8, 30), partial(self.rectify_unanswered, spec)))
+        if spec.code == SPOT_CHECKED:
+            steps.append(Step(SPOT_CHECK_DAY, partial(self.spot_check, spec)))
         return steps
+
+    def spot_check(self, spec: DemoProject) -> None:
+        """不定期核查 of the January–July monitoring report: a finding, and its rectification by the end of October."""
+        project = self.project(spec)
+        if not project.spot_checks and any(item["month"] == 7 for item in project.monitoring):
+            self.ledger.record_spot_check(
+                self.finance(SPOT_CHECK_DAY, "不定期核查绩效运行监控报告"),
+                project.id,
+                "monitoring",
+                ["监控报告所列受益学生人数与学籍系统数据不一致"],
+                month=7,
+                rectification_deadline=SPOT_CHECK_RECTIFICATION_DUE,
+            )
 
     def request_adjustment(self, spec: DemoProject, on: date, target: Decimal, reason: str) -> None:
         project = self.project(spec)
@@ -615,6 +635,7 @@ class DemoRun:
         is accepted; the key evaluation's is left open, so the scheduler records it overdue."""
         steps = []
         for deadline, source, rejected_first in (
+            (SPOT_CHECK_RECTIFICATION_DUE, "spot_check", False),
             (date(2021, 11, 30), "monitoring", True),
             (date(2022, 7, 31), "re_evaluation", False),
         ):
@@ -638,7 +659,23 @@ class DemoRun:
             steps.append(
                 Step(deadline - timedelta(days=2), partial(self.rectify, deadline, source, "accept", "整改到位"))
             )
+        steps.append(Step(ESCALATION_DECIDED_ON, self.decide_escalations))
         return steps
+
+    def decide_escalations(self) -> None:
+        """收回 by finance of a twentieth of the budget of each project whose rectification the scheduler escalated."""
+        for pid in self.ledger.project_ids():
+            project = self.ledger.project(pid)
+            for item in project.rectifications:
+                escalation = item.get("escalation")
+                if escalation is not None and escalation["decision"] is None and project.approved_amount:
+                    self.ledger.decide_escalation(
+                        self.finance(ESCALATION_DECIDED_ON, "整改逾期仍未完成，收回部分资金"),
+                        pid,
+                        item["no"],
+                        "recover",
+                        (project.approved_amount / 20).quantize(Decimal("0.01")),
+                    )
 
     def rectify(self, deadline: date, source: str, action: str, text: str) -> None:
         on = {

@@ -173,6 +173,23 @@ GLOSSARY: dict[str, str] = {
     "next_control_figure": "下年控制数（元）",
     "control_override": "财政另定比例",
     "control_override_reason": "另定理由",
+    # spot checks (不定期核查) and escalations (整改逾期升级)
+    "project_name": "项目名称",
+    "spot_check_no": "核查序号",
+    "report": "核查对象",
+    "month": "监控月份",
+    "findings": "核查发现",
+    "corrective_action": "纠偏措施",
+    "amount": "金额（元）",
+    "rectification_no": "整改序号",
+    "checked_on": "核查日期",
+    "escalated_on": "升级日期",
+    "grace_working_days": "宽限工作日",
+    "grace_ends": "宽限截止日",
+    "ruleset_version": "规则集版本",
+    "decision": "决定",
+    "decided_by": "决定人编号",
+    "decision_reason": "决定理由",
 }
 
 # (schema name, key) -> label, where a key means something else in that read model.

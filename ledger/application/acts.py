@@ -76,6 +76,8 @@ class Act:
 REFERENCE_FIELDS = (
     "adjustment_no",
     "rectification_no",
+    "spot_check_no",
+    "finding_no",
     "evaluation_id",
     "evaluation_no",
     "misconduct_no",

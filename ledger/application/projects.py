@@ -432,8 +432,8 @@ class ProjectUseCases(LedgerCore):
         amount: object | None = None,
         rectification_deadline: date | None = None,
     ) -> Written:
-        """不定期核查 by finance of a department's monitoring report (of ``month``) or self-evaluation, with findings that
-        may order a corrective action and a rectification."""
+        """不定期核查 by finance of a department's monitoring report (of ``month``) or self-evaluation, with findings
+        that may order a corrective action and a rectification."""
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.record_spot_check(

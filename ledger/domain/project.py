@@ -40,7 +40,6 @@ from ledger.domain.project_values import (
 )
 from ledger.domain.values import Attribution, Grade, Indicator, Principal, ProjectKind, enum_value
 
-
 WorkingDays = tuple[Collection[date], Collection[date]]  # a working calendar's holidays and working weekend days
 
 
@@ -796,7 +795,9 @@ class Project(ProjectState):
                 raise InvalidInput("a spot check of monitoring names the report's month", field="month")
             report = next((item for item in self.monitoring if item["month"] == month), None)
             if report is None:
-                raise NotFound(f"no monitoring report through month {month} to check", code="spot-check-subject-not-found")
+                raise NotFound(
+                    f"no monitoring report through month {month} to check", code="spot-check-subject-not-found"
+                )
             self._require_since(by.effective_on, report, "reported_on", f"the report for month {month} was filed")
         else:
             self._require_stage(EVALUATED, "spot-check the self-evaluation")
@@ -813,7 +814,9 @@ class Project(ProjectState):
             raise InvalidInput("an amount goes with a corrective action only", field="amount")
         if rectification_deadline is not None and rectification_deadline <= by.effective_on:
             raise InvalidInput(
-                "the deadline must be after the date it is required", code="invalid-date", field="rectification_deadline"
+                "the deadline must be after the date it is required",
+                code="invalid-date",
+                field="rectification_deadline",
             )
         number = len(self.spot_checks) + 1
         self.record(
@@ -885,9 +888,9 @@ class Project(ProjectState):
         return min((day for day in days if day is not None), default=None)
 
     def decide_escalation(self, number: int, decision: str, amount: Decimal, by: Attribution) -> None:
-        """调减 or 收回 by finance, with a reason, on an escalated rectification, once: reduce lowers the approved budget
-        by ``amount``, never below what is executed; recover takes back ``amount`` of the approved funds, spent or
-        not."""
+        """调减 or 收回 by finance, with a reason, on an escalated rectification, once: reduce lowers the approved
+        budget by ``amount``, never below what is executed; recover takes back ``amount`` of the approved funds, spent
+        or not."""
         self._require_open()
         item = self.rectification(number)
         escalation = item.get("escalation")

@@ -1,12 +1,12 @@
 """Time-driven work (定时任务): the rules that time alone makes true, and how the ledger finds where they apply.
 
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
-funding to suspend when a deviation goes unanswered, a rectification overdue and later escalated, a decision's rectification report
-approaching or missed, a disclosure or a submission to the congress approaching or missed (a project's own
-disclosures are among its deadlines), a blacklisting expired. What it
-records is decided by the aggregate's own method, whose state remembers what was raised: running a sweep again
-records nothing, and two sweeps racing on one object lose to optimistic concurrency (a version conflict, re-checked
-on the reloaded object), never record twice.
+funding to suspend when a deviation goes unanswered, a rectification overdue (and later escalated), a decision's
+rectification report approaching or missed, a disclosure or a submission to the congress approaching or missed (a
+project's own disclosures are among its deadlines), a blacklisting expired. What it records is decided by the
+aggregate's own method, whose state remembers what was raised: running a sweep again records nothing, and two sweeps
+racing on one object lose to optimistic concurrency (a version conflict, re-checked on the reloaded object), never
+record twice.
 
 Finding the objects without replaying every aggregate on every run: ``ledger_sweep_watch`` keeps, per sweep and
 object, the first day it may need attention (``check_on``, from the aggregate's ``next_*`` method after each visit;

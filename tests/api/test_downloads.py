@@ -70,6 +70,8 @@ LIST_ROUTES = [
     "/budget-linkage",
     "/disclosures",
     "/overall-goals",
+    "/spot-checks",
+    "/escalations",
 ]
 
 

@@ -56,11 +56,12 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert levels["red"] >= 1
     assert seen["Project.FundingSuspended"] == 1
     assert summary.scheduled == {
-        "Project.DeadlineApproaching": 41,
+        "Project.DeadlineApproaching": 42,  # the spot check's rectification among them
         "Project.DeadlineMissed": 5,
         "Project.DeviationDetected": 5,
         "Project.FundingSuspended": 1,
         "Project.RectificationOverdue": 1,
+        "Project.RectificationEscalated": 1,
     }  # all of them raised by the scheduler's sweeps
     assert seen["ReEvaluationSample.Drawn"] == 1
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
@@ -69,6 +70,9 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert seen["Agency.Blacklisted"] == 1
     assert seen["Project.RectificationRejected"] == 1
     assert seen["Project.RectificationOverdue"] == 1
+    assert seen["Project.SpotChecked"] == 1
+    assert payload_values(database_url, "Project.RectificationRequired", "source")["spot_check"] == 1
+    assert payload_values(database_url, "Project.EscalationDecided", "decision") == Counter({"recover": 1})
     assert payload_values(database_url, "Project.Disclosed", "what").keys() == {"goals", "results"}
     assert payload_values(database_url, "Project.Disclosed", "late").keys() == {"false"}  # within the 20 days
     assert payload_values(database_url, "CongressSubmission.Submitted", "late") == Counter({"false": 2})

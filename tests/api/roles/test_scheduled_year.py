@@ -65,6 +65,8 @@ EXPECTED = sorted(
         ],
         notice(date(2021, 8, 26), "DeadlineMissed", "NY-02", "deviation_answer", 7, date(2021, 8, 25)),
         (date(2021, 8, 26), "FundingSuspended", "NY-02", "month 7"),
+        # The spot check's rectification (due 29 October), reported on the 9th, is accepted only on the 27th.
+        notice(date(2021, 10, 22), "DeadlineApproaching", "JY-01", "rectification", 1, date(2021, 10, 29)),
         # Its rectification (due 30 November) was reported, rejected on the 16th, open on the morning of the 23rd.
         notice(date(2021, 11, 23), "DeadlineApproaching", "NY-02", "rectification", 1, date(2021, 11, 30)),
         # 国有企业改革成本支出 self-evaluates on 2 April; everyone else on 25 February.
@@ -76,6 +78,8 @@ EXPECTED = sorted(
         notice(date(2022, 8, 24), "DeadlineApproaching", "NY-01", "rectification", 1, date(2022, 8, 31)),
         notice(date(2022, 9, 1), "DeadlineMissed", "NY-01", "rectification", 1, date(2022, 8, 31)),
         (date(2022, 9, 1), "RectificationOverdue", "NY-01", "rectification 1"),
+        # … and escalated ten working days later (中秋节 on 12 September not counted), for finance's 收回.
+        (date(2022, 9, 16), "RectificationEscalated", "NY-01", "rectification 1"),
     ]
 )
 
@@ -137,8 +141,15 @@ def test_fiscal_year_2021_day_by_day(ledger: Ledger, clock: FakeClock, database_
 
     assert [
         ledger.sweep(name, date(2022, 9, 30)).raised
-        for name in ("deviations", "deadlines", "funding-suspension", "rectifications-overdue", "blacklist-expiry")
-    ] == [{}] * 5
+        for name in (
+            "deviations",
+            "deadlines",
+            "funding-suspension",
+            "rectifications-overdue",
+            "rectification-escalation",
+            "blacklist-expiry",
+        )
+    ] == [{}] * 6
 
 
 @pytest.fixture

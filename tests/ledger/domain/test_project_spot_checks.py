@@ -250,7 +250,7 @@ def test_replay_rebuilds_spot_checks_and_escalations() -> None:
     project.decide_escalation(1, "reduce", D("2000.00"), Attribution(FINANCE, date(2021, 6, 20), "调减"))
     copy: Project | None = None
     for event in project.collect_events():
-        copy = event.mutate(copy)  # type: ignore[arg-type]
+        copy = event.mutate(copy)
     assert copy is not None
     assert copy.spot_checks == project.spot_checks
     assert copy.rectifications == project.rectifications

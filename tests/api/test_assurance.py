@@ -1,0 +1,97 @@
+"""Spot checks (不定期核查) and escalations (整改逾期升级, then 调减 or 收回) over HTTP: finance checks a monitoring
+report and orders a reduction and a rectification; the scheduler marks the rectification overdue, then escalates it;
+finance decides; the read models and the project's status show it all. Refusals are problem+json with a stable type,
+and the lists are scoped to who reads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Service
+from tests.api.world import build, expect
+
+pytestmark = pytest.mark.db
+
+
+def problem(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"] == f"urn:jixiao:problem:{code}"
+
+
+def test_spot_check_escalation_and_decision(service: Service) -> None:
+    world = build(service)
+    pid = world.implementing
+    expect(
+        service.post(
+            "education",
+            f"/projects/{pid}/monitoring-reports",
+            {"month": 7, "executed": "400000.00", "effective_on": "2021-08-10"},
+        ),
+        201,
+    )
+    base = f"/projects/{pid}/spot-checks"
+    body = {
+        "subject": "monitoring",
+        "month": 7,
+        "findings": ["执行数与国库支付数据不符"],
+        "corrective_action": "reduce_budget",
+        "amount": "100000.00",
+        "rectification_deadline": "2021-10-29",
+        "reason": "核查发现执行数虚报",
+        "evidence": ["ab" * 32],
+        "effective_on": "2021-09-10",
+    }
+    problem(service.post("education", base, body), 403, "role-not-allowed")
+    problem(service.post("finance", base, {**body, "month": 3}), 404, "spot-check-subject-not-found")
+    problem(service.post("finance", base, {**body, "amount": "900000.00"}), 409, "amount-exceeds-budget")
+    problem(service.post("finance", base, {**body, "findings": []}), 422, "validation-failed")
+    checked = service.post("finance", base, body)
+    written = expect(checked, 201)
+    assert checked.headers["location"] == f"/spot-checks?project_id={pid}"
+    assert [event["type"] for event in written["events"]] == ["Project.SpotChecked", "Project.RectificationRequired"]
+    assert written["events"][0]["references"]["spot_check_no"] == 1
+
+    rows = expect(service.get("finance", "/spot-checks", min_position=written["position"]), 200)
+    assert [
+        (row["project_code"], row["report_zh"], row["corrective_action"], row["rectification_no"]) for row in rows
+    ] == [("JY-01", "绩效运行监控报告", "reduce_budget", 1)]
+    assert expect(service.get("education", "/spot-checks"), 200) == rows
+    assert expect(service.get("health", "/spot-checks"), 200) == []
+    problem(service.get("health", "/spot-checks", organisation="教育局"), 403, "not-own-department")
+    problem(service.get("agency", "/spot-checks"), 403, "role-not-allowed")
+    status = expect(service.get("finance", f"/projects/{pid}"), 200)
+    assert status["approved"] == "900000.00"
+
+    decide = f"/projects/{pid}/rectifications/1/escalation"
+    decision = {"decision": "reduce", "amount": "200000.00", "reason": "逾期未整改，调减", "effective_on": "2021-11-20"}
+    problem(service.post("finance", decide, decision), 409, "rectification-not-escalated")
+    ledger = service.ledger
+    assert ledger.sweep("rectifications-overdue", date(2021, 10, 30)).raised == {"Project.RectificationOverdue": 1}
+    assert ledger.sweep("rectification-escalation", date(2021, 11, 12)).raised == {}  # 10 working days: 12 November
+    report = ledger.sweep("rectification-escalation", date(2021, 11, 13))
+    assert report.raised == {"Project.RectificationEscalated": 1}
+    assert ledger.sweep("rectification-escalation", date(2021, 11, 20)).raised == {}  # once
+    waiting = expect(service.get("auditor", "/escalations", undecided=True, min_position=report.positions[-1]), 200)
+    assert [(row["rectification_no"], row["grace_ends"], row["decision"]) for row in waiting] == [
+        (1, "2021-11-12", None)
+    ]
+
+    problem(service.post("education", decide, decision), 403, "role-not-allowed")
+    problem(service.post("finance", decide, {**decision, "reason": ""}), 422, "reason-required")
+    problem(service.post("finance", decide, {**decision, "amount": "600000.00"}), 409, "amount-exceeds-budget")
+    decided = expect(service.post("finance", decide, decision), 200)
+    problem(service.post("finance", decide, decision), 409, "already-decided")
+    rows = expect(service.get("finance", "/escalations", min_position=decided["position"]), 200)
+    assert [(row["decision"], row["decision_zh"], row["amount"]) for row in rows] == [("reduce", "调减", "200000.00")]
+    assert expect(service.get("finance", "/escalations", undecided=True), 200) == []
+    status = expect(service.get("finance", f"/projects/{pid}"), 200)
+    assert status["approved"] == "700000.00"
+    trail = expect(service.get("auditor", "/trail", object_id=pid, event_type="Project.EscalationDecided"), 200)
+    assert [item["event_type_zh"] for item in trail["items"]] == ["整改逾期调减或收回资金"]
+    csv = service.get("finance", "/escalations.csv")
+    assert csv.status_code == 200
+    assert "调减" in csv.text
