@@ -161,6 +161,11 @@ class EventFields(msgspec.Struct, gc=False):
     findings: Any = None
     corrective_action: Any = None
     grace_working_days: Any = None  # Project.RectificationEscalated
+    # audit findings (审计发现): also subject, subject_kind, department, findings, subject_id above
+    responder_kind: Any = None  # AuditFinding.Recorded
+    responder: Any = None
+    reference: Any = None
+    response: Any = None  # AuditFinding.Responded
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -189,6 +194,7 @@ class EventFields(msgspec.Struct, gc=False):
     rate_: Any = msgspec.field(default=None, name="rate")
     next_control_figure_: Any = msgspec.field(default=None, name="next_control_figure")
     grace_ends_: Any = msgspec.field(default=None, name="grace_ends")  # Project.RectificationEscalated
+    response_due_: Any = msgspec.field(default=None, name="response_due")  # AuditFinding.Recorded
 
     requested = _Decoded()
     amount = _Decoded()
@@ -216,6 +222,7 @@ class EventFields(msgspec.Struct, gc=False):
     rate = _Decoded()
     next_control_figure = _Decoded()
     grace_ends = _Decoded()
+    response_due = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

@@ -27,6 +27,7 @@ from ledger.domain.deadlines import meets_monitoring_report
 from ledger.domain.organisations import department_ids, unit_id
 from ledger.domain.values import key
 from projections import keyed, search
+from projections.audit_findings import finding_objects
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 from projections.decisions import decision_objects
 from projections.department_overall import overall_objects
@@ -506,9 +507,9 @@ def project(conn: Conn, project_id: UUID) -> Row | None:
 
 def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
     """The objects a department owns — its projects (its units' included), its own record and its units', the
-    decisions about it and its units, its overall goals and its units' and their disclosure — or a budget unit owns:
-    its projects, its own record, the decisions about it, its overall goals and their disclosure (however the name is
-    spelled)."""
+    decisions about it and its units, its overall goals and its units' and their disclosure, the audit findings it
+    owes a response to — or a budget unit owns: its projects, its own record, the decisions about it, its overall goals
+    and their disclosure, its findings (however the name is spelled)."""
     rows = conn.execute(
         sql.SQL("SELECT project_id FROM {} WHERE department_key = %(key)s OR unit_key = %(key)s").format(
             sql.Identifier(ProjectStatus.name)
@@ -523,6 +524,7 @@ def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         *decision_objects(conn, organisation),
         *disclosure_objects(conn, organisation),
         *overall_objects(conn, organisation),
+        *finding_objects(conn, organisation),
     )
 
 

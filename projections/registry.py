@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.audit_findings import AuditFindings
 from projections.base import ReadModel
 from projections.blacklist import Blacklist
 from projections.budget_linkage import BudgetLinkage
@@ -31,6 +32,7 @@ def read_models() -> list[ReadModel]:
         DepartmentOverall(),
         SpotChecks(),
         Escalations(),
+        AuditFindings(),
     ]
 
 

@@ -79,7 +79,7 @@ def admit(principal: Principal, roles: tuple[Role, ...]) -> Principal:
 Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY))]
 Overseer = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-ACTORS = (Role.FINANCE, Role.DEPARTMENT, Role.AGENCY, Role.ADMIN)  # who may send commands at all
+ACTORS = (Role.FINANCE, Role.DEPARTMENT, Role.AGENCY, Role.AUDITOR, Role.ADMIN)  # who may send commands at all
 Actor = Annotated[Principal, Depends(require(*ACTORS))]
 
 

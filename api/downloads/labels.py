@@ -190,6 +190,18 @@ GLOSSARY: dict[str, str] = {
     "decision": "决定",
     "decided_by": "决定人编号",
     "decision_reason": "决定理由",
+    # audit findings (审计发现)
+    "finding_id": "审计发现编号",
+    "responder_kind": "回复方类别",
+    "responder": "回复方",
+    "reference": "审计文书号",
+    "found_on": "发现日期",
+    "found_by": "审计人员编号",
+    "found_at": "发现记录位置",
+    "response_due": "回复期限",
+    "responded_on": "回复日期",
+    "responded_by": "回复人编号",
+    "response": "回复内容",
 }
 
 # (schema name, key) -> label, where a key means something else in that read model.
@@ -198,6 +210,11 @@ BY_MODEL: dict[tuple[str, str], str] = {
     ("DeadlineRow", "ref"): "整改或偏差序号",
     ("DecisionRow", "kind"): "决定类型代码",
     ("DecisionRow", "overdue"): "整改逾期",
+    ("AuditFindingRow", "overdue"): "回复逾期",
+    ("AuditFindingRow", "findings"): "审计发现事项",
+    ("AuditFindingRow", "subject_kind"): "发现对象类别",
+    ("AuditFindingRow", "subject_id"): "发现对象编号",
+    ("AuditFindingRow", "department"): "所属部门",
     ("DisclosureRow", "overdue"): "逾期未公开",
     ("DecisionRow", "department"): "所属部门",
     ("ProjectDisclosedOut", "approved"): "批复金额（元，随目标公开）",

@@ -1,5 +1,6 @@
-"""Assurance (监督): finance's spot checks (不定期核查) of departments' monitoring reports and self-evaluations, and
-its 调减 or 收回 on rectifications the scheduler escalated as overdue (整改逾期升级)."""
+"""Assurance (监督): finance's spot checks (不定期核查) of departments' monitoring reports and self-evaluations, its
+调减 or 收回 on rectifications the scheduler escalated as overdue (整改逾期升级), and auditors' findings (审计发现)
+with the responses they require."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ from fastapi import APIRouter, Depends, Path, Query
 from api.auth import require
 from api.body import LedgerRoute
 from api.commands import CommandDep, command, run
-from api.deps import ReadConn
+from api.deps import LedgerDep, ReadConn
 from api.downloads import downloadable
 from api.problems import QUERY_PROBLEMS
-from api.schemas.assurance import EscalationDecisionCreate, EscalationRow, SpotCheckCreate, SpotCheckRow
+from api.schemas.assurance import (
+    AuditFindingCreate,
+    AuditFindingResponse,
+    AuditFindingRow,
+    EscalationDecisionCreate,
+    EscalationRow,
+    SpotCheckCreate,
+    SpotCheckRow,
+)
 from api.schemas.common import CommandResult
 from ledger.domain.errors import Forbidden
 from ledger.domain.values import Principal, Role, key
+from projections import audit_findings as audit_finding_rows
 from projections import escalations as escalation_rows
 from projections import spot_checks as spot_check_rows
 
@@ -108,3 +118,52 @@ def list_escalations(
         conn, organisation=_scope(principal, organisation), fiscal_year=fiscal_year, undecided=undecided
     )
     return [EscalationRow.model_validate(row) for row in rows]
+
+
+# ------------------------------------------------------------------------------------------------ audit findings
+
+FindingReader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT, Role.AGENCY))]
+
+
+@command(router, "/audit-findings", created=True)
+async def record_audit_finding(body: AuditFindingCreate, ctx: CommandDep) -> CommandResult:
+    """审计发现 by an auditor — the auditor role's one write — about a project (by id), a department or budget unit, or
+    an agency (by name), citing the audit's document; the party concerned responds within the ruleset's
+    ``audit_finding_response_days``."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.record_audit_finding(
+            act, body.subject_kind, body.subject, body.reference, list(body.findings)
+        ),
+        location=lambda w: f"/objects/{w.aggregate_id}/history",
+    )
+
+
+@command(router, "/audit-findings/{finding_id}/response")
+async def respond_to_audit_finding(finding_id: UUID, body: AuditFindingResponse, ctx: CommandDep) -> CommandResult:
+    """The party's response, once: the project's department (or unit), the department or unit found about (a
+    department's staff for its units too), or the agency."""
+    return await run(ctx, body, lambda act: ctx.ledger.respond_to_audit_finding(act, finding_id, body.response))
+
+
+@router.get("/audit-findings", responses=QUERY_PROBLEMS)
+@downloadable("audit_findings", "审计发现")
+def list_audit_findings(
+    conn: ReadConn,
+    principal: FindingReader,
+    ledger: LedgerDep,
+    organisation: Organisation = None,
+    subject_id: Annotated[UUID | None, Query(description="About this project, organisation or agency")] = None,
+) -> list[AuditFindingRow]:
+    """Audit findings and their responses. Finance and auditors read every one; a department those it owes (its
+    units' too), a unit its own, an agency its own."""
+    agency = principal.organisation if principal.role == Role.AGENCY else None
+    rows = audit_finding_rows.audit_findings(
+        conn,
+        organisation=None if agency is not None else _scope(principal, organisation),
+        agency=agency,
+        subject_id=subject_id,
+        today=ledger.today(),
+    )
+    return [AuditFindingRow.model_validate(row) for row in rows]

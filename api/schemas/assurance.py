@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from api.labels import Coded, Labelled
 from api.schemas.common import EVIDENCE_EXAMPLE, CommandBody, LongText, Money, Month, with_examples
@@ -94,4 +94,59 @@ class EscalationRow(ProjectNamed):
     decided_on: date | None
     decided_by: str | None
     decision_reason: str | None
+    position: int
+
+
+class AuditFindingCreate(CommandBody):
+    model_config = with_examples(
+        {
+            "subject_kind": "department",
+            "subject": "农业农村和科技局",
+            "reference": "德审报〔2022〕5号",
+            "findings": ["高标准农田建设项目部分资金未按进度拨付"],
+            "evidence": [EVIDENCE_EXAMPLE],
+            "effective_on": "2022-06-15",
+        }
+    )
+
+    subject_kind: Literal["project", "department", "agency"] = Field(
+        description="What the finding is about: a project, a department or budget unit, a third-party agency"
+    )
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The project's id, or the organisation's or agency's name (any spelling)"
+    )
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The audit's document (审计报告文号): one finding per object and reference"
+    )
+    findings: list[LongText] = Field(min_length=1, max_length=100)
+
+
+class AuditFindingResponse(CommandBody):
+    model_config = with_examples(
+        {"response": "已按审计意见完成资金拨付并建立台账", "evidence": [EVIDENCE_EXAMPLE], "effective_on": "2022-07-01"}
+    )
+
+    response: LongText
+
+
+class AuditFindingRow(Labelled):
+    finding_id: UUID
+    subject_kind: Annotated[str, Coded("finding_subject")]
+    subject: str = Field(description="The project's code, the organisation's or agency's name")
+    subject_id: UUID
+    responder_kind: Annotated[str, Coded("responder")]
+    responder: str = Field(description="Who owes the response, as registered")
+    department: str | None
+    reference: str
+    findings: list[str]
+    found_on: date
+    found_by: str
+    found_at: int = Field(description="The finding's position in the log")
+    response_due: date
+    responded_on: date | None
+    responded_by: str | None
+    response: str | None
+    approaching_on: date | None
+    missed_on: date | None
+    overdue: bool = Field(description="Owed and past due today")
     position: int

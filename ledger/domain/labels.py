@@ -14,6 +14,7 @@ from typing import Final
 
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
+from ledger.domain.findings import FindingSubject, Responder
 from ledger.domain.organisations import Misconduct
 from ledger.domain.overall import GoalsStatus, OrganisationKind
 from ledger.domain.project_values import (
@@ -72,6 +73,8 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "decision_kind": DecisionKind,
     "basis_kind": BasisKind,
     "subject_kind": SubjectKind,
+    "finding_subject": FindingSubject,
+    "responder": Responder,
 }
 """vocabulary -> the enum whose every value it labels."""
 

@@ -38,6 +38,7 @@ from ledger.domain.catalogue import Ruleset
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.errors import InvalidInput
+from ledger.domain.findings import AuditFinding
 from ledger.domain.organisations import Agency
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM
@@ -170,6 +171,14 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "disclosure-duty-not-found",
             lambda duty, context: duty.raise_deadline_notices(context.today, context.params, SYSTEM),
             lambda duty, context: duty.next_deadline_notice(context.params),
+        ),
+        Sweep(
+            "audit-finding-deadlines",
+            "DeadlineApproaching / DeadlineMissed: the response an audit finding (审计发现) requires",
+            AuditFinding,
+            "audit-finding-not-found",
+            lambda finding, context: finding.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda finding, context: finding.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

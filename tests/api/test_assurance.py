@@ -90,8 +90,93 @@ def test_spot_check_escalation_and_decision(service: Service) -> None:
     assert expect(service.get("finance", "/escalations", undecided=True), 200) == []
     status = expect(service.get("finance", f"/projects/{pid}"), 200)
     assert status["approved"] == "700000.00"
-    trail = expect(service.get("auditor", "/trail", object_id=pid, event_type="Project.EscalationDecided"), 200)
+    trail = expect(service.get("auditor", "/trail", object=pid, event_type="Project.EscalationDecided"), 200)
     assert [item["event_type_zh"] for item in trail["items"]] == ["整改逾期调减或收回资金"]
     csv = service.get("finance", "/escalations.csv")
     assert csv.status_code == 200
     assert "调减" in csv.text
+
+
+def test_audit_findings_the_responses_and_who_may_do_what(service: Service) -> None:
+    world = build(service)
+    body = {
+        "subject_kind": "project",
+        "subject": world.implementing,
+        "reference": "德审报〔2022〕5号",
+        "findings": ["供餐记录不完整"],
+        "evidence": ["cd" * 32],
+        "effective_on": "2022-06-15",
+    }
+    for who in ("finance", "education", "agency", "admin"):
+        problem(service.post(who, "/audit-findings", body), 403, "role-not-allowed")
+    problem(service.post("auditor", f"/projects/{world.implementing}/admission", {}), 403, "role-not-allowed")
+    problem(
+        service.post("auditor", "/audit-findings", {**body, "subject": world.implementing[:-1] + "0"}),
+        404,
+        "audit-finding-subject-not-found",
+    )
+    problem(
+        service.post("auditor", "/audit-findings", {**body, "subject": "not a uuid"}),
+        404,
+        "audit-finding-subject-not-found",
+    )
+    problem(
+        service.post("auditor", "/audit-findings", {**body, "subject_kind": "agency", "subject": "无此机构"}),
+        404,
+        "audit-finding-subject-not-found",
+    )
+    on_project = service.post("auditor", "/audit-findings", body)
+    project_finding = expect(on_project, 201)["id"]
+    assert on_project.headers["location"] == f"/objects/{project_finding}/history"
+    problem(service.post("auditor", "/audit-findings", body), 409, "already-exists")
+    on_agency = expect(
+        service.post(
+            "auditor",
+            "/audit-findings",
+            {**body, "subject_kind": "agency", "subject": "某咨询评估有限公司", "findings": ["评价底稿不完整"]},
+        ),
+        201,
+    )
+    on_department = expect(
+        service.post("auditor", "/audit-findings", {**body, "subject_kind": "department", "subject": "卫生健康委员会"}),
+        201,
+    )
+    rows = expect(service.get("finance", "/audit-findings", min_position=on_department["position"]), 200)
+    assert [(row["subject_kind_zh"], row["responder"], row["response_due"]) for row in rows] == [
+        ("项目", "教育局", "2022-07-15"),
+        ("第三方机构", "某咨询评估有限公司", "2022-07-15"),
+        ("部门（预算单位）", "卫生健康委员会", "2022-07-15"),
+    ]
+    assert all(row["overdue"] for row in rows)  # today is long after
+    assert [row["subject"] for row in expect(service.get("education", "/audit-findings"), 200)] == ["JY-01"]
+    assert [row["subject"] for row in expect(service.get("agency", "/audit-findings"), 200)] == ["某咨询评估有限公司"]
+    problem(service.get("education", "/audit-findings", organisation="卫生健康委员会"), 403, "not-own-department")
+
+    respond = {"response": "已补齐供餐记录", "effective_on": "2022-07-01"}
+    problem(service.post("health", f"/audit-findings/{project_finding}/response", respond), 403, "not-own-department")
+    problem(service.post("agency", f"/audit-findings/{project_finding}/response", respond), 403, "role-not-allowed")
+    problem(service.post("auditor", f"/audit-findings/{project_finding}/response", respond), 403, "role-not-allowed")
+    problem(service.post("education", f"/audit-findings/{on_agency['id']}/response", respond), 403, "role-not-allowed")
+    problem(
+        service.post("education", f"/audit-findings/{project_finding}/response", {**respond, "response": ""}),
+        422,
+        "reason-required",
+    )
+    answered = expect(service.post("education", f"/audit-findings/{project_finding}/response", respond), 200)
+    problem(service.post("education", f"/audit-findings/{project_finding}/response", respond), 409, "already-decided")
+    expect(service.post("agency", f"/audit-findings/{on_agency['id']}/response", respond), 200)
+    rows = expect(service.get("auditor", "/audit-findings", min_position=answered["position"] + 1), 200)
+    assert [(row["responded_on"], row["overdue"]) for row in rows] == [
+        ("2022-07-01", False),
+        ("2022-07-01", False),
+        (None, True),
+    ]
+    report = service.ledger.sweep("audit-finding-deadlines", date(2022, 7, 16))
+    assert report.raised == {"AuditFinding.DeadlineMissed": 1}  # the department's, unanswered
+    trail = expect(service.get("auditor", "/trail", object=project_finding), 200)
+    assert [item["event_type_zh"] for item in trail["items"]] == ["审计发现", "审计发现回复"]
+    assert trail["items"][0]["principal_role"] == "auditor"
+    feed = expect(service.get("auditor", "/events", topics="AuditFinding.Recorded"), 200)
+    assert len(feed["events"]) == 3
+    own = expect(service.get("health", "/trail"), 200)["items"]
+    assert "审计发现" in [item["event_type_zh"] for item in own]  # the finding it owes is in its own trail

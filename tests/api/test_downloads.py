@@ -72,6 +72,7 @@ LIST_ROUTES = [
     "/overall-goals",
     "/spot-checks",
     "/escalations",
+    "/audit-findings",
 ]
 
 
