@@ -157,6 +157,7 @@ class EventFields(msgspec.Struct, gc=False):
     next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
     # spot checks (不定期核查) and escalations (整改逾期升级): also subject, month, decision, rectification_no above
     evidence: Any = None  # every event: the SHA-256 digests it cites
+    documents: Any = None  # the typed ones among them, {digest, type, name} (absent from most events: None)
     spot_check_no: Any = None  # Project.SpotChecked
     findings: Any = None
     corrective_action: Any = None

@@ -11,6 +11,7 @@ from projections.deadlines import Deadlines
 from projections.decisions import Decisions
 from projections.department_overall import DepartmentOverall
 from projections.disclosure import Disclosures
+from projections.documents import Documents
 from projections.escalations import Escalations
 from projections.project_status import ProjectStatus
 from projections.ranking import DepartmentRanking
@@ -33,6 +34,7 @@ def read_models() -> list[ReadModel]:
         SpotChecks(),
         Escalations(),
         AuditFindings(),
+        Documents(),
     ]
 
 

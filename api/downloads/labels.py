@@ -202,6 +202,10 @@ GLOSSARY: dict[str, str] = {
     "responded_on": "回复日期",
     "responded_by": "回复人编号",
     "response": "回复内容",
+    # documents (佐证文书)
+    "document_type": "文书类型",
+    "digest": "文书摘要（SHA-256）",
+    "event_object_id": "事项对象编号",
 }
 
 # (schema name, key) -> label, where a key means something else in that read model.
@@ -221,6 +225,7 @@ BY_MODEL: dict[tuple[str, str], str] = {
     ("TrailEntry", "organisation"): "操作人单位",
     ("UnitDirectory", "department"): "所属部门",
     ("UnitDirectory", "name"): "预算单位",
+    ("DocumentRow", "name"): "文书名称",
 }
 
 

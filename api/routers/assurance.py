@@ -1,10 +1,10 @@
 """Assurance (监督): finance's spot checks (不定期核查) of departments' monitoring reports and self-evaluations, its
 调减 or 收回 on rectifications the scheduler escalated as overdue (整改逾期升级), and auditors' findings (审计发现)
-with the responses they require."""
+with the responses they require; and the documents cited as evidence (佐证文书) by object."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -19,6 +19,7 @@ from api.schemas.assurance import (
     AuditFindingCreate,
     AuditFindingResponse,
     AuditFindingRow,
+    DocumentRow,
     EscalationDecisionCreate,
     EscalationRow,
     SpotCheckCreate,
@@ -28,8 +29,10 @@ from api.schemas.common import CommandResult
 from ledger.domain.errors import Forbidden
 from ledger.domain.values import Principal, Role, key
 from projections import audit_findings as audit_finding_rows
+from projections import documents as document_rows
 from projections import escalations as escalation_rows
 from projections import spot_checks as spot_check_rows
+from projections.project_status import department_objects
 
 router = APIRouter(tags=["assurance"], route_class=LedgerRoute)
 
@@ -167,3 +170,37 @@ def list_audit_findings(
         today=ledger.today(),
     )
     return [AuditFindingRow.model_validate(row) for row in rows]
+
+
+# ------------------------------------------------------------------------------------------------ documents
+
+DocumentType = Literal[
+    "ex_ante_report",
+    "self_evaluation_report",
+    "monitoring_report",
+    "evaluation_plan",
+    "evaluation_report",
+    "supervision_opinion",
+    "rectification_report",
+    "audit_report",
+    "other",
+]
+
+
+@router.get("/documents", responses=QUERY_PROBLEMS)
+@downloadable("documents", "佐证文书")
+def list_documents(
+    conn: ReadConn,
+    principal: AssuranceReader,
+    object_id: Annotated[UUID | None, Query(alias="object", description="Filed under this object")] = None,
+    document_type: Annotated[DocumentType | None, Query(alias="type")] = None,
+    digest: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{64}$")] = None,
+) -> list[DocumentRow]:
+    """The documents cited as evidence (佐证文书), per object, with their type, digest, event and date. Finance and
+    auditors read every one; a department those of its own objects (its projects, its units', decisions and findings
+    about it)."""
+    rows = document_rows.documents(conn, object_id=object_id, document_type=document_type, digest=digest)
+    if principal.role == Role.DEPARTMENT:
+        own = set(department_objects(conn, principal.organisation))
+        rows = [row for row in rows if row["object_id"] in own]
+    return [DocumentRow.model_validate(row) for row in rows]

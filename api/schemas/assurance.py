@@ -3,7 +3,7 @@ auditors' findings (审计发现): commands and rows."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
@@ -150,3 +150,17 @@ class AuditFindingRow(Labelled):
     missed_on: date | None
     overdue: bool = Field(description="Owed and past due today")
     position: int
+
+
+class DocumentRow(Labelled):
+    object_id: UUID = Field(description="The object the document is filed under")
+    object_type: Annotated[str, Coded("object_type")]
+    leaf_index: int = Field(description="The event citing it")
+    digest: str
+    document_type: Annotated[str | None, Coded("document_type")] = Field(description="NULL: an untyped digest")
+    name: str | None
+    event_type: Annotated[str, Coded("event_type")]
+    event_object_id: UUID = Field(description="The object the event was recorded on")
+    effective_on: date | None
+    recorded_at: datetime
+    principal_id: str | None

@@ -41,7 +41,8 @@ class Act:
     """Who acts, when it takes effect, why, on what evidence (``by``), on which version, under which key.
 
     Built as ``Act(principal, effective_on, reason, evidence, expected_version, command)``; the reason and the
-    evidence are checked here, where they enter the ledger.
+    evidence are checked here, where they enter the ledger. Evidence is a digest each (untyped) or a typed document
+    (:func:`ledger.domain.values.documents`).
     """
 
     by: Attribution
@@ -53,13 +54,12 @@ class Act:
         principal: Principal,
         effective_on: date,
         reason: str = "",
-        evidence: Iterable[str] | None = None,
+        evidence: Iterable[str | values.Document | dict[str, object]] | None = None,
         expected_version: int | None = None,
         command: CommandKey | None = None,
     ) -> None:
-        object.__setattr__(
-            self, "by", Attribution(principal, effective_on, values.reason(reason), values.evidence(evidence))
-        )
+        digests, typed = values.documents(evidence)
+        object.__setattr__(self, "by", Attribution(principal, effective_on, values.reason(reason), digests, typed))
         object.__setattr__(self, "expected_version", expected_version)
         object.__setattr__(self, "command", command)
 

@@ -29,6 +29,7 @@ from ledger.domain.rules.monitoring import DeviationLevel
 from ledger.domain.rules.scoring import ControlFigureDecision, ExAnteConclusion, ResultApplication
 from ledger.domain.values import (
     BudgetBook,
+    DocumentType,
     Grade,
     Level1,
     Operator,
@@ -75,6 +76,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "subject_kind": SubjectKind,
     "finding_subject": FindingSubject,
     "responder": Responder,
+    "document_type": DocumentType,
 }
 """vocabulary -> the enum whose every value it labels."""
 

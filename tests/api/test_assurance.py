@@ -180,3 +180,42 @@ def test_audit_findings_the_responses_and_who_may_do_what(service: Service) -> N
     assert len(feed["events"]) == 3
     own = expect(service.get("health", "/trail"), 200)["items"]
     assert "审计发现" in [item["event_type_zh"] for item in own]  # the finding it owes is in its own trail
+
+
+def test_typed_evidence_and_the_documents_of_an_object(service: Service) -> None:
+    world = build(service)
+    report = {"digest": "EF" * 32, "type": "audit_report", "name": "德审报〔2022〕5号.pdf"}
+    body = {
+        "subject_kind": "project",
+        "subject": world.implementing,
+        "reference": "德审报〔2022〕5号",
+        "findings": ["供餐记录不完整"],
+        "evidence": ["cd" * 32, report],
+        "effective_on": "2022-06-15",
+    }
+    problem(
+        service.post("auditor", "/audit-findings", {**body, "evidence": [{**report, "type": "poem"}]}),
+        422,
+        "validation-failed",
+    )
+    problem(
+        service.post("auditor", "/audit-findings", {**body, "evidence": [{**report, "size": 1}]}),
+        422,
+        "validation-failed",
+    )
+    written = expect(service.post("auditor", "/audit-findings", body), 201)
+    rows = expect(
+        service.get("finance", "/documents", object=world.implementing, min_position=written["position"]), 200
+    )
+    assert [(row["digest"], row["document_type"], row["document_type_zh"], row["name"]) for row in rows] == [
+        ("cd" * 32, None, None, None),
+        ("ef" * 32, "audit_report", "审计报告", "德审报〔2022〕5号.pdf"),
+    ]
+    assert {row["event_type"] for row in rows} == {"AuditFinding.Recorded"}
+    under_finding = expect(service.get("auditor", "/documents", object=written["id"], type="audit_report"), 200)
+    assert [row["object_type"] for row in under_finding] == ["AuditFinding"]
+    own = expect(service.get("education", "/documents", digest="EF" * 32), 200)
+    assert {row["object_id"] for row in own} == {world.implementing, written["id"]}  # its project, the finding it owes
+    assert expect(service.get("health", "/documents", digest="ef" * 32), 200) == []
+    history = expect(service.get("auditor", f"/objects/{written['id']}/history"), 200)
+    assert history[0]["payload"]["documents"] == [{**report, "digest": "ef" * 32}]

@@ -73,6 +73,7 @@ LIST_ROUTES = [
     "/spot-checks",
     "/escalations",
     "/audit-findings",
+    "/documents",
 ]
 
 
