@@ -5,6 +5,7 @@ event recorded before — reads and replays exactly as before."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -78,7 +79,7 @@ def test_typed_documents_are_stored_on_the_event_and_replayed() -> None:
         "已整改", Act(FINANCE, date(2022, 6, 2), "", [{"digest": A, "type": "rectification_report"}]).by
     )
     stored = [mapper.to_stored_event(event) for event in decision.collect_events()]
-    replayed = [mapper.to_domain_event(item) for item in stored]
+    replayed: list[Any] = [mapper.to_domain_event(item) for item in stored]
     assert [event.documents for event in replayed] == [
         [{"digest": B, "type": "other", "name": "约谈记录"}],
         [{"digest": A, "type": "rectification_report", "name": None}],
@@ -91,4 +92,5 @@ def test_an_event_citing_no_typed_document_is_stored_as_before() -> None:
     (event,) = _decision([A]).collect_events()
     stored = mapper.to_stored_event(event)
     assert b"documents" not in stored.state
-    assert mapper.to_domain_event(stored).documents == []  # read as none, as an event recorded before reads
+    replayed: Any = mapper.to_domain_event(stored)
+    assert replayed.documents == []  # read as none, as an event recorded before reads
