@@ -12,6 +12,7 @@ in two, a step's date and what it does would sit in different files.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,12 @@ SPOT_CHECK_RECTIFICATION_DUE = date(2021, 10, 29)
 ESCALATION_DECIDED_ON = date(2022, 9, 26)  # the key evaluation's rectification, escalated mid-September
 
 
+def filed(kind: str, what: str) -> dict[str, str]:
+    """The report a step names (评估报告, 自评报告, 评价方案, 评价报告, 整改报告), as the demo's evidence: a typed
+    document whose digest stands for the file it would be."""
+    return {"digest": hashlib.sha256(f"{kind}:{what}".encode()).hexdigest(), "type": kind, "name": f"{what} {kind}.pdf"}
+
+
 @dataclass
 class DemoSummary:
     projects: int
@@ -111,11 +118,11 @@ class DemoRun:
         self.scheduled: Counter[str] = Counter()
         self.scheduled_on: dict[int, date] = {}
 
-    def finance(self, on: date, reason: str = "") -> Act:
-        return Act(FINANCE, on, reason)
+    def finance(self, on: date, reason: str = "", report: dict[str, str] | None = None) -> Act:
+        return Act(FINANCE, on, reason, [] if report is None else [report])
 
-    def dept(self, spec: DemoProject, on: date, reason: str = "") -> Act:
-        return Act(department_principal(spec.department), on, reason)
+    def dept(self, spec: DemoProject, on: date, reason: str = "", report: dict[str, str] | None = None) -> Act:
+        return Act(department_principal(spec.department), on, reason, [] if report is None else [report])
 
     def pid(self, spec: DemoProject) -> UUID:
         """The project's id (as a ledger of any version recorded it)."""
@@ -251,7 +258,7 @@ class DemoRun:
         if project.stage == Stage.DECLARED and project.ex_ante_required(self.params) and project.ex_ante is None:
             points = "11" if spec.code == REJECTED_EX_ANTE else "17"
             self.ledger.assess_ex_ante(
-                self.finance(date(2020, 9, 25), "事前绩效评估专家论证"),
+                self.finance(date(2020, 9, 25), "事前绩效评估专家论证", filed("ex_ante_report", spec.code)),
                 project.id,
                 dict.fromkeys(rules.EX_ANTE_DIMENSIONS, points),
             )
@@ -481,7 +488,8 @@ class DemoRun:
     def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_approved"] is None:
-            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0], "plan", True)
+            by = self.finance(on, "评价方案审核", filed("evaluation_plan", found[0]))
+            self.ledger.review_key_evaluation(by, self.pid(spec), found[0], "plan", True)
 
     def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
         found = self.evaluation(spec, number)
@@ -492,7 +500,11 @@ class DemoRun:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_approved"] and found[1]["report_approved"] is None:
             self.ledger.review_key_evaluation(
-                self.finance(on, "评价报告审核"), self.pid(spec), found[0], "report", True
+                self.finance(on, "评价报告审核", filed("evaluation_report", found[0])),
+                self.pid(spec),
+                found[0],
+                "report",
+                True,
             )
 
     def score(self, spec: DemoProject, number: int, evaluator: Principal, on: date, scores: dict[str, str]) -> None:
@@ -519,7 +531,7 @@ class DemoRun:
         share = WEAK.get(spec.code, Decimal(1))
         executed = (project.approved_amount * (Decimal("0.97") if share >= 1 else share)).quantize(Decimal("0.01"))
         self.ledger.self_evaluate(
-            self.dept(spec, on, "2021年度单位自评"),
+            self.dept(spec, on, "2021年度单位自评", filed("self_evaluation_report", spec.code)),
             project.id,
             actuals_for(project.goals, share),
             max(executed, project.executed),
@@ -689,7 +701,8 @@ class DemoRun:
             for item in project.rectifications:
                 if item["deadline"] != deadline or item["source"] != source:
                     continue
-                department = Act(department_principal(project.department), on)
+                report = filed("rectification_report", f"{project.code}-{item['no']}-{action}")
+                department = Act(department_principal(project.department), on, "", [report])
                 if action == "report" and item["status"] == "open" and not item["reports"]:
                     self.ledger.report_rectification(department, pid, item["no"], text)
                 elif action == "reject" and item["status"] == "reported" and len(item["reports"]) == 1:

@@ -8,7 +8,7 @@ recorded under, once however often it is retried (:func:`ledger.application.core
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -54,7 +54,7 @@ class Act:
         principal: Principal,
         effective_on: date,
         reason: str = "",
-        evidence: Iterable[str | values.Document | dict[str, object]] | None = None,
+        evidence: Iterable[str | values.Document | Mapping[str, object]] | None = None,
         expected_version: int | None = None,
         command: CommandKey | None = None,
     ) -> None:

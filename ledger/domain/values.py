@@ -12,7 +12,7 @@ import math
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -351,7 +351,7 @@ def documents(items: Iterable[object] | None, field: str = "evidence") -> tuple[
             continue
         if isinstance(item, Document):
             given: Any = {"digest": item.digest, "type": item.type, "name": item.name}
-        elif isinstance(item, dict):
+        elif isinstance(item, Mapping):
             given = item
         else:
             raise InvalidInput(f"{field}[{i}] must be a digest or a document", code="invalid-evidence", field=field)

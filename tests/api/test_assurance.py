@@ -207,15 +207,58 @@ def test_typed_evidence_and_the_documents_of_an_object(service: Service) -> None
     rows = expect(
         service.get("finance", "/documents", object=world.implementing, min_position=written["position"]), 200
     )
+    rows = [row for row in rows if row["event_type"] == "AuditFinding.Recorded"]  # not the world's own reviews
     assert [(row["digest"], row["document_type"], row["document_type_zh"], row["name"]) for row in rows] == [
         ("cd" * 32, None, None, None),
         ("ef" * 32, "audit_report", "审计报告", "德审报〔2022〕5号.pdf"),
     ]
-    assert {row["event_type"] for row in rows} == {"AuditFinding.Recorded"}
     under_finding = expect(service.get("auditor", "/documents", object=written["id"], type="audit_report"), 200)
     assert [row["object_type"] for row in under_finding] == ["AuditFinding"]
     own = expect(service.get("education", "/documents", digest="EF" * 32), 200)
+    assert {row["event_type"] for row in own} == {"AuditFinding.Recorded"}
     assert {row["object_id"] for row in own} == {world.implementing, written["id"]}  # its project, the finding it owes
     assert expect(service.get("health", "/documents", digest="ef" * 32), 200) == []
     history = expect(service.get("auditor", f"/objects/{written['id']}/history"), 200)
     assert history[0]["payload"]["documents"] == [{**report, "digest": "ef" * 32}]
+
+
+def test_a_step_that_names_a_report_refuses_without_one(service: Service) -> None:
+    world = build(service)
+    path = f"/projects/{world.implementing}/self-evaluation"
+    body = {
+        "actuals": {"I1": 5000, "I2": 200, "I3": 93, "I4": 95},
+        "executed": "900000.00",
+        "effective_on": "2022-02-25",
+    }
+    head = service.ledger.head()
+    for evidence in ([], ["aa" * 32], [{"digest": "aa" * 32, "type": "evaluation_report"}]):
+        problem(service.post("education", path, {**body, "evidence": evidence}), 422, "report-required")
+    assert service.ledger.head() == head  # refused, nothing recorded
+    typed = {"digest": "aa" * 32, "type": "self_evaluation_report", "name": "2021年度绩效自评报告.pdf"}
+    written = expect(service.post("education", path, {**body, "evidence": ["bb" * 32, typed]}), 200)
+    rows = expect(
+        service.get(
+            "finance",
+            "/documents",
+            object=world.implementing,
+            type="self_evaluation_report",
+            min_position=written["position"],
+        ),
+        200,
+    )
+    assert [(row["event_type"], row["name"]) for row in rows] == [("Project.SelfEvaluated", "2021年度绩效自评报告.pdf")]
+    # where no report is named, the plain digest stays accepted
+    expect(
+        service.post(
+            "finance",
+            f"/projects/{world.implementing}/rectifications",
+            {
+                "issues": ["台账不全"],
+                "source": "audit",
+                "deadline": "2022-09-30",
+                "evidence": ["cc" * 32],
+                "effective_on": "2022-06-30",
+            },
+        ),
+        201,
+    )

@@ -161,6 +161,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
                     "feasibility": 17,
                     "funding_compliance": 18,
                 },
+                "evidence": [{"digest": "4d" * 32, "type": "ex_ante_report", "name": "事前绩效评估报告.pdf"}],
                 "effective_on": "2020-09-20",
             },
         )
@@ -244,6 +245,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             {
                 "actuals": {"I1": 4900, "I2": 200, "I3": 93, "I4": 95},
                 "executed": "3900000.00",
+                "evidence": [{"digest": "5e" * 32, "type": "self_evaluation_report"}],
                 "effective_on": "2022-02-25",
             },
         )
@@ -274,9 +276,15 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
-    ok(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2022-04-20"}))
+    plan = {"digest": "6f" * 32, "type": "evaluation_plan"}
+    ok(s.post("finance", f"{base}/plan-review", {"approved": True, "evidence": [plan], "effective_on": "2022-04-20"}))
     ok(s.post("finance", f"{base}/supervision", {"notes": "现场督导", "effective_on": "2022-05-01"}))
-    ok(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2022-05-10"}))
+    reviewed = {"digest": "7a" * 32, "type": "evaluation_report"}
+    ok(
+        s.post(
+            "finance", f"{base}/report-review", {"approved": True, "evidence": [reviewed], "effective_on": "2022-05-10"}
+        )
+    )
     ok(
         s.post(
             "agency",
@@ -307,7 +315,10 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             f"/projects/{pid}/rectifications/{number}/report",
             {
                 "measures": "补齐供餐台账",
-                "evidence": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+                "evidence": [
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    {"digest": "8b" * 32, "type": "rectification_report"},
+                ],
                 "effective_on": "2022-08-01",
             },
         )
@@ -540,6 +551,28 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get("auditor", "/overall-goals/coverage", fiscal_year=2022))[0]["departments_approved"] == 1
     policy = s.post("finance", f"/projects/{pid}/policy-decision", {"effective_on": "2023-06-02"})
     assert (policy.status_code, policy.json()["code"]) == (409, "not-a-policy")
+
+    # Assurance: a spot check and an escalation need a project still open (tests/api/test_assurance.py has them);
+    # here the closed one refuses both, and an audit finding about the department is recorded and answered.
+    checked = s.post("finance", f"/projects/{pid}/spot-checks", {"subject": "self_evaluation", "findings": ["抽查"]})
+    assert (checked.status_code, checked.json()["code"]) == (409, "project-closed")
+    escalation = {"decision": "reduce", "amount": "1.00", "reason": "调减"}
+    decided = s.post("finance", f"/projects/{pid}/rectifications/1/escalation", escalation)
+    assert (decided.status_code, decided.json()["code"]) == (409, "project-closed")
+    audit = {"subject_kind": "department", "subject": "教育局", "reference": "审报1", "findings": ["台账不全"]}
+    finding = ok(
+        s.post("auditor", "/audit-findings", {**audit, "evidence": [{"digest": "9c" * 32, "type": "audit_report"}]}),
+        201,
+    )
+    answered = ok(s.post("education", f"/audit-findings/{finding['id']}/response", {"response": "已整改"}))
+    own = ok(s.get("education", "/audit-findings", min_position=answered["position"]))
+    assert [(row["reference"], row["response"]) for row in own] == [("审报1", "已整改")]
+    assert ok(s.get("finance", "/spot-checks")) == ok(s.get("finance", "/escalations")) == []
+    filed = ok(s.get("auditor", "/documents", type="audit_report"))
+    assert {(row["object_type"], row["event_object_id"]) for row in filed} == {
+        ("AuditFinding", finding["id"]),
+        ("Department", finding["id"]),  # filed under the department it is about too
+    }
 
     hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}), 201)
     assert len(hook["secret"]) >= 16

@@ -76,8 +76,20 @@ def build(s: Service) -> World:
     )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
-    expect(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2021-09-10"}), 200)
-    expect(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2021-12-10"}), 200)
+    plan, report = (
+        {"digest": digest * 32, "type": kind}
+        for digest, kind in (("1a", "evaluation_plan"), ("2b", "evaluation_report"))
+    )
+    expect(
+        s.post("finance", f"{base}/plan-review", {"approved": True, "evidence": [plan], "effective_on": "2021-09-10"}),
+        200,
+    )
+    expect(
+        s.post(
+            "finance", f"{base}/report-review", {"approved": True, "evidence": [report], "effective_on": "2021-12-10"}
+        ),
+        200,
+    )
     declared = expect(
         s.post(
             "health",
