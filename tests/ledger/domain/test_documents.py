@@ -13,8 +13,10 @@ import pytest
 from ledger.application.acts import Act
 from ledger.domain.decisions import Decision
 from ledger.domain.errors import DomainError
+from ledger.domain.project import Project
+from ledger.domain.reports import REQUIRED_REPORTS, require_report
 from ledger.domain.rules import DEFAULT_PARAMETERS
-from ledger.domain.values import Document, DocumentType, Principal, documents
+from ledger.domain.values import SYSTEM, Document, DocumentType, Principal, documents
 from ledger.store.transcodings import ledger_mapper
 
 FINANCE = Principal("fin-01", "finance", "市财政局")
@@ -94,3 +96,37 @@ def test_an_event_citing_no_typed_document_is_stored_as_before() -> None:
     assert b"documents" not in stored.state
     replayed: Any = mapper.to_domain_event(stored)
     assert replayed.documents == []  # read as none, as an event recorded before reads
+
+
+@pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [
+        ("ExAnteAssessed", "ex_ante_report"),
+        ("SelfEvaluated", "self_evaluation_report"),
+        ("KeyEvaluationPlanReviewed", "evaluation_plan"),
+        ("KeyEvaluationReportReviewed", "evaluation_report"),
+        ("RectificationReported", "rectification_report"),
+    ],
+)
+def test_a_step_naming_a_report_needs_one_of_its_type(event_type: str, kind: str) -> None:
+    cls = getattr(Project, event_type)
+    assert REQUIRED_REPORTS[cls.__qualname__].value == kind
+    event: Any = object.__new__(cls)
+    object.__setattr__(event, "principal", FINANCE)
+    with pytest.raises(DomainError) as excinfo:
+        require_report(event)  # no documents at all
+    assert (excinfo.value.code, excinfo.value.field) == ("report-required", "evidence")
+    object.__setattr__(event, "documents", [{"digest": A, "type": "other", "name": None}])
+    with pytest.raises(DomainError):
+        require_report(event)  # a document of another type
+    object.__setattr__(event, "documents", [{"digest": A, "type": kind, "name": None}])
+    require_report(event)
+
+
+def test_the_scheduler_and_other_steps_need_no_report() -> None:
+    event: Any = object.__new__(Project.SelfEvaluated)
+    object.__setattr__(event, "principal", SYSTEM)
+    require_report(event)
+    other: Any = object.__new__(Project.MonitoringReported)
+    object.__setattr__(other, "principal", FINANCE)
+    require_report(other)
