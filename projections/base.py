@@ -157,7 +157,8 @@ class EventFields(msgspec.Struct, gc=False):
     next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
     # spot checks (不定期核查) and escalations (整改逾期升级): also subject, month, decision, rectification_no above
     evidence: Any = None  # every event: the SHA-256 digests it cites
-    documents: Any = None  # the typed ones among them, {digest, type, name} (absent from most events: None)
+    # the typed ones among them, {digest, type, name}: absent from most events, read as none (as the domain event does)
+    documents: Any = msgspec.field(default_factory=list)
     spot_check_no: Any = None  # Project.SpotChecked
     findings: Any = None
     corrective_action: Any = None

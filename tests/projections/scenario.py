@@ -12,7 +12,7 @@ from ledger.domain.rules import DEFAULT_PARAMETERS
 from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.log.rotation import KeyRotation, sign_rotation
-from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
+from tests.conftest import AUDITOR, EDUCATION, FINANCE, TEST_KEY, act, report
 from tests.ledger.application.test_calendar import amend_and_add_a_year
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
@@ -26,7 +26,7 @@ def every_kind_of_event(ledger: Ledger) -> None:
     revised and retired, a new ruleset, a budget unit and a project of it, decisions on the ranking and their
     follow-up, overall goals approved, adjusted, warned of, missed and disclosed late, the year's results submitted
     to the congress, a rotation of the log's key, the working calendar amended and a year added, an
-    overall evaluation of a year with its results and control figure, a policy's 政策调整."""
+    overall evaluation of a year with its results and control figure, a policy's 政策调整, an audit finding."""
     run_demo(ledger)
     decide_on_the_2021_ranking(ledger)
     ledger.record_decision(act(FINANCE, date(2022, 7, 25), "通报"), "criticism", "文体旅游广电局", "ranking", 2021)
@@ -78,3 +78,18 @@ def every_kind_of_event(ledger: Ledger) -> None:
     amend_and_add_a_year(ledger)
     overall_evaluation_of_a_year(ledger)
     a_policy_decided(ledger)
+    an_audit_finding_answered_late(ledger)
+
+
+def an_audit_finding_answered_late(ledger: Ledger) -> None:
+    """审计发现 about 教育局, filed with the audit report, warned of, missed, then answered."""
+    finding = ledger.record_audit_finding(
+        act(AUDITOR, date(2022, 8, 3), evidence=["ab" * 32, report("audit_report")]),
+        "department",
+        "教育局",
+        "德审报〔2022〕9号",
+        ["部分项目台账不完整"],
+    )
+    ledger.sweep("audit-finding-deadlines", date(2022, 8, 27))  # due 2022-09-02: approaching
+    ledger.sweep("audit-finding-deadlines", date(2022, 9, 3))  # missed
+    ledger.respond_to_audit_finding(act(EDUCATION, date(2022, 9, 5), "逾期回复"), finding.aggregate_id, "已整改")
