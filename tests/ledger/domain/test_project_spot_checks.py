@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
+from eventsourcing.domain import Snapshot
 
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution
@@ -255,3 +257,20 @@ def test_replay_rebuilds_spot_checks_and_escalations() -> None:
     assert copy.spot_checks == project.spot_checks
     assert copy.rectifications == project.rectifications
     assert copy.approved_amount == APPROVED - D("3000.00")
+
+
+def test_a_snapshot_taken_before_spot_checks_is_upcast() -> None:
+    project = monitored()
+    project.collect_events()
+    snapshot = Snapshot.take(project)
+    assert snapshot.state["class_version"] == 8
+    old = Snapshot(
+        originator_id=project.id,
+        originator_version=project.version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state={**{k: v for k, v in snapshot.state.items() if k != "spot_checks"}, "class_version": 7},
+    )
+    restored: Any = old.mutate(None)
+    assert restored.spot_checks == []
+    assert restored == project

@@ -185,8 +185,8 @@ def test_a_snapshot_taken_before_units_existed_is_upcast() -> None:
     project = build("budget_approved")
     project.collect_events()
     snapshot = Snapshot.take(project)
-    assert snapshot.state["class_version"] == 7
-    before_units = ("unit", "continues", "budget_linkage", "disclosure_due", "policy_decision")
+    assert snapshot.state["class_version"] == 8
+    before_units = ("unit", "continues", "budget_linkage", "disclosure_due", "policy_decision", "spot_checks")
     old = Snapshot(
         originator_id=project.id,
         originator_version=project.version,
