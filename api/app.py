@@ -38,6 +38,7 @@ from api.roles.watch import LogFanout
 from api.roles.webhooks import Dispatcher, WebhookStore
 from api.routers import (
     admin,
+    assurance,
     calendar,
     catalogue,
     congress,
@@ -249,6 +250,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         organisations.agencies,
         organisations.blacklist_router,
         decisions.router,
+        assurance.router,
         congress.router,
         disclosures.router,
         overall.router,

@@ -199,7 +199,7 @@ class CommandContext:
             self.principal,
             (body.effective_on if body and body.effective_on else None) or self.ledger.today(),
             body.reason if body else "",
-            list(body.evidence) if body else [],
+            [item if isinstance(item, str) else item.model_dump() for item in body.evidence] if body else [],
             self.expected_version(),
             key,
         )

@@ -151,7 +151,7 @@ class EventFields(msgspec.Struct, gc=False):
     # 两审一督导 of a key evaluation (the deadlines read model): the step's evaluation (evaluation_id above) and what
     # falls due next
     supervision_no: Any = None
-    findings: Any = None
+    findings: Any = None  # a supervision's, a spot check's, an audit finding's
     # finance's decisions (通报, 表彰, 约谈): also kind, department, fiscal_year, deadline, ref, due_on above
     subject: Any = None
     subject_kind: Any = None
@@ -164,6 +164,18 @@ class EventFields(msgspec.Struct, gc=False):
     # decision, inflated, agency_name and override above
     evaluation_no: Any = None  # OverallGoals.Evaluation*, ResultsApplied
     next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
+    # spot checks (不定期核查) and escalations (整改逾期升级): also subject, month, decision, rectification_no above
+    evidence: Any = None  # every event: the SHA-256 digests it cites
+    # the typed ones among them, {digest, type, name}: absent from most events, read as none (as the domain event does)
+    documents: Any = msgspec.field(default_factory=list)
+    spot_check_no: Any = None  # Project.SpotChecked (findings above)
+    corrective_action: Any = None
+    grace_working_days: Any = None  # Project.RectificationEscalated
+    # audit findings (审计发现): also subject, subject_kind, department, findings, subject_id above
+    responder_kind: Any = None  # AuditFinding.Recorded
+    responder: Any = None
+    reference: Any = None
+    response: Any = None  # AuditFinding.Responded
     # transcoded in the log: read decoded through the attributes below
     requested_: Any = msgspec.field(default=None, name="requested")
     amount_: Any = msgspec.field(default=None, name="amount")
@@ -196,6 +208,8 @@ class EventFields(msgspec.Struct, gc=False):
     supervision_due_: Any = msgspec.field(default=None, name="supervision_due")
     report_due_: Any = msgspec.field(default=None, name="report_due")
     answer_due_: Any = msgspec.field(default=None, name="answer_due")
+    grace_ends_: Any = msgspec.field(default=None, name="grace_ends")  # Project.RectificationEscalated
+    response_due_: Any = msgspec.field(default=None, name="response_due")  # AuditFinding.Recorded
 
     requested = _Decoded()
     amount = _Decoded()
@@ -224,10 +238,11 @@ class EventFields(msgspec.Struct, gc=False):
     rate = _Decoded()
     next_control_figure = _Decoded()
     plan_due = _Decoded()
-    review_due = _Decoded()
     supervision_due = _Decoded()
     report_due = _Decoded()
     answer_due = _Decoded()
+    grace_ends = _Decoded()
+    response_due = _Decoded()
 
 
 decode_fields = msgspec.json.Decoder(EventFields).decode

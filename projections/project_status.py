@@ -32,6 +32,7 @@ from ledger.domain.deadlines import (
 from ledger.domain.organisations import department_ids, unit_id
 from ledger.domain.values import key
 from projections import keyed, search
+from projections.audit_findings import finding_objects
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 from projections.decisions import decision_objects
 from projections.department_overall import overall_objects
@@ -116,7 +117,16 @@ SHAPE_INDEXES: dict[str, tuple[str, ...]] = {
 STAGE_AFTER_RATING = {"优": "goals_approved", "良": "goals_approved", "中": "goals_returned", "差": "goals_refused"}
 
 
-_CHANGE_AMOUNTS = frozenset(("BudgetApproved", "MonitoringReported", "CorrectiveActionOrdered", "SelfEvaluated"))
+_CHANGE_AMOUNTS = frozenset(
+    (
+        "BudgetApproved",
+        "MonitoringReported",
+        "CorrectiveActionOrdered",
+        "SelfEvaluated",
+        "SpotChecked",
+        "EscalationDecided",
+    )
+)
 _CHANGE_GRADES = frozenset(("SelfEvaluated", "ReEvaluated", "KeyEvaluationScored", "KeyEvaluationVoided"))
 _CHANGE_RECTIFICATIONS = frozenset(
     (
@@ -149,6 +159,7 @@ _MEET_DEADLINES = frozenset(
         "MonitoringReported",
         "SelfEvaluated",
         "CorrectiveActionOrdered",
+        "SpotChecked",
         "RectificationAccepted",
         "Closed",
         "ExAnteAssessed",
@@ -187,6 +198,9 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
         if e.decision == "cancel":  # implementation ends; rectifications stay owed
             for kind in ("monitoring_report", "self_evaluation", "deviation_answer"):
                 clear(kind)
+    elif name == "SpotChecked" and e.corrective_action == "cancel":  # implementation ends, as above
+        for kind in ("monitoring_report", "self_evaluation", "deviation_answer"):
+            clear(kind)
     elif name == "RectificationAccepted":
         clear("rectification", str(e.rectification_no))
     elif name == "Disclosed":
@@ -218,6 +232,18 @@ def _meet(overdue: dict[str, str], name: str, e: Any) -> None:
                 kind, ref = notice.split(":")[:2]
                 if kind in EVALUATION_STEPS and (int(ref) == n or int(ref) // 100 == n):
                     del overdue[notice]
+
+
+def _corrective(row: dict[str, Any], decision: str, amount: Decimal | None) -> None:
+    """A corrective action's effect, whether a deviation's or a spot check's finding ordered it."""
+    if decision == "reduce_budget":
+        row["approved"] = row["approved"] - amount  # funding stays as it was
+    elif decision in ("suspend_funding", "cancel"):
+        row["funding_suspended"] = True
+    else:  # continue, reallocate
+        row["funding_suspended"] = False
+    if decision == "cancel":
+        row["stage"] = "cancelled"
 
 
 def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
@@ -310,14 +336,16 @@ def fold(row: dict[str, Any] | None, item: LogEvent) -> dict[str, Any] | None:
     elif name == "DeviationDetected":
         row["latest_deviation"] = e.level
     elif name == "CorrectiveActionOrdered":
-        if e.decision == "reduce_budget":
-            row["approved"] = row["approved"] - e.amount  # funding stays as it was
-        elif e.decision in ("suspend_funding", "cancel"):
-            row["funding_suspended"] = True
-        else:  # continue, reallocate
-            row["funding_suspended"] = False
-        if e.decision == "cancel":
-            row["stage"] = "cancelled"
+        _corrective(row, e.decision, e.amount)
+    elif name == "SpotChecked" and e.corrective_action is not None:  # a finding's corrective action
+        _corrective(row, e.corrective_action, e.amount)
+    elif name == "EscalationDecided":  # 调减 or 收回: recovered funds spent are paid back
+        row["approved"] = row["approved"] - e.amount
+        if e.decision == "recover":
+            row["executed"] = min(row["executed"], row["approved"])
+        row["rectifications"][str(e.rectification_no)]["escalation"] = e.decision
+    elif name == "RectificationEscalated":
+        row["rectifications"][str(e.rectification_no)]["escalation"] = "pending"
     elif name == "FundingSuspended":
         row["funding_suspended"] = True
     elif name == "SelfEvaluated":
@@ -400,8 +428,8 @@ class ProjectStatus(ReadModel):
     # 5: the name's key and grams (search by part of the name); 6: disclosures owed stay overdue after closing,
     # until disclosed; 7: the ex-ante assessment (who led it, its conclusion, the filed report's review); 8: what the
     # disclosures made public, which the public reads; 9: a voided key evaluation's score no longer shown, and the
-    # 两审一督导 steps met
-    version = 9
+    # 两审一督导 steps met; 10: a spot check's corrective action, an escalation's 调减 or 收回
+    version = 10
 
     def create(self, conn: Conn, table: str) -> None:
         columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())
@@ -588,9 +616,9 @@ def project(conn: Conn, project_id: UUID) -> Row | None:
 
 def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
     """The objects a department owns — its projects (its units' included), its own record and its units', the
-    decisions about it and its units, its overall goals and its units' and their disclosure — or a budget unit owns:
-    its projects, its own record, the decisions about it, its overall goals and their disclosure (however the name is
-    spelled)."""
+    decisions about it and its units, its overall goals and its units' and their disclosure, the audit findings it
+    owes a response to — or a budget unit owns: its projects, its own record, the decisions about it, its overall goals
+    and their disclosure, its findings (however the name is spelled)."""
     rows = conn.execute(
         sql.SQL("SELECT project_id FROM {} WHERE department_key = %(key)s OR unit_key = %(key)s").format(
             sql.Identifier(ProjectStatus.name)
@@ -605,6 +633,7 @@ def department_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         *decision_objects(conn, organisation),
         *disclosure_objects(conn, organisation),
         *overall_objects(conn, organisation),
+        *finding_objects(conn, organisation),
     )
 
 

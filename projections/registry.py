@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.audit_findings import AuditFindings
 from projections.base import ReadModel
 from projections.blacklist import Blacklist
 from projections.budget_linkage import BudgetLinkage
@@ -10,8 +11,11 @@ from projections.deadlines import Deadlines
 from projections.decisions import Decisions
 from projections.department_overall import DepartmentOverall
 from projections.disclosure import Disclosures
+from projections.documents import Documents
+from projections.escalations import Escalations
 from projections.project_status import ProjectStatus
 from projections.ranking import DepartmentRanking
+from projections.spot_checks import SpotChecks
 from projections.trail import AccountabilityTrail
 
 
@@ -27,6 +31,10 @@ def read_models() -> list[ReadModel]:
         Decisions(),
         Disclosures(),
         DepartmentOverall(),
+        SpotChecks(),
+        Escalations(),
+        AuditFindings(),
+        Documents(),
     ]
 
 

@@ -7,6 +7,7 @@ test gets a database of its own, created fresh and dropped afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -101,6 +102,12 @@ EDUCATION = Principal("edu-01", "department", "教育局")
 HEALTH = Principal("hw-01", "department", "卫生健康委员会")
 AUDITOR = Principal("aud-01", "auditor", "市审计局")
 AGENCY = Principal("ag-01", "agency", "某咨询评估有限公司")
+
+
+def report(kind: str, what: str = "") -> dict[str, str]:
+    """A typed document of ``kind`` — the report a step names (self_evaluation_report, evaluation_plan, …) — as a
+    test's evidence."""
+    return {"digest": hashlib.sha256(f"{kind}:{what}".encode()).hexdigest(), "type": kind}
 
 
 def act(principal: Principal, on: date, reason: str = "", **kwargs: object) -> Act:

@@ -80,7 +80,8 @@ Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR, Role.D
 Overseer = Annotated[Principal, Depends(require(Role.FINANCE, Role.AUDITOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 ACTORS = (Role.FINANCE, Role.DEPARTMENT, Role.AGENCY, Role.AUDITOR, Role.ADMIN)  # who may send commands at all
-# (the auditor: its contribution to the re-evaluation draw; every use case refuses it anything else)
+# (the auditor: its contribution to the re-evaluation draw and its audit findings; every use case refuses it anything
+# else)
 Actor = Annotated[Principal, Depends(require(*ACTORS))]
 
 

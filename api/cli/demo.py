@@ -73,6 +73,17 @@ from ledger.domain.values import FEN, Indicator, Principal
 
 __all__ = ["DemoRun", "DemoSummary", "format_summary", "run_demo", "summarise"]
 
+SPOT_CHECKED = "JY-01"  # 不定期核查 of its monitoring report
+SPOT_CHECK_DAY = date(2021, 9, 10)
+SPOT_CHECK_RECTIFICATION_DUE = date(2021, 10, 29)
+ESCALATION_DECIDED_ON = date(2022, 9, 26)  # the key evaluation's rectification, escalated mid-September
+
+
+def filed(kind: str, what: str) -> dict[str, str]:
+    """The report a step names (评估报告, 自评报告, 评价方案, 评价报告, 整改报告), as the demo's evidence: a typed
+    document whose digest stands for the file it would be."""
+    return {"digest": hashlib.sha256(f"{kind}:{what}".encode()).hexdigest(), "type": kind, "name": f"{what} {kind}.pdf"}
+
 
 class DemoRun:
     """The agenda, run in date order; each simulated morning the sweeps run first.
@@ -100,12 +111,12 @@ class DemoRun:
         self.scheduled_on: dict[int, date] = {}
         self.organisations = OrganisationSteps(ledger, self.params)
 
-    def finance(self, on: date, reason: str = "") -> Act:
-        return Act(FINANCE, on, reason)
+    def finance(self, on: date, reason: str = "", report: dict[str, str] | None = None) -> Act:
+        return Act(FINANCE, on, reason, [] if report is None else [report])
 
-    def dept(self, spec: DemoProject, on: date, reason: str = "") -> Act:
-        """The project's own staff: its unit's, or its department's."""
-        return Act(department_principal(spec.unit or spec.department), on, reason)
+    def dept(self, spec: DemoProject, on: date, reason: str = "", report: dict[str, str] | None = None) -> Act:
+        """The project's own staff (its unit's, or its department's), with the report the step names if any."""
+        return Act(department_principal(spec.unit or spec.department), on, reason, [] if report is None else [report])
 
     def pid(self, spec: DemoProject) -> UUID:
         """The project's id (as a ledger of any version recorded it)."""
@@ -304,8 +315,8 @@ class DemoRun:
         later = Decimal("0.00") if first and spec.code == EX_ANTE_BY_AGENCY else (requested / 4).quantize(FEN)
         years = {str(spec.year): requested, **({str(spec.year + 1): later} if later else {})}
         by = Principal("zx-pg-01", "agency", OK_AGENCY) if spec.code == EX_ANTE_BY_AGENCY else None
-        report = hashlib.sha256(f"{spec.code} 事前绩效评估报告 {len(project.ex_ante_filings) + 1}".encode()).hexdigest()
-        act = Act(by or department_principal(spec.department), on, "出具事前绩效评估报告", [report])
+        report = filed("ex_ante_report", f"{spec.code} 第{len(project.ex_ante_filings) + 1}稿")
+        act = Act(by or department_principal(spec.unit or spec.department), on, "出具事前绩效评估报告", [report])
         self.ledger.file_ex_ante(
             act,
             project.id,
@@ -330,7 +341,11 @@ class DemoRun:
         project = self._needs_ex_ante(spec)
         if project is not None and spec.code == EX_ANTE_BY_FINANCE:
             self.ledger.assess_ex_ante(
-                self.finance(self.on(spec, date(2020, 9, 25)), "财政部门组织专家开展事前绩效评估"),
+                self.finance(
+                    self.on(spec, date(2020, 9, 25)),
+                    "财政部门组织专家开展事前绩效评估",
+                    filed("ex_ante_report", spec.code),
+                ),
                 project.id,
                 dict.fromkeys(rules.EX_ANTE_DIMENSIONS, "17"),
             )
@@ -440,7 +455,22 @@ class DemoRun:
         ]
         if spec.code == UNANSWERED_DEVIATION:
             steps.append(Step(date(2021, 8, 30), partial(self.rectify_unanswered, spec)))
+        if spec.code == SPOT_CHECKED:
+            steps.append(Step(SPOT_CHECK_DAY, partial(self.spot_check, spec)))
         return steps
+
+    def spot_check(self, spec: DemoProject) -> None:
+        """不定期核查 of the January–July monitoring report: a finding, and its rectification by the end of October."""
+        project = self.project(spec)
+        if not project.spot_checks and any(item["month"] == 7 for item in project.monitoring):
+            self.ledger.record_spot_check(
+                self.finance(SPOT_CHECK_DAY, "不定期核查绩效运行监控报告"),
+                project.id,
+                "monitoring",
+                ["监控报告所列受益学生人数与学籍系统数据不一致"],
+                month=7,
+                rectification_deadline=SPOT_CHECK_RECTIFICATION_DUE,
+            )
 
     def request_adjustment(self, spec: DemoProject, on: date, target: Decimal, reason: str) -> None:
         project = self.project(spec)
@@ -571,7 +601,7 @@ class DemoRun:
         if found is not None and not found[1][f"{what}_pending"] and not found[1][f"{what}_approved"]:
             document = {"plan": "评价方案", "report": "评价报告"}[what]
             self.ledger.submit_key_evaluation(
-                Act(evaluator, on, f"提交{document}", ["7" * 64 if what == "plan" else "6" * 64]),
+                Act(evaluator, on, f"提交{document}", [filed(f"evaluation_{what}", found[0])]),
                 self.pid(spec),
                 found[0],
                 what,
@@ -580,7 +610,8 @@ class DemoRun:
     def review_plan(self, spec: DemoProject, number: int, on: date) -> None:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["plan_pending"]:
-            self.ledger.review_key_evaluation(self.finance(on, "评价方案审核"), self.pid(spec), found[0], "plan", True)
+            by = self.finance(on, "评价方案审核", filed("evaluation_plan", found[0]))
+            self.ledger.review_key_evaluation(by, self.pid(spec), found[0], "plan", True)
 
     def supervise(self, spec: DemoProject, number: int, on: date, notes: str) -> None:
         found = self.evaluation(spec, number)
@@ -599,7 +630,11 @@ class DemoRun:
         found = self.evaluation(spec, number)
         if found is not None and found[1]["report_pending"]:
             self.ledger.review_key_evaluation(
-                self.finance(on, "评价报告审核"), self.pid(spec), found[0], "report", True
+                self.finance(on, "评价报告审核", filed("evaluation_report", found[0])),
+                self.pid(spec),
+                found[0],
+                "report",
+                True,
             )
 
     def score(self, spec: DemoProject, number: int, evaluator: Principal, on: date, scores: dict[str, str]) -> None:
@@ -631,7 +666,7 @@ class DemoRun:
         share = WEAK.get(spec.code, Decimal(1))
         executed = (project.approved_amount * (Decimal("0.97") if share >= 1 else share)).quantize(Decimal("0.01"))
         self.ledger.self_evaluate(
-            self.dept(spec, on, "2021年度单位自评"),
+            self.dept(spec, on, "2021年度单位自评", filed("self_evaluation_report", spec.code)),
             project.id,
             actuals_for(project.goals, share),
             max(executed, project.executed),
@@ -722,9 +757,11 @@ class DemoRun:
         found = self.re_evaluation_in_hand()
         if found is not None and not found[2][f"{what}_pending"] and not found[2][f"{what}_approved"]:
             document = {"plan": "再评价方案", "report": "再评价报告"}[what]
-            digest = hashlib.sha256(f"{found[1]} {document}".encode()).hexdigest()
             self.ledger.submit_key_evaluation(
-                Act(self.RE_EVALUATOR, on, f"提交{document}", [digest]), found[0].id, found[1], what
+                Act(self.RE_EVALUATOR, on, f"提交{document}", [filed(f"evaluation_{what}", found[1])]),
+                found[0].id,
+                found[1],
+                what,
             )
 
     def supervise_re_evaluation(self) -> None:
@@ -745,9 +782,8 @@ class DemoRun:
         project = self.by_agency()
         evaluation = project.commissioned_re_evaluation
         if evaluation is not None and project.key_evaluations[evaluation][f"{what}_pending"]:
-            self.ledger.review_key_evaluation(
-                self.finance(on, "再评价方案、报告审核"), project.id, evaluation, what, True
-            )
+            by = self.finance(on, "再评价方案、报告审核", filed(f"evaluation_{what}", evaluation))
+            self.ledger.review_key_evaluation(by, project.id, evaluation, what, True)
 
     def score_re_evaluation(self) -> None:
         project = self.by_agency()
@@ -848,6 +884,7 @@ class DemoRun:
         is accepted; the key evaluation's is left open, so the scheduler records it overdue."""
         steps = []
         for deadline, source, rejected_first in (
+            (SPOT_CHECK_RECTIFICATION_DUE, "spot_check", False),
             (date(2021, 11, 30), "monitoring", True),
             (date(2022, 7, 31), "re_evaluation", False),
         ):
@@ -871,7 +908,23 @@ class DemoRun:
             steps.append(
                 Step(deadline - timedelta(days=2), partial(self.rectify, deadline, source, "accept", "整改到位"))
             )
+        steps.append(Step(ESCALATION_DECIDED_ON, self.decide_escalations))
         return steps
+
+    def decide_escalations(self) -> None:
+        """收回 by finance of a twentieth of the budget of each project whose rectification the scheduler escalated."""
+        for pid in self.ledger.project_ids():
+            project = self.ledger.project(pid)
+            for item in project.rectifications:
+                escalation = item.get("escalation")
+                if escalation is not None and escalation["decision"] is None and project.approved_amount:
+                    self.ledger.decide_escalation(
+                        self.finance(ESCALATION_DECIDED_ON, "整改逾期仍未完成，收回部分资金"),
+                        pid,
+                        item["no"],
+                        "recover",
+                        (project.approved_amount / 20).quantize(Decimal("0.01")),
+                    )
 
     def rectify(self, deadline: date, source: str, action: str, text: str) -> None:
         on = {
@@ -885,7 +938,8 @@ class DemoRun:
             for item in project.rectifications:
                 if item["deadline"] != deadline or item["source"] != source:
                     continue
-                department = Act(department_principal(project.department), on)
+                report = filed("rectification_report", f"{project.code}-{item['no']}-{action}")
+                department = Act(department_principal(project.department), on, "", [report])
                 if action == "report" and item["status"] == "open" and not item["reports"]:
                     self.ledger.report_rectification(department, pid, item["no"], text)
                 elif action == "reject" and item["status"] == "reported" and len(item["reports"]) == 1:

@@ -190,6 +190,39 @@ GLOSSARY: dict[str, str] = {
     "next_control_figure": "下年控制数（元）",
     "control_override": "财政另定比例",
     "control_override_reason": "另定理由",
+    # spot checks (不定期核查) and escalations (整改逾期升级)
+    "project_name": "项目名称",
+    "spot_check_no": "核查序号",
+    "report": "核查对象",
+    "month": "监控月份",
+    "findings": "核查发现",
+    "corrective_action": "纠偏措施",
+    "amount": "金额（元）",
+    "rectification_no": "整改序号",
+    "checked_on": "核查日期",
+    "escalated_on": "升级日期",
+    "grace_working_days": "宽限工作日",
+    "grace_ends": "宽限截止日",
+    "ruleset_version": "规则集版本",
+    "decision": "决定",
+    "decided_by": "决定人编号",
+    "decision_reason": "决定理由",
+    # audit findings (审计发现)
+    "finding_id": "审计发现编号",
+    "responder_kind": "回复方类别",
+    "responder": "回复方",
+    "reference": "审计文书号",
+    "found_on": "发现日期",
+    "found_by": "审计人员编号",
+    "found_at": "发现记录位置",
+    "response_due": "回复期限",
+    "responded_on": "回复日期",
+    "responded_by": "回复人编号",
+    "response": "回复内容",
+    # documents (佐证文书)
+    "document_type": "文书类型",
+    "digest": "文书摘要（SHA-256）",
+    "event_object_id": "事项对象编号",
 }
 
 # (schema name, key) -> label, where a key means something else in that read model.
@@ -198,6 +231,11 @@ BY_MODEL: dict[tuple[str, str], str] = {
     ("DeadlineRow", "ref"): "整改或偏差序号",
     ("DecisionRow", "kind"): "决定类型代码",
     ("DecisionRow", "overdue"): "整改逾期",
+    ("AuditFindingRow", "overdue"): "回复逾期",
+    ("AuditFindingRow", "findings"): "审计发现事项",
+    ("AuditFindingRow", "subject_kind"): "发现对象类别",
+    ("AuditFindingRow", "subject_id"): "发现对象编号",
+    ("AuditFindingRow", "department"): "所属部门",
     ("DisclosureRow", "overdue"): "逾期未公开",
     ("DecisionRow", "department"): "所属部门",
     ("ProjectDisclosedOut", "approved"): "批复金额（元，随目标公开）",
@@ -206,6 +244,7 @@ BY_MODEL: dict[tuple[str, str], str] = {
     ("TrailEntry", "organisation"): "操作人单位",
     ("UnitDirectory", "department"): "所属部门",
     ("UnitDirectory", "name"): "预算单位",
+    ("DocumentRow", "name"): "文书名称",
 }
 
 

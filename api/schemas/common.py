@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -42,6 +42,25 @@ class PrincipalOut(FromRecord):
     organisation: str
 
 
+class DocumentIn(Strict):
+    """A document cited as evidence, typed from the catalogue (评估报告, 自评报告, 评价方案, 评价报告, 督导意见,
+    整改报告, 审计报告, …): required where a step names a report."""
+
+    digest: Sha256Hex = Field(description="SHA-256 (hex) of the document", examples=[EVIDENCE_EXAMPLE])
+    type: Literal[
+        "ex_ante_report",
+        "self_evaluation_report",
+        "monitoring_report",
+        "evaluation_plan",
+        "evaluation_report",
+        "supervision_opinion",
+        "rectification_report",
+        "audit_report",
+        "other",
+    ] = Field(description="The document's type (文书类型)", examples=["self_evaluation_report"])
+    name: ShortText | None = Field(default=None, description="The document's name as filed", examples=["自评报告.pdf"])
+
+
 class CommandBody(Strict):
     """What every command carries besides its own fields."""
 
@@ -51,8 +70,11 @@ class CommandBody(Strict):
         examples=["2021-01-15"],
     )
     reason: LongText = Field(default="", description="The reason given (required where the rules ask for one)")
-    evidence: list[Sha256Hex] = Field(
-        default_factory=list, max_length=100, description="SHA-256 (hex) of each attached document"
+    evidence: list[Sha256Hex | DocumentIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Each attached document: its SHA-256 (hex), or {digest, type, name?} typed from the catalogue "
+        "(a step that names a report requires one of its type)",
     )
 
 

@@ -8,7 +8,7 @@ recorded under, once however often it is retried (:func:`ledger.application.core
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -41,7 +41,8 @@ class Act:
     """Who acts, when it takes effect, why, on what evidence (``by``), on which version, under which key.
 
     Built as ``Act(principal, effective_on, reason, evidence, expected_version, command)``; the reason and the
-    evidence are checked here, where they enter the ledger.
+    evidence are checked here, where they enter the ledger. Evidence is a digest each (untyped) or a typed document
+    (:func:`ledger.domain.values.documents`).
     """
 
     by: Attribution
@@ -53,13 +54,12 @@ class Act:
         principal: Principal,
         effective_on: date,
         reason: str = "",
-        evidence: Iterable[str] | None = None,
+        evidence: Iterable[str | values.Document | Mapping[str, object]] | None = None,
         expected_version: int | None = None,
         command: CommandKey | None = None,
     ) -> None:
-        object.__setattr__(
-            self, "by", Attribution(principal, effective_on, values.reason(reason), values.evidence(evidence))
-        )
+        digests, typed = values.documents(evidence)
+        object.__setattr__(self, "by", Attribution(principal, effective_on, values.reason(reason), digests, typed))
         object.__setattr__(self, "expected_version", expected_version)
         object.__setattr__(self, "command", command)
 
@@ -77,6 +77,8 @@ REFERENCE_FIELDS = (
     "adjustment_no",
     "filing_no",
     "rectification_no",
+    "spot_check_no",
+    "finding_no",
     "evaluation_id",
     "evaluation_no",
     "misconduct_no",

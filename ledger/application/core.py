@@ -48,6 +48,7 @@ from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation, VersionConflict
 from ledger.domain.organisations import Agency, Department, Unit, agency_ids, department_ids, unit_id
 from ledger.domain.project import Project
+from ledger.domain.reports import require_report
 from ledger.domain.values import Principal
 from ledger.log.checkpoint import SigningKey, VerifierKey
 from ledger.store.reads import LogReads
@@ -434,6 +435,13 @@ class LedgerCore(Application[UUID]):
     def commit(self, *aggregates: LedgerAggregate, act: Act | None = None) -> Written:
         """Save what ``aggregates`` decided — at once, or with the group this thread is deciding — under ``act``'s
         idempotency key, if any; what was written, with its log positions."""
+        try:
+            for aggregate in aggregates:
+                for event in aggregate.pending_events:
+                    require_report(event)  # a step the sources name a report for is recorded with one
+        except InvalidInput:
+            self.cache.evict(*(aggregate.id for aggregate in aggregates))
+            raise
         first = aggregates[0]
         command = None
         if act is not None and act.command is not None:

@@ -1,10 +1,10 @@
 """The ledger application: one ``Ledger``, every use case of the budget-performance cycle on one log.
 
 Composed of the core (:mod:`.core`: the library's hooks, load, decide, save, once per idempotency key) and the
-use cases by area — :mod:`.projects`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.overall`, :mod:`.congress`,
-:mod:`.disclosure`, :mod:`.draws`, :mod:`.catalogue`, :mod:`.sweeps`, the log's own keys (:mod:`.log_keys`) — with
-the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group commit (:mod:`.group`) are classes
-of their own, which the core holds.
+use cases by area — :mod:`.projects`, :mod:`.ex_ante`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.findings`,
+:mod:`.overall`, :mod:`.congress`, :mod:`.disclosure`, :mod:`.draws`, :mod:`.catalogue`, :mod:`.sweeps`, the log's
+own keys (:mod:`.log_keys`) — with the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group
+commit (:mod:`.group`) are classes of their own, which the core holds.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ledger.application.decisions import DecisionUseCases
 from ledger.application.disclosure import DisclosureUseCases
 from ledger.application.draws import DrawUseCases
 from ledger.application.ex_ante import ExAnteUseCases
+from ledger.application.findings import FindingUseCases
 from ledger.application.history import HistoryReads
 from ledger.application.log_keys import LogKeyUseCases
 from ledger.application.organisations import OrganisationUseCases
@@ -32,6 +33,7 @@ class Ledger(
     OrganisationUseCases,
     OverallUseCases,
     DecisionUseCases,
+    FindingUseCases,
     CongressUseCases,
     DisclosureUseCases,
     CatalogueUseCases,

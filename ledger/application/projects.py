@@ -23,7 +23,13 @@ from ledger.domain import rules
 from ledger.domain.base import require_not_before
 from ledger.domain.errors import Forbidden, InvalidInput, NotFound
 from ledger.domain.project import Project, project_ids
-from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource
+from ledger.domain.project_values import (
+    CorrectiveDecision,
+    Disclosure,
+    EscalationDecision,
+    RectificationSource,
+    SpotCheckSubject,
+)
 from ledger.domain.values import (
     BudgetBook,
     Grade,
@@ -439,6 +445,53 @@ class ProjectUseCases(LedgerCore):
         require_role(act, Role.FINANCE)
         with self._changing(Project, pid, "project-not-found", act) as project:
             project.decide_rectification(rectification_no, accept, act.by)
+            return self.commit(project, act=act)
+
+    # ------------------------------------------------------------ spot checks and escalation
+
+    @use_case
+    def record_spot_check(
+        self,
+        act: Act,
+        pid: UUID,
+        subject: str,
+        findings: list[str],
+        *,
+        month: int | None = None,
+        corrective_action: str | None = None,
+        amount: object | None = None,
+        rectification_deadline: date | None = None,
+    ) -> Written:
+        """不定期核查 by finance of a department's monitoring report (of ``month``) or self-evaluation, with findings
+        that may order a corrective action and a rectification."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.record_spot_check(
+                enum_value(SpotCheckSubject, subject, "subject").value,
+                None if month is None else inputs.month(month),
+                [reason(finding, f"findings[{i}]", required=True) for i, finding in enumerate(findings)],
+                act.by,
+                corrective_action=(
+                    None
+                    if corrective_action is None
+                    else enum_value(CorrectiveDecision, corrective_action, "corrective_action").value
+                ),
+                amount=None if amount is None else money(amount, "amount", allow_zero=False),
+                rectification_deadline=rectification_deadline,
+            )
+            return self.commit(project, act=act)
+
+    @use_case
+    def decide_escalation(self, act: Act, pid: UUID, rectification_no: int, decision: str, amount: object) -> Written:
+        """调减 or 收回 by finance, with its reason, on a rectification the scheduler escalated as overdue."""
+        require_role(act, Role.FINANCE)
+        with self._changing(Project, pid, "project-not-found", act) as project:
+            project.decide_escalation(
+                rectification_no,
+                enum_value(EscalationDecision, decision, "decision").value,
+                money(amount, "amount", allow_zero=False),
+                act.by,
+            )
             return self.commit(project, act=act)
 
     @use_case

@@ -116,6 +116,11 @@ class SweepUseCases(LedgerCore):
         """Past its deadline an open rectification is recorded overdue, once (scheduler)."""
         return self._apply_sweep(sweep_named("rectifications-overdue"), pid, today)
 
+    def escalate_overdue_rectifications(self, pid: UUID, today: date | None = None) -> Written | None:
+        """整改逾期升级: an overdue rectification still not accepted after the ruleset's grace is escalated, once
+        (scheduler)."""
+        return self._apply_sweep(sweep_named("rectification-escalation"), pid, today)
+
     def raise_deadline_notices(
         self, pid: UUID, today: date | None = None, principal: Principal = SYSTEM
     ) -> Written | None:

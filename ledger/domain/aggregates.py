@@ -14,6 +14,7 @@ from ledger.domain.congress import CongressSubmission
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
+from ledger.domain.findings import AuditFinding
 from ledger.domain.log_keys import KeyRotation
 from ledger.domain.organisations import Agency, Department, Unit
 from ledger.domain.overall import OverallGoals
@@ -33,4 +34,5 @@ AGGREGATES: Final[tuple[type[LedgerAggregate], ...]] = (
     DisclosureDuty,
     KeyRotation,
     WorkingCalendar,
+    AuditFinding,
 )

@@ -10,7 +10,7 @@ indexed columns.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -95,9 +95,30 @@ class LedgerAggregate(Aggregate):
         reason: str
         evidence: list[str]
 
+        # The typed documents among the evidence ({digest, type, name}: ledger.domain.values.Document), stored only
+        # on an event that cites any: not a dataclass field, so an event citing none — every event recorded before
+        # documents had types among them — is stored and read exactly as it always was.
+        documents: ClassVar[list[dict[str, Any]]] = []
+
     class Created(Event, Aggregate.Created):
         pass
 
     def record(self, event_class: type[Any], by: Attribution, **kwargs: Any) -> None:
         """Trigger ``event_class`` with the attribution every event carries."""
         self.trigger_event(event_class, **by.event_fields(), **kwargs)
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        """The library's, with the attribution's typed ``documents`` (if any) kept on the event it records."""
+        documents = kwargs.pop("documents", None)
+        super().trigger_event(event_class, **kwargs)
+        if documents:
+            object.__setattr__(self._pending_events[-1], "documents", list(documents))
+
+    @classmethod
+    def _create(cls, event_class: type[Any], *, id: Any = None, **kwargs: Any) -> Self:
+        """The library's, with the attribution's typed ``documents`` (if any) kept on the event it records."""
+        documents = kwargs.pop("documents", None)
+        aggregate = super()._create(event_class, id=id, **kwargs)
+        if documents:
+            object.__setattr__(aggregate.pending_events[-1], "documents", list(documents))
+        return aggregate

@@ -16,13 +16,22 @@ from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
 from ledger.domain.draw import DrawStatus
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
+from ledger.domain.findings import FindingSubject, Responder
 from ledger.domain.organisations import Misconduct, Qualification
 from ledger.domain.overall import GoalsStatus, OrganisationKind
-from ledger.domain.project_values import CorrectiveDecision, Disclosure, RectificationSource, Stage
+from ledger.domain.project_values import (
+    CorrectiveDecision,
+    Disclosure,
+    EscalationDecision,
+    RectificationSource,
+    SpotCheckSubject,
+    Stage,
+)
 from ledger.domain.rules.monitoring import DeviationLevel
 from ledger.domain.rules.scoring import ControlFigureDecision, ExAnteConclusion, ResultApplication
 from ledger.domain.values import (
     BudgetBook,
+    DocumentType,
     Grade,
     Level1,
     Operator,
@@ -59,6 +68,8 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "result_decision": ResultApplication,
     "corrective_decision": CorrectiveDecision,
     "rectification_source": RectificationSource,
+    "spot_check_subject": SpotCheckSubject,
+    "escalation_decision": EscalationDecision,
     "disclosure": Disclosure,
     "deadline_kind": DeadlineKind,
     "organisation_kind": OrganisationKind,
@@ -69,6 +80,9 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "basis_kind": BasisKind,
     "subject_kind": SubjectKind,
     "draw_status": DrawStatus,
+    "finding_subject": FindingSubject,
+    "responder": Responder,
+    "document_type": DocumentType,
 }
 """vocabulary -> the enum whose every value it labels."""
 

@@ -34,10 +34,14 @@ from ledger.domain.project_values import (
     IMPLEMENTING,
     CorrectiveDecision,
     Disclosure,
+    EscalationDecision,
     RectificationSource,
+    SpotCheckSubject,
     Stage,
 )
 from ledger.domain.values import Attribution, Grade, Indicator, Principal, ProjectKind, enum_value
+
+WorkingDays = tuple[Collection[date], Collection[date]]  # a working calendar's holidays and working weekend days
 
 
 def project_id(fiscal_year: int, code: str) -> UUID:
@@ -62,8 +66,8 @@ class Project(ProjectState):
     # before units existed is its department's own, one declared before continuations continues none; one approved
     # before disclosure was a watched duty owes none; one before 政策调整 has none decided), version 8
     # ex_ante_agency and ex_ante_filings (a project before departments filed ex-ante reports has none; its
-    # assessment was finance's).
-    class_version = 8
+    # assessment was finance's), version 9 spot_checks (one before 不定期核查 has none).
+    class_version = 9
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -96,6 +100,10 @@ class Project(ProjectState):
         state["ex_ante_filings"] = []
         if state.get("ex_ante") is not None:
             state["ex_ante"] = {**state["ex_ante"], "led_by": ExAnteLead.FINANCE.value}
+
+    @staticmethod
+    def upcast_v8_v9(state: dict[str, Any]) -> None:
+        state["spot_checks"] = []
 
     # ------------------------------------------------------------------ events
 
@@ -139,6 +147,9 @@ class Project(ProjectState):
     RectificationAccepted = events.RectificationAccepted
     RectificationRejected = events.RectificationRejected
     RectificationOverdue = events.RectificationOverdue
+    SpotChecked = events.SpotChecked
+    RectificationEscalated = events.RectificationEscalated
+    EscalationDecided = events.EscalationDecided
     Disclosed = events.Disclosed
     Closed = events.Closed
     DeadlineApproaching = events.DeadlineApproaching
@@ -567,6 +578,16 @@ class Project(ProjectState):
     def order_corrective_action(
         self, decision: str, amount: Decimal | None, deviation_month: int | None, by: Attribution
     ) -> None:
+        choice = self._corrective_action(decision, amount, by)
+        if deviation_month is not None and not any(d["month"] == deviation_month for d in self.deviations):
+            raise InvalidInput(f"no deviation recorded for month {deviation_month}", field="deviation_month")
+        self.record(
+            self.CorrectiveActionOrdered, by, decision=choice.value, amount=amount, deviation_month=deviation_month
+        )
+
+    def _corrective_action(self, decision: str, amount: Decimal | None, by: Attribution) -> CorrectiveDecision:
+        """A corrective action (纠偏) may be ordered: while the project is implemented, with a reason, an amount for
+        reduce_budget only, never below what is executed."""
         self._require_stage(IMPLEMENTING, "order a corrective action")
         choice = enum_value(CorrectiveDecision, decision, "decision")
         _require_reason(by, "a corrective action")
@@ -580,11 +601,7 @@ class Project(ProjectState):
                 )
         elif amount is not None:
             raise InvalidInput("only reduce_budget takes an amount", field="amount")
-        if deviation_month is not None and not any(d["month"] == deviation_month for d in self.deviations):
-            raise InvalidInput(f"no deviation recorded for month {deviation_month}", field="deviation_month")
-        self.record(
-            self.CorrectiveActionOrdered, by, decision=choice.value, amount=amount, deviation_month=deviation_month
-        )
+        return choice
 
     def _unanswered_deviations(self) -> list[dict[str, Any]]:
         """Deviations neither answered by a corrective action nor yet followed by an automatic suspension."""
@@ -1111,6 +1128,145 @@ class Project(ProjectState):
             ),
             default=None,
         )
+
+    # ------------------------------------------------------------ spot checks and escalation
+
+    def record_spot_check(
+        self,
+        subject: str,
+        month: int | None,
+        findings: list[str],
+        by: Attribution,
+        *,
+        corrective_action: str | None = None,
+        amount: Decimal | None = None,
+        rectification_deadline: date | None = None,
+    ) -> int:
+        """不定期核查 by finance of the department's monitoring report through ``month`` or of its self-evaluation, with
+        its findings; a finding may order a corrective action (纠偏, as for a deviation: while the project is
+        implemented, with a reason) and a rectification of the findings by ``rectification_deadline``. Returns the
+        spot check's number."""
+        checked = enum_value(SpotCheckSubject, subject, "subject")
+        if checked is SpotCheckSubject.MONITORING:
+            self._require_stage(IMPLEMENTING | EVALUATED | {Stage.CANCELLED}, "spot-check a monitoring report")
+            if month is None:
+                raise InvalidInput("a spot check of monitoring names the report's month", field="month")
+            report = next((item for item in self.monitoring if item["month"] == month), None)
+            if report is None:
+                raise NotFound(
+                    f"no monitoring report through month {month} to check", code="spot-check-subject-not-found"
+                )
+            self._require_since(by.effective_on, report, "reported_on", f"the report for month {month} was filed")
+        else:
+            self._require_stage(EVALUATED, "spot-check the self-evaluation")
+            if month is not None:
+                raise InvalidInput("only a spot check of monitoring names a month", field="month")
+            if self.self_evaluation is None:
+                raise NotFound("no self-evaluation to check", code="spot-check-subject-not-found")
+        if not findings or not all(finding.strip() for finding in findings):
+            raise InvalidInput("list the spot check's findings", field="findings")
+        choice = None
+        if corrective_action is not None:
+            choice = self._corrective_action(corrective_action, amount, by)
+        elif amount is not None:
+            raise InvalidInput("an amount goes with a corrective action only", field="amount")
+        if rectification_deadline is not None and rectification_deadline <= by.effective_on:
+            raise InvalidInput(
+                "the deadline must be after the date it is required",
+                code="invalid-date",
+                field="rectification_deadline",
+            )
+        number = len(self.spot_checks) + 1
+        self.record(
+            self.SpotChecked,
+            by,
+            spot_check_no=number,
+            subject=checked.value,
+            month=month,
+            findings=list(findings),
+            corrective_action=None if choice is None else choice.value,
+            amount=amount,
+            rectification_no=None if rectification_deadline is None else len(self.rectifications) + 1,
+        )
+        if rectification_deadline is not None:
+            self.require_rectification(list(findings), RectificationSource.SPOT_CHECK.value, rectification_deadline, by)
+        return number
+
+    @staticmethod
+    def _escalation_due(item: dict[str, Any], params: rules.RuleParameters, calendar: WorkingDays) -> date | None:
+        """The first day ``item`` (a rectification) is escalated unless accepted first; None: it never will be."""
+        if item["status"] == "accepted" or item.get("escalation") is not None:
+            return None
+        grace_ends = rules.add_working_days(
+            item["deadline"], params.rectification_escalation_working_days, calendar[0], calendar[1]
+        )
+        return grace_ends + timedelta(days=1)
+
+    def escalate_overdue_rectifications(
+        self,
+        today: date,
+        params: rules.RuleParameters,
+        ruleset_version: int,
+        calendar: WorkingDays,
+        principal: Principal,
+        *,
+        calendar_version: int | None = None,
+    ) -> list[int]:
+        """整改逾期升级: every rectification recorded overdue and still not accepted once the ruleset's
+        ``rectification_escalation_working_days`` have passed after its deadline (working days on ``calendar``: its
+        holidays and working weekends) is escalated to finance, once (a project with a rectification not accepted is
+        never closed)."""
+        escalated = []
+        for item in self.rectifications:
+            due = self._escalation_due(item, params, calendar)
+            if due is None or not item["overdue"] or today < due:
+                continue
+            why = (
+                f"rectification {item['no']} not accepted {params.rectification_escalation_working_days} working days "
+                f"after its deadline {item['deadline']}"
+            )
+            self.record(
+                self.RectificationEscalated,
+                Attribution(principal, today, why),
+                rectification_no=item["no"],
+                grace_working_days=params.rectification_escalation_working_days,
+                grace_ends=due - timedelta(days=1),
+                ruleset_version=ruleset_version,
+                calendar_version=calendar_version,
+            )
+            escalated.append(item["no"])
+        return escalated
+
+    def next_escalation_check(self, params: rules.RuleParameters, calendar: WorkingDays) -> date | None:
+        """The first day a rectification could be escalated, unless something is recorded before (one not yet
+        recorded overdue is escalated no earlier than the overdue sweep records it, which changes the project)."""
+        if self.stage == Stage.CLOSED:
+            return None
+        days = (self._escalation_due(item, params, calendar) for item in self.rectifications if item["overdue"])
+        return min((day for day in days if day is not None), default=None)
+
+    def decide_escalation(self, number: int, decision: str, amount: Decimal, by: Attribution) -> None:
+        """调减 or 收回 by finance, with a reason, on an escalated rectification, once: reduce lowers the approved
+        budget by ``amount``, never below what is executed; recover takes back ``amount`` of the approved funds, spent
+        or not."""
+        self._require_open()
+        item = self.rectification(number)
+        escalation = item.get("escalation")
+        if escalation is None:
+            raise RuleViolation(f"rectification {number} is not escalated", code="rectification-not-escalated")
+        require_not_before(by.effective_on, escalation["escalated_on"], f"rectification {number} was escalated")
+        if escalation["decision"] is not None:
+            raise RuleViolation(f"the escalation of rectification {number} is already decided", code="already-decided")
+        choice = enum_value(EscalationDecision, decision, "decision")
+        _require_reason(by, "a decision on an escalation")
+        if amount <= 0:
+            raise InvalidInput("the amount must be positive", code="invalid-money", field="amount")
+        assert self.approved_amount is not None
+        limit = self.approved_amount - self.executed if choice is EscalationDecision.REDUCE else self.approved_amount
+        if amount > limit:
+            what = "unspent budget" if choice is EscalationDecision.REDUCE else "approved budget"
+            raise RuleViolation(f"{amount} exceeds the {limit} of {what}", code="amount-exceeds-budget")
+        self.record(self.EscalationDecided, by, rectification_no=number, decision=choice.value, amount=amount)
 
     def open_deadlines(self, params: rules.RuleParameters) -> list[Deadline]:
         """The obligations not yet met (时限), earliest first, due on the days of the ruleset in force (``params``)

@@ -21,7 +21,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.notices import ApproachingNotice, MissedNotice
 from ledger.domain.project_state import ProjectState
-from ledger.domain.project_values import CorrectiveDecision, Stage
+from ledger.domain.project_values import CorrectiveDecision, EscalationDecision, Stage
 from ledger.domain.values import Grade, Indicator
 
 
@@ -93,6 +93,7 @@ class Declared(LedgerAggregate.Created):
         project.disclosed = []
         project.disclosure_due = {}
         project.deadline_notices = {}
+        project.spot_checks = []
 
 
 class ExAnteAssessed(LedgerAggregate.Event):
@@ -394,18 +395,22 @@ class CorrectiveActionOrdered(LedgerAggregate.Event):
         for deviation in project.deviations:
             if self.deviation_month is None or deviation["month"] == self.deviation_month:
                 deviation["answered"] = True
-        decision = CorrectiveDecision(self.decision)
-        if decision is CorrectiveDecision.REDUCE_BUDGET:
-            assert project.approved_amount is not None
-            assert self.amount is not None
-            project.approved_amount -= self.amount
-        elif decision is CorrectiveDecision.SUSPEND_FUNDING:
-            project.funding_suspended = True
-        elif decision is CorrectiveDecision.CANCEL:
-            project.funding_suspended = True
-            project.stage = Stage.CANCELLED.value
-        else:
-            project.funding_suspended = False
+        take_corrective_effect(project, CorrectiveDecision(self.decision), self.amount)
+
+
+def take_corrective_effect(project: ProjectState, decision: CorrectiveDecision, amount: Decimal | None) -> None:
+    """What a corrective action does to the project, whether a deviation or a spot check's finding ordered it."""
+    if decision is CorrectiveDecision.REDUCE_BUDGET:
+        assert project.approved_amount is not None
+        assert amount is not None
+        project.approved_amount -= amount
+    elif decision is CorrectiveDecision.SUSPEND_FUNDING:
+        project.funding_suspended = True
+    elif decision is CorrectiveDecision.CANCEL:
+        project.funding_suspended = True
+        project.stage = Stage.CANCELLED.value
+    else:
+        project.funding_suspended = False
 
 
 class FundingSuspended(LedgerAggregate.Event):
@@ -781,6 +786,84 @@ class RectificationOverdue(LedgerAggregate.Event):
 
     def apply(self, project: ProjectState) -> None:
         project.rectification(self.rectification_no)["overdue"] = True
+
+
+class SpotChecked(LedgerAggregate.Event):
+    """不定期核查 by finance of the department's monitoring report (through ``month``) or its self-evaluation, with the
+    findings. A finding may order a corrective action (``corrective_action``, with ``amount`` for reduce_budget) —
+    which answers no deviation: it is the check's, not a deviation's — or a rectification (``rectification_no``, the
+    RectificationRequired recorded with it)."""
+
+    spot_check_no: int
+    subject: str
+    month: int | None
+    findings: list[str]
+    corrective_action: str | None
+    amount: Decimal | None
+    rectification_no: int | None
+
+    def apply(self, project: ProjectState) -> None:
+        project.spot_checks.append(
+            {
+                "no": self.spot_check_no,
+                "subject": self.subject,
+                "month": self.month,
+                "findings": list(self.findings),
+                "corrective_action": self.corrective_action,
+                "amount": self.amount,
+                "rectification_no": self.rectification_no,
+                "checked_on": self.effective_on,
+            }
+        )
+        if self.corrective_action is not None:
+            project.corrective_actions.append(
+                {
+                    "decision": self.corrective_action,
+                    "amount": self.amount,
+                    "deviation_month": None,
+                    "automatic": False,
+                    "spot_check_no": self.spot_check_no,
+                }
+            )
+            take_corrective_effect(project, CorrectiveDecision(self.corrective_action), self.amount)
+
+
+class RectificationEscalated(LedgerAggregate.Event):
+    """整改逾期升级 (raised by the scheduler): the rectification was still not accepted ``grace_working_days`` working
+    days after its deadline (the last of them ``grace_ends``, counted on the working calendar at
+    ``calendar_version``); finance now decides 调减 or 收回 on it."""
+
+    rectification_no: int
+    grace_working_days: int
+    grace_ends: date
+    ruleset_version: int
+    calendar_version: int | None
+
+    def apply(self, project: ProjectState) -> None:
+        project.rectification(self.rectification_no)["escalation"] = {
+            "escalated_on": self.effective_on,
+            "grace_ends": self.grace_ends,
+            "decision": None,
+            "amount": None,
+            "decided_on": None,
+        }
+
+
+class EscalationDecided(LedgerAggregate.Event):
+    """Finance's decision on an escalated rectification: 调减 (reduce: the approved budget, never below what is
+    executed) or 收回 (recover: funds taken back, spent or not; what was spent of them is paid back)."""
+
+    rectification_no: int
+    decision: str
+    amount: Decimal
+
+    def apply(self, project: ProjectState) -> None:
+        escalation = project.rectification(self.rectification_no)["escalation"]
+        escalation.update(decision=self.decision, amount=self.amount, decided_on=self.effective_on)
+        assert project.approved_amount is not None
+        project.approved_amount -= self.amount
+        if self.decision == EscalationDecision.RECOVER.value:
+            project.executed = min(project.executed, project.approved_amount)
 
 
 class Disclosed(LedgerAggregate.Event):

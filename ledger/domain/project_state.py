@@ -63,6 +63,7 @@ class ProjectState(LedgerAggregate):
         disclosed: list[str]
         disclosure_due: dict[str, date]  # what ("goals", "results") -> the day it must be disclosed by, once owed
         deadline_notices: dict[str, dict[str, Any]]  # Deadline.key -> {kind, ref, due_on, approaching, missed}
+        spot_checks: list[dict[str, Any]]  # 不定期核查 by finance, in order
 
     def adjustment(self, number: int) -> dict[str, Any]:
         return _entry(
@@ -78,6 +79,14 @@ class ProjectState(LedgerAggregate):
             "no",
             number,
             lambda: NotFound(f"rectification {number} not found", code="rectification-not-found"),
+        )
+
+    def spot_check(self, number: int) -> dict[str, Any]:
+        return _entry(
+            self.spot_checks,
+            "no",
+            number,
+            lambda: NotFound(f"spot check {number} not found", code="spot-check-not-found"),
         )
 
     def monitoring_for(self, month: int) -> dict[str, Any]:

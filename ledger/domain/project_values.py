@@ -42,6 +42,21 @@ class RectificationSource(StrEnum):
     RE_EVALUATION = "re_evaluation"
     KEY_EVALUATION = "key_evaluation"
     AUDIT = "audit"
+    SPOT_CHECK = "spot_check"  # 不定期核查
+
+
+class SpotCheckSubject(StrEnum):
+    """What finance's spot check (不定期核查) examines: a department's monitoring report or its self-evaluation."""
+
+    MONITORING = "monitoring"  # 绩效运行监控报告
+    SELF_EVALUATION = "self_evaluation"  # 单位自评
+
+
+class EscalationDecision(StrEnum):
+    """Finance's decision on a rectification escalated as overdue (整改逾期升级)."""
+
+    REDUCE = "reduce"  # 调减: the approved budget is reduced, never below what is executed
+    RECOVER = "recover"  # 收回: funds are taken back, spent or not (what was spent of them is paid back)
 
 
 class Disclosure(StrEnum):

@@ -1,10 +1,11 @@
 """Time-driven work (定时任务): the rules that time alone makes true, and how the ledger finds where they apply.
 
 Each sweep is one such rule — a deadline approaching or missed, a deviation to detect in the latest monitoring,
-funding to suspend when a deviation goes unanswered, a rectification overdue, a decision's rectification report
-approaching or missed, a disclosure or a submission to the congress approaching or missed (a project's own
-disclosures are among its deadlines), an organisation's overall self-evaluation approaching or missed, a
-re-evaluation draw's reveal approaching or failed, a blacklisting expired. What it records is decided by the
+funding to suspend when a deviation goes unanswered, a rectification overdue (and later escalated), a decision's
+rectification report approaching or missed, a disclosure or a submission to the congress approaching or missed (a
+project's own disclosures are among its deadlines), an organisation's overall self-evaluation approaching or missed,
+a re-evaluation draw's reveal approaching or failed, an audit finding's response approaching or missed, a
+blacklisting expired. What it records is decided by the
 aggregate's own method, whose state remembers what was raised: running a sweep again records nothing, and two sweeps
 racing on one object lose to optimistic concurrency (a version conflict, re-checked on the reloaded object), never
 record twice.
@@ -40,6 +41,7 @@ from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.errors import InvalidInput
+from ledger.domain.findings import AuditFinding
 from ledger.domain.organisations import Agency
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
@@ -142,6 +144,24 @@ SWEEPS: dict[str, Sweep[Any]] = {
             lambda project, context: project.next_overdue_check(),
         ),
         Sweep(
+            "rectification-escalation",
+            "RectificationEscalated: an overdue rectification still not accepted after the ruleset's grace in working "
+            "days, for finance to decide 调减 or 收回",
+            Project,
+            "project-not-found",
+            lambda project, context: project.escalate_overdue_rectifications(
+                context.today,
+                context.params,
+                context.ruleset_version,
+                (context.holidays, context.working_weekends),
+                SYSTEM,
+                calendar_version=context.calendar_version,
+            ),
+            lambda project, context: project.next_escalation_check(
+                context.params, (context.holidays, context.working_weekends)
+            ),
+        ),
+        Sweep(
             "decision-deadlines",
             "DeadlineApproaching / DeadlineMissed: the rectification report owed after 约谈 or 通报批评",
             Decision,
@@ -173,6 +193,14 @@ SWEEPS: dict[str, Sweep[Any]] = {
             "sample-not-found",
             lambda sample, context: sample.raise_deadline_notices(context.today, context.params, SYSTEM),
             lambda sample, context: sample.next_deadline_notice(context.params),
+        ),
+        Sweep(
+            "audit-finding-deadlines",
+            "DeadlineApproaching / DeadlineMissed: the response an audit finding (审计发现) requires",
+            AuditFinding,
+            "audit-finding-not-found",
+            lambda finding, context: finding.raise_deadline_notices(context.today, context.params, SYSTEM),
+            lambda finding, context: finding.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

@@ -12,7 +12,7 @@ import math
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -91,6 +91,20 @@ class Qualitative(StrEnum):
     POOR = "较差"
 
 
+class DocumentType(StrEnum):
+    """The catalogue of documents evidence may be typed with (文书类型)."""
+
+    EX_ANTE_REPORT = "ex_ante_report"  # 事前绩效评估报告
+    SELF_EVALUATION_REPORT = "self_evaluation_report"  # 绩效自评报告
+    MONITORING_REPORT = "monitoring_report"  # 绩效运行监控报告
+    EVALUATION_PLAN = "evaluation_plan"  # 评价方案
+    EVALUATION_REPORT = "evaluation_report"  # 评价报告
+    SUPERVISION_OPINION = "supervision_opinion"  # 督导意见
+    RECTIFICATION_REPORT = "rectification_report"  # 整改报告
+    AUDIT_REPORT = "audit_report"  # 审计报告
+    OTHER = "other"  # 其他
+
+
 class Grade(StrEnum):
     EXCELLENT = "优"
     GOOD = "良"
@@ -122,6 +136,19 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A document cited as evidence: its SHA-256 digest, its type from the catalogue, and the name it was filed under
+    (optional). Stored in an event's ``documents`` as a plain mapping (:meth:`stored`)."""
+
+    digest: str
+    type: str
+    name: str | None = None
+
+    def stored(self) -> dict[str, str | None]:
+        return {"digest": self.digest, "type": self.type, "name": self.name}
+
+
+@dataclass(frozen=True)
 class Attribution:
     """Who acts, when it takes effect in business terms, why, and on what evidence: what every event records.
 
@@ -135,18 +162,28 @@ class Attribution:
     effective_on: date
     reason: str = ""
     evidence: Sequence[str] = ()
+    documents: Sequence[Document] = ()  # the typed ones among the evidence (their digests are in it too)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evidence", tuple(self.evidence))  # frozen all the way down
+        object.__setattr__(self, "documents", tuple(self.documents))
 
     def event_fields(self) -> dict[str, Any]:
-        """The attribution as an event's fields (evidence stored as a list, as it always was)."""
-        return {
+        """The attribution as an event's fields (evidence stored as a list, as it always was; typed documents, when
+        there are any, as ``documents``: :meth:`ledger.domain.base.LedgerAggregate.trigger_event`)."""
+        fields: dict[str, Any] = {
             "principal": self.principal,
             "effective_on": self.effective_on,
             "reason": self.reason,
             "evidence": list(self.evidence),
         }
+        if self.documents:
+            fields["documents"] = [document.stored() for document in self.documents]
+        return fields
+
+    def cites(self, kind: DocumentType) -> bool:
+        """Whether a document of type ``kind`` is among the evidence."""
+        return any(document.type == kind.value for document in self.documents)
 
 
 @dataclass(frozen=True)
@@ -300,6 +337,38 @@ def evidence(values: Iterable[str] | None, field: str = "evidence") -> list[str]
     if len(result) > 100:
         raise InvalidInput(f"{field} holds more than 100 documents", code="invalid-evidence", field=field)
     return result
+
+
+def documents(items: Iterable[object] | None, field: str = "evidence") -> tuple[list[str], list[Document]]:
+    """Evidence as given: each item a SHA-256 digest (untyped) or a document — a :class:`Document`, or a mapping with
+    ``digest``, ``type`` (of :class:`DocumentType`) and optionally ``name``. Returns every digest (lower-case, no
+    duplicates: :func:`evidence`) and the typed documents (a digest given twice keeps its first type)."""
+    digests: list[str] = []
+    typed: list[Document] = []
+    for i, item in enumerate(items or ()):
+        if isinstance(item, str):
+            digests.append(item)
+            continue
+        if isinstance(item, Document):
+            given: Any = {"digest": item.digest, "type": item.type, "name": item.name}
+        elif isinstance(item, Mapping):
+            given = item
+        else:
+            raise InvalidInput(f"{field}[{i}] must be a digest or a document", code="invalid-evidence", field=field)
+        unknown = set(given) - {"digest", "type", "name"}
+        if unknown:
+            raise InvalidInput(
+                f"{field}[{i}] has unknown keys: {sorted(unknown)}", code="invalid-evidence", field=field
+            )
+        (digest,) = evidence([given.get("digest")], f"{field}[{i}].digest")
+        kind = enum_value(DocumentType, given.get("type"), f"{field}[{i}].type")
+        name = given.get("name")
+        if name is not None:
+            name = text(name, f"{field}[{i}].name")
+        digests.append(digest)
+        if all(document.digest != digest for document in typed):
+            typed.append(Document(digest, kind.value, name))
+    return evidence(digests, field), typed
 
 
 def enum_value(enum: type[E], value: object, field: str) -> E:

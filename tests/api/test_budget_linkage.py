@@ -61,7 +61,12 @@ def test_a_continuation_is_capped_by_the_earlier_result_and_an_override_is_shown
     assert refused["code"] == "continuation-without-results"
     assert refused["type"].endswith("continuation-without-results")
     actuals = {"I1": 0, "I2": 200, "I3": 93, "I4": 95}
-    evaluation = {"actuals": actuals, "executed": "1000000.00", "effective_on": "2022-02-25"}
+    evaluation = {
+        "actuals": actuals,
+        "executed": "1000000.00",
+        "evidence": [{"digest": "3c" * 32, "type": "self_evaluation_report"}],
+        "effective_on": "2022-02-25",
+    }
     expect(s.post("education", f"/projects/{earlier}/self-evaluation", evaluation), 200)
     applied = s.post(
         "finance",

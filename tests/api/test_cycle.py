@@ -183,6 +183,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
                     "feasibility": 17,
                     "funding_compliance": 18,
                 },
+                "evidence": [{"digest": "4d" * 32, "type": "ex_ante_report", "name": "事前绩效评估报告.pdf"}],
                 "effective_on": "2020-09-20",
             },
         )
@@ -266,6 +267,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             {
                 "actuals": {"I1": 4900, "I2": 200, "I3": 93, "I4": 95},
                 "executed": "3900000.00",
+                "evidence": [{"digest": "5e" * 32, "type": "self_evaluation_report"}],
                 "effective_on": "2022-02-25",
             },
         )
@@ -319,9 +321,12 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
     # 两审一督导: the agency submits its plan, finance reviews it, supervises, the agency answers the findings and
-    # submits its report, finance reviews it: only then is the score accepted.
-    ok(s.post("agency", f"{base}/plan", {"evidence": ["7" * 64], "effective_on": "2022-04-15"}))
-    ok(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2022-04-20"}))
+    # submits its report, finance reviews it: only then is the score accepted. The plan and the report are typed
+    # documents, cited by the submission and by the review of it.
+    plan = {"digest": "6f" * 32, "type": "evaluation_plan"}
+    reviewed = {"digest": "7a" * 32, "type": "evaluation_report"}
+    ok(s.post("agency", f"{base}/plan", {"evidence": [plan], "effective_on": "2022-04-15"}))
+    ok(s.post("finance", f"{base}/plan-review", {"approved": True, "evidence": [plan], "effective_on": "2022-04-20"}))
     supervised = ok(
         s.post(
             "finance",
@@ -332,8 +337,12 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     )
     assert supervised["events"][0]["references"]["supervision_no"] == 1
     ok(s.post("agency", f"{base}/supervision/1/answer", {"answer": "已补充样本", "effective_on": "2022-05-03"}))
-    ok(s.post("agency", f"{base}/report", {"evidence": ["6" * 64], "effective_on": "2022-05-06"}))
-    ok(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2022-05-10"}))
+    ok(s.post("agency", f"{base}/report", {"evidence": [reviewed], "effective_on": "2022-05-06"}))
+    ok(
+        s.post(
+            "finance", f"{base}/report-review", {"approved": True, "evidence": [reviewed], "effective_on": "2022-05-10"}
+        )
+    )
     ok(
         s.post(
             "agency",
@@ -364,7 +373,10 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             f"/projects/{pid}/rectifications/{number}/report",
             {
                 "measures": "补齐供餐台账",
-                "evidence": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+                "evidence": [
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    {"digest": "8b" * 32, "type": "rectification_report"},
+                ],
                 "effective_on": "2022-08-01",
             },
         )
@@ -601,6 +613,28 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     assert ok(s.get("auditor", "/overall-goals/coverage", fiscal_year=2022))[0]["departments_approved"] == 1
     policy = s.post("finance", f"/projects/{pid}/policy-decision", {"effective_on": "2023-06-02"})
     assert (policy.status_code, policy.json()["code"]) == (409, "not-a-policy")
+
+    # Assurance: a spot check and an escalation need a project still open (tests/api/test_assurance.py has them);
+    # here the closed one refuses both, and an audit finding about the department is recorded and answered.
+    checked = s.post("finance", f"/projects/{pid}/spot-checks", {"subject": "self_evaluation", "findings": ["抽查"]})
+    assert (checked.status_code, checked.json()["code"]) == (409, "project-closed")
+    escalation = {"decision": "reduce", "amount": "1.00", "reason": "调减"}
+    decided = s.post("finance", f"/projects/{pid}/rectifications/1/escalation", escalation)
+    assert (decided.status_code, decided.json()["code"]) == (409, "project-closed")
+    audit = {"subject_kind": "department", "subject": "教育局", "reference": "审报1", "findings": ["台账不全"]}
+    finding = ok(
+        s.post("auditor", "/audit-findings", {**audit, "evidence": [{"digest": "9c" * 32, "type": "audit_report"}]}),
+        201,
+    )
+    answered = ok(s.post("education", f"/audit-findings/{finding['id']}/response", {"response": "已整改"}))
+    own = ok(s.get("education", "/audit-findings", min_position=answered["position"]))
+    assert [(row["reference"], row["response"]) for row in own] == [("审报1", "已整改")]
+    assert ok(s.get("finance", "/spot-checks")) == ok(s.get("finance", "/escalations")) == []
+    filed = ok(s.get("auditor", "/documents", type="audit_report"))
+    assert {(row["object_type"], row["event_object_id"]) for row in filed} == {
+        ("AuditFinding", finding["id"]),
+        ("Department", finding["id"]),  # filed under the department it is about too
+    }
 
     hook = ok(s.post("auditor", "/subscriptions", {"url": "http://hooks.test:9/nowhere", "topics": ["Project.*"]}), 201)
     assert len(hook["secret"]) >= 16

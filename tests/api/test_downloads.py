@@ -70,6 +70,10 @@ LIST_ROUTES = [
     "/budget-linkage",
     "/disclosures",
     "/overall-goals",
+    "/spot-checks",
+    "/escalations",
+    "/audit-findings",
+    "/documents",
 ]
 
 

@@ -92,14 +92,27 @@ def build(s: Service) -> World:
     )
     evaluation = commissioned["events"][0]["references"]["evaluation_id"]
     base = f"/projects/{pid}/key-evaluations/{evaluation}"
-    # 两审一督导 in full, up to the score: the agency's plan and report, finance's reviews and supervision, the answer
-    expect(s.post("agency", f"{base}/plan", {"effective_on": "2021-09-05"}), 200)
-    expect(s.post("finance", f"{base}/plan-review", {"approved": True, "effective_on": "2021-09-10"}), 200)
+    # 两审一督导 in full, up to the score: the agency's plan and report (typed documents, cited by the submission and
+    # by finance's review of it), finance's reviews and supervision, the answer
+    plan, report = (
+        {"digest": digest * 32, "type": kind}
+        for digest, kind in (("1a", "evaluation_plan"), ("2b", "evaluation_report"))
+    )
+    expect(s.post("agency", f"{base}/plan", {"evidence": [plan], "effective_on": "2021-09-05"}), 200)
+    expect(
+        s.post("finance", f"{base}/plan-review", {"approved": True, "evidence": [plan], "effective_on": "2021-09-10"}),
+        200,
+    )
     supervision = {"notes": "现场督导", "findings": ["样本不足"], "effective_on": "2021-10-10"}
     expect(s.post("finance", f"{base}/supervision", supervision), 201)
     expect(s.post("agency", f"{base}/supervision/1/answer", {"answer": "已补充", "effective_on": "2021-10-15"}), 200)
-    expect(s.post("agency", f"{base}/report", {"effective_on": "2021-12-05"}), 200)
-    expect(s.post("finance", f"{base}/report-review", {"approved": True, "effective_on": "2021-12-10"}), 200)
+    expect(s.post("agency", f"{base}/report", {"evidence": [report], "effective_on": "2021-12-05"}), 200)
+    expect(
+        s.post(
+            "finance", f"{base}/report-review", {"approved": True, "evidence": [report], "effective_on": "2021-12-10"}
+        ),
+        200,
+    )
     declared = expect(
         s.post(
             "health",

@@ -8,7 +8,7 @@ from datetime import date
 from ledger.application import Ledger
 from ledger.domain.project import project_id
 from ledger.domain.values import Principal
-from tests.conftest import AGENCY, EDUCATION, FINANCE, act
+from tests.conftest import AGENCY, EDUCATION, FINANCE, act, report
 from tests.ledger.application.test_application import GOALS
 from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, overall_indicators
 
@@ -53,6 +53,8 @@ def a_policy_decided(ledger: Ledger) -> None:
     ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优")
     ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "600000.00")
     actuals = {"I1": "5100", "I2": "200", "I3": "93", "I4": "91"}
-    ledger.self_evaluate(act(EDUCATION, date(2022, 2, 25)), pid, actuals, "600000.00")
+    ledger.self_evaluate(
+        act(EDUCATION, date(2022, 2, 25), evidence=[report("self_evaluation_report")]), pid, actuals, "600000.00"
+    )
     ledger.apply_results(act(FINANCE, date(2022, 6, 10)), pid)
     ledger.decide_policy(act(FINANCE, date(2022, 7, 15), "资助标准调整"), pid, "adjust")

@@ -15,7 +15,7 @@ from ledger.domain.rules import DEFAULT_PARAMETERS, draw_sample
 from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.log.rotation import KeyRotation, sign_rotation
-from tests.conftest import EDUCATION, FINANCE, TEST_KEY, act
+from tests.conftest import AUDITOR, EDUCATION, FINANCE, TEST_KEY, act, report
 from tests.ledger.application.test_calendar import amend_and_add_a_year
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
@@ -30,7 +30,7 @@ def every_kind_of_event(ledger: Ledger) -> None:
     it, decisions on the ranking and their follow-up, overall goals approved, adjusted, warned of, missed and disclosed
     late, the year's results submitted to the congress, a rotation of the log's key, the working calendar amended and
     a year added, an overall evaluation of a year with its results and control figure, a policy's 政策调整, an
-    overall self-evaluation warned of and missed."""
+    overall self-evaluation warned of and missed, an audit finding."""
     run_demo(ledger)
     # Free-text overall goals, as ledgers recorded them before structured ones (the demo sets structured goals now):
     # logs holding Department.OverallGoalsSet must still be read.
@@ -94,6 +94,8 @@ def every_kind_of_event(ledger: Ledger) -> None:
     ledger.sweep("overall-deadlines", date(2024, 4, 1))
 
     draws_the_demo_leaves_out(ledger)
+
+    an_audit_finding_answered_late(ledger)
 
 
 def quality_warnings_and_a_bar(ledger: Ledger) -> None:
@@ -172,3 +174,17 @@ def draws_the_demo_leaves_out(ledger: Ledger) -> None:
         population, "cd" * 32, None, DEFAULT_PARAMETERS, 1, calendar, Attribution(FINANCE, date(2021, 4, 19))
     )
     ledger.save(draw)
+
+
+def an_audit_finding_answered_late(ledger: Ledger) -> None:
+    """审计发现 about 教育局, filed with the audit report, warned of, missed, then answered."""
+    finding = ledger.record_audit_finding(
+        act(AUDITOR, date(2022, 8, 3), evidence=["ab" * 32, report("audit_report")]),
+        "department",
+        "教育局",
+        "德审报〔2022〕9号",
+        ["部分项目台账不完整"],
+    )
+    ledger.sweep("audit-finding-deadlines", date(2022, 8, 27))  # due 2022-09-02: approaching
+    ledger.sweep("audit-finding-deadlines", date(2022, 9, 3))  # missed
+    ledger.respond_to_audit_finding(act(EDUCATION, date(2022, 9, 5), "逾期回复"), finding.aggregate_id, "已整改")

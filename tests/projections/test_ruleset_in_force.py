@@ -22,7 +22,7 @@ from ledger.domain.project import project_id
 from ledger.domain.values import Indicator
 from projections.registry import read_models
 from projections.runner import Runner
-from tests.conftest import EDUCATION, FINANCE, TEST_KEY, FakeClock, act
+from tests.conftest import EDUCATION, FINANCE, TEST_KEY, FakeClock, act, report
 from tests.ledger.domain.overall_support import overall_indicators
 
 pytestmark = pytest.mark.db
@@ -101,7 +101,9 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
     ledger.report_monitoring(
         act(EDUCATION, date(2021, 8, 5)), evaluated, month=7, executed="600000.00", indicator_progress={"I1": "60"}
     )
-    ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), evaluated, ACTUALS, "1000000.00")
+    ledger.self_evaluate(
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]), evaluated, ACTUALS, "1000000.00"
+    )
     later = approved(ledger, "JY-02")  # self-evaluated after the adoption
     owing = approved(ledger, "JY-03")  # owes the monitoring report and the self-evaluation
     ledger.raise_deadline_notices(owing, date(2021, 8, 16))  # missed on 15 August under version 1
@@ -131,7 +133,9 @@ def test_a_new_ruleset_changes_no_decision_on_replay_nor_in_the_read_models(
     ledger.adopt_ruleset(
         act(FINANCE, date(2022, 3, 1), "新规则集"), 2, {**rules.DEFAULT_PARAMETERS.to_dict(), **VERSION_2}
     )
-    ledger.self_evaluate(act(EDUCATION, date(2022, 3, 5)), later, ACTUALS, "1000000.00")
+    ledger.self_evaluate(
+        act(EDUCATION, date(2022, 3, 5), evidence=[report("self_evaluation_report")]), later, ACTUALS, "1000000.00"
+    )
     ledger.submit_overall_goals(act(EDUCATION, date(2022, 12, 1)), "教育局", 2023, overall_indicators())
     ledger.review_overall_goals(act(FINANCE, date(2022, 12, 2)), "教育局", 2023, "良")
     runner.catch_up()

@@ -69,6 +69,8 @@ LABELS: dict[str, str] = {
     "quality_warnings_to_bar": "暂停承接业务的预警次数",
     "quality_warning_window_days": "预警累计期间（天）",
     "quality_bar_days": "暂停承接业务期限（天）",
+    "rectification_escalation_working_days": "整改逾期后升级处理宽限（工作日）",
+    "audit_finding_response_days": "审计发现回复时限（天）",
     "overall_evaluation_weights": "整体绩效评价维度权重",
     "control_figure_rates": "整体绩效评价等级对应的下年度控制数调整比例",
 }

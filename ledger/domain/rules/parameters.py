@@ -132,6 +132,11 @@ class RuleParameters:
     quality_warnings_to_bar: int = 2
     quality_warning_window_days: int = 730
     quality_bar_days: int = 365
+    # 整改逾期升级: a project's rectification still not accepted this many working days after its deadline is escalated
+    # to finance, which decides 调减 or 收回 on it (the district report: 逾期未整改的, 调减或收回资金).
+    rectification_escalation_working_days: int = 10
+    # 审计发现: the department (or agency) a finding concerns responds within these days of it.
+    audit_finding_response_days: int = 30
     # 部门和单位整体绩效评价 by finance or a commissioned agency: the most each of the six dimensions the plan names
     # scores, adding up to 100 (no source weighs them: the ledger's choice, 履职效能 the heaviest).
     overall_evaluation_weights: tuple[tuple[str, Decimal], ...] = (
@@ -448,6 +453,8 @@ _INT_FIELDS = frozenset(
         "quality_warnings_to_bar",
         "quality_warning_window_days",
         "quality_bar_days",
+        "rectification_escalation_working_days",
+        "audit_finding_response_days",
     }
 )
 _DECIMAL_FIELDS = frozenset(f.name for f in dataclasses.fields(RuleParameters) if isinstance(f.default, Decimal))

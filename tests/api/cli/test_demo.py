@@ -63,13 +63,15 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert levels["red"] >= 1
     assert seen["Project.FundingSuspended"] == 1
     assert summary.scheduled == {
-        "Project.DeadlineApproaching": 41 + len(PROJECTS_2022) - 1,  # 2022's January–July report: 8 approved
+        "Project.DeadlineApproaching": 42 + len(PROJECTS_2022) - 1,  # the spot check's rectification among them; 2022's
+        # January–July report: 8 approved
         "Project.DeadlineMissed": 5,
         "Project.DeviationDetected": 5,
         "Project.FundingSuspended": 1,
         "Project.RectificationOverdue": 1,
         "DisclosureDuty.DeadlineApproaching": 1,  # one unit's 2022 overall goals, disclosed late
         "DisclosureDuty.DeadlineMissed": 1,
+        "Project.RectificationEscalated": 1,
     }  # all of them raised by the scheduler's sweeps
     # the two-party draw: announced by finance, the audit office's contribution, revealed (nobody steers it alone)
     assert [seen[f"ReEvaluationSample.{step}"] for step in ("Announced", "Contributed", "Revealed", "Drawn")] == [
@@ -91,6 +93,9 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert seen["Agency.Blacklisted"] == 1
     assert seen["Project.RectificationRejected"] == 1
     assert seen["Project.RectificationOverdue"] == 1
+    assert seen["Project.SpotChecked"] == 1
+    assert payload_values(database_url, "Project.RectificationRequired", "source")["spot_check"] == 1
+    assert payload_values(database_url, "Project.EscalationDecided", "decision") == Counter({"recover": 1})
     assert payload_values(database_url, "Project.Disclosed", "what").keys() == {"goals", "results"}
     assert payload_values(database_url, "Project.Disclosed", "late").keys() == {"false"}  # within the 20 days
     assert payload_values(database_url, "CongressSubmission.Submitted", "late") == Counter({"false": 3})

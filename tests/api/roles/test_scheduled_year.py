@@ -71,6 +71,8 @@ EXPECTED = sorted(
         ],
         notice(date(2021, 8, 26), "DeadlineMissed", "NY-02", "deviation_answer", 7, date(2021, 8, 25)),
         (date(2021, 8, 26), "FundingSuspended", "NY-02", "month 7"),
+        # The spot check's rectification (due 29 October), reported on the 9th, is accepted only on the 27th.
+        notice(date(2021, 10, 22), "DeadlineApproaching", "JY-01", "rectification", 1, date(2021, 10, 29)),
         # Its rectification (due 30 November) was reported, rejected on the 16th, open on the morning of the 23rd.
         notice(date(2021, 11, 23), "DeadlineApproaching", "NY-02", "rectification", 1, date(2021, 11, 30)),
         # 国有企业改革成本支出 self-evaluates on 2 April; everyone else on 25 February.
@@ -90,6 +92,8 @@ EXPECTED = sorted(
         # 市社会福利院's 2022 overall goals, approved on 15 January, are due by 4 February and disclosed on the 10th.
         notice(date(2022, 1, 28), "DeadlineApproaching", LATE_DISCLOSURE, "overall_goals", 0, date(2022, 2, 4)),
         notice(date(2022, 2, 5), "DeadlineMissed", LATE_DISCLOSURE, "overall_goals", 0, date(2022, 2, 4)),
+        # … and escalated ten working days later (中秋节 on 12 September not counted), for finance's 收回.
+        (date(2022, 9, 16), "RectificationEscalated", "NY-01", "rectification 1"),
     ]
 )
 
@@ -152,8 +156,15 @@ def test_fiscal_years_2021_and_2022_day_by_day(ledger: Ledger, clock: FakeClock,
 
     assert [
         ledger.sweep(name, date(2022, 9, 30)).raised
-        for name in ("deviations", "deadlines", "funding-suspension", "rectifications-overdue", "blacklist-expiry")
-    ] == [{}] * 5
+        for name in (
+            "deviations",
+            "deadlines",
+            "funding-suspension",
+            "rectifications-overdue",
+            "rectification-escalation",
+            "blacklist-expiry",
+        )
+    ] == [{}] * 6
 
 
 @pytest.fixture

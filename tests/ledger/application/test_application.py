@@ -21,7 +21,7 @@ from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
 from ledger.domain.project_values import Stage
 from ledger.domain.values import Indicator, Principal
-from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
+from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
 
@@ -155,12 +155,15 @@ def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> N
     ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "另一评估机构", "资信乙级", credit_code=CREDIT_CODE)
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     evaluation = next(iter(ledger.project(pid).key_evaluations))
-    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5)), pid, evaluation, "plan")
-    ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10)), pid, evaluation, "plan", True)
+    plan, evaluated = report("evaluation_plan"), report("evaluation_report")
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5), evidence=[plan]), pid, evaluation, "plan")
+    ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10), evidence=[plan]), pid, evaluation, "plan", True)
     ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 10, 10)), pid, evaluation, "督导", ["样本不足"])
     ledger.answer_key_evaluation_supervision(act(AGENCY, date(2021, 10, 15)), pid, evaluation, 1, "已补充")
-    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5)), pid, evaluation, "report")
-    ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10)), pid, evaluation, "report", True)
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5), evidence=[evaluated]), pid, evaluation, "report")
+    ledger.review_key_evaluation(
+        act(FINANCE, date(2021, 12, 10), evidence=[evaluated]), pid, evaluation, "report", True
+    )
     scores = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
     other = Principal("ag-9", "agency", "另一评估机构")
     refused(
@@ -262,7 +265,10 @@ def test_invalid_values_are_refused_and_nothing_recorded(ledger: Ledger, field: 
 def test_self_evaluation_is_scored_by_the_ledger_with_its_ruleset(ledger: Ledger) -> None:
     pid = approved_project(ledger)
     ledger.self_evaluate(
-        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"},
+        "950000.00",
     )
     evaluation = ledger.project(pid).self_evaluation
     assert evaluation is not None
@@ -274,7 +280,10 @@ def test_self_evaluation_is_scored_by_the_ledger_with_its_ruleset(ledger: Ledger
 def test_a_new_ruleset_changes_nothing_already_decided(ledger: Ledger) -> None:
     pid = approved_project(ledger)
     ledger.self_evaluate(
-        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"},
+        "1000000.00",
     )
     stricter = {**rules.DEFAULT_PARAMETERS.to_dict(), "grade_excellent_min": "101"}
     with pytest.raises(DomainError):
@@ -295,7 +304,10 @@ def test_a_sample_drawn_by_the_first_releases_replays_and_stays_the_year_s(ledge
     for i in range(12):
         pid = approved_project(ledger, code=f"S-{i:02}")
         ledger.self_evaluate(
-            act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+            act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+            pid,
+            {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"},
+            "1000000.00",
         )
         pids.append(str(pid))
     population = sorted(pids)

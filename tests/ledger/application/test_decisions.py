@@ -13,7 +13,7 @@ from ledger.application import Ledger
 from ledger.domain.decisions import Decision, decision_id
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.values import Principal
-from tests.conftest import AUDITOR, EDUCATION, FINANCE, HEALTH, act
+from tests.conftest import AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
 from tests.ledger.application.test_application import approved_project, refused
 
 pytestmark = pytest.mark.db
@@ -31,7 +31,10 @@ def assessed(ledger: Ledger) -> UUID:
     for name in ("教育局", "卫生健康委员会"):
         ledger.assess_department(act(FINANCE, date(2022, 4, 1)), name, 2021, SCORES)
     ledger.self_evaluate(
-        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"},
+        "950000.00",
     )
     return pid
 
@@ -192,7 +195,10 @@ def test_a_units_decision_is_reported_by_the_unit_or_its_department(ledger: Ledg
     ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优")
     ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "500000.00")
     ledger.self_evaluate(
-        act(SCHOOL_STAFF, date(2022, 2, 20)), pid, {"I1": "100", "I2": "100", "I3": "50", "I4": "50"}, "200000.00"
+        act(SCHOOL_STAFF, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "100", "I2": "100", "I3": "50", "I4": "50"},
+        "200000.00",
     )
     refused(  # the department's own project is not the unit's
         ledger,

@@ -17,7 +17,7 @@ from ledger.domain.disclosure import congress_duty_id, duty_id
 from ledger.domain.overall import OverallGoals, overall_goals_id
 from ledger.domain.project import project_id
 from ledger.domain.values import Attribution, Principal
-from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
+from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
 from tests.ledger.application.test_application import approved_project, refused
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -35,7 +35,10 @@ def test_the_projects_own_department_discloses_its_goals_and_results(ledger: Led
     refused(ledger, "already-decided", lambda: ledger.disclose(act(FINANCE, date(2021, 1, 21)), pid, "goals"))
     refused(ledger, "no-results", lambda: ledger.disclose(act(EDUCATION, date(2021, 1, 21)), pid, "results"))
     ledger.self_evaluate(
-        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"},
+        "950000.00",
     )
     ledger.disclose(act(EDUCATION, date(2022, 3, 1)), pid, "results")
     assert ledger.project(pid).disclosed == ["goals", "results"]
@@ -114,7 +117,10 @@ def test_goals_not_approved_are_not_submitted_and_a_late_submission_is_recorded_
         submit(ledger, FINANCE, date(2020, 12, 20), 2021, "goals", [pid, unreviewed]),
     )
     ledger.self_evaluate(
-        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"},
+        "950000.00",
     )
     written = ledger.submit_to_congress(act(FINANCE, date(2022, 7, 1)), 2021, "results", [pid])
     submission = ledger._read(CongressSubmission, written.aggregate_id, "object-not-found")
@@ -220,7 +226,10 @@ def test_the_years_first_goals_approved_and_results_applied_open_finances_duties
     assert ledger.sweep("disclosure-deadlines", date(2021, 1, 5)).raised == {}  # met: nothing missed
     for pid in (first, second):
         ledger.self_evaluate(
-            act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+            act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+            pid,
+            {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"},
+            "950000.00",
         )
     applied = ledger.apply_results(act(FINANCE, date(2022, 6, 10)), first)
     assert [event.type for event in applied.events] == ["Project.ResultsApplied", "DisclosureDuty.Opened"]
@@ -246,7 +255,10 @@ def test_a_projects_disclosures_are_watched_by_its_deadlines_from_the_days_recor
     [disclosed] = [entry for entry in ledger.history(pid) if entry.event_type == "Project.Disclosed"]
     assert (disclosed.payload["late"], disclosed.payload["due_on"]) == (True, date(2021, 2, 4))
     ledger.self_evaluate(
-        act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"}, "950000.00"
+        act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+        pid,
+        {"I1": "5200", "I2": "180", "I3": "93", "I4": "88"},
+        "950000.00",
     )
     ledger.apply_results(act(FINANCE, date(2022, 6, 10)), pid)
     assert ledger.project(pid).owed_disclosures == {"results": date(2022, 7, 10)}  # version 2's 30 days

@@ -121,6 +121,12 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "require_rectification": lambda: ledger.require_rectification(fin, pid, ["x"], "audit", on + timedelta(30)),
         "report_rectification": lambda: ledger.report_rectification(edu, pid, 1, "措施"),
         "decide_rectification": lambda: ledger.decide_rectification(fin, pid, 1, True),
+        "record_spot_check": lambda: ledger.record_spot_check(fin, pid, "monitoring", ["发现"], month=6),
+        "decide_escalation": lambda: ledger.decide_escalation(fin, pid, 1, "reduce", "1.00"),
+        "record_audit_finding": lambda: ledger.record_audit_finding(
+            act(AUDITOR, on, "理由"), "project", str(pid), "审报〔2022〕1号", ["发现"]
+        ),
+        "respond_to_audit_finding": lambda: ledger.respond_to_audit_finding(edu, uuid4(), "回复"),
         "disclose": lambda: ledger.disclose(fin, pid, "goals"),
         "close_project": lambda: ledger.close_project(fin, pid),
         "register_department": lambda: ledger.register_department(fin, "新设局"),

@@ -29,7 +29,7 @@ from ledger.domain import rules
 from ledger.domain.errors import DomainError
 from ledger.domain.organisations import agency_id
 from ledger.domain.project import project_id
-from tests.conftest import AUDITOR, EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database
+from tests.conftest import AUDITOR, EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database, report
 from tests.ledger.application.test_application import GOALS, approved_project
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
@@ -103,10 +103,16 @@ def a_year_of_commands(ledger: Ledger) -> list[Command]:
             act(EDUCATION, date(2021, 8, 5), expected_version=3), edu, month=7, executed="1.00", indicator_progress={}
         ),  # refused: stale version
         lambda: ledger.self_evaluate(
-            act(EDUCATION, date(2022, 2, 20)), edu, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+            act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+            edu,
+            {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"},
+            "1000000.00",
         ),
         lambda: ledger.self_evaluate(
-            act(HEALTH, date(2022, 2, 21)), health, {"I1": "4000", "I2": "180", "I3": "90", "I4": "88"}, "900000.00"
+            act(HEALTH, date(2022, 2, 21), evidence=[report("self_evaluation_report")]),
+            health,
+            {"I1": "4000", "I2": "180", "I3": "90", "I4": "88"},
+            "900000.00",
         ),
         # reads the log itself: the two self-evaluations just before it must be in its population
         lambda: ledger.announce_re_evaluation_draw(act(FINANCE, date(2022, 4, 6)), 2021, DRAW_COMMITMENT),

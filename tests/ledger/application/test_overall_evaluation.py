@@ -16,7 +16,7 @@ from ledger.application import Ledger
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import project_id
 from ledger.domain.values import Principal
-from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, FakeClock, act
+from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, FakeClock, act, report
 from tests.ledger.application.test_application import GOALS, refused
 from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, met_actuals, overall_indicators
 
@@ -277,7 +277,9 @@ def policy_with_results(ledger: Ledger, grade_actual: int) -> UUID:
     ledger.review_goals(act(FINANCE, date(2020, 11, 5)), pid, "优")
     ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "1000000.00")
     actuals = {"I1": str(grade_actual), "I2": "200", "I3": "95", "I4": "92"}
-    ledger.self_evaluate(act(EDUCATION, date(2022, 2, 25)), pid, actuals, "1000000.00")
+    ledger.self_evaluate(
+        act(EDUCATION, date(2022, 2, 25), evidence=[report("self_evaluation_report")]), pid, actuals, "1000000.00"
+    )
     ledger.apply_results(act(FINANCE, date(2022, 6, 10)), pid)
     return pid
 

@@ -264,7 +264,15 @@ def test_a_snapshot_taken_before_continuations_is_upcast() -> None:
     project.collect_events()
     snapshot = Snapshot.take(project)
     assert snapshot.state["class_version"] == 8
-    later = ("continues", "budget_linkage", "disclosure_due", "policy_decision", "ex_ante_agency", "ex_ante_filings")
+    later = (
+        "continues",
+        "budget_linkage",
+        "disclosure_due",
+        "policy_decision",
+        "ex_ante_agency",
+        "ex_ante_filings",
+        "spot_checks",
+    )
     state = {k: v for k, v in snapshot.state.items() if k not in later}
     old = Snapshot(
         originator_id=project.id,

@@ -194,6 +194,7 @@ def test_a_snapshot_taken_before_units_existed_is_upcast() -> None:
         "policy_decision",
         "ex_ante_agency",
         "ex_ante_filings",
+        "spot_checks",
     )
     old = Snapshot(
         originator_id=project.id,
