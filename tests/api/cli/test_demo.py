@@ -159,6 +159,7 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     shown = format_summary(summary)
     assert "青海某会计师事务所" in shown
     assert "Fiscal years 2021 and 2022" in shown
+    assert "审财报〔2022〕9号 MZ-01: 2 findings, due 2022-08-11, answered 2022-08-19, late" in shown
 
     told: list[tuple[int, int]] = []
     again = run_demo(ledger, progress=lambda done, total: told.append((done, total)))
