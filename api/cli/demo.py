@@ -27,10 +27,14 @@ from api.cli.demo_organisations import OrganisationSteps, Step
 from api.cli.demo_story import (
     ADJUSTED,
     ADJUSTMENT_REJECTED,
+    AUDIT_FINDINGS,
+    AUDIT_FOUND_ON,
+    AUDIT_REPORT,
     BAD_AGENCY,
     CLOSING_DAY,
     CONTINUATIONS_DECLARED,
     CONTINUED,
+    DEPARTMENT_COMMISSIONED,
     DEPARTMENTS,
     EX_ANTE_BY_AGENCY,
     EX_ANTE_BY_FINANCE,
@@ -65,6 +69,7 @@ from ledger.domain import rules
 from ledger.domain.congress import submission_id
 from ledger.domain.draw import sample_id
 from ledger.domain.errors import DomainError
+from ledger.domain.findings import finding_id
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from ledger.domain.project import Project
 from ledger.domain.project_values import Disclosure, Stage
@@ -180,6 +185,7 @@ class DemoRun:
         steps += self.sample_steps()
         steps += self.blacklist_steps()
         steps += self.rectification_steps()
+        steps += self.audit_steps()
         steps.append(Step(date(2022, 6, 30), self.assess_departments))
         # 报送人大, each before the scheduler's warning: the goals with the budget draft, the results with the accounts.
         # 2022's goals go once the continuations' are reviewed (15 December), before the warning of the 24th.
@@ -547,7 +553,11 @@ class DemoRun:
     # -------------------------------------------------- key evaluation
 
     def key_evaluation_steps(self) -> list[Step]:
+        """Finance commissions 高标准农田建设's; 民政局 commissions 养老服务购买's itself (部门委托第三方机构),
+        after the year — finance still reviews the plan and the report and supervises — and its results are applied
+        on it."""
         spec = next(item for item in PROJECTS if item.code == KEY_EVALUATED)
+        by_department = next(item for item in PROJECTS if item.code == DEPARTMENT_COMMISSIONED)
         return self.evaluation_round(
             spec,
             1,
@@ -557,6 +567,16 @@ class DemoRun:
             "现场督导：抽查农田地块12处，问卷样本量不足",
             {"decision": "15", "process": "19", "output": "34", "effect": "29"},
             (date(2021, 9, 6), date(2021, 9, 20), date(2021, 11, 3), date(2021, 12, 15), date(2021, 12, 20)),
+        ) + self.evaluation_round(
+            by_department,
+            1,
+            OK_AGENCY,
+            "zx-pg-03",
+            "部门委托第三方机构开展重点评价",
+            "现场督导：走访养老服务机构6家，服务记录抽查比例偏低",
+            {"decision": "13", "process": "17", "output": "30", "effect": "25"},
+            (date(2021, 11, 8), date(2021, 11, 22), date(2022, 1, 12), date(2022, 3, 10), date(2022, 3, 15)),
+            commissioner=department_principal(by_department.department),
         )
 
     def evaluation_round(
@@ -569,16 +589,18 @@ class DemoRun:
         notes: str,
         scores: dict[str, str],
         days: tuple[date, date, date, date, date],
+        commissioner: Principal = FINANCE,
     ) -> list[Step]:
-        """One key evaluation through 两审一督导 in full: commissioned from ``agency``; its plan submitted by the
-        agency's ``evaluator`` three days before finance reviews it; supervised (``notes``, one finding), the finding
-        answered five days later; the report submitted three days before finance reviews it; scored by the
-        ``evaluator``."""
+        """One key evaluation through 两审一督导 in full: commissioned from ``agency`` by the ``commissioner`` (finance,
+        or the project's department); its plan submitted by the agency's ``evaluator`` three days before finance
+        reviews it; supervised by finance (``notes``, one finding), the finding answered five days later; the report
+        submitted three days before finance reviews it; scored by the ``evaluator``."""
         commissioned, planned, supervised, reported, scored = days
         evaluator_ = Principal(evaluator, "agency", agency)
         before, after = timedelta(days=3), timedelta(days=5)
+        by = Act(commissioner, commissioned, reason)
         return [
-            Step(commissioned, partial(self.commission, spec, agency, commissioned, reason, number)),
+            Step(commissioned, partial(self.commission, spec, agency, by, number)),
             Step(planned - before, partial(self.submit, spec, number, evaluator_, planned - before, "plan")),
             Step(planned, partial(self.review_plan, spec, number, planned)),
             Step(supervised, partial(self.supervise, spec, number, supervised, notes)),
@@ -592,9 +614,9 @@ class DemoRun:
         evaluations = list(self.project(spec).key_evaluations.items())
         return evaluations[number - 1] if len(evaluations) >= number else None
 
-    def commission(self, spec: DemoProject, agency: str, on: date, reason: str, number: int = 1) -> None:
+    def commission(self, spec: DemoProject, agency: str, by: Act, number: int = 1) -> None:
         if len(self.project(spec).key_evaluations) == number - 1:
-            self.ledger.commission_key_evaluation(self.finance(on, reason), self.pid(spec), agency)
+            self.ledger.commission_key_evaluation(by, self.pid(spec), agency)
 
     def submit(self, spec: DemoProject, number: int, evaluator: Principal, on: date, what: str) -> None:
         found = self.evaluation(spec, number)
@@ -948,6 +970,46 @@ class DemoRun:
                     self.ledger.report_rectification(department, pid, item["no"], text)
                 elif action == "accept" and item["status"] == "reported":
                     self.ledger.decide_rectification(self.finance(on, text), pid, item["no"], True)
+
+    # ------------------------------------------------------- 审计发现
+
+    def audit_steps(self) -> list[Step]:
+        """The audit office's findings from its audit of the 2021 budget's execution, recorded on 12 July 2022 and
+        due to be answered within the ruleset's 30 days (by 11 August): 住房和城乡建设局 answers on 2 August;
+        民政局 answers the one about 城乡低保资金 only on the 19th, after the scheduler's warning (4 August) and its
+        missed notice (the 12th)."""
+        steps = []
+        for subject_kind, subject, findings, answered_on, response in AUDIT_FINDINGS:
+            steps += [
+                Step(AUDIT_FOUND_ON, partial(self.record_audit_finding, subject_kind, subject, findings)),
+                Step(answered_on, partial(self.respond_to_audit_finding, subject_kind, subject, answered_on, response)),
+            ]
+        return steps
+
+    def audit_subject(self, subject_kind: str, subject: str) -> tuple[str, UUID]:
+        """How the auditor names the subject (a project by its id, an organisation by its name), and its id."""
+        if subject_kind == "project":
+            pid = self.ledger.project_id_of(YEAR, subject)
+            return str(pid), pid
+        return subject, self.ledger.organisation(subject).id
+
+    def record_audit_finding(self, subject_kind: str, subject: str, findings: list[str]) -> None:
+        named, subject_id = self.audit_subject(subject_kind, subject)
+        if not self.ledger.exists(finding_id(subject_kind, subject_id, AUDIT_REPORT)):
+            self.ledger.record_audit_finding(
+                Act(self.AUDITOR, AUDIT_FOUND_ON, "2021年度预算执行审计", [filed("audit_report", AUDIT_REPORT)]),
+                subject_kind,
+                named,
+                AUDIT_REPORT,
+                findings,
+            )
+
+    def respond_to_audit_finding(self, subject_kind: str, subject: str, on: date, response: str) -> None:
+        fid = finding_id(subject_kind, self.audit_subject(subject_kind, subject)[1], AUDIT_REPORT)
+        if self.ledger.exists(fid) and self.ledger.audit_finding(fid).response is None:
+            report = filed("rectification_report", f"{AUDIT_REPORT} {subject}")
+            by = Act(department_principal(self.ledger.audit_finding(fid).responder), on, "审计整改情况", [report])
+            self.ledger.respond_to_audit_finding(by, fid, response)
 
     def assess_departments(self) -> None:
         for rank, name in enumerate(DEPARTMENTS):

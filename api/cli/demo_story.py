@@ -19,7 +19,14 @@ Fiscal 2021, beside the ordinary projects that run cleanly:
 - finance draws the re-evaluation sample; one self-evaluation is caught as inflated (自评虚高);
 - 青海某会计师事务所 does the key evaluation of 高标准农田建设, is then found to have falsified it and is
   blacklisted; 某咨询评估有限公司 re-does it;
-- rectifications follow: one accepted, one rejected then accepted, one left overdue;
+- 民政局 commissions 某咨询评估有限公司 itself to evaluate 养老服务购买 after the year (部门委托第三方机构), under
+  两审一督导 as finance's are: the agency's plan and report reviewed by finance, finance's supervision finding
+  answered; the results are applied on its 良;
+- rectifications follow: one accepted, one rejected then accepted, one left overdue — escalated by the scheduler,
+  and finance recovers (收回) part of the budget;
+- the audit office (市审计局) records two findings of its audit of the 2021 budget's execution (审计发现, citing its
+  report 审财报〔2022〕9号), about 住房和城乡建设局 and about 城乡低保资金: the first is answered in time, the second by
+  民政局 a week late (warned on 4 August, missed on the 12th);
 - goals are disclosed with the budget, results with the final accounts;
 - five of the eight departments (62.5%: the plan asks 60% in the 2021 budget) set structured overall goals
   (整体绩效目标, six dimensions), approved with the budget and disclosed with it.
@@ -179,8 +186,32 @@ WEAK = {
     "WT-04": Decimal("0.50"),
 }
 KEY_EVALUATED = "NY-01"
+# 部门委托第三方机构: 民政局 commissions 某咨询评估有限公司 to evaluate its 养老服务购买 after the year, under
+# 两审一督导 (finance reviews and supervises); not drawn for re-evaluation, its results are applied on the agency's
+# score.
+DEPARTMENT_COMMISSIONED = "MZ-03"
 # The 2021 projects 2022 continues: evaluated at the year's end, so their results reach the 2022 budget.
 CONTINUED: tuple[str, ...] = tuple(spec.continues for spec in PROJECTS_2022 if spec.continues)
+# 审计发现: the audit office's report on the 2021 budget's execution, and what it finds (the subject, the findings,
+# the day the party answers and its answer: 民政局's late).
+AUDIT_REPORT = "审财报〔2022〕9号"
+AUDIT_FOUND_ON = date(2022, 7, 12)
+AUDIT_FINDINGS: tuple[tuple[str, str, list[str], date, str], ...] = (
+    (
+        "department",
+        "住房和城乡建设局",
+        ["部分项目绩效目标未细化量化，与预算资金关联不紧密", "绩效运行监控流于形式，偏差原因分析不充分"],
+        date(2022, 8, 2),
+        "已逐项细化量化绩效目标，建立监控台账并按月分析偏差原因",
+    ),
+    (
+        "project",
+        "MZ-01",
+        ["向不符合条件的对象发放低保金12.6万元", "低保对象动态管理不及时"],
+        date(2022, 8, 19),
+        "已追回违规发放资金12.6万元，建立低保对象季度复核机制",
+    ),
+)
 YEAR_END = date(2021, 12, 1)  # the year-end self-evaluations (年终评价), the first day the ledger allows them
 YEAR_END_RESULTS = date(2021, 12, 10)  # finance applies those results (projects and departments)
 CONTINUATIONS_DECLARED = date(2021, 12, 13)

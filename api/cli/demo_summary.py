@@ -11,6 +11,8 @@ from typing import Any
 
 from api.cli.demo_organisations import OrganisationSteps
 from api.cli.demo_story import (
+    AUDIT_FINDINGS,
+    AUDIT_REPORT,
     BAD_AGENCY,
     DECISIONS,
     DEPARTMENTS,
@@ -23,6 +25,7 @@ from api.cli.demo_story import (
 from ledger.application import Ledger
 from ledger.domain import rules
 from ledger.domain.errors import NotFound
+from ledger.domain.findings import finding_id
 
 
 @dataclass
@@ -40,6 +43,7 @@ class DemoSummary:
     control_figures: list[dict[str, Any]] = field(default_factory=list)  # set by the overall results
     continuations: list[dict[str, Any]] = field(default_factory=list)  # each beside the earlier result
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    audit_findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
@@ -67,6 +71,7 @@ def summarise(ledger: Ledger, refusals: list[str] | None = None) -> DemoSummary:
         control_figures=_control_figures(ledger),
         continuations=_continuations(ledger),
         decisions=_decisions(ledger),
+        audit_findings=_audit_findings(ledger),
     )
 
 
@@ -143,6 +148,31 @@ def _decisions(ledger: Ledger) -> list[dict[str, Any]]:
     return found
 
 
+def _audit_findings(ledger: Ledger) -> list[dict[str, Any]]:
+    """The story's audit findings as recorded: each one's subject, how many findings, when it was answered."""
+    found = []
+    for subject_kind, subject, *_ in AUDIT_FINDINGS:
+        try:
+            subject_id = (
+                ledger.project_id_of(YEAR, subject) if subject_kind == "project" else ledger.organisation(subject).id
+            )
+        except NotFound:
+            continue
+        fid = finding_id(subject_kind, subject_id, AUDIT_REPORT)
+        if ledger.exists(fid):
+            finding = ledger.audit_finding(fid)
+            found.append(
+                {
+                    "subject": finding.subject,
+                    "reference": finding.reference,
+                    "findings": len(finding.findings),
+                    "due": finding.response_due,
+                    "answered": None if finding.response is None else finding.response["on"],
+                }
+            )
+    return found
+
+
 KIND_ZH = {"praise": "通报表扬", "criticism": "通报批评", "commendation": "表彰", "interview": "约谈"}
 
 
@@ -201,6 +231,15 @@ def format_summary(summary: DemoSummary) -> str:
         for item in summary.decisions:
             follow_up = "" if item["rectification"] is None else f", rectification {item['rectification']}"
             lines.append(f"  {KIND_ZH[item['kind']]} {item['organisation']} (on the {item['basis']}){follow_up}")
+    if summary.audit_findings:
+        lines += ["", "Audit findings (审计发现), each to be answered by its department:"]
+        for item in summary.audit_findings:
+            answered = item["answered"]
+            when = "not answered" if answered is None else f"answered {answered}"
+            late = ", late" if answered is None or answered > item["due"] else ""
+            lines.append(
+                f"  {item['reference']} {item['subject']}: {item['findings']} findings, due {item['due']}, {when}{late}"
+            )
     lines += ["", "Blacklist (失信黑名单):"]
     for entry in summary.blacklist:
         ended = f", ended {entry['ended']} ({entry['ended_how']})" if entry["ended"] else ""

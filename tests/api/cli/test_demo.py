@@ -38,6 +38,26 @@ def payload_values(url: str, topic: str, key: str) -> Counter[str]:
     return Counter(str(value) for (value,) in rows)
 
 
+def recorded_by(url: str, topic: str) -> Counter[tuple[str, str]]:
+    """Who recorded each event of ``topic``: (role, organisation)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT principal_role, principal_org FROM ledger_events WHERE topic LIKE %s", (f"%:{topic}",)
+        ).fetchall()
+    return Counter((role, org) for role, org in rows)
+
+
+def document_types(url: str, topic: str) -> Counter[str]:
+    """The types of the typed documents the events of ``topic`` cite."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT jsonb_array_elements(convert_from(state, 'UTF8')::jsonb -> 'documents') ->> 'type' "
+            "FROM ledger_events WHERE topic LIKE %s",
+            (f"%:{topic}",),
+        ).fetchall()
+    return Counter(str(kind) for (kind,) in rows)
+
+
 def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> None:
     summary = run_demo(ledger)
     assert summary.projects == len(PROJECTS) + len(PROJECTS_2022)
@@ -72,6 +92,8 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
         "DisclosureDuty.DeadlineApproaching": 1,  # one unit's 2022 overall goals, disclosed late
         "DisclosureDuty.DeadlineMissed": 1,
         "Project.RectificationEscalated": 1,
+        "AuditFinding.DeadlineApproaching": 1,  # 民政局's response to the audit finding, made late
+        "AuditFinding.DeadlineMissed": 1,
     }  # all of them raised by the scheduler's sweeps
     # the two-party draw: announced by finance, the audit office's contribution, revealed (nobody steers it alone)
     assert [seen[f"ReEvaluationSample.{step}"] for step in ("Announced", "Contributed", "Revealed", "Drawn")] == [
@@ -81,13 +103,21 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
         0,
     ]
     assert payload_values(database_url, "Project.ReEvaluated", "inflated")["true"] == 1
-    assert seen["Project.KeyEvaluationScored"] == 3  # two key evaluations, and a re-evaluation by an agency
+    # three key evaluations (one commissioned by a department), and a re-evaluation by an agency
+    assert seen["Project.KeyEvaluationScored"] == 4
     assert seen["Project.ReEvaluationCommissioned"] == 1
     assert payload_values(database_url, "Project.ResultsApplied", "basis")["re_evaluation"] >= 2
-    # 两审一督导 in full, three times: plan and report submitted by the agency, a supervision answered; the falsified
+    # 部门委托第三方机构: 民政局 commissions one; finance the others, and reviews and supervises all of them
+    assert recorded_by(database_url, "Project.KeyEvaluationCommissioned") == Counter(
+        {("finance", "市财政局"): 2, ("department", "民政局"): 1}
+    )
+    assert recorded_by(database_url, "Project.KeyEvaluationSupervised").keys() == {("finance", "市财政局")}
+    assert payload_values(database_url, "Project.ResultsApplied", "basis")["key_evaluation"] == 2
+    # 两审一督导 in full, four times: plan and report submitted by the agency, a supervision answered; the falsified
     # evaluation named by the misconduct is voided by the blacklisting, and redone by the other agency
     for step in ("PlanSubmitted", "ReportSubmitted", "Supervised", "SupervisionAnswered"):
-        assert seen[f"Project.KeyEvaluation{step}"] == 3, step
+        assert seen[f"Project.KeyEvaluation{step}"] == 4, step
+    assert document_types(database_url, "Project.KeyEvaluationPlanSubmitted") == Counter({"evaluation_plan": 4})
     assert seen["Project.KeyEvaluationVoided"] == 1
     assert payload_values(database_url, "Agency.MisconductRecorded", "kind")["falsification"] == 1
     assert seen["Agency.Blacklisted"] == 1
@@ -96,6 +126,15 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     assert seen["Project.SpotChecked"] == 1
     assert payload_values(database_url, "Project.RectificationRequired", "source")["spot_check"] == 1
     assert payload_values(database_url, "Project.EscalationDecided", "decision") == Counter({"recover": 1})
+    # 审计发现: the audit office's, about a department and a project, citing its audit report; both answered
+    assert recorded_by(database_url, "AuditFinding.Recorded") == Counter({("auditor", "市审计局"): 2})
+    assert payload_values(database_url, "AuditFinding.Recorded", "subject_kind") == Counter(
+        {"department": 1, "project": 1}
+    )
+    assert document_types(database_url, "AuditFinding.Recorded") == Counter({"audit_report": 2})
+    assert recorded_by(database_url, "AuditFinding.Responded") == Counter(
+        {("department", "住房和城乡建设局"): 1, ("department", "民政局"): 1}
+    )
     assert payload_values(database_url, "Project.Disclosed", "what").keys() == {"goals", "results"}
     assert payload_values(database_url, "Project.Disclosed", "late").keys() == {"false"}  # within the 20 days
     assert payload_values(database_url, "CongressSubmission.Submitted", "late") == Counter({"false": 3})
@@ -120,6 +159,7 @@ def test_demo_tells_the_whole_story_once(ledger: Ledger, database_url: str) -> N
     shown = format_summary(summary)
     assert "青海某会计师事务所" in shown
     assert "Fiscal years 2021 and 2022" in shown
+    assert "审财报〔2022〕9号 MZ-01: 2 findings, due 2022-08-11, answered 2022-08-19, late" in shown
 
     told: list[tuple[int, int]] = []
     again = run_demo(ledger, progress=lambda done, total: told.append((done, total)))

@@ -3,8 +3,9 @@ and consequence the scheduler raises appears exactly once, on the day it falls d
 
 The expected list is written out from the story (api/cli/demo.py) and DOMAIN.md's rules, not computed by the code
 under test: goals due 2020-10-31, the January–July monitoring report 2021-08-15 (2022-08-15 for 2022's projects), the
-self-evaluation 2022-03-31, an organisation's overall goals disclosed within 20 days of their approval, warnings 7
-days before, misses the day after, deviation answers 10 working days after detection.
+self-evaluation 2022-03-31, an organisation's overall goals disclosed within 20 days of their approval, an audit
+finding answered within 30 days, warnings 7 days before, misses the day after, deviation answers 10 working days after
+detection.
 """
 
 from __future__ import annotations
@@ -18,17 +19,21 @@ import psycopg
 import pytest
 
 from api.cli.demo import run_demo
-from api.cli.demo_story import LATE_DISCLOSURE, PROJECTS, PROJECTS_2022
+from api.cli.demo_story import AUDIT_REPORT, LATE_DISCLOSURE, PROJECTS, PROJECTS_2022
 from api.config.database import drop_database, ensure_database
 from ledger.application import Ledger
 from ledger.domain.disclosure import DutyKind, duty_id
+from ledger.domain.findings import finding_id
 from ledger.domain.project import project_id
+from ledger.domain.sweeps import SWEEPS
 from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.db
 
 CODES = {project_id(spec.year, spec.code): spec.code for spec in PROJECTS + PROJECTS_2022}
 CODES[duty_id(DutyKind.OVERALL_GOALS, 2022, LATE_DISCLOSURE)] = LATE_DISCLOSURE  # its overall goals' disclosure
+LATE_ANSWER = "审计发现 MZ-01"  # the audit finding about 城乡低保资金, which 民政局 answers late
+CODES[finding_id("project", project_id(2021, "MZ-01"), AUDIT_REPORT)] = LATE_ANSWER
 APPROVED = sorted(spec.code for spec in PROJECTS if spec.code != "WT-02")  # 智慧文旅平台建设 is rejected ex ante
 # 2022's, but the continuation of 2021's 旅游发展专项资金 (差: 取消), whose budget is refused.
 APPROVED_2022 = sorted(spec.code for spec in PROJECTS_2022 if spec.continues != "WT-04")
@@ -94,6 +99,10 @@ EXPECTED = sorted(
         notice(date(2022, 2, 5), "DeadlineMissed", LATE_DISCLOSURE, "overall_goals", 0, date(2022, 2, 4)),
         # … and escalated ten working days later (中秋节 on 12 September not counted), for finance's 收回.
         (date(2022, 9, 16), "RectificationEscalated", "NY-01", "rectification 1"),
+        # The audit findings of 12 July are to be answered by 11 August: 住房和城乡建设局 answers on 2 August, before
+        # any warning; 民政局 only on the 19th.
+        notice(date(2022, 8, 4), "DeadlineApproaching", LATE_ANSWER, "audit_finding_response", 0, date(2022, 8, 11)),
+        notice(date(2022, 8, 12), "DeadlineMissed", LATE_ANSWER, "audit_finding_response", 0, date(2022, 8, 11)),
     ]
 )
 
@@ -103,7 +112,7 @@ def log_rows(url: str, *, system_only: bool) -> list[tuple[Any, ...]]:
     # classes live now.
     where = (
         "WHERE principal_role = 'system' AND split_part(topic, ':', 1) IN "
-        "('ledger.project', 'ledger.organisations', 'ledger.disclosure')"
+        "('ledger.project', 'ledger.organisations', 'ledger.disclosure', 'ledger.findings')"
         if system_only
         else ""
     )
@@ -154,17 +163,7 @@ def test_fiscal_years_2021_and_2022_day_by_day(ledger: Ledger, clock: FakeClock,
     assert len(summary.scheduled_on) == len(EXPECTED)
     assert sum(summary.scheduled.values()) == len(EXPECTED)
 
-    assert [
-        ledger.sweep(name, date(2022, 9, 30)).raised
-        for name in (
-            "deviations",
-            "deadlines",
-            "funding-suspension",
-            "rectifications-overdue",
-            "rectification-escalation",
-            "blacklist-expiry",
-        )
-    ] == [{}] * 6
+    assert {name: ledger.sweep(name, date(2022, 9, 30)).raised for name in SWEEPS} == {name: {} for name in SWEEPS}
 
 
 @pytest.fixture
