@@ -309,8 +309,8 @@ class ReadModel(Projection[ReadModelView]):
     # trail) says False and implements ``apply_range``: the runner then reads and decodes nothing for it, and
     # applies it in a transaction of its own, on a connection of its own, while Python folds the others.
     reads_events: bool = True
-    # Which of the lanes of event-reading models it is applied in: each lane reads and decodes its own pages on a
-    # connection of its own, so one lane's wait for PostgreSQL overlaps another's folding in Python.
+    # Which of the lanes of event-reading models it is applied in: each lane applies the pages (read and decoded once
+    # for all lanes) on a connection of its own, so one lane's wait for PostgreSQL overlaps another's folding.
     lane: int = 0
 
     @abstractmethod

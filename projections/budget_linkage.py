@@ -59,7 +59,7 @@ Rows = dict[UUID, Row]  # continuation's project id -> its row
 
 class BudgetLinkage(ReadModel):
     name = "budget_linkage"
-    lane = 1  # the second lane of event-reading models (projections.runner)
+    lane = 2  # the third lane of event-reading models (projections.runner)
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_results"]

@@ -134,6 +134,7 @@ def year_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
 
 class Coverage(ReadModel):
     name = "coverage"
+    lane = 1  # the second lane of event-reading models (projections.runner): with the ranking (facts.folded_facts)
     # 2: the goals coverage target from the ruleset in force; 3: approved overall goals (OverallGoals) of departments
     # and units, not the free-text goals; 4: a re-evaluation by an agency counts
     version = 4

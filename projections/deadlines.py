@@ -75,7 +75,7 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 
 class Deadlines(ReadModel):
     name = "deadlines"
-    lane = 1  # the second lane of event-reading models (projections.runner)
+    lane = 2  # the third lane of event-reading models (projections.runner)
     version = 7  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
     # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force; 6: disclosures;
     # 7: the ex-ante report's review and the 两审一督导 steps of an agency's key evaluation

@@ -85,7 +85,7 @@ Rows = dict[UUID, Row]  # goals id -> its row
 
 class DepartmentOverall(ReadModel):
     name = "department_overall"
-    lane = 1  # the second lane of event-reading models (projections.runner)
+    lane = 2  # the third lane of event-reading models (projections.runner)
     version = 2  # 2: the scheduler's notices on the self-evaluation
 
     def tables(self, table: str) -> list[str]:

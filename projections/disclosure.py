@@ -78,7 +78,7 @@ Projects = dict[UUID, Row]
 
 class Disclosures(ReadModel):
     name = "disclosure"
-    lane = 1  # the second lane of event-reading models (projections.runner)
+    lane = 1  # the second lane of event-reading models (projections.runner), with the ranking and coverage
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_rules"]

@@ -126,6 +126,7 @@ def department_counts(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, 
 
 class DepartmentRanking(ReadModel):
     name = "department_ranking"
+    lane = 1  # the second lane of event-reading models (projections.runner), with coverage: they share a fold
     # 2: departments grouped by the key of their name; 3: the directory of budget units; 4: the decisions recorded
     # on the ranking, where a label was computed from the rank; 5: a re-evaluation by an agency counts as one
     version = 5

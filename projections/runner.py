@@ -9,11 +9,12 @@ workers never apply the same page. New events wake it through PostgreSQL LISTEN/
 the log's channel, :data:`ledger.store.tables.CHANNEL`, on every append).
 
 The read models go in lanes, each with a connection of its own and a transaction per page: those that read the
-events' fields (decoded once per page, shared within the lane), split in two lanes (``ReadModel.lane``) so one
-waits for PostgreSQL while the other folds, and those PostgreSQL builds from the log's rows alone (the trail,
-``reads_events = False``), which follow in a thread of their own. The server then builds the trail while Python
-folds the others: on two cores they overlap. Each read model keeps its own position, so the lanes need not
-be at the same one; exactly-once holds per read model, as it always did.
+events' fields, split in three lanes (``ReadModel.lane``) so two wait for PostgreSQL while the third folds, each
+page read and decoded once for all three (:class:`SharedPages`: the first lane to reach it reads it), and those
+PostgreSQL builds from the log's rows alone (the trail, ``reads_events = False``), which follow in a thread of
+their own. The server then builds the trail and writes the others' rows while Python folds: on two cores they
+overlap. Each read model keeps its own position, so the lanes need not be at the same one; exactly-once holds per
+read model, as it always did.
 
 Over 500 lines: the runner's one loop — pages, lanes, positions, rebuild and swap — whose parts share the
 transaction of each page.
@@ -26,8 +27,8 @@ import logging
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -132,6 +133,7 @@ class Runner:
         self.page = page
         self.interval = interval
         self.progress = Progress()
+        self.shared: SharedPages | None = None  # while the lanes catch up: each page read and decoded once for all
         # Read models applied together, a page per transaction, each lane on its own connection (see above).
         reading = sorted({model.lane for model in self.models if model.reads_events})
         self.lanes = [
@@ -292,7 +294,11 @@ class Runner:
     def _read_page(self, conn: Conn, models: Sequence[ReadModel], start: int) -> tuple[list[LogEvent] | None, int]:
         """The page from ``start``: its events if one of ``models`` reads them (else None), and how many it holds."""
         if any(model.reads_events for model in models):
-            events = self.read_events(conn, start, self.page)
+            shared = self.shared
+            if shared is None:
+                events = self.read_events(conn, start, self.page)
+            else:
+                events = shared.read(conn, start, self.page, self.read_events)
             return events, len(events)
         return None, self.count_events(conn, start, self.page)
 
@@ -502,15 +508,31 @@ class Lanes:
         self.close()
 
     def _catch_up(self, lane: int) -> int:
-        conn = self.conns[lane]
-        if conn is None or conn.closed:
-            conn = self.conns[lane] = self.runner._connect()
-        return self.runner.catch_up_models(conn, self.runner.lanes[lane])
+        shared = self.runner.shared
+        if shared is not None:
+            shared.join(lane)
+        try:
+            conn = self.conns[lane]
+            if conn is None or conn.closed:
+                conn = self.conns[lane] = self.runner._connect()
+            return self.runner.catch_up_models(conn, self.runner.lanes[lane])
+        finally:
+            if shared is not None:
+                shared.leave(lane)
 
     def catch_up(self) -> int:
         """Every lane caught up, the first in this thread; the events read by the lane that read the most."""
         if not self.runner.lanes:
             return 0
+        readers = [n for n, lane in enumerate(self.runner.lanes) if any(model.reads_events for model in lane)]
+        if len(readers) > 1:
+            self.runner.shared = SharedPages(readers)
+        try:
+            return self._catch_up_lanes()
+        finally:
+            self.runner.shared = None
+
+    def _catch_up_lanes(self) -> int:
         futures = [self.pool.submit(self._catch_up, lane) for lane in range(1, len(self.conns))] if self.pool else []
         applied: list[int] = []
         errors: list[BaseException] = []
@@ -533,6 +555,71 @@ class Lanes:
         for conn, owned in zip(self.conns, self.owned, strict=True):
             if owned and conn is not None:
                 conn.close()
+
+
+class SharedPages:
+    """Each page read and decoded once for the lanes that read the events, whichever asks first (the others wait
+    for it): reading and decoding a page took each lane about a quarter of its time, and it is the same page.
+
+    A page is the log's events from a leaf index on, which never change once committed, so a lane may apply a page
+    another lane read in another transaction: at worst it is shorter than what the log holds by then (the lane then
+    stops where it ends, as if it had read it itself then, and the next catch-up goes on from there). A page is kept
+    until every lane still catching up has taken it; a lane at another position reads its own (pages no other lane
+    takes are dropped once those lanes have caught up, or when more than :data:`KEEP` are kept, the oldest first).
+    A lane whose read failed fails; one waiting for it reads the page itself. Only the lanes share: a read from any
+    other thread (a rebuild) is its own.
+    """
+
+    KEEP = 8  # pages kept at most, for a lane that fell behind the one that read them
+
+    def __init__(self, lanes: Iterable[int]) -> None:
+        self.waiting = set(lanes)  # the lanes still catching up, which may take a page
+        self.lock = threading.Lock()
+        self.local = threading.local()  # .lane: the lane this thread catches up
+        self.pages: dict[tuple[int, int], tuple[Future[list[LogEvent]], set[int]]] = {}
+
+    def join(self, lane: int) -> None:
+        """This thread catches ``lane`` up: its reads are shared."""
+        self.local.lane = lane
+
+    def leave(self, lane: int) -> None:
+        """``lane`` has caught up (or failed): the pages it has not taken no longer wait for it."""
+        self.local.lane = None
+        with self.lock:
+            self.waiting.discard(lane)
+            for page in [page for page, (_, takers) in self.pages.items() if self.waiting <= takers]:
+                del self.pages[page]
+
+    def read(
+        self, conn: Conn, start: int, limit: int, read: Callable[[Conn, int, int], list[LogEvent]]
+    ) -> list[LogEvent]:
+        lane: int | None = getattr(self.local, "lane", None)
+        if lane is None:
+            return read(conn, start, limit)
+        page = (start, limit)
+        with self.lock:
+            entry = self.pages.get(page)
+            owner = entry is None
+            if entry is None:
+                entry = self.pages[page] = (Future(), set())
+                for old in sorted(self.pages)[: max(0, len(self.pages) - self.KEEP)]:
+                    del self.pages[old]
+            future, takers = entry
+            takers.add(lane)
+            if self.waiting <= takers:
+                self.pages.pop(page, None)
+        if owner:
+            try:
+                events = read(conn, start, limit)
+            except BaseException as error:
+                future.set_exception(error)
+                raise
+            future.set_result(events)
+            return events
+        try:
+            return future.result()
+        except Exception:
+            return read(conn, start, limit)  # the reader's transaction failed, not necessarily this one's
 
 
 @contextmanager

@@ -21,10 +21,10 @@ from api.cli.demo_story import PROJECTS_2022
 from ledger.application import Ledger
 from ledger.domain.base import LedgerAggregate
 from ledger.store.transcodings import ledger_mapper
-from projections.base import EventFields
+from projections.base import Conn, EventFields, LogEvent
 from projections.deadlines import flags_query
 from projections.registry import read_model, read_models
-from projections.runner import Runner
+from projections.runner import Runner, SharedPages
 from projections.tracking import APPLICATION, LeafTracking, tracked_events
 from projections.trail import EVENT_NAMES_ZH
 from tests.conftest import FINANCE, act
@@ -401,6 +401,47 @@ def test_a_read_model_rebuilt_ahead_of_the_others_is_not_applied_again(
     for model in read_models():
         incremental = runner.digest(model)
         assert runner.rebuild(model) == incremental, model.name
+
+
+def test_each_page_is_read_and_decoded_once_for_every_lane(ledger: Ledger, database_url: str) -> None:
+    """The lanes that read the events share each page's read and decoding; a lane whose read models were rebuilt
+    ahead of the others reads its own page, and every table still ends as a rebuild makes it."""
+    reads: list[int] = []
+
+    class Counting(Runner):
+        def read_events(self, conn: Conn, start: int, limit: int) -> list[LogEvent]:
+            reads.append(start)
+            return super().read_events(conn, start, limit)
+
+    runner = Counting(database_url, read_models(), page=50)
+    assert sum(1 for lane in runner.lanes if lane[0].reads_events) == 3
+    runner.setup()
+    run_demo(ledger)
+    ahead = [model for model in read_models() if model.reads_events and model.lane == 1]
+    for model in ahead:  # this lane stands at the head, the others at 0
+        runner.rebuild(model)
+    reads.clear()
+    runner.catch_up()
+    assert all(status.lag == 0 for status in runner.status())
+    assert sorted(reads) == sorted(set(reads)), "a page was read twice"  # lanes within SharedPages.KEEP pages
+    assert set(range(0, ledger.head(), 50)) <= set(reads)
+    for model in read_models():
+        incremental = runner.digest(model)
+        assert runner.rebuild(model) == incremental, model.name
+
+
+def test_a_lane_waiting_for_a_page_whose_read_failed_reads_it_itself() -> None:
+    shared = SharedPages([0, 1])
+
+    def failing(conn: Conn, start: int, limit: int) -> list[LogEvent]:
+        raise psycopg.OperationalError("the first lane's connection was lost")
+
+    shared.join(0)
+    with pytest.raises(psycopg.OperationalError):
+        shared.read(None, 0, 10, failing)  # type: ignore[arg-type]  # no connection is used
+    shared.join(1)
+    assert shared.read(None, 0, 10, lambda conn, start, limit: []) == []  # type: ignore[arg-type]
+    assert not shared.pages  # taken by both lanes: dropped
 
 
 def test_unknown_projection_is_refused() -> None:
