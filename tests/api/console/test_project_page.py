@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -237,11 +238,13 @@ class TamperingProxy:
             def relay(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "accept-encoding")}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                answer = conn.getresponse()
-                data = answer.read()
+                # closed before answering: a browser that navigates away mid-answer (a broken pipe below) must not
+                # leave the upstream connection open (an unclosed socket fails the test under -W error)
+                with closing(http.client.HTTPConnection(proxy.upstream, timeout=60)) as conn:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    answer = conn.getresponse()
+                    data = answer.read()
                 if self.path.split("?")[0].endswith("/bundle") and answer.status == 200:
                     proxy.bundles += 1
                     if proxy.tamper is not None:
@@ -253,7 +256,6 @@ class TamperingProxy:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                conn.close()
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
