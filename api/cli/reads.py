@@ -64,6 +64,10 @@ READS: dict[str, Read] = {
     "decisions": Read("decisions:list_decisions", "通报表彰约谈"),
     "disclosure": Read("disclosures:list_disclosures", "信息公开"),
     "department_overall": Read("overall:list_overall", "部门和单位整体绩效"),
+    "spot_checks": Read("assurance:list_spot_checks", "不定期核查"),
+    "escalations": Read("assurance:list_escalations", "整改逾期升级"),
+    "audit_findings": Read("assurance:list_audit_findings", "审计发现"),
+    "documents": Read("assurance:list_documents", "佐证文书"),
 }
 YEAR_PARAMETERS = ("fiscal_year",)
 DEPARTMENT_PARAMETERS = ("department", "organisation")

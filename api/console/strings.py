@@ -96,6 +96,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "param_deviation": ("偏差预警", "Deviation"),
     "param_grade": ("等级", "Grade"),
     "param_overrides": ("仅财政突破的批复", "Finance overrides only"),
+    "param_type": ("文书类型", "Document type"),
+    "param_undecided": ("待财政决定（调减或收回）", "Awaiting finance's decision (cut or recovery)"),
     "public_hint": (
         "无需登录：各部门已公开的绩效目标和评价结果、第三方机构失信黑名单，以及账本最新的签名检查点。",
         "No sign-in needed: the goals and results departments disclosed, the blacklist of third-party agencies, and "

@@ -42,7 +42,7 @@ EX_ANTE_REPORT_EXAMPLE: dict[str, Any] = {
     "annual_investment": {"2021": "4800000.00", "2022": "1200000.00"},
     "affordability": "在本级财力可承受范围内，既尽力而为又量力而行",
     "effective_on": "2020-09-20",
-    "evidence": [EVIDENCE_EXAMPLE],
+    "evidence": [{"digest": EVIDENCE_EXAMPLE, "type": "ex_ante_report", "name": "事前绩效评估报告.pdf"}],
 }
 
 

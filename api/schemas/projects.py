@@ -406,7 +406,11 @@ class RectificationRequirement(CommandBody):
 
 class RectificationReport(CommandBody):
     model_config = with_examples(
-        {"measures": "补齐供餐台账", "evidence": [EVIDENCE_EXAMPLE], "effective_on": "2022-09-01"}
+        {
+            "measures": "补齐供餐台账",
+            "evidence": [{"digest": EVIDENCE_EXAMPLE, "type": "rectification_report", "name": "整改报告.pdf"}],
+            "effective_on": "2022-09-01",
+        }
     )
 
     measures: LongText

@@ -232,7 +232,11 @@ def test_the_public_reads_the_goals_and_results_as_disclosed_never_what_came_aft
     )
     cut = {"decision": "reduce_budget", "amount": "123456.00", "reason": "压减", "effective_on": "2021-07-01"}
     expect(s.post("finance", f"{base}/corrective-actions", cut), 201)
-    evaluated = {"actuals": {"I1": 5100, "I2": 200, "I3": 93, "I4": 91}, "executed": "800000.00"}
+    evaluated = {
+        "actuals": {"I1": 5100, "I2": 200, "I3": 93, "I4": 91},
+        "executed": "800000.00",
+        "evidence": [{"digest": "5e" * 32, "type": "self_evaluation_report"}],
+    }
     settled(s, expect(s.post("education", f"{base}/self-evaluation", {**evaluated, "effective_on": "2022-02-20"}), 200))
     [row] = expect(s.get(None, "/projects"), 200)["items"]
     assert (row["results_disclosed"], row["results"], row["grade"], row["self_score"]) == (False, None, None, None)

@@ -208,12 +208,28 @@ def test_a_page_lists_every_operation_in_a_browser_without_network(app: FastAPI,
     with chromium(*OFFLINE_FLAGS, performance_log=True) as driver:
         requests_sent(driver)  # what the browser did before the page (its own start page) is not the page's
         driver.get(served + page)
+        # Swagger UI (5.35) renders only the operations in view once a spec lists 150 tags and operations or more
+        # (a virtual list): what the page lists is what a reader scrolling through it sees, so scroll it through
+        # (back to the top at the bottom) and gather every operation rendered on the way.
+        seen: set[str] = set()
+
+        def scrolled_through(_: Any) -> bool:
+            seen.update(listed(driver))
+            driver.execute_script(
+                """if (window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 1) {
+                     window.scrollTo(0, 0);
+                   } else {
+                     window.scrollBy(0, window.innerHeight / 2);
+                   }"""
+            )
+            return seen >= expected
+
         try:
-            WebDriverWait(driver, 120, poll_frequency=0.2).until(lambda _: listed(driver) >= expected)
+            WebDriverWait(driver, 120, poll_frequency=0.2).until(scrolled_through)
         except TimeoutException:
             urls = [request["request"]["url"] for request in requests_sent(driver)]
-            pytest.fail(f"{page} listed {len(listed(driver))} of {len(expected)} operations; it requested {urls}")
-        assert listed(driver) == expected
+            pytest.fail(f"{page} listed {len(seen)} of {len(expected)} operations; it requested {urls}")
+        assert seen == expected
         assert "绩效账本" in driver.title
         requests = requests_sent(driver)
         console = driver.get_log("browser")

@@ -11,7 +11,7 @@ import pytest
 
 from tests.api.conftest import Service
 from tests.api.test_events import feed_all
-from tests.conftest import EDUCATION, act
+from tests.conftest import EDUCATION, act, report
 from tests.ledger.application.test_application import approved_project
 
 pytestmark = pytest.mark.db
@@ -35,7 +35,10 @@ def test_a_failed_draw_for_everyone_to_see_and_its_problem_types(service: Servic
     for i in range(3):
         pid = approved_project(ledger, code=f"H-{i}", goals_disclosed=False)
         ledger.self_evaluate(
-            act(EDUCATION, date(2022, 2, 20)), pid, {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"}, "1000000.00"
+            act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]),
+            pid,
+            {"I1": "5000", "I2": "200", "I3": "92", "I4": "90"},
+            "1000000.00",
         )
     path = "/re-evaluation-samples/2021"
     problem(

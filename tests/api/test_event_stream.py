@@ -315,13 +315,15 @@ def write_more(live: Live, tag: str) -> None:
             ),
             201,
         )
+        # A blacklisting is always public (信用青海): one asked to be kept private is refused, its agency's
+        # misconduct stays on record unblacklisted.
         expect(
             live.post(
                 "finance",
                 f"/agencies/{agency}/blacklisting",
                 {"reason": "评价结果不实", "public": public, "effective_on": "2022-03-18"},
             ),
-            201,
+            201 if public else 409,
         )
 
 

@@ -29,8 +29,9 @@ def test_a_department_files_finance_reviews_and_the_project_is_admitted(service:
     s = service
     for name in ("教育局", "卫生健康委员会"):
         ok(s.post("finance", "/departments", {"name": name, "effective_on": "2020-08-01"}), 201)
-    for name in ("某咨询评估有限公司", "另一评估公司"):
-        ok(s.post("finance", "/agencies", {"name": name, "credentials": "甲级", "effective_on": "2020-08-01"}), 201)
+    for name, credit_code in (("某咨询评估有限公司", "91632800864542843F"), ("另一评估公司", "916300001036648540")):
+        registration = {"name": name, "credit_code": credit_code, "credentials": "甲级", "effective_on": "2020-08-01"}
+        ok(s.post("finance", "/agencies", registration), 201)
     declared = {
         "code": "JY-02",
         "name": "义务教育学生营养改善计划",
@@ -162,7 +163,7 @@ def test_a_rejecting_conclusion_approved_rejects_the_project_and_finance_may_sti
         s.post(
             "finance",
             f"/projects/{projects[1]}/ex-ante-assessment",
-            {"scores": REPORT["scores"], "effective_on": "2020-09-20"},
+            {"scores": REPORT["scores"], "evidence": REPORT["evidence"], "effective_on": "2020-09-20"},
         )
     )
     status = ok(s.get("finance", f"/projects/{projects[1]}", min_position=assessed["position"]))

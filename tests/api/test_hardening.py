@@ -425,8 +425,12 @@ def test_a_department_acts_and_reads_under_any_spelling_of_its_name(service: Ser
 
 
 def test_a_code_is_looked_up_by_its_key(service: Service, scene: Scene) -> None:
-    found = expect(service.get(None, "/projects/lookup", fiscal_year=2021, code="zs-01"), 200)
+    # Finance finds the project just declared by any spelling of its code; the public finds disclosed projects
+    # only (issue 16), and nothing of this one is disclosed yet.
+    found = expect(service.get("finance", "/projects/lookup", fiscal_year=2021, code="zs-01"), 200)
     assert found["project_id"] == scene.nfd_project
+    hidden = expect(service.get(None, "/projects/lookup", fiscal_year=2021, code="zs-01"), 404)
+    assert hidden["code"] == "project-not-found"
     duplicate = service.post(
         "finance",
         "/projects",

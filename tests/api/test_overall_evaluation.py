@@ -276,7 +276,12 @@ def test_finance_decides_a_policys_adjustment(service: Service, organisations: d
         s.post(
             "education",
             f"{at}/self-evaluation",
-            {"actuals": actuals, "executed": "1000000.00", "effective_on": "2022-02-25"},
+            {
+                "actuals": actuals,
+                "executed": "1000000.00",
+                "evidence": [{"digest": "5e" * 32, "type": "self_evaluation_report"}],
+                "effective_on": "2022-02-25",
+            },
         ),
         200,
     )
