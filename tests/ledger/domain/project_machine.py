@@ -309,6 +309,7 @@ class ProjectMachine(RuleBasedStateMachine):
             "a1",
             AGENCY.organisation,
             Attribution(FINANCE, self.at()),
+            PARAMS,  # 两审一督导 in full, like any agency's key evaluation: the rules set when its plan is due
         )
 
     @rule(with_agency=st.booleans())
