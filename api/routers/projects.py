@@ -20,6 +20,7 @@ from api.routers.history import history_of, state_of
 from api.schemas.catalogue import ReEvaluationCommission
 from api.schemas.common import CommandResult, Page
 from api.schemas.log import HistoryEntryOut, StateOut
+from api.schemas.project_status import ProjectDisclosedOut, ProjectStatusOut
 from api.schemas.projects import (
     Admission,
     BudgetApproval,
@@ -35,8 +36,6 @@ from api.schemas.projects import (
     MonitoringReview,
     PolicyDecisionCommand,
     ProjectCreate,
-    ProjectDisclosedOut,
-    ProjectStatusOut,
     RectificationDecision,
     RectificationReport,
     RectificationRequirement,
