@@ -31,7 +31,8 @@ from markupsafe import Markup, escape
 
 from api.console.charts import Point, decimal, monitoring_svg, points
 from api.console.pages import SignedIn, forward, lang_of, render, router
-from api.console.project_strings import PROJECT_STRINGS, SCRIPT_WORDS
+from api.console.project_strings import PROJECT_STRINGS as PROJECT_STRINGS  # the page's words, read here too
+from api.console.project_strings import SCRIPT_WORDS
 from api.console.strings import STRINGS, translate
 from api.problems import TYPE_PREFIX, EdgeProblem
 from ledger.domain.errors import InvalidInput, NotFound

@@ -23,6 +23,10 @@ from api.schemas.common import (
     Year,
     with_examples,
 )
+
+# A project as the queries return it, importable from here as before it moved (its users outside api.routers).
+from api.schemas.project_status import ProjectDisclosedOut as ProjectDisclosedOut
+from api.schemas.project_status import ProjectStatusOut as ProjectStatusOut
 from ledger.domain.values import (
     BudgetBook,
     Grade,
