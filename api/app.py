@@ -48,6 +48,7 @@ from api.routers import (
     events,
     ex_ante,
     history,
+    key_evaluations,
     linkage,
     log,
     operations,
@@ -244,6 +245,7 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
     install(app)
     for router in (
         projects.router,
+        key_evaluations.router,
         ex_ante.router,
         organisations.departments,
         organisations.units,

@@ -76,9 +76,10 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 class Deadlines(ReadModel):
     name = "deadlines"
     lane = 2  # the third lane of event-reading models (projections.runner)
-    version = 7  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    version = 8  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
     # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force; 6: disclosures;
-    # 7: the ex-ante report's review and the 两审一督导 steps of an agency's key evaluation
+    # 7: the ex-ante report's review and the 两审一督导 steps of an agency's key evaluation; 8: an agency's
+    # re-evaluation owes its plan too
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_rules"]
@@ -192,6 +193,7 @@ FOLDED = frozenset(
         "ResultsApplied",
         "Disclosed",
         "KeyEvaluationCommissioned",
+        "ReEvaluationCommissioned",
         "KeyEvaluationPlanSubmitted",
         "KeyEvaluationPlanReviewed",
         "KeyEvaluationSupervised",
@@ -274,7 +276,7 @@ def fold(
             _void_all(owed, item)
     elif (name == "ExAnteAssessed" and e.conclusion == "reject") or (name == "GoalsReviewed" and e.rating == "差"):
         _void_all(owed, item)
-    elif name.startswith("KeyEvaluation"):
+    elif name.startswith("KeyEvaluation") or name == "ReEvaluationCommissioned":
         fold_evaluation(item, project, owed)
 
 
@@ -282,7 +284,13 @@ def fold_evaluation(item: LogEvent, project: dict[str, Any], owed: Obligations) 
     """A step of 两审一督导 (:func:`ledger.domain.deadlines.evaluation_deadlines`): it settles the obligation it meets
     and owes the next, on the day its event recorded."""
     e = item.event
-    name = item.kind.removeprefix("Project.KeyEvaluation")
+    # An agency's re-evaluation (财政再评价 commissioned) is a key evaluation under 两审一督导 in full: its plan is owed
+    # as any commissioned evaluation's is.
+    name = (
+        "Commissioned"
+        if item.kind == "Project.ReEvaluationCommissioned"
+        else item.kind.removeprefix("Project.KeyEvaluation")
+    )
     n = evaluation_number(e.evaluation_id)
 
     def owe(kind: str, due: date | None, ref: int = n) -> None:

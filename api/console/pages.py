@@ -17,6 +17,11 @@
 - **Language.** Chinese by default; ``?lang=en`` (or ``zh``) switches and is remembered in a cookie.
 - **Errors.** A refusal, a bad parameter, a missing page or a fault answers the console's own page (Chinese and
   English) with the right status; a token that no longer works leads back to the sign-in page.
+
+Over 500 lines: the token cookie, the CSRF check, the forwarding to the API and the error pages are one security
+boundary — every console request passes each of them on the one router defined here, and the forwarding's route
+(``/console/api/...``) must sit on that router — so a reviewer checks the boundary in one file; cut apart, the
+pieces would import one another.
 """
 
 from __future__ import annotations

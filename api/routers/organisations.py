@@ -34,8 +34,9 @@ from api.schemas.organisations import (
     UnitDirectory,
 )
 from ledger.application import Ledger
+from ledger.domain.agencies import Agency
 from ledger.domain.errors import NotFound
-from ledger.domain.organisations import Agency, Department
+from ledger.domain.organisations import Department
 from ledger.domain.values import Role
 from projections import blacklist, ranking
 

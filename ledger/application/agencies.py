@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ledger.application.acts import Act
 from ledger.application.core import LedgerCore
+from ledger.domain.agencies import Agency
 from ledger.domain.base import require_not_before
 from ledger.domain.errors import NotFound, RuleViolation
-from ledger.domain.organisations import Agency
 from ledger.domain.values import key
 
 

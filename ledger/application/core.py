@@ -38,6 +38,7 @@ from ledger.application.acts import Act, Written, WrittenEvent
 from ledger.application.cache import LogTailCache
 from ledger.application.group import GroupCommit, Outcome
 from ledger.domain import rules
+from ledger.domain.agencies import Agency, agency_ids
 from ledger.domain.base import EARLIEST_EFFECTIVE_ON, LedgerAggregate, require_not_before
 from ledger.domain.calendar import WORKING_CALENDAR_ID, CalendarSettings, CalendarSource, WorkingCalendar, WorkingDays
 from ledger.domain.catalogue import RULESET_ID, IndicatorLibrary, Ruleset
@@ -46,7 +47,7 @@ from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation, VersionConflict
-from ledger.domain.organisations import Agency, Department, Unit, agency_ids, department_ids, unit_id
+from ledger.domain.organisations import Department, Unit, department_ids, unit_id
 from ledger.domain.project import Project
 from ledger.domain.reports import require_report
 from ledger.domain.values import Principal

@@ -1,10 +1,11 @@
 """The ledger application: one ``Ledger``, every use case of the budget-performance cycle on one log.
 
 Composed of the core (:mod:`.core`: the library's hooks, load, decide, save, once per idempotency key) and the
-use cases by area — :mod:`.projects`, :mod:`.ex_ante`, :mod:`.organisations`, :mod:`.decisions`, :mod:`.findings`,
-:mod:`.overall`, :mod:`.congress`, :mod:`.disclosure`, :mod:`.draws`, :mod:`.catalogue`, :mod:`.sweeps`, the log's
-own keys (:mod:`.log_keys`) — with the reads of the log itself (:mod:`.history`). The cache (:mod:`.cache`) and group
-commit (:mod:`.group`) are classes of their own, which the core holds.
+use cases by area — :mod:`.projects`, :mod:`.key_evaluations`, :mod:`.ex_ante`, :mod:`.organisations`,
+:mod:`.decisions`, :mod:`.findings`, :mod:`.overall`, :mod:`.congress`, :mod:`.disclosure`, :mod:`.draws`,
+:mod:`.catalogue`, :mod:`.sweeps`, the log's own keys (:mod:`.log_keys`) — with the reads of the log itself
+(:mod:`.history`). The cache (:mod:`.cache`) and group commit (:mod:`.group`) are classes of their own, which the
+core holds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ledger.application.draws import DrawUseCases
 from ledger.application.ex_ante import ExAnteUseCases
 from ledger.application.findings import FindingUseCases
 from ledger.application.history import HistoryReads
+from ledger.application.key_evaluations import KeyEvaluationUseCases
 from ledger.application.log_keys import LogKeyUseCases
 from ledger.application.organisations import OrganisationUseCases
 from ledger.application.overall import OverallUseCases
@@ -28,6 +30,7 @@ from ledger.application.sweeps import SweepUseCases
 
 class Ledger(
     ProjectUseCases,
+    KeyEvaluationUseCases,
     ExAnteUseCases,
     DrawUseCases,
     OrganisationUseCases,

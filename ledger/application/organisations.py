@@ -20,18 +20,10 @@ from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
+from ledger.domain.agencies import Agency, Misconduct, Qualification, agency_ids
 from ledger.domain.base import require_not_before
 from ledger.domain.errors import NotFound
-from ledger.domain.organisations import (
-    Agency,
-    Department,
-    Misconduct,
-    Qualification,
-    Unit,
-    agency_ids,
-    department_ids,
-    unit_id,
-)
+from ledger.domain.organisations import Department, Unit, department_ids, unit_id
 from ledger.domain.project import Project
 from ledger.domain.values import Attribution, Role, enum_value, fiscal_year, reason, score, text
 

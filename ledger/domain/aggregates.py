@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from ledger.domain.agencies import Agency
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, Ruleset
@@ -16,7 +17,7 @@ from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.findings import AuditFinding
 from ledger.domain.log_keys import KeyRotation
-from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.organisations import Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 

@@ -12,12 +12,12 @@ from enum import StrEnum
 from importlib import resources
 from typing import Final
 
+from ledger.domain.agencies import Misconduct, Qualification
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
 from ledger.domain.draw import DrawStatus
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.findings import FindingSubject, Responder
-from ledger.domain.organisations import Misconduct, Qualification
 from ledger.domain.overall import GoalsStatus, OrganisationKind
 from ledger.domain.project_values import (
     CorrectiveDecision,

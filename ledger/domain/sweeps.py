@@ -35,6 +35,7 @@ from typing import Any, Generic, TypeVar
 from eventsourcing.utils import get_topic
 
 from ledger.domain import rules
+from ledger.domain.agencies import Agency
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import Ruleset
 from ledger.domain.decisions import Decision
@@ -42,7 +43,6 @@ from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.errors import InvalidInput
 from ledger.domain.findings import AuditFinding
-from ledger.domain.organisations import Agency
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM

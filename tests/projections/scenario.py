@@ -8,8 +8,8 @@ from datetime import date
 from api.cli.demo import run_demo
 from api.cli.demo_story import KEY_EVALUATED, LIBRARY, PROJECTS
 from ledger.application import Ledger
+from ledger.domain.agencies import Agency, agency_id
 from ledger.domain.draw import ReEvaluationSample, sample_id
-from ledger.domain.organisations import Agency, agency_id
 from ledger.domain.project import Project, project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS, draw_sample
 from ledger.domain.values import SYSTEM, Attribution, Principal

@@ -53,6 +53,7 @@ HANDLED = {
         "ResultsApplied",
         "Disclosed",
         "KeyEvaluationCommissioned",
+        "ReEvaluationCommissioned",  # an agency's re-evaluation owes its plan as any commissioned evaluation does
         "KeyEvaluationPlanSubmitted",
         "KeyEvaluationPlanReviewed",
         "KeyEvaluationSupervised",

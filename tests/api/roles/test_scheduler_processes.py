@@ -132,6 +132,8 @@ def scheduler_identities(url: str) -> list[tuple[object, ...]]:
         "Agency.BlacklistExpired": ("blacklisting_no",),
         "DisclosureDuty.DeadlineApproaching": ("deadline", "ref", "due_on"),
         "DisclosureDuty.DeadlineMissed": ("deadline", "ref", "due_on"),
+        "OverallGoals.DeadlineApproaching": ("deadline", "ref", "due_on"),  # the overall self-evaluation owed
+        "OverallGoals.DeadlineMissed": ("deadline", "ref", "due_on"),
     }
     return [(topic, object_id, *(str(state[key]) for key in keys[topic])) for topic, object_id, state in rows]
 

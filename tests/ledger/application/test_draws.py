@@ -10,12 +10,12 @@ from uuid import UUID
 
 import pytest
 
-from ledger.application import Act, Ledger
+from ledger.application import Ledger
 from ledger.application.draw_check import check_draws
 from ledger.domain import rules
 from ledger.domain.draw import ReEvaluationSample, sample_id
 from ledger.domain.values import Attribution
-from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, act
+from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, act, report
 from tests.ledger.application.test_application import CREDIT_CODE, approved_project, refused
 from tests.ledger.log import test_tampering
 from tests.ledger.log.test_tampering import SignedLedger
@@ -35,7 +35,9 @@ def evaluated_projects(ledger: Ledger, count: int = 12) -> list[UUID]:
     pids = []
     for i in range(count):
         pid = approved_project(ledger, code=f"S-{i:02}")
-        ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), pid, ACTUALS, "1000000.00")
+        ledger.self_evaluate(
+            act(EDUCATION, date(2022, 2, 20), evidence=[report("self_evaluation_report")]), pid, ACTUALS, "1000000.00"
+        )
         pids.append(pid)
     return pids
 
@@ -189,12 +191,16 @@ def test_an_agency_commissioned_to_re_evaluate_scores_the_re_evaluation(ledger: 
         lambda: ledger.re_evaluate(act(FINANCE, date(2022, 4, 13)), pid, RE_SCORES),
     )
     # 两审一督导 in full, as any agency's key evaluation
-    ledger.submit_key_evaluation(Act(AGENCY, date(2022, 4, 12), "", ["7" * 64]), pid, evaluation, "plan")
-    ledger.review_key_evaluation(act(FINANCE, date(2022, 4, 13)), pid, evaluation, "plan", True)
+    plan = [report("evaluation_plan", "re-evaluation")]
+    ledger.submit_key_evaluation(act(AGENCY, date(2022, 4, 12), evidence=plan), pid, evaluation, "plan")
+    ledger.review_key_evaluation(act(FINANCE, date(2022, 4, 13), evidence=plan), pid, evaluation, "plan", True)
     ledger.note_key_evaluation_supervision(act(FINANCE, date(2022, 4, 14)), pid, evaluation, "督导", ["样本偏少"])
     ledger.answer_key_evaluation_supervision(act(AGENCY, date(2022, 4, 15)), pid, evaluation, 1, "已补充")
-    ledger.submit_key_evaluation(Act(AGENCY, date(2022, 4, 16), "", ["6" * 64]), pid, evaluation, "report")
-    ledger.review_key_evaluation(act(FINANCE, date(2022, 4, 20)), pid, evaluation, "report", True)
+    written_report = [report("evaluation_report", "re-evaluation")]
+    ledger.submit_key_evaluation(act(AGENCY, date(2022, 4, 16), evidence=written_report), pid, evaluation, "report")
+    ledger.review_key_evaluation(
+        act(FINANCE, date(2022, 4, 20), evidence=written_report), pid, evaluation, "report", True
+    )
     ledger.score_key_evaluation(act(AGENCY, date(2022, 4, 21)), pid, evaluation, RE_SCORES)
     ledger.apply_results(act(FINANCE, date(2022, 4, 22)), pid)
     results = ledger.project(pid).results

@@ -13,7 +13,7 @@ from ledger.application import Ledger
 from ledger.domain import rules
 from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
-from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act
+from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act, report
 from tests.ledger.application.test_application import CREDIT_CODE, refused
 
 pytestmark = pytest.mark.db
@@ -25,7 +25,7 @@ REPORT: dict[str, Any] = {
     "funding_sources": {"市级财政": "4800000.00"},
     "annual_investment": {"2021": "4800000.00"},
 }
-DIGEST = "ab" * 32
+DOCUMENT = report("ex_ante_report")  # the report filed, a typed document
 
 
 def new_major(ledger: Ledger) -> UUID:
@@ -57,7 +57,7 @@ def test_an_agency_blacklisted_since_its_commissioning_files_nothing(ledger: Led
     refused(
         ledger,
         "agency-blacklisted",
-        lambda: ledger.file_ex_ante(act(AGENCY, date(2020, 9, 10), evidence=[DIGEST]), pid, **REPORT),
+        lambda: ledger.file_ex_ante(act(AGENCY, date(2020, 9, 10), evidence=[DOCUMENT]), pid, **REPORT),
     )
     refused(
         ledger,
@@ -68,26 +68,26 @@ def test_an_agency_blacklisted_since_its_commissioning_files_nothing(ledger: Led
     refused(
         ledger,
         "agency-blacklisted",
-        lambda: ledger.file_ex_ante(act(AGENCY, date(2020, 9, 10), evidence=[DIGEST]), pid, **REPORT),
+        lambda: ledger.file_ex_ante(act(AGENCY, date(2020, 9, 10), evidence=[DOCUMENT]), pid, **REPORT),
     )
-    ledger.file_ex_ante(act(EDUCATION, date(2020, 9, 10), evidence=[DIGEST]), pid, **REPORT)  # the department may
+    ledger.file_ex_ante(act(EDUCATION, date(2020, 9, 10), evidence=[DOCUMENT]), pid, **REPORT)  # the department may
 
 
 def test_the_departments_report_names_the_agency_it_commissioned(ledger: Ledger) -> None:
     pid = new_major(ledger)
-    written = ledger.file_ex_ante(act(EDUCATION, date(2020, 9, 10), evidence=[DIGEST]), pid, **REPORT)
+    written = ledger.file_ex_ante(act(EDUCATION, date(2020, 9, 10), evidence=[DOCUMENT]), pid, **REPORT)
     assert written.events[0].references["filing_no"] == 1
     filing = ledger.project(pid).ex_ante_filings[0]
     assert (filing["agency"], filing["filed_by"]["organisation"], filing["report"]) == (
         AGENCY.organisation,
         "教育局",
-        [DIGEST],
+        [DOCUMENT["digest"]],  # the filing keeps the digests it cites
     )
 
 
 def test_the_scheduler_watches_finances_review(ledger: Ledger) -> None:
     pid = new_major(ledger)
-    ledger.file_ex_ante(act(EDUCATION, date(2020, 9, 14), evidence=[DIGEST]), pid, **REPORT)
+    ledger.file_ex_ante(act(EDUCATION, date(2020, 9, 14), evidence=[DOCUMENT]), pid, **REPORT)
     due = ledger.project(pid).ex_ante_filings[0]["review_due"]
     calendar = ledger.working_days()
     days = rules.DEFAULT_PARAMETERS.ex_ante_review_working_days

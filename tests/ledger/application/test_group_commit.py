@@ -26,8 +26,8 @@ from eventsourcing.persistence import DataError, OperationalError, StoredEvent
 
 from ledger.application import Act, CommandKey, Ledger, Outcome, Written
 from ledger.domain import rules
+from ledger.domain.agencies import agency_id
 from ledger.domain.errors import DomainError
-from ledger.domain.organisations import agency_id
 from ledger.domain.project import project_id
 from tests.conftest import AUDITOR, EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database, report
 from tests.ledger.application.test_application import GOALS, approved_project

@@ -12,13 +12,15 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.domain.values import Principal
-from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act
+from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
 from tests.ledger.application.test_application import approved_project, refused
 
 pytestmark = pytest.mark.db
 
 CODE = "91632800864542843F"  # 统一社会信用代码, its check characters right
 OTHER = Principal("ag-2", "agency", "另一评估机构")
+PLAN = [report("evaluation_plan")]  # 两审一督导: the agency's plan, cited by its submission and by its review
+REPORT = [report("evaluation_report")]
 SCORES = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
 
 
@@ -35,12 +37,12 @@ def commissioned(ledger: Ledger, by: Principal = FINANCE, code: str = "JY-01") -
 
 def scored(ledger: Ledger, pid: UUID, evaluation: str) -> None:
     """两审一督导 in full, each step by whom it belongs to."""
-    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5)), pid, evaluation, "plan")
-    ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10)), pid, evaluation, "plan", True)
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5), evidence=PLAN), pid, evaluation, "plan")
+    ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10), evidence=PLAN), pid, evaluation, "plan", True)
     ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 10, 10)), pid, evaluation, "督导", ["样本不足"])
     ledger.answer_key_evaluation_supervision(act(AGENCY, date(2021, 10, 15)), pid, evaluation, 1, "已补充")
-    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5)), pid, evaluation, "report")
-    ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10)), pid, evaluation, "report", True)
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5), evidence=REPORT), pid, evaluation, "report")
+    ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10), evidence=REPORT), pid, evaluation, "report", True)
     ledger.score_key_evaluation(act(AGENCY, date(2021, 12, 20)), pid, evaluation, SCORES)
 
 
@@ -71,20 +73,22 @@ def test_each_step_is_taken_by_whom_it_belongs_to(ledger: Ledger) -> None:
         refused(
             ledger,
             code,
-            partial(ledger.submit_key_evaluation, act(who, date(2021, 9, 5)), pid, evaluation, "plan"),
+            partial(ledger.submit_key_evaluation, act(who, date(2021, 9, 5), evidence=PLAN), pid, evaluation, "plan"),
         )
     refused(
         ledger,
         "invalid-value",
         lambda: ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5)), pid, evaluation, "memo"),
     )
-    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5)), pid, evaluation, "plan")
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 9, 5), evidence=PLAN), pid, evaluation, "plan")
     refused(
         ledger,
         "role-not-allowed",
-        lambda: ledger.review_key_evaluation(act(AGENCY, date(2021, 9, 10)), pid, evaluation, "plan", True),
+        lambda: ledger.review_key_evaluation(
+            act(AGENCY, date(2021, 9, 10), evidence=PLAN), pid, evaluation, "plan", True
+        ),
     )
-    ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10)), pid, evaluation, "plan", True)
+    ledger.review_key_evaluation(act(FINANCE, date(2021, 9, 10), evidence=PLAN), pid, evaluation, "plan", True)
     ledger.note_key_evaluation_supervision(act(FINANCE, date(2021, 10, 10)), pid, evaluation, "督导", ["样本不足"])
     refused(
         ledger,
@@ -94,11 +98,13 @@ def test_each_step_is_taken_by_whom_it_belongs_to(ledger: Ledger) -> None:
     refused(
         ledger,
         "supervision-unanswered",
-        lambda: ledger.submit_key_evaluation(act(AGENCY, date(2021, 10, 16)), pid, evaluation, "report"),
+        lambda: ledger.submit_key_evaluation(
+            act(AGENCY, date(2021, 10, 16), evidence=REPORT), pid, evaluation, "report"
+        ),
     )
     ledger.answer_key_evaluation_supervision(act(AGENCY, date(2021, 10, 15)), pid, evaluation, 1, "已补充")
-    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5)), pid, evaluation, "report")
-    ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10)), pid, evaluation, "report", True)
+    ledger.submit_key_evaluation(act(AGENCY, date(2021, 12, 5), evidence=REPORT), pid, evaluation, "report")
+    ledger.review_key_evaluation(act(FINANCE, date(2021, 12, 10), evidence=REPORT), pid, evaluation, "report", True)
     refused(
         ledger,
         "not-commissioned",

@@ -309,6 +309,7 @@ class ProjectMachine(RuleBasedStateMachine):
             "a1",
             AGENCY.organisation,
             Attribution(FINANCE, self.at()),
+            PARAMS,  # 两审一督导 in full, like any agency's key evaluation: the rules set when its plan is due
         )
 
     @rule(with_agency=st.booleans())
@@ -876,6 +877,7 @@ class ProjectMachine(RuleBasedStateMachine):
         born: dict[tuple[str, object], date] = {}
         starts = {
             Project.KeyEvaluationCommissioned: "evaluation_id",
+            Project.ReEvaluationCommissioned: "evaluation_id",  # an agency's re-evaluation: 两审一督导 follows it too
             Project.RectificationRequired: "rectification_no",
             Project.GoalAdjustmentRequested: "adjustment_no",
             Project.MonitoringReported: "month",

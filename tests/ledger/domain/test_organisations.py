@@ -18,10 +18,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from ledger.domain.agencies import Agency, agency_id
 from ledger.domain.catalogue import IndicatorLibrary, Ruleset
 from ledger.domain.credit_code import check_character, organisation_check_character
 from ledger.domain.errors import DomainError
-from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, Agency, Department, agency_id, department_id
+from ledger.domain.organisations import ASSESSMENT_DIMENSIONS, Department, department_id
 from ledger.domain.rules import DEFAULT_PARAMETERS, RuleParameters
 from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.store.transcodings import ledger_mapper

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Snapshot
 
+from ledger.domain.agencies import Agency
 from ledger.domain.deadlines import Deadline, DeadlineKind, meets_monitoring_report
-from ledger.domain.organisations import Agency
 from ledger.domain.project import Project
 from ledger.domain.project_values import Stage
 from ledger.domain.values import SYSTEM, Attribution
@@ -383,11 +383,12 @@ def test_deadline_kinds_are_the_fourteen_the_scheduler_watches() -> None:
 def test_every_event_the_ledger_records_has_a_chinese_name_in_the_trail() -> None:
     from eventsourcing.domain import DomainEvent
 
+    from ledger.domain.agencies import Agency
     from ledger.domain.catalogue import IndicatorLibrary, Ruleset
     from ledger.domain.congress import CongressSubmission
     from ledger.domain.decisions import Decision
     from ledger.domain.draw import ReEvaluationSample
-    from ledger.domain.organisations import Agency, Department, Unit
+    from ledger.domain.organisations import Department, Unit
     from ledger.domain.overall import OverallGoals
     from ledger.domain.project import Project
     from projections.trail import EVENT_NAMES_ZH

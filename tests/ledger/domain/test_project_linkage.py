@@ -263,7 +263,7 @@ def test_a_snapshot_taken_before_continuations_is_upcast() -> None:
     project = build("budget_approved")
     project.collect_events()
     snapshot = Snapshot.take(project)
-    assert snapshot.state["class_version"] == 8
+    assert snapshot.state["class_version"] == 9
     later = (
         "continues",
         "budget_linkage",

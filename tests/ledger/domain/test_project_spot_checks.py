@@ -263,13 +263,13 @@ def test_a_snapshot_taken_before_spot_checks_is_upcast() -> None:
     project = monitored()
     project.collect_events()
     snapshot = Snapshot.take(project)
-    assert snapshot.state["class_version"] == 8
+    assert snapshot.state["class_version"] == 9
     old = Snapshot(
         originator_id=project.id,
         originator_version=project.version,
         timestamp=snapshot.timestamp,
         topic=snapshot.topic,
-        state={**{k: v for k, v in snapshot.state.items() if k != "spot_checks"}, "class_version": 7},
+        state={**{k: v for k, v in snapshot.state.items() if k != "spot_checks"}, "class_version": 8},
     )
     restored: Any = old.mutate(None)
     assert restored.spot_checks == []

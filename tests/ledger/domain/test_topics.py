@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from ledger.domain.agencies import Agency
 from ledger.domain.aggregates import AGGREGATES
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.calendar import WorkingCalendar
@@ -25,7 +26,7 @@ from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
 from ledger.domain.log_keys import KeyRotation
-from ledger.domain.organisations import Agency, Department, Unit
+from ledger.domain.organisations import Department, Unit
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
 from ledger.domain.values import SYSTEM, Attribution, Principal

@@ -185,7 +185,7 @@ def test_a_snapshot_taken_before_units_existed_is_upcast() -> None:
     project = build("budget_approved")
     project.collect_events()
     snapshot = Snapshot.take(project)
-    assert snapshot.state["class_version"] == 8
+    assert snapshot.state["class_version"] == 9
     before_units = (
         "unit",
         "continues",

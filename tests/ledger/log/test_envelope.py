@@ -28,8 +28,8 @@ from api.config.settings import Settings
 from api.roles.witness import WitnessHome, WitnessServer
 from ledger.application import Ledger
 from ledger.application.replay import replay_all
+from ledger.domain.agencies import agency_id
 from ledger.domain.errors import DomainError
-from ledger.domain.organisations import agency_id
 from ledger.log.checkpoint import SigningKey
 from ledger.log.integrity import chain_hash, leaf_hash
 from ledger.log.monitor import CheckpointKeeper, LogClient, Misbehaviour, audit
