@@ -110,7 +110,9 @@ def earlier_projects(ledger: Ledger, count: int) -> list[UUID]:
     for n in range(count):
         pid = declare(ledger, f"EARLIER-{n:03d}", EARLIER_YEAR, date(2020, 10, 1))
         ledger.approve_budget(act(FINANCE, date(2021, 1, 15)), pid, "1000000.00")
-        ledger.self_evaluate(act(EDUCATION, date(2022, 2, 20)), pid, ACTUALS, "950000.00")
+        report = {"digest": "5e" * 32, "type": "self_evaluation_report"}  # the report the step names (自评报告)
+        by = Act(EDUCATION, date(2022, 2, 20), "", [report])
+        ledger.self_evaluate(by, pid, ACTUALS, "950000.00")
         ledger.apply_results(act(FINANCE, date(2022, 3, 10), "评价为中，调减"), pid, "reduce")
         if ledger.project(pid).results is None:
             raise RuntimeError(f"{pid}: no results applied")
