@@ -335,7 +335,19 @@ class KeyEvaluationCommission(CommandBody):
 
 
 class KeyEvaluationSubmission(CommandBody):
-    model_config = with_examples({"evidence": [EVIDENCE_EXAMPLE], "effective_on": "2022-04-20"})
+    """The agency's plan (评价方案) or report (评价报告): its evidence must include the document, typed
+    ``evaluation_plan`` or ``evaluation_report`` (422 ``report-required`` otherwise)."""
+
+    model_config = with_examples(
+        {
+            "evidence": [{"digest": EVIDENCE_EXAMPLE, "type": "evaluation_plan", "name": "评价方案.pdf"}],
+            "effective_on": "2022-04-20",
+        },
+        {
+            "evidence": [{"digest": EVIDENCE_EXAMPLE, "type": "evaluation_report", "name": "评价报告.pdf"}],
+            "effective_on": "2022-06-20",
+        },
+    )
 
 
 class SupervisionAnswer(CommandBody):
@@ -347,7 +359,23 @@ class SupervisionAnswer(CommandBody):
 
 
 class Review(CommandBody):
-    model_config = with_examples({"approved": True, "effective_on": "2022-04-20"})
+    """A review (审核): approve, or return with the reason. Finance's review of a key evaluation's plan or report cites
+    the document it reviewed, typed ``evaluation_plan`` or ``evaluation_report`` (422 ``report-required``
+    otherwise); an ex-ante report's or an overall evaluation's review needs none."""
+
+    model_config = with_examples(
+        {
+            "approved": True,
+            "evidence": [{"digest": EVIDENCE_EXAMPLE, "type": "evaluation_plan"}],
+            "effective_on": "2022-04-20",
+        },
+        {
+            "approved": False,
+            "reason": "评价指标体系不完整，请补充",
+            "evidence": [{"digest": EVIDENCE_EXAMPLE, "type": "evaluation_plan"}],
+            "effective_on": "2022-04-20",
+        },
+    )
 
     approved: bool
 
