@@ -28,7 +28,13 @@ from tests.ledger.domain.project_machine import PARAMS, ProjectMachine
 def expected_status(project: Project) -> dict[str, Any]:
     """What the project's own state says its status row must be."""
     scored = [item["score"] for item in project.key_evaluations.values() if item["score"] is not None]
-    latest_key = max(scored, key=lambda score: score["scored_at_version"]) if scored else None
+    # A voided key evaluation (its agency blacklisted) no longer shows: the row's key score is the latest standing one.
+    standing = [
+        item["score"]
+        for item in project.key_evaluations.values()
+        if item["score"] is not None and item.get("voided") is None
+    ]
+    latest_key = max(standing, key=lambda score: score["scored_at_version"]) if standing else None
     basis = project.evaluation_basis()
     open_items = project.open_rectifications
     inflated = any(s["inflated"] for s in scored) or bool(project.re_evaluation and project.re_evaluation["inflated"])
@@ -93,6 +99,23 @@ def test_the_status_fold_agrees_with_the_aggregate_after_every_command() -> None
             max_examples=300, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
         ),
     )
+
+
+def test_a_voided_key_evaluation_leaves_the_status_row_without_its_score() -> None:
+    """The history hypothesis once found (CI, stop 24): a key evaluation scored, then voided by its agency's
+    blacklisting. The row must drop the score, as the aggregate no longer rests on it."""
+    machine = FoldedMachine()
+    machine.declare(new_major=False, unit_of=None, kind="project")
+    machine.advance(choice=0, decision=None, steps=5)
+    machine.advance(choice=3, decision=None, steps=8)
+    scored = [key for key, item in machine.project.key_evaluations.items() if item["score"] is not None]
+    assert scored, "the history no longer reaches a scored key evaluation: choose its steps again"
+    machine.status_row_follows_the_project()
+    assert machine.row is not None and machine.row["key_score"] is not None
+    machine.void_key_evaluation(number=1)
+    assert machine.project.key_evaluations[scored[0]].get("voided") is not None
+    machine.status_row_follows_the_project()
+    assert machine.row["key_score"] is None
 
 
 class ProjectedMachine(ProjectMachine):
