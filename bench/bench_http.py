@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import uuid4
@@ -43,6 +44,7 @@ from bench.common import (
     fmt_ratio,
     free_port,
     machine_line,
+    para,
     percentile,
     print_checks,
     print_header,
@@ -62,6 +64,11 @@ TARGET_P99_MS = 50.0
 TARGET_ASOF_P95_MS = 20.0
 ASOF_EVENTS = 1000
 KEY = SigningKey.generate("bench.localhost-log")  # the servers' signing key, which signs the bench's token too
+
+
+ACCEPTED = 201  # a supervision is numbered: 201 Created with its number
+# The commands answered otherwise than ACCEPTED, by status and problem code: a benchmark of refusals measures nothing.
+FAILURES: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -174,10 +181,12 @@ async def http_load(base: str, token: str, projects: Sequence[BenchProject], sec
                     {"notes": notes(n), "effective_on": "2021-06-01", "reason": f"督导 {k}"}, ensure_ascii=False
                 ).encode()
                 started = time.perf_counter()
-                status, _ = await http.request("POST", path, body)
+                status, answer = await http.request("POST", path, body)
                 latencies.append(time.perf_counter() - started)
-                if status != 200:
+                if status != ACCEPTED:
                     errors += 1
+                    code = json.loads(answer).get("type", "") if answer.startswith(b"{") else ""
+                    FAILURES[f"{status} {code}".strip()] += 1
                 n += 1
 
     started = time.perf_counter()
@@ -368,6 +377,10 @@ def run(
         ]
     )
     print_checks(targets)
+    if FAILURES:
+        refused = ", ".join(f"{n} × {what}" for what, n in FAILURES.most_common())
+        para(f"commands not answered {ACCEPTED}: {refused}.")
+        raise SystemExit(1)  # the rates above are of refusals, not of commands
 
 
 def main(argv: Sequence[str] | None = None) -> None:
