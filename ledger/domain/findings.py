@@ -166,5 +166,6 @@ class AuditFinding(NoticeOwner, LedgerAggregate):
     # ------------------------------------------------------------ the scheduler
 
     def open_deadlines(self, params: rules.RuleParameters | None = None) -> list[Deadline]:
-        """The response, while it is owed (on the day the finding set: the rules in force do not move it)."""
+        """The response, while it is owed, by the day fixed when the finding was recorded (``params`` do not move
+        it)."""
         return [] if self.response is not None else [Deadline(RESPONSE, 0, self.response_due)]
