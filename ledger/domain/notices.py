@@ -35,10 +35,16 @@ class MissedNotice(DeadlineNotice):
     NOTICE = "missed"
 
 
+def notice_fields(notice: deadlines.Notice) -> dict[str, Any]:
+    """The fields of :class:`DeadlineNotice` for ``notice``."""
+    return {"deadline": notice.deadline.kind, "ref": notice.deadline.ref, "due_on": notice.deadline.due_on}
+
+
 class NoticeOwner:
     """The scheduler's side of an aggregate owing what ``open_deadlines`` returns: it records, once each, every
     deadline's approaching notice (from ``deadline_warning_days`` before its due date) and its missed one (after it),
-    as its own ``DeadlineApproaching`` and ``DeadlineMissed``. Mixed into a :class:`LedgerAggregate`."""
+    as its own ``DeadlineApproaching`` and ``DeadlineMissed`` (an aggregate whose notices say more overrides
+    :meth:`record_notice`). Mixed into a :class:`LedgerAggregate`."""
 
     if TYPE_CHECKING:  # the aggregate's
         DeadlineApproaching: ClassVar[type[ApproachingNotice]]
@@ -57,14 +63,16 @@ class NoticeOwner:
             self.open_deadlines(params), self.deadline_notices, today, params.deadline_warning_days
         )
         for notice in due:
-            self.record(
-                self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
-                Attribution(principal, notice.effective_on, notice.reason),
-                deadline=notice.deadline.kind,
-                ref=notice.deadline.ref,
-                due_on=notice.deadline.due_on,
-            )
+            self.record_notice(notice, principal)
         return [notice.deadline for notice in due]
+
+    def record_notice(self, notice: deadlines.Notice, principal: Principal) -> None:
+        """Record one notice, by ``principal`` (the scheduler), as the aggregate's approaching or missed one."""
+        self.record(
+            self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
+            Attribution(principal, notice.effective_on, notice.reason),
+            **notice_fields(notice),
+        )
 
     def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
         """The first day a notice could fall due, unless something is recorded before."""
