@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg import sql
-
-from ledger.domain.values import key
 from projections import directory, keyed
-from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
+from projections.base import Conn, LogEvent, Row
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid NOT NULL",
@@ -35,18 +32,13 @@ KEY = ["project_id", "rectification_no"]
 KINDS = frozenset({"Project.RectificationEscalated", "Project.EscalationDecided"})
 
 
-class Escalations(ReadModel):
+class Escalations(directory.ProjectRows):
     name = "escalations"
+    COLUMNS = COLUMNS
+    KEY = KEY
+    INDEXES = (("escalated_on",),)
 
-    def tables(self, table: str) -> list[str]:
-        return [table, directory.table_of(table)]
-
-    def create(self, conn: Conn, table: str) -> None:
-        keyed.create_table(conn, table, COLUMNS, KEY, [["escalated_on"]])
-        directory.create(conn, table)
-
-    def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        directory.store(conn, table, events)
+    def apply_rows(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         relevant = [item for item in events if item.kind in KINDS]
         if not relevant:
             return
@@ -94,18 +86,12 @@ def escalations(
 ) -> list[Row]:
     """The escalations recorded, by date (of ``organisation``'s projects — a department's include its units' — of
     ``fiscal_year``; only those awaiting finance's decision when ``undecided``)."""
-    return select_rows(
+    return directory.project_rows(
         conn,
-        sql.SQL(
-            "SELECT s.project_id, {shown}, {columns} FROM {table} s JOIN {projects} p USING (project_id) "
-            "WHERE {scope} AND (%(year)s::integer IS NULL OR p.fiscal_year = %(year)s) "
-            "AND (NOT %(undecided)s OR s.decision IS NULL) ORDER BY s.escalated_on, s.position"
-        ).format(
-            shown=sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in directory.SHOWN),
-            columns=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in list(COLUMNS)[1:]),
-            table=sql.Identifier(Escalations.name),
-            projects=sql.Identifier(directory.table_of(Escalations.name)),
-            scope=sql.SQL(directory.SCOPE),
-        ),
-        {"org": None if organisation is None else key(organisation), "year": fiscal_year, "undecided": undecided},
+        Escalations,
+        organisation=organisation,
+        fiscal_year=fiscal_year,
+        where="(NOT %(undecided)s OR s.decision IS NULL)",
+        order_by="s.escalated_on, s.position",
+        params={"undecided": undecided},
     )

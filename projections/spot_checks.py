@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from psycopg import sql
-
-from ledger.domain.values import key
 from projections import directory, keyed
-from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
+from projections.base import Conn, LogEvent, Row
 
 COLUMNS: dict[str, str] = {
     "project_id": "uuid NOT NULL",
@@ -33,18 +30,13 @@ COLUMNS: dict[str, str] = {
 KEY = ["project_id", "spot_check_no"]
 
 
-class SpotChecks(ReadModel):
+class SpotChecks(directory.ProjectRows):
     name = "spot_checks"
+    COLUMNS = COLUMNS
+    KEY = KEY
+    INDEXES = (("checked_on",),)
 
-    def tables(self, table: str) -> list[str]:
-        return [table, directory.table_of(table)]
-
-    def create(self, conn: Conn, table: str) -> None:
-        keyed.create_table(conn, table, COLUMNS, KEY, [["checked_on"]])
-        directory.create(conn, table)
-
-    def apply(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
-        directory.store(conn, table, events)
+    def apply_rows(self, conn: Conn, table: str, events: Sequence[LogEvent]) -> None:
         keyed.store(
             conn, table, list(COLUMNS), KEY, [row(item) for item in events if item.kind == "Project.SpotChecked"]
         )
@@ -74,18 +66,12 @@ def spot_checks(
 ) -> list[Row]:
     """The spot checks recorded, by date (of ``organisation``'s projects — a department's include its units' — of
     ``fiscal_year``, of ``project_id``)."""
-    return select_rows(
+    return directory.project_rows(
         conn,
-        sql.SQL(
-            "SELECT s.project_id, {shown}, {columns} FROM {table} s JOIN {projects} p USING (project_id) "
-            "WHERE {scope} AND (%(year)s::integer IS NULL OR p.fiscal_year = %(year)s) "
-            "AND (%(project)s::uuid IS NULL OR s.project_id = %(project)s) ORDER BY s.checked_on, s.position"
-        ).format(
-            shown=sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in directory.SHOWN),
-            columns=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in list(COLUMNS)[1:]),
-            table=sql.Identifier(SpotChecks.name),
-            projects=sql.Identifier(directory.table_of(SpotChecks.name)),
-            scope=sql.SQL(directory.SCOPE),
-        ),
-        {"org": None if organisation is None else key(organisation), "year": fiscal_year, "project": project_id},
+        SpotChecks,
+        organisation=organisation,
+        fiscal_year=fiscal_year,
+        where="(%(project)s::uuid IS NULL OR s.project_id = %(project)s)",
+        order_by="s.checked_on, s.position",
+        params={"project": project_id},
     )

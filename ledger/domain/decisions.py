@@ -20,12 +20,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain import deadlines, rules
+from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, keyed_id, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
-from ledger.domain.notices import ApproachingNotice, MissedNotice
-from ledger.domain.values import Attribution, Principal, enum_value
+from ledger.domain.notices import ApproachingNotice, MissedNotice, NoticeOwner
+from ledger.domain.values import Attribution, enum_value
 
 
 class DecisionKind(StrEnum):
@@ -70,7 +70,7 @@ def contrary_ids(kind: str, subject_kind: str, subject: str, basis: str, ref: ob
     )
 
 
-class Decision(LedgerAggregate):
+class Decision(NoticeOwner, LedgerAggregate):
     """通报 / 表彰 / 约谈 of one department or unit on one basis, and its rectification (criticism, interview)."""
 
     TOPIC_MODULE = "ledger.decisions"
@@ -222,26 +222,9 @@ class Decision(LedgerAggregate):
 
     # ------------------------------------------------------------ the scheduler
 
-    def open_deadlines(self) -> list[Deadline]:
-        """The rectification report, while it is owed (open: not reported, or rejected)."""
+    def open_deadlines(self, params: rules.RuleParameters | None = None) -> list[Deadline]:
+        """The rectification report, while it is owed (open: not reported, or rejected), by the day fixed when the
+        decision was recorded (``params`` do not move it)."""
         if self.rectification is None or self.rectification["status"] != "open":
             return []
         return [Deadline(RECTIFICATION, 0, self.rectification["due"])]
-
-    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
-        """Record, once each, the rectification report's approaching notice (from ``deadline_warning_days`` before
-        its due date) and its missed notice (after it); return the deadlines noticed."""
-        due = deadlines.notices_due(self.open_deadlines(), self.deadline_notices, today, params.deadline_warning_days)
-        for notice in due:
-            self.record(
-                self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
-                Attribution(principal, notice.effective_on, notice.reason),
-                deadline=notice.deadline.kind,
-                ref=notice.deadline.ref,
-                due_on=notice.deadline.due_on,
-            )
-        return [notice.deadline for notice in due]
-
-    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
-        """The first day a notice could fall due, unless something is recorded before."""
-        return deadlines.next_notice_day(self.open_deadlines(), self.deadline_notices, params.deadline_warning_days)

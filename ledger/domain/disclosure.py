@@ -28,14 +28,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain import deadlines, rules
+from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, keyed_id, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import RuleViolation
-from ledger.domain.notices import ApproachingNotice, MissedNotice
+from ledger.domain.notices import ApproachingNotice, MissedNotice, NoticeOwner
 from ledger.domain.project_state import ProjectState
 from ledger.domain.project_values import Disclosure
-from ledger.domain.values import Attribution, Indicator, Principal
+from ledger.domain.values import Attribution, Indicator
 
 
 class DutyKind(StrEnum):
@@ -125,7 +125,7 @@ def late(disclosed_on: date, due_on: date | None) -> bool | None:
     return None if due_on is None else disclosed_on > due_on
 
 
-class DisclosureDuty(LedgerAggregate):
+class DisclosureDuty(NoticeOwner, LedgerAggregate):
     """A duty to disclose (or submit to the congress): when it is due, whether and when it was met, its notices."""
 
     TOPIC_MODULE = "ledger.disclosure"
@@ -277,24 +277,3 @@ class DisclosureDuty(LedgerAggregate):
         """The duty while owed and due on some day."""
         due = self.due(params)
         return [] if self.met_on is not None or due is None else [Deadline(self.kind, 0, due)]
-
-    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
-        """Record, once each for its due day, the approaching notice (from ``deadline_warning_days`` before) and the
-        missed one (after it); return the deadlines noticed."""
-        due = deadlines.notices_due(
-            self.open_deadlines(params), self.deadline_notices, today, params.deadline_warning_days
-        )
-        for notice in due:
-            self.record(
-                self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
-                Attribution(principal, notice.effective_on, notice.reason),
-                deadline=notice.deadline.kind,
-                ref=notice.deadline.ref,
-                due_on=notice.deadline.due_on,
-            )
-        return [notice.deadline for notice in due]
-
-    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
-        return deadlines.next_notice_day(
-            self.open_deadlines(params), self.deadline_notices, params.deadline_warning_days
-        )

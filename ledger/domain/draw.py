@@ -28,17 +28,19 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
-from ledger.domain import deadlines, rules
+from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, ledger_id, require_not_before
-from ledger.domain.deadlines import Deadline
+from ledger.domain.deadlines import Deadline, Notice
 from ledger.domain.errors import DomainError, RuleViolation
-from ledger.domain.notices import ApproachingNotice, MissedNotice
+from ledger.domain.notices import ApproachingNotice, MissedNotice, NoticeOwner, notice_fields
 from ledger.domain.values import Attribution, Principal
 
 DRAW_REVEAL = "draw_reveal"  # the deadline's kind in notices
+# The working calendar a reveal's day is counted in: its holidays, its working weekends, its version (None: none kept).
+WorkingDays: TypeAlias = tuple[frozenset[date], frozenset[date], int | None]
 
 
 class DrawStatus(StrEnum):
@@ -80,7 +82,7 @@ def _draw_entry(event: ReEvaluationSample.Announced | ReEvaluationSample.Reannou
     }
 
 
-class ReEvaluationSample(LedgerAggregate):
+class ReEvaluationSample(NoticeOwner, LedgerAggregate):
     """财政再评价抽查 of one fiscal year: its draws (the failed ones kept), and the sample the revealed one selected."""
 
     TOPIC_MODULE = "ledger.catalogue"  # stored topics keep the module they were first recorded under
@@ -243,7 +245,7 @@ class ReEvaluationSample(LedgerAggregate):
         size: int | None,
         params: rules.RuleParameters,
         ruleset_version: int,
-        working_days: tuple[frozenset[date], frozenset[date], int | None],
+        working_days: WorkingDays,
         by: Attribution,
     ) -> ReEvaluationSample:
         """The year's first draw."""
@@ -261,7 +263,7 @@ class ReEvaluationSample(LedgerAggregate):
         size: int | None,
         params: rules.RuleParameters,
         ruleset_version: int,
-        working_days: tuple[frozenset[date], frozenset[date], int | None],
+        working_days: WorkingDays,
         by: Attribution,
     ) -> None:
         """A new draw, once the last one failed (the failed one stays in the record)."""
@@ -293,7 +295,7 @@ class ReEvaluationSample(LedgerAggregate):
         size: int | None,
         params: rules.RuleParameters,
         ruleset_version: int,
-        working_days: tuple[frozenset[date], frozenset[date], int | None],
+        working_days: WorkingDays,
         by: Attribution,
     ) -> dict[str, Any]:
         ordered = sorted(population)
@@ -362,35 +364,24 @@ class ReEvaluationSample(LedgerAggregate):
 
     # ------------------------------------------------------------ the scheduler
 
-    def open_deadlines(self) -> list[Deadline]:
+    def open_deadlines(self, params: rules.RuleParameters | None = None) -> list[Deadline]:
+        """The reveal of the current draw while it is open, by its day (fixed when announced: ``params`` do not move
+        it)."""
         current = self.current
         if current is None or current["status"] not in OPEN:
             return []
         return [Deadline(DRAW_REVEAL, current["no"], current["reveal_by"])]
 
-    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
-        """The reveal's approaching notice (from ``deadline_warning_days`` before its day), and after the day the
-        failed draw, once each."""
-        due = deadlines.notices_due(self.open_deadlines(), self.deadline_notices, today, params.deadline_warning_days)
-        for notice in due:
-            fields: dict[str, Any] = {
-                "deadline": notice.deadline.kind,
-                "ref": notice.deadline.ref,
-                "due_on": notice.deadline.due_on,
-            }
-            if notice.missed:
-                missing = "contribution" if self.draw(notice.deadline.ref)["contribution"] is None else "reveal"
-                reason = f"draw {notice.deadline.ref} was not revealed by {notice.deadline.due_on} ({missing} missing)"
-                self.record(self.Failed, Attribution(principal, notice.effective_on, reason), missing=missing, **fields)
-            else:
-                self.record(
-                    self.RevealApproaching, Attribution(principal, notice.effective_on, notice.reason), **fields
-                )
-        return [notice.deadline for notice in due]
-
-    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
-        """The first day a notice could fall due, unless something is recorded before."""
-        return deadlines.next_notice_day(self.open_deadlines(), self.deadline_notices, params.deadline_warning_days)
+    def record_notice(self, notice: Notice, principal: Principal) -> None:
+        """The reveal's approaching notice; after its day, the failed draw, saying what was missing."""
+        fields = notice_fields(notice)
+        if notice.missed:
+            ref, due_on = notice.deadline.ref, notice.deadline.due_on
+            missing = "contribution" if self.draw(ref)["contribution"] is None else "reveal"
+            reason = f"draw {ref} was not revealed by {due_on} ({missing} missing)"
+            self.record(self.Failed, Attribution(principal, notice.effective_on, reason), missing=missing, **fields)
+        else:
+            self.record(self.RevealApproaching, Attribution(principal, notice.effective_on, notice.reason), **fields)
 
     def verify_revealed(self) -> list[str]:
         """What in the recorded draws does not follow from them: each revealed draw's commitment, population digest,

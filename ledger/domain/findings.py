@@ -6,7 +6,7 @@ against one object the ledger holds. The party must respond by a deadline: a pro
 project, the organisation itself for a department or unit, the agency for an agency — within the ruleset's
 ``audit_finding_response_days`` (30 by default) of the finding, the days of the ruleset in force then, kept on the
 finding. The response is recorded once; the scheduler raises an approaching notice and a missed one, once each, while
-it is owed, as for a project's deadlines.
+it is owed, as for a project's deadlines (:class:`~ledger.domain.notices.NoticeOwner`).
 
 Its own aggregate, not a part of the object found about: a finding and its answer are a history of their own, and its
 id follows from what it is — the object and the auditor's reference — so the same finding recorded twice is a
@@ -20,12 +20,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain import deadlines, rules
+from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate, keyed_id, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, RuleViolation
-from ledger.domain.notices import ApproachingNotice, MissedNotice
-from ledger.domain.values import Attribution, Principal, enum_value
+from ledger.domain.notices import ApproachingNotice, MissedNotice, NoticeOwner
+from ledger.domain.values import Attribution, enum_value
 
 
 class FindingSubject(StrEnum):
@@ -51,7 +51,7 @@ def finding_id(subject_kind: str, subject_id: UUID, reference: str) -> UUID:
     return keyed_id("audit_finding", subject_kind, subject_id, reference)
 
 
-class AuditFinding(LedgerAggregate):
+class AuditFinding(NoticeOwner, LedgerAggregate):
     """审计发现 about a project, a department or unit, or an agency, and the response it requires."""
 
     TOPIC_MODULE = "ledger.findings"
@@ -165,24 +165,7 @@ class AuditFinding(LedgerAggregate):
 
     # ------------------------------------------------------------ the scheduler
 
-    def open_deadlines(self) -> list[Deadline]:
-        """The response, while it is owed."""
+    def open_deadlines(self, params: rules.RuleParameters | None = None) -> list[Deadline]:
+        """The response, while it is owed, by the day fixed when the finding was recorded (``params`` do not move
+        it)."""
         return [] if self.response is not None else [Deadline(RESPONSE, 0, self.response_due)]
-
-    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
-        """Record, once each, the response's approaching notice (from ``deadline_warning_days`` before its due date)
-        and its missed notice (after it); return the deadlines noticed."""
-        due = deadlines.notices_due(self.open_deadlines(), self.deadline_notices, today, params.deadline_warning_days)
-        for notice in due:
-            self.record(
-                self.DeadlineMissed if notice.missed else self.DeadlineApproaching,
-                Attribution(principal, notice.effective_on, notice.reason),
-                deadline=notice.deadline.kind,
-                ref=notice.deadline.ref,
-                due_on=notice.deadline.due_on,
-            )
-        return [notice.deadline for notice in due]
-
-    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None:
-        """The first day a notice could fall due, unless something is recorded before."""
-        return deadlines.next_notice_day(self.open_deadlines(), self.deadline_notices, params.deadline_warning_days)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from eventsourcing.utils import get_topic
 
@@ -45,7 +45,7 @@ from ledger.domain.errors import InvalidInput
 from ledger.domain.findings import AuditFinding
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project
-from ledger.domain.values import SYSTEM
+from ledger.domain.values import SYSTEM, Principal
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -93,6 +93,26 @@ class SweepReport:
     missed: int = 0  # of those, the ones that had something due: the watch list was wrong (altered?)
 
 
+class _OwesNotices(Protocol):
+    """What the scheduler's deadline notices ask of an aggregate (:class:`ledger.domain.notices.NoticeOwner`'s)."""
+
+    def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> object: ...
+
+    def next_deadline_notice(self, params: rules.RuleParameters) -> date | None: ...
+
+
+def _notices(name: str, title: str, aggregate: type[A], not_found_code: str) -> Sweep[A]:
+    """The sweep of the approaching and missed notices on what ``aggregate`` owes."""
+    return Sweep(
+        name,
+        title,
+        aggregate,
+        not_found_code,
+        lambda owner, context: cast(_OwesNotices, owner).raise_deadline_notices(context.today, context.params, SYSTEM),
+        lambda owner, context: cast(_OwesNotices, owner).next_deadline_notice(context.params),
+    )
+
+
 def _detect(project: Project, context: SweepContext) -> bool:
     return project.detect_deviation(
         context.params,
@@ -117,15 +137,13 @@ SWEEPS: dict[str, Sweep[Any]] = {
             _detect,
             lambda project, context: None,
         ),
-        Sweep(
+        _notices(
             "deadlines",
             "DeadlineApproaching / DeadlineMissed: goals, monitoring report, self-evaluation, "
             "rectifications, deviation answers, the ex-ante report's review, the goals and results to disclose, "
             "the steps of 两审一督导",
             Project,
             "project-not-found",
-            lambda project, context: project.raise_deadline_notices(context.today, context.params, SYSTEM),
-            lambda project, context: project.next_deadline_notice(context.params),
         ),
         Sweep(
             "funding-suspension",
@@ -161,46 +179,36 @@ SWEEPS: dict[str, Sweep[Any]] = {
                 context.params, (context.holidays, context.working_weekends)
             ),
         ),
-        Sweep(
+        _notices(
             "decision-deadlines",
             "DeadlineApproaching / DeadlineMissed: the rectification report owed after 约谈 or 通报批评",
             Decision,
             "decision-not-found",
-            lambda decision, context: decision.raise_deadline_notices(context.today, context.params, SYSTEM),
-            lambda decision, context: decision.next_deadline_notice(context.params),
         ),
-        Sweep(
+        _notices(
             "disclosure-deadlines",
             "DeadlineApproaching / DeadlineMissed: overall goals to disclose, goals and results owed to the congress",
             DisclosureDuty,
             "disclosure-duty-not-found",
-            lambda duty, context: duty.raise_deadline_notices(context.today, context.params, SYSTEM),
-            lambda duty, context: duty.next_deadline_notice(context.params),
         ),
-        Sweep(
+        _notices(
             "overall-deadlines",
             "DeadlineApproaching / DeadlineMissed: the overall self-evaluation owed on approved overall goals",
             OverallGoals,
             "overall-goals-not-found",
-            lambda goals, context: goals.raise_deadline_notices(context.today, context.params, SYSTEM),
-            lambda goals, context: goals.next_deadline_notice(context.params),
         ),
-        Sweep(
+        _notices(
             "draw-deadlines",
             "ReEvaluationSample.RevealApproaching / Failed: a re-evaluation draw not revealed in the working days "
             "allowed is recorded as failed",
             ReEvaluationSample,
             "sample-not-found",
-            lambda sample, context: sample.raise_deadline_notices(context.today, context.params, SYSTEM),
-            lambda sample, context: sample.next_deadline_notice(context.params),
         ),
-        Sweep(
+        _notices(
             "audit-finding-deadlines",
             "DeadlineApproaching / DeadlineMissed: the response an audit finding (审计发现) requires",
             AuditFinding,
             "audit-finding-not-found",
-            lambda finding, context: finding.raise_deadline_notices(context.today, context.params, SYSTEM),
-            lambda finding, context: finding.next_deadline_notice(context.params),
         ),
         Sweep(
             "blacklist-expiry",

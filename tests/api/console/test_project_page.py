@@ -383,6 +383,8 @@ def walk_slide_and_tamper(driver: Any, base: str, demo: Demo, proxy: TamperingPr
     bad = driver.find_element(By.ID, f"v{position + 1}")
     assert bad.find_element(By.CSS_SELECTOR, "td.check").text == "✗"
     assert [r.find_element(By.CSS_SELECTOR, "td.check").text for r in rows[:position]] == ["✓"] * position
+    # the shot shows the red badge and the event it names (the page was left scrolled down at the slider)
+    driver.execute_script("document.getElementById('verify-h').scrollIntoView()")
     screenshot(driver, "project-tampered")
     assert proxy.bundles >= 3
     # in English too, the event named by its version and type
