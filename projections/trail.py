@@ -229,6 +229,7 @@ class TrailFilter:
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
     objects: tuple[UUID, ...] | None = None  # restrict to these objects (a department sees its own)
+    acting: str | None = None  # with ``objects``: and what this organisation did (an agency: its acts, its findings)
 
 
 def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> list[Row]:
@@ -249,7 +250,10 @@ def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> l
     if where.recorded_to is not None:
         conditions.append(sql.SQL("recorded_at < %s"))
         params.append(where.recorded_to)
-    if where.objects is not None:
+    if where.objects is not None and where.acting is not None:
+        conditions.append(sql.SQL("(object_id = ANY(%s) OR organisation_key = %s)"))
+        params.extend((list(where.objects), key(where.acting)))
+    elif where.objects is not None:
         conditions.append(sql.SQL("object_id = ANY(%s)"))
         params.append(list(where.objects))
     if after is not None:
