@@ -106,6 +106,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Agency.Registered": "第三方机构登记",
     "Agency.QualityReviewed": "第三方机构质量评价",
     "Agency.CreditCodeRecorded": "补录统一社会信用代码",
+    "CreditCodeIndex.Claimed": "统一社会信用代码登记（唯一）",
     "Agency.QualificationChanged": "第三方机构资格变更",
     "Agency.QualityAssessed": "第三方机构工作质量考核",
     "Agency.Barred": "第三方机构暂停承接业务（质量考核预警）",
