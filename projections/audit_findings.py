@@ -147,3 +147,15 @@ def finding_objects(conn: Conn, organisation: str) -> tuple[UUID, ...]:
         {"key": key(organisation)},
     ).fetchall()
     return tuple(row[0] for row in rows)
+
+
+def agency_finding_objects(conn: Conn, agency: str) -> tuple[UUID, ...]:
+    """The findings about ``agency`` — the findings it owes a response to, recorded with the agency as the ledger
+    registered it — however its name is spelled; none of a department or unit of the same name."""
+    rows = conn.execute(
+        sql.SQL("SELECT finding_id FROM {} WHERE responder_kind = 'agency' AND responder_key = %(key)s").format(
+            sql.Identifier(AuditFindings.name)
+        ),
+        {"key": key(agency)},
+    ).fetchall()
+    return tuple(row[0] for row in rows)

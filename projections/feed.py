@@ -11,10 +11,11 @@ commits to, in which exact values are typed: ``{"_type_": "decimal_str", "_data_
 ``date_iso``, ``datetime_iso``, ``uuid_hex``, ``principal``, ``indicator``; see :mod:`ledger.transcodings`).
 Nothing is decoded and re-encoded in Python, so the feed streams at the speed of reading the rows.
 
-What the public follows (and an agency: it reads what the public reads) names who acted by role and organisation
-only: the principal's id — a member of staff — is left out of the envelope (``"id": null``) and out of the payload,
-which for them is the stored event without it (not the bytes the leaf hash commits to; the stored bytes themselves,
-``with_state``, are not for them).
+What the public follows (and an agency: it reads what the public reads, and the audit findings about itself — their
+recording, its response, the deadline notices) names who acted by role and organisation only: the principal's id —
+a member of staff — is left out of the envelope (``"id": null``) and out of the payload, which for them is the stored
+event without it (not the bytes the leaf hash commits to; the stored bytes themselves, ``with_state``, are not for
+them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from psycopg import sql
 
 from ledger.domain.values import Principal, Role
 from ledger.store.tables import EVENTS
+from projections.audit_findings import agency_finding_objects
 from projections.base import Conn
 from projections.positions import log_size
 from projections.project_status import department_objects
@@ -89,6 +91,7 @@ class FeedFilter:
     types: tuple[str, ...] = ()  # event types ("Project.BudgetApproved") or aggregates ("Project.*"); () = all
     objects: tuple[UUID, ...] | None = None  # only these aggregates (a department follows its own)
     public_only: bool = False
+    own: tuple[UUID, ...] = ()  # with ``public_only``: these aggregates' events too (an agency: the findings about it)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,10 @@ def _page_query(
         condition, extra = _type_condition(where.types)
         conditions.append(condition)
         params.extend(extra)
-    if where.public_only:
+    if where.public_only and where.own:
+        conditions.append(sql.SQL("({} OR originator_id = ANY(%s))").format(PUBLIC_EVENT))
+        params.append(list(where.own))
+    elif where.public_only:
         conditions.append(PUBLIC_EVENT)
     if where.objects is not None:
         conditions.append(sql.SQL("originator_id = ANY(%s)"))
@@ -245,21 +251,25 @@ class TailEvent:
     type: str
     originator: UUID
     public: bool  # what the public may see (:data:`PUBLIC_EVENT`)
-    declared_by: str | None  # a Project.Declared, Unit.Registered or OverallGoals.Submitted: the department it is of
+    declared_by: str | None  # a Project.Declared, Unit.Registered, OverallGoals.Submitted or a finding a department (or
+    # unit) owes a response to (AuditFinding.Recorded): the department it is of
     declared_for: str | None  # and its budget unit, if it names one (a Unit.Registered: the unit itself; overall goals:
-    # the organisation they are of, the department or its unit)
+    # the organisation they are of, the department or its unit; a finding: the organisation that responds)
+    finding_of: str | None  # an AuditFinding.Recorded about an agency: the agency (who owes the response)
     frame: bytes  # "id: <position>\nevent: <type>\ndata: <the event as the feed renders it>\n\n", UTF-8
-    public_frame: bytes | None  # the frame the public and agencies get (no staff id), for a public event
+    public_frame: bytes | None  # the frame the public and agencies get (no staff id), for a public event or a finding
 
     def frame_for(self, public_only: bool) -> bytes:
         """The frame a reader gets: the public's, without the staff id, for a reader who sees what the public sees."""
         return self.public_frame if public_only and self.public_frame is not None else self.frame
 
-    def admitted(self, types: Sequence[str], public_only: bool, objects: Container[UUID] | None) -> bool:
+    def admitted(
+        self, types: Sequence[str], public_only: bool, objects: Container[UUID] | None, own: Container[UUID] = ()
+    ) -> bool:
         """What :func:`read` decides in SQL for a :class:`FeedFilter` of these fields, in memory."""
         return (
             type_admitted(types, self.type)
-            and (self.public or not public_only)
+            and (self.public or not public_only or (self.public_frame is not None and self.originator in own))
             and (objects is None or self.originator in objects)
         )
 
@@ -269,13 +279,19 @@ class TailEvent:
 TAIL = sql.SQL(
     "SELECT leaf_index, split_part(topic, ':', 2), originator_id, {public}, "
     "CASE WHEN topic LIKE '%%:Project.Declared' OR topic LIKE '%%:Unit.Registered' "
-    "OR topic LIKE '%%:OverallGoals.Submitted' THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
+    "OR topic LIKE '%%:OverallGoals.Submitted' THEN convert_from(state, 'UTF8')::jsonb ->> 'department' "
+    "WHEN topic LIKE '%%:AuditFinding.Recorded' THEN convert_from(state, 'UTF8')::jsonb ->> 'department' END, "
     "CASE WHEN topic LIKE '%%:Project.Declared' THEN convert_from(state, 'UTF8')::jsonb ->> 'unit' "
     "WHEN topic LIKE '%%:Unit.Registered' THEN convert_from(state, 'UTF8')::jsonb ->> 'name' "
-    "WHEN topic LIKE '%%:OverallGoals.Submitted' THEN convert_from(state, 'UTF8')::jsonb ->> 'organisation' END, "
+    "WHEN topic LIKE '%%:OverallGoals.Submitted' THEN convert_from(state, 'UTF8')::jsonb ->> 'organisation' "
+    "WHEN topic LIKE '%%:AuditFinding.Recorded' AND convert_from(state, 'UTF8')::jsonb ->> 'responder_kind' = "
+    "'department' THEN convert_from(state, 'UTF8')::jsonb ->> 'responder' END, "
+    "CASE WHEN topic LIKE '%%:AuditFinding.Recorded' AND convert_from(state, 'UTF8')::jsonb ->> 'responder_kind' = "
+    "'agency' THEN convert_from(state, 'UTF8')::jsonb ->> 'responder' END, "
     "convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || E'\\ndata: ' || {envelope}, "
     "'UTF8') || state || '\\x7d0a0a'::bytea, "
-    "CASE WHEN {public} THEN convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || "
+    "CASE WHEN {public} OR topic LIKE '%%:AuditFinding.%%' "
+    "THEN convert_to('id: ' || leaf_index || E'\\nevent: ' || split_part(topic, ':', 2) || "
     "E'\\ndata: ' || {public_json} || E'}}\\n\\n', 'UTF8') END "
     "FROM {events} WHERE leaf_index > %s AND leaf_index <= %s "
     "ORDER BY leaf_index"
@@ -294,9 +310,12 @@ def sse_frame(event: FeedEvent) -> bytes:
 
 def visible_to(conn: Conn, principal: Principal, types: tuple[str, ...] = ()) -> FeedFilter:
     """What ``principal`` may follow: finance and auditors everything, a department its own projects and record (and
-    its units'), a budget unit its own, anyone else the public events."""
+    its units', and the audit findings about them), a budget unit its own, an agency the public events and the audit
+    findings about it (as the public sees events: no staff id), anyone else the public events."""
     if principal.role in (Role.FINANCE, Role.AUDITOR):
         return FeedFilter(types)
     if principal.role == Role.DEPARTMENT:
         return FeedFilter(types, objects=department_objects(conn, principal.organisation))
+    if principal.role == Role.AGENCY:
+        return FeedFilter(types, public_only=True, own=agency_finding_objects(conn, principal.organisation))
     return FeedFilter(types, public_only=True)

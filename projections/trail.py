@@ -106,6 +106,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "Agency.Registered": "第三方机构登记",
     "Agency.QualityReviewed": "第三方机构质量评价",
     "Agency.CreditCodeRecorded": "补录统一社会信用代码",
+    "CreditCodeIndex.Claimed": "统一社会信用代码登记（唯一）",
     "Agency.QualificationChanged": "第三方机构资格变更",
     "Agency.QualityAssessed": "第三方机构工作质量考核",
     "Agency.Barred": "第三方机构暂停承接业务（质量考核预警）",
@@ -229,6 +230,7 @@ class TrailFilter:
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
     objects: tuple[UUID, ...] | None = None  # restrict to these objects (a department sees its own)
+    acting: str | None = None  # with ``objects``: and what this organisation did (an agency: its acts, its findings)
 
 
 def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> list[Row]:
@@ -249,7 +251,10 @@ def trail(conn: Conn, where: TrailFilter, *, after: int | None, limit: int) -> l
     if where.recorded_to is not None:
         conditions.append(sql.SQL("recorded_at < %s"))
         params.append(where.recorded_to)
-    if where.objects is not None:
+    if where.objects is not None and where.acting is not None:
+        conditions.append(sql.SQL("(object_id = ANY(%s) OR organisation_key = %s)"))
+        params.extend((list(where.objects), key(where.acting)))
+    elif where.objects is not None:
         conditions.append(sql.SQL("object_id = ANY(%s)"))
         params.append(list(where.objects))
     if after is not None:

@@ -35,7 +35,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
-from ledger.domain.values import Principal, Role
+from ledger.domain.values import Principal, Role, key
 from ledger.store.tables import CHANNEL, EVENTS
 from projections import feed
 
@@ -60,11 +60,13 @@ class StreamRefused(Exception):
 @dataclass(frozen=True)
 class Audience:
     """What a stream may see, as :func:`projections.feed.visible_to` decides for its principal: everything
-    (finance, auditors), a department's own objects, or the public events — each narrowed to ``types``."""
+    (finance, auditors), a department's own objects, or the public events (an agency's: and the audit findings about
+    it) — each narrowed to ``types``."""
 
     types: tuple[str, ...]
     public_only: bool = False
     department: str | None = None
+    agency: str | None = None  # the key of the agency's name (ledger.domain.values.key)
 
     @classmethod
     def of(cls, principal: Principal, types: tuple[str, ...]) -> Audience:
@@ -72,6 +74,8 @@ class Audience:
             return cls(types)
         if principal.role == Role.DEPARTMENT:
             return cls(types, department=principal.organisation)
+        if principal.role == Role.AGENCY:
+            return cls(types, public_only=True, agency=key(principal.organisation))
         return cls(types, public_only=True)
 
 
@@ -133,6 +137,7 @@ class LogFanout:
         self._per_key: Counter[tuple[str, str]] = Counter()
         self._waiting: set[Subscription] = set()
         self._owned: dict[str, set[UUID]] = {}  # department or unit -> the objects it owns, as far as known
+        self._found: dict[str, set[UUID]] = {}  # an agency's key -> the audit findings about it, as far as known
         self._chunks: dict[tuple[Audience, int], tuple[bytes, int]] = {}  # of the window as it is now
         self._catching_up = asyncio.Semaphore(max(1, (pool.max_size + 1) // 2))  # leave the pool to queries too
         self._tasks: list[asyncio.Task[None]] = []
@@ -280,10 +285,11 @@ class LogFanout:
         if not events:
             return b"", cursor
         objects = None if audience.department is None else self._owned.setdefault(audience.department, set())
+        own = () if audience.agency is None else self._found.setdefault(audience.agency, set())
         frames = [
             event.frame_for(audience.public_only)
             for event in events
-            if event.admitted(audience.types, audience.public_only, objects)
+            if event.admitted(audience.types, audience.public_only, objects, own)
         ]
         chunk = (b"".join(frames), events[-1].position)
         self._chunks[key] = chunk
@@ -294,12 +300,15 @@ class LogFanout:
         until = self._position
         audience = subscription.audience
         known = frozenset(self._owned.get(audience.department, ())) if audience.department is not None else None
+        found = frozenset(self._found.get(audience.agency, ())) if audience.agency is not None else frozenset()
 
         def page() -> tuple[feed.FeedFilter, feed.FeedPage]:
             with self.pool.connection() as conn:
                 where = feed.visible_to(conn, subscription.principal, audience.types)
                 if known is not None and where.objects is not None:  # what the reader saw declared, too
                     where = replace(where, objects=tuple(known.union(where.objects)))
+                if found and where.public_only:  # the findings the reader saw recorded, too
+                    where = replace(where, own=tuple(found.union(where.own)))
                 return where, feed.read(conn, subscription.cursor, CHUNK, where, until=until)
 
         async with self._catching_up:
@@ -308,6 +317,11 @@ class LogFanout:
             owned = self._owned.setdefault(audience.department, set())
             if not owned.issuperset(where.objects):
                 owned.update(where.objects)
+                self._chunks.clear()
+        if audience.agency is not None:
+            about = self._found.setdefault(audience.agency, set())
+            if not about.issuperset(where.own):
+                about.update(where.own)
                 self._chunks.clear()
         subscription.cursor = max(subscription.cursor, read.next)
         return b"".join(feed.sse_frame(event) for event in read.events)
@@ -385,6 +399,8 @@ class LogFanout:
             for owner in (event.declared_by, event.declared_for):  # a project's or a unit's department, and the unit
                 if owner is not None:
                     self._owned.setdefault(owner, set()).add(event.originator)
+            if event.finding_of is not None:  # a finding about an agency: its stream follows it from now on
+                self._found.setdefault(key(event.finding_of), set()).add(event.originator)
             count += 1
         if not count:
             return 0, 0

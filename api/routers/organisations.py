@@ -35,6 +35,7 @@ from api.schemas.organisations import (
 )
 from ledger.application import Ledger
 from ledger.domain.agencies import Agency
+from ledger.domain.credit_code import credit_code as checked_credit_code
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import Department
 from ledger.domain.values import Role
@@ -148,10 +149,19 @@ async def register_agency(body: AgencyCreate, ctx: CommandDep) -> CommandResult:
 
 @agencies.get("", responses=QUERY_PROBLEMS)
 @downloadable("blacklist", "第三方机构", "Third-party agencies")
-def list_agencies(conn: ReadConn, principal: Reader, q: NameSearch = None) -> list[AgencyDirectory]:
+def list_agencies(
+    conn: ReadConn,
+    principal: Reader,
+    q: NameSearch = None,
+    credit_code: Annotated[str | None, Query(max_length=64, examples=["91632800864542843F"])] = None,
+) -> list[AgencyDirectory]:
     """Every registered agency with its id, 统一社会信用代码 and 资格; ``q`` finds those whose name contains it (in any
-    spelling)."""
-    return [AgencyDirectory.model_validate(row) for row in blacklist.agencies(conn, q)]
+    spelling), ``credit_code`` the one holding that code (in any spelling: lower case, full width, spaces)."""
+    rows = blacklist.agencies(conn, q)
+    if credit_code is not None:
+        code = checked_credit_code(credit_code)
+        rows = [row for row in rows if row["credit_code"] == code]
+    return [AgencyDirectory.model_validate(row) for row in rows]
 
 
 @command(agencies, "/{agency_id}/credit-code")

@@ -17,6 +17,7 @@ from api.schemas.common import Page
 from api.schemas.reads import CoverageRow, DeadlineRow, TrailEntry
 from ledger.domain.errors import Forbidden
 from ledger.domain.values import Role, key
+from projections.audit_findings import agency_finding_objects
 from projections.coverage import coverage_rows
 from projections.deadlines import DeadlineFilter, open_deadlines
 from projections.positions import positions
@@ -43,17 +44,18 @@ def accountability_trail(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[TrailEntry]:
     """问责记录: who did what to which object, when, under which role — by principal, organisation (any spelling of
-    either), object, time."""
-    objects = None
+    either), object, time. A department reads what concerns its objects (its units' too, and the audit findings about
+    them); an agency what it did and the audit findings about it."""
+    objects, acting = None, None
     if principal.role == Role.DEPARTMENT:
         objects = department_objects(conn, principal.organisation)
-    elif principal.role == Role.AGENCY:
+    elif principal.role == Role.AGENCY:  # what it did, and the audit findings about it (whoever recorded their steps)
         if organisation is not None and not principal.acts_for(organisation):
             raise Forbidden("an agency reads only its own trail", code="role-not-allowed")
-        organisation = principal.organisation
+        objects, acting = agency_finding_objects(conn, principal.organisation), principal.organisation
     rows = trail(
         conn,
-        TrailFilter(principal_id, organisation, object_id, event_type, recorded_from, recorded_to, objects),
+        TrailFilter(principal_id, organisation, object_id, event_type, recorded_from, recorded_to, objects, acting),
         after=cursor,
         limit=limit,
     )

@@ -1,13 +1,19 @@
 """Commissioning an evaluation to a third-party agency (委托第三方机构): who may be commissioned, for a project's key
-evaluation (:mod:`.projects`) and for an organisation's overall evaluation (:mod:`.overall`) alike."""
+evaluation (:mod:`.projects`) and for an organisation's overall evaluation (:mod:`.overall`) alike; and one agency per
+统一社会信用代码 (:func:`commit_with_credit_code`)."""
 
 from __future__ import annotations
 
-from ledger.application.acts import Act
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from ledger.application.acts import Act, Written
 from ledger.application.core import LedgerCore
 from ledger.domain.agencies import Agency
 from ledger.domain.base import require_not_before
-from ledger.domain.errors import NotFound, RuleViolation
+from ledger.domain.credit_codes import CreditCodeIndex, credit_code_id
+from ledger.domain.errors import NotFound, RuleViolation, VersionConflict
 from ledger.domain.values import key
 
 
@@ -51,3 +57,52 @@ def tied(ledger: LedgerCore, agency: Agency, department: str, unit: str | None) 
         except NotFound:
             continue
     return False
+
+
+# ------------------------------------------------------------------------------------------------ credit codes
+
+
+def commit_with_credit_code(ledger: LedgerCore, agency: Agency, act: Act, *, new: bool) -> Written:
+    """Save ``agency``, just registered (``new``) or given its code, with the credit-code index entry of its code in
+    the same atomic save (:mod:`ledger.domain.credit_codes`): refused with 409 ``credit-code-taken``, naming the
+    holder, if another agency holds the code — by the index, or by an event recorded before the index existed — or
+    took it meanwhile (the index's creation collides in the log); ``already-exists`` if the agency itself was
+    registered meanwhile."""
+    code = agency.credit_code
+    assert code is not None  # registered with one, or just given one
+    refuse_taken_credit_code(ledger, code, agency.id)
+    index = CreditCodeIndex.claim(code, agency.name, agency.id, act.by)
+    try:
+        return ledger.commit(agency, index, act=act)
+    except VersionConflict:
+        refuse_taken_credit_code(ledger, code, agency.id)  # the index was created first by another claim
+        if new:
+            raise RuleViolation(f"agency {agency.name} already exists", code="already-exists") from None
+        raise
+
+
+def refuse_taken_credit_code(ledger: LedgerCore, code: str, agency_id: UUID) -> None:
+    """409 ``credit-code-taken`` if an agency other than ``agency_id`` holds ``code`` (canonical), as the log says."""
+    holder = credit_code_holder(ledger, code, agency_id)
+    if holder is not None:
+        raise RuleViolation(
+            f"统一社会信用代码 {code} 已由{holder}登记; the credit code {code} is held by {holder}",
+            code="credit-code-taken",
+            field="credit_code",
+        )
+
+
+def credit_code_holder(ledger: LedgerCore, code: str, agency_id: UUID | None = None) -> str | None:
+    """The name of the agency (other than ``agency_id``) holding the credit code ``code`` (canonical), from the log:
+    its index entry, or — for a code recorded before the index existed, which has none — the agency whose
+    registration or ``CreditCodeRecorded`` stored it. Reads the log with SQL, so it runs outside a command group."""
+    ledger.groups.alone()
+    entry = credit_code_id(code)
+    if ledger.exists(entry):
+        index = ledger._read(CreditCodeIndex, entry, "credit-code-not-found")
+        return None if index.agency_id == agency_id else index.agency
+    topics = (get_topic(Agency.Registered), get_topic(Agency.CreditCodeRecorded))
+    for holder in ledger.reads.originators_with_credit_code(topics, code):
+        if holder != agency_id:
+            return ledger._read(Agency, holder, "agency-not-found").name
+    return None

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.application import inputs
 from ledger.application.acts import Act, Written
+from ledger.application.agencies import commit_with_credit_code
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
@@ -83,7 +84,8 @@ class OrganisationUseCases(LedgerCore):
     def register_agency(
         self, act: Act, name: str, credentials: str, affiliation: str | None = None, *, credit_code: str
     ) -> Written:
-        """第三方机构登记 by finance, with its 统一社会信用代码 (GB 32100-2015, checked), qualified (资格有效)."""
+        """第三方机构登记 by finance, with its 统一社会信用代码 (GB 32100-2015, checked; one agency per code:
+        ``credit-code-taken``), qualified (资格有效)."""
         require_role(act, Role.FINANCE)
         self._check_date(act)
         name = text(name, "name")
@@ -95,15 +97,16 @@ class OrganisationUseCases(LedgerCore):
             credit_code,
             act.by,
         )
-        return self._commit_new(agency, act=act)
+        return commit_with_credit_code(self, agency, act, new=True)
 
     @use_case
     def record_agency_credit_code(self, act: Act, name: str, credit_code: str) -> Written:
-        """统一社会信用代码 of an agency registered before codes were required, by finance; once."""
+        """统一社会信用代码 of an agency registered before codes were required, by finance; once, and a code no other
+        agency holds (``credit-code-taken``)."""
         require_role(act, Role.FINANCE)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             agency.record_credit_code(credit_code, act.by)
-            return self.commit(agency, act=act)
+            return commit_with_credit_code(self, agency, act, new=False)
 
     @use_case
     def change_agency_qualification(self, act: Act, name: str, qualification: str) -> Written:

@@ -12,6 +12,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, Ruleset
 from ledger.domain.congress import CongressSubmission
+from ledger.domain.credit_codes import CreditCodeIndex
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
@@ -36,4 +37,5 @@ AGGREGATES: Final[tuple[type[LedgerAggregate], ...]] = (
     KeyRotation,
     WorkingCalendar,
     AuditFinding,
+    CreditCodeIndex,
 )

@@ -103,6 +103,11 @@ class LogReads:
         self.of_objects = rotation_rows(events).as_bytes()
         self.with_topic = statement("SELECT originator_id FROM {events} WHERE topic = %s ORDER BY leaf_index")
         self.size = statement("SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {events}")
+        # The objects with an event of one of the topics whose stored state names a credit code.
+        self.with_credit_code = statement(
+            "SELECT originator_id FROM {events} WHERE topic = ANY(%s) "
+            "AND convert_from(state, 'UTF8')::jsonb ->> 'credit_code' = %s ORDER BY leaf_index"
+        )
         # The objects with an event of one topic whose first event (of another topic) names a fiscal year.
         self.of_year_with_topic = statement(
             "SELECT DISTINCT e.originator_id FROM {events} e JOIN {events} d "
@@ -171,6 +176,13 @@ class LogReads:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.with_topic, (topic,))
             return [row["originator_id"] for row in curs.fetchall()]
+
+    def originators_with_credit_code(self, topics: Sequence[str], code: str) -> list[UUID]:
+        """The objects with an event of one of ``topics`` whose state records the credit code ``code`` (as stored:
+        canonical), in log order."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.with_credit_code, (list(topics), code))
+            return list(dict.fromkeys(row["originator_id"] for row in curs.fetchall()))
 
     def originators_of_year(self, topic: str, created: str, fiscal_year: int) -> list[UUID]:
         """The objects created by an event of topic ``created`` naming ``fiscal_year`` that have an event of

@@ -27,6 +27,7 @@ from api.schemas.projects import GOALS_EXAMPLE
 from ledger.log import merkle
 from ledger.log.audit import verify_bundle
 from tests.api.conftest import Service
+from tests.credit_codes import code_of
 
 pytestmark = pytest.mark.db
 
@@ -71,7 +72,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
             {
                 "name": "青海某会计师事务所",
                 "credentials": "执业证书",
-                "credit_code": "91632800864542843F",
+                "credit_code": code_of("青海某会计师事务所"),
                 "effective_on": "2020-08-01",
             },
         ),
@@ -444,7 +445,7 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     )
     agencies = ok(s.get("finance", "/agencies"))
     assert len(agencies) == 2
-    assert {item["credit_code"] for item in agencies} == {"91632800864542843F"}
+    assert {item["credit_code"] for item in agencies} == {"91632800864542843F", code_of("青海某会计师事务所")}
     # 资格: suspended, then reinstated, by finance with its reason; a code recorded at registration is not replaced
     suspended = {"qualification": "suspended", "reason": "年检材料不全", "effective_on": "2022-12-02"}
     ok(s.post("finance", f"/agencies/{agency['id']}/qualification", suspended))

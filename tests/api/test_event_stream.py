@@ -25,6 +25,7 @@ from ledger.domain.organisations import department_id
 from ledger.log.checkpoint import SigningKey
 from tests.api.conftest import ORIGIN, ROLES, LiveServer, settings_for
 from tests.api.world import build, expect
+from tests.credit_codes import code_of
 
 pytestmark = pytest.mark.db
 
@@ -139,7 +140,7 @@ def test_an_empty_last_event_id_means_none_and_a_good_one_resumes(capped: Live) 
                 {
                     "name": f"机构{n}",
                     "credentials": "甲级",
-                    "credit_code": "91632800864542843F",
+                    "credit_code": code_of(f"机构{n}"),
                     "effective_on": "2020-08-01",
                 },
             ),
@@ -301,7 +302,7 @@ def write_more(live: Live, tag: str) -> None:
                 {
                     "name": f"机构{tag}{public}",
                     "credentials": "乙级",
-                    "credit_code": "91632800864542843F",
+                    "credit_code": code_of(f"机构{tag}{public}"),
                     "effective_on": "2020-08-01",
                 },
             ),

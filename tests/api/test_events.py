@@ -22,6 +22,7 @@ from ledger.store.transcodings import untyped
 from projections import feed
 from tests.api.conftest import ROLES, LiveServer, Service, settings_for
 from tests.api.world import World, build, expect
+from tests.credit_codes import code_of
 
 pytestmark = pytest.mark.db
 
@@ -119,7 +120,7 @@ def test_the_stream_catches_up_goes_live_and_resumes_after_a_dropped_connection(
                 json={
                     "name": f"机构{n}",
                     "credentials": "甲级",
-                    "credit_code": "91632800864542843F",
+                    "credit_code": code_of(f"机构{n}"),
                     "effective_on": "2020-08-01",
                 },
             )

@@ -33,11 +33,17 @@ TYPES = [
 
 
 def test_the_fanout_filters_and_renders_as_the_feed_does(service: Service) -> None:
-    build(service)
+    world = build(service)
     write_more(_Http(service), "F")  # type: ignore[arg-type]
+    subjects = (("agency", "某咨询评估有限公司"), ("agency", "另一评估公司"), ("project", world.implementing))
+    for kind, subject in subjects:
+        body = {"subject_kind": kind, "subject": subject, "reference": "德审报〔2022〕5号", "findings": ["底稿不全"]}
+        assert service.post("auditor", "/audit-findings", {**body, "effective_on": "2022-06-15"}).status_code == 201
     head = service.ledger.head()
+    assert service.get("finance", "/audit-findings", min_position=head - 1).status_code == 200  # read models caught up
     with psycopg.connect(service.ledger.database_url, autocommit=True) as conn:
         tail = [feed.TailEvent(*row) for row in conn.execute(feed.TAIL, (-1, head), binary=True).fetchall()]
+        assert len(feed.visible_to(conn, Principal(*ROLES["agency"])).own) == 1
         assert [event.position for event in tail] == list(range(head))
         declared = {event.originator: event.declared_by for event in tail if event.type == "Project.Declared"}
         [unit] = [(event.declared_by, event.declared_for) for event in tail if event.type == "Unit.Registered"]
@@ -45,6 +51,8 @@ def test_the_fanout_filters_and_renders_as_the_feed_does(service: Service) -> No
         assert set(declared.values()) == {"教育局", "卫生健康委员会"}
         units = {event.declared_for for event in tail if event.type == "Project.Declared"}
         assert units == {None, ROLES["school"][2]}
+        found = [(event.finding_of, event.declared_by) for event in tail if event.type == "AuditFinding.Recorded"]
+        assert found == [("某咨询评估有限公司", None), ("另一评估公司", None), (None, "教育局")]
         for who in [*ROLES, None]:
             principal = Principal(*ROLES[who]) if who else Principal("public", "public", "")
             for types in TYPES:
@@ -58,7 +66,8 @@ def test_the_fanout_filters_and_renders_as_the_feed_does(service: Service) -> No
                         break
                     after = page.next
                 objects = None if where.objects is None else set(where.objects)
-                admitted = [event for event in tail if event.admitted(where.types, where.public_only, objects)]
+                own = set(where.own)
+                admitted = [event for event in tail if event.admitted(where.types, where.public_only, objects, own)]
                 frames = [event.frame_for(where.public_only) for event in admitted]
                 assert frames == [feed.sse_frame(event) for event in expected], (who, types)
         assert not [event for event in tail if event.admitted(("Pro_ect.*",), False, None)], "_ is no wildcard"

@@ -13,6 +13,7 @@ import pytest
 from ledger.domain.organisations import ASSESSMENT_DIMENSIONS
 from tests.api.conftest import Service
 from tests.api.world import GOALS, World, build, expect
+from tests.credit_codes import code_of
 
 pytestmark = pytest.mark.db
 
@@ -98,7 +99,7 @@ def scene(service: Service) -> Scene:
             {
                 "name": BLACKLISTED,
                 "credentials": "乙级",
-                "credit_code": "91632800864542843F",
+                "credit_code": code_of(BLACKLISTED),
                 "effective_on": "2020-08-01",
             },
         ),
@@ -368,7 +369,7 @@ def test_duplicates_are_refused_on_the_normalised_key(service: Service, scene: S
         service.post(
             "finance",
             "/agencies",
-            {"name": first, "credentials": "甲级", "credit_code": "91632800864542843F", "effective_on": "2020-08-01"},
+            {"name": first, "credentials": "甲级", "credit_code": code_of(first), "effective_on": "2020-08-01"},
         ),
         201,
     )
@@ -376,7 +377,7 @@ def test_duplicates_are_refused_on_the_normalised_key(service: Service, scene: S
     refused = service.post(
         "finance",
         "/agencies",
-        {"name": second, "credentials": "甲级", "credit_code": "91632800864542843F", "effective_on": "2020-08-01"},
+        {"name": second, "credentials": "甲级", "credit_code": code_of(second), "effective_on": "2020-08-01"},
     )
     assert expect(refused, 409)["code"] == "already-exists"
     assert service.ledger.head() == head

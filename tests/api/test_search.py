@@ -10,6 +10,7 @@ from ledger.domain.values import key
 from projections import search
 from tests.api.conftest import Service
 from tests.api.world import World, build
+from tests.credit_codes import code_of
 
 pytestmark = pytest.mark.db
 
@@ -57,7 +58,7 @@ def test_a_name_with_every_pair_of_the_search_yet_not_the_search_is_not_found(
     body = {
         "name": "评估评价评估中心",
         "credentials": "乙级",
-        "credit_code": "91632800864542843F",
+        "credit_code": code_of("评估评价评估中心"),
         "effective_on": "2020-08-01",
     }
     position = shared_service.post("finance", "/agencies", body).json()["position"]

@@ -10,6 +10,7 @@ import pytest
 
 from tests.api.conftest import Service
 from tests.api.world import build, expect
+from tests.credit_codes import credit_code
 
 pytestmark = pytest.mark.db
 
@@ -111,3 +112,20 @@ def test_the_public_blacklist_csv_gives_what_a_credit_platform_takes(service: Se
     assert (row["列入日期"], row["期满日期"]) == ("2022-01-10", "2025-01-10")
     as_json = expect(service.get(None, "/blacklist"), 200)
     assert (as_json[0]["credit_code"], as_json[0]["authority"]) == ("91632800864542843F", "市财政局")
+
+
+def test_a_credit_code_held_by_another_agency_is_a_409_problem_naming_it(service: Service) -> None:
+    build(service)
+    head = service.ledger.head()
+    body = {"name": "第三家评估公司", "credentials": "乙级", "effective_on": "2020-08-01"}
+    refused = service.post("finance", "/agencies", {**body, "credit_code": "91632800864542843f"})
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"] == "urn:jixiao:problem:credit-code-taken"
+    assert "某咨询评估有限公司" in refused.json()["detail"]
+    assert service.ledger.head() == head
+    [held] = expect(service.get("finance", "/agencies", credit_code=" 9163 2800 8645 4284 3f "), 200)
+    assert held["name"] == "某咨询评估有限公司"
+    assert expect(service.get("finance", "/agencies", credit_code=credit_code(7)), 200) == []
+    assert service.get("finance", "/agencies", credit_code="123").status_code == 422
+    expect(service.post("finance", "/agencies", {**body, "credit_code": credit_code(7)}), 201)

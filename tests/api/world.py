@@ -7,6 +7,7 @@ from typing import Any
 
 from api.schemas.projects import GOALS_EXAMPLE
 from tests.api.conftest import Service
+from tests.credit_codes import code_of
 
 GOALS = GOALS_EXAMPLE  # the goals the API documents
 
@@ -52,7 +53,7 @@ def build(s: Service) -> World:
             {
                 "name": "另一评估公司",
                 "credentials": "乙级",
-                "credit_code": "91632800864542843F",
+                "credit_code": code_of("另一评估公司"),
                 "effective_on": "2020-08-01",
             },
         ),

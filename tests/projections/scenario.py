@@ -16,6 +16,7 @@ from ledger.domain.values import SYSTEM, Attribution, Principal
 from ledger.log.checkpoint import SigningKey
 from ledger.log.rotation import KeyRotation, sign_rotation
 from tests.conftest import AUDITOR, EDUCATION, FINANCE, TEST_KEY, act, report
+from tests.credit_codes import code_of
 from tests.ledger.application.test_calendar import amend_and_add_a_year
 from tests.ledger.application.test_decisions import decide_on_the_2021_ranking
 from tests.ledger.domain.overall_support import overall_indicators
@@ -102,7 +103,7 @@ def quality_warnings_and_a_bar(ledger: Ledger) -> None:
     """A third agency, registered with its credit code: 资格 suspended and reinstated; two engagements commissioned
     (on the one project whose results are applied and still open); two low 工作质量考核 scores, which bar it."""
     agency = "某绩效评价中心"
-    ledger.register_agency(act(FINANCE, date(2022, 5, 19)), agency, "甲级", credit_code="916300001036648540")
+    ledger.register_agency(act(FINANCE, date(2022, 5, 19)), agency, "甲级", credit_code=code_of(agency))
     ledger.change_agency_qualification(act(FINANCE, date(2022, 5, 20), "年度检查材料不全"), agency, "suspended")
     ledger.change_agency_qualification(act(FINANCE, date(2022, 5, 21), "补齐材料"), agency, "qualified")
     open_one = next(
@@ -142,7 +143,7 @@ def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
         credit_code=None,
     )
     ledger.commit(firm, keyed, old)
-    ledger.record_agency_credit_code(act(FINANCE, date(2022, 6, 1), "补录"), "某老评估所", "91632800864542843F")
+    ledger.record_agency_credit_code(act(FINANCE, date(2022, 6, 1), "补录"), "某老评估所", code_of("某老评估所"))
 
 
 def draws_the_demo_leaves_out(ledger: Ledger) -> None:

@@ -20,7 +20,8 @@ from projections.registry import read_models
 from projections.runner import Runner
 from tests.api.cli.conftest import jixiao
 from tests.conftest import EDUCATION, FINANCE, act
-from tests.ledger.application.test_application import CREDIT_CODE, GOALS
+from tests.credit_codes import code_of
+from tests.ledger.application.test_application import GOALS
 from tests.ledger.domain.overall_support import overall_indicators
 from tests.projections.overall_world import a_policy_decided, overall_evaluation_of_a_year
 
@@ -36,7 +37,9 @@ def env(ledger: Ledger, database_url: str, tmp_path: Path) -> dict[str, str]:
     the result; 教育局's 2022 overall goals; a 通报表扬 on the policy's evaluation; the read models caught up."""
     for name in ("教育局", "卫生健康委员会", "文体旅游广电局"):
         ledger.register_department(act(FINANCE, date(2020, 8, 1)), name)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某咨询评估有限公司", "甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), "某咨询评估有限公司", "甲级", credit_code=code_of("某咨询评估有限公司")
+    )
     overall_evaluation_of_a_year(ledger)
     a_policy_decided(ledger)
     earlier = project_id(2021, "ZC-2021-99")

@@ -32,6 +32,7 @@ from ledger.domain.sweeps import SWEEPS
 from ledger.log.checkpoint import SigningKey
 from ledger.store.tlog import TransparencyLog
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import GOALS
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -151,7 +152,9 @@ def test_two_schedulers_one_database_a_killed_leader_is_replaced_and_nothing_is_
     ledger.submit_overall_goals(act(EDUCATION, date(year - 1, 10, 1)), "教育局", year, overall_indicators())
     ledger.review_overall_goals(act(FINANCE, date(year - 1, 10, 20)), "教育局", year, "优")
     pids = [approved(ledger, year, f"P-{i:02}") for i in range(PROJECTS)]
-    ledger.register_agency(act(FINANCE, date(year - 5, 1, 1)), "某会计师事务所", "执业证书", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(year - 5, 1, 1)), "某会计师事务所", "执业证书", credit_code=code_of("某会计师事务所")
+    )
     ledger.record_misconduct(
         act(FINANCE, date(year - 4, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification", "伪造记录"
     )

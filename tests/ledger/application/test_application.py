@@ -22,6 +22,7 @@ from ledger.domain.project import project_id
 from ledger.domain.project_values import Stage
 from ledger.domain.values import Indicator, Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
+from tests.credit_codes import code_of
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
 
@@ -151,8 +152,12 @@ def test_no_approved_goals_no_budget(ledger: Ledger) -> None:
 
 def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=CREDIT_CODE)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "另一评估机构", "资信乙级", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=code_of(AGENCY.organisation)
+    )
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), "另一评估机构", "资信乙级", credit_code=code_of("另一评估机构")
+    )
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     evaluation = next(iter(ledger.project(pid).key_evaluations))
     plan, evaluated = report("evaluation_plan"), report("evaluation_report")
@@ -178,9 +183,15 @@ def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> N
 
 def test_blacklisted_and_conflicted_agencies_are_refused(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书", credit_code=CREDIT_CODE)
     ledger.register_agency(
-        act(FINANCE, date(2020, 8, 1)), "教育评估中心", "事业单位", affiliation="教育局", credit_code=CREDIT_CODE
+        act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书", credit_code=code_of("青海某会计师事务所")
+    )
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)),
+        "教育评估中心",
+        "事业单位",
+        affiliation="教育局",
+        credit_code=code_of("教育评估中心"),
     )
     refused(
         ledger,

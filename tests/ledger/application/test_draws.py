@@ -16,7 +16,8 @@ from ledger.domain import rules
 from ledger.domain.draw import ReEvaluationSample, sample_id
 from ledger.domain.values import Attribution
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, act, report
-from tests.ledger.application.test_application import CREDIT_CODE, approved_project, refused
+from tests.credit_codes import code_of
+from tests.ledger.application.test_application import approved_project, refused
 from tests.ledger.log import test_tampering
 from tests.ledger.log.test_tampering import SignedLedger
 
@@ -177,7 +178,9 @@ def test_a_draw_not_revealed_in_time_fails_for_everyone_to_see_and_a_new_one_fol
 
 def test_an_agency_commissioned_to_re_evaluate_scores_the_re_evaluation(ledger: Ledger) -> None:
     evaluated_projects(ledger, 3)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=code_of(AGENCY.organisation)
+    )
     announce(ledger)
     contribute(ledger)
     pid = UUID(reveal(ledger)[0])

@@ -19,6 +19,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.organisations import Department, department_id
 from ledger.domain.values import Principal, nfc
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, TEST_KEY, FakeClock, act
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import GOALS, approved_project
 from tests.ledger.domain.overall_support import overall_indicators
 
@@ -51,8 +52,10 @@ def world(ledger: Ledger) -> UUID:
     """An approved project of 教育局 with a key evaluation commissioned to 某咨询评估有限公司, a rectification and a
     goal adjustment open, and a monitoring report filed; two agencies."""
     pid = approved_project(ledger, goals_disclosed=False)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=CREDIT_CODE)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), BAD, "乙级", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=code_of(AGENCY.organisation)
+    )
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), BAD, "乙级", credit_code=code_of(BAD))
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     ledger.require_rectification(act(FINANCE, date(2021, 6, 1)), pid, ["整改"], "monitoring", date(2021, 9, 30))
     ledger.request_goal_adjustment(act(EDUCATION, date(2021, 5, 1), "实施条件变化"), pid, GOALS)
@@ -148,7 +151,7 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
         "score_overall_evaluation": lambda: ledger.score_overall_evaluation(fin, "教育局", 2022, 1, SIX),
         "apply_overall_results": lambda: ledger.apply_overall_results(fin, "教育局", 2022, "12000000.00"),
         "decide_policy": lambda: ledger.decide_policy(fin, pid),
-        "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级", credit_code=CREDIT_CODE),
+        "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级", credit_code=code_of("新评估公司")),
         "review_agency_quality": lambda: ledger.review_agency_quality(
             fin, AGENCY.organisation, pid, evaluation, "80", "规范"
         ),
@@ -275,7 +278,9 @@ def test_each_object_bounds_its_dates_from_below(ledger: Ledger) -> None:
         lambda: ledger.register_unit(act(FINANCE, date(2020, 7, 31)), "教育局", "早登记单位"),
         lambda: ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, "晚登记评估公司"),
     ]
-    ledger.register_agency(act(FINANCE, date(2021, 6, 1)), "晚登记评估公司", "甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2021, 6, 1)), "晚登记评估公司", "甲级", credit_code=code_of("晚登记评估公司")
+    )
     for command in early:
         refused(ledger, "effective-date-too-early", command)
     # a blacklisting: not before the misconduct it cites

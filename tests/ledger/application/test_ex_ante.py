@@ -14,7 +14,8 @@ from ledger.domain import rules
 from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
 from tests.conftest import AGENCY, EDUCATION, FINANCE, FakeClock, act, report
-from tests.ledger.application.test_application import CREDIT_CODE, refused
+from tests.credit_codes import code_of
+from tests.ledger.application.test_application import refused
 
 pytestmark = pytest.mark.db
 
@@ -32,7 +33,9 @@ def new_major(ledger: Ledger) -> UUID:
     for name in ("教育局", "卫生健康委员会"):
         if not ledger.exists(department_id(name)):
             ledger.register_department(act(FINANCE, date(2020, 8, 1)), name)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=code_of(AGENCY.organisation)
+    )
     ledger.declare_project(
         act(EDUCATION, date(2020, 9, 1)),
         code="JY-01",

@@ -30,6 +30,7 @@ from ledger.domain.agencies import agency_id
 from ledger.domain.errors import DomainError
 from ledger.domain.project import project_id
 from tests.conftest import AUDITOR, EDUCATION, FINANCE, HEALTH, FakeClock, act, fresh_database, report
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import GOALS, approved_project
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
@@ -294,7 +295,7 @@ def test_what_another_process_recorded_is_seen_before_deciding(ledger: Ledger, d
     pid = approved_project(ledger)
     agencies = ("青海某会计师事务所", "某咨询评估有限公司")
     for name in agencies:
-        ledger.register_agency(act(FINANCE, date(2020, 8, 1)), name, "执业证书", credit_code=CREDIT_CODE)
+        ledger.register_agency(act(FINANCE, date(2020, 8, 1)), name, "执业证书", credit_code=code_of(name))
         ledger.commission_key_evaluation(act(FINANCE, date(2021, 3, 1)), pid, name)  # both agencies cached here
     other = Ledger(database_url)
 
@@ -523,7 +524,7 @@ def test_the_cache_follows_the_log_page_by_page_and_after_falling_far_behind(
 def test_a_group_reads_its_own_changes_even_after_the_cache_let_them_go(ledger: Ledger) -> None:
     pid = approved_project(ledger)
     name = "某咨询评估有限公司"
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), name, "执业证书", credit_code=CREDIT_CODE)
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), name, "执业证书", credit_code=code_of(name))
     ledger.record_misconduct(act(FINANCE, date(2021, 4, 1)), name, "falsification", "伪造记录")
 
     def the_cache_is_full() -> Any:  # as other readers filling the cache would push it out

@@ -17,6 +17,7 @@ from ledger.domain.overall import OverallGoals
 from ledger.domain.project import project_id
 from ledger.domain.values import Principal
 from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, FakeClock, act, report
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import GOALS, refused
 from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, met_actuals, overall_indicators
 
@@ -42,9 +43,16 @@ def approved(ledger: Ledger, clock: FakeClock) -> Ledger:
         ledger.register_department(act(FINANCE, date(2020, 8, 1)), name)
     for school in (SCHOOL, OTHER_SCHOOL.organisation):
         ledger.register_unit(act(FINANCE, date(2020, 8, 3)), "教育局", school)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=CREDIT_CODE)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), OTHER_AGENCY.organisation, "乙级", credit_code=CREDIT_CODE)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), TIED, "丙级", "教育局", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "甲级", credit_code=code_of(AGENCY.organisation)
+    )
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)),
+        OTHER_AGENCY.organisation,
+        "乙级",
+        credit_code=code_of(OTHER_AGENCY.organisation),
+    )
+    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), TIED, "丙级", "教育局", credit_code=code_of(TIED))
     for who, organisation in ((EDUCATION, "教育局"), (SCHOOL_STAFF, SCHOOL)):
         ledger.submit_overall_goals(act(who, date(2021, 10, 1)), organisation, 2022, overall_indicators())
         ledger.review_overall_goals(act(FINANCE, date(2021, 10, 20)), organisation, 2022, "优")
@@ -180,7 +188,7 @@ def test_no_blacklisted_agency_and_none_tied_to_the_organisation_is_commissioned
             ledger.commission_overall_evaluation, act(FINANCE, date(2023, 1, 10)), organisation, 2022, TIED
         )
         refused(ledger, "conflict-of-interest", commission)
-    ledger.register_agency(act(FINANCE, date(2023, 1, 5)), "新设评估公司", "甲级", credit_code=CREDIT_CODE)
+    ledger.register_agency(act(FINANCE, date(2023, 1, 5)), "新设评估公司", "甲级", credit_code=code_of("新设评估公司"))
     refused(
         ledger,
         "effective-date-too-early",

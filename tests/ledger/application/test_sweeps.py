@@ -22,6 +22,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
 from ledger.domain.values import SYSTEM
 from tests.conftest import EDUCATION, FINANCE, FakeClock, act
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import approved_project, refused
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
@@ -77,7 +78,9 @@ def test_a_sweep_visits_what_changed_or_fell_due_and_nothing_else(
 
 
 def test_every_sweep_runs_idempotently_over_its_own_objects(ledger: Ledger, projects: list[UUID]) -> None:
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), "某会计师事务所", "执业证书", credit_code=CREDIT_CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), "某会计师事务所", "执业证书", credit_code=code_of("某会计师事务所")
+    )
     ledger.record_misconduct(
         act(FINANCE, date(2021, 3, 1), evidence=["a" * 64]), "某会计师事务所", "falsification", "伪造记录"
     )

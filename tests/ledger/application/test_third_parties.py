@@ -13,6 +13,7 @@ import pytest
 from ledger.application import Ledger
 from ledger.domain.values import Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import approved_project, refused
 
 pytestmark = pytest.mark.db
@@ -25,8 +26,12 @@ SCORES = {"decision": "14", "process": "18", "output": "30", "effect": "26"}
 
 
 def agencies(ledger: Ledger) -> None:
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=CODE)
-    ledger.register_agency(act(FINANCE, date(2020, 8, 1)), OTHER.organisation, "资信乙级", credit_code=CODE)
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=code_of(AGENCY.organisation)
+    )
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), OTHER.organisation, "资信乙级", credit_code=code_of(OTHER.organisation)
+    )
 
 
 def commissioned(ledger: Ledger, by: Principal = FINANCE, code: str = "JY-01") -> tuple[UUID, str]:

@@ -21,6 +21,7 @@ from ledger.domain.organisations import unit_id
 from ledger.domain.project import Project, project_id
 from ledger.domain.values import Principal
 from tests.conftest import EDUCATION, FINANCE, HEALTH, act
+from tests.credit_codes import code_of
 from tests.ledger.application.test_application import GOALS, refused
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
@@ -173,9 +174,11 @@ def test_an_agency_tied_to_a_unit_recuses_from_its_departments_projects(units: L
     units.review_goals(act(FINANCE, date(2020, 11, 5)), theirs, "优")
     units.approve_budget(act(FINANCE, date(2021, 1, 15)), theirs, "500000.00")
     units.register_agency(
-        act(FINANCE, date(2021, 3, 1)), "一中附属评估中心", "乙级", SCHOOL_ONE, credit_code=CREDIT_CODE
+        act(FINANCE, date(2021, 3, 1)), "一中附属评估中心", "乙级", SCHOOL_ONE, credit_code=code_of("一中附属评估中心")
     )
-    units.register_agency(act(FINANCE, date(2021, 3, 1)), "卫生院评估所", "乙级", CLINIC, credit_code=CREDIT_CODE)
+    units.register_agency(
+        act(FINANCE, date(2021, 3, 1)), "卫生院评估所", "乙级", CLINIC, credit_code=code_of("卫生院评估所")
+    )
     on = date(2021, 9, 1)
     for pid in (ours, own):
         refused(

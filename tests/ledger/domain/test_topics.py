@@ -22,6 +22,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.calendar import WorkingCalendar
 from ledger.domain.catalogue import IndicatorLibrary, Ruleset
 from ledger.domain.congress import CongressSubmission
+from ledger.domain.credit_codes import CreditCodeIndex
 from ledger.domain.decisions import Decision
 from ledger.domain.disclosure import DisclosureDuty
 from ledger.domain.draw import ReEvaluationSample
@@ -82,6 +83,8 @@ STORED = {
     WorkingCalendar.Established: "ledger.calendar:WorkingCalendar.Established",
     WorkingCalendar.YearsAdded: "ledger.calendar:WorkingCalendar.YearsAdded",
     WorkingCalendar.YearAmended: "ledger.calendar:WorkingCalendar.YearAmended",
+    CreditCodeIndex: "ledger.credit_codes:CreditCodeIndex",
+    CreditCodeIndex.Claimed: "ledger.credit_codes:CreditCodeIndex.Claimed",
 }
 
 
