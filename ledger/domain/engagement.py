@@ -2,10 +2,10 @@
 project's key evaluation (:class:`~ledger.domain.project.Project`) or an organisation's overall evaluation
 (:class:`~ledger.domain.overall.OverallGoals`).
 
-The agency submits its evaluation plan (评价方案); finance reviews it (a rejection gives its reason and a new plan falls
-due); finance supervises at least once (督导), with findings (督导意见) the agency answers; the agency submits its report
-(评价报告) once every finding is answered; finance reviews it; only then does the score stand. Each step falls due the
-ruleset's days after the step that opened it (``evaluation_plan_days``, ``evaluation_review_days``,
+The agency submits its evaluation plan (评价方案); finance reviews it (a rejection gives its reason and a new plan
+falls due); finance supervises at least once (督导), with findings (督导意见) the agency answers; the agency submits
+its report (评价报告) once every finding is answered; finance reviews it; only then does the score stand. Each step
+falls due the ruleset's days after the step that opened it (``evaluation_plan_days``, ``evaluation_review_days``,
 ``supervision_days``, ``supervision_answer_days``, ``evaluation_report_days``), the day recorded by the event that
 opened it; the deadline calendar reads them (:func:`ledger.domain.deadlines.evaluation_deadlines`). A blacklisting
 voids (作废) an evaluation its cited misconduct names and every one its agency had not finished.

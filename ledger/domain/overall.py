@@ -39,9 +39,10 @@ Once the year is over its overall performance is evaluated on the same record (�
 - **Results applied** (结果应用) to a department by finance, once, on the latest evaluation scored and not voided
   (else the self-evaluation), never while one commissioned is unfinished (neither scored nor voided) or a voided one
   awaits its replacement: they set the department's **next control figure** (下年度预算控制数) — this year's moved by
-  the ruleset's ``control_figure_rates`` for the grade, or by finance's own rate with a reason (an override) — recorded as an event of its own (:class:`OverallGoals.ControlFigureAdjusted`),
-  which a budget system follows. A unit's control figure is its department's to set: results are not applied to a
-  unit (its evaluation informs its department's).
+  the ruleset's ``control_figure_rates`` for the grade, or by finance's own rate with a reason (an override) —
+  recorded as an event of its own (:class:`OverallGoals.ControlFigureAdjusted`), which a budget system follows. A
+  unit's control figure is its department's to set: results are not applied to a unit (its evaluation informs its
+  department's).
 - Goals under evaluation (self-evaluated, or an evaluation commissioned) are no longer adjusted, and an evaluation
   starts only on settled goals (none pending adjustment).
 - **The self-evaluation is watched** (:meth:`OverallGoals.raise_deadline_notices`): approved goals owe it by the
@@ -745,8 +746,8 @@ class OverallGoals(LedgerAggregate):
         by: Attribution,
         params: rules.RuleParameters | None = None,
     ) -> int:
-        """一督导: what finance saw (``notes``) and its findings (督导意见), which the agency answers within the ruleset's
-        days; under the full procedure once the plan is approved, until the report is, with at least one finding.
+        """一督导: what finance saw (``notes``) and its findings (督导意见), which the agency answers within the
+        ruleset's days; under the full procedure once the plan is approved, until the report is, with at least one finding.
         Returns the supervision's number. The notes say what was seen: no reason recorded besides them."""
         evaluation = self._commissioned(number, by)
         supervision_no, answer_due = engagement.supervision(evaluation, notes, findings, by.effective_on, params)

@@ -1258,4 +1258,3 @@ class Project(ProjectState):
         if unfinished:
             raise RuleViolation(f"key evaluations {', '.join(unfinished)} are not finished", code="evaluations-open")
         self.record(self.Closed, by)
-
