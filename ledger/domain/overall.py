@@ -747,8 +747,8 @@ class OverallGoals(LedgerAggregate):
         params: rules.RuleParameters | None = None,
     ) -> int:
         """一督导: what finance saw (``notes``) and its findings (督导意见), which the agency answers within the
-        ruleset's days; under the full procedure once the plan is approved, until the report is, with at least one finding.
-        Returns the supervision's number. The notes say what was seen: no reason recorded besides them."""
+        ruleset's days; under the full procedure once the plan is approved, until the report is, with at least one
+        finding. Returns the supervision's number. The notes say what was seen: no reason recorded besides them."""
         evaluation = self._commissioned(number, by)
         supervision_no, answer_due = engagement.supervision(evaluation, notes, findings, by.effective_on, params)
         self.record(

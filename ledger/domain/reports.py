@@ -3,9 +3,10 @@
 The plan has the department file its ex-ante assessment with a report (出具绩效评估报告) and its self-evaluation with
 one (自评报告); a key evaluation's plan and report are what the agency submits and finance reviews (评价方案, 评价报告:
 两审), so the submission and the review each cite the document (the review names the version it passed); a
-rectification is reported with its report (整改报告). An overall evaluation's plan and report under the same procedure are cited alike. A new command recording one of these events without a document
-of that type among its evidence is refused (``report-required``) when the application saves it; events recorded
-before documents had types replay as they are (the check is a command's, never a replay's).
+rectification is reported with its report (整改报告). An overall evaluation's plan and report under the same procedure
+are cited alike. A new command recording one of these events without a document of that type among its evidence is
+refused (``report-required``) when the application saves it; events recorded before documents had types replay as
+they are (the check is a command's, never a replay's).
 """
 
 from __future__ import annotations
