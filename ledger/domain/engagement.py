@@ -145,10 +145,11 @@ def require_not_voided(evaluation: Mapping[str, Any], what: str) -> None:
         raise RuleViolation(f"{what} was voided", code="evaluation-voided")
 
 
-def require_full(evaluation: Mapping[str, Any], what: str) -> None:
-    """A step only an agency's evaluation under the full procedure has (409 ``wrong-stage`` otherwise)."""
+def require_full(evaluation: Mapping[str, Any], what: str, code: str = "wrong-stage") -> None:
+    """A step only an agency's evaluation under the full procedure has (409 ``code`` otherwise: a project's says
+    ``wrong-stage``, as it first did)."""
     if not is_full(evaluation):
-        raise RuleViolation(f"{what} is not an agency's under 两审一督导 in full", code="wrong-stage")
+        raise RuleViolation(f"{what} is not an agency's under 两审一督导 in full", code=code)
 
 
 def require_reason(by: Attribution, what: str) -> None:

@@ -718,9 +718,10 @@ class OverallGoals(LedgerAggregate):
         return evaluation
 
     def _full_procedure(self, number: int, by: Attribution) -> dict[str, Any]:
-        """An agency's evaluation under 两审一督导 in full (a step only it has: 409 ``wrong-stage`` otherwise)."""
+        """An agency's evaluation under 两审一督导 in full (a step only it has: 409 ``overall-evaluation-two-reviews``
+        otherwise)."""
         evaluation = self._commissioned(number, by)
-        engagement.require_full(evaluation, f"overall evaluation {number}")
+        engagement.require_full(evaluation, f"overall evaluation {number}", "overall-evaluation-two-reviews")
         return evaluation
 
     def submit_evaluation_plan(self, number: int, params: rules.RuleParameters, by: Attribution) -> None:
@@ -847,10 +848,10 @@ class OverallGoals(LedgerAggregate):
     @property
     def needs_new_evaluation(self) -> bool:
         """An evaluation voided and none scored since (not voided) to replace it."""
-        voided = [item["voided"]["at_version"] for item in self.evaluations if item.get("voided")]
+        voided: list[int] = [item["voided"]["at_version"] for item in self.evaluations if item.get("voided")]
         if not voided:
             return False
-        replaced = [
+        replaced: list[int] = [
             item["score"]["scored_at_version"]
             for item in self.evaluations
             if item["score"] is not None and item.get("voided") is None
