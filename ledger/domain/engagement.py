@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from ledger.domain import rules
@@ -29,6 +30,21 @@ from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
 from ledger.domain.values import Attribution
 
 FULL_PROCEDURE = "two_reviews_one_supervision"  # 两审一督导 in full: an agency's evaluation commissioned now
+
+
+class EvaluationStep(StrEnum):
+    """The step an evaluation is at, as read models show it (who acts next)."""
+
+    PLAN = "plan"  # the agency owes its plan
+    PLAN_REVIEW = "plan_review"  # finance reviews the plan
+    SUPERVISION = "supervision"  # finance owes its first supervision
+    SUPERVISION_ANSWER = "supervision_answer"  # the agency owes answers to findings
+    REPORT = "report"  # the agency owes its report
+    REPORT_REVIEW = "report_review"  # finance reviews the report
+    SCORE = "score"  # both reviews passed: the score is owed
+    SCORED = "scored"
+    VOIDED = "voided"  # 作废 on its agency's blacklisting
+
 
 K = TypeVar("K")
 

@@ -144,6 +144,13 @@ def test_self_evaluation_a_commissioned_evaluation_and_the_control_figure(
     problem(s, s.post("finance", f"{at}/result-application", applied), 409, "already-decided", head)
 
     row = expect(s.get("auditor", at, min_position=written["position"]), 200)
+    (procedure,) = row["procedures"]
+    assert (procedure["procedure"], procedure["step"], procedure["step_zh"], procedure["supervisions"]) == (
+        "two_reviews_one_supervision",
+        "scored",
+        "已评分",
+        1,
+    )
     assert (row["self_score"], row["self_grade"], row["evaluation_score"], row["evaluation_grade"]) == (
         "96.00",  # 办学条件改善 较好: 16 of 20
         "优",
