@@ -403,3 +403,34 @@ def test_the_overall_goals_record_is_read_as_any_object(approved: Ledger) -> Non
     goals = ledger.overall_goals("教育局", 2022)
     assert isinstance(ledger.object(goals.id), OverallGoals)
     assert ledger.object(goals.id, version=goals.version - 1).self_evaluation is None  # type: ignore[attr-defined]
+
+
+def test_the_scheduler_watches_the_agencys_steps(approved: Ledger) -> None:
+    """``overall-deadlines`` raises the approaching and missed notices of the agency's plan (due the ruleset's 30 days
+    after the commission), once each; its submission settles it and owes finance's review."""
+    ledger = approved
+    ledger.self_evaluate_overall(act(EDUCATION, date(2023, 2, 20)), "教育局", 2022, fair_actuals())
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
+    goals_id = ledger.overall_goals("教育局", 2022).id
+
+    def noticed() -> list[tuple[str, str, date]]:
+        return [
+            (entry.event_type.removeprefix("OverallGoals."), entry.payload["deadline"], entry.effective_on)
+            for entry in ledger.history(goals_id)
+            if entry.event_type.startswith("OverallGoals.Deadline")
+        ]
+
+    ledger.sweep("overall-deadlines", date(2023, 3, 23))
+    ledger.sweep("overall-deadlines", date(2023, 3, 24))
+    ledger.sweep("overall-deadlines", date(2023, 4, 2))
+    ledger.sweep("overall-deadlines", date(2023, 4, 3))
+    assert noticed() == [
+        ("DeadlineApproaching", "evaluation_plan", date(2023, 3, 24)),
+        ("DeadlineMissed", "evaluation_plan", date(2023, 4, 1)),
+    ]
+    ledger.submit_overall_evaluation(
+        act(AGENCY, date(2023, 4, 5), evidence=[report("evaluation_plan")]), "教育局", 2022, 1, "plan"
+    )
+    assert [(d.kind, d.due_on) for d in ledger.overall_goals("教育局", 2022).open_deadlines(ledger._rules()[0])] == [
+        ("evaluation_plan_review", date(2023, 4, 20))
+    ]
