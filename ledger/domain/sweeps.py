@@ -180,7 +180,7 @@ SWEEPS: dict[str, Sweep[Any]] = {
         Sweep(
             "overall-deadlines",
             "DeadlineApproaching / DeadlineMissed: the overall self-evaluation owed on approved overall goals, and the "
-            "steps of an agency's overall evaluation under 两审一督导 (its plan, reviews, supervision, answers, report)",
+            "steps of an agency's overall evaluation under 两审一督导 (plan, reviews, supervision, answers, report)",
             OverallGoals,
             "overall-goals-not-found",
             lambda goals, context: goals.raise_deadline_notices(context.today, context.params, SYSTEM),

@@ -132,7 +132,8 @@ def quality_warnings_and_a_bar(ledger: Ledger) -> None:
 
 def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
     """Events only an earlier version of the ledger recorded, as it recorded them: a free-text quality review, a
-    supervision note (of a key evaluation and of an overall one), an agency registered without its credit code (which finance then records)."""
+    supervision note (of a key evaluation and of an overall one), an agency registered without its credit code
+    (which finance then records)."""
     by = Attribution(FINANCE, date(2022, 6, 1))
     firm = ledger.agency(agency)
     firm.record(Agency.QualityReviewed, by, engagement="KE-2021", rating="良", notes="报告质量良好")

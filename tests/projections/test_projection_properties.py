@@ -111,7 +111,8 @@ def test_a_voided_key_evaluation_leaves_the_status_row_without_its_score() -> No
     scored = [key for key, item in machine.project.key_evaluations.items() if item["score"] is not None]
     assert scored, "the history no longer reaches a scored key evaluation: choose its steps again"
     machine.status_row_follows_the_project()
-    assert machine.row is not None and machine.row["key_score"] is not None
+    assert machine.row is not None
+    assert machine.row["key_score"] is not None
     machine.void_key_evaluation(number=1)
     assert machine.project.key_evaluations[scored[0]].get("voided") is not None
     machine.status_row_follows_the_project()

@@ -413,7 +413,7 @@ def test_the_scheduler_watches_the_agencys_steps(approved: Ledger) -> None:
     ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
     goals_id = ledger.overall_goals("教育局", 2022).id
 
-    def noticed() -> list[tuple[str, str, date]]:
+    def noticed() -> list[tuple[str, str, date | None]]:
         return [
             (entry.event_type.removeprefix("OverallGoals."), entry.payload["deadline"], entry.effective_on)
             for entry in ledger.history(goals_id)
