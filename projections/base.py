@@ -163,6 +163,8 @@ class EventFields(msgspec.Struct, gc=False):
     # overall goals and their evaluation (部门和单位整体绩效): also kind, department, fiscal_year, rating, grade, basis,
     # decision, inflated, agency_name and override above
     evaluation_no: Any = None  # OverallGoals.Evaluation*, ResultsApplied
+    procedure: Any = None  # OverallGoals.EvaluationCommissioned (absent before 两审一督导 in full: None, as upcast)
+    was_scored: Any = None  # OverallGoals.EvaluationVoided
     next_fiscal_year: Any = None  # OverallGoals.ControlFigureAdjusted
     # spot checks (不定期核查) and escalations (整改逾期升级): also subject, month, decision, rectification_no above
     evidence: Any = None  # every event: the SHA-256 digests it cites

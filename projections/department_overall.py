@@ -19,6 +19,8 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain import rules
+from ledger.domain.engagement import EvaluationStep
+from ledger.domain.overall import SELF_EVALUATION
 from ledger.domain.values import HUNDRED, key
 from projections import keyed, rulesets
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
@@ -51,7 +53,9 @@ COLUMNS: dict[str, str] = {
     # finance's evaluation (财政评价), by finance itself or a commissioned agency
     "evaluators": "jsonb NOT NULL",  # by evaluation number − 1: the agency commissioned, null for finance itself
     "evaluations": "integer NOT NULL",  # commissioned
-    "evaluations_open": "integer NOT NULL",  # commissioned, not scored
+    "evaluations_open": "integer NOT NULL",  # commissioned, neither scored nor voided
+    # each evaluation's 两审一督导 (by number − 1): its procedure, the step it is at, the dues open, voided or not
+    "procedures": "jsonb NOT NULL",
     "evaluation_no": "integer",  # the latest scored
     "evaluator": "text",  # its agency; NULL: finance's own, or none scored
     "evaluation_score": "numeric",
@@ -86,7 +90,7 @@ Rows = dict[UUID, Row]  # goals id -> its row
 class DepartmentOverall(ReadModel):
     name = "department_overall"
     lane = 2  # the third lane of event-reading models (projections.runner)
-    version = 2  # 2: the scheduler's notices on the self-evaluation
+    version = 3  # 2: the scheduler's notices on the self-evaluation; 3: each evaluation's 两审一督导 (procedures)
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_organisations", f"{table}_rules"]
@@ -156,6 +160,7 @@ def _submitted(gid: UUID, e: Any) -> Row:
         evaluators=[],
         evaluations=0,
         evaluations_open=0,
+        procedures=[],
         inflated=False,
         control_override=False,
     )
@@ -190,14 +195,96 @@ def _self_evaluated(row: Row, e: Any) -> None:
 
 
 def _commissioned(row: Row, e: Any) -> None:
+    procedure = {
+        "no": e.evaluation_no,
+        "evaluator": e.agency_name,
+        "procedure": e.procedure,  # None: the two reviews only (finance's own, or commissioned before)
+        "step": EvaluationStep.PLAN if e.procedure else EvaluationStep.PLAN_REVIEW,
+        "dues": _dues(plan=e.plan_due),
+        "supervisions": 0,
+        "answers_open": 0,
+        "voided_on": None,
+        "blacklisting_no": None,
+    }
     row.update(
         evaluators=[*row["evaluators"], e.agency_name],
         evaluations=row["evaluations"] + 1,
         evaluations_open=row["evaluations_open"] + 1,
+        procedures=[*row["procedures"], procedure],
     )
 
 
+def _dues(**dues: Any) -> dict[str, str]:
+    """The open dues of a step, by what is owed (plan, plan_review, supervision, answer, report, report_review)."""
+    return {what: day.isoformat() for what, day in dues.items() if day is not None}
+
+
+def _procedure(row: Row, number: int) -> dict[str, Any]:
+    """Evaluation ``number``'s procedure entry, changed in place."""
+    entry: dict[str, Any] = row["procedures"][number - 1]
+    return entry
+
+
+def _stepped(step: str, **dues: Any) -> Callable[[Row, Any], None]:
+    """An event moving an evaluation to ``step``, its open dues those the event records (by attribute)."""
+
+    def stepped(row: Row, e: Any) -> None:
+        entry = _procedure(row, e.evaluation_no)
+        entry["dues"] = _dues(**{what: getattr(e, field, None) for what, field in dues.items()})
+        entry["step"] = step
+
+    return stepped
+
+
+def _plan_reviewed(row: Row, e: Any) -> None:
+    entry = _procedure(row, e.evaluation_no)
+    if entry["procedure"] is None:
+        entry["step"] = "report_review" if e.approved else "plan_review"
+        return
+    entry["dues"] = _dues(plan=e.plan_due, supervision=e.supervision_due, report=e.report_due)
+    entry["step"] = "supervision" if e.approved else "plan"
+
+
+def _supervised(row: Row, e: Any) -> None:
+    entry = _procedure(row, e.evaluation_no)
+    entry["supervisions"] += 1
+    entry["dues"].pop("supervision", None)
+    if e.findings and e.answer_due is not None:
+        entry["answers_open"] += 1
+        entry["dues"][f"answer_{e.supervision_no}"] = e.answer_due.isoformat()
+    if entry["procedure"] is not None:
+        entry["step"] = "supervision_answer" if entry["answers_open"] else "report"
+
+
+def _answered(row: Row, e: Any) -> None:
+    entry = _procedure(row, e.evaluation_no)
+    entry["answers_open"] -= 1
+    entry["dues"].pop(f"answer_{e.supervision_no}", None)
+    if not entry["answers_open"] and entry["step"] == "supervision_answer":
+        entry["step"] = "report"
+
+
+def _report_reviewed(row: Row, e: Any) -> None:
+    entry = _procedure(row, e.evaluation_no)
+    if entry["procedure"] is None:
+        entry["step"] = "score" if e.approved else "report_review"
+        return
+    entry["dues"] = _dues(report=e.report_due)
+    entry["step"] = "score" if e.approved else "report"
+
+
+def _voided(row: Row, e: Any) -> None:
+    entry = _procedure(row, e.evaluation_no)
+    entry.update(step="voided", dues={}, voided_on=e.effective_on.isoformat(), blacklisting_no=e.blacklisting_no)
+    if not e.was_scored:
+        row["evaluations_open"] -= 1
+    if row["evaluation_no"] == e.evaluation_no:  # the latest scored stands no more
+        row.update(evaluation_no=None, evaluator=None, evaluation_score=None, evaluation_grade=None, inflated=False)
+
+
 def _scored(row: Row, e: Any) -> None:
+    entry = _procedure(row, e.evaluation_no)
+    entry.update(step="scored", dues={})
     row.update(
         evaluations_open=row["evaluations_open"] - 1,
         evaluation_no=e.evaluation_no,
@@ -229,6 +316,8 @@ def _control_figure_adjusted(row: Row, e: Any) -> None:
 
 def _noticed(notice: str) -> Callable[[Row, Any], None]:
     def noticed(row: Row, e: Any) -> None:
+        if e.deadline != SELF_EVALUATION:  # a step of an evaluation: its dues are in its procedure entry
+            return
         if row["self_evaluation_notice_due"] != e.due_on:  # a new ruleset moved the day: earlier notices were for
             row.update(self_evaluation_approaching_on=None, self_evaluation_missed_on=None)  # another day
         row["self_evaluation_notice_due"] = e.due_on
@@ -238,7 +327,7 @@ def _noticed(notice: str) -> Callable[[Row, Any], None]:
 
 
 def _unchanged(row: Row, e: Any) -> None:
-    """Recorded, but nothing of it is a column (the plan and report reviews, the supervision's notes)."""
+    """Recorded, but nothing of it is a column (the supervision's notes, as recorded before findings)."""
 
 
 _CHANGES: dict[str, Callable[[Row, Any], None]] = {
@@ -249,9 +338,14 @@ _CHANGES: dict[str, Callable[[Row, Any], None]] = {
     "AdjustmentRejected": _adjustment_decided("rejected"),
     "SelfEvaluated": _self_evaluated,
     "EvaluationCommissioned": _commissioned,
-    "EvaluationPlanReviewed": _unchanged,
-    "EvaluationReportReviewed": _unchanged,
+    "EvaluationPlanSubmitted": _stepped("plan_review", plan_review="review_due"),
+    "EvaluationPlanReviewed": _plan_reviewed,
     "EvaluationSupervisionNoted": _unchanged,
+    "EvaluationSupervised": _supervised,
+    "EvaluationSupervisionAnswered": _answered,
+    "EvaluationReportSubmitted": _stepped("report_review", report_review="review_due"),
+    "EvaluationReportReviewed": _report_reviewed,
+    "EvaluationVoided": _voided,
     "EvaluationScored": _scored,
     "ResultsApplied": _results_applied,
     "ControlFigureAdjusted": _control_figure_adjusted,

@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from api.cli.demo_organisations import OrganisationSteps, Step
+from api.cli.demo_organisations import OrganisationSteps, Step, filed
 from api.cli.demo_story import (
     ADJUSTED,
     ADJUSTMENT_REJECTED,
@@ -82,12 +82,6 @@ SPOT_CHECKED = "JY-01"  # 不定期核查 of its monitoring report
 SPOT_CHECK_DAY = date(2021, 9, 10)
 SPOT_CHECK_RECTIFICATION_DUE = date(2021, 10, 29)
 ESCALATION_DECIDED_ON = date(2022, 9, 26)  # the key evaluation's rectification, escalated mid-September
-
-
-def filed(kind: str, what: str) -> dict[str, str]:
-    """The report a step names (评估报告, 自评报告, 评价方案, 评价报告, 整改报告), as the demo's evidence: a typed
-    document whose digest stands for the file it would be."""
-    return {"digest": hashlib.sha256(f"{kind}:{what}".encode()).hexdigest(), "type": kind, "name": f"{what} {kind}.pdf"}
 
 
 class DemoRun:

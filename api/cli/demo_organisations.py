@@ -6,6 +6,7 @@ the ledger already holds, as :mod:`api.cli.demo`'s are.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -42,6 +43,12 @@ from ledger.domain.disclosure import DutyKind, duty_id
 from ledger.domain.errors import DomainError
 from ledger.domain.overall import OverallGoals, overall_goals_id
 from ledger.domain.values import Indicator, Principal
+
+
+def filed(kind: str, what: str) -> dict[str, str]:
+    """The report a step names (评估报告, 自评报告, 评价方案, 评价报告, 整改报告), as the demo's evidence: a typed
+    document whose digest stands for the file it would be."""
+    return {"digest": hashlib.sha256(f"{kind}:{what}".encode()).hexdigest(), "type": kind, "name": f"{what} {kind}.pdf"}
 
 
 @dataclass(frozen=True)
@@ -150,17 +157,22 @@ class OrganisationSteps:
     # ------------------------------------------------------------ 2021's year-end evaluation
 
     def overall_evaluation_steps(self) -> list[Step]:
-        """Each department with 2021 goals self-evaluates on 1 December 2021; one is evaluated by an agency through
-        两审一督导; finance applies the results on 10 December, setting each department's 2022 control figure."""
+        """Each department with 2021 goals self-evaluates on 1 December 2021; one is evaluated by an agency under
+        两审一督导 in full (its plan, finance's review, a supervision with a finding, the agency's answer, its report,
+        finance's review, its score); finance applies the results on 10 December, setting each department's 2022
+        control figure."""
         evaluated = OVERALL_EVALUATION["organisation"]
-        days = [YEAR_END + timedelta(days=n) for n in (1, 2, 5, 7, 8)]  # commissioned .. scored
+        days = [YEAR_END + timedelta(days=n) for n in range(1, 9)]  # commissioned .. scored
         steps = [Step(YEAR_END, partial(self.self_evaluate_overall, name)) for name in WITH_OVERALL_GOALS]
         steps += [
             Step(days[0], partial(self.commission_overall, evaluated, days[0])),
-            Step(days[1], partial(self.review_overall, evaluated, "plan", days[1])),
-            Step(days[2], partial(self.supervise_overall, evaluated, days[2])),
-            Step(days[3], partial(self.review_overall, evaluated, "report", days[3])),
-            Step(days[4], partial(self.score_overall, evaluated, days[4])),
+            Step(days[1], partial(self.submit_overall_evaluation, evaluated, "plan", days[1])),
+            Step(days[2], partial(self.review_overall, evaluated, "plan", days[2])),
+            Step(days[3], partial(self.supervise_overall, evaluated, days[3])),
+            Step(days[4], partial(self.answer_overall, evaluated, days[4])),
+            Step(days[5], partial(self.submit_overall_evaluation, evaluated, "report", days[5])),
+            Step(days[6], partial(self.review_overall, evaluated, "report", days[6])),
+            Step(days[7], partial(self.score_overall, evaluated, days[7])),
         ]
         steps += [Step(YEAR_END_RESULTS, partial(self.apply_overall, name)) for name in WITH_OVERALL_GOALS]
         return steps
@@ -178,17 +190,42 @@ class OrganisationSteps:
         if goals is not None and not goals.evaluations:
             self.ledger.commission_overall_evaluation(self.finance(on, "部门整体绩效评价委托"), name, YEAR, OK_AGENCY)
 
+    @staticmethod
+    def _document(name: str, what: str) -> dict[str, str]:
+        return filed(f"evaluation_{what}", f"{name}{YEAR}年度部门整体绩效评价")
+
+    def submit_overall_evaluation(self, name: str, what: str, on: date) -> None:
+        goals = self.goals(name, YEAR)
+        if goals is not None and goals.evaluations:
+            evaluation = goals.evaluations[0]
+            if not evaluation[f"{what}_pending"] and evaluation[f"{what}_approved"] is None:
+                evaluator = Principal(OVERALL_EVALUATION["evaluator"], "agency", OK_AGENCY)
+                document = {"plan": "评价方案", "report": "评价报告"}[what]
+                by = Act(evaluator, on, f"提交{document}", [self._document(name, what)])
+                self.ledger.submit_overall_evaluation(by, name, YEAR, 1, what)
+
     def review_overall(self, name: str, what: str, on: date) -> None:
         goals = self.goals(name, YEAR)
         if goals is not None and goals.evaluations and goals.evaluations[0][f"{what}_approved"] is None:
             reason = "评价方案审核" if what == "plan" else "评价报告审核"
-            self.ledger.review_overall_evaluation(self.finance(on, reason), name, YEAR, 1, what, True)
+            by = Act(FINANCE, on, reason, [self._document(name, what)])
+            self.ledger.review_overall_evaluation(by, name, YEAR, 1, what, True)
 
     def supervise_overall(self, name: str, on: date) -> None:
         goals = self.goals(name, YEAR)
         if goals is not None and goals.evaluations and not goals.evaluations[0]["supervision"]:
             notes = "现场督导：抽查部门预算执行和重点任务台账，访谈服务对象60人"
-            self.ledger.note_overall_evaluation_supervision(self.finance(on), name, YEAR, 1, notes)
+            finding = "服务对象访谈样本未覆盖乡镇站所"
+            self.ledger.note_overall_evaluation_supervision(self.finance(on), name, YEAR, 1, notes, [finding])
+
+    def answer_overall(self, name: str, on: date) -> None:
+        goals = self.goals(name, YEAR)
+        if goals is not None and goals.evaluations:
+            supervisions = goals.evaluations[0].get("supervisions", [])
+            if supervisions and supervisions[0]["answer"] is None:
+                evaluator = Principal(OVERALL_EVALUATION["evaluator"], "agency", OK_AGENCY)
+                answer = "已补充乡镇站所服务对象访谈并更新工作底稿"
+                self.ledger.answer_overall_evaluation_supervision(Act(evaluator, on), name, YEAR, 1, 1, answer)
 
     def score_overall(self, name: str, on: date) -> None:
         goals = self.goals(name, YEAR)

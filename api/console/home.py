@@ -28,6 +28,7 @@ from api.console.public import checkpoint
 from api.labels import VOCABULARIES
 from ledger.application.ledger import Ledger
 from ledger.domain.calendar import WorkingDays
+from ledger.domain.engagement import is_full
 from ledger.domain.values import Principal, Role, key
 from projections.base import Conn
 from projections.department_overall import commissioned_overall
@@ -149,24 +150,52 @@ def _commissioned(conn: Conn, agency: str) -> list[dict[str, Any]]:
 
 
 def key_evaluation_steps(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
-    """The steps of a key evaluation or an overall one (两审一督导 and the score; both record them alike), each
-    ``done`` True, False (refused) or None (not yet), with what it recorded."""
+    """The steps of a key evaluation or an overall one (两审一督导 and the score; both record them alike:
+    :mod:`ledger.domain.engagement`), each ``done`` True, False (refused) or None (not yet), with what it recorded.
+    An agency's under the procedure in full shows its own steps too — its plan and report submitted, its answers to
+    the supervisions' findings — in the order they are taken; a voided one says so last."""
     score = evaluation["score"]
-    return [
-        {"step": "step_commissioned", "done": True, "note": str(evaluation["commissioned_on"] or "")},
-        {"step": "step_plan_review", "done": evaluation["plan_approved"], "note": ""},
-        {"step": "step_report_review", "done": evaluation["report_approved"], "note": ""},
-        {
-            "step": "step_supervision",
-            "done": True if evaluation["supervision"] else None,
-            "note": "；".join(evaluation["supervision"]),
-        },
-        {
-            "step": "step_scored",
-            "done": None if score is None else True,
-            "note": "" if score is None else f"{score['total']} ({score['grade']})",
-        },
-    ]
+    supervision = {
+        "step": "step_supervision",
+        "done": True if evaluation["supervision"] else None,
+        "note": "；".join(evaluation["supervision"]),
+    }
+    scored = {
+        "step": "step_scored",
+        "done": None if score is None else True,
+        "note": "" if score is None else f"{score['total']} ({score['grade']})",
+    }
+    commissioned = {"step": "step_commissioned", "done": True, "note": str(evaluation["commissioned_on"] or "")}
+    plan_review = {"step": "step_plan_review", "done": evaluation["plan_approved"], "note": ""}
+    report_review = {"step": "step_report_review", "done": evaluation["report_approved"], "note": ""}
+    if not is_full(evaluation):
+        steps = [commissioned, plan_review, report_review, supervision, scored]
+    else:
+        supervisions = evaluation.get("supervisions", [])
+        answered = [item for item in supervisions if item["findings"]]
+        steps = [
+            commissioned,
+            _submitted("step_plan_submitted", evaluation["plan_pending"], evaluation["plan_approved"]),
+            plan_review,
+            supervision,
+            {
+                "step": "step_supervision_answered",
+                "done": (all(item["answer"] is not None for item in answered) or None) if answered else None,
+                "note": "；".join(item["answer"] for item in answered if item["answer"] is not None),
+            },
+            _submitted("step_report_submitted", evaluation["report_pending"], evaluation["report_approved"]),
+            report_review,
+            scored,
+        ]
+    voided = evaluation.get("voided")
+    if voided is not None:
+        steps.append({"step": "step_voided", "done": True, "note": str(voided["on"])})
+    return steps
+
+
+def _submitted(step: str, pending: bool, approved: bool | None) -> dict[str, Any]:
+    """The agency's submission of its plan or report: done while it awaits review or once reviewed."""
+    return {"step": step, "done": True if pending or approved is not None else None, "note": ""}
 
 
 def _evaluations(ledger: Ledger, project_ids: list[UUID], agency: str) -> dict[UUID, list[dict[str, Any]]]:

@@ -37,7 +37,7 @@ from ledger.application import Ledger
 from ledger.domain.agencies import Agency
 from ledger.domain.credit_code import credit_code as checked_credit_code
 from ledger.domain.errors import NotFound
-from ledger.domain.organisations import Department
+from ledger.domain.organisations import Department, Unit
 from ledger.domain.values import Role
 from projections import blacklist, ranking
 
@@ -59,6 +59,18 @@ def _agency_name(ledger: Ledger, agency_id: UUID) -> str:
     if not isinstance(agency, Agency):
         raise NotFound(f"{agency_id} is not an agency", code="agency-not-found")
     return agency.name
+
+
+def _organisation_name(ledger: Ledger, organisation_id: UUID) -> str:
+    """The name of the department or budget unit an overall engagement names (404 ``engagement-not-found`` if
+    ``organisation_id`` is neither)."""
+    try:
+        organisation = ledger.object(organisation_id)
+    except NotFound:
+        organisation = None
+    if not isinstance(organisation, Department | Unit):
+        raise NotFound(f"{organisation_id} is not a department or a budget unit", code="engagement-not-found")
+    return organisation.name
 
 
 # ------------------------------------------------------------------------------------------------ departments
@@ -214,6 +226,10 @@ async def record_misconduct(agency_id: UUID, body: MisconductRecord, ctx: Comman
             body.kind,
             body.description,
             [(item.project_id, item.evaluation_id) for item in body.engagements],
+            [
+                (_organisation_name(ctx.ledger, item.organisation_id), item.fiscal_year, item.evaluation_no)
+                for item in body.overall_engagements
+            ],
         ),
         location=lambda w: f"/objects/{agency_id}/history",
     )

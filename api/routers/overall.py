@@ -30,7 +30,7 @@ from api.schemas.overall import (
     OverallScores,
     OverallSelfEvaluation,
 )
-from api.schemas.projects import Decision, Review, SupervisionNote
+from api.schemas.projects import Decision, KeyEvaluationSubmission, Review, SupervisionAnswer, SupervisionNote
 from ledger.application import Ledger
 from ledger.domain.errors import Forbidden, NotFound
 from ledger.domain.organisations import Department, Unit
@@ -154,11 +154,69 @@ async def commission_overall_evaluation(
     )
 
 
+@command(router, "/{organisation_id}/{fiscal_year}/evaluations/{evaluation_no}/plan")
+async def submit_overall_evaluation_plan(
+    organisation_id: UUID,
+    fiscal_year: FiscalYear,
+    evaluation_no: Number,
+    body: KeyEvaluationSubmission,
+    ctx: CommandDep,
+) -> CommandResult:
+    """两审一督导: the commissioned agency submits its evaluation plan (评价方案), cited by its evidence (typed
+    ``evaluation_plan``), for finance to review within the ruleset's days."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.submit_overall_evaluation(
+            act, _organisation(ctx.ledger, organisation_id), fiscal_year, evaluation_no, "plan"
+        ),
+    )
+
+
+@command(router, "/{organisation_id}/{fiscal_year}/evaluations/{evaluation_no}/report")
+async def submit_overall_evaluation_report(
+    organisation_id: UUID,
+    fiscal_year: FiscalYear,
+    evaluation_no: Number,
+    body: KeyEvaluationSubmission,
+    ctx: CommandDep,
+) -> CommandResult:
+    """两审一督导: the commissioned agency submits its evaluation report (评价报告, typed ``evaluation_report``) — once
+    its plan is approved and finance has supervised, every finding answered."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.submit_overall_evaluation(
+            act, _organisation(ctx.ledger, organisation_id), fiscal_year, evaluation_no, "report"
+        ),
+    )
+
+
+@command(router, "/{organisation_id}/{fiscal_year}/evaluations/{evaluation_no}/supervision/{supervision_no}/answer")
+async def answer_overall_evaluation_supervision(
+    organisation_id: UUID,
+    fiscal_year: FiscalYear,
+    evaluation_no: Number,
+    supervision_no: Number,
+    body: SupervisionAnswer,
+    ctx: CommandDep,
+) -> CommandResult:
+    """两审一督导: the commissioned agency answers a supervision's findings (督导意见回复)."""
+    return await run(
+        ctx,
+        body,
+        lambda act: ctx.ledger.answer_overall_evaluation_supervision(
+            act, _organisation(ctx.ledger, organisation_id), fiscal_year, evaluation_no, supervision_no, body.answer
+        ),
+    )
+
+
 @command(router, "/{organisation_id}/{fiscal_year}/evaluations/{evaluation_no}/plan-review")
 async def review_overall_evaluation_plan(
     organisation_id: UUID, fiscal_year: FiscalYear, evaluation_no: Number, body: Review, ctx: CommandDep
 ) -> CommandResult:
-    """两审一督导, the first review: finance approves or returns the evaluation plan."""
+    """两审一督导, the first review: finance approves or returns (with its reason) the evaluation plan — an agency's,
+    the one it submitted (a new plan then falls due)."""
     return await run(
         ctx,
         body,
@@ -186,12 +244,13 @@ async def review_overall_evaluation_report(
 async def note_overall_evaluation_supervision(
     organisation_id: UUID, fiscal_year: FiscalYear, evaluation_no: Number, body: SupervisionNote, ctx: CommandDep
 ) -> CommandResult:
-    """两审一督导, the supervision: finance records its notes."""
+    """两审一督导, the supervision (督导): finance records what it saw and its findings, which the agency answers — at
+    least one for an agency's evaluation under 两审一督导 in full, once its plan is approved."""
     return await run(
         ctx,
         body,
         lambda act: ctx.ledger.note_overall_evaluation_supervision(
-            act, _organisation(ctx.ledger, organisation_id), fiscal_year, evaluation_no, body.notes
+            act, _organisation(ctx.ledger, organisation_id), fiscal_year, evaluation_no, body.notes, list(body.findings)
         ),
     )
 

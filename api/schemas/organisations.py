@@ -108,6 +108,12 @@ class Engagement(Strict):
     evaluation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(examples=["KE-2021-JY-01-1"])
 
 
+class OverallEngagement(Strict):
+    organisation_id: UUID = Field(description="The department or budget unit whose overall performance was evaluated")
+    fiscal_year: Annotated[int, Field(ge=2000, le=2100)]
+    evaluation_no: Annotated[int, Field(ge=1, le=1_000_000)] = Field(description="The overall evaluation's number")
+
+
 class QualityReview(CommandBody):
     model_config = with_examples(
         {
@@ -146,6 +152,12 @@ class MisconductRecord(CommandBody):
         max_length=100,
         description="The key evaluations it concerns (commissioned to this agency): a blacklisting citing it voids "
         "their scores",
+    )
+    overall_engagements: list[OverallEngagement] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The overall evaluations (整体绩效评价) it concerns (commissioned to this agency): a blacklisting "
+        "citing it voids them too",
     )
 
 

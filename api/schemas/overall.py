@@ -165,6 +165,26 @@ class OverallResultApplication(CommandBody):
     )
 
 
+class EvaluationProcedure(Labelled):
+    """One evaluation's 两审一督导, as the ``department_overall`` read model follows it."""
+
+    no: int = Field(description="The evaluation's number")
+    evaluator: str | None = Field(description="The agency commissioned; null: finance's own evaluation")
+    procedure: str | None = Field(
+        description="two_reviews_one_supervision: an agency's under 两审一督导 in full; null: the two reviews only "
+        "(finance's own, or an agency's commissioned before)"
+    )
+    step: Annotated[str, Coded("evaluation_step")] = Field(description="What is owed next, or scored, or voided")
+    dues: dict[str, date] = Field(
+        description="The open steps' due days: plan, plan_review, supervision, answer_<n> (supervision n's), report, "
+        "report_review"
+    )
+    supervisions: int
+    answers_open: int = Field(description="Supervisions whose findings the agency has not answered")
+    voided_on: date | None = Field(description="作废: the day its agency's blacklisting voided it")
+    blacklisting_no: int | None
+
+
 class OverallRow(Labelled):
     """An organisation's overall performance in a fiscal year (department_overall)."""
 
@@ -193,7 +213,8 @@ class OverallRow(Labelled):
     self_evaluation_approaching_on: date | None = Field(description="The scheduler's 临期提醒 for that day")
     self_evaluation_missed_on: date | None = Field(description="The scheduler's 逾期 for that day")
     evaluations: int = Field(description="Evaluations commissioned (to an agency, or done by finance itself)")
-    evaluations_open: int = Field(description="Commissioned and not yet scored: results wait for them")
+    evaluations_open: int = Field(description="Commissioned, neither scored nor voided: results wait for them")
+    procedures: list[EvaluationProcedure] = Field(description="Each evaluation's 两审一督导, by number")
     evaluation_no: int | None = Field(description="The latest evaluation scored")
     evaluator: str | None = Field(description="Its agency; null: finance's own evaluation (or none scored)")
     evaluation_score: Decimal | None

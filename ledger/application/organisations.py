@@ -21,10 +21,19 @@ from ledger.application.agencies import commit_with_credit_code
 from ledger.application.core import LedgerCore, use_case
 from ledger.application.roles import require_acts_for, require_role
 from ledger.domain import rules
-from ledger.domain.agencies import Agency, Misconduct, Qualification, agency_ids
+from ledger.domain.agencies import (
+    Agency,
+    EngagementKind,
+    Misconduct,
+    Qualification,
+    agency_ids,
+    engagement_kind,
+    overall_engagement,
+)
 from ledger.domain.base import require_not_before
 from ledger.domain.errors import NotFound
 from ledger.domain.organisations import Department, Unit, department_ids, unit_id
+from ledger.domain.overall import OverallGoals, overall_goals_id
 from ledger.domain.project import Project
 from ledger.domain.values import Attribution, Role, enum_value, fiscal_year, reason, score, text
 
@@ -151,6 +160,26 @@ class OrganisationUseCases(LedgerCore):
             )
             return self.commit(agency, act=act)
 
+    def _overall_engagement(self, agency: Agency, organisation: str, year: int, evaluation_no: int) -> OverallGoals:
+        """The overall goals whose evaluation ``evaluation_no`` was commissioned to ``agency`` (404
+        ``engagement-not-found`` otherwise: no such goals, evaluation, or not this agency's)."""
+        missing = NotFound(
+            f"no overall evaluation {evaluation_no} of {organisation} in {year} commissioned to {agency.name}",
+            code="engagement-not-found",
+        )
+        try:
+            goals = self._read(
+                OverallGoals,
+                overall_goals_id(text(organisation, "organisation"), fiscal_year(year)),
+                "overall-goals-not-found",
+            )
+            evaluation = goals.evaluation(evaluation_no)
+        except NotFound:
+            raise missing from None
+        if evaluation["agency_id"] != str(agency.id):
+            raise missing
+        return goals
+
     @use_case
     def record_misconduct(
         self,
@@ -159,15 +188,20 @@ class OrganisationUseCases(LedgerCore):
         kind: str,
         description: str,
         engagements: Sequence[tuple[UUID, str]] = (),
+        overall: Sequence[tuple[str, int, int]] = (),
     ) -> Written:
-        """失信行为 recorded by finance, with evidence, naming the engagements (key evaluations commissioned to the
-        agency) it concerns: a blacklisting citing it voids their scores."""
+        """失信行为 recorded by finance, with evidence, naming the engagements it concerns: key evaluations
+        (``engagements``: project and evaluation id) and overall evaluations (``overall``: organisation, fiscal year,
+        evaluation number) commissioned to the agency. A blacklisting citing it voids their scores."""
         require_role(act, Role.FINANCE)
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
-            named = []
+            named: list[dict[str, str]] = []
             for project_id, evaluation_id in engagements:
                 self._engagement(agency, project_id, evaluation_id)
                 named.append({"project_id": str(project_id), "evaluation_id": evaluation_id})
+            for organisation, year, evaluation_no in overall:
+                goals = self._overall_engagement(agency, organisation, year, evaluation_no)
+                named.append(overall_engagement(goals.id, evaluation_no))
             agency.record_misconduct(
                 enum_value(Misconduct, kind, "kind").value, reason(description, "description"), act.by, named
             )
@@ -178,16 +212,18 @@ class OrganisationUseCases(LedgerCore):
         self, act: Act, name: str, misconduct_nos: list[int] | None = None, public: bool = True
     ) -> Written:
         """列入失信黑名单 for the ruleset's period, always published; requires recorded misconduct. In the same
-        transaction it voids (作废) the agency's key evaluations the misconduct cited names, and every one it had not
-        finished: each project then needs a new evaluation."""
+        transaction it voids (作废) the agency's key evaluations and overall evaluations the misconduct cited names,
+        and every one it had not finished: each project, each organisation's year, then needs a new evaluation."""
         require_role(act, Role.FINANCE)
         params, _ = self._rules()
         with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
             until = rules.blacklist_until(act.effective_on, params)
             cited = list(misconduct_nos or [])
             number = agency.blacklist(cited, until, public, act.by)
-            projects = self._void_engagements(act, agency, number, agency.engagements_cited(cited))
-            return self.commit(agency, *projects, act=act)
+            named = agency.engagements_cited(cited)
+            projects = self._void_engagements(act, agency, number, named)
+            overall = self._void_overall_evaluations(act, agency, number, named)
+            return self.commit(agency, *projects, *overall, act=act)
 
     def _void_engagements(
         self, act: Act, agency: Agency, blacklisting_no: int, named: list[dict[str, str]]
@@ -197,7 +233,8 @@ class OrganisationUseCases(LedgerCore):
         from a read model."""
         named_by_project: dict[str, set[str]] = {}
         for item in named:
-            named_by_project.setdefault(item["project_id"], set()).add(item["evaluation_id"])
+            if engagement_kind(item) == EngagementKind.KEY_EVALUATION:
+                named_by_project.setdefault(item["project_id"], set()).add(item["evaluation_id"])
         why = f"{agency.name} blacklisted (失信黑名单 {blacklisting_no})"
         voided = []
         for pid in dict.fromkeys(self.reads.originators_of(get_topic(Project.KeyEvaluationCommissioned))):
@@ -209,6 +246,29 @@ class OrganisationUseCases(LedgerCore):
             for evaluation_id in affected:
                 project.void_key_evaluation(evaluation_id, agency.name, blacklisting_no, by)
             voided.append(project)
+        return voided
+
+    def _void_overall_evaluations(
+        self, act: Act, agency: Agency, blacklisting_no: int, named: list[dict[str, str]]
+    ) -> list[OverallGoals]:
+        """The overall goals whose evaluations by ``agency`` the blacklisting ``blacklisting_no`` voids, each with its
+        ``EvaluationVoided`` pending: read from the log (every record ever commissioned an overall evaluation), not
+        from a read model."""
+        named_by_goals: dict[str, set[int]] = {}
+        for item in named:
+            if engagement_kind(item) == EngagementKind.OVERALL_EVALUATION:
+                named_by_goals.setdefault(item["goals_id"], set()).add(int(item["evaluation_no"]))
+        why = f"{agency.name} blacklisted (失信黑名单 {blacklisting_no})"
+        voided = []
+        for goals_id in dict.fromkeys(self.reads.originators_of(get_topic(OverallGoals.EvaluationCommissioned))):
+            goals = self._read(OverallGoals, goals_id, "overall-goals-not-found")
+            affected = goals.unfinished_or_named(str(agency.id), named_by_goals.get(str(goals_id), set()))
+            if not affected:
+                continue
+            by = Attribution(act.principal, act.effective_on, why, act.by.evidence)
+            for number in affected:
+                goals.void_evaluation(number, agency.name, blacklisting_no, by)
+            voided.append(goals)
         return voided
 
     @use_case

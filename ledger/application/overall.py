@@ -115,11 +115,53 @@ class OverallUseCases(LedgerCore):
         """整体绩效评价 by finance, itself (no agency) or commissioned to an agency — never a blacklisted one nor one
         tied to the organisation or its department (回避)."""
         require_role(act, Role.FINANCE)
+        params, _ = self._rules()
         with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
             named = None if agency_name is None else text(agency_name, "agency")
             agency = commissionable(self, act, named, goals.department, _unit(goals))
             goals.commission_evaluation(
-                None if agency is None else str(agency.id), None if agency is None else agency.name, act.by
+                None if agency is None else str(agency.id), None if agency is None else agency.name, act.by, params
+            )
+            return self.commit(goals, act=act)
+
+    @staticmethod
+    def _require_overall_commissioned(act: Act, goals: OverallGoals, evaluation_no: int) -> None:
+        """The act's principal is the agency commissioned for overall evaluation ``evaluation_no`` (403
+        ``not-commissioned`` for another agency, ``role-not-allowed`` for any other role)."""
+        evaluation = goals.evaluation(evaluation_no)
+        require_role(act, Role.AGENCY)
+        if evaluation["agency_name"] is None or not act.principal.acts_for(evaluation["agency_name"]):
+            raise Forbidden(
+                f"{act.principal.organisation} was not commissioned for overall evaluation {evaluation_no} "
+                f"of {goals.organisation}",
+                code="not-commissioned",
+            )
+
+    @use_case
+    def submit_overall_evaluation(
+        self, act: Act, organisation: str, year: int, evaluation_no: int, what: str
+    ) -> Written:
+        """两审一督导: the commissioned agency submits its evaluation plan (评价方案) or its report (评价报告)."""
+        params, _ = self._rules()
+        with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
+            self._require_overall_commissioned(act, goals, evaluation_no)
+            if what == "plan":
+                goals.submit_evaluation_plan(evaluation_no, params, act.by)
+            elif what == "report":
+                goals.submit_evaluation_report(evaluation_no, params, act.by)
+            else:
+                raise InvalidInput("submit what: plan or report", field="what")
+            return self.commit(goals, act=act)
+
+    @use_case
+    def answer_overall_evaluation_supervision(
+        self, act: Act, organisation: str, year: int, evaluation_no: int, supervision_no: int, answer: str
+    ) -> Written:
+        """The commissioned agency answers a supervision's findings (督导意见回复)."""
+        with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
+            self._require_overall_commissioned(act, goals, evaluation_no)
+            goals.answer_evaluation_supervision(
+                evaluation_no, supervision_no, reason(answer, "answer", required=True), act.by
             )
             return self.commit(goals, act=act)
 
@@ -127,25 +169,41 @@ class OverallUseCases(LedgerCore):
     def review_overall_evaluation(
         self, act: Act, organisation: str, year: int, evaluation_no: int, what: str, approved: bool
     ) -> Written:
-        """两审: finance reviews the evaluation's plan or its report."""
+        """两审: finance reviews the evaluation's plan or its report (an agency's, the one it submitted; a rejection
+        with its reason)."""
         require_role(act, Role.FINANCE)
+        params, _ = self._rules()
         with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
             if what == "plan":
-                goals.review_evaluation_plan(evaluation_no, approved, act.by)
+                goals.review_evaluation_plan(evaluation_no, approved, act.by, params)
             elif what == "report":
-                goals.review_evaluation_report(evaluation_no, approved, act.by)
+                goals.review_evaluation_report(evaluation_no, approved, act.by, params)
             else:
                 raise InvalidInput("review what: plan or report", field="what")
             return self.commit(goals, act=act)
 
     @use_case
     def note_overall_evaluation_supervision(
-        self, act: Act, organisation: str, year: int, evaluation_no: int, notes: str
+        self,
+        act: Act,
+        organisation: str,
+        year: int,
+        evaluation_no: int,
+        notes: str,
+        findings: list[str] | None = None,
     ) -> Written:
-        """一督导: finance records its supervision of the evaluation."""
+        """一督导: finance supervises the evaluation, with findings (督导意见) the agency answers — at least one for an
+        agency's under 两审一督导 in full."""
         require_role(act, Role.FINANCE)
+        params, _ = self._rules()
         with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
-            goals.note_evaluation_supervision(evaluation_no, reason(notes, "notes"), act.by)
+            goals.supervise_evaluation(
+                evaluation_no,
+                reason(notes, "notes"),
+                [reason(item, f"findings[{i}]", required=True) for i, item in enumerate(findings or [])],
+                act.by,
+                params,
+            )
             return self.commit(goals, act=act)
 
     @use_case
@@ -155,17 +213,10 @@ class OverallUseCases(LedgerCore):
         """The commissioned agency (or finance, where it evaluates itself) scores the six dimensions."""
         params, version = self._rules()
         with self._changing(OverallGoals, self._goals_id(organisation, year), "overall-goals-not-found", act) as goals:
-            evaluation = goals.evaluation(evaluation_no)
-            if evaluation["agency_name"] is None:
+            if goals.evaluation(evaluation_no)["agency_name"] is None:
                 require_role(act, Role.FINANCE)
             else:
-                require_role(act, Role.AGENCY)
-                if not act.principal.acts_for(evaluation["agency_name"]):
-                    raise Forbidden(
-                        f"{act.principal.organisation} was not commissioned for overall evaluation {evaluation_no} "
-                        f"of {goals.organisation}",
-                        code="not-commissioned",
-                    )
+                self._require_overall_commissioned(act, goals, evaluation_no)
             goals.score_evaluation(evaluation_no, inputs.scores(scores), params, version, act.by)
             return self.commit(goals, act=act)
 

@@ -38,6 +38,28 @@ class Misconduct(StrEnum):
     OTHER = "other"
 
 
+class EngagementKind(StrEnum):
+    """What an engagement (an evaluation commissioned to an agency) a misconduct record names is."""
+
+    KEY_EVALUATION = "key_evaluation"  # 项目重点评价: ``{"project_id", "evaluation_id"}`` (as first recorded, no kind)
+    OVERALL_EVALUATION = "overall_evaluation"  # 整体绩效评价: ``{"kind", "goals_id", "evaluation_no"}``
+
+
+def engagement_kind(engagement: dict[str, str]) -> EngagementKind:
+    """The kind of a named engagement; one recorded before overall evaluations could be named has none: a key
+    evaluation's."""
+    return EngagementKind(engagement.get("kind", EngagementKind.KEY_EVALUATION.value))
+
+
+def overall_engagement(goals_id: UUID, evaluation_no: int) -> dict[str, str]:
+    """The reference to overall evaluation ``evaluation_no`` of the overall goals ``goals_id``."""
+    return {
+        "kind": EngagementKind.OVERALL_EVALUATION.value,
+        "goals_id": str(goals_id),
+        "evaluation_no": str(evaluation_no),
+    }
+
+
 class Qualification(StrEnum):
     """资格: whether the agency may be commissioned. Finance records each change with its reason."""
 
@@ -161,8 +183,9 @@ class Agency(_Registered):
             agency.quality_reviews.append({"engagement": self.engagement, "rating": self.rating, "notes": self.notes})
 
     class MisconductRecorded(LedgerAggregate.Event):
-        """失信行为. ``engagements``: the key evaluations it concerns, each ``{"project_id", "evaluation_id"}``
-        (version 2; none in a record stored before): a blacklisting citing it voids their scores."""
+        """失信行为. ``engagements``: the evaluations it concerns (version 2; none in a record stored before): a key
+        evaluation ``{"project_id", "evaluation_id"}``, an overall evaluation ``{"kind": "overall_evaluation",
+        "goals_id", "evaluation_no"}`` (:class:`EngagementKind`). A blacklisting citing it voids their scores."""
 
         misconduct_no: int
         kind: str

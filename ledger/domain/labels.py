@@ -12,10 +12,11 @@ from enum import StrEnum
 from importlib import resources
 from typing import Final
 
-from ledger.domain.agencies import Misconduct, Qualification
+from ledger.domain.agencies import EngagementKind, Misconduct, Qualification
 from ledger.domain.deadlines import DeadlineKind
 from ledger.domain.decisions import BasisKind, DecisionKind, SubjectKind
 from ledger.domain.draw import DrawStatus
+from ledger.domain.engagement import EvaluationStep
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.findings import FindingSubject, Responder
 from ledger.domain.overall import GoalsStatus, OrganisationKind
@@ -74,6 +75,8 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "deadline_kind": DeadlineKind,
     "organisation_kind": OrganisationKind,
     "goals_status": GoalsStatus,
+    "evaluation_step": EvaluationStep,
+    "engagement_kind": EngagementKind,
     "misconduct": Misconduct,
     "qualification": Qualification,
     "decision_kind": DecisionKind,

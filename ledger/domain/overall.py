@@ -27,21 +27,28 @@ Once the year is over its overall performance is evaluated on the same record (�
   indicator, scored as a project's are (:func:`~ledger.domain.rules.overall_self_evaluation_score`), their weights
   adding up to 100 — the ledger computes the score and grade and records them with the ruleset's version.
 - **Evaluation by finance** (财政评价), by finance itself or an agency it commissions, as a project's key evaluation
-  is commissioned (两审一督导: the plan and the report reviewed before a score is accepted; supervision noted): the
+  is commissioned: an agency's under 两审一督导 in full (:mod:`ledger.domain.engagement`, the rules the project's
+  key evaluation follows: the agency's plan submitted and reviewed, finance's supervision with findings the agency
+  answers, its report submitted and reviewed, each step due by the ruleset's days and watched), finance's own under
+  the two reviews only, as is an agency's commissioned before (its stored commission records no procedure): the
   six dimensions scored within the ruleset's ``overall_evaluation_weights``, flagged 自评虚高 when the
   self-evaluation is more than ``inflation_threshold`` above it. Who may be commissioned (not blacklisted, 回避)
-  is the application's to check: it knows the agencies.
-- **Results applied** (结果应用) to a department by finance, once, on the latest evaluation scored (else the
-  self-evaluation), never while one commissioned is unscored: they set the department's **next control figure**
-  (下年度预算控制数) — this year's moved by the ruleset's ``control_figure_rates`` for the grade, or by finance's own
-  rate with a reason (an override) — recorded as an event of its own (:class:`OverallGoals.ControlFigureAdjusted`),
-  which a budget system follows. A unit's control figure is its department's to set: results are not applied to a
-  unit (its evaluation informs its department's).
+  is the application's to check: it knows the agencies. A blacklisting voids (作废) the agency's evaluations its
+  cited misconduct names and every one it had not finished: a voided score is no basis for results, which wait for
+  a new evaluation scored.
+- **Results applied** (结果应用) to a department by finance, once, on the latest evaluation scored and not voided
+  (else the self-evaluation), never while one commissioned is unfinished (neither scored nor voided) or a voided one
+  awaits its replacement: they set the department's **next control figure** (下年度预算控制数) — this year's moved by
+  the ruleset's ``control_figure_rates`` for the grade, or by finance's own rate with a reason (an override) —
+  recorded as an event of its own (:class:`OverallGoals.ControlFigureAdjusted`), which a budget system follows. A
+  unit's control figure is its department's to set: results are not applied to a unit (its evaluation informs its
+  department's).
 - Goals under evaluation (self-evaluated, or an evaluation commissioned) are no longer adjusted, and an evaluation
   starts only on settled goals (none pending adjustment).
 - **The self-evaluation is watched** (:meth:`OverallGoals.raise_deadline_notices`): approved goals owe it by the
   ruleset's ``overall_self_evaluation_due`` of the fiscal year (the ruleset in force while it is owed, as a project's
-  self-evaluation); the scheduler records an approaching notice and a missed one, once each, until it is made.
+  self-evaluation); the scheduler records an approaching notice and a missed one, once each, until it is made. So
+  are the steps of an agency's evaluation under 两审一督导, each by the day recorded when it was opened.
 
 Over 500 lines: one organisation's year — goals, review, adjustment, evaluation, results — is one state machine,
 whose transitions are the commands below, each beside the checks that guard it; cut in two, a reader would follow
@@ -50,14 +57,15 @@ one year through two files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain import deadlines, rules
+from ledger.domain import deadlines, engagement, rules
 from ledger.domain.base import LedgerAggregate, keyed_id, preparation_opens, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
@@ -296,52 +304,151 @@ class OverallGoals(LedgerAggregate):
             }
 
     class EvaluationCommissioned(LedgerAggregate.Event):
-        """整体绩效评价 commissioned by finance: to an agency, or done by finance itself (no agency)."""
+        """整体绩效评价 commissioned by finance: to an agency, or done by finance itself (no agency). ``procedure``:
+        ``two_reviews_one_supervision`` for an agency's under 两审一督导 in full, with ``plan_due`` the day its plan is
+        due (:mod:`ledger.domain.engagement`); None for finance's own, and in a commission stored before (version 2),
+        which keeps the two reviews it was commissioned under."""
 
         evaluation_no: int
         agency_id: str | None
         agency_name: str | None
+        procedure: str | None
+        plan_due: date | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["procedure"] = None
+            state["plan_due"] = None
 
         def apply(self, goals: OverallGoals) -> None:
-            goals.evaluations.append(
-                {
-                    "no": self.evaluation_no,
-                    "agency_id": self.agency_id,
-                    "agency_name": self.agency_name,
-                    "plan_approved": None,
-                    "report_approved": None,
-                    "supervision": [],
-                    "score": None,
-                    "commissioned_on": self.effective_on,
-                }
+            evaluation = engagement.commissioned(
+                self.agency_id, self.agency_name, self.effective_on, self.procedure, self.plan_due
             )
+            goals.evaluations.append({"no": self.evaluation_no, **evaluation})
+
+    class EvaluationPlanSubmitted(LedgerAggregate.Event):
+        """两审一督导: the agency submits its evaluation plan (评价方案), for finance to review by ``review_due``."""
+
+        evaluation_no: int
+        review_due: date
+
+        def apply(self, goals: OverallGoals) -> None:
+            engagement.plan_submitted(goals.evaluations[self.evaluation_no - 1], self.review_due)
 
     class EvaluationPlanReviewed(LedgerAggregate.Event):
-        """两审一督导: the plan review."""
+        """两审一督导: the plan review. Under the full procedure (version 2) it records what falls due next: once
+        approved, the supervision and the report; once rejected, a new plan. None in a review stored before, and for
+        finance's own evaluation."""
 
         evaluation_no: int
         approved: bool
+        plan_due: date | None
+        supervision_due: date | None
+        report_due: date | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["plan_due"] = None
+            state["supervision_due"] = None
+            state["report_due"] = None
 
         def apply(self, goals: OverallGoals) -> None:
-            goals.evaluations[self.evaluation_no - 1]["plan_approved"] = self.approved
+            engagement.plan_reviewed(
+                goals.evaluations[self.evaluation_no - 1],
+                self.approved,
+                self.plan_due,
+                self.supervision_due,
+                self.report_due,
+            )
+
+    class EvaluationReportSubmitted(LedgerAggregate.Event):
+        """两审一督导: the agency submits its evaluation report (评价报告), for finance to review by ``review_due``."""
+
+        evaluation_no: int
+        review_due: date
+
+        def apply(self, goals: OverallGoals) -> None:
+            engagement.report_submitted(goals.evaluations[self.evaluation_no - 1], self.review_due)
 
     class EvaluationReportReviewed(LedgerAggregate.Event):
-        """两审一督导: the report review."""
+        """两审一督导: the report review. Under the full procedure (version 2), once rejected, a new report is due by
+        ``report_due`` (None otherwise, and in a review stored before)."""
 
         evaluation_no: int
         approved: bool
+        report_due: date | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["report_due"] = None
 
         def apply(self, goals: OverallGoals) -> None:
-            goals.evaluations[self.evaluation_no - 1]["report_approved"] = self.approved
+            engagement.report_reviewed(goals.evaluations[self.evaluation_no - 1], self.approved, self.report_due)
 
     class EvaluationSupervisionNoted(LedgerAggregate.Event):
-        """两审一督导: the supervision's notes."""
+        """两审一督导: supervision notes (as recorded before supervisions had findings to answer)."""
 
         evaluation_no: int
         notes: str
 
         def apply(self, goals: OverallGoals) -> None:
             goals.evaluations[self.evaluation_no - 1]["supervision"].append(self.notes)
+
+    class EvaluationSupervised(LedgerAggregate.Event):
+        """两审一督导: finance's supervision (督导), numbered, with what it saw (``notes``) and its findings (督导意见),
+        which the agency answers by ``answer_due``."""
+
+        evaluation_no: int
+        supervision_no: int
+        notes: str
+        findings: list[str]
+        answer_due: date | None
+
+        def apply(self, goals: OverallGoals) -> None:
+            engagement.supervised(
+                goals.evaluations[self.evaluation_no - 1],
+                self.supervision_no,
+                self.notes,
+                self.findings,
+                self.effective_on,
+                self.answer_due,
+            )
+
+    class EvaluationSupervisionAnswered(LedgerAggregate.Event):
+        """两审一督导: the agency's answer to a supervision's findings (督导意见回复)."""
+
+        evaluation_no: int
+        supervision_no: int
+        answer: str
+
+        def apply(self, goals: OverallGoals) -> None:
+            engagement.answered(
+                goals.evaluations[self.evaluation_no - 1], self.supervision_no, self.answer, self.effective_on
+            )
+
+    class EvaluationVoided(LedgerAggregate.Event):
+        """作废: the agency was blacklisted (``blacklisting_no``) and the misconduct cited names this evaluation, or
+        it had not finished it. A voided score is no basis for results; the year needs a new evaluation."""
+
+        evaluation_no: int
+        agency_name: str
+        blacklisting_no: int
+        was_scored: bool
+
+        def apply(self, goals: OverallGoals) -> None:
+            engagement.voided(
+                goals.evaluations[self.evaluation_no - 1],
+                self.effective_on,
+                self.blacklisting_no,
+                self.was_scored,
+                self.originator_version,
+            )
 
     class EvaluationScored(LedgerAggregate.Event):
         """The evaluation's score: the six dimensions, the total, grade and 自评虚高 flag, the ruleset."""
@@ -412,10 +519,11 @@ class OverallGoals(LedgerAggregate):
             }
 
     class DeadlineApproaching(ApproachingNotice):
-        """临期提醒 of the overall self-evaluation (raised by the scheduler)."""
+        """临期提醒 of the overall self-evaluation or a step of an agency's evaluation (raised by the scheduler)."""
 
     class DeadlineMissed(MissedNotice):
-        """逾期: the overall self-evaluation was not made by its due date (raised by the scheduler)."""
+        """逾期: the overall self-evaluation or a step of an agency's evaluation was not made by its due date (raised
+        by the scheduler)."""
 
     @classmethod
     def submit(
@@ -571,51 +679,122 @@ class OverallGoals(LedgerAggregate):
             )
         return self.evaluations[number - 1]
 
-    def commission_evaluation(self, agency_id: str | None, agency_name: str | None, by: Attribution) -> int:
+    def commission_evaluation(
+        self,
+        agency_id: str | None,
+        agency_name: str | None,
+        by: Attribution,
+        params: rules.RuleParameters | None = None,
+    ) -> int:
         """整体绩效评价 commissioned by finance (to an agency, or done by itself: no agency) before results are
-        applied; returns its number."""
-        if self.results is not None:
+        applied — or after, where a voided evaluation is to be replaced; returns its number. An agency's runs under
+        两审一督导 in full (``params`` sets when its plan is due); finance's own keeps the two reviews only."""
+        if self.results is not None and not self.needs_new_evaluation:
             raise RuleViolation(
                 f"the {self.fiscal_year} overall results of {self.organisation} are applied: no more evaluation",
                 code="already-decided",
             )
         self._require_settled("commission an evaluation", by)
         number = len(self.evaluations) + 1
-        self.record(self.EvaluationCommissioned, by, evaluation_no=number, agency_id=agency_id, agency_name=agency_name)
+        procedure, plan_due = engagement.plan_due(agency_id, params, by.effective_on)
+        self.record(
+            self.EvaluationCommissioned,
+            by,
+            evaluation_no=number,
+            agency_id=agency_id,
+            agency_name=agency_name,
+            procedure=procedure,
+            plan_due=plan_due,
+        )
         return number
 
     def _commissioned(self, number: int, by: Attribution) -> dict[str, Any]:
-        """The evaluation a later step acts on, the step dated no earlier than the commission."""
+        """The evaluation a later step acts on: not voided, the step dated no earlier than the commission."""
         evaluation = self.evaluation(number)
+        engagement.require_not_voided(evaluation, f"overall evaluation {number}")
         require_not_before(
             by.effective_on, evaluation["commissioned_on"], f"overall evaluation {number} was commissioned"
         )
         return evaluation
 
-    def review_evaluation_plan(self, number: int, approved: bool, by: Attribution) -> None:
-        """两审, the first: the evaluation plan, until the report is reviewed."""
+    def _full_procedure(self, number: int, by: Attribution) -> dict[str, Any]:
+        """An agency's evaluation under 两审一督导 in full (a step only it has: 409 ``overall-evaluation-two-reviews``
+        otherwise)."""
         evaluation = self._commissioned(number, by)
-        if evaluation["report_approved"] is not None:
-            raise RuleViolation("the report is already reviewed; the plan review is closed", code="already-decided")
-        self.record(self.EvaluationPlanReviewed, by, evaluation_no=number, approved=approved)
+        engagement.require_full(evaluation, f"overall evaluation {number}", "overall-evaluation-two-reviews")
+        return evaluation
 
-    def review_evaluation_report(self, number: int, approved: bool, by: Attribution) -> None:
-        """两审, the second: the report, once the plan is approved and until the evaluation is scored."""
+    def submit_evaluation_plan(self, number: int, params: rules.RuleParameters, by: Attribution) -> None:
+        """The agency submits its evaluation plan (评价方案), for finance to review within the ruleset's days."""
+        evaluation = self._full_procedure(number, by)
+        review_due = engagement.plan_submission(evaluation, params, by.effective_on)
+        self.record(self.EvaluationPlanSubmitted, by, evaluation_no=number, review_due=review_due)
+
+    def review_evaluation_plan(
+        self, number: int, approved: bool, by: Attribution, params: rules.RuleParameters | None = None
+    ) -> None:
+        """两审, the first: the evaluation plan, until the report is reviewed — under the full procedure the one the
+        agency submitted, a rejection with its reason (a new plan then falls due)."""
         evaluation = self._commissioned(number, by)
-        if evaluation["plan_approved"] is not True:
-            raise RuleViolation(
-                "the evaluation plan must be approved before the report is reviewed", code="plan-not-reviewed"
-            )
-        if evaluation["score"] is not None:
-            raise RuleViolation("the evaluation is already scored", code="already-decided")
-        self.record(self.EvaluationReportReviewed, by, evaluation_no=number, approved=approved)
+        dues = engagement.plan_review(evaluation, approved, by, params)
+        self.record(self.EvaluationPlanReviewed, by, evaluation_no=number, approved=approved, **dues)
+
+    def supervise_evaluation(
+        self,
+        number: int,
+        notes: str,
+        findings: list[str],
+        by: Attribution,
+        params: rules.RuleParameters | None = None,
+    ) -> int:
+        """一督导: what finance saw (``notes``) and its findings (督导意见), which the agency answers within the
+        ruleset's days; under the full procedure once the plan is approved, until the report is, with at least one
+        finding. Returns the supervision's number. The notes say what was seen: no reason recorded besides them."""
+        evaluation = self._commissioned(number, by)
+        supervision_no, answer_due = engagement.supervision(evaluation, notes, findings, by.effective_on, params)
+        self.record(
+            self.EvaluationSupervised,
+            replace(by, reason=""),
+            evaluation_no=number,
+            supervision_no=supervision_no,
+            notes=notes,
+            findings=list(findings),
+            answer_due=answer_due,
+        )
+        return supervision_no
 
     def note_evaluation_supervision(self, number: int, notes: str, by: Attribution) -> None:
-        """一督导: finance's notes on how the evaluation is done."""
-        self._commissioned(number, by)
-        if not notes.strip():
-            raise InvalidInput("supervision notes are required", field="notes")
-        self.record(self.EvaluationSupervisionNoted, by, evaluation_no=number, notes=notes)
+        """一督导 without findings: finance's notes on how an evaluation outside the full procedure is done."""
+        self.supervise_evaluation(number, notes, [], by)
+
+    def answer_evaluation_supervision(self, number: int, supervision_no: int, answer: str, by: Attribution) -> None:
+        """The agency answers a supervision's findings (督导意见回复), once."""
+        evaluation = self._full_procedure(number, by)
+        engagement.answer(evaluation, supervision_no, answer, by.effective_on, f"overall evaluation {number}")
+        self.record(
+            self.EvaluationSupervisionAnswered,
+            replace(by, reason=""),
+            evaluation_no=number,
+            supervision_no=supervision_no,
+            answer=answer,
+        )
+
+    def submit_evaluation_report(self, number: int, params: rules.RuleParameters, by: Attribution) -> None:
+        """The agency submits its evaluation report (评价报告): after its plan was approved, supervised at least once
+        with every finding answered."""
+        evaluation = self._full_procedure(number, by)
+        review_due = engagement.report_submission(evaluation, params, by.effective_on)
+        self.record(self.EvaluationReportSubmitted, by, evaluation_no=number, review_due=review_due)
+
+    def review_evaluation_report(
+        self, number: int, approved: bool, by: Attribution, params: rules.RuleParameters | None = None
+    ) -> None:
+        """两审, the second: the report, once the plan is approved and until the evaluation is scored — under the
+        full procedure the one the agency submitted, supervised with every finding answered, a rejection with its
+        reason (a new report then falls due)."""
+        evaluation = self._commissioned(number, by)
+        report_due = engagement.report_review(evaluation, approved, by, params)
+        self.record(self.EvaluationReportReviewed, by, evaluation_no=number, approved=approved, report_due=report_due)
 
     def score_evaluation(
         self,
@@ -625,16 +804,13 @@ class OverallGoals(LedgerAggregate):
         ruleset_version: int,
         by: Attribution,
     ) -> Decimal:
-        """The evaluation's score, once, accepted only after both reviews approved (两审): the six dimensions within
-        the ruleset's weights; 自评虚高 flagged against the self-evaluation recorded by then."""
+        """The evaluation's score, once, accepted only after both reviews approved (两审) and, under the full
+        procedure, a supervision answered (一督导): the six dimensions within the ruleset's weights; 自评虚高 flagged
+        against the self-evaluation recorded by then."""
         evaluation = self._commissioned(number, by)
-        if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
-            raise RuleViolation(
-                "an overall evaluation's score is accepted only after the plan and report reviews (两审)",
-                code="report-not-reviewed",
-            )
-        if evaluation["score"] is not None:
-            raise RuleViolation("the evaluation is already scored", code="already-decided")
+        engagement.require_scorable(
+            evaluation, "an overall evaluation's score is accepted only after the plan and report reviews (两审)"
+        )
         total = rules.overall_evaluation_total(scores, params)
         own = self.self_evaluation
         self.record(
@@ -649,10 +825,43 @@ class OverallGoals(LedgerAggregate):
         )
         return total
 
+    def void_evaluation(self, number: int, agency_name: str, blacklisting_no: int, by: Attribution) -> bool:
+        """作废 on a blacklisting: the evaluation, scored or not, stands no more. False where it is voided already."""
+        evaluation = self.evaluation(number)
+        if evaluation.get("voided") is not None:
+            return False
+        self.record(
+            self.EvaluationVoided,
+            by,
+            evaluation_no=number,
+            agency_name=agency_name,
+            blacklisting_no=blacklisting_no,
+            was_scored=evaluation["score"] is not None,
+        )
+        return True
+
+    def unfinished_or_named(self, agency_id: str, named: Collection[int]) -> list[int]:
+        """The evaluations (by number) a blacklisting of the agency ``agency_id`` voids: those it had not finished,
+        and those scored that the misconduct cited names (``named``)."""
+        return engagement.unfinished_or_named({item["no"]: item for item in self.evaluations}, agency_id, named)
+
+    @property
+    def needs_new_evaluation(self) -> bool:
+        """An evaluation voided and none scored since (not voided) to replace it."""
+        voided: list[int] = [item["voided"]["at_version"] for item in self.evaluations if item.get("voided")]
+        if not voided:
+            return False
+        replaced: list[int] = [
+            item["score"]["scored_at_version"]
+            for item in self.evaluations
+            if item["score"] is not None and item.get("voided") is None
+        ]
+        return max(replaced, default=0) < max(voided)
+
     def result_basis(self) -> dict[str, Any] | None:
-        """What results are applied on: the evaluation scored last (by finance or an agency), else the
-        self-evaluation — its kind (``evaluation`` or ``self_evaluation``), number, grade, total and date."""
-        scored = [item for item in self.evaluations if item["score"] is not None]
+        """What results are applied on: the evaluation scored last (by finance or an agency; never a voided one), else
+        the self-evaluation — its kind (``evaluation`` or ``self_evaluation``), number, grade, total and date."""
+        scored = [item for item in self.evaluations if item["score"] is not None and item.get("voided") is None]
         if scored:
             latest = max(scored, key=lambda item: item["score"]["scored_at_version"])
             score = latest["score"]
@@ -695,10 +904,15 @@ class OverallGoals(LedgerAggregate):
                 f"the {self.fiscal_year} overall results of {self.organisation} are already applied",
                 code="already-decided",
             )
-        still_open = [str(item["no"]) for item in self.evaluations if item["score"] is None]
+        still_open = [str(item["no"]) for item in self.evaluations if engagement.is_unfinished(item)]
         if still_open:
             raise RuleViolation(
                 f"overall evaluations {', '.join(still_open)} are not scored yet", code="overall-evaluation-open"
+            )
+        if self.needs_new_evaluation:
+            raise RuleViolation(
+                f"an overall evaluation of {self.organisation} was voided: a new one must be scored first",
+                code="new-evaluation-required",
             )
         basis = self.result_basis()
         if basis is None:
@@ -750,14 +964,20 @@ class OverallGoals(LedgerAggregate):
     # ------------------------------------------------------------ the scheduler
 
     def open_deadlines(self, params: rules.RuleParameters) -> list[Deadline]:
-        """The self-evaluation, while approved goals await it: due on the ruleset's ``overall_self_evaluation_due``
-        of the fiscal year (the ruleset in force: a new one moves it while it is owed)."""
-        if self.status != GoalsStatus.APPROVED or self.self_evaluation is not None:
-            return []
-        return [Deadline(SELF_EVALUATION, 0, rules.overall_self_evaluation_due(self.fiscal_year, params))]
+        """The obligations not yet met, earliest first. The self-evaluation, while approved goals await it: due on
+        the ruleset's ``overall_self_evaluation_due`` of the fiscal year (the ruleset in force: a new one moves it
+        while it is owed). The 两审一督导 steps of each agency's evaluation under the full procedure, while it is
+        open, each on the day recorded when it was opened (:func:`ledger.domain.deadlines.evaluation_deadlines`:
+        the same kinds as a project's key evaluation, ``ref`` the evaluation's number)."""
+        found = []
+        if self.status == GoalsStatus.APPROVED and self.self_evaluation is None:
+            found.append(Deadline(SELF_EVALUATION, 0, rules.overall_self_evaluation_due(self.fiscal_year, params)))
+        for evaluation in self.evaluations:
+            found += deadlines.evaluation_deadlines(evaluation["no"], evaluation)
+        return sorted(found, key=lambda d: (d.due_on, d.kind, d.ref))
 
     def raise_deadline_notices(self, today: date, params: rules.RuleParameters, principal: Principal) -> list[Deadline]:
-        """Record, once each, the self-evaluation's approaching notice (from ``deadline_warning_days`` before its due
+        """Record, once each, an open obligation's approaching notice (from ``deadline_warning_days`` before its due
         date) and its missed notice (after it); return the deadlines noticed."""
         due = deadlines.notices_due(
             self.open_deadlines(params), self.deadline_notices, today, params.deadline_warning_days

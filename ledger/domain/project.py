@@ -18,12 +18,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.domain import deadlines, rules
+from ledger.domain import deadlines, engagement, rules
 from ledger.domain import project_events as events
 from ledger.domain import project_linkage as linkage
 from ledger.domain.base import keyed_id, preparation_opens, recorded_ids, require_not_before
 from ledger.domain.deadlines import Deadline
 from ledger.domain.disclosure import late, project_content
+from ledger.domain.engagement import require_reason as _require_reason
 from ledger.domain.errors import InvalidInput, NotFound, RuleViolation
 from ledger.domain.ex_ante import ExAnteLead, ExAnteReport, FilingStatus
 from ledger.domain.organisations import Unit
@@ -716,14 +717,15 @@ class Project(ProjectState):
         self._require_open_re_evaluation()
         if evaluation_id in self.key_evaluations:
             raise RuleViolation(f"key evaluation {evaluation_id} already exists", code="already-exists")
+        procedure, plan_due = engagement.plan_due(agency_id, params, by.effective_on)
         self.record(
             self.ReEvaluationCommissioned,
             by,
             evaluation_id=evaluation_id,
             agency_id=agency_id,
             agency_name=agency_name,
-            procedure=FULL_PROCEDURE,
-            plan_due=by.effective_on + timedelta(days=params.evaluation_plan_days),
+            procedure=procedure,
+            plan_due=plan_due,
         )
 
     def commission_key_evaluation(
@@ -741,15 +743,15 @@ class Project(ProjectState):
         self._require_stage(allowed, "commission a key evaluation")
         if evaluation_id in self.key_evaluations:
             raise RuleViolation(f"key evaluation {evaluation_id} already exists", code="already-exists")
-        full = agency_id is not None and params is not None
+        procedure, plan_due = engagement.plan_due(agency_id, params, by.effective_on)
         self.record(
             self.KeyEvaluationCommissioned,
             by,
             evaluation_id=evaluation_id,
             agency_id=agency_id,
             agency_name=agency_name,
-            procedure=FULL_PROCEDURE if full else None,
-            plan_due=by.effective_on + timedelta(days=params.evaluation_plan_days) if full and params else None,
+            procedure=procedure,
+            plan_due=plan_due,
         )
 
     def _commissioned_evaluation(self, evaluation_id: str, by: Attribution) -> dict[str, Any]:
@@ -757,8 +759,7 @@ class Project(ProjectState):
         open, the evaluation not voided, the step dated no earlier than the commission."""
         self._require_open()
         evaluation = self.key_evaluation(evaluation_id)
-        if evaluation.get("voided") is not None:
-            raise RuleViolation(f"key evaluation {evaluation_id} was voided", code="evaluation-voided")
+        engagement.require_not_voided(evaluation, f"key evaluation {evaluation_id}")
         self._require_since(
             by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was commissioned"
         )
@@ -767,20 +768,13 @@ class Project(ProjectState):
     def _full_procedure(self, evaluation_id: str, by: Attribution) -> dict[str, Any]:
         """An agency's evaluation under 两审一督导 in full (a step only it has: 409 ``wrong-stage`` otherwise)."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
-        if evaluation.get("procedure") is None:
-            raise RuleViolation(
-                f"key evaluation {evaluation_id} is not an agency's under 两审一督导 in full", code="wrong-stage"
-            )
+        engagement.require_full(evaluation, f"key evaluation {evaluation_id}")
         return evaluation
 
     def submit_key_evaluation_plan(self, evaluation_id: str, params: rules.RuleParameters, by: Attribution) -> None:
         """The agency submits its evaluation plan (评价方案), for finance to review within the ruleset's days."""
         evaluation = self._full_procedure(evaluation_id, by)
-        if evaluation["plan_approved"] is True:
-            raise RuleViolation("the evaluation plan is already approved", code="already-decided")
-        if evaluation["plan_pending"]:
-            raise RuleViolation("a plan is already awaiting review", code="submission-pending")
-        review_due = by.effective_on + timedelta(days=params.evaluation_review_days)
+        review_due = engagement.plan_submission(evaluation, params, by.effective_on)
         self.record(self.KeyEvaluationPlanSubmitted, by, evaluation_id=evaluation_id, review_due=review_due)
 
     def review_key_evaluation_plan(
@@ -789,20 +783,7 @@ class Project(ProjectState):
         """Finance reviews the plan: under the full procedure, the one the agency submitted (409
         ``plan-not-submitted``), a rejection with its reason; an approval opens the supervision and the report."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
-        if evaluation["report_approved"] is not None:
-            raise RuleViolation("the report is already reviewed; the plan review is closed", code="already-decided")
-        dues: dict[str, date | None] = {"plan_due": None, "supervision_due": None, "report_due": None}
-        if evaluation.get("procedure") is not None:
-            assert params is not None, "the full procedure's deadlines need the ruleset"
-            if not evaluation["plan_pending"]:
-                raise RuleViolation("no evaluation plan awaits review", code="plan-not-submitted")
-            on = by.effective_on
-            if approved:
-                dues["supervision_due"] = on + timedelta(days=params.supervision_days)
-                dues["report_due"] = on + timedelta(days=params.evaluation_report_days)
-            else:
-                _require_reason(by, "a rejected plan")
-                dues["plan_due"] = on + timedelta(days=params.evaluation_plan_days)
+        dues = engagement.plan_review(evaluation, approved, by, params)
         self.record(self.KeyEvaluationPlanReviewed, by, evaluation_id=evaluation_id, approved=approved, **dues)
 
     def supervise_key_evaluation(
@@ -818,21 +799,7 @@ class Project(ProjectState):
         ``plan-not-reviewed``), until the report is (409 ``already-decided``), with at least one finding. The notes
         say what was seen: the event records no reason besides them (as first recorded)."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
-        if not notes.strip():
-            raise InvalidInput("supervision notes are required", field="notes")
-        full = evaluation.get("procedure") is not None
-        if full:
-            assert params is not None, "the full procedure's deadlines need the ruleset"
-            if evaluation["plan_approved"] is not True:
-                raise RuleViolation("the plan is not approved yet: nothing to supervise", code="plan-not-reviewed")
-            if evaluation["report_approved"] is True or evaluation["score"] is not None:
-                raise RuleViolation("the report is already approved", code="already-decided")
-            if not [item for item in findings if item.strip()]:
-                raise InvalidInput("a supervision states its findings (督导意见) for the agency", field="findings")
-        if any(not item.strip() for item in findings):
-            raise InvalidInput("a finding cannot be empty", field="findings")
-        number = len(evaluation.get("supervisions", [])) + 1
-        answer_due = by.effective_on + timedelta(days=params.supervision_answer_days) if full and params else None
+        number, answer_due = engagement.supervision(evaluation, notes, findings, by.effective_on, params)
         self.record(
             self.KeyEvaluationSupervised,
             replace(by, reason=""),
@@ -840,7 +807,7 @@ class Project(ProjectState):
             supervision_no=number,
             notes=notes,
             findings=list(findings),
-            answer_due=answer_due if findings else None,
+            answer_due=answer_due,
         )
         return number
 
@@ -849,15 +816,7 @@ class Project(ProjectState):
     ) -> None:
         """The agency answers a supervision's findings (督导意见回复), once."""
         evaluation = self._full_procedure(evaluation_id, by)
-        supervisions = evaluation.get("supervisions", [])
-        if not 1 <= supervision_no <= len(supervisions):
-            raise NotFound(f"no supervision {supervision_no} of {evaluation_id}", code="supervision-not-found")
-        supervision = supervisions[supervision_no - 1]
-        self._require_since(by.effective_on, supervision, "on", f"supervision {supervision_no} was recorded")
-        if supervision["answer"] is not None or not supervision["findings"]:
-            raise RuleViolation(f"supervision {supervision_no} needs no answer now", code="already-decided")
-        if not answer.strip():
-            raise InvalidInput("answer the findings", field="answer")
+        engagement.answer(evaluation, supervision_no, answer, by.effective_on, evaluation_id)
         self.record(
             self.KeyEvaluationSupervisionAnswered,
             replace(by, reason=""),
@@ -866,30 +825,11 @@ class Project(ProjectState):
             answer=answer,
         )
 
-    @staticmethod
-    def _require_supervised(evaluation: dict[str, Any]) -> None:
-        """一督导: supervised at least once, every finding answered."""
-        supervisions = evaluation.get("supervisions", [])
-        if not supervisions:
-            raise RuleViolation("finance has not supervised the evaluation", code="supervision-required")
-        open_ones = [str(item["no"]) for item in supervisions if item["findings"] and item["answer"] is None]
-        if open_ones:
-            raise RuleViolation(
-                f"supervision {', '.join(open_ones)} not answered by the agency", code="supervision-unanswered"
-            )
-
     def submit_key_evaluation_report(self, evaluation_id: str, params: rules.RuleParameters, by: Attribution) -> None:
         """The agency submits its evaluation report (评价报告): after its plan was approved, supervised at least
         once with every finding answered."""
         evaluation = self._full_procedure(evaluation_id, by)
-        if evaluation["plan_approved"] is not True:
-            raise RuleViolation("the evaluation plan must be approved first", code="plan-not-reviewed")
-        if evaluation["report_approved"] is True:
-            raise RuleViolation("the evaluation report is already approved", code="already-decided")
-        if evaluation["report_pending"]:
-            raise RuleViolation("a report is already awaiting review", code="submission-pending")
-        self._require_supervised(evaluation)
-        review_due = by.effective_on + timedelta(days=params.evaluation_review_days)
+        review_due = engagement.report_submission(evaluation, params, by.effective_on)
         self.record(self.KeyEvaluationReportSubmitted, by, evaluation_id=evaluation_id, review_due=review_due)
 
     def review_key_evaluation_report(
@@ -898,21 +838,7 @@ class Project(ProjectState):
         """Finance reviews the report: under the full procedure, the one the agency submitted (409
         ``report-not-submitted``), supervised with every finding answered; a rejection with its reason."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
-        if evaluation["plan_approved"] is not True:
-            raise RuleViolation(
-                "the evaluation plan must be approved before the report is reviewed", code="plan-not-reviewed"
-            )
-        if evaluation["score"] is not None:
-            raise RuleViolation("the evaluation is already scored", code="already-decided")
-        report_due = None
-        if evaluation.get("procedure") is not None:
-            assert params is not None, "the full procedure's deadlines need the ruleset"
-            if not evaluation["report_pending"]:
-                raise RuleViolation("no evaluation report awaits review", code="report-not-submitted")
-            self._require_supervised(evaluation)
-            if not approved:
-                _require_reason(by, "a rejected report")
-                report_due = by.effective_on + timedelta(days=params.evaluation_report_days)
+        report_due = engagement.report_review(evaluation, approved, by, params)
         self.record(
             self.KeyEvaluationReportReviewed,
             by,
@@ -931,15 +857,9 @@ class Project(ProjectState):
     ) -> None:
         """The score stands only after both reviews (and, under the full procedure, a supervision answered)."""
         evaluation = self._commissioned_evaluation(evaluation_id, by)
-        if evaluation["plan_approved"] is not True or evaluation["report_approved"] is not True:
-            raise RuleViolation(
-                "a key-evaluation score is accepted only after the plan and report reviews (两审)",
-                code="report-not-reviewed",
-            )
-        if evaluation.get("procedure") is not None:
-            self._require_supervised(evaluation)
-        if evaluation["score"] is not None:
-            raise RuleViolation("the evaluation is already scored", code="already-decided")
+        engagement.require_scorable(
+            evaluation, "a key-evaluation score is accepted only after the plan and report reviews (两审)"
+        )
         self.record(
             self.KeyEvaluationScored,
             by,
@@ -967,13 +887,7 @@ class Project(ProjectState):
     def unfinished_or_named(self, agency_id: str, named: Collection[str]) -> list[str]:
         """The evaluations of this project a blacklisting of the agency ``agency_id`` voids: those it had not
         finished (unscored), and those scored that the misconduct cited names (``named``)."""
-        return [
-            evaluation_id
-            for evaluation_id, item in self.key_evaluations.items()
-            if item["agency_id"] == agency_id
-            and item.get("voided") is None
-            and (item["score"] is None or evaluation_id in named)
-        ]
+        return engagement.unfinished_or_named(self.key_evaluations, agency_id, named)
 
     @property
     def needs_new_evaluation(self) -> bool:
@@ -1344,12 +1258,3 @@ class Project(ProjectState):
         if unfinished:
             raise RuleViolation(f"key evaluations {', '.join(unfinished)} are not finished", code="evaluations-open")
         self.record(self.Closed, by)
-
-
-FULL_PROCEDURE = "two_reviews_one_supervision"  # 两审一督导 in full: an agency's key evaluation commissioned now
-
-
-def _require_reason(by: Attribution, what: str) -> None:
-    """``what`` (a rejection, a goal adjustment, a corrective action) is recorded only with its reason."""
-    if not by.reason.strip():
-        raise InvalidInput(f"{what} must give its reason", code="reason-required", field="reason")

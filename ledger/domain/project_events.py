@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.domain import rules
+from ledger.domain import engagement, rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.ex_ante import ExAnteLead, FilingStatus
 from ledger.domain.notices import ApproachingNotice, MissedNotice
@@ -506,25 +506,9 @@ class KeyEvaluationCommissioned(LedgerAggregate.Event):
         state["plan_due"] = None
 
     def apply(self, project: ProjectState) -> None:
-        project.key_evaluations[self.evaluation_id] = {
-            "agency_id": self.agency_id,
-            "agency_name": self.agency_name,
-            "plan_approved": None,
-            "report_approved": None,
-            "supervision": [],
-            "score": None,
-            "commissioned_on": self.effective_on,
-            "procedure": self.procedure,
-            "plan_due": self.plan_due,
-            "plan_pending": False,
-            "plan_review_due": None,
-            "supervision_due": None,
-            "supervisions": [],
-            "report_due": None,
-            "report_pending": False,
-            "report_review_due": None,
-            "voided": None,
-        }
+        project.key_evaluations[self.evaluation_id] = engagement.commissioned(
+            self.agency_id, self.agency_name, self.effective_on, self.procedure, self.plan_due
+        )
 
 
 class KeyEvaluationPlanSubmitted(LedgerAggregate.Event):
@@ -534,8 +518,7 @@ class KeyEvaluationPlanSubmitted(LedgerAggregate.Event):
     review_due: date
 
     def apply(self, project: ProjectState) -> None:
-        evaluation = project.key_evaluations[self.evaluation_id]
-        evaluation.update(plan_pending=True, plan_review_due=self.review_due, plan_due=None)
+        engagement.plan_submitted(project.key_evaluations[self.evaluation_id], self.review_due)
 
 
 class ReEvaluationCommissioned(KeyEvaluationCommissioned):
@@ -567,16 +550,13 @@ class KeyEvaluationPlanReviewed(LedgerAggregate.Event):
         state["report_due"] = None
 
     def apply(self, project: ProjectState) -> None:
-        evaluation = project.key_evaluations[self.evaluation_id]
-        evaluation["plan_approved"] = self.approved
-        if evaluation.get("procedure") is not None:
-            evaluation.update(
-                plan_pending=False,
-                plan_review_due=None,
-                plan_due=self.plan_due,
-                supervision_due=self.supervision_due,
-                report_due=self.report_due,
-            )
+        engagement.plan_reviewed(
+            project.key_evaluations[self.evaluation_id],
+            self.approved,
+            self.plan_due,
+            self.supervision_due,
+            self.report_due,
+        )
 
 
 class KeyEvaluationReportSubmitted(LedgerAggregate.Event):
@@ -586,8 +566,7 @@ class KeyEvaluationReportSubmitted(LedgerAggregate.Event):
     review_due: date
 
     def apply(self, project: ProjectState) -> None:
-        evaluation = project.key_evaluations[self.evaluation_id]
-        evaluation.update(report_pending=True, report_review_due=self.review_due, report_due=None)
+        engagement.report_submitted(project.key_evaluations[self.evaluation_id], self.review_due)
 
 
 class KeyEvaluationReportReviewed(LedgerAggregate.Event):
@@ -605,10 +584,7 @@ class KeyEvaluationReportReviewed(LedgerAggregate.Event):
         state["report_due"] = None
 
     def apply(self, project: ProjectState) -> None:
-        evaluation = project.key_evaluations[self.evaluation_id]
-        evaluation["report_approved"] = self.approved
-        if evaluation.get("procedure") is not None:
-            evaluation.update(report_pending=False, report_review_due=None, report_due=self.report_due)
+        engagement.report_reviewed(project.key_evaluations[self.evaluation_id], self.approved, self.report_due)
 
 
 class KeyEvaluationSupervisionNoted(LedgerAggregate.Event):
@@ -632,20 +608,14 @@ class KeyEvaluationSupervised(LedgerAggregate.Event):
     answer_due: date | None
 
     def apply(self, project: ProjectState) -> None:
-        evaluation = project.key_evaluations[self.evaluation_id]
-        evaluation["supervision"].append(self.notes)
-        evaluation.setdefault("supervisions", []).append(
-            {
-                "no": self.supervision_no,
-                "notes": self.notes,
-                "findings": list(self.findings),
-                "on": self.effective_on,
-                "answer_due": self.answer_due,
-                "answer": None,
-                "answered_on": None,
-            }
+        engagement.supervised(
+            project.key_evaluations[self.evaluation_id],
+            self.supervision_no,
+            self.notes,
+            self.findings,
+            self.effective_on,
+            self.answer_due,
         )
-        evaluation["supervision_due"] = None
 
 
 class KeyEvaluationSupervisionAnswered(LedgerAggregate.Event):
@@ -656,8 +626,9 @@ class KeyEvaluationSupervisionAnswered(LedgerAggregate.Event):
     answer: str
 
     def apply(self, project: ProjectState) -> None:
-        supervision = project.key_evaluations[self.evaluation_id]["supervisions"][self.supervision_no - 1]
-        supervision.update(answer=self.answer, answered_on=self.effective_on)
+        engagement.answered(
+            project.key_evaluations[self.evaluation_id], self.supervision_no, self.answer, self.effective_on
+        )
 
 
 class KeyEvaluationVoided(LedgerAggregate.Event):
@@ -670,12 +641,13 @@ class KeyEvaluationVoided(LedgerAggregate.Event):
     was_scored: bool
 
     def apply(self, project: ProjectState) -> None:
-        project.key_evaluations[self.evaluation_id]["voided"] = {
-            "on": self.effective_on,
-            "blacklisting_no": self.blacklisting_no,
-            "was_scored": self.was_scored,
-            "at_version": self.originator_version,
-        }
+        engagement.voided(
+            project.key_evaluations[self.evaluation_id],
+            self.effective_on,
+            self.blacklisting_no,
+            self.was_scored,
+            self.originator_version,
+        )
 
 
 class KeyEvaluationScored(LedgerAggregate.Event):

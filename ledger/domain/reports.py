@@ -3,9 +3,10 @@
 The plan has the department file its ex-ante assessment with a report (出具绩效评估报告) and its self-evaluation with
 one (自评报告); a key evaluation's plan and report are what the agency submits and finance reviews (评价方案, 评价报告:
 两审), so the submission and the review each cite the document (the review names the version it passed); a
-rectification is reported with its report (整改报告). A new command recording one of these events without a document
-of that type among its evidence is refused (``report-required``) when the application saves it; events recorded
-before documents had types replay as they are (the check is a command's, never a replay's).
+rectification is reported with its report (整改报告). An overall evaluation's plan and report under the same procedure
+are cited alike. A new command recording one of these events without a document of that type among its evidence is
+refused (``report-required``) when the application saves it; events recorded before documents had types replay as
+they are (the check is a command's, never a replay's).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ REQUIRED_REPORTS: Final[dict[str, DocumentType]] = {
     "Project.KeyEvaluationReportSubmitted": DocumentType.EVALUATION_REPORT,
     "Project.KeyEvaluationReportReviewed": DocumentType.EVALUATION_REPORT,
     "Project.RectificationReported": DocumentType.RECTIFICATION_REPORT,
+    # … and an overall evaluation's, under the same procedure (ledger.domain.engagement)
+    "OverallGoals.EvaluationPlanSubmitted": DocumentType.EVALUATION_PLAN,
+    "OverallGoals.EvaluationPlanReviewed": DocumentType.EVALUATION_PLAN,
+    "OverallGoals.EvaluationReportSubmitted": DocumentType.EVALUATION_REPORT,
+    "OverallGoals.EvaluationReportReviewed": DocumentType.EVALUATION_REPORT,
 }
 """event type (``Aggregate.Event``) -> the type of document its evidence must include."""
 

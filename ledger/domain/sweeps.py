@@ -193,7 +193,8 @@ SWEEPS: dict[str, Sweep[Any]] = {
         ),
         _notices(
             "overall-deadlines",
-            "DeadlineApproaching / DeadlineMissed: the overall self-evaluation owed on approved overall goals",
+            "DeadlineApproaching / DeadlineMissed: the overall self-evaluation owed on approved overall goals, and the "
+            "steps of an agency's overall evaluation under 两审一督导 (plan, reviews, supervision, answers, report)",
             OverallGoals,
             "overall-goals-not-found",
         ),

@@ -27,6 +27,7 @@ from api.schemas.projects import GOALS_EXAMPLE
 from ledger.log import merkle
 from ledger.log.audit import verify_bundle
 from tests.api.conftest import Service
+from tests.conftest import report as typed_document
 from tests.credit_codes import code_of
 
 pytestmark = pytest.mark.db
@@ -602,9 +603,18 @@ def test_a_project_through_the_whole_cycle_and_the_auditors_view(service: Servic
     agency_of = {"agency": "某咨询评估有限公司", "effective_on": "2023-03-01"}
     evaluation = ok(s.post("finance", f"{overall}/evaluations", agency_of), 201)
     at = f"{overall}/evaluations/{evaluation['events'][0]['references']['evaluation_no']}"
-    ok(s.post("finance", f"{at}/plan-review", {"approved": True, "effective_on": "2023-03-10"}))
-    ok(s.post("finance", f"{at}/supervision", {"notes": "抽查三所学校", "effective_on": "2023-04-01"}))
-    ok(s.post("finance", f"{at}/report-review", {"approved": True, "effective_on": "2023-05-01"}))
+    plan_document, final = [typed_document("evaluation_plan")], [typed_document("evaluation_report")]
+    ok(s.post("agency", f"{at}/plan", {"evidence": plan_document, "effective_on": "2023-03-05"}))
+    ok(
+        s.post(
+            "finance", f"{at}/plan-review", {"approved": True, "evidence": plan_document, "effective_on": "2023-03-10"}
+        )
+    )
+    supervision = {"notes": "抽查三所学校", "findings": ["样本不足"], "effective_on": "2023-04-01"}
+    ok(s.post("finance", f"{at}/supervision", supervision))
+    ok(s.post("agency", f"{at}/supervision/1/answer", {"answer": "已补充", "effective_on": "2023-04-08"}))
+    ok(s.post("agency", f"{at}/report", {"evidence": final, "effective_on": "2023-04-25"}))
+    ok(s.post("finance", f"{at}/report-review", {"approved": True, "evidence": final, "effective_on": "2023-05-01"}))
     ok(s.post("agency", f"{at}/score", {"scores": OVERALL_SCORES, "effective_on": "2023-05-10"}))
     figure = {"control_figure": "12000000.00", "effective_on": "2023-06-01"}
     applied = ok(s.post("finance", f"{overall}/result-application", figure))

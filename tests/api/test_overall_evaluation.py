@@ -16,6 +16,7 @@ from api.schemas.projects import GOALS_EXAMPLE
 from projections import feed
 from tests.api.conftest import Service
 from tests.api.world import expect
+from tests.conftest import report
 
 pytestmark = pytest.mark.db
 
@@ -56,6 +57,41 @@ def organisations(service: Service) -> dict[str, str]:
     return ids
 
 
+def run_the_agencys_steps(s: Service, evaluation: str) -> None:
+    """两审一督导 in full over HTTP: the agency's plan (its typed document), finance's review, a supervision with a
+    finding, the agency's answer, its report and finance's review — each step refused to another agency (403
+    ``not-commissioned``), to finance or a department (``role-not-allowed``) where it is the agency's."""
+    s.tokens["other-agency"], _ = s.app.state.tokens.issue("ag-liu", "agency", "另一评估公司", created_by="test")
+    plan, final = [report("evaluation_plan")], [report("evaluation_report")]
+    submitted = {"evidence": plan, "effective_on": "2023-03-05"}
+    head = s.ledger.head()
+    problem(s, s.post("other-agency", f"{evaluation}/plan", submitted), 403, "not-commissioned", head)
+    problem(s, s.post("education", f"{evaluation}/plan", submitted), 403, "role-not-allowed", head)
+    problem(s, s.post("agency", f"{evaluation}/plan", {"effective_on": "2023-03-05"}), 422, "report-required", head)
+    review = {"approved": True, "evidence": plan, "effective_on": "2023-03-10"}
+    problem(s, s.post("finance", f"{evaluation}/plan-review", review), 409, "plan-not-submitted", head)
+    written = expect(s.post("agency", f"{evaluation}/plan", submitted), 200)
+    assert [event["type"] for event in written["events"]] == ["OverallGoals.EvaluationPlanSubmitted"]
+    expect(s.post("finance", f"{evaluation}/plan-review", review), 200)
+    head = s.ledger.head()
+    no_findings = {"notes": "现场核查", "effective_on": "2023-04-01"}
+    problem(s, s.post("finance", f"{evaluation}/supervision", no_findings), 422, "invalid-value", head)
+    supervision = {**no_findings, "findings": ["访谈样本不足"]}
+    problem(s, s.post("agency", f"{evaluation}/supervision", supervision), 403, "role-not-allowed", head)
+    expect(s.post("finance", f"{evaluation}/supervision", supervision), 200)
+    head = s.ledger.head()
+    report_body = {"evidence": final, "effective_on": "2023-04-20"}
+    problem(s, s.post("agency", f"{evaluation}/report", report_body), 409, "supervision-unanswered", head)
+    answer = {"answer": "已补充访谈", "effective_on": "2023-04-10"}
+    problem(s, s.post("other-agency", f"{evaluation}/supervision/1/answer", answer), 403, "not-commissioned", head)
+    problem(s, s.post("agency", f"{evaluation}/supervision/2/answer", answer), 404, "supervision-not-found", head)
+    expect(s.post("agency", f"{evaluation}/supervision/1/answer", answer), 200)
+    problem(s, s.post("other-agency", f"{evaluation}/report", report_body), 403, "not-commissioned", s.ledger.head())
+    expect(s.post("agency", f"{evaluation}/report", report_body), 200)
+    reviewed = {"approved": True, "evidence": final, "effective_on": "2023-05-01"}
+    expect(s.post("finance", f"{evaluation}/report-review", reviewed), 200)
+
+
 def test_self_evaluation_a_commissioned_evaluation_and_the_control_figure(
     service: Service, organisations: dict[str, str]
 ) -> None:
@@ -81,9 +117,7 @@ def test_self_evaluation_a_commissioned_evaluation_and_the_control_figure(
         "report-not-reviewed",
         head,
     )
-    expect(s.post("finance", f"{evaluation}/plan-review", {"approved": True, "effective_on": "2023-03-10"}), 200)
-    expect(s.post("finance", f"{evaluation}/supervision", {"notes": "现场核查", "effective_on": "2023-04-01"}), 200)
-    expect(s.post("finance", f"{evaluation}/report-review", {"approved": True, "effective_on": "2023-05-01"}), 200)
+    run_the_agencys_steps(s, evaluation)
     scores = {"scores": OVERALL_SCORES_EXAMPLE, "effective_on": "2023-05-10"}
     head = s.ledger.head()
     problem(s, s.post("education", f"{evaluation}/score", scores), 403, "role-not-allowed", head)
@@ -110,6 +144,13 @@ def test_self_evaluation_a_commissioned_evaluation_and_the_control_figure(
     problem(s, s.post("finance", f"{at}/result-application", applied), 409, "already-decided", head)
 
     row = expect(s.get("auditor", at, min_position=written["position"]), 200)
+    (procedure,) = row["procedures"]
+    assert (procedure["procedure"], procedure["step"], procedure["step_zh"], procedure["supervisions"]) == (
+        "two_reviews_one_supervision",
+        "scored",
+        "已评分",
+        1,
+    )
     assert (row["self_score"], row["self_grade"], row["evaluation_score"], row["evaluation_grade"]) == (
         "96.00",  # 办学条件改善 较好: 16 of 20
         "优",

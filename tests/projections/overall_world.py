@@ -15,7 +15,8 @@ from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, 
 
 def overall_evaluation_of_a_year(ledger: Ledger) -> None:
     """文体旅游广电局's 2021 overall goals (the demo sets none for it: it is among the 40% without them in 2021)
-    approved, self-evaluated, evaluated by an agency (两审一督导) and its results applied, finance overriding the
+    approved, self-evaluated, evaluated by an agency (两审一督导 in full: plan, review, supervision with a finding,
+    answer, report, review) and its results applied, finance overriding the
     ruleset's rate."""
     culture, agency = "文体旅游广电局", "某咨询评估有限公司"
     staff = Principal("wl-01", "department", culture)
@@ -23,11 +24,15 @@ def overall_evaluation_of_a_year(ledger: Ledger) -> None:
     ledger.review_overall_goals(act(FINANCE, date(2020, 10, 20)), culture, 2021, "优")
     ledger.self_evaluate_overall(act(staff, date(2021, 12, 20)), culture, 2021, fair_actuals())
     ledger.commission_overall_evaluation(act(FINANCE, date(2021, 12, 21)), culture, 2021, agency)
-    ledger.review_overall_evaluation(act(FINANCE, date(2021, 12, 22)), culture, 2021, 1, "plan", True)
-    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2021, 12, 23)), culture, 2021, 1, "现场督导")
-    ledger.review_overall_evaluation(act(FINANCE, date(2021, 12, 24)), culture, 2021, 1, "report", True)
+    plan, final, at = [report("evaluation_plan")], [report("evaluation_report")], (culture, 2021, 1)
+    ledger.submit_overall_evaluation(act(AGENCY, date(2021, 12, 21), evidence=plan), *at, "plan")
+    ledger.review_overall_evaluation(act(FINANCE, date(2021, 12, 22), evidence=plan), *at, "plan", True)
+    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2021, 12, 23)), *at, "现场督导", ["样本不足"])
+    ledger.answer_overall_evaluation_supervision(act(AGENCY, date(2021, 12, 23)), *at, 1, "已补充样本")
+    ledger.submit_overall_evaluation(act(AGENCY, date(2021, 12, 24), evidence=final), *at, "report")
+    ledger.review_overall_evaluation(act(FINANCE, date(2021, 12, 24), evidence=final), *at, "report", True)
     scores = {name: str(value) for name, value in dimension_scores().items()}
-    ledger.score_overall_evaluation(act(AGENCY, date(2021, 12, 25)), culture, 2021, 1, scores)
+    ledger.score_overall_evaluation(act(AGENCY, date(2021, 12, 25)), *at, scores)
     ledger.apply_overall_results(
         act(FINANCE, date(2021, 12, 30), "文旅复苏任务重"), culture, 2021, "9000000.00", "0.08"
     )

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from api.cli.demo import run_demo
-from api.cli.demo_story import KEY_EVALUATED, LIBRARY, PROJECTS
+from api.cli.demo_story import KEY_EVALUATED, LIBRARY, OVERALL_EVALUATION, PROJECTS
 from ledger.application import Ledger
 from ledger.domain.agencies import Agency, agency_id
 from ledger.domain.draw import ReEvaluationSample, sample_id
+from ledger.domain.overall import OverallGoals
 from ledger.domain.project import Project, project_id
 from ledger.domain.rules import DEFAULT_PARAMETERS, draw_sample
 from ledger.domain.values import SYSTEM, Attribution, Principal
@@ -45,7 +46,13 @@ def every_kind_of_event(ledger: Ledger) -> None:
     agency = "某咨询评估有限公司"
     quality_warnings_and_a_bar(ledger)
     recorded_by_an_earlier_version(ledger, agency)
-    ledger.record_misconduct(act(FINANCE, date(2022, 6, 2)), agency, "falsification", '伪造问卷 "样本"\n\\ 🚩')
+    ledger.record_misconduct(  # naming the demo's overall evaluation by the agency: the blacklisting voids it
+        act(FINANCE, date(2022, 6, 2)),
+        agency,
+        "falsification",
+        '伪造问卷 "样本"\n\\ 🚩',
+        overall=[(OVERALL_EVALUATION["organisation"], 2021, 1)],
+    )
     ledger.blacklist_agency(act(FINANCE, date(2022, 6, 3), TRICKY_REASON, evidence=["ab" * 32, "cd" * 32]), agency, [1])
     ledger.lift_blacklisting(act(FINANCE, date(2022, 7, 1), "申诉成立"), agency)
     code, definition = next(iter(LIBRARY.items()))
@@ -126,13 +133,16 @@ def quality_warnings_and_a_bar(ledger: Ledger) -> None:
 
 def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
     """Events only an earlier version of the ledger recorded, as it recorded them: a free-text quality review, a
-    supervision note, an agency registered without its credit code (which finance then records)."""
+    supervision note (of a key evaluation and of an overall one), an agency registered without its credit code
+    (which finance then records)."""
     by = Attribution(FINANCE, date(2022, 6, 1))
     firm = ledger.agency(agency)
     firm.record(Agency.QualityReviewed, by, engagement="KE-2021", rating="良", notes="报告质量良好")
     keyed = ledger.project(project_id(2021, KEY_EVALUATED))
     evaluation = list(keyed.key_evaluations)[-1]  # the one standing (the first was voided)
     keyed.record(Project.KeyEvaluationSupervisionNoted, by, evaluation_id=evaluation, notes="督导记录")
+    goals = ledger.overall_goals(OVERALL_EVALUATION["organisation"], 2021)
+    goals.record(OverallGoals.EvaluationSupervisionNoted, by, evaluation_no=1, notes="督导记录")
     old = Agency._create(
         Agency.Registered,
         id=agency_id("某老评估所"),
@@ -142,7 +152,7 @@ def recorded_by_an_earlier_version(ledger: Ledger, agency: str) -> None:
         affiliation=None,
         credit_code=None,
     )
-    ledger.commit(firm, keyed, old)
+    ledger.commit(firm, keyed, goals, old)
     ledger.record_agency_credit_code(act(FINANCE, date(2022, 6, 1), "补录"), "某老评估所", code_of("某老评估所"))
 
 

@@ -10,6 +10,7 @@ from api.schemas.overall import OVERALL_GOALS_EXAMPLE
 from projections.department_overall import commissioned_overall
 from tests.api.conftest import Service
 from tests.api.world import World, build, expect
+from tests.conftest import report
 
 pytestmark = pytest.mark.db
 
@@ -27,8 +28,10 @@ def world(shared_service: Service) -> tuple[Service, World]:
         expect(s.post("finance", f"{at}/evaluations", {"effective_on": "2023-02-01"}), 201)  # finance's own
         agency = {"agency": commissioned[name], "effective_on": "2023-03-01"}
         expect(s.post("finance", f"{at}/evaluations", agency), 201)
-    plan = {"approved": True, "effective_on": "2023-03-10"}
+    document = [report("evaluation_plan")]
+    plan = {"approved": True, "evidence": document, "effective_on": "2023-03-10"}
     evaluation = f"/overall-goals/{world.education}/2022/evaluations/2"
+    expect(s.post("agency", f"{evaluation}/plan", {"evidence": document, "effective_on": "2023-03-05"}), 200)
     last = expect(s.post("finance", f"{evaluation}/plan-review", plan), 200)
     expect(s.get("finance", "/readyz", min_position=last["position"]), 200)
     return s, world
@@ -68,4 +71,6 @@ def test_an_agencys_home_lists_its_overall_evaluations_with_their_steps(world: t
         assert "第 1 次" not in overall  # finance's own
         assert "no. 1" not in overall
         assert "卫生健康委员会" not in overall  # commissioned to another agency
-        assert overall.count("✔") == 2  # commissioned, plan approved; the report and the score still to do
+        # commissioned, plan submitted and approved; the supervision, the answers, the report and the score to do
+        assert overall.count("✔") == 3
+        assert ("提交评价方案" if lang == "zh" else "Plan submitted") in overall

@@ -149,6 +149,12 @@ def commands(ledger: Ledger, pid: UUID, on: date) -> dict[str, Callable[[], Any]
             fin, "教育局", 2022, 1, "督导"
         ),
         "score_overall_evaluation": lambda: ledger.score_overall_evaluation(fin, "教育局", 2022, 1, SIX),
+        "submit_overall_evaluation": lambda: ledger.submit_overall_evaluation(
+            act(AGENCY, on), "教育局", 2022, 1, "plan"
+        ),
+        "answer_overall_evaluation_supervision": lambda: ledger.answer_overall_evaluation_supervision(
+            act(AGENCY, on), "教育局", 2022, 1, 1, "已补充"
+        ),
         "apply_overall_results": lambda: ledger.apply_overall_results(fin, "教育局", 2022, "12000000.00"),
         "decide_policy": lambda: ledger.decide_policy(fin, pid),
         "register_agency": lambda: ledger.register_agency(fin, "新评估公司", "甲级", credit_code=code_of("新评估公司")),

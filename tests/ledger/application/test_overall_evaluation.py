@@ -18,7 +18,7 @@ from ledger.domain.project import project_id
 from ledger.domain.values import Principal
 from tests.conftest import AGENCY, EDUCATION, FINANCE, HEALTH, FakeClock, act, report
 from tests.credit_codes import code_of
-from tests.ledger.application.test_application import GOALS, refused
+from tests.ledger.application.test_application import GOALS, approved_project, refused
 from tests.ledger.domain.overall_support import dimension_scores, fair_actuals, met_actuals, overall_indicators
 
 CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
@@ -130,9 +130,7 @@ def test_an_evaluation_commissioned_to_an_agency_is_scored_by_that_agency_alone(
     )
     written = ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
     assert written.events[-1].references == {"evaluation_no": 1}
-    ledger.review_overall_evaluation(act(FINANCE, date(2023, 3, 10)), "教育局", 2022, 1, "plan", True)
-    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2023, 4, 1)), "教育局", 2022, 1, "现场核查")
-    ledger.review_overall_evaluation(act(FINANCE, date(2023, 5, 1)), "教育局", 2022, 1, "report", True)
+    run_full_procedure(ledger, "教育局")
     refused(
         ledger,
         "invalid-value",
@@ -163,11 +161,111 @@ def test_an_evaluation_commissioned_to_an_agency_is_scored_by_that_agency_alone(
     assert (adjusted["rate"], adjusted["next_control_figure"]) == (D("-0.05"), D("11400000.00"))
 
 
+def run_full_procedure(ledger: Ledger, organisation: str, agency: Principal = AGENCY) -> None:
+    """两审一督导 of overall evaluation 1, commissioned to ``agency`` on 2023-03-01, up to its score: the agency's
+    plan, finance's review, a supervision with a finding, the agency's answer, its report and finance's review."""
+    plan, final = [report("evaluation_plan")], [report("evaluation_report")]
+    at = (organisation, 2022, 1)
+    ledger.submit_overall_evaluation(act(agency, date(2023, 3, 5), evidence=plan), *at, "plan")
+    ledger.review_overall_evaluation(act(FINANCE, date(2023, 3, 10), evidence=plan), *at, "plan", True)
+    ledger.note_overall_evaluation_supervision(act(FINANCE, date(2023, 4, 1)), *at, "现场核查", ["样本不足"])
+    ledger.answer_overall_evaluation_supervision(act(agency, date(2023, 4, 8)), *at, 1, "已补充样本")
+    ledger.submit_overall_evaluation(act(agency, date(2023, 4, 25), evidence=final), *at, "report")
+    ledger.review_overall_evaluation(act(FINANCE, date(2023, 5, 1), evidence=final), *at, "report", True)
+
+
+def test_the_agency_runs_its_steps_and_no_other(approved: Ledger) -> None:
+    """The agency's plan, answer and report: its own engagement only (another agency 403 ``not-commissioned``,
+    finance or a department ``role-not-allowed``), each with its typed document; finance supervises with findings."""
+    ledger = approved
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
+    plan = [report("evaluation_plan")]
+    for who, code in (
+        (OTHER_AGENCY, "not-commissioned"),
+        (FINANCE, "role-not-allowed"),
+        (EDUCATION, "role-not-allowed"),
+    ):
+        at = act(who, date(2023, 3, 5), evidence=plan)
+        refused(ledger, code, partial(ledger.submit_overall_evaluation, at, "教育局", 2022, 1, "plan"))
+    refused(  # the plan is a typed document
+        ledger,
+        "report-required",
+        lambda: ledger.submit_overall_evaluation(act(AGENCY, date(2023, 3, 5)), "教育局", 2022, 1, "plan"),
+    )
+    refused(  # finance's supervision waits for the approved plan
+        ledger,
+        "plan-not-reviewed",
+        lambda: ledger.note_overall_evaluation_supervision(
+            act(FINANCE, date(2023, 3, 6)), "教育局", 2022, 1, "看", ["x"]
+        ),
+    )
+    run_full_procedure(ledger, "教育局")
+    evaluation = ledger.overall_goals("教育局", 2022).evaluation(1)
+    assert evaluation["supervisions"][0]["answer"] == "已补充样本"
+    assert (evaluation["plan_approved"], evaluation["report_approved"]) == (True, True)
+
+
+def test_a_blacklisting_voids_the_agencys_overall_and_key_evaluations_in_one_act(approved: Ledger) -> None:
+    """The agency's unfinished overall evaluation, its scored one the misconduct names, and its unfinished key
+    evaluation of a project are voided with the blacklisting, in the same transaction; the results then wait."""
+    ledger = approved
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
+    run_full_procedure(ledger, "教育局")
+    ledger.score_overall_evaluation(act(AGENCY, date(2023, 5, 10)), "教育局", 2022, 1, SCORES)
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), SCHOOL, 2022, AGENCY.organisation)
+    pid = approved_project(ledger)  # 教育局's 2021 project, its key evaluation commissioned to the same agency
+    ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
+    refused(  # an engagement that is not this agency's
+        ledger,
+        "engagement-not-found",
+        lambda: ledger.record_misconduct(
+            act(FINANCE, date(2023, 6, 1), evidence=[report("other")]),
+            OTHER_AGENCY.organisation,
+            "untrue_results",
+            "结果不实",
+            overall=[("教育局", 2022, 1)],
+        ),
+    )
+    ledger.record_misconduct(
+        act(FINANCE, date(2023, 6, 1)),
+        AGENCY.organisation,
+        "untrue_results",
+        "评价结果不实",
+        overall=[("教育局", 2022, 1)],
+    )
+    written = ledger.blacklist_agency(act(FINANCE, date(2023, 6, 2), "评价结果不实"), AGENCY.organisation)
+    types = sorted(event.type for event in written.events)
+    assert types == [
+        "Agency.Blacklisted",
+        "OverallGoals.EvaluationVoided",
+        "OverallGoals.EvaluationVoided",
+        "Project.KeyEvaluationVoided",
+    ], types
+    education, school = ledger.overall_goals("教育局", 2022), ledger.overall_goals(SCHOOL, 2022)
+    assert education.evaluation(1)["voided"]["was_scored"] is True
+    assert school.evaluation(1)["voided"]["was_scored"] is False
+    assert ledger.project(pid).key_evaluations["KE-2021-JY-01-1"]["voided"] is not None
+    assert education.result_basis() is None  # no self-evaluation, and the voided score is no basis
+    refused(
+        ledger,
+        "new-evaluation-required",
+        lambda: ledger.apply_overall_results(act(FINANCE, date(2023, 6, 3)), "教育局", 2022, "12000000.00"),
+    )
+    refused(
+        ledger,
+        "evaluation-voided",
+        lambda: ledger.submit_overall_evaluation(
+            act(AGENCY, date(2023, 6, 3), evidence=[report("evaluation_plan")]), SCHOOL, 2022, 1, "plan"
+        ),
+    )
+
+
 def test_finance_evaluating_itself_scores_itself(approved: Ledger) -> None:
     ledger = approved
     ledger.commission_overall_evaluation(act(FINANCE, date(2023, 1, 10)), SCHOOL, 2022, None)
-    ledger.review_overall_evaluation(act(FINANCE, date(2023, 1, 11)), SCHOOL, 2022, 1, "plan", True)
-    ledger.review_overall_evaluation(act(FINANCE, date(2023, 1, 12)), SCHOOL, 2022, 1, "report", True)
+    plan, final = [report("evaluation_plan")], [report("evaluation_report")]
+    ledger.review_overall_evaluation(act(FINANCE, date(2023, 1, 11), evidence=plan), SCHOOL, 2022, 1, "plan", True)
+    ledger.review_overall_evaluation(act(FINANCE, date(2023, 1, 12), evidence=final), SCHOOL, 2022, 1, "report", True)
     refused(
         ledger,
         "role-not-allowed",
@@ -313,3 +411,34 @@ def test_the_overall_goals_record_is_read_as_any_object(approved: Ledger) -> Non
     goals = ledger.overall_goals("教育局", 2022)
     assert isinstance(ledger.object(goals.id), OverallGoals)
     assert ledger.object(goals.id, version=goals.version - 1).self_evaluation is None  # type: ignore[attr-defined]
+
+
+def test_the_scheduler_watches_the_agencys_steps(approved: Ledger) -> None:
+    """``overall-deadlines`` raises the approaching and missed notices of the agency's plan (due the ruleset's 30 days
+    after the commission), once each; its submission settles it and owes finance's review."""
+    ledger = approved
+    ledger.self_evaluate_overall(act(EDUCATION, date(2023, 2, 20)), "教育局", 2022, fair_actuals())
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
+    goals_id = ledger.overall_goals("教育局", 2022).id
+
+    def noticed() -> list[tuple[str, str, date | None]]:
+        return [
+            (entry.event_type.removeprefix("OverallGoals."), entry.payload["deadline"], entry.effective_on)
+            for entry in ledger.history(goals_id)
+            if entry.event_type.startswith("OverallGoals.Deadline")
+        ]
+
+    ledger.sweep("overall-deadlines", date(2023, 3, 23))
+    ledger.sweep("overall-deadlines", date(2023, 3, 24))
+    ledger.sweep("overall-deadlines", date(2023, 4, 2))
+    ledger.sweep("overall-deadlines", date(2023, 4, 3))
+    assert noticed() == [
+        ("DeadlineApproaching", "evaluation_plan", date(2023, 3, 24)),
+        ("DeadlineMissed", "evaluation_plan", date(2023, 4, 1)),
+    ]
+    ledger.submit_overall_evaluation(
+        act(AGENCY, date(2023, 4, 5), evidence=[report("evaluation_plan")]), "教育局", 2022, 1, "plan"
+    )
+    assert [(d.kind, d.due_on) for d in ledger.overall_goals("教育局", 2022).open_deadlines(ledger._rules()[0])] == [
+        ("evaluation_plan_review", date(2023, 4, 20))
+    ]
