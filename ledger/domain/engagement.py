@@ -220,13 +220,13 @@ def supervision(
         raise InvalidInput("supervision notes are required", field="notes")
     full = is_full(evaluation)
     if full:
-        assert params is not None, "the full procedure's deadlines need the ruleset"
         if evaluation["plan_approved"] is not True:
             raise RuleViolation("the plan is not approved yet: nothing to supervise", code="plan-not-reviewed")
         if evaluation["report_approved"] is True or evaluation["score"] is not None:
             raise RuleViolation("the report is already approved", code="already-decided")
         if not [item for item in findings if item.strip()]:
             raise InvalidInput("a supervision states its findings (督导意见) for the agency", field="findings")
+        assert params is not None, "the full procedure's deadlines need the ruleset"  # findings given: answers due
     if any(not item.strip() for item in findings):
         raise InvalidInput("a finding cannot be empty", field="findings")
     number = len(evaluation.get("supervisions", [])) + 1

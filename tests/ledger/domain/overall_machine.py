@@ -1,6 +1,7 @@
 """A hypothesis state machine that throws random commands at one organisation's overall goals for a year
-(整体绩效目标) — submission, review, adjustment, self-evaluation, finance's evaluation (两审一督导), results and the
-control figure — and at the budgets of its department's projects, which the goals gate.
+(整体绩效目标) — submission, review, adjustment, self-evaluation, finance's evaluation (by an agency under 两审一督导 in
+full, by finance itself, or by an agency commissioned as before the full procedure: the two reviews only), voiding on a
+blacklisting, results and the control figure — and at the budgets of its department's projects, which the goals gate.
 
 Most draws are refused; that is the point. After every step the invariants hold, a refused command has changed
 nothing and recorded nothing, and at the end the stored events replay to exactly the live record (and a snapshot
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ledger.application import Ledger
-from ledger.domain import rules
+from ledger.domain import engagement, rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import DomainError
 from ledger.domain.overall import GoalsStatus, OrganisationKind, OverallGoals, budget_gate, validate_overall_goals
@@ -166,19 +167,46 @@ class OverallGoalsMachine(RuleBasedStateMachine):
             del given["duty"]
         self.attempt(self.goals.self_evaluate, given, PARAMS, 1, self.by(self.staff))
 
-    @rule(with_agency=st.booleans())
-    def commission(self, with_agency: bool) -> None:
-        agency = ("a1", AGENCY.organisation) if with_agency else (None, None)
-        self.attempt(self.goals.commission_evaluation, *agency, self.by(FINANCE))
+    @rule(how=st.sampled_from(["agency", "agency", "finance", "before"]))
+    def commission(self, how: str) -> None:
+        """An agency's under 两审一督导 in full (the ruleset given), finance's own, or an agency's commissioned as
+        before the full procedure (no ruleset: the two reviews only, as its stored commission records none)."""
+        agency = (None, None) if how == "finance" else ("a1", AGENCY.organisation)
+        params = None if how == "before" else PARAMS
+        self.attempt(self.goals.commission_evaluation, *agency, self.by(FINANCE), params)
 
-    @rule(number=st.integers(1, 3), what=st.sampled_from(["plan", "report"]), approved=st.booleans())
-    def review_evaluation(self, number: int, what: str, approved: bool) -> None:
+    @rule(number=st.integers(1, 3), what=st.sampled_from(["plan", "report"]))
+    def submit_evaluation(self, number: int, what: str) -> None:
+        """两审一督导: the agency submits its plan or its report (refused outside the full procedure)."""
+        method = self.goals.submit_evaluation_plan if what == "plan" else self.goals.submit_evaluation_report
+        self.attempt(method, number, PARAMS, self.by(AGENCY))
+
+    @rule(number=st.integers(1, 3), what=st.sampled_from(["plan", "report"]), approved=st.booleans(), reason=reasons)
+    def review_evaluation(self, number: int, what: str, approved: bool, reason: str) -> None:
         method = self.goals.review_evaluation_plan if what == "plan" else self.goals.review_evaluation_report
-        self.attempt(method, number, approved, self.by(FINANCE))
+        self.attempt(method, number, approved, self.by(FINANCE, reason), PARAMS)
 
     @rule(number=st.integers(1, 3), notes=st.sampled_from(["", "现场督导"]))
     def supervise(self, number: int, notes: str) -> None:
+        """A supervision note without findings (refused under the full procedure, which wants findings)."""
         self.attempt(self.goals.note_evaluation_supervision, number, notes, self.by(FINANCE))
+
+    @rule(number=st.integers(1, 3), findings=st.sampled_from([[], ["底稿不全"], ["底稿不全", "样本偏少"], [" "]]))
+    def supervise_with_findings(self, number: int, findings: list[str]) -> None:
+        self.attempt(self.goals.supervise_evaluation, number, "现场督导", findings, self.by(FINANCE), PARAMS)
+
+    @rule(number=st.integers(1, 3), supervision=st.integers(1, 3), text=st.sampled_from(["已补充底稿", " "]))
+    def answer_supervision(self, number: int, supervision: int, text: str) -> None:
+        self.attempt(self.goals.answer_evaluation_supervision, number, supervision, text, self.by(AGENCY))
+
+    @rule(number=st.integers(1, 3))
+    def void(self, number: int) -> None:
+        """The agency blacklisted: its evaluation voided, scored or not (the application voids only an agency's)."""
+        evaluations = self.goals.evaluations
+        if 1 <= number <= len(evaluations) and evaluations[number - 1]["agency_id"] is None:
+            return
+        if self.attempt(self.goals.void_evaluation, number, AGENCY.organisation, 1, self.by(FINANCE)) is None:
+            event("evaluation voided")
 
     @rule(
         number=st.integers(1, 3),
@@ -236,7 +264,9 @@ class OverallGoalsMachine(RuleBasedStateMachine):
 
     @rule(
         on=st.one_of(st.dates(), st.dates(min_value=date(2020, 9, 1), max_value=date(2024, 12, 31))),
-        command=st.sampled_from(["review", "decide", "self", "commission", "plan", "supervise", "score", "results"]),
+        command=st.sampled_from(
+            ["review", "decide", "self", "commission", "plan", "supervise", "submit", "answer", "score", "results"]
+        ),
     )
     def at_any_date(self, on: date, command: str) -> None:
         """A command dated anywhere from year 1 to 9999: before what it concerns came to be, or outside the year's
@@ -246,9 +276,18 @@ class OverallGoalsMachine(RuleBasedStateMachine):
             "review": (goals.review, "优", "", Attribution(FINANCE, on)),
             "decide": (goals.decide_adjustment, len(goals.adjustments), True, Attribution(FINANCE, on)),
             "self": (goals.self_evaluate, actuals(Decimal(1), "好"), PARAMS, 1, Attribution(self.staff, on)),
-            "commission": (goals.commission_evaluation, None, None, Attribution(FINANCE, on)),
-            "plan": (goals.review_evaluation_plan, len(goals.evaluations), True, Attribution(FINANCE, on)),
-            "supervise": (goals.note_evaluation_supervision, len(goals.evaluations), "督导", Attribution(FINANCE, on)),
+            "commission": (goals.commission_evaluation, "a1", AGENCY.organisation, Attribution(FINANCE, on), PARAMS),
+            "plan": (goals.review_evaluation_plan, len(goals.evaluations), True, Attribution(FINANCE, on), PARAMS),
+            "supervise": (
+                goals.supervise_evaluation,
+                len(goals.evaluations),
+                "督导",
+                ["意见"],
+                Attribution(FINANCE, on),
+                PARAMS,
+            ),
+            "submit": (goals.submit_evaluation_plan, len(goals.evaluations), PARAMS, Attribution(AGENCY, on)),
+            "answer": (goals.answer_evaluation_supervision, len(goals.evaluations), 1, "回复", Attribution(AGENCY, on)),
             "score": (
                 goals.score_evaluation,
                 len(goals.evaluations),
@@ -288,7 +327,7 @@ class OverallGoalsMachine(RuleBasedStateMachine):
         if self.today < evaluation_opens:
             self.today = evaluation_opens + timedelta(days=choice * 10)
             return
-        if goals.results is not None:
+        if goals.results is not None and not goals.needs_new_evaluation:
             self.time_passes(30)
             return
         if goals.self_evaluation is None and choice in (0, 1, 2):
@@ -296,24 +335,60 @@ class OverallGoalsMachine(RuleBasedStateMachine):
                 [Decimal("0.8"), Decimal("0.95"), Decimal(1)][choice], ["好", "一般", "较好"][choice], False
             )
             return
-        open_ones = [item for item in goals.evaluations if item["score"] is None]
+        open_ones = [item for item in goals.evaluations if engagement.is_unfinished(item)]
         if open_ones:
             self.today += timedelta(days=3)
-            item = open_ones[0]
-            if item["plan_approved"] is not True:
-                self.review_evaluation(item["no"], "plan", choice != 4)
-            elif item["report_approved"] is not True:
-                self.review_evaluation(item["no"], "report", True)
-            else:
-                points = tuple(max(int(weight) - choice, 0) for weight in WEIGHTS.values())
-                self.score(item["no"], points)
+            self.next_evaluation_step(open_ones[0], choice)
             return
-        if choice in (3, 4) and len(goals.evaluations) < 2:
-            self.commission(choice == 3)
+        if (choice in (3, 4) and len(goals.evaluations) < 3) or goals.needs_new_evaluation:
+            self.commission(["agency", "finance", "before"][(choice + len(goals.evaluations)) % 3])
             return
         rate = [None, None, Decimal("-0.02"), None, Decimal("0.03"), None][choice]
         self.today += timedelta(days=7)
         self.apply_results(Decimal("12000000.00"), rate, "理由" if rate is not None else "")
+
+    def next_evaluation_step(self, item: dict[str, Any], choice: int) -> None:
+        """The next step of an unfinished evaluation: under 两审一督导 in full the agency's plan, its review (rejected
+        once now and then, with the reason), a supervision with findings, the agency's answers, its report, the
+        review, the score; outside it the two reviews and the score. An agency's voided now and then (blacklisted)."""
+        number, full = item["no"], engagement.is_full(item)
+        rejected = {
+            (type(seen).__name__, seen.approved)
+            for seen in self.events
+            if isinstance(seen, OverallGoals.EvaluationPlanReviewed | OverallGoals.EvaluationReportReviewed)
+            and seen.evaluation_no == number
+        }
+        if choice == 5 and item["agency_id"] is not None and len(self.goals.evaluations) < 3:
+            self.void(number)
+        elif full and item["plan_approved"] is not True and not item["plan_pending"]:
+            if choice in (1, 3):
+                self.review_evaluation(number, "plan", True, "")  # refused: no plan submitted
+            self.submit_evaluation(number, "plan")
+        elif item["plan_approved"] is not True:
+            reject = choice == 4 and ("EvaluationPlanReviewed", False) not in rejected
+            self.review_evaluation(number, "plan", not reject, "方案不完整" if reject else "")
+        elif full and not item["supervisions"]:
+            self.skip_ahead(number, choice)  # refused: not supervised yet
+            self.supervise_with_findings(number, [[], ["底稿不全"], ["底稿不全", "样本偏少"]][choice % 3 or 1])
+        elif full and any(each["findings"] and each["answer"] is None for each in item["supervisions"]):
+            self.skip_ahead(number, choice)  # refused: a finding unanswered
+            open_no = next(each["no"] for each in item["supervisions"] if each["answer"] is None and each["findings"])
+            self.answer_supervision(number, open_no, "已补充底稿")
+        elif full and item["report_approved"] is not True and not item["report_pending"]:
+            self.submit_evaluation(number, "report")
+        elif item["report_approved"] is not True:
+            reject = choice == 2 and ("EvaluationReportReviewed", False) not in rejected
+            self.review_evaluation(number, "report", not reject, "报告需补充" if reject else "")
+        else:
+            points = tuple(max(int(weight) - choice, 0) for weight in WEIGHTS.values())
+            self.score(number, points)
+
+    def skip_ahead(self, number: int, choice: int) -> None:
+        """Before 一督导 is done: the report submitted, and now and then reviewed and scored too — all refused."""
+        self.submit_evaluation(number, "report")
+        if choice in (1, 3):
+            self.review_evaluation(number, "report", True, "")
+            self.score(number, tuple(int(weight) for weight in WEIGHTS.values()))
 
     # -------------------------------------------------------- invariants
 
@@ -384,10 +459,59 @@ class OverallGoalsMachine(RuleBasedStateMachine):
         assert len(scored) == len(set(scored))
 
     @invariant()
+    def under_the_full_procedure_a_score_follows_the_agencys_plan_report_and_answered_supervision(self) -> None:
+        """两审一督导 in full: no score before the agency's plan and report were submitted and approved, at least one
+        supervision recorded and every finding answered — read from the events up to the score; outside it (finance's
+        own, an old-style commission) no plan or report submitted and no answer owed."""
+        for evaluation in self.goals.evaluations:
+            number, full = evaluation["no"], engagement.is_full(evaluation)
+            steps = [item for item in self.events if getattr(item, "evaluation_no", None) == number]
+            names = [type(item).__name__ for item in steps]
+            if not full:
+                assert not {"EvaluationPlanSubmitted", "EvaluationReportSubmitted"} & set(names)
+                assert not any(item["answer_due"] for item in evaluation["supervisions"])
+                continue
+            if "EvaluationScored" not in names:
+                continue
+            before = steps[: names.index("EvaluationScored")]
+            approved = {type(item).__name__ for item in before if getattr(item, "approved", False)}
+            assert approved == {"EvaluationPlanReviewed", "EvaluationReportReviewed"}
+            assert {"EvaluationPlanSubmitted", "EvaluationReportSubmitted"} <= {type(item).__name__ for item in before}
+            supervisions = [item for item in before if isinstance(item, OverallGoals.EvaluationSupervised)]
+            answered = {
+                item.supervision_no for item in before if isinstance(item, OverallGoals.EvaluationSupervisionAnswered)
+            }
+            assert supervisions, "scored without a supervision"
+            assert all(item.supervision_no in answered for item in supervisions if item.findings), (
+                "a finding unanswered"
+            )
+            assert evaluation["supervisions"]
+            assert all(item["answer"] is not None for item in evaluation["supervisions"] if item["findings"])
+
+    @invariant()
+    def a_voided_evaluation_takes_no_later_step_and_is_no_basis(self) -> None:
+        """作废 is final: once voided, nothing more is recorded of the evaluation (no review, supervision, answer,
+        score, results on it, nor a second voiding); the live basis for results is never a voided evaluation."""
+        voided: set[int] = set()
+        for item in self.events:
+            number = getattr(item, "evaluation_no", None)
+            assert number is None or number not in voided, f"{type(item).__name__} of voided evaluation {number}"
+            if isinstance(item, OverallGoals.EvaluationVoided):
+                voided.add(item.evaluation_no)
+                assert item.was_scored == any(
+                    isinstance(seen, OverallGoals.EvaluationScored) and seen.evaluation_no == item.evaluation_no
+                    for seen in self.events[: item.originator_version - 1]
+                )
+        assert voided == {item["no"] for item in self.goals.evaluations if item["voided"] is not None}
+        basis = self.goals.result_basis()
+        assert basis is None or basis["evaluation_no"] not in voided
+
+    @invariant()
     def results_move_the_control_figure_as_the_ruleset_says_unless_overridden(self) -> None:
-        """Results once, of a department, with no evaluation open, on the latest scored (else the self-evaluation);
+        """Results once, of a department, with no evaluation unfinished (each scored or voided) nor a voided one
+        awaiting its replacement, on the latest scored and not voided (else the self-evaluation);
         the control figure moved by the rate for the grade — or by finance's own, recorded as an override with a
-        reason — to the fen; nothing commissioned after."""
+        reason — to the fen; nothing commissioned after but to replace an evaluation voided."""
         applied = [index for index, item in enumerate(self.events) if isinstance(item, OverallGoals.ResultsApplied)]
         assert len(applied) <= 1
         if not applied:
@@ -399,8 +523,18 @@ class OverallGoalsMachine(RuleBasedStateMachine):
         assert self.goals.kind == OrganisationKind.DEPARTMENT
         before = self.events[:index]
         commissioned = [item.evaluation_no for item in before if isinstance(item, OverallGoals.EvaluationCommissioned)]
-        scored = [item for item in before if isinstance(item, OverallGoals.EvaluationScored)]
-        assert len(scored) == len(commissioned), "results applied with an evaluation open"
+        voided = {item.evaluation_no for item in before if isinstance(item, OverallGoals.EvaluationVoided)}
+        scored_nos = {item.evaluation_no for item in before if isinstance(item, OverallGoals.EvaluationScored)}
+        assert set(commissioned) <= scored_nos | voided, "results applied with an evaluation unfinished"
+        scored = [
+            item
+            for item in before
+            if isinstance(item, OverallGoals.EvaluationScored) and item.evaluation_no not in voided
+        ]
+        last_void = max(
+            (i for i, item in enumerate(before) if isinstance(item, OverallGoals.EvaluationVoided)), default=-1
+        )
+        assert not voided or (scored and before.index(scored[-1]) > last_void), "results applied awaiting a new one"
         own = [item for item in before if isinstance(item, OverallGoals.SelfEvaluated)]
         basis: OverallGoals.EvaluationScored | OverallGoals.SelfEvaluated = scored[-1] if scored else own[-1]
         assert (results.grade, results.total) == (basis.grade, basis.total)
@@ -416,7 +550,14 @@ class OverallGoalsMachine(RuleBasedStateMachine):
         assert adjusted.next_fiscal_year == self.year + 1
         sign = {1: "increase", 0: "maintain", -1: "reduce"}[(adjusted.rate > 0) - (adjusted.rate < 0)]
         assert results.decision == sign
-        assert not [item for item in self.events[index:] if isinstance(item, OverallGoals.EvaluationCommissioned)]
+        awaiting_new = False  # after results, an evaluation is commissioned only to replace a voided one
+        for item in self.events[index:]:
+            if isinstance(item, OverallGoals.EvaluationVoided):
+                awaiting_new = True
+            elif isinstance(item, OverallGoals.EvaluationScored):
+                awaiting_new = False
+            elif isinstance(item, OverallGoals.EvaluationCommissioned):
+                assert awaiting_new, "an evaluation commissioned after results with none voided to replace"
 
     @invariant()
     def dated_as_the_rules_say(self) -> None:
