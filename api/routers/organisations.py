@@ -201,13 +201,23 @@ async def change_agency_qualification(agency_id: UUID, body: QualificationChange
 
 @command(agencies, "/{agency_id}/quality-reviews", created=True)
 async def review_agency_quality(agency_id: UUID, body: QualityReview, ctx: CommandDep) -> CommandResult:
-    """工作质量考核 by finance of one engagement that exists (a key evaluation of the project commissioned to the
-    agency): a low score is a warning, and the ruleset's number of warnings in its window bar the agency."""
+    """工作质量考核 by finance of one engagement that exists, commissioned to the agency (a key evaluation of the
+    project, or an overall evaluation), once each: a low score is a warning, and the ruleset's number of warnings in
+    its window bar the agency."""
+    overall = body.overall_engagement
     return await run(
         ctx,
         body,
         lambda act: ctx.ledger.review_agency_quality(
-            act, _agency_name(ctx.ledger, agency_id), body.project_id, body.evaluation_id, body.score, body.notes
+            act,
+            _agency_name(ctx.ledger, agency_id),
+            body.project_id,
+            body.evaluation_id,
+            body.score,
+            body.notes,
+            overall=None
+            if overall is None
+            else (_organisation_name(ctx.ledger, overall.organisation_id), overall.fiscal_year, overall.evaluation_no),
         ),
         location=lambda w: f"/objects/{agency_id}/history",
     )

@@ -125,9 +125,16 @@ class QualityReview(CommandBody):
         }
     )
 
-    project_id: UUID = Field(description="The project whose key evaluation (the engagement) is assessed")
-    evaluation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
-        description="The key evaluation commissioned to this agency", examples=["KE-2021-JY-01-1"]
+    project_id: UUID | None = Field(
+        default=None, description="The project whose key evaluation (the engagement) is assessed"
+    )
+    evaluation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        default=None, description="The key evaluation commissioned to this agency", examples=["KE-2021-JY-01-1"]
+    )
+    overall_engagement: OverallEngagement | None = Field(
+        default=None,
+        description="Or the overall evaluation (整体绩效评价) commissioned to this agency that is assessed, instead "
+        "of project_id and evaluation_id: one engagement or the other",
     )
     score: Points = Field(description="工作质量考核 0–100: below the ruleset's quality_warning_below, a warning")
     notes: LongText = ""

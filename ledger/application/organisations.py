@@ -28,10 +28,11 @@ from ledger.domain.agencies import (
     Qualification,
     agency_ids,
     engagement_kind,
+    key_engagement,
     overall_engagement,
 )
 from ledger.domain.base import require_not_before
-from ledger.domain.errors import NotFound
+from ledger.domain.errors import InvalidInput, NotFound
 from ledger.domain.organisations import Department, Unit, department_ids, unit_id
 from ledger.domain.overall import OverallGoals, overall_goals_id
 from ledger.domain.project import Project
@@ -145,19 +146,41 @@ class OrganisationUseCases(LedgerCore):
 
     @use_case
     def review_agency_quality(
-        self, act: Act, name: str, project_id: UUID, evaluation_id: str, quality: object, notes: str = ""
+        self,
+        act: Act,
+        name: str,
+        project_id: UUID | None,
+        evaluation_id: str | None,
+        quality: object,
+        notes: str = "",
+        *,
+        overall: tuple[str, int, int] | None = None,
     ) -> Written:
-        """工作质量考核 by finance of one engagement that exists (a key evaluation of the project commissioned to the
-        agency): a score below the ruleset's line is a warning, and enough warnings in its window bar the agency."""
+        """工作质量考核 by finance of one engagement that exists and was commissioned to the agency: a key evaluation
+        of the project (``project_id``, ``evaluation_id``), or an overall evaluation (``overall``: organisation,
+        fiscal year, evaluation number; then no project), once each, dated not before its commission. A score below
+        the ruleset's line is a warning, and enough warnings in its window bar the agency."""
         require_role(act, Role.FINANCE)
         params, version = self._rules()
-        evaluation_id = text(evaluation_id, "evaluation_id", max_length=128)
-        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
-            engaged = self._engagement(agency, project_id, evaluation_id).key_evaluations[evaluation_id]
-            require_not_before(act.effective_on, engaged["commissioned_on"], f"{evaluation_id} was commissioned")
-            agency.assess_quality(
-                project_id, evaluation_id, score(quality, "score"), reason(notes, "notes"), params, version, act.by
+        if (overall is None) == (project_id is None and evaluation_id is None):
+            raise InvalidInput(
+                "name one engagement: a key evaluation (project_id, evaluation_id) or an overall evaluation",
+                field="overall_engagement",
             )
+        with self._changing(Agency, self._agency_id(name), "agency-not-found", act) as agency:
+            if overall is not None:
+                organisation, year, number = overall
+                goals = self._overall_engagement(agency, organisation, year, number)
+                engaged, what = goals.evaluation(number), f"overall evaluation {number} of {goals.organisation}"
+                named = overall_engagement(goals.id, number)
+            else:
+                if project_id is None or evaluation_id is None:
+                    raise InvalidInput("a key evaluation is named by its project and its id", field="evaluation_id")
+                evaluation_id = text(evaluation_id, "evaluation_id", max_length=128)
+                engaged = self._engagement(agency, project_id, evaluation_id).key_evaluations[evaluation_id]
+                what, named = evaluation_id, key_engagement(project_id, evaluation_id)
+            require_not_before(act.effective_on, engaged["commissioned_on"], f"{what} was commissioned")
+            agency.assess_quality(named, score(quality, "score"), reason(notes, "notes"), params, version, act.by)
             return self.commit(agency, act=act)
 
     def _overall_engagement(self, agency: Agency, organisation: str, year: int, evaluation_no: int) -> OverallGoals:
@@ -198,7 +221,7 @@ class OrganisationUseCases(LedgerCore):
             named: list[dict[str, str]] = []
             for project_id, evaluation_id in engagements:
                 self._engagement(agency, project_id, evaluation_id)
-                named.append({"project_id": str(project_id), "evaluation_id": evaluation_id})
+                named.append(key_engagement(project_id, evaluation_id))
             for organisation, year, evaluation_no in overall:
                 goals = self._overall_engagement(agency, organisation, year, evaluation_no)
                 named.append(overall_engagement(goals.id, evaluation_no))

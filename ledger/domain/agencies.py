@@ -51,6 +51,11 @@ def engagement_kind(engagement: dict[str, str]) -> EngagementKind:
     return EngagementKind(engagement.get("kind", EngagementKind.KEY_EVALUATION.value))
 
 
+def key_engagement(project_id: UUID, evaluation_id: str) -> dict[str, str]:
+    """The reference to key evaluation ``evaluation_id`` of project ``project_id`` (as first recorded: no kind)."""
+    return {"project_id": str(project_id), "evaluation_id": evaluation_id}
+
+
 def overall_engagement(goals_id: UUID, evaluation_no: int) -> dict[str, str]:
     """The reference to overall evaluation ``evaluation_no`` of the overall goals ``goals_id``."""
     return {
@@ -130,23 +135,30 @@ class Agency(_Registered):
             agency.qualification = self.qualification
 
     class QualityAssessed(LedgerAggregate.Event):
-        """工作质量考核 of one engagement (a project's key evaluation commissioned to the agency): the score, and
-        whether it is a warning (below the ruleset's ``quality_warning_below``)."""
+        """工作质量考核 of one engagement commissioned to the agency: the score, and whether it is a warning (below
+        the ruleset's ``quality_warning_below``). ``engagement`` (version 2) names it as misconduct does
+        (:class:`EngagementKind`): a project's key evaluation ``{"project_id", "evaluation_id"}`` — what an assessment
+        stored before recorded, as ``project_id`` and ``evaluation_id`` — or an overall evaluation ``{"kind",
+        "goals_id", "evaluation_no"}``."""
 
         assessment_no: int
-        project_id: UUID
-        evaluation_id: str
+        engagement: dict[str, str]
         score: Decimal
         warning: bool
         notes: str
         ruleset_version: int
 
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["engagement"] = key_engagement(state.pop("project_id"), state.pop("evaluation_id"))
+
         def apply(self, agency: Agency) -> None:
             agency.quality_assessments.append(
                 {
                     "no": self.assessment_no,
-                    "project_id": self.project_id,
-                    "evaluation_id": self.evaluation_id,
+                    "engagement": dict(self.engagement),
                     "score": self.score,
                     "warning": self.warning,
                     "on": self.effective_on,
@@ -248,9 +260,10 @@ class Agency(_Registered):
         def apply(self, agency: Agency) -> None:
             agency.blacklistings[self.blacklisting_no - 1].update(ended=self.effective_on, ended_how="expired")
 
-    # Version 2 added registered_on, version 3 the credit code, the qualification, quality assessments and bars;
-    # older snapshots are upcast (None: no lower bound known; no code; qualified, as every agency then was).
-    class_version = 3
+    # Version 2 added registered_on, version 3 the credit code, the qualification, quality assessments and bars,
+    # version 4 a quality assessment's engagement by kind; older snapshots are upcast (None: no lower bound known; no
+    # code; qualified, as every agency then was; a key evaluation, all an assessment could then name).
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -264,6 +277,11 @@ class Agency(_Registered):
         state["bars"] = []
         for item in state.get("misconduct", []):
             item.setdefault("engagements", [])
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        for item in state["quality_assessments"]:
+            item["engagement"] = key_engagement(item.pop("project_id"), item.pop("evaluation_id"))
 
     @classmethod
     def register(
@@ -308,8 +326,7 @@ class Agency(_Registered):
 
     def assess_quality(
         self,
-        project_id: UUID,
-        evaluation_id: str,
+        engagement: dict[str, str],
         quality: Decimal,
         notes: str,
         params: RuleParameters,
@@ -319,22 +336,21 @@ class Agency(_Registered):
         """工作质量考核 of one engagement, once each (409 ``already-decided``): a score below the ruleset's
         ``quality_warning_below`` is a warning; the ``quality_warnings_to_bar``-th warning within
         ``quality_warning_window_days`` (counting only warnings no bar counted yet) bars the agency for
-        ``quality_bar_days`` from the day of the review. Returns the bar's number, if it was barred. The application
-        checks that the engagement exists and is this agency's."""
+        ``quality_bar_days`` from the day of the review. Returns the bar's number, if it was barred. ``engagement``:
+        a key evaluation's (:func:`key_engagement`) or an overall evaluation's (:func:`overall_engagement`); the
+        application checks that it exists and is this agency's."""
         checked = score(quality, "score")
-        if any(
-            item["project_id"] == project_id and item["evaluation_id"] == evaluation_id
-            for item in self.quality_assessments
-        ):
-            raise RuleViolation(f"{evaluation_id} is already assessed", code="already-decided")
+        if any(item["engagement"] == engagement for item in self.quality_assessments):
+            raise RuleViolation(
+                f"engagement {' '.join(engagement.values())} is already assessed", code="already-decided"
+            )
         number = len(self.quality_assessments) + 1
         warning = checked < params.quality_warning_below
         self.record(
             self.QualityAssessed,
             by,
             assessment_no=number,
-            project_id=project_id,
-            evaluation_id=evaluation_id,
+            engagement=dict(engagement),
             score=checked,
             warning=warning,
             notes=notes,

@@ -176,6 +176,34 @@ def test_self_evaluation_a_commissioned_evaluation_and_the_control_figure(
     )
 
 
+def test_a_quality_review_names_an_overall_evaluation(service: Service, organisations: dict[str, str]) -> None:
+    """工作质量考核 over HTTP of an overall evaluation commissioned to the agency (``overall_engagement`` in place
+    of a key evaluation's project and id): once; another organisation's, an evaluation that is not, or both kinds
+    named are problems that record nothing."""
+    s, at = service, f"/overall-goals/{organisations['教育局']}/2022"
+    expect(s.post("finance", f"{at}/evaluations", {"agency": "某咨询评估有限公司", "effective_on": "2023-03-01"}), 201)
+    [agency] = [row["id"] for row in expect(s.get("finance", "/agencies"), 200) if row["name"] == "某咨询评估有限公司"]
+    reviews = f"/agencies/{agency}/quality-reviews"
+    named = {"organisation_id": organisations["教育局"], "fiscal_year": 2022, "evaluation_no": 1}
+    body = {"overall_engagement": named, "score": "55", "notes": "报告粗糙", "effective_on": "2023-06-01"}
+    head = s.ledger.head()
+    for engagement, status, code in (
+        ({**named, "evaluation_no": 2}, 404, "engagement-not-found"),
+        ({**named, "organisation_id": organisations[SCHOOL]}, 404, "engagement-not-found"),  # none commissioned
+        ({**named, "organisation_id": agency}, 404, "engagement-not-found"),  # not an organisation
+    ):
+        problem(s, s.post("finance", reviews, {**body, "overall_engagement": engagement}), status, code, head)
+    both = {**body, "project_id": organisations["教育局"], "evaluation_id": "KE-2021-JY-01-1"}
+    problem(s, s.post("finance", reviews, both), 422, "invalid-value", head)
+    problem(s, s.post("agency", reviews, body), 403, "role-not-allowed", head)
+    written = s.post("finance", reviews, body)
+    assert [event["type"] for event in expect(written, 201)["events"]] == ["Agency.QualityAssessed"]
+    assert written.headers["location"] == f"/objects/{agency}/history"
+    problem(
+        s, s.post("finance", reviews, {**body, "effective_on": "2023-06-02"}), 409, "already-decided", s.ledger.head()
+    )
+
+
 def test_who_self_evaluates_and_to_whom_results_apply(service: Service, organisations: dict[str, str]) -> None:
     s = service
     school, department = (f"/overall-goals/{organisations[name]}/2022" for name in (SCHOOL, "教育局"))

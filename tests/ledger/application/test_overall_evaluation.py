@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from ledger.application import Ledger
+from ledger.domain.agencies import overall_engagement
 from ledger.domain.overall import OverallGoals
 from ledger.domain.project import project_id
 from ledger.domain.values import Principal
@@ -257,6 +258,44 @@ def test_a_blacklisting_voids_the_agencys_overall_and_key_evaluations_in_one_act
         lambda: ledger.submit_overall_evaluation(
             act(AGENCY, date(2023, 6, 3), evidence=[report("evaluation_plan")]), SCHOOL, 2022, 1, "plan"
         ),
+    )
+
+
+def test_a_quality_review_names_an_overall_evaluation_commissioned_to_the_agency(approved: Ledger) -> None:
+    """工作质量考核 of an overall evaluation: one that exists and is the agency's, dated not before its commission,
+    once; named instead of a key evaluation, never with one."""
+    ledger = approved
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), "教育局", 2022, AGENCY.organisation)
+    ledger.commission_overall_evaluation(act(FINANCE, date(2023, 3, 1)), SCHOOL, 2022, None)  # finance's own
+    review = partial(ledger.review_agency_quality, act(FINANCE, date(2023, 6, 1)))
+    for agency, named in (
+        (OTHER_AGENCY.organisation, ("教育局", 2022, 1)),  # another agency's engagement
+        (AGENCY.organisation, ("教育局", 2022, 2)),  # no such evaluation
+        (AGENCY.organisation, (SCHOOL, 2022, 1)),  # finance's own
+        (AGENCY.organisation, ("卫生健康委员会", 2022, 1)),  # no such goals
+    ):
+        refused(ledger, "engagement-not-found", partial(review, agency, None, None, "80", overall=named))
+    pid = approved_project(ledger)
+    ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
+    both = partial(review, AGENCY.organisation, pid, "KE-2021-JY-01-1", "80", overall=("教育局", 2022, 1))
+    refused(ledger, "invalid-value", both)
+    refused(ledger, "invalid-value", partial(review, AGENCY.organisation, None, None, "80"))
+    refused(
+        ledger,
+        "effective-date-too-early",
+        lambda: ledger.review_agency_quality(
+            act(FINANCE, date(2023, 2, 28)), AGENCY.organisation, None, None, "80", overall=("教育局", 2022, 1)
+        ),
+    )
+    review(AGENCY.organisation, None, None, "55", "报告粗糙", overall=("教育局", 2022, 1))
+    review(AGENCY.organisation, pid, "KE-2021-JY-01-1", "90")  # its key evaluation: another engagement
+    first, second = ledger.agency(AGENCY.organisation).quality_assessments
+    goals = ledger.overall_goals("教育局", 2022)
+    assert first["engagement"] == overall_engagement(goals.id, 1)
+    assert (first["score"], first["warning"]) == (55, True)
+    assert second["engagement"] == {"project_id": str(pid), "evaluation_id": "KE-2021-JY-01-1"}
+    refused(
+        ledger, "already-decided", partial(review, AGENCY.organisation, None, None, "90", overall=("教育局", 2022, 1))
     )
 
 

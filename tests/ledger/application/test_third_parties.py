@@ -172,7 +172,8 @@ def test_a_quality_review_names_an_engagement_of_the_agency(ledger: Ledger) -> N
     )
     ledger.review_agency_quality(act(FINANCE, date(2021, 9, 20)), AGENCY.organisation, pid, evaluation, "90")
     assessment = ledger.agency(AGENCY.organisation).quality_assessments[0]
-    assert (assessment["evaluation_id"], assessment["score"], assessment["warning"]) == (evaluation, 90, False)
+    assert assessment["engagement"] == {"project_id": str(pid), "evaluation_id": evaluation}
+    assert (assessment["score"], assessment["warning"]) == (90, False)
 
 
 def test_a_blacklisting_voids_the_named_scores_and_every_unfinished_evaluation(ledger: Ledger) -> None:

@@ -16,9 +16,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
-from ledger.domain.agencies import Agency, agency_id
+from ledger.domain.agencies import Agency, agency_id, key_engagement, overall_engagement
 from ledger.domain.catalogue import IndicatorLibrary, Ruleset
 from ledger.domain.credit_code import check_character, organisation_check_character
 from ledger.domain.errors import DomainError
@@ -401,10 +402,8 @@ def test_qualification_is_suspended_reinstated_and_revoked_for_good() -> None:
 
 
 def assess(firm: Agency, evaluation: str, quality: Decimal, on: date, params: RuleParameters = P) -> int | None:
-    project = UUID(int=1)
-    return firm.assess_quality(
-        project, evaluation, quality, "考核", params, 1, Attribution(FINANCE, on, "工作质量考核")
-    )
+    engagement = key_engagement(UUID(int=1), evaluation)
+    return firm.assess_quality(engagement, quality, "考核", params, 1, Attribution(FINANCE, on, "工作质量考核"))
 
 
 def test_a_low_quality_score_is_a_warning_and_two_in_the_window_bar_the_agency() -> None:
@@ -425,6 +424,40 @@ def test_a_low_quality_score_is_a_warning_and_two_in_the_window_bar_the_agency()
     assert assess(firm, "KE-4", D(10), date(2022, 7, 1)) is None
     refused(firm, "already-decided", lambda: assess(firm, "KE-4", D(90), date(2022, 7, 2)))
     refused(firm, "invalid-score", lambda: assess(firm, "KE-5", D(101), date(2022, 7, 2)))
+
+
+def test_a_quality_assessment_names_an_overall_evaluation_once_and_old_ones_load_as_key_evaluations() -> None:
+    """工作质量考核 of an overall evaluation counts as any engagement's; an assessment stored before engagements had
+    kinds (``project_id`` and ``evaluation_id``), and an agency's snapshot holding one, load naming a key
+    evaluation."""
+    firm = agency()
+    overall = overall_engagement(UUID(int=2), 1)
+    assess(firm, "KE-1", D(90), date(2021, 3, 1))
+    assert firm.assess_quality(overall, D(50), "底稿缺失", P, 1, Attribution(FINANCE, date(2021, 4, 1))) is None
+    assert firm.quality_assessments[1]["engagement"] == overall
+    assert firm.quality_assessments[1]["warning"]
+    again = overall_engagement(UUID(int=2), 1)
+    refused(firm, "already-decided", lambda: firm.assess_quality(again, D(90), "", P, 1, Attribution(FINANCE, START)))
+    assert firm.assess_quality(overall_engagement(UUID(int=2), 2), D(40), "", P, 1, Attribution(FINANCE, START)) == 1
+    mapper = ledger_mapper()
+    registered, first = (mapper.to_stored_event(item) for item in firm.collect_events()[:2])
+    state = json.loads(first.state)
+    engagement = state.pop("engagement")
+    uuid = {"_type_": "uuid_hex", "_data_": UUID(engagement["project_id"]).hex}
+    state.update(project_id=uuid, evaluation_id=engagement["evaluation_id"], class_version=1)
+    old = StoredEvent(first.originator_id, 2, first.topic, json.dumps(state).encode())
+    replayed: Any = mutating(mapper.to_domain_event(registered)).mutate(None)
+    replayed = mutating(mapper.to_domain_event(old)).mutate(replayed)
+    assert replayed.quality_assessments == firm.quality_assessments[:1]
+    snapshot = mapper.to_stored_event(Snapshot.take(replayed))
+    state = json.loads(snapshot.state)
+    for item in state["state"]["quality_assessments"]:
+        item.update(project_id=uuid, evaluation_id=item.pop("engagement")["evaluation_id"])
+    state["state"]["class_version"] = 3
+    old = StoredEvent(snapshot.originator_id, 2, snapshot.topic, json.dumps(state).encode())
+    restored: Any = mutating(mapper.to_domain_event(old)).mutate(None)
+    assert restored.quality_assessments == firm.quality_assessments[:1]
+    refused(restored, "already-decided", lambda: assess(restored, "KE-1", D(70), date(2021, 5, 1)))
 
 
 def test_warnings_outside_the_window_do_not_count() -> None:
