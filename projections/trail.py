@@ -106,8 +106,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "OverallGoals.EvaluationScored": "整体绩效评价评分",
     "OverallGoals.ResultsApplied": "整体绩效评价结果应用",
     "OverallGoals.ControlFigureAdjusted": "下年度预算控制数调整",
-    "OverallGoals.DeadlineApproaching": "整体绩效自评临期提醒",
-    "OverallGoals.DeadlineMissed": "整体绩效自评逾期",
+    "OverallGoals.DeadlineApproaching": "整体绩效评价临期提醒",  # the self-evaluation or a step of 两审一督导
+    "OverallGoals.DeadlineMissed": "整体绩效评价逾期",
     "Agency.Registered": "第三方机构登记",
     "Agency.QualityReviewed": "第三方机构质量评价",
     "Agency.CreditCodeRecorded": "补录统一社会信用代码",
@@ -192,7 +192,9 @@ WHERE e.leaf_index BETWEEN %(first)s AND %(last)s
 
 class AccountabilityTrail(ReadModel):
     name = "accountability_trail"
-    version = 3  # 2: names of the deadline notices; 3: keys of the principal's id and organisation
+    # 2: names of the deadline notices; 3: keys of the principal's id and organisation; 4: the overall goals' notices
+    # named for the evaluation (the self-evaluation or an agency's step), not the self-evaluation alone
+    version = 4
     reads_events = False  # built by PostgreSQL from the log's rows: apply_range
 
     def create(self, conn: Conn, table: str) -> None:

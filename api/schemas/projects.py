@@ -359,9 +359,10 @@ class SupervisionAnswer(CommandBody):
 
 
 class Review(CommandBody):
-    """A review (审核): approve, or return with the reason. Finance's review of a key evaluation's plan or report cites
-    the document it reviewed, typed ``evaluation_plan`` or ``evaluation_report`` (422 ``report-required``
-    otherwise); an ex-ante report's or an overall evaluation's review needs none."""
+    """A review (审核): approve, or return with the reason. Finance's review of an evaluation's plan or report — a
+    project's key evaluation or an organisation's overall evaluation (两审) — cites the document it reviewed, typed
+    ``evaluation_plan`` or ``evaluation_report`` (422 ``report-required`` otherwise); an ex-ante report's review
+    needs none."""
 
     model_config = with_examples(
         {

@@ -407,4 +407,4 @@ def test_the_rows_show_the_self_evaluation_due_and_the_schedulers_notices(
     school = expect(s.get("school", f"/overall-goals/{organisations[SCHOOL]}/2022"), 200)
     assert school["self_evaluation_missed_on"] == "2023-04-01"
     trail = expect(s.get("school", "/trail", object=school["goals_id"]), 200)["items"]
-    assert "整体绩效自评逾期" in [item["event_type_zh"] for item in trail]
+    assert "整体绩效评价逾期" in [item["event_type_zh"] for item in trail]
