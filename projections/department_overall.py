@@ -19,10 +19,10 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.domain import rules
-from ledger.domain.engagement import EvaluationStep
 from ledger.domain.overall import SELF_EVALUATION
 from ledger.domain.values import HUNDRED, key
 from projections import keyed, rulesets
+from projections import overall_procedures as procedures
 from projections.base import Conn, LogEvent, ReadModel, Row, select_rows
 
 COLUMNS: dict[str, str] = {
@@ -195,86 +195,16 @@ def _self_evaluated(row: Row, e: Any) -> None:
 
 
 def _commissioned(row: Row, e: Any) -> None:
-    procedure = {
-        "no": e.evaluation_no,
-        "evaluator": e.agency_name,
-        "procedure": e.procedure,  # None: the two reviews only (finance's own, or commissioned before)
-        "step": EvaluationStep.PLAN if e.procedure else EvaluationStep.PLAN_REVIEW,
-        "dues": _dues(plan=e.plan_due),
-        "supervisions": 0,
-        "answers_open": 0,
-        "voided_on": None,
-        "blacklisting_no": None,
-    }
     row.update(
         evaluators=[*row["evaluators"], e.agency_name],
         evaluations=row["evaluations"] + 1,
         evaluations_open=row["evaluations_open"] + 1,
-        procedures=[*row["procedures"], procedure],
+        procedures=[*row["procedures"], procedures.commissioned(e)],
     )
 
 
-def _dues(**dues: Any) -> dict[str, str]:
-    """The open dues of a step, by what is owed (plan, plan_review, supervision, answer, report, report_review)."""
-    return {what: day.isoformat() for what, day in dues.items() if day is not None}
-
-
-def _procedure(row: Row, number: int) -> dict[str, Any]:
-    """Evaluation ``number``'s procedure entry, changed in place."""
-    entry: dict[str, Any] = row["procedures"][number - 1]
-    return entry
-
-
-def _stepped(step: str, **dues: Any) -> Callable[[Row, Any], None]:
-    """An event moving an evaluation to ``step``, its open dues those the event records (by attribute)."""
-
-    def stepped(row: Row, e: Any) -> None:
-        entry = _procedure(row, e.evaluation_no)
-        entry["dues"] = _dues(**{what: getattr(e, field, None) for what, field in dues.items()})
-        entry["step"] = step
-
-    return stepped
-
-
-def _plan_reviewed(row: Row, e: Any) -> None:
-    entry = _procedure(row, e.evaluation_no)
-    if entry["procedure"] is None:
-        entry["step"] = "report_review" if e.approved else "plan_review"
-        return
-    entry["dues"] = _dues(plan=e.plan_due, supervision=e.supervision_due, report=e.report_due)
-    entry["step"] = "supervision" if e.approved else "plan"
-
-
-def _supervised(row: Row, e: Any) -> None:
-    entry = _procedure(row, e.evaluation_no)
-    entry["supervisions"] += 1
-    entry["dues"].pop("supervision", None)
-    if e.findings and e.answer_due is not None:
-        entry["answers_open"] += 1
-        entry["dues"][f"answer_{e.supervision_no}"] = e.answer_due.isoformat()
-    if entry["procedure"] is not None:
-        entry["step"] = "supervision_answer" if entry["answers_open"] else "report"
-
-
-def _answered(row: Row, e: Any) -> None:
-    entry = _procedure(row, e.evaluation_no)
-    entry["answers_open"] -= 1
-    entry["dues"].pop(f"answer_{e.supervision_no}", None)
-    if not entry["answers_open"] and entry["step"] == "supervision_answer":
-        entry["step"] = "report"
-
-
-def _report_reviewed(row: Row, e: Any) -> None:
-    entry = _procedure(row, e.evaluation_no)
-    if entry["procedure"] is None:
-        entry["step"] = "score" if e.approved else "report_review"
-        return
-    entry["dues"] = _dues(report=e.report_due)
-    entry["step"] = "score" if e.approved else "report"
-
-
 def _voided(row: Row, e: Any) -> None:
-    entry = _procedure(row, e.evaluation_no)
+    entry = procedures.of(row, e.evaluation_no)
     entry.update(step="voided", dues={}, voided_on=e.effective_on.isoformat(), blacklisting_no=e.blacklisting_no)
     if not e.was_scored:
         row["evaluations_open"] -= 1
@@ -283,8 +213,7 @@ def _voided(row: Row, e: Any) -> None:
 
 
 def _scored(row: Row, e: Any) -> None:
-    entry = _procedure(row, e.evaluation_no)
-    entry.update(step="scored", dues={})
+    procedures.of(row, e.evaluation_no).update(step="scored", dues={})
     row.update(
         evaluations_open=row["evaluations_open"] - 1,
         evaluation_no=e.evaluation_no,
@@ -338,13 +267,8 @@ _CHANGES: dict[str, Callable[[Row, Any], None]] = {
     "AdjustmentRejected": _adjustment_decided("rejected"),
     "SelfEvaluated": _self_evaluated,
     "EvaluationCommissioned": _commissioned,
-    "EvaluationPlanSubmitted": _stepped("plan_review", plan_review="review_due"),
-    "EvaluationPlanReviewed": _plan_reviewed,
+    **procedures.CHANGES,
     "EvaluationSupervisionNoted": _unchanged,
-    "EvaluationSupervised": _supervised,
-    "EvaluationSupervisionAnswered": _answered,
-    "EvaluationReportSubmitted": _stepped("report_review", report_review="review_due"),
-    "EvaluationReportReviewed": _report_reviewed,
     "EvaluationVoided": _voided,
     "EvaluationScored": _scored,
     "ResultsApplied": _results_applied,

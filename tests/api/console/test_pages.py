@@ -145,8 +145,9 @@ def test_each_role_has_its_home(world: tuple[Service, World]) -> None:
     agency = html(get(service, "agency", "/console"))
     assert "营养改善" in agency
     assert "评价方案审核" in agency
-    # commissioned, plan and report approved, supervised (the world runs 两审一督导 in full); not yet scored
-    assert agency.count("✔ 已完成") == 4
+    # the world runs 两审一督导 in full, all but the score: commissioned, plan submitted and approved, supervised, the
+    # findings answered, report submitted and approved (the agency's own steps shown beside finance's)
+    assert agency.count("✔ 已完成") == 7
     auditor = html(get(service, "auditor", "/console"))
     assert "审计工作台" in auditor
     assert "czj.example.gov.cn/jixiao-test" in auditor  # the checkpoint's origin

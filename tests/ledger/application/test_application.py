@@ -13,10 +13,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from ledger.application import CommandAlreadyRecorded, CommandKey, Ledger
+from ledger.application import Ledger
 from ledger.domain import rules
 from ledger.domain.draw import ReEvaluationSample, sample_id
-from ledger.domain.errors import DomainError, InvalidInput
+from ledger.domain.errors import DomainError
 from ledger.domain.organisations import department_id
 from ledger.domain.project import project_id
 from ledger.domain.project_values import Stage
@@ -24,7 +24,13 @@ from ledger.domain.values import Indicator, Principal
 from tests.conftest import AGENCY, AUDITOR, EDUCATION, FINANCE, HEALTH, act, report
 from tests.credit_codes import code_of
 
-CREDIT_CODE = "91632800864542843F"  # 统一社会信用代码 (GB 32100), its check characters right
+
+def register_agency(ledger: Ledger, name: str, credentials: str, affiliation: str | None = None) -> None:
+    """Registered by finance on 1 August 2020, with a 统一社会信用代码 of its own (check characters right)."""
+    ledger.register_agency(
+        act(FINANCE, date(2020, 8, 1)), name, credentials, affiliation=affiliation, credit_code=code_of(name)
+    )
+
 
 pytestmark = pytest.mark.db
 
@@ -152,12 +158,8 @@ def test_no_approved_goals_no_budget(ledger: Ledger) -> None:
 
 def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(
-        act(FINANCE, date(2020, 8, 1)), AGENCY.organisation, "资信甲级", credit_code=code_of(AGENCY.organisation)
-    )
-    ledger.register_agency(
-        act(FINANCE, date(2020, 8, 1)), "另一评估机构", "资信乙级", credit_code=code_of("另一评估机构")
-    )
+    register_agency(ledger, AGENCY.organisation, "资信甲级")
+    register_agency(ledger, "另一评估机构", "资信乙级")
     ledger.commission_key_evaluation(act(FINANCE, date(2021, 9, 1)), pid, AGENCY.organisation)
     evaluation = next(iter(ledger.project(pid).key_evaluations))
     plan, evaluated = report("evaluation_plan"), report("evaluation_report")
@@ -183,16 +185,8 @@ def test_an_agency_scores_only_what_it_was_commissioned_for(ledger: Ledger) -> N
 
 def test_blacklisted_and_conflicted_agencies_are_refused(ledger: Ledger) -> None:
     pid = approved_project(ledger)
-    ledger.register_agency(
-        act(FINANCE, date(2020, 8, 1)), "青海某会计师事务所", "执业证书", credit_code=code_of("青海某会计师事务所")
-    )
-    ledger.register_agency(
-        act(FINANCE, date(2020, 8, 1)),
-        "教育评估中心",
-        "事业单位",
-        affiliation="教育局",
-        credit_code=code_of("教育评估中心"),
-    )
+    register_agency(ledger, "青海某会计师事务所", "执业证书")
+    register_agency(ledger, "教育评估中心", "事业单位", affiliation="教育局")
     refused(
         ledger,
         "no-misconduct-recorded",
@@ -424,87 +418,3 @@ def test_unknown_objects_are_not_found(ledger: Ledger) -> None:
             new_major=False,
         ),
     )
-
-
-def test_a_command_under_an_idempotency_key_is_recorded_once(
-    ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pid = approved_project(ledger)
-    key = CommandKey("report-2021-04", hashlib.sha256(b"the request").digest())
-    first = ledger.report_monitoring(
-        act(EDUCATION, date(2021, 5, 10), command=key), pid, month=4, executed="100.00", indicator_progress={}
-    )
-    assert [event.type for event in first.events] == ["Project.MonitoringReported"]
-    assert first.events[0].references == {"month": 4}
-    recorded = ledger.recorded_command(EDUCATION.id, key.key)
-    assert recorded is not None
-    fingerprint, replay = recorded
-    assert fingerprint == key.fingerprint
-    assert (replay.aggregate_id, replay.version, replay.positions, replay.events) == (
-        first.aggregate_id,
-        first.version,
-        first.positions,
-        first.events,
-    )
-    assert replay.replayed
-    assert not first.replayed
-    assert ledger.recorded_command(FINANCE.id, key.key) is None  # keys are per principal
-
-    # Another process that did not see the first attempt records nothing under the same key: the events roll back.
-    other = Ledger(database_url)
-    try:
-        monkeypatch.setattr(other, "recorded_command", lambda principal_id, key: None)  # it looked before the first
-        head = ledger.head()
-        with pytest.raises(CommandAlreadyRecorded):
-            other.report_monitoring(
-                act(EDUCATION, date(2021, 6, 10), command=key), pid, month=5, executed="200.00", indicator_progress={}
-            )
-        assert ledger.head() == head
-        latest = other.project(pid).latest_monitoring
-        assert latest is not None
-        assert latest["month"] == 4  # the cache kept nothing of the lost attempt
-    finally:
-        other.close()
-
-
-def test_a_use_case_retried_under_its_key_is_recorded_once_and_answered_alike(ledger: Ledger) -> None:
-    """Idempotency is the ledger's own: whoever calls a use case (HTTP, the CLI, the demo) under a key gets it."""
-    pid = approved_project(ledger)
-    key = CommandKey("report-2021-04", hashlib.sha256(b"the request").digest())
-    report = act(EDUCATION, date(2021, 5, 10), command=key)
-    head = ledger.head()
-    first = ledger.report_monitoring(report, pid, month=4, executed="100.00", indicator_progress={})
-    again = ledger.report_monitoring(report, pid, month=4, executed="100.00", indicator_progress={})
-    assert (first.replayed, again.replayed) == (False, True)
-    assert (again.aggregate_id, again.version, again.positions, again.events) == (
-        first.aggregate_id,
-        first.version,
-        first.positions,
-        first.events,
-    )
-    assert ledger.head() == head + 1
-    other_request = act(EDUCATION, date(2021, 5, 10), command=CommandKey(key.key, hashlib.sha256(b"other").digest()))
-    with pytest.raises(InvalidInput) as reused:
-        ledger.report_monitoring(other_request, pid, month=5, executed="200.00", indicator_progress={})
-    assert reused.value.code == "idempotency-key-reused"
-    assert ledger.head() == head + 1
-
-
-def test_the_command_records_are_append_only(ledger: Ledger, database_url: str) -> None:
-    pid = approved_project(ledger)
-    ledger.report_monitoring(
-        act(EDUCATION, date(2021, 5, 10), command=CommandKey("k", bytes(32))),
-        pid,
-        month=4,
-        executed="1.00",
-        indicator_progress={},
-    )
-    with psycopg.connect(database_url) as conn:
-        for statement in (
-            "UPDATE ledger_commands SET version = 1",
-            "DELETE FROM ledger_commands",
-            "TRUNCATE ledger_commands",
-        ):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-                conn.execute(statement)
-            conn.rollback()

@@ -6,6 +6,9 @@ blacklisting, results and the control figure — and at the budgets of its depar
 Most draws are refused; that is the point. After every step the invariants hold, a refused command has changed
 nothing and recorded nothing, and at the end the stored events replay to exactly the live record (and a snapshot
 restores it; saved to PostgreSQL, the repository loads it).
+
+Over 500 lines: one hypothesis state machine: every rule is a command with its preconditions, and the invariants
+check all of them together (the evaluation's 两审一督导 among them, step by step).
 """
 
 from __future__ import annotations
