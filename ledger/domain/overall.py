@@ -826,10 +826,15 @@ class OverallGoals(LedgerAggregate):
         return total
 
     def void_evaluation(self, number: int, agency_name: str, blacklisting_no: int, by: Attribution) -> bool:
-        """作废 on a blacklisting: the evaluation, scored or not, stands no more. False where it is voided already."""
+        """作废 on a blacklisting: the evaluation, scored or not, stands no more. False where it is voided already.
+        Not dated before the commission (422 ``effective-date-too-early``): a blacklisting dated back before it
+        would void what was commissioned in good faith on a day the agency was not listed."""
         evaluation = self.evaluation(number)
         if evaluation.get("voided") is not None:
             return False
+        require_not_before(
+            by.effective_on, evaluation.get("commissioned_on"), f"overall evaluation {number} was commissioned"
+        )
         self.record(
             self.EvaluationVoided,
             by,

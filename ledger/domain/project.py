@@ -870,10 +870,15 @@ class Project(ProjectState):
 
     def void_key_evaluation(self, evaluation_id: str, agency_name: str, blacklisting_no: int, by: Attribution) -> bool:
         """作废 on a blacklisting: the evaluation, scored or not, stands no more (whatever the project's stage: the
-        record says so). False where it is voided already."""
+        record says so). False where it is voided already. Not dated before the commission (422
+        ``effective-date-too-early``): a blacklisting dated back before it would void what was commissioned in good
+        faith on a day the agency was not listed."""
         evaluation = self.key_evaluation(evaluation_id)
         if evaluation.get("voided") is not None:
             return False
+        self._require_since(
+            by.effective_on, evaluation, "commissioned_on", f"key evaluation {evaluation_id} was commissioned"
+        )
         self.record(
             self.KeyEvaluationVoided,
             by,

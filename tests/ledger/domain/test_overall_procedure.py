@@ -183,6 +183,13 @@ def test_a_voided_evaluation_refuses_every_step_and_is_no_basis_for_results() ->
     goals.score_evaluation(1, dimension_scores(), P, 1, by(AGENCY, date(2023, 5, 10)))
     assert goals.unfinished_or_named("a1", set()) == []
     assert goals.unfinished_or_named("a1", {1}) == [1]
+    # a blacklisting dated back before the commission voids nothing (and records nothing)
+    refused(
+        goals,
+        InvalidInput,
+        "effective-date-too-early",
+        lambda: goals.void_evaluation(1, AGENCY.organisation, 1, by(FINANCE, date(2020, 1, 1), "失信")),
+    )
     assert goals.void_evaluation(1, AGENCY.organisation, 1, by(FINANCE, date(2023, 6, 1), "失信"))
     assert not goals.void_evaluation(1, AGENCY.organisation, 1, by(FINANCE, date(2023, 6, 1), "失信"))
     assert (goals.result_basis() or {}).get("basis") == "self_evaluation"

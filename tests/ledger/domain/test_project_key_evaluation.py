@@ -239,6 +239,11 @@ def test_an_unfinished_evaluation_is_voided_and_owes_nothing_more() -> None:
     full(project)
     assert project.unfinished_or_named("agency-id", set()) == [KE]
     assert project.unfinished_or_named("another", set()) == []
+    refused(  # a blacklisting dated back before the commission voids nothing
+        project,
+        "effective-date-too-early",
+        lambda: project.void_key_evaluation(KE, AGENCY.organisation, 1, Attribution(FINANCE, date(2020, 1, 1))),
+    )
     project.void_key_evaluation(KE, AGENCY.organisation, 1, Attribution(FINANCE, date(2022, 3, 3)))
     assert not [item for item in project.open_deadlines(P) if item.kind.startswith("evaluation")]
     refused(project, "evaluation-voided", lambda: submit(project, "plan", date(2022, 3, 5)))
