@@ -76,10 +76,11 @@ def flags_query(table: str = "deadlines") -> sql.Composed:
 class Deadlines(ReadModel):
     name = "deadlines"
     lane = 2  # the third lane of event-reading models (projections.runner)
-    version = 8  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
+    version = 9  # 2: the scheduler's notices; cancelling leaves rectifications owed, a suspension the answer;
     # 3: the department's key; 4: the budget unit; 5: the yearly due dates of the ruleset in force; 6: disclosures;
     # 7: the ex-ante report's review and the 两审一督导 steps of an agency's key evaluation; 8: an agency's
-    # re-evaluation owes its plan too
+    # re-evaluation owes its plan too; 9: cancelling leaves a key evaluation's steps owed (it goes on, as the project
+    # aggregate lets it: only closing the file ends it)
 
     def tables(self, table: str) -> list[str]:
         return [table, f"{table}_projects", f"{table}_rules"]
@@ -255,8 +256,8 @@ def fold(
         for kind, ref in list(owed):
             if kind == "deviation_answer" and (e.deviation_month in (None, ref)):
                 _settle(owed, item, kind, ref)
-        if e.decision == "cancel":  # implementation ends; rectifications and disclosures stay owed
-            _void_all(owed, item, keep=("rectification", *DISCLOSURES))
+        if e.decision == "cancel":  # implementation ends; rectifications, disclosures and key evaluations stay owed
+            _void_all(owed, item, keep=("rectification", *DISCLOSURES, *sorted(EVALUATION_STEPS)))
     elif name in ("DeadlineApproaching", "DeadlineMissed"):
         row = owed.get((e.deadline, e.ref))
         if row is not None and row["due_on"] == e.due_on:

@@ -462,3 +462,18 @@ def test_a_rejection_owes_the_step_again_by_its_new_day_and_a_voiding_ends_all()
 
 def test_a_commission_before_the_full_procedure_owes_nothing() -> None:
     assert evaluation_status(commissioned(plan_due=None)) == {}
+
+
+def test_a_cancellation_leaves_a_key_evaluations_steps_owed_until_the_file_is_closed() -> None:
+    """A key evaluation goes on after 取消 (the project aggregate takes its steps until the file is closed), so what
+    it owes stays owed: hypothesis found the two disagreeing (an agency's plan awaiting review, then a cancellation)."""
+    history = commissioned()
+    history.then(
+        "KeyEvaluationPlanSubmitted", evaluation_id=KE, review_due=date(2021, 9, 20), effective_on=date(2021, 9, 5)
+    )
+    history.then(
+        "CorrectiveActionOrdered", decision="cancel", amount=None, deviation_month=None, effective_on=date(2021, 9, 6)
+    )
+    assert evaluation_status(history)[("evaluation_plan_review", 2)] == ("open", date(2021, 9, 20), None)
+    history.then("Closed", effective_on=date(2021, 9, 7))
+    assert evaluation_status(history)[("evaluation_plan_review", 2)][0] == "void"
